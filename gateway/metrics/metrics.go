@@ -1,0 +1,386 @@
+package metrics
+
+import (
+	"net/http"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Namespace prefixes every metric name of the gateway.
+const Namespace = "mugai"
+
+// Label values known up front. Callers use these constants so that a typo
+// cannot create a new series, and New/InitRoute create them at zero.
+const (
+	// smtp_connections_total{result}
+	ConnAccepted = "accepted" // session started
+	ConnRefused  = "refused"  // client address not in the route's networks
+	ConnLimited  = "limited"  // connection limit (total or per client) reached
+
+	// smtp_rejects_total{stage}
+	StageConnect  = "connect"
+	StageHelo     = "helo"
+	StageStartTLS = "starttls"
+	StageMail     = "mail"
+	StageRcpt     = "rcpt"
+	StageData     = "data"
+
+	// messages_verdict_total{verdict}
+	VerdictRebuilt  = "rebuilt"  // sanitised and rebuilt
+	VerdictRejected = "rejected" // refused in the session by policy or fail-closed
+	VerdictPassed   = "passed"   // route policy "none": relayed as received
+
+	// attachments_total{decision}
+	DecisionKeep   = "keep"
+	DecisionStrip  = "strip"
+	DecisionReject = "reject"
+
+	// queue_messages{state}
+	StateActive   = "active"
+	StateDeferred = "deferred"
+	StateFailed   = "failed"
+
+	// delivery_attempts_total{result}
+	DeliveryDelivered = "delivered" // next hop answered 2xx
+	DeliveryDeferred  = "deferred"  // temporary failure, will retry
+	DeliveryFailed    = "failed"    // permanent failure or too old: bounced
+
+	// quarantine_purged_total{reason}
+	PurgeRetention = "retention"
+	PurgeMaxBytes  = "max_bytes"
+
+	// config_reloads_total{result}
+	ReloadSuccess = "success"
+	ReloadFailure = "failure"
+
+	// disk_free_bytes{path}
+	DiskSpool      = "spool"
+	DiskQuarantine = "quarantine"
+)
+
+// Classes are the attachment families of sanitize/filetype, in the order
+// used for attachments_total{class}.
+var Classes = []string{"executable", "archive", "encrypted-archive", "office", "pdf", "image", "text", "other"}
+
+// Decisions are the attachment decisions of a policy.
+var Decisions = []string{DecisionKeep, DecisionStrip, DecisionReject}
+
+// Actions are the sanitiser's report actions, created at zero for
+// sanitize_actions_total{action}. Other action strings of the sanitiser
+// are counted too; they only do not exist before they first happen.
+var Actions = []string{
+	"html-to-text", "links-defanged", "links-removed", "attachment-stripped",
+	"ambiguous", "charset-repaired", "uuencode-removed", "tnef-removed",
+}
+
+// Bucket layouts. Byte buckets go from 1 KiB to 64 MiB in steps of 4 so a
+// histogram_quantile over them is good to a factor of 2; duration buckets
+// cover the SMTP timescales from a millisecond to the 10-minute DATA
+// timeout of RFC 5321 4.5.3.2.
+var (
+	sizeBuckets     = prometheus.ExponentialBuckets(1024, 4, 9) // 1KiB … 64MiB
+	sanitizeBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+	acceptBuckets   = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
+	deliverBuckets  = []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
+)
+
+// Metrics is every collector of the gateway. The fields are safe for
+// concurrent use; the server, spool, delivery and quarantine code update
+// them directly.
+type Metrics struct {
+	// Sessions.
+	SMTPConnections    *prometheus.CounterVec // mugai_smtp_connections_total{route,result}
+	SMTPSessionsActive *prometheus.GaugeVec   // mugai_smtp_sessions_active{route}
+	SMTPTLSSessions    *prometheus.CounterVec // mugai_smtp_tls_sessions_total{route}
+	SMTPRejects        *prometheus.CounterVec // mugai_smtp_rejects_total{route,stage,code}
+
+	// Messages and sanitising.
+	MessagesReceived *prometheus.CounterVec   // mugai_messages_received_total{route}
+	MessageSize      *prometheus.HistogramVec // mugai_message_size_bytes{route}
+	MessagesVerdict  *prometheus.CounterVec   // mugai_messages_verdict_total{route,policy,verdict}
+	SanitizeActions  *prometheus.CounterVec   // mugai_sanitize_actions_total{action}
+	Attachments      *prometheus.CounterVec   // mugai_attachments_total{decision,class}
+	SanitizeDuration prometheus.Histogram     // mugai_sanitize_duration_seconds
+	SanitizePanics   prometheus.Counter       // mugai_sanitize_panics_total
+	AcceptDuration   *prometheus.HistogramVec // mugai_accept_duration_seconds{route}
+
+	// Queue and delivery.
+	QueueMessages         *prometheus.GaugeVec     // mugai_queue_messages{route,state}
+	QueueOldestMessageAge *prometheus.GaugeVec     // mugai_queue_oldest_message_age_seconds{route}
+	DeliveryAttempts      *prometheus.CounterVec   // mugai_delivery_attempts_total{route,result}
+	DeliveryDuration      *prometheus.HistogramVec // mugai_delivery_duration_seconds{route}
+	Bounces               *prometheus.CounterVec   // mugai_bounces_total{route}
+
+	// Quarantine.
+	QuarantineMessages prometheus.Gauge       // mugai_quarantine_messages
+	QuarantineBytes    prometheus.Gauge       // mugai_quarantine_bytes
+	QuarantineReleases prometheus.Counter     // mugai_quarantine_releases_total
+	QuarantinePurged   *prometheus.CounterVec // mugai_quarantine_purged_total{reason}
+	QuarantineFull     prometheus.Counter     // mugai_quarantine_full_total
+
+	// Process.
+	ConfigReloads           *prometheus.CounterVec // mugai_config_reloads_total{result}
+	ConfigLastReloadSuccess prometheus.Gauge       // mugai_config_last_reload_success_timestamp_seconds
+	BuildInfo               *prometheus.GaugeVec   // mugai_build_info{version,goversion}
+	DiskFree                *DiskFree              // mugai_disk_free_bytes{path}
+	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
+
+	reg     *prometheus.Registry
+	handler http.Handler
+}
+
+// New creates the gateway's metrics in a registry of their own, together
+// with the standard Go and process collectors and build_info for version.
+// Every metric without a route label, and every combination of known label
+// values, exists at zero from the start; call InitRoute for each
+// configured route to do the same for the per-route series.
+func New(version string) *Metrics {
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+	}
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help}, labels)
+	}
+	histogram := func(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: name, Help: help, Buckets: buckets}, labels)
+	}
+
+	m := &Metrics{
+		SMTPConnections: counter("smtp_connections_total",
+			"SMTP connections by route and result (accepted, refused: client not allowed, limited: connection limit).", "route", "result"),
+		SMTPSessionsActive: gauge("smtp_sessions_active",
+			"SMTP sessions currently open.", "route"),
+		SMTPTLSSessions: counter("smtp_tls_sessions_total",
+			"SMTP sessions that completed STARTTLS.", "route"),
+		SMTPRejects: counter("smtp_rejects_total",
+			"SMTP commands refused, by stage (connect, helo, starttls, mail, rcpt, data) and reply code.", "route", "stage", "code"),
+
+		MessagesReceived: counter("messages_received_total",
+			"Messages whose DATA was received completely.", "route"),
+		MessageSize: histogram("message_size_bytes",
+			"Size of received messages as sent, in bytes.", sizeBuckets, "route"),
+		MessagesVerdict: counter("messages_verdict_total",
+			"Messages by route, policy and verdict (rebuilt, rejected, passed).", "route", "policy", "verdict"),
+		SanitizeActions: counter("sanitize_actions_total",
+			"Messages on which the sanitiser took an action (html-to-text, links-defanged, attachment-stripped, ...).", "action"),
+		Attachments: counter("attachments_total",
+			"Attachments by decision (keep, strip, reject) and sniffed class.", "decision", "class"),
+		SanitizeDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "sanitize_duration_seconds",
+			Help: "Time spent sanitising one message.", Buckets: sanitizeBuckets}),
+		SanitizePanics: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "sanitize_panics_total",
+			Help: "Panics caught in the sanitiser (the message took the fail-closed path)."}),
+		AcceptDuration: histogram("accept_duration_seconds",
+			"Time from the end of DATA to the final reply (sanitise, quarantine, spool fsync).", acceptBuckets, "route"),
+
+		QueueMessages: gauge("queue_messages",
+			"Messages in the spool by state (active, deferred, failed).", "route", "state"),
+		QueueOldestMessageAge: gauge("queue_oldest_message_age_seconds",
+			"Age of the oldest message waiting for delivery, 0 when the queue is empty.", "route"),
+		DeliveryAttempts: counter("delivery_attempts_total",
+			"Delivery attempts to the next hop by result (delivered, deferred, failed).", "route", "result"),
+		DeliveryDuration: histogram("delivery_duration_seconds",
+			"Duration of one delivery attempt to the next hop.", deliverBuckets, "route"),
+		Bounces: counter("bounces_total",
+			"Delivery status notifications generated for failed messages.", "route"),
+
+		QuarantineMessages: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "quarantine_messages",
+			Help: "Originals held in quarantine."}),
+		QuarantineBytes: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "quarantine_bytes",
+			Help: "Bytes of originals held in quarantine."}),
+		QuarantineReleases: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_releases_total",
+			Help: "Originals released from quarantine by an administrator."}),
+		QuarantinePurged: counter("quarantine_purged_total",
+			"Originals deleted from quarantine, by reason (retention, max_bytes).", "reason"),
+		QuarantineFull: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_full_total",
+			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
+
+		ConfigReloads: counter("config_reloads_total",
+			"Configuration reloads by result (success, failure).", "result"),
+		ConfigLastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "config_last_reload_success_timestamp_seconds",
+			Help: "Unix time of the last successful configuration load."}),
+		BuildInfo: gauge("build_info",
+			"Always 1; the labels name the running build.", "version", "goversion"),
+		DiskFree: &DiskFree{
+			desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "disk_free_bytes"),
+				"Bytes available to the gateway on the file system of the spool or the quarantine.", []string{"path"}, nil),
+			fns: map[string]func() (float64, error){},
+		},
+		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
+			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
+	}
+
+	m.reg = prometheus.NewRegistry()
+	m.reg.MustRegister(
+		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects,
+		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions,
+		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
+		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
+		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
+		m.ConfigReloads, m.ConfigLastReloadSuccess, m.BuildInfo, m.DiskFree, m.LockdownEnabled,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+
+	m.BuildInfo.WithLabelValues(version, runtime.Version()).Set(1)
+	for _, d := range Decisions {
+		for _, c := range Classes {
+			m.Attachments.WithLabelValues(d, c)
+		}
+	}
+	for _, a := range Actions {
+		m.SanitizeActions.WithLabelValues(a)
+	}
+	for _, r := range []string{PurgeRetention, PurgeMaxBytes} {
+		m.QuarantinePurged.WithLabelValues(r)
+	}
+	for _, r := range []string{ReloadSuccess, ReloadFailure} {
+		m.ConfigReloads.WithLabelValues(r)
+	}
+
+	// ContinueOnError: a collector that fails (say statfs on a vanished
+	// mount) must not take every other metric off the scrape.
+	m.handler = promhttp.InstrumentMetricHandler(m.reg, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      m.reg,
+	}))
+	return m
+}
+
+// InitRoute creates the series of one route at zero, with policy as the
+// route's default policy ("none" for a pass-through route), so that rates
+// and alerts over the route work before its first message.
+func (m *Metrics) InitRoute(route, policy string) {
+	for _, r := range []string{ConnAccepted, ConnRefused, ConnLimited} {
+		m.SMTPConnections.WithLabelValues(route, r)
+	}
+	m.SMTPSessionsActive.WithLabelValues(route)
+	m.SMTPTLSSessions.WithLabelValues(route)
+	// The refusals whose reply code the RFC fixes; other codes appear when
+	// they first happen.
+	for _, sc := range [][2]string{
+		{StageConnect, "554"}, // RFC 5321 3.1: client not allowed
+		{StageRcpt, "550"},    // RFC 5321 4.2.2: relay denied, unknown user
+		{StageData, "552"},    // RFC 1870 6.1: message exceeds the size limit
+		{StageData, "554"},    // RFC 5321 4.2.3: policy rejected the message
+	} {
+		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
+	}
+	m.MessagesReceived.WithLabelValues(route)
+	m.MessageSize.WithLabelValues(route)
+	if policy == "none" {
+		m.MessagesVerdict.WithLabelValues(route, policy, VerdictPassed)
+	} else {
+		m.MessagesVerdict.WithLabelValues(route, policy, VerdictRebuilt)
+		m.MessagesVerdict.WithLabelValues(route, policy, VerdictRejected)
+	}
+	m.AcceptDuration.WithLabelValues(route)
+	for _, s := range []string{StateActive, StateDeferred, StateFailed} {
+		m.QueueMessages.WithLabelValues(route, s)
+	}
+	m.QueueOldestMessageAge.WithLabelValues(route)
+	for _, r := range []string{DeliveryDelivered, DeliveryDeferred, DeliveryFailed} {
+		m.DeliveryAttempts.WithLabelValues(route, r)
+	}
+	m.DeliveryDuration.WithLabelValues(route)
+	m.Bounces.WithLabelValues(route)
+}
+
+// Registry is the registry every collector of the gateway is in.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition formats, for
+// /metrics on the admin listener.
+func (m *Metrics) Handler() http.Handler { return m.handler }
+
+// Names lists the full name of every metric this package defines (not the
+// go_, process_ and promhttp_ ones), sorted. The deploy tests check the
+// dashboard and alert rules against the registry; this list is what a
+// scrape must contain.
+func Names() []string {
+	names := []string{
+		"mugai_smtp_connections_total",
+		"mugai_smtp_sessions_active",
+		"mugai_smtp_tls_sessions_total",
+		"mugai_smtp_rejects_total",
+		"mugai_messages_received_total",
+		"mugai_message_size_bytes",
+		"mugai_messages_verdict_total",
+		"mugai_sanitize_actions_total",
+		"mugai_attachments_total",
+		"mugai_sanitize_duration_seconds",
+		"mugai_sanitize_panics_total",
+		"mugai_accept_duration_seconds",
+		"mugai_queue_messages",
+		"mugai_queue_oldest_message_age_seconds",
+		"mugai_delivery_attempts_total",
+		"mugai_delivery_duration_seconds",
+		"mugai_bounces_total",
+		"mugai_quarantine_messages",
+		"mugai_quarantine_bytes",
+		"mugai_quarantine_releases_total",
+		"mugai_quarantine_purged_total",
+		"mugai_quarantine_full_total",
+		"mugai_config_reloads_total",
+		"mugai_config_last_reload_success_timestamp_seconds",
+		"mugai_build_info",
+		"mugai_disk_free_bytes",
+		"mugai_lockdown_enabled",
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DiskFree is mugai_disk_free_bytes{path}: free space read at scrape time
+// from functions the server sets, one per path label (DiskSpool,
+// DiskQuarantine). A path without a function, or whose function fails,
+// has no sample rather than a false 0 that would page someone.
+type DiskFree struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	fns  map[string]func() (float64, error)
+}
+
+// Set makes fn the source of disk_free_bytes{path}. path must be
+// DiskSpool or DiskQuarantine (a fixed label, never a directory name);
+// anything else panics, like registering a malformed metric. A nil fn
+// removes the series.
+func (d *DiskFree) Set(path string, fn func() (float64, error)) {
+	if path != DiskSpool && path != DiskQuarantine {
+		panic("metrics: disk_free_bytes path label must be " + DiskSpool + " or " + DiskQuarantine + ", not " + path)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if fn == nil {
+		delete(d.fns, path)
+		return
+	}
+	d.fns[path] = fn
+}
+
+// Describe implements prometheus.Collector.
+func (d *DiskFree) Describe(ch chan<- *prometheus.Desc) { ch <- d.desc }
+
+// Collect implements prometheus.Collector.
+func (d *DiskFree) Collect(ch chan<- prometheus.Metric) {
+	d.mu.Lock()
+	paths := make([]string, 0, len(d.fns))
+	fns := make([]func() (float64, error), 0, len(d.fns))
+	for p, fn := range d.fns {
+		paths = append(paths, p)
+		fns = append(fns, fn)
+	}
+	d.mu.Unlock()
+	// Call outside the lock: statfs on a hung NFS mount must not block Set.
+	for i, fn := range fns {
+		v, err := fn()
+		if err != nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, v, paths[i])
+	}
+}
