@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"mugai/config"
+)
+
+func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check", "", stderr)
+	path := fs.String("config", "", "configuration file (default: the embedded default)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		if es, ok := err.(config.Errors); ok && len(es) > 1 {
+			fmt.Fprintf(stderr, "%d errors\n", len(es))
+		}
+		return 1
+	}
+	summarise(stdout, c)
+	return 0
+}
+
+func summarise(w io.Writer, c *config.Config) {
+	fmt.Fprintf(w, "%s: ok\n", c.File)
+	fmt.Fprintf(w, "admin %s, spool %s, quarantine %s (retention %s)\n", c.Admin.Listen, c.SpoolDir, c.Quarantine.Dir, c.Quarantine.Retention)
+	fmt.Fprintf(w, "routes (%d):\n", len(c.Routes))
+	for _, r := range c.Routes {
+		tls := "no TLS"
+		if r.TLS != nil {
+			tls = "STARTTLS"
+			if r.TLS.Require {
+				tls = "STARTTLS required"
+			}
+		}
+		fmt.Fprintf(w, "  %-10s listen %s, %s, clients %s\n", r.Name, strings.Join(r.Listen, " "), tls, prefixes(r.Clients))
+		fmt.Fprintf(w, "  %-10s domains %s, policy %s, deliver %s (tls %s)\n", "", strings.Join(r.Domains, " "), r.Policy, r.Deliver.To, r.Deliver.TLS)
+	}
+	names := make([]string, 0, len(c.Policies))
+	for n := range c.Policies {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	fmt.Fprintf(w, "policies (%d):\n", len(names))
+	for _, n := range names {
+		p := c.Policies[n]
+		var keep []string
+		for _, k := range p.Attachments.Keep {
+			keep = append(keep, strings.Join(append(slices.Clone(k.Extensions), k.Types...), ","))
+		}
+		if len(keep) == 0 {
+			keep = []string{"nothing"}
+		}
+		fmt.Fprintf(w, "  %-10s body %s, links %s, attachments %s except %s, ambiguous %s, original %s\n",
+			n, p.Body.Prefer, p.Body.Links, p.Attachments.Default, strings.Join(keep, "; "), p.Ambiguous, p.Original)
+	}
+	fmt.Fprintf(w, "rules (%d):\n", len(c.Rules))
+	for i, r := range c.Rules {
+		fmt.Fprintf(w, "  %d. %s → policy %s\n", i+1, r.Name, r.Policy)
+	}
+}
+
+func prefixes(ps []config.Prefix) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, " ")
+}
+
+func runConfig(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("config", "default", stderr)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "default" {
+		fs.Usage()
+		return 1
+	}
+	stdout.Write(config.DefaultYAML())
+	return 0
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, strings.NewReader(""), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		inOut    string
+		inStderr []string
+	}{
+		{[]string{"check"}, 0, "(embedded default): ok", nil},
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "routes (2):", nil},
+		{[]string{"check", "-config", "../../config/testdata/unknown_key.bad.yaml"}, 1, "",
+			[]string{"../../config/testdata/unknown_key.bad.yaml:7:", "polciy", "unknown key"}},
+		{[]string{"check", "-config", "../../config/testdata/many.bad.yaml"}, 1, "", []string{"3 errors"}},
+		{[]string{"check", "-nope"}, 1, "", []string{"flag provided but not defined"}},
+		{[]string{"check", "-h"}, 0, "", []string{"Usage: mugai check"}},
+		{[]string{"bogus"}, 1, "", []string{`unknown command "bogus"`}},
+		{[]string{"help"}, 0, "check", nil},
+		{[]string{"version"}, 0, "mugai ", nil},
+		{[]string{"config", "default"}, 0, "policies:", nil},
+		{[]string{"config"}, 1, "", []string{"Usage: mugai config"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := runCmd(tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
+			}
+			if !strings.Contains(out, tt.inOut) {
+				t.Errorf("stdout lacks %q:\n%s", tt.inOut, out)
+			}
+			for _, w := range tt.inStderr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,211 @@
+package config
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBadFiles(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // each must appear in the error text
+	}{
+		{"unknown_key.bad.yaml", []string{"unknown_key.bad.yaml:7: routes[0].polciy: unknown key (allowed: name, listen"}},
+		{"wrong_type.bad.yaml", []string{":1: spool_dir: expected a string, got a list"}},
+		{"bad_size.bad.yaml", []string{`:9: routes[0].limits.max_message_size: "25MeB" is not a size`}},
+		{"bad_duration.bad.yaml", []string{`:9: routes[0].limits.command_timeout: "5 minutes" is not a duration`}},
+		{"bad_cidr.bad.yaml", []string{`:5: routes[0].clients[0]: "127.0.0.1/8" is not a network`}},
+		{"bad_url.bad.yaml", []string{`:8: routes[0].deliver.to: "http://10.1.0.25:25" has an unknown scheme`}},
+		{"bad_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "lgwan_example..jp" is not a domain name`}},
+		{"missing_policy.bad.yaml", []string{`:7: routes[0].policy: policy "relaxed" does not exist (defined: default)`}},
+		{"nonpositive_limit.bad.yaml", []string{`:9: routes[0].limits.max_recipients: must be positive, got 0`}},
+		{"unreadable_tls.bad.yaml", []string{`:9: routes[0].tls.cert: cannot read /nonexistent/tls.crt`, `routes[0].tls.key: cannot read`}},
+		{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},
+		{"no_clients.bad.yaml", []string{`:5: routes[0].clients: at least one network is required`}},
+		{"duplicate_listen.bad.yaml", []string{`:10: routes[1].listen[0]: 127.0.0.1:2525 is already used by route inbound`}},
+		{"bad_enum.bad.yaml", []string{`:11: policies.default.body.links: "shorten" is not allowed (allowed: defang, keep, remove)`}},
+		{"rule_none.bad.yaml", []string{`:14: rules[0].policy: a rule cannot turn sanitising off`}},
+		{"syntax.bad.yaml", []string{`syntax.bad.yaml:2: syntax error`}},
+		// Every mistake is reported, not only the first.
+		{"many.bad.yaml", []string{":2: foo: unknown key", `:6: routes[0].clients[0]: "not-a-net"`, `:8: routes[0].policy: policy "relaxed" does not exist`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			c, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load(%s) succeeded: %+v", path, c)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), path+w) && !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), path+":") {
+				t.Errorf("error does not start with the file name: %v", err)
+			}
+		})
+	}
+}
+
+func TestBadFilesAllCovered(t *testing.T) {
+	// A new *.bad.yaml without a row in TestBadFiles would test nothing.
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) != 17 {
+		t.Errorf("%d bad files, TestBadFiles has 17 rows: add the new ones", len(files))
+	}
+}
+
+func TestGoodFile(t *testing.T) {
+	c, err := Load("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defPolicy := Policy{
+		Body: Body{Prefer: "plain", Links: "defang"},
+		Attachments: Attachments{Default: "strip", EncryptedArchives: "strip",
+			Archives: ArchiveLimit{MaxDepth: 3, MaxEntries: 1000, MaxRatio: 100, MaxTotal: 100 << 20}},
+		Ambiguous: "strip", Notice: Notice{Position: "top"}, Headers: DefaultHeaders,
+		OutputCharset: "utf-8", Original: "quarantine",
+		MIME: MIMELimits{MaxDepth: 20, MaxParts: 500, MaxHeaderBytes: 64 << 10, MaxHTMLDepth: 256},
+	}
+	relaxed := defPolicy
+	relaxed.Attachments.Keep = []KeepRule{{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}, MaxSize: 20 << 20}}
+	relaxed.Notice = Notice{Position: "bottom", Text: "県からのメールです。"}
+	defLimits := Limits{MaxMessageSize: 25 << 20, MaxRecipients: 100, MaxConnections: 100, MaxConnectionsPerClient: 20,
+		CommandTimeout: Duration(5 * time.Minute), DataTimeout: Duration(time.Minute), MinDataRate: 1024}
+	inLimits := defLimits
+	inLimits.MaxMessageSize, inLimits.MaxRecipients, inLimits.MinDataRate = 10<<20, 50, 512
+	want := &Config{
+		File:       "testdata/good.yaml",
+		Admin:      Admin{Listen: "127.0.0.1:19925"},
+		SpoolDir:   "testdata/spool", // relative to the file
+		Quarantine: Quarantine{Dir: "/var/lib/q", Retention: Duration(14 * 24 * time.Hour), MaxBytes: 1 << 30, MinAge: DefaultQuarantineMinAge},
+		Log:        Log{Level: "debug", Format: "json", Audit: "stdout"},
+		Routes: []Route{{
+			Name: "inbound", Listen: []string{"127.0.0.1:2525", "[::1]:2525"}, Hostname: "mx.city.example.lg.jp",
+			Clients:    []Prefix{{netip.MustParsePrefix("0.0.0.0/0")}, {netip.MustParsePrefix("::/0")}},
+			Domains:    []string{"city.example.lg.jp"},
+			Recipients: Recipients{Verify: "next-hop"},
+			Limits:     inLimits,
+			Policy:     "default",
+			Deliver: Deliver{To: "smtp://127.0.0.1:10025", TLS: "opportunistic", Connections: 8,
+				Retry: Retry{Initial: Duration(time.Minute), Max: Duration(time.Hour), Lifetime: Duration(48 * time.Hour)},
+				URL:   NextHop{Scheme: "smtp", Addr: "127.0.0.1:10025"}},
+		}, {
+			Name: "outbound", Listen: []string{"127.0.0.1:2526"}, Hostname: "gw.city.example.lg.jp",
+			Clients: []Prefix{{netip.MustParsePrefix("10.1.0.25/32")}}, Domains: []string{"*"},
+			Recipients: Recipients{Verify: "none"}, Limits: defLimits, Policy: "none",
+			Deliver: Deliver{To: "lmtp+unix:///run/lmtp.sock", TLS: "none", Connections: 8,
+				Retry: Retry{Initial: DefaultRetryInitial, Max: DefaultRetryMax, Lifetime: DefaultRetryLifetime},
+				URL:   NextHop{Scheme: "lmtp+unix", Path: "/run/lmtp.sock"}},
+		}},
+		Rules:    []Rule{{Name: "prefecture", Match: Match{SenderDomain: []string{"pref.example.lg.jp"}, Route: []string{"inbound"}}, Policy: "relaxed"}},
+		Policies: map[string]Policy{"default": defPolicy, "relaxed": relaxed},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("loaded config differs\n got: %+v\nwant: %+v", c, want)
+	}
+}
+
+func TestEmbeddedDefault(t *testing.T) {
+	c := Default()
+	r := c.Route("inbound")
+	if r == nil || r.Listen[0] != "127.0.0.1:2525" || r.Deliver.URL != (NextHop{Scheme: "maildir", Path: "./mugai-data/maildir"}) {
+		t.Fatalf("inbound route: %+v", r)
+	}
+	if !reflect.DeepEqual(r.Domains, []string{"lgwan.example", "localhost"}) {
+		t.Errorf("domains %v", r.Domains)
+	}
+	p := c.Policies["default"]
+	if p.Attachments.Keep[0].MaxSize != 10<<20 || p.Body.Links != "defang" || p.Original != "quarantine" || c.Admin.Listen != "127.0.0.1:9925" {
+		t.Errorf("default policy: %+v", p)
+	}
+	// The embedded text parses the same through Parse as through Default.
+	if _, err := Parse("x.yaml", DefaultYAML()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExampleLoads(t *testing.T) {
+	c, err := Load("../deploy/mugai.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Routes) != 2 || c.Route("outbound").Policy != PolicyNone || len(c.Policies) != 2 {
+		t.Errorf("example: %d routes, %d policies", len(c.Routes), len(c.Policies))
+	}
+}
+
+func TestSizeAndDuration(t *testing.T) {
+	sizes := map[string]Size{"25MiB": 25 << 20, "512KiB": 512 << 10, "1000": 1000, "10MB": 10e6, "1GiB": 1 << 30, "7B": 7}
+	for in, want := range sizes {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "1.5MiB", "-", "25 MeB", "99999999999999999GiB"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) succeeded", bad)
+		}
+	}
+	durs := map[string]time.Duration{"5d": 120 * time.Hour, "1d12h": 36 * time.Hour, "90s": 90 * time.Second, "4000s": 4000 * time.Second}
+	for in, want := range durs {
+		if got, err := ParseDuration(in); err != nil || got.D() != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "5", "d", "5 days", "xd"} {
+		if _, err := ParseDuration(bad); err == nil {
+			t.Errorf("ParseDuration(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestPolicyFor(t *testing.T) {
+	c, err := Load("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := c.Route("inbound"), c.Route("outbound")
+	tests := []struct {
+		route  *Route
+		sender string
+		rcpts  []string
+		want   string
+	}{
+		{in, "somebody@pref.example.lg.jp", []string{"a@city.example.lg.jp"}, "relaxed"},
+		{in, "Somebody@PREF.example.lg.jp", []string{"a@city.example.lg.jp"}, "relaxed"},
+		{in, "x@evil.example", []string{"a@city.example.lg.jp"}, "default"},
+		{in, "", nil, "default"},
+		{out, "somebody@pref.example.lg.jp", []string{"a@example.com"}, "none"},
+	}
+	for _, tt := range tests {
+		if got := c.PolicyFor(tt.route, tt.sender, tt.rcpts); got != tt.want {
+			t.Errorf("PolicyFor(%s, %q) = %q, want %q", tt.route.Name, tt.sender, got, tt.want)
+		}
+	}
+	// Recipient conditions hold for every recipient, not just one.
+	m := Match{RecipientDomain: []string{"a.example"}}
+	if m.matches("inbound", "x@y", []string{"u@a.example", "v@b.example"}) {
+		t.Error("a rule on recipient_domain matched a message with a recipient outside it")
+	}
+	if !m.matches("inbound", "x@y", []string{"u@a.example", "v@A.example"}) {
+		t.Error("a rule on recipient_domain did not match when every recipient is inside it")
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "nope.yaml: cannot read: no such file") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := os.Stat("testdata/spool"); err == nil {
+		t.Error("loading created a directory")
+	}
+}

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// Route returns the route named name, or nil.
+func (c *Config) Route(name string) *Route {
+	for i := range c.Routes {
+		if c.Routes[i].Name == name {
+			return &c.Routes[i]
+		}
+	}
+	return nil
+}
+
+// PolicyFor picks the policy for one message: the first rule that
+// matches, else the route's own. A pass-through route (policy none) is
+// never turned into a sanitising one by a rule, and a rule never turns
+// sanitising off (Load refuses policy none in rules).
+//
+// Recipient conditions must hold for every recipient: otherwise a sender
+// could add one matching recipient to get a relaxed policy for all.
+func (c *Config) PolicyFor(route *Route, sender string, rcpts []string) string {
+	if route.Policy == PolicyNone {
+		return PolicyNone
+	}
+	sender = strings.ToLower(sender)
+	for _, r := range c.Rules {
+		if r.Match.matches(route.Name, sender, rcpts) {
+			return r.Policy
+		}
+	}
+	return route.Policy
+}
+
+func (m *Match) matches(route, sender string, rcpts []string) bool {
+	if len(m.Route) > 0 && !slices.Contains(m.Route, route) {
+		return false
+	}
+	if len(m.Sender) > 0 && !slices.Contains(m.Sender, sender) {
+		return false
+	}
+	if len(m.SenderDomain) > 0 && !slices.Contains(m.SenderDomain, domainOf(sender)) {
+		return false
+	}
+	if len(m.Recipient) == 0 && len(m.RecipientDomain) == 0 {
+		return true
+	}
+	if len(rcpts) == 0 {
+		return false
+	}
+	for _, rc := range rcpts {
+		rc = strings.ToLower(rc)
+		if len(m.Recipient) > 0 && !slices.Contains(m.Recipient, rc) {
+			return false
+		}
+		if len(m.RecipientDomain) > 0 && !slices.Contains(m.RecipientDomain, domainOf(rc)) {
+			return false
+		}
+	}
+	return true
+}
+
+func domainOf(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSuffix(strings.ToLower(addr[i+1:]), ".")
+}

@@ -1,0 +1,592 @@
+package config
+
+import (
+	"crypto/tls"
+	"fmt"
+	"mime"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults, in one place. Limits are closed by default: a route that says
+// nothing gets these bounds, never "unlimited".
+const (
+	DefaultAdminListen       = "127.0.0.1:9925"
+	DefaultSpoolDir          = "/var/spool/mugai"
+	DefaultQuarantineDir     = "/var/lib/mugai/quarantine"
+	DefaultRetention         = Duration(30 * 24 * time.Hour)
+	DefaultQuarantineMinAge  = Duration(24 * time.Hour)
+	DefaultMaxMessageSize    = Size(25 << 20)
+	DefaultMaxRecipients     = 100
+	DefaultMaxConnections    = 100
+	DefaultMaxConnsPerClient = 20
+	DefaultCommandTimeout    = Duration(5 * time.Minute) // RFC 5321 4.5.3.2.7
+	DefaultDataTimeout       = Duration(time.Minute)
+	DefaultMinDataRate       = Size(1 << 10)
+	DefaultRetryInitial      = Duration(5 * time.Minute)    // Postfix minimal_backoff_time
+	DefaultRetryMax          = Duration(4000 * time.Second) // Postfix maximal_backoff_time
+	DefaultRetryLifetime     = Duration(5 * 24 * time.Hour) // Postfix maximal_queue_lifetime
+	DefaultConnections       = 8
+	DefaultMIMEDepth         = 20
+	DefaultMIMEParts         = 500
+	DefaultMIMEHeaderBytes   = Size(64 << 10)
+	DefaultHTMLDepth         = 256
+	DefaultArchiveDepth      = 3
+	DefaultArchiveEntries    = 1000
+	DefaultArchiveRatio      = 100
+	DefaultArchiveTotal      = Size(100 << 20)
+)
+
+// DefaultHeaders is the header allow-list of a policy that names none.
+var DefaultHeaders = []string{"From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References", "Reply-To"}
+
+type validator struct {
+	file  string
+	base  string // directory that relative paths are resolved against
+	errs  *Errors
+	lines map[string]int
+}
+
+// errf reports a problem at key path, on the line of the path or of its
+// nearest parent that has one.
+func (v *validator) errf(path, format string, args ...any) {
+	line := 0
+	for p := path; p != ""; p = parent(p) {
+		if l, ok := v.lines[p]; ok {
+			line = l
+			break
+		}
+	}
+	v.errs.add(v.file, line, path, format, args...)
+}
+
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+func (v *validator) has(path string) bool { _, ok := v.lines[path]; return ok }
+
+// positive checks a limit that was given explicitly; an absent one gets
+// its default.
+func (v *validator) positive(path string, n int64) bool {
+	if v.has(path+"!") {
+		return false // already reported as undecodable
+	}
+	if v.has(path) && n <= 0 {
+		v.errf(path, "must be positive, got %d", n)
+		return false
+	}
+	return true
+}
+
+func (v *validator) oneOf(path, val string, allowed ...string) {
+	for _, a := range allowed {
+		if val == a {
+			return
+		}
+	}
+	v.errf(path, "%q is not allowed (allowed: %s)", val, strings.Join(allowed, ", "))
+}
+
+func (v *validator) readable(path, file string) {
+	if file == "" {
+		return
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		v.errf(path, "cannot read %s: %v", file, unwrapPath(err))
+		return
+	}
+	f.Close()
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// abs resolves a relative path in the file against the file's directory,
+// as Prometheus does, so the gateway does not depend on its working
+// directory. The embedded default keeps paths relative to the working
+// directory, where a newcomer runs it.
+func (v *validator) abs(p *string) {
+	if *p != "" && v.base != "" && !filepath.IsAbs(*p) {
+		*p = filepath.Join(v.base, *p)
+	}
+}
+
+func (v *validator) config(c *Config) {
+	for _, p := range []*string{&c.SpoolDir, &c.Quarantine.Dir, &c.Quarantine.EncryptionKeyFile} {
+		v.abs(p)
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		if r.TLS != nil {
+			v.abs(&r.TLS.Cert)
+			v.abs(&r.TLS.Key)
+		}
+		v.abs(&r.Recipients.File)
+		v.abs(&r.Deliver.CAFile)
+		if p, ok := strings.CutPrefix(r.Deliver.To, "maildir:"); ok && p != "" {
+			v.abs(&p)
+			r.Deliver.To = "maildir:" + p
+		}
+	}
+	setDefault(&c.Admin.Listen, DefaultAdminListen)
+	v.hostPort("admin.listen", c.Admin.Listen)
+	setDefault(&c.SpoolDir, DefaultSpoolDir)
+	setDefault(&c.Quarantine.Dir, DefaultQuarantineDir)
+	if v.positive("quarantine.retention", int64(c.Quarantine.Retention)) {
+		setDefault(&c.Quarantine.Retention, DefaultRetention)
+	}
+	v.positive("quarantine.max_bytes", int64(c.Quarantine.MaxBytes))
+	if v.has("quarantine.min_age") && c.Quarantine.MinAge < 0 {
+		v.errf("quarantine.min_age", "must not be negative")
+	}
+	setDefault(&c.Quarantine.MinAge, DefaultQuarantineMinAge)
+	for i, d := range c.Quarantine.ReleaseOriginalTo {
+		v.domain(fmt.Sprintf("quarantine.release_original_to[%d]", i), d, false)
+	}
+	v.readable("quarantine.encryption_key_file", c.Quarantine.EncryptionKeyFile)
+	if f := c.Quarantine.EncryptionKeyFile; f != "" {
+		if b, err := os.ReadFile(f); err == nil && len(b) != 32 {
+			v.errf("quarantine.encryption_key_file", "%s holds %d bytes (allowed: exactly 32 random bytes)", f, len(b))
+		}
+	}
+
+	setDefault(&c.Log.Level, "info")
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	setDefault(&c.Log.Format, "text")
+	v.oneOf("log.format", c.Log.Format, "text", "json")
+	setDefault(&c.Log.Audit, "stdout")
+
+	for name, p := range c.Policies {
+		path := "policies." + name
+		if name == PolicyNone {
+			v.errf(path, "the name %q is reserved for pass-through routes", name)
+		}
+		v.policy(path, &p)
+		c.Policies[name] = p
+	}
+
+	if len(c.Routes) == 0 {
+		v.errf("routes", "at least one route is required")
+	}
+	names := map[string]bool{}
+	addrs := map[string]string{}
+	for i := range c.Routes {
+		v.route(fmt.Sprintf("routes[%d]", i), &c.Routes[i], c, names, addrs)
+	}
+	for i := range c.Rules {
+		v.rule(fmt.Sprintf("rules[%d]", i), &c.Rules[i], c, names)
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func (v *validator) route(path string, r *Route, c *Config, names map[string]bool, addrs map[string]string) {
+	switch {
+	case r.Name == "":
+		v.errf(path+".name", "required")
+	case !nameRE.MatchString(r.Name):
+		v.errf(path+".name", "%q is not a valid name (allowed: lower-case letters, digits, - and _)", r.Name)
+	case names[r.Name]:
+		v.errf(path+".name", "route %q is defined twice", r.Name)
+	}
+	names[r.Name] = true
+
+	if len(r.Listen) == 0 {
+		v.errf(path+".listen", "at least one address is required")
+	}
+	for i, a := range r.Listen {
+		p := fmt.Sprintf("%s.listen[%d]", path, i)
+		if !v.hostPort(p, a) {
+			continue
+		}
+		host, port, _ := net.SplitHostPort(a)
+		for other, owner := range addrs {
+			oh, op, _ := net.SplitHostPort(other)
+			if op == port && (oh == host || isWildcard(oh) || isWildcard(host)) {
+				v.errf(p, "%s is already used by route %s (%s)", a, owner, other)
+			}
+		}
+		addrs[a] = r.Name
+	}
+	if r.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "localhost"
+		}
+		r.Hostname = h
+	} else {
+		v.domain(path+".hostname", r.Hostname, false)
+	}
+	if r.TLS != nil {
+		tp := path + ".tls"
+		switch {
+		case r.TLS.Cert == "" || r.TLS.Key == "":
+			v.errf(tp, "cert and key are both required")
+		default:
+			v.readable(tp+".cert", r.TLS.Cert)
+			v.readable(tp+".key", r.TLS.Key)
+			if _, err := tls.LoadX509KeyPair(r.TLS.Cert, r.TLS.Key); err != nil && fileExists(r.TLS.Cert) && fileExists(r.TLS.Key) {
+				v.errf(tp, "cannot load the certificate and key: %v", err)
+			}
+		}
+	}
+	if len(r.Clients) == 0 {
+		v.errf(path+".clients", "at least one network is required (a route accepts no client until configured)")
+	}
+
+	sanitising := r.Policy != PolicyNone
+	switch {
+	case r.Policy == "":
+		v.errf(path+".policy", "required (a policy name, or none for a pass-through route)")
+	case sanitising:
+		if _, ok := c.Policies[r.Policy]; !ok {
+			v.errf(path+".policy", "policy %q does not exist (defined: %s)", r.Policy, policyNames(c))
+		}
+	}
+	if len(r.Domains) == 0 {
+		v.errf(path+".domains", "at least one recipient domain is required")
+	}
+	for i, d := range r.Domains {
+		p := fmt.Sprintf("%s.domains[%d]", path, i)
+		if d == "*" {
+			if sanitising {
+				v.errf(p, `"*" is allowed only on a route whose policy is none`)
+			}
+			continue
+		}
+		v.domain(p, d, false)
+		r.Domains[i] = strings.ToLower(strings.TrimSuffix(d, "."))
+	}
+
+	setDefault(&r.Recipients.Verify, "none")
+	v.oneOf(path+".recipients.verify", r.Recipients.Verify, "none", "next-hop")
+	v.readable(path+".recipients.file", r.Recipients.File)
+
+	v.limits(path+".limits", &r.Limits)
+	v.deliver(path+".deliver", &r.Deliver, true)
+	if r.Recipients.Verify == "next-hop" && r.Deliver.URL.Scheme == "maildir" {
+		v.errf(path+".recipients.verify", "next-hop verification needs an smtp or lmtp next hop, not maildir")
+	}
+	if r.Bounces != nil {
+		v.deliver(path+".bounces", r.Bounces, true)
+	}
+}
+
+func isWildcard(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func policyNames(c *Config) string {
+	var ns []string
+	for n := range c.Policies {
+		ns = append(ns, n)
+	}
+	if len(ns) == 0 {
+		return "none"
+	}
+	slices.Sort(ns)
+	return strings.Join(ns, ", ")
+}
+
+func (v *validator) limits(path string, l *Limits) {
+	check := func(key string, val *int64, def int64) {
+		if v.positive(path+"."+key, *val) && *val == 0 {
+			*val = def
+		}
+	}
+	ms, nr, nc, ncc := int64(l.MaxMessageSize), int64(l.MaxRecipients), int64(l.MaxConnections), int64(l.MaxConnectionsPerClient)
+	ct, dt, mr := int64(l.CommandTimeout), int64(l.DataTimeout), int64(l.MinDataRate)
+	check("max_message_size", &ms, int64(DefaultMaxMessageSize))
+	check("max_recipients", &nr, DefaultMaxRecipients)
+	check("max_connections", &nc, DefaultMaxConnections)
+	check("max_connections_per_client", &ncc, DefaultMaxConnsPerClient)
+	check("command_timeout", &ct, int64(DefaultCommandTimeout))
+	check("data_timeout", &dt, int64(DefaultDataTimeout))
+	check("min_data_rate", &mr, int64(DefaultMinDataRate))
+	// go-smtp parses SIZE as uint32.
+	if ms > 1<<32-1 {
+		v.errf(path+".max_message_size", "%s is too large (allowed: up to 4GiB)", Size(ms))
+	}
+	l.MaxMessageSize, l.MaxRecipients, l.MaxConnections, l.MaxConnectionsPerClient = Size(ms), int(nr), int(nc), int(ncc)
+	l.CommandTimeout, l.DataTimeout, l.MinDataRate = Duration(ct), Duration(dt), Size(mr)
+	if l.MaxConnectionsPerClient > l.MaxConnections {
+		v.errf(path+".max_connections_per_client", "%d exceeds max_connections %d", l.MaxConnectionsPerClient, l.MaxConnections)
+	}
+}
+
+func (v *validator) deliver(path string, d *Deliver, required bool) {
+	if d.To == "" {
+		if required {
+			v.errf(path+".to", "required (allowed: smtp://host:port, smtps://host:port, lmtp://host:port, lmtp+unix:///path, maildir:/path)")
+		}
+		return
+	}
+	hop, err := ParseNextHop(d.To)
+	if err != nil {
+		v.errf(path+".to", "%v", err)
+	}
+	d.URL = hop
+	switch hop.Scheme {
+	case "smtp", "lmtp":
+		setDefault(&d.TLS, "opportunistic")
+	case "smtps":
+		setDefault(&d.TLS, "required")
+	default:
+		setDefault(&d.TLS, "none")
+	}
+	v.oneOf(path+".tls", d.TLS, "none", "opportunistic", "required")
+	if d.TLS != "none" && (hop.Scheme == "maildir" || hop.Scheme == "lmtp+unix") {
+		v.errf(path+".tls", "%q makes no sense for a %s next hop (allowed: none)", d.TLS, hop.Scheme)
+	}
+	if hop.Scheme == "smtps" && d.TLS == "none" {
+		v.errf(path+".tls", "smtps is always TLS (allowed: opportunistic, required)")
+	}
+	v.readable(path+".ca_file", d.CAFile)
+	if v.positive(path+".connections", int64(d.Connections)) && d.Connections == 0 {
+		d.Connections = DefaultConnections
+	}
+	r := &d.Retry
+	for _, x := range []struct {
+		key string
+		p   *Duration
+		def Duration
+	}{{"initial", &r.Initial, DefaultRetryInitial}, {"max", &r.Max, DefaultRetryMax}, {"lifetime", &r.Lifetime, DefaultRetryLifetime}} {
+		if v.positive(path+".retry."+x.key, int64(*x.p)) {
+			setDefault(x.p, x.def)
+		}
+	}
+	if r.Initial > r.Max {
+		v.errf(path+".retry.initial", "%s exceeds retry.max %s", r.Initial, r.Max)
+	}
+	if r.Max > r.Lifetime {
+		v.errf(path+".retry.max", "%s exceeds retry.lifetime %s", r.Max, r.Lifetime)
+	}
+}
+
+// ParseNextHop parses a deliver.to value.
+func ParseNextHop(s string) (NextHop, error) {
+	const allowed = "allowed: smtp://host:port, smtps://host:port, lmtp://host:port, lmtp+unix:///path, maildir:/path"
+	if p, ok := strings.CutPrefix(s, "maildir:"); ok {
+		if p == "" {
+			return NextHop{}, fmt.Errorf("%q names no directory (%s)", s, allowed)
+		}
+		return NextHop{Scheme: "maildir", Path: p}, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return NextHop{}, fmt.Errorf("%q is not a URL (%s)", s, allowed)
+	}
+	switch u.Scheme {
+	case "smtp", "smtps", "lmtp":
+		if u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return NextHop{}, fmt.Errorf("%q: only host:port is allowed after %s://", s, u.Scheme)
+		}
+		host, port, err := net.SplitHostPort(u.Host)
+		if err != nil || host == "" {
+			return NextHop{}, fmt.Errorf("%q needs host:port (%s)", s, allowed)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return NextHop{}, fmt.Errorf("%q: port %q is not a number from 1 to 65535", s, port)
+		}
+		return NextHop{Scheme: u.Scheme, Addr: u.Host}, nil
+	case "lmtp+unix":
+		if u.Path == "" || u.Host != "" {
+			return NextHop{}, fmt.Errorf("%q needs an absolute socket path: lmtp+unix:///path", s)
+		}
+		return NextHop{Scheme: "lmtp+unix", Path: u.Path}, nil
+	}
+	return NextHop{}, fmt.Errorf("%q has an unknown scheme (%s)", s, allowed)
+}
+
+func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool) {
+	if r.Name == "" {
+		v.errf(path+".name", "required")
+	}
+	switch {
+	case r.Policy == "":
+		v.errf(path+".policy", "required")
+	case r.Policy == PolicyNone:
+		v.errf(path+".policy", "a rule cannot turn sanitising off (none is only for pass-through routes)")
+	default:
+		if _, ok := c.Policies[r.Policy]; !ok {
+			v.errf(path+".policy", "policy %q does not exist (defined: %s)", r.Policy, policyNames(c))
+		}
+	}
+	m := &r.Match
+	for i, s := range m.Sender {
+		p := fmt.Sprintf("%s.match.sender[%d]", path, i)
+		if _, d, ok := strings.Cut(s, "@"); !ok || d == "" {
+			v.errf(p, "%q is not an address", s)
+		} else {
+			v.domain(p, d, false)
+		}
+		m.Sender[i] = strings.ToLower(s)
+	}
+	for i, s := range m.Recipient {
+		p := fmt.Sprintf("%s.match.recipient[%d]", path, i)
+		if _, d, ok := strings.Cut(s, "@"); !ok || d == "" {
+			v.errf(p, "%q is not an address", s)
+		}
+		m.Recipient[i] = strings.ToLower(s)
+	}
+	for i, d := range m.SenderDomain {
+		v.domain(fmt.Sprintf("%s.match.sender_domain[%d]", path, i), d, false)
+		m.SenderDomain[i] = strings.ToLower(strings.TrimSuffix(d, "."))
+	}
+	for i, d := range m.RecipientDomain {
+		v.domain(fmt.Sprintf("%s.match.recipient_domain[%d]", path, i), d, false)
+		m.RecipientDomain[i] = strings.ToLower(strings.TrimSuffix(d, "."))
+	}
+	for i, rt := range m.Route {
+		if !routes[rt] {
+			v.errf(fmt.Sprintf("%s.match.route[%d]", path, i), "route %q does not exist", rt)
+		}
+	}
+}
+
+var headerNameRE = regexp.MustCompile(`^[!-9;-~]+$`)
+
+func (v *validator) policy(path string, p *Policy) {
+	setDefault(&p.Body.Prefer, "plain")
+	v.oneOf(path+".body.prefer", p.Body.Prefer, "plain", "html")
+	setDefault(&p.Body.Links, "defang")
+	v.oneOf(path+".body.links", p.Body.Links, "defang", "keep", "remove")
+
+	a := &p.Attachments
+	setDefault(&a.Default, "strip")
+	v.oneOf(path+".attachments.default", a.Default, "strip", "keep", "reject")
+	setDefault(&a.EncryptedArchives, "strip")
+	v.oneOf(path+".attachments.encrypted_archives", a.EncryptedArchives, "strip", "reject")
+	for i := range a.Keep {
+		k := &a.Keep[i]
+		kp := fmt.Sprintf("%s.attachments.keep[%d]", path, i)
+		if len(k.Extensions) == 0 && len(k.Types) == 0 {
+			v.errf(kp, "give extensions, types or both (an empty rule would keep everything)")
+		}
+		for j, e := range k.Extensions {
+			if !strings.HasPrefix(e, ".") || len(e) < 2 || strings.ContainsAny(e, "/\\ ") {
+				v.errf(fmt.Sprintf("%s.extensions[%d]", kp, j), "%q is not an extension (allowed: a dot and a suffix, such as .pdf)", e)
+			}
+			k.Extensions[j] = strings.ToLower(e)
+		}
+		for j, t := range k.Types {
+			mt, params, err := mime.ParseMediaType(t)
+			if err != nil || len(params) > 0 || !strings.Contains(mt, "/") {
+				v.errf(fmt.Sprintf("%s.types[%d]", kp, j), "%q is not a media type (allowed: type/subtype such as application/pdf)", t)
+			}
+			k.Types[j] = strings.ToLower(t)
+		}
+		if v.positive(kp+".max_size", int64(k.MaxSize)) && k.MaxSize == 0 {
+			k.MaxSize = DefaultMaxMessageSize
+		}
+	}
+	ar := &a.Archives
+	ap := path + ".attachments.archives"
+	if v.positive(ap+".max_depth", int64(ar.MaxDepth)) {
+		setDefault(&ar.MaxDepth, DefaultArchiveDepth)
+	}
+	if v.positive(ap+".max_entries", int64(ar.MaxEntries)) {
+		setDefault(&ar.MaxEntries, DefaultArchiveEntries)
+	}
+	if v.has(ap+".max_ratio") && ar.MaxRatio <= 0 {
+		v.errf(ap+".max_ratio", "must be positive, got %v", ar.MaxRatio)
+	}
+	setDefault(&ar.MaxRatio, DefaultArchiveRatio)
+	if v.positive(ap+".max_total", int64(ar.MaxTotal)) {
+		setDefault(&ar.MaxTotal, DefaultArchiveTotal)
+	}
+
+	setDefault(&p.Ambiguous, "strip")
+	v.oneOf(path+".ambiguous", p.Ambiguous, "strip", "reject")
+	setDefault(&p.Notice.Position, "top")
+	v.oneOf(path+".notice.position", p.Notice.Position, "top", "bottom")
+	if !v.has(path + ".headers") {
+		p.Headers = append([]string(nil), DefaultHeaders...)
+	}
+	for i, h := range p.Headers {
+		if !headerNameRE.MatchString(h) {
+			v.errf(fmt.Sprintf("%s.headers[%d]", path, i), "%q is not a header field name", h)
+		}
+		if strings.HasPrefix(strings.ToLower(h), "x-mugai-") {
+			v.errf(fmt.Sprintf("%s.headers[%d]", path, i), "incoming X-Mugai-* headers are always dropped (no spoofed verdicts)")
+		}
+	}
+	setDefault(&p.OutputCharset, "utf-8")
+	v.oneOf(path+".output_charset", p.OutputCharset, "utf-8", "iso-2022-jp")
+	setDefault(&p.Original, "quarantine")
+	v.oneOf(path+".original", p.Original, "quarantine", "discard")
+
+	mp := path + ".mime"
+	m := &p.MIME
+	if v.positive(mp+".max_depth", int64(m.MaxDepth)) {
+		setDefault(&m.MaxDepth, DefaultMIMEDepth)
+	}
+	if v.positive(mp+".max_parts", int64(m.MaxParts)) {
+		setDefault(&m.MaxParts, DefaultMIMEParts)
+	}
+	if v.positive(mp+".max_header_bytes", int64(m.MaxHeaderBytes)) {
+		setDefault(&m.MaxHeaderBytes, DefaultMIMEHeaderBytes)
+	}
+	if v.positive(mp+".max_html_depth", int64(m.MaxHTMLDepth)) {
+		setDefault(&m.MaxHTMLDepth, DefaultHTMLDepth)
+	}
+}
+
+func (v *validator) hostPort(path, s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		v.errf(path, "%q is not host:port", s)
+		return false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		v.errf(path, "%q: port %q is not a number from 0 to 65535", s, port)
+		return false
+	}
+	if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		v.errf(path, "%q: listen on an IP address, not a name", s)
+		return false
+	}
+	return true
+}
+
+var labelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func (v *validator) domain(path, d string, _ bool) {
+	s := strings.ToLower(strings.TrimSuffix(d, "."))
+	ok := s != "" && len(s) <= 253
+	for _, l := range strings.Split(s, ".") {
+		if !labelRE.MatchString(l) {
+			ok = false
+		}
+	}
+	if !ok {
+		v.errf(path, "%q is not a domain name", d)
+	}
+}
+
+func reflectValue(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() }
