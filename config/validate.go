@@ -81,7 +81,7 @@ func (v *validator) has(path string) bool { _, ok := v.lines[path]; return ok }
 // positive checks a limit that was given explicitly; an absent one gets
 // its default.
 func (v *validator) positive(path string, n int64) bool {
-	if v.has(path+"!") {
+	if v.has(path + "!") {
 		return false // already reported as undecodable
 	}
 	if v.has(path) && n <= 0 {
