@@ -1,0 +1,147 @@
+package spill
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Buffer collects bytes in memory up to a threshold, then in a temporary
+// file. Write appends; the readers see everything written so far. A Buffer
+// is not safe for concurrent use.
+type Buffer struct {
+	threshold int64
+	dir       string
+
+	mem    []byte
+	f      *os.File
+	size   int64
+	err    error // sticky write error
+	closed bool
+}
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("spill: buffer closed")
+
+// New returns a Buffer that keeps up to threshold bytes in memory and
+// spills to a temporary file in dir past it. With dir "" it never spills
+// (memory only, for callers that accept unbounded memory).
+func New(threshold int64, dir string) *Buffer {
+	if threshold < 0 {
+		threshold = 0
+	}
+	return &Buffer{threshold: threshold, dir: dir}
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	if b.closed {
+		return 0, ErrClosed
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.f == nil && (b.dir == "" || b.size+int64(len(p)) <= b.threshold) {
+		b.mem = append(b.mem, p...)
+		b.size += int64(len(p))
+		return len(p), nil
+	}
+	if b.f == nil {
+		if err := b.spill(); err != nil {
+			b.err = err
+			return 0, err
+		}
+	}
+	n, err := b.f.Write(p)
+	b.size += int64(n)
+	if err != nil {
+		b.err = fmt.Errorf("spill: write %s: %w", b.f.Name(), err)
+		return n, b.err
+	}
+	return n, nil
+}
+
+// spill moves the in-memory bytes to a new temporary file. The file is
+// unlinked at once, so it disappears with the process even after a crash.
+func (b *Buffer) spill() error {
+	f, err := os.CreateTemp(b.dir, "mugai-spill-*")
+	if err != nil {
+		return fmt.Errorf("spill: create temp file in %s: %w", b.dir, err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return fmt.Errorf("spill: unlink %s: %w", f.Name(), err)
+	}
+	if _, err := f.Write(b.mem); err != nil {
+		f.Close()
+		return fmt.Errorf("spill: write %s: %w", f.Name(), err)
+	}
+	b.f = f
+	b.mem = nil
+	return nil
+}
+
+// Size is the number of bytes written.
+func (b *Buffer) Size() int64 { return b.size }
+
+// Spilled reports whether the content lives in a temporary file.
+func (b *Buffer) Spilled() bool { return b.f != nil }
+
+// Err is the first write error, if any.
+func (b *Buffer) Err() error { return b.err }
+
+// ReaderAt reads the bytes written so far.
+func (b *Buffer) ReaderAt() io.ReaderAt { return readerAt{b} }
+
+// Reader reads the bytes written so far from the start. Each call returns
+// an independent reader.
+func (b *Buffer) Reader() io.Reader { return io.NewSectionReader(readerAt{b}, 0, b.size) }
+
+// Close releases the memory and closes (and so removes) the temporary file.
+// It is safe to call more than once.
+func (b *Buffer) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	b.mem = nil
+	if b.f != nil {
+		err := b.f.Close()
+		b.f = nil
+		if err != nil {
+			return fmt.Errorf("spill: close: %w", err)
+		}
+	}
+	return nil
+}
+
+type readerAt struct{ b *Buffer }
+
+func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
+	b := r.b
+	if b.closed {
+		return 0, ErrClosed
+	}
+	if off < 0 {
+		return 0, errors.New("spill: negative offset")
+	}
+	if off >= b.size {
+		return 0, io.EOF
+	}
+	if b.f == nil {
+		n := copy(p, b.mem[off:])
+		if n < len(p) {
+			return n, io.EOF
+		}
+		return n, nil
+	}
+	if rest := b.size - off; int64(len(p)) > rest {
+		n, err := b.f.ReadAt(p[:rest], off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	return b.f.ReadAt(p, off)
+}
