@@ -126,6 +126,7 @@ type Metrics struct {
 	// Process.
 	ConfigReloads           *prometheus.CounterVec // mugai_config_reloads_total{result}
 	ConfigLastReloadSuccess prometheus.Gauge       // mugai_config_last_reload_success_timestamp_seconds
+	ConfigLastReloadOK      prometheus.Gauge       // mugai_config_last_reload_successful (1 at New)
 	BuildInfo               *prometheus.GaugeVec   // mugai_build_info{version,goversion}
 	DiskFree                *DiskFree              // mugai_disk_free_bytes{path}
 	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
@@ -203,6 +204,8 @@ func New(version string) *Metrics {
 			"Configuration reloads by result (success, failure).", "result"),
 		ConfigLastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "config_last_reload_success_timestamp_seconds",
 			Help: "Unix time of the last successful configuration load."}),
+		ConfigLastReloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "config_last_reload_successful",
+			Help: "1 when the last configuration load or reload succeeded, 0 while the server runs on an older configuration because the last reload failed."}),
 		BuildInfo: gauge("build_info",
 			"Always 1; the labels name the running build.", "version", "goversion"),
 		DiskFree: &DiskFree{
@@ -221,12 +224,15 @@ func New(version string) *Metrics {
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
-		m.ConfigReloads, m.ConfigLastReloadSuccess, m.BuildInfo, m.DiskFree, m.LockdownEnabled,
+		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.LockdownEnabled,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 
 	m.BuildInfo.WithLabelValues(version, runtime.Version()).Set(1)
+	// A server that runs has loaded its configuration; only a failed
+	// reload sets this to 0 (and the next good one back to 1).
+	m.ConfigLastReloadOK.Set(1)
 	for _, d := range Decisions {
 		for _, c := range Classes {
 			m.Attachments.WithLabelValues(d, c)
@@ -327,6 +333,7 @@ func Names() []string {
 		"mugai_quarantine_full_total",
 		"mugai_config_reloads_total",
 		"mugai_config_last_reload_success_timestamp_seconds",
+		"mugai_config_last_reload_successful",
 		"mugai_build_info",
 		"mugai_disk_free_bytes",
 		"mugai_lockdown_enabled",

@@ -134,7 +134,11 @@ func TestValuesMove(t *testing.T) {
 		{"quarantine full", func() { m.QuarantineFull.Inc() }, m.QuarantineFull, 1},
 		{"purged by max_bytes", func() { m.QuarantinePurged.WithLabelValues(metrics.PurgeMaxBytes).Add(5) },
 			m.QuarantinePurged.WithLabelValues(metrics.PurgeMaxBytes), 5},
-		{"reload failed", func() { m.ConfigReloads.WithLabelValues(metrics.ReloadFailure).Inc() },
+		{"reload failed, running on the old config", func() {
+			m.ConfigReloads.WithLabelValues(metrics.ReloadFailure).Inc()
+			m.ConfigLastReloadOK.Set(0)
+		}, m.ConfigLastReloadOK, 0},
+		{"reload failure counted", func() {},
 			m.ConfigReloads.WithLabelValues(metrics.ReloadFailure), 1},
 		{"lockdown on", func() { m.LockdownEnabled.Set(1) }, m.LockdownEnabled, 1},
 		{"sanitize panic", func() { m.SanitizePanics.Inc() }, m.SanitizePanics, 1},
@@ -191,6 +195,7 @@ func TestScrapeAsOperatorSeesIt(t *testing.T) {
 		`mugai_config_reloads_total{result="failure"} 0`,
 		`mugai_sanitize_actions_total{action="links-defanged"} 0`,
 		`mugai_lockdown_enabled 0`,
+		`mugai_config_last_reload_successful 1`,
 		`mugai_build_info{goversion="` + runtime.Version() + `",version="1.2.3-test"} 1`,
 	} {
 		if !strings.Contains(before, want+"\n") {
