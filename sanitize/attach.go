@@ -1,0 +1,310 @@
+package sanitize
+
+import (
+	"bytes"
+	"io"
+	"path"
+	"strings"
+
+	"golang.org/x/net/html"
+	htmlcharset "golang.org/x/net/html/charset"
+)
+
+// attachment decodes a part that is not body text into a spill buffer,
+// hashing on the way, classifies it and makes the preliminary decision.
+// The buffer is kept only when the part may be delivered.
+func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
+	dec, check := s.transferDecoder(ph.cte, body)
+	hc := newHashCounter()
+	buf := s.newSpill()
+	_, err := io.Copy(io.MultiWriter(buf, hc), dec)
+	if err != nil && buf.Err() != nil {
+		s.ioErr(buf.Err())
+	}
+	drain(dec)
+	l.part.Size = hc.n
+	l.part.SHA256 = hc.sum()
+	if kinds := check(); len(kinds) > 0 {
+		l.ambig = append(l.ambig, kinds...)
+		for _, k := range kinds {
+			s.finding(l.part.Path, k, "")
+		}
+	}
+
+	// The most dangerous reading: classify under every filename the
+	// header allows and keep the strictest result.
+	names := ph.names
+	if len(names) == 0 {
+		names = []string{""}
+	}
+	var res classResult
+	for i, n := range names {
+		r, err := classify(buf.ReaderAt(), buf.Size(), ph.mediaType, n, s.archiveLimits())
+		if err != nil {
+			s.ioErr(err)
+		}
+		if i == 0 || classRank(r.Class) > classRank(res.Class) {
+			exe, enc := res.Executable || r.Executable, res.Encrypted || r.Encrypted
+			fs := append(res.Findings, r.Findings...)
+			res = r
+			res.Executable, res.Encrypted, res.Findings = exe, enc, fs
+		} else {
+			res.Executable = res.Executable || r.Executable
+			res.Encrypted = res.Encrypted || r.Encrypted
+			res.Findings = append(res.Findings, r.Findings...)
+		}
+	}
+	l.part.Class = res.Class
+	l.part.SniffedType = res.SniffedType
+	if res.Mismatch != "" {
+		s.finding(l.part.Path, "type-mismatch", res.Mismatch)
+	}
+	for _, f := range res.Findings {
+		s.finding(l.part.Path, "attachment", f)
+	}
+
+	decision, reason := s.decide(l, ph, res, buf)
+	l.part.Decision, l.part.Reason = decision, reason
+	if decision == DecisionReject {
+		l.reject = reason
+	}
+	if decision == DecisionKeep && len(l.ambig) == 0 {
+		l.att = buf
+		s.hold(buf)
+		return
+	}
+	buf.Close()
+}
+
+func (s *sanitizer) ioErr(err error) {
+	if s.writeErr == nil {
+		s.writeErr = err
+	}
+}
+
+func (s *sanitizer) archiveLimits() archiveLimits {
+	a := s.pol.Attachments.Archives
+	return archiveLimits{MaxDepth: a.MaxDepth, MaxEntries: a.MaxEntries, MaxRatio: a.MaxRatio, MaxTotal: int64(a.MaxTotal)}
+}
+
+func classRank(c string) int {
+	switch c {
+	case "executable":
+		return 8
+	case "encrypted-archive":
+		return 7
+	case "archive":
+		return 6
+	case "office":
+		return 5
+	case "pdf":
+		return 4
+	case "other":
+		return 3
+	case "image":
+		return 2
+	case "text":
+		return 1
+	}
+	return 0
+}
+
+// decide applies the policy to one classified attachment.
+func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interface {
+	Reader() io.Reader
+	Size() int64
+}) (decision, reason string) {
+	att := s.pol.Attachments
+	notKept := func(why string) (string, string) {
+		if att.Default == "reject" {
+			return DecisionReject, why
+		}
+		return DecisionStrip, why
+	}
+	name := strings.ToLower(l.part.Filename)
+	if ph.mediaType == "application/ms-tnef" || ph.mediaType == "application/vnd.ms-tnef" || path.Base(strings.ReplaceAll(name, `\`, "/")) == "winmail.dat" {
+		l.action = "tnef-removed"
+		return DecisionStrip, "TNEF (winmail.dat) is never delivered"
+	}
+	if res.Executable || res.Class == "executable" {
+		return notKept("executable or script")
+	}
+	if res.Encrypted || res.Class == "encrypted-archive" {
+		if att.EncryptedArchives == "reject" {
+			return DecisionReject, "encrypted archive attachment"
+		}
+		return DecisionStrip, "encrypted archive (contents cannot be inspected)"
+	}
+	if why := blocksKeeping(res.Findings); why != "" {
+		return notKept(why)
+	}
+	if s.keepRule(l, ph, res) {
+		if res.Class == "text" && hasEncodedBlock(buf.Reader()) {
+			return notKept("text file carries an encoded file (uuencode, yEnc or BinHex)")
+		}
+		return DecisionKeep, "allowed by a keep rule"
+	}
+	switch att.Default {
+	case "keep":
+		if res.Class == "text" && hasEncodedBlock(buf.Reader()) {
+			return DecisionStrip, "text file carries an encoded file (uuencode, yEnc or BinHex)"
+		}
+		return DecisionKeep, "policy keeps attachments by default"
+	case "reject":
+		return DecisionReject, "attachment type not allowed"
+	}
+	return DecisionStrip, "not allowed by the policy"
+}
+
+// blocksKeeping says why classifier findings forbid delivering a file
+// whatever the keep rules say: active content (macros, PDF JavaScript,
+// launch actions, embedded files and objects), contents that could not be
+// fully inspected (limits, corruption, encryption) and disguise (names
+// that differ inside a ZIP, an archive glued to an image, bidi controls).
+// Only a nested archive that was inspected is harmless in itself.
+func blocksKeeping(findings []string) string {
+	for _, f := range findings {
+		lf := strings.ToLower(f)
+		switch {
+		case strings.HasPrefix(lf, "zip: nested archive"):
+			continue
+		case strings.Contains(lf, "macro"):
+			return "office document with macros"
+		case strings.HasPrefix(lf, "pdf:") && !strings.Contains(lf, "encrypted"), strings.Contains(lf, "embedded"), strings.Contains(lf, "external reference"):
+			return "document with active or embedded content"
+		case strings.Contains(lf, "encrypted"):
+			return "encrypted content cannot be inspected"
+		case strings.Contains(lf, "exceeded"), strings.Contains(lf, "too many"), strings.Contains(lf, "too deep"),
+			strings.Contains(lf, "too large"), strings.Contains(lf, "not inspected"), strings.Contains(lf, "not fully"),
+			strings.Contains(lf, "corrupt"), strings.Contains(lf, "unsupported"):
+			return "archive could not be fully inspected"
+		default:
+			return "content needs inspection (" + strings.SplitN(lf, ":", 2)[0] + ")"
+		}
+	}
+	return ""
+}
+
+// keepRule reports whether some keep rule allows the attachment: its
+// extension (under every filename reading) and its sniffed type are both
+// listed, and it is not too big.
+func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) bool {
+	names := ph.names
+	if len(names) == 0 {
+		names = []string{""}
+	}
+	sniffed := strings.ToLower(strings.TrimSpace(strings.SplitN(res.SniffedType, ";", 2)[0]))
+	for _, rule := range s.pol.Attachments.Keep {
+		if rule.MaxSize > 0 && l.part.Size > int64(rule.MaxSize) {
+			continue
+		}
+		if len(rule.Types) > 0 && !containsFold(rule.Types, sniffed) {
+			continue
+		}
+		ok := true
+		for _, n := range names {
+			if len(rule.Extensions) > 0 && !containsFold(normExts(rule.Extensions), extension(cleanFilename(n))) {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func normExts(l []string) []string {
+	out := make([]string, len(l))
+	for i, e := range l {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e != "" && !strings.HasPrefix(e, ".") {
+			e = "." + e
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// extension is the lowercased last extension with its dot ("" if none).
+func extension(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || i == len(name)-1 {
+		return ""
+	}
+	return strings.ToLower(name[i:])
+}
+
+func containsFold(l []string, s string) bool {
+	for _, x := range l {
+		if strings.EqualFold(strings.TrimSpace(x), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasEncodedBlock reports whether text carries a uuencode, yEnc or BinHex
+// block: such a text file is an executable in disguise as often as not.
+func hasEncodedBlock(r io.Reader) bool {
+	sink := newTextSink(io.Discard, "keep")
+	io.Copy(sink, r)
+	sink.Close()
+	return len(sink.blocks) > 0
+}
+
+// metaCharset finds the charset an HTML document declares for itself: a
+// byte order mark, or a <meta charset> / <meta http-equiv=Content-Type>
+// in the first 1024 bytes. "" when it declares none.
+func metaCharset(head []byte) string {
+	if len(head) > 1024 {
+		head = head[:1024]
+	}
+	if _, name, certain := htmlcharset.DetermineEncoding(head, ""); certain {
+		return name
+	}
+	z := html.NewTokenizer(bytes.NewReader(head))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return ""
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		if string(name) != "meta" || !hasAttr {
+			continue
+		}
+		var cs, content string
+		equiv := false
+		for {
+			k, v, more := z.TagAttr()
+			switch strings.ToLower(string(k)) {
+			case "charset":
+				cs = string(v)
+			case "http-equiv":
+				equiv = strings.EqualFold(string(v), "content-type")
+			case "content":
+				content = string(v)
+			}
+			if !more {
+				break
+			}
+		}
+		if cs == "" && equiv {
+			if i := strings.Index(strings.ToLower(content), "charset="); i >= 0 {
+				cs = strings.Trim(content[i+len("charset="):], `"' ;`)
+				if j := strings.IndexAny(cs, " ;\"'"); j >= 0 {
+					cs = cs[:j]
+				}
+			}
+		}
+		if cs = strings.TrimSpace(cs); cs != "" {
+			if _, canon := htmlcharset.Lookup(cs); canon != "" {
+				return canon
+			}
+			return cs
+		}
+	}
+}

@@ -1,0 +1,444 @@
+package sanitize
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"strings"
+)
+
+// build writes the rebuilt message: the allow-listed header fields, the
+// X-Mugai-* result fields, a text/plain body with the notice and the kept
+// attachments as fresh base64 parts. Everything is 7-bit with CRLF line
+// ends of at most 998 octets (RFC 5322 2.1.1). Nothing of the original
+// structure is copied; only decoded content is.
+func (s *sanitizer) build(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	var kept []*leaf
+	for _, l := range s.leaves {
+		if l.att != nil && l.part.Decision == DecisionKeep {
+			kept = append(kept, l)
+		}
+	}
+	notice := s.notice()
+	iso := s.pol.OutputCharset == "iso-2022-jp"
+
+	// Transfer encoding of the text: quoted-printable keeps mostly-ASCII
+	// text readable, base64 is a third of the size for Japanese.
+	var total, high int64
+	for _, l := range notice {
+		total += int64(len(l)) + 2
+		high += nonASCII(l)
+	}
+	for _, m := range s.msgs {
+		if m.slot != nil && m.slot.chosen != nil {
+			total += m.slot.chosen.stats.bytes
+			high += m.slot.chosen.stats.nonASCII
+		}
+	}
+	textCTE := "quoted-printable"
+	switch {
+	case iso:
+		textCTE = "7bit"
+	case high*3 > total:
+		textCTE = "base64"
+	}
+	textType := "text/plain; charset=utf-8"
+	if iso {
+		textType = "text/plain; charset=ISO-2022-JP"
+	}
+
+	fields := s.headerFields()
+	fields = append(fields, field{"MIME-Version", "1.0"})
+	boundary := ""
+	if len(kept) > 0 {
+		boundary = newBoundary()
+		fields = append(fields, field{"Content-Type", `multipart/mixed; boundary="` + boundary + `"`})
+	} else {
+		fields = append(fields, field{"Content-Type", textType}, field{"Content-Transfer-Encoding", textCTE})
+	}
+	fields = append(fields, field{"X-Mugai-Sanitized", s.sanitizedValue()})
+	name := cleanID(s.opt.PolicyName)
+	if name == "" {
+		name = "unnamed"
+	}
+	fields = append(fields, field{"X-Mugai-Policy", name})
+	if id := cleanID(s.opt.OriginalID); id != "" {
+		fields = append(fields, field{"X-Mugai-Original-Id", id})
+	}
+	for _, f := range fields {
+		writeField(bw, f.key, f.value)
+	}
+	bw.WriteString("\r\n")
+
+	if boundary != "" {
+		bw.WriteString("This is a multi-part message in MIME format.\r\n\r\n--" + boundary + "\r\n")
+		writeField(bw, "Content-Type", textType)
+		writeField(bw, "Content-Transfer-Encoding", textCTE)
+		bw.WriteString("\r\n")
+	}
+	if err := s.writeText(bw, textCTE, notice); err != nil {
+		return err
+	}
+	if boundary != "" {
+		for _, l := range kept {
+			bw.WriteString("\r\n--" + boundary + "\r\n")
+			if err := s.writeAttachment(bw, l); err != nil {
+				return err
+			}
+		}
+		bw.WriteString("\r\n--" + boundary + "--\r\n")
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("sanitize: write: %w", err)
+	}
+	return nil
+}
+
+// sanitizedValue is the X-Mugai-Sanitized field: the actions taken.
+func (s *sanitizer) sanitizedValue() string {
+	var t []string
+	for _, a := range s.rep.Actions {
+		switch a {
+		case "attachment-stripped":
+			t = append(t, "attachments-removed="+itoa(s.rep.Removed))
+		case "ambiguous":
+			t = append(t, "ambiguous-structure")
+		default:
+			t = append(t, a)
+		}
+	}
+	if s.rep.Kept > 0 {
+		t = append(t, "attachments-kept="+itoa(s.rep.Kept))
+	}
+	if len(t) == 0 {
+		return "rebuilt"
+	}
+	return strings.Join(t, " ")
+}
+
+func nonASCII(s string) int64 {
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+func newBoundary() string {
+	var b [12]byte
+	rand.Read(b[:])
+	// "=_" never occurs in base64 or quoted-printable text (RFC 2045 6.7).
+	return "=_mugai_" + hex.EncodeToString(b[:])
+}
+
+// writeField writes one header field folded at spaces to 76 columns where
+// the value allows (values are 7-bit and have no word over 998 octets).
+func writeField(w *bufio.Writer, key, value string) {
+	value = headerSafe(value)
+	w.WriteString(key)
+	w.WriteString(":")
+	col := len(key) + 1
+	for i, word := range strings.Split(value, " ") {
+		if i > 0 && col+1+len(word) > 76 && col > 1 {
+			w.WriteString("\r\n")
+			col = 0
+		}
+		w.WriteString(" ")
+		w.WriteString(word)
+		col += 1 + len(word)
+	}
+	w.WriteString("\r\n")
+}
+
+// headerSafe is the last guard of a header value: printable ASCII and
+// spaces only, no word longer than 900 octets.
+func headerSafe(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\t':
+			b.WriteByte(' ')
+		case c < 0x20 || c >= 0x7f:
+		default:
+			b.WriteByte(c)
+		}
+	}
+	v = b.String()
+	if hasLongWord(v, 900) {
+		f := strings.Fields(v)
+		for i := range f {
+			if len(f[i]) > 900 {
+				f[i] = f[i][:900]
+			}
+		}
+		v = strings.Join(f, " ")
+	}
+	return v
+}
+
+// writeText writes the body text: notice, the original's text, then each
+// forwarded message's text quoted, in the chosen transfer encoding.
+func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) error {
+	var emit func(string) error
+	var done func() error
+	unencodable := 0
+	switch cte {
+	case "7bit": // ISO-2022-JP
+		emit = func(line string) error {
+			for _, chunk := range splitForISO(line, &unencodable) {
+				w.Write(chunk)
+				w.WriteString("\r\n")
+			}
+			return nil
+		}
+		done = func() error { return nil }
+	case "base64":
+		lw := &lineWrapper{w: w, max: 76}
+		enc := base64.NewEncoder(base64.StdEncoding, lw)
+		emit = func(line string) error {
+			io.WriteString(enc, line)
+			_, err := io.WriteString(enc, "\r\n")
+			return err
+		}
+		done = func() error {
+			err := enc.Close()
+			if lw.col > 0 {
+				w.WriteString("\r\n")
+			}
+			return err
+		}
+	default:
+		qp := quotedprintable.NewWriter(w)
+		emit = func(line string) error {
+			io.WriteString(qp, line)
+			_, err := io.WriteString(qp, "\r\n")
+			return err
+		}
+		done = qp.Close
+	}
+	if err := s.eachBodyLine(notice, emit); err != nil {
+		return err
+	}
+	if unencodable > 0 {
+		s.finding("", "charset-unencodable", itoa(unencodable)+" characters have no ISO-2022-JP code and were replaced")
+	}
+	return done()
+}
+
+// splitForISO encodes one line as ISO-2022-JP, split so that no output
+// line is over 998 octets.
+func splitForISO(line string, bad *int) [][]byte {
+	b, n := encodeISO2022JP(line)
+	if len(b) <= 990 {
+		*bad += n
+		return [][]byte{b}
+	}
+	var out [][]byte
+	r := []rune(line)
+	for len(r) > 0 {
+		k := min(len(r), 200)
+		for {
+			b, n = encodeISO2022JP(string(r[:k]))
+			if len(b) <= 990 || k == 1 {
+				break
+			}
+			k /= 2
+		}
+		*bad += n
+		out = append(out, b)
+		r = r[k:]
+	}
+	return out
+}
+
+// eachBodyLine calls fn with every line of the body text, in order.
+func (s *sanitizer) eachBodyLine(notice []string, fn func(string) error) error {
+	top := s.pol.Notice.Position != "bottom"
+	if top {
+		for _, l := range notice {
+			fn(l)
+		}
+		fn(noticeRule)
+		fn("")
+	}
+	if m := s.msgs[0]; m.slot != nil && m.slot.chosen != nil {
+		if err := eachLine(m.slot.chosen, "", fn); err != nil {
+			return err
+		}
+	}
+	for _, m := range s.msgs[1:] {
+		q := strings.Repeat("> ", m.level)
+		fn("")
+		fn(q + "---------- 転送されたメッセージ / Forwarded message ----------")
+		for _, f := range []struct{ k, v string }{{"From", m.from}, {"Date", m.date}, {"Subject", m.subject}} {
+			if f.v != "" {
+				v := f.v
+				if s.pol.Body.Links != "keep" {
+					v, _ = rewriteLinks(v, s.pol.Body.Links)
+				}
+				fn(q + f.k + ": " + v)
+			}
+		}
+		fn(strings.TrimRight(q, " "))
+		if m.slot != nil && m.slot.chosen != nil {
+			if err := eachLine(m.slot.chosen, q, fn); err != nil {
+				return err
+			}
+		}
+	}
+	if !top {
+		fn("")
+		fn(noticeRule)
+		for _, l := range notice {
+			fn(l)
+		}
+	}
+	return nil
+}
+
+// eachLine calls fn with each line of a text leaf, prefixed.
+func eachLine(l *leaf, prefix string, fn func(string) error) error {
+	br := bufio.NewReaderSize(l.text.Reader(), 64<<10)
+	var long []byte
+	for {
+		b, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long, b...)
+			continue
+		}
+		if len(long) > 0 {
+			b = append(long, b...)
+			long = long[:0]
+		}
+		if len(b) > 0 {
+			line := strings.TrimSuffix(string(b), "\n")
+			if prefix != "" {
+				if line == "" {
+					line = strings.TrimRight(prefix, " ")
+				} else {
+					line = prefix + line
+				}
+			}
+			if e := fn(line); e != nil {
+				return e
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("sanitize: read body text: %w", err)
+		}
+	}
+}
+
+// writeAttachment writes one kept attachment as a new base64 part with the
+// sniffed type and a clean filename.
+func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
+	typ := strings.ToLower(strings.TrimSpace(strings.SplitN(l.part.SniffedType, ";", 2)[0]))
+	if !validMediaType(typ) {
+		typ = "application/octet-stream"
+	}
+	name := cleanFilename(l.part.Filename)
+	if name == "" {
+		name = "attachment"
+		if exts, _ := mime.ExtensionsByType(typ); len(exts) > 0 {
+			name += exts[0]
+		} else {
+			name += ".bin"
+		}
+	}
+	ctv, cdv := attachmentParams(typ, name)
+	writeField(w, "Content-Type", ctv)
+	writeField(w, "Content-Disposition", cdv)
+	writeField(w, "Content-Transfer-Encoding", "base64")
+	w.WriteString("\r\n")
+	enc := base64.NewEncoder(base64.StdEncoding, &lineWrapper{w: w, max: 76})
+	if _, err := io.Copy(enc, l.att.Reader()); err != nil {
+		return fmt.Errorf("sanitize: attachment %s: %w", l.part.Path, err)
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// attachmentParams returns the Content-Type and Content-Disposition values
+// for a file: a plain quoted filename when it is short ASCII, otherwise
+// RFC 2231 (with continuations) in Content-Disposition and an RFC 2047
+// name in Content-Type for older clients.
+func attachmentParams(typ, name string) (ct, cd string) {
+	if isASCII(name) && len(name) <= 60 && !strings.ContainsAny(name, `"\`) && !strings.Contains(name, "=?") {
+		return typ + `; name="` + name + `"`, `attachment; filename="` + name + `"`
+	}
+	ct = typ + `; name="` + mime.BEncoding.Encode("utf-8", name) + `"`
+	var enc strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			enc.WriteByte(c)
+		} else {
+			fmt.Fprintf(&enc, "%%%02X", c)
+		}
+	}
+	e := enc.String()
+	var chunks []string
+	for len(e) > 0 {
+		n := min(len(e), 60)
+		// Never split a %XX escape.
+		if i := strings.LastIndexByte(e[:n], '%'); i >= 0 && i > n-3 && n < len(e) {
+			n = i
+		}
+		chunks = append(chunks, e[:n])
+		e = e[n:]
+	}
+	if len(chunks) == 1 {
+		return ct, "attachment; filename*=utf-8''" + chunks[0]
+	}
+	var b strings.Builder
+	b.WriteString("attachment")
+	for i, c := range chunks {
+		fmt.Fprintf(&b, "; filename*%d*=", i)
+		if i == 0 {
+			b.WriteString("utf-8''")
+		}
+		b.WriteString(c)
+	}
+	return ct, b.String()
+}
+
+// lineWrapper inserts CRLF every max bytes (base64 output).
+type lineWrapper struct {
+	w   io.Writer
+	max int
+	col int
+}
+
+func (l *lineWrapper) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), l.max-l.col)
+		if _, err := l.w.Write(p[:k]); err != nil {
+			return n, err
+		}
+		n += k
+		l.col += k
+		p = p[k:]
+		if l.col == l.max {
+			if _, err := io.WriteString(l.w, "\r\n"); err != nil {
+				return n, err
+			}
+			l.col = 0
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,164 @@
+package sanitize
+
+import (
+	"sort"
+	"strings"
+)
+
+// finish chooses each message's body, settles every part's decision (the
+// walk may have learnt of an ambiguity after a part was decoded), and
+// fills in the report's verdict, actions and parts.
+func (s *sanitizer) finish() {
+	for _, m := range s.msgs {
+		s.chooseBody(m)
+	}
+	removed, kept := 0, 0
+	actions := map[string]bool{}
+	for _, l := range s.leaves {
+		p := &l.part
+		switch {
+		case len(l.ambig) > 0:
+			p.Decision = DecisionStrip
+			p.Reason = "ambiguous structure: " + strings.Join(dedupe(l.ambig), ", ")
+			l.reject = ""
+			if l.kind == leafText || l.kind == leafAttach {
+				removed++
+			}
+			actions["ambiguous"] = true
+		case l.kind == leafText:
+			if l.msg.slot != nil && l.msg.slot.chosen == l {
+				p.Decision, p.Reason = DecisionBody, "body text"
+				if l.html {
+					actions["html-to-text"] = true
+				}
+				if l.stats.links > 0 {
+					if s.pol.Body.Links == "remove" {
+						actions["links-removed"] = true
+					} else {
+						actions["links-defanged"] = true
+					}
+				}
+				if l.charsetRepaired {
+					actions["charset-repaired"] = true
+				}
+			} else {
+				p.Decision, p.Reason = DecisionStrip, "alternative representation not chosen"
+				l.alt = true
+			}
+		case l.kind == leafBlock:
+			p.Decision, p.Reason = DecisionStrip, l.part.DeclaredType[len("text/x-"):]+" data cut out of the body text"
+			if l.parent.part.Decision == DecisionBody {
+				actions[l.action] = true
+				removed++
+			} else {
+				l.alt = true
+			}
+		default: // attachment with its preliminary decision
+			switch p.Decision {
+			case DecisionKeep:
+				kept++
+			default:
+				removed++
+				if l.action != "" {
+					actions[l.action] = true
+				}
+			}
+		}
+		if p.Decision != DecisionKeep && l.att != nil {
+			l.att.Close()
+			l.att = nil
+		}
+	}
+	if removed > 0 {
+		actions["attachment-stripped"] = true
+	}
+	s.rep.Removed, s.rep.Kept = removed, kept
+	for a := range actions {
+		s.rep.Actions = append(s.rep.Actions, a)
+	}
+	sort.Slice(s.rep.Actions, func(i, j int) bool { return actionOrder(s.rep.Actions[i]) < actionOrder(s.rep.Actions[j]) })
+	for _, l := range s.leaves {
+		s.rep.Parts = append(s.rep.Parts, l.part)
+	}
+	s.rep.Subject = headerText(s.root, "Subject")
+	s.rep.From = headerText(s.root, "From")
+	s.rep.MessageID = strings.TrimSpace(cleanLine([]byte(s.root.Get("Message-Id"))))
+
+	// Verdict.
+	if s.ambig && s.pol.Ambiguous == "reject" {
+		s.reject("ambiguous MIME structure")
+		return
+	}
+	for _, l := range s.leaves {
+		if l.reject != "" && l.part.Decision == DecisionReject {
+			s.reject(l.reject)
+			return
+		}
+	}
+}
+
+func (s *sanitizer) reject(reason string) {
+	s.rep.Verdict = Rejected
+	s.rep.Reason = reason
+}
+
+// chooseBody picks the text of a message: its one text part, or for a
+// multipart/alternative the preferred representation unless that one is
+// empty (an empty text/plain beside real HTML is a common trick and a
+// common mistake). Ambiguous candidates are never chosen.
+func (s *sanitizer) chooseBody(m *message) {
+	slot := m.slot
+	if slot == nil {
+		return
+	}
+	var plain, html []*leaf
+	for _, c := range slot.cands {
+		if len(c.ambig) > 0 {
+			continue
+		}
+		if c.html {
+			html = append(html, c)
+		} else {
+			plain = append(plain, c)
+		}
+	}
+	first, second := plain, html
+	if s.pol.Body.Prefer == "html" {
+		first, second = html, plain
+	}
+	for _, group := range [][]*leaf{first, second} {
+		for _, c := range group {
+			if c.stats.visible > 0 {
+				slot.chosen = c
+				return
+			}
+		}
+	}
+	for _, group := range [][]*leaf{first, second} {
+		if len(group) > 0 {
+			slot.chosen = group[0]
+			return
+		}
+	}
+}
+
+func dedupe(l []string) []string {
+	var out []string
+	for _, x := range l {
+		if !contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// actionOrder keeps X-Mugai-Sanitized in a stable, readable order.
+func actionOrder(a string) int {
+	for i, x := range []string{"html-to-text", "charset-repaired", "links-defanged", "links-removed",
+		"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed", "ambiguous"} {
+		if a == x {
+			return i
+		}
+	}
+	return 100
+}

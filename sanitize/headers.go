@@ -1,0 +1,261 @@
+package sanitize
+
+import (
+	"encoding/base64"
+	"mime"
+	netmail "net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/mail"
+	"golang.org/x/net/idna"
+)
+
+// field is one rebuilt header field; value is 7-bit, unfolded.
+type field struct{ key, value string }
+
+// singletons are the fields RFC 5322 3.6 allows at most once: only the
+// first is carried over (go-message's Get returns the topmost as well).
+var singletons = map[string]bool{
+	"From": true, "Sender": true, "Reply-To": true, "To": true, "Cc": true, "Bcc": true,
+	"Date": true, "Subject": true, "Message-Id": true, "In-Reply-To": true, "References": true,
+}
+
+func isAddressField(k string) bool {
+	switch k {
+	case "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Disposition-Notification-To", "Return-Receipt-To":
+		return true
+	}
+	return false
+}
+
+func isMsgIDField(k string) bool {
+	switch k {
+	case "Message-Id", "In-Reply-To", "References", "Resent-Message-Id":
+		return true
+	}
+	return false
+}
+
+// headerFields rebuilds the allow-listed fields of the original header:
+// each decoded, cleaned and encoded again.
+func (s *sanitizer) headerFields() []field {
+	var out []field
+	for _, key := range s.pol.order {
+		vals := s.root.Values(key)
+		if len(vals) == 0 {
+			continue
+		}
+		if singletons[key] && len(vals) > 1 {
+			s.finding("", "duplicate-header", key+" appears "+itoa(len(vals))+" times; the first is kept")
+			vals = vals[:1]
+		}
+		for _, raw := range vals {
+			var v string
+			switch {
+			case isAddressField(key):
+				v = s.addressValue(key, raw)
+			case key == "Date" || key == "Resent-Date":
+				v = s.dateValue(key, raw)
+			case isMsgIDField(key):
+				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
+			default:
+				d, _ := decodeHeaderText(raw)
+				v = s.encodeText(strings.TrimSpace(cleanLine([]byte(d))))
+			}
+			if v != "" {
+				out = append(out, field{key, v})
+			}
+		}
+	}
+	return out
+}
+
+var reAddrSpec = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?`)
+
+// addressValue parses an address list and formats it again: names
+// decoded and re-encoded, domains in IDNA form. Addresses that cannot be
+// written in 7 bits (a non-ASCII local part) are dropped.
+func (s *sanitizer) addressValue(key, raw string) string {
+	list, err := parseAddressList(raw)
+	if err != nil {
+		s.finding("", "address-unparseable", key+": "+truncate(cleanLine([]byte(raw)), 100))
+		for _, a := range reAddrSpec.FindAllString(raw, 20) {
+			list = append(list, &mail.Address{Address: a})
+		}
+	}
+	var parts []string
+	for _, a := range list {
+		if f, ok := s.formatAddress(key, a); ok {
+			parts = append(parts, f)
+		}
+	}
+	if len(parts) == 0 && strings.Contains(raw, ":") && strings.Contains(raw, ";") && (key == "To" || key == "Cc") {
+		return "undisclosed-recipients:;"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func parseAddressList(raw string) ([]*mail.Address, error) {
+	if isASCII(raw) {
+		if l, err := mail.ParseAddressList(raw); err == nil {
+			return l, nil
+		}
+	}
+	d, _ := decodeHeaderText(raw)
+	return netmail.ParseAddressList(d)
+}
+
+func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
+	at := strings.LastIndexByte(a.Address, '@')
+	if at <= 0 || at == len(a.Address)-1 {
+		return "", false
+	}
+	local, domain := a.Address[:at], a.Address[at+1:]
+	if !isASCII(local) || strings.ContainsAny(local, "\r\n") {
+		s.finding("", "address-non-ascii", key+": an address with a non-ASCII local part was dropped")
+		return "", false
+	}
+	if !isASCII(domain) {
+		d, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			s.finding("", "address-non-ascii", key+": an address with an invalid domain was dropped")
+			return "", false
+		}
+		domain = d
+	}
+	addr := (&netmail.Address{Address: local + "@" + domain}).String() // quotes the local part when needed
+	if len(addr) > 330 {
+		return "", false
+	}
+	name := strings.TrimSpace(cleanLine([]byte(a.Name)))
+	if name == "" {
+		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true
+	}
+	return s.encodePhrase(name) + " " + addr, true
+}
+
+// encodePhrase writes a display name: an atom sequence as it is, other
+// ASCII as a quoted string, anything else as encoded words.
+func (s *sanitizer) encodePhrase(name string) string {
+	if isASCII(name) && !strings.Contains(name, "=?") {
+		atoms := true
+		for _, r := range name {
+			if !(r == ' ' || isAtext(r)) {
+				atoms = false
+				break
+			}
+		}
+		if atoms && len(name) < 200 {
+			return name
+		}
+		if len(name) < 200 {
+			return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+		}
+	}
+	return s.encodeWords(name)
+}
+
+func isAtext(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r)
+}
+
+// encodeText writes unstructured text (Subject and the like).
+func (s *sanitizer) encodeText(t string) string {
+	if t == "" {
+		return ""
+	}
+	if isASCII(t) && !strings.Contains(t, "=?") && !hasLongWord(t, 900) {
+		return t
+	}
+	return s.encodeWords(t)
+}
+
+func hasLongWord(t string, n int) bool {
+	for _, w := range strings.Fields(t) {
+		if len(w) > n {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeWords writes t as RFC 2047 encoded words: ISO-2022-JP when the
+// policy asks for it and every character has a JIS code, UTF-8 otherwise.
+func (s *sanitizer) encodeWords(t string) string {
+	if s.pol.OutputCharset == "iso-2022-jp" {
+		if w, ok := iso2022jpWords(t); ok {
+			return w
+		}
+	}
+	return mime.BEncoding.Encode("utf-8", t)
+}
+
+// iso2022jpWords splits t into encoded words of at most 75 characters,
+// each a complete ISO-2022-JP sequence ending in ASCII (RFC 1468).
+func iso2022jpWords(t string) (string, bool) {
+	const prefix, suffix = "=?ISO-2022-JP?B?", "?="
+	var words []string
+	runes := []rune(t)
+	for len(runes) > 0 {
+		n := min(len(runes), 20)
+		var enc []byte
+		for {
+			b, bad := encodeISO2022JP(string(runes[:n]))
+			if bad > 0 {
+				return "", false
+			}
+			if len(prefix)+base64.StdEncoding.EncodedLen(len(b))+len(suffix) <= 75 || n == 1 {
+				enc = b
+				break
+			}
+			n--
+		}
+		words = append(words, prefix+base64.StdEncoding.EncodeToString(enc)+suffix)
+		runes = runes[n:]
+	}
+	return strings.Join(words, " "), true
+}
+
+func (s *sanitizer) dateValue(key, raw string) string {
+	t, err := netmail.ParseDate(strings.TrimSpace(raw))
+	if err != nil {
+		s.finding("", "date-unparseable", key+": "+truncate(cleanLine([]byte(raw)), 80))
+		return ""
+	}
+	return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
+}
+
+var reMsgID = regexp.MustCompile(`<[!-;=?-~]{1,250}>`)
+
+// msgIDValue keeps the well-formed <id> tokens of a Message-ID,
+// In-Reply-To or References field.
+func msgIDValue(raw string, one bool) string {
+	ids := reMsgID.FindAllString(raw, 200)
+	if len(ids) == 0 {
+		t := strings.TrimSpace(raw)
+		if strings.Count(t, "@") == 1 && len(t) <= 250 && !strings.ContainsAny(t, " \t<>\"") && isASCII(t) && utf8.ValidString(t) && !hasControl(t) {
+			ids = []string{"<" + t + ">"}
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	if one {
+		ids = ids[:1]
+	}
+	return strings.Join(ids, " ")
+}
+
+func hasControl(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if t[i] < 0x20 || t[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

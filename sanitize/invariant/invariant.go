@@ -1,0 +1,294 @@
+package invariant
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode ISO-2022-JP text
+
+	"mugai/config"
+	"mugai/sanitize/filetype"
+)
+
+// maxProblems bounds the report of one Check.
+const maxProblems = 10
+
+// Check reads a rebuilt message from r and returns an error describing
+// every way (up to ten) it breaks the invariants under policy p. Fields
+// of p left zero take the sanitiser's defaults.
+func Check(r io.Reader, p config.Policy) error {
+	c := &checker{pol: p}
+	lc := &lineChecker{c: c}
+	tee := io.TeeReader(r, lc)
+	c.parse(tee)
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		c.fail("read: %v", err)
+	}
+	lc.finish()
+	if len(c.problems) == 0 {
+		return nil
+	}
+	return errors.New("invariant: " + strings.Join(c.problems, "; "))
+}
+
+type checker struct {
+	pol      config.Policy
+	problems []string
+	more     int
+}
+
+func (c *checker) fail(format string, args ...any) {
+	if len(c.problems) >= maxProblems {
+		c.more++
+		return
+	}
+	c.problems = append(c.problems, fmt.Sprintf(format, args...))
+}
+
+// lineChecker sees every byte: 7-bit, no NUL, CRLF only, lines ≤ 998
+// octets (RFC 5322 2.1.1, 2.3).
+type lineChecker struct {
+	c      *checker
+	line   int
+	col    int
+	prevCR bool
+	bad    int
+}
+
+func (l *lineChecker) Write(p []byte) (int, error) {
+	for _, b := range p {
+		switch {
+		case l.prevCR && b != '\n':
+			l.report("bare CR")
+		case b == '\n' && !l.prevCR:
+			l.report("bare LF")
+		case b == 0:
+			l.report("NUL byte")
+		case b >= 0x80:
+			l.report("8-bit byte")
+		}
+		switch b {
+		case '\r':
+			l.prevCR = true
+			continue
+		case '\n':
+			l.line++
+			l.col = 0
+		default:
+			l.col++
+			if l.col == 999 {
+				l.report("line longer than 998 octets")
+			}
+		}
+		l.prevCR = false
+	}
+	return len(p), nil
+}
+
+func (l *lineChecker) report(what string) {
+	l.bad++
+	if l.bad <= 3 {
+		l.c.fail("line %d: %s", l.line+1, what)
+	}
+}
+
+func (l *lineChecker) finish() {
+	if l.prevCR || l.col > 0 {
+		l.c.fail("last line not CRLF-terminated")
+	}
+}
+
+// allowedTop reports whether a top-level field may appear.
+func (c *checker) allowedTop(k string) bool {
+	switch {
+	case strings.HasPrefix(k, "X-Mugai-"), k == "Received", k == "Mime-Version", k == "Content-Type", k == "Content-Transfer-Encoding":
+		return true
+	}
+	hs := c.pol.Headers
+	if len(hs) == 0 {
+		hs = config.DefaultHeaders
+	}
+	for _, h := range hs {
+		if strings.EqualFold(strings.TrimSpace(h), k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *checker) parse(r io.Reader) {
+	e, err := message.Read(r)
+	if err != nil {
+		c.fail("go-message: %v", err)
+		if e == nil {
+			return
+		}
+	}
+	sanitized := 0
+	fields := e.Header.Fields()
+	for fields.Next() {
+		k := fields.Key()
+		if !c.allowedTop(k) {
+			c.fail("header field %s not allowed", k)
+		}
+		if k == "X-Mugai-Sanitized" {
+			sanitized++
+		}
+	}
+	if sanitized != 1 {
+		c.fail("%d X-Mugai-Sanitized fields, want 1", sanitized)
+	}
+	mt, _, err := e.Header.ContentType()
+	if err != nil {
+		c.fail("Content-Type: %v", err)
+	}
+	switch {
+	case mt == "text/plain":
+		c.text(e)
+	case mt == "multipart/mixed":
+		mr := e.MultipartReader()
+		for i := 0; ; i++ {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				if i == 0 {
+					c.fail("multipart/mixed without parts")
+				}
+				break
+			}
+			if err != nil {
+				c.fail("part %d: go-message: %v", i+1, err)
+				break
+			}
+			c.partFields(part, i+1)
+			if i == 0 {
+				if t, _, _ := part.Header.ContentType(); t != "text/plain" {
+					c.fail("first part is %s, want text/plain", t)
+				}
+				c.text(part)
+				continue
+			}
+			c.attachment(part, i+1)
+		}
+	default:
+		c.fail("top-level type %s, want text/plain or multipart/mixed", mt)
+	}
+}
+
+func (c *checker) partFields(e *message.Entity, n int) {
+	fields := e.Header.Fields()
+	for fields.Next() {
+		switch fields.Key() {
+		case "Content-Type", "Content-Transfer-Encoding", "Content-Disposition":
+		default:
+			c.fail("part %d: header field %s not allowed", n, fields.Key())
+		}
+	}
+	for _, k := range []string{"Content-Type", "Content-Transfer-Encoding", "Content-Disposition"} {
+		if len(e.Header.Values(k)) > 1 {
+			c.fail("part %d: duplicate %s", n, k)
+		}
+	}
+}
+
+// text checks the body text: declared charset as configured, decodable,
+// valid.
+func (c *checker) text(e *message.Entity) {
+	_, params, _ := e.Header.ContentType()
+	cs := strings.ToLower(params["charset"])
+	want := "utf-8"
+	if strings.EqualFold(c.pol.OutputCharset, "iso-2022-jp") {
+		want = "iso-2022-jp"
+	}
+	if cs != want {
+		c.fail("text charset %q, want %q", cs, want)
+	}
+	b, err := io.ReadAll(e.Body)
+	if err != nil {
+		c.fail("text: decode: %v", err)
+		return
+	}
+	if !utf8.Valid(b) {
+		c.fail("text: invalid UTF-8")
+	}
+	if want == "iso-2022-jp" && bytes.ContainsRune(b, utf8.RuneError) {
+		c.fail("text: invalid ISO-2022-JP sequence")
+	}
+}
+
+// attachment checks one kept attachment against the policy.
+func (c *checker) attachment(e *message.Entity, n int) {
+	mt, _, err := e.Header.ContentType()
+	if err != nil {
+		c.fail("part %d: Content-Type: %v", n, err)
+	}
+	if strings.HasPrefix(mt, "multipart/") || strings.HasPrefix(mt, "message/") || mt == "text/html" {
+		c.fail("part %d: type %s not allowed", n, mt)
+	}
+	disp, dp, err := e.Header.ContentDisposition()
+	if err != nil || disp != "attachment" {
+		c.fail("part %d: Content-Disposition %q, want attachment", n, disp)
+	}
+	name := dp["filename"]
+	if strings.ContainsAny(name, "/\\\x00") {
+		c.fail("part %d: filename with a path separator", n)
+	}
+	br := bufio.NewReaderSize(e.Body, 4096)
+	head, _ := br.Peek(512)
+	sniffed, class := filetype.Sniff(head)
+	_ = sniffed
+	size, err := io.Copy(io.Discard, br)
+	if err != nil {
+		c.fail("part %d: decode: %v", n, err)
+	}
+	if class == filetype.ClassExecutable {
+		c.fail("part %d: executable content", n)
+	}
+	if strings.EqualFold(c.pol.Attachments.Default, "keep") {
+		return
+	}
+	ext := ""
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		ext = strings.ToLower(name[i:])
+	}
+	for _, rule := range c.pol.Attachments.Keep {
+		if rule.MaxSize > 0 && size > int64(rule.MaxSize) {
+			continue
+		}
+		if len(rule.Types) > 0 && !containsFold(rule.Types, mt) {
+			continue
+		}
+		if len(rule.Extensions) > 0 && !containsExt(rule.Extensions, ext) {
+			continue
+		}
+		return
+	}
+	c.fail("part %d: %s %q (%d bytes) not allowed by any keep rule", n, mt, name, size)
+}
+
+func containsFold(l []string, s string) bool {
+	for _, x := range l {
+		if strings.EqualFold(strings.TrimSpace(x), s) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsExt(l []string, ext string) bool {
+	for _, x := range l {
+		x = strings.ToLower(strings.TrimSpace(x))
+		if !strings.HasPrefix(x, ".") {
+			x = "." + x
+		}
+		if x == ext {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,188 @@
+package sanitize
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+const defaultLead = "【お知らせ】このメールはメールゲートウェイで無害化（安全な形に再構成）されています。"
+
+const noticeRule = "----------------------------------------------------------------------"
+
+// notice returns the lines telling the reader what was done: Japanese,
+// then one English line. Filenames go through the link rewriter like any
+// body text, so "www.example.com.pdf" is not clickable either.
+func (s *sanitizer) notice() []string {
+	lead := defaultLead
+	if t := strings.TrimSpace(s.pol.Notice.Text); t != "" {
+		lead = t
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(lead, "\r\n", "\n"), "\n") {
+		lines = append(lines, cleanLine([]byte(l)))
+	}
+	has := func(a string) bool { return contains(s.rep.Actions, a) }
+	var en []string
+	if has("html-to-text") {
+		lines = append(lines, "・HTML形式の本文をテキストに変換しました。")
+		en = append(en, "HTML converted to text")
+	}
+	if has("charset-repaired") {
+		lines = append(lines, "・文字コードの表示の誤りを補正して本文を読み込みました。")
+		en = append(en, "charset corrected")
+	}
+	if has("links-defanged") {
+		lines = append(lines, "・本文中のURLはクリックできない形（hxxps://example[.]com）に変えています。")
+		en = append(en, "links disabled")
+	}
+	if has("links-removed") {
+		lines = append(lines, "・本文中のURLを削除しました。")
+		en = append(en, "links removed")
+	}
+	if has("ambiguous") {
+		lines = append(lines, "・MIME構造があいまいな部分は配送していません。")
+		en = append(en, "ambiguous parts dropped")
+	}
+	var removed, kept []*leaf
+	for _, l := range s.leaves {
+		if l.alt {
+			continue
+		}
+		switch l.part.Decision {
+		case DecisionStrip:
+			removed = append(removed, l)
+		case DecisionKeep:
+			kept = append(kept, l)
+		}
+	}
+	if len(removed) > 0 {
+		lines = append(lines, fmt.Sprintf("・削除した添付ファイル等（%d件）:", len(removed)))
+		for i, l := range removed {
+			if i == 50 {
+				lines = append(lines, fmt.Sprintf("    ほか%d件", len(removed)-50))
+				break
+			}
+			lines = append(lines, "    - "+s.describe(l)+" … "+jpReason(l))
+		}
+		en = append(en, fmt.Sprintf("%d attachment(s) removed", len(removed)))
+	}
+	if len(kept) > 0 {
+		lines = append(lines, fmt.Sprintf("・許可された添付ファイル（%d件）はそのまま添付しています。", len(kept)))
+	}
+	if id := cleanID(s.opt.OriginalID); id != "" {
+		lines = append(lines, "・原本は隔離保管されています。必要な場合は管理者に次のIDをお伝えください: "+id)
+		en = append(en, "original kept as "+id)
+	}
+	english := "[Notice] This message was sanitised by the mail gateway"
+	if len(en) > 0 {
+		english += ": " + strings.Join(en, "; ")
+	}
+	lines = append(lines, english+".")
+	if s.pol.Body.Links != "keep" {
+		for i, l := range lines {
+			lines[i], _ = rewriteLinks(l, s.pol.Body.Links)
+		}
+	}
+	return lines
+}
+
+// describe names a part for the notice: its filename (cleaned, shortened)
+// or its type, and its size.
+func (s *sanitizer) describe(l *leaf) string {
+	name := cleanFilename(l.part.Filename)
+	if utf8.RuneCountInString(name) > 80 {
+		r := []rune(name)
+		name = string(r[:60]) + "…" + string(r[len(r)-15:])
+	}
+	if name == "" {
+		t := l.part.DeclaredType
+		if i := strings.IndexAny(t, "; |"); i >= 0 {
+			t = t[:i]
+		}
+		name = "(名前なし " + strings.TrimSpace(cleanLine([]byte(t))) + ")"
+	}
+	return name + " (" + humanSize(l.part.Size) + ")"
+}
+
+func jpReason(l *leaf) string {
+	r := l.part.Reason
+	switch {
+	case strings.HasPrefix(r, "ambiguous"):
+		return "MIME構造があいまいなため"
+	case l.kind == leafBlock:
+		return "本文中に埋め込まれた符号化ファイルのため"
+	case strings.HasPrefix(r, "TNEF"):
+		return "TNEF形式（winmail.dat）のため"
+	case strings.HasPrefix(r, "executable"):
+		return "実行ファイル・スクリプトのため"
+	case strings.HasPrefix(r, "encrypted"):
+		return "暗号化された圧縮ファイルで中身を検査できないため"
+	case strings.Contains(r, "macros"):
+		return "マクロを含む文書のため"
+	case strings.Contains(r, "active or embedded"):
+		return "スクリプトや埋め込みファイルを含む文書のため"
+	case strings.Contains(r, "needs inspection"):
+		return "中身を確認できない形式のため"
+	case strings.Contains(r, "inspected"):
+		return "圧縮ファイルを検査しきれないため"
+	case strings.Contains(r, "encoded file"):
+		return "符号化ファイルを含むため"
+	}
+	return "ポリシーで許可されていない種類のため"
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+}
+
+// cleanID keeps an id to characters safe in a header and in text.
+func cleanID(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		if r > ' ' && r < 0x7f && r != '"' && r != '\\' && r != '(' && r != ')' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= 128 {
+			break
+		}
+	}
+	return b.String()
+}
+
+// cleanFilename makes a filename safe to show and to write: the last path
+// component only, no control, bidirectional or zero-width characters, no
+// characters Windows refuses, no leading or trailing dots and spaces, at
+// most 150 characters with the extension kept.
+func cleanFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == utf8.RuneError, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		case isBidiControl(r), r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF:
+		case strings.ContainsRune(`<>:"|?*`, r):
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	name = strings.Trim(b.String(), " .\t")
+	if r := []rune(name); len(r) > 150 {
+		ext := []rune(extension(name))
+		if len(ext) > 20 {
+			ext = nil
+		}
+		name = string(r[:150-len(ext)]) + string(ext)
+	}
+	return name
+}

@@ -1,0 +1,95 @@
+package sanitize
+
+import (
+	"strings"
+
+	"mugai/config"
+)
+
+// Defaults for Policy fields left zero (config.Load fills them; a Policy
+// literal in a test or a library caller may not).
+const (
+	defaultMaxDepth       = 20
+	defaultMaxParts       = 500
+	defaultMaxHeaderBytes = 64 << 10
+	defaultMaxHTMLDepth   = 256
+)
+
+// policy is config.Policy with every default filled in and every value
+// lowercased. An unknown value takes the safer reading.
+type policy struct {
+	config.Policy
+	headers map[string]bool // canonical allow-list, X-Mugai-* never in it
+	order   []string
+}
+
+func normalise(p config.Policy) *policy {
+	lc := func(s, def string, allowed ...string) string {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "" {
+			return def
+		}
+		for _, a := range allowed {
+			if s == a {
+				return s
+			}
+		}
+		return def
+	}
+	p.Body.Prefer = lc(p.Body.Prefer, "plain", "plain", "html")
+	p.Body.Links = lc(p.Body.Links, "defang", "defang", "keep", "remove")
+	p.Attachments.Default = lc(p.Attachments.Default, "strip", "strip", "keep", "reject")
+	p.Attachments.EncryptedArchives = lc(p.Attachments.EncryptedArchives, "strip", "strip", "reject")
+	p.Ambiguous = lc(p.Ambiguous, "strip", "strip", "reject")
+	p.Notice.Position = lc(p.Notice.Position, "top", "top", "bottom")
+	p.OutputCharset = lc(p.OutputCharset, "utf-8", "utf-8", "iso-2022-jp")
+	if p.MIME.MaxDepth <= 0 {
+		p.MIME.MaxDepth = defaultMaxDepth
+	}
+	if p.MIME.MaxParts <= 0 {
+		p.MIME.MaxParts = defaultMaxParts
+	}
+	if p.MIME.MaxHeaderBytes <= 0 {
+		p.MIME.MaxHeaderBytes = defaultMaxHeaderBytes
+	}
+	if p.MIME.MaxHTMLDepth <= 0 {
+		p.MIME.MaxHTMLDepth = defaultMaxHTMLDepth
+	}
+	if len(p.Headers) == 0 {
+		p.Headers = config.DefaultHeaders
+	}
+	np := &policy{Policy: p, headers: map[string]bool{}}
+	for _, h := range p.Headers {
+		k := canonicalKey(h)
+		if strings.HasPrefix(k, "X-Mugai-") || np.headers[k] || isMIMEField(k) {
+			continue
+		}
+		np.headers[k] = true
+		np.order = append(np.order, k)
+	}
+	return np
+}
+
+// isMIMEField names the fields the rebuild writes itself.
+func isMIMEField(k string) bool {
+	switch k {
+	case "Mime-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "Content-Id", "Content-Description", "Content-Location":
+		return true
+	}
+	return false
+}
+
+// canonicalKey is net/textproto's canonical form (Message-Id, Mime-Version).
+func canonicalKey(k string) string {
+	b := []byte(strings.TrimSpace(k))
+	upper := true
+	for i, c := range b {
+		if upper && 'a' <= c && c <= 'z' {
+			b[i] = c - 32
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			b[i] = c + 32
+		}
+		upper = c == '-'
+	}
+	return string(b)
+}

@@ -1,0 +1,123 @@
+package sanitize
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	_ "github.com/emersion/go-message/charset" // every charset x/text knows
+
+	"mugai/config"
+)
+
+// Options are the inputs of Message besides the original.
+type Options struct {
+	Policy     config.Policy
+	PolicyName string
+	OriginalID string // quarantine id for the notice and X-Mugai-Original-Id (optional)
+	TempDir    string // where large decoded parts spill; "" → memory only
+}
+
+// Report says what Message did. It feeds the audit log, the metrics, the
+// quarantine listing and `mugai sanitize -report`.
+type Report struct {
+	Verdict   string    `json:"verdict"`          // "rebuilt" | "rejected"
+	Reason    string    `json:"reason,omitempty"` // short, safe to show a sending server
+	Policy    string    `json:"policy"`
+	Subject   string    `json:"subject,omitempty"` // decoded, for audit and quarantine listing
+	From      string    `json:"from,omitempty"`
+	MessageID string    `json:"message_id,omitempty"`
+	Actions   []string  `json:"actions"` // html-to-text, links-defanged, attachment-stripped, ambiguous, ...
+	Parts     []Part    `json:"parts"`
+	Findings  []Finding `json:"findings"`
+	// Removed counts the attachments (and encoded blocks) not delivered.
+	Removed int `json:"removed"`
+	// Kept counts the attachments delivered.
+	Kept int `json:"kept"`
+}
+
+// Part is one leaf of the original's MIME tree (or a file cut out of body
+// text), with what was decided for it.
+type Part struct {
+	Path         string `json:"path"` // IMAP-style: 1, 1.2, 2.1; "1#uuencode-1" for a block in text
+	DeclaredType string `json:"declared_type,omitempty"`
+	SniffedType  string `json:"sniffed_type,omitempty"`
+	Class        string `json:"class,omitempty"`
+	Filename     string `json:"filename,omitempty"`
+	Size         int64  `json:"size"`
+	SHA256       string `json:"sha256,omitempty"`
+	Decision     string `json:"decision"` // body, keep, strip, reject
+	Reason       string `json:"reason,omitempty"`
+}
+
+// Finding is something noticed about the original: an ambiguity, a
+// charset problem, a limit hit, a panic caught.
+type Finding struct {
+	Path   string `json:"path,omitempty"`
+	Kind   string `json:"kind"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Verdicts.
+const (
+	Rebuilt  = "rebuilt"
+	Rejected = "rejected"
+)
+
+// Decisions.
+const (
+	DecisionBody   = "body"
+	DecisionKeep   = "keep"
+	DecisionStrip  = "strip"
+	DecisionReject = "reject"
+)
+
+// Message reads the original message (size bytes of r) and writes a new,
+// harmless message built from its decoded content to w, following
+// opt.Policy. The error is only for I/O failures (reading r, writing w,
+// temporary files). A policy rejection is a Report with Verdict "rejected"
+// and a Reason; the caller then discards whatever w received. A panic
+// inside is recovered into such a rejection with a "panic" finding.
+func Message(w io.Writer, r io.ReaderAt, size int64, opt Options) (rep *Report, err error) {
+	rep = &Report{Policy: opt.PolicyName, Actions: []string{}, Parts: []Part{}, Findings: []Finding{}}
+	defer func() {
+		if p := recover(); p != nil {
+			rep.Verdict = Rejected
+			rep.Reason = "message could not be sanitised"
+			rep.Findings = append(rep.Findings, Finding{Kind: "panic", Detail: truncate(fmt.Sprint(p), 200) + " " + panicSite(debug.Stack())})
+			err = nil
+		}
+	}()
+	s := newSanitizer(opt, rep)
+	defer s.close()
+	if err := s.walk(io.NewSectionReader(r, 0, size)); err != nil {
+		return rep, err
+	}
+	s.finish()
+	if rep.Verdict == Rejected {
+		return rep, nil
+	}
+	if err := s.build(w); err != nil {
+		return rep, err
+	}
+	rep.Verdict = Rebuilt
+	return rep, nil
+}
+
+// panicSite picks the first frame of our own code out of a stack trace.
+func panicSite(stack []byte) string {
+	for _, l := range strings.Split(string(stack), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.Contains(l, "/sanitize/") && strings.Contains(l, ".go:") && !strings.Contains(l, "sanitize.go") {
+			if i := strings.LastIndex(l, "/"); i >= 0 {
+				l = l[i+1:]
+			}
+			if i := strings.Index(l, " +0x"); i >= 0 {
+				l = l[:i]
+			}
+			return "at " + l
+		}
+	}
+	return ""
+}

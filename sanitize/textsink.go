@@ -1,0 +1,420 @@
+package sanitize
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxLine bounds one logical line of body text. Longer lines are broken,
+// at a space when there is one, so memory stays bounded and no line of
+// the output needs more than one encoded block.
+const maxLine = 16 << 10
+
+// textStats describes the text a sink wrote.
+type textStats struct {
+	bytes    int64 // UTF-8 bytes written, line ends included
+	nonASCII int64 // bytes >= 0x80
+	visible  int64 // runes that are not white space
+	links    int   // URLs rewritten
+}
+
+// block is an encoded file cut out of body text (uuencode, yEnc, BinHex).
+type block struct {
+	kind    string // "uuencode", "yenc", "binhex"
+	name    string
+	size    int64 // decoded bytes (uuencode) or encoded bytes
+	sha     string
+	sniffed string
+	class   string
+}
+
+// textSink receives decoded UTF-8 text (any line ends), cleans each line,
+// cuts encoded files out, neutralises links and writes the result with LF
+// line ends to out.
+type textSink struct {
+	out    io.Writer
+	links  string // links mode
+	line   []byte
+	st     textStats
+	blocks []block
+	err    error
+	skipLF bool // the last byte written was a CR
+
+	// encoded-file state
+	state    int
+	pending  string // a "begin" line waiting for its first data line
+	cur      block
+	curHash  hash.Hash
+	curHead  []byte
+	b64      bool // begin-base64
+	binhexOK bool // BinHex data started
+}
+
+const (
+	stText = iota
+	stUU
+	stYEnc
+	stBinHex
+)
+
+func newTextSink(out io.Writer, linksMode string) *textSink {
+	return &textSink{out: out, links: linksMode}
+}
+
+func (s *textSink) Write(p []byte) (int, error) {
+	n := len(p)
+	if s.skipLF && len(p) > 0 {
+		if p[0] == '\n' {
+			p = p[1:]
+		}
+		s.skipLF = false
+	}
+	for len(p) > 0 {
+		i := indexLineEnd(p)
+		if i < 0 {
+			s.line = append(s.line, p...)
+			for len(s.line) > maxLine {
+				cut := breakPoint(s.line, maxLine)
+				s.processLine(s.line[:cut])
+				s.line = append(s.line[:0], s.line[cut:]...)
+			}
+			break
+		}
+		s.line = append(s.line, p[:i]...)
+		if len(s.line) > maxLine {
+			for len(s.line) > maxLine {
+				cut := breakPoint(s.line, maxLine)
+				s.processLine(s.line[:cut])
+				s.line = append(s.line[:0], s.line[cut:]...)
+			}
+		}
+		s.processLine(s.line)
+		s.line = s.line[:0]
+		// Skip the line end: LF, CR, CRLF.
+		if p[i] == '\r' && i+1 < len(p) && p[i+1] == '\n' {
+			i++
+		} else if p[i] == '\r' && i+1 == len(p) {
+			s.skipLF = true
+		}
+		p = p[i+1:]
+		if s.skipLF && len(p) > 0 {
+			if p[0] == '\n' {
+				p = p[1:]
+			}
+			s.skipLF = false
+		}
+	}
+	return n, s.err
+}
+
+func indexLineEnd(p []byte) int {
+	for i, c := range p {
+		if c == '\n' || c == '\r' {
+			return i
+		}
+	}
+	return -1
+}
+
+// breakPoint picks where to break an overlong line: after the last space
+// in the second half of the window, else at a rune boundary.
+func breakPoint(b []byte, max int) int {
+	for i := max - 1; i > max/2; i-- {
+		if b[i] == ' ' || b[i] == '\t' {
+			return i + 1
+		}
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	if i == 0 {
+		return max
+	}
+	return i
+}
+
+// Close flushes the last line and any open encoded block.
+func (s *textSink) Close() error {
+	if len(s.line) > 0 {
+		s.processLine(s.line)
+		s.line = s.line[:0]
+	}
+	s.flushPending()
+	if s.state != stText {
+		s.endBlock()
+	}
+	return s.err
+}
+
+var (
+	reBegin    = regexp.MustCompile(`^begin(-base64)? +[0-7]{3,4} +(\S.*)$`)
+	reYBegin   = regexp.MustCompile(`^=ybegin\b.*$`)
+	reYName    = regexp.MustCompile(`\bname=(.*)$`)
+	reYSize    = regexp.MustCompile(`\bsize=(\d+)`)
+	binhexMark = "(This file must be converted with BinHex"
+)
+
+func (s *textSink) processLine(raw []byte) {
+	line := cleanLine(raw)
+	switch s.state {
+	case stUU:
+		if s.uuData(line) {
+			return
+		}
+		trim := strings.TrimSpace(line)
+		if trim == "end" || (s.b64 && trim == "====") {
+			s.endBlock()
+			return
+		}
+		s.endBlock()
+	case stYEnc:
+		s.cur.size += int64(len(line)) + 2
+		if strings.HasPrefix(line, "=yend") {
+			s.endBlock()
+		}
+		return
+	case stBinHex:
+		trim := strings.TrimSpace(line)
+		if !s.binhexOK {
+			if trim == "" {
+				return
+			}
+			if strings.HasPrefix(trim, ":") {
+				s.binhexOK = true
+			} else {
+				s.endBlock()
+				break
+			}
+		}
+		if isBinHexLine(trim) {
+			s.cur.size += int64(len(trim))
+			if len(trim) > 1 && strings.HasSuffix(trim, ":") {
+				s.endBlock()
+			}
+			return
+		}
+		s.endBlock()
+	}
+
+	if s.pending != "" {
+		if s.uuData(line) {
+			s.startUU()
+			s.uuData(line)
+			return
+		}
+		s.flushPending()
+	}
+	if m := reBegin.FindStringSubmatch(line); m != nil {
+		s.pending = line
+		s.b64 = m[1] != ""
+		s.cur = block{kind: "uuencode", name: strings.TrimSpace(m[2])}
+		return
+	}
+	if reYBegin.MatchString(line) {
+		s.cur = block{kind: "yenc"}
+		if m := reYName.FindStringSubmatch(line); m != nil {
+			s.cur.name = strings.TrimSpace(m[1])
+		}
+		if m := reYSize.FindStringSubmatch(line); m != nil {
+			s.cur.size, _ = strconv.ParseInt(m[1], 10, 64)
+			s.cur.size = -s.cur.size - 1 // declared size, fixed up at the end
+		}
+		s.state = stYEnc
+		return
+	}
+	if strings.Contains(line, binhexMark) {
+		s.cur = block{kind: "binhex"}
+		s.binhexOK = false
+		s.state = stBinHex
+		return
+	}
+	s.emit(line)
+}
+
+// flushPending writes a held "begin" line that turned out to be text.
+func (s *textSink) flushPending() {
+	if s.pending != "" {
+		p := s.pending
+		s.pending = ""
+		s.emit(p)
+	}
+}
+
+func (s *textSink) startUU() {
+	s.pending = ""
+	s.state = stUU
+	s.curHash = sha256.New()
+	s.curHead = s.curHead[:0]
+}
+
+func (s *textSink) endBlock() {
+	switch s.cur.kind {
+	case "uuencode":
+		if s.curHash != nil {
+			s.cur.sha = hex.EncodeToString(s.curHash.Sum(nil))
+		}
+		s.cur.sniffed, s.cur.class = sniff(s.curHead)
+	case "yenc":
+		if s.cur.size < 0 {
+			s.cur.size = -(s.cur.size + 1)
+		}
+	}
+	s.blocks = append(s.blocks, s.cur)
+	s.cur = block{}
+	s.curHash = nil
+	s.state = stText
+}
+
+// uuData decodes line if it is a data line of the current uuencode (or
+// begin-base64) block and reports whether it was.
+func (s *textSink) uuData(line string) bool {
+	if s.b64 {
+		t := strings.TrimSpace(line)
+		if t == "" || t == "====" || len(t) > 200 {
+			return false
+		}
+		for i := 0; i < len(t); i++ {
+			if v := b64Table[t[i]]; v >= 64 && v != 0xFE {
+				return false
+			}
+		}
+		if s.state == stUU {
+			d := newB64Reader(strings.NewReader(t))
+			b, _ := io.ReadAll(d)
+			s.add(b)
+		}
+		return true
+	}
+	l := strings.TrimRight(line, " ")
+	if l == "" || len(l) > 100 || l[0] < 32 || l[0] > 96 {
+		return false
+	}
+	n := int(l[0]-32) & 63
+	want := (n + 2) / 3 * 4
+	body := l[1:]
+	if len(body) < want-4 || len(body) > want+4 {
+		return false
+	}
+	if n == 0 {
+		// "`" closes the data before "end".
+		return len(body) == 0
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] < 32 || body[i] > 96 {
+			return false
+		}
+	}
+	if s.state == stUU {
+		for len(body) < want {
+			body += " "
+		}
+		out := make([]byte, 0, want/4*3)
+		for i := 0; i+3 < len(body) && i < want; i += 4 {
+			a, b, c, d := (body[i]-32)&63, (body[i+1]-32)&63, (body[i+2]-32)&63, (body[i+3]-32)&63
+			out = append(out, a<<2|b>>4, b<<4|c>>2, c<<6|d)
+		}
+		if len(out) > n {
+			out = out[:n]
+		}
+		s.add(out)
+	}
+	return true
+}
+
+func (s *textSink) add(b []byte) {
+	s.cur.size += int64(len(b))
+	if s.curHash != nil {
+		s.curHash.Write(b)
+	}
+	if len(s.curHead) < 512 {
+		s.curHead = append(s.curHead, b[:min(len(b), 512-len(s.curHead))]...)
+	}
+}
+
+func isBinHexLine(t string) bool {
+	if t == "" || len(t) > 128 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c == ':' || '!' <= c && c <= ',' || '-' <= c && c <= '0' || '1' <= c && c <= '9' || '@' <= c && c <= '[' || '`' <= c && c <= 'r' {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func (s *textSink) emit(line string) {
+	if s.err != nil {
+		return
+	}
+	if s.links != "keep" {
+		var n int
+		line, n = rewriteLinks(line, s.links)
+		s.st.links += n
+	}
+	for _, r := range line {
+		if !unicode.IsSpace(r) {
+			s.st.visible++
+		}
+	}
+	for i := 0; i < len(line); i++ {
+		if line[i] >= 0x80 {
+			s.st.nonASCII++
+		}
+	}
+	s.st.bytes += int64(len(line)) + 1
+	if _, err := io.WriteString(s.out, line); err != nil {
+		s.err = err
+		return
+	}
+	if _, err := io.WriteString(s.out, "\n"); err != nil {
+		s.err = err
+	}
+}
+
+// cleanLine makes one line of body text safe to show: invalid UTF-8
+// becomes U+FFFD, control characters (but tab) and the bidirectional
+// overrides that can disguise text are dropped.
+func cleanLine(b []byte) string {
+	clean := true
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			sb.WriteRune(utf8.RuneError)
+		case r == '\t':
+			sb.WriteRune(r)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case isBidiControl(r) || r == 0xFEFF:
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}

@@ -1,0 +1,518 @@
+package sanitize
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-message/textproto"
+
+	"mugai/sanitize/spill"
+)
+
+// sanitizer holds the state of one Message call.
+type sanitizer struct {
+	opt Options
+	pol *policy
+	rep *Report
+
+	src      *srcReader
+	root     textproto.Header // the original's top-level header
+	nparts   int
+	stopped  bool // part limit hit: nothing more is read
+	leaves   []*leaf
+	msgs     []*message
+	ambig    bool // some part was ambiguous
+	memHeld  int64
+	writeErr error // first failure of our own temporary files
+}
+
+// message is the original or one message/rfc822 inside it.
+type message struct {
+	level int // 0 for the original; quoting depth for forwarded ones
+	path  string
+	// Summary of a forwarded message's header, shown above its quoted text.
+	from, date, subject string
+	slot                *bodySlot
+}
+
+// bodySlot is where a message's body text comes from: one text part, or
+// the candidates of a multipart/alternative.
+type bodySlot struct {
+	alt    bool
+	cands  []*leaf
+	chosen *leaf
+}
+
+type leafKind int
+
+const (
+	leafText   leafKind = iota // a body text candidate
+	leafAttach                 // an attachment (every other leaf)
+	leafBlock                  // a file cut out of body text
+)
+
+// leaf is one report entry and what it holds for the rebuild.
+type leaf struct {
+	part            Part
+	kind            leafKind
+	msg             *message
+	html            bool
+	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends
+	stats           textStats
+	att             *spill.Buffer // leafAttach kept so far: decoded content
+	parent          *leaf         // leafBlock: the text it was cut from
+	ambig           []string      // ambiguity kinds
+	action          string        // a specific action when removed, e.g. tnef-removed
+	reject          string        // reason when the decision is reject
+	alt             bool          // an alternative not chosen (not listed in the notice)
+	charsetRepaired bool
+}
+
+func newSanitizer(opt Options, rep *Report) *sanitizer {
+	return &sanitizer{opt: opt, pol: normalise(opt.Policy), rep: rep}
+}
+
+func (s *sanitizer) close() {
+	for _, l := range s.leaves {
+		if l.text != nil {
+			l.text.Close()
+		}
+		if l.att != nil {
+			l.att.Close()
+		}
+	}
+}
+
+// srcReader remembers the first read error of the original that is not
+// EOF: that is an I/O failure, everything else is the content's fault.
+type srcReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *srcReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// ioError marks errors of our own output (spill files), as opposed to the
+// content's.
+type ioError struct{ err error }
+
+func (e *ioError) Error() string { return e.err.Error() }
+func (e *ioError) Unwrap() error { return e.err }
+
+func (s *sanitizer) walk(r io.Reader) error {
+	s.src = &srcReader{r: r}
+	m := &message{path: ""}
+	s.msgs = append(s.msgs, m)
+	s.entity(newCRLFReader(s.src), "", 0, m, walkCtx{root: true, defType: "text/plain"})
+	if s.src.err != nil {
+		return fmt.Errorf("sanitize: read original: %w", s.src.err)
+	}
+	if s.writeErr != nil {
+		return fmt.Errorf("sanitize: %w", s.writeErr)
+	}
+	for _, l := range s.leaves {
+		for _, b := range []*spill.Buffer{l.text, l.att} {
+			if b != nil && b.Err() != nil {
+				return fmt.Errorf("sanitize: %w", b.Err())
+			}
+		}
+	}
+	return nil
+}
+
+type walkCtx struct {
+	root       bool      // the top of a message (its own header)
+	top        bool      // the top of the original (mbox From line allowed)
+	defType    string    // default Content-Type
+	alt        *bodySlot // inside the message's multipart/alternative body
+	boundaries []string  // of the enclosing multiparts
+	forced     []string  // ambiguity kinds every part below inherits
+}
+
+func join(path string, i int) string {
+	if path == "" {
+		return strconv.Itoa(i)
+	}
+	return path + "." + strconv.Itoa(i)
+}
+
+func (s *sanitizer) finding(path, kind, detail string) {
+	s.rep.Findings = append(s.rep.Findings, Finding{Path: path, Kind: kind, Detail: detail})
+}
+
+// entity handles one MIME entity: its raw bytes (header and body) are r.
+// path is its IMAP part number ("" for a multipart original).
+func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *message, ctx walkCtx) {
+	if s.stopped {
+		return
+	}
+	s.nparts++
+	if s.nparts > s.pol.MIME.MaxParts {
+		s.stopped = true
+		s.ambig = true
+		s.finding(path, "too-many-parts", "more than "+strconv.Itoa(s.pol.MIME.MaxParts)+" MIME parts; the rest was not read")
+		return
+	}
+	br := bufio.NewReaderSize(r, 4096)
+	if depth == 0 {
+		// An mbox "From " line before the header.
+		if p, _ := br.Peek(5); string(p) == "From " {
+			br.ReadSlice('\n')
+			for {
+				if _, err := br.ReadSlice('\n'); err != bufio.ErrBufferFull {
+					break
+				}
+			}
+		}
+	}
+	leafPath := path
+	if ctx.root {
+		// The body of a single-part message is part 1 (IMAP).
+		leafPath = join(path, 1)
+	}
+	raw, tooBig := readHeaderBlock(br, int(s.pol.MIME.MaxHeaderBytes))
+	if tooBig {
+		l := s.opaque(leafPath, msg, "", "header-too-large")
+		s.finding(leafPath, "header-too-large", "part header over "+strconv.FormatInt(int64(s.pol.MIME.MaxHeaderBytes), 10)+" bytes")
+		l.part.Size = drain(br)
+		return
+	}
+	h, err := parseHeaderBlock(raw)
+	if ctx.root {
+		if depth == 0 {
+			s.root = h
+		} else {
+			msg.from = headerText(h, "From")
+			msg.date = headerText(h, "Date")
+			msg.subject = headerText(h, "Subject")
+		}
+	}
+	if err != nil {
+		l := s.opaque(leafPath, msg, "", "header-unparseable")
+		s.finding(leafPath, "header-unparseable", truncate(err.Error(), 120))
+		l.part.Size = drain(br)
+		return
+	}
+	ph := analyse(h, ctx.defType)
+	for _, f := range ph.findings {
+		f.Path = leafPath
+		s.rep.Findings = append(s.rep.Findings, f)
+	}
+
+	switch {
+	case ph.multipart != "" && len(ph.ambiguous) > 0:
+		// Read it as the multipart it may be, to report what it hides;
+		// every part under it stays ambiguous.
+		for _, k := range ph.ambiguous {
+			s.finding(leafPath, k, ph.detail(k))
+		}
+		ctx.forced = append(ctx.forced[:len(ctx.forced):len(ctx.forced)], ph.ambiguous...)
+		mp := *ph
+		mp.mediaType, mp.boundary = ph.multipart, ph.multipartBoundary
+		s.multipart(br, path, depth, msg, &mp, ctx)
+	case strings.HasPrefix(ph.mediaType, "multipart/") && len(ph.ambiguous) == 0:
+		s.multipart(br, path, depth, msg, ph, ctx)
+	case (ph.mediaType == "message/rfc822" || ph.mediaType == "message/global") && len(ph.ambiguous) == 0:
+		s.embedded(br, leafPath, depth, msg, ph)
+	default:
+		s.leafPart(br, leafPath, msg, ph, ctx)
+	}
+}
+
+// drain reads r to its end and returns how many bytes it had.
+func drain(r io.Reader) int64 {
+	n, _ := io.Copy(io.Discard, r)
+	return n
+}
+
+// opaque records a part that is not looked into (ambiguous structure).
+func (s *sanitizer) opaque(path string, msg *message, declared, kind string) *leaf {
+	l := &leaf{kind: leafAttach, msg: msg, part: Part{Path: path, DeclaredType: declared, Decision: DecisionStrip}, ambig: []string{kind}}
+	s.leaves = append(s.leaves, l)
+	s.ambig = true
+	return l
+}
+
+func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *message, ph *partHeader, ctx walkCtx) {
+	fail := func(kind, detail string) {
+		l := s.opaque(path, msg, ph.declared, kind)
+		s.finding(path, kind, detail)
+		l.part.Size = drain(body)
+	}
+	if depth+1 > s.pol.MIME.MaxDepth {
+		fail("mime-depth-exceeded", "MIME nesting deeper than "+strconv.Itoa(s.pol.MIME.MaxDepth))
+		return
+	}
+	b := ph.boundary
+	if b == "" {
+		fail("missing-boundary", "multipart without a boundary parameter")
+		return
+	}
+	if len(b) > 200 {
+		fail("invalid-boundary", "boundary longer than 200 characters")
+		return
+	}
+	for _, pb := range ctx.boundaries {
+		if pb == b {
+			fail("conflicting-boundary", "boundary equal to an enclosing multipart's")
+			return
+		}
+	}
+	switch ph.cte {
+	case "", "7bit", "8bit", "binary":
+	case "quoted-printable":
+		// Seen in the wild (go-message #48); the structure is still ASCII.
+		s.finding(path, "encoded-multipart", "multipart with Content-Transfer-Encoding quoted-printable (ignored)")
+	default:
+		fail("encoded-multipart", "multipart with Content-Transfer-Encoding "+ph.cte)
+		return
+	}
+	sub := strings.TrimPrefix(ph.mediaType, "multipart/")
+	child := walkCtx{defType: "text/plain", alt: ctx.alt, forced: ctx.forced, boundaries: append(ctx.boundaries[:len(ctx.boundaries):len(ctx.boundaries)], b)}
+	if sub == "digest" {
+		child.defType = "message/rfc822"
+	}
+	if sub == "alternative" && ctx.alt == nil && msg.slot == nil {
+		msg.slot = &bodySlot{alt: true}
+		child.alt = msg.slot
+	}
+	mr := newMultipartReader(body, b)
+	lastStart := -1
+	for i := 1; !s.stopped; i++ {
+		pr, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, errNoFinalBoundary) {
+			s.finding(path, "missing-final-boundary", "the multipart ends without its close delimiter")
+			s.ambig = true
+			if lastStart >= 0 {
+				for _, l := range s.leaves[lastStart:] {
+					l.ambig = append(l.ambig, "missing-final-boundary")
+				}
+			}
+			break
+		}
+		if errors.Is(err, errNoFirstBoundary) {
+			s.finding(path, "boundary-not-found", "no delimiter line for the declared boundary")
+			l := s.opaque(path, msg, ph.declared, "boundary-not-found")
+			_ = l
+			break
+		}
+		if err != nil {
+			break
+		}
+		lastStart = len(s.leaves)
+		s.entity(pr, join(path, i), depth+1, msg, child)
+	}
+	drain(body) // the epilogue
+}
+
+// embedded descends into a message/rfc822 (or message/global) part: its
+// text becomes a quoted section, its attachments follow the policy.
+func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *message, ph *partHeader) {
+	if depth+1 > s.pol.MIME.MaxDepth {
+		l := s.opaque(path, parent, ph.declared, "mime-depth-exceeded")
+		s.finding(path, "mime-depth-exceeded", "MIME nesting deeper than "+strconv.Itoa(s.pol.MIME.MaxDepth))
+		l.part.Size = drain(body)
+		return
+	}
+	dec, check := s.transferDecoder(ph.cte, body)
+	m := &message{level: parent.level + 1, path: path}
+	s.msgs = append(s.msgs, m)
+	start := len(s.leaves)
+	s.entity(newCRLFReader(dec), path, depth+1, m, walkCtx{root: true, defType: "text/plain"})
+	drain(dec)
+	if kinds := check(); len(kinds) > 0 {
+		s.ambig = true
+		for _, k := range kinds {
+			s.finding(path, k, "in the transfer encoding of a forwarded message")
+		}
+		for _, l := range s.leaves[start:] {
+			l.ambig = append(l.ambig, kinds...)
+		}
+		if len(s.leaves) == start {
+			s.opaque(path, parent, ph.declared, kinds[0])
+		}
+	}
+}
+
+// transferDecoder returns the decoded body and a function that, after the
+// body was read, lists the ambiguities the decoding met.
+func (s *sanitizer) transferDecoder(cte string, r io.Reader) (io.Reader, func() []string) {
+	switch cte {
+	case "", "7bit", "8bit", "binary":
+		return r, func() []string { return nil }
+	case "base64":
+		d := newB64Reader(r)
+		return d, func() []string {
+			if d.invalid > 0 {
+				return []string{"invalid-base64"}
+			}
+			return nil
+		}
+	case "quoted-printable":
+		d := newQPReader(r)
+		return d, func() []string { return nil }
+	}
+	return r, func() []string { return []string{"unknown-transfer-encoding"} }
+}
+
+// leafPart handles a part that is not multipart and not a message.
+func (s *sanitizer) leafPart(body io.Reader, path string, msg *message, ph *partHeader, ctx walkCtx) {
+	l := &leaf{
+		msg:   msg,
+		part:  Part{Path: path, DeclaredType: ph.declared, Filename: ph.filename},
+		ambig: append(append([]string(nil), ph.ambiguous...), ctx.forced...),
+	}
+	if l.part.DeclaredType == "" {
+		l.part.DeclaredType = ph.mediaType
+	}
+	s.leaves = append(s.leaves, l)
+	for _, k := range ph.ambiguous {
+		s.finding(path, k, ph.detail(k))
+	}
+	isText := ph.mediaType == "text/plain" || ph.mediaType == "text/html"
+	candidate := isText && len(l.ambig) == 0 && ph.disposition != "attachment" && ph.filename == "" &&
+		(ctx.alt != nil || msg.slot == nil)
+	if candidate {
+		l.kind = leafText
+		l.html = ph.mediaType == "text/html"
+		if ctx.alt != nil {
+			ctx.alt.cands = append(ctx.alt.cands, l)
+		} else {
+			msg.slot = &bodySlot{cands: []*leaf{l}}
+		}
+		s.textPart(l, ph, body)
+	} else {
+		l.kind = leafAttach
+		s.attachment(l, ph, body)
+	}
+	if len(l.ambig) > 0 {
+		s.ambig = true
+	}
+}
+
+// hashCounter hashes and counts what passes through.
+type hashCounter struct {
+	h hash.Hash
+	n int64
+}
+
+func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
+
+func (c *hashCounter) Write(p []byte) (int, error) {
+	c.h.Write(p)
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+func (c *hashCounter) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
+
+// newSpill returns a buffer whose memory share shrinks once the message
+// already holds a few MiB in memory.
+func (s *sanitizer) newSpill() *spill.Buffer {
+	th := int64(1 << 20)
+	if s.memHeld > 4<<20 {
+		th = 64 << 10
+	}
+	return spill.New(th, s.opt.TempDir)
+}
+
+// hold accounts for a buffer kept until the rebuild.
+func (s *sanitizer) hold(b *spill.Buffer) {
+	if !b.Spilled() {
+		s.memHeld += b.Size()
+	}
+}
+
+// textPart decodes a body text candidate into sanitised UTF-8 text.
+func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
+	dec, check := s.transferDecoder(ph.cte, body)
+	hc := newHashCounter()
+	tee := io.TeeReader(dec, hc)
+	label := strings.TrimSpace(ph.params["charset"])
+	var src io.Reader = tee
+	if l.html && label == "" {
+		br := bufio.NewReaderSize(tee, 4096)
+		head, _ := br.Peek(1024)
+		label = htmlCharset(head)
+		src = br
+	}
+	td := newTextDecoder(label, src)
+	l.text = s.newSpill()
+	sink := newTextSink(l.text, s.pol.Body.Links)
+	if l.html {
+		st, err := convertHTML(sink, td, s.pol.MIME.MaxHTMLDepth)
+		if err != nil {
+			s.finding(l.part.Path, "html-error", truncate(err.Error(), 120))
+		}
+		if st.DepthExceeded {
+			s.finding(l.part.Path, "html-depth-exceeded", "HTML nested deeper than "+strconv.Itoa(s.pol.MIME.MaxHTMLDepth)+" (flattened)")
+		}
+	} else {
+		io.Copy(sink, td)
+	}
+	io.Copy(io.Discard, tee)
+	sink.Close()
+	s.hold(l.text)
+	l.stats = sink.st
+	l.part.Size = hc.n
+	l.part.SHA256 = hc.sum()
+	l.part.SniffedType = ph.mediaType
+	l.part.Class = "text"
+	for _, f := range td.Findings() {
+		s.finding(l.part.Path, f.Kind, f.Detail)
+		switch f.Kind {
+		case "charset-mislabeled", "charset-missing", "charset-unknown":
+			l.charsetRepaired = true
+		}
+	}
+	if kinds := check(); len(kinds) > 0 {
+		l.ambig = append(l.ambig, kinds...)
+		for _, k := range kinds {
+			s.finding(l.part.Path, k, "")
+		}
+	}
+	for i, b := range sink.blocks {
+		bl := &leaf{kind: leafBlock, msg: l.msg, parent: l, part: Part{
+			Path:         l.part.Path + "#" + b.kind + "-" + strconv.Itoa(i+1),
+			DeclaredType: "text/x-" + b.kind,
+			SniffedType:  b.sniffed,
+			Class:        b.class,
+			Filename:     b.name,
+			Size:         b.size,
+			SHA256:       b.sha,
+		}, action: b.kind + "-removed"}
+		s.leaves = append(s.leaves, bl)
+	}
+}
+
+// htmlCharset finds the charset an HTML document declares for itself: a
+// byte order mark or a <meta> in its first 1024 bytes.
+func htmlCharset(head []byte) string {
+	return metaCharset(head)
+}
+
+// headerText decodes an unstructured header field for display.
+func headerText(h textproto.Header, key string) string {
+	v := h.Get(key)
+	if v == "" {
+		return ""
+	}
+	d, _ := decodeHeaderText(v)
+	return cleanLine([]byte(d))
+}
