@@ -60,9 +60,13 @@ func samples() []sample {
 		}, class: ClassExecutable, finding: "archive: executable entry install.sh"},
 		{file: "letter.rtf", build: func(testing.TB) []byte { return []byte(`{\rtf1\ansi{\object\objemb{\*\objdata 01050000}}}`) },
 			class: ClassOffice, finding: "office: embedded object"},
-		{file: "page.html", build: func(testing.TB) []byte { return []byte("<!doctype html><html><body><form action=x></form></body></html>\n") },
+		{file: "page.html", build: func(testing.TB) []byte {
+			return []byte("<!doctype html><html><body><form action=x></form></body></html>\n")
+		},
 			class: ClassOther, sniffed: "text/html"},
-		{file: "logo.svg", build: func(testing.TB) []byte { return []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`) },
+		{file: "logo.svg", build: func(testing.TB) []byte {
+			return []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
+		},
 			class: ClassOther, sniffed: "image/svg+xml"},
 		{file: "winmail.dat", build: func(testing.TB) []byte { return []byte("\x78\x9f\x3e\x22\x01\x00\x01\x06\x90\x08\x00\x00\x00") },
 			class: ClassOther, sniffed: "application/ms-tnef"},

@@ -173,10 +173,10 @@ func TestParseFileName(t *testing.T) {
 
 func TestDisplayName(t *testing.T) {
 	cases := map[string]string{
-		"議事録.pdf":              "議事録.pdf",
-		"a\u202Efdp.exe":       `a\u202Efdp.exe`,
-		"tab\there":            `tab\u0009here`,
-		"bad\xffbyte":          `bad\xffbyte`,
+		"議事録.pdf":                "議事録.pdf",
+		"a\u202Efdp.exe":         `a\u202Efdp.exe`,
+		"tab\there":              `tab\u0009here`,
+		"bad\xffbyte":            `bad\xffbyte`,
 		strings.Repeat("あ", 200): strings.Repeat("あ", 120) + "…",
 	}
 	for in, want := range cases {
