@@ -1,0 +1,589 @@
+package deliver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"mugai/config"
+)
+
+// netConn is an SMTP or LMTP next hop driven through go-smtp's Client.
+// go-smtp's SendMail stops at the first refused recipient, so MAIL, RCPT
+// and DATA are issued one by one here to get a result per recipient.
+type netConn struct {
+	d        Dialer
+	hop      config.Deliver
+	hostname string
+	lmtp     bool
+	network  string // tcp or unix
+	addr     string // host:port or socket path
+	mode     string // none, opportunistic, required
+
+	cl   *smtp.Client // nil while not connected
+	raw  net.Conn     // the socket under cl, closed to abort on ctx
+	sent int          // messages carried by the current connection
+	buf  []byte       // copy buffer, kept across messages
+}
+
+// errHandshake marks a failed TLS handshake in opportunistic mode, after
+// which one plaintext connection is tried.
+var errHandshake = errors.New("TLS handshake failed")
+
+func newNetConn(d Dialer, hop config.Deliver, hostname string) (*netConn, error) {
+	c := &netConn{d: d, hop: hop, hostname: hostname, network: "tcp", addr: hop.URL.Addr, mode: hop.TLS}
+	switch hop.URL.Scheme {
+	case "lmtp":
+		c.lmtp = true
+	case "lmtp+unix":
+		c.lmtp, c.network, c.addr = true, "unix", hop.URL.Path
+	}
+	switch c.mode {
+	case "":
+		c.mode = "opportunistic"
+	case "none", "opportunistic", "required":
+	default:
+		return nil, fmt.Errorf("deliver: next hop %s: unknown tls mode %q", c.label(), hop.TLS)
+	}
+	if c.network == "unix" {
+		if c.mode == "required" {
+			return nil, fmt.Errorf("deliver: next hop %s: tls required is not possible on a unix socket", c.label())
+		}
+		c.mode = "none"
+	}
+	if c.addr == "" {
+		return nil, fmt.Errorf("deliver: next hop %q: no address", hop.To)
+	}
+	return c, nil
+}
+
+func (c *netConn) label() string {
+	if c.hop.To != "" {
+		return c.hop.To
+	}
+	return c.hop.URL.Scheme + "://" + c.addr
+}
+
+// wrap gives an error the next hop's name, and reports a cancelled or
+// expired ctx as such rather than as the closed socket it caused.
+func (c *netConn) wrap(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return fmt.Errorf("deliver: %s: %s: %w", c.label(), what, err)
+}
+
+// connect dials a new connection; in opportunistic mode a failed TLS
+// handshake is followed by one plaintext attempt, as Postfix does at
+// security level "may".
+func (c *netConn) connect(ctx context.Context) error {
+	err := c.dial(ctx, c.mode)
+	if errors.Is(err, errHandshake) && c.mode == "opportunistic" {
+		err = c.dial(ctx, "none")
+	}
+	return err
+}
+
+func (c *netConn) dial(ctx context.Context, mode string) error {
+	nd := net.Dialer{Timeout: c.d.ConnectTimeout}
+	raw, err := nd.DialContext(ctx, c.network, c.addr)
+	if err != nil {
+		return c.wrap(ctx, "connect", err)
+	}
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	defer stop()
+	fail := func(what string, err error) error {
+		raw.Close()
+		return c.wrap(ctx, what, err)
+	}
+
+	var conn net.Conn = &writeTimeoutConn{Conn: raw, timeout: c.d.DataTimeout}
+	greeted := false
+	switch {
+	case c.hop.URL.Scheme == "smtps":
+		cfg, err := c.tlsConfig(mode == "required")
+		if err != nil {
+			return fail("tls", err)
+		}
+		tc := tls.Client(conn, cfg)
+		if err := c.handshake(ctx, tc); err != nil {
+			return fail("tls handshake", err)
+		}
+		conn = tc
+	case mode == "none":
+	default:
+		verb := "EHLO"
+		if c.lmtp {
+			verb = "LHLO"
+		}
+		offered, why, err := startTLSPrelude(conn, verb, c.hostname, c.d.CommandTimeout)
+		if err != nil {
+			return fail("starttls", err)
+		}
+		greeted = true
+		if !offered && mode == "required" {
+			return fail("starttls", fmt.Errorf("%w (%s)", ErrNoStartTLS, why))
+		}
+		if offered {
+			cfg, err := c.tlsConfig(mode == "required")
+			if err != nil {
+				return fail("tls", err)
+			}
+			tc := tls.Client(conn, cfg)
+			if err := c.handshake(ctx, tc); err != nil {
+				if mode == "opportunistic" {
+					err = fmt.Errorf("%w: %w", errHandshake, err)
+				}
+				return fail("tls handshake", err)
+			}
+			conn = tc
+		}
+	}
+	if greeted {
+		// The greeting was consumed before STARTTLS; go-smtp's Client
+		// insists on reading one, so it gets a stand-in. Its EHLO after
+		// this is the one RFC 3207 4.2 requires after TLS starts (or, when
+		// STARTTLS was not used, a repeated EHLO, which RFC 5321 4.1.4
+		// allows).
+		conn = &greetedConn{Conn: conn, pending: []byte("220 greeting already read\r\n")}
+	}
+	var cl *smtp.Client
+	if c.lmtp {
+		cl = smtp.NewClientLMTP(conn)
+	} else {
+		cl = smtp.NewClient(conn)
+	}
+	cl.CommandTimeout = c.d.CommandTimeout
+	cl.SubmissionTimeout = c.d.DoneTimeout
+	if err := cl.Hello(c.hostname); err != nil {
+		cl.Close()
+		return c.wrap(ctx, "greeting", err)
+	}
+	if !stop() {
+		cl.Close()
+		return c.wrap(ctx, "connect", ctx.Err())
+	}
+	c.cl, c.raw, c.sent = cl, raw, 0
+	return nil
+}
+
+func (c *netConn) handshake(ctx context.Context, tc *tls.Conn) error {
+	hctx, cancel := context.WithTimeout(ctx, c.d.ConnectTimeout)
+	defer cancel()
+	return tc.HandshakeContext(hctx)
+}
+
+// tlsConfig verifies against hop.CAFile (or the system pool) for the host
+// of the address when verify is set; otherwise it encrypts without
+// checking the certificate (opportunistic, see Dialer.Dial).
+func (c *netConn) tlsConfig(verify bool) (*tls.Config, error) {
+	host, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if !verify {
+		cfg.InsecureSkipVerify = true
+		return cfg, nil
+	}
+	if c.hop.CAFile != "" {
+		pem, err := os.ReadFile(c.hop.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s: no PEM certificate", c.hop.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// drop abandons the connection without QUIT.
+func (c *netConn) drop() {
+	if c.cl != nil {
+		c.cl.Close()
+	}
+	c.cl, c.raw = nil, nil
+}
+
+// Close sends QUIT and closes the connection; a QUIT that fails does not
+// matter, the socket is closed either way.
+func (c *netConn) Close() error {
+	if c.cl == nil {
+		return nil
+	}
+	c.cl.CommandTimeout = c.d.QuitTimeout
+	if err := c.cl.Quit(); err != nil {
+		c.cl.Close()
+	}
+	c.cl, c.raw = nil, nil
+	return nil
+}
+
+// staleError is a failure before anything of the message was accepted: on
+// a reused connection it usually means the next hop closed it while idle.
+type staleError struct{ err error }
+
+func (e *staleError) Error() string { return e.err.Error() }
+func (e *staleError) Unwrap() error { return e.err }
+
+func (c *netConn) Send(ctx context.Context, from string, rcpts []string, body io.Reader) ([]Result, error) {
+	results := make([]Result, len(rcpts))
+	for i, r := range rcpts {
+		results[i].Rcpt = r
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, c.wrap(ctx, "send", err)
+	}
+	if !validAddress(from, true) {
+		for i := range results {
+			results[i] = localResult(rcpts[i], 501, "5.1.7", "invalid sender address")
+		}
+		return results, nil
+	}
+	// Each distinct valid recipient is sent once (LMTP replies are keyed by
+	// address, and a second RCPT for the same address gains nothing).
+	var send []string
+	seen := make(map[string]bool, len(rcpts))
+	for i, r := range rcpts {
+		switch {
+		case !validAddress(r, false):
+			results[i] = localResult(r, 501, "5.1.3", "invalid recipient address")
+		case !seen[r]:
+			seen[r] = true
+			send = append(send, r)
+		}
+	}
+	if len(send) == 0 {
+		return results, nil
+	}
+
+	reused := c.cl != nil
+	if !reused {
+		if err := c.connect(ctx); err != nil {
+			return nil, err
+		}
+	}
+	got, err := c.attempt(ctx, from, send, body)
+	var stale *staleError
+	if errors.As(err, &stale) && reused && ctx.Err() == nil {
+		// The connection we kept died while idle; nothing was sent yet.
+		c.drop()
+		if err := c.connect(ctx); err != nil {
+			return nil, err
+		}
+		got, err = c.attempt(ctx, from, send, body)
+	}
+	if err != nil {
+		c.drop()
+		return nil, c.wrap(ctx, "send", err)
+	}
+	for i, r := range rcpts {
+		if res, ok := got[r]; ok {
+			results[i] = res
+		}
+	}
+	c.sent++
+	if c.d.MaxMessages > 0 && c.sent >= c.d.MaxMessages {
+		c.Close()
+	}
+	return results, nil
+}
+
+// attempt runs one transaction on the current connection, aborting it by
+// closing the socket when ctx ends.
+func (c *netConn) attempt(ctx context.Context, from string, rcpts []string, body io.Reader) (map[string]Result, error) {
+	raw := c.raw
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	got, err := c.transaction(from, rcpts, body)
+	if !stop() && err == nil {
+		// The results stand; the socket is gone.
+		c.drop()
+	}
+	return got, err
+}
+
+func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[string]Result, error) {
+	got := make(map[string]Result, len(rcpts))
+	cl := c.cl
+
+	var opts *smtp.MailOptions
+	if !isASCII(from) || !allASCII(rcpts) {
+		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
+			// RFC 6531 3.2: without SMTPUTF8 such an address cannot be
+			// transmitted at all; this will not change on retry.
+			res := Result{Code: 553, Enhanced: "5.6.7", Text: "mugai: next hop does not offer SMTPUTF8, required for this address"}
+			if !isASCII(from) {
+				for _, r := range rcpts {
+					got[r] = withRcpt(res, r)
+				}
+				return got, nil
+			}
+			var ascii []string
+			for _, r := range rcpts {
+				if isASCII(r) {
+					ascii = append(ascii, r)
+				} else {
+					got[r] = withRcpt(res, r)
+				}
+			}
+			if len(ascii) == 0 {
+				return got, nil
+			}
+			rcpts = ascii
+		} else {
+			opts = &smtp.MailOptions{UTF8: true}
+		}
+	}
+
+	if err := cl.Mail(from, opts); err != nil {
+		res, ok := reply(err)
+		if !ok {
+			return nil, &staleError{err}
+		}
+		for _, r := range rcpts {
+			got[r] = withRcpt(res, r)
+		}
+		return got, nil
+	}
+	var accepted []string
+	for _, r := range rcpts {
+		err := cl.Rcpt(r, nil)
+		if err == nil {
+			accepted = append(accepted, r)
+			continue
+		}
+		res, ok := reply(err)
+		if !ok {
+			return nil, err
+		}
+		got[r] = withRcpt(res, r)
+	}
+	if len(accepted) == 0 {
+		c.reset()
+		return got, nil
+	}
+	w, err := cl.Data()
+	if err != nil {
+		res, ok := reply(err)
+		if !ok {
+			return nil, err
+		}
+		for _, r := range accepted {
+			got[r] = withRcpt(res, r)
+		}
+		c.reset()
+		return got, nil
+	}
+	br := &errReader{r: body}
+	if c.buf == nil {
+		c.buf = make([]byte, 32<<10)
+	}
+	if _, err := io.CopyBuffer(w, br, c.buf); err != nil {
+		// There is no way to abandon DATA but closing the connection; the
+		// final "." is never sent, so a truncated message is not delivered.
+		if br.err != nil {
+			return nil, fmt.Errorf("reading message: %w", br.err)
+		}
+		return nil, fmt.Errorf("writing message: %w", err)
+	}
+	if !c.lmtp {
+		dr, err := w.CloseWithResponse()
+		if err != nil {
+			res, ok := reply(err)
+			if !ok {
+				return nil, err
+			}
+			for _, r := range accepted {
+				got[r] = withRcpt(res, r)
+			}
+			return got, nil
+		}
+		res := okResult(dr.StatusText)
+		for _, r := range accepted {
+			got[r] = withRcpt(res, r)
+		}
+		return got, nil
+	}
+
+	// LMTP (RFC 2033 4.2): one reply per accepted recipient, in order.
+	resp, err := w.CloseWithLMTPResponse()
+	var perRcpt smtp.LMTPDataError
+	errors.As(err, &perRcpt)
+	var missing []string
+	closing := false
+	for _, r := range accepted {
+		if dr, ok := resp[r]; ok {
+			got[r] = withRcpt(okResult(dr.StatusText), r)
+			continue
+		}
+		if se, ok := perRcpt[r]; ok {
+			res, valid := reply(se)
+			if !valid && se.Code == 421 {
+				// A real reply for this recipient, and the server is
+				// going away.
+				res, valid, closing = smtpResult(se), true, true
+			}
+			if valid {
+				got[r] = withRcpt(res, r)
+				continue
+			}
+		}
+		missing = append(missing, r)
+	}
+	if closing {
+		c.drop()
+	}
+	if len(missing) == 0 {
+		return got, nil
+	}
+	if len(missing) == len(accepted) {
+		return nil, err
+	}
+	// Some recipients already have their message: they must not be sent it
+	// again, so the lost replies become per-recipient deferrals.
+	c.drop()
+	for _, r := range missing {
+		got[r] = Result{Rcpt: r, Code: 451, Enhanced: "4.4.2", Text: oneLine("mugai: connection lost before this recipient's reply: " + err.Error())}
+	}
+	return got, nil
+}
+
+// reset ends an open transaction (RSET) and says EHLO again, which go-smtp
+// requires after Reset; a failure drops the connection.
+func (c *netConn) reset() {
+	if c.cl == nil {
+		return
+	}
+	if err := c.cl.Reset(); err != nil {
+		c.drop()
+		return
+	}
+	if err := c.cl.Hello(c.hostname); err != nil {
+		c.drop()
+	}
+}
+
+// reply converts a go-smtp error into a Result when it is a 4xx or 5xx
+// reply to a command. 421 (service closing, RFC 5321 3.8) and anything
+// that is not a reply are connection failures.
+func reply(err error) (Result, bool) {
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) {
+		return Result{}, false
+	}
+	if se.Code == 421 || se.Code < 400 || se.Code > 599 {
+		return Result{}, false
+	}
+	return smtpResult(se), true
+}
+
+func smtpResult(se *smtp.SMTPError) Result {
+	r := Result{Code: se.Code, Text: oneLine(se.Message)}
+	if e := se.EnhancedCode; e[0] > 0 {
+		r.Enhanced = fmt.Sprintf("%d.%d.%d", e[0], e[1], e[2])
+	}
+	return r
+}
+
+func okResult(text string) Result {
+	enh, rest := splitEnhanced(oneLine(text))
+	return Result{Code: 250, Enhanced: enh, Text: rest}
+}
+
+func withRcpt(r Result, rcpt string) Result {
+	r.Rcpt = rcpt
+	return r
+}
+
+func localResult(rcpt string, code int, enh, text string) Result {
+	return Result{Rcpt: rcpt, Code: code, Enhanced: enh, Text: "mugai: " + text}
+}
+
+// validAddress refuses what cannot be written into MAIL or RCPT: control
+// characters (a CR or LF would inject commands), angle brackets, and an
+// empty recipient. The null sender is valid.
+func validAddress(a string, sender bool) bool {
+	if a == "" {
+		return sender
+	}
+	for i := 0; i < len(a); i++ {
+		if b := a[i]; b < 0x20 || b == 0x7f || b == '<' || b == '>' {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func allASCII(ss []string) bool {
+	for _, s := range ss {
+		if !isASCII(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// errReader remembers the body's own read error, to tell it from a write
+// error on the connection.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// writeTimeoutConn bounds every write by timeout, so a next hop that stops
+// reading in the middle of a large body cannot hold a worker forever
+// (go-smtp sets no deadline while the body is written).
+type writeTimeoutConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *writeTimeoutConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// greetedConn hands the client a stand-in greeting before the real stream.
+type greetedConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (g *greetedConn) Read(p []byte) (int, error) {
+	if len(g.pending) > 0 {
+		n := copy(p, g.pending)
+		g.pending = g.pending[n:]
+		return n, nil
+	}
+	return g.Conn.Read(p)
+}
