@@ -1,6 +1,7 @@
 package seglog
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -190,6 +191,7 @@ func (l *Log) recover(replay ReplayFunc) ([]Damage, error) {
 		flag = os.O_RDONLY
 	}
 	var damage []Damage
+	br := bufio.NewReaderSize(nil, 1<<20) // one read buffer for the whole scan
 	for i, seq := range seqs {
 		f, err := os.OpenFile(filepath.Join(l.dir, segName(seq)), flag, 0)
 		if err != nil {
@@ -202,7 +204,7 @@ func (l *Log) recover(replay ReplayFunc) ([]Damage, error) {
 		}
 		seg := &segment{seq: seq, f: f, size: fi.Size(), mod: fi.ModTime()}
 		l.segs[seq] = seg
-		end, d, err := scanSegment(f, seq, fi.Size(), replay)
+		end, d, err := scanSegment(f, seq, fi.Size(), replay, br)
 		if err != nil {
 			return damage, err
 		}

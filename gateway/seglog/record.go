@@ -115,9 +115,9 @@ func headerAt(f *os.File, off, size int64) bool {
 // drop. A record whose header is intact but whose checksum fails is skipped
 // when a valid header follows it (corruption in the middle, not a torn
 // write); anything else ends the scan.
-func scanSegment(f *os.File, seq uint64, size int64, replay ReplayFunc) (int64, []Damage, error) {
+func scanSegment(f *os.File, seq uint64, size int64, replay ReplayFunc, br *bufio.Reader) (int64, []Damage, error) {
 	var damage []Damage
-	br := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<20)
+	br.Reset(io.NewSectionReader(f, 0, size))
 	var h [headerLen]byte
 	idbuf := make([]byte, MaxIDLen)
 	off := int64(0)

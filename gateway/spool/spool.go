@@ -1,0 +1,914 @@
+package spool
+
+import (
+	"bytes"
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"mugai/gateway/seglog"
+)
+
+var (
+	// ErrNotFound: no live message has that id.
+	ErrNotFound = errors.New("spool: no such message")
+	// ErrNotLeased: Update or Release of a message not handed out by Next.
+	ErrNotLeased = errors.New("spool: message not leased")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("spool: closed")
+	// ErrReadOnly is returned by changes to a spool opened ReadOnly.
+	ErrReadOnly = errors.New("spool: opened read-only")
+)
+
+// Options tune a Spool. The zero value is the production setting.
+type Options struct {
+	// SegmentSize of the log; 0 means seglog.DefaultSegmentSize (64 MiB).
+	SegmentSize int64
+	// CompactAge: a segment older than this whose live messages take at most
+	// a quarter of it has them copied forward so it can be removed. 0 → 1h.
+	CompactAge time.Duration
+	// CompactInterval is how often the background janitor looks for
+	// segments to compact. 0 → 1 minute.
+	CompactInterval time.Duration
+	// Now is the clock for creation and due times; nil → time.Now.
+	Now func() time.Time
+	// Logger receives recovery reports and janitor errors; nil → discard.
+	Logger *slog.Logger
+	// ReadOnly opens a spool another process may be writing (for listing):
+	// no changes, no janitor, Next is refused.
+	ReadOnly bool
+}
+
+// liveFraction: a segment is copied forward when its live bytes are at
+// most 1/liveFraction of its size.
+const liveFraction = 4
+
+// entry is the index entry of a live message.
+type entry struct {
+	msg      Message
+	rec      seglog.Record // the message record holding the body
+	bodyOff  int64         // body offset inside rec's payload
+	stateSeg uint64        // segment of the latest state record after rec; 0 if none
+	leased   bool          // handed out by Next; the body's segment is pinned
+	leaseSeg uint64
+	moving   bool // being copied forward; the body's segment is pinned
+	deleted  bool // finished while leased or moving; only the pin remains
+	kicked   bool // Kick arrived while leased or moving
+	failed   bool // kept for the operator: every recipient done or failed
+	due      time.Time
+	hidx     int // index in the due heap, -1 if not in it
+}
+
+// dueHeap orders schedulable messages by due time, then id (time-ordered).
+type dueHeap []*entry
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if !h[i].due.Equal(h[j].due) {
+		return h[i].due.Before(h[j].due)
+	}
+	return h[i].msg.ID < h[j].msg.ID
+}
+func (h dueHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].hidx, h[j].hidx = i, j
+}
+func (h *dueHeap) Push(x any) { e := x.(*entry); e.hidx = len(*h); *h = append(*h, e) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.hidx = -1
+	return e
+}
+
+// Spool is an open spool directory. All methods are safe for concurrent use.
+type Spool struct {
+	log    *seglog.Log
+	opt    Options
+	now    func() time.Time
+	logger *slog.Logger
+	ids    seglog.IDSource
+	damage []seglog.Damage
+
+	mu       sync.Mutex
+	msgs     map[string]*entry
+	due      dueHeap
+	refs     *seglog.Refs
+	inflight map[uint64]int // segment that was current when an append began → appends in flight
+	changed  chan struct{}  // closed and replaced on every change Next may care about
+	closed   bool
+
+	rmu         sync.Mutex // serialises compaction and segment removal
+	janitorKick chan struct{}
+	stop        chan struct{}
+	wg          sync.WaitGroup
+}
+
+// Open opens or creates the spool in dir and replays its log: every message
+// Put and not finished comes back with its latest recipient states.
+func Open(dir string, opt Options) (*Spool, error) {
+	if opt.CompactAge <= 0 {
+		opt.CompactAge = time.Hour
+	}
+	if opt.CompactInterval <= 0 {
+		opt.CompactInterval = time.Minute
+	}
+	s := &Spool{
+		opt:         opt,
+		now:         opt.Now,
+		logger:      opt.Logger,
+		msgs:        map[string]*entry{},
+		refs:        seglog.NewRefs(),
+		inflight:    map[uint64]int{},
+		changed:     make(chan struct{}),
+		janitorKick: make(chan struct{}, 1),
+		stop:        make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	l, damage, err := seglog.Open(dir, seglog.Options{SegmentSize: opt.SegmentSize, ReadOnly: opt.ReadOnly}, s.replay)
+	if err != nil {
+		return nil, fmt.Errorf("spool: open: %w", err)
+	}
+	s.log, s.damage = l, damage
+	for _, d := range damage {
+		s.logger.Error("spool: recovery dropped damaged log data", "dir", dir, "segment", d.Seg,
+			"offset", d.Off, "bytes", d.Bytes, "truncated", d.Truncated, "reason", d.Reason)
+	}
+	for _, e := range s.msgs {
+		s.scheduleLocked(e)
+	}
+	if !opt.ReadOnly {
+		s.rmu.Lock()
+		err := s.removeDead()
+		s.rmu.Unlock()
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("spool: open: %w", err)
+		}
+		s.wg.Add(1)
+		go s.janitor()
+	}
+	return s, nil
+}
+
+// Damage is what recovery at Open had to drop or skip (also logged).
+func (s *Spool) Damage() []seglog.Damage { return slices.Clone(s.damage) }
+
+// replay applies one record at Open (single-threaded, no lock needed).
+func (s *Spool) replay(rec seglog.Record, p *io.SectionReader) error {
+	switch rec.Type {
+	case recMessage:
+		m, bodyOff, err := decodeMeta(p, rec.Size)
+		if err != nil {
+			s.logger.Error("spool: skipping unreadable message record", "id", rec.ID, "pos", rec.Pos.String(), "err", err)
+			return nil
+		}
+		m.ID = rec.ID
+		e := s.msgs[rec.ID]
+		if e != nil { // a copy written by compaction supersedes body and state
+			s.refs.Unref(e.rec.Seg)
+			if e.stateSeg != 0 {
+				s.refs.Unref(e.stateSeg)
+			}
+		} else {
+			e = &entry{hidx: -1}
+			s.msgs[rec.ID] = e
+		}
+		*e = entry{msg: m, rec: rec, bodyOff: bodyOff, hidx: -1}
+		s.refs.Ref(rec.Seg)
+		s.refs.Copy(rec.ID, rec.Seg)
+		s.applyOutcome(e, rec.Seg)
+	case recState:
+		e := s.msgs[rec.ID]
+		if e == nil {
+			return nil // the message finished and its segment is gone
+		}
+		var st diskState
+		if err := json.NewDecoder(p).Decode(&st); err != nil {
+			s.logger.Error("spool: skipping unreadable state record", "id", rec.ID, "pos", rec.Pos.String(), "err", err)
+			return nil
+		}
+		rc := fromDiskRcpts(st.Rcpts)
+		if err := sameRecipients(e.msg.Rcpts, rc); err != nil {
+			s.logger.Error("spool: skipping state record", "id", rec.ID, "pos", rec.Pos.String(), "err", err)
+			return nil
+		}
+		s.setState(e, rc, rec.Seg)
+		s.applyOutcome(e, rec.Seg)
+	case recDelete:
+		if e := s.msgs[rec.ID]; e != nil {
+			s.finishLocked(e, rec.Seg)
+		}
+	default:
+		s.logger.Error("spool: skipping record of unknown type", "type", rec.Type, "id", rec.ID, "pos", rec.Pos.String())
+	}
+	return nil
+}
+
+func (s *Spool) setState(e *entry, rc []Recipient, seg uint64) {
+	if e.stateSeg != 0 {
+		s.refs.Unref(e.stateSeg)
+	}
+	e.stateSeg = seg
+	s.refs.Ref(seg)
+	e.msg.Rcpts = rc
+}
+
+// applyOutcome finishes or marks failed after the recipients changed; the
+// record that changed them is in seg.
+func (s *Spool) applyOutcome(e *entry, seg uint64) {
+	switch outcomeOf(e.msg.Rcpts) {
+	case finished:
+		s.finishLocked(e, seg)
+	case failed:
+		e.failed = true
+	default:
+		e.failed = false
+	}
+}
+
+// finishLocked drops a message from the index; its final record is in seg.
+func (s *Spool) finishLocked(e *entry, seg uint64) {
+	s.refs.Unref(e.rec.Seg)
+	if e.stateSeg != 0 {
+		s.refs.Unref(e.stateSeg)
+		e.stateSeg = 0
+	}
+	s.refs.Finish(e.msg.ID, seg)
+	if e.hidx >= 0 {
+		heap.Remove(&s.due, e.hidx)
+	}
+	if e.leased || e.moving {
+		e.deleted = true // the lease holder or the compactor drops it
+	} else {
+		delete(s.msgs, e.msg.ID)
+	}
+}
+
+// scheduleLocked puts e in the due heap if a delivery worker may take it.
+func (s *Spool) scheduleLocked(e *entry) {
+	t, ok := dueTime(&e.msg)
+	if !ok || e.leased || e.moving || e.deleted || e.failed {
+		if e.hidx >= 0 {
+			heap.Remove(&s.due, e.hidx)
+		}
+		return
+	}
+	e.due = t
+	if e.hidx >= 0 {
+		heap.Fix(&s.due, e.hidx)
+	} else {
+		heap.Push(&s.due, e)
+	}
+}
+
+// notifyLocked wakes every Next waiting for a change.
+func (s *Spool) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Spool) kickJanitor() {
+	select {
+	case s.janitorKick <- struct{}{}:
+	default:
+	}
+}
+
+// beginLocked notes an append in flight: segments from the current one on
+// are not removed until endLocked, so a record written but not yet in the
+// index never loses its segment.
+func (s *Spool) beginLocked() uint64 {
+	seg := s.log.Current()
+	s.inflight[seg]++
+	return seg
+}
+
+func (s *Spool) endLocked(seg uint64) {
+	if s.inflight[seg]--; s.inflight[seg] <= 0 {
+		delete(s.inflight, seg)
+	}
+}
+
+func (s *Spool) usable() error {
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.opt.ReadOnly:
+		return ErrReadOnly
+	}
+	return nil
+}
+
+// Put stores a message for every recipient in env.To and returns its id
+// once the record is durable. body must yield exactly size bytes; it is
+// streamed into the log.
+func (s *Spool) Put(env Envelope, body io.Reader, size int64) (string, error) {
+	if len(env.To) == 0 {
+		return "", errors.New("spool: put: no recipients")
+	}
+	if size < 0 {
+		return "", fmt.Errorf("spool: put: invalid size %d", size)
+	}
+	now := s.now()
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	id := s.ids.New(now)
+	for s.msgs[id] != nil { // only if the clock went back past an old id
+		id = s.ids.New(now)
+	}
+	tok := s.beginLocked()
+	s.mu.Unlock()
+
+	m := Message{ID: id, Env: env, Size: size, Created: now}
+	m = m.clone()
+	m.Rcpts = make([]Recipient, len(env.To))
+	for i, a := range env.To {
+		m.Rcpts[i] = Recipient{Addr: a, State: Pending}
+	}
+	prefix, err := encodeMeta(m)
+	var rec seglog.Record
+	if err == nil {
+		rec, err = s.log.Append(recMessage, id, io.MultiReader(bytes.NewReader(prefix), body), int64(len(prefix))+size)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(tok)
+	if err != nil {
+		return "", fmt.Errorf("spool: put %s: %w", id, err)
+	}
+	e := &entry{msg: m, rec: rec, bodyOff: int64(len(prefix)), hidx: -1}
+	s.msgs[id] = e
+	s.refs.Ref(rec.Seg)
+	s.refs.Copy(id, rec.Seg)
+	s.scheduleLocked(e)
+	s.notifyLocked()
+	return id, nil
+}
+
+// Body returns the message body. It stays readable while the message is
+// leased, even if the message is deleted meanwhile; without a lease it is
+// valid until the message is finished.
+func (s *Spool) Body(id string) (*io.SectionReader, error) {
+	s.mu.Lock()
+	e := s.msgs[id]
+	if e == nil || e.deleted {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("spool: body %s: %w", id, ErrNotFound)
+	}
+	rec, off, size := e.rec, e.bodyOff, e.msg.Size
+	s.mu.Unlock()
+	p, err := s.log.Payload(rec)
+	if err != nil {
+		return nil, fmt.Errorf("spool: body %s: %w", id, err)
+	}
+	return io.NewSectionReader(p, off, size), nil
+}
+
+// Next blocks until a message has a due recipient (pending, or deferred
+// with its next attempt reached), leases it and returns a copy. A leased
+// message is not handed out again until Update or Release. Put wakes a
+// waiting Next at once.
+func (s *Spool) Next(ctx context.Context) (*Message, error) {
+	for {
+		s.mu.Lock()
+		if err := s.usable(); err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		wait := time.Duration(-1)
+		if len(s.due) > 0 {
+			e := s.due[0]
+			now := s.now()
+			if !e.due.After(now) {
+				heap.Pop(&s.due)
+				e.leased = true
+				e.leaseSeg = e.rec.Seg
+				s.refs.Ref(e.leaseSeg)
+				m := e.msg.clone()
+				s.mu.Unlock()
+				return &m, nil
+			}
+			wait = e.due.Sub(now)
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		var timer *time.Timer
+		var tc <-chan time.Time
+		if wait >= 0 {
+			timer = time.NewTimer(wait)
+			tc = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return nil, ctx.Err()
+		case <-ch:
+		case <-tc:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+// endLeaseLocked ends e's lease; it reports false if e was deleted
+// meanwhile (and is now gone).
+func (s *Spool) endLeaseLocked(e *entry) bool {
+	e.leased = false
+	s.refs.Unref(e.leaseSeg)
+	e.leaseSeg = 0
+	s.kickJanitor()
+	if e.deleted {
+		if !e.moving {
+			delete(s.msgs, e.msg.ID)
+		}
+		return false
+	}
+	return true
+}
+
+func (s *Spool) applyKickLocked(e *entry) {
+	if !e.kicked {
+		return
+	}
+	e.kicked = false
+	now := s.now()
+	for i := range e.msg.Rcpts {
+		if e.msg.Rcpts[i].State == Deferred {
+			e.msg.Rcpts[i].NextAttempt = now
+		}
+	}
+}
+
+func sameRecipients(old, new []Recipient) error {
+	if len(old) != len(new) {
+		return fmt.Errorf("%d recipients, message has %d", len(new), len(old))
+	}
+	for i := range old {
+		if old[i].Addr != new[i].Addr {
+			return fmt.Errorf("recipient %d is %q, message has %q", i, new[i].Addr, old[i].Addr)
+		}
+	}
+	return checkRcpts(new)
+}
+
+// Update records the recipients' new states durably and ends the lease.
+// rcpts is the whole list, in the order Next returned it. When every
+// recipient is Done the message is finished; when every one is Done or
+// Failed it is kept as failed until Delete.
+func (s *Spool) Update(id string, rcpts []Recipient) error {
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	e := s.msgs[id]
+	switch {
+	case e == nil:
+		s.mu.Unlock()
+		return fmt.Errorf("spool: update %s: %w", id, ErrNotFound)
+	case !e.leased:
+		s.mu.Unlock()
+		return fmt.Errorf("spool: update %s: %w", id, ErrNotLeased)
+	}
+	if err := sameRecipients(e.msg.Rcpts, rcpts); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("spool: update %s: %w", id, err)
+	}
+	rc := slices.Clone(rcpts)
+	tok := s.beginLocked()
+	s.mu.Unlock()
+
+	payload, err := json.Marshal(diskState{Rcpts: toDiskRcpts(rc)})
+	var rec seglog.Record
+	if err == nil {
+		rec, err = s.log.Append(recState, id, bytes.NewReader(payload), int64(len(payload)))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(tok)
+	if !s.endLeaseLocked(e) {
+		return fmt.Errorf("spool: update %s: deleted meanwhile: %w", id, ErrNotFound)
+	}
+	defer s.notifyLocked()
+	if err != nil {
+		s.scheduleLocked(e)
+		return fmt.Errorf("spool: update %s: %w", id, err)
+	}
+	s.setState(e, rc, rec.Seg)
+	s.applyKickLocked(e)
+	s.applyOutcome(e, rec.Seg)
+	if !e.deleted && s.msgs[id] == e {
+		s.scheduleLocked(e)
+	}
+	return nil
+}
+
+// Release ends a lease without a change.
+func (s *Spool) Release(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.msgs[id]
+	if e == nil || !e.leased {
+		return
+	}
+	if s.endLeaseLocked(e) {
+		s.applyKickLocked(e)
+		s.scheduleLocked(e)
+		s.notifyLocked()
+	}
+}
+
+// Kick makes the deferred recipients of a message due now. It changes only
+// the in-memory schedule: after a restart the recorded next attempt
+// applies again.
+func (s *Spool) Kick(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.msgs[id]
+	if e == nil || e.deleted {
+		return fmt.Errorf("spool: kick %s: %w", id, ErrNotFound)
+	}
+	s.kickLocked(e)
+	s.notifyLocked()
+	return nil
+}
+
+// KickAll makes every deferred recipient due now.
+func (s *Spool) KickAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.msgs {
+		if !e.deleted {
+			s.kickLocked(e)
+		}
+	}
+	s.notifyLocked()
+}
+
+func (s *Spool) kickLocked(e *entry) {
+	e.kicked = true
+	if !e.leased && !e.moving {
+		s.applyKickLocked(e)
+		s.scheduleLocked(e)
+	}
+}
+
+// Delete removes a message (pending, deferred or failed) with a durable
+// tombstone. A delivery worker holding it keeps reading its body until it
+// calls Update (which then reports ErrNotFound) or Release.
+func (s *Spool) Delete(id string) error {
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	e := s.msgs[id]
+	if e == nil || e.deleted {
+		s.mu.Unlock()
+		return fmt.Errorf("spool: delete %s: %w", id, ErrNotFound)
+	}
+	tok := s.beginLocked()
+	s.mu.Unlock()
+	rec, err := s.log.Append(recDelete, id, bytes.NewReader(nil), 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(tok)
+	if err != nil {
+		return fmt.Errorf("spool: delete %s: %w", id, err)
+	}
+	if s.msgs[id] == e && !e.deleted {
+		s.finishLocked(e, rec.Seg)
+		s.notifyLocked()
+		s.kickJanitor()
+	}
+	return nil
+}
+
+// Get returns a copy of a live message.
+func (s *Spool) Get(id string) (Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.msgs[id]
+	if e == nil || e.deleted {
+		return Message{}, fmt.Errorf("spool: get %s: %w", id, ErrNotFound)
+	}
+	return e.msg.clone(), nil
+}
+
+// List returns every live message (including failed ones) in id order,
+// which is arrival order.
+func (s *Spool) List() []Message {
+	s.mu.Lock()
+	out := make([]Message, 0, len(s.msgs))
+	for _, e := range s.msgs {
+		if !e.deleted {
+			out = append(out, e.msg.clone())
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b Message) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Stats counts live messages: active ones have a pending recipient or are
+// being delivered, deferred ones wait only for retries, failed ones wait
+// for an operator. oldest is the creation time of the oldest message that
+// is not failed (zero if none).
+func (s *Spool) Stats() (active, deferred, failed int, oldest time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.msgs {
+		switch {
+		case e.deleted:
+			continue
+		case e.failed:
+			failed++
+			continue
+		case e.leased || slices.ContainsFunc(e.msg.Rcpts, func(r Recipient) bool { return r.State == Pending }):
+			active++
+		default:
+			deferred++
+		}
+		if oldest.IsZero() || e.msg.Created.Before(oldest) {
+			oldest = e.msg.Created
+		}
+	}
+	return active, deferred, failed, oldest
+}
+
+// Segments lists the log's segment files (for tests and diagnostics).
+func (s *Spool) Segments() []seglog.Segment { return s.log.Segments() }
+
+// LogStats are the underlying log's counters (appends, fsyncs, bytes).
+func (s *Spool) LogStats() seglog.Stats { return s.log.Stats() }
+
+// Close stops the janitor, makes everything durable and closes the log.
+// Next calls waiting return ErrClosed.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	s.notifyLocked()
+	s.mu.Unlock()
+	close(s.stop)
+	s.wg.Wait()
+	if err := s.log.Close(); err != nil {
+		return fmt.Errorf("spool: close: %w", err)
+	}
+	return nil
+}
+
+func (s *Spool) janitor() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opt.CompactInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.Compact(); err != nil {
+				s.logger.Error("spool: compaction", "err", err)
+			}
+		case <-s.janitorKick:
+			s.rmu.Lock()
+			err := s.removeDead()
+			s.rmu.Unlock()
+			if err != nil {
+				s.logger.Error("spool: removing finished segments", "err", err)
+			}
+		}
+	}
+}
+
+// removeDead removes every sealed segment nothing references, repeating
+// while removals release final-record pins. The caller holds rmu.
+func (s *Spool) removeDead() error {
+	for {
+		segs := s.log.Segments()
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil
+		}
+		floor := uint64(math.MaxUint64)
+		for seg := range s.inflight {
+			floor = min(floor, seg)
+		}
+		var dead []uint64
+		for _, sg := range segs {
+			if !sg.Current && sg.Seq < floor && !s.refs.Used(sg.Seq) {
+				dead = append(dead, sg.Seq)
+			}
+		}
+		s.mu.Unlock()
+		if len(dead) == 0 {
+			return nil
+		}
+		for _, seq := range dead {
+			if err := s.log.Remove(seq); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			s.refs.Removed(seq)
+			s.mu.Unlock()
+		}
+	}
+}
+
+// moveJob is one message being copied forward.
+type moveJob struct {
+	e    *entry
+	full bool    // copy the message record (body and state); else only a state record
+	snap Message // recipients as they are now; no lease can change them while moving
+	rec  seglog.Record
+	pre  int64
+}
+
+// Compact copies forward the live messages of old, mostly dead segments and
+// removes the segments nothing needs any more. The janitor runs it every
+// CompactInterval; it is exported for tests and operators.
+func (s *Spool) Compact() error {
+	if s.opt.ReadOnly {
+		return ErrReadOnly
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if err := s.copyForward(); err != nil {
+		return fmt.Errorf("spool: compact: %w", err)
+	}
+	if err := s.removeDead(); err != nil {
+		return fmt.Errorf("spool: compact: %w", err)
+	}
+	return nil
+}
+
+func (s *Spool) copyForward() error {
+	cutoff := time.Now().Add(-s.opt.CompactAge)
+	old := map[uint64]int64{} // sealed, old segment → size
+	for _, sg := range s.log.Segments() {
+		if !sg.Current && sg.ModTime.Before(cutoff) {
+			old[sg.Seq] = sg.Size
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	live := map[uint64]int64{}
+	for _, e := range s.msgs {
+		if e.deleted {
+			continue
+		}
+		if _, ok := old[e.rec.Seg]; ok {
+			live[e.rec.Seg] += e.rec.Len()
+		}
+	}
+	var jobs []*moveJob
+	for _, e := range s.msgs {
+		if e.deleted || e.leased || e.moving {
+			continue
+		}
+		bodyOld := old[e.rec.Seg] > 0 && live[e.rec.Seg]*liveFraction <= old[e.rec.Seg]
+		stateOld := e.stateSeg != 0 && old[e.stateSeg] > 0 && live[e.stateSeg]*liveFraction <= old[e.stateSeg]
+		if !bodyOld && !stateOld {
+			continue
+		}
+		e.moving = true
+		s.refs.Ref(e.rec.Seg) // the body must stay readable while it is copied
+		if e.hidx >= 0 {
+			heap.Remove(&s.due, e.hidx)
+		}
+		jobs = append(jobs, &moveJob{e: e, full: bodyOld, snap: e.msg.clone()})
+	}
+	if len(jobs) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	tok := s.beginLocked()
+	s.mu.Unlock()
+
+	var werr error
+	var last seglog.Record
+	for _, j := range jobs {
+		if werr != nil {
+			break
+		}
+		if j.full {
+			var prefix []byte
+			prefix, werr = encodeMeta(j.snap)
+			if werr != nil {
+				break
+			}
+			var p *io.SectionReader
+			p, werr = s.log.Payload(j.e.rec)
+			if werr != nil {
+				break
+			}
+			body := io.NewSectionReader(p, j.e.bodyOff, j.snap.Size)
+			j.pre = int64(len(prefix))
+			j.rec, werr = s.log.Write(recMessage, j.snap.ID, io.MultiReader(bytes.NewReader(prefix), body), j.pre+j.snap.Size)
+		} else {
+			var payload []byte
+			payload, werr = json.Marshal(diskState{Rcpts: toDiskRcpts(j.snap.Rcpts)})
+			if werr == nil {
+				j.rec, werr = s.log.Write(recState, j.snap.ID, bytes.NewReader(payload), int64(len(payload)))
+			}
+		}
+		if werr == nil {
+			last = j.rec
+		}
+	}
+	if last.ID != "" {
+		if err := s.log.Commit(last); err != nil && werr == nil {
+			werr = err
+		}
+	}
+
+	s.mu.Lock()
+	var tombs []string
+	for _, j := range jobs {
+		e := j.e
+		e.moving = false
+		s.refs.Unref(e.rec.Seg)
+		// A record that was written is adopted even if a later one failed:
+		// it is in the log and replay will see it.
+		written := j.rec.ID != ""
+		switch {
+		case e.deleted:
+			if written && j.full {
+				// Deleted while being copied: the copy may follow the
+				// tombstone in the log, so it needs a tombstone of its own.
+				s.refs.Copy(e.msg.ID, j.rec.Seg)
+				tombs = append(tombs, e.msg.ID)
+			}
+			if !e.leased {
+				delete(s.msgs, e.msg.ID)
+			}
+			continue
+		case !written:
+		case j.full:
+			s.refs.Unref(e.rec.Seg)
+			if e.stateSeg != 0 {
+				s.refs.Unref(e.stateSeg)
+				e.stateSeg = 0
+			}
+			e.rec, e.bodyOff = j.rec, j.pre
+			s.refs.Ref(e.rec.Seg)
+			s.refs.Copy(e.msg.ID, e.rec.Seg)
+		default:
+			s.refs.Unref(e.stateSeg)
+			e.stateSeg = j.rec.Seg
+			s.refs.Ref(e.stateSeg)
+		}
+		s.applyKickLocked(e)
+		s.scheduleLocked(e)
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+
+	for _, id := range tombs {
+		rec, err := s.log.Append(recDelete, id, bytes.NewReader(nil), 0)
+		if err != nil {
+			werr = errors.Join(werr, err)
+			continue
+		}
+		s.mu.Lock()
+		s.refs.Finish(id, rec.Seg)
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	s.endLocked(tok)
+	s.mu.Unlock()
+	return werr
+}

@@ -1,0 +1,827 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func openSpool(t testing.TB, dir string, opt Options) *Spool {
+	t.Helper()
+	s, err := Open(dir, opt)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	return s
+}
+
+func env(to ...string) Envelope {
+	return Envelope{
+		Route: "inbound", From: "sender@example.com", To: to,
+		ClientAddr: "192.0.2.1:4321", Helo: "mx.example.com", TLS: true,
+		Received: time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC), Policy: "default", QuarantineID: "Q1",
+	}
+}
+
+func put(t testing.TB, s *Spool, body string, to ...string) string {
+	t.Helper()
+	if len(to) == 0 {
+		to = []string{"user@lgwan.example"}
+	}
+	id, err := s.Put(env(to...), strings.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	return id
+}
+
+func bodyOf(t testing.TB, s *Spool, id string) string {
+	t.Helper()
+	r, err := s.Body(id)
+	if err != nil {
+		t.Fatalf("Body(%s): %v", id, err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("Body(%s): read: %v", id, err)
+	}
+	return string(b)
+}
+
+func next(t testing.TB, s *Spool, wait time.Duration) (*Message, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	return s.Next(ctx)
+}
+
+func mustNext(t testing.TB, s *Spool) *Message {
+	t.Helper()
+	m, err := next(t, s, 5*time.Second)
+	if err != nil {
+		t.Fatalf("Next: %v", err)
+	}
+	return m
+}
+
+func withStates(m *Message, st State, nextAttempt time.Time, msg string) []Recipient {
+	rc := append([]Recipient(nil), m.Rcpts...)
+	for i := range rc {
+		rc[i].State = st
+		rc[i].Attempts++
+		rc[i].NextAttempt = nextAttempt
+		rc[i].LastError = msg
+	}
+	return rc
+}
+
+func segFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestPutBody(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{SegmentSize: 64 << 10})
+	rng := rand.New(rand.NewPCG(3, 4))
+	bodies := map[string]string{}
+	for _, size := range []int{0, 1, 2048, 64<<10 - 10, 200 << 10} {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			id := put(t, s, string(b), "a@lgwan.example", "b@lgwan.example")
+			if got := bodyOf(t, s, id); got != string(b) {
+				t.Fatalf("Body differs from what was Put (%d vs %d bytes)", len(got), len(b))
+			}
+			m, err := s.Get(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := env("a@lgwan.example", "b@lgwan.example")
+			if m.ID != id || m.Size != int64(size) || m.Env.From != want.From || !m.Env.Received.Equal(want.Received) ||
+				len(m.Rcpts) != 2 || m.Rcpts[1].Addr != "b@lgwan.example" || m.Rcpts[0].State != Pending {
+				t.Fatalf("Get = %+v", m)
+			}
+			bodies[id] = string(b)
+		})
+	}
+	if _, err := s.Put(Envelope{}, strings.NewReader(""), 0); err == nil {
+		t.Error("Put without recipients succeeded")
+	}
+	if _, err := s.Put(env("x@y"), strings.NewReader("short"), 10); err == nil {
+		t.Error("Put with a short body succeeded")
+	}
+	list := s.List()
+	if len(list) != len(bodies) {
+		t.Fatalf("List has %d messages, want %d", len(list), len(bodies))
+	}
+	for i := 1; i < len(list); i++ {
+		if list[i-1].ID >= list[i].ID {
+			t.Errorf("List not in id order: %s, %s", list[i-1].ID, list[i].ID)
+		}
+	}
+	s.Close()
+	s = openSpool(t, dir, Options{SegmentSize: 64 << 10})
+	defer s.Close()
+	for id, b := range bodies {
+		if got := bodyOf(t, s, id); got != b {
+			t.Errorf("after reopen Body(%s) differs", id)
+		}
+	}
+}
+
+func TestIDs(t *testing.T) {
+	s := openSpool(t, t.TempDir(), Options{})
+	defer s.Close()
+	prev := ""
+	for range 200 {
+		id := put(t, s, "x")
+		if len(id) != 16 || strings.ContainsAny(id, "/ <>\\.") || id <= prev {
+			t.Fatalf("id %q after %q", id, prev)
+		}
+		prev = id
+	}
+}
+
+func TestLease(t *testing.T) {
+	s := openSpool(t, t.TempDir(), Options{})
+	defer s.Close()
+	id := put(t, s, "body", "a@lgwan.example", "b@lgwan.example")
+
+	m := mustNext(t, s)
+	if m.ID != id {
+		t.Fatalf("Next = %s, want %s", m.ID, id)
+	}
+	if _, err := next(t, s, 50*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Next while leased: %v, want deadline exceeded", err)
+	}
+	s.Release(id)
+	m = mustNext(t, s)
+	if err := s.Update(id, m.Rcpts[:1]); err == nil {
+		t.Error("Update with a recipient missing succeeded")
+	}
+	bad := append([]Recipient(nil), m.Rcpts...)
+	bad[0].Addr = "evil@example.com"
+	if err := s.Update(id, bad); err == nil {
+		t.Error("Update with a changed address succeeded")
+	}
+
+	// One done, one deferred for 150ms: not due before then.
+	rc := append([]Recipient(nil), m.Rcpts...)
+	rc[0].State = Done
+	rc[1].State, rc[1].NextAttempt, rc[1].LastError = Deferred, time.Now().Add(150*time.Millisecond), "451 try later"
+	if err := s.Update(id, rc); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(id, rc); !errors.Is(err, ErrNotLeased) {
+		t.Errorf("Update without lease: %v, want ErrNotLeased", err)
+	}
+	if a, d, f, _ := s.Stats(); a != 0 || d != 1 || f != 0 {
+		t.Errorf("Stats = %d active, %d deferred, %d failed; want 0,1,0", a, d, f)
+	}
+	start := time.Now()
+	m = mustNext(t, s)
+	if waited := time.Since(start); waited < 100*time.Millisecond {
+		t.Errorf("deferred message handed out after %v, before its next attempt", waited)
+	}
+	if m.Rcpts[0].State != Done || m.Rcpts[1].State != Deferred || m.Rcpts[1].LastError != "451 try later" {
+		t.Errorf("recipients after deferral: %+v", m.Rcpts)
+	}
+
+	// The deferred recipient fails for good: the message is kept as failed.
+	rc = append([]Recipient(nil), m.Rcpts...)
+	rc[1].State, rc[1].LastError = Failed, "550 no such user"
+	if err := s.Update(id, rc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := next(t, s, 50*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Next handed out a failed message: %v", err)
+	}
+	if a, d, f, _ := s.Stats(); a != 0 || d != 0 || f != 1 {
+		t.Errorf("Stats = %d active, %d deferred, %d failed; want 0,0,1", a, d, f)
+	}
+	if l := s.List(); len(l) != 1 || l[0].Rcpts[1].State != Failed {
+		t.Errorf("failed message not listed: %+v", l)
+	}
+	if err := s.Delete(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after Delete: %v", err)
+	}
+	if err := s.Delete(id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second Delete: %v", err)
+	}
+
+	// All recipients done: the message is finished and gone.
+	id = put(t, s, "second")
+	m = mustNext(t, s)
+	if err := s.Update(id, withStates(m, Done, time.Time{}, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get of a delivered message: %v", err)
+	}
+	if _, err := s.Body(id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Body of a delivered message: %v", err)
+	}
+}
+
+func TestNextWakesOnPut(t *testing.T) {
+	s := openSpool(t, t.TempDir(), Options{})
+	defer s.Close()
+	// Something deferred far in the future, so Next has a timer running.
+	put(t, s, "later")
+	m := mustNext(t, s)
+	s.Update(m.ID, withStates(m, Deferred, time.Now().Add(time.Hour), "later"))
+
+	got := make(chan time.Time, 1)
+	go func() {
+		m, err := next(t, s, 5*time.Second)
+		if err == nil {
+			got <- time.Now()
+			s.Release(m.ID)
+		}
+		close(got)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	put(t, s, "fresh")
+	putAt := time.Now()
+	at, ok := <-got
+	if !ok {
+		t.Fatal("Next did not return after Put")
+	}
+	if d := at.Sub(putAt); d > 20*time.Millisecond {
+		t.Errorf("Next returned %v after Put", d)
+	}
+}
+
+func TestKick(t *testing.T) {
+	s := openSpool(t, t.TempDir(), Options{})
+	defer s.Close()
+	a := put(t, s, "a")
+	b := put(t, s, "b")
+	for range 2 {
+		m := mustNext(t, s)
+		s.Update(m.ID, withStates(m, Deferred, time.Now().Add(time.Hour), "451"))
+	}
+	if _, err := next(t, s, 30*time.Millisecond); err == nil {
+		t.Fatal("Next returned a message deferred for an hour")
+	}
+	if err := s.Kick(a); err != nil {
+		t.Fatal(err)
+	}
+	if m := mustNext(t, s); m.ID != a {
+		t.Fatalf("after Kick(%s) Next = %s", a, m.ID)
+	}
+	if err := s.Kick("NOSUCHID"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Kick of unknown id: %v", err)
+	}
+	s.KickAll()
+	if m := mustNext(t, s); m.ID != b {
+		t.Fatalf("after KickAll Next = %s, want %s", m.ID, b)
+	}
+	// A kick while leased applies when the lease ends.
+	s.Kick(b)
+	m, _ := s.Get(b)
+	s.Update(b, withStates(&m, Deferred, time.Now().Add(time.Hour), "451"))
+	if m := mustNext(t, s); m.ID != b {
+		t.Fatalf("kick during lease lost: Next = %s", m.ID)
+	}
+}
+
+func TestDeleteWhileLeased(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{SegmentSize: 4096})
+	big := strings.Repeat("0123456789", 1000)
+	id := put(t, s, big)
+	m := mustNext(t, s)
+	r, err := s.Body(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // move on to later segments
+		put(t, s, strings.Repeat("x", 3000))
+	}
+	if err := s.Delete(id); err != nil {
+		t.Fatal(err)
+	}
+	s.Compact()
+	if b, err := io.ReadAll(r); err != nil || string(b) != big {
+		t.Fatalf("body read by the lease holder after Delete: %d bytes, %v", len(b), err)
+	}
+	if err := s.Update(id, withStates(m, Done, time.Time{}, "")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Update after Delete: %v, want ErrNotFound", err)
+	}
+	s.Close()
+	s = openSpool(t, dir, Options{SegmentSize: 4096})
+	defer s.Close()
+	if _, err := s.Get(id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted message back after reopen: %v", err)
+	}
+}
+
+func TestRecoveryAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	opt := Options{SegmentSize: 8 << 10}
+	s := openSpool(t, dir, opt)
+	ids := map[string]string{} // id → body
+	for i := range 12 {
+		b := fmt.Sprintf("message %d %s", i, strings.Repeat("y", i*300))
+		ids[put(t, s, b, "a@lgwan.example", "b@lgwan.example")] = b
+	}
+	when := time.Now().Add(time.Hour).Round(0)
+	outcome := map[string]string{}
+	var held []string // released after the loop, or Next would hand them out again
+	for range 12 {
+		m := mustNext(t, s)
+		var rc []Recipient
+		switch n := len(outcome); {
+		case n%4 == 0:
+			rc = withStates(m, Done, time.Time{}, "")
+			outcome[m.ID] = "done"
+		case n%4 == 1:
+			rc = withStates(m, Deferred, when, "451 4.3.0 later")
+			outcome[m.ID] = "deferred"
+		case n%4 == 2:
+			rc = withStates(m, Failed, time.Time{}, "550 5.1.1 unknown")
+			outcome[m.ID] = "failed"
+		default:
+			held = append(held, m.ID)
+			outcome[m.ID] = "pending"
+			continue
+		}
+		if err := s.Update(m.ID, rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range held {
+		s.Release(id)
+	}
+	var deleted string
+	for id, o := range outcome {
+		if o == "failed" {
+			deleted = id
+			s.Delete(id)
+			outcome[id] = "deleted"
+			break
+		}
+	}
+	before := s.List()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openSpool(t, dir, opt)
+	defer s.Close()
+	if d := s.Damage(); len(d) != 0 {
+		t.Errorf("damage after clean close: %v", d)
+	}
+	after := s.List()
+	if len(after) != len(before) {
+		t.Fatalf("%d messages after reopen, %d before", len(after), len(before))
+	}
+	for i := range before {
+		b, a := before[i], after[i]
+		if a.ID != b.ID || a.Size != b.Size || !a.Created.Equal(b.Created) || a.Env.QuarantineID != "Q1" {
+			t.Errorf("message %s changed: %+v → %+v", b.ID, b, a)
+		}
+		for j := range b.Rcpts {
+			br, ar := b.Rcpts[j], a.Rcpts[j]
+			if ar.State != br.State || ar.Attempts != br.Attempts || !ar.NextAttempt.Equal(br.NextAttempt) || ar.LastError != br.LastError {
+				t.Errorf("%s recipient %d: %+v → %+v", b.ID, j, br, ar)
+			}
+		}
+		if got := bodyOf(t, s, a.ID); got != ids[a.ID] {
+			t.Errorf("%s body differs after reopen", a.ID)
+		}
+		switch outcome[a.ID] {
+		case "done", "deleted":
+			t.Errorf("%s (%s) is back after reopen", a.ID, outcome[a.ID])
+		case "deferred":
+			if !a.Rcpts[0].NextAttempt.Equal(when) {
+				t.Errorf("next attempt %v after reopen, want %v", a.Rcpts[0].NextAttempt, when)
+			}
+		}
+	}
+	if _, err := s.Get(deleted); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted message back: %v", err)
+	}
+	if a, d, f, _ := s.Stats(); a != 3 || d != 3 || f != 2 {
+		t.Errorf("Stats after reopen = %d,%d,%d; want 3 active, 3 deferred, 2 failed", a, d, f)
+	}
+}
+
+// TestCrashCopy copies the spool directory while writers are busy, as a
+// crash would leave it, and checks that every Put that had returned before
+// the copy began is in the copy, intact.
+func TestCrashCopy(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{SegmentSize: 32 << 10})
+	defer s.Close()
+	var mu sync.Mutex
+	acked := map[string]string{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				b := fmt.Sprintf("w%d m%d %s", w, i, strings.Repeat("z", (i*97)%3000))
+				id, err := s.Put(env("u@lgwan.example"), strings.NewReader(b), int64(len(b)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked[id] = b
+				mu.Unlock()
+			}
+		}()
+	}
+	for round := range 3 {
+		time.Sleep(30 * time.Millisecond)
+		mu.Lock()
+		snapshot := make(map[string]string, len(acked))
+		for k, v := range acked {
+			snapshot[k] = v
+		}
+		mu.Unlock()
+		cp := filepath.Join(t.TempDir(), fmt.Sprint(round))
+		os.Mkdir(cp, 0o700)
+		for _, f := range segFiles(t, dir) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue // removed meanwhile: nothing live was in it
+			}
+			os.WriteFile(filepath.Join(cp, filepath.Base(f)), b, 0o600)
+		}
+		c := openSpool(t, cp, Options{SegmentSize: 32 << 10})
+		for id, b := range snapshot {
+			if got := bodyOf(t, c, id); got != b {
+				t.Fatalf("copy %d: %s differs", round, id)
+			}
+		}
+		t.Logf("copy %d: %d acknowledged messages intact, damage %v", round, len(snapshot), c.Damage())
+		c.Close()
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestTruncatedTail(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{})
+	keep := put(t, s, "kept")
+	lost := put(t, s, strings.Repeat("torn", 100))
+	s.Close()
+	files := segFiles(t, dir)
+	last := files[len(files)-1]
+	fi, _ := os.Stat(last)
+	os.Truncate(last, fi.Size()-50)
+	s = openSpool(t, dir, Options{})
+	defer s.Close()
+	if bodyOf(t, s, keep) != "kept" {
+		t.Error("earlier message lost")
+	}
+	if _, err := s.Get(lost); !errors.Is(err, ErrNotFound) {
+		t.Errorf("torn message: %v", err)
+	}
+	if d := s.Damage(); len(d) != 1 || !d[0].Truncated {
+		t.Errorf("damage %v, want one truncation", d)
+	}
+	put(t, s, "after recovery")
+}
+
+// TestConcurrency: many writers Put while several workers lease, defer,
+// fail and deliver. No message is handed to two workers at once, every
+// message ends delivered or failed, and finished segments are removed.
+func TestConcurrency(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{SegmentSize: 16 << 10})
+	defer s.Close()
+	const writers, perWriter, workers = 16, 40, 4
+	var (
+		mu        sync.Mutex
+		bodies    = map[string]string{}
+		inLease   = map[string]bool{}
+		delivered = map[string]int{}
+		failedIDs = map[string]bool{}
+	)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				b := fmt.Sprintf("writer %d message %d %s", w, i, strings.Repeat("m", i*50))
+				id, err := s.Put(env("a@lgwan.example", "b@lgwan.example"), strings.NewReader(b), int64(len(b)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				bodies[id] = b
+				mu.Unlock()
+			}
+		}()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var cw sync.WaitGroup
+	for k := range workers {
+		cw.Add(1)
+		go func() {
+			defer cw.Done()
+			rng := rand.New(rand.NewPCG(uint64(k), 9))
+			for {
+				m, err := s.Next(ctx)
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				if inLease[m.ID] {
+					t.Errorf("%s handed out twice", m.ID)
+				}
+				inLease[m.ID] = true
+				want := bodies[m.ID]
+				mu.Unlock()
+				if got := bodyOf(t, s, m.ID); got != want && want != "" {
+					t.Errorf("%s body differs", m.ID)
+				}
+				rc := append([]Recipient(nil), m.Rcpts...)
+				for i := range rc {
+					if rc[i].State == Done {
+						continue
+					}
+					switch rng.IntN(5) {
+					case 0:
+						rc[i].State, rc[i].NextAttempt = Deferred, time.Now().Add(time.Duration(rng.IntN(20))*time.Millisecond)
+					case 1:
+						if rc[i].Attempts > 0 {
+							rc[i].State = Failed
+						} else {
+							rc[i].State = Done
+						}
+					default:
+						rc[i].State = Done
+					}
+					rc[i].Attempts++
+				}
+				mu.Lock()
+				inLease[m.ID] = false
+				mu.Unlock()
+				if rng.IntN(10) == 0 {
+					s.Release(m.ID)
+					continue
+				}
+				if err := s.Update(m.ID, rc); err != nil {
+					t.Error(err)
+					continue
+				}
+				switch outcomeOf(rc) {
+				case finished:
+					mu.Lock()
+					delivered[m.ID]++
+					mu.Unlock()
+				case failed:
+					mu.Lock()
+					failedIDs[m.ID] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		a, d, _, _ := s.Stats()
+		if a == 0 && d == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not drained: %d active, %d deferred", a, d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	cw.Wait()
+	if len(delivered)+len(failedIDs) != writers*perWriter {
+		t.Fatalf("%d delivered + %d failed, want %d", len(delivered), len(failedIDs), writers*perWriter)
+	}
+	for id, n := range delivered {
+		if n != 1 {
+			t.Errorf("%s finished %d times", id, n)
+		}
+	}
+	if l := s.List(); len(l) != len(failedIDs) {
+		t.Errorf("List has %d messages, want the %d failed ones", len(l), len(failedIDs))
+	}
+	for id := range failedIDs {
+		if err := s.Delete(id); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if f := segFiles(t, dir); len(f) != 1 {
+		t.Errorf("%d segment files left after everything finished, want 1 (the current one)", len(f))
+	}
+	st := s.LogStats()
+	t.Logf("%d appends, %d fsyncs", st.Appends, st.Syncs)
+}
+
+func TestSegmentRemoval(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{SegmentSize: 4096})
+	for range 40 {
+		put(t, s, strings.Repeat("r", 500))
+	}
+	if n := len(segFiles(t, dir)); n < 5 {
+		t.Fatalf("only %d segments for 40 × 500 bytes in 4 KiB segments", n)
+	}
+	for range 40 {
+		m := mustNext(t, s)
+		if err := s.Update(m.ID, withStates(m, Done, time.Time{}, "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Compact()
+	if f := segFiles(t, dir); len(f) != 1 {
+		t.Errorf("segment files left: %v", f)
+	}
+	s.Close()
+	s = openSpool(t, dir, Options{SegmentSize: 4096})
+	defer s.Close()
+	if l := s.List(); len(l) != 0 {
+		t.Errorf("%d messages came back", len(l))
+	}
+}
+
+// TestCopyForward: one long-deferred message keeps its old segment alive
+// until compaction copies it forward; then the segment is removed and the
+// message, its body and its next attempt survive a restart.
+func TestCopyForward(t *testing.T) {
+	dir := t.TempDir()
+	opt := Options{SegmentSize: 4096, CompactAge: time.Millisecond, CompactInterval: time.Hour}
+	s := openSpool(t, dir, opt)
+	keep := put(t, s, "the one that waits")
+	for range 30 {
+		put(t, s, strings.Repeat("f", 400))
+	}
+	when := time.Now().Add(48 * time.Hour).Round(0)
+	for range 31 {
+		m := mustNext(t, s)
+		rc := withStates(m, Done, time.Time{}, "")
+		if m.ID == keep {
+			rc = withStates(m, Deferred, when, "451 mailbox busy")
+		}
+		if err := s.Update(m.ID, rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := segFiles(t, dir)[0]
+	time.Sleep(5 * time.Millisecond)
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(first); !os.IsNotExist(err) {
+		t.Errorf("first segment still there after compaction: %v", err)
+	}
+	if n := len(segFiles(t, dir)); n > 2 {
+		t.Errorf("%d segments left", n)
+	}
+	if got := bodyOf(t, s, keep); got != "the one that waits" {
+		t.Errorf("body after copy forward: %q", got)
+	}
+	s.Close()
+	s = openSpool(t, dir, opt)
+	defer s.Close()
+	m, err := s.Get(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Rcpts[0].State != Deferred || !m.Rcpts[0].NextAttempt.Equal(when) || m.Rcpts[0].LastError != "451 mailbox busy" {
+		t.Errorf("state after copy forward and reopen: %+v", m.Rcpts[0])
+	}
+	if got := bodyOf(t, s, keep); got != "the one that waits" {
+		t.Errorf("body after reopen: %q", got)
+	}
+	if l := s.List(); len(l) != 1 {
+		t.Errorf("%d messages after reopen, want 1", len(l))
+	}
+}
+
+// TestNoResurrection: a tombstone in a later segment must outlive the
+// segment holding the deleted message, or a restart brings it back.
+func TestNoResurrection(t *testing.T) {
+	dir := t.TempDir()
+	opt := Options{SegmentSize: 2048, CompactInterval: time.Hour}
+	s := openSpool(t, dir, opt)
+	victim := put(t, s, strings.Repeat("v", 300))
+	other := put(t, s, strings.Repeat("o", 300)) // keeps the victim's segment alive
+	a, b := mustNext(t, s), mustNext(t, s)
+	if a.ID != victim || b.ID != other {
+		t.Fatalf("Next order %s %s, want %s %s", a.ID, b.ID, victim, other)
+	}
+	s.Update(other, withStates(b, Deferred, time.Now().Add(time.Hour), "later"))
+	s.Release(victim)
+	for range 8 {
+		put(t, s, strings.Repeat("x", 400))
+	}
+	if err := s.Delete(victim); err != nil {
+		t.Fatal(err)
+	}
+	// Finish everything else so the tombstone's segment is otherwise dead.
+	for {
+		m, err := next(t, s, 50*time.Millisecond)
+		if err != nil {
+			break
+		}
+		s.Update(m.ID, withStates(m, Done, time.Time{}, ""))
+	}
+	for range 8 { // seal the tombstone's segment
+		id := put(t, s, strings.Repeat("y", 400))
+		m := mustNext(t, s)
+		s.Update(m.ID, withStates(m, Done, time.Time{}, ""))
+		_ = id
+	}
+	s.Compact()
+	s.Close()
+	s = openSpool(t, dir, opt)
+	defer s.Close()
+	if _, err := s.Get(victim); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted message came back: %v", err)
+	}
+	if _, err := s.Get(other); err != nil {
+		t.Fatalf("deferred message lost: %v", err)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{})
+	defer s.Close()
+	id := put(t, s, "visible")
+	ro := openSpool(t, dir, Options{ReadOnly: true})
+	defer ro.Close()
+	if got := bodyOf(t, ro, id); got != "visible" {
+		t.Errorf("read-only Body = %q", got)
+	}
+	if _, err := ro.Put(env("a@b"), strings.NewReader(""), 0); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("read-only Put: %v", err)
+	}
+	if _, err := next(t, ro, time.Second); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("read-only Next: %v", err)
+	}
+	if _, err := Open(dir, Options{}); err == nil {
+		t.Error("second writer opened the spool")
+	}
+}
+
+func TestCloseWakesNext(t *testing.T) {
+	s := openSpool(t, t.TempDir(), Options{})
+	done := make(chan error)
+	go func() {
+		_, err := s.Next(context.Background())
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	s.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Next after Close: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Next still blocked after Close")
+	}
+}
+
+func TestStateString(t *testing.T) {
+	for st, want := range map[State]string{Pending: "pending", Deferred: "deferred", Done: "done", Failed: "failed", 9: "state(9)"} {
+		if st.String() != want {
+			t.Errorf("%d.String() = %q", st, st.String())
+		}
+	}
+}
