@@ -135,6 +135,9 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		}
 		return DecisionStrip, "encrypted archive (contents cannot be inspected)"
 	}
+	if activeMarkup(ph.mediaType, res.SniffedType, ph.names) {
+		return notKept("HTML or other active markup")
+	}
 	if why := blocksKeeping(res.Findings); why != "" {
 		return notKept(why)
 	}
@@ -154,6 +157,27 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		return DecisionReject, "attachment type not allowed"
 	}
 	return DecisionStrip, "not allowed by the policy"
+}
+
+// activeMarkup reports whether a file is HTML or another format a client
+// renders with scripts (XHTML, SVG, HTA, MHTML) by its declared type, its
+// content or any of its names: such a file is never delivered, whatever
+// the policy, since the output must hold no HTML (invariant 1).
+func activeMarkup(declared, sniffed string, names []string) bool {
+	for _, t := range []string{declared, sniffed} {
+		t = strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0]))
+		switch t {
+		case "text/html", "application/xhtml+xml", "image/svg+xml", "application/hta", "message/rfc822", "multipart/related", "application/x-mimearchive", "text/xml", "application/xml", "text/javascript", "application/javascript":
+			return true
+		}
+	}
+	for _, n := range names {
+		switch extension(cleanFilename(n)) {
+		case ".htm", ".html", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".hta", ".mht", ".mhtml", ".xml", ".xsl", ".js":
+			return true
+		}
+	}
+	return false
 }
 
 // blocksKeeping says why classifier findings forbid delivering a file

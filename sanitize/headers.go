@@ -81,9 +81,15 @@ var reAddrSpec = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@
 func (s *sanitizer) addressValue(key, raw string) string {
 	list, err := parseAddressList(raw)
 	if err != nil {
+		// Keep every element that parses on its own.
 		s.finding("", "address-unparseable", key+": "+truncate(cleanLine([]byte(raw)), 100))
-		for _, a := range reAddrSpec.FindAllString(raw, 20) {
-			list = append(list, &mail.Address{Address: a})
+		list = nil
+		for _, el := range splitAddressList(raw) {
+			if l, err := parseAddressList(el); err == nil {
+				list = append(list, l...)
+			} else if a := reAddrSpec.FindString(el); a != "" && !strings.HasSuffix(strings.TrimSpace(el), "@") {
+				list = append(list, &mail.Address{Address: a})
+			}
 		}
 	}
 	var parts []string
@@ -96,6 +102,33 @@ func (s *sanitizer) addressValue(key, raw string) string {
 		return "undisclosed-recipients:;"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// splitAddressList splits at commas outside quotes, comments and angle
+// brackets.
+func splitAddressList(raw string) []string {
+	var out []string
+	depth, inq, esc, start := 0, false, false, 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case esc:
+			esc = false
+		case c == '\\':
+			esc = true
+		case c == '"':
+			inq = !inq
+		case inq:
+		case c == '<' || c == '(':
+			depth++
+		case (c == '>' || c == ')') && depth > 0:
+			depth--
+		case c == ',' && depth == 0:
+			out = append(out, raw[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, raw[start:])
 }
 
 func parseAddressList(raw string) ([]*mail.Address, error) {

@@ -122,6 +122,8 @@ func jpReason(l *leaf) string {
 		return "マクロを含む文書のため"
 	case strings.Contains(r, "active or embedded"):
 		return "スクリプトや埋め込みファイルを含む文書のため"
+	case strings.Contains(r, "markup"):
+		return "HTMLなどスクリプトを含みうる形式のため"
 	case strings.Contains(r, "needs inspection"):
 		return "中身を確認できない形式のため"
 	case strings.Contains(r, "inspected"):

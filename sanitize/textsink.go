@@ -53,8 +53,9 @@ type textSink struct {
 	cur      block
 	curHash  hash.Hash
 	curHead  []byte
-	b64      bool // begin-base64
-	binhexOK bool // BinHex data started
+	declared int64 // yEnc size= of the open block
+	b64      bool  // begin-base64
+	binhexOK bool  // BinHex data started
 }
 
 const (
@@ -176,7 +177,7 @@ func (s *textSink) processLine(raw []byte) {
 		}
 		s.endBlock()
 	case stYEnc:
-		s.cur.size += int64(len(line)) + 2
+		s.cur.size += int64(len(line)) + 1
 		if strings.HasPrefix(line, "=yend") {
 			s.endBlock()
 		}
@@ -224,8 +225,7 @@ func (s *textSink) processLine(raw []byte) {
 			s.cur.name = strings.TrimSpace(m[1])
 		}
 		if m := reYSize.FindStringSubmatch(line); m != nil {
-			s.cur.size, _ = strconv.ParseInt(m[1], 10, 64)
-			s.cur.size = -s.cur.size - 1 // declared size, fixed up at the end
+			s.declared, _ = strconv.ParseInt(m[1], 10, 64)
 		}
 		s.state = stYEnc
 		return
@@ -263,10 +263,11 @@ func (s *textSink) endBlock() {
 		}
 		s.cur.sniffed, s.cur.class = sniff(s.curHead)
 	case "yenc":
-		if s.cur.size < 0 {
-			s.cur.size = -(s.cur.size + 1)
+		if s.declared > 0 {
+			s.cur.size = s.declared
 		}
 	}
+	s.declared = 0
 	s.blocks = append(s.blocks, s.cur)
 	s.cur = block{}
 	s.curHash = nil

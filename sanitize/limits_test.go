@@ -1,0 +1,139 @@
+package sanitize
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"mugai/config"
+	"mugai/sanitize/invariant"
+)
+
+// nested builds a message with depth nested multipart/mixed levels and an
+// executable at the bottom.
+func nested(depth int) string {
+	var b strings.Builder
+	b.WriteString("From: a@example.jp\r\nSubject: deep\r\nMIME-Version: 1.0\r\n")
+	for i := 0; i < depth; i++ {
+		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n--b%d\r\n", i, i)
+	}
+	b.WriteString("Content-Type: text/plain\r\n\r\nbottom text\r\n")
+	for i := depth - 1; i >= 0; i-- {
+		fmt.Fprintf(&b, "--b%d--\r\n", i)
+	}
+	return b.String()
+}
+
+func manyParts(n int) string {
+	var b strings.Builder
+	b.WriteString("From: a@example.jp\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n")
+	b.WriteString("--x\r\nContent-Type: text/plain\r\n\r\nfirst\r\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "--x\r\nContent-Type: application/octet-stream; name=\"f%d.bin\"\r\n\r\n%d\r\n", i, i)
+	}
+	b.WriteString("--x--\r\n")
+	return b.String()
+}
+
+func hugePartHeader(n int) string {
+	return "From: a@example.jp\r\nSubject: big header\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n" +
+		"--x\r\nContent-Type: text/plain\r\n\r\nbody\r\n" +
+		"--x\r\nContent-Type: application/octet-stream\r\nX-Pad: " + strings.Repeat("a", n) + "\r\n\r\ndata\r\n--x--\r\n"
+}
+
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		name      string
+		msg       string
+		policy    func(*config.Policy)
+		verdict   string
+		finding   string
+		body      string // must appear in the text when rebuilt
+		maxSecond float64
+	}{
+		{name: "depth within limit", msg: nested(15), verdict: Rebuilt, body: "bottom text"},
+		{name: "depth over limit", msg: nested(25), verdict: Rebuilt, finding: "mime-depth-exceeded"},
+		{name: "depth over limit, ambiguous reject", msg: nested(25), verdict: Rejected, finding: "mime-depth-exceeded",
+			policy: func(p *config.Policy) { p.Ambiguous = "reject" }},
+		{name: "deep nesting stays fast", msg: nested(20000), verdict: Rebuilt, finding: "mime-depth-exceeded", maxSecond: 2},
+		{name: "custom depth limit", msg: nested(5), verdict: Rebuilt, finding: "mime-depth-exceeded",
+			policy: func(p *config.Policy) { p.MIME.MaxDepth = 3 }},
+		{name: "parts within limit", msg: manyParts(400), verdict: Rebuilt, body: "first"},
+		{name: "parts over limit", msg: manyParts(600), verdict: Rebuilt, finding: "too-many-parts", body: "first"},
+		{name: "part header within limit", msg: hugePartHeader(60 << 10), verdict: Rebuilt, body: "body"},
+		{name: "part header over limit", msg: hugePartHeader(15 << 20), verdict: Rebuilt, finding: "header-too-large", body: "body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			if tt.policy != nil {
+				tt.policy(&pol)
+			}
+			var out bytes.Buffer
+			start := time.Now()
+			rep, err := Message(&out, strings.NewReader(tt.msg), int64(len(tt.msg)), Options{Policy: pol, TempDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.maxSecond > 0 && time.Since(start).Seconds() > tt.maxSecond {
+				t.Errorf("took %v", time.Since(start))
+			}
+			if rep.Verdict != tt.verdict {
+				t.Fatalf("verdict %q (%s), want %q", rep.Verdict, rep.Reason, tt.verdict)
+			}
+			if tt.finding != "" && !hasFinding(rep, tt.finding) {
+				t.Errorf("no %s finding", tt.finding)
+			}
+			for _, k := range []string{"mime-depth-exceeded", "too-many-parts", "header-too-large"} {
+				if k != tt.finding && hasFinding(rep, k) {
+					t.Errorf("unexpected %s finding", k)
+				}
+			}
+			if rep.Verdict == Rebuilt {
+				if err := invariant.Check(bytes.NewReader(out.Bytes()), pol); err != nil {
+					t.Error(err)
+				}
+				if tt.body != "" && !strings.Contains(decodedText(t, out.Bytes()), tt.body) {
+					t.Errorf("text lacks %q", tt.body)
+				}
+			}
+		})
+	}
+}
+
+func hasFinding(rep *Report, kind string) bool {
+	for _, f := range rep.Findings {
+		if f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// TestNothingOfTheOriginalCrosses checks invariant 1 from the outside: no
+// header field outside the allow-list, no boundary, no encoded attachment
+// body of the original appears in the output.
+func TestNothingOfTheOriginalCrosses(t *testing.T) {
+	exe := "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	msg := "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: hi\r\nX-Mugai-Sanitized: html-to-text\r\n" +
+		"X-Secret-Header: leak-me\r\nDKIM-Signature: v=1; d=example.jp\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"ORIGINAL-BOUNDARY\"\r\n\r\n" +
+		"--ORIGINAL-BOUNDARY\r\nContent-Type: text/html\r\n\r\n<p onclick=\"evil()\">hello</p><script>steal()</script>\r\n" +
+		"--ORIGINAL-BOUNDARY\r\nContent-Type: application/octet-stream; name=\"a.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + exe + "\r\n" +
+		"--ORIGINAL-BOUNDARY--\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	for _, s := range []string{"ORIGINAL-BOUNDARY", "X-Secret-Header", "leak-me", "DKIM", exe[:40], "onclick", "steal", "<p", "text/html", "X-Mugai-Sanitized: html-to-text\r\n"} {
+		if bytes.Contains(out.Bytes(), []byte(s)) {
+			t.Errorf("output contains %q", s)
+		}
+	}
+	if !strings.Contains(decodedText(t, out.Bytes()), "hello") {
+		t.Error("text lost")
+	}
+}

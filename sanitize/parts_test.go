@@ -1,0 +1,229 @@
+package sanitize
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestCRLFReader(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a\nb\n", "a\r\nb\r\n"},
+		{"a\rb\r", "a\r\nb\r\n"},
+		{"a\r\nb\r\n", "a\r\nb\r\n"},
+		{"a\n\rb", "a\r\n\r\nb"},
+		{"a\r\r\nb", "a\r\n\r\nb"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		// One byte at a time: a CR at the end of one read and its LF at
+		// the start of the next must still make one line end.
+		got, err := io.ReadAll(newCRLFReader(iotest.OneByteReader(strings.NewReader(tt.in))))
+		if err != nil || string(got) != tt.want {
+			t.Errorf("%q → %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func readParts(t *testing.T, body, boundary string) (parts []string, end error) {
+	t.Helper()
+	mr := newMultipartReader(iotest.HalfReader(strings.NewReader(body)), boundary)
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return parts, err
+		}
+		b, _ := io.ReadAll(p)
+		parts = append(parts, string(b))
+	}
+}
+
+func TestMultipartReader(t *testing.T) {
+	big := strings.Repeat("x", 3*mpWindow+17)
+	tests := []struct {
+		name     string
+		body     string
+		boundary string
+		want     []string
+		end      error
+	}{
+		{"first delimiter at start", "--b\r\nA\r\n--b\r\nB\r\n--b--\r\n", "b", []string{"A", "B"}, io.EOF},
+		{"preamble and epilogue", "pre\r\n--b\r\nA\r\n--b--\r\nepi\r\n--b\r\nC\r\n", "b", []string{"A"}, io.EOF},
+		{"transport padding", "--b  \t\r\nA\r\n--b \r\nB\r\n--b--", "b", []string{"A", "B"}, io.EOF},
+		{"longer boundary is content", "--b\r\nA\r\n--bb\r\nstill A\r\n--b--\r\n", "b", []string{"A\r\n--bb\r\nstill A"}, io.EOF},
+		{"delimiter needs a line start", "--b\r\nA --b\r\n--b--\r\n", "b", []string{"A --b"}, io.EOF},
+		{"empty part", "--b\r\n\r\n--b--\r\n", "b", []string{""}, io.EOF},
+		{"part content keeps its own CRLF", "--b\r\nA\r\n\r\n--b--\r\n", "b", []string{"A\r\n"}, io.EOF},
+		{"missing final boundary", "--b\r\nA\r\n--b\r\nB\r\n", "b", []string{"A", "B\r\n"}, errNoFinalBoundary},
+		{"no boundary at all", "just text\r\n", "b", nil, errNoFirstBoundary},
+		{"large part across windows", "--b\r\n" + big + "\r\n--b--\r\n", "b", []string{big}, io.EOF},
+		{"close delimiter at end of input", "--b\r\nA\r\n--b--", "b", []string{"A"}, io.EOF},
+		{"delimiter at end of input", "--b\r\nA\r\n--b", "b", []string{"A", ""}, errNoFinalBoundary},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, end := readParts(t, tt.body, tt.boundary)
+			if end != tt.end {
+				t.Errorf("end = %v, want %v", end, tt.end)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("%d parts %q, want %d %q", len(got), got, len(tt.want), tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("part %d = %q, want %q", i+1, truncate(got[i], 60), truncate(tt.want[i], 60))
+				}
+			}
+		})
+	}
+}
+
+func TestB64Reader(t *testing.T) {
+	tests := []struct {
+		in, want string
+		invalid  bool
+	}{
+		{"aGVsbG8=", "hello", false},
+		{"aGVs\r\nbG8=\r\n", "hello", false},
+		{"aGVsbG8", "hello", false}, // missing padding: every lenient decoder agrees
+		{" aG Vs\tbG8= ", "hello", false},
+		{"aGVs!bG8=", "hello", true}, // skipped like lenient clients, but flagged
+		{"aGVsbG8=aGk=", "hellohi", true},
+		{"aGVsbG8=a", "hello", true},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		d := newB64Reader(iotest.OneByteReader(strings.NewReader(tt.in)))
+		got, err := io.ReadAll(d)
+		if err != nil || string(got) != tt.want || (d.invalid > 0) != tt.invalid {
+			t.Errorf("%q → %q, invalid %d, %v; want %q, invalid %v", tt.in, got, d.invalid, err, tt.want, tt.invalid)
+		}
+	}
+}
+
+func TestQPReader(t *testing.T) {
+	tests := []struct {
+		in, want string
+		invalid  bool
+	}{
+		{"caf=C3=A9\r\n", "café\r\n", false},
+		{"caf=c3=a9", "café", false},
+		{"soft=\r\nbreak\r\n", "softbreak\r\n", false},
+		{"trailing   \r\nspace\t\r\n", "trailing\r\nspace\r\n", false},
+		{"a=ZZb\r\n", "a=ZZb\r\n", true},
+		{"end=", "end", false},
+		{strings.Repeat("a", 20000) + "=41=\r\nb\r\n", strings.Repeat("a", 20000) + "Ab\r\n", false},
+	}
+	for _, tt := range tests {
+		d := newQPReader(iotest.HalfReader(strings.NewReader(tt.in)))
+		got, err := io.ReadAll(d)
+		if err != nil || string(got) != tt.want || (d.invalid > 0) != tt.invalid {
+			t.Errorf("%q → %q, invalid %d, %v; want %q", truncate(tt.in, 40), truncate(string(got), 40), d.invalid, err, truncate(tt.want, 40))
+		}
+	}
+}
+
+func TestScanParams(t *testing.T) {
+	ps := scanParams(`multipart/mixed; boundary="a;b"; BOUNDARY*=utf-8''c%20d; x*0*=utf-8''%E3%81; x*1*=%82; name=plain`)
+	plain, ext, has := paramForms(ps, "boundary")
+	if len(plain) != 1 || plain[0] != "a;b" || !has || ext != "c d" {
+		t.Errorf("boundary forms = %q, %q, %v", plain, ext, has)
+	}
+	if _, ext, _ := paramForms(ps, "x"); ext != "あ" {
+		t.Errorf("continuation = %q, want あ", ext)
+	}
+	if n := countParam(ps, "name"); n != 1 {
+		t.Errorf("count name = %d", n)
+	}
+}
+
+func TestCleanFilename(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"report.pdf", "report.pdf"},
+		{`C:\Users\x\evil.exe`, "evil.exe"},
+		{"../../etc/passwd", "passwd"},
+		{"evil\u202Etxt.exe", "eviltxt.exe"},
+		{"a\x00b\x1fc.txt", "abc.txt"},
+		{"zero\u200bwidth.txt", "zerowidth.txt"},
+		{"what?.txt", "what_.txt"},
+		{" .hidden. ", "hidden"},
+		{strings.Repeat("あ", 200) + ".txt", strings.Repeat("あ", 146) + ".txt"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := cleanFilename(tt.in); got != tt.want {
+			t.Errorf("cleanFilename(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTextSinkLongLine(t *testing.T) {
+	// A 100 KB line: broken into bounded lines, and a URL after a space
+	// is still defanged.
+	var out bytes.Buffer
+	s := newTextSink(&out, "defang")
+	s.Write([]byte(strings.Repeat("a", 50000) + " https://evil.example/x " + strings.Repeat("b", 50000) + "\n"))
+	s.Close()
+	for _, l := range strings.Split(out.String(), "\n") {
+		if len(l) > maxLine+100 { // defanging adds a few bytes
+			t.Fatalf("line of %d bytes", len(l))
+		}
+	}
+	if strings.Contains(out.String(), "https://evil.example") {
+		t.Error("URL in a long line not defanged")
+	}
+}
+
+func TestTextSinkCleansLines(t *testing.T) {
+	var out bytes.Buffer
+	s := newTextSink(&out, "keep")
+	s.Write([]byte("a\x00b\x1b[31mc\u202Ed\xffe\r\nnext\rlast"))
+	s.Close()
+	if got, want := out.String(), "ab[31mcd\uFFFDe\nnext\nlast\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// errReaderAt fails after n bytes.
+type errReaderAt struct {
+	data []byte
+	n    int64
+}
+
+func (e errReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= e.n {
+		return 0, errors.New("disk on fire")
+	}
+	n := copy(p, e.data[off:min(int64(len(e.data)), e.n)])
+	return n, nil
+}
+
+type panicReaderAt struct{}
+
+func (panicReaderAt) ReadAt([]byte, int64) (int, error) { panic("boom") }
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("pipe closed") }
+
+func TestErrorsAndPanics(t *testing.T) {
+	msg := []byte("Subject: x\r\nContent-Type: text/plain\r\n\r\n" + strings.Repeat("hello\r\n", 20000))
+	pol := defaultPolicy(t)
+
+	if _, err := Message(io.Discard, errReaderAt{msg, 5000}, int64(len(msg)), Options{Policy: pol}); err == nil {
+		t.Error("read failure: no error")
+	}
+	if _, err := Message(failWriter{}, bytes.NewReader(msg), int64(len(msg)), Options{Policy: pol}); err == nil {
+		t.Error("write failure: no error")
+	}
+	rep, err := Message(io.Discard, panicReaderAt{}, 100, Options{Policy: pol})
+	if err != nil {
+		t.Fatalf("panic: err = %v", err)
+	}
+	if rep.Verdict != Rejected || len(rep.Findings) == 0 || rep.Findings[len(rep.Findings)-1].Kind != "panic" {
+		t.Errorf("panic: verdict %q findings %+v", rep.Verdict, rep.Findings)
+	}
+}
