@@ -81,6 +81,12 @@ func (r Result) String() string {
 // Conn is an open next hop. It is meant to be kept by one delivery worker
 // and used for message after message; it is not safe for concurrent use,
 // and Close must not race with Send (cancel Send's context instead).
+//
+// A worker's loop: Dial once; for each message call Send and record each
+// Result (OK: done, Temporary: retry after Backoff, Permanent: failed) or,
+// on an error, defer every recipient; when no message came for
+// DefaultIdleTimeout, call Close and keep the Conn (the next Send dials).
+// The Dialer's MaxMessages closes a connection after that many messages.
 type Conn interface {
 	// Send delivers one message and returns one Result per recipient, in
 	// the order of rcpts. An error means nothing is known about any

@@ -17,9 +17,9 @@ import (
 )
 
 // ErrNullSender: a message with the null reverse-path (MAIL FROM:<>) is
-// itself a notification and never gets a DSN (RFC 5321 4.5.5, RFC 3464
-// 2.4.1 area: bounces of bounces would loop). The caller checks the
-// sender first; BuildDSN refuses it as a safety net.
+// itself a notification and never gets a DSN (RFC 5321 4.5.5: notifying
+// about a notification could loop). The caller checks the sender first;
+// BuildDSN refuses it as a safety net.
 var ErrNullSender = errors.New("deliver: no DSN for the null sender")
 
 // MaxDSNHeaderBytes bounds the original header copied into a DSN.

@@ -53,6 +53,9 @@ func (m *maildirConn) Send(ctx context.Context, from string, rcpts []string, bod
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("deliver: maildir %s: %w", m.dir, err)
 	}
+	if len(rcpts) == 0 {
+		return []Result{}, nil
+	}
 	name, err := m.write(ctx, body)
 	if err != nil {
 		return nil, fmt.Errorf("deliver: maildir %s: %w", m.dir, err)

@@ -33,8 +33,9 @@ type received struct {
 	TLS   bool
 }
 
-// hookFunc lets a test answer a command: stage is MAIL, RCPT or DATA, addr
-// the sender or recipient. Returning errHangup closes the connection.
+// hookFunc lets a test answer a command: stage is MAIL, RCPT, DATA-START
+// (before the body is read) or DATA (after), addr the sender or recipient.
+// Returning errHangup closes the connection.
 type hookFunc func(stage, addr string) error
 
 var errHangup = errors.New("test: hang up")
@@ -170,6 +171,9 @@ func (ss *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *testSession) Data(r io.Reader) error {
+	if err := ss.s.call("DATA-START", ss.from, ss.c); err != nil {
+		return err
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -202,18 +206,21 @@ func (ss *testSession) LMTPData(r io.Reader, status smtp.StatusCollector) error 
 	if err := ss.s.call("DATA", ss.from, ss.c); err != nil {
 		return err
 	}
+	// Record first: the replies go out as soon as a status is set.
 	var ok []string
-	for _, rc := range ss.to {
-		var st error
+	st := make([]error, len(ss.to))
+	for i, rc := range ss.to {
 		if f := ss.s.lmtpStatus; f != nil {
-			st = f(rc)
+			st[i] = f(rc)
 		}
-		status.SetStatus(rc, st)
-		if st == nil {
+		if st[i] == nil {
 			ok = append(ok, rc)
 		}
 	}
 	ss.record(b, ok)
+	for i, rc := range ss.to {
+		status.SetStatus(rc, st[i])
+	}
 	return nil
 }
 

@@ -291,6 +291,10 @@ func (c *netConn) Send(ctx context.Context, from string, rcpts []string, body io
 	for i, r := range rcpts {
 		if res, ok := got[r]; ok {
 			results[i] = res
+		} else if results[i].Code == 0 {
+			// Not expected: every recipient sent has a reply above. Defer
+			// rather than report a code the caller cannot classify.
+			results[i] = localResult(r, 451, "4.3.0", "no reply recorded for this recipient")
 		}
 	}
 	c.sent++

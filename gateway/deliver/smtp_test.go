@@ -434,6 +434,49 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("took %v with a 300ms command timeout", d)
 		}
 	})
+	t.Run("reply to the final dot", func(t *testing.T) {
+		srv := startServer(t)
+		release := make(chan struct{})
+		defer close(release)
+		srv.setHook(func(stage, addr string) error {
+			if stage == "DATA" {
+				<-release
+			}
+			return nil
+		})
+		c := dial(t, Dialer{DoneTimeout: 300 * time.Millisecond}, hop("smtp", srv.addr, "none"))
+		start := time.Now()
+		if _, err := trySend(c, "s@example.org", []string{"a@city.example.lg.jp"}, testMessage(1)); err == nil {
+			t.Fatal("Send succeeded without a reply to the final dot")
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v with a 300ms done timeout", d)
+		}
+	})
+	t.Run("next hop stops reading the body", func(t *testing.T) {
+		srv := startServer(t)
+		release := make(chan struct{})
+		defer close(release)
+		srv.setHook(func(stage, addr string) error {
+			if stage == "DATA-START" {
+				<-release
+			}
+			return nil
+		})
+		c := dial(t, Dialer{DataTimeout: 300 * time.Millisecond}, hop("smtp", srv.addr, "none"))
+		// Far more than the socket buffers hold, generated as it is read.
+		line := []byte("0123456789012345678901234567890123456789012345678901234567890123456789\r\n")
+		body := io.LimitReader(&repeatReader{line: line}, 256<<20)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		start := time.Now()
+		if _, err := c.Send(ctx, "s@example.org", []string{"a@city.example.lg.jp"}, body); err == nil || ctx.Err() != nil {
+			t.Fatalf("Send: %v (ctx %v), want a write timeout", err, ctx.Err())
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("took %v with a 300ms data timeout", d)
+		}
+	})
 	t.Run("context", func(t *testing.T) {
 		srv := startServer(t)
 		release := make(chan struct{})
@@ -541,4 +584,20 @@ func TestDialRejectsBadHops(t *testing.T) {
 			t.Errorf("Dial(%+v) succeeded", h)
 		}
 	}
+}
+
+// repeatReader repeats line forever.
+type repeatReader struct {
+	line []byte
+	off  int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k := copy(p[n:], r.line[r.off:])
+		n += k
+		r.off = (r.off + k) % len(r.line)
+	}
+	return n, nil
 }
