@@ -1,0 +1,665 @@
+package quarantine
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"mugai/gateway/seglog"
+)
+
+var (
+	// ErrFull: MaxBytes is reached and nothing old enough can be purged.
+	// The caller falls back (policy `original:`); the delivery of the
+	// sanitised message must not fail because of it.
+	ErrFull = errors.New("quarantine: full")
+	// ErrNotFound: no original with that id.
+	ErrNotFound = errors.New("quarantine: no such original")
+	// ErrLost: the metadata is there but recovery dropped the original's
+	// damaged record.
+	ErrLost = errors.New("quarantine: original record lost to damage")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("quarantine: closed")
+	// ErrReadOnly is returned by changes to a store opened ReadOnly.
+	ErrReadOnly = errors.New("quarantine: opened read-only")
+)
+
+// Meta describes one quarantined original. It is stored unencrypted.
+type Meta struct {
+	ID                       string
+	Time                     time.Time
+	Route, ClientAddr, From  string
+	To                       []string
+	Policy, Verdict, Subject string
+	Size                     int64
+	SHA256                   string // hex, of the original as received
+	Removed                  []string
+	Report                   json.RawMessage
+}
+
+func (m Meta) clone() Meta {
+	m.To = slices.Clone(m.To)
+	m.Removed = slices.Clone(m.Removed)
+	m.Report = slices.Clone(m.Report)
+	return m
+}
+
+// Options tune a Store.
+type Options struct {
+	// Key, when set (32 bytes), encrypts originals with AES-256-GCM.
+	// Metadata stays readable without it.
+	Key []byte
+	// MaxBytes caps the total size of the originals kept (0: no cap). Past
+	// it, Put purges the oldest originals older than MinAge, down to 90%
+	// of MaxBytes so that it does not purge on every Put, and returns
+	// ErrFull if that is not enough. Disk use can exceed it by up to one
+	// segment, as segments go only when all their records are dead.
+	MaxBytes int64
+	// MinAge protects the newest originals from the MaxBytes purge.
+	MinAge time.Duration
+	// Now is the clock for Meta.Time and purges; nil → time.Now.
+	Now func() time.Time
+	// SegmentSize of the log; 0 → seglog.DefaultSegmentSize.
+	SegmentSize int64
+	// ReadOnly opens a store another process may be writing (listing and
+	// reading originals only).
+	ReadOnly bool
+	// Logger receives recovery reports; nil → discard.
+	Logger *slog.Logger
+}
+
+const (
+	recOriginal uint8 = 1
+	recMeta     uint8 = 2
+	recPurge    uint8 = 3
+)
+
+type diskMeta struct {
+	ID         string          `json:"id"`
+	Time       time.Time       `json:"time"`
+	Route      string          `json:"route,omitempty"`
+	ClientAddr string          `json:"client,omitempty"`
+	From       string          `json:"from"`
+	To         []string        `json:"to,omitempty"`
+	Policy     string          `json:"policy,omitempty"`
+	Verdict    string          `json:"verdict,omitempty"`
+	Subject    string          `json:"subject,omitempty"`
+	Size       int64           `json:"size"`
+	SHA256     string          `json:"sha256"`
+	Removed    []string        `json:"removed,omitempty"`
+	Report     json.RawMessage `json:"report,omitempty"`
+}
+
+type metaRecord struct {
+	V    int        `json:"v"`
+	Meta diskMeta   `json:"meta"`
+	Orig seglog.Pos `json:"orig"` // the original record this describes
+}
+
+type entry struct {
+	meta    Meta
+	orig    seglog.Record
+	origOK  bool // false if recovery dropped the original's record
+	metaSeg uint64
+	purged  bool
+}
+
+// Store is an open quarantine directory. All methods are safe for
+// concurrent use.
+type Store struct {
+	log    *seglog.Log
+	opt    Options
+	now    func() time.Time
+	logger *slog.Logger
+	ids    seglog.IDSource
+	damage []seglog.Damage
+
+	mu       sync.Mutex
+	entries  map[string]*entry
+	order    []*entry // by Time, then ID: purges take a prefix
+	bytes    int64    // sum of Size of the originals kept
+	reserved int64    // sizes of Puts in progress under MaxBytes
+	putting  map[string]bool
+	refs     *seglog.Refs
+	inflight map[uint64]int
+	closed   bool
+
+	pmu sync.Mutex // serialises purges and segment removal
+
+	replayOrig map[seglog.Pos]seglog.Record // during Open only
+}
+
+// Open opens or creates the store in dir and replays its log.
+func Open(dir string, opt Options) (*Store, error) {
+	if opt.Key != nil && len(opt.Key) != keyLen {
+		return nil, fmt.Errorf("quarantine: open: key is %d bytes, want %d", len(opt.Key), keyLen)
+	}
+	if opt.MaxBytes < 0 || opt.MinAge < 0 {
+		return nil, errors.New("quarantine: open: negative MaxBytes or MinAge")
+	}
+	s := &Store{
+		opt: opt, now: opt.Now, logger: opt.Logger,
+		entries: map[string]*entry{}, putting: map[string]bool{},
+		refs: seglog.NewRefs(), inflight: map[uint64]int{},
+		replayOrig: map[seglog.Pos]seglog.Record{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	l, damage, err := seglog.Open(dir, seglog.Options{SegmentSize: opt.SegmentSize, ReadOnly: opt.ReadOnly}, s.replay)
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: open: %w", err)
+	}
+	s.log, s.damage, s.replayOrig = l, damage, nil
+	for _, d := range damage {
+		s.logger.Error("quarantine: recovery dropped damaged log data", "dir", dir, "segment", d.Seg,
+			"offset", d.Off, "bytes", d.Bytes, "truncated", d.Truncated, "reason", d.Reason)
+	}
+	for _, e := range s.entries {
+		s.order = append(s.order, e)
+		s.bytes += e.meta.Size
+		if !e.origOK {
+			s.logger.Error("quarantine: original lost, metadata kept", "id", e.meta.ID)
+		}
+	}
+	slices.SortFunc(s.order, cmpEntry)
+	if !opt.ReadOnly {
+		s.pmu.Lock()
+		err := s.removeDead()
+		s.pmu.Unlock()
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("quarantine: open: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func cmpEntry(a, b *entry) int {
+	if c := a.meta.Time.Compare(b.meta.Time); c != 0 {
+		return c
+	}
+	return strings.Compare(a.meta.ID, b.meta.ID)
+}
+
+// Damage is what recovery at Open had to drop or skip (also logged).
+func (s *Store) Damage() []seglog.Damage { return slices.Clone(s.damage) }
+
+func (s *Store) replay(rec seglog.Record, p *io.SectionReader) error {
+	switch rec.Type {
+	case recOriginal:
+		s.replayOrig[rec.Pos] = rec
+	case recMeta:
+		var mr metaRecord
+		if err := json.NewDecoder(p).Decode(&mr); err != nil || mr.V != 1 || mr.Meta.ID != rec.ID {
+			s.logger.Error("quarantine: skipping unreadable metadata record", "id", rec.ID, "pos", rec.Pos.String(), "err", err)
+			return nil
+		}
+		if old := s.entries[rec.ID]; old != nil {
+			s.dropRefs(old)
+		}
+		orig, ok := s.replayOrig[mr.Orig]
+		delete(s.replayOrig, mr.Orig)
+		e := &entry{meta: Meta(mr.Meta), orig: orig, origOK: ok && orig.ID == rec.ID, metaSeg: rec.Seg}
+		s.addRefs(e)
+		s.entries[rec.ID] = e
+	case recPurge:
+		var ids []string
+		if err := json.NewDecoder(p).Decode(&ids); err != nil {
+			s.logger.Error("quarantine: skipping unreadable purge record", "pos", rec.Pos.String(), "err", err)
+			return nil
+		}
+		for _, id := range ids {
+			if e := s.entries[id]; e != nil {
+				s.dropRefs(e)
+				s.refs.Finish(id, rec.Seg)
+				delete(s.entries, id)
+			}
+		}
+	default:
+		s.logger.Error("quarantine: skipping record of unknown type", "type", rec.Type, "pos", rec.Pos.String())
+	}
+	return nil
+}
+
+func (s *Store) addRefs(e *entry) {
+	if e.origOK {
+		s.refs.Ref(e.orig.Seg)
+		s.refs.Copy(e.meta.ID, e.orig.Seg)
+	}
+	s.refs.Ref(e.metaSeg)
+	s.refs.Copy(e.meta.ID, e.metaSeg)
+}
+
+func (s *Store) dropRefs(e *entry) {
+	if e.origOK {
+		s.refs.Unref(e.orig.Seg)
+	}
+	s.refs.Unref(e.metaSeg)
+}
+
+func (s *Store) usable() error {
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.opt.ReadOnly:
+		return ErrReadOnly
+	}
+	return nil
+}
+
+func (s *Store) beginLocked() uint64 {
+	seg := s.log.Current()
+	s.inflight[seg]++
+	return seg
+}
+
+func (s *Store) endLocked(seg uint64) {
+	if s.inflight[seg]--; s.inflight[seg] <= 0 {
+		delete(s.inflight, seg)
+	}
+}
+
+// NewID returns a fresh id, for callers that need it before Put (the
+// sanitiser names the original in its notice).
+func (s *Store) NewID() string { return s.ids.New(s.now()) }
+
+// validID: ids appear in file names, URLs and SMTP replies.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 || id[0] == '.' || id[0] == '-' {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Put stores an original and its metadata and returns once both are
+// durable. meta.ID is used if set (see NewID), else one is made; Time
+// defaults to now, Size is size, SHA256 is computed (and checked if set).
+// With MaxBytes reached and nothing old enough to purge it returns ErrFull.
+func (s *Store) Put(meta Meta, original io.Reader, size int64) (string, error) {
+	if size < 0 {
+		return "", fmt.Errorf("quarantine: put: invalid size %d", size)
+	}
+	meta = meta.clone()
+	now := s.now()
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	id := meta.ID
+	if id == "" {
+		id = s.ids.New(now)
+	}
+	if !validID(id) || s.entries[id] != nil || s.putting[id] {
+		s.mu.Unlock()
+		return "", fmt.Errorf("quarantine: put %q: id invalid or in use", id)
+	}
+	s.putting[id] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.putting, id)
+		s.mu.Unlock()
+	}()
+
+	if s.opt.MaxBytes > 0 {
+		if err := s.reserve(size); err != nil {
+			return "", fmt.Errorf("quarantine: put %s: %w", id, err)
+		}
+		defer func() {
+			s.mu.Lock()
+			s.reserved -= size
+			s.mu.Unlock()
+		}()
+	}
+
+	h := sha256.New()
+	var payload io.Reader
+	if s.opt.Key != nil {
+		sl, err := newSealer(s.opt.Key, id, original, size, h)
+		if err != nil {
+			return "", fmt.Errorf("quarantine: put %s: %w", id, err)
+		}
+		payload = sl
+	} else {
+		payload = io.MultiReader(bytes.NewReader([]byte{formatVersion, 0}), io.TeeReader(original, h))
+	}
+
+	s.mu.Lock()
+	tok := s.beginLocked()
+	s.mu.Unlock()
+	e, err := s.write(id, meta, now, payload, size, h)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(tok)
+	if err != nil {
+		return "", fmt.Errorf("quarantine: put %s: %w", id, err)
+	}
+	s.addRefs(e)
+	s.entries[id] = e
+	i, _ := slices.BinarySearchFunc(s.order, e, cmpEntry)
+	s.order = slices.Insert(s.order, i, e)
+	s.bytes += size
+	return id, nil
+}
+
+// write appends the original, then its metadata, and waits for both.
+func (s *Store) write(id string, meta Meta, now time.Time, payload io.Reader, size int64, h hash.Hash) (*entry, error) {
+	orig, err := s.log.Write(recOriginal, id, payload, storedSize(size, s.opt.Key != nil))
+	if err != nil {
+		return nil, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if meta.SHA256 != "" && !strings.EqualFold(meta.SHA256, sum) {
+		return nil, fmt.Errorf("SHA-256 given as %s, original has %s", meta.SHA256, sum)
+	}
+	meta.ID, meta.Size, meta.SHA256 = id, size, sum
+	if meta.Time.IsZero() {
+		meta.Time = now
+	}
+	j, err := json.Marshal(metaRecord{V: 1, Meta: diskMeta(meta), Orig: orig.Pos})
+	if err != nil {
+		return nil, err
+	}
+	mrec, err := s.log.Append(recMeta, id, bytes.NewReader(j), int64(len(j)))
+	if err != nil {
+		return nil, err
+	}
+	return &entry{meta: meta, orig: orig, origOK: true, metaSeg: mrec.Seg}, nil
+}
+
+// reserve makes room for size bytes under MaxBytes, purging the oldest
+// originals past MinAge if needed.
+func (s *Store) reserve(size int64) error {
+	max := s.opt.MaxBytes
+	s.mu.Lock()
+	if s.bytes+s.reserved+size <= max {
+		s.reserved += size
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	if size > max {
+		return ErrFull
+	}
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	s.mu.Lock()
+	target := max - max/10
+	cutoff := s.now().Add(-s.opt.MinAge)
+	need := s.bytes + s.reserved + size
+	var victims []*entry
+	for _, e := range s.order {
+		if need <= target || !e.meta.Time.Before(cutoff) {
+			break
+		}
+		victims = append(victims, e)
+		need -= e.meta.Size
+	}
+	s.mu.Unlock()
+	if len(victims) > 0 {
+		if _, _, err := s.purge(victims); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bytes+s.reserved+size > max {
+		return ErrFull
+	}
+	s.reserved += size
+	return nil
+}
+
+// Purge deletes every original whose Time is before olderThan with a
+// durable tombstone and removes the segments left with nothing live.
+func (s *Store) Purge(olderThan time.Time) (n int, bytes int64, err error) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return 0, 0, err
+	}
+	var victims []*entry
+	for _, e := range s.order {
+		if !e.meta.Time.Before(olderThan) {
+			break
+		}
+		victims = append(victims, e)
+	}
+	s.mu.Unlock()
+	return s.purge(victims)
+}
+
+// purge writes one tombstone record for victims and drops them; the caller
+// holds pmu.
+func (s *Store) purge(victims []*entry) (n int, freed int64, err error) {
+	if len(victims) == 0 {
+		return 0, 0, s.removeDead()
+	}
+	ids := make([]string, len(victims))
+	for i, e := range victims {
+		ids[i] = e.meta.ID
+	}
+	j, err := json.Marshal(ids)
+	if err != nil {
+		return 0, 0, err
+	}
+	s.mu.Lock()
+	tok := s.beginLocked()
+	s.mu.Unlock()
+	rec, err := s.log.Append(recPurge, "", bytes.NewReader(j), int64(len(j)))
+	s.mu.Lock()
+	s.endLocked(tok)
+	if err != nil {
+		s.mu.Unlock()
+		return 0, 0, fmt.Errorf("quarantine: purge: %w", err)
+	}
+	for _, e := range victims {
+		s.dropRefs(e)
+		s.refs.Finish(e.meta.ID, rec.Seg)
+		delete(s.entries, e.meta.ID)
+		e.purged = true
+		s.bytes -= e.meta.Size
+		freed += e.meta.Size
+		n++
+	}
+	s.order = slices.DeleteFunc(s.order, func(e *entry) bool { return e.purged })
+	s.mu.Unlock()
+	if err := s.removeDead(); err != nil {
+		return n, freed, fmt.Errorf("quarantine: purge: %w", err)
+	}
+	return n, freed, nil
+}
+
+// removeDead removes sealed segments nothing references; the caller holds
+// pmu.
+func (s *Store) removeDead() error {
+	for {
+		segs := s.log.Segments()
+		s.mu.Lock()
+		floor := uint64(math.MaxUint64)
+		for seg := range s.inflight {
+			floor = min(floor, seg)
+		}
+		var dead []uint64
+		for _, sg := range segs {
+			if !sg.Current && sg.Seq < floor && !s.refs.Used(sg.Seq) {
+				dead = append(dead, sg.Seq)
+			}
+		}
+		s.mu.Unlock()
+		if len(dead) == 0 {
+			return nil
+		}
+		for _, seq := range dead {
+			if err := s.log.Remove(seq); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			s.refs.Removed(seq)
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Get returns the metadata of one original.
+func (s *Store) Get(id string) (Meta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[id]
+	if e == nil {
+		return Meta{}, fmt.Errorf("quarantine: get %s: %w", id, ErrNotFound)
+	}
+	return e.meta.clone(), nil
+}
+
+// List returns the metadata of every original that filter accepts (all if
+// filter is nil), oldest first. It needs no key.
+func (s *Store) List(filter func(Meta) bool) []Meta {
+	s.mu.Lock()
+	all := make([]Meta, len(s.order))
+	for i, e := range s.order {
+		all[i] = e.meta.clone()
+	}
+	s.mu.Unlock()
+	if filter == nil {
+		return all
+	}
+	return slices.DeleteFunc(all, func(m Meta) bool { return !filter(m) })
+}
+
+// Stats returns the number of originals kept and their total size.
+func (s *Store) Stats() (messages int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries), s.bytes
+}
+
+// Original returns the original as it was received. The whole stored
+// record is verified first (GCM tags when encrypted, the SHA-256 either
+// way), so a tampered or wrongly keyed original is an error before any
+// byte is returned. The reader keeps the original readable even if it is
+// purged meanwhile; Close it.
+func (s *Store) Original(id string) (io.ReadCloser, error) {
+	s.mu.Lock()
+	e := s.entries[id]
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return nil, ErrClosed
+	case e == nil:
+		s.mu.Unlock()
+		return nil, fmt.Errorf("quarantine: original %s: %w", id, ErrNotFound)
+	case !e.origOK:
+		s.mu.Unlock()
+		return nil, fmt.Errorf("quarantine: original %s: %w", id, ErrLost)
+	}
+	rec, meta := e.orig, e.meta
+	s.refs.Ref(rec.Seg) // pin: a purge cannot take the segment while we read
+	s.mu.Unlock()
+	rc := &originalReader{s: s, seg: rec.Seg}
+	fail := func(err error) (io.ReadCloser, error) {
+		rc.Close()
+		return nil, fmt.Errorf("quarantine: original %s: %w", id, err)
+	}
+	p, err := s.log.Payload(rec)
+	if err != nil {
+		return fail(err)
+	}
+	var flags [plainHdrLen]byte
+	if _, err := p.ReadAt(flags[:], 0); err != nil {
+		return fail(err)
+	}
+	if p.Size() != storedSize(meta.Size, flags[1] == flagEncrypted) {
+		return fail(ErrTampered) // e.g. the flags byte of a plain original changed
+	}
+	r, err := newOriginalReader(p, id, s.opt.Key)
+	if err != nil {
+		return fail(err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return fail(err)
+	}
+	if n != meta.Size || !strings.EqualFold(hex.EncodeToString(h.Sum(nil)), meta.SHA256) {
+		return fail(ErrTampered)
+	}
+	if rc.r, err = newOriginalReader(p, id, s.opt.Key); err != nil {
+		return fail(err)
+	}
+	return rc, nil
+}
+
+type originalReader struct {
+	s    *Store
+	seg  uint64
+	r    io.Reader
+	once sync.Once
+}
+
+func (o *originalReader) Read(p []byte) (int, error) {
+	if o.r == nil {
+		return 0, ErrClosed
+	}
+	return o.r.Read(p)
+}
+
+// Close releases the pin; a segment left with nothing live goes now.
+func (o *originalReader) Close() error {
+	o.once.Do(func() {
+		o.r = nil
+		s := o.s
+		s.mu.Lock()
+		s.refs.Unref(o.seg)
+		unused := !s.refs.Used(o.seg) && !s.closed && !s.opt.ReadOnly
+		s.mu.Unlock()
+		if unused {
+			s.pmu.Lock()
+			if err := s.removeDead(); err != nil {
+				s.logger.Error("quarantine: removing dead segments", "err", err)
+			}
+			s.pmu.Unlock()
+		}
+	})
+	return nil
+}
+
+// Close makes everything durable and closes the log.
+func (s *Store) Close() error {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	s.mu.Unlock()
+	if err := s.log.Close(); err != nil {
+		return fmt.Errorf("quarantine: close: %w", err)
+	}
+	return nil
+}
