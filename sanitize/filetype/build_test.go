@@ -240,3 +240,84 @@ func pdfFile(body string) []byte {
 	return []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R " + body + ">>\nendobj\n" +
 		"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 }
+
+// rar5 writes a RAR 5 archive's headers: main, one file header per name
+// (with an encryption extra record when encrypted), end. Data areas are
+// empty: we never decompress RAR.
+func rar5(names []string, encrypted bool, headerEncryption bool) []byte {
+	vint := func(v uint64) []byte {
+		var b []byte
+		for {
+			c := byte(v & 0x7f)
+			v >>= 7
+			if v != 0 {
+				b = append(b, c|0x80)
+				continue
+			}
+			return append(b, c)
+		}
+	}
+	block := func(body []byte) []byte {
+		size := vint(uint64(len(body)))
+		crc := crc32.ChecksumIEEE(append(append([]byte(nil), size...), body...))
+		out := binary.LittleEndian.AppendUint32(nil, crc)
+		return append(append(out, size...), body...)
+	}
+	out := []byte("Rar!\x1a\x07\x01\x00")
+	if headerEncryption {
+		body := append([]byte{4, 0}, 0, 0) // type 4, flags 0, version 0, flags 0
+		body = append(body, make([]byte, 16+1)...)
+		return append(out, block(body)...)
+	}
+	out = append(out, block([]byte{1, 0, 0})...)
+	for _, n := range names {
+		var extra []byte
+		if encrypted {
+			rec := append([]byte{1}, make([]byte, 10)...) // type 1: file encryption
+			extra = append(vint(uint64(len(rec))), rec...)
+		}
+		body := []byte{2}
+		flags := byte(0)
+		if len(extra) > 0 {
+			flags |= 1
+		}
+		body = append(body, flags)
+		if len(extra) > 0 {
+			body = append(body, vint(uint64(len(extra)))...)
+		}
+		body = append(body, 0, 10, 0x20, 0, 0) // file flags, unpacked size, attributes, compression, host OS
+		body = append(body, vint(uint64(len(n)))...)
+		body = append(body, n...)
+		body = append(body, extra...)
+		out = append(out, block(body)...)
+	}
+	return append(out, block([]byte{5, 0, 0})...)
+}
+
+// rar4 writes a RAR 4 archive's blocks: marker, main header (password
+// flag for encrypted headers), file headers, end.
+func rar4(names []string, encrypted bool, headerEncryption bool) []byte {
+	out := []byte("Rar!\x1a\x07\x00")
+	main := []byte{0, 0, 0x73, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0}
+	if headerEncryption {
+		main[3] = 0x80
+	}
+	out = append(out, main...)
+	for _, n := range names {
+		h := make([]byte, 32+len(n))
+		h[2] = 0x74
+		flags := uint16(0x8000)
+		if encrypted {
+			flags |= 0x04
+		}
+		binary.LittleEndian.PutUint16(h[3:], flags)
+		binary.LittleEndian.PutUint16(h[5:], uint16(len(h)))
+		binary.LittleEndian.PutUint32(h[11:], 10)
+		h[15] = 2 // Windows
+		h[24], h[25] = 29, 0x30
+		binary.LittleEndian.PutUint16(h[26:], uint16(len(n)))
+		copy(h[32:], n)
+		out = append(out, h...)
+	}
+	return append(out, 0, 0, 0x7b, 0, 0x40, 7, 0)
+}

@@ -96,6 +96,20 @@ func TestClassify(t *testing.T) {
 			class: ClassOther, sniffed: "application/ms-tnef", clean: true},
 		{name: "rar not inspected", data: []byte("Rar!\x1a\x07\x01\x00\x33\x92\xb5\xe5\x0a\x01\x05\x06\x00\x05\x01\x01\x80\x80\x00"), filename: "a.rar",
 			class: ClassArchive, sniffed: "application/vnd.rar", findings: []string{"archive not inspected: rar"}},
+		{name: "rar5 names", data: rar5([]string{"readme.txt", "請求書.pdf.exe"}, false, false), filename: "a.rar",
+			class: ClassExecutable, exe: true, findings: []string{"archive not inspected: rar", "archive: executable entry 請求書.pdf.exe"}},
+		{name: "rar5 encrypted file", data: rar5([]string{"見積書.xlsx"}, true, false), filename: "a.rar",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"rar: encrypted entry 見積書.xlsx"}},
+		{name: "rar5 encrypted headers", data: rar5(nil, false, true), filename: "a.rar",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"rar: encrypted headers"}},
+		{name: "rar4 names", data: rar4([]string{"doc.txt", string(sjis(t, "写真.scr"))}, false, false), filename: "a.rar",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry 写真.scr"}},
+		{name: "rar4 encrypted file", data: rar4([]string{"a.docx"}, true, false), filename: "a.rar",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"rar: encrypted entry a.docx"}},
+		{name: "rar4 encrypted headers", data: rar4(nil, false, true), filename: "a.rar",
+			class: ClassEncryptedArchive, enc: true, findings: []string{"rar: encrypted headers"}},
+		{name: "rar inside zip", data: zipFile(t, deflate("x.rar", rar5([]string{"run.cmd"}, false, false))), filename: "a.zip",
+			class: ClassExecutable, exe: true, findings: []string{"zip: nested archive x.rar", "archive not inspected: rar x.rar", "archive: executable entry x.rar/run.cmd"}},
 		{name: "iso is an archive", data: isoImage(), filename: "invoice.iso",
 			class: ClassArchive, sniffed: "application/x-iso9660-image", findings: []string{"archive not inspected: iso9660 disk image"}},
 		{name: "zip appended to image", data: append(pngImage(t), zipFile(t, deflate("run.vbs", []byte("x")))...), filename: "cat.png",
@@ -133,6 +147,10 @@ func TestClassify(t *testing.T) {
 			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry 請求書.exe"}},
 		{name: "corrupt zip", data: zipFile(t, deflate("run.exe", exe), deflate("b.txt", []byte("b")))[:200], filename: "a.zip",
 			class: ClassExecutable, exe: true, findings: []string{"zip: corrupt: not a valid zip", "archive: executable entry run.exe"}},
+		{name: "directories are not hidden entries", data: zipFile(t, stored("docs/", nil), deflate("docs/a.txt", []byte("a")), zent{name: "x/", method: zip.Deflate}), filename: "a.zip",
+			class: ClassArchive, clean: true},
+		{name: "concatenated zips", data: append(zipFile(t, deflate("invoice.exe", exe)), zipFile(t, deflate("invoice.pdf", pdfFile("")))...), filename: "a.zip",
+			class: ClassExecutable, exe: true, findings: []string{"zip: concatenated archive", "archive: executable entry invoice.exe"}},
 		{name: "jar", data: zipFile(t, deflate("META-INF/MANIFEST.MF", []byte("Main-Class: A\n")), deflate("A.class", javaClass())), filename: "tool.zip",
 			class: ClassExecutable, sniffed: "application/java-archive", exe: true, findings: []string{"zip: java archive"},
 			mismatch: "extension .zip, content application/java-archive"},
@@ -265,6 +283,28 @@ func TestClassifyLocalNameDiffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res.Class != ClassExecutable || !slices.Contains(res.Findings, "zip: local name differs run.txt (local: run.exe)") {
+		t.Errorf("got %+v", res)
+	}
+}
+
+// A member whose local header is not in the central directory: streaming
+// extractors write it, archive/zip does not list it.
+func TestClassifyHiddenEntry(t *testing.T) {
+	hidden := zipFile(t, deflate("payload.js", []byte("WScript.Echo(1)")))
+	hidden = hidden[:bytes.Index(hidden, []byte("PK\x01\x02"))] // local header and data only
+	// The visible archive's offsets count the hidden bytes: one archive.
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	zw.SetOffset(int64(len(hidden)))
+	w, _ := zw.Create("readme.txt")
+	w.Write([]byte("hello"))
+	zw.Close()
+	data := append(hidden, b.Bytes()...)
+	res, err := Classify(bytes.NewReader(data), int64(len(data)), "", "a.zip", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Class != ClassExecutable || !slices.Contains(res.Findings, "zip: entry outside central directory payload.js") {
 		t.Errorf("got %+v", res)
 	}
 }

@@ -79,6 +79,9 @@ func (in *inspector) inspect(r io.ReaderAt, size int64, head []byte, mt string, 
 		}
 		in.inspectStream(io.NewSectionReader(r, 0, size), size, mt, path, name, depth)
 		return mt, ClassArchive
+	case mt == "application/vnd.rar":
+		in.find("archive not inspected:", notInspected(mt)+pathSuffix(path))
+		in.inspectRAR(r, size, has(head, 0, "Rar!\x1a\x07\x01\x00"), path, depth)
 	case c == ClassArchive:
 		in.find("archive not inspected:", notInspected(mt)+pathSuffix(path))
 	}
@@ -288,6 +291,7 @@ type entry struct {
 	size      int64  // declared uncompressed size, -1 unknown
 	comp      int64  // compressed size, 0 unknown (no ratio check)
 	encrypted bool
+	format    string // for the encrypted-entry finding: "zip" (default), "rar"
 	// at, when set, gives random access to the member's bytes in place
 	// (a stored ZIP entry): nested containers are then not copied.
 	at io.ReaderAt
@@ -315,7 +319,11 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 	}
 	if e.encrypted {
 		in.encrypted = true
-		in.find("zip: encrypted entry", where)
+		format := e.format
+		if format == "" {
+			format = "zip"
+		}
+		in.find(format+": encrypted entry", where)
 		class = strictest(class, ClassEncryptedArchive)
 	}
 	if rd == nil {
@@ -347,8 +355,8 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 	}
 
 	switch {
-	case isZipMagic(head) || has(head, 0, oleMagic):
-		isArchive := c == ClassArchive || isZipMagic(head) && c != ClassOffice
+	case isZipMagic(head) || has(head, 0, oleMagic) || mt == "application/vnd.rar":
+		isArchive := c == ClassArchive
 		if isArchive {
 			in.find("zip: nested archive", where)
 			if depth+1 > in.lim.MaxDepth {

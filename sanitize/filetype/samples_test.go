@@ -72,6 +72,10 @@ func samples() []sample {
 			class: ClassOther, sniffed: "application/ms-tnef"},
 		{file: "memo-sjis.txt", build: func(t testing.TB) []byte { return sjis(t, "髙橋様\r\n①会議は㈱本社で行います。\r\n") },
 			declared: "text/plain", class: ClassText, sniffed: "text/plain"},
+		{file: "ppap.rar", build: func(testing.TB) []byte { return rar5([]string{"見積書.xlsx"}, true, false) },
+			class: ClassEncryptedArchive, sniffed: "application/vnd.rar", finding: "rar: encrypted entry 見積書.xlsx"},
+		{file: "photos.rar", build: func(t testing.TB) []byte { return rar4([]string{"IMG_0001.jpg", string(sjis(t, "写真.scr"))}, false, false) },
+			class: ClassExecutable, finding: "archive: executable entry 写真.scr"},
 		// Made with Python's bz2 module: Go has no bzip2 writer.
 		{file: "update.sh.bz2", class: ClassExecutable, finding: "archive: executable entry update.sh"},
 		// RAR 5 signature, main and end-of-archive headers written by hand (CRC32s
@@ -126,6 +130,9 @@ func TestWriteSeedCorpus(t *testing.T) {
 		data, err := os.ReadFile(filepath.Join("testdata", "samples", s.file))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(data) > 8<<10 {
+			continue // large seeds make the fuzzer spend its time minimising
 		}
 		c := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nstring(%q)\nstring(%q)\n", data, s.declared, s.file)
 		if err := os.WriteFile(filepath.Join("testdata", "fuzz", "FuzzClassify", "seed-"+s.file), []byte(c), 0o644); err != nil {

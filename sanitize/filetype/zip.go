@@ -4,12 +4,14 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/bzip2"
 	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -327,19 +329,20 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		in.macroSink = &macros
 	}
 	defer func() { in.macroSink = saved }()
+	var spans []span
+	complete := !cd.more
 	for i, f := range zr.File {
 		if in.entries >= in.lim.MaxEntries {
 			in.limit("archive: too many entries", fmt.Sprintf("(more than %d)", in.lim.MaxEntries))
+			complete = false
 			break
 		}
 		e := cd.entries[i]
 		in.entries++
 		name := decodeZipName(e.name, f.NonUTF8)
 		where := path + displayName(name)
-		if f.FileInfo().IsDir() && e.size == 0 {
-			continue
-		}
-		if ln, lflags, ok := in.localHeader(view, e); ok {
+		if ln, lflags, data, ok := in.localHeader(view, e); ok {
+			spans = append(spans, span{e.localOff, data + int64(min(e.comp, 1<<40)) + 24})
 			if !bytes.Equal(ln, e.name) {
 				lname := decodeZipName(ln, f.NonUTF8)
 				in.find("zip: local name differs", where+" (local: "+displayName(lname)+")")
@@ -350,8 +353,12 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 				e.flags |= 1
 			}
 		} else {
+			spans = append(spans, span{e.localOff, e.localOff + lenLocal})
 			in.corrupt = true
 			in.find("zip: corrupt entry", where)
+		}
+		if f.FileInfo().IsDir() && e.size == 0 {
+			continue
 		}
 		ent := entry{
 			name:      name,
@@ -398,6 +405,10 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		}
 		rc.Close()
 	}
+	if complete {
+		in.scanGaps(view, spans, cd.start-cd.base, path, depth)
+	}
+	in.inspectPrefix(r, cd.base, path, depth)
 	if macros {
 		in.find("office: macros", where)
 		mt = macroMime(mt)
@@ -405,17 +416,84 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 	return mt, layout.class
 }
 
-// localHeader reads an entry's local header name and flags.
-func (in *inspector) localHeader(r io.ReaderAt, e cdEntry) ([]byte, uint16, bool) {
+// localHeader reads an entry's local header: name, flags and where its
+// data starts.
+func (in *inspector) localHeader(r io.ReaderAt, e cdEntry) ([]byte, uint16, int64, bool) {
 	hdr := make([]byte, lenLocal)
 	if n, _ := r.ReadAt(hdr, e.localOff); n < lenLocal || binary.LittleEndian.Uint32(hdr) != sigLocal {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
 	name := make([]byte, binary.LittleEndian.Uint16(hdr[26:]))
 	if n, _ := r.ReadAt(name, e.localOff+lenLocal); n < len(name) {
-		return nil, 0, false
+		return nil, 0, 0, false
 	}
-	return name, binary.LittleEndian.Uint16(hdr[6:]), true
+	data := e.localOff + lenLocal + int64(len(name)) + int64(binary.LittleEndian.Uint16(hdr[28:]))
+	return name, binary.LittleEndian.Uint16(hdr[6:]), data, true
+}
+
+// span is a byte range of the archive that a central directory entry
+// accounts for: local header, data and data descriptor.
+type span struct{ start, end int64 }
+
+// scanGaps looks for local file headers in the bytes no directory entry
+// accounts for, below the central directory at limit. Extractors that
+// read local headers front to back (and some scanners) see such hidden
+// members; archive/zip does not.
+func (in *inspector) scanGaps(r io.ReaderAt, spans []span, limit int64, path string, depth int) {
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	var cursor int64
+	check := func(from, to int64) {
+		for from < to && in.entries < in.lim.MaxEntries {
+			sec := io.NewSectionReader(r, from, to-from)
+			p := nextSignature(sec, to-from, 0, "PK\x03\x04")
+			if p < 0 {
+				return
+			}
+			hdr := make([]byte, lenLocal)
+			if n, _ := r.ReadAt(hdr, from+p); n == lenLocal {
+				name := make([]byte, binary.LittleEndian.Uint16(hdr[26:]))
+				n, _ := r.ReadAt(name, from+p+lenLocal)
+				flags := binary.LittleEndian.Uint16(hdr[6:])
+				dn := decodeZipName(name[:n], flags&0x800 == 0)
+				in.entries++
+				in.corrupt = true
+				in.find("zip: entry outside central directory", path+displayName(dn))
+				in.inspectEntry(entry{name: dn, size: -1, encrypted: flags&0x41 != 0}, nil, path, depth)
+			}
+			from += p + 4
+		}
+	}
+	for _, s := range spans {
+		if s.start > cursor {
+			check(cursor, min(s.start, limit))
+		}
+		cursor = max(cursor, s.end)
+	}
+	if cursor < limit {
+		check(cursor, limit)
+	}
+}
+
+// inspectPrefix looks at what precedes an archive whose offsets start later
+// in the file: a whole second archive (concatenated ZIPs, which different
+// extractors open differently) or stray local headers.
+func (in *inspector) inspectPrefix(r io.ReaderAt, base int64, path string, depth int) {
+	if base <= 0 || in.entries >= in.lim.MaxEntries {
+		return
+	}
+	in.entries++ // each prefix costs an entry: 10,000 stacked empty archives stop here
+	sec := io.NewSectionReader(r, 0, base)
+	if _, err := findDirectoryEnd(sec, base); err == nil {
+		in.corrupt = true
+		in.find("zip: concatenated archive", strings.TrimSpace(strings.TrimSuffix(path, "/")))
+		in.inspectZip(sec, base, path, depth, "application/zip")
+		return
+	}
+	if p := nextSignature(sec, base, 0, "PK\x03\x04"); p >= 0 {
+		in.corrupt = true
+		in.find("zip: entries before archive", strings.TrimSpace(strings.TrimSuffix(path, "/")))
+		in.scanLocalHeaders(io.NewSectionReader(r, p, base-p), base-p, path, depth)
+	}
 }
 
 // decodeZipName decodes an entry name: UTF-8 when flagged or valid, else
