@@ -48,3 +48,9 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 	c.out = c.out[n:]
 	return n, nil
 }
+
+// NormalizeLineEnds returns a reader that turns every bare LF, bare CR and
+// CRLF of r into CRLF, streaming. The gateway applies it to DATA before the
+// original is stored, so quarantine, sanitiser and any later release see
+// one canonical form.
+func NormalizeLineEnds(r io.Reader) io.Reader { return newCRLFReader(r) }

@@ -170,7 +170,6 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *message, ct
 	if depth == 0 {
 		// An mbox "From " line before the header.
 		if p, _ := br.Peek(5); string(p) == "From " {
-			br.ReadSlice('\n')
 			for {
 				if _, err := br.ReadSlice('\n'); err != bufio.ErrBufferFull {
 					break

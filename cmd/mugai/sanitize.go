@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"mugai/config"
+	"mugai/sanitize"
+)
+
+// runSanitize is `mugai sanitize`: rebuild one message as a route would,
+// for admins trying a policy on a sample. Exit 0: rebuilt; 3: rejected by
+// the policy (reason on stderr, nothing on stdout); 1: usage, config or
+// I/O error.
+func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("sanitize", "[INPUT]", stderr)
+	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
+	polName := fs.String("policy", "", "policy `NAME` to apply (default: \"default\")")
+	reportPath := fs.String("report", "", "write the JSON report to `FILE` (\"-\": standard error)")
+	outPath := fs.String("o", "", "write the rebuilt message to `FILE` instead of standard output")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME] [-report FILE|-] [-o FILE] [INPUT]")
+		fmt.Fprintln(stderr, "\nRebuilds the message in INPUT (default: standard input) under a policy and writes it")
+		fmt.Fprintln(stderr, "to standard output. Exit status: 0 rebuilt, 3 rejected by the policy, 1 error.")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintln(stderr, "mugai sanitize: at most one INPUT")
+		fs.Usage()
+		return 1
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "mugai sanitize: "+format+"\n", a...)
+		return 1
+	}
+
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return fail("%v", err)
+	}
+	name := *polName
+	if name == "" {
+		name = "default"
+	}
+	if name == config.PolicyNone {
+		return fail("policy %q does not sanitise", name)
+	}
+	pol, ok := cfg.Policies[name]
+	if !ok {
+		var names []string
+		for n := range cfg.Policies {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fail("%s: no policy %q (policies: %s)", cfg.File, name, strings.Join(names, ", "))
+	}
+
+	// Message needs an io.ReaderAt: a file as it is, standard input
+	// copied to a temporary file first (never into memory).
+	var in *os.File
+	if fs.NArg() == 1 && fs.Arg(0) != "-" {
+		in, err = os.Open(fs.Arg(0))
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer in.Close()
+	} else {
+		in, err = os.CreateTemp("", "mugai-sanitize-in-*")
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer os.Remove(in.Name())
+		defer in.Close()
+		if _, err := io.Copy(in, stdin); err != nil {
+			return fail("read standard input: %v", err)
+		}
+	}
+	st, err := in.Stat()
+	if err != nil {
+		return fail("%v", err)
+	}
+
+	// The output goes to a temporary file first, so that a rejection
+	// leaves nothing on standard output and no half-written -o file.
+	dir := os.TempDir()
+	if *outPath != "" {
+		dir = filepath.Dir(*outPath)
+	}
+	tmp, err := os.CreateTemp(dir, ".mugai-sanitize-out-*")
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+
+	rep, err := sanitize.Message(tmp, in, st.Size(), sanitize.Options{Policy: pol, PolicyName: name, TempDir: os.TempDir()})
+	if err != nil {
+		return fail("%v", err)
+	}
+	if *reportPath != "" {
+		if err := writeReport(*reportPath, rep, stderr); err != nil {
+			return fail("report: %v", err)
+		}
+	}
+	if rep.Verdict != sanitize.Rebuilt {
+		fmt.Fprintf(stderr, "mugai sanitize: rejected by policy %q: %s\n", name, rep.Reason)
+		return 3
+	}
+	if *outPath != "" {
+		if err := tmp.Close(); err != nil {
+			return fail("%v", err)
+		}
+		if err := os.Rename(tmp.Name(), *outPath); err != nil {
+			return fail("%v", err)
+		}
+		return 0
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return fail("%v", err)
+	}
+	if _, err := io.Copy(stdout, tmp); err != nil {
+		return fail("write: %v", err)
+	}
+	return 0
+}
+
+func writeReport(path string, rep *sanitize.Report, stderr io.Writer) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = stderr.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mugai/config"
+	"mugai/sanitize"
+	"mugai/sanitize/invariant"
+)
+
+const sampleMessage = "From: a@example.jp\r\nTo: b@city.example.lg.jp\r\nSubject: hello\r\nMIME-Version: 1.0\r\n" +
+	"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+	"<p>Visit <a href=\"https://evil.example/a\">us</a></p>\r\n--x\r\nContent-Type: application/zip; name=\"a.zip\"\r\n" +
+	"Content-Type: application/octet-stream\r\n\r\nPK\x03\x04\r\n--x--\r\n"
+
+// writeConfig writes the embedded default configuration with a change.
+func writeConfig(t *testing.T, old, new string) string {
+	t.Helper()
+	y := string(config.DefaultYAML())
+	if !strings.Contains(y, old) {
+		t.Fatalf("default config lacks %q", old)
+	}
+	path := filepath.Join(t.TempDir(), "mugai.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(y, old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSanitizeCommand(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.eml")
+	if err := os.WriteFile(input, []byte(sampleMessage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	strict := writeConfig(t, "ambiguous: strip", "ambiguous: reject")
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		code       int
+		stdoutHas  []string
+		stdoutNone bool
+		stderrHas  []string
+	}{
+		{name: "file", args: []string{input}, code: 0, stdoutHas: []string{"X-Mugai-Sanitized: html-to-text links-defanged", "X-Mugai-Policy: default"}},
+		{name: "stdin", args: nil, stdin: sampleMessage, code: 0, stdoutHas: []string{"X-Mugai-Sanitized:"}},
+		{name: "stdin dash", args: []string{"-"}, stdin: sampleMessage, code: 0, stdoutHas: []string{"X-Mugai-Sanitized:"}},
+		{name: "rejected", args: []string{"-config", strict, input}, code: 3, stdoutNone: true, stderrHas: []string{"rejected", "ambiguous MIME structure"}},
+		{name: "report to stderr", args: []string{"-report", "-", input}, code: 0, stderrHas: []string{`"verdict": "rebuilt"`, `"decision": "strip"`}},
+		{name: "unknown policy", args: []string{"-policy", "nope", input}, code: 1, stdoutNone: true, stderrHas: []string{`no policy "nope"`, "default"}},
+		{name: "policy none", args: []string{"-policy", "none", input}, code: 1, stdoutNone: true, stderrHas: []string{"does not sanitise"}},
+		{name: "missing input", args: []string{filepath.Join(dir, "missing.eml")}, code: 1, stdoutNone: true, stderrHas: []string{"no such file"}},
+		{name: "bad config", args: []string{"-config", filepath.Join(dir, "missing.yaml"), input}, code: 1, stdoutNone: true},
+		{name: "two inputs", args: []string{input, input}, code: 1, stdoutNone: true, stderrHas: []string{"at most one INPUT"}},
+		{name: "help", args: []string{"-h"}, code: 0, stdoutNone: true, stderrHas: []string{"Usage: mugai sanitize", "-policy", "-report"}},
+		{name: "bad flag", args: []string{"-nope"}, code: 1, stdoutNone: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var o, e bytes.Buffer
+			code := runSanitize(tt.args, strings.NewReader(tt.stdin), &o, &e)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, tt.code, e.String())
+			}
+			for _, s := range tt.stdoutHas {
+				if !strings.Contains(o.String(), s) {
+					t.Errorf("stdout lacks %q", s)
+				}
+			}
+			if tt.stdoutNone && o.Len() > 0 {
+				t.Errorf("stdout not empty: %q", o.String())
+			}
+			for _, s := range tt.stderrHas {
+				if !strings.Contains(e.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, e.String())
+				}
+			}
+			if code == 0 && len(tt.stdoutHas) > 0 {
+				if err := invariant.Check(bytes.NewReader(o.Bytes()), config.Default().Policies["default"]); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+func TestSanitizeCommandFiles(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	out, report := filepath.Join(dir, "out.eml"), filepath.Join(dir, "report.json")
+	var o, e bytes.Buffer
+	if code := runSanitize([]string{"-o", out, "-report", report, input}, strings.NewReader(""), &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	if o.Len() > 0 {
+		t.Error("stdout not empty with -o")
+	}
+	msg, err := os.ReadFile(out)
+	if err != nil || !bytes.Contains(msg, []byte("X-Mugai-Sanitized:")) {
+		t.Fatalf("output file: %v %q", err, msg)
+	}
+	var rep sanitize.Report
+	b, _ := os.ReadFile(report)
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Verdict != "rebuilt" || len(rep.Parts) != 2 {
+		t.Errorf("report: %v %+v", err, rep)
+	}
+
+	// A rejection leaves no output file behind.
+	strict := writeConfig(t, "ambiguous: strip", "ambiguous: reject")
+	out2 := filepath.Join(dir, "out2.eml")
+	if code := runSanitize([]string{"-config", strict, "-o", out2, input}, strings.NewReader(""), &o, &e); code != 3 {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Errorf("output file after rejection: %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, en := range ents {
+		if strings.HasPrefix(en.Name(), ".mugai-sanitize") {
+			t.Errorf("temporary file left: %s", en.Name())
+		}
+	}
+}
