@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/textproto"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -600,4 +601,53 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 		r.off = (r.off + k) % len(r.line)
 	}
 	return n, nil
+}
+
+// An LMTP server that delivered to the first recipient and then died
+// before answering for the second: the first is done (it must not get the
+// message twice), the second is deferred.
+func TestLMTPConnectionLostBetweenReplies(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		tp := textproto.NewConn(conn)
+		tp.PrintfLine("220 lmtp ready")
+		for {
+			line, err := tp.ReadLine()
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(strings.SplitN(line, " ", 2)[0]); cmd {
+			case "LHLO":
+				tp.PrintfLine("250-lmtp\r\n250 ENHANCEDSTATUSCODES")
+			case "MAIL", "RCPT":
+				tp.PrintfLine("250 2.1.0 ok")
+			case "DATA":
+				tp.PrintfLine("354 go ahead")
+				if _, err := tp.ReadDotBytes(); err != nil {
+					return
+				}
+				tp.PrintfLine("250 2.0.0 <a@city.example.lg.jp> delivered")
+				return // and hang up before the second reply
+			default:
+				tp.PrintfLine("502 5.5.1 no")
+			}
+		}
+	}()
+	c := dial(t, Dialer{}, hop("lmtp", ln.Addr().String(), "none"))
+	res, err := trySend(c, "s@example.org", []string{"a@city.example.lg.jp", "b@city.example.lg.jp"}, testMessage(1))
+	if err != nil {
+		t.Fatalf("Send: %v (want per-recipient results)", err)
+	}
+	if !res[0].OK() || !res[1].Temporary() || res[1].Enhanced != "4.4.2" {
+		t.Fatalf("results %v, want a delivered and b deferred", res)
+	}
 }
