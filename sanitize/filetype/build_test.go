@@ -276,8 +276,9 @@ func rar5(names []string, encrypted bool, headerEncryption bool) []byte {
 			rec := append([]byte{1}, make([]byte, 10)...) // type 1: file encryption
 			extra = append(vint(uint64(len(rec))), rec...)
 		}
+		data := []byte("0123456789") // stored (or, flagged encrypted, taken as ciphertext)
 		body := []byte{2}
-		flags := byte(0)
+		flags := byte(0x2) // data area present
 		if len(extra) > 0 {
 			flags |= 1
 		}
@@ -285,11 +286,16 @@ func rar5(names []string, encrypted bool, headerEncryption bool) []byte {
 		if len(extra) > 0 {
 			body = append(body, vint(uint64(len(extra)))...)
 		}
-		body = append(body, 0, 10, 0x20, 0, 0) // file flags, unpacked size, attributes, compression, host OS
+		body = append(body, byte(len(data)))
+		// file flags (CRC present), unpacked size, attributes, CRC, compression (store), host OS (Windows)
+		body = append(body, 0x4, byte(len(data)), 0x20)
+		body = binary.LittleEndian.AppendUint32(body, crc32.ChecksumIEEE(data))
+		body = append(body, 0, 0)
 		body = append(body, vint(uint64(len(n)))...)
 		body = append(body, n...)
 		body = append(body, extra...)
 		out = append(out, block(body)...)
+		out = append(out, data...)
 	}
 	return append(out, block([]byte{5, 0, 0})...)
 }
@@ -298,12 +304,18 @@ func rar5(names []string, encrypted bool, headerEncryption bool) []byte {
 // flag for encrypted headers), file headers, end.
 func rar4(names []string, encrypted bool, headerEncryption bool) []byte {
 	out := []byte("Rar!\x1a\x07\x00")
+	// HEAD_CRC is the low 16 bits of the CRC32 of the header from HEAD_TYPE.
+	sum := func(h []byte) []byte {
+		binary.LittleEndian.PutUint16(h, uint16(crc32.ChecksumIEEE(h[2:])))
+		return h
+	}
 	main := []byte{0, 0, 0x73, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0}
 	if headerEncryption {
 		main[3] = 0x80
 	}
-	out = append(out, main...)
+	out = append(out, sum(main)...)
 	for _, n := range names {
+		data := []byte("0123456789")
 		h := make([]byte, 32+len(n))
 		h[2] = 0x74
 		flags := uint16(0x8000)
@@ -312,12 +324,17 @@ func rar4(names []string, encrypted bool, headerEncryption bool) []byte {
 		}
 		binary.LittleEndian.PutUint16(h[3:], flags)
 		binary.LittleEndian.PutUint16(h[5:], uint16(len(h)))
-		binary.LittleEndian.PutUint32(h[11:], 10)
-		h[15] = 2 // Windows
-		h[24], h[25] = 29, 0x30
+		binary.LittleEndian.PutUint32(h[7:], uint32(len(data)))  // packed
+		binary.LittleEndian.PutUint32(h[11:], uint32(len(data))) // unpacked
+		h[15] = 2                                                // Windows
+		binary.LittleEndian.PutUint32(h[16:], crc32.ChecksumIEEE(data))
+		binary.LittleEndian.PutUint32(h[20:], 0x58813000) // 2024-04-01 06:00
+		h[24], h[25] = 29, 0x30                           // version 2.9, stored
 		binary.LittleEndian.PutUint16(h[26:], uint16(len(n)))
+		binary.LittleEndian.PutUint32(h[28:], 0x20)
 		copy(h[32:], n)
-		out = append(out, h...)
+		out = append(out, sum(h)...)
+		out = append(out, data...)
 	}
-	return append(out, 0, 0, 0x7b, 0, 0x40, 7, 0)
+	return append(out, sum([]byte{0, 0, 0x7b, 0, 0x40, 7, 0})...)
 }
