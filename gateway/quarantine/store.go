@@ -278,6 +278,11 @@ func (s *Store) endLocked(seg uint64) {
 // sanitiser names the original in its notice).
 func (s *Store) NewID() string { return s.ids.New(s.now()) }
 
+// NewID returns a fresh id without a store at hand (16 characters,
+// time-ordered, no state: 48 bits of milliseconds and 32 random bits). Put
+// refuses an id already in use.
+func NewID() string { return seglog.NewID(time.Now()) }
+
 // validID: ids appear in file names, URLs and SMTP replies.
 func validID(id string) bool {
 	if id == "" || len(id) > 64 || id[0] == '.' || id[0] == '-' {

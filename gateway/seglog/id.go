@@ -51,6 +51,17 @@ func (g *IDSource) New(now time.Time) string {
 	return idEncoding.EncodeToString(b[:])
 }
 
+// NewID returns an id of the same form without any state: 48 bits of
+// Unix milliseconds and 32 random bits. Two calls in the same millisecond
+// collide with probability 2^-32, so stores check for ids in use; an
+// IDSource never repeats.
+func NewID(now time.Time) string {
+	var b [10]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	rand.Read(b[6:])
+	return idEncoding.EncodeToString(b[:])
+}
+
 // ValidID reports whether s has the form of an IDSource id.
 func ValidID(s string) bool {
 	if len(s) != IDLen {

@@ -512,6 +512,10 @@ func TestIDs(t *testing.T) {
 	if got := IDTime(prev); got.Sub(now).Abs() > 2*time.Millisecond {
 		t.Errorf("IDTime = %v, want about %v", got, now)
 	}
+	stateless := NewID(now)
+	if !ValidID(stateless) || IDTime(stateless).UnixMilli() != now.UnixMilli() || NewID(now) == stateless {
+		t.Errorf("NewID(now) = %q (time %v)", stateless, IDTime(stateless))
+	}
 	for _, bad := range []string{"", "0123456789ABCDE", "0123456789ABCDEI", "0123456789abcdef", "../../etc/passwd"} {
 		if ValidID(bad) {
 			t.Errorf("ValidID(%q) = true", bad)

@@ -72,6 +72,15 @@ type entry struct {
 type dueHeap []*entry
 
 func (h dueHeap) Len() int { return len(h) }
+
+// Less2 reports whether h's first message is due before o's.
+func (h *dueHeap) Less2(o *dueHeap) bool {
+	a, b := (*h)[0], (*o)[0]
+	if !a.due.Equal(b.due) {
+		return a.due.Before(b.due)
+	}
+	return a.msg.ID < b.msg.ID
+}
 func (h dueHeap) Less(i, j int) bool {
 	if !h[i].due.Equal(h[j].due) {
 		return h[i].due.Before(h[j].due)
@@ -103,10 +112,12 @@ type Spool struct {
 
 	mu       sync.Mutex
 	msgs     map[string]*entry
-	due      dueHeap
+	due      map[string]*dueHeap // by route (Envelope.Route)
 	refs     *seglog.Refs
-	inflight map[uint64]int // segment that was current when an append began → appends in flight
-	changed  chan struct{}  // closed and replaced on every change Next may care about
+	putting  map[string]bool          // ids of Puts in progress
+	inflight map[uint64]int           // segment that was current when an append began → appends in flight
+	routeCh  map[string]chan struct{} // closed on a change NextFor(route) may care about
+	anyCh    chan struct{}            // closed on any change Next may care about
 	closed   bool
 
 	rmu         sync.Mutex // serialises compaction and segment removal
@@ -131,7 +142,10 @@ func Open(dir string, opt Options) (*Spool, error) {
 		msgs:        map[string]*entry{},
 		refs:        seglog.NewRefs(),
 		inflight:    map[uint64]int{},
-		changed:     make(chan struct{}),
+		putting:     map[string]bool{},
+		due:         map[string]*dueHeap{},
+		routeCh:     map[string]chan struct{}{},
+		anyCh:       make(chan struct{}),
 		janitorKick: make(chan struct{}, 1),
 		stop:        make(chan struct{}),
 	}
@@ -251,9 +265,7 @@ func (s *Spool) finishLocked(e *entry, seg uint64) {
 		e.stateSeg = 0
 	}
 	s.refs.Finish(e.msg.ID, seg)
-	if e.hidx >= 0 {
-		heap.Remove(&s.due, e.hidx)
-	}
+	s.unscheduleLocked(e)
 	if e.leased || e.moving {
 		e.deleted = true // the lease holder or the compactor drops it
 	} else {
@@ -265,23 +277,51 @@ func (s *Spool) finishLocked(e *entry, seg uint64) {
 func (s *Spool) scheduleLocked(e *entry) {
 	t, ok := dueTime(&e.msg)
 	if !ok || e.leased || e.moving || e.deleted || e.failed {
-		if e.hidx >= 0 {
-			heap.Remove(&s.due, e.hidx)
-		}
+		s.unscheduleLocked(e)
 		return
 	}
 	e.due = t
 	if e.hidx >= 0 {
-		heap.Fix(&s.due, e.hidx)
-	} else {
-		heap.Push(&s.due, e)
+		heap.Fix(s.due[e.msg.Env.Route], e.hidx)
+		return
+	}
+	h := s.due[e.msg.Env.Route]
+	if h == nil {
+		h = &dueHeap{}
+		s.due[e.msg.Env.Route] = h
+	}
+	heap.Push(h, e)
+}
+
+func (s *Spool) unscheduleLocked(e *entry) {
+	if e.hidx < 0 {
+		return
+	}
+	h := s.due[e.msg.Env.Route]
+	heap.Remove(h, e.hidx)
+	if h.Len() == 0 {
+		delete(s.due, e.msg.Env.Route)
 	}
 }
 
-// notifyLocked wakes every Next waiting for a change.
-func (s *Spool) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+// notifyLocked wakes Next and NextFor(route) calls waiting for a change.
+func (s *Spool) notifyLocked(route string) {
+	if ch := s.routeCh[route]; ch != nil {
+		close(ch)
+		delete(s.routeCh, route)
+	}
+	close(s.anyCh)
+	s.anyCh = make(chan struct{})
+}
+
+// notifyAllLocked wakes every waiting Next and NextFor.
+func (s *Spool) notifyAllLocked() {
+	for r, ch := range s.routeCh {
+		close(ch)
+		delete(s.routeCh, r)
+	}
+	close(s.anyCh)
+	s.anyCh = make(chan struct{})
 }
 
 func (s *Spool) kickJanitor() {
@@ -316,26 +356,64 @@ func (s *Spool) usable() error {
 	return nil
 }
 
+// NewID returns a fresh message id (16 characters, time-ordered, safe in
+// file names and SMTP replies) for callers that need it before PutID, for
+// example to name the message in its Received: line. It keeps no state: 48
+// bits of milliseconds and 32 random bits; PutID refuses an id in use.
+func NewID() string { return seglog.NewID(time.Now()) }
+
+// validID: ids appear in file names, log lines and SMTP replies.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 || id[0] == '.' || id[0] == '-' {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Put stores a message for every recipient in env.To and returns its id
 // once the record is durable. body must yield exactly size bytes; it is
 // streamed into the log.
 func (s *Spool) Put(env Envelope, body io.Reader, size int64) (string, error) {
+	s.mu.Lock()
+	id := s.ids.New(s.now())
+	for s.msgs[id] != nil || s.putting[id] { // only if the clock went back past an old id
+		id = s.ids.New(s.now())
+	}
+	s.mu.Unlock()
+	if err := s.PutID(id, env, body, size); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// PutID is Put with an id the caller chose (see NewID). It fails if the id
+// is malformed or already in use.
+func (s *Spool) PutID(id string, env Envelope, body io.Reader, size int64) error {
 	if len(env.To) == 0 {
-		return "", errors.New("spool: put: no recipients")
+		return fmt.Errorf("spool: put %s: no recipients", id)
 	}
 	if size < 0 {
-		return "", fmt.Errorf("spool: put: invalid size %d", size)
+		return fmt.Errorf("spool: put %s: invalid size %d", id, size)
+	}
+	if !validID(id) {
+		return fmt.Errorf("spool: put %q: invalid id", id)
 	}
 	now := s.now()
 	s.mu.Lock()
 	if err := s.usable(); err != nil {
 		s.mu.Unlock()
-		return "", err
+		return err
 	}
-	id := s.ids.New(now)
-	for s.msgs[id] != nil { // only if the clock went back past an old id
-		id = s.ids.New(now)
+	if s.msgs[id] != nil || s.putting[id] {
+		s.mu.Unlock()
+		return fmt.Errorf("spool: put %s: id in use", id)
 	}
+	s.putting[id] = true
 	tok := s.beginLocked()
 	s.mu.Unlock()
 
@@ -353,16 +431,17 @@ func (s *Spool) Put(env Envelope, body io.Reader, size int64) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endLocked(tok)
+	delete(s.putting, id)
 	if err != nil {
-		return "", fmt.Errorf("spool: put %s: %w", id, err)
+		return fmt.Errorf("spool: put %s: %w", id, err)
 	}
 	e := &entry{msg: m, rec: rec, bodyOff: int64(len(prefix)), hidx: -1}
 	s.msgs[id] = e
 	s.refs.Ref(rec.Seg)
 	s.refs.Copy(id, rec.Seg)
 	s.scheduleLocked(e)
-	s.notifyLocked()
-	return id, nil
+	s.notifyLocked(e.msg.Env.Route)
+	return nil
 }
 
 // Body returns the message body. It stays readable while the message is
@@ -388,19 +467,37 @@ func (s *Spool) Body(id string) (*io.SectionReader, error) {
 // with its next attempt reached), leases it and returns a copy. A leased
 // message is not handed out again until Update or Release. Put wakes a
 // waiting Next at once.
-func (s *Spool) Next(ctx context.Context) (*Message, error) {
+func (s *Spool) Next(ctx context.Context) (*Message, error) { return s.next(ctx, "", true) }
+
+// NextFor is Next restricted to messages whose Envelope.Route is route, so
+// that each route's workers deliver only that route's mail.
+func (s *Spool) NextFor(ctx context.Context, route string) (*Message, error) {
+	return s.next(ctx, route, false)
+}
+
+func (s *Spool) next(ctx context.Context, route string, anyRoute bool) (*Message, error) {
 	for {
 		s.mu.Lock()
 		if err := s.usable(); err != nil {
 			s.mu.Unlock()
 			return nil, err
 		}
+		var h *dueHeap
+		if anyRoute {
+			for _, rh := range s.due {
+				if h == nil || rh.Less2(h) {
+					h = rh
+				}
+			}
+		} else {
+			h = s.due[route]
+		}
 		wait := time.Duration(-1)
-		if len(s.due) > 0 {
-			e := s.due[0]
+		if h != nil && h.Len() > 0 {
+			e := (*h)[0]
 			now := s.now()
 			if !e.due.After(now) {
-				heap.Pop(&s.due)
+				s.unscheduleLocked(e)
 				e.leased = true
 				e.leaseSeg = e.rec.Seg
 				s.refs.Ref(e.leaseSeg)
@@ -410,7 +507,13 @@ func (s *Spool) Next(ctx context.Context) (*Message, error) {
 			}
 			wait = e.due.Sub(now)
 		}
-		ch := s.changed
+		var ch chan struct{}
+		if anyRoute {
+			ch = s.anyCh
+		} else if ch = s.routeCh[route]; ch == nil {
+			ch = make(chan struct{})
+			s.routeCh[route] = ch
+		}
 		s.mu.Unlock()
 		var timer *time.Timer
 		var tc <-chan time.Time
@@ -512,7 +615,7 @@ func (s *Spool) Update(id string, rcpts []Recipient) error {
 	if !s.endLeaseLocked(e) {
 		return fmt.Errorf("spool: update %s: deleted meanwhile: %w", id, ErrNotFound)
 	}
-	defer s.notifyLocked()
+	defer s.notifyLocked(e.msg.Env.Route)
 	if err != nil {
 		s.scheduleLocked(e)
 		return fmt.Errorf("spool: update %s: %w", id, err)
@@ -537,7 +640,7 @@ func (s *Spool) Release(id string) {
 	if s.endLeaseLocked(e) {
 		s.applyKickLocked(e)
 		s.scheduleLocked(e)
-		s.notifyLocked()
+		s.notifyLocked(e.msg.Env.Route)
 	}
 }
 
@@ -552,7 +655,7 @@ func (s *Spool) Kick(id string) error {
 		return fmt.Errorf("spool: kick %s: %w", id, ErrNotFound)
 	}
 	s.kickLocked(e)
-	s.notifyLocked()
+	s.notifyLocked(e.msg.Env.Route)
 	return nil
 }
 
@@ -565,7 +668,7 @@ func (s *Spool) KickAll() {
 			s.kickLocked(e)
 		}
 	}
-	s.notifyLocked()
+	s.notifyAllLocked()
 }
 
 func (s *Spool) kickLocked(e *entry) {
@@ -601,7 +704,6 @@ func (s *Spool) Delete(id string) error {
 	}
 	if s.msgs[id] == e && !e.deleted {
 		s.finishLocked(e, rec.Seg)
-		s.notifyLocked()
 		s.kickJanitor()
 	}
 	return nil
@@ -674,7 +776,7 @@ func (s *Spool) Close() error {
 		return ErrClosed
 	}
 	s.closed = true
-	s.notifyLocked()
+	s.notifyAllLocked()
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
@@ -806,9 +908,7 @@ func (s *Spool) copyForward() error {
 		}
 		e.moving = true
 		s.refs.Ref(e.rec.Seg) // the body must stay readable while it is copied
-		if e.hidx >= 0 {
-			heap.Remove(&s.due, e.hidx)
-		}
+		s.unscheduleLocked(e)
 		jobs = append(jobs, &moveJob{e: e, full: bodyOld, snap: e.msg.clone()})
 	}
 	if len(jobs) == 0 {
@@ -894,7 +994,7 @@ func (s *Spool) copyForward() error {
 		s.applyKickLocked(e)
 		s.scheduleLocked(e)
 	}
-	s.notifyLocked()
+	s.notifyAllLocked()
 	s.mu.Unlock()
 
 	for _, id := range tombs {
