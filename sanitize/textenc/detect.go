@@ -1,0 +1,557 @@
+package textenc
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"golang.org/x/text/transform"
+)
+
+// Finding is one repair or problem met while decoding. Kinds:
+// charset-mislabeled (declared one charset, decoded as another),
+// charset-missing (no charset declared but 8-bit or ISO-2022-JP text),
+// charset-unknown (a label no decoder knows), charset-invalid (bytes that
+// became U+FFFD), encoded-word-invalid (an RFC 2047 word that had to be
+// repaired or could not be decoded), param-duplicate and param-invalid
+// (ParseMediaType).
+type Finding struct {
+	Kind, Detail string
+}
+
+// Finding kinds.
+const (
+	KindMislabeled         = "charset-mislabeled"
+	KindMissing            = "charset-missing"
+	KindUnknown            = "charset-unknown"
+	KindInvalid            = "charset-invalid"
+	KindEncodedWordInvalid = "encoded-word-invalid"
+	KindParamDuplicate     = "param-duplicate"
+	KindParamInvalid       = "param-invalid"
+)
+
+// detectWindow is how much of the input detection looks at.
+const detectWindow = 64 << 10
+
+// decision is the outcome of detection.
+type decision struct {
+	codec    codec
+	findings []Finding
+	// pending: the window was plain ASCII, which says nothing about the
+	// charset; decide again at the first 8-bit byte or ESC.
+	pending bool
+}
+
+// candidate is one charset tried on the window.
+type candidate struct {
+	codec  codec
+	errs   int     // invalid sequences
+	score  float64 // plausibility of the decoded text
+	tested bool
+}
+
+// cost orders candidates: an invalid sequence outweighs any plausibility
+// a few characters can earn.
+func (c candidate) cost() float64 { return 8*float64(c.errs) - c.score }
+
+// decide picks the codec for input beginning with window (all of the input
+// when atEOF) declared with label.
+func decide(label string, window []byte, atEOF bool) decision {
+	l := normLabel(label)
+	declared, known := lookup(l)
+	missing := l == ""
+	result := func(c codec) decision {
+		d := decision{codec: c}
+		switch {
+		case missing:
+			if c.kind != kindASCII {
+				d.findings = append(d.findings, Finding{KindMissing, "no charset declared, decoded as " + c.name})
+			}
+		case !known:
+			d.findings = append(d.findings, Finding{KindUnknown, fmt.Sprintf("unknown charset %q, decoded as %s", clip(l, 40), c.name)})
+		case c.name != declared.name:
+			d.findings = append(d.findings, Finding{KindMislabeled, fmt.Sprintf("declared %s, decoded as %s", clip(l, 40), c.name)})
+		}
+		return d
+	}
+
+	if known && !declared.asciiCompatible() {
+		return decision{codec: declared} // UTF-16, UTF-7 ...: trust the label
+	}
+
+	high, esc := scanWindow(window)
+	if !high && !esc {
+		c := codecASCII
+		if known {
+			c = declared
+		}
+		d := result(c)
+		d.pending = true
+		return d
+	}
+	if !high {
+		// ISO-2022-JP escape sequences in 7-bit text.
+		return result(codecISO2022JP)
+	}
+
+	// Byte-order marks decide by themselves where the label is weak.
+	weak := missing || !known || declared.kind == kindASCII || declared.kind == kindISO2022JP
+	if bytes.HasPrefix(window, []byte("\xEF\xBB\xBF")) && (weak || declared.kind == kindShiftJIS || declared.kind == kindEUCJP) {
+		return result(codecUTF8)
+	}
+	if weak && (bytes.HasPrefix(window, []byte("\xFE\xFF")) || bytes.HasPrefix(window, []byte("\xFF\xFE"))) {
+		return result(codecUTF16)
+	}
+
+	cands := []candidate{{codec: codecUTF8}, {codec: codecShiftJIS}, {codec: codecEUCJP}}
+	if esc {
+		cands = append(cands, candidate{codec: codecISO2022JP})
+	}
+	for i := range cands {
+		cands[i] = evaluate(cands[i].codec, window, atEOF)
+	}
+	best := cands[0]
+	for _, c := range cands[1:] {
+		if c.cost() < best.cost() {
+			best = c
+		}
+	}
+
+	switch {
+	case known && (declared.kind == kindUTF8 || declared.kind == kindShiftJIS || declared.kind == kindEUCJP):
+		// A Japanese or Unicode label: keep it unless another reading is
+		// clearly better.
+		var dc candidate
+		for _, c := range cands {
+			if c.codec.kind == declared.kind {
+				dc = c
+			}
+		}
+		// The other reading must also be plausible text by itself, so
+		// that one undecodable character (a carrier emoji) does not
+		// turn a short text into another charset's mojibake.
+		margin := 4 + 0.1*abs(dc.score)
+		if best.codec.kind != declared.kind && best.cost() < dc.cost()-margin && best.score >= 3 {
+			return result(best.codec)
+		}
+		return decision{codec: declared}
+
+	case known && declared.kind != kindASCII && declared.kind != kindISO2022JP:
+		// Any other ASCII-compatible label (ISO-8859-*, windows-125*, GB,
+		// Big5, EUC-KR, KOI8...): only valid UTF-8 overrides it.
+		if u := cands[0]; u.errs == 0 && utf8Evidence(window) {
+			return result(codecUTF8)
+		}
+		// A single-byte label (ISO-8859-*, windows-125*) on text that
+		// reads cleanly and plausibly as Japanese.
+		if _, single := declared.enc.(*charmap.Charmap); single && best.errs == 0 && best.codec.kind != kindUTF8 &&
+			best.score >= 6 && best.score >= 0.4*float64(highBytes(window)) && !western(window) {
+			return result(best.codec)
+		}
+		return decision{codec: declared}
+	}
+
+	// us-ascii, ISO-2022-JP with 8-bit bytes, missing or unknown label:
+	// the best reading, also among Chinese and Korean ones (so that a
+	// Korean text is not taken for clean EUC-JP), or windows-1252 for
+	// Western text none of them decodes.
+	// Short kanji-only text reads as Chinese or Korean about as well as
+	// Japanese (the EUC encodings share their layout); this is a
+	// Japanese gateway, so those need to be clearly better.
+	jp := best
+	for _, c := range []codec{codecGBK, codecBig5, codecEUCKR} {
+		cand := evaluate(c, window, atEOF)
+		if cand.cost() < best.cost() && cand.cost() < jp.cost()-3-0.1*abs(jp.score) {
+			best = cand
+		}
+	}
+	if best.errs > 0 && western(window) {
+		return result(codecCP1252)
+	}
+	return result(best.codec)
+}
+
+func highBytes(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c >= 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// scanWindow reports whether b has 8-bit bytes and whether it has an
+// escape sequence that designates a Japanese (or ISO-2022-JP-2) set.
+func scanWindow(b []byte) (high, esc bool) {
+	for i, c := range b {
+		if c >= 0x80 {
+			high = true
+		} else if c == 0x1b && !esc {
+			esc = isJISEscape(b[i:])
+		}
+		if high && esc {
+			break
+		}
+	}
+	return high, esc
+}
+
+func isJISEscape(b []byte) bool {
+	for _, s := range []string{"\x1b$B", "\x1b$@", "\x1b(I", "\x1b$(D", "\x1b$(O", "\x1b$(Q", "\x1b$(B", "\x1b$A"} {
+		if bytes.HasPrefix(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// utf8Evidence reports whether b has enough multibyte UTF-8 to override a
+// declared single-byte or CJK label: a 3- or 4-byte sequence, or at least
+// two 2-byte ones.
+func utf8Evidence(b []byte) bool {
+	two := 0
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		_, n := utf8.DecodeRune(b[i:])
+		switch {
+		case n >= 3:
+			return true
+		case n == 2:
+			two++
+			if two >= 2 {
+				return true
+			}
+		}
+		i += n
+	}
+	return false
+}
+
+// western reports whether the 8-bit bytes of b look like accented letters
+// in Latin text: mostly single bytes between ASCII, where Japanese
+// encodings have runs of two and more.
+func western(b []byte) bool {
+	runs, singles := 0, 0
+	for i := 0; i < len(b); {
+		if b[i] < 0x80 {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && b[j] >= 0x80 {
+			j++
+		}
+		runs++
+		if j-i == 1 {
+			singles++
+		}
+		i = j
+	}
+	return runs > 0 && singles*10 >= runs*6
+}
+
+// evaluate decodes window with c, counting invalid sequences, and scores
+// how plausible the result is.
+func evaluate(c codec, window []byte, atEOF bool) candidate {
+	cand := candidate{codec: c, tested: true}
+	t := c.newDecoder(&cand.errs)
+	var buf [4096]byte
+	src := window
+	for len(src) > 0 {
+		nDst, nSrc, err := t.Transform(buf[:], src, atEOF)
+		switch c.kind {
+		case kindUTF8, kindISO2022JP:
+			cand.score += runeScore(c.kind, buf[:nDst])
+		case kindOther:
+			if c.name == codecEUCKR.name {
+				cand.score += koreanScore(buf[:nDst])
+			} else {
+				cand.score += chineseScore(buf[:nDst])
+			}
+		}
+		src = src[nSrc:]
+		if err == transform.ErrShortSrc || (err == nil && nSrc == 0) {
+			break // a character cut by the window's end
+		}
+		if err != nil && err != transform.ErrShortDst {
+			break
+		}
+	}
+	switch c.kind {
+	case kindShiftJIS:
+		cand.score = sjisScore(window)
+	case kindEUCJP:
+		cand.score = eucScore(window)
+	case kindOther:
+		if c.name == codecEUCKR.name {
+			cand.score += euckrScore(window)
+		}
+	}
+	if c.kind != kindISO2022JP {
+		cand.score -= float64(bytes.Count(window, []byte{0x1b}))
+	}
+	return cand
+}
+
+// runeScore scores decoded UTF-8 text: for the UTF-8 candidate every valid
+// multibyte character earns its length (valid UTF-8 is strong evidence);
+// for ISO-2022-JP the Japanese character classes count.
+func runeScore(k kind, b []byte) float64 {
+	s := 0.0
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		i += n
+		if r == utf8.RuneError {
+			continue
+		}
+		if k == kindUTF8 {
+			s += float64(n)
+			continue
+		}
+		s += classScore(r)
+	}
+	return s
+}
+
+// chineseScore scores text decoded as GBK or Big5: the commonest hanzi
+// earn most, rare ones (what Japanese or Korean bytes turn into) almost
+// nothing, kana nothing.
+func chineseScore(b []byte) float64 {
+	s := 0.0
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		i += n
+		switch {
+		case r == utf8.RuneError:
+		case r >= 0x4e00 && r <= 0x9fff:
+			if strings.ContainsRune(commonHanzi, r) {
+				s += 2
+			} else {
+				s += 0.1
+			}
+		case r >= 0x3000 && r <= 0x303f, r >= 0xff01 && r <= 0xff5e:
+			s += 0.5
+		case r == 0x20ac: // byte 0x80, which GBK reads as €: an error in text
+			s -= 8
+		case r >= 0x80 && r <= 0x9f:
+			s -= 2
+		case r >= 0xe000 && r <= 0xf8ff:
+			s--
+		}
+	}
+	return s
+}
+
+// euckrScore scores b read as EUC-KR (x/text's is UHC/CP949): Hangul of
+// KS X 1001 earns most, UHC's extra syllables (what other encodings'
+// bytes turn into) count against.
+func euckrScore(b []byte) float64 {
+	s := 0.0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < 0x81 || c == 0xff || i+1 >= len(b) {
+			i++
+			continue
+		}
+		c1 := b[i+1]
+		switch {
+		case c1 < 0x41:
+			i++
+			continue
+		case c1 < 0xa1 || c < 0xa1:
+			s -= 0.5 // UHC extension
+		case c >= 0xb0 && c <= 0xc8:
+			s += 0.3 // Hangul; the commonest earn more in koreanScore
+		case c >= 0xca && c <= 0xfd:
+			s += 0.2 // Hanja
+		default:
+			s += 0.3 // symbols
+		}
+		i += 2
+	}
+	return s
+}
+
+// koreanScore adds to euckrScore for the commonest Hangul syllables:
+// Japanese kanji read as EUC-KR become Hangul too, but rarely these.
+func koreanScore(b []byte) float64 {
+	s := 0.0
+	for _, r := range string(b) {
+		if r >= 0xac00 && r <= 0xd7a3 && strings.ContainsRune(commonHangul, r) {
+			s += 1.7
+		}
+	}
+	return s
+}
+
+// commonHangul are the most frequent Hangul syllables in running Korean.
+const commonHangul = "이다는의에을하고가한지서로기를도니습요어사리있수나대그자것들해시인주일으보게아만정라면적전우상제및마여내부소공와과장국경성구원동무생화학분개계관문되합안위때말세감드립녕회알려행신결발연미간민물저년월유오명선식용실비중모업치통당히데현진방작체조불영입않같없할했었된까네죠"
+
+// commonHanzi are the most frequent Chinese characters, simplified and
+// traditional: a third or more of running Chinese text.
+const commonHanzi = "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服" +
+	"這們來國個說為時會對後過學發還現樣與實點經見開問長間動種當頭從兩進話關產機業電東萬幾麼當無"
+
+// classScore is the plausibility of one character in Japanese mail.
+func classScore(r rune) float64 {
+	switch {
+	case r >= 0x3041 && r <= 0x309f: // hiragana
+		return 2
+	case r >= 0x30a0 && r <= 0x30ff: // katakana
+		return 1.5
+	case r >= 0x3000 && r <= 0x303f: // CJK punctuation
+		return 1
+	case r >= 0x4e00 && r <= 0x9fff: // ideographs
+		return 1
+	case r >= 0xff61 && r <= 0xff65: // half-width ｡｢｣､･
+		return -0.5
+	case r >= 0xff66 && r <= 0xff9f: // half-width katakana
+		return 0.5
+	case r >= 0xff01 && r <= 0xff5e, r >= 0xffe0 && r <= 0xffe5:
+		return 0.5
+	case r >= 0x2460 && r <= 0x24ff, r >= 0x2160 && r <= 0x217f, r >= 0x3200 && r <= 0x33ff:
+		return 0.5
+	case r >= 0x80 && r <= 0x9f: // C1 controls
+		return -2
+	case r >= 0xe000 && r <= 0xf8ff: // private use
+		return -1
+	}
+	return 0
+}
+
+// rowScore is the plausibility of a JIS X 0208 row (1-based); rows past 94
+// are Shift_JIS's user-defined (95-114) and IBM extension (115-120) rows.
+func rowScore(row int) float64 {
+	switch {
+	case row == 4: // hiragana
+		return 2
+	case row == 5: // katakana
+		return 1.5
+	case row == 1: // 、。「」 and other punctuation
+		return 1
+	case row >= 16 && row <= 47: // level 1 kanji
+		return 1
+	case row == 3, row == 13: // full-width alphanumerics, NEC specials
+		return 0.5
+	case row == 2:
+		return 0.3
+	case row >= 48 && row <= 84: // level 2 kanji
+		return 0.3
+	case row >= 6 && row <= 8: // Greek, Cyrillic, box drawing
+		return 0
+	case row >= 89 && row <= 92, row >= 115 && row <= 119: // IBM extensions
+		return -0.3
+	}
+	return -1
+}
+
+// halfKanaScore scores a half-width katakana byte (0xA1-0xDF).
+func halfKanaScore(c byte) float64 {
+	if c <= 0xa5 {
+		return -0.5 // ｡｢｣､･: what EUC-JP's lead bytes look like
+	}
+	return 0.5
+}
+
+// sjisScore scores b read as Shift_JIS by JIS row (validity is counted by
+// the decoder).
+func sjisScore(b []byte) float64 {
+	s := 0.0
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c < 0x80:
+			i++
+		case c >= 0xa1 && c <= 0xdf:
+			s += halfKanaScore(c)
+			i++
+		case c == 0x80:
+			// x/text (like CP932) decodes it as the C1 control U+0080
+			// rather than U+FFFD: score it as the error it is in text.
+			s -= 8
+			i++
+		case (c >= 0x81 && c <= 0x9f) || (c >= 0xe0 && c <= 0xfc):
+			if i+1 >= len(b) {
+				return s
+			}
+			c1 := b[i+1]
+			if c1 < 0x40 || c1 == 0x7f || c1 > 0xfc {
+				i++
+				continue
+			}
+			var row int
+			if c <= 0x9f {
+				row = int(c-0x81)*2 + 1
+			} else {
+				row = int(c-0xc1)*2 + 1
+			}
+			if c1 >= 0x9f {
+				row++
+			}
+			s += rowScore(row)
+			i += 2
+		default:
+			i++
+		}
+	}
+	return s
+}
+
+// eucScore scores b read as EUC-JP by JIS row.
+func eucScore(b []byte) float64 {
+	s := 0.0
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c < 0x80:
+			i++
+		case c == 0x8e: // half-width katakana, as Shift_JIS scores a kanji
+			s++
+			i += 2
+		case c == 0x8f: // JIS X 0212
+			i += 3
+		case c >= 0xa1 && c <= 0xfe:
+			if i+1 >= len(b) {
+				return s
+			}
+			if c1 := b[i+1]; c1 < 0xa1 || c1 > 0xfe {
+				i++
+				continue
+			}
+			s += rowScore(int(c - 0xa0))
+			i += 2
+		default:
+			i++
+		}
+	}
+	return s
+}

@@ -1,0 +1,406 @@
+package textenc
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
+)
+
+// Why our own ISO-2022-JP decoder: x/text's japanese.ISO2022JP decodes NEC
+// row 13 (① ㈱ ㍻), the NEC-selected IBM extensions in rows 89-92 (髙 ⅱ)
+// and ESC ( I katakana (TestXTextISO2022JP checks this), but it prints
+// SO/SI (CP50222 katakana) as control characters and, when a line ends
+// inside a JIS X 0208 run (a common sender bug), swallows CR LF into one
+// U+FFFD. It also knows none of ISO-2022-JP-2's sets. We keep its tables:
+// a JIS pair is looked up through x/text's EUC-JP decoder (the same
+// WHATWG/CP932 jis0208 index, rows 1-94), JIS X 0212 through EUC-JP's 0x8F
+// plane, GB 2312 and KS C 5601 through GBK and EUC-KR.
+
+// g0 character sets.
+const (
+	setASCII = iota
+	setKana
+	setJIS0208
+	setJIS0212
+	setJIS0213p1
+	setJIS0213p2
+	setGB2312
+	setKSC5601
+)
+
+// iso2022JPDecoder decodes ISO-2022-JP, ISO-2022-JP-MS/CP5022x, -1, -2 and
+// (where it agrees with JIS X 0208) -3/-2004. Line ends return to ASCII.
+type iso2022JPDecoder struct {
+	invalid *int
+	g0      int
+	so      bool             // SO: G1 (JIS X 0201 katakana) invoked
+	g2      *charmap.Charmap // ISO-2022-JP-2 G2 set for ESC N
+
+	euc, gbk, kr transform.Transformer // pair decoders, created on first use
+	out          [8]byte
+	in           [3]byte
+}
+
+func (d *iso2022JPDecoder) Reset() {
+	d.g0, d.so, d.g2 = setASCII, false, nil
+}
+
+func (d *iso2022JPDecoder) bad() {
+	if d.invalid != nil {
+		*d.invalid++
+	}
+}
+
+// lookup decodes one character given as bytes of another encoding through
+// t, returning U+FFFD unless it yields exactly one valid rune.
+func (d *iso2022JPDecoder) lookup(t transform.Transformer, src []byte) rune {
+	n, m, err := t.Transform(d.out[:], src, true)
+	if err != nil || m != len(src) {
+		return utf8.RuneError
+	}
+	r, size := utf8.DecodeRune(d.out[:n])
+	if size != n {
+		return utf8.RuneError
+	}
+	return r
+}
+
+// pair decodes a two-byte character (both bytes in 0x21..0x7E) of set.
+func (d *iso2022JPDecoder) pair(set int, c0, c1 byte) rune {
+	switch set {
+	case setJIS0213p1:
+		if c0-0x20 > 84 {
+			// Rows 85-94 of JIS X 0213 plane 1 are not the IBM
+			// extensions the jis0208 index has there.
+			return utf8.RuneError
+		}
+		fallthrough
+	case setJIS0208:
+		if d.euc == nil {
+			d.euc = japanese.EUCJP.NewDecoder()
+		}
+		d.in[0], d.in[1] = c0|0x80, c1|0x80
+		return d.lookup(d.euc, d.in[:2])
+	case setJIS0212:
+		if d.euc == nil {
+			d.euc = japanese.EUCJP.NewDecoder()
+		}
+		d.in[0], d.in[1], d.in[2] = 0x8f, c0|0x80, c1|0x80
+		return d.lookup(d.euc, d.in[:3])
+	case setGB2312:
+		if d.gbk == nil {
+			d.gbk = simplifiedchinese.GBK.NewDecoder()
+		}
+		d.in[0], d.in[1] = c0|0x80, c1|0x80
+		return d.lookup(d.gbk, d.in[:2])
+	case setKSC5601:
+		if d.kr == nil {
+			d.kr = korean.EUCKR.NewDecoder()
+		}
+		d.in[0], d.in[1] = c0|0x80, c1|0x80
+		return d.lookup(d.kr, d.in[:2])
+	}
+	return utf8.RuneError // JIS X 0213 plane 2: no table
+}
+
+// escape interprets the escape sequence at src[0] (ESC). It returns the
+// sequence length, or 0 with ok=false when more input is needed.
+// recognised is false for an unknown or truncated sequence, which the
+// caller replaces by one U+FFFD.
+func (d *iso2022JPDecoder) escape(src []byte, atEOF bool) (size int, ok, recognised bool) {
+	// ISO 2022: ESC, intermediate bytes 0x20-0x2F, one final byte 0x30-0x7E.
+	i := 1
+	for i < len(src) && i < 5 && src[i] >= 0x20 && src[i] <= 0x2f {
+		i++
+	}
+	if i >= len(src) {
+		if !atEOF && i < 5 {
+			return 0, false, false
+		}
+		return len(src), true, false
+	}
+	if src[i] < 0x30 || src[i] > 0x7e {
+		// Not an escape sequence: replace the ESC alone.
+		return 1, true, false
+	}
+	size = i + 1
+	switch string(src[1:size]) {
+	case "(B", "(J", "(H":
+		d.g0 = setASCII
+	case "(I":
+		d.g0 = setKana
+	case "$@", "$B", "$(@", "$(B":
+		d.g0 = setJIS0208
+	case "$(D":
+		d.g0 = setJIS0212
+	case "$(O", "$(Q":
+		d.g0 = setJIS0213p1
+	case "$(P":
+		d.g0 = setJIS0213p2
+	case "$A", "$(A":
+		d.g0 = setGB2312
+	case "$(C":
+		d.g0 = setKSC5601
+	case ".A":
+		d.g2 = charmap.ISO8859_1
+	case ".F":
+		d.g2 = charmap.ISO8859_7
+	case "&@", ")I", "N":
+		// JIS X 0208-1990 announcer; G1 = katakana (what SO uses
+		// anyway); single shift 2, which the caller completes.
+	default:
+		return size, true, false
+	}
+	return size, true, true
+}
+
+func (d *iso2022JPDecoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	for nSrc < len(src) {
+		c := src[nSrc]
+
+		// Fast path: ASCII text in the ASCII state.
+		if d.g0 == setASCII && !d.so && c < 0x80 && c != 0x1b && c != 0x0e && c != 0x0f {
+			end := nSrc + 1
+			for end < len(src) {
+				b := src[end]
+				if b >= 0x80 || b == 0x1b || b == 0x0e || b == 0x0f {
+					break
+				}
+				end++
+			}
+			n := copy(dst[nDst:], src[nSrc:end])
+			if n == 0 {
+				return nDst, nSrc, transform.ErrShortDst
+			}
+			nDst += n
+			nSrc += n
+			continue
+		}
+
+		if len(dst)-nDst < utf8.UTFMax {
+			return nDst, nSrc, transform.ErrShortDst
+		}
+		var r rune
+		size := 1
+		switch {
+		case c == 0x1b:
+			n, ok, recognised := d.escape(src[nSrc:], atEOF)
+			if !ok {
+				return nDst, nSrc, transform.ErrShortSrc
+			}
+			if recognised && n == 2 && src[nSrc+1] == 'N' {
+				// ESC N: single shift G2 for the next byte.
+				if nSrc+2 >= len(src) {
+					if !atEOF {
+						return nDst, nSrc, transform.ErrShortSrc
+					}
+					r, size = utf8.RuneError, n
+					d.bad()
+					break
+				}
+				b := src[nSrc+2]
+				size = 3
+				if d.g2 == nil || b < 0x20 || b >= 0x80 {
+					r = utf8.RuneError
+					d.bad()
+				} else {
+					r = d.g2.DecodeByte(b | 0x80)
+				}
+				break
+			}
+			if !recognised {
+				nDst += copy(dst[nDst:], replacement)
+				d.bad()
+			}
+			nSrc += n
+			continue
+		case c == 0x0e:
+			d.so = true
+			nSrc++
+			continue
+		case c == 0x0f:
+			d.so = false
+			nSrc++
+			continue
+		case c == '\r' || c == '\n':
+			// RFC 1468 requires ASCII at line end; senders that forget
+			// ESC ( B still mean their line to end here.
+			d.g0, d.so = setASCII, false
+			r = rune(c)
+		case c >= 0x80:
+			r = utf8.RuneError
+			d.bad()
+		case c < 0x21 || c == 0x7f:
+			// Controls and SPACE are the same in every 94-character set.
+			r = rune(c)
+		case d.so || d.g0 == setKana:
+			if c <= 0x5f {
+				r = rune(c) + (0xff61 - 0x21)
+			} else {
+				r = utf8.RuneError
+				d.bad()
+			}
+		case d.g0 == setASCII:
+			r = rune(c)
+		default:
+			if nSrc+1 >= len(src) {
+				if !atEOF {
+					return nDst, nSrc, transform.ErrShortSrc
+				}
+				r = utf8.RuneError
+				d.bad()
+				break
+			}
+			c1 := src[nSrc+1]
+			if c1 < 0x21 || c1 > 0x7e {
+				r = utf8.RuneError // the second byte is read again
+				d.bad()
+				break
+			}
+			size = 2
+			r = d.pair(d.g0, c, c1)
+			if r == utf8.RuneError {
+				d.bad()
+			}
+		}
+		nDst += utf8.EncodeRune(dst[nDst:], r)
+		nSrc += size
+	}
+	return nDst, nSrc, nil
+}
+
+// iso2022JPEncoding is the encoding registered with go-message for the
+// ISO-2022-JP labels: our decoder, x/text's encoder.
+type iso2022JPEncoding struct{}
+
+func (iso2022JPEncoding) NewDecoder() *encoding.Decoder {
+	return &encoding.Decoder{Transformer: &iso2022JPDecoder{}}
+}
+
+func (iso2022JPEncoding) NewEncoder() *encoding.Encoder {
+	return japanese.ISO2022JP.NewEncoder()
+}
+
+// jisVariants maps characters that JIS X 0208 tables disagree on to the
+// form x/text's (CP932-style) table encodes: text written on a Mac or in
+// Unicode-strict software uses the left-hand forms for the same JIS cells.
+var jisVariants = map[rune]rune{
+	'\u301C': '\uFF5E', // WAVE DASH → FULLWIDTH TILDE (JIS 1-33)
+	'\u2016': '\u2225', // DOUBLE VERTICAL LINE → PARALLEL TO (1-34)
+	'\u2212': '\uFF0D', // MINUS SIGN → FULLWIDTH HYPHEN-MINUS (1-61)
+	'\u00A2': '\uFFE0', // CENT SIGN (1-81)
+	'\u00A3': '\uFFE1', // POUND SIGN (1-82)
+	'\u00AC': '\uFFE2', // NOT SIGN (2-44)
+	'\u2014': '\u2015', // EM DASH → HORIZONTAL BAR (1-29)
+	'\u00A5': '\uFFE5', // YEN SIGN → FULLWIDTH YEN (1-79); ISO-2022-JP's ASCII has none
+	'\u203E': '\uFFE3', // OVERLINE → FULLWIDTH MACRON (1-17)
+	'\u00A6': '\uFFE4', // BROKEN BAR → FULLWIDTH BROKEN BAR (NEC-selected IBM 92-91)
+}
+
+// geta is 〓 (JIS 2-14), the conventional mark for a character that could
+// not be represented.
+const getaHi, getaLo = 0x22, 0x2e
+
+// EncodeISO2022JP encodes UTF-8 text as ISO-2022-JP (RFC 1468) for
+// output_charset iso-2022-jp. Half-width katakana are first widened
+// (ｶﾞ → ガ) because ISO-2022-JP has none. Besides JIS X 0208 it encodes,
+// as CP50220/ISO-2022-JP-MS and Outlook do, the NEC special characters of
+// row 13 (① ㈱ ㍻) and the NEC-selected IBM extensions of rows 89-92
+// (髙 﨑 ⅱ): every Japanese mail client decodes these, and turning ① into
+// 〓 would lose common text. Any other character (emoji, JIS X 0212,
+// Hangul, invalid UTF-8, and ESC/SO/SI, which would be read as shifts) is
+// replaced by 〓 and counted in unencodable. Output ends in ASCII, and
+// every CR or LF is preceded by a return to ASCII.
+func EncodeISO2022JP(s string) (b []byte, unencodable int) {
+	s = widenKana(s)
+	enc := japanese.EUCJP.NewEncoder()
+	out := make([]byte, 0, len(s)+len(s)/2+8)
+	jis := false
+	var rb [utf8.UTFMax]byte
+	var eb [8]byte
+	for _, r := range s {
+		if r < utf8.RuneSelf && r != 0x1b && r != 0x0e && r != 0x0f {
+			if jis {
+				out = append(out, 0x1b, '(', 'B')
+				jis = false
+			}
+			out = append(out, byte(r))
+			continue
+		}
+		hi, lo := byte(getaHi), byte(getaLo)
+		if v, ok := jisVariants[r]; ok {
+			r = v
+		}
+		if r >= utf8.RuneSelf && r != utf8.RuneError {
+			n := utf8.EncodeRune(rb[:], r)
+			m, _, err := enc.Transform(eb[:], rb[:n], true)
+			if err == nil && m == 2 && eb[0] >= 0xa1 && eb[0] <= 0xfe && eb[1] >= 0xa1 && eb[1] <= 0xfe {
+				hi, lo = eb[0]&0x7f, eb[1]&0x7f
+			} else {
+				unencodable++
+			}
+			enc.Reset()
+		} else {
+			unencodable++
+		}
+		if !jis {
+			out = append(out, 0x1b, '$', 'B')
+			jis = true
+		}
+		out = append(out, hi, lo)
+	}
+	if jis {
+		out = append(out, 0x1b, '(', 'B')
+	}
+	return out, unencodable
+}
+
+// widenKana replaces runs of half-width katakana (U+FF61-U+FF9F) by their
+// full-width forms, composing voiced marks (ｶﾞ → ガ).
+func widenKana(s string) string {
+	isHW := func(r rune) bool { return r >= 0xff61 && r <= 0xff9f }
+	start := -1
+	for i, r := range s {
+		if isHW(r) {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return s
+	}
+	out := make([]byte, 0, len(s)+len(s)/2)
+	out = append(out, s[:start]...)
+	for i := start; i < len(s); {
+		j := i
+		for j < len(s) {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if !isHW(r) {
+				break
+			}
+			j += n
+		}
+		if j > i {
+			// Widen gives combining voiced marks (カ U+3099); NFC on
+			// this run of kana composes them (ガ), and a mark left
+			// without a base becomes the spacing form JIS has (゛).
+			w := norm.NFC.String(width.Widen.String(s[i:j]))
+			w = strings.NewReplacer("\u3099", "\u309B", "\u309A", "\u309C").Replace(w)
+			out = append(out, w...)
+			i = j
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		out = append(out, s[i:i+n]...)
+		i += n
+	}
+	return string(out)
+}
