@@ -16,8 +16,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "run the gateway: every route's listener, delivery, the admin listener", runServe},
 		{"check", "validate a configuration and summarise it", runCheck},
 		{"config", "print the embedded default configuration (mugai config default)", runConfig},
+		{"sanitize", "rebuild one message under a policy, as the gateway would", runSanitize},
+		{"audit", "verify the hash chain of an audit trail (mugai audit verify FILE)", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"strings"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Replies for refused addresses. RFC 3463: 5.1.3 bad destination mailbox
+// address syntax, 5.1.7 bad sender address syntax, 5.7.1 delivery not
+// authorised.
+var (
+	errRelayDenied = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relaying denied"}
+	errBadRcptSyn  = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Recipient address syntax not accepted"}
+	errBadFromSyn  = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Sender address syntax not accepted"}
+)
+
+// parseRcpt checks a RCPT TO address against the route's domains and
+// returns it normalised (domain lower-cased, trailing dot removed). It
+// refuses every form that has ever been used to relay through a gateway
+// that only meant to accept mail for its own domains: source routes,
+// %-hacks, UUCP bang paths, quoted local parts hiding an @, IP literals,
+// and anything with control characters or spaces.
+func parseRcpt(addr string, domains []string) (string, *smtp.SMTPError) {
+	local, domain, err := splitAddr(addr)
+	if err != nil {
+		return "", err
+	}
+	if strings.ContainsAny(local, "%!") || strings.HasPrefix(domain, "[") {
+		return "", errRelayDenied
+	}
+	if !domainAllowed(domain, domains) {
+		return "", errRelayDenied
+	}
+	return local + "@" + domain, nil
+}
+
+// parseSender checks a MAIL FROM address; "" is the null sender.
+func parseSender(addr string) (string, *smtp.SMTPError) {
+	if addr == "" {
+		return "", nil
+	}
+	local, domain, err := splitAddr(addr)
+	if err != nil {
+		return "", errBadFromSyn
+	}
+	return local + "@" + domain, nil
+}
+
+func splitAddr(addr string) (local, domain string, err *smtp.SMTPError) {
+	if addr == "" || len(addr) > 254 || strings.HasPrefix(addr, "@") || strings.Contains(addr, ":") && !strings.HasPrefix(addr, `"`) {
+		return "", "", errBadRcptSyn
+	}
+	for _, r := range addr {
+		// RFC 5321 4.1.2: no controls, no spaces outside quotes; we
+		// refuse spaces everywhere and non-ASCII (no SMTPUTF8 offered).
+		if r <= ' ' || r >= 0x7f {
+			return "", "", errBadRcptSyn
+		}
+	}
+	i := strings.LastIndexByte(addr, '@')
+	if i <= 0 || i == len(addr)-1 {
+		return "", "", errBadRcptSyn
+	}
+	local, domain = addr[:i], strings.TrimSuffix(strings.ToLower(addr[i+1:]), ".")
+	if strings.HasPrefix(local, `"`) {
+		// A quoted local part is legal, but one hiding routing
+		// characters is the classic relay trick.
+		if len(local) < 2 || !strings.HasSuffix(local, `"`) || strings.ContainsAny(local[1:len(local)-1], `@%!"\`) {
+			return "", "", errRelayDenied
+		}
+	} else if strings.ContainsAny(local, `@"\(),:;<>[]`) || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		return "", "", errBadRcptSyn
+	}
+	if len(local) > 64 || !validDomain(domain) && !strings.HasPrefix(domain, "[") {
+		return "", "", errBadRcptSyn
+	}
+	return local, domain, nil
+}
+
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(d, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func domainAllowed(domain string, domains []string) bool {
+	for _, d := range domains {
+		if d == "*" || d == domain {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// minFreeBytes is the disk floor below which /readyz fails: a gateway
+// that cannot make a message durable must not be sent mail.
+const minFreeBytes = 256 << 20
+
+// AdminHandler serves /metrics, /healthz, /readyz and the control calls
+// of the CLI. It is meant for the loopback admin listener only.
+func (s *Server) AdminHandler(extra map[string]http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("GET /lockdown", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
+	})
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
+	return mux
+}
+
+func (s *Server) ready() error {
+	if len(s.lns) == 0 || s.closing.Load() {
+		return fmt.Errorf("listeners not up")
+	}
+	dir := s.Config().SpoolDir
+	probe := filepath.Join(dir, ".readyz")
+	if err := os.WriteFile(probe, []byte("ok"), 0o600); err != nil {
+		return fmt.Errorf("spool not writable: %v", err)
+	}
+	os.Remove(probe)
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err == nil {
+		if free := uint64(st.Bavail) * uint64(st.Bsize); free < minFreeBytes {
+			return fmt.Errorf("spool disk has %d MiB free, below the %d MiB floor", free>>20, minFreeBytes>>20)
+		}
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// ServeAdmin serves h on addr until the listener is closed.
+func ServeAdmin(addr string, h http.Handler) (*http.Server, net.Addr, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("admin: listen %s: %w", addr, err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(l)
+	return hs, l.Addr(), nil
+}

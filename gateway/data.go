@@ -1,0 +1,338 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"mugai/config"
+	"mugai/gateway/quarantine"
+	"mugai/gateway/spool"
+	"mugai/sanitize"
+	"mugai/sanitize/spill"
+)
+
+// memThreshold is how much of a message stays in memory before it
+// spills to an unsynced temporary file: small mail costs no file.
+const memThreshold = 1 << 20
+
+// data runs the accept path: receive (bounded in size and time), pick
+// the policy, sanitise, keep the original, spool the rebuilt message, and
+// only then answer 250. Every failure inside is a 451, never a 554.
+func (s *session) data(r io.Reader) error {
+	srv := s.snap.srv
+	route := s.snap.route
+	rec := s.auditBase()
+	rec.Refused = s.refused
+	defer func() { srv.Audit.Write(rec) }()
+
+	in := spill.New(memThreshold, srv.TempDir)
+	defer in.Close()
+	lim := route.Limits
+	rr := &rateReader{r: r, conn: s.conn.Conn(), start: time.Now(), grace: lim.DataTimeout.D(), rate: int64(lim.MinDataRate)}
+	n, err := io.Copy(in, sanitize.NormalizeLineEnds(io.LimitReader(rr, int64(lim.MaxMessageSize)+1)))
+	rec.Size = n
+	switch {
+	case rr.timedOut:
+		rec.Verdict, rec.Reply = "timeout", 421
+		srv.Metrics.SMTPRejects.WithLabelValues(route.Name, "data", "421").Inc()
+		srv.Logger.Warn("data timeout: client below the minimum rate", "route", route.Name, "client", s.client.String(), "bytes", rr.n, "elapsed", time.Since(rr.start).Round(time.Millisecond))
+		// go-smtp would read the rest of the body as commands (its issue
+		// #196): answer and hang up ourselves.
+		hangUp(s.conn.Conn(), fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", route.Hostname))
+		return errTimeoutReply
+	case err != nil && (errors.Is(err, smtp.ErrDataTooLarge) || n > int64(lim.MaxMessageSize)):
+		rec.Verdict, rec.Reply = "too-big", 552
+		return s.drainTooBig(rr)
+	case err != nil:
+		rec.Verdict, rec.Reply = "error", 451
+		srv.Logger.Warn("data: read failed", "route", route.Name, "client", s.client.String(), "err", err)
+		return s.reject("data", errInternal)
+	case n > int64(lim.MaxMessageSize):
+		rec.Verdict, rec.Reply = "too-big", 552
+		return s.drainTooBig(rr)
+	case in.Err() != nil:
+		rec.Verdict, rec.Reply = "error", 451
+		srv.Logger.Error("data: buffering failed", "route", route.Name, "err", in.Err())
+		return s.reject("data", errInternal)
+	}
+	srv.Metrics.MessagesReceived.WithLabelValues(route.Name).Inc()
+	srv.Metrics.MessageSize.WithLabelValues(route.Name).Observe(float64(n))
+	accepted := time.Now()
+
+	res, serr := srv.accept(s.snap.cfg, route, envelopeOf(s), in, rec)
+	if serr != nil {
+		rec.Reply = serr.Code
+		if serr.Code == 451 {
+			return s.reject("data", serr)
+		}
+		return s.reject("data", serr)
+	}
+	srv.Metrics.AcceptDuration.WithLabelValues(route.Name).Observe(time.Since(accepted).Seconds())
+	rec.Reply = 250
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + res}
+}
+
+// errTimeoutReply is returned after hangUp: the connection is closed, so
+// go-smtp's own reply goes nowhere.
+var errTimeoutReply = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Data timeout"}
+
+func hangUp(c net.Conn, reply string) {
+	c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, reply)
+	c.Close()
+}
+
+// drainTooBig reads the rest of an oversize message under the same rate
+// rules, so that the 552 lands after the client's final dot and the next
+// command is a command.
+func (s *session) drainTooBig(rr *rateReader) error {
+	io.Copy(io.Discard, rr)
+	if rr.timedOut {
+		hangUp(s.conn.Conn(), fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", s.snap.route.Hostname))
+		return errTimeoutReply
+	}
+	return s.reject("data", errTooBig)
+}
+
+func envelopeOf(s *session) spool.Envelope {
+	return spool.Envelope{
+		Route:      s.snap.route.Name,
+		From:       s.from,
+		To:         append([]string(nil), s.rcpts...),
+		ClientAddr: s.client.String(),
+		Helo:       s.helo,
+		TLS:        s.tlsState,
+		Received:   time.Now(),
+	}
+}
+
+// accept sanitises (or passes through), keeps the original, and spools
+// the result. It returns the queue id, or the reply to give.
+func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Envelope, in *spill.Buffer, rec *AuditRecord) (string, *smtp.SMTPError) {
+	policyName := cfg.PolicyFor(route, env.From, env.To)
+	env.Policy = policyName
+	rec.Policy = policyName
+	id := spool.NewID()
+	trace := receivedLine(route, env, id)
+
+	if policyName == config.PolicyNone {
+		rec.Verdict = "passed"
+		srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "passed").Inc()
+		body := io.MultiReader(strings.NewReader(trace), in.Reader())
+		if err := srv.Spool.PutID(id, env, body, int64(len(trace))+in.Size()); err != nil {
+			srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
+			return "", errInternal
+		}
+		rec.QueueID = id
+		return id, nil
+	}
+
+	policy := cfg.Policies[policyName]
+	if srv.Lockdown() {
+		policy = lockdownPolicy(policy)
+		rec.Lockdown = true
+	}
+	keep := policy.Original == "quarantine"
+	qid := ""
+	if keep {
+		qid = quarantine.NewID()
+	}
+	out := spill.New(memThreshold, srv.TempDir)
+	defer out.Close()
+	rep, err := srv.sanitize(out, in, policy, policyName, qid, route.Name)
+	if err != nil {
+		srv.Logger.Error("sanitize failed", "route", route.Name, "err", err)
+		return "", errInternal
+	}
+	rec.fromReport(rep)
+	if rep.Verdict != "rebuilt" {
+		srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "rejected").Inc()
+		return "", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Message rejected by policy: " + safeReason(rep.Reason)}
+	}
+
+	if keep {
+		meta := quarantine.Meta{
+			ID: qid, Time: env.Received, Route: route.Name, ClientAddr: env.ClientAddr,
+			From: env.From, To: env.To, Policy: policyName, Verdict: rep.Verdict,
+			Subject: rep.Subject, Size: in.Size(), Removed: removedSummary(rep), Report: reportJSON(rep),
+		}
+		_, err := srv.Quarantine.Put(meta, in.Reader(), in.Size())
+		switch {
+		case errors.Is(err, quarantine.ErrFull):
+			// Never fail the sanitised message because the store is
+			// full: rebuild it without the quarantine reference.
+			srv.Metrics.QuarantineFull.Inc()
+			srv.Logger.Warn("quarantine full: original not kept", "route", route.Name)
+			out.Close()
+			out = spill.New(memThreshold, srv.TempDir)
+			defer out.Close()
+			if rep, err = srv.sanitize(out, in, policy, policyName, "", route.Name); err != nil || rep.Verdict != "rebuilt" {
+				return "", errInternal
+			}
+			rec.QuarantineFull = true
+			qid = ""
+		case err != nil:
+			srv.Logger.Error("quarantine put failed", "route", route.Name, "err", err)
+			return "", errInternal
+		default:
+			rec.QuarantineID = qid
+		}
+	}
+	env.QuarantineID = qid
+	srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "rebuilt").Inc()
+	body := io.MultiReader(strings.NewReader(trace), out.Reader())
+	if err := srv.Spool.PutID(id, env, body, int64(len(trace))+out.Size()); err != nil {
+		srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
+		return "", errInternal
+	}
+	rec.QueueID = id
+	return id, nil
+}
+
+// sanitize runs the sanitiser and records what it did in metrics.
+func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy config.Policy, name, qid, route string) (*sanitize.Report, error) {
+	t0 := time.Now()
+	rep, err := sanitize.Message(out, in.ReaderAt(), in.Size(), sanitize.Options{
+		Policy: policy, PolicyName: name, OriginalID: qid, TempDir: srv.TempDir,
+	})
+	srv.Metrics.SanitizeDuration.Observe(time.Since(t0).Seconds())
+	if err != nil {
+		return nil, err
+	}
+	if out.Err() != nil {
+		return nil, out.Err()
+	}
+	for _, a := range rep.Actions {
+		srv.Metrics.SanitizeActions.WithLabelValues(actionLabel(a)).Inc()
+	}
+	for _, p := range rep.Parts {
+		if p.Decision == "body" || p.Decision == "" {
+			continue
+		}
+		srv.Metrics.Attachments.WithLabelValues(p.Decision, classLabel(p.Class)).Inc()
+	}
+	for _, f := range rep.Findings {
+		if f.Kind == "panic" {
+			srv.Metrics.SanitizePanics.Inc()
+			srv.Logger.Error("sanitizer panic caught", "route", route, "detail", f.Detail)
+		}
+	}
+	return rep, nil
+}
+
+// actionLabel keeps the metric's label set small: "attachments-removed=2"
+// counts as "attachments-removed".
+func actionLabel(a string) string {
+	a, _, _ = strings.Cut(a, "=")
+	return a
+}
+
+func classLabel(c string) string {
+	switch c {
+	case "executable", "archive", "encrypted-archive", "office", "pdf", "image", "text":
+		return c
+	}
+	return "other"
+}
+
+// safeReason keeps a policy reason fit for an SMTP reply line.
+func safeReason(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return strings.TrimSpace(s)
+}
+
+// receivedLine is this hop's trace field (RFC 5321 4.4).
+func receivedLine(route *config.Route, env spool.Envelope, id string) string {
+	with := "ESMTP"
+	if env.TLS {
+		with = "ESMTPS"
+	}
+	helo := strings.Map(func(r rune) rune {
+		if r <= ' ' || r > '~' || r == '(' || r == ')' {
+			return -1
+		}
+		return r
+	}, env.Helo)
+	for_ := ""
+	if len(env.To) == 1 {
+		for_ = fmt.Sprintf("\r\n\tfor <%s>", env.To[0])
+	}
+	return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s (mugai) with %s id %s%s;\r\n\t%s\r\n",
+		helo, env.ClientAddr, route.Hostname, with, id, for_, env.Received.Format(time.RFC1123Z))
+}
+
+// rateReader enforces DATA timing: after a grace period the client must
+// keep up a minimum average rate, and no silence may exceed the grace
+// period. go-smtp's ReadTimeout would instead be one absolute deadline
+// over the whole body, answered with a permanent 554.
+type rateReader struct {
+	r        io.Reader
+	conn     net.Conn
+	start    time.Time
+	grace    time.Duration
+	rate     int64 // bytes per second
+	n        int64
+	timedOut bool
+}
+
+func (r *rateReader) Read(p []byte) (int, error) {
+	now := time.Now()
+	deadline := now.Add(r.grace)
+	if r.rate > 0 {
+		byRate := r.start.Add(r.grace + time.Duration(float64(r.n)/float64(r.rate)*float64(time.Second)))
+		if byRate.Before(deadline) {
+			deadline = byRate
+		}
+	}
+	if !deadline.After(now) {
+		r.timedOut = true
+		return 0, errTimeout
+	}
+	r.conn.SetReadDeadline(deadline)
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			r.timedOut = true
+		}
+	}
+	return n, err
+}
+
+func removedSummary(rep *sanitize.Report) []string {
+	var out []string
+	for _, p := range rep.Parts {
+		if p.Decision == "strip" || p.Decision == "reject" {
+			name := p.Filename
+			if name == "" {
+				name = p.Path
+			}
+			out = append(out, fmt.Sprintf("%s (%s, %s)", name, p.Class, p.Reason))
+		}
+	}
+	return out
+}
+
+func shortHash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+var _ = shortHash

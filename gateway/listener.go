@@ -1,0 +1,114 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"mugai/gateway/metrics"
+)
+
+// listener admits connections to one route before go-smtp sees them:
+// go-smtp creates a session only at EHLO and counts nothing, so the
+// client-network check and the connection limits live here, where a
+// refused client never reaches the SMTP state machine.
+type listener struct {
+	net.Listener
+	route *routeState // current settings, swapped on reload
+
+	mu        sync.Mutex
+	total     int
+	perClient map[netip.Addr]int
+}
+
+func newListener(l net.Listener, rs *routeState) *listener {
+	return &listener{Listener: l, route: rs, perClient: map[netip.Addr]int{}}
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if ac := l.admit(c); ac != nil {
+			return ac, nil
+		}
+	}
+}
+
+// admit returns the connection wrapped for counting, or nil after
+// refusing it with a reply of its own.
+func (l *listener) admit(c net.Conn) net.Conn {
+	st := l.route.load()
+	m := st.srv.Metrics
+	name := st.route.Name
+	ip := remoteIP(c)
+	if !st.clientAllowed(ip) {
+		m.SMTPConnections.WithLabelValues(name, metrics.ConnRefused).Inc()
+		st.srv.Logger.Info("connection refused: client network not allowed", "route", name, "client", ip.String())
+		refuse(c, fmt.Sprintf("554 5.7.1 %s access denied to %s\r\n", st.route.Hostname, ip))
+		return nil
+	}
+	lim := st.route.Limits
+	l.mu.Lock()
+	switch {
+	case l.total >= lim.MaxConnections:
+		l.mu.Unlock()
+		m.SMTPConnections.WithLabelValues(name, metrics.ConnLimited).Inc()
+		st.srv.Logger.Warn("connection refused: too many connections", "route", name, "client", ip.String(), "limit", lim.MaxConnections)
+		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections, try again later\r\n", st.route.Hostname))
+		return nil
+	case l.perClient[ip] >= lim.MaxConnectionsPerClient:
+		l.mu.Unlock()
+		m.SMTPConnections.WithLabelValues(name, metrics.ConnLimited).Inc()
+		st.srv.Logger.Warn("connection refused: too many connections from client", "route", name, "client", ip.String(), "limit", lim.MaxConnectionsPerClient)
+		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections from your address, try again later\r\n", st.route.Hostname))
+		return nil
+	}
+	l.total++
+	l.perClient[ip]++
+	l.mu.Unlock()
+	m.SMTPConnections.WithLabelValues(name, metrics.ConnAccepted).Inc()
+	m.SMTPSessionsActive.WithLabelValues(name).Inc()
+	return &countedConn{Conn: c, release: func() {
+		l.mu.Lock()
+		l.total--
+		if l.perClient[ip]--; l.perClient[ip] <= 0 {
+			delete(l.perClient, ip)
+		}
+		l.mu.Unlock()
+		m.SMTPSessionsActive.WithLabelValues(name).Dec()
+	}}
+}
+
+// refuse answers and closes without blocking the accept loop on a client
+// that does not read.
+func refuse(c net.Conn, reply string) {
+	go func() {
+		c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte(reply))
+		c.Close()
+	}()
+}
+
+func remoteIP(c net.Conn) netip.Addr {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		a, _ := netip.AddrFromSlice(ta.IP)
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
+}

@@ -1,0 +1,335 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"mugai/config"
+	"mugai/gateway/deliver"
+	"mugai/gateway/metrics"
+	"mugai/gateway/spool"
+)
+
+// bounceSuffix names the pseudo-route that carries a route's delivery
+// status notifications to its bounces target. Route names cannot hold a
+// slash, so it never collides with a configured route.
+const bounceSuffix = "/bounces"
+
+// Runner is the delivery side: per route, a bounded pool of workers that
+// each keep one connection to the route's next hop and send message
+// after message on it.
+type Runner struct {
+	srv *Server
+	wg  sync.WaitGroup
+}
+
+// Wait returns when every worker has stopped (after ctx is cancelled).
+func (r *Runner) Wait() { r.wg.Wait() }
+
+// StartDelivery starts the workers; they load whatever the spool holds
+// (crash recovery) and then take new messages as they are queued.
+func (s *Server) StartDelivery(ctx context.Context) *Runner {
+	r := &Runner{srv: s}
+	cfg := s.cfg.Load()
+	for i := range cfg.Routes {
+		route := cfg.Routes[i].Name
+		n := cfg.Routes[i].Deliver.Connections
+		for w := 0; w < n; w++ {
+			r.wg.Add(1)
+			go func() { defer r.wg.Done(); r.worker(ctx, route, false) }()
+		}
+		if cfg.Routes[i].Bounces != nil {
+			r.wg.Add(1)
+			go func() { defer r.wg.Done(); r.worker(ctx, route, true) }()
+		}
+	}
+	r.wg.Add(1)
+	go func() { defer r.wg.Done(); r.gauges(ctx) }()
+	return r
+}
+
+// hop returns the current next hop of a route (a reload may change it).
+func (r *Runner) hop(route string, bounce bool) (*config.Route, config.Deliver, bool) {
+	rt := r.srv.cfg.Load().Route(route)
+	if rt == nil {
+		return nil, config.Deliver{}, false
+	}
+	if bounce {
+		if rt.Bounces == nil {
+			return rt, config.Deliver{}, false
+		}
+		return rt, *rt.Bounces, true
+	}
+	return rt, rt.Deliver, true
+}
+
+func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
+	queue := route
+	if bounce {
+		queue = route + bounceSuffix
+	}
+	var conn deliver.Conn
+	var connHop config.Deliver
+	closeConn := func() {
+		if conn != nil {
+			conn.Close()
+			conn = nil
+		}
+	}
+	defer closeConn()
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(len(queue))))
+	for {
+		wait, cancel := context.WithTimeout(ctx, deliver.DefaultIdleTimeout)
+		msg, err := r.srv.Spool.NextFor(wait, queue)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			// Idle: hang up rather than hold the next hop's slot.
+			closeConn()
+			continue
+		}
+		rt, hop, ok := r.hop(route, bounce)
+		if !ok {
+			r.srv.Spool.Release(msg.ID)
+			time.Sleep(time.Second)
+			continue
+		}
+		if conn != nil && hop.To != connHop.To {
+			closeConn()
+		}
+		if conn == nil {
+			conn, err = deliver.Dial(ctx, hop, rt.Hostname)
+			connHop = hop
+		}
+		r.attempt(ctx, rt, queue, hop, conn, err, msg, rnd)
+		if err != nil {
+			conn = nil
+		}
+	}
+}
+
+// attempt sends one message (or records why it could not) and updates
+// every recipient's state durably.
+func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) {
+	srv := r.srv
+	now := time.Now()
+	var due []string
+	for _, rc := range msg.Rcpts {
+		if rc.State == spool.Pending || rc.State == spool.Deferred && !rc.NextAttempt.After(now) {
+			due = append(due, rc.Addr)
+		}
+	}
+	if len(due) == 0 {
+		srv.Spool.Release(msg.ID)
+		return
+	}
+	results := map[string]deliver.Result{}
+	err := dialErr
+	t0 := time.Now()
+	if err == nil {
+		var body *io.SectionReader
+		body, err = srv.Spool.Body(msg.ID)
+		if err == nil {
+			var res []deliver.Result
+			res, err = conn.Send(ctx, msg.Env.From, due, body)
+			for _, x := range res {
+				results[x.Rcpt] = x
+			}
+		}
+	}
+	srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
+
+	rcpts := append([]spool.Recipient(nil), msg.Rcpts...)
+	var failed []deliver.DSNRecipient
+	var outcome []AuditDeliveryRcpt
+	for i := range rcpts {
+		rc := &rcpts[i]
+		if !containsStr(due, rc.Addr) {
+			continue
+		}
+		rc.Attempts++
+		res, have := results[rc.Addr]
+		switch {
+		case err == nil && have && res.OK():
+			rc.State, rc.LastError = spool.Done, ""
+			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryDelivered).Inc()
+		case err == nil && have && res.Permanent():
+			rc.State, rc.LastError = spool.Failed, res.String()
+			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
+			failed = append(failed, deliver.DSNRecipient{Result: res, RemoteMTA: hopName(hop), LastAttempt: now})
+		default:
+			why := "no result"
+			if err != nil {
+				why = err.Error()
+			} else if have {
+				why = res.String()
+			}
+			if deliver.Expired(msg.Created, hop.Retry.Lifetime.D(), now) {
+				rc.State, rc.LastError = spool.Failed, "expired in queue after "+hop.Retry.Lifetime.String()+": "+why
+				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
+				failed = append(failed, deliver.DSNRecipient{Result: deliver.Result{Rcpt: rc.Addr, Code: res.Code, Text: why}, Status: "5.4.7", RemoteMTA: hopName(hop), LastAttempt: now})
+			} else {
+				rc.State, rc.LastError = spool.Deferred, why
+				rc.NextAttempt = now.Add(deliver.Backoff(rc.Attempts, hop.Retry.Initial.D(), hop.Retry.Max.D(), rnd))
+				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryDeferred).Inc()
+			}
+		}
+		outcome = append(outcome, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Code: res.Code, Text: rc.LastError})
+		srv.Logger.Info("delivery attempt", "route", rt.Name, "queue_id", msg.ID, "rcpt", rc.Addr, "next_hop", hopName(hop),
+			"state", rc.State.String(), "code", res.Code, "reply", rc.LastError, "duration", time.Since(t0).Round(time.Millisecond))
+	}
+	if uerr := srv.Spool.Update(msg.ID, rcpts); uerr != nil {
+		srv.Logger.Error("spool update failed", "queue_id", msg.ID, "err", uerr)
+		return
+	}
+	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "delivery", Route: rt.Name, Sender: msg.Env.From,
+		QueueID: msg.ID, NextHop: hopName(hop), Delivery: outcome, Verdict: summary(rcpts)})
+	if len(failed) > 0 && !strings.HasSuffix(queue, bounceSuffix) {
+		r.bounce(rt, msg, failed)
+	}
+}
+
+func containsStr(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hopName(h config.Deliver) string {
+	if h.URL.Addr != "" {
+		return h.URL.Scheme + "://" + h.URL.Addr
+	}
+	return h.URL.Scheme + ":" + h.URL.Path
+}
+
+// summary is the message's state for the audit trail.
+func summary(rcpts []spool.Recipient) string {
+	st := "delivered"
+	for _, rc := range rcpts {
+		switch rc.State {
+		case spool.Failed:
+			return "failed"
+		case spool.Deferred, spool.Pending:
+			st = "deferred"
+		}
+	}
+	return st
+}
+
+// bounce queues a delivery status notification to the sender through
+// the route's bounces target. The null sender never gets one (RFC 5321
+// 4.5.5), and a route without bounces sends none.
+func (r *Runner) bounce(rt *config.Route, msg *spool.Message, failed []deliver.DSNRecipient) {
+	srv := r.srv
+	if rt.Bounces == nil || msg.Env.From == "" {
+		return
+	}
+	var buf bytes.Buffer
+	body, err := srv.Spool.Body(msg.ID)
+	if err != nil {
+		srv.Logger.Error("bounce: read original", "queue_id", msg.ID, "err", err)
+		return
+	}
+	if err := deliver.BuildDSN(&buf, deliver.DSNParams{ReportingMTA: rt.Hostname, Sender: msg.Env.From, QueueID: msg.ID,
+		Arrival: msg.Created, Recipients: failed, Original: body}); err != nil {
+		if !errors.Is(err, deliver.ErrNullSender) {
+			srv.Logger.Error("bounce: build DSN", "queue_id", msg.ID, "err", err)
+		}
+		return
+	}
+	env := spool.Envelope{Route: rt.Name + bounceSuffix, From: "", To: []string{msg.Env.From}, Received: time.Now(), Policy: "dsn"}
+	id := spool.NewID()
+	if err := srv.Spool.PutID(id, env, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+		srv.Logger.Error("bounce: spool", "queue_id", msg.ID, "err", err)
+		return
+	}
+	srv.Metrics.Bounces.WithLabelValues(rt.Name).Inc()
+	srv.Logger.Info("bounce queued", "route", rt.Name, "queue_id", msg.ID, "dsn_id", id, "to", msg.Env.From)
+}
+
+// gauges keeps queue_messages and queue_oldest_message_age_seconds
+// current.
+func (r *Runner) gauges(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		r.updateGauges()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (r *Runner) updateGauges() {
+	type counts struct {
+		active, deferred, failed int
+		oldest                   time.Time
+	}
+	by := map[string]*counts{}
+	for _, rt := range r.srv.cfg.Load().Routes {
+		by[rt.Name] = &counts{}
+	}
+	for _, m := range r.srv.Spool.List() {
+		route, _, _ := strings.Cut(m.Env.Route, "/")
+		c := by[route]
+		if c == nil {
+			continue
+		}
+		switch queueState(m) {
+		case spool.Failed:
+			c.failed++
+			continue
+		case spool.Deferred:
+			c.deferred++
+		default:
+			c.active++
+		}
+		if c.oldest.IsZero() || m.Created.Before(c.oldest) {
+			c.oldest = m.Created
+		}
+	}
+	for route, c := range by {
+		g := r.srv.Metrics.QueueMessages
+		g.WithLabelValues(route, metrics.StateActive).Set(float64(c.active))
+		g.WithLabelValues(route, metrics.StateDeferred).Set(float64(c.deferred))
+		g.WithLabelValues(route, metrics.StateFailed).Set(float64(c.failed))
+		age := 0.0
+		if !c.oldest.IsZero() {
+			age = time.Since(c.oldest).Seconds()
+		}
+		r.srv.Metrics.QueueOldestMessageAge.WithLabelValues(route).Set(age)
+	}
+}
+
+// queueState is a message's state as operators count it: failed when it
+// is finished with a failure, deferred when it waits for a retry, else
+// active.
+func queueState(m spool.Message) spool.State {
+	st := spool.Done
+	for _, rc := range m.Rcpts {
+		switch rc.State {
+		case spool.Pending:
+			return spool.Pending
+		case spool.Deferred:
+			st = spool.Deferred
+		case spool.Failed:
+			if st == spool.Done {
+				st = spool.Failed
+			}
+		}
+	}
+	return st
+}

@@ -1,0 +1,378 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"mugai/config"
+	"mugai/gateway/metrics"
+	"mugai/gateway/quarantine"
+	"mugai/gateway/spool"
+)
+
+// Deps are the parts a Server is wired with; cmd/mugai builds them.
+type Deps struct {
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+	Spool      *spool.Spool
+	Quarantine *quarantine.Store
+	Audit      *Audit
+	// TempDir holds messages larger than the in-memory threshold while
+	// they are sanitised; "" means os.TempDir().
+	TempDir string
+}
+
+// Server runs every route of a configuration.
+type Server struct {
+	Deps
+	cfg      atomic.Pointer[config.Config]
+	lockdown atomic.Bool
+
+	mu      sync.Mutex
+	routes  map[string]*routeState
+	servers []*smtp.Server // every go-smtp server ever started, for Shutdown
+	lns     []*listener
+	wg      sync.WaitGroup
+	closing atomic.Bool
+}
+
+// routeState holds the current settings of one route; sessions take a
+// snapshot at connect, so a reload changes new sessions only.
+type routeState struct {
+	p       atomic.Pointer[routeSnap]
+	mu      sync.Mutex
+	current *dispatch // the go-smtp server new connections go to
+}
+
+func (rs *routeState) load() *routeSnap { return rs.p.Load() }
+
+type routeSnap struct {
+	srv      *Server
+	cfg      *config.Config
+	route    *config.Route
+	clients  []netip.Prefix
+	rcptList map[string]bool // recipients.file, lower-cased
+	tls      *tls.Config
+	verifier *verifier
+}
+
+func (s *routeSnap) clientAllowed(ip netip.Addr) bool {
+	for _, p := range s.clients {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// New prepares a server for cfg; Start opens its listeners.
+func New(cfg *config.Config, deps Deps) (*Server, error) {
+	if deps.TempDir == "" {
+		deps.TempDir = os.TempDir()
+	}
+	s := &Server{Deps: deps, routes: map[string]*routeState{}}
+	snaps, err := s.snapshots(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Store(cfg)
+	for name, snap := range snaps {
+		rs := &routeState{}
+		rs.p.Store(snap)
+		s.routes[name] = rs
+		policy := snap.route.Policy
+		s.Metrics.InitRoute(name, policy)
+	}
+	return s, nil
+}
+
+// snapshots builds the per-route settings of cfg, reading the files it
+// names (TLS, recipient lists).
+func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
+	out := map[string]*routeSnap{}
+	for i := range cfg.Routes {
+		r := &cfg.Routes[i]
+		snap := &routeSnap{srv: s, cfg: cfg, route: r}
+		for _, p := range r.Clients {
+			snap.clients = append(snap.clients, p.Prefix)
+		}
+		if r.TLS != nil {
+			cert, err := tls.LoadX509KeyPair(r.TLS.Cert, r.TLS.Key)
+			if err != nil {
+				return nil, fmt.Errorf("route %s: tls: %w", r.Name, err)
+			}
+			snap.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		if r.Recipients.File != "" {
+			list, err := readRecipients(r.Recipients.File)
+			if err != nil {
+				return nil, fmt.Errorf("route %s: %w", r.Name, err)
+			}
+			snap.rcptList = list
+		}
+		if r.Recipients.Verify == "next-hop" {
+			snap.verifier = newVerifier(r.Deliver, r.Hostname)
+		}
+		out[r.Name] = snap
+	}
+	return out, nil
+}
+
+func readRecipients(path string) (map[string]bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("recipients file: %w", err)
+	}
+	m := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m[strings.ToLower(line)] = true
+	}
+	return m, nil
+}
+
+// Config returns the configuration in force.
+func (s *Server) Config() *config.Config { return s.cfg.Load() }
+
+// Start opens every route's listeners. On error nothing is left open.
+func (s *Server) Start() error {
+	cfg := s.cfg.Load()
+	var opened []net.Listener
+	for i := range cfg.Routes {
+		r := &cfg.Routes[i]
+		rs := s.routes[r.Name]
+		for _, addr := range r.Listen {
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				for _, o := range opened {
+					o.Close()
+				}
+				return fmt.Errorf("route %s: listen %s: %w", r.Name, addr, err)
+			}
+			opened = append(opened, l)
+			s.lns = append(s.lns, newListener(l, rs))
+		}
+	}
+	for name, rs := range s.routes {
+		rs.current = s.newDispatch(rs.load())
+		s.Logger.Info("route ready", "route", name, "listen", rs.load().route.Listen, "policy", rs.load().route.Policy)
+	}
+	for _, l := range s.lns {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.acceptLoop(l)
+		}()
+	}
+	return nil
+}
+
+// Addrs returns the addresses the server listens on, by route (useful
+// when the configuration asked for port 0).
+func (s *Server) Addrs() map[string][]net.Addr {
+	out := map[string][]net.Addr{}
+	for _, l := range s.lns {
+		name := l.route.load().route.Name
+		out[name] = append(out[name], l.Addr())
+	}
+	return out
+}
+
+func (s *Server) acceptLoop(l *listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if !s.closing.Load() {
+				s.Logger.Error("accept failed", "addr", l.Addr().String(), "err", err)
+			}
+			return
+		}
+		rs := l.route
+		rs.mu.Lock()
+		d := rs.current
+		rs.mu.Unlock()
+		if !d.deliver(c) {
+			c.Close()
+		}
+	}
+}
+
+// dispatch is one go-smtp server with settings from one snapshot,
+// serving connections handed to it through a channel. A reload starts a
+// new dispatch for new connections while sessions in progress finish on
+// the old one.
+type dispatch struct {
+	srv   *smtp.Server
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+	addr  net.Addr
+}
+
+func (s *Server) newDispatch(snap *routeSnap) *dispatch {
+	r := snap.route
+	be := smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return newSession(snap, c), nil })
+	srv := smtp.NewServer(be)
+	srv.Domain = r.Hostname
+	srv.ReadTimeout = r.Limits.CommandTimeout.D()
+	srv.WriteTimeout = r.Limits.CommandTimeout.D()
+	// We enforce these ourselves (the snapshot's values, with our reply
+	// texts); go-smtp's own checks stay as a backstop just above them.
+	srv.MaxMessageBytes = int64(r.Limits.MaxMessageSize) + 1
+	srv.MaxRecipients = r.Limits.MaxRecipients + 1
+	srv.TLSConfig = snap.tls
+	srv.ErrorLog = log.New(slogWriter{s.Logger.With("route", r.Name)}, "", 0)
+	d := &dispatch{srv: srv, conns: make(chan net.Conn), done: make(chan struct{})}
+	s.mu.Lock()
+	s.servers = append(s.servers, srv)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		srv.Serve(chanListener{d})
+	}()
+	return d
+}
+
+func (d *dispatch) deliver(c net.Conn) bool {
+	select {
+	case d.conns <- c:
+		return true
+	case <-d.done:
+		return false
+	}
+}
+
+func (d *dispatch) stop() { d.once.Do(func() { close(d.done) }) }
+
+// chanListener is the net.Listener a dispatch's go-smtp server reads.
+type chanListener struct{ d *dispatch }
+
+func (l chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.d.conns:
+		return c, nil
+	case <-l.d.done:
+		return nil, net.ErrClosed
+	}
+}
+func (l chanListener) Close() error   { l.d.stop(); return nil }
+func (l chanListener) Addr() net.Addr { return dummyAddr{} }
+
+type dummyAddr struct{}
+
+func (dummyAddr) Network() string { return "tcp" }
+func (dummyAddr) String() string  { return "dispatch" }
+
+// Reload swaps in cfg for new sessions. Listener addresses cannot change
+// without a restart; such a configuration is refused whole, and the old
+// one stays in force.
+func (s *Server) Reload(cfg *config.Config) error {
+	old := s.cfg.Load()
+	if err := sameListeners(old, cfg); err != nil {
+		return err
+	}
+	snaps, err := s.snapshots(cfg)
+	if err != nil {
+		return err
+	}
+	s.cfg.Store(cfg)
+	for name, snap := range snaps {
+		rs := s.routes[name]
+		rs.p.Store(snap)
+		d := s.newDispatch(snap)
+		rs.mu.Lock()
+		old := rs.current
+		rs.current = d
+		rs.mu.Unlock()
+		old.stop() // its sessions in progress go on until they end
+		s.Metrics.InitRoute(name, snap.route.Policy)
+	}
+	return nil
+}
+
+func sameListeners(a, b *config.Config) error {
+	if len(a.Routes) != len(b.Routes) {
+		return errors.New("reload: routes were added or removed; restart mugai to apply")
+	}
+	for i := range a.Routes {
+		ra := &a.Routes[i]
+		rb := b.Route(ra.Name)
+		if rb == nil || !slices.Equal(ra.Listen, rb.Listen) {
+			return fmt.Errorf("reload: route %s: listen addresses changed; restart mugai to apply", ra.Name)
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting, lets sessions finish until ctx ends, then
+// closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	for _, l := range s.lns {
+		l.Close()
+	}
+	s.mu.Lock()
+	servers := slices.Clone(s.servers)
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Shutdown(ctx); err != nil {
+				srv.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SetLockdown switches the emergency mode on or off (緊急時対応): every
+// sanitising route strips all attachments and removes all links.
+func (s *Server) SetLockdown(on bool) {
+	s.lockdown.Store(on)
+	v := 0.0
+	if on {
+		v = 1
+	}
+	s.Metrics.LockdownEnabled.Set(v)
+}
+
+// Lockdown reports whether the emergency mode is on.
+func (s *Server) Lockdown() bool { return s.lockdown.Load() }
+
+// slogWriter routes go-smtp's error log into slog.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Warn("smtp: " + strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+var _ = time.Second
