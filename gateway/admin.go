@@ -33,6 +33,8 @@ func (s *Server) AdminHandler(extra map[string]http.Handler) http.Handler {
 	mux.HandleFunc("GET /lockdown", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
 	})
+	s.queueHandlers(mux)
+	s.quarantineHandlers(mux)
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
