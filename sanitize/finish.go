@@ -106,7 +106,7 @@ func (s *sanitizer) reject(reason string) {
 // multipart/alternative the preferred representation unless that one is
 // empty (an empty text/plain beside real HTML is a common trick and a
 // common mistake). Ambiguous candidates are never chosen.
-func (s *sanitizer) chooseBody(m *message) {
+func (s *sanitizer) chooseBody(m *msgNode) {
 	slot := m.slot
 	if slot == nil {
 		return

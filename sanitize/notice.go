@@ -32,6 +32,13 @@ func (s *sanitizer) notice() []string {
 		lines = append(lines, "・文字コードの表示の誤りを補正して本文を読み込みました。")
 		en = append(en, "charset corrected")
 	}
+	for _, f := range s.rep.Findings {
+		if f.Kind == "charset-invalid" {
+			lines = append(lines, "・文字コードとして読めない部分は「\uFFFD」に置き換えています。")
+			en = append(en, "undecodable characters replaced")
+			break
+		}
+	}
 	if has("links-defanged") {
 		lines = append(lines, "・本文中のURLはクリックできない形（hxxps://example[.]com）に変えています。")
 		en = append(en, "links disabled")

@@ -27,14 +27,14 @@ type sanitizer struct {
 	nparts   int
 	stopped  bool // part limit hit: nothing more is read
 	leaves   []*leaf
-	msgs     []*message
+	msgs     []*msgNode
 	ambig    bool // some part was ambiguous
 	memHeld  int64
 	writeErr error // first failure of our own temporary files
 }
 
-// message is the original or one message/rfc822 inside it.
-type message struct {
+// msgNode is the original or one message/rfc822 inside it.
+type msgNode struct {
 	level int // 0 for the original; quoting depth for forwarded ones
 	path  string
 	// Summary of a forwarded message's header, shown above its quoted text.
@@ -62,7 +62,7 @@ const (
 type leaf struct {
 	part            Part
 	kind            leafKind
-	msg             *message
+	msg             *msgNode
 	html            bool
 	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends
 	stats           textStats
@@ -105,16 +105,9 @@ func (s *srcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ioError marks errors of our own output (spill files), as opposed to the
-// content's.
-type ioError struct{ err error }
-
-func (e *ioError) Error() string { return e.err.Error() }
-func (e *ioError) Unwrap() error { return e.err }
-
 func (s *sanitizer) walk(r io.Reader) error {
 	s.src = &srcReader{r: r}
-	m := &message{path: ""}
+	m := &msgNode{path: ""}
 	s.msgs = append(s.msgs, m)
 	s.entity(newCRLFReader(s.src), "", 0, m, walkCtx{root: true, defType: "text/plain"})
 	if s.src.err != nil {
@@ -135,7 +128,6 @@ func (s *sanitizer) walk(r io.Reader) error {
 
 type walkCtx struct {
 	root       bool      // the top of a message (its own header)
-	top        bool      // the top of the original (mbox From line allowed)
 	defType    string    // default Content-Type
 	alt        *bodySlot // inside the message's multipart/alternative body
 	boundaries []string  // of the enclosing multiparts
@@ -155,7 +147,7 @@ func (s *sanitizer) finding(path, kind, detail string) {
 
 // entity handles one MIME entity: its raw bytes (header and body) are r.
 // path is its IMAP part number ("" for a multipart original).
-func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *message, ctx walkCtx) {
+func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ctx walkCtx) {
 	if s.stopped {
 		return
 	}
@@ -238,14 +230,14 @@ func drain(r io.Reader) int64 {
 }
 
 // opaque records a part that is not looked into (ambiguous structure).
-func (s *sanitizer) opaque(path string, msg *message, declared, kind string) *leaf {
+func (s *sanitizer) opaque(path string, msg *msgNode, declared, kind string) *leaf {
 	l := &leaf{kind: leafAttach, msg: msg, part: Part{Path: path, DeclaredType: declared, Decision: DecisionStrip}, ambig: []string{kind}}
 	s.leaves = append(s.leaves, l)
 	s.ambig = true
 	return l
 }
 
-func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *message, ph *partHeader, ctx walkCtx) {
+func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNode, ph *partHeader, ctx walkCtx) {
 	fail := func(kind, detail string) {
 		l := s.opaque(path, msg, ph.declared, kind)
 		s.finding(path, kind, detail)
@@ -322,7 +314,7 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *messa
 
 // embedded descends into a message/rfc822 (or message/global) part: its
 // text becomes a quoted section, its attachments follow the policy.
-func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *message, ph *partHeader) {
+func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *msgNode, ph *partHeader) {
 	if depth+1 > s.pol.MIME.MaxDepth {
 		l := s.opaque(path, parent, ph.declared, "mime-depth-exceeded")
 		s.finding(path, "mime-depth-exceeded", "MIME nesting deeper than "+strconv.Itoa(s.pol.MIME.MaxDepth))
@@ -330,7 +322,7 @@ func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *mes
 		return
 	}
 	dec, check := s.transferDecoder(ph.cte, body)
-	m := &message{level: parent.level + 1, path: path}
+	m := &msgNode{level: parent.level + 1, path: path}
 	s.msgs = append(s.msgs, m)
 	start := len(s.leaves)
 	s.entity(newCRLFReader(dec), path, depth+1, m, walkCtx{root: true, defType: "text/plain"})
@@ -371,7 +363,7 @@ func (s *sanitizer) transferDecoder(cte string, r io.Reader) (io.Reader, func() 
 }
 
 // leafPart handles a part that is not multipart and not a message.
-func (s *sanitizer) leafPart(body io.Reader, path string, msg *message, ph *partHeader, ctx walkCtx) {
+func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *partHeader, ctx walkCtx) {
 	l := &leaf{
 		msg:   msg,
 		part:  Part{Path: path, DeclaredType: ph.declared, Filename: ph.filename},

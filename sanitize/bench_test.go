@@ -1,0 +1,245 @@
+package sanitize
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"math/rand"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message"
+
+	"mugai/config"
+)
+
+// Generated benchmark messages: 2 KiB plain text, 30 KiB text+HTML
+// alternative, 500 KiB with a PDF attachment, 25 MiB with a large one.
+
+func benchHeader(subject string) string {
+	return "From: =?UTF-8?B?5bGx55Sw5aSq6YOO?= <taro@example.jp>\r\nTo: soumu@city.example.lg.jp\r\n" +
+		"Subject: " + subject + "\r\nDate: Tue, 5 Mar 2024 09:30:00 +0900\r\nMessage-ID: <bench@example.jp>\r\n" +
+		"Received: from mx.example.jp by gw.example.lg.jp; Tue, 5 Mar 2024 09:30:01 +0900\r\nMIME-Version: 1.0\r\n"
+}
+
+func plainText(n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "Line %d of the report. Details at https://example.com/r/%d and nothing else here.\r\n", i, i)
+	}
+	return b.String()
+}
+
+func japaneseText(n int) string {
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString("市民の皆様へ。イベントのご案内です。詳しくは https://example.jp/event をご覧ください。\r\n")
+	}
+	return b.String()
+}
+
+func htmlText(n int) string {
+	var b strings.Builder
+	b.WriteString("<html><head><style>p{color:red}</style></head><body>")
+	for b.Len() < n {
+		b.WriteString("<p>市民の皆様へ。<b>イベント</b>のご案内です。<a href=\"https://example.jp/event\">詳しくはこちら</a></p><table><tr><td>日時</td><td>３月１０日</td></tr></table>\r\n")
+	}
+	b.WriteString("</body></html>\r\n")
+	return b.String()
+}
+
+func b64Lines(data []byte) string {
+	e := base64.StdEncoding.EncodeToString(data)
+	var b strings.Builder
+	for len(e) > 76 {
+		b.WriteString(e[:76] + "\r\n")
+		e = e[76:]
+	}
+	b.WriteString(e + "\r\n")
+	return b.String()
+}
+
+func fakePDF(n int) []byte {
+	r := rand.New(rand.NewSource(1))
+	data := make([]byte, n)
+	r.Read(data)
+	copy(data, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog>>endobj\nstream\n")
+	copy(data[n-20:], "\nendstream\n%%EOF\n")
+	return data
+}
+
+func withAttachment(size int) []byte {
+	return []byte(benchHeader("with attachment") + "Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n" +
+		"--mix\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + plainText(2000) +
+		"--mix\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" + b64Lines(fakePDF(size)) + "--mix--\r\n")
+}
+
+type benchMsg struct {
+	name string
+	data []byte
+}
+
+var benchOnce sync.Once
+var benchMsgs []benchMsg
+
+func benchMessages() []benchMsg {
+	benchOnce.Do(func() {
+		benchMsgs = []benchMsg{
+			{"plain-2KiB", []byte(benchHeader("plain") + "Content-Type: text/plain; charset=us-ascii\r\n\r\n" + plainText(1600))},
+			{"alternative-30KiB", []byte(benchHeader("=?UTF-8?B?44GK55+l44KJ44Gb?=") + "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n" +
+				"--alt\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + japaneseText(10<<10) +
+				"--alt\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + htmlText(19<<10) + "--alt--\r\n")},
+			{"pdf-500KiB", withAttachment(370 << 10)},
+			{"attachment-25MiB", withAttachment(19 << 20)},
+		}
+	})
+	return benchMsgs
+}
+
+// benchPolicy keeps PDFs, so the attachment is decoded, classified and
+// written again: the full path, comparable to the baseline's re-encoding.
+func benchPolicy(b testing.TB) config.Policy {
+	p := defaultPolicy(b)
+	p.Attachments.Keep = append(p.Attachments.Keep, config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}, MaxSize: 50 << 20})
+	return p
+}
+
+func BenchmarkSanitize(b *testing.B) {
+	for _, m := range benchMessages() {
+		b.Run(m.name, func(b *testing.B) {
+			pol := benchPolicy(b)
+			dir := b.TempDir()
+			b.SetBytes(int64(len(m.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				rep, err := Message(io.Discard, bytes.NewReader(m.data), int64(len(m.data)), Options{Policy: pol, PolicyName: "bench", TempDir: dir})
+				if err != nil || rep.Verdict != Rebuilt {
+					b.Fatalf("%v %+v", err, rep)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBaseline only parses each message with go-message and writes it
+// again (decoding and re-encoding every part): the yardstick.
+func BenchmarkBaseline(b *testing.B) {
+	for _, m := range benchMessages() {
+		b.Run(m.name, func(b *testing.B) {
+			b.SetBytes(int64(len(m.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := reserialise(io.Discard, bytes.NewReader(m.data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func reserialise(w io.Writer, r io.Reader) error {
+	e, err := message.Read(r)
+	if err != nil {
+		return err
+	}
+	mw, err := message.CreateWriter(w, e.Header)
+	if err != nil {
+		return err
+	}
+	if err := copyBody(mw, e); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+func copyBody(mw *message.Writer, e *message.Entity) error {
+	mr := e.MultipartReader()
+	if mr == nil {
+		_, err := io.Copy(mw, e.Body)
+		return err
+	}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		pw, err := mw.CreatePart(p.Header)
+		if err != nil {
+			return err
+		}
+		if err := copyBody(pw, p); err != nil {
+			return err
+		}
+		if err := pw.Close(); err != nil {
+			return err
+		}
+	}
+}
+
+// peakHeap runs f while sampling the live heap and returns the highest
+// HeapAlloc seen above the level before f.
+func peakHeap(f func()) (peak uint64, total uint64) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, total0 := ms.HeapAlloc, ms.TotalAlloc
+	done := make(chan struct{})
+	var max uint64
+	go func() {
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				if m.HeapAlloc > max {
+					max = m.HeapAlloc
+				}
+			}
+		}
+	}()
+	f()
+	close(done)
+	runtime.ReadMemStats(&ms)
+	if ms.HeapAlloc > max {
+		max = ms.HeapAlloc
+	}
+	if max < base {
+		return 0, ms.TotalAlloc - total0
+	}
+	return max - base, ms.TotalAlloc - total0
+}
+
+// TestLargeMessageMemory: the 25 MiB message adds less than 16 MiB to the
+// heap (DESIGN invariant 5): decoding streams and big parts spill.
+func TestLargeMessageMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("25 MiB message")
+	}
+	m := benchMessages()[3]
+	pol := benchPolicy(t)
+	dir := t.TempDir()
+	var rep *Report
+	var err error
+	peak, total := peakHeap(func() {
+		rep, err = Message(io.Discard, bytes.NewReader(m.data), int64(len(m.data)), Options{Policy: pol, TempDir: dir})
+	})
+	if err != nil || rep.Verdict != Rebuilt || rep.Kept != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	t.Logf("%d MiB message: peak heap +%.1f MiB, allocated %.1f MiB in all", len(m.data)>>20, float64(peak)/(1<<20), float64(total)/(1<<20))
+	if peak >= 16<<20 {
+		t.Errorf("peak heap grew by %.1f MiB, want < 16 MiB", float64(peak)/(1<<20))
+	}
+}
