@@ -1,0 +1,94 @@
+package htmltext
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// FuzzConvert checks, for any input: no panic and no error (the input is
+// in memory and far below the token limit), well-formed UTF-8 text, output
+// size linear in the input, and that the content of script-like elements
+// never reaches the output. The last is checked by difference: changing
+// every digit inside such content must not change the output at all.
+func FuzzConvert(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"<p>hello <b>world</b></p>",
+		"<script>var secret = 12345;</script>visible",
+		"<script><!--<script>0123</script>--></script>after",
+		"<style>.a{width:100px}</style><div style=\"display:none\">9</div>",
+		"<title>2024</title><textarea>5</textarea><noscript>7</noscript><iframe>8</iframe>",
+		"<ul><li>1<ol start=5><li>2</ol></ul><table><tr><td>a<td>b</table>",
+		"<a href=\"https://example.jp/\">https://example.jp/</a><img alt=x>",
+		"<pre>\n a\n\tb</pre><blockquote>q<blockquote>qq</blockquote></blockquote>",
+		"<svg><circle/><p>x<math><mi>y</math>",
+		"<head><title>t</title>x<body>y</body>",
+		strings.Repeat("<div><span>", 300) + "deep",
+		"\xff\xfe<p>\x00&#0;&#xD800;",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var out bytes.Buffer
+		if _, err := Convert(&out, strings.NewReader(in), Options{}); err != nil {
+			t.Fatalf("Convert: %v", err)
+		}
+		b := out.Bytes()
+		if !utf8.Valid(b) {
+			t.Fatalf("invalid UTF-8 output %q", b)
+		}
+		if len(b) > 24*len(in)+64 {
+			t.Fatalf("output of %d bytes for %d bytes of input", len(b), len(in))
+		}
+		if len(b) > 0 && (b[len(b)-1] != '\n' || bytes.HasSuffix(b, []byte("\n\n"))) {
+			t.Fatalf("output does not end in one newline: %q", b)
+		}
+		if mutated, ok := mutateRawText(in); ok {
+			var out2 bytes.Buffer
+			if _, err := Convert(&out2, strings.NewReader(mutated), Options{}); err != nil {
+				t.Fatalf("Convert(mutated): %v", err)
+			}
+			if !bytes.Equal(b, out2.Bytes()) {
+				t.Fatalf("script content reached the output:\n%q\n%q", b, out2.Bytes())
+			}
+		}
+	})
+}
+
+// mutateRawText changes every digit inside the raw content of script,
+// style and the other elements whose content the tokenizer returns as one
+// raw text token, leaving the rest of the input alone. Digits are never
+// part of the end tag that ends such content, so tokenization is unchanged.
+func mutateRawText(in string) (string, bool) {
+	z := html.NewTokenizer(strings.NewReader(in))
+	b := []byte(in)
+	off, changed, afterRaw := 0, false, false
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		raw := z.Raw()
+		if tt == html.TextToken && afterRaw {
+			for i := off; i < off+len(raw); i++ {
+				if b[i] >= '0' && b[i] <= '9' {
+					b[i] = '0' + (b[i]-'0'+1)%10
+					changed = true
+				}
+			}
+		}
+		afterRaw = false
+		if tt == html.StartTagToken || tt == html.SelfClosingTagToken {
+			name, _ := z.TagName()
+			if elements[string(name)]&fRawSkip != 0 {
+				afterRaw = true
+			}
+		}
+		off += len(raw)
+	}
+	return string(b), changed
+}

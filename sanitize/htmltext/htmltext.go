@@ -1,0 +1,807 @@
+package htmltext
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Options tunes the conversion.
+type Options struct {
+	MaxDepth   int    // element nesting limit (0 → 256); deeper markup is flattened, not lost
+	ImageLabel string // "" → "画像"; images render as "[画像: alt]"
+}
+
+// Stats counts what the conversion met, for the sanitiser's report.
+type Stats struct {
+	Links         int  // links printed with their target
+	Images        int  // images replaced by a placeholder
+	Hidden        int  // hidden elements dropped (hidden attribute, inline style, tracking pixels)
+	DepthExceeded bool // nesting went past MaxDepth and was flattened
+}
+
+const (
+	defaultMaxDepth = 256
+	// maxToken bounds one tag or one run of text, the unit the tokenizer
+	// buffers. Real mail stays far below; a larger token (a multi-megabyte
+	// data: URI, say) fails the conversion and the caller fails closed.
+	maxToken = 8 << 20
+	// maxIndent bounds the prefix of a line, so deep nesting of lists and
+	// quotes cannot multiply the output size.
+	maxIndent = 32
+	hrLine    = "----"
+)
+
+// entry is one open element on the stack.
+type entry struct {
+	name     string
+	fl       flag
+	shown    bool   // its start was rendered, so its end is rendered too
+	skipRoot bool   // it is the root of a dropped or hidden subtree
+	brk      int    // line breaks around it: 1 line, 2 blank line
+	ordered  bool   // <ol>
+	next     int    // next item number of an <ol>
+	stops    uint16 // the scope searches that stop at it, 1<<stop
+}
+
+type converter struct {
+	out
+	stats    Stats
+	maxDepth int
+	label    string
+
+	stack     []entry
+	overflow  int  // elements opened past maxDepth, not on the stack
+	skip      int  // stack index of the dropped subtree being skipped, -1 if none
+	rawSkip   bool // the next token is the raw content of <script>, <style>, ...
+	preNL     bool // the next token directly follows <pre>
+	pre       int  // open elements that keep white space
+	foreign   int  // open svg/math elements
+	bodySeen  bool // body content has started, so a later <head> is ignored
+	prefixStr string
+	prefixOK  bool
+
+	link, linkHref string // target of the open <a>, "" when none
+	linkOwner      int    // stack index of the <a> that opened the link
+}
+
+// Convert reads UTF-8 HTML from r and writes it to w as plain text with \n
+// line ends, ending in one newline (empty input gives empty output). URLs
+// are printed as they are, in angle brackets; neutralising them is left to
+// the caller. The error is a read or write error, or html.ErrBufferExceeded
+// (wrapped) when a single tag or text run is larger than 8 MiB.
+func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
+	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1}
+	if c.maxDepth <= 0 {
+		c.maxDepth = defaultMaxDepth
+	}
+	if c.label == "" {
+		c.label = "画像"
+	}
+	c.out.w = bufio.NewWriter(w)
+	c.out.prefix = c.linePrefix
+	c.out.textStart = -1
+
+	z := html.NewTokenizer(r)
+	z.SetMaxBuf(maxToken)
+	for c.err == nil {
+		tt := z.Next()
+		rawSkip, preNL := c.rawSkip, c.preNL
+		c.rawSkip, c.preNL = false, false
+		switch tt {
+		case html.ErrorToken:
+			err := z.Err()
+			if errors.Is(err, io.EOF) {
+				c.popTo(0)
+				return c.stats, c.finish()
+			}
+			if errors.Is(err, html.ErrBufferExceeded) {
+				return c.stats, fmt.Errorf("htmltext: a tag or text run exceeds %d bytes: %w", maxToken, err)
+			}
+			return c.stats, fmt.Errorf("htmltext: read: %w", err)
+		case html.TextToken:
+			if rawSkip {
+				continue
+			}
+			text := z.Text()
+			if preNL {
+				// HTML drops a newline directly after <pre>.
+				text = bytes.TrimPrefix(text, []byte("\n"))
+			}
+			c.text(text)
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			var a attrs
+			for hasAttr {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				a.set(k, v)
+			}
+			c.start(name, &a, tt == html.SelfClosingTagToken)
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			c.end(name)
+		}
+	}
+	return c.stats, fmt.Errorf("htmltext: write: %w", c.err)
+}
+
+func (a *attrs) set(k, v []byte) {
+	switch string(k) {
+	case "style":
+		a.style = string(v)
+	case "hidden":
+		a.hidden = true
+	case "href":
+		a.href = string(v)
+	case "alt":
+		a.alt = string(v)
+	case "class":
+		a.class = string(v)
+	case "width":
+		a.width = string(v)
+	case "height":
+		a.height = string(v)
+	case "start":
+		a.start = string(v)
+	case "value":
+		a.value = string(v)
+	}
+}
+
+// tagName returns an element name, without allocating for the standard
+// names the atom table holds.
+func tagName(b []byte) string {
+	if a := atom.Lookup(b); a != 0 {
+		return a.String()
+	}
+	return string(b)
+}
+
+func (c *converter) skipping() bool { return c.skip >= 0 }
+
+func (c *converter) top() *entry {
+	if len(c.stack) == 0 {
+		return nil
+	}
+	return &c.stack[len(c.stack)-1]
+}
+
+// inHead reports whether the insertion point is <head> itself, where body
+// content implicitly ends the head as it does in a browser.
+func (c *converter) inHead() bool {
+	t := c.top()
+	return t != nil && t.name == "head"
+}
+
+func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
+	fl := elements[string(nameb)]
+	if fl&fRawSkip != 0 {
+		// The tokenizer returns the content as raw text next, whether or
+		// not we can track the element: drop it unconditionally.
+		c.rawSkip = true
+	}
+	name := tagName(nameb)
+	switch name {
+	case "html":
+		return
+	case "body":
+		if c.inHead() {
+			c.popTo(len(c.stack) - 1)
+		}
+		c.bodySeen = true
+		return
+	case "head":
+		if c.bodySeen || len(c.stack) > 0 || c.overflow > 0 {
+			return
+		}
+	}
+	if c.inHead() && fl&fHeadOK == 0 {
+		c.popTo(len(c.stack) - 1)
+	}
+	if fl&fHeadOK == 0 && name != "head" {
+		c.bodySeen = true
+	}
+	if c.foreign > 0 && breaksOutOfForeign(name) {
+		c.popForeign()
+	}
+	c.implicitEnd(name, fl)
+
+	hidden := a.invisible()
+	if fl&fVoid != 0 || (selfClosing && c.foreign > 0) {
+		if c.skipping() {
+			return
+		}
+		if hidden {
+			c.stats.Hidden++
+			return
+		}
+		c.void(name, a)
+		return
+	}
+	if len(c.stack) >= c.maxDepth {
+		// Flattened: the element's text is kept, but its end cannot be
+		// tracked, so only effects that need no end are applied. (Content
+		// of script, style and the like is still dropped: see rawSkip.)
+		c.overflow++
+		c.stats.DepthExceeded = true
+		if !c.skipping() && fl&(fLine|fPara) != 0 {
+			c.block(1)
+		}
+		if !c.skipping() && (name == "td" || name == "th") {
+			c.cell()
+		}
+		return
+	}
+	e := entry{name: name, fl: fl}
+	switch {
+	case c.skipping():
+		// Inside a dropped subtree: tracked only to find where it ends.
+	case hidden:
+		c.stats.Hidden++
+		e.skipRoot = true
+	case fl&fDrop != 0:
+		e.skipRoot = true
+	default:
+		e.shown = true
+		c.open(&e, a)
+	}
+	if e.skipRoot {
+		c.skip = len(c.stack)
+	}
+	if fl&fForeign != 0 {
+		c.foreign++
+	}
+	e.stops = stopsFor(&e)
+	c.stack = append(c.stack, e)
+	if fl&fIndent != 0 {
+		c.prefixOK = false
+	}
+}
+
+// open renders the start of a visible element.
+func (c *converter) open(e *entry, a *attrs) {
+	switch {
+	case e.fl&fPara != 0:
+		e.brk = 2
+	case e.fl&fLine != 0:
+		e.brk = 1
+	}
+	switch e.name {
+	case "p":
+		// Outlook writes every line as <p class=MsoNormal> with no margin;
+		// a blank line after each would double-space the mail.
+		if strings.HasPrefix(a.class, "Mso") {
+			e.brk = 1
+		}
+	case "ul", "ol", "menu", "dir":
+		if c.inList() {
+			e.brk = 1 // a nested list continues its item
+		}
+		e.ordered = e.name == "ol"
+		e.next = 1
+		if n, ok := smallInt(a.start); ok {
+			e.next = n
+		}
+	case "pre", "listing":
+		c.preNL = true
+	}
+	c.block(e.brk)
+	switch e.name {
+	case "li":
+		c.lead = c.linePrefix() + c.marker(a)
+	case "td", "th":
+		c.cell()
+	case "a":
+		c.endLink() // an <a> the parser could not close ends here
+		c.startLink(a.href)
+		c.linkOwner = len(c.stack)
+	}
+	if e.fl&fPre != 0 {
+		c.pre++
+	}
+}
+
+// close renders the end of an element taken off the stack.
+func (c *converter) close(e *entry, i int) {
+	if e.fl&fForeign != 0 {
+		c.foreign--
+	}
+	if e.skipRoot && c.skip == i {
+		c.skip = -1
+	}
+	if !e.shown {
+		return
+	}
+	if e.name == "a" && i == c.linkOwner {
+		c.endLink()
+	}
+	if e.fl&fPre != 0 {
+		c.pre--
+	}
+	if e.fl&fIndent != 0 {
+		c.prefixOK = false
+	}
+	c.block(e.brk)
+}
+
+// popTo closes the elements from the top of the stack down to index i.
+func (c *converter) popTo(i int) {
+	for len(c.stack) > i && i >= 0 {
+		n := len(c.stack) - 1
+		e := c.stack[n]
+		c.stack = c.stack[:n]
+		c.close(&e, n)
+	}
+}
+
+// find searches the stack from the top for an element that match accepts,
+// giving up at one where the search stops: the HTML parser's "has an
+// element in scope" test. It returns the index or -1. The walk is bounded
+// by the stack depth, so each tag costs at most MaxDepth steps.
+func (c *converter) find(match func(*entry) bool, s stop) int {
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		e := &c.stack[i]
+		if match(e) {
+			return i
+		}
+		if e.stops&(1<<s) != 0 {
+			return -1
+		}
+	}
+	return -1
+}
+
+// findName is find for an element of the given name.
+func (c *converter) findName(name string, s stop) int {
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		e := &c.stack[i]
+		if e.name == name {
+			return i
+		}
+		if e.stops&(1<<s) != 0 {
+			return -1
+		}
+	}
+	return -1
+}
+
+// stop names the kinds of scope of the HTML tree-construction rules.
+type stop uint8
+
+const (
+	stopNever    stop = iota
+	stopScope         // "in scope"
+	stopButton        // "in button scope"
+	stopListItem      // "in list item scope"
+	stopItem          // end of the search for an open li/dd/dt
+	stopCell          // the row or table around a cell
+	stopRow           // the table or section around a row
+	stopTable         // "in table scope"
+	stopSpecial       // "any other end tag": a special element
+)
+
+// stopsFor computes entry.stops once, when the element is pushed, so the
+// searches (up to MaxDepth steps per tag) test one bit per step.
+func stopsFor(e *entry) uint16 {
+	var m uint16
+	for s := stopScope; s <= stopSpecial; s++ {
+		if s.at(e) {
+			m |= 1 << s
+		}
+	}
+	return m
+}
+
+func (s stop) at(e *entry) bool {
+	switch s {
+	case stopScope:
+		return e.fl&fScope != 0
+	case stopButton:
+		return e.fl&fScope != 0 || e.name == "button"
+	case stopListItem:
+		return e.fl&fScope != 0 || e.name == "ul" || e.name == "ol"
+	case stopItem:
+		return e.fl&fSpecial != 0 && e.name != "address" && e.name != "div" && e.name != "p"
+	case stopCell:
+		return e.name == "tr" || isSection(e) || e.name == "table" || e.name == "template" || e.name == "caption"
+	case stopRow:
+		return isSection(e) || e.name == "table" || e.name == "template" || e.name == "caption"
+	case stopTable:
+		return e.name == "table" || e.name == "template"
+	case stopSpecial:
+		return e.fl&fSpecial != 0
+	}
+	return false
+}
+
+func isDefinition(e *entry) bool { return e.name == "dd" || e.name == "dt" }
+func isCell(e *entry) bool       { return e.name == "td" || e.name == "th" }
+func isSection(e *entry) bool    { return e.name == "tbody" || e.name == "thead" || e.name == "tfoot" }
+func isHeading(e *entry) bool    { return e.fl&fHeading != 0 }
+func isList(e *entry) bool {
+	return e.name == "ul" || e.name == "ol" || e.name == "menu" || e.name == "dir"
+}
+
+// implicitEnd closes the elements a start tag ends without an end tag:
+// <p> before a block, the previous <li>, <td> or <tr>, an open <a>.
+// Sloppy mail HTML relies on these, and they decide where hidden content
+// ends.
+func (c *converter) implicitEnd(name string, fl flag) {
+	if c.overflow > 0 {
+		return // structure past the depth limit is flattened
+	}
+	if fl&fClosesP != 0 {
+		c.popTo(c.findName("p", stopButton))
+	}
+	switch {
+	case name == "li":
+		c.popTo(c.findName("li", stopItem))
+	case name == "dd" || name == "dt":
+		c.popTo(c.find(isDefinition, stopItem))
+	case name == "td" || name == "th":
+		c.popTo(c.find(isCell, stopCell))
+	case name == "tr":
+		c.popTo(c.findName("tr", stopRow))
+	case name == "tbody" || name == "thead" || name == "tfoot":
+		c.popTo(c.find(isSection, stopTable))
+	case fl&fHeading != 0:
+		if t := c.top(); t != nil && t.fl&fHeading != 0 {
+			c.popTo(len(c.stack) - 1)
+		}
+	case name == "a":
+		c.popTo(c.findName("a", stopScope))
+	case name == "button":
+		c.popTo(c.findName("button", stopScope))
+	case name == "option" || name == "optgroup":
+		if t := c.top(); t != nil && t.name == "option" {
+			c.popTo(len(c.stack) - 1)
+		}
+	}
+}
+
+// popForeign ends svg/math content at an HTML element that breaks out of it.
+func (c *converter) popForeign() {
+	if c.overflow > 0 {
+		return
+	}
+	for i := range c.stack {
+		if c.stack[i].fl&fForeign != 0 {
+			c.popTo(i)
+			return
+		}
+	}
+}
+
+func (c *converter) end(nameb []byte) {
+	fl := elements[string(nameb)]
+	name := tagName(nameb)
+	switch name {
+	case "br": // </br> is a <br> in every browser
+		if !c.skipping() {
+			c.br()
+		}
+		return
+	case "html", "body":
+		return // text after </body> is still shown
+	}
+	if fl&fVoid != 0 {
+		return
+	}
+	if c.overflow > 0 {
+		c.overflow--
+		return
+	}
+	var i int
+	switch {
+	case name == "p":
+		i = c.findName("p", stopButton)
+		if i < 0 && !c.skipping() {
+			c.block(2) // </p> without <p> is an empty paragraph
+		}
+	case name == "li":
+		i = c.findName("li", stopListItem)
+	case name == "dd" || name == "dt":
+		i = c.findName(name, stopScope)
+	case fl&fHeading != 0:
+		i = c.find(isHeading, stopScope)
+	case fl&fTablePart != 0:
+		i = c.findName(name, stopTable)
+	case name == "table":
+		i = c.findName("table", stopTable)
+	case fl&(fSpecial|fFormatting|fForeign) != 0:
+		i = c.findName(name, stopScope)
+	default:
+		// "Any other end tag": the nearest element of that name, unless a
+		// special element comes first.
+		i = c.findName(name, stopSpecial)
+	}
+	c.popTo(i)
+}
+
+func (c *converter) inList() bool {
+	return c.find(func(e *entry) bool { return isList(e) || e.name == "li" }, stopNever) >= 0
+}
+
+// marker returns the "- " or "N. " of a list item, numbering <ol> items.
+func (c *converter) marker(a *attrs) string {
+	i := c.find(isList, stopNever)
+	if i < 0 || !c.stack[i].ordered {
+		return "- "
+	}
+	l := &c.stack[i]
+	if n, ok := smallInt(a.value); ok {
+		l.next = n
+	}
+	n := l.next
+	l.next++
+	return strconv.Itoa(n) + ". "
+}
+
+// smallInt parses a list number; absurd values are ignored.
+func smallInt(s string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < -1e6 || n > 1e6 {
+		return 0, false
+	}
+	return n, true
+}
+
+// linePrefix is the indentation of a line: "> " per quote, two spaces per
+// list item or definition, capped at maxIndent.
+func (c *converter) linePrefix() string {
+	if c.prefixOK {
+		return c.prefixStr
+	}
+	var b strings.Builder
+	for i := range c.stack {
+		e := &c.stack[i]
+		if !e.shown || e.fl&fIndent == 0 {
+			continue
+		}
+		s := "  "
+		if e.name == "blockquote" {
+			s = "> "
+		}
+		if b.Len()+len(s) > maxIndent {
+			break
+		}
+		b.WriteString(s)
+	}
+	c.prefixStr, c.prefixOK = b.String(), true
+	return c.prefixStr
+}
+
+// cell starts a table cell: its first word is separated from the previous
+// cell's text by " | "; empty cells (layout tables) leave no trace.
+func (c *converter) cell() {
+	if c.hasText {
+		c.clearInline()
+		c.sep = true
+	}
+}
+
+func (c *converter) void(name string, a *attrs) {
+	switch name {
+	case "br":
+		c.br()
+	case "hr":
+		c.block(1)
+		c.wordString(hrLine)
+		c.block(1)
+	case "img":
+		if a.tinyImage() {
+			c.stats.Hidden++ // tracking pixel or spacer: invisible
+			return
+		}
+		c.stats.Images++
+		label := "[" + c.label + "]"
+		if alt := cleanText(a.alt); alt != "" {
+			label = "[" + c.label + ": " + alt + "]"
+		}
+		c.space = true
+		c.wordString(label)
+		c.space = true
+	}
+}
+
+// text renders a text token.
+func (c *converter) text(s []byte) {
+	if c.inHead() {
+		if len(bytes.TrimLeft(s, " \t\n\f\r")) == 0 {
+			return
+		}
+		c.popTo(len(c.stack) - 1) // text ends the head, as in a browser
+	}
+	if c.skipping() {
+		return
+	}
+	c.bodySeen = true
+	pre := c.pre > 0
+	start := -1
+	flush := func(i int) {
+		if start >= 0 {
+			c.word(s[start:i])
+			start = -1
+		}
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			flush(i)
+			c.wordString("\uFFFD")
+		case r == '\n' && pre:
+			flush(i)
+			c.br()
+		case r == ' ' || r == '\t' || r == '\n' || r == '\f' || r == '\r':
+			flush(i)
+			if pre {
+				c.preserve(s[i : i+size])
+			} else {
+				c.space = true
+				c.spaceNL = c.spaceNL || r == '\n'
+			}
+		case r == '\u3000' || (pre && unicode.IsSpace(r)):
+			// The ideographic space is deliberate layout in Japanese text.
+			flush(i)
+			c.preserve(s[i : i+size])
+		case unicode.IsSpace(r): // &nbsp; and the other Unicode spaces
+			flush(i)
+			c.space = true
+			c.openEmpty()
+		case invisible(r):
+			flush(i)
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+		i += size
+	}
+	flush(len(s))
+}
+
+// invisible reports characters that are dropped from the text: controls,
+// zero-width characters used to pad or split words against filters, and
+// bidirectional overrides that make text read differently from how it is
+// stored. ZWJ stays: it joins emoji.
+func invisible(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r < 0xa0:
+		return true
+	case r == 0xad, r == 0x34f, r == 0x61c, r == 0x180e, r == 0xfeff:
+		return true
+	case r >= 0x200b && r <= 0x200f && r != 0x200d:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2060 && r <= 0x206f, r >= 0xfff9 && r <= 0xfffb:
+		return true
+	}
+	return false
+}
+
+// cleanText collapses white space and drops invisible characters in an
+// attribute value that is shown (alt text).
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+		case invisible(r):
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// startLink begins an <a>. javascript:, data: and vbscript: targets, and
+// targets that lead nowhere in a plain-text mail (empty, "#..."), are
+// dropped and the link becomes its text.
+func (c *converter) startLink(href string) {
+	display, target, ok := linkTarget(href)
+	if !ok {
+		return
+	}
+	c.link, c.linkHref = display, target
+	c.release()
+	c.holding, c.hold, c.textStart = true, c.hold[:0], -1
+	c.holdMax = len(display) + len(target) + maxIndent + 16
+}
+
+// endLink prints the target of the open link after its text, or alone when
+// the text is the target itself.
+func (c *converter) endLink() {
+	if c.link == "" {
+		return
+	}
+	d := "<" + c.link + ">"
+	if c.holding && c.textStart >= 0 {
+		t := string(c.hold[c.textStart:])
+		if t == c.link || t == c.linkHref {
+			c.hold = c.hold[:c.textStart]
+			c.release()
+			c.putString(d)
+			c.last = '>'
+			c.link, c.linkHref = "", ""
+			c.stats.Links++
+			return
+		}
+	}
+	c.release()
+	c.space = true
+	c.wordString(d)
+	c.link, c.linkHref = "", ""
+	c.stats.Links++
+}
+
+// linkTarget cleans an href for printing. display is what goes between the
+// angle brackets (the address of a mailto: link), target the whole URL.
+func linkTarget(href string) (display, target string, ok bool) {
+	// Browsers ignore leading and trailing controls and spaces and remove
+	// tabs and newlines anywhere (WHATWG URL), so "java\nscript:" is
+	// javascript: too.
+	href = strings.TrimFunc(href, func(r rune) bool { return r <= ' ' })
+	href = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, href)
+	if href == "" || href[0] == '#' {
+		return "", "", false
+	}
+	scheme, rest, hasScheme := strings.Cut(href, ":")
+	scheme = strings.ToLower(scheme)
+	if hasScheme {
+		switch scheme {
+		case "javascript", "data", "vbscript":
+			return "", "", false
+		}
+	}
+	target = escapeURL(href)
+	display = target
+	if hasScheme && scheme == "mailto" {
+		addr, _, _ := strings.Cut(rest, "?")
+		if addr == "" {
+			return "", "", false
+		}
+		display = escapeURL(addr)
+	}
+	return display, target, true
+}
+
+// escapeURL percent-encodes what must not appear raw in a printed URL:
+// spaces and controls (which would split it), angle brackets (which would
+// end it early) and invisible formatting characters such as bidi overrides.
+func escapeURL(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	for _, r := range s {
+		if r <= ' ' || r == '<' || r == '>' || r == 0x7f || unicode.IsSpace(r) || invisible(r) || unicode.Is(unicode.Cf, r) {
+			var buf [utf8.UTFMax]byte
+			for _, x := range buf[:utf8.EncodeRune(buf[:], r)] {
+				fmt.Fprintf(&b, "%%%02X", x)
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,284 @@
+package htmltext
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+func convertString(t *testing.T, in string, opt Options) (string, Stats) {
+	t.Helper()
+	var b strings.Builder
+	st, err := Convert(&b, strings.NewReader(in), opt)
+	if err != nil {
+		t.Fatalf("Convert(%q): %v", in, err)
+	}
+	return b.String(), st
+}
+
+func TestConvertSnippets(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", ""},
+		{"only whitespace", " \n\t ", ""},
+		{"plain text", "hello   world", "hello world\n"},
+		{"paragraphs", "<p>one</p><p>two</p>", "one\n\ntwo\n"},
+		{"unclosed paragraphs", "<p>one<p>two<p>three", "one\n\ntwo\n\nthree\n"},
+		{"br", "a<br>b<br/>c", "a\nb\nc\n"},
+		{"double br is a blank line", "a<br><br>b", "a\n\nb\n"},
+		{"many br collapse to one blank line", "a<br><br><br><br><br>b", "a\n\nb\n"},
+		{"end tag br", "a</br>b", "a\nb\n"},
+		{"gmail blank line", "<div>a</div><div><br></div><div>b</div>", "a\n\nb\n"},
+		{"outlook lines", `<p class=MsoNormal>a<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>b</p><p class=MsoNormal>c</p>`, "a\n\nb\nc\n"},
+		{"trailing br", "<p>a<br></p><p>b</p>", "a\n\nb\n"},
+		{"leading breaks dropped", "<br><br><p></p><div>a</div>", "a\n"},
+		{"entities", "a &amp; b &lt;c&gt; &quot;d&quot; &#x3042;&#12354; &copy;", "a & b <c> \"d\" ああ ©\n"},
+		{"nbsp collapses", "a&nbsp;&nbsp; b", "a b\n"},
+		{"inline elements", "a<b>b</b><i> c</i> <span>d</span>", "ab c d\n"},
+		{"heading", "text<h1>Title</h1>more", "text\n\nTitle\n\nmore\n"},
+		{"hr", "a<hr>b", "a\n----\nb\n"},
+		{"ideographic space kept", "<p>\u3000本日は晴天なり\u3000</p>", "\u3000本日は晴天なり\n"},
+		{"cjk source line break", "<p>これは\n  テストです。\nABC\ndef</p>", "これはテストです。 ABC def\n"},
+		{"zero width and bidi dropped", "pay\u200bpal \u202eevil\u202c ok\u200d", "paypal evil ok\u200d\n"},
+		{"invalid utf-8", "a\xffb", "a\uFFFDb\n"},
+		{"pre keeps spacing", "<pre>\n  a  b\n\n\n\tc   \n</pre>after", "  a  b\n\n\tc\n\nafter\n"},
+		{"pre entity", "<pre>x &lt; y</pre>", "x < y\n"},
+		{"xmp is literal", "<xmp><b>x</b></xmp>", "<b>x</b>\n"},
+		{"list", "<ul><li>one<li>two</ul>", "- one\n- two\n"},
+		{"ordered list", "<ol><li>one</li><li>two</li></ol>", "1. one\n2. two\n"},
+		{"ordered list start and value", `<ol start="3"><li>c<li value="10">j<li>k</ol>`, "3. c\n10. j\n11. k\n"},
+		{"nested list", "<ul><li>a<ul><li>b<ol><li>c</ol></ul><li>d</ul>", "- a\n  - b\n    1. c\n- d\n"},
+		{"list item continuation", "<ul><li>a<br>more</li></ul>", "- a\n  more\n"},
+		{"list after paragraph", "<p>intro</p><ul><li>x</ul><p>outro</p>", "intro\n\n- x\n\noutro\n"},
+		{"definition list", "<dl><dt>term<dd>meaning</dl>", "term\n  meaning\n"},
+		{"blockquote", "<p>reply</p><blockquote><p>quoted<br>text</p></blockquote>", "reply\n\n> quoted\n> text\n"},
+		{"table", "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>", "a | b\n1 | 2\n"},
+		{"table sloppy", "<table><tr><td>a<td>b<tr><td>c<td>d</table>after", "a | b\nc | d\n\nafter\n"},
+		{"table empty cells", "<table><tr><td></td><td>a</td><td>&nbsp;</td><td>b</td></tr></table>", "a | b\n"},
+		{"link", `see <a href="https://example.jp/a">the page</a>.`, "see the page <https://example.jp/a>.\n"},
+		{"link text is url", `<a href="https://example.jp/a">https://example.jp/a</a>`, "<https://example.jp/a>\n"},
+		{"link text is url with spaces", `x <a href="https://example.jp/a"> https://example.jp/a </a> y`, "x <https://example.jp/a> y\n"},
+		{"link mailto", `<a href="mailto:taro@example.jp">Taro</a>`, "Taro <taro@example.jp>\n"},
+		{"link mailto same text", `<a href="mailto:taro@example.jp?subject=hi">taro@example.jp</a>`, "<taro@example.jp>\n"},
+		{"link mailto full text", `<a href="mailto:taro@example.jp">mailto:taro@example.jp</a>`, "<taro@example.jp>\n"},
+		{"link javascript dropped", `<a href=" java&#x09;script:alert(1)">click</a>`, "click\n"},
+		{"link data dropped", `<a href="DATA:text/html,x">click</a>`, "click\n"},
+		{"link vbscript dropped", `<a href="vbscript:x">click</a>`, "click\n"},
+		{"link fragment dropped", `<a href="#top">top</a>`, "top\n"},
+		{"link no href", `<a name="x">anchor</a>`, "anchor\n"},
+		{"link empty text", `<a href="https://example.jp/"></a>`, "<https://example.jp/>\n"},
+		{"link image", `<a href="https://example.jp/"><img alt="Logo"></a>`, "[画像: Logo] <https://example.jp/>\n"},
+		{"link differs from text", `<a href="https://evil.example/">https://bank.example/</a>`, "https://bank.example/ <https://evil.example/>\n"},
+		{"link url escaped", "<a href=\"https://example.jp/a b<c>\u202e\">x</a>", "x <https://example.jp/a%20b%3Cc%3E%E2%80%AE>\n"},
+		{"link spans lines", `<a href="https://example.jp/">one<br>two</a>`, "one\ntwo <https://example.jp/>\n"},
+		{"link unclosed", `<a href="https://example.jp/">text`, "text <https://example.jp/>\n"},
+		{"link nested a", `<a href="https://a.example/">a<a href="https://b.example/">b</a>`, "a <https://a.example/>b <https://b.example/>\n"},
+		{"link in list", `<ul><li><a href="https://example.jp/">https://example.jp/</a></ul>`, "- <https://example.jp/>\n"},
+		{"image alt", `<img src="x.png" alt=" A  logo ">`, "[画像: A logo]\n"},
+		{"image no alt", `text<img src="x.png">text`, "text [画像] text\n"},
+		{"tracking pixel dropped", `a<img src="t.gif" width="1" height="1"><img src="t2" style="width:0px;height:0px">b`, "ab\n"},
+		{"script dropped", "a<script>document.write('x')</script>b", "ab\n"},
+		{"script self-closing still raw", "a<script/>var x='<p>leak</p>';</script>b", "ab\n"},
+		{"style dropped", "<style>p{color:red}</style>a", "a\n"},
+		{"head dropped", "<html><head><title>T</title><meta charset=utf-8></head><body>a</body></html>", "a\n"},
+		{"head ended by body content", "<head><title>T</title><div>a</div>", "a\n"},
+		{"head ended by text", "<head><title>T</title>visible", "visible\n"},
+		{"template dropped", "<template><p>x</p></template>a", "a\n"},
+		{"noscript dropped", "<noscript>enable js</noscript>a", "a\n"},
+		{"iframe object embed dropped", `<iframe src=x>f</iframe><object data=x>o<param name=a></object><embed src=x>a`, "a\n"},
+		{"form controls dropped", `<form><label>Name</label><input value="v"><select><option>o1<option>o2</select><textarea>t</textarea><button>Go</button></form>after`, "Name\nafter\n"},
+		{"svg dropped", `<svg><title>t</title><text>s</text><path/></svg>a`, "a\n"},
+		{"svg unclosed ends at html", `<svg><circle/>x<p>visible</p>`, "visible\n"},
+		{"comment dropped", "a<!-- hidden -->b<!--[if mso]>mso<![endif]-->c", "abc\n"},
+		{"hidden attribute", "a<div hidden>secret</div>b", "ab\n"},
+		{"display none", `a<span style="display: none !important">secret</span>b`, "ab\n"},
+		{"display none comment trick", `a<span style="display:/**/none">secret</span>b`, "ab\n"},
+		{"visibility hidden", `a<span style="VISIBILITY:hidden">secret</span>b`, "ab\n"},
+		{"font-size zero", `a<span style="font-size:0px">secret</span><font style="font-size:0">s2</font><span style="font-size:0pt">s3</span>b`, "ab\n"},
+		{"font-size nonzero", `a<span style="font-size:10px">shown</span>b`, "ashownb\n"},
+		{"preheader", `<div style="max-height:0;overflow:hidden">preheader</div>a`, "a\n"},
+		{"aria-hidden is shown", `<span aria-hidden="true">shown</span>`, "shown\n"},
+		{"hidden void", `a<img alt=x hidden><br style="display:none">b`, "ab\n"},
+		{"hidden ends at implied close", `<p style="display:none">secret<p>visible`, "visible\n"},
+		{"hidden li ends at next li", `<ul><li hidden>secret<li>visible</ul>`, "- visible\n"},
+		{"hidden td ends at next td", `<table><tr><td style="display:none">secret<td>visible</table>`, "visible\n"},
+		{"hidden span outlives stray end tags", `<span style="display:none">a</div></p></td>b</span>c`, "c\n"},
+		{"hidden span not closed inside div", `<span style="display:none"><div>a</span>b</div>c`, ""},
+		{"hidden div closed through inline", `<div style="display:none"><b><i>a</div>b`, "b\n"},
+		{"hidden with void children", `<div hidden><br><img alt=x><hr><input></div>b`, "b\n"},
+		{"stray end tags ignored", `</div></span>a</li></td></table>b`, "ab\n"},
+		{"empty p end tag", `a</p>b`, "a\n\nb\n"},
+		{"text after body", `<body>a</body>b</html>c`, "abc\n"},
+		{"plaintext", `a<plaintext><b>x</b>`, "a\n\n<b>x</b>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := convertString(t, tt.in, Options{})
+			checkText(t, []byte(got))
+			if got != tt.want {
+				t.Errorf("Convert(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// checkText asserts the output format promised to callers: valid UTF-8,
+// \n line ends, no trailing white space, at most one blank line in a row,
+// and a single final newline.
+func checkText(t *testing.T, b []byte) {
+	t.Helper()
+	if !utf8.Valid(b) {
+		t.Errorf("output is not valid UTF-8")
+	}
+	if len(b) == 0 {
+		return
+	}
+	if b[len(b)-1] != '\n' || bytes.HasSuffix(b, []byte("\n\n")) {
+		t.Errorf("output does not end in exactly one newline: %q", tail(b))
+	}
+	if bytes.HasPrefix(b, []byte("\n")) {
+		t.Errorf("output starts with a blank line")
+	}
+	if bytes.Contains(b, []byte("\r")) {
+		t.Errorf("output contains CR")
+	}
+	if bytes.Contains(b, []byte("\n\n\n")) {
+		t.Errorf("output has a run of blank lines")
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.TrimRightFunc(line, unicode.IsSpace) != line {
+			t.Errorf("line %d has trailing white space: %q", i+1, line)
+		}
+	}
+}
+
+func tail(b []byte) []byte {
+	if len(b) > 40 {
+		return b[len(b)-40:]
+	}
+	return b
+}
+
+func TestConvertStats(t *testing.T) {
+	in := `<a href="https://a.example/">a</a><a href="javascript:x">j</a><a href="mailto:x@example.jp">x</a>` +
+		`<img alt=one><img src=x><img width=1 height=1 src=pixel>` +
+		`<div hidden>h</div><span style="display:none">h</span><script>s</script><aside aria-hidden=true>shown</aside>`
+	_, st := convertString(t, in, Options{})
+	want := Stats{Links: 2, Images: 2, Hidden: 3}
+	if st != want {
+		t.Errorf("stats = %+v, want %+v", st, want)
+	}
+}
+
+func TestConvertImageLabel(t *testing.T) {
+	got, _ := convertString(t, `<img alt="logo"> <img>`, Options{ImageLabel: "image"})
+	if want := "[image: logo] [image]\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestConvertDepth(t *testing.T) {
+	tests := []struct {
+		name, in string
+		maxDepth int
+		want     string
+		exceeded bool
+	}{
+		{"within limit", "<div><div><b>x</b></div></div>y", 4, "x\ny\n", false},
+		{"flattened past limit", "<div><div><div><div><div><b>x</b></div></div></div></div></div>y", 4, "x\ny\n", true},
+		{"script past limit still dropped", "<div><div><div><script>leak()</script><style>.leak{}</style>x", 2, "x\n", true},
+		{"deep nesting keeps text", strings.Repeat("<div>", 5000) + "deep" + strings.Repeat("</div>", 5000) + "after", 0, "deep\nafter\n", true},
+		{"deep unclosed inline", strings.Repeat("<span>", 100000) + "deep", 0, "deep\n", true},
+		{"deep lists are indented at most maxIndent", strings.Repeat("<ul><li>", 50) + "x", 0, strings.Repeat(" ", maxIndent) + "- x\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st := convertString(t, tt.in, Options{MaxDepth: tt.maxDepth})
+			checkText(t, []byte(got))
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if st.DepthExceeded != tt.exceeded {
+				t.Errorf("DepthExceeded = %v, want %v", st.DepthExceeded, tt.exceeded)
+			}
+		})
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestConvertErrors(t *testing.T) {
+	t.Run("write error", func(t *testing.T) {
+		_, err := Convert(failWriter{}, strings.NewReader(strings.Repeat("<p>text</p>", 10000)), Options{})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("err = %v, want the write error", err)
+		}
+	})
+	t.Run("read error", func(t *testing.T) {
+		r := io.MultiReader(strings.NewReader("<p>ok"), iotest.ErrReader(errors.New("connection reset")))
+		_, err := Convert(io.Discard, r, Options{})
+		if err == nil || !strings.Contains(err.Error(), "connection reset") {
+			t.Errorf("err = %v, want the read error", err)
+		}
+	})
+	t.Run("oversized token", func(t *testing.T) {
+		in := "<p>" + strings.Repeat("a", maxToken+1)
+		_, err := Convert(io.Discard, strings.NewReader(in), Options{})
+		if !errors.Is(err, html.ErrBufferExceeded) {
+			t.Errorf("err = %v, want html.ErrBufferExceeded", err)
+		}
+	})
+}
+
+// TestConvertStreams checks that text comes out while the HTML is still
+// coming in: nothing is held back beyond the current token and line, so a
+// body that never ends cannot make Convert buffer it.
+func TestConvertStreams(t *testing.T) {
+	pr, pw := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Convert(outW, pr, Options{})
+		outW.CloseWithError(err)
+		done <- err
+	}()
+	para := `<p>段落です。<a href="https://example.jp/x">link</a> <img alt=a> text</p>` + "\n"
+	go func() {
+		// Write 100 KiB of paragraphs but do not close: Convert must already
+		// have written most of the text.
+		for range 1000 {
+			if _, err := io.WriteString(pw, para); err != nil {
+				return
+			}
+		}
+	}()
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.ReadFull(outR, make([]byte, 32<<10))
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		if err != nil {
+			t.Fatalf("reading output before the input ended: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no output while the input is still open: Convert buffers its input")
+	}
+	pw.Close()
+	go io.Copy(io.Discard, outR)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

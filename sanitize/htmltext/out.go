@@ -1,0 +1,218 @@
+package htmltext
+
+import (
+	"bufio"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// out writes lines of text as they are produced. Nothing that could end up
+// at the end of a line is written early: pending spaces, cell separators,
+// line prefixes and newlines wait for the next word, so lines never end in
+// white space, there is never more than one blank line in a row, and the
+// output is streamed with no buffer larger than a link's text.
+type out struct {
+	w   *bufio.Writer
+	err error
+
+	started   bool   // a word has been written
+	hasText   bool   // the current line has a word on it
+	owed      int    // newlines to write before the next word: 1 ends the line, 2 adds a blank line
+	emptyLine bool   // the current line exists (a &nbsp; opened it) but has no word
+	space     bool   // collapsed white space is pending between words
+	spaceNL   bool   // ... and it contained a source line break
+	ws        []byte // preserved white space pending (<pre>, U+3000)
+	sep       bool   // a table cell started: " | " before its first word
+	lead      string // prefix and list marker for the next line (set by <li>)
+	lastLead  string // what the last line started with
+	last      rune   // last rune written, for the CJK line-break rule
+
+	// prefix returns the indentation of new lines (quote marks, list nesting).
+	prefix func() string
+
+	// A link's text is held back while it may still turn out to equal its
+	// URL, in which case only the URL is printed.
+	holding   bool
+	hold      []byte
+	holdMax   int
+	textStart int // offset of the link text in hold, -1 before its first word
+}
+
+// maxWS bounds pending preserved white space; more is dropped rather than
+// buffered (it is only indentation).
+const maxWS = 256
+
+func (o *out) put(b []byte) {
+	if o.holding {
+		o.hold = append(o.hold, b...)
+		if len(o.hold) > o.holdMax {
+			o.release()
+		}
+		return
+	}
+	if _, err := o.w.Write(b); err != nil && o.err == nil {
+		o.err = err
+	}
+}
+
+func (o *out) putString(s string) {
+	if o.holding {
+		o.hold = append(o.hold, s...)
+		if len(o.hold) > o.holdMax {
+			o.release()
+		}
+		return
+	}
+	if _, err := o.w.WriteString(s); err != nil && o.err == nil {
+		o.err = err
+	}
+}
+
+// release stops holding back a link's text and writes what was held.
+func (o *out) release() {
+	if !o.holding {
+		return
+	}
+	o.holding = false
+	o.put(o.hold)
+	o.hold = o.hold[:0]
+}
+
+// clearInline forgets white space and separators pending on the current line.
+func (o *out) clearInline() {
+	o.space, o.spaceNL, o.sep = false, false, false
+	o.ws = o.ws[:0]
+}
+
+// block asks for the current line to end (n=1) or for a blank line (n=2)
+// before the next word.
+func (o *out) block(n int) {
+	if n == 0 || !o.started {
+		return // no blank lines at the top
+	}
+	if o.hasText {
+		o.owed = n
+		o.hasText = false
+	} else {
+		if o.emptyLine {
+			o.owed = min(o.owed+1, 2)
+		}
+		o.owed = max(o.owed, n)
+	}
+	o.emptyLine = false
+	o.clearInline()
+}
+
+// br ends the current line, or adds an empty line when already at the start
+// of one (<br><br> is a blank line).
+func (o *out) br() {
+	if !o.started {
+		return
+	}
+	if o.hasText {
+		o.owed = 1
+		o.hasText = false
+	} else {
+		o.owed = min(o.owed+1, 2)
+	}
+	o.emptyLine = false
+	o.clearInline()
+}
+
+// openEmpty records white space that, like &nbsp;, gives a line height in a
+// browser: a paragraph of only &nbsp; is an empty line, not nothing.
+func (o *out) openEmpty() {
+	if o.started && !o.hasText {
+		o.emptyLine = true
+	}
+}
+
+// preserve queues white space that is kept as it is (<pre>, U+3000).
+func (o *out) preserve(b []byte) {
+	if len(o.ws)+len(b) <= maxWS {
+		o.ws = append(o.ws, b...)
+	}
+	o.openEmpty()
+}
+
+// word writes a run of visible characters with whatever must precede it.
+func (o *out) word(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if o.owed > 0 {
+		o.release() // a link that spans lines is not a bare URL
+		o.putString("\n")
+	}
+	lead := o.lead
+	if !o.hasText && lead == "" {
+		lead = o.prefix()
+	}
+	if o.owed > 1 {
+		// A blank line inside a quote keeps the quote marks both lines share.
+		n := min(quoteDepth(o.lastLead), quoteDepth(lead))
+		o.putString(strings.TrimSuffix(strings.Repeat("> ", n), " "))
+		o.putString("\n")
+	}
+	o.owed = 0
+	switch {
+	case !o.hasText:
+		o.putString(lead)
+		o.lastLead = lead
+		o.put(o.ws) // collapsed space is dropped at the start of a line
+	case o.sep:
+		o.putString(" | ")
+	case len(o.ws) > 0:
+		o.put(o.ws)
+	case o.space:
+		first, _ := utf8.DecodeRune(b)
+		if !o.spaceNL || !wide(o.last) || !wide(first) {
+			o.putString(" ")
+		}
+	}
+	o.lead = ""
+	o.clearInline()
+	if o.holding && o.textStart < 0 {
+		o.textStart = len(o.hold)
+	}
+	o.put(b)
+	o.last, _ = utf8.DecodeLastRune(b)
+	o.started, o.hasText, o.emptyLine = true, true, false
+}
+
+// quoteDepth counts the "> " marks a line prefix starts with.
+func quoteDepth(s string) int {
+	n := 0
+	for strings.HasPrefix(s[2*n:], "> ") {
+		n++
+	}
+	return n
+}
+
+func (o *out) wordString(s string) { o.word([]byte(s)) }
+
+// wide reports whether a line break between two such characters is removed
+// rather than shown as a space (CSS Text 3, segment break transformation):
+// Japanese text wrapped in the HTML source must not gain spaces.
+func wide(r rune) bool {
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth, width.EastAsianHalfwidth:
+		return !unicode.Is(unicode.Hangul, r)
+	}
+	return false
+}
+
+// finish ends the text with exactly one newline (nothing for empty text).
+func (o *out) finish() error {
+	o.release()
+	if o.started {
+		o.putString("\n")
+	}
+	if err := o.w.Flush(); err != nil && o.err == nil {
+		o.err = err
+	}
+	return o.err
+}
