@@ -115,6 +115,9 @@ func TestClassify(t *testing.T) {
 		{name: "zip appended to image", data: append(pngImage(t), zipFile(t, deflate("run.vbs", []byte("x")))...), filename: "cat.png",
 			class: ClassExecutable, exe: true, findings: []string{"zip: archive appended to image/png", "archive: executable entry run.vbs"}},
 
+		{name: "end record alone does not make an archive", data: append(pngImage(t), "PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00\x2e\x00\x00\x00\x00\x00\x00\x00\x00\x00"...), filename: "dot.png",
+			class: ClassImage, sniffed: "image/png", clean: true},
+
 		// ZIP archives.
 		{name: "zip of documents", data: zipFile(t, deflate("a.txt", []byte("hello")), deflate("b.pdf", pdfFile(""))), declared: "application/zip", filename: "docs.zip",
 			class: ClassArchive, sniffed: "application/zip", clean: true},
@@ -149,6 +152,8 @@ func TestClassify(t *testing.T) {
 			class: ClassExecutable, exe: true, findings: []string{"zip: corrupt: not a valid zip", "archive: executable entry run.exe"}},
 		{name: "directories are not hidden entries", data: zipFile(t, stored("docs/", nil), deflate("docs/a.txt", []byte("a")), zent{name: "x/", method: zip.Deflate}), filename: "a.zip",
 			class: ClassArchive, clean: true},
+		{name: "oversized name", data: zipFile(t, deflate("a.txt", []byte("a")), deflate(strings.Repeat("d/", 3000)+"x.exe", exe)), filename: "a.zip",
+			class: ClassArchive, findings: []string{"zip: corrupt: oversized central directory header"}},
 		{name: "concatenated zips", data: append(zipFile(t, deflate("invoice.exe", exe)), zipFile(t, deflate("invoice.pdf", pdfFile("")))...), filename: "a.zip",
 			class: ClassExecutable, exe: true, findings: []string{"zip: concatenated archive", "archive: executable entry invoice.exe"}},
 		{name: "jar", data: zipFile(t, deflate("META-INF/MANIFEST.MF", []byte("Main-Class: A\n")), deflate("A.class", javaClass())), filename: "tool.zip",

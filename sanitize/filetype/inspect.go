@@ -34,6 +34,7 @@ type inspector struct {
 	entries    int   // archive entries seen, all levels
 	inflated   int64 // bytes decompressed, all levels
 	memLeft    int64 // for nested archives held in memory
+	sigBuf     []byte
 }
 
 func newInspector(lim Limits) *inspector {
@@ -180,7 +181,9 @@ func (in *inspector) inspectTrailer(r io.ReaderAt, size int64, mt string, c Clas
 			}
 		}
 	}
-	if end, err := findDirectoryEnd(r, size); err == nil && end.records > 0 {
+	// A central directory with at least one real header: random bytes that
+	// happen to look like an end record do not make an image an archive.
+	if cd, err := readCentralDirectory(r, size, 1); err == nil && len(cd.entries) > 0 {
 		in.find("zip: archive appended to", mt)
 		_, zc := in.inspectZip(r, size, "", 1, "application/zip")
 		in.contained = strictest(in.contained, zc, ClassArchive)
@@ -421,8 +424,8 @@ func (in *inspector) hold(e entry, head []byte, full io.Reader, br *budgetReader
 	if want < 0 {
 		want = in.memLeft
 	}
-	buf := make([]byte, 0, max(int64(len(head)), min(want, in.memLeft)))
-	w := bytes.NewBuffer(buf)
+	// Grow with what arrives: a declared size is only a claim.
+	w := bytes.NewBuffer(make([]byte, 0, min(want, 64<<10)))
 	n, err := io.Copy(w, io.LimitReader(full, in.memLeft+1))
 	if errors.Is(err, errLimit) {
 		return nil, 0, nil, false

@@ -74,7 +74,9 @@ func samples() []sample {
 			declared: "text/plain", class: ClassText, sniffed: "text/plain"},
 		{file: "ppap.rar", build: func(testing.TB) []byte { return rar5([]string{"見積書.xlsx"}, true, false) },
 			class: ClassEncryptedArchive, sniffed: "application/vnd.rar", finding: "rar: encrypted entry 見積書.xlsx"},
-		{file: "photos.rar", build: func(t testing.TB) []byte { return rar4([]string{"IMG_0001.jpg", string(sjis(t, "写真.scr"))}, false, false) },
+		{file: "photos.rar", build: func(t testing.TB) []byte {
+			return rar4([]string{"IMG_0001.jpg", string(sjis(t, "写真.scr"))}, false, false)
+		},
 			class: ClassExecutable, finding: "archive: executable entry 写真.scr"},
 		// Made with Python's bz2 module: Go has no bzip2 writer.
 		{file: "update.sh.bz2", class: ClassExecutable, finding: "archive: executable entry update.sh"},

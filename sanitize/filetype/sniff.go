@@ -351,12 +351,71 @@ func isText(b []byte) bool {
 			return false
 		}
 	}
-	if utf8.Valid(b) || validUTF8Prefix(b) {
+	if utf8.Valid(b) || validUTF8Prefix(b) || validShiftJIS(b) || validEUCJP(b) {
 		return true
 	}
-	// 8-bit text in a legacy charset: every Japanese encoding in use and
-	// the ISO-8859/windows-125x families pass the control check above; a
-	// binary payload almost never does over kilobytes.
+	// A single-byte legacy charset (ISO-8859-x, windows-125x): mostly
+	// ASCII. Bytes without controls but mostly high are not text.
+	high := 0
+	for _, c := range b {
+		if c >= 0x80 {
+			high++
+		}
+	}
+	return high*3 <= len(b)
+}
+
+// validShiftJIS checks Shift_JIS/CP932 byte structure (a lead byte cut by
+// the end of b is allowed).
+func validShiftJIS(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c < 0x80, c >= 0xa1 && c <= 0xdf: // ASCII, half-width katakana
+		case c >= 0x81 && c <= 0x9f, c >= 0xe0 && c <= 0xfc:
+			if i+1 == len(b) {
+				return true
+			}
+			t := b[i+1]
+			if t < 0x40 || t == 0x7f || t > 0xfc {
+				return false
+			}
+			i++
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validEUCJP checks EUC-JP byte structure (JIS X 0208, half-width kana
+// after SS2, JIS X 0212 after SS3).
+func validEUCJP(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		n := 0
+		switch {
+		case c < 0x80:
+			continue
+		case c == 0x8e:
+			n = 1
+		case c == 0x8f:
+			n = 2
+		case c >= 0xa1 && c <= 0xfe:
+			n = 1
+		default:
+			return false
+		}
+		for k := 1; k <= n; k++ {
+			if i+k == len(b) {
+				return true
+			}
+			if t := b[i+k]; t < 0xa1 || t > 0xfe {
+				return false
+			}
+		}
+		i += n
+	}
 	return true
 }
 

@@ -103,6 +103,8 @@ func TestSniff(t *testing.T) {
 		{"utf-16 text", u16, "text/plain", ClassText},
 		{"empty", nil, "text/plain", ClassText},
 		{"binary", []byte{0x00, 0x01, 0x02, 0x03, 0xfe, 0x10, 0x80, 0x81}, "application/octet-stream", ClassOther},
+		{"latin-1 text", []byte("Caf\xe9 cr\xe8me, na\xefve r\xe9sum\xe9\n"), "text/plain", ClassText},
+		{"high bytes without controls", bytes.Repeat([]byte{0x80, 0xfd, 0xff, 0xfe}, 64), "application/octet-stream", ClassOther},
 		{"control bytes", []byte("text\x01with\x02controls"), "application/octet-stream", ClassOther},
 		{"mp3 via net/http", []byte("ID3\x03\x00\x00\x00\x00\x00\x00"), "audio/mpeg", ClassOther},
 	}

@@ -117,7 +117,15 @@ type centralDirectory struct {
 	end     int64 // absolute offset after the last header we keep
 	entries []cdEntry
 	more    bool // there were more headers than we kept
+	// oversized: a header with a name or extra field beyond maxZipName /
+	// maxZipExtra stopped the walk.
+	oversized bool
 }
+
+const (
+	maxZipName  = 4096 // 16 times Windows' MAX_PATH
+	maxZipExtra = 8192
+)
 
 // readCentralDirectory walks the central directory headers, keeping at most
 // max. Like archive/zip it reads headers until one does not parse, so that
@@ -159,6 +167,12 @@ func readCentralDirectory(r io.ReaderAt, size int64, max int) (centralDirectory,
 			localOff: int64(binary.LittleEndian.Uint32(hdr[42:])),
 		}
 		n, m, k := int(binary.LittleEndian.Uint16(hdr[28:])), int(binary.LittleEndian.Uint16(hdr[30:])), int(binary.LittleEndian.Uint16(hdr[32:]))
+		if n > maxZipName || m > maxZipExtra {
+			// No extractor needs this; a directory of such headers is a
+			// way to make us allocate. The rest is not looked at.
+			cd.oversized = true
+			break
+		}
 		rest := make([]byte, n+m)
 		if _, err := io.ReadFull(br, rest); err != nil {
 			break
@@ -290,6 +304,10 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 	if cd.more {
 		in.limit("archive: too many entries", fmt.Sprintf("(more than %d)", in.lim.MaxEntries))
 	}
+	if cd.oversized {
+		in.corrupt = true
+		in.find("zip: corrupt", withWhere(where, "oversized central directory header"))
+	}
 	view := newZipView(r, cd)
 	zr, err := zip.NewReader(view, view.size())
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) || zr == nil || len(zr.File) != len(cd.entries) {
@@ -330,7 +348,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 	}
 	defer func() { in.macroSink = saved }()
 	var spans []span
-	complete := !cd.more
+	complete := !cd.more && !cd.oversized
 	for i, f := range zr.File {
 		if in.entries >= in.lim.MaxEntries {
 			in.limit("archive: too many entries", fmt.Sprintf("(more than %d)", in.lim.MaxEntries))
@@ -445,7 +463,7 @@ func (in *inspector) scanGaps(r io.ReaderAt, spans []span, limit int64, path str
 	check := func(from, to int64) {
 		for from < to && in.entries < in.lim.MaxEntries {
 			sec := io.NewSectionReader(r, from, to-from)
-			p := nextSignature(sec, to-from, 0, "PK\x03\x04")
+			p := in.nextSignature(sec, to-from, 0, "PK\x03\x04")
 			if p < 0 {
 				return
 			}
@@ -489,7 +507,7 @@ func (in *inspector) inspectPrefix(r io.ReaderAt, base int64, path string, depth
 		in.inspectZip(sec, base, path, depth, "application/zip")
 		return
 	}
-	if p := nextSignature(sec, base, 0, "PK\x03\x04"); p >= 0 {
+	if p := in.nextSignature(sec, base, 0, "PK\x03\x04"); p >= 0 {
 		in.corrupt = true
 		in.find("zip: entries before archive", strings.TrimSpace(strings.TrimSuffix(path, "/")))
 		in.scanLocalHeaders(io.NewSectionReader(r, p, base-p), base-p, path, depth)
@@ -622,7 +640,7 @@ func (in *inspector) scanLocalHeaders(r io.ReaderAt, size int64, path string, de
 	var off int64
 	for in.entries < in.lim.MaxEntries {
 		if n, _ := r.ReadAt(hdr, off); n < lenLocal || binary.LittleEndian.Uint32(hdr) != sigLocal {
-			next := nextSignature(r, size, off+1, "PK\x03\x04")
+			next := in.nextSignature(r, size, off+1, "PK\x03\x04")
 			if next < 0 {
 				break
 			}
@@ -669,7 +687,7 @@ func (in *inspector) scanLocalHeaders(r io.ReaderAt, size int64, path string, de
 		if known && comp > 0 {
 			off = data + comp
 		} else {
-			next := nextSignature(r, size, data, "PK\x03\x04")
+			next := in.nextSignature(r, size, data, "PK\x03\x04")
 			if next < 0 {
 				break
 			}
@@ -683,8 +701,11 @@ func (in *inspector) scanLocalHeaders(r io.ReaderAt, size int64, path string, de
 }
 
 // nextSignature finds sig at or after off, reading in 64 KiB windows.
-func nextSignature(r io.ReaderAt, size, off int64, sig string) int64 {
-	buf := make([]byte, 64<<10)
+func (in *inspector) nextSignature(r io.ReaderAt, size, off int64, sig string) int64 {
+	if in.sigBuf == nil {
+		in.sigBuf = make([]byte, 64<<10)
+	}
+	buf := in.sigBuf
 	for off < size {
 		n, _ := r.ReadAt(buf, off)
 		if n < len(sig) {
