@@ -148,7 +148,7 @@ func readCentralDirectory(r io.ReaderAt, size int64, max int) (centralDirectory,
 		base = 0 // archive/zip's rule for a wrong base offset
 	}
 	cd.base, cd.start = base, base+int64(d.dirOff)
-	br := bufio.NewReaderSize(io.NewSectionReader(r, cd.start, size-cd.start), 64<<10)
+	br := bufio.NewReaderSize(io.NewSectionReader(r, cd.start, size-cd.start), 8<<10)
 	pos := cd.start
 	hdr := make([]byte, lenCentral)
 	for {

@@ -1,0 +1,118 @@
+package filetype
+
+import (
+	"archive/zip"
+	"bytes"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+// Inputs built to cost time or memory: each must finish quickly with a
+// bounded allocation total, and be at least an archive with a finding.
+func TestClassifyBounded(t *testing.T) {
+	zeros := make([]byte, 10<<20)
+	level := zipFile(t, deflate("zeros.txt", zeros))
+	fanout := func(inner []byte, n int) []byte {
+		var ents []zent
+		for i := 0; i < n; i++ {
+			ents = append(ents, deflate(string(rune('a'+i))+".zip", inner))
+		}
+		return zipFile(t, ents...)
+	}
+	// 42.zip's shape: 16 × 16 × 16 archives of 10 MiB of zeros.
+	fortyTwo := fanout(fanout(fanout(level, 16), 16), 16)
+
+	// Members under the ratio limit whose declared sizes add up past
+	// MaxTotal.
+	var under []zent
+	chunk := wordsText(1 << 20)
+	for i := 0; i < 12; i++ {
+		under = append(under, deflate(string(rune('a'+i))+".csv", chunk))
+	}
+	manyUnder := zipFile(t, under...)
+
+	// 50,000 stacked empty end records: every prefix is another archive.
+	stacked := bytes.Repeat([]byte("PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"), 50000)
+
+	// A chain of stored ZIPs 50 deep (read in place, no copies).
+	chain := zipFile(t, deflate("x.exe", peFile()))
+	for i := 0; i < 50; i++ {
+		chain = zipFile(t, stored("n.zip", chain))
+	}
+
+	cases := []struct {
+		name    string
+		data    []byte
+		lim     Limits
+		finding string
+	}{
+		{"42.zip", fortyTwo, Limits{}, "archive: nesting too deep a.zip/a.zip/a.zip"},
+		{"42.zip at depth 4", fortyTwo, Limits{MaxDepth: 4}, "archive: ratio exceeded a.zip/a.zip/a.zip/zeros.txt"},
+		{"members under the ratio", manyUnder, Limits{MaxTotal: 8 << 20}, "archive: total size exceeded (12582912 bytes declared)"},
+		{"stacked end records", stacked, Limits{}, "archive: too many entries (more than 1000)"},
+		{"deep stored chain", chain, Limits{}, "archive: nesting too deep n.zip/n.zip/n.zip"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			res, err := Classify(bytes.NewReader(tc.data), int64(len(tc.data)), "application/zip", "a.zip", tc.lim)
+			elapsed := time.Since(start)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, res)
+			if Stricter(ClassArchive, res.Class) || !slices.Contains(res.Findings, tc.finding) {
+				t.Errorf("got %+v, want archive and %q", res, tc.finding)
+			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d bytes in: %v, %.1f MiB allocated", len(tc.data), elapsed, float64(alloc)/(1<<20))
+			if elapsed > 5*time.Second {
+				t.Errorf("took %v", elapsed)
+			}
+			if alloc > 256<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+}
+
+// The total budget counts bytes actually decompressed: members whose
+// headers declare little but which inflate to much stop at MaxTotal.
+func TestClassifyActualBytesBudget(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	payload := wordsText(1 << 20) // compresses about 3:1
+	inner := zipFile(t, deflate("a.txt", payload), deflate("b.txt", payload), deflate("c.txt", payload))
+	for i := 0; i < 30; i++ {
+		w, _ := zw.Create(string(rune('a'+i)) + ".zip")
+		w.Write(inner)
+	}
+	zw.Close()
+	data := b.Bytes()
+	res, err := Classify(bytes.NewReader(data), int64(len(data)), "", "a.zip", Limits{MaxTotal: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Class != ClassArchive || !slices.Contains(res.Findings, "archive: total size exceeded (4194304 bytes)") {
+		t.Errorf("got %+v", res)
+	}
+}
+
+// wordsText is n bytes of text from a small vocabulary: compresses like
+// prose, a few to one.
+func wordsText(n int) []byte {
+	words := []string{"会議", "資料", "予算", "確認", "お願い", "します", "2024年", "東京都", "件", "。", "\n", "、"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b bytes.Buffer
+	for b.Len() < n {
+		b.WriteString(words[rng.IntN(len(words))])
+	}
+	return b.Bytes()[:n]
+}
