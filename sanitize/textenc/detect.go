@@ -3,7 +3,6 @@ package textenc
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -33,8 +32,29 @@ const (
 	KindParamInvalid       = "param-invalid"
 )
 
-// detectWindow is how much of the input detection looks at.
-const detectWindow = 64 << 10
+// detectWindow is how much of the input detection looks at to find
+// 8-bit bytes or escape sequences; scoreWindow is how much of it, from the
+// first such byte, candidates are decoded and scored on.
+const (
+	detectWindow = 64 << 10
+	scoreWindow  = 16 << 10
+)
+
+// evalWindow cuts window to scoreWindow bytes from its first 8-bit byte or
+// ESC.
+func evalWindow(window []byte, atEOF bool) ([]byte, bool) {
+	start := 0
+	for start < len(window) && window[start] < 0x80 && window[start] != 0x1b {
+		start++
+	}
+	// Keep a little ASCII before it: harmless, and readers of the
+	// scores see the same text a person would.
+	start = max(0, start-64)
+	if len(window)-start > scoreWindow {
+		return window[start : start+scoreWindow], false
+	}
+	return window[start:], atEOF
+}
 
 // decision is the outcome of detection.
 type decision struct {
@@ -47,10 +67,9 @@ type decision struct {
 
 // candidate is one charset tried on the window.
 type candidate struct {
-	codec  codec
-	errs   int     // invalid sequences
-	score  float64 // plausibility of the decoded text
-	tested bool
+	codec codec
+	errs  int     // invalid sequences
+	score float64 // plausibility of the decoded text
 }
 
 // cost orders candidates: an invalid sequence outweighs any plausibility
@@ -106,6 +125,10 @@ func decide(label string, window []byte, atEOF bool) decision {
 		return result(codecUTF16)
 	}
 
+	// Score the candidates on the text from the first byte that matters:
+	// 16 KiB is thousands of characters, and detection then costs a
+	// bounded share of a large body.
+	window, atEOF = evalWindow(window, atEOF)
 	cands := []candidate{{codec: codecUTF8}, {codec: codecShiftJIS}, {codec: codecEUCJP}}
 	if esc {
 		cands = append(cands, candidate{codec: codecISO2022JP})
@@ -157,10 +180,10 @@ func decide(label string, window []byte, atEOF bool) decision {
 	// us-ascii, ISO-2022-JP with 8-bit bytes, missing or unknown label:
 	// the best reading, also among Chinese and Korean ones (so that a
 	// Korean text is not taken for clean EUC-JP), or windows-1252 for
-	// Western text none of them decodes.
-	// Short kanji-only text reads as Chinese or Korean about as well as
-	// Japanese (the EUC encodings share their layout); this is a
-	// Japanese gateway, so those need to be clearly better.
+	// Western text none of them decodes. Short kanji-only text reads as
+	// Chinese or Korean about as well as Japanese (the EUC encodings
+	// share their layout); this is a Japanese gateway, so those need to
+	// be clearly better.
 	jp := best
 	for _, c := range []codec{codecGBK, codecBig5, codecEUCKR} {
 		cand := evaluate(c, window, atEOF)
@@ -274,7 +297,7 @@ func western(b []byte) bool {
 // evaluate decodes window with c, counting invalid sequences, and scores
 // how plausible the result is.
 func evaluate(c codec, window []byte, atEOF bool) candidate {
-	cand := candidate{codec: c, tested: true}
+	cand := candidate{codec: c}
 	t := c.newDecoder(&cand.errs)
 	var buf [4096]byte
 	src := window
@@ -353,7 +376,7 @@ func chineseScore(b []byte) float64 {
 		switch {
 		case r == utf8.RuneError:
 		case r >= 0x4e00 && r <= 0x9fff:
-			if strings.ContainsRune(commonHanzi, r) {
+			if commonHanziSet.has(r) {
 				s += 2
 			} else {
 				s += 0.1
@@ -406,7 +429,7 @@ func euckrScore(b []byte) float64 {
 func koreanScore(b []byte) float64 {
 	s := 0.0
 	for _, r := range string(b) {
-		if r >= 0xac00 && r <= 0xd7a3 && strings.ContainsRune(commonHangul, r) {
+		if commonHangulSet.has(r) {
 			s += 1.7
 		}
 	}
@@ -415,6 +438,32 @@ func koreanScore(b []byte) float64 {
 
 // commonHangul are the most frequent Hangul syllables in running Korean.
 const commonHangul = "이다는의에을하고가한지서로기를도니습요어사리있수나대그자것들해시인주일으보게아만정라면적전우상제및마여내부소공와과장국경성구원동무생화학분개계관문되합안위때말세감드립녕회알려행신결발연미간민물저년월유오명선식용실비중모업치통당히데현진방작체조불영입않같없할했었된까네죠"
+
+// runeSet is a bitset over a block of code points, built once from a
+// constant string (a constant table, never written after init).
+type runeSet struct {
+	lo, hi rune
+	bits   []uint64
+}
+
+func newRuneSet(lo, hi rune, members string) runeSet {
+	s := runeSet{lo: lo, hi: hi, bits: make([]uint64, (hi-lo)/64+1)}
+	for _, r := range members {
+		if r >= lo && r <= hi {
+			s.bits[(r-lo)/64] |= 1 << ((r - lo) % 64)
+		}
+	}
+	return s
+}
+
+func (s runeSet) has(r rune) bool {
+	return r >= s.lo && r <= s.hi && s.bits[(r-s.lo)/64]&(1<<((r-s.lo)%64)) != 0
+}
+
+var (
+	commonHanziSet  = newRuneSet(0x4e00, 0x9fff, commonHanzi)
+	commonHangulSet = newRuneSet(0xac00, 0xd7a3, commonHangul)
+)
 
 // commonHanzi are the most frequent Chinese characters, simplified and
 // traditional: a third or more of running Chinese text.

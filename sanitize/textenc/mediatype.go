@@ -17,7 +17,7 @@ const maxSections = 1000
 // ParseMediaType parses a Content-Type or Content-Disposition value like
 // mime.ParseMediaType, leniently, as mail clients read them:
 //   - RFC 2231 extended values in any charset this package knows
-//     (filename*=iso-2022-jp”%1B%24B..., shift_jis'ja'%82%A0) and
+//     (filename*=iso-2022-jp'ja'%1B%24B..., shift_jis'ja'%82%A0) and
 //     continuations (filename*0*=, filename*1=), charset detected when
 //     the label is missing or wrong;
 //   - RFC 2047 encoded words and raw 8-bit text inside values
@@ -144,9 +144,17 @@ func parseParams(s string, fs *findingSet) map[string]string {
 		if i < len(s) && s[i] == '"' {
 			i++
 			var b strings.Builder
-			closed := false
+			closed, jis := false, false
 			for i < len(s) {
 				c := s[i]
+				if c == 0x1b || jis {
+					// Raw ISO-2022-JP (old Japanese mailers): its
+					// two-byte text may contain '"' and '\\'.
+					jis = jisShift(s[i:], jis)
+					b.WriteByte(c)
+					i++
+					continue
+				}
 				if c == '\\' && i+1 < len(s) {
 					b.WriteByte(s[i+1])
 					i += 2
@@ -172,8 +180,11 @@ func parseParams(s string, fs *findingSet) map[string]string {
 			}
 			i = j
 		} else {
-			j := i
-			for j < len(s) && s[j] != ';' {
+			j, jis := i, false
+			for j < len(s) && (s[j] != ';' || jis) {
+				if s[j] == 0x1b || jis {
+					jis = jisShift(s[j:], jis)
+				}
 				j++
 			}
 			val = strings.TrimSpace(stripComment(s[i:j]))
@@ -220,6 +231,23 @@ func parseParams(s string, fs *findingSet) map[string]string {
 		params[g.base] = g.resolve(fs)
 	}
 	return params
+}
+
+// jisShift returns the ISO-2022-JP shift state after the byte at s[0]:
+// a designation of a two-byte or katakana set shifts out of ASCII, ESC ( B
+// or ESC ( J back, a line end resets.
+func jisShift(s string, in bool) bool {
+	switch {
+	case s[0] == '\r' || s[0] == '\n':
+		return false
+	case s[0] != 0x1b:
+		return in
+	case isJISEscape([]byte(s[:min(len(s), 4)])):
+		return true
+	case strings.HasPrefix(s, "\x1b(B"), strings.HasPrefix(s, "\x1b(J"):
+		return false
+	}
+	return in
 }
 
 // splitParamName splits "filename*1*" into base "filename", ext true,

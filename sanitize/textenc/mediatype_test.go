@@ -53,6 +53,11 @@ func TestParseMediaType(t *testing.T) {
 		{"raw Shift_JIS filename", `attachment; filename="` + sjis("資料①") + `.doc"`, "attachment", P{"filename": "資料①.doc"},
 			[]Finding{{KindMissing, "unencoded header text, decoded as shift_jis"}}, false},
 
+		{"raw ISO-2022-JP with '\"' and ';' in its two-byte text", "attachment; filename=\"\x1b$B$\"$;\x1b(B.txt\"; size=1", "attachment", P{"filename": "あせ.txt", "size": "1"},
+			[]Finding{{KindMissing, "unencoded header text, decoded as iso-2022-jp"}}, false},
+		{"raw ISO-2022-JP unquoted", "attachment; filename=\x1b$B$;\x1b(B.txt; size=1", "attachment", P{"filename": "せ.txt", "size": "1"},
+			[]Finding{{KindMissing, "unencoded header text, decoded as iso-2022-jp"}}, false},
+
 		// Tolerated syntax errors.
 		{"unquoted with spaces", "attachment; filename=my file.txt", "attachment", P{"filename": "my file.txt"}, nil, false},
 		{"trailing semicolon", "text/plain; charset=utf-8;", "text/plain", P{"charset": "utf-8"}, nil, false},

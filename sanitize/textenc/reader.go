@@ -12,8 +12,17 @@ import (
 // Reader decodes text in a declared charset to UTF-8, correcting a wrong
 // or missing label where the bytes show it. It looks at up to 64 KiB
 // before it decides; when that window is plain ASCII it decides again at
-// the first 8-bit byte or ESC, looking 64 KiB ahead from there. Output is
-// always valid UTF-8.
+// the first 8-bit byte or ESC, looking 64 KiB ahead from there.
+//
+// A Japanese or Unicode label (Shift_JIS/CP932, EUC-JP, UTF-8) is kept
+// unless another of these reads the text clearly better; ISO-2022-JP with
+// 8-bit bytes, us-ascii, a missing or an unknown label get the best
+// reading among UTF-8, Shift_JIS, EUC-JP, ISO-2022-JP, GBK, Big5, EUC-KR
+// and, for Western text, windows-1252; any other label is trusted unless
+// the text is ISO-2022-JP, valid multibyte UTF-8 or (under a single-byte
+// label) clearly Japanese. Each correction is a Finding, and so is the
+// count of sequences that still could not be decoded (they become
+// U+FFFD). Output is always valid UTF-8.
 type Reader struct {
 	label string
 	br    *bufio.Reader
