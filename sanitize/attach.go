@@ -17,7 +17,7 @@ func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 	dec, check := s.transferDecoder(ph.cte, body)
 	hc := newHashCounter()
 	buf := s.newSpill()
-	_, err := io.Copy(io.MultiWriter(buf, hc), dec)
+	_, err := s.copy(io.MultiWriter(buf, hc), dec)
 	if err != nil && buf.Err() != nil {
 		s.ioErr(buf.Err())
 	}

@@ -18,7 +18,7 @@ import (
 // ends of at most 998 octets (RFC 5322 2.1.1). Nothing of the original
 // structure is copied; only decoded content is.
 func (s *sanitizer) build(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufio.NewWriterSize(w, 16<<10)
 	var kept []*leaf
 	for _, l := range s.leaves {
 		if l.att != nil && l.part.Decision == DecisionKeep {
@@ -307,7 +307,7 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func(string) error) error {
 
 // eachLine calls fn with each line of a text leaf, prefixed.
 func eachLine(l *leaf, prefix string, fn func(string) error) error {
-	br := bufio.NewReaderSize(l.text.Reader(), 64<<10)
+	br := bufio.NewReaderSize(l.text.Reader(), 8<<10)
 	var long []byte
 	for {
 		b, err := br.ReadSlice('\n')
@@ -363,7 +363,7 @@ func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 	writeField(w, "Content-Transfer-Encoding", "base64")
 	w.WriteString("\r\n")
 	enc := base64.NewEncoder(base64.StdEncoding, &lineWrapper{w: w, max: 76})
-	if _, err := io.Copy(enc, l.att.Reader()); err != nil {
+	if _, err := s.copy(enc, l.att.Reader()); err != nil {
 		return fmt.Errorf("sanitize: attachment %s: %w", l.part.Path, err)
 	}
 	if err := enc.Close(); err != nil {

@@ -16,7 +16,7 @@ type crlfReader struct {
 }
 
 func newCRLFReader(r io.Reader) *crlfReader {
-	return &crlfReader{r: r, in: make([]byte, 16<<10), outBuf: make([]byte, 32<<10)}
+	return &crlfReader{r: r, in: make([]byte, 8<<10), outBuf: make([]byte, 16<<10)}
 }
 
 func (c *crlfReader) Read(p []byte) (int, error) {

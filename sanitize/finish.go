@@ -68,6 +68,10 @@ func (s *sanitizer) finish() {
 			l.att.Close()
 			l.att = nil
 		}
+		if p.Decision != DecisionBody && l.text != nil {
+			l.text.Close()
+			l.text = nil
+		}
 	}
 	if removed > 0 {
 		actions["attachment-stripped"] = true
@@ -126,8 +130,11 @@ func (s *sanitizer) chooseBody(m *msgNode) {
 	if s.pol.Body.Prefer == "html" {
 		first, second = html, plain
 	}
+	// Render in order of preference and stop at the first with visible
+	// text: the others are never converted.
 	for _, group := range [][]*leaf{first, second} {
 		for _, c := range group {
+			s.render(c)
 			if c.stats.visible > 0 {
 				slot.chosen = c
 				return

@@ -45,7 +45,7 @@ var (
 	errNoFinalBoundary = errors.New("multipart: missing final boundary")
 )
 
-const mpWindow = 32 << 10
+const mpWindow = 16 << 10
 
 func newMultipartReader(r io.Reader, boundary string) *multipartReader {
 	// A virtual CRLF in front lets a first delimiter at the very start of

@@ -95,6 +95,9 @@ func Message(w io.Writer, r io.ReaderAt, size int64, opt Options) (rep *Report, 
 		return rep, err
 	}
 	s.finish()
+	if s.writeErr != nil {
+		return rep, fmt.Errorf("sanitize: %w", s.writeErr)
+	}
 	if rep.Verdict == Rejected {
 		return rep, nil
 	}

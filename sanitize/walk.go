@@ -31,6 +31,7 @@ type sanitizer struct {
 	ambig    bool // some part was ambiguous
 	memHeld  int64
 	writeErr error // first failure of our own temporary files
+	copyBuf  []byte
 }
 
 // msgNode is the original or one message/rfc822 inside it.
@@ -64,7 +65,11 @@ type leaf struct {
 	kind            leafKind
 	msg             *msgNode
 	html            bool
-	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends
+	raw             *spill.Buffer // leafText: transfer-decoded bytes, until rendered
+	label           string        // leafText: declared charset
+	rendered        bool
+	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC
+	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends (once rendered)
 	stats           textStats
 	att             *spill.Buffer // leafAttach kept so far: decoded content
 	parent          *leaf         // leafBlock: the text it was cut from
@@ -81,8 +86,10 @@ func newSanitizer(opt Options, rep *Report) *sanitizer {
 
 func (s *sanitizer) close() {
 	for _, l := range s.leaves {
-		if l.text != nil {
-			l.text.Close()
+		for _, b := range []*spill.Buffer{l.raw, l.text} {
+			if b != nil {
+				b.Close()
+			}
 		}
 		if l.att != nil {
 			l.att.Close()
@@ -397,10 +404,19 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 	}
 }
 
+// copy is io.Copy with one buffer for the whole message.
+func (s *sanitizer) copy(dst io.Writer, src io.Reader) (int64, error) {
+	if s.copyBuf == nil {
+		s.copyBuf = make([]byte, 32<<10)
+	}
+	return io.CopyBuffer(dst, src, s.copyBuf)
+}
+
 // hashCounter hashes and counts what passes through.
 type hashCounter struct {
-	h hash.Hash
-	n int64
+	h    hash.Hash
+	n    int64
+	high bool // saw a byte >= 0x80 or an ESC (not plain ASCII)
 }
 
 func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
@@ -408,6 +424,14 @@ func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
 func (c *hashCounter) Write(p []byte) (int, error) {
 	c.h.Write(p)
 	c.n += int64(len(p))
+	if !c.high {
+		for _, b := range p {
+			if b >= 0x80 || b == 0x1b {
+				c.high = true
+				break
+			}
+		}
+	}
 	return len(p), nil
 }
 
@@ -434,16 +458,52 @@ func (s *sanitizer) hold(b *spill.Buffer) {
 func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 	dec, check := s.transferDecoder(ph.cte, body)
 	hc := newHashCounter()
-	tee := io.TeeReader(dec, hc)
-	label := strings.TrimSpace(ph.params["charset"])
-	var src io.Reader = tee
+	l.raw = s.newSpill()
+	if _, err := s.copy(io.MultiWriter(l.raw, hc), dec); err != nil && l.raw.Err() != nil {
+		s.ioErr(l.raw.Err())
+	}
+	drain(dec)
+	s.hold(l.raw)
+	l.label = strings.TrimSpace(ph.params["charset"])
+	l.ascii = !hc.high
+	l.part.Size = hc.n
+	l.part.SHA256 = hc.sum()
+	l.part.SniffedType = ph.mediaType
+	l.part.Class = "text"
+	if kinds := check(); len(kinds) > 0 {
+		l.ambig = append(l.ambig, kinds...)
+		for _, k := range kinds {
+			s.finding(l.part.Path, k, "")
+		}
+	}
+}
+
+// render turns a body text candidate's decoded bytes into sanitised UTF-8
+// text: charset decoding (with label repair), HTML conversion, line
+// cleaning, encoded-file cutting and link neutralising. Only candidates
+// that may be chosen are rendered, in order of preference.
+func (s *sanitizer) render(l *leaf) {
+	if l.rendered {
+		return
+	}
+	l.rendered = true
+	var src io.Reader = l.raw.Reader()
+	label := l.label
 	if l.html && label == "" {
-		br := bufio.NewReaderSize(tee, 4096)
+		br := bufio.NewReaderSize(src, 4096)
 		head, _ := br.Peek(1024)
 		label = htmlCharset(head)
 		src = br
 	}
-	td := newTextDecoder(label, src)
+	var td interface {
+		io.Reader
+		Findings() []encFinding
+	}
+	if l.ascii && asciiCompatible(label) {
+		td = plainASCII{src} // nothing to decode, nothing to detect
+	} else {
+		td = newTextDecoder(label, src)
+	}
 	l.text = s.newSpill()
 	sink := newTextSink(l.text, s.pol.Body.Links)
 	if l.html {
@@ -455,16 +515,15 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 			s.finding(l.part.Path, "html-depth-exceeded", "HTML nested deeper than "+strconv.Itoa(s.pol.MIME.MaxHTMLDepth)+" (flattened)")
 		}
 	} else {
-		io.Copy(sink, td)
+		s.copy(sink, td)
 	}
-	io.Copy(io.Discard, tee)
 	sink.Close()
+	l.raw.Close()
+	if l.text.Err() != nil {
+		s.ioErr(l.text.Err())
+	}
 	s.hold(l.text)
 	l.stats = sink.st
-	l.part.Size = hc.n
-	l.part.SHA256 = hc.sum()
-	l.part.SniffedType = ph.mediaType
-	l.part.Class = "text"
 	for _, f := range td.Findings() {
 		s.finding(l.part.Path, f.Kind, f.Detail)
 		switch f.Kind {
@@ -472,14 +531,10 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 			l.charsetRepaired = true
 		}
 	}
-	if kinds := check(); len(kinds) > 0 {
-		l.ambig = append(l.ambig, kinds...)
-		for _, k := range kinds {
-			s.finding(l.part.Path, k, "")
-		}
-	}
+	// Files cut out of the text are reported right after it.
+	var blocks []*leaf
 	for i, b := range sink.blocks {
-		bl := &leaf{kind: leafBlock, msg: l.msg, parent: l, part: Part{
+		blocks = append(blocks, &leaf{kind: leafBlock, msg: l.msg, parent: l, part: Part{
 			Path:         l.part.Path + "#" + b.kind + "-" + strconv.Itoa(i+1),
 			DeclaredType: "text/x-" + b.kind,
 			SniffedType:  b.sniffed,
@@ -487,9 +542,32 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 			Filename:     b.name,
 			Size:         b.size,
 			SHA256:       b.sha,
-		}, action: b.kind + "-removed"}
-		s.leaves = append(s.leaves, bl)
+		}, action: b.kind + "-removed"})
 	}
+	if len(blocks) > 0 {
+		for i, x := range s.leaves {
+			if x == l {
+				s.leaves = append(s.leaves[:i+1], append(blocks, s.leaves[i+1:]...)...)
+				break
+			}
+		}
+	}
+}
+
+// plainASCII passes 7-bit text through: every ASCII-compatible charset
+// decodes it to itself.
+type plainASCII struct{ io.Reader }
+
+func (plainASCII) Findings() []encFinding { return nil }
+
+// asciiCompatible lists labels under which 7-bit text without ESC means
+// the same characters (not UTF-7, UTF-16 or the like).
+func asciiCompatible(label string) bool {
+	switch strings.ToLower(strings.Trim(label, `" `)) {
+	case "", "us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin1", "windows-1252", "iso-2022-jp", "shift_jis", "euc-jp", "cp932", "windows-31j":
+		return true
+	}
+	return false
 }
 
 // htmlCharset finds the charset an HTML document declares for itself: a
