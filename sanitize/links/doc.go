@@ -1,0 +1,11 @@
+// Package links neutralises URLs in plain text so that a mail client on the
+// LGWAN side does not turn them into clickable links: defang rewrites
+// https://evil.example/a as hxxps://evil[.]example/a (still readable, no
+// longer a link), remove replaces the URL with a marker, keep leaves it.
+// It finds http, https and ftp URLs (also with backslashes or one slash after
+// the colon, and inside other URLs) and bare www. hosts; it stops a URL at
+// white space, angle brackets and at non-ASCII text, so Japanese written
+// right after a URL stays outside it. It leaves mailto: addresses readable
+// and does not touch text that is already defanged. It does not look up,
+// follow or judge the URLs it rewrites.
+package links

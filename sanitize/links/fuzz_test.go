@@ -1,0 +1,47 @@
+package links
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzRewrite checks, for any line: no panic; defang is idempotent; no
+// http:// or https:// survives defang or remove, in any letter case;
+// nothing changes when nothing is counted; valid UTF-8 stays valid.
+func FuzzRewrite(f *testing.F) {
+	for _, s := range []string{
+		"https://evil.example/a",
+		"詳しくはwww.city.example.lg.jp/kurashi/をご覧ください",
+		"<https://example.jp/a> (https://en.example.org/wiki/Foo_(bar)).",
+		"http://www.bank.example@evil.example/?u=HTTPS://b.example/x",
+		"hthttp://tp://",
+		"hxxps://evil[.]example/a mailto:user@www.example.jp",
+		"https://例え.テスト/パス https://example.jpです",
+		`http:\\evil.example\share ftp://u:p@[::1]:21/`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, n := Rewrite(in, Defang)
+		if n == 0 && out != in {
+			t.Fatalf("Rewrite(%q) changed the line but counted nothing: %q", in, out)
+		}
+		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") {
+			t.Fatalf("Rewrite(%q) = %q still has a URL", in, out)
+		}
+		if again, n2 := Rewrite(out, Defang); again != out || n2 != 0 {
+			t.Fatalf("not idempotent: %q → %q → %q (%d)", in, out, again, n2)
+		}
+		if utf8.ValidString(in) && !utf8.ValidString(out) {
+			t.Fatalf("Rewrite(%q) = %q is not valid UTF-8", in, out)
+		}
+		rm, _ := Rewrite(in, Remove)
+		if l := strings.ToLower(rm); strings.Contains(l, "http://") || strings.Contains(l, "https://") {
+			t.Fatalf("Rewrite(%q, remove) = %q still has a URL", in, rm)
+		}
+		if keep, n := Rewrite(in, Keep); keep != in || n != 0 {
+			t.Fatalf("keep changed %q", in)
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package links
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRewriteDefang(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		n              int
+	}{
+		{"no url", "こんにちは、世界。", "こんにちは、世界。", 0},
+		{"https", "https://evil.example/a", "hxxps://evil[.]example/a", 1},
+		{"http", "see http://evil.example now", "see hxxp://evil[.]example now", 1},
+		{"ftp", "ftp://files.example.jp/pub/x.zip", "fxp://files[.]example[.]jp/pub/x.zip", 1},
+		{"scheme case", "HTTPS://Evil.Example/A HtTp://b.example", "hxxps://Evil[.]Example/A hxxp://b[.]example", 2},
+		{"path dots unchanged", "https://a.example/x.y/z.html?q=1.2#f.g", "hxxps://a[.]example/x.y/z.html?q=1.2#f.g", 1},
+		{"port", "http://a.example:8080/", "hxxp://a[.]example:8080/", 1},
+		{"ip literal", "http://192.168.10.1/login", "hxxp://192[.]168[.]10[.]1/login", 1},
+		{"ipv6 literal", "http://[2001:db8::1]:443/", "hxxp://[2001:db8::1]:443/", 1},
+		{"userinfo trick", "http://www.bank.example@evil.example/", "hxxp://www[.]bank[.]example@evil[.]example/", 1},
+		{"userinfo password", "ftp://user:pw@ftp.example.jp/", "fxp://user:pw@ftp[.]example[.]jp/", 1},
+		{"punycode", "https://xn--r8jz45g.xn--zckzah/", "hxxps://xn--r8jz45g[.]xn--zckzah/", 1},
+		{"idn japanese", "https://例え.テスト/パス", "hxxps://例え[.]テスト/パス", 1},
+		{"idn latin", "http://bücher.example/", "hxxp://bücher[.]example/", 1},
+		{"idn cyrillic homograph", "https://pаypal.com/", "hxxps://pаypal[.]com/", 1},
+		{"www", "www.example.jp", "www[.]example[.]jp", 1},
+		{"www with path", "詳しくはwww.city.example.lg.jp/kurashi/をご覧ください", "詳しくはwww[.]city[.]example[.]lg[.]jp/kurashi/をご覧ください", 1},
+		{"www upper", "WWW.EXAMPLE.COM", "WWW[.]EXAMPLE[.]COM", 1},
+		{"www inside word", "awww.example.jp", "awww.example.jp", 0},
+		{"www in email", "taro@www.example.jp", "taro@www.example.jp", 0},
+		{"www alone", "the www. is", "the www. is", 0},
+		{"in angle brackets", "text <https://example.jp/a>", "text <hxxps://example[.]jp/a>", 1},
+		{"trailing period", "Visit https://example.jp/a.", "Visit hxxps://example[.]jp/a.", 1},
+		{"trailing host period", "Visit https://example.jp.", "Visit hxxps://example[.]jp.", 1},
+		{"trailing comma", "https://a.example/, https://b.example/", "hxxps://a[.]example/, hxxps://b[.]example/", 2},
+		{"parenthesised", "(https://example.jp/a)", "(hxxps://example[.]jp/a)", 1},
+		{"balanced parens kept", "https://en.example.org/wiki/Foo_(bar)", "hxxps://en[.]example[.]org/wiki/Foo_(bar)", 1},
+		{"japanese brackets", "「https://example.jp/a」", "「hxxps://example[.]jp/a」", 1},
+		{"japanese period", "https://example.jp/a。次へ", "hxxps://example[.]jp/a。次へ", 1},
+		{"japanese right after host", "https://example.jpです", "hxxps://example[.]jpです", 1},
+		{"japanese right after path", "https://example.jp/aをご覧ください", "hxxps://example[.]jp/aをご覧ください", 1},
+		{"halfwidth kana after host", "http://example.jpｸﾘｯｸ", "hxxp://example[.]jpｸﾘｯｸ", 1},
+		{"quotes", `"https://example.jp/a"`, `"hxxps://example[.]jp/a"`, 1},
+		{"backslashes", `http:\\evil.example\share`, `hxxp:\\evil[.]example\share`, 1},
+		{"one slash", "https:/evil.example/", "hxxps:/evil[.]example/", 1},
+		{"no slash is not a url", "http:evil", "http:evil", 0},
+		{"redirect chain", "https://r.example/?u=http://evil.example/x", "hxxps://r[.]example/?u=hxxp://evil[.]example/x", 2},
+		{"www in path", "https://r.example/go?www.evil.example", "hxxps://r[.]example/go?www[.]evil[.]example", 2},
+		{"url glued to url", "http://a.examplehttp://b.example", "hxxp://a[.]examplehxxp://b[.]example", 2},
+		{"scheme inside word", "xhttps://a.example", "xhxxps://a[.]example", 1},
+		{"sftp", "sftp://host.example/", "sfxp://host[.]example/", 1},
+		{"empty host", "http:// x", "hxxp:// x", 1},
+		{"mailto untouched", "mailto:user@example.jp", "mailto:user@example.jp", 0},
+		{"email untouched", "連絡先 bousai@city.example.lg.jp まで", "連絡先 bousai@city.example.lg.jp まで", 0},
+		{"already defanged", "hxxps://evil[.]example/a", "hxxps://evil[.]example/a", 0},
+		{"already defanged hXXp", "hXXp://evil.example/", "hXXp://evil.example/", 0},
+		{"half defanged host", "http://evil[.]example/", "hxxp://evil[.]example/", 1},
+		{"two urls", "a http://x.example b https://y.example c", "a hxxp://x[.]example b hxxps://y[.]example c", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, n := Rewrite(tt.in, Defang)
+			if got != tt.want || n != tt.n {
+				t.Errorf("Rewrite(%q) = %q, %d; want %q, %d", tt.in, got, n, tt.want, tt.n)
+			}
+			again, n2 := Rewrite(got, Defang)
+			if again != got || n2 != 0 {
+				t.Errorf("not idempotent: Rewrite(%q) = %q, %d", got, again, n2)
+			}
+		})
+	}
+}
+
+func TestRewriteRemove(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		n              int
+	}{
+		{"bare", "see https://evil.example/a now", "see [リンク削除] now", 1},
+		{"brackets go too", "詳細 <https://example.jp/a>", "詳細 [リンク削除]", 1},
+		{"only left bracket", "<https://example.jp/a", "<[リンク削除]", 1},
+		{"www", "www.example.jp/aへ", "[リンク削除]へ", 1},
+		{"japanese kept", "「https://example.jp/a」をご覧ください。", "「[リンク削除]」をご覧ください。", 1},
+		{"trailing punctuation kept", "https://a.example/, http://b.example.", "[リンク削除], [リンク削除].", 2},
+		{"mailto kept", "mailto:user@example.jp", "mailto:user@example.jp", 0},
+		{"no url", "本文", "本文", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, n := Rewrite(tt.in, Remove)
+			if got != tt.want || n != tt.n {
+				t.Errorf("Rewrite(%q) = %q, %d; want %q, %d", tt.in, got, n, tt.want, tt.n)
+			}
+		})
+	}
+}
+
+func TestRewriteKeep(t *testing.T) {
+	in := "https://example.jp/a www.example.jp"
+	if got, n := Rewrite(in, Keep); got != in || n != 0 {
+		t.Errorf("Rewrite(keep) = %q, %d", got, n)
+	}
+}
+
+func TestRewriteUnknownModeDefangs(t *testing.T) {
+	if got, n := Rewrite("https://evil.example/", "bogus"); got != "hxxps://evil[.]example/" || n != 1 {
+		t.Errorf("Rewrite(bogus mode) = %q, %d; want the defanged URL", got, n)
+	}
+}
+
+// TestRewriteHTMLTextOutput runs Rewrite over lines as sanitize/htmltext
+// prints them.
+func TestRewriteHTMLTextOutput(t *testing.T) {
+	in := strings.Join([]string{
+		"メールが正しく表示されない場合はこちら <https://www.city.midori.example.lg.jp/mail/42.html>",
+		"電話 0120-000-000　メール <bousai@city.midori.example.lg.jp>",
+		"Click here: https://www.bank.example/login <https://evil.example/login?session=1>",
+	}, "\n")
+	want := strings.Join([]string{
+		"メールが正しく表示されない場合はこちら <hxxps://www[.]city[.]midori[.]example[.]lg[.]jp/mail/42.html>",
+		"電話 0120-000-000　メール <bousai@city.midori.example.lg.jp>",
+		"Click here: hxxps://www[.]bank[.]example/login <hxxps://evil[.]example/login?session=1>",
+	}, "\n")
+	got, n := Rewrite(in, Defang)
+	if got != want || n != 3 {
+		t.Errorf("got %d:\n%s\nwant 3:\n%s", n, got, want)
+	}
+}
+
+func TestRewriteIdempotentCorners(t *testing.T) {
+	for _, in := range []string{
+		"0 www.HTTPS:/0",
+		"http://a.www.http://x",
+		"http://a.www.<",
+		"http://a.www.。x",
+		"www.www.www.x",
+		"http://a.example.https://b.example.",
+	} {
+		once, _ := Rewrite(in, Defang)
+		if twice, n := Rewrite(once, Defang); twice != once || n != 0 {
+			t.Errorf("%q → %q → %q (%d)", in, once, twice, n)
+		}
+	}
+}
