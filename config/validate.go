@@ -227,7 +227,7 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		host, port, _ := net.SplitHostPort(a)
 		for other, owner := range addrs {
 			oh, op, _ := net.SplitHostPort(other)
-			if op == port && (oh == host || isWildcard(oh) || isWildcard(host)) {
+			if op == port && port != "0" && (oh == host || isWildcard(oh) || isWildcard(host)) {
 				v.errf(p, "%s is already used by route %s (%s)", a, owner, other)
 			}
 		}

@@ -70,7 +70,7 @@ type AuditDeliveryRcpt struct {
 func (r *AuditRecord) fromReport(rep *sanitize.Report) {
 	r.Verdict, r.Reason, r.Actions, r.Findings = rep.Verdict, rep.Reason, rep.Actions, rep.Findings
 	for _, p := range rep.Parts {
-		if p.Decision == "strip" || p.Decision == "reject" {
+		if p.Removed() {
 			r.Removed = append(r.Removed, AuditAttachment{Name: p.Filename, Type: p.SniffedType, Class: p.Class, SHA256: p.SHA256, Reason: p.Reason})
 		}
 	}

@@ -1,6 +1,374 @@
 package gateway
 
-import "net/http"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"mugai/config"
+	"mugai/gateway/quarantine"
+)
+
+// The admin calls behind `mugai quarantine`:
+//
+//	GET  /quarantine?since=7d&sender=S&recipient=R&verdict=V   list (JSON array of QuarantineEntry)
+//	GET  /quarantine/{id}            metadata and the sanitiser's report (QuarantineDetail)
+//	GET  /quarantine/{id}/headers    the original's header section (text/plain, raw bytes)
+//	GET  /quarantine/{id}/original   the original (application/octet-stream)
+//	POST /quarantine/{id}/release    ReleaseRequest → ReleaseResult
+//	POST /quarantine/purge           PurgeRequest → PurgeResult
+//
+// Errors are JSON {"error": "..."} with a status that says what kind:
+// 400 invalid, 403 refused, 404 not found, 409 the stored original fails
+// its integrity check or cannot be decrypted, 503 no quarantine.
+
+// maxControlBody bounds a POST body of the control calls.
+const maxControlBody = 64 << 10
+
+// maxHeaderSection bounds what /headers returns of an original.
+const maxHeaderSection = 1 << 20
+
+// QuarantineEntry is one original as `mugai quarantine list` shows it.
+type QuarantineEntry struct {
+	ID         string    `json:"id"`
+	Time       time.Time `json:"time"`
+	Route      string    `json:"route"`
+	Client     string    `json:"client,omitempty"`
+	Sender     string    `json:"sender"`                // envelope (MAIL FROM)
+	HeaderFrom string    `json:"header_from,omitempty"` // the From: field, decoded
+	Recipients []string  `json:"recipients"`
+	Subject    string    `json:"subject,omitempty"` // decoded
+	Size       int64     `json:"size"`
+	Policy     string    `json:"policy,omitempty"`
+	Verdict    string    `json:"verdict,omitempty"`
+	Removed    []string  `json:"removed,omitempty"` // what sanitising removed
+}
+
+// QuarantineDetail is one original with its report, for `show`.
+type QuarantineDetail struct {
+	QuarantineEntry
+	SHA256 string          `json:"sha256"`
+	Report json.RawMessage `json:"report,omitempty"`
+}
+
+// NewQuarantineEntry makes the listing form of m.
+func NewQuarantineEntry(m quarantine.Meta) QuarantineEntry {
+	e := QuarantineEntry{ID: m.ID, Time: m.Time, Route: m.Route, Client: m.ClientAddr, Sender: m.From,
+		Recipients: m.To, Subject: m.Subject, Size: m.Size, Policy: m.Policy, Verdict: m.Verdict, Removed: m.Removed}
+	if len(m.Report) > 0 {
+		var r struct {
+			From string `json:"from"`
+		}
+		if json.Unmarshal(m.Report, &r) == nil {
+			e.HeaderFrom = r.From
+		}
+	}
+	if e.Recipients == nil {
+		e.Recipients = []string{}
+	}
+	return e
+}
+
+// NewQuarantineDetail makes the `show` form of m.
+func NewQuarantineDetail(m quarantine.Meta) QuarantineDetail {
+	return QuarantineDetail{QuarantineEntry: NewQuarantineEntry(m), SHA256: m.SHA256, Report: m.Report}
+}
+
+// QuarantineFilter selects originals for a listing. Sender and Recipient
+// match case-insensitively anywhere in the address (a domain finds every
+// sender of it); Sender also matches the decoded From: field.
+type QuarantineFilter struct {
+	Since     time.Duration // received within this long before now; 0: any time
+	Sender    string
+	Recipient string
+	Verdict   string
+}
+
+// Match reports whether e passes the filter at now.
+func (f QuarantineFilter) Match(e QuarantineEntry, now time.Time) bool {
+	if f.Since > 0 && e.Time.Before(now.Add(-f.Since)) {
+		return false
+	}
+	if f.Sender != "" && !containsFold(e.Sender, f.Sender) && !containsFold(e.HeaderFrom, f.Sender) {
+		return false
+	}
+	if f.Recipient != "" {
+		found := false
+		for _, r := range e.Recipients {
+			found = found || containsFold(r, f.Recipient)
+		}
+		if !found {
+			return false
+		}
+	}
+	if f.Verdict != "" && !strings.EqualFold(e.Verdict, f.Verdict) {
+		return false
+	}
+	return true
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// ListQuarantine returns the entries of q that f selects, oldest first.
+func ListQuarantine(q *quarantine.Store, f QuarantineFilter, now time.Time) []QuarantineEntry {
+	out := []QuarantineEntry{}
+	for _, m := range q.List(nil) {
+		if e := NewQuarantineEntry(m); f.Match(e, now) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Query encodes f as the query string of GET /quarantine.
+func (f QuarantineFilter) Query() string {
+	v := url.Values{}
+	if f.Since > 0 {
+		v.Set("since", f.Since.String())
+	}
+	for k, s := range map[string]string{"sender": f.Sender, "recipient": f.Recipient, "verdict": f.Verdict} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
+}
+
+// HeaderSection reads the header section of a message (up to and
+// excluding the empty line that ends it), at most limit bytes; truncated
+// says the limit cut it off.
+func HeaderSection(r io.Reader, limit int) (hdr []byte, truncated bool, err error) {
+	br := bufio.NewReader(r)
+	var out bytes.Buffer
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 && (string(line) == "\r\n" || string(line) == "\n") && err == nil {
+			return out.Bytes(), false, nil
+		}
+		if out.Len()+len(line) > limit {
+			out.Write(line[:limit-out.Len()])
+			return out.Bytes(), true, nil
+		}
+		out.Write(line)
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			return out.Bytes(), false, nil
+		case err != nil:
+			return nil, false, err
+		}
+	}
+}
+
+// PurgeRequest is the body of POST /quarantine/purge.
+type PurgeRequest struct {
+	OlderThan string `json:"older_than"` // a duration (7d, 168h); "": quarantine.retention
+	User      string `json:"user"`
+	Reason    string `json:"reason"`
+}
 
 // quarantineHandlers registers the admin calls behind `mugai quarantine`.
-func (s *Server) quarantineHandlers(mux *http.ServeMux) {}
+func (s *Server) quarantineHandlers(mux *http.ServeMux) {
+	h := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, controlGuard(f)) }
+	h("GET /quarantine", s.handleQuarantineList)
+	h("GET /quarantine/{id}", s.handleQuarantineShow)
+	h("GET /quarantine/{id}/headers", s.handleQuarantineHeaders)
+	h("GET /quarantine/{id}/original", s.handleQuarantineOriginal)
+	h("POST /quarantine/{id}/release", s.handleQuarantineRelease)
+	h("POST /quarantine/purge", s.handleQuarantinePurge)
+}
+
+// controlGuard protects control calls from a browser on the gateway host:
+// the Host must be an IP address or localhost (no DNS rebinding), and a
+// POST must be JSON (a cross-site form cannot send that without a CORS
+// preflight, which is never answered).
+func controlGuard(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if _, err := netip.ParseAddr(host); err != nil && !strings.EqualFold(host, "localhost") {
+			controlError(w, http.StatusForbidden, errors.New("control calls take an IP address or localhost as Host"))
+			return
+		}
+		if r.Method == http.MethodPost {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				controlError(w, http.StatusUnsupportedMediaType, errors.New("control calls take application/json"))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxControlBody)
+		}
+		next(w, r)
+	})
+}
+
+// controlStatus maps an error of a control call to an HTTP status.
+func controlStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrRefused):
+		return http.StatusForbidden
+	case errors.Is(err, quarantine.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, quarantine.ErrTampered), errors.Is(err, quarantine.ErrWrongKey),
+		errors.Is(err, quarantine.ErrNoKey), errors.Is(err, quarantine.ErrLost):
+		return http.StatusConflict
+	case errors.Is(err, ErrNoQuarantine), errors.Is(err, quarantine.ErrClosed):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func controlError(w http.ResponseWriter, status int, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
+
+func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) {
+	if s.Quarantine == nil {
+		controlError(w, controlStatus(ErrNoQuarantine), ErrNoQuarantine)
+		return
+	}
+	q := r.URL.Query()
+	f := QuarantineFilter{Sender: q.Get("sender"), Recipient: q.Get("recipient"), Verdict: q.Get("verdict")}
+	if v := q.Get("since"); v != "" {
+		d, err := config.ParseDuration(v)
+		if err != nil || d <= 0 {
+			controlError(w, http.StatusBadRequest, fmt.Errorf("since: %q is not a positive duration", v))
+			return
+		}
+		f.Since = d.D()
+	}
+	writeJSON(w, ListQuarantine(s.Quarantine, f, time.Now()))
+}
+
+func (s *Server) meta(w http.ResponseWriter, r *http.Request) (quarantine.Meta, bool) {
+	if s.Quarantine == nil {
+		controlError(w, controlStatus(ErrNoQuarantine), ErrNoQuarantine)
+		return quarantine.Meta{}, false
+	}
+	m, err := s.Quarantine.Get(r.PathValue("id"))
+	if err != nil {
+		controlError(w, controlStatus(err), err)
+		return quarantine.Meta{}, false
+	}
+	return m, true
+}
+
+func (s *Server) handleQuarantineShow(w http.ResponseWriter, r *http.Request) {
+	if m, ok := s.meta(w, r); ok {
+		writeJSON(w, NewQuarantineDetail(m))
+	}
+}
+
+func (s *Server) handleQuarantineHeaders(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.meta(w, r)
+	if !ok {
+		return
+	}
+	rc, err := s.Quarantine.Original(m.ID)
+	if err != nil {
+		controlError(w, controlStatus(err), err)
+		return
+	}
+	defer rc.Close()
+	hdr, truncated, err := HeaderSection(rc, maxHeaderSection)
+	if err != nil {
+		controlError(w, http.StatusInternalServerError, fmt.Errorf("quarantine: headers of %s: %w", m.ID, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=binary")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if truncated {
+		w.Header().Set("X-Mugai-Truncated", strconv.Itoa(maxHeaderSection))
+	}
+	w.Write(hdr)
+}
+
+func (s *Server) handleQuarantineOriginal(w http.ResponseWriter, r *http.Request) {
+	m, ok := s.meta(w, r)
+	if !ok {
+		return
+	}
+	// Original verifies the whole stored record first: a tampered or
+	// wrongly keyed original is an error status here, never a partial body.
+	rc, err := s.Quarantine.Original(m.ID)
+	if err != nil {
+		controlError(w, controlStatus(err), err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+m.ID+`.eml"`)
+	w.Header().Set("Content-Length", strconv.FormatInt(m.Size, 10))
+	w.Header().Set("X-Mugai-SHA256", m.SHA256)
+	if _, err := io.Copy(w, rc); err != nil {
+		s.Logger.Warn("quarantine: sending original failed", "id", m.ID, "err", err)
+	}
+}
+
+func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {
+	var req ReleaseRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		controlError(w, http.StatusBadRequest, fmt.Errorf("release: %w: %v", ErrInvalid, err))
+		return
+	}
+	if id := r.PathValue("id"); req.ID == "" {
+		req.ID = id
+	} else if req.ID != id {
+		controlError(w, http.StatusBadRequest, fmt.Errorf("release: %w: id %q in the body, %q in the path", ErrInvalid, req.ID, id))
+		return
+	}
+	res, err := s.Release(req)
+	if err != nil {
+		controlError(w, controlStatus(err), err)
+		return
+	}
+	writeJSON(w, res)
+}
+
+func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
+	var req PurgeRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: %v", ErrInvalid, err))
+		return
+	}
+	age := s.Config().Quarantine.Retention.D()
+	if req.OlderThan != "" {
+		d, err := config.ParseDuration(req.OlderThan)
+		if err != nil {
+			controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: older_than: %v", ErrInvalid, err))
+			return
+		}
+		age = d.D()
+	}
+	why := req.Reason
+	if strings.TrimSpace(why) == "" {
+		why = "manual purge of originals older than " + config.Duration(age).String()
+	}
+	res, err := s.PurgeQuarantine(age, req.User, why)
+	if err != nil {
+		controlError(w, controlStatus(err), err)
+		return
+	}
+	writeJSON(w, res)
+}

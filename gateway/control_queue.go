@@ -1,6 +1,351 @@
 package gateway
 
-import "net/http"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
 
-// queueHandlers registers the admin calls behind `mugai queue`.
-func (s *Server) queueHandlers(mux *http.ServeMux) {}
+	"mugai/gateway/spool"
+)
+
+// QueueHeaderMax bounds what `mugai queue show` reads of a spooled
+// message: the header block only, never the body, and at most this much
+// of it (the default policy's mime.max_header_bytes).
+const QueueHeaderMax = 64 << 10
+
+// maxAuditText bounds the user and reason an operator gives a delete.
+const maxAuditText = 1024
+
+// QueueMessage is a spooled message as the admin API returns it and
+// `mugai queue` prints it.
+type QueueMessage struct {
+	ID string `json:"id"`
+	// State: active (a recipient is pending or being delivered),
+	// deferred (waiting for a retry), failed (finished with a failure,
+	// kept for an operator).
+	State        string           `json:"state"`
+	Route        string           `json:"route"`
+	Sender       string           `json:"sender"` // "" is the null sender <>
+	Size         int64            `json:"size"`
+	Created      time.Time        `json:"created"`
+	Received     time.Time        `json:"received,omitzero"`
+	Client       string           `json:"client,omitempty"`
+	Helo         string           `json:"helo,omitempty"`
+	TLS          bool             `json:"tls"`
+	Policy       string           `json:"policy,omitempty"`
+	QuarantineID string           `json:"quarantine_id,omitempty"`
+	Recipients   []QueueRecipient `json:"recipients"`
+
+	// Only for one message (GET /queue/{id}): the raw header lines of the
+	// spooled message without their line ends, and its history from the
+	// audit trail.
+	Headers          []string     `json:"headers,omitempty"`
+	HeadersTruncated bool         `json:"headers_truncated,omitempty"`
+	History          []QueueEvent `json:"history,omitempty"`
+}
+
+// QueueRecipient is one recipient of a queued message.
+type QueueRecipient struct {
+	Addr        string    `json:"addr"`
+	State       string    `json:"state"` // pending, deferred, done, failed
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+// QueueEvent is one line of a message's history, taken from the audit
+// trail: its acceptance and each delivery attempt per recipient.
+type QueueEvent struct {
+	Time    time.Time `json:"time"`
+	Event   string    `json:"event"` // accept, delivery
+	NextHop string    `json:"next_hop,omitempty"`
+	Rcpt    string    `json:"rcpt,omitempty"`
+	State   string    `json:"state,omitempty"` // accept: the verdict; delivery: the recipient's state after the attempt
+	Code    int       `json:"code,omitempty"`
+	Text    string    `json:"text,omitempty"`
+}
+
+// QueueRetry is the answer to a retry call.
+type QueueRetry struct {
+	ID string `json:"id,omitempty"` // empty for retry all
+	// Due counts what was made due now: deferred recipients of one
+	// message, or messages with deferred recipients for retry all.
+	Due int `json:"due"`
+}
+
+// queueView is the listing form of a spooled message.
+func queueView(m spool.Message) QueueMessage {
+	st := "active"
+	switch queueState(m) {
+	case spool.Deferred:
+		st = "deferred"
+	case spool.Failed:
+		st = "failed"
+	}
+	v := QueueMessage{ID: m.ID, State: st, Route: m.Env.Route, Sender: m.Env.From, Size: m.Size, Created: m.Created,
+		Received: m.Env.Received, Client: m.Env.ClientAddr, Helo: m.Env.Helo, TLS: m.Env.TLS, Policy: m.Env.Policy,
+		QuarantineID: m.Env.QuarantineID, Recipients: make([]QueueRecipient, 0, len(m.Rcpts))}
+	for _, rc := range m.Rcpts {
+		r := QueueRecipient{Addr: rc.Addr, State: rc.State.String(), Attempts: rc.Attempts, LastError: rc.LastError}
+		if rc.State == spool.Deferred {
+			r.NextAttempt = rc.NextAttempt
+		}
+		v.Recipients = append(v.Recipients, r)
+	}
+	return v
+}
+
+// QueueList lists every live message of sp in arrival order, failed ones
+// included.
+func QueueList(sp *spool.Spool) []QueueMessage {
+	msgs := sp.List()
+	out := make([]QueueMessage, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, queueView(m))
+	}
+	return out
+}
+
+// QueueShow returns one message with its header lines and, when
+// auditPath names a readable audit trail, its history. An unknown id is
+// an error wrapping spool.ErrNotFound.
+func QueueShow(sp *spool.Spool, auditPath, id string) (QueueMessage, error) {
+	m, err := sp.Get(id)
+	if err != nil {
+		return QueueMessage{}, fmt.Errorf("queue: show %s: %w", id, err)
+	}
+	v := queueView(m)
+	body, err := sp.Body(id)
+	if err != nil {
+		return QueueMessage{}, fmt.Errorf("queue: show %s: %w", id, err)
+	}
+	if v.Headers, v.HeadersTruncated, err = ReadHeaderBlock(body, QueueHeaderMax); err != nil {
+		return QueueMessage{}, fmt.Errorf("queue: show %s: read headers: %w", id, err)
+	}
+	if auditPath != "" && auditPath != "stdout" {
+		// History is a help, not a condition: an audit trail that was
+		// rotated away or cannot be read leaves it empty.
+		v.History, _ = queueHistory(auditPath, id)
+	}
+	return v, nil
+}
+
+// ReadHeaderBlock reads the header lines of a message up to the blank
+// line that ends them, without line ends, reading at most max bytes:
+// never the body. truncated says the block went on past max (its last
+// line may then be cut). A message without a body ends at EOF.
+func ReadHeaderBlock(r io.Reader, max int) (lines []string, truncated bool, err error) {
+	// max+2: a blank line right at the limit still ends the block.
+	br := bufio.NewReader(io.LimitReader(r, int64(max)+2))
+	n := 0
+	for {
+		line, err := br.ReadString('\n')
+		if line == "\n" || line == "\r\n" {
+			return lines, false, nil
+		}
+		if len(line) > 0 {
+			if n+len(line) > max {
+				if cut := trimEOL(line[:max-n]); cut != "" {
+					lines = append(lines, cut)
+				}
+				return lines, true, nil
+			}
+			n += len(line)
+			lines = append(lines, trimEOL(line))
+		}
+		if errors.Is(err, io.EOF) {
+			return lines, false, nil
+		}
+		if err != nil {
+			return lines, false, err
+		}
+	}
+}
+
+func trimEOL(s string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
+}
+
+// queueHistory collects the audit records that name queue id: the whole
+// trail is scanned (records are cheap to skip: only lines that contain
+// the id are decoded).
+func queueHistory(path, id string) ([]QueueEvent, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	needle := []byte(`"queue_id":"` + id + `"`)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var out []QueueEvent
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.Contains(line, needle) {
+			continue
+		}
+		var rec AuditRecord
+		if json.Unmarshal(line, &rec) != nil || rec.QueueID != id {
+			continue
+		}
+		switch rec.Event {
+		case "accept":
+			out = append(out, QueueEvent{Time: rec.Time, Event: rec.Event, State: rec.Verdict, Text: rec.Reason})
+		case "delivery":
+			for _, d := range rec.Delivery {
+				out = append(out, QueueEvent{Time: rec.Time, Event: rec.Event, NextHop: rec.NextHop, Rcpt: d.Rcpt, State: d.State, Code: d.Code, Text: d.Text})
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+// QueueDelete removes a message from sp and writes the audit record that
+// names who deleted it and why. client is where the call came from
+// ("" when the CLI worked on the spool directly).
+func QueueDelete(sp *spool.Spool, audit *Audit, id, user, reason, client string) (QueueMessage, error) {
+	m, err := sp.Get(id)
+	if err != nil {
+		return QueueMessage{}, fmt.Errorf("queue: delete %s: %w", id, err)
+	}
+	if err := sp.Delete(id); err != nil {
+		return QueueMessage{}, fmt.Errorf("queue: delete %s: %w", id, err)
+	}
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "delete", Route: m.Env.Route, Client: client, Sender: m.Env.From,
+		Size: m.Size, Policy: m.Env.Policy, QuarantineID: m.Env.QuarantineID, QueueID: id, User: user, Why: reason,
+		Verdict: "deleted"}
+	for _, rc := range m.Rcpts {
+		rec.Rcpts = append(rec.Rcpts, rc.Addr)
+		rec.Delivery = append(rec.Delivery, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Text: rc.LastError})
+	}
+	audit.Write(rec)
+	return queueView(m), nil
+}
+
+// queueHandlers registers the admin calls behind `mugai queue`:
+//
+//	GET    /queue                    every message (JSON list)
+//	GET    /queue/{id}               one message with headers and history
+//	POST   /queue/{id}/retry         its deferred recipients are due now
+//	POST   /queue/retry              every deferred recipient is due now
+//	DELETE /queue/{id}?user=U&reason=R   remove it (audited)
+//
+// Errors are JSON {"error": "..."}: 404 for an unknown id, 400 for a
+// delete without user or reason, 409 for a retry with nothing deferred.
+func (s *Server) queueHandlers(mux *http.ServeMux) {
+	mux.Handle("GET /queue", guardAdmin(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, QueueList(s.Spool))
+	}))
+	mux.Handle("GET /queue/{id}", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		v, err := QueueShow(s.Spool, s.Config().Log.Audit, id)
+		if err != nil {
+			queueError(w, id, err)
+			return
+		}
+		writeJSON(w, v)
+	}))
+	mux.Handle("POST /queue/{id}/retry", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		m, err := s.Spool.Get(id)
+		if err != nil {
+			queueError(w, id, fmt.Errorf("queue: retry %s: %w", id, err))
+			return
+		}
+		n := 0
+		for _, rc := range m.Rcpts {
+			if rc.State == spool.Deferred {
+				n++
+			}
+		}
+		if n == 0 {
+			jsonError(w, http.StatusConflict, fmt.Sprintf("message %s has no deferred recipient to retry (state %s; failed recipients are not retried, pending ones are being delivered)", id, queueView(m).State))
+			return
+		}
+		if err := s.Spool.Kick(id); err != nil {
+			queueError(w, id, fmt.Errorf("queue: retry %s: %w", id, err))
+			return
+		}
+		s.Logger.Info("queue retry", "queue_id", id, "recipients", n, "admin_client", r.RemoteAddr)
+		writeJSON(w, QueueRetry{ID: id, Due: n})
+	}))
+	mux.Handle("POST /queue/retry", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+		n := 0
+		for _, m := range s.Spool.List() {
+			if queueState(m) == spool.Deferred {
+				n++
+			}
+		}
+		s.Spool.KickAll()
+		s.Logger.Info("queue retry all", "messages", n, "admin_client", r.RemoteAddr)
+		writeJSON(w, QueueRetry{Due: n})
+	}))
+	mux.Handle("DELETE /queue/{id}", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		q := r.URL.Query()
+		user, reason := strings.TrimSpace(q.Get("user")), strings.TrimSpace(q.Get("reason"))
+		if user == "" || reason == "" {
+			jsonError(w, http.StatusBadRequest, "a delete is audited: it needs user and reason")
+			return
+		}
+		if len(user) > maxAuditText || len(reason) > maxAuditText {
+			jsonError(w, http.StatusBadRequest, fmt.Sprintf("user and reason are limited to %d bytes", maxAuditText))
+			return
+		}
+		v, err := QueueDelete(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
+		if err != nil {
+			queueError(w, id, err)
+			return
+		}
+		s.Logger.Info("queue delete", "queue_id", id, "user", user, "reason", reason, "admin_client", r.RemoteAddr)
+		writeJSON(w, v)
+	}))
+}
+
+// guardAdmin refuses what a browser could be tricked into sending to
+// the loopback admin listener: state changes from another origin (CSRF)
+// and any call under a DNS name other than localhost (DNS rebinding
+// would let a web page read the queue).
+func guardAdmin(h http.HandlerFunc) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	inner := cop.Handler(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if host != "localhost" && net.ParseIP(host) == nil {
+			jsonError(w, http.StatusForbidden, "the admin listener answers only to an IP address or localhost")
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+func queueError(w http.ResponseWriter, id string, err error) {
+	if errors.Is(err, spool.ErrNotFound) {
+		jsonError(w, http.StatusNotFound, NoSuchMessage(id))
+		return
+	}
+	jsonError(w, http.StatusInternalServerError, err.Error())
+}
+
+// NoSuchMessage is the text for an id the queue does not hold.
+func NoSuchMessage(id string) string {
+	return fmt.Sprintf("no message %q in the queue (delivered, deleted or never there)", id)
+}
+
+func jsonError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}

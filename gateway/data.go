@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -214,10 +212,9 @@ func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy config.P
 		srv.Metrics.SanitizeActions.WithLabelValues(actionLabel(a)).Inc()
 	}
 	for _, p := range rep.Parts {
-		if p.Decision == "body" || p.Decision == "" {
-			continue
+		if p.Decision == sanitize.DecisionKeep || p.Removed() {
+			srv.Metrics.Attachments.WithLabelValues(p.Decision, classLabel(p.Class)).Inc()
 		}
-		srv.Metrics.Attachments.WithLabelValues(p.Decision, classLabel(p.Class)).Inc()
 	}
 	for _, f := range rep.Findings {
 		if f.Kind == "panic" {
@@ -319,7 +316,7 @@ func (r *rateReader) Read(p []byte) (int, error) {
 func removedSummary(rep *sanitize.Report) []string {
 	var out []string
 	for _, p := range rep.Parts {
-		if p.Decision == "strip" || p.Decision == "reject" {
+		if p.Removed() {
 			name := p.Filename
 			if name == "" {
 				name = p.Path
@@ -329,10 +326,3 @@ func removedSummary(rep *sanitize.Report) []string {
 	}
 	return out
 }
-
-func shortHash(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8])
-}
-
-var _ = shortHash

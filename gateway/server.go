@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -374,5 +373,3 @@ func (w slogWriter) Write(p []byte) (int, error) {
 	w.l.Warn("smtp: " + strings.TrimSpace(string(p)))
 	return len(p), nil
 }
-
-var _ = time.Second

@@ -1,0 +1,174 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"mugai/gateway/spool"
+	"mugai/sanitize/invariant"
+)
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestDeliverSMTP(t *testing.T) {
+	nh := startSink(t, false)
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "retry: {", "connections: 1, retry: {"), true)
+	for i := 0; i < 3; i++ {
+		if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, mixedMessage()); code != 250 {
+			t.Fatalf("send: %d %s", code, text)
+		}
+	}
+	waitFor(t, "3 deliveries", 10*time.Second, func() bool { return len(nh.messages()) == 3 })
+	for _, m := range nh.messages() {
+		if err := invariant.Check(bytes.NewReader(m.Data), g.cfg.Policies["default"]); err != nil {
+			t.Errorf("delivered message breaks the invariants: %v", err)
+		}
+		if m.From != "a@example.jp" || len(m.To) != 1 || m.To[0] != "staff@lgwan.example" {
+			t.Errorf("envelope at the next hop: %s → %v", m.From, m.To)
+		}
+	}
+	waitFor(t, "an empty queue", 5*time.Second, func() bool { return len(g.sp.List()) == 0 })
+	nh.mu.Lock()
+	conns := nh.conns
+	nh.mu.Unlock()
+	if conns > 2 {
+		t.Errorf("%d connections for 3 messages: connections are not reused", conns)
+	}
+	if v := testutil.ToFloat64(g.m.DeliveryAttempts.WithLabelValues("inbound", "delivered")); v != 3 {
+		t.Errorf("delivery_attempts_total{delivered} = %v", v)
+	}
+}
+
+func TestDeliverLMTPPerRecipient(t *testing.T) {
+	nh := startSink(t, true)
+	nh.dataCode["full@lgwan.example"] = 552
+	nh.dataCode["later@lgwan.example"] = 452
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "lmtp://"+nh.addr, ""), true)
+	rcpts := []string{"ok@lgwan.example", "full@lgwan.example", "later@lgwan.example"}
+	if code, text := g.send("inbound", "a@example.jp", rcpts, "Subject: lmtp\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	var m spool.Message
+	waitFor(t, "per-recipient results", 10*time.Second, func() bool {
+		list := g.sp.List()
+		if len(list) != 1 {
+			return false
+		}
+		m = list[0]
+		return m.Rcpts[0].State == spool.Done && m.Rcpts[1].State == spool.Failed && m.Rcpts[2].State == spool.Deferred
+	})
+	if !strings.Contains(m.Rcpts[1].LastError, "552") || !strings.Contains(m.Rcpts[2].LastError, "452") {
+		t.Errorf("last errors: %q, %q", m.Rcpts[1].LastError, m.Rcpts[2].LastError)
+	}
+	if len(nh.messages()) != 1 || len(nh.messages()[0].To) != 1 {
+		t.Errorf("next hop kept %+v", nh.messages())
+	}
+	// The deferred recipient is retried alone, and the done one is not
+	// sent again.
+	nh.mu.Lock()
+	delete(nh.dataCode, "later@lgwan.example")
+	nh.mu.Unlock()
+	waitFor(t, "the retry", 10*time.Second, func() bool { return len(nh.messages()) == 2 })
+	if got := nh.messages()[1].To; len(got) != 1 || got[0] != "later@lgwan.example" {
+		t.Errorf("retry went to %v, want only the deferred recipient", got)
+	}
+}
+
+func TestDeliverMaildir(t *testing.T) {
+	dir := t.TempDir()
+	g := startGateway(t, gatewayConfig(t, dir, "", ""), true)
+	if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, "Subject: md\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	var files []os.DirEntry
+	waitFor(t, "a Maildir file", 5*time.Second, func() bool {
+		files, _ = os.ReadDir(filepath.Join(dir, "maildir", "new"))
+		return len(files) == 1
+	})
+	b, _ := os.ReadFile(filepath.Join(dir, "maildir", "new", files[0].Name()))
+	if !strings.Contains(string(b), "Subject: md") || !strings.Contains(string(b), "X-Mugai-Policy: default") {
+		t.Errorf("Maildir file:\n%s", b)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(dir, "maildir", "tmp")); len(tmp) != 0 {
+		t.Errorf("tmp/ holds %d files", len(tmp))
+	}
+}
+
+// TestOutage: the next hop is down while 200 messages are accepted; when
+// it comes back every message arrives exactly once and the queue empties.
+func TestOutage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // down
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+addr, ""), true)
+	const n = 200
+	errs := make(chan error, n)
+	for w := 0; w < 8; w++ {
+		go func() {
+			for i := w; i < n; i += 8 {
+				msg := fmt.Sprintf("Message-ID: <outage-%d@example.jp>\r\nSubject: %d\r\n\r\nbody %d\r\n", i, i, i)
+				code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, msg)
+				if code != 250 {
+					errs <- fmt.Errorf("message %d: %d %s", i, code, text)
+					continue
+				}
+				errs <- nil
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "every message deferred", 20*time.Second, func() bool {
+		_, deferred, _, _ := g.sp.Stats()
+		return deferred == n
+	})
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("next hop cannot come back on %s: %v", addr, err)
+	}
+	nh := startSinkOn(t, ln, false)
+	waitFor(t, "the queue to drain", 60*time.Second, func() bool { return len(g.sp.List()) == 0 })
+	seen := map[string]int{}
+	for _, m := range nh.messages() {
+		i := bytes.Index(m.Data, []byte("Message-ID: <outage-"))
+		if i < 0 {
+			i = bytes.Index(m.Data, []byte("Message-Id: <outage-"))
+		}
+		if i < 0 {
+			t.Fatalf("delivered message without its Message-ID:\n%s", m.Data)
+		}
+		id := string(m.Data[i+13 : i+13+bytes.IndexByte(m.Data[i+13:], '>')])
+		seen[id]++
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct messages delivered, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("%s delivered %d times", id, c)
+		}
+	}
+}

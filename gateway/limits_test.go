@@ -1,0 +1,178 @@
+package gateway
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// rawSession speaks SMTP by hand, for clients a library would not be.
+type rawSession struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func rawDial(t *testing.T, addr string) *rawSession {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawSession{t: t, conn: c, r: bufio.NewReader(c)}
+}
+
+// reply reads one (possibly multi-line) reply and returns its last line.
+func (s *rawSession) reply(timeout time.Duration) string {
+	s.conn.SetReadDeadline(time.Now().Add(timeout))
+	for {
+		line, err := s.r.ReadString('\n')
+		if err != nil {
+			return "ERR " + err.Error()
+		}
+		if len(line) < 4 || line[3] != '-' {
+			return strings.TrimRight(line, "\r\n")
+		}
+	}
+}
+
+func (s *rawSession) cmd(line string) string {
+	fmt.Fprintf(s.conn, "%s\r\n", line)
+	return s.reply(5 * time.Second)
+}
+
+func TestLimits(t *testing.T) {
+	cfg := gatewayConfig(t, t.TempDir(), "", "",
+		"    policy: default\n", `    policy: default
+    limits: {max_message_size: 2KiB, max_recipients: 3, max_connections: 10, max_connections_per_client: 3, command_timeout: 1500ms, data_timeout: 1s, min_data_rate: 1KiB}
+`)
+	g := startGateway(t, cfg, false)
+	addr := g.addr("inbound")
+
+	// A normal client keeps being served while the others misbehave.
+	normal := func() {
+		t.Helper()
+		if code, text := g.send("inbound", "a@example.jp", []string{"s@lgwan.example"}, "Subject: ok\r\n\r\nfine\r\n"); code != 250 {
+			t.Errorf("normal client refused: %d %s", code, text)
+		}
+	}
+
+	t.Run("size declared", func(t *testing.T) {
+		s := rawDial(t, addr)
+		s.reply(5 * time.Second)
+		s.cmd("EHLO c.example")
+		if r := s.cmd("MAIL FROM:<a@example.jp> SIZE=999999"); !strings.HasPrefix(r, "552 5.3.4") {
+			t.Errorf("MAIL with SIZE over the limit: %q", r)
+		}
+	})
+	t.Run("size sent", func(t *testing.T) {
+		big := "Subject: big\r\n\r\n" + strings.Repeat("0123456789012345678901234567890123456789\r\n", 100)
+		code, text := g.send("inbound", "a@example.jp", []string{"s@lgwan.example"}, big)
+		if code != 552 || !strings.Contains(text, "5.3.4") {
+			t.Errorf("oversize DATA: %d %s", code, text)
+		}
+		normal()
+	})
+	t.Run("recipients", func(t *testing.T) {
+		c := g.dial("inbound")
+		defer c.Close()
+		c.Mail("a@example.jp", nil)
+		for i := 0; i < 3; i++ {
+			if err := c.Rcpt(fmt.Sprintf("u%d@lgwan.example", i), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if code, text := smtpCode(c.Rcpt("u9@lgwan.example", nil)); code != 452 || !strings.Contains(text, "4.5.3") {
+			t.Errorf("fourth recipient: %d %s", code, text)
+		}
+	})
+	t.Run("connections per client", func(t *testing.T) {
+		waitIdle(t, g)
+		var held []*rawSession
+		for i := 0; i < 3; i++ {
+			s := rawDial(t, addr)
+			if r := s.reply(5 * time.Second); !strings.HasPrefix(r, "220") {
+				t.Fatalf("connection %d: %q", i, r)
+			}
+			held = append(held, s)
+		}
+		s := rawDial(t, addr)
+		if r := s.reply(5 * time.Second); !strings.HasPrefix(r, "421 4.7.0") {
+			t.Errorf("fourth connection from one client: %q, want 421 4.7.0", r)
+		}
+		for _, h := range held {
+			h.conn.Close()
+		}
+		time.Sleep(100 * time.Millisecond)
+		normal()
+		if v := testutil.ToFloat64(g.m.SMTPConnections.WithLabelValues("inbound", "limited")); v != 1 {
+			t.Errorf("smtp_connections_total{limited} = %v", v)
+		}
+	})
+	t.Run("slow drip", func(t *testing.T) {
+		s := rawDial(t, addr)
+		s.reply(5 * time.Second)
+		s.cmd("EHLO c.example")
+		s.cmd("MAIL FROM:<a@example.jp>")
+		s.cmd("RCPT TO:<s@lgwan.example>")
+		if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
+			t.Fatalf("DATA: %q", r)
+		}
+		done := make(chan string, 1)
+		go func() { done <- s.reply(10 * time.Second) }()
+		// 20 bytes a second is far below 1 KiB/s: cut after the 1 s grace.
+		start := time.Now()
+	drip:
+		for i := 0; i < 100; i++ {
+			select {
+			case r := <-done:
+				done <- r
+				break drip
+			case <-time.After(50 * time.Millisecond):
+				s.conn.Write([]byte("x"))
+			}
+		}
+		r := <-done
+		if !strings.HasPrefix(r, "421 4.4.2") {
+			t.Errorf("slow drip: %q, want 421 4.4.2", r)
+		}
+		if el := time.Since(start); el > 4*time.Second {
+			t.Errorf("slow drip cut after %v", el)
+		}
+		if r := s.reply(2 * time.Second); !strings.HasPrefix(r, "ERR") {
+			t.Errorf("connection still open after the data timeout: %q", r)
+		}
+		normal()
+	})
+	t.Run("silent client", func(t *testing.T) {
+		s := rawDial(t, addr)
+		s.reply(5 * time.Second)
+		start := time.Now()
+		if r := s.reply(5 * time.Second); !strings.HasPrefix(r, "421 4.4.2") {
+			t.Errorf("client that never sends a command: %q", r)
+		}
+		if el := time.Since(start); el < time.Second || el > 4*time.Second {
+			t.Errorf("idle cut after %v, want about the 1.5s command timeout", el)
+		}
+		normal()
+	})
+}
+
+// waitIdle waits until the server has seen every earlier connection
+// close (it learns of a close asynchronously).
+func waitIdle(t *testing.T, g *testGateway) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if testutil.ToFloat64(g.m.SMTPSessionsActive.WithLabelValues("inbound")) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("sessions still active")
+}

@@ -1,0 +1,411 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"mugai/config"
+	"mugai/gateway/metrics"
+	"mugai/gateway/quarantine"
+	"mugai/gateway/spool"
+	"mugai/sanitize"
+	"mugai/sanitize/spill"
+)
+
+// Errors of the release and purge calls that the admin listener turns
+// into HTTP statuses (and the CLI into messages). Integrity failures of a
+// stored original are the quarantine package's own errors (ErrTampered,
+// ErrWrongKey, ErrNoKey, ErrLost).
+var (
+	// ErrInvalid: the request is incomplete or contradicts itself.
+	ErrInvalid = errors.New("invalid request")
+	// ErrRefused: the request is well formed but not allowed (a recipient
+	// outside the route's domains or quarantine.release_original_to, a
+	// policy that does not exist, a policy that rejects the message).
+	ErrRefused = errors.New("refused")
+	// ErrNoQuarantine: the server runs without a quarantine store.
+	ErrNoQuarantine = errors.New("no quarantine configured")
+)
+
+// Purge timing of `mugai serve`: retention is applied once an hour (and
+// at start), the gauges are refreshed more often.
+const (
+	purgeInterval       = time.Hour
+	quarantineGaugeTick = 15 * time.Second
+	// purgeUser is the audit trail's "who" for purges nobody typed.
+	purgeUser = "mugai"
+)
+
+// ReleaseRequest asks for one quarantined original to be delivered again.
+// Exactly one of Policy and Original is set.
+type ReleaseRequest struct {
+	ID string `json:"id"`
+	// Policy names the policy the original is sanitised under again (for
+	// example one that keeps PDFs); the result goes through the original's
+	// route to its next hop.
+	Policy string `json:"policy,omitempty"`
+	// Original sends the untouched original, only to addresses whose
+	// domain is in quarantine.release_original_to, through a pass-through
+	// route (policy none) that accepts those domains.
+	Original bool `json:"original,omitempty"`
+	// To replaces the original recipients; with Original it is required.
+	To []string `json:"to,omitempty"`
+	// Reason and User go to the audit trail; both are required.
+	Reason string `json:"reason"`
+	User   string `json:"user"`
+}
+
+// ReleaseResult says what was queued.
+type ReleaseResult struct {
+	ID       string   `json:"id"`
+	QueueID  string   `json:"queue_id"`
+	Route    string   `json:"route"`
+	NextHop  string   `json:"next_hop"`
+	Policy   string   `json:"policy,omitempty"`
+	Original bool     `json:"original,omitempty"`
+	To       []string `json:"to"`
+	// Lockdown: the emergency mode was on, so the policy was applied with
+	// every attachment stripped and every link removed.
+	Lockdown bool     `json:"lockdown,omitempty"`
+	Kept     []string `json:"kept,omitempty"`
+	Removed  []string `json:"removed,omitempty"`
+}
+
+// Release re-sanitises a quarantined original under a named policy, or
+// takes it untouched, and queues it through the normal spool and
+// delivery. Every attempt, refused or not, is written to the audit trail
+// with the user and the reason.
+func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "release", QuarantineID: req.ID,
+		User: req.User, Why: req.Reason, Policy: req.Policy}
+	if req.Original {
+		rec.Policy = "original"
+	}
+	res, err := s.release(req, rec)
+	if err != nil {
+		rec.Verdict, rec.Reason = "refused", err.Error()
+		if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrRefused) && !errors.Is(err, quarantine.ErrNotFound) {
+			rec.Verdict = "error"
+		}
+		s.Audit.Write(rec)
+		s.Logger.Warn("quarantine release refused", "id", req.ID, "user", req.User, "err", err)
+		return nil, err
+	}
+	s.Audit.Write(rec)
+	s.Metrics.QuarantineReleases.Inc()
+	s.Logger.Info("quarantine release queued", "id", req.ID, "queue_id", res.QueueID, "route", res.Route,
+		"policy", rec.Policy, "rcpts", len(res.To), "user", req.User)
+	return res, nil
+}
+
+func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, error) {
+	fail := func(kind error, format string, a ...any) (*ReleaseResult, error) {
+		return nil, fmt.Errorf("release %s: %w: %s", req.ID, kind, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case s.Quarantine == nil:
+		return nil, ErrNoQuarantine
+	case strings.TrimSpace(req.Reason) == "":
+		return fail(ErrInvalid, "a reason is required (it goes to the audit trail)")
+	case strings.TrimSpace(req.User) == "":
+		return fail(ErrInvalid, "the user is required (it goes to the audit trail)")
+	case req.Original && req.Policy != "":
+		return fail(ErrInvalid, "give either a policy or original, not both")
+	case !req.Original && req.Policy == "":
+		return fail(ErrInvalid, "give a policy to sanitise the original again, or original to send it untouched")
+	case req.Original && len(req.To) == 0:
+		return fail(ErrInvalid, "an untouched original needs explicit recipients (in quarantine.release_original_to)")
+	}
+	meta, err := s.Quarantine.Get(req.ID)
+	if err != nil {
+		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+	}
+	rec.Sender, rec.Size = meta.From, meta.Size
+	cfg := s.Config()
+
+	var route *config.Route
+	var rcpts []string
+	var policy config.Policy
+	if req.Original {
+		if route, rcpts, err = originalRoute(cfg, req.To); err != nil {
+			return fail(ErrRefused, "%v", err)
+		}
+	} else {
+		if route = cfg.Route(meta.Route); route == nil {
+			return fail(ErrRefused, "its route %q is no longer configured", meta.Route)
+		}
+		p, ok := cfg.Policies[req.Policy]
+		if !ok {
+			return fail(ErrRefused, "no policy %q (policies: %s)", req.Policy, strings.Join(policyList(cfg), ", "))
+		}
+		policy = p
+		to := req.To
+		if len(to) == 0 {
+			to = meta.To
+		}
+		if rcpts, err = checkRcpts(to, route.Domains); err != nil {
+			return fail(ErrRefused, "%v (route %s accepts %s)", err, route.Name, strings.Join(route.Domains, ", "))
+		}
+	}
+	rec.Route, rec.Rcpts = route.Name, rcpts
+
+	in, err := s.readOriginal(meta)
+	if err != nil {
+		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+	}
+	defer in.Close()
+
+	res := &ReleaseResult{ID: meta.ID, Route: route.Name, NextHop: hopName(route.Deliver), To: rcpts, Original: req.Original}
+	body := in
+	if !req.Original {
+		if s.Lockdown() {
+			policy = lockdownPolicy(policy)
+			res.Lockdown, rec.Lockdown = true, true
+		}
+		out := spill.New(memThreshold, s.TempDir)
+		defer out.Close()
+		rep, err := s.sanitize(out, in, policy, req.Policy, meta.ID, route.Name)
+		if err != nil {
+			return nil, fmt.Errorf("release %s: sanitize: %w", req.ID, err)
+		}
+		rec.fromReport(rep)
+		if rep.Verdict != sanitize.Rebuilt {
+			return fail(ErrRefused, "policy %s rejects this message: %s", req.Policy, rep.Reason)
+		}
+		res.Policy = req.Policy
+		for _, p := range rep.Parts {
+			switch p.Decision {
+			case sanitize.DecisionKeep:
+				res.Kept = append(res.Kept, partName(p))
+			case sanitize.DecisionStrip, sanitize.DecisionReject:
+				res.Removed = append(res.Removed, partName(p))
+			}
+		}
+		body = out
+	} else {
+		rec.Verdict = "original"
+	}
+
+	id := spool.NewID()
+	now := time.Now()
+	env := spool.Envelope{Route: route.Name, From: meta.From, To: rcpts, Received: now,
+		Policy: rec.Policy, QuarantineID: meta.ID}
+	trace := releaseReceived(route.Hostname, meta.ID, id, rcpts, now)
+	r := io.MultiReader(strings.NewReader(trace), body.Reader())
+	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
+		return nil, fmt.Errorf("release %s: spool: %w", req.ID, err)
+	}
+	rec.QueueID, res.QueueID = id, id
+	return res, nil
+}
+
+// readOriginal copies a verified original into a spill buffer (the
+// sanitiser needs an io.ReaderAt) and checks its SHA-256 once more on the
+// bytes it will actually use.
+func (s *Server) readOriginal(meta quarantine.Meta) (*spill.Buffer, error) {
+	rc, err := s.Quarantine.Original(meta.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	buf := spill.New(memThreshold, s.TempDir)
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(buf, h), rc)
+	if err == nil {
+		err = buf.Err()
+	}
+	if err != nil {
+		buf.Close()
+		return nil, fmt.Errorf("read original: %w", err)
+	}
+	if n != meta.Size || !strings.EqualFold(hex.EncodeToString(h.Sum(nil)), meta.SHA256) {
+		buf.Close()
+		return nil, quarantine.ErrTampered
+	}
+	return buf, nil
+}
+
+// originalRoute picks where an untouched original may go: every
+// recipient's domain must be in quarantine.release_original_to, and the
+// message leaves through the first pass-through route (policy none) whose
+// domains take all of them. It never goes out through a sanitising route:
+// that route's next hop is the LGWAN side, where nothing unsanitised may
+// arrive (DESIGN.md invariant 1).
+func originalRoute(cfg *config.Config, to []string) (*config.Route, []string, error) {
+	allowed := cfg.Quarantine.ReleaseOriginalTo
+	if len(allowed) == 0 {
+		return nil, nil, errors.New("quarantine.release_original_to is empty: untouched originals cannot be released")
+	}
+	rcpts, err := checkRcpts(to, allowed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%v: untouched originals go only to quarantine.release_original_to (%s)", err, strings.Join(allowed, ", "))
+	}
+	for i := range cfg.Routes {
+		r := &cfg.Routes[i]
+		if r.Policy != config.PolicyNone {
+			continue
+		}
+		if _, err := checkRcpts(rcpts, r.Domains); err == nil {
+			return r, rcpts, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("no pass-through route (policy none) accepts %s; an untouched original never leaves through a sanitising route", strings.Join(rcpts, ", "))
+}
+
+// checkRcpts normalises addresses and refuses any outside domains (and
+// every relay trick parseRcpt refuses in a session).
+func checkRcpts(to []string, domains []string) ([]string, error) {
+	var out []string
+	for _, a := range to {
+		a = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(a), "<"), ">"))
+		n, serr := parseRcpt(a, domains)
+		if serr != nil {
+			return nil, fmt.Errorf("recipient %q not allowed", a)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no recipients")
+	}
+	return out, nil
+}
+
+// releaseReceived is the trace field of a release (RFC 5321 4.4): the
+// message did not come in over SMTP, so it says where it came from
+// instead. It names the quarantine id, never the admin.
+func releaseReceived(hostname, qid, id string, rcpts []string, now time.Time) string {
+	for_ := ""
+	if len(rcpts) == 1 {
+		for_ = fmt.Sprintf("\r\n\tfor <%s>", rcpts[0])
+	}
+	return fmt.Sprintf("Received: by %s (mugai, released from quarantine %s)\r\n\twith local id %s%s;\r\n\t%s\r\n",
+		hostname, qid, id, for_, now.Format(time.RFC1123Z))
+}
+
+func partName(p sanitize.Part) string {
+	if p.Filename != "" {
+		return p.Filename
+	}
+	return p.Path + " (" + p.Class + ")"
+}
+
+func policyList(cfg *config.Config) []string {
+	var names []string
+	for n := range cfg.Policies {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// PurgeResult says what a purge removed.
+type PurgeResult struct {
+	Before time.Time `json:"before"` // originals received before this went
+	Purged int       `json:"purged"`
+	Bytes  int64     `json:"bytes"`
+}
+
+// PurgeQuarantine deletes every original older than olderThan, writes one
+// audit record per original with user and why, and counts them as
+// mugai_quarantine_purged_total{reason="retention"}.
+func (s *Server) PurgeQuarantine(olderThan time.Duration, user, why string) (PurgeResult, error) {
+	switch {
+	case s.Quarantine == nil:
+		return PurgeResult{}, ErrNoQuarantine
+	case olderThan <= 0:
+		return PurgeResult{}, fmt.Errorf("purge: %w: the age must be positive", ErrInvalid)
+	case strings.TrimSpace(user) == "" || strings.TrimSpace(why) == "":
+		return PurgeResult{}, fmt.Errorf("purge: %w: user and reason are required (they go to the audit trail)", ErrInvalid)
+	}
+	return s.purgeBefore(time.Now().Add(-olderThan), metrics.PurgeRetention, user, why)
+}
+
+// purgeBefore purges the originals received before cutoff.
+func (s *Server) purgeBefore(cutoff time.Time, reason, user, why string) (PurgeResult, error) {
+	res := PurgeResult{Before: cutoff}
+	// The store's Purge says how many went, not which: list them first
+	// (every new original is younger than cutoff, so the list cannot
+	// miss one) and audit those that are gone afterwards.
+	victims := s.Quarantine.List(func(m quarantine.Meta) bool { return m.Time.Before(cutoff) })
+	n, b, err := s.Quarantine.Purge(cutoff)
+	res.Purged, res.Bytes = n, b
+	if n > 0 {
+		s.Metrics.QuarantinePurged.WithLabelValues(reason).Add(float64(n))
+	}
+	now := time.Now().UTC()
+	for _, m := range victims {
+		if _, gerr := s.Quarantine.Get(m.ID); !errors.Is(gerr, quarantine.ErrNotFound) {
+			continue
+		}
+		s.Audit.Write(&AuditRecord{Time: now, Event: "purge", Route: m.Route, Sender: m.From, Rcpts: m.To,
+			Size: m.Size, Policy: m.Policy, Verdict: "purged", Reason: reason, QuarantineID: m.ID, User: user, Why: why})
+	}
+	s.updateQuarantineGauges()
+	if err != nil {
+		return res, fmt.Errorf("purge: %w", err)
+	}
+	if n > 0 {
+		s.Logger.Info("quarantine purged", "originals", n, "bytes", b, "before", cutoff.Format(time.RFC3339), "user", user, "reason", reason)
+	}
+	return res, nil
+}
+
+// StartQuarantinePurge applies quarantine.retention at once and then every
+// hour, and keeps mugai_quarantine_messages and mugai_quarantine_bytes
+// current, until ctx ends. mugai serve calls it after Start.
+func (s *Server) StartQuarantinePurge(ctx context.Context) {
+	if s.Quarantine == nil {
+		return
+	}
+	go s.quarantineLoop(ctx, purgeInterval, quarantineGaugeTick)
+}
+
+func (s *Server) quarantineLoop(ctx context.Context, every, gauges time.Duration) {
+	purge := time.NewTicker(every)
+	defer purge.Stop()
+	tick := time.NewTicker(gauges)
+	defer tick.Stop()
+	s.retentionPurge(time.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-purge.C:
+			s.retentionPurge(time.Now())
+		case <-tick.C:
+			s.updateQuarantineGauges()
+		}
+	}
+}
+
+// retentionPurge is the scheduled purge: originals older than
+// quarantine.retention (of the configuration in force) at now.
+func (s *Server) retentionPurge(now time.Time) {
+	ret := s.Config().Quarantine.Retention.D()
+	if ret <= 0 {
+		s.updateQuarantineGauges()
+		return
+	}
+	why := "quarantine.retention " + config.Duration(ret).String()
+	if _, err := s.purgeBefore(now.Add(-ret), metrics.PurgeRetention, purgeUser, why); err != nil && !errors.Is(err, quarantine.ErrClosed) {
+		s.Logger.Error("quarantine retention purge failed", "err", err)
+	}
+}
+
+func (s *Server) updateQuarantineGauges() {
+	if s.Quarantine == nil {
+		return
+	}
+	n, b := s.Quarantine.Stats()
+	s.Metrics.QuarantineMessages.Set(float64(n))
+	s.Metrics.QuarantineBytes.Set(float64(b))
+}
