@@ -158,11 +158,11 @@ func TestRelayRefusedOverSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	for addr, want := range map[string]int{
-		"user@other.example":                250 + 300, // 550
-		"user%other.example@lgwan.example":  550,
+		"user@other.example":                 250 + 300, // 550
+		"user%other.example@lgwan.example":   550,
 		`"user@other.example"@lgwan.example`: 550,
-		"user@[127.0.0.1]":                  550,
-		"user@LGWAN.example.":               250,
+		"user@[127.0.0.1]":                   550,
+		"user@LGWAN.example.":                250,
 	} {
 		err := c.Rcpt(addr, nil)
 		got := 250
