@@ -115,10 +115,10 @@ type hopSession struct{ h *recordingHop }
 
 var msgIDRE = regexp.MustCompile(`(?im)^Message-Id: <([^>]+)>`)
 
-func (s *hopSession) Reset()                                  {}
-func (s *hopSession) Logout() error                           { return nil }
-func (s *hopSession) Mail(string, *smtp.MailOptions) error    { return nil }
-func (s *hopSession) Rcpt(string, *smtp.RcptOptions) error    { return nil }
+func (s *hopSession) Reset()                               {}
+func (s *hopSession) Logout() error                        { return nil }
+func (s *hopSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *hopSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
 func (s *hopSession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -334,4 +334,3 @@ func waitLog(t *testing.T, c *child, what string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
