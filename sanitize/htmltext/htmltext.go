@@ -72,6 +72,7 @@ type converter struct {
 
 	link, linkHref string // target of the open <a>, "" when none
 	linkOwner      int    // stack index of the <a> that opened the link
+	linkAfter      rune   // the character written just before the link
 }
 
 // Convert reads UTF-8 HTML from r and writes it to w as plain text with \n
@@ -722,6 +723,7 @@ func (c *converter) startLink(href string) {
 	c.link, c.linkHref = display, target
 	c.release()
 	c.holding, c.hold, c.textStart = true, c.hold[:0], -1
+	c.linkAfter = c.last
 	c.holdMax = len(display) + len(target) + maxIndent + 16
 }
 
@@ -735,10 +737,15 @@ func (c *converter) endLink() {
 	if c.holding && c.textStart >= 0 {
 		t := string(c.hold[c.textStart:])
 		if t == c.link || t == c.linkHref {
+			if c.textStart == 0 && c.linkAfter == '<' {
+				// "Name &lt;<a href=mailto:x>x</a>&gt;": the text
+				// brackets the address already.
+				d = c.link
+			}
 			c.hold = c.hold[:c.textStart]
 			c.release()
 			c.putString(d)
-			c.last = '>'
+			c.last, _ = utf8.DecodeLastRuneInString(d)
 			c.link, c.linkHref = "", ""
 			c.stats.Links++
 			return

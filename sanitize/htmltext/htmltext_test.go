@@ -79,6 +79,8 @@ func TestConvertSnippets(t *testing.T) {
 		{"link image", `<a href="https://example.jp/"><img alt="Logo"></a>`, "[画像: Logo] <https://example.jp/>\n"},
 		{"link differs from text", `<a href="https://evil.example/">https://bank.example/</a>`, "https://bank.example/ <https://evil.example/>\n"},
 		{"link url escaped", "<a href=\"https://example.jp/a b<c>\u202e\">x</a>", "x <https://example.jp/a%20b%3Cc%3E%E2%80%AE>\n"},
+		{"link already in brackets", `Aiko &lt;<a href="mailto:aiko@example.org">aiko@example.org</a>&gt; wrote:`, "Aiko <aiko@example.org> wrote:\n"},
+		{"link url already in brackets", `&lt;<a href="https://example.jp/">https://example.jp/</a>&gt;`, "<https://example.jp/>\n"},
 		{"link spans lines", `<a href="https://example.jp/">one<br>two</a>`, "one\ntwo <https://example.jp/>\n"},
 		{"link unclosed", `<a href="https://example.jp/">text`, "text <https://example.jp/>\n"},
 		{"link nested a", `<a href="https://a.example/">a<a href="https://b.example/">b</a>`, "a <https://a.example/>b <https://b.example/>\n"},
