@@ -178,21 +178,18 @@ func decide(label string, window []byte, atEOF bool) decision {
 	}
 
 	// us-ascii, ISO-2022-JP with 8-bit bytes, missing or unknown label:
-	// the best reading, also among Chinese and Korean ones (so that a
-	// Korean text is not taken for clean EUC-JP), or windows-1252 for
-	// Western text none of them decodes. Short kanji-only text reads as
-	// Chinese or Korean about as well as Japanese (the EUC encodings
-	// share their layout); this is a Japanese gateway, so those need to
-	// be clearly better.
+	// the best reading, also among Chinese, Korean (so that a Korean text
+	// is not taken for clean EUC-JP) and Western ones (accented letters
+	// followed by ASCII letters are valid Shift_JIS pairs). Short
+	// kanji-only text reads as Chinese or Korean about as well as
+	// Japanese (the EUC encodings share their layout); this is a
+	// Japanese gateway, so the others need to be clearly better.
 	jp := best
-	for _, c := range []codec{codecGBK, codecBig5, codecEUCKR} {
+	for _, c := range []codec{codecGBK, codecBig5, codecEUCKR, codecCP1252} {
 		cand := evaluate(c, window, atEOF)
-		if cand.cost() < best.cost() && cand.cost() < jp.cost()-3-0.1*abs(jp.score) {
+		if cand.score > 0 && cand.cost() < best.cost() && cand.cost() < jp.cost()-3-0.1*abs(jp.score) {
 			best = cand
 		}
-	}
-	if best.errs > 0 && western(window) {
-		return result(codecCP1252)
 	}
 	return result(best.codec)
 }
@@ -307,9 +304,12 @@ func evaluate(c codec, window []byte, atEOF bool) candidate {
 		case kindUTF8, kindISO2022JP:
 			cand.score += runeScore(c.kind, buf[:nDst])
 		case kindOther:
-			if c.name == codecEUCKR.name {
+			switch c.name {
+			case codecEUCKR.name:
 				cand.score += koreanScore(buf[:nDst])
-			} else {
+			case codecCP1252.name:
+				cand.score += latinScore(buf[:nDst])
+			default:
 				cand.score += chineseScore(buf[:nDst])
 			}
 		}
@@ -390,6 +390,45 @@ func chineseScore(b []byte) float64 {
 		case r >= 0xe000 && r <= 0xf8ff:
 			s--
 		}
+	}
+	return s
+}
+
+// latinScore scores text decoded as windows-1252: accented letters next
+// to ASCII letters are Western words; the other 8-bit characters (ƒ, Œ,
+// ‰ ...) are what Japanese bytes turn into.
+func latinScore(b []byte) float64 {
+	s := 0.0
+	ascii := func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
+	var prev rune
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		i += n
+		if r >= 0x80 {
+			next, _ := utf8.DecodeRune(b[i:])
+			switch {
+			case r >= 0xc0 && r <= 0xff && r != 0xd7 && r != 0xf7:
+				// In a word beside an ASCII letter; inside a long
+				// run of 8-bit characters it is another script.
+				if ascii(prev) || ascii(next) {
+					s += 1.5
+				} else if prev >= 0x80 && next >= 0x80 {
+					s--
+				}
+			case r >= 0x2013 && r <= 0x2026, r == 0x20ac, r >= 0xa0 && r <= 0xbf:
+				// Dashes, smart quotes, …, €, Latin-1 symbols: alone.
+				if prev < 0x80 && next < 0x80 {
+					s += 0.3
+				} else {
+					s--
+				}
+			case r < 0xa0: // C1: bytes windows-1252 leaves undefined
+				s -= 2
+			default:
+				s -= 1
+			}
+		}
+		prev = r
 	}
 	return s
 }

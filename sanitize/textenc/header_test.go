@@ -60,6 +60,8 @@ func TestDecodeHeader(t *testing.T) {
 			[]Finding{{KindMissing, "unencoded header text, decoded as shift_jis"}}},
 		{"raw EUC-JP folded", euc("テスト") + "\r\n " + euc("テスト"), "テスト テスト",
 			[]Finding{{KindMissing, "unencoded header text, decoded as euc-jp"}}},
+		{"raw Latin-1 (mikel-mail invalid_subject_characters)", "Forma\xe7\xe3o FrenetikPolis: Mega Campanha Final Ver\xe3o", "Formação FrenetikPolis: Mega Campanha Final Verão",
+			[]Finding{{KindMissing, "unencoded header text, decoded as windows-1252"}}},
 		{"raw ISO-2022-JP", jis("テスト"), "テスト",
 			[]Finding{{KindMissing, "unencoded header text, decoded as iso-2022-jp"}}},
 		{"raw Shift_JIS beside an encoded word", "Re: " + sjis("会議") + " =?UTF-8?B?5pel?=", "Re: 会議 日",

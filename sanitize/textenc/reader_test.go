@@ -95,6 +95,10 @@ func TestReaderLabels(t *testing.T) {
 			want{jaShort, "utf-8", []Finding{{KindMissing, "no charset declared, decoded as utf-8"}}}},
 		{"no label, Latin-1", "", "caf\xe9 d\xe9j\xe0 vu",
 			want{"café déjà vu", "windows-1252", []Finding{{KindMissing, "no charset declared, decoded as windows-1252"}}}},
+		{"no label, Latin-1 that is valid Shift_JIS", "", "Forma\xe7\xe3o: Campanha Final Ver\xe3o",
+			want{"Formação: Campanha Final Verão", "windows-1252", []Finding{{KindMissing, "no charset declared, decoded as windows-1252"}}}},
+		{"no label, Shift_JIS katakana that is valid windows-1252", "", sjis("テスト メール"),
+			want{"テスト メール", "shift_jis", []Finding{{KindMissing, "no charset declared, decoded as shift_jis"}}}},
 		{"no label, UTF-16 BOM", "", "\xff\xfe\xe5\x65\x2c\x67",
 			want{"日本", "utf-16", []Finding{{KindMissing, "no charset declared, decoded as utf-16"}}}},
 
