@@ -30,9 +30,7 @@ func (s *Server) AdminHandler(extra map[string]http.Handler) http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.HandleFunc("GET /lockdown", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
-	})
+	s.lockdownHandlers(mux)
 	s.queueHandlers(mux)
 	s.quarantineHandlers(mux)
 	for pattern, h := range extra {

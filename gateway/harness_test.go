@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
 
 	"mugai/config"
@@ -229,4 +230,33 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// readable decodes a rebuilt message for assertions: the decoded text of
+// every text part, and the filenames of the attachments.
+func readable(t *testing.T, raw string) (text string, files []string) {
+	t.Helper()
+	mr, err := mail.CreateReader(strings.NewReader(raw))
+	if err != nil {
+		t.Fatalf("rebuilt message does not parse: %v", err)
+	}
+	var sb strings.Builder
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("rebuilt message does not parse: %v", err)
+		}
+		switch h := p.Header.(type) {
+		case *mail.AttachmentHeader:
+			name, _ := h.Filename()
+			files = append(files, name)
+		case *mail.InlineHeader:
+			b, _ := io.ReadAll(p.Body)
+			sb.Write(b)
+		}
+	}
+	return sb.String(), files
 }

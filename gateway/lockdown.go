@@ -1,6 +1,20 @@
 package gateway
 
-import "mugai/config"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"mugai/config"
+)
+
+// lockdownFile marks the emergency mode on disk, so that it survives a
+// restart: an operator who turned it on must turn it off.
+const lockdownFile = "lockdown"
 
 // lockdownPolicy is p with every attachment stripped and every link
 // removed: the emergency mode (緊急時対応) of a sanitising route.
@@ -9,4 +23,76 @@ func lockdownPolicy(p config.Policy) config.Policy {
 	p.Attachments.Keep = nil
 	p.Body.Links = "remove"
 	return p
+}
+
+// loadLockdown restores the emergency mode from the spool directory.
+func (s *Server) loadLockdown() {
+	if _, err := os.Stat(filepath.Join(s.cfg.Load().SpoolDir, lockdownFile)); err == nil {
+		s.setLockdown(true)
+		s.Logger.Warn("lockdown is on (restored from the spool directory): every attachment stripped, every link removed")
+	}
+}
+
+// SetLockdown switches the emergency mode, records it durably, and
+// writes it to the log and the audit trail.
+func (s *Server) SetLockdown(on bool, user, why string) error {
+	path := filepath.Join(s.cfg.Load().SpoolDir, lockdownFile)
+	if on {
+		stamp := fmt.Sprintf("on since %s by %s: %s\n", time.Now().UTC().Format(time.RFC3339), user, why)
+		if err := os.WriteFile(path, []byte(stamp), 0o600); err != nil {
+			return fmt.Errorf("lockdown: %w", err)
+		}
+	} else if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("lockdown: %w", err)
+	}
+	syncDir(filepath.Dir(path))
+	s.setLockdown(on)
+	state := map[bool]string{true: "on", false: "off"}[on]
+	s.Logger.Warn("lockdown switched", "state", state, "user", user, "why", why)
+	s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "lockdown", Verdict: state, User: user, Why: why})
+	return nil
+}
+
+func (s *Server) setLockdown(on bool) {
+	s.lockdown.Store(on)
+	v := 0.0
+	if on {
+		v = 1
+	}
+	s.Metrics.LockdownEnabled.Set(v)
+}
+
+// Lockdown reports whether the emergency mode is on.
+func (s *Server) Lockdown() bool { return s.lockdown.Load() }
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// ControlRequest is the body of the CLI's state-changing admin calls.
+type ControlRequest struct {
+	On     bool   `json:"on"`
+	User   string `json:"user"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) lockdownHandlers(mux *http.ServeMux) {
+	mux.HandleFunc("GET /lockdown", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
+	})
+	mux.HandleFunc("POST /lockdown", func(w http.ResponseWriter, r *http.Request) {
+		var req ControlRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+			http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := s.SetLockdown(req.On, req.User, req.Reason); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
+	})
 }

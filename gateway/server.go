@@ -89,6 +89,7 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.cfg.Store(cfg)
+	s.loadLockdown()
 	for name, snap := range snaps {
 		rs := &routeState{}
 		rs.p.Store(snap)
@@ -351,20 +352,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
-
-// SetLockdown switches the emergency mode on or off (緊急時対応): every
-// sanitising route strips all attachments and removes all links.
-func (s *Server) SetLockdown(on bool) {
-	s.lockdown.Store(on)
-	v := 0.0
-	if on {
-		v = 1
-	}
-	s.Metrics.LockdownEnabled.Set(v)
-}
-
-// Lockdown reports whether the emergency mode is on.
-func (s *Server) Lockdown() bool { return s.lockdown.Load() }
 
 // slogWriter routes go-smtp's error log into slog.
 type slogWriter struct{ l *slog.Logger }
