@@ -5,6 +5,7 @@
 // OOXML documents for macros and inside PDFs for active content, and returns
 // the strictest Class with its findings. It does not decide what happens to
 // the attachment (keep, strip, reject is the sanitiser's policy), never
-// decrypts, never writes to disk, and does not open RAR, 7z, xz, cab or disk
+// decrypts, never writes to disk, and does not decompress RAR (it reads
+// RAR headers for member names and encryption only), 7z, xz, cab or disk
 // images: those are reported as archives that were not inspected.
 package filetype
