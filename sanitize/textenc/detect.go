@@ -296,10 +296,10 @@ func western(b []byte) bool {
 func evaluate(c codec, window []byte, atEOF bool) candidate {
 	cand := candidate{codec: c}
 	t := c.newDecoder(&cand.errs)
-	var buf [4096]byte
+	buf := make([]byte, min(4096, 3*len(window)+16)) // headers are short
 	src := window
 	for len(src) > 0 {
-		nDst, nSrc, err := t.Transform(buf[:], src, atEOF)
+		nDst, nSrc, err := t.Transform(buf, src, atEOF)
 		switch c.kind {
 		case kindUTF8, kindISO2022JP:
 			cand.score += runeScore(c.kind, buf[:nDst])
