@@ -53,8 +53,14 @@ type Log struct {
 // Route is one listener with its own clients, domains, limits, policy and
 // next hop. Nothing crosses from one route to another.
 type Route struct {
-	Name       string     `yaml:"name"`
-	Listen     []string   `yaml:"listen"`
+	Name   string   `yaml:"name"`
+	Listen []string `yaml:"listen"`
+	// Interface binds the route's listeners to one network interface
+	// (Linux SO_BINDTODEVICE). Without it, Linux accepts a connection
+	// for any of the host's addresses on any interface (the weak host
+	// model), so a listener on the LGWAN-side address is still reachable
+	// from the internet-side interface.
+	Interface  string     `yaml:"interface"`
 	Hostname   string     `yaml:"hostname"`
 	TLS        *TLS       `yaml:"tls"`
 	Clients    []Prefix   `yaml:"clients"`

@@ -203,6 +203,8 @@ func (v *validator) config(c *Config) {
 	}
 }
 
+var ifaceRE = regexp.MustCompile(`^[A-Za-z0-9_.:@-]{1,15}$`)
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (v *validator) route(path string, r *Route, c *Config, names map[string]bool, addrs map[string]string) {
@@ -232,6 +234,9 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 			}
 		}
 		addrs[a] = r.Name
+	}
+	if r.Interface != "" && !ifaceRE.MatchString(r.Interface) {
+		v.errf(path+".interface", "%q is not a network interface name", r.Interface)
 	}
 	if r.Hostname == "" {
 		h, err := os.Hostname()

@@ -14,8 +14,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/emersion/go-smtp"
+	"golang.org/x/sys/unix"
 
 	"mugai/config"
 	"mugai/gateway/metrics"
@@ -159,7 +161,7 @@ func (s *Server) Start() error {
 		r := &cfg.Routes[i]
 		rs := s.routes[r.Name]
 		for _, addr := range r.Listen {
-			l, err := net.Listen("tcp", addr)
+			l, err := listen(r.Interface, addr)
 			if err != nil {
 				for _, o := range opened {
 					o.Close()
@@ -315,7 +317,7 @@ func sameListeners(a, b *config.Config) error {
 	for i := range a.Routes {
 		ra := &a.Routes[i]
 		rb := b.Route(ra.Name)
-		if rb == nil || !slices.Equal(ra.Listen, rb.Listen) {
+		if rb == nil || !slices.Equal(ra.Listen, rb.Listen) || ra.Interface != rb.Interface {
 			return fmt.Errorf("reload: route %s: listen addresses changed; restart mugai to apply", ra.Name)
 		}
 	}
@@ -359,4 +361,25 @@ type slogWriter struct{ l *slog.Logger }
 func (w slogWriter) Write(p []byte) (int, error) {
 	w.l.Warn("smtp: " + strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// listen opens a route's listener, bound to iface when one is given.
+func listen(iface, addr string) (net.Listener, error) {
+	lc := net.ListenConfig{}
+	if iface != "" {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, iface)
+			})
+			if err != nil {
+				return err
+			}
+			if serr != nil {
+				return fmt.Errorf("bind to interface %s: %w", iface, serr)
+			}
+			return nil
+		}
+	}
+	return lc.Listen(context.Background(), "tcp", addr)
 }
