@@ -240,6 +240,12 @@ func (s *Server) newDispatch(snap *routeSnap) *dispatch {
 	srv.MaxMessageBytes = int64(r.Limits.MaxMessageSize) + 1
 	srv.MaxRecipients = r.Limits.MaxRecipients + 1
 	srv.TLSConfig = snap.tls
+	// A sanitising route rebuilds every header as 7-bit encoded words,
+	// so it can take raw UTF-8 headers (Postfix marks such mail SMTPUTF8
+	// and will not send it otherwise). A pass-through route relays the
+	// bytes as they are and must not promise what its next hop may not
+	// keep. Non-ASCII addresses are refused either way (parseRcpt).
+	srv.EnableSMTPUTF8 = r.Policy != config.PolicyNone
 	srv.ErrorLog = log.New(slogWriter{s.Logger.With("route", r.Name)}, "", 0)
 	d := &dispatch{srv: srv, conns: make(chan net.Conn), done: make(chan struct{})}
 	s.mu.Lock()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"mugai/config"
 )
 
 // session is one SMTP session of a route. It holds the route snapshot
@@ -64,7 +66,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if r.TLS != nil && r.TLS.Require && !s.tlsState {
 		return s.reject("mail", errNeedTLS)
 	}
-	if opts != nil && opts.UTF8 {
+	if opts != nil && opts.UTF8 && r.Policy == config.PolicyNone {
 		return s.reject("mail", errSMTPUTF8)
 	}
 	if opts != nil && opts.Size > int64(r.Limits.MaxMessageSize) {
