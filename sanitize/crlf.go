@@ -1,6 +1,9 @@
 package sanitize
 
-import "io"
+import (
+	"bytes"
+	"io"
+)
 
 // crlfReader turns every line end of the input into CRLF: a bare LF, a bare
 // CR and CRLF all become CRLF. SMTP servers (go-smtp included) pass bare
@@ -26,23 +29,7 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 		}
 		n, err := c.r.Read(c.in)
 		c.err = err
-		o := c.outBuf[:0]
-		for _, b := range c.in[:n] {
-			switch b {
-			case '\r':
-				o = append(o, '\r', '\n')
-				c.prevCR = true
-				continue
-			case '\n':
-				if !c.prevCR {
-					o = append(o, '\r', '\n')
-				}
-			default:
-				o = append(o, b)
-			}
-			c.prevCR = false
-		}
-		c.out = o
+		c.out = c.convert(c.outBuf[:0], c.in[:n])
 	}
 	n := copy(p, c.out)
 	c.out = c.out[n:]
@@ -54,3 +41,49 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 // original is stored, so quarantine, sanitiser and any later release see
 // one canonical form.
 func NormalizeLineEnds(r io.Reader) io.Reader { return newCRLFReader(r) }
+
+// convert appends in to o with every line end made CRLF. Runs without a
+// CR or LF are copied whole (found with the SIMD IndexByte).
+func (c *crlfReader) convert(o, in []byte) []byte {
+	for len(in) > 0 {
+		if c.prevCR {
+			c.prevCR = false
+			if in[0] == '\n' {
+				in = in[1:] // the LF of a CRLF already written
+				continue
+			}
+		}
+		i := bytes.IndexByte(in, '\n')
+		seg := in
+		if i >= 0 {
+			seg = in[:i]
+		}
+		lf := i >= 0
+		for {
+			j := bytes.IndexByte(seg, '\r')
+			if j < 0 {
+				o = append(o, seg...)
+				if lf {
+					o = append(o, '\r', '\n')
+				}
+				break
+			}
+			o = append(o, seg[:j]...)
+			o = append(o, '\r', '\n')
+			seg = seg[j+1:]
+			if len(seg) == 0 {
+				if lf {
+					lf = false // CR LF: one line end
+				} else {
+					c.prevCR = true // a CR ends the chunk: skip a LF that may follow
+				}
+				break
+			}
+		}
+		if i < 0 {
+			break
+		}
+		in = in[i+1:]
+	}
+	return o
+}

@@ -3,6 +3,7 @@ package sanitize
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"io"
 )
 
@@ -55,7 +56,24 @@ func (d *b64Reader) Read(p []byte) (int, error) {
 		}
 		n, err := d.r.Read(d.in)
 		out := d.out[:0]
-		for _, c := range d.in[:n] {
+		in := d.in[:n]
+		for i := 0; i < len(in); i++ {
+			if d.nq == 0 && !d.padded {
+				// Fast path: a run of alphabet characters (a whole line,
+				// usually) goes through the standard decoder.
+				j := i
+				for j < len(in) && b64Table[in[j]] < 64 {
+					j++
+				}
+				if k := (j - i) &^ 3; k >= 16 {
+					m := len(out)
+					out = append(out, make([]byte, k/4*3)...)
+					base64.StdEncoding.Decode(out[m:], in[i:i+k])
+					i += k - 1
+					continue
+				}
+			}
+			c := in[i]
 			v := b64Table[c]
 			switch {
 			case v < 64:

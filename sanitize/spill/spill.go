@@ -14,12 +14,16 @@ type Buffer struct {
 	threshold int64
 	dir       string
 
-	mem    []byte
+	mem    [][]byte // chunks of chunkSize bytes, the last one partial
 	f      *os.File
 	size   int64
 	err    error // sticky write error
 	closed bool
 }
+
+// chunkSize is the unit of in-memory storage: growing a buffer never
+// copies what it already holds.
+const chunkSize = 16 << 10
 
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("spill: buffer closed")
@@ -43,8 +47,7 @@ func (b *Buffer) Write(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if b.f == nil && (b.dir == "" || b.size+int64(len(p)) <= b.threshold) {
-		b.mem = append(b.mem, p...)
-		b.size += int64(len(p))
+		b.appendMem(p)
 		return len(p), nil
 	}
 	if b.f == nil {
@@ -62,6 +65,24 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+func (b *Buffer) appendMem(p []byte) {
+	b.size += int64(len(p))
+	for len(p) > 0 {
+		if len(b.mem) == 0 || len(b.mem[len(b.mem)-1]) == chunkSize {
+			// A small first chunk for small contents, full ones after.
+			c := chunkSize
+			if len(b.mem) == 0 && len(p) < chunkSize/4 {
+				c = chunkSize / 4
+			}
+			b.mem = append(b.mem, make([]byte, 0, c))
+		}
+		last := &b.mem[len(b.mem)-1]
+		n := min(len(p), chunkSize-len(*last))
+		*last = append(*last, p[:n]...)
+		p = p[n:]
+	}
+}
+
 // spill moves the in-memory bytes to a new temporary file. The file is
 // unlinked at once, so it disappears with the process even after a crash.
 func (b *Buffer) spill() error {
@@ -73,9 +94,11 @@ func (b *Buffer) spill() error {
 		f.Close()
 		return fmt.Errorf("spill: unlink %s: %w", f.Name(), err)
 	}
-	if _, err := f.Write(b.mem); err != nil {
-		f.Close()
-		return fmt.Errorf("spill: write %s: %w", f.Name(), err)
+	for _, c := range b.mem {
+		if _, err := f.Write(c); err != nil {
+			f.Close()
+			return fmt.Errorf("spill: write %s: %w", f.Name(), err)
+		}
 	}
 	b.f = f
 	b.mem = nil
@@ -130,7 +153,13 @@ func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	if b.f == nil {
-		n := copy(p, b.mem[off:])
+		n := 0
+		for n < len(p) && off < b.size {
+			c := b.mem[off/chunkSize]
+			k := copy(p[n:], c[off%chunkSize:])
+			n += k
+			off += int64(k)
+		}
 		if n < len(p) {
 			return n, io.EOF
 		}

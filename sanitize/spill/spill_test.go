@@ -114,3 +114,38 @@ func countFDs(t *testing.T) int {
 	}
 	return len(ents)
 }
+
+// TestBufferChunks reads back, at every kind of offset, contents written
+// in odd pieces across the in-memory chunks and then across the spill.
+func TestBufferChunks(t *testing.T) {
+	for _, dir := range []string{"", t.TempDir()} {
+		b := New(100<<10, dir)
+		var want []byte
+		for i := 0; len(want) < 300<<10; i++ {
+			p := bytes.Repeat([]byte{byte(i)}, 1+(i*7919)%9000)
+			b.Write(p)
+			want = append(want, p...)
+		}
+		if (dir != "") != b.Spilled() {
+			t.Errorf("dir %q: Spilled = %v", dir, b.Spilled())
+		}
+		for _, off := range []int{0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 3*chunkSize - 5, len(want) - 100} {
+			for _, n := range []int{1, 10, chunkSize + 3, 2 * chunkSize} {
+				p := make([]byte, n)
+				got, err := b.ReaderAt().ReadAt(p, int64(off))
+				wantN := min(n, len(want)-off)
+				if got != wantN || !bytes.Equal(p[:got], want[off:off+got]) {
+					t.Fatalf("dir %q: ReadAt(%d, %d) = %d, %v", dir, n, off, got, err)
+				}
+				if got < n && err != io.EOF {
+					t.Errorf("short read without EOF")
+				}
+			}
+		}
+		all, _ := io.ReadAll(b.Reader())
+		if !bytes.Equal(all, want) {
+			t.Errorf("dir %q: Reader content differs", dir)
+		}
+		b.Close()
+	}
+}
