@@ -4,11 +4,11 @@ package sanitize
 
 import (
 	"io"
-	"regexp"
 	"strings"
 
 	"mugai/sanitize/filetype"
 	"mugai/sanitize/htmltext"
+	"mugai/sanitize/links"
 	"mugai/sanitize/textenc"
 )
 
@@ -56,22 +56,5 @@ func sniff(head []byte) (string, string) {
 	return t, string(c)
 }
 
-// TEMPORARY until sanitize/links lands: a minimal defanger.
-var fbURL = regexp.MustCompile(`(?i)\b(https?|ftp)://[^\s<>"]+`)
-
-func rewriteLinks(line, mode string) (string, int) {
-	if mode == "keep" {
-		return line, 0
-	}
-	n := 0
-	out := fbURL.ReplaceAllStringFunc(line, func(u string) string {
-		n++
-		if mode == "remove" {
-			return "[リンク削除]"
-		}
-		u = strings.Replace(u, "http", "hxxp", 1)
-		u = strings.Replace(u, "HTTP", "hxxp", 1)
-		return strings.ReplaceAll(u, ".", "[.]")
-	})
-	return out, n
-}
+// rewriteLinks neutralises the URLs of one line of text (links.Rewrite).
+func rewriteLinks(line, mode string) (string, int) { return links.Rewrite(line, mode) }
