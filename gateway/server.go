@@ -225,7 +225,6 @@ type dispatch struct {
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
-	addr  net.Addr
 }
 
 func (s *Server) newDispatch(snap *routeSnap) *dispatch {
