@@ -1,0 +1,119 @@
+package gateway
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"mugai/gateway/metrics"
+)
+
+// scrape reads /metrics over HTTP as Prometheus would and returns every
+// sample by its full series text (name{labels}).
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("bad sample %q", line)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// After a run of mixed mail, /metrics shows every metric with values
+// that match what was sent (issue: observability "done when").
+func TestMetricsAfterMixedMail(t *testing.T) {
+	nh := startSink(t, false)
+	nh.rcptCode["gone@lgwan.example"] = 550
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, ""), true)
+	g.m.DiskFree.Set(metrics.DiskSpool, metrics.FreeBytes(g.cfg.SpoolDir))
+	g.m.DiskFree.Set(metrics.DiskQuarantine, metrics.FreeBytes(g.cfg.Quarantine.Dir))
+	hs, addr, err := ServeAdmin("127.0.0.1:0", g.srv.AdminHandler(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+
+	g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, "Subject: plain\r\n\r\nhello\r\n")
+	g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, mixedMessage()) // exe stripped
+	g.send("inbound", "a@example.jp", []string{"gone@lgwan.example"}, "Subject: bounce\r\n\r\nhello\r\n")
+	g.send("inbound", "a@example.jp", []string{"x@other.example"}, "Subject: relay\r\n\r\nno\r\n")
+	waitFor(t, "deliveries", 10*time.Second, func() bool { return len(nh.messages()) == 2 })
+	waitFor(t, "the failure", 10*time.Second, func() bool {
+		s := scrape(t, "http://"+addr.String()+"/metrics")
+		return s[`mugai_delivery_attempts_total{result="failed",route="inbound"}`] == 1
+	})
+	g.runner.updateGauges()
+
+	s := scrape(t, "http://"+addr.String()+"/metrics")
+	want := map[string]float64{
+		`mugai_messages_received_total{route="inbound"}`:                                  3,
+		`mugai_messages_verdict_total{policy="default",route="inbound",verdict="rebuilt"}`: 3,
+		`mugai_attachments_total{class="executable",decision="strip"}`:                    1,
+		`mugai_sanitize_actions_total{action="links-defanged"}`:                           1,
+		`mugai_smtp_rejects_total{code="550",route="inbound",stage="rcpt"}`:               1,
+		`mugai_delivery_attempts_total{result="delivered",route="inbound"}`:               2,
+		`mugai_delivery_attempts_total{result="failed",route="inbound"}`:                  1,
+		`mugai_message_size_bytes_count{route="inbound"}`:                                 3,
+		`mugai_accept_duration_seconds_count{route="inbound"}`:                            3,
+		`mugai_sanitize_duration_seconds_count`:                                           3,
+		`mugai_sanitize_panics_total`:                                                     0,
+		`mugai_queue_messages{route="inbound",state="failed"}`:                            1,
+		`mugai_queue_messages{route="inbound",state="active"}`:                            0,
+		`mugai_quarantine_full_total`:                                                     0,
+		`mugai_lockdown_enabled`:                                                          0,
+		`mugai_smtp_connections_total{result="accepted",route="inbound"}`:                 4,
+	}
+	for series, v := range want {
+		got, ok := s[series]
+		if !ok {
+			t.Errorf("%s missing from /metrics", series)
+		} else if got != v {
+			t.Errorf("%s = %v, want %v", series, got, v)
+		}
+	}
+	// Every metric the registry promises is on the page.
+	for _, name := range metrics.Names() {
+		found := false
+		for series := range s {
+			if series == name || strings.HasPrefix(series, name+"{") || strings.HasPrefix(series, name+"_") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%s not exported", name)
+		}
+	}
+	if s[`mugai_disk_free_bytes{path="spool"}`] <= 0 {
+		t.Error("disk_free_bytes{spool} not reported")
+	}
+	resp, err := http.Get("http://" + addr.String() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/readyz: %d %s", resp.StatusCode, b)
+	}
+}
