@@ -66,22 +66,22 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 
 	s := scrape(t, "http://"+addr.String()+"/metrics")
 	want := map[string]float64{
-		`mugai_messages_received_total{route="inbound"}`:                                  3,
+		`mugai_messages_received_total{route="inbound"}`:                                   3,
 		`mugai_messages_verdict_total{policy="default",route="inbound",verdict="rebuilt"}`: 3,
-		`mugai_attachments_total{class="executable",decision="strip"}`:                    1,
-		`mugai_sanitize_actions_total{action="links-defanged"}`:                           1,
-		`mugai_smtp_rejects_total{code="550",route="inbound",stage="rcpt"}`:               1,
-		`mugai_delivery_attempts_total{result="delivered",route="inbound"}`:               2,
-		`mugai_delivery_attempts_total{result="failed",route="inbound"}`:                  1,
-		`mugai_message_size_bytes_count{route="inbound"}`:                                 3,
-		`mugai_accept_duration_seconds_count{route="inbound"}`:                            3,
-		`mugai_sanitize_duration_seconds_count`:                                           3,
-		`mugai_sanitize_panics_total`:                                                     0,
-		`mugai_queue_messages{route="inbound",state="failed"}`:                            1,
-		`mugai_queue_messages{route="inbound",state="active"}`:                            0,
-		`mugai_quarantine_full_total`:                                                     0,
-		`mugai_lockdown_enabled`:                                                          0,
-		`mugai_smtp_connections_total{result="accepted",route="inbound"}`:                 4,
+		`mugai_attachments_total{class="executable",decision="strip"}`:                     1,
+		`mugai_sanitize_actions_total{action="links-defanged"}`:                            1,
+		`mugai_smtp_rejects_total{code="550",route="inbound",stage="rcpt"}`:                1,
+		`mugai_delivery_attempts_total{result="delivered",route="inbound"}`:                2,
+		`mugai_delivery_attempts_total{result="failed",route="inbound"}`:                   1,
+		`mugai_message_size_bytes_count{route="inbound"}`:                                  3,
+		`mugai_accept_duration_seconds_count{route="inbound"}`:                             3,
+		`mugai_sanitize_duration_seconds_count`:                                            3,
+		`mugai_sanitize_panics_total`:                                                      0,
+		`mugai_queue_messages{route="inbound",state="failed"}`:                             1,
+		`mugai_queue_messages{route="inbound",state="active"}`:                             0,
+		`mugai_quarantine_full_total`:                                                      0,
+		`mugai_lockdown_enabled`:                                                           0,
+		`mugai_smtp_connections_total{result="accepted",route="inbound"}`:                  4,
 	}
 	for series, v := range want {
 		got, ok := s[series]
