@@ -88,6 +88,10 @@ func (s *sanitizer) finish() {
 	s.rep.From = headerText(s.root, "From")
 	s.rep.MessageID = strings.TrimSpace(cleanLine([]byte(s.root.Get("Message-Id"))))
 
+	if s.droppedFindings > 0 {
+		s.rep.Findings = append(s.rep.Findings, Finding{Kind: "findings-truncated", Detail: itoa(s.droppedFindings) + " more findings not listed"})
+	}
+
 	// Verdict.
 	if s.ambig && s.pol.Ambiguous == "reject" {
 		s.reject("ambiguous MIME structure")

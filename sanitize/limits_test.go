@@ -137,3 +137,20 @@ func TestNothingOfTheOriginalCrosses(t *testing.T) {
 		t.Error("text lost")
 	}
 }
+
+// TestMboxFromLine: an mbox "From " line before the header (as mail
+// saved from a mailbox has) is skipped, not read as a broken header.
+func TestMboxFromLine(t *testing.T) {
+	msg := "From sender@example.jp Tue Mar  5 09:30:00 2024\nSubject: saved\nFrom: a@example.jp\n\nbody text\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if rep.Subject != "saved" || len(rep.Findings) != 0 {
+		t.Errorf("subject %q, findings %+v", rep.Subject, rep.Findings)
+	}
+	if !strings.Contains(decodedText(t, out.Bytes()), "body text") {
+		t.Error("body lost")
+	}
+}

@@ -34,7 +34,11 @@ func (s *sanitizer) notice() []string {
 	}
 	for _, f := range s.rep.Findings {
 		if f.Kind == "charset-invalid" {
-			lines = append(lines, "・文字コードとして読めない部分は「\uFFFD」に置き換えています。")
+			mark := "\uFFFD"
+			if s.pol.OutputCharset == "iso-2022-jp" {
+				mark = "〓" // what U+FFFD becomes in ISO-2022-JP
+			}
+			lines = append(lines, "・文字コードとして読めない部分は「"+mark+"」に置き換えています。")
 			en = append(en, "undecodable characters replaced")
 			break
 		}

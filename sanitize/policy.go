@@ -13,6 +13,10 @@ const (
 	defaultMaxParts       = 500
 	defaultMaxHeaderBytes = 64 << 10
 	defaultMaxHTMLDepth   = 256
+
+	ceilingMaxDepth       = 100
+	ceilingMaxParts       = 10000
+	ceilingMaxHeaderBytes = 1 << 20
 )
 
 // policy is config.Policy with every default filled in and every value
@@ -46,6 +50,11 @@ func normalise(p config.Policy) *policy {
 	if p.MIME.MaxDepth <= 0 {
 		p.MIME.MaxDepth = defaultMaxDepth
 	}
+	// Hard ceilings whatever the configuration says: every level of the
+	// walk holds buffers, and parts are held until the rebuild.
+	p.MIME.MaxDepth = min(p.MIME.MaxDepth, ceilingMaxDepth)
+	p.MIME.MaxParts = min(p.MIME.MaxParts, ceilingMaxParts)
+	p.MIME.MaxHeaderBytes = min(p.MIME.MaxHeaderBytes, ceilingMaxHeaderBytes)
 	if p.MIME.MaxParts <= 0 {
 		p.MIME.MaxParts = defaultMaxParts
 	}

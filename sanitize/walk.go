@@ -32,6 +32,8 @@ type sanitizer struct {
 	memHeld  int64
 	writeErr error // first failure of our own temporary files
 	copyBuf  []byte
+	// findings beyond maxFindings, counted
+	droppedFindings int
 }
 
 // msgNode is the original or one message/rfc822 inside it.
@@ -148,7 +150,14 @@ func join(path string, i int) string {
 	return path + "." + strconv.Itoa(i)
 }
 
+// maxFindings bounds the report (it goes to the audit log whole).
+const maxFindings = 200
+
 func (s *sanitizer) finding(path, kind, detail string) {
+	if len(s.rep.Findings) >= maxFindings {
+		s.droppedFindings++
+		return
+	}
 	s.rep.Findings = append(s.rep.Findings, Finding{Path: path, Kind: kind, Detail: detail})
 }
 
@@ -206,8 +215,7 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 	}
 	ph := analyse(h, ctx.defType)
 	for _, f := range ph.findings {
-		f.Path = leafPath
-		s.rep.Findings = append(s.rep.Findings, f)
+		s.finding(leafPath, f.Kind, f.Detail)
 	}
 
 	switch {
