@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestRecipientVerifyNextHop(t *testing.T) {
+	nh := startSink(t, false)
+	nh.rcptCode["nobody@lgwan.example"] = 550
+	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
+	g := startGateway(t, cfg, false)
+	c := g.dial("inbound")
+	if err := c.Mail("a@example.jp", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("staff@lgwan.example", nil); err != nil {
+		t.Errorf("existing mailbox refused: %v", err)
+	}
+	if code, text := smtpCode(c.Rcpt("nobody@lgwan.example", nil)); code != 550 || !strings.Contains(text, "5.1.1") {
+		t.Errorf("unknown mailbox: %d %s, want 550 5.1.1", code, text)
+	}
+	// Answers are cached: a second ask does not probe again.
+	nh.mu.Lock()
+	before := nh.conns
+	nh.mu.Unlock()
+	c.Rcpt("staff@lgwan.example", nil)
+	nh.mu.Lock()
+	after := nh.conns
+	nh.mu.Unlock()
+	if after != before {
+		t.Errorf("a cached recipient was probed again (%d → %d connections)", before, after)
+	}
+	// Next hop down: a temporary refusal, never a permanent one.
+	nh.srv.Close()
+	time.Sleep(50 * time.Millisecond)
+	if code, text := smtpCode(c.Rcpt("new@lgwan.example", nil)); code != 450 || !strings.Contains(text, "4.1.1") {
+		t.Errorf("next hop down: %d %s, want 450 4.1.1", code, text)
+	}
+}
+
+func TestRecipientFile(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "rcpts")
+	os.WriteFile(list, []byte("# staff\nStaff@lgwan.example\nsoumu@lgwan.example\n"), 0o600)
+	cfg := gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: default\n    recipients: {file: "+list+"}\n")
+	g := startGateway(t, cfg, false)
+	c := g.dial("inbound")
+	c.Mail("a@example.jp", nil)
+	if err := c.Rcpt("staff@LGWAN.example", nil); err != nil {
+		t.Errorf("listed recipient refused: %v", err)
+	}
+	if code, _ := smtpCode(c.Rcpt("other@lgwan.example", nil)); code != 550 {
+		t.Errorf("unlisted recipient: %d, want 550", code)
+	}
+}
+
+// A permanently failed recipient gets a delivery status notification to
+// the sender through the route's bounces target; a null sender gets none.
+func TestBounce(t *testing.T) {
+	nh := startSink(t, false)
+	nh.rcptCode["gone@lgwan.example"] = 550
+	bounces := startSink(t, false)
+	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
+	g := startGateway(t, cfg, true)
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"gone@lgwan.example"}, "Subject: to a gone mailbox\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	if code, text := g.send("inbound", "", []string{"gone@lgwan.example"}, "Subject: from the null sender\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	waitFor(t, "a DSN", 10*time.Second, func() bool { return len(bounces.messages()) >= 1 })
+	time.Sleep(500 * time.Millisecond) // a second DSN would arrive meanwhile
+	msgs := bounces.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d DSNs, want 1 (none for the null sender)", len(msgs))
+	}
+	d := msgs[0]
+	if d.From != "" || len(d.To) != 1 || d.To[0] != "citizen@example.jp" {
+		t.Errorf("DSN envelope %q → %v, want <> → citizen@example.jp", d.From, d.To)
+	}
+	mr, err := mail.CreateReader(strings.NewReader(string(d.Data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, params, _ := mr.Header.ContentType()
+	if ct != "multipart/report" || params["report-type"] != "delivery-status" || !strings.Contains(string(d.Data), "Final-Recipient: rfc822; gone@lgwan.example") {
+		t.Errorf("DSN is not an RFC 3464 report: %s %v\n%s", ct, params, d.Data)
+	}
+	if v := testutil.ToFloat64(g.m.Bounces.WithLabelValues("inbound")); v != 1 {
+		t.Errorf("bounces_total = %v", v)
+	}
+}
