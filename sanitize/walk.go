@@ -150,11 +150,21 @@ func join(path string, i int) string {
 	return path + "." + strconv.Itoa(i)
 }
 
+// structural lists the finding kinds that make parts ambiguous or hit a
+// limit: never dropped from the report, however many others there are.
+var structural = map[string]bool{
+	"too-many-parts": true, "mime-depth-exceeded": true, "header-too-large": true, "header-unparseable": true,
+	"duplicate-content-type": true, "duplicate-content-transfer-encoding": true, "duplicate-content-disposition": true,
+	"duplicate-boundary": true, "conflicting-boundary": true, "missing-boundary": true, "invalid-boundary": true,
+	"boundary-not-found": true, "missing-final-boundary": true, "content-type-unparseable": true,
+	"unknown-transfer-encoding": true, "invalid-base64": true, "encoded-multipart": true, "filename-conflict": true,
+}
+
 // maxFindings bounds the report (it goes to the audit log whole).
 const maxFindings = 200
 
 func (s *sanitizer) finding(path, kind, detail string) {
-	if len(s.rep.Findings) >= maxFindings {
+	if len(s.rep.Findings) >= maxFindings && !structural[kind] {
 		s.droppedFindings++
 		return
 	}
