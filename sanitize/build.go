@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"strings"
+	"unicode/utf8"
 )
 
 // build writes the rebuilt message: the allow-listed header fields, the
@@ -358,6 +359,13 @@ func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 		}
 	}
 	ctv, cdv := attachmentParams(typ, name)
+	if strings.HasPrefix(typ, "text/") {
+		// The bytes are delivered as they came; name their charset when
+		// they show it, so the reader's client need not guess.
+		if cs := textCharset(l.att.Reader()); cs != "" {
+			ctv = typ + "; charset=" + cs + strings.TrimPrefix(ctv, typ)
+		}
+	}
 	writeField(w, "Content-Type", ctv)
 	writeField(w, "Content-Disposition", cdv)
 	writeField(w, "Content-Transfer-Encoding", "base64")
@@ -370,6 +378,54 @@ func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 		return err
 	}
 	return nil
+}
+
+// textCharset names the charset of a text file when its bytes prove it:
+// us-ascii for 7-bit text without ESC, utf-8 for valid UTF-8.
+func textCharset(r io.Reader) string {
+	br := bufio.NewReaderSize(r, 8<<10)
+	ascii := true
+	var carry []byte
+	for {
+		chunk, err := br.Peek(8 << 10)
+		if len(chunk) == 0 {
+			break
+		}
+		b := append(carry, chunk...)
+		// Hold back an incomplete rune at the end of a chunk.
+		end := len(b)
+		if err == nil {
+			for i := 1; i <= 3 && i <= len(b); i++ {
+				if utf8.RuneStart(b[len(b)-i]) {
+					if !utf8.FullRune(b[len(b)-i:]) {
+						end = len(b) - i
+					}
+					break
+				}
+			}
+		}
+		for _, c := range b[:end] {
+			if c >= 0x80 || c == 0x1b {
+				ascii = false
+				break
+			}
+		}
+		if !utf8.Valid(b[:end]) {
+			return ""
+		}
+		carry = append(carry[:0], b[end:]...)
+		br.Discard(len(chunk))
+		if err != nil {
+			break
+		}
+	}
+	if len(carry) > 0 {
+		return ""
+	}
+	if ascii {
+		return "us-ascii"
+	}
+	return "utf-8"
 }
 
 // attachmentParams returns the Content-Type and Content-Disposition values
