@@ -334,3 +334,90 @@ func waitLog(t *testing.T, c *child, what string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestEmbeddedDefault is the README's promise: `mugai serve` with no
+// configuration accepts a message for user@lgwan.example on
+// 127.0.0.1:2525 and writes it, sanitised, into ./mugai-data/maildir/new
+// within a second.
+func TestEmbeddedDefault(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:2525", "127.0.0.1:9925"} {
+		if l, err := net.Listen("tcp", addr); err != nil {
+			t.Skipf("%s is in use here: %v", addr, err)
+		} else {
+			l.Close()
+		}
+	}
+	dir := t.TempDir()
+	c := &child{log: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	c.cmd.Dir = dir
+	c.cmd.Env = append(os.Environ(), "MUGAI_TEST_CHILD=serve")
+	c.cmd.Stdout, c.cmd.Stderr = lockedWriter{c.mu, c.log}, lockedWriter{c.mu, c.log}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.kill()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:2525", time.Second)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not listening:\n%s", c.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := sendOne("127.0.0.1:2525", "readme@example.jp"); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	newDir := filepath.Join(dir, "mugai-data", "maildir", "new")
+	for {
+		files, _ := os.ReadDir(newDir)
+		if len(files) == 1 {
+			b, _ := os.ReadFile(filepath.Join(newDir, files[0].Name()))
+			if err := invariant.Check(bytes.NewReader(b), config.Default().Policies["default"]); err != nil {
+				t.Errorf("delivered file breaks the invariants: %v", err)
+			}
+			break
+		}
+		if time.Since(sent) > time.Second {
+			t.Fatalf("no file in %s a second after the 250\n%s", newDir, c.logs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, p := range []string{"quarantine", "spool", "audit.log"} {
+		if _, err := os.Stat(filepath.Join(dir, "mugai-data", p)); err != nil {
+			t.Errorf("mugai-data/%s: %v", p, err)
+		}
+	}
+	// The delivery record follows the accept record.
+	auditPath := filepath.Join(dir, "mugai-data", "audit.log")
+	for i := 0; i < 200; i++ {
+		if b, _ := os.ReadFile(auditPath); bytes.Count(b, []byte("\n")) >= 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"audit", "verify", filepath.Join(dir, "mugai-data", "audit.log")}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "chain intact") {
+		t.Errorf("audit verify: %d %s %s", code, out.String(), errb.String())
+	}
+	// A changed line breaks the chain at the line after it.
+	c.kill()
+	path := filepath.Join(dir, "mugai-data", "audit.log")
+	b, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(b), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("audit trail has %d lines", len(lines)-1)
+	}
+	lines[0] = strings.Replace(lines[0], `"sender":"a@example.jp"`, `"sender":"b@example.jp"`, 1)
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"audit", "verify", path}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), "line 2: chain broken") {
+		t.Errorf("tampered audit trail: exit %d, stderr %q", code, errb.String())
+	}
+}
