@@ -20,6 +20,7 @@ func commands() []command {
 		{"check", "validate a configuration and summarise it", runCheck},
 		{"config", "print the embedded default configuration (mugai config default)", runConfig},
 		{"sanitize", "rebuild one message under a policy, as the gateway would", runSanitize},
+		{"queue", "list, show, retry and delete queued messages", runQueue},
 		{"audit", "verify the hash chain of an audit trail (mugai audit verify FILE)", runAudit},
 		{"version", "print the version", runVersion},
 	}

@@ -1,0 +1,584 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"mugai/config"
+	"mugai/gateway"
+	"mugai/gateway/spool"
+	"mugai/sanitize/textenc"
+)
+
+const queueUsage = "list | failed | show ID | retry ID|all | delete ID -reason TEXT"
+
+// runQueue is `mugai queue`: the operator's view of the spool, like
+// mailq/postqueue. Read-only commands ask the running gateway through
+// its admin listener and read the spool directly when it is not
+// running; retry and delete go through the gateway (the spool log has
+// one writer) and work on the spool directly only when no gateway holds
+// it.
+func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("queue", queueUsage, stderr)
+	path := fs.String("config", "", "configuration file (default: the embedded default)")
+	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	reason := fs.String("reason", "", "why the message is deleted (required for delete; recorded in the audit trail)")
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
+		return code
+	}
+	want := map[string]int{"list": 1, "failed": 1, "show": 2, "retry": 2, "delete": 2}
+	if len(pos) == 0 || want[pos[0]] != len(pos) {
+		fs.Usage()
+		return 1
+	}
+	if pos[0] == "delete" && strings.TrimSpace(*reason) == "" {
+		fmt.Fprintln(stderr, "mugai queue delete: -reason TEXT is required (the audit trail records who deleted what and why)")
+		return 1
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	q := newQueueCtl(cfg, stderr)
+	now := time.Now()
+	out := func(v any) {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(v)
+	}
+	switch pos[0] {
+	case "list", "failed":
+		msgs, err := q.list()
+		if err != nil {
+			fmt.Fprintf(stderr, "mugai queue %s: %v\n", pos[0], err)
+			return 1
+		}
+		if pos[0] == "failed" {
+			msgs = failedOnly(msgs)
+		}
+		if *asJSON {
+			out(msgs)
+		} else {
+			printQueue(stdout, msgs, now, pos[0] == "failed")
+		}
+		return 0
+	case "show":
+		m, err := q.show(pos[1])
+		if err != nil {
+			fmt.Fprintln(stderr, "mugai queue show:", err)
+			return 1
+		}
+		if *asJSON {
+			out(m)
+		} else {
+			printMessage(stdout, m, now)
+		}
+		return 0
+	case "retry":
+		res, err := q.retry(pos[1])
+		if err != nil {
+			fmt.Fprintln(stderr, "mugai queue retry:", err)
+			return 1
+		}
+		switch {
+		case *asJSON:
+			out(res)
+		case res.ID != "":
+			fmt.Fprintf(stdout, "%s: %s due now\n", res.ID, plural(res.Due, "deferred recipient"))
+		default:
+			fmt.Fprintf(stdout, "%s due now\n", plural(res.Due, "deferred message"))
+		}
+		return 0
+	case "delete":
+		who := invokingUser()
+		m, err := q.delete(pos[1], who, strings.TrimSpace(*reason))
+		if err != nil {
+			fmt.Fprintln(stderr, "mugai queue delete:", err)
+			return 1
+		}
+		if *asJSON {
+			out(m)
+		} else {
+			fmt.Fprintf(stdout, "%s: deleted (%s from %s, %s); recorded in the audit trail as %s\n",
+				m.ID, m.State, safe(sender(m.Sender)), plural(len(m.Recipients), "recipient"), safe(who))
+		}
+	}
+	return 0
+}
+
+// parseInterspersed parses flags wherever they stand, so that both
+// `mugai queue -json list` and `mugai queue list -json` work.
+func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			return pos, 0, true
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// invokingUser names the operator for the audit trail: the login name,
+// and the user sudo was run by when there is one (SUDO_USER is only an
+// environment variable, so the real account stays in the record).
+func invokingUser() string {
+	name := "uid " + strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if su := os.Getenv("SUDO_USER"); su != "" && su != name {
+		return su + " (sudo as " + name + ")"
+	}
+	return name
+}
+
+// queueCtl reaches the queue: through the admin listener of a running
+// gateway, or the spool directory when none answers.
+type queueCtl struct {
+	cfg   *config.Config
+	admin string // host:port, "" without an admin listener
+	hc    *http.Client
+	note  io.Writer
+}
+
+// errOffline: nothing answers at the admin address.
+var errOffline = errors.New("no answer")
+
+// apiError is an error reply of the admin listener.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func newQueueCtl(cfg *config.Config, note io.Writer) *queueCtl {
+	q := &queueCtl{cfg: cfg, note: note, admin: adminAddr(cfg.Admin.Listen)}
+	dialer := &net.Dialer{Timeout: 3 * time.Second}
+	q.hc = &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{Proxy: nil, DialContext: dialer.DialContext},
+	}
+	return q
+}
+
+// adminAddr is where to reach a listener configured on listen: a
+// wildcard address is reached on loopback.
+func adminAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// call makes one admin request; it returns an error wrapping errOffline
+// when nothing listens.
+func (q *queueCtl) call(method, path string, query url.Values, out any) error {
+	if q.admin == "" {
+		return fmt.Errorf("no admin listener configured: %w", errOffline)
+	}
+	u := url.URL{Scheme: "http", Host: q.admin, Path: path, RawQuery: query.Encode()}
+	ctx, cancel := context.WithTimeout(context.Background(), q.hc.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := q.hc.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("admin listener %s: %w", q.admin, errOffline)
+		}
+		return fmt.Errorf("admin listener %s: %w", q.admin, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("admin listener %s: %w", q.admin, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct{ Error string }
+		if json.Unmarshal(body, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(body))
+		}
+		return &apiError{status: resp.StatusCode, msg: e.Error}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("admin listener %s: %s %s: bad answer: %w", q.admin, method, path, err)
+	}
+	return nil
+}
+
+// openSpool opens the spool directory of the configuration when the
+// gateway does not answer; readOnly works beside a running gateway, a
+// writer is refused while one holds the spool.
+func (q *queueCtl) openSpool(readOnly bool) (*spool.Spool, error) {
+	dir := q.cfg.SpoolDir
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("spool %s: %w (has mugai serve run with this configuration?)", dir, err)
+	}
+	sp, err := spool.Open(dir, spool.Options{ReadOnly: readOnly})
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, fmt.Errorf("the spool %s is in use by a running gateway, but nothing answers on its admin listener %s "+
+			"(is it running with another configuration?); changes go through the running gateway only, so that the spool has one writer",
+			dir, q.admin)
+	}
+	return sp, err
+}
+
+// offline says, on stderr, that the spool is read directly.
+func (q *queueCtl) offline(err error, how string) {
+	fmt.Fprintf(q.note, "mugai queue: the gateway is not running (%v); %s the spool %s directly\n", err, how, q.cfg.SpoolDir)
+}
+
+func (q *queueCtl) list() ([]gateway.QueueMessage, error) {
+	var msgs []gateway.QueueMessage
+	err := q.call(http.MethodGet, "/queue", nil, &msgs)
+	if !errors.Is(err, errOffline) {
+		return msgs, err
+	}
+	q.offline(err, "reading")
+	sp, err := q.openSpool(true)
+	if err != nil {
+		return nil, err
+	}
+	defer sp.Close()
+	return gateway.QueueList(sp), nil
+}
+
+func (q *queueCtl) show(id string) (gateway.QueueMessage, error) {
+	var m gateway.QueueMessage
+	err := q.call(http.MethodGet, "/queue/"+url.PathEscape(id), nil, &m)
+	if !errors.Is(err, errOffline) {
+		return m, err
+	}
+	q.offline(err, "reading")
+	sp, err := q.openSpool(true)
+	if err != nil {
+		return m, err
+	}
+	defer sp.Close()
+	m, err = gateway.QueueShow(sp, q.cfg.Log.Audit, id)
+	return m, notFound(id, err)
+}
+
+func notFound(id string, err error) error {
+	if errors.Is(err, spool.ErrNotFound) {
+		return errors.New(gateway.NoSuchMessage(id))
+	}
+	return err
+}
+
+func (q *queueCtl) retry(id string) (gateway.QueueRetry, error) {
+	var res gateway.QueueRetry
+	path := "/queue/" + url.PathEscape(id) + "/retry"
+	if id == "all" {
+		path = "/queue/retry"
+	}
+	err := q.call(http.MethodPost, path, nil, &res)
+	if !errors.Is(err, errOffline) {
+		return res, err
+	}
+	// A retry moves the next attempt in the running gateway's schedule
+	// (the spool keeps it in memory); without a gateway there is no one
+	// to attempt anything. Say so, after checking the id.
+	sp, serr := q.openSpool(true)
+	if serr != nil {
+		return res, serr
+	}
+	defer sp.Close()
+	when := ""
+	if id != "all" {
+		m, gerr := sp.Get(id)
+		if gerr != nil {
+			return res, notFound(id, gerr)
+		}
+		if next := nextAttempt(m); !next.IsZero() {
+			when = "; its recorded next attempt is " + next.Local().Format(timeLayout)
+		}
+	}
+	return res, fmt.Errorf("the gateway is not running (%v): a retry acts on the running gateway's delivery schedule. "+
+		"Start it with mugai serve: at start it tries at once every message whose next attempt has come%s", err, when)
+}
+
+// nextAttempt is the earliest recorded retry time of a message's
+// deferred recipients (zero if none).
+func nextAttempt(m spool.Message) time.Time {
+	var next time.Time
+	for _, rc := range m.Rcpts {
+		if rc.State == spool.Deferred && (next.IsZero() || rc.NextAttempt.Before(next)) {
+			next = rc.NextAttempt
+		}
+	}
+	return next
+}
+
+func (q *queueCtl) delete(id, who, reason string) (gateway.QueueMessage, error) {
+	var m gateway.QueueMessage
+	err := q.call(http.MethodDelete, "/queue/"+url.PathEscape(id), url.Values{"user": {who}, "reason": {reason}}, &m)
+	if !errors.Is(err, errOffline) {
+		return m, err
+	}
+	q.offline(err, "changing")
+	sp, err := q.openSpool(false)
+	if err != nil {
+		return m, err
+	}
+	defer sp.Close()
+	var auditErr error
+	audit, err := gateway.OpenAudit(q.cfg.Log.Audit, func(err error) { auditErr = err })
+	if err != nil {
+		return m, fmt.Errorf("nothing deleted: %w", err)
+	}
+	m, err = gateway.QueueDelete(sp, audit, id, who, reason, "")
+	if cerr := audit.Close(); auditErr == nil {
+		auditErr = cerr
+	}
+	if err != nil {
+		return m, notFound(id, err)
+	}
+	if auditErr != nil {
+		return m, fmt.Errorf("%s was deleted, but its audit record was not written: %w", id, auditErr)
+	}
+	return m, nil
+}
+
+// failedOnly keeps the messages with a failed recipient.
+func failedOnly(msgs []gateway.QueueMessage) []gateway.QueueMessage {
+	out := []gateway.QueueMessage{}
+	for _, m := range msgs {
+		for _, rc := range m.Recipients {
+			if rc.State == "failed" {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+const timeLayout = "2006-01-02 15:04:05 -0700"
+
+// printQueue prints a listing like mailq: a line per message, then its
+// recipients with state, next attempt and last error.
+func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed bool) {
+	if len(msgs) > 0 {
+		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9s  %-12s  %s\n", "QUEUE ID", "STATE", "AGE", "SIZE", "ROUTE", "SENDER")
+	}
+	count := map[string]int{}
+	for _, m := range msgs {
+		count[m.State]++
+		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9d  %-12s  %s\n", safe(m.ID), m.State, age(now.Sub(m.Created)), m.Size, safe(m.Route), safe(sender(m.Sender)))
+		printRecipients(w, m.Recipients, now)
+	}
+	switch {
+	case failed && len(msgs) == 0:
+		fmt.Fprintln(w, "-- no messages with failed recipients")
+	case failed:
+		fmt.Fprintf(w, "-- %s with failed recipients\n", plural(len(msgs), "message"))
+	case len(msgs) == 0:
+		fmt.Fprintln(w, "-- queue is empty")
+	default:
+		parts := []string{plural(len(msgs), "message")}
+		for _, st := range []string{"active", "deferred", "failed"} {
+			if count[st] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", count[st], st))
+			}
+		}
+		fmt.Fprintf(w, "-- %s\n", strings.Join(parts, ", "))
+	}
+}
+
+func printRecipients(w io.Writer, rcpts []gateway.QueueRecipient, now time.Time) {
+	for _, rc := range rcpts {
+		line := fmt.Sprintf("    %-8s  <%s>", rc.State, safe(rc.Addr))
+		if rc.Attempts > 0 {
+			line += fmt.Sprintf("  %s", plural(rc.Attempts, "attempt"))
+		}
+		if !rc.NextAttempt.IsZero() {
+			line += fmt.Sprintf(", next in %s (%s)", age(rc.NextAttempt.Sub(now)), rc.NextAttempt.Local().Format(timeLayout))
+		}
+		fmt.Fprintln(w, line)
+		if rc.LastError != "" {
+			fmt.Fprintf(w, "              %s\n", safe(rc.LastError))
+		}
+	}
+}
+
+// printMessage prints one message: envelope, recipients, history and
+// header lines (control characters escaped, encoded words decoded
+// beside them); never the body.
+func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
+	field := func(name, value string) { fmt.Fprintf(w, "%-12s %s\n", name+":", value) }
+	orNone := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return safe(s)
+	}
+	field("Queue ID", safe(m.ID))
+	field("State", m.State)
+	field("Route", safe(m.Route))
+	field("Arrived", fmt.Sprintf("%s (%s ago)", m.Created.Local().Format(timeLayout), age(now.Sub(m.Created))))
+	field("Size", fmt.Sprintf("%d bytes", m.Size))
+	field("Sender", safe(sender(m.Sender)))
+	field("Client", orNone(m.Client))
+	field("HELO", orNone(m.Helo))
+	field("TLS", map[bool]string{true: "yes", false: "no"}[m.TLS])
+	field("Policy", orNone(m.Policy))
+	field("Quarantine", orNone(m.QuarantineID))
+	fmt.Fprintln(w, "Recipients:")
+	printRecipients(w, m.Recipients, now)
+	if len(m.History) > 0 {
+		fmt.Fprintln(w, "History:")
+		for _, e := range m.History {
+			line := fmt.Sprintf("    %s  %-8s", e.Time.Local().Format(timeLayout), e.Event)
+			if e.Rcpt != "" {
+				line += "  <" + safe(e.Rcpt) + ">"
+			}
+			if e.State != "" {
+				line += "  " + safe(e.State)
+			}
+			if e.NextHop != "" {
+				line += "  via " + safe(e.NextHop)
+			}
+			if e.Text != "" {
+				line += "  " + safe(e.Text)
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	fmt.Fprintln(w, "Headers:")
+	for _, f := range headerFields(m.Headers) {
+		for _, l := range f {
+			fmt.Fprintf(w, "    %s\n", safe(l))
+		}
+		if _, value, ok := strings.Cut(strings.Join(f, "\n"), ":"); ok && strings.Contains(value, "=?") {
+			decoded, _ := textenc.DecodeHeader(value)
+			if decoded != "" && decoded != strings.TrimSpace(value) {
+				fmt.Fprintf(w, "        (decoded) %s\n", safe(decoded))
+			}
+		}
+	}
+	if m.HeadersTruncated {
+		fmt.Fprintf(w, "    [headers cut at %d bytes]\n", gateway.QueueHeaderMax)
+	}
+}
+
+// headerFields groups header lines into fields: a line that starts with
+// white space continues the one before it.
+func headerFields(lines []string) [][]string {
+	var out [][]string
+	for _, l := range lines {
+		if len(out) > 0 && (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")) {
+			out[len(out)-1] = append(out[len(out)-1], l)
+			continue
+		}
+		out = append(out, []string{l})
+	}
+	return out
+}
+
+func sender(s string) string { return "<" + s + ">" }
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// age is a short duration for listings: 42s, 12m, 5h03m, 3d04h.
+func age(d time.Duration) string {
+	d = max(d, 0)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	default:
+		return fmt.Sprintf("%dd%02dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	}
+}
+
+// safe makes text from the network fit for a terminal: control
+// characters (C0 but tab, DEL, C1), invisible format characters such as
+// bidi overrides, line and paragraph separators and invalid UTF-8 are
+// written as escapes, so a header or reply cannot move the cursor,
+// recolour the screen or hide text.
+func safe(s string) string {
+	clean := true
+	for _, r := range s {
+		if needsEscape(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x80 && needsEscape(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case needsEscape(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needsEscape(r rune) bool {
+	switch {
+	case r == '\t':
+		return false
+	case r == utf8.RuneError:
+		return true // invalid UTF-8 (or U+FFFD itself, harmless to escape)
+	case unicode.IsControl(r):
+		return true
+	case unicode.Is(unicode.Cf, r), r == '\u2028', r == '\u2029':
+		return true
+	}
+	return false
+}
