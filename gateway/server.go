@@ -169,6 +169,10 @@ func (s *Server) Start() error {
 				return fmt.Errorf("route %s: listen %s: %w", r.Name, addr, err)
 			}
 			opened = append(opened, l)
+			if host, _, _ := net.SplitHostPort(addr); r.Interface == "" && !isLoopbackOrAny(host) {
+				s.Logger.Warn("route listens on a specific address without interface:, so Linux also accepts connections to it arriving on other interfaces (weak host model); set interface: to keep the segments apart",
+					"route", r.Name, "listen", addr)
+			}
 			s.lns = append(s.lns, newListener(l, rs))
 		}
 	}
@@ -387,4 +391,9 @@ func listen(iface, addr string) (net.Listener, error) {
 		}
 	}
 	return lc.Listen(context.Background(), "tcp", addr)
+}
+
+func isLoopbackOrAny(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || host == "localhost" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
