@@ -21,6 +21,7 @@ func commands() []command {
 		{"config", "print the embedded default configuration (mugai config default)", runConfig},
 		{"sanitize", "rebuild one message under a policy, as the gateway would", runSanitize},
 		{"queue", "list, show, retry and delete queued messages", runQueue},
+		{"quarantine", "list, show, release and purge quarantined originals", runQuarantine},
 		{"audit", "verify the hash chain of an audit trail (mugai audit verify FILE)", runAudit},
 		{"version", "print the version", runVersion},
 	}

@@ -1,0 +1,738 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+
+	"mugai/config"
+	"mugai/gateway"
+	"mugai/gateway/quarantine"
+	"mugai/sanitize"
+)
+
+const quarantineUsage = `Usage: mugai quarantine [-config FILE] [-dir DIR] COMMAND [flags]
+
+Find, inspect, release and purge the originals that sanitising replaced.
+Changes (release, purge) go through the running gateway's admin listener,
+so the store keeps one writer; list and show ask it too and, when it is not
+running, read the store directly (read-only). -dir DIR reads the store in
+DIR directly, for example another node's on shared storage.
+
+  list [-since DURATION] [-sender S] [-recipient R] [-verdict V] [-json]
+        originals, oldest first; -sender and -recipient match any part of
+        the address (a domain finds all of its senders)
+  show [-json] ID                 metadata and the sanitiser's report
+  show -headers ID                the original's header section (control
+                                  characters escaped)
+  show -original -o FILE ID       write the original to a new FILE (never to
+                                  a terminal; treat it as hostile)
+  release ID -policy NAME [-to ADDR]... -reason TEXT
+        sanitise the original again under policy NAME and deliver it to its
+        recipients (or to ADDR, which must be in the route's domains)
+  release ID -original -to ADDR... -reason TEXT
+        deliver the untouched original, only to domains listed in
+        quarantine.release_original_to, through a pass-through route
+  purge [-older-than DURATION] [-reason TEXT]
+        delete originals older than DURATION (default: quarantine.retention)
+
+Durations take Go syntax plus days: 90m, 36h, 7d. Every release and purge
+is written to the audit trail with the invoking user (SUDO_USER under sudo)
+and the reason.
+`
+
+// runQuarantine is `mugai quarantine`.
+func runQuarantine(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("quarantine", "COMMAND", stderr)
+	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
+	dir := fs.String("dir", "", "read the store in `DIR` directly, read-only (for example another node's, on shared storage)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, quarantineUsage)
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 1
+	}
+	q := &qcmd{cfgPath: cfgPath, dir: dir, stdout: stdout, stderr: stderr}
+	sub, rest := fs.Arg(0), fs.Args()[1:]
+	switch sub {
+	case "list":
+		return q.list(rest)
+	case "show":
+		return q.show(rest)
+	case "release":
+		return q.release(rest)
+	case "purge":
+		return q.purge(rest)
+	case "help":
+		fmt.Fprint(stdout, quarantineUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "mugai quarantine: unknown command %q\n\n", sub)
+	fs.Usage()
+	return 1
+}
+
+// qcmd holds what every subcommand needs.
+type qcmd struct {
+	cfgPath, dir   *string
+	cfg            *config.Config
+	stdout, stderr io.Writer
+}
+
+func (q *qcmd) fail(format string, a ...any) int {
+	fmt.Fprintf(q.stderr, "mugai quarantine: "+format+"\n", a...)
+	return 1
+}
+
+// flags makes a subcommand's flag set; -config is accepted there too.
+func (q *qcmd) flags(name, usage string) *flag.FlagSet {
+	fs := newFlagSet("quarantine "+name, "", q.stderr)
+	fs.StringVar(q.cfgPath, "config", *q.cfgPath, "configuration `FILE`")
+	fs.StringVar(q.dir, "dir", *q.dir, "read the store in `DIR` directly (read-only)")
+	fs.Usage = func() {
+		fmt.Fprintf(q.stderr, "Usage: mugai quarantine %s\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags and positional arguments in any order
+// (`release ID -policy relaxed` as well as `release -policy relaxed ID`).
+func (q *qcmd) parse(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	cfg, err := loadConfig(*q.cfgPath)
+	if err != nil {
+		fmt.Fprintln(q.stderr, err)
+		return nil, 1, false
+	}
+	q.cfg = cfg
+	return pos, 0, true
+}
+
+// errDirect: -dir asks for the store to be read directly.
+var errDirect = errors.New("-dir given")
+
+// admin returns the client of the gateway's admin listener, or errDirect
+// when -dir asks to read a store directly.
+func (q *qcmd) admin() (*adminClient, error) {
+	if *q.dir != "" {
+		return nil, errDirect
+	}
+	return newAdminClient(q.cfg.Admin.Listen), nil
+}
+
+// direct reports whether err means: read the store directly.
+func direct(err error) bool { return errors.Is(err, errAdminDown) || errors.Is(err, errDirect) }
+
+// readOnly opens the store for reading when the gateway is not running.
+// The key is read if configured and readable; needKey makes its absence
+// an error (originals are encrypted, metadata is not).
+func (q *qcmd) readOnly(needKey bool, why error) (*quarantine.Store, error) {
+	dir := q.cfg.Quarantine.Dir
+	if *q.dir != "" {
+		dir = *q.dir
+	} else {
+		fmt.Fprintf(q.stderr, "mugai quarantine: %v; reading %s directly (read-only)\n", why, dir)
+	}
+	opt := quarantine.Options{ReadOnly: true}
+	if f := q.cfg.Quarantine.EncryptionKeyFile; f != "" {
+		key, err := os.ReadFile(f)
+		switch {
+		case err == nil:
+			opt.Key = key
+		case needKey:
+			return nil, fmt.Errorf("quarantine key: %w", err)
+		}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	return quarantine.Open(dir, opt)
+}
+
+func (q *qcmd) list(args []string) int {
+	fs := q.flags("list", "list [-since DURATION] [-sender S] [-recipient R] [-verdict V] [-json]")
+	since := fs.String("since", "", "only originals received within `DURATION` (7d, 36h)")
+	var f gateway.QuarantineFilter
+	fs.StringVar(&f.Sender, "sender", "", "envelope sender or From: containing `S` (case-insensitive)")
+	fs.StringVar(&f.Recipient, "recipient", "", "a recipient containing `R` (case-insensitive)")
+	fs.StringVar(&f.Verdict, "verdict", "", "only this verdict (`V`: rebuilt, rejected)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, code, ok := q.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return q.fail("list takes no arguments (got %q)", pos[0])
+	}
+	if *since != "" {
+		d, err := config.ParseDuration(*since)
+		if err != nil || d <= 0 {
+			return q.fail("-since: %q is not a positive duration", *since)
+		}
+		f.Since = d.D()
+	}
+	var entries []gateway.QuarantineEntry
+	c, err := q.admin()
+	if err == nil {
+		err = c.get("/quarantine?"+f.Query(), &entries)
+	}
+	if direct(err) {
+		st, oerr := q.readOnly(false, err)
+		if oerr != nil {
+			return q.fail("%v", oerr)
+		}
+		defer st.Close()
+		entries, err = gateway.ListQuarantine(st, f, time.Now()), nil
+	}
+	if err != nil {
+		return q.fail("%v", err)
+	}
+	if *asJSON {
+		return q.printJSON(entries)
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(q.stderr, "no originals match")
+		return 0
+	}
+	rows := [][]string{{"ID", "RECEIVED", "SIZE", "SENDER", "RECIPIENTS", "REMOVED", "SUBJECT"}}
+	for _, e := range entries {
+		sender := e.Sender
+		if sender == "" {
+			sender = "<>"
+		}
+		rows = append(rows, []string{e.ID, e.Time.Local().Format("2006-01-02 15:04:05"), humanSize(e.Size),
+			safeText(sender), safeText(strings.Join(e.Recipients, ",")), safeText(removedNames(e.Removed)), safeText(e.Subject)})
+	}
+	printTable(q.stdout, rows)
+	return 0
+}
+
+// removedNames shortens "form.pdf (pdf, not allowed by policy)" to the
+// names for the table; show has the reasons.
+func removedNames(removed []string) string {
+	var names []string
+	for _, r := range removed {
+		if i := strings.LastIndex(r, " ("); i > 0 {
+			r = r[:i]
+		}
+		names = append(names, r)
+	}
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, ", ")
+}
+
+func (q *qcmd) show(args []string) int {
+	fs := q.flags("show", "show [-json] ID | show -headers ID | show -original -o FILE ID")
+	asJSON := fs.Bool("json", false, "print the metadata and report as JSON")
+	headers := fs.Bool("headers", false, "print the original's header section")
+	original := fs.Bool("original", false, "write the original to the file given with -o")
+	outPath := fs.String("o", "", "`FILE` to create for -original (must not exist)")
+	pos, code, ok := q.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 1
+	}
+	id := pos[0]
+	switch {
+	case *headers && *original:
+		return q.fail("give -headers or -original, not both")
+	case *original && (*outPath == "" || *outPath == "-"):
+		return q.fail("-original needs -o FILE: the raw original is never written to a terminal (treat it as hostile)")
+	case *outPath != "" && !*original:
+		return q.fail("-o goes with -original")
+	case *original:
+		return q.showOriginal(id, *outPath)
+	case *headers:
+		return q.showHeaders(id)
+	}
+
+	var d gateway.QuarantineDetail
+	c, err := q.admin()
+	if err == nil {
+		err = c.get("/quarantine/"+url.PathEscape(id), &d)
+	}
+	if direct(err) {
+		st, oerr := q.readOnly(false, err)
+		if oerr != nil {
+			return q.fail("%v", oerr)
+		}
+		defer st.Close()
+		var m quarantine.Meta
+		if m, err = st.Get(id); err == nil {
+			d = gateway.NewQuarantineDetail(m)
+		}
+	}
+	if err != nil {
+		return q.fail("%v", err)
+	}
+	if *asJSON {
+		return q.printJSON(d)
+	}
+	q.printDetail(d)
+	return 0
+}
+
+func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
+	w := q.stdout
+	field := func(k, v string) { fmt.Fprintf(w, "%-12s %s\n", k+":", v) }
+	field("ID", d.ID)
+	field("Received", fmt.Sprintf("%s on route %s from %s", d.Time.Local().Format("2006-01-02 15:04:05 -0700"), d.Route, orDash(d.Client)))
+	sender := d.Sender
+	if sender == "" {
+		sender = "<>"
+	}
+	field("Sender", safeText(sender))
+	if d.HeaderFrom != "" {
+		field("From", safeText(d.HeaderFrom))
+	}
+	field("Recipients", safeText(strings.Join(d.Recipients, ", ")))
+	field("Subject", safeText(d.Subject))
+	field("Size", fmt.Sprintf("%s (%d bytes), SHA-256 %s", humanSize(d.Size), d.Size, d.SHA256))
+	field("Policy", fmt.Sprintf("%s, verdict %s", d.Policy, d.Verdict))
+	for i, r := range d.Removed {
+		k := ""
+		if i == 0 {
+			k = "Removed:"
+		}
+		fmt.Fprintf(w, "%-12s %s\n", k, safeText(r))
+	}
+	var rep sanitize.Report
+	if len(d.Report) > 0 && json.Unmarshal(d.Report, &rep) == nil {
+		if len(rep.Actions) > 0 {
+			field("Actions", safeText(strings.Join(rep.Actions, ", ")))
+		}
+		if len(rep.Parts) > 0 {
+			fmt.Fprintln(w, "\nParts:")
+			rows := [][]string{{"PATH", "DECISION", "CLASS", "TYPE", "SIZE", "FILENAME", "REASON"}}
+			for _, p := range rep.Parts {
+				rows = append(rows, []string{safeText(p.Path), p.Decision, orDash(p.Class), safeText(orDash(p.SniffedType)),
+					humanSize(p.Size), safeText(orDash(p.Filename)), safeText(p.Reason)})
+			}
+			printTable(indent{w}, rows)
+		}
+		if len(rep.Findings) > 0 {
+			fmt.Fprintln(w, "\nFindings:")
+			for _, f := range rep.Findings {
+				fmt.Fprintf(w, "  %s %s: %s\n", safeText(f.Path), safeText(f.Kind), safeText(f.Detail))
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nRelease: mugai quarantine release %s -policy NAME -reason TEXT\n", d.ID)
+}
+
+func (q *qcmd) showHeaders(id string) int {
+	var hdr []byte
+	c, err := q.admin()
+	if err == nil {
+		var resp *http.Response
+		if resp, err = c.do(http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", nil); err == nil {
+			defer resp.Body.Close()
+			hdr, err = io.ReadAll(resp.Body)
+		}
+	}
+	if direct(err) {
+		st, oerr := q.readOnly(true, err)
+		if oerr != nil {
+			return q.fail("%v", oerr)
+		}
+		defer st.Close()
+		var rc io.ReadCloser
+		if rc, err = st.Original(id); err == nil {
+			hdr, _, err = gateway.HeaderSection(rc, 1<<20)
+			rc.Close()
+		}
+	}
+	if err != nil {
+		return q.fail("%v", err)
+	}
+	for _, line := range strings.SplitAfter(string(hdr), "\n") {
+		line = strings.TrimRight(line, "\r\n")
+		if line != "" {
+			fmt.Fprintln(q.stdout, safeText(line))
+		}
+	}
+	return 0
+}
+
+func (q *qcmd) showOriginal(id, path string) int {
+	// O_EXCL: never overwrite a file, never follow a planted symlink.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return q.fail("%v", err)
+	}
+	var n int64
+	c, err := q.admin()
+	if err == nil {
+		var resp *http.Response
+		if resp, err = c.do(http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", nil); err == nil {
+			n, err = io.Copy(f, resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+				err = fmt.Errorf("original %s: got %d of %d bytes", id, n, resp.ContentLength)
+			}
+		}
+	}
+	if direct(err) {
+		var st *quarantine.Store
+		if st, err = q.readOnly(true, err); err == nil {
+			var rc io.ReadCloser
+			if rc, err = st.Original(id); err == nil {
+				n, err = io.Copy(f, rc)
+				rc.Close()
+			}
+			st.Close()
+		}
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return q.fail("%v", err)
+	}
+	fmt.Fprintf(q.stdout, "wrote the original of %s to %s (%d bytes); treat it as hostile: do not open it on a workstation\n", id, path, n)
+	return 0
+}
+
+func (q *qcmd) release(args []string) int {
+	fs := q.flags("release", "release ID -policy NAME [-to ADDR]... -reason TEXT | release ID -original -to ADDR... -reason TEXT")
+	req := gateway.ReleaseRequest{}
+	fs.StringVar(&req.Policy, "policy", "", "sanitise again under policy `NAME` (for example one that keeps PDFs)")
+	fs.BoolVar(&req.Original, "original", false, "deliver the untouched original (only to quarantine.release_original_to)")
+	fs.Var((*addrList)(&req.To), "to", "recipient `ADDR` instead of the original ones (repeat, or comma-separated)")
+	fs.StringVar(&req.Reason, "reason", "", "why, for the audit trail (required)")
+	pos, code, ok := q.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 1
+	}
+	req.ID = pos[0]
+	switch {
+	case strings.TrimSpace(req.Reason) == "":
+		return q.fail("release needs -reason TEXT (it goes to the audit trail)")
+	case req.Original == (req.Policy != ""):
+		return q.fail("give either -policy NAME (sanitise again) or -original (untouched, to quarantine.release_original_to)")
+	case req.Original && len(req.To) == 0:
+		return q.fail("-original needs -to ADDR (an address in quarantine.release_original_to)")
+	}
+	req.User = invoker()
+	var res gateway.ReleaseResult
+	c, err := q.admin()
+	if err == nil {
+		err = c.post("/quarantine/"+url.PathEscape(req.ID)+"/release", req, &res)
+	}
+	if err != nil {
+		return q.failChange("release", err)
+	}
+	what := "sanitised again under policy " + res.Policy
+	if res.Original {
+		what = "untouched original"
+	}
+	fmt.Fprintf(q.stdout, "released %s (%s) to %s: queued as %s on route %s (next hop %s)\n",
+		res.ID, what, strings.Join(res.To, ", "), res.QueueID, res.Route, res.NextHop)
+	if len(res.Kept) > 0 {
+		fmt.Fprintf(q.stdout, "  kept:    %s\n", safeText(strings.Join(res.Kept, ", ")))
+	}
+	if len(res.Removed) > 0 {
+		fmt.Fprintf(q.stdout, "  removed: %s\n", safeText(strings.Join(res.Removed, ", ")))
+	}
+	if res.Lockdown {
+		fmt.Fprintln(q.stderr, "mugai quarantine: warning: lockdown is on, so every attachment was stripped and every link removed; release again once it is off")
+	}
+	return 0
+}
+
+func (q *qcmd) purge(args []string) int {
+	fs := q.flags("purge", "purge [-older-than DURATION] [-reason TEXT]")
+	older := fs.String("older-than", "", "purge originals older than `DURATION` (default: quarantine.retention)")
+	reason := fs.String("reason", "", "why, for the audit trail (default: \"manual purge of originals older than …\")")
+	pos, code, ok := q.parse(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return q.fail("purge takes no arguments (got %q)", pos[0])
+	}
+	if *older != "" {
+		d, err := config.ParseDuration(*older)
+		if err != nil || d <= 0 {
+			return q.fail("-older-than: %q is not a positive duration", *older)
+		}
+	}
+	var res gateway.PurgeResult
+	req := gateway.PurgeRequest{OlderThan: *older, User: invoker(), Reason: *reason}
+	c, err := q.admin()
+	if err == nil {
+		err = c.post("/quarantine/purge", req, &res)
+	}
+	if err != nil {
+		return q.failChange("purge", err)
+	}
+	fmt.Fprintf(q.stdout, "purged %d originals (%s) received before %s\n", res.Purged, humanSize(res.Bytes),
+		res.Before.Local().Format("2006-01-02 15:04:05 -0700"))
+	return 0
+}
+
+// failChange explains that changes need the running gateway.
+func (q *qcmd) failChange(what string, err error) int {
+	if errors.Is(err, errDirect) {
+		return q.fail("%s goes through the gateway that owns the store, not -dir (run it on that node)", what)
+	}
+	if errors.Is(err, errAdminDown) {
+		return q.fail("%s needs the running gateway: %v (start mugai serve; changes go through it so that the store has one writer)", what, err)
+	}
+	return q.fail("%v", err)
+}
+
+func (q *qcmd) printJSON(v any) int {
+	enc := json.NewEncoder(q.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return q.fail("%v", err)
+	}
+	return 0
+}
+
+// invoker is who runs the command, for the audit trail: the user who
+// called sudo when running as root under sudo, else the current user.
+func invoker() string {
+	if os.Geteuid() == 0 {
+		if u := os.Getenv("SUDO_USER"); u != "" {
+			return u
+		}
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(os.Getuid())
+}
+
+// addrList is a repeatable, comma-separated -to flag.
+type addrList []string
+
+func (l *addrList) String() string { return strings.Join(*l, ",") }
+
+func (l *addrList) Set(v string) error {
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			*l = append(*l, a)
+		}
+	}
+	return nil
+}
+
+// errAdminDown: nothing answers on the admin listener.
+var errAdminDown = errors.New("admin listener not reachable")
+
+// adminClient calls the control endpoints of a running gateway.
+type adminClient struct {
+	addr string
+	hc   *http.Client
+}
+
+func newAdminClient(listen string) *adminClient {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		host, port = listen, ""
+	}
+	// A wildcard listener is reached on loopback.
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if err == nil && ip.Is6() {
+			host = "::1"
+		}
+	}
+	// Releasing a 25 MiB message sanitises it again: allow minutes.
+	return &adminClient{addr: net.JoinHostPort(host, port), hc: &http.Client{Timeout: 5 * time.Minute}}
+}
+
+// do sends a request; a connection failure is errAdminDown, an error
+// status the server's message.
+func (c *adminClient) do(method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://"+c.addr+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, fmt.Errorf("%w at %s", errAdminDown, c.addr)
+		}
+		return nil, fmt.Errorf("admin listener %s: %w", c.addr, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		var e struct {
+			Error string `json:"error"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = fmt.Sprintf("admin listener %s: %s %s: %s", c.addr, method, path, resp.Status)
+		}
+		return nil, errors.New(e.Error)
+	}
+	return resp, nil
+}
+
+func (c *adminClient) get(path string, out any) error {
+	resp, err := c.do(http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (c *adminClient) post(path string, in, out any) error {
+	resp, err := c.do(http.MethodPost, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// safeText makes text from a message safe to print on a terminal: control
+// characters (escape sequences), bidirectional overrides and invalid
+// UTF-8 are shown escaped, never sent as they are.
+func safeText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case !unicode.IsPrint(r) && !unicode.IsSpace(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// displayWidth counts East Asian wide and fullwidth characters as two
+// columns, so tables with Japanese subjects line up.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// printTable aligns rows by display width; the last column is not padded.
+func printTable(w io.Writer, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// indent prefixes every write (one line each, from printTable) with two
+// spaces.
+type indent struct{ w io.Writer }
+
+func (i indent) Write(p []byte) (int, error) {
+	if _, err := i.w.Write(append([]byte("  "), p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

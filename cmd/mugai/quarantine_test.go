@@ -1,0 +1,573 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
+
+	"mugai/config"
+	"mugai/gateway"
+	"mugai/gateway/metrics"
+	"mugai/gateway/quarantine"
+	"mugai/gateway/spool"
+)
+
+// qtYAML is the configuration of the quarantine tests: an inbound route
+// that sanitises under `default` (PDFs stripped) and delivers to the
+// "LGWAN mail server", a pass-through route to the "internet smarthost",
+// and a `relaxed` policy that keeps PDFs. %ADMIN% is the admin listener:
+// port 0 to start the gateway, then the bound address for the CLI.
+const qtYAML = `
+admin: {listen: "%ADMIN%"}
+spool_dir: %DIR%/spool
+quarantine:
+  dir: %DIR%/quarantine
+  retention: 30d
+  release_original_to: [inet.city.example.jp]
+  encryption_key_file: %DIR%/quarantine.key
+log: {audit: %DIR%/audit.log}
+routes:
+  - name: inbound
+    listen: ["127.0.0.1:0"]
+    hostname: mx.city.example.lg.jp
+    clients: ["127.0.0.0/8"]
+    domains: [city.example.lg.jp]
+    policy: default
+    deliver: {to: "smtp://%LGWAN%", tls: none, retry: {initial: 1s, max: 2s, lifetime: 1h}}
+  - name: internet
+    listen: ["127.0.0.1:0"]
+    hostname: gw.city.example.lg.jp
+    clients: ["127.0.0.1/32"]
+    domains: ["*"]
+    policy: none
+    deliver: {to: "smtp://%INET%", tls: none, retry: {initial: 1s, max: 2s, lifetime: 1h}}
+policies:
+  default: {}
+  relaxed:
+    attachments:
+      keep: [{extensions: [.pdf], types: [application/pdf]}]
+`
+
+// qtEnv is a gateway running in the test process, and the configuration
+// file the CLI reads.
+type qtEnv struct {
+	t           *testing.T
+	dir, file   string
+	cfg         *config.Config
+	srv         *gateway.Server
+	q           *quarantine.Store
+	admin       *http.Server
+	lgwan, inet *qtHop
+}
+
+func startQtEnv(t *testing.T) *qtEnv {
+	t.Helper()
+	e := &qtEnv{t: t, dir: t.TempDir(), lgwan: newQtHop(t), inet: newQtHop(t)}
+	e.file = filepath.Join(e.dir, "mugai.yaml")
+	key := bytes.Repeat([]byte{0x5a}, 32)
+	if err := os.WriteFile(filepath.Join(e.dir, "quarantine.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	write := func(admin string) {
+		y := strings.NewReplacer("%ADMIN%", admin, "%DIR%", e.dir, "%LGWAN%", e.lgwan.addr, "%INET%", e.inet.addr).Replace(qtYAML)
+		if err := os.WriteFile(e.file, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("127.0.0.1:0")
+	cfg, err := config.Load(e.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg = cfg
+	os.MkdirAll(cfg.SpoolDir, 0o700)
+	os.MkdirAll(cfg.Quarantine.Dir, 0o700)
+	sp, err := spool.Open(cfg.SpoolDir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.q, err = quarantine.Open(cfg.Quarantine.Dir, quarantine.Options{Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	audit, err := gateway.OpenAudit(cfg.Log.Audit, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, mu := &bytes.Buffer{}, &sync.Mutex{}
+	logger := slog.New(slog.NewTextHandler(lockedWriter{mu, logs}, nil))
+	e.srv, err = gateway.New(cfg, gateway.Deps{Logger: logger, Metrics: metrics.New("test"), Spool: sp, Quarantine: e.q, Audit: audit, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runner := e.srv.StartDelivery(ctx)
+	e.srv.StartQuarantinePurge(ctx)
+	hs, addr, err := gateway.ServeAdmin("127.0.0.1:0", e.srv.AdminHandler(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin = hs
+	write(addr.String())
+	t.Cleanup(func() {
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		hs.Shutdown(sctx)
+		e.srv.Shutdown(sctx)
+		cancel()
+		runner.Wait()
+		sp.Close()
+		e.q.Close()
+		audit.Close()
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("gateway log:\n%s", logs)
+			mu.Unlock()
+		}
+	})
+	return e
+}
+
+// quarantine runs `mugai quarantine -config FILE args...`.
+func (e *qtEnv) quarantine(args ...string) (code int, stdout, stderr string) {
+	return runCmd(append([]string{"quarantine", "-config", e.file}, args...)...)
+}
+
+func (e *qtEnv) send(from, to, msg string) {
+	e.t.Helper()
+	c, err := smtp.Dial(e.srv.Addrs()["inbound"][0].String())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SendMail(from, []string{to}, strings.NewReader(msg)); err != nil {
+		e.t.Fatalf("send: %v", err)
+	}
+	c.Quit()
+}
+
+func (e *qtEnv) audit(event string) []gateway.AuditRecord {
+	e.t.Helper()
+	data, err := os.ReadFile(e.cfg.Log.Audit)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []gateway.AuditRecord
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r gateway.AuditRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			e.t.Fatal(err)
+		}
+		if r.Event == event {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestQuarantineScenario is the walk-through of deploy/README.md,
+// "A citizen's PDF was stripped": the admin finds the original by sender,
+// looks at it, and releases it with the relaxed policy.
+func TestQuarantineScenario(t *testing.T) {
+	t.Setenv("SUDO_USER", "tanaka")
+	e := startQtEnv(t)
+	pdf := qtPDF()
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("=?UTF-8?B?55Sz6KuL5pu444Gu6YCB5LuY?=", pdf))
+	if att := qtAttachments(t, e.lgwan.next(t)); len(att) != 0 {
+		t.Fatalf("default policy delivered %v", att)
+	}
+
+	// 1. Find it by sender.
+	code, out, errOut := e.quarantine("list", "-sender", "citizen.example", "-since", "7d")
+	if code != 0 {
+		t.Fatalf("list: %d %s", code, errOut)
+	}
+	t.Logf("$ mugai quarantine list -sender citizen.example -since 7d\n%s", out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "ID ") {
+		t.Fatalf("list output:\n%s", out)
+	}
+	for _, want := range []string{"taro@citizen.example", "kikaku@city.example.lg.jp", "application.pdf", "申請書の送付"} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("list line lacks %q: %s", want, lines[1])
+		}
+	}
+	id := strings.Fields(lines[1])[0]
+
+	// 2. Look at what was removed and why.
+	code, out, errOut = e.quarantine("show", id)
+	if code != 0 {
+		t.Fatalf("show: %d %s", code, errOut)
+	}
+	t.Logf("$ mugai quarantine show %s\n%s", id, out)
+	for _, want := range []string{"Subject:     申請書の送付", "application.pdf", "strip", "application/pdf", "release " + id} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+
+	// 3. Release it under the relaxed policy.
+	reason := "citizen's application form, ticket 2025-118"
+	code, out, errOut = e.quarantine("release", id, "-policy", "relaxed", "-reason", reason)
+	if code != 0 {
+		t.Fatalf("release: %d %s", code, errOut)
+	}
+	t.Logf("$ mugai quarantine release %s -policy relaxed -reason %q\n%s", id, reason, out)
+	if !strings.Contains(out, "released "+id) || !strings.Contains(out, "kept:    application.pdf") {
+		t.Errorf("release output:\n%s", out)
+	}
+
+	// 4. The LGWAN side has the PDF, byte for byte.
+	if att := qtAttachments(t, e.lgwan.next(t)); att["application.pdf"] != qtSHA(pdf) {
+		t.Fatalf("released attachments %v, want application.pdf %s", att, qtSHA(pdf))
+	}
+
+	// 5. The audit trail says who, when, what and why.
+	rel := e.audit("release")
+	if len(rel) != 1 || rel[0].User != "tanaka" || rel[0].Why != reason || rel[0].QuarantineID != id ||
+		rel[0].Policy != "relaxed" || rel[0].QueueID == "" || rel[0].Time.IsZero() {
+		t.Errorf("audit %+v", rel)
+	}
+	if code, out, _ := runCmd("audit", "verify", e.cfg.Log.Audit); code != 0 {
+		t.Errorf("audit verify: %s", out)
+	}
+}
+
+func TestQuarantineOriginal(t *testing.T) {
+	e := startQtEnv(t)
+	msg := qtMessage("form", qtPDF())
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", msg)
+	e.lgwan.next(t)
+	id := e.q.List(nil)[0].ID
+
+	out := filepath.Join(t.TempDir(), "original.eml")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"original to a terminal", []string{"show", "-original", id}, 1, "", "never written to a terminal"},
+		{"original to stdout", []string{"show", "-original", "-o", "-", id}, 1, "", "never written to a terminal"},
+		{"headers and original", []string{"show", "-headers", "-original", "-o", out, id}, 1, "", "not both"},
+		{"original to a file", []string{"show", "-original", "-o", out, id}, 0, "wrote the original", ""},
+		{"file exists", []string{"show", "-original", "-o", out, id}, 1, "", "exists"},
+		{"no reason", []string{"release", id, "-original", "-to", "a@inet.city.example.jp"}, 1, "", "-reason"},
+		{"policy and original", []string{"release", id, "-policy", "relaxed", "-original", "-to", "a@inet.city.example.jp", "-reason", "x"}, 1, "", "either -policy"},
+		{"original without -to", []string{"release", id, "-original", "-reason", "x"}, 1, "", "-original needs -to"},
+		{"outside release_original_to", []string{"release", id, "-original", "-to", "tanaka@gmail.example", "-reason", "x"}, 1, "", "release_original_to"},
+		{"unknown id", []string{"show", "0000000000000000"}, 1, "", "no such original"},
+		{"unknown command", []string{"rm", id}, 1, "", `unknown command "rm"`},
+		{"released untouched", []string{"release", id, "-original", "-to", "kikaku@inet.city.example.jp", "-reason", "signed PDF as sent"}, 0, "untouched original", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := e.quarantine(tt.args...)
+			if code != tt.code || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout, stderr)
+			}
+		})
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || string(b) != msg {
+		t.Errorf("written original differs from the message sent (%v)", err)
+	}
+	got := e.inet.next(t)
+	if i := bytes.Index(got, []byte("\r\nFrom: ")); i < 0 || string(got[i+2:]) != msg {
+		t.Errorf("the internet side did not get the original after one Received line:\n%.400s", got)
+	}
+	e.lgwan.none(t)
+	if rel := e.audit("release"); len(rel) != 2 || rel[0].Verdict != "refused" || rel[1].Verdict != "original" {
+		t.Errorf("audit %+v", rel)
+	}
+}
+
+// TestQuarantineTerminalSafety: text from a message never reaches the
+// terminal with escape sequences in it.
+func TestQuarantineTerminalSafety(t *testing.T) {
+	e := startQtEnv(t)
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("evil \x1b]0;pwned\x07 \u202egnp.exe", qtPDF()))
+	e.lgwan.next(t)
+	id := e.q.List(nil)[0].ID
+	for _, args := range [][]string{{"list", "-sender", "taro"}, {"show", id}, {"show", "-headers", id}} {
+		code, out, errOut := e.quarantine(args...)
+		if code != 0 {
+			t.Fatalf("%v: %d %s", args, code, errOut)
+		}
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("%v printed control characters:\n%q", args, out)
+		}
+		// The sanitiser's decoded subject has them removed already; the
+		// raw header section shows them escaped.
+		if args[1] == "-headers" && (!strings.Contains(out, `\x1b]0;pwned\x07`) || !strings.Contains(out, `\u202e`)) {
+			t.Errorf("%v does not show the escaped characters:\n%s", args, out)
+		}
+	}
+}
+
+// TestQuarantineReadOnly: with the gateway's admin listener down, list
+// and show read the store directly; changes are refused.
+func TestQuarantineReadOnly(t *testing.T) {
+	e := startQtEnv(t)
+	msg := qtMessage("form", qtPDF())
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", msg)
+	e.lgwan.next(t)
+	id := e.q.List(nil)[0].ID
+
+	// -dir reads a store directly even while its gateway runs (another
+	// node's, on shared storage); changes are not made that way.
+	if code, out, errOut := e.quarantine("-dir", e.cfg.Quarantine.Dir, "list", "-sender", "taro"); code != 0 || !strings.Contains(out, id) || errOut != "" {
+		t.Errorf("list -dir: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := e.quarantine("release", "-dir", e.cfg.Quarantine.Dir, id, "-policy", "relaxed", "-reason", "x"); code != 1 || !strings.Contains(errOut, "not -dir") {
+		t.Errorf("release -dir: %d %s", code, errOut)
+	}
+
+	e.admin.Close()
+
+	code, out, errOut := e.quarantine("list", "-json", "-recipient", "KIKAKU@")
+	var l []gateway.QuarantineEntry
+	if code != 0 || json.Unmarshal([]byte(out), &l) != nil || len(l) != 1 || l[0].ID != id {
+		t.Fatalf("list -json read-only: %d %s %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "read-only") {
+		t.Errorf("no note that the store was read directly: %s", errOut)
+	}
+	if code, out, errOut := e.quarantine("show", id); code != 0 || !strings.Contains(out, "application.pdf") {
+		t.Errorf("show read-only: %d %s %s", code, out, errOut)
+	}
+	f := filepath.Join(t.TempDir(), "o.eml")
+	if code, _, errOut := e.quarantine("show", "-original", "-o", f, id); code != 0 {
+		t.Errorf("show -original read-only: %s", errOut)
+	}
+	if b, _ := os.ReadFile(f); string(b) != msg {
+		t.Error("original read directly differs")
+	}
+	for _, args := range [][]string{{"release", id, "-policy", "relaxed", "-reason", "x"}, {"purge", "-older-than", "1h"}} {
+		if code, _, errOut := e.quarantine(args...); code != 1 || !strings.Contains(errOut, "needs the running gateway") {
+			t.Errorf("%v with the gateway down: %d %s", args, code, errOut)
+		}
+	}
+}
+
+func TestQuarantinePurge(t *testing.T) {
+	t.Setenv("SUDO_USER", "suzuki")
+	e := startQtEnv(t)
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
+	e.lgwan.next(t)
+	if code, out, errOut := e.quarantine("purge"); code != 0 || !strings.Contains(out, "purged 0 originals") {
+		t.Errorf("purge by retention: %d %s %s", code, out, errOut)
+	}
+	for _, bad := range []string{"0s", "soon", "-5m"} {
+		if code, _, _ := e.quarantine("purge", "-older-than", bad); code != 1 {
+			t.Errorf("purge -older-than %s accepted", bad)
+		}
+	}
+	time.Sleep(10 * time.Millisecond)
+	if code, out, errOut := e.quarantine("purge", "-older-than", "5ms", "-reason", "disk full, ticket 9"); code != 0 || !strings.Contains(out, "purged 1 originals") {
+		t.Fatalf("purge: %d %s %s", code, out, errOut)
+	}
+	p := e.audit("purge")
+	if len(p) != 1 || p[0].User != "suzuki" || p[0].Why != "disk full, ticket 9" {
+		t.Errorf("audit %+v", p)
+	}
+	if code, _, errOut := e.quarantine("list"); code != 0 || !strings.Contains(errOut, "no originals") {
+		t.Errorf("list after purge: %s", errOut)
+	}
+}
+
+func TestQuarantineUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"quarantine"}, 1, "Usage: mugai quarantine"},
+		{[]string{"quarantine", "-h"}, 0, "release ID -policy NAME"},
+		{[]string{"quarantine", "release", "-h"}, 0, "-reason"},
+		{[]string{"quarantine", "list", "-since", "yesterday"}, 1, "not a positive duration"},
+		{[]string{"quarantine", "list", "extra"}, 1, "no arguments"},
+		{[]string{"quarantine", "show"}, 1, "Usage: mugai quarantine show"},
+		{[]string{"quarantine", "-config", "/nonexistent.yaml", "list"}, 1, "cannot read"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, errOut := runCmd(tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("exit %d (want %d), stderr:\n%s", code, tt.code, errOut)
+			}
+		})
+	}
+}
+
+func TestSafeText(t *testing.T) {
+	for in, want := range map[string]string{
+		"申請書.pdf":           "申請書.pdf",
+		"a\x1b[31mred":      `a\x1b[31mred`,
+		"tab\there":         "tab here",
+		"\u202egnp.exe":     `\u202egnp.exe`,
+		"bad \xff utf8":     `bad \xff utf8`,
+		"c1 \u009b control": `c1 \x9b control`,
+		"del \x7f":          `del \x7f`,
+		"line\r\nbreak":     `line\x0d\x0abreak`,
+		"zero\u200bwidth":   `zero\u200bwidth`,
+	} {
+		if got := safeText(in); got != want {
+			t.Errorf("safeText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzSafeText(f *testing.F) {
+	f.Add("申請書 \x1b]0;x\x07 \u202e \xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := safeText(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 out of %q", s)
+		}
+		for _, r := range out {
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+				t.Fatalf("safeText(%q) kept %U", s, r)
+			}
+		}
+	})
+}
+
+func TestDisplayWidthTable(t *testing.T) {
+	var b bytes.Buffer
+	printTable(&b, [][]string{{"SUBJECT", "X"}, {"申請書", "1"}, {"abc", "2"}})
+	want := "SUBJECT  X\n申請書   1\nabc      2\n"
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// qtPDF is a small PDF with binary content.
+func qtPDF() []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n")
+	b.WriteString("3 0 obj\n<< /Length 4096 >>\nstream\n")
+	for i := range 4096 {
+		b.WriteByte(byte(i*131 + i/7))
+	}
+	b.WriteString("\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	return b.Bytes()
+}
+
+func qtMessage(subject string, pdf []byte) string {
+	enc := base64.StdEncoding.EncodeToString(pdf)
+	var lines []string
+	for len(enc) > 76 {
+		lines, enc = append(lines, enc[:76]), enc[76:]
+	}
+	lines = append(lines, enc)
+	return "From: Yamada Taro <taro@citizen.example>\r\nTo: kikaku@city.example.lg.jp\r\n" +
+		"Subject: " + subject + "\r\nDate: Tue, 01 Apr 2025 10:00:00 +0900\r\nMessage-ID: <form-1@citizen.example>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n" +
+		"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe application form is attached.\r\n" +
+		"--b1\r\nContent-Type: application/pdf; name=application.pdf\r\nContent-Disposition: attachment; filename=application.pdf\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" + strings.Join(lines, "\r\n") + "\r\n--b1--\r\n"
+}
+
+func qtSHA(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func qtAttachments(t *testing.T, msg []byte) map[string]string {
+	t.Helper()
+	mr, err := mail.CreateReader(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, ok := p.Header.(*mail.AttachmentHeader); ok {
+			name, _ := h.Filename()
+			b, _ := io.ReadAll(p.Body)
+			out[name] = qtSHA(b)
+		}
+	}
+}
+
+// qtHop is a next hop that hands every message it receives to the test.
+type qtHop struct {
+	addr string
+	ch   chan []byte
+}
+
+func newQtHop(t *testing.T) *qtHop {
+	h := &qtHop{ch: make(chan []byte, 16)}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &qtHopSession{h}, nil }))
+	srv.Domain = "nexthop.test"
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addr = l.Addr().String()
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return h
+}
+
+func (h *qtHop) next(t *testing.T) []byte {
+	t.Helper()
+	select {
+	case b := <-h.ch:
+		return b
+	case <-time.After(15 * time.Second):
+		t.Fatal("nothing delivered to the next hop")
+	}
+	return nil
+}
+
+func (h *qtHop) none(t *testing.T) {
+	t.Helper()
+	select {
+	case b := <-h.ch:
+		t.Errorf("unexpected delivery:\n%.300s", b)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+type qtHopSession struct{ h *qtHop }
+
+func (s *qtHopSession) Reset()                               {}
+func (s *qtHopSession) Logout() error                        { return nil }
+func (s *qtHopSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *qtHopSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *qtHopSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err == nil {
+		s.h.ch <- b
+	}
+	return err
+}
