@@ -19,7 +19,7 @@ import (
 // ends of at most 998 octets (RFC 5322 2.1.1). Nothing of the original
 // structure is copied; only decoded content is.
 func (s *sanitizer) build(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 16<<10)
+	bw := bufio.NewWriterSize(w, s.bufSize(16<<10))
 	var kept []*leaf
 	for _, l := range s.leaves {
 		if l.att != nil && l.part.Decision == DecisionKeep {
@@ -308,7 +308,7 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func(string) error) error {
 
 // eachLine calls fn with each line of a text leaf, prefixed.
 func eachLine(l *leaf, prefix string, fn func(string) error) error {
-	br := bufio.NewReaderSize(l.text.Reader(), 8<<10)
+	br := bufio.NewReaderSize(l.text.Reader(), int(min(8<<10, l.text.Size()+64)))
 	var long []byte
 	for {
 		b, err := br.ReadSlice('\n')

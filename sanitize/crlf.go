@@ -18,8 +18,12 @@ type crlfReader struct {
 	err    error
 }
 
-func newCRLFReader(r io.Reader) *crlfReader {
-	return &crlfReader{r: r, in: make([]byte, 8<<10), outBuf: make([]byte, 16<<10)}
+func newCRLFReader(r io.Reader) *crlfReader { return newCRLFReaderSize(r, 8<<10) }
+
+// newCRLFReaderSize reads in chunks of n bytes (small for small inputs).
+func newCRLFReaderSize(r io.Reader, n int) *crlfReader {
+	n = max(n, 64)
+	return &crlfReader{r: r, in: make([]byte, n), outBuf: make([]byte, 2*n)}
 }
 
 func (c *crlfReader) Read(p []byte) (int, error) {

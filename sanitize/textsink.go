@@ -213,6 +213,10 @@ func (s *textSink) processLine(raw []byte) {
 		}
 		s.flushPending()
 	}
+	if !strings.HasPrefix(line, "begin") && !strings.HasPrefix(line, "=ybegin") && !strings.Contains(line, binhexMark) {
+		s.emit(line)
+		return
+	}
 	if m := reBegin.FindStringSubmatch(line); m != nil {
 		s.pending = line
 		s.b64 = m[1] != ""
@@ -363,15 +367,21 @@ func (s *textSink) emit(line string) {
 		line, n = rewriteLinks(line, s.links)
 		s.st.links += n
 	}
-	for _, r := range line {
+	for i := 0; i < len(line); {
+		c := line[i]
+		if c < utf8.RuneSelf {
+			if c != ' ' && c != '\t' {
+				s.st.visible++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(line[i:])
 		if !unicode.IsSpace(r) {
 			s.st.visible++
 		}
-	}
-	for i := 0; i < len(line); i++ {
-		if line[i] >= 0x80 {
-			s.st.nonASCII++
-		}
+		s.st.nonASCII += int64(size)
+		i += size
 	}
 	s.st.bytes += int64(len(line)) + 1
 	if _, err := io.WriteString(s.out, line); err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
 
@@ -32,6 +33,7 @@ type sanitizer struct {
 	memHeld  int64
 	writeErr error // first failure of our own temporary files
 	copyBuf  []byte
+	size     int64 // of the original
 	// findings beyond maxFindings, counted
 	droppedFindings int
 }
@@ -71,6 +73,7 @@ type leaf struct {
 	label           string        // leafText: declared charset
 	rendered        bool
 	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC
+	utf8            bool          // leafText: the decoded bytes are valid UTF-8
 	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends (once rendered)
 	stats           textStats
 	att             *spill.Buffer // leafAttach kept so far: decoded content
@@ -114,11 +117,12 @@ func (s *srcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *sanitizer) walk(r io.Reader) error {
+func (s *sanitizer) walk(r io.Reader, size int64) error {
+	s.size = size
 	s.src = &srcReader{r: r}
 	m := &msgNode{path: ""}
 	s.msgs = append(s.msgs, m)
-	s.entity(newCRLFReader(s.src), "", 0, m, walkCtx{root: true, defType: "text/plain"})
+	s.entity(newCRLFReaderSize(s.src, s.bufSize(8<<10)), "", 0, m, walkCtx{root: true, defType: "text/plain"})
 	if s.src.err != nil {
 		return fmt.Errorf("sanitize: read original: %w", s.src.err)
 	}
@@ -184,7 +188,7 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 		s.finding(path, "too-many-parts", "more than "+strconv.Itoa(s.pol.MIME.MaxParts)+" MIME parts; the rest was not read")
 		return
 	}
-	br := bufio.NewReaderSize(r, 4096)
+	br := bufio.NewReaderSize(r, s.bufSize(4096))
 	if depth == 0 {
 		// An mbox "From " line before the header.
 		if p, _ := br.Peek(5); string(p) == "From " {
@@ -350,7 +354,7 @@ func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *msg
 	m := &msgNode{level: parent.level + 1, path: path}
 	s.msgs = append(s.msgs, m)
 	start := len(s.leaves)
-	s.entity(newCRLFReader(dec), path, depth+1, m, walkCtx{root: true, defType: "text/plain"})
+	s.entity(newCRLFReaderSize(dec, s.bufSize(8<<10)), path, depth+1, m, walkCtx{root: true, defType: "text/plain"})
 	drain(dec)
 	if kinds := check(); len(kinds) > 0 {
 		s.ambig = true
@@ -422,19 +426,30 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 	}
 }
 
+// bufSize is a buffer size of at most n, smaller for a small message: a
+// 2 KiB message need not clear 100 KiB of buffers.
+func (s *sanitizer) bufSize(n int) int {
+	if s.size+64 < int64(n) {
+		return max(int(s.size)+64, 512)
+	}
+	return n
+}
+
 // copy is io.Copy with one buffer for the whole message.
 func (s *sanitizer) copy(dst io.Writer, src io.Reader) (int64, error) {
 	if s.copyBuf == nil {
-		s.copyBuf = make([]byte, 32<<10)
+		s.copyBuf = make([]byte, s.bufSize(32<<10))
 	}
 	return io.CopyBuffer(dst, src, s.copyBuf)
 }
 
 // hashCounter hashes and counts what passes through.
 type hashCounter struct {
-	h    hash.Hash
-	n    int64
-	high bool // saw a byte >= 0x80 or an ESC (not plain ASCII)
+	h       hash.Hash
+	n       int64
+	high    bool   // saw a byte >= 0x80 or an ESC (not plain ASCII)
+	invalid bool   // not valid UTF-8
+	carry   []byte // an incomplete UTF-8 sequence at the end of the last write
 }
 
 func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
@@ -450,8 +465,43 @@ func (c *hashCounter) Write(p []byte) (int, error) {
 			}
 		}
 	}
+	if c.high && !c.invalid {
+		c.checkUTF8(p)
+	}
 	return len(p), nil
 }
+
+// checkUTF8 validates UTF-8 across writes.
+func (c *hashCounter) checkUTF8(p []byte) {
+	for len(c.carry) > 0 && len(p) > 0 {
+		c.carry = append(c.carry, p[0])
+		p = p[1:]
+		if utf8.FullRune(c.carry) {
+			if r, _ := utf8.DecodeRune(c.carry); r == utf8.RuneError {
+				c.invalid = true
+				return
+			}
+			c.carry = c.carry[:0]
+		}
+	}
+	end := len(p)
+	for i := 1; i <= 3 && i <= len(p); i++ {
+		if utf8.RuneStart(p[len(p)-i]) {
+			if !utf8.FullRune(p[len(p)-i:]) {
+				end = len(p) - i
+			}
+			break
+		}
+	}
+	if !utf8.Valid(p[:end]) {
+		c.invalid = true
+		return
+	}
+	c.carry = append(c.carry, p[end:]...)
+}
+
+// validUTF8 reports whether everything written was valid UTF-8.
+func (c *hashCounter) validUTF8() bool { return !c.invalid && len(c.carry) == 0 }
 
 func (c *hashCounter) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
 
@@ -484,6 +534,7 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 	s.hold(l.raw)
 	l.label = strings.TrimSpace(ph.params["charset"])
 	l.ascii = !hc.high
+	l.utf8 = hc.validUTF8()
 	l.part.Size = hc.n
 	l.part.SHA256 = hc.sum()
 	l.part.SniffedType = ph.mediaType
@@ -517,9 +568,12 @@ func (s *sanitizer) render(l *leaf) {
 		io.Reader
 		Findings() []encFinding
 	}
-	if l.ascii && asciiCompatible(label) {
+	switch {
+	case l.ascii && asciiCompatible(label):
 		td = plainASCII{src} // nothing to decode, nothing to detect
-	} else {
+	case l.utf8 && isUTF8Label(label):
+		td = plainASCII{src} // declared UTF-8 and valid UTF-8: decodes to itself
+	default:
 		td = newTextDecoder(label, src)
 	}
 	l.text = s.newSpill()
@@ -577,6 +631,14 @@ func (s *sanitizer) render(l *leaf) {
 type plainASCII struct{ io.Reader }
 
 func (plainASCII) Findings() []encFinding { return nil }
+
+func isUTF8Label(label string) bool {
+	switch strings.ToLower(strings.Trim(label, `" `)) {
+	case "utf-8", "utf8":
+		return true
+	}
+	return false
+}
 
 // asciiCompatible lists labels under which 7-bit text without ESC means
 // the same characters (not UTF-7, UTF-16 or the like).
