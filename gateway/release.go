@@ -409,3 +409,17 @@ func (s *Server) updateQuarantineGauges() {
 	s.Metrics.QuarantineMessages.Set(float64(n))
 	s.Metrics.QuarantineBytes.Set(float64(b))
 }
+
+// MaxBytesPurged counts and audits the originals the quarantine purged
+// on its own to stay under quarantine.max_bytes (wired as the store's
+// OnMaxBytesPurge).
+func (s *Server) MaxBytesPurged(purged []quarantine.Meta) {
+	s.Metrics.QuarantinePurged.WithLabelValues(metrics.PurgeMaxBytes).Add(float64(len(purged)))
+	now := time.Now().UTC()
+	for _, m := range purged {
+		s.Audit.Write(&AuditRecord{Time: now, Event: "purge", Route: m.Route, Sender: m.From, Rcpts: m.To,
+			Size: m.Size, Policy: m.Policy, Verdict: "purged", Reason: metrics.PurgeMaxBytes, QuarantineID: m.ID,
+			User: "mugai", Why: "quarantine.max_bytes reached"})
+	}
+	s.Logger.Warn("quarantine full: oldest originals purged", "originals", len(purged))
+}

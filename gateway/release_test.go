@@ -116,7 +116,8 @@ func startRelEnv(t *testing.T, o relOptions) *relEnv {
 		t.Fatal(err)
 	}
 	e.q, err = quarantine.Open(cfg.Quarantine.Dir, quarantine.Options{Key: key, Now: o.now,
-		MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D()})
+		MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D(),
+		OnMaxBytesPurge: func(p []quarantine.Meta) { e.srv.MaxBytesPurged(p) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -726,6 +727,12 @@ func TestQuarantineMaxBytes(t *testing.T) {
 	send("d@citizen.example")
 	if got := senders(); got != "b@citizen.example,d@citizen.example" {
 		t.Errorf("after the clock moved on, kept %s; want the oldest purged", got)
+	}
+	if n := testutil.ToFloat64(e.m.QuarantinePurged.WithLabelValues("max_bytes")); n != 1 {
+		t.Errorf("quarantine_purged_total{max_bytes} = %v, want 1", n)
+	}
+	if b, _ := os.ReadFile(e.cfg.Log.Audit); !strings.Contains(string(b), `"reason":"max_bytes"`) {
+		t.Error("no audit record of the max_bytes purge")
 	}
 	e.srv.updateQuarantineGauges()
 	if _, b := e.q.Stats(); b > 100<<10 || testutil.ToFloat64(e.m.QuarantineBytes) != float64(b) {

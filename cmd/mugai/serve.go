@@ -59,12 +59,16 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	sp, err := spool.Open(cfg.SpoolDir, spool.Options{})
+	sp, err := spool.Open(cfg.SpoolDir, spool.Options{Logger: logger})
 	if err != nil {
 		return err
 	}
 	defer sp.Close()
-	qopts := quarantine.Options{MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D()}
+	// The store reports its own max_bytes purges to the server, which
+	// exists only later; no Put happens before srv is set.
+	var srv *gateway.Server
+	qopts := quarantine.Options{MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D(), Logger: logger,
+		OnMaxBytesPurge: func(p []quarantine.Meta) { srv.MaxBytesPurged(p) }}
 	if f := cfg.Quarantine.EncryptionKeyFile; f != "" {
 		if qopts.Key, err = os.ReadFile(f); err != nil {
 			return fmt.Errorf("quarantine key: %w", err)
@@ -81,7 +85,7 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 	}
 	defer audit.Close()
 
-	srv, err := gateway.New(cfg, gateway.Deps{Logger: logger, Metrics: m, Spool: sp, Quarantine: q, Audit: audit})
+	srv, err = gateway.New(cfg, gateway.Deps{Logger: logger, Metrics: m, Spool: sp, Quarantine: q, Audit: audit})
 	if err != nil {
 		return err
 	}
@@ -95,6 +99,7 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runner := srv.StartDelivery(ctx)
+	srv.StartQuarantinePurge(ctx)
 
 	admin, adminAddr, err := gateway.ServeAdmin(cfg.Admin.Listen, srv.AdminHandler(nil))
 	if err != nil {

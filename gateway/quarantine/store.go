@@ -77,6 +77,10 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives recovery reports; nil → discard.
 	Logger *slog.Logger
+	// OnMaxBytesPurge, when set, is told of the originals Put purged to
+	// stay under MaxBytes, after the purge is durable, so the caller can
+	// count and audit them. It must not call back into the Store.
+	OnMaxBytesPurge func(purged []Meta)
 }
 
 const (
@@ -425,6 +429,13 @@ func (s *Store) reserve(size int64) error {
 	if len(victims) > 0 {
 		if _, _, err := s.purge(victims); err != nil {
 			return err
+		}
+		if s.opt.OnMaxBytesPurge != nil {
+			metas := make([]Meta, len(victims))
+			for i, e := range victims {
+				metas[i] = e.meta
+			}
+			s.opt.OnMaxBytesPurge(metas)
 		}
 	}
 	s.mu.Lock()
