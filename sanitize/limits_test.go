@@ -154,3 +154,20 @@ func TestMboxFromLine(t *testing.T) {
 		t.Error("body lost")
 	}
 }
+
+// TestDeclaredUTF8ButISO2022JP: ISO-2022-JP is 7-bit and valid UTF-8;
+// declared UTF-8 it must still be detected and decoded, not shown raw.
+func TestDeclaredUTF8ButISO2022JP(t *testing.T) {
+	jis := "\x1b$B$3$s$K$A$O\x1b(B" // こんにちは
+	for _, label := range []string{"utf-8", "us-ascii", ""} {
+		msg := "From: a@example.jp\r\nSubject: x\r\nContent-Type: text/plain; charset=" + label + "\r\n\r\n" + jis + "\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+		if err != nil || rep.Verdict != Rebuilt {
+			t.Fatalf("%v %+v", err, rep)
+		}
+		if text := decodedText(t, out.Bytes()); !strings.Contains(text, "こんにちは") {
+			t.Errorf("label %q: text %q", label, text)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package sanitize
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -449,6 +450,7 @@ type hashCounter struct {
 	n       int64
 	high    bool   // saw a byte >= 0x80 or an ESC (not plain ASCII)
 	invalid bool   // not valid UTF-8
+	esc     bool   // saw an ESC (ISO-2022 text is 7-bit and valid UTF-8)
 	carry   []byte // an incomplete UTF-8 sequence at the end of the last write
 }
 
@@ -467,6 +469,9 @@ func (c *hashCounter) Write(p []byte) (int, error) {
 	}
 	if c.high && !c.invalid {
 		c.checkUTF8(p)
+	}
+	if c.high && !c.esc && bytes.IndexByte(p, 0x1b) >= 0 {
+		c.esc = true
 	}
 	return len(p), nil
 }
@@ -534,7 +539,7 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 	s.hold(l.raw)
 	l.label = strings.TrimSpace(ph.params["charset"])
 	l.ascii = !hc.high
-	l.utf8 = hc.validUTF8()
+	l.utf8 = hc.validUTF8() && !hc.esc
 	l.part.Size = hc.n
 	l.part.SHA256 = hc.sum()
 	l.part.SniffedType = ph.mediaType
