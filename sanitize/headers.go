@@ -42,8 +42,11 @@ func isMsgIDField(k string) bool {
 // headerFields rebuilds the allow-listed fields of the original header:
 // each decoded, cleaned and encoded again.
 func (s *sanitizer) headerFields() []field {
-	var out []field
+	out := s.traceFields()
 	for _, key := range s.pol.order {
+		if key == "Received" {
+			continue // carried as trace, above, whatever the allow-list says
+		}
 		vals := s.root.Values(key)
 		if len(vals) == 0 {
 			continue
@@ -68,6 +71,30 @@ func (s *sanitizer) headerFields() []field {
 			if v != "" {
 				out = append(out, field{key, v})
 			}
+		}
+	}
+	return out
+}
+
+// maxTrace bounds the Received fields carried over; Postfix refuses mail
+// with more than 50 (hopcount_limit), so more is a loop or an attack.
+const maxTrace = 100
+
+// traceFields carries the original's Received fields over, in their
+// order, at the top of the rebuilt header: RFC 5321 4.4 forbids a relay
+// to remove them, and they are how a message is traced back to the
+// sending MTA's queue (its queue id). They are cleaned to printable
+// 7-bit text like every other field.
+func (s *sanitizer) traceFields() []field {
+	vals := s.root.Values("Received")
+	if len(vals) > maxTrace {
+		s.finding("", "trace-too-long", itoa(len(vals))+" Received fields; the first "+itoa(maxTrace)+" are kept")
+		vals = vals[:maxTrace]
+	}
+	var out []field
+	for _, raw := range vals {
+		if v := strings.Join(strings.Fields(cleanLine([]byte(raw))), " "); v != "" {
+			out = append(out, field{"Received", v})
 		}
 	}
 	return out
