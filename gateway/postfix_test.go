@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -189,7 +187,7 @@ func headerOf(raw []byte) []byte {
 // accepts, the stored message is byte for byte what mugai spooled.
 func TestPostfixNextHop(t *testing.T) {
 	p := mtatest.StartPostfix(t, mtatest.PostfixOptions{
-		Port:           restartablePort(t),
+		Port:           mtatest.FreePort(t),
 		MailboxDomains: []string{"lgwan.example"},
 		RecipientAccess: map[string]string{
 			"busy@lgwan.example": "450 4.2.0 mailbox busy",
@@ -295,30 +293,6 @@ func TestPostfixNextHop(t *testing.T) {
 		t.Errorf("5xx recipient has %d messages in the Maildir", len(d))
 	}
 	p.WaitQueueEmpty(t, pfWait)
-}
-
-// restartablePort returns a free loopback port below the kernel's
-// ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by
-// default) for a server the test stops and starts again on the same
-// port. mtatest.FreePort's ports come from that range, so while the
-// server is down an outgoing connection anywhere on the machine can be
-// given the port as its local port, and the restart fails with "address
-// already in use" (seen once in this test).
-func restartablePort(t *testing.T) int {
-	t.Helper()
-	for range 200 {
-		port := 20000 + rand.IntN(12000)
-		ln, err := net.Listen("tcp4", mtatest.LoopbackAddr(port))
-		if err != nil {
-			continue
-		}
-		if err := ln.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return port
-	}
-	t.Fatal("no free port in 20000-31999")
-	return 0
 }
 
 // headerFieldNames lists the field names of a header block.

@@ -2,6 +2,7 @@ package mtatest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -72,21 +73,27 @@ func requireRoot(t testing.TB, what string) {
 	}
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago (the
-// kernel picked it for a listener that is closed again). Another process
-// can take it before the caller binds it; on loopback in a test this is
-// rare, and the servers here fail loudly when it happens.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// It is picked below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range, 32768-60999 by default): a server that a
+// test stops and starts again on the same port would otherwise find it
+// taken by some outgoing connection's local port meanwhile ("address
+// already in use", seen in a Postfix restart).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("mtatest: free port: %v", err)
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp4", LoopbackAddr(port))
+		if err != nil {
+			continue
+		}
+		if err := ln.Close(); err != nil {
+			t.Fatalf("mtatest: free port: %v", err)
+		}
+		return port
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
-		t.Fatalf("mtatest: free port: %v", err)
-	}
-	return port
+	t.Fatal("mtatest: no free port in 20000-31999")
+	return 0
 }
 
 // LoopbackAddr returns "127.0.0.1:PORT".
