@@ -1,0 +1,64 @@
+package invariant
+
+import (
+	"strings"
+	"testing"
+
+	"mugai/config"
+)
+
+func policy() config.Policy {
+	return config.Policy{
+		Headers: []string{"From", "To", "Subject"},
+		Attachments: config.Attachments{
+			Default: "strip",
+			Keep:    []config.KeepRule{{Extensions: []string{".txt"}, Types: []string{"text/plain"}, MaxSize: 100}},
+		},
+	}
+}
+
+const good = "From: a@example.jp\r\nSubject: hi\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n" +
+	"X-Mugai-Sanitized: rebuilt\r\nX-Mugai-Policy: default\r\nReceived: from x by y\r\n\r\n" +
+	"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n44GT44KT44Gr44Gh44Gv\r\n" +
+	"--b\r\nContent-Type: text/plain; name=\"a.txt\"\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n" +
+	"--b--\r\n"
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		pol       func(*config.Policy)
+		want      string // "" → no error; else a substring of the error
+	}{
+		{"good", good, nil, ""},
+		{"header not allowed", strings.Replace(good, "Subject: hi", "Subject: hi\r\nX-Spam: yes", 1), nil, "X-Spam not allowed"},
+		{"no verdict field", strings.Replace(good, "X-Mugai-Sanitized: rebuilt\r\n", "", 1), nil, "0 X-Mugai-Sanitized"},
+		{"forged second verdict", strings.Replace(good, "X-Mugai-Policy", "X-Mugai-Sanitized: none\r\nX-Mugai-Policy", 1), nil, "2 X-Mugai-Sanitized"},
+		{"bare LF", strings.Replace(good, "Subject: hi\r\n", "Subject: hi\n", 1), nil, "bare LF"},
+		{"8-bit", strings.Replace(good, "Subject: hi", "Subject: h\xc3\xa9", 1), nil, "8-bit"},
+		{"long line", strings.Replace(good, "Subject: hi", "Subject: "+strings.Repeat("x", 1000), 1), nil, "longer than 998"},
+		{"html part", strings.Replace(good, "Content-Type: text/plain; name=\"a.txt\"", "Content-Type: text/html; name=\"a.txt\"", 1), nil, "text/html not allowed"},
+		{"html body", strings.Replace(good, "text/plain; charset=utf-8", "text/html; charset=utf-8", 1), nil, "want text/plain"},
+		{"extension not kept", strings.ReplaceAll(good, "a.txt", "a.pdf"), nil, "not allowed by any keep rule"},
+		{"too big for the rule", good, func(p *config.Policy) { p.Attachments.Keep[0].MaxSize = 3 }, "not allowed by any keep rule"},
+		{"executable content", strings.Replace(good, "aGVsbG8=", "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 1),
+			func(p *config.Policy) { p.Attachments.Default = "keep" }, "executable"},
+		{"wrong charset", good, func(p *config.Policy) { p.OutputCharset = "iso-2022-jp" }, "want \"iso-2022-jp\""},
+		{"broken base64", strings.Replace(good, "aGVsbG8=", "aGVsbG8=!!", 1), nil, "decode"},
+		{"not CRLF at the end", strings.TrimSuffix(good, "\r\n"), nil, "not CRLF-terminated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := policy()
+			if tt.pol != nil {
+				tt.pol(&p)
+			}
+			err := Check(strings.NewReader(tt.msg), p)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("unexpected error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want one with %q", err, tt.want)
+			}
+		})
+	}
+}
