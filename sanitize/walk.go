@@ -261,6 +261,9 @@ func drain(r io.Reader) int64 {
 
 // opaque records a part that is not looked into (ambiguous structure).
 func (s *sanitizer) opaque(path string, msg *msgNode, declared, kind string) *leaf {
+	if path == "" {
+		path = "1" // the original's whole body
+	}
 	l := &leaf{kind: leafAttach, msg: msg, part: Part{Path: path, DeclaredType: declared, Decision: DecisionStrip}, ambig: []string{kind}}
 	s.leaves = append(s.leaves, l)
 	s.ambig = true
