@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
-	"os/user"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/width"
 
@@ -231,7 +225,7 @@ func (q *qcmd) list(args []string) int {
 			sender = "<>"
 		}
 		rows = append(rows, []string{e.ID, e.Time.Local().Format("2006-01-02 15:04:05"), humanSize(e.Size),
-			safeText(sender), safeText(strings.Join(e.Recipients, ",")), safeText(removedNames(e.Removed)), safeText(e.Subject)})
+			safe(sender), safe(strings.Join(e.Recipients, ",")), safe(removedNames(e.Removed)), safe(e.Subject)})
 	}
 	printTable(q.stdout, rows)
 	return 0
@@ -316,12 +310,12 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 	if sender == "" {
 		sender = "<>"
 	}
-	field("Sender", safeText(sender))
+	field("Sender", safe(sender))
 	if d.HeaderFrom != "" {
-		field("From", safeText(d.HeaderFrom))
+		field("From", safe(d.HeaderFrom))
 	}
-	field("Recipients", safeText(strings.Join(d.Recipients, ", ")))
-	field("Subject", safeText(d.Subject))
+	field("Recipients", safe(strings.Join(d.Recipients, ", ")))
+	field("Subject", safe(d.Subject))
 	field("Size", fmt.Sprintf("%s (%d bytes), SHA-256 %s", humanSize(d.Size), d.Size, d.SHA256))
 	field("Policy", fmt.Sprintf("%s, verdict %s", d.Policy, d.Verdict))
 	for i, r := range d.Removed {
@@ -329,26 +323,26 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 		if i == 0 {
 			k = "Removed:"
 		}
-		fmt.Fprintf(w, "%-12s %s\n", k, safeText(r))
+		fmt.Fprintf(w, "%-12s %s\n", k, safe(r))
 	}
 	var rep sanitize.Report
 	if len(d.Report) > 0 && json.Unmarshal(d.Report, &rep) == nil {
 		if len(rep.Actions) > 0 {
-			field("Actions", safeText(strings.Join(rep.Actions, ", ")))
+			field("Actions", safe(strings.Join(rep.Actions, ", ")))
 		}
 		if len(rep.Parts) > 0 {
 			fmt.Fprintln(w, "\nParts:")
 			rows := [][]string{{"PATH", "DECISION", "CLASS", "TYPE", "SIZE", "FILENAME", "REASON"}}
 			for _, p := range rep.Parts {
-				rows = append(rows, []string{safeText(p.Path), p.Decision, orDash(p.Class), safeText(orDash(p.SniffedType)),
-					humanSize(p.Size), safeText(orDash(p.Filename)), safeText(p.Reason)})
+				rows = append(rows, []string{safe(p.Path), p.Decision, orDash(p.Class), safe(orDash(p.SniffedType)),
+					humanSize(p.Size), safe(orDash(p.Filename)), safe(p.Reason)})
 			}
 			printTable(indent{w}, rows)
 		}
 		if len(rep.Findings) > 0 {
 			fmt.Fprintln(w, "\nFindings:")
 			for _, f := range rep.Findings {
-				fmt.Fprintf(w, "  %s %s: %s\n", safeText(f.Path), safeText(f.Kind), safeText(f.Detail))
+				fmt.Fprintf(w, "  %s %s: %s\n", safe(f.Path), safe(f.Kind), safe(f.Detail))
 			}
 		}
 	}
@@ -360,7 +354,7 @@ func (q *qcmd) showHeaders(id string) int {
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
-		if resp, err = c.do(http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", nil); err == nil {
+		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", nil, nil); err == nil {
 			defer resp.Body.Close()
 			hdr, err = io.ReadAll(resp.Body)
 		}
@@ -383,7 +377,7 @@ func (q *qcmd) showHeaders(id string) int {
 	for _, line := range strings.SplitAfter(string(hdr), "\n") {
 		line = strings.TrimRight(line, "\r\n")
 		if line != "" {
-			fmt.Fprintln(q.stdout, safeText(line))
+			fmt.Fprintln(q.stdout, safe(line))
 		}
 	}
 	return 0
@@ -399,7 +393,7 @@ func (q *qcmd) showOriginal(id, path string) int {
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
-		if resp, err = c.do(http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", nil); err == nil {
+		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", nil, nil); err == nil {
 			n, err = io.Copy(f, resp.Body)
 			resp.Body.Close()
 			if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
@@ -456,7 +450,7 @@ func (q *qcmd) release(args []string) int {
 	case req.Original && len(req.To) == 0:
 		return q.fail("-original needs -to ADDR (an address in quarantine.release_original_to)")
 	}
-	req.User = invoker()
+	req.User = invokingUser()
 	var res gateway.ReleaseResult
 	c, err := q.admin()
 	if err == nil {
@@ -472,10 +466,10 @@ func (q *qcmd) release(args []string) int {
 	fmt.Fprintf(q.stdout, "released %s (%s) to %s: queued as %s on route %s (next hop %s)\n",
 		res.ID, what, strings.Join(res.To, ", "), res.QueueID, res.Route, res.NextHop)
 	if len(res.Kept) > 0 {
-		fmt.Fprintf(q.stdout, "  kept:    %s\n", safeText(strings.Join(res.Kept, ", ")))
+		fmt.Fprintf(q.stdout, "  kept:    %s\n", safe(strings.Join(res.Kept, ", ")))
 	}
 	if len(res.Removed) > 0 {
-		fmt.Fprintf(q.stdout, "  removed: %s\n", safeText(strings.Join(res.Removed, ", ")))
+		fmt.Fprintf(q.stdout, "  removed: %s\n", safe(strings.Join(res.Removed, ", ")))
 	}
 	if res.Lockdown {
 		fmt.Fprintln(q.stderr, "mugai quarantine: warning: lockdown is on, so every attachment was stripped and every link removed; release again once it is off")
@@ -501,7 +495,7 @@ func (q *qcmd) purge(args []string) int {
 		}
 	}
 	var res gateway.PurgeResult
-	req := gateway.PurgeRequest{OlderThan: *older, User: invoker(), Reason: *reason}
+	req := gateway.PurgeRequest{OlderThan: *older, User: invokingUser(), Reason: *reason}
 	c, err := q.admin()
 	if err == nil {
 		err = c.post("/quarantine/purge", req, &res)
@@ -534,20 +528,6 @@ func (q *qcmd) printJSON(v any) int {
 	return 0
 }
 
-// invoker is who runs the command, for the audit trail: the user who
-// called sudo when running as root under sudo, else the current user.
-func invoker() string {
-	if os.Geteuid() == 0 {
-		if u := os.Getenv("SUDO_USER"); u != "" {
-			return u
-		}
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	return "uid " + strconv.Itoa(os.Getuid())
-}
-
 // addrList is a repeatable, comma-separated -to flag.
 type addrList []string
 
@@ -560,115 +540,6 @@ func (l *addrList) Set(v string) error {
 		}
 	}
 	return nil
-}
-
-// errAdminDown: nothing answers on the admin listener.
-var errAdminDown = errors.New("admin listener not reachable")
-
-// adminClient calls the control endpoints of a running gateway.
-type adminClient struct {
-	addr string
-	hc   *http.Client
-}
-
-func newAdminClient(listen string) *adminClient {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		host, port = listen, ""
-	}
-	// A wildcard listener is reached on loopback.
-	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-		if err == nil && ip.Is6() {
-			host = "::1"
-		}
-	}
-	// Releasing a 25 MiB message sanitises it again: allow minutes.
-	return &adminClient{addr: net.JoinHostPort(host, port), hc: &http.Client{Timeout: 5 * time.Minute}}
-}
-
-// do sends a request; a connection failure is errAdminDown, an error
-// status the server's message.
-func (c *adminClient) do(method, path string, body any) (*http.Response, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, "http://"+c.addr+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("%w at %s", errAdminDown, c.addr)
-		}
-		return nil, fmt.Errorf("admin listener %s: %w", c.addr, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
-		var e struct {
-			Error string `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if json.Unmarshal(b, &e) != nil || e.Error == "" {
-			e.Error = fmt.Sprintf("admin listener %s: %s %s: %s", c.addr, method, path, resp.Status)
-		}
-		return nil, errors.New(e.Error)
-	}
-	return resp, nil
-}
-
-func (c *adminClient) get(path string, out any) error {
-	resp, err := c.do(http.MethodGet, path, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
-func (c *adminClient) post(path string, in, out any) error {
-	resp, err := c.do(http.MethodPost, path, in)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
-// safeText makes text from a message safe to print on a terminal: control
-// characters (escape sequences), bidirectional overrides and invalid
-// UTF-8 are shown escaped, never sent as they are.
-func safeText(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case !unicode.IsPrint(r) && !unicode.IsSpace(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-		i += n
-	}
-	return b.String()
 }
 
 // displayWidth counts East Asian wide and fullwidth characters as two

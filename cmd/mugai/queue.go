@@ -1,17 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/user"
 	"strconv"
 	"strings"
 	"syscall"
@@ -138,103 +135,12 @@ func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int,
 	}
 }
 
-// invokingUser names the operator for the audit trail: the login name,
-// and the user sudo was run by when there is one (SUDO_USER is only an
-// environment variable, so the real account stays in the record).
-func invokingUser() string {
-	name := "uid " + strconv.Itoa(os.Getuid())
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	if su := os.Getenv("SUDO_USER"); su != "" && su != name {
-		return su + " (sudo as " + name + ")"
-	}
-	return name
-}
-
 // queueCtl reaches the queue: through the admin listener of a running
 // gateway, or the spool directory when none answers.
 type queueCtl struct {
 	cfg   *config.Config
-	admin string // host:port, "" without an admin listener
-	hc    *http.Client
+	admin *adminClient
 	note  io.Writer
-}
-
-// errOffline: nothing answers at the admin address.
-var errOffline = errors.New("no answer")
-
-// apiError is an error reply of the admin listener.
-type apiError struct {
-	status int
-	msg    string
-}
-
-func (e *apiError) Error() string { return e.msg }
-
-func newQueueCtl(cfg *config.Config, note io.Writer) *queueCtl {
-	q := &queueCtl{cfg: cfg, note: note, admin: adminAddr(cfg.Admin.Listen)}
-	dialer := &net.Dialer{Timeout: 3 * time.Second}
-	q.hc = &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{Proxy: nil, DialContext: dialer.DialContext},
-	}
-	return q
-}
-
-// adminAddr is where to reach a listener configured on listen: a
-// wildcard address is reached on loopback.
-func adminAddr(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return ""
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// call makes one admin request; it returns an error wrapping errOffline
-// when nothing listens.
-func (q *queueCtl) call(method, path string, query url.Values, out any) error {
-	if q.admin == "" {
-		return fmt.Errorf("no admin listener configured: %w", errOffline)
-	}
-	u := url.URL{Scheme: "http", Host: q.admin, Path: path, RawQuery: query.Encode()}
-	ctx, cancel := context.WithTimeout(context.Background(), q.hc.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := q.hc.Do(req)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return fmt.Errorf("admin listener %s: %w", q.admin, errOffline)
-		}
-		return fmt.Errorf("admin listener %s: %w", q.admin, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("admin listener %s: %w", q.admin, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct{ Error string }
-		if json.Unmarshal(body, &e) != nil || e.Error == "" {
-			e.Error = strings.TrimSpace(string(body))
-		}
-		return &apiError{status: resp.StatusCode, msg: e.Error}
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("admin listener %s: %s %s: bad answer: %w", q.admin, method, path, err)
-	}
-	return nil
 }
 
 // openSpool opens the spool directory of the configuration when the
@@ -249,7 +155,7 @@ func (q *queueCtl) openSpool(readOnly bool) (*spool.Spool, error) {
 	if errors.Is(err, syscall.EWOULDBLOCK) {
 		return nil, fmt.Errorf("the spool %s is in use by a running gateway, but nothing answers on its admin listener %s "+
 			"(is it running with another configuration?); changes go through the running gateway only, so that the spool has one writer",
-			dir, q.admin)
+			dir, q.admin.addr)
 	}
 	return sp, err
 }
@@ -261,8 +167,8 @@ func (q *queueCtl) offline(err error, how string) {
 
 func (q *queueCtl) list() ([]gateway.QueueMessage, error) {
 	var msgs []gateway.QueueMessage
-	err := q.call(http.MethodGet, "/queue", nil, &msgs)
-	if !errors.Is(err, errOffline) {
+	err := q.admin.call(http.MethodGet, "/queue", nil, &msgs)
+	if !errors.Is(err, errAdminDown) {
 		return msgs, err
 	}
 	q.offline(err, "reading")
@@ -276,8 +182,8 @@ func (q *queueCtl) list() ([]gateway.QueueMessage, error) {
 
 func (q *queueCtl) show(id string) (gateway.QueueMessage, error) {
 	var m gateway.QueueMessage
-	err := q.call(http.MethodGet, "/queue/"+url.PathEscape(id), nil, &m)
-	if !errors.Is(err, errOffline) {
+	err := q.admin.call(http.MethodGet, "/queue/"+url.PathEscape(id), nil, &m)
+	if !errors.Is(err, errAdminDown) {
 		return m, err
 	}
 	q.offline(err, "reading")
@@ -303,8 +209,8 @@ func (q *queueCtl) retry(id string) (gateway.QueueRetry, error) {
 	if id == "all" {
 		path = "/queue/retry"
 	}
-	err := q.call(http.MethodPost, path, nil, &res)
-	if !errors.Is(err, errOffline) {
+	err := q.admin.call(http.MethodPost, path, nil, &res)
+	if !errors.Is(err, errAdminDown) {
 		return res, err
 	}
 	// A retry moves the next attempt in the running gateway's schedule
@@ -343,8 +249,8 @@ func nextAttempt(m spool.Message) time.Time {
 
 func (q *queueCtl) delete(id, who, reason string) (gateway.QueueMessage, error) {
 	var m gateway.QueueMessage
-	err := q.call(http.MethodDelete, "/queue/"+url.PathEscape(id), url.Values{"user": {who}, "reason": {reason}}, &m)
-	if !errors.Is(err, errOffline) {
+	err := q.admin.call(http.MethodDelete, "/queue/"+url.PathEscape(id), url.Values{"user": {who}, "reason": {reason}}, &m)
+	if !errors.Is(err, errAdminDown) {
 		return m, err
 	}
 	q.offline(err, "changing")
@@ -581,4 +487,8 @@ func needsEscape(r rune) bool {
 		return true
 	}
 	return false
+}
+
+func newQueueCtl(cfg *config.Config, note io.Writer) *queueCtl {
+	return &queueCtl{cfg: cfg, note: note, admin: newAdminClient(cfg.Admin.Listen)}
 }

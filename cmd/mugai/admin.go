@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The CLI's state-changing commands go through the running gateway's
+// admin listener, so that the spool and the quarantine keep one writer.
+
+// invokingUser names the operator for the audit trail: the login name,
+// and the user sudo was run by when there is one (SUDO_USER is only an
+// environment variable, so the real account stays in the record).
+func invokingUser() string {
+	name := "uid " + strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if su := os.Getenv("SUDO_USER"); su != "" && su != name {
+		return su + " (sudo as " + name + ")"
+	}
+	return name
+}
+
+// errAdminDown: nothing answers on the admin listener.
+var errAdminDown = errors.New("admin listener not reachable")
+
+// adminClient calls the control endpoints of a running gateway.
+type adminClient struct {
+	addr string // host:port, "" without an admin listener
+	hc   *http.Client
+}
+
+// newAdminClient reaches a listener configured on listen; a wildcard
+// address is reached on loopback.
+func newAdminClient(listen string) *adminClient {
+	dialer := &net.Dialer{Timeout: 3 * time.Second}
+	// Releasing a 25 MiB message sanitises it again: allow minutes.
+	return &adminClient{addr: adminAddr(listen), hc: &http.Client{
+		Timeout:   5 * time.Minute,
+		Transport: &http.Transport{Proxy: nil, DialContext: dialer.DialContext},
+	}}
+}
+
+func adminAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// do sends a request; a connection failure wraps errAdminDown, an error
+// status is the server's message.
+func (c *adminClient) do(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+	if c.addr == "" {
+		return nil, fmt.Errorf("no admin listener configured: %w", errAdminDown)
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := url.URL{Scheme: "http", Host: c.addr, Path: path, RawQuery: query.Encode()}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return nil, fmt.Errorf("%w at %s", errAdminDown, c.addr)
+		}
+		return nil, fmt.Errorf("admin listener %s: %w", c.addr, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		var e struct {
+			Error string `json:"error"`
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(b))
+		}
+		if e.Error == "" {
+			e.Error = fmt.Sprintf("admin listener %s: %s %s: %s", c.addr, method, path, resp.Status)
+		}
+		return nil, errors.New(e.Error)
+	}
+	return resp, nil
+}
+
+// call makes one request and decodes the JSON answer into out.
+func (c *adminClient) call(method, path string, query url.Values, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.hc.Timeout)
+	defer cancel()
+	resp, err := c.do(ctx, method, path, query, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(out); err != nil {
+		return fmt.Errorf("admin listener %s: %s %s: bad answer: %w", c.addr, method, path, err)
+	}
+	return nil
+}
+
+func (c *adminClient) get(path string, out any) error {
+	p, q, _ := strings.Cut(path, "?")
+	query, _ := url.ParseQuery(q)
+	return c.call(http.MethodGet, p, query, out)
+}
+
+func (c *adminClient) post(path string, in, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.hc.Timeout)
+	defer cancel()
+	resp, err := c.do(ctx, http.MethodPost, path, nil, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
