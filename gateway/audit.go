@@ -91,6 +91,7 @@ type Audit struct {
 	mu   sync.Mutex
 	w    io.Writer
 	f    *os.File // nil for stdout
+	path string
 	prev string
 	err  func(error)
 }
@@ -110,7 +111,26 @@ func OpenAudit(target string, onError func(error)) (*Audit, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit: read %s: %w", target, err)
 	}
-	return &Audit{w: f, f: f, prev: prev, err: onError}, nil
+	return &Audit{w: f, f: f, path: target, prev: prev, err: onError}, nil
+}
+
+// Reopen closes the file and opens its path again, for log rotation: the
+// file moved away keeps its lines, and the new file's first line carries
+// the hash of the old file's last, so the chain continues across files.
+func (a *Audit) Reopen() error {
+	if a == nil || a.f == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f, err := os.OpenFile(a.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: reopen %s: %w", a.path, err)
+	}
+	a.f.Sync()
+	a.f.Close()
+	a.f, a.w = f, f
+	return nil
 }
 
 func lastLineHash(f *os.File) (string, error) {

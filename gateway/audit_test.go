@@ -43,3 +43,28 @@ func TestAuditChain(t *testing.T) {
 		t.Errorf("garbage: %v", err)
 	}
 }
+
+func TestAuditRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	a, err := OpenAudit(path, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write(&AuditRecord{Event: "accept", Sender: "a@example.jp"})
+	os.Rename(path, path+".1")
+	if err := a.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	a.Write(&AuditRecord{Event: "accept", Sender: "b@example.jp"})
+	a.Close()
+	old, _ := os.ReadFile(path + ".1")
+	cur, _ := os.ReadFile(path)
+	if bytes.Count(old, []byte("\n")) != 1 || bytes.Count(cur, []byte("\n")) != 1 {
+		t.Fatalf("rotation: %q / %q", old, cur)
+	}
+	// The two files together are one intact chain.
+	if n, err := VerifyAudit(bytes.NewReader(append(old, cur...))); err != nil || n != 2 {
+		t.Errorf("chain across the rotation: %d, %v", n, err)
+	}
+}

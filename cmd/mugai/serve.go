@@ -118,6 +118,9 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 		select {
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
+				if err := audit.Reopen(); err != nil {
+					logger.Error("audit trail not reopened", "err", err)
+				}
 				reload(srv, path, logger, m)
 				continue
 			}
