@@ -23,7 +23,7 @@ const removed = "[リンク削除]"
 // An unknown mode is treated as Defang, the safe reading. Defang is
 // idempotent: its output contains no URL it would rewrite again.
 func Rewrite(line string, mode string) (out string, n int) {
-	if mode == Keep {
+	if mode == Keep || !mayHaveURL(line) {
 		return line, 0
 	}
 	var b strings.Builder
@@ -253,4 +253,23 @@ func hasFoldPrefix(s, prefix string) bool {
 func wide(r rune) bool {
 	k := width.LookupRune(r).Kind()
 	return k == width.EastAsianWide || k == width.EastAsianFullwidth || k == width.EastAsianHalfwidth
+}
+
+// mayHaveURL is a fast filter for the common line with no URL at all:
+// every URL found here has a scheme's colon or starts with "www.".
+func mayHaveURL(line string) bool {
+	if strings.IndexByte(line, ':') >= 0 {
+		return true
+	}
+	for i := strings.IndexAny(line, "wW"); i >= 0 && i+4 <= len(line); {
+		if wwwAt(line, i) {
+			return true
+		}
+		j := strings.IndexAny(line[i+1:], "wW")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
