@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -109,11 +110,28 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			conn, err = deliver.Dial(ctx, hop, rt.Hostname)
 			connHop = hop
 		}
-		r.attempt(ctx, rt, queue, hop, conn, err, msg, rnd)
+		if !r.safeAttempt(ctx, rt, queue, hop, conn, err, msg, rnd) {
+			closeConn()
+		}
 		if err != nil {
 			conn = nil
 		}
 	}
+}
+
+// safeAttempt runs attempt and turns a panic into a logged error and a
+// released lease, so one bad message cannot stop delivery for the rest.
+// It reports false after a panic: the connection is then closed.
+func (r *Runner) safeAttempt(ctx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.srv.Logger.Error("delivery panic caught; message left for the next attempt", "route", rt.Name, "queue_id", msg.ID, "panic", fmt.Sprint(p))
+			r.srv.Spool.Release(msg.ID)
+			ok = false
+		}
+	}()
+	r.attempt(ctx, rt, queue, hop, conn, dialErr, msg, rnd)
+	return true
 }
 
 // attempt sends one message (or records why it could not) and updates
