@@ -112,6 +112,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		}
 		if !r.safeAttempt(ctx, rt, queue, hop, conn, err, msg, rnd) {
 			closeConn()
+			time.Sleep(time.Second) // no hot loop on a message that panics every time
 		}
 		if err != nil {
 			conn = nil
