@@ -3,10 +3,12 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -72,4 +74,44 @@ func ServeAdmin(addr string, h http.Handler) (*http.Server, net.Addr, error) {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(l)
 	return hs, l.Addr(), nil
+}
+
+// maxControlBody bounds the body of a control call.
+const maxControlBody = 64 << 10
+
+// controlGuard protects the control calls (queue, quarantine, lockdown)
+// from a browser on the gateway host: the Host must be an IP address or
+// localhost (DNS rebinding would let a web page read the queue),
+// state changes from another origin are refused (CSRF, by the browser's
+// Sec-Fetch-Site and Origin headers), and a body must be JSON (a
+// cross-site form cannot send that without a CORS preflight, which is
+// never answered).
+func controlGuard(next http.HandlerFunc) http.Handler {
+	inner := http.NewCrossOriginProtection().Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if !strings.EqualFold(host, "localhost") && net.ParseIP(host) == nil {
+			jsonError(w, http.StatusForbidden, "the admin listener answers control calls only to an IP address or localhost")
+			return
+		}
+		if r.ContentLength != 0 && r.Method != http.MethodGet {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				jsonError(w, http.StatusUnsupportedMediaType, "control calls take application/json")
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxControlBody)
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// jsonError is the error answer of a control call.
+func jsonError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }

@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,9 +29,6 @@ import (
 // Errors are JSON {"error": "..."} with a status that says what kind:
 // 400 invalid, 403 refused, 404 not found, 409 the stored original fails
 // its integrity check or cannot be decrypted, 503 no quarantine.
-
-// maxControlBody bounds a POST body of the control calls.
-const maxControlBody = 64 << 10
 
 // maxHeaderSection bounds what /headers returns of an original.
 const maxHeaderSection = 1 << 20
@@ -192,32 +186,6 @@ func (s *Server) quarantineHandlers(mux *http.ServeMux) {
 	h("POST /quarantine/purge", s.handleQuarantinePurge)
 }
 
-// controlGuard protects control calls from a browser on the gateway host:
-// the Host must be an IP address or localhost (no DNS rebinding), and a
-// POST must be JSON (a cross-site form cannot send that without a CORS
-// preflight, which is never answered).
-func controlGuard(next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-		if _, err := netip.ParseAddr(host); err != nil && !strings.EqualFold(host, "localhost") {
-			controlError(w, http.StatusForbidden, errors.New("control calls take an IP address or localhost as Host"))
-			return
-		}
-		if r.Method == http.MethodPost {
-			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-				controlError(w, http.StatusUnsupportedMediaType, errors.New("control calls take application/json"))
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxControlBody)
-		}
-		next(w, r)
-	})
-}
-
 // controlStatus maps an error of a control call to an HTTP status.
 func controlStatus(err error) int {
 	switch {
@@ -236,11 +204,7 @@ func controlStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-func controlError(w http.ResponseWriter, status int, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
-}
+func controlError(w http.ResponseWriter, status int, err error) { jsonError(w, status, err.Error()) }
 
 func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) {
 	if s.Quarantine == nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -241,10 +240,10 @@ func QueueDelete(sp *spool.Spool, audit *Audit, id, user, reason, client string)
 // Errors are JSON {"error": "..."}: 404 for an unknown id, 400 for a
 // delete without user or reason, 409 for a retry with nothing deferred.
 func (s *Server) queueHandlers(mux *http.ServeMux) {
-	mux.Handle("GET /queue", guardAdmin(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /queue", controlGuard(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, QueueList(s.Spool))
 	}))
-	mux.Handle("GET /queue/{id}", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /queue/{id}", controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		v, err := QueueShow(s.Spool, s.Config().Log.Audit, id)
 		if err != nil {
@@ -253,7 +252,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		}
 		writeJSON(w, v)
 	}))
-	mux.Handle("POST /queue/{id}/retry", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /queue/{id}/retry", controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		m, err := s.Spool.Get(id)
 		if err != nil {
@@ -277,7 +276,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		s.Logger.Info("queue retry", "queue_id", id, "recipients", n, "admin_client", r.RemoteAddr)
 		writeJSON(w, QueueRetry{ID: id, Due: n})
 	}))
-	mux.Handle("POST /queue/retry", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /queue/retry", controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		n := 0
 		for _, m := range s.Spool.List() {
 			if queueState(m) == spool.Deferred {
@@ -288,7 +287,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		s.Logger.Info("queue retry all", "messages", n, "admin_client", r.RemoteAddr)
 		writeJSON(w, QueueRetry{Due: n})
 	}))
-	mux.Handle("DELETE /queue/{id}", guardAdmin(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("DELETE /queue/{id}", controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		q := r.URL.Query()
 		user, reason := strings.TrimSpace(q.Get("user")), strings.TrimSpace(q.Get("reason"))
@@ -310,27 +309,6 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 	}))
 }
 
-// guardAdmin refuses what a browser could be tricked into sending to
-// the loopback admin listener: state changes from another origin (CSRF)
-// and any call under a DNS name other than localhost (DNS rebinding
-// would let a web page read the queue).
-func guardAdmin(h http.HandlerFunc) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	inner := cop.Handler(h)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-		if host != "localhost" && net.ParseIP(host) == nil {
-			jsonError(w, http.StatusForbidden, "the admin listener answers only to an IP address or localhost")
-			return
-		}
-		inner.ServeHTTP(w, r)
-	})
-}
-
 func queueError(w http.ResponseWriter, id string, err error) {
 	if errors.Is(err, spool.ErrNotFound) {
 		jsonError(w, http.StatusNotFound, NoSuchMessage(id))
@@ -342,10 +320,4 @@ func queueError(w http.ResponseWriter, id string, err error) {
 // NoSuchMessage is the text for an id the queue does not hold.
 func NoSuchMessage(id string) string {
 	return fmt.Sprintf("no message %q in the queue (delivered, deleted or never there)", id)
-}
-
-func jsonError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }

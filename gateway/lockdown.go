@@ -80,19 +80,23 @@ type ControlRequest struct {
 }
 
 func (s *Server) lockdownHandlers(mux *http.ServeMux) {
-	mux.HandleFunc("GET /lockdown", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /lockdown", controlGuard(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
-	})
-	mux.HandleFunc("POST /lockdown", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.Handle("POST /lockdown", controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		var req ControlRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
-			http.Error(w, "bad request: "+err.Error(), http.StatusBadRequest)
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
+			return
+		}
+		if req.User == "" || req.Reason == "" {
+			jsonError(w, http.StatusBadRequest, "user and reason are required (they go to the audit trail)")
 			return
 		}
 		if err := s.SetLockdown(req.On, req.User, req.Reason); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			jsonError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
-	})
+	}))
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -69,5 +70,46 @@ func TestLockdown(t *testing.T) {
 	}
 	if _, files := readable(t, body()); len(files) != 1 {
 		t.Error("after lockdown off the policy applies again")
+	}
+}
+
+// The lockdown switch is a control call: a web page in a browser on the
+// gateway host cannot flip it (CSRF, DNS rebinding).
+func TestLockdownControlGuard(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	hs, addr, err := ServeAdmin("127.0.0.1:0", g.srv.AdminHandler(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	body := `{"on":true,"user":"x","reason":"y"}`
+	for _, tc := range []struct {
+		name, host, ctype, site string
+		code                    int
+	}{
+		{"form post", "", "text/plain", "", 415},
+		{"cross-site", "", "application/json", "cross-site", 403},
+		{"rebinding host", "mugai.attacker.example:9925", "application/json", "", 403},
+		{"operator", "", "application/json", "", 200},
+	} {
+		req, _ := http.NewRequest("POST", "http://"+addr.String()+"/lockdown", strings.NewReader(body))
+		req.Header.Set("Content-Type", tc.ctype)
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		if tc.site != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.site)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: %d, want %d", tc.name, resp.StatusCode, tc.code)
+		}
+		if on := g.srv.Lockdown(); on != (tc.code == 200) {
+			t.Errorf("%s: lockdown %v after the call", tc.name, on)
+		}
 	}
 }
