@@ -280,6 +280,13 @@ func (s *Server) handleQuarantineOriginal(w http.ResponseWriter, r *http.Request
 		return
 	}
 	defer rc.Close()
+	// Reading an unsanitised original is a release to a person: audited.
+	user := r.URL.Query().Get("user")
+	if user == "" {
+		user = "unknown (admin client " + r.RemoteAddr + ")"
+	}
+	s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "export", Route: m.Route, Sender: m.From, Rcpts: m.To,
+		Size: m.Size, Verdict: "original-read", QuarantineID: m.ID, User: user, Client: r.RemoteAddr})
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+m.ID+`.eml"`)

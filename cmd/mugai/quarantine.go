@@ -393,7 +393,7 @@ func (q *qcmd) showOriginal(id, path string) int {
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
-		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", nil, nil); err == nil {
+		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", url.Values{"user": {invokingUser()}}, nil); err == nil {
 			n, err = io.Copy(f, resp.Body)
 			resp.Body.Close()
 			if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {

@@ -300,6 +300,10 @@ func TestQuarantineOriginal(t *testing.T) {
 	if rel := e.audit("release"); len(rel) != 2 || rel[0].Verdict != "refused" || rel[1].Verdict != "original" {
 		t.Errorf("audit %+v", rel)
 	}
+	// Reading the unsanitised original out is audited with who did it.
+	if ex := e.audit("export"); len(ex) != 1 || ex[0].QuarantineID != id || ex[0].User == "" || strings.HasPrefix(ex[0].User, "unknown") {
+		t.Errorf("export audit %+v", ex)
+	}
 }
 
 // TestQuarantineTerminalSafety: text from a message never reaches the
