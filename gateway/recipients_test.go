@@ -96,4 +96,13 @@ func TestBounce(t *testing.T) {
 	if v := testutil.ToFloat64(g.m.Bounces.WithLabelValues("inbound")); v != 1 {
 		t.Errorf("bounces_total = %v", v)
 	}
+	var bounced int
+	for _, r := range readAudit(t, g.audit) {
+		if r.Event == "bounce" && len(r.Rcpts) == 1 && r.Rcpts[0] == "citizen@example.jp" {
+			bounced++
+		}
+	}
+	if bounced != 1 {
+		t.Errorf("%d bounce audit records, want 1", bounced)
+	}
 }

@@ -274,6 +274,8 @@ func (r *Runner) bounce(rt *config.Route, msg *spool.Message, failed []deliver.D
 		return
 	}
 	srv.Metrics.Bounces.WithLabelValues(rt.Name).Inc()
+	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "bounce", Route: rt.Name, Rcpts: env.To,
+		QueueID: id, Reason: "delivery status notification for " + msg.ID, NextHop: hopName(*rt.Bounces)})
 	srv.Logger.Info("bounce queued", "route", rt.Name, "queue_id", msg.ID, "dsn_id", id, "to", msg.Env.From)
 }
 
