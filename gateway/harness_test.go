@@ -29,19 +29,21 @@ import (
 	"mugai/gateway/spool"
 )
 
-// testGateway is a whole gateway in the test process: real listeners on
-// loopback, a real spool and quarantine on disk.
+// testGateway is a whole gateway in the test process, wired as `mugai
+// serve` wires it: real listeners on loopback, a real spool and
+// quarantine on disk.
 type testGateway struct {
 	t      *testing.T
 	dir    string
 	cfg    *config.Config
+	inst   *Instance
 	srv    *Server
 	sp     *spool.Spool
 	q      *quarantine.Store
 	m      *metrics.Metrics
-	audit  string
+	audit  string // path of the audit trail
 	runner *Runner
-	cancel context.CancelFunc
+	admin  string // host:port of the admin listener
 	logs   *syncBuffer
 }
 
@@ -84,47 +86,21 @@ func gatewayConfig(t *testing.T, dir, nextHop, extra string, repl ...string) *co
 	return cfg
 }
 
-// startGateway starts the accept side; deliver also starts the runner.
+// startGateway starts the gateway; deliver also starts the runner.
 func startGateway(t *testing.T, cfg *config.Config, deliver bool) *testGateway {
 	t.Helper()
-	g := &testGateway{t: t, dir: filepath.Dir(cfg.File), cfg: cfg, logs: &syncBuffer{}}
+	g := &testGateway{t: t, dir: filepath.Dir(cfg.File), cfg: cfg, logs: &syncBuffer{}, audit: cfg.Log.Audit}
 	logger := slog.New(slog.NewTextHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	var err error
-	if g.sp, err = spool.Open(cfg.SpoolDir, spool.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if g.q, err = quarantine.Open(cfg.Quarantine.Dir, quarantine.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	g.audit = cfg.Log.Audit
-	audit, err := OpenAudit(g.audit, func(err error) { t.Error(err) })
+	inst, err := Open(cfg, InstanceOptions{Logger: logger, Version: "test", TempDir: t.TempDir(), NoDelivery: !deliver})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.m = metrics.New("test")
-	g.srv, err = New(cfg, Deps{Logger: logger, Metrics: g.m, Spool: g.sp, Quarantine: g.q, Audit: audit, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g.cancel = cancel
-	if deliver {
-		g.runner = g.srv.StartDelivery(ctx)
-	}
+	g.inst, g.srv, g.sp, g.q, g.m, g.runner = inst, inst.Server, inst.Spool, inst.Quarantine, inst.Metrics, inst.Runner
+	g.admin = inst.AdminAddr.String()
 	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		g.srv.Shutdown(sctx)
-		cancel()
-		if g.runner != nil {
-			g.runner.Wait()
-		}
-		g.sp.Close()
-		g.q.Close()
-		audit.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		inst.Close(ctx)
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", g.logs.String())
 		}

@@ -45,13 +45,7 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 	nh := startSink(t, false)
 	nh.rcptCode["gone@lgwan.example"] = 550
 	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, ""), true)
-	g.m.DiskFree.Set(metrics.DiskSpool, metrics.FreeBytes(g.cfg.SpoolDir))
-	g.m.DiskFree.Set(metrics.DiskQuarantine, metrics.FreeBytes(g.cfg.Quarantine.Dir))
-	hs, addr, err := ServeAdmin("127.0.0.1:0", g.srv.AdminHandler(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hs.Close()
+	addr := g.admin
 
 	g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, "Subject: plain\r\n\r\nhello\r\n")
 	g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, mixedMessage()) // exe stripped
@@ -59,12 +53,12 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 	g.send("inbound", "a@example.jp", []string{"x@other.example"}, "Subject: relay\r\n\r\nno\r\n")
 	waitFor(t, "deliveries", 10*time.Second, func() bool { return len(nh.messages()) == 2 })
 	waitFor(t, "the failure", 10*time.Second, func() bool {
-		s := scrape(t, "http://"+addr.String()+"/metrics")
+		s := scrape(t, "http://"+addr+"/metrics")
 		return s[`mugai_delivery_attempts_total{result="failed",route="inbound"}`] == 1
 	})
 	g.runner.updateGauges()
 
-	s := scrape(t, "http://"+addr.String()+"/metrics")
+	s := scrape(t, "http://"+addr+"/metrics")
 	want := map[string]float64{
 		`mugai_messages_received_total{route="inbound"}`:                                   3,
 		`mugai_messages_verdict_total{policy="default",route="inbound",verdict="rebuilt"}`: 3,
@@ -107,7 +101,7 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 	if s[`mugai_disk_free_bytes{path="spool"}`] <= 0 {
 		t.Error("disk_free_bytes{spool} not reported")
 	}
-	resp, err := http.Get("http://" + addr.String() + "/readyz")
+	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,7 @@ import (
 
 	"mugai/config"
 	"mugai/gateway"
-	"mugai/gateway/metrics"
 	"mugai/gateway/quarantine"
-	"mugai/gateway/spool"
 )
 
 // qtYAML is the configuration of the quarantine tests: an inbound route
@@ -97,47 +95,18 @@ func startQtEnv(t *testing.T) *qtEnv {
 		t.Fatal(err)
 	}
 	e.cfg = cfg
-	os.MkdirAll(cfg.SpoolDir, 0o700)
-	os.MkdirAll(cfg.Quarantine.Dir, 0o700)
-	sp, err := spool.Open(cfg.SpoolDir, spool.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.q, err = quarantine.Open(cfg.Quarantine.Dir, quarantine.Options{Key: key}); err != nil {
-		t.Fatal(err)
-	}
-	audit, err := gateway.OpenAudit(cfg.Log.Audit, func(err error) { t.Error(err) })
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs, mu := &bytes.Buffer{}, &sync.Mutex{}
 	logger := slog.New(slog.NewTextHandler(lockedWriter{mu, logs}, nil))
-	e.srv, err = gateway.New(cfg, gateway.Deps{Logger: logger, Metrics: metrics.New("test"), Spool: sp, Quarantine: e.q, Audit: audit, TempDir: t.TempDir()})
+	inst, err := gateway.Open(cfg, gateway.InstanceOptions{Logger: logger, Version: "test", TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runner := e.srv.StartDelivery(ctx)
-	e.srv.StartQuarantinePurge(ctx)
-	hs, addr, err := gateway.ServeAdmin("127.0.0.1:0", e.srv.AdminHandler(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.admin = hs
-	write(addr.String())
+	e.srv, e.q, e.admin = inst.Server, inst.Quarantine, inst.Admin
+	write(inst.AdminAddr.String())
 	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		hs.Shutdown(sctx)
-		e.srv.Shutdown(sctx)
-		cancel()
-		runner.Wait()
-		sp.Close()
-		e.q.Close()
-		audit.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		inst.Close(ctx)
 		if t.Failed() {
 			mu.Lock()
 			t.Logf("gateway log:\n%s", logs)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,8 +21,6 @@ import (
 
 	"mugai/config"
 	"mugai/gateway"
-	"mugai/gateway/metrics"
-	"mugai/gateway/quarantine"
 	"mugai/gateway/spool"
 )
 
@@ -142,52 +139,18 @@ type queueGateway struct {
 func startQueueGateway(t *testing.T, dir, hop string) *queueGateway {
 	t.Helper()
 	cfg, _ := queueConfig(t, dir, "127.0.0.1:0", hop)
-	for _, d := range []string{cfg.SpoolDir, cfg.Quarantine.Dir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	g := &queueGateway{cfg: cfg}
-	var err error
-	if g.sp, err = spool.Open(cfg.SpoolDir, spool.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	q, err := quarantine.Open(cfg.Quarantine.Dir, quarantine.Options{})
+	inst, err := gateway.Open(cfg, gateway.InstanceOptions{Version: "test", TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit, err := gateway.OpenAudit(cfg.Log.Audit, func(err error) { t.Error(err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := gateway.New(cfg, gateway.Deps{Logger: slog.New(slog.DiscardHandler), Metrics: metrics.New("test"),
-		Spool: g.sp, Quarantine: q, Audit: audit, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	g.addr = srv.Addrs()["inbound"][0].String()
-	ctx, cancel := context.WithCancel(context.Background())
-	runner := srv.StartDelivery(ctx)
-	admin, adminAddr, err := gateway.ServeAdmin(cfg.Admin.Listen, srv.AdminHandler(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, g.cli = queueConfig(t, dir, adminAddr.String(), hop)
+	g := &queueGateway{cfg: cfg, sp: inst.Spool, addr: inst.Server.Addrs()["inbound"][0].String()}
+	_, g.cli = queueConfig(t, dir, inst.AdminAddr.String(), hop)
 	var once sync.Once
 	g.close = func() {
 		once.Do(func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			admin.Shutdown(sctx)
-			srv.Shutdown(sctx)
-			cancel()
-			runner.Wait()
-			q.Close()
-			g.sp.Close()
-			audit.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			inst.Close(ctx)
 		})
 	}
 	t.Cleanup(g.close)

@@ -13,8 +13,6 @@ import (
 	"mugai/config"
 	"mugai/gateway"
 	"mugai/gateway/metrics"
-	"mugai/gateway/quarantine"
-	"mugai/gateway/spool"
 )
 
 // shutdownGrace bounds how long sessions in DATA may take to finish
@@ -53,63 +51,14 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 // serve runs the gateway until SIGTERM or SIGINT (or until stop is
 // closed, for tests), reloading on SIGHUP.
 func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan struct{}) error {
-	m := metrics.New(version)
-	for _, dir := range []string{cfg.SpoolDir, cfg.Quarantine.Dir} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
-	}
-	sp, err := spool.Open(cfg.SpoolDir, spool.Options{Logger: logger})
+	inst, err := gateway.Open(cfg, gateway.InstanceOptions{Logger: logger, Version: version})
 	if err != nil {
 		return err
 	}
-	defer sp.Close()
-	// The store reports its own max_bytes purges to the server, which
-	// exists only later; no Put happens before srv is set.
-	var srv *gateway.Server
-	qopts := quarantine.Options{MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D(), Logger: logger,
-		OnMaxBytesPurge: func(p []quarantine.Meta) { srv.MaxBytesPurged(p) }}
-	if f := cfg.Quarantine.EncryptionKeyFile; f != "" {
-		if qopts.Key, err = os.ReadFile(f); err != nil {
-			return fmt.Errorf("quarantine key: %w", err)
-		}
-	}
-	q, err := quarantine.Open(cfg.Quarantine.Dir, qopts)
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	audit, err := gateway.OpenAudit(cfg.Log.Audit, func(err error) { logger.Error("audit write failed", "err", err) })
-	if err != nil {
-		return err
-	}
-	defer audit.Close()
-
-	srv, err = gateway.New(cfg, gateway.Deps{Logger: logger, Metrics: m, Spool: sp, Quarantine: q, Audit: audit})
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	m.DiskFree.Set(metrics.DiskSpool, metrics.FreeBytes(cfg.SpoolDir))
-	m.DiskFree.Set(metrics.DiskQuarantine, metrics.FreeBytes(cfg.Quarantine.Dir))
-	m.ConfigLastReloadSuccess.SetToCurrentTime()
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	runner := srv.StartDelivery(ctx)
-	srv.StartQuarantinePurge(ctx)
-
-	admin, adminAddr, err := gateway.ServeAdmin(cfg.Admin.Listen, srv.AdminHandler(nil))
-	if err != nil {
-		srv.Shutdown(context.Background())
-		return err
-	}
-	for route, addrs := range srv.Addrs() {
+	for route, addrs := range inst.Server.Addrs() {
 		logger.Info("listening", "route", route, "addrs", fmt.Sprint(addrs))
 	}
-	logger.Info("mugai serving", "version", version, "config", cfg.File, "admin", adminAddr.String())
+	logger.Info("mugai serving", "version", version, "config", cfg.File, "admin", inst.AdminAddr.String())
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
@@ -118,10 +67,10 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 		select {
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				if err := audit.Reopen(); err != nil {
+				if err := inst.Audit.Reopen(); err != nil {
 					logger.Error("audit trail not reopened", "err", err)
 				}
-				reload(srv, path, logger, m)
+				reload(inst.Server, path, logger, inst.Metrics)
 				continue
 			}
 			logger.Info("shutting down", "signal", sig.String())
@@ -132,12 +81,9 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer scancel()
-	admin.Shutdown(sctx)
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := inst.Close(sctx); err != nil {
 		logger.Warn("sessions still open at the end of the grace period were closed", "err", err)
 	}
-	cancel()
-	runner.Wait()
 	logger.Info("stopped")
 	return nil
 }

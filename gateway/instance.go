@@ -1,0 +1,130 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"mugai/config"
+	"mugai/gateway/metrics"
+	"mugai/gateway/quarantine"
+	"mugai/gateway/spool"
+)
+
+// Instance is a whole gateway wired as `mugai serve` runs it: spool,
+// quarantine, audit trail, every route's listeners, delivery, the hourly
+// quarantine purge and the admin listener. Tests start the same thing.
+type Instance struct {
+	Server     *Server
+	Spool      *spool.Spool
+	Quarantine *quarantine.Store
+	Audit      *Audit
+	Metrics    *metrics.Metrics
+	Runner     *Runner      // nil with InstanceOptions.NoDelivery
+	AdminAddr  net.Addr     // where the admin listener listens
+	Admin      *http.Server // the admin listener
+	cancel     context.CancelFunc
+}
+
+// InstanceOptions adjust an Instance; the zero value is `mugai serve`.
+type InstanceOptions struct {
+	Logger  *slog.Logger // nil: discard
+	Version string
+	// TempDir is where large messages spill while sanitised.
+	TempDir string
+	// Now is the quarantine's clock (tests move it); nil: time.Now.
+	Now func() time.Time
+	// NoDelivery leaves messages in the spool (no runner).
+	NoDelivery bool
+}
+
+// Open starts an Instance for cfg. On error whatever was opened is
+// closed again.
+func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
+	logger := opt.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	in := &Instance{Metrics: metrics.New(opt.Version)}
+	defer func() {
+		if err != nil {
+			in.closeStores()
+		}
+	}()
+	for _, dir := range []string{cfg.SpoolDir, cfg.Quarantine.Dir} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	if in.Spool, err = spool.Open(cfg.SpoolDir, spool.Options{Logger: logger}); err != nil {
+		return nil, err
+	}
+	// The store reports its own max_bytes purges to the server, which
+	// exists only later; no Put happens before Server is set.
+	qopts := quarantine.Options{MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D(), Logger: logger, Now: opt.Now,
+		OnMaxBytesPurge: func(p []quarantine.Meta) { in.Server.MaxBytesPurged(p) }}
+	if f := cfg.Quarantine.EncryptionKeyFile; f != "" {
+		if qopts.Key, err = os.ReadFile(f); err != nil {
+			return nil, fmt.Errorf("quarantine key: %w", err)
+		}
+	}
+	if in.Quarantine, err = quarantine.Open(cfg.Quarantine.Dir, qopts); err != nil {
+		return nil, err
+	}
+	if in.Audit, err = OpenAudit(cfg.Log.Audit, func(err error) { logger.Error("audit write failed", "err", err) }); err != nil {
+		return nil, err
+	}
+	in.Server, err = New(cfg, Deps{Logger: logger, Metrics: in.Metrics, Spool: in.Spool, Quarantine: in.Quarantine, Audit: in.Audit, TempDir: opt.TempDir})
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Server.Start(); err != nil {
+		return nil, err
+	}
+	in.Metrics.DiskFree.Set(metrics.DiskSpool, metrics.FreeBytes(cfg.SpoolDir))
+	in.Metrics.DiskFree.Set(metrics.DiskQuarantine, metrics.FreeBytes(cfg.Quarantine.Dir))
+	in.Metrics.ConfigLastReloadSuccess.SetToCurrentTime()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	in.cancel = cancel
+	if !opt.NoDelivery {
+		in.Runner = in.Server.StartDelivery(ctx)
+	}
+	in.Server.StartQuarantinePurge(ctx)
+	if in.Admin, in.AdminAddr, err = ServeAdmin(cfg.Admin.Listen, in.Server.AdminHandler(nil)); err != nil {
+		cancel()
+		in.Server.Shutdown(context.Background())
+		return nil, err
+	}
+	return in, nil
+}
+
+// Close stops accepting, lets sessions finish until ctx ends, stops
+// delivery and closes the stores. It returns the error of a shutdown
+// that had to cut sessions short.
+func (in *Instance) Close(ctx context.Context) error {
+	in.Admin.Shutdown(ctx)
+	err := in.Server.Shutdown(ctx)
+	in.cancel()
+	if in.Runner != nil {
+		in.Runner.Wait()
+	}
+	in.closeStores()
+	return err
+}
+
+func (in *Instance) closeStores() {
+	if in.Spool != nil {
+		in.Spool.Close()
+	}
+	if in.Quarantine != nil {
+		in.Quarantine.Close()
+	}
+	if in.Audit != nil {
+		in.Audit.Close()
+	}
+}
