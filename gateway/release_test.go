@@ -91,9 +91,8 @@ func startRelEnv(t *testing.T, o relOptions) *relEnv {
 	t.Helper()
 	e := &relEnv{t: t, dir: t.TempDir(), lgwan: newRelRecorder(t), inet: newRelRecorder(t), logs: &relLog{}}
 	qextra := o.qextra
-	var key []byte
 	if o.key {
-		key = make([]byte, 32)
+		key := make([]byte, 32)
 		for i := range key {
 			key[i] = byte(i*7 + 1)
 		}
@@ -109,48 +108,17 @@ func startRelEnv(t *testing.T, o relOptions) *relEnv {
 		t.Fatalf("config: %v\n%s", err, y)
 	}
 	e.cfg = cfg
-	for _, d := range []string{cfg.SpoolDir, cfg.Quarantine.Dir} {
-		os.MkdirAll(d, 0o700)
-	}
-	if e.sp, err = spool.Open(cfg.SpoolDir, spool.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	e.q, err = quarantine.Open(cfg.Quarantine.Dir, quarantine.Options{Key: key, Now: o.now,
-		MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D(),
-		OnMaxBytesPurge: func(p []quarantine.Meta) { e.srv.MaxBytesPurged(p) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	audit, err := OpenAudit(cfg.Log.Audit, func(err error) { t.Error(err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.m = metrics.New("test")
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.srv, err = New(cfg, Deps{Logger: logger, Metrics: e.m, Spool: e.sp, Quarantine: e.q, Audit: audit, TempDir: t.TempDir()})
+	inst, err := Open(cfg, InstanceOptions{Logger: logger, Version: "test", TempDir: t.TempDir(), Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runner := e.srv.StartDelivery(ctx)
-	hs, addr, err := ServeAdmin("127.0.0.1:0", e.srv.AdminHandler(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.admin = "http://" + addr.String()
+	e.srv, e.q, e.sp, e.m = inst.Server, inst.Quarantine, inst.Spool, inst.Metrics
+	e.admin = "http://" + inst.AdminAddr.String()
 	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		hs.Shutdown(sctx)
-		e.srv.Shutdown(sctx)
-		cancel()
-		runner.Wait()
-		e.sp.Close()
-		e.q.Close()
-		audit.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		inst.Close(ctx)
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", e.logs.String())
 		}
