@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -136,7 +135,6 @@ type Store struct {
 	reserved int64    // sizes of Puts in progress under MaxBytes
 	putting  map[string]bool
 	refs     *seglog.Refs
-	inflight map[uint64]int
 	closed   bool
 
 	pmu sync.Mutex // serialises purges and segment removal
@@ -155,7 +153,7 @@ func Open(dir string, opt Options) (*Store, error) {
 	s := &Store{
 		opt: opt, now: opt.Now, logger: opt.Logger,
 		entries: map[string]*entry{}, putting: map[string]bool{},
-		refs: seglog.NewRefs(), inflight: map[uint64]int{},
+		refs:       seglog.NewRefs(),
 		replayOrig: map[seglog.Pos]seglog.Record{},
 	}
 	if s.now == nil {
@@ -266,17 +264,9 @@ func (s *Store) usable() error {
 	return nil
 }
 
-func (s *Store) beginLocked() uint64 {
-	seg := s.log.Current()
-	s.inflight[seg]++
-	return seg
-}
+func (s *Store) beginLocked() uint64 { return s.refs.Begin(s.log) }
 
-func (s *Store) endLocked(seg uint64) {
-	if s.inflight[seg]--; s.inflight[seg] <= 0 {
-		delete(s.inflight, seg)
-	}
-}
+func (s *Store) endLocked(seg uint64) { s.refs.End(seg) }
 
 // NewID returns a fresh id, for callers that need it before Put (the
 // sanitiser names the original in its notice).
@@ -512,32 +502,7 @@ func (s *Store) purge(victims []*entry) (n int, freed int64, err error) {
 // removeDead removes sealed segments nothing references; the caller holds
 // pmu.
 func (s *Store) removeDead() error {
-	for {
-		segs := s.log.Segments()
-		s.mu.Lock()
-		floor := uint64(math.MaxUint64)
-		for seg := range s.inflight {
-			floor = min(floor, seg)
-		}
-		var dead []uint64
-		for _, sg := range segs {
-			if !sg.Current && sg.Seq < floor && !s.refs.Used(sg.Seq) {
-				dead = append(dead, sg.Seq)
-			}
-		}
-		s.mu.Unlock()
-		if len(dead) == 0 {
-			return nil
-		}
-		for _, seq := range dead {
-			if err := s.log.Remove(seq); err != nil {
-				return err
-			}
-			s.mu.Lock()
-			s.refs.Removed(seq)
-			s.mu.Unlock()
-		}
-	}
+	return s.log.RemoveDead(&s.mu, s.refs, nil)
 }
 
 // Get returns the metadata of one original.

@@ -1,6 +1,10 @@
 package seglog
 
-import "slices"
+import (
+	"math"
+	"slices"
+	"sync"
+)
 
 // Refs is the bookkeeping an owner needs to decide which segments it may
 // remove. It is not safe for concurrent use; the owner guards it with its
@@ -19,6 +23,9 @@ type Refs struct {
 	copies map[string][]uint64            // id → segments holding a data record of it
 	bySeg  map[uint64]map[string]struct{} // segment → ids with a data record there
 	final  map[string]uint64              // finished id → segment of its final record
+	// inflight counts appends under way by the segment that was current
+	// when each began: those segments and later ones are kept.
+	inflight map[uint64]int
 }
 
 // NewRefs returns empty bookkeeping.
@@ -28,6 +35,68 @@ func NewRefs() *Refs {
 		copies: map[string][]uint64{},
 		bySeg:  map[uint64]map[string]struct{}{},
 		final:  map[string]uint64{},
+
+		inflight: map[uint64]int{},
+	}
+}
+
+// Begin notes an append in flight on l and returns the segment to pass
+// to End: until then that segment and the later ones are not removed, so
+// a record written but not yet in the owner's index never loses its
+// segment.
+func (r *Refs) Begin(l *Log) uint64 {
+	seg := l.Current()
+	r.inflight[seg]++
+	return seg
+}
+
+// End closes what Begin opened.
+func (r *Refs) End(seg uint64) {
+	if r.inflight[seg]--; r.inflight[seg] <= 0 {
+		delete(r.inflight, seg)
+	}
+}
+
+// dead lists the segments of segs that hold nothing live: not current,
+// below every append in flight, no counted reference.
+func (r *Refs) dead(segs []Segment) []uint64 {
+	floor := uint64(math.MaxUint64)
+	for seg := range r.inflight {
+		floor = min(floor, seg)
+	}
+	var dead []uint64
+	for _, sg := range segs {
+		if !sg.Current && sg.Seq < floor && !r.Used(sg.Seq) {
+			dead = append(dead, sg.Seq)
+		}
+	}
+	return dead
+}
+
+// RemoveDead removes every segment of l that holds nothing live as refs
+// counts it. mu guards refs; stop, called with mu held, ends the work
+// early (the owner is closing).
+func (l *Log) RemoveDead(mu sync.Locker, refs *Refs, stop func() bool) error {
+	for {
+		segs := l.Segments()
+		mu.Lock()
+		if stop != nil && stop() {
+			mu.Unlock()
+			return nil
+		}
+		dead := refs.dead(segs)
+		mu.Unlock()
+		if len(dead) == 0 {
+			return nil
+		}
+		for _, seq := range dead {
+			if err := l.Remove(seq); err != nil {
+				return err
+			}
+			mu.Lock()
+			refs.Removed(seq)
+			mu.Unlock()
+		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -110,15 +109,14 @@ type Spool struct {
 	ids    seglog.IDSource
 	damage []seglog.Damage
 
-	mu       sync.Mutex
-	msgs     map[string]*entry
-	due      map[string]*dueHeap // by route (Envelope.Route)
-	refs     *seglog.Refs
-	putting  map[string]bool          // ids of Puts in progress
-	inflight map[uint64]int           // segment that was current when an append began → appends in flight
-	routeCh  map[string]chan struct{} // closed on a change NextFor(route) may care about
-	anyCh    chan struct{}            // closed on any change Next may care about
-	closed   bool
+	mu      sync.Mutex
+	msgs    map[string]*entry
+	due     map[string]*dueHeap // by route (Envelope.Route)
+	refs    *seglog.Refs
+	putting map[string]bool          // ids of Puts in progress
+	routeCh map[string]chan struct{} // closed on a change NextFor(route) may care about
+	anyCh   chan struct{}            // closed on any change Next may care about
+	closed  bool
 
 	rmu         sync.Mutex // serialises compaction and segment removal
 	janitorKick chan struct{}
@@ -141,7 +139,6 @@ func Open(dir string, opt Options) (*Spool, error) {
 		logger:      opt.Logger,
 		msgs:        map[string]*entry{},
 		refs:        seglog.NewRefs(),
-		inflight:    map[uint64]int{},
 		putting:     map[string]bool{},
 		due:         map[string]*dueHeap{},
 		routeCh:     map[string]chan struct{}{},
@@ -334,17 +331,9 @@ func (s *Spool) kickJanitor() {
 // beginLocked notes an append in flight: segments from the current one on
 // are not removed until endLocked, so a record written but not yet in the
 // index never loses its segment.
-func (s *Spool) beginLocked() uint64 {
-	seg := s.log.Current()
-	s.inflight[seg]++
-	return seg
-}
+func (s *Spool) beginLocked() uint64 { return s.refs.Begin(s.log) }
 
-func (s *Spool) endLocked(seg uint64) {
-	if s.inflight[seg]--; s.inflight[seg] <= 0 {
-		delete(s.inflight, seg)
-	}
-}
+func (s *Spool) endLocked(seg uint64) { s.refs.End(seg) }
 
 func (s *Spool) usable() error {
 	switch {
@@ -812,36 +801,7 @@ func (s *Spool) janitor() {
 // removeDead removes every sealed segment nothing references, repeating
 // while removals release final-record pins. The caller holds rmu.
 func (s *Spool) removeDead() error {
-	for {
-		segs := s.log.Segments()
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return nil
-		}
-		floor := uint64(math.MaxUint64)
-		for seg := range s.inflight {
-			floor = min(floor, seg)
-		}
-		var dead []uint64
-		for _, sg := range segs {
-			if !sg.Current && sg.Seq < floor && !s.refs.Used(sg.Seq) {
-				dead = append(dead, sg.Seq)
-			}
-		}
-		s.mu.Unlock()
-		if len(dead) == 0 {
-			return nil
-		}
-		for _, seq := range dead {
-			if err := s.log.Remove(seq); err != nil {
-				return err
-			}
-			s.mu.Lock()
-			s.refs.Removed(seq)
-			s.mu.Unlock()
-		}
-	}
+	return s.log.RemoveDead(&s.mu, s.refs, func() bool { return s.closed })
 }
 
 // moveJob is one message being copied forward.
