@@ -78,7 +78,7 @@ type relEnv struct {
 	m           *metrics.Metrics
 	admin       string // http://host:port
 	lgwan, inet *relRecorder
-	logs        *relLog
+	logs        *syncBuffer
 }
 
 type relOptions struct {
@@ -89,7 +89,7 @@ type relOptions struct {
 
 func startRelEnv(t *testing.T, o relOptions) *relEnv {
 	t.Helper()
-	e := &relEnv{t: t, dir: t.TempDir(), lgwan: newRelRecorder(t), inet: newRelRecorder(t), logs: &relLog{}}
+	e := &relEnv{t: t, dir: t.TempDir(), lgwan: newRelRecorder(t), inet: newRelRecorder(t), logs: &syncBuffer{}}
 	qextra := o.qextra
 	if o.key {
 		key := make([]byte, 32)
@@ -861,22 +861,4 @@ func (s *relSession) Data(r io.Reader) error {
 	s.r.ch <- s.msg
 	s.msg = relMsg{}
 	return nil
-}
-
-// relLog is a goroutine-safe log sink.
-type relLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *relLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *relLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
