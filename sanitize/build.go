@@ -2,13 +2,13 @@ package sanitize
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
-	"mime/quotedprintable"
 	"strings"
 	"unicode/utf8"
 )
@@ -189,13 +189,13 @@ func headerSafe(v string) string {
 // writeText writes the body text: notice, the original's text, then each
 // forwarded message's text quoted, in the chosen transfer encoding.
 func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) error {
-	var emit func(string) error
+	var emit func([]byte) error
 	var done func() error
 	unencodable := 0
 	switch cte {
 	case "7bit": // ISO-2022-JP
-		emit = func(line string) error {
-			for _, chunk := range splitForISO(line, &unencodable) {
+		emit = func(line []byte) error {
+			for _, chunk := range splitForISO(string(line), &unencodable) {
 				w.Write(chunk)
 				w.WriteString("\r\n")
 			}
@@ -205,9 +205,9 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 	case "base64":
 		lw := &lineWrapper{w: w, max: 76}
 		enc := base64.NewEncoder(base64.StdEncoding, lw)
-		emit = func(line string) error {
-			io.WriteString(enc, line)
-			_, err := io.WriteString(enc, "\r\n")
+		emit = func(line []byte) error {
+			enc.Write(line)
+			_, err := enc.Write(crlf)
 			return err
 		}
 		done = func() error {
@@ -218,13 +218,13 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 			return err
 		}
 	default:
-		qp := quotedprintable.NewWriter(w)
-		emit = func(line string) error {
-			io.WriteString(qp, line)
-			_, err := io.WriteString(qp, "\r\n")
+		var buf []byte
+		emit = func(line []byte) error {
+			buf = appendQPLine(buf[:0], line)
+			_, err := w.Write(buf)
 			return err
 		}
-		done = qp.Close
+		done = func() error { return nil }
 	}
 	if err := s.eachBodyLine(notice, emit); err != nil {
 		return err
@@ -234,6 +234,64 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 	}
 	return done()
 }
+
+var crlf = []byte("\r\n")
+
+// appendQPLine appends one line of text (no CR or LF in it) encoded as
+// quoted-printable, with its CRLF. The output is byte for byte what
+// mime/quotedprintable's Writer makes of the line and a CRLF (a test
+// holds it to that), without its byte-at-a-time loop: runs of printable
+// ASCII are copied whole.
+func appendQPLine(dst, line []byte) []byte {
+	const max = 75 // the Writer breaks before the 76th character
+	i := 0         // column in the current output line
+	for k := 0; k < len(line); {
+		if c := line[k]; !qpLiteral(c) {
+			if max-i < 3 {
+				dst = append(dst, '=', '\r', '\n')
+				i = 0
+			}
+			dst = append(dst, '=', upperhex[c>>4], upperhex[c&0x0f])
+			i += 3
+			k++
+			continue
+		}
+		j := k + 1
+		for j < len(line) && qpLiteral(line[j]) {
+			j++
+		}
+		for run := line[k:j]; len(run) > 0; {
+			if i == max {
+				dst = append(dst, '=', '\r', '\n')
+				i = 0
+			}
+			n := min(len(run), max-i)
+			dst = append(dst, run[:n]...)
+			i += n
+			run = run[n:]
+		}
+		k = j
+	}
+	// White space at the end of a line is encoded (RFC 2045 6.7 (3)).
+	if i > 0 {
+		if c := dst[len(dst)-1]; c == ' ' || c == '\t' {
+			dst = dst[:len(dst)-1]
+			i--
+			if max-i < 3 {
+				dst = append(dst, '=', '\r', '\n')
+			}
+			dst = append(dst, '=', upperhex[c>>4], upperhex[c&0x0f])
+		}
+	}
+	return append(dst, '\r', '\n')
+}
+
+// qpLiteral reports a byte quoted-printable writes as itself.
+func qpLiteral(c byte) bool {
+	return c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t'
+}
+
+const upperhex = "0123456789ABCDEF"
 
 // splitForISO encodes one line as ISO-2022-JP, split so that no output
 // line is over 998 octets.
@@ -261,15 +319,21 @@ func splitForISO(line string, bad *int) [][]byte {
 	return out
 }
 
-// eachBodyLine calls fn with every line of the body text, in order.
-func (s *sanitizer) eachBodyLine(notice []string, fn func(string) error) error {
+// eachBodyLine calls fn with every line of the body text, in order. The
+// line passed is only valid during the call.
+func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error) error {
+	var scratch []byte
+	str := func(line string) {
+		scratch = append(scratch[:0], line...)
+		fn(scratch)
+	}
 	top := s.pol.Notice.Position != "bottom"
 	if top {
 		for _, l := range notice {
-			fn(l)
+			str(l)
 		}
-		fn(noticeRule)
-		fn("")
+		str(noticeRule)
+		str("")
 	}
 	if m := s.msgs[0]; m.slot != nil && m.slot.chosen != nil {
 		if err := eachLine(m.slot.chosen, "", fn); err != nil {
@@ -278,18 +342,18 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func(string) error) error {
 	}
 	for _, m := range s.msgs[1:] {
 		q := strings.Repeat("> ", m.level)
-		fn("")
-		fn(q + "---------- 転送されたメッセージ / Forwarded message ----------")
+		str("")
+		str(q + "---------- 転送されたメッセージ / Forwarded message ----------")
 		for _, f := range []struct{ k, v string }{{"From", m.from}, {"Date", m.date}, {"Subject", m.subject}} {
 			if f.v != "" {
 				v := f.v
 				if s.pol.Body.Links != "keep" {
 					v, _ = rewriteLinks(v, s.pol.Body.Links)
 				}
-				fn(q + f.k + ": " + v)
+				str(q + f.k + ": " + v)
 			}
 		}
-		fn(strings.TrimRight(q, " "))
+		str(strings.TrimRight(q, " "))
 		if m.slot != nil && m.slot.chosen != nil {
 			if err := eachLine(m.slot.chosen, q, fn); err != nil {
 				return err
@@ -297,19 +361,21 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func(string) error) error {
 		}
 	}
 	if !top {
-		fn("")
-		fn(noticeRule)
+		str("")
+		str(noticeRule)
 		for _, l := range notice {
-			fn(l)
+			str(l)
 		}
 	}
 	return nil
 }
 
-// eachLine calls fn with each line of a text leaf, prefixed.
-func eachLine(l *leaf, prefix string, fn func(string) error) error {
+// eachLine calls fn with each line of a text leaf, prefixed, without its
+// LF. The line passed is only valid during the call.
+func eachLine(l *leaf, prefix string, fn func([]byte) error) error {
 	br := bufio.NewReaderSize(l.text.Reader(), int(min(8<<10, l.text.Size()+64)))
-	var long []byte
+	var long, line []byte
+	emptyQuote := strings.TrimRight(prefix, " ")
 	for {
 		b, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -321,15 +387,16 @@ func eachLine(l *leaf, prefix string, fn func(string) error) error {
 			long = long[:0]
 		}
 		if len(b) > 0 {
-			line := strings.TrimSuffix(string(b), "\n")
+			b = bytes.TrimSuffix(b, []byte{'\n'})
 			if prefix != "" {
-				if line == "" {
-					line = strings.TrimRight(prefix, " ")
+				if len(b) == 0 {
+					line = append(line[:0], emptyQuote...)
 				} else {
-					line = prefix + line
+					line = append(append(line[:0], prefix...), b...)
 				}
+				b = line
 			}
-			if e := fn(line); e != nil {
+			if e := fn(b); e != nil {
 				return e
 			}
 		}

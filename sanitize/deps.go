@@ -58,3 +58,9 @@ func sniff(head []byte) (string, string) {
 
 // rewriteLinks neutralises the URLs of one line of text (links.Rewrite).
 func rewriteLinks(line, mode string) (string, int) { return links.Rewrite(line, mode) }
+
+// appendLinks appends line with its URLs neutralised to dst.
+func appendLinks(dst, line []byte, mode string) ([]byte, int) {
+	out, n := links.Rewrite(string(line), mode)
+	return append(dst, out...), n
+}

@@ -86,7 +86,7 @@ func (s *sanitizer) finish() {
 	}
 	s.rep.Subject = headerText(s.root, "Subject")
 	s.rep.From = headerText(s.root, "From")
-	s.rep.MessageID = strings.TrimSpace(cleanLine([]byte(s.root.Get("Message-Id"))))
+	s.rep.MessageID = strings.TrimSpace(cleanString(s.root.Get("Message-Id")))
 
 	if s.droppedFindings > 0 {
 		s.rep.Findings = append(s.rep.Findings, Finding{Kind: "findings-truncated", Detail: itoa(s.droppedFindings) + " more findings not listed"})

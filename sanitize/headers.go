@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
@@ -66,7 +67,7 @@ func (s *sanitizer) headerFields() []field {
 				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
 			default:
 				d, _ := decodeHeaderText(raw)
-				v = s.encodeText(strings.TrimSpace(cleanLine([]byte(d))))
+				v = s.encodeText(strings.TrimSpace(cleanString(d)))
 			}
 			if v != "" {
 				out = append(out, field{key, v})
@@ -93,7 +94,7 @@ func (s *sanitizer) traceFields() []field {
 	}
 	var out []field
 	for _, raw := range vals {
-		if v := strings.Join(strings.Fields(cleanLine([]byte(raw))), " "); v != "" {
+		if v := strings.Join(strings.Fields(cleanString(raw)), " "); v != "" {
 			out = append(out, field{"Received", v})
 		}
 	}
@@ -109,7 +110,7 @@ func (s *sanitizer) addressValue(key, raw string) string {
 	list, err := parseAddressList(raw)
 	if err != nil {
 		// Keep every element that parses on its own.
-		s.finding("", "address-unparseable", key+": "+truncate(cleanLine([]byte(raw)), 100))
+		s.finding("", "address-unparseable", key+": "+truncate(cleanString(raw), 100))
 		list = nil
 		for _, el := range splitAddressList(raw) {
 			if l, err := parseAddressList(el); err == nil {
@@ -190,7 +191,7 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	if len(addr) > 330 {
 		return "", false
 	}
-	name := strings.TrimSpace(cleanLine([]byte(a.Name)))
+	name := strings.TrimSpace(cleanString(a.Name))
 	if name == "" {
 		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true
 	}
@@ -280,9 +281,16 @@ func iso2022jpWords(t string) (string, bool) {
 }
 
 func (s *sanitizer) dateValue(key, raw string) string {
-	t, err := netmail.ParseDate(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	// The form nearly every client writes, parsed directly: net/mail
+	// tries its 48 layouts in turn, paying an error value for each miss.
+	// Where this layout parses, net/mail's reading is the same time.
+	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil {
+		return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
+	}
+	t, err := netmail.ParseDate(raw)
 	if err != nil {
-		s.finding("", "date-unparseable", key+": "+truncate(cleanLine([]byte(raw)), 80))
+		s.finding("", "date-unparseable", key+": "+truncate(cleanString(raw), 80))
 		return ""
 	}
 	return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")

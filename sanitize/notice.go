@@ -20,7 +20,7 @@ func (s *sanitizer) notice() []string {
 	}
 	var lines []string
 	for _, l := range strings.Split(strings.ReplaceAll(lead, "\r\n", "\n"), "\n") {
-		lines = append(lines, cleanLine([]byte(l)))
+		lines = append(lines, cleanString(l))
 	}
 	has := func(a string) bool { return contains(s.rep.Actions, a) }
 	var en []string
@@ -111,7 +111,7 @@ func (s *sanitizer) describe(l *leaf) string {
 		if i := strings.IndexAny(t, "; |"); i >= 0 {
 			t = t[:i]
 		}
-		name = "(名前なし " + strings.TrimSpace(cleanLine([]byte(t))) + ")"
+		name = "(名前なし " + strings.TrimSpace(cleanString(t)) + ")"
 	}
 	return name + " (" + humanSize(l.part.Size) + ")"
 }

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
@@ -42,6 +43,8 @@ type textSink struct {
 	out    io.Writer
 	links  string // links mode
 	line   []byte
+	clean  []byte // scratch: a line cleaned
+	out2   []byte // scratch: a line with its links rewritten
 	st     textStats
 	blocks []block
 	err    error
@@ -161,10 +164,29 @@ var (
 	reYName    = regexp.MustCompile(`\bname=(.*)$`)
 	reYSize    = regexp.MustCompile(`\bsize=(\d+)`)
 	binhexMark = "(This file must be converted with BinHex"
+
+	beginB, yBeginB, binhexMarkB = []byte("begin"), []byte("=ybegin"), []byte(binhexMark)
 )
 
 func (s *textSink) processLine(raw []byte) {
-	line := cleanLine(raw)
+	// The common line, body text outside any encoded block, stays bytes
+	// from here to the output: no string per line.
+	if s.state == stText && s.pending == "" {
+		b, copied := cleanBytes(s.clean[:0], raw)
+		if copied {
+			s.clean = b[:0]
+		}
+		if !bytes.HasPrefix(b, beginB) && !bytes.HasPrefix(b, yBeginB) && !bytes.Contains(b, binhexMarkB) {
+			s.emitBytes(b)
+			return
+		}
+		s.processString(string(b))
+		return
+	}
+	s.processString(cleanLine(raw))
+}
+
+func (s *textSink) processString(line string) {
 	switch s.state {
 	case stUU:
 		if s.uuData(line) {
@@ -359,16 +381,25 @@ func isBinHexLine(t string) bool {
 }
 
 func (s *textSink) emit(line string) {
+	s.emitBytes(append(s.clean[:0], line...))
+}
+
+// emitBytes neutralises the links of one clean line, counts it and
+// writes it with an LF. line may be the sink's clean scratch buffer.
+func (s *textSink) emitBytes(line []byte) {
 	if s.err != nil {
 		return
 	}
+	var out []byte
 	if s.links != "keep" {
 		var n int
-		line, n = rewriteLinks(line, s.links)
+		out, n = appendLinks(s.out2[:0], line, s.links)
 		s.st.links += n
+	} else {
+		out = append(s.out2[:0], line...)
 	}
-	for i := 0; i < len(line); {
-		c := line[i]
+	for i := 0; i < len(out); {
+		c := out[i]
 		if c < utf8.RuneSelf {
 			if c != ' ' && c != '\t' {
 				s.st.visible++
@@ -376,21 +407,94 @@ func (s *textSink) emit(line string) {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(line[i:])
+		r, size := utf8.DecodeRune(out[i:])
 		if !unicode.IsSpace(r) {
 			s.st.visible++
 		}
 		s.st.nonASCII += int64(size)
 		i += size
 	}
-	s.st.bytes += int64(len(line)) + 1
-	if _, err := io.WriteString(s.out, line); err != nil {
-		s.err = err
-		return
-	}
-	if _, err := io.WriteString(s.out, "\n"); err != nil {
+	s.st.bytes += int64(len(out)) + 1
+	out = append(out, '\n')
+	s.out2 = out[:0]
+	if _, err := s.out.Write(out); err != nil {
 		s.err = err
 	}
+}
+
+// cleanBytes is cleanLine for the body text path: b itself when it is
+// clean already (copied false), else the cleaned line appended to dst.
+func cleanBytes(dst, b []byte) (out []byte, copied bool) {
+	if isClean(b) {
+		return b, false
+	}
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		case r == '\t':
+			dst = append(dst, '\t')
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case isBidiControl(r) || r == 0xFEFF:
+		default:
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst, true
+}
+
+// isClean reports a line cleanLine leaves as it is: printable ASCII and
+// tabs, or valid UTF-8 without C1 controls, bidirectional overrides and
+// byte order marks.
+func isClean(b []byte) bool {
+	for i := 0; i < len(b); {
+		if c := b[i]; c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if !harmlessRune(r, size) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+func isCleanString(s string) bool {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !harmlessRune(r, size) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// harmlessRune reports a decoded non-ASCII rune cleanLine keeps as it is.
+func harmlessRune(r rune, size int) bool {
+	return !(r == utf8.RuneError && size == 1) && r >= 0xa0 && !isBidiControl(r) && r != 0xFEFF
+}
+
+// cleanString is cleanLine for a string: s itself when it is clean.
+func cleanString(s string) string {
+	if isCleanString(s) {
+		return s
+	}
+	return cleanLine([]byte(s))
 }
 
 // cleanLine makes one line of body text safe to show: invalid UTF-8

@@ -671,5 +671,5 @@ func headerText(h textproto.Header, key string) string {
 		return ""
 	}
 	d, _ := decodeHeaderText(v)
-	return cleanLine([]byte(d))
+	return cleanString(d)
 }

@@ -47,7 +47,7 @@ func (b *Buffer) Write(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if b.f == nil && (b.dir == "" || b.size+int64(len(p)) <= b.threshold) {
-		b.appendMem(p)
+		appendMem(b, p)
 		return len(p), nil
 	}
 	if b.f == nil {
@@ -65,7 +65,23 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (b *Buffer) appendMem(p []byte) {
+// WriteString appends p (io.StringWriter, so io.WriteString need not
+// copy it first).
+func (b *Buffer) WriteString(p string) (int, error) {
+	if b.closed {
+		return 0, ErrClosed
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.f == nil && (b.dir == "" || b.size+int64(len(p)) <= b.threshold) {
+		appendMem(b, p)
+		return len(p), nil
+	}
+	return b.Write([]byte(p))
+}
+
+func appendMem[T ~string | ~[]byte](b *Buffer, p T) {
 	b.size += int64(len(p))
 	for len(p) > 0 {
 		if len(b.mem) == 0 || len(b.mem[len(b.mem)-1]) == chunkSize {
