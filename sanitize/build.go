@@ -147,7 +147,12 @@ func writeField(w *bufio.Writer, key, value string) {
 	w.WriteString(key)
 	w.WriteString(":")
 	col := len(key) + 1
-	for i, word := range strings.Split(value, " ") {
+	for i := 0; ; i++ {
+		word := value
+		j := strings.IndexByte(value, ' ')
+		if j >= 0 {
+			word = value[:j]
+		}
 		if i > 0 && col+1+len(word) > 76 && col > 1 {
 			w.WriteString("\r\n")
 			col = 0
@@ -155,6 +160,10 @@ func writeField(w *bufio.Writer, key, value string) {
 		w.WriteString(" ")
 		w.WriteString(word)
 		col += 1 + len(word)
+		if j < 0 {
+			break
+		}
+		value = value[j+1:]
 	}
 	w.WriteString("\r\n")
 }
@@ -162,6 +171,9 @@ func writeField(w *bufio.Writer, key, value string) {
 // headerSafe is the last guard of a header value: printable ASCII and
 // spaces only, no word longer than 900 octets.
 func headerSafe(v string) string {
+	if printableASCII(v) && !hasLongWord(v, 900) {
+		return v
+	}
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -184,6 +196,16 @@ func headerSafe(v string) string {
 		v = strings.Join(f, " ")
 	}
 	return v
+}
+
+// printableASCII reports text of printable ASCII and spaces only.
+func printableASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // writeText writes the body text: notice, the original's text, then each

@@ -94,7 +94,7 @@ func (s *sanitizer) traceFields() []field {
 	}
 	var out []field
 	for _, raw := range vals {
-		if v := strings.Join(strings.Fields(cleanString(raw)), " "); v != "" {
+		if v := collapseSpace(cleanString(raw)); v != "" {
 			out = append(out, field{"Received", v})
 		}
 	}
@@ -234,10 +234,17 @@ func (s *sanitizer) encodeText(t string) string {
 	return s.encodeWords(t)
 }
 
+// hasLongWord reports a run of more than n bytes without white space.
 func hasLongWord(t string, n int) bool {
-	for _, w := range strings.Fields(t) {
-		if len(w) > n {
-			return true
+	run := 0
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			run = 0
+		default:
+			if run++; run > n {
+				return true
+			}
 		}
 	}
 	return false
@@ -296,12 +303,34 @@ func (s *sanitizer) dateValue(key, raw string) string {
 	return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
 }
 
-var reMsgID = regexp.MustCompile(`<[!-;=?-~]{1,250}>`)
+// msgIDs finds up to max tokens of the form <[!-;=?-~]{1,250}> in raw,
+// leftmost first, not overlapping: a well-formed "<id>".
+func msgIDs(raw string, max int) []string {
+	var ids []string
+	for i := 0; i < len(raw) && len(ids) < max; {
+		j := strings.IndexByte(raw[i:], '<')
+		if j < 0 {
+			break
+		}
+		start := i + j
+		k := start + 1
+		for k < len(raw) && raw[k] >= '!' && raw[k] <= '~' && raw[k] != '<' && raw[k] != '>' {
+			k++
+		}
+		if n := k - start - 1; k < len(raw) && raw[k] == '>' && n >= 1 && n <= 250 {
+			ids = append(ids, raw[start:k+1])
+			i = k + 1
+			continue
+		}
+		i = start + 1
+	}
+	return ids
+}
 
 // msgIDValue keeps the well-formed <id> tokens of a Message-ID,
 // In-Reply-To or References field.
 func msgIDValue(raw string, one bool) string {
-	ids := reMsgID.FindAllString(raw, 200)
+	ids := msgIDs(raw, 200)
 	if len(ids) == 0 {
 		t := strings.TrimSpace(raw)
 		if strings.Count(t, "@") == 1 && len(t) <= 250 && !strings.ContainsAny(t, " \t<>\"") && isASCII(t) && utf8.ValidString(t) && !hasControl(t) {
@@ -327,3 +356,20 @@ func hasControl(t string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// collapseSpace is strings.Join(strings.Fields(v), " "), without the
+// slice when v is already single-spaced.
+func collapseSpace(v string) string {
+	single := true
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == ' ' && (i == 0 || i == len(v)-1 || v[i+1] == ' ') || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80 {
+			single = false
+			break
+		}
+	}
+	if single {
+		return v
+	}
+	return strings.Join(strings.Fields(v), " ")
+}

@@ -80,7 +80,7 @@ func parseHeaderBlock(raw []byte) (textproto.Header, error) {
 	if !bytes.HasSuffix(raw, []byte("\r\n\r\n")) && !bytes.Equal(raw, []byte("\r\n")) {
 		raw = append(append([]byte(nil), raw...), "\r\n"...)
 	}
-	return textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw)))
+	return textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)))
 }
 
 // analyse reads the MIME fields of h. defaultType is text/plain, or

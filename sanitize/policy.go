@@ -23,8 +23,7 @@ const (
 // lowercased. An unknown value takes the safer reading.
 type policy struct {
 	config.Policy
-	headers map[string]bool // canonical allow-list, X-Mugai-* never in it
-	order   []string
+	order []string // canonical allow-list in order, X-Mugai-* never in it
 }
 
 func normalise(p config.Policy) *policy {
@@ -67,13 +66,12 @@ func normalise(p config.Policy) *policy {
 	if len(p.Headers) == 0 {
 		p.Headers = config.DefaultHeaders
 	}
-	np := &policy{Policy: p, headers: map[string]bool{}}
+	np := &policy{Policy: p, order: make([]string, 0, len(p.Headers))}
 	for _, h := range p.Headers {
 		k := canonicalKey(h)
-		if strings.HasPrefix(k, "X-Mugai-") || np.headers[k] || isMIMEField(k) {
+		if strings.HasPrefix(k, "X-Mugai-") || contains(np.order, k) || isMIMEField(k) {
 			continue
 		}
-		np.headers[k] = true
 		np.order = append(np.order, k)
 	}
 	return np
@@ -90,7 +88,11 @@ func isMIMEField(k string) bool {
 
 // canonicalKey is net/textproto's canonical form (Message-Id, Mime-Version).
 func canonicalKey(k string) string {
-	b := []byte(strings.TrimSpace(k))
+	k = strings.TrimSpace(k)
+	if isCanonical(k) {
+		return k
+	}
+	b := []byte(k)
 	upper := true
 	for i, c := range b {
 		if upper && 'a' <= c && c <= 'z' {
@@ -101,4 +103,16 @@ func canonicalKey(k string) string {
 		upper = c == '-'
 	}
 	return string(b)
+}
+
+func isCanonical(k string) bool {
+	upper := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return false
+		}
+		upper = c == '-'
+	}
+	return true
 }

@@ -1,0 +1,78 @@
+package sanitize
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The fast paths of the small-message work each have a slow, obvious
+// reference; these fuzz targets hold them to it.
+
+var reMsgIDReference = regexp.MustCompile(`<[!-;=?-~]{1,250}>`)
+
+func FuzzMsgIDs(f *testing.F) {
+	for _, s := range []string{
+		"<a@b>", " <a@b> <c@d>", "<<a@b>>", "<a b@c>", "<>", "x <a@b",
+		"<" + strings.Repeat("x", 250) + ">", "<" + strings.Repeat("x", 251) + "><y@z>",
+		"<é@b> <ok@b>", "(comment) <id@example.jp>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := reMsgIDReference.FindAllString(s, 200)
+		if got := msgIDs(s, 200); !slices.Equal(got, want) {
+			t.Fatalf("msgIDs(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func FuzzCollapseSpace(f *testing.F) {
+	for _, s := range []string{"", "a b", " a", "a ", "a  b", "a\tb", "from x\r\n by y", "a\u3000b", "a\u00a0b", "日本 語"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func FuzzCleanBytes(f *testing.F) {
+	for _, s := range []string{"", "plain", "tab\there", "bell\a", "del\x7f", "日本語", "\xff\xfe", "\u202eevil", "\ufeffbom", "\u0085c1", "\xed\xa0\x80", "\uFFFD"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := cleanLine([]byte(s))
+		got, copied := cleanBytes(nil, []byte(s))
+		if string(got) != want {
+			t.Fatalf("cleanBytes(%q) = %q, want %q", s, got, want)
+		}
+		if !copied && want != s {
+			t.Fatalf("cleanBytes(%q) claims clean", s)
+		}
+		if got := cleanString(s); got != want {
+			t.Fatalf("cleanString(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func FuzzHasLongWord(f *testing.F) {
+	f.Add("short words only", 5)
+	f.Add("averyveryverylongword x", 5)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if !isASCII(s) || n < 0 {
+			return // its callers pass ASCII only
+		}
+		want := false
+		for _, w := range strings.Fields(s) {
+			if len(w) > n {
+				want = true
+			}
+		}
+		if got := hasLongWord(s, n); got != want {
+			t.Fatalf("hasLongWord(%q, %d) = %v, want %v", s, n, got, want)
+		}
+	})
+}
