@@ -439,13 +439,20 @@ func (s *sanitizer) bufSize(n int) int {
 	return n
 }
 
-// copy is io.Copy with one buffer for the whole message.
+// copy is io.Copy with one buffer for the whole message, allocated only
+// when neither side can copy by itself (bufio.Reader has WriteTo).
 func (s *sanitizer) copy(dst io.Writer, src io.Reader) (int64, error) {
+	if wt, ok := src.(io.WriterTo); ok {
+		return wt.WriteTo(dst)
+	}
 	if s.copyBuf == nil {
 		s.copyBuf = make([]byte, s.bufSize(32<<10))
 	}
-	return io.CopyBuffer(dst, src, s.copyBuf)
+	return io.CopyBuffer(onlyWriter{dst}, src, s.copyBuf)
 }
+
+// onlyWriter hides a ReaderFrom so that io.CopyBuffer uses the buffer.
+type onlyWriter struct{ io.Writer }
 
 // hashCounter hashes and counts what passes through.
 type hashCounter struct {
@@ -535,6 +542,7 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 	dec, check := s.transferDecoder(ph.cte, body)
 	hc := newHashCounter()
 	l.raw = s.newSpill()
+	l.raw.Grow(int(min(s.size, 16<<10)))
 	if _, err := s.copy(io.MultiWriter(l.raw, hc), dec); err != nil && l.raw.Err() != nil {
 		s.ioErr(l.raw.Err())
 	}
@@ -585,6 +593,7 @@ func (s *sanitizer) render(l *leaf) {
 		td = newTextDecoder(label, src)
 	}
 	l.text = s.newSpill()
+	l.text.Grow(int(l.raw.Size()) + 256)
 	sink := newTextSink(l.text, s.pol.Body.Links)
 	if l.html {
 		st, err := convertHTML(sink, td, s.pol.MIME.MaxHTMLDepth)
@@ -594,6 +603,8 @@ func (s *sanitizer) render(l *leaf) {
 		if st.DepthExceeded {
 			s.finding(l.part.Path, "html-depth-exceeded", "HTML nested deeper than "+strconv.Itoa(s.pol.MIME.MaxHTMLDepth)+" (flattened)")
 		}
+	} else if p, ok := td.(plainASCII); ok && p.Reader == src {
+		l.raw.WriteTo(sink) // no decoder: straight from the buffer
 	} else {
 		s.copy(sink, td)
 	}

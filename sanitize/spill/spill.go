@@ -83,20 +83,54 @@ func (b *Buffer) WriteString(p string) (int, error) {
 
 func appendMem[T ~string | ~[]byte](b *Buffer, p T) {
 	b.size += int64(len(p))
+	if len(b.mem) == 1 && cap(b.mem[0]) < chunkSize && len(b.mem[0])+len(p) > cap(b.mem[0]) {
+		// The first chunk starts at the size of the first write and
+		// doubles up to a full chunk: a small content costs little.
+		c := min(max(2*cap(b.mem[0]), len(b.mem[0])+len(p)), chunkSize)
+		b.mem[0] = append(make([]byte, 0, c), b.mem[0]...)
+	}
 	for len(p) > 0 {
 		if len(b.mem) == 0 || len(b.mem[len(b.mem)-1]) == chunkSize {
-			// A small first chunk for small contents, full ones after.
 			c := chunkSize
-			if len(b.mem) == 0 && len(p) < chunkSize/4 {
-				c = chunkSize / 4
+			if len(b.mem) == 0 {
+				c = min(max(len(p), 256), chunkSize)
 			}
 			b.mem = append(b.mem, make([]byte, 0, c))
 		}
 		last := &b.mem[len(b.mem)-1]
-		n := min(len(p), chunkSize-len(*last))
+		n := min(len(p), cap(*last)-len(*last))
 		*last = append(*last, p[:n]...)
 		p = p[n:]
 	}
+}
+
+// Grow reserves room for n bytes in memory (up to one chunk) when nothing
+// is held yet: a caller that knows about how much is coming saves the
+// small first allocations.
+func (b *Buffer) Grow(n int) {
+	if len(b.mem) == 0 && b.f == nil && n > 0 && (b.dir == "" || int64(n) <= b.threshold) {
+		b.mem = append(b.mem, make([]byte, 0, min(n, chunkSize)))
+	}
+}
+
+// WriteTo writes the bytes written so far to w (io.WriterTo), straight
+// from memory when they are held there.
+func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
+	if b.closed {
+		return 0, ErrClosed
+	}
+	if b.f == nil {
+		var n int64
+		for _, c := range b.mem {
+			k, err := w.Write(c)
+			n += int64(k)
+			if err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	return io.Copy(w, b.Reader())
 }
 
 // spill moves the in-memory bytes to a new temporary file. The file is

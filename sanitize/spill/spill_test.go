@@ -149,3 +149,59 @@ func TestBufferChunks(t *testing.T) {
 		b.Close()
 	}
 }
+
+// TestBufferSmallStart: a buffer that starts with a small first chunk
+// (the first write's size, or Grow) keeps chunk offsets right as it grows
+// past one chunk, with writes of every size, and WriteTo gives back what
+// was written, from memory or from the file.
+func TestBufferSmallStart(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		grow  int
+		sizes []int
+		dir   bool
+	}{
+		{"tiny writes", 0, []int{1, 2, 3, 100, 7, 5000}, false},
+		{"grow then overflow", 300, []int{200, 200, 20000, 1}, false},
+		{"grow a full chunk", chunkSize, []int{chunkSize, 1, chunkSize}, false},
+		{"strings past a chunk", 0, []int{90, 90, 9000, 9000, 9000}, false},
+		{"spills", 100, []int{100, 5000, 200 << 10}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := ""
+			if tc.dir {
+				dir = t.TempDir()
+			}
+			b := New(64<<10, dir)
+			b.Grow(tc.grow)
+			var want []byte
+			for i, n := range tc.sizes {
+				p := bytes.Repeat([]byte{byte('a' + i)}, n)
+				if i%2 == 1 {
+					b.WriteString(string(p))
+				} else {
+					b.Write(p)
+				}
+				want = append(want, p...)
+			}
+			for off := 0; off < len(want); off += 997 {
+				p := make([]byte, 3000)
+				n, _ := b.ReaderAt().ReadAt(p, int64(off))
+				if !bytes.Equal(p[:n], want[off:min(off+3000, len(want))]) {
+					t.Fatalf("ReadAt at %d differs", off)
+				}
+			}
+			var out bytes.Buffer
+			if n, err := b.WriteTo(&out); err != nil || n != int64(len(want)) || !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("WriteTo = %d, %v; content equal %v", n, err, bytes.Equal(out.Bytes(), want))
+			}
+			if b.Spilled() != tc.dir {
+				t.Errorf("Spilled = %v", b.Spilled())
+			}
+			b.Close()
+			if _, err := b.WriteTo(&out); err != ErrClosed {
+				t.Errorf("WriteTo after Close: %v", err)
+			}
+		})
+	}
+}
