@@ -11,33 +11,51 @@ import (
 // the walker sees one canonical form only. It streams with one bit of state.
 type crlfReader struct {
 	r      io.Reader
-	in     []byte
-	out    []byte // pending output, a slice of outBuf
-	outBuf []byte
-	prevCR bool // the last input byte was a CR (its LF is already emitted)
+	out    []byte // pending output, a slice of small
+	prevCR bool   // the last input byte was a CR (its LF is already emitted)
 	err    error
+	// For reads into a small p only: a bigger p is converted in place.
+	in    [smallRead]byte
+	small [2 * smallRead]byte
 }
 
-func newCRLFReader(r io.Reader) *crlfReader { return newCRLFReaderSize(r, 8<<10) }
+const smallRead = 64
 
-// newCRLFReaderSize reads in chunks of n bytes (small for small inputs).
-func newCRLFReaderSize(r io.Reader, n int) *crlfReader {
-	n = max(n, 64)
-	return &crlfReader{r: r, in: make([]byte, n), outBuf: make([]byte, 2*n)}
-}
+func newCRLFReader(r io.Reader) *crlfReader { return &crlfReader{r: r} }
 
+// newCRLFReaderSize is newCRLFReader; the reader needs no buffer of its
+// own (n is kept for its callers' sake).
+func newCRLFReaderSize(r io.Reader, n int) *crlfReader { return newCRLFReader(r) }
+
+// Read converts in place: it reads at most half of p into p's back half
+// and converts it forward into p. Output never overtakes input: every
+// line end written takes at most one byte more than it read, and there
+// are at most len(p)/2 input bytes, so a byte is always read before it is
+// overwritten.
 func (c *crlfReader) Read(p []byte) (int, error) {
-	for len(c.out) == 0 {
+	for {
+		if len(c.out) > 0 {
+			n := copy(p, c.out)
+			c.out = c.out[n:]
+			return n, nil
+		}
 		if c.err != nil {
 			return 0, c.err
 		}
-		n, err := c.r.Read(c.in)
+		if len(p) < 2*smallRead {
+			n, err := c.r.Read(c.in[:min(len(c.in), max(len(p)/2, 1))])
+			c.err = err
+			c.out = c.convert(c.small[:0], c.in[:n])
+			continue
+		}
+		h := len(p) / 2
+		n, err := c.r.Read(p[h : 2*h])
 		c.err = err
-		c.out = c.convert(c.outBuf[:0], c.in[:n])
+		out := c.convert(p[:0:2*h], p[h:h+n])
+		if len(out) > 0 {
+			return len(out), nil
+		}
 	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
-	return n, nil
 }
 
 // NormalizeLineEnds returns a reader that turns every bare LF, bare CR and

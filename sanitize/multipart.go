@@ -23,12 +23,13 @@ type multipartReader struct {
 	br    *bufio.Reader
 	delim []byte // "\r\n--" + boundary
 
-	parts int    // delimiters seen
-	gen   int    // current part generation; older readers see EOF
-	safe  int    // leading buffered bytes known to be part data
-	ahead mpMark // what ended the current part, once known
-	size  int    // length of the delimiter line when ahead is mpDelim
-	done  bool
+	parts  int    // delimiters seen
+	gen    int    // current part generation; older readers see EOF
+	safe   int    // leading buffered bytes known to be part data
+	ahead  mpMark // what ended the current part, once known
+	size   int    // length of the delimiter line when ahead is mpDelim
+	done   bool
+	window int // the buffer's size: how far ahead a delimiter is looked for
 }
 
 type mpMark int
@@ -48,12 +49,20 @@ var (
 const mpWindow = 16 << 10
 
 func newMultipartReader(r io.Reader, boundary string) *multipartReader {
+	return newMultipartReaderSize(r, boundary, mpWindow)
+}
+
+// newMultipartReaderSize reads with a window of n bytes (at least 1 KiB,
+// room for any delimiter line), smaller for small messages.
+func newMultipartReaderSize(r io.Reader, boundary string, n int) *multipartReader {
 	// A virtual CRLF in front lets a first delimiter at the very start of
 	// the body match like any other.
 	src := io.MultiReader(strings.NewReader("\r\n"), &stickyReader{r: r})
+	n = max(n, 1<<10)
 	return &multipartReader{
-		br:    bufio.NewReaderSize(src, mpWindow),
-		delim: []byte("\r\n--" + boundary),
+		br:     bufio.NewReaderSize(src, n),
+		delim:  []byte("\r\n--" + boundary),
+		window: n,
 	}
 }
 
@@ -121,7 +130,7 @@ func (m *multipartReader) readData(p []byte) (int, error) {
 		eof := false
 		if len(buf) < len(m.delim)+4 {
 			var err error
-			buf, err = m.br.Peek(min(mpWindow, len(m.delim)+4))
+			buf, err = m.br.Peek(min(m.window, len(m.delim)+4))
 			eof = err != nil
 		}
 		i := bytes.Index(buf, m.delim)
@@ -132,7 +141,7 @@ func (m *multipartReader) readData(p []byte) (int, error) {
 		case i == 0:
 			mark, size, decided := m.classify(buf[len(m.delim):])
 			if !decided {
-				if !eof && len(buf) < mpWindow {
+				if !eof && len(buf) < m.window {
 					if _, err := m.br.Peek(len(buf) + 1); err == nil {
 						continue
 					}
@@ -157,7 +166,7 @@ func (m *multipartReader) readData(p []byte) (int, error) {
 			m.safe = len(buf) - hold
 			continue
 		}
-		if eof || len(buf) == mpWindow {
+		if eof || len(buf) == m.window {
 			if len(buf) > 0 {
 				m.safe = len(buf)
 				continue

@@ -3,6 +3,7 @@ package sanitize
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -28,9 +29,9 @@ func TestCRLFReader(t *testing.T) {
 	}
 }
 
-func readParts(t *testing.T, body, boundary string) (parts []string, end error) {
+func readParts(t *testing.T, body, boundary string, window int) (parts []string, end error) {
 	t.Helper()
-	mr := newMultipartReader(iotest.HalfReader(strings.NewReader(body)), boundary)
+	mr := newMultipartReaderSize(iotest.HalfReader(strings.NewReader(body)), boundary, window)
 	for {
 		p, err := mr.NextPart()
 		if err != nil {
@@ -43,6 +44,7 @@ func readParts(t *testing.T, body, boundary string) (parts []string, end error) 
 
 func TestMultipartReader(t *testing.T) {
 	big := strings.Repeat("x", 3*mpWindow+17)
+	long := strings.Repeat("b", 200)
 	tests := []struct {
 		name     string
 		body     string
@@ -62,22 +64,26 @@ func TestMultipartReader(t *testing.T) {
 		{"large part across windows", "--b\r\n" + big + "\r\n--b--\r\n", "b", []string{big}, io.EOF},
 		{"close delimiter at end of input", "--b\r\nA\r\n--b--", "b", []string{"A"}, io.EOF},
 		{"delimiter at end of input", "--b\r\nA\r\n--b", "b", []string{"A", ""}, errNoFinalBoundary},
+		{"longest boundary with padding", "--" + long + "   \r\nA\r\n--" + long + "--\r\n", long, []string{"A"}, io.EOF},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, end := readParts(t, tt.body, tt.boundary)
-			if end != tt.end {
-				t.Errorf("end = %v, want %v", end, tt.end)
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("%d parts %q, want %d %q", len(got), got, len(tt.want), tt.want)
-			}
-			for i := range got {
-				if got[i] != tt.want[i] {
-					t.Errorf("part %d = %q, want %q", i+1, truncate(got[i], 60), truncate(tt.want[i], 60))
+	// The smallest window (a small message's) reads the same parts.
+	for _, window := range []int{mpWindow, 1} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/window %d", tt.name, window), func(t *testing.T) {
+				got, end := readParts(t, tt.body, tt.boundary, window)
+				if end != tt.end {
+					t.Errorf("end = %v, want %v", end, tt.end)
 				}
-			}
-		})
+				if len(got) != len(tt.want) {
+					t.Fatalf("%d parts %q, want %d %q", len(got), got, len(tt.want), tt.want)
+				}
+				for i := range got {
+					if got[i] != tt.want[i] {
+						t.Errorf("part %d = %q, want %q", i+1, truncate(got[i], 60), truncate(tt.want[i], 60))
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -313,7 +313,7 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 		msg.slot = &bodySlot{alt: true}
 		child.alt = msg.slot
 	}
-	mr := newMultipartReader(body, b)
+	mr := newMultipartReaderSize(body, b, s.bufSize(mpWindow))
 	lastStart := -1
 	for i := 1; !s.stopped; i++ {
 		pr, err := mr.NextPart()
