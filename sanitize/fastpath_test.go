@@ -40,7 +40,8 @@ func FuzzCollapseSpace(f *testing.F) {
 }
 
 func FuzzCleanBytes(f *testing.F) {
-	for _, s := range []string{"", "plain", "tab\there", "bell\a", "del\x7f", "日本語", "\xff\xfe", "\u202eevil", "\ufeffbom", "\u0085c1", "\xed\xa0\x80", "\uFFFD"} {
+	for _, s := range []string{"", "plain", "tab\there", "bell\a", "del\x7f", "日本語", "\xff\xfe", "\u202eevil", "\ufeffbom", "\u0085c1", "\xed\xa0\x80", "\uFFFD",
+		"12345678\x7f", "abcdefgh\tij", "abcdefg\x01", "abcdefghijklmnop\x1f", "eight by\u200ftes", "日本語\u2066x", "\u061c", "\u00a0\u009f"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -49,8 +50,8 @@ func FuzzCleanBytes(f *testing.F) {
 		if string(got) != want {
 			t.Fatalf("cleanBytes(%q) = %q, want %q", s, got, want)
 		}
-		if !copied && want != s {
-			t.Fatalf("cleanBytes(%q) claims clean", s)
+		if copied == (want == s) || isClean([]byte(s)) != (want == s) || isCleanString(s) != (want == s) {
+			t.Fatalf("%q: copied %v, isClean %v, but cleanLine changes it: %v", s, copied, isClean([]byte(s)), want != s)
 		}
 		if got := cleanString(s); got != want {
 			t.Fatalf("cleanString(%q) = %q, want %q", s, got, want)

@@ -139,7 +139,7 @@ func (s *sanitizer) chooseBody(m *msgNode) {
 	for _, group := range [][]*leaf{first, second} {
 		for _, c := range group {
 			s.render(c)
-			if c.stats.visible > 0 {
+			if c.stats.visible {
 				slot.chosen = c
 				return
 			}

@@ -3,9 +3,11 @@ package sanitize
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"hash"
 	"io"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,7 +24,7 @@ const maxLine = 16 << 10
 type textStats struct {
 	bytes    int64 // UTF-8 bytes written, line ends included
 	nonASCII int64 // bytes >= 0x80
-	visible  int64 // runes that are not white space
+	visible  bool  // some rune is not white space
 	links    int   // URLs rewritten
 }
 
@@ -398,28 +400,51 @@ func (s *textSink) emitBytes(line []byte) {
 	} else {
 		out = append(s.out2[:0], line...)
 	}
-	for i := 0; i < len(out); {
-		c := out[i]
-		if c < utf8.RuneSelf {
-			if c != ' ' && c != '\t' {
-				s.st.visible++
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(out[i:])
-		if !unicode.IsSpace(r) {
-			s.st.visible++
-		}
-		s.st.nonASCII += int64(size)
-		i += size
+	if !s.st.visible {
+		s.st.visible = hasVisible(out)
 	}
+	s.st.nonASCII += countHigh(out)
 	s.st.bytes += int64(len(out)) + 1
 	out = append(out, '\n')
 	s.out2 = out[:0]
 	if _, err := s.out.Write(out); err != nil {
 		s.err = err
 	}
+}
+
+// hasVisible reports a rune that is not white space.
+func hasVisible(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c != ' ' && c != '\t' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if !unicode.IsSpace(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// countHigh counts the bytes >= 0x80, eight at a time.
+func countHigh(b []byte) int64 {
+	n := 0
+	for len(b) >= 8 {
+		n += bits.OnesCount64(binary.LittleEndian.Uint64(b) & 0x8080808080808080)
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			n++
+		}
+	}
+	return int64(n)
 }
 
 // cleanBytes is cleanLine for the body text path: b itself when it is
@@ -447,21 +472,54 @@ func cleanBytes(dst, b []byte) (out []byte, copied bool) {
 
 // isClean reports a line cleanLine leaves as it is: printable ASCII and
 // tabs, or valid UTF-8 without C1 controls, bidirectional overrides and
-// byte order marks.
+// byte order marks. ASCII is checked eight bytes at a time; in valid
+// UTF-8 only four lead bytes can start a rune cleanLine would drop.
 func isClean(b []byte) bool {
-	for i := 0; i < len(b); {
-		if c := b[i]; c < utf8.RuneSelf {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if x&hi != 0 {
+			break // not ASCII: the rune-aware loop below
+		}
+		y := x ^ 0x7f7f7f7f7f7f7f7f // a DEL becomes a zero byte
+		if (x-0x2020202020202020)&^x&hi == 0 && (y-lo)&^y&hi == 0 {
+			continue // no byte below 0x20, no DEL
+		}
+		for _, c := range b[i : i+8] {
 			if c < 0x20 && c != '\t' || c == 0x7f {
 				return false
 			}
-			i++
-			continue
 		}
-		r, size := utf8.DecodeRune(b[i:])
-		if !harmlessRune(r, size) {
-			return false
+	}
+	rest := b[i:]
+	if !utf8.Valid(rest) {
+		return false
+	}
+	for j := 0; j < len(rest); j++ {
+		switch c := rest[j]; {
+		case c < 0x80:
+			if c < 0x20 && c != '\t' || c == 0x7f {
+				return false
+			}
+		case c == 0xC2: // U+0080–U+009F: C1 controls
+			if rest[j+1] < 0xA0 {
+				return false
+			}
+		case c == 0xD8: // U+061C
+			if rest[j+1] == 0x9C {
+				return false
+			}
+		case c == 0xE2: // U+200E, U+200F, U+202A–U+202E, U+2066–U+2069
+			c1, c2 := rest[j+1], rest[j+2]
+			if c1 == 0x80 && (c2 == 0x8E || c2 == 0x8F || c2 >= 0xAA && c2 <= 0xAE) || c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9 {
+				return false
+			}
+		case c == 0xEF: // U+FEFF
+			if rest[j+1] == 0xBB && rest[j+2] == 0xBF {
+				return false
+			}
 		}
-		i += size
 	}
 	return true
 }
