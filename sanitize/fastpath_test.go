@@ -77,3 +77,15 @@ func FuzzHasLongWord(f *testing.F) {
 		}
 	})
 }
+
+func FuzzPlain7bit(f *testing.F) {
+	for _, s := range []string{"", "plain ascii text", "with\x1besc", "12345678\x1b", "日本語", "abcdefgh\x80", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x1c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 || r == 0x1b })
+		if got := plain7bit([]byte(s)); got != want {
+			t.Fatalf("plain7bit(%q) = %v", s, got)
+		}
+	})
+}

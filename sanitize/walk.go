@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -470,12 +471,7 @@ func (c *hashCounter) Write(p []byte) (int, error) {
 	c.h.Write(p)
 	c.n += int64(len(p))
 	if !c.high {
-		for _, b := range p {
-			if b >= 0x80 || b == 0x1b {
-				c.high = true
-				break
-			}
-		}
+		c.high = !plain7bit(p)
 	}
 	if c.high && !c.invalid {
 		c.checkUTF8(p)
@@ -513,6 +509,25 @@ func (c *hashCounter) checkUTF8(p []byte) {
 		return
 	}
 	c.carry = append(c.carry, p[end:]...)
+}
+
+// plain7bit reports bytes below 0x80 without ESC, eight at a time.
+func plain7bit(p []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for len(p) >= 8 {
+		x := binary.LittleEndian.Uint64(p)
+		y := x ^ 0x1b1b1b1b1b1b1b1b // an ESC becomes a zero byte
+		if x&hi != 0 || (y-lo)&^y&hi != 0 {
+			return false
+		}
+		p = p[8:]
+	}
+	for _, b := range p {
+		if b >= 0x80 || b == 0x1b {
+			return false
+		}
+	}
+	return true
 }
 
 // validUTF8 reports whether everything written was valid UTF-8.

@@ -1,6 +1,7 @@
 package textenc
 
 import (
+	"bytes"
 	"encoding/base64"
 	"strings"
 	"unicode/utf8"
@@ -118,6 +119,11 @@ func decodeText(s string, fs *findingSet) string {
 			j++
 		}
 		raw := wordBytes(kept[i:j], fs)
+		if trustedUTF8(sg.charset, raw) {
+			b.Write(raw)
+			i = j
+			continue
+		}
 		text, d, n := decodeBytes(sg.charset, raw)
 		for _, f := range d.findings {
 			fs.add(f)
@@ -371,4 +377,12 @@ func runDecoder(t interface {
 		}
 	}
 	return string(out)
+}
+
+// trustedUTF8 reports words that are declared UTF-8 and are valid UTF-8
+// without ESC or a byte order mark: they decode to themselves, as body
+// text does under the same conditions, with no detection.
+func trustedUTF8(label string, b []byte) bool {
+	c, known := lookup(normLabel(label))
+	return known && c.kind == kindUTF8 && utf8.Valid(b) && bytes.IndexByte(b, 0x1b) < 0 && !bytes.HasPrefix(b, []byte("\xEF\xBB\xBF"))
 }
