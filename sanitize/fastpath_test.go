@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The fast paths of the small-message work each have a slow, obvious
@@ -46,12 +47,12 @@ func FuzzCleanBytes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want := cleanLine([]byte(s))
-		got, copied := cleanBytes(nil, []byte(s))
+		got, copied := cleanBytes(nil, []byte(s), utf8.ValidString(s))
 		if string(got) != want {
 			t.Fatalf("cleanBytes(%q) = %q, want %q", s, got, want)
 		}
-		if copied == (want == s) || isClean([]byte(s)) != (want == s) || isCleanString(s) != (want == s) {
-			t.Fatalf("%q: copied %v, isClean %v, but cleanLine changes it: %v", s, copied, isClean([]byte(s)), want != s)
+		if copied == (want == s) || isClean([]byte(s), false) != (want == s) || utf8.ValidString(s) && isClean([]byte(s), true) != (want == s) || isCleanString(s) != (want == s) {
+			t.Fatalf("%q: copied %v, isClean %v, but cleanLine changes it: %v", s, copied, isClean([]byte(s), false), want != s)
 		}
 		if got := cleanString(s); got != want {
 			t.Fatalf("cleanString(%q) = %q, want %q", s, got, want)

@@ -42,15 +42,18 @@ type block struct {
 // cuts encoded files out, neutralises links and writes the result with LF
 // line ends to out.
 type textSink struct {
-	out    io.Writer
-	links  string // links mode
-	line   []byte
-	clean  []byte // scratch: a line cleaned
-	out2   []byte // scratch: a line with its links rewritten
-	st     textStats
-	blocks []block
-	err    error
-	skipLF bool // the last byte written was a CR
+	out   io.Writer
+	links string // links mode
+	line  []byte
+	// validUTF8 says the input is known to be valid UTF-8 (so is every
+	// line of it: lines are cut at ASCII line ends and rune boundaries).
+	validUTF8 bool
+	clean     []byte // scratch: a line cleaned
+	out2      []byte // scratch: a line with its links rewritten
+	st        textStats
+	blocks    []block
+	err       error
+	skipLF    bool // the last byte written was a CR
 
 	// encoded-file state
 	state    int
@@ -174,7 +177,7 @@ func (s *textSink) processLine(raw []byte) {
 	// The common line, body text outside any encoded block, stays bytes
 	// from here to the output: no string per line.
 	if s.state == stText && s.pending == "" {
-		b, copied := cleanBytes(s.clean[:0], raw)
+		b, copied := cleanBytes(s.clean[:0], raw, s.validUTF8)
 		if copied {
 			s.clean = b[:0]
 		}
@@ -449,8 +452,8 @@ func countHigh(b []byte) int64 {
 
 // cleanBytes is cleanLine for the body text path: b itself when it is
 // clean already (copied false), else the cleaned line appended to dst.
-func cleanBytes(dst, b []byte) (out []byte, copied bool) {
-	if isClean(b) {
+func cleanBytes(dst, b []byte, valid bool) (out []byte, copied bool) {
+	if isClean(b, valid) {
 		return b, false
 	}
 	for len(b) > 0 {
@@ -474,7 +477,7 @@ func cleanBytes(dst, b []byte) (out []byte, copied bool) {
 // tabs, or valid UTF-8 without C1 controls, bidirectional overrides and
 // byte order marks. ASCII is checked eight bytes at a time; in valid
 // UTF-8 only four lead bytes can start a rune cleanLine would drop.
-func isClean(b []byte) bool {
+func isClean(b []byte, valid bool) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
@@ -493,7 +496,7 @@ func isClean(b []byte) bool {
 		}
 	}
 	rest := b[i:]
-	if !utf8.Valid(rest) {
+	if !valid && !utf8.Valid(rest) {
 		return false
 	}
 	for j := 0; j < len(rest); j++ {

@@ -75,7 +75,7 @@ type leaf struct {
 	label           string        // leafText: declared charset
 	rendered        bool
 	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC
-	utf8            bool          // leafText: the decoded bytes are valid UTF-8
+	esc             bool          // leafText: the decoded bytes have an ESC (ISO-2022)
 	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends (once rendered)
 	stats           textStats
 	att             *spill.Buffer // leafAttach kept so far: decoded content
@@ -457,12 +457,10 @@ type onlyWriter struct{ io.Writer }
 
 // hashCounter hashes and counts what passes through.
 type hashCounter struct {
-	h       hash.Hash
-	n       int64
-	high    bool   // saw a byte >= 0x80 or an ESC (not plain ASCII)
-	invalid bool   // not valid UTF-8
-	esc     bool   // saw an ESC (ISO-2022 text is 7-bit and valid UTF-8)
-	carry   []byte // an incomplete UTF-8 sequence at the end of the last write
+	h    hash.Hash
+	n    int64
+	high bool // saw a byte >= 0x80 or an ESC (not plain ASCII)
+	esc  bool // saw an ESC (ISO-2022 text is 7-bit and valid UTF-8)
 }
 
 func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
@@ -473,24 +471,30 @@ func (c *hashCounter) Write(p []byte) (int, error) {
 	if !c.high {
 		c.high = !plain7bit(p)
 	}
-	if c.high && !c.invalid {
-		c.checkUTF8(p)
-	}
 	if c.high && !c.esc && bytes.IndexByte(p, 0x1b) >= 0 {
 		c.esc = true
 	}
 	return len(p), nil
 }
 
-// checkUTF8 validates UTF-8 across writes.
-func (c *hashCounter) checkUTF8(p []byte) {
+// utf8Check validates UTF-8 written in pieces.
+type utf8Check struct {
+	invalid bool
+	carry   []byte // an incomplete UTF-8 sequence at the end of the last write
+}
+
+func (c *utf8Check) Write(p []byte) (int, error) {
+	n := len(p)
+	if c.invalid {
+		return n, nil
+	}
 	for len(c.carry) > 0 && len(p) > 0 {
 		c.carry = append(c.carry, p[0])
 		p = p[1:]
 		if utf8.FullRune(c.carry) {
 			if r, _ := utf8.DecodeRune(c.carry); r == utf8.RuneError {
 				c.invalid = true
-				return
+				return n, nil
 			}
 			c.carry = c.carry[:0]
 		}
@@ -506,10 +510,14 @@ func (c *hashCounter) checkUTF8(p []byte) {
 	}
 	if !utf8.Valid(p[:end]) {
 		c.invalid = true
-		return
+		return n, nil
 	}
 	c.carry = append(c.carry, p[end:]...)
+	return n, nil
 }
+
+// valid reports whether everything written was valid UTF-8.
+func (c *utf8Check) valid() bool { return !c.invalid && len(c.carry) == 0 }
 
 // plain7bit reports bytes below 0x80 without ESC, eight at a time.
 func plain7bit(p []byte) bool {
@@ -529,9 +537,6 @@ func plain7bit(p []byte) bool {
 	}
 	return true
 }
-
-// validUTF8 reports whether everything written was valid UTF-8.
-func (c *hashCounter) validUTF8() bool { return !c.invalid && len(c.carry) == 0 }
 
 func (c *hashCounter) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
 
@@ -565,7 +570,7 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 	s.hold(l.raw)
 	l.label = strings.TrimSpace(ph.params["charset"])
 	l.ascii = !hc.high
-	l.utf8 = hc.validUTF8() && !hc.esc
+	l.esc = hc.esc
 	l.part.Size = hc.n
 	l.part.SHA256 = hc.sum()
 	l.part.SniffedType = ph.mediaType
@@ -599,17 +604,25 @@ func (s *sanitizer) render(l *leaf) {
 		io.Reader
 		Findings() []encFinding
 	}
+	valid := false
 	switch {
 	case l.ascii && asciiCompatible(label):
 		td = plainASCII{src} // nothing to decode, nothing to detect
-	case l.utf8 && isUTF8Label(label):
-		td = plainASCII{src} // declared UTF-8 and valid UTF-8: decodes to itself
+	case !l.esc && isUTF8Label(label) && validUTF8(l.raw):
+		// Declared UTF-8 and valid UTF-8: decodes to itself. Checked
+		// here, not while reading, so that an alternative never
+		// rendered is never validated.
+		td = plainASCII{src}
+		valid = true
 	default:
 		td = newTextDecoder(label, src)
 	}
 	l.text = s.newSpill()
 	l.text.Grow(int(l.raw.Size()) + 256)
 	sink := newTextSink(l.text, s.pol.Body.Links)
+	if _, ok := td.(plainASCII); ok && !l.html {
+		sink.validUTF8 = l.ascii || valid
+	}
 	if l.html {
 		st, err := convertHTML(sink, td, s.pol.MIME.MaxHTMLDepth)
 		if err != nil {
@@ -658,6 +671,13 @@ func (s *sanitizer) render(l *leaf) {
 			}
 		}
 	}
+}
+
+// validUTF8 reports whether b holds valid UTF-8.
+func validUTF8(b *spill.Buffer) bool {
+	var c utf8Check
+	b.WriteTo(&c)
+	return c.valid()
 }
 
 // plainASCII passes 7-bit text through: every ASCII-compatible charset
