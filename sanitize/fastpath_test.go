@@ -42,7 +42,7 @@ func FuzzCollapseSpace(f *testing.F) {
 
 func FuzzCleanBytes(f *testing.F) {
 	for _, s := range []string{"", "plain", "tab\there", "bell\a", "del\x7f", "日本語", "\xff\xfe", "\u202eevil", "\ufeffbom", "\u0085c1", "\xed\xa0\x80", "\uFFFD",
-		"12345678\x7f", "abcdefgh\tij", "abcdefg\x01", "abcdefghijklmnop\x1f", "eight by\u200ftes", "日本語\u2066x", "\u061c", "\u00a0\u009f"} {
+		"12345678\x7f", "abcdefgh\tij", "abcdefg\x01", "abcdefghijklmnop\x1f", "eight by\u200ftes", "日本語\u2066x", "\u061c", "\u00a0\u009f", "abcdefg\u202e", "abcdef\u0085x", "abcdefg\ufeff", "日本語の文章\u061c", "（全角）：\u200e"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -475,54 +475,51 @@ func cleanBytes(dst, b []byte, valid bool) (out []byte, copied bool) {
 
 // isClean reports a line cleanLine leaves as it is: printable ASCII and
 // tabs, or valid UTF-8 without C1 controls, bidirectional overrides and
-// byte order marks. ASCII is checked eight bytes at a time; in valid
-// UTF-8 only four lead bytes can start a rune cleanLine would drop.
+// byte order marks. valid says b is known to be valid UTF-8. In valid
+// UTF-8 only four lead bytes can start a rune cleanLine drops, so the
+// line is looked at eight bytes at a time for those and for controls.
 func isClean(b []byte, valid bool) bool {
+	if !valid && !utf8.Valid(b) {
+		return false
+	}
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) bool { return (x-lo)&^x&hi != 0 } // some byte of x is zero
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		if x&hi != 0 {
-			break // not ASCII: the rune-aware loop below
+		if (x-0x2020202020202020)&^x&hi == 0 && !zero(x^0x7f7f7f7f7f7f7f7f) &&
+			(x&hi == 0 || !zero(x^0xC2C2C2C2C2C2C2C2) && !zero(x^0xD8D8D8D8D8D8D8D8) && !zero(x^0xE2E2E2E2E2E2E2E2) && !zero(x^0xEFEFEFEFEFEFEFEF)) {
+			continue // no control, no DEL, none of the four lead bytes
 		}
-		y := x ^ 0x7f7f7f7f7f7f7f7f // a DEL becomes a zero byte
-		if (x-0x2020202020202020)&^x&hi == 0 && (y-lo)&^y&hi == 0 {
-			continue // no byte below 0x20, no DEL
-		}
-		for _, c := range b[i : i+8] {
-			if c < 0x20 && c != '\t' || c == 0x7f {
+		for j := i; j < i+8; j++ {
+			if !cleanAt(b, j) {
 				return false
 			}
 		}
 	}
-	rest := b[i:]
-	if !valid && !utf8.Valid(rest) {
-		return false
-	}
-	for j := 0; j < len(rest); j++ {
-		switch c := rest[j]; {
-		case c < 0x80:
-			if c < 0x20 && c != '\t' || c == 0x7f {
-				return false
-			}
-		case c == 0xC2: // U+0080–U+009F: C1 controls
-			if rest[j+1] < 0xA0 {
-				return false
-			}
-		case c == 0xD8: // U+061C
-			if rest[j+1] == 0x9C {
-				return false
-			}
-		case c == 0xE2: // U+200E, U+200F, U+202A–U+202E, U+2066–U+2069
-			c1, c2 := rest[j+1], rest[j+2]
-			if c1 == 0x80 && (c2 == 0x8E || c2 == 0x8F || c2 >= 0xAA && c2 <= 0xAE) || c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9 {
-				return false
-			}
-		case c == 0xEF: // U+FEFF
-			if rest[j+1] == 0xBB && rest[j+2] == 0xBF {
-				return false
-			}
+	for j := i; j < len(b); j++ {
+		if !cleanAt(b, j) {
+			return false
 		}
+	}
+	return true
+}
+
+// cleanAt checks the byte at b[j] of valid UTF-8: a control, or the lead
+// byte of a rune cleanLine drops.
+func cleanAt(b []byte, j int) bool {
+	switch c := b[j]; {
+	case c < 0x80:
+		return !(c < 0x20 && c != '\t' || c == 0x7f)
+	case c == 0xC2: // U+0080–U+009F: C1 controls
+		return b[j+1] >= 0xA0
+	case c == 0xD8: // U+061C
+		return b[j+1] != 0x9C
+	case c == 0xE2: // U+200E, U+200F, U+202A–U+202E, U+2066–U+2069
+		c1, c2 := b[j+1], b[j+2]
+		return !(c1 == 0x80 && (c2 == 0x8E || c2 == 0x8F || c2 >= 0xAA && c2 <= 0xAE) || c1 == 0x81 && c2 >= 0xA6 && c2 <= 0xA9)
+	case c == 0xEF: // U+FEFF
+		return !(b[j+1] == 0xBB && b[j+2] == 0xBF)
 	}
 	return true
 }
