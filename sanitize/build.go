@@ -240,7 +240,7 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 			return err
 		}
 	default:
-		var buf []byte
+		buf := make([]byte, 0, 256)
 		emit = func(line []byte) error {
 			buf = appendQPLine(buf[:0], line)
 			_, err := w.Write(buf)
@@ -395,40 +395,56 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error) error {
 // eachLine calls fn with each line of a text leaf, prefixed, without its
 // LF. The line passed is only valid during the call.
 func eachLine(l *leaf, prefix string, fn func([]byte) error) error {
-	br := bufio.NewReaderSize(l.text.Reader(), int(min(8<<10, l.text.Size()+64)))
-	var long, line []byte
-	emptyQuote := strings.TrimRight(prefix, " ")
-	for {
-		b, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			long = append(long, b...)
-			continue
-		}
-		if len(long) > 0 {
-			b = append(long, b...)
-			long = long[:0]
-		}
-		if len(b) > 0 {
-			b = bytes.TrimSuffix(b, []byte{'\n'})
-			if prefix != "" {
-				if len(b) == 0 {
-					line = append(line[:0], emptyQuote...)
-				} else {
-					line = append(append(line[:0], prefix...), b...)
-				}
-				b = line
-			}
-			if e := fn(b); e != nil {
-				return e
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("sanitize: read body text: %w", err)
-		}
+	ls := &lineSplitter{prefix: prefix, emptyQuote: strings.TrimRight(prefix, " "), fn: fn}
+	if _, err := l.text.WriteTo(ls); err != nil && ls.err == nil {
+		return fmt.Errorf("sanitize: read body text: %w", err)
 	}
+	if ls.err == nil && len(ls.part) > 0 {
+		ls.line(ls.part)
+	}
+	return ls.err
+}
+
+// lineSplitter cuts what is written to it into lines at LF and calls fn
+// with each, prefixed; a line split between writes is carried over.
+type lineSplitter struct {
+	prefix, emptyQuote string
+	fn                 func([]byte) error
+	part               []byte // the start of a line cut by the end of a write
+	buf                []byte // a prefixed line
+	err                error
+}
+
+func (ls *lineSplitter) Write(p []byte) (int, error) {
+	n := len(p)
+	for ls.err == nil && len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			ls.part = append(ls.part, p...)
+			break
+		}
+		b := p[:i]
+		if len(ls.part) > 0 {
+			ls.part = append(ls.part, b...)
+			b = ls.part
+		}
+		ls.line(b)
+		ls.part = ls.part[:0]
+		p = p[i+1:]
+	}
+	return n, ls.err
+}
+
+func (ls *lineSplitter) line(b []byte) {
+	if ls.prefix != "" {
+		if len(b) == 0 {
+			ls.buf = append(ls.buf[:0], ls.emptyQuote...)
+		} else {
+			ls.buf = append(append(ls.buf[:0], ls.prefix...), b...)
+		}
+		b = ls.buf
+	}
+	ls.err = ls.fn(b)
 }
 
 // writeAttachment writes one kept attachment as a new base64 part with the

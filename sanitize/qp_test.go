@@ -65,3 +65,30 @@ func FuzzAppendQPLine(f *testing.F) {
 		}
 	})
 }
+
+// TestLineSplitter: lines cut at any point between writes come out whole,
+// prefixed, and a quoted empty line is the quote marks without the space.
+func TestLineSplitter(t *testing.T) {
+	text := "first\n\nthird line\n" + strings.Repeat("x", 40000) + "\nlast\n"
+	for _, cut := range []int{1, 2, 7, 100, 16 << 10, len(text)} {
+		var got []string
+		ls := &lineSplitter{prefix: "> ", emptyQuote: ">", fn: func(b []byte) error {
+			got = append(got, string(b))
+			return nil
+		}}
+		for p := text; len(p) > 0; {
+			n := min(cut, len(p))
+			ls.Write([]byte(p[:n]))
+			p = p[n:]
+		}
+		want := []string{"> first", ">", "> third line", "> " + strings.Repeat("x", 40000), "> last"}
+		if len(got) != len(want) {
+			t.Fatalf("cut %d: %d lines, want %d", cut, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("cut %d: line %d = %.20q, want %.20q", cut, i, got[i], want[i])
+			}
+		}
+	}
+}
