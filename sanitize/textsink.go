@@ -96,16 +96,18 @@ func (s *textSink) Write(p []byte) (int, error) {
 			}
 			break
 		}
-		s.line = append(s.line, p[:i]...)
-		if len(s.line) > maxLine {
+		if len(s.line) == 0 && i <= maxLine {
+			s.processLine(p[:i]) // the whole line is here: no copy
+		} else {
+			s.line = append(s.line, p[:i]...)
 			for len(s.line) > maxLine {
 				cut := breakPoint(s.line, maxLine)
 				s.processLine(s.line[:cut])
 				s.line = append(s.line[:0], s.line[cut:]...)
 			}
+			s.processLine(s.line)
+			s.line = s.line[:0]
 		}
-		s.processLine(s.line)
-		s.line = s.line[:0]
 		// Skip the line end: LF, CR, CRLF.
 		if p[i] == '\r' && i+1 < len(p) && p[i+1] == '\n' {
 			i++
@@ -123,13 +125,16 @@ func (s *textSink) Write(p []byte) (int, error) {
 	return n, s.err
 }
 
+// indexLineEnd finds the first CR or LF, with two vectorised scans.
 func indexLineEnd(p []byte) int {
-	for i, c := range p {
-		if c == '\n' || c == '\r' {
-			return i
-		}
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		return bytes.IndexByte(p, '\r')
 	}
-	return -1
+	if j := bytes.IndexByte(p[:i], '\r'); j >= 0 {
+		return j
+	}
+	return i
 }
 
 // breakPoint picks where to break an overlong line: after the last space
