@@ -17,7 +17,8 @@ func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 	dec, check := s.transferDecoder(ph.cte, body)
 	hc := newHashCounter()
 	buf := s.newSpill()
-	_, err := s.copy(io.MultiWriter(buf, hc), dec)
+	hc.next = buf
+	_, err := s.copy(hc, dec)
 	if err != nil && buf.Err() != nil {
 		s.ioErr(buf.Err())
 	}

@@ -309,9 +309,15 @@ func appendQPLine(dst, line []byte) []byte {
 }
 
 // qpLiteral reports a byte quoted-printable writes as itself.
-func qpLiteral(c byte) bool {
-	return c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t'
-}
+func qpLiteral(c byte) bool { return qpLiteralTable[c] }
+
+// qpLiteralTable: printable ASCII but "=", space and tab.
+var qpLiteralTable = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t'
+	}
+	return t
+}()
 
 const upperhex = "0123456789ABCDEF"
 

@@ -50,7 +50,8 @@ func (ph *partHeader) detail(kind string) string {
 
 // readHeaderBlock reads a header block up to and including its empty line.
 // tooBig is set (and reading stops) past max bytes.
-func readHeaderBlock(br *bufio.Reader, max int) (raw []byte, tooBig bool) {
+func readHeaderBlock(br *bufio.Reader, max, hint int) (raw []byte, tooBig bool) {
+	raw = make([]byte, 0, min(hint, max))
 	atStart := true
 	for {
 		line, err := br.ReadSlice('\n')

@@ -206,7 +206,7 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 		// The body of a single-part message is part 1 (IMAP).
 		leafPath = join(path, 1)
 	}
-	raw, tooBig := readHeaderBlock(br, int(s.pol.MIME.MaxHeaderBytes))
+	raw, tooBig := readHeaderBlock(br, int(s.pol.MIME.MaxHeaderBytes), s.bufSize(1024))
 	if tooBig {
 		l := s.opaque(leafPath, msg, "", "header-too-large")
 		s.finding(leafPath, "header-too-large", "part header over "+strconv.FormatInt(int64(s.pol.MIME.MaxHeaderBytes), 10)+" bytes")
@@ -455,8 +455,10 @@ func (s *sanitizer) copy(dst io.Writer, src io.Reader) (int64, error) {
 // onlyWriter hides a ReaderFrom so that io.CopyBuffer uses the buffer.
 type onlyWriter struct{ io.Writer }
 
-// hashCounter hashes and counts what passes through.
+// hashCounter hashes and counts what passes through, and passes it on
+// to next when set.
 type hashCounter struct {
+	next io.Writer
 	h    hash.Hash
 	n    int64
 	high bool // saw a byte >= 0x80 or an ESC (not plain ASCII)
@@ -466,6 +468,11 @@ type hashCounter struct {
 func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
 
 func (c *hashCounter) Write(p []byte) (int, error) {
+	if c.next != nil {
+		if n, err := c.next.Write(p); err != nil {
+			return n, err
+		}
+	}
 	c.h.Write(p)
 	c.n += int64(len(p))
 	if !c.high {
@@ -563,7 +570,8 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 	hc := newHashCounter()
 	l.raw = s.newSpill()
 	l.raw.Grow(int(min(s.size, 16<<10)))
-	if _, err := s.copy(io.MultiWriter(l.raw, hc), dec); err != nil && l.raw.Err() != nil {
+	hc.next = l.raw
+	if _, err := s.copy(hc, dec); err != nil && l.raw.Err() != nil {
 		s.ioErr(l.raw.Err())
 	}
 	drain(dec)
@@ -592,38 +600,35 @@ func (s *sanitizer) render(l *leaf) {
 		return
 	}
 	l.rendered = true
-	var src io.Reader = l.raw.Reader()
 	label := l.label
+	var br *bufio.Reader // an HTML part's head, read for its <meta> charset
 	if l.html && label == "" {
-		br := bufio.NewReaderSize(src, 4096)
+		br = bufio.NewReaderSize(l.raw.Reader(), 4096)
 		head, _ := br.Peek(1024)
 		label = htmlCharset(head)
-		src = br
 	}
-	var td interface {
-		io.Reader
-		Findings() []encFinding
-	}
-	valid := false
-	switch {
-	case l.ascii && asciiCompatible(label):
-		td = plainASCII{src} // nothing to decode, nothing to detect
-	case !l.esc && isUTF8Label(label) && validUTF8(l.raw):
-		// Declared UTF-8 and valid UTF-8: decodes to itself. Checked
-		// here, not while reading, so that an alternative never
-		// rendered is never validated.
-		td = plainASCII{src}
-		valid = true
-	default:
-		td = newTextDecoder(label, src)
-	}
+	// plain: the bytes are their own UTF-8 text, 7-bit ASCII under an
+	// ASCII-compatible label, or valid UTF-8 declared UTF-8 (checked
+	// here, not while reading, so that an alternative never rendered is
+	// never validated).
+	plain := l.ascii && asciiCompatible(label) || !l.esc && isUTF8Label(label) && validUTF8(l.raw)
 	l.text = s.newSpill()
 	l.text.Grow(int(l.raw.Size()) + 256)
 	sink := newTextSink(l.text, s.pol.Body.Links)
-	if _, ok := td.(plainASCII); ok && !l.html {
-		sink.validUTF8 = l.ascii || valid
-	}
-	if l.html {
+	var findings []encFinding
+	switch {
+	case l.html:
+		var src io.Reader = br
+		if br == nil {
+			src = l.raw.Reader()
+		}
+		var td interface {
+			io.Reader
+			Findings() []encFinding
+		} = plainASCII{src}
+		if !plain {
+			td = newTextDecoder(label, src)
+		}
 		st, err := convertHTML(sink, td, s.pol.MIME.MaxHTMLDepth)
 		if err != nil {
 			s.finding(l.part.Path, "html-error", truncate(err.Error(), 120))
@@ -631,10 +636,15 @@ func (s *sanitizer) render(l *leaf) {
 		if st.DepthExceeded {
 			s.finding(l.part.Path, "html-depth-exceeded", "HTML nested deeper than "+strconv.Itoa(s.pol.MIME.MaxHTMLDepth)+" (flattened)")
 		}
-	} else if p, ok := td.(plainASCII); ok && p.Reader == src {
-		l.raw.WriteTo(sink) // no decoder: straight from the buffer
-	} else {
+		findings = td.Findings()
+	case plain:
+		// No decoder: straight from the buffer, known valid UTF-8.
+		sink.validUTF8 = true
+		l.raw.WriteTo(sink)
+	default:
+		td := newTextDecoder(label, l.raw.Reader())
 		s.copy(sink, td)
+		findings = td.Findings()
 	}
 	sink.Close()
 	l.raw.Close()
@@ -643,7 +653,7 @@ func (s *sanitizer) render(l *leaf) {
 	}
 	s.hold(l.text)
 	l.stats = sink.st
-	for _, f := range td.Findings() {
+	for _, f := range findings {
 		s.finding(l.part.Path, f.Kind, f.Detail)
 		switch f.Kind {
 		case "charset-mislabeled", "charset-missing", "charset-unknown":

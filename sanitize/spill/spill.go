@@ -15,6 +15,7 @@ type Buffer struct {
 	dir       string
 
 	mem    [][]byte // chunks of chunkSize bytes, the last one partial
+	first  [1][]byte // backs mem while it has one chunk: no slice to allocate
 	f      *os.File
 	size   int64
 	err    error // sticky write error
@@ -94,6 +95,7 @@ func appendMem[T ~string | ~[]byte](b *Buffer, p T) {
 			c := chunkSize
 			if len(b.mem) == 0 {
 				c = min(max(len(p), 256), chunkSize)
+				b.mem = b.first[:0]
 			}
 			b.mem = append(b.mem, make([]byte, 0, c))
 		}
@@ -109,7 +111,8 @@ func appendMem[T ~string | ~[]byte](b *Buffer, p T) {
 // small first allocations.
 func (b *Buffer) Grow(n int) {
 	if len(b.mem) == 0 && b.f == nil && n > 0 && (b.dir == "" || int64(n) <= b.threshold) {
-		b.mem = append(b.mem, make([]byte, 0, min(n, chunkSize)))
+		b.first[0] = make([]byte, 0, min(n, chunkSize))
+		b.mem = b.first[:1]
 	}
 }
 
