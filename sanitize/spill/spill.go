@@ -14,7 +14,7 @@ type Buffer struct {
 	threshold int64
 	dir       string
 
-	mem    [][]byte // chunks of chunkSize bytes, the last one partial
+	mem    [][]byte  // chunks of chunkSize bytes, the last one partial
 	first  [1][]byte // backs mem while it has one chunk: no slice to allocate
 	f      *os.File
 	size   int64
