@@ -2,18 +2,45 @@ package links
 
 import "testing"
 
-// BenchmarkRewrite measures a line without URLs (the common case, which
-// must not allocate) and a line with two.
-func BenchmarkRewrite(b *testing.B) {
-	for _, bc := range []struct{ name, line string }{
-		{"no-url", "いつもお世話になっております。情報政策課の鈴木です。標記の件、下記のとおり回答いたします。"},
-		{"two-urls", "詳しくは https://www.city.example.lg.jp/kurashi/index.html または www.example.jp/a をご覧ください。"},
-	} {
+// benchLines are (a) an ASCII line with one URL, (b) a Japanese line with
+// one, (c) a line without URLs (the common case, which must not
+// allocate), (d) a line with three URLs, one a bare www. host, and the
+// two-URL line of the first benchmark.
+var benchLines = []struct{ name, line string }{
+	{"ascii-one-url", "Line 7 of the report. Details at https://example.com/r/7 and nothing else here."},
+	{"japanese-one-url", "市民の皆様へ。イベントのご案内です。詳しくは https://example.jp/event をご覧ください。"},
+	{"no-url", "いつもお世話になっております。情報政策課の鈴木です。標記の件、下記のとおり回答いたします。"},
+	{"three-urls-www", "See https://a.example.com/x?y=1, http://b.example.org/ and www.example.jp/info for details."},
+	{"two-urls", "詳しくは https://www.city.example.lg.jp/kurashi/index.html または www.example.jp/a をご覧ください。"},
+}
+
+func benchmarkRewrite(b *testing.B, rewrite func(string, string) (string, int)) {
+	for _, bc := range benchLines {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.line)))
 			b.ReportAllocs()
 			for b.Loop() {
-				Rewrite(bc.line, Defang)
+				rewrite(bc.line, Defang)
+			}
+		})
+	}
+}
+
+func BenchmarkRewrite(b *testing.B) { benchmarkRewrite(b, Rewrite) }
+
+// BenchmarkRewriteReference measures the implementation before the
+// candidate search (reference_test.go), for comparison.
+func BenchmarkRewriteReference(b *testing.B) { benchmarkRewrite(b, refRewrite) }
+
+func BenchmarkAppend(b *testing.B) {
+	for _, bc := range benchLines {
+		b.Run(bc.name, func(b *testing.B) {
+			line := []byte(bc.line)
+			dst := make([]byte, 0, 2*len(line))
+			b.SetBytes(int64(len(line)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst, _ = Append(dst[:0], line, Defang)
 			}
 		})
 	}

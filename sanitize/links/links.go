@@ -1,9 +1,11 @@
 package links
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/width"
 )
@@ -22,21 +24,55 @@ const removed = "[リンク削除]"
 // new line and the number of URLs it changed. Keep returns line unchanged.
 // An unknown mode is treated as Defang, the safe reading. Defang is
 // idempotent: its output contains no URL it would rewrite again.
+// A line without a URL is returned as it is, without allocating.
 func Rewrite(line string, mode string) (out string, n int) {
-	if mode == Keep || !mayHaveURL(line) {
+	if mode == Keep {
 		return line, 0
 	}
-	var b strings.Builder
-	copied := 0 // line[:copied] has been written to b
-	for i := 0; i < len(line); {
-		u, ok := urlAt(line, i)
-		if !ok {
-			i++
-			continue
+	c := candidates{scheme: -1, www: -1}
+	i := nextURL(&c, line, 0)
+	if i == len(line) {
+		return line, 0
+	}
+	b, n := rewrite(make([]byte, 0, len(line)+16), line, mode, &c, i)
+	// b is not used after this, so the string may share its bytes, as
+	// strings.Builder does.
+	return unsafe.String(unsafe.SliceData(b), len(b)), n
+}
+
+// Append is Rewrite for byte slices: it appends line, with its URLs
+// neutralised according to mode, to dst and returns the extended slice and
+// the number of URLs it changed. A line without a URL, or any line in Keep
+// mode, is appended unchanged. Append allocates only to grow dst. dst and
+// line must not overlap.
+func Append(dst, line []byte, mode string) (out []byte, n int) {
+	if mode == Keep {
+		return append(dst, line...), 0
+	}
+	c := candidates{scheme: -1, www: -1}
+	i := nextURL(&c, line, 0)
+	if i == len(line) {
+		return append(dst, line...), 0
+	}
+	return rewrite(dst, line, mode, &c, i)
+}
+
+// text is the input of the generic core shared by Rewrite and Append.
+type text interface{ ~string | ~[]byte }
+
+// rewrite appends line with its URLs rewritten to b. The first URL starts
+// at line[i], as found by nextURL(c, line, 0).
+func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byte, int) {
+	n := 0
+	copied := 0 // line[:copied] has been appended to b
+	var u url
+	for i < len(line) {
+		if i == c.scheme {
+			u = url{start: i, scheme: c.name, hostStart: c.after}
+		} else {
+			u = url{start: i, hostStart: i} // a bare www. host
 		}
-		if n == 0 {
-			b.Grow(len(line) + 16)
-		}
+		urlAt(&u, line)
 		n++
 		if mode == Remove {
 			// "<URL>" as htmltext prints links loses its brackets too.
@@ -45,25 +81,105 @@ func Rewrite(line string, mode string) (out string, n int) {
 				start--
 				end++
 			}
-			b.WriteString(line[copied:start])
-			b.WriteString(removed)
-			copied, i = end, end
+			b = append(b, line[copied:start]...)
+			b = append(b, removed...)
+			copied = end
+		} else {
+			b = append(b, line[copied:u.start]...)
+			if u.scheme != "" {
+				b = append(b, u.scheme...)
+				b = append(b, line[u.start+len(u.scheme):u.hostStart]...) // ":" and slashes as written
+			}
+			b = appendBracketDots(b, line[u.hostStart:u.hostEnd])
+			b = append(b, line[u.hostEnd:u.end]...)
+			copied = u.end
+		}
+		i = nextURL(c, line, copied)
+	}
+	return append(b, line[copied:]...), n
+}
+
+// candidates caches the next offsets where a scheme (schemeAt) and a bare
+// www. host (wwwAt) start, len(s) for none; -1 means not searched yet.
+// name and after are what schemeAt returned for scheme.
+type candidates struct {
+	scheme, www int
+	name        string
+	after       int
+}
+
+// nextURL returns the first offset at or after from where a URL starts
+// (where schemeAt or wwwAt matches), or len(s) if there is none. The
+// offsets asked for must not decrease from call to call with the same c.
+//
+// Rather than trying every byte, it jumps with IndexByte between the
+// characters that every URL has at a fixed distance from its start: the
+// colon of "ftp:", "http:" and "https:" is 3, 4 or 5 bytes after it, the dot
+// of "www." 3 bytes after it.
+func nextURL[T text](c *candidates, s T, from int) int {
+	if c.scheme < from {
+		c.scheme, c.name, c.after = nextScheme(s, from)
+	}
+	if c.www < from {
+		c.www = nextWWW(s, from)
+	}
+	return min(c.scheme, c.www)
+}
+
+// nextScheme returns the first offset at or after from where schemeAt
+// matches and what it returned there, or len(s). The letters of a scheme
+// contain no colon, so the scheme's colon is the first one after its
+// start: going through the colons in order finds the schemes in order.
+func nextScheme[T text](s T, from int) (i int, defanged string, after int) {
+	// The colon is at from+3 or later and has a slash after it.
+	for c := from + 3; c < len(s)-1; c++ {
+		k := indexByte(s[c:len(s)-1], ':')
+		if k < 0 {
+			break
+		}
+		c += k
+		if d := s[c+1]; d != '/' && d != '\\' {
 			continue
 		}
-		b.WriteString(line[copied:u.start])
-		if u.scheme != "" {
-			b.WriteString(u.scheme)
-			b.WriteString(line[u.start+len(u.scheme) : u.hostStart]) // ":" and slashes as written
+		// The letter before the colon tells which scheme it may end.
+		j := c - len("http")
+		switch s[c-1] | 0x20 {
+		case 's':
+			j = c - len("https")
+		case 'p':
+			if s[c-3]|0x20 == 'f' {
+				j = c - len("ftp")
+			}
+		default:
+			continue
 		}
-		bracketDots(&b, line[u.hostStart:u.hostEnd])
-		b.WriteString(line[u.hostEnd:u.end])
-		copied, i = u.end, u.end
+		if j >= from {
+			if sch, after := schemeAt(s, j); sch != "" {
+				return j, sch, after
+			}
+		}
 	}
-	if n == 0 {
-		return line, 0
+	return len(s), "", 0
+}
+
+// nextWWW returns the first offset at or after from where wwwAt matches, or
+// len(s).
+func nextWWW[T text](s T, from int) int {
+	// The dot is at from+3 or later and has a label character after it.
+	end := len(s) - 1
+	for d := from + 3; d < end; d++ {
+		if s[d] != '.' { // not a run of dots ("以上......")
+			k := indexByte(s[d:end], '.')
+			if k < 0 {
+				break
+			}
+			d += k
+		}
+		if s[d-1]|0x20 == 'w' && wwwAt(s, d-3) {
+			return d - 3
+		}
 	}
-	b.WriteString(line[copied:])
-	return b.String(), n
+	return len(s)
 }
 
 // url is one URL found in a line, as byte offsets.
@@ -73,23 +189,17 @@ type url struct {
 	scheme             string // defanged scheme ("hxxps"), "" for a bare www. host
 }
 
-// urlAt reports the URL starting at line[i], if any.
-func urlAt(s string, i int) (url, bool) {
-	var u url
-	if c := s[i] | 0x20; c != 'h' && c != 'f' && c != 'w' {
-		return u, false // the common case: no URL can start here
-	}
-	if sch, sep := schemeAt(s, i); sch != "" {
-		u = url{start: i, scheme: sch, hostStart: sep}
-	} else if wwwAt(s, i) {
-		u = url{start: i, hostStart: i}
-	} else {
-		return u, false
-	}
+// urlAt completes u, a URL starting at s[u.start] where schemeAt or wwwAt
+// matches, with u.scheme and u.hostStart set from schemeAt (u.start and ""
+// for a bare www. host).
+func urlAt[T text](u *url, s T) {
 	u.hostEnd = scanHost(s, u.hostStart)
 	u.end = u.hostEnd
-	if u.end < len(s) && strings.IndexByte("/?#\\", s[u.end]) >= 0 {
-		u.end = scanPath(s, u.end)
+	if u.end < len(s) {
+		switch s[u.end] {
+		case '/', '?', '#', '\\':
+			u.end = scanPath(s, u.end)
+		}
 	}
 	floor := u.hostStart
 	if u.scheme == "" {
@@ -104,24 +214,28 @@ func urlAt(s string, i int) (url, bool) {
 		u.end = trimTrailing(s, u.start, floor, u.end)
 	}
 	u.hostEnd = min(u.hostEnd, u.end)
-	return u, true
 }
 
 // schemeAt matches http:, https: or ftp: at s[i], case-insensitively,
 // followed by at least one slash or backslash (browsers read "http:\\" and
 // "http:/" as "http://"). It returns the defanged scheme and the offset
 // after the slashes.
-func schemeAt(s string, i int) (defanged string, after int) {
-	if i >= len(s) || s[i]|0x20 != 'h' && s[i]|0x20 != 'f' {
+func schemeAt[T text](s T, i int) (defanged string, after int) {
+	if len(s)-i < len("ftp:/") {
 		return "", 0
 	}
 	var n int
-	switch {
-	case hasFoldPrefix(s[i:], "https:"):
-		defanged, n = "hxxps", len("https:")
-	case hasFoldPrefix(s[i:], "http:"):
-		defanged, n = "hxxp", len("http:")
-	case hasFoldPrefix(s[i:], "ftp:"):
+	switch w := load4(s, i); {
+	case w|lower4 == wordHTTP:
+		switch {
+		case s[i+4] == ':':
+			defanged, n = "hxxp", len("http:")
+		case s[i+4]|0x20 == 's' && len(s)-i > len("https:") && s[i+5] == ':':
+			defanged, n = "hxxps", len("https:")
+		default:
+			return "", 0
+		}
+	case w|lower3 == wordFTP:
 		defanged, n = "fxp", len("ftp:")
 	default:
 		return "", 0
@@ -139,8 +253,8 @@ func schemeAt(s string, i int) (defanged string, after int) {
 // wwwAt matches a bare "www." host at s[i] that starts a word: not inside
 // another host name or an e-mail address (user@www.example.jp stays a
 // readable address).
-func wwwAt(s string, i int) bool {
-	if !hasFoldPrefix(s[i:], "www.") || i+4 >= len(s) || !label(s[i+4]) {
+func wwwAt[T text](s T, i int) bool {
+	if len(s)-i <= len("www.") || load4(s, i)|lower3 != wordWWW || !label(s[i+4]) {
 		return false
 	}
 	if i == 0 {
@@ -150,37 +264,88 @@ func wwwAt(s string, i int) bool {
 	return !label(p) && p != '.' && p != '@'
 }
 
-// label reports an ASCII character of a host name label.
-func label(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+// The schemes and "www." are matched four bytes at a time, ignoring the
+// case of ASCII letters: c|0x20 is the lower-case letter l only for l and
+// its upper case. Punctuation is compared exactly (':'|0x20 would also
+// accept 0x1a). This is what strings.EqualFold(s[i:i+len(w)], w) did for
+// these words: the only other characters that fold to ASCII letters (ſ to
+// s, K to k) take more than one byte, so they never match in the same
+// number of bytes.
+const (
+	lower4 = 0x20202020 // all four bytes are letters
+	lower3 = 0x00202020 // the fourth is punctuation, compared exactly
+)
+
+// The words as load4 returns them.
+const (
+	wordHTTP = 'h' | 't'<<8 | 't'<<16 | 'p'<<24
+	wordFTP  = 'f' | 't'<<8 | 'p'<<16 | ':'<<24
+	wordWWW  = 'w' | 'w'<<8 | 'w'<<16 | '.'<<24
+)
+
+// load4 returns s[i:i+4] as a little-endian word.
+func load4[T text](s T, i int) uint32 {
+	_ = s[i+3]
+	return uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 | uint32(s[i+3])<<24
 }
 
-// hostByte reports ASCII characters of an authority: labels, dots, port,
-// userinfo (user:pass@), IPv6 brackets and percent-encoding.
-func hostByte(c byte) bool {
-	return label(c) || strings.IndexByte(".:@[]%!$&'*+,;=~", c) >= 0
-}
+// label reports an ASCII character of a host name label.
+func label(c byte) bool { return class[c]&isLabel != 0 }
+
+// Bits of class. isHost marks the ASCII characters of an authority:
+// labels, dots, port, userinfo (user:pass@), IPv6 brackets and
+// percent-encoding.
+const (
+	isLabel  = 1 << iota // label
+	isHost               // authority
+	isScheme             // may start a scheme: h, f in either case
+	isWWW                // w in either case
+)
+
+// class holds the character classes of bytes, for the loops over hosts and
+// paths.
+var class = func() (t [256]uint8) {
+	for c := range 256 {
+		b := byte(c)
+		if 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_' {
+			t[c] |= isLabel | isHost
+		}
+		if strings.IndexByte(".:@[]%!$&'*+,;=~", b) >= 0 {
+			t[c] |= isHost
+		}
+		switch b {
+		case 'h', 'H', 'f', 'F':
+			t[c] |= isScheme
+		case 'w', 'W':
+			t[c] |= isWWW
+		}
+	}
+	return t
+}()
 
 // scanHost returns the end of the authority starting at s[i]. Non-ASCII
 // letters belong to it (IDN hosts such as bücher.example or 例え.jp), except
 // a wide (Japanese) character right after ASCII letters: that is text
 // written against the URL, as in "https://example.jpです".
-func scanHost(s string, i int) int {
+func scanHost[T text](s T, i int) int {
 	afterASCII := false
 	for i < len(s) {
-		if sch, _ := schemeAt(s, i); sch != "" {
-			return i // another URL starts here
-		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if !hostByte(c) {
+			k := class[c]
+			if k&isHost == 0 {
 				return i
 			}
-			afterASCII = label(c)
+			if k&isScheme != 0 {
+				if sch, _ := schemeAt(s, i); sch != "" {
+					return i // another URL starts here
+				}
+			}
+			afterASCII = k&isLabel != 0
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s, i)
 		if r == utf8.RuneError || !unicode.In(r, unicode.L, unicode.M, unicode.Nd) {
 			return i
 		}
@@ -196,14 +361,21 @@ func scanHost(s string, i int) int {
 // s[i]: printable ASCII except quotes and angle brackets. It stops at
 // non-ASCII (text written against the URL) and where another URL starts,
 // so every URL in a redirect chain is rewritten on its own.
-func scanPath(s string, i int) int {
+func scanPath[T text](s T, i int) int {
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
 			return i
 		}
-		if sch, _ := schemeAt(s, i); sch != "" || wwwAt(s, i) {
-			return i
+		switch k := class[c]; {
+		case k&isScheme != 0:
+			if sch, _ := schemeAt(s, i); sch != "" {
+				return i
+			}
+		case k&isWWW != 0:
+			if wwwAt(s, i) {
+				return i
+			}
 		}
 	}
 	return i
@@ -212,16 +384,16 @@ func scanPath(s string, i int) int {
 // trimTrailing drops punctuation that ends the sentence rather than the
 // URL: "see https://example.jp/." and "(https://example.jp/)".
 // Nothing before floor is trimmed.
-func trimTrailing(s string, start, floor, end int) int {
+func trimTrailing[T text](s T, start, floor, end int) int {
 	for end > floor {
 		switch c := s[end-1]; c {
 		case '.', ',', ':', ';', '!', '?', '\'', '*':
 		case ')':
-			if strings.Count(s[start:end], "(") >= strings.Count(s[start:end], ")") {
+			if countByte(s[start:end], '(') >= countByte(s[start:end], ')') {
 				return end
 			}
 		case ']':
-			if strings.Count(s[start:end], "[") >= strings.Count(s[start:end], "]") {
+			if countByte(s[start:end], '[') >= countByte(s[start:end], ']') {
 				return end
 			}
 		default:
@@ -232,20 +404,53 @@ func trimTrailing(s string, start, floor, end int) int {
 	return end
 }
 
-// bracketDots writes host with every dot as "[.]", leaving dots that are
-// already bracketed alone so that rewriting twice changes nothing.
-func bracketDots(b *strings.Builder, host string) {
+// appendBracketDots appends host with every dot as "[.]", leaving dots that
+// are already bracketed alone so that rewriting twice changes nothing.
+func appendBracketDots[T text](b []byte, host T) []byte {
+	copied := 0 // host[:copied] has been appended to b
 	for i := 0; i < len(host); i++ {
-		if host[i] == '.' && !(i > 0 && host[i-1] == '[' && i+1 < len(host) && host[i+1] == ']') {
-			b.WriteString("[.]")
+		if host[i] != '.' || i > 0 && host[i-1] == '[' && i+1 < len(host) && host[i+1] == ']' {
 			continue
 		}
-		b.WriteByte(host[i])
+		b = append(b, host[copied:i]...)
+		b = append(b, "[.]"...)
+		copied = i + 1
 	}
+	return append(b, host[copied:]...)
 }
 
-func hasFoldPrefix(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+// decodeRune is utf8.DecodeRuneInString(s[i:]) for strings and byte slices.
+func decodeRune[T text](s T, i int) (rune, int) {
+	var buf [utf8.UTFMax]byte
+	n := copy(buf[:], s[i:])
+	return utf8.DecodeRune(buf[:n])
+}
+
+// indexByte is strings.IndexByte or bytes.IndexByte.
+func indexByte[T text](s T, c byte) int {
+	switch s := any(s).(type) {
+	case string:
+		return strings.IndexByte(s, c)
+	case []byte:
+		return bytes.IndexByte(s, c)
+	}
+	for i := 0; i < len(s); i++ { // other string and byte slice types
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// countByte is strings.Count(s, string(c)).
+func countByte[T text](s T, c byte) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+		}
+	}
+	return n
 }
 
 // wide reports East Asian wide, fullwidth and halfwidth characters (kana,
@@ -253,23 +458,4 @@ func hasFoldPrefix(s, prefix string) bool {
 func wide(r rune) bool {
 	k := width.LookupRune(r).Kind()
 	return k == width.EastAsianWide || k == width.EastAsianFullwidth || k == width.EastAsianHalfwidth
-}
-
-// mayHaveURL is a fast filter for the common line with no URL at all:
-// every URL found here has a scheme's colon or starts with "www.".
-func mayHaveURL(line string) bool {
-	if strings.IndexByte(line, ':') >= 0 {
-		return true
-	}
-	for i := strings.IndexAny(line, "wW"); i >= 0 && i+4 <= len(line); {
-		if wwwAt(line, i) {
-			return true
-		}
-		j := strings.IndexAny(line[i+1:], "wW")
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return false
 }

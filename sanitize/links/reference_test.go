@@ -1,0 +1,275 @@
+package links
+
+// This file freezes the implementation of Rewrite as it was before the
+// candidate-jumping rewrite (commit 3a032ef), with its identifiers prefixed
+// "ref", as the oracle of TestRewriteReference and FuzzRewriteReference:
+// Rewrite and Append must give exactly its output and count for any input
+// in every mode. Do not change it to follow links.go; it is the old
+// behaviour that the fast code must keep.
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// refRemoved replaces a URL in Remove mode.
+const refRemoved = "[リンク削除]"
+
+// refRewrite neutralises the URLs in line according to mode and returns the
+// new line and the number of URLs it changed. Keep returns line unchanged.
+// An unknown mode is treated as Defang, the safe reading. Defang is
+// idempotent: its output contains no URL it would rewrite again.
+func refRewrite(line string, mode string) (out string, n int) {
+	if mode == Keep || !refMayHaveURL(line) {
+		return line, 0
+	}
+	var b strings.Builder
+	copied := 0 // line[:copied] has been written to b
+	for i := 0; i < len(line); {
+		u, ok := refURLAt(line, i)
+		if !ok {
+			i++
+			continue
+		}
+		if n == 0 {
+			b.Grow(len(line) + 16)
+		}
+		n++
+		if mode == Remove {
+			// "<URL>" as htmltext prints links loses its brackets too.
+			start, end := u.start, u.end
+			if start > copied && line[start-1] == '<' && end < len(line) && line[end] == '>' {
+				start--
+				end++
+			}
+			b.WriteString(line[copied:start])
+			b.WriteString(refRemoved)
+			copied, i = end, end
+			continue
+		}
+		b.WriteString(line[copied:u.start])
+		if u.scheme != "" {
+			b.WriteString(u.scheme)
+			b.WriteString(line[u.start+len(u.scheme) : u.hostStart]) // ":" and slashes as written
+		}
+		refBracketDots(&b, line[u.hostStart:u.hostEnd])
+		b.WriteString(line[u.hostEnd:u.end])
+		copied, i = u.end, u.end
+	}
+	if n == 0 {
+		return line, 0
+	}
+	b.WriteString(line[copied:])
+	return b.String(), n
+}
+
+// refURL is one URL found in a line, as byte offsets.
+type refURL struct {
+	start, end         int    // the whole URL
+	hostStart, hostEnd int    // the authority (userinfo, host, port)
+	scheme             string // defanged scheme ("hxxps"), "" for a bare www. host
+}
+
+// refURLAt reports the URL starting at line[i], if any.
+func refURLAt(s string, i int) (refURL, bool) {
+	var u refURL
+	if c := s[i] | 0x20; c != 'h' && c != 'f' && c != 'w' {
+		return u, false // the common case: no URL can start here
+	}
+	if sch, sep := refSchemeAt(s, i); sch != "" {
+		u = refURL{start: i, scheme: sch, hostStart: sep}
+	} else if refWwwAt(s, i) {
+		u = refURL{start: i, hostStart: i}
+	} else {
+		return u, false
+	}
+	u.hostEnd = refScanHost(s, u.hostStart)
+	u.end = u.hostEnd
+	if u.end < len(s) && strings.IndexByte("/?#\\", s[u.end]) >= 0 {
+		u.end = refScanPath(s, u.end)
+	}
+	floor := u.hostStart
+	if u.scheme == "" {
+		// The dot of "www." is never sentence punctuation: keeping it in
+		// the URL gets it bracketed, which keeps Rewrite idempotent even
+		// when another URL follows right after it.
+		floor += len("www.")
+	}
+	if sch, _ := refSchemeAt(s, u.end); sch == "" {
+		// Punctuation before another URL glued to this one stays: it may
+		// be a host's dot that must be bracketed.
+		u.end = refTrimTrailing(s, u.start, floor, u.end)
+	}
+	u.hostEnd = min(u.hostEnd, u.end)
+	return u, true
+}
+
+// refSchemeAt matches http:, https: or ftp: at s[i], case-insensitively,
+// followed by at least one slash or backslash (browsers read "http:\\" and
+// "http:/" as "http://"). It returns the defanged scheme and the offset
+// after the slashes.
+func refSchemeAt(s string, i int) (defanged string, after int) {
+	if i >= len(s) || s[i]|0x20 != 'h' && s[i]|0x20 != 'f' {
+		return "", 0
+	}
+	var n int
+	switch {
+	case refHasFoldPrefix(s[i:], "https:"):
+		defanged, n = "hxxps", len("https:")
+	case refHasFoldPrefix(s[i:], "http:"):
+		defanged, n = "hxxp", len("http:")
+	case refHasFoldPrefix(s[i:], "ftp:"):
+		defanged, n = "fxp", len("ftp:")
+	default:
+		return "", 0
+	}
+	j := i + n
+	for j < len(s) && (s[j] == '/' || s[j] == '\\') {
+		j++
+	}
+	if j == i+n {
+		return "", 0
+	}
+	return defanged, j
+}
+
+// refWwwAt matches a bare "www." host at s[i] that starts a word: not inside
+// another host name or an e-mail address (user@www.example.jp stays a
+// readable address).
+func refWwwAt(s string, i int) bool {
+	if !refHasFoldPrefix(s[i:], "www.") || i+4 >= len(s) || !refLabel(s[i+4]) {
+		return false
+	}
+	if i == 0 {
+		return true
+	}
+	p := s[i-1]
+	return !refLabel(p) && p != '.' && p != '@'
+}
+
+// refLabel reports an ASCII character of a host name label.
+func refLabel(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// refHostByte reports ASCII characters of an authority: labels, dots, port,
+// userinfo (user:pass@), IPv6 brackets and percent-encoding.
+func refHostByte(c byte) bool {
+	return refLabel(c) || strings.IndexByte(".:@[]%!$&'*+,;=~", c) >= 0
+}
+
+// refScanHost returns the end of the authority starting at s[i]. Non-ASCII
+// letters belong to it (IDN hosts such as bücher.example or 例え.jp), except
+// a wide (Japanese) character right after ASCII letters: that is text
+// written against the URL, as in "https://example.jpです".
+func refScanHost(s string, i int) int {
+	afterASCII := false
+	for i < len(s) {
+		if sch, _ := refSchemeAt(s, i); sch != "" {
+			return i // another URL starts here
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !refHostByte(c) {
+				return i
+			}
+			afterASCII = refLabel(c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || !unicode.In(r, unicode.L, unicode.M, unicode.Nd) {
+			return i
+		}
+		if afterASCII && refWide(r) {
+			return i
+		}
+		i += size
+	}
+	return i
+}
+
+// refScanPath returns the end of the path, query and fragment starting at
+// s[i]: printable ASCII except quotes and angle brackets. It stops at
+// non-ASCII (text written against the URL) and where another URL starts,
+// so every URL in a redirect chain is rewritten on its own.
+func refScanPath(s string, i int) int {
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
+			return i
+		}
+		if sch, _ := refSchemeAt(s, i); sch != "" || refWwwAt(s, i) {
+			return i
+		}
+	}
+	return i
+}
+
+// refTrimTrailing drops punctuation that ends the sentence rather than the
+// URL: "see https://example.jp/." and "(https://example.jp/)".
+// Nothing before floor is trimmed.
+func refTrimTrailing(s string, start, floor, end int) int {
+	for end > floor {
+		switch c := s[end-1]; c {
+		case '.', ',', ':', ';', '!', '?', '\'', '*':
+		case ')':
+			if strings.Count(s[start:end], "(") >= strings.Count(s[start:end], ")") {
+				return end
+			}
+		case ']':
+			if strings.Count(s[start:end], "[") >= strings.Count(s[start:end], "]") {
+				return end
+			}
+		default:
+			return end
+		}
+		end--
+	}
+	return end
+}
+
+// refBracketDots writes host with every dot as "[.]", leaving dots that are
+// already bracketed alone so that rewriting twice changes nothing.
+func refBracketDots(b *strings.Builder, host string) {
+	for i := 0; i < len(host); i++ {
+		if host[i] == '.' && !(i > 0 && host[i-1] == '[' && i+1 < len(host) && host[i+1] == ']') {
+			b.WriteString("[.]")
+			continue
+		}
+		b.WriteByte(host[i])
+	}
+}
+
+func refHasFoldPrefix(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// refWide reports East Asian wide, fullwidth and halfwidth characters (kana,
+// kanji, fullwidth forms, halfwidth katakana): Japanese text.
+func refWide(r rune) bool {
+	k := width.LookupRune(r).Kind()
+	return k == width.EastAsianWide || k == width.EastAsianFullwidth || k == width.EastAsianHalfwidth
+}
+
+// refMayHaveURL is a fast filter for the common line with no URL at all:
+// every URL found here has a scheme's colon or starts with "www.".
+func refMayHaveURL(line string) bool {
+	if strings.IndexByte(line, ':') >= 0 {
+		return true
+	}
+	for i := strings.IndexAny(line, "wW"); i >= 0 && i+4 <= len(line); {
+		if refWwwAt(line, i) {
+			return true
+		}
+		j := strings.IndexAny(line[i+1:], "wW")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
