@@ -5,7 +5,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 
 	"golang.org/x/text/width"
 )
@@ -35,9 +34,9 @@ func Rewrite(line string, mode string) (out string, n int) {
 		return line, 0
 	}
 	b, n := rewrite(make([]byte, 0, len(line)+16), line, mode, &c, i)
-	// b is not used after this, so the string may share its bytes, as
-	// strings.Builder does.
-	return unsafe.String(unsafe.SliceData(b), len(b)), n
+	// The copy keeps unsafe out of a security boundary; the hot path
+	// (body text) uses Append.
+	return string(b), n
 }
 
 // Append is Rewrite for byte slices: it appends line, with its URLs
