@@ -60,7 +60,4 @@ func sniff(head []byte) (string, string) {
 func rewriteLinks(line, mode string) (string, int) { return links.Rewrite(line, mode) }
 
 // appendLinks appends line with its URLs neutralised to dst.
-func appendLinks(dst, line []byte, mode string) ([]byte, int) {
-	out, n := links.Rewrite(string(line), mode)
-	return append(dst, out...), n
-}
+func appendLinks(dst, line []byte, mode string) ([]byte, int) { return links.Append(dst, line, mode) }
