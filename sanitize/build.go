@@ -225,16 +225,15 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 		}
 		done = func() error { return nil }
 	case "base64":
-		lw := &lineWrapper{w: w, max: 76}
-		enc := base64.NewEncoder(base64.StdEncoding, lw)
+		enc := newBase64Lines(w)
 		emit = func(line []byte) error {
 			enc.Write(line)
 			_, err := enc.Write(crlf)
 			return err
 		}
 		done = func() error {
-			err := enc.Close()
-			if lw.col > 0 {
+			partial, err := enc.Close()
+			if partial {
 				w.WriteString("\r\n")
 			}
 			return err
@@ -481,14 +480,12 @@ func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 	writeField(w, "Content-Disposition", cdv)
 	writeField(w, "Content-Transfer-Encoding", "base64")
 	w.WriteString("\r\n")
-	enc := base64.NewEncoder(base64.StdEncoding, &lineWrapper{w: w, max: 76})
-	if _, err := s.copy(enc, l.att.Reader()); err != nil {
+	enc := newBase64Lines(w)
+	if _, err := l.att.WriteTo(enc); err != nil {
 		return fmt.Errorf("sanitize: attachment %s: %w", l.part.Path, err)
 	}
-	if err := enc.Close(); err != nil {
-		return err
-	}
-	return nil
+	_, err := enc.Close()
+	return err
 }
 
 // textCharset names the charset of a text file when its bytes prove it:
@@ -583,29 +580,73 @@ func attachmentParams(typ, name string) (ct, cd string) {
 	return ct, b.String()
 }
 
-// lineWrapper inserts CRLF every max bytes (base64 output).
-type lineWrapper struct {
-	w   io.Writer
-	max int
-	col int
+// base64Lines writes base64 in lines of 76 characters, each ending in CRLF
+// but the last partial one (its caller decides what follows it). Whole
+// lines are encoded from 57-byte groups straight into one buffer.
+type base64Lines struct {
+	w    io.Writer
+	pend [57]byte
+	n    int    // bytes pending in pend
+	out  []byte // encoded lines not yet written
+	err  error
 }
 
-func (l *lineWrapper) Write(p []byte) (int, error) {
-	n := 0
-	for len(p) > 0 {
-		k := min(len(p), l.max-l.col)
-		if _, err := l.w.Write(p[:k]); err != nil {
-			return n, err
-		}
-		n += k
-		l.col += k
+func newBase64Lines(w io.Writer) *base64Lines { return &base64Lines{w: w} }
+
+func (b *base64Lines) Write(p []byte) (int, error) {
+	n := len(p)
+	if b.n > 0 {
+		k := copy(b.pend[b.n:], p)
+		b.n += k
 		p = p[k:]
-		if l.col == l.max {
-			if _, err := io.WriteString(l.w, "\r\n"); err != nil {
-				return n, err
-			}
-			l.col = 0
+		if b.n < len(b.pend) {
+			return n, b.err
+		}
+		b.line(b.pend[:])
+		b.n = 0
+	}
+	for len(p) >= 57 {
+		b.line(p[:57])
+		p = p[57:]
+		if len(b.out) >= 8<<10 {
+			b.flush()
 		}
 	}
-	return n, nil
+	b.n = copy(b.pend[:], p)
+	return n, b.err
+}
+
+func (b *base64Lines) line(g []byte) {
+	if b.out == nil {
+		b.out = make([]byte, 0, 8<<10+78)
+	}
+	k := len(b.out)
+	b.out = append(b.out, make([]byte, 76)...)
+	base64.StdEncoding.Encode(b.out[k:], g)
+	b.out = append(b.out, '\r', '\n')
+}
+
+func (b *base64Lines) flush() {
+	if len(b.out) > 0 && b.err == nil {
+		_, b.err = b.w.Write(b.out)
+	}
+	b.out = b.out[:0]
+}
+
+// Close writes what is pending: the last line, without its CRLF, and
+// reports whether there was one.
+func (b *base64Lines) Close() (partial bool, err error) {
+	if b.n > 0 {
+		k := len(b.out)
+		m := base64.StdEncoding.EncodedLen(b.n)
+		b.out = append(b.out, make([]byte, m)...)
+		base64.StdEncoding.Encode(b.out[k:], b.pend[:b.n])
+		b.n = 0
+		// 55 or 56 bytes pad out to a whole line of 76.
+		if partial = m < 76; !partial {
+			b.out = append(b.out, '\r', '\n')
+		}
+	}
+	b.flush()
+	return partial, b.err
 }

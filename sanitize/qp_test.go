@@ -2,6 +2,8 @@ package sanitize
 
 import (
 	"bytes"
+	"encoding/base64"
+	"io"
 	"mime/quotedprintable"
 	"strings"
 	"testing"
@@ -91,4 +93,47 @@ func TestLineSplitter(t *testing.T) {
 			}
 		}
 	}
+}
+
+// refLineWrapper is the obvious base64 line breaker base64Lines replaces:
+// CRLF after every 76 characters written.
+type refLineWrapper struct {
+	w   io.Writer
+	col int
+}
+
+func (l *refLineWrapper) Write(p []byte) (int, error) {
+	for _, c := range p {
+		l.w.Write([]byte{c})
+		if l.col++; l.col == 76 {
+			l.w.Write([]byte("\r\n"))
+			l.col = 0
+		}
+	}
+	return len(p), nil
+}
+
+func FuzzB64Lines(f *testing.F) {
+	f.Add([]byte("hello"), uint8(1))
+	f.Add(bytes.Repeat([]byte("x"), 57), uint8(57))
+	f.Add(bytes.Repeat([]byte("日本"), 100), uint8(13))
+	f.Add(bytes.Repeat([]byte{0, 255}, 5000), uint8(200))
+	f.Fuzz(func(t *testing.T, data []byte, step uint8) {
+		var want bytes.Buffer
+		lw := &refLineWrapper{w: &want}
+		enc := base64.NewEncoder(base64.StdEncoding, lw)
+		enc.Write(data)
+		enc.Close()
+		var got bytes.Buffer
+		b := newBase64Lines(&got)
+		for p, k := data, 1+int(step); len(p) > 0; {
+			n := min(k, len(p))
+			b.Write(p[:n])
+			p = p[n:]
+		}
+		partial, err := b.Close()
+		if err != nil || !bytes.Equal(got.Bytes(), want.Bytes()) || partial != (lw.col > 0) {
+			t.Fatalf("%d bytes in writes of %d: partial %v (want %v), output equal %v", len(data), 1+int(step), partial, lw.col > 0, bytes.Equal(got.Bytes(), want.Bytes()))
+		}
+	})
 }
