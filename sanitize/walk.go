@@ -55,6 +55,11 @@ type bodySlot struct {
 	alt    bool
 	cands  []*leaf
 	chosen *leaf
+	// early is the slot's first candidate, plain text rendered as soon as
+	// it was read and found to have visible text: with plain preferred it
+	// is the body, unless it turns ambiguous, and then so does every part
+	// after it. An HTML alternative after it is hashed but not kept.
+	early *leaf
 }
 
 type leafKind int
@@ -73,7 +78,10 @@ type leaf struct {
 	html            bool
 	raw             *spill.Buffer // leafText: transfer-decoded bytes, until rendered
 	label           string        // leafText: declared charset
-	rendered        bool
+	rendered        bool          // leafText: renderText ran (text, stats and pend* are set)
+	committed       bool          // leafText: pend* went into the report
+	pendFindings    []Finding     // leafText: render's findings, reported once the body choice renders it
+	pendBlocks      []*leaf       // leafText: files cut out of it, likewise
 	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC
 	esc             bool          // leafText: the decoded bytes have an ESC (ISO-2022)
 	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends (once rendered)
@@ -421,7 +429,17 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 		} else {
 			msg.slot = &bodySlot{cands: []*leaf{l}}
 		}
-		s.textPart(l, ph, body)
+		slot := ctx.alt
+		// An HTML alternative after plain text that will be the body is
+		// only hashed and counted: it is never rendered.
+		keep := !(l.html && slot != nil && slot.early != nil && len(slot.early.ambig) == 0 && s.pol.Body.Prefer == "plain")
+		s.textPart(l, ph, body, keep)
+		if slot != nil && len(slot.cands) == 1 && !l.html && len(l.ambig) == 0 && s.pol.Body.Prefer == "plain" {
+			s.renderText(l)
+			if l.stats.visible {
+				slot.early = l
+			}
+		}
 	} else {
 		l.kind = leafAttach
 		s.attachment(l, ph, body)
@@ -565,17 +583,21 @@ func (s *sanitizer) hold(b *spill.Buffer) {
 }
 
 // textPart decodes a body text candidate into sanitised UTF-8 text.
-func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
+func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader, keep bool) {
 	dec, check := s.transferDecoder(ph.cte, body)
 	hc := newHashCounter()
-	l.raw = s.newSpill()
-	l.raw.Grow(int(min(s.size, 16<<10)))
-	hc.next = l.raw
-	if _, err := s.copy(hc, dec); err != nil && l.raw.Err() != nil {
-		s.ioErr(l.raw.Err())
+	if keep {
+		l.raw = s.newSpill()
+		l.raw.Grow(int(min(s.size, 16<<10)))
+		hc.next = l.raw
+		if _, err := s.copy(hc, dec); err != nil && l.raw.Err() != nil {
+			s.ioErr(l.raw.Err())
+		}
+		s.hold(l.raw)
+	} else {
+		s.copy(hc, dec)
 	}
 	drain(dec)
-	s.hold(l.raw)
 	l.label = strings.TrimSpace(ph.params["charset"])
 	l.ascii = !hc.high
 	l.esc = hc.esc
@@ -596,10 +618,38 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader) {
 // cleaning, encoded-file cutting and link neutralising. Only candidates
 // that may be chosen are rendered, in order of preference.
 func (s *sanitizer) render(l *leaf) {
-	if l.rendered {
+	if !l.rendered {
+		s.renderText(l)
+	}
+	if l.committed {
 		return
 	}
+	l.committed = true
+	for _, f := range l.pendFindings {
+		s.finding(f.Path, f.Kind, f.Detail)
+	}
+	// Files cut out of the text are reported right after it.
+	if len(l.pendBlocks) > 0 {
+		for i, x := range s.leaves {
+			if x == l {
+				s.leaves = append(s.leaves[:i+1], append(l.pendBlocks, s.leaves[i+1:]...)...)
+				break
+			}
+		}
+	}
+	l.pendFindings, l.pendBlocks = nil, nil
+}
+
+// renderText does render's work but for the report: what it finds waits
+// in the leaf until render commits it, so that rendering a candidate
+// early changes nothing in the report.
+func (s *sanitizer) renderText(l *leaf) {
 	l.rendered = true
+	if l.raw == nil {
+		// Only hashed (an alternative known not to be needed): no text.
+		l.text = s.newSpill()
+		return
+	}
 	label := l.label
 	var br *bufio.Reader // an HTML part's head, read for its <meta> charset
 	if l.html && label == "" {
@@ -631,10 +681,10 @@ func (s *sanitizer) render(l *leaf) {
 		}
 		st, err := convertHTML(sink, td, s.pol.MIME.MaxHTMLDepth)
 		if err != nil {
-			s.finding(l.part.Path, "html-error", truncate(err.Error(), 120))
+			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-error", truncate(err.Error(), 120)})
 		}
 		if st.DepthExceeded {
-			s.finding(l.part.Path, "html-depth-exceeded", "HTML nested deeper than "+strconv.Itoa(s.pol.MIME.MaxHTMLDepth)+" (flattened)")
+			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-depth-exceeded", "HTML nested deeper than " + strconv.Itoa(s.pol.MIME.MaxHTMLDepth) + " (flattened)"})
 		}
 		findings = td.Findings()
 	case plain:
@@ -654,16 +704,14 @@ func (s *sanitizer) render(l *leaf) {
 	s.hold(l.text)
 	l.stats = sink.st
 	for _, f := range findings {
-		s.finding(l.part.Path, f.Kind, f.Detail)
+		l.pendFindings = append(l.pendFindings, Finding{l.part.Path, f.Kind, f.Detail})
 		switch f.Kind {
 		case "charset-mislabeled", "charset-missing", "charset-unknown":
 			l.charsetRepaired = true
 		}
 	}
-	// Files cut out of the text are reported right after it.
-	var blocks []*leaf
 	for i, b := range sink.blocks {
-		blocks = append(blocks, &leaf{kind: leafBlock, msg: l.msg, parent: l, part: Part{
+		l.pendBlocks = append(l.pendBlocks, &leaf{kind: leafBlock, msg: l.msg, parent: l, part: Part{
 			Path:         l.part.Path + "#" + b.kind + "-" + strconv.Itoa(i+1),
 			DeclaredType: "text/x-" + b.kind,
 			SniffedType:  b.sniffed,
@@ -672,14 +720,6 @@ func (s *sanitizer) render(l *leaf) {
 			Size:         b.size,
 			SHA256:       b.sha,
 		}, action: b.kind + "-removed"})
-	}
-	if len(blocks) > 0 {
-		for i, x := range s.leaves {
-			if x == l {
-				s.leaves = append(s.leaves[:i+1], append(blocks, s.leaves[i+1:]...)...)
-				break
-			}
-		}
 	}
 }
 
