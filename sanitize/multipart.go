@@ -48,10 +48,6 @@ var (
 
 const mpWindow = 16 << 10
 
-func newMultipartReader(r io.Reader, boundary string) *multipartReader {
-	return newMultipartReaderSize(r, boundary, mpWindow)
-}
-
 // newMultipartReaderSize reads with a window of n bytes (at least 1 KiB,
 // room for any delimiter line), smaller for small messages.
 func newMultipartReaderSize(r io.Reader, boundary string, n int) *multipartReader {
