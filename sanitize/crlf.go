@@ -23,10 +23,6 @@ const smallRead = 64
 
 func newCRLFReader(r io.Reader) *crlfReader { return &crlfReader{r: r} }
 
-// newCRLFReaderSize is newCRLFReader; the reader needs no buffer of its
-// own (n is kept for its callers' sake).
-func newCRLFReaderSize(r io.Reader, n int) *crlfReader { return newCRLFReader(r) }
-
 // Read converts in place: it reads at most half of p into p's back half
 // and converts it forward into p. Output never overtakes input: every
 // line end written takes at most one byte more than it read, and there

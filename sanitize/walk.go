@@ -132,7 +132,7 @@ func (s *sanitizer) walk(r io.Reader, size int64) error {
 	s.src = &srcReader{r: r}
 	m := &msgNode{path: ""}
 	s.msgs = append(s.msgs, m)
-	s.entity(newCRLFReaderSize(s.src, s.bufSize(8<<10)), "", 0, m, walkCtx{root: true, defType: "text/plain"})
+	s.entity(newCRLFReader(s.src), "", 0, m, walkCtx{root: true, defType: "text/plain"})
 	if s.src.err != nil {
 		return fmt.Errorf("sanitize: read original: %w", s.src.err)
 	}
@@ -367,7 +367,7 @@ func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *msg
 	m := &msgNode{level: parent.level + 1, path: path}
 	s.msgs = append(s.msgs, m)
 	start := len(s.leaves)
-	s.entity(newCRLFReaderSize(dec, s.bufSize(8<<10)), path, depth+1, m, walkCtx{root: true, defType: "text/plain"})
+	s.entity(newCRLFReader(dec), path, depth+1, m, walkCtx{root: true, defType: "text/plain"})
 	drain(dec)
 	if kinds := check(); len(kinds) > 0 {
 		s.ambig = true
