@@ -46,13 +46,16 @@ func FuzzCleanBytes(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want := cleanLine([]byte(s))
+		want := refCleanLine([]byte(s))
 		got, copied := cleanBytes(nil, []byte(s), utf8.ValidString(s))
 		if string(got) != want {
 			t.Fatalf("cleanBytes(%q) = %q, want %q", s, got, want)
 		}
 		if copied == (want == s) || isClean([]byte(s), false) != (want == s) || utf8.ValidString(s) && isClean([]byte(s), true) != (want == s) || isCleanString(s) != (want == s) {
 			t.Fatalf("%q: copied %v, isClean %v, but cleanLine changes it: %v", s, copied, isClean([]byte(s), false), want != s)
+		}
+		if got := cleanLine([]byte(s)); got != want {
+			t.Fatalf("cleanLine(%q) = %q, want %q", s, got, want)
 		}
 		if got := cleanString(s); got != want {
 			t.Fatalf("cleanString(%q) = %q, want %q", s, got, want)
@@ -89,4 +92,36 @@ func FuzzPlain7bit(f *testing.F) {
 			t.Fatalf("plain7bit(%q) = %v", s, got)
 		}
 	})
+}
+
+// refCleanLine is cleanLine as first written, rune by rune: the
+// reference the fast paths (isClean, cleanBytes, cleanString) answer to.
+func refCleanLine(b []byte) string {
+	clean := true
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			sb.WriteRune(utf8.RuneError)
+		case r == '\t':
+			sb.WriteRune(r)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case isBidiControl(r) || r == 0xFEFF:
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
 }

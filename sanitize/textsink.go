@@ -564,33 +564,8 @@ func cleanString(s string) string {
 // becomes U+FFFD, control characters (but tab) and the bidirectional
 // overrides that can disguise text are dropped.
 func cleanLine(b []byte) string {
-	clean := true
-	for i := 0; i < len(b); i++ {
-		if c := b[i]; c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return string(b)
-	}
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		b = b[size:]
-		switch {
-		case r == utf8.RuneError && size == 1:
-			sb.WriteRune(utf8.RuneError)
-		case r == '\t':
-			sb.WriteRune(r)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-		case isBidiControl(r) || r == 0xFEFF:
-		default:
-			sb.WriteRune(r)
-		}
-	}
-	return sb.String()
+	out, _ := cleanBytes(nil, b, false)
+	return string(out)
 }
 
 func isBidiControl(r rune) bool {
