@@ -15,7 +15,7 @@ import (
 // The buffer is kept only when the part may be delivered.
 func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 	dec, check := s.transferDecoder(ph.cte, body)
-	hc := newHashCounter()
+	hc := s.sc.hashCounter()
 	buf := s.newSpill()
 	hc.next = buf
 	_, err := s.copy(hc, dec)

@@ -19,7 +19,8 @@ import (
 // ends of at most 998 octets (RFC 5322 2.1.1). Nothing of the original
 // structure is copied; only decoded content is.
 func (s *sanitizer) build(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, s.bufSize(16<<10))
+	bw := s.sc.writer(w)
+	defer bw.Reset(nil)
 	var kept []*leaf
 	for _, l := range s.leaves {
 		if l.att != nil && l.part.Decision == DecisionKeep {
@@ -239,10 +240,9 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 			return err
 		}
 	default:
-		buf := make([]byte, 0, 256)
 		emit = func(line []byte) error {
-			buf = appendQPLine(buf[:0], line)
-			_, err := w.Write(buf)
+			s.sc.qp = appendQPLine(s.sc.qp[:0], line)
+			_, err := w.Write(s.sc.qp)
 			return err
 		}
 		done = func() error { return nil }

@@ -2,7 +2,6 @@ package sanitize
 
 import (
 	"bufio"
-	"bytes"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
@@ -50,8 +49,7 @@ func (ph *partHeader) detail(kind string) string {
 
 // readHeaderBlock reads a header block up to and including its empty line.
 // tooBig is set (and reading stops) past max bytes.
-func readHeaderBlock(br *bufio.Reader, max, hint int) (raw []byte, tooBig bool) {
-	raw = make([]byte, 0, min(hint, max))
+func readHeaderBlock(raw []byte, br *bufio.Reader, max int) ([]byte, bool) {
 	atStart := true
 	for {
 		line, err := br.ReadSlice('\n')
@@ -72,16 +70,6 @@ func readHeaderBlock(br *bufio.Reader, max, hint int) (raw []byte, tooBig bool) 
 		}
 		atStart = true
 	}
-}
-
-// parseHeaderBlock parses raw with go-message's textproto. An error means a
-// line that is not a header field (or a continuation first): clients
-// disagree on where such a header ends.
-func parseHeaderBlock(raw []byte) (textproto.Header, error) {
-	if !bytes.HasSuffix(raw, []byte("\r\n\r\n")) && !bytes.Equal(raw, []byte("\r\n")) {
-		raw = append(append([]byte(nil), raw...), "\r\n"...)
-	}
-	return textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)))
 }
 
 // analyse reads the MIME fields of h. defaultType is text/plain, or

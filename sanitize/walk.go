@@ -3,9 +3,7 @@ package sanitize
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -34,7 +32,7 @@ type sanitizer struct {
 	ambig    bool // some part was ambiguous
 	memHeld  int64
 	writeErr error // first failure of our own temporary files
-	copyBuf  []byte
+	sc       *scratch
 	size     int64 // of the original
 	// findings beyond maxFindings, counted
 	droppedFindings int
@@ -96,10 +94,14 @@ type leaf struct {
 }
 
 func newSanitizer(opt Options, rep *Report) *sanitizer {
-	return &sanitizer{opt: opt, pol: normalise(opt.Policy), rep: rep}
+	return &sanitizer{opt: opt, pol: normalise(opt.Policy), rep: rep, sc: getScratch()}
 }
 
 func (s *sanitizer) close() {
+	defer func() {
+		s.sc.release()
+		s.sc = nil
+	}()
 	for _, l := range s.leaves {
 		for _, b := range []*spill.Buffer{l.raw, l.text} {
 			if b != nil {
@@ -198,7 +200,8 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 		s.finding(path, "too-many-parts", "more than "+strconv.Itoa(s.pol.MIME.MaxParts)+" MIME parts; the rest was not read")
 		return
 	}
-	br := bufio.NewReaderSize(r, s.bufSize(4096))
+	br := s.sc.reader(r)
+	defer s.sc.putReader(br)
 	if depth == 0 {
 		// An mbox "From " line before the header.
 		if p, _ := br.Peek(5); string(p) == "From " {
@@ -214,14 +217,14 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 		// The body of a single-part message is part 1 (IMAP).
 		leafPath = join(path, 1)
 	}
-	raw, tooBig := readHeaderBlock(br, int(s.pol.MIME.MaxHeaderBytes), s.bufSize(1024))
+	raw, tooBig := readHeaderBlock(s.sc.hdr[:0], br, int(s.pol.MIME.MaxHeaderBytes))
 	if tooBig {
 		l := s.opaque(leafPath, msg, "", "header-too-large")
 		s.finding(leafPath, "header-too-large", "part header over "+strconv.FormatInt(int64(s.pol.MIME.MaxHeaderBytes), 10)+" bytes")
 		l.part.Size = drain(br)
 		return
 	}
-	h, err := parseHeaderBlock(raw)
+	h, err := s.sc.parseHeader(raw)
 	if ctx.root {
 		if depth == 0 {
 			s.root = h
@@ -464,10 +467,7 @@ func (s *sanitizer) copy(dst io.Writer, src io.Reader) (int64, error) {
 	if wt, ok := src.(io.WriterTo); ok {
 		return wt.WriteTo(dst)
 	}
-	if s.copyBuf == nil {
-		s.copyBuf = make([]byte, s.bufSize(32<<10))
-	}
-	return io.CopyBuffer(onlyWriter{dst}, src, s.copyBuf)
+	return io.CopyBuffer(onlyWriter{dst}, src, s.sc.buffer())
 }
 
 // onlyWriter hides a ReaderFrom so that io.CopyBuffer uses the buffer.
@@ -476,14 +476,13 @@ type onlyWriter struct{ io.Writer }
 // hashCounter hashes and counts what passes through, and passes it on
 // to next when set.
 type hashCounter struct {
+	sc   *scratch // where the hash state goes back
 	next io.Writer
 	h    hash.Hash
 	n    int64
 	high bool // saw a byte >= 0x80 or an ESC (not plain ASCII)
 	esc  bool // saw an ESC (ISO-2022 text is 7-bit and valid UTF-8)
 }
-
-func newHashCounter() *hashCounter { return &hashCounter{h: sha256.New()} }
 
 func (c *hashCounter) Write(p []byte) (int, error) {
 	if c.next != nil {
@@ -563,8 +562,6 @@ func plain7bit(p []byte) bool {
 	return true
 }
 
-func (c *hashCounter) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
-
 // newSpill returns a buffer whose memory share shrinks once the message
 // already holds a few MiB in memory.
 func (s *sanitizer) newSpill() *spill.Buffer {
@@ -585,7 +582,7 @@ func (s *sanitizer) hold(b *spill.Buffer) {
 // textPart decodes a body text candidate into sanitised UTF-8 text.
 func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader, keep bool) {
 	dec, check := s.transferDecoder(ph.cte, body)
-	hc := newHashCounter()
+	hc := s.sc.hashCounter()
 	if keep {
 		l.raw = s.newSpill()
 		l.raw.Grow(int(min(s.size, 16<<10)))
@@ -665,6 +662,8 @@ func (s *sanitizer) renderText(l *leaf) {
 	l.text = s.newSpill()
 	l.text.Grow(int(l.raw.Size()) + 256)
 	sink := newTextSink(l.text, s.pol.Body.Links)
+	sink.clean, sink.out2 = s.sc.clean, s.sc.out2
+	defer func() { s.sc.clean, s.sc.out2 = sink.clean[:0], sink.out2[:0] }()
 	var findings []encFinding
 	switch {
 	case l.html:

@@ -86,18 +86,20 @@ func appendMem[T ~string | ~[]byte](b *Buffer, p T) {
 	b.size += int64(len(p))
 	if len(b.mem) == 1 && cap(b.mem[0]) < chunkSize && len(b.mem[0])+len(p) > cap(b.mem[0]) {
 		// The first chunk starts at the size of the first write and
-		// doubles up to a full chunk: a small content costs little.
-		c := min(max(2*cap(b.mem[0]), len(b.mem[0])+len(p)), chunkSize)
-		b.mem[0] = append(make([]byte, 0, c), b.mem[0]...)
+		// grows by classes up to a full chunk: a small content costs
+		// little.
+		old := b.mem[0]
+		b.mem[0] = append(getChunk(max(2*cap(old), len(old)+len(p))), old...)
+		putChunk(old)
 	}
 	for len(p) > 0 {
 		if len(b.mem) == 0 || len(b.mem[len(b.mem)-1]) == chunkSize {
 			c := chunkSize
 			if len(b.mem) == 0 {
-				c = min(max(len(p), 256), chunkSize)
+				c = len(p)
 				b.mem = b.first[:0]
 			}
-			b.mem = append(b.mem, make([]byte, 0, c))
+			b.mem = append(b.mem, getChunk(c))
 		}
 		last := &b.mem[len(b.mem)-1]
 		n := min(len(p), cap(*last)-len(*last))
@@ -111,7 +113,7 @@ func appendMem[T ~string | ~[]byte](b *Buffer, p T) {
 // small first allocations.
 func (b *Buffer) Grow(n int) {
 	if len(b.mem) == 0 && b.f == nil && n > 0 && (b.dir == "" || int64(n) <= b.threshold) {
-		b.first[0] = make([]byte, 0, min(n, chunkSize))
+		b.first[0] = getChunk(n)
 		b.mem = b.first[:1]
 	}
 }
@@ -154,7 +156,7 @@ func (b *Buffer) spill() error {
 		}
 	}
 	b.f = f
-	b.mem = nil
+	b.releaseMem()
 	return nil
 }
 
@@ -181,7 +183,7 @@ func (b *Buffer) Close() error {
 		return nil
 	}
 	b.closed = true
-	b.mem = nil
+	b.releaseMem()
 	if b.f != nil {
 		err := b.f.Close()
 		b.f = nil

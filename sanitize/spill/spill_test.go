@@ -205,3 +205,33 @@ func TestBufferSmallStart(t *testing.T) {
 		})
 	}
 }
+
+// TestChunkReuse: memory a closed Buffer gave back is reused, and a new
+// Buffer shows only what was written to it, whatever the chunk held.
+func TestChunkReuse(t *testing.T) {
+	for _, n := range []int{100, 600, 3000, 9000, chunkSize + 10, 3 * chunkSize} {
+		old := New(1<<20, "")
+		old.Write(bytes.Repeat([]byte("secret!"), 3*chunkSize/7+1))
+		old.Close()
+		b := New(1<<20, "")
+		want := bytes.Repeat([]byte{'x'}, n)
+		b.Write(want[:n/2])
+		b.WriteString(string(want[n/2:]))
+		var out bytes.Buffer
+		if _, err := b.WriteTo(&out); err != nil || !bytes.Equal(out.Bytes(), want) {
+			t.Fatalf("%d bytes: WriteTo gave %d bytes (%v), want only what was written", n, out.Len(), err)
+		}
+		all, _ := io.ReadAll(b.Reader())
+		p := make([]byte, 64)
+		if k, err := b.ReaderAt().ReadAt(p, int64(n)); k != 0 || err != io.EOF {
+			t.Errorf("%d bytes: ReadAt past the end = %d, %v", n, k, err)
+		}
+		if !bytes.Equal(all, want) {
+			t.Fatalf("%d bytes: Reader differs", n)
+		}
+		b.Close()
+		if _, err := b.Write([]byte("x")); err != ErrClosed {
+			t.Errorf("Write after Close = %v", err)
+		}
+	}
+}
