@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -278,6 +279,9 @@ func appendQPLine(dst, line []byte) []byte {
 			continue
 		}
 		j := k + 1
+		for j+8 <= len(line) && qpLiteral8(binary.LittleEndian.Uint64(line[j:])) {
+			j += 8
+		}
 		for j < len(line) && qpLiteral(line[j]) {
 			j++
 		}
@@ -309,6 +313,15 @@ func appendQPLine(dst, line []byte) []byte {
 
 // qpLiteral reports a byte quoted-printable writes as itself.
 func qpLiteral(c byte) bool { return qpLiteralTable[c] }
+
+// qpLiteral8 reports eight bytes (little-endian) that are all printable
+// ASCII but "=" or a space: a tab or any other byte is left to qpLiteral.
+func qpLiteral8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - lo) &^ v & hi }
+	ctl := (x - 0x2020202020202020) &^ x & hi // a byte below 0x20 (with none >= 0x80)
+	return (x&hi | ctl | zero(x^0x7f7f7f7f7f7f7f7f) | zero(x^0x3d3d3d3d3d3d3d3d)) == 0
+}
 
 // qpLiteralTable: printable ASCII but "=", space and tab.
 var qpLiteralTable = func() (t [256]bool) {

@@ -3,6 +3,7 @@ package sanitize
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"io"
 	"mime/quotedprintable"
 	"strings"
@@ -136,4 +137,19 @@ func FuzzB64Lines(f *testing.F) {
 			t.Fatalf("%d bytes in writes of %d: partial %v (want %v), output equal %v", len(data), 1+int(step), partial, lw.col > 0, bytes.Equal(got.Bytes(), want.Bytes()))
 		}
 	})
+}
+
+// TestQPLiteral8 holds the eight-byte test to the byte table: every byte
+// value in every position, beside printable ASCII.
+func TestQPLiteral8(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			want := qpLiteral(byte(c)) && c != '\t'
+			if got := qpLiteral8(binary.LittleEndian.Uint64(b)); got != want {
+				t.Errorf("byte %#02x at %d: qpLiteral8 = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
 }
