@@ -54,6 +54,7 @@ type textSink struct {
 	blocks    []block
 	err       error
 	skipLF    bool // the last byte written was a CR
+	noBlocks  bool // tests: line by line only (no writeLines)
 
 	// encoded-file state
 	state    int
@@ -84,6 +85,9 @@ func (s *textSink) Write(p []byte) (int, error) {
 			p = p[1:]
 		}
 		s.skipLF = false
+	}
+	if len(s.line) == 0 && s.state == stText && s.pending == "" && !s.noBlocks {
+		p = s.writeLines(p)
 	}
 	for len(p) > 0 {
 		i := indexLineEnd(p)
@@ -123,6 +127,77 @@ func (s *textSink) Write(p []byte) (int, error) {
 		}
 	}
 	return n, s.err
+}
+
+// writeLines takes the whole lines at the start of p in one go when
+// they are the common text: clean, LF or CRLF line ends, none starting
+// an encoded file. What processLine would do line by line, it then does
+// for all of them at once (the link rewriter, the statistics and the
+// write), which gives the same bytes: FuzzTextSinkLines holds it to
+// that. It returns what is left for the line by line loop.
+func (s *textSink) writeLines(p []byte) []byte {
+	end := bytes.LastIndexByte(p, '\n') + 1
+	if end == 0 || end > maxLine {
+		return p
+	}
+	block := p[:end]
+	if bytes.IndexByte(block, '\r') >= 0 {
+		// CRLF becomes LF; a lone CR is a line end of its own: not here.
+		lf := s.clean[:0]
+		for rest := block; len(rest) > 0; {
+			i := bytes.IndexByte(rest, '\r')
+			if i < 0 {
+				lf = append(lf, rest...)
+				break
+			}
+			if i+1 == len(rest) || rest[i+1] != '\n' {
+				s.clean = lf[:0]
+				return p
+			}
+			lf = append(lf, rest[:i]...)
+			rest = rest[i+1:]
+		}
+		s.clean = lf[:0]
+		block = lf
+	}
+	if !cleanScan(block, s.validUTF8, true) || bytes.HasPrefix(block, beginB) || bytes.HasPrefix(block, yBeginB) ||
+		bytes.Contains(block, nlBeginB) || bytes.Contains(block, nlYBeginB) || bytes.Contains(block, binhexMarkB) {
+		return p
+	}
+	if s.err != nil {
+		return p[end:]
+	}
+	out := block
+	if s.links != "keep" {
+		var k int
+		out, k = appendLinks(s.out2[:0], block, s.links)
+		s.out2 = out[:0]
+		s.st.links += k
+	}
+	if !s.st.visible {
+		s.st.visible = hasVisibleLines(out)
+	}
+	s.st.nonASCII += countHigh(out)
+	s.st.bytes += int64(len(out))
+	if _, err := s.out.Write(out); err != nil {
+		s.err = err
+	}
+	return p[end:]
+}
+
+// hasVisibleLines is hasVisible for LF-separated lines.
+func hasVisibleLines(b []byte) bool {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return hasVisible(b)
+		}
+		if hasVisible(b[:i]) {
+			return true
+		}
+		b = b[i+1:]
+	}
+	return false
 }
 
 // indexLineEnd finds the first CR or LF, with two vectorised scans.
@@ -176,6 +251,7 @@ var (
 	binhexMark = "(This file must be converted with BinHex"
 
 	beginB, yBeginB, binhexMarkB = []byte("begin"), []byte("=ybegin"), []byte(binhexMark)
+	nlBeginB, nlYBeginB          = []byte("\nbegin"), []byte("\n=ybegin")
 )
 
 func (s *textSink) processLine(raw []byte) {
@@ -483,7 +559,11 @@ func cleanBytes(dst, b []byte, valid bool) (out []byte, copied bool) {
 // byte order marks. valid says b is known to be valid UTF-8. In valid
 // UTF-8 only four lead bytes can start a rune cleanLine drops, so the
 // line is looked at eight bytes at a time for those and for controls.
-func isClean(b []byte, valid bool) bool {
+func isClean(b []byte, valid bool) bool { return cleanScan(b, valid, false) }
+
+// cleanScan is isClean, and with lines set it also allows LF: b is then
+// lines, each of which isClean.
+func cleanScan(b []byte, valid, lines bool) bool {
 	if !valid && !utf8.Valid(b) {
 		return false
 	}
@@ -492,22 +572,33 @@ func isClean(b []byte, valid bool) bool {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
+		if lines {
+			// Each LF becomes an "a" (0x0a ^ 0x6b = 0x61) for the tests below.
+			x ^= exactZero(x^0x0a0a0a0a0a0a0a0a) >> 7 * 0x6b
+		}
 		if (x-0x2020202020202020)&^x&hi == 0 && !zero(x^0x7f7f7f7f7f7f7f7f) &&
 			(x&hi == 0 || !zero(x^0xC2C2C2C2C2C2C2C2) && !zero(x^0xD8D8D8D8D8D8D8D8) && !zero(x^0xE2E2E2E2E2E2E2E2) && !zero(x^0xEFEFEFEFEFEFEFEF)) {
 			continue // no control, no DEL, none of the four lead bytes
 		}
 		for j := i; j < i+8; j++ {
-			if !cleanAt(b, j) {
+			if !(lines && b[j] == '\n' || cleanAt(b, j)) {
 				return false
 			}
 		}
 	}
 	for j := i; j < len(b); j++ {
-		if !cleanAt(b, j) {
+		if !(lines && b[j] == '\n' || cleanAt(b, j)) {
 			return false
 		}
 	}
 	return true
+}
+
+// exactZero has 0x80 in each byte of v that is zero and nothing else
+// (the cheaper test in isClean may also flag a byte above a zero one).
+func exactZero(v uint64) uint64 {
+	const m = 0x7f7f7f7f7f7f7f7f
+	return ^((v&m + m) | v | m)
 }
 
 // cleanAt checks the byte at b[j] of valid UTF-8: a control, or the lead
