@@ -1,7 +1,7 @@
 package sanitize
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -13,7 +13,7 @@ func (s *sanitizer) finish() {
 		s.chooseBody(m)
 	}
 	removed, kept := 0, 0
-	actions := map[string]bool{}
+	var actions actionSet
 	for _, l := range s.leaves {
 		p := &l.part
 		switch {
@@ -24,22 +24,22 @@ func (s *sanitizer) finish() {
 			if l.kind == leafText || l.kind == leafAttach {
 				removed++
 			}
-			actions["ambiguous"] = true
+			actions.add("ambiguous")
 		case l.kind == leafText:
 			if l.msg.slot != nil && l.msg.slot.chosen == l {
 				p.Decision, p.Reason = DecisionBody, "body text"
 				if l.html {
-					actions["html-to-text"] = true
+					actions.add("html-to-text")
 				}
 				if l.stats.links > 0 {
 					if s.pol.Body.Links == "remove" {
-						actions["links-removed"] = true
+						actions.add("links-removed")
 					} else {
-						actions["links-defanged"] = true
+						actions.add("links-defanged")
 					}
 				}
 				if l.charsetRepaired {
-					actions["charset-repaired"] = true
+					actions.add("charset-repaired")
 				}
 			} else {
 				p.Decision, p.Reason = DecisionStrip, "alternative representation not chosen"
@@ -48,7 +48,7 @@ func (s *sanitizer) finish() {
 		case l.kind == leafBlock:
 			p.Decision, p.Reason = DecisionStrip, l.part.DeclaredType[len("text/x-"):]+" data cut out of the body text"
 			if l.parent.part.Decision == DecisionBody {
-				actions[l.action] = true
+				actions.add(l.action)
 				removed++
 			} else {
 				l.alt = true
@@ -60,7 +60,7 @@ func (s *sanitizer) finish() {
 			default:
 				removed++
 				if l.action != "" {
-					actions[l.action] = true
+					actions.add(l.action)
 				}
 			}
 		}
@@ -74,13 +74,10 @@ func (s *sanitizer) finish() {
 		}
 	}
 	if removed > 0 {
-		actions["attachment-stripped"] = true
+		actions.add("attachment-stripped")
 	}
 	s.rep.Removed, s.rep.Kept = removed, kept
-	for a := range actions {
-		s.rep.Actions = append(s.rep.Actions, a)
-	}
-	sort.Slice(s.rep.Actions, func(i, j int) bool { return actionOrder(s.rep.Actions[i]) < actionOrder(s.rep.Actions[j]) })
+	s.rep.Actions = actions.list(s.rep.Actions)
 	for _, l := range s.leaves {
 		s.rep.Parts = append(s.rep.Parts, l.part)
 	}
@@ -163,13 +160,36 @@ func dedupe(l []string) []string {
 	return out
 }
 
-// actionOrder keeps X-Mugai-Sanitized in a stable, readable order.
-func actionOrder(a string) int {
-	for i, x := range []string{"html-to-text", "charset-repaired", "links-defanged", "links-removed",
-		"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed", "ambiguous"} {
-		if a == x {
-			return i
+// actionOrder is the order of the actions in the report and in
+// X-Mugai-Sanitized: stable and readable.
+var actionOrder = [...]string{"html-to-text", "charset-repaired", "links-defanged", "links-removed",
+	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed", "ambiguous"}
+
+// actionSet collects the actions taken, without duplicates.
+type actionSet struct {
+	known [len(actionOrder)]bool
+	other []string // not in actionOrder: listed last, sorted
+}
+
+func (a *actionSet) add(name string) {
+	for i, x := range actionOrder {
+		if x == name {
+			a.known[i] = true
+			return
 		}
 	}
-	return 100
+	if !slices.Contains(a.other, name) {
+		a.other = append(a.other, name)
+	}
+}
+
+// list appends the actions to dst in order.
+func (a *actionSet) list(dst []string) []string {
+	for i, ok := range a.known {
+		if ok {
+			dst = append(dst, actionOrder[i])
+		}
+	}
+	slices.Sort(a.other)
+	return append(dst, a.other...)
 }

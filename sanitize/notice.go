@@ -14,14 +14,8 @@ const noticeRule = "------------------------------------------------------------
 // then one English line. Filenames go through the link rewriter like any
 // body text, so "www.example.com.pdf" is not clickable either.
 func (s *sanitizer) notice() []string {
-	lead := defaultLead
-	if t := strings.TrimSpace(s.pol.Notice.Text); t != "" {
-		lead = t
-	}
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(lead, "\r\n", "\n"), "\n") {
-		lines = append(lines, cleanString(l))
-	}
+	lines := make([]string, 0, len(s.pol.lead)+6)
+	lines = append(lines, s.pol.lead...)
 	has := func(a string) bool { return contains(s.rep.Actions, a) }
 	var en []string
 	if has("html-to-text") {
@@ -158,6 +152,9 @@ func humanSize(n int64) string {
 
 // cleanID keeps an id to characters safe in a header and in text.
 func cleanID(id string) string {
+	if len(id) <= 128 && isIDClean(id) {
+		return id
+	}
 	var b strings.Builder
 	for _, r := range id {
 		if r > ' ' && r < 0x7f && r != '"' && r != '\\' && r != '(' && r != ')' {
@@ -168,6 +165,15 @@ func cleanID(id string) string {
 		}
 	}
 	return b.String()
+}
+
+func isIDClean(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if r := id[i]; !(r > ' ' && r < 0x7f && r != '"' && r != '\\' && r != '(' && r != ')') {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanFilename makes a filename safe to show and to write: the last path

@@ -24,6 +24,7 @@ const (
 type policy struct {
 	config.Policy
 	order []string // canonical allow-list in order, X-Mugai-* never in it
+	lead  []string // the notice's first lines, cleaned
 }
 
 func normalise(p config.Policy) *policy {
@@ -67,6 +68,13 @@ func normalise(p config.Policy) *policy {
 		p.Headers = config.DefaultHeaders
 	}
 	np := &policy{Policy: p, order: make([]string, 0, len(p.Headers))}
+	lead := defaultLead
+	if t := strings.TrimSpace(p.Notice.Text); t != "" {
+		lead = t
+	}
+	for _, l := range strings.Split(strings.ReplaceAll(lead, "\r\n", "\n"), "\n") {
+		np.lead = append(np.lead, cleanString(l))
+	}
 	for _, h := range p.Headers {
 		k := canonicalKey(h)
 		if strings.HasPrefix(k, "X-Mugai-") || contains(np.order, k) || isMIMEField(k) {
