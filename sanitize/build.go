@@ -147,6 +147,13 @@ func newBoundary() string {
 func writeField(w *bufio.Writer, key, value string) {
 	value = headerSafe(value)
 	w.WriteString(key)
+	if len(key)+2+len(value) <= 76 {
+		// Short enough for one line: the loop below would not fold it.
+		w.WriteString(": ")
+		w.WriteString(value)
+		w.WriteString("\r\n")
+		return
+	}
 	w.WriteString(":")
 	col := len(key) + 1
 	for i := 0; ; i++ {
@@ -241,12 +248,22 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 			return err
 		}
 	default:
+		// Encoded lines gather in one buffer, written in pieces of 8 KiB.
+		buf := s.sc.qp[:0]
 		emit = func(line []byte) error {
-			s.sc.qp = appendQPLine(s.sc.qp[:0], line)
-			_, err := w.Write(s.sc.qp)
+			buf = appendQPLine(buf, line)
+			if len(buf) < 8<<10 {
+				return nil
+			}
+			_, err := w.Write(buf)
+			buf = buf[:0]
 			return err
 		}
-		done = func() error { return nil }
+		done = func() error {
+			_, err := w.Write(buf)
+			s.sc.qp = buf[:0]
+			return err
+		}
 	}
 	if err := s.eachBodyLine(notice, emit); err != nil {
 		return err

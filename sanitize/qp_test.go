@@ -1,10 +1,12 @@
 package sanitize
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"io"
+	"math/rand"
 	"mime/quotedprintable"
 	"strings"
 	"testing"
@@ -150,6 +152,56 @@ func TestQPLiteral8(t *testing.T) {
 			if got := qpLiteral8(binary.LittleEndian.Uint64(b)); got != want {
 				t.Errorf("byte %#02x at %d: qpLiteral8 = %v, want %v", c, pos, got, want)
 			}
+		}
+	}
+}
+
+// refWriteField is writeField's folding loop alone, without its one-line
+// shortcut: the reference for TestWriteFieldShortcut.
+func refWriteField(w *bufio.Writer, key, value string) {
+	value = headerSafe(value)
+	w.WriteString(key + ":")
+	col := len(key) + 1
+	for i := 0; ; i++ {
+		word := value
+		j := strings.IndexByte(value, ' ')
+		if j >= 0 {
+			word = value[:j]
+		}
+		if i > 0 && col+1+len(word) > 76 && col > 1 {
+			w.WriteString("\r\n")
+			col = 0
+		}
+		w.WriteString(" " + word)
+		col += 1 + len(word)
+		if j < 0 {
+			break
+		}
+		value = value[j+1:]
+	}
+	w.WriteString("\r\n")
+}
+
+// TestWriteFieldShortcut: a field short enough for one line is written
+// as the folding loop would write it, at every length around the limit.
+func TestWriteFieldShortcut(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	words := []string{"a", "bb", "", "Re:", "=?utf-8?b?5bGx55Sw?=", "<id@example.jp>", "\t", "x\x01y"}
+	for n := 0; n < 20000; n++ {
+		key := []string{"To", "Subject", "X-Mugai-Sanitized", "Content-Transfer-Encoding"}[r.Intn(4)]
+		var v []string
+		for k := r.Intn(25); k > 0; k-- {
+			v = append(v, words[r.Intn(len(words))])
+		}
+		value := strings.Join(v, " ")
+		var got, want bytes.Buffer
+		gw, ww := bufio.NewWriter(&got), bufio.NewWriter(&want)
+		writeField(gw, key, value)
+		refWriteField(ww, key, value)
+		gw.Flush()
+		ww.Flush()
+		if got.String() != want.String() {
+			t.Fatalf("%s: %q:\ngot  %q\nwant %q", key, value, got.String(), want.String())
 		}
 	}
 }
