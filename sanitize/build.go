@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -285,14 +286,28 @@ func appendQPLine(dst, line []byte) []byte {
 	const max = 75 // the Writer breaks before the 76th character
 	i := 0         // column in the current output line
 	for k := 0; k < len(line); {
-		if c := line[k]; !qpLiteral(c) {
-			if max-i < 3 {
-				dst = append(dst, '=', '\r', '\n')
-				i = 0
+		if !qpLiteral(line[k]) {
+			// A run of bytes to escape (Japanese text is all of them),
+			// written as many at a time as fit on the output line.
+			j := k + 1
+			for j < len(line) && !qpLiteral(line[j]) {
+				j++
 			}
-			dst = append(dst, '=', upperhex[c>>4], upperhex[c&0x0f])
-			i += 3
-			k++
+			for k < j {
+				if max-i < 3 {
+					dst = append(dst, '=', '\r', '\n')
+					i = 0
+				}
+				n := min(j-k, (max-i)/3)
+				o := len(dst)
+				dst = slices.Grow(dst, 3*n)[:o+3*n]
+				for _, c := range line[k : k+n] {
+					dst[o], dst[o+1], dst[o+2] = '=', upperhex[c>>4], upperhex[c&0x0f]
+					o += 3
+				}
+				i += 3 * n
+				k += n
+			}
 			continue
 		}
 		j := k + 1
