@@ -65,18 +65,3 @@ func BenchmarkReaderISO2022JP(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkDecodeHeader(b *testing.B) {
-	for name, h := range map[string]string{
-		"ascii":       "Re: meeting tomorrow at 10",
-		"iso-2022-jp": "=?ISO-2022-JP?B?GyRCJT8lJCVIJWskTkQ5JCQlYSE8JWskTj5sOWckTkJQGyhC?=\r\n =?ISO-2022-JP?B?GyRCPWgkcjxCQXUkOSRrJD8kYSROJUYlOSVIJTEhPCU5JEgkNyRGGyhC?=",
-		"raw-sjis":    sjis("【重要】会議のお知らせ ①②③"),
-	} {
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				DecodeHeader(h)
-			}
-		})
-	}
-}
