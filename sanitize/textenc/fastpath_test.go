@@ -2,6 +2,7 @@ package textenc
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -112,6 +113,29 @@ var headerSeeds = []string{
 	"=?ISO-2022-JP?B?GyRCJCIkJBsoQg==?= \x1b$B$\"\x1b(B",
 }
 
+// sameFindings compares findings as reflect.DeepEqual does, except that
+// the invalid-sequence findings decodeText adds at its end, one for each
+// charset, came out of a map in the reference: their order within a run
+// is random there.
+func sameFindings(got, want []Finding) bool {
+	if (got == nil) != (want == nil) || len(got) != len(want) {
+		return false
+	}
+	sorted := func(fs []Finding) []Finding {
+		fs = slices.Clone(fs)
+		for i := 0; i < len(fs); {
+			j := i
+			for j < len(fs) && fs[j].Kind == KindInvalid {
+				j++
+			}
+			slices.SortFunc(fs[i:j], func(a, b Finding) int { return strings.Compare(a.Detail, b.Detail) })
+			i = max(j, i+1)
+		}
+		return fs
+	}
+	return reflect.DeepEqual(sorted(got), sorted(want))
+}
+
 // FuzzParseMediaTypeReference holds ParseMediaType to the implementation
 // it replaced, reference_test.go's, for every result.
 func FuzzParseMediaTypeReference(f *testing.F) {
@@ -121,7 +145,7 @@ func FuzzParseMediaTypeReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		mt, params, fs, err := ParseMediaType(v)
 		wmt, wparams, wfs, werr := refParseMediaType(v)
-		if mt != wmt || !reflect.DeepEqual(params, wparams) || !reflect.DeepEqual(fs, wfs) || !reflect.DeepEqual(err, werr) {
+		if mt != wmt || !reflect.DeepEqual(params, wparams) || !sameFindings(fs, wfs) || !reflect.DeepEqual(err, werr) {
 			t.Fatalf("ParseMediaType(%q)\n got  %q %#v %#v %v\n want %q %#v %#v %v", v, mt, params, fs, err, wmt, wparams, wfs, werr)
 		}
 	})
@@ -139,7 +163,7 @@ func FuzzDecodeHeaderReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		got, fs := DecodeHeader(raw)
 		want, wfs := refDecodeHeader(raw)
-		if got != want || !reflect.DeepEqual(fs, wfs) {
+		if got != want || !sameFindings(fs, wfs) {
 			t.Fatalf("DecodeHeader(%q)\n got  %q %#v\n want %q %#v", raw, got, fs, want, wfs)
 		}
 	})

@@ -1,8 +1,10 @@
 package textenc
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,7 +38,7 @@ func ParseMediaType(v string) (mediaType string, params map[string]string, findi
 	v = unfold(v)
 	mt, rest, _ := strings.Cut(v, ";")
 	mt = strings.ToLower(strings.TrimSpace(stripComment(mt)))
-	if i := strings.IndexAny(mt, " \t"); i >= 0 {
+	if i := indexBlank(mt); i >= 0 {
 		if before, after, ok := strings.Cut(mt, "/"); ok && strings.TrimSpace(before) != "" && !strings.ContainsAny(strings.TrimSpace(after), " \t") {
 			// "text / plain"
 			mt = strings.TrimSpace(before) + "/" + strings.TrimSpace(after)
@@ -56,6 +58,17 @@ func ParseMediaType(v string) (mediaType string, params map[string]string, findi
 	}
 	params = parseParams(rest, &fs)
 	return mt, params, fs.list, err
+}
+
+// indexBlank is strings.IndexAny(s, " \t") without building a set for
+// every call.
+func indexBlank(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			return i
+		}
+	}
+	return -1
 }
 
 // stripComment removes an RFC 822 comment that follows a token
@@ -110,10 +123,21 @@ type paramValue struct {
 	ext   bool // an RFC 2231 extended (percent-encoded) section
 }
 
+// rawParam is one parameter as written, its name split.
+type rawParam struct {
+	base    string
+	raw     string
+	ext     bool
+	section int // -1 when none
+}
+
 func parseParams(s string, fs *findingSet) map[string]string {
-	groups := map[string]*paramGroup{}
-	var order []*paramGroup
-	n := 0
+	// A header value carries a handful of parameters: gathered on the
+	// stack, they need no grouping when each name is plain and given once,
+	// which is how nearly all mail writes them.
+	var buf [8]rawParam
+	list := buf[:0]
+	simple := true
 	for i := 0; i < len(s); {
 		for i < len(s) && (s[i] == ';' || s[i] == ' ' || s[i] == '\t') {
 			i++
@@ -143,34 +167,21 @@ func parseParams(s string, fs *findingSet) map[string]string {
 		var val string
 		if i < len(s) && s[i] == '"' {
 			i++
-			var b strings.Builder
-			closed, jis := false, false
-			for i < len(s) {
-				c := s[i]
-				if c == 0x1b || jis {
-					// Raw ISO-2022-JP (old Japanese mailers): its
-					// two-byte text may contain '"' and '\\'.
-					jis = jisShift(s[i:], jis)
-					b.WriteByte(c)
-					i++
-					continue
-				}
-				if c == '\\' && i+1 < len(s) {
-					b.WriteByte(s[i+1])
-					i += 2
-					continue
-				}
-				i++
-				if c == '"' {
-					closed = true
-					break
-				}
-				b.WriteByte(c)
+			closed := false
+			// Without a quoted-pair or ISO-2022-JP the value is the text
+			// up to the closing quote as it stands: no copy.
+			k := i
+			for k < len(s) && s[k] != '"' && s[k] != '\\' && s[k] != 0x1b {
+				k++
+			}
+			if k < len(s) && s[k] == '"' {
+				val, i, closed = s[i:k], k+1, true
+			} else {
+				val, i, closed = unquote(s, i)
 			}
 			if !closed {
 				fs.add(Finding{KindParamInvalid, fmt.Sprintf("unterminated quoted value of %q", clip(name, 40))})
 			}
-			val = b.String()
 			j := i
 			for j < len(s) && s[j] != ';' {
 				j++
@@ -204,26 +215,88 @@ func parseParams(s string, fs *findingSet) map[string]string {
 			fs.add(Finding{KindParamInvalid, fmt.Sprintf("continuation number of %q too large", clip(name, 40))})
 			continue
 		}
-		g := groups[base]
+		if ext || section >= 0 {
+			simple = false
+		}
+		list = append(list, rawParam{base: base, raw: val, ext: ext, section: section})
+	}
+
+	if simple && len(list) <= len(buf) && distinctBases(list) {
+		params := make(map[string]string, len(list))
+		for _, p := range list {
+			params[p.base] = decodePlain(p.base, p.raw, fs)
+		}
+		return params
+	}
+	return groupParams(list, fs)
+}
+
+// unquote reads a quoted value from s[i:], just after its opening quote,
+// through the closing quote; closed is false when there is none.
+func unquote(s string, i int) (val string, next int, closed bool) {
+	var b strings.Builder
+	jis := false
+	for i < len(s) {
+		c := s[i]
+		if c == 0x1b || jis {
+			// Raw ISO-2022-JP (old Japanese mailers): its
+			// two-byte text may contain '"' and '\\'.
+			jis = jisShift(s[i:], jis)
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if c == '\\' && i+1 < len(s) {
+			b.WriteByte(s[i+1])
+			i += 2
+			continue
+		}
+		i++
+		if c == '"' {
+			closed = true
+			break
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), i, closed
+}
+
+func distinctBases(list []rawParam) bool {
+	for i := range list {
+		for j := i + 1; j < len(list); j++ {
+			if list[i].base == list[j].base {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// groupParams gathers every form of each parameter (plain, RFC 2231
+// extended, continuations, duplicates) and resolves each to one value.
+func groupParams(list []rawParam, fs *findingSet) map[string]string {
+	groups := map[string]*paramGroup{}
+	var order []*paramGroup
+	for n, p := range list {
+		g := groups[p.base]
 		if g == nil {
-			g = &paramGroup{base: base, first: n, secFirst: -1}
-			groups[base] = g
+			g = &paramGroup{base: p.base, first: n, secFirst: -1}
+			groups[p.base] = g
 			order = append(order, g)
 		}
-		pv := paramValue{order: n, raw: val, ext: ext}
+		pv := paramValue{order: n, raw: p.raw, ext: p.ext}
 		switch {
-		case section >= 0:
+		case p.section >= 0:
 			if g.sections == nil {
 				g.sections = map[int][]paramValue{}
 				g.secFirst = n
 			}
-			g.sections[section] = append(g.sections[section], pv)
-		case ext:
+			g.sections[p.section] = append(g.sections[p.section], pv)
+		case p.ext:
 			g.ext = append(g.ext, pv)
 		default:
 			g.plain = append(g.plain, pv)
 		}
-		n++
 	}
 
 	params := make(map[string]string, len(order))
@@ -278,7 +351,7 @@ type paramCandidate struct {
 func (g *paramGroup) resolve(fs *findingSet) string {
 	var cands []paramCandidate
 	for _, p := range g.plain {
-		cands = append(cands, paramCandidate{p.order, g.base, g.decodePlain(p.raw, fs)})
+		cands = append(cands, paramCandidate{p.order, g.base, decodePlain(g.base, p.raw, fs)})
 	}
 	for _, p := range g.ext {
 		cands = append(cands, paramCandidate{p.order, g.base + "*", decodeExtended(p.raw, true, fs)})
@@ -286,7 +359,7 @@ func (g *paramGroup) resolve(fs *findingSet) string {
 	if g.sections != nil {
 		cands = append(cands, paramCandidate{g.secFirst, g.base + "*0...", g.joinSections(fs)})
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].order < cands[j].order })
+	slices.SortStableFunc(cands, func(a, b paramCandidate) int { return cmp.Compare(a.order, b.order) })
 
 	if len(g.plain) > 1 {
 		fs.add(dupFinding(g.base, len(g.plain), valuesOf(cands, g.base)))
@@ -338,8 +411,8 @@ func dupFinding(form string, n int, values []string) Finding {
 
 // decodePlain decodes RFC 2047 words and 8-bit text in a plain value; the
 // boundary stays byte for byte.
-func (g *paramGroup) decodePlain(v string, fs *findingSet) string {
-	if g.base == "boundary" || !needsDecoding(v) {
+func decodePlain(base, v string, fs *findingSet) string {
+	if base == "boundary" || !needsDecoding(v) {
 		return v
 	}
 	return decodeText(v, fs)
@@ -425,7 +498,7 @@ func (g *paramGroup) joinSections(fs *findingSet) string {
 		for _, k := range nums {
 			b.WriteString(g.sections[k][0].raw)
 		}
-		return g.decodePlain(b.String(), fs)
+		return decodePlain(g.base, b.String(), fs)
 	}
 	cs := ""
 	var raw []byte
