@@ -3,6 +3,7 @@ package textenc
 import (
 	"bytes"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -24,9 +25,24 @@ import (
 // the result is trimmed; it is always valid UTF-8. DecodeHeader does not
 // parse addresses: quotes and angle brackets stay as they are.
 func DecodeHeader(raw string) (string, []Finding) {
+	if printableASCII(raw) {
+		// Nothing to unfold, decode or clean: most subjects and names.
+		return strings.TrimSpace(raw), nil
+	}
 	var fs findingSet
 	out := decodeText(unfold(raw), &fs)
 	return out, fs.list
+}
+
+// printableASCII reports text of the bytes 0x20 to 0x7e only, with no "=?".
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '=' && i+1 < len(s) && s[i+1] == '?' {
+			return false
+		}
+	}
+	return true
 }
 
 // findingSet collects findings without duplicates.
@@ -44,7 +60,7 @@ func (f *findingSet) add(fd Finding) {
 // unfold removes CR and LF: folding (RFC 5322 2.2.3) keeps the whitespace
 // that follows the line break.
 func unfold(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
+	if strings.IndexByte(s, '\r') < 0 && strings.IndexByte(s, '\n') < 0 {
 		return s
 	}
 	var b strings.Builder
@@ -71,10 +87,16 @@ func decodeText(s string, fs *findingSet) string {
 	if !needsDecoding(s) {
 		return clean(s)
 	}
-	segs := splitWords(s)
+	// A header has a few words: their segments, and the bytes of one
+	// group of them, fit on the stack.
+	var segBuf [8]segment
+	var wordBuf [256]byte
+	segs := splitWords(segBuf[:0], s)
 
-	// Whitespace between two encoded words is not part of the text.
-	var kept []segment
+	// Whitespace between two encoded words is not part of the text. The
+	// filter writes behind where it reads, so segs[i-1] and segs[i+1] are
+	// still the neighbours as split.
+	kept := segs[:0]
 	for i, sg := range segs {
 		if !sg.word && isSpace(sg.text) && i > 0 && i+1 < len(segs) && segs[i-1].word && segs[i+1].word {
 			continue
@@ -84,22 +106,26 @@ func decodeText(s string, fs *findingSet) string {
 
 	// Plain text with 8-bit bytes or ISO-2022-JP: one charset for all of it.
 	var plainCodec *codec
-	var rawText []byte
-	for _, sg := range kept {
-		if !sg.word {
-			rawText = append(rawText, sg.text...)
+	if plain8bit(kept) {
+		var rawText []byte
+		for _, sg := range kept {
+			if !sg.word {
+				rawText = append(rawText, sg.text...)
+			}
 		}
-	}
-	if high, esc := scanWindow(rawText); high || esc {
-		d := decide("", rawText, true)
-		plainCodec = &d.codec
-		if d.codec.kind != kindUTF8 {
-			fs.add(Finding{KindMissing, "unencoded header text, decoded as " + d.codec.name})
+		if high, esc := scanWindow(rawText); high || esc {
+			d := decide("", rawText, true)
+			plainCodec = &d.codec
+			if d.codec.kind != kindUTF8 {
+				fs.add(Finding{KindMissing, "unencoded header text, decoded as " + d.codec.name})
+			}
 		}
 	}
 
 	var b strings.Builder
-	invalid := map[string]int{}
+	b.Grow(len(s))
+	var countBuf [4]charsetCount
+	invalid := countBuf[:0]
 	for i := 0; i < len(kept); {
 		sg := kept[i]
 		if !sg.word {
@@ -108,7 +134,7 @@ func decodeText(s string, fs *findingSet) string {
 			} else {
 				n := 0
 				b.WriteString(runDecoder(plainCodec.newDecoder(&n), []byte(sg.text)))
-				invalid[plainCodec.name] += n
+				invalid = addCount(invalid, plainCodec.name, n)
 			}
 			i++
 			continue
@@ -118,34 +144,67 @@ func decodeText(s string, fs *findingSet) string {
 		for j < len(kept) && kept[j].word && kept[j].charset == sg.charset {
 			j++
 		}
-		raw := wordBytes(kept[i:j], fs)
+		raw := wordBytes(wordBuf[:0], kept[i:j], fs)
 		if trustedUTF8(sg.charset, raw) {
 			b.Write(raw)
 			i = j
 			continue
 		}
-		text, d, n := decodeBytes(sg.charset, raw)
+		// The decoders keep their input: a copy, so that wordBuf can
+		// stay on the stack.
+		text, d, n := decodeBytes(sg.charset, bytes.Clone(raw))
 		for _, f := range d.findings {
 			fs.add(f)
 		}
-		invalid[d.codec.name] += n
+		invalid = addCount(invalid, d.codec.name, n)
 		b.WriteString(text)
 		i = j
 	}
-	for cs, n := range invalid {
-		if n > 0 {
-			fs.add(invalidFinding(n, cs))
+	for _, c := range invalid {
+		if c.n > 0 {
+			fs.add(invalidFinding(c.n, c.name))
 		}
 	}
 	return clean(b.String())
 }
 
-func needsDecoding(s string) bool {
-	if strings.Contains(s, "=?") {
-		return true
+// plain8bit reports plain text with a byte that only a charset decision
+// can tell: 8-bit, or ESC.
+func plain8bit(segs []segment) bool {
+	for _, sg := range segs {
+		if sg.word {
+			continue
+		}
+		for i := 0; i < len(sg.text); i++ {
+			if sg.text[i] >= 0x80 || sg.text[i] == 0x1b {
+				return true
+			}
+		}
 	}
+	return false
+}
+
+// charsetCount counts the invalid sequences decoded in one charset.
+type charsetCount struct {
+	name string
+	n    int
+}
+
+// addCount adds n to name's count, keeping charsets in order of first
+// appearance so that the findings come out in a stable order.
+func addCount(counts []charsetCount, name string, n int) []charsetCount {
+	for i := range counts {
+		if counts[i].name == name {
+			counts[i].n += n
+			return counts
+		}
+	}
+	return append(counts, charsetCount{name, n})
+}
+
+func needsDecoding(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 || s[i] == 0x1b {
+		if c := s[i]; c >= 0x80 || c == 0x1b || c == '=' && i+1 < len(s) && s[i+1] == '?' {
 			return true
 		}
 	}
@@ -164,9 +223,12 @@ func isSpace(s string) bool {
 // clean makes decoded text safe to show and to re-encode: controls
 // (C0, DEL, C1) become spaces, surrounding whitespace is trimmed.
 func clean(s string) string {
+	// A C1 control is C2 80 to C2 9F in UTF-8; C2 is never a
+	// continuation byte, so a byte scan finds exactly the runes that a
+	// rune scan does.
 	dirty := false
-	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f {
 			dirty = true
 			break
 		}
@@ -185,9 +247,8 @@ func clean(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// splitWords cuts s into plain text and encoded words.
-func splitWords(s string) []segment {
-	var segs []segment
+// splitWords appends the plain text and encoded words of s to segs.
+func splitWords(segs []segment, s string) []segment {
 	start := 0 // start of the current plain text
 	for i := 0; i < len(s); {
 		j := strings.Index(s[i:], "=?")
@@ -225,7 +286,7 @@ func parseWord(s string, i int) (segment, int, bool) {
 	if j+2 >= len(s) || s[j] != '?' || j == cs || s[j+2] != '?' {
 		return segment{}, 0, false
 	}
-	w := segment{word: true, charset: normLabel(s[cs:j])}
+	w := segment{word: true, charset: wordLabel(s[cs:j])}
 	switch s[j+1] {
 	case 'B', 'b':
 		w.b = true
@@ -268,11 +329,39 @@ func parseWord(s string, i int) (segment, int, bool) {
 	return w, k + 2, true
 }
 
-// wordBytes decodes the transfer encoding of a group of adjacent words in
-// one charset and concatenates the bytes.
-func wordBytes(words []segment, fs *findingSet) []byte {
-	var out []byte
-	var b64parts []string
+// wordLabel is normLabel for the charset of an encoded word, without
+// lowercasing into a new string the labels that mail writes in capitals.
+func wordLabel(label string) string {
+	for _, l := range [...]string{"utf-8", "iso-2022-jp", "shift_jis", "us-ascii", "iso-8859-1", "euc-jp", "windows-1252"} {
+		if asciiEqualFold(label, l) {
+			return l
+		}
+	}
+	return normLabel(label)
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII: no Unicode folding lets
+// "ſhift_jis" or "\u212a" match, where normLabel would not lowercase them.
+func asciiEqualFold(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// wordBytes appends the transfer-decoded bytes of a group of adjacent
+// words in one charset to dst.
+func wordBytes(dst []byte, words []segment, fs *findingSet) []byte {
+	start := len(dst)
 	allB := true
 	for _, w := range words {
 		if w.folded {
@@ -280,30 +369,48 @@ func wordBytes(words []segment, fs *findingSet) []byte {
 		}
 		if !w.b {
 			allB = false
-			out = append(out, decodeQ(w.text)...)
+			dst = appendQ(dst, w.text)
 			continue
 		}
-		b64parts = append(b64parts, w.text)
-		b, ok := decodeB(w.text)
+		var ok bool
+		dst, ok = appendB(dst, w.text)
 		if !ok {
 			fs.add(Finding{KindEncodedWordInvalid, "invalid base64 in encoded word, repaired"})
 		}
-		out = append(out, b...)
 	}
 	if allB && len(words) > 1 {
 		// Some encoders split the base64 text itself, not the bytes,
 		// between words: decode the joined text when the parts do not
 		// stand alone.
-		for _, p := range b64parts[:len(b64parts)-1] {
-			if len(strings.TrimRight(p, "="))%4 != 0 && !strings.HasSuffix(p, "=") {
-				if b, ok := decodeB(strings.Join(b64parts, "")); ok {
-					return b
+		for _, w := range words[:len(words)-1] {
+			if p := w.text; len(strings.TrimRight(p, "="))%4 != 0 && !strings.HasSuffix(p, "=") {
+				var joined strings.Builder
+				for _, w := range words {
+					joined.WriteString(w.text)
+				}
+				if b, ok := decodeB(joined.String()); ok {
+					return append(dst[:start], b...)
 				}
 				break
 			}
 		}
 	}
-	return out
+	return dst
+}
+
+// appendB appends decodeB(s) to dst.
+func appendB(dst []byte, s string) ([]byte, bool) {
+	t := strings.TrimRight(s, "=")
+	// Decode wants bytes; a word's text fits in src's stack array.
+	var srcBuf [128]byte
+	src := append(srcBuf[:0], t...)
+	n := base64.RawStdEncoding.DecodedLen(len(src))
+	dst = slices.Grow(dst, n)
+	if m, err := base64.RawStdEncoding.Decode(dst[len(dst):len(dst)+n], src); err == nil {
+		return dst[:len(dst)+m], true
+	}
+	b, _ := decodeB(s)
+	return append(dst, b...), false
 }
 
 // decodeB decodes base64 leniently: padding optional, URL-safe letters
@@ -331,10 +438,10 @@ func decodeB(s string) ([]byte, bool) {
 	return b, false
 }
 
-// decodeQ decodes RFC 2047 Q: "_" is a space, "=XX" a byte; a stray "="
-// stays as it is.
-func decodeQ(s string) []byte {
-	out := make([]byte, 0, len(s))
+// appendQ appends the RFC 2047 Q decoding of s to out: "_" is a space,
+// "=XX" a byte; a stray "=" stays as it is.
+func appendQ(out []byte, s string) []byte {
+	out = slices.Grow(out, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
