@@ -473,11 +473,16 @@ func hexVal(c byte) int {
 func runDecoder(t interface {
 	Transform(dst, src []byte, atEOF bool) (int, int, error)
 }, b []byte) string {
-	out := make([]byte, 0, len(b)+len(b)/2+8)
-	var buf [1024]byte
+	// The decoder writes into the tail of out, a window of the same size
+	// as the separate buffer it used to fill and copy from, so it sees
+	// the same calls: one allocation fewer, and for a header's few bytes
+	// no more memory than that buffer.
+	const window = 1024
+	out := make([]byte, 0, max(window, len(b)+len(b)/2+8))
 	for {
-		nDst, nSrc, err := t.Transform(buf[:], b, true)
-		out = append(out, buf[:nDst]...)
+		out = slices.Grow(out, window)
+		nDst, nSrc, err := t.Transform(out[len(out):len(out)+window], b, true)
+		out = out[:len(out)+nDst]
 		b = b[nSrc:]
 		if err == nil || (nDst == 0 && nSrc == 0) {
 			break
