@@ -491,10 +491,19 @@ func runDecoder(t interface {
 	return string(out)
 }
 
+var utf8Codec, utf8Known = lookup("utf-8")
+
 // trustedUTF8 reports words that are declared UTF-8 and are valid UTF-8
 // without ESC or a byte order mark: they decode to themselves, as body
 // text does under the same conditions, with no detection.
 func trustedUTF8(label string, b []byte) bool {
-	c, known := lookup(normLabel(label))
+	var c codec
+	known := false
+	if label == "utf-8" {
+		// wordLabel's spelling of the most common label: resolved once.
+		c, known = utf8Codec, utf8Known
+	} else {
+		c, known = lookup(normLabel(label))
+	}
 	return known && c.kind == kindUTF8 && utf8.Valid(b) && bytes.IndexByte(b, 0x1b) < 0 && !bytes.HasPrefix(b, []byte("\xEF\xBB\xBF"))
 }
