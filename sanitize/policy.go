@@ -67,13 +67,9 @@ func normalise(p config.Policy) *policy {
 	if len(p.Headers) == 0 {
 		p.Headers = config.DefaultHeaders
 	}
-	np := &policy{Policy: p, order: make([]string, 0, len(p.Headers))}
-	lead := defaultLead
+	np := &policy{Policy: p, order: make([]string, 0, len(p.Headers)), lead: defaultLeadLines}
 	if t := strings.TrimSpace(p.Notice.Text); t != "" {
-		lead = t
-	}
-	for _, l := range strings.Split(strings.ReplaceAll(lead, "\r\n", "\n"), "\n") {
-		np.lead = append(np.lead, cleanString(l))
+		np.lead = leadLines(t)
 	}
 	for _, h := range p.Headers {
 		k := canonicalKey(h)
@@ -83,6 +79,18 @@ func normalise(p config.Policy) *policy {
 		np.order = append(np.order, k)
 	}
 	return np
+}
+
+// defaultLeadLines is the default notice lead, split and cleaned once.
+var defaultLeadLines = leadLines(defaultLead)
+
+// leadLines splits a notice lead into clean lines.
+func leadLines(lead string) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(lead, "\r\n", "\n"), "\n") {
+		lines = append(lines, cleanString(l))
+	}
+	return lines
 }
 
 // isMIMEField names the fields the rebuild writes itself.
