@@ -2,7 +2,6 @@ package sanitize
 
 import (
 	"encoding/base64"
-	"mime"
 	netmail "net/mail"
 	"regexp"
 	"strconv"
@@ -201,6 +200,23 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 // encodePhrase writes a display name: an atom sequence as it is, other
 // ASCII as a quoted string, anything else as encoded words.
 func (s *sanitizer) encodePhrase(name string) string {
+	switch phraseForm(name) {
+	case phraseAtoms:
+		return name
+	case phraseQuoted:
+		return string(appendQuoted(nil, name))
+	}
+	return s.encodeWords(name)
+}
+
+const (
+	phraseAtoms = iota
+	phraseQuoted
+	phraseWords
+)
+
+// phraseForm picks how encodePhrase writes name.
+func phraseForm(name string) int {
 	if isASCII(name) && !strings.Contains(name, "=?") {
 		atoms := true
 		for _, r := range name {
@@ -210,13 +226,25 @@ func (s *sanitizer) encodePhrase(name string) string {
 			}
 		}
 		if atoms && len(name) < 200 {
-			return name
+			return phraseAtoms
 		}
 		if len(name) < 200 {
-			return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+			return phraseQuoted
 		}
 	}
-	return s.encodeWords(name)
+	return phraseWords
+}
+
+// appendQuoted appends name as a quoted string, '\\' and '"' escaped.
+func appendQuoted(dst []byte, name string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '\\' || c == '"' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, name[i])
+	}
+	return append(dst, '"')
 }
 
 func isAtext(r rune) bool {
@@ -258,7 +286,10 @@ func (s *sanitizer) encodeWords(t string) string {
 			return w
 		}
 	}
-	return mime.BEncoding.Encode("utf-8", t)
+	if !needsEncoding(t) {
+		return t // as mime.BEncoding.Encode returns it
+	}
+	return string(appendBWords(nil, t))
 }
 
 // iso2022jpWords splits t into encoded words of at most 75 characters,
