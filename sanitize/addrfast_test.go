@@ -2,8 +2,11 @@ package sanitize
 
 import (
 	"mime"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-message"
 )
 
 var benchAddresses = []struct{ name, key, raw string }{
@@ -22,6 +25,216 @@ func BenchmarkAddressValue(b *testing.B) {
 				s.addressValue(c.key, c.raw)
 			}
 		})
+	}
+}
+
+// addressSeeds are realistic and awkward address fields: the first ones
+// are in the fast path's subset, the rest mostly are not.
+var addressSeeds = []string{
+	"=?UTF-8?B?5bGx55Sw5aSq6YOO?= <taro@example.jp>",
+	"soumu@city.example.lg.jp",
+	`"Taro Yamada" <taro@example.jp>`,
+	"a@example.com, b@example.com",
+	"a@example.com,b@example.com",
+	"  a@example.com ,  b@example.com  ",
+	"Taro Yamada <taro@example.jp>",
+	"Taro Y. Yamada <taro@example.jp>",
+	"J.R. Smith <jr@example.com>",
+	"<taro@example.jp>",
+	"<taro@example.jp>, =?utf-8?q?Andr=C3=A9?= <andre@example.fr>",
+	"=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.co.jp>",
+	"=?iso-2022-jp?B?GyRCOzNFRkJATzobKEI=?= <taro@example.jp>",
+	"=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= =?ISO-2022-JP?B?GyRCQkBPOhsoQg==?= <t@example.jp>",
+	"=?UTF-8?B?5bGx55Sw?= =?UTF-8?B?5aSq6YOO?= <taro@example.jp>",
+	"=?UTF-8?B?5bGx55Sw?= X =?UTF-8?B?5aSq6YOO?= <taro@example.jp>",
+	"=?UTF-8?B?5bGx55Sw?=\"quoted\"=?UTF-8?B?5aSq6YOO?= <taro@example.jp>",
+	"=?utf-8?Q?=E5=B1=B1=E7=94=B0_=E5=A4=AA=E9=83=8E?= <taro@example.jp>",
+	"=?utf-8?q?a=3Cb=3E?= <x@example.com>",
+	"=?utf-8?q?=22quoted=22?= <x@example.com>",
+	"=?utf-8?b?IA==?= <x@example.com>",
+	"=?utf-8?b??= <x@example.com>",
+	"=?utf-8?b??= X <x@example.com>",
+	"=?utf-8?b?77u/4oCu?= <x@example.com>",
+	"=?utf-8?b?/w==?= <x@example.com>",
+	"=?utf-8?b?5bGx55Sw5aSq6YOO5bGx55Sw5aSq6YOO5bGx55Sw5aSq6YOO5bGx55Sw5aSq6YOO?= <x@example.com>",
+	"=?utf-8?b?5bGx55Sw5aSq6YO?= <x@example.com>",
+	"=?utf-8?b?5bGx55Sw5aSq6YOO <x@example.com>",
+	"=?utf-8?x?abc?= <x@example.com>",
+	"=?unknown-8bit?b?5bGx55Sw?= <x@example.com>",
+	"Taro =?unknown?b?5bGx55Sw?= <x@example.com>",
+	"=?shift_jis?B?jlKTYw==?= <x@example.jp>",
+	"=?euc-jp?B?u7PFxA==?= <x@example.jp>",
+	"=?utf8?B?5bGx55Sw?= <x@example.jp>",
+	"=?us-ascii?q?a=FFb?= <x@example.com>",
+	"=?iso-8859-1?q?Andr=E9?= <andre@example.fr>",
+	"=?UTF-8*ja?B?5bGx55Sw?= <x@example.jp>",
+	"a=?utf-8?b?5bGx?= <x@example.com>",
+	`"=?utf-8?b?5bGx55Sw?=" <x@example.com>`,
+	`"Yamada, Taro" <taro@example.jp>`,
+	`"Yamada \"Taro\"" <taro@example.jp>`,
+	`"a\\b" <x@example.com>`,
+	`"" <x@example.com>`,
+	`"a"b <x@example.com>`,
+	`"a b"@example.com`,
+	`"a:b;" <x@example.com>`,
+	"Taro (comment) <taro@example.jp>",
+	"taro@example.jp (Taro Yamada)",
+	"undisclosed-recipients:;",
+	"Group: a@example.com, b@example.com;",
+	"foo@bar.com <baz@qux.com>",
+	"a@example.com,",
+	",a@example.com",
+	"a@example.com,,b@example.com",
+	"a@example.com, , b@example.com",
+	"",
+	" ",
+	",",
+	"<>",
+	"Taro <>",
+	"a@b",
+	"a.@example.com",
+	".a@example.com",
+	"a..b@example.com",
+	"a@example.com.",
+	"a@.example.com",
+	"a@example..com",
+	"a@-example.com",
+	"a@exa_mple.com",
+	"a@[192.0.2.1]",
+	"Taro <a@[192.0.2.1]>",
+	"a@ example.com",
+	"Taro < a@example.com>",
+	"Taro <a@example.com >",
+	"Taro<a@example.com>",
+	"Taro <a@example.com>x",
+	"Taro <a@example.com><b@example.com>",
+	"太郎 <taro@example.jp>",
+	"taro@例え.jp",
+	"Taro <taro@例え.jp>",
+	"たろう@example.jp",
+	"taro@xn--r8jz45g.jp",
+	"Taro <taro@example.jp\r\n>",
+	"Taro\r\n <taro@example.jp>",
+	"Taro\t<taro@example.jp>",
+	"a@example.com,\r\n b@example.com",
+	"Taro <taro@example.jp>, Hanako <hanako@example.jp>, jiro@example.jp",
+	"Taro\x00 <taro@example.jp>",
+	"\x7f <taro@example.jp>",
+	strings.Repeat("Long ", 60) + "<long@example.com>",
+	strings.Repeat("x", 320) + "@example.com",
+	strings.Repeat("x", 320) + "@example.com, a@example.com",
+	"To: " + strings.Repeat("x", 320) + "@example.com;",
+	"=?utf-8?b?" + strings.Repeat("5bGx55Sw", 30) + "?= <x@example.com>",
+	"=?utf-8?q?" + strings.Repeat("=E5=B1=B1", 30) + "?= <x@example.com>",
+	"Name=?utf-8?b?5bGx?= <x@example.com>",
+	"=?utf-8?b?5bGx?=Name <x@example.com>",
+	"=?utf-8?b?5bGx?=.x <x@example.com>",
+	"=??b?5bGx?= <x@example.com>",
+	"=?utf-8?bb?5bGx?= <x@example.com>",
+	"=?utf-8?b?5b?Gx?= <x@example.com>",
+	"=?utf-8?q?a=?= <x@example.com>",
+	"=?utf-8?q?a=4?= <x@example.com>",
+	"=?utf-8?q?a=4g?= <x@example.com>",
+	"=?utf-8?b?QQ==QQ==?= <x@example.com>",
+	"=?utf-8?b?QR==?= <x@example.com>",
+	"=?utf-8?b?QQ?= <x@example.com>",
+	"=?utf-8?q?=0D=0A?= <x@example.com>",
+	"=?utf-8?q?__?= <x@example.com>",
+	"Taro =?utf-8?q?__?= <x@example.com>",
+	"!#$%&'*+-/=?^_`{|}~@example.com",
+	"Taro <!#$%&'*+-/=?^_`{|}~@example.com>",
+	"=?utf-8?b?5bGx55Sw?= <a@b>, =?iso-2022-jp?b?GyRCOzNFRBsoQg==?= <c@d>",
+	"0@0,0@0000000A0a!", // an invalid second addr-spec once panicked
+}
+
+// addressTokens are the pieces of address fields, so that the fuzzer,
+// given the bytes 0x01-0x1f, writes whole tokens (see expandTokens)
+// and reaches the edges of the fast path's subset, not only its
+// rejections.
+var addressTokens = []string{
+	"", "taro", "@", "example.jp", " ", ", ", "<", ">", `"`, ".", "=?utf-8?b?", "5bGx55Sw", "?=",
+	"=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?=", "=?utf-8?q?", "=E5=B1=B1_", "(", ")", ":", ";", `\`, "\t",
+	"é", "\r\n ", "=?utf-8?b?5bGx55Sw5aSq6YOO?= <taro@example.jp>", "a@example.com", ",", "[", "]",
+	"Taro Yamada", "=", "?",
+}
+
+// expandTokens replaces each byte below 0x20 of s by an addressToken.
+func expandTokens(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; int(c) < len(addressTokens) {
+			b.WriteString(addressTokens[c])
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+var addressKeys = []string{"From", "To", "Cc", "Reply-To", "Sender", "Bcc", "Resent-To", "Disposition-Notification-To"}
+
+// FuzzAddressValueFast holds addressValue (its fast path where it takes
+// the input) to addressValueGeneral: the same value and the same
+// findings, under both output charsets.
+func FuzzAddressValueFast(f *testing.F) {
+	// variant: the key, 0x40 for expandTokens, 0x80 for ISO-2022-JP output
+	for i, raw := range addressSeeds {
+		f.Add(uint8(i%64|i%2<<7), raw)
+	}
+	for i, toks := range []string{
+		"\x01\x02\x03", "\x0a\x0b\x0c\x04\x06\x01\x02\x03\x07", "\x0a\x0b\x0c\x04\x0d\x04\x06\x01\x02\x03\x07",
+		"\x08\x1d\x08\x04\x06\x01\x02\x03\x07\x05\x19", "\x0e\x0f\x0c\x04\x06\x01\x02\x03\x07",
+		"\x18\x05\x18\x1a\x19", "\x01\x09\x01\x02\x03", "\x10\x01\x11\x04\x06\x01\x02\x03\x07",
+		"\x1d\x04\x06\x01\x02\x03\x07\x1a\x04\x19", "\x0d\x0a\x0c\x06\x19\x07",
+	} {
+		f.Add(uint8(0x40|i|i%2<<7), toks)
+	}
+	// Building a policy takes far longer than the calls under test.
+	utf8Pol, isoPol := defaultPolicy(f), defaultPolicy(f)
+	isoPol.OutputCharset = "iso-2022-jp"
+	base := [2]*sanitizer{newSanitizer(Options{Policy: utf8Pol}, nil), newSanitizer(Options{Policy: isoPol}, nil)}
+	f.Fuzz(func(t *testing.T, variant uint8, raw string) {
+		key := addressKeys[int(variant)%len(addressKeys)]
+		if variant&0x40 != 0 {
+			raw = expandTokens(raw)
+		}
+		b := base[variant>>7]
+		fast := &sanitizer{opt: b.opt, pol: b.pol, rep: &Report{}}
+		general := &sanitizer{opt: b.opt, pol: b.pol, rep: &Report{}}
+		got := fast.addressValue(key, raw)
+		want := general.addressValueGeneral(key, raw)
+		if got != want {
+			_, took := fast.addressValueFast(raw)
+			t.Fatalf("%s: %q: addressValue = %q (fast path took it: %v), general = %q", key, raw, got, took, want)
+		}
+		if !slices.Equal(fast.rep.Findings, general.rep.Findings) {
+			t.Fatalf("%s: %q: findings %+v, general %+v", key, raw, fast.rep.Findings, general.rep.Findings)
+		}
+	})
+}
+
+// TestAddressValueFastTakes keeps the common forms on the fast path: a
+// change that sends them to the general path passes the fuzz target but
+// loses the speed.
+func TestAddressValueFastTakes(t *testing.T) {
+	s := newSanitizer(Options{Policy: defaultPolicy(t)}, &Report{})
+	for _, raw := range addressSeeds[:20] {
+		if _, ok := s.addressValueFast(raw); !ok {
+			t.Errorf("%q: not on the fast path", raw)
+		}
+	}
+	for _, c := range benchAddresses {
+		if _, ok := s.addressValueFast(c.raw); !ok {
+			t.Errorf("%q: not on the fast path", c.raw)
+		}
+	}
+}
+
+func TestIsAtomByte(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		if want := c == '.' || c < 0x80 && isAtext(rune(c)); isAtomByte(byte(c)) != want {
+			t.Errorf("isAtomByte(%q) = %v", rune(c), !want)
+		}
 	}
 }
 
@@ -51,8 +264,10 @@ func refEncodePhrase(s *sanitizer, name string) string {
 	return mime.BEncoding.Encode("utf-8", name)
 }
 
-// FuzzEncodedWords holds appendBWords to mime.BEncoding.Encode, and the
-// phrase encoding to what it was with mime's encoder.
+// FuzzEncodedWords holds appendBWords to mime.BEncoding.Encode, the
+// phrase encoding to what it was with mime's encoder, and the fast
+// encoded-word decoding to the mime.WordDecoder go-message parses
+// address lists with.
 func FuzzEncodedWords(f *testing.F) {
 	for _, t := range []string{
 		"", "a", "plain ascii", "tab\there", "bell\a", "del\x7f", "山田太郎", "山田 太郎", "\xff", "a\xffb",
@@ -63,6 +278,14 @@ func FuzzEncodedWords(f *testing.F) {
 	} {
 		f.Add(t)
 	}
+	for _, w := range addressSeeds {
+		if i := strings.Index(w, "=?"); i >= 0 {
+			if j := strings.Index(w[i:], " "); j > 0 {
+				f.Add(w[i : i+j])
+			}
+		}
+	}
+	dec := mime.WordDecoder{CharsetReader: message.CharsetReader}
 	utf8Pol, isoPol := defaultPolicy(f), defaultPolicy(f)
 	isoPol.OutputCharset = "iso-2022-jp"
 	ss := []*sanitizer{newSanitizer(Options{Policy: utf8Pol}, nil), newSanitizer(Options{Policy: isoPol}, nil)}
@@ -75,10 +298,25 @@ func FuzzEncodedWords(f *testing.F) {
 			t.Fatalf("encodeWords(%q) = %q, mime gives %q", text, got, want)
 		}
 		for _, s := range ss {
-			want := refEncodePhrase(s, text)
+			want := s.encodeWords(text)
+			if got := string(s.appendWords([]byte("x"), text)); got != "x"+want {
+				t.Fatalf("%s: appendWords(%q) = %q, want x%q", s.pol.OutputCharset, text, got, want)
+			}
+			want = refEncodePhrase(s, text)
 			if got := s.encodePhrase(text); got != want {
 				t.Fatalf("%s: encodePhrase(%q) = %q, want %q", s.pol.OutputCharset, text, got, want)
 			}
+			if got := string(s.appendPhrase([]byte("x"), text)); got != "x"+want {
+				t.Fatalf("%s: appendPhrase(%q) = %q, want x%q", s.pol.OutputCharset, text, got, want)
+			}
+		}
+		d, err := dec.Decode(text)
+		got, ok := appendDecodedWord([]byte("x"), text)
+		if ok && (err != nil || string(got) != "x"+d) {
+			t.Fatalf("appendDecodedWord(%q) = %q; mime: %q, %v", text, got, d, err)
+		}
+		if !ok && err == nil {
+			t.Fatalf("appendDecodedWord(%q) fails; mime: %q", text, d)
 		}
 	})
 }

@@ -106,6 +106,15 @@ var reAddrSpec = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@
 // decoded and re-encoded, domains in IDNA form. Addresses that cannot be
 // written in 7 bits (a non-ASCII local part) are dropped.
 func (s *sanitizer) addressValue(key, raw string) string {
+	if v, ok := s.addressValueFast(raw); ok {
+		return v
+	}
+	return s.addressValueGeneral(key, raw)
+}
+
+// addressValueGeneral is addressValue for every input, through net/mail;
+// it is also the reference addressValueFast is tested against.
+func (s *sanitizer) addressValueGeneral(key, raw string) string {
 	list, err := parseAddressList(raw)
 	if err != nil {
 		// Keep every element that parses on its own.
@@ -209,6 +218,17 @@ func (s *sanitizer) encodePhrase(name string) string {
 	return s.encodeWords(name)
 }
 
+// appendPhrase appends encodePhrase(name) to dst.
+func (s *sanitizer) appendPhrase(dst []byte, name string) []byte {
+	switch phraseForm(name) {
+	case phraseAtoms:
+		return append(dst, name...)
+	case phraseQuoted:
+		return appendQuoted(dst, name)
+	}
+	return s.appendWords(dst, name)
+}
+
 const (
 	phraseAtoms = iota
 	phraseQuoted
@@ -290,6 +310,16 @@ func (s *sanitizer) encodeWords(t string) string {
 		return t // as mime.BEncoding.Encode returns it
 	}
 	return string(appendBWords(nil, t))
+}
+
+// appendWords appends encodeWords(t) to dst.
+func (s *sanitizer) appendWords(dst []byte, t string) []byte {
+	if s.pol.OutputCharset == "iso-2022-jp" {
+		if w, ok := iso2022jpWords(t); ok {
+			return append(dst, w...)
+		}
+	}
+	return appendBWords(dst, t)
 }
 
 // iso2022jpWords splits t into encoded words of at most 75 characters,
