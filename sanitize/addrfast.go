@@ -9,12 +9,15 @@ import (
 	"github.com/emersion/go-message"
 )
 
-// appendBWords appends what mime.BEncoding.Encode("utf-8", t) returns:
-// t itself when it is printable ASCII, else B-encoded words. mime's
-// encoder allocates a base64 stream encoder (with its own buffer) for
-// every call; this writes straight into dst.
+// appendBWords appends t as mime.BEncoding.Encode("utf-8", t) writes it,
+// B-encoded words, or t itself when it is printable ASCII that does not
+// read like an encoded word. (mime returns every printable ASCII text as
+// it is, "=?utf-8?b?...?=" included: a reader would decode that, which is
+// how a name encoded twice would smuggle controls past the cleaning.)
+// mime's encoder allocates a base64 stream encoder (with its own buffer)
+// for every call; this writes straight into dst.
 func appendBWords(dst []byte, t string) []byte {
-	if !needsEncoding(t) {
+	if !needsEncoding(t) && !strings.Contains(t, "=?") {
 		return append(dst, t...)
 	}
 	// mime splits UTF-8 text into words of at most 45 bytes, the most
@@ -89,7 +92,11 @@ func (s *sanitizer) addressValueFast(raw string) (string, bool) {
 				out = append(out, ", "...)
 			}
 			kept++
-			if name = strings.TrimSpace(cleanString(name)); name == "" {
+			name = strings.TrimSpace(cleanString(name))
+			if strings.Contains(name, "=?") {
+				return "", false // rereadWords: the general path decodes it again
+			}
+			if name == "" {
 				out = append(out, spec...)
 			} else {
 				out = s.appendPhrase(out, name)

@@ -589,7 +589,7 @@ func attachmentParams(typ, name string) (ct, cd string) {
 	if isASCII(name) && len(name) <= 60 && !strings.ContainsAny(name, `"\`) && !strings.Contains(name, "=?") {
 		return typ + `; name="` + name + `"`, `attachment; filename="` + name + `"`
 	}
-	ct = typ + `; name="` + mime.BEncoding.Encode("utf-8", name) + `"`
+	ct = typ + `; name="` + string(appendBWords(nil, name)) + `"`
 	var enc strings.Builder
 	for i := 0; i < len(name); i++ {
 		c := name[i]

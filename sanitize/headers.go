@@ -66,7 +66,7 @@ func (s *sanitizer) headerFields() []field {
 				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
 			default:
 				d, _ := decodeHeaderText(raw)
-				v = s.encodeText(strings.TrimSpace(cleanString(d)))
+				v = s.encodeText(strings.TrimSpace(rereadWords(cleanString(d))))
 			}
 			if v != "" {
 				out = append(out, field{key, v})
@@ -199,7 +199,7 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	if len(addr) > 330 {
 		return "", false
 	}
-	name := strings.TrimSpace(cleanString(a.Name))
+	name := strings.TrimSpace(rereadWords(cleanString(a.Name)))
 	if name == "" {
 		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true
 	}
@@ -306,9 +306,12 @@ func (s *sanitizer) encodeWords(t string) string {
 			return w
 		}
 	}
-	if !needsEncoding(t) {
-		return t // as mime.BEncoding.Encode returns it
+	if !needsEncoding(t) && !strings.Contains(t, "=?") {
+		return t
 	}
+	// Text that reads like an encoded word is encoded all the same (mime
+	// would return it as it is): a reader decodes it once and sees the
+	// text, rather than decoding what an attacker encoded twice.
 	return string(appendBWords(nil, t))
 }
 
@@ -417,6 +420,24 @@ func hasControl(t string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// rereadWords takes decoded header text that still reads like encoded
+// words (a display name quoting an encoded word, which many clients
+// decode, or text encoded twice) and decodes it again, as a reader's
+// client would, and cleans it: the text that is checked and written is
+// the text the reader would see. A few rounds at most; whatever still
+// reads like an encoded word after them is encoded on output
+// (encodeWords) and so shown as it is.
+func rereadWords(t string) string {
+	for i := 0; i < 3 && strings.Contains(t, "=?"); i++ {
+		d, _ := decodeHeaderText(t)
+		if d = cleanString(d); d == t {
+			break
+		}
+		t = d
+	}
+	return t
+}
 
 // collapseSpace is strings.Join(strings.Fields(v), " "), without the
 // slice when v is already single-spaced.

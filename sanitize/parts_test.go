@@ -2,12 +2,16 @@ package sanitize
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/emersion/go-message"
 )
 
 func TestCRLFReader(t *testing.T) {
@@ -231,5 +235,55 @@ func TestErrorsAndPanics(t *testing.T) {
 	}
 	if rep.Verdict != Rejected || len(rep.Findings) == 0 || rep.Findings[len(rep.Findings)-1].Kind != "panic" {
 		t.Errorf("panic: verdict %q findings %+v", rep.Verdict, rep.Findings)
+	}
+}
+
+// TestDoubleEncodedWords: a Subject or a display name that decodes to
+// something reading like an encoded word is decoded again, as a client
+// would, and cleaned: the right-to-left override and BEL hidden in it are
+// gone. Text still reading like encoded words after a few rounds, and a
+// filename that does, are written encoded, so that a client decoding the
+// rebuilt header once sees the text. (The walker reads such a filename
+// the most dangerous way, decoded twice, and strips the part; the
+// Content-Type name is checked on its own.)
+func TestDoubleEncodedWords(t *testing.T) {
+	word := func(t string) string { return "=?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte(t)) + "?=" }
+	inner := word("\u202egpj.exe \a")
+	outer := word(inner)
+	fname := word(inner + ".pdf")
+	deep := word(word(word(word(inner))))
+	msg := "From: " + outer + " <a@example.jp>\r\nTo: b@example.jp\r\nSubject: " + outer + "\r\nReferences: x\r\n" +
+		"Comments: " + deep + "\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n" +
+		"--b\r\nContent-Type: application/pdf; name=\"" + fname + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString(fakePDF(2000)) + "\r\n--b--\r\n"
+	var out bytes.Buffer
+	pol := benchPolicy(t)
+	pol.Headers = append(pol.Headers, "Comments")
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+	if err != nil || rep.Verdict != Rebuilt || rep.Kept != 0 || rep.Removed != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := mime.WordDecoder{}
+	for k, want := range map[string]string{"Subject": "gpj.exe", "From": `"gpj.exe" <a@example.jp>`} {
+		if d, err := dec.DecodeHeader(e.Header.Get(k)); err != nil || d != want {
+			t.Errorf("%s decodes once to %q (%v), want %q", k, d, err, want)
+		}
+	}
+	if rep.Subject != "gpj.exe" {
+		t.Errorf("report Subject %q", rep.Subject)
+	}
+	if d, err := dec.DecodeHeader(e.Header.Get("Comments")); err != nil || !strings.HasPrefix(d, "=?utf-8?b?") {
+		t.Errorf("Comments encoded five times decodes once to %q (%v), want encoded-word text", d, err)
+	}
+	ct, _ := attachmentParams("application/pdf", inner+".pdf")
+	_, params, _ := mime.ParseMediaType(ct)
+	if d, err := dec.DecodeHeader(params["name"]); err != nil || d != inner+".pdf" {
+		t.Errorf("name parameter decodes once to %q (%v), want the text %q", d, err, inner+".pdf")
 	}
 }

@@ -766,5 +766,5 @@ func headerText(h textproto.Header, key string) string {
 		return ""
 	}
 	d, _ := decodeHeaderText(v)
-	return cleanString(d)
+	return rereadWords(cleanString(d))
 }
