@@ -81,6 +81,7 @@ func (s *sanitizer) finish() {
 	for _, l := range s.leaves {
 		s.rep.Parts = append(s.rep.Parts, l.part)
 	}
+	s.subjectRaw = s.root.Get("Subject")
 	s.rep.Subject = headerText(s.root, "Subject")
 	s.rep.From = headerText(s.root, "From")
 	s.rep.MessageID = strings.TrimSpace(cleanString(s.root.Get("Message-Id")))

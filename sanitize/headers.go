@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/idna"
 )
 
@@ -42,12 +43,16 @@ func isMsgIDField(k string) bool {
 // headerFields rebuilds the allow-listed fields of the original header:
 // each decoded, cleaned and encoded again.
 func (s *sanitizer) headerFields() []field {
-	out := s.traceFields()
+	var kvBuf [32]headerKV
+	fl := readFields(s.root, kvBuf[:0])
+	out := make([]field, 0, len(fl)+8)
+	out = s.traceFields(out, fl)
+	var valBuf [4]string
 	for _, key := range s.pol.order {
 		if key == "Received" {
 			continue // carried as trace, above, whatever the allow-list says
 		}
-		vals := s.root.Values(key)
+		vals := fl.values(key, valBuf[:0])
 		if len(vals) == 0 {
 			continue
 		}
@@ -64,6 +69,8 @@ func (s *sanitizer) headerFields() []field {
 				v = s.dateValue(key, raw)
 			case isMsgIDField(key):
 				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
+			case key == "Subject" && raw == s.subjectRaw && raw != "":
+				v = s.encodeText(strings.TrimSpace(s.rep.Subject)) // decoded by finish
 			default:
 				d, _ := decodeHeaderText(raw)
 				v = s.encodeText(strings.TrimSpace(rereadWords(cleanString(d))))
@@ -76,6 +83,33 @@ func (s *sanitizer) headerFields() []field {
 	return out
 }
 
+// headerKV is one header field as go-message parsed it.
+type headerKV struct{ key, value string }
+
+// fieldList is a header's fields in order, read once: looking up each
+// allow-listed key with Header.Values canonicalises the key and
+// allocates the result every time.
+type fieldList []headerKV
+
+func readFields(h textproto.Header, dst []headerKV) fieldList {
+	for fs := h.Fields(); fs.Next(); {
+		dst = append(dst, headerKV{fs.Key(), fs.Value()})
+	}
+	return dst
+}
+
+// values appends to dst the values of the fields named key, in order:
+// h.Values(key) for a key in canonicalKey's form (go-message keeps every
+// key in that form; TestFieldListValues holds the two together).
+func (l fieldList) values(key string, dst []string) []string {
+	for _, f := range l {
+		if f.key == key {
+			dst = append(dst, f.value)
+		}
+	}
+	return dst
+}
+
 // maxTrace bounds the Received fields carried over; Postfix refuses mail
 // with more than 50 (hopcount_limit), so more is a loop or an attack.
 const maxTrace = 100
@@ -85,13 +119,12 @@ const maxTrace = 100
 // to remove them, and they are how a message is traced back to the
 // sending MTA's queue (its queue id). They are cleaned to printable
 // 7-bit text like every other field.
-func (s *sanitizer) traceFields() []field {
-	vals := s.root.Values("Received")
+func (s *sanitizer) traceFields(out []field, fl fieldList) []field {
+	vals := fl.values("Received", nil)
 	if len(vals) > maxTrace {
 		s.finding("", "trace-too-long", itoa(len(vals))+" Received fields; the first "+itoa(maxTrace)+" are kept")
 		vals = vals[:maxTrace]
 	}
-	var out []field
 	for _, raw := range vals {
 		if v := collapseSpace(cleanString(raw)); v != "" {
 			out = append(out, field{"Received", v})

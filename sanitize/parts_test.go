@@ -1,17 +1,22 @@
 package sanitize
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"mime"
+	nettextproto "net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
 )
 
 func TestCRLFReader(t *testing.T) {
@@ -285,5 +290,35 @@ func TestDoubleEncodedWords(t *testing.T) {
 	_, params, _ := mime.ParseMediaType(ct)
 	if d, err := dec.DecodeHeader(params["name"]); err != nil || d != inner+".pdf" {
 		t.Errorf("name parameter decodes once to %q (%v), want the text %q", d, err, inner+".pdf")
+	}
+}
+
+// TestFieldListValues: looking a policy key up in the fields read once
+// gives what go-message's Header.Values gives, for keys in any case and
+// headers with repeated, oddly written and invalid field names.
+func TestFieldListValues(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	names := []string{"From", "from", "FROM", "Message-ID", "message-id", "Received", "X-Mugai-Policy", "x-a-b",
+		"Subject", "SUBJECT", "Content-Type", "X Foo", "X_Foo", "Reply-To", "reply-to", "a-", "-a", "Ä-Key"}
+	for n := 0; n < 2000; n++ {
+		var b strings.Builder
+		for k := r.Intn(12); k > 0; k-- {
+			fmt.Fprintf(&b, "%s: v%d\r\n", names[r.Intn(len(names))], r.Intn(100))
+		}
+		b.WriteString("\r\n")
+		h, err := textproto.ReadHeader(bufio.NewReader(strings.NewReader(b.String())))
+		if err != nil {
+			continue
+		}
+		fl := readFields(h, nil)
+		for _, name := range names {
+			key := canonicalKey(name)
+			if c := nettextproto.CanonicalMIMEHeaderKey(key); c != key {
+				t.Fatalf("canonicalKey(%q) = %q, but net/textproto makes it %q", name, key, c)
+			}
+			if got, want := fl.values(key, nil), h.Values(key); !slices.Equal(got, want) {
+				t.Fatalf("%q in %q: values %q, Header.Values %q", key, b.String(), got, want)
+			}
+		}
 	}
 }

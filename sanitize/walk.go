@@ -33,7 +33,10 @@ type sanitizer struct {
 	memHeld  int64
 	writeErr error // first failure of our own temporary files
 	sc       *scratch
-	size     int64 // of the original
+	// subjectRaw is the Subject field whose decoded text the report
+	// shows (rep.Subject); the rebuilt header reuses that decoding.
+	subjectRaw string
+	size       int64 // of the original
 	// findings beyond maxFindings, counted
 	droppedFindings int
 }
