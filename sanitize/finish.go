@@ -82,7 +82,7 @@ func (s *sanitizer) finish() {
 		s.rep.Parts = append(s.rep.Parts, l.part)
 	}
 	s.subjectRaw = s.root.Get("Subject")
-	s.rep.Subject = headerText(s.root, "Subject")
+	s.rep.Subject, s.subjectReread = headerTextReread(s.root, "Subject")
 	s.rep.From = headerText(s.root, "From")
 	s.rep.MessageID = strings.TrimSpace(cleanString(s.root.Get("Message-Id")))
 

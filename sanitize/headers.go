@@ -71,9 +71,12 @@ func (s *sanitizer) headerFields() []field {
 				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
 			case key == "Subject" && raw == s.subjectRaw && raw != "":
 				v = s.encodeText(strings.TrimSpace(s.rep.Subject)) // decoded by finish
+				if s.subjectReread {
+					s.encodedTwice(key)
+				}
 			default:
 				d, _ := decodeHeaderText(raw)
-				v = s.encodeText(strings.TrimSpace(rereadWords(cleanString(d))))
+				v = s.encodeText(strings.TrimSpace(s.reread(key, cleanString(d))))
 			}
 			if v != "" {
 				out = append(out, field{key, v})
@@ -232,7 +235,7 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	if len(addr) > 330 {
 		return "", false
 	}
-	name := strings.TrimSpace(rereadWords(cleanString(a.Name)))
+	name := strings.TrimSpace(s.reread(key, cleanString(a.Name)))
 	if name == "" {
 		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true
 	}
@@ -461,6 +464,28 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // the text the reader would see. A few rounds at most; whatever still
 // reads like an encoded word after them is encoded on output
 // (encodeWords) and so shown as it is.
+// reread is rereadWords for a field of the rebuilt header, with a finding
+// when the text read like encoded words: someone encoded it twice, or
+// quoted an encoded word.
+func (s *sanitizer) reread(key, t string) string {
+	if !strings.Contains(t, "=?") {
+		return t
+	}
+	s.encodedTwice(key)
+	return rereadWords(t)
+}
+
+// encodedTwice records it, once per field name.
+func (s *sanitizer) encodedTwice(key string) {
+	detail := key + ": decoded text read as encoded words; decoded again and cleaned"
+	for _, f := range s.rep.Findings {
+		if f.Kind == "encoded-word-in-text" && f.Detail == detail {
+			return
+		}
+	}
+	s.finding("", "encoded-word-in-text", detail)
+}
+
 func rereadWords(t string) string {
 	for i := 0; i < 3 && strings.Contains(t, "=?"); i++ {
 		d, _ := decodeHeaderText(t)

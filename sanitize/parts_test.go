@@ -283,6 +283,16 @@ func TestDoubleEncodedWords(t *testing.T) {
 	if rep.Subject != "gpj.exe" {
 		t.Errorf("report Subject %q", rep.Subject)
 	}
+	seen := map[string]int{}
+	for _, f := range rep.Findings {
+		if f.Kind == "encoded-word-in-text" {
+			k, _, _ := strings.Cut(f.Detail, ":")
+			seen[k]++
+		}
+	}
+	if seen["Subject"] != 1 || seen["From"] != 1 || seen["Comments"] != 1 {
+		t.Errorf("encoded-word-in-text findings per field: %v, want one each for Subject, From, Comments", seen)
+	}
 	if d, err := dec.DecodeHeader(e.Header.Get("Comments")); err != nil || !strings.HasPrefix(d, "=?utf-8?b?") {
 		t.Errorf("Comments encoded five times decodes once to %q (%v), want encoded-word text", d, err)
 	}

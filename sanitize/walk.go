@@ -35,8 +35,9 @@ type sanitizer struct {
 	sc       *scratch
 	// subjectRaw is the Subject field whose decoded text the report
 	// shows (rep.Subject); the rebuilt header reuses that decoding.
-	subjectRaw string
-	size       int64 // of the original
+	subjectRaw    string
+	subjectReread bool  // its decoded text read like encoded words
+	size          int64 // of the original
 	// findings beyond maxFindings, counted
 	droppedFindings int
 }
@@ -764,10 +765,18 @@ func htmlCharset(head []byte) string {
 
 // headerText decodes an unstructured header field for display.
 func headerText(h textproto.Header, key string) string {
+	t, _ := headerTextReread(h, key)
+	return t
+}
+
+// headerTextReread is headerText, and reports whether the decoded text
+// still read like encoded words (see rereadWords).
+func headerTextReread(h textproto.Header, key string) (string, bool) {
 	v := h.Get(key)
 	if v == "" {
-		return ""
+		return "", false
 	}
 	d, _ := decodeHeaderText(v)
-	return rereadWords(cleanString(d))
+	d = cleanString(d)
+	return rereadWords(d), strings.Contains(d, "=?")
 }
