@@ -157,7 +157,7 @@ func cleanID(id string) string {
 	}
 	var b strings.Builder
 	for _, r := range id {
-		if r > ' ' && r < 0x7f && r != '"' && r != '\\' && r != '(' && r != ')' {
+		if idChar(r) {
 			b.WriteRune(r)
 		}
 		if b.Len() >= 128 {
@@ -167,13 +167,20 @@ func cleanID(id string) string {
 	return b.String()
 }
 
+// isIDClean reports an id cleanID keeps as it is (no copy).
 func isIDClean(id string) bool {
 	for i := 0; i < len(id); i++ {
-		if r := id[i]; !(r > ' ' && r < 0x7f && r != '"' && r != '\\' && r != '(' && r != ')') {
+		if !idChar(rune(id[i])) {
 			return false
 		}
 	}
 	return true
+}
+
+// idChar is a character an id keeps: printable ASCII but the quote,
+// backslash and parentheses (safe in a header and in text).
+func idChar(r rune) bool {
+	return r > ' ' && r < 0x7f && r != '"' && r != '\\' && r != '(' && r != ')'
 }
 
 // cleanFilename makes a filename safe to show and to write: the last path

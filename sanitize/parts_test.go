@@ -332,3 +332,20 @@ func TestFieldListValues(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanID: an id already clean comes back as it is; others lose the
+// characters unsafe in a header or text and are cut at 128.
+func TestCleanID(t *testing.T) {
+	long := strings.Repeat("a", 200)
+	for in, want := range map[string]string{
+		"q-20261126-0001":           "q-20261126-0001",
+		`a b"c\d(e)f` + "\r\n\x7fg": "abcdefg",
+		"日本id":                      "id",
+		long:                        long[:128],
+		"x" + long:                  ("x" + long)[:128],
+	} {
+		if got := cleanID(in); got != want {
+			t.Errorf("cleanID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
