@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"mugai/config"
+	"mugai/gateway/metrics"
 	"mugai/gateway/quarantine"
 	"mugai/gateway/spool"
 	"mugai/sanitize"
@@ -217,6 +218,7 @@ func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy config.P
 		}
 	}
 	for _, f := range rep.Findings {
+		srv.Metrics.SanitizeFindings.WithLabelValues(findingLabel(f.Kind)).Inc()
 		if f.Kind == "panic" {
 			srv.Metrics.SanitizePanics.Inc()
 			srv.Logger.Error("sanitizer panic caught", "route", route, "detail", f.Detail)
@@ -230,6 +232,15 @@ func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy config.P
 func actionLabel(a string) string {
 	a, _, _ = strings.Cut(a, "=")
 	return a
+}
+
+// findingLabel keeps sanitize_findings_total to the sanitiser's closed
+// set of kinds.
+func findingLabel(k string) string {
+	if sanitize.KnownFinding(k) {
+		return k
+	}
+	return metrics.FindingOther
 }
 
 func classLabel(c string) string {

@@ -47,7 +47,7 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, ""), true)
 	addr := g.admin
 
-	g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, "Subject: plain\r\n\r\nhello\r\n")
+	g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, "Subject: plain\r\nSubject: twice\r\n\r\nhello\r\n")
 	g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, mixedMessage()) // exe stripped
 	g.send("inbound", "a@example.jp", []string{"gone@lgwan.example"}, "Subject: bounce\r\n\r\nhello\r\n")
 	g.send("inbound", "a@example.jp", []string{"x@other.example"}, "Subject: relay\r\n\r\nno\r\n")
@@ -71,6 +71,9 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 		`mugai_accept_duration_seconds_count{route="inbound"}`:                             3,
 		`mugai_sanitize_duration_seconds_count`:                                            3,
 		`mugai_sanitize_panics_total`:                                                      0,
+		`mugai_sanitize_findings_total{kind="duplicate-header"}`:                           1,
+		`mugai_sanitize_findings_total{kind="encoded-word-in-text"}`:                       0,
+		`mugai_sanitize_findings_total{kind="other"}`:                                      0,
 		`mugai_queue_messages{route="inbound",state="failed"}`:                             1,
 		`mugai_queue_messages{route="inbound",state="active"}`:                             0,
 		`mugai_quarantine_full_total`:                                                      0,

@@ -84,6 +84,9 @@ func TestCorpus(t *testing.T) {
 				if f.Kind == "panic" {
 					t.Errorf("%s [%s]: panic %s", name, pname, f.Detail)
 				}
+				if !KnownFinding(f.Kind) {
+					t.Errorf("%s [%s]: finding kind %q is not in findingKinds", name, pname, f.Kind)
+				}
 			}
 			switch rep.Verdict {
 			case Rebuilt:

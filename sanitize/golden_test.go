@@ -135,6 +135,11 @@ func TestGolden(t *testing.T) {
 			} else if rep.Verdict != Rejected {
 				t.Errorf("verdict %q", rep.Verdict)
 			}
+			for _, f := range rep.Findings {
+				if !KnownFinding(f.Kind) {
+					t.Errorf("finding kind %q is not in findingKinds", f.Kind)
+				}
+			}
 			got := goldenView(t, rep, out.Bytes())
 			path := filepath.Join("testdata", "golden", name+".golden")
 			if *update {

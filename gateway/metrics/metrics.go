@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mugai/sanitize"
 )
 
 // Namespace prefixes every metric name of the gateway.
@@ -34,6 +36,10 @@ const (
 	VerdictRebuilt  = "rebuilt"  // sanitised and rebuilt
 	VerdictRejected = "rejected" // refused in the session by policy or fail-closed
 	VerdictPassed   = "passed"   // route policy "none": relayed as received
+
+	// sanitize_findings_total{kind}: a kind the sanitiser does not list
+	// (none should exist) is counted here rather than as a new series.
+	FindingOther = "other"
 
 	// attachments_total{decision}
 	DecisionKeep   = "keep"
@@ -104,6 +110,7 @@ type Metrics struct {
 	MessageSize      *prometheus.HistogramVec // mugai_message_size_bytes{route}
 	MessagesVerdict  *prometheus.CounterVec   // mugai_messages_verdict_total{route,policy,verdict}
 	SanitizeActions  *prometheus.CounterVec   // mugai_sanitize_actions_total{action}
+	SanitizeFindings *prometheus.CounterVec   // mugai_sanitize_findings_total{kind}
 	Attachments      *prometheus.CounterVec   // mugai_attachments_total{decision,class}
 	SanitizeDuration prometheus.Histogram     // mugai_sanitize_duration_seconds
 	SanitizePanics   prometheus.Counter       // mugai_sanitize_panics_total
@@ -169,6 +176,8 @@ func New(version string) *Metrics {
 			"Messages by route, policy and verdict (rebuilt, rejected, passed).", "route", "policy", "verdict"),
 		SanitizeActions: counter("sanitize_actions_total",
 			"Messages on which the sanitiser took an action (html-to-text, links-defanged, attachment-stripped, ...).", "action"),
+		SanitizeFindings: counter("sanitize_findings_total",
+			"Findings in sanitiser reports by kind (duplicate-content-type, charset-mislabeled, encoded-word-in-text, ...; see sanitize.FindingKinds).", "kind"),
 		Attachments: counter("attachments_total",
 			"Attachments by decision (keep, strip, reject) and sniffed class.", "decision", "class"),
 		SanitizeDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "sanitize_duration_seconds",
@@ -220,7 +229,7 @@ func New(version string) *Metrics {
 	m.reg = prometheus.NewRegistry()
 	m.reg.MustRegister(
 		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects,
-		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions,
+		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
@@ -241,6 +250,10 @@ func New(version string) *Metrics {
 	for _, a := range Actions {
 		m.SanitizeActions.WithLabelValues(a)
 	}
+	for _, k := range sanitize.FindingKinds() {
+		m.SanitizeFindings.WithLabelValues(k)
+	}
+	m.SanitizeFindings.WithLabelValues(FindingOther)
 	for _, r := range []string{PurgeRetention, PurgeMaxBytes} {
 		m.QuarantinePurged.WithLabelValues(r)
 	}
@@ -317,6 +330,7 @@ func Names() []string {
 		"mugai_message_size_bytes",
 		"mugai_messages_verdict_total",
 		"mugai_sanitize_actions_total",
+		"mugai_sanitize_findings_total",
 		"mugai_attachments_total",
 		"mugai_sanitize_duration_seconds",
 		"mugai_sanitize_panics_total",

@@ -194,6 +194,8 @@ func TestScrapeAsOperatorSeesIt(t *testing.T) {
 		`mugai_quarantine_purged_total{reason="retention"} 0`,
 		`mugai_config_reloads_total{result="failure"} 0`,
 		`mugai_sanitize_actions_total{action="links-defanged"} 0`,
+		`mugai_sanitize_findings_total{kind="duplicate-content-type"} 0`,
+		`mugai_sanitize_findings_total{kind="other"} 0`,
 		`mugai_lockdown_enabled 0`,
 		`mugai_config_last_reload_successful 1`,
 		`mugai_build_info{goversion="` + runtime.Version() + `",version="1.2.3-test"} 1`,

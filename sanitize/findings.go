@@ -1,0 +1,74 @@
+package sanitize
+
+import "sort"
+
+// findingKinds is every Finding.Kind Message reports, with what it means.
+// The set is closed: the gateway counts findings by kind, and a metric
+// label must not grow with its input. TestFindingKindsComplete holds this
+// table to the kinds the code can produce, both ways.
+var findingKinds = map[string]string{
+	// Structure: the parts involved are ambiguous (policy "ambiguous").
+	"too-many-parts":                      "more MIME parts than mime.max_parts; the rest was not read",
+	"mime-depth-exceeded":                 "MIME nesting deeper than mime.max_depth",
+	"header-too-large":                    "a part header over mime.max_header_bytes",
+	"header-unparseable":                  "a part header that does not parse",
+	"duplicate-content-type":              "two or more Content-Type fields in one header",
+	"duplicate-content-transfer-encoding": "two or more Content-Transfer-Encoding fields in one header",
+	"duplicate-content-disposition":       "two or more Content-Disposition fields in one header",
+	"duplicate-boundary":                  "a multipart with two boundary parameters",
+	"conflicting-boundary":                "a boundary that differs between its plain and RFC 2231 forms, or equals an enclosing one",
+	"missing-boundary":                    "a multipart without a boundary parameter",
+	"invalid-boundary":                    "a boundary longer than 200 characters",
+	"boundary-not-found":                  "no delimiter line for the declared boundary",
+	"missing-final-boundary":              "a multipart that ends without its close delimiter",
+	"content-type-unparseable":            "a Content-Type that does not parse",
+	"unknown-transfer-encoding":           "a Content-Transfer-Encoding other than 7bit, 8bit, binary, base64, quoted-printable",
+	"invalid-base64":                      "bytes outside the base64 alphabet in a base64 part",
+	"encoded-multipart":                   "a multipart with a transfer encoding",
+	"filename-conflict":                   "name and filename parameters that disagree",
+
+	// Header fields of the original.
+	"duplicate-header":              "a field allowed once (From, Subject, ...) given more than once; the first is kept",
+	"trace-too-long":                "more than 100 Received fields; the first 100 are kept",
+	"address-unparseable":           "an address field that does not parse; what parses is kept",
+	"address-non-ascii":             "an address with a non-ASCII local part or an invalid domain was dropped",
+	"date-unparseable":              "a Date field that does not parse; it was dropped",
+	"encoded-word-in-text":          "decoded header text read as encoded words again (encoded twice, or quoted); decoded again and cleaned",
+	"content-disposition-malformed": "a Content-Disposition that does not parse",
+
+	// Charsets and parameters.
+	"charset-missing":      "text without a declared charset, or raw 8-bit header text; the charset was detected",
+	"charset-unknown":      "a charset label no decoder knows; the text was decoded by detection",
+	"charset-mislabeled":   "text whose bytes do not match the declared charset; decoded as what they are",
+	"charset-invalid":      "byte sequences invalid in the charset; replaced by U+FFFD",
+	"charset-unencodable":  "characters with no ISO-2022-JP code in the output; replaced",
+	"encoded-word-invalid": "a broken RFC 2047 encoded word, repaired",
+	"param-duplicate":      "a MIME parameter given more than once",
+	"param-invalid":        "a MIME parameter that does not parse",
+
+	// Content.
+	"type-mismatch":       "an attachment whose content is not what its type or filename says",
+	"attachment":          "something found inside an attachment (an archive's entries, encryption, nesting)",
+	"html-error":          "HTML that could not be converted",
+	"html-depth-exceeded": "HTML nested deeper than mime.max_html_depth; flattened",
+
+	// The report itself.
+	"findings-truncated": "more than 200 findings; the rest were counted, not listed",
+	"panic":              "the sanitiser failed on this message; it took the fail-closed path",
+}
+
+// FindingKinds lists every kind of Finding, sorted.
+func FindingKinds() []string {
+	kinds := make([]string, 0, len(findingKinds))
+	for k := range findingKinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// KnownFinding reports whether kind is one of FindingKinds.
+func KnownFinding(kind string) bool {
+	_, ok := findingKinds[kind]
+	return ok
+}
