@@ -270,3 +270,46 @@ func TestStartTLSAndRequire(t *testing.T) {
 		t.Errorf("smtp_tls_sessions_total = %v, want 1", v)
 	}
 }
+
+// A file name with a right-to-left override reaches the audit trail
+// escaped: an operator reading the log in a terminal sees
+// "invoice\u202Efdp.exe", not a name that displays as "invoiceexe.pdf".
+func TestAuditShowsInvisibleCharacters(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	exe := base64.StdEncoding.EncodeToString(append([]byte("MZ\x90\x00\x03\x00\x00\x00"), bytes.Repeat([]byte{0}, 200)...))
+	msg := strings.ReplaceAll(`From: citizen@example.jp
+To: staff@lgwan.example
+Subject: invoice
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+see attached
+--b
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe
+Content-Transfer-Encoding: base64
+
+`+exe+`
+--b--
+`, "\n", "\r\n")
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	raw, err := os.ReadFile(g.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("\u202e")) {
+		t.Errorf("audit trail holds a raw U+202E:\n%s", raw)
+	}
+	recs := readAudit(t, g.audit)
+	if len(recs) != 1 || len(recs[0].Removed) != 1 {
+		t.Fatalf("audit records %+v", recs)
+	}
+	if got, want := recs[0].Removed[0].Name, `invoice\u202Efdp.exe`; got != want {
+		t.Errorf("removed attachment named %q in the audit trail, want %q", got, want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	_ "github.com/emersion/go-message/charset" // every charset x/text knows
 
 	"mugai/config"
+	"mugai/sanitize/filetype"
 )
 
 // Options are the inputs of Message besides the original.
@@ -88,6 +89,7 @@ func Message(w io.Writer, r io.ReaderAt, size int64, opt Options) (rep *Report, 
 			rep.Findings = append(rep.Findings, Finding{Kind: "panic", Detail: truncate(fmt.Sprint(p), 200) + " " + panicSite(debug.Stack())})
 			err = nil
 		}
+		rep.escapeInvisible()
 	}()
 	s := newSanitizer(opt, rep)
 	defer s.close()
@@ -106,6 +108,23 @@ func Message(w io.Writer, r io.ReaderAt, size int64, opt Options) (rep *Report, 
 	}
 	rep.Verdict = Rebuilt
 	return rep, nil
+}
+
+// escapeInvisible writes the invisible characters of the strings the
+// report took from the original (declared types, filenames, details) as
+// escapes, for whoever reads the report, the audit log or the quarantine
+// listing in a terminal: a right-to-left override shows as \u202E. Subject
+// and From are cleaned text already, as the rebuilt header has them.
+func (rep *Report) escapeInvisible() {
+	rep.Reason = filetype.Visible(rep.Reason)
+	for i := range rep.Parts {
+		p := &rep.Parts[i]
+		p.DeclaredType, p.SniffedType = filetype.Visible(p.DeclaredType), filetype.Visible(p.SniffedType)
+		p.Filename, p.Reason = filetype.Visible(p.Filename), filetype.Visible(p.Reason)
+	}
+	for i := range rep.Findings {
+		rep.Findings[i].Detail = filetype.Visible(rep.Findings[i].Detail)
+	}
 }
 
 // panicSite picks the first frame of our own code out of a stack trace.

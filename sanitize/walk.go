@@ -240,7 +240,7 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 	}
 	if err != nil {
 		l := s.opaque(leafPath, msg, "", "header-unparseable")
-		s.finding(leafPath, "header-unparseable", truncate(err.Error(), 120))
+		s.finding(leafPath, "header-unparseable", truncate(strings.TrimRight(err.Error(), "\r\n"), 120))
 		l.part.Size = drain(br)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -272,8 +273,22 @@ func (fn fileName) claim() (c claim, ext string, ok bool) {
 
 // displayName makes an attacker-chosen name safe and short for a finding:
 // control, bidi and invisible characters become \uXXXX, invalid bytes \xNN.
-func displayName(s string) string {
-	const max = 120
+func displayName(s string) string { return visible(s, 120) }
+
+// Visible returns s with every character a terminal or a log viewer would
+// not show as itself written as an escape: controls and format characters
+// (bidirectional overrides, zero-width characters, byte order marks) as
+// \uXXXX, invalid UTF-8 bytes as \xNN. Reports and audit records show
+// names and header values this way, so that what an operator reads is
+// what the original held, and "evil\u202Etxt.exe" cannot pass for
+// "evilexe.txt" in a terminal.
+func Visible(s string) string { return visible(s, -1) }
+
+// visible is Visible, cut after max characters (max < 0: no limit).
+func visible(s string, max int) string {
+	if max < 0 && plainVisible(s) {
+		return s
+	}
 	var b strings.Builder
 	n := 0
 	for i := 0; i < len(s); {
@@ -281,18 +296,46 @@ func displayName(s string) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r) ||
-			r == 0xFEFF || (r >= 0x200B && r <= 0x200D) || r == 0x2028 || r == 0x2029:
+		case invisible(r):
 			fmt.Fprintf(&b, `\u%04X`, r)
 		default:
 			b.WriteRune(r)
 		}
 		i += size
 		n++
-		if n >= max && i < len(s) {
+		if max >= 0 && n >= max && i < len(s) {
 			b.WriteString("…")
 			break
 		}
 	}
 	return b.String()
+}
+
+// invisible reports a rune Visible escapes: a control, a format character
+// (Cf: the bidirectional controls, zero-width characters, the byte order
+// mark, the soft hyphen) or a line or paragraph separator.
+func invisible(r rune) bool {
+	if r < 0x80 {
+		return r < 0x20 || r == 0x7f
+	}
+	return r < 0xa0 || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
+// plainVisible reports a string Visible leaves as it is.
+func plainVisible(s string) bool {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || invisible(r) {
+			return false
+		}
+		i += size
+	}
+	return true
 }

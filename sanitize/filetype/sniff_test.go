@@ -188,6 +188,30 @@ func TestDisplayName(t *testing.T) {
 	}
 }
 
+func TestVisible(t *testing.T) {
+	long := strings.Repeat("あ", 200)
+	cases := []struct{ in, want string }{
+		{"議事録.pdf", "議事録.pdf"},
+		{"👨\u200d👩 emoji", `👨\u200D👩 emoji`},
+		{`a\u202Efdp.exe`, `a\u202Efdp.exe`}, // text that is an escape stays
+		{"a\u202Efdp.exe", `a\u202Efdp.exe`},
+		{"\u2066x\u2069 \u061c \u200e", `\u2066x\u2069 \u061C \u200E`},
+		{"bom\ufeff soft\u00adhyphen zw\u200bsp", `bom\uFEFF soft\u00ADhyphen zw\u200Bsp`},
+		{"line\u2028para\u2029", `line\u2028para\u2029`},
+		{"cr\r\n\x00\x7f\u0085", `cr\u000D\u000A\u0000\u007F\u0085`},
+		{"bad\xffbyte", `bad\xffbyte`},
+		{long, long}, // no limit
+	}
+	for _, tc := range cases {
+		if got := Visible(tc.in); got != tc.want {
+			t.Errorf("Visible(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if plainVisible(tc.in) != (tc.in == tc.want) {
+			t.Errorf("plainVisible(%q) = %v", tc.in, plainVisible(tc.in))
+		}
+	}
+}
+
 func TestClassesAreClosed(t *testing.T) {
 	want := []Class{"executable", "encrypted-archive", "archive", "office", "pdf", "other", "image", "text"}
 	got := AllClasses()
