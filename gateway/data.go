@@ -134,19 +134,17 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 		return id, nil
 	}
 
-	policy := cfg.Policies[policyName]
-	if srv.Lockdown() {
-		policy = lockdownPolicy(policy)
-		rec.Lockdown = true
-	}
-	keep := policy.Original == "quarantine"
+	lockdown := srv.Lockdown()
+	rec.Lockdown = lockdown
+	prepared := srv.preparedPolicy(cfg, policyName, lockdown)
+	keep := cfg.Policies[policyName].Original == "quarantine"
 	qid := ""
 	if keep {
 		qid = quarantine.NewID()
 	}
 	out := spill.New(memThreshold, srv.TempDir)
 	defer out.Close()
-	rep, err := srv.sanitize(out, in, policy, policyName, qid, route.Name)
+	rep, err := srv.sanitize(out, in, prepared, policyName, qid, route.Name)
 	if err != nil {
 		srv.Logger.Error("sanitize failed", "route", route.Name, "err", err)
 		return "", errInternal
@@ -173,7 +171,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 			out.Close()
 			out = spill.New(memThreshold, srv.TempDir)
 			defer out.Close()
-			if rep, err = srv.sanitize(out, in, policy, policyName, "", route.Name); err != nil || rep.Verdict != "rebuilt" {
+			if rep, err = srv.sanitize(out, in, prepared, policyName, "", route.Name); err != nil || rep.Verdict != "rebuilt" {
 				return "", errInternal
 			}
 			rec.QuarantineFull = true
@@ -197,10 +195,10 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 }
 
 // sanitize runs the sanitiser and records what it did in metrics.
-func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy config.Policy, name, qid, route string) (*sanitize.Report, error) {
+func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy *sanitize.Prepared, name, qid, route string) (*sanitize.Report, error) {
 	t0 := time.Now()
 	rep, err := sanitize.Message(out, in.ReaderAt(), in.Size(), sanitize.Options{
-		Policy: policy, PolicyName: name, OriginalID: qid, TempDir: srv.TempDir,
+		Prepared: policy, PolicyName: name, OriginalID: qid, TempDir: srv.TempDir,
 	})
 	srv.Metrics.SanitizeDuration.Observe(time.Since(t0).Seconds())
 	if err != nil {

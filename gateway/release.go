@@ -132,7 +132,6 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 
 	var route *config.Route
 	var rcpts []string
-	var policy config.Policy
 	if req.Original {
 		if route, rcpts, err = originalRoute(cfg, req.To); err != nil {
 			return fail(ErrRefused, "%v", err)
@@ -141,11 +140,9 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		if route = cfg.Route(meta.Route); route == nil {
 			return fail(ErrRefused, "its route %q is no longer configured", meta.Route)
 		}
-		p, ok := cfg.Policies[req.Policy]
-		if !ok {
+		if _, ok := cfg.Policies[req.Policy]; !ok {
 			return fail(ErrRefused, "no policy %q (policies: %s)", req.Policy, strings.Join(policyList(cfg), ", "))
 		}
-		policy = p
 		to := req.To
 		if len(to) == 0 {
 			to = meta.To
@@ -165,13 +162,11 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	res := &ReleaseResult{ID: meta.ID, Route: route.Name, NextHop: hopName(route.Deliver), To: rcpts, Original: req.Original}
 	body := in
 	if !req.Original {
-		if s.Lockdown() {
-			policy = lockdownPolicy(policy)
-			res.Lockdown, rec.Lockdown = true, true
-		}
+		lockdown := s.Lockdown()
+		res.Lockdown, rec.Lockdown = lockdown, lockdown
 		out := spill.New(memThreshold, s.TempDir)
 		defer out.Close()
-		rep, err := s.sanitize(out, in, policy, req.Policy, meta.ID, route.Name)
+		rep, err := s.sanitize(out, in, s.preparedPolicy(cfg, req.Policy, lockdown), req.Policy, meta.ID, route.Name)
 		if err != nil {
 			return nil, fmt.Errorf("release %s: sanitize: %w", req.ID, err)
 		}

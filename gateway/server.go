@@ -42,6 +42,7 @@ type Server struct {
 	Deps
 	cfg      atomic.Pointer[config.Config]
 	lockdown atomic.Bool
+	prepared atomic.Pointer[preparedPolicies]
 
 	mu      sync.Mutex
 	routes  map[string]*routeState

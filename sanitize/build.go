@@ -223,6 +223,7 @@ func printableASCII(v string) bool {
 func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) error {
 	var emit func([]byte) error
 	var done func() error
+	var lead func() bool // writes the notice's lead lines encoded, if it can
 	unencodable := 0
 	switch cte {
 	case "7bit": // ISO-2022-JP
@@ -265,8 +266,15 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 			s.sc.qp = buf[:0]
 			return err
 		}
+		lead = func() bool {
+			if s.pol.noQP {
+				return false
+			}
+			buf = append(buf, s.pol.leadQP()...)
+			return true
+		}
 	}
-	if err := s.eachBodyLine(notice, emit); err != nil {
+	if err := s.eachBodyLine(notice, emit, lead); err != nil {
 		return err
 	}
 	if unencodable > 0 {
@@ -392,18 +400,27 @@ func splitForISO(line string, bad *int) [][]byte {
 }
 
 // eachBodyLine calls fn with every line of the body text, in order. The
-// line passed is only valid during the call.
-func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error) error {
+// line passed is only valid during the call. The notice starts with the
+// policy's lead lines; when lead is set and returns true, it has written
+// them itself (encoded once per policy) and fn does not see them.
+func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error, lead func() bool) error {
 	var scratch []byte
 	str := func(line string) {
 		scratch = append(scratch[:0], line...)
 		fn(scratch)
 	}
-	top := s.pol.Notice.Position != "bottom"
-	if top {
-		for _, l := range notice {
+	writeNotice := func() {
+		rest := notice
+		if n := len(s.pol.lead); lead != nil && len(rest) >= n && lead() {
+			rest = rest[n:]
+		}
+		for _, l := range rest {
 			str(l)
 		}
+	}
+	top := s.pol.Notice.Position != "bottom"
+	if top {
+		writeNotice()
 		str(noticeRule)
 		str("")
 	}
@@ -435,9 +452,7 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error) error {
 	if !top {
 		str("")
 		str(noticeRule)
-		for _, l := range notice {
-			str(l)
-		}
+		writeNotice()
 	}
 	return nil
 }

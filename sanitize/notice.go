@@ -85,8 +85,8 @@ func (s *sanitizer) notice() []string {
 	}
 	lines = append(lines, english+".")
 	if s.pol.Body.Links != "keep" {
-		for i, l := range lines {
-			lines[i], _ = rewriteLinks(l, s.pol.Body.Links)
+		for i := len(s.pol.lead); i < len(lines); i++ { // the lead was, by normalise
+			lines[i], _ = rewriteLinks(lines[i], s.pol.Body.Links)
 		}
 	}
 	return lines

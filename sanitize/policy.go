@@ -2,6 +2,7 @@ package sanitize
 
 import (
 	"strings"
+	"sync"
 
 	"mugai/config"
 )
@@ -24,7 +25,30 @@ const (
 type policy struct {
 	config.Policy
 	order []string // canonical allow-list in order, X-Mugai-* never in it
-	lead  []string // the notice's first lines, cleaned
+	lead  []string // the notice's first lines, cleaned, links neutralised
+
+	qpOnce sync.Once
+	qp     []byte // lead encoded as quoted-printable lines (leadQP)
+	noQP   bool   // tests: encode the lead with the body, line by line
+}
+
+// Prepared is a policy made ready for Message: defaults filled in, values
+// normalised, the notice's first lines cleaned and encoded. A caller that
+// sanitises many messages with one policy (the gateway, for each policy
+// of a configuration) prepares it once. It is safe for concurrent use.
+type Prepared struct{ pol *policy }
+
+// Prepare makes p ready for Message (Options.Prepared).
+func Prepare(p config.Policy) *Prepared { return &Prepared{pol: normalise(p)} }
+
+// leadQP is the lead as appendQPLine writes it, encoded once.
+func (p *policy) leadQP() []byte {
+	p.qpOnce.Do(func() {
+		for _, l := range p.lead {
+			p.qp = appendQPLine(p.qp, []byte(l))
+		}
+	})
+	return p.qp
 }
 
 func normalise(p config.Policy) *policy {
@@ -70,6 +94,16 @@ func normalise(p config.Policy) *policy {
 	np := &policy{Policy: p, order: make([]string, 0, len(p.Headers)), lead: defaultLeadLines}
 	if t := strings.TrimSpace(p.Notice.Text); t != "" {
 		np.lead = leadLines(t)
+	}
+	if p.Body.Links != "keep" {
+		// Notice lines go through the link rewriter like body text, so a
+		// URL in an administrator's notice text is not clickable either.
+		lead := np.lead
+		np.lead = nil
+		for _, l := range lead {
+			l, _ = rewriteLinks(l, p.Body.Links)
+			np.lead = append(np.lead, l)
+		}
 	}
 	for _, h := range p.Headers {
 		k := canonicalKey(h)

@@ -14,7 +14,11 @@ import (
 
 // Options are the inputs of Message besides the original.
 type Options struct {
-	Policy     config.Policy
+	Policy config.Policy
+	// Prepared, when set, is the policy made ready by Prepare, and
+	// Policy is not read: the gateway prepares each policy once per
+	// configuration instead of for every message.
+	Prepared   *Prepared
 	PolicyName string
 	OriginalID string // quarantine id for the notice and X-Mugai-Original-Id (optional)
 	TempDir    string // where large decoded parts spill; "" → memory only

@@ -98,7 +98,13 @@ type leaf struct {
 }
 
 func newSanitizer(opt Options, rep *Report) *sanitizer {
-	return &sanitizer{opt: opt, pol: normalise(opt.Policy), rep: rep, sc: getScratch()}
+	pol := (*policy)(nil)
+	if opt.Prepared != nil {
+		pol = opt.Prepared.pol
+	} else {
+		pol = normalise(opt.Policy)
+	}
+	return &sanitizer{opt: opt, pol: pol, rep: rep, sc: getScratch()}
 }
 
 func (s *sanitizer) close() {
