@@ -77,20 +77,21 @@ func readHeaderBlock(raw []byte, br *bufio.Reader, max int) ([]byte, bool) {
 func analyse(h textproto.Header, defaultType string) *partHeader {
 	ph := &partHeader{h: h, mediaType: defaultType}
 
-	cts := h.Values("Content-Type")
+	cts, ctes, cds := mimeFields(h)
 	if len(cts) > 1 {
 		ph.ambiguous = append(ph.ambiguous, "duplicate-content-type")
 	}
-	if n := len(h.Values("Content-Transfer-Encoding")); n > 1 {
+	if len(ctes) > 1 {
 		ph.ambiguous = append(ph.ambiguous, "duplicate-content-transfer-encoding")
 	}
-	cds := h.Values("Content-Disposition")
 	if len(cds) > 1 {
 		ph.ambiguous = append(ph.ambiguous, "duplicate-content-disposition")
 	}
-	ph.cte = strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
-	if i := strings.IndexAny(ph.cte, " \t;("); i >= 0 {
-		ph.cte = ph.cte[:i]
+	if len(ctes) > 0 {
+		ph.cte = strings.ToLower(strings.TrimSpace(ctes[0]))
+		if i := strings.IndexAny(ph.cte, " \t;("); i >= 0 {
+			ph.cte = ph.cte[:i]
+		}
 	}
 
 	var ctNames []string
@@ -131,7 +132,7 @@ func analyse(h textproto.Header, defaultType string) *partHeader {
 	// Every reading of the type, for the report and for the most
 	// dangerous reading: a multipart hiding behind a leaf type.
 	ph.typeValues = cts
-	ph.cteValues = h.Values("Content-Transfer-Encoding")
+	ph.cteValues = ctes
 	ph.dispValues = cds
 	if len(cts) > 1 {
 		for _, v := range cts {
@@ -172,6 +173,23 @@ func analyse(h textproto.Header, defaultType string) *partHeader {
 		ph.filename = ctNames[0]
 	}
 	return ph
+}
+
+// mimeFields returns the values of h's Content-Type,
+// Content-Transfer-Encoding and Content-Disposition fields, each in order:
+// h.Values of each, from one pass over the fields.
+func mimeFields(h textproto.Header) (cts, ctes, cds []string) {
+	for fs := h.Fields(); fs.Next(); {
+		switch fs.Key() {
+		case "Content-Type":
+			cts = append(cts, fs.Value())
+		case "Content-Transfer-Encoding":
+			ctes = append(ctes, fs.Value())
+		case "Content-Disposition":
+			cds = append(cds, fs.Value())
+		}
+	}
+	return cts, ctes, cds
 }
 
 // nameReadings returns the decoded readings of a filename parameter: the

@@ -303,13 +303,15 @@ func TestDoubleEncodedWords(t *testing.T) {
 	}
 }
 
-// TestFieldListValues: looking a policy key up in the fields read once
-// gives what go-message's Header.Values gives, for keys in any case and
-// headers with repeated, oddly written and invalid field names.
+// TestFieldListValues: looking a policy key up in the fields read once,
+// and the MIME fields mimeFields collects in one pass, give what
+// go-message's Header.Values gives, for keys in any case and headers with
+// repeated, oddly written and invalid field names.
 func TestFieldListValues(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	names := []string{"From", "from", "FROM", "Message-ID", "message-id", "Received", "X-Mugai-Policy", "x-a-b",
-		"Subject", "SUBJECT", "Content-Type", "X Foo", "X_Foo", "Reply-To", "reply-to", "a-", "-a", "Ä-Key"}
+		"Subject", "SUBJECT", "Content-Type", "X Foo", "X_Foo", "Reply-To", "reply-to", "a-", "-a", "Ä-Key",
+		"content-type", "CONTENT-TRANSFER-ENCODING", "Content-Transfer-Encoding", "content-disposition", "Content-Disposition"}
 	for n := 0; n < 2000; n++ {
 		var b strings.Builder
 		for k := r.Intn(12); k > 0; k-- {
@@ -321,6 +323,10 @@ func TestFieldListValues(t *testing.T) {
 			continue
 		}
 		fl := readFields(h, nil)
+		cts, ctes, cds := mimeFields(h)
+		if !slices.Equal(cts, h.Values("Content-Type")) || !slices.Equal(ctes, h.Values("Content-Transfer-Encoding")) || !slices.Equal(cds, h.Values("Content-Disposition")) {
+			t.Fatalf("mimeFields of %q: %q %q %q", b.String(), cts, ctes, cds)
+		}
 		for _, name := range names {
 			key := canonicalKey(name)
 			if c := nettextproto.CanonicalMIMEHeaderKey(key); c != key {
