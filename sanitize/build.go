@@ -221,66 +221,90 @@ func printableASCII(v string) bool {
 // writeText writes the body text: notice, the original's text, then each
 // forwarded message's text quoted, in the chosen transfer encoding.
 func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) error {
-	var emit func([]byte) error
-	var done func() error
-	var lead func() bool // writes the notice's lead lines encoded, if it can
-	unencodable := 0
-	switch cte {
-	case "7bit": // ISO-2022-JP
-		emit = func(line []byte) error {
-			for _, chunk := range splitForISO(string(line), &unencodable) {
-				w.Write(chunk)
-				w.WriteString("\r\n")
-			}
-			return nil
-		}
-		done = func() error { return nil }
-	case "base64":
-		enc := newBase64Lines(w)
-		emit = func(line []byte) error {
-			enc.Write(line)
-			_, err := enc.Write(crlf)
-			return err
-		}
-		done = func() error {
-			partial, err := enc.Close()
-			if partial {
-				w.WriteString("\r\n")
-			}
-			return err
-		}
-	default:
-		// Encoded lines gather in one buffer, written in pieces of 8 KiB.
-		buf := s.sc.qp[:0]
-		emit = func(line []byte) error {
-			buf = appendQPLine(buf, line)
-			if len(buf) < 8<<10 {
-				return nil
-			}
-			_, err := w.Write(buf)
-			buf = buf[:0]
-			return err
-		}
-		done = func() error {
-			_, err := w.Write(buf)
-			s.sc.qp = buf[:0]
-			return err
-		}
-		lead = func() bool {
-			if s.pol.noQP {
-				return false
-			}
-			buf = append(buf, s.pol.leadQP()...)
-			return true
-		}
+	t := s.sc.bodyText(w, cte)
+	if cte == "quoted-printable" && !s.pol.noQP {
+		t.lead = s.pol.leadQP()
 	}
-	if err := s.eachBodyLine(notice, emit, lead); err != nil {
+	err := s.eachBodyLine(notice, t)
+	if err == nil {
+		err = t.close()
+	}
+	if t.unencodable > 0 {
+		s.finding("", "charset-unencodable", itoa(t.unencodable)+" characters have no ISO-2022-JP code and were replaced")
+	}
+	return err
+}
+
+// bodyText encodes the lines of the body text in its transfer encoding.
+// The scratch holds one, so its buffers serve one message after another.
+type bodyText struct {
+	w           *bufio.Writer
+	cte         string
+	qp          []byte // quoted-printable: encoded lines, written in pieces of 8 KiB
+	b64         base64Lines
+	lead        []byte // the notice's lead lines encoded already (quoted-printable)
+	unencodable int    // ISO-2022-JP: characters without a code
+	str         []byte // a line given as a string
+	split       lineSplitter
+}
+
+// bodyText readies the scratch's bodyText for writing to w in cte.
+func (sc *scratch) bodyText(w *bufio.Writer, cte string) *bodyText {
+	t := &sc.body
+	*t = bodyText{
+		w: w, cte: cte, qp: t.qp[:0], str: t.str[:0],
+		b64:   base64Lines{w: w, out: t.b64.out[:0]},
+		split: lineSplitter{part: t.split.part[:0], buf: t.split.buf[:0]},
+	}
+	t.split.to = t
+	return t
+}
+
+// bodyLine writes one line of text, without its line end.
+func (t *bodyText) bodyLine(line []byte) error {
+	switch t.cte {
+	case "7bit": // ISO-2022-JP
+		for _, chunk := range splitForISO(string(line), &t.unencodable) {
+			t.w.Write(chunk)
+			t.w.WriteString("\r\n")
+		}
+		return nil
+	case "base64":
+		t.b64.Write(line)
+		_, err := t.b64.Write(crlf)
 		return err
 	}
-	if unencodable > 0 {
-		s.finding("", "charset-unencodable", itoa(unencodable)+" characters have no ISO-2022-JP code and were replaced")
+	t.qp = appendQPLine(t.qp, line)
+	if len(t.qp) < 8<<10 {
+		return nil
 	}
-	return done()
+	_, err := t.w.Write(t.qp)
+	t.qp = t.qp[:0]
+	return err
+}
+
+// leadLines writes the notice's lead lines when they are encoded already.
+func (t *bodyText) leadLines() bool {
+	if t.lead == nil {
+		return false
+	}
+	t.qp = append(t.qp, t.lead...)
+	return true
+}
+
+func (t *bodyText) close() error {
+	switch t.cte {
+	case "7bit":
+		return nil
+	case "base64":
+		partial, err := t.b64.Close()
+		if partial {
+			t.w.WriteString("\r\n")
+		}
+		return err
+	}
+	_, err := t.w.Write(t.qp)
+	return err
 }
 
 var crlf = []byte("\r\n")
@@ -399,19 +423,17 @@ func splitForISO(line string, bad *int) [][]byte {
 	return out
 }
 
-// eachBodyLine calls fn with every line of the body text, in order. The
-// line passed is only valid during the call. The notice starts with the
-// policy's lead lines; when lead is set and returns true, it has written
-// them itself (encoded once per policy) and fn does not see them.
-func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error, lead func() bool) error {
-	var scratch []byte
+// eachBodyLine writes every line of the body text to t, in order. The
+// notice starts with the policy's lead lines; t writes them itself when it
+// has them encoded already.
+func (s *sanitizer) eachBodyLine(notice []string, t *bodyText) error {
 	str := func(line string) {
-		scratch = append(scratch[:0], line...)
-		fn(scratch)
+		t.str = append(t.str[:0], line...)
+		t.bodyLine(t.str)
 	}
 	writeNotice := func() {
 		rest := notice
-		if n := len(s.pol.lead); lead != nil && len(rest) >= n && lead() {
+		if n := len(s.pol.lead); len(rest) >= n && t.leadLines() {
 			rest = rest[n:]
 		}
 		for _, l := range rest {
@@ -425,7 +447,7 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error, lead fu
 		str("")
 	}
 	if m := s.msgs[0]; m.slot != nil && m.slot.chosen != nil {
-		if err := eachLine(m.slot.chosen, "", fn); err != nil {
+		if err := eachLine(m.slot.chosen, "", &t.split); err != nil {
 			return err
 		}
 	}
@@ -444,7 +466,7 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error, lead fu
 		}
 		str(strings.TrimRight(q, " "))
 		if m.slot != nil && m.slot.chosen != nil {
-			if err := eachLine(m.slot.chosen, q, fn); err != nil {
+			if err := eachLine(m.slot.chosen, q, &t.split); err != nil {
 				return err
 			}
 		}
@@ -457,10 +479,10 @@ func (s *sanitizer) eachBodyLine(notice []string, fn func([]byte) error, lead fu
 	return nil
 }
 
-// eachLine calls fn with each line of a text leaf, prefixed, without its
-// LF. The line passed is only valid during the call.
-func eachLine(l *leaf, prefix string, fn func([]byte) error) error {
-	ls := &lineSplitter{prefix: prefix, emptyQuote: strings.TrimRight(prefix, " "), fn: fn}
+// eachLine passes each line of a text leaf, prefixed, without its LF, to
+// ls's sink.
+func eachLine(l *leaf, prefix string, ls *lineSplitter) error {
+	ls.prefix, ls.emptyQuote, ls.part, ls.err = prefix, strings.TrimRight(prefix, " "), ls.part[:0], nil
 	if _, err := l.text.WriteTo(ls); err != nil && ls.err == nil {
 		return fmt.Errorf("sanitize: read body text: %w", err)
 	}
@@ -470,11 +492,20 @@ func eachLine(l *leaf, prefix string, fn func([]byte) error) error {
 	return ls.err
 }
 
-// lineSplitter cuts what is written to it into lines at LF and calls fn
-// with each, prefixed; a line split between writes is carried over.
+// lineSink takes lines of text without their line ends. The line passed
+// is only valid during the call.
+type lineSink interface{ bodyLine([]byte) error }
+
+// lineFunc is a function as a lineSink.
+type lineFunc func([]byte) error
+
+func (f lineFunc) bodyLine(b []byte) error { return f(b) }
+
+// lineSplitter cuts what is written to it into lines at LF and passes
+// each, prefixed, to its sink; a line split between writes is carried over.
 type lineSplitter struct {
 	prefix, emptyQuote string
-	fn                 func([]byte) error
+	to                 lineSink
 	part               []byte // the start of a line cut by the end of a write
 	buf                []byte // a prefixed line
 	err                error
@@ -509,7 +540,7 @@ func (ls *lineSplitter) line(b []byte) {
 		}
 		b = ls.buf
 	}
-	ls.err = ls.fn(b)
+	ls.err = ls.to.bodyLine(b)
 }
 
 // writeAttachment writes one kept attachment as a new base64 part with the
@@ -677,7 +708,7 @@ func (b *base64Lines) Write(p []byte) (int, error) {
 }
 
 func (b *base64Lines) line(g []byte) {
-	if b.out == nil {
+	if cap(b.out) == 0 {
 		b.out = make([]byte, 0, 8<<10+78)
 	}
 	k := len(b.out)

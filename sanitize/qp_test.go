@@ -77,10 +77,10 @@ func TestLineSplitter(t *testing.T) {
 	text := "first\n\nthird line\n" + strings.Repeat("x", 40000) + "\nlast\n"
 	for _, cut := range []int{1, 2, 7, 100, 16 << 10, len(text)} {
 		var got []string
-		ls := &lineSplitter{prefix: "> ", emptyQuote: ">", fn: func(b []byte) error {
+		ls := &lineSplitter{prefix: "> ", emptyQuote: ">", to: lineFunc(func(b []byte) error {
 			got = append(got, string(b))
 			return nil
-		}}
+		})}
 		for p := text; len(p) > 0; {
 			n := min(cut, len(p))
 			ls.Write([]byte(p[:n]))

@@ -27,8 +27,8 @@ type scratch struct {
 	hashes  []hash.Hash // free SHA-256 states
 	clean   []byte      // textSink: a cleaned line
 	out2    []byte      // textSink: a line with its links rewritten
-	qp      []byte      // a line in quoted-printable
 	copyBuf []byte
+	body    bodyText // the rebuilt body text's encoder
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -46,11 +46,15 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
 // release gives the scratch back for the next Message call.
 func (sc *scratch) release() {
-	for _, b := range []*[]byte{&sc.hdr, &sc.clean, &sc.out2, &sc.qp} {
+	t := &sc.body
+	for _, b := range []*[]byte{&sc.hdr, &sc.clean, &sc.out2, &t.qp, &t.str, &t.b64.out, &t.split.part, &t.split.buf} {
 		if cap(*b) > maxKeep {
 			*b = nil
 		}
 	}
+	// Nothing of the message stays reachable but these buffers' bytes,
+	// which the next use overwrites from length zero.
+	*t = bodyText{qp: t.qp[:0], str: t.str[:0], b64: base64Lines{out: t.b64.out[:0]}, split: lineSplitter{part: t.split.part[:0], buf: t.split.buf[:0]}}
 	if sc.hdrBR != nil && sc.hdrBR.Size() > maxKeep {
 		sc.hdrBR = nil
 	}
