@@ -97,7 +97,7 @@ func Message(w io.Writer, r io.ReaderAt, size int64, opt Options) (rep *Report, 
 	}()
 	s := newSanitizer(opt, rep)
 	defer s.close()
-	if err := s.walk(io.NewSectionReader(r, 0, size), size); err != nil {
+	if err := s.walk(r, size); err != nil {
 		return rep, err
 	}
 	s.finish()

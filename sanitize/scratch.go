@@ -29,6 +29,10 @@ type scratch struct {
 	out2    []byte      // textSink: a line with its links rewritten
 	copyBuf []byte
 	body    bodyText // the rebuilt body text's encoder
+	san     sanitizer
+	sink    textSink    // the text being rendered (one at a time)
+	hc      hashCounter // the part being hashed (one at a time)
+	hcBusy  bool
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -47,7 +51,7 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 // release gives the scratch back for the next Message call.
 func (sc *scratch) release() {
 	t := &sc.body
-	for _, b := range []*[]byte{&sc.hdr, &sc.clean, &sc.out2, &t.qp, &t.str, &t.b64.out, &t.split.part, &t.split.buf} {
+	for _, b := range []*[]byte{&sc.hdr, &sc.clean, &sc.out2, &t.qp, &t.str, &t.b64.out, &t.split.part, &t.split.buf, &sc.sink.line} {
 		if cap(*b) > maxKeep {
 			*b = nil
 		}
@@ -59,6 +63,8 @@ func (sc *scratch) release() {
 		sc.hdrBR = nil
 	}
 	sc.hdrSrc.Reset(nil)
+	sc.hc, sc.hcBusy = hashCounter{}, false
+	sc.sink = textSink{line: sc.sink.line[:0]}
 	scratchPool.Put(sc)
 }
 
@@ -112,6 +118,11 @@ func (sc *scratch) writer(w io.Writer) *bufio.Writer {
 // the state back.
 func (sc *scratch) hashCounter() *hashCounter {
 	c := &hashCounter{sc: sc}
+	if !sc.hcBusy {
+		sc.hcBusy = true
+		c = &sc.hc
+		*c = hashCounter{sc: sc}
+	}
 	if n := len(sc.hashes); n > 0 {
 		c.h = sc.hashes[n-1]
 		sc.hashes = sc.hashes[:n-1]
@@ -128,6 +139,11 @@ func (c *hashCounter) sum() string {
 	s := hex.EncodeToString(c.h.Sum(b[:0]))
 	if c.sc != nil && len(c.sc.hashes) < 8 {
 		c.sc.hashes = append(c.sc.hashes, c.h)
+	}
+	if c.sc != nil && c == &c.sc.hc {
+		c.sc.hcBusy = false
+		*c = hashCounter{}
+		return s
 	}
 	c.h = nil
 	return s

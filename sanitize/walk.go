@@ -24,6 +24,9 @@ type sanitizer struct {
 	rep *Report
 
 	src      *srcReader
+	srcR     srcReader        // src, for the original
+	sec      io.SectionReader // the original, read through srcR
+	crlf     crlfReader       // the original's line ends made CRLF
 	root     textproto.Header // the original's top-level header
 	nparts   int
 	stopped  bool // part limit hit: nothing more is read
@@ -104,13 +107,18 @@ func newSanitizer(opt Options, rep *Report) *sanitizer {
 	} else {
 		pol = normalise(opt.Policy)
 	}
-	return &sanitizer{opt: opt, pol: pol, rep: rep, sc: getScratch()}
+	// The sanitizer lives in the scratch too; close clears it.
+	sc := getScratch()
+	s := &sc.san
+	*s = sanitizer{opt: opt, pol: pol, rep: rep, sc: sc}
+	return s
 }
 
 func (s *sanitizer) close() {
 	defer func() {
-		s.sc.release()
-		s.sc = nil
+		sc := s.sc
+		*s = sanitizer{} // nothing of this message stays reachable from the pool
+		sc.release()
 	}()
 	for _, l := range s.leaves {
 		for _, b := range []*spill.Buffer{l.raw, l.text} {
@@ -139,12 +147,15 @@ func (s *srcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *sanitizer) walk(r io.Reader, size int64) error {
+func (s *sanitizer) walk(r io.ReaderAt, size int64) error {
 	s.size = size
-	s.src = &srcReader{r: r}
+	s.sec = *io.NewSectionReader(r, 0, size)
+	s.srcR = srcReader{r: &s.sec}
+	s.src = &s.srcR
+	s.crlf = crlfReader{r: s.src}
 	m := &msgNode{path: ""}
 	s.msgs = append(s.msgs, m)
-	s.entity(newCRLFReader(s.src), "", 0, m, walkCtx{root: true, defType: "text/plain"})
+	s.entity(&s.crlf, "", 0, m, walkCtx{root: true, defType: "text/plain"})
 	if s.src.err != nil {
 		return fmt.Errorf("sanitize: read original: %w", s.src.err)
 	}
@@ -671,9 +682,13 @@ func (s *sanitizer) renderText(l *leaf) {
 	plain := l.ascii && asciiCompatible(label) || !l.esc && isUTF8Label(label) && validUTF8(l.raw)
 	l.text = s.newSpill()
 	l.text.Grow(int(l.raw.Size()) + 256)
-	sink := newTextSink(l.text, s.pol.Body.Links)
-	sink.clean, sink.out2 = s.sc.clean, s.sc.out2
-	defer func() { s.sc.clean, s.sc.out2 = sink.clean[:0], sink.out2[:0] }()
+	// The scratch's sink, its buffers kept: renders never overlap.
+	sink := &s.sc.sink
+	*sink = textSink{out: l.text, links: s.pol.Body.Links, clean: s.sc.clean[:0], out2: s.sc.out2[:0], line: sink.line[:0]}
+	defer func() {
+		s.sc.clean, s.sc.out2 = sink.clean[:0], sink.out2[:0]
+		*sink = textSink{line: sink.line[:0]}
+	}()
 	var findings []encFinding
 	switch {
 	case l.html:
