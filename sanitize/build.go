@@ -243,6 +243,7 @@ type bodyText struct {
 	qp          []byte // quoted-printable: encoded lines, written in pieces of 8 KiB
 	b64         base64Lines
 	lead        []byte // the notice's lead lines encoded already (quoted-printable)
+	iso         []byte // ISO-2022-JP: a line encoded
 	unencodable int    // ISO-2022-JP: characters without a code
 	str         []byte // a line given as a string
 	split       lineSplitter
@@ -252,7 +253,7 @@ type bodyText struct {
 func (sc *scratch) bodyText(w *bufio.Writer, cte string) *bodyText {
 	t := &sc.body
 	*t = bodyText{
-		w: w, cte: cte, qp: t.qp[:0], str: t.str[:0],
+		w: w, cte: cte, qp: t.qp[:0], str: t.str[:0], iso: t.iso[:0],
 		b64:   base64Lines{w: w, out: t.b64.out[:0]},
 		split: lineSplitter{part: t.split.part[:0], buf: t.split.buf[:0]},
 	}
@@ -264,6 +265,14 @@ func (sc *scratch) bodyText(w *bufio.Writer, cte string) *bodyText {
 func (t *bodyText) bodyLine(line []byte) error {
 	switch t.cte {
 	case "7bit": // ISO-2022-JP
+		b, n := appendISO2022JP(t.iso[:0], line)
+		t.iso = b[:0]
+		if len(b) <= 990 {
+			t.unencodable += n
+			t.w.Write(b)
+			t.w.WriteString("\r\n")
+			return nil
+		}
 		for _, chunk := range splitForISO(string(line), &t.unencodable) {
 			t.w.Write(chunk)
 			t.w.WriteString("\r\n")

@@ -32,6 +32,8 @@ func convertHTML(w io.Writer, r io.Reader, maxDepth int) (htmltext.Stats, error)
 
 func encodeISO2022JP(s string) ([]byte, int) { return textenc.EncodeISO2022JP(s) }
 
+func appendISO2022JP(dst, s []byte) ([]byte, int) { return textenc.AppendISO2022JPBytes(dst, s) }
+
 type classResult struct {
 	Class       string
 	SniffedType string

@@ -51,14 +51,14 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 // release gives the scratch back for the next Message call.
 func (sc *scratch) release() {
 	t := &sc.body
-	for _, b := range []*[]byte{&sc.hdr, &sc.clean, &sc.out2, &t.qp, &t.str, &t.b64.out, &t.split.part, &t.split.buf, &sc.sink.line} {
+	for _, b := range []*[]byte{&sc.hdr, &sc.clean, &sc.out2, &t.qp, &t.str, &t.iso, &t.b64.out, &t.split.part, &t.split.buf, &sc.sink.line} {
 		if cap(*b) > maxKeep {
 			*b = nil
 		}
 	}
 	// Nothing of the message stays reachable but these buffers' bytes,
 	// which the next use overwrites from length zero.
-	*t = bodyText{qp: t.qp[:0], str: t.str[:0], b64: base64Lines{out: t.b64.out[:0]}, split: lineSplitter{part: t.split.part[:0], buf: t.split.buf[:0]}}
+	*t = bodyText{qp: t.qp[:0], str: t.str[:0], iso: t.iso[:0], b64: base64Lines{out: t.b64.out[:0]}, split: lineSplitter{part: t.split.part[:0], buf: t.split.buf[:0]}}
 	if sc.hdrBR != nil && sc.hdrBR.Size() > maxKeep {
 		sc.hdrBR = nil
 	}

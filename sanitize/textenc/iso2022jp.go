@@ -2,6 +2,7 @@ package textenc
 
 import (
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -320,47 +321,117 @@ const getaHi, getaLo = 0x22, 0x2e
 // replaced by 〓 and counted in unencodable. Output ends in ASCII, and
 // every CR or LF is preceded by a return to ASCII.
 func EncodeISO2022JP(s string) (b []byte, unencodable int) {
-	s = widenKana(s)
-	enc := japanese.EUCJP.NewEncoder()
-	out := make([]byte, 0, len(s)+len(s)/2+8)
+	return AppendISO2022JP(make([]byte, 0, len(s)+len(s)/2+8), s)
+}
+
+// AppendISO2022JP is EncodeISO2022JP appending to dst.
+func AppendISO2022JP(dst []byte, s string) (b []byte, unencodable int) {
+	return appendISO(dst, widenKana(s))
+}
+
+// AppendISO2022JPBytes is AppendISO2022JP for text in a byte slice.
+func AppendISO2022JPBytes(dst, s []byte) (b []byte, unencodable int) {
+	if hasHalfWidthKana(s) {
+		return appendISO(dst, widenKana(string(s)))
+	}
+	return appendISO(dst, s)
+}
+
+// hasHalfWidthKana reports U+FF61-U+FF9F (EF BD A1 - EF BE 9F in UTF-8).
+func hasHalfWidthKana(s []byte) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == 0xef && (s[i+1] == 0xbd && s[i+2] >= 0xa1 && s[i+2] <= 0xbf || s[i+1] == 0xbe && s[i+2] >= 0x80 && s[i+2] <= 0x9f) {
+			return true
+		}
+	}
+	return false
+}
+
+func appendISO[T ~string | ~[]byte](dst []byte, s T) (b []byte, unencodable int) {
+	table := jisTable()
 	jis := false
-	var rb [utf8.UTFMax]byte
-	var eb [8]byte
-	for _, r := range s {
-		if r < utf8.RuneSelf && r != 0x1b && r != 0x0e && r != 0x0f {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && c != 0x1b && c != 0x0e && c != 0x0f {
 			if jis {
-				out = append(out, 0x1b, '(', 'B')
+				dst = append(dst, 0x1b, '(', 'B')
 				jis = false
 			}
-			out = append(out, byte(r))
+			// The ASCII run, copied whole.
+			j := i + 1
+			for j < len(s) && s[j] < utf8.RuneSelf && s[j] != 0x1b && s[j] != 0x0e && s[j] != 0x0f {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
 			continue
 		}
-		hi, lo := byte(getaHi), byte(getaLo)
-		if v, ok := jisVariants[r]; ok {
-			r = v
-		}
-		if r >= utf8.RuneSelf && r != utf8.RuneError {
-			n := utf8.EncodeRune(rb[:], r)
-			m, _, err := enc.Transform(eb[:], rb[:n], true)
-			if err == nil && m == 2 && eb[0] >= 0xa1 && eb[0] <= 0xfe && eb[1] >= 0xa1 && eb[1] <= 0xfe {
-				hi, lo = eb[0]&0x7f, eb[1]&0x7f
-			} else {
-				unencodable++
-			}
-			enc.Reset()
+		r, size := decodeRune(s[i:])
+		i += size
+		code := uint16(getaHi<<8 | getaLo)
+		if r < 0x10000 && (r != utf8.RuneError || size > 1) && table[r] != 0 {
+			code = table[r]
 		} else {
 			unencodable++
 		}
 		if !jis {
-			out = append(out, 0x1b, '$', 'B')
+			dst = append(dst, 0x1b, '$', 'B')
 			jis = true
 		}
-		out = append(out, hi, lo)
+		dst = append(dst, byte(code>>8), byte(code))
 	}
 	if jis {
-		out = append(out, 0x1b, '(', 'B')
+		dst = append(dst, 0x1b, '(', 'B')
 	}
-	return out, unencodable
+	return dst, unencodable
+}
+
+// decodeRune is utf8.DecodeRune for a string or a byte slice.
+func decodeRune[T ~string | ~[]byte](s T) (rune, int) {
+	if len(s) > 0 && s[0] < utf8.RuneSelf {
+		return rune(s[0]), 1
+	}
+	var buf [utf8.UTFMax]byte
+	n := copy(buf[:], s[:min(len(s), utf8.UTFMax)])
+	return utf8.DecodeRune(buf[:n])
+}
+
+// jisTable maps each character of the Basic Multilingual Plane to its
+// JIS X 0208 cell (row and column bytes as ISO-2022-JP writes them), 0
+// where it has none. Built once, on first use (only a policy with
+// output_charset iso-2022-jp needs it), from jisCode; TestJISTable holds
+// the table to jisCode for every character.
+var jisTable = sync.OnceValue(func() *[0x10000]uint16 {
+	var t [0x10000]uint16
+	enc := japanese.EUCJP.NewEncoder()
+	for r := rune(utf8.RuneSelf); r < 0x10000; r++ {
+		if hi, lo, ok := jisCode(enc, r); ok {
+			t[r] = uint16(hi)<<8 | uint16(lo)
+		}
+	}
+	return &t
+})
+
+// jisCode is the JIS X 0208 cell of a non-ASCII character as EUC-JP
+// encodes it (with the NEC and NEC-selected IBM rows CP50220 has), after
+// jisVariants; not ok for anything else (JIS X 0212, half-width kana,
+// characters EUC-JP does not have).
+func jisCode(enc *encoding.Encoder, r rune) (hi, lo byte, ok bool) {
+	if v, found := jisVariants[r]; found {
+		r = v
+	}
+	if r < utf8.RuneSelf || r == utf8.RuneError || !utf8.ValidRune(r) {
+		return 0, 0, false
+	}
+	var rb [utf8.UTFMax]byte
+	var eb [8]byte
+	n := utf8.EncodeRune(rb[:], r)
+	m, _, err := enc.Transform(eb[:], rb[:n], true)
+	enc.Reset()
+	if err == nil && m == 2 && eb[0] >= 0xa1 && eb[0] <= 0xfe && eb[1] >= 0xa1 && eb[1] <= 0xfe {
+		return eb[0] & 0x7f, eb[1] & 0x7f, true
+	}
+	return 0, 0, false
 }
 
 // widenKana replaces runs of half-width katakana (U+FF61-U+FF9F) by their
