@@ -272,10 +272,21 @@ func listening(pid, port int) bool {
 
 // portFree fails when something already listens on 127.0.0.1:port, so
 // that a server started there is not mistaken for the one that has it.
+//
+// A server stopped a moment ago may still hold its port while the kernel
+// tears its daemons' sockets down (Postfix's smtpd processes share the
+// master's listening socket), and a restart on the same port would fail
+// under load: the port gets up to 10 seconds to come free.
 func portFree(port int) error {
-	ln, err := net.Listen("tcp4", LoopbackAddr(port))
-	if err != nil {
-		return fmt.Errorf("port %d is taken: %w", port, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ln, err := net.Listen("tcp4", LoopbackAddr(port))
+		if err == nil {
+			return ln.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("port %d is taken: %w", port, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return ln.Close()
 }
