@@ -29,6 +29,9 @@ func (s *sanitizer) build(w io.Writer) error {
 			kept = append(kept, l)
 		}
 	}
+	// The header first: what decoding it met is in the findings the
+	// notice reads (a Subject shown with U+FFFD is explained too).
+	fields := s.headerFields()
 	notice := s.notice()
 	iso := s.pol.OutputCharset == "iso-2022-jp"
 
@@ -57,7 +60,6 @@ func (s *sanitizer) build(w io.Writer) error {
 		textType = "text/plain; charset=ISO-2022-JP"
 	}
 
-	fields := s.headerFields()
 	fields = append(fields, field{"MIME-Version", "1.0"})
 	boundary := ""
 	if len(kept) > 0 {

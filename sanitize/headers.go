@@ -64,18 +64,21 @@ func (s *sanitizer) headerFields() []field {
 			var v string
 			switch {
 			case isAddressField(key):
+				s.headerFindings("", key, raw)
 				v = s.addressValue(key, raw)
 			case key == "Date" || key == "Resent-Date":
 				v = s.dateValue(key, raw)
 			case isMsgIDField(key):
 				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
 			case key == "Subject" && raw == s.subjectRaw && raw != "":
+				s.headerFindings("", key, raw)
 				v = s.encodeText(strings.TrimSpace(s.rep.Subject)) // decoded by finish
 				if s.subjectReread {
 					s.encodedTwice(key)
 				}
 			default:
-				d, _ := decodeHeaderText(raw)
+				d, fs := decodeHeaderText(raw)
+				s.decodeFindings("", key, fs)
 				v = s.encodeText(strings.TrimSpace(s.reread(key, cleanString(d))))
 			}
 			if v != "" {
@@ -84,6 +87,25 @@ func (s *sanitizer) headerFields() []field {
 		}
 	}
 	return out
+}
+
+// headerFindings reports what decoding a header field's text met: an
+// undecodable sequence (shown as U+FFFD), an unknown or wrong charset
+// label, a broken encoded word, raw 8-bit text in a legacy charset. Plain
+// ASCII without encoded words has nothing to report and is not decoded.
+func (s *sanitizer) headerFindings(path, key, raw string) {
+	if isASCII(raw) && !strings.Contains(raw, "=?") {
+		return
+	}
+	_, fs := decodeHeaderText(raw)
+	s.decodeFindings(path, key, fs)
+}
+
+// decodeFindings reports the findings of decoding field key's text.
+func (s *sanitizer) decodeFindings(path, key string, fs []encFinding) {
+	for _, f := range fs {
+		s.finding(path, f.Kind, key+": "+f.Detail)
+	}
 }
 
 // headerKV is one header field as go-message parsed it.

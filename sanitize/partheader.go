@@ -150,7 +150,10 @@ func analyse(h textproto.Header, defaultType string) *partHeader {
 	var cdNames []string
 	if len(cds) > 0 {
 		v := cds[0]
-		disp, params, _, err := parseMediaTypeLoose(v)
+		disp, params, fs, err := parseMediaTypeLoose(v)
+		for _, f := range fs {
+			ph.findings = append(ph.findings, Finding{Kind: f.Kind, Detail: "Content-Disposition: " + f.Detail})
+		}
 		if err != nil {
 			ph.findings = append(ph.findings, Finding{Kind: "content-disposition-malformed", Detail: truncate(v, 80)})
 		}

@@ -355,3 +355,68 @@ func TestCleanID(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderDecodingFindings: a header field that decodes with a U+FFFD,
+// under a wrong or unknown label, or from a broken encoded word gets a
+// finding naming the field (issue: never silent mojibake), in the
+// original's header, a forwarded message's and filename parameters; and
+// the notice explains the U+FFFD even when only the Subject has one.
+func TestHeaderDecodingFindings(t *testing.T) {
+	fwd := "From: =?x-unknown-cs?b?5bGx55Sw?= <c@example.jp>\r\nSubject: =?utf-8?b?gGJj?=\r\n\r\nforwarded\r\n"
+	msg := "From: =?utf-8?q?Yamada?= <a@example.jp>\r\nTo: =?utf-8?b?gA==?= <b@example.jp>\r\n" +
+		"Subject: =?utf-8?b?gGFi?= ok\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n" +
+		"--b\r\nContent-Type: message/rfc822\r\n\r\n" + fwd +
+		"--b\r\nContent-Type: application/octet-stream; name=\"=?utf-8?b?gHg=?=.bin\"\r\n\r\nxx\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"=?utf-8?b?gHk=?=.bin\"\r\n\r\nyy\r\n--b--\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Kind, "charset-") || f.Kind == "encoded-word-invalid" {
+			got = append(got, f.Path+" "+f.Kind+" "+f.Detail)
+		}
+	}
+	want := []string{
+		"2 charset-unknown From: unknown charset \"x-unknown-cs\", decoded as utf-8",
+		"2 charset-invalid Subject: 1 invalid sequence in utf-8",
+		"3 charset-invalid Content-Type: 1 invalid sequence in utf-8",
+		"4 charset-invalid Content-Disposition: 1 invalid sequence in utf-8",
+		" charset-invalid To: 1 invalid sequence in utf-8",
+		" charset-invalid Subject: 1 invalid sequence in utf-8",
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(rep.Subject, "\uFFFD") {
+		t.Errorf("report subject %q has no U+FFFD", rep.Subject)
+	}
+
+	// Only the Subject is broken: the notice still says what U+FFFD means.
+	only := "From: a@example.jp\r\nSubject: =?utf-8?b?gGFi?=\r\n\r\nhello\r\n"
+	out.Reset()
+	rep, err = Message(&out, strings.NewReader(only), int64(len(only)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt || len(rep.Findings) != 1 || rep.Findings[0].Kind != "charset-invalid" {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(e.Body)
+	if !strings.Contains(string(body), "読めない部分は「\uFFFD」") {
+		t.Errorf("notice does not explain the U+FFFD in the Subject:\n%s", body)
+	}
+
+	// Clean ASCII and well-formed words: nothing to report.
+	clean := benchMessages()[0].data
+	rep, err = Message(io.Discard, bytes.NewReader(clean), int64(len(clean)), Options{Policy: defaultPolicy(t)})
+	if err != nil || len(rep.Findings) != 0 {
+		t.Errorf("clean message: %v, findings %+v", err, rep.Findings)
+	}
+}

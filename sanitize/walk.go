@@ -253,6 +253,11 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 			msg.from = headerText(h, "From")
 			msg.date = headerText(h, "Date")
 			msg.subject = headerText(h, "Subject")
+			// The quoted summary shows these three: say what their
+			// decoding met, as for the original's header.
+			for _, k := range []string{"From", "Date", "Subject"} {
+				s.headerFindings(path, k, h.Get(k))
+			}
 		}
 	}
 	if err != nil {
