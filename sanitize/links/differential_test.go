@@ -80,6 +80,10 @@ var referenceSeeds = []string{
 	"http://[2001:db8::1]:443/ http://192.168.10.1/login",
 	"メールが正しく表示されない場合はこちら <https://www.city.midori.example.lg.jp/mail/42.html>",
 	"電話 0120-000-000　メール <bousai@city.midori.example.lg.jp>",
+	`file://attacker.example/share/x.lnk FILE:\\10.0.0.5\c$ file:///C:/x file: file:/ profile://x`,
+	`\\attacker.example\share\doc.docx <\\srv\s> a\\b \\\c :\\d \\ \\- \\.x [\\]e[.]x`,
+	`https://r.example/?u=\\evil.example\s&v=file://x.example/ www.a\\b\\c`,
+	`\\a.example\\b.example\ \\a.example.\\b`,
 }
 
 // pieces build random lines that are dense in URL starts and in the
@@ -90,7 +94,7 @@ var pieces = []string{
 	"example", "jp", "a", "0", "-", "_", "@", "[", "]", "(", ")", "<", ">",
 	"?", "#", "%", "!", "'", "*", ",", ";", "=", "~", `"`, " ", "\t",
 	"です", "例え", "。", "「", "」", "ü", "ſ", "K", "ｸ", "\xff", "\xe3\x81",
-	"hxxp", "[.]", "[リンク削除]",
+	"hxxp", "[.]", "[リンク削除]", "file", "FiLe", "fi", "le", `\\`, `\\\`, "[\\]", "C:",
 	"\x1a", "\x0e", "\x00", // ':', '.' and nothing with the 0x20 bit set
 }
 

@@ -2,8 +2,11 @@
 // LGWAN side does not turn them into clickable links: defang rewrites
 // https://evil.example/a as hxxps://evil[.]example/a (still readable, no
 // longer a link), remove replaces the URL with a marker, keep leaves it.
-// It finds http, https and ftp URLs (also with backslashes or one slash after
-// the colon, and inside other URLs) and bare www. hosts; it stops a URL at
+// It finds http, https, ftp and file URLs (also with backslashes or one
+// slash after the colon, and inside other URLs), bare www. hosts, and UNC
+// paths (\\fileserver\share, which Outlook makes a link that Windows opens
+// over SMB, sending the user's credentials to that host): file:// becomes
+// fxle://, \\host becomes [\\]host with its dots bracketed. It stops a URL at
 // white space, angle brackets and at non-ASCII text, so Japanese written
 // right after a URL stays outside it. It leaves mailto: addresses readable
 // and does not touch text that is already defanged. It does not look up,

@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzRewrite checks, for any line: no panic; defang is idempotent; no
-// http:// or https:// survives defang or remove, in any letter case;
+// http://, https:// or file:/ survives defang or remove, in any letter
+// case, nor a UNC path at the start of a word;
 // nothing changes when nothing is counted; valid UTF-8 stays valid.
 func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{
@@ -19,6 +20,7 @@ func FuzzRewrite(f *testing.F) {
 		"hxxps://evil[.]example/a mailto:user@www.example.jp",
 		"https://例え.テスト/パス https://example.jpです",
 		`http:\\evil.example\share ftp://u:p@[::1]:21/`,
+		`file://attacker.example/x.lnk \\srv.example\share <\\10.0.0.5\c$>`,
 	} {
 		f.Add(s)
 	}
@@ -27,7 +29,7 @@ func FuzzRewrite(f *testing.F) {
 		if n == 0 && out != in {
 			t.Fatalf("Rewrite(%q) changed the line but counted nothing: %q", in, out)
 		}
-		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") {
+		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) {
 			t.Fatalf("Rewrite(%q) = %q still has a URL", in, out)
 		}
 		if again, n2 := Rewrite(out, Defang); again != out || n2 != 0 {
@@ -37,11 +39,25 @@ func FuzzRewrite(f *testing.F) {
 			t.Fatalf("Rewrite(%q) = %q is not valid UTF-8", in, out)
 		}
 		rm, _ := Rewrite(in, Remove)
-		if l := strings.ToLower(rm); strings.Contains(l, "http://") || strings.Contains(l, "https://") {
+		if l := strings.ToLower(rm); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || hasUNC(rm) {
 			t.Fatalf("Rewrite(%q, remove) = %q still has a URL", in, rm)
 		}
 		if keep, n := Rewrite(in, Keep); keep != in || n != 0 {
 			t.Fatalf("keep changed %q", in)
 		}
 	})
+}
+
+// hasUNC reports two backslashes and a host name character at the start
+// of a word (see uncAt), written out independently of it.
+func hasUNC(s string) bool {
+	isLabel := func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	}
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '\\' && s[i+1] == '\\' && isLabel(s[i+2]) && (i == 0 || !isLabel(s[i-1]) && s[i-1] != '\\' && s[i-1] != ':' && s[i-1] != '/') {
+			return true
+		}
+	}
+	return false
 }

@@ -28,7 +28,7 @@ func Rewrite(line string, mode string) (out string, n int) {
 	if mode == Keep {
 		return line, 0
 	}
-	c := candidates{scheme: -1, www: -1}
+	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)
 	if i == len(line) {
 		return line, 0
@@ -48,7 +48,7 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	if mode == Keep {
 		return append(dst, line...), 0
 	}
-	c := candidates{scheme: -1, www: -1}
+	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)
 	if i == len(line) {
 		return append(dst, line...), 0
@@ -66,10 +66,13 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 	copied := 0 // line[:copied] has been appended to b
 	var u url
 	for i < len(line) {
-		if i == c.scheme {
+		switch i {
+		case c.scheme:
 			u = url{start: i, scheme: c.name, hostStart: c.after}
-		} else {
+		case c.www:
 			u = url{start: i, hostStart: i} // a bare www. host
+		default:
+			u = url{start: i, hostStart: i + 2, unc: true} // \\host\share
 		}
 		urlAt(&u, line)
 		n++
@@ -89,6 +92,9 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 				b = append(b, u.scheme...)
 				b = append(b, line[u.start+len(u.scheme):u.hostStart]...) // ":" and slashes as written
 			}
+			if u.unc {
+				b = append(b, `[\\]`...) // no longer two backslashes and a host
+			}
 			b = appendBracketDots(b, line[u.hostStart:u.hostEnd])
 			b = append(b, line[u.hostEnd:u.end]...)
 			copied = u.end
@@ -98,13 +104,14 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 	return append(b, line[copied:]...), n
 }
 
-// candidates caches the next offsets where a scheme (schemeAt) and a bare
-// www. host (wwwAt) start, len(s) for none; -1 means not searched yet.
-// name and after are what schemeAt returned for scheme.
+// candidates caches the next offsets where a scheme (schemeAt), a bare
+// www. host (wwwAt) and a UNC path (uncAt) start, len(s) for none; -1
+// means not searched yet. name and after are what schemeAt returned for
+// scheme.
 type candidates struct {
-	scheme, www int
-	name        string
-	after       int
+	scheme, www, unc int
+	name             string
+	after            int
 }
 
 // nextURL returns the first offset at or after from where a URL starts
@@ -122,7 +129,10 @@ func nextURL[T text](c *candidates, s T, from int) int {
 	if c.www < from {
 		c.www = nextWWW(s, from)
 	}
-	return min(c.scheme, c.www)
+	if c.unc < from {
+		c.unc = nextUNC(s, from)
+	}
+	return min(c.scheme, c.www, c.unc)
 }
 
 // nextScheme returns the first offset at or after from where schemeAt
@@ -149,6 +159,8 @@ func nextScheme[T text](s T, from int) (i int, defanged string, after int) {
 			if s[c-3]|0x20 == 'f' {
 				j = c - len("ftp")
 			}
+		case 'e':
+			j = c - len("file")
 		default:
 			continue
 		}
@@ -159,6 +171,38 @@ func nextScheme[T text](s T, from int) (i int, defanged string, after int) {
 		}
 	}
 	return len(s), "", 0
+}
+
+// nextUNC returns the first offset at or after from where uncAt matches,
+// or len(s).
+func nextUNC[T text](s T, from int) int {
+	for i := from; i+2 < len(s); i++ {
+		k := indexByte(s[i:len(s)-2], '\\')
+		if k < 0 {
+			break
+		}
+		i += k
+		if uncAt(s, i) {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// uncAt matches a UNC path at s[i]: two backslashes and a host name label
+// (\\fileserver\share, which Outlook and Windows open over SMB), starting a
+// word: not after a letter or digit, another backslash, or the colon or a
+// slash of a scheme written with backslashes ("http:\\host" and
+// "http:/\\host" are the scheme's).
+func uncAt[T text](s T, i int) bool {
+	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !label(s[i+2]) {
+		return false
+	}
+	if i == 0 {
+		return true
+	}
+	p := s[i-1]
+	return !label(p) && p != '\\' && p != ':' && p != '/'
 }
 
 // nextWWW returns the first offset at or after from where wwwAt matches, or
@@ -185,7 +229,8 @@ func nextWWW[T text](s T, from int) int {
 type url struct {
 	start, end         int    // the whole URL
 	hostStart, hostEnd int    // the authority (userinfo, host, port)
-	scheme             string // defanged scheme ("hxxps"), "" for a bare www. host
+	scheme             string // defanged scheme ("hxxps"), "" for a bare www. host or a UNC path
+	unc                bool   // a UNC path: \\host\share
 }
 
 // urlAt completes u, a URL starting at s[u.start] where schemeAt or wwwAt
@@ -201,7 +246,7 @@ func urlAt[T text](u *url, s T) {
 		}
 	}
 	floor := u.hostStart
-	if u.scheme == "" {
+	if u.scheme == "" && !u.unc {
 		// The dot of "www." is never sentence punctuation: keeping it in
 		// the URL gets it bracketed, which keeps Rewrite idempotent even
 		// when another URL follows right after it.
@@ -215,7 +260,7 @@ func urlAt[T text](u *url, s T) {
 	u.hostEnd = min(u.hostEnd, u.end)
 }
 
-// schemeAt matches http:, https: or ftp: at s[i], case-insensitively,
+// schemeAt matches http:, https:, ftp: or file: at s[i], case-insensitively,
 // followed by at least one slash or backslash (browsers read "http:\\" and
 // "http:/" as "http://"). It returns the defanged scheme and the offset
 // after the slashes.
@@ -236,6 +281,8 @@ func schemeAt[T text](s T, i int) (defanged string, after int) {
 		}
 	case w|lower3 == wordFTP:
 		defanged, n = "fxp", len("ftp:")
+	case w|lower4 == wordFILE && len(s)-i > len("file:") && s[i+4] == ':':
+		defanged, n = "fxle", len("file:")
 	default:
 		return "", 0
 	}
@@ -279,6 +326,7 @@ const (
 const (
 	wordHTTP = 'h' | 't'<<8 | 't'<<16 | 'p'<<24
 	wordFTP  = 'f' | 't'<<8 | 'p'<<16 | ':'<<24
+	wordFILE = 'f' | 'i'<<8 | 'l'<<16 | 'e'<<24
 	wordWWW  = 'w' | 'w'<<8 | 'w'<<16 | '.'<<24
 )
 
@@ -373,6 +421,10 @@ func scanPath[T text](s T, i int) int {
 			}
 		case k&isWWW != 0:
 			if wwwAt(s, i) {
+				return i
+			}
+		case c == '\\':
+			if uncAt(s, i) {
 				return i
 			}
 		}

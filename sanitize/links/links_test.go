@@ -58,6 +58,20 @@ func TestRewriteDefang(t *testing.T) {
 		{"already defanged hXXp", "hXXp://evil.example/", "hXXp://evil.example/", 0},
 		{"half defanged host", "http://evil[.]example/", "hxxp://evil[.]example/", 1},
 		{"two urls", "a http://x.example b https://y.example c", "a hxxp://x[.]example b hxxps://y[.]example c", 2},
+		{"file", "file://attacker.example/share/x.lnk", "fxle://attacker[.]example/share/x.lnk", 1},
+		{"file local", "file:///C:/Windows/x.exe をご覧ください", "fxle:///C:/Windows/x.exe をご覧ください", 1},
+		{"file backslashes", `FILE:\\10.0.0.5\c$\x`, `fxle:\\10[.]0[.]0[.]5\c$\x`, 1},
+		{"file no slash is not a url", "file:x mobile://a", "file:x mobile://a", 0},
+		{"file inside word", "profile://x", "profxle://x", 1},
+		{"unc", `\\attacker.example\share\doc.docx`, `[\\]attacker[.]example\share\doc.docx`, 1},
+		{"unc no dots", `共有は \\fileserver01\総務課\名簿.xlsx です`, `共有は [\\]fileserver01\総務課\名簿.xlsx です`, 1},
+		{"unc in angle brackets", `here <\\10.0.0.5\c$>`, `here <[\\]10[.]0[.]0[.]5\c$>`, 1},
+		{"unc sentence end", `see \\srv.example\s.`, `see [\\]srv[.]example\s.`, 1},
+		{"unc after scheme colon is the scheme's", `hxxp:\\evil[.]example\share`, `hxxp:\\evil[.]example\share`, 0},
+		{"unc inside word", `a\\server\share C:\\Users`, `a\\server\share C:\\Users`, 0},
+		{"three backslashes", `\\\server`, `\\\server`, 0},
+		{"unc in path", `https://r.example/?u=\\evil.example\s`, `hxxps://r[.]example/?u=[\\]evil[.]example\s`, 2},
+		{"already defanged unc", `[\\]attacker[.]example\share`, `[\\]attacker[.]example\share`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +100,7 @@ func TestRewriteRemove(t *testing.T) {
 		{"trailing punctuation kept", "https://a.example/, http://b.example.", "[リンク削除], [リンク削除].", 2},
 		{"mailto kept", "mailto:user@example.jp", "mailto:user@example.jp", 0},
 		{"no url", "本文", "本文", 0},
+		{"file and unc", `file://a.example/x and <\\srv\share>`, `[リンク削除] and [リンク削除]`, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,8 +4,9 @@ package links
 // candidate-jumping rewrite (commit 3a032ef), with its identifiers prefixed
 // "ref", as the oracle of TestRewriteReference and FuzzRewriteReference:
 // Rewrite and Append must give exactly its output and count for any input
-// in every mode. Do not change it to follow links.go; it is the old
-// behaviour that the fast code must keep.
+// in every mode. Do not change it to follow links.go; it is the behaviour
+// that the fast code must keep. It changes only with the rules: file: URLs
+// and UNC paths (\\host\share) were added to both, in the same simple style.
 
 import (
 	"strings"
@@ -55,6 +56,9 @@ func refRewrite(line string, mode string) (out string, n int) {
 			b.WriteString(u.scheme)
 			b.WriteString(line[u.start+len(u.scheme) : u.hostStart]) // ":" and slashes as written
 		}
+		if u.unc {
+			b.WriteString(`[\\]`)
+		}
 		refBracketDots(&b, line[u.hostStart:u.hostEnd])
 		b.WriteString(line[u.hostEnd:u.end])
 		copied, i = u.end, u.end
@@ -70,19 +74,22 @@ func refRewrite(line string, mode string) (out string, n int) {
 type refURL struct {
 	start, end         int    // the whole URL
 	hostStart, hostEnd int    // the authority (userinfo, host, port)
-	scheme             string // defanged scheme ("hxxps"), "" for a bare www. host
+	scheme             string // defanged scheme ("hxxps"), "" for a bare www. host or a UNC path
+	unc                bool   // a UNC path: \\host\share
 }
 
 // refURLAt reports the URL starting at line[i], if any.
 func refURLAt(s string, i int) (refURL, bool) {
 	var u refURL
-	if c := s[i] | 0x20; c != 'h' && c != 'f' && c != 'w' {
+	if c := s[i] | 0x20; c != 'h' && c != 'f' && c != 'w' && s[i] != '\\' {
 		return u, false // the common case: no URL can start here
 	}
 	if sch, sep := refSchemeAt(s, i); sch != "" {
 		u = refURL{start: i, scheme: sch, hostStart: sep}
 	} else if refWwwAt(s, i) {
 		u = refURL{start: i, hostStart: i}
+	} else if refUNCAt(s, i) {
+		u = refURL{start: i, hostStart: i + 2, unc: true}
 	} else {
 		return u, false
 	}
@@ -92,7 +99,7 @@ func refURLAt(s string, i int) (refURL, bool) {
 		u.end = refScanPath(s, u.end)
 	}
 	floor := u.hostStart
-	if u.scheme == "" {
+	if u.scheme == "" && !u.unc {
 		// The dot of "www." is never sentence punctuation: keeping it in
 		// the URL gets it bracketed, which keeps Rewrite idempotent even
 		// when another URL follows right after it.
@@ -107,7 +114,7 @@ func refURLAt(s string, i int) (refURL, bool) {
 	return u, true
 }
 
-// refSchemeAt matches http:, https: or ftp: at s[i], case-insensitively,
+// refSchemeAt matches http:, https:, ftp: or file: at s[i], case-insensitively,
 // followed by at least one slash or backslash (browsers read "http:\\" and
 // "http:/" as "http://"). It returns the defanged scheme and the offset
 // after the slashes.
@@ -123,6 +130,8 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 		defanged, n = "hxxp", len("http:")
 	case refHasFoldPrefix(s[i:], "ftp:"):
 		defanged, n = "fxp", len("ftp:")
+	case refHasFoldPrefix(s[i:], "file:"):
+		defanged, n = "fxle", len("file:")
 	default:
 		return "", 0
 	}
@@ -148,6 +157,21 @@ func refWwwAt(s string, i int) bool {
 	}
 	p := s[i-1]
 	return !refLabel(p) && p != '.' && p != '@'
+}
+
+// refUNCAt matches a UNC path at s[i]: two backslashes and a host name
+// label, starting a word (not after a letter or digit, another backslash,
+// or the colon or a slash of a scheme written with backslashes,
+// "http:\\host", "http:/\\host").
+func refUNCAt(s string, i int) bool {
+	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !refLabel(s[i+2]) {
+		return false
+	}
+	if i == 0 {
+		return true
+	}
+	p := s[i-1]
+	return !refLabel(p) && p != '\\' && p != ':' && p != '/'
 }
 
 // refLabel reports an ASCII character of a host name label.
@@ -202,7 +226,7 @@ func refScanPath(s string, i int) int {
 		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
 			return i
 		}
-		if sch, _ := refSchemeAt(s, i); sch != "" || refWwwAt(s, i) {
+		if sch, _ := refSchemeAt(s, i); sch != "" || refWwwAt(s, i) || refUNCAt(s, i) {
 			return i
 		}
 	}
@@ -256,9 +280,10 @@ func refWide(r rune) bool {
 }
 
 // refMayHaveURL is a fast filter for the common line with no URL at all:
-// every URL found here has a scheme's colon or starts with "www.".
+// every URL found here has a scheme's colon, starts with "www." or is a
+// UNC path's two backslashes.
 func refMayHaveURL(line string) bool {
-	if strings.IndexByte(line, ':') >= 0 {
+	if strings.IndexByte(line, ':') >= 0 || strings.Contains(line, `\\`) {
 		return true
 	}
 	for i := strings.IndexAny(line, "wW"); i >= 0 && i+4 <= len(line); {
