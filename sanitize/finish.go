@@ -82,8 +82,9 @@ func (s *sanitizer) finish() {
 		s.rep.Parts = append(s.rep.Parts, l.part)
 	}
 	s.subjectRaw = s.root.Get("Subject")
-	s.rep.Subject, s.subjectReread = headerTextReread(s.root, "Subject")
-	s.rep.From = headerText(s.root, "From")
+	s.rep.Subject, s.subjectReread, s.subjectFindings = headerTextFindings(s.root, "Subject")
+	s.fromRaw = s.root.Get("From")
+	s.rep.From, _, s.fromFindings = headerTextFindings(s.root, "From")
 	s.rep.MessageID = strings.TrimSpace(cleanString(s.root.Get("Message-Id")))
 
 	if s.droppedFindings > 0 {

@@ -93,6 +93,8 @@ var goldenCases = []goldenCase{
 	{in: "links"},
 	{in: "links", out: "links.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
 	{in: "links", out: "links.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
+	{in: "links-file-unc"},
+	{in: "links-file-unc", out: "links-file-unc.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	// Notice
 	{in: "att-exe-as-pdf", out: "notice.bottom", id: "Q-20240305-0001", policy: func(p *config.Policy) { p.Notice.Position = "bottom" }},
 	{in: "html-alternative", out: "notice.custom-text", policy: func(p *config.Policy) { p.Notice.Text = "【総務課より】外部から届いたメールです。" }},

@@ -64,14 +64,18 @@ func (s *sanitizer) headerFields() []field {
 			var v string
 			switch {
 			case isAddressField(key):
-				s.headerFindings("", key, raw)
+				if key == "From" && raw == s.fromRaw {
+					s.decodeFindings("", key, s.fromFindings) // decoded by finish
+				} else {
+					s.headerFindings("", key, raw)
+				}
 				v = s.addressValue(key, raw)
 			case key == "Date" || key == "Resent-Date":
 				v = s.dateValue(key, raw)
 			case isMsgIDField(key):
 				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
 			case key == "Subject" && raw == s.subjectRaw && raw != "":
-				s.headerFindings("", key, raw)
+				s.decodeFindings("", key, s.subjectFindings)
 				v = s.encodeText(strings.TrimSpace(s.rep.Subject)) // decoded by finish
 				if s.subjectReread {
 					s.encodedTwice(key)
@@ -91,10 +95,11 @@ func (s *sanitizer) headerFields() []field {
 
 // headerFindings reports what decoding a header field's text met: an
 // undecodable sequence (shown as U+FFFD), an unknown or wrong charset
-// label, a broken encoded word, raw 8-bit text in a legacy charset. Plain
-// ASCII without encoded words has nothing to report and is not decoded.
+// label, a broken encoded word, raw text in a legacy charset. Plain ASCII
+// without encoded words or ESC (raw ISO-2022-JP is 7-bit) has nothing to
+// report and is not decoded.
 func (s *sanitizer) headerFindings(path, key, raw string) {
-	if isASCII(raw) && !strings.Contains(raw, "=?") {
+	if isASCII(raw) && !strings.Contains(raw, "=?") && strings.IndexByte(raw, 0x1b) < 0 {
 		return
 	}
 	_, fs := decodeHeaderText(raw)

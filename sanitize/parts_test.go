@@ -364,6 +364,7 @@ func TestCleanID(t *testing.T) {
 func TestHeaderDecodingFindings(t *testing.T) {
 	fwd := "From: =?x-unknown-cs?b?5bGx55Sw?= <c@example.jp>\r\nSubject: =?utf-8?b?gGJj?=\r\n\r\nforwarded\r\n"
 	msg := "From: =?utf-8?q?Yamada?= <a@example.jp>\r\nTo: =?utf-8?b?gA==?= <b@example.jp>\r\n" +
+		"Cc: \x1b$B$\"\x1b(B <c@example.jp>\r\n" +
 		"Subject: =?utf-8?b?gGFi?= ok\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
 		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n" +
 		"--b\r\nContent-Type: message/rfc822\r\n\r\n" + fwd +
@@ -386,6 +387,7 @@ func TestHeaderDecodingFindings(t *testing.T) {
 		"3 charset-invalid Content-Type: 1 invalid sequence in utf-8",
 		"4 charset-invalid Content-Disposition: 1 invalid sequence in utf-8",
 		" charset-invalid To: 1 invalid sequence in utf-8",
+		" charset-missing Cc: unencoded header text, decoded as iso-2022-jp",
 		" charset-invalid Subject: 1 invalid sequence in utf-8",
 	}
 	slices.Sort(got)

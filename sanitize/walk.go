@@ -38,9 +38,14 @@ type sanitizer struct {
 	sc       *scratch
 	// subjectRaw is the Subject field whose decoded text the report
 	// shows (rep.Subject); the rebuilt header reuses that decoding.
-	subjectRaw    string
-	subjectReread bool  // its decoded text read like encoded words
-	size          int64 // of the original
+	subjectRaw      string
+	subjectReread   bool         // its decoded text read like encoded words
+	subjectFindings []encFinding // what its decoding met
+	// fromRaw is the From field the report shows; the rebuilt header
+	// reports what its decoding met from fromFindings.
+	fromRaw      string
+	fromFindings []encFinding
+	size         int64 // of the original
 	// findings beyond maxFindings, counted
 	droppedFindings int
 }
@@ -250,13 +255,15 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 		if depth == 0 {
 			s.root = h
 		} else {
-			msg.from = headerText(h, "From")
-			msg.date = headerText(h, "Date")
-			msg.subject = headerText(h, "Subject")
 			// The quoted summary shows these three: say what their
 			// decoding met, as for the original's header.
-			for _, k := range []string{"From", "Date", "Subject"} {
-				s.headerFindings(path, k, h.Get(k))
+			for _, f := range []struct {
+				key string
+				to  *string
+			}{{"From", &msg.from}, {"Date", &msg.date}, {"Subject", &msg.subject}} {
+				var fs []encFinding
+				*f.to, _, fs = headerTextFindings(h, f.key)
+				s.decodeFindings(path, f.key, fs)
 			}
 		}
 	}
@@ -789,20 +796,15 @@ func htmlCharset(head []byte) string {
 	return metaCharset(head)
 }
 
-// headerText decodes an unstructured header field for display.
-func headerText(h textproto.Header, key string) string {
-	t, _ := headerTextReread(h, key)
-	return t
-}
-
-// headerTextReread is headerText, and reports whether the decoded text
-// still read like encoded words (see rereadWords).
-func headerTextReread(h textproto.Header, key string) (string, bool) {
+// headerTextFindings decodes an unstructured header field for display,
+// and reports whether the decoded text still read like encoded words (see
+// rereadWords) and what decoding met (see headerFindings).
+func headerTextFindings(h textproto.Header, key string) (string, bool, []encFinding) {
 	v := h.Get(key)
 	if v == "" {
-		return "", false
+		return "", false, nil
 	}
-	d, _ := decodeHeaderText(v)
+	d, fs := decodeHeaderText(v)
 	d = cleanString(d)
-	return rereadWords(d), strings.Contains(d, "=?")
+	return rereadWords(d), strings.Contains(d, "=?"), fs
 }
