@@ -37,7 +37,7 @@ var findingKinds = map[string]string{
 	"content-disposition-malformed": "a Content-Disposition that does not parse",
 
 	// Charsets and parameters.
-	"charset-missing":      "text without a declared charset, or raw 8-bit header text; the charset was detected",
+	"charset-missing":      "text without a declared charset, or unencoded non-ASCII or ISO-2022-JP header text; the charset was detected",
 	"charset-unknown":      "a charset label no decoder knows; the text was decoded by detection",
 	"charset-mislabeled":   "text whose bytes do not match the declared charset; decoded as what they are",
 	"charset-invalid":      "byte sequences invalid in the charset; replaced by U+FFFD",
