@@ -400,7 +400,7 @@ func decodeRune[T ~string | ~[]byte](s T) (rune, int) {
 // JIS X 0208 cell (row and column bytes as ISO-2022-JP writes them), 0
 // where it has none. Built once, on first use (only a policy with
 // output_charset iso-2022-jp needs it), from jisCode; TestJISTable holds
-// the table to jisCode for every character.
+// the encoder to the per-character one it replaced, for every character.
 var jisTable = sync.OnceValue(func() *[0x10000]uint16 {
 	var t [0x10000]uint16
 	enc := japanese.EUCJP.NewEncoder()
