@@ -84,6 +84,7 @@ var referenceSeeds = []string{
 	`\\attacker.example\share\doc.docx <\\srv\s> a\\b \\\c :\\d \\ \\- \\.x [\\]e[.]x`,
 	`https://r.example/?u=\\evil.example\s&v=file://x.example/ www.a\\b\\c`,
 	`\\a.example\\b.example\ \\a.example.\\b`,
+	`保存先:\\fileserver\総務課 :\\x a:\\y 1:\\z ::\\w`,
 }
 
 // pieces build random lines that are dense in URL starts and in the

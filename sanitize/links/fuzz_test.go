@@ -55,7 +55,17 @@ func hasUNC(s string) bool {
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 	}
 	for i := 0; i+2 < len(s); i++ {
-		if s[i] == '\\' && s[i+1] == '\\' && isLabel(s[i+2]) && (i == 0 || !isLabel(s[i-1]) && s[i-1] != '\\' && s[i-1] != ':' && s[i-1] != '/') {
+		if s[i] != '\\' || s[i+1] != '\\' || !isLabel(s[i+2]) {
+			continue
+		}
+		if i == 0 {
+			return true
+		}
+		if p := s[i-1]; p == ':' {
+			if i < 2 || !('a' <= s[i-2]|0x20 && s[i-2]|0x20 <= 'z') {
+				return true
+			}
+		} else if !isLabel(p) && p != '\\' && p != '/' {
 			return true
 		}
 	}

@@ -191,9 +191,10 @@ func nextUNC[T text](s T, from int) int {
 
 // uncAt matches a UNC path at s[i]: two backslashes and a host name label
 // (\\fileserver\share, which Outlook and Windows open over SMB), starting a
-// word: not after a letter or digit, another backslash, or the colon or a
-// slash of a scheme written with backslashes ("http:\\host" and
-// "http:/\\host" are the scheme's).
+// word: not after a letter or digit, another backslash, a slash, or a colon
+// that ends an ASCII word. Those are a scheme written with backslashes
+// ("http:\\host", "http:/\\host": the scheme's) or a drive ("C:\\"); a
+// colon after Japanese text ("保存先:\\fileserver") starts a UNC path.
 func uncAt[T text](s T, i int) bool {
 	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !label(s[i+2]) {
 		return false
@@ -202,8 +203,14 @@ func uncAt[T text](s T, i int) bool {
 		return true
 	}
 	p := s[i-1]
-	return !label(p) && p != '\\' && p != ':' && p != '/'
+	if p == ':' {
+		return i < 2 || !asciiLetter(s[i-2])
+	}
+	return !label(p) && p != '\\' && p != '/'
 }
+
+// asciiLetter reports a to z and A to Z.
+func asciiLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 
 // nextWWW returns the first offset at or after from where wwwAt matches, or
 // len(s).

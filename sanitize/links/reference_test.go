@@ -161,17 +161,22 @@ func refWwwAt(s string, i int) bool {
 
 // refUNCAt matches a UNC path at s[i]: two backslashes and a host name
 // label, starting a word (not after a letter or digit, another backslash,
-// or the colon or a slash of a scheme written with backslashes,
-// "http:\\host", "http:/\\host").
+// a slash, or a colon right after an ASCII letter: "http:\\host",
+// "http:/\\host", "C:\\").
 func refUNCAt(s string, i int) bool {
-	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !refLabel(s[i+2]) {
+	if !strings.HasPrefix(s[i:], `\\`) || i+2 >= len(s) || !refLabel(s[i+2]) {
 		return false
 	}
 	if i == 0 {
 		return true
 	}
-	p := s[i-1]
-	return !refLabel(p) && p != '\\' && p != ':' && p != '/'
+	switch p := s[i-1]; {
+	case p == ':':
+		return i < 2 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", rune(s[i-2]))
+	case refLabel(p), p == '\\', p == '/':
+		return false
+	}
+	return true
 }
 
 // refLabel reports an ASCII character of a host name label.
