@@ -186,7 +186,7 @@ func (s *sanitizer) addressValueGeneral(key, raw string) string {
 		for _, el := range splitAddressList(raw) {
 			if l, err := parseAddressList(el); err == nil {
 				list = append(list, l...)
-			} else if a := reAddrSpec.FindString(el); a != "" && !strings.HasSuffix(strings.TrimSpace(el), "@") {
+			} else if a, ok := salvageAddress(el); ok {
 				list = append(list, &mail.Address{Address: a})
 			}
 		}
@@ -201,6 +201,29 @@ func (s *sanitizer) addressValueGeneral(key, raw string) string {
 		return "undisclosed-recipients:;"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// salvageAddress finds the address in an element of an address list that
+// does not parse: "Taro <taro@example.jp" gives taro@example.jp. Only a
+// whole one counts: where the domain seems to run on after a space
+// ("Taro <taro@exa mple.jp>", "e@ex .com"), taking "taro@exa" would name
+// another domain, so nothing is taken. A word after the address
+// ("taro@example.jp Yamada") is taken for a misplaced name.
+func salvageAddress(el string) (string, bool) {
+	loc := reAddrSpec.FindStringIndex(el)
+	if loc == nil || strings.HasSuffix(strings.TrimSpace(el), "@") {
+		return "", false
+	}
+	if after := el[loc[1]:]; after != "" && (after[0] == ' ' || after[0] == '\t') {
+		next := strings.TrimLeft(after, " \t")
+		if end := strings.IndexAny(next, " \t<>,;()\""); end >= 0 {
+			next = next[:end]
+		}
+		if strings.HasPrefix(next, ".") || strings.Contains(next, ".") && isASCII(next) {
+			return "", false
+		}
+	}
+	return el[loc[0]:loc[1]], true
 }
 
 // splitAddressList splits at commas outside quotes, comments and angle
