@@ -1,6 +1,10 @@
 package gateway
 
 import (
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +46,83 @@ func TestRecipientVerifyNextHop(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if code, text := smtpCode(c.Rcpt("new@lgwan.example", nil)); code != 450 || !strings.Contains(text, "4.1.1") {
 		t.Errorf("next hop down: %d %s, want 450 4.1.1", code, text)
+	}
+}
+
+// The probe goes to the next hop the way a delivery does, with the
+// route's TLS settings: a next hop that refuses MAIL before STARTTLS, or
+// one that speaks only implicit TLS, still answers for its mailboxes,
+// and the probe checks its certificate against the route's ca_file.
+func TestRecipientVerifyTLS(t *testing.T) {
+	for _, scheme := range []string{"smtp", "smtps"} {
+		t.Run(scheme, func(t *testing.T) {
+			dir := t.TempDir()
+			certFile, keyFile, _ := selfSigned(t, dir)
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tcfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scheme == "smtps" {
+				ln = tls.NewListener(ln, tcfg)
+			}
+			nh := startSinkOn(t, ln, false, func(s *sink) {
+				s.srv.TLSConfig = tcfg
+				s.requireTLS = true
+				s.rcptCode["nobody@lgwan.example"] = 550
+			})
+			cfg := gatewayConfig(t, dir, scheme+"://"+nh.addr, "",
+				`"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: required, ca_file: "`+certFile+`", retry`,
+				"    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
+			g := startGateway(t, cfg, false)
+			c := g.dial("inbound")
+			if err := c.Mail("a@example.jp", nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Rcpt("staff@lgwan.example", nil); err != nil {
+				t.Errorf("existing mailbox refused: %v", err)
+			}
+			if code, text := smtpCode(c.Rcpt("nobody@lgwan.example", nil)); code != 550 || !strings.Contains(text, "5.1.1") {
+				t.Errorf("unknown mailbox: %d %s, want 550 5.1.1", code, text)
+			}
+		})
+	}
+}
+
+// A next hop whose certificate does not verify is not asked: the
+// recipient is deferred, never refused, and the log says why.
+func TestRecipientVerifyBadCertificate(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSigned(t, dir)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, _ := selfSigned(t, t.TempDir()) // a CA the next hop's certificate is not from
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh := startSinkOn(t, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}), false, func(s *sink) {
+		s.srv.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake, expected
+	})
+	cfg := gatewayConfig(t, dir, "smtps://"+nh.addr, "",
+		`"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: required, ca_file: "`+other+`", retry`,
+		"    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
+	g := startGateway(t, cfg, false)
+	c := g.dial("inbound")
+	if err := c.Mail("a@example.jp", nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, text := smtpCode(c.Rcpt("staff@lgwan.example", nil)); code != 450 || !strings.Contains(text, "4.1.1") {
+		t.Errorf("next hop with an unverifiable certificate: %d %s, want 450 4.1.1", code, text)
+	}
+	if !strings.Contains(g.logs.String(), "recipient verification failed") || !strings.Contains(g.logs.String(), "certificate") {
+		t.Errorf("the log does not say why verification failed:\n%s", g.logs.String())
 	}
 }
 

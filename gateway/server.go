@@ -128,7 +128,7 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 			snap.rcptList = list
 		}
 		if r.Recipients.Verify == "next-hop" {
-			snap.verifier = newVerifier(r.Deliver, r.Hostname)
+			snap.verifier = newVerifier(r.Deliver, r.Hostname, s.Logger.With("route", r.Name))
 		}
 		out[r.Name] = snap
 	}

@@ -23,6 +23,9 @@ type sink struct {
 	rcptCode map[string]int // reply to RCPT for an address (0 = accept)
 	dataCode map[string]int // LMTP: per-recipient reply to DATA
 	tempFail bool           // answer 451 to every MAIL
+	// requireTLS refuses MAIL on a connection without TLS, as Postfix
+	// does with smtpd_tls_security_level = encrypt.
+	requireTLS bool
 }
 
 type sinkMsg struct {
@@ -40,16 +43,20 @@ func startSink(t *testing.T, lmtp bool) *sink {
 	return startSinkOn(t, ln, lmtp)
 }
 
-func startSinkOn(t *testing.T, ln net.Listener, lmtp bool) *sink {
+// startSinkOn serves a sink on ln; each setup runs before it serves.
+func startSinkOn(t *testing.T, ln net.Listener, lmtp bool, setup ...func(*sink)) *sink {
 	s := &sink{ln: ln, addr: ln.Addr().String(), rcptCode: map[string]int{}, dataCode: map[string]int{}}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.conns++
 		s.mu.Unlock()
-		return &sinkSession{s: s}, nil
+		return &sinkSession{s: s, c: c}, nil
 	}))
 	s.srv.Domain = "sink.lgwan.example"
 	s.srv.LMTP = lmtp
+	for _, f := range setup {
+		f(s)
+	}
 	go s.srv.Serve(ln)
 	t.Cleanup(func() { s.srv.Close() })
 	return s
@@ -63,6 +70,7 @@ func (s *sink) messages() []sinkMsg {
 
 type sinkSession struct {
 	s    *sink
+	c    *smtp.Conn
 	from string
 	to   []string
 }
@@ -74,6 +82,9 @@ func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 	defer ss.s.mu.Unlock()
 	if ss.s.tempFail {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+	}
+	if _, isTLS := ss.c.TLSConnectionState(); ss.s.requireTLS && !isTLS {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
 	}
 	ss.from = from
 	return nil

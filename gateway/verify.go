@@ -2,19 +2,20 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"net"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
 	"mugai/config"
+	"mugai/gateway/deliver"
 )
 
 // verifier checks recipients with the next hop (an RCPT probe), caching
 // answers for a short time so a burst for one mailbox costs one probe.
 type verifier struct {
+	log      *slog.Logger
 	hop      config.Deliver
 	hostname string
 	ttl      time.Duration
@@ -31,8 +32,8 @@ type verdict struct {
 
 var errVerifyTemp = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 1, 1}, Message: "Recipient address verification unavailable, try again later"}
 
-func newVerifier(hop config.Deliver, hostname string) *verifier {
-	return &verifier{hop: hop, hostname: hostname, ttl: 5 * time.Minute, timeout: 15 * time.Second, cache: map[string]verdict{}}
+func newVerifier(hop config.Deliver, hostname string, log *slog.Logger) *verifier {
+	return &verifier{log: log, hop: hop, hostname: hostname, ttl: 5 * time.Minute, timeout: 15 * time.Second, cache: map[string]verdict{}}
 }
 
 func (v *verifier) check(addr string) *smtp.SMTPError {
@@ -54,42 +55,26 @@ func (v *verifier) check(addr string) *smtp.SMTPError {
 	return err
 }
 
-// probe asks the next hop; a temporary failure is not cached.
+// probe asks the next hop through the delivery package, so the probe
+// uses the route's TLS mode (STARTTLS, implicit TLS, certificate checks)
+// as its deliveries do: a next hop that insists on TLS would refuse a
+// plaintext MAIL, and every recipient would then be deferred. A
+// temporary failure is not cached.
 func (v *verifier) probe(addr string) (*smtp.SMTPError, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
-	var d net.Dialer
-	network, target := "tcp", v.hop.URL.Addr
-	if v.hop.URL.Scheme == "lmtp+unix" {
-		network, target = "unix", v.hop.URL.Path
-	}
-	conn, err := d.DialContext(ctx, network, target)
-	if err != nil {
+	d := deliver.Dialer{ConnectTimeout: v.timeout, CommandTimeout: v.timeout, QuitTimeout: v.timeout}
+	res, err := d.Verify(ctx, v.hop, v.hostname, addr)
+	switch {
+	case err != nil:
+		v.log.Warn("recipient verification failed", "next_hop", v.hop.To, "rcpt", addr, "err", err)
 		return errVerifyTemp, false
-	}
-	conn.SetDeadline(time.Now().Add(v.timeout))
-	var c *smtp.Client
-	if v.hop.URL.Scheme == "lmtp" || v.hop.URL.Scheme == "lmtp+unix" {
-		c = smtp.NewClientLMTP(conn)
-	} else {
-		c = smtp.NewClient(conn)
-	}
-	defer c.Close()
-	if err := c.Hello(v.hostname); err != nil {
-		return errVerifyTemp, false
-	}
-	if err := c.Mail("", nil); err != nil {
-		return errVerifyTemp, false
-	}
-	err = c.Rcpt(addr, nil)
-	c.Reset()
-	c.Quit()
-	if err == nil {
+	case res.OK():
 		return nil, true
-	}
-	var se *smtp.SMTPError
-	if errors.As(err, &se) && se.Code >= 500 {
+	case res.Permanent():
 		return errNoSuchUser, true
+	default:
+		v.log.Info("recipient verification deferred", "next_hop", v.hop.To, "rcpt", addr, "reply", res.String())
+		return errVerifyTemp, false
 	}
-	return errVerifyTemp, false
 }
