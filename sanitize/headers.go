@@ -204,19 +204,42 @@ func (s *sanitizer) addressValueGeneral(key, raw string) string {
 }
 
 // salvageAddress finds the address in an element of an address list that
-// does not parse: "Taro <taro@example.jp" gives taro@example.jp. Only a
-// whole one counts: where the domain seems to run on after a space
-// ("Taro <taro@exa mple.jp>", "e@ex .com"), taking "taro@exa" would name
-// another domain, so nothing is taken. A word after the address
-// ("taro@example.jp Yamada") is taken for a misplaced name.
+// does not parse, and only where there is no doubt which it is:
+//   - With angle brackets, it is what they enclose, and it must be all
+//     they enclose ("Taro <taro@example.jp" gives taro@example.jp). An
+//     address-like display name is never taken for the address:
+//     "mayor@city.lg.jp <attacker@evil.example>" is from the attacker.
+//     More than one "<" is a guess either way, so nothing is taken.
+//   - Without, it is the one address in the element, and its domain must
+//     not seem to run on after a space ("e@ex ample.com", "e@ex .com"):
+//     "e@ex" would name another domain. A word after it ("taro@example.jp
+//     Yamada") is taken for a misplaced name.
 func salvageAddress(el string) (string, bool) {
-	loc := reAddrSpec.FindStringIndex(el)
-	if loc == nil || strings.HasSuffix(strings.TrimSpace(el), "@") {
+	if strings.HasSuffix(strings.TrimSpace(el), "@") {
 		return "", false
 	}
+	if i := strings.IndexByte(el, '<'); i >= 0 {
+		in := el[i+1:]
+		if strings.IndexByte(in, '<') >= 0 {
+			return "", false
+		}
+		if j := strings.IndexByte(in, '>'); j >= 0 {
+			in = in[:j]
+		}
+		in = strings.TrimSpace(in)
+		if a := reAddrSpec.FindString(in); a != "" && a == in {
+			return a, true
+		}
+		return "", false
+	}
+	all := reAddrSpec.FindAllStringIndex(el, 2)
+	if len(all) != 1 {
+		return "", false
+	}
+	loc := all[0]
 	if after := el[loc[1]:]; after != "" && (after[0] == ' ' || after[0] == '\t') {
 		next := strings.TrimLeft(after, " \t")
-		if end := strings.IndexAny(next, " \t<>,;()\""); end >= 0 {
+		if end := strings.IndexAny(next, " \t>,;()\""); end >= 0 {
 			next = next[:end]
 		}
 		if strings.HasPrefix(next, ".") || strings.Contains(next, ".") && isASCII(next) {

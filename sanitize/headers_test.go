@@ -3,8 +3,9 @@ package sanitize
 import "testing"
 
 // TestAddressSalvage covers address fields net/mail refuses: the address
-// in each element is kept when it is whole, and nothing is kept when its
-// domain seems to run on past a space (a guess would name another domain).
+// in each element is kept only when there is no doubt which it is and it
+// is whole. A guess could name another domain, or take a display name
+// made to look like an address for the sender.
 func TestAddressSalvage(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"Taro <taro@example.jp", "taro@example.jp"},
@@ -20,6 +21,13 @@ func TestAddressSalvage(t *testing.T) {
 		{"a@b c@d.com", ""},
 		{"e@ex ample.com, b@example.com", "b@example.com"},
 		{"taro@", ""},
+		// A display name that looks like an address is not the address.
+		{"mayor@city.lg.jp <attacker@evil.example>", "attacker@evil.example"},
+		{"=?utf-8?q?a,mayor@city.lg.jp?= <attacker@evil.example>", "attacker@evil.example"},
+		{"=?utf-8?q?mayor@city.lg.jp?= <attacker@evil.example", "attacker@evil.example"},
+		{"mayor@city.lg.jp attacker@evil.example", ""},
+		{"x <a@example.com> <b@example.com>", ""},
+		{"Taro <taro@example.jp> junk", "taro@example.jp"},
 	} {
 		rep := &Report{}
 		s := newSanitizer(Options{Policy: defaultPolicy(t)}, rep)
