@@ -28,6 +28,7 @@ var findingKinds = map[string]string{
 	"filename-conflict":                   "name and filename parameters that disagree",
 
 	// Header fields of the original.
+	"leading-bom":                   "a UTF-8 byte order mark before the header; skipped",
 	"duplicate-header":              "a field allowed once (From, Subject, ...) given more than once; the first is kept",
 	"trace-too-long":                "more than 100 Received fields; the first 100 are kept",
 	"address-unparseable":           "an address field that does not parse; what parses is kept",

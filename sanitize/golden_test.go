@@ -106,6 +106,7 @@ var goldenCases = []goldenCase{
 	{in: "rfc822-inner-exe"},
 	{in: "bare-line-ends"},
 	{in: "headers-odd"},
+	{in: "headers-bom"},
 }
 
 var reBoundary = regexp.MustCompile(`=_mugai_[0-9a-f]{24}`)

@@ -154,7 +154,18 @@ func (s *srcReader) Read(p []byte) (int, error) {
 
 func (s *sanitizer) walk(r io.ReaderAt, size int64) error {
 	s.size = size
-	s.sec = *io.NewSectionReader(r, 0, size)
+	// A UTF-8 byte order mark before the first field (an editor saved the
+	// .eml so) would make the whole header unparseable, and the message
+	// lose its From, Subject and body: it is skipped, and said.
+	var start int64
+	if size >= 3 {
+		var bom [3]byte
+		if n, _ := r.ReadAt(bom[:], 0); n == 3 && bom == [3]byte{0xEF, 0xBB, 0xBF} {
+			start = 3
+			s.finding("", "leading-bom", "a UTF-8 byte order mark before the header was skipped")
+		}
+	}
+	s.sec = *io.NewSectionReader(r, start, size-start)
 	s.srcR = srcReader{r: &s.sec}
 	s.src = &s.srcR
 	s.crlf = crlfReader{r: s.src}
