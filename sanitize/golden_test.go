@@ -100,6 +100,7 @@ var goldenCases = []goldenCase{
 	{in: "html-alternative", out: "notice.custom-text", policy: func(p *config.Policy) { p.Notice.Text = "【総務課より】外部から届いたメールです。" }},
 	// Encoded files in text
 	{in: "text-uuencode"},
+	{in: "text-uuencode-variants"},
 	{in: "text-yenc-binhex"},
 	// Headers, structure
 	{in: "forged-mugai-header"},

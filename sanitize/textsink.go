@@ -244,7 +244,7 @@ func (s *textSink) Close() error {
 }
 
 var (
-	reBegin    = regexp.MustCompile(`^begin(-base64)? +[0-7]{3,4} +(\S.*)$`)
+	reBegin    = regexp.MustCompile(`^begin(-base64)? +[0-7]{1,6}(?: +(.*))?$`)
 	reYBegin   = regexp.MustCompile(`^=ybegin\b.*$`)
 	reYName    = regexp.MustCompile(`\bname=(.*)$`)
 	reYSize    = regexp.MustCompile(`\bsize=(\d+)`)
