@@ -85,6 +85,7 @@ var referenceSeeds = []string{
 	`https://r.example/?u=\\evil.example\s&v=file://x.example/ www.a\\b\\c`,
 	`\\a.example\\b.example\ \\a.example.\\b`,
 	`保存先:\\fileserver\総務課 :\\x a:\\y 1:\\z ::\\w`,
+	"http:evil.example/login https:x FILE:C:/x ftp:a Profile:Taro a.http:b x+http:c -https:d _http:e 1ftp:f http:の",
 }
 
 // pieces build random lines that are dense in URL starts and in the
@@ -97,6 +98,7 @@ var pieces = []string{
 	"です", "例え", "。", "「", "」", "ü", "ſ", "K", "ｸ", "\xff", "\xe3\x81",
 	"hxxp", "[.]", "[リンク削除]", "file", "FiLe", "fi", "le", `\\`, `\\\`, "[\\]", "C:",
 	"\x1a", "\x0e", "\x00", // ':', '.' and nothing with the 0x20 bit set
+	"+", "Profile", "x.",
 }
 
 func randomLine(r *rand.Rand) string {

@@ -8,7 +8,8 @@ import (
 
 // FuzzRewrite checks, for any line: no panic; defang is idempotent; no
 // http://, https:// or file:/ survives defang or remove, in any letter
-// case, nor a UNC path at the start of a word;
+// case, nor a UNC path at the start of a word, nor a scheme word followed
+// by a host without slashes ("http:evil.example");
 // nothing changes when nothing is counted; valid UTF-8 stays valid.
 func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{
@@ -21,6 +22,7 @@ func FuzzRewrite(f *testing.F) {
 		"https://例え.テスト/パス https://example.jpです",
 		`http:\\evil.example\share ftp://u:p@[::1]:21/`,
 		`file://attacker.example/x.lnk \\srv.example\share <\\10.0.0.5\c$>`,
+		"http:evil.example/login Profile:Taro a.https:b",
 	} {
 		f.Add(s)
 	}
@@ -29,7 +31,7 @@ func FuzzRewrite(f *testing.F) {
 		if n == 0 && out != in {
 			t.Fatalf("Rewrite(%q) changed the line but counted nothing: %q", in, out)
 		}
-		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) {
+		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) || hasBareScheme(out) {
 			t.Fatalf("Rewrite(%q) = %q still has a URL", in, out)
 		}
 		if again, n2 := Rewrite(out, Defang); again != out || n2 != 0 {
@@ -46,6 +48,28 @@ func FuzzRewrite(f *testing.F) {
 			t.Fatalf("keep changed %q", in)
 		}
 	})
+}
+
+// hasBareScheme reports http:, https:, ftp: or file: (any case) as a word
+// of its own, followed by a host name character: a link to Thunderbird,
+// written out independently of schemeAt.
+func hasBareScheme(s string) bool {
+	l := strings.ToLower(s)
+	for _, sch := range []string{"http:", "https:", "ftp:", "file:"} {
+		for i := strings.Index(l, sch); i >= 0; {
+			j := i + len(sch)
+			word := i == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789+-.", rune(l[i-1]))
+			if word && j < len(l) && strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-_", rune(l[j])) {
+				return true
+			}
+			k := strings.Index(l[i+1:], sch)
+			if k < 0 {
+				break
+			}
+			i += 1 + k
+		}
+	}
+	return false
 }
 
 // hasUNC reports two backslashes and a host name character at the start

@@ -147,7 +147,7 @@ func nextScheme[T text](s T, from int) (i int, defanged string, after int) {
 			break
 		}
 		c += k
-		if d := s[c+1]; d != '/' && d != '\\' {
+		if d := s[c+1]; d != '/' && d != '\\' && !label(d) {
 			continue
 		}
 		// The letter before the colon tells which scheme it may end.
@@ -268,9 +268,14 @@ func urlAt[T text](u *url, s T) {
 }
 
 // schemeAt matches http:, https:, ftp: or file: at s[i], case-insensitively,
-// followed by at least one slash or backslash (browsers read "http:\\" and
-// "http:/" as "http://"). It returns the defanged scheme and the offset
-// after the slashes.
+// followed by slashes or backslashes (browsers read "http:\\" and "http:/"
+// as "http://"), or by none when the scheme is a word of its own and a host
+// follows: Thunderbird links "http:evil.example/login" (Gecko reads it as
+// http://evil.example/login), taking for the scheme the whole run of
+// letters, digits, "+", "-" and "." before the colon, so "Profile:Taro" is
+// not file:. A dot before it does not join it to a word here: a host's
+// dot becomes "[.]", after which "www.HTTP:0" would be a link.
+// It returns the defanged scheme and the offset after the slashes.
 func schemeAt[T text](s T, i int) (defanged string, after int) {
 	if len(s)-i < len("ftp:/") {
 		return "", 0
@@ -297,11 +302,16 @@ func schemeAt[T text](s T, i int) (defanged string, after int) {
 	for j < len(s) && (s[j] == '/' || s[j] == '\\') {
 		j++
 	}
-	if j == i+n {
+	if j == i+n && !(j < len(s) && label(s[j]) && (i == 0 || !schemeJoin(s[i-1]))) {
 		return "", 0
 	}
 	return defanged, j
 }
+
+// schemeJoin reports a character that makes a scheme after it part of a
+// longer one: a letter, digit, "+" or "-" (RFC 3986 3.1; "." too, but see
+// schemeAt).
+func schemeJoin(c byte) bool { return class[c]&isLabel != 0 && c != '_' || c == '+' }
 
 // wwwAt matches a bare "www." host at s[i] that starts a word: not inside
 // another host name or an e-mail address (user@www.example.jp stays a

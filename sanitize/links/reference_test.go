@@ -5,8 +5,9 @@ package links
 // "ref", as the oracle of TestRewriteReference and FuzzRewriteReference:
 // Rewrite and Append must give exactly its output and count for any input
 // in every mode. Do not change it to follow links.go; it is the behaviour
-// that the fast code must keep. It changes only with the rules: file: URLs
-// and UNC paths (\\host\share) were added to both, in the same simple style.
+// that the fast code must keep. It changes only with the rules: file: URLs,
+// UNC paths (\\host\share) and schemes without slashes ("http:host") were
+// added to both, in the same simple style.
 
 import (
 	"strings"
@@ -115,9 +116,9 @@ func refURLAt(s string, i int) (refURL, bool) {
 }
 
 // refSchemeAt matches http:, https:, ftp: or file: at s[i], case-insensitively,
-// followed by at least one slash or backslash (browsers read "http:\\" and
-// "http:/" as "http://"). It returns the defanged scheme and the offset
-// after the slashes.
+// followed by slashes or backslashes (browsers read "http:\\" and "http:/"
+// as "http://"), or by none when the scheme is a word of its own and a host
+// follows. It returns the defanged scheme and the offset after the slashes.
 func refSchemeAt(s string, i int) (defanged string, after int) {
 	if i >= len(s) || s[i]|0x20 != 'h' && s[i]|0x20 != 'f' {
 		return "", 0
@@ -140,6 +141,12 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 		j++
 	}
 	if j == i+n {
+		// No slash: a link when the scheme is a word of its own and a
+		// host follows ("http:evil.example", not "Profile:Taro"; a dot
+		// before it does not join it to a word, as it becomes "[.]").
+		if j < len(s) && refLabel(s[j]) && (i == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-", rune(s[i-1]))) {
+			return defanged, j
+		}
 		return "", 0
 	}
 	return defanged, j
