@@ -86,6 +86,7 @@ var referenceSeeds = []string{
 	`\\a.example\\b.example\ \\a.example.\\b`,
 	`保存先:\\fileserver\総務課 :\\x a:\\y 1:\\z ::\\w`,
 	"http:evil.example/login https:x FILE:C:/x ftp:a Profile:Taro a.http:b x+http:c -https:d _http:e 1ftp:f http:の",
+	"<ht tps://evil.example/login> \"h t t p://x.example\" <URL:ht tp://y.example> \"a\" ht tps://z \"b\" <a: b>",
 }
 
 // pieces build random lines that are dense in URL starts and in the

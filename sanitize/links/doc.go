@@ -2,8 +2,10 @@
 // LGWAN side does not turn them into clickable links: defang rewrites
 // https://evil.example/a as hxxps://evil[.]example/a (still readable, no
 // longer a link), remove replaces the URL with a marker, keep leaves it.
-// It finds http, https, ftp and file URLs (also with backslashes or one
-// slash after the colon, and inside other URLs), bare www. hosts, and UNC
+// It finds http, https, ftp and file URLs (also with backslashes, one
+// slash or none after the colon, and inside other URLs), the URLs that
+// Thunderbird reads out of "<...>" and "\"...\"" once it has taken their
+// white space out ("<ht tps://evil.example>"), bare www. hosts, and UNC
 // paths (\\fileserver\share, which Outlook makes a link that Windows opens
 // over SMB, sending the user's credentials to that host): file:// becomes
 // fxle://, \\host becomes [\\]host with its dots bracketed. It stops a URL at

@@ -9,7 +9,9 @@ import (
 // FuzzRewrite checks, for any line: no panic; defang is idempotent; no
 // http://, https:// or file:/ survives defang or remove, in any letter
 // case, nor a UNC path at the start of a word, nor a scheme word followed
-// by a host without slashes ("http:evil.example");
+// by a host without slashes ("http:evil.example"), nor any of these once
+// the white space is taken out of a "<...>" or "\"...\"" span as
+// Thunderbird does;
 // nothing changes when nothing is counted; valid UTF-8 stays valid.
 func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{
@@ -23,6 +25,7 @@ func FuzzRewrite(f *testing.F) {
 		`http:\\evil.example\share ftp://u:p@[::1]:21/`,
 		`file://attacker.example/x.lnk \\srv.example\share <\\10.0.0.5\c$>`,
 		"http:evil.example/login Profile:Taro a.https:b",
+		"<ht tps://evil.example/login> \"h t t p://x.example\" <URL:ht tp://y.example>",
 	} {
 		f.Add(s)
 	}
@@ -31,7 +34,7 @@ func FuzzRewrite(f *testing.F) {
 		if n == 0 && out != in {
 			t.Fatalf("Rewrite(%q) changed the line but counted nothing: %q", in, out)
 		}
-		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) || hasBareScheme(out) {
+		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) || hasBareScheme(out) || spanHasURL(out) {
 			t.Fatalf("Rewrite(%q) = %q still has a URL", in, out)
 		}
 		if again, n2 := Rewrite(out, Defang); again != out || n2 != 0 {
@@ -48,6 +51,30 @@ func FuzzRewrite(f *testing.F) {
 			t.Fatalf("keep changed %q", in)
 		}
 	})
+}
+
+// spanHasURL reports a URL in a span as Thunderbird reads one: between
+// consecutive delimiters "<" and ">" or '"' and '"' of one line, with
+// spaces and tabs taken out (written out independently of spanURLs).
+func spanHasURL(s string) bool {
+	for _, line := range strings.Split(s, "\n") {
+		prev := -1
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			if c != '<' && c != '>' && c != '"' {
+				continue
+			}
+			if prev >= 0 && (line[prev] == '<' && c == '>' || line[prev] == '"' && c == '"') {
+				span := strings.NewReplacer(" ", "", "\t", "").Replace(line[prev+1 : i])
+				l := strings.ToLower(span)
+				if strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || hasBareScheme(span) {
+					return true
+				}
+			}
+			prev = i
+		}
+	}
+	return false
 }
 
 // hasBareScheme reports http:, https:, ftp: or file: (any case) as a word

@@ -30,13 +30,27 @@ func Rewrite(line string, mode string) (out string, n int) {
 	}
 	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)
-	if i == len(line) {
+	if i == len(line) && !maySpan(line) {
 		return line, 0
 	}
-	b, n := rewrite(make([]byte, 0, len(line)+16), line, mode, &c, i)
+	b := make([]byte, 0, len(line)+16)
+	if i == len(line) {
+		b = append(b, line...)
+	} else {
+		b, n = rewrite(b, line, mode, &c, i)
+	}
+	b, k := spanURLs(b, 0, mode, appendCore)
+	if n+k == 0 {
+		return line, 0
+	}
 	// The copy keeps unsafe out of a security boundary; the hot path
 	// (body text) uses Append.
-	return string(b), n
+	return string(b), n + k
+}
+
+// maySpan is the quick test of spanURLs: a colon, and "<" or '"'.
+func maySpan[T text](line T) bool {
+	return indexByte(line, ':') >= 0 && (indexByte(line, '<') >= 0 || indexByte(line, '"') >= 0)
 }
 
 // Append is Rewrite for byte slices: it appends line, with its URLs
@@ -48,6 +62,14 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	if mode == Keep {
 		return append(dst, line...), 0
 	}
+	from := len(dst)
+	out, n = appendCore(dst, line, mode)
+	out, k := spanURLs(out, from, mode, appendCore)
+	return out, n + k
+}
+
+// appendCore is Append without spanURLs: the URLs as they are written.
+func appendCore(dst, line []byte, mode string) ([]byte, int) {
 	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)
 	if i == len(line) {

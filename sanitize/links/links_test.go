@@ -80,6 +80,16 @@ func TestRewriteDefang(t *testing.T) {
 		{"three backslashes", `\\\server`, `\\\server`, 0},
 		{"unc in path", `https://r.example/?u=\\evil.example\s`, `hxxps://r[.]example/?u=[\\]evil[.]example\s`, 2},
 		{"already defanged unc", `[\\]attacker[.]example\share`, `[\\]attacker[.]example\share`, 0},
+		// Thunderbird takes the white space out of "<...>" and "\"...\"".
+		{"span with a space in the scheme", "<ht tps://evil.example/login>", "<hxxps://evil[.]example/login>", 1},
+		{"quoted span with a tab", "\"ht\ttps://evil.example/\"", "\"hxxps://evil[.]example/\"", 1},
+		{"rfc 1738 span", "<URL:h t t p://evil.example/x.exe>", "<URL:hxxp://evil[.]example/x.exe>", 1},
+		{"span from a closing quote", `"a" ht tps://x.example "b"`, `"a"hxxps://x[.]example"b"`, 1},
+		{"span with a space in the host", "<https://evil .example/x>", "<hxxps://evil .example/x>", 1},
+		{"readable span stays", `see "https://www.example.org/maybe today"`, `see "hxxps://www[.]example[.]org/maybe today"`, 1},
+		{"span without a url stays", "<a b: c> \"x: y\"", "<a b: c> \"x: y\"", 0},
+		{"unmatched delimiters", "<ht tps://x.example\" and \"ht tps://y.example>", "<ht tps://x.example\" and \"ht tps://y.example>", 0},
+		{"spans end at a line end", "<ht\ntps://x.example>", "<ht\ntps://x.example>", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +119,7 @@ func TestRewriteRemove(t *testing.T) {
 		{"mailto kept", "mailto:user@example.jp", "mailto:user@example.jp", 0},
 		{"no url", "本文", "本文", 0},
 		{"file and unc", `file://a.example/x and <\\srv\share>`, `[リンク削除] and [リンク削除]`, 2},
+		{"span with a space in the scheme", "詳細 <ht tps://evil.example/login>", "詳細 <[リンク削除]>", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

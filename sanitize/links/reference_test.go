@@ -25,6 +25,24 @@ const refRemoved = "[リンク削除]"
 // An unknown mode is treated as Defang, the safe reading. Defang is
 // idempotent: its output contains no URL it would rewrite again.
 func refRewrite(line string, mode string) (out string, n int) {
+	out, n = refRewriteCore(line, mode)
+	if mode == Keep {
+		return out, n
+	}
+	// The spans Thunderbird reads without their white space: the same
+	// code as Rewrite's, over the reference's own rewriting.
+	b, k := spanURLs([]byte(out), 0, mode, func(dst, line []byte, mode string) ([]byte, int) {
+		r, k := refRewriteCore(string(line), mode)
+		return append(dst, r...), k
+	})
+	if k == 0 {
+		return out, n
+	}
+	return string(b), n + k
+}
+
+// refRewriteCore is refRewrite without the spans.
+func refRewriteCore(line string, mode string) (out string, n int) {
 	if mode == Keep || !refMayHaveURL(line) {
 		return line, 0
 	}
