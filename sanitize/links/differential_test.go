@@ -87,6 +87,7 @@ var referenceSeeds = []string{
 	`保存先:\\fileserver\総務課 :\\x a:\\y 1:\\z ::\\w`,
 	"http:evil.example/login https:x FILE:C:/x ftp:a Profile:Taro a.http:b x+http:c -https:d _http:e 1ftp:f http:の",
 	"<ht tps://evil.example/login> \"h t t p://x.example\" <URL:ht tp://y.example> \"a\" ht tps://z \"b\" <a: b>",
+	"webcal://evil.example/x.ics news:comp.lang search-ms:q=x MS-MSDT:/id onenote:https://x mailto:a@b TEL:03 a://b 1news:x www.webcal://x 10:30",
 }
 
 // pieces build random lines that are dense in URL starts and in the
@@ -99,7 +100,7 @@ var pieces = []string{
 	"です", "例え", "。", "「", "」", "ü", "ſ", "K", "ｸ", "\xff", "\xe3\x81",
 	"hxxp", "[.]", "[リンク削除]", "file", "FiLe", "fi", "le", `\\`, `\\\`, "[\\]", "C:",
 	"\x1a", "\x0e", "\x00", // ':', '.' and nothing with the 0x20 bit set
-	"+", "Profile", "x.",
+	"+", "Profile", "x.", "webcal", "news", "ms-", "search-ms", "mailto", "tel", "//", "1",
 }
 
 func randomLine(r *rand.Rand) string {

@@ -11,7 +11,8 @@ import (
 // case, nor a UNC path at the start of a word, nor a scheme word followed
 // by a host without slashes ("http:evil.example"), nor any of these once
 // the white space is taken out of a "<...>" or "\"...\"" span as
-// Thunderbird does;
+// Thunderbird does, nor another scheme a client links (see
+// hasOtherScheme);
 // nothing changes when nothing is counted; valid UTF-8 stays valid.
 func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{
@@ -26,6 +27,7 @@ func FuzzRewrite(f *testing.F) {
 		`file://attacker.example/x.lnk \\srv.example\share <\\10.0.0.5\c$>`,
 		"http:evil.example/login Profile:Taro a.https:b",
 		"<ht tps://evil.example/login> \"h t t p://x.example\" <URL:ht tp://y.example>",
+		"webcal://evil.example/x.ics news:comp.lang search-ms:q=x onenote:https://x www.webcal://x TEL:03",
 	} {
 		f.Add(s)
 	}
@@ -34,7 +36,7 @@ func FuzzRewrite(f *testing.F) {
 		if n == 0 && out != in {
 			t.Fatalf("Rewrite(%q) changed the line but counted nothing: %q", in, out)
 		}
-		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) || hasBareScheme(out) || spanHasURL(out) {
+		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) || hasBareScheme(out) || spanHasURL(out) || hasOtherScheme(out) {
 			t.Fatalf("Rewrite(%q) = %q still has a URL", in, out)
 		}
 		if again, n2 := Rewrite(out, Defang); again != out || n2 != 0 {
@@ -51,6 +53,55 @@ func FuzzRewrite(f *testing.F) {
 			t.Fatalf("keep changed %q", in)
 		}
 	})
+}
+
+// hasOtherScheme reports a scheme other than http, https, ftp and file
+// that a client would link: any word of two or more characters before
+// "://", or news:, search-ms:, an ms-* scheme and the like before
+// anything but white space. The word is what Thunderbird takes for a
+// scheme: the run of letters, digits, "+", "-" and "." before the colon,
+// starting with a letter. (Written out independently of otherURLs.)
+func hasOtherScheme(s string) bool {
+	opaque := []string{"news", "snews", "nntp", "telnet", "gopher", "wais", "prospero", "notes", "onenote", "outlook",
+		"webcal", "data", "javascript", "vbscript", "imap", "mailbox", "search-ms", "search", "mhtml", "mk", "its", "shell"}
+	for c := 0; c < len(s); c++ {
+		if s[c] != ':' {
+			continue
+		}
+		w := c
+		for w > 0 && strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.", rune(s[w-1])) {
+			w--
+		}
+		word := strings.ToLower(s[w:c])
+		if word == "" || word[0] < 'a' || word[0] > 'z' {
+			continue
+		}
+		skip := false
+		for _, h := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle", "mailto", "tel", "callto", "sip", "sips"} {
+			if strings.HasSuffix(word, h) && (strings.HasSuffix(word, "hxxp") || strings.HasSuffix(word, "hxxps") || strings.HasSuffix(word, "fxp") || strings.HasSuffix(word, "fxle") || strings.HasSuffix(word, "http") || strings.HasSuffix(word, "https") || strings.HasSuffix(word, "ftp") || strings.HasSuffix(word, "file") || word == h) {
+				skip = true
+			}
+		}
+		if skip {
+			continue
+		}
+		rest := s[c+1:]
+		if strings.HasPrefix(rest, "//") && len(word) >= 2 {
+			return true
+		}
+		if rest == "" || rest[0] <= ' ' || rest[0] >= 0x7f {
+			continue
+		}
+		for _, o := range opaque {
+			if word == o {
+				return true
+			}
+		}
+		if strings.HasPrefix(word, "ms-") && len(word) > 3 {
+			return true
+		}
+	}
+	return false
 }
 
 // spanHasURL reports a URL in a span as Thunderbird reads one: between

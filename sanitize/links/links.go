@@ -30,7 +30,7 @@ func Rewrite(line string, mode string) (out string, n int) {
 	}
 	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)
-	if i == len(line) && !maySpan(line) {
+	if i == len(line) && !mayScheme(line) && !maySpan(line) {
 		return line, 0
 	}
 	b := make([]byte, 0, len(line)+16)
@@ -39,13 +39,33 @@ func Rewrite(line string, mode string) (out string, n int) {
 	} else {
 		b, n = rewrite(b, line, mode, &c, i)
 	}
-	b, k := spanURLs(b, 0, mode, appendCore)
+	b, k := otherURLs(b, 0, mode)
+	n += k
+	b, k = spanURLs(b, 0, mode, appendWritten)
 	if n+k == 0 {
 		return line, 0
 	}
 	// The copy keeps unsafe out of a security boundary; the hot path
 	// (body text) uses Append.
 	return string(b), n + k
+}
+
+// mayScheme is the quick test of otherURLs: a colon after a word with a
+// letter in it ("10:30" has none).
+func mayScheme(line string) bool {
+	for c := strings.IndexByte(line, ':'); c >= 0; {
+		for w := c; w > 0 && (schemeJoin(line[w-1]) || line[w-1] == '.'); w-- {
+			if asciiLetter(line[w-1]) {
+				return true
+			}
+		}
+		k := strings.IndexByte(line[c+1:], ':')
+		if k < 0 {
+			break
+		}
+		c += 1 + k
+	}
+	return false
 }
 
 // maySpan is the quick test of spanURLs: a colon, and "<" or '"'.
@@ -63,12 +83,22 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 		return append(dst, line...), 0
 	}
 	from := len(dst)
-	out, n = appendCore(dst, line, mode)
-	out, k := spanURLs(out, from, mode, appendCore)
+	out, n = appendWritten(dst, line, mode)
+	out, k := spanURLs(out, from, mode, appendWritten)
 	return out, n + k
 }
 
-// appendCore is Append without spanURLs: the URLs as they are written.
+// appendWritten is Append without spanURLs: the URLs as they are
+// written, http, https, ftp and file ones, then the other schemes.
+func appendWritten(dst, line []byte, mode string) ([]byte, int) {
+	from := len(dst)
+	out, n := appendCore(dst, line, mode)
+	out, k := otherURLs(out, from, mode)
+	return out, n + k
+}
+
+// appendCore rewrites http, https, ftp and file URLs, www. hosts and UNC
+// paths.
 func appendCore(dst, line []byte, mode string) ([]byte, int) {
 	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)

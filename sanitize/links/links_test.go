@@ -66,7 +66,7 @@ func TestRewriteDefang(t *testing.T) {
 		{"file", "file://attacker.example/share/x.lnk", "fxle://attacker[.]example/share/x.lnk", 1},
 		{"file local", "file:///C:/Windows/x.exe をご覧ください", "fxle:///C:/Windows/x.exe をご覧ください", 1},
 		{"file backslashes", `FILE:\\10.0.0.5\c$\x`, `fxle:\\10[.]0[.]0[.]5\c$\x`, 1},
-		{"file no slash", "file:x mobile://a", "fxle:x mobile://a", 1},
+		{"file no slash", "file:x mobile://a", "fxle:x mobile[:]//a", 2},
 		{"file inside word", "profile://x", "profxle://x", 1},
 		{"unc", `\\attacker.example\share\doc.docx`, `[\\]attacker[.]example\share\doc.docx`, 1},
 		{"unc no dots", `共有は \\fileserver01\総務課\名簿.xlsx です`, `共有は [\\]fileserver01\総務課\名簿.xlsx です`, 1},
@@ -81,15 +81,23 @@ func TestRewriteDefang(t *testing.T) {
 		{"unc in path", `https://r.example/?u=\\evil.example\s`, `hxxps://r[.]example/?u=[\\]evil[.]example\s`, 2},
 		{"already defanged unc", `[\\]attacker[.]example\share`, `[\\]attacker[.]example\share`, 0},
 		// Thunderbird takes the white space out of "<...>" and "\"...\"".
-		{"span with a space in the scheme", "<ht tps://evil.example/login>", "<hxxps://evil[.]example/login>", 1},
-		{"quoted span with a tab", "\"ht\ttps://evil.example/\"", "\"hxxps://evil[.]example/\"", 1},
+		{"span with a space in the scheme", "<htt p://evil.example/login>", "<hxxp://evil[.]example/login>", 1},
+		{"quoted span with a tab", "\"http\ts://evil.example/\"", "\"hxxps://evil[.]example/\"", 1},
 		{"rfc 1738 span", "<URL:h t t p://evil.example/x.exe>", "<URL:hxxp://evil[.]example/x.exe>", 1},
-		{"span from a closing quote", `"a" ht tps://x.example "b"`, `"a"hxxps://x[.]example"b"`, 1},
+		{"span from a closing quote", `"a" http s://x.example "b"`, `"a"hxxps://x[.]example"b"`, 1},
+		{"span of a scheme word left", "<ht tps://evil.example/login>", "<ht tps[:]//evil.example/login>", 1},
 		{"span with a space in the host", "<https://evil .example/x>", "<hxxps://evil .example/x>", 1},
 		{"readable span stays", `see "https://www.example.org/maybe today"`, `see "hxxps://www[.]example[.]org/maybe today"`, 1},
 		{"span without a url stays", "<a b: c> \"x: y\"", "<a b: c> \"x: y\"", 0},
-		{"unmatched delimiters", "<ht tps://x.example\" and \"ht tps://y.example>", "<ht tps://x.example\" and \"ht tps://y.example>", 0},
-		{"spans end at a line end", "<ht\ntps://x.example>", "<ht\ntps://x.example>", 0},
+		{"unmatched delimiters", "<htt p://x.example\" and \"htt p://y.example>", "<htt p://x.example\" and \"htt p://y.example>", 0},
+		{"spans end at a line end", "<htt\np://x.example>", "<htt\np://x.example>", 0},
+		// Other schemes: the colon is bracketed.
+		{"other scheme with //", "webcal://evil.example/cal.ics NOTES://srv/db", "webcal[:]//evil.example/cal.ics NOTES[:]//srv/db", 2},
+		{"opaque schemes", "news:comp.lang.go search-ms:query=x ms-msdt:/id", "news[:]comp.lang.go search-ms[:]query=x ms-msdt[:]/id", 3},
+		{"opaque scheme before a url", "onenote:https://x.example/a", "onenote[:]hxxps://x[.]example/a", 2},
+		{"readable schemes stay", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", 0},
+		{"words before a colon stay", "Note:x News: today a://b 10:30", "Note:x News: today a://b 10:30", 0},
+		{"other scheme after a bracketed dot", "www.webcal://x", "www[.]webcal[:]//x", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,7 +127,8 @@ func TestRewriteRemove(t *testing.T) {
 		{"mailto kept", "mailto:user@example.jp", "mailto:user@example.jp", 0},
 		{"no url", "本文", "本文", 0},
 		{"file and unc", `file://a.example/x and <\\srv\share>`, `[リンク削除] and [リンク削除]`, 2},
-		{"span with a space in the scheme", "詳細 <ht tps://evil.example/login>", "詳細 <[リンク削除]>", 1},
+		{"span with a space in the scheme", "詳細 <htt p://evil.example/login>", "詳細 <[リンク削除]>", 1},
+		{"other schemes", "webcal://evil.example/cal.ics, search-ms:query=x.", "[リンク削除], [リンク削除].", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,18 +25,21 @@ const refRemoved = "[リンク削除]"
 // An unknown mode is treated as Defang, the safe reading. Defang is
 // idempotent: its output contains no URL it would rewrite again.
 func refRewrite(line string, mode string) (out string, n int) {
-	out, n = refRewriteCore(line, mode)
 	if mode == Keep {
-		return out, n
+		return line, 0
 	}
-	// The spans Thunderbird reads without their white space: the same
-	// code as Rewrite's, over the reference's own rewriting.
-	b, k := spanURLs([]byte(out), 0, mode, func(dst, line []byte, mode string) ([]byte, int) {
-		r, k := refRewriteCore(string(line), mode)
-		return append(dst, r...), k
-	})
-	if k == 0 {
-		return out, n
+	// The other schemes and the spans Thunderbird reads without their
+	// white space: the same code as Rewrite's, over the reference's own
+	// rewriting.
+	written := func(dst, line []byte, mode string) ([]byte, int) {
+		r, n := refRewriteCore(string(line), mode)
+		out, k := otherURLs(append(dst, r...), len(dst), mode)
+		return out, n + k
+	}
+	b, n := written(nil, []byte(line), mode)
+	b, k := spanURLs(b, 0, mode, written)
+	if n+k == 0 {
+		return line, 0
 	}
 	return string(b), n + k
 }

@@ -1,0 +1,119 @@
+package links
+
+import "bytes"
+
+// opaqueSchemes are the schemes other than http, https, ftp and file that
+// mail clients link even without "//" after the colon: the ones Windows'
+// rich-edit control detects (news, nntp, telnet, gopher, wais, prospero,
+// notes, onenote, outlook, webcal: EM_AUTOURLDETECT), ones Thunderbird
+// has handlers for (snews, data, imap, mailbox), script schemes, and the
+// Windows and Office ones that have started programs from a click
+// (search-ms, ms-msdt, ms-officecmd and every other ms-*). With "//" after
+// the colon, any scheme of two or more characters counts. mailto stays
+// readable (addresses are not links to be feared), and so do tel, callto
+// and sip: a call is not an attack, and "TEL:03-1234-5678" is in every
+// Japanese signature.
+var opaqueSchemes = map[string]bool{
+	"news": true, "snews": true, "nntp": true, "telnet": true, "gopher": true,
+	"wais": true, "prospero": true, "notes": true, "onenote": true, "outlook": true,
+	"webcal": true, "data": true, "javascript": true, "vbscript": true,
+	"imap": true, "mailbox": true, "search-ms": true, "search": true,
+	"mhtml": true, "mk": true, "its": true, "shell": true,
+}
+
+// otherURLs neutralises, in b[from:], the URLs of the other schemes: the
+// colon of "webcal://evil.example/x.ics" or "search-ms:query=x" becomes
+// "[:]" (defang), or the whole URL the removal marker. It runs over the
+// output of the http/https/ftp/file rewriting, so a scheme that rewriting
+// left standing as a word of its own ("www.webcal://x" becomes
+// "www[.]webcal://x") is found too. A scheme is what a client takes for
+// one: the run of letters, digits, "+", "-" and "." before the colon,
+// starting with a letter.
+func otherURLs(b []byte, from int, mode string) ([]byte, int) {
+	line := b[from:]
+	if bytes.IndexByte(line, ':') < 0 {
+		return b, 0
+	}
+	var out []byte
+	n, copied := 0, 0
+	for c := 0; c < len(line); c++ {
+		k := bytes.IndexByte(line[c:], ':')
+		if k < 0 {
+			break
+		}
+		c += k
+		w := c
+		for w > copied && (schemeJoin(line[w-1]) || line[w-1] == '.') {
+			w--
+		}
+		for w < c && !asciiLetter(line[w]) {
+			w++ // a scheme starts with a letter: "1news:" is not one
+		}
+		if w == c || !otherScheme(line[w:c], line[c+1:]) {
+			continue
+		}
+		n++
+		out = append(out, line[copied:w]...)
+		if mode == Remove {
+			end := c + 1
+			for end < len(line) && line[end] > ' ' && line[end] < 0x7f && line[end] != '<' && line[end] != '>' && line[end] != '"' {
+				end++
+			}
+			end = trimTrailing(line, w, c+1, end)
+			out = append(out, removed...)
+			copied = end
+			c = end - 1
+			continue
+		}
+		out = append(out, line[w:c]...)
+		out = append(out, "[:]"...)
+		copied = c + 1
+	}
+	if n == 0 {
+		return b, 0
+	}
+	out = append(out, line[copied:]...)
+	return append(b[:from], out...), n
+}
+
+// otherScheme reports whether word, followed by the colon and rest, is a
+// URL of a scheme otherURLs neutralises.
+func otherScheme(word, rest []byte) bool {
+	if handled(word) {
+		return false
+	}
+	if len(rest) >= 2 && rest[0] == '/' && rest[1] == '/' {
+		return len(word) >= 2 && !readable(word)
+	}
+	if len(rest) == 0 || rest[0] <= ' ' || rest[0] >= 0x7f || len(word) > 16 {
+		return false
+	}
+	var buf [16]byte
+	lw := buf[:len(word)]
+	for i, c := range word {
+		lw[i] = c | 0x20 // letters; digits, "+", "-" and "." have the bit already
+	}
+	return opaqueSchemes[string(lw)] || len(lw) > 3 && string(lw[:3]) == "ms-"
+}
+
+// readable reports mailto and the call schemes, which stay as written.
+func readable(word []byte) bool {
+	for _, s := range []string{"mailto", "tel", "callto", "sip", "sips"} {
+		if bytes.EqualFold(word, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// handled reports a scheme word that the http, https, ftp and file
+// rewriting owns: those schemes, glued to a word or not, and what they
+// became ("hxxps", "xhxxp", "sfxp").
+func handled(word []byte) bool {
+	for _, s := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
+		if len(word) >= len(s) && bytes.EqualFold(word[len(word)-len(s):], []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
