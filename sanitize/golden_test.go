@@ -108,6 +108,7 @@ var goldenCases = []goldenCase{
 	{in: "bare-line-ends"},
 	{in: "headers-odd"},
 	{in: "headers-bom"},
+	{in: "html-ja-forms"},
 }
 
 var reBoundary = regexp.MustCompile(`=_mugai_[0-9a-f]{24}`)

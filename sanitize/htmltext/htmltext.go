@@ -50,6 +50,9 @@ type entry struct {
 	brk      int    // line breaks around it: 1 line, 2 blank line
 	ordered  bool   // <ol>
 	next     int    // next item number of an <ol>
+	rp       bool   // <ruby>: it has <rp> fallback parentheses of its own
+	paren    bool   // <rt>: its text is put in parentheses
+	data     bool   // <table>: it has header cells, so it holds data, not layout
 	stops    uint16 // the scope searches that stop at it, 1<<stop
 }
 
@@ -145,7 +148,7 @@ func (a *attrs) set(k, v []byte) {
 	case "href":
 		a.href = string(v)
 	case "alt":
-		a.alt = string(v)
+		a.alt, a.hasAlt = string(v), true
 	case "class":
 		a.class = string(v)
 	case "width":
@@ -301,7 +304,22 @@ func (c *converter) open(e *entry, a *attrs) {
 	case "li":
 		c.lead = c.linePrefix() + c.marker(a)
 	case "td", "th":
+		if e.name == "th" {
+			if t := c.findName("table", stopTable); t >= 0 {
+				c.stack[t].data = true
+			}
+		}
 		c.cell()
+	case "rp":
+		if r := c.findName("ruby", stopScope); r >= 0 {
+			c.stack[r].rp = true
+		}
+	case "rt":
+		// Furigana: 漢字(かんじ), unless the ruby has its own <rp>(</rp>.
+		if r := c.findName("ruby", stopScope); r >= 0 && !c.stack[r].rp {
+			e.paren = true
+			c.wordString("(")
+		}
 	case "a":
 		c.endLink() // an <a> the parser could not close ends here
 		c.startLink(a.href)
@@ -325,6 +343,9 @@ func (c *converter) close(e *entry, i int) {
 	}
 	if e.name == "a" && i == c.linkOwner {
 		c.endLink()
+	}
+	if e.paren {
+		c.wordString(")")
 	}
 	if e.fl&fPre != 0 {
 		c.pre--
@@ -583,12 +604,22 @@ func (c *converter) linePrefix() string {
 }
 
 // cell starts a table cell: its first word is separated from the previous
-// cell's text by " | "; empty cells (layout tables) leave no trace.
+// cell's text by " | ". Empty cells of layout tables leave no trace; in a
+// table with header cells, an empty cell between two with text keeps its
+// column (a row "4/1 |  | 会議" under "日付 | 午前 | 午後").
 func (c *converter) cell() {
-	if c.hasText {
-		c.clearInline()
-		c.sep = true
+	if !c.hasText {
+		c.cellWords = c.words
+		return
 	}
+	if c.words == c.cellWords && c.cellSeen {
+		if t := c.findName("table", stopTable); t >= 0 && c.stack[t].data {
+			c.empties++
+		}
+	}
+	c.cellWords, c.cellSeen = c.words, true
+	c.clearInline()
+	c.sep = true
 }
 
 func (c *converter) void(name string, a *attrs) {
@@ -608,6 +639,8 @@ func (c *converter) void(name string, a *attrs) {
 		label := "[" + c.label + "]"
 		if alt := cleanText(a.alt); alt != "" {
 			label = "[" + c.label + ": " + alt + "]"
+		} else if a.hasAlt {
+			return // alt="": the author marked it decorative
 		}
 		c.space = true
 		c.wordString(label)

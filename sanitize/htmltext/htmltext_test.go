@@ -64,6 +64,13 @@ func TestConvertSnippets(t *testing.T) {
 		{"table", "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>", "a | b\n1 | 2\n"},
 		{"table sloppy", "<table><tr><td>a<td>b<tr><td>c<td>d</table>after", "a | b\nc | d\n\nafter\n"},
 		{"table empty cells", "<table><tr><td></td><td>a</td><td>&nbsp;</td><td>b</td></tr></table>", "a | b\n"},
+		{"data table keeps empty cells", "<table><tr><th>日付</th><th>午前</th><th>午後</th></tr>" +
+			"<tr><td>4/1</td><td></td><td>会議</td></tr><tr><td>4/2</td><td>&nbsp;</td><td></td><td>研修</td></tr>" +
+			"<tr><td>4/3</td><td>点検</td><td></td></tr><tr><td></td><td>x</td></tr></table>",
+			"日付 | 午前 | 午後\n4/1 |  | 会議\n4/2 |  |  | 研修\n4/3 | 点検\nx\n"},
+		{"ruby", "<ruby>漢字<rt>かんじ</rt></ruby>の読み", "漢字(かんじ)の読み\n"},
+		{"ruby with rp", "<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>です", "漢字(かんじ)です\n"},
+		{"ruby per character", "<ruby>漢<rt>かん</rt>字<rt>じ</rt></ruby>", "漢(かん)字(じ)\n"},
 		{"link", `see <a href="https://example.jp/a">the page</a>.`, "see the page <https://example.jp/a>.\n"},
 		{"link text is url", `<a href="https://example.jp/a">https://example.jp/a</a>`, "<https://example.jp/a>\n"},
 		{"link text is url with spaces", `x <a href="https://example.jp/a"> https://example.jp/a </a> y`, "x <https://example.jp/a> y\n"},
@@ -87,6 +94,7 @@ func TestConvertSnippets(t *testing.T) {
 		{"link in list", `<ul><li><a href="https://example.jp/">https://example.jp/</a></ul>`, "- <https://example.jp/>\n"},
 		{"image alt", `<img src="x.png" alt=" A  logo ">`, "[画像: A logo]\n"},
 		{"image no alt", `text<img src="x.png">text`, "text [画像] text\n"},
+		{"decorative image", `装飾<img src="line.png" alt="">の後 <img alt=" ">x`, "装飾の後 x\n"},
 		{"tracking pixel dropped", `a<img src="t.gif" width="1" height="1"><img src="t2" style="width:0px;height:0px">b`, "ab\n"},
 		{"script dropped", "a<script>document.write('x')</script>b", "ab\n"},
 		{"script self-closing still raw", "a<script/>var x='<p>leak</p>';</script>b", "ab\n"},

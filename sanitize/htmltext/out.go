@@ -26,6 +26,10 @@ type out struct {
 	spaceNL   bool   // ... and it contained a source line break
 	ws        []byte // preserved white space pending (<pre>, U+3000)
 	sep       bool   // a table cell started: " | " before its first word
+	empties   int    // empty cells of a data table before it: one more " | " each
+	words     int    // words written, to tell an empty cell
+	cellWords int    // words when the current cell started
+	cellSeen  bool   // the current line has had a cell with text before
 	lead      string // prefix and list marker for the next line (set by <li>)
 	lastLead  string // what the last line started with
 	last      rune   // last rune written, for the CJK line-break rule
@@ -93,6 +97,7 @@ func (o *out) block(n int) {
 	if n == 0 || !o.started {
 		return // no blank lines at the top
 	}
+	o.cellSeen, o.empties = false, 0
 	if o.hasText {
 		o.owed = n
 		o.hasText = false
@@ -112,6 +117,7 @@ func (o *out) br() {
 	if !o.started {
 		return
 	}
+	o.cellSeen, o.empties = false, 0
 	if o.hasText {
 		o.owed = 1
 		o.hasText = false
@@ -165,6 +171,9 @@ func (o *out) word(b []byte) {
 		o.put(o.ws) // collapsed space is dropped at the start of a line
 	case o.sep:
 		o.putString(" | ")
+		for ; o.empties > 0; o.empties-- {
+			o.putString(" | ")
+		}
 	case len(o.ws) > 0:
 		o.put(o.ws)
 	case o.space:
@@ -174,6 +183,7 @@ func (o *out) word(b []byte) {
 		}
 	}
 	o.lead = ""
+	o.words++
 	o.clearInline()
 	if o.holding && o.textStart < 0 {
 		o.textStart = len(o.hold)

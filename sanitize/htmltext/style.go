@@ -9,6 +9,7 @@ import (
 type attrs struct {
 	style, href, alt, class, width, height, start, value string
 	hidden                                               bool // the boolean "hidden" attribute
+	hasAlt                                               bool // alt is given, maybe empty
 }
 
 // invisible reports whether the element the attributes belong to is hidden
