@@ -109,6 +109,7 @@ var goldenCases = []goldenCase{
 	{in: "headers-odd"},
 	{in: "headers-bom"},
 	{in: "html-ja-forms"},
+	{in: "links-client-forms"},
 }
 
 var reBoundary = regexp.MustCompile(`=_mugai_[0-9a-f]{24}`)

@@ -164,7 +164,16 @@ func hasUNC(s string) bool {
 			return true
 		}
 		if p := s[i-1]; p == ':' {
-			if i < 2 || !('a' <= s[i-2]|0x20 && s[i-2]|0x20 <= 'z') {
+			// Unless the colon ends a drive letter or one of the schemes.
+			w := i - 1
+			for w > 0 && 'a' <= s[w-1]|0x20 && s[w-1]|0x20 <= 'z' {
+				w--
+			}
+			word, ours := strings.ToLower(s[w:i-1]), false
+			for _, h := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
+				ours = ours || strings.HasSuffix(word, h)
+			}
+			if len(word) != 1 && !ours {
 				return true
 			}
 		} else if !isLabel(p) && p != '\\' && p != '/' {

@@ -243,10 +243,11 @@ func nextUNC[T text](s T, from int) int {
 
 // uncAt matches a UNC path at s[i]: two backslashes and a host name label
 // (\\fileserver\share, which Outlook and Windows open over SMB), starting a
-// word: not after a letter or digit, another backslash, a slash, or a colon
-// that ends an ASCII word. Those are a scheme written with backslashes
-// ("http:\\host", "http:/\\host": the scheme's) or a drive ("C:\\"); a
-// colon after Japanese text ("保存先:\\fileserver") starts a UNC path.
+// word: not after a letter or digit, another backslash or a slash. After a
+// colon it is one unless the colon ends a drive letter ("C:\\") or a scheme
+// the rewriting owns ("http:\\host", "xhttp:\\host", "hxxp:\\host": the
+// scheme's backslashes); "保存先:\\fileserver", "Path:\\srv" and
+// "location:\\srv" start a UNC path.
 func uncAt[T text](s T, i int) bool {
 	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !label(s[i+2]) {
 		return false
@@ -256,9 +257,24 @@ func uncAt[T text](s T, i int) bool {
 	}
 	p := s[i-1]
 	if p == ':' {
-		return i < 2 || !asciiLetter(s[i-2])
+		w := i - 1
+		for w > 0 && asciiLetter(s[w-1]) {
+			w--
+		}
+		return i-1-w != 1 && !handledWord(s[w:i-1])
 	}
 	return !label(p) && p != '\\' && p != '/'
+}
+
+// handledWord is handled for text: a word ending in http, https, ftp,
+// file or what they become when defanged.
+func handledWord[T text](w T) bool {
+	for _, s := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
+		if len(w) >= len(s) && strings.EqualFold(string(w[len(w)-len(s):]), s) {
+			return true
+		}
+	}
+	return false
 }
 
 // asciiLetter reports a to z and A to Z.

@@ -189,8 +189,8 @@ func refWwwAt(s string, i int) bool {
 
 // refUNCAt matches a UNC path at s[i]: two backslashes and a host name
 // label, starting a word (not after a letter or digit, another backslash,
-// a slash, or a colon right after an ASCII letter: "http:\\host",
-// "http:/\\host", "C:\\").
+// a slash, or a colon after a drive letter or one of our schemes:
+// "http:\\host", "http:/\\host", "C:\\").
 func refUNCAt(s string, i int) bool {
 	if !strings.HasPrefix(s[i:], `\\`) || i+2 >= len(s) || !refLabel(s[i+2]) {
 		return false
@@ -200,7 +200,19 @@ func refUNCAt(s string, i int) bool {
 	}
 	switch p := s[i-1]; {
 	case p == ':':
-		return i < 2 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", rune(s[i-2]))
+		// Not after a drive letter or a scheme of ours, as written or
+		// defanged ("C:\\", "http:\\", "xhxxp:\\").
+		w := strings.TrimRight(s[:i-1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+		word := strings.ToLower(s[len(w) : i-1])
+		if len(word) == 1 {
+			return false
+		}
+		for _, h := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
+			if strings.HasSuffix(word, h) {
+				return false
+			}
+		}
+		return true
 	case refLabel(p), p == '\\', p == '/':
 		return false
 	}
