@@ -27,6 +27,7 @@ type sanitizer struct {
 	srcR     srcReader        // src, for the original
 	sec      io.SectionReader // the original, read through srcR
 	crlf     crlfReader       // the original's line ends made CRLF
+	bom      [3]byte          // the first bytes of the original, for a byte order mark
 	root     textproto.Header // the original's top-level header
 	nparts   int
 	stopped  bool // part limit hit: nothing more is read
@@ -159,8 +160,7 @@ func (s *sanitizer) walk(r io.ReaderAt, size int64) error {
 	// lose its From, Subject and body: it is skipped, and said.
 	var start int64
 	if size >= 3 {
-		var bom [3]byte
-		if n, _ := r.ReadAt(bom[:], 0); n == 3 && bom == [3]byte{0xEF, 0xBB, 0xBF} {
+		if n, _ := r.ReadAt(s.bom[:], 0); n == 3 && s.bom == [3]byte{0xEF, 0xBB, 0xBF} {
 			start = 3
 			s.finding("", "leading-bom", "a UTF-8 byte order mark before the header was skipped")
 		}

@@ -30,7 +30,7 @@ func Rewrite(line string, mode string) (out string, n int) {
 	}
 	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)
-	if i == len(line) && !mayScheme(line) && !maySpan(line) {
+	if _, c := nextOther(line, 0); i == len(line) && c < 0 && !maySpan(line) {
 		return line, 0
 	}
 	b := make([]byte, 0, len(line)+16)
@@ -48,24 +48,6 @@ func Rewrite(line string, mode string) (out string, n int) {
 	// The copy keeps unsafe out of a security boundary; the hot path
 	// (body text) uses Append.
 	return string(b), n + k
-}
-
-// mayScheme is the quick test of otherURLs: a colon after a word with a
-// letter in it ("10:30" has none).
-func mayScheme(line string) bool {
-	for c := strings.IndexByte(line, ':'); c >= 0; {
-		for w := c; w > 0 && (schemeJoin(line[w-1]) || line[w-1] == '.'); w-- {
-			if asciiLetter(line[w-1]) {
-				return true
-			}
-		}
-		k := strings.IndexByte(line[c+1:], ':')
-		if k < 0 {
-			break
-		}
-		c += 1 + k
-	}
-	return false
 }
 
 // maySpan is the quick test of spanURLs: a colon, and "<" or '"'.
@@ -266,11 +248,19 @@ func uncAt[T text](s T, i int) bool {
 	return !label(p) && p != '\\' && p != '/'
 }
 
-// handledWord is handled for text: a word ending in http, https, ftp,
-// file or what they become when defanged.
+// handledWord reports a scheme word that the http, https, ftp and file
+// rewriting owns: those schemes, glued to a word or not, and what they
+// become ("hxxps", "xhxxp", "sfxp").
 func handledWord[T text](w T) bool {
-	for _, s := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
-		if len(w) >= len(s) && strings.EqualFold(string(w[len(w)-len(s):]), s) {
+	for _, s := range [...]string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
+		if len(w) < len(s) {
+			continue
+		}
+		tail, i := w[len(w)-len(s):], 0
+		for i < len(s) && tail[i]|0x20 == s[i] {
+			i++
+		}
+		if i == len(s) {
 			return true
 		}
 	}

@@ -1,7 +1,5 @@
 package links
 
-import "bytes"
-
 // opaqueSchemes are the schemes other than http, https, ftp and file that
 // mail clients link even without "//" after the colon: the ones Windows'
 // rich-edit control detects (news, nntp, telnet, gopher, wais, prospero,
@@ -31,27 +29,13 @@ var opaqueSchemes = map[string]bool{
 // starting with a letter.
 func otherURLs(b []byte, from int, mode string) ([]byte, int) {
 	line := b[from:]
-	if bytes.IndexByte(line, ':') < 0 {
+	w, c := nextOther(line, 0)
+	if c < 0 {
 		return b, 0
 	}
 	var out []byte
 	n, copied := 0, 0
-	for c := 0; c < len(line); c++ {
-		k := bytes.IndexByte(line[c:], ':')
-		if k < 0 {
-			break
-		}
-		c += k
-		w := c
-		for w > copied && (schemeJoin(line[w-1]) || line[w-1] == '.') {
-			w--
-		}
-		for w < c && !asciiLetter(line[w]) {
-			w++ // a scheme starts with a letter: "1news:" is not one
-		}
-		if w == c || !otherScheme(line[w:c], line[c+1:]) {
-			continue
-		}
+	for ; c >= 0; w, c = nextOther(line, copied) {
 		n++
 		out = append(out, line[copied:w]...)
 		if mode == Remove {
@@ -62,24 +46,43 @@ func otherURLs(b []byte, from int, mode string) ([]byte, int) {
 			end = trimTrailing(line, w, c+1, end)
 			out = append(out, removed...)
 			copied = end
-			c = end - 1
 			continue
 		}
 		out = append(out, line[w:c]...)
 		out = append(out, "[:]"...)
 		copied = c + 1
 	}
-	if n == 0 {
-		return b, 0
-	}
 	out = append(out, line[copied:]...)
 	return append(b[:from], out...), n
 }
 
+// nextOther finds the first URL of another scheme at or after from: the
+// start of its scheme word and its colon, or -1, -1.
+func nextOther[T text](s T, from int) (w, c int) {
+	for c = from; c < len(s); c++ {
+		k := indexByte(s[c:], ':')
+		if k < 0 {
+			break
+		}
+		c += k
+		w = c
+		for w > from && (schemeJoin(s[w-1]) || s[w-1] == '.') {
+			w--
+		}
+		for w < c && !asciiLetter(s[w]) {
+			w++ // a scheme starts with a letter: "1news:" is not one
+		}
+		if w < c && otherScheme(s[w:c], s[c+1:]) {
+			return w, c
+		}
+	}
+	return -1, -1
+}
+
 // otherScheme reports whether word, followed by the colon and rest, is a
 // URL of a scheme otherURLs neutralises.
-func otherScheme(word, rest []byte) bool {
-	if handled(word) {
+func otherScheme[T text](word, rest T) bool {
+	if handledWord(word) {
 		return false
 	}
 	if len(rest) >= 2 && rest[0] == '/' && rest[1] == '/' {
@@ -90,30 +93,27 @@ func otherScheme(word, rest []byte) bool {
 	}
 	var buf [16]byte
 	lw := buf[:len(word)]
-	for i, c := range word {
-		lw[i] = c | 0x20 // letters; digits, "+", "-" and "." have the bit already
+	for i := range len(word) {
+		lw[i] = word[i] | 0x20 // letters; digits, "+", "-" and "." have the bit already
 	}
 	return opaqueSchemes[string(lw)] || len(lw) > 3 && string(lw[:3]) == "ms-"
 }
 
 // readable reports mailto and the call schemes, which stay as written.
-func readable(word []byte) bool {
-	for _, s := range []string{"mailto", "tel", "callto", "sip", "sips"} {
-		if bytes.EqualFold(word, []byte(s)) {
-			return true
-		}
+func readable[T text](word T) bool {
+	switch len(word) {
+	case 3, 4, 6:
+	default:
+		return false
 	}
-	return false
-}
-
-// handled reports a scheme word that the http, https, ftp and file
-// rewriting owns: those schemes, glued to a word or not, and what they
-// became ("hxxps", "xhxxp", "sfxp").
-func handled(word []byte) bool {
-	for _, s := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
-		if len(word) >= len(s) && bytes.EqualFold(word[len(word)-len(s):], []byte(s)) {
-			return true
-		}
+	var buf [6]byte
+	lw := buf[:len(word)]
+	for i := range len(word) {
+		lw[i] = word[i] | 0x20
+	}
+	switch string(lw) {
+	case "mailto", "tel", "sip", "sips", "callto":
+		return true
 	}
 	return false
 }
