@@ -50,6 +50,7 @@ type entry struct {
 	brk      int    // line breaks around it: 1 line, 2 blank line
 	ordered  bool   // <ol>
 	next     int    // next item number of an <ol>
+	bg       bool   // it paints a background (not white) behind its content
 	rp       bool   // <ruby>: it has <rp> fallback parentheses of its own
 	paren    bool   // <rt>: its text is put in parentheses
 	data     bool   // <table>: it has header cells, so it holds data, not layout
@@ -70,6 +71,7 @@ type converter struct {
 	pre       int  // open elements that keep white space
 	foreign   int  // open svg/math elements
 	bodySeen  bool // body content has started, so a later <head> is ignored
+	bodyBG    bool // <body> paints a background
 	prefixStr string
 	prefixOK  bool
 
@@ -139,7 +141,12 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	return c.stats, fmt.Errorf("htmltext: write: %w", c.err)
 }
 
+// set records an attribute. The first of duplicates counts, as in a
+// browser: <span style="display:none" style="color:red"> is hidden.
 func (a *attrs) set(k, v []byte) {
+	if a.seen(string(k)) {
+		return
+	}
 	switch string(k) {
 	case "style":
 		a.style = string(v)
@@ -151,6 +158,12 @@ func (a *attrs) set(k, v []byte) {
 		a.alt, a.hasAlt = string(v), true
 	case "class":
 		a.class = string(v)
+	case "color":
+		a.color = string(v)
+	case "bgcolor":
+		a.bgcolor = string(v)
+	case "background":
+		a.bgImage = string(v)
 	case "width":
 		a.width = string(v)
 	case "height":
@@ -203,6 +216,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			c.popTo(len(c.stack) - 1)
 		}
 		c.bodySeen = true
+		c.bodyBG = c.bodyBG || a.background()
 		return
 	case "head":
 		if c.bodySeen || len(c.stack) > 0 || c.overflow > 0 {
@@ -220,7 +234,8 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	c.implicitEnd(name, fl)
 
-	hidden := a.invisible()
+	bg := a.background()
+	hidden := a.invisible() || !bg && a.whiteText() && !c.onBackground()
 	if fl&fVoid != 0 || (selfClosing && c.foreign > 0) {
 		if c.skipping() {
 			return
@@ -246,7 +261,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl}
+	e := entry{name: name, fl: fl, bg: bg}
 	switch {
 	case c.skipping():
 		// Inside a dropped subtree: tracked only to find where it ends.
@@ -601,6 +616,21 @@ func (c *converter) linePrefix() string {
 	}
 	c.prefixStr, c.prefixOK = b.String(), true
 	return c.prefixStr
+}
+
+// onBackground reports whether an open element (or the body) paints a
+// background, on which white text can be read. The walk is bounded by
+// the stack depth.
+func (c *converter) onBackground() bool {
+	if c.bodyBG {
+		return true
+	}
+	for i := range c.stack {
+		if c.stack[i].bg {
+			return true
+		}
+	}
+	return false
 }
 
 // cell starts a table cell: its first word is separated from the previous

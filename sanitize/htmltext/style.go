@@ -7,9 +7,31 @@ import (
 
 // attrs holds the attributes of a start tag that rendering looks at.
 type attrs struct {
+	css    styleInfo // the style attribute, parsed once by parsed
+	cssSet bool
+	given  uint16 // attributes set, by attrBit
+
 	style, href, alt, class, width, height, start, value string
-	hidden                                               bool // the boolean "hidden" attribute
-	hasAlt                                               bool // alt is given, maybe empty
+	color, bgcolor, bgImage                              string // <font color>, bgcolor, background
+	hidden                                               bool   // the boolean "hidden" attribute
+	hasAlt                                               bool   // alt is given, maybe empty
+}
+
+// attrNames are the attributes attrs records, for attrs.seen.
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value"}
+
+// seen reports whether attribute k was given before, and notes it.
+func (a *attrs) seen(k string) bool {
+	for i, n := range attrNames {
+		if n == k {
+			if a.given&(1<<i) != 0 {
+				return true
+			}
+			a.given |= 1 << i
+			return false
+		}
+	}
+	return false
 }
 
 // invisible reports whether the element the attributes belong to is hidden
@@ -23,8 +45,47 @@ func (a *attrs) invisible() bool {
 	if a.style == "" {
 		return false
 	}
-	s := parseStyle(a.style)
-	return s.hidden
+	return a.parsed().hidden
+}
+
+// parsed returns the style attribute's declarations, parsed on first use.
+func (a *attrs) parsed() styleInfo {
+	if !a.cssSet {
+		a.cssSet = true
+		if a.style != "" {
+			a.css = parseStyle(a.style)
+		}
+	}
+	return a.css
+}
+
+// whiteText reports text coloured white (<font color=white>, color:#fff),
+// which hides it on the white page mail is read on unless something
+// paints a background behind it.
+func (a *attrs) whiteText() bool {
+	if isWhite(a.color) {
+		return true
+	}
+	return a.parsed().white
+}
+
+// background reports a background of some colour other than white: text
+// on it may be white and still be read.
+func (a *attrs) background() bool {
+	if a.bgcolor != "" && !isWhite(a.bgcolor) || a.bgImage != "" {
+		return true
+	}
+	return a.parsed().bg
+}
+
+// isWhite reports a CSS or HTML colour that is white.
+func isWhite(v string) bool {
+	v = strings.ToLower(strings.Join(strings.Fields(v), ""))
+	switch v {
+	case "white", "#fff", "#ffffff", "#ffff", "#ffffffff", "rgb(255,255,255)", "rgba(255,255,255,1)", "rgb(100%,100%,100%)":
+		return true
+	}
+	return false
 }
 
 // tinyImage reports whether an image is a tracking pixel or spacer: a
@@ -33,14 +94,20 @@ func (a *attrs) tinyImage() bool {
 	if pixel(a.width) || pixel(a.height) {
 		return true
 	}
-	return a.style != "" && parseStyle(a.style).tiny
+	return a.parsed().tiny
 }
 
 // styleInfo is what an inline style says about visibility.
 type styleInfo struct {
-	hidden bool // display:none, visibility:hidden, font-size:0, opacity:0, collapsed overflow
+	hidden bool // display:none, visibility:hidden, font-size:0, opacity:0, collapsed overflow, moved off the page
 	tiny   bool // width or height of at most one pixel
+	white  bool // color: white
+	bg     bool // a background other than white or transparent
 }
+
+// offPage is how far left or up a box is moved to hide it: -9999px and
+// -1000px are the usual values; no layout moves text this far.
+const offPage = -500
 
 // parseStyle reads the declarations of a style attribute. It is lenient
 // like a browser: comments are removed, names and values are compared
@@ -73,6 +140,18 @@ func parseStyle(s string) styleInfo {
 			info.tiny = info.tiny || pixel(val)
 		case "overflow", "overflow-y":
 			overflowHidden = overflowHidden || val == "hidden"
+		case "left", "top", "margin-left", "margin-top", "text-indent":
+			if f, ok := number(val); ok && f <= offPage {
+				info.hidden = true
+			}
+		case "color":
+			info.white = info.white || isWhite(val)
+		case "background", "background-color", "background-image":
+			switch val {
+			case "", "none", "transparent", "inherit", "initial", "unset":
+			default:
+				info.bg = info.bg || !isWhite(val)
+			}
 		}
 	}
 	// The "preheader" trick: a box of height 0 that clips its content.
