@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -90,6 +91,43 @@ func TestRecipientVerifyTLS(t *testing.T) {
 				t.Errorf("unknown mailbox: %d %s, want 550 5.1.1", code, text)
 			}
 		})
+	}
+}
+
+// Only a refusal that says the mailbox does not exist refuses the
+// recipient (and is remembered); a policy refusal of the probe says
+// nothing about the mailbox: deferred, and asked again next time.
+func TestRecipientVerifyRefusalKinds(t *testing.T) {
+	nh := startSink(t, false)
+	nh.rcptErr["gone@lgwan.example"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	nh.rcptErr["old@lgwan.example"] = &smtp.SMTPError{Code: 550, Message: "unknown"} // go-smtp sends 5.0.0
+	nh.rcptErr["older@lgwan.example"] = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.NoEnhancedCode, Message: "sorry, no mailbox here by that name"}
+	nh.rcptErr["policy@lgwan.example"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "relaying denied"}
+	nh.rcptErr["tls@lgwan.example"] = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
+	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
+	g := startGateway(t, cfg, false)
+	c := g.dial("inbound")
+	if err := c.Mail("a@example.jp", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rcpt string
+		code int
+	}{{"gone@lgwan.example", 550}, {"old@lgwan.example", 550}, {"older@lgwan.example", 550}, {"policy@lgwan.example", 450}, {"tls@lgwan.example", 450}} {
+		if code, text := smtpCode(c.Rcpt(tc.rcpt, nil)); code != tc.code {
+			t.Errorf("%s: %d %s, want %d", tc.rcpt, code, text, tc.code)
+		}
+	}
+	nh.mu.Lock()
+	before := nh.conns
+	nh.mu.Unlock()
+	smtpCode(c.Rcpt("policy@lgwan.example", nil))
+	smtpCode(c.Rcpt("gone@lgwan.example", nil))
+	nh.mu.Lock()
+	after := nh.conns
+	nh.mu.Unlock()
+	if after != before+1 {
+		t.Errorf("%d probes for a deferred and a cached recipient, want 1 (the deferred one)", after-before)
 	}
 }
 

@@ -20,9 +20,10 @@ type sink struct {
 	mu       sync.Mutex
 	msgs     []sinkMsg
 	conns    int
-	rcptCode map[string]int // reply to RCPT for an address (0 = accept)
-	dataCode map[string]int // LMTP: per-recipient reply to DATA
-	tempFail bool           // answer 451 to every MAIL
+	rcptCode map[string]int             // reply to RCPT for an address (0 = accept)
+	rcptErr  map[string]*smtp.SMTPError // or this whole reply
+	dataCode map[string]int             // LMTP: per-recipient reply to DATA
+	tempFail bool                       // answer 451 to every MAIL
 	// requireTLS refuses MAIL on a connection without TLS, as Postfix
 	// does with smtpd_tls_security_level = encrypt.
 	requireTLS bool
@@ -45,7 +46,7 @@ func startSink(t *testing.T, lmtp bool) *sink {
 
 // startSinkOn serves a sink on ln; each setup runs before it serves.
 func startSinkOn(t *testing.T, ln net.Listener, lmtp bool, setup ...func(*sink)) *sink {
-	s := &sink{ln: ln, addr: ln.Addr().String(), rcptCode: map[string]int{}, dataCode: map[string]int{}}
+	s := &sink{ln: ln, addr: ln.Addr().String(), rcptCode: map[string]int{}, rcptErr: map[string]*smtp.SMTPError{}, dataCode: map[string]int{}}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.mu.Lock()
 		s.conns++
@@ -91,8 +92,11 @@ func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 }
 func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.s.mu.Lock()
-	code := ss.s.rcptCode[to]
+	code, rerr := ss.s.rcptCode[to], ss.s.rcptErr[to]
 	ss.s.mu.Unlock()
+	if rerr != nil {
+		return rerr
+	}
 	if code != 0 {
 		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1}, Message: "no such user here"}
 	}

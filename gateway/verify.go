@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,7 +64,7 @@ func (v *verifier) check(addr string) *smtp.SMTPError {
 func (v *verifier) probe(addr string) (*smtp.SMTPError, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
-	d := deliver.Dialer{ConnectTimeout: v.timeout, CommandTimeout: v.timeout, QuitTimeout: v.timeout}
+	d := deliver.Dialer{ConnectTimeout: v.timeout, CommandTimeout: v.timeout, QuitTimeout: 2 * time.Second}
 	res, err := d.Verify(ctx, v.hop, v.hostname, addr)
 	switch {
 	case err != nil:
@@ -71,10 +72,27 @@ func (v *verifier) probe(addr string) (*smtp.SMTPError, bool) {
 		return errVerifyTemp, false
 	case res.OK():
 		return nil, true
-	case res.Permanent():
+	case unknownMailbox(res):
 		return errNoSuchUser, true
 	default:
-		v.log.Info("recipient verification deferred", "next_hop", v.hop.To, "rcpt", addr, "reply", res.String())
+		// A refusal that is not about the mailbox (5.7.x policy, relay
+		// denied, STARTTLS wanted, no SMTPUTF8) says nothing about the
+		// recipient: deferred, not cached.
+		v.log.Info("recipient verification inconclusive", "next_hop", v.hop.To, "rcpt", addr, "reply", res.String())
 		return errVerifyTemp, false
 	}
+}
+
+// unknownMailbox reports a refusal of RCPT that says the mailbox does not
+// exist: a 5.1.x enhanced code (RFC 3463: bad destination address), or,
+// without one or with the unspecific 5.0.0, the 550, 551 and 553 replies
+// RFC 5321 gives for it.
+func unknownMailbox(r deliver.Result) bool {
+	if !r.Permanent() {
+		return false
+	}
+	if r.Enhanced != "" && r.Enhanced != "5.0.0" {
+		return strings.HasPrefix(r.Enhanced, "5.1.")
+	}
+	return r.Code == 550 || r.Code == 551 || r.Code == 553
 }
