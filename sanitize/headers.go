@@ -204,22 +204,25 @@ func (s *sanitizer) addressValueGeneral(key, raw string) string {
 }
 
 // salvageAddress finds the address in an element of an address list that
-// does not parse, and only where there is no doubt which it is:
+// does not parse, and only where there is no doubt which it is. Quoted
+// strings and encoded words are display names and are not looked into.
 //   - With angle brackets, it is what they enclose, and it must be all
 //     they enclose ("Taro <taro@example.jp" gives taro@example.jp). An
 //     address-like display name is never taken for the address:
 //     "mayor@city.lg.jp <attacker@evil.example>" is from the attacker.
 //     More than one "<" is a guess either way, so nothing is taken.
-//   - Without, it is the one address in the element, and its domain must
-//     not seem to run on after a space ("e@ex ample.com", "e@ex .com"):
-//     "e@ex" would name another domain. A word after it ("taro@example.jp
-//     Yamada") is taken for a misplaced name.
+//   - Without, it is the one address in the element, and it must end
+//     there: at the end (a final dot aside), a space, ",", ";" or ">".
+//     Its domain must not seem to run on after a space ("e@ex ample.com",
+//     "e@ex .com"): "e@ex" would name another domain. A word after it
+//     ("taro@example.jp Yamada") is taken for a misplaced name.
 func salvageAddress(el string) (string, bool) {
 	if strings.HasSuffix(strings.TrimSpace(el), "@") {
 		return "", false
 	}
-	if i := strings.IndexByte(el, '<'); i >= 0 {
-		in := el[i+1:]
+	m := maskNames(el)
+	if i := strings.IndexByte(m, '<'); i >= 0 {
+		in := m[i+1:]
 		if strings.IndexByte(in, '<') >= 0 {
 			return "", false
 		}
@@ -232,21 +235,76 @@ func salvageAddress(el string) (string, bool) {
 		}
 		return "", false
 	}
-	all := reAddrSpec.FindAllStringIndex(el, 2)
+	all := reAddrSpec.FindAllStringIndex(m, 2)
 	if len(all) != 1 {
 		return "", false
 	}
 	loc := all[0]
-	if after := el[loc[1]:]; after != "" && (after[0] == ' ' || after[0] == '\t') {
-		next := strings.TrimLeft(after, " \t")
-		if end := strings.IndexAny(next, " \t>,;()\""); end >= 0 {
-			next = next[:end]
-		}
-		if strings.HasPrefix(next, ".") || strings.Contains(next, ".") && isASCII(next) {
-			return "", false
+	if after := m[loc[1]:]; after != "" {
+		switch after[0] {
+		case ' ', '\t':
+			next := strings.TrimLeft(after, " \t")
+			if end := strings.IndexAny(next, " \t>,;()\""); end >= 0 {
+				next = next[:end]
+			}
+			if strings.HasPrefix(next, ".") || strings.Contains(next, ".") && isASCII(next) {
+				return "", false
+			}
+		case ',', ';', '>':
+		case '.':
+			if strings.TrimSpace(after[1:]) != "" {
+				return "", false
+			}
+		default:
+			return "", false // "e@ex_ample.com", "e@ex(ample).com", "e@exämple.com"
 		}
 	}
 	return el[loc[0]:loc[1]], true
+}
+
+// maskNames returns el with its quoted strings and encoded words blanked
+// out, byte for byte, so that what is found in it is found in el at the
+// same offsets.
+func maskNames(el string) string {
+	b := []byte(el)
+	for i := 0; i < len(b); i++ {
+		switch {
+		case b[i] == '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' && j+1 < len(b) {
+					b[j] = ' '
+					j++
+				}
+				b[j] = ' '
+				j++
+			}
+			b[i] = ' '
+			if j < len(b) {
+				b[j] = ' '
+			}
+			i = j
+		case b[i] == '=' && i+1 < len(b) && b[i+1] == '?':
+			end := strings.Index(el[i+2:], "?=")
+			if end < 0 {
+				continue
+			}
+			// "=?charset?enc?text?=": the end is the "?=" after the third "?".
+			k := i + 2
+			for q := 0; q < 2 && k < len(b); k++ {
+				if b[k] == '?' {
+					q++
+				}
+			}
+			if e := strings.Index(el[k:], "?="); e >= 0 {
+				for x := i; x < k+e+2; x++ {
+					b[x] = ' '
+				}
+				i = k + e + 1
+			}
+		}
+	}
+	return string(b)
 }
 
 // splitAddressList splits at commas outside quotes, comments and angle

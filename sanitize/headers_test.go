@@ -28,6 +28,16 @@ func TestAddressSalvage(t *testing.T) {
 		{"mayor@city.lg.jp attacker@evil.example", ""},
 		{"x <a@example.com> <b@example.com>", ""},
 		{"Taro <taro@example.jp> junk", "taro@example.jp"},
+		// The address must end where the match ends.
+		{"e@ex_ample.com x", ""},
+		{"e@ex(ample).com", ""},
+		{"e@exämple.com x y", ""},
+		{"e@ex@ample.com", ""},
+		{"e@ex:ample.com", ""},
+		// Quoted strings and encoded words are names, not addresses.
+		{`"x <mayor@city.lg.jp>" attacker@evil.example`, "attacker@evil.example"},
+		{"=?utf-8?q?<mayor@city.lg.jp>?= attacker@evil.example", "attacker@evil.example"},
+		{`"mayor@city.lg.jp" attacker@evil.example junk`, "attacker@evil.example"},
 	} {
 		rep := &Report{}
 		s := newSanitizer(Options{Policy: defaultPolicy(t)}, rep)

@@ -413,7 +413,9 @@ func (s *textSink) uuData(line string) bool {
 	n := int(l[0]-32) & 63
 	want := (n + 2) / 3 * 4
 	body := l[1:]
-	if len(body) < want-4 || len(body) > want+4 {
+	// The trailing spaces count for the length: in classic uuencode a
+	// space is a zero sextet, and an executable's header ends in zeros.
+	if len(line)-1 < want-4 || len(body) > want+4 {
 		return false
 	}
 	if n == 0 {
