@@ -503,6 +503,12 @@ func (c *converter) implicitEnd(name string, fl flag) {
 		if t := c.top(); t != nil && t.name == "option" {
 			c.popTo(len(c.stack) - 1)
 		}
+	case name == "rt" || name == "rp":
+		// An open <rt> or <rp> ends where the next one starts (HTML's
+		// implied end tags), so 漢<rt>かん<rt>じ reads 漢(かん)(じ).
+		if t := c.top(); t != nil && (t.name == "rt" || t.name == "rp") {
+			c.popTo(len(c.stack) - 1)
+		}
 	}
 }
 

@@ -71,6 +71,7 @@ func TestConvertSnippets(t *testing.T) {
 		{"ruby", "<ruby>漢字<rt>かんじ</rt></ruby>の読み", "漢字(かんじ)の読み\n"},
 		{"ruby with rp", "<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>です", "漢字(かんじ)です\n"},
 		{"ruby per character", "<ruby>漢<rt>かん</rt>字<rt>じ</rt></ruby>", "漢(かん)字(じ)\n"},
+		{"ruby with unclosed rt", "<ruby>漢字<rt>かん<rt>じ</ruby>", "漢字(かん)(じ)\n"},
 		{"link", `see <a href="https://example.jp/a">the page</a>.`, "see the page <https://example.jp/a>.\n"},
 		{"link text is url", `<a href="https://example.jp/a">https://example.jp/a</a>`, "<https://example.jp/a>\n"},
 		{"link text is url with spaces", `x <a href="https://example.jp/a"> https://example.jp/a </a> y`, "x <https://example.jp/a> y\n"},
