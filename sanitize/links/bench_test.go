@@ -45,3 +45,49 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// hostileLines are the shapes that once took time quadratic in the line
+// (trimming ")" after ")" off a URL) or could (spans, other schemes), at
+// 2 KiB and at 16 KiB, the longest line the sanitiser passes on: the
+// time per byte must stay flat from one size to the other.
+var hostileLines = []struct {
+	name         string
+	head, repeat string
+}{
+	{"closing-parens", "http://a/", ")"},
+	{"other-scheme-parens", "news:", ")"},
+	{"spans", "", `<h ttp: >`},
+	{"quotes", "", `": "`},
+	{"nested-quotes", "", `"htt p:"`},
+	{"colons", "", "a:"},
+}
+
+func BenchmarkRewriteHostile(b *testing.B) {
+	for _, h := range hostileLines {
+		for _, size := range []int{2 << 10, 16 << 10} {
+			line := h.head
+			for len(line)+len(h.repeat) <= size {
+				line += h.repeat
+			}
+			for _, mode := range []string{Defang, Remove} {
+				b.Run(h.name+"/"+mode+"/"+itoa(size), func(b *testing.B) {
+					b.SetBytes(int64(len(line)))
+					for b.Loop() {
+						Rewrite(line, mode)
+					}
+				})
+			}
+		}
+	}
+}
+
+func itoa(n int) string {
+	if n >= 1<<10 {
+		return itoa(n>>10) + "KiB"
+	}
+	s := ""
+	for ; n > 0; n /= 10 {
+		s = string(rune('0'+n%10)) + s
+	}
+	return s
+}

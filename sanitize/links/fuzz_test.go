@@ -3,6 +3,7 @@ package links
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -36,7 +37,7 @@ func FuzzRewrite(f *testing.F) {
 		if n == 0 && out != in {
 			t.Fatalf("Rewrite(%q) changed the line but counted nothing: %q", in, out)
 		}
-		if l := strings.ToLower(out); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") || hasUNC(out) || hasBareScheme(out) || spanHasURL(out) || hasOtherScheme(out) {
+		if hasURL(out) {
 			t.Fatalf("Rewrite(%q) = %q still has a URL", in, out)
 		}
 		if again, n2 := Rewrite(out, Defang); again != out || n2 != 0 {
@@ -46,13 +47,32 @@ func FuzzRewrite(f *testing.F) {
 			t.Fatalf("Rewrite(%q) = %q is not valid UTF-8", in, out)
 		}
 		rm, _ := Rewrite(in, Remove)
-		if l := strings.ToLower(rm); strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || hasUNC(rm) {
+		if hasURL(rm) {
 			t.Fatalf("Rewrite(%q, remove) = %q still has a URL", in, rm)
+		}
+		if again, n2 := Rewrite(rm, Remove); again != rm || n2 != 0 {
+			t.Fatalf("remove not idempotent: %q → %q → %q (%d)", in, rm, again, n2)
+		}
+		// The body text path rewrites whole blocks of lines at once: the
+		// same as line by line.
+		if !strings.Contains(in, "\n") {
+			block, _ := Append(nil, []byte(in+"\n"+in), Defang)
+			if string(block) != out+"\n"+out {
+				t.Fatalf("Append of a two-line block of %q = %q, line by line %q", in, block, out+"\n"+out)
+			}
 		}
 		if keep, n := Rewrite(in, Keep); keep != in || n != 0 {
 			t.Fatalf("keep changed %q", in)
 		}
 	})
+}
+
+// hasURL reports anything in s a client would link, by the checks below.
+func hasURL(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "ftp://") ||
+		strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") ||
+		hasUNC(s) || hasBareScheme(s) || spanHasURL(s) || hasOtherScheme(s)
 }
 
 // hasOtherScheme reports a scheme other than http, https, ftp and file
@@ -104,9 +124,10 @@ func hasOtherScheme(s string) bool {
 	return false
 }
 
-// spanHasURL reports a URL in a span as Thunderbird reads one: between
-// consecutive delimiters "<" and ">" or '"' and '"' of one line, with
-// spaces and tabs taken out (written out independently of spanURLs).
+// spanHasURL reports a span Thunderbird would link: between consecutive
+// delimiters "<" and ">" or '"' and '"' of one line, with a colon or "@"
+// in it, whose text with spaces and tabs taken out starts (after "URL:")
+// with a URL. Written out independently of spanURLs.
 func spanHasURL(s string) bool {
 	for _, line := range strings.Split(s, "\n") {
 		prev := -1
@@ -116,9 +137,8 @@ func spanHasURL(s string) bool {
 				continue
 			}
 			if prev >= 0 && (line[prev] == '<' && c == '>' || line[prev] == '"' && c == '"') {
-				span := strings.NewReplacer(" ", "", "\t", "").Replace(line[prev+1 : i])
-				l := strings.ToLower(span)
-				if strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "file:/") || hasBareScheme(span) {
+				span := line[prev+1 : i]
+				if strings.ContainsAny(span, ":@") && startsLinkable(strings.TrimPrefix(strings.NewReplacer(" ", "", "\t", "").Replace(span), "URL:")) {
 					return true
 				}
 			}
@@ -126,6 +146,48 @@ func spanHasURL(s string) bool {
 		}
 	}
 	return false
+}
+
+// startsLinkable reports text that starts with a URL a client links: www.
+// and a host, http, https, ftp or file with slashes or a host after the
+// colon, another scheme before "//", or a listed scheme before anything.
+func startsLinkable(s string) bool {
+	l := strings.ToLower(s)
+	if strings.HasPrefix(l, "www.") && len(l) > 4 {
+		if r, _ := utf8.DecodeRuneInString(l[4:]); r >= 0x80 {
+			return unicode.In(r, unicode.L, unicode.M, unicode.Nd)
+		}
+		return strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-_", rune(l[4]))
+	}
+	end := 0
+	for end < len(l) && strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789+-.", rune(l[end])) {
+		end++
+	}
+	if end == 0 || end == len(l) || l[end] != ':' || l[0] < 'a' || l[0] > 'z' || end+1 == len(l) {
+		return false
+	}
+	word, rest := l[:end], l[end+1:]
+	switch word {
+	case "http", "https", "ftp", "file":
+		if (rest[0] == '%' || rest[0] == '[') && len(rest) > 1 {
+			return strings.ContainsRune(":0123456789abcdef", rune(rest[1])) // "%65", "[::1]"
+		}
+		if r, _ := utf8.DecodeRuneInString(rest); r >= 0x80 {
+			return unicode.In(r, unicode.L, unicode.M, unicode.Nd) // an IDN or full-width host
+		}
+		return strings.ContainsRune(`/\abcdefghijklmnopqrstuvwxyz0123456789-_@`, rune(rest[0]))
+	case "mailto", "tel", "callto", "sip", "sips":
+		return false
+	}
+	for _, d := range []string{"hxxp", "hxxps", "fxp", "fxle", "http", "https", "ftp", "file"} {
+		if strings.HasSuffix(word, d) {
+			return false // defanged, or a longer word of which Thunderbird has no scheme
+		}
+	}
+	if strings.HasPrefix(rest, "//") && len(word) >= 2 {
+		return true
+	}
+	return hasOtherScheme(s[:end+2])
 }
 
 // hasBareScheme reports http:, https:, ftp: or file: (any case) as a word
@@ -170,7 +232,7 @@ func hasUNC(s string) bool {
 				w--
 			}
 			word, ours := strings.ToLower(s[w:i-1]), false
-			for _, h := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
+			for _, h := range []string{"http", "https", "ftp", "file"} {
 				ours = ours || strings.HasSuffix(word, h)
 			}
 			if len(word) != 1 && !ours {

@@ -41,7 +41,7 @@ func Rewrite(line string, mode string) (out string, n int) {
 	}
 	b, k := otherURLs(b, 0, mode)
 	n += k
-	b, k = spanURLs(b, 0, mode, appendWritten)
+	b, k = spanURLs(b, 0)
 	if n+k == 0 {
 		return line, 0
 	}
@@ -50,9 +50,9 @@ func Rewrite(line string, mode string) (out string, n int) {
 	return string(b), n + k
 }
 
-// maySpan is the quick test of spanURLs: a colon, and "<" or '"'.
+// maySpan is the quick test of spanURLs: a colon or "@", and "<" or '"'.
 func maySpan[T text](line T) bool {
-	return indexByte(line, ':') >= 0 && (indexByte(line, '<') >= 0 || indexByte(line, '"') >= 0)
+	return (indexByte(line, ':') >= 0 || indexByte(line, '@') >= 0) && (indexByte(line, '<') >= 0 || indexByte(line, '"') >= 0)
 }
 
 // Append is Rewrite for byte slices: it appends line, with its URLs
@@ -66,7 +66,7 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	}
 	from := len(dst)
 	out, n = appendWritten(dst, line, mode)
-	out, k := spanURLs(out, from, mode, appendWritten)
+	out, k := spanURLs(out, from)
 	return out, n + k
 }
 
@@ -124,7 +124,7 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 			b = append(b, line[copied:u.start]...)
 			if u.scheme != "" {
 				b = append(b, u.scheme...)
-				b = append(b, line[u.start+len(u.scheme):u.hostStart]...) // ":" and slashes as written
+				b = appendSeparator(b, line[u.start+len(u.scheme):u.hostStart])
 			}
 			if u.unc {
 				b = append(b, `[\\]`...) // no longer two backslashes and a host
@@ -136,6 +136,19 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 		i = nextURL(c, line, copied)
 	}
 	return append(b, line[copied:]...), n
+}
+
+// appendSeparator appends the ":" and slashes after a scheme as written,
+// except that backslashes are put in brackets ("hxxp:[\\\\]host"): after the
+// defanged scheme they would still start a UNC path.
+func appendSeparator[T text](b []byte, sep T) []byte {
+	if indexByte(sep, '\\') < 0 {
+		return append(b, sep...)
+	}
+	b = append(b, sep[0]) // the colon
+	b = append(b, '[')
+	b = append(b, sep[1:]...)
+	return append(b, ']')
 }
 
 // candidates caches the next offsets where a scheme (schemeAt), a bare
@@ -181,7 +194,7 @@ func nextScheme[T text](s T, from int) (i int, defanged string, after int) {
 			break
 		}
 		c += k
-		if d := s[c+1]; d != '/' && d != '\\' && !label(d) {
+		if d := s[c+1]; d != '/' && d != '\\' && !hostStart(d) {
 			continue
 		}
 		// The letter before the colon tells which scheme it may end.
@@ -243,9 +256,31 @@ func uncAt[T text](s T, i int) bool {
 		for w > 0 && asciiLetter(s[w-1]) {
 			w--
 		}
-		return i-1-w != 1 && !handledWord(s[w:i-1])
+		return i-1-w != 1 && !ownScheme(s[w:i-1])
 	}
 	return !label(p) && p != '\\' && p != '/'
+}
+
+// ownScheme reports a word ending in http, https, ftp or file.
+func ownScheme[T text](w T) bool {
+	for _, s := range [...]string{"http", "https", "ftp", "file"} {
+		if len(w) >= len(s) && foldEnds(w, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldEnds reports whether w ends in the lower-case ASCII word s, in any
+// letter case.
+func foldEnds[T text](w T, s string) bool {
+	tail := w[len(w)-len(s):]
+	for i := 0; i < len(s); i++ {
+		if tail[i]|0x20 != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // handledWord reports a scheme word that the http, https, ftp and file
@@ -360,10 +395,42 @@ func schemeAt[T text](s T, i int) (defanged string, after int) {
 	for j < len(s) && (s[j] == '/' || s[j] == '\\') {
 		j++
 	}
-	if j == i+n && !(j < len(s) && label(s[j]) && (i == 0 || !schemeJoin(s[i-1]))) {
+	if j == i+n && !(j < len(s) && hostAt(s, j) && (i == 0 || !schemeJoin(s[i-1]))) {
 		return "", 0
 	}
 	return defanged, j
+}
+
+// hostStart reports a byte that may begin the host of a URL written
+// without slashes: a label character, "@" (an empty user name, as in
+// "http:@evil.example"), "%", "[" (an IPv6 literal) or a non-ASCII one
+// (an IDN or full-width host, which Gecko maps to ASCII).
+func hostStart(c byte) bool {
+	return label(c) || c == '@' || c == '%' || c == '[' || c >= utf8.RuneSelf
+}
+
+// hostAt reports whether a host starts at s[j], after a scheme's colon
+// with no slashes: hostStart, where "[" opens an IPv6 literal ("[::1]",
+// "[2001:db8::1]", not the "[.]" of a defanged host), "%" a percent-encoded
+// byte, and a non-ASCII byte a letter or digit.
+func hostAt[T text](s T, j int) bool {
+	switch c := s[j]; {
+	case c == '[' || c == '%':
+		return j+1 < len(s) && (s[j+1] == ':' || hexDigit(s[j+1]))
+	case c >= utf8.RuneSelf:
+		return letterAt(s, j)
+	default:
+		return hostStart(c)
+	}
+}
+
+func hexDigit(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
+
+// letterAt reports a non-ASCII letter, mark or digit at s[i], as scanHost
+// takes into a host.
+func letterAt[T text](s T, i int) bool {
+	r, _ := decodeRune(s, i)
+	return r != utf8.RuneError && unicode.In(r, unicode.L, unicode.M, unicode.Nd)
 }
 
 // schemeJoin reports a character that makes a scheme after it part of a
@@ -373,9 +440,10 @@ func schemeJoin(c byte) bool { return class[c]&isLabel != 0 && c != '_' || c == 
 
 // wwwAt matches a bare "www." host at s[i] that starts a word: not inside
 // another host name or an e-mail address (user@www.example.jp stays a
-// readable address).
+// readable address). The host may go on in non-ASCII: Thunderbird links
+// "www.ｅｖｉｌ.example", which maps to www.evil.example.
 func wwwAt[T text](s T, i int) bool {
-	if len(s)-i <= len("www.") || load4(s, i)|lower3 != wordWWW || !label(s[i+4]) {
+	if len(s)-i <= len("www.") || load4(s, i)|lower3 != wordWWW || !label(s[i+4]) && (s[i+4] < utf8.RuneSelf || !letterAt(s, i+4)) {
 		return false
 	}
 	if i == 0 {
@@ -511,16 +579,29 @@ func scanPath[T text](s T, i int) int {
 // URL: "see https://example.jp/." and "(https://example.jp/)".
 // Nothing before floor is trimmed.
 func trimTrailing[T text](s T, start, floor, end int) int {
+	// The brackets are counted once and then as they are dropped: counting
+	// the whole URL again for each ")" of "http://a/)))…" was quadratic.
+	counted := false
+	var open, closed, openSq, closedSq int
 	for end > floor {
 		switch c := s[end-1]; c {
 		case '.', ',', ':', ';', '!', '?', '\'', '*':
-		case ')':
-			if countByte(s[start:end], '(') >= countByte(s[start:end], ')') {
-				return end
+		case ')', ']':
+			if !counted {
+				open, closed = countByte(s[start:end], '('), countByte(s[start:end], ')')
+				openSq, closedSq = countByte(s[start:end], '['), countByte(s[start:end], ']')
+				counted = true
 			}
-		case ']':
-			if countByte(s[start:end], '[') >= countByte(s[start:end], ']') {
-				return end
+			if c == ')' {
+				if open >= closed {
+					return end
+				}
+				closed--
+			} else {
+				if openSq >= closedSq {
+					return end
+				}
+				closedSq--
 			}
 		default:
 			return end

@@ -37,7 +37,7 @@ func refRewrite(line string, mode string) (out string, n int) {
 		return out, n + k
 	}
 	b, n := written(nil, []byte(line), mode)
-	b, k := spanURLs(b, 0, mode, written)
+	b, k := spanURLs(b, 0)
 	if n+k == 0 {
 		return line, 0
 	}
@@ -76,7 +76,11 @@ func refRewriteCore(line string, mode string) (out string, n int) {
 		b.WriteString(line[copied:u.start])
 		if u.scheme != "" {
 			b.WriteString(u.scheme)
-			b.WriteString(line[u.start+len(u.scheme) : u.hostStart]) // ":" and slashes as written
+			if sep := line[u.start+len(u.scheme) : u.hostStart]; strings.Contains(sep, `\`) {
+				b.WriteString(sep[:1] + "[" + sep[1:] + "]") // backslashes would start a UNC path
+			} else {
+				b.WriteString(sep) // ":" and slashes as written
+			}
 		}
 		if u.unc {
 			b.WriteString(`[\\]`)
@@ -163,9 +167,12 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 	}
 	if j == i+n {
 		// No slash: a link when the scheme is a word of its own and a
-		// host follows ("http:evil.example", not "Profile:Taro"; a dot
-		// before it does not join it to a word, as it becomes "[.]").
-		if j < len(s) && refLabel(s[j]) && (i == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-", rune(s[i-1]))) {
+		// host follows ("http:evil.example", "http:@evil.example",
+		// "http:例え.jp"; not "Profile:Taro"; a dot before it does not
+		// join it to a word, as it becomes "[.]").
+		if j < len(s) && (refLabel(s[j]) || s[j] == '@' || s[j] >= 0x80 && refLetterAt(s, j) ||
+			(s[j] == '[' || s[j] == '%') && j+1 < len(s) && strings.IndexByte(":0123456789abcdefABCDEF", s[j+1]) >= 0) &&
+			(i == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-", rune(s[i-1]))) {
 			return defanged, j
 		}
 		return "", 0
@@ -177,7 +184,7 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 // another host name or an e-mail address (user@www.example.jp stays a
 // readable address).
 func refWwwAt(s string, i int) bool {
-	if !refHasFoldPrefix(s[i:], "www.") || i+4 >= len(s) || !refLabel(s[i+4]) {
+	if !refHasFoldPrefix(s[i:], "www.") || i+4 >= len(s) || !refLabel(s[i+4]) && !(s[i+4] >= 0x80 && refLetterAt(s, i+4)) {
 		return false
 	}
 	if i == 0 {
@@ -200,14 +207,14 @@ func refUNCAt(s string, i int) bool {
 	}
 	switch p := s[i-1]; {
 	case p == ':':
-		// Not after a drive letter or a scheme of ours, as written or
-		// defanged ("C:\\", "http:\\", "xhxxp:\\").
+		// Not after a drive letter or one of our schemes ("C:\\",
+		// "http:\\", "xhttp:\\"), whose rewriting brackets them.
 		w := strings.TrimRight(s[:i-1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 		word := strings.ToLower(s[len(w) : i-1])
 		if len(word) == 1 {
 			return false
 		}
-		for _, h := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
+		for _, h := range []string{"http", "https", "ftp", "file"} {
 			if strings.HasSuffix(word, h) {
 				return false
 			}
@@ -217,6 +224,12 @@ func refUNCAt(s string, i int) bool {
 		return false
 	}
 	return true
+}
+
+// refLetterAt reports a non-ASCII letter, mark or digit at s[i].
+func refLetterAt(s string, i int) bool {
+	r, size := utf8.DecodeRuneInString(s[i:])
+	return !(r == utf8.RuneError && size <= 1) && unicode.In(r, unicode.L, unicode.M, unicode.Nd)
 }
 
 // refLabel reports an ASCII character of a host name label.

@@ -1,13 +1,19 @@
 package links
 
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
 // opaqueSchemes are the schemes other than http, https, ftp and file that
 // mail clients link even without "//" after the colon: the ones Windows'
 // rich-edit control detects (news, nntp, telnet, gopher, wais, prospero,
 // notes, onenote, outlook, webcal: EM_AUTOURLDETECT), ones Thunderbird
 // has handlers for (snews, data, imap, mailbox), script schemes, and the
 // Windows and Office ones that have started programs from a click
-// (search-ms, ms-msdt, ms-officecmd and every other ms-*). With "//" after
-// the colon, any scheme of two or more characters counts. mailto stays
+// (search-ms, ms-msdt, ms-officecmd and every other ms-* and microsoft-*,
+// which otherScheme matches by prefix). With "//" after the colon, any
+// scheme of two or more characters counts. mailto stays
 // readable (addresses are not links to be feared), and so do tel, callto
 // and sip: a call is not an attack, and "TEL:03-1234-5678" is in every
 // Japanese signature.
@@ -88,7 +94,19 @@ func otherScheme[T text](word, rest T) bool {
 	if len(rest) >= 2 && rest[0] == '/' && rest[1] == '/' {
 		return len(word) >= 2 && !readable(word)
 	}
-	if len(rest) == 0 || rest[0] <= ' ' || rest[0] >= 0x7f || len(word) > 16 {
+	if len(rest) == 0 || rest[0] <= ' ' || rest[0] == 0x7f {
+		return false
+	}
+	if rest[0] >= utf8.RuneSelf {
+		// Thunderbird's URL ends at U+00A0 and U+3000 as at a space.
+		if r, _ := decodeRune(rest, 0); r == utf8.RuneError || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	if hasFoldPrefix(word, "ms-") && len(word) > 3 || hasFoldPrefix(word, "microsoft-") && len(word) > 10 {
+		return true // search-ms aside, Windows' and Office's own: ms-msdt, ms-officecmd, microsoft-edge
+	}
+	if len(word) > 16 {
 		return false
 	}
 	var buf [16]byte
@@ -96,7 +114,21 @@ func otherScheme[T text](word, rest T) bool {
 	for i := range len(word) {
 		lw[i] = word[i] | 0x20 // letters; digits, "+", "-" and "." have the bit already
 	}
-	return opaqueSchemes[string(lw)] || len(lw) > 3 && string(lw[:3]) == "ms-"
+	return opaqueSchemes[string(lw)]
+}
+
+// hasFoldPrefix reports whether w starts with the lower-case ASCII p, in
+// any letter case.
+func hasFoldPrefix[T text](w T, p string) bool {
+	if len(w) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if w[i]|0x20 != p[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // readable reports mailto and the call schemes, which stay as written.
