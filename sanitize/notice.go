@@ -105,7 +105,11 @@ func (s *sanitizer) describe(l *leaf) string {
 		if i := strings.IndexAny(t, "; |"); i >= 0 {
 			t = t[:i]
 		}
-		name = "(名前なし " + strings.TrimSpace(cleanString(t)) + ")"
+		t = strings.TrimSpace(cleanString(t))
+		if t == "" {
+			t = "形式不明" // a part whose header did not parse
+		}
+		name = "(名前なし " + t + ")"
 	}
 	return name + " (" + humanSize(l.part.Size) + ")"
 }
