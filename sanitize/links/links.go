@@ -139,7 +139,7 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 }
 
 // appendSeparator appends the ":" and slashes after a scheme as written,
-// except that backslashes are put in brackets ("hxxp:[\\\\]host"): after the
+// except that backslashes are put in brackets ("hxxp:[\\]host"): after the
 // defanged scheme they would still start a UNC path.
 func appendSeparator[T text](b []byte, sep T) []byte {
 	if indexByte(sep, '\\') < 0 {
@@ -239,10 +239,11 @@ func nextUNC[T text](s T, from int) int {
 // uncAt matches a UNC path at s[i]: two backslashes and a host name label
 // (\\fileserver\share, which Outlook and Windows open over SMB), starting a
 // word: not after a letter or digit, another backslash or a slash. After a
-// colon it is one unless the colon ends a drive letter ("C:\\") or a scheme
-// the rewriting owns ("http:\\host", "xhttp:\\host", "hxxp:\\host": the
-// scheme's backslashes); "保存先:\\fileserver", "Path:\\srv" and
-// "location:\\srv" start a UNC path.
+// colon it is one unless the colon ends a drive letter ("C:\\") or an http,
+// https, ftp or file scheme ("http:\\host", "xhttp:\\host": the scheme
+// rule owns those backslashes and brackets them). "保存先:\\fileserver",
+// "Path:\\srv", "location:\\srv" and an already defanged "hxxp:\\srv"
+// start a UNC path.
 func uncAt[T text](s T, i int) bool {
 	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !label(s[i+2]) {
 		return false
@@ -288,14 +289,7 @@ func foldEnds[T text](w T, s string) bool {
 // become ("hxxps", "xhxxp", "sfxp").
 func handledWord[T text](w T) bool {
 	for _, s := range [...]string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
-		if len(w) < len(s) {
-			continue
-		}
-		tail, i := w[len(w)-len(s):], 0
-		for i < len(s) && tail[i]|0x20 == s[i] {
-			i++
-		}
-		if i == len(s) {
+		if len(w) >= len(s) && foldEnds(w, s) {
 			return true
 		}
 	}
