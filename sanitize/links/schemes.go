@@ -13,10 +13,10 @@ import (
 // Windows and Office ones that have started programs from a click
 // (search-ms, ms-msdt, ms-officecmd and every other ms-* and microsoft-*,
 // which otherScheme matches by prefix). With "//" after the colon, any
-// scheme of two or more characters counts. mailto stays
-// readable (addresses are not links to be feared), and so do tel, callto
-// and sip: a call is not an attack, and "TEL:03-1234-5678" is in every
-// Japanese signature.
+// scheme of two or more characters counts. mailto stays readable
+// (addresses are not links to be feared), and so do tel, callto and sip:
+// a call is not an attack, and "TEL:03-1234-5678" is in every Japanese
+// signature.
 var opaqueSchemes = map[string]bool{
 	"news": true, "snews": true, "nntp": true, "telnet": true, "gopher": true,
 	"wais": true, "prospero": true, "notes": true, "onenote": true, "outlook": true,
