@@ -88,6 +88,7 @@ var referenceSeeds = []string{
 	"http:evil.example/login https:x FILE:C:/x ftp:a Profile:Taro a.http:b x+http:c -https:d _http:e 1ftp:f http:の",
 	"<ht tps://evil.example/login> \"h t t p://x.example\" <URL:ht tp://y.example> \"a\" ht tps://z \"b\" <a: b>",
 	`Path:\\srv\s location:\\evil.example\x D:\\x xhttp:\\y hxxp:\\z FXLE:\\w ab:\\c 1:\\d`,
+	"https:!@evil.example/login http:・@evil.example ftp:%zz www.@x www.!@evil.example WWW.・@e www.:@x http:。 www., www.。",
 	"webcal://evil.example/x.ics news:comp.lang search-ms:q=x MS-MSDT:/id onenote:https://x mailto:a@b TEL:03 a://b 1news:x www.webcal://x 10:30",
 }
 

@@ -93,8 +93,8 @@ func hasOtherScheme(s string) bool {
 			w--
 		}
 		word := strings.ToLower(s[w:c])
-		if word == "" || word[0] < 'a' || word[0] > 'z' {
-			continue
+		if word == "" || word[0] < 'a' || word[0] > 'z' || len(word) > 32 {
+			continue // no scheme is longer
 		}
 		skip := false
 		for _, h := range []string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle", "mailto", "tel", "callto", "sip", "sips"} {
@@ -138,7 +138,12 @@ func spanHasURL(s string) bool {
 			}
 			if prev >= 0 && (line[prev] == '<' && c == '>' || line[prev] == '"' && c == '"') {
 				span := line[prev+1 : i]
-				if strings.ContainsAny(span, ":@") && startsLinkable(strings.TrimPrefix(strings.NewReplacer(" ", "", "\t", "").Replace(span), "URL:")) {
+				stripped := strings.TrimPrefix(strings.NewReplacer(" ", "", "\t", "").Replace(span), "URL:")
+				// Without white space the span is the text as written,
+				// which the other checks look at.
+				if strings.ContainsAny(span, ":@") && strings.ContainsAny(span, " \t") && (startsLinkable(stripped) ||
+					// Thunderbird takes the whole span: "www." and a user name anywhere.
+					len(stripped) > 4 && strings.EqualFold(stripped[:4], "www.") && strings.Contains(span, "@")) {
 					return true
 				}
 			}
@@ -154,7 +159,14 @@ func spanHasURL(s string) bool {
 func startsLinkable(s string) bool {
 	l := strings.ToLower(s)
 	if strings.HasPrefix(l, "www.") && len(l) > 4 {
-		if r, _ := utf8.DecodeRuneInString(l[4:]); r >= 0x80 {
+		word := s[4:]
+		if i := strings.IndexFunc(word, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r == '"' }); i >= 0 {
+			word = word[:i]
+		}
+		if strings.Contains(word, "@") {
+			return true // "www.!@evil.example": a user name
+		}
+		if r, _ := utf8.DecodeRuneInString(s[4:]); r >= 0x80 {
 			return unicode.In(r, unicode.L, unicode.M, unicode.Nd)
 		}
 		return strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-_", rune(l[4]))
@@ -166,16 +178,27 @@ func startsLinkable(s string) bool {
 	if end == 0 || end == len(l) || l[end] != ':' || l[0] < 'a' || l[0] > 'z' || end+1 == len(l) {
 		return false
 	}
-	word, rest := l[:end], l[end+1:]
+	word, rest := l[:end], s[end+1:] // rest as written: ToLower turns invalid bytes into U+FFFD
 	switch word {
 	case "http", "https", "ftp", "file":
-		if (rest[0] == '%' || rest[0] == '[') && len(rest) > 1 {
-			return strings.ContainsRune(":0123456789abcdef", rune(rest[1])) // "%65", "[::1]"
+		// Thunderbird takes anything up to white space, and Gecko reads
+		// nearly anything there as a host or a user name.
+		r, size := utf8.DecodeRuneInString(rest)
+		if r == utf8.RuneError && size <= 1 || unicode.IsSpace(r) {
+			return false
 		}
-		if r, _ := utf8.DecodeRuneInString(rest); r >= 0x80 {
-			return unicode.In(r, unicode.L, unicode.M, unicode.Nd) // an IDN or full-width host
+		if r >= 0x80 {
+			word := rest[:min(len(rest), 64)]
+			if i := strings.IndexFunc(word, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r == '"' }); i >= 0 {
+				word = word[:i]
+			}
+			// A letter or digit (an IDN or full-width host), or a user name.
+			return unicode.In(r, unicode.L, unicode.M, unicode.Nd) || strings.Contains(word, "@")
 		}
-		return strings.ContainsRune(`/\abcdefghijklmnopqrstuvwxyz0123456789-_@`, rune(rest[0]))
+		if r == '[' {
+			return len(rest) > 1 && strings.ContainsRune(":0123456789abcdefABCDEF", rune(rest[1])) // IPv6
+		}
+		return r > ' ' && r != 0x7f && r != '<' && r != '>' && r != '"'
 	case "mailto", "tel", "callto", "sip", "sips":
 		return false
 	}
@@ -184,7 +207,7 @@ func startsLinkable(s string) bool {
 			return false // defanged, or a longer word of which Thunderbird has no scheme
 		}
 	}
-	if strings.HasPrefix(rest, "//") && len(word) >= 2 {
+	if strings.HasPrefix(rest, "//") && len(word) >= 2 && len(word) <= 32 {
 		return true
 	}
 	return hasOtherScheme(s[:end+2])

@@ -42,6 +42,9 @@ func Rewrite(line string, mode string) (out string, n int) {
 	b, k := otherURLs(b, 0, mode)
 	n += k
 	b, k = spanURLs(b, 0)
+	if k > 0 {
+		b, k = rewriteAgain(b, 0, mode, k)
+	}
 	if n+k == 0 {
 		return line, 0
 	}
@@ -67,6 +70,19 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	from := len(dst)
 	out, n = appendWritten(dst, line, mode)
 	out, k := spanURLs(out, from)
+	if k > 0 {
+		out, n = rewriteAgain(out, from, mode, n+k)
+	}
+	return out, n
+}
+
+// rewriteAgain rewrites out[from:] once more after spanURLs replaced
+// delimiters: a "＂" can make a user name ('"http: http:"@evil.example'
+// becomes "http:＂@evil.example"). That pass makes no new span, so the
+// result is final.
+func rewriteAgain(out []byte, from int, mode string, n int) ([]byte, int) {
+	line := append([]byte(nil), out[from:]...)
+	out, k := appendWritten(out[:from], line, mode)
 	return out, n + k
 }
 
@@ -340,16 +356,23 @@ func urlAt[T text](u *url, s T) {
 		}
 	}
 	floor := u.hostStart
-	if u.scheme == "" && !u.unc {
+	if !u.unc && u.hostEnd-u.hostStart >= len("www.") && load4(s, u.hostStart)|lower3 == wordWWW {
 		// The dot of "www." is never sentence punctuation: keeping it in
 		// the URL gets it bracketed, which keeps Rewrite idempotent even
-		// when another URL follows right after it.
+		// when another URL follows right after it, or a user name does
+		// ("http:www.(@x" must not leave "www.(@x" to a second pass).
 		floor += len("www.")
 	}
 	if sch, _ := schemeAt(s, u.end); sch == "" {
 		// Punctuation before another URL glued to this one stays: it may
 		// be a host's dot that must be bracketed.
 		u.end = trimTrailing(s, u.start, floor, u.end)
+		if u.end < u.hostEnd && s[u.end] == '.' && u.end-3 > u.start && wwwAt(s, u.end-3) {
+			// Not a sentence's full stop but the dot of a "www." that
+			// would be a URL of its own once this one ends before it
+			// ("www.!www.(@x"): it stays, and is bracketed.
+			u.end++
+		}
 	}
 	u.hostEnd = min(u.hostEnd, u.end)
 }
@@ -395,27 +418,30 @@ func schemeAt[T text](s T, i int) (defanged string, after int) {
 	return defanged, j
 }
 
-// hostStart reports a byte that may begin the host of a URL written
-// without slashes: a label character, "@" (an empty user name, as in
-// "http:@evil.example"), "%", "[" (an IPv6 literal) or a non-ASCII one
-// (an IDN or full-width host, which Gecko maps to ASCII).
-func hostStart(c byte) bool {
-	return label(c) || c == '@' || c == '%' || c == '[' || c >= utf8.RuneSelf
-}
+// hostStart reports a byte after which a scheme written without slashes
+// is a link (see hostAt), for the quick filter of nextScheme.
+func hostStart(c byte) bool { return c > ' ' && c != 0x7f && c != '<' && c != '>' && c != '"' }
 
-// hostAt reports whether a host starts at s[j], after a scheme's colon
-// with no slashes: hostStart, where "[" opens an IPv6 literal ("[::1]",
-// "[2001:db8::1]", not the "[.]" of a defanged host), "%" a percent-encoded
-// byte, and a non-ASCII byte a letter or digit.
+// hostAt reports whether what follows a scheme's colon at s[j], with no
+// slashes, makes a link: Thunderbird takes the text up to the next space
+// (or <, >, ") and Gecko reads nearly any of it as a host or a user name
+// ("http:evil.example", "http:@evil.example", "https:!@evil.example",
+// "http:例え.jp"). So anything visible in ASCII counts, and beyond ASCII a
+// letter or digit (an IDN or full-width host) or anything before an "@"
+// ("https:・@evil.example"); other symbols, such as the "＂" spanURLs
+// writes, make no host.
 func hostAt[T text](s T, j int) bool {
-	switch c := s[j]; {
-	case c == '[' || c == '%':
+	if c := s[j]; c == '[' {
+		// An IPv6 literal, not the "[リンク削除]" of remove mode.
 		return j+1 < len(s) && (s[j+1] == ':' || hexDigit(s[j+1]))
-	case c >= utf8.RuneSelf:
-		return letterAt(s, j)
-	default:
+	} else if c < utf8.RuneSelf {
 		return hostStart(c)
 	}
+	r, size := decodeRune(s, j)
+	if r == utf8.RuneError && size <= 1 || unicode.IsSpace(r) {
+		return false
+	}
+	return letterAt(s, j) || userinfoAhead(s, j)
 }
 
 func hexDigit(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
@@ -435,17 +461,45 @@ func schemeJoin(c byte) bool { return class[c]&isLabel != 0 && c != '_' || c == 
 // wwwAt matches a bare "www." host at s[i] that starts a word: not inside
 // another host name or an e-mail address (user@www.example.jp stays a
 // readable address). The host may go on in non-ASCII: Thunderbird links
-// "www.ｅｖｉｌ.example", which maps to www.evil.example.
+// "www.ｅｖｉｌ.example", which maps to www.evil.example; or with a user
+// name ("www.!@evil.example", see userinfoAhead).
 func wwwAt[T text](s T, i int) bool {
-	if len(s)-i <= len("www.") || load4(s, i)|lower3 != wordWWW || !label(s[i+4]) && (s[i+4] < utf8.RuneSelf || !letterAt(s, i+4)) {
+	if len(s)-i <= len("www.") || load4(s, i)|lower3 != wordWWW ||
+		!label(s[i+4]) && (s[i+4] < utf8.RuneSelf || !letterAt(s, i+4)) && !userinfoAhead(s, i+4) {
 		return false
 	}
 	if i == 0 {
 		return true
 	}
 	p := s[i-1]
+	if p == ']' && i >= 3 && s[i-3] == '[' && s[i-2] == '.' {
+		return false // after a bracketed dot: still inside a host ("www[.]www.x")
+	}
 	return !label(p) && p != '.' && p != '@'
 }
+
+// userinfoAhead reports an "@" in the word at s[j], up to white space, <,
+// > or ": "www.@evil.example" and "www.!@evil.example" are links to
+// Thunderbird, which completes any "www." word with http://, making
+// "www." a user name. A word longer than maxUserinfo is taken to have
+// one, so that the look stays bounded (a URL too many is only defanged).
+func userinfoAhead[T text](s T, j int) bool {
+	for k := j; k < len(s); k++ {
+		if k-j == maxUserinfo {
+			return true
+		}
+		switch c := s[k]; {
+		case c == '@':
+			return true
+		case c <= ' ' || c == '<' || c == '>' || c == '"':
+			return false
+		}
+	}
+	return false
+}
+
+// maxUserinfo bounds the look of userinfoAhead.
+const maxUserinfo = 4096
 
 // The schemes and "www." are matched four bytes at a time, ignoring the
 // case of ASCII letters: c|0x20 is the lower-case letter l only for l and

@@ -38,6 +38,11 @@ func refRewrite(line string, mode string) (out string, n int) {
 	}
 	b, n := written(nil, []byte(line), mode)
 	b, k := spanURLs(b, 0)
+	if k > 0 {
+		var k2 int
+		b, k2 = written(nil, b, mode)
+		k += k2
+	}
 	if n+k == 0 {
 		return line, 0
 	}
@@ -125,16 +130,19 @@ func refURLAt(s string, i int) (refURL, bool) {
 		u.end = refScanPath(s, u.end)
 	}
 	floor := u.hostStart
-	if u.scheme == "" && !u.unc {
+	if !u.unc && u.hostEnd-u.hostStart >= len("www.") && refHasFoldPrefix(s[u.hostStart:], "www.") {
 		// The dot of "www." is never sentence punctuation: keeping it in
 		// the URL gets it bracketed, which keeps Rewrite idempotent even
-		// when another URL follows right after it.
+		// when another URL or a user name follows right after it.
 		floor += len("www.")
 	}
 	if sch, _ := refSchemeAt(s, u.end); sch == "" {
 		// Punctuation before another URL glued to this one stays: it may
 		// be a host's dot that must be bracketed.
 		u.end = refTrimTrailing(s, u.start, floor, u.end)
+		if u.end < u.hostEnd && s[u.end] == '.' && u.end-3 > u.start && refWwwAt(s, u.end-3) {
+			u.end++ // the dot of a "www." that would be a URL of its own
+		}
 	}
 	u.hostEnd = min(u.hostEnd, u.end)
 	return u, true
@@ -170,8 +178,7 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 		// host follows ("http:evil.example", "http:@evil.example",
 		// "http:例え.jp"; not "Profile:Taro"; a dot before it does not
 		// join it to a word, as it becomes "[.]").
-		if j < len(s) && (refLabel(s[j]) || s[j] == '@' || s[j] >= 0x80 && refLetterAt(s, j) ||
-			(s[j] == '[' || s[j] == '%') && j+1 < len(s) && strings.IndexByte(":0123456789abcdefABCDEF", s[j+1]) >= 0) &&
+		if j < len(s) && refVisibleAt(s, j) &&
 			(i == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-", rune(s[i-1]))) {
 			return defanged, j
 		}
@@ -184,11 +191,14 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 // another host name or an e-mail address (user@www.example.jp stays a
 // readable address).
 func refWwwAt(s string, i int) bool {
-	if !refHasFoldPrefix(s[i:], "www.") || i+4 >= len(s) || !refLabel(s[i+4]) && !(s[i+4] >= 0x80 && refLetterAt(s, i+4)) {
+	if !refHasFoldPrefix(s[i:], "www.") || i+4 >= len(s) || !refLabel(s[i+4]) && !(s[i+4] >= 0x80 && refLetterAt(s, i+4)) && !refUserinfo(s[i+4:]) {
 		return false
 	}
 	if i == 0 {
 		return true
+	}
+	if strings.HasSuffix(s[:i], "[.]") {
+		return false // still inside a host
 	}
 	p := s[i-1]
 	return !refLabel(p) && p != '.' && p != '@'
@@ -224,6 +234,35 @@ func refUNCAt(s string, i int) bool {
 		return false
 	}
 	return true
+}
+
+// refVisibleAt reports a host or user name after "http:" at s[j]: visible
+// ASCII but <, > and ", or beyond ASCII a letter or digit, or anything
+// but white space before an "@".
+func refVisibleAt(s string, j int) bool {
+	r, size := utf8.DecodeRuneInString(s[j:])
+	if r == utf8.RuneError && size <= 1 {
+		return false
+	}
+	if r >= 0x80 {
+		return !unicode.IsSpace(r) && (refLetterAt(s, j) || refUserinfo(s[j:]))
+	}
+	if r == '[' {
+		return j+1 < len(s) && strings.IndexByte(":0123456789abcdefABCDEF", s[j+1]) >= 0 // IPv6
+	}
+	return r > ' ' && r != 0x7f && r != '<' && r != '>' && r != '"'
+}
+
+// refUserinfo reports an "@" in s before white space, <, > or ", or a
+// word of 4096 bytes or more.
+func refUserinfo(s string) bool {
+	if i := strings.IndexAny(s, " \t\n\r\f\v<>\"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"); i >= 0 {
+		s = s[:i]
+	}
+	if j := strings.IndexByte(s, '@'); j >= 0 && j < 4096 {
+		return true
+	}
+	return len(s) >= 4096
 }
 
 // refLetterAt reports a non-ASCII letter, mark or digit at s[i].

@@ -78,12 +78,16 @@ func nextOther[T text](s T, from int) (w, c int) {
 		for w < c && !asciiLetter(s[w]) {
 			w++ // a scheme starts with a letter: "1news:" is not one
 		}
-		if w < c && otherScheme(s[w:c], s[c+1:]) {
+		if w < c && c-w <= maxScheme && otherScheme(s[w:c], s[c+1:]) {
 			return w, c
 		}
 	}
 	return -1, -1
 }
+
+// maxScheme is the longest word taken for a scheme: registered schemes
+// are far shorter (ms-gamebarservices has 18 characters).
+const maxScheme = 32
 
 // otherScheme reports whether word, followed by the colon and rest, is a
 // URL of a scheme otherURLs neutralises.

@@ -17,8 +17,8 @@ import "slices"
 // Spans are taken as the output will have them: once a span's delimiters
 // are replaced, the delimiters on either side of it meet, so those are
 // paired next (a stack of the delimiters still standing). Each delimiter
-// is looked at once and each span at most maxSpanLook bytes, so a line
-// costs linear time whatever its quotes.
+// is looked at once, and each span until 64 bytes of its text or
+// maxSpanBlanks spaces, so a line costs linear time whatever its quotes.
 func spanURLs(b []byte, from int) ([]byte, int) {
 	line := b[from:]
 	if !maySpan(line) {
@@ -27,14 +27,18 @@ func spanURLs(b []byte, from int) ([]byte, int) {
 	var stackBuf [16]int
 	stack := stackBuf[:0] // delimiters still standing, on this line
 	var spans [][2]int    // the delimiters to replace
-	lastBlank, lastMark := -1, -1
+	var repl []bool       // line[i] is a delimiter to replace (made with the first span)
+	lastBlank, lastMark, lastAt := -1, -1, -1
 	for i, c := range line {
 		switch c {
 		case ' ', '\t':
 			lastBlank = i
 			continue
-		case ':', '@':
+		case ':':
 			lastMark = i
+			continue
+		case '@':
+			lastMark, lastAt = i, i
 			continue
 		case '\n':
 			stack = stack[:0]
@@ -46,8 +50,12 @@ func spanURLs(b []byte, from int) ([]byte, int) {
 		if n := len(stack); n > 0 {
 			top := stack[n-1]
 			if (line[top] == '<' && c == '>' || line[top] == '"' && c == '"') &&
-				lastBlank > top && lastMark > top && linkedSpan(line[top+1:i]) {
+				lastBlank > top && lastMark > top && linkedSpan(line, top+1, i, repl, lastAt > top) {
 				spans = append(spans, [2]int{top, i})
+				if repl == nil {
+					repl = make([]bool, len(line))
+				}
+				repl[top], repl[i] = true, true
 				stack = stack[:n-1]
 				continue
 			}
@@ -67,43 +75,43 @@ func spanURLs(b []byte, from int) ([]byte, int) {
 	copied := 0
 	for _, d := range pos {
 		out = append(out, line[copied:d]...)
-		switch line[d] {
-		case '<':
-			out = append(out, "＜"...)
-		case '>':
-			out = append(out, "＞"...)
-		default:
-			out = append(out, "＂"...)
-		}
+		out = append(out, fullWidth(line[d])...)
 		copied = d + 1
 	}
 	out = append(out, line[copied:]...)
 	return append(b[:from], out...), len(spans)
 }
 
-// maxSpanLook bounds the bytes of a span looked at to find where its text
-// starts once the white space is out. A span whose text has not started
-// by then is taken to start with a URL: its delimiters are replaced,
-// which is safe and only looks different.
-const maxSpanLook = 256
+// maxSpanBlanks bounds the white space skipped to find where a span's
+// text starts. A span with more before its text is taken to start with a
+// URL: its delimiters are replaced, which is safe and only looks
+// different. (Counting white space, not bytes, keeps the answer the same
+// on the output, where replaced delimiters inside a span are longer.)
+const maxSpanBlanks = 256
 
-// linkedSpan reports whether the text of a span (which has white space
-// and a colon or "@") starts with a URL once its spaces and tabs are
-// out: a scheme Thunderbird links, or "www.". UNC paths are not looked
-// for: Thunderbird does not link them, and Outlook, which does, does not
-// take white space out.
-func linkedSpan(span []byte) bool {
+// linkedSpan reports whether the text of the span line[lo:hi] (which has
+// white space and a colon or "@") starts with a URL once its spaces and
+// tabs are out: a scheme Thunderbird links, or "www." (with a user name:
+// hasAt says the span has an "@"). The delimiters of
+// inner spans already replaced (repl) are read as their replacements,
+// as the output will have them. UNC paths are not looked for:
+// Thunderbird does not link them, and Outlook, which does, does not take
+// white space out.
+func linkedSpan(line []byte, lo, hi int, repl []bool, hasAt bool) bool {
 	var buf [64]byte
 	stripped := buf[:0]
-	for i, c := range span {
-		if i == maxSpanLook {
-			return true
-		}
-		if c == ' ' || c == '\t' {
-			continue
-		}
-		if stripped = append(stripped, c); len(stripped) == len(buf) {
-			break
+	blanks := 0
+	for k := lo; k < hi && len(stripped) < len(buf)-3; k++ {
+		switch c := line[k]; {
+		case c == ' ' || c == '\t':
+			if blanks++; blanks > maxSpanBlanks {
+				return true
+			}
+		case repl != nil && repl[k]:
+			// An inner span's delimiter, as the output will have it.
+			stripped = append(stripped, fullWidth(c)...)
+		default:
+			stripped = append(stripped, c)
 		}
 	}
 	if len(stripped) > 4 && string(stripped[:4]) == "URL:" {
@@ -115,6 +123,20 @@ func linkedSpan(span []byte) bool {
 	if sch, _ := schemeAt(stripped, 0); sch != "" || wwwAt(stripped, 0) {
 		return true
 	}
+	if hasAt && len(stripped) > 4 && load4(stripped, 0)|lower3 == wordWWW {
+		return true // "www." and a user name anywhere in the span
+	}
 	w, _ := nextOther(stripped, 0)
 	return w == 0
+}
+
+// fullWidth is the full-width form a span delimiter is replaced by.
+func fullWidth(c byte) string {
+	switch c {
+	case '<':
+		return "＜"
+	case '>':
+		return "＞"
+	}
+	return "＂"
 }
