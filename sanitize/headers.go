@@ -285,10 +285,6 @@ func maskNames(el string) string {
 			}
 			i = j
 		case b[i] == '=' && i+1 < len(b) && b[i+1] == '?':
-			end := strings.Index(el[i+2:], "?=")
-			if end < 0 {
-				continue
-			}
 			// "=?charset?enc?text?=": the end is the "?=" after the third "?".
 			k := i + 2
 			for q := 0; q < 2 && k < len(b); k++ {
