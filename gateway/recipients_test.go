@@ -16,15 +16,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-func TestRecipientVerifyNextHop(t *testing.T) {
-	nh := startSink(t, false)
-	nh.rcptCode["nobody@lgwan.example"] = 550
-	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
-	g := startGateway(t, cfg, false)
+// verifyingGateway starts a gateway whose route verifies recipients with
+// nextHop (repl changes its configuration further, as for gatewayConfig)
+// and returns it with a session past MAIL FROM.
+func verifyingGateway(t *testing.T, dir, nextHop string, repl ...string) (*testGateway, *smtp.Client) {
+	t.Helper()
+	repl = append(repl, "    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
+	g := startGateway(t, gatewayConfig(t, dir, nextHop, "", repl...), false)
 	c := g.dial("inbound")
 	if err := c.Mail("a@example.jp", nil); err != nil {
 		t.Fatal(err)
 	}
+	return g, c
+}
+
+func TestRecipientVerifyNextHop(t *testing.T) {
+	nh := startSink(t, false)
+	nh.rcptCode["nobody@lgwan.example"] = 550
+	_, c := verifyingGateway(t, t.TempDir(), "smtp://"+nh.addr)
 	if err := c.Rcpt("staff@lgwan.example", nil); err != nil {
 		t.Errorf("existing mailbox refused: %v", err)
 	}
@@ -76,14 +85,8 @@ func TestRecipientVerifyTLS(t *testing.T) {
 				s.requireTLS = true
 				s.rcptCode["nobody@lgwan.example"] = 550
 			})
-			cfg := gatewayConfig(t, dir, scheme+"://"+nh.addr, "",
-				`"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: required, ca_file: "`+certFile+`", retry`,
-				"    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
-			g := startGateway(t, cfg, false)
-			c := g.dial("inbound")
-			if err := c.Mail("a@example.jp", nil); err != nil {
-				t.Fatal(err)
-			}
+			_, c := verifyingGateway(t, dir, scheme+"://"+nh.addr,
+				`"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: required, ca_file: "`+certFile+`", retry`)
 			if err := c.Rcpt("staff@lgwan.example", nil); err != nil {
 				t.Errorf("existing mailbox refused: %v", err)
 			}
@@ -104,12 +107,7 @@ func TestRecipientVerifyRefusalKinds(t *testing.T) {
 	nh.rcptErr["older@lgwan.example"] = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.NoEnhancedCode, Message: "sorry, no mailbox here by that name"}
 	nh.rcptErr["policy@lgwan.example"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "relaying denied"}
 	nh.rcptErr["tls@lgwan.example"] = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
-	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
-	g := startGateway(t, cfg, false)
-	c := g.dial("inbound")
-	if err := c.Mail("a@example.jp", nil); err != nil {
-		t.Fatal(err)
-	}
+	_, c := verifyingGateway(t, t.TempDir(), "smtp://"+nh.addr)
 	for _, tc := range []struct {
 		rcpt string
 		code int
@@ -148,14 +146,8 @@ func TestRecipientVerifyBadCertificate(t *testing.T) {
 	nh := startSinkOn(t, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}), false, func(s *sink) {
 		s.srv.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake, expected
 	})
-	cfg := gatewayConfig(t, dir, "smtps://"+nh.addr, "",
-		`"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: required, ca_file: "`+other+`", retry`,
-		"    policy: default\n", "    policy: default\n    recipients: {verify: next-hop}\n")
-	g := startGateway(t, cfg, false)
-	c := g.dial("inbound")
-	if err := c.Mail("a@example.jp", nil); err != nil {
-		t.Fatal(err)
-	}
+	g, c := verifyingGateway(t, dir, "smtps://"+nh.addr,
+		`"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: required, ca_file: "`+other+`", retry`)
 	if code, text := smtpCode(c.Rcpt("staff@lgwan.example", nil)); code != 450 || !strings.Contains(text, "4.1.1") {
 		t.Errorf("next hop with an unverifiable certificate: %d %s, want 450 4.1.1", code, text)
 	}
