@@ -2,12 +2,17 @@ package sanitize
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"path"
 	"strings"
 
 	"golang.org/x/net/html"
 	htmlcharset "golang.org/x/net/html/charset"
+
+	"mugai/sanitize/links"
+	"mugai/sanitize/spill"
+	"mugai/sanitize/textfile"
 )
 
 // attachment decodes a part that is not body text into a spill buffer,
@@ -69,12 +74,100 @@ func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 	if decision == DecisionReject {
 		l.reject = reason
 	}
-	if decision == DecisionKeep && len(l.ambig) == 0 {
+	if decision == DecisionKeep && len(l.ambig) == 0 && res.Class == "text" {
+		buf = s.keptText(l, ph, res, buf)
+	}
+	if l.part.Decision == DecisionKeep && len(l.ambig) == 0 {
 		l.att = buf
 		s.hold(buf)
 		return
 	}
 	buf.Close()
+}
+
+// keptText neutralises a text file the policy delivers, in its own
+// encoding (textfile): its URLs as the body's (clients show text
+// attachments inline and link them) and, in spreadsheet data, the fields
+// a spreadsheet would run as formulas. It returns the buffer to deliver.
+// A file that cannot be checked is not delivered.
+func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spill.Buffer) *spill.Buffer {
+	opt := textfile.Options{
+		Charset:  strings.TrimSpace(ph.params["charset"]),
+		Links:    s.pol.Body.Links,
+		Formulas: spreadsheet(ph, res),
+	}
+	if opt.Links == links.Keep && !opt.Formulas {
+		return buf
+	}
+	out := s.newSpill()
+	r, err := textfile.Rewrite(out, buf.ReaderAt(), buf.Size(), opt)
+	if err == nil {
+		err = out.Err()
+	}
+	switch {
+	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset):
+		out.Close()
+		why := "text file cannot be checked for links and formulas: " + strings.TrimPrefix(err.Error(), "textfile: ")
+		l.part.Decision, l.part.Reason = DecisionStrip, why
+		if s.pol.Attachments.Default == "reject" {
+			l.part.Decision, l.reject = DecisionReject, why
+		}
+		return buf
+	case err != nil:
+		out.Close()
+		s.ioErr(err)
+		return buf
+	}
+	l.fileCharset = r.Charset
+	if !r.Changed() {
+		out.Close()
+		return buf
+	}
+	buf.Close()
+	l.textLinks, l.textFormulas = r.Links, r.Formulas
+	var done []string
+	if r.Links > 0 {
+		verb := "defanged"
+		if s.pol.Body.Links == links.Remove {
+			verb = "removed"
+		}
+		done = append(done, plural(r.Links, "link")+" "+verb)
+	}
+	if r.Formulas > 0 {
+		done = append(done, plural(r.Formulas, "spreadsheet formula")+" made text")
+		s.finding(l.part.Path, "spreadsheet-formula", plural(r.Formulas, "field")+" starting with = + - or @")
+	}
+	if r.Replaced > 0 {
+		done = append(done, plural(r.Replaced, "character")+" not writable in "+r.Charset+" replaced by ?")
+	}
+	l.part.Reason += "; " + strings.Join(done, ", ")
+	return out
+}
+
+// spreadsheet reports whether a text file is data a spreadsheet opens
+// (CSV, TSV) by any of its names or types: the strictest reading.
+func spreadsheet(ph *partHeader, res classResult) bool {
+	for _, t := range []string{ph.mediaType, res.SniffedType} {
+		switch strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0])) {
+		case "text/csv", "text/comma-separated-values", "application/csv", "text/x-csv", "application/x-csv",
+			"text/tab-separated-values", "application/vnd.ms-excel":
+			return true
+		}
+	}
+	for _, n := range ph.names {
+		switch extension(cleanFilename(n)) {
+		case ".csv", ".tsv", ".tab":
+			return true
+		}
+	}
+	return false
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return itoa(n) + " " + what + "s"
 }
 
 func (s *sanitizer) ioErr(err error) {

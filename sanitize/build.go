@@ -574,7 +574,16 @@ func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 	if strings.HasPrefix(typ, "text/") {
 		// The bytes are delivered as they came; name their charset when
 		// they show it, so the reader's client need not guess.
-		if cs := textCharset(l.att.Reader()); cs != "" {
+		cs := textCharset(l.att.Reader())
+		if cs == "" {
+			// What the file was read in to neutralise it (textfile).
+			// UTF-16 with its byte order mark is "utf-16" (RFC 2781).
+			cs = l.fileCharset
+			if cs == "utf-16le" || cs == "utf-16be" {
+				cs = "utf-16"
+			}
+		}
+		if cs != "" && validMediaType("text/"+cs) {
 			ctv = typ + "; charset=" + cs + strings.TrimPrefix(ctv, typ)
 		}
 	}

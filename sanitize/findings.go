@@ -50,6 +50,7 @@ var findingKinds = map[string]string{
 	// Content.
 	"type-mismatch":       "an attachment whose content is not what its type or filename says",
 	"attachment":          "something found inside an attachment (an archive's entries, encryption, nesting)",
+	"spreadsheet-formula": "fields of a kept CSV or TSV that a spreadsheet would run as formulas; made text",
 	"html-error":          "HTML that could not be converted",
 	"html-depth-exceeded": "HTML nested deeper than mime.max_html_depth; flattened",
 

@@ -57,6 +57,16 @@ func (s *sanitizer) finish() {
 			switch p.Decision {
 			case DecisionKeep:
 				kept++
+				if l.textLinks > 0 {
+					if s.pol.Body.Links == "remove" {
+						actions.add("attachment-links-removed")
+					} else {
+						actions.add("attachment-links-defanged")
+					}
+				}
+				if l.textFormulas > 0 {
+					actions.add("formulas-neutralised")
+				}
 			default:
 				removed++
 				if l.action != "" {
@@ -165,7 +175,8 @@ func dedupe(l []string) []string {
 // actionOrder is the order of the actions in the report and in
 // X-Mugai-Sanitized: stable and readable.
 var actionOrder = [...]string{"html-to-text", "charset-repaired", "links-defanged", "links-removed",
-	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed", "ambiguous"}
+	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed",
+	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "ambiguous"}
 
 // actionSet collects the actions taken, without duplicates.
 type actionSet struct {

@@ -80,6 +80,8 @@ var goldenCases = []goldenCase{
 	{in: "att-pdf"},
 	{in: "att-pdf", out: "att-pdf.keep-pdf", policy: keepAlso(config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})},
 	{in: "att-txt-csv"},
+	{in: "att-text-neutralised"},
+	{in: "att-text-neutralised", out: "att-text-neutralised.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	{in: "att-txt-uuencoded"},
 	{in: "att-tnef"},
 	{in: "att-image-related"},

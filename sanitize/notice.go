@@ -73,7 +73,36 @@ func (s *sanitizer) notice() []string {
 		en = append(en, fmt.Sprintf("%d attachment(s) removed", len(removed)))
 	}
 	if len(kept) > 0 {
-		lines = append(lines, fmt.Sprintf("・許可された添付ファイル（%d件）はそのまま添付しています。", len(kept)))
+		var changed []*leaf
+		for _, l := range kept {
+			if l.textLinks+l.textFormulas > 0 {
+				changed = append(changed, l)
+			}
+		}
+		if len(changed) == 0 {
+			lines = append(lines, fmt.Sprintf("・許可された添付ファイル（%d件）はそのまま添付しています。", len(kept)))
+		} else {
+			lines = append(lines, fmt.Sprintf("・許可された添付ファイル（%d件）を添付しています。次のファイルは中身を無害化しています:", len(kept)))
+			for i, l := range changed {
+				if i == 50 {
+					lines = append(lines, fmt.Sprintf("    ほか%d件", len(changed)-50))
+					break
+				}
+				var what []string
+				if l.textLinks > 0 {
+					verb := "無効化"
+					if s.pol.Body.Links == "remove" {
+						verb = "削除"
+					}
+					what = append(what, fmt.Sprintf("URL %d件を%s", l.textLinks, verb))
+				}
+				if l.textFormulas > 0 {
+					what = append(what, fmt.Sprintf("数式 %d件を文字列に変更", l.textFormulas))
+				}
+				lines = append(lines, "    - "+s.describe(l)+" … "+strings.Join(what, "、"))
+			}
+			en = append(en, fmt.Sprintf("links or formulas disabled in %d kept file(s)", len(changed)))
+		}
 	}
 	if id := cleanID(s.opt.OriginalID); id != "" {
 		lines = append(lines, "・原本は隔離保管されています。必要な場合は管理者に次のIDをお伝えください: "+id)
@@ -139,6 +168,8 @@ func jpReason(l *leaf) string {
 		return "圧縮ファイルを検査しきれないため"
 	case strings.Contains(r, "encoded file"):
 		return "符号化ファイルを含むため"
+	case strings.HasPrefix(r, "text file cannot be checked"):
+		return "リンクや数式を検査できないテキストファイルのため"
 	}
 	return "ポリシーで許可されていない種類のため"
 }

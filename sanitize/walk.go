@@ -104,6 +104,9 @@ type leaf struct {
 	reject          string        // reason when the decision is reject
 	alt             bool          // an alternative not chosen (not listed in the notice)
 	charsetRepaired bool
+	textLinks       int    // leafAttach kept: URLs neutralised in the file
+	textFormulas    int    // leafAttach kept: spreadsheet formulas made text
+	fileCharset     string // leafAttach kept: the charset a text file was read in
 }
 
 func newSanitizer(opt Options, rep *Report) *sanitizer {

@@ -1,0 +1,232 @@
+// Package textfile neutralises a text file that the policy delivers
+// (.txt, .csv), in the file's own encoding: its URLs as the body's are
+// (mail clients show text attachments inline and link them), and in
+// spreadsheets the fields a spreadsheet would run as a formula
+// (=HYPERLINK, DDE "=cmd|..."). Every line that needs no change is
+// delivered byte for byte, so a Shift_JIS CSV still opens in Excel as the
+// sender wrote it.
+package textfile
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+
+	"mugai/sanitize/links"
+	"mugai/sanitize/textenc"
+)
+
+// Options say what to neutralise.
+type Options struct {
+	Charset  string // the declared charset label; "" when none
+	Links    string // links.Defang, links.Remove or links.Keep
+	Formulas bool   // spreadsheet data (CSV, TSV): neutralise formulas
+	MaxLine  int    // longest line it checks, in bytes; 0 means DefaultMaxLine
+}
+
+// DefaultMaxLine bounds a line: a longer one is not checked piecewise (a
+// URL could straddle the pieces), the file is refused.
+const DefaultMaxLine = 1 << 20
+
+// Result says what Rewrite did.
+type Result struct {
+	Charset  string // the charset the file was read and written in
+	Links    int    // URLs neutralised
+	Formulas int    // spreadsheet fields turned into text
+	Replaced int    // characters of changed lines the charset could not write back ("?")
+}
+
+// Changed reports whether the output differs from the input.
+func (r Result) Changed() bool { return r.Links+r.Formulas > 0 }
+
+// Errors for a file that cannot be checked. The caller does not deliver it.
+var (
+	ErrLineTooLong = errors.New("textfile: a line is too long to check")
+	ErrCharset     = errors.New("textfile: the charset cannot be rewritten line by line")
+)
+
+// Rewrite copies the text file of size bytes at r to w with its URLs
+// neutralised per opt.Links and, with opt.Formulas, every field that would
+// start a formula prefixed by an apostrophe. It reads r twice: once to
+// learn the charset (textenc's detection, as for body text), once to copy.
+// A UTF-16 file needs its byte order mark.
+func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error) {
+	if opt.MaxLine <= 0 {
+		opt.MaxLine = DefaultMaxLine
+	}
+	var bom [2]byte
+	if n, _ := r.ReadAt(bom[:], 0); n == 2 && (bom == [2]byte{0xff, 0xfe} || bom == [2]byte{0xfe, 0xff}) {
+		return rewriteUTF16(w, io.NewSectionReader(r, 0, size), bom[0] == 0xff, opt)
+	}
+	tr := textenc.NewReader(opt.Charset, io.NewSectionReader(r, 0, size))
+	if _, err := io.Copy(io.Discard, tr); err != nil {
+		return Result{}, fmt.Errorf("textfile: read: %w", err)
+	}
+	name := tr.Charset()
+	if name == "" {
+		name = "us-ascii"
+	}
+	codec, ok := textenc.LookupCodec(name)
+	if !ok {
+		return Result{Charset: name}, fmt.Errorf("%w (%s)", ErrCharset, name)
+	}
+	rw := rewriter{opt: opt, res: Result{Charset: codec.Name()}}
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// Longer than the buffer: gather it, up to the limit.
+			long = append(long[:0], line...)
+			for err == bufio.ErrBufferFull && len(long) <= opt.MaxLine {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if len(line) > opt.MaxLine {
+			return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
+		}
+		if len(line) > 0 {
+			body, end := splitEnd(line)
+			text, _ := codec.Decode(body)
+			if out, changed := rw.line(text); changed {
+				b, n := codec.Encode(out)
+				rw.res.Replaced += n
+				bw.Write(b)
+				bw.Write(end)
+			} else {
+				bw.Write(line)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return rw.res, fmt.Errorf("textfile: read: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return rw.res, fmt.Errorf("textfile: write: %w", err)
+	}
+	return rw.res, nil
+}
+
+// splitEnd splits a line from its line end ("\n", "\r\n" or none).
+func splitEnd(line []byte) (body, end []byte) {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
+	}
+	return line[:n], line[n:]
+}
+
+// rewriteUTF16 is Rewrite for UTF-16 with a byte order mark (Excel's
+// "Unicode text"): lines end at the code unit U+000A.
+func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, error) {
+	order, name := unicode.BigEndian, "utf-16be"
+	if little {
+		order, name = unicode.LittleEndian, "utf-16le"
+	}
+	enc := unicode.UTF16(order, unicode.IgnoreBOM)
+	rw := rewriter{opt: opt, res: Result{Charset: name}}
+	br := bufio.NewReaderSize(r, 64<<10)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	lf := []byte{0, '\n'}
+	if little {
+		lf = []byte{'\n', 0}
+	}
+	cr := []byte{0, '\r'}
+	if little {
+		cr = []byte{'\r', 0}
+	}
+	var line []byte
+	flush := func() {
+		if len(line) == 0 {
+			return
+		}
+		body := line
+		if n := len(body); n >= 2 && body[n-2] == lf[0] && body[n-1] == lf[1] {
+			body = body[:n-2]
+			if n := len(body); n >= 2 && body[n-2] == cr[0] && body[n-1] == cr[1] {
+				body = body[:n-2]
+			}
+		}
+		end := line[len(body):]
+		text, _ := enc.NewDecoder().Bytes(body)
+		if out, changed := rw.line(string(text)); changed {
+			b, err := enc.NewEncoder().Bytes([]byte(out))
+			if err != nil {
+				b, _ = enc.NewEncoder().Bytes([]byte(strings.ToValidUTF8(out, "?")))
+			}
+			bw.Write(b)
+			bw.Write(end)
+		} else {
+			bw.Write(line)
+		}
+		line = line[:0]
+	}
+	var unit [2]byte
+	for {
+		n, err := io.ReadFull(br, unit[:])
+		line = append(line, unit[:n]...)
+		if n == 2 && unit == [2]byte{lf[0], lf[1]} {
+			flush()
+		} else if len(line) > opt.MaxLine {
+			return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			flush()
+			break
+		}
+		if err != nil {
+			return rw.res, fmt.Errorf("textfile: read: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return rw.res, fmt.Errorf("textfile: write: %w", err)
+	}
+	return rw.res, nil
+}
+
+// rewriter holds what carries from line to line: the spreadsheet's
+// quoting state and the counts.
+type rewriter struct {
+	opt    Options
+	res    Result
+	csv    csvState
+	inited bool
+}
+
+// line neutralises one decoded line (without its line end).
+func (rw *rewriter) line(text string) (string, bool) {
+	out := text
+	changed := false
+	if rw.opt.Formulas {
+		first := !rw.inited
+		rw.inited = true
+		var n int
+		out, n = rw.csv.neutralise(out, first)
+		if n > 0 {
+			rw.res.Formulas += n
+			changed = true
+		}
+	}
+	if rw.opt.Links != links.Keep {
+		var n int
+		out, n = links.Rewrite(out, rw.opt.Links)
+		if n > 0 {
+			rw.res.Links += n
+			changed = true
+		}
+	}
+	return out, changed
+}

@@ -1,0 +1,174 @@
+package textfile
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/unicode"
+
+	"mugai/sanitize/links"
+)
+
+func rewrite(t testing.TB, in []byte, opt Options) ([]byte, Result, error) {
+	t.Helper()
+	var out bytes.Buffer
+	res, err := Rewrite(&out, bytes.NewReader(in), int64(len(in)), opt)
+	return out.Bytes(), res, err
+}
+
+func TestFormulas(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		n              int
+	}{
+		{"hyperlink", `No,Name,URL` + "\r\n" + `1,請求書,=HYPERLINK("http://evil.example/a","開く")` + "\r\n",
+			`No,Name,URL` + "\r\n" + `1,請求書,'=HYPERLINK("hxxp://evil[.]example/a","開く")` + "\r\n", 1},
+		{"dde", "=cmd|' /C calc'!A0\n", "'=cmd|' /C calc'!A0\n", 1},
+		{"at and plus", "@SUM(A1:A9),+A1*2\n", "'@SUM(A1:A9),'+A1*2\n", 2},
+		{"numbers stay", "-5,+3.25,-1.5e3,-12%,-,+\n", "-5,+3.25,-1.5e3,-12%,-,+\n", 0},
+		{"phone is a formula to Excel", "+81-3-1234-5678\n", "'+81-3-1234-5678\n", 1},
+		{"quoted", `"=1+1","a ""=2"" b",x` + "\n", `"'=1+1","a ""=2"" b",x` + "\n", 1},
+		{"blanks before", " =1+1,\u3000-A1\n", "' =1+1,'\u3000-A1\n", 2},
+		{"blanks then quote", `a, "=1+1"` + "\n", `a,' "=1+1"` + "\n", 1},
+		{"semicolon and tab", "a;=1+1\tb\t-A1\n", "a;'=1+1\tb\t'-A1\n", 2},
+		{"bare CR", "a,b\r=1+1\n", "a,b\r'=1+1\n", 1},
+		{"full width", "＝1+1,＠A1\n", "'＝1+1,'＠A1\n", 2},
+		{"byte order mark", "\uFEFF=1+1,a\n", "\uFEFF'=1+1,a\n", 1},
+		{"quoted across lines", "\"line one\n=not a field start\",=2+2\n", "\"line one\n=not a field start\",'=2+2\n", 1},
+		{"mid-field signs stay", "a=b,c-d,e@f\n", "a=b,c-d,e@f\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, res, err := rewrite(t, []byte(tt.in), Options{Links: links.Defang, Formulas: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tt.want {
+				t.Errorf("got  %q\nwant %q", out, tt.want)
+			}
+			if res.Formulas != tt.n {
+				t.Errorf("formulas = %d, want %d", res.Formulas, tt.n)
+			}
+			again, res2, err := rewrite(t, out, Options{Links: links.Defang, Formulas: true})
+			if err != nil || !bytes.Equal(again, out) || res2.Changed() {
+				t.Errorf("not idempotent: %q → %q (%+v, %v)", out, again, res2, err)
+			}
+		})
+	}
+}
+
+func TestLinksInText(t *testing.T) {
+	in := "ご案内\r\nhttps://evil.example/login をご覧ください\r\nwww.evil.example\r\n末尾"
+	for _, tt := range []struct {
+		mode, want string
+		n          int
+	}{
+		{links.Defang, "ご案内\r\nhxxps://evil[.]example/login をご覧ください\r\nwww[.]evil[.]example\r\n末尾", 2},
+		{links.Remove, "ご案内\r\n[リンク削除] をご覧ください\r\n[リンク削除]\r\n末尾", 2},
+		{links.Keep, in, 0},
+	} {
+		out, res, err := rewrite(t, []byte(in), Options{Links: tt.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != tt.want || res.Links != tt.n || res.Formulas != 0 {
+			t.Errorf("%s: got %q (%+v)\nwant %q", tt.mode, out, res, tt.want)
+		}
+	}
+	// Without Formulas a text file's "=" lines are text.
+	out, res, _ := rewrite(t, []byte("=1+1\n"), Options{Links: links.Defang})
+	if string(out) != "=1+1\n" || res.Changed() {
+		t.Errorf("txt: %q %+v", out, res)
+	}
+}
+
+// The file stays in its encoding: lines without anything to change keep
+// their exact bytes, changed lines are written in the same charset.
+func TestOwnEncoding(t *testing.T) {
+	enc := func(e encoding.Encoding, s string) []byte {
+		b, err := e.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	sjis := func(s string) []byte { return enc(japanese.ShiftJIS, s) }
+	tests := []struct {
+		name    string
+		label   string
+		in      []byte
+		want    []byte
+		charset string
+	}{
+		{"shift_jis", "",
+			append(sjis("表示,①,髙橋\r\n"), sjis("ソ,=HYPERLINK(\"https://evil.example\")\r\n")...),
+			append(sjis("表示,①,髙橋\r\n"), sjis("ソ,'=HYPERLINK(\"hxxps://evil[.]example\")\r\n")...),
+			"shift_jis"},
+		{"euc-jp", "euc-jp",
+			append(enc(japanese.EUCJP, "市役所,総務課\n"), enc(japanese.EUCJP, "連絡先,@A1\n")...),
+			append(enc(japanese.EUCJP, "市役所,総務課\n"), enc(japanese.EUCJP, "連絡先,'@A1\n")...),
+			"euc-jp"},
+		{"iso-2022-jp", "iso-2022-jp",
+			enc(japanese.ISO2022JP, "詳細は https://evil.example/ja へ\n"),
+			enc(japanese.ISO2022JP, "詳細は hxxps://evil[.]example/ja へ\n"),
+			"iso-2022-jp"},
+		{"utf-16le", "",
+			enc(unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), "氏名\t金額\r\n田中\t=1+1\r\n"),
+			enc(unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), "氏名\t金額\r\n田中\t'=1+1\r\n"),
+			"utf-16le"},
+		{"utf-16be", "",
+			enc(unicode.UTF16(unicode.BigEndian, unicode.UseBOM), "=1+1\n"),
+			enc(unicode.UTF16(unicode.BigEndian, unicode.UseBOM), "'=1+1\n"),
+			"utf-16be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, res, err := rewrite(t, tt.in, Options{Charset: tt.label, Links: links.Defang, Formulas: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, tt.want) {
+				t.Errorf("got  %q\nwant %q", out, tt.want)
+			}
+			if res.Charset != tt.charset || !res.Changed() || res.Replaced != 0 {
+				t.Errorf("result %+v, want charset %s", res, tt.charset)
+			}
+		})
+	}
+}
+
+func TestRefused(t *testing.T) {
+	long := "a," + strings.Repeat("x", 300) + "\n"
+	if _, _, err := rewrite(t, []byte(long), Options{Links: links.Defang, MaxLine: 200}); !errors.Is(err, ErrLineTooLong) {
+		t.Errorf("long line: %v", err)
+	}
+	u16 := append([]byte{0xff, 0xfe}, bytes.Repeat([]byte{'x', 0}, 200)...)
+	if _, _, err := rewrite(t, u16, Options{Links: links.Defang, MaxLine: 200}); !errors.Is(err, ErrLineTooLong) {
+		t.Errorf("long UTF-16 line: %v", err)
+	}
+	if _, _, err := rewrite(t, []byte("+AGEAYgBj- http://evil.example\n"), Options{Charset: "utf-7", Links: links.Defang}); !errors.Is(err, ErrCharset) {
+		t.Errorf("utf-7: %v", err)
+	}
+	// Just under the limit is checked.
+	ok := "http://evil.example/" + strings.Repeat("x", 150) + "\n"
+	out, res, err := rewrite(t, []byte(ok), Options{Links: links.Defang, MaxLine: 200})
+	if err != nil || res.Links != 1 || !strings.HasPrefix(string(out), "hxxp://evil[.]example/") {
+		t.Errorf("under the limit: %q %+v %v", out, res, err)
+	}
+}
+
+// A character a changed line cannot be written back in becomes "?".
+func TestUnencodable(t *testing.T) {
+	in := []byte("Caf\xe9 http://evil.example\n") // windows-1252
+	out, res, err := rewrite(t, in, Options{Charset: "iso-8859-1", Links: links.Remove})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Caf\xe9 [?????]\n"; string(out) != want || res.Replaced != 5 {
+		t.Errorf("got %q %+v, want %q", out, res, want)
+	}
+}

@@ -1,0 +1,105 @@
+package sanitize
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/unicode"
+
+	"mugai/config"
+	"mugai/sanitize/invariant"
+)
+
+// Kept text files reach the reader neutralised, in their own encoding:
+// what the reader's spreadsheet or mail client would open is checked
+// here, decoded from the rebuilt message.
+func TestKeptTextFiles(t *testing.T) {
+	sjis, _ := japanese.ShiftJIS.NewEncoder().String("氏名,金額,備考\r\n髙橋,-1200,=HYPERLINK(\"http://evil.example/a\",\"詳細\")\r\n")
+	wantSJIS, _ := japanese.ShiftJIS.NewEncoder().String("氏名,金額,備考\r\n髙橋,-1200,'=HYPERLINK(\"hxxp://evil[.]example/a\",\"詳細\")\r\n")
+	u16, _ := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String("番号\t式\r\n1\t@SUM(A1:A2)\r\n")
+	wantU16, _ := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String("番号\t式\r\n1\t'@SUM(A1:A2)\r\n")
+	plain := "ただの一覧です。\r\n1,2,3\r\n"
+	files := []struct {
+		name, ctype, data, want, charset, reason string
+	}{
+		{"list.csv", "text/csv", sjis, wantSJIS, "shift_jis", "allowed by a keep rule; 1 link defanged, 1 spreadsheet formula made text"},
+		{"table.tsv", "text/tab-separated-values", u16, wantU16, "utf-16", "allowed by a keep rule; 1 spreadsheet formula made text"},
+		{"notes.txt", "text/plain", "=1+1 is text here, http://evil.example is not\r\n", "=1+1 is text here, hxxp://evil[.]example is not\r\n", "us-ascii", "allowed by a keep rule; 1 link defanged"},
+		{"plain.csv", "text/csv", plain, plain, "utf-8", "allowed by a keep rule"},
+	}
+	var msg strings.Builder
+	msg.WriteString("From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n")
+	for _, f := range files {
+		msg.WriteString("--b\r\nContent-Type: " + f.ctype + "\r\nContent-Disposition: attachment; filename=" + f.name + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString([]byte(f.data)) + "\r\n")
+	}
+	msg.WriteString("--b--\r\n")
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".tsv"}})
+	var out bytes.Buffer
+	in := []byte(msg.String())
+	rep, err := Message(&out, bytes.NewReader(in), int64(len(in)), Options{Policy: pol})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if err := invariant.Check(bytes.NewReader(out.Bytes()), pol); err != nil {
+		t.Fatal(err)
+	}
+	// The standard library's reader, which leaves text in its charset
+	// (go-message's would decode it to UTF-8).
+	got := map[string][2]string{} // name → bytes, charset
+	m, err := mail.ReadMessage(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mp, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	mr := multipart.NewReader(m.Body, mp["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.FileName() == "" {
+			continue
+		}
+		_, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[p.FileName()] = [2]string{string(data), params["charset"]}
+	}
+	for i, f := range files {
+		g, ok := got[f.name]
+		if !ok {
+			t.Errorf("%s not delivered", f.name)
+			continue
+		}
+		if g[0] != f.want {
+			t.Errorf("%s: delivered %q\nwant %q", f.name, g[0], f.want)
+		}
+		if g[1] != f.charset {
+			t.Errorf("%s: charset %q, want %q", f.name, g[1], f.charset)
+		}
+		if rep.Parts[i+1].Reason != f.reason {
+			t.Errorf("%s: reason %q, want %q", f.name, rep.Parts[i+1].Reason, f.reason)
+		}
+	}
+	if !hasFinding(rep, "spreadsheet-formula") {
+		t.Errorf("no spreadsheet-formula finding: %+v", rep.Findings)
+	}
+	for _, a := range []string{"attachment-links-defanged", "formulas-neutralised"} {
+		if !contains(rep.Actions, a) {
+			t.Errorf("action %s missing: %v", a, rep.Actions)
+		}
+	}
+}
