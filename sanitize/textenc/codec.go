@@ -1,9 +1,11 @@
 package textenc
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/transform"
 )
 
@@ -30,46 +32,103 @@ func LookupCodec(name string) (Codec, bool) {
 // Name is the charset's canonical name.
 func (k Codec) Name() string { return k.c.name }
 
-// Decode decodes one line (no line end) to UTF-8. Each line is read from
-// the initial state, as mail and text editors write ISO-2022-JP. invalid
-// counts the sequences replaced by U+FFFD.
-func (k Codec) Decode(b []byte) (s string, invalid int) {
-	if k.c.kind == kindUTF8 || k.c.kind == kindASCII {
-		if utf8.Valid(b) {
-			return string(b), 0
-		}
-	}
-	t := k.c.newDecoder(&invalid)
-	out, _, err := transform.Bytes(t, b)
-	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD"), invalid + 1
-	}
-	return string(out), invalid
+// LineDecoder decodes the lines of a text file in one charset, each from
+// the initial state (as mail and text editors write ISO-2022-JP), reusing
+// its transformer.
+type LineDecoder struct {
+	c       codec
+	t       transform.Transformer
+	invalid int
 }
 
-// Encode encodes UTF-8 text in the charset. A character the charset
-// cannot hold becomes "?"; replaced reports how many did. us-ascii is
-// written as UTF-8, its superset.
-func (k Codec) Encode(s string) (b []byte, replaced int) {
-	if k.c.kind == kindUTF8 || k.c.kind == kindASCII {
-		return []byte(s), 0
+// NewLineDecoder returns a LineDecoder for the charset.
+func (k Codec) NewLineDecoder() *LineDecoder {
+	d := &LineDecoder{c: k.c}
+	d.t = k.c.newDecoder(&d.invalid)
+	return d
+}
+
+// Invalid is the number of sequences replaced by U+FFFD so far.
+func (d *LineDecoder) Invalid() int { return d.invalid }
+
+// Append appends line b (no line end), decoded to UTF-8, to dst.
+func (d *LineDecoder) Append(dst, b []byte) []byte {
+	if d.c.kind != kindUTF7 && plainASCII(b) || (d.c.kind == kindUTF8 || d.c.kind == kindASCII) && utf8.Valid(b) {
+		return append(dst, b...)
 	}
-	enc := k.c.encoding().NewEncoder()
-	if out, err := enc.Bytes([]byte(s)); err == nil {
-		return out, 0
+	d.t.Reset()
+	for {
+		if free := cap(dst) - len(dst); free < 3*len(b)+utf8.UTFMax {
+			dst = slices.Grow(dst, 3*len(b)+utf8.UTFMax)
+		}
+		nDst, nSrc, err := d.t.Transform(dst[len(dst):cap(dst)], b, true)
+		dst = dst[:len(dst)+nDst]
+		b = b[nSrc:]
+		switch err {
+		case nil:
+			return dst
+		case transform.ErrShortDst:
+			continue
+		}
+		// Our decoders replace what they cannot read; an error here is
+		// a transformer's own: what is left reads as UTF-8 or U+FFFD.
+		d.invalid++
+		return append(dst, strings.ToValidUTF8(string(b), "\uFFFD")...)
+	}
+}
+
+// plainASCII reports bytes below 0x80 without ESC or SO: text every
+// ASCII-compatible charset decodes to itself.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || c == 0x1b || c == 0x0e { // SO: CP50222's katakana
+			return false
+		}
+	}
+	return true
+}
+
+// LineEncoder encodes lines of UTF-8 text in one charset, reusing its
+// transformer.
+type LineEncoder struct {
+	c   codec
+	enc *encoding.Encoder
+}
+
+// NewLineEncoder returns a LineEncoder for the charset.
+func (k Codec) NewLineEncoder() *LineEncoder {
+	e := &LineEncoder{c: k.c}
+	if k.c.kind != kindUTF8 && k.c.kind != kindASCII {
+		e.enc = k.c.encoding().NewEncoder()
+	}
+	return e
+}
+
+// Append appends text s, encoded, to dst. A character the charset cannot
+// hold becomes "?"; replaced says how many did. us-ascii is written as
+// UTF-8, its superset.
+func (e *LineEncoder) Append(dst, s []byte) (out []byte, replaced int) {
+	if e.enc == nil {
+		return append(dst, s...), 0
+	}
+	e.enc.Reset()
+	if b, _, err := transform.Append(e.enc, dst, s); err == nil {
+		return b, 0
 	}
 	// Character by character, so one that does not fit costs only itself.
 	var tmp [utf8.UTFMax]byte
-	for _, r := range s {
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
 		n := utf8.EncodeRune(tmp[:], r)
-		enc.Reset()
-		out, err := enc.Bytes(tmp[:n])
+		e.enc.Reset()
+		b, _, err := transform.Append(e.enc, dst, tmp[:n])
 		if err != nil || r == utf8.RuneError {
-			b = append(b, '?')
+			dst = append(dst, '?')
 			replaced++
-			continue
+		} else {
+			dst = b
 		}
-		b = append(b, out...)
+		s = s[size:]
 	}
-	return b, replaced
+	return dst, replaced
 }

@@ -1,7 +1,7 @@
 package textfile
 
 import (
-	"strings"
+	"bytes"
 	"unicode/utf8"
 )
 
@@ -21,9 +21,8 @@ import (
 // here, so a formula behind any of them is caught; a wrong split costs
 // an apostrophe in front of text that started with one of these signs.
 
-// seps are the characters that end a field; a bare CR too, which some
-// programs take for a line end.
-const seps = ",;\t\r"
+// The characters that end a field (sepIndex): comma, semicolon, tab, and
+// a bare CR, which some programs take for a line end.
 
 // csvState is what carries from one line to the next: whether a quoted
 // field is still open.
@@ -31,15 +30,15 @@ type csvState struct {
 	inQuote bool
 }
 
-// neutralise returns line with an apostrophe before every field that a
-// spreadsheet would take as a formula, and how many it added. first marks
-// the file's first line, whose leading byte order mark is not field text.
-func (st *csvState) neutralise(line string, first bool) (string, int) {
-	var b strings.Builder
+// neutralise appends line to dst with an apostrophe before every field
+// that a spreadsheet would take as a formula, and says how many it added.
+// first marks the file's first line, whose leading byte order mark is not
+// field text.
+func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int) {
 	n, done := 0, 0
 	i := 0
-	if first && strings.HasPrefix(line, "\uFEFF") {
-		i = len("\uFEFF")
+	if first && bytes.HasPrefix(line, bom) {
+		i = len(bom)
 	}
 	for {
 		if st.inQuote {
@@ -58,11 +57,8 @@ func (st *csvState) neutralise(line string, first bool) (string, int) {
 				st.inQuote = true
 			}
 			if formulaAt(line, start, st.inQuote) {
-				if n == 0 {
-					b.Grow(len(line) + 8)
-				}
-				b.WriteString(line[done:start])
-				b.WriteByte('\'')
+				dst = append(dst, line[done:start]...)
+				dst = append(dst, '\'')
 				done = start
 				n++
 			}
@@ -72,24 +68,22 @@ func (st *csvState) neutralise(line string, first bool) (string, int) {
 			}
 		}
 		// The rest of the field, to the next separator.
-		j := strings.IndexAny(line[i:], seps)
+		j := sepIndex(line[i:])
 		if j < 0 {
 			break
 		}
 		i += j + 1
 	}
-	if n == 0 {
-		return line, 0
-	}
-	b.WriteString(line[done:])
-	return b.String(), n
+	return append(dst, line[done:]...), n
 }
+
+var bom = []byte("\uFEFF")
 
 // closingQuote finds the quote that closes a quoted field from i, skipping
 // doubled quotes; -1 when the line ends first.
-func closingQuote(line string, i int) int {
+func closingQuote(line []byte, i int) int {
 	for {
-		j := strings.IndexByte(line[i:], '"')
+		j := bytes.IndexByte(line[i:], '"')
 		if j < 0 {
 			return -1
 		}
@@ -106,29 +100,30 @@ func closingQuote(line string, i int) int {
 // after blanks, a formula sign followed by more than blanks, unless the
 // field is a plain number such as -1,234.5 or +3%. quoted fields end at
 // their closing quote, others at a separator.
-func formulaAt(line string, start int, quoted bool) bool {
-	end := len(line)
-	if quoted {
-		if j := closingQuote(line, start); j >= 0 {
-			end = j
-		}
-	} else if j := strings.IndexAny(line[start:], seps); j >= 0 {
-		end = start + j
-	}
-	field := strings.TrimLeft(line[start:end], " \u3000")
-	if !quoted && strings.HasPrefix(field, `"`) {
+func formulaAt(line []byte, start int, quoted bool) bool {
+	field := bytes.TrimLeft(line[start:], " \u3000")
+	if !quoted && len(field) > 0 && field[0] == '"' {
 		// Blanks then a quote: not a quoted field to Excel, but a
 		// program that trims blanks first reads one.
-		field = strings.TrimLeft(field[1:], " \u3000")
+		field = bytes.TrimLeft(field[1:], " \u3000")
 	}
-	r, size := utf8.DecodeRuneInString(field)
+	r, size := utf8.DecodeRune(field)
 	switch r {
 	case '=', '+', '-', '@', '＝', '＋', '－', '＠':
 	default:
 		return false
 	}
-	rest := strings.TrimRight(field[size:], " \u3000")
-	if rest == "" {
+	// The field's end: its closing quote, or the next separator.
+	rest := field[size:]
+	if quoted {
+		if j := closingQuote(rest, 0); j >= 0 {
+			rest = rest[:j]
+		}
+	} else if j := sepIndex(rest); j >= 0 {
+		rest = rest[:j]
+	}
+	rest = bytes.TrimRight(rest, " \u3000")
+	if len(rest) == 0 {
 		return false // a lone sign is text to every spreadsheet
 	}
 	if (r == '+' || r == '-') && isNumber(rest) {
@@ -137,11 +132,22 @@ func formulaAt(line string, start int, quoted bool) bool {
 	return true
 }
 
+// sepIndex is the index of the first separator in b, or -1.
+func sepIndex(b []byte) int {
+	for i, c := range b {
+		switch c {
+		case ',', ';', '\t', '\r':
+			return i
+		}
+	}
+	return -1
+}
+
 // isNumber reports whether s is a plain decimal number as spreadsheets
 // read it: digits with optional thousands commas, a fraction, an exponent
 // and a trailing percent sign.
-func isNumber(s string) bool {
-	s = strings.TrimSuffix(s, "%")
+func isNumber(s []byte) bool {
+	s = bytes.TrimSuffix(s, []byte("%"))
 	i, digits := 0, 0
 	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == ',' && digits > 0) {
 		if s[i] != ',' {

@@ -9,10 +9,10 @@ package textfile
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"golang.org/x/text/encoding/unicode"
 
@@ -75,6 +75,7 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 		return Result{Charset: name}, fmt.Errorf("%w (%s)", ErrCharset, name)
 	}
 	rw := rewriter{opt: opt, res: Result{Charset: codec.Name()}}
+	dec, enc := codec.NewLineDecoder(), codec.NewLineEncoder()
 	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var long []byte
@@ -94,11 +95,12 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 		}
 		if len(line) > 0 {
 			body, end := splitEnd(line)
-			text, _ := codec.Decode(body)
-			if out, changed := rw.line(text); changed {
-				b, n := codec.Encode(out)
+			rw.text = dec.Append(rw.text[:0], body)
+			if out, changed := rw.line(rw.text); changed {
+				var n int
+				rw.encoded, n = enc.Append(rw.encoded[:0], out)
 				rw.res.Replaced += n
-				bw.Write(b)
+				bw.Write(rw.encoded)
 				bw.Write(end)
 			} else {
 				bw.Write(line)
@@ -162,10 +164,10 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 		}
 		end := line[len(body):]
 		text, _ := enc.NewDecoder().Bytes(body)
-		if out, changed := rw.line(string(text)); changed {
-			b, err := enc.NewEncoder().Bytes([]byte(out))
+		if out, changed := rw.line(text); changed {
+			b, err := enc.NewEncoder().Bytes(out)
 			if err != nil {
-				b, _ = enc.NewEncoder().Bytes([]byte(strings.ToValidUTF8(out, "?")))
+				b, _ = enc.NewEncoder().Bytes(bytes.ToValidUTF8(out, []byte("?")))
 			}
 			bw.Write(b)
 			bw.Write(end)
@@ -198,34 +200,37 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 }
 
 // rewriter holds what carries from line to line: the spreadsheet's
-// quoting state and the counts.
+// quoting state and the counts, and its buffers.
 type rewriter struct {
 	opt    Options
 	res    Result
 	csv    csvState
 	inited bool
+
+	text, formulas, links, encoded []byte
 }
 
-// line neutralises one decoded line (without its line end).
-func (rw *rewriter) line(text string) (string, bool) {
+// line neutralises one decoded line (without its line end). The result
+// is valid until the next call.
+func (rw *rewriter) line(text []byte) ([]byte, bool) {
 	out := text
 	changed := false
 	if rw.opt.Formulas {
 		first := !rw.inited
 		rw.inited = true
 		var n int
-		out, n = rw.csv.neutralise(out, first)
+		rw.formulas, n = rw.csv.neutralise(rw.formulas[:0], out, first)
 		if n > 0 {
 			rw.res.Formulas += n
-			changed = true
+			out, changed = rw.formulas, true
 		}
 	}
 	if rw.opt.Links != links.Keep {
 		var n int
-		out, n = links.Rewrite(out, rw.opt.Links)
+		rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
 		if n > 0 {
 			rw.res.Links += n
-			changed = true
+			out, changed = rw.links, true
 		}
 	}
 	return out, changed
