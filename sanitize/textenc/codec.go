@@ -91,21 +91,36 @@ func plainASCII(b []byte) bool {
 // LineEncoder encodes lines of UTF-8 text in one charset, reusing its
 // transformer.
 type LineEncoder struct {
-	c   codec
-	enc *encoding.Encoder
+	c    codec
+	enc  *encoding.Encoder
+	repl rune
 }
 
 // NewLineEncoder returns a LineEncoder for the charset.
 func (k Codec) NewLineEncoder() *LineEncoder {
-	e := &LineEncoder{c: k.c}
-	if k.c.kind != kindUTF8 && k.c.kind != kindASCII {
-		e.enc = k.c.encoding().NewEncoder()
+	e := &LineEncoder{c: k.c, repl: utf8.RuneError}
+	if k.c.kind == kindUTF8 || k.c.kind == kindASCII {
+		return e
+	}
+	e.enc = k.c.encoding().NewEncoder()
+	// The stand-in for what the charset cannot hold: U+FFFD where it
+	// can, else the JIS geta mark, else the currency sign, else a space;
+	// never a character that could join text into a URL, as "?" could.
+	for _, r := range []rune{utf8.RuneError, '〓', '¤', ' '} {
+		if _, err := e.enc.String(string(r)); err == nil {
+			e.repl = r
+			break
+		}
 	}
 	return e
 }
 
+// Replacement is the character Append writes for one the charset cannot
+// hold.
+func (e *LineEncoder) Replacement() rune { return e.repl }
+
 // Append appends text s, encoded, to dst. A character the charset cannot
-// hold becomes "?"; replaced says how many did. us-ascii is written as
+// hold becomes Replacement; replaced says how many did. us-ascii is written as
 // UTF-8, its superset.
 func (e *LineEncoder) Append(dst, s []byte) (out []byte, replaced int) {
 	if e.enc == nil {
@@ -119,15 +134,14 @@ func (e *LineEncoder) Append(dst, s []byte) (out []byte, replaced int) {
 	var tmp [utf8.UTFMax]byte
 	for len(s) > 0 {
 		r, size := utf8.DecodeRune(s)
-		n := utf8.EncodeRune(tmp[:], r)
 		e.enc.Reset()
-		b, _, err := transform.Append(e.enc, dst, tmp[:n])
-		if err != nil || r == utf8.RuneError {
-			dst = append(dst, '?')
+		b, _, err := transform.Append(e.enc, dst, tmp[:utf8.EncodeRune(tmp[:], r)])
+		if err != nil {
+			e.enc.Reset()
+			b, _, _ = transform.Append(e.enc, dst, tmp[:utf8.EncodeRune(tmp[:], e.repl)])
 			replaced++
-		} else {
-			dst = b
 		}
+		dst = b
 		s = s[size:]
 	}
 	return dst, replaced

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/unicode"
 
@@ -37,7 +38,7 @@ type Result struct {
 	Charset  string // the charset the file was read and written in
 	Links    int    // URLs neutralised
 	Formulas int    // spreadsheet fields turned into text
-	Replaced int    // characters of changed lines the charset could not write back ("?")
+	Replaced int    // characters of changed lines the charset could not write back (see textenc.LineEncoder)
 }
 
 // Changed reports whether the output differs from the input.
@@ -96,6 +97,11 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 		if len(line) > 0 {
 			body, end := splitEnd(line)
 			rw.text = dec.Append(rw.text[:0], body)
+			if r := enc.Replacement(); r != utf8.RuneError && bytes.ContainsRune(rw.text, utf8.RuneError) {
+				// What cannot be decoded is written back as the stand-in
+				// if the line changes: rewrite the text as it will read.
+				rw.text = bytes.ReplaceAll(rw.text, []byte("\uFFFD"), []byte(string(r)))
+			}
 			if out, changed := rw.line(rw.text); changed {
 				var n int
 				rw.encoded, n = enc.Append(rw.encoded[:0], out)
