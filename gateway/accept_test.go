@@ -9,7 +9,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net"
+	"net/mail"
 	"os"
 	"strings"
 	"testing"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"golang.org/x/text/encoding/japanese"
 
 	"mugai/sanitize/invariant"
 )
@@ -311,5 +315,78 @@ Content-Transfer-Encoding: base64
 	}
 	if got, want := recs[0].Removed[0].Name, `invoice\u202Efdp.exe`; got != want {
 		t.Errorf("removed attachment named %q in the audit trail, want %q", got, want)
+	}
+}
+
+// A CSV the policy keeps crosses with its formula and link neutralised,
+// in its own Shift_JIS; the metrics count it and the audit record lists
+// the kept file with its original's hash and what was changed.
+func TestKeptCSVNeutralised(t *testing.T) {
+	nh := startSink(t, false)
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "",
+		"  default: {}", "  default: {attachments: {keep: [{extensions: [.csv], types: [text/plain]}]}}"), true)
+	csv, _ := japanese.ShiftJIS.NewEncoder().String("件名,金額,リンク\r\n請求書,-1200,=HYPERLINK(\"https://evil.example/a\",\"開く\")\r\n")
+	want, _ := japanese.ShiftJIS.NewEncoder().String("件名,金額,リンク\r\n請求書,-1200,'=HYPERLINK(\"hxxps://evil[.]example/a\",\"開く\")\r\n")
+	msg := strings.ReplaceAll(`From: citizen@example.jp
+To: staff@lgwan.example
+Subject: list
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+see attached
+--b
+Content-Type: text/csv; charset=shift_jis
+Content-Disposition: attachment; filename="seikyu.csv"
+Content-Transfer-Encoding: base64
+
+`+base64.StdEncoding.EncodeToString([]byte(csv))+`
+--b--
+`, "\n", "\r\n")
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	waitFor(t, "the delivery", 10*time.Second, func() bool { return len(nh.messages()) == 1 })
+
+	m, err := mail.ReadMessage(bytes.NewReader(nh.messages()[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, _ := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	var got []byte
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		if p.FileName() == "seikyu.csv" {
+			got, _ = io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+		}
+	}
+	if string(got) != want {
+		t.Errorf("delivered CSV %q\nwant %q", got, want)
+	}
+
+	for series, v := range map[string]float64{
+		"attachment-links-defanged": testutil.ToFloat64(g.m.SanitizeActions.WithLabelValues("attachment-links-defanged")),
+		"formulas-neutralised":      testutil.ToFloat64(g.m.SanitizeActions.WithLabelValues("formulas-neutralised")),
+		"spreadsheet-formula":       testutil.ToFloat64(g.m.SanitizeFindings.WithLabelValues("spreadsheet-formula")),
+		"keep text":                 testutil.ToFloat64(g.m.Attachments.WithLabelValues("keep", "text")),
+	} {
+		if v != 1 {
+			t.Errorf("%s counted %v times, want 1", series, v)
+		}
+	}
+	recs := readAudit(t, g.audit)
+	if len(recs) == 0 || len(recs[0].Kept) != 1 {
+		t.Fatalf("audit records %+v", recs)
+	}
+	k := recs[0].Kept[0]
+	sum := sha256.Sum256([]byte(csv))
+	if k.Name != "seikyu.csv" || k.SHA256 != hex.EncodeToString(sum[:]) || !strings.Contains(k.Reason, "1 link defanged, 1 spreadsheet formula made text") {
+		t.Errorf("audit lists the kept file as %+v", k)
 	}
 }

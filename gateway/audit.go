@@ -37,6 +37,7 @@ type AuditRecord struct {
 	Reason         string              `json:"reason,omitempty"`
 	Actions        []string            `json:"actions,omitempty"`
 	Removed        []AuditAttachment   `json:"attachments_removed,omitempty"`
+	Kept           []AuditAttachment   `json:"attachments_kept,omitempty"` // SHA-256 of the original; Reason says what was changed
 	Findings       []sanitize.Finding  `json:"findings,omitempty"`
 	QuarantineID   string              `json:"quarantine_id,omitempty"`
 	QuarantineFull bool                `json:"quarantine_full,omitempty"`
@@ -50,7 +51,7 @@ type AuditRecord struct {
 	Prev           string              `json:"prev"` // SHA-256 of the previous line (完全性)
 }
 
-// AuditAttachment is a removed part, as the audit trail lists it.
+// AuditAttachment is a removed or kept part, as the audit trail lists it.
 type AuditAttachment struct {
 	Name   string `json:"name,omitempty"`
 	Type   string `json:"type,omitempty"`
@@ -70,8 +71,12 @@ type AuditDeliveryRcpt struct {
 func (r *AuditRecord) fromReport(rep *sanitize.Report) {
 	r.Verdict, r.Reason, r.Actions, r.Findings = rep.Verdict, rep.Reason, rep.Actions, rep.Findings
 	for _, p := range rep.Parts {
-		if p.Removed() {
-			r.Removed = append(r.Removed, AuditAttachment{Name: p.Filename, Type: p.SniffedType, Class: p.Class, SHA256: p.SHA256, Reason: p.Reason})
+		a := AuditAttachment{Name: p.Filename, Type: p.SniffedType, Class: p.Class, SHA256: p.SHA256, Reason: p.Reason}
+		switch {
+		case p.Removed():
+			r.Removed = append(r.Removed, a)
+		case p.Decision == sanitize.DecisionKeep:
+			r.Kept = append(r.Kept, a)
 		}
 	}
 }
