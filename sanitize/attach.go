@@ -74,7 +74,7 @@ func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 	if decision == DecisionReject {
 		l.reject = reason
 	}
-	if decision == DecisionKeep && len(l.ambig) == 0 && res.Class == "text" {
+	if decision == DecisionKeep && len(l.ambig) == 0 && res.textual() {
 		buf = s.keptText(l, ph, res, buf)
 	}
 	if l.part.Decision == DecisionKeep && len(l.ambig) == 0 {
@@ -181,6 +181,13 @@ func (s *sanitizer) archiveLimits() archiveLimits {
 	return archiveLimits{MaxDepth: a.MaxDepth, MaxEntries: a.MaxEntries, MaxRatio: a.MaxRatio, MaxTotal: int64(a.MaxTotal)}
 }
 
+// textual reports whether a file reads as text, by its class or its
+// content: a text file declared image/png is still text to whoever opens
+// it (and is delivered as the text/plain it sniffs as).
+func (r classResult) textual() bool {
+	return r.Class == "text" || strings.HasPrefix(strings.ToLower(r.SniffedType), "text/plain")
+}
+
 func classRank(c string) int {
 	switch c {
 	case "executable":
@@ -236,14 +243,14 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		return notKept(why)
 	}
 	if s.keepRule(l, ph, res) {
-		if res.Class == "text" && hasEncodedBlock(buf.Reader()) {
+		if res.textual() && hasEncodedBlock(buf.Reader()) {
 			return notKept("text file carries an encoded file (uuencode, yEnc or BinHex)")
 		}
 		return DecisionKeep, "allowed by a keep rule"
 	}
 	switch att.Default {
 	case "keep":
-		if res.Class == "text" && hasEncodedBlock(buf.Reader()) {
+		if res.textual() && hasEncodedBlock(buf.Reader()) {
 			return DecisionStrip, "text file carries an encoded file (uuencode, yEnc or BinHex)"
 		}
 		return DecisionKeep, "policy keeps attachments by default"

@@ -33,6 +33,8 @@ func TestKeptTextFiles(t *testing.T) {
 		{"table.tsv", "text/tab-separated-values", u16, wantU16, "utf-16", "allowed by a keep rule; 1 spreadsheet formula made text"},
 		{"notes.txt", "text/plain", "=1+1 is text here, http://evil.example is not\r\n", "=1+1 is text here, hxxp://evil[.]example is not\r\n", "us-ascii", "allowed by a keep rule; 1 link defanged"},
 		{"plain.csv", "text/csv", plain, plain, "utf-8", "allowed by a keep rule"},
+		// Declared as something else, it is still text to whoever opens it.
+		{"data.csv", "image/png", "=cmd|' /C calc'!A0\r\n", "'=cmd|' /C calc'!A0\r\n", "us-ascii", "allowed by a keep rule; 1 spreadsheet formula made text"},
 	}
 	var msg strings.Builder
 	msg.WriteString("From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n")
@@ -101,5 +103,21 @@ func TestKeptTextFiles(t *testing.T) {
 		if !contains(rep.Actions, a) {
 			t.Errorf("action %s missing: %v", a, rep.Actions)
 		}
+	}
+}
+
+// A uuencoded file inside a kept text file is found whatever the text
+// file is declared as.
+func TestKeptTextUuencodeDeclaredOtherwise(t *testing.T) {
+	uu := "begin 644 a.exe\r\nM35J0``,`````!`````__\\``+@`````````0```````````````````````\r\n`\r\nend\r\n"
+	msg := "From: a@example.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+		"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=a.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString([]byte(uu)) + "\r\n--b--\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || !strings.Contains(p.Reason, "encoded file") {
+		t.Errorf("a.txt: %s (%s), want strip for its encoded file", p.Decision, p.Reason)
 	}
 }

@@ -75,7 +75,7 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	if !ok {
 		return Result{Charset: name}, fmt.Errorf("%w (%s)", ErrCharset, name)
 	}
-	rw := rewriter{opt: opt, res: Result{Charset: codec.Name()}}
+	rw := newRewriter(opt, codec.Name())
 	dec, enc := codec.NewLineDecoder(), codec.NewLineEncoder()
 	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -145,7 +145,7 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 		order, name = unicode.LittleEndian, "utf-16le"
 	}
 	enc := unicode.UTF16(order, unicode.IgnoreBOM)
-	rw := rewriter{opt: opt, res: Result{Charset: name}}
+	rw := newRewriter(opt, name)
 	br := bufio.NewReaderSize(r, 64<<10)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	lf := []byte{0, '\n'}
@@ -214,6 +214,10 @@ type rewriter struct {
 	inited bool
 
 	text, formulas, links, encoded []byte
+}
+
+func newRewriter(opt Options, charset string) rewriter {
+	return rewriter{opt: opt, res: Result{Charset: charset}, csv: newCSVState()}
 }
 
 // line neutralises one decoded line (without its line end). The result
