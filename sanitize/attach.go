@@ -105,7 +105,7 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 		err = out.Err()
 	}
 	switch {
-	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset):
+	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset), errors.Is(err, textfile.ErrReadings):
 		out.Close()
 		why := "text file cannot be checked for links and formulas: " + strings.TrimPrefix(err.Error(), "textfile: ")
 		l.part.Decision, l.part.Reason = DecisionStrip, why

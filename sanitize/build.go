@@ -572,16 +572,16 @@ func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 	}
 	ctv, cdv := attachmentParams(typ, name)
 	if strings.HasPrefix(typ, "text/") {
-		// The bytes are delivered as they came; name their charset when
-		// they show it, so the reader's client need not guess.
-		cs := textCharset(l.att.Reader())
-		if cs == "" {
-			// What the file was read in to neutralise it (textfile).
-			// UTF-16 with its byte order mark is "utf-16" (RFC 2781).
-			cs = l.fileCharset
-			if cs == "utf-16le" || cs == "utf-16be" {
-				cs = "utf-16"
-			}
+		// The charset the file was read in to neutralise it (textfile),
+		// so the client reads what was checked: 7-bit ISO-2022-JP is also
+		// valid UTF-8, and would read differently as that. UTF-16 with
+		// its byte order mark is "utf-16" (RFC 2781).
+		cs := l.fileCharset
+		switch cs {
+		case "utf-16le", "utf-16be":
+			cs = "utf-16"
+		case "", "us-ascii":
+			cs = textCharset(l.att.Reader())
 		}
 		if cs != "" && validMediaType("text/"+cs) {
 			ctv = typ + "; charset=" + cs + strings.TrimPrefix(ctv, typ)

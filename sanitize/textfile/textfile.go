@@ -48,6 +48,7 @@ func (r Result) Changed() bool { return r.Links+r.Formulas > 0 }
 var (
 	ErrLineTooLong = errors.New("textfile: a line is too long to check")
 	ErrCharset     = errors.New("textfile: the charset cannot be rewritten line by line")
+	ErrReadings    = errors.New("textfile: the file reads differently in the programs that open it")
 )
 
 // Rewrite copies the text file of size bytes at r to w with its URLs
@@ -75,41 +76,74 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	if !ok {
 		return Result{Charset: name}, fmt.Errorf("%w (%s)", ErrCharset, name)
 	}
+	// ISO-2022-JP is 7-bit: a program that does not read it as such (a
+	// spreadsheet never does) sees its kanji as ASCII, which can spell a
+	// formula or a URL the decoded text does not have.
+	stateful := codec.Name() == "iso-2022-jp"
+	if stateful && opt.Formulas {
+		return Result{Charset: codec.Name()}, fmt.Errorf("%w (iso-2022-jp: spreadsheets read its bytes as ASCII)", ErrReadings)
+	}
 	rw := newRewriter(opt, codec.Name())
 	dec, enc := codec.NewLineDecoder(), codec.NewLineEncoder()
-	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
 	bw := bufio.NewWriterSize(w, 64<<10)
+	one := func(line []byte) error {
+		body, end := splitEnd(line)
+		rw.text = dec.Append(rw.text[:0], body)
+		if r := enc.Replacement(); r != utf8.RuneError && bytes.ContainsRune(rw.text, utf8.RuneError) {
+			// What cannot be decoded is written back as the stand-in if
+			// the line changes: rewrite the text as it will read.
+			rw.text = bytes.ReplaceAll(rw.text, []byte("\uFFFD"), []byte(string(r)))
+		}
+		written := body
+		if out, changed := rw.line(rw.text); changed {
+			var n int
+			rw.encoded, n = enc.Append(rw.encoded[:0], out)
+			rw.res.Replaced += n
+			written = rw.encoded
+		}
+		if stateful && opt.Links != links.Keep {
+			var n int
+			if rw.raw, n = links.Append(rw.raw[:0], written, opt.Links); n > 0 {
+				return fmt.Errorf("%w (iso-2022-jp: its bytes read as ASCII hold a link)", ErrReadings)
+			}
+		}
+		bw.Write(written)
+		bw.Write(end)
+		return nil
+	}
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
 	var long []byte
 	for {
-		line, err := br.ReadSlice('\n')
+		chunk, err := br.ReadSlice('\n')
+		run := runAfterCR(chunk, 0)
 		if err == bufio.ErrBufferFull {
-			// Longer than the buffer: gather it, up to the limit.
-			long = append(long[:0], line...)
-			for err == bufio.ErrBufferFull && len(long) <= opt.MaxLine {
-				line, err = br.ReadSlice('\n')
-				long = append(long, line...)
+			// Longer than the buffer: gather it, up to the limit. Lines
+			// end at a bare CR too (old Mac files), so the limit is on
+			// the stretch since the last CR.
+			long = append(long[:0], chunk...)
+			for err == bufio.ErrBufferFull && run <= opt.MaxLine {
+				chunk, err = br.ReadSlice('\n')
+				long = append(long, chunk...)
+				run = runAfterCR(chunk, run)
 			}
-			line = long
+			chunk = long
 		}
-		if len(line) > opt.MaxLine {
+		if run > opt.MaxLine {
 			return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
 		}
-		if len(line) > 0 {
-			body, end := splitEnd(line)
-			rw.text = dec.Append(rw.text[:0], body)
-			if r := enc.Replacement(); r != utf8.RuneError && bytes.ContainsRune(rw.text, utf8.RuneError) {
-				// What cannot be decoded is written back as the stand-in
-				// if the line changes: rewrite the text as it will read.
-				rw.text = bytes.ReplaceAll(rw.text, []byte("\uFFFD"), []byte(string(r)))
+		for len(chunk) > 0 {
+			k := bareCR(chunk)
+			if k > opt.MaxLine {
+				return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
 			}
-			if out, changed := rw.line(rw.text); changed {
-				var n int
-				rw.encoded, n = enc.Append(rw.encoded[:0], out)
-				rw.res.Replaced += n
-				bw.Write(rw.encoded)
-				bw.Write(end)
+			line := chunk
+			if k >= 0 {
+				line, chunk = chunk[:k+1], chunk[k+1:]
 			} else {
-				bw.Write(line)
+				chunk = nil
+			}
+			if err := one(line); err != nil {
+				return rw.res, err
 			}
 		}
 		if err == io.EOF {
@@ -125,16 +159,40 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	return rw.res, nil
 }
 
-// splitEnd splits a line from its line end ("\n", "\r\n" or none).
+// splitEnd splits a line from its line end ("\n", "\r\n", "\r" or none).
 func splitEnd(line []byte) (body, end []byte) {
 	n := len(line)
 	if n > 0 && line[n-1] == '\n' {
 		n--
-		if n > 0 && line[n-1] == '\r' {
-			n--
-		}
+	}
+	if n > 0 && line[n-1] == '\r' {
+		n--
 	}
 	return line[:n], line[n:]
+}
+
+// bareCR is the index of the first CR in b not followed by LF, or -1.
+func bareCR(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\r')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+1 >= len(b) || b[i+1] != '\n' {
+			return i
+		}
+		i++
+	}
+}
+
+// runAfterCR is the length of the stretch at the end of b since its last
+// CR, continuing run when b has none.
+func runAfterCR(b []byte, run int) int {
+	if i := bytes.LastIndexByte(b, '\r'); i >= 0 {
+		return len(b) - i - 1
+	}
+	return run + len(b)
 }
 
 // rewriteUTF16 is Rewrite for UTF-16 with a byte order mark (Excel's
@@ -213,7 +271,7 @@ type rewriter struct {
 	csv    csvState
 	inited bool
 
-	text, formulas, links, encoded []byte
+	text, formulas, links, encoded, raw []byte
 }
 
 func newRewriter(opt Options, charset string) rewriter {

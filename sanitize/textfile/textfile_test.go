@@ -132,7 +132,9 @@ func TestOwnEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, res, err := rewrite(t, tt.in, Options{Charset: tt.label, Links: links.Defang, Formulas: true})
+			// ISO-2022-JP is text, never spreadsheet data (TestReadings).
+			formulas := tt.charset != "iso-2022-jp"
+			out, res, err := rewrite(t, tt.in, Options{Charset: tt.label, Links: links.Defang, Formulas: formulas})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,5 +178,49 @@ func TestUnencodable(t *testing.T) {
 	}
 	if want := "Caf\xe9 [\xa4\xa4\xa4\xa4\xa4]\n"; string(out) != want || res.Replaced != 5 {
 		t.Errorf("got %q %+v, want %q", out, res, want)
+	}
+}
+
+// A file whose bytes read differently in the programs that open it is
+// refused: ISO-2022-JP kanji are ASCII to a spreadsheet or to a client
+// that takes the file for UTF-8.
+func TestReadings(t *testing.T) {
+	jis := func(s string) []byte {
+		b, err := japanese.ISO2022JP.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// Bytes that are kanji in ISO-2022-JP and a URL in ASCII.
+	hidden := append(append([]byte("see \x1b$B"), "https://evil.example/ab"...), "\x1b(B\n"...)
+	for _, tt := range []struct {
+		name     string
+		in       []byte
+		formulas bool
+		err      error
+	}{
+		{"csv in iso-2022-jp", jis("件名,=1+1\n"), true, ErrReadings},
+		{"link hidden in kanji", hidden, false, ErrReadings},
+		{"ordinary text", jis("ご案内 https://evil.example/ です\n"), false, nil},
+	} {
+		_, _, err := rewrite(t, tt.in, Options{Charset: "iso-2022-jp", Links: links.Defang, Formulas: tt.formulas})
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.err)
+		}
+	}
+}
+
+// Old Mac files end lines with a bare CR: each is a line of its own, so
+// a long file is not one long line.
+func TestBareCRLines(t *testing.T) {
+	var in, want strings.Builder
+	for in.Len() < 300 {
+		in.WriteString("a,=1+1\r")
+		want.WriteString("a,'=1+1\r")
+	}
+	out, res, err := rewrite(t, []byte(in.String()), Options{Links: links.Defang, Formulas: true, MaxLine: 100})
+	if err != nil || string(out) != want.String() || res.Formulas != strings.Count(in.String(), "\r") {
+		t.Errorf("%v %+v\n%q", err, res, out)
 	}
 }
