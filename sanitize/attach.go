@@ -138,7 +138,7 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 		s.finding(l.part.Path, "spreadsheet-formula", plural(r.Formulas, "field")+" starting with = + - or @")
 	}
 	if r.Replaced > 0 {
-		done = append(done, plural(r.Replaced, "character")+" not writable in "+r.Charset+" replaced by ?")
+		done = append(done, plural(r.Replaced, "character")+" not writable in "+r.Charset+" replaced")
 	}
 	l.part.Reason += "; " + strings.Join(done, ", ")
 	return out
