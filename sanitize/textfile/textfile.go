@@ -89,16 +89,18 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	one := func(line []byte) error {
 		body, end := splitEnd(line)
 		rw.text = dec.Append(rw.text[:0], body)
+		undecoded := 0
 		if r := enc.Replacement(); r != utf8.RuneError && bytes.ContainsRune(rw.text, utf8.RuneError) {
 			// What cannot be decoded is written back as the stand-in if
 			// the line changes: rewrite the text as it will read.
+			undecoded = bytes.Count(rw.text, []byte("\uFFFD"))
 			rw.text = bytes.ReplaceAll(rw.text, []byte("\uFFFD"), []byte(string(r)))
 		}
 		written := body
 		if out, changed := rw.line(rw.text); changed {
 			var n int
 			rw.encoded, n = enc.Append(rw.encoded[:0], out)
-			rw.res.Replaced += n
+			rw.res.Replaced += n + undecoded
 			written = rw.encoded
 		}
 		if stateful && opt.Links != links.Keep {

@@ -224,3 +224,16 @@ func TestBareCRLines(t *testing.T) {
 		t.Errorf("%v %+v\n%q", err, res, out)
 	}
 }
+
+// A Shift_JIS user-defined character (外字) on a changed line is replaced
+// and counted; on an unchanged line its bytes stay.
+func TestUndecodableOnChangedLine(t *testing.T) {
+	in := []byte("\xf0\x40,=1+1\r\n\xf0\x40,a\r\n")
+	out, res, err := rewrite(t, in, Options{Charset: "shift_jis", Links: links.Defang, Formulas: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "\x81\xac,'=1+1\r\n\xf0\x40,a\r\n"; string(out) != want || res.Replaced != 1 {
+		t.Errorf("got %q %+v, want %q with 1 replaced", out, res, want)
+	}
+}
