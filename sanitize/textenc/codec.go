@@ -52,9 +52,60 @@ func (k Codec) NewLineDecoder() *LineDecoder {
 func (d *LineDecoder) Invalid() int { return d.invalid }
 
 // Append appends line b (no line end), decoded to UTF-8, to dst.
+// Shift_JIS user-defined characters (外字, F040-F9FC) decode to the
+// private use area as Windows' CP932 does, so a rewritten line keeps them.
 func (d *LineDecoder) Append(dst, b []byte) []byte {
 	if d.c.kind != kindUTF7 && plainASCII(b) || (d.c.kind == kindUTF8 || d.c.kind == kindASCII) && utf8.Valid(b) {
 		return append(dst, b...)
+	}
+	if d.c.kind == kindShiftJIS {
+		for i := 0; i < len(b); {
+			c := b[i]
+			if c >= 0x81 && c <= 0x9f || c >= 0xe0 && c <= 0xfc {
+				if r, ok := gaiji(b[i:]); ok {
+					dst = d.transform(dst, b[:i])
+					dst = utf8.AppendRune(dst, r)
+					b, i = b[i+2:], 0
+					continue
+				}
+				i += 2
+				continue
+			}
+			i++
+		}
+	}
+	return d.transform(dst, b)
+}
+
+// gaiji decodes a CP932 user-defined character at the start of b.
+func gaiji(b []byte) (rune, bool) {
+	if len(b) < 2 || b[0] < 0xf0 || b[0] > 0xf9 || b[1] < 0x40 || b[1] > 0xfc || b[1] == 0x7f {
+		return 0, false
+	}
+	t := int(b[1]) - 0x40
+	if b[1] > 0x7f {
+		t--
+	}
+	return rune(0xe000 + int(b[0]-0xf0)*188 + t), true
+}
+
+// appendGaiji encodes a private use character as its CP932 user-defined
+// character.
+func appendGaiji(dst []byte, r rune) ([]byte, bool) {
+	if r < 0xe000 || r > 0xe757 {
+		return dst, false
+	}
+	n := int(r - 0xe000)
+	t := byte(n%188) + 0x40
+	if t >= 0x7f {
+		t++
+	}
+	return append(dst, byte(0xf0+n/188), t), true
+}
+
+func (d *LineDecoder) transform(dst, b []byte) []byte {
+	if len(b) == 0 {
+		return dst
 	}
 	d.t.Reset()
 	for {
@@ -134,6 +185,12 @@ func (e *LineEncoder) Append(dst, s []byte) (out []byte, replaced int) {
 	var tmp [utf8.UTFMax]byte
 	for len(s) > 0 {
 		r, size := utf8.DecodeRune(s)
+		if e.c.kind == kindShiftJIS {
+			if b, ok := appendGaiji(dst, r); ok {
+				dst, s = b, s[size:]
+				continue
+			}
+		}
 		e.enc.Reset()
 		b, _, err := transform.Append(e.enc, dst, tmp[:utf8.EncodeRune(tmp[:], r)])
 		if err != nil {

@@ -22,6 +22,7 @@ func FuzzRewrite(f *testing.F) {
 		"\xff\xfe=\x001\x00\n\x00",
 		"\xfe\xff\x00=\x001\x00\n",
 		"\x95\x5c\x8e\xa6,https://evil.example\r\n",
+		"\xf0\x40\x81\xf0\x40,=1+1,\xf9\xfc\r\n",
 		"\x1b$B%F%9%H\x1b(B http://evil.example\n",
 		"www.evil.example\n<http://evil.example/ a>\n",
 	} {

@@ -225,15 +225,16 @@ func TestBareCRLines(t *testing.T) {
 	}
 }
 
-// A Shift_JIS user-defined character (外字) on a changed line is replaced
-// and counted; on an unchanged line its bytes stay.
+// Shift_JIS user-defined characters (外字, in residents' names) survive a
+// rewritten line, as CP932's private use characters; an invalid byte on a
+// changed line is replaced and counted, and on an unchanged line stays.
 func TestUndecodableOnChangedLine(t *testing.T) {
-	in := []byte("\xf0\x40,=1+1\r\n\xf0\x40,a\r\n")
+	in := []byte("\xf0\x40\xf9\xfc\xf5\x80,=1+1\r\n\x81\x20,=2+2\r\n\xf0\x40\x81\x20,a\r\n")
 	out, res, err := rewrite(t, in, Options{Charset: "shift_jis", Links: links.Defang, Formulas: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "\x81\xac,'=1+1\r\n\xf0\x40,a\r\n"; string(out) != want || res.Replaced != 1 {
+	if want := "\xf0\x40\xf9\xfc\xf5\x80,'=1+1\r\n\x81\xac ,'=2+2\r\n\xf0\x40\x81\x20,a\r\n"; string(out) != want || res.Replaced != 1 {
 		t.Errorf("got %q %+v, want %q with 1 replaced", out, res, want)
 	}
 }
