@@ -94,8 +94,8 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 	opt := textfile.Options{
 		Charset:  strings.TrimSpace(ph.params["charset"]),
 		Links:    s.pol.Body.Links,
-		Formulas: spreadsheet(ph, res),
 	}
+	opt.Formulas, opt.TSV = spreadsheet(ph, res)
 	if opt.Links == links.Keep && !opt.Formulas {
 		return buf
 	}
@@ -145,22 +145,26 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 }
 
 // spreadsheet reports whether a text file is data a spreadsheet opens
-// (CSV, TSV) by any of its names or types: the strictest reading.
-func spreadsheet(ph *partHeader, res classResult) bool {
+// (CSV, TSV) by any of its names or types, the strictest reading, and
+// whether it is tab-separated.
+func spreadsheet(ph *partHeader, res classResult) (sheet, tsv bool) {
 	for _, t := range []string{ph.mediaType, res.SniffedType} {
 		switch strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0])) {
-		case "text/csv", "text/comma-separated-values", "application/csv", "text/x-csv", "application/x-csv",
-			"text/tab-separated-values", "application/vnd.ms-excel":
-			return true
+		case "text/csv", "text/comma-separated-values", "application/csv", "text/x-csv", "application/x-csv", "application/vnd.ms-excel":
+			sheet = true
+		case "text/tab-separated-values":
+			sheet, tsv = true, true
 		}
 	}
 	for _, n := range ph.names {
 		switch extension(cleanFilename(n)) {
-		case ".csv", ".tsv", ".tab":
-			return true
+		case ".csv":
+			sheet = true
+		case ".tsv", ".tab":
+			sheet, tsv = true, true
 		}
 	}
-	return false
+	return sheet, tsv
 }
 
 func plural(n int, what string) string {

@@ -3,6 +3,7 @@ package textfile
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,5 +75,29 @@ func BenchmarkBaseline(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkRewriteHostile: single lines built to make field scanning go
+// back over the line (quotes that open and close, separators of another
+// reading). MB/s must stay flat as the line grows.
+func BenchmarkRewriteHostile(b *testing.B) {
+	for _, tc := range []struct{ name, unit, head string }{
+		{"quotes", `""=,`, ""},
+		{"open-quote", `"=,`, ""},
+		{"sep-line", "=|", "sep=|\n"},
+		{"semicolons", `=";"&1,`, ""},
+	} {
+		for _, size := range []int{64 << 10, 256 << 10, 1 << 20} {
+			data := []byte(tc.head + strings.Repeat(tc.unit, size/len(tc.unit)) + "\n")
+			b.Run(tc.name+"-"+strconv.Itoa(size>>10)+"KiB", func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					if _, err := Rewrite(io.Discard, bytes.NewReader(data), int64(len(data)), Options{Links: links.Defang, Formulas: true}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

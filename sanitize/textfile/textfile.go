@@ -26,6 +26,7 @@ type Options struct {
 	Charset  string // the declared charset label; "" when none
 	Links    string // links.Defang, links.Remove or links.Keep
 	Formulas bool   // spreadsheet data (CSV, TSV): neutralise formulas
+	TSV      bool   // tab-separated by its name or type
 	MaxLine  int    // longest line it checks, in bytes; 0 means DefaultMaxLine
 }
 
@@ -97,7 +98,11 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 			rw.text = bytes.ReplaceAll(rw.text, []byte("\uFFFD"), []byte(string(r)))
 		}
 		written := body
-		if out, changed := rw.line(rw.text); changed {
+		out, changed, err := rw.line(rw.text)
+		if err != nil {
+			return err
+		}
+		if changed {
 			var n int
 			rw.encoded, n = enc.Append(rw.encoded[:0], out)
 			rw.res.Replaced += n + undecoded
@@ -217,23 +222,27 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 		cr = []byte{'\r', 0}
 	}
 	var line []byte
-	flush := func() {
+	flush := func() error {
 		if len(line) == 0 {
-			return
+			return nil
 		}
 		body := line
 		if n := len(body); n >= 2 && body[n-2] == lf[0] && body[n-1] == lf[1] {
 			body = body[:n-2]
-			if n := len(body); n >= 2 && body[n-2] == cr[0] && body[n-1] == cr[1] {
-				body = body[:n-2]
-			}
+		}
+		if n := len(body); n >= 2 && body[n-2] == cr[0] && body[n-1] == cr[1] {
+			body = body[:n-2]
 		}
 		end := line[len(body):]
 		text, _ := enc.NewDecoder().Bytes(body)
-		if out, changed := rw.line(text); changed {
+		out, changed, err := rw.line(text)
+		if err != nil {
+			return err
+		}
+		if changed {
 			b, err := enc.NewEncoder().Bytes(out)
 			if err != nil {
-				b, _ = enc.NewEncoder().Bytes(bytes.ToValidUTF8(out, []byte("?")))
+				b, _ = enc.NewEncoder().Bytes(bytes.ToValidUTF8(out, []byte("\uFFFD")))
 			}
 			bw.Write(b)
 			bw.Write(end)
@@ -241,18 +250,31 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 			bw.Write(line)
 		}
 		line = line[:0]
+		return nil
 	}
 	var unit [2]byte
 	for {
 		n, err := io.ReadFull(br, unit[:])
 		line = append(line, unit[:n]...)
-		if n == 2 && unit == [2]byte{lf[0], lf[1]} {
-			flush()
-		} else if len(line) > opt.MaxLine {
+		switch {
+		case n == 2 && unit == [2]byte{lf[0], lf[1]}:
+			if err := flush(); err != nil {
+				return rw.res, err
+			}
+		case n == 2 && unit == [2]byte{cr[0], cr[1]}:
+			// A bare CR ends a line too (old Mac files).
+			if next, _ := br.Peek(2); len(next) < 2 || next[0] != lf[0] || next[1] != lf[1] {
+				if err := flush(); err != nil {
+					return rw.res, err
+				}
+			}
+		case len(line) > opt.MaxLine:
 			return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			flush()
+			if err := flush(); err != nil {
+				return rw.res, err
+			}
 			break
 		}
 		if err != nil {
@@ -277,19 +299,23 @@ type rewriter struct {
 }
 
 func newRewriter(opt Options, charset string) rewriter {
-	return rewriter{opt: opt, res: Result{Charset: charset}, csv: newCSVState()}
+	return rewriter{opt: opt, res: Result{Charset: charset}, csv: csvState{tsv: opt.TSV}}
 }
 
 // line neutralises one decoded line (without its line end). The result
 // is valid until the next call.
-func (rw *rewriter) line(text []byte) ([]byte, bool) {
+func (rw *rewriter) line(text []byte) ([]byte, bool, error) {
 	out := text
 	changed := false
 	if rw.opt.Formulas {
 		first := !rw.inited
 		rw.inited = true
 		var n int
-		rw.formulas, n = rw.csv.neutralise(rw.formulas[:0], out, first)
+		var err error
+		rw.formulas, n, err = rw.csv.neutralise(rw.formulas[:0], out, first)
+		if err != nil {
+			return nil, false, fmt.Errorf("%w (a spreadsheet separator that is not ASCII)", err)
+		}
 		if n > 0 {
 			rw.res.Formulas += n
 			out, changed = rw.formulas, true
@@ -303,5 +329,5 @@ func (rw *rewriter) line(text []byte) ([]byte, bool) {
 			out, changed = rw.links, true
 		}
 	}
-	return out, changed
+	return out, changed, nil
 }

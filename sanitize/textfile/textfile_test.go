@@ -32,15 +32,21 @@ func TestFormulas(t *testing.T) {
 		{"numbers stay", "-5,+3.25,-1.5e3,-12%,-,+\n", "-5,+3.25,-1.5e3,-12%,-,+\n", 0},
 		{"phone is a formula to Excel", "+81-3-1234-5678\n", "'+81-3-1234-5678\n", 1},
 		{"quoted", `"=1+1","a ""=2"" b",x` + "\n", `"'=1+1","a ""=2"" b",x` + "\n", 1},
-		{"blanks before", " =1+1,\u3000-A1\n", "' =1+1,'\u3000-A1\n", 2},
-		{"blanks then quote", `a, "=1+1"` + "\n", `a,' "=1+1"` + "\n", 1},
+		{"blanks before", " =1+1,\u3000-A1\n", " '=1+1,\u3000'-A1\n", 2},
+		{"blanks then quote", `a, "=1+1"` + "\n", `a, "'=1+1"` + "\n", 1},
 		{"semicolon and tab", "a;=1+1\tb\t-A1\n", "a;'=1+1\tb\t'-A1\n", 2},
 		{"bare CR", "a,b\r=1+1\n", "a,b\r'=1+1\n", 1},
 		{"full width is text", "＝1+1,＠A1,－500\n", "＝1+1,＠A1,－500\n", 0},
-		{"stray quotes", `"="x"&HYPERLINK("http://e.example"),""=cmd|' /C calc'!A0` + "\n", `"'="x"&HYPERLINK("hxxp://e[.]example"),"'"=cmd|' /C calc'!A0` + "\n", 2},
-		{"semicolon reading", "a;\"b,=1+1,c\"\n", "a;\"b,'=1+1,c\"\n", 1},
+		{"stray quotes", `"="x"&HYPERLINK("http://e.example"),""=cmd|' /C calc'!A0` + "\n", `"'="x"&HYPERLINK("hxxp://e[.]example"),""'=cmd|' /C calc'!A0` + "\n", 2},
+		{"comma file, semicolon text", "a;\"b,=1+1,c\"\n要確認;-再送,x\n", "a;\"b,'=1+1,c\"\n要確認;-再送,x\n", 1},
 		{"comma reading", "id;\"note\n=1+1,x\n", "id;\"note\n'=1+1,x\n", 1},
+		{"another separator inside a string", `3,=" ;"&HYPERLINK("http"&CHAR(58)&"//evil")` + "\n", `3,'=" ;"&HYPERLINK("http"&CHAR(58)&"//evil")` + "\n", 1},
+		{"calc: blanks open a quote", "1, \"x,\",=cmd|' /C calc'!A0\n=1+1,x\n", "1, \"x,\",'=cmd|' /C calc'!A0\n'=1+1,x\n", 2},
+		{"calc: a quote closes only before a separator", `2,"x"y,",=1+2` + "\n", `2,"x"y,",'=1+2` + "\n", 1},
+		{"multi-line note", "A-005,\"メモ\n- 確認済み\n=以下同文\",-3\n", "A-005,\"メモ\n- 確認済み\n=以下同文\",-3\n", 0},
+		{"semicolon file", "a;b\n1;-1,5+cmd|' /C calc'!A0\n", "a;b\n1;'-1,5+cmd|' /C calc'!A0\n", 1},
 		{"excel sep line", "sep=|\na|=1+1\n", "sep=|\na|'=1+1\n", 1},
+		{"excel sep line, quoted", "\"SEP=|\"\na|=1+1\n", "\"SEP=|\"\na|'=1+1\n", 1},
 		{"money and units", "-￥1,200,-1200円,\"-1,200円\",--,-3F\n", "-￥1,200,-1200円,\"-1,200円\",--,'-3F\n", 1},
 		{"byte order mark", "\uFEFF=1+1,a\n", "\uFEFF'=1+1,a\n", 1},
 		{"quoted across lines", "\"line one\n=not a field start\",=2+2\n", "\"line one\n=not a field start\",'=2+2\n", 1},
@@ -154,6 +160,11 @@ func TestRefused(t *testing.T) {
 		t.Errorf("long line: %v", err)
 	}
 	u16 := append([]byte{0xff, 0xfe}, bytes.Repeat([]byte{'x', 0}, 200)...)
+	// Lines ending in a bare CR are lines in UTF-16 too.
+	u16cr := append([]byte{0xff, 0xfe}, bytes.Repeat([]byte{'=', 0, '1', 0, '\r', 0}, 200)...)
+	if out, res, err := rewrite(t, u16cr, Options{Links: links.Defang, Formulas: true, MaxLine: 200}); err != nil || res.Formulas != 200 || len(out) != len(u16cr)+400 {
+		t.Errorf("UTF-16 with CR line ends: %v %+v", err, res)
+	}
 	if _, _, err := rewrite(t, u16, Options{Links: links.Defang, MaxLine: 200}); !errors.Is(err, ErrLineTooLong) {
 		t.Errorf("long UTF-16 line: %v", err)
 	}
