@@ -92,8 +92,8 @@ func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 // A file that cannot be checked is not delivered.
 func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spill.Buffer) *spill.Buffer {
 	opt := textfile.Options{
-		Charset:  strings.TrimSpace(ph.params["charset"]),
-		Links:    s.pol.Body.Links,
+		Charset: strings.TrimSpace(ph.params["charset"]),
+		Links:   s.pol.Body.Links,
 	}
 	opt.Formulas, opt.TSV = spreadsheet(ph, res)
 	if opt.Links == links.Keep && !opt.Formulas {
