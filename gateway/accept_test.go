@@ -325,8 +325,14 @@ func TestKeptCSVNeutralised(t *testing.T) {
 	nh := startSink(t, false)
 	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "",
 		"  default: {}", "  default: {attachments: {keep: [{extensions: [.csv], types: [text/plain]}]}}"), true)
-	csv, _ := japanese.ShiftJIS.NewEncoder().String("件名,金額,リンク\r\n請求書,-1200,=HYPERLINK(\"https://evil.example/a\",\"開く\")\r\n")
-	want, _ := japanese.ShiftJIS.NewEncoder().String("件名,金額,リンク\r\n請求書,-1200,'=HYPERLINK(\"hxxps://evil[.]example/a\",\"開く\")\r\n")
+	csv, err := japanese.ShiftJIS.NewEncoder().String("件名,金額,リンク\r\n請求書,-1200,=HYPERLINK(\"https://evil.example/a\",\"開く\")\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := japanese.ShiftJIS.NewEncoder().String("件名,金額,リンク\r\n請求書,-1200,'=HYPERLINK(\"hxxps://evil[.]example/a\",\"開く\")\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
 	msg := strings.ReplaceAll(`From: citizen@example.jp
 To: staff@lgwan.example
 Subject: list

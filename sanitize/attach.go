@@ -74,8 +74,15 @@ func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 	if decision == DecisionReject {
 		l.reject = reason
 	}
-	if decision == DecisionKeep && len(l.ambig) == 0 && res.textual() {
-		buf = s.keptText(l, ph, res, buf)
+	if decision == DecisionKeep && len(l.ambig) == 0 {
+		if res.textual() {
+			buf = s.keptText(l, ph, res, buf)
+		} else if sheet, _ := spreadsheet(ph, res); sheet {
+			// A CSV that is not text (a control byte, say) still opens
+			// in a spreadsheet, where its formulas run: it cannot be
+			// checked line by line.
+			s.notKeptText(l, "spreadsheet file is not text and cannot be checked for formulas")
+		}
 	}
 	if l.part.Decision == DecisionKeep && len(l.ambig) == 0 {
 		l.att = buf
@@ -107,11 +114,7 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 	switch {
 	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset), errors.Is(err, textfile.ErrReadings):
 		out.Close()
-		why := "text file cannot be checked for links and formulas: " + strings.TrimPrefix(err.Error(), "textfile: ")
-		l.part.Decision, l.part.Reason = DecisionStrip, why
-		if s.pol.Attachments.Default == "reject" {
-			l.part.Decision, l.reject = DecisionReject, why
-		}
+		s.notKeptText(l, "text file cannot be checked for links and formulas: "+strings.TrimPrefix(err.Error(), "textfile: "))
 		return buf
 	case err != nil:
 		out.Close()
@@ -142,6 +145,16 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 	}
 	l.part.Reason += "; " + strings.Join(done, ", ")
 	return out
+}
+
+// notKeptText withdraws the keep decision from a file that cannot be
+// neutralised: stripped, or rejected where the policy rejects what it
+// does not keep.
+func (s *sanitizer) notKeptText(l *leaf, why string) {
+	l.part.Decision, l.part.Reason = DecisionStrip, why
+	if s.pol.Attachments.Default == "reject" {
+		l.part.Decision, l.reject = DecisionReject, why
+	}
 }
 
 // spreadsheet reports whether a text file is data a spreadsheet opens

@@ -168,7 +168,7 @@ func jpReason(l *leaf) string {
 		return "圧縮ファイルを検査しきれないため"
 	case strings.Contains(r, "encoded file"):
 		return "符号化ファイルを含むため"
-	case strings.HasPrefix(r, "text file cannot be checked"):
+	case strings.HasPrefix(r, "text file cannot be checked"), strings.HasPrefix(r, "spreadsheet file is not text"):
 		return "リンクや数式を検査できないテキストファイルのため"
 	}
 	return "ポリシーで許可されていない種類のため"

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/unicode"
 
@@ -21,10 +22,17 @@ import (
 // what the reader's spreadsheet or mail client would open is checked
 // here, decoded from the rebuilt message.
 func TestKeptTextFiles(t *testing.T) {
-	sjis, _ := japanese.ShiftJIS.NewEncoder().String("氏名,金額,備考\r\n髙橋,-1200,=HYPERLINK(\"http://evil.example/a\",\"詳細\")\r\n")
-	wantSJIS, _ := japanese.ShiftJIS.NewEncoder().String("氏名,金額,備考\r\n髙橋,-1200,'=HYPERLINK(\"hxxp://evil[.]example/a\",\"詳細\")\r\n")
-	u16, _ := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String("番号\t式\r\n1\t@SUM(A1:A2)\r\n")
-	wantU16, _ := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String("番号\t式\r\n1\t'@SUM(A1:A2)\r\n")
+	enc := func(e *encoding.Encoder, s string) string {
+		b, err := e.String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	sjis := enc(japanese.ShiftJIS.NewEncoder(), "氏名,金額,備考\r\n髙橋,-1200,=HYPERLINK(\"http://evil.example/a\",\"詳細\")\r\n")
+	wantSJIS := enc(japanese.ShiftJIS.NewEncoder(), "氏名,金額,備考\r\n髙橋,-1200,'=HYPERLINK(\"hxxp://evil[.]example/a\",\"詳細\")\r\n")
+	u16 := enc(unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder(), "番号\t式\r\n1\t@SUM(A1:A2)\r\n")
+	wantU16 := enc(unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder(), "番号\t式\r\n1\t'@SUM(A1:A2)\r\n")
 	plain := "ただの一覧です。\r\n1,2,3\r\n"
 	files := []struct {
 		name, ctype, data, want, charset, reason string
@@ -119,5 +127,47 @@ func TestKeptTextUuencodeDeclaredOtherwise(t *testing.T) {
 	}
 	if p := rep.Parts[1]; p.Decision != DecisionStrip || !strings.Contains(p.Reason, "encoded file") {
 		t.Errorf("a.txt: %s (%s), want strip for its encoded file", p.Decision, p.Reason)
+	}
+}
+
+// A kept file that cannot be checked is not delivered: stripped, or the
+// message rejected where the policy rejects what it does not keep. A CSV
+// that is not text (a control byte) is such a file even when the policy
+// keeps every attachment.
+func TestKeptTextRefused(t *testing.T) {
+	msg := func(name, ctype string, data []byte) string {
+		return "From: a@example.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+			"--b\r\nContent-Type: " + ctype + "\r\nContent-Disposition: attachment; filename=" + name + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(data) + "\r\n--b--\r\n"
+	}
+	utf7Data := []byte("Hi +ZeVnLIqe- http://evil.example/\r\n")
+	binData := []byte("a,\x01b\r\n=cmd|' /C calc'!A0,http://evil.example/\r\n")
+	utf7 := msg("memo.txt", "text/plain; charset=utf-7", utf7Data)
+	binCSV := msg("data.csv", "text/csv", binData)
+	for _, tt := range []struct {
+		name, msg        string
+		data             []byte
+		def, verdict     string
+		decision, reason string
+	}{
+		{"utf-7 stripped", utf7, utf7Data, "strip", Rebuilt, DecisionStrip, "text file cannot be checked for links and formulas: the charset cannot be rewritten line by line (utf-7)"},
+		{"utf-7 rejected", utf7, utf7Data, "reject", Rejected, DecisionReject, "text file cannot be checked for links and formulas: the charset cannot be rewritten line by line (utf-7)"},
+		{"binary csv under keep", binCSV, binData, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
+	} {
+		pol := defaultPolicy(t)
+		pol.Attachments.Default = tt.def
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(tt.msg), int64(len(tt.msg)), Options{Policy: pol})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := rep.Parts[1]; rep.Verdict != tt.verdict || p.Decision != tt.decision || p.Reason != tt.reason {
+			t.Errorf("%s: verdict %s, part %s (%s)", tt.name, rep.Verdict, p.Decision, p.Reason)
+		}
+		if tt.verdict == Rebuilt && bytes.Contains(out.Bytes(), []byte(base64.StdEncoding.EncodeToString(tt.data)[:16])) {
+			t.Errorf("%s: the file was delivered", tt.name)
+		}
+		if tt.verdict == Rejected && out.Len() != 0 {
+			t.Errorf("%s: rejected, but %d bytes were written", tt.name, out.Len())
+		}
 	}
 }

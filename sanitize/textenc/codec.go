@@ -58,6 +58,10 @@ func (d *LineDecoder) Append(dst, b []byte) []byte {
 	if d.c.kind != kindUTF7 && plainASCII(b) || (d.c.kind == kindUTF8 || d.c.kind == kindASCII) && utf8.Valid(b) {
 		return append(dst, b...)
 	}
+	if (d.c.kind == kindUTF8 || d.c.kind == kindASCII) && len(b) >= 3 && string(b[:3]) == "\uFEFF" {
+		// Our UTF-8 decoder drops a byte order mark; a file keeps it.
+		dst, b = append(dst, b[:3]...), b[3:]
+	}
 	if d.c.kind == kindShiftJIS {
 		for i := 0; i < len(b); {
 			c := b[i]

@@ -3,7 +3,10 @@ package textfile
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 // A spreadsheet program opening a CSV runs a field that starts with "=",
@@ -25,14 +28,18 @@ import (
 // may use: the comma (Excel in Japan always uses it for .csv), the tab
 // for TSV files, the semicolon when the first line is separated by
 // semicolons and not commas, and the separator an Excel "sep=" first line
-// names. Each reading keeps its own quoting state across lines, and a
-// field that starts a formula in any of them gets the apostrophe right
-// before its sign, where it changes no reading's quoting. A bare CR ends
-// a field in every reading: some programs take it for a line end.
+// names (a UTF-16 file also with the tab: Excel opens it as tab-separated
+// "Unicode text"). Each reading keeps its own quoting state across lines
+// (a bare CR ends a line, as LF does), and a field that starts a formula
+// in any of them gets the apostrophe right before its sign. That changes
+// no reading's quoting, since no separator may be a quote, an apostrophe
+// or a sign; and the line is read once more to make sure no reading finds
+// another field to prefix.
 //
-// Full-width signs ("－500", "＠ご担当者様") are text to spreadsheets
-// and stay, as do plain numbers (-1,200, -￥1,200, -1200円, +5%), a lone
-// sign and runs of one sign ("--").
+// The full-width signs "＝＋－＠" count as signs: Japanese Excel may read
+// full-width input as half-width, and an apostrophe costs little. Plain
+// numbers (-1,200, －５００, -￥1,200, -1200円, +5%), a lone sign and runs
+// of one sign ("--") stay.
 
 // reading is one way of reading the file: a separator and a quoting.
 type reading struct {
@@ -43,9 +50,10 @@ type reading struct {
 
 // csvState is what carries from one line to the next.
 type csvState struct {
-	tsv      bool // the file is TSV by its name or type
+	tsv      bool // the file is TSV by its name or type, or UTF-16
 	readings []reading
-	points   []int // insertion points of the current line, reused
+	before   []reading // the readings' state before the current line
+	points   []int     // insertion points of the current line, reused
 }
 
 // neutralise appends line to dst with an apostrophe before every field
@@ -55,7 +63,7 @@ type csvState struct {
 func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error) {
 	i0 := 0
 	if first {
-		if bytes.HasPrefix(line, bom) {
+		if bytes.HasPrefix(line, []byte(bom)) {
 			i0 = len(bom)
 		}
 		seps := []byte{','}
@@ -66,10 +74,12 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 			seps = append(seps, ';')
 		}
 		if sep, ok := sepLine(line[i0:]); ok {
-			if sep >= utf8.RuneSelf {
-				return dst, 0, ErrReadings // a separator these readings cannot follow
-			}
-			if bytes.IndexByte(seps, byte(sep)) < 0 {
+			switch {
+			case sep >= utf8.RuneSelf, strings.ContainsRune("\"'=+-@", sep):
+				// A separator these readings cannot follow, or one the
+				// apostrophe or a sign would be read as.
+				return dst, 0, ErrReadings
+			case bytes.IndexByte(seps, byte(sep)) < 0:
 				seps = append(seps, byte(sep))
 			}
 		}
@@ -77,6 +87,7 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 			st.readings = append(st.readings, reading{sep: sep}, reading{sep: sep, calc: true})
 		}
 	}
+	st.before = append(st.before[:0], st.readings...)
 	st.points = st.points[:0]
 	for k := range st.readings {
 		st.points = st.readings[k].scan(st.points, line, i0)
@@ -86,29 +97,37 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 	}
 	slices.Sort(st.points)
 	st.points = slices.Compact(st.points)
-	done := 0
+	from, done := len(dst), 0
 	for _, p := range st.points {
 		dst = append(dst, line[done:p]...)
 		dst = append(dst, '\'')
 		done = p
 	}
-	return append(dst, line[done:]...), len(st.points), nil
+	dst = append(dst, line[done:]...)
+	// The line as written must leave every reading nothing to prefix and
+	// in the same quoting state.
+	for k := range st.before {
+		r := st.before[k]
+		if len(r.scan(nil, dst[from:], i0)) > 0 || r.inQuote != st.readings[k].inQuote {
+			return dst, 0, ErrReadings
+		}
+	}
+	return dst, len(st.points), nil
 }
 
-var bom = []byte("\uFEFF")
+const bom = "\uFEFF"
 
-// sepLine reads Excel's separator line: sep=X, in any case, perhaps
-// quoted, perhaps followed by blanks or empty fields.
+// sepLine reads Excel's separator line: "sep=" (in any case, perhaps in
+// quotes) and the one character that follows it.
 func sepLine(line []byte) (rune, bool) {
-	l := bytes.TrimRight(line, " \t,;")
-	l = bytes.Trim(l, `"`)
+	l := line
+	if len(l) > 0 && l[0] == '"' {
+		l = bytes.TrimSuffix(l[1:], []byte(`"`))
+	}
 	if len(l) < 5 || !bytes.EqualFold(l[:4], []byte("sep=")) {
 		return 0, false
 	}
-	r, n := utf8.DecodeRune(l[4:])
-	if 4+n != len(l) {
-		return 0, false
-	}
+	r, _ := utf8.DecodeRune(l[4:])
 	return r, true
 }
 
@@ -170,7 +189,7 @@ func (r *reading) closing(line []byte, i int) int {
 			i += 2 // a doubled quote is a quote
 			continue
 		}
-		if r.calc && i+1 < len(line) && line[i+1] != r.sep && line[i+1] != '\r' {
+		if r.calc && i+1 < len(line) && line[i+1] != r.sep {
 			i++ // Calc: a quote not before a separator is text
 			continue
 		}
@@ -178,58 +197,58 @@ func (r *reading) closing(line []byte, i int) int {
 	}
 }
 
-// sepIndex is the index of the first separator (or bare CR) in b, or -1.
+// sepIndex is the index of the first separator in b, or -1.
 func (r *reading) sepIndex(b []byte) int {
-	for i, c := range b {
-		if c == r.sep || c == '\r' {
-			return i
-		}
-	}
-	return -1
+	return bytes.IndexByte(b, r.sep)
 }
 
 // check appends the position of the sign of the cell line[start:end] when
-// the cell is a formula: after blanks and quotes, "=", "+", "-" or "@"
-// followed by more than blanks, quotes, the same sign or a plain number.
+// the cell is a formula: after blanks and quotes, a sign followed by more
+// than blanks, quotes, the same sign or a plain number.
 func check(points []int, line []byte, start, end int) []int {
 	i := start
-	for i < end {
-		switch {
-		case line[i] == ' ' || line[i] == '"':
+	for i < end && (line[i] == ' ' || line[i] == '\t' || line[i] == '"' || hasAt(line[:end], i, ideographicSpace)) {
+		if line[i] < utf8.RuneSelf {
 			i++
-			continue
-		case bytes.HasPrefix(line[i:end], ideographicSpace):
+		} else {
 			i += len(ideographicSpace)
-			continue
 		}
-		break
 	}
 	if i == end {
 		return points
 	}
-	sign := line[i]
+	sign, size := utf8.DecodeRune(line[i:end])
 	switch sign {
-	case '=', '+', '-', '@':
+	case '=', '+', '-', '@', '＝', '＋', '－', '＠':
 	default:
 		return points
 	}
-	rest := bytes.Trim(line[i+1:end], " \"")
+	rest := bytes.Trim(line[i+size:end], " \t\"")
 	if len(rest) == 0 || len(bytes.Trim(rest, string(sign))) == 0 {
 		return points
 	}
-	if (sign == '+' || sign == '-') && isNumber(rest) {
+	if (sign == '+' || sign == '-' || sign == '＋' || sign == '－') && isNumber(rest) {
 		return points
 	}
 	return append(points, i)
 }
 
-var ideographicSpace = []byte("\u3000")
+const ideographicSpace = "\u3000"
+
+func hasAt(b []byte, i int, s string) bool {
+	return len(b)-i >= len(s) && string(b[i:i+len(s)]) == s
+}
 
 // isNumber reports whether s is a plain decimal number as spreadsheets
 // read it: an optional currency sign, digits with optional thousands
-// commas, a fraction, an exponent, and a trailing percent sign or 円.
+// commas, a fraction, an exponent, and a trailing percent sign or 円, in
+// half-width or full-width forms.
 func isNumber(s []byte) bool {
-	for _, c := range []string{"¥", "￥", "$"} {
+	if !utf8.Valid(s) {
+		return false
+	}
+	s = width.Narrow.Bytes(s) // ０-９，．％￥ as half-width
+	for _, c := range []string{"¥", "$"} {
 		s = bytes.TrimPrefix(s, []byte(c))
 	}
 	for _, u := range []string{"%", "円"} {

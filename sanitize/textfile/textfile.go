@@ -65,11 +65,19 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	if n, _ := r.ReadAt(bom[:], 0); n == 2 && (bom == [2]byte{0xff, 0xfe} || bom == [2]byte{0xfe, 0xff}) {
 		return rewriteUTF16(w, io.NewSectionReader(r, 0, size), bom[0] == 0xff, opt)
 	}
-	tr := textenc.NewReader(opt.Charset, io.NewSectionReader(r, 0, size))
-	if _, err := io.Copy(io.Discard, tr); err != nil {
-		return Result{}, fmt.Errorf("textfile: read: %w", err)
+	var name string
+	var head [3]byte
+	if n, _ := r.ReadAt(head[:], 0); n == 3 && string(head[:]) == "\uFEFF" {
+		// Excel reads a file with the UTF-8 byte order mark as UTF-8,
+		// whatever the mail says: so do we.
+		name = "utf-8"
+	} else {
+		tr := textenc.NewReader(opt.Charset, io.NewSectionReader(r, 0, size))
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return Result{}, fmt.Errorf("textfile: read: %w", err)
+		}
+		name = tr.Charset()
 	}
-	name := tr.Charset()
 	if name == "" {
 		name = "us-ascii"
 	}
@@ -89,12 +97,12 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	bw := bufio.NewWriterSize(w, 64<<10)
 	one := func(line []byte) error {
 		body, end := splitEnd(line)
+		invalid := dec.Invalid()
 		rw.text = dec.Append(rw.text[:0], body)
-		undecoded := 0
+		undecoded := dec.Invalid() - invalid
 		if r := enc.Replacement(); r != utf8.RuneError && bytes.ContainsRune(rw.text, utf8.RuneError) {
 			// What cannot be decoded is written back as the stand-in if
 			// the line changes: rewrite the text as it will read.
-			undecoded = bytes.Count(rw.text, []byte("\uFFFD"))
 			rw.text = bytes.ReplaceAll(rw.text, []byte("\uFFFD"), []byte(string(r)))
 		}
 		written := body
@@ -118,47 +126,18 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 		bw.Write(end)
 		return nil
 	}
-	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
-	var long []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		run := runAfterCR(chunk, 0)
-		if err == bufio.ErrBufferFull {
-			// Longer than the buffer: gather it, up to the limit. Lines
-			// end at a bare CR too (old Mac files), so the limit is on
-			// the stretch since the last CR.
-			long = append(long[:0], chunk...)
-			for err == bufio.ErrBufferFull && run <= opt.MaxLine {
-				chunk, err = br.ReadSlice('\n')
-				long = append(long, chunk...)
-				run = runAfterCR(chunk, run)
-			}
-			chunk = long
+	sc := bufio.NewScanner(io.NewSectionReader(r, 0, size))
+	sc.Buffer(make([]byte, min(64<<10, opt.MaxLine+2)), opt.MaxLine+2) // the line and its end
+	sc.Split(splitLines)
+	for sc.Scan() {
+		if err := one(sc.Bytes()); err != nil {
+			return rw.res, err
 		}
-		if run > opt.MaxLine {
-			return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
-		}
-		for len(chunk) > 0 {
-			k := bareCR(chunk)
-			if k > opt.MaxLine {
-				return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
-			}
-			line := chunk
-			if k >= 0 {
-				line, chunk = chunk[:k+1], chunk[k+1:]
-			} else {
-				chunk = nil
-			}
-			if err := one(line); err != nil {
-				return rw.res, err
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return rw.res, fmt.Errorf("textfile: read: %w", err)
-		}
+	}
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return rw.res, fmt.Errorf("%w (over %d bytes)", ErrLineTooLong, opt.MaxLine)
+	} else if err != nil {
+		return rw.res, fmt.Errorf("textfile: read: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
 		return rw.res, fmt.Errorf("textfile: write: %w", err)
@@ -178,28 +157,27 @@ func splitEnd(line []byte) (body, end []byte) {
 	return line[:n], line[n:]
 }
 
-// bareCR is the index of the first CR in b not followed by LF, or -1.
-func bareCR(b []byte) int {
-	for i := 0; ; {
-		j := bytes.IndexByte(b[i:], '\r')
-		if j < 0 {
-			return -1
+// splitLines is a bufio.SplitFunc for lines ending in LF, CRLF or a bare
+// CR (old Mac files), each with its line end.
+func splitLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	i := bytes.IndexAny(data, "\r\n")
+	switch {
+	case i < 0:
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
 		}
-		i += j
-		if i+1 >= len(b) || b[i+1] != '\n' {
-			return i
+		return 0, nil, nil
+	case data[i] == '\n':
+		return i + 1, data[:i+1], nil
+	case i+1 < len(data):
+		if data[i+1] == '\n' {
+			return i + 2, data[:i+2], nil
 		}
-		i++
+		return i + 1, data[:i+1], nil
+	case atEOF:
+		return i + 1, data[:i+1], nil
 	}
-}
-
-// runAfterCR is the length of the stretch at the end of b since its last
-// CR, continuing run when b has none.
-func runAfterCR(b []byte, run int) int {
-	if i := bytes.LastIndexByte(b, '\r'); i >= 0 {
-		return len(b) - i - 1
-	}
-	return run + len(b)
+	return 0, nil, nil // a CR at the end of what was read: is an LF next?
 }
 
 // rewriteUTF16 is Rewrite for UTF-16 with a byte order mark (Excel's
@@ -211,6 +189,7 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 	}
 	enc := unicode.UTF16(order, unicode.IgnoreBOM)
 	rw := newRewriter(opt, name)
+	rw.csv.tsv = true // Excel opens a UTF-16 file as tab-separated "Unicode text"
 	br := bufio.NewReaderSize(r, 64<<10)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	lf := []byte{0, '\n'}

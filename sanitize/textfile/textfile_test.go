@@ -36,7 +36,9 @@ func TestFormulas(t *testing.T) {
 		{"blanks then quote", `a, "=1+1"` + "\n", `a, "'=1+1"` + "\n", 1},
 		{"semicolon and tab", "a;=1+1\tb\t-A1\n", "a;'=1+1\tb\t'-A1\n", 2},
 		{"bare CR", "a,b\r=1+1\n", "a,b\r'=1+1\n", 1},
-		{"full width is text", "＝1+1,＠A1,－500\n", "＝1+1,＠A1,－500\n", 0},
+		{"full width", "＝1+1,＠A1,－500,－５，０００円,＋３．５％\n", "'＝1+1,'＠A1,－500,－５，０００円,＋３．５％\n", 2},
+		{"tab before the sign", "a,\t=1+1\n", "a,\t'=1+1\n", 1},
+		{"excel sep line, space", "sep= \nx =1+2\n", "sep= \nx '=1+2\n", 1},
 		{"stray quotes", `"="x"&HYPERLINK("http://e.example"),""=cmd|' /C calc'!A0` + "\n", `"'="x"&HYPERLINK("hxxp://e[.]example"),""'=cmd|' /C calc'!A0` + "\n", 2},
 		{"comma file, semicolon text", "a;\"b,=1+1,c\"\n要確認;-再送,x\n", "a;\"b,'=1+1,c\"\n要確認;-再送,x\n", 1},
 		{"comma reading", "id;\"note\n=1+1,x\n", "id;\"note\n'=1+1,x\n", 1},
@@ -247,5 +249,43 @@ func TestUndecodableOnChangedLine(t *testing.T) {
 	}
 	if want := "\xf0\x40\xf9\xfc\xf5\x80,'=1+1\r\n\x81\xac ,'=2+2\r\n\xf0\x40\x81\x20,a\r\n"; string(out) != want || res.Replaced != 1 {
 		t.Errorf("got %q %+v, want %q with 1 replaced", out, res, want)
+	}
+}
+
+// Separators the apostrophe or a sign would be read as cannot be
+// followed: such a file is refused.
+func TestUnfollowableSeparator(t *testing.T) {
+	for _, in := range []string{"sep='\nx,=1+2\n", "sep=-\n1-2\n", "sep=\"\na\n", "sep=、\na\n"} {
+		if _, _, err := rewrite(t, []byte(in), Options{Links: links.Defang, Formulas: true}); !errors.Is(err, ErrReadings) {
+			t.Errorf("%q: %v, want ErrReadings", in, err)
+		}
+	}
+}
+
+// Excel reads a file with a UTF-8 byte order mark as UTF-8 whatever its
+// label says, and a UTF-16 file as tab-separated.
+func TestReadAsExcelDoes(t *testing.T) {
+	in := []byte("\xef\xbb\xbf=cmd|' /C calc'!A0,caf\xe9\r\n")
+	out, res, err := rewrite(t, in, Options{Charset: "windows-1252", Links: links.Defang, Formulas: true})
+	if err != nil || res.Formulas != 1 || !bytes.HasPrefix(out, []byte("\xef\xbb\xbf'=cmd")) {
+		t.Errorf("BOM under a windows-1252 label: %q %+v %v", out, res, err)
+	}
+	u16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String("a,b\r\nfoo\t=cmd|' /C calc'!A0\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err = rewrite(t, []byte(u16), Options{Links: links.Defang, Formulas: true})
+	if err != nil || res.Formulas != 1 {
+		t.Errorf("UTF-16 with a comma header: %+v %v, want the tab-separated formula prefixed", res, err)
+	}
+}
+
+// Invalid UTF-8 on a changed line is counted as replaced, and a byte
+// order mark in front of it stays.
+func TestInvalidUTF8Counted(t *testing.T) {
+	in := []byte("\xef\xbb\xbf\xff\xfe,=1+1\n")
+	out, res, err := rewrite(t, in, Options{Charset: "utf-8", Links: links.Defang, Formulas: true})
+	if err != nil || res.Replaced != 2 || !bytes.HasPrefix(out, []byte("\xef\xbb\xbf")) || !bytes.Contains(out, []byte(",'=1+1")) {
+		t.Errorf("%q %+v %v", out, res, err)
 	}
 }
