@@ -244,10 +244,12 @@ func hasAt(b []byte, i int, s string) bool {
 // commas, a fraction, an exponent, and a trailing percent sign or 円, in
 // half-width or full-width forms.
 func isNumber(s []byte) bool {
-	if !utf8.Valid(s) {
-		return false
+	if bytes.ContainsFunc(s, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		if !utf8.Valid(s) {
+			return false
+		}
+		s = width.Narrow.Bytes(s) // ０-９，．％￥ as half-width
 	}
-	s = width.Narrow.Bytes(s) // ０-９，．％￥ as half-width
 	for _, c := range []string{"¥", "$"} {
 		s = bytes.TrimPrefix(s, []byte(c))
 	}
