@@ -122,6 +122,14 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 		return buf
 	}
 	l.fileCharset = r.Charset
+	if opt.Formulas {
+		// Delivered as what it is, not as the text/plain it sniffs as:
+		// clients show text/plain inline, and read its quotes as text.
+		l.sheetType = "text/csv"
+		if opt.TSV {
+			l.sheetType = "text/tab-separated-values"
+		}
+	}
 	if !r.Changed() {
 		out.Close()
 		return buf

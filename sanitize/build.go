@@ -558,6 +558,9 @@ func (ls *lineSplitter) line(b []byte) {
 // sniffed type and a clean filename.
 func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 	typ := strings.ToLower(strings.TrimSpace(strings.SplitN(l.part.SniffedType, ";", 2)[0]))
+	if l.sheetType != "" {
+		typ = l.sheetType
+	}
 	if !validMediaType(typ) {
 		typ = "application/octet-stream"
 	}

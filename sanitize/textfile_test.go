@@ -51,7 +51,7 @@ func TestKeptTextFiles(t *testing.T) {
 	}
 	msg.WriteString("--b--\r\n")
 	pol := defaultPolicy(t)
-	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".tsv"}})
+	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".tsv"}, Types: []string{"text/plain"}})
 	var out bytes.Buffer
 	in := []byte(msg.String())
 	rep, err := Message(&out, bytes.NewReader(in), int64(len(in)), Options{Policy: pol})
@@ -81,7 +81,10 @@ func TestKeptTextFiles(t *testing.T) {
 		if p.FileName() == "" {
 			continue
 		}
-		_, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		ctype, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if want := map[string]string{".csv": "text/csv", ".tsv": "text/tab-separated-values", ".txt": "text/plain"}[p.FileName()[strings.LastIndexByte(p.FileName(), '.'):]]; ctype != want {
+			t.Errorf("%s delivered as %s, want %s", p.FileName(), ctype, want)
+		}
 		data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
 		if err != nil {
 			t.Fatal(err)

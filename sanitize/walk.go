@@ -107,6 +107,7 @@ type leaf struct {
 	textLinks       int    // leafAttach kept: URLs neutralised in the file
 	textFormulas    int    // leafAttach kept: spreadsheet formulas made text
 	fileCharset     string // leafAttach kept: the charset a text file was read in
+	sheetType       string // leafAttach kept: text/csv or text/tab-separated-values for spreadsheet data
 }
 
 func newSanitizer(opt Options, rep *Report) *sanitizer {

@@ -241,7 +241,6 @@ func (c *checker) attachment(e *message.Entity, n int) {
 	br := bufio.NewReaderSize(e.Body, 4096)
 	head, _ := br.Peek(512)
 	sniffed, class := filetype.Sniff(head)
-	_ = sniffed
 	size, err := io.Copy(io.Discard, br)
 	if err != nil {
 		c.fail("part %d: decode: %v", n, err)
@@ -260,7 +259,9 @@ func (c *checker) attachment(e *message.Entity, n int) {
 		if rule.MaxSize > 0 && size > int64(rule.MaxSize) {
 			continue
 		}
-		if len(rule.Types) > 0 && !containsFold(rule.Types, mt) {
+		// Keep rules name the type the content sniffs as; a CSV that
+		// sniffs as text/plain is delivered as text/csv.
+		if len(rule.Types) > 0 && !containsFold(rule.Types, mt) && !containsFold(rule.Types, sniffed) {
 			continue
 		}
 		if len(rule.Extensions) > 0 && !containsExt(rule.Extensions, ext) {

@@ -88,6 +88,17 @@ func rewriteAgain(out []byte, from int, mode string, n int) ([]byte, int) {
 
 // appendWritten is Append without spanURLs: the URLs as they are
 // written, http, https, ftp and file ones, then the other schemes.
+// AppendPlain is Append without Thunderbird's span rule, which turns the
+// double quotes around a span into full-width ones: for text whose double
+// quotes have a meaning of their own, such as a CSV file's quoted fields.
+// Such text must not reach a client that shows it inline as plain text.
+func AppendPlain(dst, line []byte, mode string) (out []byte, n int) {
+	if mode == Keep {
+		return append(dst, line...), 0
+	}
+	return appendWritten(dst, line, mode)
+}
+
 func appendWritten(dst, line []byte, mode string) ([]byte, int) {
 	from := len(dst)
 	out, n := appendCore(dst, line, mode)

@@ -2,6 +2,7 @@ package textfile
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -36,6 +37,25 @@ import (
 // or a sign; and the line is read once more to make sure no reading finds
 // another field to prefix.
 //
+// Calc's handling of quotes outside RFC 4180 is its own: a quoted field
+// opened among odd quotes (a quote inside an unquoted field, text after a
+// closing quote) may end at the line end, and a quote never closed makes
+// it read the following lines afresh. So the Calc readings start the
+// next line afresh after such a line, and a file is refused that ends
+// inside a quoted field in any reading or that has odd quotes inside a
+// field spanning lines (whether Calc reads on inside it depends on a
+// closing quote further on).
+//
+// One more reading per separator ignores quotes altogether, with the
+// comma, the semicolon and the tab whatever the first line shows: a
+// program that reads the file in another charset (Japanese Excel reads a
+// UTF-8 file without a byte order mark as Shift_JIS) can lose a quote
+// into a character and fall out of step, so that text inside a quoted
+// cell becomes fields, and Calc may be set to separators the file does
+// not use. In these readings only what a formula can do harm with is
+// prefixed: a function call, DDE or an external reference ("(", "|",
+// "!"), so that "- 確認済み" in a multi-line note stays as it is.
+//
 // The full-width signs "＝＋－＠" count as signs: Japanese Excel may read
 // full-width input as half-width, and an apostrophe costs little. Plain
 // numbers (-1,200, －５００, -￥1,200, -1200円, +5%), a lone sign and runs
@@ -45,7 +65,9 @@ import (
 type reading struct {
 	sep     byte
 	calc    bool // LibreOffice Calc's quoting, else Excel's
+	blind   bool // no quoting at all: see below
 	inQuote bool // a quoted field runs on from the line before
+	lost    bool // Calc: odd quotes inside a field carried over a line end
 }
 
 // csvState is what carries from one line to the next.
@@ -78,7 +100,7 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 			case sep >= utf8.RuneSelf, strings.ContainsRune("\"'=+-@", sep):
 				// A separator these readings cannot follow, or one the
 				// apostrophe or a sign would be read as.
-				return dst, 0, ErrReadings
+				return dst, 0, fmt.Errorf("%w (an Excel sep= line naming %q)", ErrReadings, sep)
 			case bytes.IndexByte(seps, byte(sep)) < 0:
 				seps = append(seps, byte(sep))
 			}
@@ -86,11 +108,23 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 		for _, sep := range seps {
 			st.readings = append(st.readings, reading{sep: sep}, reading{sep: sep, calc: true})
 		}
+		// Blind readings with every separator a program may be set to.
+		for _, sep := range []byte{',', ';', '\t'} {
+			if bytes.IndexByte(seps, sep) < 0 {
+				seps = append(seps, sep)
+			}
+		}
+		for _, sep := range seps {
+			st.readings = append(st.readings, reading{sep: sep, blind: true})
+		}
 	}
 	st.before = append(st.before[:0], st.readings...)
 	st.points = st.points[:0]
 	for k := range st.readings {
 		st.points = st.readings[k].scan(st.points, line, i0)
+		if st.readings[k].lost {
+			return dst, 0, fmt.Errorf("%w (odd quotes inside a field that spans lines)", ErrReadings)
+		}
 	}
 	if len(st.points) == 0 {
 		return append(dst, line...), 0, nil
@@ -117,6 +151,18 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 
 const bom = "\uFEFF"
 
+// finish says whether the file ended as every reading can follow it: a
+// quoted field still open at the end is read by Calc line by line, and
+// its formulas with it.
+func (st *csvState) finish() error {
+	for _, r := range st.readings {
+		if r.inQuote {
+			return fmt.Errorf("%w (a quoted field that is never closed)", ErrReadings)
+		}
+	}
+	return nil
+}
+
 // sepLine reads Excel's separator line: "sep=" (in any case, perhaps in
 // quotes) and the one character that follows it.
 func sepLine(line []byte) (rune, bool) {
@@ -133,8 +179,25 @@ func sepLine(line []byte) (rune, bool) {
 
 // scan appends to points where apostrophes go in line under r.
 func (r *reading) scan(points []int, line []byte, i int) []int {
+	if r.blind {
+		for {
+			end := len(line)
+			if k := r.sepIndex(line[i:]); k >= 0 {
+				end = i + k
+			}
+			if p := check(nil, line, i, end); len(p) > 0 && bytes.ContainsAny(line[p[0]:end], "(|!") {
+				points = append(points, p[0])
+			}
+			if end == len(line) {
+				return points
+			}
+			i = end + 1
+		}
+	}
+	odd := false // quotes outside RFC 4180's on this line
 	for {
 		cellStart := i
+		quoted := r.inQuote
 		if r.inQuote {
 			// A quoted field from the line before: its sign was checked
 			// where it started.
@@ -147,15 +210,27 @@ func (r *reading) scan(points []int, line []byte, i int) []int {
 				}
 			}
 			if q < len(line) && line[q] == '"' {
-				r.inQuote = true
+				r.inQuote, quoted = true, true
 				i = q + 1
 			}
 		}
 		if r.inQuote {
-			j := r.closing(line, i)
+			j, lone := r.closing(line, i)
+			odd = odd || lone
+			if r.calc && lone && cellStart < 0 {
+				// Whether Calc still reads this line inside the field
+				// depends on whether a quote ever closes it: not known here.
+				r.lost = true
+			}
 			if j < 0 {
 				if cellStart >= 0 {
 					points = check(points, line, cellStart, len(line))
+				}
+				if r.calc && odd {
+					// Calc does not carry a field opened among odd
+					// quotes over the line end the way Excel does: it
+					// may read the next line afresh, so this reading does.
+					r.inQuote = false
 				}
 				return points // the field goes on on the next line
 			}
@@ -165,6 +240,9 @@ func (r *reading) scan(points []int, line []byte, i int) []int {
 		end := len(line)
 		if k := r.sepIndex(line[i:]); k >= 0 {
 			end = i + k
+		}
+		if quoted && i != end || !quoted && bytes.IndexByte(line[i:end], '"') >= 0 {
+			odd = true // text after a closing quote, or a quote inside an unquoted field
 		}
 		if cellStart >= 0 {
 			points = check(points, line, cellStart, end)
@@ -177,12 +255,14 @@ func (r *reading) scan(points []int, line []byte, i int) []int {
 }
 
 // closing finds the quote that closes a quoted field from i, -1 when the
-// line ends first.
-func (r *reading) closing(line []byte, i int) int {
+// line ends first, and says whether it passed a lone quote that does not
+// close the field (Calc reads such a quote as text).
+func (r *reading) closing(line []byte, i int) (int, bool) {
+	lone := false
 	for {
 		j := bytes.IndexByte(line[i:], '"')
 		if j < 0 {
-			return -1
+			return -1, lone
 		}
 		i += j
 		if i+1 < len(line) && line[i+1] == '"' {
@@ -191,9 +271,10 @@ func (r *reading) closing(line []byte, i int) int {
 		}
 		if r.calc && i+1 < len(line) && line[i+1] != r.sep {
 			i++ // Calc: a quote not before a separator is text
+			lone = true
 			continue
 		}
-		return i
+		return i, lone
 	}
 }
 

@@ -139,6 +139,9 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	} else if err != nil {
 		return rw.res, fmt.Errorf("textfile: read: %w", err)
 	}
+	if err := rw.finish(); err != nil {
+		return rw.res, err
+	}
 	if err := bw.Flush(); err != nil {
 		return rw.res, fmt.Errorf("textfile: write: %w", err)
 	}
@@ -254,6 +257,9 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 			if err := flush(); err != nil {
 				return rw.res, err
 			}
+			if err := rw.finish(); err != nil {
+				return rw.res, err
+			}
 			break
 		}
 		if err != nil {
@@ -277,6 +283,14 @@ type rewriter struct {
 	text, formulas, links, encoded, raw []byte
 }
 
+// finish checks what only the end of the file shows.
+func (rw *rewriter) finish() error {
+	if rw.opt.Formulas {
+		return rw.csv.finish()
+	}
+	return nil
+}
+
 func newRewriter(opt Options, charset string) rewriter {
 	return rewriter{opt: opt, res: Result{Charset: charset}, csv: csvState{tsv: opt.TSV}}
 }
@@ -286,6 +300,22 @@ func newRewriter(opt Options, charset string) rewriter {
 func (rw *rewriter) line(text []byte) ([]byte, bool, error) {
 	out := text
 	changed := false
+	if rw.opt.Links != links.Keep {
+		// In spreadsheet data the double quotes are the fields' quoting:
+		// Thunderbird's span rule, which rewrites them, is not applied
+		// (the file is delivered as text/csv, which clients do not show
+		// inline), and formulas are looked for in the line as written.
+		var n int
+		if rw.opt.Formulas {
+			rw.links, n = links.AppendPlain(rw.links[:0], out, rw.opt.Links)
+		} else {
+			rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
+		}
+		if n > 0 {
+			rw.res.Links += n
+			out, changed = rw.links, true
+		}
+	}
 	if rw.opt.Formulas {
 		first := !rw.inited
 		rw.inited = true
@@ -293,19 +323,11 @@ func (rw *rewriter) line(text []byte) ([]byte, bool, error) {
 		var err error
 		rw.formulas, n, err = rw.csv.neutralise(rw.formulas[:0], out, first)
 		if err != nil {
-			return nil, false, fmt.Errorf("%w (a spreadsheet separator that is not ASCII)", err)
+			return nil, false, err
 		}
 		if n > 0 {
 			rw.res.Formulas += n
 			out, changed = rw.formulas, true
-		}
-	}
-	if rw.opt.Links != links.Keep {
-		var n int
-		rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
-		if n > 0 {
-			rw.res.Links += n
-			out, changed = rw.links, true
 		}
 	}
 	return out, changed, nil

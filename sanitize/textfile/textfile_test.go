@@ -41,10 +41,9 @@ func TestFormulas(t *testing.T) {
 		{"excel sep line, space", "sep= \nx =1+2\n", "sep= \nx '=1+2\n", 1},
 		{"stray quotes", `"="x"&HYPERLINK("http://e.example"),""=cmd|' /C calc'!A0` + "\n", `"'="x"&HYPERLINK("hxxp://e[.]example"),""'=cmd|' /C calc'!A0` + "\n", 2},
 		{"comma file, semicolon text", "a;\"b,=1+1,c\"\n要確認;-再送,x\n", "a;\"b,'=1+1,c\"\n要確認;-再送,x\n", 1},
-		{"comma reading", "id;\"note\n=1+1,x\n", "id;\"note\n'=1+1,x\n", 1},
 		{"another separator inside a string", `3,=" ;"&HYPERLINK("http"&CHAR(58)&"//evil")` + "\n", `3,'=" ;"&HYPERLINK("http"&CHAR(58)&"//evil")` + "\n", 1},
-		{"calc: blanks open a quote", "1, \"x,\",=cmd|' /C calc'!A0\n=1+1,x\n", "1, \"x,\",'=cmd|' /C calc'!A0\n'=1+1,x\n", 2},
-		{"calc: a quote closes only before a separator", `2,"x"y,",=1+2` + "\n", `2,"x"y,",'=1+2` + "\n", 1},
+		{"call behind a separator the file does not use", "a,b\r\nx;=cmd|' /C calc'!A0\tc;-1\r\n", "a,b\r\nx;'=cmd|' /C calc'!A0\tc;-1\r\n", 1},
+		{"formula call inside a quoted cell", "A-005,\"メモ\n=WEBSERVICE(A1)\n- 確認済み,=1+1\",x\n", "A-005,\"メモ\n'=WEBSERVICE(A1)\n- 確認済み,=1+1\",x\n", 1},
 		{"multi-line note", "A-005,\"メモ\n- 確認済み\n=以下同文\",-3\n", "A-005,\"メモ\n- 確認済み\n=以下同文\",-3\n", 0},
 		{"semicolon file", "a;b\n1;-1,5+cmd|' /C calc'!A0\n", "a;b\n1;'-1,5+cmd|' /C calc'!A0\n", 1},
 		{"excel sep line", "sep=|\na|=1+1\n", "sep=|\na|'=1+1\n", 1},
@@ -287,5 +286,28 @@ func TestInvalidUTF8Counted(t *testing.T) {
 	out, res, err := rewrite(t, in, Options{Charset: "utf-8", Links: links.Defang, Formulas: true})
 	if err != nil || res.Replaced != 2 || !bytes.HasPrefix(out, []byte("\xef\xbb\xbf")) || !bytes.Contains(out, []byte(",'=1+1")) {
 		t.Errorf("%q %+v %v", out, res, err)
+	}
+}
+
+// A CSV that ends inside a quoted field, in any reading, is refused: Calc
+// then reads the lines after the opening quote afresh, and their formulas
+// with them.
+func TestUnclosedQuoteRefused(t *testing.T) {
+	for _, in := range []string{
+		"2,鈴木,\"至急\n3,=HYPERLINK(\"ht\"&\"tp://evil.example/\")\n",
+		"id;\"note\n=1+1,x\n",                    // the semicolon reading
+		"1, \"x,\",=cmd|' /C calc'!A0\n=1+1,x\n", // Excel: a quote in an unquoted field, then one never closed
+		`2,"x"y,",=1+2` + "\n",                   // Excel: text after a closing quote, then one never closed
+	} {
+		if _, _, err := rewrite(t, []byte(in), Options{Links: links.Defang, Formulas: true}); !errors.Is(err, ErrReadings) {
+			t.Errorf("%q: %v, want ErrReadings", in, err)
+		}
+	}
+	// Calc reads the line after odd quotes afresh: its formula is
+	// prefixed although Excel reads it inside a quoted cell.
+	in := "\"a\"b,\"c\nx,=1+6\n\"end\"\n"
+	out, res, err := rewrite(t, []byte(in), Options{Links: links.Defang, Formulas: true})
+	if err != nil || string(out) != "\"a\"b,\"c\nx,'=1+6\n\"end\"\n" || res.Formulas != 1 {
+		t.Errorf("%q → %q %+v %v", in, out, res, err)
 	}
 }
