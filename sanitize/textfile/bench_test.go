@@ -2,6 +2,7 @@ package textfile
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -93,7 +94,9 @@ func BenchmarkRewriteHostile(b *testing.B) {
 			b.Run(tc.name+"-"+strconv.Itoa(size>>10)+"KiB", func(b *testing.B) {
 				b.SetBytes(int64(len(data)))
 				for b.Loop() {
-					if _, err := Rewrite(io.Discard, bytes.NewReader(data), int64(len(data)), Options{Links: links.Defang, Formulas: true}); err != nil {
+					// A refusal (an open quote at the end) is an outcome too:
+					// what reaching it costs is measured.
+					if _, err := Rewrite(io.Discard, bytes.NewReader(data), int64(len(data)), Options{Links: links.Defang, Formulas: true}); err != nil && !errors.Is(err, ErrReadings) {
 						b.Fatal(err)
 					}
 				}

@@ -185,8 +185,8 @@ func (r *reading) scan(points []int, line []byte, i int) []int {
 			if k := r.sepIndex(line[i:]); k >= 0 {
 				end = i + k
 			}
-			if p := check(nil, line, i, end); len(p) > 0 && bytes.ContainsAny(line[p[0]:end], "(|!") {
-				points = append(points, p[0])
+			if p, ok := formula(line, i, end); ok && bytes.ContainsAny(line[p:end], "(|!") {
+				points = append(points, p)
 			}
 			if end == len(line) {
 				return points
@@ -284,9 +284,18 @@ func (r *reading) sepIndex(b []byte) int {
 }
 
 // check appends the position of the sign of the cell line[start:end] when
-// the cell is a formula: after blanks and quotes, a sign followed by more
-// than blanks, quotes, the same sign or a plain number.
+// the cell is a formula.
 func check(points []int, line []byte, start, end int) []int {
+	if p, ok := formula(line, start, end); ok {
+		points = append(points, p)
+	}
+	return points
+}
+
+// formula reports whether the cell line[start:end] is a formula, and
+// where its sign is: after blanks and quotes, a sign followed by more than
+// blanks, quotes, the same sign or a plain number.
+func formula(line []byte, start, end int) (int, bool) {
 	i := start
 	for i < end && (line[i] == ' ' || line[i] == '\t' || line[i] == '"' || hasAt(line[:end], i, ideographicSpace)) {
 		if line[i] < utf8.RuneSelf {
@@ -296,22 +305,22 @@ func check(points []int, line []byte, start, end int) []int {
 		}
 	}
 	if i == end {
-		return points
+		return 0, false
 	}
 	sign, size := utf8.DecodeRune(line[i:end])
 	switch sign {
 	case '=', '+', '-', '@', '＝', '＋', '－', '＠':
 	default:
-		return points
+		return 0, false
 	}
 	rest := bytes.Trim(line[i+size:end], " \t\"")
 	if len(rest) == 0 || len(bytes.Trim(rest, string(sign))) == 0 {
-		return points
+		return 0, false
 	}
 	if (sign == '+' || sign == '-' || sign == '＋' || sign == '－') && isNumber(rest) {
-		return points
+		return 0, false
 	}
-	return append(points, i)
+	return i, true
 }
 
 const ideographicSpace = "\u3000"
