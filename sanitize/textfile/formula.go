@@ -65,7 +65,7 @@ import (
 type reading struct {
 	sep     byte
 	calc    bool // LibreOffice Calc's quoting, else Excel's
-	blind   bool // no quoting at all: see below
+	blind   bool // no quoting at all (see the comment above)
 	inQuote bool // a quoted field runs on from the line before
 	lost    bool // Calc: odd quotes inside a field carried over a line end
 }
