@@ -275,15 +275,12 @@ func TestStartTLSAndRequire(t *testing.T) {
 	}
 }
 
-// A file name with a right-to-left override reaches the audit trail
-// escaped: an operator reading the log in a terminal sees
-// "invoice\u202Efdp.exe", not a name that displays as "invoiceexe.pdf".
-func TestAuditShowsInvisibleCharacters(t *testing.T) {
-	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
-	exe := base64.StdEncoding.EncodeToString(append([]byte("MZ\x90\x00\x03\x00\x00\x00"), bytes.Repeat([]byte{0}, 200)...))
-	msg := strings.ReplaceAll(`From: citizen@example.jp
+// citizenAttachment is a message from a citizen to staff with a text body
+// and one base64 attachment under the given part header lines.
+func citizenAttachment(subject, partHeader, b64 string) string {
+	return strings.ReplaceAll(`From: citizen@example.jp
 To: staff@lgwan.example
-Subject: invoice
+Subject: `+subject+`
 MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="b"
 
@@ -292,13 +289,21 @@ Content-Type: text/plain; charset=utf-8
 
 see attached
 --b
-Content-Type: application/octet-stream
-Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe
+`+partHeader+`
 Content-Transfer-Encoding: base64
 
-`+exe+`
+`+b64+`
 --b--
 `, "\n", "\r\n")
+}
+
+// A file name with a right-to-left override reaches the audit trail
+// escaped: an operator reading the log in a terminal sees
+// "invoice\u202Efdp.exe", not a name that displays as "invoiceexe.pdf".
+func TestAuditShowsInvisibleCharacters(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	exe := base64.StdEncoding.EncodeToString(append([]byte("MZ\x90\x00\x03\x00\x00\x00"), bytes.Repeat([]byte{0}, 200)...))
+	msg := citizenAttachment("invoice", "Content-Type: application/octet-stream\nContent-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe", exe)
 	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
 		t.Fatalf("DATA: %d %s", code, text)
 	}
@@ -333,24 +338,7 @@ func TestKeptCSVNeutralised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := strings.ReplaceAll(`From: citizen@example.jp
-To: staff@lgwan.example
-Subject: list
-MIME-Version: 1.0
-Content-Type: multipart/mixed; boundary="b"
-
---b
-Content-Type: text/plain; charset=utf-8
-
-see attached
---b
-Content-Type: text/csv; charset=shift_jis
-Content-Disposition: attachment; filename="seikyu.csv"
-Content-Transfer-Encoding: base64
-
-`+base64.StdEncoding.EncodeToString([]byte(csv))+`
---b--
-`, "\n", "\r\n")
+	msg := citizenAttachment("list", "Content-Type: text/csv; charset=shift_jis\nContent-Disposition: attachment; filename=\"seikyu.csv\"", base64.StdEncoding.EncodeToString([]byte(csv)))
 	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
 		t.Fatalf("DATA: %d %s", code, text)
 	}

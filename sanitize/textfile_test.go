@@ -18,6 +18,24 @@ import (
 	"mugai/sanitize/invariant"
 )
 
+// attached is a file for withAttachments.
+type attached struct {
+	name, ctype string
+	data        []byte
+}
+
+// withAttachments is a message with a one-line text body and the files
+// attached, base64-encoded.
+func withAttachments(files ...attached) string {
+	var b strings.Builder
+	b.WriteString("From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n")
+	for _, f := range files {
+		b.WriteString("--b\r\nContent-Type: " + f.ctype + "\r\nContent-Disposition: attachment; filename=" + f.name + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(f.data) + "\r\n")
+	}
+	b.WriteString("--b--\r\n")
+	return b.String()
+}
+
 // Kept text files reach the reader neutralised, in their own encoding:
 // what the reader's spreadsheet or mail client would open is checked
 // here, decoded from the rebuilt message.
@@ -44,16 +62,15 @@ func TestKeptTextFiles(t *testing.T) {
 		// Declared as something else, it is still text to whoever opens it.
 		{"data.csv", "image/png", "=cmd|' /C calc'!A0\r\n", "'=cmd|' /C calc'!A0\r\n", "us-ascii", "allowed by a keep rule; 1 spreadsheet formula made text"},
 	}
-	var msg strings.Builder
-	msg.WriteString("From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n")
+	var atts []attached
 	for _, f := range files {
-		msg.WriteString("--b\r\nContent-Type: " + f.ctype + "\r\nContent-Disposition: attachment; filename=" + f.name + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString([]byte(f.data)) + "\r\n")
+		atts = append(atts, attached{f.name, f.ctype, []byte(f.data)})
 	}
-	msg.WriteString("--b--\r\n")
+	msg := withAttachments(atts...)
 	pol := defaultPolicy(t)
 	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".tsv"}, Types: []string{"text/plain"}})
 	var out bytes.Buffer
-	in := []byte(msg.String())
+	in := []byte(msg)
 	rep, err := Message(&out, bytes.NewReader(in), int64(len(in)), Options{Policy: pol})
 	if err != nil || rep.Verdict != Rebuilt {
 		t.Fatalf("%v %+v", err, rep)
@@ -121,8 +138,7 @@ func TestKeptTextFiles(t *testing.T) {
 // file is declared as.
 func TestKeptTextUuencodeDeclaredOtherwise(t *testing.T) {
 	uu := "begin 644 a.exe\r\nM35J0``,`````!`````__\\``+@`````````0```````````````````````\r\n`\r\nend\r\n"
-	msg := "From: a@example.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
-		"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=a.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString([]byte(uu)) + "\r\n--b--\r\n"
+	msg := withAttachments(attached{"a.txt", "image/png", []byte(uu)})
 	var out bytes.Buffer
 	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
 	if err != nil || rep.Verdict != Rebuilt {
@@ -138,14 +154,10 @@ func TestKeptTextUuencodeDeclaredOtherwise(t *testing.T) {
 // that is not text (a control byte) is such a file even when the policy
 // keeps every attachment.
 func TestKeptTextRefused(t *testing.T) {
-	msg := func(name, ctype string, data []byte) string {
-		return "From: a@example.jp\r\nSubject: files\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
-			"--b\r\nContent-Type: " + ctype + "\r\nContent-Disposition: attachment; filename=" + name + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(data) + "\r\n--b--\r\n"
-	}
 	utf7Data := []byte("Hi +ZeVnLIqe- http://evil.example/\r\n")
 	binData := []byte("a,\x01b\r\n=cmd|' /C calc'!A0,http://evil.example/\r\n")
-	utf7 := msg("memo.txt", "text/plain; charset=utf-7", utf7Data)
-	binCSV := msg("data.csv", "text/csv", binData)
+	utf7 := withAttachments(attached{"memo.txt", "text/plain; charset=utf-7", utf7Data})
+	binCSV := withAttachments(attached{"data.csv", "text/csv", binData})
 	for _, tt := range []struct {
 		name, msg        string
 		data             []byte
