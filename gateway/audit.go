@@ -21,7 +21,7 @@ import (
 // stable; the body of a message and secrets never appear.
 type AuditRecord struct {
 	Time    time.Time `json:"time"`
-	Event   string    `json:"event"` // accept, delivery, delete, release, purge, lockdown
+	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control
 	Route   string    `json:"route,omitempty"`
 	Client  string    `json:"client,omitempty"`
 	TLS     bool      `json:"tls,omitempty"`

@@ -177,7 +177,7 @@ type PurgeRequest struct {
 
 // quarantineHandlers registers the admin calls behind `mugai quarantine`.
 func (s *Server) quarantineHandlers(mux *http.ServeMux) {
-	h := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, controlGuard(f)) }
+	h := func(pattern string, f http.HandlerFunc) { mux.Handle(pattern, s.controlGuard(f)) }
 	h("GET /quarantine", s.handleQuarantineList)
 	h("GET /quarantine/{id}", s.handleQuarantineShow)
 	h("GET /quarantine/{id}/headers", s.handleQuarantineHeaders)

@@ -240,10 +240,10 @@ func QueueDelete(sp *spool.Spool, audit *Audit, id, user, reason, client string)
 // Errors are JSON {"error": "..."}: 404 for an unknown id, 400 for a
 // delete without user or reason, 409 for a retry with nothing deferred.
 func (s *Server) queueHandlers(mux *http.ServeMux) {
-	mux.Handle("GET /queue", controlGuard(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /queue", s.controlGuard(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, QueueList(s.Spool))
 	}))
-	mux.Handle("GET /queue/{id}", controlGuard(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		v, err := QueueShow(s.Spool, s.Config().Log.Audit, id)
 		if err != nil {
@@ -252,7 +252,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		}
 		writeJSON(w, v)
 	}))
-	mux.Handle("POST /queue/{id}/retry", controlGuard(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /queue/{id}/retry", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		m, err := s.Spool.Get(id)
 		if err != nil {
@@ -276,7 +276,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		s.Logger.Info("queue retry", "queue_id", id, "recipients", n, "admin_client", r.RemoteAddr)
 		writeJSON(w, QueueRetry{ID: id, Due: n})
 	}))
-	mux.Handle("POST /queue/retry", controlGuard(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /queue/retry", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		n := 0
 		for _, m := range s.Spool.List() {
 			if queueState(m) == spool.Deferred {
@@ -287,7 +287,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		s.Logger.Info("queue retry all", "messages", n, "admin_client", r.RemoteAddr)
 		writeJSON(w, QueueRetry{Due: n})
 	}))
-	mux.Handle("DELETE /queue/{id}", controlGuard(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("DELETE /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		q := r.URL.Query()
 		user, reason := strings.TrimSpace(q.Get("user")), strings.TrimSpace(q.Get("reason"))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -99,6 +100,10 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		cancel()
 		in.Server.Shutdown(context.Background())
 		return nil, err
+	}
+	if ap, err := netip.ParseAddrPort(in.AdminAddr.String()); err == nil && !ap.Addr().Unmap().IsLoopback() {
+		in.Server.Logger.Warn("admin listener is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect; control calls still answer only clients on the gateway host",
+			"listen", in.AdminAddr.String())
 	}
 	return in, nil
 }

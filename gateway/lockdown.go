@@ -80,10 +80,10 @@ type ControlRequest struct {
 }
 
 func (s *Server) lockdownHandlers(mux *http.ServeMux) {
-	mux.Handle("GET /lockdown", controlGuard(func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("GET /lockdown", s.controlGuard(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
 	}))
-	mux.Handle("POST /lockdown", controlGuard(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /lockdown", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		var req ControlRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())

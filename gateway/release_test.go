@@ -718,6 +718,7 @@ func TestControlGuard(t *testing.T) {
 		{"form post", "POST", "", "text/plain", 415},
 		{"localhost", "GET", "localhost:9925", "", 200},
 		{"ip", "GET", "", "", 200},
+		{"cross-site", "POST", "", "application/json", 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "/quarantine"
@@ -731,6 +732,9 @@ func TestControlGuard(t *testing.T) {
 			if tc.ctype != "" {
 				req.Header.Set("Content-Type", tc.ctype)
 			}
+			if tc.name == "cross-site" {
+				req.Header.Set("Sec-Fetch-Site", "cross-site")
+			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -740,6 +744,11 @@ func TestControlGuard(t *testing.T) {
 				t.Errorf("status %d, want %d", resp.StatusCode, tc.code)
 			}
 		})
+	}
+	for reason, want := range map[string]float64{"host": 1, "content-type": 1, "cross-origin": 1, "remote": 0} {
+		if n := testutil.ToFloat64(e.m.AdminRefused.WithLabelValues(reason)); n != want {
+			t.Errorf("admin_refused_total{reason=%q} = %v, want %v", reason, n, want)
+		}
 	}
 }
 

@@ -90,10 +90,10 @@ func TestSegmentation(t *testing.T) {
 	go bannerServer(cln, "control-without-interface")
 
 	cfgFile := filepath.Join(dir, "mugai.yaml")
-	writeSegConfig(t, cfgFile, dir, tp, inbound, outbound, lgwanSinkAddr, inetSinkAddr)
+	writeSegConfig(t, cfgFile, dir, segAdmin, tp, inbound, outbound, lgwanSinkAddr, inetSinkAddr)
 	m := startSegMugai(t, tp, bin, cfgFile)
 	admin := segAdminClient(t, tp)
-	m.waitReady(t, admin)
+	m.waitReady(t, admin, segAdmin)
 	t.Logf("mugai ready %v after start of test", time.Since(start).Round(time.Millisecond))
 
 	t.Run("reachability", func(t *testing.T) {
@@ -280,7 +280,7 @@ func buildMugai(t *testing.T) string {
 // lgwan.example into the lgwan sink; the outbound pass-through route on
 // the LGWAN-side address and interface only, for the lgwan host alone,
 // into the internet sink. The policies are the embedded default's.
-func writeSegConfig(t *testing.T, file, dir string, tp *netnstest.Topology, inbound, outbound, lgwanSink, inetSink string) {
+func writeSegConfig(t *testing.T, file, dir, admin string, tp *netnstest.Topology, inbound, outbound, lgwanSink, inetSink string) {
 	t.Helper()
 	def := string(config.DefaultYAML())
 	i := strings.Index(def, "\npolicies:\n")
@@ -315,7 +315,7 @@ routes:
     policy: none
     deliver:
       to: "smtp://%s"
-`, segAdmin, filepath.Join(dir, "spool"), filepath.Join(dir, "quarantine"), filepath.Join(dir, "audit.log"),
+`, admin, filepath.Join(dir, "spool"), filepath.Join(dir, "quarantine"), filepath.Join(dir, "audit.log"),
 		inbound, netnstest.GatewayInternetIf, segInboundHost, lgwanSink,
 		outbound, netnstest.GatewayLGWANIf, segOutHost, tp.LGWANAddr, inetSink)
 	yaml += def[i+1:]
@@ -408,10 +408,10 @@ func (m *segMugai) stop(t *testing.T) {
 	}
 }
 
-func (m *segMugai) waitReady(t *testing.T, admin *http.Client) {
+func (m *segMugai) waitReady(t *testing.T, admin *http.Client, addr string) {
 	t.Helper()
 	waitSeg(t, "mugai ready (GET /readyz)", func() bool {
-		resp, err := admin.Get("http://" + segAdmin + "/readyz")
+		resp, err := admin.Get("http://" + addr + "/readyz")
 		if err != nil {
 			return false
 		}
@@ -438,12 +438,17 @@ func waitSeg(t *testing.T, what string, cond func() bool, m *segMugai) {
 	}
 }
 
-// segAdminClient talks HTTP to mugai's admin listener on the gateway
-// namespace's loopback.
+// segAdminClient talks HTTP to mugai's admin listener from the gateway
+// namespace itself.
 func segAdminClient(t *testing.T, tp *netnstest.Topology) *http.Client {
+	return segNSClient(t, tp, tp.Gateway)
+}
+
+// segNSClient is an HTTP client whose connections start in namespace ns.
+func segNSClient(t *testing.T, tp *netnstest.Topology, ns string) *http.Client {
 	tr := &http.Transport{
 		DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
-			return tp.Dial(tp.Gateway, addr, 2*time.Second)
+			return tp.Dial(ns, addr, 2*time.Second)
 		},
 		DisableKeepAlives: true,
 	}
@@ -768,7 +773,9 @@ func checkSanitised(t *testing.T, data []byte, client netip.Addr) {
 type segAuditRecord struct {
 	Event   string `json:"event"`
 	Route   string `json:"route"`
+	Client  string `json:"client"`
 	Verdict string `json:"verdict"`
+	Reason  string `json:"reason"`
 	NextHop string `json:"next_hop"`
 	Refused []struct {
 		Addr string `json:"addr"`

@@ -42,7 +42,10 @@ type Server struct {
 	Deps
 	cfg      atomic.Pointer[config.Config]
 	lockdown atomic.Bool
-	prepared atomic.Pointer[preparedPolicies]
+	// lastRemoteRefusal (Unix ns) throttles the audit records of control
+	// calls refused to peers off the host.
+	lastRemoteRefusal atomic.Int64
+	prepared          atomic.Pointer[preparedPolicies]
 
 	mu      sync.Mutex
 	routes  map[string]*routeState

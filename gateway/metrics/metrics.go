@@ -67,6 +67,12 @@ const (
 	// disk_free_bytes{path}
 	DiskSpool      = "spool"
 	DiskQuarantine = "quarantine"
+
+	// admin_refused_total{reason}
+	AdminRefusedRemote      = "remote"       // the peer is not on loopback
+	AdminRefusedHost        = "host"         // Host is a name other than localhost (DNS rebinding)
+	AdminRefusedCrossOrigin = "cross-origin" // a browser's cross-site state change
+	AdminRefusedContentType = "content-type" // a body that is not JSON (a form post)
 )
 
 // Classes are the attachment families of sanitize/filetype, in the order
@@ -138,6 +144,7 @@ type Metrics struct {
 	BuildInfo               *prometheus.GaugeVec   // mugai_build_info{version,goversion}
 	DiskFree                *DiskFree              // mugai_disk_free_bytes{path}
 	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
+	AdminRefused            *prometheus.CounterVec // mugai_admin_refused_total{reason}
 
 	reg     *prometheus.Registry
 	handler http.Handler
@@ -225,6 +232,8 @@ func New(version string) *Metrics {
 		},
 		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
+		AdminRefused: counter("admin_refused_total",
+			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the peer is not on loopback; host, cross-origin, content-type: a browser's request).", "reason"),
 	}
 
 	m.reg = prometheus.NewRegistry()
@@ -234,7 +243,7 @@ func New(version string) *Metrics {
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
-		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.LockdownEnabled,
+		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.LockdownEnabled, m.AdminRefused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -260,6 +269,9 @@ func New(version string) *Metrics {
 	}
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
 		m.ConfigReloads.WithLabelValues(r)
+	}
+	for _, r := range []string{AdminRefusedRemote, AdminRefusedHost, AdminRefusedCrossOrigin, AdminRefusedContentType} {
+		m.AdminRefused.WithLabelValues(r)
 	}
 
 	// ContinueOnError: a collector that fails (say statfs on a vanished
@@ -352,6 +364,7 @@ func Names() []string {
 		"mugai_build_info",
 		"mugai_disk_free_bytes",
 		"mugai_lockdown_enabled",
+		"mugai_admin_refused_total",
 	}
 	sort.Strings(names)
 	return names

@@ -197,6 +197,7 @@ func TestScrapeAsOperatorSeesIt(t *testing.T) {
 		`mugai_sanitize_findings_total{kind="duplicate-content-type"} 0`,
 		`mugai_sanitize_findings_total{kind="other"} 0`,
 		`mugai_lockdown_enabled 0`,
+		`mugai_admin_refused_total{reason="remote"} 0`,
 		`mugai_config_last_reload_successful 1`,
 		`mugai_build_info{goversion="` + runtime.Version() + `",version="1.2.3-test"} 1`,
 	} {
