@@ -43,9 +43,9 @@ func (s *sanitizer) build(w io.Writer) error {
 		high += nonASCII(l)
 	}
 	for _, m := range s.msgs {
-		if m.slot != nil && m.slot.chosen != nil {
-			total += m.slot.chosen.stats.bytes
-			high += m.slot.chosen.stats.nonASCII
+		for _, l := range m.slot.texts() {
+			total += l.stats.bytes
+			high += l.stats.nonASCII
 		}
 	}
 	textCTE := "quoted-printable"
@@ -457,10 +457,8 @@ func (s *sanitizer) eachBodyLine(notice []string, t *bodyText) error {
 		str(noticeRule)
 		str("")
 	}
-	if m := s.msgs[0]; m.slot != nil && m.slot.chosen != nil {
-		if err := eachLine(m.slot.chosen, "", &t.split); err != nil {
-			return err
-		}
+	if err := s.messageText(s.msgs[0], "", t, str); err != nil {
+		return err
 	}
 	for _, m := range s.msgs[1:] {
 		q := strings.Repeat("> ", m.level)
@@ -476,16 +474,28 @@ func (s *sanitizer) eachBodyLine(notice []string, t *bodyText) error {
 			}
 		}
 		str(strings.TrimRight(q, " "))
-		if m.slot != nil && m.slot.chosen != nil {
-			if err := eachLine(m.slot.chosen, q, &t.split); err != nil {
-				return err
-			}
+		if err := s.messageText(m, q, t, str); err != nil {
+			return err
 		}
 	}
 	if !top {
 		str("")
 		str(noticeRule)
 		writeNotice()
+	}
+	return nil
+}
+
+// messageText passes the lines of a message's body text, and of the
+// parts that continue it, each after an empty line, prefixed.
+func (s *sanitizer) messageText(m *msgNode, prefix string, t *bodyText, str func(string)) error {
+	for i, l := range m.slot.texts() {
+		if i > 0 {
+			str(strings.TrimRight(prefix, " "))
+		}
+		if err := eachLine(l, prefix, &t.split); err != nil {
+			return err
+		}
 	}
 	return nil
 }

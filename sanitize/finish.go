@@ -11,6 +11,14 @@ import (
 func (s *sanitizer) finish() {
 	for _, m := range s.msgs {
 		s.chooseBody(m)
+		if m.slot != nil {
+			// A part found ambiguous after it was read (a missing final
+			// boundary) is stripped like any other.
+			m.slot.more = slices.DeleteFunc(m.slot.more, func(l *leaf) bool { return len(l.ambig) > 0 })
+			for _, l := range m.slot.more {
+				s.render(l)
+			}
+		}
 	}
 	removed, kept := 0, 0
 	var actions actionSet
@@ -26,8 +34,12 @@ func (s *sanitizer) finish() {
 			}
 			actions.add("ambiguous")
 		case l.kind == leafText:
-			if l.msg.slot != nil && l.msg.slot.chosen == l {
+			if slot := l.msg.slot; slot != nil && (slot.chosen == l || slices.Contains(slot.more, l)) {
 				p.Decision, p.Reason = DecisionBody, "body text"
+				if slot.chosen != l {
+					p.Reason = "body text, continued"
+					actions.add("body-parts-joined")
+				}
 				if l.html {
 					actions.add("html-to-text")
 				}
@@ -174,7 +186,7 @@ func dedupe(l []string) []string {
 
 // actionOrder is the order of the actions in the report and in
 // X-Mugai-Sanitized: stable and readable.
-var actionOrder = [...]string{"html-to-text", "charset-repaired", "links-defanged", "links-removed",
+var actionOrder = [...]string{"html-to-text", "body-parts-joined", "charset-repaired", "links-defanged", "links-removed",
 	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed",
 	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "ambiguous"}
 

@@ -85,6 +85,7 @@ var goldenCases = []goldenCase{
 	{in: "att-txt-uuencoded"},
 	{in: "att-tnef"},
 	{in: "att-image-related"},
+	{in: "body-continued"},
 	{in: "att-bidi-name"},
 	// HTML
 	{in: "html-only"},

@@ -61,16 +61,40 @@ type msgNode struct {
 }
 
 // bodySlot is where a message's body text comes from: one text part, or
-// the candidates of a multipart/alternative.
+// the candidates of a multipart/alternative; then the text parts that
+// continue it.
 type bodySlot struct {
 	alt    bool
 	cands  []*leaf
 	chosen *leaf
+	// more are inline text parts after the body in a multipart/mixed:
+	// Apple Mail puts the text after an inline photo in a part of its own,
+	// and a mailing list appends its footer as one. Mail clients show
+	// them in order, as the body goes on; they are rendered and follow
+	// the body text in the same order.
+	more []*leaf
+	one  [1]*leaf // texts' result without an allocation
 	// early is the slot's first candidate, plain text rendered as soon as
 	// it was read and found to have visible text: with plain preferred it
 	// is the body, unless it turns ambiguous, and then so does every part
 	// after it. An HTML alternative after it is hashed but not kept.
 	early *leaf
+}
+
+// texts are the slot's text parts in the order the body shows them: the
+// chosen one, then those that continue it. A nil slot has none.
+func (b *bodySlot) texts() []*leaf {
+	if b == nil {
+		return nil
+	}
+	if b.chosen == nil {
+		return b.more
+	}
+	if len(b.more) == 0 {
+		b.one[0] = b.chosen
+		return b.one[:]
+	}
+	return append([]*leaf{b.chosen}, b.more...)
 }
 
 type leafKind int
@@ -198,6 +222,7 @@ type walkCtx struct {
 	alt        *bodySlot // inside the message's multipart/alternative body
 	boundaries []string  // of the enclosing multiparts
 	forced     []string  // ambiguity kinds every part below inherits
+	mixed      bool      // directly inside a multipart shown part after part (mixed, or an unknown subtype)
 }
 
 func join(path string, i int) string {
@@ -366,8 +391,13 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 	}
 	sub := strings.TrimPrefix(ph.mediaType, "multipart/")
 	child := walkCtx{defType: "text/plain", alt: ctx.alt, forced: ctx.forced, boundaries: append(ctx.boundaries[:len(ctx.boundaries):len(ctx.boundaries)], b)}
-	if sub == "digest" {
+	switch sub {
+	case "digest":
 		child.defType = "message/rfc822"
+	case "alternative", "related":
+	default:
+		// RFC 2046 5.1.3: an unknown subtype is read as mixed.
+		child.mixed = true
 	}
 	if sub == "alternative" && ctx.alt == nil && msg.slot == nil {
 		msg.slot = &bodySlot{alt: true}
@@ -470,9 +500,14 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 		s.finding(path, k, ph.detail(k))
 	}
 	isText := ph.mediaType == "text/plain" || ph.mediaType == "text/html"
-	candidate := isText && len(l.ambig) == 0 && ph.disposition != "attachment" && ph.filename == "" &&
-		(ctx.alt != nil || msg.slot == nil)
-	if candidate {
+	inline := isText && len(l.ambig) == 0 && ph.disposition != "attachment" && ph.filename == ""
+	candidate := inline && (ctx.alt != nil || msg.slot == nil)
+	if inline && !candidate && ctx.mixed && ctx.alt == nil {
+		l.kind = leafText
+		l.html = ph.mediaType == "text/html"
+		msg.slot.more = append(msg.slot.more, l)
+		s.textPart(l, ph, body, true)
+	} else if candidate {
 		l.kind = leafText
 		l.html = ph.mediaType == "text/html"
 		if ctx.alt != nil {

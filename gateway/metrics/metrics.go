@@ -88,7 +88,7 @@ var Decisions = []string{DecisionKeep, DecisionStrip, DecisionReject}
 var Actions = []string{
 	"html-to-text", "links-defanged", "links-removed", "attachment-stripped",
 	"ambiguous", "charset-repaired", "uuencode-removed", "tnef-removed",
-	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised",
+	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "body-parts-joined",
 }
 
 // Bucket layouts. Byte buckets go from 1 KiB to 64 MiB in steps of 4 so a
