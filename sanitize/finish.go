@@ -44,6 +44,7 @@ func (s *sanitizer) finish() {
 					actions.add("html-to-text")
 				}
 				if l.stats.links > 0 {
+					s.bodyLinks = true
 					if s.pol.Body.Links == "remove" {
 						actions.add("links-removed")
 					} else {
@@ -95,6 +96,22 @@ func (s *sanitizer) finish() {
 			l.text = nil
 		}
 	}
+	s.subjectRaw = s.root.Get("Subject")
+	s.rep.Subject, s.subjectReread, s.subjectFindings = headerTextFindings(s.root, "Subject")
+	// The Subject's links are neutralised like the body's: it is the line
+	// a reader sees first, and a reply or forward carries it into a body.
+	// The report keeps the original's, by which an administrator finds it.
+	s.subjectOut = s.rep.Subject
+	if s.pol.Body.Links != "keep" {
+		if out, n := rewriteLinks(s.rep.Subject, s.pol.Body.Links); n > 0 {
+			s.subjectOut, s.subjectLinks = out, true
+			if s.pol.Body.Links == "remove" {
+				actions.add("links-removed")
+			} else {
+				actions.add("links-defanged")
+			}
+		}
+	}
 	if removed > 0 {
 		actions.add("attachment-stripped")
 	}
@@ -103,8 +120,6 @@ func (s *sanitizer) finish() {
 	for _, l := range s.leaves {
 		s.rep.Parts = append(s.rep.Parts, l.part)
 	}
-	s.subjectRaw = s.root.Get("Subject")
-	s.rep.Subject, s.subjectReread, s.subjectFindings = headerTextFindings(s.root, "Subject")
 	s.fromRaw = s.root.Get("From")
 	s.rep.From, _, s.fromFindings = headerTextFindings(s.root, "From")
 	s.rep.MessageID = strings.TrimSpace(cleanString(s.root.Get("Message-Id")))

@@ -97,6 +97,9 @@ var goldenCases = []goldenCase{
 	{in: "links", out: "links.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
 	{in: "links", out: "links.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	{in: "links-file-unc"},
+	{in: "links-subject"},
+	{in: "links-subject", out: "links-subject.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
+	{in: "links-subject", out: "links-subject.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
 	{in: "links-file-unc", out: "links-file-unc.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	// Notice
 	{in: "att-exe-as-pdf", out: "notice.bottom", id: "Q-20240305-0001", policy: func(p *config.Policy) { p.Notice.Position = "bottom" }},

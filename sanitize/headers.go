@@ -76,7 +76,7 @@ func (s *sanitizer) headerFields() []field {
 				v = msgIDValue(raw, key == "Message-Id" || key == "Resent-Message-Id")
 			case key == "Subject" && raw == s.subjectRaw && raw != "":
 				s.decodeFindings("", key, s.subjectFindings)
-				v = s.encodeText(strings.TrimSpace(s.rep.Subject)) // decoded by finish
+				v = s.encodeText(strings.TrimSpace(s.subjectOut)) // decoded by finish
 				if s.subjectReread {
 					s.encodedTwice(key)
 				}

@@ -37,12 +37,22 @@ func (s *sanitizer) notice() []string {
 			break
 		}
 	}
+	where := 0 // 本文中
+	if s.subjectLinks {
+		where = 1 // 件名と本文中
+		if !s.bodyLinks {
+			where = 2 // 件名中
+		}
+	}
 	if has("links-defanged") {
-		lines = append(lines, "・本文中のURLはクリックできない形（hxxps://example[.]com）に変えています。")
+		lines = append(lines, [...]string{
+			"・本文中のURLはクリックできない形（hxxps://example[.]com）に変えています。",
+			"・件名と本文中のURLはクリックできない形（hxxps://example[.]com）に変えています。",
+			"・件名中のURLはクリックできない形（hxxps://example[.]com）に変えています。"}[where])
 		en = append(en, "links disabled")
 	}
 	if has("links-removed") {
-		lines = append(lines, "・本文中のURLを削除しました。")
+		lines = append(lines, [...]string{"・本文中のURLを削除しました。", "・件名と本文中のURLを削除しました。", "・件名中のURLを削除しました。"}[where])
 		en = append(en, "links removed")
 	}
 	if has("ambiguous") {

@@ -422,3 +422,30 @@ func TestHeaderDecodingFindings(t *testing.T) {
 		t.Errorf("clean message: %v, findings %+v", err, rep.Findings)
 	}
 }
+
+// TestSubjectLinksNotice: the notice says where links were neutralised.
+func TestSubjectLinksNotice(t *testing.T) {
+	for _, tc := range []struct{ subject, body, want string }{
+		{"see https://evil.example", "no link here", "・件名中のURL"},
+		{"see https://evil.example", "and http://evil.example/x", "・件名と本文中のURL"},
+		{"plain subject", "and http://evil.example/x", "・本文中のURL"},
+	} {
+		msg := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: " + tc.subject + "\r\n\r\n" + tc.body + "\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+		if err != nil || rep.Verdict != Rebuilt {
+			t.Fatalf("%v %+v", err, rep)
+		}
+		e, err := message.Read(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(e.Body)
+		if !bytes.Contains(body, []byte(tc.want)) {
+			t.Errorf("subject %q, body %q: notice lacks %q:\n%s", tc.subject, tc.body, tc.want, body)
+		}
+		if subj := e.Header.Get("Subject"); strings.Contains(subj, "https://") {
+			t.Errorf("Subject %q still links", subj)
+		}
+	}
+}

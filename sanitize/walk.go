@@ -41,6 +41,9 @@ type sanitizer struct {
 	// shows (rep.Subject); the rebuilt header reuses that decoding.
 	subjectRaw      string
 	subjectReread   bool         // its decoded text read like encoded words
+	subjectOut      string       // the decoded text with its links neutralised, for the rebuilt header
+	subjectLinks    bool         // subjectOut differs from the decoded text
+	bodyLinks       bool         // some body text had links neutralised
 	subjectFindings []encFinding // what its decoding met
 	// fromRaw is the From field the report shows; the rebuilt header
 	// reports what its decoding met from fromFindings.
