@@ -30,7 +30,7 @@ func Rewrite(line string, mode string) (out string, n int) {
 	}
 	c := candidates{scheme: -1, www: -1, unc: -1}
 	i := nextURL(&c, line, 0)
-	if _, c := nextOther(line, 0); i == len(line) && c < 0 && !maySpan(line) {
+	if _, c := nextOther(line, 0); i == len(line) && c < 0 && !maySpan(line) && !hasBare(line) {
 		return line, 0
 	}
 	b := make([]byte, 0, len(line)+16)
@@ -45,6 +45,8 @@ func Rewrite(line string, mode string) (out string, n int) {
 	if k > 0 {
 		b, k = rewriteAgain(b, 0, mode, k)
 	}
+	b, bare := bareDomains(b, 0, mode)
+	k += bare
 	if n+k == 0 {
 		return line, 0
 	}
@@ -73,7 +75,8 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	if k > 0 {
 		out, n = rewriteAgain(out, from, mode, n+k)
 	}
-	return out, n
+	out, k = bareDomains(out, from, mode)
+	return out, n + k
 }
 
 // rewriteAgain rewrites out[from:] once more after spanURLs replaced

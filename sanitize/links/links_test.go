@@ -28,7 +28,8 @@ func TestRewriteDefang(t *testing.T) {
 		{"www", "www.example.jp", "www[.]example[.]jp", 1},
 		{"www with path", "詳しくはwww.city.example.lg.jp/kurashi/をご覧ください", "詳しくはwww[.]city[.]example[.]lg[.]jp/kurashi/をご覧ください", 1},
 		{"www upper", "WWW.EXAMPLE.COM", "WWW[.]EXAMPLE[.]COM", 1},
-		{"www inside word", "awww.example.jp", "awww.example.jp", 0},
+		// Not a www. host, but a host name under .jp all the same.
+		{"www inside word", "awww.example.jp", "awww[.]example[.]jp", 1},
 		{"www in email", "taro@www.example.jp", "taro@www.example.jp", 0},
 		{"www alone", "the www. is", "the www. is", 0},
 		{"in angle brackets", "text <https://example.jp/a>", "text <hxxps://example[.]jp/a>", 1},

@@ -1,0 +1,141 @@
+package links
+
+import (
+	"golang.org/x/net/publicsuffix"
+)
+
+// bareDomains neutralises, in b[from:], the host names written without a
+// scheme or "www." ("evil.com/login"): Gmail, Apple Mail and Outlook on
+// the web make those links too, though Thunderbird and Outlook for Windows
+// do not. A name counts when its last label is a top-level domain on the
+// ICANN part of the public suffix list, so file names ("report.pdf"),
+// versions ("1.2.3") and abbreviations ("e.g.") stay; names under a real
+// top-level domain that are not meant as hosts ("ASP.NET", "data.zip")
+// are neutralised too, since a client cannot tell them apart either.
+// Addresses stay readable: a name right after "@", or right before it
+// (the dotted local part of taro.yamada@example.jp), is left alone, and so
+// is a name right after "/" or "\\", a file in a path (/pub/x.zip).
+// Defang brackets the dots (evil[.]com); Remove replaces the name and any
+// path after it with the marker.
+func bareDomains(b []byte, from int, mode string) ([]byte, int) {
+	line := b[from:]
+	s, e := nextBare(line, 0)
+	if s < 0 {
+		return b, 0
+	}
+	var out []byte
+	n, copied := 0, 0
+	for ; s >= 0; s, e = nextBare(line, e) {
+		n++
+		out = append(out, line[copied:s]...)
+		if mode == Remove {
+			end := e
+			if end < len(line) && line[end] == '/' {
+				for end < len(line) && line[end] > ' ' && line[end] < 0x7f && line[end] != '<' && line[end] != '>' && line[end] != '"' {
+					end++
+				}
+				end = trimTrailing(line, s, e, end)
+			}
+			out = append(out, removed...)
+			copied = end
+			e = end
+			continue
+		}
+		out = appendBracketDots(out, line[s:e])
+		copied = e
+	}
+	out = append(out, line[copied:]...)
+	return append(b[:from], out...), n
+}
+
+// hasBare reports whether line has a bare host name.
+func hasBare[T text](line T) bool {
+	s, _ := nextBare(line, 0)
+	return s >= 0
+}
+
+// nextBare finds the first bare host name at or after from: its start and
+// end, or -1, -1.
+func nextBare[T text](line T, from int) (start, end int) {
+	for i := from; i < len(line); {
+		k := indexByte(line[i:], '.')
+		if k < 0 {
+			break
+		}
+		dot := i + k
+		s := dot
+		for s > from && hostByte(line[s-1]) {
+			s--
+		}
+		e := dot + 1
+		for e < len(line) && hostByte(line[e]) {
+			e++
+		}
+		i = e
+		// The run ends before a full stop or a hyphen that ends a sentence.
+		for e > s && (line[e-1] == '.' || line[e-1] == '-') {
+			e--
+		}
+		for s < e && (line[s] == '.' || line[s] == '-') {
+			s++
+		}
+		if s > 0 && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) {
+			continue // part of an address, of a path, or of a longer word with "_"
+		}
+		if bareHost(line[s:e]) {
+			return s, e
+		}
+	}
+	return -1, -1
+}
+
+// hostByte: what a host name written in ASCII is made of.
+func hostByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
+}
+
+// addressByte: next to a host name, a byte that makes it part of a mail
+// address or of another token (file_name.py, a%2e.com).
+func addressByte(c byte) bool {
+	return c == '@' || c == '_' || c == '%' || c == '+' || c == '='
+}
+
+// bareHost reports whether h is labels of 1 to 63 bytes joined by dots,
+// at least two, the last all letters and an ICANN top-level domain.
+func bareHost[T text](h T) bool {
+	last := -1
+	for i := 0; i <= len(h); i++ {
+		if i < len(h) && h[i] != '.' {
+			continue
+		}
+		if n := i - last - 1; n < 1 || n > 63 {
+			return false
+		}
+		if i < len(h) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return false // one label
+	}
+	tld := h[last+1:]
+	if len(tld) < 2 {
+		return false
+	}
+	var buf [63]byte
+	for i := 0; i < len(tld); i++ {
+		c := tld[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			buf[i] = c
+		case c >= 'A' && c <= 'Z':
+			buf[i] = c + 'a' - 'A'
+		default:
+			return false
+		}
+	}
+	// A name the list does not have falls under its default rule "*",
+	// which is not ICANN's.
+	_, icann := publicsuffix.PublicSuffix(string(buf[:len(tld)]))
+	return icann
+}

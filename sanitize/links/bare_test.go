@@ -1,0 +1,51 @@
+package links
+
+import "testing"
+
+func TestBareDomains(t *testing.T) {
+	tests := []struct {
+		name, in, defang, remove string
+		n                        int
+	}{
+		{"host", "evil.com", "evil[.]com", removed, 1},
+		{"with path", "ログインは evil.com/login?x=1 から", "ログインは evil[.]com/login?x=1 から", "ログインは " + removed + " から", 1},
+		{"japanese around", "詳しくはexample.co.jpをご覧ください。", "詳しくはexample[.]co[.]jpをご覧ください。", "詳しくは" + removed + "をご覧ください。", 1},
+		{"end of sentence", "See Amazon.co.jp.", "See Amazon[.]co[.]jp.", "See " + removed + ".", 1},
+		{"upper case", "EVIL.COM", "EVIL[.]COM", removed, 1},
+		{"two", "a.io and b.tokyo", "a[.]io and b[.]tokyo", removed + " and " + removed, 2},
+		{"new gtld that is also a file type", "data.zip", "data[.]zip", removed, 1},
+		{"file names stay", "report.pdf setup.exe photo.JPG 資料.zip", "report.pdf setup.exe photo.JPG 資料.zip", "", 0},
+		{"versions and numbers stay", "v1.2.3 1.5倍 192.168.0.1 Fig.1 No.5", "v1.2.3 1.5倍 192.168.0.1 Fig.1 No.5", "", 0},
+		{"abbreviations stay", "e.g. i.e. U.S.A. p.m. etc.", "e.g. i.e. U.S.A. p.m. etc.", "", 0},
+		{"unlisted and reserved names stay", "evil.example host.local x.invalid", "evil.example host.local x.invalid", "", 0},
+		{"addresses stay", "taro.yamada@mail.example.co.jp", "taro.yamada@mail.example.co.jp", "", 0},
+		{"file in a path stays", "/pub/x.zip C:\\tmp\\a.zip", "/pub/x.zip C:\\tmp\\a.zip", "", 0},
+		{"underscore word stays", "file_name.py x.com_y", "file_name.py x.com_y", "", 0},
+		{"empty label", "a..com .com com.", "a..com .com com.", "", 0},
+		{"already defanged", "evil[.]com", "evil[.]com", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, m := range []struct{ mode, want string }{{Defang, tt.defang}, {Remove, tt.remove}} {
+				want := m.want
+				if tt.n == 0 {
+					want = tt.in
+				}
+				got, n := Rewrite(tt.in, m.mode)
+				if got != want || n != tt.n {
+					t.Errorf("Rewrite(%q, %s) = %q, %d; want %q, %d", tt.in, m.mode, got, n, want, tt.n)
+				}
+				if again, n2 := Rewrite(got, m.mode); again != got || n2 != 0 {
+					t.Errorf("not idempotent: Rewrite(%q, %s) = %q, %d", got, m.mode, again, n2)
+				}
+				if out, n := Append([]byte("x"), []byte(tt.in), m.mode); string(out) != "x"+want || n != tt.n {
+					t.Errorf("Append(%q, %s) = %q, %d", tt.in, m.mode, out, n)
+				}
+			}
+			// Text files for spreadsheets keep their data: no bare pass.
+			if out, n := AppendPlain(nil, []byte(tt.in), Defang); string(out) != tt.in || n != 0 {
+				t.Errorf("AppendPlain(%q) = %q, %d; want it unchanged", tt.in, out, n)
+			}
+		})
+	}
+}
