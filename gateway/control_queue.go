@@ -202,6 +202,10 @@ func queueHistory(path, id string) ([]QueueEvent, error) {
 			for _, d := range rec.Delivery {
 				out = append(out, QueueEvent{Time: rec.Time, Event: rec.Event, NextHop: rec.NextHop, Rcpt: d.Rcpt, State: d.State, Code: d.Code, Text: d.Text})
 			}
+		case "requeue":
+			for _, r := range rec.Rcpts {
+				out = append(out, QueueEvent{Time: rec.Time, Event: rec.Event, Rcpt: r, State: "pending", Text: "by " + rec.User + ": " + rec.Why})
+			}
 		}
 	}
 	return out, sc.Err()
@@ -229,16 +233,52 @@ func QueueDelete(sp *spool.Spool, audit *Audit, id, user, reason, client string)
 	return queueView(m), nil
 }
 
+// ErrNothingFailed: a requeue of a message without a failed recipient.
+var ErrNothingFailed = errors.New("no failed recipient")
+
+// QueueRequeue puts the failed recipients of a message back in sp's queue
+// and writes the audit record that names them, who requeued them and why.
+// client is where the call came from ("" when the CLI worked on the
+// spool directly).
+func QueueRequeue(sp *spool.Spool, audit *Audit, id, user, reason, client string) (QueueRetry, error) {
+	m, err := sp.Get(id)
+	if err != nil {
+		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, err)
+	}
+	var again []string
+	for _, rc := range m.Rcpts {
+		if rc.State == spool.Failed {
+			again = append(again, rc.Addr)
+		}
+	}
+	if len(again) == 0 {
+		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w (state %s)", id, ErrNothingFailed, queueView(m).State)
+	}
+	now := time.Now().UTC()
+	n, err := sp.Requeue(id, now)
+	if err == nil && n == 0 {
+		err = ErrNothingFailed // delivered or requeued meanwhile
+	}
+	if err != nil {
+		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, err)
+	}
+	audit.Write(&AuditRecord{Time: now, Event: "requeue", Route: m.Env.Route, Client: client, Sender: m.Env.From,
+		Rcpts: again, QueueID: id, User: user, Why: reason, Verdict: "pending"})
+	return QueueRetry{ID: id, Due: n}, nil
+}
+
 // queueHandlers registers the admin calls behind `mugai queue`:
 //
 //	GET    /queue                    every message (JSON list)
 //	GET    /queue/{id}               one message with headers and history
 //	POST   /queue/{id}/retry         its deferred recipients are due now
 //	POST   /queue/retry              every deferred recipient is due now
+//	POST   /queue/{id}/requeue       its failed recipients are queued again (JSON {"user","reason"}; audited)
 //	DELETE /queue/{id}?user=U&reason=R   remove it (audited)
 //
 // Errors are JSON {"error": "..."}: 404 for an unknown id, 400 for a
-// delete without user or reason, 409 for a retry with nothing deferred.
+// delete or requeue without user or reason, 409 for a retry with nothing
+// deferred or a requeue with nothing failed (or while it is being delivered).
 func (s *Server) queueHandlers(mux *http.ServeMux) {
 	mux.Handle("GET /queue", s.controlGuard(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, QueueList(s.Spool))
@@ -266,7 +306,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			}
 		}
 		if n == 0 {
-			jsonError(w, http.StatusConflict, fmt.Sprintf("message %s has no deferred recipient to retry (state %s; failed recipients are not retried, pending ones are being delivered)", id, queueView(m).State))
+			jsonError(w, http.StatusConflict, fmt.Sprintf("message %s has no deferred recipient to retry (state %s; pending ones are being delivered; failed ones are not retried: `mugai queue requeue %s -reason TEXT` queues them again)", id, queueView(m).State, id))
 			return
 		}
 		if err := s.Spool.Kick(id); err != nil {
@@ -286,6 +326,34 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		s.Spool.KickAll()
 		s.Logger.Info("queue retry all", "messages", n, "admin_client", r.RemoteAddr)
 		writeJSON(w, QueueRetry{Due: n})
+	}))
+	mux.Handle("POST /queue/{id}/requeue", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var req ControlRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
+			return
+		}
+		user, reason := strings.TrimSpace(req.User), strings.TrimSpace(req.Reason)
+		if user == "" || reason == "" {
+			jsonError(w, http.StatusBadRequest, "a requeue is audited: it needs user and reason")
+			return
+		}
+		if len(user) > maxAuditText || len(reason) > maxAuditText {
+			jsonError(w, http.StatusBadRequest, fmt.Sprintf("user and reason are limited to %d bytes", maxAuditText))
+			return
+		}
+		res, err := QueueRequeue(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
+		switch {
+		case errors.Is(err, ErrNothingFailed), errors.Is(err, spool.ErrBusy):
+			jsonError(w, http.StatusConflict, err.Error())
+			return
+		case err != nil:
+			queueError(w, id, err)
+			return
+		}
+		s.Logger.Info("queue requeue", "queue_id", id, "recipients", res.Due, "user", user, "reason", reason, "admin_client", r.RemoteAddr)
+		writeJSON(w, res)
 	}))
 	mux.Handle("DELETE /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")

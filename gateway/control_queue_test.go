@@ -333,6 +333,69 @@ func TestQueueAdminDelete(t *testing.T) {
 	}
 }
 
+func TestQueueAdminRequeue(t *testing.T) {
+	f := newQueueFixture(t)
+	post := func(id, body string) (int, QueueRetry, string) {
+		t.Helper()
+		resp, err := http.Post(f.base+"/queue/"+id+"/requeue", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res struct {
+			QueueRetry
+			Error string
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+			t.Fatalf("requeue %s: %d: %v", id, resp.StatusCode, err)
+		}
+		return resp.StatusCode, res.QueueRetry, res.Error
+	}
+	const ok = `{"user":"ops (sudo as root)","reason":"mailbox created, ticket 12"}`
+	for _, tt := range []struct {
+		name, id, body string
+		code           int
+		errHas         string
+	}{
+		{"no reason", f.failed, `{"user":"ops"}`, 400, "reason"},
+		{"not json", f.failed, `user=ops`, 400, "bad request"},
+		{"unknown", "NOSUCHID00000000", ok, 404, "NOSUCHID00000000"},
+		{"deferred", f.deferred, ok, 409, "no failed recipient"},
+	} {
+		if code, _, msg := post(tt.id, tt.body); code != tt.code || !strings.Contains(msg, tt.errHas) {
+			t.Errorf("%s: %d %q, want %d with %q", tt.name, code, msg, tt.code, tt.errHas)
+		}
+	}
+	before := len(readAuditFile(t, f.auditPath))
+	if code, res, msg := post(f.failed, ok); code != 200 || res.ID != f.failed || res.Due != 1 {
+		t.Fatalf("requeue of the failed message: %d %+v %q", code, res, msg)
+	}
+	m, err := f.sp.Get(f.failed)
+	if err != nil || m.Rcpts[0].State != spool.Pending || m.Rcpts[0].Requeued.IsZero() {
+		t.Fatalf("after the requeue: %+v %v", m.Rcpts, err)
+	}
+	if code, _, msg := post(f.failed, ok); code != 409 || !strings.Contains(msg, "no failed recipient") {
+		t.Errorf("second requeue: %d %q, want 409", code, msg)
+	}
+	// One audit record, for the requeue that happened; the history shows it.
+	recs := readAuditFile(t, f.auditPath)
+	if len(recs) != before+1 {
+		t.Fatalf("%d audit records written, want 1", len(recs)-before)
+	}
+	last := recs[len(recs)-1]
+	if last.Event != "requeue" || last.QueueID != f.failed || last.User != "ops (sudo as root)" || last.Why != "mailbox created, ticket 12" ||
+		len(last.Rcpts) != 1 || last.Rcpts[0] != "nobody@lgwan.example" || last.Client == "" {
+		t.Errorf("audit record %+v", last)
+	}
+	var show QueueMessage
+	if code := f.call(t, "GET", "/queue/"+f.failed, nil, &show); code != 200 {
+		t.Fatalf("show: %d", code)
+	}
+	if h := show.History; len(h) == 0 || h[len(h)-1].Event != "requeue" || h[len(h)-1].Rcpt != "nobody@lgwan.example" {
+		t.Errorf("history %+v does not end with the requeue", h)
+	}
+}
+
 func readAuditFile(t *testing.T, path string) []AuditRecord {
 	t.Helper()
 	fh, err := os.Open(path)

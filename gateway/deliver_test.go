@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,4 +172,64 @@ func TestOutage(t *testing.T) {
 			t.Errorf("%s delivered %d times", id, c)
 		}
 	}
+}
+
+// TestRequeueFailed: a message the next hop refused for good is queued
+// again by an administrator once the mailbox exists. Past its retry
+// lifetime, its first temporary failure after the requeue defers it
+// (the lifetime counts from the requeue) instead of failing it at once;
+// then it is delivered.
+func TestRequeueFailed(t *testing.T) {
+	nh := startSink(t, false)
+	nh.mu.Lock()
+	nh.rcptCode["staff@lgwan.example"] = 550
+	nh.mu.Unlock()
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "lifetime: 1h", "lifetime: 2s"), true)
+	if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, mixedMessage()); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	var id string
+	waitFor(t, "the message to fail", 10*time.Second, func() bool {
+		for _, m := range g.sp.List() {
+			if m.Env.Route == "inbound" && m.Rcpts[0].State == spool.Failed {
+				id = m.ID
+				return true
+			}
+		}
+		return false
+	})
+	m, _ := g.sp.Get(id)
+	time.Sleep(time.Until(m.Created.Add(2500 * time.Millisecond))) // past the lifetime
+	nh.mu.Lock()
+	nh.rcptCode["staff@lgwan.example"] = 0
+	nh.tempFail = true // the next hop is busy when the requeue comes
+	nh.mu.Unlock()
+
+	resp, err := http.Post("http://"+g.admin+"/queue/"+id+"/requeue", "application/json",
+		strings.NewReader(`{"user":"ops","reason":"mailbox created"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("requeue: %d", resp.StatusCode)
+	}
+	waitFor(t, "the attempt after the requeue", 10*time.Second, func() bool {
+		m, err := g.sp.Get(id)
+		return err == nil && m.Rcpts[0].Attempts == 2
+	})
+	if m, _ := g.sp.Get(id); m.Rcpts[0].State != spool.Deferred {
+		t.Fatalf("after a temporary failure past the original lifetime the recipient is %s (%s), want deferred", m.Rcpts[0].State, m.Rcpts[0].LastError)
+	}
+	nh.mu.Lock()
+	nh.tempFail = false
+	nh.mu.Unlock()
+	if err := g.sp.Kick(id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the delivery", 10*time.Second, func() bool { return len(nh.messages()) == 1 })
+	waitFor(t, "the message to leave the queue", 5*time.Second, func() bool {
+		_, err := g.sp.Get(id)
+		return err != nil
+	})
 }

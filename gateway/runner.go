@@ -191,7 +191,14 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 			} else if have {
 				why = res.String()
 			}
-			if deliver.Expired(msg.Created, hop.Retry.Lifetime.D(), now) {
+			// A recipient an administrator requeued has a lifetime of its
+			// own from then, or an old message would fail at its first
+			// temporary error and bounce a second time.
+			since := msg.Created
+			if rc.Requeued.After(since) {
+				since = rc.Requeued
+			}
+			if deliver.Expired(since, hop.Retry.Lifetime.D(), now) {
 				rc.State, rc.LastError = spool.Failed, "expired in queue after "+hop.Retry.Lifetime.String()+": "+why
 				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
 				failed = append(failed, deliver.DSNRecipient{Result: deliver.Result{Rcpt: rc.Addr, Code: res.Code, Text: why}, Status: "5.4.7", RemoteMTA: hopName(hop), LastAttempt: now})

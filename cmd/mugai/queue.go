@@ -22,30 +22,30 @@ import (
 	"mugai/sanitize/textenc"
 )
 
-const queueUsage = "list | failed | show ID | retry ID|all | delete ID -reason TEXT"
+const queueUsage = "list | failed | show ID | retry ID|all | requeue ID -reason TEXT | delete ID -reason TEXT"
 
 // runQueue is `mugai queue`: the operator's view of the spool, like
 // mailq/postqueue. Read-only commands ask the running gateway through
 // its admin listener and read the spool directly when it is not
-// running; retry and delete go through the gateway (the spool log has
+// running; retry, requeue and delete go through the gateway (the spool log has
 // one writer) and work on the spool directly only when no gateway holds
 // it.
 func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("queue", queueUsage, stderr)
 	path := fs.String("config", "", "configuration file (default: the embedded default)")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	reason := fs.String("reason", "", "why the message is deleted (required for delete; recorded in the audit trail)")
+	reason := fs.String("reason", "", "why the message is deleted or requeued (required for both; recorded in the audit trail)")
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code
 	}
-	want := map[string]int{"list": 1, "failed": 1, "show": 2, "retry": 2, "delete": 2}
+	want := map[string]int{"list": 1, "failed": 1, "show": 2, "retry": 2, "requeue": 2, "delete": 2}
 	if len(pos) == 0 || want[pos[0]] != len(pos) {
 		fs.Usage()
 		return 1
 	}
-	if pos[0] == "delete" && strings.TrimSpace(*reason) == "" {
-		fmt.Fprintln(stderr, "mugai queue delete: -reason TEXT is required (the audit trail records who deleted what and why)")
+	if (pos[0] == "delete" || pos[0] == "requeue") && strings.TrimSpace(*reason) == "" {
+		fmt.Fprintf(stderr, "mugai queue %s: -reason TEXT is required (the audit trail records who did what and why)\n", pos[0])
 		return 1
 	}
 	cfg, err := loadConfig(*path)
@@ -101,6 +101,19 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s: %s due now\n", res.ID, plural(res.Due, "deferred recipient"))
 		default:
 			fmt.Fprintf(stdout, "%s due now\n", plural(res.Due, "deferred message"))
+		}
+		return 0
+	case "requeue":
+		who := invokingUser()
+		res, err := q.requeue(pos[1], who, strings.TrimSpace(*reason))
+		if err != nil {
+			fmt.Fprintln(stderr, "mugai queue requeue:", err)
+			return 1
+		}
+		if *asJSON {
+			out(res)
+		} else {
+			fmt.Fprintf(stdout, "%s: %s queued again, due now; recorded in the audit trail as %s\n", res.ID, plural(res.Due, "failed recipient"), safe(who))
 		}
 		return 0
 	case "delete":
@@ -253,28 +266,51 @@ func (q *queueCtl) delete(id, who, reason string) (gateway.QueueMessage, error) 
 	if !errors.Is(err, errAdminDown) {
 		return m, err
 	}
-	q.offline(err, "changing")
+	err = q.direct(err, id, "deleted", func(sp *spool.Spool, audit *gateway.Audit) (err error) {
+		m, err = gateway.QueueDelete(sp, audit, id, who, reason, "")
+		return err
+	})
+	return m, err
+}
+
+func (q *queueCtl) requeue(id, who, reason string) (gateway.QueueRetry, error) {
+	var res gateway.QueueRetry
+	err := q.admin.post("/queue/"+url.PathEscape(id)+"/requeue", gateway.ControlRequest{User: who, Reason: reason}, &res)
+	if !errors.Is(err, errAdminDown) {
+		return res, err
+	}
+	err = q.direct(err, id, "requeued", func(sp *spool.Spool, audit *gateway.Audit) (err error) {
+		res, err = gateway.QueueRequeue(sp, audit, id, who, reason, "")
+		return err
+	})
+	return res, err
+}
+
+// direct makes an audited change (what it did: "deleted") to the spool
+// itself when no gateway answers (down is why): the spool has one writer.
+func (q *queueCtl) direct(down error, id, did string, change func(*spool.Spool, *gateway.Audit) error) error {
+	q.offline(down, "changing")
 	sp, err := q.openSpool(false)
 	if err != nil {
-		return m, err
+		return err
 	}
 	defer sp.Close()
 	var auditErr error
 	audit, err := gateway.OpenAudit(q.cfg.Log.Audit, func(err error) { auditErr = err })
 	if err != nil {
-		return m, fmt.Errorf("nothing deleted: %w", err)
+		return fmt.Errorf("nothing %s: %w", did, err)
 	}
-	m, err = gateway.QueueDelete(sp, audit, id, who, reason, "")
+	err = change(sp, audit)
 	if cerr := audit.Close(); auditErr == nil {
 		auditErr = cerr
 	}
 	if err != nil {
-		return m, notFound(id, err)
+		return notFound(id, err)
 	}
 	if auditErr != nil {
-		return m, fmt.Errorf("%s was deleted, but its audit record was not written: %w", id, auditErr)
+		return fmt.Errorf("%s was %s, but its audit record was not written: %w", id, did, auditErr)
 	}
-	return m, nil
+	return nil
 }
 
 // failedOnly keeps the messages with a failed recipient.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -251,6 +252,24 @@ func (c queueCase) run(t *testing.T) (stdout, stderr string) {
 	return out, errOut
 }
 
+// queueAudit reads every record of the audit trail.
+func queueAudit(t *testing.T, path string) []gateway.AuditRecord {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []gateway.AuditRecord
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var rec gateway.AuditRecord
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
 func queueLastAudit(t *testing.T, path string) gateway.AuditRecord {
 	t.Helper()
 	f, err := os.Open(path)
@@ -317,6 +336,9 @@ func TestQueueCommand(t *testing.T) {
 		{name: "show unknown", args: q("show", "0000NOSUCHID0000"), code: 1, stderr: []string{`no message "0000NOSUCHID0000" in the queue`}},
 		{name: "retry failed", args: q("retry", b), code: 1, stderr: []string{"no deferred recipient"}},
 		{name: "retry unknown", args: q("retry", "0000NOSUCHID0000"), code: 1, stderr: []string{"0000NOSUCHID0000"}},
+		{name: "requeue without reason", args: q("requeue", b), code: 1, stderr: []string{"-reason TEXT is required"}},
+		{name: "requeue deferred", args: q("requeue", a, "-reason", "x"), code: 1, stderr: []string{"no failed recipient"}},
+		{name: "requeue unknown", args: q("requeue", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
 		{name: "delete without reason", args: q("delete", c), code: 1, stderr: []string{"-reason TEXT is required"}},
 		{name: "delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
 		{name: "usage", args: q("show"), code: 1, stderr: []string{"Usage: mugai queue"}},
@@ -378,6 +400,27 @@ func TestQueueCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("requeue is audited and tried at once", func(t *testing.T) {
+		queueCase{args: q("requeue", b, "-reason", "mailbox created, ticket 7"),
+			stdout: []string{b + ": 1 failed recipient queued again, due now; recorded in the audit trail as " + operator}}.run(t)
+		// bad@ still has no mailbox at the hop: it fails again, and its
+		// notice to the sender is delivered.
+		queueWait(t, b+" tried again", func() bool {
+			m, err := g.sp.Get(b)
+			return err == nil && m.Rcpts[0].Attempts == 2 && m.Rcpts[0].State == spool.Failed && len(g.sp.List()) == 1
+		})
+		var found bool
+		for _, rec := range queueAudit(t, g.cfg.Log.Audit) {
+			if rec.Event == "requeue" {
+				found = rec.QueueID == b && rec.User == operator && rec.Why == "mailbox created, ticket 7" &&
+					len(rec.Rcpts) == 1 && rec.Rcpts[0] == "bad@lgwan.example"
+			}
+		}
+		if !found {
+			t.Error("no audit record of the requeue")
+		}
+	})
+
 	// The gateway stops: read-only commands read the spool, delete works
 	// on it directly, retry says why it cannot.
 	g.close()
@@ -406,9 +449,19 @@ func TestQueueCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("offline requeue", func(t *testing.T) {
+		queueCase{args: q("requeue", b, "-reason", "second try"),
+			stdout: []string{b + ": 1 failed recipient queued again"}, stderr: []string{"changing the spool"}}.run(t)
+		if rec := queueLastAudit(t, g.cfg.Log.Audit); rec.Event != "requeue" || rec.QueueID != b || rec.Why != "second try" {
+			t.Errorf("audit record %+v", rec)
+		}
+		queueCase{args: q("list"), stdout: []string{b + "  active", "pending   <bad@lgwan.example>  2 attempts", "-- 1 message, 1 active"}}.run(t)
+		queueCase{args: q("requeue", b, "-reason", "again"), code: 1, stderr: []string{"no failed recipient"}}.run(t)
+	})
+
 	t.Run("offline delete", func(t *testing.T) {
 		queueCase{args: q("delete", b, "-reason", "bounced, sender informed by phone"),
-			stdout: []string{b + ": deleted (failed from <alice@example.org>"}, stderr: []string{"changing the spool"}}.run(t)
+			stdout: []string{b + ": deleted (active from <alice@example.org>"}, stderr: []string{"changing the spool"}}.run(t)
 		rec := queueLastAudit(t, g.cfg.Log.Audit)
 		if rec.Event != "delete" || rec.QueueID != b || rec.User != operator || rec.Why != "bounced, sender informed by phone" {
 			t.Errorf("audit record %+v", rec)

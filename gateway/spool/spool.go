@@ -22,6 +22,8 @@ var (
 	ErrNotFound = errors.New("spool: no such message")
 	// ErrNotLeased: Update or Release of a message not handed out by Next.
 	ErrNotLeased = errors.New("spool: message not leased")
+	// ErrBusy: a delivery worker holds the message; try again.
+	ErrBusy = errors.New("spool: message is being delivered")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("spool: closed")
 	// ErrReadOnly is returned by changes to a spool opened ReadOnly.
@@ -696,6 +698,70 @@ func (s *Spool) Delete(id string) error {
 		s.kickJanitor()
 	}
 	return nil
+}
+
+// Requeue puts the failed recipients of a message back in the queue, due
+// now, for a new delivery after the cause was fixed (the next hop refused
+// a mailbox that exists by now, say). Each keeps its attempts and last
+// error and is marked Requeued at, from which its retry lifetime counts
+// again. The change is durable. It returns how many were requeued: 0 when
+// none had failed. A message a delivery worker holds is ErrBusy.
+func (s *Spool) Requeue(id string, at time.Time) (int, error) {
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	e := s.msgs[id]
+	switch {
+	case e == nil || e.deleted:
+		s.mu.Unlock()
+		return 0, fmt.Errorf("spool: requeue %s: %w", id, ErrNotFound)
+	case e.leased || e.moving:
+		s.mu.Unlock()
+		return 0, fmt.Errorf("spool: requeue %s: %w", id, ErrBusy)
+	}
+	rc := slices.Clone(e.msg.Rcpts)
+	n := 0
+	for i := range rc {
+		if rc[i].State == Failed {
+			rc[i].State, rc[i].NextAttempt, rc[i].Requeued = Pending, time.Time{}, at
+			n++
+		}
+	}
+	if n == 0 {
+		s.mu.Unlock()
+		return 0, nil
+	}
+	// A lease, as Next takes one, keeps workers and the compactor off it
+	// while the record is written.
+	e.leased = true
+	e.leaseSeg = e.rec.Seg
+	s.refs.Ref(e.leaseSeg)
+	s.unscheduleLocked(e)
+	tok := s.beginLocked()
+	s.mu.Unlock()
+
+	payload, err := json.Marshal(diskState{Rcpts: toDiskRcpts(rc)})
+	var rec seglog.Record
+	if err == nil {
+		rec, err = s.log.Append(recState, id, bytes.NewReader(payload), int64(len(payload)))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(tok)
+	if !s.endLeaseLocked(e) {
+		return 0, fmt.Errorf("spool: requeue %s: deleted meanwhile: %w", id, ErrNotFound)
+	}
+	defer s.notifyLocked(e.msg.Env.Route)
+	if err != nil {
+		s.scheduleLocked(e)
+		return 0, fmt.Errorf("spool: requeue %s: %w", id, err)
+	}
+	s.setState(e, rc, rec.Seg)
+	s.applyOutcome(e, rec.Seg)
+	s.scheduleLocked(e)
+	return n, nil
 }
 
 // Get returns a copy of a live message.

@@ -912,3 +912,62 @@ func TestPutID(t *testing.T) {
 		t.Errorf("after reopen Body(%s) = %q", id, got)
 	}
 }
+
+// TestRequeue: failed recipients go back in the queue, due now, durably;
+// done ones stay done; a held message is busy.
+func TestRequeue(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{})
+	id := put(t, s, "body", "gone@lgwan.example", "ok@lgwan.example")
+	m := mustNext(t, s)
+	rc := withStates(m, Failed, time.Time{}, "550 5.1.1 no such user")
+	rc[1].State, rc[1].LastError = Done, ""
+	if err := s.Update(id, rc); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, failed, _ := s.Stats(); failed != 1 {
+		t.Fatalf("%d failed messages before the requeue, want 1", failed)
+	}
+	if _, err := next(t, s, 30*time.Millisecond); err == nil {
+		t.Fatal("Next returned a failed message")
+	}
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	if n, err := s.Requeue(id, at); err != nil || n != 1 {
+		t.Fatalf("Requeue = %d, %v; want 1 recipient", n, err)
+	}
+	if _, _, failed, _ := s.Stats(); failed != 0 {
+		t.Errorf("%d failed messages after the requeue, want 0", failed)
+	}
+	check := func(s *Spool, when string) {
+		t.Helper()
+		m, err := s.Get(id)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		got := m.Rcpts[0]
+		if got.State != Pending || !got.Requeued.Equal(at) || got.Attempts != 1 || got.LastError != "550 5.1.1 no such user" || m.Rcpts[1].State != Done {
+			t.Errorf("%s: recipients %+v", when, m.Rcpts)
+		}
+	}
+	check(s, "after Requeue")
+	// Durable: a new process reads the same state.
+	s.Close()
+	s = openSpool(t, dir, Options{})
+	defer s.Close()
+	check(s, "after reopening")
+	m = mustNext(t, s)
+	if m.ID != id {
+		t.Fatalf("Next = %s, want the requeued %s", m.ID, id)
+	}
+	// Held by a worker: busy. Nothing failed: 0. Unknown: not found.
+	if _, err := s.Requeue(id, at); !errors.Is(err, ErrBusy) {
+		t.Errorf("Requeue of a leased message: %v, want ErrBusy", err)
+	}
+	s.Release(id)
+	if n, err := s.Requeue(id, at); n != 0 || err != nil {
+		t.Errorf("Requeue with nothing failed = %d, %v; want 0, nil", n, err)
+	}
+	if _, err := s.Requeue("NOSUCHID", at); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Requeue of an unknown id: %v", err)
+	}
+}

@@ -56,6 +56,9 @@ type Recipient struct {
 	Attempts    int
 	NextAttempt time.Time
 	LastError   string
+	// Requeued is when an administrator put the recipient back after it
+	// had failed (Spool.Requeue); its retry lifetime counts from then.
+	Requeued time.Time
 }
 
 // Message is a spooled message without its body (see Spool.Body).
@@ -100,6 +103,7 @@ type diskRecipient struct {
 	Attempts    int       `json:"attempts,omitempty"`
 	NextAttempt time.Time `json:"next,omitzero"`
 	LastError   string    `json:"err,omitempty"`
+	Requeued    time.Time `json:"requeued,omitzero"`
 }
 
 type diskMeta struct {
