@@ -36,7 +36,12 @@ func (s *sanitizer) attachment(l *leaf, ph *partHeader, body io.Reader) {
 			s.finding(l.part.Path, k, "")
 		}
 	}
+	s.decideAttachment(l, ph, buf)
+}
 
+// decideAttachment classifies an attachment's decoded content in buf,
+// decides on it and keeps buf (as l.att) or closes it.
+func (s *sanitizer) decideAttachment(l *leaf, ph *partHeader, buf *spill.Buffer) {
 	// The most dangerous reading: classify under every filename the
 	// header allows and keep the strictest result.
 	names := ph.names

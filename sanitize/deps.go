@@ -53,6 +53,11 @@ func classify(r io.ReaderAt, size int64, declared, filename string, lim archiveL
 	}, err
 }
 
+func sniffFile(head []byte) (string, string) {
+	t, c := filetype.SniffFile(head)
+	return t, string(c)
+}
+
 func sniff(head []byte) (string, string) {
 	t, c := filetype.Sniff(head)
 	return t, string(c)

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/base64"
@@ -447,5 +448,85 @@ func TestSubjectLinksNotice(t *testing.T) {
 		if subj := e.Header.Get("Subject"); strings.Contains(subj, "https://") {
 			t.Errorf("Subject %q still links", subj)
 		}
+	}
+}
+
+// TestFileSentAsText: a file labelled as an inline text part, as the body
+// or after it, is an attachment with its checks and the policy's
+// decision, not bytes printed as text; text that merely starts like a
+// format stays text.
+func TestFileSentAsText(t *testing.T) {
+	zipOf := func(name string, data []byte, encrypted bool) []byte {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		fh := &zip.FileHeader{Name: name, Method: zip.Store}
+		if encrypted {
+			fh.Flags |= 0x1
+		}
+		w, err := zw.CreateHeader(fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		zw.Close()
+		return b.Bytes()
+	}
+	exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), bytes.Repeat([]byte{0, 1, 2}, 100)...)
+	textPart := func(data []byte) string {
+		return "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(data) + "\r\n"
+	}
+	mixed := func(parts ...string) string {
+		m := "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+		for _, p := range parts {
+			m += "--b\r\n" + p
+		}
+		return m + "--b--\r\n"
+	}
+	body := "Content-Type: text/plain; charset=utf-8\r\n\r\nご確認ください。\r\n"
+	for _, tc := range []struct {
+		name, msg string
+		reject    bool   // encrypted_archives: reject
+		verdict   string // of the message
+		class     string // of the file part
+		decision  string
+		inText    string // must (not) be in the delivered text
+	}{
+		{"encrypted zip after the body", mixed(body, textPart(zipOf("見積.xlsx", []byte("secret"), true))), true, Rejected, "encrypted-archive", DecisionReject, ""},
+		{"encrypted zip as the body", mixed(textPart(zipOf("a.xlsx", []byte("secret"), true)), body), true, Rejected, "encrypted-archive", DecisionReject, ""},
+		{"program after the body", mixed(body, textPart(exe)), false, Rebuilt, "executable", DecisionStrip, "ご確認ください。"},
+		{"zip with a program after the body", mixed(body, textPart(zipOf("invoice.exe", exe, false))), false, Rebuilt, "executable", DecisionStrip, "ご確認ください。"},
+		{"shell script pasted as text stays text", mixed(body, textPart([]byte("#!/bin/sh\necho hello\n"))), false, Rebuilt, "text", DecisionBody, "echo hello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			if tc.reject {
+				pol.Attachments.EncryptedArchives = "reject"
+			}
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(tc.msg), int64(len(tc.msg)), Options{Policy: pol})
+			if err != nil || rep.Verdict != tc.verdict {
+				t.Fatalf("%v: verdict %q (%s), want %q", err, rep.Verdict, rep.Reason, tc.verdict)
+			}
+			var file *Part
+			for i := range rep.Parts {
+				if rep.Parts[i].Class != "text" || tc.class == "text" {
+					file = &rep.Parts[i]
+				}
+			}
+			if file == nil || file.Class != tc.class || file.Decision != tc.decision {
+				t.Fatalf("parts %+v, want one of class %s decided %s", rep.Parts, tc.class, tc.decision)
+			}
+			if tc.verdict != Rebuilt {
+				return
+			}
+			e, err := message.Read(bytes.NewReader(out.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, _ := io.ReadAll(e.Body)
+			if !bytes.Contains(text, []byte(tc.inText)) || bytes.Contains(text, []byte("MZ")) || bytes.Contains(text, []byte("PK")) {
+				t.Errorf("delivered text:\n%s", text)
+			}
+		})
 	}
 }

@@ -508,22 +508,26 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 	if inline && !candidate && ctx.mixed && ctx.alt == nil {
 		l.kind = leafText
 		l.html = ph.mediaType == "text/html"
-		msg.slot.more = append(msg.slot.more, l)
-		s.textPart(l, ph, body, true)
+		if file := s.textPart(l, ph, body, true); file != nil {
+			s.fileAsText(l, ph, file)
+		} else {
+			msg.slot.more = append(msg.slot.more, l)
+		}
 	} else if candidate {
 		l.kind = leafText
 		l.html = ph.mediaType == "text/html"
-		if ctx.alt != nil {
-			ctx.alt.cands = append(ctx.alt.cands, l)
-		} else {
-			msg.slot = &bodySlot{cands: []*leaf{l}}
-		}
 		slot := ctx.alt
 		// An HTML alternative after plain text that will be the body is
 		// only hashed and counted: it is never rendered.
 		keep := !(l.html && slot != nil && slot.early != nil && len(slot.early.ambig) == 0 && s.pol.Body.Prefer == "plain")
-		s.textPart(l, ph, body, keep)
-		if slot != nil && len(slot.cands) == 1 && !l.html && len(l.ambig) == 0 && s.pol.Body.Prefer == "plain" {
+		if file := s.textPart(l, ph, body, keep); file != nil {
+			s.fileAsText(l, ph, file)
+		} else if slot != nil {
+			slot.cands = append(slot.cands, l)
+		} else {
+			msg.slot = &bodySlot{cands: []*leaf{l}}
+		}
+		if l.kind == leafText && slot != nil && len(slot.cands) == 1 && !l.html && len(l.ambig) == 0 && s.pol.Body.Prefer == "plain" {
 			s.renderText(l)
 			if l.stats.visible {
 				slot.early = l
@@ -666,7 +670,7 @@ func (s *sanitizer) hold(b *spill.Buffer) {
 }
 
 // textPart decodes a body text candidate into sanitised UTF-8 text.
-func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader, keep bool) {
+func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader, keep bool) (file *spill.Buffer) {
 	dec, check := s.transferDecoder(ph.cte, body)
 	hc := s.sc.hashCounter()
 	if keep {
@@ -676,11 +680,23 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader, keep bool)
 		if _, err := s.copy(hc, dec); err != nil && l.raw.Err() != nil {
 			s.ioErr(l.raw.Err())
 		}
-		s.hold(l.raw)
 	} else {
 		s.copy(hc, dec)
 	}
 	drain(dec)
+	if keep && l.raw.Size() > 0 {
+		// A file sent as a text part (an encrypted ZIP or a program
+		// labelled text/plain) is an attachment, with its checks and
+		// the policy's decision, not text to print.
+		head := s.sc.head[:]
+		n, _ := l.raw.ReaderAt().ReadAt(head, 0)
+		if _, class := sniffFile(head[:n]); class != "" {
+			file, l.raw = l.raw, nil
+		}
+	}
+	if l.raw != nil {
+		s.hold(l.raw)
+	}
 	l.label = strings.TrimSpace(ph.params["charset"])
 	l.ascii = !hc.high
 	l.esc = hc.esc
@@ -694,6 +710,14 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader, keep bool)
 			s.finding(l.part.Path, k, "")
 		}
 	}
+	return file
+}
+
+// fileAsText makes a text part whose content is a file (textPart found
+// it, in buf) an attachment.
+func (s *sanitizer) fileAsText(l *leaf, ph *partHeader, buf *spill.Buffer) {
+	l.kind, l.html = leafAttach, false
+	s.decideAttachment(l, ph, buf)
 }
 
 // render turns a body text candidate's decoded bytes into sanitised UTF-8

@@ -21,14 +21,7 @@ const (
 // looks only at head: ZIP-based Office documents, MSI and macros need
 // Classify, which reads the whole file.
 func Sniff(head []byte) (mimeType string, class Class) {
-	mt, c := sniffMagic(head)
-	if c == "" {
-		mt, c = sniffOffset(head)
-	}
-	// PDF readers accept junk before %PDF: a polyglot is also a PDF.
-	if Stricter(ClassPDF, c) && hasPDFHeader(head) {
-		return "application/pdf", ClassPDF
-	}
+	mt, c := sniffMagicAll(head)
 	if c != "" {
 		return mt, c
 	}
@@ -39,6 +32,33 @@ func Sniff(head []byte) (mimeType string, class Class) {
 		return "text/plain", ClassText
 	}
 	return sniffFallback(head)
+}
+
+// SniffFile is the type and class of a file format found by its magic
+// number in head when head is not text, or "" otherwise: it tells a file
+// sent as a text part (an encrypted ZIP labelled text/plain) from text,
+// including text that starts like a format ("#!/bin/sh" pasted into a
+// mail, "MZ" as a word) or has odd bytes in it.
+func SniffFile(head []byte) (mimeType string, class Class) {
+	mt, c := sniffMagicAll(head)
+	if c == "" || isText(head) {
+		return "", ""
+	}
+	return mt, c
+}
+
+// sniffMagicAll: the formats found by magic numbers, at the start or at
+// their offsets, and PDF after junk.
+func sniffMagicAll(head []byte) (string, Class) {
+	mt, c := sniffMagic(head)
+	if c == "" {
+		mt, c = sniffOffset(head)
+	}
+	// PDF readers accept junk before %PDF: a polyglot is also a PDF.
+	if Stricter(ClassPDF, c) && hasPDFHeader(head) {
+		return "application/pdf", ClassPDF
+	}
+	return mt, c
 }
 
 func has(b []byte, off int, magic string) bool {

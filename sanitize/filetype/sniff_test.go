@@ -230,3 +230,24 @@ func TestClassesAreClosed(t *testing.T) {
 		t.Error("invalid classes reported valid")
 	}
 }
+
+func TestSniffFile(t *testing.T) {
+	zip := "PK\x03\x04\x14\x00\x01\x00\x08\x00" + strings.Repeat("\x00\xff\x13", 40)
+	for _, tc := range []struct {
+		name, head string
+		class      Class
+	}{
+		{"zip", zip, ClassArchive},
+		{"pe", "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", ClassExecutable},
+		{"pdf with a binary stream", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Length 9>>stream\n\x78\x9c\x00\x01\x02endstream", ClassPDF},
+		{"pdf that reads as text", "%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\n", ""},
+		{"shebang text", "#!/bin/sh\necho hello\n", ""},
+		{"MZ as a word", "MZ社の件でご連絡します。\r\n", ""},
+		{"plain", "いつもお世話になっております。\r\n", ""},
+		{"binary without magic", "\x00\x01\x02\x03", ""},
+	} {
+		if _, c := SniffFile([]byte(tc.head)); c != tc.class {
+			t.Errorf("%s: class %q, want %q", tc.name, c, tc.class)
+		}
+	}
+}
