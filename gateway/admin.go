@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -68,15 +69,86 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// ServeAdmin serves h on addr until the listener is closed.
+// Bounds of the admin listener (DESIGN invariant 5). Releasing a 25 MiB
+// original sanitises it again before the answer: the write timeout allows
+// minutes, as the CLI does.
+const (
+	adminReadTimeout   = 30 * time.Second
+	adminWriteTimeout  = 10 * time.Minute
+	adminIdleTimeout   = 30 * time.Second
+	adminMaxHeader     = 16 << 10
+	adminMaxConns      = 64 // open connections from other hosts, in all
+	adminMaxConnsPerIP = 8  // from one other host
+)
+
+// ServeAdmin serves h on addr until the listener is closed. Connections
+// from other hosts (only a Prometheus has business there) are capped, in
+// all and per address, and over the cap closed at once; loopback ones
+// are not, so the CLI on the host keeps working while someone floods.
 func ServeAdmin(addr string, h http.Handler) (*http.Server, net.Addr, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("admin: listen %s: %w", addr, err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(l)
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: adminReadTimeout,
+		WriteTimeout: adminWriteTimeout, IdleTimeout: adminIdleTimeout, MaxHeaderBytes: adminMaxHeader}
+	go hs.Serve(&capListener{Listener: l, perIP: map[netip.Addr]int{}})
 	return hs, l.Addr(), nil
+}
+
+// capListener closes, as soon as they are accepted, connections from
+// other hosts beyond adminMaxConns in all or adminMaxConnsPerIP from one
+// address.
+type capListener struct {
+	net.Listener
+	mu    sync.Mutex
+	total int
+	perIP map[netip.Addr]int
+}
+
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+		ip := ap.Addr().Unmap()
+		if err != nil || ip.IsLoopback() {
+			return c, nil
+		}
+		l.mu.Lock()
+		ok := l.total < adminMaxConns && l.perIP[ip] < adminMaxConnsPerIP
+		if ok {
+			l.total++
+			l.perIP[ip]++
+		}
+		l.mu.Unlock()
+		if !ok {
+			c.Close()
+			continue
+		}
+		return &capConn{Conn: c, l: l, ip: ip}, nil
+	}
+}
+
+type capConn struct {
+	net.Conn
+	l    *capListener
+	ip   netip.Addr
+	once sync.Once
+}
+
+func (c *capConn) Close() error {
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		c.l.total--
+		if c.l.perIP[c.ip]--; c.l.perIP[c.ip] <= 0 {
+			delete(c.l.perIP, c.ip)
+		}
+		c.l.mu.Unlock()
+	})
+	return c.Conn.Close()
 }
 
 // maxControlBody bounds the body of a control call.
@@ -156,20 +228,47 @@ func fromHost(r *http.Request) bool {
 
 // refuseControl answers a refused control call. One from off the host is
 // an attempt on the quarantine or the queue from the network: it goes to
-// the log and the audit trail, at most one record a second, so that a
-// scanner cannot fill the disk through the trail.
+// the log and the audit trail, naming the route called (never the raw
+// path, which the caller writes), at most once a second per client
+// address, so that a scanner can neither fill the disk through the trail
+// nor hide another client's attempts behind its own.
 func (s *Server) refuseControl(w http.ResponseWriter, r *http.Request, reason string, code int, msg string) {
 	s.Metrics.AdminRefused.WithLabelValues(reason).Inc()
-	if reason == metrics.AdminRefusedRemote {
-		now := time.Now()
-		if last := s.lastRemoteRefusal.Load(); now.UnixNano()-last >= int64(time.Second) && s.lastRemoteRefusal.CompareAndSwap(last, now.UnixNano()) {
-			call := r.Method + " " + r.URL.Path
-			s.Logger.Warn("control call from off the gateway host refused", "client", r.RemoteAddr, "call", call)
-			s.Audit.Write(&AuditRecord{Time: now.UTC(), Event: "control", Client: r.RemoteAddr, Verdict: "refused",
-				Reason: call + ": control calls are answered only to clients on the gateway host"})
-		}
+	if reason == metrics.AdminRefusedRemote && s.refusals.allow(r.RemoteAddr, time.Now()) {
+		s.Logger.Warn("control call from off the gateway host refused", "client", r.RemoteAddr, "call", r.Pattern)
+		s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "control", Client: r.RemoteAddr, Verdict: "refused",
+			Reason: r.Pattern + ": control calls are answered only to clients on the gateway host"})
 	}
 	jsonError(w, code, msg)
+}
+
+// refusalThrottle lets one refusal a second per client address through
+// to the log and the audit trail. It remembers at most maxClients
+// addresses; when full it forgets them all, which lets at most one more
+// record per address through.
+type refusalThrottle struct {
+	mu   sync.Mutex
+	last map[netip.Addr]time.Time
+}
+
+const refusalMaxClients = 1024
+
+func (t *refusalThrottle) allow(remote string, now time.Time) bool {
+	ap, err := netip.ParseAddrPort(remote)
+	ip := ap.Addr().Unmap()
+	if err != nil {
+		ip = netip.Addr{}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last, ok := t.last[ip]; ok && now.Sub(last) < time.Second {
+		return false
+	}
+	if t.last == nil || len(t.last) >= refusalMaxClients {
+		t.last = map[netip.Addr]time.Time{}
+	}
+	t.last[ip] = now
+	return true
 }
 
 // jsonError is the error answer of a control call.

@@ -3,7 +3,9 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"mugai/gateway"
 	"mugai/gateway/internal/netnstest"
@@ -101,6 +104,37 @@ func TestAdminOffHost(t *testing.T) {
 		}
 	}
 
+	// Bounded: a request line over the header limit is refused before
+	// any handler, and a client off the host holds at most 8 connections
+	// (the 9th is closed at once) while the host's own still get in.
+	huge, _ := http.NewRequest("GET", "http://"+admin+"/queue/"+strings.Repeat("A", 64<<10), nil)
+	if code, _ := do(t, segNSClient(t, tp, tp.LGWAN), huge); code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("64 KiB request line: %d, want 431", code)
+	}
+	var held []net.Conn
+	for range 9 {
+		c, err := tp.Dial(tp.LGWAN, admin, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	// The 9th: closed by the gateway, so a read ends at once; the 8th is
+	// still open, so a read waits.
+	held[8].SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := held[8].Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("9th connection from one host: read %v, want EOF (closed by the gateway)", err)
+	}
+	held[7].SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := held[7].Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("8th connection from one host: read %v, want it open", err)
+	}
+	cli("queue", "list", "-config", cfgFile)
+	for _, c := range held {
+		c.Close()
+	}
+
 	// Nothing the refused calls asked for happened, and the gateway says
 	// what it refused.
 	if out := cli("quarantine", "list", "-json", "-config", cfgFile); !strings.Contains(out, id) {
@@ -125,14 +159,15 @@ func TestAdminOffHost(t *testing.T) {
 		}
 		records++
 		ap, err := netip.ParseAddrPort(r.Client)
-		if r.Verdict != "refused" || err != nil || (ap.Addr() != tp.LGWANAddr && ap.Addr() != tp.InternetAddr) || !strings.Contains(r.Reason, "/") {
+		if r.Verdict != "refused" || err != nil || (ap.Addr() != tp.LGWANAddr && ap.Addr() != tp.InternetAddr) || !strings.HasPrefix(r.Reason, "GET /queue") && !strings.Contains(r.Reason, "/quarantine") && !strings.Contains(r.Reason, "/lockdown") || len(r.Reason) > 200 {
 			t.Errorf("audit record %+v, want a refusal of a call from lgwan or internet", r)
 		}
 	}
-	// At most one record a second: the calls above take well under a
-	// second each, so there is at least one and fewer than one per call.
-	if records == 0 || records >= refused {
-		t.Errorf("%d audit records of refused control calls for %d calls, want at least 1 and fewer than %d", records, refused, refused)
+	// At most one record a second per client: the calls above take well
+	// under a second each, so there is one from each side at least and
+	// fewer than one per call.
+	if records < 2 || records >= refused {
+		t.Errorf("%d audit records of refused control calls for %d calls, want at least 2 and fewer than %d", records, refused, refused)
 	}
 }
 

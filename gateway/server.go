@@ -42,10 +42,10 @@ type Server struct {
 	Deps
 	cfg      atomic.Pointer[config.Config]
 	lockdown atomic.Bool
-	// lastRemoteRefusal (Unix ns) throttles the audit records of control
-	// calls refused to peers off the host.
-	lastRemoteRefusal atomic.Int64
-	prepared          atomic.Pointer[preparedPolicies]
+	prepared atomic.Pointer[preparedPolicies]
+	// refusals throttles the records of control calls refused to clients
+	// off the host.
+	refusals refusalThrottle
 
 	mu      sync.Mutex
 	routes  map[string]*routeState

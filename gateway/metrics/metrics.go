@@ -69,7 +69,7 @@ const (
 	DiskQuarantine = "quarantine"
 
 	// admin_refused_total{reason}
-	AdminRefusedRemote      = "remote"       // the peer is not on loopback
+	AdminRefusedRemote      = "remote"       // the client is not on the gateway host
 	AdminRefusedHost        = "host"         // Host is a name other than localhost (DNS rebinding)
 	AdminRefusedCrossOrigin = "cross-origin" // a browser's cross-site state change
 	AdminRefusedContentType = "content-type" // a body that is not JSON (a form post)
@@ -233,7 +233,7 @@ func New(version string) *Metrics {
 		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
 		AdminRefused: counter("admin_refused_total",
-			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the peer is not on loopback; host, cross-origin, content-type: a browser's request).", "reason"),
+			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; host, cross-origin, content-type: a browser's request).", "reason"),
 	}
 
 	m.reg = prometheus.NewRegistry()
