@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -157,10 +158,12 @@ const maxControlBody = 64 << 10
 // controlGuard protects the control calls (queue, quarantine, lockdown).
 //
 // They are answered only to a client on the gateway host (fromHost),
-// whatever admin.listen binds: an operator who opens the listener so that a central Prometheus
-// can scrape /metrics must not thereby let the network read or release
-// quarantined originals. The listener does not authenticate, so the
-// gateway host's shell is the boundary (deploy/README.md "Monitoring").
+// whatever admin.listen binds: an operator who opens the listener so that
+// a central Prometheus can scrape /metrics must not thereby let the
+// network read or release quarantined originals. And only with the
+// control token (ControlTokenFile), since a port forwarder or a reverse
+// proxy on the host makes any client look local: reading the token takes
+// root or the gateway's user (deploy/README.md "Monitoring").
 //
 // On loopback, a browser on the gateway host is kept out too: the Host
 // must be an IP address or localhost (DNS rebinding would let a web page
@@ -193,6 +196,11 @@ func (s *Server) controlGuard(next http.HandlerFunc) http.Handler {
 				"the admin listener answers control calls only to an IP address or localhost")
 			return
 		}
+		if !s.tokenOK(r) {
+			s.refuseControl(w, r, metrics.AdminRefusedToken, http.StatusUnauthorized,
+				"control calls need the token in the spool directory's "+ControlTokenFile+" (the mugai CLI reads it: run it as root or as the gateway's user)")
+			return
+		}
 		if r.ContentLength != 0 && r.Method != http.MethodGet {
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 				s.refuseControl(w, r, metrics.AdminRefusedContentType, http.StatusUnsupportedMediaType, "control calls take application/json")
@@ -202,6 +210,12 @@ func (s *Server) controlGuard(next http.HandlerFunc) http.Handler {
 		}
 		inner.ServeHTTP(w, r)
 	})
+}
+
+// tokenOK reports whether r presents the control token.
+func (s *Server) tokenOK(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.ControlToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.ControlToken)) == 1
 }
 
 // fromHost reports whether r comes from the gateway host itself: over
@@ -234,10 +248,14 @@ func fromHost(r *http.Request) bool {
 // nor hide another client's attempts behind its own.
 func (s *Server) refuseControl(w http.ResponseWriter, r *http.Request, reason string, code int, msg string) {
 	s.Metrics.AdminRefused.WithLabelValues(reason).Inc()
-	if reason == metrics.AdminRefusedRemote && s.refusals.allow(r.RemoteAddr, time.Now()) {
-		s.Logger.Warn("control call from off the gateway host refused", "client", r.RemoteAddr, "call", r.Pattern)
+	if (reason == metrics.AdminRefusedRemote || reason == metrics.AdminRefusedToken) && s.refusals.allow(r.RemoteAddr, time.Now()) {
+		why := "control calls are answered only to clients on the gateway host"
+		if reason == metrics.AdminRefusedToken {
+			why = "no valid control token"
+		}
+		s.Logger.Warn("control call refused", "client", r.RemoteAddr, "call", r.Pattern, "why", why)
 		s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "control", Client: r.RemoteAddr, Verdict: "refused",
-			Reason: r.Pattern + ": control calls are answered only to clients on the gateway host"})
+			Reason: r.Pattern + ": " + why})
 	}
 	jsonError(w, code, msg)
 }

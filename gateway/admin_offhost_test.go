@@ -73,6 +73,17 @@ func TestAdminOffHost(t *testing.T) {
 		t.Errorf("quarantine show -original on the gateway host did not export the original: %v\n%.300s", err, b)
 	}
 
+	// A client on the host without the token, as a port forwarder or a
+	// reverse proxy in front of the listener makes every client look:
+	// refused too.
+	local := segAdminClient(t, tp)
+	for _, path := range []string{"/queue", "/quarantine/" + id + "/original"} {
+		req, _ := http.NewRequest("GET", "http://"+admin+path, nil)
+		if code, body := do(t, local, req); code != http.StatusUnauthorized || strings.Contains(body, "setup.exe") {
+			t.Errorf("GET %s on the host without the token: %d %q, want 401", path, code, body)
+		}
+	}
+
 	type call struct{ method, path, body string }
 	control := []call{
 		{"GET", "/quarantine", ""},
@@ -146,6 +157,7 @@ func TestAdminOffHost(t *testing.T) {
 		"mugai_lockdown_enabled 0",
 		`mugai_admin_refused_total{reason="remote"} ` + strconv.Itoa(refused),
 		`mugai_admin_refused_total{reason="host"} 0`,
+		`mugai_admin_refused_total{reason="token"} 2`,
 	} {
 		if !strings.Contains(metrics, want+"\n") {
 			t.Errorf("/metrics lacks %q", want)
@@ -159,15 +171,15 @@ func TestAdminOffHost(t *testing.T) {
 		}
 		records++
 		ap, err := netip.ParseAddrPort(r.Client)
-		if r.Verdict != "refused" || err != nil || (ap.Addr() != tp.LGWANAddr && ap.Addr() != tp.InternetAddr) || !strings.HasPrefix(r.Reason, "GET /queue") && !strings.Contains(r.Reason, "/quarantine") && !strings.Contains(r.Reason, "/lockdown") || len(r.Reason) > 200 {
+		if r.Verdict != "refused" || err != nil || (ap.Addr() != tp.LGWANAddr && ap.Addr() != tp.InternetAddr && ap.Addr() != tp.GatewayLGWANAddr) || !strings.HasPrefix(r.Reason, "GET /queue") && !strings.Contains(r.Reason, "/quarantine") && !strings.Contains(r.Reason, "/lockdown") || len(r.Reason) > 200 {
 			t.Errorf("audit record %+v, want a refusal of a call from lgwan or internet", r)
 		}
 	}
 	// At most one record a second per client: the calls above take well
-	// under a second each, so there is one from each side at least and
-	// fewer than one per call.
-	if records < 2 || records >= refused {
-		t.Errorf("%d audit records of refused control calls for %d calls, want at least 2 and fewer than %d", records, refused, refused)
+	// under a second each, so there is one from each side and from the
+	// host at least, and fewer than one per call.
+	if records < 3 || records >= refused+2 {
+		t.Errorf("%d audit records of refused control calls for %d calls, want at least 3 and fewer than %d", records, refused+2, refused+2)
 	}
 }
 

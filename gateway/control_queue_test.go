@@ -30,6 +30,9 @@ type queueFixture struct {
 	pending, deferred, failed string
 }
 
+// fixtureToken is the fixture server's control token.
+const fixtureToken = "fixture-token"
+
 const queueFixtureYAML = `
 admin: {listen: "127.0.0.1:0"}
 spool_dir: %DIR%/spool
@@ -72,7 +75,7 @@ func newQueueFixture(t *testing.T) *queueFixture {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	if f.srv, err = New(cfg, Deps{Logger: logger, Metrics: metrics.New("test"), Spool: f.sp, Audit: audit}); err != nil {
+	if f.srv, err = New(cfg, Deps{Logger: logger, Metrics: metrics.New("test"), Spool: f.sp, Audit: audit, ControlToken: fixtureToken}); err != nil {
 		t.Fatal(err)
 	}
 	hs, addr, err := ServeAdmin("127.0.0.1:0", f.srv.AdminHandler(nil))
@@ -133,6 +136,7 @@ func (f *queueFixture) call(t *testing.T, method, path string, hdr map[string]st
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+fixtureToken)
 	for k, v := range hdr {
 		if k == "Host" {
 			req.Host = v
@@ -337,7 +341,10 @@ func TestQueueAdminRequeue(t *testing.T) {
 	f := newQueueFixture(t)
 	post := func(id, body string) (int, QueueRetry, string) {
 		t.Helper()
-		resp, err := http.Post(f.base+"/queue/"+id+"/requeue", "application/json", strings.NewReader(body))
+		req, _ := http.NewRequest("POST", f.base+"/queue/"+id+"/requeue", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+fixtureToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

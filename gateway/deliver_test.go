@@ -205,8 +205,10 @@ func TestRequeueFailed(t *testing.T) {
 	nh.tempFail = true // the next hop is busy when the requeue comes
 	nh.mu.Unlock()
 
-	resp, err := http.Post("http://"+g.admin+"/queue/"+id+"/requeue", "application/json",
-		strings.NewReader(`{"user":"ops","reason":"mailbox created"}`))
+	req, _ := http.NewRequest("POST", "http://"+g.admin+"/queue/"+id+"/requeue", strings.NewReader(`{"user":"ops","reason":"mailbox created"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+g.srv.ControlToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,12 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	if in.Audit, err = OpenAudit(cfg.Log.Audit, func(err error) { logger.Error("audit write failed", "err", err) }); err != nil {
 		return nil, err
 	}
-	in.Server, err = New(cfg, Deps{Logger: logger, Metrics: in.Metrics, Spool: in.Spool, Quarantine: in.Quarantine, Audit: in.Audit, TempDir: opt.TempDir})
+	tok, err := writeControlToken(cfg.SpoolDir)
+	if err != nil {
+		return nil, err
+	}
+	in.Server, err = New(cfg, Deps{Logger: logger, Metrics: in.Metrics, Spool: in.Spool, Quarantine: in.Quarantine, Audit: in.Audit,
+		TempDir: opt.TempDir, ControlToken: tok})
 	if err != nil {
 		return nil, err
 	}

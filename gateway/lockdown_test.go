@@ -89,6 +89,7 @@ func TestLockdownControlGuard(t *testing.T) {
 	} {
 		req, _ := http.NewRequest("POST", "http://"+g.admin+"/lockdown", strings.NewReader(body))
 		req.Header.Set("Content-Type", tc.ctype)
+		req.Header.Set("Authorization", "Bearer "+g.srv.ControlToken)
 		if tc.host != "" {
 			req.Host = tc.host
 		}

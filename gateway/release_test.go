@@ -164,6 +164,7 @@ func (e *relEnv) call(method, path string, body any, out any) (int, string) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+e.srv.ControlToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -722,6 +723,8 @@ func TestControlGuard(t *testing.T) {
 		{"localhost", "GET", "localhost:9925", "", 200},
 		{"ip", "GET", "", "", 200},
 		{"cross-site", "POST", "", "application/json", 403},
+		{"no token", "GET", "", "", 401},
+		{"wrong token", "GET", "", "", 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "/quarantine"
@@ -729,6 +732,12 @@ func TestControlGuard(t *testing.T) {
 				path = "/quarantine/purge"
 			}
 			req, _ := http.NewRequest(tc.method, e.admin+path, strings.NewReader(`{"older_than":"1s","user":"x"}`))
+			if tc.name != "no token" {
+				req.Header.Set("Authorization", "Bearer "+e.srv.ControlToken)
+			}
+			if tc.name == "wrong token" {
+				req.Header.Set("Authorization", "Bearer "+strings.Repeat("0", len(e.srv.ControlToken)))
+			}
 			if tc.host != "" {
 				req.Host = tc.host
 			}
@@ -748,7 +757,7 @@ func TestControlGuard(t *testing.T) {
 			}
 		})
 	}
-	for reason, want := range map[string]float64{"host": 1, "content-type": 1, "cross-origin": 1, "remote": 0} {
+	for reason, want := range map[string]float64{"host": 1, "content-type": 1, "cross-origin": 1, "token": 2, "remote": 0} {
 		if n := testutil.ToFloat64(e.m.AdminRefused.WithLabelValues(reason)); n != want {
 			t.Errorf("admin_refused_total{reason=%q} = %v, want %v", reason, n, want)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"mugai/config"
+	"mugai/gateway"
 	"mugai/gateway/internal/netnstest"
 )
 
@@ -95,6 +96,10 @@ func TestSegmentation(t *testing.T) {
 	admin := segAdminClient(t, tp)
 	m.waitReady(t, admin, segAdmin)
 	t.Logf("mugai ready %v after start of test", time.Since(start).Round(time.Millisecond))
+	token, err := gateway.ReadControlToken(filepath.Join(dir, "spool"))
+	if err != nil || token == "" {
+		t.Fatalf("control token: %q %v", token, err)
+	}
 
 	t.Run("reachability", func(t *testing.T) {
 		tests := []struct {
@@ -179,7 +184,7 @@ func TestSegmentation(t *testing.T) {
 	// then on nothing more can arrive anywhere, so the sinks' contents
 	// are final.
 	waitSeg(t, "both messages delivered and the queue empty", func() bool {
-		return len(lgwanSink.messages()) >= 1 && len(inetSink.messages()) >= 1 && segQueueLen(admin) == 0
+		return len(lgwanSink.messages()) >= 1 && len(inetSink.messages()) >= 1 && segQueueLen(admin, token) == 0
 	}, m)
 
 	t.Run("lgwan sink holds the inbound message, sanitised", func(t *testing.T) {
@@ -457,8 +462,10 @@ func segNSClient(t *testing.T, tp *netnstest.Topology, ns string) *http.Client {
 }
 
 // segQueueLen is the number of messages in mugai's queue, -1 if unknown.
-func segQueueLen(admin *http.Client) int {
-	resp, err := admin.Get("http://" + segAdmin + "/queue")
+func segQueueLen(admin *http.Client, token string) int {
+	req, _ := http.NewRequest("GET", "http://"+segAdmin+"/queue", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := admin.Do(req)
 	if err != nil {
 		return -1
 	}

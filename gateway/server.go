@@ -35,6 +35,9 @@ type Deps struct {
 	// TempDir holds messages larger than the in-memory threshold while
 	// they are sanitised; "" means os.TempDir().
 	TempDir string
+	// ControlToken is the secret control calls present; "" refuses them
+	// all.
+	ControlToken string
 }
 
 // Server runs every route of a configuration.

@@ -29,7 +29,7 @@ type scratch struct {
 	out2    []byte      // textSink: a line with its links rewritten
 	copyBuf []byte
 	head    [4 << 10]byte // the start of a text part, sniffed for a file
-	body    bodyText // the rebuilt body text's encoder
+	body    bodyText      // the rebuilt body text's encoder
 	san     sanitizer
 	sink    textSink    // the text being rendered (one at a time)
 	hc      hashCounter // the part being hashed (one at a time)

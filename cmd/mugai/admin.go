@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"mugai/config"
+	"mugai/gateway"
 )
 
 // The CLI's state-changing commands go through the running gateway's
@@ -39,16 +42,17 @@ var errAdminDown = errors.New("admin listener not reachable")
 
 // adminClient calls the control endpoints of a running gateway.
 type adminClient struct {
-	addr string // host:port, "" without an admin listener
-	hc   *http.Client
+	addr     string // host:port, "" without an admin listener
+	spoolDir string // where the running gateway writes its control token
+	hc       *http.Client
 }
 
-// newAdminClient reaches a listener configured on listen; a wildcard
-// address is reached on loopback.
-func newAdminClient(listen string) *adminClient {
+// newAdminClient reaches the admin listener of cfg; a wildcard address is
+// reached on loopback.
+func newAdminClient(cfg *config.Config) *adminClient {
 	dialer := &net.Dialer{Timeout: 3 * time.Second}
 	// Releasing a 25 MiB message sanitises it again: allow minutes.
-	return &adminClient{addr: adminAddr(listen), hc: &http.Client{
+	return &adminClient{addr: adminAddr(cfg.Admin.Listen), spoolDir: cfg.SpoolDir, hc: &http.Client{
 		Timeout:   5 * time.Minute,
 		Transport: &http.Transport{Proxy: nil, DialContext: dialer.DialContext},
 	}}
@@ -89,6 +93,14 @@ func (c *adminClient) do(ctx context.Context, method, path string, query url.Val
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	// Read at each call: the gateway writes a new one at each start.
+	tok, err := gateway.ReadControlToken(c.spoolDir)
+	if err != nil {
+		return nil, err
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

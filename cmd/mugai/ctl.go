@@ -26,7 +26,7 @@ func runCtl(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	c := newAdminClient(cfg.Admin.Listen)
+	c := newAdminClient(cfg)
 	var state struct {
 		Lockdown bool `json:"lockdown"`
 	}

@@ -141,7 +141,7 @@ func (q *qcmd) admin() (*adminClient, error) {
 	if *q.dir != "" {
 		return nil, errDirect
 	}
-	return newAdminClient(q.cfg.Admin.Listen), nil
+	return newAdminClient(q.cfg), nil
 }
 
 // direct reports whether err means: read the store directly.

@@ -526,5 +526,5 @@ func needsEscape(r rune) bool {
 }
 
 func newQueueCtl(cfg *config.Config, note io.Writer) *queueCtl {
-	return &queueCtl{cfg: cfg, note: note, admin: newAdminClient(cfg.Admin.Listen)}
+	return &queueCtl{cfg: cfg, note: note, admin: newAdminClient(cfg)}
 }

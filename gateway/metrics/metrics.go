@@ -70,6 +70,7 @@ const (
 
 	// admin_refused_total{reason}
 	AdminRefusedRemote      = "remote"       // the client is not on the gateway host
+	AdminRefusedToken       = "token"        // no valid control token (a forwarder or proxy on the host, a local user)
 	AdminRefusedHost        = "host"         // Host is a name other than localhost (DNS rebinding)
 	AdminRefusedCrossOrigin = "cross-origin" // a browser's cross-site state change
 	AdminRefusedContentType = "content-type" // a body that is not JSON (a form post)
@@ -233,7 +234,7 @@ func New(version string) *Metrics {
 		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
 		AdminRefused: counter("admin_refused_total",
-			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; host, cross-origin, content-type: a browser's request).", "reason"),
+			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; token: no valid control token; host, cross-origin, content-type: a browser's request).", "reason"),
 	}
 
 	m.reg = prometheus.NewRegistry()
@@ -270,7 +271,7 @@ func New(version string) *Metrics {
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
 		m.ConfigReloads.WithLabelValues(r)
 	}
-	for _, r := range []string{AdminRefusedRemote, AdminRefusedHost, AdminRefusedCrossOrigin, AdminRefusedContentType} {
+	for _, r := range []string{AdminRefusedRemote, AdminRefusedToken, AdminRefusedHost, AdminRefusedCrossOrigin, AdminRefusedContentType} {
 		m.AdminRefused.WithLabelValues(r)
 	}
 
