@@ -56,6 +56,7 @@ var findingKinds = map[string]string{
 
 	// The report itself.
 	"findings-truncated": "more than 200 findings; the rest were counted, not listed",
+	"blocks-truncated":   "more than 100 files encoded in the texts (uuencode, yEnc, BinHex); all were cut out, the rest counted, not listed",
 	"panic":              "the sanitiser failed on this message; it took the fail-closed path",
 }
 

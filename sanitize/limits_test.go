@@ -3,9 +3,12 @@ package sanitize
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-message"
 
 	"mugai/config"
 	"mugai/sanitize/invariant"
@@ -170,5 +173,46 @@ func TestDeclaredUTF8ButISO2022JP(t *testing.T) {
 		if text := decodedText(t, out.Bytes()); !strings.Contains(text, "こんにちは") {
 			t.Errorf("label %q: text %q", label, text)
 		}
+	}
+}
+
+// TestEncodedBlocksBounded: a text with more encoded files than the
+// report lists has them all cut out; the report lists maxBlocks and
+// counts the rest.
+func TestEncodedBlocksBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: many\r\n\r\nhello\r\n")
+	for i := range maxBlocks + 50 {
+		fmt.Fprintf(&b, "=ybegin line=128 size=1 name=f%d.bin\r\nQ\r\n=yend size=1\r\n", i)
+	}
+	b.WriteString("bye\r\n")
+	msg := b.String()
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	blocks := 0
+	for _, p := range rep.Parts {
+		if p.DeclaredType == "text/x-yenc" {
+			blocks++
+		}
+	}
+	var truncated []Finding
+	for _, f := range rep.Findings {
+		if f.Kind == "blocks-truncated" {
+			truncated = append(truncated, f)
+		}
+	}
+	if blocks != maxBlocks || len(truncated) != 1 || !strings.HasPrefix(truncated[0].Detail, "50 more") {
+		t.Errorf("%d blocks listed, truncation findings %+v; want %d and one for 50 more", blocks, truncated, maxBlocks)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(e.Body)
+	if bytes.Contains(text, []byte("=ybegin")) || !bytes.Contains(text, []byte("hello\r\nbye")) {
+		t.Errorf("delivered text keeps encoded data or lost the text:\n%s", text)
 	}
 }

@@ -52,9 +52,12 @@ type textSink struct {
 	out2      []byte // scratch: a line with its links rewritten
 	st        textStats
 	blocks    []block
-	err       error
-	skipLF    bool // the last byte written was a CR
-	noBlocks  bool // tests: line by line only (no writeLines)
+	// moreBlocks counts the files cut out beyond maxBlocks, not listed:
+	// 25 MiB of tiny yEnc blocks must not become a million report entries.
+	moreBlocks int
+	err        error
+	skipLF     bool // the last byte written was a CR
+	noBlocks   bool // tests: line by line only (no writeLines)
 
 	// encoded-file state
 	state    int
@@ -73,6 +76,10 @@ const (
 	stYEnc
 	stBinHex
 )
+
+// maxBlocks bounds the files cut out of the texts of one message that
+// the report lists; the rest are cut out all the same, and counted.
+const maxBlocks = 100
 
 func newTextSink(out io.Writer, linksMode string) *textSink {
 	return &textSink{out: out, links: linksMode}
@@ -380,7 +387,11 @@ func (s *textSink) endBlock() {
 		}
 	}
 	s.declared = 0
-	s.blocks = append(s.blocks, s.cur)
+	if len(s.blocks) < maxBlocks {
+		s.blocks = append(s.blocks, s.cur)
+	} else {
+		s.moreBlocks++
+	}
 	s.cur = block{}
 	s.curHash = nil
 	s.state = stText

@@ -52,6 +52,7 @@ type sanitizer struct {
 	size         int64 // of the original
 	// findings beyond maxFindings, counted
 	droppedFindings int
+	nblocks         int // files cut out of texts, listed (up to maxBlocks)
 }
 
 // msgNode is the original or one message/rfc822 inside it.
@@ -823,7 +824,13 @@ func (s *sanitizer) renderText(l *leaf) {
 			l.charsetRepaired = true
 		}
 	}
+	more := sink.moreBlocks
 	for i, b := range sink.blocks {
+		if s.nblocks >= maxBlocks {
+			more++
+			continue
+		}
+		s.nblocks++
 		l.pendBlocks = append(l.pendBlocks, &leaf{kind: leafBlock, msg: l.msg, parent: l, part: Part{
 			Path:         l.part.Path + "#" + b.kind + "-" + strconv.Itoa(i+1),
 			DeclaredType: "text/x-" + b.kind,
@@ -833,6 +840,10 @@ func (s *sanitizer) renderText(l *leaf) {
 			Size:         b.size,
 			SHA256:       b.sha,
 		}, action: b.kind + "-removed"})
+	}
+	if more > 0 {
+		l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "blocks-truncated",
+			itoa(more) + " more encoded files cut out of the text, counted, not listed"})
 	}
 }
 
