@@ -489,13 +489,15 @@ func (s *sanitizer) eachBodyLine(notice []string, t *bodyText) error {
 // messageText passes the lines of a message's body text, and of the
 // parts that continue it, each after an empty line, prefixed.
 func (s *sanitizer) messageText(m *msgNode, prefix string, t *bodyText, str func(string)) error {
-	for i, l := range m.slot.texts() {
-		if i > 0 {
+	shown := false // some text with something visible was passed
+	for _, l := range m.slot.texts() {
+		if shown {
 			str(strings.TrimRight(prefix, " "))
 		}
 		if err := eachLine(l, prefix, &t.split); err != nil {
 			return err
 		}
+		shown = shown || l.stats.visible
 	}
 	return nil
 }

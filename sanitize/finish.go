@@ -36,7 +36,9 @@ func (s *sanitizer) finish() {
 		case l.kind == leafText:
 			if slot := l.msg.slot; slot != nil && (slot.chosen == l || slices.Contains(slot.more, l)) {
 				p.Decision, p.Reason = DecisionBody, "body text"
-				if slot.chosen != l {
+				// Without a chosen body (its alternatives were ambiguous)
+				// the first part that continues it opens the text.
+				if slot.chosen != l && (slot.chosen != nil || slot.more[0] != l) {
 					p.Reason = "body text, continued"
 					actions.add("body-parts-joined")
 				}
@@ -102,13 +104,22 @@ func (s *sanitizer) finish() {
 	// a reader sees first, and a reply or forward carries it into a body.
 	// The report keeps the original's, by which an administrator finds it.
 	s.subjectOut = s.rep.Subject
-	if s.pol.Body.Links != "keep" {
-		if out, n := rewriteLinks(s.rep.Subject, s.pol.Body.Links); n > 0 {
+	if mode := s.pol.Body.Links; mode != "keep" {
+		linksAction := "links-defanged"
+		if mode == "remove" {
+			linksAction = "links-removed"
+		}
+		if out, n := rewriteLinks(s.rep.Subject, mode); n > 0 {
 			s.subjectOut, s.subjectLinks = out, true
-			if s.pol.Body.Links == "remove" {
-				actions.add("links-removed")
-			} else {
-				actions.add("links-defanged")
+			actions.add(linksAction)
+		}
+		// The quoted header lines of forwarded messages are body text.
+		for _, m := range s.msgs[1:] {
+			for _, v := range []string{m.from, m.date, m.subject} {
+				if _, n := rewriteLinks(v, mode); n > 0 {
+					s.bodyLinks = true
+					actions.add(linksAction)
+				}
 			}
 		}
 	}

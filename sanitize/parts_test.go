@@ -530,3 +530,30 @@ func TestFileSentAsText(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardedHeaderLinksCounted: links in a forwarded message's quoted
+// From and Subject lines are body text: neutralised, counted as an
+// action, and named in the notice.
+func TestForwardedHeaderLinksCounted(t *testing.T) {
+	for _, tc := range []struct{ subject, want string }{
+		{"plain", "・本文中のURL"},
+		{"see https://evil.example/top", "・件名と本文中のURL"},
+	} {
+		msg := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: " + tc.subject + "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain\r\n\r\nno link here\r\n" +
+			"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: x@evil.example\r\nSubject: inner https://evil.example/inner\r\n\r\ninner text\r\n--b--\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+		if err != nil || rep.Verdict != Rebuilt || !slices.Contains(rep.Actions, "links-defanged") {
+			t.Fatalf("%v %+v", err, rep)
+		}
+		e, err := message.Read(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(e.Body)
+		if !bytes.Contains(body, []byte(tc.want)) || !bytes.Contains(body, []byte("> Subject: inner hxxps://evil[.]example/inner")) {
+			t.Errorf("subject %q: notice lacks %q or the quoted Subject is not defanged:\n%s", tc.subject, tc.want, body)
+		}
+	}
+}
