@@ -10,14 +10,12 @@ import (
 // fills in the report's verdict, actions and parts.
 func (s *sanitizer) finish() {
 	for _, m := range s.msgs {
-		s.chooseBody(m)
-		if m.slot != nil {
-			// A part found ambiguous after it was read (a missing final
-			// boundary) is stripped like any other.
-			m.slot.more = slices.DeleteFunc(m.slot.more, func(l *leaf) bool { return len(l.ambig) > 0 })
-			for _, l := range m.slot.more {
-				s.render(l)
-			}
+		if m.slot == nil {
+			continue
+		}
+		s.chooseBody(m.slot)
+		for _, c := range m.slot.more {
+			s.chooseBody(c)
 		}
 	}
 	removed, kept := 0, 0
@@ -34,11 +32,11 @@ func (s *sanitizer) finish() {
 			}
 			actions.add("ambiguous")
 		case l.kind == leafText:
-			if slot := l.msg.slot; slot != nil && (slot.chosen == l || slices.Contains(slot.more, l)) {
+			// The first text shown is the body (without a chosen body,
+			// its alternatives ambiguous, the first that continues it).
+			if i := slices.Index(l.msg.slot.texts(), l); i >= 0 {
 				p.Decision, p.Reason = DecisionBody, "body text"
-				// Without a chosen body (its alternatives were ambiguous)
-				// the first part that continues it opens the text.
-				if slot.chosen != l && (slot.chosen != nil || slot.more[0] != l) {
+				if i > 0 {
 					p.Reason = "body text, continued"
 					actions.add("body-parts-joined")
 				}
@@ -161,11 +159,7 @@ func (s *sanitizer) reject(reason string) {
 // multipart/alternative the preferred representation unless that one is
 // empty (an empty text/plain beside real HTML is a common trick and a
 // common mistake). Ambiguous candidates are never chosen.
-func (s *sanitizer) chooseBody(m *msgNode) {
-	slot := m.slot
-	if slot == nil {
-		return
-	}
+func (s *sanitizer) chooseBody(slot *bodySlot) {
 	var plain, html []*leaf
 	for _, c := range slot.cands {
 		if len(c.ambig) > 0 {

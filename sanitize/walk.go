@@ -71,12 +71,13 @@ type bodySlot struct {
 	alt    bool
 	cands  []*leaf
 	chosen *leaf
-	// more are inline text parts after the body in a multipart/mixed:
-	// Apple Mail puts the text after an inline photo in a part of its own,
-	// and a mailing list appends its footer as one. Mail clients show
-	// them in order, as the body goes on; they are rendered and follow
-	// the body text in the same order.
-	more []*leaf
+	// more are the texts after the body in a multipart/mixed, each an
+	// inline text part or a multipart/alternative of its own: Apple Mail
+	// puts the text after an inline photo in a part of its own, and a
+	// mailing list appends its footer as one. Mail clients show them in
+	// order, as the body goes on; each is chosen like the body, rendered,
+	// and follows the body text in the same order.
+	more []*bodySlot
 	one  [1]*leaf // texts' result without an allocation
 	// early is the slot's first candidate, plain text rendered as soon as
 	// it was read and found to have visible text: with plain preferred it
@@ -88,17 +89,23 @@ type bodySlot struct {
 // texts are the slot's text parts in the order the body shows them: the
 // chosen one, then those that continue it. A nil slot has none.
 func (b *bodySlot) texts() []*leaf {
-	if b == nil {
+	if b == nil || b.chosen == nil && len(b.more) == 0 {
 		return nil
-	}
-	if b.chosen == nil {
-		return b.more
 	}
 	if len(b.more) == 0 {
 		b.one[0] = b.chosen
 		return b.one[:]
 	}
-	return append([]*leaf{b.chosen}, b.more...)
+	var out []*leaf
+	if b.chosen != nil {
+		out = append(out, b.chosen)
+	}
+	for _, m := range b.more {
+		if m.chosen != nil {
+			out = append(out, m.chosen)
+		}
+	}
+	return out
 }
 
 type leafKind int
@@ -403,9 +410,18 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 		// RFC 2046 5.1.3: an unknown subtype is read as mixed.
 		child.mixed = true
 	}
-	if sub == "alternative" && ctx.alt == nil && msg.slot == nil {
-		msg.slot = &bodySlot{alt: true}
-		child.alt = msg.slot
+	if sub == "alternative" && ctx.alt == nil {
+		switch {
+		case msg.slot == nil:
+			msg.slot = &bodySlot{alt: true}
+			child.alt = msg.slot
+		case ctx.mixed:
+			// After the body: a text that continues it, in the form the
+			// policy prefers.
+			cont := &bodySlot{alt: true}
+			msg.slot.more = append(msg.slot.more, cont)
+			child.alt = cont
+		}
 	}
 	mr := newMultipartReaderSize(body, b, s.bufSize(mpWindow))
 	lastStart := -1
@@ -512,7 +528,7 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 		if file := s.textPart(l, ph, body, true); file != nil {
 			s.fileAsText(l, ph, file)
 		} else {
-			msg.slot.more = append(msg.slot.more, l)
+			msg.slot.more = append(msg.slot.more, &bodySlot{cands: []*leaf{l}})
 		}
 	} else if candidate {
 		l.kind = leafText
