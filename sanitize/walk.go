@@ -230,7 +230,7 @@ func (s *sanitizer) walk(r io.ReaderAt, size int64) error {
 type walkCtx struct {
 	root       bool      // the top of a message (its own header)
 	defType    string    // default Content-Type
-	alt        *bodySlot // inside the message's multipart/alternative body
+	alt        *bodySlot // inside a multipart/alternative that is, or continues, the message's body
 	boundaries []string  // of the enclosing multiparts
 	forced     []string  // ambiguity kinds every part below inherits
 	mixed      bool      // directly inside a multipart shown part after part (mixed, or an unknown subtype)
