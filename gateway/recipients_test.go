@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"crypto/tls"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,5 +217,42 @@ func TestBounce(t *testing.T) {
 	}
 	if bounced != 1 {
 		t.Errorf("%d bounce audit records, want 1", bounced)
+	}
+}
+
+// TestRecipientVerifyNextHopDown: while the next hop cannot be reached,
+// one probe fails and the recipients after it are deferred without a
+// connection or a log line each.
+func TestRecipientVerifyNextHopDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepts atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepts.Add(1)
+			c.Close() // a next hop that hangs up at once
+		}
+	}()
+	g, c := verifyingGateway(t, t.TempDir(), "smtp://"+ln.Addr().String())
+	for i := range 10 {
+		if code, text := smtpCode(c.Rcpt(fmt.Sprintf("user%d@lgwan.example", i), nil)); code != 450 || !strings.Contains(text, "4.1.1") {
+			t.Errorf("recipient %d with the next hop down: %d %s, want 450 4.1.1", i, code, text)
+		}
+	}
+	if n := accepts.Load(); n != 1 {
+		t.Errorf("%d connections to the next hop for 10 recipients, want 1", n)
+	}
+	if n := strings.Count(g.logs.String(), "recipient verification failed"); n != 1 {
+		t.Errorf("%d warnings for 10 recipients, want 1:\n%s", n, g.logs.String())
+	}
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "rcpt", "450")); v != 10 {
+		t.Errorf("smtp_rejects_total{rcpt,450} = %v, want 10", v)
 	}
 }

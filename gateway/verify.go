@@ -21,9 +21,17 @@ type verifier struct {
 	hostname string
 	ttl      time.Duration
 	timeout  time.Duration
+	// pause: after a probe that could not get an answer from the next
+	// hop, the probes of the next pause answer 450 at once, without a
+	// connection or a log line each. A next hop that is down must not
+	// cost that per RCPT of every client (a dictionary attack on the
+	// inbound route, say).
+	pause time.Duration
 
-	mu    sync.Mutex
-	cache map[string]verdict
+	mu        sync.Mutex
+	cache     map[string]verdict
+	downUntil time.Time
+	quiet     int // recipients answered without a probe since the last warning
 }
 
 type verdict struct {
@@ -34,7 +42,8 @@ type verdict struct {
 var errVerifyTemp = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 1, 1}, Message: "Recipient address verification unavailable, try again later"}
 
 func newVerifier(hop config.Deliver, hostname string, log *slog.Logger) *verifier {
-	return &verifier{log: log, hop: hop, hostname: hostname, ttl: 5 * time.Minute, timeout: 15 * time.Second, cache: map[string]verdict{}}
+	return &verifier{log: log, hop: hop, hostname: hostname, ttl: 5 * time.Minute, timeout: 15 * time.Second, pause: 10 * time.Second,
+		cache: map[string]verdict{}}
 }
 
 func (v *verifier) check(addr string) *smtp.SMTPError {
@@ -42,6 +51,11 @@ func (v *verifier) check(addr string) *smtp.SMTPError {
 	if c, ok := v.cache[addr]; ok && time.Since(c.at) < v.ttl {
 		v.mu.Unlock()
 		return c.err
+	}
+	if time.Now().Before(v.downUntil) {
+		v.quiet++
+		v.mu.Unlock()
+		return errVerifyTemp
 	}
 	v.mu.Unlock()
 	err, cacheable := v.probe(addr)
@@ -68,7 +82,13 @@ func (v *verifier) probe(addr string) (*smtp.SMTPError, bool) {
 	res, err := d.Verify(ctx, v.hop, v.hostname, addr)
 	switch {
 	case err != nil:
-		v.log.Warn("recipient verification failed", "next_hop", v.hop.To, "rcpt", addr, "err", err)
+		v.mu.Lock()
+		v.downUntil = time.Now().Add(v.pause)
+		quiet := v.quiet
+		v.quiet = 0
+		v.mu.Unlock()
+		v.log.Warn("recipient verification failed", "next_hop", v.hop.To, "rcpt", addr, "err", err,
+			"deferred_without_probe", quiet, "next_probe_in", v.pause)
 		return errVerifyTemp, false
 	case res.OK():
 		return nil, true
