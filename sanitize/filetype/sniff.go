@@ -34,18 +34,23 @@ func Sniff(head []byte) (mimeType string, class Class) {
 	return sniffFallback(head)
 }
 
-// SniffFile is the type and class of a file format found by its magic
-// number in head when head is not text, or "" otherwise: it tells a file
+// SniffFile is the type and class of a file format whose magic number
+// starts head, when head is binary too, or "" otherwise: it tells a file
 // sent as a text part (an encrypted ZIP labelled text/plain) from text,
 // including text that starts like a format ("#!/bin/sh" pasted into a
-// mail, "MZ" as a word) or has odd bytes in it.
+// mail, "MZ" as a word, "%PDF-1.7" quoted) or has a stray control byte in
+// it. Binary is at least minNULs NUL bytes: every executable, archive and
+// Office header has them, where text has none.
 func SniffFile(head []byte) (mimeType string, class Class) {
-	mt, c := sniffMagicAll(head)
-	if c == "" || isText(head) {
+	mt, c := sniffMagic(head)
+	if c == "" || c == ClassText || bytes.Count(head, []byte{0}) < minNULs {
 		return "", ""
 	}
 	return mt, c
 }
+
+// minNULs: see SniffFile.
+const minNULs = 4
 
 // sniffMagicAll: the formats found by magic numbers, at the start or at
 // their offsets, and PDF after junk.

@@ -239,8 +239,12 @@ func TestSniffFile(t *testing.T) {
 	}{
 		{"zip", zip, ClassArchive},
 		{"pe", "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", ClassExecutable},
-		{"pdf with a binary stream", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Length 9>>stream\n\x78\x9c\x00\x01\x02endstream", ClassPDF},
+		{"zip after some text", "see: " + zip, ""},
+		{"pdf with a binary stream", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Length 9>>stream\n\x78\x9c\x00\x01\x00\x00\x00\x02endstream", ClassPDF},
 		{"pdf that reads as text", "%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\n", ""},
+		{"a mention of a pdf header, a vertical tab", "資料は %PDF-1.7 の形式です。\v改行\r\n", ""},
+		{"shebang with colour escapes", "#!/bin/sh\n\x1b[31mred\x1b[0m\n", ""},
+		{"MZ and a stray NUL", "MZ社の件\x00でご連絡します。", ""},
 		{"shebang text", "#!/bin/sh\necho hello\n", ""},
 		{"MZ as a word", "MZ社の件でご連絡します。\r\n", ""},
 		{"plain", "いつもお世話になっております。\r\n", ""},
