@@ -78,14 +78,17 @@ const (
 	adminWriteTimeout  = 10 * time.Minute
 	adminIdleTimeout   = 30 * time.Second
 	adminMaxHeader     = 16 << 10
-	adminMaxConns      = 64 // open connections from other hosts, in all
-	adminMaxConnsPerIP = 8  // from one other host
+	adminMaxConns      = 64  // open connections from other hosts, in all
+	adminMaxConnsPerIP = 8   // from one other host (an IPv6 /64)
+	adminMaxLocalConns = 256 // from the gateway host (a port forwarder's too)
 )
 
 // ServeAdmin serves h on addr until the listener is closed. Connections
-// from other hosts (only a Prometheus has business there) are capped, in
-// all and per address, and over the cap closed at once; loopback ones
-// are not, so the CLI on the host keeps working while someone floods.
+// are capped, and over the cap closed at once: those from other hosts
+// (only a Prometheus has business there) in all and per address, and
+// those from the gateway host apart, so that the CLI on the host keeps
+// working while other hosts flood, and no one runs the process out of
+// file descriptors, which SMTP and the spool need.
 func ServeAdmin(addr string, h http.Handler) (*http.Server, net.Addr, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -93,18 +96,18 @@ func ServeAdmin(addr string, h http.Handler) (*http.Server, net.Addr, error) {
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: adminReadTimeout,
 		WriteTimeout: adminWriteTimeout, IdleTimeout: adminIdleTimeout, MaxHeaderBytes: adminMaxHeader}
-	go hs.Serve(&capListener{Listener: l, perIP: map[netip.Addr]int{}})
+	go hs.Serve(&capListener{Listener: l, perIP: map[netip.Prefix]int{}})
 	return hs, l.Addr(), nil
 }
 
-// capListener closes, as soon as they are accepted, connections from
-// other hosts beyond adminMaxConns in all or adminMaxConnsPerIP from one
-// address.
+// capListener closes, as soon as they are accepted, connections over its
+// caps (see ServeAdmin).
 type capListener struct {
 	net.Listener
 	mu    sync.Mutex
-	total int
-	perIP map[netip.Addr]int
+	local int // from the host
+	total int // from other hosts
+	perIP map[netip.Prefix]int
 }
 
 func (l *capListener) Accept() (net.Conn, error) {
@@ -113,39 +116,62 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
-		ip := ap.Addr().Unmap()
-		if err != nil || ip.IsLoopback() {
-			return c, nil
-		}
+		key, local := connSource(c)
 		l.mu.Lock()
-		ok := l.total < adminMaxConns && l.perIP[ip] < adminMaxConnsPerIP
-		if ok {
+		ok := local && l.local < adminMaxLocalConns || !local && l.total < adminMaxConns && l.perIP[key] < adminMaxConnsPerIP
+		if ok && local {
+			l.local++
+		} else if ok {
 			l.total++
-			l.perIP[ip]++
+			l.perIP[key]++
 		}
 		l.mu.Unlock()
 		if !ok {
 			c.Close()
 			continue
 		}
-		return &capConn{Conn: c, l: l, ip: ip}, nil
+		return &capConn{Conn: c, l: l, key: key, local: local}, nil
 	}
+}
+
+// connSource is the address block a connection counts against (an IPv4
+// address, an IPv6 /64) and whether it comes from the gateway host: over
+// loopback, or from the address it was made to, as fromHost reads it.
+func connSource(c net.Conn) (netip.Prefix, bool) {
+	peer, err := netip.ParseAddrPort(c.RemoteAddr().String())
+	if err != nil {
+		return netip.Prefix{}, true // not IP: a socket on the host
+	}
+	ip := peer.Addr().Unmap()
+	if self, err := netip.ParseAddrPort(c.LocalAddr().String()); ip.IsLoopback() || err == nil && self.Addr().Unmap() == ip {
+		return netip.Prefix{}, true
+	}
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p, false
 }
 
 type capConn struct {
 	net.Conn
-	l    *capListener
-	ip   netip.Addr
-	once sync.Once
+	l     *capListener
+	key   netip.Prefix
+	local bool
+	once  sync.Once
 }
 
 func (c *capConn) Close() error {
 	c.once.Do(func() {
 		c.l.mu.Lock()
-		c.l.total--
-		if c.l.perIP[c.ip]--; c.l.perIP[c.ip] <= 0 {
-			delete(c.l.perIP, c.ip)
+		if c.local {
+			c.l.local--
+		} else {
+			c.l.total--
+			if c.l.perIP[c.key]--; c.l.perIP[c.key] <= 0 {
+				delete(c.l.perIP, c.key)
+			}
 		}
 		c.l.mu.Unlock()
 	})

@@ -146,6 +146,35 @@ func TestAdminOffHost(t *testing.T) {
 		c.Close()
 	}
 
+	// Eight more LGWAN hosts fill the cap of 64 for other hosts; the CLI
+	// on the gateway host, which reaches the listener at its own
+	// address, is not counted against it.
+	held = held[:0]
+	for h := 10; h < 18; h++ {
+		src := netip.AddrFrom4([4]byte{198, 51, 100, byte(h)})
+		if out, err := tp.Command(tp.LGWAN, "ip", "addr", "add", src.String()+"/24", "dev", netnstest.LGWANIf).CombinedOutput(); err != nil {
+			t.Fatalf("ip addr add %s: %v %s", src, err, out)
+		}
+		for range 8 {
+			var c net.Conn
+			err := tp.Do(tp.LGWAN, func() (err error) {
+				d := net.Dialer{Timeout: 2 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))}
+				c, err = d.Dial("tcp", admin)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			held = append(held, c)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the gateway accepts them all
+	cli("queue", "list", "-config", cfgFile)
+	for _, c := range held {
+		c.Close()
+	}
+
 	// Nothing the refused calls asked for happened, and the gateway says
 	// what it refused.
 	if out := cli("quarantine", "list", "-json", "-config", cfgFile); !strings.Contains(out, id) {
