@@ -95,9 +95,10 @@ func hostByte(c byte) bool {
 }
 
 // addressByte: next to a host name, a byte that makes it part of a mail
-// address or of another token (file_name.py, a%2e.com).
+// address or of a longer word (file_name.py). After "=" or "+" a name is
+// still one a client links (url=evil.com/login).
 func addressByte(c byte) bool {
-	return c == '@' || c == '_' || c == '%' || c == '+' || c == '='
+	return c == '@' || c == '_'
 }
 
 // bareHost reports whether h is labels of 1 to 63 bytes joined by dots,
@@ -122,7 +123,9 @@ func bareHost[T text](h T) bool {
 	if len(tld) < 2 {
 		return false
 	}
+	// Letters, or an internationalised name in its ASCII form (xn--p1ai).
 	var buf [63]byte
+	idn := len(tld) > 4 && (tld[0] == 'x' || tld[0] == 'X') && (tld[1] == 'n' || tld[1] == 'N') && tld[2] == '-' && tld[3] == '-'
 	for i := 0; i < len(tld); i++ {
 		c := tld[i]
 		switch {
@@ -130,6 +133,8 @@ func bareHost[T text](h T) bool {
 			buf[i] = c
 		case c >= 'A' && c <= 'Z':
 			buf[i] = c + 'a' - 'A'
+		case idn && (c >= '0' && c <= '9' || c == '-'):
+			buf[i] = c
 		default:
 			return false
 		}
