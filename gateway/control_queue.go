@@ -58,6 +58,9 @@ type QueueRecipient struct {
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+	// Requeued: when an administrator queued it again after it failed;
+	// its retry lifetime counts from then.
+	Requeued time.Time `json:"requeued,omitzero"`
 }
 
 // QueueEvent is one line of a message's history, taken from the audit
@@ -93,7 +96,7 @@ func queueView(m spool.Message) QueueMessage {
 		Received: m.Env.Received, Client: m.Env.ClientAddr, Helo: m.Env.Helo, TLS: m.Env.TLS, Policy: m.Env.Policy,
 		QuarantineID: m.Env.QuarantineID, Recipients: make([]QueueRecipient, 0, len(m.Rcpts))}
 	for _, rc := range m.Rcpts {
-		r := QueueRecipient{Addr: rc.Addr, State: rc.State.String(), Attempts: rc.Attempts, LastError: rc.LastError}
+		r := QueueRecipient{Addr: rc.Addr, State: rc.State.String(), Attempts: rc.Attempts, LastError: rc.LastError, Requeued: rc.Requeued}
 		if rc.State == spool.Deferred {
 			r.NextAttempt = rc.NextAttempt
 		}

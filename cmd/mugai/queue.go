@@ -365,6 +365,9 @@ func printRecipients(w io.Writer, rcpts []gateway.QueueRecipient, now time.Time)
 		if rc.Attempts > 0 {
 			line += fmt.Sprintf("  %s", plural(rc.Attempts, "attempt"))
 		}
+		if !rc.Requeued.IsZero() {
+			line += ", requeued " + rc.Requeued.Local().Format(timeLayout)
+		}
 		if !rc.NextAttempt.IsZero() {
 			line += fmt.Sprintf(", next in %s (%s)", age(rc.NextAttempt.Sub(now)), rc.NextAttempt.Local().Format(timeLayout))
 		}

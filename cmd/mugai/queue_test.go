@@ -455,7 +455,7 @@ func TestQueueCommand(t *testing.T) {
 		if rec := queueLastAudit(t, g.cfg.Log.Audit); rec.Event != "requeue" || rec.QueueID != b || rec.Why != "second try" {
 			t.Errorf("audit record %+v", rec)
 		}
-		queueCase{args: q("list"), stdout: []string{b + "  active", "pending   <bad@lgwan.example>  2 attempts", "-- 1 message, 1 active"}}.run(t)
+		queueCase{args: q("list"), stdout: []string{b + "  active", "pending   <bad@lgwan.example>  2 attempts, requeued ", "-- 1 message, 1 active"}}.run(t)
 		queueCase{args: q("requeue", b, "-reason", "again"), code: 1, stderr: []string{"no failed recipient"}}.run(t)
 	})
 
