@@ -235,3 +235,37 @@ func TestRequeueFailed(t *testing.T) {
 		return err != nil
 	})
 }
+
+// TestDeferredTogether: recipients deferred by one attempt are due again
+// at the same time, so they are retried in one attempt (and bounced in
+// one notice), not each on its own jittered schedule.
+func TestDeferredTogether(t *testing.T) {
+	nh := startSink(t, false)
+	nh.mu.Lock()
+	nh.tempFail = true
+	nh.mu.Unlock()
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "initial: 1s, max: 2s, lifetime: 1h", "initial: 1h, max: 4h, lifetime: 5d"), true)
+	to := []string{"a@lgwan.example", "b@lgwan.example", "c@lgwan.example"}
+	if code, text := g.send("inbound", "x@example.jp", to, mixedMessage()); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	var m spool.Message
+	waitFor(t, "the recipients deferred", 10*time.Second, func() bool {
+		l := g.sp.List()
+		if len(l) != 1 {
+			return false
+		}
+		m = l[0]
+		for _, rc := range m.Rcpts {
+			if rc.State != spool.Deferred {
+				return false
+			}
+		}
+		return true
+	})
+	for _, rc := range m.Rcpts[1:] {
+		if !rc.NextAttempt.Equal(m.Rcpts[0].NextAttempt) {
+			t.Errorf("next attempts %v and %v: recipients deferred together are not due together", m.Rcpts[0].NextAttempt, rc.NextAttempt)
+		}
+	}
+}

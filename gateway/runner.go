@@ -167,6 +167,9 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 	srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
 
 	rcpts := append([]spool.Recipient(nil), msg.Rcpts...)
+	// Recipients deferred together, after as many attempts, are due again
+	// together: one attempt, and one notice if they expire, not one each.
+	next := map[int]time.Time{}
 	var failed []deliver.DSNRecipient
 	var outcome []AuditDeliveryRcpt
 	for i := range rcpts {
@@ -204,7 +207,10 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 				failed = append(failed, deliver.DSNRecipient{Result: deliver.Result{Rcpt: rc.Addr, Code: res.Code, Text: why}, Status: "5.4.7", RemoteMTA: hopName(hop), LastAttempt: now})
 			} else {
 				rc.State, rc.LastError = spool.Deferred, why
-				rc.NextAttempt = now.Add(deliver.Backoff(rc.Attempts, hop.Retry.Initial.D(), hop.Retry.Max.D(), rnd))
+				if _, ok := next[rc.Attempts]; !ok {
+					next[rc.Attempts] = now.Add(deliver.Backoff(rc.Attempts, hop.Retry.Initial.D(), hop.Retry.Max.D(), rnd))
+				}
+				rc.NextAttempt = next[rc.Attempts]
 				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryDeferred).Inc()
 			}
 		}
