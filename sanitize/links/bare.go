@@ -54,6 +54,19 @@ func hasBare[T text](line T) bool {
 	return s >= 0
 }
 
+// bareDomainsAgain is bareDomains, then the other schemes' pass once
+// more: a bracketed dot can start a scheme word ("A.news:0" becomes
+// "A[.]news:0", where news: now begins a word). That pass makes no new
+// host name, so the result is final.
+func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
+	b, n := bareDomains(b, from, mode)
+	if n == 0 {
+		return b, 0
+	}
+	b, k := otherURLs(b, from, mode)
+	return b, n + k
+}
+
 // nextBare finds the first bare host name at or after from: its start and
 // end, or -1, -1.
 func nextBare[T text](line T, from int) (start, end int) {
@@ -63,6 +76,12 @@ func nextBare[T text](line T, from int) (start, end int) {
 			break
 		}
 		dot := i + k
+		// A label on each side, the next starting with a letter or digit:
+		// most dots (a full stop, "[.]") fail this at once.
+		if dot == 0 || dot+1 >= len(line) || !hostByte(line[dot-1]) || line[dot-1] == '.' || !alnum(line[dot+1]) {
+			i = dot + 1
+			continue
+		}
 		s := dot
 		for s > from && hostByte(line[s-1]) {
 			s--
@@ -88,6 +107,8 @@ func nextBare[T text](line T, from int) (start, end int) {
 	}
 	return -1, -1
 }
+
+func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
 
 // hostByte: what a host name written in ASCII is made of.
 func hostByte(c byte) bool {

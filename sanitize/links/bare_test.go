@@ -52,3 +52,16 @@ func TestBareDomains(t *testing.T) {
 		})
 	}
 }
+
+// TestBareThenScheme: bracketing a host's dots can make a scheme start a
+// word ("A.news:0": news: after "[.]"); that scheme is neutralised too.
+func TestBareThenScheme(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{{Defang, "A[.]news[:]0"}, {Remove, removed + ":0"}} {
+		if got, _ := Rewrite("A.news:0", tc.mode); got != tc.want {
+			t.Errorf("Rewrite(%q, %s) = %q, want %q", "A.news:0", tc.mode, got, tc.want)
+		}
+		if got, _ := Append(nil, []byte("A.news:0"), tc.mode); string(got) != tc.want {
+			t.Errorf("Append(%q, %s) = %q, want %q", "A.news:0", tc.mode, got, tc.want)
+		}
+	}
+}

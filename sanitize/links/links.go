@@ -45,7 +45,7 @@ func Rewrite(line string, mode string) (out string, n int) {
 	if k > 0 {
 		b, k = rewriteAgain(b, 0, mode, k)
 	}
-	b, bare := bareDomains(b, 0, mode)
+	b, bare := bareDomainsAgain(b, 0, mode)
 	k += bare
 	if n+k == 0 {
 		return line, 0
@@ -75,7 +75,7 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	if k > 0 {
 		out, n = rewriteAgain(out, from, mode, n+k)
 	}
-	out, k = bareDomains(out, from, mode)
+	out, k = bareDomainsAgain(out, from, mode)
 	return out, n + k
 }
 
