@@ -54,17 +54,18 @@ func hasBare[T text](line T) bool {
 	return s >= 0
 }
 
-// bareDomainsAgain is bareDomains, then the other schemes' pass once
-// more: a bracketed dot can start a scheme word ("A.news:0" becomes
-// "A[.]news:0", where news: now begins a word). That pass makes no new
-// host name, so the result is final.
+// bareDomainsAgain is bareDomains, then the other passes once more over
+// what it changed: a bracketed dot can start a scheme word ("A.news:0"
+// becomes "A[.]news:0", where news: now begins a word), and a removed
+// name can leave a UNC path at the start of a word ("x.aaa\\h" becomes
+// "[リンク削除]\\h"). Those passes make no new host name, so the result
+// is final.
 func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 	b, n := bareDomains(b, from, mode)
 	if n == 0 {
 		return b, 0
 	}
-	b, k := otherURLs(b, from, mode)
-	return b, n + k
+	return rewriteAgain(b, from, mode, n)
 }
 
 // nextBare finds the first bare host name at or after from: its start and

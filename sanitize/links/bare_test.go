@@ -54,14 +54,21 @@ func TestBareDomains(t *testing.T) {
 }
 
 // TestBareThenScheme: bracketing a host's dots can make a scheme start a
-// word ("A.news:0": news: after "[.]"); that scheme is neutralised too.
+// word ("A.news:0": news: after "[.]"), and removing it a UNC path; those
+// are neutralised too.
 func TestBareThenScheme(t *testing.T) {
-	for _, tc := range []struct{ mode, want string }{{Defang, "A[.]news[:]0"}, {Remove, removed + ":0"}} {
-		if got, _ := Rewrite("A.news:0", tc.mode); got != tc.want {
-			t.Errorf("Rewrite(%q, %s) = %q, want %q", "A.news:0", tc.mode, got, tc.want)
+	for _, tc := range []struct{ in, mode, want string }{
+		{"A.news:0", Defang, "A[.]news[:]0"},
+		{"A.news:0", Remove, removed + ":0"},
+		// Removing the name leaves a UNC path at the start of a word.
+		{`x.aaa\\h\s`, Remove, removed + removed},
+		{`x.aaa\\h\s`, Defang, `x[.]aaa\\h\s`},
+	} {
+		if got, _ := Rewrite(tc.in, tc.mode); got != tc.want {
+			t.Errorf("Rewrite(%q, %s) = %q, want %q", tc.in, tc.mode, got, tc.want)
 		}
-		if got, _ := Append(nil, []byte("A.news:0"), tc.mode); string(got) != tc.want {
-			t.Errorf("Append(%q, %s) = %q, want %q", "A.news:0", tc.mode, got, tc.want)
+		if got, _ := Append(nil, []byte(tc.in), tc.mode); string(got) != tc.want {
+			t.Errorf("Append(%q, %s) = %q, want %q", tc.in, tc.mode, got, tc.want)
 		}
 	}
 }
