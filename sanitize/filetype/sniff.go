@@ -50,7 +50,7 @@ func SniffFile(head []byte) (mimeType string, class Class) {
 }
 
 // minNULs: see SniffFile.
-const minNULs = 4
+const minNULs = 2
 
 // sniffMagicAll: the formats found by magic numbers, at the start or at
 // their offsets, and PDF after junk.

@@ -1,6 +1,8 @@
 package links
 
 import (
+	"strings"
+
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -65,7 +67,14 @@ func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 	if n == 0 {
 		return b, 0
 	}
-	return rewriteAgain(b, from, mode, n)
+	b, n = rewriteAgain(b, from, mode, n)
+	// In Remove mode that pass drops the "<" ">" around what it removes,
+	// which can bring two outer delimiters together into a span.
+	b, k := spanURLs(b, from)
+	if k > 0 {
+		b, n = rewriteAgain(b, from, mode, n+k)
+	}
+	return b, n
 }
 
 // nextBare finds the first bare host name at or after from: its start and
@@ -99,7 +108,7 @@ func nextBare[T text](line T, from int) (start, end int) {
 		for s < e && (line[s] == '.' || line[s] == '-') {
 			s++
 		}
-		if s > 0 && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) {
+		if s > 0 && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) || localPart(line, e) {
 			continue // part of an address, of a path, or of a longer word with "_"
 		}
 		if bareHost(line[s:e]) {
@@ -110,6 +119,23 @@ func nextBare[T text](line T, from int) (start, end int) {
 }
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+
+// localPart reports whether the word going on at line[i:] is the rest of
+// a mail address's local part: atext up to an "@" (kikaku.tokyo+ml@…,
+// SRS0=…=example.com=taro@…).
+func localPart[T text](line T, i int) bool {
+	for ; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '@':
+			return true
+		case alnum(c) || strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return false
+}
 
 // hostByte: what a host name written in ASCII is made of.
 func hostByte(c byte) bool {

@@ -1,6 +1,9 @@
 package links
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestBareDomains(t *testing.T) {
 	tests := []struct {
@@ -24,6 +27,8 @@ func TestBareDomains(t *testing.T) {
 		{"after = or +", "url=evil.com/login x+evil.net", "url=evil[.]com/login x+evil[.]net", "url=" + removed + " x+" + removed, 2},
 		{"internationalised top-level domain in ASCII", "evil.xn--p1ai/x", "evil[.]xn--p1ai/x", removed, 1},
 		{"an address with + and =", "taro+tag.x=y@example.co.jp", "taro+tag.x=y@example.co.jp", "", 0},
+		{"plus address whose local part ends in a tld", "kikaku.tokyo+ml@example.jp", "kikaku.tokyo+ml@example.jp", "", 0},
+		{"SRS address", "SRS0=HHH=TT=example.com=taro@lists.example.org", "SRS0=HHH=TT=example.com=taro@lists.example.org", "", 0},
 		{"empty label", "a..com .com com.", "a..com .com com.", "", 0},
 		{"already defanged", "evil[.]com", "evil[.]com", "", 0},
 	}
@@ -69,6 +74,27 @@ func TestBareThenScheme(t *testing.T) {
 		}
 		if got, _ := Append(nil, []byte(tc.in), tc.mode); string(got) != tc.want {
 			t.Errorf("Append(%q, %s) = %q, want %q", tc.in, tc.mode, got, tc.want)
+		}
+	}
+}
+
+// TestBareThenSpan: removing a short bare host with the longer marker can
+// make a word long enough to read as a user name ("www.~…"), whose
+// removal drops its "<" ">" and brings the outer quotes together into a
+// span Thunderbird links; the spans are looked for again.
+func TestBareThenSpan(t *testing.T) {
+	pad := strings.Repeat("~", 4090-len("a.com"))
+	in := `" h t t p : / / e v i l . e x a m p l e <www.~` + pad[:100] + "a.com" + pad[100:] + `> "`
+	for _, mode := range []string{Remove, Defang} {
+		out, _ := Rewrite(in, mode)
+		if hasURL(out) {
+			t.Errorf("Rewrite(%s) still has a URL: %.80q…", mode, out)
+		}
+		if again, n := Rewrite(out, mode); again != out || n != 0 {
+			t.Errorf("Rewrite(%s) is not idempotent here (%d more)", mode, n)
+		}
+		if blk, _ := Append(nil, []byte(in), mode); string(blk) != out {
+			t.Errorf("Append(%s) differs from Rewrite", mode)
 		}
 	}
 }
