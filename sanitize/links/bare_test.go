@@ -98,3 +98,23 @@ func TestBareThenSpan(t *testing.T) {
 		}
 	}
 }
+
+// TestLongLinesSettle: a rewrite lengthens words, and past maxUserinfo
+// bytes a "www." word reads as having a user name, so a long line is
+// rewritten until a second pass would change nothing.
+func TestLongLinesSettle(t *testing.T) {
+	for _, tail := range []string{"http://a.b", "news:x", "a.com", `x.aaa\\h`} {
+		for pad := maxUserinfo - 30; pad < maxUserinfo+5; pad++ {
+			in := "www.~" + strings.Repeat("~", pad) + tail
+			for _, mode := range []string{Defang, Remove} {
+				out, _ := Rewrite(in, mode)
+				if again, n := Rewrite(out, mode); again != out || n != 0 {
+					t.Fatalf("%s, tail %q, pad %d: a second pass changes %d more", mode, tail, pad, n)
+				}
+				if blk, _ := Append([]byte("x"), []byte(in), mode); string(blk) != "x"+out {
+					t.Fatalf("%s, tail %q, pad %d: Append differs from Rewrite", mode, tail, pad)
+				}
+			}
+		}
+	}
+}

@@ -50,9 +50,28 @@ func Rewrite(line string, mode string) (out string, n int) {
 	if n+k == 0 {
 		return line, 0
 	}
+	b, k = settleLong(b, 0, mode, n+k)
 	// The copy keeps unsafe out of a security boundary; the hot path
 	// (body text) uses Append.
-	return string(b), n + k
+	return string(b), k
+}
+
+// settleLong rewrites a long line (out[from:]) again until nothing
+// changes, at most three times: a rewrite lengthens words, and past
+// maxUserinfo bytes a "www." word reads as having a user name
+// (userinfoAhead), so one pass may leave what a second would rewrite.
+// Lines that long are rare; shorter ones are final after one pass.
+func settleLong(out []byte, from int, mode string, n int) ([]byte, int) {
+	for i := 0; i < 3 && n > 0 && len(out)-from > maxUserinfo; i++ {
+		line := append([]byte(nil), out[from:]...)
+		var k int
+		out, k = appendOnce(out[:from], line, mode)
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	return out, n
 }
 
 // maySpan is the quick test of spanURLs: a colon or "@", and "<" or '"'.
@@ -69,6 +88,15 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	if mode == Keep {
 		return append(dst, line...), 0
 	}
+	out, n = appendOnce(dst, line, mode)
+	if n == 0 {
+		return out, 0
+	}
+	return settleLong(out, len(dst), mode, n)
+}
+
+// appendOnce is one pass of Append.
+func appendOnce(dst, line []byte, mode string) (out []byte, n int) {
 	from := len(dst)
 	out, n = appendWritten(dst, line, mode)
 	out, k := spanURLs(out, from)
