@@ -2,6 +2,8 @@ package links
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -29,6 +31,15 @@ func bareDomains(b []byte, from int, mode string) ([]byte, int) {
 	n, copied := 0, 0
 	for ; s >= 0; s, e = nextBare(line, e) {
 		n++
+		// A label in Japanese before it (楽天.co.jp): its dot too, or
+		// 楽天.co would be left whole.
+		if mode != Remove && s >= copied+2 && line[s-1] == '.' {
+			if r, _ := utf8.DecodeLastRune(line[copied : s-1]); r >= utf8.RuneSelf && unicode.IsLetter(r) {
+				out = append(out, line[copied:s-1]...)
+				out = append(out, "[.]"...)
+				copied = s
+			}
+		}
 		out = append(out, line[copied:s]...)
 		if mode == Remove {
 			end := e

@@ -24,6 +24,7 @@ func TestBareDomains(t *testing.T) {
 		{"addresses stay", "taro.yamada@mail.example.co.jp", "taro.yamada@mail.example.co.jp", "", 0},
 		{"file in a path stays", "/pub/x.zip C:\\tmp\\a.zip", "/pub/x.zip C:\\tmp\\a.zip", "", 0},
 		{"underscore word stays", "file_name.py x.com_y", "file_name.py x.com_y", "", 0},
+		{"japanese label before", "楽天.co.jp/shop", "楽天[.]co[.]jp/shop", "楽天." + removed, 1},
 		{"after = or +", "url=evil.com/login x+evil.net", "url=evil[.]com/login x+evil[.]net", "url=" + removed + " x+" + removed, 2},
 		{"internationalised top-level domain in ASCII", "evil.xn--p1ai/x", "evil[.]xn--p1ai/x", removed, 1},
 		{"an address with + and =", "taro+tag.x=y@example.co.jp", "taro+tag.x=y@example.co.jp", "", 0},
