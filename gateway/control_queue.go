@@ -337,13 +337,8 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
 			return
 		}
-		user, reason := strings.TrimSpace(req.User), strings.TrimSpace(req.Reason)
-		if user == "" || reason == "" {
-			jsonError(w, http.StatusBadRequest, "a requeue is audited: it needs user and reason")
-			return
-		}
-		if len(user) > maxAuditText || len(reason) > maxAuditText {
-			jsonError(w, http.StatusBadRequest, fmt.Sprintf("user and reason are limited to %d bytes", maxAuditText))
+		user, reason, ok := auditedBy(w, "a requeue", req.User, req.Reason)
+		if !ok {
 			return
 		}
 		res, err := QueueRequeue(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -361,13 +356,8 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 	mux.Handle("DELETE /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		q := r.URL.Query()
-		user, reason := strings.TrimSpace(q.Get("user")), strings.TrimSpace(q.Get("reason"))
-		if user == "" || reason == "" {
-			jsonError(w, http.StatusBadRequest, "a delete is audited: it needs user and reason")
-			return
-		}
-		if len(user) > maxAuditText || len(reason) > maxAuditText {
-			jsonError(w, http.StatusBadRequest, fmt.Sprintf("user and reason are limited to %d bytes", maxAuditText))
+		user, reason, ok := auditedBy(w, "a delete", q.Get("user"), q.Get("reason"))
+		if !ok {
 			return
 		}
 		v, err := QueueDelete(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -378,6 +368,21 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		s.Logger.Info("queue delete", "queue_id", id, "user", user, "reason", reason, "admin_client", r.RemoteAddr)
 		writeJSON(w, v)
 	}))
+}
+
+// auditedBy checks the user and reason an audited change (what: "a
+// delete") names, and answers 400 when they are missing or too long.
+func auditedBy(w http.ResponseWriter, what, user, reason string) (string, string, bool) {
+	user, reason = strings.TrimSpace(user), strings.TrimSpace(reason)
+	switch {
+	case user == "" || reason == "":
+		jsonError(w, http.StatusBadRequest, what+" is audited: it needs user and reason")
+		return "", "", false
+	case len(user) > maxAuditText || len(reason) > maxAuditText:
+		jsonError(w, http.StatusBadRequest, fmt.Sprintf("user and reason are limited to %d bytes", maxAuditText))
+		return "", "", false
+	}
+	return user, reason, true
 }
 
 func queueError(w http.ResponseWriter, id string, err error) {

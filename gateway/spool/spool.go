@@ -591,7 +591,17 @@ func (s *Spool) Update(id string, rcpts []Recipient) error {
 		s.mu.Unlock()
 		return fmt.Errorf("spool: update %s: %w", id, err)
 	}
-	rc := slices.Clone(rcpts)
+	err := s.commitLocked(e, slices.Clone(rcpts), "update")
+	s.mu.Unlock()
+	return err
+}
+
+// commitLocked records rc as the recipient states of e, which the caller
+// holds leased, durably; it ends the lease and applies the states. s.mu
+// is held on entry and on return, and released while the record is
+// written. op names the caller in errors.
+func (s *Spool) commitLocked(e *entry, rc []Recipient, op string) error {
+	id := e.msg.ID
 	tok := s.beginLocked()
 	s.mu.Unlock()
 
@@ -601,15 +611,14 @@ func (s *Spool) Update(id string, rcpts []Recipient) error {
 		rec, err = s.log.Append(recState, id, bytes.NewReader(payload), int64(len(payload)))
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.endLocked(tok)
 	if !s.endLeaseLocked(e) {
-		return fmt.Errorf("spool: update %s: deleted meanwhile: %w", id, ErrNotFound)
+		return fmt.Errorf("spool: %s %s: deleted meanwhile: %w", op, id, ErrNotFound)
 	}
 	defer s.notifyLocked(e.msg.Env.Route)
 	if err != nil {
 		s.scheduleLocked(e)
-		return fmt.Errorf("spool: update %s: %w", id, err)
+		return fmt.Errorf("spool: %s %s: %w", op, id, err)
 	}
 	s.setState(e, rc, rec.Seg)
 	s.applyKickLocked(e)
@@ -739,28 +748,11 @@ func (s *Spool) Requeue(id string, at time.Time) (int, error) {
 	e.leaseSeg = e.rec.Seg
 	s.refs.Ref(e.leaseSeg)
 	s.unscheduleLocked(e)
-	tok := s.beginLocked()
+	err := s.commitLocked(e, rc, "requeue")
 	s.mu.Unlock()
-
-	payload, err := json.Marshal(diskState{Rcpts: toDiskRcpts(rc)})
-	var rec seglog.Record
-	if err == nil {
-		rec, err = s.log.Append(recState, id, bytes.NewReader(payload), int64(len(payload)))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.endLocked(tok)
-	if !s.endLeaseLocked(e) {
-		return 0, fmt.Errorf("spool: requeue %s: deleted meanwhile: %w", id, ErrNotFound)
-	}
-	defer s.notifyLocked(e.msg.Env.Route)
 	if err != nil {
-		s.scheduleLocked(e)
-		return 0, fmt.Errorf("spool: requeue %s: %w", id, err)
+		return 0, err
 	}
-	s.setState(e, rc, rec.Seg)
-	s.applyOutcome(e, rec.Seg)
-	s.scheduleLocked(e)
 	return n, nil
 }
 
