@@ -20,6 +20,10 @@ func (s *sanitizer) finish() {
 	}
 	removed, kept := 0, 0
 	var actions actionSet
+	linksAction := "links-defanged" // links neutralised in the text or the Subject
+	if s.pol.Body.Links == "remove" {
+		linksAction = "links-removed"
+	}
 	for _, l := range s.leaves {
 		p := &l.part
 		switch {
@@ -45,11 +49,7 @@ func (s *sanitizer) finish() {
 				}
 				if l.stats.links > 0 {
 					s.bodyLinks = true
-					if s.pol.Body.Links == "remove" {
-						actions.add("links-removed")
-					} else {
-						actions.add("links-defanged")
-					}
+					actions.add(linksAction)
 				}
 				if l.charsetRepaired {
 					actions.add("charset-repaired")
@@ -103,10 +103,6 @@ func (s *sanitizer) finish() {
 	// The report keeps the original's, by which an administrator finds it.
 	s.subjectOut = s.rep.Subject
 	if mode := s.pol.Body.Links; mode != "keep" {
-		linksAction := "links-defanged"
-		if mode == "remove" {
-			linksAction = "links-removed"
-		}
 		if out, n := rewriteLinks(s.rep.Subject, mode); n > 0 {
 			s.subjectOut, s.subjectLinks = out, true
 			actions.add(linksAction)
