@@ -96,6 +96,7 @@ func (s *sanitizer) addressValueFast(raw string) (string, bool) {
 			if strings.Contains(name, "=?") {
 				return "", false // rereadWords: the general path decodes it again
 			}
+			name = strings.TrimSpace(s.headerText(name))
 			if name == "" {
 				out = append(out, spec...)
 			} else {

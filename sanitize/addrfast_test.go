@@ -37,6 +37,7 @@ var addressSeeds = []string{
 	"=?UTF-8?B?5bGx55Sw5aSq6YOO?= <taro@example.jp>",
 	"soumu@city.example.lg.jp",
 	`"Taro Yamada" <taro@example.jp>`,
+	`"https://secure.evil.example/login" <a@example.jp>`, "Amazon.co.jp <auto@amazon.co.jp>, www.evil.com <b@c.jp>",
 	"a@example.com, b@example.com",
 	"a@example.com,b@example.com",
 	"  a@example.com ,  b@example.com  ",
@@ -209,6 +210,9 @@ func FuzzAddressValueFast(f *testing.F) {
 		if got != want {
 			_, took := fast.addressValueFast(raw)
 			t.Fatalf("%s: %q: addressValue = %q (fast path took it: %v), general = %q", key, raw, got, took, want)
+		}
+		if fast.headerLinks != general.headerLinks {
+			t.Fatalf("%s: %q: links neutralised: fast path %v, general %v", key, raw, fast.headerLinks, general.headerLinks)
 		}
 		if !slices.Equal(fast.rep.Findings, general.rep.Findings) {
 			t.Fatalf("%s: %q: findings %+v, general %+v", key, raw, fast.rep.Findings, general.rep.Findings)

@@ -32,6 +32,9 @@ func (s *sanitizer) build(w io.Writer) error {
 	// The header first: what decoding it met is in the findings the
 	// notice reads (a Subject shown with U+FFFD is explained too).
 	fields := s.headerFields()
+	if s.headerLinks {
+		s.addAction(s.linksAction())
+	}
 	notice := s.notice()
 	iso := s.pol.OutputCharset == "iso-2022-jp"
 

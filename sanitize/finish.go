@@ -20,10 +20,7 @@ func (s *sanitizer) finish() {
 	}
 	removed, kept := 0, 0
 	var actions actionSet
-	linksAction := "links-defanged" // links neutralised in the text or the Subject
-	if s.pol.Body.Links == "remove" {
-		linksAction = "links-removed"
-	}
+	linksAction := s.linksAction()
 	for _, l := range s.leaves {
 		p := &l.part
 		switch {
@@ -207,6 +204,28 @@ var actionOrder = [...]string{"html-to-text", "body-parts-joined", "charset-repa
 	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "ambiguous"}
 
 // actionSet collects the actions taken, without duplicates.
+// linksAction is the action of neutralising links anywhere in the text
+// or the header.
+func (s *sanitizer) linksAction() string {
+	if s.pol.Body.Links == "remove" {
+		return "links-removed"
+	}
+	return "links-defanged"
+}
+
+// addAction adds an action the header rebuild took to the report's.
+func (s *sanitizer) addAction(name string) {
+	if slices.Contains(s.rep.Actions, name) {
+		return
+	}
+	var a actionSet
+	for _, x := range s.rep.Actions {
+		a.add(x)
+	}
+	a.add(name)
+	s.rep.Actions = a.list(s.rep.Actions[:0])
+}
+
 type actionSet struct {
 	known [len(actionOrder)]bool
 	other []string // not in actionOrder: listed last, sorted

@@ -83,7 +83,7 @@ func (s *sanitizer) headerFields() []field {
 			default:
 				d, fs := decodeHeaderText(raw)
 				s.decodeFindings("", key, fs)
-				v = s.encodeText(strings.TrimSpace(s.reread(key, cleanString(d))))
+				v = s.encodeText(strings.TrimSpace(s.headerText(s.reread(key, cleanString(d)))))
 			}
 			if v != "" {
 				out = append(out, field{key, v})
@@ -169,9 +169,11 @@ var reAddrSpec = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@
 // decoded and re-encoded, domains in IDNA form. Addresses that cannot be
 // written in 7 bits (a non-ASCII local part) are dropped.
 func (s *sanitizer) addressValue(key, raw string) string {
+	links := s.headerLinks
 	if v, ok := s.addressValueFast(raw); ok {
 		return v
 	}
+	s.headerLinks = links // as the general path finds it
 	return s.addressValueGeneral(key, raw)
 }
 
@@ -362,7 +364,7 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	if len(addr) > 330 {
 		return "", false
 	}
-	name := strings.TrimSpace(s.reread(key, cleanString(a.Name)))
+	name := strings.TrimSpace(s.headerText(strings.TrimSpace(s.reread(key, cleanString(a.Name)))))
 	if name == "" {
 		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true
 	}
@@ -600,6 +602,22 @@ func (s *sanitizer) reread(key, t string) string {
 	}
 	s.encodedTwice(key)
 	return rereadWords(t)
+}
+
+// headerText neutralises the links of a header field's text other than
+// the Subject's: a display name or an unstructured field. No client links
+// them in the header, but a reply or forward quotes them into a body,
+// and a display name written as a URL is a phishing lure.
+func (s *sanitizer) headerText(t string) string {
+	mode := s.pol.Body.Links
+	if mode == "keep" || t == "" {
+		return t
+	}
+	out, n := rewriteLinks(t, mode)
+	if n > 0 {
+		s.headerLinks = true
+	}
+	return out
 }
 
 // encodedTwice records it, once per field name.

@@ -37,22 +37,12 @@ func (s *sanitizer) notice() []string {
 			break
 		}
 	}
-	where := 0 // 本文中
-	if s.subjectLinks {
-		where = 1 // 件名と本文中
-		if !s.bodyLinks {
-			where = 2 // 件名中
-		}
-	}
 	if has("links-defanged") {
-		lines = append(lines, [...]string{
-			"・本文中のURLはクリックできない形（hxxps://example[.]com）に変えています。",
-			"・件名と本文中のURLはクリックできない形（hxxps://example[.]com）に変えています。",
-			"・件名中のURLはクリックできない形（hxxps://example[.]com）に変えています。"}[where])
+		lines = append(lines, linksDefangedLines[s.linksWhere()])
 		en = append(en, "links disabled")
 	}
 	if has("links-removed") {
-		lines = append(lines, [...]string{"・本文中のURLを削除しました。", "・件名と本文中のURLを削除しました。", "・件名中のURLを削除しました。"}[where])
+		lines = append(lines, linksRemovedLines[s.linksWhere()])
 		en = append(en, "links removed")
 	}
 	if has("ambiguous") {
@@ -256,4 +246,55 @@ func cleanFilename(name string) string {
 		name = string(r[:150-len(ext)]) + string(ext)
 	}
 	return name
+}
+
+// Where links were neutralised, as bits: the Subject, other header
+// fields (a display name, say), the body text.
+const (
+	inSubject = 1 << iota
+	inHeader
+	inBody
+)
+
+// The notice's line for each place links were neutralised in, whole:
+// built once, not per message.
+var linksDefangedLines, linksRemovedLines = linksLines()
+
+func linksLines() (defanged, removed [8]string) {
+	for w := 1; w < 8; w++ {
+		var names []string
+		for _, p := range []struct {
+			bit  int
+			name string
+		}{{inSubject, "件名"}, {inHeader, "ヘッダー"}, {inBody, "本文"}} {
+			if w&p.bit != 0 {
+				names = append(names, p.name)
+			}
+		}
+		where := names[0]
+		switch len(names) {
+		case 2:
+			where += "と" + names[1]
+		case 3:
+			where = strings.Join(names, "・")
+		}
+		defanged[w] = "・" + where + "中のURLはクリックできない形（hxxps://example[.]com）に変えています。"
+		removed[w] = "・" + where + "中のURLを削除しました。"
+	}
+	return defanged, removed
+}
+
+// linksWhere tells where links were neutralised, as in* bits.
+func (s *sanitizer) linksWhere() int {
+	w := 0
+	if s.subjectLinks {
+		w |= inSubject
+	}
+	if s.headerLinks {
+		w |= inHeader
+	}
+	if s.bodyLinks || w == 0 {
+		w |= inBody
+	}
+	return w
 }

@@ -425,17 +425,31 @@ func TestHeaderDecodingFindings(t *testing.T) {
 }
 
 // TestSubjectLinksNotice: the notice says where links were neutralised.
+// TestSubjectLinksNotice: links in the Subject, in display names and in
+// other header text are neutralised like the body's, counted as the
+// links action, and the notice names where they were.
 func TestSubjectLinksNotice(t *testing.T) {
-	for _, tc := range []struct{ subject, body, want string }{
-		{"see https://evil.example", "no link here", "・件名中のURL"},
-		{"see https://evil.example", "and http://evil.example/x", "・件名と本文中のURL"},
-		{"plain subject", "and http://evil.example/x", "・本文中のURL"},
+	pol := defaultPolicy(t)
+	pol.Headers = append(pol.Headers, "Organization")
+	for _, tc := range []struct{ from, subject, extra, body, want string }{
+		{"a@example.jp", "see https://evil.example", "", "no link here", "・件名中のURL"},
+		{"a@example.jp", "see https://evil.example", "", "and http://evil.example/x", "・件名と本文中のURL"},
+		{"a@example.jp", "plain subject", "", "and http://evil.example/x", "・本文中のURL"},
+		{`"https://secure.evil.example/login" <a@example.jp>`, "plain subject", "", "no link here", "・ヘッダー中のURL"},
+		{"Support www.evil.example <a@example.jp>", "plain subject", "", "and http://evil.example/x", "・ヘッダーと本文中のURL"},
+		{"=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("サポート https://evil.example/")) + "?= <a@example.jp>", "see https://evil.example", "", "no link here", "・件名とヘッダー中のURL"},
+		{"a@example.jp", "see https://evil.example", "Organization: visit evil.com/win\r\n", "and http://evil.example/x", "・件名・ヘッダー・本文中のURL"},
+		{"Amazon.co.jp <a@example.jp>", "plain subject", "", "no link here", "・ヘッダー中のURL"},
+		{"Yamada Taro <a@example.jp>", "plain subject", "", "and http://evil.example/x", "・本文中のURL"},
 	} {
-		msg := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: " + tc.subject + "\r\n\r\n" + tc.body + "\r\n"
+		msg := "From: " + tc.from + "\r\nTo: b@example.jp\r\nSubject: " + tc.subject + "\r\n" + tc.extra + "\r\n" + tc.body + "\r\n"
 		var out bytes.Buffer
-		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
 		if err != nil || rep.Verdict != Rebuilt {
 			t.Fatalf("%v %+v", err, rep)
+		}
+		if !slices.Contains(rep.Actions, "links-defanged") {
+			t.Errorf("from %q: actions %v lack links-defanged", tc.from, rep.Actions)
 		}
 		e, err := message.Read(bytes.NewReader(out.Bytes()))
 		if err != nil {
@@ -443,10 +457,22 @@ func TestSubjectLinksNotice(t *testing.T) {
 		}
 		body, _ := io.ReadAll(e.Body)
 		if !bytes.Contains(body, []byte(tc.want)) {
-			t.Errorf("subject %q, body %q: notice lacks %q:\n%s", tc.subject, tc.body, tc.want, body)
+			t.Errorf("from %q, subject %q, body %q: notice lacks %q:\n%s", tc.from, tc.subject, tc.body, tc.want, body)
 		}
-		if subj := e.Header.Get("Subject"); strings.Contains(subj, "https://") {
-			t.Errorf("Subject %q still links", subj)
+		if x := e.Header.Get("X-Mugai-Sanitized"); !strings.Contains(x, "links-defanged") {
+			t.Errorf("X-Mugai-Sanitized %q lacks links-defanged", x)
+		}
+		for _, k := range []string{"Subject", "From", "Organization"} {
+			v, err := e.Header.Text(k)
+			if err != nil {
+				t.Errorf("%s: %v", k, err)
+			}
+			if strings.Contains(v, "https://") || strings.Contains(v, "www.") || strings.Contains(v, "evil.example") || strings.Contains(v, "evil.com") || strings.Contains(v, "Amazon.co") {
+				t.Errorf("%s %q still links", k, v)
+			}
+		}
+		if rep.From != strings.TrimSpace(tc.from) && !strings.Contains(tc.from, "=?") {
+			t.Errorf("report From %q, want the original's %q", rep.From, tc.from)
 		}
 	}
 }

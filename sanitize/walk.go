@@ -44,6 +44,7 @@ type sanitizer struct {
 	subjectOut      string       // the decoded text with its links neutralised, for the rebuilt header
 	subjectLinks    bool         // subjectOut differs from the decoded text
 	bodyLinks       bool         // some body text had links neutralised
+	headerLinks     bool         // a header field other than the Subject had links neutralised (build)
 	subjectFindings []encFinding // what its decoding met
 	// fromRaw is the From field the report shows; the rebuilt header
 	// reports what its decoding met from fromFindings.
