@@ -41,7 +41,9 @@ func Classify(r io.ReaderAt, size int64, declaredType, filename string, lim Limi
 	head, _ := readHead(src, size)
 	mt, content := Sniff(head)
 	mt, content = in.inspect(src, size, head, mt, content, "", filename, 1)
-	if !Stricter(content, ClassOther) {
+	// A ZIP's own directory is its trailer; any other file that readers
+	// open from the start can carry one at its end, which archivers open.
+	if !isZipMagic(head) && !Stricter(content, ClassOffice) {
 		mt, content = in.inspectTrailer(src, size, mt, content)
 	}
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -62,16 +64,10 @@ func (in *inspector) inspect(r io.ReaderAt, size int64, head []byte, mt string, 
 	case has(head, 0, oleMagic):
 		return in.inspectOLE(r, size, path)
 	case mt == "application/pdf":
-		var p pdfScanner
-		scanStream(io.NewSectionReader(r, 0, size), pdfScanLen, p.scan)
-		if size > pdfScanLen {
-			from := max(pdfScanLen, size-pdfScanLen)
-			scanStream(io.NewSectionReader(r, from, size-from), pdfScanLen, p.scan)
-		}
-		in.findAll(p.out, path)
+		in.inspectPDF(r, size, path)
 	case mt == "application/rtf":
 		var s rtfScanner
-		scanStream(io.NewSectionReader(r, 0, size), pdfScanLen, s.scan)
+		scanStream(io.NewSectionReader(r, 0, size), size, s.scan)
 		in.findAll(s.out, path)
 	case mt == "application/gzip" || mt == "application/x-bzip2" || mt == "application/x-tar":
 		if depth > in.lim.MaxDepth {
@@ -352,6 +348,12 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		in.corrupt = true
 		in.find("archive: corrupt entry", where+": "+errText(err))
 	}
+	if in.macroSink == nil && (slices.ContainsFunc(fn.exts, activeMarkupName) || mt == "text/html" || mt == "image/svg+xml") {
+		// Opened from the archive in a browser, it runs its scripts (HTML
+		// smuggling): never delivered, as when attached directly. The
+		// parts of an Office document are its own.
+		in.find("archive: active content entry", where)
+	}
 	full := io.MultiReader(bytes.NewReader(head), br)
 	if err != nil {
 		full = bytes.NewReader(head)
@@ -386,18 +388,33 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		}
 		in.inspectStream(full, e.comp, mt, where+"/", e.name, depth+1)
 	case mt == "application/pdf":
-		var p pdfScanner
-		scanStream(full, pdfScanLen, p.scan)
-		in.findAll(p.out, where)
+		// Its object streams are read where they stand: held like a
+		// nested archive.
+		ra, size, release, ok := in.hold(e, head, full, br, where)
+		if !ok {
+			return in.noteExecutable(strictest(class, c, ClassArchive), where)
+		}
+		in.inspectPDF(ra, size, where)
+		release()
 	case mt == "application/rtf":
 		var s rtfScanner
-		scanStream(full, pdfScanLen, s.scan)
+		scanStream(full, math.MaxInt64, s.scan)
 		in.findAll(s.out, where)
 	case c == ClassArchive:
 		in.find("zip: nested archive", where)
 		in.find("archive not inspected:", notInspected(mt)+" "+where)
 	}
 	return in.noteExecutable(strictest(class, c), where)
+}
+
+// activeMarkupName reports whether a file with extension ext (lower case,
+// no dot) is one a browser opens and runs scripts in.
+func activeMarkupName(ext string) bool {
+	switch ext {
+	case "htm", "html", "xhtml", "xht", "shtml", "svg", "svgz", "mht", "mhtml", "hta":
+		return true
+	}
+	return false
 }
 
 func (in *inspector) noteExecutable(c Class, where string) Class {

@@ -58,7 +58,7 @@ var extensionTable = func() map[string]claim {
 	script := claim{class: ClassExecutable, textual: true}
 	add(exe, `exe com scr pif cpl dll sys drv ocx efi msc msu diagcab
 		app appx appxbundle msix msixbundle appinstaller application appref-ms xbap gadget
-		lnk scf hlp chm its cer crt der p7b xll wll vsto vsix
+		lnk scf hlp chm one onepkg its cer crt der p7b xll wll vsto vsix
 		mad maf mag mam maq mar mas mat mau mav maw mda mdb mde mdt mdw mdz ade adp accde
 		ops osd pcd plg prf prg printerexport pst theme tmp shb shs xnk
 		elf so dylib run ko apk xapk aab ipa dex class pyc pyo pyz pyzw deb rpm pkg mpkg snap flatpak appimage`)
@@ -75,7 +75,7 @@ var extensionTable = func() map[string]claim {
 		iso img vhd vhdx vmdk dmg udf`)
 	add(claim{class: ClassOffice}, `doc dot docx docm dotx dotm xls xlt xlsx xlsm xlsb xltx xltm slk
 		ppt pot pps pptx pptm potx potm ppsx ppsm sldx sldm
-		odt ott ods ots odp otp odg otg odf odb rtf wps wpd vsd vsdx vsdm vss vst one onepkg pub mpp
+		odt ott ods ots odp otp odg otg odf odb rtf wps wpd vsd vsdx vsdm vss vst pub mpp
 		jtd jtt jtdc jttc jaw jbw juw jfw jvw jsw xdw xbd hwp hwpx numbers pages key`)
 	add(claim{class: ClassPDF}, `pdf`)
 	add(claim{class: ClassImage}, `png jpg jpeg jpe jfif gif bmp dib webp tif tiff ico cur heic heif avif emf wmf`)
