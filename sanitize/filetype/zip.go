@@ -416,7 +416,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 				ent.at = io.NewSectionReader(view, off, ent.comp)
 			}
 		}
-		if layout.office && (lower == "[content_types].xml" || strings.HasSuffix(lower, ".rels")) {
+		if layout.office && (lower == "[content_types].xml" || strings.HasSuffix(lower, ".rels") || isExternalLinkPart(lower)) {
 			in.inspectOfficePart(ent, rc, path, lower, &macros)
 		} else {
 			in.inspectEntry(ent, rc, path, depth)
@@ -602,9 +602,15 @@ func macroMime(mt string) string {
 // injection, CVE-2022-30190 "Follina" via oleObject, frames).
 var externalRelTypes = []string{"/attachedtemplate", "/oleobject", "/frame", "/subdocument"}
 
-// inspectOfficePart reads [Content_Types].xml and relationship parts of an
-// OOXML document (they are small) for macro content types and external
-// references.
+// isExternalLinkPart reports whether an OOXML part (its name in lower
+// case) is a workbook's external link.
+func isExternalLinkPart(lower string) bool {
+	return strings.HasPrefix(lower, "xl/externallinks/") && strings.HasSuffix(lower, ".xml")
+}
+
+// inspectOfficePart reads [Content_Types].xml, relationship parts and
+// external links of an OOXML document (they are small) for macro content
+// types and external references.
 func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string, macros *bool) {
 	where := path + displayName(e.name)
 	b, err := io.ReadAll(io.LimitReader(in.budget(rd, e.comp, where), 1<<20))
@@ -616,6 +622,16 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string
 	if lower == "[content_types].xml" {
 		if strings.Contains(s, "vbaproject") || strings.Contains(s, "macroenabled") || strings.Contains(s, "macrosheet") {
 			*macros = true
+		}
+		return
+	}
+	if isExternalLinkPart(lower) {
+		// A workbook's link to another program (DDE: "cmd|' /C calc'") or
+		// to an OLE object, which Excel starts when the link updates.
+		for _, k := range []string{"ddelink", "olelink"} {
+			if strings.Contains(s, "<"+k) || strings.Contains(s, ":"+k) {
+				in.find("office: external reference", k+" in "+where)
+			}
 		}
 		return
 	}
