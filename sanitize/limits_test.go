@@ -57,7 +57,7 @@ func TestLimits(t *testing.T) {
 		maxSecond float64
 	}{
 		{name: "depth within limit", msg: nested(15), verdict: Rebuilt, body: "bottom text"},
-		{name: "depth over limit", msg: nested(25), verdict: Rebuilt, finding: "mime-depth-exceeded"},
+		{name: "depth over limit", msg: nested(25), verdict: Rebuilt, finding: "mime-depth-exceeded", body: "入れ子（転送の重なりなど）が深すぎて検査できないため"},
 		{name: "depth over limit, ambiguous reject", msg: nested(25), verdict: Rejected, finding: "mime-depth-exceeded",
 			policy: func(p *config.Policy) { p.Ambiguous = "reject" }},
 		// go-message alone takes 37 s on this (quadratic in depth).
@@ -66,8 +66,10 @@ func TestLimits(t *testing.T) {
 			policy: func(p *config.Policy) { p.MIME.MaxDepth = 3 }},
 		{name: "parts within limit", msg: manyParts(400), verdict: Rebuilt, body: "first"},
 		{name: "parts over limit", msg: manyParts(600), verdict: Rebuilt, finding: "too-many-parts", body: "first"},
+		{name: "parts over limit, the notice", msg: manyParts(600), verdict: Rebuilt, finding: "too-many-parts", body: "・パートの数が上限（500）を超えたため、それより後の部分は配送していません。"},
 		{name: "part header within limit", msg: hugePartHeader(60 << 10), verdict: Rebuilt, body: "body"},
 		{name: "part header over limit", msg: hugePartHeader(15 << 20), verdict: Rebuilt, finding: "header-too-large", body: "body"},
+		{name: "part header over limit, the notice", msg: hugePartHeader(15 << 20), verdict: Rebuilt, finding: "header-too-large", body: "ヘッダーが大きすぎて検査できないため"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

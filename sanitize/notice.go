@@ -49,6 +49,14 @@ func (s *sanitizer) notice() []string {
 		lines = append(lines, "・MIME構造があいまいな部分は配送していません。")
 		en = append(en, "ambiguous parts dropped")
 	}
+	for _, f := range s.rep.Findings {
+		if f.Kind == "too-many-parts" {
+			// The parts after the limit were not read: no list names them.
+			lines = append(lines, "・パートの数が上限（"+itoa(s.pol.MIME.MaxParts)+"）を超えたため、それより後の部分は配送していません。")
+			en = append(en, "parts over the limit dropped")
+			break
+		}
+	}
 	var removed, kept []*leaf
 	for _, l := range s.leaves {
 		if l.alt {
@@ -146,6 +154,12 @@ func (s *sanitizer) describe(l *leaf) string {
 func jpReason(l *leaf) string {
 	r := l.part.Reason
 	switch {
+	case strings.HasPrefix(r, "ambiguous") && strings.Contains(r, "mime-depth-exceeded"):
+		return "入れ子（転送の重なりなど）が深すぎて検査できないため"
+	case strings.HasPrefix(r, "ambiguous") && strings.Contains(r, "too-many-parts"):
+		return "パートが多すぎて検査できないため"
+	case strings.HasPrefix(r, "ambiguous") && strings.Contains(r, "header-too-large"):
+		return "ヘッダーが大きすぎて検査できないため"
 	case strings.HasPrefix(r, "ambiguous"):
 		return "MIME構造があいまいなため"
 	case l.kind == leafBlock:
