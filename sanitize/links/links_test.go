@@ -107,6 +107,10 @@ func TestRewriteDefang(t *testing.T) {
 		{"opaque scheme before a url", "onenote:https://x.example/a", "onenote[:]hxxps://x[.]example/a", 2},
 		{"readable schemes stay", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", 0},
 		{"words before a colon stay", "Note:x News: today a://b 10:30", "Note:x News: today a://b 10:30", 0},
+		// A mailto that attaches a local file (Evolution, KMail, older Thunderbird).
+		{"mailto attaching a file", "mailto:x@example.jp?attach=/etc/passwd&body=hi", "mailto[:]x@example.jp?attach=/etc/passwd&body=hi", 1},
+		{"mailto attachment param, encoded", "<MAILTO:x@example.jp?subject=a&%41ttachment=~/.ssh/id_rsa>", "<MAILTO[:]x@example.jp?subject=a&%41ttachment=~/.ssh/id_rsa>", 1},
+		{"mailto with other params stays", "mailto:x@example.jp?subject=attach&body=attach", "mailto:x@example.jp?subject=attach&body=attach", 0},
 		{"other scheme after a bracketed dot", "www.webcal://x", "www[.]webcal[:]//x", 2},
 	}
 	for _, tt := range tests {
@@ -135,6 +139,7 @@ func TestRewriteRemove(t *testing.T) {
 		{"japanese kept", "「https://example.jp/a」をご覧ください。", "「[リンク削除]」をご覧ください。", 1},
 		{"trailing punctuation kept", "https://a.example/, http://b.example.", "[リンク削除], [リンク削除].", 2},
 		{"mailto kept", "mailto:user@example.jp", "mailto:user@example.jp", 0},
+		{"mailto attaching a file goes", "mailto:user@example.jp?attach=C:/x", "[リンク削除]", 1},
 		{"no url", "本文", "本文", 0},
 		{"file and unc", `file://a.example/x and <\\srv\share>`, `[リンク削除] and [リンク削除]`, 2},
 		{"span with a space in the scheme", "詳細 <htt p://evil.example/login>", "詳細 ＜htt p://evil.example/login＞", 1},

@@ -14,7 +14,8 @@ import (
 // (search-ms, ms-msdt, ms-officecmd and every other ms-* and microsoft-*,
 // which otherScheme matches by prefix). With "//" after the colon, any
 // scheme of two or more characters counts. mailto stays readable
-// (addresses are not links to be feared), and so do tel, callto and sip:
+// (addresses are not links to be feared) unless it attaches a file
+// (mailtoAttaches), and so do tel, callto and sip:
 // a call is not an attack, and "TEL:03-1234-5678" is in every Japanese
 // signature.
 var opaqueSchemes = map[string]bool{
@@ -95,6 +96,9 @@ func otherScheme[T text](word, rest T) bool {
 	if handledWord(word) {
 		return false
 	}
+	if len(word) == 6 && hasFoldPrefix(word, "mailto") {
+		return mailtoAttaches(rest)
+	}
 	if len(rest) >= 2 && rest[0] == '/' && rest[1] == '/' {
 		return len(word) >= 2 && !readable(word)
 	}
@@ -119,6 +123,49 @@ func otherScheme[T text](word, rest T) bool {
 		lw[i] = word[i] | 0x20 // letters; digits, "+", "-" and "." have the bit already
 	}
 	return opaqueSchemes[string(lw)]
+}
+
+// mailtoAttaches reports whether the mailto URL rest (after the colon)
+// names a file to attach: Evolution, KMail and older Thunderbird attach
+// a local file from "?attach=/etc/passwd" to the mail the click starts.
+// Such a mailto is neutralised like another scheme; others stay readable.
+// Parameter names may be percent-encoded ("?%61ttach=").
+func mailtoAttaches[T text](rest T) bool {
+	var name [6]byte
+	n := -1 // bytes of the parameter name read, -1 outside one
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
+			return false
+		}
+		switch {
+		case c == '?' || c == '&':
+			n = 0
+			continue
+		case n < 0 || n == len(name):
+			continue
+		case c == '%' && i+2 < len(rest) && isHexDigit(rest[i+1]) && isHexDigit(rest[i+2]):
+			c = hexValue(rest[i+1])<<4 | hexValue(rest[i+2])
+			i += 2
+		}
+		name[n] = c | 0x20
+		n++
+		if n == len(name) && string(name[:]) == "attach" {
+			return true
+		}
+	}
+	return false
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f'
+}
+
+func hexValue(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c|0x20 - 'a' + 10
 }
 
 // hasFoldPrefix reports whether w starts with the lower-case ASCII p, in
