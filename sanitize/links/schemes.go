@@ -165,7 +165,7 @@ func hexValue(c byte) byte {
 	if c <= '9' {
 		return c - '0'
 	}
-	return c|0x20 - 'a' + 10
+	return (c | 0x20) - 'a' + 10
 }
 
 // hasFoldPrefix reports whether w starts with the lower-case ASCII p, in
