@@ -177,8 +177,8 @@ func TestOutage(t *testing.T) {
 // TestRequeueFailed: a message the next hop refused for good is queued
 // again by an administrator once the mailbox exists. Past its retry
 // lifetime, its first temporary failure after the requeue defers it
-// (the lifetime counts from the requeue) instead of failing it at once;
-// then it is delivered.
+// (the lifetime counts from the requeue) instead of failing it at once,
+// for the first backoff again; then it is delivered.
 func TestRequeueFailed(t *testing.T) {
 	nh := startSink(t, false)
 	nh.mu.Lock()
@@ -220,8 +220,14 @@ func TestRequeueFailed(t *testing.T) {
 		m, err := g.sp.Get(id)
 		return err == nil && m.Rcpts[0].Attempts == 2
 	})
-	if m, _ := g.sp.Get(id); m.Rcpts[0].State != spool.Deferred {
+	m, _ = g.sp.Get(id)
+	if m.Rcpts[0].State != spool.Deferred {
 		t.Fatalf("after a temporary failure past the original lifetime the recipient is %s (%s), want deferred", m.Rcpts[0].State, m.Rcpts[0].LastError)
+	}
+	// Its backoff starts again too: the first retry's delay (1 s ±10%),
+	// not the second's (2 s, the max), though this was its second attempt.
+	if d := time.Until(m.Rcpts[0].NextAttempt); d > 1500*time.Millisecond || m.Rcpts[0].Retries() != 1 {
+		t.Errorf("next attempt in %v after %d retries since the requeue, want the first backoff", d, m.Rcpts[0].Retries())
 	}
 	nh.mu.Lock()
 	nh.tempFail = false

@@ -167,8 +167,9 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 	srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
 
 	rcpts := append([]spool.Recipient(nil), msg.Rcpts...)
-	// Recipients deferred together, after as many attempts, are due again
-	// together: one attempt, and one notice if they expire, not one each.
+	// Recipients deferred together, after as many attempts (since any
+	// requeue), are due again together: one attempt, and one notice if
+	// they expire, not one each.
 	next := map[int]time.Time{}
 	var failed []deliver.DSNRecipient
 	var outcome []AuditDeliveryRcpt
@@ -207,10 +208,12 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 				failed = append(failed, deliver.DSNRecipient{Result: deliver.Result{Rcpt: rc.Addr, Code: res.Code, Text: why}, Status: "5.4.7", RemoteMTA: hopName(hop), LastAttempt: now})
 			} else {
 				rc.State, rc.LastError = spool.Deferred, why
-				if _, ok := next[rc.Attempts]; !ok {
-					next[rc.Attempts] = now.Add(deliver.Backoff(rc.Attempts, hop.Retry.Initial.D(), hop.Retry.Max.D(), rnd))
+				// A requeued recipient's backoff starts again, as its lifetime does.
+				k := rc.Retries()
+				if _, ok := next[k]; !ok {
+					next[k] = now.Add(deliver.Backoff(k, hop.Retry.Initial.D(), hop.Retry.Max.D(), rnd))
 				}
-				rc.NextAttempt = next[rc.Attempts]
+				rc.NextAttempt = next[k]
 				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryDeferred).Inc()
 			}
 		}

@@ -734,7 +734,7 @@ func (s *Spool) Requeue(id string, at time.Time) (int, error) {
 	n := 0
 	for i := range rc {
 		if rc[i].State == Failed {
-			rc[i].State, rc[i].NextAttempt, rc[i].Requeued = Pending, time.Time{}, at
+			rc[i].State, rc[i].NextAttempt, rc[i].Requeued, rc[i].RequeuedAttempts = Pending, time.Time{}, at, rc[i].Attempts
 			n++
 		}
 	}

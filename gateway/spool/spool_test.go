@@ -945,7 +945,7 @@ func TestRequeue(t *testing.T) {
 			t.Fatalf("%s: %v", when, err)
 		}
 		got := m.Rcpts[0]
-		if got.State != Pending || !got.Requeued.Equal(at) || got.Attempts != 1 || got.LastError != "550 5.1.1 no such user" || m.Rcpts[1].State != Done {
+		if got.State != Pending || !got.Requeued.Equal(at) || got.Attempts != 1 || got.RequeuedAttempts != 1 || got.Retries() != 0 || got.LastError != "550 5.1.1 no such user" || m.Rcpts[1].State != Done {
 			t.Errorf("%s: recipients %+v", when, m.Rcpts)
 		}
 	}

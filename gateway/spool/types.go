@@ -59,7 +59,14 @@ type Recipient struct {
 	// Requeued is when an administrator put the recipient back after it
 	// had failed (Spool.Requeue); its retry lifetime counts from then.
 	Requeued time.Time
+	// RequeuedAttempts is Attempts when it was put back: retries start
+	// their backoff again from there.
+	RequeuedAttempts int
 }
+
+// Retries is the number of attempts since the recipient was queued or
+// last requeued, which the backoff follows.
+func (r Recipient) Retries() int { return r.Attempts - r.RequeuedAttempts }
 
 // Message is a spooled message without its body (see Spool.Body).
 type Message struct {
@@ -98,12 +105,13 @@ type diskEnvelope struct {
 }
 
 type diskRecipient struct {
-	Addr        string    `json:"addr"`
-	State       State     `json:"state"`
-	Attempts    int       `json:"attempts,omitempty"`
-	NextAttempt time.Time `json:"next,omitzero"`
-	LastError   string    `json:"err,omitempty"`
-	Requeued    time.Time `json:"requeued,omitzero"`
+	Addr             string    `json:"addr"`
+	State            State     `json:"state"`
+	Attempts         int       `json:"attempts,omitempty"`
+	NextAttempt      time.Time `json:"next,omitzero"`
+	LastError        string    `json:"err,omitempty"`
+	Requeued         time.Time `json:"requeued,omitzero"`
+	RequeuedAttempts int       `json:"rqattempts,omitempty"`
 }
 
 type diskMeta struct {
@@ -193,8 +201,8 @@ func checkRcpts(rs []Recipient) error {
 		if r.State > Failed {
 			return fmt.Errorf("recipient %s: invalid state %d", r.Addr, r.State)
 		}
-		if r.Attempts < 0 {
-			return fmt.Errorf("recipient %s: negative attempts", r.Addr)
+		if r.Attempts < 0 || r.RequeuedAttempts < 0 || r.RequeuedAttempts > r.Attempts {
+			return fmt.Errorf("recipient %s: invalid attempt counts %d, %d", r.Addr, r.Attempts, r.RequeuedAttempts)
 		}
 	}
 	return nil
