@@ -60,8 +60,17 @@ type textSink struct {
 	noBlocks   bool // tests: line by line only (no writeLines)
 
 	// encoded-file state
-	state    int
-	pending  string // a "begin" line waiting for its first data line
+	state int
+	// pend says a "begin" line (held[0]) waits for its first data line.
+	// held are the lines held back: after a "begin" line until the data
+	// starts, and inside a uuencode block the lines since its last data
+	// line that are not data. heldJunk counts the non-blank ones of
+	// them, heldSize their bytes.
+	pend     bool
+	held     []string
+	heldJunk int
+	heldSize int
+	begins   int // "begin" lines passed as text (a space before them)
 	cur      block
 	curHash  hash.Hash
 	curHead  []byte
@@ -93,7 +102,7 @@ func (s *textSink) Write(p []byte) (int, error) {
 		}
 		s.skipLF = false
 	}
-	if len(s.line) == 0 && s.state == stText && s.pending == "" && !s.noBlocks {
+	if len(s.line) == 0 && s.state == stText && !s.pend && !s.noBlocks {
 		p = s.writeLines(p)
 	}
 	for len(p) > 0 {
@@ -246,6 +255,7 @@ func (s *textSink) Close() error {
 	s.flushPending()
 	if s.state != stText {
 		s.endBlock()
+		s.releaseHeld()
 	}
 	return s.err
 }
@@ -264,7 +274,7 @@ var (
 func (s *textSink) processLine(raw []byte) {
 	// The common line, body text outside any encoded block, stays bytes
 	// from here to the output: no string per line.
-	if s.state == stText && s.pending == "" {
+	if s.state == stText && !s.pend {
 		b, copied := cleanBytes(s.clean[:0], raw, s.validUTF8)
 		if copied {
 			s.clean = b[:0]
@@ -279,18 +289,28 @@ func (s *textSink) processLine(raw []byte) {
 	s.processString(cleanLine(raw))
 }
 
+// Bounds of the lenient uuencode (and begin-base64) recognition. Real
+// decoders (Mozilla's, GNU's) skip blank lines, pad short lines, ignore
+// what follows the data on a line and decode every line up to "end";
+// the sink follows them this far.
+const (
+	// uuLookJunk: lines neither blank nor data between a "begin" line
+	// and the first data line.
+	uuLookJunk = 4
+	// uuBlockJunk: lines in a row that are not data inside a block
+	// before the block is taken to have ended without its "end".
+	uuBlockJunk = 16
+	// uuHeldLines and uuHeldBytes bound what is held back in all.
+	uuHeldLines = 64
+	uuHeldBytes = 64 << 10
+)
+
 func (s *textSink) processString(line string) {
 	switch s.state {
 	case stUU:
-		if s.uuData(line) {
+		if s.uuBlockLine(line) {
 			return
 		}
-		trim := strings.TrimSpace(line)
-		if trim == "end" || (s.b64 && trim == "====") {
-			s.endBlock()
-			return
-		}
-		s.endBlock()
 	case stYEnc:
 		s.cur.size += int64(len(line)) + 1
 		if strings.HasPrefix(line, "=yend") {
@@ -320,22 +340,19 @@ func (s *textSink) processString(line string) {
 		s.endBlock()
 	}
 
-	if s.pending != "" {
-		if s.uuData(line) {
-			s.startUU()
-			s.uuData(line)
-			return
-		}
-		s.flushPending()
+	if s.pend && s.pendLine(line) {
+		return
 	}
 	if !strings.HasPrefix(line, "begin") && !strings.HasPrefix(line, "=ybegin") && !strings.Contains(line, binhexMark) {
 		s.emit(line)
 		return
 	}
 	if m := reBegin.FindStringSubmatch(line); m != nil {
-		s.pending = line
+		s.pend = true
 		s.b64 = m[1] != ""
 		s.cur = block{kind: "uuencode", name: strings.TrimSpace(m[2])}
+		s.holdLine(line, false)
+		s.heldJunk = 0
 		return
 	}
 	if reYBegin.MatchString(line) {
@@ -358,17 +375,119 @@ func (s *textSink) processString(line string) {
 	s.emit(line)
 }
 
-// flushPending writes a held "begin" line that turned out to be text.
+// startsBlock reports a line that opens an encoded file of any kind: the
+// lines processString does not take as text when no block is open.
+func startsBlock(line string) bool {
+	return strings.HasPrefix(line, "begin") && reBegin.MatchString(line) ||
+		strings.HasPrefix(line, "=ybegin") && reYBegin.MatchString(line) ||
+		strings.Contains(line, binhexMark)
+}
+
+// pendLine takes a line that follows a "begin" line before any data. The
+// first plausible data line starts the block, and the lines held since
+// the "begin" line become part of it: a decoder skips blank lines and
+// decodes junk into the file. Blank lines and a few junk lines are held
+// while it looks; after more, at "end" or at the start of another
+// encoded file the "begin" line and what was held are text after all.
+// It reports whether it took the line; false: the line is to be
+// processed as text.
+func (s *textSink) pendLine(line string) bool {
+	if s.uuData(line) {
+		s.startUU()
+		s.uuData(line)
+		return true
+	}
+	trim := strings.TrimSpace(line)
+	if trim == "end" || s.b64 && trim == "====" || startsBlock(line) {
+		s.flushPending()
+		return false
+	}
+	s.holdLine(line, trim == "")
+	if s.heldJunk > uuLookJunk || len(s.held) > uuHeldLines || s.heldSize > uuHeldBytes {
+		s.flushPending()
+	}
+	return true
+}
+
+// uuBlockLine takes a line inside a uuencode or begin-base64 block, as a
+// decoder would, up to "end" ("====" for base64): data lines are decoded;
+// other lines are held, and become part of the block when more data or
+// the "end" line follows. After uuBlockJunk of them in a row, or when
+// another encoded file starts, the block is taken to have ended with its
+// last data line (its "end" is missing) and the lines held are text. It
+// reports whether it took the line; false: the block has ended and the
+// line is to be processed as text.
+func (s *textSink) uuBlockLine(line string) bool {
+	trim := strings.TrimSpace(line)
+	if trim == "end" || s.b64 && trim == "====" {
+		s.dropHeld()
+		s.endBlock()
+		return true
+	}
+	if s.uuData(line) {
+		s.dropHeld()
+		return true
+	}
+	if startsBlock(line) {
+		s.endBlock()
+		s.releaseHeld()
+		return false
+	}
+	s.holdLine(line, trim == "")
+	if s.heldJunk > uuBlockJunk || len(s.held) > uuHeldLines || s.heldSize > uuHeldBytes {
+		s.endBlock()
+		s.releaseHeld()
+	}
+	return true
+}
+
+// holdLine holds a line back; blank says it is white space only.
+func (s *textSink) holdLine(line string, blank bool) {
+	s.held = append(s.held, line)
+	s.heldSize += len(line) + 1
+	if !blank {
+		s.heldJunk++
+	}
+}
+
+// dropHeld discards the lines held: they are part of the block.
+func (s *textSink) dropHeld() {
+	clear(s.held)
+	s.held = s.held[:0]
+	s.heldJunk, s.heldSize = 0, 0
+}
+
+// releaseHeld writes the lines held as text, as they are: none of them
+// starts an encoded file (pendLine and uuBlockLine let those through)
+// but a pending "begin" line, held[0], that turned out to be text.
+func (s *textSink) releaseHeld() {
+	for _, l := range s.held {
+		s.emit(l)
+	}
+	s.dropHeld()
+}
+
+// flushPending writes a held "begin" line, and the lines held after it,
+// that turned out to be text. The "begin" line gets a space before it:
+// a decoder (Thunderbird's, GNU's) takes whatever follows a "begin" line
+// at the start of a line, up to "end", for a file, junk and all, however
+// little it looks like one to us.
 func (s *textSink) flushPending() {
-	if s.pending != "" {
-		p := s.pending
-		s.pending = ""
-		s.emit(p)
+	if s.pend {
+		s.pend = false
+		s.b64 = false
+		s.cur = block{}
+		if len(s.held) > 0 {
+			s.held[0] = " " + s.held[0]
+			s.begins++
+		}
+		s.releaseHeld()
 	}
 }
 
 func (s *textSink) startUU() {
-	s.pending = ""
+	s.pend = false
+	s.dropHeld()
 	s.state = stUU
 	s.curHash = sha256.New()
 	s.curHead = s.curHead[:0]
@@ -398,7 +517,14 @@ func (s *textSink) endBlock() {
 }
 
 // uuData decodes line if it is a data line of the current uuencode (or
-// begin-base64) block and reports whether it was.
+// begin-base64) block and reports whether it was. Before the block
+// starts (pendLine) it only tells whether line is plausibly its first.
+//
+// A uuencode line is taken as decoders take it: its length character
+// says how many bytes it holds, a longer line has junk after the data
+// (ignored), a line up to four characters short was stripped of
+// trailing spaces (zero sextets; padded), and every character counts
+// modulo 64, lower case letters too. Lines of words are not data.
 func (s *textSink) uuData(line string) bool {
 	if s.b64 {
 		t := strings.TrimSpace(line)
@@ -417,33 +543,45 @@ func (s *textSink) uuData(line string) bool {
 		}
 		return true
 	}
-	l := strings.TrimRight(line, " ")
-	if l == "" || len(l) > 100 || l[0] < 32 || l[0] > 96 {
+	l := strings.TrimRight(line, " \t")
+	if l == "" || l[0] <= ' ' || l[0] > '`' {
 		return false
 	}
 	n := int(l[0]-32) & 63
+	if n == 0 {
+		// "`" closes the data before "end"; it cannot start it.
+		return s.state == stUU && len(l) == 1
+	}
 	want := (n + 2) / 3 * 4
-	body := l[1:]
 	// The trailing spaces count for the length: in classic uuencode a
 	// space is a zero sextet, and an executable's header ends in zeros.
-	if len(line)-1 < want-4 || len(body) > want+4 {
+	body := line[1:]
+	if len(body) < want-4 {
 		return false
 	}
-	if n == 0 {
-		// "`" closes the data before "end".
-		return len(body) == 0
-	}
-	for i := 0; i < len(body); i++ {
-		if body[i] < 32 || body[i] > 96 {
+	letters, space := 0, false
+	for i := 1; i < len(l); i++ {
+		switch c := l[i]; {
+		case c < ' ' || c > '~':
 			return false
+		case c == ' ':
+			space = true
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letters++
 		}
 	}
+	if space && letters*100 >= 65*(len(l)-1) && proseWords(l[1:]) {
+		return false
+	}
 	if s.state == stUU {
+		if len(body) > want {
+			body = body[:want]
+		}
 		for len(body) < want {
 			body += " "
 		}
 		out := make([]byte, 0, want/4*3)
-		for i := 0; i+3 < len(body) && i < want; i += 4 {
+		for i := 0; i+3 < len(body); i += 4 {
 			a, b, c, d := (body[i]-32)&63, (body[i+1]-32)&63, (body[i+2]-32)&63, (body[i+3]-32)&63
 			out = append(out, a<<2|b>>4, b<<4|c>>2, c<<6|d)
 		}
@@ -454,6 +592,44 @@ func (s *textSink) uuData(line string) bool {
 	}
 	return true
 }
+
+// proseWords reports whether every run of letters in l is written as a
+// word of prose is: "word", "Word", "WORD" or "WORDs". With the spaces
+// between words and few digits and signs (uuData counts those), that
+// tells a line of prose from data, where upper and lower case letters
+// (the lower case ones stand for digits and signs, modulo 64) mix.
+func proseWords(l string) bool {
+	for i := 0; i < len(l); {
+		if !isLetter(l[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(l) && isLetter(l[j]) {
+			j++
+		}
+		w := l[i:j]
+		i = j
+		upper := 0
+		for upper < len(w) && 'A' <= w[upper] && w[upper] <= 'Z' {
+			upper++
+		}
+		switch rest := w[upper:]; {
+		case upper <= 1 || rest == "" || rest == "s":
+			// word, Word, WORD, WORDs
+			for k := 0; k < len(rest); k++ {
+				if rest[k] < 'a' || rest[k] > 'z' {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 func (s *textSink) add(b []byte) {
 	s.cur.size += int64(len(b))

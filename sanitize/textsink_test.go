@@ -2,6 +2,7 @@ package sanitize
 
 import (
 	"bytes"
+	"encoding/base64"
 	"reflect"
 	"strings"
 	"testing"
@@ -38,6 +39,9 @@ func FuzzTextSinkLines(f *testing.F) {
 		"a\nhttps://x.example/\n\nwww.y.example\n",
 		"x\r\ny\rz\n\r\n",
 		"line\nbegin 644 f.bin\nM86)C\n`\nend\nafter https://e.example\n",
+		"begin 644 f.bin\n\nM86)CXXXX\njunk\n\nM86)C\n`\nend\nafter\n",
+		"begin-base64 644 f.bin\n \nYWJj\nジャンク\nYWJj\n====\nbegin 644 was it\nno\n",
+		"begin 644 f.bin\nM86)C\n" + strings.Repeat("x y\n", 20) + "M86)C\n",
 		"=ybegin line=128 size=3 name=a.bin\nabc\n=yend size=3\n",
 		"(This file must be converted with BinHex 4.0)\n:abc:\n",
 		"a\x00b\x1b[31mc\u202Ed\xffe\r\nnext\rlast",
@@ -66,4 +70,221 @@ func FuzzTextSinkLines(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An executable's first 54 bytes, uuencoded (the data lines of a block).
+const (
+	uuExe1 = "M35J0``,````$````__\\``'1H:7,@<')O9W)A;2!C86YN;W0@8F4@<G5N(&EN"
+	uuExe2 = ")($1/4R!M;V1E"
+	// GNU sharutils' classic encoding of 64 bytes, a space for a zero.
+	uuTool1 = "M35J0   ! @,$!08'\" D*\"PP-#@\\0$1(3%!46%Q@9&AL<'1X?(\"$B(R0E)B<H"
+	uuTool2 = "3*2HK+\"TN+S Q,C,T-38W.#DZ.P  "
+	b64Exe  = "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+)
+
+// uuLower writes the signs and digits of uuencode data as the lower case
+// letters 64 above them: decoders take every character modulo 64.
+func uuLower(l string) string {
+	b := []byte(l)
+	for i := 1; i < len(b); i++ {
+		if '!' <= b[i] && b[i] <= ':' {
+			b[i] += 64
+		}
+	}
+	return string(b)
+}
+
+// uuLines joins lines with LF line ends.
+func uuLines(l ...string) string { return strings.Join(l, "\n") + "\n" }
+
+// Decoders are lenient about uuencode (Mozilla's skips blank lines, pads
+// short lines, ignores what follows the data on a line and decodes up to
+// "end"), so the sink is: each of these texts carries the file, which is
+// cut out with everything from its "begin" line to its "end" line, and
+// reported; the text around it stays. A "begin" line followed by prose
+// stays text, a space before it so that no decoder starts there.
+func TestTextSinkUuencodeLenient(t *testing.T) {
+	prose := make([]string, 20)
+	for i := range prose {
+		prose[i] = "以上、よろしくお願いいたします。" + strings.Repeat("。", i)
+	}
+	type blk struct {
+		kind, name string
+		size       int64
+	}
+	exe := []blk{{"uuencode", "invoice.exe", 54}}
+	for _, tt := range []struct {
+		name   string
+		in     string
+		out    string // the text delivered
+		blocks []blk
+		class  string // of the first block
+	}{
+		{"blank line after begin",
+			uuLines("請求書を添付します。", "", "begin 644 invoice.exe", "", uuExe1, uuExe2, "`", "end", "以上"),
+			uuLines("請求書を添付します。", "", "以上"), exe, "executable"},
+		{"blank and white space lines after begin",
+			uuLines("a", "begin 644 invoice.exe", "", " \t", "", uuExe1, uuExe2, "`", "end", "b"),
+			uuLines("a", "b"), exe, "executable"},
+		{"junk after the first data line",
+			uuLines("請求書です。", "begin 644 invoice.exe", uuExe1+"XXXXXXXX", uuExe2, "`", "end"),
+			uuLines("請求書です。"), exe, "executable"},
+		{"junk lines before the data",
+			uuLines("a", "begin 644 invoice.exe", "this line is junk", "", "ジャンク", uuExe1, uuExe2, "`", "end", "b"),
+			uuLines("a", "b"), exe, "executable"},
+		{"junk line in the middle of the data",
+			uuLines("a", "begin 644 invoice.exe", uuExe1, "some junk in between", "", uuExe2, "`", "end", "b"),
+			uuLines("a", "b"), exe, "executable"},
+		{"data line stripped of its trailing zeros in the middle",
+			uuLines("a", "begin 644 invoice.exe", uuExe1, "M", uuExe2, "`", "end", "b"),
+			uuLines("a", "b"), []blk{{"uuencode", "invoice.exe", 54}}, "executable"},
+		{"lower case data",
+			uuLines("a", "begin 644 invoice.exe", uuLower(uuExe1), uuLower(uuExe2), "`", "end", "b"),
+			uuLines("a", "b"), exe, "executable"},
+		{"lower case classic encoding",
+			uuLines("a", "begin 100644 tool.exe", uuLower(uuTool1), uuLower(uuTool2), "`", "end", "b"),
+			uuLines("a", "b"), []blk{{"uuencode", "tool.exe", 64}}, "executable"},
+		{"missing end, junk inside, short text after",
+			uuLines(append([]string{"a", "begin 644 invoice.exe", uuExe1, "junk", uuExe2, "`"}, prose[:3]...)...),
+			uuLines(append([]string{"a"}, prose[:3]...)...), exe, "executable"},
+		{"missing end, long text after",
+			uuLines(append([]string{"a", "begin 644 invoice.exe", uuExe1, "", uuExe2}, prose...)...),
+			uuLines(append([]string{"a"}, prose...)...), exe, "executable"},
+		{"missing end at the end of the text",
+			"begin 644 invoice.exe\n\n" + uuExe1 + "\n" + uuExe2,
+			"", exe, "executable"},
+		{"another begin inside a block",
+			uuLines("begin 644 a.exe", uuExe1, "junk", "begin 644 b.exe", "", uuExe1, uuExe2, "end", "c"),
+			uuLines("junk", "c"), []blk{{"uuencode", "a.exe", 45}, {"uuencode", "b.exe", 54}}, "executable"},
+		{"begin-base64 after a blank line",
+			uuLines("a", "begin-base64 644 invoice.exe", "", b64Exe, "====", "b"),
+			uuLines("a", "b"), []blk{{"uuencode", "invoice.exe", 48}}, "executable"},
+		{"begin-base64 with a junk line inside",
+			uuLines("a", "begin-base64 644 invoice.exe", b64Exe, "ジャンク", b64Exe, "====", "b"),
+			uuLines("a", "b"), []blk{{"uuencode", "invoice.exe", 96}}, "executable"},
+
+		// False positives: these stay text, byte for byte but for a space
+		// before the "begin" line, which no decoder then takes for one.
+		{"english begin line then prose",
+			uuLines("begin 644 was the mode we agreed on.", "Thanks."),
+			uuLines(" begin 644 was the mode we agreed on.", "Thanks."), nil, ""},
+		{"japanese begin line then prose",
+			uuLines("begin 644 号室で会議を始めます。", "資料は当日配布します。", "", "よろしくお願いします。", "田中", "総務課", "内線1234"),
+			uuLines(" begin 644 号室で会議を始めます。", "資料は当日配布します。", "", "よろしくお願いします。", "田中", "総務課", "内線1234"), nil, ""},
+		{"begin line, blank line, long english prose",
+			uuLines("begin 755 scripts", "", "Please check the permissions of the deploy directory before Monday.", "Mary had a little lamb, its fleece was white as snow, and everywhere", "end"),
+			uuLines(" begin 755 scripts", "", "Please check the permissions of the deploy directory before Monday.", "Mary had a little lamb, its fleece was white as snow, and everywhere", "end"), nil, ""},
+		{"begin line then a heading",
+			uuLines("begin 600 tasks", "THE MEETING IS CANCELLED", "See you."),
+			uuLines(" begin 600 tasks", "THE MEETING IS CANCELLED", "See you."), nil, ""},
+		{"begin line at the end",
+			"text\nbegin 644 x\n\n",
+			"text\n begin 644 x\n\n", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, sizes := range [][]byte{nil, {0}, {6, 30, 2}} {
+				for _, lines := range []bool{false, true} {
+					in := tt.in
+					if sizes != nil {
+						in = strings.ReplaceAll(in, "\n", "\r\n")
+					}
+					out, _, blocks, err := runSink([]byte(in), "keep", false, lines, sizes)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if out != tt.out {
+						t.Fatalf("sizes %v: text\n%q\nwant\n%q", sizes, out, tt.out)
+					}
+					var got []blk
+					for _, b := range blocks {
+						got = append(got, blk{b.kind, b.name, b.size})
+					}
+					if !reflect.DeepEqual(got, tt.blocks) {
+						t.Fatalf("sizes %v: blocks %+v, want %+v", sizes, got, tt.blocks)
+					}
+					if len(blocks) > 0 && blocks[0].class != tt.class {
+						t.Errorf("class %q, want %q", blocks[0].class, tt.class)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The same leniency through Message: the file is reported, nothing of it
+// is delivered; a text file that carries it is not kept; a "begin" line
+// of prose stays text, a space before it.
+func TestUuencodeLenientMessage(t *testing.T) {
+	body := func(text string) string {
+		return "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: invoice\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+			strings.ReplaceAll(text, "\n", "\r\n")
+	}
+	memo := "memo\r\nbegin 644 invoice.exe\r\n\r\n" + uuExe1 + "\r\n" + uuExe2 + "\r\n`\r\nend\r\n"
+	for _, tt := range []struct {
+		name    string
+		msg     string
+		removed bool     // uuencode-removed in the actions
+		strip   string   // a part stripped, by its file name
+		absent  []string // not in the text delivered
+		present []string // in the text delivered
+	}{
+		{"blank line", body(uuLines("請求書を添付します。", "", "begin 644 invoice.exe", "", uuExe1, uuExe2, "`", "end")),
+			true, "", []string{"begin 644", uuExe1, uuExe2}, []string{"請求書を添付します。"}},
+		{"long first line", body(uuLines("請求書です。", "begin 644 invoice.exe", uuExe1+"XXXXXXXX", uuExe2, "`", "end")),
+			true, "", []string{"begin 644", uuExe1, uuExe2}, []string{"請求書です。"}},
+		{"junk in the middle", body(uuLines("a", "begin 644 invoice.exe", uuExe1, "junk", uuExe2, "`", "end", "b")),
+			true, "", []string{"begin 644", uuExe1, uuExe2, "junk"}, []string{"a\n", "b\n"}},
+		{"kept text file", withAttachments(attached{"memo.txt", "text/plain; charset=us-ascii", []byte(memo)}),
+			false, "memo.txt", nil, nil},
+		// Delivered as it is, a kept file cannot have a space put before
+		// the line: a "begin" line of prose makes it an encoded file.
+		{"kept text file, a begin line of prose", withAttachments(attached{"notes.txt", "text/plain; charset=us-ascii", []byte("begin 644 was the mode we agreed on.\r\nThanks.\r\n")}),
+			false, "notes.txt", nil, nil},
+		{"prose", body(uuLines("begin 644 号室で会議を始めます。", "資料は当日配布します。")),
+			false, "", nil, []string{" begin 644 号室で会議を始めます。\n資料は当日配布します。\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(tt.msg), int64(len(tt.msg)), Options{Policy: defaultPolicy(t)})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			if got := contains(rep.Actions, "uuencode-removed"); got != tt.removed {
+				t.Errorf("uuencode-removed %v, want %v: %v", got, tt.removed, rep.Actions)
+			}
+			if tt.removed {
+				found := false
+				for _, p := range rep.Parts {
+					if p.Path == "1#uuencode-1" && p.Filename == "invoice.exe" && p.Decision == DecisionStrip && p.Class == "executable" {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no stripped block invoice.exe in %+v", rep.Parts)
+				}
+			}
+			if tt.strip != "" {
+				for _, p := range rep.Parts {
+					if p.Filename == tt.strip && p.Decision != DecisionStrip {
+						t.Errorf("%s: %s (%s), want strip", p.Filename, p.Decision, p.Reason)
+					}
+				}
+				if bytes.Contains(out.Bytes(), []byte(base64.StdEncoding.EncodeToString([]byte(memo))[:40])) {
+					t.Errorf("%s delivered", tt.strip)
+				}
+			}
+			text := decodedText(t, out.Bytes())
+			for _, s := range tt.absent {
+				if strings.Contains(text, s) {
+					t.Errorf("delivered text has %q:\n%s", s, text)
+				}
+			}
+			for _, s := range tt.present {
+				if !strings.Contains(text, s) {
+					t.Errorf("delivered text lacks %q:\n%s", s, text)
+				}
+			}
+		})
+	}
 }
