@@ -15,6 +15,9 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	if !noArgs(fs, stderr) {
+		return 1
+	}
 	c, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -25,6 +25,11 @@ func TestCheck(t *testing.T) {
 			[]string{"../../config/testdata/unknown_key.bad.yaml:7:", "polciy", "unknown key"}},
 		{[]string{"check", "-config", "../../config/testdata/many.bad.yaml"}, 1, "", []string{"3 errors"}},
 		{[]string{"check", "-nope"}, 1, "", []string{"flag provided but not defined"}},
+		// A file given without -config is not silently replaced by the
+		// embedded default (serve would start on it).
+		{[]string{"check", "../../config/testdata/unknown_key.bad.yaml"}, 1, "", []string{`mugai check: unexpected argument "../../config/testdata/unknown_key.bad.yaml" (a configuration file is given with -config FILE)`}},
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml", "extra"}, 1, "", []string{`unexpected argument "extra"`}},
+		{[]string{"serve", "/etc/mugai/mugai.yaml"}, 1, "", []string{`mugai serve: unexpected argument "/etc/mugai/mugai.yaml"`, "Usage: mugai serve"}},
 		{[]string{"check", "-h"}, 0, "", []string{"Usage: mugai check"}},
 		{[]string{"bogus"}, 1, "", []string{`unknown command "bogus"`}},
 		{[]string{"help"}, 0, "check", nil},

@@ -31,6 +31,18 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return 0, true
 }
 
+// noArgs refuses arguments after the flags of a command that takes none:
+// "mugai serve /etc/mugai/mugai.yaml" would otherwise run the embedded
+// default without a word.
+func noArgs(fs *flag.FlagSet, stderr io.Writer) bool {
+	if fs.NArg() == 0 {
+		return true
+	}
+	fmt.Fprintf(stderr, "mugai %s: unexpected argument %q (a configuration file is given with -config FILE)\n", fs.Name(), fs.Arg(0))
+	fs.Usage()
+	return false
+}
+
 // loadConfig loads path, or the embedded default when path is empty.
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
