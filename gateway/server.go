@@ -327,6 +327,9 @@ func (s *Server) Reload(cfg *config.Config) error {
 }
 
 func sameListeners(a, b *config.Config) error {
+	if keys := restartKeys(a, b); len(keys) > 0 {
+		return fmt.Errorf("reload: %s changed, which takes effect only at a start; restart mugai to apply", strings.Join(keys, ", "))
+	}
 	if len(a.Routes) != len(b.Routes) {
 		return errors.New("reload: routes were added or removed; restart mugai to apply")
 	}
@@ -338,6 +341,33 @@ func sameListeners(a, b *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// restartKeys names the keys that differ between a and b and are read
+// only when mugai starts: the admin listener, the stores, the audit trail
+// and the logger. Taking the rest of b with them changed would run on a
+// mixture, and say "reloaded".
+func restartKeys(a, b *config.Config) []string {
+	var keys []string
+	for _, k := range []struct {
+		key     string
+		changed bool
+	}{
+		{"admin.listen", a.Admin.Listen != b.Admin.Listen},
+		{"spool_dir", a.SpoolDir != b.SpoolDir},
+		{"quarantine.dir", a.Quarantine.Dir != b.Quarantine.Dir},
+		{"quarantine.max_bytes", a.Quarantine.MaxBytes != b.Quarantine.MaxBytes},
+		{"quarantine.min_age", a.Quarantine.MinAge != b.Quarantine.MinAge},
+		{"quarantine.encryption_key_file", a.Quarantine.EncryptionKeyFile != b.Quarantine.EncryptionKeyFile},
+		{"log.audit", a.Log.Audit != b.Log.Audit},
+		{"log.level", a.Log.Level != b.Log.Level},
+		{"log.format", a.Log.Format != b.Log.Format},
+	} {
+		if k.changed {
+			keys = append(keys, k.key)
+		}
+	}
+	return keys
 }
 
 // Shutdown stops accepting, lets sessions finish until ctx ends, then

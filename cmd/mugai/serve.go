@@ -102,10 +102,12 @@ func reload(srv *gateway.Server, path string, logger *slog.Logger, m *metrics.Me
 	}
 	if err != nil {
 		m.ConfigReloads.WithLabelValues(metrics.ReloadFailure).Inc()
+		m.ConfigLastReloadOK.Set(0) // MugaiConfigReloadFailed
 		logger.Error("reload refused; the running configuration stays in force", "err", err.Error())
 		return
 	}
 	m.ConfigReloads.WithLabelValues(metrics.ReloadSuccess).Inc()
+	m.ConfigLastReloadOK.Set(1)
 	m.ConfigLastReloadSuccess.SetToCurrentTime()
 	logger.Info("configuration reloaded", "config", path)
 }

@@ -7,6 +7,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -305,11 +306,57 @@ func TestReload(t *testing.T) {
 	if err := send(); err == nil || !strings.Contains(err.Error(), "550") {
 		t.Fatalf("after reload the policy rejects: got %v, want 550", err)
 	}
+	metric := func() string {
+		t.Helper()
+		resp, err := http.Get("http://" + adminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "mugai_config_last_reload_successful ") {
+				return l
+			}
+		}
+		return ""
+	}
+	if m := metric(); m != "mugai_config_last_reload_successful 1" {
+		t.Errorf("after a reload: %q", m)
+	}
 	os.WriteFile(cfg, []byte("routes: [\n"), 0o600)
 	c.cmd.Process.Signal(syscall.SIGHUP)
 	waitLog(t, c, "reload refused")
 	if err := send(); err == nil || !strings.Contains(err.Error(), "550") {
 		t.Fatalf("after a broken reload the previous policy stays: got %v", err)
+	}
+	// MugaiConfigReloadFailed fires on this.
+	if m := metric(); m != "mugai_config_last_reload_successful 0" {
+		t.Errorf("after a refused reload: %q", m)
+	}
+	// Keys read only at the start are not taken half-way: the reload is
+	// refused and names them, and the running gateway keeps its spool.
+	y, _ := os.ReadFile(writeServeConfig(t, dir, smtpAddr, adminAddr, "maildir:"+dir+"/md", ""))
+	y = bytes.Replace(y, []byte("/spool\n"), []byte("/spool2\n"), 1)
+	y = bytes.Replace(y, []byte("log: {"), []byte("log: {level: debug, "), 1)
+	os.WriteFile(cfg, y, 0o600)
+	c.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog(t, c, "spool_dir, log.level changed, which takes effect only at a start; restart mugai to apply")
+	if err := send(); err == nil || !strings.Contains(err.Error(), "550") {
+		t.Fatalf("after a refused reload the previous policy stays: got %v", err)
+	}
+	if resp, err := http.Get("http://" + adminAddr + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("readyz after a refused spool_dir change: %v %v", resp, err)
+	}
+	writeServeConfig(t, dir, smtpAddr, adminAddr, "maildir:"+dir+"/md", "")
+	c.cmd.Process.Signal(syscall.SIGHUP)
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(c.logs(), "configuration reloaded") < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second reload was not taken:\n%s", c.logs())
+		}
+	}
+	if m := metric(); m != "mugai_config_last_reload_successful 1" {
+		t.Errorf("after a good reload again: %q", m)
 	}
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
