@@ -50,6 +50,15 @@ func (s *session) data(r io.Reader) error {
 	case err != nil && (errors.Is(err, smtp.ErrDataTooLarge) || n > int64(lim.MaxMessageSize)):
 		rec.Verdict, rec.Reply = "too-big", 552
 		return s.drainTooBig(rr)
+	case errors.Is(err, smtp.ErrTooLongLine):
+		// A permanent refusal that says why: the sender's MTA bounces at
+		// once instead of retrying an "internal error" for days. go-smtp's
+		// reader stays broken after it, so the connection ends here.
+		rec.Verdict, rec.Reply = "line-too-long", 554
+		srv.Metrics.SMTPRejects.WithLabelValues(route.Name, "data", "554").Inc()
+		srv.Logger.Warn("data: line too long", "route", route.Name, "client", s.client.String(), "limit", maxLineLength)
+		hangUp(s.conn.Conn(), fmt.Sprintf("554 5.6.0 %s message has a line over %d octets (RFC 5321 allows 998), closing connection\r\n", route.Hostname, maxLineLength))
+		return errLineReply
 	case err != nil:
 		rec.Verdict, rec.Reply = "error", 451
 		srv.Logger.Warn("data: read failed", "route", route.Name, "client", s.client.String(), "err", err)
@@ -78,6 +87,16 @@ func (s *session) data(r io.Reader) error {
 	rec.Reply = 250
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + res}
 }
+
+// maxLineLength is the longest line accepted, in commands and in DATA.
+// RFC 5321 allows 998 octets, but mail with longer lines exists (HTML
+// from generators that never break a line) and Postfix takes it; the
+// rebuilt message is re-encoded anyway. A command line is held whole, so
+// this bounds what one connection holds.
+const maxLineLength = 64 << 10
+
+// errLineReply is returned after hangUp on a line over maxLineLength.
+var errLineReply = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Line too long"}
 
 // errTimeoutReply is returned after hangUp: the connection is closed, so
 // go-smtp's own reply goes nowhere.
@@ -144,13 +163,14 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	}
 	out := spill.New(memThreshold, srv.TempDir)
 	defer out.Close()
-	rep, err := srv.sanitize(out, in, prepared, policyName, qid, route.Name)
+	rep, err := srv.sanitizeOnly(out, in, prepared, policyName, qid)
 	if err != nil {
 		srv.Logger.Error("sanitize failed", "route", route.Name, "err", err)
 		return "", errInternal
 	}
 	rec.fromReport(rep)
 	if rep.Verdict != "rebuilt" {
+		srv.countReport(rep, route.Name)
 		srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "rejected").Inc()
 		return "", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Message rejected by policy: " + safeReason(rep.Reason)}
 	}
@@ -171,7 +191,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 			out.Close()
 			out = spill.New(memThreshold, srv.TempDir)
 			defer out.Close()
-			if rep, err = srv.sanitize(out, in, prepared, policyName, "", route.Name); err != nil || rep.Verdict != "rebuilt" {
+			if rep, err = srv.sanitizeOnly(out, in, prepared, policyName, ""); err != nil || rep.Verdict != "rebuilt" {
 				return "", errInternal
 			}
 			rec.QuarantineFull = true
@@ -184,6 +204,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 		}
 	}
 	env.QuarantineID = qid
+	srv.countReport(rep, route.Name)
 	srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "rebuilt").Inc()
 	body := io.MultiReader(strings.NewReader(trace), out.Reader())
 	if err := srv.Spool.PutID(id, env, body, int64(len(trace))+out.Size()); err != nil {
@@ -196,6 +217,17 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 
 // sanitize runs the sanitiser and records what it did in metrics.
 func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy *sanitize.Prepared, name, qid, route string) (*sanitize.Report, error) {
+	rep, err := srv.sanitizeOnly(out, in, policy, name, qid)
+	if err == nil {
+		srv.countReport(rep, route)
+	}
+	return rep, err
+}
+
+// sanitizeOnly runs the sanitiser; only its duration is counted. A
+// message rebuilt twice (once more without its quarantine reference)
+// counts what was done to it once, through countReport.
+func (srv *Server) sanitizeOnly(out *spill.Buffer, in *spill.Buffer, policy *sanitize.Prepared, name, qid string) (*sanitize.Report, error) {
 	t0 := time.Now()
 	rep, err := sanitize.Message(out, in.ReaderAt(), in.Size(), sanitize.Options{
 		Prepared: policy, PolicyName: name, OriginalID: qid, TempDir: srv.TempDir,
@@ -207,6 +239,12 @@ func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy *sanitiz
 	if out.Err() != nil {
 		return nil, out.Err()
 	}
+	return rep, nil
+}
+
+// countReport records a sanitiser report in metrics: actions, attachment
+// decisions, findings, panics.
+func (srv *Server) countReport(rep *sanitize.Report, route string) {
 	for _, a := range rep.Actions {
 		srv.Metrics.SanitizeActions.WithLabelValues(actionLabel(a)).Inc()
 	}
@@ -222,7 +260,6 @@ func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy *sanitiz
 			srv.Logger.Error("sanitizer panic caught", "route", route, "detail", f.Detail)
 		}
 	}
-	return rep, nil
 }
 
 // actionLabel keeps the metric's label set small: "attachments-removed=2"

@@ -176,3 +176,44 @@ func waitIdle(t *testing.T, g *testGateway) {
 	}
 	t.Fatal("sessions still active")
 }
+
+// TestLongLines: RFC 5321 allows 998 octets a line, but mail with longer
+// ones exists and is taken, as Postfix takes it; a line over
+// maxLineLength is refused for good (554 5.6.0, saying why), counted and
+// audited, and the connection ends, since go-smtp's reader cannot go on.
+func TestLongLines(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	data := func(s *rawSession, line string) string {
+		t.Helper()
+		s.reply(5 * time.Second)
+		s.cmd("EHLO c.example")
+		s.cmd("MAIL FROM:<a@example.jp>")
+		s.cmd("RCPT TO:<s@lgwan.example>")
+		if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
+			t.Fatalf("DATA: %q", r)
+		}
+		return s.cmd("Subject: long\r\n\r\n" + line + "\r\nafter\r\n.")
+	}
+	if r := data(rawDial(t, g.addr("inbound")), strings.Repeat("y", 3000)); !strings.HasPrefix(r, "250 ") {
+		t.Errorf("a 3000-octet line: %q, want 250", r)
+	}
+	s := rawDial(t, g.addr("inbound"))
+	if r := data(s, strings.Repeat("y", maxLineLength+10)); !strings.HasPrefix(r, "554 5.6.0") || !strings.Contains(r, "line over") {
+		t.Errorf("a line over %d octets: %q, want 554 5.6.0 saying why", maxLineLength, r)
+	}
+	if r := s.reply(2 * time.Second); !strings.HasPrefix(r, "ERR") {
+		t.Errorf("connection still open after the refusal: %q", r)
+	}
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "554")); v != 1 {
+		t.Errorf("smtp_rejects_total{data,554} = %v, want 1", v)
+	}
+	var verdicts []string
+	for _, r := range readAudit(t, g.audit) {
+		if r.Event == "accept" {
+			verdicts = append(verdicts, fmt.Sprintf("%s %d", r.Verdict, r.Reply))
+		}
+	}
+	if want := []string{"rebuilt 250", "line-too-long 554"}; strings.Join(verdicts, ",") != strings.Join(want, ",") {
+		t.Errorf("accept records %v, want %v", verdicts, want)
+	}
+}

@@ -243,6 +243,7 @@ func (s *Server) newDispatch(snap *routeSnap) *dispatch {
 	be := smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return newSession(snap, c), nil })
 	srv := smtp.NewServer(be)
 	srv.Domain = r.Hostname
+	srv.MaxLineLength = maxLineLength
 	srv.ReadTimeout = r.Limits.CommandTimeout.D()
 	srv.WriteTimeout = r.Limits.CommandTimeout.D()
 	// We enforce these ourselves (the snapshot's values, with our reply
