@@ -217,3 +217,50 @@ func TestLongLines(t *testing.T) {
 		t.Errorf("accept records %v, want %v", verdicts, want)
 	}
 }
+
+// TestRefusedRecipientsAudited: a transaction that ends before DATA with
+// recipients refused has an accept record listing them, 452s for too
+// many included: "refused" when every recipient was, "abandoned" when
+// some were accepted.
+func TestRefusedRecipientsAudited(t *testing.T) {
+	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n", "    policy: default\n    limits: {max_recipients: 2}\n")
+	g := startGateway(t, cfg, false)
+	session := func(end string, rcpts ...string) {
+		t.Helper()
+		s := rawDial(t, g.addr("inbound"))
+		s.reply(5 * time.Second)
+		s.cmd("EHLO c.example")
+		s.cmd("MAIL FROM:<a@example.jp>")
+		for _, r := range rcpts {
+			s.cmd("RCPT TO:<" + r + ">")
+		}
+		s.cmd(end)
+	}
+	session("QUIT", "ok@lgwan.example", "x@other.example")
+	session("QUIT", "y@other.example")
+	session("RSET", "a@lgwan.example", "b@lgwan.example", "c@lgwan.example")
+	session("QUIT", "d@lgwan.example") // nothing refused: no record
+	var got []string
+	for i := 0; i < 100 && len(got) < 3; i++ {
+		got = got[:0]
+		for _, r := range readAudit(t, g.audit) {
+			if r.Event != "accept" {
+				continue
+			}
+			var refused []string
+			for _, x := range r.Refused {
+				refused = append(refused, fmt.Sprintf("%s:%d", x.Addr, x.Code))
+			}
+			got = append(got, fmt.Sprintf("%s %d rcpts=%s refused=%s", r.Verdict, r.Reply, strings.Join(r.Rcpts, ","), strings.Join(refused, ",")))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := []string{
+		"abandoned 550 rcpts=ok@lgwan.example refused=x@other.example:550",
+		"refused 550 rcpts= refused=y@other.example:550",
+		"abandoned 452 rcpts=a@lgwan.example,b@lgwan.example refused=c@lgwan.example:452",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("accept records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -87,6 +87,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return s.reject("rcpt", errNeedMail)
 	}
 	if len(s.rcpts) >= r.Limits.MaxRecipients {
+		s.refused = append(s.refused, refusal{Addr: to, Code: errTooMany.Code})
 		return s.reject("rcpt", errTooMany)
 	}
 	addr, serr := parseRcpt(to, r.Domains)
@@ -120,8 +121,10 @@ func (s *session) Logout() error {
 	return nil
 }
 
-// flushRefused writes the audit record of a transaction whose
-// recipients were all refused (one that reached DATA has its own).
+// flushRefused writes the audit record of a transaction that ended
+// before DATA with recipients refused (one that reached DATA has its
+// own): "refused" when every recipient was, "abandoned" when some were
+// accepted and the client went no further.
 func (s *session) flushRefused() {
 	if len(s.refused) == 0 || s.hadData {
 		s.refused = nil
@@ -129,6 +132,9 @@ func (s *session) flushRefused() {
 	}
 	rec := s.auditBase()
 	rec.Verdict = "refused"
+	if len(s.rcpts) > 0 {
+		rec.Verdict = "abandoned"
+	}
 	rec.Refused = s.refused
 	rec.Reply = s.refused[len(s.refused)-1].Code
 	s.snap.srv.Audit.Write(rec)
