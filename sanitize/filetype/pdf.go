@@ -16,7 +16,7 @@ const (
 	// pdfMaxStreams bounds the object streams decoded in one PDF,
 	// pdfMaxInflate the bytes they decode to together (each decoding
 	// tried counts).
-	pdfMaxStreams = 4096
+	pdfMaxStreams = 1024
 	pdfMaxInflate = 64 << 20
 )
 
