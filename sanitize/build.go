@@ -3,6 +3,7 @@ package sanitize
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -460,26 +461,12 @@ func (s *sanitizer) eachBodyLine(notice []string, t *bodyText) error {
 		str(noticeRule)
 		str("")
 	}
-	if err := s.messageText(s.msgs[0], "", t, str); err != nil {
-		return err
-	}
-	for _, m := range s.msgs[1:] {
-		q := strings.Repeat("> ", m.level)
-		str("")
-		str(q + "---------- 転送されたメッセージ / Forwarded message ----------")
-		for _, f := range []struct{ k, v string }{{"From", m.from}, {"Date", m.date}, {"Subject", m.subject}} {
-			if f.v != "" {
-				v := f.v
-				if s.pol.Body.Links != "keep" {
-					v, _ = rewriteLinks(v, s.pol.Body.Links)
-				}
-				str(q + f.k + ": " + v)
-			}
-		}
-		str(strings.TrimRight(q, " "))
-		if err := s.messageText(m, q, t, str); err != nil {
+	if len(s.msgs) == 1 {
+		if err := s.messageText(s.msgs[0], "", t, str); err != nil {
 			return err
 		}
+	} else if err := s.inDocumentOrder(t, str); err != nil {
+		return err
 	}
 	if !top {
 		str("")
@@ -487,6 +474,80 @@ func (s *sanitizer) eachBodyLine(notice []string, t *bodyText) error {
 		writeNotice()
 	}
 	return nil
+}
+
+// inDocumentOrder passes the texts of the original and of the messages
+// forwarded in it in the order they stand in the original, as a mail
+// client shows them: a forwarded message's section, quoted and under its
+// From, Date and Subject, stands where it was attached, so a text after
+// it (a list footer, the rest of a letter) follows it.
+func (s *sanitizer) inDocumentOrder(t *bodyText, str func(string)) error {
+	type item struct {
+		path string
+		m    *msgNode
+		l    *leaf // nil: the forwarded message's header lines
+	}
+	var items []item
+	for i, m := range s.msgs {
+		if i > 0 {
+			items = append(items, item{m.path, m, nil})
+		}
+		for _, l := range m.slot.texts() {
+			items = append(items, item{l.part.Path, m, l})
+		}
+	}
+	slices.SortStableFunc(items, func(a, b item) int { return comparePaths(a.path, b.path) })
+	shown := map[*msgNode]bool{} // some text of it with something visible was passed
+	var last *msgNode
+	for _, it := range items {
+		m := it.m
+		q := strings.Repeat("> ", m.level)
+		if it.l == nil {
+			str("")
+			str(q + "---------- 転送されたメッセージ / Forwarded message ----------")
+			for _, f := range []struct{ k, v string }{{"From", m.from}, {"Date", m.date}, {"Subject", m.subject}} {
+				if f.v != "" {
+					v := f.v
+					if s.pol.Body.Links != "keep" {
+						v, _ = rewriteLinks(v, s.pol.Body.Links)
+					}
+					str(q + f.k + ": " + v)
+				}
+			}
+			str(strings.TrimRight(q, " "))
+			last = m
+			continue
+		}
+		switch {
+		case last != nil && last != m:
+			str(strings.TrimRight(q, " ")) // back from a forwarded section
+		case shown[m]:
+			str(strings.TrimRight(q, " "))
+		}
+		if err := eachLine(it.l, q, &t.split); err != nil {
+			return err
+		}
+		shown[m] = shown[m] || it.l.stats.visible
+		last = m
+	}
+	return nil
+}
+
+// comparePaths orders part paths ("1.2.10") as they stand in the
+// message: number by number, a part before the parts inside it.
+func comparePaths(a, b string) int {
+	for a != "" && b != "" {
+		x, ra, _ := strings.Cut(a, ".")
+		y, rb, _ := strings.Cut(b, ".")
+		if c := cmp.Compare(len(x), len(y)); c != 0 {
+			return c // no leading zeros: the longer number is the larger
+		}
+		if c := strings.Compare(x, y); c != 0 {
+			return c
+		}
+		a, b = ra, rb
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // messageText passes the lines of a message's body text, and of the

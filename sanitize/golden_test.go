@@ -111,6 +111,7 @@ var goldenCases = []goldenCase{
 	// Headers, structure
 	{in: "forged-mugai-header"},
 	{in: "rfc822-inner-exe"},
+	{in: "rfc822-text-after"}, // texts after a forwarded message follow it, nested too
 	{in: "bare-line-ends"},
 	{in: "headers-odd"},
 	{in: "headers-bom"},
