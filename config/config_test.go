@@ -28,6 +28,9 @@ func TestBadFiles(t *testing.T) {
 		{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},
 		{"no_clients.bad.yaml", []string{`:5: routes[0].clients: at least one network is required`}},
 		{"duplicate_listen.bad.yaml", []string{`:10: routes[1].listen[0]: 127.0.0.1:2525 is already used by route inbound`}},
+		{"admin_listen.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen (127.0.0.1:9925)`}},
+		// "none" is a policy name: an empty policies section is said in words.
+		{"no_policies.bad.yaml", []string{`:7: routes[0].policy: policy "default" does not exist (no policy is defined under policies)`}},
 		{"bad_enum.bad.yaml", []string{`:11: policies.default.body.links: "shorten" is not allowed (allowed: defang, keep, remove)`}},
 		{"rule_none.bad.yaml", []string{`:14: rules[0].policy: a rule cannot turn sanitising off`}},
 		{"syntax.bad.yaml", []string{`syntax.bad.yaml:2: syntax error`}},
@@ -56,8 +59,8 @@ func TestBadFiles(t *testing.T) {
 func TestBadFilesAllCovered(t *testing.T) {
 	// A new *.bad.yaml without a row in TestBadFiles would test nothing.
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) != 17 {
-		t.Errorf("%d bad files, TestBadFiles has 17 rows: add the new ones", len(files))
+	if len(files) != 19 {
+		t.Errorf("%d bad files, TestBadFiles has 19 rows: add the new ones", len(files))
 	}
 }
 
@@ -207,5 +210,25 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 	if _, err := os.Stat("testdata/spool"); err == nil {
 		t.Error("loading created a directory")
+	}
+}
+
+func TestSameListener(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"127.0.0.1:9925", "127.0.0.1:9925", true},
+		{"0.0.0.0:9925", "127.0.0.1:9925", true},
+		{"127.0.0.1:9925", "[::]:9925", true},
+		{":9925", "10.0.0.1:9925", true},
+		{"127.0.0.1:9925", "127.0.0.2:9925", false},
+		{"127.0.0.1:2525", "127.0.0.1:9925", false},
+		{"127.0.0.1:0", "127.0.0.1:0", false}, // port 0 picks a free port each time
+		{"not an address", "127.0.0.1:9925", false},
+	} {
+		if got := sameListener(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameListener(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
 	}
 }

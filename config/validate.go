@@ -226,12 +226,15 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		if !v.hostPort(p, a) {
 			continue
 		}
-		host, port, _ := net.SplitHostPort(a)
 		for other, owner := range addrs {
-			oh, op, _ := net.SplitHostPort(other)
-			if op == port && port != "0" && (oh == host || isWildcard(oh) || isWildcard(host)) {
+			if sameListener(a, other) {
 				v.errf(p, "%s is already used by route %s (%s)", a, owner, other)
 			}
+		}
+		// The admin listener (/metrics, control calls) cannot share it
+		// either: serve would fail to start on a file check passed.
+		if sameListener(a, c.Admin.Listen) {
+			v.errf(p, "%s is already used by admin.listen (%s)", a, c.Admin.Listen)
 		}
 		addrs[a] = r.Name
 	}
@@ -270,7 +273,7 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		v.errf(path+".policy", "required (a policy name, or none for a pass-through route)")
 	case sanitising:
 		if _, ok := c.Policies[r.Policy]; !ok {
-			v.errf(path+".policy", "policy %q does not exist (defined: %s)", r.Policy, policyNames(c))
+			v.errf(path+".policy", "policy %q does not exist (%s)", r.Policy, policyNames(c))
 		}
 	}
 	if len(r.Domains) == 0 {
@@ -304,18 +307,32 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 
 func isWildcard(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
 
+// sameListener reports whether two host:port listen addresses would
+// collide: the same port (not 0, which picks a free one) on the same
+// host, or on any host when one of them is a wildcard.
+func sameListener(a, b string) bool {
+	ah, ap, err1 := net.SplitHostPort(a)
+	bh, bp, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || ap != bp || ap == "0" {
+		return false
+	}
+	return ah == bh || isWildcard(ah) || isWildcard(bh)
+}
+
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
+// policyNames lists the defined policies for an error message. With none
+// it says so in words: "none" is also the pass-through policy's name.
 func policyNames(c *Config) string {
 	var ns []string
 	for n := range c.Policies {
 		ns = append(ns, n)
 	}
 	if len(ns) == 0 {
-		return "none"
+		return "no policy is defined under policies"
 	}
 	slices.Sort(ns)
-	return strings.Join(ns, ", ")
+	return "defined: " + strings.Join(ns, ", ")
 }
 
 func (v *validator) limits(path string, l *Limits) {
@@ -439,7 +456,7 @@ func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool
 		v.errf(path+".policy", "a rule cannot turn sanitising off (none is only for pass-through routes)")
 	default:
 		if _, ok := c.Policies[r.Policy]; !ok {
-			v.errf(path+".policy", "policy %q does not exist (defined: %s)", r.Policy, policyNames(c))
+			v.errf(path+".policy", "policy %q does not exist (%s)", r.Policy, policyNames(c))
 		}
 	}
 	m := &r.Match

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"mugai/gateway/metrics"
+	"mugai/gateway/quarantine"
 )
 
 const (
@@ -535,6 +536,24 @@ func TestAlertsAreDocumented(t *testing.T) {
 	}
 	if alerts < 9 {
 		t.Errorf("only %d alerts", alerts)
+	}
+}
+
+// TestREADMEQuotesQuarantineErrors: the error texts deploy/README.md
+// quotes for a wrong key and a changed original are the ones the
+// quarantine gives, so that a grep for what the README says finds them.
+func TestREADMEQuotesQuarantineErrors(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	for _, e := range []error{quarantine.ErrWrongKey, quarantine.ErrTampered} {
+		msg := strings.TrimPrefix(e.Error(), "quarantine: ")
+		msg, _, _ = strings.Cut(msg, " (")
+		if !strings.Contains(text, "`"+msg+"`") {
+			t.Errorf("README.md does not quote the error %q as `%s`", e, msg)
+		}
 	}
 }
 

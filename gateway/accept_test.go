@@ -201,6 +201,10 @@ func TestPolicyRejectAndPassThrough(t *testing.T) {
 	if code != 550 || !strings.Contains(text, "5.7.1") {
 		t.Errorf("policy reject: %d %s, want 550 5.7.1", code, text)
 	}
+	// Counted under the code answered, the series metrics pre-creates.
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "550")); v != 1 {
+		t.Errorf("smtp_rejects_total{data,550} = %v after a policy rejection", v)
+	}
 	if n := len(g.sp.List()); n != 0 {
 		t.Errorf("a rejected message left %d spool entries", n)
 	}

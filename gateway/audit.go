@@ -24,7 +24,7 @@ type AuditRecord struct {
 	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control
 	Route   string    `json:"route,omitempty"`
 	Client  string    `json:"client,omitempty"`
-	TLS     bool      `json:"tls,omitempty"`
+	TLS     bool      `json:"tls"` // accept records only, false included (see MarshalJSON)
 	EHLO    string    `json:"ehlo,omitempty"`
 	Sender  string    `json:"sender,omitempty"`
 	Rcpts   []string  `json:"recipients,omitempty"`
@@ -49,6 +49,21 @@ type AuditRecord struct {
 	User           string              `json:"user,omitempty"` // who ran a release, purge or delete
 	Why            string              `json:"why,omitempty"`
 	Prev           string              `json:"prev"` // SHA-256 of the previous line (完全性)
+}
+
+// MarshalJSON writes the record with its fixed field names. An accept
+// record always has "tls", false included, so that
+// jq 'select(.tls==false)' finds the sessions without TLS; other events
+// have no SMTP session and no "tls".
+func (r AuditRecord) MarshalJSON() ([]byte, error) {
+	type plain AuditRecord // without this method
+	if r.Event == "accept" {
+		return json.Marshal(plain(r))
+	}
+	return json.Marshal(struct {
+		plain
+		TLS *bool `json:"tls,omitempty"` // hides plain's tls; always nil
+	}{plain: plain(r)})
 }
 
 // AuditAttachment is a removed or kept part, as the audit trail lists it.

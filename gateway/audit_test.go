@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAuditChain(t *testing.T) {
@@ -66,5 +68,64 @@ func TestAuditRotation(t *testing.T) {
 	// The two files together are one intact chain.
 	if n, err := VerifyAudit(bytes.NewReader(append(old, cur...))); err != nil || n != 2 {
 		t.Errorf("chain across the rotation: %d, %v", n, err)
+	}
+}
+
+// TestAuditTLSField: accept records carry "tls" whether or not the
+// session had TLS (jq 'select(.tls==false)' must find the plain ones);
+// records without a session carry none.
+func TestAuditTLSField(t *testing.T) {
+	tests := []struct {
+		rec  AuditRecord
+		want string // "" for no tls key
+	}{
+		{AuditRecord{Event: "accept", Route: "inbound"}, `"tls":false`},
+		{AuditRecord{Event: "accept", Route: "inbound", TLS: true}, `"tls":true`},
+		{AuditRecord{Event: "delivery", Route: "inbound"}, ""},
+		{AuditRecord{Event: "release", QuarantineID: "Q"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rec.Event+" "+tt.want, func(t *testing.T) {
+			var buf bytes.Buffer
+			a := &Audit{w: &buf}
+			a.Write(&tt.rec)
+			var m map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+				t.Fatal(err)
+			}
+			_, has := m["tls"]
+			switch {
+			case tt.want == "" && has:
+				t.Errorf("%s record has tls: %s", tt.rec.Event, buf.Bytes())
+			case tt.want != "" && !strings.Contains(buf.String(), tt.want):
+				t.Errorf("record lacks %s: %s", tt.want, buf.Bytes())
+			}
+			if m["event"] != tt.rec.Event || m["prev"] == nil {
+				t.Errorf("fixed fields lost: %s", buf.Bytes())
+			}
+		})
+	}
+}
+
+// TestAcceptRecordWithoutTLS: over the wire, a plain session's accept
+// record says "tls":false.
+func TestAcceptRecordWithoutTLS(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, "Subject: plain\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	var line string
+	waitFor(t, "the accept record", 5*time.Second, func() bool {
+		data, _ := os.ReadFile(g.audit)
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.Contains(l, `"event":"accept"`) {
+				line = l
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(line, `"tls":false`) {
+		t.Errorf("accept record of a plain session lacks \"tls\":false: %s", line)
 	}
 }

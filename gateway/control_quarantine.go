@@ -9,12 +9,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"mugai/config"
 	"mugai/gateway/quarantine"
+	"mugai/sanitize"
 )
 
 // The admin calls behind `mugai quarantine`:
@@ -78,6 +80,10 @@ func NewQuarantineEntry(m quarantine.Meta) QuarantineEntry {
 func NewQuarantineDetail(m quarantine.Meta) QuarantineDetail {
 	return QuarantineDetail{QuarantineEntry: NewQuarantineEntry(m), SHA256: m.SHA256, Report: m.Report}
 }
+
+// QuarantineVerdicts are the values of QuarantineFilter.Verdict: the
+// sanitiser's verdicts an original can be kept under.
+var QuarantineVerdicts = []string{sanitize.Rebuilt, sanitize.Rejected}
 
 // QuarantineFilter selects originals for a listing. Sender and Recipient
 // match case-insensitively anywhere in the address (a domain finds every
@@ -213,6 +219,10 @@ func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f := QuarantineFilter{Sender: q.Get("sender"), Recipient: q.Get("recipient"), Verdict: q.Get("verdict")}
+	if v := f.Verdict; v != "" && !slices.ContainsFunc(QuarantineVerdicts, func(ok string) bool { return strings.EqualFold(v, ok) }) {
+		controlError(w, http.StatusBadRequest, fmt.Errorf("verdict: %q is not a verdict (allowed: %s)", v, strings.Join(QuarantineVerdicts, ", ")))
+		return
+	}
 	if v := q.Get("since"); v != "" {
 		d, err := config.ParseDuration(v)
 		if err != nil || d <= 0 {

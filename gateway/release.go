@@ -84,12 +84,23 @@ type ReleaseResult struct {
 // with the user and the reason.
 func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 	rec := &AuditRecord{Time: time.Now().UTC(), Event: "release", QuarantineID: req.ID,
-		User: req.User, Why: req.Reason, Policy: req.Policy}
+		User: req.User, Why: req.Reason, Policy: req.Policy, Rcpts: requestedRcpts(req.To)}
 	if req.Original {
 		rec.Policy = "original"
 	}
 	res, err := s.release(req, rec)
 	if err != nil {
+		// A refusal is recorded like a release: whose message was asked
+		// for, and for whom (the recipients given, else the original ones),
+		// whatever check refused it.
+		if s.Quarantine != nil {
+			if meta, gerr := s.Quarantine.Get(req.ID); gerr == nil {
+				rec.Sender, rec.Size = meta.From, meta.Size
+				if len(rec.Rcpts) == 0 {
+					rec.Rcpts = meta.To
+				}
+			}
+		}
 		rec.Verdict, rec.Reason = "refused", err.Error()
 		if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrRefused) && !errors.Is(err, quarantine.ErrNotFound) {
 			rec.Verdict = "error"
@@ -128,6 +139,9 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		return nil, fmt.Errorf("release %s: %w", req.ID, err)
 	}
 	rec.Sender, rec.Size = meta.From, meta.Size
+	if len(rec.Rcpts) == 0 {
+		rec.Rcpts = meta.To
+	}
 	cfg := s.Config()
 
 	var route *config.Route
@@ -254,6 +268,19 @@ func originalRoute(cfg *config.Config, to []string) (*config.Route, []string, er
 	return nil, nil, fmt.Errorf("no pass-through route (policy none) accepts %s; an untouched original never leaves through a sanitising route", strings.Join(rcpts, ", "))
 }
 
+// requestedRcpts is the recipients a release asks for, as the audit
+// trail records them before they are checked (a refused address is
+// recorded as given).
+func requestedRcpts(to []string) []string {
+	var out []string
+	for _, a := range to {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // checkRcpts normalises addresses and refuses any outside domains (and
 // every relay trick parseRcpt refuses in a session).
 func checkRcpts(to []string, domains []string) ([]string, error) {
@@ -309,9 +336,11 @@ type PurgeResult struct {
 	Bytes  int64     `json:"bytes"`
 }
 
-// PurgeQuarantine deletes every original older than olderThan, writes one
-// audit record per original with user and why, and counts them as
-// mugai_quarantine_purged_total{reason="retention"}.
+// PurgeQuarantine is a purge by hand (mugai quarantine purge): it deletes
+// every original older than olderThan, writes one audit record per
+// original with reason "manual", user and why, and counts them as
+// mugai_quarantine_purged_total{reason="manual"}, apart from the
+// scheduled retention purge.
 func (s *Server) PurgeQuarantine(olderThan time.Duration, user, why string) (PurgeResult, error) {
 	switch {
 	case s.Quarantine == nil:
@@ -321,7 +350,7 @@ func (s *Server) PurgeQuarantine(olderThan time.Duration, user, why string) (Pur
 	case strings.TrimSpace(user) == "" || strings.TrimSpace(why) == "":
 		return PurgeResult{}, fmt.Errorf("purge: %w: user and reason are required (they go to the audit trail)", ErrInvalid)
 	}
-	return s.purgeBefore(time.Now().Add(-olderThan), metrics.PurgeRetention, user, why)
+	return s.purgeBefore(time.Now().Add(-olderThan), metrics.PurgeManual, user, why)
 }
 
 // purgeBefore purges the originals received before cutoff.

@@ -388,6 +388,15 @@ func TestReleaseChecks(t *testing.T) {
 	if code, _ := e.call("POST", "/quarantine/0000000000000000/release", ReleaseRequest{Policy: "relaxed", Reason: "x", User: "u"}, nil); code != 404 {
 		t.Errorf("unknown id: %d", code)
 	}
+	// A listing by a verdict that does not exist is a bad request, not an
+	// empty list.
+	if code, msg := e.call("GET", "/quarantine?verdict=bogus", nil, nil); code != 400 || !strings.Contains(msg, "allowed: rebuilt, rejected") {
+		t.Errorf("list verdict=bogus: %d %q", code, msg)
+	}
+	var listed []QuarantineEntry
+	if code, msg := e.call("GET", "/quarantine?verdict=REBUILT", nil, &listed); code != 200 || len(listed) != 1 {
+		t.Errorf("list verdict=REBUILT: %d %q %+v", code, msg, listed)
+	}
 	e.lgwan.none(t, 300*time.Millisecond)
 	e.inet.none(t, 0)
 	refused := e.audit("release")
@@ -397,6 +406,27 @@ func TestReleaseChecks(t *testing.T) {
 	for _, r := range refused {
 		if r.Verdict != "refused" || r.Reason == "" || r.QueueID != "" {
 			t.Errorf("refused attempt audited as %+v", r)
+		}
+	}
+	// Every refusal names the original's sender, the recipients asked for
+	// (the given ones, else the original ones) and the policy, as the
+	// integrity-error refusal does.
+	for i, tt := range tests {
+		if i >= len(refused) {
+			break
+		}
+		r := refused[i]
+		wantTo := tt.req.To
+		if len(wantTo) == 0 {
+			wantTo = []string{"kikaku@city.example.lg.jp", "soumu@city.example.lg.jp"}
+		}
+		wantPolicy := tt.req.Policy
+		if tt.req.Original {
+			wantPolicy = "original"
+		}
+		if r.QuarantineID != id || r.Sender != "taro@citizen.example" || strings.Join(r.Rcpts, ",") != strings.Join(wantTo, ",") || r.Policy != wantPolicy {
+			t.Errorf("%s: refusal audited with id %q, sender %q, recipients %v, policy %q; want %s, taro@citizen.example, %v, %q",
+				tt.name, r.QuarantineID, r.Sender, r.Rcpts, r.Policy, id, wantTo, wantPolicy)
 		}
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != 0 {
@@ -628,8 +658,14 @@ func TestRetentionPurge(t *testing.T) {
 		t.Fatalf("purge -older-than 1ms: %d %s %+v", code, msg, res)
 	}
 	p = e.audit("purge")
-	if len(p) != 2 || p[1].User != "tanaka" || p[1].Why != "disk full, ticket 9" {
+	if len(p) != 2 || p[1].User != "tanaka" || p[1].Why != "disk full, ticket 9" || p[1].Reason != metrics.PurgeManual {
 		t.Errorf("purge audit %+v", p)
+	}
+	// A purge by hand is told apart from the scheduled one.
+	for reason, want := range map[string]float64{metrics.PurgeRetention: 1, metrics.PurgeManual: 1, metrics.PurgeMaxBytes: 0} {
+		if n := testutil.ToFloat64(e.m.QuarantinePurged.WithLabelValues(reason)); n != want {
+			t.Errorf("purged_total{%s} = %v, want %v", reason, n, want)
+		}
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineMessages); n != 0 {
 		t.Errorf("messages gauge %v after purging all", n)
@@ -692,6 +728,11 @@ func TestQuarantineMaxBytes(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineFull); n != 1 {
 		t.Errorf("quarantine_full_total = %v", n)
+	}
+	// The third message was rebuilt twice (again without its quarantine
+	// id); what was done to it counts once.
+	if n := testutil.ToFloat64(e.m.Attachments.WithLabelValues("strip", "pdf")); n != 3 {
+		t.Errorf("attachments_total{strip,pdf} = %v after 3 messages", n)
 	}
 	mu.Lock()
 	skew = 2 * time.Hour

@@ -180,9 +180,13 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 		}
 		rc.Attempts++
 		res, have := results[rc.Addr]
+		// reply is what the next hop answered for this recipient, for the
+		// audit trail and the log; LastError keeps only failures.
+		var reply string
 		switch {
 		case err == nil && have && res.OK():
 			rc.State, rc.LastError = spool.Done, ""
+			reply = res.String()
 			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryDelivered).Inc()
 		case err == nil && have && res.Permanent():
 			rc.State, rc.LastError = spool.Failed, res.String()
@@ -217,9 +221,12 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryDeferred).Inc()
 			}
 		}
-		outcome = append(outcome, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Code: res.Code, Text: rc.LastError})
+		if reply == "" {
+			reply = rc.LastError
+		}
+		outcome = append(outcome, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Code: res.Code, Text: reply})
 		srv.Logger.Info("delivery attempt", "route", rt.Name, "queue_id", msg.ID, "rcpt", rc.Addr, "next_hop", hopName(hop),
-			"state", rc.State.String(), "code", res.Code, "reply", rc.LastError, "duration", time.Since(t0).Round(time.Millisecond))
+			"state", rc.State.String(), "code", res.Code, "reply", reply, "duration", time.Since(t0).Round(time.Millisecond))
 	}
 	if uerr := srv.Spool.Update(msg.ID, rcpts); uerr != nil {
 		srv.Logger.Error("spool update failed", "queue_id", msg.ID, "err", uerr)
@@ -334,8 +341,8 @@ func (r *Runner) updateGauges() {
 		default:
 			c.active++
 		}
-		if c.oldest.IsZero() || m.Created.Before(c.oldest) {
-			c.oldest = m.Created
+		if since := waitingSince(m); c.oldest.IsZero() || since.Before(c.oldest) {
+			c.oldest = since
 		}
 	}
 	for route, c := range by {
@@ -349,6 +356,30 @@ func (r *Runner) updateGauges() {
 		}
 		r.srv.Metrics.QueueOldestMessageAge.WithLabelValues(route).Set(age)
 	}
+}
+
+// waitingSince is when a waiting message started to wait, as its retry
+// lifetime counts: a recipient requeued by an administrator waits since
+// the requeue, any other since the message was received. The message has
+// waited as long as its longest-waiting recipient.
+func waitingSince(m spool.Message) time.Time {
+	var since time.Time
+	for _, rc := range m.Rcpts {
+		if rc.State != spool.Pending && rc.State != spool.Deferred {
+			continue
+		}
+		t := m.Created
+		if rc.Requeued.After(t) {
+			t = rc.Requeued
+		}
+		if since.IsZero() || t.Before(since) {
+			since = t
+		}
+	}
+	if since.IsZero() {
+		return m.Created
+	}
+	return since
 }
 
 // queueState is a message's state as operators count it: failed when it

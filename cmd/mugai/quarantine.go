@@ -179,7 +179,7 @@ func (q *qcmd) list(args []string) int {
 	var f gateway.QuarantineFilter
 	fs.StringVar(&f.Sender, "sender", "", "envelope sender or From: containing `S` (case-insensitive)")
 	fs.StringVar(&f.Recipient, "recipient", "", "a recipient containing `R` (case-insensitive)")
-	fs.StringVar(&f.Verdict, "verdict", "", "only this verdict (`V`: rebuilt, rejected)")
+	fs.Var((*verdictFlag)(&f.Verdict), "verdict", "only this verdict (`V`: "+strings.Join(gateway.QuarantineVerdicts, ", ")+")")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, code, ok := q.parse(fs, args)
 	if !ok {
@@ -346,7 +346,25 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nRelease: mugai quarantine release %s -policy NAME -reason TEXT\n", d.ID)
+	fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME -reason TEXT\n", q.command(), d.ID)
+}
+
+// command is how to run mugai quarantine again as this run was: with its
+// -config, or a hint copied as printed reaches another gateway (the
+// embedded default's admin listener and token).
+func (q *qcmd) command() string {
+	if *q.cfgPath == "" {
+		return "mugai quarantine"
+	}
+	return "mugai quarantine -config " + shellQuote(*q.cfgPath)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (q *qcmd) showHeaders(id string) int {
@@ -528,18 +546,39 @@ func (q *qcmd) printJSON(v any) int {
 	return 0
 }
 
-// addrList is a repeatable, comma-separated -to flag.
+// addrList is a repeatable, comma-separated -to flag. An empty address
+// is an error: -to "$ADDR" with ADDR unset must not fall back to the
+// original recipients.
 type addrList []string
 
 func (l *addrList) String() string { return strings.Join(*l, ",") }
 
 func (l *addrList) Set(v string) error {
+	var add []string
 	for _, a := range strings.Split(v, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			*l = append(*l, a)
+		if a = strings.TrimSpace(a); a == "" {
+			return fmt.Errorf("empty address in %q (give an address, or leave -to out for the original recipients)", v)
+		}
+		add = append(add, a)
+	}
+	*l = append(*l, add...)
+	return nil
+}
+
+// verdictFlag is -verdict: one of gateway.QuarantineVerdicts, so that a
+// typo is a usage error rather than an empty listing.
+type verdictFlag string
+
+func (v *verdictFlag) String() string { return string(*v) }
+
+func (v *verdictFlag) Set(s string) error {
+	for _, ok := range gateway.QuarantineVerdicts {
+		if strings.EqualFold(s, ok) {
+			*v = verdictFlag(ok)
+			return nil
 		}
 	}
-	return nil
+	return fmt.Errorf("not a verdict (allowed: %s)", strings.Join(gateway.QuarantineVerdicts, ", "))
 }
 
 // displayWidth counts East Asian wide and fullwidth characters as two

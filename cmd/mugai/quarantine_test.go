@@ -188,7 +188,8 @@ func TestQuarantineScenario(t *testing.T) {
 		t.Fatalf("show: %d %s", code, errOut)
 	}
 	t.Logf("$ mugai quarantine show %s\n%s", id, out)
-	for _, want := range []string{"Subject:     申請書の送付", "application.pdf", "strip", "application/pdf", "release " + id} {
+	for _, want := range []string{"Subject:     申請書の送付", "application.pdf", "strip", "application/pdf",
+		"Release: mugai quarantine -config " + e.file + " release " + id} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}
@@ -382,11 +383,56 @@ func TestQuarantineUsage(t *testing.T) {
 		{[]string{"quarantine", "list", "extra"}, 1, "no arguments"},
 		{[]string{"quarantine", "show"}, 1, "Usage: mugai quarantine show"},
 		{[]string{"quarantine", "-config", "/nonexistent.yaml", "list"}, 1, "cannot read"},
+		{[]string{"quarantine", "list", "-verdict", "bogus"}, 1, `invalid value "bogus" for flag -verdict: not a verdict (allowed: rebuilt, rejected)`},
+		{[]string{"quarantine", "list", "-verdict", "bogus"}, 1, "Usage: mugai quarantine list"},
+		{[]string{"quarantine", "release", "06H1F0000000000A", "-policy", "relaxed", "-to", "", "-reason", "x"}, 1, `invalid value "" for flag -to: empty address`},
+		{[]string{"quarantine", "release", "06H1F0000000000A", "-policy", "relaxed", "-to", "a@city.example.lg.jp,", "-reason", "x"}, 1, "empty address"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, _, errOut := runCmd(tt.args...)
 			if code != tt.code || !strings.Contains(errOut, tt.stderr) {
 				t.Errorf("exit %d (want %d), stderr:\n%s", code, tt.code, errOut)
+			}
+		})
+	}
+}
+
+// TestQuarantineReleaseEmptyTo: -to "" (a script's empty variable) is
+// refused before anything is asked of the gateway; it never releases to
+// the original recipients.
+func TestQuarantineReleaseEmptyTo(t *testing.T) {
+	e := startQtEnv(t)
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
+	e.lgwan.next(t)
+	id := e.q.List(nil)[0].ID
+	if code, out, errOut := e.quarantine("release", id, "-policy", "relaxed", "-to", "", "-reason", "x"); code != 1 || !strings.Contains(errOut, "empty address") {
+		t.Errorf("release -to \"\": exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	e.lgwan.none(t)
+	if rel := e.audit("release"); len(rel) != 0 {
+		t.Errorf("release records %+v", rel)
+	}
+	// A valid -verdict still lists (case-insensitively).
+	if code, out, errOut := e.quarantine("list", "-verdict", "Rebuilt"); code != 0 || !strings.Contains(out, id) {
+		t.Errorf("list -verdict Rebuilt: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestReleaseHint: the release hint of show carries the -config the
+// command was run with, quoted for the shell when it must be.
+func TestReleaseHint(t *testing.T) {
+	for _, tt := range []struct{ cfg, want string }{
+		{"", "Release: mugai quarantine release 06H1F0000000000A -policy NAME"},
+		{"/etc/mugai/mugai.yaml", "Release: mugai quarantine -config /etc/mugai/mugai.yaml release 06H1F0000000000A -policy NAME"},
+		{"/srv/my conf/it's.yaml", `Release: mugai quarantine -config '/srv/my conf/it'\''s.yaml' release 06H1F0000000000A`},
+	} {
+		t.Run(tt.cfg, func(t *testing.T) {
+			var out bytes.Buffer
+			dir := ""
+			q := &qcmd{cfgPath: &tt.cfg, dir: &dir, stdout: &out, stderr: &out}
+			q.printDetail(gateway.QuarantineDetail{QuarantineEntry: gateway.QuarantineEntry{ID: "06H1F0000000000A"}})
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("show prints:\n%s\nwant a line with %q", out.String(), tt.want)
 			}
 		})
 	}

@@ -22,7 +22,7 @@ import (
 	"mugai/sanitize/textenc"
 )
 
-const queueUsage = "list | failed | show ID | retry ID|all | requeue ID -reason TEXT | delete ID -reason TEXT"
+const queueUsage = "list | failed | show ID | retry ID | retry all | requeue ID -reason TEXT | delete ID -reason TEXT"
 
 // runQueue is `mugai queue`: the operator's view of the spool, like
 // mailq/postqueue. Read-only commands ask the running gateway through
@@ -39,8 +39,26 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	want := map[string]int{"list": 1, "failed": 1, "show": 2, "retry": 2, "requeue": 2, "delete": 2}
-	if len(pos) == 0 || want[pos[0]] != len(pos) {
+	// Each subcommand and its operand, as the usage names them.
+	operand := map[string]string{"list": "", "failed": "", "show": "ID", "retry": "ID or all", "requeue": "ID", "delete": "ID"}
+	if len(pos) == 0 {
+		fs.Usage()
+		return 1
+	}
+	if want, ok := operand[pos[0]]; !ok {
+		hint := ""
+		if pos[0] == "all" {
+			hint = ` (did you mean "retry all"?)`
+		}
+		fmt.Fprintf(stderr, "mugai queue: unknown subcommand %q%s\n", pos[0], hint)
+		fs.Usage()
+		return 1
+	} else if n := len(pos) - 1; want == "" && n > 0 {
+		fmt.Fprintf(stderr, "mugai queue %s: unexpected argument %q\n", pos[0], pos[1])
+		fs.Usage()
+		return 1
+	} else if want != "" && n != 1 {
+		fmt.Fprintf(stderr, "mugai queue %s: needs one %s, got %d arguments\n", pos[0], want, n)
 		fs.Usage()
 		return 1
 	}

@@ -341,8 +341,12 @@ func TestQueueCommand(t *testing.T) {
 		{name: "requeue unknown", args: q("requeue", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
 		{name: "delete without reason", args: q("delete", c), code: 1, stderr: []string{"-reason TEXT is required"}},
 		{name: "delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
-		{name: "usage", args: q("show"), code: 1, stderr: []string{"Usage: mugai queue"}},
-		{name: "unknown subcommand", args: q("flush"), code: 1, stderr: []string{"Usage: mugai queue"}},
+		{name: "usage", args: q("show"), code: 1, stderr: []string{"mugai queue show: needs one ID, got 0 arguments", "Usage: mugai queue"}},
+		{name: "unknown subcommand", args: q("flush"), code: 1, stderr: []string{`mugai queue: unknown subcommand "flush"`, "Usage: mugai queue"}},
+		{name: "bogus subcommand", args: q("bogus"), code: 1, stderr: []string{`mugai queue: unknown subcommand "bogus"`, "Usage: mugai queue"}},
+		{name: "all alone", args: q("all"), code: 1, stderr: []string{`unknown subcommand "all" (did you mean "retry all"?)`, "retry ID | retry all"}},
+		{name: "list with an argument", args: q("list", "extra"), code: 1, stderr: []string{`mugai queue list: unexpected argument "extra"`}},
+		{name: "retry without operand", args: q("retry"), code: 1, stderr: []string{"mugai queue retry: needs one ID or all"}},
 	}
 	for _, tt := range online {
 		t.Run(tt.name, func(t *testing.T) {

@@ -468,3 +468,20 @@ func TestEmbeddedDefault(t *testing.T) {
 		t.Errorf("tampered audit trail: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestJSONLogDurations: with log.format json a duration reads as in the
+// text format ("6ms"), not as integer nanoseconds.
+func TestJSONLogDurations(t *testing.T) {
+	for _, tc := range []struct{ format, want string }{
+		{"json", `"duration":"6ms"`},
+		{"text", "duration=6ms"},
+	} {
+		cfg := config.Default()
+		cfg.Log.Format = tc.format
+		var b bytes.Buffer
+		newLogger(cfg, &b).Info("delivery attempt", "duration", 6*time.Millisecond)
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%s log: %s, want %s", tc.format, b.String(), tc.want)
+		}
+	}
+}

@@ -57,8 +57,9 @@ const (
 	DeliveryFailed    = "failed"    // permanent failure or too old: bounced
 
 	// quarantine_purged_total{reason}
-	PurgeRetention = "retention"
-	PurgeMaxBytes  = "max_bytes"
+	PurgeRetention = "retention" // the scheduled purge of quarantine.retention
+	PurgeMaxBytes  = "max_bytes" // the store made room under quarantine.max_bytes
+	PurgeManual    = "manual"    // mugai quarantine purge, by an administrator
 
 	// config_reloads_total{result}
 	ReloadSuccess = "success"
@@ -199,7 +200,7 @@ func New(version string) *Metrics {
 		QueueMessages: gauge("queue_messages",
 			"Messages in the spool by state (active, deferred, failed).", "route", "state"),
 		QueueOldestMessageAge: gauge("queue_oldest_message_age_seconds",
-			"Age of the oldest message waiting for delivery, 0 when the queue is empty.", "route"),
+			"Age of the oldest message waiting for delivery (since it was received, or requeued with mugai queue requeue), 0 when the queue is empty.", "route"),
 		DeliveryAttempts: counter("delivery_attempts_total",
 			"Delivery attempts to the next hop by result (delivered, deferred, failed).", "route", "result"),
 		DeliveryDuration: histogram("delivery_duration_seconds",
@@ -214,7 +215,7 @@ func New(version string) *Metrics {
 		QuarantineReleases: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_releases_total",
 			Help: "Originals released from quarantine by an administrator."}),
 		QuarantinePurged: counter("quarantine_purged_total",
-			"Originals deleted from quarantine, by reason (retention, max_bytes).", "reason"),
+			"Originals deleted from quarantine, by reason (retention: the scheduled purge, max_bytes: the store was full, manual: mugai quarantine purge).", "reason"),
 		QuarantineFull: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_full_total",
 			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
 
@@ -265,7 +266,7 @@ func New(version string) *Metrics {
 		m.SanitizeFindings.WithLabelValues(k)
 	}
 	m.SanitizeFindings.WithLabelValues(FindingOther)
-	for _, r := range []string{PurgeRetention, PurgeMaxBytes} {
+	for _, r := range []string{PurgeRetention, PurgeMaxBytes, PurgeManual} {
 		m.QuarantinePurged.WithLabelValues(r)
 	}
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
@@ -299,7 +300,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 		{StageConnect, "554"}, // RFC 5321 3.1: client not allowed
 		{StageRcpt, "550"},    // RFC 5321 4.2.2: relay denied, unknown user
 		{StageData, "552"},    // RFC 1870 6.1: message exceeds the size limit
-		{StageData, "554"},    // RFC 5321 4.2.3: policy rejected the message
+		{StageData, "550"},    // 550 5.7.1: policy rejected the message (RFC 3463 5.7.1)
 	} {
 		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
 	}

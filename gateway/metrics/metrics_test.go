@@ -192,6 +192,10 @@ func TestScrapeAsOperatorSeesIt(t *testing.T) {
 		`mugai_queue_messages{route="outbound",state="failed"} 0`,
 		`mugai_delivery_attempts_total{result="delivered",route="inbound"} 0`,
 		`mugai_quarantine_purged_total{reason="retention"} 0`,
+		`mugai_quarantine_purged_total{reason="max_bytes"} 0`,
+		`mugai_quarantine_purged_total{reason="manual"} 0`,
+		`mugai_smtp_rejects_total{code="550",route="inbound",stage="data"} 0`,
+		`mugai_smtp_rejects_total{code="552",route="inbound",stage="data"} 0`,
 		`mugai_config_reloads_total{result="failure"} 0`,
 		`mugai_sanitize_actions_total{action="links-defanged"} 0`,
 		`mugai_sanitize_findings_total{kind="duplicate-content-type"} 0`,
@@ -204,6 +208,11 @@ func TestScrapeAsOperatorSeesIt(t *testing.T) {
 		if !strings.Contains(before, want+"\n") {
 			t.Errorf("before any mail, scrape lacks %q", want)
 		}
+	}
+	// A pre-created series is one that can happen: a policy rejection is
+	// answered 550 5.7.1 (gateway/data.go), never 554, in the DATA stage.
+	if unwanted := `mugai_smtp_rejects_total{code="554",route="inbound",stage="data"}`; strings.Contains(before, unwanted) {
+		t.Errorf("scrape has %s, a reply the gateway never gives", unwanted)
 	}
 	m.Attachments.WithLabelValues(metrics.DecisionStrip, "executable").Inc()
 	after := scrape(t, m)
