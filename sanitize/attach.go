@@ -327,7 +327,7 @@ func blocksKeeping(findings []string) string {
 			return "office document with macros"
 		case strings.Contains(lf, "active content entry"):
 			return "archive holds HTML or SVG, which runs scripts when opened"
-		case strings.HasPrefix(lf, "pdf:") && strings.Contains(lf, "not inspected"):
+		case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
 			return "document could not be fully inspected"
 		case strings.HasPrefix(lf, "pdf:") && !strings.Contains(lf, "encrypted"), strings.Contains(lf, "embedded"), strings.Contains(lf, "external reference"):
 			return "document with active or embedded content"

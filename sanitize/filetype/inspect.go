@@ -36,6 +36,8 @@ type inspector struct {
 	entries    int   // archive entries seen, all levels
 	inflated   int64 // bytes decompressed, all levels
 	memLeft    int64 // for nested archives held in memory
+	pdfStreams int   // PDF streams looked into, all PDFs of the attachment
+	pdfDecoded int64 // bytes decoded from them (pdfMaxDecode)
 	sigBuf     []byte
 }
 

@@ -3,42 +3,77 @@ package filetype
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/ascii85"
+	"encoding/hex"
 	"io"
 )
 
 // A PDF is searched whole for active content: its objects stand anywhere,
-// and readers take the last definition of an object. Objects inside
-// compressed object streams (PDF 1.5) are searched after inflating them.
+// and readers take the last definition of an object. mugai does not
+// parse PDF; it reads names the way a reader's lexer does, wherever they
+// stand, and it decodes every stream that holds objects (an object
+// stream, PDF 1.5) however its dictionary describes it, so that neither a
+// missing /Type nor a decoy "stream" keyword in a string hides one.
 const (
-	// pdfLookback is how far before its "stream" keyword the /ObjStm type
-	// of an object stream's dictionary may stand.
-	pdfLookback = 4 << 10
-	// pdfMaxStreams bounds the object streams decoded in one PDF,
-	// pdfMaxInflate the bytes they decode to together (each decoding
-	// tried counts).
-	pdfMaxStreams = 1024
-	pdfMaxInflate = 64 << 20
+	// pdfMaxStreams bounds the streams looked into in one attachment.
+	pdfMaxStreams = 20000
+	// pdfProbe is how much of a stream is decoded to tell an object
+	// stream (its header: object numbers and offsets) from the others.
+	pdfProbe = 4 << 10
+	// pdfMaxDecode bounds the bytes decoded from the PDFs of one
+	// attachment (probes, object streams, every reading tried); past it
+	// the PDF was not fully inspected.
+	pdfMaxDecode = 64 << 20
+	// pdfLookahead bounds how far past a name or a "stream" keyword the
+	// scanner looks (white space, comments, the value); scanOverlap is
+	// larger, so what is cut at a window's end is seen whole in the next.
+	pdfLookahead = 1 << 10
 )
 
 // pdfNames maps PDF name objects to findings. Names are compared after
-// #xx escapes are decoded, so "/J#61vaScript" is found too.
+// #xx escapes are decoded, so "/J#61vaScript" is found too. The short
+// ones count only before a value of the kind they take (pdfValue): three
+// bytes of image data read as "/JS" far too often.
 var pdfNames = map[string]string{
-	"JavaScript":    "pdf: javascript",
-	"JS":            "pdf: javascript",
-	"Launch":        "pdf: launch action",
-	"EmbeddedFile":  "pdf: embedded file",
-	"EmbeddedFiles": "pdf: embedded file",
-	"RichMedia":     "pdf: rich media",
-	"XFA":           "pdf: xfa form",
-	"Encrypt":       "pdf: encrypted",
+	"JavaScript":     "pdf: javascript",
+	"JS":             "pdf: javascript",
+	"Launch":         "pdf: launch action",
+	"EmbeddedFile":   "pdf: embedded file",
+	"EmbeddedFiles":  "pdf: embedded file",
+	"EF":             "pdf: embedded file",
+	"FileAttachment": "pdf: embedded file",
+	"RichMedia":      "pdf: rich media",
+	"XFA":            "pdf: xfa form",
+	"Encrypt":        "pdf: encrypted",
+	// Filters mugai does not decode: an object stream could hide behind
+	// them (pdfOpaque).
+	"LZWDecode":       pdfOpaque,
+	"RunLengthDecode": pdfOpaque,
+	"LZW":             pdfOpaque,
+	"RL":              pdfOpaque,
 }
+
+const pdfOpaque = "pdf: streams not inspected (LZW or run-length filter)"
+
+// pdfValue says what must follow a short name for it to count: a string
+// or a reference (JS), an array, a stream reference or a dictionary. A
+// name not in it counts wherever it stands.
+var pdfValue = map[string]string{
+	"JS":  "(<R",
+	"XFA": "[<R",
+	"EF":  "<",
+}
+
+// pdfAbbreviated are filter names so short that image data holds them:
+// they count only shortly after a /Filter name.
+var pdfAbbreviated = map[string]bool{"LZW": true, "RL": true}
 
 // scanWindow is how much of a stream is looked at at once; windows overlap
 // by scanOverlap so that a name cut by a window end is seen whole in the
 // next one.
 const (
 	scanWindow  = 64 << 10
-	scanOverlap = 128
+	scanOverlap = 4 << 10
 )
 
 // scanStream feeds r, up to limit bytes, to scan in overlapping windows,
@@ -62,42 +97,36 @@ func scanStream(r io.Reader, limit int64, scan func(b []byte, base int64, final 
 	}
 }
 
-// inspectPDF finds active content in a PDF: the names of its objects,
-// and of the objects in its object streams. An object stream that cannot
-// be decoded and read as one hides what it holds: it is a finding, and
-// blocks keeping the file like active content.
+// inspectPDF finds active content in a PDF: the names in it, and in the
+// streams that hold objects, decoded. What it cannot decode or bound is a
+// finding that blocks keeping the file.
 func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
-	p := pdfScanner{objStm: -1}
+	p := pdfScanner{filter: -1}
 	scanStream(io.NewSectionReader(r, 0, size), size, p.scan)
-	if p.objStm >= 0 {
-		p.unclaimed++
-	}
-	hidden := p.unclaimed > 0 || p.tooMany
-	budget := int64(pdfMaxInflate)
-	for _, off := range p.objStms {
-		if !p.objectStream(r, off, size, &budget) {
-			hidden = true
+	d := pdfDecoder{r: r, size: size, in: in, p: &p}
+	stopped := false
+	for _, off := range p.streams {
+		if in.pdfStreams >= pdfMaxStreams || in.pdfDecoded > pdfMaxDecode {
+			stopped = true
+			break
 		}
+		in.pdfStreams++
+		d.stream(off)
 	}
-	if hidden {
-		p.add("pdf: object stream not inspected")
+	if stopped || in.pdfDecoded > pdfMaxDecode {
+		in.limit("pdf: not fully inspected:", "too many or too large streams"+pathSuffix(path))
 	}
 	in.findAll(p.out, path)
 }
 
 // pdfScanner collects the findings for active content in a PDF, each once,
-// in the order found, and where its object streams' data start.
+// in the order found, and where its streams' data start.
 type pdfScanner struct {
-	seen map[string]bool
-	out  []string
-	next int64 // the first offset not yet scanned: windows overlap
-	// objStm is the offset of an /ObjStm name no "stream" keyword has
-	// followed yet, or -1; objStms are the data offsets of the object
-	// streams found; unclaimed counts /ObjStm names too far from any.
-	objStm    int64
-	objStms   []int64
-	unclaimed int
-	tooMany   bool
+	seen    map[string]bool
+	out     []string
+	next    int64   // the first offset not yet scanned: windows overlap
+	streams []int64 // data offsets after each "stream" keyword
+	filter  int64   // offset of the last /Filter name, -1 before any
 }
 
 func (p *pdfScanner) add(f string) {
@@ -135,41 +164,29 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			break
 		}
 		if kw < slash {
-			// "stream", a keyword of its own (not "endstream"), then an
-			// end of line: the stream's data start after it.
+			// "stream", a keyword of its own (not "endstream"), then the
+			// end of its line: the data start after it. Readers skip
+			// what stands before the line end; so does this.
 			j := kw + len(streamKeyword)
 			if kw > 0 && !isPDFDelim(b[kw-1]) {
 				i = j
 				continue
 			}
-			for j < len(b) && b[j] == ' ' {
-				j++
-			}
-			if j+1 >= len(b) && !final {
+			end := min(len(b), j+pdfLookahead)
+			eol := bytes.IndexAny(b[j:end], "\r\n")
+			if (eol < 0 || j+eol+1 >= len(b)) && end == len(b) && !final {
 				p.next = base + int64(kw)
 				return // cut by the window: the next one sees it whole
 			}
-			switch {
-			case j+1 < len(b) && b[j] == '\r' && b[j+1] == '\n':
-				j += 2
-			case j < len(b) && (b[j] == '\n' || b[j] == '\r'):
-				j++
-			default:
+			if eol < 0 {
 				i = j
 				continue
 			}
-			if p.objStm >= 0 {
-				data := base + int64(j)
-				switch {
-				case data-p.objStm > pdfLookback:
-					p.unclaimed++
-				case len(p.objStms) >= pdfMaxStreams:
-					p.tooMany = true
-				default:
-					p.objStms = append(p.objStms, data)
-				}
-				p.objStm = -1
+			data := j + eol + 1
+			if b[j+eol] == '\r' && data < len(b) && b[data] == '\n' {
+				data++
 			}
+			p.streams = append(p.streams, base+int64(data))
 			i = j
 			continue
 		}
@@ -190,63 +207,382 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			p.next = base + int64(slash)
 			return // cut by the window: the next window sees it whole
 		}
+		if string(name) == "Filter" {
+			p.filter = base + int64(slash)
+		}
 		if f, ok := pdfNames[string(name)]; ok {
-			p.add(f)
-		} else if string(name) == "ObjStm" && p.objStm < 0 {
-			p.objStm = base + int64(slash)
+			switch want, short := pdfValue[string(name)]; {
+			case pdfAbbreviated[string(name)]:
+				if p.filter >= 0 && base+int64(slash)-p.filter <= 256 {
+					p.add(f)
+				}
+			case !short:
+				p.add(f)
+			default:
+				v, at, cut := valueAt(b, j)
+				if !cut && v != 0 && bytes.IndexByte([]byte(want), v) >= 0 {
+					v, cut = plausible(b, v, at)
+				}
+				if cut && !final {
+					p.next = base + int64(slash)
+					return
+				}
+				if v != 0 && bytes.IndexByte([]byte(want), v) >= 0 {
+					p.add(f)
+				}
+			}
 		}
 		i = j
 	}
 	p.next = base + int64(len(b))
 }
 
-// objectStream decodes the object stream whose data start at off and
-// scans its objects, reporting whether it could: its data inflate, raw
-// or through a PNG predictor, to what reads as an object stream (pairs
-// of object number and offset first). Other filters, a TIFF predictor,
-// encryption and more than the budget leave it unread.
-func (p *pdfScanner) objectStream(r io.ReaderAt, off, size int64, budget *int64) bool {
-	zr, err := zlib.NewReader(io.NewSectionReader(r, off, size-off))
-	if err != nil {
-		return false
-	}
-	data, _ := io.ReadAll(io.LimitReader(zr, *budget+1)) // a bad checksum or a truncated end still shows what decoded
-	if int64(len(data)) > *budget {
-		*budget = 0
-		return false
-	}
-	*budget -= int64(len(data))
-	read := false
-	scan := func(d []byte) {
-		sub := pdfScanner{seen: p.seen, out: p.out, objStm: -1}
-		sub.scan(d, 0, true)
-		p.seen, p.out = sub.seen, sub.out
-		read = true
-	}
-	if objStmHeader(data) {
-		scan(data)
-	}
-	for _, width := range pngRowWidths(data, 4) {
-		for bpp := 1; bpp <= 4 && bpp < width; bpp++ {
-			if *budget < int64(len(data)) {
-				return read
+// valueAt tells what kind of value starts at b[j], past white space and
+// comments: '(' a string, '<' a hex string or a dictionary, '[' an array,
+// 'R' an indirect reference ("12 0 R"), ']', '/' or '>' where an array or
+// dictionary goes on, 0 for anything else. A value beyond pdfLookahead
+// counts as every kind (the reader's lexer would reach it). cut says the
+// window ended first.
+func valueAt(b []byte, j int) (kind byte, at int, cut bool) {
+	end := min(len(b), j+pdfLookahead)
+	for j < end {
+		switch c := b[j]; {
+		case isPDFSpace(c):
+			j++
+		case c == '%':
+			for j < end && b[j] != '\r' && b[j] != '\n' {
+				j++
 			}
-			*budget -= int64(len(data))
-			if d := unpredictPNG(data, width, bpp); objStmHeader(d) {
-				scan(d)
+		case c == '(' || c == '<' || c == '[' || c == ']' || c == '/' || c == '>':
+			return c, j, false
+		case '0' <= c && c <= '9':
+			// "12 0 R": a number, space, a number, space, R.
+			k := j
+			for n := 0; n < 2; n++ {
+				s := k
+				for k < end && '0' <= b[k] && b[k] <= '9' {
+					k++
+				}
+				if k == s || k >= end || !isPDFSpace(b[k]) {
+					return 0, j, k >= end && end == len(b)
+				}
+				for k < end && isPDFSpace(b[k]) {
+					k++
+				}
+			}
+			if k >= end {
+				return 0, j, end == len(b)
+			}
+			if b[k] == 'R' {
+				return 'R', j, false
+			}
+			return 0, j, false
+		default:
+			return 0, j, false
+		}
+	}
+	if end == len(b) {
+		return 0, j, true
+	}
+	return 'R', j, false // past the lookahead: fail closed
+}
+
+// plausible checks that a string or a '<' value at b[at] reads as one a
+// writer would put there, not as image bytes: a dictionary ("<<"), a hex
+// string (hex digits), a literal string of text (mostly printable, or
+// UTF-16 with its byte order mark). It returns kind, or 0.
+func plausible(b []byte, kind byte, at int) (byte, bool) {
+	const n = 32
+	if at+1+n > len(b) {
+		return 0, true
+	}
+	v := b[at+1 : at+1+n]
+	switch kind {
+	case '<':
+		if v[0] == '<' {
+			return kind, false
+		}
+		for _, c := range v[:8] {
+			if !isHex(c) && !isPDFSpace(c) && c != '>' {
+				return 0, false
+			}
+		}
+	case '(':
+		if v[0] == 0xfe && v[1] == 0xff || v[0] == 0xff && v[1] == 0xfe {
+			return kind, false
+		}
+		if k := bytes.IndexByte(v, ')'); k >= 0 {
+			v = v[:k]
+		}
+		printable := 0
+		for _, c := range v {
+			if ' ' <= c && c < 0x7f || c == '\t' || c == '\n' || c == '\r' {
+				printable++
+			}
+		}
+		if len(v) == 0 || printable*4 < len(v)*3 {
+			return 0, false
+		}
+	}
+	return kind, false
+}
+
+// pdfDecoder decodes the streams of one PDF, within its inspector's
+// budget, and scans those that hold objects.
+type pdfDecoder struct {
+	r    io.ReaderAt
+	size int64
+	in   *inspector
+	p    *pdfScanner
+	zr   [pdfMaxLayers]io.ReadCloser // reused: a decompressor is 40 KiB
+}
+
+// pdfMaxLayers bounds the filters tried one after the other on a stream.
+const pdfMaxLayers = 3
+
+// A filter a stream's data may be encoded with.
+const (
+	filterFlate = iota
+	filterHex
+	filterA85
+)
+
+// stream looks at the stream whose data start at off. It tries the
+// filters whose output the data look like (Flate, ASCIIHex, ASCII85, up
+// to pdfMaxLayers of them in any order), decoding pdfProbe bytes; when
+// one reading starts like an object stream, that reading is decoded whole
+// and its objects scanned. An uncompressed object stream needs nothing:
+// the raw scan read its objects.
+func (d *pdfDecoder) stream(off int64) {
+	var chain [pdfMaxLayers]int
+	d.try(off, chain[:0])
+}
+
+func (d *pdfDecoder) try(off int64, chain []int) {
+	probe := d.read(off, chain, pdfProbe)
+	if probe == nil {
+		return
+	}
+	if len(chain) > 0 {
+		if bpps := objStmReadings(probe); len(bpps) > 0 {
+			d.objects(off, chain, bpps)
+		}
+	}
+	if len(chain) == pdfMaxLayers {
+		return
+	}
+	// Hex text ("31 20 30 20") reads like an object stream's header too:
+	// every filter the reading looks encoded with is tried as well.
+	for _, f := range []int{filterFlate, filterHex, filterA85} {
+		if looksEncoded(probe, f) {
+			d.try(off, append(chain, f))
+		}
+	}
+}
+
+// read decodes up to n bytes of the stream at off through chain; nil when
+// nothing decodes. What it decodes counts against the budget.
+func (d *pdfDecoder) read(off int64, chain []int, n int64) []byte {
+	var r io.Reader = io.NewSectionReader(d.r, off, d.size-off)
+	for depth, f := range chain {
+		switch f {
+		case filterFlate:
+			var err error
+			if d.zr[depth] == nil {
+				d.zr[depth], err = zlib.NewReader(r)
+			} else {
+				err = d.zr[depth].(zlib.Resetter).Reset(r, nil)
+			}
+			if err != nil {
+				return nil
+			}
+			r = d.zr[depth]
+		case filterHex:
+			r = hex.NewDecoder(&hexText{r: r})
+		case filterA85:
+			r = ascii85.NewDecoder(&a85Text{r: r})
+		}
+	}
+	if pdfMaxDecode-d.in.pdfDecoded <= 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	m, _ := io.Copy(&buf, io.LimitReader(r, n)) // a bad checksum or a cut end still shows what decoded
+	if len(chain) > 0 {
+		d.in.pdfDecoded += m
+	}
+	if m == 0 {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// objects decodes the object stream at off through chain, whole, and
+// scans it as it reads: as it is, and through a PNG predictor for each
+// bytes-per-pixel its first row reads with and each row width the data
+// allow.
+func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
+	left := pdfMaxDecode - d.in.pdfDecoded
+	data := d.read(off, chain, left+1)
+	if int64(len(data)) > left {
+		d.in.pdfDecoded = pdfMaxDecode + 1 // inspectPDF reports it
+		return
+	}
+	scan := func(b []byte) {
+		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1}
+		sub.scan(b, 0, true)
+		d.p.seen, d.p.out = sub.seen, sub.out
+	}
+	for _, bpp := range bpps {
+		if bpp == 0 {
+			scan(data)
+			continue
+		}
+		for _, width := range pngRowWidths(data, 8) {
+			if bpp < width {
+				d.in.pdfDecoded += int64(len(data))
+				scan(unpredictPNG(data, width, bpp))
 			}
 		}
 	}
-	return read
+}
+
+// objStmReadings tells whether d starts like an object stream (object
+// numbers and offsets), as it is (0) or as the first row of PNG
+// prediction with some bytes per pixel (1 to 16): the readings to scan.
+func objStmReadings(d []byte) []int {
+	var out []int
+	if objStmHeader(d) {
+		out = append(out, 0)
+	}
+	if len(d) > 1 && d[0] <= 4 {
+		// The first row has no row above: only its filter type and the
+		// bytes per pixel matter, not the row width.
+		row := d[1:min(len(d), 33)]
+		dec := make([]byte, len(row))
+		for bpp := 1; bpp <= 16; bpp++ {
+			for i, c := range row {
+				var left byte
+				if i >= bpp {
+					left = dec[i-bpp]
+				}
+				switch d[0] {
+				case 1, 4:
+					c += left // Paeth with nothing above is Sub
+				case 3:
+					c += left / 2
+				}
+				dec[i] = c
+			}
+			if objStmHeader(dec) {
+				out = append(out, bpp)
+			}
+		}
+	}
+	return out
+}
+
+// looksEncoded reports whether d could be data encoded with filter f.
+func looksEncoded(d []byte, f int) bool {
+	switch f {
+	case filterFlate:
+		return len(d) >= 2 && d[0]&0x0f == 8 && (uint16(d[0])<<8|uint16(d[1]))%31 == 0
+	case filterHex:
+		n := 0
+		for _, c := range d {
+			switch {
+			case isHex(c):
+				n++
+			case isPDFSpace(c):
+			case c == '>':
+				return n > 0
+			default:
+				return false
+			}
+		}
+		return n >= 16
+	case filterA85:
+		n := 0
+		for _, c := range d {
+			switch {
+			case '!' <= c && c <= 'u' || c == 'z':
+				n++
+			case isPDFSpace(c):
+			case c == '~':
+				return n > 0
+			default:
+				return false
+			}
+		}
+		return n >= 16
+	}
+	return false
+}
+
+// hexText feeds hex.NewDecoder the digits of an ASCIIHex stream: white
+// space dropped, ending at '>' (an odd last digit is lost, as a reader
+// would pad it with 0: no name hides in half a byte).
+type hexText struct {
+	r   io.Reader
+	eod bool
+}
+
+func (h *hexText) Read(p []byte) (int, error) {
+	if h.eod {
+		return 0, io.EOF
+	}
+	n, err := h.r.Read(p)
+	w := 0
+	for _, c := range p[:n] {
+		if c == '>' {
+			h.eod = true
+			break
+		}
+		if isHex(c) {
+			p[w] = c
+			w++
+		}
+	}
+	if h.eod {
+		if w%2 == 1 {
+			w--
+		}
+		if w == 0 {
+			return 0, io.EOF
+		}
+		return w, nil
+	}
+	return w, err
+}
+
+// a85Text feeds ascii85.NewDecoder an ASCII85 stream, ending at "~>".
+type a85Text struct {
+	r   io.Reader
+	eod bool
+}
+
+func (a *a85Text) Read(p []byte) (int, error) {
+	if a.eod {
+		return 0, io.EOF
+	}
+	n, err := a.r.Read(p)
+	if i := bytes.IndexByte(p[:n], '~'); i >= 0 {
+		a.eod, n = true, i
+	}
+	return n, err
 }
 
 // objStmHeader reports whether d starts like an object stream: an object
-// number and an offset.
+// number and an offset. White space only (NUL is white space) may come
+// before one: readers skip it, so it counts too.
 func objStmHeader(d []byte) bool {
 	i := 0
 	for n := 0; n < 2; n++ {
 		for i < len(d) && isPDFSpace(d[i]) {
 			i++
+		}
+		if n == 0 && i == len(d) && len(d) > 0 {
+			return true
 		}
 		start := i
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {

@@ -3,6 +3,7 @@ package filetype
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/ascii85"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -101,11 +102,41 @@ func TestPDFActiveContent(t *testing.T) {
 		{name: "object stream, PNG Sub predictor", data: objStmPDF(objStm+" /Filter /FlateDecode /DecodeParms << /Predictor 11 /Columns 16 >>", deflateBytes(pngPredict(js, 16, 1))), filename: "a.pdf",
 			class: ClassPDF, findings: []string{"pdf: javascript"}},
 		{name: "object stream, hex then flate", data: objStmPDF(objStm+" /Filter [/ASCIIHexDecode /FlateDecode]", []byte(hex.EncodeToString(deflateBytes(js))+">")), filename: "a.pdf",
-			class: ClassPDF, findings: []string{"pdf: object stream not inspected"}},
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
 		{name: "object stream, type far from its data", data: objStmPDF(objStm+" /Pad ("+strings.Repeat("x", 5000)+") /Filter /FlateDecode", deflateBytes(js)), filename: "a.pdf",
-			class: ClassPDF, findings: []string{"pdf: object stream not inspected"}},
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
 		{name: "object stream, a fake stream keyword first", data: objStmPDF(objStm+" /Pad (\nstream\n) /Filter /FlateDecode", deflateBytes(js)), filename: "a.pdf",
-			class: ClassPDF, findings: []string{"pdf: object stream not inspected"}},
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		// Bypasses a red team found in the first version: an object stream
+		// is found by what it holds, not by its dictionary.
+		{name: "object stream without /Type", data: objStmPDF("/N 2 /First 12 /Filter /FlateDecode", deflateBytes(js)), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, flate then hex", data: objStmPDF("/N 2 /First 12 /Filter [/FlateDecode /ASCIIHexDecode]", deflateBytes([]byte(hex.EncodeToString(js)+">"))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, ascii85 then flate", data: objStmPDF("/N 2 /First 12 /Filter [/ASCII85Decode /FlateDecode]", a85(deflateBytes(js))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, PNG Sub predictor, 8 bytes a pixel", data: objStmPDF(objStm+" /Filter /FlateDecode /DecodeParms << /Predictor 11 /Columns 2 /Colors 8 >>", deflateBytes(pngPredictBpp(js, 16, 1, 8))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, its keyword line with a tab and junk", data: bytes.Replace(objStmPDF(objStm+" /Filter /FlateDecode", deflateBytes(js)), []byte("stream\r\n"), []byte("stream\t junk\r\n"), 1), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, its keyword at a window's end", data: windowEdgePDF(js), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, its header after 8 KiB of NULs", data: objStmPDF(objStm+" /First 8204 /Filter /FlateDecode", deflateBytes(append(make([]byte, 8<<10), js...))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream bomb", data: objStmPDF(objStm+" /Filter /FlateDecode", deflateBytes(make([]byte, 80<<20))), filename: "a.pdf",
+			class: ClassArchive, findings: []string{"pdf: not fully inspected: too many or too large streams"}},
+		{name: "object stream uncompressed, clean", data: objStmPDF(objStm, objects(false)), filename: "a.pdf",
+			class: ClassPDF, clean: true},
+		{name: "object stream uncompressed", data: objStmPDF(objStm, js), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream behind LZW", data: objStmPDF(objStm+" /Filter [/LZWDecode]", []byte("\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01")), filename: "a.pdf",
+			class: ClassPDF, findings: []string{pdfOpaque}},
+		{name: "file attachment without /Type", data: pdfFile("/Annots [<< /Subtype /FileAttachment /FS << /F (invoice.exe) /EF << /F 7 0 R >> >> >>]"), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: embedded file"}},
+		{name: "file spec /EF alone", data: pdfFile("/Names << /X << /F (a.exe) /EF<</F 7 0 R>> >> >>"), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: embedded file"}},
+		{name: "image data that reads /JS and /XFA", data: imagePDF([]byte("\x93/JS{\x01\x02/XFA\xff/EF)\x00/JS 12 x")), filename: "scan.pdf",
+			class: ClassPDF, clean: true},
 		{name: "object stream in a PDF in a ZIP", data: zipFile(t, deflate("docs/a.pdf", objStmPDF(objStm+" /Filter /FlateDecode", deflateBytes(js)))), filename: "docs.zip",
 			class: ClassArchive, findings: []string{"pdf: javascript docs/a.pdf"}},
 		{name: "ZIP appended to a PDF", data: append(pdfFile(""), zipFile(t, deflate("b.exe", peFile()))...), filename: "a.pdf",
@@ -126,6 +157,52 @@ func TestPDFActiveContent(t *testing.T) {
 			checkResult(t, tc, res)
 		})
 	}
+}
+
+// a85 encodes b as an ASCII85 stream's data.
+func a85(b []byte) []byte {
+	out := make([]byte, ascii85.MaxEncodedLen(len(b)))
+	return append(out[:ascii85.Encode(out, b)], "~>"...)
+}
+
+// pngPredictBpp is pngPredict with bpp bytes a pixel.
+func pngPredictBpp(d []byte, cols int, ft byte, bpp int) []byte {
+	for len(d)%cols != 0 {
+		d = append(d, ' ')
+	}
+	var out []byte
+	for r := 0; r < len(d); r += cols {
+		row := d[r : r+cols]
+		out = append(out, ft)
+		for i, c := range row {
+			var left byte
+			if ft == 1 && i >= bpp {
+				left = row[i-bpp]
+			}
+			out = append(out, c-left)
+		}
+	}
+	return out
+}
+
+// windowEdgePDF puts an object stream's "stream" keyword just before the
+// end of the scanner's first window, with a long run of spaces after it.
+func windowEdgePDF(js []byte) []byte {
+	p := objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode", deflateBytes(js))
+	i := bytes.Index(p, []byte("stream\r\n"))
+	pad := "%" + strings.Repeat("x", scanWindow-200-i-2) + "\n" // "stream" 200 bytes before the end
+	p = append(append(append([]byte{}, p[:i]...), pad...), p[i:]...)
+	return bytes.Replace(p, []byte("stream\r\n"), []byte("stream"+strings.Repeat(" ", 300)+"\r\n"), 1)
+}
+
+// imagePDF is a PDF whose one image holds data.
+func imagePDF(data []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n")
+	fmt.Fprintf(&b, "3 0 obj\n<< /Type /XObject /Subtype /Image /Width 4 /Height 4 /BitsPerComponent 8 /ColorSpace /DeviceGray /Filter /DCTDecode /Length %d >>\nstream\n", len(data))
+	b.Write(data)
+	b.WriteString("\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	return b.Bytes()
 }
 
 func TestUnpredictPNG(t *testing.T) {
