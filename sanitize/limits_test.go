@@ -58,6 +58,7 @@ func TestLimits(t *testing.T) {
 	}{
 		{name: "depth within limit", msg: nested(15), verdict: Rebuilt, body: "bottom text"},
 		{name: "depth over limit", msg: nested(25), verdict: Rebuilt, finding: "mime-depth-exceeded", body: "入れ子（転送の重なりなど）が深すぎて検査できないため"},
+		{name: "depth over limit, the headline", msg: nested(25), verdict: Rebuilt, finding: "mime-depth-exceeded", body: "・検査の上限（入れ子の深さ、パートの数、ヘッダーの大きさ）を超えた部分は配送していません。"},
 		{name: "depth over limit, ambiguous reject", msg: nested(25), verdict: Rejected, finding: "mime-depth-exceeded",
 			policy: func(p *config.Policy) { p.Ambiguous = "reject" }},
 		// go-message alone takes 37 s on this (quadratic in depth).

@@ -46,8 +46,13 @@ func (s *sanitizer) notice() []string {
 		en = append(en, "links removed")
 	}
 	if has("ambiguous") {
-		lines = append(lines, "・MIME構造があいまいな部分は配送していません。")
-		en = append(en, "ambiguous parts dropped")
+		if s.onlyLimits() {
+			lines = append(lines, "・検査の上限（入れ子の深さ、パートの数、ヘッダーの大きさ）を超えた部分は配送していません。")
+			en = append(en, "parts over a limit dropped")
+		} else {
+			lines = append(lines, "・MIME構造があいまいな部分は配送していません。")
+			en = append(en, "ambiguous parts dropped")
+		}
 	}
 	for _, f := range s.rep.Findings {
 		if f.Kind == "too-many-parts" {
@@ -311,4 +316,19 @@ func (s *sanitizer) linksWhere() int {
 		w |= inBody
 	}
 	return w
+}
+
+// onlyLimits reports whether every part dropped as ambiguous was dropped
+// for a limit (nesting depth, part count, header size), nothing else.
+func (s *sanitizer) onlyLimits() bool {
+	for _, l := range s.leaves {
+		for _, k := range l.ambig {
+			switch k {
+			case "mime-depth-exceeded", "too-many-parts", "header-too-large":
+			default:
+				return false
+			}
+		}
+	}
+	return true
 }

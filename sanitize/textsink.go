@@ -261,7 +261,7 @@ func (s *textSink) Close() error {
 }
 
 var (
-	reBegin    = regexp.MustCompile(`^begin(-base64)? +[0-7]{1,6}(?: +(.*))?$`)
+	reBegin    = regexp.MustCompile(`^begin(-base64)?[ \t]+\+?[0-9]{1,9}(?:[ \t]+(.*))?$`) // as loosely as decoders read it
 	reYBegin   = regexp.MustCompile(`^=ybegin\b.*$`)
 	reYName    = regexp.MustCompile(`\bname=(.*)$`)
 	reYSize    = regexp.MustCompile(`\bsize=(\d+)`)

@@ -110,6 +110,7 @@ func TestRewriteDefang(t *testing.T) {
 		// A mailto that attaches a local file (Evolution, KMail, older Thunderbird).
 		{"mailto attaching a file", "mailto:x@example.jp?attach=/etc/passwd&body=hi", "mailto[:]x@example.jp?attach=/etc/passwd&body=hi", 1},
 		{"mailto attachment param, encoded", "<MAILTO:x@example.jp?subject=a&%41ttachment=~/.ssh/id_rsa>", "<MAILTO[:]x@example.jp?subject=a&%41ttachment=~/.ssh/id_rsa>", 1},
+		{"mailto attaching a file after Japanese", "mailto:soumu@example.jp?subject=資料送付&attach=/etc/passwd", "mailto[:]soumu@example.jp?subject=資料送付&attach=/etc/passwd", 1},
 		{"mailto with other params stays", "mailto:x@example.jp?subject=attach&body=attach", "mailto:x@example.jp?subject=attach&body=attach", 0},
 		{"other scheme after a bracketed dot", "www.webcal://x", "www[.]webcal[:]//x", 2},
 	}

@@ -135,8 +135,8 @@ func mailtoAttaches[T text](rest T) bool {
 	n := -1 // bytes of the parameter name read, -1 outside one
 	for i := 0; i < len(rest); i++ {
 		c := rest[i]
-		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
-			return false
+		if c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' {
+			return false // non-ASCII goes on: Thunderbird links "?subject=資料&attach=…" whole
 		}
 		switch {
 		case c == '?' || c == '&':
