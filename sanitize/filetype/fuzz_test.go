@@ -2,6 +2,7 @@ package filetype
 
 import (
 	"bytes"
+	"encoding/hex"
 	"testing"
 )
 
@@ -31,6 +32,8 @@ func FuzzClassify(f *testing.F) {
 	f.Add(gzipOf(f, "", tarFile(f, map[string][]byte{"a.sh": []byte("#!")}, "a.sh")), "", "a.tgz")
 	f.Add(oleFile(clsidMSI), "", "a.msi")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
+	f.Add(objStmPDF("/N 2 /First 12 /Filter [/FlateDecode /ASCIIHexDecode]", deflateBytes([]byte(hex.EncodeToString(objects(true))+">"))), "application/pdf", "a.pdf")
+	f.Add(windowEdgePDF(objects(true)), "application/pdf", "a.pdf")
 	f.Add(objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >>", deflateBytes(pngPredict(objects(true), 7, 2))), "application/pdf", "a.pdf")
 	f.Add([]byte("plain text"), "text/plain", "invoice\u202Etxt.exe")
 	f.Fuzz(func(t *testing.T, data []byte, declared, filename string) {
