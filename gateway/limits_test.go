@@ -49,6 +49,19 @@ func (s *rawSession) cmd(line string) string {
 	return s.reply(5 * time.Second)
 }
 
+// toData reads the greeting and gives EHLO, MAIL, RCPT and DATA, which
+// must be answered 354.
+func (s *rawSession) toData() {
+	s.t.Helper()
+	s.reply(5 * time.Second)
+	s.cmd("EHLO c.example")
+	s.cmd("MAIL FROM:<a@example.jp>")
+	s.cmd("RCPT TO:<s@lgwan.example>")
+	if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
+		s.t.Fatalf("DATA: %q", r)
+	}
+}
+
 func TestLimits(t *testing.T) {
 	cfg := gatewayConfig(t, t.TempDir(), "", "",
 		"    policy: default\n", `    policy: default
@@ -119,13 +132,7 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("slow drip", func(t *testing.T) {
 		s := rawDial(t, addr)
-		s.reply(5 * time.Second)
-		s.cmd("EHLO c.example")
-		s.cmd("MAIL FROM:<a@example.jp>")
-		s.cmd("RCPT TO:<s@lgwan.example>")
-		if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
-			t.Fatalf("DATA: %q", r)
-		}
+		s.toData()
 		done := make(chan string, 1)
 		go func() { done <- s.reply(10 * time.Second) }()
 		// 20 bytes a second is far below 1 KiB/s: cut after the 1 s grace.
@@ -187,13 +194,7 @@ func TestLongLines(t *testing.T) {
 	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
 	data := func(s *rawSession, line string) string {
 		t.Helper()
-		s.reply(5 * time.Second)
-		s.cmd("EHLO c.example")
-		s.cmd("MAIL FROM:<a@example.jp>")
-		s.cmd("RCPT TO:<s@lgwan.example>")
-		if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
-			t.Fatalf("DATA: %q", r)
-		}
+		s.toData()
 		return s.cmd("Subject: long\r\n\r\n" + line + "\r\nafter\r\n.")
 	}
 	if r := data(rawDial(t, g.addr("inbound")), strings.Repeat("y", 3000)); !strings.HasPrefix(r, "250 ") {

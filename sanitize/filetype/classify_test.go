@@ -190,6 +190,12 @@ func TestClassify(t *testing.T) {
 		{name: "zip inside tar", data: tarFile(t, map[string][]byte{"x.zip": zipFile(t, zent{name: "p.doc", data: []byte("x"), raw: true, size: 1, flags: 1})}, "x.zip"), filename: "a.tar",
 			class: ClassEncryptedArchive, enc: true, findings: []string{"zip: encrypted entry x.zip/p.doc"}},
 	}
+	runClassify(t, cases)
+}
+
+// runClassify classifies each case's data and checks the result.
+func runClassify(t *testing.T, cases []classifyCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := Classify(bytes.NewReader(tc.data), int64(len(tc.data)), tc.declared, tc.filename, tc.lim)

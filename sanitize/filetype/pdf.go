@@ -520,8 +520,9 @@ func looksEncoded(d []byte, f int) bool {
 }
 
 // hexText feeds hex.NewDecoder the digits of an ASCIIHex stream: white
-// space dropped, ending at '>' (an odd last digit is lost, as a reader
-// would pad it with 0: no name hides in half a byte).
+// space dropped, ending at '>'. An odd last digit ends the decoding with
+// an error after the whole bytes (a reader pads it with 0: no name hides
+// in half a byte).
 type hexText struct {
 	r   io.Reader
 	eod bool
@@ -543,13 +544,10 @@ func (h *hexText) Read(p []byte) (int, error) {
 			w++
 		}
 	}
+	if h.eod && w == 0 {
+		return 0, io.EOF
+	}
 	if h.eod {
-		if w%2 == 1 {
-			w--
-		}
-		if w == 0 {
-			return 0, io.EOF
-		}
 		return w, nil
 	}
 	return w, err

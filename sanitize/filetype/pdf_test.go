@@ -148,15 +148,7 @@ func TestPDFActiveContent(t *testing.T) {
 		{name: "OneNote in a ZIP", data: zipFile(t, deflate("a.one", []byte("\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d\xae\xb1\x53\x78\xd0\x29\x96\xd3"))), filename: "a.zip",
 			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry a.one"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			res, err := Classify(bytes.NewReader(tc.data), int64(len(tc.data)), tc.declared, tc.filename, tc.lim)
-			if err != nil {
-				t.Fatalf("Classify: %v", err)
-			}
-			checkResult(t, tc, res)
-		})
-	}
+	runClassify(t, cases)
 }
 
 // a85 encodes b as an ASCII85 stream's data.
