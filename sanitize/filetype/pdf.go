@@ -2,10 +2,13 @@ package filetype
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"encoding/ascii85"
 	"encoding/hex"
+	"errors"
 	"io"
+	"slices"
 )
 
 // A PDF is searched whole for active content: its objects stand anywhere,
@@ -43,6 +46,10 @@ var pdfNames = map[string]string{
 	"EF":             "pdf: embedded file",
 	"FileAttachment": "pdf: embedded file",
 	"RichMedia":      "pdf: rich media",
+	"Rendition":      "pdf: rendition action", // may run JavaScript (/JS) in Acrobat
+	"GoToE":          "pdf: embedded file",    // opens a PDF embedded in this one
+	"GoToR":          "pdf: remote go-to action",
+	"ImportData":     "pdf: import data action",
 	"XFA":            "pdf: xfa form",
 	"Encrypt":        "pdf: encrypted",
 	// Filters mugai does not decode: an object stream could hide behind
@@ -116,6 +123,12 @@ func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
 	if stopped || in.pdfDecoded > pdfMaxDecode {
 		in.limit("pdf: not fully inspected:", "too many or too large streams"+pathSuffix(path))
 	}
+	if p.tiff {
+		p.add("pdf: streams not inspected (TIFF predictor)")
+	}
+	if d.opaque || p.noEOL {
+		in.limit("pdf: not fully inspected:", "a stream mugai cannot read to the end"+pathSuffix(path))
+	}
 	in.findAll(p.out, path)
 }
 
@@ -127,6 +140,12 @@ type pdfScanner struct {
 	next    int64   // the first offset not yet scanned: windows overlap
 	streams []int64 // data offsets after each "stream" keyword
 	filter  int64   // offset of the last /Filter name, -1 before any
+	noEOL   bool    // a "stream" keyword without a line end in pdfLookahead
+	// Predictor parameters the dictionaries give (/Columns, /Colors,
+	// /BitsPerComponent), for undoing a PNG predictor with the row
+	// widths readers use; tiff: a TIFF predictor (/Predictor 2).
+	columns, colors, bpc []int
+	tiff                 bool
 }
 
 func (p *pdfScanner) add(f string) {
@@ -179,6 +198,9 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 				return // cut by the window: the next one sees it whole
 			}
 			if eol < 0 {
+				// A reader looks further for the line end; this does
+				// not, so it cannot tell where such a stream starts.
+				p.noEOL = true
 				i = j
 				continue
 			}
@@ -207,13 +229,25 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			p.next = base + int64(slash)
 			return // cut by the window: the next window sees it whole
 		}
-		if string(name) == "Filter" {
+		switch string(name) {
+		case "Filter":
 			p.filter = base + int64(slash)
+		case "Columns", "Colors", "BitsPerComponent", "Predictor":
+			n, ok, cut := intAt(b, j)
+			if cut && !final {
+				p.next = base + int64(slash)
+				return
+			}
+			if ok {
+				p.param(string(name), n)
+			}
 		}
 		if f, ok := pdfNames[string(name)]; ok {
 			switch want, short := pdfValue[string(name)]; {
 			case pdfAbbreviated[string(name)]:
-				if p.filter >= 0 && base+int64(slash)-p.filter <= 256 {
+				// Near a /Filter, or an element of an array ("[/RL]",
+				// which /Filter 9 0 R may point to).
+				if inNameArray(b, slash) || p.filter >= 0 && base+int64(slash)-p.filter <= 4<<10 {
 					p.add(f)
 				}
 			case !short:
@@ -237,6 +271,61 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 	p.next = base + int64(len(b))
 }
 
+// inNameArray reports whether the name at b[slash] stands in an array of
+// names ("[/Fl /RL]"): an opening bracket before it with only names and
+// white space between. Image data has such a run too rarely to matter.
+func inNameArray(b []byte, slash int) bool {
+	for i := slash - 1; i >= 0 && i >= slash-128; i-- {
+		switch c := b[i]; {
+		case c == '[':
+			return true
+		case isPDFSpace(c) || c == '/':
+		case c <= ' ' || c >= 0x7f || isPDFDelim(c):
+			return false
+		}
+	}
+	return false
+}
+
+// param records a predictor parameter a dictionary gives.
+func (p *pdfScanner) param(name string, n int) {
+	add := func(l []int) []int {
+		if n < 1 || n > 1<<20 || len(l) >= 64 || slices.Contains(l, n) {
+			return l
+		}
+		return append(l, n)
+	}
+	switch name {
+	case "Columns":
+		p.columns = add(p.columns)
+	case "Colors":
+		p.colors = add(p.colors)
+	case "BitsPerComponent":
+		p.bpc = add(p.bpc)
+	case "Predictor":
+		p.tiff = p.tiff || n == 2
+	}
+}
+
+// intAt reads the integer that stands at b[j], past white space and
+// comments.
+func intAt(b []byte, j int) (n int, ok, cut bool) {
+	end := min(len(b), j+pdfLookahead)
+	j = skipSpaceComments(b[:end], j)
+	if j < end && b[j] == '+' {
+		j++
+	}
+	s := j
+	for j < end && '0' <= b[j] && b[j] <= '9' && j-s < 8 {
+		n = n*10 + int(b[j]-'0')
+		j++
+	}
+	if j == end {
+		return 0, false, end == len(b)
+	}
+	return n, j > s, false
+}
+
 // valueAt tells what kind of value starts at b[j], past white space and
 // comments: '(' a string, '<' a hex string or a dictionary, '[' an array,
 // 'R' an indirect reference ("12 0 R"), ']', '/' or '>' where an array or
@@ -255,20 +344,22 @@ func valueAt(b []byte, j int) (kind byte, at int, cut bool) {
 			}
 		case c == '(' || c == '<' || c == '[' || c == ']' || c == '/' || c == '>':
 			return c, j, false
-		case '0' <= c && c <= '9':
-			// "12 0 R": a number, space, a number, space, R.
+		case '0' <= c && c <= '9' || c == '+' || c == '-':
+			// "12 0 R": a number, a number, R, with white space and
+			// comments between, as the lexer reads them.
 			k := j
 			for n := 0; n < 2; n++ {
+				if k < end && (b[k] == '+' || b[k] == '-') {
+					k++
+				}
 				s := k
 				for k < end && '0' <= b[k] && b[k] <= '9' {
 					k++
 				}
-				if k == s || k >= end || !isPDFSpace(b[k]) {
+				if k == s || k >= end || !isPDFSpace(b[k]) && b[k] != '%' {
 					return 0, j, k >= end && end == len(b)
 				}
-				for k < end && isPDFSpace(b[k]) {
-					k++
-				}
+				k = skipSpaceComments(b[:end], k)
 			}
 			if k >= end {
 				return 0, j, end == len(b)
@@ -316,11 +407,11 @@ func plausible(b []byte, kind byte, at int) (byte, bool) {
 		}
 		printable := 0
 		for _, c := range v {
-			if ' ' <= c && c < 0x7f || c == '\t' || c == '\n' || c == '\r' {
+			if ' ' <= c && c < 0x7f || '\t' <= c && c <= '\r' || c == '\\' {
 				printable++
 			}
 		}
-		if len(v) == 0 || printable*4 < len(v)*3 {
+		if len(v) == 0 || printable*2 < len(v) {
 			return 0, false
 		}
 	}
@@ -335,15 +426,19 @@ type pdfDecoder struct {
 	in   *inspector
 	p    *pdfScanner
 	zr   [pdfMaxLayers]io.ReadCloser // reused: a decompressor is 40 KiB
+	// opaque: some stream could not be read to the end (a decode error
+	// in an object stream, too many layers): it could hold anything.
+	opaque bool
 }
 
 // pdfMaxLayers bounds the filters tried one after the other on a stream.
-const pdfMaxLayers = 3
+const pdfMaxLayers = 6
 
 // A filter a stream's data may be encoded with.
 const (
 	filterFlate = iota
 	filterHex
+	filterHex0 // ASCIIHex with what is not a digit read as 0, as poppler reads it
 	filterA85
 )
 
@@ -369,11 +464,16 @@ func (d *pdfDecoder) try(off int64, chain []int) {
 		}
 	}
 	if len(chain) == pdfMaxLayers {
+		for _, f := range []int{filterFlate, filterHex, filterA85} {
+			if looksEncoded(probe, f) {
+				d.opaque = true // more layers than mugai decodes
+			}
+		}
 		return
 	}
 	// Hex text ("31 20 30 20") reads like an object stream's header too:
 	// every filter the reading looks encoded with is tried as well.
-	for _, f := range []int{filterFlate, filterHex, filterA85} {
+	for _, f := range []int{filterFlate, filterHex, filterHex0, filterA85} {
 		if looksEncoded(probe, f) {
 			d.try(off, append(chain, f))
 		}
@@ -383,6 +483,13 @@ func (d *pdfDecoder) try(off int64, chain []int) {
 // read decodes up to n bytes of the stream at off through chain; nil when
 // nothing decodes. What it decodes counts against the budget.
 func (d *pdfDecoder) read(off int64, chain []int, n int64) []byte {
+	b, _ := d.readErr(off, chain, n)
+	return b
+}
+
+// readErr is read, and whether decoding stopped on corrupt data (not at
+// the end of the data, nor for a bad checksum after them).
+func (d *pdfDecoder) readErr(off int64, chain []int, n int64) ([]byte, bool) {
 	var r io.Reader = io.NewSectionReader(d.r, off, d.size-off)
 	for depth, f := range chain {
 		switch f {
@@ -394,27 +501,28 @@ func (d *pdfDecoder) read(off int64, chain []int, n int64) []byte {
 				err = d.zr[depth].(zlib.Resetter).Reset(r, nil)
 			}
 			if err != nil {
-				return nil
+				return nil, false
 			}
 			r = d.zr[depth]
-		case filterHex:
-			r = hex.NewDecoder(&hexText{r: r})
+		case filterHex, filterHex0:
+			r = hex.NewDecoder(&hexText{r: r, zero: f == filterHex0})
 		case filterA85:
 			r = ascii85.NewDecoder(&a85Text{r: r})
 		}
 	}
 	if pdfMaxDecode-d.in.pdfDecoded <= 0 {
-		return nil
+		return nil, false
 	}
 	var buf bytes.Buffer
-	m, _ := io.Copy(&buf, io.LimitReader(r, n)) // a bad checksum or a cut end still shows what decoded
+	m, err := io.Copy(&buf, io.LimitReader(r, n)) // a bad checksum or a cut end still shows what decoded
 	if len(chain) > 0 {
 		d.in.pdfDecoded += m
 	}
+	var corrupt flate.CorruptInputError
 	if m == 0 {
-		return nil
+		return nil, errors.As(err, &corrupt)
 	}
-	return buf.Bytes()
+	return buf.Bytes(), errors.As(err, &corrupt)
 }
 
 // objects decodes the object stream at off through chain, whole, and
@@ -423,44 +531,96 @@ func (d *pdfDecoder) read(off int64, chain []int, n int64) []byte {
 // allow.
 func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 	left := pdfMaxDecode - d.in.pdfDecoded
-	data := d.read(off, chain, left+1)
+	data, corrupt := d.readErr(off, chain, left+1)
 	if int64(len(data)) > left {
 		d.in.pdfDecoded = pdfMaxDecode + 1 // inspectPDF reports it
 		return
+	}
+	if corrupt {
+		// Go's inflater stops where a reader's may go on (a distance
+		// back past the start, say): the rest could hold anything.
+		d.opaque = true
 	}
 	scan := func(b []byte) {
 		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1}
 		sub.scan(b, 0, true)
 		d.p.seen, d.p.out = sub.seen, sub.out
 	}
+	type reading struct{ width, bpp int }
+	var done []reading
 	for _, bpp := range bpps {
 		if bpp == 0 {
 			scan(data)
 			continue
 		}
-		for _, width := range pngRowWidths(data, 8) {
-			if bpp < width {
-				d.in.pdfDecoded += int64(len(data))
-				scan(unpredictPNG(data, width, bpp))
+		var tries []reading
+		for _, r := range d.p.rowWidths() {
+			if bpp < 0 || r.bpp == bpp {
+				tries = append(tries, reading(r))
 			}
+		}
+		if bpp > 0 {
+			for _, w := range pngRowWidths(data, 8) {
+				tries = append(tries, reading{w, bpp})
+			}
+		}
+		for _, r := range tries {
+			if r.bpp >= r.width || slices.Contains(done, r) {
+				continue
+			}
+			done = append(done, r)
+			if d.in.pdfDecoded += int64(len(data)); d.in.pdfDecoded > pdfMaxDecode {
+				return // inspectPDF reports it
+			}
+			scan(unpredictPNG(data, r.width, r.bpp))
 		}
 	}
 }
 
+// rowWidths are the PNG row widths (the filter byte included) and bytes
+// per pixel the dictionaries' parameters give, at most 64.
+func (p *pdfScanner) rowWidths() []struct{ width, bpp int } {
+	colors, bpc := p.colors, p.bpc
+	if !slices.Contains(colors, 1) {
+		colors = append(colors, 1) // the defaults
+	}
+	if !slices.Contains(bpc, 8) {
+		bpc = append(bpc, 8)
+	}
+	var out []struct{ width, bpp int }
+	for _, c := range p.columns {
+		for _, n := range colors {
+			for _, b := range bpc {
+				bits := c * n * b
+				bpp := max(1, (n*b+7)/8)
+				if len(out) < 64 {
+					out = append(out, struct{ width, bpp int }{(bits+7)/8 + 1, bpp})
+				}
+			}
+		}
+	}
+	return out
+}
+
 // objStmReadings tells whether d starts like an object stream (object
 // numbers and offsets), as it is (0) or as the first row of PNG
-// prediction with some bytes per pixel (1 to 16): the readings to scan.
+// prediction with some bytes per pixel (up to 64; from 33 on the 32
+// bytes looked at read as with 32), or -1 for a first row whose filter
+// type readers take for none: the readings to scan.
 func objStmReadings(d []byte) []int {
 	var out []int
 	if objStmHeader(d) {
 		out = append(out, 0)
+	}
+	if len(d) > 1 && d[0] > 4 && objStmHeader(d[1:]) {
+		out = append(out, -1) // a filter type readers take for none
 	}
 	if len(d) > 1 && d[0] <= 4 {
 		// The first row has no row above: only its filter type and the
 		// bytes per pixel matter, not the row width.
 		row := d[1:min(len(d), 33)]
 		dec := make([]byte, len(row))
-		for bpp := 1; bpp <= 16; bpp++ {
+		for bpp := 1; bpp <= len(row); bpp++ { // past it, no byte has a left neighbour
 			for i, c := range row {
 				var left byte
 				if i >= bpp {
@@ -487,20 +647,22 @@ func looksEncoded(d []byte, f int) bool {
 	switch f {
 	case filterFlate:
 		return len(d) >= 2 && d[0]&0x0f == 8 && (uint16(d[0])<<8|uint16(d[1]))%31 == 0
-	case filterHex:
-		n := 0
+	case filterHex, filterHex0:
+		// Readers skip what is not a digit (a vertical tab, say): most
+		// of it digits is enough.
+		n, other := 0, 0
 		for _, c := range d {
 			switch {
 			case isHex(c):
 				n++
 			case isPDFSpace(c):
 			case c == '>':
-				return n > 0
+				return n > 0 && other*4 <= n
 			default:
-				return false
+				other++
 			}
 		}
-		return n >= 16
+		return n >= 16 && other*4 <= n
 	case filterA85:
 		n := 0
 		for _, c := range d {
@@ -524,8 +686,9 @@ func looksEncoded(d []byte, f int) bool {
 // an error after the whole bytes (a reader pads it with 0: no name hides
 // in half a byte).
 type hexText struct {
-	r   io.Reader
-	eod bool
+	r    io.Reader
+	eod  bool
+	zero bool // what is neither a digit nor white space reads as 0
 }
 
 func (h *hexText) Read(p []byte) (int, error) {
@@ -539,8 +702,12 @@ func (h *hexText) Read(p []byte) (int, error) {
 			h.eod = true
 			break
 		}
-		if isHex(c) {
+		switch {
+		case isHex(c):
 			p[w] = c
+			w++
+		case h.zero && !isPDFSpace(c):
+			p[w] = '0'
 			w++
 		}
 	}
@@ -571,26 +738,46 @@ func (a *a85Text) Read(p []byte) (int, error) {
 }
 
 // objStmHeader reports whether d starts like an object stream: an object
-// number and an offset. White space only (NUL is white space) may come
-// before one: readers skip it, so it counts too.
+// number and an offset, signs allowed, white space (NUL is white space)
+// and comments before and between, as a reader's lexer skips them. What
+// holds nothing else in the probe counts too.
 func objStmHeader(d []byte) bool {
 	i := 0
 	for n := 0; n < 2; n++ {
-		for i < len(d) && isPDFSpace(d[i]) {
-			i++
-		}
+		i = skipSpaceComments(d, i)
 		if n == 0 && i == len(d) && len(d) > 0 {
 			return true
+		}
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
 		}
 		start := i
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
 			i++
 		}
-		if i == start || i == len(d) || !isPDFSpace(d[i]) {
+		if i == start || i == len(d) || !isPDFSpace(d[i]) && d[i] != '%' {
 			return false
 		}
 	}
 	return true
+}
+
+// skipSpaceComments returns the offset of the first byte at or after i
+// that is neither white space nor in a comment.
+func skipSpaceComments(d []byte, i int) int {
+	for i < len(d) {
+		switch {
+		case isPDFSpace(d[i]):
+			i++
+		case d[i] == '%':
+			for i < len(d) && d[i] != '\r' && d[i] != '\n' {
+				i++
+			}
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 func isPDFSpace(c byte) bool {
@@ -644,6 +831,8 @@ func unpredictPNG(d []byte, width, bpp int) []byte {
 			up = prev[i]
 			switch ft {
 			case 0:
+				cur[i] = row[i]
+			default: // above 4: none, as poppler and MuPDF read it
 				cur[i] = row[i]
 			case 1:
 				cur[i] = row[i] + left

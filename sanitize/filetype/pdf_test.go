@@ -137,6 +137,32 @@ func TestPDFActiveContent(t *testing.T) {
 			class: ClassPDF, findings: []string{"pdf: embedded file"}},
 		{name: "image data that reads /JS and /XFA", data: imagePDF([]byte("\x93/JS{\x01\x02/XFA\xff/EF)\x00/JS 12 x")), filename: "scan.pdf",
 			class: ClassPDF, clean: true},
+		// Bypasses a second red team found: what readers accept, read as
+		// they read it, or blocked.
+		{name: "object stream, a comment before its header", data: objStmPDF("/N 2 /First 15 /Filter /FlateDecode", deflateBytes(append([]byte("%c\n"), js...))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, signed numbers", data: objStmPDF("/N 2 /First 12 /Filter /FlateDecode", deflateBytes(bytes.Replace(js, []byte("1 0 2"), []byte("+1 +0 +2"), 1))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, 17 bytes a pixel", data: objStmPDF(objStm+" /Filter /FlateDecode /DecodeParms << /Predictor 11 /Columns 2 /Colors 17 >>", deflateBytes(pngPredictBpp(js, 34, 1, 17))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, PNG filter types above 4 (none)", data: objStmPDF(objStm+" /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 9 >>", deflateBytes(pngPredict(js, 9, 5))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, TIFF predictor", data: objStmPDF(objStm+" /Filter /FlateDecode /DecodeParms << /Predictor 2 /Columns 9 >>", deflateBytes(js)), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: streams not inspected (TIFF predictor)"}},
+		{name: "object stream, four hex layers", data: objStmPDF(objStm+" /Filter [/AHx /AHx /AHx /Fl]", []byte(hexLayers(deflateBytes(js), 3))), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "object stream, bad hex digits read as 0", data: objStmPDF(objStm+" /Filter [/AHx /Fl]", []byte(strings.Replace(hex.EncodeToString(deflateBytes(js)), "00", "zz", 1)+">")), filename: "a.pdf",
+			class: ClassArchive, findings: []string{"pdf: javascript"}},
+		{name: "a stream keyword far from its line end", data: bytes.Replace(objStmPDF(objStm+" /Filter /FlateDecode", deflateBytes(js)), []byte("stream\r\n"), []byte("stream"+strings.Repeat(" ", 1100)+"\r\n"), 1), filename: "a.pdf",
+			class: ClassArchive, findings: []string{"pdf: not fully inspected: a stream mugai cannot read to the end"}},
+		{name: "rendition action", data: pdfFile("/OpenAction << /S /Rendition /JS (\f\f\fapp.alert(1)) >>"), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: rendition action", "pdf: javascript"}},
+		{name: "JavaScript by a reference with a comment and a sign", data: pdfFile("/AA << /O << /S /Rendition /JS +8 %x\n0 R >> >>"), filename: "a.pdf",
+			class: ClassPDF, findings: []string{"pdf: javascript"}},
+		{name: "run-length filter referred to", data: objStmPDF(objStm+" /Filter 9 0 R", []byte("x")), filename: "a.pdf",
+			class: ClassPDF, clean: true},
+		{name: "run-length filter in an array elsewhere", data: append(objStmPDF(objStm+" /Filter 9 0 R", []byte("x")), "9 0 obj [/RL] endobj\n"...), filename: "a.pdf",
+			class: ClassPDF, findings: []string{pdfOpaque}},
 		{name: "object stream in a PDF in a ZIP", data: zipFile(t, deflate("docs/a.pdf", objStmPDF(objStm+" /Filter /FlateDecode", deflateBytes(js)))), filename: "docs.zip",
 			class: ClassArchive, findings: []string{"pdf: javascript docs/a.pdf"}},
 		{name: "ZIP appended to a PDF", data: append(pdfFile(""), zipFile(t, deflate("b.exe", peFile()))...), filename: "a.pdf",
@@ -195,6 +221,14 @@ func imagePDF(data []byte) []byte {
 	b.Write(data)
 	b.WriteString("\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 	return b.Bytes()
+}
+
+// hexLayers hex-encodes b n times, each with its end marker.
+func hexLayers(b []byte, n int) string {
+	for range n {
+		b = append([]byte(hex.EncodeToString(b)), '>')
+	}
+	return string(b)
 }
 
 func TestUnpredictPNG(t *testing.T) {
