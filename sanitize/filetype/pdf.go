@@ -72,7 +72,7 @@ var pdfValue = map[string]string{
 }
 
 // pdfAbbreviated are filter names so short that image data holds them:
-// they count only shortly after a /Filter name.
+// they count only shortly after a /Filter name or in an array of names.
 var pdfAbbreviated = map[string]bool{"LZW": true, "RL": true}
 
 // scanWindow is how much of a stream is looked at at once; windows overlap
@@ -261,7 +261,8 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 					p.next = base + int64(slash)
 					return
 				}
-				if v != 0 && bytes.IndexByte([]byte(want), v) >= 0 {
+				// Cut by the end of the file: too short to tell, so it counts.
+				if cut || v != 0 && bytes.IndexByte([]byte(want), v) >= 0 {
 					p.add(f)
 				}
 			}
@@ -545,6 +546,17 @@ func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1}
 		sub.scan(b, 0, true)
 		d.p.seen, d.p.out = sub.seen, sub.out
+		// A stream's /DecodeParms may stand in an object stream.
+		d.p.tiff = d.p.tiff || sub.tiff
+		for _, n := range sub.columns {
+			d.p.param("Columns", n)
+		}
+		for _, n := range sub.colors {
+			d.p.param("Colors", n)
+		}
+		for _, n := range sub.bpc {
+			d.p.param("BitsPerComponent", n)
+		}
 	}
 	type reading struct{ width, bpp int }
 	var done []reading
