@@ -842,10 +842,6 @@ func unpredictPNG(d []byte, width, bpp int) []byte {
 			}
 			up = prev[i]
 			switch ft {
-			case 0:
-				cur[i] = row[i]
-			default: // above 4: none, as poppler and MuPDF read it
-				cur[i] = row[i]
 			case 1:
 				cur[i] = row[i] + left
 			case 2:
@@ -854,6 +850,8 @@ func unpredictPNG(d []byte, width, bpp int) []byte {
 				cur[i] = row[i] + byte((int(left)+int(up))/2)
 			case 4:
 				cur[i] = row[i] + paeth(left, up, ul)
+			default: // 0, and above 4 as poppler and MuPDF read it: none
+				cur[i] = row[i]
 			}
 		}
 		out = append(out, cur...)
