@@ -3,7 +3,6 @@ package filetype
 import (
 	"bytes"
 	"compress/flate"
-	"compress/zlib"
 	"encoding/ascii85"
 	"encoding/hex"
 	"errors"
@@ -110,7 +109,7 @@ func scanStream(r io.Reader, limit int64, scan func(b []byte, base int64, final 
 func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
 	p := pdfScanner{filter: -1}
 	scanStream(io.NewSectionReader(r, 0, size), size, p.scan)
-	d := pdfDecoder{r: r, size: size, in: in, p: &p}
+	d := pdfDecoder{r: r, size: size, in: in, p: &p, identified: map[int64]bool{}}
 	stopped := false
 	for _, off := range p.streams {
 		if in.pdfStreams >= pdfMaxStreams || in.pdfDecoded > pdfMaxDecode {
@@ -124,7 +123,14 @@ func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
 		in.limit("pdf: not fully inspected:", "too many or too large streams"+pathSuffix(path))
 	}
 	if p.tiff {
-		p.add("pdf: streams not inspected (TIFF predictor)")
+		p.add("pdf: streams not inspected (TIFF or unknown predictor)")
+	}
+	for _, off := range p.declared {
+		if !d.identified[off] && !stopped {
+			// Its dictionary says object stream, and no reading of it
+			// is one (CCITT or JBIG2 data, a broken Flate start).
+			d.opaque = true
+		}
 	}
 	if d.opaque || p.noEOL {
 		in.limit("pdf: not fully inspected:", "a stream mugai cannot read to the end"+pathSuffix(path))
@@ -146,6 +152,11 @@ type pdfScanner struct {
 	// widths readers use; tiff: a TIFF predictor (/Predictor 2).
 	columns, colors, bpc []int
 	tiff                 bool
+	// objStm: an /ObjStm name since the last "stream" keyword; declared:
+	// the data offsets of the streams whose dictionaries said so. Each
+	// must read as an object stream, or the file is not fully inspected.
+	objStm   bool
+	declared []int64
 }
 
 func (p *pdfScanner) add(f string) {
@@ -187,8 +198,8 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			// end of its line: the data start after it. Readers skip
 			// what stands before the line end; so does this.
 			j := kw + len(streamKeyword)
-			if kw > 0 && !isPDFDelim(b[kw-1]) {
-				i = j
+			if kw > 0 && !isPDFDelim(b[kw-1]) || j < len(b) && !isPDFDelim(b[j]) {
+				i = j // a word that starts or ends with "stream" ("streamable")
 				continue
 			}
 			end := min(len(b), j+pdfLookahead)
@@ -208,11 +219,17 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			if b[j+eol] == '\r' && data < len(b) && b[data] == '\n' {
 				data++
 			}
-			p.streams = append(p.streams, base+int64(data))
+			p.addStream(base + int64(data))
+			if eol > 0 {
+				// MuPDF and qpdf start the data after one white space
+				// byte that is not a line end ("stream\t…").
+				p.addStream(base + int64(j+1))
+			}
 			i = j
 			continue
 		}
 		name := nameBuf[:0]
+		nul := false
 		j := slash + 1
 		for ; j < len(b) && len(name) < len(nameBuf); j++ {
 			c := b[j]
@@ -223,7 +240,12 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 				c = unhex(b[j+1])<<4 | unhex(b[j+2])
 				j += 2
 			}
-			name = append(name, c)
+			if c == 0 {
+				nul = true // poppler ends the name there: "/JavaScript#00"
+			}
+			if !nul {
+				name = append(name, c)
+			}
 		}
 		if j >= len(b) && !final {
 			p.next = base + int64(slash)
@@ -232,11 +254,16 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 		switch string(name) {
 		case "Filter":
 			p.filter = base + int64(slash)
+		case "ObjStm":
+			p.objStm = true
 		case "Columns", "Colors", "BitsPerComponent", "Predictor":
 			n, ok, cut := intAt(b, j)
 			if cut && !final {
 				p.next = base + int64(slash)
 				return
+			}
+			if v, _, _ := valueAt(b, j); v == 'R' && string(name) == "Predictor" {
+				p.tiff = true // given by reference: it could be 2 (TIFF)
 			}
 			if ok {
 				p.param(string(name), n)
@@ -270,6 +297,17 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 		i = j
 	}
 	p.next = base + int64(len(b))
+}
+
+// addStream records where a stream's data may start; the stream is an
+// object stream by its dictionary when an /ObjStm name came since the
+// last one.
+func (p *pdfScanner) addStream(off int64) {
+	p.streams = append(p.streams, off)
+	if p.objStm {
+		p.declared = append(p.declared, off)
+	}
+	p.objStm = false
 }
 
 // inNameArray reports whether the name at b[slash] stands in an array of
@@ -430,6 +468,8 @@ type pdfDecoder struct {
 	// opaque: some stream could not be read to the end (a decode error
 	// in an object stream, too many layers): it could hold anything.
 	opaque bool
+	// identified are the streams (data offsets) read as object streams.
+	identified map[int64]bool
 }
 
 // pdfMaxLayers bounds the filters tried one after the other on a stream.
@@ -459,8 +499,12 @@ func (d *pdfDecoder) try(off int64, chain []int) {
 	if probe == nil {
 		return
 	}
+	if len(chain) == 0 && objStmHeader(probe) {
+		d.identified[off] = true // uncompressed: the raw scan read it
+	}
 	if len(chain) > 0 {
 		if bpps := objStmReadings(probe); len(bpps) > 0 {
+			d.identified[off] = true
 			d.objects(off, chain, bpps)
 		}
 	}
@@ -495,14 +539,17 @@ func (d *pdfDecoder) readErr(off int64, chain []int, n int64) ([]byte, bool) {
 	for depth, f := range chain {
 		switch f {
 		case filterFlate:
-			var err error
-			if d.zr[depth] == nil {
-				d.zr[depth], err = zlib.NewReader(r)
-			} else {
-				err = d.zr[depth].(zlib.Resetter).Reset(r, nil)
+			// The zlib header read by hand, then raw deflate: poppler
+			// ignores the window size (Go's zlib refuses one over 32 KiB)
+			// and the checksum.
+			var hdr [2]byte
+			if _, err := io.ReadFull(r, hdr[:]); err != nil || !looksEncoded(hdr[:], filterFlate) || hdr[1]&0x20 != 0 {
+				return nil, false // no zlib header, or a preset dictionary (readers refuse it)
 			}
-			if err != nil {
-				return nil, false
+			if d.zr[depth] == nil {
+				d.zr[depth] = flate.NewReader(r)
+			} else {
+				d.zr[depth].(flate.Resetter).Reset(r, nil)
 			}
 			r = d.zr[depth]
 		case filterHex, filterHex0:
@@ -510,20 +557,36 @@ func (d *pdfDecoder) readErr(off int64, chain []int, n int64) ([]byte, bool) {
 		case filterA85:
 			r = ascii85.NewDecoder(&a85Text{r: r})
 		}
+		// What every layer decodes counts, not only the last: a GiB of
+		// white space under a hex layer decodes to nothing.
+		r = &budgetCount{r: r, in: d.in}
 	}
 	if pdfMaxDecode-d.in.pdfDecoded <= 0 {
 		return nil, false
 	}
 	var buf bytes.Buffer
-	m, err := io.Copy(&buf, io.LimitReader(r, n)) // a bad checksum or a cut end still shows what decoded
-	if len(chain) > 0 {
-		d.in.pdfDecoded += m
-	}
+	m, err := io.Copy(&buf, io.LimitReader(r, n)) // a cut end still shows what decoded
 	var corrupt flate.CorruptInputError
 	if m == 0 {
 		return nil, errors.As(err, &corrupt)
 	}
 	return buf.Bytes(), errors.As(err, &corrupt)
+}
+
+// budgetCount counts what a decoding layer gives against the inspector's
+// budget, and ends it past the budget (inspectPDF reports that).
+type budgetCount struct {
+	r  io.Reader
+	in *inspector
+}
+
+func (b *budgetCount) Read(p []byte) (int, error) {
+	if b.in.pdfDecoded > pdfMaxDecode {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	b.in.pdfDecoded += int64(n)
+	return n, err
 }
 
 // objects decodes the object stream at off through chain, whole, and
@@ -767,8 +830,8 @@ func objStmHeader(d []byte) bool {
 		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
 			i++
 		}
-		if i == start || i == len(d) || !isPDFSpace(d[i]) && d[i] != '%' {
-			return false
+		if i == start || i == len(d) || !isPDFDelim(d[i]) {
+			return false // a number ends at white space or a delimiter ("6 0<<…")
 		}
 	}
 	return true
