@@ -203,7 +203,6 @@ var actionOrder = [...]string{"html-to-text", "body-parts-joined", "charset-repa
 	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed",
 	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "ambiguous"}
 
-// actionSet collects the actions taken, without duplicates.
 // linksAction is the action of neutralising links anywhere in the text
 // or the header.
 func (s *sanitizer) linksAction() string {
@@ -226,6 +225,7 @@ func (s *sanitizer) addAction(name string) {
 	s.rep.Actions = a.list(s.rep.Actions[:0])
 }
 
+// actionSet collects the actions taken, without duplicates.
 type actionSet struct {
 	known [len(actionOrder)]bool
 	other []string // not in actionOrder: listed last, sorted
