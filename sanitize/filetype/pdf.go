@@ -20,8 +20,10 @@ const (
 	// pdfMaxStreams bounds the streams looked into in one attachment.
 	pdfMaxStreams = 20000
 	// pdfProbe is how much of a stream is decoded to tell an object
-	// stream (its header: object numbers and offsets) from the others.
-	pdfProbe = 4 << 10
+	// stream (its header: object numbers and offsets) from the others,
+	// from at most pdfProbeInput bytes of the file.
+	pdfProbe      = 4 << 10
+	pdfProbeInput = 64 << 10
 	// pdfMaxDecode bounds the bytes decoded from the PDFs of one
 	// attachment (probes, object streams, every reading tried); past it
 	// the PDF was not fully inspected.
@@ -132,7 +134,7 @@ func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
 			d.opaque = true
 		}
 	}
-	if d.opaque || p.noEOL {
+	if d.opaque || p.noEOL || p.nested {
 		in.limit("pdf: not fully inspected:", "a stream mugai cannot read to the end"+pathSuffix(path))
 	}
 	in.findAll(p.out, path)
@@ -157,6 +159,9 @@ type pdfScanner struct {
 	// must read as an object stream, or the file is not fully inspected.
 	objStm   bool
 	declared []int64
+	// inStream: a "stream" keyword came and its "endstream" not yet;
+	// nested: another "stream" keyword came meanwhile.
+	inStream, nested bool
 }
 
 func (p *pdfScanner) add(f string) {
@@ -198,8 +203,17 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			// end of its line: the data start after it. Readers skip
 			// what stands before the line end; so does this.
 			j := kw + len(streamKeyword)
-			if kw > 0 && !isPDFDelim(b[kw-1]) || j < len(b) && !isPDFDelim(b[j]) {
-				i = j // a word that starts or ends with "stream" ("streamable")
+			if j < len(b) && !isPDFDelim(b[j]) {
+				i = j // a word that starts with "stream" ("streamable")
+				continue
+			}
+			if kw >= 3 && string(b[kw-3:kw]) == "end" {
+				p.inStream = false // "endstream", right after binary data as often as not
+				i = j
+				continue
+			}
+			if kw > 0 && !isPDFDelim(b[kw-1]) {
+				i = j
 				continue
 			}
 			end := min(len(b), j+pdfLookahead)
@@ -208,6 +222,14 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 				p.next = base + int64(kw)
 				return // cut by the window: the next one sees it whole
 			}
+			// Past the window cut: this keyword is taken once.
+			if p.inStream {
+				// A second "stream" before "endstream": a decoy in a
+				// string, or data no reader would take apart the same
+				// way. Which one is the stream cannot be told.
+				p.nested = true
+			}
+			p.inStream = true
 			if eol < 0 {
 				// A reader looks further for the line end; this does
 				// not, so it cannot tell where such a stream starts.
@@ -251,23 +273,41 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			p.next = base + int64(slash)
 			return // cut by the window: the next window sees it whole
 		}
+		if kw < j {
+			// Binary data read as a name ran into a keyword
+			// ("/\xe57k endstream"): the keyword is what counts.
+			i = kw
+			continue
+		}
 		switch string(name) {
 		case "Filter":
 			p.filter = base + int64(slash)
 		case "ObjStm":
 			p.objStm = true
+		case "First":
+			// An object stream's /First is a number; an outline's is a
+			// reference. Readers need /First, not /Type.
+			if v, _, cut := valueAt(b, j); !cut && v == 0 {
+				if _, ok, _ := intAt(b, j); ok {
+					p.objStm = true
+				}
+			}
 		case "Columns", "Colors", "BitsPerComponent", "Predictor":
 			n, ok, cut := intAt(b, j)
 			if cut && !final {
 				p.next = base + int64(slash)
 				return
 			}
-			if v, _, _ := valueAt(b, j); v == 'R' && string(name) == "Predictor" {
-				p.tiff = true // given by reference: it could be 2 (TIFF)
+			if v, _, _ := valueAt(b, j); string(name) == "Predictor" && (v == 'R' || !ok) {
+				p.tiff = true // by reference, or not a number mugai reads: it could be 2 (TIFF)
 			}
 			if ok {
 				p.param(string(name), n)
 			}
+		}
+		if string(name) == "JavaScript" && inURL(b, slash) {
+			i = j // a path in a link ("…/Web/JavaScript/Guide"); a script still needs /JS
+			continue
 		}
 		if f, ok := pdfNames[string(name)]; ok {
 			switch want, short := pdfValue[string(name)]; {
@@ -297,6 +337,20 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 		i = j
 	}
 	p.next = base + int64(len(b))
+}
+
+// inURL reports whether the name at b[slash] is part of a URL: "://"
+// before it in the same run of bytes without white space or a bracket.
+func inURL(b []byte, slash int) bool {
+	for i := slash - 1; i >= 2 && i >= slash-2048; i-- {
+		switch c := b[i]; {
+		case c == '/' && b[i-1] == '/' && b[i-2] == ':':
+			return true
+		case isPDFSpace(c) || c == '(' || c == '<' || c == '[' || c == '>':
+			return false
+		}
+	}
+	return false
 }
 
 // addStream records where a stream's data may start; the stream is an
@@ -355,8 +409,8 @@ func intAt(b []byte, j int) (n int, ok, cut bool) {
 		j++
 	}
 	s := j
-	for j < end && '0' <= b[j] && b[j] <= '9' && j-s < 8 {
-		n = n*10 + int(b[j]-'0')
+	for j < end && '0' <= b[j] && b[j] <= '9' {
+		n = min(n*10+int(b[j]-'0'), 1<<30) // leading zeros and all: "000000002" is 2
 		j++
 	}
 	if j == end {
@@ -536,6 +590,14 @@ func (d *pdfDecoder) read(off int64, chain []int, n int64) []byte {
 // the end of the data, nor for a bad checksum after them).
 func (d *pdfDecoder) readErr(off int64, chain []int, n int64) ([]byte, bool) {
 	var r io.Reader = io.NewSectionReader(d.r, off, d.size-off)
+	var raw *io.LimitedReader
+	if n <= pdfProbe && len(chain) > 0 {
+		// A probe reads little of the file: white space runs under a hex
+		// or ASCII85 layer would have it read through every stream after
+		// this one.
+		raw = &io.LimitedReader{R: r, N: pdfProbeInput}
+		r = raw
+	}
 	for depth, f := range chain {
 		switch f {
 		case filterFlate:
@@ -566,6 +628,9 @@ func (d *pdfDecoder) readErr(off int64, chain []int, n int64) ([]byte, bool) {
 	}
 	var buf bytes.Buffer
 	m, err := io.Copy(&buf, io.LimitReader(r, n)) // a cut end still shows what decoded
+	if raw != nil && raw.N == 0 && m < n {
+		d.opaque = true // a stream that starts with more padding than any writer puts there
+	}
 	var corrupt flate.CorruptInputError
 	if m == 0 {
 		return nil, errors.As(err, &corrupt)
