@@ -51,8 +51,14 @@ var pdfNames = map[string]string{
 	"GoToE":          "pdf: embedded file",    // opens a PDF embedded in this one
 	"GoToR":          "pdf: remote go-to action",
 	"ImportData":     "pdf: import data action",
-	"XFA":            "pdf: xfa form",
-	"Encrypt":        "pdf: encrypted",
+	// A form's submit button sends its fields, or the whole file, to a
+	// URL; given a UNC path, Windows hands the user's NTLM hash over to
+	// it (the "BadPDF" leak).
+	"SubmitForm": "pdf: submit form action",
+	// A 3D annotation's script, run when the model is shown.
+	"OnInstantiate": "pdf: 3D javascript",
+	"XFA":           "pdf: xfa form",
+	"Encrypt":       "pdf: encrypted",
 	// Filters mugai does not decode: an object stream could hide behind
 	// them (pdfOpaque).
 	"LZWDecode":       pdfOpaque,
