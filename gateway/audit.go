@@ -31,8 +31,9 @@ type AuditRecord struct {
 	Refused []refusal `json:"refused,omitempty"`
 	Size    int64     `json:"size,omitempty"`
 	Policy  string    `json:"policy,omitempty"`
-	// Verdict: rebuilt, rejected, passed, refused, too-big, timeout,
-	// error; for deliveries: delivered, deferred, failed.
+	// Verdict: rebuilt, rejected, passed, refused, abandoned, too-big,
+	// line-too-long, timeout, error; for deliveries: delivered,
+	// deferred, failed.
 	Verdict        string              `json:"verdict,omitempty"`
 	Reason         string              `json:"reason,omitempty"`
 	Actions        []string            `json:"actions,omitempty"`

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,18 +26,29 @@ const memThreshold = 1 << 20
 // data runs the accept path: receive (bounded in size and time), pick
 // the policy, sanitise, keep the original, spool the rebuilt message, and
 // only then answer 250. Every failure inside is a 451, never a 554.
-func (s *session) data(r io.Reader) error {
+func (s *session) data(r io.Reader, tx txn) error {
 	srv := s.snap.srv
 	route := s.snap.route
-	rec := s.auditBase()
-	rec.Refused = s.refused
+	rec := s.auditBase(tx.from, tx.rcpts)
+	rec.Refused = tx.refused
 	defer func() { srv.Audit.Write(rec) }()
 
 	in := spill.New(memThreshold, srv.TempDir)
 	defer in.Close()
 	lim := route.Limits
+	// go-smtp offers CHUNKING whatever it is told, and hands a BDAT
+	// transfer to Data through a pipe that its own goroutine fills,
+	// chunk by chunk, between commands; DATA comes as its dot-reader.
+	// Both must meet the same limits (TestBDAT).
+	_, bdat := r.(*io.PipeReader)
 	rr := &rateReader{r: r, conn: s.conn.Conn(), start: time.Now(), grace: lim.DataTimeout.D(), rate: int64(lim.MinDataRate)}
-	n, err := io.Copy(in, sanitize.NormalizeLineEnds(io.LimitReader(rr, int64(lim.MaxMessageSize)+1)))
+	if bdat {
+		rr.expire = s.hangUpTimeout
+	}
+	// go-smtp's MaxLineLength covers DATA but not BDAT chunks; this
+	// counts both, after it for DATA.
+	ll := &lineLimiter{r: rr, max: maxLineLength}
+	n, err := io.Copy(in, sanitize.NormalizeLineEnds(io.LimitReader(ll, int64(lim.MaxMessageSize)+1)))
 	rec.Size = n
 	switch {
 	case rr.timedOut:
@@ -45,19 +57,37 @@ func (s *session) data(r io.Reader) error {
 		srv.Logger.Warn("data timeout: client below the minimum rate", "route", route.Name, "client", s.client.String(), "bytes", rr.n, "elapsed", time.Since(rr.start).Round(time.Millisecond))
 		// go-smtp would read the rest of the body as commands (its issue
 		// #196): answer and hang up ourselves.
-		hangUp(s.conn.Conn(), fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", route.Hostname))
+		s.hangUpTimeout()
 		return errTimeoutReply
+	case errors.Is(err, smtp.ErrDataReset):
+		// A BDAT transfer that ended without LAST: RSET, EHLO or QUIT,
+		// the connection lost, or go-smtp refusing the next chunk as
+		// too big (it answers that 552 itself, before reading the
+		// chunk, and does not tell us). We answer nothing.
+		rec.Verdict = "abandoned"
+		srv.Logger.Info("data: BDAT transfer abandoned", "route", route.Name, "client", s.client.String(), "bytes", rr.n)
+		return err
 	case err != nil && (errors.Is(err, smtp.ErrDataTooLarge) || n > int64(lim.MaxMessageSize)):
 		rec.Verdict, rec.Reply = "too-big", 552
+		if bdat {
+			// go-smtp discards the rest of the chunk, then answers.
+			return s.reject("data", errTooBig)
+		}
 		return s.drainTooBig(rr)
 	case errors.Is(err, smtp.ErrTooLongLine):
 		// A permanent refusal that says why: the sender's MTA bounces at
-		// once instead of retrying an "internal error" for days. go-smtp's
-		// reader stays broken after it, so the connection ends here.
+		// once instead of retrying an "internal error" for days.
 		rec.Verdict, rec.Reply = "line-too-long", 554
-		srv.Metrics.SMTPRejects.WithLabelValues(route.Name, "data", "554").Inc()
 		srv.Logger.Warn("data: line too long", "route", route.Name, "client", s.client.String(), "limit", maxLineLength)
-		hangUp(s.conn.Conn(), fmt.Sprintf("554 5.6.0 %s message has a line over %d octets (RFC 5321 allows 998), closing connection\r\n", route.Hostname, maxLineLength))
+		if bdat {
+			// Chunks are framed by their length, so the session can go
+			// on: go-smtp discards the rest of the chunk, then answers.
+			return s.reject("data", errLineBDAT)
+		}
+		// go-smtp's DATA reader stays broken after it, so the
+		// connection ends here.
+		srv.Metrics.SMTPRejects.WithLabelValues(route.Name, "data", "554").Inc()
+		s.hangUp(fmt.Sprintf("554 5.6.0 %s message has a line over %d octets (RFC 5321 allows 998), closing connection\r\n", route.Hostname, maxLineLength))
 		return errLineReply
 	case err != nil:
 		rec.Verdict, rec.Reply = "error", 451
@@ -75,7 +105,7 @@ func (s *session) data(r io.Reader) error {
 	srv.Metrics.MessageSize.WithLabelValues(route.Name).Observe(float64(n))
 	accepted := time.Now()
 
-	res, serr := srv.accept(s.snap.cfg, route, envelopeOf(s), in, rec)
+	res, serr := srv.accept(s.snap.cfg, route, envelopeOf(s, tx), in, rec)
 	if serr != nil {
 		rec.Reply = serr.Code
 		if serr.Code == 451 {
@@ -98,6 +128,11 @@ const maxLineLength = 64 << 10
 // errLineReply is returned after hangUp on a line over maxLineLength.
 var errLineReply = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Line too long"}
 
+// errLineBDAT refuses a line over maxLineLength in a BDAT chunk, where
+// the session goes on.
+var errLineBDAT = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+	Message: fmt.Sprintf("Message has a line over %d octets (RFC 5321 allows 998)", maxLineLength)}
+
 // errTimeoutReply is returned after hangUp: the connection is closed, so
 // go-smtp's own reply goes nowhere.
 var errTimeoutReply = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Data timeout"}
@@ -108,23 +143,33 @@ func hangUp(c net.Conn, reply string) {
 	c.Close()
 }
 
+// hangUp answers and closes the session's connection, once: during BDAT
+// the rate timer and Data may both get there.
+func (s *session) hangUp(reply string) {
+	s.hung.Do(func() { hangUp(s.conn.Conn(), reply) })
+}
+
+func (s *session) hangUpTimeout() {
+	s.hangUp(fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", s.snap.route.Hostname))
+}
+
 // drainTooBig reads the rest of an oversize message under the same rate
 // rules, so that the 552 lands after the client's final dot and the next
 // command is a command.
 func (s *session) drainTooBig(rr *rateReader) error {
 	io.Copy(io.Discard, rr)
 	if rr.timedOut {
-		hangUp(s.conn.Conn(), fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", s.snap.route.Hostname))
+		s.hangUpTimeout()
 		return errTimeoutReply
 	}
 	return s.reject("data", errTooBig)
 }
 
-func envelopeOf(s *session) spool.Envelope {
+func envelopeOf(s *session, tx txn) spool.Envelope {
 	return spool.Envelope{
 		Route:      s.snap.route.Name,
-		From:       s.from,
-		To:         append([]string(nil), s.rcpts...),
+		From:       tx.from,
+		To:         tx.rcpts,
 		ClientAddr: s.client.String(),
 		Helo:       s.helo,
 		TLS:        s.tlsState,
@@ -332,6 +377,12 @@ type rateReader struct {
 	rate     int64 // bytes per second
 	n        int64
 	timedOut bool
+	// expire, when set, is called at the deadline instead of the read
+	// giving up at a read deadline: a BDAT transfer reads a pipe that
+	// go-smtp fills from the connection between commands, under read
+	// deadlines of its own, so only a timer holds a client to the rate
+	// while it idles (or sends NOOPs) between chunks or stops in one.
+	expire func()
 }
 
 func (r *rateReader) Read(p []byte) (int, error) {
@@ -347,6 +398,21 @@ func (r *rateReader) Read(p []byte) (int, error) {
 		r.timedOut = true
 		return 0, errTimeout
 	}
+	if r.expire != nil {
+		// The read deadline is for go-smtp's read of a chunk, which
+		// would otherwise end at the command timeout set when the BDAT
+		// line was read (a permanent 554 naming addresses): a second
+		// later than the timer, which ends the connection first.
+		r.conn.SetReadDeadline(deadline.Add(time.Second))
+		t := time.AfterFunc(deadline.Sub(now), r.expire)
+		n, err := r.r.Read(p)
+		if !t.Stop() {
+			r.timedOut = true
+			return 0, errTimeout
+		}
+		r.n += int64(n)
+		return n, err
+	}
 	r.conn.SetReadDeadline(deadline)
 	n, err := r.r.Read(p)
 	r.n += int64(n)
@@ -355,6 +421,34 @@ func (r *rateReader) Read(p []byte) (int, error) {
 		if errors.As(err, &ne) && ne.Timeout() {
 			r.timedOut = true
 		}
+	}
+	return n, err
+}
+
+// lineLimiter refuses a line of more than max octets (its LF not
+// counted) with smtp.ErrTooLongLine.
+type lineLimiter struct {
+	r   io.Reader
+	max int
+	cur int // octets of the current line so far
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	b := p[:n]
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			l.cur += len(b)
+			break
+		}
+		if l.cur+i > l.max {
+			return 0, smtp.ErrTooLongLine
+		}
+		l.cur, b = 0, b[i+1:]
+	}
+	if l.cur > l.max {
+		return 0, smtp.ErrTooLongLine
 	}
 	return n, err
 }

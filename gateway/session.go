@@ -4,8 +4,10 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -22,12 +24,24 @@ type session struct {
 	helo   string
 	start  time.Time
 
+	// mu guards the transaction: go-smtp runs Data for BDAT in a
+	// goroutine of its own, while its command loop may call Reset or
+	// Logout (RSET, EHLO, the connection lost).
+	mu       sync.Mutex
 	from     string
 	fromSet  bool
 	rcpts    []string
 	refused  []refusal // recipients refused in this transaction, for audit
 	hadData  bool
 	tlsState bool
+	hung     sync.Once // the connection was answered and closed
+}
+
+// txn is the transaction as Data found it.
+type txn struct {
+	from    string
+	rcpts   []string
+	refused []refusal
 }
 
 type refusal struct {
@@ -62,6 +76,8 @@ func (s *session) reject(stage string, e *smtp.SMTPError) error {
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.snap.route
 	if r.TLS != nil && r.TLS.Require && !s.tlsState {
 		return s.reject("mail", errNeedTLS)
@@ -82,6 +98,8 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.snap.route
 	if !s.fromSet {
 		return s.reject("rcpt", errNeedMail)
@@ -107,16 +125,30 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
+	s.mu.Lock()
+	if !s.fromSet || len(s.rcpts) == 0 {
+		// A BDAT transfer reset (RSET, EHLO, the connection lost)
+		// before go-smtp's goroutine for it got here: the transaction
+		// is gone, and its refusals have their record.
+		s.mu.Unlock()
+		return smtp.ErrDataReset
+	}
 	s.hadData = true
-	return s.data(r)
+	tx := txn{from: s.from, rcpts: slices.Clone(s.rcpts), refused: s.refused}
+	s.mu.Unlock()
+	return s.data(r, tx)
 }
 
 func (s *session) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.flushRefused()
 	s.from, s.fromSet, s.rcpts, s.refused, s.hadData = "", false, nil, nil, false
 }
 
 func (s *session) Logout() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.flushRefused()
 	return nil
 }
@@ -124,13 +156,13 @@ func (s *session) Logout() error {
 // flushRefused writes the audit record of a transaction that ended
 // before DATA with recipients refused (one that reached DATA has its
 // own): "refused" when every recipient was, "abandoned" when some were
-// accepted and the client went no further.
+// accepted and the client went no further. s.mu is held.
 func (s *session) flushRefused() {
 	if len(s.refused) == 0 || s.hadData {
 		s.refused = nil
 		return
 	}
-	rec := s.auditBase()
+	rec := s.auditBase(s.from, s.rcpts)
 	rec.Verdict = "refused"
 	if len(s.rcpts) > 0 {
 		rec.Verdict = "abandoned"
@@ -141,7 +173,7 @@ func (s *session) flushRefused() {
 	s.refused = nil
 }
 
-func (s *session) auditBase() *AuditRecord {
+func (s *session) auditBase(from string, rcpts []string) *AuditRecord {
 	return &AuditRecord{
 		Time:   time.Now().UTC(),
 		Event:  "accept",
@@ -149,8 +181,8 @@ func (s *session) auditBase() *AuditRecord {
 		Client: s.client.String(),
 		TLS:    s.tlsState,
 		EHLO:   s.helo,
-		Sender: s.from,
-		Rcpts:  append([]string(nil), s.rcpts...),
+		Sender: from,
+		Rcpts:  append([]string(nil), rcpts...),
 	}
 }
 
