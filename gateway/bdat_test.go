@@ -403,3 +403,33 @@ func TestBDATResetRace(t *testing.T) {
 		}
 	}
 }
+
+// TestBDATCommandTimeoutShorter: between chunks the client is at the
+// command level, where go-smtp reads under the command timeout; with a
+// data timeout longer than that, a client that stops after a BDAT line
+// still gets 421 4.4.2 and the hang-up, not go-smtp's permanent
+// "554 5.0.0 … i/o timeout" naming addresses, with the connection left
+// to read the rest of the chunk as commands.
+func TestBDATCommandTimeoutShorter(t *testing.T) {
+	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n",
+		"    policy: default\n    limits: {command_timeout: 1s, data_timeout: 5s, min_data_rate: 1KiB}\n")
+	g := startGateway(t, cfg, false)
+	s := rawDial(t, g.addr("inbound"))
+	s.reply(5 * time.Second)
+	s.cmd("EHLO c.example")
+	s.tx("s@lgwan.example")
+	if r := s.bdat("Subject: x\r\n\r\n", false); !strings.HasPrefix(r, "250") {
+		t.Fatalf("first chunk: %q", r)
+	}
+	fmt.Fprintf(s.conn, "BDAT 1000\r\n")
+	start := time.Now()
+	if r := s.reply(4 * time.Second); !strings.HasPrefix(r, "421 4.4.2") {
+		t.Errorf("client silent after a BDAT line: %q, want 421 4.4.2", r)
+	}
+	if el := time.Since(start); el > 2500*time.Millisecond {
+		t.Errorf("cut after %v, want about the 1s command timeout", el)
+	}
+	if r := s.reply(2 * time.Second); !strings.HasPrefix(r, "ERR") {
+		t.Errorf("connection still open: %q", r)
+	}
+}

@@ -44,6 +44,12 @@ func (s *session) data(r io.Reader, tx txn) error {
 	rr := &rateReader{r: r, conn: s.conn.Conn(), start: time.Now(), grace: lim.DataTimeout.D(), rate: int64(lim.MinDataRate)}
 	if bdat {
 		rr.expire = s.hangUpTimeout
+		// Between chunks the client is at the command level, where
+		// go-smtp reads under the command timeout: the timer must
+		// come first.
+		if ct := lim.CommandTimeout.D(); ct > 0 && ct < rr.grace {
+			rr.grace = ct
+		}
 	}
 	// go-smtp's MaxLineLength covers DATA but not BDAT chunks; this
 	// counts both, after it for DATA.
