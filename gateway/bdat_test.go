@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -428,6 +430,60 @@ func TestBDATCommandTimeoutShorter(t *testing.T) {
 	}
 	if el := time.Since(start); el > 2500*time.Millisecond {
 		t.Errorf("cut after %v, want about the 1s command timeout", el)
+	}
+	if r := s.reply(2 * time.Second); !strings.HasPrefix(r, "ERR") {
+		t.Errorf("connection still open: %q", r)
+	}
+}
+
+// TestBDATOverTLS: the BDAT paths over STARTTLS, where the connection
+// the rate timer answers on and closes is a *tls.Conn that go-smtp
+// writes to at the same time: a message in chunks is accepted, and a
+// client idling between chunks gets 421 4.4.2 and the hang-up.
+func TestBDATOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, pool := selfSigned(t, dir)
+	cfg := gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: default\n    tls: {cert: "+cert+", key: "+key+", require: true}\n"+
+		"    limits: {command_timeout: 3s, data_timeout: 1s, min_data_rate: 1KiB}\n")
+	g := startGateway(t, cfg, false)
+	dialTLS := func() *rawSession {
+		s := rawDial(t, g.addr("inbound"))
+		s.reply(5 * time.Second)
+		s.cmd("EHLO c.example")
+		if r := s.cmd("STARTTLS"); !strings.HasPrefix(r, "220") {
+			t.Fatalf("STARTTLS: %q", r)
+		}
+		tc := tls.Client(s.conn, &tls.Config{RootCAs: pool, ServerName: "gw.lgwan.example"})
+		if err := tc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		s.conn, s.r = tc, bufio.NewReader(tc)
+		s.cmd("EHLO c.example")
+		s.tx("s@lgwan.example")
+		return s
+	}
+	s := dialTLS()
+	if r := s.bdat("Subject: tls\r\n\r\n", false); !strings.HasPrefix(r, "250") {
+		t.Fatalf("chunk: %q", r)
+	}
+	if r := s.bdat("hello\r\n", true); !strings.HasPrefix(r, "250 2.0.0 Ok: queued as") {
+		t.Fatalf("last chunk: %q", r)
+	}
+	if list := g.sp.List(); len(list) != 1 || !list[0].Env.TLS {
+		t.Fatalf("spooled %+v", list)
+	}
+
+	s = dialTLS()
+	s.bdat("Subject: tls\r\n\r\n", false)
+	r := ""
+	for i := 0; i < 12; i++ {
+		time.Sleep(250 * time.Millisecond)
+		if r = s.cmd("NOOP"); !strings.HasPrefix(r, "250") {
+			break
+		}
+	}
+	if !strings.HasPrefix(r, "421 4.4.2") {
+		t.Errorf("client idling between chunks: %q, want 421 4.4.2", r)
 	}
 	if r := s.reply(2 * time.Second); !strings.HasPrefix(r, "ERR") {
 		t.Errorf("connection still open: %q", r)
