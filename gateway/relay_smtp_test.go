@@ -56,6 +56,11 @@ func TestRelayBatteryOverSMTP(t *testing.T) {
 	if len(list) != 1 {
 		t.Fatalf("%d spooled", len(list))
 	}
+	// Two of the forms accepted read as user@lgwan.example: it is
+	// spooled once, for one delivery.
+	if to := list[0].Env.To; len(to) != 2 || to[0] != "user@lgwan.example" || to[1] != "USER@lgwan.example" {
+		t.Errorf("spooled recipients %q, want user@lgwan.example once and USER@lgwan.example (local parts keep their case)", to)
+	}
 	for _, rc := range list[0].Env.To {
 		if !strings.HasSuffix(rc, "@lgwan.example") || strings.Count(rc, "@") != 1 || strings.ContainsAny(rc, `%!"[:`) {
 			t.Errorf("spooled recipient %q", rc)

@@ -104,11 +104,17 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !s.fromSet {
 		return s.reject("rcpt", errNeedMail)
 	}
+	addr, serr := parseRcpt(to, r.Domains)
+	if serr == nil && slices.Contains(s.rcpts, addr) {
+		// Given again, maybe in another form ("<@relay:user@…>" and
+		// "<user@….>" both read as user@…): one delivery, as Postfix
+		// makes of it.
+		return nil
+	}
 	if len(s.rcpts) >= r.Limits.MaxRecipients {
 		s.refused = append(s.refused, refusal{Addr: to, Code: errTooMany.Code})
 		return s.reject("rcpt", errTooMany)
 	}
-	addr, serr := parseRcpt(to, r.Domains)
 	if serr == nil && s.snap.rcptList != nil && !s.snap.rcptList[strings.ToLower(addr)] {
 		serr = errNoSuchUser
 	}
