@@ -41,6 +41,8 @@ type InstanceOptions struct {
 	Now func() time.Time
 	// NoDelivery leaves messages in the spool (no runner).
 	NoDelivery bool
+	// DeliveryIdleTimeout: see Deps.
+	DeliveryIdleTimeout time.Duration
 }
 
 // Open starts an Instance for cfg. On error whatever was opened is
@@ -84,7 +86,7 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		return nil, err
 	}
 	in.Server, err = New(cfg, Deps{Logger: logger, Metrics: in.Metrics, Spool: in.Spool, Quarantine: in.Quarantine, Audit: in.Audit,
-		TempDir: opt.TempDir, ControlToken: tok})
+		TempDir: opt.TempDir, ControlToken: tok, DeliveryIdleTimeout: opt.DeliveryIdleTimeout})
 	if err != nil {
 		return nil, err
 	}

@@ -85,8 +85,12 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 	}
 	defer closeConn()
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(len(queue))))
+	idle := r.srv.DeliveryIdleTimeout
+	if idle <= 0 {
+		idle = deliver.DefaultIdleTimeout
+	}
 	for {
-		wait, cancel := context.WithTimeout(ctx, deliver.DefaultIdleTimeout)
+		wait, cancel := context.WithTimeout(ctx, idle)
 		msg, err := r.srv.Spool.NextFor(wait, queue)
 		cancel()
 		if ctx.Err() != nil {

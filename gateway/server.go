@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"golang.org/x/sys/unix"
@@ -38,6 +39,9 @@ type Deps struct {
 	// ControlToken is the secret control calls present; "" refuses them
 	// all.
 	ControlToken string
+	// DeliveryIdleTimeout is how long a delivery worker keeps a next-hop
+	// connection that carries nothing; 0 means deliver.DefaultIdleTimeout.
+	DeliveryIdleTimeout time.Duration
 }
 
 // Server runs every route of a configuration.
