@@ -54,11 +54,10 @@ type Server struct {
 	// off the host.
 	refusals refusalThrottle
 
-	mu      sync.Mutex
+	mu      sync.Mutex // serialises Reload and Shutdown
 	routes  map[string]*routeState
-	servers []*smtp.Server // every go-smtp server ever started, for Shutdown
 	lns     []*listener
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // accept loops, and dispatches until their sessions end
 	closing atomic.Bool
 }
 
@@ -263,13 +262,16 @@ func (s *Server) newDispatch(snap *routeSnap) *dispatch {
 	srv.EnableSMTPUTF8 = r.Policy != config.PolicyNone
 	srv.ErrorLog = log.New(slogWriter{s.Logger.With("route", r.Name)}, "", 0)
 	d := &dispatch{srv: srv, conns: make(chan net.Conn), done: make(chan struct{})}
-	s.mu.Lock()
-	s.servers = append(s.servers, srv)
-	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		srv.Serve(chanListener{d})
+		// Stopped (by a reload or Shutdown): wait here until its last
+		// session ends. Nothing else refers to a stopped dispatch, so
+		// then its server, and the snapshot and configuration it was
+		// built from, are garbage: a reload a day for months must not
+		// keep every configuration, recipient list and verifier cache.
+		srv.Shutdown(context.Background())
 	}()
 	return d
 }
@@ -308,6 +310,11 @@ func (dummyAddr) String() string  { return "dispatch" }
 // without a restart; such a configuration is refused whole, and the old
 // one stays in force.
 func (s *Server) Reload(cfg *config.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return errors.New("reload: shutting down")
+	}
 	old := s.cfg.Load()
 	if err := sameListeners(old, cfg); err != nil {
 		return err
@@ -378,24 +385,21 @@ func restartKeys(a, b *config.Config) []string {
 // Shutdown stops accepting, lets sessions finish until ctx ends, then
 // closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
 	s.closing.Store(true)
 	for _, l := range s.lns {
 		l.Close()
 	}
-	s.mu.Lock()
-	servers := slices.Clone(s.servers)
-	s.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, srv := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := srv.Shutdown(ctx); err != nil {
-				srv.Close()
-			}
-		}()
+	// Stopped dispatches serve no new connection; each waits for its
+	// sessions (s.wg).
+	for _, rs := range s.routes {
+		rs.mu.Lock()
+		if rs.current != nil {
+			rs.current.stop()
+		}
+		rs.mu.Unlock()
 	}
-	wg.Wait()
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
