@@ -21,10 +21,23 @@ type listener struct {
 	mu        sync.Mutex
 	total     int
 	perClient map[netip.Addr]int
+	open      map[*countedConn]struct{} // admitted and not yet closed
 }
 
 func newListener(l net.Listener, rs *routeState) *listener {
-	return &listener{Listener: l, route: rs, perClient: map[netip.Addr]int{}}
+	return &listener{Listener: l, route: rs, perClient: map[netip.Addr]int{}, open: map[*countedConn]struct{}{}}
+}
+
+// cut closes the socket of every connection still open. Its session
+// then fails at its next read or write and ends as after any broken
+// connection (go-smtp's Close does nothing once its Shutdown began, so
+// this is how Shutdown ends sessions at the end of its grace period).
+func (l *listener) cut() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.open {
+		c.Conn.Close()
+	}
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -70,18 +83,22 @@ func (l *listener) admit(c net.Conn) net.Conn {
 	}
 	l.total++
 	l.perClient[ip]++
+	cc := &countedConn{Conn: c}
+	l.open[cc] = struct{}{}
 	l.mu.Unlock()
 	m.SMTPConnections.WithLabelValues(name, metrics.ConnAccepted).Inc()
 	m.SMTPSessionsActive.WithLabelValues(name).Inc()
-	return &countedConn{Conn: c, release: func() {
+	cc.release = func() {
 		l.mu.Lock()
+		delete(l.open, cc)
 		l.total--
 		if l.perClient[ip]--; l.perClient[ip] <= 0 {
 			delete(l.perClient, ip)
 		}
 		l.mu.Unlock()
 		m.SMTPSessionsActive.WithLabelValues(name).Dec()
-	}}
+	}
+	return cc
 }
 
 // refuse answers and closes without blocking the accept loop on a client

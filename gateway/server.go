@@ -406,9 +406,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	// The grace period is over: cut the sessions left, and give them a
+	// moment to notice and end (a session in the sanitiser notices only
+	// when it answers).
+	for _, l := range s.lns {
+		l.cut()
+	}
+	select {
+	case <-done:
+	case <-time.After(cutWait):
+		s.Logger.Warn("sessions still running after their connections were closed")
+	}
+	return ctx.Err()
 }
+
+// cutWait bounds how long Shutdown waits for sessions to end after it
+// closed their connections.
+const cutWait = 5 * time.Second
 
 // slogWriter routes go-smtp's error log into slog.
 type slogWriter struct{ l *slog.Logger }
