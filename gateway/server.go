@@ -220,12 +220,25 @@ func (s *Server) acceptLoop(l *listener) {
 			}
 			return
 		}
-		rs := l.route
+		s.dispatch(l.route, c)
+	}
+}
+
+// dispatch hands c to the route's current go-smtp server. One that a
+// reload stopped meanwhile refuses it; the one that replaced it takes
+// it (Reload swaps before it stops), so a connection arriving during a
+// reload is served, not closed unanswered. After Shutdown none does.
+func (s *Server) dispatch(rs *routeState, c net.Conn) {
+	for {
 		rs.mu.Lock()
 		d := rs.current
 		rs.mu.Unlock()
-		if !d.deliver(c) {
+		if d.deliver(c) {
+			return
+		}
+		if s.closing.Load() {
 			c.Close()
+			return
 		}
 	}
 }
