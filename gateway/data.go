@@ -159,15 +159,29 @@ func (s *session) hangUpTimeout() {
 	s.hangUp(fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", s.snap.route.Hostname))
 }
 
-// drainTooBig reads the rest of an oversize message under the same rate
-// rules, so that the 552 lands after the client's final dot and the next
-// command is a command.
+// drainTooBig answers an oversize message 552 after the client's final
+// dot, so that the next command is a command. go-smtp's reader stops at
+// its own limit, just past ours, and go-smtp reads the rest itself after
+// Data returns, under the read deadline last set; past that deadline it
+// would answer and read the rest of the body as commands. So the rest
+// gets as long again as the message took so far, plus the grace, and
+// then the connection is closed with a 421; Reset, which go-smtp calls
+// once it has answered, stops the clock.
 func (s *session) drainTooBig(rr *rateReader) error {
 	io.Copy(io.Discard, rr)
 	if rr.timedOut {
 		s.hangUpTimeout()
 		return errTimeoutReply
 	}
+	rest := rr.grace + time.Since(rr.start)
+	s.mu.Lock()
+	s.drain = time.AfterFunc(rest, func() {
+		s.snap.srv.Logger.Warn("data: the rest of an oversize message came too slowly", "route", s.snap.route.Name, "client", s.client.String(), "allowed", rest.Round(time.Millisecond))
+		s.hangUpTimeout()
+	})
+	s.mu.Unlock()
+	// The timer ends the connection first.
+	s.conn.Conn().SetReadDeadline(time.Now().Add(rest + time.Second))
 	return s.reject("data", errTooBig)
 }
 

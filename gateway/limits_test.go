@@ -94,6 +94,39 @@ func TestLimits(t *testing.T) {
 		}
 		normal()
 	})
+	// The 552 comes after the final dot and the session goes on, also
+	// past the time the rest of a message was allowed.
+	t.Run("size sent, session goes on", func(t *testing.T) {
+		s := rawDial(t, addr)
+		s.toData()
+		if r := s.cmd("Subject: big\r\n\r\n" + strings.Repeat("0123456789012345678901234567890123456789\r\n", 100) + "."); !strings.HasPrefix(r, "552 5.3.4") {
+			t.Fatalf("oversize DATA: %q", r)
+		}
+		time.Sleep(1250 * time.Millisecond) // past the rest's 1 s, within the 1.5 s command timeout
+		if r := s.cmd("NOOP"); !strings.HasPrefix(r, "250") {
+			t.Errorf("NOOP after the 552: %q", r)
+		}
+	})
+	// go-smtp reads the rest of an oversize message after Data, under
+	// the last read deadline: a rest that came after it was read as
+	// commands (the 552, then 250 to a NOOP written in the body). The rest
+	// gets as long again as the message took, plus the 1 s grace.
+	t.Run("size sent, the rest too slow", func(t *testing.T) {
+		s := rawDial(t, addr)
+		s.toData()
+		fmt.Fprint(s.conn, "Subject: big\r\n\r\n"+strings.Repeat("0123456789012345678901234567890123456789\r\n", 100))
+		// Past the last read deadline the rate rule set (1 s grace and
+		// 4 KiB at 1 KiB/s).
+		time.Sleep(5500 * time.Millisecond)
+		fmt.Fprint(s.conn, "NOOP\r\n.\r\n")
+		var replies []string
+		for r := s.reply(3 * time.Second); !strings.HasPrefix(r, "ERR"); r = s.reply(3 * time.Second) {
+			replies = append(replies, r)
+		}
+		if len(replies) != 1 || !strings.HasPrefix(replies[0], "421 4.4.2") {
+			t.Errorf("replies %q, want one 421 4.4.2 and the connection closed", replies)
+		}
+	})
 	t.Run("recipients", func(t *testing.T) {
 		c := g.dial("inbound")
 		defer c.Close()

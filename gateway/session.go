@@ -34,7 +34,8 @@ type session struct {
 	refused  []refusal // recipients refused in this transaction, for audit
 	hadData  bool
 	tlsState bool
-	hung     sync.Once // the connection was answered and closed
+	hung     sync.Once   // the connection was answered and closed
+	drain    *time.Timer // the rest of an oversize message is due (drainTooBig)
 }
 
 // txn is the transaction as Data found it.
@@ -148,6 +149,7 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.stopDrain()
 	s.flushRefused()
 	s.from, s.fromSet, s.rcpts, s.refused, s.hadData = "", false, nil, nil, false
 }
@@ -155,8 +157,18 @@ func (s *session) Reset() {
 func (s *session) Logout() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.stopDrain()
 	s.flushRefused()
 	return nil
+}
+
+// stopDrain stops drainTooBig's clock: go-smtp has read the rest and
+// answered. s.mu is held.
+func (s *session) stopDrain() {
+	if s.drain != nil {
+		s.drain.Stop()
+		s.drain = nil
+	}
 }
 
 // flushRefused writes the audit record of a transaction that ended
