@@ -119,8 +119,17 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 // delivery and closes the stores. It returns the error of a shutdown
 // that had to cut sessions short.
 func (in *Instance) Close(ctx context.Context) error {
-	in.Admin.Shutdown(ctx)
+	// Side by side: a stuck admin client must not hold the SMTP
+	// listeners open, and is cut when the grace is over.
+	adminDone := make(chan struct{})
+	go func() {
+		defer close(adminDone)
+		if in.Admin.Shutdown(ctx) != nil {
+			in.Admin.Close()
+		}
+	}()
 	err := in.Server.Shutdown(ctx)
+	<-adminDone
 	in.cancel()
 	if in.Runner != nil {
 		in.Runner.Wait()
