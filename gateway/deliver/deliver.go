@@ -45,7 +45,19 @@ var (
 	// ErrProtocol: the next hop answered with something that is not a
 	// valid reply to the command.
 	ErrProtocol = errors.New("protocol error")
+	// ErrReplyTooLong: one reply of the next hop (all its lines) exceeded
+	// MaxReplyBytes.
+	ErrReplyTooLong = fmt.Errorf("reply longer than %d bytes", MaxReplyBytes)
 )
+
+// MaxReplyBytes bounds what the next hop may send in answer to one command:
+// the greeting, an EHLO reply with all its extensions, the reply to MAIL,
+// RCPT, DATA or the final dot (for LMTP, per recipient). go-smtp limits a
+// line to 2000 bytes but not the number of lines, and net/textproto keeps
+// every line of a multi-line reply in memory; the STARTTLS prelude reads
+// lines with no limit at all. RFC 5321 4.5.3.1.5 allows 512 octets a
+// line; Postfix's EHLO reply is about 200 bytes.
+const MaxReplyBytes = 64 << 10
 
 // Result is the outcome for one recipient: the reply code, the enhanced
 // status code (RFC 3463, "" when the next hop sent none) and the reply

@@ -28,10 +28,11 @@ type netConn struct {
 	addr     string // host:port or socket path
 	mode     string // none, opportunistic, required
 
-	cl   *smtp.Client // nil while not connected
-	raw  net.Conn     // the socket under cl, closed to abort on ctx
-	sent int          // messages carried by the current connection
-	buf  []byte       // copy buffer, kept across messages
+	cl   *smtp.Client    // nil while not connected
+	raw  net.Conn        // the socket under cl, closed to abort on ctx
+	lim  *replyLimitConn // bounds the replies read by cl
+	sent int             // messages carried by the current connection
+	buf  []byte          // copy buffer, kept across messages
 }
 
 // errHandshake marks a failed TLS handshake in opportunistic mode, after
@@ -124,7 +125,7 @@ func (c *netConn) dial(ctx context.Context, mode string) error {
 		if c.lmtp {
 			verb = "LHLO"
 		}
-		offered, why, err := startTLSPrelude(conn, verb, c.hostname, c.d.CommandTimeout)
+		offered, why, err := startTLSPrelude(&replyLimitConn{Conn: conn, limit: MaxReplyBytes}, verb, c.hostname, c.d.CommandTimeout)
 		if err != nil {
 			return fail("starttls", err)
 		}
@@ -147,6 +148,8 @@ func (c *netConn) dial(ctx context.Context, mode string) error {
 			conn = tc
 		}
 	}
+	lim := &replyLimitConn{Conn: conn, limit: MaxReplyBytes}
+	conn = lim
 	if greeted {
 		// The greeting was consumed before STARTTLS; go-smtp's Client
 		// insists on reading one, so it gets a stand-in. Its EHLO after
@@ -171,7 +174,7 @@ func (c *netConn) dial(ctx context.Context, mode string) error {
 		cl.Close()
 		return c.wrap(ctx, "connect", ctx.Err())
 	}
-	c.cl, c.raw, c.sent = cl, raw, 0
+	c.cl, c.raw, c.lim, c.sent = cl, raw, lim, 0
 	return nil
 }
 
@@ -213,7 +216,7 @@ func (c *netConn) drop() {
 	if c.cl != nil {
 		c.cl.Close()
 	}
-	c.cl, c.raw = nil, nil
+	c.cl, c.raw, c.lim = nil, nil, nil
 }
 
 // Close sends QUIT and closes the connection; a QUIT that fails does not
@@ -226,7 +229,7 @@ func (c *netConn) Close() error {
 	if err := c.cl.Quit(); err != nil {
 		c.cl.Close()
 	}
-	c.cl, c.raw = nil, nil
+	c.cl, c.raw, c.lim = nil, nil, nil
 	return nil
 }
 
@@ -420,8 +423,11 @@ func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[
 		return got, nil
 	}
 
-	// LMTP (RFC 2033 4.2): one reply per accepted recipient, in order.
+	// LMTP (RFC 2033 4.2): one reply per accepted recipient, in order,
+	// all read after the final dot.
+	c.lim.limit = MaxReplyBytes * len(accepted)
 	resp, err := w.CloseWithLMTPResponse()
+	c.lim.limit = MaxReplyBytes
 	var perRcpt smtp.LMTPDataError
 	errors.As(err, &perRcpt)
 	var missing []string
@@ -574,6 +580,33 @@ func (c *writeTimeoutConn) Write(p []byte) (int, error) {
 	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, err
 	}
+	return c.Conn.Write(p)
+}
+
+// replyLimitConn bounds the bytes read after each of our writes (a
+// command) to limit, so that no reply of the next hop can grow without
+// end; MaxReplyBytes explains why. We never pipeline, so everything read
+// after a command belongs to its reply.
+type replyLimitConn struct {
+	net.Conn
+	limit int
+	read  int
+}
+
+func (c *replyLimitConn) Read(p []byte) (int, error) {
+	if c.read >= c.limit {
+		return 0, ErrReplyTooLong
+	}
+	if len(p) > c.limit-c.read {
+		p = p[:c.limit-c.read]
+	}
+	n, err := c.Conn.Read(p)
+	c.read += n
+	return n, err
+}
+
+func (c *replyLimitConn) Write(p []byte) (int, error) {
+	c.read = 0
 	return c.Conn.Write(p)
 }
 
