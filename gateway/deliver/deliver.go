@@ -59,6 +59,11 @@ var (
 // line; Postfix's EHLO reply is about 200 bytes.
 const MaxReplyBytes = 64 << 10
 
+// MaxTextBytes bounds the next hop's reply text kept in a Result and the
+// message of an error that quotes the next hop: what the spool keeps per
+// recipient at every attempt, and the log and the audit trail repeat.
+const MaxTextBytes = 1000
+
 // Result is the outcome for one recipient: the reply code, the enhanced
 // status code (RFC 3463, "" when the next hop sent none) and the reply
 // text without the codes, on one line.

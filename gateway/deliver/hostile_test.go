@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // scriptedHop is a next hop written byte by byte: each accepted connection
@@ -155,3 +157,124 @@ func TestNextHopRepliesAreBounded(t *testing.T) {
 }
 
 func fmtBytes(n int64) string { return fmt.Sprintf("%d KiB", n>>10) }
+
+// replyScript answers our commands as a next hop would: reply gets the
+// command's verb (MAIL, RCPT, DATA, "." for the end of the body, ...), its
+// whole line and how many of that verb came before on this connection, and
+// returns the raw reply ("" hangs up). EHLO/LHLO, RSET and QUIT have
+// defaults unless reply answers them.
+func replyScript(lmtp bool, reply func(verb, line string, n int) string) func(h *scriptedHop, c net.Conn, r *bufio.Reader) {
+	return func(h *scriptedHop, c net.Conn, r *bufio.Reader) {
+		seen := map[string]int{}
+		if !h.write(c, "220 hop ESMTP\r\n") {
+			return
+		}
+		for {
+			line := command(r)
+			if line == "" {
+				return
+			}
+			verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
+			out := reply(verb, line, seen[verb])
+			seen[verb]++
+			if out == "" {
+				switch verb {
+				case "EHLO", "LHLO":
+					out = "250-hop\r\n250 ENHANCEDSTATUSCODES\r\n"
+				case "RSET":
+					out = "250 2.0.0 ok\r\n"
+				case "QUIT":
+					h.write(c, "221 2.0.0 bye\r\n")
+					return
+				default:
+					return
+				}
+			}
+			if !h.write(c, out) {
+				return
+			}
+			if verb == "DATA" && strings.HasPrefix(out, "354") {
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if l == ".\r\n" {
+						break
+					}
+				}
+				out = reply(".", ".", seen["."])
+				seen["."]++
+				if out == "" || !h.write(c, out) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// What the next hop says ends up in Result.Text and in error messages,
+// and from there in the spool (per recipient, at every attempt), the log,
+// the audit trail and a bounce. It must come out as one line of bounded
+// length without terminal controls, whatever the next hop sent.
+func TestNextHopTextIsOneBoundedLine(t *testing.T) {
+	long := strings.Repeat("550-5.1.1 "+strings.Repeat("y", 1900)+"\r\n", 30) + "550 5.1.1 end\r\n"
+	nasty := "\x1b[2J\x1b]0;owned\x07 \x00nul \xff\xfe bad utf-8 \u202eevil\u202c \u009b31m c1 csi"
+	tests := []struct {
+		name string
+		rcpt string // reply to RCPT of the second recipient
+		err  bool   // a connection failure, not a per-recipient result
+	}{
+		{"long 550", long, false},
+		{"long 421", strings.ReplaceAll(long, "550", "421"), true},
+		{"controls in 550", "550-5.1.1 " + nasty + "\r\n550 5.1.1 " + nasty + "\r\n", false},
+		{"controls in 421", "421 4.3.0 " + nasty + "\r\n", true},
+		{"controls in a malformed reply", "2x0 " + nasty + "\r\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startScriptedHop(t, replyScript(false, func(verb, line string, n int) string {
+				switch verb {
+				case "MAIL":
+					return "250 2.1.0 ok\r\n"
+				case "RCPT":
+					if n == 1 {
+						return tt.rcpt
+					}
+					return "250 2.1.5 ok\r\n"
+				case "DATA":
+					return "354 go ahead\r\n"
+				case ".":
+					return "250 2.0.0 queued\r\n"
+				}
+				return ""
+			}))
+			c := dial(t, Dialer{}, hop("smtp", h.addr, "none"))
+			res, err := trySend(c, "s@example.org", []string{"a@city.example.lg.jp", "b@city.example.lg.jp"}, testMessage(1))
+			var text string
+			if tt.err {
+				if err == nil {
+					t.Fatalf("results %v, want a connection failure", res)
+				}
+				text = err.Error()
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				text = res[1].String()
+			}
+			if len(text) > MaxTextBytes+200 {
+				t.Errorf("text of %d bytes, want at most about %d", len(text), MaxTextBytes)
+			}
+			if !utf8.ValidString(text) {
+				t.Errorf("text is not valid UTF-8: %q", text)
+			}
+			for _, r := range text {
+				if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || unicode.Is(unicode.Bidi_Control, r) {
+					t.Errorf("text holds control %U: %q", r, text)
+					break
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // startTLSPrelude reads the greeting, says EHLO (LHLO) and, when the next
@@ -90,13 +92,15 @@ func splitEnhanced(text string) (enhanced, rest string) {
 }
 
 // oneLine joins a multi-line reply text with spaces and drops control
-// characters, for logs and Result.Text.
+// characters, for logs and Result.Text: C0 and C1 controls (ESC and CSI
+// start terminal escapes) and the bidirectional controls (U+202E and its
+// kin reorder what a reader sees). Invalid UTF-8 becomes U+FFFD.
 func oneLine(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 || unicode.Is(unicode.Bidi_Control, r) {
 			r = ' '
 		}
 		if r == ' ' {
@@ -110,4 +114,16 @@ func oneLine(s string) string {
 		b.WriteRune(r)
 	}
 	return strings.TrimRight(b.String(), " ")
+}
+
+// capText cuts s to at most MaxTextBytes, on a character boundary.
+func capText(s string) string {
+	if len(s) <= MaxTextBytes {
+		return s
+	}
+	n := MaxTextBytes
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -74,13 +74,24 @@ func (c *netConn) label() string {
 }
 
 // wrap gives an error the next hop's name, and reports a cancelled or
-// expired ctx as such rather than as the closed socket it caused.
+// expired ctx as such rather than as the closed socket it caused. The
+// message often quotes the next hop (a 421, a malformed reply): it is made
+// one line of at most MaxTextBytes, as Result.Text is.
 func (c *netConn) wrap(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	return fmt.Errorf("deliver: %s: %s: %w", c.label(), what, err)
+	return &hopError{msg: capText(oneLine(fmt.Sprintf("deliver: %s: %s: %v", c.label(), what, err))), err: err}
 }
+
+// hopError is an error of the next hop's connection with a cleaned message.
+type hopError struct {
+	msg string
+	err error
+}
+
+func (e *hopError) Error() string { return e.msg }
+func (e *hopError) Unwrap() error { return e.err }
 
 // connect dials a new connection; in opportunistic mode a failed TLS
 // handshake is followed by one plaintext attempt, as Postfix does at
@@ -464,7 +475,7 @@ func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[
 	// again, so the lost replies become per-recipient deferrals.
 	c.drop()
 	for _, r := range missing {
-		got[r] = Result{Rcpt: r, Code: 451, Enhanced: "4.4.2", Text: oneLine("mugai: connection lost before this recipient's reply: " + err.Error())}
+		got[r] = Result{Rcpt: r, Code: 451, Enhanced: "4.4.2", Text: capText(oneLine("mugai: connection lost before this recipient's reply: " + err.Error()))}
 	}
 	return got, nil
 }
@@ -499,7 +510,7 @@ func reply(err error) (Result, bool) {
 }
 
 func smtpResult(se *smtp.SMTPError) Result {
-	r := Result{Code: se.Code, Text: oneLine(se.Message)}
+	r := Result{Code: se.Code, Text: capText(oneLine(se.Message))}
 	if e := se.EnhancedCode; e[0] > 0 {
 		r.Enhanced = fmt.Sprintf("%d.%d.%d", e[0], e[1], e[2])
 	}
@@ -508,7 +519,7 @@ func smtpResult(se *smtp.SMTPError) Result {
 
 func okResult(text string) Result {
 	enh, rest := splitEnhanced(oneLine(text))
-	return Result{Code: 250, Enhanced: enh, Text: rest}
+	return Result{Code: 250, Enhanced: enh, Text: capText(rest)}
 }
 
 func withRcpt(r Result, rcpt string) Result {
