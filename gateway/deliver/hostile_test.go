@@ -278,3 +278,61 @@ func TestNextHopTextIsOneBoundedLine(t *testing.T) {
 		})
 	}
 }
+
+// A next hop that sends a reply nobody asked for (two replies to one
+// command, one reply too many after an LMTP body) shifts every later reply
+// onto the wrong command. We never pipeline, so bytes waiting when we are
+// about to send a command are a protocol error: the connection is dropped
+// and the recipients are deferred (or the message goes on a new
+// connection), never given a reply that was meant for something else.
+func TestNextHopUnsolicitedReplies(t *testing.T) {
+	rcpts := []string{"a@city.example.lg.jp", "b@city.example.lg.jp"}
+	t.Run("two replies to MAIL", func(t *testing.T) {
+		h := startScriptedHop(t, replyScript(false, func(verb, line string, n int) string {
+			switch verb {
+			case "MAIL":
+				return "250 2.1.0 ok\r\n250 2.1.0 ok again\r\n"
+			case "RCPT":
+				if strings.Contains(line, "<b@") {
+					return "550 5.1.1 no such user b\r\n"
+				}
+				return "250 2.1.5 ok\r\n"
+			case "DATA":
+				return "354 go ahead\r\n"
+			case ".":
+				return "250 2.0.0 queued\r\n"
+			}
+			return ""
+		}))
+		c := dial(t, Dialer{}, hop("smtp", h.addr, "none"))
+		res, err := trySend(c, "s@example.org", rcpts, testMessage(1))
+		if err == nil {
+			t.Fatalf("results %q from a desynchronised connection, want all deferred", res)
+		}
+	})
+	t.Run("LMTP reply too many", func(t *testing.T) {
+		h := startScriptedHop(t, replyScript(true, func(verb, line string, n int) string {
+			switch verb {
+			case "MAIL", "RCPT":
+				return "250 2.1.0 ok\r\n"
+			case "DATA":
+				return "354 go ahead\r\n"
+			case ".":
+				if n == 0 {
+					return "250 2.0.0 a delivered\r\n250 2.0.0 b delivered\r\n550 5.0.0 a reply too many\r\n"
+				}
+				return "250 2.0.0 a delivered\r\n250 2.0.0 b delivered\r\n"
+			}
+			return ""
+		}))
+		c := dial(t, Dialer{}, hop("lmtp", h.addr, "none"))
+		if res := send(t, c, "s@example.org", rcpts, testMessage(1)); !res[0].OK() || !res[1].OK() {
+			t.Fatalf("first message: %q", res)
+		}
+		// The stale 550 must not become the reply to the next MAIL.
+		res, err := trySend(c, "s@example.org", rcpts, testMessage(2))
+		if err == nil && (!res[0].OK() || !res[1].OK()) {
+			t.Fatalf("second message: %q, want delivered on a new connection or deferred", res)
+		}
+	})
+}

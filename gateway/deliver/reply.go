@@ -3,7 +3,6 @@ package deliver
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/textproto"
 	"strings"
 	"time"
@@ -17,7 +16,7 @@ import (
 // pass our name, so this short exchange is done here. offered is false when
 // STARTTLS was not offered or was refused with a reply (why says which);
 // err is a connection failure.
-func startTLSPrelude(conn net.Conn, verb, hostname string, timeout time.Duration) (offered bool, why string, err error) {
+func startTLSPrelude(conn *replyConn, verb, hostname string, timeout time.Duration) (offered bool, why string, err error) {
 	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return false, "", err
 	}
@@ -49,7 +48,7 @@ func startTLSPrelude(conn net.Conn, verb, hostname string, timeout time.Duration
 	}
 	// RFC 3207 5: nothing may come between the reply and the handshake;
 	// bytes already buffered here were sent in plaintext by someone.
-	if tp.R.Buffered() > 0 {
+	if tp.R.Buffered() > 0 || conn.pending() {
 		return false, "", ErrTLSInjection
 	}
 	return true, "", nil

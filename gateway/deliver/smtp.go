@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -28,11 +29,11 @@ type netConn struct {
 	addr     string // host:port or socket path
 	mode     string // none, opportunistic, required
 
-	cl   *smtp.Client    // nil while not connected
-	raw  net.Conn        // the socket under cl, closed to abort on ctx
-	lim  *replyLimitConn // bounds the replies read by cl
-	sent int             // messages carried by the current connection
-	buf  []byte          // copy buffer, kept across messages
+	cl   *smtp.Client // nil while not connected
+	raw  net.Conn     // the socket under cl, closed to abort on ctx
+	lim  *replyConn   // checks the replies read by cl
+	sent int          // messages carried by the current connection
+	buf  []byte       // copy buffer, kept across messages
 }
 
 // errHandshake marks a failed TLS handshake in opportunistic mode, after
@@ -118,6 +119,7 @@ func (c *netConn) dial(ctx context.Context, mode string) error {
 	}
 
 	var conn net.Conn = &writeTimeoutConn{Conn: raw, timeout: c.d.DataTimeout}
+	var lim *replyConn
 	greeted := false
 	switch {
 	case c.hop.URL.Scheme == "smtps":
@@ -136,7 +138,8 @@ func (c *netConn) dial(ctx context.Context, mode string) error {
 		if c.lmtp {
 			verb = "LHLO"
 		}
-		offered, why, err := startTLSPrelude(&replyLimitConn{Conn: conn, limit: MaxReplyBytes}, verb, c.hostname, c.d.CommandTimeout)
+		pc := newReplyConn(conn)
+		offered, why, err := startTLSPrelude(pc, verb, c.hostname, c.d.CommandTimeout)
 		if err != nil {
 			return fail("starttls", err)
 		}
@@ -157,9 +160,14 @@ func (c *netConn) dial(ctx context.Context, mode string) error {
 				return fail("tls handshake", err)
 			}
 			conn = tc
+		} else {
+			// Still plaintext: go-smtp reads on where the prelude stopped.
+			lim = pc
 		}
 	}
-	lim := &replyLimitConn{Conn: conn, limit: MaxReplyBytes}
+	if lim == nil {
+		lim = newReplyConn(conn)
+	}
 	conn = lim
 	if greeted {
 		// The greeting was consumed before STARTTLS; go-smtp's Client
@@ -594,29 +602,56 @@ func (c *writeTimeoutConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// replyLimitConn bounds the bytes read after each of our writes (a
-// command) to limit, so that no reply of the next hop can grow without
-// end; MaxReplyBytes explains why. We never pipeline, so everything read
-// after a command belongs to its reply.
-type replyLimitConn struct {
+// replyConn sits between go-smtp (or the STARTTLS prelude) and the
+// connection and checks what the next hop sends:
+//   - at most limit bytes are read after each of our writes (a command),
+//     so that no reply can grow without end (MaxReplyBytes says why);
+//   - a Read hands out at most one line, so the reader above never holds
+//     bytes past the reply it asked for; bytes still waiting here when we
+//     write the next command were sent before it was asked (we never
+//     pipeline): a reply too many, which would shift every later reply
+//     onto the wrong command. The write then fails with ErrProtocol.
+type replyConn struct {
 	net.Conn
 	limit int
 	read  int
+	space []byte
+	buf   []byte // read from Conn, not yet handed out
 }
 
-func (c *replyLimitConn) Read(p []byte) (int, error) {
-	if c.read >= c.limit {
-		return 0, ErrReplyTooLong
-	}
-	if len(p) > c.limit-c.read {
-		p = p[:c.limit-c.read]
-	}
-	n, err := c.Conn.Read(p)
-	c.read += n
-	return n, err
+func newReplyConn(c net.Conn) *replyConn {
+	return &replyConn{Conn: c, limit: MaxReplyBytes, space: make([]byte, 4096)}
 }
 
-func (c *replyLimitConn) Write(p []byte) (int, error) {
+// pending reports bytes received and not yet read above.
+func (c *replyConn) pending() bool { return len(c.buf) > 0 }
+
+func (c *replyConn) Read(p []byte) (int, error) {
+	if len(c.buf) == 0 {
+		if c.read >= c.limit {
+			return 0, ErrReplyTooLong
+		}
+		n, err := c.Conn.Read(c.space[:min(len(c.space), c.limit-c.read)])
+		c.read += n
+		c.buf = c.space[:n]
+		if n == 0 {
+			return 0, err
+		}
+		// An error with data comes again at the next Read of Conn.
+	}
+	line := c.buf
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i+1]
+	}
+	n := copy(p, line)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+func (c *replyConn) Write(p []byte) (int, error) {
+	if c.pending() {
+		return 0, fmt.Errorf("%w: the next hop sent %q before our command", ErrProtocol, capText(oneLine(string(c.buf))))
+	}
 	c.read = 0
 	return c.Conn.Write(p)
 }
