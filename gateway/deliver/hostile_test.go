@@ -336,3 +336,80 @@ func TestNextHopUnsolicitedReplies(t *testing.T) {
 		}
 	})
 }
+
+// With tls: required, nothing of the message goes out in plaintext
+// whatever the next hop (or a man in the middle) does around STARTTLS:
+// strip it from EHLO, refuse it, answer 220 and then not speak TLS, or
+// inject plaintext after the 220, in the same segment or a later one.
+func TestRequiredTLSNeverPlaintext(t *testing.T) {
+	tests := []struct {
+		name     string
+		starttls string // reply to STARTTLS, then what follows it
+		offer    bool
+		later    string // written 100 ms after the reply
+	}{
+		{name: "STARTTLS stripped from EHLO"},
+		{name: "STARTTLS refused", offer: true, starttls: "454 4.7.0 TLS not available\r\n"},
+		{name: "STARTTLS answered 421", offer: true, starttls: "421 4.3.0 bye\r\n"},
+		{name: "220 then plaintext", offer: true, starttls: "220 2.0.0 go ahead\r\n", later: "250 2.0.0 not TLS at all\r\n"},
+		{name: "injection in the same segment", offer: true, starttls: "220 2.0.0 go ahead\r\n250-evil\r\n250 8BITMIME\r\n"},
+		{name: "220 then a 220 reply", offer: true, starttls: "220 2.0.0 go ahead\r\n", later: "220 2.0.0 go ahead again\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var plaintext atomic.Int32 // MAIL, RCPT or DATA seen in the clear
+			h := startScriptedHop(t, func(h *scriptedHop, c net.Conn, r *bufio.Reader) {
+				if !h.write(c, "220 hop ESMTP\r\n") {
+					return
+				}
+				for {
+					line := command(r)
+					verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
+					switch verb {
+					case "":
+						return
+					case "EHLO", "LHLO":
+						ext := "250 8BITMIME\r\n"
+						if tt.offer {
+							ext = "250-8BITMIME\r\n250 STARTTLS\r\n"
+						}
+						h.write(c, "250-hop\r\n"+ext)
+					case "STARTTLS":
+						h.write(c, tt.starttls)
+						if tt.later != "" {
+							time.Sleep(100 * time.Millisecond)
+							h.write(c, tt.later)
+						}
+					case "MAIL", "RCPT", "DATA":
+						plaintext.Add(1)
+						h.write(c, "250 ok\r\n")
+					default:
+						h.write(c, "250 ok\r\n")
+					}
+				}
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			d := Dialer{CommandTimeout: time.Second, ConnectTimeout: time.Second}
+			hp := hop("smtp", h.addr, "required")
+			c, err := d.Dial(ctx, hp, ourHost)
+			if err == nil {
+				_, err = c.Send(ctx, "s@example.org", []string{"a@city.example.lg.jp"}, strings.NewReader("Subject: secret\r\n\r\nsecret\r\n"))
+				c.Close()
+			}
+			if err == nil {
+				t.Error("delivered, want a failure (deferred)")
+			}
+			if n := plaintext.Load(); n > 0 {
+				t.Errorf("%d transaction commands sent in plaintext", n)
+			}
+			// The recipient probe goes the same way.
+			if _, err := d.Verify(ctx, hp, ourHost, "a@city.example.lg.jp"); err == nil {
+				t.Error("Verify got an answer, want a failure")
+			}
+			if n := plaintext.Load(); n > 0 {
+				t.Errorf("%d commands of the probe sent in plaintext", n)
+			}
+		})
+	}
+}
