@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -195,7 +196,7 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 		case err == nil && have && res.Permanent():
 			rc.State, rc.LastError = spool.Failed, res.String()
 			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
-			failed = append(failed, deliver.DSNRecipient{Result: res, RemoteMTA: hopName(hop), LastAttempt: now})
+			failed = append(failed, deliver.DSNRecipient{Result: res, RemoteMTA: remoteMTA(hop), LastAttempt: now})
 		default:
 			why := "no result"
 			if err != nil {
@@ -213,7 +214,13 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 			if deliver.Expired(since, hop.Retry.Lifetime.D(), now) {
 				rc.State, rc.LastError = spool.Failed, "expired in queue after "+hop.Retry.Lifetime.String()+": "+why
 				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
-				failed = append(failed, deliver.DSNRecipient{Result: deliver.Result{Rcpt: rc.Addr, Code: res.Code, Text: why}, Status: "5.4.7", RemoteMTA: hopName(hop), LastAttempt: now})
+				// The DSN quotes the last reply as it came (its code once),
+				// or, without one, our reason.
+				last := deliver.Result{Rcpt: rc.Addr, Text: why}
+				if err == nil && have {
+					last = res
+				}
+				failed = append(failed, deliver.DSNRecipient{Result: last, Status: "5.4.7", RemoteMTA: remoteMTA(hop), LastAttempt: now})
 			} else {
 				rc.State, rc.LastError = spool.Deferred, why
 				// A requeued recipient's backoff starts again, as its lifetime does.
@@ -257,6 +264,17 @@ func hopName(h config.Deliver) string {
 		return h.URL.Scheme + "://" + h.URL.Addr
 	}
 	return h.URL.Scheme + ":" + h.URL.Path
+}
+
+// remoteMTA is a DSN's Remote-MTA: the next hop's host (RFC 3464 2.3.5
+// wants a name of the "dns" type there, not a URL), or "" for a socket or
+// Maildir.
+func remoteMTA(h config.Deliver) string {
+	host, _, err := net.SplitHostPort(h.URL.Addr)
+	if err != nil {
+		return ""
+	}
+	return host
 }
 
 // summary is the message's state for the audit trail.
