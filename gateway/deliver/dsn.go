@@ -14,6 +14,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"mugai/sanitize/links"
 )
 
 // ErrNullSender: a message with the null reverse-path (MAIL FROM:<>) is
@@ -227,10 +229,10 @@ func (r DSNRecipient) status() string {
 // "X-Postfix;").
 func (r DSNRecipient) diagnostic() string {
 	if r.Code != 0 {
-		return "smtp; " + printable(r.Result.String(), maxDiag)
+		return "smtp; " + printable(defang(r.Result.String()), maxDiag)
 	}
 	if r.Text != "" {
-		return "X-Mugai; " + printable(r.Text, maxDiag)
+		return "X-Mugai; " + printable(defang(r.Text), maxDiag)
 	}
 	return ""
 }
@@ -239,12 +241,21 @@ func (r DSNRecipient) diagnostic() string {
 // so only line breaks need removing.
 func (r DSNRecipient) reason() string {
 	if r.Code != 0 {
-		return capRunes(oneLine(r.Result.String()), maxDiag)
+		return capRunes(defang(r.Result.String()), maxDiag)
 	}
 	if r.Text != "" {
-		return capRunes(oneLine(r.Text), maxDiag)
+		return capRunes(defang(r.Text), maxDiag)
 	}
 	return r.status()
+}
+
+// defang makes text one line and neutralises its links as the sanitiser
+// does (hxxps://evil[.]example). The reply text is the next hop's choice,
+// and a DSN is a message that no sanitiser rebuilds: on the outbound route
+// an internet server's words would reach an LGWAN user as clickable links.
+func defang(text string) string {
+	out, _ := links.Rewrite(oneLine(text), links.Defang)
+	return out
 }
 
 // Caps on what a next hop or a sender controls, so that a DSN stays small

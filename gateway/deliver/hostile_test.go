@@ -2,8 +2,10 @@ package deliver
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -12,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message"
 )
 
 // scriptedHop is a next hop written byte by byte: each accepted connection
@@ -411,5 +415,59 @@ func TestRequiredTLSNeverPlaintext(t *testing.T) {
 				t.Errorf("%d commands of the probe sent in plaintext", n)
 			}
 		})
+	}
+}
+
+// A DSN quotes the next hop's reply, which the next hop chose: on the
+// outbound route an internet server's words reach an LGWAN user in a
+// message that no sanitiser rebuilds. Links in it are defanged as the
+// sanitiser defangs them, in the human-readable part and in the
+// delivery-status part (mail clients show both), and the message stays
+// 7-bit with lines within RFC 5322's limit.
+func TestDSNNeutralisesNextHopText(t *testing.T) {
+	live := []string{"https://evil.example/login", "http://phish.example", "www.evil.com", `\\smb.evil.example\share`}
+	text := "Mailbox disabled; re-activate at https://evil.example/login or http://phish.example now (www.evil.com, \\\\smb.evil.example\\share)\r\nSubject: injected\r\n" + strings.Repeat("z", 3000)
+	p := dsnParams()
+	p.Recipients = []DSNRecipient{
+		{Result: Result{Rcpt: "a@city.example.lg.jp", Code: 550, Enhanced: "5.2.1", Text: text}},
+		{Result: Result{Rcpt: "b@city.example.lg.jp", Text: "expired after 5d: " + text}, Status: "5.4.7"},
+	}
+	var buf bytes.Buffer
+	if err := BuildDSN(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.Bytes()
+	checkSevenBit(t, out)
+	for _, l := range strings.Split(string(out), "\r\n") {
+		if len(l) > 998 {
+			t.Errorf("line of %d octets", len(l))
+		}
+	}
+	e, err := message.Read(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Header.Get("Subject") == "injected" || strings.Contains(string(out), "\r\nSubject: injected") {
+		t.Error("the reply text made a header")
+	}
+	mr := e.MultipartReader()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(part.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct, _, _ := part.Header.ContentType()
+		for _, l := range live {
+			if strings.Contains(string(b), l) {
+				t.Errorf("%s part carries the live link %q:\n%s", ct, l, b)
+			}
+		}
 	}
 }
