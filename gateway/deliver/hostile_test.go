@@ -471,3 +471,85 @@ func TestDSNNeutralisesNextHopText(t *testing.T) {
 		}
 	}
 }
+
+// A next hop that trickles its replies a byte at a time is cut off by the
+// command timeout (an absolute deadline per reply, not an idle timer that
+// every byte resets), in every TLS mode and at every stage.
+func TestNextHopTrickleHitsTimeouts(t *testing.T) {
+	trickle := func(h *scriptedHop, c net.Conn, s string) {
+		for i := 0; i < len(s); i++ {
+			if !h.write(c, s[i:i+1]) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	endless := strings.Repeat("250-still talking\r\n", 1000)
+	tests := []struct {
+		name   string
+		lmtp   bool
+		script func(h *scriptedHop, c net.Conn, r *bufio.Reader)
+	}{
+		{"greeting", false, func(h *scriptedHop, c net.Conn, r *bufio.Reader) { trickle(h, c, "220-"+endless) }},
+		{"EHLO", false, func(h *scriptedHop, c net.Conn, r *bufio.Reader) {
+			if h.write(c, "220 hop\r\n") && command(r) != "" {
+				trickle(h, c, endless)
+			}
+		}},
+		{"final dot", false, replyScript(false, func(verb, line string, n int) string {
+			switch verb {
+			case "MAIL", "RCPT":
+				return "250 ok\r\n"
+			case "DATA":
+				return "354 go ahead\r\n"
+			case ".":
+				time.Sleep(time.Second) // stands for a trickle: nothing complete comes
+				return "250 2.0.0 too late\r\n"
+			}
+			return ""
+		})},
+		{"LMTP second reply", true, replyScript(true, func(verb, line string, n int) string {
+			switch verb {
+			case "MAIL", "RCPT":
+				return "250 ok\r\n"
+			case "DATA":
+				return "354 go ahead\r\n"
+			case ".":
+				return "250 2.0.0 a delivered\r\n" + endless
+			}
+			return ""
+		})},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"none", "opportunistic"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				h := startScriptedHop(t, tt.script)
+				scheme := "smtp"
+				if tt.lmtp {
+					scheme = "lmtp"
+				}
+				d := Dialer{CommandTimeout: 400 * time.Millisecond, DoneTimeout: 400 * time.Millisecond}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				start := time.Now()
+				c, err := d.Dial(ctx, hop(scheme, h.addr, mode), ourHost)
+				var res []Result
+				if err == nil {
+					res, err = c.Send(ctx, "s@example.org", []string{"a@city.example.lg.jp", "b@city.example.lg.jp"}, strings.NewReader("Subject: x\r\n\r\nx\r\n"))
+					c.Close()
+				}
+				if took := time.Since(start); took > 2*time.Second {
+					t.Errorf("took %v with 400 ms timeouts", took)
+				}
+				if tt.lmtp {
+					if err != nil || !res[0].OK() || !res[1].Temporary() {
+						t.Errorf("results %q, %v; want a delivered, b deferred", res, err)
+					}
+				} else if err == nil {
+					t.Errorf("results %q, want an error (deferred)", res)
+				}
+			})
+		}
+	}
+}
