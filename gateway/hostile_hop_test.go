@@ -1,7 +1,11 @@
 package gateway
 
 import (
+	"net"
+	"net/textproto"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -9,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"mugai/gateway/metrics"
+	"mugai/gateway/spool"
 )
 
 // One message, three recipients: delivered, refused (550), and refused
@@ -58,5 +63,85 @@ func TestNextHopMixedOutcome(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDeferred)); v < 1 {
 		t.Errorf("deferred %v, want at least 1", v)
+	}
+}
+
+// A next hop that takes the whole message and hangs up before its reply
+// to the final dot: nothing is known, so the message is deferred and sent
+// again (at-least-once), never counted delivered or failed, never lost.
+func TestNextHopHangsUpAfterDot(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	var delivered atomic.Int32
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := conns.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				tp := textproto.NewConn(c)
+				tp.PrintfLine("220 hop ESMTP")
+				for {
+					line, err := tp.ReadLine()
+					if err != nil {
+						return
+					}
+					switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
+					case "EHLO":
+						tp.PrintfLine("250-hop\r\n250 ENHANCEDSTATUSCODES")
+					case "DATA":
+						tp.PrintfLine("354 go ahead")
+						if _, err := tp.ReadDotBytes(); err != nil {
+							return
+						}
+						if n == 1 {
+							return // the body arrived; the reply never does
+						}
+						delivered.Add(1)
+						tp.PrintfLine("250 2.0.0 queued")
+					case "QUIT":
+						tp.PrintfLine("221 bye")
+						return
+					default:
+						tp.PrintfLine("250 2.0.0 ok")
+					}
+				}
+			}()
+		}
+	}()
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+ln.Addr().String(), ""), true)
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, "Subject: x\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	waitFor(t, "the retry", 10*time.Second, func() bool { return delivered.Load() == 1 })
+	waitFor(t, "the spool to record it", 5*time.Second, func() bool {
+		l := g.sp.List()
+		return len(l) == 0 || l[0].Rcpts[0].State == spool.Done
+	})
+	att := g.m.DeliveryAttempts
+	if d, f, q := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDelivered)), testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryFailed)), testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDeferred)); d != 1 || f != 0 || q != 1 {
+		t.Errorf("delivered %v failed %v deferred %v, want 1 0 1", d, f, q)
+	}
+	var states []string
+	for _, r := range readAudit(t, g.audit) {
+		if r.Event == "delivery" {
+			states = append(states, r.Verdict)
+		}
+	}
+	if strings.Join(states, " ") != "deferred delivered" {
+		t.Errorf("delivery audit verdicts %q, want deferred then delivered", states)
 	}
 }
