@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"strings"
 	"time"
@@ -95,6 +96,12 @@ func (s *session) data(r io.Reader, tx txn) error {
 		srv.Metrics.SMTPRejects.WithLabelValues(route.Name, "data", "554").Inc()
 		s.hangUp(fmt.Sprintf("554 5.6.0 %s message has a line over %d octets (RFC 5321 allows 998), closing connection\r\n", route.Hostname, maxLineLength))
 		return errLineReply
+	case in.Err() != nil:
+		// Our temporary file, not the client: a full disk, say.
+		rec.Verdict, rec.Reply = "error", 451
+		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreTemp).Inc()
+		srv.Logger.Error("data: buffering failed", "route", route.Name, "err", in.Err())
+		return s.reject("data", errInternal)
 	case err != nil:
 		rec.Verdict, rec.Reply = "error", 451
 		srv.Logger.Warn("data: read failed", "route", route.Name, "client", s.client.String(), "err", err)
@@ -102,10 +109,6 @@ func (s *session) data(r io.Reader, tx txn) error {
 	case n > int64(lim.MaxMessageSize):
 		rec.Verdict, rec.Reply = "too-big", 552
 		return s.drainTooBig(rr)
-	case in.Err() != nil:
-		rec.Verdict, rec.Reply = "error", 451
-		srv.Logger.Error("data: buffering failed", "route", route.Name, "err", in.Err())
-		return s.reject("data", errInternal)
 	}
 	srv.Metrics.MessagesReceived.WithLabelValues(route.Name).Inc()
 	srv.Metrics.MessageSize.WithLabelValues(route.Name).Observe(float64(n))
@@ -211,6 +214,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 		srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "passed").Inc()
 		body := io.MultiReader(strings.NewReader(trace), in.Reader())
 		if err := srv.Spool.PutID(id, env, body, int64(len(trace))+in.Size()); err != nil {
+			srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 			srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
 			return "", errInternal
 		}
@@ -230,6 +234,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	defer out.Close()
 	rep, err := srv.sanitizeOnly(out, in, prepared, policyName, qid)
 	if err != nil {
+		srv.tempError(err)
 		srv.Logger.Error("sanitize failed", "route", route.Name, "err", err)
 		return "", errInternal
 	}
@@ -257,11 +262,14 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 			out = spill.New(memThreshold, srv.TempDir)
 			defer out.Close()
 			if rep, err = srv.sanitizeOnly(out, in, prepared, policyName, ""); err != nil || rep.Verdict != "rebuilt" {
+				srv.tempError(err)
+				srv.Logger.Error("sanitize without the quarantine reference failed", "route", route.Name, "err", err)
 				return "", errInternal
 			}
 			rec.QuarantineFull = true
 			qid = ""
 		case err != nil:
+			srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreQuarantine).Inc()
 			srv.Logger.Error("quarantine put failed", "route", route.Name, "err", err)
 			return "", errInternal
 		default:
@@ -273,11 +281,21 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "rebuilt").Inc()
 	body := io.MultiReader(strings.NewReader(trace), out.Reader())
 	if err := srv.Spool.PutID(id, env, body, int64(len(trace))+out.Size()); err != nil {
+		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 		srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
 		return "", errInternal
 	}
 	rec.QueueID = id
 	return id, nil
+}
+
+// tempError counts a sanitiser failure that was a temporary file that
+// could not be written (the sanitiser touches no other file).
+func (srv *Server) tempError(err error) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreTemp).Inc()
+	}
 }
 
 // sanitize runs the sanitiser and records what it did in metrics.

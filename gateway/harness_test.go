@@ -45,6 +45,7 @@ type testGateway struct {
 	runner *Runner
 	admin  string // host:port of the admin listener
 	logs   *syncBuffer
+	stop   func() // closes the instance (once; Cleanup calls it too)
 }
 
 // baseYAML is a one-route configuration; %DIR% and %NEXTHOP% are
@@ -89,18 +90,31 @@ func gatewayConfig(t *testing.T, dir, nextHop, extra string, repl ...string) *co
 // startGateway starts the gateway; deliver also starts the runner.
 func startGateway(t *testing.T, cfg *config.Config, deliver bool) *testGateway {
 	t.Helper()
+	return startGatewayTemp(t, cfg, deliver, t.TempDir())
+}
+
+// startGatewayTemp is startGateway with large messages spilling to
+// tempDir.
+func startGatewayTemp(t *testing.T, cfg *config.Config, deliver bool, tempDir string) *testGateway {
+	t.Helper()
 	g := &testGateway{t: t, dir: filepath.Dir(cfg.File), cfg: cfg, logs: &syncBuffer{}, audit: cfg.Log.Audit}
 	logger := slog.New(slog.NewTextHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	inst, err := Open(cfg, InstanceOptions{Logger: logger, Version: "test", TempDir: t.TempDir(), NoDelivery: !deliver})
+	inst, err := Open(cfg, InstanceOptions{Logger: logger, Version: "test", TempDir: tempDir, NoDelivery: !deliver})
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.inst, g.srv, g.sp, g.q, g.m, g.runner = inst, inst.Server, inst.Spool, inst.Quarantine, inst.Metrics, inst.Runner
 	g.admin = inst.AdminAddr.String()
+	var once sync.Once
+	g.stop = func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			inst.Close(ctx)
+		})
+	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		inst.Close(ctx)
+		g.stop()
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", g.logs.String())
 		}

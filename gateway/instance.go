@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"mugai/config"
@@ -95,6 +96,10 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	}
 	in.Metrics.DiskFree.Set(metrics.DiskSpool, metrics.FreeBytes(cfg.SpoolDir))
 	in.Metrics.DiskFree.Set(metrics.DiskQuarantine, metrics.FreeBytes(cfg.Quarantine.Dir))
+	in.Metrics.DiskFree.Set(metrics.DiskTemp, metrics.FreeBytes(in.Server.TempDir))
+	if a := cfg.Log.Audit; a != "" && a != "stdout" {
+		in.Metrics.DiskFree.Set(metrics.DiskAudit, metrics.FreeBytes(filepath.Dir(a)))
+	}
 	in.Metrics.ConfigLastReloadSuccess.SetToCurrentTime()
 
 	ctx, cancel := context.WithCancel(context.Background())

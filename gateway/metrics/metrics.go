@@ -68,6 +68,16 @@ const (
 	// disk_free_bytes{path}
 	DiskSpool      = "spool"
 	DiskQuarantine = "quarantine"
+	DiskTemp       = "temp"  // where large messages spill while sanitised
+	DiskAudit      = "audit" // the file system of the audit trail
+
+	// storage_errors_total{store}: the gateway's own files that could not
+	// be written (a full disk, no inodes left, an I/O error, a read-only
+	// file system).
+	StoreSpool      = "spool"
+	StoreQuarantine = "quarantine"
+	StoreTemp       = "temp"
+	StoreAudit      = "audit"
 
 	// admin_refused_total{reason}
 	AdminRefusedRemote      = "remote"       // the client is not on the gateway host
@@ -145,6 +155,7 @@ type Metrics struct {
 	ConfigLastReloadOK      prometheus.Gauge       // mugai_config_last_reload_successful (1 at New)
 	BuildInfo               *prometheus.GaugeVec   // mugai_build_info{version,goversion}
 	DiskFree                *DiskFree              // mugai_disk_free_bytes{path}
+	StorageErrors           *prometheus.CounterVec // mugai_storage_errors_total{store}
 	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
 	AdminRefused            *prometheus.CounterVec // mugai_admin_refused_total{reason}
 
@@ -229,9 +240,11 @@ func New(version string) *Metrics {
 			"Always 1; the labels name the running build.", "version", "goversion"),
 		DiskFree: &DiskFree{
 			desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "disk_free_bytes"),
-				"Bytes available to the gateway on the file system of the spool or the quarantine.", []string{"path"}, nil),
+				"Bytes available to the gateway on the file system of the spool, the quarantine, the temporary files (temp) or the audit trail.", []string{"path"}, nil),
 			fns: map[string]func() (float64, error){},
 		},
+		StorageErrors: counter("storage_errors_total",
+			"Writes to the gateway's own storage that failed (disk full, no inodes, I/O error, read-only), by store (spool, quarantine, temp, audit). Meanwhile mail is refused with 451 and senders retry; delivery waits for the spool.", "store"),
 		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
 		AdminRefused: counter("admin_refused_total",
@@ -245,7 +258,7 @@ func New(version string) *Metrics {
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
-		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.LockdownEnabled, m.AdminRefused,
+		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -271,6 +284,9 @@ func New(version string) *Metrics {
 	}
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
 		m.ConfigReloads.WithLabelValues(r)
+	}
+	for _, st := range []string{StoreSpool, StoreQuarantine, StoreTemp, StoreAudit} {
+		m.StorageErrors.WithLabelValues(st)
 	}
 	for _, r := range []string{AdminRefusedRemote, AdminRefusedToken, AdminRefusedHost, AdminRefusedCrossOrigin, AdminRefusedContentType} {
 		m.AdminRefused.WithLabelValues(r)
@@ -365,6 +381,7 @@ func Names() []string {
 		"mugai_config_last_reload_successful",
 		"mugai_build_info",
 		"mugai_disk_free_bytes",
+		"mugai_storage_errors_total",
 		"mugai_lockdown_enabled",
 		"mugai_admin_refused_total",
 	}
@@ -374,7 +391,7 @@ func Names() []string {
 
 // DiskFree is mugai_disk_free_bytes{path}: free space read at scrape time
 // from functions the server sets, one per path label (DiskSpool,
-// DiskQuarantine). A path without a function, or whose function fails,
+// DiskQuarantine, DiskTemp, DiskAudit). A path without a function, or whose function fails,
 // has no sample rather than a false 0 that would page someone.
 type DiskFree struct {
 	desc *prometheus.Desc
@@ -383,12 +400,14 @@ type DiskFree struct {
 }
 
 // Set makes fn the source of disk_free_bytes{path}. path must be
-// DiskSpool or DiskQuarantine (a fixed label, never a directory name);
-// anything else panics, like registering a malformed metric. A nil fn
-// removes the series.
+// DiskSpool, DiskQuarantine, DiskTemp or DiskAudit (a fixed label, never
+// a directory name); anything else panics, like registering a malformed
+// metric. A nil fn removes the series.
 func (d *DiskFree) Set(path string, fn func() (float64, error)) {
-	if path != DiskSpool && path != DiskQuarantine {
-		panic("metrics: disk_free_bytes path label must be " + DiskSpool + " or " + DiskQuarantine + ", not " + path)
+	switch path {
+	case DiskSpool, DiskQuarantine, DiskTemp, DiskAudit:
+	default:
+		panic("metrics: disk_free_bytes path label must be " + DiskSpool + ", " + DiskQuarantine + ", " + DiskTemp + " or " + DiskAudit + ", not " + path)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
