@@ -239,14 +239,50 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 		srv.Logger.Info("delivery attempt", "route", rt.Name, "queue_id", msg.ID, "rcpt", rc.Addr, "next_hop", hopName(hop),
 			"state", rc.State.String(), "code", res.Code, "reply", reply, "duration", time.Since(t0).Round(time.Millisecond))
 	}
-	if uerr := srv.Spool.Update(msg.ID, rcpts); uerr != nil {
-		srv.Logger.Error("spool update failed", "queue_id", msg.ID, "err", uerr)
+	if !r.update(ctx, msg.ID, rcpts) {
 		return
 	}
 	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "delivery", Route: rt.Name, Sender: msg.Env.From,
 		QueueID: msg.ID, NextHop: hopName(hop), Delivery: outcome, Verdict: summary(rcpts)})
 	if len(failed) > 0 && !strings.HasSuffix(queue, bounceSuffix) {
 		r.bounce(rt, msg, failed)
+	}
+}
+
+// update records the outcome of an attempt. While the spool cannot be
+// written (its disk is full) the worker keeps the message leased and
+// tries again, with backoff: released, the message would be due again at
+// once and sent to the next hop again and again, each time a duplicate.
+// It reports false if the outcome was not recorded; at shutdown the
+// lease is released, and after the restart the message is sent again
+// (one duplicate, as after a crash).
+func (r *Runner) update(ctx context.Context, id string, rcpts []spool.Recipient) bool {
+	srv := r.srv
+	wait := 100 * time.Millisecond
+	for tries := 1; ; tries++ {
+		err := srv.Spool.Update(id, rcpts)
+		switch {
+		case err == nil:
+			if tries > 1 {
+				srv.Logger.Info("spool update written after the spool could be written again", "queue_id", id, "tries", tries)
+			}
+			return true
+		case !errors.Is(err, spool.ErrNotWritten):
+			srv.Logger.Error("spool update failed", "queue_id", id, "err", err)
+			return false
+		}
+		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
+		if tries == 1 {
+			srv.Logger.Error("spool update failed; holding the message until the spool can be written", "queue_id", id, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			srv.Logger.Error("spool update not written before shutdown; the message will be sent again after the restart", "queue_id", id, "err", err)
+			srv.Spool.Release(id)
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
 	}
 }
 

@@ -28,6 +28,10 @@ var (
 	ErrClosed = errors.New("spool: closed")
 	// ErrReadOnly is returned by changes to a spool opened ReadOnly.
 	ErrReadOnly = errors.New("spool: opened read-only")
+	// ErrNotWritten: the log could not be written (a full disk, say), so
+	// nothing changed. Update keeps the lease then: the caller tries
+	// again or calls Release.
+	ErrNotWritten = errors.New("spool: log not written")
 )
 
 // Options tune a Spool. The zero value is the production setting.
@@ -572,6 +576,12 @@ func sameRecipients(old, new []Recipient) error {
 // rcpts is the whole list, in the order Next returned it. When every
 // recipient is Done the message is finished; when every one is Done or
 // Failed it is kept as failed until Delete.
+//
+// If the record cannot be written (ErrNotWritten) the lease is kept, so
+// that no other worker sends the message again while the outcome of
+// this attempt is not on disk: the caller retries Update, or calls
+// Release when it gives up (a restart then sends it again, as after a
+// crash).
 func (s *Spool) Update(id string, rcpts []Recipient) error {
 	s.mu.Lock()
 	if err := s.usable(); err != nil {
@@ -591,7 +601,7 @@ func (s *Spool) Update(id string, rcpts []Recipient) error {
 		s.mu.Unlock()
 		return fmt.Errorf("spool: update %s: %w", id, err)
 	}
-	err := s.commitLocked(e, slices.Clone(rcpts), "update")
+	err := s.commitLocked(e, slices.Clone(rcpts), "update", true)
 	s.mu.Unlock()
 	return err
 }
@@ -599,8 +609,9 @@ func (s *Spool) Update(id string, rcpts []Recipient) error {
 // commitLocked records rc as the recipient states of e, which the caller
 // holds leased, durably; it ends the lease and applies the states. s.mu
 // is held on entry and on return, and released while the record is
-// written. op names the caller in errors.
-func (s *Spool) commitLocked(e *entry, rc []Recipient, op string) error {
+// written. op names the caller in errors. If the record cannot be
+// written, keep says whether the lease stays with the caller.
+func (s *Spool) commitLocked(e *entry, rc []Recipient, op string, keep bool) error {
 	id := e.msg.ID
 	tok := s.beginLocked()
 	s.mu.Unlock()
@@ -612,13 +623,16 @@ func (s *Spool) commitLocked(e *entry, rc []Recipient, op string) error {
 	}
 	s.mu.Lock()
 	s.endLocked(tok)
+	if err != nil && keep && !e.deleted {
+		return fmt.Errorf("spool: %s %s: %w: %w", op, id, ErrNotWritten, err)
+	}
 	if !s.endLeaseLocked(e) {
 		return fmt.Errorf("spool: %s %s: deleted meanwhile: %w", op, id, ErrNotFound)
 	}
 	defer s.notifyLocked(e.msg.Env.Route)
 	if err != nil {
 		s.scheduleLocked(e)
-		return fmt.Errorf("spool: %s %s: %w", op, id, err)
+		return fmt.Errorf("spool: %s %s: %w: %w", op, id, ErrNotWritten, err)
 	}
 	s.setState(e, rc, rec.Seg)
 	s.applyKickLocked(e)
@@ -748,7 +762,7 @@ func (s *Spool) Requeue(id string, at time.Time) (int, error) {
 	e.leaseSeg = e.rec.Seg
 	s.refs.Ref(e.leaseSeg)
 	s.unscheduleLocked(e)
-	err := s.commitLocked(e, rc, "requeue")
+	err := s.commitLocked(e, rc, "requeue", false)
 	s.mu.Unlock()
 	if err != nil {
 		return 0, err
