@@ -21,7 +21,7 @@ import (
 // stable; the body of a message and secrets never appear.
 type AuditRecord struct {
 	Time    time.Time `json:"time"`
-	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control
+	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control, audit (records lost)
 	Route   string    `json:"route,omitempty"`
 	Client  string    `json:"client,omitempty"`
 	TLS     bool      `json:"tls"` // accept records only, false included (see MarshalJSON)
@@ -108,14 +108,28 @@ func reportJSON(rep *sanitize.Report) json.RawMessage {
 // Audit is the append-only, hash-chained audit trail: each line carries
 // the SHA-256 of the line before it, so that changing or deleting a line
 // breaks the chain at that point (mugai audit verify finds it).
+//
+// A record that cannot be written (the disk is full) is held in memory,
+// up to maxPending, and written, in order, before the next one once
+// writing works again; a partial line is cut off, so the chain stays
+// whole. Meanwhile Ready reports the failure, and the gateway refuses
+// mail with 451 rather than accept it without an audit record.
 type Audit struct {
-	mu   sync.Mutex
-	w    io.Writer
-	f    *os.File // nil for stdout
-	path string
-	prev string
-	err  func(error)
+	mu      sync.Mutex
+	w       io.Writer
+	f       *os.File // nil for stdout
+	cut     int64    // > 0: f must be cut to this size (a partial line)
+	path    string
+	prev    string
+	err     func(error)
+	pending []heldRecord // not yet written, oldest first
+	failed  error        // the last write failed; nil once one succeeds
 }
+
+// maxPending bounds the records held while the trail cannot be written.
+// Mail is refused meanwhile, so what comes is refused sessions,
+// deliveries and control calls.
+const maxPending = 10000
 
 // OpenAudit opens the audit trail at target ("stdout" or a file path),
 // continuing the chain of an existing file.
@@ -148,9 +162,13 @@ func (a *Audit) Reopen() error {
 	if err != nil {
 		return fmt.Errorf("audit: reopen %s: %w", a.path, err)
 	}
+	if a.cut > 0 {
+		a.f.Truncate(a.cut) // the old file ends with its last whole line
+	}
 	a.f.Sync()
 	a.f.Close()
-	a.f, a.w = f, f
+	a.f, a.w, a.cut = f, f, 0
+	a.flushLocked()
 	return nil
 }
 
@@ -177,24 +195,101 @@ func lineHash(line []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Write appends one record. A nil Audit discards.
+// Write appends one record; if it cannot be written now, it is held and
+// written before the next one that can. A nil Audit discards.
 func (a *Audit) Write(rec *AuditRecord) {
 	if a == nil {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	switch n := len(a.pending); {
+	case n < maxPending:
+		a.pending = append(a.pending, heldRecord{rec: *rec})
+	case a.pending[n-1].lost > 0:
+		a.pending[n-1].lost++
+	default:
+		a.pending = append(a.pending, heldRecord{lost: 1})
+	}
+	a.flushLocked()
+}
+
+// heldRecord is a record not yet written, or, with lost > 0, the place
+// of that many records dropped because too many were held: a record then
+// says so in the trail.
+type heldRecord struct {
+	rec  AuditRecord
+	lost int
+}
+
+// Ready writes what is held and reports whether the trail can be written:
+// the error of the last failed write, nil when the last write worked. A
+// nil Audit is always ready.
+func (a *Audit) Ready() error {
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.flushLocked()
+	return a.failed
+}
+
+// flushLocked writes the held records in order, stopping at the first
+// that fails.
+func (a *Audit) flushLocked() {
+	for len(a.pending) > 0 {
+		h := &a.pending[0]
+		rec := &h.rec
+		if h.lost > 0 {
+			rec = &AuditRecord{Time: time.Now().UTC(), Event: "audit", Verdict: "lost",
+				Reason: fmt.Sprintf("%d audit records were lost while the audit trail could not be written", h.lost)}
+		}
+		if err := a.writeLocked(rec); err != nil {
+			if a.failed == nil {
+				a.report(fmt.Errorf("%w (records are held in memory, mail is refused until the trail can be written)", err))
+			} else {
+				a.report(err)
+			}
+			a.failed = err
+			return
+		}
+		a.pending[0] = heldRecord{}
+		a.pending = a.pending[1:]
+	}
+	a.pending = nil
+	a.failed = nil
+}
+
+// writeLocked appends one line. On failure it cuts off what the write
+// left of the line: a partial line would break the chain for good.
+func (a *Audit) writeLocked(rec *AuditRecord) error {
+	if a.cut > 0 {
+		// An earlier cut failed: the partial line goes first.
+		if err := a.f.Truncate(a.cut); err != nil {
+			return fmt.Errorf("cut off a partial line: %w", err)
+		}
+		a.cut = 0
+	}
 	rec.Prev = a.prev
 	line, err := json.Marshal(rec)
 	if err != nil {
-		a.report(err)
-		return
+		return err
 	}
-	if _, err := a.w.Write(append(line, '\n')); err != nil {
-		a.report(err)
-		return
+	n, err := a.w.Write(append(line, '\n'))
+	if err != nil {
+		if a.f != nil && n > 0 {
+			if st, serr := a.f.Stat(); serr == nil {
+				a.cut = st.Size() - int64(n)
+				if a.f.Truncate(a.cut) == nil {
+					a.cut = 0
+				}
+			}
+		}
+		return err
 	}
 	a.prev = lineHash(line)
+	return nil
 }
 
 func (a *Audit) report(err error) {
@@ -203,13 +298,17 @@ func (a *Audit) report(err error) {
 	}
 }
 
-// Close syncs and closes the file.
+// Close writes what is held, if it can, syncs and closes the file.
 func (a *Audit) Close() error {
 	if a == nil || a.f == nil {
 		return nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.flushLocked()
+	if n := len(a.pending); n > 0 {
+		a.report(fmt.Errorf("closed with %d records not written", n))
+	}
 	if err := a.f.Sync(); err != nil {
 		a.f.Close()
 		return err

@@ -112,6 +112,14 @@ func (s *session) data(r io.Reader, tx txn) error {
 	}
 	srv.Metrics.MessagesReceived.WithLabelValues(route.Name).Inc()
 	srv.Metrics.MessageSize.WithLabelValues(route.Name).Observe(float64(n))
+	// Fail closed: no mail is accepted while the audit trail cannot be
+	// written (its disk is full). The records are held meanwhile, this
+	// refusal's too, and written when it can be written again.
+	if err := srv.Audit.Ready(); err != nil {
+		rec.Verdict, rec.Reply = "error", 451
+		srv.Logger.Error("audit trail cannot be written: mail refused", "route", route.Name, "client", s.client.String(), "err", err)
+		return s.reject("data", errInternal)
+	}
 	accepted := time.Now()
 
 	res, serr := srv.accept(s.snap.cfg, route, envelopeOf(s, tx), in, rec)

@@ -79,7 +79,10 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	if in.Quarantine, err = quarantine.Open(cfg.Quarantine.Dir, qopts); err != nil {
 		return nil, err
 	}
-	if in.Audit, err = OpenAudit(cfg.Log.Audit, func(err error) { logger.Error("audit write failed", "err", err) }); err != nil {
+	if in.Audit, err = OpenAudit(cfg.Log.Audit, func(err error) {
+		in.Metrics.StorageErrors.WithLabelValues(metrics.StoreAudit).Inc()
+		logger.Error("audit write failed", "err", err)
+	}); err != nil {
 		return nil, err
 	}
 	tok, err := writeControlToken(cfg.SpoolDir)
