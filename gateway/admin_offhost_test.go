@@ -68,7 +68,7 @@ func TestAdminOffHost(t *testing.T) {
 	}
 	id := entries[0].ID
 	orig := filepath.Join(dir, "original.eml")
-	cli("quarantine", "show", "-original", "-o", orig, "-config", cfgFile, id)
+	cli("quarantine", "show", "-original", "-o", orig, "-reason", "check the setup.exe", "-config", cfgFile, id)
 	if b, err := os.ReadFile(orig); err != nil || !bytes.Contains(b, []byte("setup.exe")) {
 		t.Errorf("quarantine show -original on the gateway host did not export the original: %v\n%.300s", err, b)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mugai/config"
+	"mugai/gateway/metrics"
 	"mugai/gateway/quarantine"
 	"mugai/sanitize"
 )
@@ -23,14 +24,15 @@ import (
 //
 //	GET  /quarantine?since=7d&sender=S&recipient=R&verdict=V   list (JSON array of QuarantineEntry)
 //	GET  /quarantine/{id}            metadata and the sanitiser's report (QuarantineDetail)
-//	GET  /quarantine/{id}/headers    the original's header section (text/plain, raw bytes)
-//	GET  /quarantine/{id}/original   the original (application/octet-stream)
+//	GET  /quarantine/{id}/headers?user=U&reason=R    the original's header section (text/plain, raw bytes)
+//	GET  /quarantine/{id}/original?user=U&reason=R   the original (application/octet-stream)
 //	POST /quarantine/{id}/release    ReleaseRequest → ReleaseResult
 //	POST /quarantine/purge           PurgeRequest → PurgeResult
 //
 // Errors are JSON {"error": "..."} with a status that says what kind:
 // 400 invalid, 403 refused, 404 not found, 409 the stored original fails
-// its integrity check or cannot be decrypted, 503 no quarantine.
+// its integrity check or cannot be decrypted, 503 no quarantine, or the
+// audit trail cannot be written (then nothing is released or read out).
 
 // maxHeaderSection bounds what /headers returns of an original.
 const maxHeaderSection = 1 << 20
@@ -204,7 +206,7 @@ func controlStatus(err error) int {
 	case errors.Is(err, quarantine.ErrTampered), errors.Is(err, quarantine.ErrWrongKey),
 		errors.Is(err, quarantine.ErrNoKey), errors.Is(err, quarantine.ErrLost):
 		return http.StatusConflict
-	case errors.Is(err, ErrNoQuarantine), errors.Is(err, quarantine.ErrClosed):
+	case errors.Is(err, ErrNoQuarantine), errors.Is(err, quarantine.ErrClosed), errors.Is(err, ErrAuditDown):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
@@ -254,13 +256,8 @@ func (s *Server) handleQuarantineShow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleQuarantineHeaders(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.meta(w, r)
+	m, rc, ok := s.readOut(w, r, metrics.ReadHeaders)
 	if !ok {
-		return
-	}
-	rc, err := s.Quarantine.Original(m.ID)
-	if err != nil {
-		controlError(w, controlStatus(err), err)
 		return
 	}
 	defer rc.Close()
@@ -278,25 +275,13 @@ func (s *Server) handleQuarantineHeaders(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleQuarantineOriginal(w http.ResponseWriter, r *http.Request) {
-	m, ok := s.meta(w, r)
+	// readOut verifies the whole stored record first: a tampered or
+	// wrongly keyed original is an error status here, never a partial body.
+	m, rc, ok := s.readOut(w, r, metrics.ReadOriginal)
 	if !ok {
 		return
 	}
-	// Original verifies the whole stored record first: a tampered or
-	// wrongly keyed original is an error status here, never a partial body.
-	rc, err := s.Quarantine.Original(m.ID)
-	if err != nil {
-		controlError(w, controlStatus(err), err)
-		return
-	}
 	defer rc.Close()
-	// Reading an unsanitised original is a release to a person: audited.
-	user := r.URL.Query().Get("user")
-	if user == "" {
-		user = "unknown (admin client " + r.RemoteAddr + ")"
-	}
-	s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "export", Route: m.Route, Sender: m.From, Rcpts: m.To,
-		Size: m.Size, Verdict: "original-read", QuarantineID: m.ID, User: user, Client: r.RemoteAddr})
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+m.ID+`.eml"`)
@@ -305,6 +290,52 @@ func (s *Server) handleQuarantineOriginal(w http.ResponseWriter, r *http.Request
 	if _, err := io.Copy(w, rc); err != nil {
 		s.Logger.Warn("quarantine: sending original failed", "id", m.ID, "err", err)
 	}
+}
+
+// readOut opens an original to hand it, or its header section (part),
+// to an administrator: unsanitised content reaching a person, so it is
+// audited like a release. The query names who (user) and why (reason),
+// both required; every attempt, refused or not, is an "export" record
+// and counted in mugai_quarantine_reads_total{part,result}; and nothing
+// is handed out while the audit trail cannot be written.
+func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (quarantine.Meta, io.ReadCloser, bool) {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "export", QuarantineID: id, User: q.Get("user"),
+		Why: q.Get("reason"), Client: r.RemoteAddr, Policy: part}
+	refuse := func(err error) (quarantine.Meta, io.ReadCloser, bool) {
+		rec.Verdict, rec.Reason = "refused", err.Error()
+		if st := controlStatus(err); st != http.StatusBadRequest && st != http.StatusNotFound {
+			rec.Verdict = "error"
+		}
+		s.Audit.Write(rec)
+		s.Metrics.QuarantineReads.WithLabelValues(part, metrics.ReadRefused).Inc()
+		s.Logger.Warn("quarantine read refused", "id", id, "part", part, "user", rec.User, "err", err)
+		controlError(w, controlStatus(err), err)
+		return quarantine.Meta{}, nil, false
+	}
+	if s.Quarantine == nil {
+		return refuse(ErrNoQuarantine)
+	}
+	if err := checkOperator(rec.User, rec.Why); err != nil {
+		return refuse(fmt.Errorf("quarantine: %s of %s: %w", part, id, err))
+	}
+	if err := s.auditReady(); err != nil {
+		return refuse(fmt.Errorf("quarantine: %s of %s: %w", part, id, err))
+	}
+	m, err := s.Quarantine.Get(id)
+	if err != nil {
+		return refuse(err)
+	}
+	rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size
+	rc, err := s.Quarantine.Original(m.ID)
+	if err != nil {
+		return refuse(err)
+	}
+	rec.Verdict = part + "-read"
+	s.Audit.Write(rec)
+	s.Metrics.QuarantineReads.WithLabelValues(part, metrics.ReadDone).Inc()
+	return m, rc, true
 }
 
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {

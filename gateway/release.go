@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"mugai/config"
 	"mugai/gateway/metrics"
@@ -32,7 +34,61 @@ var (
 	ErrRefused = errors.New("refused")
 	// ErrNoQuarantine: the server runs without a quarantine store.
 	ErrNoQuarantine = errors.New("no quarantine configured")
+	// ErrAuditDown: the audit trail cannot be written (its disk is full),
+	// so nothing is released, read out or purged by hand: none of it may
+	// happen without its record (fail closed, as mail is refused then).
+	ErrAuditDown = errors.New("the audit trail cannot be written")
 )
+
+// Bounds of the operator's name and reason, which go to the audit trail.
+const (
+	maxOperatorUser   = 256
+	maxOperatorReason = 2048
+)
+
+// checkOperator checks who asks (user) and why (reason) for the audit
+// trail: both required, bounded, and printable text, so that a record
+// cannot carry terminal escapes, bidi overrides or line breaks to
+// whoever reads the trail later, nor a name that hides another.
+func checkOperator(user, reason string) error {
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"user", user, maxOperatorUser}, {"reason", reason, maxOperatorReason}} {
+		switch {
+		case strings.TrimSpace(f.v) == "":
+			return fmt.Errorf("%w: the %s is required (it goes to the audit trail)", ErrInvalid, f.name)
+		case len(f.v) > f.max:
+			return fmt.Errorf("%w: the %s is %d bytes long (at most %d)", ErrInvalid, f.name, len(f.v), f.max)
+		case !printable(f.v):
+			return fmt.Errorf("%w: the %s has control or formatting characters", ErrInvalid, f.name)
+		}
+	}
+	return nil
+}
+
+// printable reports whether s is valid UTF-8 without control characters
+// (tab aside) or invisible formatting characters (bidi overrides,
+// zero-width characters, line and paragraph separators).
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r != '\t' && unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
+// auditReady reports ErrAuditDown while the audit trail cannot be written.
+func (s *Server) auditReady() error {
+	if err := s.Audit.Ready(); err != nil {
+		return fmt.Errorf("%w: %v", ErrAuditDown, err)
+	}
+	return nil
+}
 
 // Purge timing of `mugai serve`: retention is applied once an hour (and
 // at start), the gauges are refreshed more often.
@@ -106,6 +162,7 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 			rec.Verdict = "error"
 		}
 		s.Audit.Write(rec)
+		s.Metrics.QuarantineReleaseRefusals.Inc()
 		s.Logger.Warn("quarantine release refused", "id", req.ID, "user", req.User, "err", err)
 		return nil, err
 	}
@@ -127,6 +184,14 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		return fail(ErrInvalid, "a reason is required (it goes to the audit trail)")
 	case strings.TrimSpace(req.User) == "":
 		return fail(ErrInvalid, "the user is required (it goes to the audit trail)")
+	}
+	if err := checkOperator(req.User, req.Reason); err != nil {
+		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+	}
+	if err := s.auditReady(); err != nil {
+		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+	}
+	switch {
 	case req.Original && req.Policy != "":
 		return fail(ErrInvalid, "give either a policy or original, not both")
 	case !req.Original && req.Policy == "":
@@ -349,6 +414,12 @@ func (s *Server) PurgeQuarantine(olderThan time.Duration, user, why string) (Pur
 		return PurgeResult{}, fmt.Errorf("purge: %w: the age must be positive", ErrInvalid)
 	case strings.TrimSpace(user) == "" || strings.TrimSpace(why) == "":
 		return PurgeResult{}, fmt.Errorf("purge: %w: user and reason are required (they go to the audit trail)", ErrInvalid)
+	}
+	if err := checkOperator(user, why); err != nil {
+		return PurgeResult{}, fmt.Errorf("purge: %w", err)
+	}
+	if err := s.auditReady(); err != nil {
+		return PurgeResult{}, fmt.Errorf("purge: %w", err)
 	}
 	return s.purgeBefore(time.Now().Add(-olderThan), metrics.PurgeManual, user, why)
 }

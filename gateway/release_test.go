@@ -85,6 +85,7 @@ type relOptions struct {
 	key    bool             // configure quarantine.encryption_key_file
 	qextra string           // more quarantine keys, indented two spaces
 	now    func() time.Time // the quarantine store's clock
+	audit  string           // the audit trail's path (default: DIR/audit.log)
 }
 
 func startRelEnv(t *testing.T, o relOptions) *relEnv {
@@ -102,7 +103,11 @@ func startRelEnv(t *testing.T, o relOptions) *relEnv {
 		}
 		qextra += "\n  encryption_key_file: " + kf
 	}
-	y := strings.NewReplacer("%DIR%", e.dir, "%LGWAN%", e.lgwan.addr, "%INET%", e.inet.addr, "%QEXTRA%", qextra).Replace(relYAML)
+	y := relYAML
+	if o.audit != "" {
+		y = strings.Replace(y, "%DIR%/audit.log", o.audit, 1)
+	}
+	y = strings.NewReplacer("%DIR%", e.dir, "%LGWAN%", e.lgwan.addr, "%INET%", e.inet.addr, "%QEXTRA%", qextra).Replace(y)
 	cfg, err := config.Parse(filepath.Join(e.dir, "mugai.yaml"), []byte(y))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, y)
@@ -558,7 +563,7 @@ func TestEncryptedQuarantine(t *testing.T) {
 
 			// The original round-trips through the admin listener.
 			var orig []byte
-			if code, msg := e.call("GET", "/quarantine/"+m.ID+"/original", nil, &orig); code != 200 || relSHA(orig) != m.SHA256 {
+			if code, msg := e.call("GET", "/quarantine/"+m.ID+"/original"+relReader, nil, &orig); code != 200 || relSHA(orig) != m.SHA256 {
 				t.Fatalf("original: %d %s", code, msg)
 			}
 
@@ -580,10 +585,10 @@ func TestEncryptedQuarantine(t *testing.T) {
 			if code, msg := e.call("POST", "/quarantine/"+m.ID+"/release", req, nil); code != 409 || !strings.Contains(msg, "integrity") {
 				t.Errorf("release of a tampered original: %d %q, want 409 integrity", code, msg)
 			}
-			if code, _ := e.call("GET", "/quarantine/"+m.ID+"/original", nil, nil); code != 409 {
+			if code, _ := e.call("GET", "/quarantine/"+m.ID+"/original"+relReader, nil, nil); code != 409 {
 				t.Errorf("tampered original served: %d", code)
 			}
-			if code, _ := e.call("GET", "/quarantine/"+m.ID+"/headers", nil, nil); code != 409 {
+			if code, _ := e.call("GET", "/quarantine/"+m.ID+"/headers"+relReader, nil, nil); code != 409 {
 				t.Errorf("headers of a tampered original served: %d", code)
 			}
 			e.lgwan.none(t, 300*time.Millisecond)
@@ -597,12 +602,15 @@ func TestEncryptedQuarantine(t *testing.T) {
 	}
 }
 
+// relReader is the query of a read of an original: who and why.
+const relReader = "?user=tanaka&reason=ticket+2025-118"
+
 func TestHeadersCall(t *testing.T) {
 	e := startRelEnv(t, relOptions{key: true})
 	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(100)))
 	e.lgwan.next(t)
 	var hdr []byte
-	if code, msg := e.call("GET", "/quarantine/"+e.only().ID+"/headers", nil, &hdr); code != 200 {
+	if code, msg := e.call("GET", "/quarantine/"+e.only().ID+"/headers"+relReader, nil, &hdr); code != 200 {
 		t.Fatalf("%d %s", code, msg)
 	}
 	if !bytes.HasPrefix(hdr, []byte("From: Yamada Taro")) || !bytes.HasSuffix(hdr, []byte("boundary=b1\r\n")) {

@@ -33,9 +33,10 @@ DIR directly, for example another node's on shared storage.
         originals, oldest first; -sender and -recipient match any part of
         the address (a domain finds all of its senders)
   show [-json] ID                 metadata and the sanitiser's report
-  show -headers ID                the original's header section (control
+  show -headers -reason TEXT ID   the original's header section (control
                                   characters escaped)
-  show -original -o FILE ID       write the original to a new FILE (never to
+  show -original -o FILE -reason TEXT ID
+                                  write the original to a new FILE (never to
                                   a terminal; treat it as hostile)
   release ID -policy NAME [-to ADDR]... -reason TEXT
         sanitise the original again under policy NAME and deliver it to its
@@ -46,9 +47,9 @@ DIR directly, for example another node's on shared storage.
   purge [-older-than DURATION] [-reason TEXT]
         delete originals older than DURATION (default: quarantine.retention)
 
-Durations take Go syntax plus days: 90m, 36h, 7d. Every release and purge
-is written to the audit trail with the invoking user (SUDO_USER under sudo)
-and the reason.
+Durations take Go syntax plus days: 90m, 36h, 7d. Every release, purge
+and read of an original (show -headers, show -original) is written to the
+audit trail with the invoking user (SUDO_USER under sudo) and the reason.
 `
 
 // runQuarantine is `mugai quarantine`.
@@ -248,11 +249,12 @@ func removedNames(removed []string) string {
 }
 
 func (q *qcmd) show(args []string) int {
-	fs := q.flags("show", "show [-json] ID | show -headers ID | show -original -o FILE ID")
+	fs := q.flags("show", "show [-json] ID | show -headers -reason TEXT ID | show -original -o FILE -reason TEXT ID")
 	asJSON := fs.Bool("json", false, "print the metadata and report as JSON")
 	headers := fs.Bool("headers", false, "print the original's header section")
 	original := fs.Bool("original", false, "write the original to the file given with -o")
 	outPath := fs.String("o", "", "`FILE` to create for -original (must not exist)")
+	reason := fs.String("reason", "", "why -headers or -original reads the original, for the audit trail (required with them)")
 	pos, code, ok := q.parse(fs, args)
 	if !ok {
 		return code
@@ -269,10 +271,14 @@ func (q *qcmd) show(args []string) int {
 		return q.fail("-original needs -o FILE: the raw original is never written to a terminal (treat it as hostile)")
 	case *outPath != "" && !*original:
 		return q.fail("-o goes with -original")
+	case *reason != "" && !*original && !*headers:
+		return q.fail("-reason goes with -headers or -original")
+	case (*original || *headers) && strings.TrimSpace(*reason) == "":
+		return q.fail("-headers and -original read the unsanitised original: give -reason TEXT (it goes to the audit trail)")
 	case *original:
-		return q.showOriginal(id, *outPath)
+		return q.showOriginal(id, *outPath, *reason)
 	case *headers:
-		return q.showHeaders(id)
+		return q.showHeaders(id, *reason)
 	}
 
 	var d gateway.QuarantineDetail
@@ -367,12 +373,17 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func (q *qcmd) showHeaders(id string) int {
+// reader names who reads an original and why, for the audit trail.
+func reader(reason string) url.Values {
+	return url.Values{"user": {invokingUser()}, "reason": {reason}}
+}
+
+func (q *qcmd) showHeaders(id, reason string) int {
 	var hdr []byte
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
-		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", nil, nil); err == nil {
+		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", reader(reason), nil); err == nil {
 			defer resp.Body.Close()
 			hdr, err = io.ReadAll(resp.Body)
 		}
@@ -401,7 +412,7 @@ func (q *qcmd) showHeaders(id string) int {
 	return 0
 }
 
-func (q *qcmd) showOriginal(id, path string) int {
+func (q *qcmd) showOriginal(id, path, reason string) int {
 	// O_EXCL: never overwrite a file, never follow a planted symlink.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -411,7 +422,7 @@ func (q *qcmd) showOriginal(id, path string) int {
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
-		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", url.Values{"user": {invokingUser()}}, nil); err == nil {
+		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", reader(reason), nil); err == nil {
 			n, err = io.Copy(f, resp.Body)
 			resp.Body.Close()
 			if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {

@@ -240,8 +240,11 @@ func TestQuarantineOriginal(t *testing.T) {
 		{"original to a terminal", []string{"show", "-original", id}, 1, "", "never written to a terminal"},
 		{"original to stdout", []string{"show", "-original", "-o", "-", id}, 1, "", "never written to a terminal"},
 		{"headers and original", []string{"show", "-headers", "-original", "-o", out, id}, 1, "", "not both"},
-		{"original to a file", []string{"show", "-original", "-o", out, id}, 0, "wrote the original", ""},
-		{"file exists", []string{"show", "-original", "-o", out, id}, 1, "", "exists"},
+		{"original without a reason", []string{"show", "-original", "-o", out, id}, 1, "", "-reason"},
+		{"headers without a reason", []string{"show", "-headers", id}, 1, "", "-reason"},
+		{"reason without headers or original", []string{"show", "-reason", "x", id}, 1, "", "-reason goes with"},
+		{"original to a file", []string{"show", "-original", "-o", out, "-reason", "check the signature", id}, 0, "wrote the original", ""},
+		{"file exists", []string{"show", "-original", "-o", out, "-reason", "x", id}, 1, "", "exists"},
 		{"no reason", []string{"release", id, "-original", "-to", "a@inet.city.example.jp"}, 1, "", "-reason"},
 		{"policy and original", []string{"release", id, "-policy", "relaxed", "-original", "-to", "a@inet.city.example.jp", "-reason", "x"}, 1, "", "either -policy"},
 		{"original without -to", []string{"release", id, "-original", "-reason", "x"}, 1, "", "-original needs -to"},
@@ -271,7 +274,8 @@ func TestQuarantineOriginal(t *testing.T) {
 		t.Errorf("audit %+v", rel)
 	}
 	// Reading the unsanitised original out is audited with who did it.
-	if ex := e.audit("export"); len(ex) != 1 || ex[0].QuarantineID != id || ex[0].User == "" || strings.HasPrefix(ex[0].User, "unknown") {
+	if ex := e.audit("export"); len(ex) != 1 || ex[0].QuarantineID != id || ex[0].User == "" || strings.HasPrefix(ex[0].User, "unknown") ||
+		ex[0].Why != "check the signature" || ex[0].Verdict != "original-read" {
 		t.Errorf("export audit %+v", ex)
 	}
 }
@@ -283,7 +287,7 @@ func TestQuarantineTerminalSafety(t *testing.T) {
 	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("evil \x1b]0;pwned\x07 \u202egnp.exe", qtPDF()))
 	e.lgwan.next(t)
 	id := e.q.List(nil)[0].ID
-	for _, args := range [][]string{{"list", "-sender", "taro"}, {"show", id}, {"show", "-headers", id}} {
+	for _, args := range [][]string{{"list", "-sender", "taro"}, {"show", id}, {"show", "-headers", "-reason", "look at the Received lines", id}} {
 		code, out, errOut := e.quarantine(args...)
 		if code != 0 {
 			t.Fatalf("%v: %d %s", args, code, errOut)
@@ -331,7 +335,7 @@ func TestQuarantineReadOnly(t *testing.T) {
 		t.Errorf("show read-only: %d %s %s", code, out, errOut)
 	}
 	f := filepath.Join(t.TempDir(), "o.eml")
-	if code, _, errOut := e.quarantine("show", "-original", "-o", f, id); code != 0 {
+	if code, _, errOut := e.quarantine("show", "-original", "-o", f, "-reason", "x", id); code != 0 {
 		t.Errorf("show -original read-only: %s", errOut)
 	}
 	if b, _ := os.ReadFile(f); string(b) != msg {

@@ -61,6 +61,15 @@ const (
 	PurgeMaxBytes  = "max_bytes" // the store made room under quarantine.max_bytes
 	PurgeManual    = "manual"    // mugai quarantine purge, by an administrator
 
+	// quarantine_reads_total{part}: what of an unsanitised original an
+	// administrator was handed (mugai quarantine show -original/-headers)
+	ReadOriginal = "original"
+	ReadHeaders  = "headers"
+	// quarantine_reads_total{result}, quarantine_release_refusals_total
+	// counts the refusals of releases
+	ReadDone    = "read"
+	ReadRefused = "refused"
+
 	// config_reloads_total{result}
 	ReloadSuccess = "success"
 	ReloadFailure = "failure"
@@ -148,6 +157,10 @@ type Metrics struct {
 	QuarantineReleases prometheus.Counter     // mugai_quarantine_releases_total
 	QuarantinePurged   *prometheus.CounterVec // mugai_quarantine_purged_total{reason}
 	QuarantineFull     prometheus.Counter     // mugai_quarantine_full_total
+	// mugai_quarantine_release_refusals_total: releases refused or failed
+	QuarantineReleaseRefusals prometheus.Counter
+	// mugai_quarantine_reads_total{part,result}: originals read out
+	QuarantineReads *prometheus.CounterVec
 
 	// Process.
 	ConfigReloads           *prometheus.CounterVec // mugai_config_reloads_total{result}
@@ -229,6 +242,10 @@ func New(version string) *Metrics {
 			"Originals deleted from quarantine, by reason (retention: the scheduled purge, max_bytes: the store was full, manual: mugai quarantine purge).", "reason"),
 		QuarantineFull: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_full_total",
 			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
+		QuarantineReleaseRefusals: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_release_refusals_total",
+			Help: "Releases from quarantine refused (invalid, not allowed, no such original) or failed (integrity, storage); each has an audit record."}),
+		QuarantineReads: counter("quarantine_reads_total",
+			"Unsanitised originals (part original) or their header sections (part headers) asked for by an administrator, by result (read: handed out, refused); each has an audit record.", "part", "result"),
 
 		ConfigReloads: counter("config_reloads_total",
 			"Configuration reloads by result (success, failure).", "result"),
@@ -258,6 +275,7 @@ func New(version string) *Metrics {
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
+		m.QuarantineReleaseRefusals, m.QuarantineReads,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -281,6 +299,11 @@ func New(version string) *Metrics {
 	m.SanitizeFindings.WithLabelValues(FindingOther)
 	for _, r := range []string{PurgeRetention, PurgeMaxBytes, PurgeManual} {
 		m.QuarantinePurged.WithLabelValues(r)
+	}
+	for _, p := range []string{ReadOriginal, ReadHeaders} {
+		for _, r := range []string{ReadDone, ReadRefused} {
+			m.QuarantineReads.WithLabelValues(p, r)
+		}
 	}
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
 		m.ConfigReloads.WithLabelValues(r)
@@ -376,6 +399,8 @@ func Names() []string {
 		"mugai_quarantine_releases_total",
 		"mugai_quarantine_purged_total",
 		"mugai_quarantine_full_total",
+		"mugai_quarantine_release_refusals_total",
+		"mugai_quarantine_reads_total",
 		"mugai_config_reloads_total",
 		"mugai_config_last_reload_success_timestamp_seconds",
 		"mugai_config_last_reload_successful",

@@ -1,0 +1,211 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"mugai/gateway/metrics"
+)
+
+// TestReadOutAudited: handing an administrator an unsanitised original,
+// or its header section, is a release to a person. Every such call,
+// refused or not, has an audit record saying who, what and why, and a
+// metric counts it; a call that does not say who and why gets nothing.
+func TestReadOutAudited(t *testing.T) {
+	e := startRelEnv(t, relOptions{key: true})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	reads := func(part, result string) float64 {
+		return testutil.ToFloat64(e.m.QuarantineReads.WithLabelValues(part, result))
+	}
+
+	type call struct {
+		path  string
+		code  int
+		msg   string // in the error
+		want  string // in the body of a 200
+		who   string // the audit record's user
+		state string // and its verdict
+	}
+	calls := []call{
+		{"/quarantine/" + id + "/original", 400, "user is required", "", "", "refused"},
+		{"/quarantine/" + id + "/original?user=tanaka", 400, "reason is required", "", "tanaka", "refused"},
+		{"/quarantine/" + id + "/headers?reason=x", 400, "user is required", "", "", "refused"},
+		{"/quarantine/" + id + "/original?user=%1B%5B2Jroot&reason=x", 400, "control", "", "\x1b[2Jroot", "refused"},
+		{"/quarantine/0000000000000000/original" + relReader, 404, "no such original", "", "tanaka", "refused"},
+		{"/quarantine/" + id + "/headers" + relReader, 200, "", "From: Yamada Taro", "tanaka", "headers-read"},
+		{"/quarantine/" + id + "/original" + relReader, 200, "", relSecret, "tanaka", "original-read"},
+	}
+	for _, c := range calls {
+		var body []byte
+		code, msg := e.call("GET", c.path, nil, &body)
+		if code != c.code || !strings.Contains(msg, c.msg) || !bytes.Contains(body, []byte(c.want)) {
+			t.Errorf("GET %s: %d %q, want %d %q", c.path, code, msg, c.code, c.msg)
+		}
+		if c.code != 200 && bytes.Contains(body, []byte(relSecret)) {
+			t.Errorf("GET %s: refused, but the original was sent", c.path)
+		}
+	}
+	ex := e.audit("export")
+	if len(ex) != len(calls) {
+		t.Fatalf("%d export records for %d calls: %+v", len(ex), len(calls), ex)
+	}
+	for i, c := range calls {
+		r := ex[i]
+		u, _ := url.Parse(c.path)
+		if r.User != c.who || r.Verdict != c.state || r.Why != u.Query().Get("reason") || r.Client == "" ||
+			!strings.Contains(c.path, "/"+r.QuarantineID+"/") {
+			t.Errorf("GET %s audited as user %q verdict %q why %q id %q client %q; want %q %q", c.path, r.User, r.Verdict, r.Why, r.QuarantineID, r.Client, c.who, c.state)
+		}
+		if c.code == 200 && (r.Sender != "taro@citizen.example" || r.Size == 0) {
+			t.Errorf("GET %s: read audited without whose original it was: %+v", c.path, r)
+		}
+	}
+	for _, w := range []struct {
+		part, result string
+		n            float64
+	}{{metrics.ReadOriginal, metrics.ReadRefused, 4}, {metrics.ReadHeaders, metrics.ReadRefused, 1},
+		{metrics.ReadOriginal, metrics.ReadDone, 1}, {metrics.ReadHeaders, metrics.ReadDone, 1}} {
+		if got := reads(w.part, w.result); got != w.n {
+			t.Errorf("mugai_quarantine_reads_total{part=%q,result=%q} = %v, want %v", w.part, w.result, got, w.n)
+		}
+	}
+}
+
+// TestReleaseOperatorText: who released and why go to the audit trail as
+// given, so they must say something, be bounded and be text: no terminal
+// escapes, bidi overrides or line breaks for whoever reads the trail. A
+// refused release is counted apart from the releases.
+func TestReleaseOperatorText(t *testing.T) {
+	e := startRelEnv(t, relOptions{})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	bad := []struct{ name, user, reason, msg string }{
+		{"escape in user", "\x1b[2Jroot", "x", "user has control"},
+		{"NUL user", "\x00", "x", "user has control"},
+		{"bidi override in user", "\u202etoor", "x", "user has control or formatting"},
+		{"newline in reason", "tanaka", "ok\n{\"event\":\"release\"}", "reason has control"},
+		{"very long user", strings.Repeat("u", 5000), "x", "user is 5000 bytes long"},
+		{"very long reason", "tanaka", strings.Repeat("r", 5000), "reason is 5000 bytes long"},
+	}
+	for _, b := range bad {
+		req := ReleaseRequest{Policy: "relaxed", User: b.user, Reason: b.reason}
+		if code, msg := e.call("POST", "/quarantine/"+id+"/release", req, nil); code != 400 || !strings.Contains(msg, b.msg) {
+			t.Errorf("%s: %d %q, want 400 %q", b.name, code, msg, b.msg)
+		}
+	}
+	e.lgwan.none(t, 300*time.Millisecond)
+	if n := testutil.ToFloat64(e.m.QuarantineReleaseRefusals); n != float64(len(bad)) {
+		t.Errorf("mugai_quarantine_release_refusals_total = %v, want %d", n, len(bad))
+	}
+	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != 0 {
+		t.Errorf("mugai_quarantine_releases_total = %v after refusals", n)
+	}
+	if rel := e.audit("release"); len(rel) != len(bad) {
+		t.Errorf("%d release records for %d refusals", len(rel), len(bad))
+	}
+	// Japanese names and reasons are text, and fine.
+	req := ReleaseRequest{Policy: "relaxed", User: "田中 (sudo as root)", Reason: "申請書の PDF、チケット 2025-118"}
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", req, nil); code != 200 {
+		t.Fatalf("release: %d %s", code, msg)
+	}
+	e.lgwan.next(t)
+	// The same rules for a manual purge.
+	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1h", User: "\x1b]0;x\x07", Reason: "x"}, nil); code != 400 || !strings.Contains(msg, "control") {
+		t.Errorf("purge by a user with escapes: %d %q", code, msg)
+	}
+}
+
+// TestReleaseWhileAuditDown: while the audit trail cannot be written
+// (its disk is full), nothing is released, read out or purged by hand:
+// 503, nothing at the next hop, no original in the answer. Once space is
+// back the refusals are in the trail and its chain verifies.
+func TestReleaseWhileAuditDown(t *testing.T) {
+	mnt := mountTmpfs(t, 1<<20)
+	e := startRelEnv(t, relOptions{audit: filepath.Join(mnt, "audit.log")})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+
+	f := fill(t, mnt, 0)
+	// The trail's last page may still hold a few records: release until
+	// the gateway notices; each release before that was audited.
+	released, refusedAt := 0, -1
+	for i := 0; i < 200 && refusedAt < 0; i++ {
+		req := ReleaseRequest{Policy: "relaxed", User: "tanaka", Reason: fmt.Sprintf("try %d", i)}
+		switch code, msg := e.call("POST", "/quarantine/"+id+"/release", req, nil); code {
+		case 200:
+			released++
+		case 503:
+			if !strings.Contains(msg, "audit trail cannot be written") {
+				t.Errorf("release %d: 503 %q", i, msg)
+			}
+			refusedAt = i
+		default:
+			t.Fatalf("release %d: %d %q", i, code, msg)
+		}
+	}
+	if refusedAt < 0 {
+		t.Fatalf("%d releases while the audit trail could not be written", released)
+	}
+	for range released {
+		e.lgwan.next(t)
+	}
+	// Once refused, refused until the trail can be written again.
+	req := ReleaseRequest{Original: true, To: []string{"kikaku@inet.city.example.jp"}, User: "tanaka", Reason: "again"}
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", req, nil); code != 503 {
+		t.Errorf("release -original with the trail down: %d %q", code, msg)
+	}
+	var body []byte
+	if code, _ := e.call("GET", "/quarantine/"+id+"/original"+relReader, nil, &body); code != 503 || bytes.Contains(body, []byte(relSecret)) {
+		t.Errorf("original read out with the trail down: %d", code)
+	}
+	if code, _ := e.call("GET", "/quarantine/"+id+"/headers"+relReader, nil, nil); code != 503 {
+		t.Errorf("headers read out with the trail down: %d", code)
+	}
+	if code, _ := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk"}, nil); code != 503 {
+		t.Errorf("purge with the trail down: %d", code)
+	}
+	e.lgwan.none(t, 300*time.Millisecond)
+	e.inet.none(t, 0)
+	if _, err := e.q.Get(id); err != nil {
+		t.Errorf("original purged while the trail was down: %v", err)
+	}
+
+	f.free()
+	if err := e.srv.Audit.Ready(); err != nil {
+		t.Fatalf("trail still down after space came back: %v", err)
+	}
+	rel := e.audit("release") // verifies the chain too
+	var ok, down int
+	for _, r := range rel {
+		switch {
+		case r.Verdict == "rebuilt" && r.QueueID != "":
+			ok++
+		case r.Verdict == "error" && strings.Contains(r.Reason, "audit trail cannot be written"):
+			down++
+		}
+	}
+	if ok != released || down != 2 {
+		t.Errorf("trail has %d releases (want %d) and %d refused for the trail (want 2)", ok, released, down)
+	}
+	if ex := e.audit("export"); len(ex) != 2 || ex[0].Verdict != "error" || ex[1].Verdict != "error" {
+		t.Errorf("refused reads audited as %+v", ex)
+	}
+	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != float64(released) {
+		t.Errorf("mugai_quarantine_releases_total = %v, want %d", n, released)
+	}
+	if _, err := os.Stat(e.cfg.Log.Audit); err != nil {
+		t.Fatal(err)
+	}
+}
