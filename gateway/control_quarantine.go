@@ -22,7 +22,8 @@ import (
 
 // The admin calls behind `mugai quarantine`:
 //
-//	GET  /quarantine?since=7d&sender=S&recipient=R&verdict=V   list (JSON array of QuarantineEntry)
+//	GET  /quarantine?since=7d&sender=S&recipient=R&verdict=V   list (JSON array of QuarantineEntry;
+//	                                 at most maxListEntries, the newest, and then X-Mugai-Total)
 //	GET  /quarantine/{id}            metadata and the sanitiser's report (QuarantineDetail)
 //	GET  /quarantine/{id}/headers?user=U&reason=R    the original's header section (text/plain, raw bytes)
 //	GET  /quarantine/{id}/original?user=U&reason=R   the original (application/octet-stream)
@@ -36,6 +37,11 @@ import (
 
 // maxHeaderSection bounds what /headers returns of an original.
 const maxHeaderSection = 1 << 20
+
+// maxListEntries bounds a listing (GET /quarantine): past it, the newest
+// this many of the originals that match are listed, and the X-Mugai-Total
+// header says how many matched. A variable for the tests.
+var maxListEntries = 5000
 
 // QuarantineEntry is one original as `mugai quarantine list` shows it.
 type QuarantineEntry struct {
@@ -233,7 +239,14 @@ func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Since = d.D()
 	}
-	writeJSON(w, ListQuarantine(s.Quarantine, f, time.Now()))
+	all := ListQuarantine(s.Quarantine, f, time.Now())
+	if n := len(all); n > maxListEntries {
+		// Bounded (DESIGN invariant 5): the newest ones, still oldest
+		// first; the header says how many matched.
+		all = all[n-maxListEntries:]
+		w.Header().Set("X-Mugai-Total", strconv.Itoa(n))
+	}
+	writeJSON(w, all)
 }
 
 func (s *Server) meta(w http.ResponseWriter, r *http.Request) (quarantine.Meta, bool) {

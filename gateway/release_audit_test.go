@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"mugai/gateway/metrics"
+	"mugai/gateway/quarantine"
 )
 
 // TestReadOutAudited: handing an administrator an unsanitised original,
@@ -208,4 +211,50 @@ func TestReleaseWhileAuditDown(t *testing.T) {
 	if _, err := os.Stat(e.cfg.Log.Audit); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestQuarantineListBounded: a listing of a huge quarantine is bounded:
+// the newest maxListEntries of those that match, still oldest first, and
+// X-Mugai-Total says how many matched.
+func TestQuarantineListBounded(t *testing.T) {
+	defer func(n int) { maxListEntries = n }(maxListEntries)
+	maxListEntries = 3
+	base := time.Now().Add(-time.Hour)
+	e := startRelEnv(t, relOptions{})
+	var ids []string
+	for i := range 5 {
+		msg := fmt.Sprintf("From: a@citizen.example\r\nSubject: %d\r\n\r\nhello\r\n", i)
+		id, err := e.q.Put(quarantineMetaForTest(base.Add(time.Duration(i)*time.Minute)), strings.NewReader(msg), int64(len(msg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	req, _ := http.NewRequest("GET", e.admin+"/quarantine?sender=citizen", nil)
+	req.Header.Set("Authorization", "Bearer "+e.srv.ControlToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l []QuarantineEntry
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("list: %d %v", resp.StatusCode, err)
+	}
+	var got []string
+	for _, x := range l {
+		got = append(got, x.ID)
+	}
+	if strings.Join(got, ",") != strings.Join(ids[2:], ",") || resp.Header.Get("X-Mugai-Total") != "5" {
+		t.Errorf("listed %v with X-Mugai-Total %q; want the newest 3 %v and 5", got, resp.Header.Get("X-Mugai-Total"), ids[2:])
+	}
+	// Within the bound: everything, no header.
+	var few []QuarantineEntry
+	if code, msg := e.call("GET", "/quarantine?sender=nobody", nil, &few); code != 200 || len(few) != 0 {
+		t.Errorf("list of none: %d %s %v", code, msg, few)
+	}
+}
+
+func quarantineMetaForTest(at time.Time) quarantine.Meta {
+	return quarantine.Meta{Time: at, Route: "inbound", From: "a@citizen.example", To: []string{"kikaku@city.example.lg.jp"}, Policy: "default", Verdict: "rebuilt"}
 }

@@ -197,9 +197,18 @@ func (q *qcmd) list(args []string) int {
 		f.Since = d.D()
 	}
 	var entries []gateway.QuarantineEntry
+	total := "" // set when the gateway listed only the newest
 	c, err := q.admin()
 	if err == nil {
-		err = c.get("/quarantine?"+f.Query(), &entries)
+		query, _ := url.ParseQuery(f.Query())
+		var resp *http.Response
+		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine", query, nil); err == nil {
+			total = resp.Header.Get("X-Mugai-Total")
+			if derr := json.NewDecoder(resp.Body).Decode(&entries); derr != nil {
+				err = fmt.Errorf("admin listener: list: bad answer: %w", derr)
+			}
+			resp.Body.Close()
+		}
 	}
 	if direct(err) {
 		st, oerr := q.readOnly(false, err)
@@ -211,6 +220,9 @@ func (q *qcmd) list(args []string) int {
 	}
 	if err != nil {
 		return q.fail("%v", err)
+	}
+	if total != "" {
+		fmt.Fprintf(q.stderr, "mugai quarantine: %s originals match; listing the newest %d (narrow it with -since, -sender, -recipient or -verdict)\n", safe(total), len(entries))
 	}
 	if *asJSON {
 		return q.printJSON(entries)
