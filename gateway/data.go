@@ -32,7 +32,11 @@ func (s *session) data(r io.Reader, tx txn) error {
 	route := s.snap.route
 	rec := s.auditBase(tx.from, tx.rcpts)
 	rec.Refused = tx.refused
-	defer func() { srv.Audit.Write(rec) }()
+	defer func() {
+		if rec != nil {
+			srv.Audit.Write(rec)
+		}
+	}()
 
 	in := spill.New(memThreshold, srv.TempDir)
 	defer in.Close()
@@ -48,8 +52,10 @@ func (s *session) data(r io.Reader, tx txn) error {
 		// Between chunks the client is at the command level, where
 		// go-smtp reads under the command timeout: the timer must
 		// come first.
-		if ct := lim.CommandTimeout.D(); ct > 0 && ct < rr.grace {
-			rr.grace = ct
+		// go-smtp sets its own deadline (now+ct) when it reads the next
+		// BDAT line, overriding ours: leave the timer real slack.
+		if ct := lim.CommandTimeout.D(); ct > 0 && ct-min(ct/4, time.Second) < rr.grace {
+			rr.grace = ct - min(ct/4, time.Second)
 		}
 	}
 	// go-smtp's MaxLineLength covers DATA but not BDAT chunks; this
@@ -71,6 +77,10 @@ func (s *session) data(r io.Reader, tx txn) error {
 		// the connection lost, or go-smtp refusing the next chunk as
 		// too big (it answers that 552 itself, before reading the
 		// chunk, and does not tell us). We answer nothing.
+		if n == 0 && s.staleTransfer(tx) {
+			rec = nil // tx is the next transaction, which sent nothing
+			return err
+		}
 		rec.Verdict = "abandoned"
 		srv.Logger.Info("data: BDAT transfer abandoned", "route", route.Name, "client", s.client.String(), "bytes", rr.n)
 		return err
@@ -80,7 +90,7 @@ func (s *session) data(r io.Reader, tx txn) error {
 			// go-smtp discards the rest of the chunk, then answers.
 			return s.reject("data", errTooBig)
 		}
-		return s.drainTooBig(rr)
+		return s.drainRest(rr, errTooBig)
 	case errors.Is(err, smtp.ErrTooLongLine):
 		// A permanent refusal that says why: the sender's MTA bounces at
 		// once instead of retrying an "internal error" for days.
@@ -101,14 +111,20 @@ func (s *session) data(r io.Reader, tx txn) error {
 		rec.Verdict, rec.Reply = "error", 451
 		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreTemp).Inc()
 		srv.Logger.Error("data: buffering failed", "route", route.Name, "err", in.Err())
-		return s.reject("data", errInternal)
+		if bdat {
+			return s.reject("data", errInternal)
+		}
+		return s.drainRest(rr, errInternal)
 	case err != nil:
 		rec.Verdict, rec.Reply = "error", 451
 		srv.Logger.Warn("data: read failed", "route", route.Name, "client", s.client.String(), "err", err)
 		return s.reject("data", errInternal)
 	case n > int64(lim.MaxMessageSize):
 		rec.Verdict, rec.Reply = "too-big", 552
-		return s.drainTooBig(rr)
+		if bdat {
+			return s.reject("data", errTooBig)
+		}
+		return s.drainRest(rr, errTooBig)
 	}
 	srv.Metrics.MessagesReceived.WithLabelValues(route.Name).Inc()
 	srv.Metrics.MessageSize.WithLabelValues(route.Name).Observe(float64(n))
@@ -170,30 +186,34 @@ func (s *session) hangUpTimeout() {
 	s.hangUp(fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", s.snap.route.Hostname))
 }
 
-// drainTooBig answers an oversize message 552 after the client's final
-// dot, so that the next command is a command. go-smtp's reader stops at
-// its own limit, just past ours, and go-smtp reads the rest itself after
-// Data returns, under the read deadline last set; past that deadline it
-// would answer and read the rest of the body as commands. So the rest
-// gets as long again as the message took so far, plus the grace, and
-// then the connection is closed with a 421; Reset, which go-smtp calls
-// once it has answered, stops the clock.
-func (s *session) drainTooBig(rr *rateReader) error {
-	io.Copy(io.Discard, rr)
+// drainRest reads the rest of a DATA message refused before its end
+// (too big, or our temporary file failing) under the same rate rules,
+// so that the reply lands after the client's final dot and the next
+// command is a command. For an oversize message go-smtp's reader stops
+// at its own limit, just past ours, and go-smtp reads the rest itself
+// after Data returns, under the read deadline last set; past that
+// deadline it would answer and read the rest of the body as commands.
+// So that rest gets as long again as the message took so far, plus the
+// grace, and then the connection is closed with a 421; Reset, which
+// go-smtp calls once it has answered, stops the clock.
+func (s *session) drainRest(rr *rateReader, reply *smtp.SMTPError) error {
+	_, err := io.Copy(io.Discard, rr)
 	if rr.timedOut {
 		s.hangUpTimeout()
 		return errTimeoutReply
 	}
-	rest := rr.grace + time.Since(rr.start)
-	s.mu.Lock()
-	s.drain = time.AfterFunc(rest, func() {
-		s.snap.srv.Logger.Warn("data: the rest of an oversize message came too slowly", "route", s.snap.route.Name, "client", s.client.String(), "allowed", rest.Round(time.Millisecond))
-		s.hangUpTimeout()
-	})
-	s.mu.Unlock()
-	// The timer ends the connection first.
-	s.conn.Conn().SetReadDeadline(time.Now().Add(rest + time.Second))
-	return s.reject("data", errTooBig)
+	if errors.Is(err, smtp.ErrDataTooLarge) {
+		rest := rr.grace + time.Since(rr.start)
+		s.mu.Lock()
+		s.drain = time.AfterFunc(rest, func() {
+			s.snap.srv.Logger.Warn("data: the rest of an oversize message came too slowly", "route", s.snap.route.Name, "client", s.client.String(), "allowed", rest.Round(time.Millisecond))
+			s.hangUpTimeout()
+		})
+		s.mu.Unlock()
+		// The timer ends the connection first.
+		s.conn.Conn().SetReadDeadline(time.Now().Add(rest + time.Second))
+	}
+	return s.reject("data", reply)
 }
 
 func envelopeOf(s *session, tx txn) spool.Envelope {

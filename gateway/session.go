@@ -27,15 +27,18 @@ type session struct {
 	// mu guards the transaction: go-smtp runs Data for BDAT in a
 	// goroutine of its own, while its command loop may call Reset or
 	// Logout (RSET, EHLO, the connection lost).
-	mu       sync.Mutex
-	from     string
-	fromSet  bool
-	rcpts    []string
-	refused  []refusal // recipients refused in this transaction, for audit
-	hadData  bool
-	tlsState bool
-	hung     sync.Once   // the connection was answered and closed
-	drain    *time.Timer // the rest of an oversize message is due (drainTooBig)
+	mu        sync.Mutex
+	from      string
+	fromSet   bool
+	rcpts     []string
+	refused   []refusal // recipients refused in this transaction, for audit
+	hadData   bool
+	dups      int // recipients given again in this transaction
+	tlsState  bool
+	hung      sync.Once   // the connection was answered and closed
+	drain     *time.Timer // the rest of an oversize message is due (drainRest)
+	resets    uint64      // RSETs (and other resets) so far, for staleTransfer
+	loggedOut bool
 }
 
 // txn is the transaction as Data found it.
@@ -43,6 +46,7 @@ type txn struct {
 	from    string
 	rcpts   []string
 	refused []refusal
+	resets  uint64
 }
 
 type refusal struct {
@@ -94,7 +98,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return s.reject("mail", err)
 	}
 	s.flushRefused()
-	s.from, s.fromSet, s.rcpts, s.refused, s.hadData = addr, true, nil, nil, false
+	s.from, s.fromSet, s.rcpts, s.refused, s.hadData, s.dups = addr, true, nil, nil, false, 0
 	return nil
 }
 
@@ -106,15 +110,19 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return s.reject("rcpt", errNeedMail)
 	}
 	addr, serr := parseRcpt(to, r.Domains)
+	// go-smtp keeps every RCPT it was told 250 to, duplicates too, and
+	// refuses past its backstop (max_recipients+1) itself, uncounted:
+	// duplicates count against the limit here as well.
+	if len(s.rcpts)+s.dups >= r.Limits.MaxRecipients {
+		s.refused = append(s.refused, refusal{Addr: to, Code: errTooMany.Code})
+		return s.reject("rcpt", errTooMany)
+	}
 	if serr == nil && slices.Contains(s.rcpts, addr) {
+		s.dups++
 		// Given again, maybe in another form ("<@relay:user@…>" and
 		// "<user@….>" both read as user@…): one delivery, as Postfix
 		// makes of it.
 		return nil
-	}
-	if len(s.rcpts) >= r.Limits.MaxRecipients {
-		s.refused = append(s.refused, refusal{Addr: to, Code: errTooMany.Code})
-		return s.reject("rcpt", errTooMany)
 	}
 	if serr == nil && s.snap.rcptList != nil && !s.snap.rcptList[strings.ToLower(addr)] {
 		serr = errNoSuchUser
@@ -141,7 +149,7 @@ func (s *session) Data(r io.Reader) error {
 		return smtp.ErrDataReset
 	}
 	s.hadData = true
-	tx := txn{from: s.from, rcpts: slices.Clone(s.rcpts), refused: s.refused}
+	tx := txn{from: s.from, rcpts: slices.Clone(s.rcpts), refused: s.refused, resets: s.resets}
 	s.mu.Unlock()
 	return s.data(r, tx)
 }
@@ -151,7 +159,8 @@ func (s *session) Reset() {
 	defer s.mu.Unlock()
 	s.stopDrain()
 	s.flushRefused()
-	s.from, s.fromSet, s.rcpts, s.refused, s.hadData = "", false, nil, nil, false
+	s.resets++
+	s.from, s.fromSet, s.rcpts, s.refused, s.hadData, s.dups = "", false, nil, nil, false, 0
 }
 
 func (s *session) Logout() error {
@@ -159,10 +168,36 @@ func (s *session) Logout() error {
 	defer s.mu.Unlock()
 	s.stopDrain()
 	s.flushRefused()
+	s.loggedOut = true
 	return nil
 }
 
-// stopDrain stops drainTooBig's clock: go-smtp has read the rest and
+// staleTransfer reports a BDAT transfer that carried nothing and whose
+// goroutine reached Data only after the transaction it was for had been
+// reset and the next one begun (a pipelined "BDAT 0", RSET, MAIL, RCPT):
+// tx is then the next transaction, which has sent nothing, and the
+// transfer gets no record. go-smtp closes a transfer's pipe, then calls
+// Reset, both under its connection lock: once Session has taken that
+// lock, a RSET after Data took tx shows in resets, and without one the
+// reset that ended the transfer came before. A transfer that carried
+// nothing and ended with the connection is such a case too. Logout may
+// have come meanwhile and, taking tx as having had data, left its
+// refused recipients unwritten: they are written here.
+func (s *session) staleTransfer(tx txn) bool {
+	s.conn.Session()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.resets != tx.resets {
+		return false
+	}
+	s.hadData = false
+	if s.loggedOut {
+		s.writeRefused(tx.from, tx.rcpts, tx.refused)
+	}
+	return true
+}
+
+// stopDrain stops drainRest's clock: go-smtp has read the rest and
 // answered. s.mu is held.
 func (s *session) stopDrain() {
 	if s.drain != nil {
@@ -176,19 +211,25 @@ func (s *session) stopDrain() {
 // own): "refused" when every recipient was, "abandoned" when some were
 // accepted and the client went no further. s.mu is held.
 func (s *session) flushRefused() {
-	if len(s.refused) == 0 || s.hadData {
-		s.refused = nil
+	if !s.hadData {
+		s.writeRefused(s.from, s.rcpts, s.refused)
+	}
+	s.refused = nil
+}
+
+// writeRefused writes flushRefused's record for a transaction.
+func (s *session) writeRefused(from string, rcpts []string, refused []refusal) {
+	if len(refused) == 0 {
 		return
 	}
-	rec := s.auditBase(s.from, s.rcpts)
+	rec := s.auditBase(from, rcpts)
 	rec.Verdict = "refused"
-	if len(s.rcpts) > 0 {
+	if len(rcpts) > 0 {
 		rec.Verdict = "abandoned"
 	}
-	rec.Refused = s.refused
-	rec.Reply = s.refused[len(s.refused)-1].Code
+	rec.Refused = refused
+	rec.Reply = refused[len(refused)-1].Code
 	s.snap.srv.Audit.Write(rec)
-	s.refused = nil
 }
 
 func (s *session) auditBase(from string, rcpts []string) *AuditRecord {
