@@ -135,12 +135,17 @@ func TestNextHopHangsUpAfterDot(t *testing.T) {
 	if d, f, q := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDelivered)), testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryFailed)), testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDeferred)); d != 1 || f != 0 || q != 1 {
 		t.Errorf("delivered %v failed %v deferred %v, want 1 0 1", d, f, q)
 	}
+	// The delivery record is written just after the spool update.
 	var states []string
-	for _, r := range readAudit(t, g.audit) {
-		if r.Event == "delivery" {
-			states = append(states, r.Verdict)
+	waitFor(t, "the second delivery record", 5*time.Second, func() bool {
+		states = nil
+		for _, r := range readAudit(t, g.audit) {
+			if r.Event == "delivery" {
+				states = append(states, r.Verdict)
+			}
 		}
-	}
+		return len(states) >= 2
+	})
 	if strings.Join(states, " ") != "deferred delivered" {
 		t.Errorf("delivery audit verdicts %q, want deferred then delivered", states)
 	}

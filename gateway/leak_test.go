@@ -142,8 +142,19 @@ func TestLeak(t *testing.T) {
 	for i := 0; i < sessions; i++ {
 		switch i {
 		case sessions / 4:
-			hop.setDown(true) // down for a while: deliveries are deferred
-			time.AfterFunc(1500*time.Millisecond, func() { hop.setDown(false) })
+			// Down for a while: deliveries are deferred. It stays down
+			// until one was (a delivery attempt may come late on a loaded
+			// machine), at least 1.5 s and at most 20 s.
+			deferred := inst.Metrics.DeliveryAttempts.WithLabelValues("inbound", metrics.DeliveryDeferred)
+			n0 := testutil.ToFloat64(deferred)
+			hop.setDown(true)
+			go func() {
+				t0 := time.Now()
+				for time.Since(t0) < 1500*time.Millisecond || testutil.ToFloat64(deferred) == n0 && time.Since(t0) < 20*time.Second {
+					time.Sleep(50 * time.Millisecond)
+				}
+				hop.setDown(false)
+			}()
 		case sessions / 3, 2 * sessions / 3:
 			reload()
 		}
