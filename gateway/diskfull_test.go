@@ -238,93 +238,69 @@ func wantStorageErrors(t *testing.T, g *testGateway, store string, atLeast float
 	}
 }
 
-// TestDiskFullSpool: the spool's file system is full, then filled in the
-// middle of a message.
-func TestDiskFullSpool(t *testing.T) {
-	mnt := mountTmpfs(t, 4<<20)
-	dir := t.TempDir()
-	md := filepath.Join(dir, "maildir")
-	cfg := gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool")
-	tmp := t.TempDir()
-	g := startGatewayTemp(t, cfg, false, tmp)
-	send := func(tag string, size int) (int, string) {
-		return g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, textMessage(tag, size))
-	}
-	if code, text := send("before", 20<<10); code != 250 {
-		t.Fatalf("before the disk fills: %d %s", code, text)
-	}
+// TestDiskFullStore: the file system of the spool, or of the quarantine,
+// is full, then filled in the middle of a message: 451 each time, counted
+// and logged; mail is accepted again once there is space, without a
+// restart, and what got 250 is delivered after one.
+func TestDiskFullStore(t *testing.T) {
+	for _, tc := range []struct {
+		store    string // storage_errors_total{store}
+		from, to string // the configuration line moved to the tmpfs
+		log      string
+		// The originals kept: a message refused because the spool was
+		// full had its original quarantined first (it stays until the
+		// retention purge).
+		originals int
+	}{
+		{"spool", "spool_dir: %DIR%/spool", "spool_dir: %MNT%/spool", "spool put failed", 4},
+		{"quarantine", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: %MNT%/quarantine}", "quarantine put failed", 2},
+	} {
+		t.Run(tc.store, func(t *testing.T) {
+			mnt := mountTmpfs(t, 4<<20)
+			dir := t.TempDir()
+			md := filepath.Join(dir, "maildir")
+			cfg := gatewayConfig(t, dir, "", "", tc.from, strings.ReplaceAll(tc.to, "%MNT%", mnt))
+			tmp := t.TempDir()
+			g := startGatewayTemp(t, cfg, false, tmp)
+			send := func(tag string, size int) (int, string) {
+				return g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, textMessage(tag, size))
+			}
+			if code, text := send("before", 20<<10); code != 250 {
+				t.Fatalf("before the disk fills: %d %s", code, text)
+			}
 
-	f := fill(t, mnt, 0)
-	code, text := send("full", 64<<10)
-	wantTempFail(t, "spool full", code, text)
-	f.free()
-	f = fill(t, mnt, 256<<10)
-	code, text = send("middle", 700<<10)
-	wantTempFail(t, "spool filled in the middle of the message", code, text)
-	if v := rejects451(g); v != 2 {
-		t.Errorf("smtp_rejects_total{data,451} = %v, want 2", v)
-	}
-	if logs := g.logs.String(); !strings.Contains(logs, "spool put failed") || !strings.Contains(logs, "no space left on device") {
-		t.Errorf("no log line says the spool could not be written:\n%s", logs)
-	}
-	wantStorageErrors(t, g, "spool", 2)
+			f := fill(t, mnt, 0)
+			code, text := send("full", 64<<10)
+			wantTempFail(t, tc.store+" full", code, text)
+			f.free()
+			f = fill(t, mnt, 256<<10)
+			code, text = send("middle", 700<<10)
+			wantTempFail(t, tc.store+" filled in the middle of the message", code, text)
+			if v := rejects451(g); v != 2 {
+				t.Errorf("smtp_rejects_total{data,451} = %v, want 2", v)
+			}
+			if logs := g.logs.String(); !strings.Contains(logs, tc.log) || !strings.Contains(logs, "no space left on device") {
+				t.Errorf("no log line says the %s could not be written:\n%s", tc.store, logs)
+			}
+			wantStorageErrors(t, g, tc.store, 2)
+			if len(g.sp.List()) != 1 {
+				t.Errorf("spool holds %d messages, want the 1 accepted before the disk filled", len(g.sp.List()))
+			}
 
-	// Space comes back: mail is accepted again, without a restart.
-	f.free()
-	if code, text := send("after", 20<<10); code != 250 {
-		t.Fatalf("after space was freed: %d %s", code, text)
-	}
-	want := spooled(t, g.sp)
-	if len(want) != 2 {
-		t.Fatalf("spool holds %d messages, want the 2 accepted", len(want))
-	}
-	restartAndDeliver(t, g, tmp, md, want)
-}
-
-// TestDiskFullQuarantine: the quarantine's file system is full, then
-// filled in the middle of an original.
-func TestDiskFullQuarantine(t *testing.T) {
-	mnt := mountTmpfs(t, 4<<20)
-	dir := t.TempDir()
-	md := filepath.Join(dir, "maildir")
-	cfg := gatewayConfig(t, dir, "", "", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: "+mnt+"/quarantine}")
-	tmp := t.TempDir()
-	g := startGatewayTemp(t, cfg, false, tmp)
-	send := func(tag string, size int) (int, string) {
-		return g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, textMessage(tag, size))
-	}
-	if code, text := send("before", 20<<10); code != 250 {
-		t.Fatalf("before the disk fills: %d %s", code, text)
-	}
-	f := fill(t, mnt, 0)
-	code, text := send("full", 64<<10)
-	wantTempFail(t, "quarantine full", code, text)
-	f.free()
-	f = fill(t, mnt, 256<<10)
-	code, text = send("middle", 700<<10)
-	wantTempFail(t, "quarantine filled in the middle of the original", code, text)
-	if v := rejects451(g); v != 2 {
-		t.Errorf("smtp_rejects_total{data,451} = %v, want 2", v)
-	}
-	if logs := g.logs.String(); !strings.Contains(logs, "quarantine put failed") || !strings.Contains(logs, "no space left on device") {
-		t.Errorf("no log line says the quarantine could not be written:\n%s", logs)
-	}
-	wantStorageErrors(t, g, "quarantine", 2)
-	if len(g.sp.List()) != 1 {
-		t.Errorf("spool holds %d messages, want 1: a message whose original was not kept was spooled", len(g.sp.List()))
-	}
-
-	f.free()
-	if code, text := send("after", 20<<10); code != 250 {
-		t.Fatalf("after space was freed: %d %s", code, text)
-	}
-	want := spooled(t, g.sp)
-	if len(want) != 2 {
-		t.Fatalf("spool holds %d messages, want the 2 accepted", len(want))
-	}
-	g2 := restartAndDeliver(t, g, tmp, md, want)
-	if n, _ := g2.q.Stats(); n != 2 {
-		t.Errorf("quarantine holds %d originals after the restart, want the 2 accepted", n)
+			// Space comes back: mail is accepted again, without a restart.
+			f.free()
+			if code, text := send("after", 20<<10); code != 250 {
+				t.Fatalf("after space was freed: %d %s", code, text)
+			}
+			want := spooled(t, g.sp)
+			if len(want) != 2 {
+				t.Fatalf("spool holds %d messages, want the 2 accepted", len(want))
+			}
+			g2 := restartAndDeliver(t, g, tmp, md, want)
+			if n, _ := g2.q.Stats(); n != tc.originals {
+				t.Errorf("quarantine holds %d originals after the restart, want %d", n, tc.originals)
+			}
+		})
 	}
 }
 
