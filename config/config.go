@@ -137,7 +137,7 @@ type Rule struct {
 }
 
 // Match lists the conditions of a rule; every non-empty list must match
-// (one of its entries), so an empty Match matches everything.
+// (one of its entries). A rule needs at least one condition.
 type Match struct {
 	Sender          []string `yaml:"sender"`
 	SenderDomain    []string `yaml:"sender_domain"`

@@ -485,9 +485,22 @@ func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool
 		m.RecipientDomain[i] = strings.ToLower(strings.TrimSuffix(d, "."))
 	}
 	for i, rt := range m.Route {
+		p := fmt.Sprintf("%s.match.route[%d]", path, i)
 		if !routes[rt] {
-			v.errf(fmt.Sprintf("%s.match.route[%d]", path, i), "route %q does not exist", rt)
+			v.errf(p, "route %q does not exist", rt)
+			continue
 		}
+		for _, r := range c.Routes {
+			if r.Name == rt && r.Policy == PolicyNone {
+				v.errf(p, "route %q is a pass-through route (policy none): rules never apply there", rt)
+			}
+		}
+	}
+	if len(m.Sender)+len(m.SenderDomain)+len(m.Recipient)+len(m.RecipientDomain)+len(m.Route) == 0 {
+		// An empty match would give every message this policy: a
+		// typo ("match:" with its conditions mis-indented) must not
+		// do that quietly.
+		v.errf(path+".match", "no condition: the rule would apply policy %q to all mail; give sender, sender_domain, recipient, recipient_domain or route (for all of a route's mail, set the route's policy)", r.Policy)
 	}
 }
 
