@@ -265,7 +265,7 @@ func (s *Server) newDispatch(snap *routeSnap) *dispatch {
 	// We enforce these ourselves (the snapshot's values, with our reply
 	// texts); go-smtp's own checks stay as a backstop just above them.
 	srv.MaxMessageBytes = int64(r.Limits.MaxMessageSize) + 1
-	srv.MaxRecipients = r.Limits.MaxRecipients + 1
+	srv.MaxRecipients = rcptBackstop(r.Limits.MaxRecipients)
 	srv.TLSConfig = snap.tls
 	// A sanitising route rebuilds every header as 7-bit encoded words,
 	// so it can take raw UTF-8 headers (Postfix marks such mail SMTPUTF8

@@ -110,19 +110,18 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return s.reject("rcpt", errNeedMail)
 	}
 	addr, serr := parseRcpt(to, r.Domains)
-	// go-smtp keeps every RCPT it was told 250 to, duplicates too, and
-	// refuses past its backstop (max_recipients+1) itself, uncounted:
-	// duplicates count against the limit here as well.
-	if len(s.rcpts)+s.dups >= r.Limits.MaxRecipients {
+	// A recipient given again, maybe in another form ("<@relay:user@…>"
+	// and "<user@….>" both read as user@…), is one delivery, as Postfix
+	// makes of it. go-smtp keeps every RCPT it was told 250 to,
+	// duplicates too, and past its backstop (rcptBackstop) refuses
+	// itself, uncounted: duplicates are taken only below it.
+	if serr == nil && slices.Contains(s.rcpts, addr) && len(s.rcpts)+s.dups+1 < rcptBackstop(r.Limits.MaxRecipients) {
+		s.dups++
+		return nil
+	}
+	if len(s.rcpts) >= r.Limits.MaxRecipients {
 		s.refused = append(s.refused, refusal{Addr: to, Code: errTooMany.Code})
 		return s.reject("rcpt", errTooMany)
-	}
-	if serr == nil && slices.Contains(s.rcpts, addr) {
-		s.dups++
-		// Given again, maybe in another form ("<@relay:user@…>" and
-		// "<user@….>" both read as user@…): one delivery, as Postfix
-		// makes of it.
-		return nil
 	}
 	if serr == nil && s.snap.rcptList != nil && !s.snap.rcptList[strings.ToLower(addr)] {
 		serr = errNoSuchUser
@@ -246,3 +245,8 @@ func (s *session) auditBase(from string, rcpts []string) *AuditRecord {
 }
 
 var errTimeout = errors.New("data timeout")
+
+// rcptBackstop is go-smtp's own recipient limit: room for every distinct
+// recipient allowed (which Rcpt refuses past, counted and audited) and
+// as many duplicates (which Rcpt takes without a second delivery).
+func rcptBackstop(max int) int { return 2*max + 1 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestBDATOversizeArmsNoDrainTimer: a BDAT chunk that brings the message
@@ -34,12 +36,12 @@ func TestBDATOversizeArmsNoDrainTimer(t *testing.T) {
 	fmt.Fprint(s.conn, "QUIT\r\n")
 }
 
-// TestRecipientDuplicatesCountAgainstLimit: duplicates are answered 250
-// but go-smtp keeps them in its own recipient list, whose backstop
-// (max_recipients+1) would refuse a new recipient itself: no metric, no
-// audit refusal, and a reply naming a limit that is not the configured
-// one. They count against the limit in Rcpt too.
-func TestRecipientDuplicatesCountAgainstLimit(t *testing.T) {
+// TestRecipientDuplicatesAtLimit: a recipient given again is taken
+// without a second delivery also at max_recipients (a 452 would make the
+// sender send it again), as many times as there are recipients; a new
+// one past the limit is refused by us, counted and audited, not by
+// go-smtp's own backstop, which counts the duplicates it was told 250 to.
+func TestRecipientDuplicatesAtLimit(t *testing.T) {
 	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n",
 		"    policy: default\n    limits: {max_recipients: 2}\n")
 	g := startGateway(t, cfg, false)
@@ -48,16 +50,38 @@ func TestRecipientDuplicatesCountAgainstLimit(t *testing.T) {
 	s.cmd("EHLO c.example")
 	s.cmd("MAIL FROM:<a@example.jp>")
 	var got []string
-	for _, r := range []string{"a@lgwan.example", "a@lgwan.example", "a@lgwan.example", "b@lgwan.example"} {
-		got = append(got, s.cmd("RCPT TO:<"+r+">"))
+	for _, r := range []string{"<a@lgwan.example>", "<b@lgwan.example>", "<a@lgwan.example>", "<@relay.example:b@lgwan.example>", "<c@lgwan.example>"} {
+		got = append(got, s.cmd("RCPT TO:"+r))
 	}
-	t.Logf("replies: %q", got)
-	// Either accepted, or refused by us (our text, counted): never
-	// go-smtp's uncounted "Maximum limit of 3 recipients reached".
-	if strings.Contains(got[3], "Maximum limit") {
-		t.Errorf("a second distinct recipient (limit 2) after duplicates: %q: go-smtp's own refusal, uncounted", got[3])
+	for i, want := range []string{"250", "250", "250", "250", "452 4.5.3"} {
+		if !strings.HasPrefix(got[i], want) || strings.Contains(got[i], "Maximum limit") {
+			t.Errorf("RCPT %d: %q, want %s from us", i+1, got[i], want)
+		}
 	}
-	fmt.Fprint(s.conn, "QUIT\r\n")
+	if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
+		t.Fatalf("DATA: %q", r)
+	}
+	if r := s.cmd("Subject: x\r\n\r\nx\r\n."); !strings.HasPrefix(r, "250") {
+		t.Fatalf("end of data: %q", r)
+	}
+	if l := g.sp.List(); len(l) != 1 || strings.Join(l[0].Env.To, " ") != "a@lgwan.example b@lgwan.example" {
+		t.Errorf("spooled %+v, want one message to a and b once each", l)
+	}
+	var rec *AuditRecord
+	waitFor(t, "the accept record", 5*time.Second, func() bool {
+		for _, r := range readAudit(t, g.audit) {
+			if r.Event == "accept" {
+				rec = &r
+			}
+		}
+		return rec != nil
+	})
+	if len(rec.Refused) != 1 || rec.Refused[0].Addr != "<c@lgwan.example>" && rec.Refused[0].Addr != "c@lgwan.example" || rec.Refused[0].Code != 452 {
+		t.Errorf("audit refused %+v, want c with 452", rec.Refused)
+	}
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "rcpt", "452")); v != 1 {
+		t.Errorf("smtp_rejects_total{rcpt,452} = %v, want 1", v)
+	}
 }
 
 // TestBDATLateGoroutine: go-smtp's goroutine for a BDAT transfer mostly
