@@ -23,16 +23,26 @@ func (c *Config) Route(name string) *Route {
 // Recipient conditions must hold for every recipient: otherwise a sender
 // could add one matching recipient to get a relaxed policy for all.
 func (c *Config) PolicyFor(route *Route, sender string, rcpts []string) string {
-	if route.Policy == PolicyNone {
-		return PolicyNone
-	}
-	sender = strings.ToLower(sender)
-	for _, r := range c.Rules {
-		if r.Match.matches(route.Name, sender, rcpts) {
-			return r.Policy
-		}
+	if r := c.RuleFor(route, sender, rcpts); r != nil {
+		return r.Policy
 	}
 	return route.Policy
+}
+
+// RuleFor returns the rule that picks the policy of a message on route
+// (the first that matches), or nil when the route's own policy applies;
+// a pass-through route has no rules.
+func (c *Config) RuleFor(route *Route, sender string, rcpts []string) *Rule {
+	if route.Policy == PolicyNone {
+		return nil
+	}
+	sender = strings.ToLower(sender)
+	for i := range c.Rules {
+		if c.Rules[i].Match.matches(route.Name, sender, rcpts) {
+			return &c.Rules[i]
+		}
+	}
+	return nil
 }
 
 func (m *Match) matches(route, sender string, rcpts []string) bool {

@@ -65,8 +65,22 @@ func summarise(w io.Writer, c *config.Config) {
 	}
 	fmt.Fprintf(w, "rules (%d):\n", len(c.Rules))
 	for i, r := range c.Rules {
-		fmt.Fprintf(w, "  %d. %s → policy %s\n", i+1, r.Name, r.Policy)
+		fmt.Fprintf(w, "  %d. %s: %s → policy %s\n", i+1, r.Name, matchText(r.Match), r.Policy)
 	}
+}
+
+// matchText says what a rule matches: every condition given must hold.
+func matchText(m config.Match) string {
+	var s []string
+	for _, c := range []struct {
+		name string
+		v    []string
+	}{{"route", m.Route}, {"sender", m.Sender}, {"sender_domain", m.SenderDomain}, {"recipient", m.Recipient}, {"recipient_domain", m.RecipientDomain}} {
+		if len(c.v) > 0 {
+			s = append(s, c.name+" "+strings.Join(c.v, " or "))
+		}
+	}
+	return strings.Join(s, " and ")
 }
 
 func prefixes(ps []config.Prefix) string {

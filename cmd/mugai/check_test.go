@@ -21,6 +21,8 @@ func TestCheck(t *testing.T) {
 	}{
 		{[]string{"check"}, 0, "(embedded default): ok", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "routes (2):", nil},
+		// A rule says what it matches.
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "1. prefecture: route inbound and sender_domain pref.example.lg.jp → policy relaxed", nil},
 		{[]string{"check", "-config", "../../config/testdata/unknown_key.bad.yaml"}, 1, "",
 			[]string{"../../config/testdata/unknown_key.bad.yaml:7:", "polciy", "unknown key"}},
 		{[]string{"check", "-config", "../../config/testdata/many.bad.yaml"}, 1, "", []string{"3 errors"}},

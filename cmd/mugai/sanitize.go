@@ -20,13 +20,18 @@ import (
 func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sanitize", "[INPUT]", stderr)
 	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
-	polName := fs.String("policy", "", "policy `NAME` to apply (default: \"default\")")
+	polName := fs.String("policy", "", "policy `NAME` to apply (default: \"default\", or the one the rules pick with -route, -from, -to)")
+	routeName := fs.String("route", "", "with -from/-to: the route `NAME` the message comes in on (default: the only sanitising route)")
+	from := fs.String("from", "", "envelope sender `ADDRESS`: the policy is the one the rules pick, as the gateway would")
+	to := fs.String("to", "", "envelope recipient `ADDRESSES`, separated by commas: the policy is the one the rules pick")
 	reportPath := fs.String("report", "", "write the JSON report to `FILE` (\"-\": standard error)")
 	outPath := fs.String("o", "", "write the rebuilt message to `FILE` instead of standard output")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME] [-report FILE|-] [-o FILE] [INPUT]")
+		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] -from ADDRESS -to ADDRESSES] [-report FILE|-] [-o FILE] [INPUT]")
 		fmt.Fprintln(stderr, "\nRebuilds the message in INPUT (default: standard input) under a policy and writes it")
-		fmt.Fprintln(stderr, "to standard output. Exit status: 0 rebuilt, 3 rejected by the policy, 1 error.")
+		fmt.Fprintln(stderr, "to standard output. With -from and -to the configuration's rules pick the policy, as")
+		fmt.Fprintln(stderr, "they would for that envelope (the gateway never reads From: or To: for this); the")
+		fmt.Fprintln(stderr, "choice is said on standard error. Exit status: 0 rebuilt, 3 rejected by the policy, 1 error.")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -47,6 +52,16 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	name := *polName
+	if *routeName != "" || *from != "" || *to != "" {
+		if name != "" {
+			return fail("give -policy, or -route, -from and -to to have the rules pick the policy, not both")
+		}
+		var why string
+		if name, why, err = rulePolicy(cfg, *routeName, *from, *to); err != nil {
+			return fail("%v", err)
+		}
+		fmt.Fprintf(stderr, "mugai sanitize: %s\n", why)
+	}
 	if name == "" {
 		name = "default"
 	}
@@ -143,4 +158,48 @@ func writeReport(path string, rep *sanitize.Report, stderr io.Writer) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// rulePolicy picks the policy the gateway would apply on routeName to a
+// message from sender to the comma-separated rcpts, and says why.
+func rulePolicy(cfg *config.Config, routeName, sender, rcpts string) (policy, why string, err error) {
+	var route *config.Route
+	var sanitising []string
+	for i := range cfg.Routes {
+		r := &cfg.Routes[i]
+		if r.Name == routeName {
+			route = r
+		}
+		if r.Policy != config.PolicyNone {
+			sanitising = append(sanitising, r.Name)
+		}
+	}
+	switch {
+	case routeName != "" && route == nil:
+		return "", "", fmt.Errorf("%s: no route %q", cfg.File, routeName)
+	case route == nil && len(sanitising) != 1:
+		return "", "", fmt.Errorf("%s: give -route (sanitising routes: %s)", cfg.File, strings.Join(sanitising, ", "))
+	case route == nil:
+		routeName = sanitising[0]
+		for i := range cfg.Routes {
+			if cfg.Routes[i].Name == routeName {
+				route = &cfg.Routes[i]
+			}
+		}
+	case route.Policy == config.PolicyNone:
+		return "", "", fmt.Errorf("route %q is a pass-through route (policy none): it sanitises nothing", routeName)
+	}
+	if sender == "" || rcpts == "" {
+		return "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy")
+	}
+	var to []string
+	for _, a := range strings.Split(rcpts, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			to = append(to, a)
+		}
+	}
+	if r := cfg.RuleFor(route, sender, to); r != nil {
+		return r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
+	}
+	return route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil
 }

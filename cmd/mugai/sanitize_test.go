@@ -128,3 +128,57 @@ func TestSanitizeCommandFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestSanitizeCommandRules: with -from and -to the configuration's rules
+// pick the policy, as the gateway would for that envelope, and stderr
+// says which rule did.
+func TestSanitizeCommandRules(t *testing.T) {
+	y := strings.Replace(string(config.DefaultYAML()), "rules: []", `rules:
+  - name: partner-kikaku
+    match: {sender_domain: [partner.example.co.jp], recipient: [kikaku@lgwan.example]}
+    policy: partner`, 1)
+	y = strings.Replace(y, "policies:\n", `policies:
+  partner:
+    attachments:
+      keep: [{extensions: [.zip], types: [application/zip]}]
+`, 1)
+	cfg := filepath.Join(t.TempDir(), "mugai.yaml")
+	if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	tests := []struct {
+		name      string
+		args      []string
+		code      int
+		policy    string // X-Mugai-Policy of the rebuilt message
+		stderrHas string
+	}{
+		{"the rule matches", []string{"-from", "Yamada@Partner.example.co.jp", "-to", "kikaku@lgwan.example"}, 0, "partner", `route inbound: rule "partner-kikaku" picks policy "partner"`},
+		{"another sender", []string{"-from", "x@other.example", "-to", "kikaku@lgwan.example"}, 0, "default", `route inbound: no rule matches, the route's policy "default" applies`},
+		{"a second recipient the rule does not name", []string{"-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example, soumu@lgwan.example"}, 0, "default", "no rule matches"},
+		{"the route named", []string{"-route", "inbound", "-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example"}, 0, "partner", "picks policy"},
+		{"no such route", []string{"-route", "nope", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", `no route "nope"`},
+		{"-to missing", []string{"-from", "a@b.example"}, 1, "", "-from and -to are both needed"},
+		{"with -policy", []string{"-policy", "default", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", "not both"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var o, e bytes.Buffer
+			code := runSanitize(append(append([]string{"-config", cfg}, tt.args...), input), strings.NewReader(""), &o, &e)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, tt.code, e.String())
+			}
+			if !strings.Contains(e.String(), tt.stderrHas) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderrHas, e.String())
+			}
+			if tt.policy != "" && !strings.Contains(o.String(), "X-Mugai-Policy: "+tt.policy+"\r\n") {
+				t.Errorf("rebuilt message not under policy %q:\n%s", tt.policy, o.String())
+			}
+			if tt.code != 0 && o.Len() > 0 {
+				t.Errorf("stdout not empty: %q", o.String())
+			}
+		})
+	}
+}
