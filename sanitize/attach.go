@@ -272,7 +272,8 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 	if why := blocksKeeping(res.Findings); why != "" {
 		return notKept(why)
 	}
-	if s.keepRule(l, ph, res) {
+	keep, limit := s.keepRule(l, ph, res)
+	if keep {
 		if res.textual() && hasEncodedBlock(buf.Reader()) {
 			return notKept("text file carries an encoded file (uuencode, yEnc or BinHex)")
 		}
@@ -285,10 +286,21 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		}
 		return DecisionKeep, "policy keeps attachments by default"
 	case "reject":
+		if limit > 0 {
+			return DecisionReject, tooLargeReason + humanSize(limit) + ")"
+		}
 		return DecisionReject, "attachment type not allowed"
+	}
+	if limit > 0 {
+		// Its type is allowed, its size is not: say so, not "type".
+		return DecisionStrip, tooLargeReason + humanSize(limit) + ")"
 	}
 	return DecisionStrip, "not allowed by the policy"
 }
+
+// tooLargeReason starts the reason of a file a keep rule allows but for
+// its size; the rule's limit and ")" follow.
+const tooLargeReason = "larger than a keep rule allows ("
 
 // activeMarkup reports whether a file is HTML or another format a client
 // renders with scripts (XHTML, SVG, HTA, MHTML) by its declared type, its
@@ -318,45 +330,56 @@ func activeMarkup(declared, sniffed string, names []string) bool {
 // that differ inside a ZIP, an archive glued to an image, bidi controls).
 // Only a nested archive that was inspected is harmless in itself.
 func blocksKeeping(findings []string) string {
+	// What the file holds is said before what could not be read of it:
+	// a workbook with macros is "with macros" even when part of it was
+	// unreadable too.
+	why, rank := "", 3
 	for _, f := range findings {
-		lf := strings.ToLower(f)
-		switch {
-		case strings.HasPrefix(lf, "zip: nested archive"):
-			continue
-		case strings.Contains(lf, "macro"):
-			return "office document with macros"
-		case strings.Contains(lf, "active content entry"):
-			return "archive holds HTML or SVG, which runs scripts when opened"
-		case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
-			return "document could not be fully inspected"
-		case strings.HasPrefix(lf, "pdf:") && !strings.Contains(lf, "encrypted"), strings.Contains(lf, "embedded"), strings.Contains(lf, "external reference"):
-			return "document with active or embedded content"
-		case strings.Contains(lf, "encrypted"):
-			return "encrypted content cannot be inspected"
-		case strings.Contains(lf, "exceeded"), strings.Contains(lf, "too many"), strings.Contains(lf, "too deep"),
-			strings.Contains(lf, "too large"), strings.Contains(lf, "not inspected"), strings.Contains(lf, "not fully"),
-			strings.Contains(lf, "corrupt"), strings.Contains(lf, "unsupported"):
-			return "archive could not be fully inspected"
-		default:
-			return "content needs inspection (" + strings.SplitN(lf, ":", 2)[0] + ")"
+		r, k := keepBlocker(strings.ToLower(f))
+		if r != "" && k < rank {
+			why, rank = r, k
 		}
 	}
-	return ""
+	return why
+}
+
+// keepBlocker is the reason one finding forbids keeping a file, and its
+// rank: 0 active content, 1 encryption, 2 what could not be inspected or
+// is unknown.
+func keepBlocker(lf string) (string, int) {
+	switch {
+	case strings.HasPrefix(lf, "zip: nested archive"):
+		return "", 0
+	case strings.Contains(lf, "macro"):
+		return "office document with macros", 0
+	case strings.Contains(lf, "active content entry"):
+		return "archive holds HTML or SVG, which runs scripts when opened", 0
+	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
+		return "document could not be fully inspected", 2
+	case strings.HasPrefix(lf, "pdf:") && !strings.Contains(lf, "encrypted"), strings.Contains(lf, "embedded"), strings.Contains(lf, "external reference"):
+		return "document with active or embedded content", 0
+	case strings.Contains(lf, "encrypted"):
+		return "encrypted content cannot be inspected", 1
+	case strings.Contains(lf, "exceeded"), strings.Contains(lf, "too many"), strings.Contains(lf, "too deep"),
+		strings.Contains(lf, "too large"), strings.Contains(lf, "not inspected"), strings.Contains(lf, "not fully"),
+		strings.Contains(lf, "corrupt"), strings.Contains(lf, "unsupported"):
+		return "archive could not be fully inspected", 2
+	default:
+		return "content needs inspection (" + strings.SplitN(lf, ":", 2)[0] + ")", 2
+	}
 }
 
 // keepRule reports whether some keep rule allows the attachment: its
 // extension (under every filename reading) and its sniffed type are both
-// listed, and it is not too big.
-func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) bool {
+// listed, and it is not too big. If rules allow its kind but not its
+// size, limit is the largest of their sizes.
+func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep bool, limit int64) {
 	names := ph.names
 	if len(names) == 0 {
 		names = []string{""}
 	}
 	sniffed := strings.ToLower(strings.TrimSpace(strings.SplitN(res.SniffedType, ";", 2)[0]))
 	for _, rule := range s.pol.Attachments.Keep {
-		if rule.MaxSize > 0 && l.part.Size > int64(rule.MaxSize) {
-			continue
-		}
 		if len(rule.Types) > 0 && !containsFold(rule.Types, sniffed) {
 			continue
 		}
@@ -366,11 +389,15 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) bool {
 				ok = false
 			}
 		}
-		if ok {
-			return true
+		switch {
+		case !ok:
+		case rule.MaxSize > 0 && l.part.Size > int64(rule.MaxSize):
+			limit = max(limit, int64(rule.MaxSize))
+		default:
+			return true, 0
 		}
 	}
-	return false
+	return false, limit
 }
 
 func normExts(l []string) []string {

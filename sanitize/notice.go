@@ -189,6 +189,8 @@ func jpReason(l *leaf) string {
 		return "符号化ファイルを含むため"
 	case strings.HasPrefix(r, "text file cannot be checked"), strings.HasPrefix(r, "spreadsheet file is not text"):
 		return "リンクや数式を検査できないテキストファイルのため"
+	case strings.HasPrefix(r, tooLargeReason):
+		return "許可されたサイズ（" + strings.TrimSuffix(strings.TrimPrefix(r, tooLargeReason), ")") + "）を超えるため"
 	}
 	return "ポリシーで許可されていない種類のため"
 }
