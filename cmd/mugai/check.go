@@ -55,18 +55,62 @@ func summarise(w io.Writer, c *config.Config) {
 		p := c.Policies[n]
 		var keep []string
 		for _, k := range p.Attachments.Keep {
-			keep = append(keep, strings.Join(append(slices.Clone(k.Extensions), k.Types...), ","))
+			r := strings.Join(append(slices.Clone(k.Extensions), k.Types...), ",")
+			if k.MaxSize > 0 {
+				r += " up to " + k.MaxSize.String()
+			}
+			keep = append(keep, r)
 		}
-		if len(keep) == 0 {
-			keep = []string{"nothing"}
+		rules := ""
+		if len(keep) > 0 {
+			rules = ", kept by rule: " + strings.Join(keep, "; ")
 		}
-		fmt.Fprintf(w, "  %-10s body %s, links %s, attachments %s except %s, ambiguous %s, original %s\n",
-			n, p.Body.Prefer, p.Body.Links, p.Attachments.Default, strings.Join(keep, "; "), p.Ambiguous, p.Original)
+		fmt.Fprintf(w, "  %-10s body %s, links %s, other attachments %s%s, ambiguous %s, original %s\n",
+			n, p.Body.Prefer, p.Body.Links, p.Attachments.Default, rules, p.Ambiguous, p.Original)
 	}
 	fmt.Fprintf(w, "rules (%d):\n", len(c.Rules))
 	for i, r := range c.Rules {
 		fmt.Fprintf(w, "  %d. %s: %s → policy %s\n", i+1, r.Name, matchText(r.Match), r.Policy)
 	}
+	if ws := warnings(c); len(ws) > 0 {
+		fmt.Fprintf(w, "warnings (%d):\n", len(ws))
+		for _, s := range ws {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
+}
+
+// warnings are settings that are valid but weaken what the gateway
+// promises: an admin should have meant them.
+func warnings(c *config.Config) []string {
+	var ws []string
+	names := make([]string, 0, len(c.Policies))
+	for n := range c.Policies {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		p := c.Policies[n]
+		if p.Body.Links == "keep" {
+			ws = append(ws, fmt.Sprintf("policy %s: links: keep leaves links clickable in the rebuilt text", n))
+		}
+		if p.Attachments.Default == "keep" {
+			ws = append(ws, fmt.Sprintf("policy %s: attachments default keep delivers every kind of file no rule refuses (executables, macros and encrypted archives are still removed)", n))
+		}
+		if p.Original == "discard" {
+			ws = append(ws, fmt.Sprintf("policy %s: original: discard keeps no original, so nothing it removes can be released", n))
+		}
+	}
+	for _, r := range c.Routes {
+		if r.Policy == config.PolicyNone {
+			for _, p := range r.Clients {
+				if p.Bits() == 0 {
+					ws = append(ws, fmt.Sprintf("route %s: a pass-through route (policy none) that takes mail from any address (%s): nothing crossing it is sanitised", r.Name, p))
+				}
+			}
+		}
+	}
+	return ws
 }
 
 // matchText says what a rule matches: every condition given must hold.

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"mugai/config"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
@@ -54,5 +58,38 @@ func TestCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckWarnings: valid settings that weaken what the gateway promises
+// are named, and the exit status stays 0.
+func TestCheckWarnings(t *testing.T) {
+	y := strings.NewReplacer(
+		"links: defang ", "links: keep   ",
+		"default: strip                 # strip, keep, reject", "default: keep",
+		"original: quarantine ", "original: discard    ",
+	).Replace(string(config.DefaultYAML()))
+	path := filepath.Join(t.TempDir(), "risky.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var o, e bytes.Buffer
+	if code := run([]string{"check", "-config", path}, strings.NewReader(""), &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	for _, w := range []string{
+		"warnings (3):",
+		"policy default: links: keep leaves links clickable",
+		"policy default: attachments default keep delivers every kind of file",
+		"policy default: original: discard keeps no original",
+	} {
+		if !strings.Contains(o.String(), w) {
+			t.Errorf("check output lacks %q:\n%s", w, o.String())
+		}
+	}
+	o.Reset()
+	run([]string{"check"}, strings.NewReader(""), &o, &e)
+	if strings.Contains(o.String(), "warnings") {
+		t.Errorf("the embedded default has warnings:\n%s", o.String())
 	}
 }
