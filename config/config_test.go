@@ -37,6 +37,10 @@ var badFiles = []struct {
 	{"rule_empty_match.bad.yaml", []string{`:14: rules[0].match: no condition: the rule would apply policy "relaxed" to all mail`, `:16: rules[1].match: no condition`}},
 	{"rule_passthrough_route.bad.yaml", []string{`:20: rules[0].match.route[0]: route "outbound" is a pass-through route (policy none): rules never apply there`}},
 	{"syntax.bad.yaml", []string{`syntax.bad.yaml:2: syntax error`}},
+	// What the line shows gets a hint.
+	{"tab.bad.yaml", []string{`:3: syntax error: found character that cannot start any token (the line has a tab: YAML indents with spaces only)`}},
+	{"at_value.bad.yaml", []string{`:4: syntax error: found character that cannot start any token (a value starting with @ or ` + "`" + ` must be quoted`}},
+	{"sjis.bad.yaml", []string{`:2: the file is not UTF-8 (saved as Shift_JIS?): save it as UTF-8`}},
 	// Every mistake is reported, not only the first.
 	{"many.bad.yaml", []string{":2: foo: unknown key", `:6: routes[0].clients[0]: "not-a-net"`, `:8: routes[0].policy: policy "relaxed" does not exist`}},
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -46,13 +47,16 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load for bytes already read; file names them in errors.
 func Parse(file string, data []byte) (*Config, error) {
+	if line := notUTF8(data); line > 0 {
+		return nil, Errors{{File: file, Line: line, Msg: "the file is not UTF-8 (saved as Shift_JIS?): save it as UTF-8"}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			return nil, Errors{{File: file, Msg: te.Error()}}
 		}
-		line, msg := yamlSyntax(err)
+		line, msg := yamlSyntax(err, data)
 		return nil, Errors{{File: file, Line: line, Msg: msg}}
 	}
 	var errs Errors
@@ -79,11 +83,41 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlSyntax turns "yaml: line 7: did not find expected key" into
 // "7: did not find expected key" shape so the file:line form holds.
-func yamlSyntax(err error) (line int, msg string) {
+// A hint follows what the line itself shows: a tab, or a value that
+// starts with a character YAML reserves.
+func yamlSyntax(err error, data []byte) (line int, msg string) {
 	m := yamlLineRE.FindStringSubmatch(err.Error())
 	if m == nil {
 		return 0, strings.TrimPrefix(err.Error(), "yaml: ")
 	}
 	n, _ := strconv.Atoi(m[1])
-	return n, "syntax error: " + m[2]
+	msg = "syntax error: " + m[2]
+	lines := strings.Split(string(data), "\n")
+	if n < 1 || n > len(lines) {
+		return n, msg
+	}
+	text := lines[n-1]
+	switch {
+	case strings.Contains(text, "\t"):
+		msg += " (the line has a tab: YAML indents with spaces only)"
+	case strings.ContainsAny(text, "@`") && strings.Contains(m[2], "cannot start any token"):
+		msg += ` (a value starting with @ or ` + "`" + ` must be quoted: "@…")`
+	}
+	return n, msg
+}
+
+// notUTF8 returns the line of the first byte that is not UTF-8, or 0. A
+// file with a UTF-16 byte order mark is left to the YAML parser.
+func notUTF8(data []byte) int {
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) || utf8.Valid(data) {
+		return 0
+	}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return bytes.Count(data[:i], []byte("\n")) + 1
+		}
+		i += size
+	}
+	return 0
 }
