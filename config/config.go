@@ -18,6 +18,9 @@ type Config struct {
 	// File is the path the configuration was loaded from ("(embedded)" for
 	// the built-in default). Not a YAML key.
 	File string `yaml:"-"`
+	// SHA256 is the hex SHA-256 of the bytes parsed, for telling which
+	// version of the file is in force. Not a YAML key.
+	SHA256 string `yaml:"-"`
 }
 
 // Admin is the HTTP listener for /metrics, /healthz, /readyz and the

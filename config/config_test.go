@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -126,6 +128,10 @@ func TestGoodFile(t *testing.T) {
 		Rules:    []Rule{{Name: "prefecture", Match: Match{SenderDomain: []string{"pref.example.lg.jp"}, Route: []string{"inbound"}}, Policy: "relaxed"}},
 		Policies: map[string]Policy{"default": defPolicy, "relaxed": relaxed},
 	}
+	// The SHA-256 of the bytes read, as sha256sum prints it.
+	b, _ := os.ReadFile("testdata/good.yaml")
+	sum := sha256.Sum256(b)
+	want.SHA256 = hex.EncodeToString(sum[:])
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded config differs\n got: %+v\nwant: %+v", c, want)
 	}

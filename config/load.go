@@ -2,7 +2,9 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -60,7 +62,8 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, Errors{{File: file, Line: line, Msg: msg}}
 	}
 	var errs Errors
-	c := &Config{File: file}
+	sum := sha256.Sum256(data)
+	c := &Config{File: file, SHA256: hex.EncodeToString(sum[:])}
 	d := &decoder{file: file, errs: &errs, lines: map[string]int{}}
 	if len(root.Content) == 0 {
 		errs.add(file, 0, "", "empty configuration")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -69,7 +70,7 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 	for route, addrs := range inst.Server.Addrs() {
 		logger.Info("listening", "route", route, "addrs", fmt.Sprint(addrs))
 	}
-	logger.Info("mugai serving", "version", version, "config", cfg.File, "admin", inst.AdminAddr.String())
+	logger.Info("mugai serving", append([]any{"version", version, "admin", inst.AdminAddr.String()}, configAttrs(cfg)...)...)
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
@@ -117,5 +118,15 @@ func reload(srv *gateway.Server, path string, logger *slog.Logger, m *metrics.Me
 	m.ConfigReloads.WithLabelValues(metrics.ReloadSuccess).Inc()
 	m.ConfigLastReloadOK.Set(1)
 	m.ConfigLastReloadSuccess.SetToCurrentTime()
-	logger.Info("configuration reloaded", "config", path)
+	logger.Info("configuration reloaded", configAttrs(cfg)...)
+}
+
+// configAttrs says which configuration is in force: the file, the start
+// of its SHA-256 (sha256sum shows the same), and what it holds.
+func configAttrs(cfg *config.Config) []any {
+	rules := make([]string, len(cfg.Rules))
+	for i, r := range cfg.Rules {
+		rules[i] = r.Name + "→" + r.Policy
+	}
+	return []any{"config", cfg.File, "sha256", cfg.SHA256[:12], "routes", len(cfg.Routes), "policies", len(cfg.Policies), "rules", strings.Join(rules, " ")}
 }

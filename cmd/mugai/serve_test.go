@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log"
@@ -303,6 +305,12 @@ func TestReload(t *testing.T) {
 	writeServeConfig(t, dir, smtpAddr, adminAddr, "maildir:"+dir+"/md", "attachments: {default: reject}")
 	c.cmd.Process.Signal(syscall.SIGHUP)
 	waitLog(t, c, "configuration reloaded")
+	// The log line says which file is in force: sha256sum's first 12.
+	b, _ := os.ReadFile(filepath.Join(dir, "mugai.yaml"))
+	sum := sha256.Sum256(b)
+	if want := "sha256=" + hex.EncodeToString(sum[:])[:12]; !strings.Contains(c.logs(), want) {
+		t.Errorf("reload log lacks %s:\n%s", want, c.logs())
+	}
 	if err := send(); err == nil || !strings.Contains(err.Error(), "550") {
 		t.Fatalf("after reload the policy rejects: got %v, want 550", err)
 	}
