@@ -53,6 +53,7 @@ var findingKinds = map[string]string{
 	"spreadsheet-formula": "fields of a kept CSV or TSV that a spreadsheet would run as formulas; made text",
 	"html-error":          "HTML that could not be converted",
 	"html-depth-exceeded": "HTML nested deeper than mime.max_html_depth; flattened",
+	"html-hidden":         "HTML elements a reader would not see (hidden attribute, invisible or white-on-white text, tracking pixels); dropped",
 
 	// The report itself.
 	"findings-truncated": "more than 200 findings; the rest were counted, not listed",

@@ -817,6 +817,15 @@ func (s *sanitizer) renderText(l *leaf) {
 		if st.DepthExceeded {
 			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-depth-exceeded", "HTML nested deeper than " + strconv.Itoa(s.pol.MIME.MaxHTMLDepth) + " (flattened)"})
 		}
+		if st.Hidden > 0 {
+			// What a reader of the HTML would not have seen: an admin
+			// asking why text is missing finds it here.
+			detail := strconv.Itoa(st.Hidden) + " hidden elements dropped"
+			if st.Hidden == 1 {
+				detail = "1 hidden element dropped"
+			}
+			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-hidden", detail})
+		}
 		findings = td.Findings()
 	case plain:
 		// No decoder: straight from the buffer, known valid UTF-8.
