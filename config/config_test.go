@@ -37,6 +37,7 @@ var badFiles = []struct {
 	{"bad_enum.bad.yaml", []string{`:11: policies.default.body.links: "shorten" is not allowed (allowed: defang, keep, remove)`}},
 	{"rule_none.bad.yaml", []string{`:14: rules[0].policy: a rule cannot turn sanitising off`}},
 	{"rule_empty_match.bad.yaml", []string{`:14: rules[0].match: no condition: the rule would apply policy "relaxed" to all mail`, `:16: rules[1].match: no condition`}},
+	{"rule_duplicate_name.bad.yaml", []string{`:16: rules[1].name: "partner" is already the name of rules[0]`}},
 	{"rule_passthrough_route.bad.yaml", []string{`:20: rules[0].match.route[0]: route "outbound" is a pass-through route (policy none): rules never apply there`}},
 	{"syntax.bad.yaml", []string{`syntax.bad.yaml:2: syntax error`}},
 	// What the line shows gets a hint.

@@ -198,8 +198,17 @@ func (v *validator) config(c *Config) {
 	for i := range c.Routes {
 		v.route(fmt.Sprintf("routes[%d]", i), &c.Routes[i], c, names, addrs)
 	}
+	ruleNames := map[string]int{}
 	for i := range c.Rules {
-		v.rule(fmt.Sprintf("rules[%d]", i), &c.Rules[i], c, names)
+		path := fmt.Sprintf("rules[%d]", i)
+		v.rule(path, &c.Rules[i], c, names)
+		// Logs and the dry run name the rule that matched: one name, one rule.
+		if n := c.Rules[i].Name; n != "" {
+			if j, dup := ruleNames[n]; dup {
+				v.errf(path+".name", "%q is already the name of rules[%d]", n, j)
+			}
+			ruleNames[n] = i
+		}
 	}
 }
 
