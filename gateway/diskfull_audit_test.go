@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestDiskFullAudit: the audit trail's file system fills up. Mail is
@@ -95,8 +97,15 @@ func TestDiskFullAudit(t *testing.T) {
 			t.Errorf("message %s got 250 but the audit trail has no accept record for it", id)
 		}
 	}
-	if n451 != refused {
-		t.Errorf("%d accept records with reply 451, %d messages were refused", n451, refused)
+	// A refusal comes at MAIL once the gateway knows the trail cannot be
+	// written (the client need not send its message), else at the end
+	// of DATA, with its accept record.
+	atMail := int(testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "mail", "451")))
+	if atMail == 0 {
+		t.Error("no message was refused at MAIL while the audit trail could not be written")
+	}
+	if n451+atMail != refused {
+		t.Errorf("%d accept records with reply 451 and %d refusals at MAIL, %d messages were refused", n451, atMail, refused)
 	}
 
 	g2 := restartAndDeliver(t, g, tmp, md, want)

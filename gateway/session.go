@@ -93,6 +93,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if opts != nil && opts.Size > int64(r.Limits.MaxMessageSize) {
 		return s.reject("mail", errTooBig)
 	}
+	// While the audit trail cannot be written no mail is accepted (data
+	// checks again at the end): said here, the client need not send its
+	// message first.
+	if s.snap.srv.Audit.Ready() != nil {
+		return s.reject("mail", errInternal)
+	}
 	addr, err := parseSender(from)
 	if err != nil {
 		return s.reject("mail", err)
