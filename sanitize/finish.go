@@ -146,6 +146,9 @@ func (s *sanitizer) finish() {
 func (s *sanitizer) reject(reason string) {
 	s.rep.Verdict = Rejected
 	s.rep.Reason = reason
+	// Nothing is delivered, so nothing was done to it: an action such as
+	// attachment-stripped beside a part's reject misleads the reader.
+	s.rep.Actions = s.rep.Actions[:0]
 }
 
 // chooseBody picks the text of a message: its one text part, or for a
