@@ -86,6 +86,7 @@ func (s *sanitizer) notice() []string {
 		en = append(en, fmt.Sprintf("%d attachment(s) removed", len(removed)))
 	}
 	if len(kept) > 0 {
+		en = append(en, fmt.Sprintf("%d attachment(s) kept", len(kept)))
 		var changed []*leaf
 		for _, l := range kept {
 			if l.textLinks+l.textFormulas > 0 {
