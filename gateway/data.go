@@ -311,10 +311,27 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	if err := srv.Spool.PutID(id, env, body, int64(len(trace))+out.Size()); err != nil {
 		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 		srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
+		if qid != "" {
+			srv.dropOriginal(qid, route.Name, env)
+		}
 		return "", errInternal
 	}
 	rec.QueueID = id
 	return id, nil
+}
+
+// dropOriginal removes the original of a message refused after it was
+// kept: the sender sends it again, and the quarantine should list only
+// what was accepted (an administrator could release the other).
+func (srv *Server) dropOriginal(qid, route string, env spool.Envelope) {
+	if err := srv.Quarantine.Delete(qid); err != nil {
+		srv.Logger.Warn("the original of a message not accepted stays in quarantine until retention", "quarantine_id", qid, "err", err)
+		return
+	}
+	srv.Metrics.QuarantinePurged.WithLabelValues(metrics.PurgeNotAccepted).Inc()
+	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "purge", Route: route, Sender: env.From, Rcpts: env.To,
+		Policy: env.Policy, Verdict: "purged", Reason: metrics.PurgeNotAccepted, QuarantineID: qid,
+		User: "mugai", Why: "the message was refused (451): the spool could not take it"})
 }
 
 // tempError counts a sanitiser failure that was a temporary file that

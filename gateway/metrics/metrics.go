@@ -60,6 +60,9 @@ const (
 	PurgeRetention = "retention" // the scheduled purge of quarantine.retention
 	PurgeMaxBytes  = "max_bytes" // the store made room under quarantine.max_bytes
 	PurgeManual    = "manual"    // mugai quarantine purge, by an administrator
+	// The message was refused (451) after its original was kept: the
+	// spool could not take it.
+	PurgeNotAccepted = "not_accepted"
 
 	// quarantine_reads_total{part}: what of an unsanitised original an
 	// administrator was handed (mugai quarantine show -original/-headers)
@@ -297,7 +300,7 @@ func New(version string) *Metrics {
 		m.SanitizeFindings.WithLabelValues(k)
 	}
 	m.SanitizeFindings.WithLabelValues(FindingOther)
-	for _, r := range []string{PurgeRetention, PurgeMaxBytes, PurgeManual} {
+	for _, r := range []string{PurgeRetention, PurgeMaxBytes, PurgeManual, PurgeNotAccepted} {
 		m.QuarantinePurged.WithLabelValues(r)
 	}
 	for _, p := range []string{ReadOriginal, ReadHeaders} {

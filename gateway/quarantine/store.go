@@ -458,6 +458,25 @@ func (s *Store) Purge(olderThan time.Time) (n int, bytes int64, err error) {
 	return s.purge(victims)
 }
 
+// Delete removes one original with a durable tombstone: the gateway's way
+// back when the message it was kept for was not accepted after all.
+func (s *Store) Delete(id string) error {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	e, ok := s.entries[id]
+	s.mu.Unlock()
+	if !ok {
+		return ErrNotFound
+	}
+	_, _, err := s.purge([]*entry{e})
+	return err
+}
+
 // purge writes one tombstone record for victims and drops them; the caller
 // holds pmu.
 func (s *Store) purge(victims []*entry) (n int, freed int64, err error) {

@@ -477,3 +477,40 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("read-only Purge: %v", err)
 	}
 }
+
+// TestDelete: one original goes, durably; the others stay.
+func TestDelete(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, Options{})
+	keep := putBytes(t, s, sampleMeta(), []byte("Subject: keep\r\n\r\nkeep\r\n"))
+	gone := putBytes(t, s, sampleMeta(), []byte("Subject: gone\r\n\r\ngone\r\n"))
+	if err := s.Delete(gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(gone); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second Delete: %v, want ErrNotFound", err)
+	}
+	check := func(s *Store, when string) {
+		t.Helper()
+		if _, err := s.Get(gone); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: Get of the deleted original: %v, want ErrNotFound", when, err)
+		}
+		if n, _ := s.Stats(); n != 1 {
+			t.Errorf("%s: %d originals, want 1", when, n)
+		}
+		rc, err := s.Original(keep)
+		if err != nil {
+			t.Fatalf("%s: the other original: %v", when, err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != "Subject: keep\r\n\r\nkeep\r\n" {
+			t.Errorf("%s: the other original reads %q", when, b)
+		}
+	}
+	check(s, "after Delete")
+	s.Close()
+	s = openStore(t, dir, Options{})
+	defer s.Close()
+	check(s, "after reopening")
+}
