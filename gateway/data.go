@@ -50,10 +50,9 @@ func (s *session) data(r io.Reader, tx txn) error {
 	if bdat {
 		rr.expire = s.hangUpTimeout
 		// Between chunks the client is at the command level, where
-		// go-smtp reads under the command timeout: the timer must
-		// come first.
-		// go-smtp sets its own deadline (now+ct) when it reads the next
-		// BDAT line, overriding ours: leave the timer real slack.
+		// go-smtp reads under the command timeout, setting that
+		// deadline (now+ct) itself as it reads the next BDAT line and
+		// overriding ours: the timer must come first, with slack.
 		if ct := lim.CommandTimeout.D(); ct > 0 && ct-min(ct/4, time.Second) < rr.grace {
 			rr.grace = ct - min(ct/4, time.Second)
 		}
