@@ -29,8 +29,12 @@ type AuditRecord struct {
 	Sender  string    `json:"sender,omitempty"`
 	Rcpts   []string  `json:"recipients,omitempty"`
 	Refused []refusal `json:"refused,omitempty"`
-	Size    int64     `json:"size,omitempty"`
-	Policy  string    `json:"policy,omitempty"`
+	// Duplicates counts RCPTs that named a recipient already accepted in
+	// the transaction (also in another form, "<@relay:user@…>"): answered
+	// 250, delivered once.
+	Duplicates int    `json:"duplicate_recipients,omitempty"`
+	Size       int64  `json:"size,omitempty"`
+	Policy     string `json:"policy,omitempty"`
 	// Verdict: rebuilt, rejected, passed, refused, abandoned, too-big,
 	// line-too-long, timeout, error; for deliveries: delivered,
 	// deferred, failed.

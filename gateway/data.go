@@ -30,8 +30,7 @@ const memThreshold = 1 << 20
 func (s *session) data(r io.Reader, tx txn) error {
 	srv := s.snap.srv
 	route := s.snap.route
-	rec := s.auditBase(tx.from, tx.rcpts)
-	rec.Refused = tx.refused
+	rec := s.auditBase(tx)
 	defer func() {
 		if rec != nil {
 			srv.Audit.Write(rec)

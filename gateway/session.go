@@ -46,6 +46,7 @@ type txn struct {
 	from    string
 	rcpts   []string
 	refused []refusal
+	dups    int // RCPTs taken as a recipient already given
 	resets  uint64
 }
 
@@ -123,6 +124,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	// itself, uncounted: duplicates are taken only below it.
 	if serr == nil && slices.Contains(s.rcpts, addr) && len(s.rcpts)+s.dups+1 < rcptBackstop(r.Limits.MaxRecipients) {
 		s.dups++
+		s.snap.srv.Metrics.DuplicateRecipients.WithLabelValues(r.Name).Inc()
 		return nil
 	}
 	if len(s.rcpts) >= r.Limits.MaxRecipients {
@@ -154,7 +156,7 @@ func (s *session) Data(r io.Reader) error {
 		return smtp.ErrDataReset
 	}
 	s.hadData = true
-	tx := txn{from: s.from, rcpts: slices.Clone(s.rcpts), refused: s.refused, resets: s.resets}
+	tx := txn{from: s.from, rcpts: slices.Clone(s.rcpts), refused: s.refused, dups: s.dups, resets: s.resets}
 	s.mu.Unlock()
 	return s.data(r, tx)
 }
@@ -197,7 +199,7 @@ func (s *session) staleTransfer(tx txn) bool {
 	}
 	s.hadData = false
 	if s.loggedOut {
-		s.writeRefused(tx.from, tx.rcpts, tx.refused)
+		s.writeRefused(tx)
 	}
 	return true
 }
@@ -217,36 +219,37 @@ func (s *session) stopDrain() {
 // accepted and the client went no further. s.mu is held.
 func (s *session) flushRefused() {
 	if !s.hadData {
-		s.writeRefused(s.from, s.rcpts, s.refused)
+		s.writeRefused(txn{from: s.from, rcpts: s.rcpts, refused: s.refused, dups: s.dups})
 	}
 	s.refused = nil
 }
 
 // writeRefused writes flushRefused's record for a transaction.
-func (s *session) writeRefused(from string, rcpts []string, refused []refusal) {
-	if len(refused) == 0 {
+func (s *session) writeRefused(tx txn) {
+	if len(tx.refused) == 0 {
 		return
 	}
-	rec := s.auditBase(from, rcpts)
+	rec := s.auditBase(tx)
 	rec.Verdict = "refused"
-	if len(rcpts) > 0 {
+	if len(tx.rcpts) > 0 {
 		rec.Verdict = "abandoned"
 	}
-	rec.Refused = refused
-	rec.Reply = refused[len(refused)-1].Code
+	rec.Reply = tx.refused[len(tx.refused)-1].Code
 	s.snap.srv.Audit.Write(rec)
 }
 
-func (s *session) auditBase(from string, rcpts []string) *AuditRecord {
+func (s *session) auditBase(tx txn) *AuditRecord {
 	return &AuditRecord{
-		Time:   time.Now().UTC(),
-		Event:  "accept",
-		Route:  s.snap.route.Name,
-		Client: s.client.String(),
-		TLS:    s.tlsState,
-		EHLO:   s.helo,
-		Sender: from,
-		Rcpts:  append([]string(nil), rcpts...),
+		Time:       time.Now().UTC(),
+		Event:      "accept",
+		Route:      s.snap.route.Name,
+		Client:     s.client.String(),
+		TLS:        s.tlsState,
+		EHLO:       s.helo,
+		Sender:     tx.from,
+		Rcpts:      append([]string(nil), tx.rcpts...),
+		Refused:    tx.refused,
+		Duplicates: tx.dups,
 	}
 }
 

@@ -82,6 +82,13 @@ func TestRecipientDuplicatesAtLimit(t *testing.T) {
 	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "rcpt", "452")); v != 1 {
 		t.Errorf("smtp_rejects_total{rcpt,452} = %v, want 1", v)
 	}
+	// The two recipients given again are the audit's and the metric's.
+	if rec.Duplicates != 2 {
+		t.Errorf("audit duplicate_recipients = %d, want 2", rec.Duplicates)
+	}
+	if v := testutil.ToFloat64(g.m.DuplicateRecipients.WithLabelValues("inbound")); v != 2 {
+		t.Errorf("smtp_duplicate_recipients_total = %v, want 2", v)
+	}
 }
 
 // TestBDATLateGoroutine: go-smtp's goroutine for a BDAT transfer mostly

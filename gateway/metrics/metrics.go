@@ -131,10 +131,11 @@ var (
 // them directly.
 type Metrics struct {
 	// Sessions.
-	SMTPConnections    *prometheus.CounterVec // mugai_smtp_connections_total{route,result}
-	SMTPSessionsActive *prometheus.GaugeVec   // mugai_smtp_sessions_active{route}
-	SMTPTLSSessions    *prometheus.CounterVec // mugai_smtp_tls_sessions_total{route}
-	SMTPRejects        *prometheus.CounterVec // mugai_smtp_rejects_total{route,stage,code}
+	SMTPConnections     *prometheus.CounterVec // mugai_smtp_connections_total{route,result}
+	SMTPSessionsActive  *prometheus.GaugeVec   // mugai_smtp_sessions_active{route}
+	SMTPTLSSessions     *prometheus.CounterVec // mugai_smtp_tls_sessions_total{route}
+	SMTPRejects         *prometheus.CounterVec // mugai_smtp_rejects_total{route,stage,code}
+	DuplicateRecipients *prometheus.CounterVec // mugai_smtp_duplicate_recipients_total{route}
 
 	// Messages and sanitising.
 	MessagesReceived *prometheus.CounterVec   // mugai_messages_received_total{route}
@@ -204,6 +205,8 @@ func New(version string) *Metrics {
 			"SMTP sessions that completed STARTTLS.", "route"),
 		SMTPRejects: counter("smtp_rejects_total",
 			"SMTP commands refused, by stage (connect, helo, starttls, mail, rcpt, data) and reply code.", "route", "stage", "code"),
+		DuplicateRecipients: counter("smtp_duplicate_recipients_total",
+			"RCPT commands naming a recipient already accepted in the transaction (in any form): answered 250, delivered once.", "route"),
 
 		MessagesReceived: counter("messages_received_total",
 			"Messages whose DATA was received completely.", "route"),
@@ -273,7 +276,7 @@ func New(version string) *Metrics {
 
 	m.reg = prometheus.NewRegistry()
 	m.reg.MustRegister(
-		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects,
+		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
@@ -346,6 +349,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	} {
 		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
 	}
+	m.DuplicateRecipients.WithLabelValues(route)
 	m.MessagesReceived.WithLabelValues(route)
 	m.MessageSize.WithLabelValues(route)
 	if policy == "none" {
@@ -383,6 +387,7 @@ func Names() []string {
 		"mugai_smtp_sessions_active",
 		"mugai_smtp_tls_sessions_total",
 		"mugai_smtp_rejects_total",
+		"mugai_smtp_duplicate_recipients_total",
 		"mugai_messages_received_total",
 		"mugai_message_size_bytes",
 		"mugai_messages_verdict_total",
