@@ -78,3 +78,67 @@ func TestDiskFullSpoolAfterDelivery(t *testing.T) {
 		}
 	}
 }
+
+// TestDiskFullSpoolBounce: the spool is full when a recipient fails for
+// good, so its delivery status notification cannot be queued. The
+// message is held until the notice can be written; the sender gets one
+// notice, and no second one after a restart.
+func TestDiskFullSpoolBounce(t *testing.T) {
+	mnt := mountTmpfs(t, 2<<20)
+	nh := startSink(t, false)
+	nh.tempFail = true
+	bounces := startSink(t, false)
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "smtp://"+nh.addr, "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool",
+		"retry: {initial: 1s", "connections: 1, retry: {initial: 200ms",
+		"    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
+	g := startGatewayTemp(t, cfg, true, t.TempDir())
+	var fillers []string
+	for range 64 {
+		id := spool.NewID()
+		if err := g.sp.PutID(id, spool.Envelope{Route: "nowhere", From: "a@example.jp", To: []string{"b@lgwan.example"}}, strings.NewReader("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+		fillers = append(fillers, id)
+	}
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"gone@lgwan.example"}, textMessage("gone", 2<<10)); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	waitFor(t, "a deferred attempt", 5*time.Second, func() bool {
+		return testutil.ToFloat64(g.m.DeliveryAttempts.WithLabelValues("inbound", "deferred")) > 0
+	})
+	f := fill(t, mnt, 0)
+	for _, id := range fillers {
+		if g.sp.Delete(id) != nil {
+			break
+		}
+	}
+	nh.mu.Lock()
+	nh.tempFail = false
+	nh.rcptCode["gone@lgwan.example"] = 550
+	nh.mu.Unlock()
+	g.sp.KickAll()
+	waitFor(t, "the notice held", 10*time.Second, func() bool {
+		return strings.Contains(g.logs.String(), "bounce failed; holding the message")
+	})
+	wantStorageErrors(t, g, "spool", 1)
+	f.free()
+	waitFor(t, "the notice", 15*time.Second, func() bool { return len(bounces.messages()) >= 1 })
+	waitFor(t, "the failure recorded", 15*time.Second, func() bool {
+		for _, m := range g.sp.List() {
+			if m.Env.Route == "inbound" && m.Rcpts[0].State == spool.Failed {
+				return true
+			}
+		}
+		return false
+	})
+	g.stop()
+	startGatewayTemp(t, cfg, true, t.TempDir())
+	time.Sleep(time.Second)
+	if n := len(bounces.messages()); n != 1 {
+		t.Errorf("the sender got %d notices, want 1", n)
+	}
+	if d := bounces.messages()[0]; len(d.To) != 1 || d.To[0] != "citizen@example.jp" || !strings.Contains(string(d.Data), "Final-Recipient: rfc822; gone@lgwan.example") {
+		t.Errorf("notice to %v:\n%s", d.To, d.Data)
+	}
+}

@@ -239,45 +239,53 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 		srv.Logger.Info("delivery attempt", "route", rt.Name, "queue_id", msg.ID, "rcpt", rc.Addr, "next_hop", hopName(hop),
 			"state", rc.State.String(), "code", res.Code, "reply", reply, "duration", time.Since(t0).Round(time.Millisecond))
 	}
+	// The notice is spooled before the failure is recorded: a crash or a
+	// full disk in between then sends a second notice (the recipient fails
+	// again on the next attempt), never none.
+	if len(failed) > 0 && !strings.HasSuffix(queue, bounceSuffix) && !r.bounce(ctx, rt, msg, failed) {
+		return
+	}
 	if !r.update(ctx, msg.ID, rcpts) {
 		return
 	}
 	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "delivery", Route: rt.Name, Sender: msg.Env.From,
 		QueueID: msg.ID, NextHop: hopName(hop), Delivery: outcome, Verdict: summary(rcpts)})
-	if len(failed) > 0 && !strings.HasSuffix(queue, bounceSuffix) {
-		r.bounce(rt, msg, failed)
-	}
 }
 
-// update records the outcome of an attempt. While the spool cannot be
-// written (its disk is full) the worker keeps the message leased and
-// tries again, with backoff: released, the message would be due again at
-// once and sent to the next hop again and again, each time a duplicate.
-// It reports false if the outcome was not recorded; at shutdown the
-// lease is released, and after the restart the message is sent again
-// (one duplicate, as after a crash).
+// update records the outcome of an attempt (see hold).
 func (r *Runner) update(ctx context.Context, id string, rcpts []spool.Recipient) bool {
+	return r.hold(ctx, id, "spool update", func() error { return r.srv.Spool.Update(id, rcpts) })
+}
+
+// hold runs write, a spool write for message id, and while the spool
+// cannot be written (its disk is full) keeps the message leased and tries
+// again, with backoff: released, the message would be due again at once
+// and sent to the next hop again and again, each time a duplicate. It
+// reports false if nothing was written; at shutdown the lease is
+// released, and after the restart the message is sent again (one
+// duplicate, as after a crash).
+func (r *Runner) hold(ctx context.Context, id, what string, write func() error) bool {
 	srv := r.srv
 	wait := 100 * time.Millisecond
 	for tries := 1; ; tries++ {
-		err := srv.Spool.Update(id, rcpts)
+		err := write()
 		switch {
 		case err == nil:
 			if tries > 1 {
-				srv.Logger.Info("spool update written after the spool could be written again", "queue_id", id, "tries", tries)
+				srv.Logger.Info(what+" written after the spool could be written again", "queue_id", id, "tries", tries)
 			}
 			return true
 		case !errors.Is(err, spool.ErrNotWritten):
-			srv.Logger.Error("spool update failed", "queue_id", id, "err", err)
+			srv.Logger.Error(what+" failed", "queue_id", id, "err", err)
 			return false
 		}
 		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 		if tries == 1 {
-			srv.Logger.Error("spool update failed; holding the message until the spool can be written", "queue_id", id, "err", err)
+			srv.Logger.Error(what+" failed; holding the message until the spool can be written", "queue_id", id, "err", err)
 		}
 		select {
 		case <-ctx.Done():
-			srv.Logger.Error("spool update not written before shutdown; the message will be sent again after the restart", "queue_id", id, "err", err)
+			srv.Logger.Error(what+" not written before shutdown; the message will be sent again after the restart", "queue_id", id, "err", err)
 			srv.Spool.Release(id)
 			return false
 		case <-time.After(wait):
@@ -329,35 +337,40 @@ func summary(rcpts []spool.Recipient) string {
 
 // bounce queues a delivery status notification to the sender through
 // the route's bounces target. The null sender never gets one (RFC 5321
-// 4.5.5), and a route without bounces sends none.
-func (r *Runner) bounce(rt *config.Route, msg *spool.Message, failed []deliver.DSNRecipient) {
+// 4.5.5), and a route without bounces sends none. While the spool is
+// full it holds the message (see hold); it reports false only if the
+// notice was not queued for that reason, and the failure must then not
+// be recorded either. A notice that cannot be built is logged and the
+// failure recorded: trying again would not build it.
+func (r *Runner) bounce(ctx context.Context, rt *config.Route, msg *spool.Message, failed []deliver.DSNRecipient) bool {
 	srv := r.srv
 	if rt.Bounces == nil || msg.Env.From == "" {
-		return
+		return true
 	}
 	var buf bytes.Buffer
 	body, err := srv.Spool.Body(msg.ID)
 	if err != nil {
 		srv.Logger.Error("bounce: read original", "queue_id", msg.ID, "err", err)
-		return
+		return true
 	}
 	if err := deliver.BuildDSN(&buf, deliver.DSNParams{ReportingMTA: rt.Hostname, Sender: msg.Env.From, QueueID: msg.ID,
 		Arrival: msg.Created, Recipients: failed, Original: body}); err != nil {
 		if !errors.Is(err, deliver.ErrNullSender) {
 			srv.Logger.Error("bounce: build DSN", "queue_id", msg.ID, "err", err)
 		}
-		return
+		return true
 	}
 	env := spool.Envelope{Route: rt.Name + bounceSuffix, From: "", To: []string{msg.Env.From}, Received: time.Now(), Policy: "dsn"}
 	id := spool.NewID()
-	if err := srv.Spool.PutID(id, env, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
-		srv.Logger.Error("bounce: spool", "queue_id", msg.ID, "err", err)
-		return
+	put := func() error { return srv.Spool.PutID(id, env, bytes.NewReader(buf.Bytes()), int64(buf.Len())) }
+	if !r.hold(ctx, msg.ID, "bounce", put) {
+		return ctx.Err() == nil
 	}
 	srv.Metrics.Bounces.WithLabelValues(rt.Name).Inc()
 	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "bounce", Route: rt.Name, Rcpts: env.To,
 		QueueID: id, Reason: "delivery status notification for " + msg.ID, NextHop: hopName(*rt.Bounces)})
 	srv.Logger.Info("bounce queued", "route", rt.Name, "queue_id", msg.ID, "dsn_id", id, "to", msg.Env.From)
+	return true
 }
 
 // gauges keeps queue_messages and queue_oldest_message_age_seconds

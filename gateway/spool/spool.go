@@ -29,8 +29,8 @@ var (
 	// ErrReadOnly is returned by changes to a spool opened ReadOnly.
 	ErrReadOnly = errors.New("spool: opened read-only")
 	// ErrNotWritten: the log could not be written (a full disk, say), so
-	// nothing changed. Update keeps the lease then: the caller tries
-	// again or calls Release.
+	// nothing changed; the same call may succeed later. Update keeps the
+	// lease then: the caller tries again or calls Release.
 	ErrNotWritten = errors.New("spool: log not written")
 )
 
@@ -428,7 +428,7 @@ func (s *Spool) PutID(id string, env Envelope, body io.Reader, size int64) error
 	s.endLocked(tok)
 	delete(s.putting, id)
 	if err != nil {
-		return fmt.Errorf("spool: put %s: %w", id, err)
+		return fmt.Errorf("spool: put %s: %w: %w", id, ErrNotWritten, err)
 	}
 	e := &entry{msg: m, rec: rec, bodyOff: int64(len(prefix)), hidx: -1}
 	s.msgs[id] = e
