@@ -130,6 +130,10 @@ type Retry struct {
 	Initial  Duration `yaml:"initial"`
 	Max      Duration `yaml:"max"`
 	Lifetime Duration `yaml:"lifetime"`
+	// KeepFailed is how long a message that failed for good (its sender
+	// has had the notice) stays in the queue, where an administrator can
+	// requeue it, before it is deleted.
+	KeepFailed Duration `yaml:"keep_failed"`
 }
 
 // Rule picks a policy by envelope; the first matching rule wins.

@@ -34,6 +34,7 @@ const (
 	DefaultRetryInitial      = Duration(5 * time.Minute)    // Postfix minimal_backoff_time
 	DefaultRetryMax          = Duration(4000 * time.Second) // Postfix maximal_backoff_time
 	DefaultRetryLifetime     = Duration(5 * 24 * time.Hour) // Postfix maximal_queue_lifetime
+	DefaultRetryKeepFailed   = Duration(7 * 24 * time.Hour)
 	DefaultConnections       = 8
 	DefaultMIMEDepth         = 20
 	DefaultMIMEParts         = 500
@@ -406,7 +407,7 @@ func (v *validator) deliver(path string, d *Deliver, required bool) {
 		key string
 		p   *Duration
 		def Duration
-	}{{"initial", &r.Initial, DefaultRetryInitial}, {"max", &r.Max, DefaultRetryMax}, {"lifetime", &r.Lifetime, DefaultRetryLifetime}} {
+	}{{"initial", &r.Initial, DefaultRetryInitial}, {"max", &r.Max, DefaultRetryMax}, {"lifetime", &r.Lifetime, DefaultRetryLifetime}, {"keep_failed", &r.KeepFailed, DefaultRetryKeepFailed}} {
 		if v.positive(path+".retry."+x.key, int64(*x.p)) {
 			setDefault(x.p, x.def)
 		}

@@ -29,7 +29,7 @@ type QueueMessage struct {
 	ID string `json:"id"`
 	// State: active (a recipient is pending or being delivered),
 	// deferred (waiting for a retry), failed (finished with a failure,
-	// kept for an operator).
+	// kept for an operator for the hop's retry.keep_failed).
 	State        string           `json:"state"`
 	Route        string           `json:"route"`
 	Sender       string           `json:"sender"` // "" is the null sender <>
@@ -61,6 +61,9 @@ type QueueRecipient struct {
 	// Requeued: when an administrator queued it again after it failed;
 	// its retry lifetime counts from then.
 	Requeued time.Time `json:"requeued,omitzero"`
+	// FailedAt: when it failed for good; the message is deleted
+	// retry.keep_failed after its last recipient failed.
+	FailedAt time.Time `json:"failed_at,omitzero"`
 }
 
 // QueueEvent is one line of a message's history, taken from the audit
@@ -96,7 +99,7 @@ func queueView(m spool.Message) QueueMessage {
 		Received: m.Env.Received, Client: m.Env.ClientAddr, Helo: m.Env.Helo, TLS: m.Env.TLS, Policy: m.Env.Policy,
 		QuarantineID: m.Env.QuarantineID, Recipients: make([]QueueRecipient, 0, len(m.Rcpts))}
 	for _, rc := range m.Rcpts {
-		r := QueueRecipient{Addr: rc.Addr, State: rc.State.String(), Attempts: rc.Attempts, LastError: rc.LastError, Requeued: rc.Requeued}
+		r := QueueRecipient{Addr: rc.Addr, State: rc.State.String(), Attempts: rc.Attempts, LastError: rc.LastError, Requeued: rc.Requeued, FailedAt: rc.FailedAt}
 		if rc.State == spool.Deferred {
 			r.NextAttempt = rc.NextAttempt
 		}

@@ -16,6 +16,8 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"mugai/gateway/spool"
 )
 
 // verifyingGateway starts a gateway whose route verifies recipients with
@@ -254,5 +256,53 @@ func TestRecipientVerifyNextHopDown(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "rcpt", "450")); v != 10 {
 		t.Errorf("smtp_rejects_total{rcpt,450} = %v, want 10", v)
+	}
+}
+
+// TestFailedMessageDeleted: a message that failed for good stays in the
+// queue for retry.keep_failed, where it can be requeued, and is then
+// deleted, with its audit record and count; its sender had the notice.
+func TestFailedMessageDeleted(t *testing.T) {
+	nh := startSink(t, false)
+	nh.rcptCode["gone@lgwan.example"] = 550
+	bounces := startSink(t, false)
+	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "", "retry: {initial: 1s", "retry: {keep_failed: 3s, initial: 1s",
+		"    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
+	g := startGateway(t, cfg, true)
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"gone@lgwan.example"}, "Subject: to a gone mailbox\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	var id string
+	waitFor(t, "the failure", 10*time.Second, func() bool {
+		for _, m := range g.sp.List() {
+			if m.Env.Route == "inbound" && m.Rcpts[0].State == spool.Failed {
+				id = m.ID
+				return true
+			}
+		}
+		return false
+	})
+	failed := time.Now()
+	waitFor(t, "the deletion", 15*time.Second, func() bool {
+		_, err := g.sp.Get(id)
+		return err != nil
+	})
+	if after := time.Since(failed); after < 2*time.Second {
+		t.Errorf("deleted %s after it failed, want keep_failed (3s)", after.Round(time.Millisecond))
+	}
+	if v := testutil.ToFloat64(g.m.QueuePurged.WithLabelValues("inbound")); v != 1 {
+		t.Errorf("queue_purged_total = %v, want 1", v)
+	}
+	var del *AuditRecord
+	for _, r := range readAudit(t, g.audit) {
+		if r.Event == "delete" && r.QueueID == id {
+			del = &r
+		}
+	}
+	if del == nil || del.User != "mugai" || !strings.Contains(del.Why, "keep_failed is 3s") || len(del.Delivery) != 1 || del.Delivery[0].State != "failed" {
+		t.Errorf("delete record %+v, want one by mugai naming keep_failed, with the failed recipient", del)
+	}
+	if n := len(bounces.messages()); n != 1 {
+		t.Errorf("%d notices to the sender, want 1", n)
 	}
 }

@@ -194,7 +194,7 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 			reply = res.String()
 			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryDelivered).Inc()
 		case err == nil && have && res.Permanent():
-			rc.State, rc.LastError = spool.Failed, res.String()
+			rc.State, rc.LastError, rc.FailedAt = spool.Failed, res.String(), now
 			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
 			failed = append(failed, deliver.DSNRecipient{Result: res, RemoteMTA: remoteMTA(hop), LastAttempt: now})
 		default:
@@ -212,7 +212,7 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 				since = rc.Requeued
 			}
 			if deliver.Expired(since, hop.Retry.Lifetime.D(), now) {
-				rc.State, rc.LastError = spool.Failed, "expired in queue after "+hop.Retry.Lifetime.String()+": "+why
+				rc.State, rc.LastError, rc.FailedAt = spool.Failed, "expired in queue after "+hop.Retry.Lifetime.String()+": "+why, now
 				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
 				// The DSN quotes the last reply as it came (its code once),
 				// or, without one, our reason.
@@ -379,6 +379,7 @@ func (r *Runner) gauges(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
+		r.purgeFailed(time.Now())
 		r.updateGauges()
 		select {
 		case <-ctx.Done():
@@ -451,6 +452,55 @@ func waitingSince(m spool.Message) time.Time {
 		return m.Created
 	}
 	return since
+}
+
+// purgeFailed deletes the messages that failed for good longer ago than
+// their hop's retry.keep_failed: their senders had the notice, and an
+// administrator had that long to requeue them. Each has a delete record
+// in the audit trail, so nothing is deleted while the trail cannot be
+// written.
+func (r *Runner) purgeFailed(now time.Time) {
+	srv := r.srv
+	if srv.Audit.Ready() != nil {
+		return
+	}
+	for _, m := range srv.Spool.List() {
+		route, sub, _ := strings.Cut(m.Env.Route, "/")
+		_, hop, ok := r.hop(route, "/"+sub == bounceSuffix)
+		if !ok || queueState(m) != spool.Failed {
+			continue
+		}
+		since := failedSince(m)
+		if keep := hop.Retry.KeepFailed.D(); keep <= 0 || now.Sub(since) < keep {
+			continue
+		}
+		why := fmt.Sprintf("failed %s ago; retry.keep_failed is %s", now.Sub(since).Round(time.Minute), hop.Retry.KeepFailed)
+		// Requeued since List, it is not deleted.
+		if cur, err := srv.Spool.Get(m.ID); err != nil || queueState(cur) != spool.Failed || failedSince(cur) != since {
+			continue
+		}
+		if _, err := QueueDelete(srv.Spool, srv.Audit, m.ID, "mugai", why, ""); err != nil {
+			srv.Logger.Error("failed message not deleted", "route", route, "queue_id", m.ID, "err", err)
+			continue
+		}
+		srv.Metrics.QueuePurged.WithLabelValues(route).Inc()
+		srv.Logger.Info("failed message deleted", "route", route, "queue_id", m.ID, "reason", why)
+	}
+}
+
+// failedSince is when a finished message's last recipient failed; for a
+// message spooled before that was kept, when it was received.
+func failedSince(m spool.Message) time.Time {
+	var t time.Time
+	for _, rc := range m.Rcpts {
+		if rc.State == spool.Failed && rc.FailedAt.After(t) {
+			t = rc.FailedAt
+		}
+	}
+	if t.IsZero() {
+		return m.Created
+	}
+	return t
 }
 
 // queueState is a message's state as operators count it: failed when it

@@ -383,6 +383,9 @@ func printRecipients(w io.Writer, rcpts []gateway.QueueRecipient, now time.Time)
 		if rc.Attempts > 0 {
 			line += fmt.Sprintf("  %s", plural(rc.Attempts, "attempt"))
 		}
+		if !rc.FailedAt.IsZero() {
+			line += ", failed " + rc.FailedAt.Local().Format(timeLayout)
+		}
 		if !rc.Requeued.IsZero() {
 			line += ", requeued " + rc.Requeued.Local().Format(timeLayout)
 		}

@@ -154,6 +154,7 @@ type Metrics struct {
 	DeliveryAttempts      *prometheus.CounterVec   // mugai_delivery_attempts_total{route,result}
 	DeliveryDuration      *prometheus.HistogramVec // mugai_delivery_duration_seconds{route}
 	Bounces               *prometheus.CounterVec   // mugai_bounces_total{route}
+	QueuePurged           *prometheus.CounterVec   // mugai_queue_purged_total{route}
 
 	// Quarantine.
 	QuarantineMessages prometheus.Gauge       // mugai_quarantine_messages
@@ -235,6 +236,8 @@ func New(version string) *Metrics {
 			"Delivery attempts to the next hop by result (delivered, deferred, failed).", "route", "result"),
 		DeliveryDuration: histogram("delivery_duration_seconds",
 			"Duration of one delivery attempt to the next hop.", deliverBuckets, "route"),
+		QueuePurged: counter("queue_purged_total",
+			"Messages that had failed for good (their senders had the notice), deleted from the queue after the hop's retry.keep_failed; each has an audit record.", "route"),
 		Bounces: counter("bounces_total",
 			"Delivery status notifications generated for failed messages.", "route"),
 
@@ -279,7 +282,7 @@ func New(version string) *Metrics {
 		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
-		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces,
+		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces, m.QueuePurged,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
@@ -368,6 +371,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	}
 	m.DeliveryDuration.WithLabelValues(route)
 	m.Bounces.WithLabelValues(route)
+	m.QueuePurged.WithLabelValues(route)
 }
 
 // Registry is the registry every collector of the gateway is in.
@@ -402,6 +406,7 @@ func Names() []string {
 		"mugai_delivery_attempts_total",
 		"mugai_delivery_duration_seconds",
 		"mugai_bounces_total",
+		"mugai_queue_purged_total",
 		"mugai_quarantine_messages",
 		"mugai_quarantine_bytes",
 		"mugai_quarantine_releases_total",

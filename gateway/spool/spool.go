@@ -748,7 +748,7 @@ func (s *Spool) Requeue(id string, at time.Time) (int, error) {
 	n := 0
 	for i := range rc {
 		if rc[i].State == Failed {
-			rc[i].State, rc[i].NextAttempt, rc[i].Requeued, rc[i].RequeuedAttempts = Pending, time.Time{}, at, rc[i].Attempts
+			rc[i].State, rc[i].NextAttempt, rc[i].Requeued, rc[i].RequeuedAttempts, rc[i].FailedAt = Pending, time.Time{}, at, rc[i].Attempts, time.Time{}
 			n++
 		}
 	}

@@ -921,12 +921,20 @@ func TestRequeue(t *testing.T) {
 	id := put(t, s, "body", "gone@lgwan.example", "ok@lgwan.example")
 	m := mustNext(t, s)
 	rc := withStates(m, Failed, time.Time{}, "550 5.1.1 no such user")
+	failedAt := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	rc[0].FailedAt = failedAt
 	rc[1].State, rc[1].LastError = Done, ""
 	if err := s.Update(id, rc); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, failed, _ := s.Stats(); failed != 1 {
 		t.Fatalf("%d failed messages before the requeue, want 1", failed)
+	}
+	// When it failed is kept, across a restart too.
+	s.Close()
+	s = openSpool(t, dir, Options{})
+	if m, err := s.Get(id); err != nil || !m.Rcpts[0].FailedAt.Equal(failedAt) {
+		t.Fatalf("after reopening: %+v, %v; want failed at %s", m.Rcpts, err, failedAt)
 	}
 	if _, err := next(t, s, 30*time.Millisecond); err == nil {
 		t.Fatal("Next returned a failed message")
@@ -945,7 +953,7 @@ func TestRequeue(t *testing.T) {
 			t.Fatalf("%s: %v", when, err)
 		}
 		got := m.Rcpts[0]
-		if got.State != Pending || !got.Requeued.Equal(at) || got.Attempts != 1 || got.RequeuedAttempts != 1 || got.Retries() != 0 || got.LastError != "550 5.1.1 no such user" || m.Rcpts[1].State != Done {
+		if got.State != Pending || !got.Requeued.Equal(at) || !got.FailedAt.IsZero() || got.Attempts != 1 || got.RequeuedAttempts != 1 || got.Retries() != 0 || got.LastError != "550 5.1.1 no such user" || m.Rcpts[1].State != Done {
 			t.Errorf("%s: recipients %+v", when, m.Rcpts)
 		}
 	}

@@ -62,6 +62,9 @@ type Recipient struct {
 	// RequeuedAttempts is Attempts when it was put back: retries start
 	// their backoff again from there.
 	RequeuedAttempts int
+	// FailedAt is when the recipient failed for good (zero while it has
+	// not, and in spools written before it was kept).
+	FailedAt time.Time
 }
 
 // Retries is the number of attempts since the recipient was queued or
@@ -112,6 +115,7 @@ type diskRecipient struct {
 	LastError        string    `json:"err,omitempty"`
 	Requeued         time.Time `json:"requeued,omitzero"`
 	RequeuedAttempts int       `json:"rqattempts,omitempty"`
+	FailedAt         time.Time `json:"failed,omitzero"`
 }
 
 type diskMeta struct {
