@@ -50,6 +50,20 @@ func (s *Server) ready() error {
 	if len(s.lns) == 0 || s.closing.Load() {
 		return fmt.Errorf("listeners not up")
 	}
+	// Each of these refuses mail with 451 until it is fixed (the logs
+	// after a failed fsync: until a restart); a load balancer should send
+	// the mail to another gateway meanwhile.
+	if err := s.Spool.Err(); err != nil {
+		return fmt.Errorf("spool log failed, restart after fixing the disk: %v", err)
+	}
+	if s.Quarantine != nil {
+		if err := s.Quarantine.Err(); err != nil {
+			return fmt.Errorf("quarantine log failed, restart after fixing the disk: %v", err)
+		}
+	}
+	if err := s.Audit.Ready(); err != nil {
+		return fmt.Errorf("audit trail cannot be written: %v", err)
+	}
 	dir := s.Config().SpoolDir
 	probe := filepath.Join(dir, ".readyz")
 	if err := os.WriteFile(probe, []byte("ok"), 0o600); err != nil {

@@ -54,9 +54,15 @@ func TestDiskFullAudit(t *testing.T) {
 		t.Error("no log line says the audit trail could not be written")
 	}
 	wantStorageErrors(t, g, "audit", 1)
+	if code, body := g.ready(); code != 503 || !strings.Contains(body, "audit trail cannot be written") {
+		t.Errorf("/readyz while the audit trail is full: %d %q, want 503 naming it", code, body)
+	}
 
 	// Space comes back: mail is accepted again, without a restart.
 	f.free()
+	if code, body := g.ready(); code != 200 {
+		t.Errorf("/readyz after space was freed: %d %q", code, body)
+	}
 	if code, text := send("after"); code != 250 {
 		t.Fatalf("after space was freed: %d %s", code, text)
 	}

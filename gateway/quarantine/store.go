@@ -647,6 +647,11 @@ func (o *originalReader) Close() error {
 	return nil
 }
 
+// Err reports why the store's log failed for good (a failed fsync), or
+// nil: no original can be kept until the store is opened again, by a
+// restart.
+func (s *Store) Err() error { return s.log.Err() }
+
 // Close makes everything durable and closes the log.
 func (s *Store) Close() error {
 	s.pmu.Lock()

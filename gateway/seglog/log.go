@@ -600,6 +600,14 @@ func (l *Log) Stats() Stats {
 // Dir is the directory of the log.
 func (l *Log) Dir() string { return l.dir }
 
+// Err reports why the log failed for good (a failed fsync or truncate),
+// or nil. A failed log takes no more writes until it is opened again.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed
+}
+
 // Close makes everything written durable, stops the committer and closes the
 // files. Writers waiting in Commit are released.
 func (l *Log) Close() error {

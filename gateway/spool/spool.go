@@ -828,6 +828,11 @@ func (s *Spool) Segments() []seglog.Segment { return s.log.Segments() }
 // LogStats are the underlying log's counters (appends, fsyncs, bytes).
 func (s *Spool) LogStats() seglog.Stats { return s.log.Stats() }
 
+// Err reports why the spool's log failed for good (a failed fsync), or
+// nil: no message can be spooled or updated until the spool is opened
+// again, by a restart.
+func (s *Spool) Err() error { return s.log.Err() }
+
 // Close stops the janitor, makes everything durable and closes the log.
 // Next calls waiting return ErrClosed.
 func (s *Spool) Close() error {
