@@ -57,12 +57,14 @@ func (s *sanitizer) decideAttachment(l *leaf, ph *partHeader, buf *spill.Buffer)
 		if i == 0 || classRank(r.Class) > classRank(res.Class) {
 			exe, enc := res.Executable || r.Executable, res.Encrypted || r.Encrypted
 			fs := append(res.Findings, r.Findings...)
+			links := max(res.Links, r.Links)
 			res = r
-			res.Executable, res.Encrypted, res.Findings = exe, enc, fs
+			res.Executable, res.Encrypted, res.Findings, res.Links = exe, enc, fs, links
 		} else {
 			res.Executable = res.Executable || r.Executable
 			res.Encrypted = res.Encrypted || r.Encrypted
 			res.Findings = append(res.Findings, r.Findings...)
+			res.Links = max(res.Links, r.Links)
 		}
 	}
 	l.part.Class = res.Class
@@ -88,6 +90,12 @@ func (s *sanitizer) decideAttachment(l *leaf, ph *partHeader, buf *spill.Buffer)
 			// checked line by line.
 			s.notKeptText(l, "spreadsheet file is not text and cannot be checked for formulas")
 		}
+	}
+	if l.part.Decision == DecisionKeep && len(l.ambig) == 0 && res.Links > 0 {
+		// A PDF is delivered as it is: its links stay clickable, and
+		// the reader must be told (finish, notice).
+		l.fileLinks = res.Links
+		l.part.Reason += "; " + plural(res.Links, "link") + " left clickable"
 	}
 	if l.part.Decision == DecisionKeep && len(l.ambig) == 0 {
 		l.att = buf
@@ -356,6 +364,8 @@ func keepBlocker(lf string) (string, int) {
 		return "archive holds HTML or SVG, which runs scripts when opened", 0
 	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
 		return "document could not be fully inspected", 2
+	case strings.HasPrefix(lf, "pdf: link to"):
+		return "document links to a file, a network share or a program", 0
 	case strings.HasPrefix(lf, "pdf:") && !strings.Contains(lf, "encrypted"), strings.Contains(lf, "embedded"), strings.Contains(lf, "external reference"):
 		return "document with active or embedded content", 0
 	case strings.Contains(lf, "encrypted"):

@@ -41,6 +41,7 @@ type classResult struct {
 	Findings    []string
 	Executable  bool
 	Encrypted   bool
+	Links       int // distinct link targets in its PDFs
 }
 
 type archiveLimits = filetype.Limits
@@ -50,6 +51,7 @@ func classify(r io.ReaderAt, size int64, declared, filename string, lim archiveL
 	return classResult{
 		Class: string(res.Class), SniffedType: res.SniffedType, Mismatch: res.Mismatch,
 		Findings: res.Findings, Executable: res.Executable, Encrypted: res.Encrypted,
+		Links: res.Links,
 	}, err
 }
 

@@ -77,6 +77,9 @@ func (s *sanitizer) finish() {
 				if l.textFormulas > 0 {
 					actions.add("formulas-neutralised")
 				}
+				if l.fileLinks > 0 {
+					s.finding(p.Path, "pdf-links", plural(l.fileLinks, "link")+" left clickable")
+				}
 			default:
 				removed++
 				if l.action != "" {

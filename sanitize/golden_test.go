@@ -81,6 +81,8 @@ var goldenCases = []goldenCase{
 	{in: "att-pdf", out: "att-pdf.keep-pdf", policy: keepAlso(config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})},
 	// Its kind is allowed, its size is not: the notice says so.
 	{in: "att-pdf", out: "att-pdf.keep-pdf-too-big", policy: keepAlso(config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}, MaxSize: 100})},
+	// Kept, its links still clickable: reported, and the notice says so.
+	{in: "att-pdf-links", policy: keepAlso(config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})},
 	{in: "att-txt-csv"},
 	{in: "att-text-neutralised"},
 	{in: "att-text-neutralised", out: "att-text-neutralised.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},

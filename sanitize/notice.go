@@ -117,6 +117,25 @@ func (s *sanitizer) notice() []string {
 			}
 			en = append(en, fmt.Sprintf("links or formulas disabled in %d kept file(s)", len(changed)))
 		}
+		var linked []*leaf
+		for _, l := range kept {
+			if l.fileLinks > 0 {
+				linked = append(linked, l)
+			}
+		}
+		if len(linked) > 0 {
+			// The promise of the lines above (links made non-clickable)
+			// does not hold for these files: the reader must know.
+			lines = append(lines, "・次の添付ファイル中のリンクはクリックできる形のままです（無効化していません）。送信元を確かめてから開いてください:")
+			for i, l := range linked {
+				if i == 50 {
+					lines = append(lines, fmt.Sprintf("    ほか%d件", len(linked)-50))
+					break
+				}
+				lines = append(lines, "    - "+s.describe(l)+fmt.Sprintf(" … リンク %d件", l.fileLinks))
+			}
+			en = append(en, fmt.Sprintf("links left clickable in %d kept file(s)", len(linked)))
+		}
 	}
 	if id := cleanID(s.opt.OriginalID); id != "" {
 		lines = append(lines, "・原本は隔離保管されています。必要な場合は管理者に次のIDをお伝えください: "+id)
@@ -178,6 +197,10 @@ func jpReason(l *leaf) string {
 		return "暗号化された圧縮ファイルで中身を検査できないため"
 	case strings.Contains(r, "macros"):
 		return "マクロを含む文書のため"
+	case strings.HasPrefix(r, "document links to"):
+		return "ファイルや共有フォルダなどへのリンクを含む文書のため"
+	case strings.HasPrefix(r, "document could not"):
+		return "文書を検査しきれないため"
 	case strings.Contains(r, "active or embedded"):
 		return "スクリプトや埋め込みファイルを含む文書のため"
 	case strings.Contains(r, "markup"):

@@ -142,6 +142,7 @@ type leaf struct {
 	charsetRepaired bool
 	textLinks       int    // leafAttach kept: URLs neutralised in the file
 	textFormulas    int    // leafAttach kept: spreadsheet formulas made text
+	fileLinks       int    // leafAttach kept: links left clickable in it (a PDF's)
 	fileCharset     string // leafAttach kept: the charset a text file was read in
 	sheetType       string // leafAttach kept: text/csv or text/tab-separated-values for spreadsheet data
 }

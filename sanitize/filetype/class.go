@@ -107,4 +107,8 @@ type Result struct {
 	Findings    []string // e.g. "zip: encrypted entry secret.docx", "office: macros"
 	Executable  bool     // executable or script anywhere (incl. inside archives)
 	Encrypted   bool     // encrypted archive entry anywhere (PPAP)
+	// Links counts the distinct link targets (URI actions) of the PDFs in
+	// the content, the archive's included: a reader opens them with a
+	// click, and mugai does not change a file it delivers.
+	Links int
 }

@@ -88,6 +88,7 @@ func Classify(r io.ReaderAt, size int64, declaredType, filename string, lim Limi
 		Findings:    in.findings.list(),
 		Executable:  exe,
 		Encrypted:   in.encrypted,
+		Links:       in.pdfLinks.count(),
 	}
 	res.Mismatch = mismatch(dt, declared, extName, ext, hasExt, mt, content)
 	if rec.err != nil {

@@ -27,17 +27,18 @@ const (
 type inspector struct {
 	lim        Limits
 	findings   findings
-	executable bool  // an executable or script anywhere
-	encrypted  bool  // an encrypted entry anywhere
-	limitHit   bool  // a limit stopped the inspection: at least archive
-	corrupt    bool  // a container could not be read: at least archive
-	contained  Class // strictest class of any archive member, all levels
-	macroSink  *bool // set inside an OOXML/ODF document: macros belong to it
-	entries    int   // archive entries seen, all levels
-	inflated   int64 // bytes decompressed, all levels
-	memLeft    int64 // for nested archives held in memory
-	pdfStreams int   // PDF streams looked into, all PDFs of the attachment
-	pdfDecoded int64 // bytes decoded from them (pdfMaxDecode)
+	executable bool      // an executable or script anywhere
+	encrypted  bool      // an encrypted entry anywhere
+	limitHit   bool      // a limit stopped the inspection: at least archive
+	corrupt    bool      // a container could not be read: at least archive
+	contained  Class     // strictest class of any archive member, all levels
+	macroSink  *bool     // set inside an OOXML/ODF document: macros belong to it
+	entries    int       // archive entries seen, all levels
+	inflated   int64     // bytes decompressed, all levels
+	memLeft    int64     // for nested archives held in memory
+	pdfStreams int       // PDF streams looked into, all PDFs of the attachment
+	pdfDecoded int64     // bytes decoded from them (pdfMaxDecode)
+	pdfLinks   *pdfLinks // link targets in them
 	sigBuf     []byte
 }
 

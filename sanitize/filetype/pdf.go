@@ -6,8 +6,10 @@ import (
 	"encoding/ascii85"
 	"encoding/hex"
 	"errors"
+	"hash/fnv"
 	"io"
 	"slices"
+	"unicode/utf16"
 )
 
 // A PDF is searched whole for active content: its objects stand anywhere,
@@ -69,6 +71,14 @@ var pdfNames = map[string]string{
 
 const pdfOpaque = "pdf: streams not inspected (LZW or run-length filter)"
 
+// Findings for a link (a URI action) that is not to a web page or a mail
+// address, and for one whose target mugai cannot read: both block the
+// file, as a launch or remote go-to action does.
+const (
+	pdfOtherLink  = "pdf: link to a file, network share or program"
+	pdfLinkUnread = "pdf: link target not inspected"
+)
+
 // pdfValue says what must follow a short name for it to count: a string
 // or a reference (JS), an array, a stream reference or a dictionary. A
 // name not in it counts wherever it stands.
@@ -115,7 +125,10 @@ func scanStream(r io.Reader, limit int64, scan func(b []byte, base int64, final 
 // streams that hold objects, decoded. What it cannot decode or bound is a
 // finding that blocks keeping the file.
 func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
-	p := pdfScanner{filter: -1}
+	if in.pdfLinks == nil {
+		in.pdfLinks = &pdfLinks{}
+	}
+	p := pdfScanner{filter: -1, links: in.pdfLinks}
 	scanStream(io.NewSectionReader(r, 0, size), size, p.scan)
 	d := pdfDecoder{r: r, size: size, in: in, p: &p, identified: map[int64]bool{}}
 	stopped := false
@@ -168,6 +181,43 @@ type pdfScanner struct {
 	// inStream: a "stream" keyword came and its "endstream" not yet;
 	// nested: another "stream" keyword came meanwhile.
 	inStream, nested bool
+	// links are the link targets found, shared by every scanner of the
+	// attachment (its object streams, the other PDFs of an archive).
+	links *pdfLinks
+}
+
+// pdfLinks is a set of link targets, by a hash of each: a 2 KiB target
+// is not held, and no more than pdfMaxLinks are counted.
+type pdfLinks struct{ seen map[uint64]struct{} }
+
+const (
+	pdfMaxLinks = 10000
+	// pdfLinkMax bounds the bytes of a link target read (the rest of a
+	// longer one is not needed to tell it from others or to read its
+	// scheme); with pdfLookahead it stays within scanOverlap, so a target
+	// cut by a window is read whole in the next.
+	pdfLinkMax = 2 << 10
+)
+
+func (l *pdfLinks) add(target []byte) {
+	if l == nil {
+		return
+	}
+	if l.seen == nil {
+		l.seen = map[uint64]struct{}{}
+	}
+	if len(l.seen) < pdfMaxLinks {
+		h := fnv.New64a()
+		h.Write(target)
+		l.seen[h.Sum64()] = struct{}{}
+	}
+}
+
+func (l *pdfLinks) count() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.seen)
 }
 
 func (p *pdfScanner) add(f string) {
@@ -311,6 +361,10 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 				p.param(string(name), n)
 			}
 		}
+		if string(name) == "URI" && !inURL(b, slash) && p.link(b, j, final) {
+			p.next = base + int64(slash)
+			return // cut by the window: the next one reads the target whole
+		}
 		if string(name) == "JavaScript" && inURL(b, slash) {
 			i = j // a path in a link ("…/Web/JavaScript/Guide"); a script still needs /JS
 			continue
@@ -343,6 +397,168 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 		i = j
 	}
 	p.next = base + int64(len(b))
+}
+
+// link reads the value of a /URI name that ends at b[j]: a string is
+// the target of a URI action (the catalog's /URI dictionary is not). It
+// reports whether the window ended before the value did.
+func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
+	v, at, cut := valueAt(b, j)
+	if cut {
+		return !final
+	}
+	var target []byte
+	clean := true
+	switch {
+	case v == 'R':
+		// Its string stands in another object: mugai does not follow
+		// references. What could be found of it is its number.
+		p.add(pdfLinkUnread)
+		target = append([]byte("R "), b[at:min(len(b), at+32)]...)
+		if k := bytes.IndexByte(target, 'R'); k >= 0 {
+			target = target[:k+1]
+		}
+		p.links.add(target)
+		return false
+	case v == '(':
+		target, cut = pdfLiteral(b, at)
+	case v == '<' && at+1 < len(b) && b[at+1] == '<':
+		return false // the catalog's << /Base … >>
+	case v == '<':
+		target, clean, cut = pdfHexString(b, at)
+	default:
+		return false
+	}
+	if cut && !final {
+		return true
+	}
+	target = utf16Text(target)
+	p.links.add(target)
+	switch {
+	case !clean:
+		// Readers read what is not a digit differently (as 0, or not at
+		// all), which shifts every byte after it.
+		p.add(pdfLinkUnread)
+	case !webLink(target):
+		p.add(pdfOtherLink)
+	}
+	return false
+}
+
+// webLink reports whether a link target is a web page or a mail address
+// (http, https, mailto without a file to attach), as a reader or the
+// browser it hands the target to reads it: blanks and control bytes
+// before it are skipped, tabs and line ends in it dropped (the WHATWG URL
+// parser does both). Anything else, a relative target included (a base
+// URI could make it a file), could open a file or a share.
+func webLink(t []byte) bool {
+	t = bytes.TrimLeftFunc(t, func(r rune) bool { return r <= ' ' })
+	t = bytes.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, t)
+	l := bytes.ToLower(t)
+	switch {
+	case bytes.HasPrefix(l, []byte("http:")), bytes.HasPrefix(l, []byte("https:")):
+		return true
+	case bytes.HasPrefix(l, []byte("mailto:")):
+		// Some mail clients attach a local file a mailto: URL names.
+		return !bytes.Contains(l, []byte("attach"))
+	}
+	return false
+}
+
+// pdfLiteral decodes the literal string at b[at] ('('), reading at most
+// pdfLinkMax bytes of it. cut says the window ended before the string
+// and before that bound; a longer string gives what was read.
+func pdfLiteral(b []byte, at int) (s []byte, cut bool) {
+	end := min(len(b), at+pdfLinkMax)
+	depth := 0
+	for i := at + 1; i < end; i++ {
+		c := b[i]
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			if depth == 0 {
+				return s, false
+			}
+			depth--
+		case '\\':
+			if i++; i >= end {
+				continue
+			}
+			switch c = b[i]; c {
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case '\r', '\n':
+				// A line continuation: neither byte is part of the string.
+				if c == '\r' && i+1 < end && b[i+1] == '\n' {
+					i++
+				}
+				continue
+			case '0', '1', '2', '3', '4', '5', '6', '7':
+				v := c - '0'
+				for k := 0; k < 2 && i+1 < end && '0' <= b[i+1] && b[i+1] <= '7'; k++ {
+					i++
+					v = v<<3 | (b[i] - '0')
+				}
+				c = v
+			}
+		}
+		s = append(s, c)
+	}
+	return s, end < at+pdfLinkMax
+}
+
+// pdfHexString decodes the hex string at b[at] ('<'), as pdfLiteral.
+// clean is false when it holds what is neither a hex digit nor white
+// space.
+func pdfHexString(b []byte, at int) (s []byte, clean, cut bool) {
+	end := min(len(b), at+pdfLinkMax)
+	clean = true
+	half := -1
+	for i := at + 1; i < end; i++ {
+		switch c := b[i]; {
+		case c == '>':
+			if half >= 0 {
+				s = append(s, byte(half<<4)) // an odd last digit: followed by 0
+			}
+			return s, clean, false
+		case isHex(c) && half < 0:
+			half = int(unhex(c))
+		case isHex(c):
+			s = append(s, byte(half<<4)|unhex(c))
+			half = -1
+		case isPDFSpace(c):
+		default:
+			clean = false
+		}
+	}
+	return s, clean, end < at+pdfLinkMax
+}
+
+// utf16Text is a text string as UTF-8: UTF-16BE after its byte order mark
+// (PDF text strings), else as it is.
+func utf16Text(s []byte) []byte {
+	if len(s) < 2 || s[0] != 0xfe || s[1] != 0xff {
+		return s
+	}
+	u := make([]uint16, 0, len(s)/2)
+	for i := 2; i+1 < len(s); i += 2 {
+		u = append(u, uint16(s[i])<<8|uint16(s[i+1]))
+	}
+	return []byte(string(utf16.Decode(u)))
 }
 
 // inURL reports whether the name at b[slash] is part of a URL: "://"
@@ -677,7 +893,7 @@ func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 		d.opaque = true
 	}
 	scan := func(b []byte) {
-		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1}
+		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1, links: d.p.links}
 		sub.scan(b, 0, true)
 		d.p.seen, d.p.out = sub.seen, sub.out
 		// A stream's /DecodeParms may stand in an object stream.

@@ -6,6 +6,7 @@ import (
 	"encoding/ascii85"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -278,5 +279,115 @@ func TestUnpredictPNG(t *testing.T) {
 		if !bytes.HasPrefix(got, d) {
 			t.Errorf("filter %d: %q, want %q", ft, got, d)
 		}
+	}
+}
+
+// TestPDFLinks: the links a kept PDF carries are counted, each target
+// once however it is written (a literal string with escapes, a hex
+// string, a name with #xx escapes, inside an object stream); a link to
+// anything but a web page or a mail address (a file, a UNC path, which
+// hands Windows' NTLM hash to whoever runs the share, another program)
+// blocks the file like a launch or remote go-to action does, and so does
+// a target mugai cannot read.
+func TestPDFLinks(t *testing.T) {
+	link := func(uri string) string {
+		return "<< /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI " + uri + " >> >>"
+	}
+	annots := func(l ...string) []byte {
+		return pdfFile("/Annots [" + strings.Join(l, " ") + "]")
+	}
+	const objStm = "/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode"
+	objStmWith := func(o2 string) []byte {
+		o1 := "<< /Type /Catalog /OpenAction 2 0 R >>"
+		return objStmPDF(objStm, deflateBytes([]byte(fmt.Sprintf("1 0 2 %d ", len(o1)+1)+o1+" "+o2)))
+	}
+	inObjStm := func(uri string) []byte { return objStmWith("<< /S /URI /URI " + uri + " >>") }
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		links    int
+		findings []string // each must be among the findings; none when empty
+	}{
+		{name: "no links", data: pdfFile("")},
+		{name: "one link", data: annots(link("(https://www.city.example.lg.jp/form.html)")), links: 1},
+		{name: "the same link three ways", data: annots(
+			link("(http://x.example/a)"),
+			link(`(\150ttp://x\.example/\
+a)`),
+			link("<68747470 3a2f2f782e6578616d706c652f61>")), links: 1},
+		{name: "two links and a mail address", data: annots(link("(https://a.example/)"), link("(https://b.example/)"), link("(mailto:kikaku@city.example.lg.jp)")), links: 3},
+		{name: "name with escapes", data: annots("<< /A << /S /#55RI /#55R#49 (https://a.example/) >> >>"), links: 1},
+		{name: "nested parentheses", data: annots(link("(https://a.example/x\\(1\\)(2))")), links: 1},
+		{name: "UTF-16 with its byte order mark", data: annots(link("<FEFF0068007400740070003A002F002F0061002E006500780061006D0070006C0065002F>")), links: 1},
+		{name: "in an object stream", data: inObjStm("(https://a.example/)"), links: 1},
+		{name: "a target longer than mugai reads", data: annots(link("(https://a.example/?q=" + strings.Repeat("x", 3*pdfLinkMax) + ")")), links: 1},
+		{name: "a target across a window's end", data: acrossWindow(link("(https://a.example/?q=" + strings.Repeat("x", 1500) + ")")), links: 1},
+		{name: "a UNC target across a window's end", data: acrossWindow(link(`(\\\\evil.example\\` + strings.Repeat("x", 1500) + ")")), links: 1, findings: []string{pdfOtherLink}},
+		{name: "the catalog's base URI is no link", data: pdfFile("/URI << /Base (https://a.example/) >>")},
+		{name: "a path in a link that reads /URI(", data: annots(link("(https://a.example/URI(x\\))")), links: 1},
+		// Not to the web: treated as a launch or remote go-to action.
+		{name: "UNC path", data: annots(link(`(\\\\evil.example\\share\\a.pdf)`)), links: 1, findings: []string{pdfOtherLink}},
+		{name: "file URL", data: annots(link("(file://evil.example/share/a.pdf)")), links: 1, findings: []string{pdfOtherLink}},
+		{name: "file URL after blanks and a control byte", data: annots(link("( \x01FILE://evil.example/x)")), links: 1, findings: []string{pdfOtherLink}},
+		{name: "javascript URL", data: annots(link("(javascript:app.alert\\(1\\))")), links: 1, findings: []string{pdfOtherLink}},
+		{name: "scheme split by a tab", data: annots(link("(fi\tle://evil.example/x)")), links: 1, findings: []string{pdfOtherLink}},
+		{name: "relative target", data: annots(link("(share/a.pdf)")), links: 1, findings: []string{pdfOtherLink}},
+		{name: "mailto that attaches a file", data: annots(link("(mailto:a@example.jp?attach=C:\\\\secret.xlsx)")), links: 1, findings: []string{pdfOtherLink}},
+		{name: "UNC path in an object stream", data: inObjStm(`(\\\\evil.example\\share)`), links: 1, findings: []string{pdfOtherLink}},
+		{name: "UNC path in a hex string with escaped names", data: annots("<< /A << /S /URI /U#52I <5c5c6576696c2e6578616d706c655c73686172655c78> >> >>"), links: 1, findings: []string{pdfOtherLink}},
+		{name: "target by reference", data: annots(link("9 0 R")), links: 1, findings: []string{pdfLinkUnread}},
+		{name: "hex string with what is no hex digit", data: annots(link("<68747470Z3a2f2f782e6578616d706c652f61>")), links: 1, findings: []string{pdfLinkUnread}},
+		// Other actions that open a file elsewhere block the file already.
+		{name: "remote go-to a UNC path", data: pdfFile(`/OpenAction << /S /GoToR /F (\\\\evil.example\\share\\x.pdf) /D [0 /Fit] >>`), findings: []string{"pdf: remote go-to action"}},
+		{name: "remote go-to, escaped", data: pdfFile(`/OpenAction << /S /GoTo#52 /F << /FS /URL /F (\\\\evil.example\\x.pdf) >> >>`), findings: []string{"pdf: remote go-to action"}},
+		{name: "remote go-to in an object stream", data: objStmWith(`<< /S /GoToR /F (\\\\e\\x.pdf) /D [0 /Fit] >>`), findings: []string{"pdf: remote go-to action"}},
+		{name: "launch a UNC path", data: pdfFile(`/OpenAction << /S /Launch /F (\\\\evil.example\\share\\a.exe) >>`), findings: []string{"pdf: launch action"}},
+		{name: "launch, escaped", data: pdfFile(`/OpenAction << /S /L#61unch /Win << /F (cmd.exe) >> >>`), findings: []string{"pdf: launch action"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Classify(bytes.NewReader(tc.data), int64(len(tc.data)), "application/pdf", "a.pdf", Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Links != tc.links {
+				t.Errorf("Links = %d, want %d", res.Links, tc.links)
+			}
+			for _, f := range tc.findings {
+				if !slices.Contains(res.Findings, f) {
+					t.Errorf("finding %q missing from %q", f, res.Findings)
+				}
+			}
+			if len(tc.findings) == 0 && len(res.Findings) > 0 {
+				t.Errorf("Findings = %q, want none", res.Findings)
+			}
+			if res.Class != ClassPDF {
+				t.Errorf("Class = %q, want pdf", res.Class)
+			}
+		})
+	}
+}
+
+// acrossWindow has an annotation twice: at the start, and with its /URI
+// name 100 bytes before the end of the scanner's first window. Read
+// whole both times, its target is one link.
+func acrossWindow(annot string) []byte {
+	p := pdfFile("/Annots [" + annot + "] /Annots [" + annot + "]")
+	i := bytes.LastIndex(p, []byte("/Annots"))
+	j := bytes.LastIndex(p, []byte("/URI ("))
+	pad := "%" + strings.Repeat("x", scanWindow-100-j-2) + "\n"
+	return append(append(append([]byte{}, p[:i]...), pad...), p[i:]...)
+}
+
+// TestPDFLinksInZip: the links of every PDF in an archive are counted.
+func TestPDFLinksInZip(t *testing.T) {
+	a := pdfFile("/Annots [<< /A << /S /URI /URI (https://a.example/) >> >>]")
+	b := pdfFile("/Annots [<< /A << /S /URI /URI (https://b.example/) >> >> << /A << /S /URI /URI (https://a.example/) >> >>]")
+	z := zipFile(t, deflate("a.pdf", a), deflate("b.pdf", b))
+	res, err := Classify(bytes.NewReader(z), int64(len(z)), "application/zip", "docs.zip", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Links != 2 {
+		t.Errorf("Links = %d, want 2 (findings %q)", res.Links, res.Findings)
 	}
 }
