@@ -442,9 +442,10 @@ func containsFold(l []string, s string) bool {
 
 // hasEncodedBlock reports whether text carries a uuencode, yEnc or BinHex
 // block: such a text file is an executable in disguise as often as not.
-// A "begin" line the sink took for text counts too: a kept file is
-// delivered as it is, and a decoder takes what follows such a line for
-// a file however little it looks like one.
+// A "begin" line the sink took for text counts too when a mail client
+// would start a file at it ("begin 644 …", not "begin 10 minutes"): a
+// kept file is delivered as it is, and the client takes what follows
+// such a line for a file however little it looks like one.
 func hasEncodedBlock(r io.Reader) bool {
 	sink := newTextSink(io.Discard, "keep")
 	io.Copy(sink, r)

@@ -70,7 +70,7 @@ type textSink struct {
 	held     []string
 	heldJunk int
 	heldSize int
-	begins   int // "begin" lines passed as text (a space before them)
+	begins   int // "begin" lines a client starts a file at, passed as text (a space before them)
 	cur      block
 	curHash  hash.Hash
 	curHead  []byte
@@ -261,11 +261,18 @@ func (s *textSink) Close() error {
 }
 
 var (
-	reBegin    = regexp.MustCompile(`^begin(-base64)?[ \t]+\+?[0-9]{1,9}(?:[ \t]+(.*))?$`) // as loosely as decoders read it
-	reYBegin   = regexp.MustCompile(`^=ybegin\b.*$`)
-	reYName    = regexp.MustCompile(`\bname=(.*)$`)
-	reYSize    = regexp.MustCompile(`\bsize=(\d+)`)
-	binhexMark = "(This file must be converted with BinHex"
+	reBegin = regexp.MustCompile(`^begin(-base64)?[ \t]+\+?[0-9]{1,9}(?:[ \t]+(.*))?$`) // as loosely as decoders read it
+	// reClientBegin is a "begin" line a mail client starts a file at:
+	// Thunderbird wants three or four octal digits (mimeunty.cpp),
+	// Outlook Express three since KB 900930; more digits are read too,
+	// and a sign or a tab, for the clients not read here. A shorter mode
+	// ("begin 10 minutes before") only command-line decoders take, and
+	// only a user who saves the text and runs one.
+	reClientBegin = regexp.MustCompile(`^begin(-base64)?[ \t]+\+?[0-7]{3,}(?:[ \t]|$)`)
+	reYBegin      = regexp.MustCompile(`^=ybegin\b.*$`)
+	reYName       = regexp.MustCompile(`\bname=(.*)$`)
+	reYSize       = regexp.MustCompile(`\bsize=(\d+)`)
+	binhexMark    = "(This file must be converted with BinHex"
 
 	beginB, yBeginB, binhexMarkB = []byte("begin"), []byte("=ybegin"), []byte(binhexMark)
 	nlBeginB, nlYBeginB          = []byte("\nbegin"), []byte("\n=ybegin")
@@ -468,16 +475,16 @@ func (s *textSink) releaseHeld() {
 }
 
 // flushPending writes a held "begin" line, and the lines held after it,
-// that turned out to be text. The "begin" line gets a space before it:
-// a decoder (Thunderbird's, GNU's) takes whatever follows a "begin" line
-// at the start of a line, up to "end", for a file, junk and all, however
-// little it looks like one to us.
+// that turned out to be text. A "begin" line a mail client would start a
+// file at gets a space before it: the client takes whatever follows it,
+// up to "end", for a file, junk and all, however little it looks like
+// one to us. Other "begin" lines are prose and stay as written.
 func (s *textSink) flushPending() {
 	if s.pend {
 		s.pend = false
 		s.b64 = false
 		s.cur = block{}
-		if len(s.held) > 0 {
+		if len(s.held) > 0 && reClientBegin.MatchString(s.held[0]) {
 			s.held[0] = " " + s.held[0]
 			s.begins++
 		}

@@ -186,6 +186,38 @@ func TestTextSinkUuencodeLenient(t *testing.T) {
 		{"begin line at the end",
 			"text\nbegin 644 x\n\n",
 			"text\n begin 644 x\n\n", nil, ""},
+		// Sentences that no mail client takes for a "begin" line: the
+		// mode is one or two digits (Thunderbird wants three or four
+		// octal digits, Outlook Express three), or not octal. They stay
+		// as written.
+		{"begin, a number of minutes, end",
+			uuLines("begin 10 minutes before the meeting", "end"),
+			uuLines("begin 10 minutes before the meeting", "end"), nil, ""},
+		{"begin, a number of days, prose",
+			uuLines("Please", "begin 2 days before the deadline and", "send it to the office.", "", "Thanks."),
+			uuLines("Please", "begin 2 days before the deadline and", "send it to the office.", "", "Thanks."), nil, ""},
+		{"begin, a year with a 9",
+			uuLines("begin 2019 with a plan", "end of story"),
+			uuLines("begin 2019 with a plan", "end of story"), nil, ""},
+		{"begin, a number with 8 or 9 in it",
+			uuLines("begin 180 seconds after the alarm", "end"),
+			uuLines("begin 180 seconds after the alarm", "end"), nil, ""},
+		// Followed by data, a short or odd mode is a file all the same:
+		// the decoders that take it (uudecode, Python's) are lenient.
+		{"begin with a one-digit mode, then data",
+			uuLines("a", "begin 7 invoice.exe", uuExe1, uuExe2, "`", "end", "b"),
+			uuLines("a", "b"), exe, "executable"},
+		{"begin with a mode that is no octal number, then data",
+			uuLines("a", "begin 99 invoice.exe", uuExe1, uuExe2, "`", "end", "b"),
+			uuLines("a", "b"), exe, "executable"},
+		// Three or more octal digits: Thunderbird would start a file
+		// there, so prose after it gets its space still.
+		{"begin, a three-digit octal number, prose",
+			uuLines("begin 100 meters from the station", "end"),
+			uuLines(" begin 100 meters from the station", "end"), nil, ""},
+		{"begin, a four-digit mode, prose",
+			uuLines("begin 0644 is what we use", "end"),
+			uuLines(" begin 0644 is what we use", "end"), nil, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, sizes := range [][]byte{nil, {0}, {6, 30, 2}} {
@@ -249,6 +281,12 @@ func TestUuencodeLenientMessage(t *testing.T) {
 			false, "notes.txt", nil, nil},
 		{"prose", body(uuLines("begin 644 号室で会議を始めます。", "資料は当日配布します。")),
 			false, "", nil, []string{" begin 644 号室で会議を始めます。\n資料は当日配布します。\n"}},
+		// No client takes these for a "begin" line: delivered as written,
+		// and a kept file with them is kept.
+		{"prose, a begin line with minutes", body(uuLines("begin 10 minutes before the meeting", "end")),
+			false, "", nil, []string{"\nbegin 10 minutes before the meeting\nend\n"}},
+		{"kept text file, a begin line with minutes", withAttachments(attached{"agenda.txt", "text/plain; charset=us-ascii", []byte("begin 10 minutes before the meeting\r\nend\r\n")}),
+			false, "", nil, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -268,6 +306,11 @@ func TestUuencodeLenientMessage(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("no stripped block invoice.exe in %+v", rep.Parts)
+				}
+			}
+			for _, p := range rep.Parts {
+				if !tt.removed && tt.strip == "" && p.Filename != "" && p.Decision != DecisionKeep {
+					t.Errorf("%s: %s (%s), want keep", p.Filename, p.Decision, p.Reason)
 				}
 			}
 			if tt.strip != "" {
