@@ -181,7 +181,9 @@ type Attachments struct {
 }
 
 // KeepRule keeps an attachment whose extension and sniffed type are both
-// listed (an empty list matches any) and whose size is within MaxSize.
+// listed (an empty list matches any), whose extension is one its content
+// goes by (the sanitiser checks that pairing), and whose size is within
+// MaxSize.
 type KeepRule struct {
 	Extensions []string `yaml:"extensions"`
 	Types      []string `yaml:"types"`

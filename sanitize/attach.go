@@ -280,7 +280,7 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 	if why := blocksKeeping(res.Findings); why != "" {
 		return notKept(why)
 	}
-	keep, limit := s.keepRule(l, ph, res)
+	keep, limit, unfit := s.keepRule(l, ph, res)
 	if keep {
 		if res.textual() && hasEncodedBlock(buf.Reader()) {
 			return notKept("text file carries an encoded file (uuencode, yEnc or BinHex)")
@@ -297,7 +297,14 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		if limit > 0 {
 			return DecisionReject, tooLargeReason + humanSize(limit) + ")"
 		}
+		if unfit != "" {
+			return DecisionReject, unfit
+		}
 		return DecisionReject, "attachment type not allowed"
+	}
+	if unfit != "" {
+		// A rule allows its name and its content, not the two together.
+		return DecisionStrip, unfit
 	}
 	if limit > 0 {
 		// Its type is allowed, its size is not: say so, not "type".
@@ -381,14 +388,23 @@ func keepBlocker(lf string) (string, int) {
 
 // keepRule reports whether some keep rule allows the attachment: its
 // extension (under every filename reading) and its sniffed type are both
-// listed, and it is not too big. If rules allow its kind but not its
-// size, limit is the largest of their sizes.
-func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep bool, limit int64) {
+// listed, the extension is one the content goes by (a rule listing .pdf
+// and .xlsx does not keep a workbook named .pdf, which the PDF reader
+// would open), and it is not too big. If rules allow its kind but not
+// its size, limit is the largest of their sizes; if they allow its name
+// and its content but not the two together, unfit says so.
+func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep bool, limit int64, unfit string) {
 	names := ph.names
 	if len(names) == 0 {
 		names = []string{""}
 	}
 	sniffed := strings.ToLower(strings.TrimSpace(strings.SplitN(res.SniffedType, ";", 2)[0]))
+	misnamed := ""
+	for _, n := range names {
+		if ext := extension(cleanFilename(n)); !nameFits(ext, sniffed) {
+			misnamed = ext
+		}
+	}
 	for _, rule := range s.pol.Attachments.Keep {
 		if len(rule.Types) > 0 && !containsFold(rule.Types, sniffed) {
 			continue
@@ -401,14 +417,20 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep boo
 		}
 		switch {
 		case !ok:
+		case misnamed != "":
+			unfit = unfitReason + misnamed + ") does not match its content (" + sniffed + ")"
 		case rule.MaxSize > 0 && l.part.Size > int64(rule.MaxSize):
 			limit = max(limit, int64(rule.MaxSize))
 		default:
-			return true, 0
+			return true, 0, ""
 		}
 	}
-	return false, limit
+	return false, limit, unfit
 }
+
+// unfitReason starts the reason of a file whose name and content a keep
+// rule allows, but not the two together.
+const unfitReason = "its name ("
 
 func normExts(l []string) []string {
 	out := make([]string, len(l))

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"archive/zip"
 	"bytes"
 	"strings"
 	"testing"
@@ -89,5 +90,74 @@ func TestKeptPDFLinks(t *testing.T) {
 		if !strings.Contains(text, line) {
 			t.Errorf("notice lacks %q:\n%s", line, text)
 		}
+	}
+}
+
+// xlsxFile is a minimal OOXML workbook.
+func xlsxFile(t *testing.T) []byte {
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for name, data := range map[string]string{
+		"[Content_Types].xml": `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`,
+		"xl/workbook.xml":     `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>`,
+	} {
+		w, err := z.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(data))
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// A keep rule that lists several formats keeps a file only under a name
+// its content agrees with: a workbook named .pdf opens in the PDF reader
+// (and a PDF named .xlsx in Excel), a program that reads bytes mugai
+// inspected as something else.
+func TestKeepRulePairsNameAndContent(t *testing.T) {
+	const sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	pdf := []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+	mismatch := func(ext, content string) string {
+		return "its name (" + ext + ") does not match its content (" + content + ")"
+	}
+	for _, tt := range []struct {
+		name     string
+		file     attached
+		decision string
+		reason   string
+	}{
+		{"workbook as .xlsx", attached{"集計.xlsx", sheet, xlsxFile(t)}, DecisionKeep, "allowed by a keep rule"},
+		{"PDF as .pdf", attached{"案内.pdf", "application/pdf", pdf}, DecisionKeep, "allowed by a keep rule"},
+		{"workbook as .pdf", attached{"案内.pdf", "application/pdf", xlsxFile(t)}, DecisionStrip, mismatch(".pdf", sheet)},
+		{"PDF as .xlsx", attached{"集計.xlsx", sheet, pdf}, DecisionStrip, mismatch(".xlsx", "application/pdf")},
+		{"PNG as .txt", attached{"memo.txt", "text/plain", png}, DecisionStrip, mismatch(".txt", "image/png")},
+		{"PNG as .png", attached{"map.png", "image/png", png}, DecisionKeep, "allowed by a keep rule"},
+		// Text under a text name, whatever it is declared as.
+		{"text as .csv, declared as an image", attached{"list.csv", "image/png", []byte("a,b\r\n1,2\r\n")}, DecisionKeep, "allowed by a keep rule"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{
+				{Extensions: []string{".pdf", ".xlsx", ".png"}, Types: []string{"application/pdf", sheet, "image/png"}},
+				{Extensions: []string{".txt", ".csv"}, Types: []string{"text/plain", "text/csv", "image/png"}},
+			}
+			msg := withAttachments(tt.file)
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			p := rep.Parts[1]
+			if p.Decision != tt.decision || p.Reason != tt.reason {
+				t.Errorf("%s (sniffed %s): %s (%s), want %s (%s)", p.Filename, p.SniffedType, p.Decision, p.Reason, tt.decision, tt.reason)
+			}
+			if tt.decision == DecisionStrip && !strings.Contains(decodedText(t, out.Bytes()), "… ファイル名の拡張子と中身の形式が一致しないため") {
+				t.Errorf("notice does not say why:\n%s", decodedText(t, out.Bytes()))
+			}
+		})
 	}
 }

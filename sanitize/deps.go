@@ -65,6 +65,10 @@ func sniff(head []byte) (string, string) {
 	return t, string(c)
 }
 
+// nameFits reports whether a file named with extension ext may hold
+// content sniffed as mt (filetype.NameFits).
+func nameFits(ext, mt string) bool { return filetype.NameFits(ext, mt) }
+
 // rewriteLinks neutralises the URLs of one line of text (links.Rewrite).
 func rewriteLinks(line, mode string) (string, int) { return links.Rewrite(line, mode) }
 

@@ -344,3 +344,36 @@ func TestClassifyReadError(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnexpectedEOF", err)
 	}
 }
+
+func TestNameFits(t *testing.T) {
+	for _, tt := range []struct {
+		ext, mt string
+		want    bool
+	}{
+		{".pdf", "application/pdf", true},
+		{".PDF", "application/pdf", true},
+		{".xlsx", "application/pdf", false},
+		{".pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", false},
+		{".xlsm", "application/vnd.ms-excel.sheet.macroEnabled.12", true},
+		{".docx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", false},
+		{".doc", "application/rtf", true},
+		{".jpg", "image/jpeg", true},
+		{".png", "image/jpeg", false},
+		{".csv", "text/plain", true},
+		{".sql", "text/plain", true}, // a text name mugai does not know
+		{".pdf", "text/plain", false},
+		{".txt", "image/png", false},
+		{".jtd", "application/x-ole-storage", true}, // Ichitaro: a compound file of its own
+		{".pdf", "application/x-ole-storage", false},
+		{".ods", "application/vnd.oasis.opendocument.spreadsheet", true},
+		{".odt", "application/vnd.oasis.opendocument.chart", true}, // an ODF kind with no table row: its family
+		{".zip", "application/x-7z-compressed", false},
+		{"", "application/pdf", true},
+		{".pdf", "application/octet-stream", true},
+		{".foo", "image/png", false},
+	} {
+		if got := NameFits(tt.ext, tt.mt); got != tt.want {
+			t.Errorf("NameFits(%q, %q) = %v, want %v", tt.ext, tt.mt, got, tt.want)
+		}
+	}
+}

@@ -339,3 +339,91 @@ func plainVisible(s string) bool {
 	}
 	return true
 }
+
+// typeExtensions are, for the content types Sniff tells apart, the
+// extensions (lower case, no dot) a file of that type goes by: the
+// program an extension opens reads the format mugai inspected.
+var typeExtensions = func() map[string][]string {
+	t := map[string][]string{}
+	add := func(exts string, types ...string) {
+		for _, mt := range types {
+			mt = strings.ToLower(mt) // NameFits compares lower case
+			t[mt] = append(t[mt], strings.Fields(exts)...)
+		}
+	}
+	add("pdf", "application/pdf")
+	add("docx docm dotx dotm", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd.ms-word.document.macroEnabled.12")
+	add("xlsx xlsm xltx xltm xlsb xlam", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-excel.sheet.macroEnabled.12")
+	add("pptx pptm potx potm ppsx ppsm ppam sldx sldm", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "application/vnd.ms-powerpoint.presentation.macroEnabled.12")
+	// Word opens RTF under .doc, and Japanese senders' .doc files often are.
+	add("doc dot wps", "application/msword")
+	add("doc rtf", "application/rtf")
+	add("xls xlt xla", "application/vnd.ms-excel")
+	add("ppt pot pps ppa", "application/vnd.ms-powerpoint")
+	add("odt ott", "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text-template")
+	add("ods ots", "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.oasis.opendocument.spreadsheet-template")
+	add("odp otp", "application/vnd.oasis.opendocument.presentation", "application/vnd.oasis.opendocument.presentation-template")
+	add("odg otg", "application/vnd.oasis.opendocument.graphics", "application/vnd.oasis.opendocument.graphics-template")
+	add("odf", "application/vnd.oasis.opendocument.formula")
+	add("odb", "application/vnd.oasis.opendocument.database")
+	add("msg oft", "application/vnd.ms-outlook")
+	add("png", "image/png")
+	add("jpg jpeg jpe jfif", "image/jpeg")
+	add("gif", "image/gif")
+	add("bmp dib", "image/bmp")
+	add("webp", "image/webp")
+	add("tif tiff", "image/tiff")
+	add("heic heif avif", "image/heif")
+	add("ico cur", "image/vnd.microsoft.icon")
+	add("emf", "image/emf")
+	add("wmf", "image/wmf")
+	add("ps eps", "application/postscript")
+	add("zip", "application/zip")
+	add("gz tgz gzip", "application/gzip", "application/x-gzip")
+	add("bz2 tbz tbz2", "application/x-bzip2")
+	add("tar", "application/x-tar")
+	add("7z", "application/x-7z-compressed")
+	add("rar", "application/vnd.rar", "application/x-rar-compressed")
+	add("xz txz", "application/x-xz")
+	add("zst tzst", "application/zstd")
+	add("lz", "application/x-lzip")
+	add("z", "application/x-compress")
+	add("cab", "application/vnd.ms-cab-compressed")
+	add("lzh lha", "application/x-lzh-compressed")
+	add("arj", "application/x-arj")
+	add("iso img udf", "application/x-iso9660-image", "application/x-udf-image")
+	add("vhd vhdx", "application/x-vhd")
+	add("vmdk", "application/x-vmdk")
+	return t
+}()
+
+// NameFits reports whether a file named with extension ext (".pdf", any
+// case; "" for none) may hold content sniffed as mt (SniffedType). A
+// name says which program opens the file; a keep rule keeps a file only
+// under a name that opens it as what mugai inspected. Nothing to compare
+// fits: no extension, or content of no type mugai knows. Text fits a
+// text extension or one mugai does not know; a container read only by
+// its family (a compound file, an OOXML package of no known kind) fits
+// the extensions of that family; other content fits only the
+// extensions its type goes by.
+func NameFits(ext, mt string) bool {
+	ext = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(ext)), ".")
+	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
+	if ext == "" || mt == "" || mt == "application/octet-stream" {
+		return true
+	}
+	c, known := extensionTable[ext]
+	switch {
+	case mt == "text/plain":
+		return !known || c.class == ClassText
+	case mt == "application/x-ole-storage", typeExtensions[mt] == nil &&
+		(strings.HasPrefix(mt, "application/vnd.openxmlformats-officedocument") || strings.HasPrefix(mt, "application/vnd.oasis.opendocument")):
+		return known && (c.class == ClassOffice || c.also == ClassOffice)
+	}
+	for _, e := range typeExtensions[mt] {
+		if e == ext {
+			return true
+		}
+	}
+	return false
+}
