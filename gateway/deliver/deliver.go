@@ -110,8 +110,10 @@ type Conn interface {
 	// recipient: all of them are deferred. The connection is reused for
 	// the next Send; a connection that died is dialled again, and a reused
 	// connection found dead at MAIL FROM is replaced and the message sent
-	// on the new one (nothing had been sent yet). body is read exactly once
-	// unless an error is returned.
+	// on the new one (nothing had been sent yet). A 4xx or 5xx that the
+	// next hop sent in the middle of the body, before it hung up or
+	// stopped reading, is every recipient's Result, not an error. body is
+	// read exactly once unless an error is returned.
 	Send(ctx context.Context, from string, rcpts []string, body io.Reader) ([]Result, error)
 	// Close ends the current connection politely (QUIT). The Conn stays
 	// usable: a later Send dials again, so a worker may Close after an idle

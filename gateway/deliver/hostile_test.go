@@ -553,3 +553,134 @@ func TestNextHopTrickleHitsTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// A next hop may refuse a message in the middle of its body (Postfix past
+// message_size_limit, a content filter) and hang up, or stop reading. The
+// write then fails, but the reason is waiting in our receive buffer
+// (RFC 5321 3.3 lets a server reply before the end of the data): a 5xx
+// fails the recipients at once with the next hop's words, so the sender
+// hears why today rather than after five days of uploads; a 4xx defers
+// them with its words; no reply at all is a plain connection failure.
+func TestNextHopRefusesMidData(t *testing.T) {
+	rcpts := []string{"a@city.example.lg.jp", "b@city.example.lg.jp"}
+	tests := []struct {
+		name  string
+		lmtp  bool
+		reply string // sent after 64 KiB of the body; "" sends nothing
+		stall bool   // keep the connection open and stop reading, instead of hanging up
+		small bool   // a message the socket buffers hold: the body is written, the final dot may fail
+		// want: the result of every recipient ("" for an error: all deferred)
+		code     int
+		enhanced string
+		text     string
+	}{
+		{name: "552 and hang up", reply: "552 5.3.4 Message too big for system\r\n", code: 552, enhanced: "5.3.4", text: "Message too big for system"},
+		{name: "554 multi-line and hang up", reply: "554-5.7.1 content refused\r\n554 5.7.1 see policy\r\n", code: 554, enhanced: "5.7.1", text: "content refused see policy"},
+		{name: "552 and stop reading", reply: "552 5.3.4 Message too big\r\n", stall: true, code: 552, enhanced: "5.3.4", text: "Message too big"},
+		{name: "452 and hang up", reply: "452 4.3.1 Insufficient system storage\r\n", code: 452, enhanced: "4.3.1", text: "Insufficient system storage"},
+		{name: "421 and hang up", reply: "421 4.4.2 timeout, bye\r\n", code: 421, enhanced: "4.4.2", text: "timeout, bye"},
+		{name: "LMTP 552 and hang up", lmtp: true, reply: "552 5.2.2 mailbox full\r\n", code: 552, enhanced: "5.2.2", text: "mailbox full"},
+		{name: "552 to a small message", small: true, reply: "552 5.3.4 Message too big\r\n", code: 552, enhanced: "5.3.4", text: "Message too big"},
+		{name: "silent hang up"},
+		{name: "silent stop reading", stall: true},
+		{name: "a 250 is not believed", reply: "250 2.0.0 queued early\r\n"},
+		{name: "garbage", reply: "hello there\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan struct{})
+			h := startScriptedHop(t, func(h *scriptedHop, c net.Conn, r *bufio.Reader) {
+				if !h.write(c, "220 hop ESMTP\r\n") {
+					return
+				}
+				for {
+					switch verb := strings.ToUpper(strings.SplitN(command(r), " ", 2)[0]); verb {
+					case "":
+						return
+					case "EHLO", "LHLO":
+						h.write(c, "250-hop\r\n250 ENHANCEDSTATUSCODES\r\n")
+					case "DATA":
+						h.write(c, "354 go ahead\r\n")
+						if h.conns.Load() > 1 {
+							// Later connections take the message.
+							for l := ""; l != ".\r\n"; {
+								var err error
+								if l, err = r.ReadString('\n'); err != nil {
+									return
+								}
+							}
+							ok := "250 2.0.0 queued\r\n"
+							if tt.lmtp {
+								ok += ok // one per recipient
+							}
+							h.write(c, ok)
+							continue
+						}
+						n := int64(64 << 10)
+						if tt.small {
+							n = 1 << 10
+						}
+						if _, err := io.CopyN(io.Discard, r, n); err != nil {
+							return
+						}
+						if tt.reply != "" {
+							h.write(c, tt.reply)
+						}
+						if tt.stall {
+							<-done
+						}
+						return // unread data: the kernel answers our next segment with a reset
+					default:
+						h.write(c, "250 2.0.0 ok\r\n")
+					}
+				}
+			})
+			t.Cleanup(func() { close(done) }) // runs before the hop's cleanup
+			scheme := "smtp"
+			if tt.lmtp {
+				scheme = "lmtp"
+			}
+			c := dial(t, Dialer{DataTimeout: 300 * time.Millisecond}, hop(scheme, h.addr, "none"))
+			// Far more than the socket buffers on both sides hold.
+			size := int64(64 << 20)
+			if tt.small {
+				size = 4 << 10
+			}
+			body := io.LimitReader(&repeatReader{line: []byte("0123456789012345678901234567890123456789012345678901234567890123456789\r\n")}, size)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			start := time.Now()
+			res, err := c.Send(ctx, "s@example.org", rcpts, body)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("gave up only when the context ended: %v", err)
+			}
+			if tt.code == 0 {
+				if err == nil {
+					t.Fatalf("results %q, want an error (all deferred)", res)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Send: %v; want each recipient to carry the next hop's %d", err, tt.code)
+			}
+			for i, r := range res {
+				if r.Rcpt != rcpts[i] || r.Code != tt.code || r.Enhanced != tt.enhanced || r.Text != tt.text {
+					t.Errorf("result %d: %+v, want %d %s %q", i, r, tt.code, tt.enhanced, tt.text)
+				}
+				if tt.code >= 500 && !r.Permanent() || tt.code < 500 && !r.Temporary() {
+					t.Errorf("result %d: %v is not classified by its code", i, r)
+				}
+			}
+			// The broken connection is not reused: the next message goes on a new one.
+			if res, err := c.Send(ctx, "s@example.org", rcpts, strings.NewReader("Subject: x\r\n\r\nx\r\n")); err != nil || !res[0].OK() {
+				t.Errorf("next message: %v %v", res, err)
+			}
+			if n := h.conns.Load(); n != 2 {
+				t.Errorf("%d connections for two messages, want 2", n)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -9,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/textproto"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -415,16 +418,36 @@ func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[
 	if c.buf == nil {
 		c.buf = make([]byte, 32<<10)
 	}
+	c.lim.werr = nil
+	// refused gives every accepted recipient the reply the next hop sent
+	// before a write of the body (or of the final dot) failed.
+	refused := func(res Result) (map[string]Result, error) {
+		c.drop()
+		for _, r := range accepted {
+			got[r] = withRcpt(res, r)
+		}
+		return got, nil
+	}
 	if _, err := io.CopyBuffer(w, br, c.buf); err != nil {
 		// There is no way to abandon DATA but closing the connection; the
 		// final "." is never sent, so a truncated message is not delivered.
 		if br.err != nil {
 			return nil, fmt.Errorf("reading message: %w", br.err)
 		}
+		if res, ok := c.lateReply(); ok {
+			return refused(res)
+		}
 		return nil, fmt.Errorf("writing message: %w", err)
 	}
 	if !c.lmtp {
 		dr, err := w.CloseWithResponse()
+		if err != nil && c.lim.werr != nil {
+			// The final dot was not sent: nothing was read after it.
+			if res, ok := c.lateReply(); ok {
+				return refused(res)
+			}
+			return nil, fmt.Errorf("writing message: %w", err)
+		}
 		if err != nil {
 			res, ok := reply(err)
 			if !ok {
@@ -447,6 +470,12 @@ func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[
 	c.lim.limit = MaxReplyBytes * len(accepted)
 	resp, err := w.CloseWithLMTPResponse()
 	c.lim.limit = MaxReplyBytes
+	if err != nil && c.lim.werr != nil {
+		if res, ok := c.lateReply(); ok {
+			return refused(res)
+		}
+		return nil, fmt.Errorf("writing message: %w", err)
+	}
 	var perRcpt smtp.LMTPDataError
 	errors.As(err, &perRcpt)
 	var missing []string
@@ -486,6 +515,35 @@ func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[
 		got[r] = Result{Rcpt: r, Code: 451, Enhanced: "4.4.2", Text: capText(oneLine("mugai: connection lost before this recipient's reply: " + err.Error()))}
 	}
 	return got, nil
+}
+
+// lateReplyWait bounds the wait for a reply after a write of the body
+// failed. A reply the next hop sent before it hung up arrived before the
+// reset that failed the write (TCP keeps the order), and one sent before
+// it stopped reading has had the whole data timeout to arrive: either is
+// in our buffer already, so the wait only has to cover a slow link.
+const lateReplyWait = 2 * time.Second
+
+// lateReply reads the reply a next hop sent in the middle of the body,
+// before it hung up or stopped reading (RFC 5321 3.3 and 4.1.1.4 let a
+// server refuse the data before its end; Postfix past message_size_limit,
+// a content filter). Only a 4xx or 5xx counts: the message was not
+// complete, so nothing else can be an answer to it. The reply is bounded
+// and cleaned as every other reply.
+func (c *netConn) lateReply() (Result, bool) {
+	if err := c.raw.SetReadDeadline(time.Now().Add(min(lateReplyWait, c.d.CommandTimeout))); err != nil {
+		return Result{}, false
+	}
+	code, msg, err := textproto.NewReader(bufio.NewReader(c.lim)).ReadResponse(0)
+	if err != nil || code < 400 || code > 599 {
+		return Result{}, false
+	}
+	enh, rest := splitEnhanced(msg)
+	if enh != "" {
+		// RFC 2034 3: each line of the reply repeats the code.
+		rest = strings.ReplaceAll(rest, "\n"+enh+" ", "\n")
+	}
+	return Result{Code: code, Enhanced: enh, Text: capText(oneLine(rest))}, true
 }
 
 // reset ends an open transaction (RSET) and says EHLO again, which go-smtp
@@ -617,6 +675,7 @@ type replyConn struct {
 	read  int
 	space []byte
 	buf   []byte // read from Conn, not yet handed out
+	werr  error  // the last write error, which the caller clears
 }
 
 func newReplyConn(c net.Conn) *replyConn {
@@ -653,7 +712,11 @@ func (c *replyConn) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("%w: the next hop sent %q before our command", ErrProtocol, capText(oneLine(string(c.buf))))
 	}
 	c.read = 0
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if err != nil {
+		c.werr = err
+	}
+	return n, err
 }
 
 // greetedConn hands the client a stand-in greeting before the real stream.
