@@ -113,6 +113,11 @@ type Deliver struct {
 	Retry  Retry  `yaml:"retry"`
 	// Connections is the number of concurrent connections to the next hop.
 	Connections int `yaml:"connections"`
+	// AttemptTimeout bounds one delivery attempt (the connection, when one
+	// is made, and one transaction) as a whole; each command also has its
+	// own timeout. When it passes the connection is closed and the
+	// recipients are deferred.
+	AttemptTimeout Duration `yaml:"attempt_timeout"`
 
 	// URL is To, parsed by Load.
 	URL NextHop `yaml:"-"`

@@ -36,14 +36,24 @@ const (
 	DefaultRetryLifetime     = Duration(5 * 24 * time.Hour) // Postfix maximal_queue_lifetime
 	DefaultRetryKeepFailed   = Duration(7 * 24 * time.Hour)
 	DefaultConnections       = 8
-	DefaultMIMEDepth         = 20
-	DefaultMIMEParts         = 500
-	DefaultMIMEHeaderBytes   = Size(64 << 10)
-	DefaultHTMLDepth         = 256
-	DefaultArchiveDepth      = 3
-	DefaultArchiveEntries    = 1000
-	DefaultArchiveRatio      = 100
-	DefaultArchiveTotal      = Size(100 << 20)
+	// DefaultAttemptTimeout: a 25 MiB message (about 34 MiB once kept
+	// attachments are base64) at a slow but honest 64 KiB/s takes 9
+	// minutes, and the reply to the final dot may take 10 (Postfix's
+	// smtp_data_done_timeout, RFC 5321 4.5.3.2.6); the commands of 100
+	// recipients take seconds. 30 minutes leaves room for all of it and
+	// still ends a next hop that trickles its replies, which could
+	// otherwise hold a worker for 100 × command_timeout.
+	DefaultAttemptTimeout  = Duration(30 * time.Minute)
+	MinAttemptTimeout      = Duration(time.Second)
+	MaxAttemptTimeout      = Duration(24 * time.Hour)
+	DefaultMIMEDepth       = 20
+	DefaultMIMEParts       = 500
+	DefaultMIMEHeaderBytes = Size(64 << 10)
+	DefaultHTMLDepth       = 256
+	DefaultArchiveDepth    = 3
+	DefaultArchiveEntries  = 1000
+	DefaultArchiveRatio    = 100
+	DefaultArchiveTotal    = Size(100 << 20)
 )
 
 // DefaultHeaders is the header allow-list of a policy that names none.
@@ -401,6 +411,16 @@ func (v *validator) deliver(path string, d *Deliver, required bool) {
 	v.readable(path+".ca_file", d.CAFile)
 	if v.positive(path+".connections", int64(d.Connections)) && d.Connections == 0 {
 		d.Connections = DefaultConnections
+	}
+	if v.positive(path+".attempt_timeout", int64(d.AttemptTimeout)) {
+		setDefault(&d.AttemptTimeout, DefaultAttemptTimeout)
+		if d.AttemptTimeout < MinAttemptTimeout || d.AttemptTimeout > MaxAttemptTimeout {
+			what := "too long"
+			if d.AttemptTimeout < MinAttemptTimeout {
+				what = "too short"
+			}
+			v.errf(path+".attempt_timeout", "%s is %s (allowed: 1s to 24h; default %s)", d.AttemptTimeout, what, DefaultAttemptTimeout)
+		}
 	}
 	r := &d.Retry
 	for _, x := range []struct {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net"
 	"net/textproto"
 	"strings"
@@ -148,5 +149,141 @@ func TestNextHopHangsUpAfterDot(t *testing.T) {
 	})
 	if strings.Join(states, " ") != "deferred delivered" {
 		t.Errorf("delivery audit verdicts %q, want deferred then delivered", states)
+	}
+}
+
+// A next hop that answers every command slowly, each reply well within
+// the command timeout, is cut off when the attempt as a whole exceeds
+// deliver.attempt_timeout: the connection is closed near the deadline,
+// every recipient is deferred with the reason (nothing is delivered
+// before the reply to the final dot, so a RCPT already answered does not
+// count), the cut is counted and audited, and the next attempt, to a
+// next hop that answers in time, delivers the message once.
+func TestNextHopTooSlowForTheAttempt(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	var mu sync.Mutex
+	var delivered [][]string // the recipients of each message taken
+	var firstOpen time.Duration
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := conns.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				opened := time.Now()
+				if n == 1 {
+					defer func() { mu.Lock(); firstOpen = time.Since(opened); mu.Unlock() }()
+				}
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				tp := textproto.NewConn(c)
+				reply := func(s string) {
+					if n == 1 {
+						time.Sleep(400 * time.Millisecond) // honest, each reply in time, but slow
+					}
+					tp.PrintfLine("%s", s)
+				}
+				reply("220 hop ESMTP")
+				var rcpts []string
+				for {
+					line, err := tp.ReadLine()
+					if err != nil {
+						return
+					}
+					switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
+					case "EHLO":
+						reply("250-hop\r\n250 ENHANCEDSTATUSCODES")
+					case "RCPT":
+						rcpts = append(rcpts, line)
+						reply("250 2.1.5 ok")
+					case "DATA":
+						reply("354 go ahead")
+						if _, err := tp.ReadDotBytes(); err != nil {
+							return
+						}
+						mu.Lock()
+						delivered = append(delivered, rcpts)
+						mu.Unlock()
+						reply("250 2.0.0 queued")
+					case "QUIT":
+						tp.PrintfLine("221 bye")
+						return
+					default:
+						reply("250 2.0.0 ok")
+					}
+				}
+			}()
+		}
+	}()
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "smtp://"+ln.Addr().String(), "", "retry: {initial: 1s,", "attempt_timeout: 2s, retry: {initial: 1s,")
+	if got := cfg.Routes[0].Deliver.AttemptTimeout; got.D() != 2*time.Second {
+		t.Fatalf("attempt_timeout loaded as %v", got)
+	}
+	g := startGateway(t, cfg, true)
+	var to []string
+	for i := range 10 {
+		to = append(to, fmt.Sprintf("staff%d@lgwan.example", i))
+	}
+	if code, text := g.send("inbound", "citizen@example.jp", to, "Subject: x\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	waitFor(t, "the delivery", 20*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(delivered) > 0 })
+	time.Sleep(2 * time.Second) // room for a duplicate
+	mu.Lock()
+	if len(delivered) != 1 || len(delivered[0]) != 10 {
+		t.Errorf("next hop took %d messages (%q), want 1 with 10 recipients", len(delivered), delivered)
+	}
+	// Greeting, EHLO, MAIL and four RCPTs fit in 2s at 400 ms a reply.
+	if firstOpen < 2*time.Second || firstOpen > 3*time.Second {
+		t.Errorf("the slow connection was open %v, want about the 2s deadline", firstOpen)
+	}
+	mu.Unlock()
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (the slow one, then the retry)", n)
+	}
+	if v := testutil.ToFloat64(g.m.DeliveryTimeouts.WithLabelValues("inbound")); v != 1 {
+		t.Errorf("delivery_timeouts_total %v, want 1", v)
+	}
+	att := g.m.DeliveryAttempts
+	if d, q := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDelivered)), testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDeferred)); d != 10 || q != 10 {
+		t.Errorf("delivered %v deferred %v, want 10 and 10", d, q)
+	}
+	const why = "next hop too slow: attempt exceeded 2s"
+	var verdicts []string
+	for _, r := range readAudit(t, g.audit) {
+		if r.Event != "delivery" {
+			continue
+		}
+		verdicts = append(verdicts, r.Verdict)
+		if r.Verdict != "deferred" {
+			continue
+		}
+		if !strings.Contains(r.Reason, why) {
+			t.Errorf("deferred delivery record's reason %q, want %q", r.Reason, why)
+		}
+		for _, d := range r.Delivery {
+			if d.State != "deferred" || !strings.Contains(d.Text, why) {
+				t.Errorf("recipient %s: %s %q, want deferred saying %q", d.Rcpt, d.State, d.Text, why)
+			}
+		}
+	}
+	if strings.Join(verdicts, " ") != "deferred delivered" {
+		t.Errorf("delivery verdicts %q, want deferred then delivered", verdicts)
+	}
+	if !strings.Contains(g.logs.String(), why) {
+		t.Errorf("the log does not say %q", why)
 	}
 }

@@ -111,11 +111,16 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		if conn != nil && hop.To != connHop.To {
 			closeConn()
 		}
+		// One deadline over the dial (when there is one) and the
+		// transaction: deliver.attempt_timeout.
+		actx, cancel := deliver.WithAttemptTimeout(ctx, attemptTimeout(hop))
 		if conn == nil {
-			conn, err = deliver.Dial(ctx, hop, rt.Hostname)
+			conn, err = deliver.Dial(actx, hop, rt.Hostname)
 			connHop = hop
 		}
-		if !r.safeAttempt(ctx, rt, queue, hop, conn, err, msg, rnd) {
+		ok = r.safeAttempt(ctx, actx, rt, queue, hop, conn, err, msg, rnd)
+		cancel()
+		if !ok {
 			closeConn()
 			time.Sleep(time.Second) // no hot loop on a message that panics every time
 		}
@@ -125,10 +130,19 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 	}
 }
 
+// attemptTimeout is the route's deliver.attempt_timeout; config.Load
+// fills the default, a Deliver built otherwise gets it here.
+func attemptTimeout(hop config.Deliver) time.Duration {
+	if d := hop.AttemptTimeout.D(); d > 0 {
+		return d
+	}
+	return config.DefaultAttemptTimeout.D()
+}
+
 // safeAttempt runs attempt and turns a panic into a logged error and a
 // released lease, so one bad message cannot stop delivery for the rest.
 // It reports false after a panic: the connection is then closed.
-func (r *Runner) safeAttempt(ctx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) (ok bool) {
+func (r *Runner) safeAttempt(ctx, actx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.srv.Logger.Error("delivery panic caught; message left for the next attempt", "route", rt.Name, "queue_id", msg.ID, "panic", fmt.Sprint(p))
@@ -136,13 +150,15 @@ func (r *Runner) safeAttempt(ctx context.Context, rt *config.Route, queue string
 			ok = false
 		}
 	}()
-	r.attempt(ctx, rt, queue, hop, conn, dialErr, msg, rnd)
+	r.attempt(ctx, actx, rt, queue, hop, conn, dialErr, msg, rnd)
 	return true
 }
 
 // attempt sends one message (or records why it could not) and updates
-// every recipient's state durably.
-func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) {
+// every recipient's state durably. actx carries the attempt's deadline
+// and bounds the next hop only; the outcome is recorded under ctx, which
+// ends only at shutdown.
+func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) {
 	srv := r.srv
 	now := time.Now()
 	var due []string
@@ -163,13 +179,24 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 		body, err = srv.Spool.Body(msg.ID)
 		if err == nil {
 			var res []deliver.Result
-			res, err = conn.Send(ctx, msg.Env.From, due, body)
+			res, err = conn.Send(actx, msg.Env.From, due, body)
 			for _, x := range res {
 				results[x.Rcpt] = x
 			}
 		}
 	}
 	srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
+	// The reason is in every deferral it caused (the spool, the log, the
+	// audit record's recipients); the cut itself is counted and logged
+	// once. An LMTP next hop may have answered some recipients before it:
+	// they keep their replies, and Send returns no error.
+	var reason string
+	if cause := context.Cause(actx); errors.Is(cause, deliver.ErrTooSlow) && (err != nil || anyTemporary(results)) {
+		reason = cause.Error()
+		srv.Metrics.DeliveryTimeouts.WithLabelValues(rt.Name).Inc()
+		srv.Logger.Warn("delivery attempt cut off: next hop too slow", "route", rt.Name, "queue_id", msg.ID, "next_hop", hopName(hop),
+			"attempt_timeout", attemptTimeout(hop).String(), "recipients", len(due), "err", err)
+	}
 
 	rcpts := append([]spool.Recipient(nil), msg.Rcpts...)
 	// Recipients deferred together, after as many attempts (since any
@@ -249,7 +276,7 @@ func (r *Runner) attempt(ctx context.Context, rt *config.Route, queue string, ho
 		return
 	}
 	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "delivery", Route: rt.Name, Sender: msg.Env.From,
-		QueueID: msg.ID, NextHop: hopName(hop), Delivery: outcome, Verdict: summary(rcpts)})
+		QueueID: msg.ID, NextHop: hopName(hop), Delivery: outcome, Verdict: summary(rcpts), Reason: reason})
 }
 
 // update records the outcome of an attempt (see hold).
@@ -292,6 +319,15 @@ func (r *Runner) hold(ctx context.Context, id, what string, write func() error) 
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+func anyTemporary(results map[string]deliver.Result) bool {
+	for _, r := range results {
+		if r.Temporary() {
+			return true
+		}
+	}
+	return false
 }
 
 func containsStr(ss []string, s string) bool {

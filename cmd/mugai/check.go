@@ -43,7 +43,7 @@ func summarise(w io.Writer, c *config.Config) {
 			}
 		}
 		fmt.Fprintf(w, "  %-10s listen %s, %s, clients %s\n", r.Name, strings.Join(r.Listen, " "), tls, prefixes(r.Clients))
-		fmt.Fprintf(w, "  %-10s domains %s, policy %s, deliver %s (tls %s)\n", "", strings.Join(r.Domains, " "), r.Policy, r.Deliver.To, r.Deliver.TLS)
+		fmt.Fprintf(w, "  %-10s domains %s, policy %s, deliver %s (tls %s, attempt_timeout %s)\n", "", strings.Join(r.Domains, " "), r.Policy, r.Deliver.To, r.Deliver.TLS, r.Deliver.AttemptTimeout)
 	}
 	names := make([]string, 0, len(c.Policies))
 	for n := range c.Policies {

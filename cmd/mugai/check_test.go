@@ -25,6 +25,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{[]string{"check"}, 0, "(embedded default): ok", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "routes (2):", nil},
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "deliver smtp://10.1.0.25:25 (tls opportunistic, attempt_timeout 30m0s)", nil},
 		// A rule says what it matches.
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "1. prefecture: route inbound and sender_domain pref.example.lg.jp → policy relaxed", nil},
 		{[]string{"check", "-config", "../../config/testdata/unknown_key.bad.yaml"}, 1, "",

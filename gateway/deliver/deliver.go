@@ -48,7 +48,20 @@ var (
 	// ErrReplyTooLong: one reply of the next hop (all its lines) exceeded
 	// MaxReplyBytes.
 	ErrReplyTooLong = fmt.Errorf("reply longer than %d bytes", MaxReplyBytes)
+	// ErrTooSlow: the deadline of WithAttemptTimeout passed.
+	ErrTooSlow = errors.New("next hop too slow")
 )
+
+// WithAttemptTimeout returns ctx with the deadline of one delivery
+// attempt: pass it to Dial (when a connection is made) and to Send. Each
+// command has its own timeout, but a next hop that answers every command
+// just inside it holds the caller for recipients × CommandTimeout; this
+// bounds the whole. When the deadline passes the connection is closed and
+// the error (ErrTooSlow) names the limit, as do the deferrals of LMTP
+// recipients left without a reply.
+func WithAttemptTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("%w: attempt exceeded %v", ErrTooSlow, d))
+}
 
 // MaxReplyBytes bounds what the next hop may send in answer to one command:
 // the greeting, an EHLO reply with all its extensions, the reply to MAIL,

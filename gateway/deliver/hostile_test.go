@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -680,6 +681,115 @@ func TestNextHopRefusesMidData(t *testing.T) {
 			}
 			if n := h.conns.Load(); n != 2 {
 				t.Errorf("%d connections for two messages, want 2", n)
+			}
+		})
+	}
+}
+
+// A next hop that answers every command just inside the command timeout
+// would hold a worker for recipients × command timeout (hours for 100
+// recipients at the default five minutes). WithAttemptTimeout bounds the
+// attempt as a whole, the connection included: when it passes, the
+// connection is closed and the error says why. Before the reply to the
+// final dot nothing is delivered, so everything is deferred; an LMTP
+// recipient whose own reply came keeps it.
+func TestAttemptDeadline(t *testing.T) {
+	rcpts := make([]string, 20)
+	for i := range rcpts {
+		rcpts[i] = fmt.Sprintf("u%d@city.example.lg.jp", i)
+	}
+	slow := func(s string) string { time.Sleep(150 * time.Millisecond); return s }
+	tests := []struct {
+		name   string
+		lmtp   bool
+		rcpts  int
+		script func(verb, line string, n int) string
+		dial   bool // the deadline passes in Dial
+	}{
+		{name: "every command slow", rcpts: 20, script: func(verb, line string, n int) string {
+			switch verb {
+			case "MAIL", "RCPT":
+				return slow("250 2.1.0 ok\r\n")
+			case "DATA":
+				return slow("354 go ahead\r\n")
+			case ".":
+				return slow("250 2.0.0 queued\r\n")
+			}
+			return ""
+		}},
+		{name: "final dot slow", rcpts: 2, script: func(verb, line string, n int) string {
+			switch verb {
+			case "MAIL", "RCPT":
+				return "250 2.1.0 ok\r\n"
+			case "DATA":
+				return "354 go ahead\r\n"
+			case ".":
+				time.Sleep(1500 * time.Millisecond)
+				return "250 2.0.0 queued\r\n"
+			}
+			return ""
+		}},
+		{name: "greeting and EHLO slow", dial: true, rcpts: 2, script: func(verb, line string, n int) string {
+			if verb == "EHLO" {
+				time.Sleep(1200 * time.Millisecond)
+			}
+			return ""
+		}},
+		{name: "LMTP second reply never comes", lmtp: true, rcpts: 3, script: func(verb, line string, n int) string {
+			switch verb {
+			case "MAIL", "RCPT":
+				return "250 2.1.0 ok\r\n"
+			case "DATA":
+				return "354 go ahead\r\n"
+			case ".":
+				return "250 2.0.0 first delivered\r\n"
+			}
+			return ""
+		}},
+	}
+	const limit = 500 * time.Millisecond
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := startScriptedHop(t, replyScript(tt.lmtp, tt.script))
+			scheme := "smtp"
+			if tt.lmtp {
+				scheme = "lmtp"
+			}
+			start := time.Now()
+			ctx, cancel := WithAttemptTimeout(context.Background(), limit)
+			defer cancel()
+			var res []Result
+			c, err := Dialer{}.Dial(ctx, hop(scheme, h.addr, "none"), ourHost)
+			if tt.dial && err == nil {
+				c.Close()
+				t.Fatal("Dial succeeded, want the deadline to end it")
+			}
+			if err == nil {
+				defer c.Close()
+				res, err = c.Send(ctx, "s@example.org", rcpts[:tt.rcpts], strings.NewReader("Subject: x\r\n\r\nx\r\n"))
+			}
+			took := time.Since(start)
+			if took < limit || took > limit+time.Second {
+				t.Errorf("the attempt took %v, want about %v", took, limit)
+			}
+			const why = "next hop too slow: attempt exceeded 500ms"
+			if tt.lmtp {
+				if err != nil || !res[0].OK() {
+					t.Fatalf("results %v, %v; want the first recipient delivered", res, err)
+				}
+				for _, r := range res[1:] {
+					if !r.Temporary() || !strings.Contains(r.Text, why) {
+						t.Errorf("result %v, want deferred, saying %q", r, why)
+					}
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("results %v, want an error (all deferred)", res)
+			}
+			if !errors.Is(err, ErrTooSlow) || !strings.Contains(err.Error(), why) {
+				t.Errorf("error %q, want ErrTooSlow saying %q", err, why)
 			}
 		})
 	}

@@ -78,12 +78,13 @@ func (c *netConn) label() string {
 }
 
 // wrap gives an error the next hop's name, and reports a cancelled or
-// expired ctx as such rather than as the closed socket it caused. The
+// expired ctx (with its cause: ErrTooSlow from WithAttemptTimeout) as such
+// rather than as the closed socket it caused. The
 // message often quotes the next hop (a 421, a malformed reply): it is made
 // one line of at most MaxTextBytes, as Result.Text is.
 func (c *netConn) wrap(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil {
-		err = ctx.Err()
+		err = context.Cause(ctx)
 	}
 	return &hopError{msg: capText(oneLine(fmt.Sprintf("deliver: %s: %s: %v", c.label(), what, err))), err: err}
 }
@@ -334,7 +335,7 @@ func (c *netConn) Send(ctx context.Context, from string, rcpts []string, body io
 func (c *netConn) attempt(ctx context.Context, from string, rcpts []string, body io.Reader) (map[string]Result, error) {
 	raw := c.raw
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
-	got, err := c.transaction(from, rcpts, body)
+	got, err := c.transaction(ctx, from, rcpts, body)
 	if !stop() && err == nil {
 		// The results stand; the socket is gone.
 		c.drop()
@@ -342,7 +343,7 @@ func (c *netConn) attempt(ctx context.Context, from string, rcpts []string, body
 	return got, err
 }
 
-func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[string]Result, error) {
+func (c *netConn) transaction(ctx context.Context, from string, rcpts []string, body io.Reader) (map[string]Result, error) {
 	got := make(map[string]Result, len(rcpts))
 	cl := c.cl
 
@@ -511,8 +512,12 @@ func (c *netConn) transaction(from string, rcpts []string, body io.Reader) (map[
 	// Some recipients already have their message: they must not be sent it
 	// again, so the lost replies become per-recipient deferrals.
 	c.drop()
+	why := err
+	if ctx.Err() != nil {
+		why = context.Cause(ctx) // we closed it
+	}
 	for _, r := range missing {
-		got[r] = Result{Rcpt: r, Code: 451, Enhanced: "4.4.2", Text: capText(oneLine("mugai: connection lost before this recipient's reply: " + err.Error()))}
+		got[r] = Result{Rcpt: r, Code: 451, Enhanced: "4.4.2", Text: capText(oneLine("mugai: connection lost before this recipient's reply: " + why.Error()))}
 	}
 	return got, nil
 }

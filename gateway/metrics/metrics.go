@@ -153,6 +153,7 @@ type Metrics struct {
 	QueueOldestMessageAge *prometheus.GaugeVec     // mugai_queue_oldest_message_age_seconds{route}
 	DeliveryAttempts      *prometheus.CounterVec   // mugai_delivery_attempts_total{route,result}
 	DeliveryDuration      *prometheus.HistogramVec // mugai_delivery_duration_seconds{route}
+	DeliveryTimeouts      *prometheus.CounterVec   // mugai_delivery_timeouts_total{route}
 	Bounces               *prometheus.CounterVec   // mugai_bounces_total{route}
 	QueuePurged           *prometheus.CounterVec   // mugai_queue_purged_total{route}
 
@@ -236,6 +237,8 @@ func New(version string) *Metrics {
 			"Delivery attempts to the next hop by result (delivered, deferred, failed).", "route", "result"),
 		DeliveryDuration: histogram("delivery_duration_seconds",
 			"Duration of one delivery attempt to the next hop.", deliverBuckets, "route"),
+		DeliveryTimeouts: counter("delivery_timeouts_total",
+			"Delivery attempts cut off because they exceeded deliver.attempt_timeout (a next hop too slow as a whole, though each reply came within the command timeout); their recipients were deferred.", "route"),
 		QueuePurged: counter("queue_purged_total",
 			"Messages that had failed for good (their senders had the notice), deleted from the queue after the hop's retry.keep_failed; each has an audit record.", "route"),
 		Bounces: counter("bounces_total",
@@ -282,7 +285,7 @@ func New(version string) *Metrics {
 		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
-		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.Bounces, m.QueuePurged,
+		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.Bounces, m.QueuePurged,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
@@ -370,6 +373,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 		m.DeliveryAttempts.WithLabelValues(route, r)
 	}
 	m.DeliveryDuration.WithLabelValues(route)
+	m.DeliveryTimeouts.WithLabelValues(route)
 	m.Bounces.WithLabelValues(route)
 	m.QueuePurged.WithLabelValues(route)
 }
@@ -405,6 +409,7 @@ func Names() []string {
 		"mugai_queue_oldest_message_age_seconds",
 		"mugai_delivery_attempts_total",
 		"mugai_delivery_duration_seconds",
+		"mugai_delivery_timeouts_total",
 		"mugai_bounces_total",
 		"mugai_queue_purged_total",
 		"mugai_quarantine_messages",
