@@ -51,7 +51,8 @@ type AuditRecord struct {
 	Lockdown       bool                `json:"lockdown,omitempty"`
 	Delivery       []AuditDeliveryRcpt `json:"delivery,omitempty"`
 	NextHop        string              `json:"next_hop,omitempty"`
-	User           string              `json:"user,omitempty"` // who ran a release, purge or delete
+	Again          bool                `json:"again,omitempty"` // a release that delivers an original again to recipients an earlier release reached
+	User           string              `json:"user,omitempty"`  // who ran a release, purge or delete
 	Why            string              `json:"why,omitempty"`
 	Prev           string              `json:"prev"` // SHA-256 of the previous line (完全性)
 }

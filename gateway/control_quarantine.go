@@ -31,8 +31,9 @@ import (
 //	POST /quarantine/purge           PurgeRequest → PurgeResult
 //
 // Errors are JSON {"error": "..."} with a status that says what kind:
-// 400 invalid, 403 refused, 404 not found, 409 the stored original fails
-// its integrity check or cannot be decrypted, 503 no quarantine, or the
+// 400 invalid, 403 refused, 404 not found, 409 already released to those
+// recipients (without "again") or the stored original fails its
+// integrity check or cannot be decrypted, 503 no quarantine, or the
 // audit trail cannot be written (then nothing is released or read out).
 
 // maxHeaderSection bounds what /headers returns of an original.
@@ -64,6 +65,8 @@ type QuarantineDetail struct {
 	QuarantineEntry
 	SHA256 string          `json:"sha256"`
 	Report json.RawMessage `json:"report,omitempty"`
+	// Releases: when, by whom and to whom it was released, oldest first.
+	Releases []quarantine.Release `json:"releases,omitempty"`
 }
 
 // NewQuarantineEntry makes the listing form of m.
@@ -86,7 +89,7 @@ func NewQuarantineEntry(m quarantine.Meta) QuarantineEntry {
 
 // NewQuarantineDetail makes the `show` form of m.
 func NewQuarantineDetail(m quarantine.Meta) QuarantineDetail {
-	return QuarantineDetail{QuarantineEntry: NewQuarantineEntry(m), SHA256: m.SHA256, Report: m.Report}
+	return QuarantineDetail{QuarantineEntry: NewQuarantineEntry(m), SHA256: m.SHA256, Report: m.Report, Releases: m.Releases}
 }
 
 // QuarantineVerdicts are the values of QuarantineFilter.Verdict: the
@@ -209,6 +212,8 @@ func controlStatus(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, quarantine.ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, ErrReleased):
+		return http.StatusConflict
 	case errors.Is(err, quarantine.ErrTampered), errors.Is(err, quarantine.ErrWrongKey),
 		errors.Is(err, quarantine.ErrNoKey), errors.Is(err, quarantine.ErrLost):
 		return http.StatusConflict

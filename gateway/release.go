@@ -34,6 +34,10 @@ var (
 	ErrRefused = errors.New("refused")
 	// ErrNoQuarantine: the server runs without a quarantine store.
 	ErrNoQuarantine = errors.New("no quarantine configured")
+	// ErrReleased: the original was released to those recipients before
+	// (or a release of it is under way) and the request does not ask to
+	// deliver it again.
+	ErrReleased = errors.New("already released")
 	// ErrAuditDown: the audit trail cannot be written (its disk is full),
 	// so nothing is released, read out or purged by hand: none of it may
 	// happen without its record (fail closed, as mail is refused then).
@@ -113,6 +117,12 @@ type ReleaseRequest struct {
 	Original bool `json:"original,omitempty"`
 	// To replaces the original recipients; with Original it is required.
 	To []string `json:"to,omitempty"`
+	// Again delivers the original to recipients an earlier release
+	// already delivered it to. Without it such a release is refused
+	// (ErrReleased, 409), so that a double click, two administrators or
+	// a retry after a timeout do not deliver it twice. Recipients no
+	// release has reached yet need no Again.
+	Again bool `json:"again,omitempty"`
 	// Reason and User go to the audit trail; both are required.
 	Reason string `json:"reason"`
 	User   string `json:"user"`
@@ -158,11 +168,12 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 			}
 		}
 		rec.Verdict, rec.Reason = "refused", err.Error()
-		if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrRefused) && !errors.Is(err, quarantine.ErrNotFound) {
+		why := releaseRefusal(err)
+		if why == metrics.ReleaseError {
 			rec.Verdict = "error"
 		}
 		s.Audit.Write(rec)
-		s.Metrics.QuarantineReleaseRefusals.Inc()
+		s.Metrics.QuarantineReleaseRefusals.WithLabelValues(why).Inc()
 		s.Logger.Warn("quarantine release refused", "id", req.ID, "user", req.User, "err", err)
 		return nil, err
 	}
@@ -171,6 +182,27 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 	s.Logger.Info("quarantine release queued", "id", req.ID, "queue_id", res.QueueID, "route", res.Route,
 		"policy", rec.Policy, "rcpts", len(res.To), "user", req.User)
 	return res, nil
+}
+
+// releaseRefusal is the reason label of a refused release.
+func releaseRefusal(err error) string {
+	switch {
+	case errors.Is(err, ErrInvalid):
+		return metrics.ReleaseInvalid
+	case errors.Is(err, ErrReleased):
+		return metrics.ReleaseReleased
+	case errors.Is(err, ErrRefused):
+		return metrics.ReleaseNotAllowed
+	case errors.Is(err, quarantine.ErrNotFound):
+		return metrics.ReleaseNotFound
+	}
+	return metrics.ReleaseError
+}
+
+// releaseInProgress is who started the release of an original under way.
+type releaseInProgress struct {
+	user  string
+	since time.Time
 }
 
 func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, error) {
@@ -199,6 +231,15 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	case req.Original && len(req.To) == 0:
 		return fail(ErrInvalid, "an untouched original needs explicit recipients (in quarantine.release_original_to)")
 	}
+	// One release of an original at a time: the check for earlier
+	// releases below and the record of this one must not interleave with
+	// another's.
+	if cur, busy := s.releasing.LoadOrStore(req.ID, releaseInProgress{user: req.User, since: time.Now()}); busy {
+		p := cur.(releaseInProgress)
+		return fail(ErrReleased, "a release of it by %s is under way since %s; see its result before releasing it again",
+			p.user, p.since.UTC().Format(time.RFC3339))
+	}
+	defer s.releasing.Delete(req.ID)
 	meta, err := s.Quarantine.Get(req.ID)
 	if err != nil {
 		return nil, fmt.Errorf("release %s: %w", req.ID, err)
@@ -231,6 +272,15 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		}
 	}
 	rec.Route, rec.Rcpts = route.Name, rcpts
+	earlier := releasedTo(meta.Releases, rcpts)
+	switch {
+	case len(earlier) > 0 && !req.Again:
+		return fail(ErrReleased, "%s; to deliver it to them again, release it again on purpose: \"again\": true (mugai quarantine release -again)",
+			describeReleases(earlier))
+	case len(meta.Releases) >= quarantine.MaxReleases:
+		return fail(ErrRefused, "released %d times already, the most an original is", len(meta.Releases))
+	}
+	rec.Again = len(earlier) > 0
 
 	in, err := s.readOriginal(meta)
 	if err != nil {
@@ -276,8 +326,48 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
 		return nil, fmt.Errorf("release %s: spool: %w", req.ID, err)
 	}
+	// Queued first, recorded next: a crash between the two can let one
+	// later release through again (at least once, as delivery is), but
+	// no release is ever recorded that was not queued.
+	err = s.Quarantine.RecordRelease(meta.ID, quarantine.Release{Time: now.UTC(), User: req.User, To: rcpts,
+		Policy: rec.Policy, QueueID: id, Again: rec.Again})
+	switch {
+	case errors.Is(err, quarantine.ErrNotFound):
+		// Purged since it was read: there is nothing left to release
+		// twice, and this release stands.
+		s.Logger.Warn("quarantine release: original purged while it was released", "id", meta.ID, "queue_id", id)
+	case err != nil:
+		// Unrecorded, a second release would not be refused: take the
+		// message back (a worker that took it at once may still send it).
+		if derr := s.Spool.Delete(id); derr != nil {
+			return nil, fmt.Errorf("release %s: %w; and the queued message %s could not be taken back (%v): it may be delivered without its record", req.ID, err, id, derr)
+		}
+		return nil, fmt.Errorf("release %s: %w; the queued message %s was taken back", req.ID, err, id)
+	}
 	rec.QueueID, res.QueueID = id, id
 	return res, nil
+}
+
+// releasedTo returns the earlier releases that reached any of rcpts.
+func releasedTo(releases []quarantine.Release, rcpts []string) []quarantine.Release {
+	var out []quarantine.Release
+	for _, r := range releases {
+		if slices.ContainsFunc(r.To, func(a string) bool { return slices.Contains(rcpts, a) }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// describeReleases says when, by whom and to whom an original was
+// released, for the refusal of another release.
+func describeReleases(rs []quarantine.Release) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("on %s by %s to %s (policy %s, queue id %s)",
+			r.Time.UTC().Format(time.RFC3339), r.User, strings.Join(r.To, ", "), r.Policy, r.QueueID))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // readOriginal copies a verified original into a spill buffer (the

@@ -108,7 +108,7 @@ func TestReleaseOperatorText(t *testing.T) {
 		}
 	}
 	e.lgwan.none(t, 300*time.Millisecond)
-	if n := testutil.ToFloat64(e.m.QuarantineReleaseRefusals); n != float64(len(bad)) {
+	if n := testutil.ToFloat64(e.m.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseInvalid)); n != float64(len(bad)) {
 		t.Errorf("mugai_quarantine_release_refusals_total = %v, want %d", n, len(bad))
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != 0 {
@@ -145,7 +145,7 @@ func TestReleaseWhileAuditDown(t *testing.T) {
 	// the gateway notices; each release before that was audited.
 	released, refusedAt := 0, -1
 	for i := 0; i < 200 && refusedAt < 0; i++ {
-		req := ReleaseRequest{Policy: "relaxed", User: "tanaka", Reason: fmt.Sprintf("try %d", i)}
+		req := ReleaseRequest{Policy: "relaxed", User: "tanaka", Reason: fmt.Sprintf("try %d", i), Again: true}
 		switch code, msg := e.call("POST", "/quarantine/"+id+"/release", req, nil); code {
 		case 200:
 			released++

@@ -79,6 +79,7 @@ type relEnv struct {
 	admin       string // http://host:port
 	lgwan, inet *relRecorder
 	logs        *syncBuffer
+	stop        func() // closes the gateway (at the end of the test, or before starting it again)
 }
 
 type relOptions struct {
@@ -86,11 +87,15 @@ type relOptions struct {
 	qextra string           // more quarantine keys, indented two spaces
 	now    func() time.Time // the quarantine store's clock
 	audit  string           // the audit trail's path (default: DIR/audit.log)
+	dir    string           // the gateway's directory (default: a new one), to start it again
 }
 
 func startRelEnv(t *testing.T, o relOptions) *relEnv {
 	t.Helper()
-	e := &relEnv{t: t, dir: t.TempDir(), lgwan: newRelRecorder(t), inet: newRelRecorder(t), logs: &syncBuffer{}}
+	e := &relEnv{t: t, dir: o.dir, lgwan: newRelRecorder(t), inet: newRelRecorder(t), logs: &syncBuffer{}}
+	if e.dir == "" {
+		e.dir = t.TempDir()
+	}
 	qextra := o.qextra
 	if o.key {
 		key := make([]byte, 32)
@@ -120,10 +125,16 @@ func startRelEnv(t *testing.T, o relOptions) *relEnv {
 	}
 	e.srv, e.q, e.sp, e.m = inst.Server, inst.Quarantine, inst.Spool, inst.Metrics
 	e.admin = "http://" + inst.AdminAddr.String()
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			inst.Close(ctx)
+		})
+	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		inst.Close(ctx)
+		e.stop()
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", e.logs.String())
 		}

@@ -53,6 +53,11 @@ type Server struct {
 	// refusals throttles the records of control calls refused to clients
 	// off the host.
 	refusals refusalThrottle
+	// releasing holds the quarantine ids being released (id → the
+	// releaseInProgress): a second release of one original waits for
+	// nothing and is refused, so that two at once cannot both pass the
+	// "already released" check.
+	releasing sync.Map
 
 	mu      sync.Mutex // serialises Reload and Shutdown
 	routes  map[string]*routeState

@@ -38,12 +38,14 @@ DIR directly, for example another node's on shared storage.
   show -original -o FILE -reason TEXT ID
                                   write the original to a new FILE (never to
                                   a terminal; treat it as hostile)
-  release ID -policy NAME [-to ADDR]... -reason TEXT
+  release ID -policy NAME [-to ADDR]... [-again] -reason TEXT
         sanitise the original again under policy NAME and deliver it to its
         recipients (or to ADDR, which must be in the route's domains)
-  release ID -original -to ADDR... -reason TEXT
+  release ID -original -to ADDR... [-again] -reason TEXT
         deliver the untouched original, only to domains listed in
         quarantine.release_original_to, through a pass-through route
+        A release to a recipient an earlier release reached is refused
+        (it says when and by whom); -again delivers it once more on purpose.
   purge [-older-than DURATION] [-reason TEXT]
         delete originals older than DURATION (default: quarantine.retention)
 
@@ -364,6 +366,22 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 			}
 		}
 	}
+	for i, r := range d.Releases {
+		k := ""
+		if i == 0 {
+			k = "Released:"
+		}
+		again := ""
+		if r.Again {
+			again = ", again"
+		}
+		fmt.Fprintf(w, "%-12s %s by %s to %s (policy %s, queue id %s%s)\n", k, r.Time.Local().Format("2006-01-02 15:04:05"),
+			safe(r.User), safe(strings.Join(r.To, ", ")), safe(r.Policy), r.QueueID, again)
+	}
+	if len(d.Releases) > 0 {
+		fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME [-to ADDR] -reason TEXT (-again for recipients it reached)\n", q.command(), d.ID)
+		return
+	}
 	fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME -reason TEXT\n", q.command(), d.ID)
 }
 
@@ -468,11 +486,12 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 }
 
 func (q *qcmd) release(args []string) int {
-	fs := q.flags("release", "release ID -policy NAME [-to ADDR]... -reason TEXT | release ID -original -to ADDR... -reason TEXT")
+	fs := q.flags("release", "release ID -policy NAME [-to ADDR]... [-again] -reason TEXT | release ID -original -to ADDR... [-again] -reason TEXT")
 	req := gateway.ReleaseRequest{}
 	fs.StringVar(&req.Policy, "policy", "", "sanitise again under policy `NAME` (for example one that keeps PDFs)")
 	fs.BoolVar(&req.Original, "original", false, "deliver the untouched original (only to quarantine.release_original_to)")
 	fs.Var((*addrList)(&req.To), "to", "recipient `ADDR` instead of the original ones (repeat, or comma-separated)")
+	fs.BoolVar(&req.Again, "again", false, "deliver it again to recipients an earlier release already reached (refused without it)")
 	fs.StringVar(&req.Reason, "reason", "", "why, for the audit trail (required)")
 	pos, code, ok := q.parse(fs, args)
 	if !ok {

@@ -222,6 +222,41 @@ func TestQuarantineScenario(t *testing.T) {
 	}
 }
 
+// TestQuarantineReleaseAgain: the same release run twice (a retry after
+// a timeout) is refused with what happened and how to do it on purpose;
+// -again does it; show lists the releases.
+func TestQuarantineReleaseAgain(t *testing.T) {
+	t.Setenv("SUDO_USER", "tanaka")
+	e := startQtEnv(t)
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
+	e.lgwan.next(t)
+	id := e.q.List(nil)[0].ID
+	args := []string{"release", id, "-policy", "relaxed", "-reason", "ticket 2025-118"}
+	if code, _, errOut := e.quarantine(args...); code != 0 {
+		t.Fatalf("release: %d %s", code, errOut)
+	}
+	e.lgwan.next(t)
+	code, out, errOut := e.quarantine(args...)
+	for _, want := range []string{"already released", "by tanaka", "to kikaku@city.example.lg.jp", "-again"} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("second release: exit %d, stderr lacks %q:\n%s%s", code, want, out, errOut)
+		}
+	}
+	e.lgwan.none(t)
+	if code, out, errOut := e.quarantine(append(args, "-again")...); code != 0 || !strings.Contains(out, "released "+id) {
+		t.Fatalf("release -again: %d %s%s", code, out, errOut)
+	}
+	e.lgwan.next(t)
+	code, out, _ = e.quarantine("show", id)
+	if code != 0 || strings.Count(out, "by tanaka (sudo as root) to kikaku@city.example.lg.jp (policy relaxed") != 2 ||
+		!strings.Contains(out, "Released:") || !strings.Contains(out, ", again)") || !strings.Contains(out, "-again for recipients it reached") {
+		t.Errorf("show after two releases:\n%s", out)
+	}
+	if _, _, errOut := e.quarantine("release", "-h"); !strings.Contains(errOut, "-again") {
+		t.Errorf("release -h does not mention -again:\n%s", errOut)
+	}
+}
+
 func TestQuarantineOriginal(t *testing.T) {
 	e := startQtEnv(t)
 	msg := qtMessage("form", qtPDF())

@@ -68,10 +68,17 @@ const (
 	// administrator was handed (mugai quarantine show -original/-headers)
 	ReadOriginal = "original"
 	ReadHeaders  = "headers"
-	// quarantine_reads_total{result}, quarantine_release_refusals_total
-	// counts the refusals of releases
+	// quarantine_reads_total{result}
 	ReadDone    = "read"
 	ReadRefused = "refused"
+
+	// quarantine_release_refusals_total{reason}: why a release was not
+	// queued, one value per HTTP status of the refusal.
+	ReleaseInvalid    = "invalid"          // 400: incomplete or contradictory request
+	ReleaseNotAllowed = "not_allowed"      // 403: recipient, route or policy not allowed
+	ReleaseNotFound   = "not_found"        // 404: no such original
+	ReleaseReleased   = "already_released" // 409: already released to those recipients, or a release of it is under way
+	ReleaseError      = "error"            // integrity, storage or audit trail failure
 
 	// config_reloads_total{result}
 	ReloadSuccess = "success"
@@ -163,8 +170,8 @@ type Metrics struct {
 	QuarantineReleases prometheus.Counter     // mugai_quarantine_releases_total
 	QuarantinePurged   *prometheus.CounterVec // mugai_quarantine_purged_total{reason}
 	QuarantineFull     prometheus.Counter     // mugai_quarantine_full_total
-	// mugai_quarantine_release_refusals_total: releases refused or failed
-	QuarantineReleaseRefusals prometheus.Counter
+	// mugai_quarantine_release_refusals_total{reason}: releases refused or failed
+	QuarantineReleaseRefusals *prometheus.CounterVec
 	// mugai_quarantine_reads_total{part,result}: originals read out
 	QuarantineReads *prometheus.CounterVec
 
@@ -254,8 +261,8 @@ func New(version string) *Metrics {
 			"Originals deleted from quarantine, by reason (retention: the scheduled purge, max_bytes: the store was full, manual: mugai quarantine purge).", "reason"),
 		QuarantineFull: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_full_total",
 			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
-		QuarantineReleaseRefusals: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_release_refusals_total",
-			Help: "Releases from quarantine refused (invalid, not allowed, no such original) or failed (integrity, storage); each has an audit record."}),
+		QuarantineReleaseRefusals: counter("quarantine_release_refusals_total",
+			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, error: integrity, storage or audit trail); each has an audit record.", "reason"),
 		QuarantineReads: counter("quarantine_reads_total",
 			"Unsanitised originals (part original) or their header sections (part headers) asked for by an administrator, by result (read: handed out, refused); each has an audit record.", "part", "result"),
 
@@ -311,6 +318,9 @@ func New(version string) *Metrics {
 	m.SanitizeFindings.WithLabelValues(FindingOther)
 	for _, r := range []string{PurgeRetention, PurgeMaxBytes, PurgeManual, PurgeNotAccepted} {
 		m.QuarantinePurged.WithLabelValues(r)
+	}
+	for _, r := range []string{ReleaseInvalid, ReleaseNotAllowed, ReleaseNotFound, ReleaseReleased, ReleaseError} {
+		m.QuarantineReleaseRefusals.WithLabelValues(r)
 	}
 	for _, p := range []string{ReadOriginal, ReadHeaders} {
 		for _, r := range []string{ReadDone, ReadRefused} {

@@ -34,6 +34,21 @@ var (
 	ErrReadOnly = errors.New("quarantine: opened read-only")
 )
 
+// Release is one delivery of an original that an administrator asked for
+// (mugai quarantine release), as the store keeps it beside the original:
+// the gateway refuses to deliver the same original to the same recipient
+// twice unless asked to, and that must hold after a restart, for as long
+// as the original is kept (the audit trail may be rotated away or go to
+// the journal).
+type Release struct {
+	Time    time.Time `json:"time"`
+	User    string    `json:"user"`
+	To      []string  `json:"to"`
+	Policy  string    `json:"policy"` // the policy it was sanitised under, or "original"
+	QueueID string    `json:"queue_id"`
+	Again   bool      `json:"again,omitempty"` // the administrator asked to deliver it again
+}
+
 // Meta describes one quarantined original. It is stored unencrypted.
 type Meta struct {
 	ID                       string
@@ -45,12 +60,18 @@ type Meta struct {
 	SHA256                   string // hex, of the original as received
 	Removed                  []string
 	Report                   json.RawMessage
+	// Releases are the deliveries administrators asked for, oldest first.
+	Releases []Release
 }
 
 func (m Meta) clone() Meta {
 	m.To = slices.Clone(m.To)
 	m.Removed = slices.Clone(m.Removed)
 	m.Report = slices.Clone(m.Report)
+	m.Releases = slices.Clone(m.Releases)
+	for i := range m.Releases {
+		m.Releases[i].To = slices.Clone(m.Releases[i].To)
+	}
 	return m
 }
 
@@ -86,7 +107,13 @@ const (
 	recOriginal uint8 = 1
 	recMeta     uint8 = 2
 	recPurge    uint8 = 3
+	recRelease  uint8 = 4 // a Release of the original with the record's id
 )
+
+// MaxReleases bounds the releases kept per original (each is a record
+// replayed at Open); past it a release is refused: nobody delivers one
+// message that often on purpose.
+const MaxReleases = 100
 
 type diskMeta struct {
 	ID         string          `json:"id"`
@@ -104,6 +131,16 @@ type diskMeta struct {
 	Report     json.RawMessage `json:"report,omitempty"`
 }
 
+func toDiskMeta(m Meta) diskMeta {
+	return diskMeta{ID: m.ID, Time: m.Time, Route: m.Route, ClientAddr: m.ClientAddr, From: m.From, To: m.To,
+		Policy: m.Policy, Verdict: m.Verdict, Subject: m.Subject, Size: m.Size, SHA256: m.SHA256, Removed: m.Removed, Report: m.Report}
+}
+
+func (d diskMeta) meta() Meta {
+	return Meta{ID: d.ID, Time: d.Time, Route: d.Route, ClientAddr: d.ClientAddr, From: d.From, To: d.To,
+		Policy: d.Policy, Verdict: d.Verdict, Subject: d.Subject, Size: d.Size, SHA256: d.SHA256, Removed: d.Removed, Report: d.Report}
+}
+
 type metaRecord struct {
 	V    int        `json:"v"`
 	Meta diskMeta   `json:"meta"`
@@ -115,6 +152,7 @@ type entry struct {
 	orig    seglog.Record
 	origOK  bool // false if recovery dropped the original's record
 	metaSeg uint64
+	relSegs []uint64 // segments of its release records, one per release
 	purged  bool
 }
 
@@ -216,9 +254,21 @@ func (s *Store) replay(rec seglog.Record, p *io.SectionReader) error {
 		}
 		orig, ok := s.replayOrig[mr.Orig]
 		delete(s.replayOrig, mr.Orig)
-		e := &entry{meta: Meta(mr.Meta), orig: orig, origOK: ok && orig.ID == rec.ID, metaSeg: rec.Seg}
+		e := &entry{meta: mr.Meta.meta(), orig: orig, origOK: ok && orig.ID == rec.ID, metaSeg: rec.Seg}
 		s.addRefs(e)
 		s.entries[rec.ID] = e
+	case recRelease:
+		var r Release
+		e := s.entries[rec.ID]
+		if err := json.NewDecoder(p).Decode(&r); err != nil || e == nil {
+			// A release of an original purged since is of no use: its
+			// segment goes with the tombstone.
+			if err != nil {
+				s.logger.Error("quarantine: skipping unreadable release record", "id", rec.ID, "pos", rec.Pos.String(), "err", err)
+			}
+			return nil
+		}
+		s.addRelease(e, r, rec.Seg)
 	case recPurge:
 		var ids []string
 		if err := json.NewDecoder(p).Decode(&ids); err != nil {
@@ -252,6 +302,18 @@ func (s *Store) dropRefs(e *entry) {
 		s.refs.Unref(e.orig.Seg)
 	}
 	s.refs.Unref(e.metaSeg)
+	for _, seg := range e.relSegs {
+		s.refs.Unref(seg)
+	}
+}
+
+// addRelease adds a release to a live entry; its record in seg is kept
+// while the entry lives, or the fact would be lost at the next Open.
+func (s *Store) addRelease(e *entry, r Release, seg uint64) {
+	e.meta.Releases = append(e.meta.Releases, r)
+	e.relSegs = append(e.relSegs, seg)
+	s.refs.Ref(seg)
+	s.refs.Copy(e.meta.ID, seg)
 }
 
 func (s *Store) usable() error {
@@ -372,11 +434,11 @@ func (s *Store) write(id string, meta Meta, now time.Time, payload io.Reader, si
 	if meta.SHA256 != "" && !strings.EqualFold(meta.SHA256, sum) {
 		return nil, fmt.Errorf("SHA-256 given as %s, original has %s", meta.SHA256, sum)
 	}
-	meta.ID, meta.Size, meta.SHA256 = id, size, sum
+	meta.ID, meta.Size, meta.SHA256, meta.Releases = id, size, sum, nil
 	if meta.Time.IsZero() {
 		meta.Time = now
 	}
-	j, err := json.Marshal(metaRecord{V: 1, Meta: diskMeta(meta), Orig: orig.Pos})
+	j, err := json.Marshal(metaRecord{V: 1, Meta: toDiskMeta(meta), Orig: orig.Pos})
 	if err != nil {
 		return nil, err
 	}
@@ -522,6 +584,45 @@ func (s *Store) purge(victims []*entry) (n int, freed int64, err error) {
 // pmu.
 func (s *Store) removeDead() error {
 	return s.log.RemoveDead(&s.mu, s.refs, nil)
+}
+
+// RecordRelease adds a release of the original id, durably, before it
+// returns. It is ErrNotFound if the original was purged meanwhile.
+func (s *Store) RecordRelease(id string, r Release) error {
+	r.To = slices.Clone(r.To)
+	j, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("quarantine: record release of %s: %w", id, err)
+	}
+	// pmu: no purge between the check and the append, so the record
+	// never outlives its original's tombstone.
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	e := s.entries[id]
+	switch {
+	case e == nil:
+		s.mu.Unlock()
+		return fmt.Errorf("quarantine: record release of %s: %w", id, ErrNotFound)
+	case len(e.meta.Releases) >= MaxReleases:
+		s.mu.Unlock()
+		return fmt.Errorf("quarantine: record release of %s: already released %d times (at most %d)", id, len(e.meta.Releases), MaxReleases)
+	}
+	tok := s.beginLocked()
+	s.mu.Unlock()
+	rec, err := s.log.Append(recRelease, id, bytes.NewReader(j), int64(len(j)))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(tok)
+	if err != nil {
+		return fmt.Errorf("quarantine: record release of %s: %w", id, err)
+	}
+	s.addRelease(e, r, rec.Seg)
+	return nil
 }
 
 // Get returns the metadata of one original.

@@ -514,3 +514,83 @@ func TestDelete(t *testing.T) {
 	defer s.Close()
 	check(s, "after reopening")
 }
+
+// TestReleaseRecords: the releases of an original are kept with it, survive
+// a reopen (the gateway refuses a second release from them), keep their
+// segments while the original lives, and go with it when it is purged.
+func TestReleaseRecords(t *testing.T) {
+	dir := t.TempDir()
+	clk := &clock{t: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)}
+	opt := Options{Now: clk.Now, SegmentSize: 8 << 10}
+	s := openStore(t, dir, opt)
+	id := putBytes(t, s, sampleMeta(), randomBytes(3000, 1))
+	// The release records sit among originals deleted later, so that
+	// their segments would go if nothing held them.
+	var fillers []string
+	fill := func() {
+		for i := range 4 {
+			clk.Add(time.Minute)
+			fillers = append(fillers, putBytes(t, s, sampleMeta(), randomBytes(3000, uint64(10+len(fillers)+i))))
+		}
+	}
+	fill()
+	r1 := Release{Time: clk.Now(), User: "tanaka", To: []string{"kikaku@city.example.lg.jp"}, Policy: "relaxed", QueueID: "Q1"}
+	if err := s.RecordRelease(id, r1); err != nil {
+		t.Fatal(err)
+	}
+	fill()
+	r2 := Release{Time: clk.Now(), User: "suzuki", To: []string{"soumu@city.example.lg.jp"}, Policy: "original", QueueID: "Q2", Again: true}
+	if err := s.RecordRelease(id, r2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordRelease("0000000000000000", r1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("release of an unknown original: %v, want ErrNotFound", err)
+	}
+	fill()
+	other := putBytes(t, s, sampleMeta(), randomBytes(3000, 2))
+	for _, id := range fillers {
+		if err := s.Delete(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(s *Store, when string) {
+		t.Helper()
+		m, err := s.Get(id)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		want := []Release{r1, r2}
+		if len(m.Releases) != 2 || fmt.Sprint(m.Releases) != fmt.Sprint(want) {
+			t.Errorf("%s: releases %+v, want %+v", when, m.Releases, want)
+		}
+		if o, _ := s.Get(other); len(o.Releases) != 0 {
+			t.Errorf("%s: the other original has releases %+v", when, o.Releases)
+		}
+	}
+	check(s, "before reopening")
+	s.Close()
+	s = openStore(t, dir, opt)
+	check(s, "after reopening")
+	ro := openStore(t, dir, Options{ReadOnly: true})
+	check(ro, "read-only")
+	if err := ro.RecordRelease(id, r1); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("release recorded in a read-only store: %v", err)
+	}
+	ro.Close()
+
+	if err := s.Delete(id); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openStore(t, dir, opt)
+	defer s.Close()
+	if _, err := s.Get(id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("purged original back after reopening: %v", err)
+	}
+	if err := s.Delete(other); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(segFiles(t, dir)); n != 1 {
+		t.Errorf("%d segments left with nothing live, want 1 (the current)", n)
+	}
+}
