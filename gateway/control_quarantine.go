@@ -9,14 +9,17 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"mugai/config"
 	"mugai/gateway/metrics"
 	"mugai/gateway/quarantine"
+	"mugai/gateway/spool"
 	"mugai/sanitize"
 )
 
@@ -354,6 +357,80 @@ func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (q
 	s.Audit.Write(rec)
 	s.Metrics.QuarantineReads.WithLabelValues(part, metrics.ReadDone).Inc()
 	return m, rc, true
+}
+
+// ErrGatewayRunning: a gateway runs on the configuration's spool and
+// writes its audit trail, so an original is not read around it.
+var ErrGatewayRunning = errors.New("a running gateway holds the spool and writes the audit trail")
+
+// ExportDirect opens an original of st (part original or headers, as
+// readOut) for `mugai quarantine show -original/-headers` when the store
+// is read directly: with -dir, or with no gateway answering. Unsanitised
+// content reaches a person, so it needs the export record the admin
+// listener writes, in the same trail and chain (cfg.Log.Audit). Only one
+// process may append to that chain, so the record is written while this
+// process holds the lock the gateway holds on its spool (cfg.SpoolDir):
+// with the gateway running it is ErrGatewayRunning, and the read goes
+// through the admin listener instead. The record names dir, the store
+// read. Nothing is handed out unless the record is written and synced; a
+// refusal for the original itself (unknown id, integrity) is recorded too.
+func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (quarantine.Meta, io.ReadCloser, error) {
+	fail := func(err error) (quarantine.Meta, io.ReadCloser, error) {
+		return quarantine.Meta{}, nil, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+	}
+	if err := checkOperator(user, reason); err != nil {
+		return fail(err)
+	}
+	trail := cfg.Log.Audit
+	if trail == "" || trail == "stdout" {
+		return fail(fmt.Errorf("%w: log.audit is stdout, which only the gateway writes (to its journal)", ErrAuditDown))
+	}
+	// The gateway creates the trail and the lock file at its first start;
+	// made here by root, they would keep its user out.
+	if _, err := os.Stat(trail); err != nil {
+		return fail(fmt.Errorf("%w: %v (mugai serve creates it at its first start)", ErrAuditDown, err))
+	}
+	lock, err := spool.Lock(cfg.SpoolDir)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return fail(ErrGatewayRunning)
+	}
+	if err != nil {
+		return fail(fmt.Errorf("%w: cannot make sure that no gateway writes it: %v", ErrAuditDown, err))
+	}
+	defer lock.Close()
+	var werr error
+	audit, err := OpenAudit(trail, func(err error) { werr = err })
+	if err != nil {
+		return fail(fmt.Errorf("%w: %v", ErrAuditDown, err))
+	}
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "export", QuarantineID: id, User: user, Why: reason,
+		Policy: part, Reason: "read directly from the store " + dir + ", not through the gateway"}
+	m, err := st.Get(id)
+	var rc io.ReadCloser
+	if err == nil {
+		rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size
+		rc, err = st.Original(id)
+	}
+	if err != nil {
+		rec.Verdict = "refused"
+		if !errors.Is(err, quarantine.ErrNotFound) {
+			rec.Verdict = "error"
+		}
+		rec.Reason += ": " + err.Error()
+		audit.Write(rec)
+		audit.Close()
+		return fail(err)
+	}
+	rec.Verdict = part + "-read"
+	audit.Write(rec)
+	if cerr := audit.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		rc.Close()
+		return fail(fmt.Errorf("%w: %v", ErrAuditDown, werr))
+	}
+	return m, rc, nil
 }
 
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,9 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,8 +16,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"mugai/config"
 	"mugai/gateway/metrics"
 	"mugai/gateway/quarantine"
+	"mugai/gateway/spool"
 )
 
 // TestReadOutAudited: handing an administrator an unsanitised original,
@@ -257,4 +261,60 @@ func TestQuarantineListBounded(t *testing.T) {
 
 func quarantineMetaForTest(at time.Time) quarantine.Meta {
 	return quarantine.Meta{Time: at, Route: "inbound", From: "a@citizen.example", To: []string{"kikaku@city.example.lg.jp"}, Policy: "default", Verdict: "rebuilt"}
+}
+
+// TestExportDirectRefusals: a direct read of an original is refused,
+// with nothing handed out, when its record could not go to the gateway's
+// chained trail: a trail on stdout (the gateway's journal), a trail the
+// gateway has not created, a spool a gateway holds; and, as through the
+// admin listener, without a user and a reason.
+func TestExportDirectRefusals(t *testing.T) {
+	dir := t.TempDir()
+	q, err := quarantine.Open(filepath.Join(dir, "quarantine"), quarantine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	id, err := q.Put(quarantineMetaForTest(time.Now()), strings.NewReader("Subject: x\r\n\r\nbody\r\n"), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.Open(filepath.Join(dir, "spool"), spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail := filepath.Join(dir, "audit.log")
+	os.WriteFile(trail, nil, 0o600)
+	cfg := &config.Config{SpoolDir: filepath.Join(dir, "spool"), Log: config.Log{Audit: trail}}
+	tests := []struct {
+		name, audit, user, reason string
+		want                      error
+	}{
+		{"gateway running", trail, "tanaka", "ticket 1", ErrGatewayRunning},
+		{"trail on stdout", "stdout", "tanaka", "ticket 1", ErrAuditDown},
+		{"trail not created", filepath.Join(dir, "none.log"), "tanaka", "ticket 1", ErrAuditDown},
+		{"no reason", trail, "tanaka", " ", ErrInvalid},
+		{"escape in user", trail, "\x1b[2J", "ticket 1", ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := *cfg
+			c.Log.Audit = tt.audit
+			_, rc, err := ExportDirect(&c, q, "DIR", id, metrics.ReadOriginal, tt.user, tt.reason)
+			if !errors.Is(err, tt.want) || rc != nil {
+				t.Errorf("got %v, %v; want %v and nothing handed out", rc, err, tt.want)
+			}
+		})
+	}
+	sp.Close()
+	_, rc, err := ExportDirect(cfg, q, "DIR", id, metrics.ReadOriginal, "tanaka", "ticket 2")
+	if err != nil {
+		t.Fatalf("with the gateway stopped: %v", err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	data, _ := os.ReadFile(trail)
+	if string(b) != "Subject: x\r\n\r\nbody\r\n" || bytes.Count(data, []byte("\n")) != 1 || !bytes.Contains(data, []byte(`"verdict":"original-read"`)) {
+		t.Errorf("read %q; trail %s", b, data)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"mugai/config"
 	"mugai/gateway"
+	"mugai/gateway/metrics"
 	"mugai/gateway/quarantine"
 	"mugai/sanitize"
 )
@@ -27,7 +28,10 @@ Find, inspect, release and purge the originals that sanitising replaced.
 Changes (release, purge) go through the running gateway's admin listener,
 so the store keeps one writer; list and show ask it too and, when it is not
 running, read the store directly (read-only). -dir DIR reads the store in
-DIR directly, for example another node's on shared storage.
+DIR directly, for example another node's on shared storage. show -headers
+and -original read directly only while no gateway runs on this
+configuration's spool: the read is then written to its audit trail
+(log.audit) by this command; with the gateway running they go through it.
 
   list [-since DURATION] [-sender S] [-recipient R] [-verdict V] [-json]
         originals, oldest first; -sender and -recipient match any part of
@@ -150,14 +154,43 @@ func (q *qcmd) admin() (*adminClient, error) {
 // direct reports whether err means: read the store directly.
 func direct(err error) bool { return errors.Is(err, errAdminDown) || errors.Is(err, errDirect) }
 
+// storeDir is the store read directly: -dir, or quarantine.dir.
+func (q *qcmd) storeDir() string {
+	if *q.dir != "" {
+		return *q.dir
+	}
+	return q.cfg.Quarantine.Dir
+}
+
+// exportDirect opens an original (part original or headers) of a store
+// read directly, once its export record is in the audit trail (see
+// gateway.ExportDirect); down is why the admin listener was not asked.
+func (q *qcmd) exportDirect(id, part, reason string, down error) (io.ReadCloser, func(), error) {
+	st, err := q.readOnly(true, down)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, rc, err := gateway.ExportDirect(q.cfg, st, q.storeDir(), id, part, invokingUser(), reason)
+	switch {
+	case errors.Is(err, gateway.ErrGatewayRunning) && errors.Is(down, errDirect):
+		err = fmt.Errorf("%w (spool %s): read the original through it, without -dir, on the node that owns the store, so that the read is in its audit trail", err, q.cfg.SpoolDir)
+	case errors.Is(err, gateway.ErrGatewayRunning):
+		err = fmt.Errorf("%w (spool %s), but nothing answers on its admin listener (%v; is it running with another configuration?): the original is read through the running gateway only, so that the read is in its audit trail", err, q.cfg.SpoolDir, down)
+	}
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	fmt.Fprintf(q.stderr, "mugai quarantine: the read is recorded in the audit trail %s\n", q.cfg.Log.Audit)
+	return rc, func() { rc.Close(); st.Close() }, nil
+}
+
 // readOnly opens the store for reading when the gateway is not running.
 // The key is read if configured and readable; needKey makes its absence
 // an error (originals are encrypted, metadata is not).
 func (q *qcmd) readOnly(needKey bool, why error) (*quarantine.Store, error) {
-	dir := q.cfg.Quarantine.Dir
-	if *q.dir != "" {
-		dir = *q.dir
-	} else {
+	dir := q.storeDir()
+	if *q.dir == "" {
 		fmt.Fprintf(q.stderr, "mugai quarantine: %v; reading %s directly (read-only)\n", why, dir)
 	}
 	opt := quarantine.Options{ReadOnly: true}
@@ -419,16 +452,12 @@ func (q *qcmd) showHeaders(id, reason string) int {
 		}
 	}
 	if direct(err) {
-		st, oerr := q.readOnly(true, err)
+		rc, done, oerr := q.exportDirect(id, metrics.ReadHeaders, reason, err)
 		if oerr != nil {
 			return q.fail("%v", oerr)
 		}
-		defer st.Close()
-		var rc io.ReadCloser
-		if rc, err = st.Original(id); err == nil {
-			hdr, _, err = gateway.HeaderSection(rc, 1<<20)
-			rc.Close()
-		}
+		hdr, _, err = gateway.HeaderSection(rc, 1<<20)
+		done()
 	}
 	if err != nil {
 		return q.fail("%v", err)
@@ -461,14 +490,11 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 		}
 	}
 	if direct(err) {
-		var st *quarantine.Store
-		if st, err = q.readOnly(true, err); err == nil {
-			var rc io.ReadCloser
-			if rc, err = st.Original(id); err == nil {
-				n, err = io.Copy(f, rc)
-				rc.Close()
-			}
-			st.Close()
+		var rc io.ReadCloser
+		var done func()
+		if rc, done, err = q.exportDirect(id, metrics.ReadOriginal, reason, err); err == nil {
+			n, err = io.Copy(f, rc)
+			done()
 		}
 	}
 	if err == nil {

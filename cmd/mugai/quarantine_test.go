@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -73,6 +74,7 @@ type qtEnv struct {
 	q           *quarantine.Store
 	admin       *http.Server
 	lgwan, inet *qtHop
+	stop        func() // stops the gateway (at the end of the test, or before)
 }
 
 func startQtEnv(t *testing.T) *qtEnv {
@@ -103,10 +105,16 @@ func startQtEnv(t *testing.T) *qtEnv {
 	}
 	e.srv, e.q, e.admin = inst.Server, inst.Quarantine, inst.Admin
 	write(inst.AdminAddr.String())
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			inst.Close(ctx)
+		})
+	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		inst.Close(ctx)
+		e.stop()
 		if t.Failed() {
 			mu.Lock()
 			t.Logf("gateway log:\n%s", logs)
@@ -369,12 +377,16 @@ func TestQuarantineReadOnly(t *testing.T) {
 	if code, out, errOut := e.quarantine("show", id); code != 0 || !strings.Contains(out, "application.pdf") {
 		t.Errorf("show read-only: %d %s %s", code, out, errOut)
 	}
+	// The gateway still runs (its admin listener is gone): an original is
+	// not read around it, whose audit trail would not have the read
+	// (TestQuarantineDirectReadAudited reads with the gateway stopped).
 	f := filepath.Join(t.TempDir(), "o.eml")
-	if code, _, errOut := e.quarantine("show", "-original", "-o", f, "-reason", "x", id); code != 0 {
-		t.Errorf("show -original read-only: %s", errOut)
+	if code, _, errOut := e.quarantine("show", "-original", "-o", f, "-reason", "x", id); code != 1 ||
+		!strings.Contains(errOut, "nothing answers on its admin listener") || !strings.Contains(errOut, "audit trail") {
+		t.Errorf("show -original with the admin listener down: exit %d %s", code, errOut)
 	}
-	if b, _ := os.ReadFile(f); string(b) != msg {
-		t.Error("original read directly differs")
+	if _, err := os.Stat(f); err == nil {
+		t.Error("show -original wrote the original with the gateway's admin listener down")
 	}
 	for _, args := range [][]string{{"release", id, "-policy", "relaxed", "-reason", "x"}, {"purge", "-older-than", "1h"}} {
 		if code, _, errOut := e.quarantine(args...); code != 1 || !strings.Contains(errOut, "needs the running gateway") {
@@ -594,4 +606,85 @@ func (s *qtHopSession) Data(r io.Reader) error {
 		s.h.ch <- b
 	}
 	return err
+}
+
+// TestQuarantineDirectReadAudited: no original is read without an export
+// record. Read directly (-dir, or the gateway not running) the CLI writes
+// the record itself, chained, while it holds the gateway's lock; with the
+// gateway running, a direct read is refused and points to the admin
+// listener, which audits it.
+func TestQuarantineDirectReadAudited(t *testing.T) {
+	t.Setenv("SUDO_USER", "tanaka")
+	e := startQtEnv(t)
+	msg := qtMessage("form", qtPDF())
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", msg)
+	e.lgwan.next(t)
+	id := e.q.List(nil)[0].ID
+	hdr := msg[:strings.Index(msg, "\r\n\r\n")]
+	dir := e.cfg.Quarantine.Dir
+
+	// The gateway runs and holds the audit trail.
+	for _, args := range [][]string{
+		{"-dir", dir, "show", "-original", "-o", filepath.Join(t.TempDir(), "o.eml"), "-reason", "r", id},
+		{"-dir", dir, "show", "-headers", "-reason", "r", id},
+	} {
+		code, out, errOut := e.quarantine(args...)
+		if code != 1 || !strings.Contains(errOut, "running gateway") || !strings.Contains(errOut, "without -dir") || strings.Contains(out, "Subject") {
+			t.Errorf("%v with the gateway running: exit %d\n%s%s", args, code, out, errOut)
+		}
+		if _, err := os.Stat(args[5]); args[3] == "-original" && err == nil {
+			t.Errorf("%v wrote %s", args, args[5])
+		}
+	}
+	if ex := e.audit("export"); len(ex) != 0 {
+		t.Errorf("export records for refused direct reads: %+v", ex)
+	}
+
+	e.stop()
+	tests := []struct {
+		name string
+		args []string
+		part string
+	}{
+		{"original, gateway down", []string{"show", "-original", "-o", "%F", "-reason", "ticket 1: check the PDF", id}, "original"},
+		{"headers, gateway down", []string{"show", "-headers", "-reason", "ticket 2: trace the sender", id}, "headers"},
+		{"original, -dir", []string{"-dir", dir, "show", "-original", "-o", "%F", "-reason", "ticket 3", id}, "original"},
+		{"headers, -dir", []string{"-dir", dir, "show", "-headers", "-reason", "ticket 4", id}, "headers"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "o.eml")
+			args := slices.Clone(tt.args)
+			if j := slices.Index(args, "%F"); j >= 0 {
+				args[j] = f
+			}
+			code, out, errOut := e.quarantine(args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			switch tt.part {
+			case "original":
+				if b, _ := os.ReadFile(f); string(b) != msg {
+					t.Errorf("original read directly differs (%d bytes)", len(b))
+				}
+			case "headers":
+				if !strings.Contains(out, "Subject: form") || strings.Contains(out, "application form attached") || len(out) > len(hdr)+200 {
+					t.Errorf("headers read directly:\n%s", out)
+				}
+			}
+			ex := e.audit("export")
+			if len(ex) != i+1 {
+				t.Fatalf("%d export records after %d direct reads", len(ex), i+1)
+			}
+			r := ex[i]
+			why := args[slices.Index(args, "-reason")+1]
+			if r.QuarantineID != id || r.Policy != tt.part || r.Verdict != tt.part+"-read" || r.Why != why ||
+				!strings.HasPrefix(r.User, "tanaka") || r.Sender != "taro@citizen.example" || !strings.Contains(r.Reason, dir) {
+				t.Errorf("export record %+v", r)
+			}
+			if code, out, _ := runCmd("audit", "verify", e.cfg.Log.Audit); code != 0 {
+				t.Errorf("audit verify: %s", out)
+			}
+		})
+	}
 }

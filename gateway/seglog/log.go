@@ -149,13 +149,9 @@ func Open(dir string, opt Options, replay ReplayFunc) (*Log, []Damage, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, nil, fmt.Errorf("seglog: open %s: %w", dir, err)
 		}
-		lf, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+		lf, err := lockDir(dir, os.O_CREATE)
 		if err != nil {
 			return nil, nil, fmt.Errorf("seglog: open %s: %w", dir, err)
-		}
-		if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-			lf.Close()
-			return nil, nil, fmt.Errorf("seglog: open %s: in use by another process: %w", dir, err)
 		}
 		l.lock = lf
 	}
@@ -262,6 +258,32 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// lockDir takes the lock a writing Log holds on dir, without waiting.
+func lockDir(dir string, create int) (*os.File, error) {
+	lf, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|create, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("in use by another process: %w", err)
+	}
+	return lf, nil
+}
+
+// LockDir takes the lock a writing Log holds on dir, for a process that
+// must know that no writer has the log open while it holds it. It fails
+// at once, wrapping syscall.EWOULDBLOCK, while a writer holds it, and it
+// creates nothing (a lock file made by root would keep the owner's
+// writer out). Close releases it.
+func LockDir(dir string) (io.Closer, error) {
+	lf, err := lockDir(dir, 0)
+	if err != nil {
+		return nil, fmt.Errorf("seglog: lock %s: %w", dir, err)
+	}
+	return lf, nil
 }
 
 // Append writes a record and returns once it is durable (covered by a

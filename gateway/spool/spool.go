@@ -386,6 +386,18 @@ func (s *Spool) Put(env Envelope, body io.Reader, size int64) (string, error) {
 	return id, nil
 }
 
+// Lock takes the lock that an open (writing) Spool holds on dir, without
+// opening the spool: while it is held no gateway runs on dir. It fails at
+// once, wrapping syscall.EWOULDBLOCK, while a gateway holds it. Close
+// releases it.
+func Lock(dir string) (io.Closer, error) {
+	c, err := seglog.LockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return c, nil
+}
+
 // PutID is Put with an id the caller chose (see NewID). It fails if the id
 // is malformed or already in use.
 func (s *Spool) PutID(id string, env Envelope, body io.Reader, size int64) error {
