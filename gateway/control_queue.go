@@ -30,18 +30,21 @@ type QueueMessage struct {
 	// State: active (a recipient is pending or being delivered),
 	// deferred (waiting for a retry), failed (finished with a failure,
 	// kept for an operator for the hop's retry.keep_failed).
-	State        string           `json:"state"`
-	Route        string           `json:"route"`
-	Sender       string           `json:"sender"` // "" is the null sender <>
-	Size         int64            `json:"size"`
-	Created      time.Time        `json:"created"`
-	Received     time.Time        `json:"received,omitzero"`
-	Client       string           `json:"client,omitempty"`
-	Helo         string           `json:"helo,omitempty"`
-	TLS          bool             `json:"tls"`
-	Policy       string           `json:"policy,omitempty"`
-	QuarantineID string           `json:"quarantine_id,omitempty"`
-	Recipients   []QueueRecipient `json:"recipients"`
+	State        string    `json:"state"`
+	Route        string    `json:"route"`
+	Sender       string    `json:"sender"` // "" is the null sender <>
+	Size         int64     `json:"size"`
+	Created      time.Time `json:"created"`
+	Received     time.Time `json:"received,omitzero"`
+	Client       string    `json:"client,omitempty"`
+	Helo         string    `json:"helo,omitempty"`
+	TLS          bool      `json:"tls"`
+	Policy       string    `json:"policy,omitempty"`
+	QuarantineID string    `json:"quarantine_id,omitempty"`
+	// Released: queued by mugai quarantine release; a failure is not
+	// bounced to the sender, it waits here for an administrator.
+	Released   bool             `json:"released,omitempty"`
+	Recipients []QueueRecipient `json:"recipients"`
 
 	// Only for one message (GET /queue/{id}): the raw header lines of the
 	// spooled message without their line ends, and its history from the
@@ -97,7 +100,7 @@ func queueView(m spool.Message) QueueMessage {
 	}
 	v := QueueMessage{ID: m.ID, State: st, Route: m.Env.Route, Sender: m.Env.From, Size: m.Size, Created: m.Created,
 		Received: m.Env.Received, Client: m.Env.ClientAddr, Helo: m.Env.Helo, TLS: m.Env.TLS, Policy: m.Env.Policy,
-		QuarantineID: m.Env.QuarantineID, Recipients: make([]QueueRecipient, 0, len(m.Rcpts))}
+		QuarantineID: m.Env.QuarantineID, Released: m.Env.Released, Recipients: make([]QueueRecipient, 0, len(m.Rcpts))}
 	for _, rc := range m.Rcpts {
 		r := QueueRecipient{Addr: rc.Addr, State: rc.State.String(), Attempts: rc.Attempts, LastError: rc.LastError, Requeued: rc.Requeued, FailedAt: rc.FailedAt}
 		if rc.State == spool.Deferred {

@@ -320,7 +320,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	id := spool.NewID()
 	now := time.Now()
 	env := spool.Envelope{Route: route.Name, From: meta.From, To: rcpts, Received: now,
-		Policy: rec.Policy, QuarantineID: meta.ID}
+		Policy: rec.Policy, QuarantineID: meta.ID, Released: true}
 	trace := releaseReceived(route.Hostname, meta.ID, id, rcpts, now)
 	r := io.MultiReader(strings.NewReader(trace), body.Reader())
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {

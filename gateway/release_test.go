@@ -54,6 +54,7 @@ routes:
     domains: [city.example.lg.jp]
     policy: default
     deliver: {to: "smtp://%LGWAN%", tls: none, retry: {initial: 1s, max: 2s, lifetime: 1h}}
+%BOUNCES%
   - name: internet
     listen: ["127.0.0.1:0"]
     hostname: gw.city.example.lg.jp
@@ -78,6 +79,7 @@ type relEnv struct {
 	m           *metrics.Metrics
 	admin       string // http://host:port
 	lgwan, inet *relRecorder
+	bounces     *relRecorder // with relOptions.bounces
 	logs        *syncBuffer
 	stop        func() // closes the gateway (at the end of the test, or before starting it again)
 }
@@ -88,6 +90,9 @@ type relOptions struct {
 	now    func() time.Time // the quarantine store's clock
 	audit  string           // the audit trail's path (default: DIR/audit.log)
 	dir    string           // the gateway's directory (default: a new one), to start it again
+	// bounces: the inbound route sends its delivery status notifications
+	// to relEnv.bounces.
+	bounces bool
 }
 
 func startRelEnv(t *testing.T, o relOptions) *relEnv {
@@ -112,7 +117,12 @@ func startRelEnv(t *testing.T, o relOptions) *relEnv {
 	if o.audit != "" {
 		y = strings.Replace(y, "%DIR%/audit.log", o.audit, 1)
 	}
-	y = strings.NewReplacer("%DIR%", e.dir, "%LGWAN%", e.lgwan.addr, "%INET%", e.inet.addr, "%QEXTRA%", qextra).Replace(y)
+	bounces := ""
+	if o.bounces {
+		e.bounces = newRelRecorder(t)
+		bounces = `    bounces: {to: "smtp://` + e.bounces.addr + `", tls: none}`
+	}
+	y = strings.NewReplacer("%DIR%", e.dir, "%LGWAN%", e.lgwan.addr, "%INET%", e.inet.addr, "%QEXTRA%", qextra, "%BOUNCES%", bounces).Replace(y)
 	cfg, err := config.Parse(filepath.Join(e.dir, "mugai.yaml"), []byte(y))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, y)
@@ -870,8 +880,9 @@ func FuzzHeaderSection(f *testing.F) {
 
 // relRecorder is a next hop that records every message it receives.
 type relRecorder struct {
-	addr string
-	ch   chan relMsg
+	addr   string
+	ch     chan relMsg
+	refuse sync.Map // address → true: RCPT answers 550 5.1.1
 }
 
 type relMsg struct {
@@ -930,6 +941,9 @@ func (s *relSession) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 func (s *relSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if _, no := s.r.refuse.Load(to); no {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+	}
 	s.msg.To = append(s.msg.To, to)
 	return nil
 }

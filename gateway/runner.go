@@ -268,15 +268,48 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	}
 	// The notice is spooled before the failure is recorded: a crash or a
 	// full disk in between then sends a second notice (the recipient fails
-	// again on the next attempt), never none.
-	if len(failed) > 0 && !strings.HasSuffix(queue, bounceSuffix) && !r.bounce(ctx, rt, msg, failed) {
+	// again on the next attempt), never none. A released message's
+	// failure is the administrator's, not its sender's (releaseFailed).
+	notice := len(failed) > 0 && !strings.HasSuffix(queue, bounceSuffix)
+	if notice && !msg.Env.Released && !r.bounce(ctx, rt, msg, failed) {
 		return
 	}
 	if !r.update(ctx, msg.ID, rcpts) {
 		return
 	}
-	srv.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "delivery", Route: rt.Name, Sender: msg.Env.From,
-		QueueID: msg.ID, NextHop: hopName(hop), Delivery: outcome, Verdict: summary(rcpts), Reason: reason})
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "delivery", Route: rt.Name, Sender: msg.Env.From,
+		QueueID: msg.ID, NextHop: hopName(hop), Delivery: outcome, Verdict: summary(rcpts), Reason: reason}
+	if notice && msg.Env.Released {
+		rec.QuarantineID = msg.Env.QuarantineID
+		rec.Reason = strings.TrimPrefix(rec.Reason+"; "+releaseNoBounce, "; ")
+	}
+	srv.Audit.Write(rec)
+	if notice && msg.Env.Released {
+		r.releaseFailed(rt, msg, failed)
+	}
+}
+
+// releaseNoBounce is the delivery record's reason when a released
+// message failed.
+const releaseNoBounce = "released from quarantine: no delivery status notification to the sender; the failure is for the administrator (mugai queue failed)"
+
+// releaseFailed reports a released message that failed for good to the
+// administrator instead of its sender. The sender is usually on the
+// internet side and did not send this delivery: an administrator did,
+// maybe to other recipients (-to) or through another route (-original).
+// A notification would carry LGWAN addresses, the next hop's host and
+// its reply across the boundary, and tell the sender of the release. The
+// message stays in the queue as failed (mugai queue requeue sends it
+// again once the cause is fixed).
+func (r *Runner) releaseFailed(rt *config.Route, msg *spool.Message, failed []deliver.DSNRecipient) {
+	srv := r.srv
+	srv.Metrics.QuarantineReleaseFailures.WithLabelValues(rt.Name).Inc()
+	rcpts := make([]string, 0, len(failed))
+	for _, f := range failed {
+		rcpts = append(rcpts, f.Result.Rcpt)
+	}
+	srv.Logger.Warn("released message failed; not bounced to its sender, see mugai queue show", "route", rt.Name,
+		"queue_id", msg.ID, "quarantine_id", msg.Env.QuarantineID, "rcpts", strings.Join(rcpts, ","))
 }
 
 // update records the outcome of an attempt (see hold).

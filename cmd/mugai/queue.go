@@ -356,7 +356,11 @@ func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed 
 	count := map[string]int{}
 	for _, m := range msgs {
 		count[m.State]++
-		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9d  %-12s  %s\n", safe(m.ID), m.State, age(now.Sub(m.Created)), m.Size, safe(m.Route), safe(sender(m.Sender)))
+		from := safe(sender(m.Sender))
+		if m.Released {
+			from += "  (released from quarantine " + safe(m.QuarantineID) + ")"
+		}
+		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9d  %-12s  %s\n", safe(m.ID), m.State, age(now.Sub(m.Created)), m.Size, safe(m.Route), from)
 		printRecipients(w, m.Recipients, now)
 	}
 	switch {
@@ -421,6 +425,9 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 	field("TLS", map[bool]string{true: "yes", false: "no"}[m.TLS])
 	field("Policy", orNone(m.Policy))
 	field("Quarantine", orNone(m.QuarantineID))
+	if m.Released {
+		field("Released", "by an administrator from quarantine; a failure is not bounced to the sender (requeue it once the cause is fixed)")
+	}
 	fmt.Fprintln(w, "Recipients:")
 	printRecipients(w, m.Recipients, now)
 	if len(m.History) > 0 {

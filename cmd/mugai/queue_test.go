@@ -601,3 +601,27 @@ func TestAdminAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestQueuePrintReleased: a released message says so in the listing and
+// in show, with what becomes of a failure (no bounce to the sender).
+func TestQueuePrintReleased(t *testing.T) {
+	now := time.Date(2025, 4, 1, 10, 0, 0, 0, time.UTC)
+	m := gateway.QueueMessage{ID: "06H1GV6ZC60G2H7R", State: "failed", Route: "inbound", Sender: "taro@citizen.example",
+		Created: now.Add(-time.Hour), QuarantineID: "06H1GV6Z9HN2YTHY", Released: true,
+		Recipients: []gateway.QueueRecipient{{Addr: "kikaku@city.example.lg.jp", State: "failed", Attempts: 1, LastError: "550 5.1.1 no such user here"}}}
+	var list, show bytes.Buffer
+	printQueue(&list, []gateway.QueueMessage{m}, now, false)
+	printMessage(&show, m, now)
+	if !strings.Contains(list.String(), "<taro@citizen.example>  (released from quarantine 06H1GV6Z9HN2YTHY)") {
+		t.Errorf("listing:\n%s", list.String())
+	}
+	if !strings.Contains(show.String(), "Released:    by an administrator from quarantine; a failure is not bounced to the sender") {
+		t.Errorf("show:\n%s", show.String())
+	}
+	m.Released = false
+	list.Reset()
+	printQueue(&list, []gateway.QueueMessage{m}, now, false)
+	if strings.Contains(list.String(), "released") {
+		t.Errorf("a message the sender sent listed as released:\n%s", list.String())
+	}
+}

@@ -174,6 +174,9 @@ type Metrics struct {
 	QuarantineReleaseRefusals *prometheus.CounterVec
 	// mugai_quarantine_reads_total{part,result}: originals read out
 	QuarantineReads *prometheus.CounterVec
+	// mugai_quarantine_release_failures_total{route}: released messages
+	// that failed for good, not bounced to their sender
+	QuarantineReleaseFailures *prometheus.CounterVec
 
 	// Process.
 	ConfigReloads           *prometheus.CounterVec // mugai_config_reloads_total{result}
@@ -263,6 +266,8 @@ func New(version string) *Metrics {
 			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
 		QuarantineReleaseRefusals: counter("quarantine_release_refusals_total",
 			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, error: integrity, storage or audit trail); each has an audit record.", "reason"),
+		QuarantineReleaseFailures: counter("quarantine_release_failures_total",
+			"Messages released from quarantine whose delivery failed for good (refused or expired at the next hop), by route. They are not bounced to the sender (usually on the internet side); they stay in the queue as failed for an administrator.", "route"),
 		QuarantineReads: counter("quarantine_reads_total",
 			"Unsanitised originals (part original) or their header sections (part headers) asked for by an administrator, by result (read: handed out, refused); each has an audit record.", "part", "result"),
 
@@ -294,7 +299,7 @@ func New(version string) *Metrics {
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.Bounces, m.QueuePurged,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
-		m.QuarantineReleaseRefusals, m.QuarantineReads,
+		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -384,6 +389,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	}
 	m.DeliveryDuration.WithLabelValues(route)
 	m.DeliveryTimeouts.WithLabelValues(route)
+	m.QuarantineReleaseFailures.WithLabelValues(route)
 	m.Bounces.WithLabelValues(route)
 	m.QueuePurged.WithLabelValues(route)
 }
@@ -429,6 +435,7 @@ func Names() []string {
 		"mugai_quarantine_full_total",
 		"mugai_quarantine_release_refusals_total",
 		"mugai_quarantine_reads_total",
+		"mugai_quarantine_release_failures_total",
 		"mugai_config_reloads_total",
 		"mugai_config_last_reload_success_timestamp_seconds",
 		"mugai_config_last_reload_successful",

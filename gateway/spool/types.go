@@ -19,6 +19,9 @@ type Envelope struct {
 	Received     time.Time
 	Policy       string
 	QuarantineID string
+	// Released: an administrator released it from quarantine (mugai
+	// quarantine release); its sender did not send this delivery.
+	Released bool
 }
 
 // State is the delivery state of one recipient.
@@ -105,6 +108,7 @@ type diskEnvelope struct {
 	Received     time.Time `json:"received,omitzero"`
 	Policy       string    `json:"policy,omitempty"`
 	QuarantineID string    `json:"qid,omitempty"`
+	Released     bool      `json:"released,omitempty"`
 }
 
 type diskRecipient struct {
