@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"mugai/config"
+	"mugai/gateway/deliver"
 )
 
 func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -102,6 +103,18 @@ func warnings(c *config.Config) []string {
 		}
 	}
 	for _, r := range c.Routes {
+		hops := []struct {
+			key string
+			d   *config.Deliver
+		}{{"deliver", &r.Deliver}, {"bounces", r.Bounces}}
+		for _, h := range hops {
+			// A next hop may take deliver.DefaultDoneTimeout to answer the
+			// final dot; an attempt cut off before then is sent again
+			// later, maybe a second time to a mailbox that got it.
+			if h.d != nil && h.d.URL.Scheme != "maildir" && h.d.AttemptTimeout.D() < deliver.DefaultDoneTimeout {
+				ws = append(ws, fmt.Sprintf("route %s: %s.attempt_timeout %s is shorter than the %s a next hop may take to answer the end of a message: an attempt cut off then is sent again, a duplicate", r.Name, h.key, h.d.AttemptTimeout, deliver.DefaultDoneTimeout))
+			}
+		}
 		if r.Policy == config.PolicyNone {
 			for _, p := range r.Clients {
 				if p.Bits() == 0 {

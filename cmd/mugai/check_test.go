@@ -69,6 +69,7 @@ func TestCheckWarnings(t *testing.T) {
 		"links: defang ", "links: keep   ",
 		"default: strip                 # strip, keep, reject", "default: keep",
 		"original: quarantine ", "original: discard    ",
+		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
@@ -79,7 +80,8 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (3):",
+		"warnings (4):",
+		"route inbound: deliver.attempt_timeout 2m0s is shorter than the 10m0s",
 		"policy default: links: keep leaves links clickable",
 		"policy default: attachments default keep delivers every kind of file",
 		"policy default: original: discard keeps no original",

@@ -301,7 +301,7 @@ func (q *qcmd) show(args []string) int {
 	headers := fs.Bool("headers", false, "print the original's header section")
 	original := fs.Bool("original", false, "write the original to the file given with -o")
 	outPath := fs.String("o", "", "`FILE` to create for -original (must not exist)")
-	reason := fs.String("reason", "", "why -headers or -original reads the original, for the audit trail (required with them)")
+	reason := fs.String("reason", "", "the reason (`TEXT`) for reading the original with -headers or -original, for the audit trail (required with them)")
 	pos, code, ok := q.parse(fs, args)
 	if !ok {
 		return code
@@ -518,7 +518,7 @@ func (q *qcmd) release(args []string) int {
 	fs.BoolVar(&req.Original, "original", false, "deliver the untouched original (only to quarantine.release_original_to)")
 	fs.Var((*addrList)(&req.To), "to", "recipient `ADDR` instead of the original ones (repeat, or comma-separated)")
 	fs.BoolVar(&req.Again, "again", false, "deliver it again to recipients an earlier release already reached (refused without it)")
-	fs.StringVar(&req.Reason, "reason", "", "why, for the audit trail (required)")
+	fs.StringVar(&req.Reason, "reason", "", "the reason (`TEXT`), for the audit trail (required)")
 	pos, code, ok := q.parse(fs, args)
 	if !ok {
 		return code
@@ -566,7 +566,7 @@ func (q *qcmd) release(args []string) int {
 func (q *qcmd) purge(args []string) int {
 	fs := q.flags("purge", "purge [-older-than DURATION] [-reason TEXT]")
 	older := fs.String("older-than", "", "purge originals older than `DURATION` (default: quarantine.retention)")
-	reason := fs.String("reason", "", "why, for the audit trail (default: \"manual purge of originals older than …\")")
+	reason := fs.String("reason", "", "the reason (`TEXT`), for the audit trail (default: \"manual purge of originals older than …\")")
 	pos, code, ok := q.parse(fs, args)
 	if !ok {
 		return code
