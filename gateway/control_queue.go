@@ -231,15 +231,20 @@ func QueueDelete(sp *spool.Spool, audit *Audit, id, user, reason, client string)
 	if err := sp.Delete(id); err != nil {
 		return QueueMessage{}, fmt.Errorf("queue: delete %s: %w", id, err)
 	}
+	audit.Write(deleteRecord(m, user, reason, client))
+	return queueView(m), nil
+}
+
+// deleteRecord is the audit record of a message deleted from the queue.
+func deleteRecord(m spool.Message, user, reason, client string) *AuditRecord {
 	rec := &AuditRecord{Time: time.Now().UTC(), Event: "delete", Route: m.Env.Route, Client: client, Sender: m.Env.From,
-		Size: m.Size, Policy: m.Env.Policy, QuarantineID: m.Env.QuarantineID, QueueID: id, User: user, Why: reason,
+		Size: m.Size, Policy: m.Env.Policy, QuarantineID: m.Env.QuarantineID, QueueID: m.ID, User: user, Why: reason,
 		Verdict: "deleted"}
 	for _, rc := range m.Rcpts {
 		rec.Rcpts = append(rec.Rcpts, rc.Addr)
 		rec.Delivery = append(rec.Delivery, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Text: rc.LastError})
 	}
-	audit.Write(rec)
-	return queueView(m), nil
+	return rec
 }
 
 // ErrNothingFailed: a requeue of a message without a failed recipient.

@@ -299,8 +299,8 @@ const releaseNoBounce = "released from quarantine: no delivery status notificati
 // maybe to other recipients (-to) or through another route (-original).
 // A notification would carry LGWAN addresses, the next hop's host and
 // its reply across the boundary, and tell the sender of the release. The
-// message stays in the queue as failed (mugai queue requeue sends it
-// again once the cause is fixed).
+// message stays in the queue as failed for retry.keep_failed (mugai
+// queue requeue sends it again once the cause is fixed).
 func (r *Runner) releaseFailed(rt *config.Route, msg *spool.Message, failed []deliver.DSNRecipient) {
 	srv := r.srv
 	srv.Metrics.QuarantineReleaseFailures.WithLabelValues(rt.Name).Inc()
@@ -524,10 +524,11 @@ func waitingSince(m spool.Message) time.Time {
 }
 
 // purgeFailed deletes the messages that failed for good longer ago than
-// their hop's retry.keep_failed: their senders had the notice, and an
-// administrator had that long to requeue them. Each has a delete record
-// in the audit trail, so nothing is deleted while the trail cannot be
-// written.
+// their hop's retry.keep_failed: the senders of mail from outside had the
+// notice, and an administrator had that long to requeue them (a released
+// message that failed was the administrator's already). Each has a
+// delete record in the audit trail, so nothing is deleted while the
+// trail cannot be written.
 func (r *Runner) purgeFailed(now time.Time) {
 	srv := r.srv
 	if srv.Audit.Ready() != nil {
@@ -536,22 +537,32 @@ func (r *Runner) purgeFailed(now time.Time) {
 	for _, m := range srv.Spool.List() {
 		route, sub, _ := strings.Cut(m.Env.Route, "/")
 		_, hop, ok := r.hop(route, "/"+sub == bounceSuffix)
-		if !ok || queueState(m) != spool.Failed {
+		keep := hop.Retry.KeepFailed.D()
+		if !ok || keep <= 0 {
 			continue
 		}
-		since := failedSince(m)
-		if keep := hop.Retry.KeepFailed.D(); keep <= 0 || now.Sub(since) < keep {
+		// Checked again as the record is written: a message requeued
+		// since List is not deleted.
+		var gone spool.Message
+		expired := func(m spool.Message) bool {
+			gone = m
+			return queueState(m) == spool.Failed && now.Sub(failedSince(m)) >= keep
+		}
+		if !expired(m) {
 			continue
 		}
-		why := fmt.Sprintf("failed %s ago; retry.keep_failed is %s", now.Sub(since).Round(time.Minute), hop.Retry.KeepFailed)
-		// Requeued since List, it is not deleted.
-		if cur, err := srv.Spool.Get(m.ID); err != nil || queueState(cur) != spool.Failed || failedSince(cur) != since {
+		deleted, err := srv.Spool.DeleteIf(m.ID, expired)
+		if err != nil {
+			if !errors.Is(err, spool.ErrNotFound) && !errors.Is(err, spool.ErrBusy) {
+				srv.Logger.Error("failed message not deleted", "route", route, "queue_id", m.ID, "err", err)
+			}
 			continue
 		}
-		if _, err := QueueDelete(srv.Spool, srv.Audit, m.ID, "mugai", why, ""); err != nil {
-			srv.Logger.Error("failed message not deleted", "route", route, "queue_id", m.ID, "err", err)
+		if !deleted {
 			continue
 		}
+		why := fmt.Sprintf("failed %s ago; retry.keep_failed is %s", now.Sub(failedSince(gone)).Round(time.Minute), hop.Retry.KeepFailed)
+		srv.Audit.Write(deleteRecord(gone, "mugai", why, ""))
 		srv.Metrics.QueuePurged.WithLabelValues(route).Inc()
 		srv.Logger.Info("failed message deleted", "route", route, "queue_id", m.ID, "reason", why)
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"mugai/gateway/seglog"
@@ -440,7 +441,12 @@ func (s *Spool) PutID(id string, env Envelope, body io.Reader, size int64) error
 	s.endLocked(tok)
 	delete(s.putting, id)
 	if err != nil {
-		return fmt.Errorf("spool: put %s: %w: %w", id, ErrNotWritten, err)
+		// A system call that failed (a full disk) may succeed later; a
+		// body shorter or longer than its size never does.
+		if errors.As(err, new(syscall.Errno)) {
+			return fmt.Errorf("spool: put %s: %w: %w", id, ErrNotWritten, err)
+		}
+		return fmt.Errorf("spool: put %s: %w", id, err)
 	}
 	e := &entry{msg: m, rec: rec, bodyOff: int64(len(prefix)), hidx: -1}
 	s.msgs[id] = e
@@ -733,6 +739,52 @@ func (s *Spool) Delete(id string) error {
 		s.kickJanitor()
 	}
 	return nil
+}
+
+// DeleteIf deletes a message as Delete does, but only if ok holds for it
+// and no delivery worker holds it, both checked and kept so while the
+// record is written: a requeue that comes meanwhile waits (ErrBusy) and
+// is not undone. It reports whether the message was deleted; a message
+// ok refuses is false, nil.
+func (s *Spool) DeleteIf(id string, ok func(Message) bool) (bool, error) {
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return false, err
+	}
+	e := s.msgs[id]
+	switch {
+	case e == nil || e.deleted:
+		s.mu.Unlock()
+		return false, fmt.Errorf("spool: delete %s: %w", id, ErrNotFound)
+	case e.leased || e.moving:
+		s.mu.Unlock()
+		return false, fmt.Errorf("spool: delete %s: %w", id, ErrBusy)
+	case !ok(e.msg.clone()):
+		s.mu.Unlock()
+		return false, nil
+	}
+	// A lease, as Requeue takes one, keeps workers, requeues and the
+	// compactor off it while the record is written.
+	e.leased = true
+	e.leaseSeg = e.rec.Seg
+	s.refs.Ref(e.leaseSeg)
+	s.unscheduleLocked(e)
+	tok := s.beginLocked()
+	s.mu.Unlock()
+	rec, err := s.log.Append(recDelete, id, bytes.NewReader(nil), 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(tok)
+	if err != nil {
+		if s.endLeaseLocked(e) {
+			s.scheduleLocked(e)
+		}
+		return false, fmt.Errorf("spool: delete %s: %w", id, err)
+	}
+	s.finishLocked(e, rec.Seg)
+	s.endLeaseLocked(e)
+	return true, nil
 }
 
 // Requeue puts the failed recipients of a message back in the queue, due

@@ -335,6 +335,45 @@ func TestDeleteWhileLeased(t *testing.T) {
 	}
 }
 
+// TestDeleteIf: the condition is checked with the message held, a
+// message a worker holds is busy, and a deletion is durable.
+func TestDeleteIf(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{})
+	a := put(t, s, "a", "x@lgwan.example")
+	b := put(t, s, "b", "y@lgwan.example")
+	failedOnly := func(m Message) bool { return m.Rcpts[0].State == Failed }
+	if ok, err := s.DeleteIf(a, failedOnly); ok || err != nil {
+		t.Fatalf("DeleteIf of a pending message = %v, %v; want false, nil", ok, err)
+	}
+	m := mustNext(t, s)
+	if ok, err := s.DeleteIf(m.ID, func(Message) bool { return true }); ok || !errors.Is(err, ErrBusy) {
+		t.Errorf("DeleteIf of a leased message = %v, %v; want ErrBusy", ok, err)
+	}
+	if err := s.Update(m.ID, withStates(m, Failed, time.Time{}, "550")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.DeleteIf(m.ID, failedOnly); !ok || err != nil {
+		t.Fatalf("DeleteIf of the failed message = %v, %v", ok, err)
+	}
+	if _, err := s.DeleteIf(m.ID, failedOnly); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DeleteIf again: %v, want ErrNotFound", err)
+	}
+	s.Close()
+	s = openSpool(t, dir, Options{})
+	defer s.Close()
+	if _, err := s.Get(m.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted message back after reopen: %v", err)
+	}
+	other := a
+	if m.ID == a {
+		other = b
+	}
+	if _, err := s.Get(other); err != nil {
+		t.Errorf("the other message: %v", err)
+	}
+}
+
 func TestRecoveryAfterClose(t *testing.T) {
 	dir := t.TempDir()
 	opt := Options{SegmentSize: 8 << 10}
@@ -977,5 +1016,26 @@ func TestRequeue(t *testing.T) {
 	}
 	if _, err := s.Requeue("NOSUCHID", at); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Requeue of an unknown id: %v", err)
+	}
+}
+
+// TestPutWrongSize: a body shorter or longer than its size is an error
+// that trying again cannot cure, not ErrNotWritten (which a caller waits
+// out).
+func TestPutWrongSize(t *testing.T) {
+	s := openSpool(t, t.TempDir(), Options{})
+	defer s.Close()
+	env := Envelope{From: "a@example.jp", To: []string{"b@lgwan.example"}}
+	for _, tc := range []struct {
+		body string
+		size int64
+	}{{"abc", 5}, {"abcdef", 5}} {
+		err := s.PutID(NewID(), env, strings.NewReader(tc.body), tc.size)
+		if err == nil || errors.Is(err, ErrNotWritten) {
+			t.Errorf("PutID of %d bytes as %d: %v, want an error that is not ErrNotWritten", len(tc.body), tc.size, err)
+		}
+	}
+	if n := len(s.List()); n != 0 {
+		t.Errorf("%d messages after the failed puts", n)
 	}
 }
