@@ -338,9 +338,9 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		s.Logger.Warn("quarantine release: original purged while it was released", "id", meta.ID, "queue_id", id)
 	case err != nil:
 		// Unrecorded, a second release would not be refused: take the
-		// message back (a worker that took it at once may still send it).
-		if derr := s.Spool.Delete(id); derr != nil {
-			return nil, fmt.Errorf("release %s: %w; and the queued message %s could not be taken back (%v): it may be delivered without its record", req.ID, err, id, derr)
+		// message back, unless a worker has it already.
+		if _, derr := s.Spool.DeleteIf(id, func(spool.Message) bool { return true }); derr != nil {
+			return nil, fmt.Errorf("release %s: %w; and the queued message %s could not be taken back (%v): it may be delivered, and a second release would not be refused", req.ID, err, id, derr)
 		}
 		return nil, fmt.Errorf("release %s: %w; the queued message %s was taken back", req.ID, err, id)
 	}
@@ -352,7 +352,11 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 func releasedTo(releases []quarantine.Release, rcpts []string) []quarantine.Release {
 	var out []quarantine.Release
 	for _, r := range releases {
-		if slices.ContainsFunc(r.To, func(a string) bool { return slices.Contains(rcpts, a) }) {
+		// Mailbox names are compared without case, as the LGWAN servers
+		// treat them: Kikaku@ is kikaku@.
+		if slices.ContainsFunc(r.To, func(a string) bool {
+			return slices.ContainsFunc(rcpts, func(b string) bool { return strings.EqualFold(a, b) })
+		}) {
 			out = append(out, r)
 		}
 	}

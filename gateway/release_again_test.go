@@ -45,6 +45,10 @@ func TestReleaseTwice(t *testing.T) {
 			t.Errorf("second release: %d %q, want 409 with %q", code, msg, want)
 		}
 	}
+	// Nor in another case: the LGWAN server's Kikaku@ is kikaku@.
+	if code, msg, _ = release(e, "suzuki", []string{"Kikaku@city.example.lg.jp"}, false); code != 409 {
+		t.Errorf("release to Kikaku@: %d %q, want 409", code, msg)
+	}
 	e.lgwan.none(t, 500*time.Millisecond)
 
 	// soumu has not had it: no "again" needed.
@@ -63,17 +67,17 @@ func TestReleaseTwice(t *testing.T) {
 	}
 
 	rel := e.audit("release")
-	if len(rel) != 4 {
-		t.Fatalf("%d release records, want 4", len(rel))
+	if len(rel) != 5 {
+		t.Fatalf("%d release records, want 5", len(rel))
 	}
 	if r := rel[1]; r.Verdict != "refused" || !strings.Contains(r.Reason, "already released") || r.User != "suzuki" || r.QueueID != "" {
 		t.Errorf("refused second release audited as %+v", r)
 	}
-	if rel[0].Again || rel[2].Again || !rel[3].Again {
-		t.Errorf("again in the records: %v %v %v, want only the last", rel[0].Again, rel[2].Again, rel[3].Again)
+	if rel[0].Again || rel[3].Again || !rel[4].Again {
+		t.Errorf("again in the records: %v %v %v, want only the last", rel[0].Again, rel[3].Again, rel[4].Again)
 	}
-	if n := testutil.ToFloat64(e.m.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseReleased)); n != 1 {
-		t.Errorf("mugai_quarantine_release_refusals_total{reason=already_released} = %v, want 1", n)
+	if n := testutil.ToFloat64(e.m.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseReleased)); n != 2 {
+		t.Errorf("mugai_quarantine_release_refusals_total{reason=already_released} = %v, want 2", n)
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != 3 {
 		t.Errorf("mugai_quarantine_releases_total = %v, want 3", n)
