@@ -561,15 +561,46 @@ func utf16Text(s []byte) []byte {
 	return []byte(string(utf16.Decode(u)))
 }
 
-// inURL reports whether the name at b[slash] is part of a URL: "://"
-// before it in the same run of bytes without white space or a bracket.
+// inURL reports whether the name at b[slash] stands inside a literal
+// string, after a "://" in it: a path in a link's URL
+// ("(http://x/URI(…", "…/Web/JavaScript/Guide"), which is no name.
+//
+// Going back from the name, the string is the '(' met with the
+// parentheses after it balanced (escaped ones left out, as the lexer
+// leaves them): read forward from there, the string does not close
+// before the name, so it holds it. White space, brackets, braces and
+// angle brackets end the search, and so do 2 KiB and the window's
+// start: the name then counts (fail closed). So a URL in the value
+// before the name hides nothing: "/X (http://a)/URI (file:…)" ends at
+// its ')', "/K [(http://a)]/URI" at ']', "/X /http://a/URI" at the blank.
 func inURL(b []byte, slash int) bool {
-	for i := slash - 1; i >= 2 && i >= slash-2048; i-- {
-		switch c := b[i]; {
-		case c == '/' && b[i-1] == '/' && b[i-2] == ':':
-			return true
-		case isPDFSpace(c) || c == '(' || c == '<' || c == '[' || c == '>':
+	depth, url := 0, false
+	for i := slash - 1; i >= 0 && i >= slash-2048; i-- {
+		c := b[i]
+		switch {
+		case isPDFSpace(c) || c == '<' || c == '>' || c == '[' || c == ']' || c == '{' || c == '}':
 			return false
+		case c == ':' && i+2 < slash && b[i+1] == '/' && b[i+2] == '/':
+			url = true
+			continue
+		case c != '(' && c != ')':
+			continue
+		}
+		// A parenthesis: escaped by an odd run of backslashes before it.
+		k := i - 1
+		for k >= 0 && b[k] == '\\' {
+			k--
+		}
+		switch {
+		case k < 0:
+			return false // the run may go on before the window
+		case (i-k-1)%2 == 1:
+		case c == ')':
+			depth++
+		case depth > 0:
+			depth--
+		default:
+			return url
 		}
 	}
 	return false
