@@ -350,7 +350,7 @@ func blocksKeeping(findings []string) string {
 	// unreadable too.
 	why, rank := "", 3
 	for _, f := range findings {
-		r, k := keepBlocker(strings.ToLower(f))
+		r, k := keepBlocker(f)
 		if r != "" && k < rank {
 			why, rank = r, k
 		}
@@ -361,7 +361,8 @@ func blocksKeeping(findings []string) string {
 // keepBlocker is the reason one finding forbids keeping a file, and its
 // rank: 0 active content, 1 encryption, 2 what could not be inspected or
 // is unknown.
-func keepBlocker(lf string) (string, int) {
+func keepBlocker(f string) (string, int) {
+	lf := strings.ToLower(f)
 	switch {
 	case strings.HasPrefix(lf, "zip: nested archive"):
 		return "", 0
@@ -371,8 +372,15 @@ func keepBlocker(lf string) (string, int) {
 		return "archive holds HTML or SVG, which runs scripts when opened", 0
 	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
 		return "document could not be fully inspected", 2
-	case strings.HasPrefix(lf, "pdf: link to"):
-		return "document links to a file, a network share or a program", 0
+	case strings.HasPrefix(lf, pdfLinkTo):
+		// What was refused, as the classifier names it from a closed
+		// set ("a file (file:)", "a program (ms-word:)"); the path of
+		// a PDF in an archive after it is left out.
+		what := f[len(pdfLinkTo):]
+		if i := strings.IndexByte(what, ')'); i >= 0 {
+			what = what[:i+1]
+		}
+		return linksReason + what, 0
 	case strings.HasPrefix(lf, "pdf:") && !strings.Contains(lf, "encrypted"), strings.Contains(lf, "embedded"), strings.Contains(lf, "external reference"):
 		return "document with active or embedded content", 0
 	case strings.Contains(lf, "encrypted"):
@@ -427,6 +435,13 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep boo
 	}
 	return false, limit, unfit
 }
+
+// pdfLinkTo starts the classifier's finding for a PDF link it refuses;
+// linksReason starts the part's reason then, what was refused after it.
+const (
+	pdfLinkTo   = "pdf: link to "
+	linksReason = "document links to "
+)
 
 // unfitReason starts the reason of a file whose name and content a keep
 // rule allows, but not the two together.

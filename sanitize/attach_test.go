@@ -25,9 +25,34 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"zip: corrupt entry", "zip: encrypted entry secret.docx"}, "encrypted content cannot be inspected"},
 		{[]string{"zip: nested archive a.zip", "zip: corrupt entry"}, "archive could not be fully inspected"},
 		{[]string{"ole: odd stream"}, "content needs inspection (ole)"},
+		{[]string{"pdf: link target not inspected", "pdf: link to a file (file:)"}, "document links to a file (file:)"},
+		{[]string{"pdf: link to a program (ms-word:) docs/a.pdf"}, "document links to a program (ms-word:)"},
 	} {
 		if got := blocksKeeping(tt.findings); got != tt.want {
 			t.Errorf("blocksKeeping(%q) = %q, want %q", tt.findings, got, tt.want)
+		}
+	}
+}
+
+// TestLinksReasonInNotice: the notice says which link removed a PDF, for
+// every reason the classifier's findings give, in words the link
+// rewriting leaves as they are.
+func TestLinksReasonInNotice(t *testing.T) {
+	for _, tt := range []struct{ finding, jp string }{
+		{"pdf: link to a file (file:)", "ファイルへのリンク（file URL）を含む文書のため"},
+		{"pdf: link to a network share (UNC path)", "共有フォルダへのリンク（UNCパス）を含む文書のため"},
+		{"pdf: link to a file (drive path)", "ファイルへのリンク（ドライブのパス）を含む文書のため"},
+		{"pdf: link to a relative target (no scheme: opened as a file)", "相対指定のリンク（ファイルとして開かれる）を含む文書のため"},
+		{"pdf: link to a mail address attaching a file (mailto: with attach)", "ファイルを添付させるメールのリンク（mailtoのattach指定）を含む文書のため"},
+		{"pdf: link to a program (ms-word:) docs/a.pdf", "他のプログラムを開くリンク（ms-word）を含む文書のため"},
+		{"pdf: link to a program (other schemes)", "他のプログラムを開くリンク（その他のスキーム）を含む文書のため"},
+	} {
+		r := blocksKeeping([]string{tt.finding})
+		if got := jpReason(&leaf{part: Part{Reason: r}}); got != tt.jp {
+			t.Errorf("%q: reason %q, notice %q, want %q", tt.finding, r, got, tt.jp)
+		}
+		if got, _ := rewriteLinks(tt.jp, "defang"); got != tt.jp {
+			t.Errorf("%q: rewritten as %q", tt.jp, got)
 		}
 	}
 }
@@ -36,7 +61,8 @@ func TestBlocksKeeping(t *testing.T) {
 // report says how many (one per target), and the notice tells the
 // reader, so the promise that links are made non-clickable is not
 // broken quietly. A PDF whose link opens a file or a share is removed,
-// as one with a launch or remote go-to action.
+// as one with a launch or remote go-to action, with a reason that says
+// what was refused; a phone number and a mail address are web-like.
 func TestKeptPDFLinks(t *testing.T) {
 	pdf := func(uris ...string) []byte {
 		var annots []string
@@ -50,6 +76,9 @@ func TestKeptPDFLinks(t *testing.T) {
 		attached{"links.pdf", "application/pdf", pdf("https://www.city.example.lg.jp/a", "https://www.city.example.lg.jp/a", "mailto:kikaku@city.example.lg.jp")},
 		attached{"plain.pdf", "application/pdf", pdf()},
 		attached{"share.pdf", "application/pdf", pdf(`\\\\evil.example\\share\\x.pdf`)},
+		// A municipal flyer: a phone number and a desk's mail address.
+		attached{"flyer.pdf", "application/pdf", pdf("tel:+81-3-1234-5678", "mailto:attach-desk@city.example.lg.jp")},
+		attached{"relative.pdf", "application/pdf", pdf("www.city.example.lg.jp/event.html")},
 	)
 	pol := defaultPolicy(t)
 	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})
@@ -61,7 +90,9 @@ func TestKeptPDFLinks(t *testing.T) {
 	want := []struct{ decision, reason string }{
 		{DecisionKeep, "allowed by a keep rule; 2 links left clickable"},
 		{DecisionKeep, "allowed by a keep rule"},
-		{DecisionStrip, "document links to a file, a network share or a program"},
+		{DecisionStrip, "document links to a network share (UNC path)"},
+		{DecisionKeep, "allowed by a keep rule; 2 links left clickable"},
+		{DecisionStrip, "document links to a relative target (no scheme: opened as a file)"},
 	}
 	for i, w := range want {
 		p := rep.Parts[i+1]
@@ -75,17 +106,21 @@ func TestKeptPDFLinks(t *testing.T) {
 			links = append(links, f)
 		}
 	}
-	if len(links) != 1 || links[0] != (Finding{Path: "2", Kind: "pdf-links", Detail: "2 links left clickable"}) {
-		t.Errorf("pdf-links findings %+v, want one for part 2", links)
+	if len(links) != 2 || links[0] != (Finding{Path: "2", Kind: "pdf-links", Detail: "2 links left clickable"}) ||
+		links[1] != (Finding{Path: "5", Kind: "pdf-links", Detail: "2 links left clickable"}) {
+		t.Errorf("pdf-links findings %+v, want one for parts 2 and 5", links)
 	}
 	text := decodedText(t, out.Bytes())
 	for _, line := range []string{
-		"・許可された添付ファイル（2件）はそのまま添付しています。",
+		"・許可された添付ファイル（3件）はそのまま添付しています。",
 		"・次の添付ファイル中のリンクはクリックできる形のままです（無効化していません）。送信元を確かめてから開いてください:",
 		"    - links.pdf (" + humanSize(int64(len(pdf("https://www.city.example.lg.jp/a", "https://www.city.example.lg.jp/a", "mailto:kikaku@city.example.lg.jp")))) + ") … リンク 2件",
 		"    - share.pdf (",
-		"… ファイルや共有フォルダなどへのリンクを含む文書のため",
-		"2 attachment(s) kept; links left clickable in 1 kept file(s)",
+		"… 共有フォルダへのリンク（UNCパス）を含む文書のため",
+		"    - flyer.pdf (",
+		"    - relative.pdf (",
+		"… 相対指定のリンク（ファイルとして開かれる）を含む文書のため",
+		"3 attachment(s) kept; links left clickable in 2 kept file(s)",
 	} {
 		if !strings.Contains(text, line) {
 			t.Errorf("notice lacks %q:\n%s", line, text)

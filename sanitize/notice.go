@@ -197,8 +197,8 @@ func jpReason(l *leaf) string {
 		return "暗号化された圧縮ファイルで中身を検査できないため"
 	case strings.Contains(r, "macros"):
 		return "マクロを含む文書のため"
-	case strings.HasPrefix(r, "document links to"):
-		return "ファイルや共有フォルダなどへのリンクを含む文書のため"
+	case strings.HasPrefix(r, linksReason):
+		return jpLinksReason(strings.TrimPrefix(r, linksReason))
 	case strings.HasPrefix(r, "document could not"):
 		return "文書を検査しきれないため"
 	case strings.Contains(r, "active or embedded"):
@@ -219,6 +219,31 @@ func jpReason(l *leaf) string {
 		return "許可されたサイズ（" + strings.TrimSuffix(strings.TrimPrefix(r, tooLargeReason), ")") + "）を超えるため"
 	}
 	return "ポリシーで許可されていない種類のため"
+}
+
+// jpLinksReason says which link a PDF was removed for: what, from the
+// part's reason, is one of the classifier's (filetype's pdfLink…).
+func jpLinksReason(what string) string {
+	switch {
+	case strings.HasPrefix(what, "a network share"):
+		return "共有フォルダへのリンク（UNCパス）を含む文書のため"
+	case strings.HasPrefix(what, "a file (file:"):
+		return "ファイルへのリンク（file URL）を含む文書のため"
+	case strings.HasPrefix(what, "a file"):
+		return "ファイルへのリンク（ドライブのパス）を含む文書のため"
+	case strings.HasPrefix(what, "a relative target"):
+		return "相対指定のリンク（ファイルとして開かれる）を含む文書のため"
+	case strings.HasPrefix(what, "a mail address attaching"):
+		return "ファイルを添付させるメールのリンク（mailtoのattach指定）を含む文書のため"
+	case strings.HasPrefix(what, "a program ("):
+		// Without its colon: the notice's link rewriting would mark it.
+		scheme := strings.TrimSuffix(strings.TrimPrefix(what, "a program ("), ":)")
+		if scheme == "other schemes)" {
+			scheme = "その他のスキーム"
+		}
+		return "他のプログラムを開くリンク（" + scheme + "）を含む文書のため"
+	}
+	return "ファイルや共有フォルダなどへのリンクを含む文書のため"
 }
 
 func humanSize(n int64) string {

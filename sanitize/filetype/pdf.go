@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"slices"
+	"strings"
 	"unicode/utf16"
 )
 
@@ -71,12 +72,23 @@ var pdfNames = map[string]string{
 
 const pdfOpaque = "pdf: streams not inspected (LZW or run-length filter)"
 
-// Findings for a link (a URI action) that is not to a web page or a mail
-// address, and for one whose target mugai cannot read: both block the
-// file, as a launch or remote go-to action does.
+// Findings for a link (a URI action) that is not to a web page, a mail
+// address or a phone number, each saying what was refused, and for one
+// whose target mugai cannot read: all block the file, as a launch or
+// remote go-to action does. A link to another program names its scheme
+// (pdfLinkProgram), up to pdfMaxSchemes of them an attachment.
 const (
-	pdfOtherLink  = "pdf: link to a file, network share or program"
-	pdfLinkUnread = "pdf: link target not inspected"
+	pdfLinkFile     = "pdf: link to a file (file:)"
+	pdfLinkShare    = "pdf: link to a network share (UNC path)"
+	pdfLinkDrive    = "pdf: link to a file (drive path)"
+	pdfLinkRelative = "pdf: link to a relative target (no scheme: opened as a file)"
+	pdfLinkAttach   = "pdf: link to a mail address attaching a file (mailto: with attach)"
+	pdfLinkProgram  = "pdf: link to a program ("
+	pdfLinkSchemes  = pdfLinkProgram + "other schemes)"
+	pdfLinkUnread   = "pdf: link target not inspected"
+	pdfMaxSchemes   = 4
+	// pdfMaxScheme bounds a scheme named in a finding.
+	pdfMaxScheme = 20
 )
 
 // pdfValue says what must follow a short name for it to count: a string
@@ -188,7 +200,10 @@ type pdfScanner struct {
 
 // pdfLinks is a set of link targets, by a hash of each: a 2 KiB target
 // is not held, and no more than pdfMaxLinks are counted.
-type pdfLinks struct{ seen map[uint64]struct{} }
+type pdfLinks struct {
+	seen    map[uint64]struct{}
+	schemes []string // named in findings (pdfMaxSchemes)
+}
 
 const (
 	pdfMaxLinks = 10000
@@ -439,19 +454,23 @@ func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
 		// Readers read what is not a digit differently (as 0, or not at
 		// all), which shifts every byte after it.
 		p.add(pdfLinkUnread)
-	case !webLink(target):
-		p.add(pdfOtherLink)
+	default:
+		if f := p.links.refused(target); f != "" {
+			p.add(f)
+		}
 	}
 	return false
 }
 
-// webLink reports whether a link target is a web page or a mail address
-// (http, https, mailto without a file to attach), as a reader or the
+// refused says why a link target is not one a PDF may keep, as a
+// finding, or "" for a web page, a mail address or a phone number (http,
+// https, mailto without a file to attach, tel), read as a reader or the
 // browser it hands the target to reads it: blanks and control bytes
 // before it are skipped, tabs and line ends in it dropped (the WHATWG URL
-// parser does both). Anything else, a relative target included (a base
-// URI could make it a file), could open a file or a share.
-func webLink(t []byte) bool {
+// parser does both). Anything else could open a file, a share or a
+// program: a relative target too, which resolves against the file's own
+// location (a base URI could make it anything).
+func (l *pdfLinks) refused(t []byte) string {
 	t = bytes.TrimLeftFunc(t, func(r rune) bool { return r <= ' ' })
 	t = bytes.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' || r == '\r' {
@@ -459,15 +478,98 @@ func webLink(t []byte) bool {
 		}
 		return r
 	}, t)
-	l := bytes.ToLower(t)
+	scheme, rest, ok := linkScheme(t)
 	switch {
-	case bytes.HasPrefix(l, []byte("http:")), bytes.HasPrefix(l, []byte("https:")):
-		return true
-	case bytes.HasPrefix(l, []byte("mailto:")):
-		// Some mail clients attach a local file a mailto: URL names.
-		return !bytes.Contains(l, []byte("attach"))
+	case !ok && (bytes.HasPrefix(t, []byte(`\\`)) || bytes.HasPrefix(t, []byte(`//`)) || bytes.HasPrefix(t, []byte(`\/`)) || bytes.HasPrefix(t, []byte(`/\`))):
+		return pdfLinkShare // WHATWG reads '\' as '/' in file URLs
+	case !ok:
+		return pdfLinkRelative
+	}
+	switch scheme {
+	case "http", "https", "tel":
+		return ""
+	case "mailto":
+		if mailtoAttaches(rest) {
+			return pdfLinkAttach
+		}
+		return ""
+	case "file":
+		return pdfLinkFile
+	}
+	if len(scheme) == 1 {
+		return pdfLinkDrive // C:\…, a path on Windows
+	}
+	return l.program(scheme)
+}
+
+// program is the finding for a link to another program's scheme: named,
+// for the first pdfMaxSchemes of an attachment, so the report says what
+// was refused while the findings stay few. A scheme with a dot
+// ("www.example.jp:8080/…" reads as one) is not named: the notice
+// quotes the name, and it should not read as a host.
+func (l *pdfLinks) program(scheme string) string {
+	if l == nil || len(scheme) > pdfMaxScheme || strings.Contains(scheme, ".") {
+		return pdfLinkSchemes
+	}
+	if !slices.Contains(l.schemes, scheme) {
+		if len(l.schemes) >= pdfMaxSchemes {
+			return pdfLinkSchemes
+		}
+		l.schemes = append(l.schemes, scheme)
+	}
+	return pdfLinkProgram + scheme + ":)"
+}
+
+// linkScheme splits a target at its scheme (RFC 3986 3.1: a letter, then
+// letters, digits, '+', '-' or '.', then ':'), lower-cased.
+func linkScheme(t []byte) (scheme string, rest []byte, ok bool) {
+	for i, c := range t {
+		switch {
+		case 'a' <= c|0x20 && c|0x20 <= 'z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return string(bytes.ToLower(t[:i])), t[i+1:], true
+		default:
+			return "", nil, false
+		}
+	}
+	return "", nil, false
+}
+
+// mailtoAttaches reports whether a mailto: URL asks the mail client to
+// attach a file: an "attach" or "attachment" parameter (Evolution, older
+// Thunderbird), its name compared as clients do, percent-decoded and in
+// any case. The address and other parameters may say "attach" freely.
+func mailtoAttaches(rest []byte) bool {
+	_, q, ok := bytes.Cut(rest, []byte("?"))
+	if !ok {
+		return false
+	}
+	for _, param := range bytes.FieldsFunc(q, func(r rune) bool { return r == '&' || r == ';' }) {
+		name, _, _ := bytes.Cut(param, []byte("="))
+		name = bytes.ToLower(bytes.TrimSpace(percentDecode(name)))
+		if string(name) == "attach" || string(name) == "attachment" {
+			return true
+		}
 	}
 	return false
+}
+
+// percentDecode decodes %XX escapes, leaving a '%' that starts none.
+func percentDecode(s []byte) []byte {
+	if bytes.IndexByte(s, '%') < 0 {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		out = append(out, s[i])
+	}
+	return out
 }
 
 // pdfLiteral decodes the literal string at b[at] ('('), reading at most
