@@ -54,6 +54,8 @@ var pdfNames = map[string]string{
 	"GoToE":          "pdf: embedded file",    // opens a PDF embedded in this one
 	"GoToR":          "pdf: remote go-to action",
 	"ImportData":     "pdf: import data action",
+	"Movie":          pdfMovieSound,
+	"Sound":          pdfMovieSound,
 	// A form's submit button sends its fields, or the whole file, to a
 	// URL; given a UNC path, Windows hands the user's NTLM hash over to
 	// it (the "BadPDF" leak).
@@ -71,6 +73,18 @@ var pdfNames = map[string]string{
 }
 
 const pdfOpaque = "pdf: streams not inspected (LZW or run-length filter)"
+
+// A thread action (/S /Thread) with a file specification (/F) opens an
+// article in another file, a UNC path as well as a remote go-to does;
+// /Thread counts wherever it stands but as the /Type of an article
+// thread (pdfScanner.afterType), a dictionary PDF writers do make. A
+// thread action within the file is rare enough to block too. A movie
+// or a sound (PDF 1.2, gone from PDF 2.0) may play a file its
+// dictionary names: both count wherever they stand, as rich media does.
+const (
+	pdfThread     = "pdf: thread action (may open another file)"
+	pdfMovieSound = "pdf: movie or sound (may play another file)"
+)
 
 // Findings for a link (a URI action) that is not to a web page, a mail
 // address or a phone number, each saying what was refused, and for one
@@ -140,7 +154,7 @@ func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
 	if in.pdfLinks == nil {
 		in.pdfLinks = &pdfLinks{}
 	}
-	p := pdfScanner{filter: -1, links: in.pdfLinks}
+	p := pdfScanner{filter: -1, typeEnd: -1, links: in.pdfLinks}
 	scanStream(io.NewSectionReader(r, 0, size), size, p.scan)
 	d := pdfDecoder{r: r, size: size, in: in, p: &p, identified: map[int64]bool{}}
 	stopped := false
@@ -196,6 +210,20 @@ type pdfScanner struct {
 	// links are the link targets found, shared by every scanner of the
 	// attachment (its object streams, the other PDFs of an archive).
 	links *pdfLinks
+	// typeEnd is the offset just past the last /Type name, -1 before
+	// any: a /Thread right after it (white space and comments between)
+	// names an article thread, not an action.
+	typeEnd int64
+}
+
+// afterType reports whether the name at b[slash] is the value of a /Type
+// name, with nothing but white space and comments between; what cannot
+// be seen in the window does not count as such.
+func (p *pdfScanner) afterType(b []byte, base int64, slash int) bool {
+	if p.typeEnd < base || p.typeEnd > base+int64(slash) {
+		return false
+	}
+	return skipSpaceComments(b[:slash], int(p.typeEnd-base)) == slash
 }
 
 // pdfLinks is a set of link targets, by a hash of each: a 2 KiB target
@@ -374,6 +402,14 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			}
 			if ok {
 				p.param(string(name), n)
+			}
+		}
+		switch string(name) {
+		case "Type":
+			p.typeEnd = base + int64(j)
+		case "Thread":
+			if !p.afterType(b, base, slash) {
+				p.add(pdfThread)
 			}
 		}
 		if string(name) == "URI" && !inURL(b, slash) && p.link(b, j, final) {
@@ -1026,7 +1062,7 @@ func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 		d.opaque = true
 	}
 	scan := func(b []byte) {
-		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1, links: d.p.links}
+		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1, typeEnd: -1, links: d.p.links}
 		sub.scan(b, 0, true)
 		d.p.seen, d.p.out = sub.seen, sub.out
 		// A stream's /DecodeParms may stand in an object stream.

