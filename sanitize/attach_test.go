@@ -151,7 +151,9 @@ func xlsxFile(t *testing.T) []byte {
 // A keep rule that lists several formats keeps a file only under a name
 // its content agrees with: a workbook named .pdf opens in the PDF reader
 // (and a PDF named .xlsx in Excel), a program that reads bytes mugai
-// inspected as something else.
+// inspected as something else; a name of the content's family (a PNG
+// named .jpg, a workbook named .xls) opens in the same program, which
+// reads it by content.
 func TestKeepRulePairsNameAndContent(t *testing.T) {
 	const sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	pdf := []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
@@ -171,13 +173,17 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 		{"PDF as .xlsx", attached{"集計.xlsx", sheet, pdf}, DecisionStrip, mismatch(".xlsx", "application/pdf")},
 		{"PNG as .txt", attached{"memo.txt", "text/plain", png}, DecisionStrip, mismatch(".txt", "image/png")},
 		{"PNG as .png", attached{"map.png", "image/png", png}, DecisionKeep, "allowed by a keep rule"},
+		// A name of the content's family: the same program reads it.
+		{"PNG as .jpg", attached{"IMG_0001.jpg", "image/jpeg", png}, DecisionKeep, "allowed by a keep rule"},
+		{"workbook as .xls", attached{"集計.xls", "application/octet-stream", xlsxFile(t)}, DecisionKeep, "allowed by a keep rule"},
+		{"PNG as .pdf", attached{"案内.pdf", "application/pdf", png}, DecisionStrip, mismatch(".pdf", "image/png")},
 		// Text under a text name, whatever it is declared as.
 		{"text as .csv, declared as an image", attached{"list.csv", "image/png", []byte("a,b\r\n1,2\r\n")}, DecisionKeep, "allowed by a keep rule"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
 			pol.Attachments.Keep = []config.KeepRule{
-				{Extensions: []string{".pdf", ".xlsx", ".png"}, Types: []string{"application/pdf", sheet, "image/png"}},
+				{Extensions: []string{".pdf", ".xlsx", ".xls", ".png", ".jpg"}, Types: []string{"application/pdf", sheet, "image/png"}},
 				{Extensions: []string{".txt", ".csv"}, Types: []string{"text/plain", "text/csv", "image/png"}},
 			}
 			msg := withAttachments(tt.file)

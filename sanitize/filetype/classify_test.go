@@ -345,11 +345,63 @@ func TestClassifyReadError(t *testing.T) {
 	}
 }
 
+// TestNameFits: a name fits content its program reads as what mugai
+// inspected: its own type, or any of the same family (an image viewer
+// opens any raster image, Word any Word format, Excel any workbook,
+// PowerPoint any presentation, by content), never one of another kind.
 func TestNameFits(t *testing.T) {
+	const (
+		docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+		xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		pptx = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+	)
 	for _, tt := range []struct {
 		ext, mt string
 		want    bool
 	}{
+		// The same family: phones and old Office "save as" name files so.
+		{".jpg", "image/png", true},
+		{".png", "image/jpeg", true},
+		{".jpeg", "image/heif", true},
+		{".heic", "image/jpeg", true},
+		{".gif", "image/webp", true},
+		{".tif", "image/bmp", true},
+		{".bmp", "image/tiff", true},
+		{".doc", docx, true},
+		{".docx", "application/msword", true},
+		{".docx", "application/rtf", true},
+		{".rtf", "application/msword", true},
+		{".dotx", "application/msword", true},
+		{".docm", docx, true},
+		{".doc", "application/vnd.ms-word.document.macroEnabled.12", true},
+		{".xls", "application/vnd.ms-excel.sheet.macroEnabled.12", true},
+		{".xls", xlsx, true},
+		{".xlsx", "application/vnd.ms-excel", true},
+		{".xlsm", "application/vnd.ms-excel", true},
+		{".ppt", pptx, true},
+		{".pptx", "application/vnd.ms-powerpoint", true},
+		{".pps", pptx, true},
+		// Another kind: a vector image or a metafile is not read as a
+		// raster image is, nor an image as a document.
+		{".svg", "image/png", false},
+		{".png", "image/svg+xml", false},
+		{".emf", "image/png", false},
+		{".wmf", "image/jpeg", false},
+		{".jpg", "image/wmf", false},
+		{".png", "image/emf", false},
+		{".ico", "image/jpeg", false},
+		{".pdf", "image/png", false},
+		{".jpg", "application/pdf", false},
+		{".docx", "application/pdf", false},
+		{".pdf", docx, false},
+		{".doc", xlsx, false},
+		{".xls", docx, false},
+		{".xlsx", pptx, false},
+		{".ppt", "application/msword", false},
+		{".xls", "application/rtf", false},
+		{".odt", docx, false},
+		{".docx", "application/vnd.oasis.opendocument.text", false},
+		{".docx", "image/png", false},
 		{".pdf", "application/pdf", true},
 		{".PDF", "application/pdf", true},
 		{".xlsx", "application/pdf", false},
@@ -358,7 +410,6 @@ func TestNameFits(t *testing.T) {
 		{".docx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", false},
 		{".doc", "application/rtf", true},
 		{".jpg", "image/jpeg", true},
-		{".png", "image/jpeg", false},
 		{".csv", "text/plain", true},
 		{".sql", "text/plain", true}, // a text name mugai does not know
 		{".pdf", "text/plain", false},

@@ -397,6 +397,34 @@ var typeExtensions = func() map[string][]string {
 	return t
 }()
 
+// families are kinds of content one program reads whatever format of
+// the kind a file holds, by its content, under any extension of the kind:
+// an image viewer any raster image (a phone's HEIC or PNG named .jpg),
+// Word a .doc that is DOCX or RTF, Excel an .xls that is XLSX (an old
+// Office "save as"), PowerPoint likewise. Vector images and metafiles
+// (SVG, EMF, WMF: drawing commands, run by other code) and icons are
+// not of the image kind; ODF files are not of Office's kinds.
+var families = func() (f struct{ types, exts map[string]string }) {
+	f.types, f.exts = map[string]string{}, map[string]string{}
+	add := func(kind, types, exts string) {
+		for _, t := range strings.Fields(types) {
+			f.types[t] = kind
+		}
+		for _, e := range strings.Fields(exts) {
+			f.exts[e] = kind
+		}
+	}
+	add("image", "image/png image/jpeg image/gif image/bmp image/webp image/tiff image/heif",
+		"png jpg jpeg jpe jfif gif bmp dib webp tif tiff heic heif avif")
+	add("word", "application/msword application/rtf application/vnd.openxmlformats-officedocument.wordprocessingml.document application/vnd.ms-word.document.macroenabled.12",
+		"doc dot docx docm dotx dotm rtf wps")
+	add("excel", "application/vnd.ms-excel application/vnd.openxmlformats-officedocument.spreadsheetml.sheet application/vnd.ms-excel.sheet.macroenabled.12",
+		"xls xlt xla xlsx xlsm xltx xltm xlsb xlam")
+	add("powerpoint", "application/vnd.ms-powerpoint application/vnd.openxmlformats-officedocument.presentationml.presentation application/vnd.ms-powerpoint.presentation.macroenabled.12",
+		"ppt pot pps ppa pptx pptm potx potm ppsx ppsm ppam sldx sldm")
+	return f
+}()
+
 // NameFits reports whether a file named with extension ext (".pdf", any
 // case; "" for none) may hold content sniffed as mt (SniffedType). A
 // name says which program opens the file; a keep rule keeps a file only
@@ -404,8 +432,9 @@ var typeExtensions = func() map[string][]string {
 // fits: no extension, or content of no type mugai knows. Text fits a
 // text extension or one mugai does not know; a container read only by
 // its family (a compound file, an OOXML package of no known kind) fits
-// the extensions of that family; other content fits only the
-// extensions its type goes by.
+// the extensions of that family; content of a kind one program reads
+// in every format (families) fits the extensions of the kind; other
+// content fits only the extensions its type goes by.
 func NameFits(ext, mt string) bool {
 	ext = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(ext)), ".")
 	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
@@ -419,6 +448,9 @@ func NameFits(ext, mt string) bool {
 	case mt == "application/x-ole-storage", typeExtensions[mt] == nil &&
 		(strings.HasPrefix(mt, "application/vnd.openxmlformats-officedocument") || strings.HasPrefix(mt, "application/vnd.oasis.opendocument")):
 		return known && (c.class == ClassOffice || c.also == ClassOffice)
+	}
+	if k, ok := families.types[mt]; ok && families.exts[ext] == k {
+		return true
 	}
 	for _, e := range typeExtensions[mt] {
 		if e == ext {
