@@ -84,7 +84,7 @@ func (s *sanitizer) decideAttachment(l *leaf, ph *partHeader, buf *spill.Buffer)
 	if decision == DecisionKeep && len(l.ambig) == 0 {
 		if res.textual() {
 			buf = s.keptText(l, ph, res, buf)
-		} else if sheet, _ := spreadsheet(ph, res); sheet {
+		} else if sheet, _ := spreadsheet(ph, res); sheet && !declaredWorkbook(ph, res) {
 			// A CSV that is not text (a control byte, say) still opens
 			// in a spreadsheet, where its formulas run: it cannot be
 			// checked line by line.
@@ -199,6 +199,26 @@ func spreadsheet(ph *partHeader, res classResult) (sheet, tsv bool) {
 		}
 	}
 	return sheet, tsv
+}
+
+// declaredWorkbook reports whether a file spreadsheet takes for a CSV by
+// its type alone is a workbook: application/vnd.ms-excel is the type of
+// an .xls or .xlsx as much as Windows' type for a CSV, and a workbook
+// was inspected as Office content. A CSV or TSV name still makes it one
+// (Excel reads the file as text then).
+func declaredWorkbook(ph *partHeader, res classResult) bool {
+	switch strings.ToLower(strings.TrimSpace(strings.SplitN(res.SniffedType, ";", 2)[0])) {
+	case "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-excel.sheet.macroenabled.12":
+	default:
+		return false
+	}
+	for _, n := range ph.names {
+		switch extension(cleanFilename(n)) {
+		case ".csv", ".tsv", ".tab":
+			return false
+		}
+	}
+	return true
 }
 
 func plural(n int, what string) string {

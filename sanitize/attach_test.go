@@ -175,7 +175,10 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 		{"PNG as .png", attached{"map.png", "image/png", png}, DecisionKeep, "allowed by a keep rule"},
 		// A name of the content's family: the same program reads it.
 		{"PNG as .jpg", attached{"IMG_0001.jpg", "image/jpeg", png}, DecisionKeep, "allowed by a keep rule"},
-		{"workbook as .xls", attached{"集計.xls", "application/octet-stream", xlsxFile(t)}, DecisionKeep, "allowed by a keep rule"},
+		{"workbook as .xls", attached{"集計.xls", "application/vnd.ms-excel", xlsxFile(t)}, DecisionKeep, "allowed by a keep rule"},
+		// application/vnd.ms-excel is the type of a workbook as much as
+		// Windows' type for a CSV: a workbook so declared is no CSV.
+		{"workbook declared as Excel", attached{"集計.xlsx", "application/vnd.ms-excel", xlsxFile(t)}, DecisionKeep, "allowed by a keep rule"},
 		{"PNG as .pdf", attached{"案内.pdf", "application/pdf", png}, DecisionStrip, mismatch(".pdf", "image/png")},
 		// Text under a text name, whatever it is declared as.
 		{"text as .csv, declared as an image", attached{"list.csv", "image/png", []byte("a,b\r\n1,2\r\n")}, DecisionKeep, "allowed by a keep rule"},

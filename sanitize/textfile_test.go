@@ -158,6 +158,10 @@ func TestKeptTextRefused(t *testing.T) {
 	binData := []byte("a,\x01b\r\n=cmd|' /C calc'!A0,http://evil.example/\r\n")
 	utf7 := withAttachments(attached{"memo.txt", "text/plain; charset=utf-7", utf7Data})
 	binCSV := withAttachments(attached{"data.csv", "text/csv", binData})
+	// A workbook named .csv, declared as Windows declares a CSV, is a
+	// CSV to what opens it by its name: one that is not text.
+	book := xlsxFile(t)
+	bookCSV := withAttachments(attached{"data.csv", "application/vnd.ms-excel", book})
 	for _, tt := range []struct {
 		name, msg        string
 		data             []byte
@@ -167,6 +171,7 @@ func TestKeptTextRefused(t *testing.T) {
 		{"utf-7 stripped", utf7, utf7Data, "strip", Rebuilt, DecisionStrip, "text file cannot be checked for links and formulas: the charset cannot be rewritten line by line (utf-7)"},
 		{"utf-7 rejected", utf7, utf7Data, "reject", Rejected, DecisionReject, "text file cannot be checked for links and formulas: the charset cannot be rewritten line by line (utf-7)"},
 		{"binary csv under keep", binCSV, binData, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
+		{"workbook named .csv under keep", bookCSV, book, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
 	} {
 		pol := defaultPolicy(t)
 		pol.Attachments.Default = tt.def
