@@ -725,12 +725,8 @@ func (s *Spool) Delete(id string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("spool: delete %s: %w", id, ErrNotFound)
 	}
-	tok := s.beginLocked()
-	s.mu.Unlock()
-	rec, err := s.log.Append(recDelete, id, bytes.NewReader(nil), 0)
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.endLocked(tok)
+	rec, err := s.tombstoneLocked(id)
 	if err != nil {
 		return fmt.Errorf("spool: delete %s: %w", id, err)
 	}
@@ -739,6 +735,17 @@ func (s *Spool) Delete(id string) error {
 		s.kickJanitor()
 	}
 	return nil
+}
+
+// tombstoneLocked writes the record that deletes id. s.mu is held on
+// entry and on return, and released while the record is written.
+func (s *Spool) tombstoneLocked(id string) (seglog.Record, error) {
+	tok := s.beginLocked()
+	s.mu.Unlock()
+	rec, err := s.log.Append(recDelete, id, bytes.NewReader(nil), 0)
+	s.mu.Lock()
+	s.endLocked(tok)
+	return rec, err
 }
 
 // DeleteIf deletes a message as Delete does, but only if ok holds for it
@@ -770,12 +777,8 @@ func (s *Spool) DeleteIf(id string, ok func(Message) bool) (bool, error) {
 	e.leaseSeg = e.rec.Seg
 	s.refs.Ref(e.leaseSeg)
 	s.unscheduleLocked(e)
-	tok := s.beginLocked()
-	s.mu.Unlock()
-	rec, err := s.log.Append(recDelete, id, bytes.NewReader(nil), 0)
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.endLocked(tok)
+	rec, err := s.tombstoneLocked(id)
 	if err != nil {
 		if s.endLeaseLocked(e) {
 			s.scheduleLocked(e)
