@@ -785,7 +785,12 @@ func (s *Spool) DeleteIf(id string, ok func(Message) bool) (bool, error) {
 		}
 		return false, fmt.Errorf("spool: delete %s: %w", id, err)
 	}
-	s.finishLocked(e, rec.Seg)
+	// A Delete that came meanwhile finished it already (the lease kept
+	// it in the map): finished twice, its segment would lose a
+	// reference another message's body holds.
+	if !e.deleted {
+		s.finishLocked(e, rec.Seg)
+	}
 	s.endLeaseLocked(e)
 	return true, nil
 }

@@ -1039,3 +1039,45 @@ func TestPutWrongSize(t *testing.T) {
 		t.Errorf("%d messages after the failed puts", n)
 	}
 }
+
+// TestDeleteIfRacesDelete: a Delete that lands while DeleteIf writes its
+// tombstone must not make the entry finish twice, which took a reference
+// from the segment another live message is in: the janitor removed it,
+// and that message was gone after a restart.
+func TestDeleteIfRacesDelete(t *testing.T) {
+	for iter := 0; iter < 50; iter++ {
+		dir := t.TempDir()
+		s := openSpool(t, dir, Options{SegmentSize: 8 << 10})
+		a := put(t, s, strings.Repeat("a", 3000))
+		b := put(t, s, strings.Repeat("b", 3000))
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); s.DeleteIf(a, func(Message) bool { return true }) }()
+		go func() { defer wg.Done(); s.Delete(a) }()
+		wg.Wait()
+		s.mu.Lock()
+		used := s.refs.Used(s.msgs[b].rec.Seg)
+		s.mu.Unlock()
+		if !used {
+			t.Fatalf("iteration %d: the segment of the live message %s lost its reference", iter, b)
+		}
+		for range 4 { // seal the segment; the janitor may remove dead ones
+			put(t, s, strings.Repeat("c", 3000))
+		}
+		s.rmu.Lock()
+		err := s.removeDead()
+		s.rmu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s = openSpool(t, dir, Options{SegmentSize: 8 << 10})
+		if _, err := s.Get(b); err != nil {
+			t.Fatalf("iteration %d: live message after reopen: %v", iter, err)
+		}
+		if _, err := s.Get(a); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("iteration %d: deleted message after reopen: %v", iter, err)
+		}
+		s.Close()
+	}
+}
