@@ -217,13 +217,36 @@ type pdfScanner struct {
 }
 
 // afterType reports whether the name at b[slash] is the value of a /Type
-// name, with nothing but white space and comments between; what cannot
-// be seen in the window does not count as such.
+// name, with nothing but white space between. Not a comment: "/S %
+// /Type" and a line break hid a thread action behind a /Type the
+// reader never sees (commentBefore keeps such a /Type from counting, a
+// comment between would let it). What cannot be seen in the window does
+// not count as such.
 func (p *pdfScanner) afterType(b []byte, base int64, slash int) bool {
 	if p.typeEnd < base || p.typeEnd > base+int64(slash) {
 		return false
 	}
-	return skipSpaceComments(b[:slash], int(p.typeEnd-base)) == slash
+	for _, c := range b[int(p.typeEnd-base):slash] {
+		if !isPDFSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// commentBefore reports whether a '%' comes before b[i] on its line (the
+// name there may stand in a comment: a '%' in a string counts too, which
+// errs on the safe side), or the line starts before the window.
+func commentBefore(b []byte, i int) bool {
+	for k := i - 1; k >= 0; k-- {
+		switch b[k] {
+		case '\n', '\r':
+			return false
+		case '%':
+			return true
+		}
+	}
+	return true
 }
 
 // pdfLinks is a set of link targets, by a hash of each: a 2 KiB target
@@ -406,7 +429,9 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 		}
 		switch string(name) {
 		case "Type":
-			p.typeEnd = base + int64(j)
+			if !commentBefore(b, slash) {
+				p.typeEnd = base + int64(j)
+			}
 		case "Thread":
 			if !p.afterType(b, base, slash) {
 				p.add(pdfThread)
@@ -477,6 +502,12 @@ func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
 		return false // the catalog's << /Base … >>
 	case v == '<':
 		target, clean, cut = pdfHexString(b, at)
+	case v == 0 && at < len(b) && (b[at] >= '0' && b[at] <= '9' || b[at] == '+' || b[at] == '-' || b[at] == '.'):
+		// A number that does not read as "12 0 R" here ("5 0R",
+		// "5.0 0 R"): poppler takes "5 0R" for a reference all the same.
+		p.add(pdfLinkUnread)
+		p.links.add(append([]byte("N "), b[at:min(len(b), at+32)]...))
+		return false
 	default:
 		return false
 	}
