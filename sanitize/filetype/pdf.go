@@ -204,6 +204,11 @@ type pdfScanner struct {
 	// must read as an object stream, or the file is not fully inspected.
 	objStm   bool
 	declared []int64
+	// predicted: the scanner reads a stream through a PNG predictor
+	// mugai tries, maybe with a row width no reader uses for it (the
+	// xref stream's, say), which drops a byte from every row: a link
+	// there may come out garbled (garbledScheme).
+	predicted bool
 	// inStream: a "stream" keyword came and its "endstream" not yet;
 	// nested: another "stream" keyword came meanwhile.
 	inStream, nested bool
@@ -406,6 +411,7 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 			p.filter = base + int64(slash)
 		case "ObjStm":
 			p.objStm = true
+
 		case "First":
 			// An object stream's /First is a number; an outline's is a
 			// reference. Readers need /First, not /Type.
@@ -515,6 +521,9 @@ func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
 		return true
 	}
 	target = utf16Text(target)
+	if p.predicted && clean && garbledScheme(target) {
+		return false
+	}
 	p.links.add(target)
 	switch {
 	case !clean:
@@ -527,6 +536,38 @@ func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
 		}
 	}
 	return false
+}
+
+// garbledScheme reports whether a link target's scheme is one of http,
+// https, mailto or tel with letters missing ("htts:", "mailo:"): what a
+// PNG predictor undone with the wrong row width makes of a web link, a
+// byte dropped from every row. No reader opens a program by such a
+// scheme, and no deletions from a web link's first bytes make a file, a
+// share or another program's scheme of it: in such a reading the
+// target is not counted or refused. A target that lost its colon reads
+// as relative and still blocks (a base URI could make it a share).
+func garbledScheme(t []byte) bool {
+	scheme, _, ok := linkScheme(bytes.TrimLeftFunc(t, func(r rune) bool { return r <= ' ' }))
+	if !ok {
+		return false
+	}
+	for _, web := range []string{"https", "mailto", "tel"} {
+		if scheme != web && scheme != "http" && subsequence(scheme, web) {
+			return true
+		}
+	}
+	return false
+}
+
+// subsequence reports whether s is t with some letters left out.
+func subsequence(s, t string) bool {
+	i := 0
+	for j := 0; i < len(s) && j < len(t); j++ {
+		if s[i] == t[j] {
+			i++
+		}
+	}
+	return i == len(s)
 }
 
 // refused says why a link target is not one a PDF may keep, as a
@@ -1092,8 +1133,9 @@ func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 		// back past the start, say): the rest could hold anything.
 		d.opaque = true
 	}
-	scan := func(b []byte) {
-		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1, typeEnd: -1, links: d.p.links}
+	scan := func(b []byte, predicted bool) {
+		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1, typeEnd: -1, links: d.p.links,
+			predicted: predicted}
 		sub.scan(b, 0, true)
 		d.p.seen, d.p.out = sub.seen, sub.out
 		// A stream's /DecodeParms may stand in an object stream.
@@ -1112,7 +1154,7 @@ func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 	var done []reading
 	for _, bpp := range bpps {
 		if bpp == 0 {
-			scan(data)
+			scan(data, false)
 			continue
 		}
 		var tries []reading
@@ -1134,7 +1176,7 @@ func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 			if d.in.pdfDecoded += int64(len(data)); d.in.pdfDecoded > pdfMaxDecode {
 				return // inspectPDF reports it
 			}
-			scan(unpredictPNG(data, r.width, r.bpp))
+			scan(unpredictPNG(data, r.width, r.bpp), true)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/ascii85"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -302,6 +304,14 @@ func TestPDFLinks(t *testing.T) {
 		return objStmPDF(objStm, deflateBytes([]byte(fmt.Sprintf("1 0 2 %d ", len(o1)+1)+o1+" "+o2)))
 	}
 	inObjStm := func(uri string) []byte { return objStmWith("<< /S /URI /URI " + uri + " >>") }
+	// predicted is an object stream whose dictionary gives a PNG
+	// predictor, with the filter type ft on every row (5: above 4, which
+	// readers take for none).
+	predicted := func(o2 string, ft byte) []byte {
+		o1 := "<< /Type /Catalog /OpenAction 2 0 R >>"
+		data := []byte(fmt.Sprintf("1 0 2 %d ", len(o1)+1) + o1 + " " + o2)
+		return objStmPDF(objStm+" /DecodeParms << /Predictor 12 /Columns 9 >>", deflateBytes(pngPredict(data, 9, ft)))
+	}
 	for _, tc := range []struct {
 		name     string
 		data     []byte
@@ -382,6 +392,10 @@ a)`),
 		{name: "an article thread is no action", data: pdfFile("/Threads [4 0 R] >>\nendobj\n4 0 obj\n<< /Type /Thread /F 5 0 R /I << /Title (a) >>")},
 		// A comment between could hide a /Type the reader never sees: such an article thread is blocked.
 		{name: "an article thread, type with a comment", data: pdfFile("/Threads [4 0 R] >>\nendobj\n4 0 obj\n<< /Type % the kind\n/Thread /F 5 0 R"), findings: []string{pdfThread}},
+		{name: "UNC link in an object stream with a PNG predictor", data: predicted(`<< /S /URI /URI (\\\\evil.example\\share\\a.pdf) >>`, 2), links: 1, findings: []string{pdfLinkShare}},
+		{name: "UNC link in an object stream with PNG filter types above 4", data: predicted(`<< /S /URI /URI (\\\\evil.example\\share\\a.pdf) >>`, 5), links: 1, findings: []string{pdfLinkShare}},
+		{name: "program link in an object stream with a PNG predictor", data: predicted(`<< /S /URI /URI (ms-word:ofe|u|\\\\evil.example\\x.docx) >>`, 2), links: 1, findings: []string{pdfLinkProgram + "ms-word:)"}},
+		{name: "web link in an object stream with a PNG predictor", data: predicted(`<< /S /URI /URI (https://www.city.example.lg.jp/a.html) >>`, 2), links: 1},
 		{name: "link by a reference without a space before R", data: pdfFile("/Annots [<< /A << /S /URI /URI 5 0R >> >>]"), links: 1, findings: []string{pdfLinkUnread}},
 		{name: "link by a reference with a decimal number", data: pdfFile("/Annots [<< /A << /S /URI /URI 5.0 0 R >> >>]"), links: 1, findings: []string{pdfLinkUnread}},
 		{name: "thread after a type in a comment", data: pdfFile("/OpenAction << /S % /Type\n/Thread /F (\\\\evil.example\\share\\x.pdf) /D 0 >>"), findings: []string{pdfThread}},
@@ -413,6 +427,53 @@ a)`),
 				t.Errorf("Class = %q, want pdf", res.Class)
 			}
 		})
+	}
+}
+
+// TestPDFLinksObjStmPredictor: a real flyer, a LibreOffice Calc sheet
+// with 30 links exported to PDF and given object streams by qpdf
+// (--object-streams=generate; a hand-made sample). Its xref stream has a
+// PNG predictor, its object streams have none: no reader undoes one
+// there, and the reading mugai tries with the xref stream's row width
+// garbled the links ("htts:"), which stripped the file as linking to a
+// program. The same linearized (qpdf --linearize), where the first
+// page's xref stream with its predictor comes before the object streams.
+func TestPDFLinksObjStmPredictor(t *testing.T) {
+	for _, f := range []string{"flyer-objstm.pdf", "flyer-objstm-linearized.pdf"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "samples", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Classify(bytes.NewReader(b), int64(len(b)), "application/pdf", "flyer.pdf", Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Links != 30 || len(res.Findings) > 0 || res.Class != ClassPDF {
+			t.Errorf("%s: Links = %d, findings %q, class %s; want 30 links, none, pdf", f, res.Links, res.Findings, res.Class)
+		}
+	}
+}
+
+func TestGarbledScheme(t *testing.T) {
+	for _, tc := range []struct {
+		target string
+		want   bool
+	}{
+		{"htts://www.city.example.lg.jp/", true},
+		{"htt://x", true},
+		{"mailo:a@b", true},
+		{"te:0312345678", true},
+		{"https://x", false},
+		{"http://x", false},
+		{"ms-word:ofe|u|\\\\evil\\x.docx", false},
+		{"file://evil/x", false},
+		{"smb://evil/x", false},
+		{"\\\\evil\\share", false},
+		{"https//x (lost its colon: relative)", false},
+	} {
+		if got := garbledScheme([]byte(tc.target)); got != tc.want {
+			t.Errorf("garbledScheme(%q) = %v, want %v", tc.target, got, tc.want)
+		}
 	}
 }
 
