@@ -10,6 +10,35 @@ import (
 	"mugai/gateway/spool"
 )
 
+// spoolFillers spools small messages for a route nobody delivers, whose
+// tombstones fillSpool writes.
+func spoolFillers(t *testing.T, g *testGateway) []string {
+	t.Helper()
+	var ids []string
+	for range 64 {
+		id := spool.NewID()
+		if err := g.sp.PutID(id, spool.Envelope{Route: "nowhere", From: "a@example.jp", To: []string{"b@lgwan.example"}}, strings.NewReader("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// fillSpool fills the spool's file system at mnt. The last page of the
+// segment file still has room: it takes that with tombstones of the
+// fillers, the smallest records there are.
+func fillSpool(t *testing.T, g *testGateway, mnt string, fillers []string) *filler {
+	t.Helper()
+	f := fill(t, mnt, 0)
+	for _, id := range fillers {
+		if g.sp.Delete(id) != nil {
+			break
+		}
+	}
+	return f
+}
+
 // TestDiskFullSpoolAfterDelivery: the spool fills up while a message is
 // out for delivery, so the record that it was delivered cannot be
 // written. It must not be delivered again and again.
@@ -21,14 +50,7 @@ func TestDiskFullSpoolAfterDelivery(t *testing.T) {
 	cfg := gatewayConfig(t, dir, "smtp://"+nh.addr, "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool",
 		"retry: {initial: 1s", "connections: 1, retry: {initial: 200ms")
 	g := startGatewayTemp(t, cfg, true, t.TempDir())
-	var fillers []string
-	for range 64 {
-		id := spool.NewID()
-		if err := g.sp.PutID(id, spool.Envelope{Route: "nowhere", From: "a@example.jp", To: []string{"b@lgwan.example"}}, strings.NewReader("x"), 1); err != nil {
-			t.Fatal(err)
-		}
-		fillers = append(fillers, id)
-	}
+	fillers := spoolFillers(t, g)
 	msg := textMessage("once", 10<<10)
 	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
 		t.Fatalf("send: %d %s", code, text)
@@ -36,15 +58,7 @@ func TestDiskFullSpoolAfterDelivery(t *testing.T) {
 	waitFor(t, "a deferred attempt", 5*time.Second, func() bool {
 		return testutil.ToFloat64(g.m.DeliveryAttempts.WithLabelValues("inbound", "deferred")) > 0
 	})
-	f := fill(t, mnt, 0)
-	// The last page of the segment file still has room: take it with
-	// tombstones, the smallest records there are, of messages for a
-	// route that nobody delivers.
-	for _, id := range fillers {
-		if g.sp.Delete(id) != nil {
-			break
-		}
-	}
+	f := fillSpool(t, g, mnt, fillers)
 	nh.mu.Lock()
 	nh.tempFail = false
 	nh.mu.Unlock()
@@ -93,26 +107,14 @@ func TestDiskFullSpoolBounce(t *testing.T) {
 		"retry: {initial: 1s", "connections: 1, retry: {initial: 200ms",
 		"    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
 	g := startGatewayTemp(t, cfg, true, t.TempDir())
-	var fillers []string
-	for range 64 {
-		id := spool.NewID()
-		if err := g.sp.PutID(id, spool.Envelope{Route: "nowhere", From: "a@example.jp", To: []string{"b@lgwan.example"}}, strings.NewReader("x"), 1); err != nil {
-			t.Fatal(err)
-		}
-		fillers = append(fillers, id)
-	}
+	fillers := spoolFillers(t, g)
 	if code, text := g.send("inbound", "citizen@example.jp", []string{"gone@lgwan.example"}, textMessage("gone", 2<<10)); code != 250 {
 		t.Fatalf("send: %d %s", code, text)
 	}
 	waitFor(t, "a deferred attempt", 5*time.Second, func() bool {
 		return testutil.ToFloat64(g.m.DeliveryAttempts.WithLabelValues("inbound", "deferred")) > 0
 	})
-	f := fill(t, mnt, 0)
-	for _, id := range fillers {
-		if g.sp.Delete(id) != nil {
-			break
-		}
-	}
+	f := fillSpool(t, g, mnt, fillers)
 	nh.mu.Lock()
 	nh.tempFail = false
 	nh.rcptCode["gone@lgwan.example"] = 550
