@@ -67,16 +67,16 @@ func TestNextHopMixedOutcome(t *testing.T) {
 	}
 }
 
-// A next hop that takes the whole message and hangs up before its reply
-// to the final dot: nothing is known, so the message is deferred and sent
-// again (at-least-once), never counted delivered or failed, never lost.
-func TestNextHopHangsUpAfterDot(t *testing.T) {
+// startRawHop runs a hand-written SMTP next hop on loopback until the
+// test ends: serve has each connection, numbered from 1, and closes it
+// by returning. conns counts them.
+func startRawHop(t *testing.T, serve func(n int32, c net.Conn)) (addr string, conns *atomic.Int32) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns atomic.Int32
-	var delivered atomic.Int32
+	conns = new(atomic.Int32)
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -92,38 +92,49 @@ func TestNextHopHangsUpAfterDot(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				tp := textproto.NewConn(c)
-				tp.PrintfLine("220 hop ESMTP")
-				for {
-					line, err := tp.ReadLine()
-					if err != nil {
-						return
-					}
-					switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
-					case "EHLO":
-						tp.PrintfLine("250-hop\r\n250 ENHANCEDSTATUSCODES")
-					case "DATA":
-						tp.PrintfLine("354 go ahead")
-						if _, err := tp.ReadDotBytes(); err != nil {
-							return
-						}
-						if n == 1 {
-							return // the body arrived; the reply never does
-						}
-						delivered.Add(1)
-						tp.PrintfLine("250 2.0.0 queued")
-					case "QUIT":
-						tp.PrintfLine("221 bye")
-						return
-					default:
-						tp.PrintfLine("250 2.0.0 ok")
-					}
-				}
+				serve(n, c)
 			}()
 		}
 	}()
-	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+ln.Addr().String(), ""), true)
+	return ln.Addr().String(), conns
+}
+
+// A next hop that takes the whole message and hangs up before its reply
+// to the final dot: nothing is known, so the message is deferred and sent
+// again (at-least-once), never counted delivered or failed, never lost.
+func TestNextHopHangsUpAfterDot(t *testing.T) {
+	var delivered atomic.Int32
+	addr, _ := startRawHop(t, func(n int32, c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		tp := textproto.NewConn(c)
+		tp.PrintfLine("220 hop ESMTP")
+		for {
+			line, err := tp.ReadLine()
+			if err != nil {
+				return
+			}
+			switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
+			case "EHLO":
+				tp.PrintfLine("250-hop\r\n250 ENHANCEDSTATUSCODES")
+			case "DATA":
+				tp.PrintfLine("354 go ahead")
+				if _, err := tp.ReadDotBytes(); err != nil {
+					return
+				}
+				if n == 1 {
+					return // the body arrived; the reply never does
+				}
+				delivered.Add(1)
+				tp.PrintfLine("250 2.0.0 queued")
+			case "QUIT":
+				tp.PrintfLine("221 bye")
+				return
+			default:
+				tp.PrintfLine("250 2.0.0 ok")
+			}
+		}
+	})
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+addr, ""), true)
 	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, "Subject: x\r\n\r\nhello\r\n"); code != 250 {
 		t.Fatalf("send: %d %s", code, text)
 	}
@@ -160,75 +171,54 @@ func TestNextHopHangsUpAfterDot(t *testing.T) {
 // count), the cut is counted and audited, and the next attempt, to a
 // next hop that answers in time, delivers the message once.
 func TestNextHopTooSlowForTheAttempt(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns atomic.Int32
 	var mu sync.Mutex
 	var delivered [][]string // the recipients of each message taken
 	var firstOpen time.Duration
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	addr, conns := startRawHop(t, func(n int32, c net.Conn) {
+		opened := time.Now()
+		if n == 1 {
+			defer func() { mu.Lock(); firstOpen = time.Since(opened); mu.Unlock() }()
+		}
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		tp := textproto.NewConn(c)
+		reply := func(s string) {
+			if n == 1 {
+				time.Sleep(400 * time.Millisecond) // honest, each reply in time, but slow
+			}
+			tp.PrintfLine("%s", s)
+		}
+		reply("220 hop ESMTP")
+		var rcpts []string
 		for {
-			c, err := ln.Accept()
+			line, err := tp.ReadLine()
 			if err != nil {
 				return
 			}
-			n := conns.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				opened := time.Now()
-				if n == 1 {
-					defer func() { mu.Lock(); firstOpen = time.Since(opened); mu.Unlock() }()
+			switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
+			case "EHLO":
+				reply("250-hop\r\n250 ENHANCEDSTATUSCODES")
+			case "RCPT":
+				rcpts = append(rcpts, line)
+				reply("250 2.1.5 ok")
+			case "DATA":
+				reply("354 go ahead")
+				if _, err := tp.ReadDotBytes(); err != nil {
+					return
 				}
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				tp := textproto.NewConn(c)
-				reply := func(s string) {
-					if n == 1 {
-						time.Sleep(400 * time.Millisecond) // honest, each reply in time, but slow
-					}
-					tp.PrintfLine("%s", s)
-				}
-				reply("220 hop ESMTP")
-				var rcpts []string
-				for {
-					line, err := tp.ReadLine()
-					if err != nil {
-						return
-					}
-					switch strings.ToUpper(strings.SplitN(line, " ", 2)[0]) {
-					case "EHLO":
-						reply("250-hop\r\n250 ENHANCEDSTATUSCODES")
-					case "RCPT":
-						rcpts = append(rcpts, line)
-						reply("250 2.1.5 ok")
-					case "DATA":
-						reply("354 go ahead")
-						if _, err := tp.ReadDotBytes(); err != nil {
-							return
-						}
-						mu.Lock()
-						delivered = append(delivered, rcpts)
-						mu.Unlock()
-						reply("250 2.0.0 queued")
-					case "QUIT":
-						tp.PrintfLine("221 bye")
-						return
-					default:
-						reply("250 2.0.0 ok")
-					}
-				}
-			}()
+				mu.Lock()
+				delivered = append(delivered, rcpts)
+				mu.Unlock()
+				reply("250 2.0.0 queued")
+			case "QUIT":
+				tp.PrintfLine("221 bye")
+				return
+			default:
+				reply("250 2.0.0 ok")
+			}
 		}
-	}()
+	})
 	dir := t.TempDir()
-	cfg := gatewayConfig(t, dir, "smtp://"+ln.Addr().String(), "", "retry: {initial: 1s,", "attempt_timeout: 2s, retry: {initial: 1s,")
+	cfg := gatewayConfig(t, dir, "smtp://"+addr, "", "retry: {initial: 1s,", "attempt_timeout: 2s, retry: {initial: 1s,")
 	if got := cfg.Routes[0].Deliver.AttemptTimeout; got.D() != 2*time.Second {
 		t.Fatalf("attempt_timeout loaded as %v", got)
 	}
