@@ -443,13 +443,17 @@ func (r *Runner) bounce(ctx context.Context, rt *config.Route, msg *spool.Messag
 }
 
 // gauges keeps queue_messages and queue_oldest_message_age_seconds
-// current.
+// current, and deletes failed messages past retry.keep_failed when the
+// last count found some (most ticks, no second pass over the queue).
 func (r *Runner) gauges(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
+	failed := 0
 	for {
-		r.purgeFailed(time.Now())
-		r.updateGauges()
+		if failed > 0 {
+			r.purgeFailed(time.Now())
+		}
+		failed = r.updateGauges()
 		select {
 		case <-ctx.Done():
 			return
@@ -458,7 +462,9 @@ func (r *Runner) gauges(ctx context.Context) {
 	}
 }
 
-func (r *Runner) updateGauges() {
+// updateGauges sets the queue gauges and returns how many failed
+// messages the routes hold.
+func (r *Runner) updateGauges() (failed int) {
 	type counts struct {
 		active, deferred, failed int
 		oldest                   time.Time
@@ -496,7 +502,9 @@ func (r *Runner) updateGauges() {
 			age = time.Since(c.oldest).Seconds()
 		}
 		r.srv.Metrics.QueueOldestMessageAge.WithLabelValues(route).Set(age)
+		failed += c.failed
 	}
+	return failed
 }
 
 // waitingSince is when a waiting message started to wait, as its retry
