@@ -65,11 +65,16 @@ func splitAddr(addr string) (local, domain string, err *smtp.SMTPError) {
 	local, domain = addr[:i], strings.TrimSuffix(strings.ToLower(addr[i+1:]), ".")
 	if strings.HasPrefix(local, `"`) {
 		// A quoted local part is legal, but one hiding routing
-		// characters is the classic relay trick.
+		// characters is the classic relay trick. What is left after
+		// the quotes must pass as an unquoted one: go-smtp unquotes an
+		// address given over SMTP before we see it, so the release
+		// API, which gets it as typed, must accept no more than that.
 		if len(local) < 2 || !strings.HasSuffix(local, `"`) || strings.ContainsAny(local[1:len(local)-1], `@%!"\`) {
 			return "", "", errRelayDenied
 		}
-	} else if strings.ContainsAny(local, `@"\(),:;<>[]`) || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		local = local[1 : len(local)-1]
+	}
+	if local == "" || strings.ContainsAny(local, `@"\(),:;<>[]`) || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
 		return "", "", errBadRcptSyn
 	}
 	if len(local) > 64 || !validDomain(domain) && !strings.HasPrefix(domain, "[") {

@@ -16,6 +16,14 @@ func TestRelayBattery(t *testing.T) {
 		{"user@lgwan.example.", "user@lgwan.example", 0},
 		{"first.last+tag@lgwan.example", "first.last+tag@lgwan.example", 0},
 		{`"john doe"@lgwan.example`, "", 553}, // space: refused outright
+		// Quoted as the release API gets it (go-smtp unquotes SMTP's):
+		// no more than the unquoted form passes, and it is unquoted.
+		{`"user"@lgwan.example`, "user@lgwan.example", 0},
+		{`"x>"@lgwan.example`, "", 553},
+		{`"a,b"@lgwan.example`, "", 553},
+		{`"(x)"@lgwan.example`, "", 553},
+		{`""@lgwan.example`, "", 553},
+		{`".x"@lgwan.example`, "", 553},
 		{"user@localhost", "user@localhost", 0},
 		{"user@other.example", "", 550},
 		{"user@lgwan.example.other.example", "", 550},

@@ -399,6 +399,8 @@ func TestReleaseChecks(t *testing.T) {
 		{"unknown policy", ReleaseRequest{Policy: "lenient", Reason: "x", User: "tanaka"}, 403, `no policy "lenient"`},
 		{"recipient outside the route", ReleaseRequest{Policy: "relaxed", To: []string{"someone@example.com"}, Reason: "x", User: "tanaka"}, 403, "not allowed"},
 		{"relay trick", ReleaseRequest{Policy: "relaxed", To: []string{"a%evil.example@city.example.lg.jp"}, Reason: "x", User: "tanaka"}, 403, "not allowed"},
+		// Quoted as SMTP would not pass it once go-smtp unquoted it.
+		{"quoted local part", ReleaseRequest{Policy: "relaxed", To: []string{`"x>"@city.example.lg.jp`}, Reason: "x", User: "tanaka"}, 403, "not allowed"},
 		{"original without recipients", ReleaseRequest{Original: true, Reason: "x", User: "tanaka"}, 400, "explicit recipients"},
 		{"original to the LGWAN side", ReleaseRequest{Original: true, To: []string{"kikaku@city.example.lg.jp"}, Reason: "x", User: "tanaka"}, 403, "release_original_to"},
 		{"original outside release_original_to", ReleaseRequest{Original: true, To: []string{"me@gmail.example"}, Reason: "x", User: "tanaka"}, 403, "release_original_to"},
