@@ -20,9 +20,6 @@ import (
 // of it (the default policy's mime.max_header_bytes).
 const QueueHeaderMax = 64 << 10
 
-// maxAuditText bounds the user and reason an operator gives a delete.
-const maxAuditText = 1024
-
 // QueueMessage is a spooled message as the admin API returns it and
 // `mugai queue` prints it.
 type QueueMessage struct {
@@ -385,12 +382,15 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 // delete") names, and answers 400 when they are missing or too long.
 func auditedBy(w http.ResponseWriter, what, user, reason string) (string, string, bool) {
 	user, reason = strings.TrimSpace(user), strings.TrimSpace(reason)
-	switch {
-	case user == "" || reason == "":
+	if user == "" || reason == "" {
 		jsonError(w, http.StatusBadRequest, what+" is audited: it needs user and reason")
 		return "", "", false
-	case len(user) > maxAuditText || len(reason) > maxAuditText:
-		jsonError(w, http.StatusBadRequest, fmt.Sprintf("user and reason are limited to %d bytes", maxAuditText))
+	}
+	// The same rules as a release's: the audit trail and the journal
+	// are read on terminals, where escapes and bidi overrides would
+	// make one operator's entry look like another's.
+	if err := checkOperator(user, reason); err != nil {
+		jsonError(w, http.StatusBadRequest, what+": "+strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
 		return "", "", false
 	}
 	return user, reason, true

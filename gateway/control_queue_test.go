@@ -292,6 +292,9 @@ func TestQueueAdminDelete(t *testing.T) {
 	}{
 		{"no reason", f.failed, url.Values{"user": {"ops"}}, nil, 400, "reason"},
 		{"no user", f.failed, url.Values{"reason": {"x"}}, nil, 400, "user"},
+		{"escape in the user", f.failed, url.Values{"user": {"root\x1b[2K\x1b[1Aalice"}, "reason": {"x"}}, nil, 400, "control or formatting"},
+		{"bidi override in the reason", f.failed, url.Values{"user": {"ops"}, "reason": {"x\u202e"}}, nil, 400, "control or formatting"},
+		{"overlong user", f.failed, url.Values{"user": {strings.Repeat("u", 257)}, "reason": {"x"}}, nil, 400, "at most 256"},
 		{"cross-site browser", f.failed, url.Values{"user": {"ops"}, "reason": {"x"}},
 			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, 403, ""},
 		{"rebinding host", f.failed, url.Values{"user": {"ops"}, "reason": {"x"}}, map[string]string{"Host": "evil.example:9925"}, 403, "localhost"},
@@ -366,6 +369,7 @@ func TestQueueAdminRequeue(t *testing.T) {
 	}{
 		{"no reason", f.failed, `{"user":"ops"}`, 400, "reason"},
 		{"not json", f.failed, `user=ops`, 400, "bad request"},
+		{"newline in the reason", f.failed, `{"user":"ops","reason":"line1\nFAKE audit line"}`, 400, "control or formatting"},
 		{"unknown", "NOSUCHID00000000", ok, 404, "NOSUCHID00000000"},
 		{"deferred", f.deferred, ok, 409, "no failed recipient"},
 	} {

@@ -89,11 +89,11 @@ func (s *Server) lockdownHandlers(mux *http.ServeMux) {
 			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
 			return
 		}
-		if req.User == "" || req.Reason == "" {
-			jsonError(w, http.StatusBadRequest, "user and reason are required (they go to the audit trail)")
+		user, reason, ok := auditedBy(w, "a lockdown", req.User, req.Reason)
+		if !ok {
 			return
 		}
-		if err := s.SetLockdown(req.On, req.User, req.Reason); err != nil {
+		if err := s.SetLockdown(req.On, user, reason); err != nil {
 			jsonError(w, http.StatusInternalServerError, err.Error())
 			return
 		}

@@ -77,17 +77,22 @@ func TestLockdown(t *testing.T) {
 // gateway host cannot flip it (CSRF, DNS rebinding).
 func TestLockdownControlGuard(t *testing.T) {
 	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
-	body := `{"on":true,"user":"x","reason":"y"}`
+	const ok = `{"on":true,"user":"x","reason":"y"}`
 	for _, tc := range []struct {
 		name, host, ctype, site string
+		body                    string
 		code                    int
 	}{
-		{"form post", "", "text/plain", "", 415},
-		{"cross-site", "", "application/json", "cross-site", 403},
-		{"rebinding host", "mugai.attacker.example:9925", "application/json", "", 403},
-		{"operator", "", "application/json", "", 200},
+		{"form post", "", "text/plain", "", ok, 415},
+		{"cross-site", "", "application/json", "cross-site", ok, 403},
+		{"rebinding host", "mugai.attacker.example:9925", "application/json", "", ok, 403},
+		// What goes to the audit trail is printable text, as for a release.
+		{"terminal escape in the user", "", "application/json", "", `{"on":true,"user":"root\u001b[1Aalice","reason":"y"}`, 400},
+		{"bidi override in the reason", "", "application/json", "", `{"on":true,"user":"x","reason":"y\u202e"}`, 400},
+		{"blank reason", "", "application/json", "", `{"on":true,"user":"x","reason":"  "}`, 400},
+		{"operator", "", "application/json", "", ok, 200},
 	} {
-		req, _ := http.NewRequest("POST", "http://"+g.admin+"/lockdown", strings.NewReader(body))
+		req, _ := http.NewRequest("POST", "http://"+g.admin+"/lockdown", strings.NewReader(tc.body))
 		req.Header.Set("Content-Type", tc.ctype)
 		req.Header.Set("Authorization", "Bearer "+g.srv.ControlToken)
 		if tc.host != "" {
