@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -305,4 +307,142 @@ func TestFailedMessageDeleted(t *testing.T) {
 	if n := len(bounces.messages()); n != 1 {
 		t.Errorf("%d notices to the sender, want 1", n)
 	}
+}
+
+// Each probe is a whole SMTP session with the LGWAN mail server, started
+// by one RCPT of any client: past the budget (probeBurst, then probeRate
+// a second) new recipients are deferred with 450 4.7.1 without a probe,
+// and counted.
+func TestRecipientVerifyBudget(t *testing.T) {
+	nh := startSink(t, false)
+	g, c := verifyingGateway(t, t.TempDir(), "smtp://"+nh.addr)
+	start := time.Now()
+	accepted, limited := 0, 0
+	for i := 0; i < 400 && limited < 5; i++ {
+		err := c.Rcpt(fmt.Sprintf("new%d@lgwan.example", i), nil)
+		switch code, text := rcptReply(err); {
+		case code == 450 && strings.Contains(text, "4.7.1"):
+			limited++
+		case code != 250:
+			t.Fatalf("new%d: %s", i, text)
+		default:
+			if err := c.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Mail("a@example.jp", nil); err != nil {
+				t.Fatal(err)
+			}
+			accepted++
+		}
+	}
+	elapsed := time.Since(start)
+	nh.mu.Lock()
+	probes := nh.conns
+	nh.mu.Unlock()
+	if limited == 0 {
+		t.Fatalf("%d new recipients in %v, all probed: no budget", accepted, elapsed)
+	}
+	if max := probeBurst + int(elapsed.Seconds()*probeRate) + 1; probes > max {
+		t.Errorf("%d probes in %v, want at most %d", probes, elapsed, max)
+	}
+	if v := testutil.ToFloat64(g.m.RecipientVerify.WithLabelValues("inbound", "rate_limited")); int(v) != limited {
+		t.Errorf("rate_limited = %v, want %d", v, limited)
+	}
+	if v := testutil.ToFloat64(g.m.RecipientVerify.WithLabelValues("inbound", "exists")); int(v) != probes || probes != accepted {
+		t.Errorf("exists = %v, %d probes, %d accepted", v, probes, accepted)
+	}
+	// The budget comes back.
+	time.Sleep(300 * time.Millisecond)
+	if err := c.Rcpt("later@lgwan.example", nil); err != nil {
+		t.Errorf("after a pause: %v", err)
+	}
+	if !strings.Contains(g.logs.String(), "recipient verification over budget") {
+		t.Error("no warning in the log")
+	}
+}
+
+// A next hop slow to answer RCPT: at most probeMax probes are open at
+// once; the recipients beyond are deferred at once, not queued behind.
+func TestRecipientVerifyOpenProbes(t *testing.T) {
+	release := make(chan struct{})
+	addr, conns := startRawHop(t, func(_ int32, c net.Conn) {
+		r := bufio.NewReader(c)
+		io.WriteString(c, "220 lgwan.example ESMTP\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(line[:min(4, len(line))]); cmd {
+			case "EHLO", "HELO", "MAIL", "RSET", "NOOP":
+				io.WriteString(c, "250 ok\r\n")
+			case "RCPT":
+				<-release
+				io.WriteString(c, "250 ok\r\n")
+			case "QUIT":
+				io.WriteString(c, "221 bye\r\n")
+				return
+			default:
+				io.WriteString(c, "502 no\r\n")
+			}
+		}
+	})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before the hop's own cleanup, which waits for its connections
+	g, first := verifyingGateway(t, t.TempDir(), "smtp://"+addr)
+	clients := []*smtp.Client{first}
+	for len(clients) < probeMax+3 {
+		c := g.dial("inbound")
+		if err := c.Mail("a@example.jp", nil); err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	type answer struct {
+		code int
+		text string
+	}
+	answers := make(chan answer, len(clients))
+	for i, c := range clients {
+		go func() {
+			code, text := rcptReply(c.Rcpt(fmt.Sprintf("slow%d@lgwan.example", i), nil))
+			answers <- answer{code, text}
+		}()
+	}
+	// The ones over the limit answer while the others wait.
+	for i := 0; i < len(clients)-probeMax; i++ {
+		select {
+		case a := <-answers:
+			if a.code != 450 || !strings.Contains(a.text, "4.7.1") {
+				t.Errorf("over the open probes: %d %s, want 450 4.7.1", a.code, a.text)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no recipient was deferred while the probes were open")
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); conns.Load() < probeMax && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := conns.Load(); n != probeMax {
+		t.Errorf("%d probes open, want %d", n, probeMax)
+	}
+	unblock()
+	for i := 0; i < probeMax; i++ {
+		if a := <-answers; a.code != 250 {
+			t.Errorf("a probed recipient: %s", a.text)
+		}
+	}
+	if v := testutil.ToFloat64(g.m.RecipientVerify.WithLabelValues("inbound", "rate_limited")); v != 3 {
+		t.Errorf("rate_limited = %v, want 3", v)
+	}
+}
+
+// rcptReply is the reply to a RCPT as code and text, 250 for success.
+func rcptReply(err error) (int, string) {
+	if err == nil {
+		return 250, "250"
+	}
+	return smtpCode(err)
 }

@@ -142,7 +142,10 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 			snap.rcptList = list
 		}
 		if r.Recipients.Verify == "next-hop" {
-			snap.verifier = newVerifier(r.Deliver, r.Hostname, s.Logger.With("route", r.Name))
+			route := r.Name
+			snap.verifier = newVerifier(r.Deliver, r.Hostname, s.Logger.With("route", route), func(result string) {
+				s.Metrics.RecipientVerify.WithLabelValues(route, result).Inc()
+			})
 		}
 		out[r.Name] = snap
 	}

@@ -32,6 +32,16 @@ const (
 	StageRcpt     = "rcpt"
 	StageData     = "data"
 
+	// recipient_verify_total{result}: the next hop's answer to a probe,
+	// or why none was made.
+	VerifyExists       = "exists"
+	VerifyNoSuchUser   = "no_such_user"
+	VerifyInconclusive = "inconclusive"  // a refusal not about the mailbox: 450
+	VerifyFailed       = "failed"        // no answer from the next hop: 450
+	VerifyCached       = "cached"        // answered from the last 5 minutes' answers
+	VerifyNextHopDown  = "next_hop_down" // 450 without a probe after a failed one
+	VerifyRateLimited  = "rate_limited"  // 450 without a probe: over the probe budget
+
 	// messages_verdict_total{verdict}
 	VerdictRebuilt  = "rebuilt"  // sanitised and rebuilt
 	VerdictRejected = "rejected" // refused in the session by policy or fail-closed
@@ -143,6 +153,7 @@ type Metrics struct {
 	SMTPTLSSessions     *prometheus.CounterVec // mugai_smtp_tls_sessions_total{route}
 	SMTPRejects         *prometheus.CounterVec // mugai_smtp_rejects_total{route,stage,code}
 	DuplicateRecipients *prometheus.CounterVec // mugai_smtp_duplicate_recipients_total{route}
+	RecipientVerify     *prometheus.CounterVec // mugai_recipient_verify_total{route,result}
 
 	// Messages and sanitising.
 	MessagesReceived *prometheus.CounterVec   // mugai_messages_received_total{route}
@@ -219,6 +230,8 @@ func New(version string) *Metrics {
 			"SMTP commands refused, by stage (connect, helo, starttls, mail, rcpt, data) and reply code.", "route", "stage", "code"),
 		DuplicateRecipients: counter("smtp_duplicate_recipients_total",
 			"RCPT commands naming a recipient already accepted in the transaction (in any form): answered 250, delivered once.", "route"),
+		RecipientVerify: counter("recipient_verify_total",
+			"Recipients checked with the next hop (recipients: {verify: next-hop}), by result: exists, no_such_user, inconclusive, failed (a probe that got no answer), cached (no probe), next_hop_down (450 without a probe after a failed one), rate_limited (450 without a probe: over the probe budget).", "route", "result"),
 
 		MessagesReceived: counter("messages_received_total",
 			"Messages whose DATA was received completely.", "route"),
@@ -294,7 +307,7 @@ func New(version string) *Metrics {
 
 	m.reg = prometheus.NewRegistry()
 	m.reg.MustRegister(
-		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients,
+		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients, m.RecipientVerify,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.Bounces, m.QueuePurged,
@@ -371,6 +384,9 @@ func (m *Metrics) InitRoute(route, policy string) {
 		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
 	}
 	m.DuplicateRecipients.WithLabelValues(route)
+	for _, r := range []string{VerifyExists, VerifyNoSuchUser, VerifyInconclusive, VerifyFailed, VerifyCached, VerifyNextHopDown, VerifyRateLimited} {
+		m.RecipientVerify.WithLabelValues(route, r)
+	}
 	m.MessagesReceived.WithLabelValues(route)
 	m.MessageSize.WithLabelValues(route)
 	if policy == "none" {
@@ -412,6 +428,7 @@ func Names() []string {
 		"mugai_smtp_tls_sessions_total",
 		"mugai_smtp_rejects_total",
 		"mugai_smtp_duplicate_recipients_total",
+		"mugai_recipient_verify_total",
 		"mugai_messages_received_total",
 		"mugai_message_size_bytes",
 		"mugai_messages_verdict_total",
