@@ -270,10 +270,21 @@ func (s *Server) newDispatch(snap *routeSnap) *dispatch {
 	srv.MaxLineLength = maxLineLength
 	srv.ReadTimeout = r.Limits.CommandTimeout.D()
 	srv.WriteTimeout = r.Limits.CommandTimeout.D()
-	// We enforce these ourselves (the snapshot's values, with our reply
-	// texts); go-smtp's own checks stay as a backstop just above them.
+	// go-smtp advertises SIZE and LIMITS RCPTMAX from the very numbers
+	// it enforces itself, before our session sees the command, so what
+	// EHLO says cannot be ours alone. Its DATA reader refuses a message
+	// of exactly MaxMessageBytes (it must see the final dot within the
+	// limit): EHLO says SIZE max_message_size+1, and the size is ours to
+	// refuse, counted and audited (data), also a declared SIZE of
+	// exactly that one octet more (Mail); a larger declared SIZE, or a
+	// BDAT chunk going past it, go-smtp refuses itself (552 5.3.4),
+	// unseen by us. Recipients are ours alone: with RCPTMAX advertised,
+	// go-smtp would refuse the one past it before Rcpt, uncounted and
+	// unaudited, so there is no LIMITS in EHLO and Rcpt keeps go-smtp's
+	// list to the distinct recipients accepted (duplicates are answered
+	// 250 without joining it), which max_recipients bounds.
 	srv.MaxMessageBytes = int64(r.Limits.MaxMessageSize) + 1
-	srv.MaxRecipients = rcptBackstop(r.Limits.MaxRecipients)
+	srv.MaxRecipients = 0
 	srv.TLSConfig = snap.tls
 	// A sanitising route rebuilds every header as 7-bit encoded words,
 	// so it can take raw UTF-8 headers (Postfix marks such mail SMTPUTF8

@@ -72,6 +72,9 @@ var (
 	errNeedMail   = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Need MAIL command"}
 	errInternal   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Internal error, message not accepted; try again later"}
 	errSMTPUTF8   = &smtp.SMTPError{Code: 555, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "SMTPUTF8 is not supported"}
+	// errDupRcpt accepts a recipient given again (Rcpt): a 250 that
+	// go-smtp writes as it is, without adding the recipient to its list.
+	errDupRcpt = &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 1, 5}, Message: "Recipient already given, delivered once"}
 )
 
 // reject counts a refusal and returns it as go-smtp needs it: a literal
@@ -119,13 +122,14 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	addr, serr := parseRcpt(to, r.Domains)
 	// A recipient given again, maybe in another form ("<@relay:user@…>"
 	// and "<user@….>" both read as user@…), is one delivery, as Postfix
-	// makes of it. go-smtp keeps every RCPT it was told 250 to,
-	// duplicates too, and past its backstop (rcptBackstop) refuses
-	// itself, uncounted: duplicates are taken only below it.
-	if serr == nil && slices.Contains(s.rcpts, addr) && len(s.rcpts)+s.dups+1 < rcptBackstop(r.Limits.MaxRecipients) {
+	// makes of it, also at max_recipients (a 452 would make the sender
+	// send it again). It is answered 250 through an error: go-smtp keeps
+	// every RCPT that Rcpt returns nil for, and go-smtp's list is bounded
+	// only by what we accept (newDispatch sets no MaxRecipients).
+	if serr == nil && slices.Contains(s.rcpts, addr) {
 		s.dups++
 		s.snap.srv.Metrics.DuplicateRecipients.WithLabelValues(r.Name).Inc()
-		return nil
+		return errDupRcpt
 	}
 	if len(s.rcpts) >= r.Limits.MaxRecipients {
 		s.refused = append(s.refused, refusal{Addr: to, Code: errTooMany.Code})
@@ -254,8 +258,3 @@ func (s *session) auditBase(tx txn) *AuditRecord {
 }
 
 var errTimeout = errors.New("data timeout")
-
-// rcptBackstop is go-smtp's own recipient limit: room for every distinct
-// recipient allowed (which Rcpt refuses past, counted and audited) and
-// as many duplicates (which Rcpt takes without a second delivery).
-func rcptBackstop(max int) int { return 2*max + 1 }

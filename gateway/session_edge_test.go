@@ -40,7 +40,7 @@ func TestBDATOversizeArmsNoDrainTimer(t *testing.T) {
 // without a second delivery also at max_recipients (a 452 would make the
 // sender send it again), as many times as there are recipients; a new
 // one past the limit is refused by us, counted and audited, not by
-// go-smtp's own backstop, which counts the duplicates it was told 250 to.
+// go-smtp (TestEHLOLimits gives more duplicates than recipients).
 func TestRecipientDuplicatesAtLimit(t *testing.T) {
 	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n",
 		"    policy: default\n    limits: {max_recipients: 2}\n")
