@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,7 +89,9 @@ func (s *session) data(r io.Reader, tx txn) error {
 			// go-smtp discards the rest of the chunk, then answers.
 			return s.reject("data", errTooBig)
 		}
-		return s.drainRest(rr, errTooBig)
+		held := rec
+		rec = nil
+		return s.drainRest(rr, errTooBig, held)
 	case errors.Is(err, smtp.ErrTooLongLine):
 		// A permanent refusal that says why: the sender's MTA bounces at
 		// once instead of retrying an "internal error" for days.
@@ -112,7 +115,9 @@ func (s *session) data(r io.Reader, tx txn) error {
 		if bdat {
 			return s.reject("data", errInternal)
 		}
-		return s.drainRest(rr, errInternal)
+		held := rec
+		rec = nil
+		return s.drainRest(rr, errInternal, held)
 	case err != nil:
 		rec.Verdict, rec.Reply = "error", 451
 		srv.Logger.Warn("data: read failed", "route", route.Name, "client", s.client.String(), "err", err)
@@ -122,7 +127,9 @@ func (s *session) data(r io.Reader, tx txn) error {
 		if bdat {
 			return s.reject("data", errTooBig)
 		}
-		return s.drainRest(rr, errTooBig)
+		held := rec
+		rec = nil
+		return s.drainRest(rr, errTooBig, held)
 	}
 	srv.Metrics.MessagesReceived.WithLabelValues(route.Name).Inc()
 	srv.Metrics.MessageSize.WithLabelValues(route.Name).Observe(float64(n))
@@ -189,29 +196,72 @@ func (s *session) hangUpTimeout() {
 // so that the reply lands after the client's final dot and the next
 // command is a command. For an oversize message go-smtp's reader stops
 // at its own limit, just past ours, and go-smtp reads the rest itself
-// after Data returns, under the read deadline last set; past that
-// deadline it would answer and read the rest of the body as commands.
-// So that rest gets as long again as the message took so far, plus the
-// grace, and then the connection is closed with a 421; Reset, which
-// go-smtp calls once it has answered, stops the clock.
-func (s *session) drainRest(rr *rateReader, reply *smtp.SMTPError) error {
+// after Data returns, under the read deadline last set, with no limit
+// of its own; past that deadline it would answer and read the rest of
+// the body as commands. So that rest gets as long again as the message
+// took so far, plus the grace (cutDrain ends it); Reset, which go-smtp
+// calls once it has answered, stops the clock.
+//
+// drainRest takes rec, the transaction's accept record: its reply and
+// count are those of what the client is answered, which for a rest that
+// go-smtp reads is known only when it ends (stopDrain or cutDrain).
+func (s *session) drainRest(rr *rateReader, reply *smtp.SMTPError, rec *AuditRecord) error {
+	srv := s.snap.srv
 	_, err := io.Copy(io.Discard, rr)
 	if rr.timedOut {
+		rec.Reply = errTimeoutReply.Code
+		srv.Metrics.SMTPRejects.WithLabelValues(s.snap.route.Name, "data", "421").Inc()
+		srv.Audit.Write(rec)
 		s.hangUpTimeout()
 		return errTimeoutReply
 	}
-	if errors.Is(err, smtp.ErrDataTooLarge) {
-		rest := rr.grace + time.Since(rr.start)
-		s.mu.Lock()
-		s.drain = time.AfterFunc(rest, func() {
-			s.snap.srv.Logger.Warn("data: the rest of an oversize message came too slowly", "route", s.snap.route.Name, "client", s.client.String(), "allowed", rest.Round(time.Millisecond))
-			s.hangUpTimeout()
-		})
-		s.mu.Unlock()
-		// The timer ends the connection first.
-		s.conn.Conn().SetReadDeadline(time.Now().Add(rest + time.Second))
+	if !errors.Is(err, smtp.ErrDataTooLarge) {
+		srv.Audit.Write(rec)
+		return s.reject("data", reply)
 	}
-	return s.reject("data", reply)
+	rest := rr.grace + time.Since(rr.start)
+	s.mu.Lock()
+	s.drains++
+	n := s.drains
+	s.drain = time.AfterFunc(rest, func() { s.cutDrain(n, rest) })
+	s.drainRec, s.drainReply = rec, reply
+	s.mu.Unlock()
+	// The timer ends the connection first.
+	s.conn.Conn().SetReadDeadline(time.Now().Add(rest + time.Second))
+	return reply
+}
+
+// cutDrain ends a session whose client was still sending the rest of a
+// refused message when its time was over (drainRest): it answers and
+// closes the connection. A permanent refusal is answered as it is
+// (552 5.3.4 for a message too big), not with a 4xx "timeout" that would
+// have the sender try the same message again; a client that reads only
+// after its final dot sees a connection lost whatever is written, and
+// the accept record says the connection was closed.
+func (s *session) cutDrain(n uint64, rest time.Duration) {
+	s.mu.Lock()
+	if s.drain == nil || s.drains != n {
+		// go-smtp read the rest and answered first (stopDrain).
+		s.mu.Unlock()
+		return
+	}
+	rec, reply := s.drainRec, s.drainReply
+	s.drain, s.drainRec, s.drainReply = nil, nil, nil
+	s.mu.Unlock()
+	srv := s.snap.srv
+	route := s.snap.route
+	line := fmt.Sprintf("421 4.4.2 %s data timeout, closing connection\r\n", route.Hostname)
+	rec.Reply = 421
+	if reply.Code/100 == 5 {
+		e := reply.EnhancedCode
+		line = fmt.Sprintf("%d %d.%d.%d %s %s, closing connection\r\n", reply.Code, e[0], e[1], e[2], route.Hostname, reply.Message)
+		rec.Reply = reply.Code
+	}
+	rec.Reason = fmt.Sprintf("the rest of the message did not end within %v: connection closed", rest.Round(time.Millisecond))
+	srv.Metrics.SMTPRejects.WithLabelValues(route.Name, "data", strconv.Itoa(rec.Reply)).Inc()
+	srv.Logger.Warn("data: the rest of a refused message came too slowly: connection closed", "route", route.Name, "client", s.client.String(), "allowed", rest.Round(time.Millisecond), "reply", rec.Reply)
+	s.hangUp(line)
+	srv.Audit.Write(rec)
 }
 
 func envelopeOf(s *session, tx txn) spool.Envelope {

@@ -27,18 +27,24 @@ type session struct {
 	// mu guards the transaction: go-smtp runs Data for BDAT in a
 	// goroutine of its own, while its command loop may call Reset or
 	// Logout (RSET, EHLO, the connection lost).
-	mu        sync.Mutex
-	from      string
-	fromSet   bool
-	rcpts     []string
-	refused   []refusal // recipients refused in this transaction, for audit
-	hadData   bool
-	dups      int // recipients given again in this transaction
-	tlsState  bool
-	hung      sync.Once   // the connection was answered and closed
-	drain     *time.Timer // the rest of an oversize message is due (drainRest)
-	resets    uint64      // RSETs (and other resets) so far, for staleTransfer
-	loggedOut bool
+	mu       sync.Mutex
+	from     string
+	fromSet  bool
+	rcpts    []string
+	refused  []refusal // recipients refused in this transaction, for audit
+	hadData  bool
+	dups     int // recipients given again in this transaction
+	tlsState bool
+	hung     sync.Once // the connection was answered and closed
+	// drain is the time the rest of a refused DATA message is due
+	// (drainRest); drainRec and drainReply are its accept record and
+	// the reply go-smtp gives when it has read that rest.
+	drain      *time.Timer
+	drainRec   *AuditRecord
+	drainReply *smtp.SMTPError
+	drains     uint64 // drains armed so far: tells cutDrain whether its own is still due
+	resets     uint64 // RSETs (and other resets) so far, for staleTransfer
+	loggedOut  bool
 }
 
 // txn is the transaction as Data found it.
@@ -209,12 +215,16 @@ func (s *session) staleTransfer(tx txn) bool {
 }
 
 // stopDrain stops drainRest's clock: go-smtp has read the rest and
-// answered. s.mu is held.
+// answered (or the connection ended), so the record and count are those
+// of drainRest's reply. s.mu is held.
 func (s *session) stopDrain() {
-	if s.drain != nil {
-		s.drain.Stop()
-		s.drain = nil
+	if s.drain == nil {
+		return
 	}
+	s.drain.Stop()
+	s.reject("data", s.drainReply)
+	s.snap.srv.Audit.Write(s.drainRec)
+	s.drain, s.drainRec, s.drainReply = nil, nil, nil
 }
 
 // flushRefused writes the audit record of a transaction that ended

@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// TestOversizeData: a message over max_message_size sent with DATA and
+// no SIZE= on MAIL. go-smtp reads the rest after Data returns, so that
+// the 552 comes after the final dot, for as long again as the message
+// took so far plus data_timeout (drainRest); a client still sending then
+// is answered and cut off. Whatever the client is answered is what the
+// accept record's reply and smtp_rejects_total say, and the record says
+// when the connection was closed before the message ended.
+func TestOversizeData(t *testing.T) {
+	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n",
+		"    policy: default\n    limits: {max_message_size: 2KiB, command_timeout: 3s, data_timeout: 1s, min_data_rate: 1KiB}\n")
+	g := startGateway(t, cfg, false)
+	line := strings.Repeat("0123456789abcdef", 4) + "\r\n"
+	chunk := strings.Repeat(line, 64) // 4.1 KiB, twice the limit
+	cases := []struct {
+		name string
+		// chunks of 4.1 KiB to send after the header, every pause
+		chunks int
+		pause  time.Duration
+		want   string // prefix of the one reply the client reads
+		closed bool   // the connection ends after it
+		reason string // in the accept record
+	}{
+		// 12 times the limit, at once: within the time the rest gets.
+		{name: "ends in time", chunks: 6, want: "552 5.3.4", reason: ""},
+		// 160 times the limit over 4 s: still sending when the second
+		// and a bit the rest gets is over.
+		{name: "still sending", chunks: 80, pause: 50 * time.Millisecond, want: "552 5.3.4", closed: true, reason: "connection closed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := map[string]float64{}
+			for _, code := range []string{"421", "451", "552"} {
+				before[code] = testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", code))
+			}
+			auditBefore := len(readAudit(t, g.audit))
+
+			s := rawDial(t, g.addr("inbound"))
+			s.toData()
+			// The client reads while it writes, so it sees a reply that
+			// comes before its final dot.
+			wrote := make(chan error, 1)
+			go func() {
+				_, err := fmt.Fprint(s.conn, "Subject: big\r\n\r\n")
+				for i := 0; i < tc.chunks && err == nil; i++ {
+					_, err = fmt.Fprint(s.conn, chunk)
+					time.Sleep(tc.pause)
+				}
+				if err == nil {
+					_, err = fmt.Fprint(s.conn, ".\r\n")
+				}
+				wrote <- err
+			}()
+			reply := s.reply(10 * time.Second)
+			werr := <-wrote
+			if !strings.HasPrefix(reply, tc.want) {
+				t.Errorf("reply %q (writer: %v), want %s", reply, werr, tc.want)
+			}
+			if tc.closed {
+				if r := s.reply(2 * time.Second); !strings.HasPrefix(r, "ERR") {
+					t.Errorf("connection still open after the reply: %q", r)
+				}
+			} else if r := s.cmd("NOOP"); !strings.HasPrefix(r, "250") {
+				t.Errorf("NOOP after the reply: %q", r)
+			}
+			s.conn.Close()
+
+			var recs []AuditRecord
+			waitFor(t, "the accept record", 5*time.Second, func() bool {
+				recs = readAudit(t, g.audit)[auditBefore:]
+				return len(recs) > 0
+			})
+			code := reply[:3]
+			if len(recs) != 1 || recs[0].Verdict != "too-big" || fmt.Sprint(recs[0].Reply) != code ||
+				!strings.Contains(recs[0].Reason, tc.reason) || tc.reason == "" && recs[0].Reason != "" {
+				t.Errorf("accept records %+v, want one too-big with the reply the client read (%s) and reason %q", recs, code, tc.reason)
+			}
+			for c, b := range before {
+				want := b
+				if c == code {
+					want++
+				}
+				if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", c)); v != want {
+					t.Errorf("smtp_rejects_total{data,%s} = %v, want %v", c, v, want)
+				}
+			}
+		})
+	}
+}
