@@ -443,7 +443,7 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 				p.add(pdfThread)
 			}
 		}
-		if string(name) == "URI" && !inURL(b, slash) && p.link(b, j, final) {
+		if string(name) == "URI" && !inURL(b, slash) && p.link(b, slash, j, base == 0, final) {
 			p.next = base + int64(slash)
 			return // cut by the window: the next one reads the target whole
 		}
@@ -481,10 +481,11 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 	p.next = base + int64(len(b))
 }
 
-// link reads the value of a /URI name that ends at b[j]: a string is
-// the target of a URI action (the catalog's /URI dictionary is not). It
-// reports whether the window ended before the value did.
-func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
+// link reads the value of a /URI name at b[slash] that ends at b[j]: a
+// string is the target of a URI action (the catalog's /URI dictionary
+// is not); whole says b starts where the data do. It reports whether
+// the window ended before the value did.
+func (p *pdfScanner) link(b []byte, slash, j int, whole, final bool) (cut bool) {
 	v, at, cut := valueAt(b, j)
 	if cut {
 		return !final
@@ -508,6 +509,28 @@ func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
 		return false // the catalog's << /Base … >>
 	case v == '<':
 		target, clean, cut = pdfHexString(b, at)
+	case v == '/':
+		// A name: pdf.js takes it for a relative URL, "/" and the name
+		// ("some bad PDFs do not put parentheses around relative URLs"),
+		// which resolves against the file's own location.
+		var name []byte
+		if name, cut = pdfName(b, at); cut && !final {
+			return true
+		}
+		if pdfActionKeys[string(name)] || p.predicted && garbledKey(name) || dictValue(b, slash, whole) {
+			// "/S /URI /Type /Action": this /URI is the action's type,
+			// the name after it the next key. Were a key's name a
+			// target, it would be a relative path named like a key.
+			return false
+		}
+		target = append([]byte("/"), name...)
+	case v == '[':
+		// No reader takes an array for a target that mugai has seen;
+		// one that reads an element of it would open what mugai did
+		// not read.
+		p.add(pdfLinkUnread)
+		p.links.add(append([]byte("A "), b[at:min(len(b), at+32)]...))
+		return false
 	case v == 0 && at < len(b) && (b[at] >= '0' && b[at] <= '9' || b[at] == '+' || b[at] == '-' || b[at] == '.'):
 		// A number that does not read as "12 0 R" here ("5 0R",
 		// "5.0 0 R"): poppler takes "5 0R" for a reference all the same.
@@ -536,6 +559,109 @@ func (p *pdfScanner) link(b []byte, j int, final bool) (cut bool) {
 		}
 	}
 	return false
+}
+
+// pdfActionKeys are the keys of a URI action's dictionary (PDF 32000
+// 12.6.4.7, 12.6.2), one of which follows /S /URI.
+var pdfActionKeys = map[string]bool{"Type": true, "S": true, "Next": true, "URI": true, "IsMap": true}
+
+// dictValue reports whether the name at b[slash] is a dictionary's
+// value, not a key ("/S /URI /X …" has /X for a key, "/S /URI /X /URI
+// /a.pdf" has /a.pdf for a target): going back over the names before
+// it, to where a key must come (after "<<" or a value that is no name),
+// it is the second of a pair. Where that cannot be told (a comment on
+// the way, an array, 512 bytes or the window's start reached) it is
+// taken for a key: its value is read as a target. whole says b starts
+// where the data do (a stream decoded, a file's first window).
+func dictValue(b []byte, slash int, whole bool) bool {
+	names := 0
+	for i := slash; i > 0 && slash-i < 512; {
+		k := i - 1
+		for k >= 0 && isPDFSpace(b[k]) {
+			k--
+		}
+		if k < 0 {
+			return false
+		}
+		switch c := b[k]; {
+		case c == '/': // an empty name
+			names++
+			i = k
+			continue
+		case c == '<' && k > 0 && b[k-1] == '<', c == ')', c == '>', c == ']':
+			// A dictionary's start, or the end of a value.
+		case isPDFDelim(c):
+			return false // '[', '(', '{', '}', '%': no dictionary's key
+		default:
+			m := k
+			for m >= 0 && !isPDFDelim(b[m]) {
+				m--
+			}
+			if m >= 0 && b[m] == '/' {
+				names++
+				i = m
+				continue
+			}
+			if m < 0 {
+				return false
+			}
+			// A number or a keyword ("0 R", "true"): a value.
+		}
+		// What stands between is names and white space: only a comment
+		// before b[k] on its line could hide what was read.
+		return names%2 == 1 && !commentWithin(b, k, whole)
+	}
+	return false
+}
+
+// commentWithin reports whether a '%' may come before b[k] on its line,
+// looking back at most 1 KiB: a line that starts further back, or
+// before the window (unless whole), may hold one.
+func commentWithin(b []byte, k int, whole bool) bool {
+	for i := k - 1; i >= 0 && k-i <= 1<<10; i-- {
+		switch b[i] {
+		case '\n', '\r':
+			return false
+		case '%':
+			return true
+		}
+	}
+	return k > 1<<10 || !whole
+}
+
+// garbledKey reports whether a name is one of pdfActionKeys with
+// letters missing ("/Typ"): what a PNG predictor undone with the wrong
+// row width makes of the key after /S /URI (see garbledScheme).
+func garbledKey(name []byte) bool {
+	for k := range pdfActionKeys {
+		if len(name) < len(k) && subsequence(string(name), k) {
+			return true
+		}
+	}
+	return false
+}
+
+// pdfName decodes the name at b[at] ('/'), #xx escapes and all, up to
+// pdfLinkMax bytes of it; a NUL ends it, as poppler reads it. cut says
+// the window ended before the name did.
+func pdfName(b []byte, at int) (name []byte, cut bool) {
+	end := min(len(b), at+pdfLinkMax)
+	i := at + 1
+	for ; i < end && !isPDFDelim(b[i]); i++ {
+		c := b[i]
+		if c == '#' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]) {
+			c = unhex(b[i+1])<<4 | unhex(b[i+2])
+			i += 2
+		}
+		if c == 0 {
+			for i < end && !isPDFDelim(b[i]) {
+				i++
+			}
+			break
+		}
+		name = append(name, c)
+	}
+	return name, i >= len(b)
 }
 
 // garbledScheme reports whether a link target's scheme is one of http,

@@ -376,6 +376,15 @@ a)`),
 		{name: "file URL after a name holding ://, in an object stream", data: objStmWith("<< /S /URI /X /http://a/URI (file://evil.example/x) >>"), links: 1, findings: []string{pdfLinkFile}},
 		{name: "a script names tree after a string holding a URL", data: pdfFile("/Names << /X (http://a)/JavaScript 9 0 R >>"), findings: []string{"pdf: javascript"}},
 		{name: "target by reference", data: annots(link("9 0 R")), links: 1, findings: []string{pdfLinkUnread}},
+		// A name is a relative target to pdf.js ("/" and the name), an
+		// array one mugai does not read; the name after /S /URI is a key.
+		{name: "target as a name", data: annots(link("/a.pdf")), links: 1, findings: []string{pdfLinkRelative}},
+		{name: "target as an escaped name", data: annots(link("/#2F#2Fevil.example#2Fshare")), links: 1, findings: []string{pdfLinkShare}},
+		{name: "target as a name in an object stream", data: inObjStm("/a.pdf"), links: 1, findings: []string{pdfLinkRelative}},
+		{name: "target as an array", data: annots(link("[(https://a.example/)]")), links: 1, findings: []string{pdfLinkUnread}},
+		{name: "a name target after a key whose value is /S", data: annots("<< /A << /S /URI /Foo /S /URI /#5C#5Cevil.example#5Cshare >> >>"), links: 1, findings: []string{pdfLinkShare}},
+		{name: "a name target after a key in a comment", data: annots("<< /A << /S /URI /Foo % /Bar\n/S /URI /#5C#5Cevil.example#5Cshare >> >>"), links: 1, findings: []string{pdfLinkShare}},
+		{name: "action type before its keys", data: annots("<< /A << /S /URI /IsMap false /Next 9 0 R /Type /Action /URI (https://a.example/) >> >>", "<</A<</S/URI/URI(https://b.example/)>>>>"), links: 2},
 		{name: "hex string with what is no hex digit", data: annots(link("<68747470Z3a2f2f782e6578616d706c652f61>")), links: 1, findings: []string{pdfLinkUnread}},
 		// Other actions that open a file elsewhere block the file already.
 		{name: "remote go-to a UNC path", data: pdfFile(`/OpenAction << /S /GoToR /F (\\\\evil.example\\share\\x.pdf) /D [0 /Fit] >>`), findings: []string{"pdf: remote go-to action"}},
@@ -451,6 +460,51 @@ func TestPDFLinksObjStmPredictor(t *testing.T) {
 		if res.Links != 30 || len(res.Findings) > 0 || res.Class != ClassPDF {
 			t.Errorf("%s: Links = %d, findings %q, class %s; want 30 links, none, pdf", f, res.Links, res.Findings, res.Class)
 		}
+	}
+}
+
+// TestPDFLinkTargetKinds: a link's target is read whatever kind of
+// value it is, or blocks the file. The files: LibreOffice Calc exported
+// notice.pdf from a sheet with two links (a web page, a mail address);
+// qpdf --qdf, the web link's /URI value edited by hand, fix-qdf gave the
+// link-*.pdf (qpdf --check accepts each); qpdf --object-streams=generate
+// put link-name-objstm.pdf's objects (its target the name /event.html)
+// and notice-objstm.pdf's (its web link to event1.html, nothing else
+// changed) in object streams.
+func TestPDFLinkTargetKinds(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		links   int
+		finding string
+	}{
+		{"notice.pdf", 2, ""},
+		// A name: pdf.js opens "/" and the name, relative to the file.
+		{"link-name.pdf", 2, pdfLinkShare}, // /#5C#5Cevil.example#5Cshare#5Cnotice.pdf
+		{"link-name-objstm.pdf", 2, pdfLinkRelative},
+		{"link-array.pdf", 2, pdfLinkUnread},
+		{"link-hex.pdf", 2, pdfLinkShare},
+		{"link-ref.pdf", 2, pdfLinkUnread}, // 19 0 R, a UNC path in a string object
+		// The xref stream's row width read through its object stream
+		// makes "/S /URI /Type" "/S /URI /Typ": no relative link.
+		{"notice-objstm.pdf", 2, ""},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", "samples", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Classify(bytes.NewReader(b), int64(len(b)), "application/pdf", tc.file, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if tc.finding != "" {
+				want = []string{tc.finding}
+			}
+			if res.Links != tc.links || !slices.Equal(res.Findings, want) || res.Class != ClassPDF {
+				t.Errorf("Links = %d, findings %q, class %s; want %d, %q, pdf", res.Links, res.Findings, res.Class, tc.links, want)
+			}
+		})
 	}
 }
 
