@@ -401,6 +401,14 @@ func keepBlocker(f string) (string, int) {
 			what = what[:i+1]
 		}
 		return linksReason + what, 0
+	case strings.HasPrefix(lf, pdfOpensFile):
+		what := f[len(pdfOpensFile):]
+		if i := strings.IndexByte(what, ')'); i >= 0 {
+			what = what[:i+1]
+		}
+		return opensFileReason + what, 0
+	case pdfOpensFileAction(lf) != "":
+		return opensFileReason + pdfOpensFileAction(lf) + ")", 0
 	case strings.HasPrefix(lf, "pdf:") && !strings.Contains(lf, "encrypted"), strings.Contains(lf, "embedded"), strings.Contains(lf, "external reference"):
 		return "document with active or embedded content", 0
 	case strings.Contains(lf, "encrypted"):
@@ -462,6 +470,26 @@ const (
 	pdfLinkTo   = "pdf: link to "
 	linksReason = "document links to "
 )
+
+// pdfOpensFile starts the classifier's finding for what makes a PDF
+// reader read another file (external stream data, a reference XObject);
+// opensFileReason starts the part's reason then, what was found after
+// it, as for the actions below.
+const (
+	pdfOpensFile    = "pdf: opens another file ("
+	opensFileReason = "document opens another file ("
+)
+
+// pdfOpensFileAction names the action of a finding (lower case) that
+// opens or plays another file, or "".
+func pdfOpensFileAction(lf string) string {
+	for _, a := range []string{"remote go-to action", "import data action", "thread action", "movie or sound"} {
+		if strings.HasPrefix(lf, "pdf: "+a) {
+			return a
+		}
+	}
+	return ""
+}
 
 // unfitReason starts the reason of a file whose name and content a keep
 // rule allows, but not the two together.

@@ -3,6 +3,9 @@ package sanitize
 import (
 	"archive/zip"
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,6 +30,9 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"ole: odd stream"}, "content needs inspection (ole)"},
 		{[]string{"pdf: link target not inspected", "pdf: link to a file (file:)"}, "document links to a file (file:)"},
 		{[]string{"pdf: link to a program (ms-word:) docs/a.pdf"}, "document links to a program (ms-word:)"},
+		{[]string{"pdf: link target not inspected", "pdf: opens another file (external stream data) docs/a.pdf"}, "document opens another file (external stream data)"},
+		{[]string{"pdf: remote go-to action"}, "document opens another file (remote go-to action)"},
+		{[]string{"pdf: thread action (may open another file) docs/a.pdf"}, "document opens another file (thread action)"},
 	} {
 		if got := blocksKeeping(tt.findings); got != tt.want {
 			t.Errorf("blocksKeeping(%q) = %q, want %q", tt.findings, got, tt.want)
@@ -53,6 +59,80 @@ func TestLinksReasonInNotice(t *testing.T) {
 		}
 		if got, _ := rewriteLinks(tt.jp, "defang"); got != tt.jp {
 			t.Errorf("%q: rewritten as %q", tt.jp, got)
+		}
+	}
+}
+
+// TestOpensFileReasonInNotice: the notice says what in a PDF opens
+// another file, for every finding that blocks it so.
+func TestOpensFileReasonInNotice(t *testing.T) {
+	for _, tt := range []struct{ finding, jp string }{
+		{"pdf: opens another file (external stream data)", "外部のファイルからデータを読み込む指定（外部ストリーム）を含む文書のため"},
+		{"pdf: opens another file (reference XObject) docs/a.pdf", "他のPDFのページを表示する指定（参照XObject）を含む文書のため"},
+		{"pdf: remote go-to action", "他のPDFを開く指定（リモートGoTo）を含む文書のため"},
+		{"pdf: import data action", "他のファイルからフォームのデータを読み込む指定（ImportData）を含む文書のため"},
+		{"pdf: thread action (may open another file)", "他のファイルの記事を開く指定（スレッド）を含む文書のため"},
+		{"pdf: movie or sound (may play another file)", "ファイルを再生する指定（ムービー・サウンド）を含む文書のため"},
+	} {
+		r := blocksKeeping([]string{tt.finding})
+		if got := jpReason(&leaf{part: Part{Reason: r}}); got != tt.jp {
+			t.Errorf("%q: reason %q, notice %q, want %q", tt.finding, r, got, tt.jp)
+		}
+		if got, _ := rewriteLinks(tt.jp, "defang"); got != tt.jp {
+			t.Errorf("%q: rewritten as %q", tt.jp, got)
+		}
+	}
+}
+
+// TestKeptPDFOpensOtherFile: under a rule that keeps PDFs, one whose
+// page the reader would fetch from a share (a stream's data in another
+// file, a reference XObject) is stripped, the report, the reason and the
+// notice saying what was found; the same flyer without it is kept. The
+// files are filetype's samples (LibreOffice Calc, qpdf; see
+// filetype.TestPDFOpensOtherFile).
+func TestKeptPDFOpensOtherFile(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("filetype", "testdata", "samples", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	msg := withAttachments(
+		attached{"notice.pdf", "application/pdf", read("notice.pdf")},
+		attached{"external.pdf", "application/pdf", read("external-stream.pdf")},
+		attached{"reference.pdf", "application/pdf", read("reference-xobject.pdf")},
+	)
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	want := []struct{ decision, reason, finding string }{
+		{DecisionKeep, "allowed by a keep rule; 2 links left clickable", ""},
+		{DecisionStrip, "document opens another file (external stream data)", "pdf: opens another file (external stream data)"},
+		{DecisionStrip, "document opens another file (reference XObject)", "pdf: opens another file (reference XObject)"},
+	}
+	for i, w := range want {
+		p := rep.Parts[i+1]
+		if p.Decision != w.decision || p.Reason != w.reason {
+			t.Errorf("%s: %s (%s), want %s (%s)", p.Filename, p.Decision, p.Reason, w.decision, w.reason)
+		}
+		if w.finding != "" && !slices.Contains(rep.Findings, Finding{Path: p.Path, Kind: "attachment", Detail: w.finding}) {
+			t.Errorf("%s: findings %+v lack %q", p.Filename, rep.Findings, w.finding)
+		}
+	}
+	text := decodedText(t, out.Bytes())
+	for _, line := range []string{
+		"    - external.pdf (",
+		"… 外部のファイルからデータを読み込む指定（外部ストリーム）を含む文書のため",
+		"    - reference.pdf (",
+		"… 他のPDFのページを表示する指定（参照XObject）を含む文書のため",
+	} {
+		if !strings.Contains(text, line) {
+			t.Errorf("notice lacks %q:\n%s", line, text)
 		}
 	}
 }

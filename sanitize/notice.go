@@ -199,6 +199,8 @@ func jpReason(l *leaf) string {
 		return "マクロを含む文書のため"
 	case strings.HasPrefix(r, linksReason):
 		return jpLinksReason(strings.TrimPrefix(r, linksReason))
+	case strings.HasPrefix(r, opensFileReason):
+		return jpOpensFileReason(strings.TrimPrefix(r, opensFileReason))
 	case strings.HasPrefix(r, "document could not"):
 		return "文書を検査しきれないため"
 	case strings.Contains(r, "active or embedded"):
@@ -244,6 +246,26 @@ func jpLinksReason(what string) string {
 		return "他のプログラムを開くリンク（" + scheme + "）を含む文書のため"
 	}
 	return "ファイルや共有フォルダなどへのリンクを含む文書のため"
+}
+
+// jpOpensFileReason says what in a PDF opens another file: what, from
+// the part's reason, is one keepBlocker names.
+func jpOpensFileReason(what string) string {
+	switch strings.TrimSuffix(what, ")") {
+	case "external stream data":
+		return "外部のファイルからデータを読み込む指定（外部ストリーム）を含む文書のため"
+	case "reference XObject":
+		return "他のPDFのページを表示する指定（参照XObject）を含む文書のため"
+	case "remote go-to action":
+		return "他のPDFを開く指定（リモートGoTo）を含む文書のため"
+	case "import data action":
+		return "他のファイルからフォームのデータを読み込む指定（ImportData）を含む文書のため"
+	case "thread action":
+		return "他のファイルの記事を開く指定（スレッド）を含む文書のため"
+	case "movie or sound":
+		return "ファイルを再生する指定（ムービー・サウンド）を含む文書のため"
+	}
+	return "他のファイルを開く指定を含む文書のため"
 }
 
 func humanSize(n int64) string {

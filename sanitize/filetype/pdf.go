@@ -54,8 +54,15 @@ var pdfNames = map[string]string{
 	"GoToE":          "pdf: embedded file",    // opens a PDF embedded in this one
 	"GoToR":          "pdf: remote go-to action",
 	"ImportData":     "pdf: import data action",
-	"Movie":          pdfMovieSound,
-	"Sound":          pdfMovieSound,
+	// A stream's data in another file (PDF 32000 7.3.8.2): /F names
+	// the file (pdfScanner.externalStream), /FFilter and /FDecodeParms
+	// how to decode it. A reference XObject (8.10.4) shows a page of
+	// another PDF, its /Ref dictionary naming the file.
+	"FFilter":      pdfExternalStream,
+	"FDecodeParms": pdfExternalStream,
+	"Ref":          pdfRefXObject,
+	"Movie":        pdfMovieSound,
+	"Sound":        pdfMovieSound,
 	// A form's submit button sends its fields, or the whole file, to a
 	// URL; given a UNC path, Windows hands the user's NTLM hash over to
 	// it (the "BadPDF" leak).
@@ -86,6 +93,13 @@ const (
 	pdfMovieSound = "pdf: movie or sound (may play another file)"
 )
 
+// Findings for what makes a reader read another file, named.
+const (
+	pdfOpensFile      = "pdf: opens another file ("
+	pdfExternalStream = pdfOpensFile + "external stream data)"
+	pdfRefXObject     = pdfOpensFile + "reference XObject)"
+)
+
 // Findings for a link (a URI action) that is not to a web page, a mail
 // address or a phone number, each saying what was refused, and for one
 // whose target mugai cannot read: all block the file, as a launch or
@@ -112,6 +126,9 @@ var pdfValue = map[string]string{
 	"JS":  "(<R",
 	"XFA": "[<R",
 	"EF":  "<",
+	// A reference XObject's dictionary; a structure element's /Ref
+	// (PDF 2.0) is an array.
+	"Ref": "<R",
 }
 
 // pdfAbbreviated are filter names so short that image data holds them:
@@ -219,6 +236,9 @@ type pdfScanner struct {
 	// any: a /Thread right after it (white space and comments between)
 	// names an article thread, not an action.
 	typeEnd int64
+	// objects: the scanner reads an object stream's objects, where no
+	// stream's dictionary stands (PDF 32000 7.5.7).
+	objects bool
 }
 
 // afterType reports whether the name at b[slash] is the value of a /Type
@@ -443,6 +463,10 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 				p.add(pdfThread)
 			}
 		}
+		if string(name) == "F" && !p.inStream && !p.objects && p.externalStream(b, j, final) {
+			p.next = base + int64(slash)
+			return // cut by the window: the next one reads the dictionary whole
+		}
 		if string(name) == "URI" && !inURL(b, slash) && p.link(b, slash, j, base == 0, final) {
 			p.next = base + int64(slash)
 			return // cut by the window: the next one reads the target whole
@@ -559,6 +583,103 @@ func (p *pdfScanner) link(b []byte, slash, j int, whole, final bool) (cut bool) 
 		}
 	}
 	return false
+}
+
+// externalStream reads the value of an /F name that ends at b[j],
+// outside a stream's data (in image data, "/F(" and a few printable
+// bytes come too often): a file specification (a string, a dictionary,
+// a reference to either) in the dictionary of a stream makes the
+// stream's data come from that file. An /F elsewhere is a file specification's file name (of an
+// embedded file, a go-to or launch action, each a finding of its own)
+// or a number (an annotation's flags). The dictionary holding the /F is
+// read to its end ("stream" must follow it), strings, comments and
+// nested dictionaries skipped as the reader's lexer skips them, for
+// pdfLinkMax bytes; one that goes on further is taken for a stream's.
+// It reports whether the window ended first.
+func (p *pdfScanner) externalStream(b []byte, j int, final bool) (cut bool) {
+	v, at, cut := valueAt(b, j)
+	if cut {
+		return !final
+	}
+	if v == '(' || v == '<' {
+		if v, cut = plausible(b, v, at); cut {
+			return !final
+		}
+	}
+	if v != '(' && v != '<' && v != 'R' {
+		return false
+	}
+	end, found := dictEnd(b, at, min(len(b), at+pdfLinkMax))
+	if !found {
+		if end >= len(b) && !final {
+			return true
+		}
+		if end < len(b) {
+			p.add(pdfExternalStream) // longer than mugai reads: fail closed
+		}
+		return false
+	}
+	k := skipSpaceComments(b[:min(len(b), end+512)], end)
+	switch {
+	case k+len(streamKeyword) >= len(b) && !final:
+		return true
+	case bytes.HasPrefix(b[k:], streamKeyword) && (k+len(streamKeyword) == len(b) || isPDFDelim(b[k+len(streamKeyword)])):
+		p.add(pdfExternalStream)
+	}
+	return false
+}
+
+// dictEnd finds the end of the dictionary that b[i] stands in (just past
+// its ">>"), reading up to b[end]: strings, comments and the dictionaries
+// and arrays in it skipped. found is false when end came first (the
+// offset returned is then end).
+func dictEnd(b []byte, i, end int) (int, bool) {
+	depth := 0
+	for i < end {
+		switch c := b[i]; c {
+		case '(':
+			n := 0
+			for i++; i < end; i++ {
+				if b[i] == '\\' {
+					i++
+				} else if b[i] == '(' {
+					n++
+				} else if b[i] == ')' {
+					if n == 0 {
+						break
+					}
+					n--
+				}
+			}
+			i++
+		case '%':
+			for i < end && b[i] != '\r' && b[i] != '\n' {
+				i++
+			}
+		case '<':
+			if i+1 < end && b[i+1] == '<' {
+				depth++
+				i += 2
+				continue
+			}
+			for i < end && b[i] != '>' {
+				i++
+			}
+			i++
+		case '>':
+			if i+1 < end && b[i+1] == '>' {
+				if depth == 0 {
+					return i + 2, true
+				}
+				depth--
+				i++
+			}
+			i++
+		default:
+			i++
+		}
+	}
+	return end, false
 }
 
 // pdfActionKeys are the keys of a URI action's dictionary (PDF 32000
@@ -1261,7 +1382,7 @@ func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
 	}
 	scan := func(b []byte, predicted bool) {
 		sub := pdfScanner{seen: d.p.seen, out: d.p.out, filter: -1, typeEnd: -1, links: d.p.links,
-			predicted: predicted}
+			predicted: predicted, objects: true}
 		sub.scan(b, 0, true)
 		d.p.seen, d.p.out = sub.seen, sub.out
 		// A stream's /DecodeParms may stand in an object stream.

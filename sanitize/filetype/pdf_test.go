@@ -555,3 +555,76 @@ func TestPDFLinksInZip(t *testing.T) {
 		t.Errorf("Links = %d, want 2 (findings %q)", res.Links, res.Findings)
 	}
 }
+
+// TestPDFOpensOtherFile: a PDF that has the reader fetch another file
+// for what it shows is blocked, the finding naming what: a stream whose
+// data stand in another file (PDF 32000 7.3.8.2: /F in its dictionary,
+// /FFilter, /FDecodeParms), a reference XObject (8.10.4: /Ref). The
+// real files: notice.pdf (LibreOffice Calc) through qpdf --qdf, edited
+// by hand (the page's content stream given /F, a UNC path; a form
+// XObject with /Ref drawn on the page), fix-qdf, each accepted by qpdf
+// --check; the -objstm one through qpdf --object-streams=generate. An
+// /F elsewhere (a file specification's name, an annotation's flags) or
+// in image data is no such thing.
+func TestPDFOpensOtherFile(t *testing.T) {
+	for _, f := range []string{"external-stream.pdf", "external-stream-objstm.pdf"} {
+		testPDFSample(t, f, pdfExternalStream)
+	}
+	testPDFSample(t, "reference-xobject.pdf", pdfRefXObject)
+
+	// stream is a PDF with one stream object, dict its dictionary.
+	stream := func(dict string) []byte {
+		return append(pdfFile(""), "3 0 obj\n<< "+dict+" /Length 4 >>\nstream\nq Q\n\nendstream\nendobj\n"...)
+	}
+	pad := "/Pad (" + strings.Repeat("x", 3000) + ")"
+	// atWindowEnd has the stream's /F 100 bytes before the end of the
+	// scanner's first window, its dictionary ending in the next.
+	atWindowEnd := func() []byte {
+		p := stream(`/F (\\\\evil.example\\s\\c.bin) /Pad (` + strings.Repeat("x", 1500) + ")")
+		i, j := bytes.Index(p, []byte("3 0 obj")), bytes.Index(p, []byte("/F ("))
+		comment := "%" + strings.Repeat("x", scanWindow-100-j-2) + "\n"
+		return append(append(append([]byte{}, p[:i]...), comment...), p[i:]...)
+	}
+	cases := []classifyCase{
+		{name: "content stream from a UNC path", data: stream(`/F (\\\\evil.example\\share\\c.bin)`), findings: []string{pdfExternalStream}},
+		{name: "stream from a URL file specification", data: stream(`/F << /FS /URL /F (https://evil.example/c.bin) >> /FFilter /FlateDecode`), findings: []string{pdfExternalStream}},
+		{name: "stream from a file specification by reference", data: stream("/Type /XObject /F 9 0 R"), findings: []string{pdfExternalStream}},
+		{name: "stream from a file in a hex string, after a comment", data: stream("/F % where\n<5c5c652e6578616d706c655c73> /Filter /FlateDecode"), findings: []string{pdfExternalStream}},
+		{name: "stream from a file, its dictionary padded", data: stream(`/F (\\\\evil.example\\s\\c.bin) ` + pad), findings: []string{pdfExternalStream}},
+		{name: "stream from a file, a string with >> and stream in it", data: stream(`/F (c.bin) /X (>> stream\) >>) /Y <</Z (\(>>)>>`), findings: []string{pdfExternalStream}},
+		{name: "stream from a file, its dictionary across a window's end", data: atWindowEnd(), findings: []string{pdfExternalStream}},
+		{name: "FFilter alone", data: stream("/FFilter /FlateDecode"), findings: []string{pdfExternalStream}},
+		{name: "FDecodeParms alone", data: stream("/FDecodeParms << /Predictor 12 >>"), findings: []string{pdfExternalStream}},
+		{name: "reference XObject by reference", data: stream("/Type /XObject /Subtype /Form /BBox [0 0 1 1] /Ref 9 0 R"), findings: []string{pdfRefXObject}},
+		{name: "file specification in an object stream", data: objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode",
+			deflateBytes([]byte("1 0 2 38 << /Type /Catalog /Pages 3 0 R >> << /F (\\\\\\\\evil.example\\\\x.pdf) /Page 0 >>"))), findings: nil, clean: true},
+		// Not a stream's: a remote go-to's file, an annotation's flags,
+		// an embedded file's stream, a structure element's /Ref (PDF 2.0).
+		{name: "remote go-to's file", data: pdfFile(`/OpenAction << /S /GoToR /F (other.pdf) /D [0 /Fit] >>`), findings: []string{"pdf: remote go-to action"}},
+		{name: "annotation flags", data: stream("/Subtype /Form /BBox [0 0 1 1] /Annots [<< /Subtype /Link /F 4 >>]"), clean: true},
+		{name: "file specification before a stream object", data: append(pdfFile("/AF [4 0 R]"), "4 0 obj\n<< /Type /Filespec /F (a.xml) /UF (a.xml) >>\nendobj\n3 0 obj\n<< /Length 4 >>\nstream\nq Q\n\nendstream\nendobj\n"...), clean: true},
+		{name: "structure element references", data: pdfFile("/StructTreeRoot << /K [<< /S /P /Ref [5 0 R 6 0 R] >>] >>"), clean: true},
+		{name: "image data that reads /F(", data: imagePDF([]byte("\x93/F(ab cd ef gh ij kl mn op qr st uv wx yz) >>\n\xff")), clean: true},
+	}
+	for i := range cases {
+		cases[i].filename, cases[i].class = "a.pdf", ClassPDF
+	}
+	runClassify(t, cases)
+}
+
+// testPDFSample classifies a PDF under testdata/samples, which must have
+// exactly the finding want.
+func testPDFSample(t *testing.T, file, want string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "samples", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Classify(bytes.NewReader(b), int64(len(b)), "application/pdf", file, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Findings, []string{want}) || res.Class != ClassPDF {
+		t.Errorf("%s: findings %q, class %s; want %q, pdf", file, res.Findings, res.Class, want)
+	}
+}
