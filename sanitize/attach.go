@@ -388,6 +388,8 @@ func keepBlocker(f string) (string, int) {
 		return "", 0
 	case strings.Contains(lf, "macro"):
 		return "office document with macros", 0
+	case strings.HasPrefix(lf, "archive: entry named unlike its content"):
+		return misnamedEntryReason, 0
 	case strings.Contains(lf, "active content entry"):
 		return "archive holds HTML or SVG, which runs scripts when opened", 0
 	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
@@ -490,6 +492,10 @@ func pdfOpensFileAction(lf string) string {
 	}
 	return ""
 }
+
+// misnamedEntryReason is the reason of an archive holding a file whose
+// name is not one its content goes by (as unfitReason for a file).
+const misnamedEntryReason = "archive holds a file whose name does not match its content"
 
 // unfitReason starts the reason of a file whose name and content a keep
 // rule allows, but not the two together.

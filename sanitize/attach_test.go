@@ -285,3 +285,45 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptArchiveMemberNames: under a rule that keeps ZIPs, an archive
+// is kept only when each file in it is named as what it holds, as an
+// attached file must be: unpacked, a workbook named .pdf opens in the
+// PDF reader (which takes a PDF from anywhere in its first KiB), not
+// the program whose format mugai inspected; an executable under any
+// name is stripped as such. The ZIPs were made with Info-ZIP's zip from
+// LibreOffice Calc files (notice.pdf, a workbook) and filetype's
+// samples (dot.png, tiny-pe.exe).
+func TestKeptArchiveMemberNames(t *testing.T) {
+	for _, tt := range []struct {
+		file, decision, reason string
+	}{
+		{"docs.zip", DecisionKeep, "allowed by a keep rule; 2 links left clickable"},
+		{"workbook-as-pdf.zip", DecisionStrip, "archive holds a file whose name does not match its content"},
+		{"image-as-pdf.zip", DecisionStrip, "archive holds a file whose name does not match its content"},
+		{"exe-as-pdf.zip", DecisionStrip, "executable or script"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("filetype", "testdata", "samples", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}}}
+			msg := withAttachments(attached{tt.file, "application/zip", b})
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			p := rep.Parts[1]
+			if p.Decision != tt.decision || p.Reason != tt.reason {
+				t.Errorf("%s: %s (%s), want %s (%s); findings %+v", p.Filename, p.Decision, p.Reason, tt.decision, tt.reason, rep.Findings)
+			}
+			const jp = "圧縮ファイル内に、拡張子と中身の形式が一致しないファイルがあるため"
+			if text := decodedText(t, out.Bytes()); strings.Contains(text, jp) != (tt.reason == misnamedEntryReason) {
+				t.Errorf("notice, for %q:\n%s", tt.reason, text)
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -427,4 +429,35 @@ func TestNameFits(t *testing.T) {
 			t.Errorf("NameFits(%q, %q) = %v, want %v", tt.ext, tt.mt, got, tt.want)
 		}
 	}
+}
+
+// TestArchiveMemberNames: a file in an archive whose extension is one
+// mugai ties to a format must hold content that goes by it (NameFits),
+// as an attached file's name must under a keep rule; the parts of an
+// Office document, read by their declared types, need not. The real
+// ZIPs: Info-ZIP's zip over LibreOffice Calc files and samples.
+func TestArchiveMemberNames(t *testing.T) {
+	sample := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "samples", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	const sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	cases := []classifyCase{
+		{name: "documents named as they are", data: sample("docs.zip"), filename: "docs.zip", class: ClassArchive, clean: true},
+		{name: "workbook named .pdf", data: sample("workbook-as-pdf.zip"), filename: "docs.zip", class: ClassArchive,
+			findings: []string{misnamedEntry + " 案内.pdf (" + sheet + ")"}},
+		{name: "image named .pdf", data: sample("image-as-pdf.zip"), filename: "docs.zip", class: ClassArchive,
+			findings: []string{misnamedEntry + " 地図.pdf (image/png)"}},
+		{name: "program named .pdf", data: sample("exe-as-pdf.zip"), filename: "docs.zip", class: ClassExecutable, exe: true,
+			findings: []string{"archive: executable entry 申請書.pdf", misnamedEntry + " 申請書.pdf (application/x-msdownload)"}},
+		{name: "text named .xls, in a nested ZIP", data: zipFile(t, deflate("in.zip", zipFile(t, deflate("list.xls", []byte("a\tb\r\n1\t2\r\n"))))), filename: "a.zip",
+			class: ClassArchive, findings: []string{"zip: nested archive in.zip", misnamedEntry + " in.zip/list.xls (text/plain)"}},
+		{name: "PNG named .jpg, a name mugai does not know", data: zipFile(t, deflate("a.jpg", pngImage(t)), deflate("b.kmz", pngImage(t))), filename: "a.zip",
+			class: ClassArchive, clean: true},
+		{name: "an Office document's parts", data: docx(t, deflate("word/media/image1.emf", pngImage(t))), filename: "a.docx", class: ClassOffice, clean: true},
+	}
+	runClassify(t, cases)
 }

@@ -380,7 +380,7 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		if isArchive {
 			nd = depth + 1
 		}
-		_, c = in.inspect(ra, size, head, mt, c, where+"/", e.name, nd)
+		mt, c = in.inspect(ra, size, head, mt, c, where+"/", e.name, nd)
 		release()
 	case mt == "application/gzip" || mt == "application/x-bzip2" || mt == "application/x-tar":
 		in.find("zip: nested archive", where)
@@ -407,8 +407,45 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		in.find("zip: nested archive", where)
 		in.find("archive not inspected:", notInspected(mt)+" "+where)
 	}
+	if in.macroSink == nil && !namedAsContent(fn, mt) {
+		// Unpacked, the file opens in the program its name says, which
+		// reads it as something other than what mugai inspected (a PDF
+		// reader finds a PDF anywhere in a workbook's first KiB): the
+		// rule for an attached file's name (NameFits) holds inside an
+		// archive too. The parts of an Office document are its own,
+		// read by their declared types.
+		in.find(misnamedEntry, where+" ("+mt+")")
+	}
 	return in.noteExecutable(strictest(class, c), where)
 }
+
+// misnamedEntry is the finding for an archive member whose extension is
+// not one its content goes by.
+const misnamedEntry = "archive: entry named unlike its content"
+
+// namedAsContent reports whether each extension a member's name may be
+// read with fits its content (NameFits), where the extension is one
+// mugai ties to a format it tells apart: an extension it does not know
+// (".dat", ".kmz") says nothing.
+func namedAsContent(fn fileName, mt string) bool {
+	for _, ext := range fn.exts {
+		if formatExtensions[ext] && !NameFits(ext, mt) {
+			return false
+		}
+	}
+	return true
+}
+
+// formatExtensions are the extensions of typeExtensions.
+var formatExtensions = func() map[string]bool {
+	m := map[string]bool{}
+	for _, exts := range typeExtensions {
+		for _, e := range exts {
+			m[e] = true
+		}
+	}
+	return m
+}()
 
 // activeMarkupName reports whether a file with extension ext (lower case,
 // no dot) is one a browser opens and runs scripts in.
