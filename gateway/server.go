@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -264,7 +265,18 @@ type dispatch struct {
 
 func (s *Server) newDispatch(snap *routeSnap) *dispatch {
 	r := snap.route
-	be := smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return newSession(snap, c), nil })
+	be := smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		// go-smtp takes any EHLO argument; ours goes into the Received
+		// field and every accept record, so it is a domain or address
+		// literal's length at most (RFC 5321 4.5.3.1.2). The client may
+		// greet again.
+		if n := len(c.Hostname()); n > maxHeloLength {
+			s.Metrics.SMTPRejects.WithLabelValues(r.Name, metrics.StageHelo, strconv.Itoa(errLongHelo.Code)).Inc()
+			s.Logger.Info("EHLO refused: argument too long", "route", r.Name, "client", remoteIP(c.Conn()).String(), "length", n)
+			return nil, errLongHelo
+		}
+		return newSession(snap, c), nil
+	})
 	srv := smtp.NewServer(be)
 	srv.Domain = r.Hostname
 	srv.MaxLineLength = maxLineLength

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 
@@ -45,6 +46,9 @@ type session struct {
 	drains     uint64 // drains armed so far: tells cutDrain whether its own is still due
 	resets     uint64 // RSETs (and other resets) so far, for staleTransfer
 	loggedOut  bool
+	// errors counts the recipients refused since the session's last
+	// accepted message (rcptErrorLimit).
+	errors int
 }
 
 // txn is the transaction as Data found it.
@@ -60,6 +64,39 @@ type refusal struct {
 	Addr string `json:"addr"`
 	Code int    `json:"code"`
 }
+
+// newRefusal is the audit entry of a refused recipient. What the client
+// wrote may be as long as a command line (64 KiB): the entry keeps no
+// more than a path may be (RFC 5321 4.5.3.1.3) and says how long it was.
+func newRefusal(addr string, code int) refusal {
+	return refusal{Addr: clipText(addr, maxPathLength), Code: code}
+}
+
+// clipText cuts s to at most max bytes (at a rune boundary), saying how
+// long it was.
+func clipText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+const (
+	maxPathLength  = 256 // RFC 5321 4.5.3.1.3
+	maxHeloLength  = 255 // a domain (RFC 5321 4.5.3.1.2)
+	rcptErrorFloor = 20  // Postfix's smtpd_hard_error_limit
+)
+
+// rcptErrorLimit is how many recipients one session may have refused
+// without a message accepted in between: each refusal is a log line and
+// an entry in an audit record, and with recipient verification maybe a
+// probe, so a client guessing addresses is cut off as Postfix does
+// (smtpd_hard_error_limit), never fewer than a transaction may carry.
+func rcptErrorLimit(maxRecipients int) int { return max(rcptErrorFloor, maxRecipients) }
 
 func newSession(snap *routeSnap, c *smtp.Conn) *session {
 	s := &session{snap: snap, conn: c, helo: c.Hostname(), start: time.Now(), client: remoteIP(c.Conn())}
@@ -78,6 +115,11 @@ var (
 	errNeedMail   = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Need MAIL command"}
 	errInternal   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Internal error, message not accepted; try again later"}
 	errSMTPUTF8   = &smtp.SMTPError{Code: 555, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "SMTPUTF8 is not supported"}
+	errNestedMail = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command: end the transaction first (DATA or RSET)"}
+	// errTooManyErrors is written by hangUp, which closes the connection;
+	// go-smtp's copy of it goes nowhere.
+	errTooManyErrors = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many recipients refused, closing connection"}
+	errLongHelo      = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "EHLO argument too long: a domain is at most 255 octets"}
 	// errDupRcpt accepts a recipient given again (Rcpt): a 250 that
 	// go-smtp writes as it is, without adding the recipient to its list.
 	errDupRcpt = &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 1, 5}, Message: "Recipient already given, delivered once"}
@@ -96,6 +138,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	r := s.snap.route
 	if r.TLS != nil && r.TLS.Require && !s.tlsState {
 		return s.reject("mail", errNeedTLS)
+	}
+	// RFC 5321 4.1.4: a MAIL inside a transaction is an error. go-smtp
+	// would keep the recipients it has while we started afresh, and a
+	// recipient answered 250 would vanish without a record.
+	if s.fromSet {
+		return s.reject("mail", errNestedMail)
 	}
 	if opts != nil && opts.UTF8 && r.Policy == config.PolicyNone {
 		return s.reject("mail", errSMTPUTF8)
@@ -138,8 +186,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return errDupRcpt
 	}
 	if len(s.rcpts) >= r.Limits.MaxRecipients {
-		s.refused = append(s.refused, refusal{Addr: to, Code: errTooMany.Code})
-		return s.reject("rcpt", errTooMany)
+		return s.refuse(to, errTooMany)
 	}
 	if serr == nil && s.snap.rcptList != nil && !s.snap.rcptList[strings.ToLower(addr)] {
 		serr = errNoSuchUser
@@ -148,12 +195,27 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		serr = s.snap.verifier.check(addr)
 	}
 	if serr != nil {
-		s.refused = append(s.refused, refusal{Addr: to, Code: serr.Code})
-		s.snap.srv.Logger.Info("recipient refused", "route", r.Name, "client", s.client.String(), "rcpt", to, "code", serr.Code, "reason", serr.Message)
-		return s.reject("rcpt", serr)
+		return s.refuse(to, serr)
 	}
 	s.rcpts = append(s.rcpts, addr)
 	return nil
+}
+
+// refuse refuses a recipient, for the transaction's record; one refusal
+// past rcptErrorLimit closes the connection instead. s.mu is held.
+func (s *session) refuse(to string, serr *smtp.SMTPError) error {
+	r := s.snap.route
+	s.errors++
+	if limit := rcptErrorLimit(r.Limits.MaxRecipients); s.errors > limit {
+		// The transaction's record (Logout) ends with this 421.
+		s.refused = append(s.refused, newRefusal(to, errTooManyErrors.Code))
+		s.snap.srv.Logger.Warn("too many recipients refused: connection closed", "route", r.Name, "client", s.client.String(), "refused", limit, "limit", limit)
+		s.hangUp("421 4.7.0 " + r.Hostname + " " + errTooManyErrors.Message + "\r\n")
+		return s.reject("rcpt", errTooManyErrors)
+	}
+	s.refused = append(s.refused, newRefusal(to, serr.Code))
+	s.snap.srv.Logger.Info("recipient refused", "route", r.Name, "client", s.client.String(), "rcpt", clipText(to, maxPathLength), "code", serr.Code, "reason", serr.Message)
+	return s.reject("rcpt", serr)
 }
 
 func (s *session) Data(r io.Reader) error {

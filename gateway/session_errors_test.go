@@ -1,0 +1,128 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// A client may have only so many recipients refused (rcptErrorLimit)
+// without a message accepted in between: one more, and it is answered
+// 421 and the connection closed, as Postfix's smtpd_hard_error_limit
+// does. Each refusal is one entry of the transaction's record, with the
+// address clipped to a path's length however long the client made it.
+func TestRecipientErrorLimit(t *testing.T) {
+	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n",
+		"    policy: default\n    limits: {max_recipients: 5}\n")
+	g := startGateway(t, cfg, false)
+	limit := rcptErrorLimit(5)
+	long := "<" + strings.Repeat("a", 60000) + "@evil.example>"
+
+	s := rawDial(t, g.addr("inbound"))
+	s.reply(5 * time.Second)
+	s.cmd("EHLO c.example")
+	// A message accepted between refusals starts the count again.
+	s.cmd("MAIL FROM:<a@example.jp>")
+	for i := 0; i < limit-1; i++ {
+		if r := s.cmd("RCPT TO:<x@elsewhere.example>"); !strings.HasPrefix(r, "550 5.7.1") {
+			t.Fatalf("refusal %d: %q", i+1, r)
+		}
+	}
+	if r := s.cmd("RCPT TO:<s@lgwan.example>"); !strings.HasPrefix(r, "250") {
+		t.Fatalf("good recipient: %q", r)
+	}
+	if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
+		t.Fatalf("DATA: %q", r)
+	}
+	if r := s.cmd("Subject: x\r\n\r\nx\r\n."); !strings.HasPrefix(r, "250") {
+		t.Fatalf("end of data: %q", r)
+	}
+	s.cmd("MAIL FROM:<a@example.jp>")
+	for i := 0; i < limit; i++ {
+		if r := s.cmd("RCPT TO:" + long); !strings.HasPrefix(r, "553") && !strings.HasPrefix(r, "550") {
+			t.Fatalf("refusal %d after the message: %q", i+1, r)
+		}
+	}
+	if r := s.cmd("RCPT TO:" + long); !strings.HasPrefix(r, "421 4.7.0") {
+		t.Fatalf("refusal past the limit: %q, want 421 4.7.0", r)
+	}
+	if r := s.reply(2 * time.Second); !strings.HasPrefix(r, "ERR") {
+		t.Errorf("the connection is still open: %q", r)
+	}
+
+	var rec *AuditRecord
+	waitFor(t, "the record of the cut transaction", 5*time.Second, func() bool {
+		for _, r := range readAudit(t, g.audit) {
+			if r.Event == "accept" && r.Verdict == "refused" {
+				rec = &r
+			}
+		}
+		return rec != nil
+	})
+	if len(rec.Refused) != limit+1 || rec.Reply != 421 || rec.Refused[limit].Code != 421 {
+		t.Fatalf("record: %d refused, reply %d; want %d, ending with 421", len(rec.Refused), rec.Reply, limit+1)
+	}
+	for _, r := range rec.Refused {
+		if len(r.Addr) > maxPathLength+32 || !strings.HasSuffix(r.Addr, fmt.Sprintf("…(%d bytes)", len(long)-2)) {
+			t.Fatalf("refused address kept as %d bytes: %.80q", len(r.Addr), r.Addr)
+		}
+	}
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "rcpt", "421")); v != 1 {
+		t.Errorf("smtp_rejects_total{rcpt,421} = %v, want 1", v)
+	}
+	if !strings.Contains(g.logs.String(), "too many recipients refused") {
+		t.Error("no log line for the cut")
+	}
+	if strings.Contains(g.logs.String(), strings.Repeat("a", maxPathLength+1)) {
+		t.Error("the log has an address longer than a path")
+	}
+}
+
+// RFC 5321 4.1.4: MAIL inside a transaction is refused; the transaction
+// goes on with its recipients.
+func TestNestedMail(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	s := rawDial(t, g.addr("inbound"))
+	s.reply(5 * time.Second)
+	s.cmd("EHLO c.example")
+	s.cmd("MAIL FROM:<a@example.jp>")
+	if r := s.cmd("RCPT TO:<one@lgwan.example>"); !strings.HasPrefix(r, "250") {
+		t.Fatalf("RCPT: %q", r)
+	}
+	if r := s.cmd("MAIL FROM:<x@example.jp>"); !strings.HasPrefix(r, "503 5.5.1") {
+		t.Errorf("nested MAIL: %q, want 503 5.5.1", r)
+	}
+	if r := s.cmd("RCPT TO:<two@lgwan.example>"); !strings.HasPrefix(r, "250") {
+		t.Fatalf("RCPT: %q", r)
+	}
+	s.cmd("DATA")
+	if r := s.cmd("Subject: x\r\n\r\nx\r\n."); !strings.HasPrefix(r, "250") {
+		t.Fatalf("end of data: %q", r)
+	}
+	if l := g.sp.List(); len(l) != 1 || l[0].Env.From != "a@example.jp" || strings.Join(l[0].Env.To, " ") != "one@lgwan.example two@lgwan.example" {
+		t.Errorf("spooled %+v, want one message from a to one and two", l)
+	}
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "mail", "503")); v != 1 {
+		t.Errorf("smtp_rejects_total{mail,503} = %v, want 1", v)
+	}
+}
+
+// An EHLO argument goes into the Received field and every record: one
+// longer than a domain may be is refused, and the client may greet again.
+func TestLongEHLO(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	s := rawDial(t, g.addr("inbound"))
+	s.reply(5 * time.Second)
+	if r := s.cmd("EHLO " + strings.Repeat("h", 60000)); !strings.HasPrefix(r, "501 5.5.2") {
+		t.Fatalf("long EHLO: %q, want 501 5.5.2", r)
+	}
+	if r := s.cmd("EHLO " + strings.Repeat("h", 255)); !strings.HasPrefix(r, "250") {
+		t.Fatalf("EHLO of 255 octets: %q", r)
+	}
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "helo", "501")); v != 1 {
+		t.Errorf("smtp_rejects_total{helo,501} = %v, want 1", v)
+	}
+}
