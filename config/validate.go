@@ -26,6 +26,7 @@ const (
 	DefaultQuarantineMinAge  = Duration(24 * time.Hour)
 	DefaultMaxMessageSize    = Size(25 << 20)
 	DefaultMaxRecipients     = 100
+	MaxRecipientsCeiling     = 10000
 	DefaultMaxConnections    = 100
 	DefaultMaxConnsPerClient = 20
 	DefaultCommandTimeout    = Duration(5 * time.Minute) // RFC 5321 4.5.3.2.7
@@ -373,6 +374,12 @@ func (v *validator) limits(path string, l *Limits) {
 	// go-smtp parses SIZE as uint32.
 	if ms > 1<<32-1 {
 		v.errf(path+".max_message_size", "%s is too large (allowed: up to 4GiB)", Size(ms))
+	}
+	// Every recipient, accepted or refused, is in the transaction's audit
+	// record: bounded, a record stays far below what `mugai audit
+	// verify` reads in one line. Postfix's default is 1000.
+	if nr > MaxRecipientsCeiling {
+		v.errf(path+".max_recipients", "%d is too large (allowed: up to %d)", nr, MaxRecipientsCeiling)
 	}
 	l.MaxMessageSize, l.MaxRecipients, l.MaxConnections, l.MaxConnectionsPerClient = Size(ms), int(nr), int(nc), int(ncc)
 	l.CommandTimeout, l.DataTimeout, l.MinDataRate = Duration(ct), Duration(dt), Size(mr)
