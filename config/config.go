@@ -103,6 +103,13 @@ type Limits struct {
 	// MinDataRate is enforced, and the longest silence allowed during it.
 	DataTimeout Duration `yaml:"data_timeout"`
 	MinDataRate Size     `yaml:"min_data_rate"` // bytes per second
+	// SessionTimeout bounds a connection from its first byte to its
+	// close, whatever the client sends (NOOP, RSET, one transaction after
+	// another). When it passes between commands the client gets a 421
+	// and the connection is closed; a message transfer (DATA or BDAT,
+	// which DataTimeout and MinDataRate bound) in progress then is
+	// answered first.
+	SessionTimeout Duration `yaml:"session_timeout"`
 }
 
 // Deliver is a next hop.

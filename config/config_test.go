@@ -28,6 +28,7 @@ var badFiles = []struct {
 	{"missing_policy.bad.yaml", []string{`:7: routes[0].policy: policy "relaxed" does not exist (defined: default)`}},
 	{"attempt_timeout.bad.yaml", []string{`:9: routes[0].deliver.attempt_timeout: 2d is too long (allowed: 1s to 24h`, `:11: routes[0].bounces.attempt_timeout: 500ms is too short (allowed: 1s to 24h`}},
 	{"nonpositive_limit.bad.yaml", []string{`:9: routes[0].limits.max_recipients: must be positive, got 0`}},
+	{"session_timeout.bad.yaml", []string{`:9: routes[0].limits.session_timeout: 500ms is too short (allowed: 1s to 24h; default 10m0s)`, `:17: routes[1].limits.session_timeout: 2d is too long (allowed: 1s to 24h`, `:25: routes[2].limits.session_timeout: must be positive`}},
 	{"too_many_recipients.bad.yaml", []string{`:9: routes[0].limits.max_recipients: 20000 is too large (allowed: up to 10000)`}},
 	{"unreadable_tls.bad.yaml", []string{`:9: routes[0].tls.cert: cannot read /nonexistent/tls.crt`, `routes[0].tls.key: cannot read`}},
 	{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},
@@ -101,9 +102,9 @@ func TestGoodFile(t *testing.T) {
 	relaxed.Attachments.Keep = []KeepRule{{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}, MaxSize: 20 << 20}}
 	relaxed.Notice = Notice{Position: "bottom", Text: "県からのメールです。"}
 	defLimits := Limits{MaxMessageSize: 25 << 20, MaxRecipients: 100, MaxConnections: 100, MaxConnectionsPerClient: 20,
-		CommandTimeout: Duration(5 * time.Minute), DataTimeout: Duration(time.Minute), MinDataRate: 1024}
+		CommandTimeout: Duration(5 * time.Minute), DataTimeout: Duration(time.Minute), MinDataRate: 1024, SessionTimeout: Duration(10 * time.Minute)}
 	inLimits := defLimits
-	inLimits.MaxMessageSize, inLimits.MaxRecipients, inLimits.MinDataRate = 10<<20, 50, 512
+	inLimits.MaxMessageSize, inLimits.MaxRecipients, inLimits.MinDataRate, inLimits.SessionTimeout = 10<<20, 50, 512, Duration(20*time.Minute)
 	want := &Config{
 		File:       "testdata/good.yaml",
 		Admin:      Admin{Listen: "127.0.0.1:19925"},

@@ -37,6 +37,17 @@ const (
 	DefaultRetryLifetime     = Duration(5 * 24 * time.Hour) // Postfix maximal_queue_lifetime
 	DefaultRetryKeepFailed   = Duration(7 * 24 * time.Hour)
 	DefaultConnections       = 8
+	// DefaultSessionTimeout is Exchange's receive-connector
+	// ConnectionTimeout, a number mail admins know. Postfix as a client
+	// starts no new transaction on a connection older than 300 s
+	// (smtp_connection_reuse_time_limit), so an honest relay is not cut
+	// off by it: its last transaction has minutes left for its envelope,
+	// and a message already being sent is let finish, bounded by
+	// DataTimeout and MinDataRate instead (25 MiB at 1 KiB/s is 7 hours,
+	// which a session limit derived from it would not bound at all).
+	DefaultSessionTimeout = Duration(10 * time.Minute)
+	MinSessionTimeout     = Duration(time.Second)
+	MaxSessionTimeout     = Duration(24 * time.Hour)
 	// DefaultAttemptTimeout: a 25 MiB message (about 34 MiB once kept
 	// attachments are base64) at a slow but honest 64 KiB/s takes 9
 	// minutes, and the reply to the final dot may take 10 (Postfix's
@@ -363,7 +374,7 @@ func (v *validator) limits(path string, l *Limits) {
 		}
 	}
 	ms, nr, nc, ncc := int64(l.MaxMessageSize), int64(l.MaxRecipients), int64(l.MaxConnections), int64(l.MaxConnectionsPerClient)
-	ct, dt, mr := int64(l.CommandTimeout), int64(l.DataTimeout), int64(l.MinDataRate)
+	ct, dt, mr, st := int64(l.CommandTimeout), int64(l.DataTimeout), int64(l.MinDataRate), int64(l.SessionTimeout)
 	check("max_message_size", &ms, int64(DefaultMaxMessageSize))
 	check("max_recipients", &nr, DefaultMaxRecipients)
 	check("max_connections", &nc, DefaultMaxConnections)
@@ -371,6 +382,14 @@ func (v *validator) limits(path string, l *Limits) {
 	check("command_timeout", &ct, int64(DefaultCommandTimeout))
 	check("data_timeout", &dt, int64(DefaultDataTimeout))
 	check("min_data_rate", &mr, int64(DefaultMinDataRate))
+	check("session_timeout", &st, int64(DefaultSessionTimeout))
+	if st > 0 && (st < int64(MinSessionTimeout) || st > int64(MaxSessionTimeout)) {
+		what := "too long"
+		if st < int64(MinSessionTimeout) {
+			what = "too short"
+		}
+		v.errf(path+".session_timeout", "%s is %s (allowed: 1s to 24h; default %s)", Duration(st), what, DefaultSessionTimeout)
+	}
 	// go-smtp parses SIZE as uint32.
 	if ms > 1<<32-1 {
 		v.errf(path+".max_message_size", "%s is too large (allowed: up to 4GiB)", Size(ms))
@@ -382,7 +401,7 @@ func (v *validator) limits(path string, l *Limits) {
 		v.errf(path+".max_recipients", "%d is too large (allowed: up to %d)", nr, MaxRecipientsCeiling)
 	}
 	l.MaxMessageSize, l.MaxRecipients, l.MaxConnections, l.MaxConnectionsPerClient = Size(ms), int(nr), int(nc), int(ncc)
-	l.CommandTimeout, l.DataTimeout, l.MinDataRate = Duration(ct), Duration(dt), Size(mr)
+	l.CommandTimeout, l.DataTimeout, l.MinDataRate, l.SessionTimeout = Duration(ct), Duration(dt), Size(mr), Duration(st)
 	if l.MaxConnectionsPerClient > l.MaxConnections {
 		v.errf(path+".max_connections_per_client", "%d exceeds max_connections %d", l.MaxConnectionsPerClient, l.MaxConnections)
 	}

@@ -185,9 +185,15 @@ func hangUp(c net.Conn, reply string) {
 }
 
 // hangUp answers and closes the session's connection, once: during BDAT
-// the rate timer and Data may both get there.
-func (s *session) hangUp(reply string) {
-	s.hung.Do(func() { hangUp(s.conn.Conn(), reply) })
+// the rate timer and Data may both get there, and the session clock
+// (timeUp). It reports whether this call did it.
+func (s *session) hangUp(reply string) bool {
+	did := false
+	s.hung.Do(func() {
+		did = true
+		hangUp(s.nc, reply)
+	})
+	return did
 }
 
 func (s *session) hangUpTimeout() {

@@ -98,6 +98,7 @@ func (l *listener) admit(c net.Conn) net.Conn {
 		l.mu.Unlock()
 		m.SMTPSessionsActive.WithLabelValues(name).Dec()
 	}
+	cc.startClock(st)
 	return cc
 }
 
@@ -123,9 +124,31 @@ type countedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+
+	// The session time limit (sessiontime.go): snap is the route as
+	// the connection found it, clock fires at start+limit.
+	snap  *routeSnap
+	start time.Time
+	limit time.Duration
+	clock *time.Timer
+	// mu guards what the clock reads: the session since the last EHLO,
+	// the connection as go-smtp had it when none is (TLS after
+	// STARTTLS), and whether the connection is closed.
+	mu     sync.Mutex
+	sess   *session
+	w      net.Conn
+	closed bool
 }
 
 func (c *countedConn) Close() error {
-	c.once.Do(c.release)
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		if c.clock != nil {
+			c.clock.Stop()
+		}
+		c.release()
+	})
 	return c.Conn.Close()
 }

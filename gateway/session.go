@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -19,8 +20,15 @@ import (
 // session is one SMTP session of a route. It holds the route snapshot
 // taken when it began, so a reload never changes a transaction midway.
 type session struct {
-	snap   *routeSnap
-	conn   *smtp.Conn
+	snap *routeSnap
+	conn *smtp.Conn
+	// nc is the connection as go-smtp had it at EHLO (TLS after
+	// STARTTLS, which ends the session): hangUp writes there from timer
+	// goroutines, which must not read go-smtp's field as STARTTLS sets it.
+	nc net.Conn
+	// clock is the connection's, which holds the session time limit
+	// (nil only for a connection not from our listener).
+	clock  *countedConn
 	client netip.Addr
 	helo   string
 	start  time.Time
@@ -46,6 +54,11 @@ type session struct {
 	drains     uint64 // drains armed so far: tells cutDrain whether its own is still due
 	resets     uint64 // RSETs (and other resets) so far, for staleTransfer
 	loggedOut  bool
+	// transfer is true from Data until go-smtp's Reset after its reply:
+	// a message being sent, which the session time limit lets finish.
+	// overtime says that the limit passed meanwhile, so that Reset ends
+	// the session once the reply is out; cut, that it ended it.
+	transfer, overtime, cut bool
 	// errors counts the recipients refused since the session's last
 	// accepted message (rcptErrorLimit).
 	errors int
@@ -99,10 +112,14 @@ const (
 func rcptErrorLimit(maxRecipients int) int { return max(rcptErrorFloor, maxRecipients) }
 
 func newSession(snap *routeSnap, c *smtp.Conn) *session {
-	s := &session{snap: snap, conn: c, helo: c.Hostname(), start: time.Now(), client: remoteIP(c.Conn())}
+	s := &session{snap: snap, conn: c, nc: c.Conn(), helo: c.Hostname(), start: time.Now(), client: remoteIP(c.Conn())}
 	if _, ok := c.TLSConnectionState(); ok {
 		s.tlsState = true
 		snap.srv.Metrics.SMTPTLSSessions.WithLabelValues(snap.route.Name).Inc()
+	}
+	if cc := countedOf(s.nc); cc != nil {
+		s.clock = cc
+		cc.attach(s)
 	}
 	return s
 }
@@ -136,6 +153,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.snap.route
+	// Commands go-smtp read ahead of the session time limit's close
+	// (pipelined) start nothing.
+	if s.cut {
+		return errSessionTime
+	}
 	if r.TLS != nil && r.TLS.Require && !s.tlsState {
 		return s.reject("mail", errNeedTLS)
 	}
@@ -227,7 +249,7 @@ func (s *session) Data(r io.Reader) error {
 		s.mu.Unlock()
 		return smtp.ErrDataReset
 	}
-	s.hadData = true
+	s.hadData, s.transfer = true, true
 	tx := txn{from: s.from, rcpts: slices.Clone(s.rcpts), refused: s.refused, dups: s.dups, resets: s.resets}
 	s.mu.Unlock()
 	return s.data(r, tx)
@@ -240,6 +262,14 @@ func (s *session) Reset() {
 	s.flushRefused()
 	s.resets++
 	s.from, s.fromSet, s.rcpts, s.refused, s.hadData, s.dups = "", false, nil, nil, false, 0
+	s.transfer = false
+	if s.overtime {
+		// The session time limit passed while a message was being
+		// sent; go-smtp has now written its reply (it resets after
+		// answering a message), so the 421 follows that reply.
+		s.overtime = false
+		s.endSessionTime()
+	}
 }
 
 func (s *session) Logout() error {
@@ -248,6 +278,11 @@ func (s *session) Logout() error {
 	s.stopDrain()
 	s.flushRefused()
 	s.loggedOut = true
+	if s.clock != nil {
+		// After STARTTLS go-smtp has already set its connection to TLS:
+		// until the next EHLO the clock answers there.
+		s.clock.detach(s, s.conn.Conn())
+	}
 	return nil
 }
 
@@ -269,9 +304,14 @@ func (s *session) staleTransfer(tx txn) bool {
 	if s.resets != tx.resets {
 		return false
 	}
-	s.hadData = false
+	s.hadData, s.transfer = false, false
 	if s.loggedOut {
 		s.writeRefused(tx)
+	}
+	if s.overtime {
+		// No message was sent after all: nothing to let finish.
+		s.overtime = false
+		s.cutSessionTime()
 	}
 	return true
 }

@@ -31,6 +31,7 @@ const (
 	StageMail     = "mail"
 	StageRcpt     = "rcpt"
 	StageData     = "data"
+	StageSession  = "session" // the session time limit: 421 and closed
 
 	// recipient_verify_total{result}: the next hop's answer to a probe,
 	// or why none was made.
@@ -227,7 +228,7 @@ func New(version string) *Metrics {
 		SMTPTLSSessions: counter("smtp_tls_sessions_total",
 			"SMTP sessions that completed STARTTLS.", "route"),
 		SMTPRejects: counter("smtp_rejects_total",
-			"SMTP commands refused, by stage (connect, helo, starttls, mail, rcpt, data) and reply code.", "route", "stage", "code"),
+			"SMTP commands refused, by stage (connect, helo, starttls, mail, rcpt, data; session: connections closed at the session time limit) and reply code.", "route", "stage", "code"),
 		DuplicateRecipients: counter("smtp_duplicate_recipients_total",
 			"RCPT commands naming a recipient already accepted in the transaction (in any form): answered 250, delivered once.", "route"),
 		RecipientVerify: counter("recipient_verify_total",
@@ -380,6 +381,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 		{StageRcpt, "550"},    // RFC 5321 4.2.2: relay denied, unknown user
 		{StageData, "552"},    // RFC 1870 6.1: message exceeds the size limit
 		{StageData, "550"},    // 550 5.7.1: policy rejected the message (RFC 3463 5.7.1)
+		{StageSession, "421"}, // RFC 5321 3.8: the server closes the session
 	} {
 		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
 	}
