@@ -29,7 +29,7 @@ var badFiles = []struct {
 	{"attempt_timeout.bad.yaml", []string{`:9: routes[0].deliver.attempt_timeout: 2d is too long (allowed: 1s to 24h`, `:11: routes[0].bounces.attempt_timeout: 500ms is too short (allowed: 1s to 24h`}},
 	{"nonpositive_limit.bad.yaml", []string{`:9: routes[0].limits.max_recipients: must be positive, got 0`}},
 	{"session_timeout.bad.yaml", []string{`:9: routes[0].limits.session_timeout: 500ms is too short (allowed: 1s to 24h; default 10m0s)`, `:17: routes[1].limits.session_timeout: 2d is too long (allowed: 1s to 24h`, `:25: routes[2].limits.session_timeout: must be positive`}},
-	{"too_many_recipients.bad.yaml", []string{`:9: routes[0].limits.max_recipients: 20000 is too large (allowed: up to 10000)`}},
+	{"too_many_recipients.bad.yaml", []string{`:9: routes[0].limits.max_recipients: 20000 is too large (allowed: up to 1000)`}},
 	{"unreadable_tls.bad.yaml", []string{`:9: routes[0].tls.cert: cannot read /nonexistent/tls.crt`, `routes[0].tls.key: cannot read`}},
 	{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},
 	{"no_clients.bad.yaml", []string{`:5: routes[0].clients: at least one network is required`}},

@@ -144,7 +144,7 @@ func readAudit(t *testing.T, path string) []AuditRecord {
 	defer f.Close()
 	var out []AuditRecord
 	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
+	sc.Buffer(nil, 16<<20) // as much as mugai audit verify reads
 	for sc.Scan() {
 		var r AuditRecord
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {

@@ -154,7 +154,7 @@ func (s *session) data(r io.Reader, tx txn) error {
 	srv.Metrics.AcceptDuration.WithLabelValues(route.Name).Observe(time.Since(accepted).Seconds())
 	rec.Reply = 250
 	s.mu.Lock()
-	s.errors = 0 // a client delivering mail is not guessing addresses
+	s.errors, s.overshoot = 0, 0 // a client delivering mail is not guessing addresses
 	s.mu.Unlock()
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + res}
 }

@@ -311,7 +311,7 @@ func TestFailedMessageDeleted(t *testing.T) {
 
 // Each probe is a whole SMTP session with the LGWAN mail server, started
 // by one RCPT of any client: past the budget (probeBurst, then probeRate
-// a second) new recipients are deferred with 450 4.7.1 without a probe,
+// a second) new recipients are deferred with 450 4.4.5 (mail system congestion) without a probe,
 // and counted.
 func TestRecipientVerifyBudget(t *testing.T) {
 	nh := startSink(t, false)
@@ -321,7 +321,7 @@ func TestRecipientVerifyBudget(t *testing.T) {
 	for i := 0; i < 400 && limited < 5; i++ {
 		err := c.Rcpt(fmt.Sprintf("new%d@lgwan.example", i), nil)
 		switch code, text := rcptReply(err); {
-		case code == 450 && strings.Contains(text, "4.7.1"):
+		case code == 450 && strings.Contains(text, "4.4.5"):
 			limited++
 		case code != 250:
 			t.Fatalf("new%d: %s", i, text)
@@ -414,8 +414,8 @@ func TestRecipientVerifyOpenProbes(t *testing.T) {
 	for i := 0; i < len(clients)-probeMax; i++ {
 		select {
 		case a := <-answers:
-			if a.code != 450 || !strings.Contains(a.text, "4.7.1") {
-				t.Errorf("over the open probes: %d %s, want 450 4.7.1", a.code, a.text)
+			if a.code != 450 || !strings.Contains(a.text, "4.4.5") {
+				t.Errorf("over the open probes: %d %s, want 450 4.4.5", a.code, a.text)
 			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("no recipient was deferred while the probes were open")

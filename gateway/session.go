@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 
@@ -60,8 +59,9 @@ type session struct {
 	// the session once the reply is out; cut, that it ended it.
 	transfer, overtime, cut bool
 	// errors counts the recipients refused since the session's last
-	// accepted message (rcptErrorLimit).
-	errors int
+	// accepted message (rcptErrorLimit); overshoot those refused only
+	// for being one too many (rcptOvershootLimit).
+	errors, overshoot int
 }
 
 // txn is the transaction as Data found it.
@@ -79,29 +79,40 @@ type refusal struct {
 }
 
 // newRefusal is the audit entry of a refused recipient. What the client
-// wrote may be as long as a command line (64 KiB): the entry keeps no
-// more than a path may be (RFC 5321 4.5.3.1.3) and says how long it was.
+// wrote may be as long as a command line (64 KiB) and hold any byte
+// go-smtp's parser lets through: the entry keeps no more than a path may
+// be (RFC 5321 4.5.3.1.3) and says how long it was.
 func newRefusal(addr string, code int) refusal {
 	return refusal{Addr: clipText(addr, maxPathLength), Code: code}
 }
 
-// clipText cuts s to at most max bytes (at a rune boundary), saying how
-// long it was.
+// clipText is s for a record or a log line: bytes other than printable
+// ASCII become '?', which JSON and the journal keep as one byte (a
+// control byte would be six, "\u0001"), and it is cut to max bytes,
+// saying how long it was.
 func clipText(s string, max int) string {
-	if len(s) <= max {
+	n := len(s)
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s[:min(n, max)])
+	if n <= max {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+	return s + "…(" + strconv.Itoa(n) + " bytes)"
 }
 
 const (
 	maxPathLength  = 256 // RFC 5321 4.5.3.1.3
 	maxHeloLength  = 255 // a domain (RFC 5321 4.5.3.1.2)
 	rcptErrorFloor = 20  // Postfix's smtpd_hard_error_limit
+	// rcptOvershootLimit bounds the recipients refused for being past
+	// max_recipients, which RFC 5321 4.5.3.1.10 has the client send in
+	// the next transaction: not errors, but each one an entry of the
+	// record (Postfix's smtpd_recipient_overshoot_limit).
+	rcptOvershootLimit = 1000
 )
 
 // rcptErrorLimit is how many recipients one session may have refused
@@ -136,7 +147,7 @@ var (
 	// errTooManyErrors is written by hangUp, which closes the connection;
 	// go-smtp's copy of it goes nowhere.
 	errTooManyErrors = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many recipients refused, closing connection"}
-	errLongHelo      = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "EHLO argument too long: a domain is at most 255 octets"}
+	errLongHelo      = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "HELO/EHLO argument too long: a domain is at most 255 octets"}
 	// errDupRcpt accepts a recipient given again (Rcpt): a 250 that
 	// go-smtp writes as it is, without adding the recipient to its list.
 	errDupRcpt = &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 1, 5}, Message: "Recipient already given, delivered once"}
@@ -227,11 +238,19 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 // past rcptErrorLimit closes the connection instead. s.mu is held.
 func (s *session) refuse(to string, serr *smtp.SMTPError) error {
 	r := s.snap.route
-	s.errors++
-	if limit := rcptErrorLimit(r.Limits.MaxRecipients); s.errors > limit {
+	n, limit, kind := 0, 0, "refused"
+	if serr == errTooMany {
+		s.overshoot++
+		n, limit, kind = s.overshoot, rcptOvershootLimit, "past max_recipients"
+	} else {
+		s.errors++
+		n, limit = s.errors, rcptErrorLimit(r.Limits.MaxRecipients)
+	}
+	if n > limit {
 		// The transaction's record (Logout) ends with this 421.
 		s.refused = append(s.refused, newRefusal(to, errTooManyErrors.Code))
-		s.snap.srv.Logger.Warn("too many recipients refused: connection closed", "route", r.Name, "client", s.client.String(), "refused", limit, "limit", limit)
+		s.snap.srv.Logger.Warn("too many recipients refused: connection closed", "route", r.Name, "client", s.client.String(),
+			"kind", kind, "refused", n-1, "limit", limit)
 		s.hangUp("421 4.7.0 " + r.Hostname + " " + errTooManyErrors.Message + "\r\n")
 		return s.reject("rcpt", errTooManyErrors)
 	}

@@ -62,7 +62,7 @@ type verdict struct {
 
 var (
 	errVerifyTemp = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 1, 1}, Message: "Recipient address verification unavailable, try again later"}
-	errVerifyBusy = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Too many recipient verifications, try again later"}
+	errVerifyBusy = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 4, 5}, Message: "Too many recipient verifications, try again later"}
 )
 
 func newVerifier(hop config.Deliver, hostname string, log *slog.Logger, count func(result string)) *verifier {
