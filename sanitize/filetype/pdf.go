@@ -239,6 +239,9 @@ type pdfScanner struct {
 	// objects: the scanner reads an object stream's objects, where no
 	// stream's dictionary stands (PDF 32000 7.5.7).
 	objects bool
+	// fileSpec follows the dictionary of an /F to tell whether it is a
+	// stream's (externalStream).
+	fileSpec fileSpecDict
 }
 
 // afterType reports whether the name at b[slash] is the value of a /Type
@@ -325,6 +328,8 @@ var streamKeyword = []byte("stream")
 
 func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 	var nameBuf [32]byte
+	// The dictionary of an /F is followed as far as this window was read.
+	defer func() { p.follow(b, base, p.next, final) }()
 	i := max(0, int(p.next-base))
 	slash, kw := -1, -1 // the next '/' and "stream" at or after i, once looked for
 	for i < len(b) {
@@ -463,9 +468,15 @@ func (p *pdfScanner) scan(b []byte, base int64, final bool) {
 				p.add(pdfThread)
 			}
 		}
-		if string(name) == "F" && !p.inStream && !p.objects && p.externalStream(b, j, final) {
-			p.next = base + int64(slash)
-			return // cut by the window: the next one reads the dictionary whole
+		if string(name) == "F" && !p.inStream && !p.objects {
+			// One followed already holds this /F (fileSpecDict), unless
+			// it stopped short of it at the window's end ("s" may begin
+			// "stream").
+			p.follow(b, base, base+int64(slash), final)
+			if d := &p.fileSpec; d.on && d.pos < base+int64(slash) || !d.on && p.externalStream(b, base, j, final) {
+				p.next = base + int64(slash)
+				return // cut by the window: the next one reads it whole
+			}
 		}
 		if string(name) == "URI" && !inURL(b, slash) && p.link(b, slash, j, base == 0, final) {
 			p.next = base + int64(slash)
@@ -589,97 +600,140 @@ func (p *pdfScanner) link(b []byte, slash, j int, whole, final bool) (cut bool) 
 // outside a stream's data (in image data, "/F(" and a few printable
 // bytes come too often): a file specification (a string, a dictionary,
 // a reference to either) in the dictionary of a stream makes the
-// stream's data come from that file. An /F elsewhere is a file specification's file name (of an
-// embedded file, a go-to or launch action, each a finding of its own)
-// or a number (an annotation's flags). The dictionary holding the /F is
-// read to its end ("stream" must follow it), strings, comments and
-// nested dictionaries skipped as the reader's lexer skips them, for
-// pdfLinkMax bytes; one that goes on further is taken for a stream's.
-// It reports whether the window ended first.
-func (p *pdfScanner) externalStream(b []byte, j int, final bool) (cut bool) {
+// stream's data come from that file. An /F elsewhere is a file
+// specification's file name (of an embedded file, a go-to or launch
+// action, each a finding of its own) or a number (an annotation's
+// flags). Whether "stream" follows the dictionary holding the /F is
+// told by following that dictionary to its end (fileSpecDict), however
+// long it and the white space and comments after it are. It reports
+// whether the window ended before the value could be told.
+func (p *pdfScanner) externalStream(b []byte, base int64, j int, final bool) (cut bool) {
 	v, at, cut := valueAt(b, j)
 	if cut {
 		return !final
 	}
 	if v == '(' || v == '<' {
-		if v, cut = plausible(b, v, at); cut {
-			return !final
+		// Cut by the end of the file, a value is too short to tell: as
+		// elsewhere in the scanner, it counts.
+		switch w, cut := plausible(b, v, at); {
+		case cut && !final:
+			return true
+		case !cut:
+			v = w
 		}
 	}
 	if v != '(' && v != '<' && v != 'R' {
 		return false
 	}
-	end, found := dictEnd(b, at, min(len(b), at+pdfLinkMax))
-	if !found {
-		if end >= len(b) && !final {
-			return true
-		}
-		if end < len(b) {
-			p.add(pdfExternalStream) // longer than mugai reads: fail closed
-		}
-		return false
-	}
-	k := skipSpaceComments(b[:min(len(b), end+512)], end)
-	switch {
-	case k+len(streamKeyword) >= len(b) && !final:
-		return true
-	case bytes.HasPrefix(b[k:], streamKeyword) && (k+len(streamKeyword) == len(b) || isPDFDelim(b[k+len(streamKeyword)])):
-		p.add(pdfExternalStream)
-	}
+	p.fileSpec = fileSpecDict{on: true, pos: base + int64(j)}
 	return false
 }
 
-// dictEnd finds the end of the dictionary that b[i] stands in (just past
-// its ">>"), reading up to b[end]: strings, comments and the dictionaries
-// and arrays in it skipped. found is false when end came first (the
-// offset returned is then end).
-func dictEnd(b []byte, i, end int) (int, bool) {
-	depth := 0
-	for i < end {
-		switch c := b[i]; c {
-		case '(':
-			n := 0
-			for i++; i < end; i++ {
-				if b[i] == '\\' {
-					i++
-				} else if b[i] == '(' {
-					n++
-				} else if b[i] == ')' {
-					if n == 0 {
-						break
-					}
-					n--
-				}
-			}
-			i++
-		case '%':
-			for i < end && b[i] != '\r' && b[i] != '\n' {
-				i++
-			}
-		case '<':
-			if i+1 < end && b[i+1] == '<' {
-				depth++
-				i += 2
-				continue
-			}
-			for i < end && b[i] != '>' {
-				i++
-			}
-			i++
-		case '>':
-			if i+1 < end && b[i+1] == '>' {
-				if depth == 0 {
-					return i + 2, true
-				}
-				depth--
-				i++
-			}
-			i++
-		default:
-			i++
-		}
+// fileSpecDict follows the dictionary an /F stands in, from just past
+// the name, as a reader's lexer reads it (strings, hex strings, comments
+// and the dictionaries in it skipped), across windows: where that
+// dictionary ends, the first token after white space and comments tells
+// whether it is a stream's. No bound on either: a bound is where padding
+// would hide the "stream" keyword. Each byte is read once: an /F met
+// while one is followed stands in its dictionary or in one nested in it,
+// and a stream's dictionary cannot be nested, so the "stream" keyword
+// that ends it would still be met (see follow).
+type fileSpecDict struct {
+	on  bool
+	pos int64 // the offset of the next byte to read
+	// depth counts the dictionaries open inside the /F's; str the
+	// parentheses open in a literal string (0 outside one).
+	depth, str        int
+	esc, hex, comment bool
+	ended             bool // the /F's dictionary ended: the next token decides
+	delim             bool // the byte before pos is a delimiter: a keyword may start at pos
+}
+
+// follow reads the dictionary of the /F being followed in window b (at
+// offset base) up to offset to, or to the window's end. A "stream"
+// keyword outside strings and comments ends it: right after the
+// dictionary, the stream is that dictionary's; before its end, the
+// dictionary is not closed as a reader expects (or the /F stood outside
+// any), and a lenient reader may take the stream for its: either way it
+// counts. Any other token after the dictionary, or the end of the file,
+// ends it with nothing found.
+func (p *pdfScanner) follow(b []byte, base, to int64, final bool) {
+	d := &p.fileSpec
+	if !d.on {
+		return
 	}
-	return end, false
+	i, end := int(d.pos-base), int(min(to-base, int64(len(b))))
+	if i < 0 {
+		// Cannot happen (a window is read from where the last one was
+		// left, within the overlap); should it, the bytes between are
+		// unread: fail closed.
+		p.add(pdfExternalStream)
+		d.on = false
+		return
+	}
+	// more reports that b[i+n-1] is beyond the window, which is not
+	// the last: what stands at b[i] is read in the next one.
+	more := func(n int) bool { return i+n > len(b) && !final }
+loop:
+	for ; d.on && i < end; i++ {
+		c := b[i]
+		switch {
+		case d.comment:
+			d.comment = c != '\r' && c != '\n'
+		case d.str > 0:
+			switch {
+			case d.esc:
+				d.esc = false
+			case c == '\\':
+				d.esc = true
+			case c == '(':
+				d.str++
+			case c == ')':
+				d.str--
+			}
+		case d.hex:
+			d.hex = c != '>'
+		case c == '%':
+			d.comment = true
+		case isPDFSpace(c):
+		case c == 's' && d.delim:
+			if more(len(streamKeyword) + 1) {
+				break loop
+			}
+			if k := i + len(streamKeyword); bytes.HasPrefix(b[i:], streamKeyword) && (k == len(b) || isPDFDelim(b[k])) {
+				p.add(pdfExternalStream)
+				d.on = false
+				break loop
+			}
+			d.on = !d.ended
+		case d.ended:
+			d.on = false
+		case c == '(':
+			d.str = 1
+		case c == '<' || c == '>':
+			if more(2) {
+				break loop
+			}
+			switch {
+			case i+1 < len(b) && b[i+1] == c && c == '<':
+				d.depth++
+				i++
+			case i+1 < len(b) && b[i+1] == c:
+				if d.depth == 0 {
+					d.ended = true
+				}
+				d.depth = max(0, d.depth-1)
+				i++
+			case c == '<':
+				d.hex = true
+			}
+		}
+		d.delim = isPDFDelim(b[i])
+	}
+	d.pos = base + int64(i)
+	if final && i >= len(b) {
+		d.on = false
+	}
 }
 
 // pdfActionKeys are the keys of a URI action's dictionary (PDF 32000

@@ -572,19 +572,32 @@ func TestPDFOpensOtherFile(t *testing.T) {
 	}
 	testPDFSample(t, "reference-xobject.pdf", pdfRefXObject)
 
-	// stream is a PDF with one stream object, dict its dictionary.
-	stream := func(dict string) []byte {
-		return append(pdfFile(""), "3 0 obj\n<< "+dict+" /Length 4 >>\nstream\nq Q\n\nendstream\nendobj\n"...)
+	// streamAfter is a PDF with one stream object, dict its dictionary,
+	// between what stands between the dictionary and "stream".
+	streamAfter := func(dict, between string) []byte {
+		return append(pdfFile(""), "3 0 obj\n<< "+dict+" /Length 4 >>"+between+"stream\nq Q\n\nendstream\nendobj\n"...)
 	}
+	stream := func(dict string) []byte { return streamAfter(dict, "\n") }
 	pad := "/Pad (" + strings.Repeat("x", 3000) + ")"
+	// at moves the first mark in p to offset off, a comment line put
+	// before the first object.
+	at := func(p []byte, mark string, off int) []byte {
+		i, j := bytes.Index(p, []byte("1 0 obj")), bytes.Index(p, []byte(mark))
+		if j < i || off-j < 2 {
+			t.Fatalf("cannot move %q to %d", mark, off)
+		}
+		comment := "%" + strings.Repeat("x", off-j-2) + "\n"
+		return append(append(append([]byte{}, p[:i]...), comment...), p[i:]...)
+	}
 	// atWindowEnd has the stream's /F 100 bytes before the end of the
 	// scanner's first window, its dictionary ending in the next.
 	atWindowEnd := func() []byte {
-		p := stream(`/F (\\\\evil.example\\s\\c.bin) /Pad (` + strings.Repeat("x", 1500) + ")")
-		i, j := bytes.Index(p, []byte("3 0 obj")), bytes.Index(p, []byte("/F ("))
-		comment := "%" + strings.Repeat("x", scanWindow-100-j-2) + "\n"
-		return append(append(append([]byte{}, p[:i]...), comment...), p[i:]...)
+		return at(stream(`/F (\\\\evil.example\\s\\c.bin) /Pad (`+strings.Repeat("x", 1500)+")"), "/F (", scanWindow-100)
 	}
+	const unc = `/F (\\\\evil.example\\s\\c.bin)`
+	// thread is a PDF with an article thread, its /F a reference, its
+	// information dictionary (/I) longer than mugai once read of it.
+	thread := pdfFile("/Threads [<< /Type /Thread /F 9 0 R /I << /Title (" + strings.Repeat("t", 2100) + ") >> >>]")
 	cases := []classifyCase{
 		{name: "content stream from a UNC path", data: stream(`/F (\\\\evil.example\\share\\c.bin)`), findings: []string{pdfExternalStream}},
 		{name: "stream from a URL file specification", data: stream(`/F << /FS /URL /F (https://evil.example/c.bin) >> /FFilter /FlateDecode`), findings: []string{pdfExternalStream}},
@@ -593,6 +606,14 @@ func TestPDFOpensOtherFile(t *testing.T) {
 		{name: "stream from a file, its dictionary padded", data: stream(`/F (\\\\evil.example\\s\\c.bin) ` + pad), findings: []string{pdfExternalStream}},
 		{name: "stream from a file, a string with >> and stream in it", data: stream(`/F (c.bin) /X (>> stream\) >>) /Y <</Z (\(>>)>>`), findings: []string{pdfExternalStream}},
 		{name: "stream from a file, its dictionary across a window's end", data: atWindowEnd(), findings: []string{pdfExternalStream}},
+		// Readers skip any amount of white space and comments between
+		// a dictionary and "stream", and read a dictionary of any length.
+		{name: "stream from a file, white space before stream", data: streamAfter(unc, strings.Repeat(" ", 600)+"\n"), findings: []string{pdfExternalStream}},
+		{name: "stream from a file, comment lines before stream", data: streamAfter(unc, "\n"+strings.Repeat("%"+strings.Repeat("c", 100)+"\n", 6)), findings: []string{pdfExternalStream}},
+		{name: "stream from a file, a window of white space before stream", data: streamAfter(unc, strings.Repeat(" \r\n", scanWindow)), findings: []string{pdfExternalStream}},
+		{name: "stream from a file, its dictionary longer than a window", data: stream(unc + " /Pad [" + strings.Repeat("(x) << /A (>>) >> % >>\n", scanWindow/8) + "]"), findings: []string{pdfExternalStream}},
+		{name: "stream from a file, stream after a window's end", data: at(streamAfter(unc, strings.Repeat(" ", 5000)), "stream\n", scanWindow+10), findings: []string{pdfExternalStream}},
+		{name: "stream from a file at the end of the file", data: append(pdfFile(""), "3 0 obj<</Length 0/F(\\\\e\\s)>>stream\n\nendstream"...), findings: []string{pdfExternalStream}},
 		{name: "FFilter alone", data: stream("/FFilter /FlateDecode"), findings: []string{pdfExternalStream}},
 		{name: "FDecodeParms alone", data: stream("/FDecodeParms << /Predictor 12 >>"), findings: []string{pdfExternalStream}},
 		{name: "reference XObject by reference", data: stream("/Type /XObject /Subtype /Form /BBox [0 0 1 1] /Ref 9 0 R"), findings: []string{pdfRefXObject}},
@@ -605,6 +626,29 @@ func TestPDFOpensOtherFile(t *testing.T) {
 		{name: "file specification before a stream object", data: append(pdfFile("/AF [4 0 R]"), "4 0 obj\n<< /Type /Filespec /F (a.xml) /UF (a.xml) >>\nendobj\n3 0 obj\n<< /Length 4 >>\nstream\nq Q\n\nendstream\nendobj\n"...), clean: true},
 		{name: "structure element references", data: pdfFile("/StructTreeRoot << /K [<< /S /P /Ref [5 0 R 6 0 R] >>] >>"), clean: true},
 		{name: "image data that reads /F(", data: imagePDF([]byte("\x93/F(ab cd ef gh ij kl mn op qr st uv wx yz) >>\n\xff")), clean: true},
+		{name: "article thread, its information long", data: thread, clean: true},
+		{name: "article thread across a window's end", data: at(thread, "/F 9", scanWindow-500), clean: true},
+		{name: "thread, then a stream's dictionary", data: append(thread, "3 0 obj\n<< /Length 4 "+unc+" >>\nstream\nq Q\n\nendstream\nendobj\n"...), findings: []string{pdfExternalStream}},
+		{name: "OPI proxy of an image", data: stream("/Type /XObject /Subtype /Image /OPI << /2.0 << /Type /OPI /Version 2.0 /F (hires.tif) >> >>"), clean: true},
+		{name: "file specification, then white space and a name", data: append(pdfFile("/AF [4 0 R]"), "4 0 obj\n<< /Type /Filespec /F (a.xml) >>"+strings.Repeat(" ", 5000)+"/streamX\nendobj\n"...), clean: true},
+	}
+	// Each token that tells where the dictionary ends, and "stream",
+	// cut by the end of the first window at every byte.
+	spec := append(pdfFile("/AF [4 0 R]"), "4 0 obj\n<< /Type /Filespec /F (a.xml) /I << /X <41> >> >>\nendobj\n"...)
+	for k := 1; k <= 8; k++ {
+		for _, mark := range []string{"/F (", "<< /X", "<41>", ">> /Length", "4 >>", "stream\n"} {
+			cases = append(cases, classifyCase{name: fmt.Sprintf("stream from a file, %q %d bytes before a window's end", mark, k),
+				data: at(stream(unc+" /I << /X <41> >>"), mark, scanWindow-k), findings: []string{pdfExternalStream}})
+		}
+		// A token after the specification that starts as "stream" does,
+		// cut by the window's end, then a stream's dictionary.
+		cases = append(cases, classifyCase{name: fmt.Sprintf("file specification, a token %d bytes before a window's end, then a stream's /F", k),
+			data:     at(append(pdfFile(""), "3 0 obj\n<< /Type /Filespec /F (a.xml) /Desc ("+strings.Repeat("x", 40)+") >> s<<"+unc+" /Length 4 >>\nstream\nq Q\n\nendstream\nendobj\n"...), "s<<", scanWindow-k),
+			findings: []string{pdfExternalStream}})
+		for _, mark := range []string{"/F (", "<< /X", "<41>", ">> >>", ">>\nendobj"} {
+			cases = append(cases, classifyCase{name: fmt.Sprintf("file specification, %q %d bytes before a window's end", mark, k),
+				data: at(spec, mark, scanWindow-k), clean: true})
+		}
 	}
 	for i := range cases {
 		cases[i].filename, cases[i].class = "a.pdf", ClassPDF
