@@ -260,13 +260,15 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 		// Windows' type for a CSV: a workbook so declared is no CSV.
 		{"workbook declared as Excel", attached{"集計.xlsx", "application/vnd.ms-excel", xlsxFile(t)}, DecisionKeep, "allowed by a keep rule"},
 		{"PNG as .pdf", attached{"案内.pdf", "application/pdf", png}, DecisionStrip, mismatch(".pdf", "image/png")},
+		// An icon's images are PNG or BMP: a favicon.ico is often a PNG.
+		{"PNG as .ico", attached{"favicon.ico", "image/x-icon", png}, DecisionKeep, "allowed by a keep rule"},
 		// Text under a text name, whatever it is declared as.
 		{"text as .csv, declared as an image", attached{"list.csv", "image/png", []byte("a,b\r\n1,2\r\n")}, DecisionKeep, "allowed by a keep rule"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
 			pol.Attachments.Keep = []config.KeepRule{
-				{Extensions: []string{".pdf", ".xlsx", ".xls", ".png", ".jpg"}, Types: []string{"application/pdf", sheet, "image/png"}},
+				{Extensions: []string{".pdf", ".xlsx", ".xls", ".png", ".jpg", ".ico"}, Types: []string{"application/pdf", sheet, "image/png"}},
 				{Extensions: []string{".txt", ".csv"}, Types: []string{"text/plain", "text/csv", "image/png"}},
 			}
 			msg := withAttachments(tt.file)

@@ -392,6 +392,11 @@ func TestNameFits(t *testing.T) {
 		{".jpg", "image/wmf", false},
 		{".png", "image/emf", false},
 		{".ico", "image/jpeg", false},
+		{".ico", "image/png", true}, // an icon's images are PNG or BMP
+		{".ico", "image/bmp", true},
+		{".ico", "image/gif", false},
+		{".cur", "image/png", false},
+		{".png", "image/vnd.microsoft.icon", false},
 		{".pdf", "image/png", false},
 		{".jpg", "application/pdf", false},
 		{".docx", "application/pdf", false},
@@ -445,6 +450,7 @@ func TestArchiveMemberNames(t *testing.T) {
 		return b
 	}
 	const sheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	bmp := append([]byte("BM\x46\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00"), make([]byte, 40)...)
 	cases := []classifyCase{
 		{name: "documents named as they are", data: sample("docs.zip"), filename: "docs.zip", class: ClassArchive, clean: true},
 		{name: "workbook named .pdf", data: sample("workbook-as-pdf.zip"), filename: "docs.zip", class: ClassArchive,
@@ -458,6 +464,14 @@ func TestArchiveMemberNames(t *testing.T) {
 		{name: "PNG named .jpg, a name mugai does not know", data: zipFile(t, deflate("a.jpg", pngImage(t)), deflate("b.kmz", pngImage(t))), filename: "a.zip",
 			class: ClassArchive, clean: true},
 		{name: "an Office document's parts", data: docx(t, deflate("word/media/image1.emf", pngImage(t))), filename: "a.docx", class: ClassOffice, clean: true},
+		// Nothing in an empty file for the program its name says to read.
+		{name: "empty files", data: zipFile(t, deflate("空.pdf", nil), deflate("empty.xlsx", nil), stored("a.docx", nil)), filename: "a.zip", class: ClassArchive, clean: true},
+		{name: "text named .pdf beside an empty file", data: zipFile(t, deflate("空.pdf", nil), deflate("b.pdf", []byte("%PDF"))), filename: "a.zip", class: ClassArchive,
+			findings: []string{misnamedEntry + " b.pdf (text/plain)"}},
+		// A favicon.ico is often a PNG renamed; an icon holds PNG or BMP images.
+		{name: "PNG named .ico", data: zipFile(t, deflate("favicon.ico", pngImage(t)), deflate("b.ico", bmp)), filename: "a.zip", class: ClassArchive, clean: true},
+		{name: "JPEG named .ico", data: zipFile(t, deflate("favicon.ico", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"))), filename: "a.zip", class: ClassArchive,
+			findings: []string{misnamedEntry + " favicon.ico (image/jpeg)"}},
 	}
 	runClassify(t, cases)
 }

@@ -407,13 +407,14 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		in.find("zip: nested archive", where)
 		in.find("archive not inspected:", notInspected(mt)+" "+where)
 	}
-	if in.macroSink == nil && !namedAsContent(fn, mt) {
+	if in.macroSink == nil && len(head) > 0 && !namedAsContent(fn, mt) {
 		// Unpacked, the file opens in the program its name says, which
 		// reads it as something other than what mugai inspected (a PDF
 		// reader finds a PDF anywhere in a workbook's first KiB): the
 		// rule for an attached file's name (NameFits) holds inside an
 		// archive too. The parts of an Office document are its own,
-		// read by their declared types.
+		// read by their declared types. An empty file has nothing to
+		// read (an empty .pdf sniffs as text).
 		in.find(misnamedEntry, where+" ("+mt+")")
 	}
 	return in.noteExecutable(strictest(class, c), where)

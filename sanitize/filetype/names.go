@@ -375,6 +375,10 @@ var typeExtensions = func() map[string][]string {
 	add("tif tiff", "image/tiff")
 	add("heic heif avif", "image/heif")
 	add("ico cur", "image/vnd.microsoft.icon")
+	// An icon's images are PNG or BMP (a favicon.ico is often a PNG
+	// renamed): whatever opens .ico reads those, as a viewer of ICOs
+	// must.
+	add("ico", "image/png", "image/bmp")
 	add("emf", "image/emf")
 	add("wmf", "image/wmf")
 	add("ps eps", "application/postscript")
