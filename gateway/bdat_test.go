@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -452,14 +450,7 @@ func TestBDATOverTLS(t *testing.T) {
 		s := rawDial(t, g.addr("inbound"))
 		s.reply(5 * time.Second)
 		s.cmd("EHLO c.example")
-		if r := s.cmd("STARTTLS"); !strings.HasPrefix(r, "220") {
-			t.Fatalf("STARTTLS: %q", r)
-		}
-		tc := tls.Client(s.conn, &tls.Config{RootCAs: pool, ServerName: "gw.lgwan.example"})
-		if err := tc.Handshake(); err != nil {
-			t.Fatal(err)
-		}
-		s.conn, s.r = tc, bufio.NewReader(tc)
+		s.startTLS(pool)
 		s.cmd("EHLO c.example")
 		s.tx("s@lgwan.example")
 		return s

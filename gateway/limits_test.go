@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"os"
@@ -47,6 +49,32 @@ func (s *rawSession) reply(timeout time.Duration) string {
 func (s *rawSession) cmd(line string) string {
 	fmt.Fprintf(s.conn, "%s\r\n", line)
 	return s.reply(5 * time.Second)
+}
+
+// startTLS gives STARTTLS, which must be answered 220, and goes on over
+// TLS, checking the gateway's certificate against pool.
+func (s *rawSession) startTLS(pool *x509.CertPool) {
+	s.t.Helper()
+	if r := s.cmd("STARTTLS"); !strings.HasPrefix(r, "220") {
+		s.t.Fatalf("STARTTLS: %q", r)
+	}
+	tc := tls.Client(s.conn, &tls.Config{RootCAs: pool, ServerName: "gw.lgwan.example"})
+	if err := tc.Handshake(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.conn, s.r = tc, bufio.NewReader(tc)
+}
+
+// data sends a small message with DATA, which must be answered 354 and
+// then 250.
+func (s *rawSession) data() {
+	s.t.Helper()
+	if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
+		s.t.Fatalf("DATA: %q", r)
+	}
+	if r := s.cmd("Subject: x\r\n\r\nx\r\n."); !strings.HasPrefix(r, "250") {
+		s.t.Fatalf("end of data: %q", r)
+	}
 }
 
 // toData reads the greeting and gives EHLO, MAIL, RCPT and DATA, which

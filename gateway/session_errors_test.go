@@ -36,12 +36,7 @@ func TestRecipientErrorLimit(t *testing.T) {
 	if r := s.cmd("RCPT TO:<s@lgwan.example>"); !strings.HasPrefix(r, "250") {
 		t.Fatalf("good recipient: %q", r)
 	}
-	if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
-		t.Fatalf("DATA: %q", r)
-	}
-	if r := s.cmd("Subject: x\r\n\r\nx\r\n."); !strings.HasPrefix(r, "250") {
-		t.Fatalf("end of data: %q", r)
-	}
+	s.data()
 	s.cmd("MAIL FROM:<a@example.jp>")
 	for i := 0; i < limit; i++ {
 		if r := s.cmd("RCPT TO:" + long); !strings.HasPrefix(r, "553") && !strings.HasPrefix(r, "550") {
@@ -100,10 +95,7 @@ func TestNestedMail(t *testing.T) {
 	if r := s.cmd("RCPT TO:<two@lgwan.example>"); !strings.HasPrefix(r, "250") {
 		t.Fatalf("RCPT: %q", r)
 	}
-	s.cmd("DATA")
-	if r := s.cmd("Subject: x\r\n\r\nx\r\n."); !strings.HasPrefix(r, "250") {
-		t.Fatalf("end of data: %q", r)
-	}
+	s.data()
 	if l := g.sp.List(); len(l) != 1 || l[0].Env.From != "a@example.jp" || strings.Join(l[0].Env.To, " ") != "one@lgwan.example two@lgwan.example" {
 		t.Errorf("spooled %+v, want one message from a to one and two", l)
 	}
@@ -149,10 +141,7 @@ func TestRecipientOvershoot(t *testing.T) {
 			t.Fatalf("recipient %d of 30: %q, want %s", i+1, r, want)
 		}
 	}
-	s.cmd("DATA")
-	if r := s.cmd("Subject: x\r\n\r\nx\r\n."); !strings.HasPrefix(r, "250") {
-		t.Fatalf("end of data: %q", r)
-	}
+	s.data()
 	if l := g.sp.List(); len(l) != 1 || len(l[0].Env.To) != 5 {
 		t.Fatalf("spooled %+v, want one message to the first 5", l)
 	}

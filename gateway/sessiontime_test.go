@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"bufio"
-	"crypto/tls"
 	"fmt"
 	"strings"
 	"testing"
@@ -90,14 +88,7 @@ func TestSessionTimeLimit(t *testing.T) {
 		s := rawDial(t, addr)
 		s.reply(5 * time.Second)
 		s.cmd("EHLO c.example")
-		if r := s.cmd("STARTTLS"); !strings.HasPrefix(r, "220") {
-			t.Fatalf("STARTTLS: %q", r)
-		}
-		tc := tls.Client(s.conn, &tls.Config{RootCAs: pool, ServerName: "gw.lgwan.example"})
-		if err := tc.Handshake(); err != nil {
-			t.Fatal(err)
-		}
-		s.conn, s.r = tc, bufio.NewReader(tc)
+		s.startTLS(pool)
 		// No EHLO after STARTTLS: go-smtp has no session then.
 		r, after := noopUntilRefused(s, start)
 		want421(t, s, r, after)

@@ -40,9 +40,9 @@ func TestBlocksKeeping(t *testing.T) {
 	}
 }
 
-// TestLinksReasonInNotice: the notice says which link removed a PDF, for
-// every reason the classifier's findings give, in words the link
-// rewriting leaves as they are.
+// TestLinksReasonInNotice: the notice says which link, or what that
+// opens another file, removed a PDF, for every reason the classifier's
+// findings give, in words the link rewriting leaves as they are.
 func TestLinksReasonInNotice(t *testing.T) {
 	for _, tt := range []struct{ finding, jp string }{
 		{"pdf: link to a file (file:)", "ファイルへのリンク（file URL）を含む文書のため"},
@@ -52,21 +52,7 @@ func TestLinksReasonInNotice(t *testing.T) {
 		{"pdf: link to a mail address attaching a file (mailto: with attach)", "ファイルを添付させるメールのリンク（mailtoのattach指定）を含む文書のため"},
 		{"pdf: link to a program (ms-word:) docs/a.pdf", "他のプログラムを開くリンク（ms-word）を含む文書のため"},
 		{"pdf: link to a program (other schemes)", "他のプログラムを開くリンク（その他のスキーム）を含む文書のため"},
-	} {
-		r := blocksKeeping([]string{tt.finding})
-		if got := jpReason(&leaf{part: Part{Reason: r}}); got != tt.jp {
-			t.Errorf("%q: reason %q, notice %q, want %q", tt.finding, r, got, tt.jp)
-		}
-		if got, _ := rewriteLinks(tt.jp, "defang"); got != tt.jp {
-			t.Errorf("%q: rewritten as %q", tt.jp, got)
-		}
-	}
-}
-
-// TestOpensFileReasonInNotice: the notice says what in a PDF opens
-// another file, for every finding that blocks it so.
-func TestOpensFileReasonInNotice(t *testing.T) {
-	for _, tt := range []struct{ finding, jp string }{
+		// What in a PDF opens another file.
 		{"pdf: opens another file (external stream data)", "外部のファイルからデータを読み込む指定（外部ストリーム）を含む文書のため"},
 		{"pdf: opens another file (reference XObject) docs/a.pdf", "他のPDFのページを表示する指定（参照XObject）を含む文書のため"},
 		{"pdf: remote go-to action", "他のPDFを開く指定（リモートGoTo）を含む文書のため"},
@@ -103,13 +89,7 @@ func TestKeptPDFOpensOtherFile(t *testing.T) {
 		attached{"external.pdf", "application/pdf", read("external-stream.pdf")},
 		attached{"reference.pdf", "application/pdf", read("reference-xobject.pdf")},
 	)
-	pol := defaultPolicy(t)
-	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})
-	var out bytes.Buffer
-	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
-	if err != nil || rep.Verdict != Rebuilt {
-		t.Fatalf("%v %+v", err, rep)
-	}
+	rep, out := sanitizeKeepingPDFs(t, msg)
 	want := []struct{ decision, reason, finding string }{
 		{DecisionKeep, "allowed by a keep rule; 2 links left clickable", ""},
 		{DecisionStrip, "document opens another file (external stream data)", "pdf: opens another file (external stream data)"},
@@ -124,7 +104,7 @@ func TestKeptPDFOpensOtherFile(t *testing.T) {
 			t.Errorf("%s: findings %+v lack %q", p.Filename, rep.Findings, w.finding)
 		}
 	}
-	text := decodedText(t, out.Bytes())
+	text := decodedText(t, out)
 	for _, line := range []string{
 		"    - external.pdf (",
 		"… 外部のファイルからデータを読み込む指定（外部ストリーム）を含む文書のため",
@@ -160,13 +140,7 @@ func TestKeptPDFLinks(t *testing.T) {
 		attached{"flyer.pdf", "application/pdf", pdf("tel:+81-3-1234-5678", "mailto:attach-desk@city.example.lg.jp")},
 		attached{"relative.pdf", "application/pdf", pdf("www.city.example.lg.jp/event.html")},
 	)
-	pol := defaultPolicy(t)
-	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})
-	var out bytes.Buffer
-	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
-	if err != nil || rep.Verdict != Rebuilt {
-		t.Fatalf("%v %+v", err, rep)
-	}
+	rep, out := sanitizeKeepingPDFs(t, msg)
 	want := []struct{ decision, reason string }{
 		{DecisionKeep, "allowed by a keep rule; 2 links left clickable"},
 		{DecisionKeep, "allowed by a keep rule"},
@@ -190,7 +164,7 @@ func TestKeptPDFLinks(t *testing.T) {
 		links[1] != (Finding{Path: "5", Kind: "pdf-links", Detail: "2 links left clickable"}) {
 		t.Errorf("pdf-links findings %+v, want one for parts 2 and 5", links)
 	}
-	text := decodedText(t, out.Bytes())
+	text := decodedText(t, out)
 	for _, line := range []string{
 		"・許可された添付ファイル（3件）はそのまま添付しています。",
 		"・次の添付ファイル中のリンクはクリックできる形のままです（無効化していません）。送信元を確かめてから開いてください:",
@@ -272,17 +246,13 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 				{Extensions: []string{".txt", ".csv"}, Types: []string{"text/plain", "text/csv", "image/png"}},
 			}
 			msg := withAttachments(tt.file)
-			var out bytes.Buffer
-			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
-			if err != nil || rep.Verdict != Rebuilt {
-				t.Fatalf("%v %+v", err, rep)
-			}
+			rep, out := rebuilt(t, msg, pol)
 			p := rep.Parts[1]
 			if p.Decision != tt.decision || p.Reason != tt.reason {
 				t.Errorf("%s (sniffed %s): %s (%s), want %s (%s)", p.Filename, p.SniffedType, p.Decision, p.Reason, tt.decision, tt.reason)
 			}
-			if tt.decision == DecisionStrip && !strings.Contains(decodedText(t, out.Bytes()), "… ファイル名の拡張子と中身の形式が一致しないため") {
-				t.Errorf("notice does not say why:\n%s", decodedText(t, out.Bytes()))
+			if tt.decision == DecisionStrip && !strings.Contains(decodedText(t, out), "… ファイル名の拡張子と中身の形式が一致しないため") {
+				t.Errorf("notice does not say why:\n%s", decodedText(t, out))
 			}
 		})
 	}
@@ -313,19 +283,35 @@ func TestKeptArchiveMemberNames(t *testing.T) {
 			pol := defaultPolicy(t)
 			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}}}
 			msg := withAttachments(attached{tt.file, "application/zip", b})
-			var out bytes.Buffer
-			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
-			if err != nil || rep.Verdict != Rebuilt {
-				t.Fatalf("%v %+v", err, rep)
-			}
+			rep, out := rebuilt(t, msg, pol)
 			p := rep.Parts[1]
 			if p.Decision != tt.decision || p.Reason != tt.reason {
 				t.Errorf("%s: %s (%s), want %s (%s); findings %+v", p.Filename, p.Decision, p.Reason, tt.decision, tt.reason, rep.Findings)
 			}
 			const jp = "圧縮ファイル内に、拡張子と中身の形式が一致しないファイルがあるため"
-			if text := decodedText(t, out.Bytes()); strings.Contains(text, jp) != (tt.reason == misnamedEntryReason) {
+			if text := decodedText(t, out); strings.Contains(text, jp) != (tt.reason == misnamedEntryReason) {
 				t.Errorf("notice, for %q:\n%s", tt.reason, text)
 			}
 		})
 	}
+}
+
+// sanitizeKeepingPDFs rebuilds msg under the default policy with a rule
+// that keeps PDFs.
+func sanitizeKeepingPDFs(t *testing.T, msg string) (*Report, []byte) {
+	t.Helper()
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = append(pol.Attachments.Keep, config.KeepRule{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}})
+	return rebuilt(t, msg, pol)
+}
+
+// rebuilt sanitises msg under pol; it must be rebuilt.
+func rebuilt(t *testing.T, msg string, pol config.Policy) (*Report, []byte) {
+	t.Helper()
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	return rep, out.Bytes()
 }
