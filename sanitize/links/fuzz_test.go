@@ -83,7 +83,10 @@ func hasURL(s string) bool {
 // starting with a letter. (Written out independently of otherURLs.)
 func hasOtherScheme(s string) bool {
 	opaque := []string{"news", "snews", "nntp", "telnet", "gopher", "wais", "prospero", "notes", "onenote", "outlook",
-		"webcal", "data", "javascript", "vbscript", "imap", "mailbox", "search-ms", "search", "mhtml", "mk", "its", "shell"}
+		"webcal", "data", "javascript", "vbscript", "imap", "mailbox", "search-ms", "search", "mhtml", "mk", "its", "shell",
+		"msteams", "zoommtg", "zoomus", "skype", "lync", "slack", "tg", "whatsapp", "irc", "ircs", "xmpp",
+		"rdp", "ssh", "sftp", "smb", "ldap", "ldaps", "anydesk", "teamviewer", "vnc", "webcals", "feed", "feeds",
+		"hcp", "steam", "vscode", "itms-services", "itms-apps", "git", "svn", "magnet", "jar", "view-source", "res"}
 	for c := 0; c < len(s); c++ {
 		if s[c] != ':' {
 			continue

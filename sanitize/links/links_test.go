@@ -104,6 +104,10 @@ func TestRewriteDefang(t *testing.T) {
 		// Other schemes: the colon is bracketed.
 		{"other scheme with //", "webcal://evil.example/cal.ics NOTES://srv/db", "webcal[:]//evil.example/cal.ics NOTES[:]//srv/db", 2},
 		{"opaque schemes", "news:comp.lang.go search-ms:query=x ms-msdt:/id", "news[:]comp.lang.go search-ms[:]query=x ms-msdt[:]/id", 3},
+		// Programs' schemes, linked where the program is installed.
+		{"program schemes", "msteams:/l/meetup-join/x zoommtg:join?confno=1 SMB:evil.example/share hcp:services/x steam:run/1 ldap:evil.example/cn=x",
+			"msteams[:]/l/meetup-join/x zoommtg[:]join?confno=1 SMB[:]evil.example/share hcp[:]services/x steam[:]run/1 ldap[:]evil.example/cn=x", 6},
+		{"prose is not a scheme", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", 0},
 		{"opaque scheme before a url", "onenote:https://x.example/a", "onenote[:]hxxps://x[.]example/a", 2},
 		{"readable schemes stay", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", 0},
 		{"words before a colon stay", "Note:x News: today a://b 10:30", "Note:x News: today a://b 10:30", 0},

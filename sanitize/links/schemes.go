@@ -24,6 +24,19 @@ var opaqueSchemes = map[string]bool{
 	"webcal": true, "data": true, "javascript": true, "vbscript": true,
 	"imap": true, "mailbox": true, "search-ms": true, "search": true,
 	"mhtml": true, "mk": true, "its": true, "shell": true,
+	// Programs that register a scheme and take commands from it, which
+	// Thunderbird links whenever the program is installed (a meeting
+	// joined, a file fetched, a session opened): conferencing and chat,
+	// remote access, file and directory protocols that hand Windows'
+	// NTLM credentials to the host (smb, ldap), help and store links
+	// with a history of code run from a click (hcp, steam, vscode,
+	// itms-services).
+	"msteams": true, "zoommtg": true, "zoomus": true, "skype": true, "lync": true, "slack": true,
+	"tg": true, "whatsapp": true, "irc": true, "ircs": true, "xmpp": true,
+	"rdp": true, "ssh": true, "sftp": true, "smb": true, "ldap": true, "ldaps": true,
+	"anydesk": true, "teamviewer": true, "vnc": true, "webcals": true, "feed": true, "feeds": true,
+	"hcp": true, "steam": true, "vscode": true, "itms-services": true, "itms-apps": true,
+	"git": true, "svn": true, "magnet": true, "jar": true, "view-source": true, "res": true,
 }
 
 // otherURLs neutralises, in b[from:], the URLs of the other schemes: the
