@@ -441,6 +441,19 @@ func TestNameFits(t *testing.T) {
 // as an attached file's name must under a keep rule; the parts of an
 // Office document, read by their declared types, need not. The real
 // ZIPs: Info-ZIP's zip over LibreOffice Calc files and samples.
+// Files that make Windows run or fetch something when opened, which
+// Outlook and OWA block, are executables inside an archive too (a policy
+// that keeps ZIPs kept them): remote desktop and sandbox files, Excel's
+// query files, saved searches, PowerShell and Access files.
+func TestArchiveRunnableNames(t *testing.T) {
+	var cases []classifyCase
+	for _, ext := range strings.Fields("rdp wsb search-ms dqy rqy oqy accda accdr accdt cdxml pssc udl asp aspx asx htc mcf bgi appcontent-ms msrcincident") {
+		cases = append(cases, classifyCase{name: ext, data: zipFile(t, deflate("x."+ext, []byte("full address:s:evil.example\r\n"))), filename: "a.zip",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry x." + ext}})
+	}
+	runClassify(t, cases)
+}
+
 func TestArchiveMemberNames(t *testing.T) {
 	sample := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join("testdata", "samples", name))

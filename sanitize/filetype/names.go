@@ -39,7 +39,9 @@ func (c claim) strictClass(content Class) Class {
 // Extensions, lower case without the dot. The executable list follows the
 // attachments Outlook blocks outright ("Level 1"), plus Unix, macOS and
 // Android executables and scripts, and Windows files that run something
-// when opened (.url, .library-ms, .settingcontent-ms, .iqy).
+// when opened (.url, .library-ms, .settingcontent-ms, .iqy and its
+// siblings .dqy .rqy .oqy, .rdp, .wsb, .search-ms), and what OWA blocks
+// beyond Level 1 (.cdxml .pssc .udl).
 //
 // Disk images (.iso .img .vhd .vhdx .dmg .udf) are classed as archives, not
 // executables: they are containers like a ZIP (whose contents Windows shows
@@ -59,7 +61,7 @@ var extensionTable = func() map[string]claim {
 	add(exe, `exe com scr pif cpl dll sys drv ocx efi msc msu diagcab
 		app appx appxbundle msix msixbundle appinstaller application appref-ms xbap gadget
 		lnk scf hlp chm one onepkg its cer crt der p7b xll wll vsto vsix
-		mad maf mag mam maq mar mas mat mau mav maw mda mdb mde mdt mdw mdz ade adp accde
+		mad maf mag mam maq mar mas mat mau mav maw mda mdb mde mdt mdw mdz ade adp accde accda accdr accdt mcf bgi udl
 		ops osd pcd plg prf prg printerexport pst theme tmp shb shs xnk
 		elf so dylib run ko apk xapk aab ipa dex class pyc pyo pyz pyzw deb rpm pkg mpkg snap flatpak appimage`)
 	add(claim{class: ClassExecutable, also: ClassOffice}, `msi msp mst xla xlam ppa ppam`)
@@ -68,7 +70,8 @@ var extensionTable = func() map[string]claim {
 		vb vbs vbe vbp bas js jse mjs cjs wsf wsh wsc ws sct hta inf ins isp reg url website
 		jnlp iqy settingcontent-ms library-ms searchconnector-ms webpnp vsmacros vsw grp cnt hpj fxp
 		sh bash zsh ksh csh tcsh fish command tool desktop scpt applescript workflow action
-		py pyw pl pm rb php phtml phar lua tcl awk`)
+		py pyw pl pm rb php phtml phar lua tcl awk
+		rdp wsb search-ms dqy rqy oqy cdxml pssc asp aspx asx htc appcontent-ms msrcincident`)
 	add(claim{class: ClassArchive, also: ClassOffice, refinable: true}, `zip`)
 	add(claim{class: ClassArchive}, `zipx rar 7z gz tgz gzip bz2 tbz tbz2 xz txz lzma tlz lz zst tzst z
 		tar cpio lzh lha cab arj ace sit sitx arc zoo wim
