@@ -3,6 +3,7 @@ package filetype
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -452,6 +453,32 @@ func TestArchiveRunnableNames(t *testing.T) {
 			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry x." + ext}})
 	}
 	runClassify(t, cases)
+}
+
+// A ZIP member whose Info-ZIP Unicode Path field (0x7075) names it
+// otherwise is written out by unzip, libarchive, 7-Zip and WinRAR under
+// that name: a script read as readme.txt lands as readme.js.
+func TestZipUnicodePath(t *testing.T) {
+	upath := func(name string) []byte {
+		body := append([]byte{1, 0, 0, 0, 0}, name...)
+		x := binary.LittleEndian.AppendUint16(nil, 0x7075)
+		x = binary.LittleEndian.AppendUint16(x, uint16(len(body)))
+		return append(x, body...)
+	}
+	script := []byte("WScript.Echo 1\r\n")
+	runClassify(t, []classifyCase{
+		{name: "a script named .txt, .js by its Unicode Path", filename: "a.zip",
+			data:  zipFile(t, zent{name: "readme.txt", data: script, method: zip.Deflate, extra: upath("readme.js")}),
+			class: ClassExecutable, exe: true,
+			findings: []string{"zip: unicode path differs readme.txt (unicode path: readme.js)", "archive: executable entry readme.js"}},
+		{name: "a workbook named .xlsx, .pdf by its Unicode Path", filename: "a.zip",
+			data:  zipFile(t, zent{name: "a.xlsx", data: []byte("a,b\r\n"), method: zip.Deflate, extra: upath("a.pdf")}),
+			class: ClassArchive, findings: []string{"zip: unicode path differs a.xlsx (unicode path: a.pdf)"}},
+		// The same name in UTF-8, as Windows' legacy-encoding tools write it.
+		{name: "the same name", filename: "a.zip",
+			data:  zipFile(t, zent{name: "資料.txt", data: []byte("a\r\n"), method: zip.Deflate, extra: upath("資料.txt")}),
+			class: ClassArchive, clean: true},
+	})
 }
 
 func TestArchiveMemberNames(t *testing.T) {

@@ -108,6 +108,7 @@ type cdEntry struct {
 	size     uint64
 	localOff int64 // relative to the archive start (base)
 	aes      bool  // WinZip AES extra field 0x9901
+	upath    []byte
 }
 
 // centralDirectory is the directory we hand to archive/zip.
@@ -197,6 +198,7 @@ func isCentralHeader(r io.ReaderAt, off int64) bool {
 
 // parseExtra takes zip64 sizes and offset and notes WinZip AES.
 func (e *cdEntry) parseExtra(x []byte) {
+	x0 := x
 	for len(x) >= 4 {
 		id, n := binary.LittleEndian.Uint16(x), int(binary.LittleEndian.Uint16(x[2:]))
 		if n > len(x)-4 {
@@ -219,6 +221,25 @@ func (e *cdEntry) parseExtra(x []byte) {
 		}
 		x = x[4+n:]
 	}
+	e.upath = unicodePath(e.upath, x0)
+}
+
+// unicodePath finds Info-ZIP's Unicode Path extra field (0x7075: a
+// version, the CRC-32 of the header's name, the name in UTF-8) in x, or
+// returns found. unzip, libarchive, 7-Zip and WinRAR name the file they
+// write by it; archive/zip, and so the name mugai reads, by the header.
+func unicodePath(found, x []byte) []byte {
+	for len(x) >= 4 {
+		id, n := binary.LittleEndian.Uint16(x), int(binary.LittleEndian.Uint16(x[2:]))
+		if n > len(x)-4 {
+			break
+		}
+		if body := x[4 : 4+n]; id == 0x7075 && len(body) > 5 {
+			found = body[5:]
+		}
+		x = x[4+n:]
+	}
+	return found
 }
 
 // zipView presents the archive to archive/zip as exactly the entries of cd:
@@ -359,7 +380,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		in.entries++
 		name := decodeZipName(e.name, f.NonUTF8)
 		where := path + displayName(name)
-		if ln, lflags, data, ok := in.localHeader(view, e); ok {
+		if ln, lupath, lflags, data, ok := in.localHeader(view, e); ok {
 			spans = append(spans, span{e.localOff, data + int64(min(e.comp, 1<<40)) + 24})
 			if !bytes.Equal(ln, e.name) {
 				lname := decodeZipName(ln, f.NonUTF8)
@@ -367,6 +388,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 				in.corrupt = true
 				in.inspectEntry(entry{name: lname, size: -1}, nil, path, depth)
 			}
+			in.unicodeName(name, lupath, where, path, depth)
 			if lflags&1 != 0 {
 				e.flags |= 1
 			}
@@ -375,6 +397,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			in.corrupt = true
 			in.find("zip: corrupt entry", where)
 		}
+		in.unicodeName(name, e.upath, where, path, depth)
 		if f.FileInfo().IsDir() && e.size == 0 {
 			continue
 		}
@@ -436,17 +459,50 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 
 // localHeader reads an entry's local header: name, flags and where its
 // data starts.
-func (in *inspector) localHeader(r io.ReaderAt, e cdEntry) ([]byte, uint16, int64, bool) {
+func (in *inspector) localHeader(r io.ReaderAt, e cdEntry) (name, upath []byte, flags uint16, data int64, ok bool) {
 	hdr := make([]byte, lenLocal)
 	if n, _ := r.ReadAt(hdr, e.localOff); n < lenLocal || binary.LittleEndian.Uint32(hdr) != sigLocal {
-		return nil, 0, 0, false
+		return nil, nil, 0, 0, false
 	}
-	name := make([]byte, binary.LittleEndian.Uint16(hdr[26:]))
-	if n, _ := r.ReadAt(name, e.localOff+lenLocal); n < len(name) {
-		return nil, 0, 0, false
+	nn, xn := int(binary.LittleEndian.Uint16(hdr[26:])), int(binary.LittleEndian.Uint16(hdr[28:]))
+	b := make([]byte, nn+min(xn, maxZipExtra))
+	if n, _ := r.ReadAt(b, e.localOff+lenLocal); n < len(b) {
+		return nil, nil, 0, 0, false
 	}
-	data := e.localOff + lenLocal + int64(len(name)) + int64(binary.LittleEndian.Uint16(hdr[28:]))
-	return name, binary.LittleEndian.Uint16(hdr[6:]), data, true
+	data = e.localOff + lenLocal + int64(nn) + int64(xn)
+	return b[:nn], unicodePath(nil, b[nn:]), binary.LittleEndian.Uint16(hdr[6:]), data, true
+}
+
+// unicodeName checks the name an extractor gives a member from its
+// Unicode Path field (upath, nil without one) against the name read:
+// by its name alone the member is classed again (a script named
+// readme.txt whose Unicode Path says readme.js), and a different
+// extension is a finding that blocks keeping, since what was inspected
+// under one type is written out as another. Names that differ only in
+// how a legacy encoding was read keep their extension.
+func (in *inspector) unicodeName(name string, upath []byte, where, path string, depth int) {
+	if upath == nil || string(upath) == name {
+		return
+	}
+	u := strings.ToValidUTF8(string(upath), "\uFFFD")
+	if !strings.EqualFold(extOf(u), extOf(name)) {
+		in.find("zip: unicode path differs", where+" (unicode path: "+displayName(u)+")")
+		in.corrupt = true
+	}
+	in.inspectEntry(entry{name: u, size: -1}, nil, path, depth)
+}
+
+// extOf is what follows the last dot of a path's last element, without
+// the trailing dots and spaces Windows drops.
+func extOf(p string) string {
+	p = strings.TrimRight(p, ". ")
+	if i := strings.LastIndexAny(p, "/\\"); i >= 0 {
+		p = p[i+1:]
+	}
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[i+1:]
+	}
+	return ""
 }
 
 // span is a byte range of the archive that a central directory entry
