@@ -269,8 +269,8 @@ func (s *session) cutDrain(n uint64, rest time.Duration) {
 	rec.Reason = fmt.Sprintf("the rest of the message did not end within %v: connection closed", rest.Round(time.Millisecond))
 	srv.Metrics.SMTPRejects.WithLabelValues(route.Name, "data", strconv.Itoa(rec.Reply)).Inc()
 	srv.Logger.Warn("data: the rest of a refused message came too slowly: connection closed", "route", route.Name, "client", s.client.String(), "allowed", rest.Round(time.Millisecond), "reply", rec.Reply)
+	srv.Audit.Write(rec) // on record before the client sees the reply
 	s.hangUp(line)
-	srv.Audit.Write(rec)
 }
 
 func envelopeOf(s *session, tx txn) spool.Envelope {

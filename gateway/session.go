@@ -251,8 +251,9 @@ func (s *session) refuse(to string, serr *smtp.SMTPError) error {
 		s.refused = append(s.refused, newRefusal(to, errTooManyErrors.Code))
 		s.snap.srv.Logger.Warn("too many recipients refused: connection closed", "route", r.Name, "client", s.client.String(),
 			"kind", kind, "refused", n-1, "limit", limit)
+		err := s.reject("rcpt", errTooManyErrors) // counted before the client sees the 421
 		s.hangUp("421 4.7.0 " + r.Hostname + " " + errTooManyErrors.Message + "\r\n")
-		return s.reject("rcpt", errTooManyErrors)
+		return err
 	}
 	s.refused = append(s.refused, newRefusal(to, serr.Code))
 	s.snap.srv.Logger.Info("recipient refused", "route", r.Name, "client", s.client.String(), "rcpt", clipText(to, maxPathLength), "code", serr.Code, "reason", serr.Message)

@@ -99,8 +99,10 @@ func (c *countedConn) timeUp() {
 	c.mu.Lock()
 	w := c.w
 	c.mu.Unlock()
-	hangUp(w, sessionTimeLine(c.snap.route.Hostname))
+	// Counted before the client is answered, so that whoever sees the
+	// 421 sees it in the metric too.
 	c.snap.countSessionTime(remoteIP(c.Conn), c.start, c.limit)
+	hangUp(w, sessionTimeLine(c.snap.route.Hostname))
 }
 
 // countSessionTime counts and logs a session ended by its time limit.
@@ -149,7 +151,8 @@ func (s *session) cutSessionTime() {
 // held.
 func (s *session) endSessionTime() {
 	s.cut = true
-	if s.hangUp(sessionTimeLine(s.snap.route.Hostname)) {
-		s.snap.countSessionTime(s.client, s.clock.start, s.clock.limit)
-	}
+	s.hung.Do(func() {
+		s.snap.countSessionTime(s.client, s.clock.start, s.clock.limit) // before the 421 is seen
+		hangUp(s.nc, sessionTimeLine(s.snap.route.Hostname))
+	})
 }
