@@ -359,6 +359,25 @@ func TestRecipientVerifyBudget(t *testing.T) {
 	if !strings.Contains(g.logs.String(), "recipient verification over budget") {
 		t.Error("no warning in the log")
 	}
+	// The transaction's record (written before RSET is answered) tells
+	// these 450s from the next hop's being down (4.1.1) by their
+	// enhanced status.
+	if err := c.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	busy := 0
+	for _, rec := range readAudit(t, g.audit) {
+		for _, r := range rec.Refused {
+			if r.Code == 450 && r.Status == "4.4.5" {
+				busy++
+			} else {
+				t.Errorf("refused %+v in %+v, want 450 4.4.5", r, rec)
+			}
+		}
+	}
+	if busy != limited {
+		t.Errorf("%d recipients recorded as refused with 450 4.4.5, want %d", busy, limited)
+	}
 }
 
 // A next hop slow to answer RCPT: at most probeMax probes are open at

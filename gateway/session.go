@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -76,14 +77,22 @@ type txn struct {
 type refusal struct {
 	Addr string `json:"addr"`
 	Code int    `json:"code"`
+	// Status is the enhanced status code the client got: it tells
+	// apart refusals that share a code, such as 450 4.4.5 (verification
+	// over its budget) and 450 4.1.1 (the next hop could not say).
+	Status string `json:"status,omitempty"`
 }
 
 // newRefusal is the audit entry of a refused recipient. What the client
 // wrote may be as long as a command line (64 KiB) and hold any byte
 // go-smtp's parser lets through: the entry keeps no more than a path may
 // be (RFC 5321 4.5.3.1.3) and says how long it was.
-func newRefusal(addr string, code int) refusal {
-	return refusal{Addr: clipText(addr, maxPathLength), Code: code}
+func newRefusal(addr string, e *smtp.SMTPError) refusal {
+	r := refusal{Addr: clipText(addr, maxPathLength), Code: e.Code}
+	if c := e.EnhancedCode; c[0] > 0 {
+		r.Status = fmt.Sprintf("%d.%d.%d", c[0], c[1], c[2])
+	}
+	return r
 }
 
 // clipText is s for a record or a log line: bytes other than printable
@@ -248,14 +257,14 @@ func (s *session) refuse(to string, serr *smtp.SMTPError) error {
 	}
 	if n > limit {
 		// The transaction's record (Logout) ends with this 421.
-		s.refused = append(s.refused, newRefusal(to, errTooManyErrors.Code))
+		s.refused = append(s.refused, newRefusal(to, errTooManyErrors))
 		s.snap.srv.Logger.Warn("too many recipients refused: connection closed", "route", r.Name, "client", s.client.String(),
 			"kind", kind, "refused", n-1, "limit", limit)
 		err := s.reject("rcpt", errTooManyErrors) // counted before the client sees the 421
 		s.hangUp("421 4.7.0 " + r.Hostname + " " + errTooManyErrors.Message + "\r\n")
 		return err
 	}
-	s.refused = append(s.refused, newRefusal(to, serr.Code))
+	s.refused = append(s.refused, newRefusal(to, serr))
 	s.snap.srv.Logger.Info("recipient refused", "route", r.Name, "client", s.client.String(), "rcpt", clipText(to, maxPathLength), "code", serr.Code, "reason", serr.Message)
 	return s.reject("rcpt", serr)
 }

@@ -59,8 +59,8 @@ func TestRecipientErrorLimit(t *testing.T) {
 		}
 		return rec != nil
 	})
-	if len(rec.Refused) != limit+1 || rec.Reply != 421 || rec.Refused[limit].Code != 421 {
-		t.Fatalf("record: %d refused, reply %d; want %d, ending with 421", len(rec.Refused), rec.Reply, limit+1)
+	if len(rec.Refused) != limit+1 || rec.Reply != 421 || rec.Refused[limit].Code != 421 || rec.Refused[limit].Status != "4.7.0" {
+		t.Fatalf("record: %d refused, reply %d, last %+v; want %d, ending with 421 4.7.0", len(rec.Refused), rec.Reply, rec.Refused[len(rec.Refused)-1], limit+1)
 	}
 	for _, r := range rec.Refused {
 		if len(r.Addr) > maxPathLength+32 || !strings.HasSuffix(r.Addr, fmt.Sprintf("…(%d bytes)", len(long)-2)) {
