@@ -225,6 +225,9 @@ func (s *session) drainRest(rr *rateReader, reply *smtp.SMTPError, rec *AuditRec
 		return errTimeoutReply
 	}
 	if !errors.Is(err, smtp.ErrDataTooLarge) {
+		if err != nil {
+			rec.Reason = lostReason
+		}
 		srv.Audit.Write(rec)
 		return s.reject("data", reply)
 	}
@@ -239,6 +242,10 @@ func (s *session) drainRest(rr *rateReader, reply *smtp.SMTPError, rec *AuditRec
 	s.conn.Conn().SetReadDeadline(time.Now().Add(rest + time.Second))
 	return reply
 }
+
+// lostReason is the accept record's reason when the client closed the
+// connection while sending the rest of a message refused before its end.
+const lostReason = "the client closed the connection before the message ended: it got no reply"
 
 // cutDrain ends a session whose client was still sending the rest of a
 // refused message when its time was over (drainRest): it answers and

@@ -347,6 +347,24 @@ func TestDiskFullTemp(t *testing.T) {
 		t.Errorf("no log line says the temp dir could not be written:\n%s", logs)
 	}
 	wantStorageErrors(t, g, "temp", 3)
+	// A client that gives up while mugai reads the rest of a message it
+	// could not buffer gets no reply: the record says so.
+	f.free()
+	f = fill(t, tmp, 0)
+	auditBefore := len(readAudit(t, g.audit))
+	s := rawDial(t, g.addr("inbound"))
+	s.toData()
+	fmt.Fprint(s.conn, textMessage("gone", big))
+	time.Sleep(300 * time.Millisecond)
+	s.conn.Close()
+	var recs []AuditRecord
+	waitFor(t, "the accept record", 5*time.Second, func() bool {
+		recs = readAudit(t, g.audit)[auditBefore:]
+		return len(recs) > 0
+	})
+	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 451 || recs[0].Reason != lostReason {
+		t.Errorf("accept records %+v, want one error, 451, reason %q", recs, lostReason)
+	}
 	f.free()
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("temp dir holds %d files after the sessions ended", len(ents))

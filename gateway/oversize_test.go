@@ -97,3 +97,42 @@ func TestOversizeData(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizeDataClientGone: a client that gives up while sending the
+// rest of a message too big (before its final dot) gets no reply; the
+// accept record is too-big, 552 (the decision), and its reason says the
+// client closed the connection, whether it did so while mugai read the
+// rest (drainRest) or while go-smtp did.
+func TestOversizeDataClientGone(t *testing.T) {
+	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n",
+		"    policy: default\n    limits: {max_message_size: 2KiB, command_timeout: 3s, data_timeout: 2s, min_data_rate: 1KiB}\n")
+	g := startGateway(t, cfg, false)
+	chunk := strings.Repeat(strings.Repeat("0123456789abcdef", 4)+"\r\n", 64) // 4.1 KiB
+	for _, tc := range []struct {
+		name  string
+		bytes int // sent before the pause and the close
+	}{
+		{"within the first reads", 1},
+		{"well past the limit", 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			auditBefore := len(readAudit(t, g.audit))
+			s := rawDial(t, g.addr("inbound"))
+			s.toData()
+			fmt.Fprint(s.conn, "Subject: big\r\n\r\n")
+			for i := 0; i < tc.bytes; i++ {
+				fmt.Fprint(s.conn, chunk)
+			}
+			time.Sleep(300 * time.Millisecond)
+			s.conn.Close()
+			var recs []AuditRecord
+			waitFor(t, "the accept record", 5*time.Second, func() bool {
+				recs = readAudit(t, g.audit)[auditBefore:]
+				return len(recs) > 0
+			})
+			if len(recs) != 1 || recs[0].Verdict != "too-big" || recs[0].Reply != 552 || recs[0].Reason != lostReason {
+				t.Errorf("accept records %+v, want one too-big, 552, reason %q", recs, lostReason)
+			}
+		})
+	}
+}

@@ -353,6 +353,12 @@ func (s *session) stopDrain() {
 		return
 	}
 	s.drain.Stop()
+	if s.clock != nil && s.clock.lost.Load() {
+		// go-smtp calls Reset after reading the rest whether that ended
+		// at the final dot or with the connection: in the second case
+		// its reply went nowhere.
+		s.drainRec.Reason = lostReason
+	}
 	s.reject("data", s.drainReply)
 	s.snap.srv.Audit.Write(s.drainRec)
 	s.drain, s.drainRec, s.drainReply = nil, nil, nil
