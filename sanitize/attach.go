@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html"
 	htmlcharset "golang.org/x/net/html/charset"
 
+	"mugai/sanitize/filetype"
 	"mugai/sanitize/links"
 	"mugai/sanitize/spill"
 	"mugai/sanitize/textfile"
@@ -386,6 +387,8 @@ func keepBlocker(f string) (string, int) {
 	switch {
 	case strings.HasPrefix(lf, "zip: nested archive"):
 		return "", 0
+	case strings.HasPrefix(f, filetype.FormulaEntry):
+		return formulaEntryReason, 0
 	case strings.Contains(lf, "macro"):
 		return "office document with macros", 0
 	case strings.HasPrefix(lf, "archive: entry named unlike its content"):
@@ -496,6 +499,11 @@ func pdfOpensFileAction(lf string) string {
 // misnamedEntryReason is the reason of an archive holding a file whose
 // name is not one its content goes by (as unfitReason for a file).
 const misnamedEntryReason = "archive holds a file whose name does not match its content"
+
+// formulaEntryReason is the reason of an archive holding a CSV or TSV
+// with fields a spreadsheet would run as formulas, which an attached one
+// would have made text.
+const formulaEntryReason = "archive holds a CSV or TSV with fields a spreadsheet would run as formulas"
 
 // unfitReason starts the reason of a file whose name and content a keep
 // rule allows, but not the two together.

@@ -3,11 +3,14 @@ package sanitize
 import (
 	"archive/zip"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/japanese"
 
 	"mugai/config"
 )
@@ -314,4 +317,78 @@ func rebuilt(t *testing.T, msg string, pol config.Policy) (*Report, []byte) {
 		t.Fatalf("%v %+v", err, rep)
 	}
 	return rep, out.Bytes()
+}
+
+// TestKeptArchiveSpreadsheet: under a rule that keeps ZIPs, a CSV or TSV
+// in the archive is read as an attached one would be, since unpacked it
+// opens in the spreadsheet: one with a field the spreadsheet would run as
+// a formula (a live =HYPERLINK, DDE) cannot be rewritten inside the
+// archive, so the archive is not kept and the notice says why. Numbers
+// with signs, and formulas in a file no spreadsheet opens (.txt), are
+// no reason.
+func TestKeptArchiveSpreadsheet(t *testing.T) {
+	sjis := func(s string) string {
+		b, err := japanese.ShiftJIS.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	type member struct {
+		name, data string
+		stored     bool
+	}
+	zipOf := func(ms ...member) []byte {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		for _, m := range ms {
+			h := &zip.FileHeader{Name: m.name, Method: zip.Deflate}
+			if m.stored {
+				h.Method = zip.Store
+			}
+			w, err := zw.CreateHeader(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, m.data)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	clean := sjis("氏名,金額,備考\r\n山田太郎,-1200,返金\r\n佐藤花子,+500,\"確認済み、5%増\"\r\n")
+	link := sjis("氏名,連絡先\r\n山田太郎,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"詳細\"\")\"\r\n")
+	dde := "a\tb\r\n1\t=cmd|' /C calc'!A0\r\n"
+	for _, tt := range []struct {
+		name   string
+		zip    []byte
+		reason string // "" kept
+	}{
+		{"clean CSV", zipOf(member{name: "名簿.csv", data: clean}), ""},
+		{"formulas in a .txt", zipOf(member{name: "memo.txt", data: link}), ""},
+		{"HYPERLINK in a CSV", zipOf(member{name: "名簿.csv", data: link}), formulaEntryReason},
+		{"HYPERLINK in a stored CSV", zipOf(member{name: "a.txt", data: "x"}, member{name: "list.csv", data: link, stored: true}), formulaEntryReason},
+		{"DDE in a TSV", zipOf(member{name: "data.tsv", data: dde}), formulaEntryReason},
+		{"DDE in a .tab", zipOf(member{name: "data.tab", data: dde}), formulaEntryReason},
+		{"in a nested ZIP", zipOf(member{name: "inner.zip", data: string(zipOf(member{name: "名簿.csv", data: link}))}), formulaEntryReason},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}}}
+			rep, out := rebuilt(t, withAttachments(attached{"data.zip", "application/zip", tt.zip}), pol)
+			p := rep.Parts[1]
+			want, wantReason := DecisionStrip, tt.reason
+			if tt.reason == "" {
+				want, wantReason = DecisionKeep, "allowed by a keep rule"
+			}
+			if p.Decision != want || p.Reason != wantReason {
+				t.Errorf("%s (%s), want %s (%s); findings %+v", p.Decision, p.Reason, want, wantReason, rep.Findings)
+			}
+			const jp = "… 圧縮ファイル内のCSV・TSVファイルに、表計算ソフトで開くと数式として実行される欄があるため"
+			if text := decodedText(t, out); strings.Contains(text, jp) != (tt.reason != "") {
+				t.Errorf("notice, for %q:\n%s", tt.reason, text)
+			}
+		})
+	}
 }

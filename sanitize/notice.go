@@ -215,6 +215,8 @@ func jpReason(l *leaf) string {
 		return "符号化ファイルを含むため"
 	case strings.HasPrefix(r, "text file cannot be checked"), strings.HasPrefix(r, "spreadsheet file is not text"):
 		return "リンクや数式を検査できないテキストファイルのため"
+	case r == formulaEntryReason:
+		return "圧縮ファイル内のCSV・TSVファイルに、表計算ソフトで開くと数式として実行される欄があるため"
 	case r == misnamedEntryReason:
 		return "圧縮ファイル内に、拡張子と中身の形式が一致しないファイルがあるため"
 	case strings.HasPrefix(r, unfitReason):

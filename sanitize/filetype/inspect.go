@@ -8,6 +8,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"mugai/sanitize/links"
+	"mugai/sanitize/textfile"
 )
 
 const (
@@ -403,6 +406,16 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		var s rtfScanner
 		scanStream(full, math.MaxInt64, s.scan)
 		in.findAll(s.out, where)
+	case c == ClassText && in.macroSink == nil && sheetName(fn.exts) != "":
+		// Unpacked, it opens in the spreadsheet, which runs its
+		// formulas: an attached CSV has them made text, one in an
+		// archive cannot be rewritten.
+		ra, size, release, ok := in.hold(e, head, full, br, where)
+		if !ok {
+			return in.noteExecutable(strictest(class, c, ClassArchive), where)
+		}
+		in.inspectSheet(ra, size, sheetName(fn.exts) != "csv", where)
+		release()
 	case c == ClassArchive:
 		in.find("zip: nested archive", where)
 		in.find("archive not inspected:", notInspected(mt)+" "+where)
@@ -423,6 +436,37 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 // misnamedEntry is the finding for an archive member whose extension is
 // not one its content goes by.
 const misnamedEntry = "archive: entry named unlike its content"
+
+// FormulaEntry is the finding for an archive member that a spreadsheet
+// opens (.csv, .tsv, .tab) with fields it would run as formulas
+// (=HYPERLINK, DDE): the detail says where and how many.
+const FormulaEntry = "archive: spreadsheet entry with formulas"
+
+// sheetName is the extension of a member's name that a spreadsheet
+// opens as data (csv, or tsv and tab, tab-separated), or "".
+func sheetName(exts []string) string {
+	for _, e := range exts {
+		switch e {
+		case "csv", "tsv", "tab":
+			return e
+		}
+	}
+	return ""
+}
+
+// inspectSheet reads a CSV or TSV member as the sanitiser reads an
+// attached one (textfile: every separator and quoting Excel and Calc
+// may use, the charset guessed as for body text) and notes the fields
+// that would start a formula, or that it could not be read so.
+func (in *inspector) inspectSheet(r io.ReaderAt, size int64, tsv bool, where string) {
+	res, err := textfile.Rewrite(io.Discard, r, size, textfile.Options{Links: links.Keep, Formulas: true, TSV: tsv})
+	switch {
+	case err != nil:
+		in.find("archive: spreadsheet entry not inspected", where+": "+errText(err))
+	case res.Formulas > 0:
+		in.find(FormulaEntry, fmt.Sprintf("%s (%d fields)", where, res.Formulas))
+	}
+}
 
 // namedAsContent reports whether each extension a member's name may be
 // read with fits its content (NameFits), where the extension is one
