@@ -36,6 +36,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(windowEdgePDF(objects(true)), "application/pdf", "a.pdf")
 	f.Add(objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >>", deflateBytes(pngPredict(objects(true), 7, 2))), "application/pdf", "a.pdf")
 	f.Add([]byte("plain text"), "text/plain", "invoice\u202Etxt.exe")
+	f.Add(zipFile(f, deflate("名簿.csv", []byte("a,\"=HYPERLINK(\"\"http://x/\"\")\"\r\nb\t@SUM(1)\r\n"))), "application/zip", "a.zip")
 	f.Fuzz(func(t *testing.T, data []byte, declared, filename string) {
 		res, err := Classify(bytes.NewReader(data), int64(len(data)), declared, filename, fuzzLimits)
 		if err != nil {
