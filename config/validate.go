@@ -102,16 +102,26 @@ func parent(p string) string {
 func (v *validator) has(path string) bool { _, ok := v.lines[path]; return ok }
 
 // positive checks a limit that was given explicitly; an absent one gets
-// its default.
-func (v *validator) positive(path string, n int64) bool {
+// its default. The value is shown in its own type, so a negative
+// duration or size reads as written (-2d, -5MiB), not in nanoseconds.
+func positive[T ~int | ~int64](v *validator, path string, n T) bool {
 	if v.has(path + "!") {
 		return false // already reported as undecodable
 	}
 	if v.has(path) && n <= 0 {
-		v.errf(path, "must be positive, got %d", n)
+		v.errf(path, "must be positive, got %v", n)
 		return false
 	}
 	return true
+}
+
+// orDefault checks a limit like positive and gives an absent one def.
+func orDefault[T ~int | ~int64](v *validator, path string, p *T, def T) bool {
+	ok := positive(v, path, *p)
+	if ok && *p == 0 {
+		*p = def
+	}
+	return ok
 }
 
 func (v *validator) oneOf(path, val string, allowed ...string) {
@@ -180,10 +190,10 @@ func (v *validator) config(c *Config) {
 	v.hostPort("admin.listen", c.Admin.Listen)
 	setDefault(&c.SpoolDir, DefaultSpoolDir)
 	setDefault(&c.Quarantine.Dir, DefaultQuarantineDir)
-	if v.positive("quarantine.retention", int64(c.Quarantine.Retention)) {
+	if positive(v, "quarantine.retention", c.Quarantine.Retention) {
 		setDefault(&c.Quarantine.Retention, DefaultRetention)
 	}
-	v.positive("quarantine.max_bytes", int64(c.Quarantine.MaxBytes))
+	positive(v, "quarantine.max_bytes", c.Quarantine.MaxBytes)
 	if v.has("quarantine.min_age") && c.Quarantine.MinAge < 0 {
 		v.errf("quarantine.min_age", "must not be negative")
 	}
@@ -368,31 +378,24 @@ func policyNames(c *Config) string {
 }
 
 func (v *validator) limits(path string, l *Limits) {
-	check := func(key string, val *int64, def int64) {
-		if v.positive(path+"."+key, *val) && *val == 0 {
-			*val = def
-		}
-	}
-	ms, nr, nc, ncc := int64(l.MaxMessageSize), int64(l.MaxRecipients), int64(l.MaxConnections), int64(l.MaxConnectionsPerClient)
-	ct, dt, mr, st := int64(l.CommandTimeout), int64(l.DataTimeout), int64(l.MinDataRate), int64(l.SessionTimeout)
-	check("max_message_size", &ms, int64(DefaultMaxMessageSize))
-	check("max_recipients", &nr, DefaultMaxRecipients)
-	check("max_connections", &nc, DefaultMaxConnections)
-	check("max_connections_per_client", &ncc, DefaultMaxConnsPerClient)
-	check("command_timeout", &ct, int64(DefaultCommandTimeout))
-	check("data_timeout", &dt, int64(DefaultDataTimeout))
-	check("min_data_rate", &mr, int64(DefaultMinDataRate))
-	check("session_timeout", &st, int64(DefaultSessionTimeout))
-	if st > 0 && (st < int64(MinSessionTimeout) || st > int64(MaxSessionTimeout)) {
+	orDefault(v, path+".max_message_size", &l.MaxMessageSize, DefaultMaxMessageSize)
+	orDefault(v, path+".max_recipients", &l.MaxRecipients, DefaultMaxRecipients)
+	conns := orDefault(v, path+".max_connections", &l.MaxConnections, DefaultMaxConnections)
+	perClient := orDefault(v, path+".max_connections_per_client", &l.MaxConnectionsPerClient, DefaultMaxConnsPerClient)
+	orDefault(v, path+".command_timeout", &l.CommandTimeout, DefaultCommandTimeout)
+	orDefault(v, path+".data_timeout", &l.DataTimeout, DefaultDataTimeout)
+	orDefault(v, path+".min_data_rate", &l.MinDataRate, DefaultMinDataRate)
+	orDefault(v, path+".session_timeout", &l.SessionTimeout, DefaultSessionTimeout)
+	if st := l.SessionTimeout; st > 0 && (st < MinSessionTimeout || st > MaxSessionTimeout) {
 		what := "too long"
-		if st < int64(MinSessionTimeout) {
+		if st < MinSessionTimeout {
 			what = "too short"
 		}
-		v.errf(path+".session_timeout", "%s is %s (allowed: 1s to 24h; default %s)", Duration(st), what, DefaultSessionTimeout)
+		v.errf(path+".session_timeout", "%s is %s (allowed: 1s to 24h; default %s)", st, what, DefaultSessionTimeout)
 	}
 	// go-smtp parses SIZE as uint32.
-	if ms > 1<<32-1 {
-		v.errf(path+".max_message_size", "%s is too large (allowed: up to 4GiB)", Size(ms))
+	if l.MaxMessageSize > 1<<32-1 {
+		v.errf(path+".max_message_size", "%s is too large (allowed: up to 4GiB)", l.MaxMessageSize)
 	}
 	// Every recipient, accepted or refused, is in the transaction's audit
 	// record: bounded, a record stays far below the 16 MiB line `mugai
@@ -400,12 +403,11 @@ func (v *validator) limits(path string, l *Limits) {
 	// '&' in them six in JSON, and 2001 refused ones of 256: under 3 MiB).
 	// Postfix's smtpd_recipient_limit is 1000, and it sends at most 50
 	// per transaction.
-	if nr > MaxRecipientsCeiling {
-		v.errf(path+".max_recipients", "%d is too large (allowed: up to %d)", nr, MaxRecipientsCeiling)
+	if l.MaxRecipients > MaxRecipientsCeiling {
+		v.errf(path+".max_recipients", "%d is too large (allowed: up to %d)", l.MaxRecipients, MaxRecipientsCeiling)
 	}
-	l.MaxMessageSize, l.MaxRecipients, l.MaxConnections, l.MaxConnectionsPerClient = Size(ms), int(nr), int(nc), int(ncc)
-	l.CommandTimeout, l.DataTimeout, l.MinDataRate, l.SessionTimeout = Duration(ct), Duration(dt), Size(mr), Duration(st)
-	if l.MaxConnectionsPerClient > l.MaxConnections {
+	// A comparison with a value already refused would only repeat it.
+	if conns && perClient && l.MaxConnectionsPerClient > l.MaxConnections {
 		v.errf(path+".max_connections_per_client", "%d exceeds max_connections %d", l.MaxConnectionsPerClient, l.MaxConnections)
 	}
 }
@@ -438,10 +440,10 @@ func (v *validator) deliver(path string, d *Deliver, required bool) {
 		v.errf(path+".tls", "smtps is always TLS (allowed: opportunistic, required)")
 	}
 	v.readable(path+".ca_file", d.CAFile)
-	if v.positive(path+".connections", int64(d.Connections)) && d.Connections == 0 {
+	if positive(v, path+".connections", d.Connections) && d.Connections == 0 {
 		d.Connections = DefaultConnections
 	}
-	if v.positive(path+".attempt_timeout", int64(d.AttemptTimeout)) {
+	if positive(v, path+".attempt_timeout", d.AttemptTimeout) {
 		setDefault(&d.AttemptTimeout, DefaultAttemptTimeout)
 		if d.AttemptTimeout < MinAttemptTimeout || d.AttemptTimeout > MaxAttemptTimeout {
 			what := "too long"
@@ -457,7 +459,7 @@ func (v *validator) deliver(path string, d *Deliver, required bool) {
 		p   *Duration
 		def Duration
 	}{{"initial", &r.Initial, DefaultRetryInitial}, {"max", &r.Max, DefaultRetryMax}, {"lifetime", &r.Lifetime, DefaultRetryLifetime}, {"keep_failed", &r.KeepFailed, DefaultRetryKeepFailed}} {
-		if v.positive(path+".retry."+x.key, int64(*x.p)) {
+		if positive(v, path+".retry."+x.key, *x.p) {
 			setDefault(x.p, x.def)
 		}
 	}
@@ -595,23 +597,23 @@ func (v *validator) policy(path string, p *Policy) {
 			}
 			k.Types[j] = strings.ToLower(t)
 		}
-		if v.positive(kp+".max_size", int64(k.MaxSize)) && k.MaxSize == 0 {
+		if positive(v, kp+".max_size", k.MaxSize) && k.MaxSize == 0 {
 			k.MaxSize = DefaultMaxMessageSize
 		}
 	}
 	ar := &a.Archives
 	ap := path + ".attachments.archives"
-	if v.positive(ap+".max_depth", int64(ar.MaxDepth)) {
+	if positive(v, ap+".max_depth", ar.MaxDepth) {
 		setDefault(&ar.MaxDepth, DefaultArchiveDepth)
 	}
-	if v.positive(ap+".max_entries", int64(ar.MaxEntries)) {
+	if positive(v, ap+".max_entries", ar.MaxEntries) {
 		setDefault(&ar.MaxEntries, DefaultArchiveEntries)
 	}
 	if v.has(ap+".max_ratio") && ar.MaxRatio <= 0 {
 		v.errf(ap+".max_ratio", "must be positive, got %v", ar.MaxRatio)
 	}
 	setDefault(&ar.MaxRatio, DefaultArchiveRatio)
-	if v.positive(ap+".max_total", int64(ar.MaxTotal)) {
+	if positive(v, ap+".max_total", ar.MaxTotal) {
 		setDefault(&ar.MaxTotal, DefaultArchiveTotal)
 	}
 
@@ -637,16 +639,16 @@ func (v *validator) policy(path string, p *Policy) {
 
 	mp := path + ".mime"
 	m := &p.MIME
-	if v.positive(mp+".max_depth", int64(m.MaxDepth)) {
+	if positive(v, mp+".max_depth", m.MaxDepth) {
 		setDefault(&m.MaxDepth, DefaultMIMEDepth)
 	}
-	if v.positive(mp+".max_parts", int64(m.MaxParts)) {
+	if positive(v, mp+".max_parts", m.MaxParts) {
 		setDefault(&m.MaxParts, DefaultMIMEParts)
 	}
-	if v.positive(mp+".max_header_bytes", int64(m.MaxHeaderBytes)) {
+	if positive(v, mp+".max_header_bytes", m.MaxHeaderBytes) {
 		setDefault(&m.MaxHeaderBytes, DefaultMIMEHeaderBytes)
 	}
-	if v.positive(mp+".max_html_depth", int64(m.MaxHTMLDepth)) {
+	if positive(v, mp+".max_html_depth", m.MaxHTMLDepth) {
 		setDefault(&m.MaxHTMLDepth, DefaultHTMLDepth)
 	}
 }
