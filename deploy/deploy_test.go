@@ -539,6 +539,75 @@ func TestAlertsAreDocumented(t *testing.T) {
 	}
 }
 
+// readmeMetricRow is a row of the metrics table in README.md: a code span
+// with the name and its labels in braces.
+var readmeMetricRow = regexp.MustCompile("^\\| `(mugai_[a-z_]+)(?:\\{([a-z_,]*)\\})?` \\|")
+
+// TestMetricsAreDocumented: the metrics table of README.md has a row for
+// every metric the gateway exports, with the labels a scrape shows, and
+// no row for one it does not. An operator reads it to write a query.
+func TestMetricsAreDocumented(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string][]string{}
+	for _, l := range strings.Split(string(readme), "\n") {
+		m := readmeMetricRow.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if _, dup := documented[m[1]]; dup {
+			t.Errorf("README.md has two rows for %s", m[1])
+		}
+		labels := []string{}
+		if m[2] != "" {
+			labels = strings.Split(m[2], ",")
+		}
+		slices.Sort(labels)
+		documented[m[1]] = labels
+	}
+	m := metrics.New("test")
+	m.InitRoute("inbound", "default")
+	for _, p := range []string{metrics.DiskSpool, metrics.DiskQuarantine, metrics.DiskTemp, metrics.DiskAudit} {
+		m.DiskFree.Set(p, func() (float64, error) { return 1, nil })
+	}
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	exported := map[string]bool{}
+	for _, mf := range mfs {
+		name := mf.GetName()
+		if !strings.HasPrefix(name, metrics.Namespace+"_") {
+			continue
+		}
+		exported[name] = true
+		labels := []string{}
+		if len(mf.GetMetric()) > 0 {
+			for _, lp := range mf.GetMetric()[0].GetLabel() {
+				labels = append(labels, lp.GetName())
+			}
+		}
+		slices.Sort(labels)
+		doc, ok := documented[name]
+		switch {
+		case !ok:
+			t.Errorf("README.md's metrics table has no row for %s{%s}", name, strings.Join(labels, ","))
+		case !slices.Equal(doc, labels):
+			t.Errorf("README.md documents %s with labels {%s}; a scrape has {%s}", name, strings.Join(doc, ","), strings.Join(labels, ","))
+		}
+	}
+	for name := range documented {
+		if !exported[name] {
+			t.Errorf("README.md documents %s, which the gateway does not export", name)
+		}
+	}
+	if len(exported) != len(metrics.Names()) {
+		t.Errorf("a scrape has %d mugai_ metrics, metrics.Names lists %d", len(exported), len(metrics.Names()))
+	}
+}
+
 // TestREADMEQuotesQuarantineErrors: the error texts deploy/README.md
 // quotes for a wrong key and a changed original are the ones the
 // quarantine gives, so that a grep for what the README says finds them.
