@@ -18,7 +18,8 @@ import (
 // are neutralised too, since a client cannot tell them apart either.
 // Addresses stay readable: a name right after "@", or right before it
 // (the dotted local part of taro.yamada@example.jp), is left alone, and so
-// is a name right after "/" or "\\", a file in a path (/pub/x.zip).
+// is a name right after "/" or "\\", a file in a path (/pub/x.zip), unless
+// a "//" starting a word puts it there (a scheme-relative URL).
 // Defang brackets the dots (evil[.]com); Remove replaces the name and any
 // path after it with the marker.
 func bareDomains(b []byte, from int, mode string) ([]byte, int) {
@@ -119,14 +120,34 @@ func nextBare[T text](line T, from int) (start, end int) {
 		for s < e && (line[s] == '.' || line[s] == '-') {
 			s++
 		}
-		if s > 0 && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) || localPart(line, e) {
+		rel := schemeRelative(line, s)
+		if s > 0 && !rel && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) || localPart(line, e) {
 			continue // part of an address, of a path, or of a longer word with "_"
 		}
 		if bareHost(line[s:e]) {
+			if rel {
+				s -= 2 // Remove takes the "//" with the name
+			}
 			return s, e
 		}
 	}
 	return -1, -1
+}
+
+// schemeRelative reports whether the name at line[s:] follows a "//" that
+// starts a word: a scheme-relative URL (//evil.com/login), as htmltext
+// prints an href written so. It is a host, not a file in a path, and
+// clients that link bare names link it. After a path, a scheme or a
+// scheme already broken ("x[:]//", which the other passes own) it is not.
+func schemeRelative[T text](line T, s int) bool {
+	if s < 2 || line[s-1] != '/' || line[s-2] != '/' {
+		return false
+	}
+	if s == 2 {
+		return true
+	}
+	c := line[s-3]
+	return !hostByte(c) && c != '/' && c != '\\' && c != ':' && c != ']' && c != '_' && c != '%' && c != '@' && c != '~'
 }
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }

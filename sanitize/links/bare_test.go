@@ -32,6 +32,8 @@ func TestBareDomains(t *testing.T) {
 		{"SRS address", "SRS0=HHH=TT=example.com=taro@lists.example.org", "SRS0=HHH=TT=example.com=taro@lists.example.org", "", 0},
 		{"empty label", "a..com .com com.", "a..com .com com.", "", 0},
 		{"already defanged", "evil[.]com", "evil[.]com", "", 0},
+		{"scheme-relative URL", "Add us <//lists.evil.com/vcard?u=1> （//evil.co.jp）", "Add us <//lists[.]evil[.]com/vcard?u=1> （//evil[.]co[.]jp）", "Add us <" + removed + "> （" + removed + "）", 2},
+		{"double slash inside a path stays", "/pub//x.com a//b.com x[:]//c.com", "/pub//x.com a//b.com x[:]//c.com", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

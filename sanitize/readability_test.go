@@ -1,0 +1,62 @@
+package sanitize
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReadability sanitises HTML mail written the way newsletters and
+// evasion samples write it and checks what the reader on the LGWAN side
+// reads: lines that must be in the text, strings that must not be, and
+// the finding the report gives for what was dropped.
+func TestReadability(t *testing.T) {
+	tests := []struct {
+		file    string   // testdata/readability/<file>.eml
+		want    []string // lines of the decoded text
+		absent  []string // substrings of the decoded text
+		finding string   // a finding kind the report must have, if any
+	}{
+		{
+			// An href without a scheme is printed as written; its host
+			// is one Gmail and Outlook on the web link by its name.
+			file:   "scheme-relative-link",
+			want:   []string{"アドレス帳に追加 <//news[.]machi-letter[.]com/vcard?u=3f21&id=9bc9>してください。"},
+			absent: []string{"news.machi-letter.com"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			msg, err := os.ReadFile(filepath.Join("testdata", "readability", tt.file+".eml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, out := rebuilt(t, string(msg), defaultPolicy(t))
+			text := decodedText(t, out)
+			lines := strings.Split(text, "\n")
+			for _, w := range tt.want {
+				if !containsLine(lines, w) {
+					t.Errorf("text lacks the line %q:\n%s", w, text)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(text, a) {
+					t.Errorf("text contains %q:\n%s", a, text)
+				}
+			}
+			if tt.finding != "" && !hasFinding(rep, tt.finding) {
+				t.Errorf("report lacks a %s finding: %+v", tt.finding, rep.Findings)
+			}
+		})
+	}
+}
+
+func containsLine(lines []string, want string) bool {
+	for _, l := range lines {
+		if l == want {
+			return true
+		}
+	}
+	return false
+}
