@@ -25,6 +25,16 @@ func TestReadability(t *testing.T) {
 			want:   []string{"アドレス帳に追加 <//news[.]machi-letter[.]com/vcard?u=3f21&id=9bc9>してください。"},
 			absent: []string{"news.machi-letter.com"},
 		},
+		{
+			// An MJML-style template: every column and cell has
+			// font-size:0 (to close the gaps between inline blocks) and
+			// the text in it a size of its own. The 1px words after the
+			// contact line are there for filters, not for the reader.
+			file:    "responsive-columns",
+			want:    []string{"秋の市民まつり", "日時：10月19日（日）10時～16時", "会場：中央公園", "[画像: 会場の地図]", "お問い合わせ：まちづくり課"},
+			absent:  []string{"秋のイベント情報", "a8f3c1e0", "当選"},
+			finding: "html-hidden",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

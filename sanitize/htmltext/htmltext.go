@@ -25,7 +25,7 @@ type Options struct {
 type Stats struct {
 	Links         int  // links printed with their target
 	Images        int  // images replaced by a placeholder
-	Hidden        int  // hidden elements dropped (hidden attribute, inline style, tracking pixels)
+	Hidden        int  // hidden elements dropped (hidden attribute, inline style, text too small to read, tracking pixels)
 	DepthExceeded bool // nesting went past MaxDepth and was flattened
 }
 
@@ -54,6 +54,8 @@ type entry struct {
 	rp       bool   // <ruby>: it has <rp> fallback parentheses of its own
 	paren    bool   // <rt>: its text is put in parentheses
 	data     bool   // <table>: it has header cells, so it holds data, not layout
+	tiny     bool   // its text is too small to read (font-size), inherited until a size is set again
+	counted  bool   // its tiny text was counted as hidden
 	stops    uint16 // the scope searches that stop at it, 1<<stop
 }
 
@@ -78,6 +80,8 @@ type converter struct {
 	link, linkHref string // target of the open <a>, "" when none
 	linkOwner      int    // stack index of the <a> that opened the link
 	linkAfter      rune   // the character written just before the link
+	linkTiny       bool   // the link is in text too small to read
+	linkWords      int    // words written when the link started
 }
 
 // Convert reads UTF-8 HTML from r and writes it to w as plain text with \n
@@ -261,7 +265,15 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl, bg: bg}
+	e := entry{name: name, fl: fl, bg: bg, tiny: c.tiny()}
+	if a.style != "" {
+		switch a.parsed().font {
+		case fontTiny:
+			e.tiny = true
+		case fontShown:
+			e.tiny = false
+		}
+	}
 	switch {
 	case c.skipping():
 		// Inside a dropped subtree: tracked only to find where it ends.
@@ -339,6 +351,7 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.endLink() // an <a> the parser could not close ends here
 		c.startLink(a.href)
 		c.linkOwner = len(c.stack)
+		c.linkTiny, c.linkWords = e.tiny, c.words
 	}
 	if e.fl&fPre != 0 {
 		c.pre++
@@ -696,6 +709,10 @@ func (c *converter) text(s []byte) {
 		return
 	}
 	c.bodySeen = true
+	if c.tiny() {
+		c.tinyText(s)
+		return
+	}
 	pre := c.pre > 0
 	start := -1
 	flush := func(i int) {
@@ -739,6 +756,30 @@ func (c *converter) text(s []byte) {
 		i += size
 	}
 	flush(len(s))
+}
+
+// tiny reports whether text here is too small to read.
+func (c *converter) tiny() bool {
+	t := c.top()
+	return t != nil && t.tiny
+}
+
+// tinyText drops text too small to read. The element that made it so is
+// counted as hidden once, and only if it holds more than white space: the
+// columns of a responsive template (font-size:0 around text that sets its
+// own size) hide nothing.
+func (c *converter) tinyText(s []byte) {
+	if len(bytes.TrimLeft(s, " \t\n\f\r")) == 0 {
+		return
+	}
+	i := len(c.stack) - 1
+	for i > 0 && c.stack[i-1].tiny {
+		i--
+	}
+	if !c.stack[i].counted {
+		c.stack[i].counted = true
+		c.stats.Hidden++
+	}
 }
 
 // invisible reports characters that are dropped from the text: controls,
@@ -800,6 +841,14 @@ func (c *converter) startLink(href string) {
 // the text is the target itself.
 func (c *converter) endLink() {
 	if c.link == "" {
+		return
+	}
+	if c.linkTiny && c.words == c.linkWords {
+		// Nothing of it can be seen, so nothing can be clicked: its
+		// target is no content of the mail.
+		c.release()
+		c.link, c.linkHref = "", ""
+		c.stats.Hidden++
 		return
 	}
 	d := "<" + c.link + ">"

@@ -116,6 +116,14 @@ func TestConvertSnippets(t *testing.T) {
 		{"visibility hidden", `a<span style="VISIBILITY:hidden">secret</span>b`, "ab\n"},
 		{"font-size zero", `a<span style="font-size:0px">secret</span><font style="font-size:0">s2</font><span style="font-size:0pt">s3</span>b`, "ab\n"},
 		{"font-size nonzero", `a<span style="font-size:10px">shown</span>b`, "ashownb\n"},
+		{"font-size too small to read", `Pay<span style="font-size:1px">xq</span>Pal <span style="font-size:0.5pt">s2</span>a<span style="font-size:.1em">s3</span>b` +
+			`<span style="font: 0/0 a">s4</span>c<span style="FONT:bold 1px Arial">s5</span>d`, "PayPal abcd\n"},
+		{"font-size small but readable", `a<span style="font-size:2px">x</span><span style="font-size:-1px">y</span><span style="font:700 12px/1.5 Arial">z</span>b`, "axyzb\n"},
+		{"font-size zero around sized text", `<div style="font-size:0px;display:inline-block"><table><tr><td><div style="font-size:13px">本文です</div>` +
+			`</td></tr></table></div><div style="font-size:0"> <span style="font-size:1rem">A</span> <span style="font-size:small">B</span> </div>`, "本文です\n\nAB\n"},
+		{"font-size zero around an image", `<td style="font-size:0;line-height:0"><img src="logo.png" alt="みどり市"></td>`, "[画像: みどり市]\n"},
+		{"font-size relative to zero", `<span style="font-size:0">a<b style="font-size:1.5em">b</b><i style="font-size:100%">c</i></span>d`, "d\n"},
+		{"link too small to see", `<a href="https://evil.example/" style="font-size:0">x</a>本文<a href="https://a.example/" style="font-size:0"><img alt=ロゴ></a>`, "本文 [画像: ロゴ] <https://a.example/>\n"},
 		{"preheader", `<div style="max-height:0;overflow:hidden">preheader</div>a`, "a\n"},
 		{"aria-hidden is shown", `<span aria-hidden="true">shown</span>`, "shown\n"},
 		{"moved off the page", `<div style="position:absolute;top:-1000px;left:-1000px;height:0px;width:0px">spam <a href="http://x.example/">x</a></div>本文`, "本文\n"},
@@ -193,6 +201,18 @@ func TestConvertStats(t *testing.T) {
 	_, st := convertString(t, in, Options{})
 	want := Stats{Links: 2, Images: 2, Hidden: 3}
 	if st != want {
+		t.Errorf("stats = %+v, want %+v", st, want)
+	}
+}
+
+// TestConvertStatsTinyText: tiny text is counted once per element that
+// makes it so, and not at all where it is only white space (the columns
+// of a responsive template).
+func TestConvertStatsTinyText(t *testing.T) {
+	in := `<div style="font-size:0"> <div style="font-size:14px">a</div> </div><div style="font-size:0"> <div style="font-size:14px">b</div> </div>` +
+		`<span style="font-size:1px">x<b>y</b>z</span><span style="font-size:0">w</span>`
+	_, st := convertString(t, in, Options{})
+	if want := (Stats{Hidden: 2}); st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
 }

@@ -99,11 +99,35 @@ func (a *attrs) tinyImage() bool {
 
 // styleInfo is what an inline style says about visibility.
 type styleInfo struct {
-	hidden bool // display:none, visibility:hidden, font-size:0, opacity:0, collapsed overflow, moved off the page
-	tiny   bool // width or height of at most one pixel
-	white  bool // color: white
-	bg     bool // a background other than white or transparent
+	hidden bool     // display:none, visibility:hidden, opacity:0, collapsed overflow, moved off the page
+	tiny   bool     // width or height of at most one pixel
+	white  bool     // color: white
+	bg     bool     // a background other than white or transparent
+	font   fontSize // what font-size (or the font shorthand) makes of the text's size
 }
+
+// fontSize is what a font-size declaration does to the text inside the
+// element. Unlike display:none it does not hide a subtree: a child may set
+// a size of its own, and images keep theirs. Responsive mail templates
+// (MJML, "hybrid" columns) put font-size:0 on every column to close the
+// gaps between inline blocks and give the text inside its size again.
+type fontSize uint8
+
+const (
+	fontUnset fontSize = iota // no size given, or one relative to the parent's (1em, 100%, inherit)
+	fontTiny                  // too small to read: 0, or under minFontPx
+	fontShown                 // a readable size, whatever the parent's
+)
+
+// minFontPx is the smallest text, in CSS pixels, taken as readable. Text
+// smaller than this is there to be missed by the reader and read by a
+// filter ("pay<span style=font-size:1px>xq</span>pal"); a template's
+// smallest real print is 8 to 10 pixels.
+const minFontPx = 2
+
+// defaultFontPx is the size em, rem and % are taken relative to: the
+// parent's size is not tracked, and mail clients start from 16px.
+const defaultFontPx = 16
 
 // offPage is how far left or up a box is moved to hide it: -9999px and
 // -1000px are the usual values; no layout moves text this far.
@@ -130,7 +154,9 @@ func parseStyle(s string) styleInfo {
 		case "visibility":
 			info.hidden = info.hidden || val == "hidden" || val == "collapse"
 		case "font-size":
-			info.hidden = info.hidden || isZero(val)
+			info.font = parseFontSize(val)
+		case "font":
+			info.font = parseFontSize(fontShorthandSize(val))
 		case "opacity":
 			info.hidden = info.hidden || isZero(val)
 		case "max-height", "height":
@@ -159,6 +185,99 @@ func parseStyle(s string) styleInfo {
 		info.hidden = true
 	}
 	return info
+}
+
+// parseFontSize reads the value of font-size. A negative or unreadable
+// value is invalid and ignored by a browser, so it changes nothing.
+func parseFontSize(v string) fontSize {
+	switch v {
+	case "", "inherit", "unset", "revert", "smaller", "larger":
+		return fontUnset
+	case "xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large", "initial":
+		return fontShown
+	}
+	f, ok := number(v)
+	if !ok || f < 0 {
+		return fontUnset
+	}
+	if f == 0 {
+		return fontTiny
+	}
+	var px float64
+	switch u := strings.TrimLeft(v, "0123456789.+-"); u {
+	case "px":
+		px = f
+	case "pt":
+		px = f * 4 / 3
+	case "pc":
+		px = f * 16
+	case "in":
+		px = f * 96
+	case "cm":
+		px = f * 96 / 2.54
+	case "mm":
+		px = f * 96 / 25.4
+	case "q":
+		px = f * 96 / 101.6
+	case "rem":
+		px = f * defaultFontPx
+	case "em", "%", "ex", "ch":
+		switch u {
+		case "%":
+			px = f / 100 * defaultFontPx
+		case "ex", "ch":
+			px = f * defaultFontPx / 2
+		default:
+			px = f * defaultFontPx
+		}
+		if px < minFontPx {
+			return fontTiny
+		}
+		return fontUnset // relative: as small as the parent's text, or not
+	default:
+		return fontShown // vw, vh and the like: not zero, so shown
+	}
+	if px < minFontPx {
+		return fontTiny
+	}
+	return fontShown
+}
+
+// fontShorthandSize returns the size in the value of the font shorthand
+// ("bold 1px/1.5 Arial", "0/0 a"): the first word that is a length (a
+// number with a unit, or 0), before any "/line-height". A weight (700) is
+// a number without a unit.
+func fontShorthandSize(v string) string {
+	switch v {
+	case "inherit", "initial", "unset", "revert":
+		return v
+	}
+	for w := range strings.FieldsSeq(v) {
+		w, _, _ = strings.Cut(w, "/")
+		if w == "" || !(w[0] >= '0' && w[0] <= '9' || w[0] == '.') {
+			if sizeKeyword(w) {
+				return w
+			}
+			continue
+		}
+		f, ok := number(w)
+		if !ok {
+			continue
+		}
+		if f == 0 || strings.TrimLeft(w, "0123456789.+-") != "" {
+			return w
+		}
+	}
+	return ""
+}
+
+// sizeKeyword reports the absolute and relative size keywords of font-size.
+func sizeKeyword(w string) bool {
+	switch w {
+	case "xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large", "smaller", "larger":
+		return true
+	}
+	return false
 }
 
 // stripComments removes CSS comments, which browsers ignore inside style
