@@ -864,6 +864,7 @@ func (c *converter) endLink() {
 			c.release()
 			c.putString(d)
 			c.last, _ = utf8.DecodeLastRuneInString(d)
+			c.afterLink = true
 			c.link, c.linkHref = "", ""
 			c.stats.Links++
 			return
@@ -872,6 +873,7 @@ func (c *converter) endLink() {
 	c.release()
 	c.space = true
 	c.wordString(d)
+	c.afterLink = true
 	c.link, c.linkHref = "", ""
 	c.stats.Links++
 }

@@ -91,7 +91,11 @@ func TestConvertSnippets(t *testing.T) {
 		{"link url already in brackets", `&lt;<a href="https://example.jp/">https://example.jp/</a>&gt;`, "<https://example.jp/>\n"},
 		{"link spans lines", `<a href="https://example.jp/">one<br>two</a>`, "one\ntwo <https://example.jp/>\n"},
 		{"link unclosed", `<a href="https://example.jp/">text`, "text <https://example.jp/>\n"},
-		{"link nested a", `<a href="https://a.example/">a<a href="https://b.example/">b</a>`, "a <https://a.example/>b <https://b.example/>\n"},
+		{"link nested a", `<a href="https://a.example/">a<a href="https://b.example/">b</a>`, "a <https://a.example/> b <https://b.example/>\n"},
+		{"link then a word", `<a href="https://a.example/x"><img alt="" src=p.jpg style="float:left"></a>Respected ` +
+			`<a href="https://a.example/">https://a.example/</a>2018 <a href="https://b.example/">B</a>Ａ`, "<https://a.example/x> Respected <https://a.example/> 2018 B <https://b.example/>Ａ\n"},
+		{"link then punctuation or Japanese", `<a href="https://a.example/">A</a>, <a href="https://b.example/">B</a>」<a href="https://c.example/">こちら</a>から`,
+			"A <https://a.example/>, B <https://b.example/>」こちら <https://c.example/>から\n"},
 		{"link in list", `<ul><li><a href="https://example.jp/">https://example.jp/</a></ul>`, "- <https://example.jp/>\n"},
 		{"image alt", `<img src="x.png" alt=" A  logo ">`, "[画像: A logo]\n"},
 		{"image no alt", `text<img src="x.png">text`, "text [画像] text\n"},

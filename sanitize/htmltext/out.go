@@ -33,6 +33,7 @@ type out struct {
 	lead      string // prefix and list marker for the next line (set by <li>)
 	lastLead  string // what the last line started with
 	last      rune   // last rune written, for the CJK line-break rule
+	afterLink bool   // the last word written is a link's "<target>"
 
 	// prefix returns the indentation of new lines (quote marks, list nesting).
 	prefix func() string
@@ -181,7 +182,15 @@ func (o *out) word(b []byte) {
 		if !o.spaceNL || !wide(o.last) || !wide(first) {
 			o.putString(" ")
 		}
+	case o.afterLink:
+		// "<https://x.example/a>Respected": the image the link was laid
+		// out beside separated them. A full stop or Japanese text still
+		// follows the ">" directly.
+		if first, _ := utf8.DecodeRune(b); (unicode.IsLetter(first) || unicode.IsDigit(first)) && !wide(first) {
+			o.putString(" ")
+		}
 	}
+	o.afterLink = false
 	o.lead = ""
 	o.words++
 	o.clearInline()
