@@ -45,18 +45,22 @@ const (
 type entry struct {
 	name     string
 	fl       flag
-	shown    bool   // its start was rendered, so its end is rendered too
-	skipRoot bool   // it is the root of a dropped or hidden subtree
-	brk      int    // line breaks around it: 1 line, 2 blank line
-	ordered  bool   // <ol>
-	next     int    // next item number of an <ol>
-	bg       bool   // it paints a background (not white) behind its content
-	rp       bool   // <ruby>: it has <rp> fallback parentheses of its own
-	paren    bool   // <rt>: its text is put in parentheses
-	data     bool   // <table>: it has header cells, so it holds data, not layout
-	tiny     bool   // its text is too small to read (font-size), inherited until a size is set again
-	counted  bool   // its tiny text was counted as hidden
-	stops    uint16 // the scope searches that stop at it, 1<<stop
+	shown    bool // its start was rendered, so its end is rendered too
+	skipRoot bool // it is the root of a dropped or hidden subtree
+	brk      int  // line breaks around it: 1 line, 2 blank line
+	ordered  bool // <ol>
+	next     int  // next item number of an <ol>
+	bg       bool // it paints a background (not white) behind its content
+	rp       bool // <ruby>: it has <rp> fallback parentheses of its own
+	paren    bool // <rt>: its text is put in parentheses
+	data     bool // <table>: it has header cells, so it holds data, not layout
+	// What makes its text unseen, each inherited until a descendant
+	// says otherwise: a size too small to read (font-size), the colour
+	// white (unless it or an ancestor paints a background: onBG) or
+	// transparent.
+	small, white, clear, onBG bool
+	counted                   bool   // its unseen text was counted as hidden
+	stops                     uint16 // the scope searches that stop at it, 1<<stop
 }
 
 type converter struct {
@@ -80,7 +84,7 @@ type converter struct {
 	link, linkHref string // target of the open <a>, "" when none
 	linkOwner      int    // stack index of the <a> that opened the link
 	linkAfter      rune   // the character written just before the link
-	linkTiny       bool   // the link is in text too small to read
+	linkUnseen     bool   // the link is in text that cannot be seen
 	linkWords      int    // words written when the link started
 }
 
@@ -239,7 +243,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	c.implicitEnd(name, fl)
 
 	bg := a.background()
-	hidden := a.invisible() || !bg && a.whiteText() && !c.onBackground()
+	hidden := a.invisible()
 	if fl&fVoid != 0 || (selfClosing && c.foreign > 0) {
 		if c.skipping() {
 			return
@@ -265,14 +269,26 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl, bg: bg, tiny: c.tiny()}
+	e := entry{name: name, fl: fl, bg: bg}
+	if p := c.top(); p != nil {
+		e.small, e.white, e.clear, e.onBG = p.small, p.white, p.clear, p.onBG
+	}
+	e.onBG = e.onBG || bg || c.bodyBG
 	if a.style != "" {
 		switch a.parsed().font {
 		case fontTiny:
-			e.tiny = true
+			e.small = true
 		case fontShown:
-			e.tiny = false
+			e.small = false
 		}
+	}
+	switch a.textColor() {
+	case colorWhite:
+		e.white, e.clear = true, false
+	case colorClear:
+		e.white, e.clear = false, true
+	case colorShown:
+		e.white, e.clear = false, false
 	}
 	switch {
 	case c.skipping():
@@ -351,7 +367,7 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.endLink() // an <a> the parser could not close ends here
 		c.startLink(a.href)
 		c.linkOwner = len(c.stack)
-		c.linkTiny, c.linkWords = e.tiny, c.words
+		c.linkUnseen, c.linkWords = e.unseen(), c.words
 	}
 	if e.fl&fPre != 0 {
 		c.pre++
@@ -637,21 +653,6 @@ func (c *converter) linePrefix() string {
 	return c.prefixStr
 }
 
-// onBackground reports whether an open element (or the body) paints a
-// background, on which white text can be read. The walk is bounded by
-// the stack depth.
-func (c *converter) onBackground() bool {
-	if c.bodyBG {
-		return true
-	}
-	for i := range c.stack {
-		if c.stack[i].bg {
-			return true
-		}
-	}
-	return false
-}
-
 // cell starts a table cell: its first word is separated from the previous
 // cell's text by " | ". Empty cells of layout tables leave no trace; in a
 // table with header cells, an empty cell between two with text keeps its
@@ -709,8 +710,8 @@ func (c *converter) text(s []byte) {
 		return
 	}
 	c.bodySeen = true
-	if c.tiny() {
-		c.tinyText(s)
+	if c.unseen() {
+		c.unseenText(s)
 		return
 	}
 	pre := c.pre > 0
@@ -758,22 +759,26 @@ func (c *converter) text(s []byte) {
 	flush(len(s))
 }
 
-// tiny reports whether text here is too small to read.
-func (c *converter) tiny() bool {
+// unseen reports whether the element's text cannot be seen: too small
+// to read, white on the white page, or transparent.
+func (e *entry) unseen() bool { return e.small || e.clear || e.white && !e.onBG }
+
+// unseen reports whether text here cannot be seen.
+func (c *converter) unseen() bool {
 	t := c.top()
-	return t != nil && t.tiny
+	return t != nil && t.unseen()
 }
 
-// tinyText drops text too small to read. The element that made it so is
-// counted as hidden once, and only if it holds more than white space: the
-// columns of a responsive template (font-size:0 around text that sets its
-// own size) hide nothing.
-func (c *converter) tinyText(s []byte) {
+// unseenText drops text that cannot be seen. The element that made it so
+// is counted as hidden once, and only if it holds more than white space:
+// the columns of a responsive template (font-size:0 around text that sets
+// its own size) and a white cell around dark paragraphs hide nothing.
+func (c *converter) unseenText(s []byte) {
 	if len(bytes.TrimLeft(s, " \t\n\f\r")) == 0 {
 		return
 	}
 	i := len(c.stack) - 1
-	for i > 0 && c.stack[i-1].tiny {
+	for i > 0 && c.stack[i-1].unseen() {
 		i--
 	}
 	if !c.stack[i].counted {
@@ -843,7 +848,7 @@ func (c *converter) endLink() {
 	if c.link == "" {
 		return
 	}
-	if c.linkTiny && c.words == c.linkWords {
+	if c.linkUnseen && c.words == c.linkWords {
 		// Nothing of it can be seen, so nothing can be clicked: its
 		// target is no content of the mail.
 		c.release()

@@ -136,6 +136,14 @@ func TestConvertSnippets(t *testing.T) {
 		{"white text on a background", `<table bgcolor="#003366"><tr><td><font color="white">防災情報</font></td></tr></table><p style="color:#fff;background:#036">見出し</p>`, "防災情報\n\n見出し\n"},
 		{"white text on a white background", `<td style="background-color:#ffffff"><font color=white>x</font></td>y`, "y\n"},
 		{"white text on the body's background", `<body bgcolor="navy"><font color=white>夜</font></body>`, "夜\n"},
+		// A colour is the text's, inherited until a descendant sets its
+		// own, as in a browser: a cell in white around paragraphs in grey.
+		{"white around dark text", `<td style="color:#ffffff"><p style="color:#333">申込期限は10月31日です</p>x</td><font color=white>y<font color=black>z</font></font>`, "申込期限は10月31日です\n\nz\n"},
+		{"white around an image", `<div style="color:#fff"><img src="logo.png" alt="みどり市"></div>`, "[画像: みどり市]\n"},
+		{"white around a background", `<td style="color:#fff"><div style="background:#036">見出し</div></td>`, "見出し\n"},
+		{"style colour over the attribute", `<font color="white" style="color:#000">a</font><font color="#000" style="color:white">b</font><span style="color:#fff;color:#000">c</span>`, "ac\n"},
+		{"transparent text", `a<span style="color:transparent">bait</span><div style="background:#000;color:transparent">bait2</div>b`, "a\nb\n"},
+		{"link in white text", `<span style="color:#fff"><a href="https://evil.example/">x</a></span>本文`, "本文\n"},
 		{"first of duplicate attributes", `<span style="display:none" style="color:red">a</span>b<span style="color:red" style="display:none">c</span>`, "bc\n"},
 		{"hidden void", `a<img alt=x hidden><br style="display:none">b`, "ab\n"},
 		{"hidden ends at implied close", `<p style="display:none">secret<p>visible`, "visible\n"},
@@ -217,6 +225,18 @@ func TestConvertStatsTinyText(t *testing.T) {
 		`<span style="font-size:1px">x<b>y</b>z</span><span style="font-size:0">w</span>`
 	_, st := convertString(t, in, Options{})
 	if want := (Stats{Hidden: 2}); st != want {
+		t.Errorf("stats = %+v, want %+v", st, want)
+	}
+}
+
+// TestConvertStatsUnseenColour: text unseen for its colour is counted as
+// the tiny text is: once per element that makes it so, not for a white
+// cell whose text sets its own colour.
+func TestConvertStatsUnseenColour(t *testing.T) {
+	in := `<td style="color:#fff"> <p style="color:#333">a</p> </td><span style="color:white">x<b>y</b></span><i style="color:transparent">z</i>` +
+		`<span style="color:#fff"><a href="https://evil.example/">w</a></span>`
+	_, st := convertString(t, in, Options{})
+	if want := (Stats{Hidden: 4}); st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
 }

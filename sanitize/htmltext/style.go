@@ -59,14 +59,42 @@ func (a *attrs) parsed() styleInfo {
 	return a.css
 }
 
-// whiteText reports text coloured white (<font color=white>, color:#fff),
-// which hides it on the white page mail is read on unless something
-// paints a background behind it.
-func (a *attrs) whiteText() bool {
-	if isWhite(a.color) {
-		return true
+// textColor is what the element says of its text's colour: the style's
+// color, else a color attribute (<font color=white>), which a style
+// overrides as in a browser.
+func (a *attrs) textColor() textColor {
+	if c := a.parsed().color; c != colorUnset {
+		return c
 	}
-	return a.parsed().white
+	if c := parseTextColor(a.color); c != colorClear {
+		return c // a color attribute cannot be transparent
+	}
+	return colorUnset
+}
+
+// textColor is what a colour does to the text inside the element. Like a
+// font size it is inherited until a descendant sets its own: a newsletter
+// cell in white may hold paragraphs in dark grey, which are read.
+type textColor uint8
+
+const (
+	colorUnset textColor = iota // no colour given (inherit, currentColor)
+	colorWhite                  // white: unseen on the white page mail is read on, unless something paints a background behind it
+	colorClear                  // transparent: unseen on any background
+	colorShown                  // any other colour
+)
+
+func parseTextColor(v string) textColor {
+	switch strings.ToLower(v) {
+	case "", "inherit", "unset", "revert", "currentcolor":
+		return colorUnset
+	case "transparent":
+		return colorClear
+	}
+	if isWhite(v) {
+		return colorWhite
+	}
+	return colorShown
 }
 
 // background reports a background of some colour other than white: text
@@ -99,9 +127,9 @@ func (a *attrs) tinyImage() bool {
 
 // styleInfo is what an inline style says about visibility.
 type styleInfo struct {
-	hidden bool     // display:none, visibility:hidden, opacity:0, collapsed overflow, moved off the page
-	tiny   bool     // width or height of at most one pixel
-	white  bool     // color: white
+	hidden bool // display:none, visibility:hidden, opacity:0, collapsed overflow, moved off the page
+	tiny   bool // width or height of at most one pixel
+	color  textColor
 	bg     bool     // a background other than white or transparent
 	font   fontSize // what font-size (or the font shorthand) makes of the text's size
 }
@@ -171,7 +199,7 @@ func parseStyle(s string) styleInfo {
 				info.hidden = true
 			}
 		case "color":
-			info.white = info.white || isWhite(val)
+			info.color = parseTextColor(val)
 		case "background", "background-color", "background-image":
 			switch val {
 			case "", "none", "transparent", "inherit", "initial", "unset":
