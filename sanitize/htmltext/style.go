@@ -127,7 +127,7 @@ func (a *attrs) tinyImage() bool {
 
 // styleInfo is what an inline style says about visibility.
 type styleInfo struct {
-	hidden bool // display:none, visibility:hidden, opacity:0, collapsed overflow, moved off the page
+	hidden bool // display:none, visibility:hidden, opacity under 0.1, collapsed overflow, moved off the page
 	tiny   bool // width or height of at most one pixel
 	color  textColor
 	bg     bool     // a background other than white or transparent
@@ -186,7 +186,7 @@ func parseStyle(s string) styleInfo {
 		case "font":
 			info.font = parseFontSize(fontShorthandSize(val))
 		case "opacity":
-			info.hidden = info.hidden || isZero(val)
+			info.hidden = info.hidden || faint(val)
 		case "max-height", "height":
 			zeroHeight = zeroHeight || isZero(val)
 			info.tiny = info.tiny || pixel(val)
@@ -342,6 +342,20 @@ func number(v string) (float64, bool) {
 	f, err := strconv.ParseFloat(v[:end], 64)
 	return f, err == nil
 }
+
+// faint reports an opacity under which nothing can be read: 0, or a
+// trace such as 0.01 or 1% that filters read and readers do not.
+func faint(v string) bool {
+	f, ok := number(v)
+	if ok && strings.HasSuffix(v, "%") {
+		f /= 100
+	}
+	return ok && f < minOpacity
+}
+
+// minOpacity is the least opacity taken as readable: text at a tenth is
+// a faint grey on white, below that it is there to be missed.
+const minOpacity = 0.1
 
 func isZero(v string) bool {
 	f, ok := number(v)
