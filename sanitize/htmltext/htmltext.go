@@ -103,6 +103,7 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	}
 	c.out.w = bufio.NewWriter(w)
 	c.out.prefix = c.linePrefix
+	c.out.inDataCell = c.inDataCell
 	c.out.textStart = -1
 
 	z := html.NewTokenizer(r)
@@ -486,6 +487,22 @@ func (s stop) at(e *entry) bool {
 		return e.name == "table" || e.name == "template"
 	case stopSpecial:
 		return e.fl&fSpecial != 0
+	}
+	return false
+}
+
+// inDataCell reports whether the top of the stack is inside a cell of a
+// table that holds data (it has header cells), the nearest table. The
+// walk is bounded by the stack depth.
+func (c *converter) inDataCell() bool {
+	cell := false
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		switch c.stack[i].name {
+		case "td", "th":
+			cell = true
+		case "table":
+			return cell && c.stack[i].data
+		}
 	}
 	return false
 }

@@ -68,6 +68,17 @@ func TestConvertSnippets(t *testing.T) {
 			"<tr><td>4/1</td><td></td><td>会議</td></tr><tr><td>4/2</td><td>&nbsp;</td><td></td><td>研修</td></tr>" +
 			"<tr><td>4/3</td><td>点検</td><td></td></tr><tr><td></td><td>x</td></tr></table>",
 			"日付 | 午前 | 午後\n4/1 |  | 会議\n4/2 |  |  | 研修\n4/3 | 点検\nx\n"},
+		// A row is one line: a cell's own line breaks would make its
+		// second line read as a row of its own ("午後2時 | 公民館").
+		{"data table cell with lines", "<table><tr><th>講座</th><th>日時</th><th>場所</th></tr>" +
+			"<tr><td>料理教室</td><td>10月1日<br>午後2時</td><td>公民館</td></tr>" +
+			"<tr><td><br>書道</td><td><p>10月8日</p></td><td><p>市民会館</p><p>和室</p><br></td></tr></table>後",
+			"講座 | 日時 | 場所\n料理教室 | 10月1日 / 午後2時 | 公民館\n書道 | 10月8日 | 市民会館 / 和室\n\n後\n"},
+		{"row header cell with lines", "<table><tr><th>日時</th><td>10月1日（水）<br>午後2時から</td></tr><tr><th>場所</th><td>市民会館<ul><li>3階</li><li>大会議室</li></ul></td></tr></table>",
+			"日時 | 10月1日（水） / 午後2時から\n場所 | 市民会館 / 3階 / 大会議室\n"},
+		// A layout table (no header cells) is the page's: its cells are
+		// blocks of text.
+		{"layout table cell with lines", "<table><tr><td>お知らせ<br>本文</td><td>右</td></tr></table>", "お知らせ\n本文 | 右\n"},
 		{"ruby", "<ruby>漢字<rt>かんじ</rt></ruby>の読み", "漢字(かんじ)の読み\n"},
 		{"ruby with rp", "<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>です", "漢字(かんじ)です\n"},
 		{"ruby per character", "<ruby>漢<rt>かん</rt>字<rt>じ</rt></ruby>", "漢(かん)字(じ)\n"},

@@ -34,9 +34,13 @@ type out struct {
 	lastLead  string // what the last line started with
 	last      rune   // last rune written, for the CJK line-break rule
 	afterLink bool   // the last word written is a link's "<target>"
+	cellBreak bool   // a line break inside a data table's cell: " / " before its next word
 
 	// prefix returns the indentation of new lines (quote marks, list nesting).
 	prefix func() string
+	// inDataCell reports whether the text is in a cell of a table that
+	// holds data: its line breaks keep the row on one line.
+	inDataCell func() bool
 
 	// A link's text is held back while it may still turn out to equal its
 	// URL, in which case only the URL is printed.
@@ -88,14 +92,30 @@ func (o *out) release() {
 
 // clearInline forgets white space and separators pending on the current line.
 func (o *out) clearInline() {
-	o.space, o.spaceNL, o.sep = false, false, false
+	o.space, o.spaceNL, o.sep, o.cellBreak = false, false, false, false
 	o.ws = o.ws[:0]
+}
+
+// breakInCell keeps a data table's row on one line: a line break after
+// text in a cell becomes " / " before the cell's next word, one before
+// it is dropped. Read line by line, a cell's second line ("午後2時 |
+// 公民館") would be a row of its own. It reports whether it took the
+// break.
+func (o *out) breakInCell() bool {
+	if o.inDataCell == nil || !o.inDataCell() {
+		return false
+	}
+	if o.hasText && o.words > o.cellWords {
+		o.clearInline()
+		o.cellBreak = true
+	}
+	return true
 }
 
 // block asks for the current line to end (n=1) or for a blank line (n=2)
 // before the next word.
 func (o *out) block(n int) {
-	if n == 0 || !o.started {
+	if n == 0 || !o.started || o.breakInCell() {
 		return // no blank lines at the top
 	}
 	o.cellSeen, o.empties = false, 0
@@ -115,7 +135,7 @@ func (o *out) block(n int) {
 // br ends the current line, or adds an empty line when already at the start
 // of one (<br><br> is a blank line).
 func (o *out) br() {
-	if !o.started {
+	if !o.started || o.breakInCell() {
 		return
 	}
 	o.cellSeen, o.empties = false, 0
@@ -175,6 +195,8 @@ func (o *out) word(b []byte) {
 		for ; o.empties > 0; o.empties-- {
 			o.putString(" | ")
 		}
+	case o.cellBreak:
+		o.putString(" / ")
 	case len(o.ws) > 0:
 		o.put(o.ws)
 	case o.space:
