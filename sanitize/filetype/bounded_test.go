@@ -43,6 +43,10 @@ func TestClassifyBounded(t *testing.T) {
 		chain = zipFile(t, stored("n.zip", chain))
 	}
 
+	// 200 directory entries over one stored 2 MiB CSV: read in place,
+	// each would be parsed as a spreadsheet again.
+	overlap := overlapping("list.csv", bytes.Repeat([]byte("abc,def,1234,=1+1\r\n"), 2<<20/19), 200)
+
 	cases := []struct {
 		name    string
 		data    []byte
@@ -54,6 +58,7 @@ func TestClassifyBounded(t *testing.T) {
 		{"members under the ratio", manyUnder, Limits{MaxTotal: 8 << 20}, "archive: total size exceeded (12582912 bytes declared)"},
 		{"stacked end records", stacked, Limits{}, "archive: too many entries (more than 1000)"},
 		{"deep stored chain", chain, Limits{}, "archive: nesting too deep n.zip/n.zip/n.zip"},
+		{"overlapping stored CSVs", overlap, Limits{MaxTotal: 8 << 20}, "archive: total size exceeded (8388608 bytes)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

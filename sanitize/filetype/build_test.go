@@ -74,6 +74,54 @@ func deflated(t testing.TB, data []byte) []byte {
 	return b.Bytes()
 }
 
+// overlapping is a ZIP whose n central directory entries all name the
+// one stored member, name holding data: each entry reads the same bytes
+// (a non-recursive ZIP bomb, when stored members are read in place).
+func overlapping(name string, data []byte, n int) []byte {
+	var b bytes.Buffer
+	le := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	crc := crc32.ChecksumIEEE(data)
+	// version, flags, method (stored), time, date, crc, sizes, name length, extra length
+	fixed := func() {
+		le(uint16(0))
+		le(uint16(0))
+		le(uint16(0))
+		le(uint16(0))
+		le(crc)
+		le(uint32(len(data)))
+		le(uint32(len(data)))
+		le(uint16(len(name)))
+		le(uint16(0))
+	}
+	le(uint32(0x04034b50))
+	le(uint16(10))
+	fixed()
+	b.WriteString(name)
+	b.Write(data)
+	cd := b.Len()
+	for i := 0; i < n; i++ {
+		le(uint32(0x02014b50))
+		le(uint16(20))
+		le(uint16(10))
+		fixed()
+		le(uint16(0)) // comment length
+		le(uint16(0)) // disk
+		le(uint16(0)) // internal attributes
+		le(uint32(0)) // external attributes
+		le(uint32(0)) // local header offset: the one member
+		b.WriteString(name)
+	}
+	end := b.Len()
+	le(uint32(0x06054b50))
+	le(uint32(0))
+	le(uint16(n))
+	le(uint16(n))
+	le(uint32(end - cd))
+	le(uint32(cd))
+	le(uint16(0))
+	return b.Bytes()
+}
+
 func stored(name string, data []byte) zent  { return zent{name: name, data: data, method: zip.Store} }
 func deflate(name string, data []byte) zent { return zent{name: name, data: data, method: zip.Deflate} }
 
