@@ -374,6 +374,10 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 		{"in a nested ZIP", zipOf(member{name: "inner.zip", data: string(zipOf(member{name: "名簿.csv", data: link}))}), formulaEntryReason},
 		// Calc would read the lines after it afresh.
 		{"CSV ending inside a quoted field", zipOf(member{name: "a.csv", data: "a,\"b\r\nc\r\n"}), "archive could not be fully inspected"},
+		// A spreadsheet opens them as data all the same, as an attached
+		// CSV that is not text.
+		{"CSV with a control byte", zipOf(member{name: "a.csv", data: link + "\x00\x01"}), "archive could not be fully inspected"},
+		{"CSV sniffed as a PDF", zipOf(member{name: "a.tsv", data: "=HYPERLINK(\"http://evil.example/\")\t%PDF-1.4\r\n"}), "archive could not be fully inspected"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)

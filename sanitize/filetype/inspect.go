@@ -372,6 +372,12 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		// parts of an Office document are its own.
 		in.find("archive: active content entry", where)
 	}
+	if in.macroSink == nil && sheetName(fn.exts) != "" && c != ClassText && len(head) > 0 {
+		// Unpacked, a spreadsheet opens it as data whatever it holds (a
+		// control byte, "%PDF-" in its first KiB) and runs its formulas:
+		// not text, it cannot be read for them, as an attached one.
+		in.find("archive: spreadsheet entry not inspected", where+": not text ("+mt+")")
+	}
 	full := io.MultiReader(bytes.NewReader(head), br)
 	if err != nil {
 		full = bytes.NewReader(head)
