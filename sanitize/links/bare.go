@@ -121,33 +121,40 @@ func nextBare[T text](line T, from int) (start, end int) {
 			s++
 		}
 		rel := schemeRelative(line, s)
-		if s > 0 && !rel && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) || localPart(line, e) {
+		if s > 0 && rel == 0 && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) || localPart(line, e) {
 			continue // part of an address, of a path, or of a longer word with "_"
 		}
 		if bareHost(line[s:e]) {
-			if rel {
-				s -= 2 // Remove takes the "//" with the name
-			}
-			return s, e
+			return s - rel, e // Remove takes the "//" with the name
 		}
 	}
 	return -1, -1
 }
 
-// schemeRelative reports whether the name at line[s:] follows a "//" that
-// starts a word: a scheme-relative URL (//evil.com/login), as htmltext
-// prints an href written so. It is a host, not a file in a path, and
-// clients that link bare names link it. After a path, a scheme or a
-// scheme already broken ("x[:]//", which the other passes own) it is not.
-func schemeRelative[T text](line T, s int) bool {
-	if s < 2 || line[s-1] != '/' || line[s-2] != '/' {
-		return false
+// schemeRelative is the length of the "//" that starts a word right
+// before the name at line[s:], 0 if none: a scheme-relative URL
+// (//evil.com/login), as htmltext prints an href written so. It is a
+// host, not a file in a path, and clients that link bare names link it.
+// A browser reads "///" and "/\\" so too (a backslash is a slash in an
+// http URL), so any run of two or more with a "/" in it counts; one of
+// backslashes alone is a UNC path, which the other passes own. After a
+// path, a scheme or a scheme already broken ("x[:]//") it is not.
+func schemeRelative[T text](line T, s int) int {
+	k, slash := 0, false
+	for k < s && (line[s-1-k] == '/' || line[s-1-k] == '\\') {
+		slash = slash || line[s-1-k] == '/'
+		k++
 	}
-	if s == 2 {
-		return true
+	if k < 2 || !slash {
+		return 0
 	}
-	c := line[s-3]
-	return !hostByte(c) && c != '/' && c != '\\' && c != ':' && c != ']' && c != '_' && c != '%' && c != '@' && c != '~'
+	if k == s {
+		return k
+	}
+	if c := line[s-1-k]; hostByte(c) || c == ':' || c == ']' || c == '_' || c == '%' || c == '@' || c == '~' {
+		return 0
+	}
+	return k
 }
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }

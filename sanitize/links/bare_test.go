@@ -33,7 +33,10 @@ func TestBareDomains(t *testing.T) {
 		{"empty label", "a..com .com com.", "a..com .com com.", "", 0},
 		{"already defanged", "evil[.]com", "evil[.]com", "", 0},
 		{"scheme-relative URL", "Add us <//lists.evil.com/vcard?u=1> （//evil.co.jp）", "Add us <//lists[.]evil[.]com/vcard?u=1> （//evil[.]co[.]jp）", "Add us <" + removed + "> （" + removed + "）", 2},
-		{"double slash inside a path stays", "/pub//x.com a//b.com x[:]//c.com", "/pub//x.com a//b.com x[:]//c.com", "", 0},
+		// As a browser reads an href: a backslash is a slash, and so is a
+		// third one.
+		{"scheme-relative URL spelt otherwise", "<///evil.com/a> </\\evil.com/b> \\/evil.com", "<///evil[.]com/a> </\\evil[.]com/b> \\/evil[.]com", "<" + removed + "> <" + removed + "> " + removed, 3},
+		{"double slash inside a path stays", "/pub//x.com a//b.com x[:]//c.com C:\\tmp\\\\x.com", "/pub//x.com a//b.com x[:]//c.com C:\\tmp\\\\x.com", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
