@@ -153,6 +153,8 @@ func TestConvertSnippets(t *testing.T) {
 		{"white around an image", `<div style="color:#fff"><img src="logo.png" alt="みどり市"></div>`, "[画像: みどり市]\n"},
 		{"white around a background", `<td style="color:#fff"><div style="background:#036">見出し</div></td>`, "見出し\n"},
 		{"style colour over the attribute", `<font color="white" style="color:#000">a</font><font color="#000" style="color:white">b</font><span style="color:#fff;color:#000">c</span>`, "ac\n"},
+		{"important over a later declaration", `a<span style="color:#fff !important;color:#333">bait</span><span style="font-size:0 ! important; font-size:14px">b2</span>` +
+			`<span style="color:#333 !IMPORTANT;color:#fff">c</span><span style="font-size:14px!important;font:0/0 a">d</span>b`, "acdb\n"},
 		{"faint text", `a<span style="opacity:0.01">bait</span><span style="opacity:5%">b2</span><span style="opacity:.5">c</span><span style="opacity:1">d</span>`, "acd\n"},
 		{"transparent text", `a<span style="color:transparent">bait</span><div style="background:#000;color:transparent">bait2</div>b`, "a\nb\n"},
 		{"link in white text", `<span style="color:#fff"><a href="https://evil.example/">x</a></span>本文`, "本文\n"},

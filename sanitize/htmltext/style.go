@@ -168,6 +168,9 @@ func parseStyle(s string) styleInfo {
 	var info styleInfo
 	s = stripComments(s)
 	var zeroHeight, overflowHidden bool
+	// A colour or size marked !important wins over a later one that is
+	// not: "color:#fff !important;color:#333" is white in a browser.
+	var colorImportant, fontImportant bool
 	for decl := range strings.SplitSeq(s, ";") {
 		name, val, ok := strings.Cut(decl, ":")
 		if !ok {
@@ -175,16 +178,20 @@ func parseStyle(s string) styleInfo {
 		}
 		name = strings.ToLower(strings.TrimSpace(name))
 		val = strings.ToLower(strings.TrimSpace(val))
-		val = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
+		val, important := cutImportant(val)
 		switch name {
 		case "display":
 			info.hidden = info.hidden || val == "none"
 		case "visibility":
 			info.hidden = info.hidden || val == "hidden" || val == "collapse"
-		case "font-size":
-			info.font = parseFontSize(val)
-		case "font":
-			info.font = parseFontSize(fontShorthandSize(val))
+		case "font-size", "font":
+			if fontImportant && !important {
+				break
+			}
+			if name == "font" {
+				val = fontShorthandSize(val)
+			}
+			info.font, fontImportant = parseFontSize(val), important
 		case "opacity":
 			info.hidden = info.hidden || faint(val)
 		case "max-height", "height":
@@ -199,7 +206,10 @@ func parseStyle(s string) styleInfo {
 				info.hidden = true
 			}
 		case "color":
-			info.color = parseTextColor(val)
+			if colorImportant && !important {
+				break
+			}
+			info.color, colorImportant = parseTextColor(val), important
 		case "background", "background-color", "background-image":
 			switch val {
 			case "", "none", "transparent", "inherit", "initial", "unset":
@@ -213,6 +223,16 @@ func parseStyle(s string) styleInfo {
 		info.hidden = true
 	}
 	return info
+}
+
+// cutImportant removes a trailing "!important" ("! important" too) from a
+// declaration's value and reports whether there was one.
+func cutImportant(v string) (string, bool) {
+	i := strings.LastIndexByte(v, '!')
+	if i < 0 || strings.TrimSpace(v[i+1:]) != "important" {
+		return v, false
+	}
+	return strings.TrimSpace(v[:i]), true
 }
 
 // parseFontSize reads the value of font-size. A negative or unreadable
