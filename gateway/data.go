@@ -225,7 +225,7 @@ func (s *session) drainRest(rr *rateReader, reply *smtp.SMTPError, rec *AuditRec
 		return errTimeoutReply
 	}
 	if !errors.Is(err, smtp.ErrDataTooLarge) {
-		if err != nil {
+		if clientGone(err) {
 			rec.Reason = lostReason
 		}
 		srv.Audit.Write(rec)
@@ -236,7 +236,7 @@ func (s *session) drainRest(rr *rateReader, reply *smtp.SMTPError, rec *AuditRec
 	s.drains++
 	n := s.drains
 	s.drain = time.AfterFunc(rest, func() { s.cutDrain(n, rest) })
-	s.drainRec, s.drainReply = rec, reply
+	s.drainRec, s.drainReply, s.drainData = rec, reply, rr.r
 	s.mu.Unlock()
 	// The timer ends the connection first.
 	s.conn.Conn().SetReadDeadline(time.Now().Add(rest + time.Second))
@@ -262,7 +262,7 @@ func (s *session) cutDrain(n uint64, rest time.Duration) {
 		return
 	}
 	rec, reply := s.drainRec, s.drainReply
-	s.drain, s.drainRec, s.drainReply = nil, nil, nil
+	s.drain, s.drainRec, s.drainReply, s.drainData = nil, nil, nil, nil
 	s.mu.Unlock()
 	srv := s.snap.srv
 	route := s.snap.route

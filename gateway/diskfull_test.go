@@ -365,6 +365,22 @@ func TestDiskFullTemp(t *testing.T) {
 	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 451 || recs[0].Reason != lostReason {
 		t.Errorf("accept records %+v, want one error, 451, reason %q", recs, lostReason)
 	}
+	// A line over the limit in the rest ends the reading there too, but
+	// the client is answered: the record does not say it was gone.
+	auditBefore = len(readAudit(t, g.audit))
+	s = rawDial(t, g.addr("inbound"))
+	s.toData()
+	fmt.Fprint(s.conn, textMessage("long", big)+strings.Repeat("x", maxLineLength+10)+"\r\n.\r\n")
+	if r := s.reply(5 * time.Second); !strings.HasPrefix(r, "451 ") {
+		t.Errorf("reply to a message with a line too long after the disk filled: %q, want 451", r)
+	}
+	waitFor(t, "the accept record", 5*time.Second, func() bool {
+		recs = readAudit(t, g.audit)[auditBefore:]
+		return len(recs) > 0
+	})
+	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 451 || recs[0].Reason == lostReason {
+		t.Errorf("accept records %+v, want one error, 451, not saying the client was gone", recs)
+	}
 	f.free()
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("temp dir holds %d files after the sessions ended", len(ents))

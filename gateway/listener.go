@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"mugai/gateway/metrics"
@@ -139,21 +138,6 @@ type countedConn struct {
 	sess   *session
 	w      net.Conn
 	closed bool
-
-	// lost is set when a read ends in anything but a timeout: the client
-	// closed or reset the connection (or we did). go-smtp tells the
-	// session nothing of it.
-	lost atomic.Bool
-}
-
-func (c *countedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if err != nil {
-		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
-			c.lost.Store(true)
-		}
-	}
-	return n, err
 }
 
 func (c *countedConn) Close() error {

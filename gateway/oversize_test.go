@@ -104,21 +104,38 @@ func TestOversizeData(t *testing.T) {
 // client closed the connection, whether it did so while mugai read the
 // rest (drainRest) or while go-smtp did.
 func TestOversizeDataClientGone(t *testing.T) {
-	cfg := gatewayConfig(t, t.TempDir(), "", "", "    policy: default\n",
-		"    policy: default\n    limits: {max_message_size: 2KiB, command_timeout: 3s, data_timeout: 2s, min_data_rate: 1KiB}\n")
+	dir := t.TempDir()
+	cert, key, pool := selfSigned(t, dir)
+	cfg := gatewayConfig(t, dir, "", "", "    policy: default\n",
+		"    policy: default\n    tls: {cert: "+cert+", key: "+key+"}\n    limits: {max_message_size: 2KiB, command_timeout: 3s, data_timeout: 2s, min_data_rate: 1KiB}\n")
 	g := startGateway(t, cfg, false)
 	chunk := strings.Repeat(strings.Repeat("0123456789abcdef", 4)+"\r\n", 64) // 4.1 KiB
 	for _, tc := range []struct {
 		name  string
-		bytes int // sent before the pause and the close
+		bytes int  // sent before the pause and the close
+		tls   bool // after STARTTLS: the client's close is a TLS close_notify, then the TCP one
 	}{
-		{"within the first reads", 1},
-		{"well past the limit", 6},
+		{"within the first reads", 1, false},
+		{"well past the limit", 6, false},
+		{"within the first reads, over TLS", 1, true},
+		{"well past the limit, over TLS", 6, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			auditBefore := len(readAudit(t, g.audit))
 			s := rawDial(t, g.addr("inbound"))
-			s.toData()
+			if tc.tls {
+				s.reply(5 * time.Second)
+				s.cmd("EHLO c.example")
+				s.startTLS(pool)
+				s.cmd("EHLO c.example")
+				s.cmd("MAIL FROM:<a@example.jp>")
+				s.cmd("RCPT TO:<s@lgwan.example>")
+				if r := s.cmd("DATA"); !strings.HasPrefix(r, "354") {
+					t.Fatalf("DATA: %q", r)
+				}
+			} else {
+				s.toData()
+			}
 			fmt.Fprint(s.conn, "Subject: big\r\n\r\n")
 			for i := 0; i < tc.bytes; i++ {
 				fmt.Fprint(s.conn, chunk)

@@ -47,10 +47,12 @@ type session struct {
 	hung     sync.Once // the connection was answered and closed
 	// drain is the time the rest of a refused DATA message is due
 	// (drainRest); drainRec and drainReply are its accept record and
-	// the reply go-smtp gives when it has read that rest.
+	// the reply go-smtp gives when it has read that rest; drainData is
+	// go-smtp's reader of that rest, which tells how it ended.
 	drain      *time.Timer
 	drainRec   *AuditRecord
 	drainReply *smtp.SMTPError
+	drainData  io.Reader
 	drains     uint64 // drains armed so far: tells cutDrain whether its own is still due
 	resets     uint64 // RSETs (and other resets) so far, for staleTransfer
 	loggedOut  bool
@@ -287,7 +289,7 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stopDrain()
+	s.stopDrain(true)
 	s.flushRefused()
 	s.resets++
 	s.from, s.fromSet, s.rcpts, s.refused, s.hadData, s.dups = "", false, nil, nil, false, 0
@@ -304,7 +306,10 @@ func (s *session) Reset() {
 func (s *session) Logout() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stopDrain()
+	// Not from go-smtp's reading goroutine (a shutdown closes the
+	// connection from another): the rest is not looked at, and it was
+	// not the client that ended it.
+	s.stopDrain(false)
 	s.flushRefused()
 	s.loggedOut = true
 	if s.clock != nil {
@@ -347,13 +352,14 @@ func (s *session) staleTransfer(tx txn) bool {
 
 // stopDrain stops drainRest's clock: go-smtp has read the rest and
 // answered (or the connection ended), so the record and count are those
-// of drainRest's reply. s.mu is held.
-func (s *session) stopDrain() {
+// of drainRest's reply. s.mu is held. reset is true in go-smtp's Reset
+// after its reply, which comes from the goroutine that read the rest.
+func (s *session) stopDrain(reset bool) {
 	if s.drain == nil {
 		return
 	}
 	s.drain.Stop()
-	if s.clock != nil && s.clock.lost.Load() {
+	if reset && clientGone(readEnd(s.drainData)) {
 		// go-smtp calls Reset after reading the rest whether that ended
 		// at the final dot or with the connection: in the second case
 		// its reply went nowhere.
@@ -361,7 +367,31 @@ func (s *session) stopDrain() {
 	}
 	s.reject("data", s.drainReply)
 	s.snap.srv.Audit.Write(s.drainRec)
-	s.drain, s.drainRec, s.drainReply = nil, nil, nil
+	s.drain, s.drainRec, s.drainReply, s.drainData = nil, nil, nil, nil
+}
+
+// readEnd is how go-smtp's reader of a message ended, read again once it
+// has: io.EOF at the final dot, which it keeps returning without reading;
+// otherwise the error again, which a closed or reset connection (a TLS
+// one too, whose close_notify the TLS layer reads), a read deadline
+// passed or a line too long all give at once.
+func readEnd(r io.Reader) error {
+	var b [1]byte
+	_, err := r.Read(b[:])
+	return err
+}
+
+// clientGone reports whether a read of the message ended because the
+// client closed or reset the connection, not at its final dot, a
+// deadline, a line too long, or our own close.
+func clientGone(err error) bool {
+	var ne net.Error
+	switch {
+	case err == nil, err == io.EOF, errors.Is(err, smtp.ErrTooLongLine), errors.Is(err, smtp.ErrDataTooLarge),
+		errors.Is(err, errTimeout), errors.Is(err, net.ErrClosed), errors.As(err, &ne) && ne.Timeout():
+		return false
+	}
+	return true
 }
 
 // flushRefused writes the audit record of a transaction that ended
