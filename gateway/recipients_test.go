@@ -292,6 +292,12 @@ func TestFailedMessageDeleted(t *testing.T) {
 	if after := time.Since(failed); after < 2*time.Second {
 		t.Errorf("deleted %s after it failed, want keep_failed (3s)", after.Round(time.Millisecond))
 	}
+	// The janitor records and counts the deletion right after it, as a
+	// scrape then sees it.
+	waitFor(t, "queue_purged_total to count it", 5*time.Second, func() bool {
+		return testutil.ToFloat64(g.m.QueuePurged.WithLabelValues("inbound")) >= 1
+	})
+	time.Sleep(100 * time.Millisecond)
 	if v := testutil.ToFloat64(g.m.QueuePurged.WithLabelValues("inbound")); v != 1 {
 		t.Errorf("queue_purged_total = %v, want 1", v)
 	}
