@@ -156,6 +156,9 @@ func TestConvertSnippets(t *testing.T) {
 		{"important over a later declaration", `a<span style="color:#fff !important;color:#333">bait</span><span style="font-size:0 ! important; font-size:14px">b2</span>` +
 			`<span style="color:#333 !IMPORTANT;color:#fff">c</span><span style="font-size:14px!important;font:0/0 a">d</span>b`, "acdb\n"},
 		{"faint text", `a<span style="opacity:0.01">bait</span><span style="opacity:5%">b2</span><span style="opacity:.5">c</span><span style="opacity:1">d</span>`, "acd\n"},
+		{"colour with no alpha to speak of", `a<span style="color:rgba(0,0,0,0)">b1</span><span style="color:rgb(0 0 0 / 5%)">b2</span><span style="color:#0000">b3</span>` +
+			`<span style="color:#33333300">b4</span><span style="color:hsla(0, 0%, 20%, 0.02)">b5</span><span style="color:rgba(0,0,0,.5)">c</span><span style="color:#333">d</span>` +
+			`<span style="color:rgb(0,0,0)">e</span><span style="color:#333f">f</span>g`, "acdefg\n"},
 		{"transparent text", `a<span style="color:transparent">bait</span><div style="background:#000;color:transparent">bait2</div>b`, "a\nb\n"},
 		{"link in white text", `<span style="color:#fff"><a href="https://evil.example/">x</a></span>本文`, "本文\n"},
 		{"first of duplicate attributes", `<span style="display:none" style="color:red">a</span>b<span style="color:red" style="display:none">c</span>`, "bc\n"},

@@ -91,10 +91,52 @@ func parseTextColor(v string) textColor {
 	case "transparent":
 		return colorClear
 	}
+	if faintColor(v) {
+		return colorClear
+	}
 	if isWhite(v) {
 		return colorWhite
 	}
 	return colorShown
+}
+
+// faintColor reports a colour whose alpha is under minOpacity: #rrggbbaa
+// and #rgba, rgba(), hsla() and the space syntax "rgb(0 0 0 / 0)".
+func faintColor(v string) bool {
+	v = strings.ToLower(strings.Join(strings.Fields(v), " "))
+	if h, ok := strings.CutPrefix(v, "#"); ok {
+		var a string
+		switch len(h) {
+		case 4:
+			a = h[3:] + h[3:]
+		case 8:
+			a = h[6:]
+		default:
+			return false
+		}
+		n, err := strconv.ParseUint(a, 16, 8)
+		return err == nil && float64(n)/255 < minOpacity
+	}
+	open := strings.IndexByte(v, '(')
+	if open < 0 || !strings.HasSuffix(v, ")") {
+		return false
+	}
+	switch v[:open] {
+	case "rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch":
+	default:
+		return false
+	}
+	args := v[open+1 : len(v)-1]
+	var alpha string
+	if i := strings.LastIndexByte(args, '/'); i >= 0 {
+		alpha = args[i+1:]
+	} else if parts := strings.Split(args, ","); len(parts) == 4 {
+		alpha = parts[3]
+	} else {
+		return false // no alpha: opaque
+	}
+	alpha = strings.TrimSpace(alpha)
+	return alpha != "" && faint(alpha)
 }
 
 // background reports a background of some colour other than white: text
