@@ -502,8 +502,8 @@ const misnamedEntryReason = "archive holds a file whose name does not match its 
 
 // formulaEntryReason is the reason of an archive holding a CSV or TSV
 // with fields a spreadsheet would run as formulas, which an attached one
-// would have made text.
-const formulaEntryReason = "archive holds a CSV or TSV with fields a spreadsheet would run as formulas"
+// would have made text, or a SYLK file, which holds formulas.
+const formulaEntryReason = "archive holds spreadsheet data (CSV, TSV, SYLK) with fields a spreadsheet would run as formulas"
 
 // unfitReason starts the reason of a file whose name and content a keep
 // rule allows, but not the two together.

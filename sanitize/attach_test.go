@@ -371,6 +371,7 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 		{"HYPERLINK in a stored CSV", zipOf(member{name: "a.txt", data: "x"}, member{name: "list.csv", data: link, stored: true}), formulaEntryReason},
 		{"DDE in a TSV", zipOf(member{name: "data.tsv", data: dde}), formulaEntryReason},
 		{"DDE in a .tab", zipOf(member{name: "data.tab", data: dde}), formulaEntryReason},
+		{"SYLK", zipOf(member{name: "集計.slk", data: "ID;P\r\nC;Y1;X1;K\"x\";E=HYPERLINK(\"http://evil.example/\")\r\nE\r\n"}), formulaEntryReason},
 		{"in a nested ZIP", zipOf(member{name: "inner.zip", data: string(zipOf(member{name: "名簿.csv", data: link}))}), formulaEntryReason},
 		// Calc would read the lines after it afresh.
 		{"CSV ending inside a quoted field", zipOf(member{name: "a.csv", data: "a,\"b\r\nc\r\n"}), "archive could not be fully inspected"},
@@ -391,7 +392,7 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 			if p.Decision != want || p.Reason != wantReason {
 				t.Errorf("%s (%s), want %s (%s); findings %+v", p.Decision, p.Reason, want, wantReason, rep.Findings)
 			}
-			const jp = "… 圧縮ファイル内のCSV・TSVファイルに、表計算ソフトで開くと数式として実行される欄があるため"
+			const jp = "… 圧縮ファイル内の表計算データ（CSV・TSV・SYLK）に、表計算ソフトで開くと数式として実行される欄があるため"
 			if text := decodedText(t, out); strings.Contains(text, jp) != (tt.reason == formulaEntryReason) {
 				t.Errorf("notice, for %q:\n%s", tt.reason, text)
 			}

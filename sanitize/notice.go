@@ -216,7 +216,7 @@ func jpReason(l *leaf) string {
 	case strings.HasPrefix(r, "text file cannot be checked"), strings.HasPrefix(r, "spreadsheet file is not text"):
 		return "リンクや数式を検査できないテキストファイルのため"
 	case r == formulaEntryReason:
-		return "圧縮ファイル内のCSV・TSVファイルに、表計算ソフトで開くと数式として実行される欄があるため"
+		return "圧縮ファイル内の表計算データ（CSV・TSV・SYLK）に、表計算ソフトで開くと数式として実行される欄があるため"
 	case r == misnamedEntryReason:
 		return "圧縮ファイル内に、拡張子と中身の形式が一致しないファイルがあるため"
 	case strings.HasPrefix(r, unfitReason):

@@ -372,6 +372,12 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		// parts of an Office document are its own.
 		in.find("archive: active content entry", where)
 	}
+	if in.macroSink == nil && slices.Contains(fn.exts, "slk") {
+		// SYLK is text, so no misnamed content tells it, and Excel runs
+		// the formulas in its records (DDE, Excel 4.0 macros): it cannot
+		// be read for them as a CSV is.
+		in.find(FormulaEntry, where+" (SYLK, which holds formulas and macros)")
+	}
 	if in.macroSink == nil && sheetName(fn.exts) != "" && c != ClassText && len(head) > 0 {
 		// Unpacked, a spreadsheet opens it as data whatever it holds (a
 		// control byte, "%PDF-" in its first KiB) and runs its formulas:
@@ -465,7 +471,8 @@ const misnamedEntry = "archive: entry named unlike its content"
 
 // FormulaEntry is the finding for an archive member that a spreadsheet
 // opens (.csv, .tsv, .tab) with fields it would run as formulas
-// (=HYPERLINK, DDE): the detail says where and how many.
+// (=HYPERLINK, DDE), or a SYLK file (.slk): the detail says where and
+// how many.
 const FormulaEntry = "archive: spreadsheet entry with formulas"
 
 // sheetName is the extension of a member's name that a spreadsheet
