@@ -354,14 +354,7 @@ func TestDiskFullTemp(t *testing.T) {
 	auditBefore := len(readAudit(t, g.audit))
 	s := rawDial(t, g.addr("inbound"))
 	s.toData()
-	fmt.Fprint(s.conn, textMessage("gone", big))
-	time.Sleep(300 * time.Millisecond)
-	s.conn.Close()
-	var recs []AuditRecord
-	waitFor(t, "the accept record", 5*time.Second, func() bool {
-		recs = readAudit(t, g.audit)[auditBefore:]
-		return len(recs) > 0
-	})
+	recs := leaveInData(t, g, s, auditBefore, textMessage("gone", big))
 	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 451 || recs[0].Reason != lostReason {
 		t.Errorf("accept records %+v, want one error, 451, reason %q", recs, lostReason)
 	}

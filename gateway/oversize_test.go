@@ -136,20 +136,26 @@ func TestOversizeDataClientGone(t *testing.T) {
 			} else {
 				s.toData()
 			}
-			fmt.Fprint(s.conn, "Subject: big\r\n\r\n")
-			for i := 0; i < tc.bytes; i++ {
-				fmt.Fprint(s.conn, chunk)
-			}
-			time.Sleep(300 * time.Millisecond)
-			s.conn.Close()
-			var recs []AuditRecord
-			waitFor(t, "the accept record", 5*time.Second, func() bool {
-				recs = readAudit(t, g.audit)[auditBefore:]
-				return len(recs) > 0
-			})
+			recs := leaveInData(t, g, s, auditBefore, "Subject: big\r\n\r\n"+strings.Repeat(chunk, tc.bytes))
 			if len(recs) != 1 || recs[0].Verdict != "too-big" || recs[0].Reply != 552 || recs[0].Reason != lostReason {
 				t.Errorf("accept records %+v, want one too-big, 552, reason %q", recs, lostReason)
 			}
 		})
 	}
+}
+
+// leaveInData sends body on a session in DATA, waits, and closes the
+// connection before the final dot, as a client giving up does; it
+// returns the audit records written since the first auditBefore.
+func leaveInData(t *testing.T, g *testGateway, s *rawSession, auditBefore int, body string) []AuditRecord {
+	t.Helper()
+	fmt.Fprint(s.conn, body)
+	time.Sleep(300 * time.Millisecond)
+	s.conn.Close()
+	var recs []AuditRecord
+	waitFor(t, "the accept record", 5*time.Second, func() bool {
+		recs = readAudit(t, g.audit)[auditBefore:]
+		return len(recs) > 0
+	})
+	return recs
 }
