@@ -389,6 +389,8 @@ func keepBlocker(f string) (string, int) {
 		return "", 0
 	case strings.HasPrefix(f, filetype.FormulaEntry):
 		return formulaEntryReason, 0
+	case strings.HasPrefix(f, filetype.SYLKFile):
+		return sylkReason, 0
 	case strings.Contains(lf, "macro"):
 		return "office document with macros", 0
 	case strings.HasPrefix(lf, "archive: entry named unlike its content"):
@@ -499,6 +501,10 @@ func pdfOpensFileAction(lf string) string {
 // misnamedEntryReason is the reason of an archive holding a file whose
 // name is not one its content goes by (as unfitReason for a file).
 const misnamedEntryReason = "archive holds a file whose name does not match its content"
+
+// sylkReason is the reason of a SYLK file, which a keep rule cannot
+// keep: no rewriting makes its formulas text.
+const sylkReason = "spreadsheet data that runs formulas and macros (SYLK)"
 
 // formulaEntryReason is the reason of an archive holding a CSV or TSV
 // with fields a spreadsheet would run as formulas, which an attached one

@@ -241,12 +241,14 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 		{"PNG as .ico", attached{"favicon.ico", "image/x-icon", png}, DecisionKeep, "allowed by a keep rule"},
 		// Text under a text name, whatever it is declared as.
 		{"text as .csv, declared as an image", attached{"list.csv", "image/png", []byte("a,b\r\n1,2\r\n")}, DecisionKeep, "allowed by a keep rule"},
+		// SYLK is text that Excel runs the formulas of: no rule keeps it.
+		{"SYLK as .slk", attached{"集計.slk", "text/plain", []byte("ID;P\r\nC;Y1;X1;K\"x\";E=HYPERLINK(\"http://evil.example/\")\r\nE\r\n")}, DecisionStrip, sylkReason},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
 			pol.Attachments.Keep = []config.KeepRule{
 				{Extensions: []string{".pdf", ".xlsx", ".xls", ".png", ".jpg", ".ico"}, Types: []string{"application/pdf", sheet, "image/png"}},
-				{Extensions: []string{".txt", ".csv"}, Types: []string{"text/plain", "text/csv", "image/png"}},
+				{Extensions: []string{".txt", ".csv", ".slk"}, Types: []string{"text/plain", "text/csv", "image/png"}},
 			}
 			msg := withAttachments(tt.file)
 			rep, out := rebuilt(t, msg, pol)
@@ -254,7 +256,11 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 			if p.Decision != tt.decision || p.Reason != tt.reason {
 				t.Errorf("%s (sniffed %s): %s (%s), want %s (%s)", p.Filename, p.SniffedType, p.Decision, p.Reason, tt.decision, tt.reason)
 			}
-			if tt.decision == DecisionStrip && !strings.Contains(decodedText(t, out), "… ファイル名の拡張子と中身の形式が一致しないため") {
+			why := "… ファイル名の拡張子と中身の形式が一致しないため"
+			if tt.reason == sylkReason {
+				why = "… 開くと数式やマクロが実行される表計算データ（SYLK）のため"
+			}
+			if tt.decision == DecisionStrip && !strings.Contains(decodedText(t, out), why) {
 				t.Errorf("notice does not say why:\n%s", decodedText(t, out))
 			}
 		})

@@ -195,6 +195,8 @@ func jpReason(l *leaf) string {
 		return "実行ファイル・スクリプトのため"
 	case strings.HasPrefix(r, "encrypted"):
 		return "暗号化された圧縮ファイルで中身を検査できないため"
+	case r == sylkReason:
+		return "開くと数式やマクロが実行される表計算データ（SYLK）のため"
 	case strings.Contains(r, "macros"):
 		return "マクロを含む文書のため"
 	case strings.HasPrefix(r, linksReason):

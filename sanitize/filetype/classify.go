@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -59,6 +60,11 @@ func Classify(r io.ReaderAt, size int64, declaredType, filename string, lim Limi
 	}
 	if fn.double != "" && ext.class == ClassExecutable && extensionTable[fn.double].class != ClassExecutable {
 		in.find("filename: double extension", "."+fn.double+"."+extName)
+	}
+	if slices.Contains(fn.exts, "slk") {
+		// As in an archive (inspectEntry): text that Excel opens and runs
+		// the formulas and macros of, which no rewriting makes safe.
+		in.find(SYLKFile, displayName(filename))
 	}
 
 	class := strictest(content, in.contained)

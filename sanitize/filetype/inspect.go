@@ -475,6 +475,11 @@ const misnamedEntry = "archive: entry named unlike its content"
 // how many.
 const FormulaEntry = "archive: spreadsheet entry with formulas"
 
+// SYLKFile is the finding for an attached file named .slk: SYLK is text,
+// which Excel opens as a sheet and runs the formulas (DDE) and Excel 4.0
+// macros of.
+const SYLKFile = "spreadsheet: SYLK file"
+
 // sheetName is the extension of a member's name that a spreadsheet
 // opens as data (csv, or tsv and tab, tab-separated), or "".
 func sheetName(exts []string) string {
