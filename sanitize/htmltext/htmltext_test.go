@@ -76,6 +76,10 @@ func TestConvertSnippets(t *testing.T) {
 			"講座 | 日時 | 場所\n料理教室 | 10月1日 / 午後2時 | 公民館\n書道 | 10月8日 | 市民会館 / 和室\n\n後\n"},
 		{"row header cell with lines", "<table><tr><th>日時</th><td>10月1日（水）<br>午後2時から</td></tr><tr><th>場所</th><td>市民会館<ul><li>3階</li><li>大会議室</li></ul></td></tr></table>",
 			"日時 | 10月1日（水） / 午後2時から\n場所 | 市民会館 / 3階 / 大会議室\n"},
+		// The first cell keeps its lines: it may be a box's only one.
+		{"data table box", "<table><tr><th>お知らせ</th></tr><tr><td><p>一段落目</p><p>二段落目</p></td></tr>" +
+			"<tr><td>料理<br>教室</td><td>10月1日</td></tr></table>",
+			"お知らせ\n一段落目\n\n二段落目\n\n料理\n教室 | 10月1日\n"},
 		// A layout table (no header cells) is the page's: its cells are
 		// blocks of text.
 		{"layout table cell with lines", "<table><tr><td>お知らせ<br>本文</td><td>右</td></tr></table>", "お知らせ\n本文 | 右\n"},

@@ -96,16 +96,22 @@ func (o *out) clearInline() {
 	o.ws = o.ws[:0]
 }
 
-// breakInCell keeps a data table's row on one line: a line break after
-// text in a cell becomes " / " before the cell's next word, one before
-// it is dropped. Read line by line, a cell's second line ("午後2時 |
-// 公民館") would be a row of its own. It reports whether it took the
-// break.
+// breakInCell keeps a data table's row on one line: in a cell after the
+// row's first, a line break after text becomes " / " before the cell's
+// next word. Read line by line, such a cell's second line ("午後2時 |
+// 公民館") would be a row of its own. A break before a cell's text is
+// dropped. The first cell keeps its lines: it may be the row's only one
+// (a box with a title above), whose paragraphs must stay paragraphs. It
+// reports whether it took the break.
 func (o *out) breakInCell() bool {
 	if o.inDataCell == nil || !o.inDataCell() {
 		return false
 	}
-	if o.hasText && o.words > o.cellWords {
+	switch {
+	case !o.hasText || o.words == o.cellWords:
+	case !o.cellSeen:
+		return false
+	default:
 		o.clearInline()
 		o.cellBreak = true
 	}
