@@ -388,3 +388,48 @@ func TestKeptCSVNeutralised(t *testing.T) {
 		t.Errorf("audit lists the kept file as %+v", k)
 	}
 }
+
+// TestQuarantineNamelessRemoved: a part removed without a file name (an
+// inline image, say) is listed in the quarantine by its place and type,
+// which is what `mugai quarantine list` shows of it; a named one by its
+// name.
+func TestQuarantineNamelessRemoved(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	png := base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"))
+	msg := strings.ReplaceAll(`From: citizen@example.jp
+To: staff@lgwan.example
+Subject: map
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain; charset=utf-8
+
+see the map
+--b
+Content-Type: image/png
+Content-Transfer-Encoding: base64
+
+`+png+`
+--b
+Content-Type: application/octet-stream; name="tool.exe"
+Content-Transfer-Encoding: base64
+
+TVqQAAMAAAAEAAAA
+--b--
+`, "\n", "\r\n")
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	list := g.sp.List()
+	if len(list) != 1 {
+		t.Fatalf("spool holds %d messages, want 1", len(list))
+	}
+	meta, err := g.q.Get(list[0].Env.QuarantineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta.Removed) != 2 || !strings.HasPrefix(meta.Removed[0], "part 2, image/png (") || !strings.HasPrefix(meta.Removed[1], "tool.exe (") {
+		t.Errorf("removed %q, want the image as \"part 2, image/png (…)\" and tool.exe by name", meta.Removed)
+	}
+}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -606,7 +607,12 @@ func removedSummary(rep *sanitize.Report) []string {
 		if p.Removed() {
 			name := p.Filename
 			if name == "" {
-				name = p.Path
+				// Nameless (an inline image, say): its place and type,
+				// which is what quarantine list shows of it.
+				name = "part " + p.Path
+				if t := cmp.Or(p.SniffedType, p.DeclaredType); t != "" {
+					name += ", " + t
+				}
 			}
 			out = append(out, fmt.Sprintf("%s (%s, %s)", name, p.Class, p.Reason))
 		}
