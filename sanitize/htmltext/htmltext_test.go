@@ -159,6 +159,12 @@ func TestConvertSnippets(t *testing.T) {
 		{"style colour over the attribute", `<font color="white" style="color:#000">a</font><font color="#000" style="color:white">b</font><span style="color:#fff;color:#000">c</span>`, "ac\n"},
 		{"important over a later declaration", `a<span style="color:#fff !important;color:#333">bait</span><span style="font-size:0 ! important; font-size:14px">b2</span>` +
 			`<span style="color:#333 !IMPORTANT;color:#fff">c</span><span style="font-size:14px!important;font:0/0 a">d</span>b`, "acdb\n"},
+		// A value a browser does not accept is dropped with its
+		// declaration: the text keeps its parent's white or tiny size.
+		{"invalid colour keeps the parent's", `<div style="color:#fff">b0<span style="color:nocolor">b1</span><span style="color:#33">b2</span><span style="color:333">b3</span>` +
+			`<span style="color:rgb(1,2)">b4</span><span style="color:#333;color:bogus">c</span></div><font color="ffffff">b5</font><span style="color:rgb(255 255 255)">b6</span>d`, "c\nd\n"},
+		{"invalid font size keeps the parent's", `<div style="font-size:0">b0<span style="font-size:14foo">b1</span><span style="font-size:14 px">b2</span><span style="font-size:14">b3</span>` +
+			`<span style="font-size:13px;font-size:-1px">c</span></div><span style="font-size:0.05vw">b4</span><span style="font-size:1vw">d</span>`, "c\nd\n"},
 		{"faint text", `a<span style="opacity:0.01">bait</span><span style="opacity:5%">b2</span><span style="opacity:.5">c</span><span style="opacity:1">d</span>`, "acd\n"},
 		{"colour with no alpha to speak of", `a<span style="color:rgba(0,0,0,0)">b1</span><span style="color:rgb(0 0 0 / 5%)">b2</span><span style="color:#0000">b3</span>` +
 			`<span style="color:#33333300">b4</span><span style="color:hsla(0, 0%, 20%, 0.02)">b5</span><span style="color:rgba(0,0,0,.5)">c</span><span style="color:#333">d</span>` +

@@ -63,13 +63,10 @@ func (a *attrs) parsed() styleInfo {
 // color, else a color attribute (<font color=white>), which a style
 // overrides as in a browser.
 func (a *attrs) textColor() textColor {
-	if c := a.parsed().color; c != colorUnset {
-		return c
+	if css := a.parsed(); css.colorSet {
+		return css.color
 	}
-	if c := parseTextColor(a.color); c != colorClear {
-		return c // a color attribute cannot be transparent
-	}
-	return colorUnset
+	return legacyColor(a.color)
 }
 
 // textColor is what a colour does to the text inside the element. Like a
@@ -84,20 +81,206 @@ const (
 	colorShown                  // any other colour
 )
 
-func parseTextColor(v string) textColor {
-	switch strings.ToLower(v) {
-	case "", "inherit", "unset", "revert", "currentcolor":
-		return colorUnset
+// cssColor reads the value of the color property. ok is false for a value
+// a browser does not accept: it drops the declaration, and the text keeps
+// the colour it had, an earlier declaration's or its parent's. Read as
+// "some colour", <span style="color:nocolor"> in a white cell was shown
+// while a browser paints it white.
+func cssColor(v string) (c textColor, ok bool) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch v {
+	case "inherit", "unset", "revert", "revert-layer", "currentcolor":
+		return colorUnset, true
 	case "transparent":
-		return colorClear
+		return colorClear, true
+	case "initial":
+		return colorShown, true // CanvasText
+	}
+	if strings.Contains(v, "var(") {
+		// Custom properties are not tracked. One a browser cannot
+		// resolve leaves the colour the parent's, as unset does.
+		return colorUnset, true
+	}
+	if !validColor(v) {
+		return colorUnset, false
 	}
 	if faintColor(v) {
-		return colorClear
+		return colorClear, true
 	}
 	if isWhite(v) {
-		return colorWhite
+		return colorWhite, true
 	}
-	return colorShown
+	return colorShown, true
+}
+
+// validColor reports a CSS colour value a browser accepts: a named or
+// system colour, a hex colour, or a colour function whose arguments are
+// plain numbers. Relative colours, calc() in a channel, color-mix() and
+// the like may be valid, but what they make cannot be told here: they
+// are taken as unreadable, so the text keeps the colour it had.
+func validColor(v string) bool {
+	if h, ok := strings.CutPrefix(v, "#"); ok {
+		switch len(h) {
+		case 3, 4, 6, 8:
+			return allHex(h)
+		}
+		return false
+	}
+	open := strings.IndexByte(v, '(')
+	if open < 0 {
+		return namedColor(v)
+	}
+	if !strings.HasSuffix(v, ")") {
+		return false
+	}
+	args := colorArgs(v[open+1 : len(v)-1])
+	switch v[:open] {
+	case "color":
+		// color(srgb 0 0 0 / 0): a colour space, then its channels.
+		if len(args) == 0 || !namedSpace(args[0]) {
+			return false
+		}
+		args = args[1:]
+	case "rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch":
+	default:
+		return false
+	}
+	if len(args) != 3 && len(args) != 4 {
+		return false
+	}
+	for _, t := range args {
+		if t == "none" {
+			continue
+		}
+		if _, ok := number(t); !ok {
+			return false
+		}
+		switch strings.TrimLeft(t, "0123456789.+-") {
+		case "", "%", "deg", "rad", "grad", "turn":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// colorArgs splits the arguments of a colour function, in either syntax:
+// "255, 255, 255, 0.5" or "255 255 255 / 50%".
+func colorArgs(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r == ',' || r == '/' || r == '\t' || r == '\n' || r == '\r' || r == '\f'
+	})
+}
+
+func namedSpace(s string) bool {
+	switch s {
+	case "srgb", "srgb-linear", "display-p3", "a98-rgb", "prophoto-rgb", "rec2020", "xyz", "xyz-d50", "xyz-d65":
+		return true
+	}
+	return false
+}
+
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// namedColor reports a CSS named colour (CSS Color 4) or system colour.
+func namedColor(v string) bool {
+	return v != "" && !strings.ContainsAny(v, " ,") && strings.Contains(colorNames, ","+v+",")
+}
+
+const colorNames = ",aliceblue,antiquewhite,aqua,aquamarine,azure,beige,bisque,black,blanchedalmond,blue,blueviolet,brown,burlywood," +
+	"cadetblue,chartreuse,chocolate,coral,cornflowerblue,cornsilk,crimson,cyan,darkblue,darkcyan,darkgoldenrod,darkgray,darkgreen," +
+	"darkgrey,darkkhaki,darkmagenta,darkolivegreen,darkorange,darkorchid,darkred,darksalmon,darkseagreen,darkslateblue,darkslategray," +
+	"darkslategrey,darkturquoise,darkviolet,deeppink,deepskyblue,dimgray,dimgrey,dodgerblue,firebrick,floralwhite,forestgreen,fuchsia," +
+	"gainsboro,ghostwhite,gold,goldenrod,gray,green,greenyellow,grey,honeydew,hotpink,indianred,indigo,ivory,khaki,lavender,lavenderblush," +
+	"lawngreen,lemonchiffon,lightblue,lightcoral,lightcyan,lightgoldenrodyellow,lightgray,lightgreen,lightgrey,lightpink,lightsalmon," +
+	"lightseagreen,lightskyblue,lightslategray,lightslategrey,lightsteelblue,lightyellow,lime,limegreen,linen,magenta,maroon," +
+	"mediumaquamarine,mediumblue,mediumorchid,mediumpurple,mediumseagreen,mediumslateblue,mediumspringgreen,mediumturquoise," +
+	"mediumvioletred,midnightblue,mintcream,mistyrose,moccasin,navajowhite,navy,oldlace,olive,olivedrab,orange,orangered,orchid," +
+	"palegoldenrod,palegreen,paleturquoise,palevioletred,papayawhip,peachpuff,peru,pink,plum,powderblue,purple,rebeccapurple,red," +
+	"rosybrown,royalblue,saddlebrown,salmon,sandybrown,seagreen,seashell,sienna,silver,skyblue,slateblue,slategray,slategrey,snow," +
+	"springgreen,steelblue,tan,teal,thistle,tomato,turquoise,violet,wheat,white,whitesmoke,yellow,yellowgreen," +
+	// System colours, and the deprecated ones browsers still accept.
+	"accentcolor,accentcolortext,activetext,buttonborder,buttonface,buttontext,canvas,canvastext,field,fieldtext,graytext,highlight," +
+	"highlighttext,linktext,mark,marktext,selecteditem,selecteditemtext,visitedtext,activeborder,activecaption,appworkspace,background," +
+	"buttonhighlight,buttonshadow,captiontext,inactiveborder,inactivecaption,inactivecaptiontext,infobackground,infotext,menu,menutext," +
+	"scrollbar,threeddarkshadow,threedface,threedhighlight,threedlightshadow,threedshadow,window,windowframe,windowtext,"
+
+// legacyColor reads a color attribute (<font color=…>) as HTML's rules
+// for legacy colour values do: any word but "transparent" is some colour,
+// so "ffffff" without its "#" is white in a browser.
+func legacyColor(v string) textColor {
+	v = strings.Trim(v, " \t\n\f\r")
+	lv := strings.ToLower(v)
+	switch {
+	case v == "", lv == "transparent":
+		return colorUnset
+	case namedColor(lv):
+		if lv == "white" {
+			return colorWhite
+		}
+		return colorShown
+	case len(v) == 4 && v[0] == '#' && allHex(v[1:]):
+		if lv == "#fff" {
+			return colorWhite
+		}
+		return colorShown
+	}
+	// Every character that is not a hex digit counts as "0"; the digits
+	// are split in three and each part cut to its last eight and then its
+	// first two significant digits.
+	var d []byte
+	for i, r := range v {
+		if i == 0 && r == '#' {
+			continue
+		}
+		switch {
+		case r > 0xffff:
+			d = append(d, '0', '0')
+		case r < 0x80 && isHex(byte(r)):
+			d = append(d, byte(r))
+		default:
+			d = append(d, '0')
+		}
+		if len(d) >= 128 {
+			break
+		}
+	}
+	d = d[:min(len(d), 128)]
+	for len(d) == 0 || len(d)%3 != 0 {
+		d = append(d, '0')
+	}
+	n := len(d) / 3
+	part := [3][]byte{d[:n], d[n : 2*n], d[2*n:]}
+	if n > 8 {
+		for i := range part {
+			part[i] = part[i][n-8:]
+		}
+		n = 8
+	}
+	for n > 2 && part[0][0] == '0' && part[1][0] == '0' && part[2][0] == '0' {
+		for i := range part {
+			part[i] = part[i][1:]
+		}
+		n--
+	}
+	for i := range part {
+		if n > 2 {
+			part[i] = part[i][:2]
+		}
+		if !strings.EqualFold(string(part[i]), "ff") {
+			return colorShown
+		}
+	}
+	return colorWhite
 }
 
 // faintColor reports a colour whose alpha is under minOpacity: #rrggbbaa
@@ -148,12 +331,42 @@ func (a *attrs) background() bool {
 	return a.parsed().bg
 }
 
-// isWhite reports a CSS or HTML colour that is white.
+// isWhite reports a CSS colour that is white, whatever its alpha: white
+// half see-through is white still on the white page.
 func isWhite(v string) bool {
-	v = strings.ToLower(strings.Join(strings.Fields(v), ""))
-	switch v {
-	case "white", "#fff", "#ffffff", "#ffff", "#ffffffff", "rgb(255,255,255)", "rgba(255,255,255,1)", "rgb(100%,100%,100%)":
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == "white" {
 		return true
+	}
+	if h, ok := strings.CutPrefix(v, "#"); ok {
+		switch len(h) {
+		case 3, 4:
+			return allHex(h) && h[:3] == "fff"
+		case 6, 8:
+			return allHex(h) && h[:6] == "ffffff"
+		}
+		return false
+	}
+	open := strings.IndexByte(v, '(')
+	if open < 0 || !strings.HasSuffix(v, ")") {
+		return false
+	}
+	args := colorArgs(v[open+1 : len(v)-1])
+	if len(args) < 3 {
+		return false
+	}
+	switch v[:open] {
+	case "rgb", "rgba":
+		for _, t := range args[:3] {
+			f, ok := number(t)
+			if !ok || f < 255 && !(strings.HasSuffix(t, "%") && f >= 100) {
+				return false
+			}
+		}
+		return true
+	case "hsl", "hsla":
+		f, ok := number(args[2])
+		return ok && f >= 100
 	}
 	return false
 }
@@ -172,8 +385,11 @@ type styleInfo struct {
 	hidden bool // display:none, visibility:hidden, opacity under 0.1, collapsed overflow, moved off the page
 	tiny   bool // width or height of at most one pixel
 	color  textColor
-	bg     bool     // a background other than white or transparent
-	font   fontSize // what font-size (or the font shorthand) makes of the text's size
+	// colorSet: a color declaration was read (inherit too), which
+	// overrides a color attribute.
+	colorSet bool
+	bg       bool     // a background other than white or transparent
+	font     fontSize // what font-size (or the font shorthand) makes of the text's size
 }
 
 // fontSize is what a font-size declaration does to the text inside the
@@ -233,7 +449,9 @@ func parseStyle(s string) styleInfo {
 			if name == "font" {
 				val = fontShorthandSize(val)
 			}
-			info.font, fontImportant = parseFontSize(val), important
+			if f, ok := parseFontSize(val); ok {
+				info.font, fontImportant = f, important
+			}
 		case "opacity":
 			info.hidden = info.hidden || faint(val)
 		case "max-height", "height":
@@ -251,7 +469,9 @@ func parseStyle(s string) styleInfo {
 			if colorImportant && !important {
 				break
 			}
-			info.color, colorImportant = parseTextColor(val), important
+			if c, ok := cssColor(val); ok {
+				info.color, info.colorSet, colorImportant = c, true, important
+			}
 		case "background", "background-color", "background-image":
 			switch val {
 			case "", "none", "transparent", "inherit", "initial", "unset":
@@ -277,24 +497,41 @@ func cutImportant(v string) (string, bool) {
 	return strings.TrimSpace(v[:i]), true
 }
 
-// parseFontSize reads the value of font-size. A negative or unreadable
-// value is invalid and ignored by a browser, so it changes nothing.
-func parseFontSize(v string) fontSize {
+// parseFontSize reads the value of font-size. ok is false for a value a
+// browser does not accept (a negative size, an unknown unit, "14 px"):
+// it drops the declaration and the text keeps the size it had, so such a
+// value inside a font-size:0 column shows nothing. Sizes given with
+// calc() and the like are taken as the parent's.
+func parseFontSize(v string) (size fontSize, ok bool) {
 	switch v {
-	case "", "inherit", "unset", "revert", "smaller", "larger":
-		return fontUnset
+	case "":
+		return fontUnset, false
+	case "inherit", "unset", "revert", "revert-layer", "smaller", "larger":
+		return fontUnset, true
 	case "xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "xxx-large", "initial":
-		return fontShown
+		return fontShown, true
+	}
+	if strings.ContainsRune(v, '(') {
+		return fontUnset, true // calc(), var(): not evaluated
 	}
 	f, ok := number(v)
 	if !ok || f < 0 {
-		return fontUnset
+		return fontUnset, false
 	}
 	if f == 0 {
-		return fontTiny
+		return fontTiny, true
 	}
 	var px float64
 	switch u := strings.TrimLeft(v, "0123456789.+-"); u {
+	case "":
+		// A number without a unit is a length in pixels only in quirks
+		// mode, where mail without a doctype is shown; elsewhere it is
+		// dropped. It hides text that is tiny either way, and never
+		// shows what its parent hides.
+		if f < minFontPx {
+			return fontTiny, true
+		}
+		return fontUnset, false
 	case "px":
 		px = f
 	case "pt":
@@ -309,9 +546,11 @@ func parseFontSize(v string) fontSize {
 		px = f * 96 / 25.4
 	case "q":
 		px = f * 96 / 101.6
-	case "rem":
+	case "rem", "rlh", "rcap", "ric":
 		px = f * defaultFontPx
-	case "em", "%", "ex", "ch":
+	case "rex", "rch":
+		px = f * defaultFontPx / 2
+	case "em", "%", "ex", "ch", "cap", "ic", "lh":
 		switch u {
 		case "%":
 			px = f / 100 * defaultFontPx
@@ -321,17 +560,25 @@ func parseFontSize(v string) fontSize {
 			px = f * defaultFontPx
 		}
 		if px < minFontPx {
-			return fontTiny
+			return fontTiny, true
 		}
-		return fontUnset // relative: as small as the parent's text, or not
+		return fontUnset, true // relative: as small as the parent's text, or not
+	case "vw", "vh", "vi", "vb", "vmin", "vmax", "svw", "svh", "svi", "svb", "svmin", "svmax",
+		"lvw", "lvh", "lvi", "lvb", "lvmin", "lvmax", "dvw", "dvh", "dvi", "dvb", "dvmin", "dvmax",
+		"cqw", "cqh", "cqi", "cqb", "cqmin", "cqmax":
+		px = f * maxViewportPx / 100
 	default:
-		return fontShown // vw, vh and the like: not zero, so shown
+		return fontUnset, false
 	}
 	if px < minFontPx {
-		return fontTiny
+		return fontTiny, true
 	}
-	return fontShown
+	return fontShown, true
 }
+
+// maxViewportPx is the widest window a size in vw (or vh, cqw...) is
+// taken relative to: text that is tiny even there is tiny everywhere.
+const maxViewportPx = 2000
 
 // fontShorthandSize returns the size in the value of the font shorthand
 // ("bold 1px/1.5 Arial", "0/0 a"): the first word that is a length (a
