@@ -165,6 +165,9 @@ func TestConvertSnippets(t *testing.T) {
 			`<span style="color:rgb(1,2)">b4</span><span style="color:#333;color:bogus">c</span></div><font color="ffffff">b5</font><span style="color:rgb(255 255 255)">b6</span>d`, "c\nd\n"},
 		{"invalid font size keeps the parent's", `<div style="font-size:0">b0<span style="font-size:14foo">b1</span><span style="font-size:14 px">b2</span><span style="font-size:14">b3</span>` +
 			`<span style="font-size:13px;font-size:-1px">c</span></div><span style="font-size:0.05vw">b4</span><span style="font-size:1vw">d</span>`, "c\nd\n"},
+		// CSS numbers have exponents: 1e-5px is no 1 in a unit "e-5px".
+		{"numbers with an exponent", `a<span style="font-size:1e-5px">b1</span><span style="opacity:5e-2">b2</span><span style="color:rgba(0,0,0,5e-2)">b3</span>` +
+			`<span style="position:absolute;left:-1e4px">b4</span><span style="font:bold 1e-3px a">b5</span><span style="font-size:1.4E1px">c</span>d`, "acd\n"},
 		{"faint text", `a<span style="opacity:0.01">bait</span><span style="opacity:5%">b2</span><span style="opacity:.5">c</span><span style="opacity:1">d</span>`, "acd\n"},
 		{"colour with no alpha to speak of", `a<span style="color:rgba(0,0,0,0)">b1</span><span style="color:rgb(0 0 0 / 5%)">b2</span><span style="color:#0000">b3</span>` +
 			`<span style="color:#33333300">b4</span><span style="color:hsla(0, 0%, 20%, 0.02)">b5</span><span style="color:rgba(0,0,0,.5)">c</span><span style="color:#333">d</span>` +

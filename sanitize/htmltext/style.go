@@ -1,6 +1,7 @@
 package htmltext
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -152,10 +153,11 @@ func validColor(v string) bool {
 		if t == "none" {
 			continue
 		}
-		if _, ok := number(t); !ok {
+		_, u, ok := splitNumber(t)
+		if !ok {
 			return false
 		}
-		switch strings.TrimLeft(t, "0123456789.+-") {
+		switch u {
 		case "", "%", "deg", "rad", "grad", "turn":
 		default:
 			return false
@@ -514,7 +516,7 @@ func parseFontSize(v string) (size fontSize, ok bool) {
 	if strings.ContainsRune(v, '(') {
 		return fontUnset, true // calc(), var(): not evaluated
 	}
-	f, ok := number(v)
+	f, u, ok := splitNumber(v)
 	if !ok || f < 0 {
 		return fontUnset, false
 	}
@@ -522,7 +524,7 @@ func parseFontSize(v string) (size fontSize, ok bool) {
 		return fontTiny, true
 	}
 	var px float64
-	switch u := strings.TrimLeft(v, "0123456789.+-"); u {
+	switch u {
 	case "":
 		// A number without a unit is a length in pixels only in quirks
 		// mode, where mail without a doctype is shown; elsewhere it is
@@ -597,11 +599,11 @@ func fontShorthandSize(v string) string {
 			}
 			continue
 		}
-		f, ok := number(w)
+		f, u, ok := splitNumber(w)
 		if !ok {
 			continue
 		}
-		if f == 0 || strings.TrimLeft(w, "0123456789.+-") != "" {
+		if f == 0 || u != "" {
 			return w
 		}
 	}
@@ -641,15 +643,54 @@ func stripComments(s string) string {
 }
 
 // number parses the numeric start of a CSS length or an HTML dimension
-// ("0", "0px", "1.0pt", "-0"); ok is false when there is no number.
+// ("0", "0px", "1.0pt", "-0", "1e-5px"); ok is false when there is no
+// number.
 func number(v string) (float64, bool) {
+	f, _, ok := splitNumber(v)
+	return f, ok
+}
+
+// splitNumber parses a CSS number and returns it with what follows it,
+// the unit. The exponent is read as a browser reads it: "1e-5px" is a
+// hundred-thousandth of a pixel, not 1 in a unit "e-5px", and "1em" has
+// none.
+func splitNumber(v string) (f float64, unit string, ok bool) {
 	v = strings.TrimSpace(v)
 	end := 0
-	for end < len(v) && (v[end] >= '0' && v[end] <= '9' || v[end] == '.' || v[end] == '-' || v[end] == '+') {
+	if end < len(v) && (v[end] == '+' || v[end] == '-') {
 		end++
 	}
+	digits := func() int {
+		n := 0
+		for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+			end++
+			n++
+		}
+		return n
+	}
+	n := digits()
+	if end+1 < len(v) && v[end] == '.' && v[end+1] >= '0' && v[end+1] <= '9' {
+		end++
+		n += digits()
+	}
+	if n == 0 {
+		return 0, v, false
+	}
+	if end < len(v) && (v[end] == 'e' || v[end] == 'E') {
+		e := end + 1
+		if e < len(v) && (v[e] == '+' || v[e] == '-') {
+			e++
+		}
+		if e < len(v) && v[e] >= '0' && v[e] <= '9' {
+			end = e
+			digits()
+		}
+	}
 	f, err := strconv.ParseFloat(v[:end], 64)
-	return f, err == nil
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, v, false
+	}
+	return f, v[end:], true
 }
 
 // faint reports an opacity under which nothing can be read: 0, or a
@@ -674,13 +715,12 @@ func isZero(v string) bool {
 // pixel reports a length of 0 or 1 (any unit counts for 0; 1 only in pixels
 // or without a unit, as in width="1").
 func pixel(v string) bool {
-	f, ok := number(v)
+	f, u, ok := splitNumber(v)
 	if !ok {
 		return false
 	}
 	if f == 0 {
 		return true
 	}
-	u := strings.TrimLeft(strings.TrimSpace(v), "0123456789.+-")
 	return f == 1 && (u == "" || u == "px")
 }
