@@ -50,7 +50,6 @@ type entry struct {
 	brk      int  // line breaks around it: 1 line, 2 blank line
 	ordered  bool // <ol>
 	next     int  // next item number of an <ol>
-	bg       bool // it paints a background (not white) behind its content
 	rp       bool // <ruby>: it has <rp> fallback parentheses of its own
 	paren    bool // <rt>: its text is put in parentheses
 	data     bool // <table>: it has header cells, so it holds data, not layout
@@ -225,7 +224,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			c.popTo(len(c.stack) - 1)
 		}
 		c.bodySeen = true
-		c.bodyBG = c.bodyBG || a.background()
+		c.bodyBG = c.bodyBG || a.background() == paintColor
 		return
 	case "head":
 		if c.bodySeen || len(c.stack) > 0 || c.overflow > 0 {
@@ -270,11 +269,18 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl, bg: bg}
+	e := entry{name: name, fl: fl}
+	e.onBG = c.bodyBG
 	if p := c.top(); p != nil {
 		e.small, e.white, e.clear, e.onBG = p.small, p.white, p.clear, p.onBG
 	}
-	e.onBG = e.onBG || bg || c.bodyBG
+	switch bg {
+	case paintColor:
+		e.onBG = true
+	case paintWhite:
+		// A white box inside a dark one: white text on it is unseen.
+		e.onBG = false
+	}
 	if a.style != "" {
 		switch a.parsed().font {
 		case fontTiny:

@@ -150,6 +150,11 @@ func TestConvertSnippets(t *testing.T) {
 		{"white text on the page", `<font color="#FFFFFF">9bbf38a5</font>shown <span style="color: rgb(255, 255, 255)">x</span>`, "shown\n"},
 		{"white text on a background", `<table bgcolor="#003366"><tr><td><font color="white">防災情報</font></td></tr></table><p style="color:#fff;background:#036">見出し</p>`, "防災情報\n\n見出し\n"},
 		{"white text on a white background", `<td style="background-color:#ffffff"><font color=white>x</font></td>y`, "y\n"},
+		// The nearest background counts: a white box in a dark one, or
+		// one painted in a colour with no alpha, leaves white text unseen.
+		{"white text on a white box in a dark one", `<body bgcolor="#003366"><table bgcolor="#000"><tr><td><div style="background:#fff"><font color=white>b1</font></div>` +
+			`<p style="background:#fff;color:#fff">b2</p><p style="background:rgb(0 0 0) no-repeat"><font color=white>a</font></p><font color=white>b</font></td></tr></table></body>`, "a\n\nb\n"},
+		{"white text on a background with no alpha", `<div style="background:rgba(0,0,0,0)"><span style="color:#fff">b1</span></div><div style="background:#00000000 url(x.png)"><span style="color:#fff">a</span></div>`, "a\n"},
 		{"white text on the body's background", `<body bgcolor="navy"><font color=white>夜</font></body>`, "夜\n"},
 		// A colour is the text's, inherited until a descendant sets its
 		// own, as in a browser: a cell in white around paragraphs in grey.

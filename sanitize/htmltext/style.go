@@ -324,13 +324,96 @@ func faintColor(v string) bool {
 	return alpha != "" && faint(alpha)
 }
 
-// background reports a background of some colour other than white: text
-// on it may be white and still be read.
-func (a *attrs) background() bool {
-	if a.bgcolor != "" && !isWhite(a.bgcolor) || a.bgImage != "" {
-		return true
+// paint is what an element paints behind its text.
+type paint uint8
+
+const (
+	paintNone  paint = iota // nothing: its text is on its parent's background
+	paintWhite              // white, as the page is: white text on it is unseen, whatever is painted further down
+	paintColor              // a colour or an image: white text on it may be read
+)
+
+// background is what the element paints behind its text: a background
+// image, else its style's background, else a bgcolor attribute.
+func (a *attrs) background() paint {
+	if a.bgImage != "" {
+		return paintColor
 	}
-	return a.parsed().bg
+	if css := a.parsed(); css.bgSet {
+		return css.bg
+	}
+	switch legacyColor(a.bgcolor) {
+	case colorUnset:
+		return paintNone
+	case colorWhite:
+		return paintWhite
+	}
+	return paintColor
+}
+
+// parsePaint reads a background, background-color or background-image
+// declaration. A colour a browser would not accept leaves it unread (ok
+// false); one that cannot be told (var()) counts as a colour, on which
+// white text is read.
+func parsePaint(name, v string) (p paint, ok bool) {
+	switch v {
+	case "", "none", "transparent", "inherit", "initial", "unset", "revert", "revert-layer":
+		return paintNone, v != ""
+	}
+	if name == "background-image" || strings.Contains(v, "url(") || strings.Contains(v, "gradient(") {
+		return paintColor, true
+	}
+	colour := v
+	if name == "background" {
+		// The shorthand's colour is one of its words; the others are
+		// positions and repeats. Without one it is transparent.
+		colour = ""
+		for _, w := range cssWords(v) {
+			if _, ok := cssColor(w); ok {
+				colour = w
+			}
+		}
+		if colour == "" {
+			return paintNone, true
+		}
+	}
+	c, ok := cssColor(colour)
+	switch {
+	case !ok:
+		return paintNone, false
+	case c == colorClear:
+		return paintNone, true
+	case c == colorWhite:
+		return paintWhite, true
+	}
+	return paintColor, true
+}
+
+// cssWords splits a value at white space outside parentheses, so that
+// "rgb(0 0 0) no-repeat" is two words.
+func cssWords(v string) []string {
+	var words []string
+	depth, start := 0, -1
+	for i := 0; i <= len(v); i++ {
+		space := i == len(v) || depth == 0 && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r' || v[i] == '\f')
+		if space {
+			if start >= 0 {
+				words = append(words, v[start:i])
+				start = -1
+			}
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+		switch v[i] {
+		case '(':
+			depth++
+		case ')':
+			depth = max(depth-1, 0)
+		}
+	}
+	return words
 }
 
 // isWhite reports a CSS colour that is white, whatever its alpha: white
@@ -390,7 +473,8 @@ type styleInfo struct {
 	// colorSet: a color declaration was read (inherit too), which
 	// overrides a color attribute.
 	colorSet bool
-	bg       bool     // a background other than white or transparent
+	bg       paint // what the last background declaration paints
+	bgSet    bool
 	font     fontSize // what font-size (or the font shorthand) makes of the text's size
 }
 
@@ -475,10 +559,8 @@ func parseStyle(s string) styleInfo {
 				info.color, info.colorSet, colorImportant = c, true, important
 			}
 		case "background", "background-color", "background-image":
-			switch val {
-			case "", "none", "transparent", "inherit", "initial", "unset":
-			default:
-				info.bg = info.bg || !isWhite(val)
+			if p, ok := parsePaint(name, val); ok {
+				info.bg, info.bgSet = p, true
 			}
 		}
 	}
