@@ -58,8 +58,9 @@ type entry struct {
 	// white (unless it or an ancestor paints a background: onBG) or
 	// transparent.
 	small, white, clear, onBG bool
-	counted                   bool   // its unseen text was counted as hidden
-	stops                     uint16 // the scope searches that stop at it, 1<<stop
+	fill                      textColor // -webkit-text-fill-color, which paints over the colour: colorUnset when it is the colour
+	counted                   bool      // its unseen text was counted as hidden
+	stops                     uint16    // the scope searches that stop at it, 1<<stop
 }
 
 type converter struct {
@@ -272,7 +273,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	e := entry{name: name, fl: fl}
 	e.onBG = c.bodyBG
 	if p := c.top(); p != nil {
-		e.small, e.white, e.clear, e.onBG = p.small, p.white, p.clear, p.onBG
+		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
 	}
 	switch bg {
 	case paintColor:
@@ -288,6 +289,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		case fontShown:
 			e.small = false
 		}
+	}
+	if css := a.parsed(); css.fillSet {
+		e.fill = css.fill
 	}
 	switch a.textColor() {
 	case colorWhite:
@@ -784,7 +788,17 @@ func (c *converter) text(s []byte) {
 
 // unseen reports whether the element's text cannot be seen: too small
 // to read, white on the white page, or transparent.
-func (e *entry) unseen() bool { return e.small || e.clear || e.white && !e.onBG }
+func (e *entry) unseen() bool {
+	switch e.fill {
+	case colorClear:
+		return true
+	case colorWhite:
+		return e.small || !e.onBG
+	case colorShown:
+		return e.small
+	}
+	return e.small || e.clear || e.white && !e.onBG
+}
 
 // unseen reports whether text here cannot be seen.
 func (c *converter) unseen() bool {

@@ -177,6 +177,10 @@ func TestConvertSnippets(t *testing.T) {
 		{"colour with no alpha to speak of", `a<span style="color:rgba(0,0,0,0)">b1</span><span style="color:rgb(0 0 0 / 5%)">b2</span><span style="color:#0000">b3</span>` +
 			`<span style="color:#33333300">b4</span><span style="color:hsla(0, 0%, 20%, 0.02)">b5</span><span style="color:rgba(0,0,0,.5)">c</span><span style="color:#333">d</span>` +
 			`<span style="color:rgb(0,0,0)">e</span><span style="color:#333f">f</span>g`, "acdefg\n"},
+		// -webkit-text-fill-color paints the text over its colour, and
+		// is inherited on its own: a child's color does not undo it.
+		{"text fill colour", `<p style="-webkit-text-fill-color:transparent">b1</p><div style="-webkit-text-fill-color:#fff"><span style="color:#333">b2</span></div>` +
+			`<div style="-webkit-text-fill-color:transparent"><span style="color:#333;-webkit-text-fill-color:currentcolor">a</span></div><span style="color:#fff;-webkit-text-fill-color:#333">c</span>`, "a\nc\n"},
 		{"transparent text", `a<span style="color:transparent">bait</span><div style="background:#000;color:transparent">bait2</div>b`, "a\nb\n"},
 		{"link in white text", `<span style="color:#fff"><a href="https://evil.example/">x</a></span>本文`, "本文\n"},
 		{"first of duplicate attributes", `<span style="display:none" style="color:red">a</span>b<span style="color:red" style="display:none">c</span>`, "bc\n"},

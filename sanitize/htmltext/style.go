@@ -475,6 +475,8 @@ type styleInfo struct {
 	colorSet bool
 	bg       paint // what the last background declaration paints
 	bgSet    bool
+	fill     textColor // -webkit-text-fill-color, colorUnset for currentcolor
+	fillSet  bool
 	font     fontSize // what font-size (or the font shorthand) makes of the text's size
 }
 
@@ -557,6 +559,18 @@ func parseStyle(s string) styleInfo {
 			}
 			if c, ok := cssColor(val); ok {
 				info.color, info.colorSet, colorImportant = c, true, important
+			}
+		case "-webkit-text-fill-color":
+			// What the text is painted in, over its color, in every
+			// browser and webmail: "color:#333" does not undo an
+			// inherited fill of transparent.
+			switch val {
+			case "inherit", "unset", "revert", "revert-layer":
+				break // it is inherited anyway
+			default:
+				if c, ok := cssColor(val); ok {
+					info.fill, info.fillSet = c, true // currentcolor: the color's
+				}
 			}
 		case "background", "background-color", "background-image":
 			if p, ok := parsePaint(name, val); ok {
