@@ -55,8 +55,8 @@ type entry struct {
 	data     bool // <table>: it has header cells, so it holds data, not layout
 	// What makes its text unseen, each inherited until a descendant
 	// says otherwise: a size too small to read (font-size), the colour
-	// white (unless it or an ancestor paints a background: onBG) or
-	// transparent.
+	// white (unless the nearest background painted behind it is a
+	// colour: onBG) or transparent.
 	small, white, clear, onBG bool
 	fill                      textColor // -webkit-text-fill-color, which paints over the colour: colorUnset when it is the colour
 	counted                   bool      // its unseen text was counted as hidden
