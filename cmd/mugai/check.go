@@ -115,6 +115,11 @@ func warnings(c *config.Config) []string {
 				ws = append(ws, fmt.Sprintf("route %s: %s.attempt_timeout %s is shorter than the %s a next hop may take to answer the end of a message: an attempt cut off then is sent again, a duplicate", r.Name, h.key, h.d.AttemptTimeout, deliver.DefaultDoneTimeout))
 			}
 		}
+		// A Maildir is ours: what fails there is an operator's problem.
+		// A next hop refusing for good is the sender's to hear of.
+		if r.Bounces == nil && r.Deliver.URL.Scheme != "maildir" {
+			ws = append(ws, fmt.Sprintf("route %s: no bounces: a sender whose mail the next hop refuses for good, or that expires in the queue, is not told (mugai queue failed lists it until retry.keep_failed)", r.Name))
+		}
 		if r.Policy == config.PolicyNone {
 			for _, p := range r.Clients {
 				if p.Bits() == 0 {

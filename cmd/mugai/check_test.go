@@ -80,8 +80,9 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (4):",
+		"warnings (5):",
 		"route inbound: deliver.attempt_timeout 2m0s is shorter than the 10m0s",
+		"route inbound: no bounces: a sender whose mail the next hop refuses for good",
 		"policy default: links: keep leaves links clickable",
 		"policy default: attachments default keep delivers every kind of file",
 		"policy default: original: discard keeps no original",
