@@ -85,6 +85,7 @@ type converter struct {
 	linkOwner      int    // stack index of the <a> that opened the link
 	linkAfter      rune   // the character written just before the link
 	linkUnseen     bool   // the link is in text that cannot be seen
+	linkHid        bool   // text inside the link was dropped as unseen
 	linkWords      int    // words written when the link started
 }
 
@@ -378,7 +379,7 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.endLink() // an <a> the parser could not close ends here
 		c.startLink(a.href)
 		c.linkOwner = len(c.stack)
-		c.linkUnseen, c.linkWords = e.unseen(), c.words
+		c.linkUnseen, c.linkHid, c.linkWords = e.unseen(), false, c.words
 	}
 	if e.fl&fPre != 0 {
 		c.pre++
@@ -814,6 +815,7 @@ func (c *converter) unseenText(s []byte) {
 	if len(bytes.TrimLeft(s, " \t\n\f\r")) == 0 {
 		return
 	}
+	c.linkHid = c.link != ""
 	i := len(c.stack) - 1
 	for i > 0 && c.stack[i-1].unseen() {
 		i--
@@ -885,9 +887,10 @@ func (c *converter) endLink() {
 	if c.link == "" {
 		return
 	}
-	if c.linkUnseen && c.words == c.linkWords {
-		// Nothing of it can be seen, so nothing can be clicked: its
-		// target is no content of the mail.
+	if (c.linkUnseen || c.linkHid) && c.words == c.linkWords {
+		// Nothing of it can be seen (itself unseen, or all it holds),
+		// so nothing can be clicked: its target is no content of the
+		// mail.
 		c.release()
 		c.link, c.linkHref = "", ""
 		c.stats.Hidden++

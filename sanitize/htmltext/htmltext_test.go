@@ -182,6 +182,7 @@ func TestConvertSnippets(t *testing.T) {
 		{"text fill colour", `<p style="-webkit-text-fill-color:transparent">b1</p><div style="-webkit-text-fill-color:#fff"><span style="color:#333">b2</span></div>` +
 			`<div style="-webkit-text-fill-color:transparent"><span style="color:#333;-webkit-text-fill-color:currentcolor">a</span></div><span style="color:#fff;-webkit-text-fill-color:#333">c</span>`, "a\nc\n"},
 		{"transparent text", `a<span style="color:transparent">bait</span><div style="background:#000;color:transparent">bait2</div>b`, "a\nb\n"},
+		{"link holding only unseen text", `<a href="https://evil.example/"><span style="font-size:0">x</span></a>本文<a href="https://a.example/"><font color=white>y</font>見出し</a>`, "本文見出し <https://a.example/>\n"},
 		{"link in white text", `<span style="color:#fff"><a href="https://evil.example/">x</a></span>本文`, "本文\n"},
 		{"first of duplicate attributes", `<span style="display:none" style="color:red">a</span>b<span style="color:red" style="display:none">c</span>`, "bc\n"},
 		{"hidden void", `a<img alt=x hidden><br style="display:none">b`, "ab\n"},
