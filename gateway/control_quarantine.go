@@ -228,6 +228,28 @@ func controlStatus(err error) int {
 
 func controlError(w http.ResponseWriter, status int, err error) { jsonError(w, status, err.Error()) }
 
+// NoSuchOriginal is the text for an id the quarantine does not hold.
+func NoSuchOriginal(id string) string {
+	return fmt.Sprintf("no original %q in the quarantine (purged or never there)", id)
+}
+
+// noOriginal is quarantine.ErrNotFound as an admin reads it: what is
+// missing, without the store's call chain ("quarantine: get X:
+// quarantine: no such original").
+type noOriginal struct{ id string }
+
+func (e noOriginal) Error() string        { return NoSuchOriginal(e.id) }
+func (e noOriginal) Is(target error) bool { return target == quarantine.ErrNotFound }
+
+// OriginalError is err of a call about original id, told as NoSuchOriginal
+// when the quarantine does not hold it.
+func OriginalError(id string, err error) error {
+	if errors.Is(err, quarantine.ErrNotFound) {
+		return noOriginal{id}
+	}
+	return err
+}
+
 func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) {
 	if s.Quarantine == nil {
 		controlError(w, controlStatus(ErrNoQuarantine), ErrNoQuarantine)
@@ -264,6 +286,7 @@ func (s *Server) meta(w http.ResponseWriter, r *http.Request) (quarantine.Meta, 
 	}
 	m, err := s.Quarantine.Get(r.PathValue("id"))
 	if err != nil {
+		err = OriginalError(r.PathValue("id"), err)
 		controlError(w, controlStatus(err), err)
 		return quarantine.Meta{}, false
 	}
@@ -346,7 +369,7 @@ func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (q
 	}
 	m, err := s.Quarantine.Get(id)
 	if err != nil {
-		return refuse(err)
+		return refuse(OriginalError(id, err))
 	}
 	rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size
 	rc, err := s.Quarantine.Original(m.ID)
@@ -376,6 +399,9 @@ var ErrGatewayRunning = errors.New("a running gateway holds the spool and writes
 // refusal for the original itself (unknown id, integrity) is recorded too.
 func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (quarantine.Meta, io.ReadCloser, error) {
 	fail := func(err error) (quarantine.Meta, io.ReadCloser, error) {
+		if errors.Is(err, quarantine.ErrNotFound) {
+			return quarantine.Meta{}, nil, OriginalError(id, err)
+		}
 		return quarantine.Meta{}, nil, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
 	}
 	if err := checkOperator(user, reason); err != nil {
@@ -406,6 +432,7 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 	rec := &AuditRecord{Time: time.Now().UTC(), Event: "export", QuarantineID: id, User: user, Why: reason,
 		Policy: part, Reason: "read directly from the store " + dir + ", not through the gateway"}
 	m, err := st.Get(id)
+	err = OriginalError(id, err)
 	var rc io.ReadCloser
 	if err == nil {
 		rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size

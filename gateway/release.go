@@ -241,6 +241,9 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	}
 	defer s.releasing.Delete(req.ID)
 	meta, err := s.Quarantine.Get(req.ID)
+	if errors.Is(err, quarantine.ErrNotFound) {
+		return nil, OriginalError(req.ID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("release %s: %w", req.ID, err)
 	}

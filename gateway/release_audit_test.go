@@ -48,7 +48,7 @@ func TestReadOutAudited(t *testing.T) {
 		{"/quarantine/" + id + "/original?user=tanaka", 400, "reason is required", "", "tanaka", "refused"},
 		{"/quarantine/" + id + "/headers?reason=x", 400, "user is required", "", "", "refused"},
 		{"/quarantine/" + id + "/original?user=%1B%5B2Jroot&reason=x", 400, "control", "", "\x1b[2Jroot", "refused"},
-		{"/quarantine/0000000000000000/original" + relReader, 404, "no such original", "", "tanaka", "refused"},
+		{"/quarantine/0000000000000000/original" + relReader, 404, `no original "0000000000000000" in the quarantine (purged or never there)`, "", "tanaka", "refused"},
 		{"/quarantine/" + id + "/headers" + relReader, 200, "", "From: Yamada Taro", "tanaka", "headers-read"},
 		{"/quarantine/" + id + "/original" + relReader, 200, "", relSecret, "tanaka", "original-read"},
 	}

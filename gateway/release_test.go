@@ -413,8 +413,13 @@ func TestReleaseChecks(t *testing.T) {
 			}
 		})
 	}
-	if code, _ := e.call("POST", "/quarantine/0000000000000000/release", ReleaseRequest{Policy: "relaxed", Reason: "x", User: "u"}, nil); code != 404 {
-		t.Errorf("unknown id: %d", code)
+	if code, msg := e.call("POST", "/quarantine/0000000000000000/release", ReleaseRequest{Policy: "relaxed", Reason: "x", User: "u"}, nil); code != 404 ||
+		msg != `no original "0000000000000000" in the quarantine (purged or never there)` {
+		t.Errorf("unknown id: %d %q", code, msg)
+	}
+	if code, msg := e.call("GET", "/quarantine/0000000000000000", nil, nil); code != 404 ||
+		msg != `no original "0000000000000000" in the quarantine (purged or never there)` {
+		t.Errorf("show unknown id: %d %q", code, msg)
 	}
 	// A listing by a verdict that does not exist is a bad request, not an
 	// empty list.

@@ -343,6 +343,7 @@ func (q *qcmd) show(args []string) int {
 		if m, err = st.Get(id); err == nil {
 			d = gateway.NewQuarantineDetail(m)
 		}
+		err = gateway.OriginalError(id, err)
 	}
 	if err != nil {
 		return q.fail("%v", err)

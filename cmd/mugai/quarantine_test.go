@@ -292,7 +292,7 @@ func TestQuarantineOriginal(t *testing.T) {
 		{"policy and original", []string{"release", id, "-policy", "relaxed", "-original", "-to", "a@inet.city.example.jp", "-reason", "x"}, 1, "", "either -policy"},
 		{"original without -to", []string{"release", id, "-original", "-reason", "x"}, 1, "", "-original needs -to"},
 		{"outside release_original_to", []string{"release", id, "-original", "-to", "tanaka@gmail.example", "-reason", "x"}, 1, "", "release_original_to"},
-		{"unknown id", []string{"show", "0000000000000000"}, 1, "", "no such original"},
+		{"unknown id", []string{"show", "0000000000000000"}, 1, "", "mugai quarantine: no original \"0000000000000000\" in the quarantine (purged or never there)\n"},
 		{"unknown command", []string{"rm", id}, 1, "", `unknown command "rm"`},
 		{"released untouched", []string{"release", id, "-original", "-to", "kikaku@inet.city.example.jp", "-reason", "signed PDF as sent"}, 0, "untouched original", ""},
 	}
