@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -203,8 +204,10 @@ func (q *qcmd) readOnly(needKey bool, why error) (*quarantine.Store, error) {
 			return nil, fmt.Errorf("quarantine key: %w", err)
 		}
 	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("quarantine: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no quarantine store at %s (mugai serve makes it at its first start: check -dir or quarantine.dir)", dir)
+	} else if err != nil {
+		return nil, err
 	}
 	return quarantine.Open(dir, opt)
 }

@@ -363,6 +363,10 @@ func TestQuarantineReadOnly(t *testing.T) {
 	if code, _, errOut := e.quarantine("release", "-dir", e.cfg.Quarantine.Dir, id, "-policy", "relaxed", "-reason", "x"); code != 1 || !strings.Contains(errOut, "not -dir") {
 		t.Errorf("release -dir: %d %s", code, errOut)
 	}
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	if code, _, errOut := e.quarantine("-dir", missing, "show", id); code != 1 || errOut != "mugai quarantine: no quarantine store at "+missing+" (mugai serve makes it at its first start: check -dir or quarantine.dir)\n" {
+		t.Errorf("show -dir of a missing store: %d %q", code, errOut)
+	}
 
 	e.admin.Close()
 
