@@ -52,7 +52,7 @@ type entry struct {
 	next     int  // next item number of an <ol>
 	rp       bool // <ruby>: it has <rp> fallback parentheses of its own
 	paren    bool // <rt>: its text is put in parentheses
-	data     bool // <table>: it has header cells, so it holds data, not layout
+	data     bool // <table>: it has header cells or rules, so it holds data, not layout
 	// What makes its text unseen, each inherited until a descendant
 	// says otherwise: a size too small to read (font-size), the colour
 	// white (unless the nearest background painted behind it is a
@@ -182,6 +182,8 @@ func (a *attrs) set(k, v []byte) {
 		a.start = string(v)
 	case "value":
 		a.value = string(v)
+	case "border":
+		a.border = string(v)
 	}
 }
 
@@ -358,6 +360,11 @@ func (c *converter) open(e *entry, a *attrs) {
 	switch e.name {
 	case "li":
 		c.lead = c.linePrefix() + c.marker(a)
+	case "table":
+		// A table drawn with rules is a grid of data, as one with header
+		// cells is: Word's and Outlook's tables (MsoTableGrid), and the
+		// border=1 tables of notices written by hand.
+		e.data = ruled(a)
 	case "td", "th":
 		if e.name == "th" {
 			if t := c.findName("table", stopTable); t >= 0 {
@@ -502,9 +509,22 @@ func (s stop) at(e *entry) bool {
 	return false
 }
 
+// ruled reports a table whose border attribute draws rules: present and
+// not 0. A browser reads the value's leading digits ("0px" is 0), and a
+// value without any (border, border="yes") as 1.
+func ruled(a *attrs) bool {
+	if !a.has("border") {
+		return false
+	}
+	v := strings.TrimLeft(a.border, " \t\n\f\r")
+	digits := len(v) - len(strings.TrimLeft(v, "0123456789"))
+	return digits == 0 || strings.Trim(v[:digits], "0") != ""
+}
+
 // inDataCell reports whether the top of the stack is inside a cell of a
-// table that holds data (it has header cells), the nearest table. The
-// walk is bounded by the stack depth.
+// table that holds data (it has header cells or rules), the nearest
+// table or the nearest around layout tables nested in its cells: their
+// rows are lines of that cell. The walk is bounded by the stack depth.
 func (c *converter) inDataCell() bool {
 	cell := false
 	for i := len(c.stack) - 1; i >= 0; i-- {
@@ -512,7 +532,11 @@ func (c *converter) inDataCell() bool {
 		case "td", "th":
 			cell = true
 		case "table":
-			return cell && c.stack[i].data
+			if c.stack[i].data {
+				return cell
+			}
+			// A layout table in a cell is part of that cell's text.
+			cell = false
 		}
 	}
 	return false

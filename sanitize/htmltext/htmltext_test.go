@@ -80,6 +80,23 @@ func TestConvertSnippets(t *testing.T) {
 		{"data table box", "<table><tr><th>お知らせ</th></tr><tr><td><p>一段落目</p><p>二段落目</p></td></tr>" +
 			"<tr><td>料理<br>教室</td><td>10月1日</td></tr></table>",
 			"お知らせ\n一段落目\n\n二段落目\n\n料理\n教室 | 10月1日\n"},
+		{"data table box with a blank line", "<table><tr><th>お知らせ</th></tr><tr><td>一段落目<br><br>二段落目</td></tr></table>",
+			"お知らせ\n一段落目\n\n二段落目\n"},
+		// A table drawn with rules (border) holds data as one with header
+		// cells does; border=0, in whatever form, draws none.
+		{"ruled table cell with lines", "<table border=1><tr><td>講座</td><td>日時</td><td>場所</td></tr>" +
+			"<tr><td>料理教室</td><td>10月1日<br>午後2時</td><td>公民館</td></tr></table>",
+			"講座 | 日時 | 場所\n料理教室 | 10月1日 / 午後2時 | 公民館\n"},
+		{"ruled by an empty border", "<table border><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
+		{"ruled by border=yes", "<table border=yes><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
+		{"border=0px draws none", "<table border=0px><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
+		{"border=00 draws none", "<table border=' 00'><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
+		{"ruled box keeps its paragraphs", "<table border=1><tr><td><p>一段落目</p><p>二段落目<br><br>三段落目</p></td></tr></table>",
+			"一段落目\n\n二段落目\n\n三段落目\n"},
+		// A layout table in a data cell is part of the cell's text: its
+		// cells are cells of the row.
+		{"layout table in a data cell", "<table border=1><tr><td>日時</td><td><table><tr><td>10月1日</td><td>午後</td></tr><tr><td>10月2日</td></tr></table></td></tr></table>",
+			"日時 | 10月1日 | 午後 | 10月2日\n"},
 		// A layout table (no header cells) is the page's: its cells are
 		// blocks of text.
 		{"layout table cell with lines", "<table><tr><td>お知らせ<br>本文</td><td>右</td></tr></table>", "お知らせ\n本文 | 右\n"},

@@ -100,17 +100,20 @@ func (o *out) clearInline() {
 // row's first, a line break after text becomes " / " before the cell's
 // next word. Read line by line, such a cell's second line ("午後2時 |
 // 公民館") would be a row of its own. A break before a cell's text is
-// dropped. The first cell keeps its lines: it may be the row's only one
-// (a box with a title above), whose paragraphs must stay paragraphs. It
-// reports whether it took the break.
+// dropped. The first cell keeps the lines after its first words (blank
+// ones too): it may be the row's only one (a box with a title above),
+// whose paragraphs must stay paragraphs. It reports whether it took the
+// break.
 func (o *out) breakInCell() bool {
 	if o.inDataCell == nil || !o.inDataCell() {
 		return false
 	}
 	switch {
-	case !o.hasText || o.words == o.cellWords:
+	case o.words == o.cellWords:
+		// Nothing of the cell yet: the row's own line is enough.
 	case !o.cellSeen:
 		return false
+	case !o.hasText:
 	default:
 		o.clearInline()
 		o.cellBreak = true

@@ -13,13 +13,14 @@ type attrs struct {
 	given  uint16 // attributes set, by attrBit
 
 	style, href, alt, class, width, height, start, value string
+	border                                               string // <table border>
 	color, bgcolor, bgImage                              string // <font color>, bgcolor, background
 	hidden                                               bool   // the boolean "hidden" attribute
 	hasAlt                                               bool   // alt is given, maybe empty
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
@@ -30,6 +31,16 @@ func (a *attrs) seen(k string) bool {
 			}
 			a.given |= 1 << i
 			return false
+		}
+	}
+	return false
+}
+
+// has reports whether attribute k was given.
+func (a *attrs) has(k string) bool {
+	for i, n := range attrNames {
+		if n == k {
+			return a.given&(1<<i) != 0
 		}
 	}
 	return false
