@@ -228,8 +228,8 @@ func controlStatus(err error) int {
 
 func controlError(w http.ResponseWriter, status int, err error) { jsonError(w, status, err.Error()) }
 
-// NoSuchOriginal is the text for an id the quarantine does not hold.
-func NoSuchOriginal(id string) string {
+// noSuchOriginal is the text for an id the quarantine does not hold.
+func noSuchOriginal(id string) string {
 	return fmt.Sprintf("no original %q in the quarantine (purged or never there)", id)
 }
 
@@ -238,10 +238,10 @@ func NoSuchOriginal(id string) string {
 // quarantine: no such original").
 type noOriginal struct{ id string }
 
-func (e noOriginal) Error() string        { return NoSuchOriginal(e.id) }
+func (e noOriginal) Error() string        { return noSuchOriginal(e.id) }
 func (e noOriginal) Is(target error) bool { return target == quarantine.ErrNotFound }
 
-// OriginalError is err of a call about original id, told as NoSuchOriginal
+// OriginalError is err of a call about original id, told as noSuchOriginal
 // when the quarantine does not hold it.
 func OriginalError(id string, err error) error {
 	if errors.Is(err, quarantine.ErrNotFound) {
