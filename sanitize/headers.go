@@ -449,6 +449,9 @@ func (s *sanitizer) encodeText(t string) string {
 
 // hasLongWord reports a run of more than n bytes without white space.
 func hasLongWord(t string, n int) bool {
+	if len(t) <= n {
+		return false // every header field of a common message: no need to look
+	}
 	run := 0
 	for i := 0; i < len(t); i++ {
 		switch t[i] {
