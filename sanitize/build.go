@@ -332,49 +332,30 @@ var crlf = []byte("\r\n")
 func appendQPLine(dst, line []byte) []byte {
 	const max = 75 // the Writer breaks before the 76th character
 	i := 0         // column in the current output line
-	for k := 0; k < len(line); {
-		if !qpLiteral(line[k]) {
-			// A run of bytes to escape (Japanese text is all of them),
-			// written as many at a time as fit on the output line.
-			j := k + 1
-			for j < len(line) && !qpLiteral(line[j]) {
-				j++
-			}
-			for k < j {
-				if max-i < 3 {
+	for len(line) > 0 {
+		if n := qpLiteralRun(line); n > 0 {
+			// Copied whole, broken where the output line is full.
+			for run := line[:n]; len(run) > 0; {
+				if i == max {
 					dst = append(dst, '=', '\r', '\n')
 					i = 0
 				}
-				n := min(j-k, (max-i)/3)
-				o := len(dst)
-				dst = slices.Grow(dst, 3*n)[:o+3*n]
-				for _, c := range line[k : k+n] {
-					dst[o], dst[o+1], dst[o+2] = '=', upperhex[c>>4], upperhex[c&0x0f]
-					o += 3
-				}
-				i += 3 * n
-				k += n
+				k := min(len(run), max-i)
+				dst = append(dst, run[:k]...)
+				i += k
+				run = run[k:]
 			}
+			line = line[n:]
 			continue
 		}
-		j := k + 1
-		for j+8 <= len(line) && qpLiteral8(binary.LittleEndian.Uint64(line[j:])) {
-			j += 8
-		}
-		for j < len(line) && qpLiteral(line[j]) {
+		// A run of bytes to escape (Japanese text is all of them),
+		// written as many at a time as fit on the output line.
+		j := 1
+		for j < len(line) && !qpLiteral(line[j]) {
 			j++
 		}
-		for run := line[k:j]; len(run) > 0; {
-			if i == max {
-				dst = append(dst, '=', '\r', '\n')
-				i = 0
-			}
-			n := min(len(run), max-i)
-			dst = append(dst, run[:n]...)
-			i += n
-			run = run[n:]
-		}
-		k = j
+		dst, i = appendQPEscaped(dst, line[:j], i)
+		line = line[j:]
 	}
 	// White space at the end of a line is encoded (RFC 2045 6.7 (3)).
 	if i > 0 {
@@ -390,16 +371,55 @@ func appendQPLine(dst, line []byte) []byte {
 	return append(dst, '\r', '\n')
 }
 
+// qpLiteralRun is the length of the run of bytes at the start of b that
+// quoted-printable writes as themselves, looked at eight at a time.
+func qpLiteralRun(b []byte) int {
+	rest := b
+	for len(rest) >= 8 && qpLiteral8(binary.LittleEndian.Uint64(rest)) {
+		rest = rest[8:]
+	}
+	for len(rest) > 0 && qpLiteral(rest[0]) {
+		rest = rest[1:]
+	}
+	return len(b) - len(rest)
+}
+
+// appendQPEscaped appends the bytes of run as "=XX", starting at column
+// i of the output line and breaking it before the 76th character, and
+// returns the column after them.
+func appendQPEscaped(dst, run []byte, i int) ([]byte, int) {
+	const max = 75
+	for len(run) > 0 {
+		if max-i < 3 {
+			dst = append(dst, '=', '\r', '\n')
+			i = 0
+		}
+		n := min(len(run), (max-i)/3)
+		o := len(dst)
+		dst = slices.Grow(dst, 3*n)[:o+3*n]
+		for _, c := range run[:n] {
+			dst[o], dst[o+1], dst[o+2] = '=', upperhex[c>>4], upperhex[c&0x0f]
+			o += 3
+		}
+		i += 3 * n
+		run = run[n:]
+	}
+	return dst, i
+}
+
 // qpLiteral reports a byte quoted-printable writes as itself.
 func qpLiteral(c byte) bool { return qpLiteralTable[c] }
 
 // qpLiteral8 reports eight bytes (little-endian) that are all printable
-// ASCII but "=" or a space: a tab or any other byte is left to qpLiteral.
+// ASCII or spaces but "=": a tab or any other byte is left to qpLiteral.
+// Each term sets the high bit of a byte it flags, exactly for the lowest
+// such byte (a carry or borrow only starts at a flagged byte): x itself
+// flags bytes >= 0x80, x-0x20… those below a space, x+0x01… DEL, and the
+// last term a zero byte of x^"========", an "=".
 func qpLiteral8(x uint64) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - lo) &^ v & hi }
-	ctl := (x - 0x2020202020202020) &^ x & hi // a byte below 0x20 (with none >= 0x80)
-	return (x&hi | ctl | zero(x^0x7f7f7f7f7f7f7f7f) | zero(x^0x3d3d3d3d3d3d3d3d)) == 0
+	eq := x ^ 0x3d3d3d3d3d3d3d3d
+	return (x|(x-0x2020202020202020)|(x+lo)|(eq-lo)&^eq)&hi == 0
 }
 
 // qpLiteralTable: printable ASCII but "=", space and tab.

@@ -154,6 +154,22 @@ func TestQPLiteral8(t *testing.T) {
 			}
 		}
 	}
+	// Two bytes of any values: a carry or borrow from the lower one must
+	// not hide the upper one, nor make a good one look bad.
+	for lo := 0; lo < 8; lo++ {
+		for hi := lo + 1; hi < 8; hi++ {
+			for c := 0; c < 256; c++ {
+				for d := 0; d < 256; d++ {
+					b := []byte("abcdefgh")
+					b[lo], b[hi] = byte(c), byte(d)
+					want := qpLiteral(byte(c)) && c != '\t' && qpLiteral(byte(d)) && d != '\t'
+					if got := qpLiteral8(binary.LittleEndian.Uint64(b)); got != want {
+						t.Fatalf("bytes %#02x at %d, %#02x at %d: qpLiteral8 = %v, want %v", c, lo, d, hi, got, want)
+					}
+				}
+			}
+		}
+	}
 }
 
 // refWriteField is writeField's folding loop alone, without its one-line
