@@ -342,17 +342,32 @@ func foldEnds[T text](w T, s string) bool {
 	return true
 }
 
-// handledWord reports a scheme word that the http, https, ftp and file
-// rewriting owns: those schemes, glued to a word or not, and what they
-// become ("hxxps", "xhxxp", "sfxp").
+// handledWords are the scheme words that the http, https, ftp and file
+// rewriting owns: those schemes and what they become.
+var handledWords = [...]string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"}
+
+// handledWord reports a word ending in one of handledWords (in any letter
+// case): those schemes, glued to a word or not ("xhxxp", "sfxp"). Every
+// one ends in p, s or e, so the last letter picks the few to compare: the
+// other-scheme pass asks for every colon of the text, and most are a
+// defanged "hxxps:" or "hxxp:".
 func handledWord[T text](w T) bool {
-	for _, s := range [...]string{"http", "https", "ftp", "file", "hxxp", "hxxps", "fxp", "fxle"} {
-		if len(w) >= len(s) && foldEnds(w, s) {
-			return true
-		}
+	if len(w) == 0 {
+		return false
+	}
+	switch w[len(w)-1] | 0x20 {
+	case 'p':
+		return foldSuffix(w, "http") || foldSuffix(w, "hxxp") || foldSuffix(w, "ftp") || foldSuffix(w, "fxp")
+	case 's':
+		return foldSuffix(w, "https") || foldSuffix(w, "hxxps")
+	case 'e':
+		return foldSuffix(w, "file") || foldSuffix(w, "fxle")
 	}
 	return false
 }
+
+// foldSuffix is foldEnds for a w of any length.
+func foldSuffix[T text](w T, s string) bool { return len(w) >= len(s) && foldEnds(w, s) }
 
 // asciiLetter reports a to z and A to Z.
 func asciiLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }

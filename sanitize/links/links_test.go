@@ -207,3 +207,28 @@ func TestRewriteIdempotentCorners(t *testing.T) {
 		}
 	}
 }
+
+// TestHandledWord holds the last-letter dispatch of handledWord to the
+// plain reading of handledWords: any word that ends in one, in any case.
+func TestHandledWord(t *testing.T) {
+	ref := func(w string) bool {
+		for _, s := range handledWords {
+			if len(w) >= len(s) && strings.EqualFold(w[len(w)-len(s):], s) {
+				return true
+			}
+		}
+		return false
+	}
+	words := []string{"", "p", "s", "e", "tp", "xp", "ttp", "ps", "le"}
+	for _, s := range handledWords {
+		words = append(words, s, strings.ToUpper(s), s[1:], "x"+s, "1"+strings.ToUpper(s[:1])+s[1:], s+"x", s[:len(s)-1]+"P", s[:len(s)-1]+"\x10")
+	}
+	for _, w := range words {
+		if got, want := handledWord(w), ref(w); got != want {
+			t.Errorf("handledWord(%q) = %v, want %v", w, got, want)
+		}
+		if got, want := handledWord([]byte(w)), ref(w); got != want {
+			t.Errorf("handledWord([]byte(%q)) = %v, want %v", w, got, want)
+		}
+	}
+}
