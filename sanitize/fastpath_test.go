@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"strings"
@@ -124,4 +125,38 @@ func refCleanLine(b []byte) string {
 		}
 	}
 	return sb.String()
+}
+
+// TestCleanScanWords holds cleanScan's eight-byte tests to the reference
+// over every pair of byte values at two places of a word of printable
+// ASCII (a carry or borrow from one must not hide the other), for lines
+// and single lines, with UTF-8 known valid or not.
+func TestCleanScanWords(t *testing.T) {
+	for p := 0; p < 8; p++ {
+		for q := p + 1; q < 8; q++ {
+			for c := 0; c < 256; c++ {
+				for d := 0; d < 256; d++ {
+					b := []byte("abcdefghijk")
+					b[p], b[q] = byte(c), byte(d)
+					valid := utf8.Valid(b)
+					single := refCleanLine(b) == string(b)
+					multi := valid && refCleanLine(bytes.ReplaceAll(b, []byte("\n"), []byte("x"))) == string(bytes.ReplaceAll(b, []byte("\n"), []byte("x")))
+					if got := cleanScan(b, false, false); got != single {
+						t.Fatalf("cleanScan(%q, false, false) = %v, want %v", b, got, single)
+					}
+					if got := cleanScan(b, false, true); got != multi {
+						t.Fatalf("cleanScan(%q, false, true) = %v, want %v", b, got, multi)
+					}
+					if valid {
+						if got := cleanScan(b, true, false); got != single {
+							t.Fatalf("cleanScan(%q, true, false) = %v, want %v", b, got, single)
+						}
+						if got := cleanScan(b, true, true); got != multi {
+							t.Fatalf("cleanScan(%q, true, true) = %v, want %v", b, got, multi)
+						}
+					}
+				}
+			}
+		}
+	}
 }

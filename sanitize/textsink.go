@@ -768,6 +768,12 @@ func cleanScan(b []byte, valid, lines bool) bool {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
+		if x&hi == 0 && ((x-0x2020202020202020)|(x+lo))&hi == 0 {
+			// Printable ASCII and spaces, most words of most text: a
+			// control (LF and tab too) borrows, DEL carries into the high
+			// bit. Everything else is looked at below.
+			continue
+		}
 		if lines {
 			// Each LF becomes an "a" (0x0a ^ 0x6b = 0x61) for the tests below.
 			x ^= exactZero(x^0x0a0a0a0a0a0a0a0a) >> 7 * 0x6b
