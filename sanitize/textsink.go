@@ -176,8 +176,7 @@ func (s *textSink) writeLines(p []byte) []byte {
 		s.clean = lf[:0]
 		block = lf
 	}
-	if !cleanScan(block, s.validUTF8, true) || bytes.HasPrefix(block, beginB) || bytes.HasPrefix(block, yBeginB) ||
-		bytes.Contains(block, nlBeginB) || bytes.Contains(block, nlYBeginB) || bytes.Contains(block, binhexMarkB) {
+	if !cleanScan(block, s.validUTF8, true) || lineStartsWith(block, beginB, yBeginB) || bytes.Contains(block, binhexMarkB) {
 		return p
 	}
 	if s.err != nil {
@@ -199,6 +198,22 @@ func (s *textSink) writeLines(p []byte) []byte {
 		s.err = err
 	}
 	return p[end:]
+}
+
+// lineStartsWith reports whether one of the LF-separated lines b starts
+// with a or b: one look at each line start, where searching b for
+// "\n"+a and "\n"+b went through the line ends twice.
+func lineStartsWith(lines, a, b []byte) bool {
+	for {
+		if bytes.HasPrefix(lines, a) || bytes.HasPrefix(lines, b) {
+			return true
+		}
+		i := bytes.IndexByte(lines, '\n')
+		if i < 0 {
+			return false
+		}
+		lines = lines[i+1:]
+	}
 }
 
 // hasVisibleLines is hasVisible for LF-separated lines.
@@ -275,7 +290,6 @@ var (
 	binhexMark    = "(This file must be converted with BinHex"
 
 	beginB, yBeginB, binhexMarkB = []byte("begin"), []byte("=ybegin"), []byte(binhexMark)
-	nlBeginB, nlYBeginB          = []byte("\nbegin"), []byte("\n=ybegin")
 )
 
 func (s *textSink) processLine(raw []byte) {
