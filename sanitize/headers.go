@@ -150,7 +150,8 @@ const maxTrace = 100
 // sending MTA's queue (its queue id). They are cleaned to printable
 // 7-bit text like every other field.
 func (s *sanitizer) traceFields(out []field, fl fieldList) []field {
-	vals := fl.values("Received", nil)
+	var valBuf [4]string
+	vals := fl.values("Received", valBuf[:0])
 	if len(vals) > maxTrace {
 		s.finding("", "trace-too-long", itoa(len(vals))+" Received fields; the first "+itoa(maxTrace)+" are kept")
 		vals = vals[:maxTrace]

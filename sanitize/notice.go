@@ -17,7 +17,8 @@ func (s *sanitizer) notice() []string {
 	lines := make([]string, 0, len(s.pol.lead)+6)
 	lines = append(lines, s.pol.lead...)
 	has := func(a string) bool { return contains(s.rep.Actions, a) }
-	var en []string
+	var enBuf [8]string
+	en := enBuf[:0] // the English line's parts: a few
 	if has("html-to-text") {
 		lines = append(lines, "・HTML形式の本文をテキストに変換しました。")
 		en = append(en, "HTML converted to text")
@@ -141,11 +142,11 @@ func (s *sanitizer) notice() []string {
 		lines = append(lines, "・原本は隔離保管されています。必要な場合は管理者に次のIDをお伝えください: "+id)
 		en = append(en, "original kept as "+id)
 	}
-	english := "[Notice] This message was sanitised by the mail gateway"
+	english := "[Notice] This message was sanitised by the mail gateway."
 	if len(en) > 0 {
-		english += ": " + strings.Join(en, "; ")
+		english = "[Notice] This message was sanitised by the mail gateway: " + strings.Join(en, "; ") + "."
 	}
-	lines = append(lines, english+".")
+	lines = append(lines, english)
 	if s.pol.Body.Links != "keep" {
 		for i := len(s.pol.lead); i < len(lines); i++ { // the lead was, by normalise
 			lines[i], _ = rewriteLinks(lines[i], s.pol.Body.Links)

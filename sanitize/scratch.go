@@ -118,8 +118,10 @@ func (sc *scratch) writer(w io.Writer) *bufio.Writer {
 // hashCounter returns a counter with a fresh SHA-256 state; sum gives
 // the state back.
 func (sc *scratch) hashCounter() *hashCounter {
-	c := &hashCounter{sc: sc}
-	if !sc.hcBusy {
+	var c *hashCounter
+	if sc.hcBusy {
+		c = &hashCounter{sc: sc}
+	} else {
 		sc.hcBusy = true
 		c = &sc.hc
 		*c = hashCounter{sc: sc}
@@ -137,7 +139,8 @@ func (sc *scratch) hashCounter() *hashCounter {
 // sum is the hex SHA-256 of what was written. The counter is done after.
 func (c *hashCounter) sum() string {
 	var b [sha256.Size]byte
-	s := hex.EncodeToString(c.h.Sum(b[:0]))
+	var x [2 * sha256.Size]byte
+	s := string(hex.AppendEncode(x[:0], c.h.Sum(b[:0]))) // one allocation, the string
 	if c.sc != nil && len(c.sc.hashes) < 8 {
 		c.sc.hashes = append(c.sc.hashes, c.h)
 	}

@@ -54,6 +54,11 @@ type sanitizer struct {
 	// findings beyond maxFindings, counted
 	droppedFindings int
 	nblocks         int // files cut out of texts, listed (up to maxBlocks)
+
+	// rootMsg and msgsBuf hold the original's msgNode and the first
+	// entries of msgs: a message without forwarded ones needs no more.
+	rootMsg msgNode
+	msgsBuf [2]*msgNode
 }
 
 // msgNode is the original or one message/rfc822 inside it.
@@ -210,8 +215,8 @@ func (s *sanitizer) walk(r io.ReaderAt, size int64) error {
 	s.srcR = srcReader{r: &s.sec}
 	s.src = &s.srcR
 	s.crlf = crlfReader{r: s.src}
-	m := &msgNode{path: ""}
-	s.msgs = append(s.msgs, m)
+	m := &s.rootMsg
+	s.msgs = append(s.msgsBuf[:0], m)
 	s.entity(&s.crlf, "", 0, m, walkCtx{root: true, defType: "text/plain"})
 	if s.src.err != nil {
 		return fmt.Errorf("sanitize: read original: %w", s.src.err)
