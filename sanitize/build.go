@@ -228,6 +228,7 @@ func printableASCII(v string) bool {
 // forwarded message's text quoted, in the chosen transfer encoding.
 func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) error {
 	t := s.sc.bodyText(w, cte)
+	t.links = s.pol.Body.Links
 	if cte == "quoted-printable" && !s.pol.noQP {
 		t.lead = s.pol.leadQP()
 	}
@@ -253,6 +254,7 @@ type bodyText struct {
 	unencodable int    // ISO-2022-JP: characters without a code
 	str         []byte // a line given as a string
 	split       lineSplitter
+	links       string // ISO-2022-JP: the policy's links mode, for the pieces of a split line
 }
 
 // bodyText readies the scratch's bodyText for writing to w in cte.
@@ -279,7 +281,7 @@ func (t *bodyText) bodyLine(line []byte) error {
 			t.w.WriteString("\r\n")
 			return nil
 		}
-		for _, chunk := range splitForISO(string(line), &t.unencodable) {
+		for _, chunk := range splitForISO(string(line), t.links, &t.unencodable) {
 			t.w.Write(chunk)
 			t.w.WriteString("\r\n")
 		}
@@ -433,8 +435,17 @@ var qpLiteralTable = func() (t [256]bool) {
 const upperhex = "0123456789ABCDEF"
 
 // splitForISO encodes one line as ISO-2022-JP, split so that no output
-// line is over 998 octets.
-func splitForISO(line string, bad *int) [][]byte {
+// line is over 998 octets. The text was neutralised as one line, but a
+// mail client reads each piece as a line of its own, and a cut makes new
+// line starts and ends: "user@evil.com" cut after the "@" leaves the
+// bare domain "evil.com" at a line start, "evil.commandos" cut leaves
+// "evil.co" at an end, and "... begin 644 evil.exe" cut before "begin"
+// is the first line of a uuencoded file to a client that decodes them.
+// So every piece has its links neutralised again (links mode; the
+// rewriter leaves what it neutralised already as it is) and a piece
+// after the first that would start an encoded file gets a space before
+// it, as the text sink does for such a line it passes as text.
+func splitForISO(line, links string, bad *int) [][]byte {
 	b, n := encodeISO2022JP(line)
 	if len(b) <= 990 {
 		*bad += n
@@ -442,10 +453,17 @@ func splitForISO(line string, bad *int) [][]byte {
 	}
 	var out [][]byte
 	r := []rune(line)
-	for len(r) > 0 {
+	for first := true; len(r) > 0; first = false {
 		k := min(len(r), 200)
 		for {
-			b, n = encodeISO2022JP(string(r[:k]))
+			piece := string(r[:k])
+			if !first && startsBlock(piece) {
+				piece = " " + piece
+			}
+			if links != "keep" {
+				piece, _ = rewriteLinks(piece, links)
+			}
+			b, n = encodeISO2022JP(piece)
 			if len(b) <= 990 || k == 1 {
 				break
 			}

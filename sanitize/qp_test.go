@@ -10,6 +10,8 @@ import (
 	"mime/quotedprintable"
 	"strings"
 	"testing"
+
+	"mugai/sanitize/links"
 )
 
 // qpReference is what mime/quotedprintable's Writer makes of lines, each
@@ -219,5 +221,41 @@ func TestWriteFieldShortcut(t *testing.T) {
 		if got.String() != want.String() {
 			t.Fatalf("%s: %q:\ngot  %q\nwant %q", key, value, got.String(), want.String())
 		}
+	}
+}
+
+// TestISOLongLineSplit: with output_charset iso-2022-jp a line too long
+// for one 7-bit line is written as several, and a mail client reads each
+// as a line of its own. No piece may hold what the whole line did not:
+// a bare domain after a cut address or defanged URL, or a "begin" line
+// that starts a uuencoded file (red team).
+func TestISOLongLineSplit(t *testing.T) {
+	uu := "M35J0``,````$````__\\``%1H:7,@<')O9W)A;2!C86YN;W0@8F4@<G5N(&EN\r\n`\r\nend\r\n"
+	tests := []struct {
+		name string
+		text string // the body; the cut falls after 200 characters
+		bad  string // must not be a line of the output, nor start one
+	}{
+		{"address cut before its domain", strings.Repeat("a", 195) + "user@evil.com/login " + strings.Repeat("b", 900), "evil.com/login"},
+		{"defanged URL cut before its host", strings.Repeat("c", 192) + "hxxps://evil.com/login " + strings.Repeat("d", 900), "evil.com/login"},
+		{"domain cut before its last letters", strings.Repeat("e", 192) + " evil.commandos " + strings.Repeat("f", 900), ""},
+		{"uuencode begin after the cut", strings.Repeat("g", 1000) + "begin 644 evil.exe\r\n" + uu, "begin 644 evil.exe"},
+		{"yEnc begin after the cut", strings.Repeat("h", 1000) + "=ybegin line=128 size=3 name=evil.exe\r\nabc\r\n=yend size=3\r\n", "=ybegin"},
+	}
+	pol := defaultPolicy(t)
+	pol.OutputCharset = "iso-2022-jp"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := "From: a@example.jp\r\nSubject: long\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" + tt.text + "\r\n"
+			_, out := rebuilt(t, msg, pol)
+			for _, line := range strings.Split(decodedText(t, out), "\n") {
+				if tt.bad != "" && strings.HasPrefix(line, tt.bad) {
+					t.Errorf("a line starts with %q: %.80q", tt.bad, line)
+				}
+				if got, n := links.Rewrite(line, links.Defang); n > 0 {
+					t.Errorf("a line holds a link: %.80q → %.80q", line, got)
+				}
+			}
+		})
 	}
 }
