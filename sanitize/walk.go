@@ -686,10 +686,14 @@ func (s *sanitizer) newSpill() *spill.Buffer {
 	return spill.New(th, s.opt.TempDir)
 }
 
-// hold accounts for a buffer kept until the rebuild.
+// hold accounts for a buffer kept until the rebuild. A spilled one is
+// written in full: its pending small writes go to its file now, so that
+// it holds no memory until it is read.
 func (s *sanitizer) hold(b *spill.Buffer) {
 	if !b.Spilled() {
 		s.memHeld += b.Size()
+	} else if err := b.Flush(); err != nil {
+		s.ioErr(err)
 	}
 }
 

@@ -14,9 +14,14 @@ type Buffer struct {
 	threshold int64
 	dir       string
 
-	mem    [][]byte  // chunks of chunkSize bytes, the last one partial
-	first  [1][]byte // backs mem while it has one chunk: no slice to allocate
-	f      *os.File
+	mem   [][]byte  // chunks of chunkSize bytes, the last one partial
+	first [1][]byte // backs mem while it has one chunk: no slice to allocate
+	f     *os.File
+	// pend holds small writes to the file until a chunk's worth is
+	// there: the text sink writes a line at a time, and a write(2) per
+	// line made a 25 MiB body of empty lines cost 30 s. Every read and
+	// Flush write it out first.
+	pend   []byte
 	size   int64
 	err    error // sticky write error
 	closed bool
@@ -57,6 +62,19 @@ func (b *Buffer) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+	if len(b.pend)+len(p) > chunkSize {
+		if err := b.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) < chunkSize {
+		if b.pend == nil {
+			b.pend = getChunk(chunkSize)
+		}
+		b.pend = append(b.pend, p...)
+		b.size += int64(len(p))
+		return len(p), nil
+	}
 	n, err := b.f.Write(p)
 	b.size += int64(n)
 	if err != nil {
@@ -64,6 +82,26 @@ func (b *Buffer) Write(p []byte) (int, error) {
 		return n, b.err
 	}
 	return n, nil
+}
+
+// Flush writes what small writes left pending to the temporary file and
+// releases the memory that held it; a Buffer in memory has nothing to do.
+// Reads flush by themselves; a caller that has written all it will calls
+// Flush so that a buffer kept for later holds no memory meanwhile.
+func (b *Buffer) Flush() error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.pend == nil {
+		return nil
+	}
+	_, err := b.f.Write(b.pend)
+	putChunk(b.pend)
+	b.pend = nil
+	if err != nil {
+		b.err = fmt.Errorf("spill: write %s: %w", b.f.Name(), err)
+	}
+	return b.err
 }
 
 // WriteString appends p (io.StringWriter, so io.WriteString need not
@@ -135,6 +173,9 @@ func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 		}
 		return n, nil
 	}
+	if err := b.Flush(); err != nil {
+		return 0, err
+	}
 	return io.Copy(w, b.Reader())
 }
 
@@ -184,6 +225,10 @@ func (b *Buffer) Close() error {
 	}
 	b.closed = true
 	b.releaseMem()
+	if b.pend != nil {
+		putChunk(b.pend)
+		b.pend = nil
+	}
 	if b.f != nil {
 		err := b.f.Close()
 		b.f = nil
@@ -219,6 +264,9 @@ func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
 			return n, io.EOF
 		}
 		return n, nil
+	}
+	if err := b.Flush(); err != nil {
+		return 0, err
 	}
 	if rest := b.size - off; int64(len(p)) > rest {
 		n, err := b.f.ReadAt(p[:rest], off)
