@@ -122,3 +122,40 @@ func wordsText(n int) []byte {
 	}
 	return b.Bytes()[:n]
 }
+
+// A PDF's object stream is decoded whole, in memory, to be scanned: one
+// that inflates to the budget (64 MiB of zeros after an object stream's
+// header, from 64 KiB of mail) held that much and more at once, and a
+// gateway sanitising a few such messages at a time ran out of memory (red
+// team). One object stream is read up to pdfMaxObjStm; past it the PDF is
+// not fully inspected.
+func TestClassifyPDFObjStmBounded(t *testing.T) {
+	bomb := append([]byte("1 0 2 40 "), make([]byte, 70<<20)...)
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"object stream bomb", objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode", deflateBytes(bomb))},
+		{"object stream bomb behind a PNG predictor", objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 9 >>", deflateBytes(pngPredict(bomb, 9, 2)))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			res, err := Classify(bytes.NewReader(tc.data), int64(len(tc.data)), "application/pdf", "a.pdf", Limits{})
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, res)
+			if !slices.Contains(res.Findings, "pdf: not fully inspected: too many or too large streams") {
+				t.Errorf("got %+v, want it not fully inspected", res)
+			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d bytes in: %.1f MiB allocated", len(tc.data), float64(alloc)/(1<<20))
+			if alloc > 48<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+}

@@ -31,6 +31,13 @@ const (
 	// attachment (probes, object streams, every reading tried); past it
 	// the PDF was not fully inspected.
 	pdfMaxDecode = 64 << 20
+	// pdfMaxObjStm bounds one object stream, which is held whole in
+	// memory to be scanned (and once more for each predictor reading):
+	// 64 KiB of mail inflating to the whole budget held 128 MiB, and a
+	// few such messages at a time took a gateway's memory. Real ones
+	// hold a few hundred objects, some KiB; past it the PDF was not
+	// fully inspected.
+	pdfMaxObjStm = 8 << 20
 	// pdfLookahead bounds how far past a name or a "stream" keyword the
 	// scanner looks (white space, comments, the value); scanOverlap is
 	// larger, so what is cut at a window's end is seen whole in the next.
@@ -1423,7 +1430,7 @@ func (b *budgetCount) Read(p []byte) (int, error) {
 // bytes-per-pixel its first row reads with and each row width the data
 // allow.
 func (d *pdfDecoder) objects(off int64, chain []int, bpps []int) {
-	left := pdfMaxDecode - d.in.pdfDecoded
+	left := min(pdfMaxDecode-d.in.pdfDecoded, pdfMaxObjStm)
 	data, corrupt := d.readErr(off, chain, left+1)
 	if int64(len(data)) > left {
 		d.in.pdfDecoded = pdfMaxDecode + 1 // inspectPDF reports it
