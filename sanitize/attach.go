@@ -298,6 +298,9 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 	if activeMarkup(ph.mediaType, res.SniffedType, ph.names) {
 		return notKept("HTML or other active markup")
 	}
+	if calendarOrContact(ph.mediaType, ph.names) {
+		return notKept(calendarReason)
+	}
 	if why := blocksKeeping(res.Findings); why != "" {
 		return notKept(why)
 	}
@@ -353,6 +356,29 @@ func activeMarkup(declared, sniffed string, names []string) bool {
 	for _, n := range names {
 		switch extension(cleanFilename(n)) {
 		case ".htm", ".html", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".hta", ".mht", ".mhtml", ".xml", ".xsl", ".js":
+			return true
+		}
+	}
+	return false
+}
+
+// calendarOrContact reports whether a file is an iCalendar, vCalendar or
+// vCard file by its declared type or any of its names. Such a file is
+// text, but the program that opens it (Outlook, a phone's contacts) joins
+// folded lines (RFC 5545 3.1, RFC 6350 3.2) and decodes quoted-printable
+// and base64 values and inline ATTACH and PHOTO data: a URL folded across
+// two lines, or an executable in an ATTACH property, is nothing the link
+// rewriter, which reads the file line by line as written, can see. It is
+// never kept, like SYLK; opened as text (a .txt name, the sniffed
+// text/plain type of the rebuilt part) the same bytes are harmless.
+func calendarOrContact(declared string, names []string) bool {
+	switch strings.ToLower(strings.TrimSpace(strings.SplitN(declared, ";", 2)[0])) {
+	case "text/calendar", "text/x-vcalendar", "application/ics", "text/vcard", "text/x-vcard", "text/directory":
+		return true
+	}
+	for _, n := range names {
+		switch extension(cleanFilename(n)) {
+		case ".ics", ".ical", ".icalendar", ".ifb", ".vcs", ".vcf", ".vcard":
 			return true
 		}
 	}
@@ -505,6 +531,10 @@ const misnamedEntryReason = "archive holds a file whose name does not match its 
 // sylkReason is the reason of a SYLK file, which a keep rule cannot
 // keep: no rewriting makes its formulas text.
 const sylkReason = "spreadsheet data that runs formulas and macros (SYLK)"
+
+// calendarReason is the reason of a calendar or contact file, which a
+// keep rule cannot keep (calendarOrContact).
+const calendarReason = "calendar or contact file: the program that opens it unfolds and decodes what line-by-line checking does not see"
 
 // formulaEntryReason is the reason of an archive holding a CSV or TSV
 // with fields a spreadsheet would run as formulas, which an attached one

@@ -405,3 +405,46 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 		})
 	}
 }
+
+// TestCalendarAndContactNotKept: a calendar (.ics) or contact file (.vcf)
+// is text, but the program that opens it unfolds its lines (RFC 5545
+// 3.1, RFC 6350 3.2) and decodes what they hold: a URL folded across two
+// lines, an executable inline in an ATTACH property, a base64 or
+// quoted-printable value came through a rule that keeps them, since a
+// kept text file is neutralised line by line as written (red team). No
+// rule keeps one; a text file named .txt opens as text, whatever it holds.
+func TestCalendarAndContactNotKept(t *testing.T) {
+	const folded = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:会議\r\nDESCRIPTION:資料は htt\r\n ps://evil.example/login\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	const inline = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:会議\r\nATTACH;ENCODING=BASE64;VALUE=BINARY;X-FILENAME=agenda.exe:TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	const card = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Evil\r\nNOTE;ENCODING=QUOTED-PRINTABLE:https=3A//evil=2Eexample/login\r\nEND:VCARD\r\n"
+	for _, tt := range []struct {
+		name     string
+		file     attached
+		decision string
+	}{
+		{"folded URL in .ics", attached{"invite.ics", "text/calendar", []byte(folded)}, DecisionStrip},
+		{"inline executable in .ics", attached{"invite.ics", "text/calendar", []byte(inline)}, DecisionStrip},
+		{"calendar declared so, named .txt too", attached{"invite.txt", "text/calendar", []byte(folded)}, DecisionStrip},
+		{"quoted-printable URL in .vcf", attached{"card.vcf", "text/x-vcard", []byte(card)}, DecisionStrip},
+		{"old calendar .vcs", attached{"invite.vcs", "text/plain", []byte(folded)}, DecisionStrip},
+		{"calendar text as .txt", attached{"invite.txt", "text/plain", []byte(folded)}, DecisionKeep},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".txt", ".ics", ".vcf", ".vcs"}}}
+			rep, out := rebuilt(t, withAttachments(tt.file), pol)
+			p := rep.Parts[1]
+			if p.Decision != tt.decision {
+				t.Errorf("%s: %s (%s), want %s", p.Filename, p.Decision, p.Reason, tt.decision)
+			}
+			if tt.decision == DecisionStrip {
+				if p.Reason != calendarReason {
+					t.Errorf("reason %q, want %q", p.Reason, calendarReason)
+				}
+				if text := decodedText(t, out); !strings.Contains(text, "予定表や連絡先のファイル") {
+					t.Errorf("notice does not say why:\n%s", text)
+				}
+			}
+		})
+	}
+}
