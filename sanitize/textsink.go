@@ -276,7 +276,7 @@ func (s *textSink) Close() error {
 }
 
 var (
-	reBegin = regexp.MustCompile(`^begin(-base64)?[ \t]+\+?[0-9]{1,9}(?:[ \t]+(.*))?$`) // as loosely as decoders read it
+	reBegin = regexp.MustCompile(`^begin(-base64)?[ \t]+\+?[0-9]+(?:[ \t]+(.*))?$`) // as loosely as decoders read it: any number of digits
 	// reClientBegin is a "begin" line a mail client starts a file at:
 	// Thunderbird wants three or four octal digits (mimeunty.cpp),
 	// Outlook Express three since KB 900930; more digits are read too,

@@ -218,6 +218,15 @@ func TestTextSinkUuencodeLenient(t *testing.T) {
 		{"begin, a four-digit mode, prose",
 			uuLines("begin 0644 is what we use", "end"),
 			uuLines(" begin 0644 is what we use", "end"), nil, ""},
+		// A mode of ten digits or more is read as any other (red team:
+		// such a line was text, at the start of its line, and the file
+		// after it passed).
+		{"begin with a ten-digit mode, then data",
+			uuLines("a", "begin 0000000644 invoice.exe", uuExe1, uuExe2, "`", "end", "b"),
+			uuLines("a", "b"), exe, "executable"},
+		{"begin, a ten-digit octal number, prose",
+			uuLines("begin 0000000000", "end"),
+			uuLines(" begin 0000000000", "end"), nil, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, sizes := range [][]byte{nil, {0}, {6, 30, 2}} {
