@@ -109,6 +109,11 @@ func TestRewriteDefang(t *testing.T) {
 			"msteams[:]/l/meetup-join/x zoommtg[:]join?confno=1 SMB[:]evil.example/share hcp[:]services/x steam[:]run/1 ldap[:]evil.example/cn=x", 6},
 		{"prose is not a scheme", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", 0},
 		{"opaque scheme before a url", "onenote:https://x.example/a", "onenote[:]hxxps://x[.]example/a", 2},
+		// U+FFFD (what an undecodable byte became, written so to the
+		// reader) is a character like any other after the colon: it hid
+		// search-ms:…&crumb=location:%5C%5Chost%5Cshare (red team).
+		{"replacement character after the colon", "search-ms:\uFFFDquery=x&crumb=location:%5C%5C192.0.2.1%5Cs ms-msdt:\uFFFD/id",
+			"search-ms[:]\uFFFDquery=x&crumb=location:%5C%5C192.0.2.1%5Cs ms-msdt[:]\uFFFD/id", 2},
 		{"readable schemes stay", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", "mailto:a@example.jp TEL:03-1234-5678 callto:x sip:y", 0},
 		{"words before a colon stay", "Note:x News: today a://b 10:30", "Note:x News: today a://b 10:30", 0},
 		// A mailto that attaches a local file (Evolution, KMail, older Thunderbird).

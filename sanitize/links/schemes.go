@@ -119,8 +119,12 @@ func otherScheme[T text](word, rest T) bool {
 		return false
 	}
 	if rest[0] >= utf8.RuneSelf {
-		// Thunderbird's URL ends at U+00A0 and U+3000 as at a space.
-		if r, _ := decodeRune(rest, 0); r == utf8.RuneError || unicode.IsSpace(r) {
+		// Thunderbird's URL ends at U+00A0 and U+3000 as at a space,
+		// and an invalid byte ends it here. A U+FFFD written as such is
+		// a character like any other: body text has its undecodable
+		// bytes replaced by it, and "search-ms:\uFFFDquery=x&crumb=…" is
+		// linked and read as a search all the same.
+		if r, size := decodeRune(rest, 0); r == utf8.RuneError && size <= 1 || unicode.IsSpace(r) {
 			return false
 		}
 	}
