@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -14,6 +15,7 @@ import (
 
 	"mugai/config"
 	"mugai/sanitize/filetype"
+	"mugai/sanitize/links"
 )
 
 // maxProblems bounds the report of one Check.
@@ -218,6 +220,36 @@ func (c *checker) text(e *message.Entity) {
 	}
 	if want == "iso-2022-jp" && bytes.ContainsRune(b, utf8.RuneError) {
 		c.fail("text: invalid ISO-2022-JP sequence")
+	}
+	c.textLines(string(b))
+}
+
+// clientBegin is a line a mail client starts a uuencoded or yEnc file at.
+var clientBegin = regexp.MustCompile(`^(begin(-base64)?[ \t]+\+?[0-7]{3,}(?:[ \t]|$)|=ybegin\b)`)
+
+// textLines checks each line of the text as a mail client reads it: no
+// link the policy's rewriter would neutralise (its output has none, so
+// one here came from somewhere the rewriter did not look), and no line
+// that starts an encoded file a client would decode.
+func (c *checker) textLines(text string) {
+	mode := c.pol.Body.Links
+	if mode == "" {
+		mode = links.Defang
+	}
+	bad := 0
+	for i, l := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		what := ""
+		if _, n := links.Rewrite(l, mode); n > 0 && mode != links.Keep {
+			what = "a link"
+		}
+		if clientBegin.MatchString(l) || strings.Contains(l, "(This file must be converted with BinHex") {
+			what = "the start of an encoded file"
+		}
+		if what != "" {
+			if bad++; bad <= 3 {
+				c.fail("text line %d holds %s: %.80q", i+1, what, l)
+			}
+		}
 	}
 }
 

@@ -45,6 +45,12 @@ func TestCheck(t *testing.T) {
 		{"wrong charset", good, func(p *config.Policy) { p.OutputCharset = "iso-2022-jp" }, "want \"iso-2022-jp\""},
 		{"broken base64", strings.Replace(good, "aGVsbG8=", "aGVsbG8=!!", 1), nil, "decode"},
 		{"not CRLF at the end", strings.TrimSuffix(good, "\r\n"), nil, "not CRLF-terminated"},
+		// "line one\r\nwww.evil.com/login\r\n", "begin 644 evil.exe", "=ybegin …"
+		{"link in the text", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "bGluZSBvbmUNCnd3dy5ldmlsLmNvbS9sb2dpbg0K", 1), nil, "text line 2 holds a link"},
+		{"link in the text, kept by policy", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "bGluZSBvbmUNCnd3dy5ldmlsLmNvbS9sb2dpbg0K", 1), func(p *config.Policy) { p.Body.Links = "keep" }, ""},
+		{"defanged link in the text", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "d3d3Wy5dZXZpbFsuXWNvbS9sb2dpbg==", 1), nil, ""},
+		{"uuencode begin line", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "YmVnaW4gNjQ0IGV2aWwuZXhl", 1), nil, "holds the start of an encoded file"},
+		{"yEnc begin line", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "PXliZWdpbiBsaW5lPTEyOCBzaXplPTMgbmFtZT1hLmV4ZQ==", 1), nil, "holds the start of an encoded file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
