@@ -282,7 +282,11 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		return DecisionStrip, why
 	}
 	name := strings.ToLower(l.part.Filename)
-	if ph.mediaType == "application/ms-tnef" || ph.mediaType == "application/vnd.ms-tnef" || path.Base(strings.ReplaceAll(name, `\`, "/")) == "winmail.dat" {
+	// By its content too: a TNEF file under another name and type was
+	// delivered (by a policy keeping attachments by default) as the
+	// application/ms-tnef it sniffs as, which Outlook unpacks.
+	if ph.mediaType == "application/ms-tnef" || ph.mediaType == "application/vnd.ms-tnef" || path.Base(strings.ReplaceAll(name, `\`, "/")) == "winmail.dat" ||
+		strings.HasPrefix(strings.ToLower(res.SniffedType), "application/ms-tnef") {
 		l.action = "tnef-removed"
 		return DecisionStrip, "TNEF (winmail.dat) is never delivered"
 	}

@@ -448,3 +448,31 @@ func TestCalendarAndContactNotKept(t *testing.T) {
 		})
 	}
 }
+
+// TestTNEFByContent: TNEF is never delivered, whatever its name and
+// declared type: the classifier knows it by its signature, and kept it
+// was written as the application/ms-tnef it sniffs as, which Outlook
+// unpacks with the files inside it (red team, a policy keeping
+// attachments by default).
+func TestTNEFByContent(t *testing.T) {
+	tnef := append([]byte("\x78\x9f\x3e\x22\x01\x00\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00\x00\x01\x00\x01\x00"), make([]byte, 200)...)
+	for _, f := range []attached{
+		{"data.bin", "application/octet-stream", tnef},
+		{"report.dat", "application/octet-stream", tnef},
+		{"winmail.dat", "application/octet-stream", tnef},
+		{"notes.txt", "text/plain", tnef},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Default = "keep"
+			rep, out := rebuilt(t, withAttachments(f), pol)
+			p := rep.Parts[1]
+			if p.Decision != DecisionStrip || p.Reason != "TNEF (winmail.dat) is never delivered" {
+				t.Errorf("%s (sniffed %s): %s (%s), want it stripped as TNEF", p.Filename, p.SniffedType, p.Decision, p.Reason)
+			}
+			if text := decodedText(t, out); !strings.Contains(text, "TNEF形式（winmail.dat）のため") {
+				t.Errorf("notice does not say why:\n%s", text)
+			}
+		})
+	}
+}
