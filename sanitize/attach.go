@@ -302,6 +302,9 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 	if activeMarkup(ph.mediaType, res.SniffedType, ph.names) {
 		return notKept("HTML or other active markup")
 	}
+	if mailFile(ph.mediaType, res.SniffedType, ph.names) {
+		return notKept(mailFileReason)
+	}
 	if calendarOrContact(ph.mediaType, ph.names) {
 		return notKept(calendarReason)
 	}
@@ -360,6 +363,30 @@ func activeMarkup(declared, sniffed string, names []string) bool {
 	for _, n := range names {
 		switch extension(cleanFilename(n)) {
 		case ".htm", ".html", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".hta", ".mht", ".mhtml", ".xml", ".xsl", ".js":
+			return true
+		}
+	}
+	return false
+}
+
+// mailFile reports whether a file is a mail message saved as a file by
+// its declared or sniffed type or any of its names: an .eml (or Apple
+// Mail's .emlx, Outlook Express's .nws, an mbox), an Outlook item or
+// template (.msg, .oft), an S/MIME message (.p7m). The mail client opens
+// it as the message it is, its HTML rendered and its attachments offered,
+// none of which the sanitiser looked into (a forwarded message/rfc822 is
+// rebuilt; this is a file). It is never kept, whatever the policy; named
+// .txt, the same bytes open as text.
+func mailFile(declared, sniffed string, names []string) bool {
+	for _, t := range []string{declared, sniffed} {
+		switch strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0])) {
+		case "application/vnd.ms-outlook", "application/pkcs7-mime", "application/x-pkcs7-mime", "application/mbox":
+			return true
+		}
+	}
+	for _, n := range names {
+		switch extension(cleanFilename(n)) {
+		case ".eml", ".emlx", ".msg", ".oft", ".nws", ".mbox", ".mbx", ".p7m":
 			return true
 		}
 	}
@@ -535,6 +562,10 @@ const misnamedEntryReason = "archive holds a file whose name does not match its 
 // sylkReason is the reason of a SYLK file, which a keep rule cannot
 // keep: no rewriting makes its formulas text.
 const sylkReason = "spreadsheet data that runs formulas and macros (SYLK)"
+
+// mailFileReason is the reason of a mail message saved as a file, which
+// a keep rule cannot keep (mailFile).
+const mailFileReason = "mail message file: opened, it shows its own HTML and attachments, none of them sanitised"
 
 // calendarReason is the reason of a calendar or contact file, which a
 // keep rule cannot keep (calendarOrContact).

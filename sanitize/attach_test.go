@@ -3,6 +3,7 @@ package sanitize
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"io"
 	"os"
 	"path/filepath"
@@ -472,6 +473,50 @@ func TestTNEFByContent(t *testing.T) {
 			}
 			if text := decodedText(t, out); !strings.Contains(text, "TNEF形式（winmail.dat）のため") {
 				t.Errorf("notice does not say why:\n%s", text)
+			}
+		})
+	}
+}
+
+// TestMailFileNotKept: a mail message saved as a file (.eml, Outlook's
+// .msg, an S/MIME .p7m) opens in the mail client as the message it is,
+// its HTML rendered and its attachments offered, none of them sanitised:
+// a policy keeping attachments by default delivered an .eml whose
+// base64 HTML linked to a phishing page beside a setup.exe (red team).
+// No rule keeps one; the same bytes named .txt open as text.
+func TestMailFileNotKept(t *testing.T) {
+	eml := []byte("From: bank@example.jp\r\nSubject: invoice\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n" +
+		"--zz\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString([]byte(`<a href="https://evil.example/login">ログイン</a>`)) + "\r\n" +
+		"--zz\r\nContent-Type: application/octet-stream; name=setup.exe\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString(append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), make([]byte, 100)...)) + "\r\n--zz--\r\n")
+	for _, tt := range []struct {
+		file     attached
+		decision string
+	}{
+		{attached{"invoice.eml", "application/octet-stream", eml}, DecisionStrip},
+		{attached{"invoice.eml", "text/plain", eml}, DecisionStrip},
+		{attached{"invoice.emlx", "application/octet-stream", eml}, DecisionStrip},
+		{attached{"item.msg", "application/vnd.ms-outlook", []byte("not really OLE")}, DecisionStrip},
+		{attached{"template.oft", "application/octet-stream", []byte("not really OLE")}, DecisionStrip},
+		{attached{"smime.p7m", "application/pkcs7-mime", []byte("0\x82\x01\x00")}, DecisionStrip},
+		{attached{"invoice.txt", "text/plain", eml}, DecisionKeep},
+	} {
+		t.Run(tt.file.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Default = "keep"
+			rep, out := rebuilt(t, withAttachments(tt.file), pol)
+			p := rep.Parts[1]
+			if p.Decision != tt.decision {
+				t.Errorf("%s (sniffed %s): %s (%s), want %s", p.Filename, p.SniffedType, p.Decision, p.Reason, tt.decision)
+			}
+			if tt.decision == DecisionStrip {
+				if p.Reason != mailFileReason {
+					t.Errorf("reason %q, want %q", p.Reason, mailFileReason)
+				}
+				if text := decodedText(t, out); !strings.Contains(text, "メールのファイル") {
+					t.Errorf("notice does not say why:\n%s", text)
+				}
 			}
 		})
 	}

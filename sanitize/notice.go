@@ -198,6 +198,8 @@ func jpReason(l *leaf) string {
 		return "暗号化された圧縮ファイルで中身を検査できないため"
 	case r == sylkReason:
 		return "開くと数式やマクロが実行される表計算データ（SYLK）のため"
+	case r == mailFileReason:
+		return "メールのファイルで、開くとその中のHTMLや添付ファイルが無害化されないまま表示されるため"
 	case r == calendarReason:
 		return "予定表や連絡先のファイルで、開くプログラムが読む形（折り返された行、埋め込みファイル）ではリンクや中身を検査できないため"
 	case strings.Contains(r, "macros"):
