@@ -452,6 +452,8 @@ func keepBlocker(f string) (string, int) {
 		return "office document with macros", 0
 	case strings.HasPrefix(lf, "archive: entry named unlike its content"):
 		return misnamedEntryReason, 0
+	case strings.HasPrefix(f, filetype.MessageEntry):
+		return messageEntryReason, 0
 	case strings.Contains(lf, "active content entry"):
 		return "archive holds HTML or SVG, which runs scripts when opened", 0
 	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
@@ -558,6 +560,10 @@ func pdfOpensFileAction(lf string) string {
 // misnamedEntryReason is the reason of an archive holding a file whose
 // name is not one its content goes by (as unfitReason for a file).
 const misnamedEntryReason = "archive holds a file whose name does not match its content"
+
+// messageEntryReason is the reason of an archive holding a mail message,
+// TNEF, calendar or contact file, none of which is delivered attached.
+const messageEntryReason = "archive holds a mail, calendar or contact file, whose contents are not inspected"
 
 // sylkReason is the reason of a SYLK file, which a keep rule cannot
 // keep: no rewriting makes its formulas text.

@@ -28,6 +28,7 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"office: macros"}, "office document with macros"},
 		{[]string{"zip: too many entries", "office: macros"}, "office document with macros"},
 		{[]string{"archive: limit exceeded", "archive: active content entry page.html"}, "archive holds HTML or SVG, which runs scripts when opened"},
+		{[]string{"archive: limit exceeded", "archive: mail, calendar or contact entry mail/invoice.eml"}, messageEntryReason},
 		{[]string{"pdf: not fully inspected: a stream mugai cannot read to the end", "pdf: javascript"}, "document with active or embedded content"},
 		{[]string{"zip: corrupt entry", "zip: encrypted entry secret.docx"}, "encrypted content cannot be inspected"},
 		{[]string{"zip: nested archive a.zip", "zip: corrupt entry"}, "archive could not be fully inspected"},
@@ -519,5 +520,24 @@ func TestMailFileNotKept(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestArchiveMessageEntryNotice: a ZIP holding a mail message file is not
+// kept by a rule that keeps ZIPs, and the notice says why (red team).
+func TestArchiveMessageEntryNotice(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, _ := zw.Create("mail/invoice.eml")
+	w.Write([]byte("From: a@example.jp\r\nSubject: x\r\n\r\nhello\r\n"))
+	zw.Close()
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}}}
+	rep, out := rebuilt(t, withAttachments(attached{"mail.zip", "application/zip", b.Bytes()}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != messageEntryReason {
+		t.Errorf("%s: %s (%s), want strip (%s)", p.Filename, p.Decision, p.Reason, messageEntryReason)
+	}
+	if text := decodedText(t, out); !strings.Contains(text, "圧縮ファイル内に、メール・予定表・連絡先のファイル") {
+		t.Errorf("notice does not say why:\n%s", text)
 	}
 }

@@ -198,6 +198,8 @@ func jpReason(l *leaf) string {
 		return "暗号化された圧縮ファイルで中身を検査できないため"
 	case r == sylkReason:
 		return "開くと数式やマクロが実行される表計算データ（SYLK）のため"
+	case r == messageEntryReason:
+		return "圧縮ファイル内に、メール・予定表・連絡先のファイル（中身や添付ファイルを検査できない）があるため"
 	case r == mailFileReason:
 		return "メールのファイルで、開くとその中のHTMLや添付ファイルが無害化されないまま表示されるため"
 	case r == calendarReason:

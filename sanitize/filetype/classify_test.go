@@ -515,3 +515,28 @@ func TestArchiveMemberNames(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// A mail message (.eml, .msg, TNEF by its content), a calendar or a
+// contact file in an archive opens, unpacked, in the program that shows
+// or imports what it holds (HTML, attachments, folded or encoded text),
+// none of which the archive's inspection reads: a ZIP kept by a rule
+// delivered an .eml with a setup.exe in it (red team).
+func TestArchiveMessageEntries(t *testing.T) {
+	eml := []byte("From: a@example.jp\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: application/octet-stream; name=setup.exe\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAA\r\n--z--\r\n")
+	tnef := append([]byte("\x78\x9f\x3e\x22\x01\x00"), make([]byte, 100)...)
+	ics := []byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDESCRIPTION:htt\r\n ps://evil.example/x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+	var cases []classifyCase
+	for _, e := range []struct {
+		name string
+		data []byte
+	}{
+		{"invoice.eml", eml}, {"mail/item.msg", []byte("not really OLE")}, {"data.bin", tnef},
+		{"winmail.dat", tnef}, {"invite.ics", ics}, {"card.vcf", []byte("BEGIN:VCARD\r\nEND:VCARD\r\n")},
+	} {
+		cases = append(cases, classifyCase{name: e.name + " in a ZIP", data: zipFile(t, deflate(e.name, e.data)), filename: "a.zip",
+			class: ClassArchive, findings: []string{MessageEntry + " " + e.name}})
+	}
+	cases = append(cases, classifyCase{name: "the same text as .txt in a ZIP", data: zipFile(t, deflate("invoice.txt", eml)), filename: "a.zip",
+		class: ClassArchive, clean: true})
+	runClassify(t, cases)
+}

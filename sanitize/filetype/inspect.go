@@ -372,6 +372,13 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		// parts of an Office document are its own.
 		in.find("archive: active content entry", where)
 	}
+	if in.macroSink == nil && (slices.ContainsFunc(fn.exts, messageName) || mt == "application/ms-tnef") {
+		// Unpacked, it opens in the mail client or the calendar, which
+		// shows or imports what it holds (HTML, attachments, folded and
+		// encoded text): nothing of that is inspected here, as nothing
+		// of one attached directly is delivered.
+		in.find(MessageEntry, where)
+	}
 	if in.macroSink == nil && slices.Contains(fn.exts, "slk") {
 		// SYLK is text, so no misnamed content tells it, and Excel runs
 		// the formulas in its records (DDE, Excel 4.0 macros): it cannot
@@ -532,6 +539,21 @@ var formatExtensions = func() map[string]bool {
 
 // activeMarkupName reports whether a file with extension ext (lower case,
 // no dot) is one a browser opens and runs scripts in.
+// MessageEntry starts the finding for a mail message, TNEF, calendar or
+// contact file in an archive (messageName).
+const MessageEntry = "archive: mail, calendar or contact entry"
+
+// messageName reports the extensions of mail message files (.eml,
+// Outlook's .msg and .oft, S/MIME .p7m, TNEF's winmail.dat), calendars
+// and contacts, which the sanitiser never delivers as attachments.
+func messageName(ext string) bool {
+	switch ext {
+	case "eml", "emlx", "msg", "oft", "nws", "mbox", "mbx", "p7m", "ics", "ical", "icalendar", "ifb", "vcs", "vcf", "vcard":
+		return true
+	}
+	return false
+}
+
 func activeMarkupName(ext string) bool {
 	switch ext {
 	case "htm", "html", "xhtml", "xht", "shtml", "svg", "svgz", "mht", "mhtml", "hta":
