@@ -537,15 +537,14 @@ var formatExtensions = func() map[string]bool {
 	return m
 }()
 
-// activeMarkupName reports whether a file with extension ext (lower case,
-// no dot) is one a browser opens and runs scripts in.
 // MessageEntry starts the finding for a mail message, TNEF, calendar or
 // contact file in an archive (messageName).
 const MessageEntry = "archive: mail, calendar or contact entry"
 
 // messageName reports the extensions of mail message files (.eml,
-// Outlook's .msg and .oft, S/MIME .p7m, TNEF's winmail.dat), calendars
-// and contacts, which the sanitiser never delivers as attachments.
+// Outlook's .msg and .oft, S/MIME .p7m), calendars and contacts, which
+// the sanitiser never delivers as attachments (TNEF is told by its
+// content).
 func messageName(ext string) bool {
 	switch ext {
 	case "eml", "emlx", "msg", "oft", "nws", "mbox", "mbx", "p7m", "ics", "ical", "icalendar", "ifb", "vcs", "vcf", "vcard":
@@ -554,6 +553,8 @@ func messageName(ext string) bool {
 	return false
 }
 
+// activeMarkupName reports whether a file with extension ext (lower case,
+// no dot) is one a browser opens and runs scripts in.
 func activeMarkupName(ext string) bool {
 	switch ext {
 	case "htm", "html", "xhtml", "xht", "shtml", "svg", "svgz", "mht", "mhtml", "hta":
