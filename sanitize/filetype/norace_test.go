@@ -1,0 +1,5 @@
+//go:build !race
+
+package filetype
+
+const raceAllocFactor = 1
