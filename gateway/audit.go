@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"mugai/sanitize"
 )
@@ -349,4 +351,47 @@ func VerifyAudit(r io.Reader) (lines int, err error) {
 		return lines, fmt.Errorf("line %d: %w", lines+1, err)
 	}
 	return lines, nil
+}
+
+// Bounds of the strings of a sanitiser report that the sender chose (a
+// file name, a declared type) or that quote them (a part's reason, a
+// finding's detail). The report goes into the accept record, the
+// quarantine's metadata and its listing: unbounded, one message of 400
+// stripped parts, each named with 60,000 characters, made an audit line
+// as long as the message (24 MB), which `mugai audit verify` could not
+// read past (DESIGN invariant 5: every input bounded).
+const (
+	maxFieldBytes  = 512  // a file name or a type
+	maxDetailBytes = 1024 // a reason or a finding's detail
+)
+
+// boundReport cuts rep's strings to those bounds, in place, each saying
+// how long it was. The sanitiser has decided and written the message by
+// then: the cut changes what is recorded, never what is delivered.
+func boundReport(rep *sanitize.Report) {
+	rep.Reason = clipUTF8(rep.Reason, maxDetailBytes)
+	for i := range rep.Parts {
+		p := &rep.Parts[i]
+		p.Filename = clipUTF8(p.Filename, maxFieldBytes)
+		p.DeclaredType = clipUTF8(p.DeclaredType, maxFieldBytes)
+		p.SniffedType = clipUTF8(p.SniffedType, maxFieldBytes)
+		p.Reason = clipUTF8(p.Reason, maxDetailBytes)
+	}
+	for i := range rep.Findings {
+		rep.Findings[i].Detail = clipUTF8(rep.Findings[i].Detail, maxDetailBytes)
+	}
+}
+
+// clipUTF8 cuts s to at most max bytes on a character boundary (a
+// Japanese file name stays readable, unlike clipText's '?') and says
+// how long it was.
+func clipUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }

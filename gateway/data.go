@@ -432,6 +432,7 @@ func (srv *Server) sanitizeOnly(out *spill.Buffer, in *spill.Buffer, policy *san
 	if out.Err() != nil {
 		return nil, out.Err()
 	}
+	boundReport(rep)
 	return rep, nil
 }
 
