@@ -23,7 +23,7 @@ import (
 // stable; the body of a message and secrets never appear.
 type AuditRecord struct {
 	Time    time.Time `json:"time"`
-	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control, audit (records lost)
+	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control, audit (records lost, a partial line cut)
 	Route   string    `json:"route,omitempty"`
 	Client  string    `json:"client,omitempty"`
 	TLS     bool      `json:"tls"` // accept records only, false included (see MarshalJSON)
@@ -131,6 +131,9 @@ type Audit struct {
 	err     func(error)
 	pending []heldRecord // not yet written, oldest first
 	failed  error        // the last write failed; nil once one succeeds
+	// Cut is the length of a partial last line OpenAudit cut off (0:
+	// none), for the caller's log.
+	Cut int
 }
 
 // maxPending bounds the records held while the trail cannot be written.
@@ -140,6 +143,15 @@ const maxPending = 10000
 
 // OpenAudit opens the audit trail at target ("stdout" or a file path),
 // continuing the chain of an existing file.
+//
+// A file whose last line has no line break was cut short while it was
+// written (records are appended without an fsync each, so a power loss
+// can leave part of the last one). Continued as it was, the next record
+// would be glued to the fragment, neither would read as a record, and
+// the chain would stay broken at that line for good. The fragment is cut
+// off, and the first record written says how long it was and its
+// SHA-256 (Cut tells the caller). A last line that is a whole record
+// without its line break only gets the line break.
 func OpenAudit(target string, onError func(error)) (*Audit, error) {
 	if target == "" || target == "stdout" {
 		return &Audit{w: os.Stdout, err: onError}, nil
@@ -148,12 +160,100 @@ func OpenAudit(target string, onError func(error)) (*Audit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: open %s: %w", target, err)
 	}
-	prev, err := lastLineHash(f)
-	if err != nil {
+	a := &Audit{w: f, f: f, path: target, err: onError}
+	if err := a.continueChain(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("audit: read %s: %w", target, err)
 	}
-	return &Audit{w: f, f: f, path: target, prev: prev, err: onError}, nil
+	return a, nil
+}
+
+// continueChain sets prev from the file's last line, after mending a
+// last line cut short (OpenAudit).
+func (a *Audit) continueChain() error {
+	st, err := a.f.Stat()
+	if err != nil {
+		return err
+	}
+	start, line, whole, err := lastLine(a.f, st.Size())
+	if err != nil {
+		return err
+	}
+	if !whole && isRecord(line) {
+		if _, err := a.f.Write([]byte("\n")); err != nil {
+			return fmt.Errorf("end the last line: %w", err)
+		}
+		whole = true
+	}
+	if whole {
+		if len(line) > 0 {
+			a.prev = lineHash(line)
+		}
+		return nil
+	}
+	if err := a.f.Truncate(start); err != nil {
+		return fmt.Errorf("cut off a partial last line: %w", err)
+	}
+	if err := a.f.Sync(); err != nil {
+		return fmt.Errorf("cut off a partial last line: %w", err)
+	}
+	if _, prev, _, err := lastLine(a.f, start); err != nil {
+		return err
+	} else if len(prev) > 0 {
+		a.prev = lineHash(prev)
+	}
+	a.Cut = len(line)
+	a.Write(&AuditRecord{Time: time.Now().UTC(), Event: "audit", Verdict: "cut",
+		Reason: fmt.Sprintf("a partial line of %d bytes (SHA-256 %s) at the end of the trail was cut off at start: the last write before the gateway stopped did not complete", len(line), lineHash(line))})
+	return nil
+}
+
+// isRecord reports whether line is a whole audit record.
+func isRecord(line []byte) bool {
+	var rec struct {
+		Prev *string `json:"prev"`
+	}
+	return json.Unmarshal(line, &rec) == nil && rec.Prev != nil
+}
+
+// lastLine returns the last line of the first size bytes of f (without
+// its line break, and without empty lines after it), where it starts,
+// and whether it ended with a line break. It reads back as far as the
+// line goes: a record may be longer than any fixed tail.
+func lastLine(f *os.File, size int64) (start int64, line []byte, whole bool, err error) {
+	end := size
+	var b [1]byte
+	for end > 0 {
+		if _, err := f.ReadAt(b[:], end-1); err != nil {
+			return 0, nil, false, err
+		}
+		if b[0] != '\n' {
+			break
+		}
+		end--
+		whole = true
+	}
+	if size == 0 {
+		whole = true
+	}
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	for pos := end; pos > 0; {
+		n := min(chunk, pos)
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil && !errors.Is(err, io.EOF) {
+			return 0, nil, false, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			start = pos + int64(i) + 1
+			break
+		}
+	}
+	line = make([]byte, end-start)
+	if _, err := f.ReadAt(line, start); err != nil && !errors.Is(err, io.EOF) {
+		return 0, nil, false, err
+	}
+	return start, line, whole, nil
 }
 
 // Reopen closes the file and opens its path again, for log rotation: the
@@ -177,24 +277,6 @@ func (a *Audit) Reopen() error {
 	a.f, a.w, a.cut = f, f, 0
 	a.flushLocked()
 	return nil
-}
-
-func lastLineHash(f *os.File) (string, error) {
-	st, err := f.Stat()
-	if err != nil || st.Size() == 0 {
-		return "", err
-	}
-	// The last line is short; read a tail big enough for any record.
-	off := max(0, st.Size()-1<<20)
-	buf := make([]byte, st.Size()-off)
-	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-		return "", err
-	}
-	buf = bytes.TrimRight(buf, "\n")
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		buf = buf[i+1:]
-	}
-	return lineHash(buf), nil
 }
 
 func lineHash(line []byte) string {

@@ -85,6 +85,10 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	}); err != nil {
 		return nil, err
 	}
+	if in.Audit.Cut > 0 {
+		logger.Warn("audit trail: a partial last line was cut off (the last write before the gateway stopped did not complete); the trail says so in an audit record",
+			"file", cfg.Log.Audit, "bytes", in.Audit.Cut)
+	}
 	tok, err := writeControlToken(cfg.SpoolDir)
 	if err != nil {
 		return nil, err

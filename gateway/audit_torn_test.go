@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAuditTornTail: a trail whose last line was cut short (the machine
+// lost power while it was written: records are appended without an
+// fsync each) used to be continued right after the fragment, without a
+// line break. The first record of the next start was glued to it, so
+// that neither read as a record, and `mugai audit verify` failed at that
+// line for good. The fragment is now cut off at the start, and a record
+// says how many bytes went and their SHA-256.
+func TestAuditTornTail(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "")
+	a, err := OpenAudit(cfg.Log.Audit, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write(&AuditRecord{Event: "accept", Route: "inbound", Sender: "before@example.jp", Verdict: "rebuilt"})
+	a.Close()
+	fragment := `{"time":"2026-01-01T00:00:00Z","event":"delivery","route":"inb`
+	f, err := os.OpenFile(cfg.Log.Audit, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(fragment)
+	f.Close()
+
+	g := startGateway(t, cfg, false)
+	if code, text := g.send("inbound", "after@example.jp", []string{"user@lgwan.example"}, "Subject: x\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	g.stop()
+
+	data, err := os.ReadFile(cfg.Log.Audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := VerifyAudit(strings.NewReader(string(data))); err != nil {
+		t.Errorf("audit verify after a torn last line: %d lines, %v\n%s", n, err, data)
+	}
+	var cut, after bool
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var r AuditRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Errorf("not a record: %.200s", line)
+			continue
+		}
+		cut = cut || r.Event == "audit" && r.Verdict == "cut" && strings.Contains(r.Reason, fmt.Sprint(len(fragment), " bytes"))
+		after = after || r.Event == "accept" && r.Sender == "after@example.jp"
+	}
+	if !cut {
+		t.Errorf("no audit record of the cut fragment:\n%s", data)
+	}
+	if !after {
+		t.Errorf("the accept record of the message after the start is missing:\n%s", data)
+	}
+
+	// A last line that is a whole record without its line break (an
+	// editor's save, say) is kept: it only gets the line break.
+	path := filepath.Join(t.TempDir(), "audit.log")
+	a, err = OpenAudit(path, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write(&AuditRecord{Event: "accept", Sender: "one@example.jp"})
+	a.Close()
+	whole, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.TrimSuffix(string(whole), "\n")), 0o600)
+	a, err = OpenAudit(path, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write(&AuditRecord{Event: "accept", Sender: "two@example.jp"})
+	a.Close()
+	data, _ = os.ReadFile(path)
+	if n, err := VerifyAudit(strings.NewReader(string(data))); err != nil || n != 2 || a.Cut != 0 {
+		t.Errorf("a whole last record without its line break: %d lines, %v, %d bytes cut; want 2 lines, intact, none cut\n%s", n, err, a.Cut, data)
+	}
+}
+
+// TestAuditLongLastLine: the chain is continued from the hash of the
+// whole last line, however long. It was taken over the last MiB of the
+// file, so a start after an accept record longer than that (a message
+// of several hundred parts, each listed) broke the chain.
+func TestAuditLongLastLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	a, err := OpenAudit(path, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &AuditRecord{Event: "accept", Sender: "a@example.jp"}
+	for i := range 800 {
+		rec.Removed = append(rec.Removed, AuditAttachment{Name: fmt.Sprintf("%03d", i) + strings.Repeat("x", maxFieldBytes), Reason: strings.Repeat("r", maxDetailBytes)})
+	}
+	a.Write(rec)
+	a.Close()
+	if a, err = OpenAudit(path, func(err error) { t.Error(err) }); err != nil {
+		t.Fatal(err)
+	}
+	a.Write(&AuditRecord{Event: "accept", Sender: "b@example.jp"})
+	a.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if st, _ := f.Stat(); st.Size() < 1<<20 {
+		t.Fatalf("the first record is %d bytes, want over 1 MiB", st.Size())
+	}
+	if n, err := VerifyAudit(f); err != nil || n != 2 {
+		t.Errorf("after a start on a last line over 1 MiB: %d lines, %v; want 2, intact", n, err)
+	}
+}
