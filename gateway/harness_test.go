@@ -97,9 +97,24 @@ func startGateway(t *testing.T, cfg *config.Config, deliver bool) *testGateway {
 // tempDir.
 func startGatewayTemp(t *testing.T, cfg *config.Config, deliver bool, tempDir string) *testGateway {
 	t.Helper()
+	return startGatewayIn(t, cfg, deliver, tempDir, nil)
+}
+
+// startGatewayIn is startGatewayTemp with Open run through in (a
+// network namespace's Do, so that the listeners are opened there); nil
+// runs it here.
+func startGatewayIn(t *testing.T, cfg *config.Config, deliver bool, tempDir string, in func(func() error) error) *testGateway {
+	t.Helper()
 	g := &testGateway{t: t, dir: filepath.Dir(cfg.File), cfg: cfg, logs: &syncBuffer{}, audit: cfg.Log.Audit}
 	logger := slog.New(slog.NewTextHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	inst, err := Open(cfg, InstanceOptions{Logger: logger, Version: "test", TempDir: tempDir, NoDelivery: !deliver})
+	if in == nil {
+		in = func(f func() error) error { return f() }
+	}
+	var inst *Instance
+	err := in(func() (err error) {
+		inst, err = Open(cfg, InstanceOptions{Logger: logger, Version: "test", TempDir: tempDir, NoDelivery: !deliver})
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,12 +20,12 @@ type listener struct {
 
 	mu        sync.Mutex
 	total     int
-	perClient map[netip.Addr]int
+	perClient map[netip.Prefix]int      // by clientBlock
 	open      map[*countedConn]struct{} // admitted and not yet closed
 }
 
 func newListener(l net.Listener, rs *routeState) *listener {
-	return &listener{Listener: l, route: rs, perClient: map[netip.Addr]int{}, open: map[*countedConn]struct{}{}}
+	return &listener{Listener: l, route: rs, perClient: map[netip.Prefix]int{}, open: map[*countedConn]struct{}{}}
 }
 
 // cut closes the socket of every connection still open. Its session
@@ -66,6 +66,7 @@ func (l *listener) admit(c net.Conn) net.Conn {
 		return nil
 	}
 	lim := st.route.Limits
+	block := clientBlock(ip)
 	l.mu.Lock()
 	switch {
 	case l.total >= lim.MaxConnections:
@@ -74,15 +75,15 @@ func (l *listener) admit(c net.Conn) net.Conn {
 		st.srv.Logger.Warn("connection refused: too many connections", "route", name, "client", ip.String(), "limit", lim.MaxConnections)
 		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections, try again later\r\n", st.route.Hostname))
 		return nil
-	case l.perClient[ip] >= lim.MaxConnectionsPerClient:
+	case l.perClient[block] >= lim.MaxConnectionsPerClient:
 		l.mu.Unlock()
 		m.SMTPConnections.WithLabelValues(name, metrics.ConnLimited).Inc()
-		st.srv.Logger.Warn("connection refused: too many connections from client", "route", name, "client", ip.String(), "limit", lim.MaxConnectionsPerClient)
+		st.srv.Logger.Warn("connection refused: too many connections from client", "route", name, "client", ip.String(), "counted_as", block.String(), "limit", lim.MaxConnectionsPerClient)
 		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections from your address, try again later\r\n", st.route.Hostname))
 		return nil
 	}
 	l.total++
-	l.perClient[ip]++
+	l.perClient[block]++
 	cc := &countedConn{Conn: c}
 	l.open[cc] = struct{}{}
 	l.mu.Unlock()
@@ -92,8 +93,8 @@ func (l *listener) admit(c net.Conn) net.Conn {
 		l.mu.Lock()
 		delete(l.open, cc)
 		l.total--
-		if l.perClient[ip]--; l.perClient[ip] <= 0 {
-			delete(l.perClient, ip)
+		if l.perClient[block]--; l.perClient[block] <= 0 {
+			delete(l.perClient, block)
 		}
 		l.mu.Unlock()
 		m.SMTPSessionsActive.WithLabelValues(name).Dec()
@@ -110,6 +111,21 @@ func refuse(c net.Conn, reply string) {
 		c.Write([]byte(reply))
 		c.Close()
 	}()
+}
+
+// clientBlock is what max_connections_per_client counts a client by: an
+// IPv4 address, or the /64 of an IPv6 one. An IPv6 host is given a /64 of
+// its own (SLAAC, a home router's LAN) and may connect from any address
+// in it: counted by address, one sender could take all of
+// max_connections and shut every other sender out. The admin listener
+// counts the same way (connSource).
+func clientBlock(ip netip.Addr) netip.Prefix {
+	bits := 32
+	if ip.Is6() {
+		bits = 64
+	}
+	p, _ := ip.Prefix(bits)
+	return p
 }
 
 func remoteIP(c net.Conn) netip.Addr {
