@@ -409,30 +409,67 @@ func (a *Audit) Close() error {
 // of good lines; on a break it returns the 1-based line number that does
 // not follow from the one before it.
 func VerifyAudit(r io.Reader) (lines int, err error) {
+	c, err := VerifyAuditChain(r)
+	return c.Lines, err
+}
+
+// AuditChain is what VerifyAuditChain found in a trail whose chain holds.
+//
+// The chain shows a line changed, inserted or removed between others,
+// but not lines removed at either end: the first line of a file may
+// continue a rotated file's chain, and nothing follows the last. So a
+// verification says where the file's chain begins and ends, for the
+// auditor to hold against what the gateway logged (it logs the hash it
+// continues from at each start and the last one it wrote at each stop,
+// to the journal, out of reach of whoever can write the trail).
+type AuditChain struct {
+	Lines int
+	// Continues is the prev of the first line: "" when the file starts
+	// a chain, else the hash of a line in an earlier (rotated) file.
+	Continues string
+	// Last is the hash of the last line ("" for an empty file): the
+	// prev of the next record the gateway writes.
+	Last string
+}
+
+// VerifyAuditChain checks the chain of an audit trail (VerifyAudit) and
+// says where it begins and ends.
+func VerifyAuditChain(r io.Reader) (AuditChain, error) {
+	var c AuditChain
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	prev := ""
-	first := true
 	for sc.Scan() {
 		line := sc.Bytes()
 		var rec struct {
 			Prev *string `json:"prev"`
 		}
 		if err := json.Unmarshal(line, &rec); err != nil || rec.Prev == nil {
-			return lines, fmt.Errorf("line %d: not an audit record", lines+1)
+			return c, fmt.Errorf("line %d: not an audit record", c.Lines+1)
 		}
 		// The first line of a file may continue a rotated chain.
-		if !first && *rec.Prev != prev {
-			return lines, fmt.Errorf("line %d: chain broken: prev is %.12s…, the line before hashes to %.12s… (a line was changed, removed or inserted)", lines+1, *rec.Prev, prev)
+		if c.Lines == 0 {
+			c.Continues = *rec.Prev
+		} else if *rec.Prev != c.Last {
+			return c, fmt.Errorf("line %d: chain broken: prev is %.12s…, the line before hashes to %.12s… (a line was changed, removed or inserted)", c.Lines+1, *rec.Prev, c.Last)
 		}
-		first = false
-		prev = lineHash(line)
-		lines++
+		c.Last = lineHash(line)
+		c.Lines++
 	}
 	if err := sc.Err(); err != nil {
-		return lines, fmt.Errorf("line %d: %w", lines+1, err)
+		return c, fmt.Errorf("line %d: %w", c.Lines+1, err)
 	}
-	return lines, nil
+	return c, nil
+}
+
+// Head is the hash of the last line written (the prev of the next
+// record), "" when the trail is empty or stdout.
+func (a *Audit) Head() string {
+	if a == nil {
+		return ""
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.prev
 }
 
 // Bounds of the strings of a sanitiser report that the sender chose (a

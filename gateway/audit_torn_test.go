@@ -119,3 +119,43 @@ func TestAuditLongLastLine(t *testing.T) {
 		t.Errorf("after a start on a last line over 1 MiB: %d lines, %v; want 2, intact", n, err)
 	}
 }
+
+// TestAuditAnchorsLogged: the gateway logs the hash its trail continues
+// from at each start and the last one it wrote at each stop, to its own
+// log (the journal), which whoever can write the trail cannot change:
+// records cut from the end of the trail while the gateway was stopped,
+// which the chain itself cannot show, show as a trail that does not end
+// with the logged hash, and as a start that continues from another.
+func TestAuditAnchorsLogged(t *testing.T) {
+	cfg := gatewayConfig(t, t.TempDir(), "", "")
+	g := startGateway(t, cfg, false)
+	for _, s := range []string{"a@example.jp", "b@example.jp"} {
+		if code, text := g.send("inbound", s, []string{"user@lgwan.example"}, "Subject: x\r\n\r\nhello\r\n"); code != 250 {
+			t.Fatalf("send: %d %s", code, text)
+		}
+	}
+	g.stop()
+	f, err := os.Open(cfg.Log.Audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := VerifyAuditChain(f)
+	f.Close()
+	if err != nil || c.Lines != 2 {
+		t.Fatalf("verify: %+v %v", c, err)
+	}
+	if want := "msg=\"audit trail closed\" file=" + cfg.Log.Audit + " last=" + c.Last; !strings.Contains(g.logs.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, g.logs.String())
+	}
+
+	// The last record cut while stopped: the next start says it
+	// continues from another hash than the one logged at the stop.
+	data, _ := os.ReadFile(cfg.Log.Audit)
+	lines := strings.SplitAfter(string(data), "\n")
+	os.WriteFile(cfg.Log.Audit, []byte(lines[0]), 0o600)
+	g2 := startGateway(t, cfg, false)
+	g2.stop()
+	if got := g2.logs.String(); !strings.Contains(got, "msg=\"audit trail opened\"") || strings.Contains(got, "continues_from="+c.Last) {
+		t.Errorf("start on a trail cut short: the log should continue from another hash than %s:\n%s", c.Last, got)
+	}
+}

@@ -85,6 +85,12 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	}); err != nil {
 		return nil, err
 	}
+	if a := cfg.Log.Audit; a != "" && a != "stdout" {
+		// An anchor out of the trail's reach: a trail that does not
+		// continue from this hash was cut or changed while the gateway
+		// was stopped (mugai audit verify prints both ends).
+		logger.Info("audit trail opened", "file", a, "continues_from", in.Audit.Head())
+	}
 	if in.Audit.Cut > 0 {
 		logger.Warn("audit trail: a partial last line was cut off (the last write before the gateway stopped did not complete); the trail says so in an audit record",
 			"file", cfg.Log.Audit, "bytes", in.Audit.Cut)
@@ -147,6 +153,10 @@ func (in *Instance) Close(ctx context.Context) error {
 		in.Runner.Wait()
 	}
 	in.closeStores()
+	if a := in.Server.Config().Log.Audit; a != "" && a != "stdout" {
+		// The other anchor (see Open): the trail must end with this.
+		in.Server.Logger.Info("audit trail closed", "file", a, "last", in.Audit.Head())
+	}
 	return err
 }
 

@@ -23,12 +23,25 @@ func runAudit(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer f.Close()
-	n, err := gateway.VerifyAudit(f)
+	c, err := gateway.VerifyAuditChain(f)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Arg(1), err)
-		fmt.Fprintf(stdout, "%s: %d lines intact before the break\n", fs.Arg(1), n)
+		fmt.Fprintf(stdout, "%s: %d lines intact before the break\n", fs.Arg(1), c.Lines)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: %d lines, chain intact\n", fs.Arg(1), n)
+	fmt.Fprintf(stdout, "%s: %d lines, chain intact\n", fs.Arg(1), c.Lines)
+	// The chain cannot show lines removed at either end: say where it
+	// begins and ends, to hold against the hashes the gateway logs
+	// ("audit trail opened … continues_from", "audit trail closed … last").
+	switch {
+	case c.Lines == 0:
+	case c.Continues == "":
+		fmt.Fprintln(stdout, "  begins: a new chain (the first line of a trail)")
+	default:
+		fmt.Fprintf(stdout, "  begins: continues the chain of a line hashing to %s, not in this file (a rotated file's last line; if this file was never rotated into, lines were removed from its start)\n", c.Continues)
+	}
+	if c.Lines > 0 {
+		fmt.Fprintf(stdout, "  ends:   last line hashes to %s (the gateway logs the hash it last wrote at each stop: a trail ending otherwise was cut or changed)\n", c.Last)
+	}
 	return 0
 }
