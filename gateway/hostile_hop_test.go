@@ -20,50 +20,73 @@ import (
 // One message, three recipients: delivered, refused (550), and refused
 // for now (450) until the retry lifetime ends. Each outcome is counted
 // once, the refused one bounces at once, the deferred one only when it
-// expires, and each DSN quotes the next hop's reply once, as it was sent.
+// expires. On a pass-through route each DSN quotes the next hop's reply
+// once, as it was sent, and names it (Remote-MTA). On a sanitising route
+// the DSN goes to the untrusted side, often to a forged sender: it gives
+// the reply's codes alone and no Remote-MTA, the next hop's words and
+// address being the LGWAN's.
 func TestNextHopMixedOutcome(t *testing.T) {
-	nh := startSink(t, false)
-	nh.rcptCode["gone@lgwan.example"] = 550
-	nh.rcptErr["busy@lgwan.example"] = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy"}
-	bounces := startSink(t, false)
-	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "",
-		"retry: {initial: 1s, max: 2s, lifetime: 1h}", "retry: {initial: 1s, max: 1s, lifetime: 1s}",
-		"    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
-	g := startGateway(t, cfg, true)
-	if code, text := g.send("inbound", "citizen@example.jp", []string{"ok@lgwan.example", "gone@lgwan.example", "busy@lgwan.example"}, "Subject: mixed\r\n\r\nhello\r\n"); code != 250 {
-		t.Fatalf("send: %d %s", code, text)
-	}
-	waitFor(t, "two DSNs", 10*time.Second, func() bool { return len(bounces.messages()) >= 2 })
-	time.Sleep(300 * time.Millisecond)
-	msgs := bounces.messages()
-	if len(msgs) != 2 {
-		t.Fatalf("%d DSNs, want 2", len(msgs))
-	}
-	first, second := string(msgs[0].Data), string(msgs[1].Data)
-	if !strings.Contains(first, "Final-Recipient: rfc822; gone@lgwan.example") || strings.Contains(first, "busy@") || strings.Contains(first, "ok@") {
-		t.Errorf("first DSN is not about gone@ alone:\n%s", first)
-	}
-	if !strings.Contains(second, "Final-Recipient: rfc822; busy@lgwan.example") || strings.Contains(second, "gone@") {
-		t.Errorf("second DSN is not about busy@ alone:\n%s", second)
-	}
-	if !strings.Contains(second, "Status: 5.4.7") || !strings.Contains(second, "Diagnostic-Code: smtp; 450 4.2.1 mailbox busy\r\n") {
-		t.Errorf("expiry DSN: want Status 5.4.7 and the reply quoted once as the next hop sent it:\n%s", second)
-	}
-	for _, d := range []string{first, second} {
-		if !strings.Contains(d, "Remote-MTA: dns; 127.0.0.1\r\n") {
-			t.Errorf("DSN without Remote-MTA: dns; 127.0.0.1 (a host, not a URL):\n%s", d)
-		}
-	}
-	if n := len(nh.messages()); n != 1 {
-		t.Errorf("%d messages delivered, want 1", n)
-	}
-	att := g.m.DeliveryAttempts
-	if d, f := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDelivered)), testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryFailed)); d != 3 || f != 2 {
-		// The DSNs' own deliveries count under the route too.
-		t.Errorf("delivered %v failed %v, want 3 (the message and two DSNs) and 2", d, f)
-	}
-	if v := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDeferred)); v < 1 {
-		t.Errorf("deferred %v, want at least 1", v)
+	for _, tc := range []struct {
+		policy    string
+		sanitised bool
+	}{{"default", true}, {"none", false}} {
+		t.Run("policy "+tc.policy, func(t *testing.T) {
+			nh := startSink(t, false)
+			nh.rcptCode["gone@lgwan.example"] = 550
+			nh.rcptErr["busy@lgwan.example"] = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy (lgwan-mx1)"}
+			bounces := startSink(t, false)
+			cfg := gatewayConfig(t, t.TempDir(), "smtp://"+nh.addr, "",
+				"retry: {initial: 1s, max: 2s, lifetime: 1h}", "retry: {initial: 1s, max: 1s, lifetime: 1s}",
+				"    policy: default\n", "    policy: "+tc.policy+"\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
+			g := startGateway(t, cfg, true)
+			if code, text := g.send("inbound", "citizen@example.jp", []string{"ok@lgwan.example", "gone@lgwan.example", "busy@lgwan.example"}, "Subject: mixed\r\n\r\nhello\r\n"); code != 250 {
+				t.Fatalf("send: %d %s", code, text)
+			}
+			waitFor(t, "two DSNs", 10*time.Second, func() bool { return len(bounces.messages()) >= 2 })
+			time.Sleep(300 * time.Millisecond)
+			msgs := bounces.messages()
+			if len(msgs) != 2 {
+				t.Fatalf("%d DSNs, want 2", len(msgs))
+			}
+			first, second := string(msgs[0].Data), string(msgs[1].Data)
+			if !strings.Contains(first, "Final-Recipient: rfc822; gone@lgwan.example") || strings.Contains(first, "busy@") || strings.Contains(first, "ok@") {
+				t.Errorf("first DSN is not about gone@ alone:\n%s", first)
+			}
+			if !strings.Contains(second, "Final-Recipient: rfc822; busy@lgwan.example") || strings.Contains(second, "gone@") {
+				t.Errorf("second DSN is not about busy@ alone:\n%s", second)
+			}
+			diag := "Diagnostic-Code: smtp; 450 4.2.1 mailbox busy (lgwan-mx1)\r\n"
+			if tc.sanitised {
+				diag = "Diagnostic-Code: smtp; 450 4.2.1\r\n"
+			}
+			if !strings.Contains(second, "Status: 5.4.7") || !strings.Contains(second, diag) {
+				t.Errorf("expiry DSN: want Status 5.4.7 and %q:\n%s", diag, second)
+			}
+			for _, d := range []string{first, second} {
+				remote := strings.Contains(d, "Remote-MTA: dns; 127.0.0.1\r\n")
+				switch {
+				case tc.sanitised && (remote || strings.Contains(d, "lgwan-mx1") || strings.Contains(d, "no such user")):
+					t.Errorf("DSN to the untrusted side names the next hop or quotes its words:\n%s", d)
+				case !tc.sanitised && !remote:
+					t.Errorf("DSN without Remote-MTA: dns; 127.0.0.1 (a host, not a URL):\n%s", d)
+				}
+			}
+			if n := len(nh.messages()); n != 1 {
+				t.Errorf("%d messages delivered, want 1", n)
+			}
+			att := g.m.DeliveryAttempts
+			if d, f := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDelivered)), testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryFailed)); d != 3 || f != 2 {
+				// The DSNs' own deliveries count under the route too.
+				t.Errorf("delivered %v failed %v, want 3 (the message and two DSNs) and 2", d, f)
+			}
+			if v := testutil.ToFloat64(att.WithLabelValues("inbound", metrics.DeliveryDeferred)); v < 1 {
+				t.Errorf("deferred %v, want at least 1", v)
+			}
+			// The operator's records keep the whole reply.
+			if m := g.sp.List(); len(m) != 1 || !strings.Contains(fmt.Sprint(m[0].Rcpts), "mailbox busy (lgwan-mx1)") {
+				t.Errorf("the queue does not keep the next hop's reply: %+v", m)
+			}
+		})
 	}
 }
 
@@ -275,5 +298,38 @@ func TestNextHopTooSlowForTheAttempt(t *testing.T) {
 	}
 	if !strings.Contains(g.logs.String(), why) {
 		t.Errorf("the log does not say %q", why)
+	}
+}
+
+// A next hop that cannot be reached until the retry lifetime ends: on a
+// sanitising route the DSN says so in general words, not with our
+// reason, which names the LGWAN address ("dial tcp 10.1.0.25:25:
+// connect: connection refused").
+func TestNextHopUnreachableDSN(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there: connection refused
+	bounces := startSink(t, false)
+	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+closed, "",
+		"retry: {initial: 1s, max: 2s, lifetime: 1h}", "retry: {initial: 1s, max: 1s, lifetime: 1s}",
+		"    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
+	g := startGateway(t, cfg, true)
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"a@lgwan.example"}, "Subject: x\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	waitFor(t, "the DSN", 15*time.Second, func() bool { return len(bounces.messages()) >= 1 })
+	d := string(bounces.messages()[0].Data)
+	if !strings.Contains(d, "Diagnostic-Code: X-Mugai; the receiving mail server could not be reached\r\n") || !strings.Contains(d, "Status: 5.4.7") {
+		t.Errorf("DSN without the general reason:\n%s", d)
+	}
+	_, port, _ := net.SplitHostPort(closed)
+	if strings.Contains(d, ":"+port) || strings.Contains(d, "refused") || strings.Contains(d, "Remote-MTA") {
+		t.Errorf("DSN to the untrusted side names the next hop or our reason:\n%s", d)
+	}
+	if m := g.sp.List(); len(m) != 1 || !strings.Contains(m[0].Rcpts[0].LastError, "refused") {
+		t.Errorf("the queue does not keep the reason: %+v", m)
 	}
 }

@@ -223,7 +223,7 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 		case err == nil && have && res.Permanent():
 			rc.State, rc.LastError, rc.FailedAt = spool.Failed, res.String(), now
 			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
-			failed = append(failed, deliver.DSNRecipient{Result: res, RemoteMTA: remoteMTA(hop), LastAttempt: now})
+			failed = append(failed, dsnRecipient(rt, res, "", hop, now))
 		default:
 			why := "no result"
 			if err != nil {
@@ -247,7 +247,7 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 				if err == nil && have {
 					last = res
 				}
-				failed = append(failed, deliver.DSNRecipient{Result: last, Status: "5.4.7", RemoteMTA: remoteMTA(hop), LastAttempt: now})
+				failed = append(failed, dsnRecipient(rt, last, "5.4.7", hop, now))
 			} else {
 				rc.State, rc.LastError = spool.Deferred, why
 				// A requeued recipient's backoff starts again, as its lifetime does.
@@ -382,6 +382,25 @@ func hopName(h config.Deliver) string {
 // remoteMTA is a DSN's Remote-MTA: the next hop's host (RFC 3464 2.3.5
 // wants a name of the "dns" type there, not a URL), or "" for a socket or
 // Maildir.
+// dsnRecipient is a failed recipient's block of a delivery status
+// notification. On a sanitising route the notice goes to a sender on the
+// untrusted side, often a forged one: the next hop's address and the
+// words of its reply (host names, software, LGWAN addresses) or of our
+// reason for having none ("connect to 10.1.0.25:25: ...") are not theirs
+// to read, so the notice gives the reply's codes alone, or a general
+// reason. The log, the audit trail and `mugai queue` keep it all.
+func dsnRecipient(rt *config.Route, res deliver.Result, status string, hop config.Deliver, now time.Time) deliver.DSNRecipient {
+	d := deliver.DSNRecipient{Result: res, Status: status, RemoteMTA: remoteMTA(hop), LastAttempt: now}
+	if rt.Policy != config.PolicyNone {
+		d.RemoteMTA = ""
+		d.Text = ""
+		if d.Code == 0 {
+			d.Text = "the receiving mail server could not be reached"
+		}
+	}
+	return d
+}
+
 func remoteMTA(h config.Deliver) string {
 	host, _, err := net.SplitHostPort(h.URL.Addr)
 	if err != nil {
