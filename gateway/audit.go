@@ -169,27 +169,40 @@ func OpenAudit(target string, onError func(error)) (*Audit, error) {
 }
 
 // continueChain sets prev from the file's last line, after mending a
-// last line cut short (OpenAudit).
+// last line cut short (OpenAudit). The line is hashed as it is read, not
+// held: a crash can leave a long run of zero bytes at the end.
 func (a *Audit) continueChain() error {
 	st, err := a.f.Stat()
 	if err != nil {
 		return err
 	}
-	start, line, whole, err := lastLine(a.f, st.Size())
+	start, end, whole, err := lastLine(a.f, st.Size())
 	if err != nil {
 		return err
 	}
-	if !whole && isRecord(line) {
-		if _, err := a.f.Write([]byte("\n")); err != nil {
-			return fmt.Errorf("end the last line: %w", err)
+	n := end - start
+	if !whole && n <= maxAuditLine {
+		// Longer, it is no line mugai audit verify reads: a fragment.
+		line := make([]byte, n)
+		if _, err := a.f.ReadAt(line, start); err != nil && !errors.Is(err, io.EOF) {
+			return err
 		}
-		whole = true
+		if isRecord(line) {
+			if _, err := a.f.Write([]byte("\n")); err != nil {
+				return fmt.Errorf("end the last line: %w", err)
+			}
+			whole = true
+		}
 	}
 	if whole {
-		if len(line) > 0 {
-			a.prev = lineHash(line)
+		if n > 0 {
+			a.prev, err = rangeHash(a.f, start, end)
 		}
-		return nil
+		return err
+	}
+	cut, err := rangeHash(a.f, start, end)
+	if err != nil {
+		return err
 	}
 	if err := a.f.Truncate(start); err != nil {
 		return fmt.Errorf("cut off a partial last line: %w", err)
@@ -197,16 +210,21 @@ func (a *Audit) continueChain() error {
 	if err := a.f.Sync(); err != nil {
 		return fmt.Errorf("cut off a partial last line: %w", err)
 	}
-	if _, prev, _, err := lastLine(a.f, start); err != nil {
+	if pstart, pend, _, err := lastLine(a.f, start); err != nil {
 		return err
-	} else if len(prev) > 0 {
-		a.prev = lineHash(prev)
+	} else if pend > pstart {
+		if a.prev, err = rangeHash(a.f, pstart, pend); err != nil {
+			return err
+		}
 	}
-	a.Cut = len(line)
+	a.Cut = int(n)
 	a.Write(&AuditRecord{Time: time.Now().UTC(), Event: "audit", Verdict: "cut",
-		Reason: fmt.Sprintf("a partial line of %d bytes (SHA-256 %s) at the end of the trail was cut off at start: the last write before the gateway stopped did not complete", len(line), lineHash(line))})
+		Reason: fmt.Sprintf("a partial line of %d bytes (SHA-256 %s) at the end of the trail was cut off at start: the last write before the gateway stopped did not complete", n, cut)})
 	return nil
 }
+
+// maxAuditLine is the longest line VerifyAuditChain reads.
+const maxAuditLine = 16 << 20
 
 // isRecord reports whether line is a whole audit record.
 func isRecord(line []byte) bool {
@@ -216,16 +234,16 @@ func isRecord(line []byte) bool {
 	return json.Unmarshal(line, &rec) == nil && rec.Prev != nil
 }
 
-// lastLine returns the last line of the first size bytes of f (without
-// its line break, and without empty lines after it), where it starts,
-// and whether it ended with a line break. It reads back as far as the
-// line goes: a record may be longer than any fixed tail.
-func lastLine(f *os.File, size int64) (start int64, line []byte, whole bool, err error) {
-	end := size
+// lastLine returns where the last line of the first size bytes of f
+// starts and ends (without its line break, and without empty lines after
+// it), and whether it ended with a line break. It reads back as far as
+// the line goes: a record may be longer than any fixed tail.
+func lastLine(f *os.File, size int64) (start, end int64, whole bool, err error) {
+	end = size
 	var b [1]byte
 	for end > 0 {
 		if _, err := f.ReadAt(b[:], end-1); err != nil {
-			return 0, nil, false, err
+			return 0, 0, false, err
 		}
 		if b[0] != '\n' {
 			break
@@ -242,18 +260,24 @@ func lastLine(f *os.File, size int64) (start int64, line []byte, whole bool, err
 		n := min(chunk, pos)
 		pos -= n
 		if _, err := f.ReadAt(buf[:n], pos); err != nil && !errors.Is(err, io.EOF) {
-			return 0, nil, false, err
+			return 0, 0, false, err
 		}
 		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
 			start = pos + int64(i) + 1
 			break
 		}
 	}
-	line = make([]byte, end-start)
-	if _, err := f.ReadAt(line, start); err != nil && !errors.Is(err, io.EOF) {
-		return 0, nil, false, err
+	return start, end, whole, nil
+}
+
+// rangeHash is lineHash of the bytes of f from start to end, read a
+// piece at a time.
+func rangeHash(f *os.File, start, end int64) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, start, end-start)); err != nil {
+		return "", err
 	}
-	return start, line, whole, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Reopen closes the file and opens its path again, for log rotation: the
@@ -437,7 +461,7 @@ type AuditChain struct {
 func VerifyAuditChain(r io.Reader) (AuditChain, error) {
 	var c AuditChain
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	sc.Buffer(make([]byte, 64<<10), maxAuditLine)
 	for sc.Scan() {
 		line := sc.Bytes()
 		var rec struct {

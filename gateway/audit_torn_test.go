@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -157,5 +158,52 @@ func TestAuditAnchorsLogged(t *testing.T) {
 	g2.stop()
 	if got := g2.logs.String(); !strings.Contains(got, "msg=\"audit trail opened\"") || strings.Contains(got, "continues_from="+c.Last) {
 		t.Errorf("start on a trail cut short: the log should continue from another hash than %s:\n%s", c.Last, got)
+	}
+}
+
+// TestAuditHugeLastLineBounded: the last line is hashed as it is read,
+// not held whole: a trail whose last line is very long (a crash can
+// leave a run of zero bytes where the last writes were) is continued, or
+// its fragment cut, without holding the line in memory. A fragment
+// longer than any line mugai audit verify reads is no record and is cut.
+func TestAuditHugeLastLineBounded(t *testing.T) {
+	for _, whole := range []bool{false, true} {
+		t.Run(fmt.Sprint("whole ", whole), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.log")
+			a, err := OpenAudit(path, func(err error) { t.Error(err) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Write(&AuditRecord{Event: "accept", Sender: "one@example.jp"})
+			a.Close()
+			first, _ := os.ReadFile(path)
+			const zeros = 48 << 20 // sparse: cheap on disk
+			if err := os.Truncate(path, int64(len(first))+zeros); err != nil {
+				t.Fatal(err)
+			}
+			if whole {
+				f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+				f.WriteString("\n")
+				f.Close()
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			a, err = OpenAudit(path, func(err error) { t.Error(err) })
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Close()
+			if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+				t.Errorf("opening a trail with a last line of %d MiB allocated %d MiB", zeros>>20, n>>20)
+			}
+			if !whole && a.Cut != zeros {
+				t.Errorf("cut %d bytes, want %d", a.Cut, zeros)
+			}
+			if whole && a.Head() != lineHash(make([]byte, zeros)) {
+				t.Errorf("continues from %s, not the hash of the whole last line", a.Head())
+			}
+		})
 	}
 }
