@@ -196,9 +196,11 @@ func (a *Audit) continueChain() error {
 	}
 	if whole {
 		if n > 0 {
-			a.prev, err = rangeHash(a.f, start, end)
+			if a.prev, err = rangeHash(a.f, start, end); err != nil {
+				return err
+			}
 		}
-		return err
+		return a.cutEmptyLines(st.Size(), end)
 	}
 	cut, err := rangeHash(a.f, start, end)
 	if err != nil {
@@ -220,6 +222,25 @@ func (a *Audit) continueChain() error {
 	a.Cut = int(n)
 	a.Write(&AuditRecord{Time: time.Now().UTC(), Event: "audit", Verdict: "cut",
 		Reason: fmt.Sprintf("a partial line of %d bytes (SHA-256 %s) at the end of the trail was cut off at start: the last write before the gateway stopped did not complete", n, cut)})
+	return nil
+}
+
+// cutEmptyLines cuts the empty lines after the last line, which ends at
+// end in a file of size bytes: they are no records, and mugai audit
+// verify would stop at the first of them for good.
+func (a *Audit) cutEmptyLines(size, end int64) error {
+	keep := end + 1 // the last line's line break stays
+	if end == 0 {
+		keep = 0 // nothing but empty lines
+	}
+	if size <= keep {
+		return nil
+	}
+	if err := a.f.Truncate(keep); err != nil {
+		return fmt.Errorf("cut off empty last lines: %w", err)
+	}
+	a.Write(&AuditRecord{Time: time.Now().UTC(), Event: "audit", Verdict: "cut",
+		Reason: fmt.Sprintf("%d empty lines at the end of the trail were cut off at start: they are no records", size-keep)})
 	return nil
 }
 

@@ -207,3 +207,39 @@ func TestAuditHugeLastLineBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditTrailingEmptyLines: empty lines at the end of a trail (an
+// editor's save, an echo >>) are no records, and mugai audit verify
+// stops at the first: the gateway continued after them, from the line
+// before, so the trail failed verification at that line for good. They
+// are cut off at start like a partial line, and a record says so.
+func TestAuditTrailingEmptyLines(t *testing.T) {
+	for _, withRecord := range []bool{true, false} {
+		t.Run(fmt.Sprint("after a record ", withRecord), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.log")
+			a, err := OpenAudit(path, func(err error) { t.Error(err) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if withRecord {
+				a.Write(&AuditRecord{Event: "accept", Sender: "one@example.jp"})
+			}
+			a.Close()
+			f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			f.WriteString("\n\n\n")
+			f.Close()
+			if a, err = OpenAudit(path, func(err error) { t.Error(err) }); err != nil {
+				t.Fatal(err)
+			}
+			a.Write(&AuditRecord{Event: "accept", Sender: "two@example.jp"})
+			a.Close()
+			data, _ := os.ReadFile(path)
+			if n, err := VerifyAudit(strings.NewReader(string(data))); err != nil {
+				t.Errorf("verify after empty lines at the end: %d lines, %v\n%s", n, err, data)
+			}
+			if !strings.Contains(string(data), `"verdict":"cut"`) {
+				t.Errorf("no record of the cut:\n%s", data)
+			}
+		})
+	}
+}
