@@ -379,9 +379,6 @@ func hopName(h config.Deliver) string {
 	return h.URL.Scheme + ":" + h.URL.Path
 }
 
-// remoteMTA is a DSN's Remote-MTA: the next hop's host (RFC 3464 2.3.5
-// wants a name of the "dns" type there, not a URL), or "" for a socket or
-// Maildir.
 // dsnRecipient is a failed recipient's block of a delivery status
 // notification. On a sanitising route the notice goes to a sender on the
 // untrusted side, often a forged one: the next hop's address and the
@@ -401,6 +398,9 @@ func dsnRecipient(rt *config.Route, res deliver.Result, status string, hop confi
 	return d
 }
 
+// remoteMTA is a DSN's Remote-MTA: the next hop's host (RFC 3464 2.3.5
+// wants a name of the "dns" type there, not a URL), or "" for a socket or
+// Maildir.
 func remoteMTA(h config.Deliver) string {
 	host, _, err := net.SplitHostPort(h.URL.Addr)
 	if err != nil {
