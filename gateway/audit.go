@@ -546,9 +546,9 @@ func boundReport(rep *sanitize.Report) {
 	}
 }
 
-// clipUTF8 cuts s to at most max bytes on a character boundary (a
-// Japanese file name stays readable, unlike clipText's '?') and says
-// how long it was.
+// clipUTF8 cuts s longer than max bytes to at most max on a character
+// boundary (a Japanese file name stays readable, unlike clipText's '?')
+// and appends how long it was ("…(N bytes)", a few bytes more).
 func clipUTF8(s string, max int) string {
 	if len(s) <= max {
 		return s

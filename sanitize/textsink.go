@@ -200,8 +200,8 @@ func (s *textSink) writeLines(p []byte) []byte {
 	return p[end:]
 }
 
-// lineStartsWith reports whether one of the LF-separated lines b starts
-// with a or b: one look at each line start, where searching b for
+// lineStartsWith reports whether one of the LF-separated lines starts
+// with a or b: one look at each line start, where searching lines for
 // "\n"+a and "\n"+b went through the line ends twice.
 func lineStartsWith(lines, a, b []byte) bool {
 	for {

@@ -516,7 +516,7 @@ func ruled(a *attrs) bool {
 	if !a.has("border") {
 		return false
 	}
-	v := strings.TrimLeft(a.border, " \t\n\f\r")
+	v := strings.TrimPrefix(strings.TrimLeft(a.border, " \t\n\f\r"), "+") // "+0" is 0
 	digits := len(v) - len(strings.TrimLeft(v, "0123456789"))
 	return digits == 0 || strings.Trim(v[:digits], "0") != ""
 }

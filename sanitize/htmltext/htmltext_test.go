@@ -90,6 +90,8 @@ func TestConvertSnippets(t *testing.T) {
 		{"ruled by an empty border", "<table border><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
 		{"ruled by border=yes", "<table border=yes><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
 		{"border=0px draws none", "<table border=0px><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
+		{"border=+0 draws none", "<table border=+0><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
+		{"border=+1 draws rules", "<table border=+1><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
 		{"border=00 draws none", "<table border=' 00'><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
 		{"ruled box keeps its paragraphs", "<table border=1><tr><td><p>一段落目</p><p>二段落目<br><br>三段落目</p></td></tr></table>",
 			"一段落目\n\n二段落目\n\n三段落目\n"},
