@@ -322,7 +322,7 @@ func TestNextHopUnreachableDSN(t *testing.T) {
 	}
 	waitFor(t, "the DSN", 15*time.Second, func() bool { return len(bounces.messages()) >= 1 })
 	d := string(bounces.messages()[0].Data)
-	if !strings.Contains(d, "Diagnostic-Code: X-Mugai; the receiving mail server could not be reached\r\n") || !strings.Contains(d, "Status: 5.4.7") {
+	if !strings.Contains(d, "Diagnostic-Code: X-Mugai; no reply from the receiving mail server\r\n") || !strings.Contains(d, "Status: 5.4.7") {
 		t.Errorf("DSN without the general reason:\n%s", d)
 	}
 	_, port, _ := net.SplitHostPort(closed)

@@ -392,7 +392,7 @@ func dsnRecipient(rt *config.Route, res deliver.Result, status string, hop confi
 		d.RemoteMTA = ""
 		d.Text = ""
 		if d.Code == 0 {
-			d.Text = "the receiving mail server could not be reached"
+			d.Text = "no reply from the receiving mail server"
 		}
 	}
 	return d
