@@ -458,11 +458,14 @@ func keepBlocker(f string) (string, int) {
 		return "archive holds HTML or SVG, which runs scripts when opened", 0
 	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
 		return "document could not be fully inspected", 2
-	case strings.HasPrefix(lf, pdfLinkTo):
+	case strings.HasPrefix(lf, "office:") && strings.Contains(lf, "not inspected"):
+		return "document could not be fully inspected", 2
+	case strings.HasPrefix(lf, pdfLinkTo), strings.HasPrefix(lf, officeLinkTo):
 		// What was refused, as the classifier names it from a closed
 		// set ("a file (file:)", "a program (ms-word:)"); the path of
-		// a PDF in an archive after it is left out.
-		what := f[len(pdfLinkTo):]
+		// a PDF in an archive (or of an Office document's part) after
+		// it is left out. An Office hyperlink is refused as a PDF's.
+		what := f[strings.Index(lf, "link to ")+len("link to "):]
 		if i := strings.IndexByte(what, ')'); i >= 0 {
 			what = what[:i+1]
 		}
@@ -533,8 +536,9 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep boo
 // pdfLinkTo starts the classifier's finding for a PDF link it refuses;
 // linksReason starts the part's reason then, what was refused after it.
 const (
-	pdfLinkTo   = "pdf: link to "
-	linksReason = "document links to "
+	pdfLinkTo    = "pdf: link to "
+	officeLinkTo = "office: link to "
+	linksReason  = "document links to "
 )
 
 // pdfOpensFile starts the classifier's finding for what makes a PDF

