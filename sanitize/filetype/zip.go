@@ -415,6 +415,13 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			strings.HasPrefix(lower, "scripts/")) {
 			macros = true
 		}
+		if layout.office && (strings.Contains("/"+lower, "/activex/") || lower == "xl/connections.xml" || strings.HasPrefix(lower, "xl/querytables/")) {
+			// An ActiveX control runs code of its own; a workbook's
+			// data connection or query table fetches from a server, a
+			// share or a database when it refreshes (on opening, if
+			// it says so).
+			in.find("office: embedded or external content", where)
+		}
 		if ent.size >= ratioFloor && float64(ent.size) > in.lim.MaxRatio*float64(max(ent.comp, 1)) {
 			in.limit("archive: ratio exceeded", where)
 			in.inspectEntry(entry{name: name, size: ent.size, encrypted: ent.encrypted}, nil, path, depth)
