@@ -454,6 +454,43 @@ func TestCalendarAndContactNotKept(t *testing.T) {
 	}
 }
 
+// TestODFNotKept: an OpenDocument file binds macros to events and links
+// content from shares in XML mugai does not read (red team: an ODT
+// running an installed macro on load, an image from \\evil\s), so a keep
+// rule listing it does not keep it: it could not be fully inspected, and
+// neither could an archive holding one.
+func TestODFNotKept(t *testing.T) {
+	zipOf := func(files ...string) []byte { // name, data, name, data, ...
+		var b bytes.Buffer
+		z := zip.NewWriter(&b)
+		for i := 0; i+1 < len(files); i += 2 {
+			w, err := z.Create(files[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte(files[i+1]))
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	odt := zipOf("mimetype", "application/vnd.oasis.opendocument.text",
+		"META-INF/manifest.xml", `<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>`,
+		"content.xml", `<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"><office:body><office:text><draw:frame><draw:image xlink:href="\\\\evil.example\\s\\a.png" xlink:actuate="onLoad"/></draw:frame></office:text></office:body></office:document-content>`)
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".odt", ".zip"}}}
+	for _, file := range []attached{
+		{"案内.odt", "application/vnd.oasis.opendocument.text", odt},
+		{"資料.zip", "application/zip", zipOf("案内.odt", string(odt))},
+	} {
+		rep, _ := rebuilt(t, withAttachments(file), pol)
+		if p := rep.Parts[1]; p.Decision != DecisionStrip || !strings.Contains(p.Reason, "could not be fully inspected") {
+			t.Errorf("%s: %s (%s), want it stripped as not fully inspected", file.name, p.Decision, p.Reason)
+		}
+	}
+}
+
 // TestTNEFByContent: TNEF is never delivered, whatever its name and
 // declared type: the classifier knows it by its signature, and kept it
 // was written as the application/ms-tnef it sniffs as, which Outlook

@@ -345,6 +345,15 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 
 	layout := zipLayout(zr)
 	mt = layout.mime
+	if strings.HasPrefix(layout.mime, "application/vnd.oasis.opendocument") {
+		// An OpenDocument file binds macros to events in its XML
+		// (office:event-listeners: an installed macro runs as it
+		// opens), links images and sections from paths (a share hands
+		// over the user's NTLM hash) and embeds OLE objects: none of
+		// which is read here, only its Basic/ and Scripts/ parts are.
+		// Not inspected, it is not kept (red team).
+		in.find(ODFNotInspected, where)
+	}
 	if layout.class == ClassExecutable {
 		in.executable = true
 		in.find("zip: "+layout.kind, where)
@@ -598,6 +607,11 @@ func decodeZipName(raw []byte, nonUTF8 bool) string {
 	}
 	return string(raw) // displayName escapes the invalid bytes
 }
+
+// ODFNotInspected is the finding of an OpenDocument file (ODT, ODS, ODP
+// and the rest): its XML, where macros are bound to events and content
+// linked from elsewhere, is not read.
+const ODFNotInspected = "office: not inspected: OpenDocument event bindings, linked and embedded content"
 
 type layout struct {
 	kind   string // for the finding: "java archive", "android package", …
