@@ -491,6 +491,38 @@ func TestODFNotKept(t *testing.T) {
 	}
 }
 
+// TestKeptOfficeLinks: the web links of a kept Word document (hyperlink
+// relationships and HYPERLINK fields) stay clickable, as a kept PDF's do,
+// and are counted and named in the notice the same way; each target
+// once.
+func TestKeptOfficeLinks(t *testing.T) {
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for _, f := range [][2]string{
+		{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`},
+		{"word/document.xml", `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:fldSimple w:instr=" HYPERLINK &quot;https://www.city.example.lg.jp/b&quot; "><w:r><w:t>b</w:t></w:r></w:fldSimple><w:fldSimple w:instr=" HYPERLINK &quot;https://www.city.example.lg.jp/a&quot; "/></w:p></w:body></w:document>`},
+		{"word/_rels/document.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://www.city.example.lg.jp/a" TargetMode="External"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`},
+	} {
+		w, err := z.Create(f[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(f[1]))
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx"}}}
+	rep, out := rebuilt(t, withAttachments(attached{"案内.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", b.Bytes()}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionKeep || p.Reason != "allowed by a keep rule; 2 links left clickable" {
+		t.Errorf("%s: %s (%s), want kept with 2 links left clickable", p.Filename, p.Decision, p.Reason)
+	}
+	if text := decodedText(t, out); !strings.Contains(text, "リンクはクリックできる形のままです") || !strings.Contains(text, "… リンク 2件") {
+		t.Errorf("notice does not name the links left clickable:\n%s", text)
+	}
+}
+
 // TestTNEFByContent: TNEF is never delivered, whatever its name and
 // declared type: the classifier knows it by its signature, and kept it
 // was written as the application/ms-tnef it sniffs as, which Outlook

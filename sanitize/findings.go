@@ -51,7 +51,7 @@ var findingKinds = map[string]string{
 	"type-mismatch":       "an attachment whose content is not what its type or filename says",
 	"attachment":          "something found inside an attachment (an archive's entries, encryption, nesting)",
 	"spreadsheet-formula": "fields of a kept CSV or TSV that a spreadsheet would run as formulas; made text",
-	"pdf-links":           "links (URI actions) in a kept PDF, or in the PDFs of a kept archive, to web pages, mail addresses or phone numbers; delivered clickable, as the file is not changed",
+	"pdf-links":           "links to web pages, mail addresses or phone numbers in a kept PDF (URI actions) or Office document (hyperlinks), or in those of a kept archive; delivered clickable, as the file is not changed",
 	"html-error":          "HTML that could not be converted",
 	"html-depth-exceeded": "HTML nested deeper than mime.max_html_depth; flattened",
 	"html-hidden":         "HTML elements a reader would not see (hidden attribute, invisible or white-on-white text, tracking pixels); dropped",

@@ -175,10 +175,7 @@ func scanStream(r io.Reader, limit int64, scan func(b []byte, base int64, final 
 // streams that hold objects, decoded. What it cannot decode or bound is a
 // finding that blocks keeping the file.
 func (in *inspector) inspectPDF(r io.ReaderAt, size int64, path string) {
-	if in.pdfLinks == nil {
-		in.pdfLinks = &pdfLinks{}
-	}
-	p := pdfScanner{filter: -1, typeEnd: -1, links: in.pdfLinks}
+	p := pdfScanner{filter: -1, typeEnd: -1, links: in.links()}
 	scanStream(io.NewSectionReader(r, 0, size), size, p.scan)
 	d := pdfDecoder{r: r, size: size, in: in, p: &p, identified: map[int64]bool{}}
 	stopped := false

@@ -720,9 +720,18 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string
 	// parser: a substring search missed `TargetMode = "External"`,
 	// character references (`&#69;xternal`), a namespace prefix on the
 	// element and UTF-16 parts, all of which Word honours.
-	for _, f := range officeRelFindings(b) {
+	for _, f := range officeRelFindings(b, in.links()) {
 		in.find(f, "in "+where)
 	}
+}
+
+// links is the set the link targets left clickable in a kept document go
+// into: a PDF's, and an Office document's web, mail and phone links.
+func (in *inspector) links() *pdfLinks {
+	if in.pdfLinks == nil {
+		in.pdfLinks = &pdfLinks{}
+	}
+	return in.pdfLinks
 }
 
 // officeRelFindings reads a relationship part (.rels) and returns a
@@ -734,8 +743,8 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string
 // an external relationship of any type is refused, not only the types
 // known to be abused. A part that does not read as XML (a charset other
 // than UTF-8 or UTF-16, a DTD, a syntax error) cannot be checked and
-// is refused too.
-func officeRelFindings(b []byte) []string {
+// is refused too. The hyperlinks kept go into links, to be counted.
+func officeRelFindings(b []byte, links *pdfLinks) []string {
 	b, ok := utf8XML(b)
 	if !ok {
 		return []string{"office: relationships not inspected (not UTF-8 or UTF-16 XML)"}
@@ -785,8 +794,10 @@ func officeRelFindings(b []byte) []string {
 			// "External", or a value Office may read as it: external.
 			kind := strings.ToLower(typ[strings.LastIndexByte(typ, '/')+1:])
 			if kind == "hyperlink" {
-				if f := (*pdfLinks)(nil).refused([]byte(target)); f != "" {
+				if f := links.refused([]byte(target)); f != "" {
 					out = append(out, "office: "+strings.TrimPrefix(f, "pdf: "))
+				} else {
+					links.add([]byte(target))
 				}
 				continue
 			}
@@ -921,8 +932,10 @@ func (in *inspector) wordField(code, where string) {
 		t = f[1]
 	}
 	t = strings.ReplaceAll(t, `\\\\`, `\\`)
-	if r := (*pdfLinks)(nil).refused([]byte(t)); r != "" {
+	if r := in.links().refused([]byte(t)); r != "" {
 		in.find("office: "+strings.TrimPrefix(r, "pdf: "), "in "+where)
+	} else {
+		in.links().add([]byte(t))
 	}
 }
 
