@@ -454,6 +454,8 @@ func keepBlocker(f string) (string, int) {
 		return misnamedEntryReason, 0
 	case strings.HasPrefix(f, filetype.MessageEntry):
 		return messageEntryReason, 0
+	case strings.HasPrefix(f, filetype.EscapingEntry):
+		return escapingEntryReason, 0
 	case strings.Contains(lf, "active content entry"):
 		return "archive holds HTML or SVG, which runs scripts when opened", 0
 	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
@@ -564,6 +566,10 @@ func pdfOpensFileAction(lf string) string {
 // misnamedEntryReason is the reason of an archive holding a file whose
 // name is not one its content goes by (as unfitReason for a file).
 const misnamedEntryReason = "archive holds a file whose name does not match its content"
+
+// escapingEntryReason is the reason of an archive holding a member that
+// an extractor would write outside the folder it extracts to.
+const escapingEntryReason = "archive holds a file that would be written outside its folder (an absolute path or ..)"
 
 // messageEntryReason is the reason of an archive holding a mail message,
 // TNEF, calendar or contact file, none of which is delivered attached.

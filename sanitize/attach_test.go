@@ -29,6 +29,7 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"zip: too many entries", "office: macros"}, "office document with macros"},
 		{[]string{"archive: limit exceeded", "archive: active content entry page.html"}, "archive holds HTML or SVG, which runs scripts when opened"},
 		{[]string{"archive: limit exceeded", "archive: mail, calendar or contact entry mail/invoice.eml"}, messageEntryReason},
+		{[]string{"archive: entry written outside its folder ../../Startup/a.lnk.txt"}, escapingEntryReason},
 		{[]string{"pdf: not fully inspected: a stream mugai cannot read to the end", "pdf: javascript"}, "document with active or embedded content"},
 		{[]string{"zip: corrupt entry", "zip: encrypted entry secret.docx"}, "encrypted content cannot be inspected"},
 		{[]string{"zip: nested archive a.zip", "zip: corrupt entry"}, "archive could not be fully inspected"},

@@ -595,6 +595,23 @@ func TestArchiveMemberNames(t *testing.T) {
 // or imports what it holds (HTML, attachments, folded or encoded text),
 // none of which the archive's inspection reads: a ZIP kept by a rule
 // delivered an .eml with a setup.exe in it (red team).
+// TestArchiveEscapingEntries: a member whose name an extractor would
+// write outside the folder it extracts to (absolute, a drive, "..") is
+// a finding, which blocks keeping the archive; names that only look
+// alike are not.
+func TestArchiveEscapingEntries(t *testing.T) {
+	var cases []classifyCase
+	for _, name := range []string{"../../Startup/a.txt", `..\..\a.txt`, "docs/../../a.txt", "/etc/a.txt", `\\server\share\a.txt`, `C:\Users\a.txt`, "c:a.txt", "docs/.. /a.txt", "docs/.../a.txt"} {
+		cases = append(cases, classifyCase{name: name, data: zipFile(t, deflate(name, []byte("text"))), filename: "a.zip",
+			class: ClassArchive, findings: []string{EscapingEntry + " " + name}})
+	}
+	for _, name := range []string{"docs/a..b.txt", "..a.txt", "docs/./a.txt", "a.txt..", "1:2.txt"} {
+		cases = append(cases, classifyCase{name: name, data: zipFile(t, deflate(name, []byte("text"))), filename: "a.zip",
+			class: ClassArchive, clean: true})
+	}
+	runClassify(t, cases)
+}
+
 func TestArchiveMessageEntries(t *testing.T) {
 	eml := []byte("From: a@example.jp\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: application/octet-stream; name=setup.exe\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAA\r\n--z--\r\n")
 	tnef := append([]byte("\x78\x9f\x3e\x22\x01\x00"), make([]byte, 100)...)

@@ -331,6 +331,9 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		in.find("archive: bidi control in name", where)
 		class = ClassExecutable
 	}
+	if escapesFolder(e.name) {
+		in.find(EscapingEntry, where)
+	}
 	if class == ClassExecutable {
 		in.executable = true
 	}
@@ -536,6 +539,28 @@ var formatExtensions = func() map[string]bool {
 	}
 	return m
 }()
+
+// EscapingEntry is the finding for an archive member whose name would
+// have an extractor write it outside the folder it extracts to.
+const EscapingEntry = "archive: entry written outside its folder"
+
+// escapesFolder reports a member name that is absolute (/etc/x, \\x,
+// C:\x, C:x) or climbs out with a ".." component, "/" and "\" both
+// separating: extracted as written, it would overwrite a file elsewhere
+// (a startup folder's shortcut, say). Extractors mostly refuse or clean
+// such names; one that does not is reason enough not to deliver it.
+func escapesFolder(name string) bool {
+	if strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`) ||
+		len(name) >= 2 && name[1] == ':' && ('a' <= name[0]|0x20 && name[0]|0x20 <= 'z') {
+		return true
+	}
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if strings.TrimRight(part, " .") == "" && strings.Contains(part, "..") {
+			return true // "..", and forms Windows may trim to it (".. ", "...")
+		}
+	}
+	return false
+}
 
 // MessageEntry starts the finding for a mail message, TNEF, calendar or
 // contact file in an archive (messageName).
