@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -299,13 +300,13 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		}
 		return DecisionStrip, "encrypted archive (contents cannot be inspected)"
 	}
-	if activeMarkup(ph.mediaType, res.SniffedType, ph.names) {
+	if activeMarkup.is(ph.mediaType, res.SniffedType, ph.names) {
 		return notKept("HTML or other active markup")
 	}
-	if mailFile(ph.mediaType, res.SniffedType, ph.names) {
+	if mailFile.is(ph.mediaType, res.SniffedType, ph.names) {
 		return notKept(mailFileReason)
 	}
-	if calendarOrContact(ph.mediaType, ph.names) {
+	if calendarOrContact.is(ph.mediaType, "", ph.names) {
 		return notKept(calendarReason)
 	}
 	if why := blocksKeeping(res.Findings); why != "" {
@@ -348,72 +349,61 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 // its size; the rule's limit and ")" follow.
 const tooLargeReason = "larger than a keep rule allows ("
 
-// activeMarkup reports whether a file is HTML or another format a client
-// renders with scripts (XHTML, SVG, HTA, MHTML) by its declared type, its
-// content or any of its names: such a file is never delivered, whatever
-// the policy, since the output must hold no HTML (invariant 1).
-func activeMarkup(declared, sniffed string, names []string) bool {
+// fileKind is a kind of file told by its media types and extensions.
+type fileKind struct{ types, exts []string }
+
+// is reports whether a file is of the kind by its declared or sniffed
+// type (parameters aside; "" for none) or the extension of any of its
+// names.
+func (k fileKind) is(declared, sniffed string, names []string) bool {
 	for _, t := range []string{declared, sniffed} {
-		t = strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0]))
-		switch t {
-		case "text/html", "application/xhtml+xml", "image/svg+xml", "application/hta", "message/rfc822", "multipart/related", "application/x-mimearchive", "text/xml", "application/xml", "text/javascript", "application/javascript":
+		if t != "" && slices.Contains(k.types, strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0]))) {
 			return true
 		}
 	}
 	for _, n := range names {
-		switch extension(cleanFilename(n)) {
-		case ".htm", ".html", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".hta", ".mht", ".mhtml", ".xml", ".xsl", ".js":
+		if slices.Contains(k.exts, extension(cleanFilename(n))) {
 			return true
 		}
 	}
 	return false
 }
 
-// mailFile reports whether a file is a mail message saved as a file by
-// its declared or sniffed type or any of its names: an .eml (or Apple
-// Mail's .emlx, Outlook Express's .nws, an mbox), an Outlook item or
-// template (.msg, .oft), an S/MIME message (.p7m). The mail client opens
-// it as the message it is, its HTML rendered and its attachments offered,
-// none of which the sanitiser looked into (a forwarded message/rfc822 is
-// rebuilt; this is a file). It is never kept, whatever the policy; named
-// .txt, the same bytes open as text.
-func mailFile(declared, sniffed string, names []string) bool {
-	for _, t := range []string{declared, sniffed} {
-		switch strings.ToLower(strings.TrimSpace(strings.SplitN(t, ";", 2)[0])) {
-		case "application/vnd.ms-outlook", "application/pkcs7-mime", "application/x-pkcs7-mime", "application/mbox":
-			return true
-		}
-	}
-	for _, n := range names {
-		switch extension(cleanFilename(n)) {
-		case ".eml", ".emlx", ".msg", ".oft", ".nws", ".mbox", ".mbx", ".p7m":
-			return true
-		}
-	}
-	return false
+// activeMarkup is HTML or another format a client renders with scripts
+// (XHTML, SVG, HTA, MHTML), by its declared type, its content or any of
+// its names: such a file is never delivered, whatever the policy, since
+// the output must hold no HTML (invariant 1).
+var activeMarkup = fileKind{
+	types: []string{"text/html", "application/xhtml+xml", "image/svg+xml", "application/hta", "message/rfc822", "multipart/related", "application/x-mimearchive", "text/xml", "application/xml", "text/javascript", "application/javascript"},
+	exts:  []string{".htm", ".html", ".xhtml", ".xht", ".shtml", ".svg", ".svgz", ".hta", ".mht", ".mhtml", ".xml", ".xsl", ".js"},
 }
 
-// calendarOrContact reports whether a file is an iCalendar, vCalendar or
-// vCard file by its declared type or any of its names. Such a file is
-// text, but the program that opens it (Outlook, a phone's contacts) joins
-// folded lines (RFC 5545 3.1, RFC 6350 3.2) and decodes quoted-printable
-// and base64 values and inline ATTACH and PHOTO data: a URL folded across
-// two lines, or an executable in an ATTACH property, is nothing the link
-// rewriter, which reads the file line by line as written, can see. It is
-// never kept, like SYLK; opened as text (a .txt name, the sniffed
-// text/plain type of the rebuilt part) the same bytes are harmless.
-func calendarOrContact(declared string, names []string) bool {
-	switch strings.ToLower(strings.TrimSpace(strings.SplitN(declared, ";", 2)[0])) {
-	case "text/calendar", "text/x-vcalendar", "application/ics", "text/vcard", "text/x-vcard", "text/directory":
-		return true
-	}
-	for _, n := range names {
-		switch extension(cleanFilename(n)) {
-		case ".ics", ".ical", ".icalendar", ".ifb", ".vcs", ".vcf", ".vcard":
-			return true
-		}
-	}
-	return false
+// mailFile is a mail message saved as a file, by its declared or sniffed
+// type or any of its names: an .eml (or Apple Mail's .emlx, Outlook
+// Express's .nws, an mbox), an Outlook item or template (.msg, .oft), an
+// S/MIME message (.p7m). The mail client opens it as the message it is,
+// its HTML rendered and its attachments offered, none of which the
+// sanitiser looked into (a forwarded message/rfc822 is rebuilt; this is a
+// file). It is never kept, whatever the policy; named .txt, the same
+// bytes open as text.
+var mailFile = fileKind{
+	types: []string{"application/vnd.ms-outlook", "application/pkcs7-mime", "application/x-pkcs7-mime", "application/mbox"},
+	exts:  []string{".eml", ".emlx", ".msg", ".oft", ".nws", ".mbox", ".mbx", ".p7m"},
+}
+
+// calendarOrContact is an iCalendar, vCalendar or vCard file, by its
+// declared type or any of its names (not by content: see below). Such a
+// file is text, but the program that opens it (Outlook, a phone's
+// contacts) joins folded lines (RFC 5545 3.1, RFC 6350 3.2) and decodes
+// quoted-printable and base64 values and inline ATTACH and PHOTO data: a
+// URL folded across two lines, or an executable in an ATTACH property, is
+// nothing the link rewriter, which reads the file line by line as
+// written, can see. It is never kept, like SYLK; opened as text (a .txt
+// name, the sniffed text/plain type of the rebuilt part) the same bytes
+// are harmless.
+var calendarOrContact = fileKind{
+	types: []string{"text/calendar", "text/x-vcalendar", "application/ics", "text/vcard", "text/x-vcard", "text/directory"},
+	exts:  []string{".ics", ".ical", ".icalendar", ".ifb", ".vcs", ".vcf", ".vcard"},
 }
 
 // blocksKeeping says why classifier findings forbid delivering a file
