@@ -37,6 +37,9 @@ func (s *sanitizer) finish() {
 			// its alternatives ambiguous, the first that continues it).
 			if i := slices.Index(l.msg.slot.texts(), l); i >= 0 {
 				p.Decision, p.Reason = DecisionBody, "body text"
+				// Cut out like the listed ones: the count says so.
+				removed += l.moreBlocks
+				s.moreBlocks += l.moreBlocks
 				if i > 0 {
 					p.Reason = "body text, continued"
 					actions.add("body-parts-joined")

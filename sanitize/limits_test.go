@@ -218,4 +218,17 @@ func TestEncodedBlocksBounded(t *testing.T) {
 	if bytes.Contains(text, []byte("=ybegin")) || !bytes.Contains(text, []byte("hello\r\nbye")) {
 		t.Errorf("delivered text keeps encoded data or lost the text:\n%s", text)
 	}
+	// The notice and the count say all 150 were removed, not the 100
+	// listed: 50 named, 100 more.
+	if rep.Removed != maxBlocks+50 {
+		t.Errorf("report counts %d removed, want %d", rep.Removed, maxBlocks+50)
+	}
+	for _, want := range []string{"削除した添付ファイル等（150件）", "ほか100件", "150 attachment(s) removed"} {
+		if !bytes.Contains(text, []byte(want)) {
+			t.Errorf("notice lacks %q:\n%s", want, text)
+		}
+	}
+	if got := out.String(); !strings.Contains(got, "attachments-removed=150") {
+		t.Errorf("X-Mugai-Sanitized does not count 150 removed:\n%.600s", got)
+	}
 }

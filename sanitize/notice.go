@@ -75,16 +75,20 @@ func (s *sanitizer) notice() []string {
 			kept = append(kept, l)
 		}
 	}
-	if len(removed) > 0 {
-		lines = append(lines, fmt.Sprintf("・削除した添付ファイル等（%d件）:", len(removed)))
+	// Files cut out of the body beyond those the report lists are
+	// removed all the same: counted here, named nowhere.
+	if n := len(removed) + s.moreBlocks; n > 0 {
+		lines = append(lines, fmt.Sprintf("・削除した添付ファイル等（%d件）:", n))
 		for i, l := range removed {
 			if i == 50 {
-				lines = append(lines, fmt.Sprintf("    ほか%d件", len(removed)-50))
 				break
 			}
 			lines = append(lines, "    - "+s.describe(l)+" … "+jpReason(l))
 		}
-		en = append(en, fmt.Sprintf("%d attachment(s) removed", len(removed)))
+		if listed := min(len(removed), 50); n > listed {
+			lines = append(lines, fmt.Sprintf("    ほか%d件", n-listed))
+		}
+		en = append(en, fmt.Sprintf("%d attachment(s) removed", n))
 	}
 	if len(kept) > 0 {
 		en = append(en, fmt.Sprintf("%d attachment(s) kept", len(kept)))

@@ -54,6 +54,7 @@ type sanitizer struct {
 	// findings beyond maxFindings, counted
 	droppedFindings int
 	nblocks         int // files cut out of texts, listed (up to maxBlocks)
+	moreBlocks      int // files cut out of the body text beyond those listed
 
 	// rootMsg and msgsBuf hold the original's msgNode and the first
 	// entries of msgs: a message without forwarded ones needs no more.
@@ -134,6 +135,7 @@ type leaf struct {
 	committed       bool          // leafText: pend* went into the report
 	pendFindings    []Finding     // leafText: render's findings, reported once the body choice renders it
 	pendBlocks      []*leaf       // leafText: files cut out of it, likewise
+	moreBlocks      int           // leafText: files cut out of it beyond maxBlocks, counted, not listed
 	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC
 	esc             bool          // leafText: the decoded bytes have an ESC (ISO-2022)
 	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends (once rendered)
@@ -877,6 +879,7 @@ func (s *sanitizer) renderText(l *leaf) {
 			SHA256:       b.sha,
 		}, action: b.kind + "-removed"})
 	}
+	l.moreBlocks = more
 	if more > 0 {
 		l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "blocks-truncated",
 			itoa(more) + " more encoded files cut out of the text, counted, not listed"})
