@@ -38,6 +38,13 @@ func (s *sanitizer) build(w io.Writer) error {
 	}
 	notice := s.notice()
 	iso := s.pol.OutputCharset == "iso-2022-jp"
+	if iso && s.unencodable(notice) > 0 {
+		// The notice comes first, but what ISO-2022-JP cannot hold is
+		// known only once the text is encoded: encode it to nowhere first,
+		// so the reader is told what each 〓 stands for.
+		s.isoReplaced = true
+		notice = s.notice()
+	}
 
 	// Transfer encoding of the text: quoted-printable keeps mostly-ASCII
 	// text readable, base64 is a third of the size for Japanese.
@@ -240,6 +247,17 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 		s.finding("", "charset-unencodable", itoa(t.unencodable)+" characters have no ISO-2022-JP code and were replaced")
 	}
 	return err
+}
+
+// unencodable counts the characters of the body text, notice included,
+// that have no ISO-2022-JP code, by encoding it all to nowhere.
+func (s *sanitizer) unencodable(notice []string) int {
+	t := s.sc.bodyText(bufio.NewWriterSize(io.Discard, 512), "7bit")
+	t.links = s.pol.Body.Links
+	if err := s.eachBodyLine(notice, t); err != nil {
+		return 0 // the real pass meets it again and reports it
+	}
+	return t.unencodable
 }
 
 // bodyText encodes the lines of the body text in its transfer encoding.

@@ -232,3 +232,48 @@ func TestEncodedBlocksBounded(t *testing.T) {
 		t.Errorf("X-Mugai-Sanitized does not count 150 removed:\n%.600s", got)
 	}
 }
+
+// TestISOReplacedNoticed: with ISO-2022-JP output, characters it has no
+// code for become 〓, and the notice, written before the text, says so;
+// a text that ISO-2022-JP holds whole gets no such line.
+func TestISOReplacedNoticed(t *testing.T) {
+	const line = "・ISO-2022-JPで表せない文字（絵文字、一部の記号や漢字など）は「〓」に置き換えています。"
+	for _, c := range []struct {
+		name, body string
+		position   string
+		replaced   bool
+	}{
+		{"emoji", "会議は明日です😀\r\n𠮷野家で昼食\r\n", "top", true},
+		{"emoji-bottom", "会議は明日です😀\r\n", "bottom", true},
+		{"holdable", "会議は明日です。①㈱髙ⅱ\r\n", "top", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := defaultPolicy(t)
+			p.OutputCharset = "iso-2022-jp"
+			p.Notice.Position = c.position
+			msg := "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + c.body
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: p})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			text := decodedText(t, out.Bytes())
+			if got := strings.Contains(text, line); got != c.replaced {
+				t.Errorf("notice line present %v, want %v:\n%s", got, c.replaced, text)
+			}
+			if got := strings.Contains(text, "characters without an ISO-2022-JP code replaced"); got != c.replaced {
+				t.Errorf("English notice part present %v, want %v:\n%s", got, c.replaced, text)
+			}
+			if c.replaced && !strings.Contains(text, "会議は明日です〓") {
+				t.Errorf("text lacks its 〓:\n%s", text)
+			}
+			found := false
+			for _, f := range rep.Findings {
+				found = found || f.Kind == "charset-unencodable"
+			}
+			if found != c.replaced {
+				t.Errorf("charset-unencodable finding %v, want %v: %+v", found, c.replaced, rep.Findings)
+			}
+		})
+	}
+}

@@ -38,6 +38,10 @@ func (s *sanitizer) notice() []string {
 			break
 		}
 	}
+	if s.isoReplaced {
+		lines = append(lines, "・ISO-2022-JPで表せない文字（絵文字、一部の記号や漢字など）は「〓」に置き換えています。")
+		en = append(en, "characters without an ISO-2022-JP code replaced")
+	}
 	if has("links-defanged") {
 		lines = append(lines, linksDefangedLines[s.linksWhere()])
 		en = append(en, "links disabled")

@@ -53,8 +53,9 @@ type sanitizer struct {
 	size         int64 // of the original
 	// findings beyond maxFindings, counted
 	droppedFindings int
-	nblocks         int // files cut out of texts, listed (up to maxBlocks)
-	moreBlocks      int // files cut out of the body text beyond those listed
+	nblocks         int  // files cut out of texts, listed (up to maxBlocks)
+	moreBlocks      int  // files cut out of the body text beyond those listed
+	isoReplaced     bool // ISO-2022-JP output: characters without a code were replaced by 〓
 
 	// rootMsg and msgsBuf hold the original's msgNode and the first
 	// entries of msgs: a message without forwarded ones needs no more.
