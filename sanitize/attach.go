@@ -438,14 +438,18 @@ func keepBlocker(f string) (string, int) {
 		return formulaEntryReason, 0
 	case strings.HasPrefix(f, filetype.SYLKFile):
 		return sylkReason, 0
-	case strings.Contains(lf, "macro"):
-		return "office document with macros", 0
 	case strings.HasPrefix(lf, "archive: entry named unlike its content"):
 		return misnamedEntryReason, 0
 	case strings.HasPrefix(f, filetype.MessageEntry):
 		return messageEntryReason, 0
 	case strings.HasPrefix(f, filetype.EscapingEntry):
 		return escapingEntryReason, 0
+	case strings.HasPrefix(f, filetype.LinkEntry):
+		return linkEntryReason, 0
+	case strings.Contains(lf, "macro"):
+		// After the findings that quote a member's name or a link's
+		// target, which may say "macro".
+		return "office document with macros", 0
 	case strings.Contains(lf, "active content entry"):
 		return "archive holds HTML or SVG, which runs scripts when opened", 0
 	case strings.HasPrefix(lf, "pdf:") && (strings.Contains(lf, "not inspected") || strings.Contains(lf, "not fully inspected")):
@@ -560,6 +564,10 @@ const misnamedEntryReason = "archive holds a file whose name does not match its 
 // escapingEntryReason is the reason of an archive holding a member that
 // an extractor would write outside the folder it extracts to.
 const escapingEntryReason = "archive holds a file that would be written outside its folder (an absolute path or ..)"
+
+// linkEntryReason is the reason of an archive holding a symbolic or hard
+// link: an extractor writes through it wherever the sender pointed it.
+const linkEntryReason = "archive holds a link (symbolic or hard), through which an extractor may write outside its folder"
 
 // messageEntryReason is the reason of an archive holding a mail message,
 // TNEF, calendar or contact file, none of which is delivered attached.

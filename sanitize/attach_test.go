@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"encoding/base64"
@@ -30,6 +31,9 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"archive: limit exceeded", "archive: active content entry page.html"}, "archive holds HTML or SVG, which runs scripts when opened"},
 		{[]string{"archive: limit exceeded", "archive: mail, calendar or contact entry mail/invoice.eml"}, messageEntryReason},
 		{[]string{"archive: entry written outside its folder ../../Startup/a.lnk.txt"}, escapingEntryReason},
+		{[]string{"archive: entry written outside its folder ../macros/a.txt"}, escapingEntryReason},
+		{[]string{"archive: link entry docs -> README"}, linkEntryReason},
+		{[]string{"archive: too many entries (more than 10)", "archive: link entry macros -> /etc"}, linkEntryReason},
 		{[]string{"pdf: not fully inspected: a stream mugai cannot read to the end", "pdf: javascript"}, "document with active or embedded content"},
 		{[]string{"zip: corrupt entry", "zip: encrypted entry secret.docx"}, "encrypted content cannot be inspected"},
 		{[]string{"zip: nested archive a.zip", "zip: corrupt entry"}, "archive could not be fully inspected"},
@@ -612,5 +616,60 @@ func TestArchiveMessageEntryNotice(t *testing.T) {
 	}
 	if text := decodedText(t, out); !strings.Contains(text, "圧縮ファイル内に、メール・予定表・連絡先のファイル") {
 		t.Errorf("notice does not say why:\n%s", text)
+	}
+}
+
+// TestArchiveLinkNotice: an archive holding a link (a ZIP symlink, a tar
+// symlink or hard link, also in a nested archive) is not kept by a rule
+// that keeps it, and the notice says why in words the link rewriting
+// leaves as they are; a link to a file beside it is no exception.
+func TestArchiveLinkNotice(t *testing.T) {
+	zipOf := func(name string, mode uint32, data []byte) []byte {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		fh := &zip.FileHeader{Name: name, Method: zip.Deflate, CreatorVersion: 3 << 8, ExternalAttrs: mode << 16}
+		w, err := zw.CreateHeader(fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+		zw.Close()
+		return b.Bytes()
+	}
+	tarOf := func(typ byte, link string) []byte {
+		var b bytes.Buffer
+		tw := tar.NewWriter(&b)
+		if err := tw.WriteHeader(&tar.Header{Name: "docs", Linkname: link, Typeflag: typ, Mode: 0o644}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Close()
+		return b.Bytes()
+	}
+	const jp = "圧縮ファイル内にリンク（シンボリックリンク・ハードリンク）があり、展開すると展開先のフォルダの外に書き込まれるおそれがあるため"
+	for _, tt := range []struct {
+		name, file, ctype string
+		data              []byte
+		reason            string
+	}{
+		{"zip symlink", "a.zip", "application/zip", zipOf("docs", 0o120777, []byte("README")), linkEntryReason},
+		{"zip symlink in a zip", "a.zip", "application/zip", zipOf("in.zip", 0o100644, zipOf("s", 0o120777, []byte("/etc"))), linkEntryReason},
+		{"tar symlink", "a.tar", "application/x-tar", tarOf(tar.TypeSymlink, "/etc"), linkEntryReason},
+		{"tar hard link", "a.tar", "application/x-tar", tarOf(tar.TypeLink, "README"), linkEntryReason},
+		{"zip file", "a.zip", "application/zip", zipOf("docs", 0o100644, []byte("README")), "allowed by a keep rule"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip", ".tar"}, Types: []string{"application/zip", "application/x-tar"}}}
+			rep, out := rebuilt(t, withAttachments(attached{tt.file, tt.ctype, tt.data}), pol)
+			if p := rep.Parts[1]; p.Reason != tt.reason {
+				t.Errorf("%s: %s (%s), want %q; findings %+v", p.Filename, p.Decision, p.Reason, tt.reason, rep.Findings)
+			}
+			if text := decodedText(t, out); strings.Contains(text, jp) != (tt.reason == linkEntryReason) {
+				t.Errorf("notice, for %q:\n%s", tt.reason, text)
+			}
+		})
+	}
+	if got, _ := rewriteLinks(jp, "defang"); got != jp {
+		t.Errorf("%q: rewritten as %q", jp, got)
 	}
 }

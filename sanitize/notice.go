@@ -236,6 +236,8 @@ func jpReason(l *leaf) string {
 		return "圧縮ファイル内の表計算データ（CSV・TSV・SYLK）に、表計算ソフトで開くと数式として実行される欄があるため"
 	case r == escapingEntryReason:
 		return "圧縮ファイル内に、展開先のフォルダの外に書き込まれる名前（絶対パスや ..）のファイルがあるため"
+	case r == linkEntryReason:
+		return "圧縮ファイル内にリンク（シンボリックリンク・ハードリンク）があり、展開すると展開先のフォルダの外に書き込まれるおそれがあるため"
 	case r == misnamedEntryReason:
 		return "圧縮ファイル内に、拡張子と中身の形式が一致しないファイルがあるため"
 	case strings.HasPrefix(r, unfitReason):

@@ -31,6 +31,11 @@ type zent struct {
 	raw     bool
 	size    uint64
 	nonUTF8 bool
+	// host and attrs, when attrs is set, are the system that made the
+	// entry (3 Unix, 0 FAT) and its external attributes (a Unix mode
+	// in the high 16 bits).
+	host  uint16
+	attrs uint32
 }
 
 func zipFile(t testing.TB, ents ...zent) []byte {
@@ -40,6 +45,9 @@ func zipFile(t testing.TB, ents ...zent) []byte {
 	for _, e := range ents {
 		fh := &zip.FileHeader{Name: e.name, Method: e.method, Flags: e.flags, Extra: e.extra, NonUTF8: e.nonUTF8}
 		fh.Modified = time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)
+		if e.attrs != 0 {
+			fh.CreatorVersion, fh.ExternalAttrs = e.host<<8, e.attrs
+		}
 		if e.raw {
 			fh.CompressedSize64 = uint64(len(e.data))
 			fh.UncompressedSize64 = e.size
@@ -215,6 +223,36 @@ func tarFile(t testing.TB, files map[string][]byte, order ...string) []byte {
 		tw.Write(data)
 	}
 	tw.Close()
+	return b.Bytes()
+}
+
+// tent is one tar member: a regular file, or a link (typ tar.TypeSymlink,
+// tar.TypeLink) to link.
+type tent struct {
+	name, link string
+	typ        byte
+	data       []byte
+}
+
+// tarOf writes a tar of ents in order.
+func tarOf(t testing.TB, ents ...tent) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, e := range ents {
+		h := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: 0o644, Size: int64(len(e.data)),
+			ModTime: time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC), Format: tar.FormatPAX}
+		if e.typ == 0 {
+			h.Typeflag = tar.TypeReg
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(e.data)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return b.Bytes()
 }
 

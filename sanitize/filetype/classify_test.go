@@ -1,6 +1,7 @@
 package filetype
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
@@ -590,11 +591,6 @@ func TestArchiveMemberNames(t *testing.T) {
 	runClassify(t, cases)
 }
 
-// A mail message (.eml, .msg, TNEF by its content), a calendar or a
-// contact file in an archive opens, unpacked, in the program that shows
-// or imports what it holds (HTML, attachments, folded or encoded text),
-// none of which the archive's inspection reads: a ZIP kept by a rule
-// delivered an .eml with a setup.exe in it (red team).
 // TestArchiveEscapingEntries: a member whose name an extractor would
 // write outside the folder it extracts to (absolute, a drive, "..") is
 // a finding, which blocks keeping the archive; names that only look
@@ -612,6 +608,54 @@ func TestArchiveEscapingEntries(t *testing.T) {
 	runClassify(t, cases)
 }
 
+// TestArchiveLinkEntries: a symbolic link in a ZIP (a Unix mode in the
+// external attributes, whatever system is named as the maker: 7-Zip
+// writes a Unix mode in entries made on Windows too) and a symbolic or
+// hard link in a tar are a finding, which blocks keeping the archive,
+// at any depth. The target is the extractor's to follow ("a" -> /etc,
+// then "a/passwd" written through it; 7-Zip on Windows followed ZIP
+// symlinks out of the folder, CVE-2025-11001 and -11002): one that
+// looks harmless is refused too, since the sender chose it. Regular
+// files and folders with Unix modes are not links.
+func TestArchiveLinkEntries(t *testing.T) {
+	const unix, fat = 3, 0
+	symlink := func(name, target string) zent {
+		return zent{name: name, data: []byte(target), method: zip.Deflate, host: unix, attrs: 0o120777 << 16}
+	}
+	cases := []classifyCase{
+		{name: "ZIP symlink out, then a file through it", data: zipFile(t, symlink("a", "/etc"), deflate("a/passwd", []byte("x"))), filename: "a.zip",
+			class: ClassArchive, findings: []string{LinkEntry + " a -> /etc"}},
+		{name: "ZIP symlink to a harmless target", data: zipFile(t, deflate("README", []byte("x")), symlink("docs", "README")), filename: "a.zip",
+			class: ClassArchive, findings: []string{LinkEntry + " docs -> README"}},
+		{name: "ZIP symlink named as a folder", data: zipFile(t, zent{name: "up/", data: nil, method: zip.Store, host: unix, attrs: 0o120755 << 16}), filename: "a.zip",
+			class: ClassArchive, findings: []string{LinkEntry + " up/"}},
+		{name: "ZIP symlink made on Windows (Unix mode flagged 0x8000)", data: zipFile(t, zent{name: "s", data: []byte(`..\..\Startup`), method: zip.Deflate, host: fat, attrs: 0o120777<<16 | 0x8000 | 0x20}), filename: "a.zip",
+			class: ClassArchive, findings: []string{LinkEntry + ` s -> ..\..\Startup`}},
+		{name: "ZIP symlink in a nested ZIP", data: zipFile(t, deflate("in.zip", zipFile(t, symlink("x", "../../..")))), filename: "a.zip",
+			class: ClassArchive, findings: []string{"zip: nested archive in.zip", LinkEntry + " in.zip/x -> ../../.."}},
+		{name: "encrypted ZIP symlink", data: zipFile(t, zent{name: "s", data: []byte("0123456789"), raw: true, size: 10, flags: 1, host: unix, attrs: 0o120777 << 16}), filename: "a.zip",
+			class: ClassEncryptedArchive, enc: true, findings: []string{LinkEntry + " s"}},
+		{name: "tar symlink", data: tarOf(t, tent{name: "a", link: "/etc", typ: tar.TypeSymlink}, tent{name: "a/passwd", data: []byte("x")}), filename: "a.tar",
+			class: ClassArchive, findings: []string{LinkEntry + " a -> /etc"}},
+		{name: "tar hard link", data: tarOf(t, tent{name: "h", link: "/etc/passwd", typ: tar.TypeLink}), filename: "a.tar",
+			class: ClassArchive, findings: []string{LinkEntry + " h -> /etc/passwd"}},
+		{name: "tar.gz symlink to a harmless target", data: gzipOf(t, "", tarOf(t, tent{name: "README", data: []byte("x")}, tent{name: "docs", link: "README", typ: tar.TypeSymlink})), filename: "a.tar.gz",
+			class: ClassArchive, findings: []string{LinkEntry + " docs -> README"}},
+		{name: "tar with a symlink in a ZIP", data: zipFile(t, deflate("src.tar", tarOf(t, tent{name: "l", link: "../x", typ: tar.TypeSymlink}))), filename: "a.zip",
+			class: ClassArchive, findings: []string{LinkEntry + " src.tar/l -> ../x"}},
+		{name: "Unix files and folders", data: zipFile(t, zent{name: "d/", method: zip.Store, host: unix, attrs: 0o40755 << 16}, zent{name: "d/a.txt", data: []byte("x"), method: zip.Deflate, host: unix, attrs: 0o100644 << 16}), filename: "a.zip",
+			class: ClassArchive, clean: true},
+		{name: "tar of files", data: tarOf(t, tent{name: "a.txt", data: []byte("x")}), filename: "a.tar",
+			class: ClassArchive, clean: true},
+	}
+	runClassify(t, cases)
+}
+
+// TestArchiveMessageEntries: a mail message (.eml, .msg, TNEF by its content), a calendar or a
+// contact file in an archive opens, unpacked, in the program that shows
+// or imports what it holds (HTML, attachments, folded or encoded text),
+// none of which the archive's inspection reads: a ZIP kept by a rule
+// delivered an .eml with a setup.exe in it (red team).
 func TestArchiveMessageEntries(t *testing.T) {
 	eml := []byte("From: a@example.jp\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: application/octet-stream; name=setup.exe\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAA\r\n--z--\r\n")
 	tnef := append([]byte("\x78\x9f\x3e\x22\x01\x00"), make([]byte, 100)...)

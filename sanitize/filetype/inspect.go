@@ -562,6 +562,12 @@ func escapesFolder(name string) bool {
 	return false
 }
 
+// LinkEntry is the finding for an archive member that an extractor
+// makes a link (a ZIP entry with a Unix symlink mode, a tar symlink or
+// hard link): what it writes later through the link, or the link
+// itself, lands wherever the sender chose, outside the folder too.
+const LinkEntry = "archive: link entry"
+
 // MessageEntry starts the finding for a mail message, TNEF, calendar or
 // contact file in an archive (messageName).
 const MessageEntry = "archive: mail, calendar or contact entry"

@@ -63,7 +63,8 @@ func innerName(name string) string {
 }
 
 // inspectTar walks tar headers, sniffing regular files and checking every
-// name (links too: extracting "a.exe" as a symlink still shows "a.exe").
+// name (links too: extracting "a.exe" as a symlink still shows "a.exe");
+// a link is a finding of its own (LinkEntry).
 func (in *inspector) inspectTar(src io.Reader, path string, depth int) {
 	tr := tar.NewReader(src)
 	for {
@@ -85,6 +86,12 @@ func (in *inspector) inspectTar(src io.Reader, path string, depth int) {
 		in.entries++
 		name := decodeZipName([]byte(hdr.Name), true)
 		switch hdr.Typeflag {
+		case tar.TypeSymlink, tar.TypeLink:
+			// GNU tar and bsdtar make the link; a later member named
+			// through it ("a" -> /etc, then "a/passwd") is written
+			// where it points.
+			in.find(LinkEntry, path+displayName(name)+" -> "+displayName(hdr.Linkname))
+			in.inspectEntry(entry{name: name, size: hdr.Size}, nil, path, depth)
 		case tar.TypeDir:
 		case tar.TypeReg, '\x00', tar.TypeCont, tar.TypeGNUSparse:
 			in.inspectEntry(entry{name: name, size: hdr.Size}, tr, path, depth)

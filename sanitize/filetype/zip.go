@@ -409,6 +409,11 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			in.find("zip: corrupt entry", where)
 		}
 		in.unicodeName(name, e.upath, where, path, depth)
+		encrypted := e.flags&0x41 != 0 || e.aes || f.Method == 99
+		if isZipLink(f.ExternalAttrs) {
+			// Before the folder test: a link named "a/" is a link.
+			in.find(LinkEntry, where+in.zipLinkTarget(f, encrypted, where))
+		}
 		if f.FileInfo().IsDir() && e.size == 0 {
 			continue
 		}
@@ -416,7 +421,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			name:      name,
 			size:      int64(min(e.size, 1<<62)),
 			comp:      int64(min(e.comp, 1<<62)),
-			encrypted: e.flags&0x41 != 0 || e.aes || f.Method == 99,
+			encrypted: encrypted,
 		}
 		lower := strings.ToLower(name)
 		if layout.office && (strings.HasSuffix(lower, "vbaproject.bin") ||
@@ -480,6 +485,38 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		mt = macroMime(mt)
 	}
 	return mt, layout.class
+}
+
+// isZipLink reports a ZIP entry whose external attributes hold a Unix
+// symlink mode (S_IFLNK in the high 16 bits): unzip, libarchive and
+// 7-Zip write it as a link to the path its data names. The system that
+// made the entry is not looked at: an entry made on Windows may carry a
+// Unix mode too (7-Zip writes one, flagged 0x8000), extractors differ in
+// when they read it, and no archiver writes these bits for a file that
+// is not a link.
+func isZipLink(attrs uint32) bool { return (attrs>>16)&0o170000 == 0o120000 }
+
+// maxLinkTarget bounds the bytes of a ZIP link's target read for the
+// finding's detail (displayName shows fewer).
+const maxLinkTarget = 512
+
+// zipLinkTarget is " -> " and the target of a ZIP link member, its data,
+// for the finding's detail; "" when it cannot be read (encrypted, a
+// compression method archive/zip lacks).
+func (in *inspector) zipLinkTarget(f *zip.File, encrypted bool, where string) string {
+	if encrypted {
+		return ""
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(io.LimitReader(in.budget(rc, 0, where), maxLinkTarget))
+	if len(b) == 0 {
+		return ""
+	}
+	return " -> " + displayName(string(b))
 }
 
 // localHeader reads an entry's local header: name, flags and where its
