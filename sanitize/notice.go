@@ -236,6 +236,8 @@ func jpReason(l *leaf) string {
 		return "圧縮ファイル内の表計算データ（CSV・TSV・SYLK）に、表計算ソフトで開くと数式として実行される欄があるため"
 	case r == escapingEntryReason:
 		return "圧縮ファイル内に、展開先のフォルダの外に書き込まれる名前（絶対パスや ..）のファイルがあるため"
+	case r == runningFormulaReason:
+		return "開くと他のプログラムを動かしたり、Webや共有フォルダ、他のブックからデータを取り込んだりする数式（DDE、WEBSERVICEなど）を含むブックのため"
 	case r == linkEntryReason:
 		return "圧縮ファイル内にリンク（シンボリックリンク・ハードリンク）があり、展開すると展開先のフォルダの外に書き込まれるおそれがあるため"
 	case r == misnamedEntryReason:

@@ -11,9 +11,11 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
+	"encoding/xml"
 	"hash/crc32"
 	"image"
 	"image/png"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -149,6 +151,29 @@ func docx(t testing.TB, extra ...zent) []byte {
 		deflate("word/document.xml", []byte(`<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>議事録</w:t></w:r></w:p></w:body></w:document>`)),
 	}
 	return zipFile(t, append(ents, extra...)...)
+}
+
+// xlsx is a workbook whose workbook part holds definedNames (the
+// elements, or "") and whose one sheet holds sheetData's rows, with
+// extra parts.
+func xlsx(t testing.TB, definedNames, sheetData string, extra ...zent) []byte {
+	const ns = `xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"`
+	ents := []zent{
+		deflate("[Content_Types].xml", []byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)),
+		deflate("_rels/.rels", []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)),
+		deflate("xl/workbook.xml", []byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook `+ns+`><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>`+definedNames+`</workbook>`)),
+		deflate("xl/_rels/workbook.xml.rels", []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)),
+		deflate("xl/worksheets/sheet1.xml", []byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet `+ns+`><sheetData>`+sheetData+`</sheetData></worksheet>`)),
+	}
+	return zipFile(t, append(ents, extra...)...)
+}
+
+// cellFormula is a row with one cell holding formula (as Excel stores
+// it, without "=", XML-escaped here).
+func cellFormula(formula string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(formula))
+	return `<row r="1"><c r="A1"><f>` + b.String() + `</f><v>0</v></c></row>`
 }
 
 // oleEnt is a directory entry of a compound file (1 storage, 2 stream).

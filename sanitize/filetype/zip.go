@@ -462,12 +462,17 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 				ent.at = io.NewSectionReader(view, off, ent.comp)
 			}
 		}
-		if layout.office && (lower == "[content_types].xml" || strings.HasSuffix(lower, ".rels") || isExternalLinkPart(lower)) {
+		officePart := layout.office && (lower == "[content_types].xml" || strings.HasSuffix(lower, ".rels") || isExternalLinkPart(lower))
+		if officePart {
 			in.inspectOfficePart(ent, rc, path, lower, &macros)
 		} else {
 			in.inspectEntry(ent, rc, path, depth)
 		}
 		rc.Close()
+		if layout.mime == mimeXlsx && !officePart {
+			// Read again, whole, for its formulas: inspectEntry sniffs it.
+			in.workbookPart(ent, f.Open, path, lower, &macros)
+		}
 		if layout.mime == mimeDocx && strings.HasPrefix(lower, "word/") && strings.HasSuffix(lower, ".xml") {
 			// Read again, whole, for its fields: inspectEntry sniffs it.
 			if rc, err := f.Open(); err == nil {

@@ -1,0 +1,376 @@
+package filetype
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// RunningFormula is the finding for a workbook formula (a cell's, a
+// defined name's, a conditional format's or validation's, a form
+// control's) that Excel evaluates by running another program or
+// fetching from elsewhere: DDE, WEBSERVICE, IMAGE, RTD, CALL, REGISTER,
+// Excel 4.0 functions that run code, or a reference into another
+// workbook (a share hands over the user's NTLM hash). The detail names
+// what, then the part.
+const RunningFormula = "office: formula that runs or fetches"
+
+// maxFormula bounds the text of one formula read: Excel's limit is 8,192
+// characters, at most 3 bytes each in UTF-8.
+const maxFormula = 3 * 8192
+
+// formulaRuns reports the functions (upper case, without the _xlfn.
+// prefix) that make Excel fetch from the web (WEBSERVICE, IMAGE), start
+// a COM server, perhaps on another host (RTD), call into a DLL (CALL,
+// REGISTER), or, as Excel 4.0 functions in a defined name or a macro
+// sheet, run a program or a macro or talk DDE (EXEC, RUN, INITIATE and
+// the rest).
+func formulaRuns(name string) bool {
+	switch name {
+	case "WEBSERVICE", "IMAGE", "RTD", "CALL", "REGISTER", "REGISTER.ID", "EXEC", "RUN",
+		"INITIATE", "EXECUTE", "REQUEST", "POKE", "FOPEN", "FWRITE", "FWRITELN", "SQL.REQUEST":
+		return true
+	}
+	return false
+}
+
+// formulaElement reports an element whose text is a formula: a cell's
+// (f, also a chart's series reference and x14's xm:f), a conditional
+// format's or data validation's (formula, formula1, formula2), a defined
+// name's, a table column's, or a legacy form control's in VML
+// (FmlaLink, FmlaMacro, ...).
+func formulaElement(local string) bool {
+	switch local {
+	case "f", "formula", "formula1", "formula2", "definedName", "calculatedColumnFormula", "totalsRowFormula":
+		return true
+	}
+	return len(local) > 4 && strings.EqualFold(local[:4], "fmla")
+}
+
+// formulaAttr reports an attribute whose value is a formula: a form
+// control's (fmlaLink, fmlaRange, fmlaMacro, ...), a pivot table's
+// calculated field's, the cell a shape shows the text of, or the macro
+// a shape runs when clicked.
+func formulaAttr(local string) bool {
+	return local == "macro" || local == "textlink" || local == "formula" || len(local) > 4 && strings.EqualFold(local[:4], "fmla")
+}
+
+// workbookPart reads a part of a workbook for the formulas Excel would
+// evaluate, wherever in the package the part stands: Excel finds
+// sheets by relationships, not by name, so each part that is XML is
+// read (a binary one, an image, is left). A part whose root is a macro
+// sheet sets macros, declared or not. A part that does not read as XML
+// (UTF-16, a DTD, a syntax error) is not inspected, and the workbook is
+// not kept. open opens the part, which is read twice: once through the
+// budget for the names that may hold or make a formula (formulaMarks),
+// then, only if one is there, with the XML parser, many times slower,
+// over the bytes the first read counted (a workbook's shared strings,
+// often its largest part, are not parsed).
+func (in *inspector) workbookPart(e entry, open func() (io.ReadCloser, error), path, lower string, macros *bool) {
+	where := path + displayName(e.name)
+	rc, err := open()
+	if err != nil {
+		return
+	}
+	n, marked, err := formulaMarks(in.budget(rc, e.comp, where))
+	rc.Close()
+	switch {
+	case errors.Is(err, errLimit):
+		return
+	case err == errUTF16:
+		in.find("office: formulas not inspected", where+": UTF-16")
+		return
+	case err != nil:
+		in.find("office: formulas not inspected", where+": "+errText(err))
+		return
+	case !marked:
+		return
+	}
+	if rc, err = open(); err != nil {
+		return
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(io.LimitReader(rc, n))
+	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		return nil, errors.New("charset " + label)
+	}
+	if strings.HasSuffix(lower, ".vml") {
+		// Legacy drawings (comments, form controls) are HTML-like:
+		// Excel writes unclosed <br> in them.
+		d.Strict = false
+		d.AutoClose = xml.HTMLAutoClose
+	}
+	var (
+		depth   int
+		text    strings.Builder
+		collect = -1 // depth of the formula element being read, or -1
+	)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			if !errors.Is(err, errLimit) {
+				in.find("office: formulas not inspected", where+": "+errText(err))
+			}
+			return
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			// A DTD: Office refuses one in a package, and its
+			// entities are not expanded here.
+			in.find("office: formulas not inspected", where+": DTD")
+			return
+		case xml.StartElement:
+			if depth == 0 && strings.Contains(strings.ToLower(t.Name.Local), "macrosheet") {
+				*macros = true
+			}
+			depth++
+			for _, a := range t.Attr {
+				if formulaAttr(a.Name.Local) {
+					in.formula(a.Value, where)
+				}
+			}
+			if collect < 0 && formulaElement(t.Name.Local) {
+				collect = depth
+				text.Reset()
+			}
+		case xml.EndElement:
+			if depth == collect {
+				in.formula(text.String(), where)
+				collect = -1
+			}
+			depth--
+		case xml.CharData:
+			if collect < 0 {
+				continue
+			}
+			if text.Len()+len(t) > maxFormula {
+				in.find("office: formulas not inspected", fmt.Sprintf("%s: a formula longer than %d bytes", where, maxFormula))
+				return
+			}
+			text.Write(t)
+		}
+	}
+}
+
+// errUTF16 is formulaMarks' error for a part in UTF-16, which OPC
+// allows and the XML parser here does not read.
+var errUTF16 = errors.New("UTF-16")
+
+// formulaMarks reads a part to its end and reports how many bytes it
+// has and whether it is XML (its first byte, after a byte order mark
+// and blanks, is "<") holding a name that may hold a formula or make
+// one: an element f (with a prefix or not), a name with "formula",
+// "fmla", "definedName", "macro" or "textlink" in it, in any case, or
+// "<!" (a DTD, whose entities may make elements; comments and CDATA
+// count too, as they are rare). Element and attribute names cannot be
+// written with character references, so a part without these bytes
+// has no formula for Excel either. A UTF-16 part is errUTF16.
+func formulaMarks(r io.Reader) (n int64, marked bool, err error) {
+	const keep = 16 // longer than any mark, kept from the chunk before
+	buf := make([]byte, keep+32<<10)
+	carry, first := 0, true
+	for {
+		k, err := readFullish(r, buf[carry:])
+		n += int64(k)
+		chunk := buf[:carry+k]
+		if first {
+			first = false
+			head := bytes.TrimLeft(bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf")), " \t\r\n")
+			switch {
+			case bytes.HasPrefix(head, []byte("\xff\xfe<\x00")) || bytes.HasPrefix(head, []byte("\xfe\xff\x00<")):
+				return n, false, errUTF16
+			case !bytes.HasPrefix(head, []byte("<")):
+				return n, false, nil // not XML: an image, a printer's settings
+			}
+		}
+		if !marked && hasFormulaMark(chunk) {
+			marked = true
+		}
+		if err != nil || k == 0 {
+			return n, marked, err
+		}
+		carry = copy(buf, chunk[max(len(chunk)-keep, 0):])
+	}
+}
+
+// hasFormulaMark reports the bytes formulaMarks looks for in b.
+func hasFormulaMark(b []byte) bool {
+	if bytes.Contains(b, []byte("<!")) {
+		return true
+	}
+	for _, sep := range []string{"<f", ":f"} {
+		for rest := b; ; {
+			i := bytes.Index(rest, []byte(sep))
+			if i < 0 || i+2 >= len(rest) {
+				break
+			}
+			if strings.IndexByte(" \t\r\n/>", rest[i+2]) >= 0 {
+				return true
+			}
+			rest = rest[i+2:]
+		}
+	}
+	for _, m := range []string{"formula", "fmla", "definedname", "macro", "textlink"} {
+		if containsFold(b, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether b holds m (lower case ASCII) in any case.
+func containsFold(b []byte, m string) bool {
+	for i := 0; i+len(m) <= len(b); {
+		j := bytes.IndexAny(b[i:len(b)-len(m)+1], string([]byte{m[0], m[0] - 0x20}))
+		if j < 0 {
+			return false
+		}
+		i += j
+		if bytes.EqualFold(b[i:i+len(m)], []byte(m)) {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// formula checks one formula as Excel stores it (no leading "="): its
+// function calls, DDE (an application and a topic joined by "|": "cmd|'/c
+// calc'!A1"), references into other workbooks ("[1]Sheet1!A1",
+// "'\\server\share\[b.xlsx]Sheet1'!A1") and HYPERLINK targets. String
+// literals are text: nothing in them is read but a HYPERLINK's target.
+func (in *inspector) formula(f, where string) {
+	depth := 0 // of structured references' brackets: Table1[[#This Row],[Qty]]
+	for i := 0; i < len(f); {
+		c := f[i]
+		switch {
+		case depth > 0 && c == '\'':
+			i += 2 // in a column's name, it makes the next character plain
+		case depth > 0 && c == '"':
+			i++ // a column's name may hold one: no string starts
+		case c == '"':
+			_, i = formulaString(f, i)
+		case c == '\'':
+			// A quoted sheet name, which cannot hold "[": one holding
+			// it names a workbook, a path or a URL before it.
+			j := i + 1
+			for j < len(f) && !(f[j] == '\'' && (j+1 == len(f) || f[j+1] != '\'')) {
+				if f[j] == '\'' {
+					j++ // '' stands for '
+				}
+				j++
+			}
+			if q := f[i+1 : min(j, len(f))]; strings.Contains(q, "|") {
+				in.find(RunningFormula, "(DDE) in "+where)
+			} else if b := strings.IndexByte(q, '['); b >= 0 && !strings.HasPrefix(q[b:], "[0]") {
+				in.find(RunningFormula, "(another workbook) in "+where)
+			}
+			i = j + 1
+		case c == '|':
+			in.find(RunningFormula, "(DDE) in "+where)
+			i++
+		case c == '[':
+			if depth == 0 && (i == 0 || !formulaNameByte(f[i-1]) || f[i-1] == '\\') {
+				// Not after a table's name: a workbook ("[1]", the
+				// first external link; "[0]" is this one) after a
+				// path or a URL, if any.
+				if b := f[i+1:]; !strings.HasPrefix(b, "0]") && !strings.HasPrefix(b, "@") && !strings.HasPrefix(b, "#") {
+					in.find(RunningFormula, "(another workbook) in "+where)
+				}
+			}
+			depth++
+			i++
+		case c == ']':
+			depth = max(depth-1, 0)
+			i++
+		case formulaNameByte(c) && !('0' <= c && c <= '9'):
+			j := i
+			for j < len(f) && formulaNameByte(f[j]) {
+				j++
+			}
+			k := j
+			for k < len(f) && strings.IndexByte(" \t\r\n", f[k]) >= 0 {
+				k++
+			}
+			if k < len(f) && f[k] == '(' {
+				in.formulaCall(f[i:j], f[k+1:], where)
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+}
+
+// formulaNameByte reports a byte of a function, name or table name: an
+// ASCII letter or digit, '_', '.', '\' or any byte of a non-ASCII
+// character (a table named 売上).
+func formulaNameByte(c byte) bool {
+	return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '\\' || c >= 0x80
+}
+
+// formulaCall checks a call of the function name, args being the text
+// after its "(".
+func (in *inspector) formulaCall(name, args, where string) {
+	name = strings.ToUpper(name)
+	for _, p := range []string{"_XLFN.", "_XLWS."} {
+		for strings.HasPrefix(name, p) {
+			name = name[len(p):]
+		}
+	}
+	if formulaRuns(name) {
+		in.find(RunningFormula, "("+name+") in "+where)
+		return
+	}
+	if name != "HYPERLINK" {
+		return
+	}
+	// The target: a string, whole or the start of one made with "&".
+	args = strings.TrimLeft(args, " \t\r\n")
+	if !strings.HasPrefix(args, `"`) {
+		in.find("office: formulas not inspected", where+": a HYPERLINK whose target is computed")
+		return
+	}
+	target, end := formulaString(args, 0)
+	rest := strings.TrimLeft(args[end:], " \t\r\n")
+	if strings.HasPrefix(target, "#") && !strings.ContainsAny(target, `[\/`) {
+		return // a place in this workbook: "#Sheet2!A1"
+	}
+	if strings.HasPrefix(rest, "&") {
+		// Only a web or phone link's scheme stays what it is whatever
+		// follows; what follows "mailto:" may ask to attach a file.
+		if scheme, _, ok := linkScheme([]byte(target)); !ok || scheme != "http" && scheme != "https" && scheme != "tel" {
+			in.find("office: formulas not inspected", where+": a HYPERLINK whose target is computed")
+			return
+		}
+	}
+	if r := in.links().refused([]byte(target)); r != "" {
+		in.find("office: "+strings.TrimPrefix(r, "pdf: "), "in "+where)
+	} else {
+		in.links().add([]byte(target))
+	}
+}
+
+// formulaString reads the string literal starting at f[i] ('"'): its
+// value ("" stands for ") and the index after it.
+func formulaString(f string, i int) (string, int) {
+	var b strings.Builder
+	for j := i + 1; j < len(f); j++ {
+		if f[j] == '"' {
+			if j+1 < len(f) && f[j+1] == '"' {
+				b.WriteByte('"')
+				j++
+				continue
+			}
+			return b.String(), j + 1
+		}
+		b.WriteByte(f[j])
+	}
+	return b.String(), len(f)
+}
