@@ -438,6 +438,10 @@ func keepBlocker(f string) (string, int) {
 		return formulaEntryReason, 0
 	case strings.HasPrefix(f, filetype.SYLKFile):
 		return sylkReason, 0
+	case strings.HasPrefix(f, filetype.ODFLinked):
+		// Before macros: the detail names an element, never the
+		// sender's text, but a part's name could say "macro".
+		return linkedContentReason, 0
 	case strings.HasPrefix(lf, "archive: entry named unlike its content"):
 		return misnamedEntryReason, 0
 	case strings.HasPrefix(f, filetype.MessageEntry):
@@ -575,6 +579,11 @@ const linkEntryReason = "archive holds a link (symbolic or hard), through which 
 // runs another program or fetches from elsewhere when Excel evaluates
 // it (filetype.RunningFormula).
 const runningFormulaReason = "workbook with formulas that run programs or fetch from elsewhere (DDE, WEBSERVICE, other workbooks)"
+
+// linkedContentReason is the reason of an OpenDocument file that loads
+// content from outside itself (filetype.ODFLinked): a picture from a
+// share hands over the user's NTLM hash as it opens.
+const linkedContentReason = "document loads content from outside itself (a file, a share, the web, a database or another program) when opened or recalculated"
 
 // messageEntryReason is the reason of an archive holding a mail message,
 // TNEF, calendar or contact file, none of which is delivered attached.

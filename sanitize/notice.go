@@ -234,6 +234,8 @@ func jpReason(l *leaf) string {
 		return "リンクや数式を検査できないテキストファイルのため"
 	case r == formulaEntryReason:
 		return "圧縮ファイル内の表計算データ（CSV・TSV・SYLK）に、表計算ソフトで開くと数式として実行される欄があるため"
+	case r == linkedContentReason:
+		return "開いたときや再計算のときに、文書の外（ファイル・共有フォルダ・Web・データベース・他のプログラム）から内容を読み込む指定を含む文書のため"
 	case r == escapingEntryReason:
 		return "圧縮ファイル内に、展開先のフォルダの外に書き込まれる名前（絶対パスや ..）のファイルがあるため"
 	case r == runningFormulaReason:

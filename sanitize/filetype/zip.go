@@ -345,15 +345,6 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 
 	layout := zipLayout(zr)
 	mt = layout.mime
-	if strings.HasPrefix(layout.mime, "application/vnd.oasis.opendocument") {
-		// An OpenDocument file binds macros to events in its XML
-		// (office:event-listeners: an installed macro runs as it
-		// opens), links images and sections from paths (a share hands
-		// over the user's NTLM hash) and embeds OLE objects: none of
-		// which is read here, only its Basic/ and Scripts/ parts are.
-		// Not inspected, it is not kept (red team).
-		in.find(ODFNotInspected, where)
-	}
 	if layout.class == ClassExecutable {
 		in.executable = true
 		in.find("zip: "+layout.kind, where)
@@ -379,6 +370,10 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		in.macroSink = &macros
 	}
 	defer func() { in.macroSink = saved }()
+	// An OpenDocument file binds macros to events and links content
+	// from shares in its XML: its XML parts are read (odf.go), and one
+	// not read to the end is not inspected (red team).
+	odf := newODF(layout.mime, where, &macros)
 	var spans []span
 	complete := !cd.more && !cd.oversized
 	for i, f := range zr.File {
@@ -424,6 +419,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			encrypted: encrypted,
 		}
 		lower := strings.ToLower(name)
+		odf.member(lower)
 		if layout.office && (strings.HasSuffix(lower, "vbaproject.bin") ||
 			strings.HasPrefix(lower, "xl/macrosheets/") || strings.HasPrefix(lower, "basic/") ||
 			strings.HasPrefix(lower, "scripts/")) {
@@ -480,11 +476,18 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 				rc.Close()
 			}
 		}
+		if odf.wants(lower) {
+			if rc, err := f.Open(); err == nil {
+				in.odfPart(odf, ent, rc, path, lower)
+				rc.Close()
+			}
+		}
 	}
 	if complete {
 		in.scanGaps(view, spans, cd.start-cd.base, path, depth)
 	}
 	in.inspectPrefix(r, cd.base, path, depth)
+	in.closeODF(odf, complete)
 	if macros {
 		in.find("office: macros", where)
 		mt = macroMime(mt)
@@ -651,8 +654,9 @@ func decodeZipName(raw []byte, nonUTF8 bool) string {
 }
 
 // ODFNotInspected is the finding of an OpenDocument file (ODT, ODS, ODP
-// and the rest): its XML, where macros are bound to events and content
-// linked from elsewhere, is not read.
+// and the rest) whose XML, where macros are bound to events and content
+// linked from elsewhere, could not all be read (odf.go): encrypted, not
+// XML, over the limits.
 const ODFNotInspected = "office: not inspected: OpenDocument event bindings, linked and embedded content"
 
 type layout struct {

@@ -1,0 +1,594 @@
+package filetype
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// An OpenDocument package (ODF 1.2/1.3, ISO/IEC 26300: .odt, .ods, .odp,
+// .odg and the rest) holds what it runs and fetches in its XML, not in
+// parts of their own as OOXML does: an event bound to a macro
+// (office:event-listeners: an installed macro runs as it opens), an
+// image, a section or a sheet linked from a path (a share hands over the
+// user's NTLM hash), DDE, a formula calling WEBSERVICE. Its XML parts
+// are read here, streaming, for all of it; a package that cannot be read
+// to the end keeps ODFNotInspected.
+
+// ODFMacro starts the finding for a script, a macro library or a binding
+// of an event to a macro, a script or a program (a slide's "run
+// program" action, a Java applet) in an OpenDocument file: the detail
+// says what and in which part. It blocks keeping as an OOXML document's
+// macros do.
+const ODFMacro = "office: OpenDocument macro or program"
+
+// ODFLinked starts the finding for content an OpenDocument file loads
+// from outside itself when it opens, a link updates or a sheet
+// recalculates: an image, object, section, sheet, font or template
+// named by a URL, a share or a path out of the package, a DDE link, a
+// database source, a formula calling WEBSERVICE or DDE or referring to
+// another file.
+const ODFLinked = "office: OpenDocument content from outside the file"
+
+// odfLinkUnread is the finding for a HYPERLINK formula whose target is
+// not a string: computed, it cannot be checked.
+const odfLinkUnread = "office: link target not inspected"
+
+// odfText are attributes that hold text shown or kept, not a target: a
+// cell's value (a HYPERLINK formula's result is its URL), a title.
+var odfText = map[string]bool{"string-value": true, "value": true, "title": true, "name": true, "label": true, "description": true}
+
+const (
+	// odfMaxNesting bounds the element nesting of a part read (stack
+	// kept per element); LibreOffice writes a few dozen levels.
+	odfMaxNesting = 1000
+	// odfMaxObjectDepth bounds the folders an XML part is read in:
+	// "Object 1/Object 2/content.xml" is 3 deep.
+	odfMaxObjectDepth = 6
+)
+
+// odfPackage is what inspectZip learns of an OpenDocument package as it
+// walks its members.
+type odfPackage struct {
+	where   string          // the package, for findings
+	macros  *bool           // the document's macro flag (inspectZip's)
+	pending map[string]bool // XML parts seen and not yet read to the end
+	read    map[string]bool // XML parts read to the end
+	missing []string        // why the package is not fully read
+}
+
+// newODF starts reading an OpenDocument package, or returns nil for any
+// other ZIP.
+func newODF(mime, where string, macros *bool) *odfPackage {
+	if !strings.HasPrefix(mime, "application/vnd.oasis.opendocument") {
+		return nil
+	}
+	return &odfPackage{where: where, macros: macros, pending: map[string]bool{}, read: map[string]bool{}}
+}
+
+// member notes a member of the package by its lower-case name: a macro
+// library or script folder is macros, and an XML part is one to read
+// (wants).
+func (o *odfPackage) member(lower string) {
+	if o == nil {
+		return
+	}
+	for _, dir := range []string{"basic/", "scripts/", "dialogs/"} {
+		// A subdocument's own folders count too ("Object 1/Basic/").
+		if strings.HasPrefix(lower, dir) || strings.Contains(lower, "/"+dir) {
+			*o.macros = true
+			return
+		}
+	}
+	if o.wants(lower) {
+		o.pending[lower] = true
+	}
+}
+
+// wants reports whether a member (lower-case name) is an XML part to
+// read: any but the signatures (xmldsig, whose algorithm names are web
+// addresses nothing fetches) and those of macro libraries, which are
+// macros whatever they hold.
+func (o *odfPackage) wants(lower string) bool {
+	if o == nil || !strings.HasSuffix(lower, ".xml") {
+		return false
+	}
+	if strings.HasPrefix(lower, "meta-inf/") && strings.HasSuffix(lower, "signatures.xml") {
+		return false
+	}
+	return true
+}
+
+// odfPart reads one XML part of an OpenDocument package for macros,
+// content from outside and links, and notes it read when it parsed to
+// the end within the budget.
+func (in *inspector) odfPart(o *odfPackage, e entry, rd io.Reader, path, lower string) {
+	where := path + displayName(e.name)
+	if strings.Count(lower, "/") >= odfMaxObjectDepth {
+		o.missing = append(o.missing, where+": objects nested too deep")
+		return
+	}
+	r := odfReader{in: in, o: o, where: where}
+	br := in.budget(rd, e.comp, where)
+	if err := r.read(br); err != nil {
+		if br.err != nil {
+			// The parser may fail on the bytes cut at the limit
+			// before it sees the limit's error.
+			o.missing = append(o.missing, where+": over the limits")
+		} else {
+			o.missing = append(o.missing, where+": "+errText(err))
+		}
+		return
+	}
+	delete(o.pending, lower)
+	o.read[lower] = true
+}
+
+// closeODF ends reading a package: one that did not have its content
+// and manifest, or any XML part of which was not read to the end
+// (encrypted, not XML, over the limits, not reached), or whose entries
+// were not all walked, is not inspected.
+func (in *inspector) closeODF(o *odfPackage, complete bool) {
+	if o == nil {
+		return
+	}
+	for _, p := range []string{"content.xml", "meta-inf/manifest.xml"} {
+		if !o.read[p] && !o.pending[p] {
+			o.missing = append(o.missing, o.say("no "+p))
+		}
+	}
+	for p := range o.pending {
+		o.missing = append(o.missing, o.say(p+" not read"))
+	}
+	if !complete {
+		o.missing = append(o.missing, o.say("not every entry read"))
+	}
+	if len(o.missing) > 0 {
+		// The first reason is enough for the report; the rest are
+		// the same kind.
+		in.find(ODFNotInspected, o.missing[0])
+	}
+}
+
+// say is a detail about the whole package: "docs/a.odt (no content.xml)".
+func (o *odfPackage) say(what string) string {
+	return strings.TrimSpace(o.where + " (" + displayName(what) + ")")
+}
+
+// Namespace URIs (ODF 1.2 part 1, 3.2) named in findings by their usual
+// prefixes.
+var odfPrefixes = map[string]string{
+	"urn:oasis:names:tc:opendocument:xmlns:office:1.0":       "office",
+	"urn:oasis:names:tc:opendocument:xmlns:text:1.0":         "text",
+	"urn:oasis:names:tc:opendocument:xmlns:drawing:1.0":      "draw",
+	"urn:oasis:names:tc:opendocument:xmlns:table:1.0":        "table",
+	"urn:oasis:names:tc:opendocument:xmlns:style:1.0":        "style",
+	"urn:oasis:names:tc:opendocument:xmlns:meta:1.0":         "meta",
+	"urn:oasis:names:tc:opendocument:xmlns:presentation:1.0": "presentation",
+	"urn:oasis:names:tc:opendocument:xmlns:form:1.0":         "form",
+	"urn:oasis:names:tc:opendocument:xmlns:script:1.0":       "script",
+	"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0":     "manifest",
+	"urn:oasis:names:tc:opendocument:xmlns:animation:1.0":    "anim",
+	"urn:oasis:names:tc:opendocument:xmlns:chart:1.0":        "chart",
+	"http://www.w3.org/1999/xlink":                           "xlink",
+	"http://www.w3.org/2002/xforms":                          "xforms",
+}
+
+const odfPresentationNS = "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
+
+// odfReader reads one XML part.
+type odfReader struct {
+	in    *inspector
+	o     *odfPackage
+	where string
+	stack []string // local names of the open elements
+}
+
+func (r *odfReader) read(rd io.Reader) error {
+	d := xml.NewDecoder(rd)
+	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+		// ODF parts are UTF-8 (ODF 1.2 part 3, 3.1).
+		return nil, errors.New("charset " + label)
+	}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			// A DTD: its entities are not expanded here, and ODF has
+			// none.
+			return errors.New("DTD")
+		case xml.StartElement:
+			if len(r.stack) >= odfMaxNesting {
+				return errors.New("elements nested too deep")
+			}
+			r.element(t)
+			r.stack = append(r.stack, t.Name.Local)
+		case xml.EndElement:
+			if n := len(r.stack); n > 0 {
+				r.stack = r.stack[:n-1]
+			}
+		}
+	}
+}
+
+func (r *odfReader) parent() string {
+	if n := len(r.stack); n > 0 {
+		return r.stack[n-1]
+	}
+	return ""
+}
+
+func (r *odfReader) macro(what string) {
+	*r.o.macros = true
+	r.in.find(ODFMacro, what+" in "+r.where)
+}
+
+func (r *odfReader) linked(what string) {
+	r.in.find(ODFLinked, what+" in "+r.where)
+}
+
+// element checks one start tag. Elements are matched by local name in
+// any namespace: LibreOffice reads the namespaces of earlier drafts and
+// of OpenOffice.org as ODF's, and a fail on an unknown one costs a
+// stripped file, a miss a macro run.
+func (r *odfReader) element(t xml.StartElement) {
+	name := odfName(t.Name)
+	local := t.Name.Local
+	switch {
+	case strings.Contains(strings.ToLower(t.Name.Space), "script"):
+		// script:event-listener and its kin: an event bound to a
+		// macro, a script or a URL.
+		r.macro(name)
+	case local == "script", local == "execute-macro", local == "applet":
+		// office:script (a script in the document), text:script,
+		// text:execute-macro (a field running a macro when clicked),
+		// draw:applet (Java code).
+		r.macro(name)
+	case local == "event-listener" && t.Name.Space == odfPresentationNS:
+		// A shape's click action: "execute" runs a program, "verb" an
+		// embedded object's action; the others move through the
+		// slides or open a target, checked as an href below.
+		switch a := xmlAttr(t, "action"); a {
+		case "execute", "verb":
+			r.macro(name + " (" + a + ")")
+		}
+	case local == "event-listener", r.parent() == "event-listeners":
+		// Any other binding of an event (office:event-listeners holds
+		// nothing else).
+		r.macro(name)
+	case local == "binary-data" && (r.parent() == "object-ole" || r.parent() == "object" || r.parent() == "plugin"):
+		// An OLE object written into the XML in base64, not a part
+		// that inspectEntry reads.
+		r.o.missing = append(r.o.missing, r.where+": an object inline in the XML ("+name+")")
+	case strings.HasPrefix(local, "dde"):
+		// office:dde-source, table:dde-link, text:dde-connection-decl
+		// and the rest: another program's data, fetched by starting
+		// it.
+		r.linked(name + " (DDE)")
+	case local == "cell-range-source", local == "table-source", local == "section-source" && xmlAttr(t, "href") != "",
+		local == "database-source-sql", local == "database-source-table", local == "database-source-query",
+		local == "source-service", local == "connection-resource":
+		// Cells, a sheet or a section linked from another file, or
+		// data from a database or a service, fetched when the links
+		// update.
+		r.linked(name)
+	}
+	link := local == "a" || strings.HasPrefix(local, "area-")
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+			continue
+		}
+		v := odfTarget(a.Value)
+		switch {
+		case strings.Contains(strings.ToLower(a.Name.Space), "script") && a.Name.Local != "event-name":
+			// script:language, script:macro-name: what a binding runs
+			// (script:event-name only names the event, on a slide's
+			// next-page action too).
+			r.macro(name + " " + odfName(a.Name))
+			continue
+		case odfScriptURL(v):
+			// vnd.sun.star.script:, macro:///: a macro run by a link, a
+			// button, an event.
+			r.macro(name + " " + odfName(a.Name) + " (a macro)")
+			continue
+		}
+		switch a.Name.Local {
+		case "href":
+			switch {
+			case link:
+				r.hyperlink(v)
+			case !odfInPackage(v):
+				r.linked(name + " " + odfName(a.Name) + " (" + odfWhere(v) + ")")
+			}
+			continue
+		case "datasource", "image-data":
+			// A form bound to a database; a button's image fetched
+			// from a URL.
+			if v != "" && !odfInPackage(v) {
+				r.linked(name + " " + odfName(a.Name))
+			}
+			continue
+		case "transformation":
+			// grddl:transformation names a stylesheet for RDF tools;
+			// nothing in an office suite fetches it.
+			continue
+		}
+		if odfFetches(v) && !odfText[a.Name.Local] {
+			// xforms:instance src, xforms:submission action, a URL in
+			// an attribute nobody listed: fetched, or not, it is not
+			// what a clean document holds.
+			r.linked(name + " " + odfName(a.Name) + " (" + odfWhere(v) + ")")
+			continue
+		}
+		r.formula(name+" "+odfName(a.Name), a.Value)
+	}
+	if local == "encryption-data" {
+		// META-INF/manifest.xml says a part is encrypted: it cannot be
+		// read.
+		r.in.encrypted = true
+		r.in.find("office: encrypted document", r.o.where)
+		r.o.missing = append(r.o.missing, r.o.say("encrypted"))
+	}
+	if local == "file-entry" {
+		mt := strings.ToLower(xmlAttr(t, "media-type"))
+		// Not "script": application/postscript is an EPS picture.
+		for _, k := range []string{"basic", "macro", "java", "python", "beanshell", "vnd.sun.star.script"} {
+			if strings.Contains(mt, k) {
+				r.macro(name + " (" + k + ")")
+				break
+			}
+		}
+		fp := strings.ToLower(xmlAttr(t, "full-path"))
+		for _, dir := range []string{"basic/", "scripts/", "dialogs/"} {
+			if strings.HasPrefix(fp, dir) || strings.Contains(fp, "/"+dir) {
+				r.macro(name + " (" + strings.TrimSuffix(dir, "/") + ")")
+				break
+			}
+		}
+	}
+}
+
+// hyperlink checks a text:a or draw:a target (or an image map area's):
+// a jump within the document (#name) is not a link out; the rest count
+// as an OOXML document's hyperlinks do, kept clickable for a web page, a
+// mail address or a phone number and refused otherwise.
+func (r *odfReader) hyperlink(v string) {
+	if v == "" || strings.HasPrefix(v, "#") {
+		return
+	}
+	links := r.in.links()
+	if f := links.refused([]byte(v)); f != "" {
+		r.in.find("office: "+strings.TrimPrefix(f, "pdf: "), "in "+r.where)
+		return
+	}
+	links.add([]byte(v))
+}
+
+// formula reads an attribute value as a formula, whatever the attribute
+// (table:formula, a named expression, a validity or conditional format
+// condition, calcext:value all hold them): a call of WEBSERVICE or DDE,
+// a reference to another file ('file:///b.ods'#$Sheet1.A1) or INDIRECT,
+// which makes one from text, fetch from outside when the sheet
+// calculates; HYPERLINK counts as a hyperlink, and one whose target is
+// not written as a string cannot be checked.
+func (r *odfReader) formula(name, v string) {
+	f := scanFormula(v)
+	for _, fn := range f.fetches {
+		r.linked(name + " (" + fn + ")")
+	}
+	if f.external {
+		r.linked(name + " (a reference to another file)")
+	}
+	for _, t := range f.links {
+		r.hyperlink(t)
+	}
+	if f.unread {
+		r.in.find(odfLinkUnread, "HYPERLINK in "+r.where)
+	}
+}
+
+// odfFormula is what scanFormula found in a formula.
+type odfFormula struct {
+	fetches  []string // functions that fetch from outside
+	external bool     // a reference to another file
+	links    []string // HYPERLINK targets written as strings
+	unread   bool     // a HYPERLINK target that is not a string
+}
+
+// scanFormula reads an OpenFormula expression (ODF 1.2 part 2) or
+// LibreOffice's own, outside their string literals: function names
+// (the last part of a dotted one: COM.MICROSOFT.WEBSERVICE) before a
+// parenthesis, and a quoted source before '#' ('file:///x.ods'#$S.A1,
+// an external reference).
+func scanFormula(v string) odfFormula {
+	var f odfFormula
+	n := len(v)
+	for i := 0; i < n; {
+		c := v[i]
+		switch {
+		case c == '"':
+			_, i = formulaString(v, i)
+		case c == '\'':
+			j := i + 1
+			for j < n && (v[j] != '\'' || j+1 < n && v[j+1] == '\'') {
+				if v[j] == '\'' {
+					j++
+				}
+				j++
+			}
+			if j < n && j+1 < n && v[j+1] == '#' {
+				f.external = true
+			}
+			i = j + 1
+		case c == '#' && i+1 < n && v[i+1] == '$':
+			f.external = true
+			i++
+		case isFormulaName(c):
+			j := i
+			for j < n && (isFormulaName(v[j]) || v[j] == '.') {
+				j++
+			}
+			word := strings.ToUpper(v[i:j])
+			word = word[strings.LastIndexByte(word, '.')+1:]
+			k := j
+			for k < n && (v[k] == ' ' || v[k] == '\t' || v[k] == '\n' || v[k] == '\r') {
+				k++
+			}
+			if k < n && v[k] == '(' {
+				switch word {
+				case "WEBSERVICE", "DDE", "INDIRECT":
+					f.fetches = append(f.fetches, word)
+				case "HYPERLINK":
+					t, ok := hyperlinkArg(v, k+1)
+					if ok {
+						f.links = append(f.links, t)
+					} else {
+						f.unread = true
+					}
+				}
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return f
+}
+
+// hyperlinkArg reads HYPERLINK's first argument from v[i:]: a string
+// literal, alone, before ';', ',' or ')'.
+func hyperlinkArg(v string, i int) (string, bool) {
+	for i < len(v) && v[i] == ' ' {
+		i++
+	}
+	if i >= len(v) || v[i] != '"' {
+		return "", false
+	}
+	s, j := formulaString(v, i)
+	for j < len(v) && v[j] == ' ' {
+		j++
+	}
+	if j >= len(v) || !strings.ContainsRune(";,)", rune(v[j])) {
+		return "", false
+	}
+	return s, true
+}
+
+func isFormulaName(c byte) bool {
+	return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '_'
+}
+
+// odfTarget is a URL attribute as an office suite reads it: blanks and
+// control characters before it skipped, tabs and line ends in it
+// dropped.
+func odfTarget(v string) string {
+	v = strings.TrimLeft(v, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, v)
+}
+
+// odfScriptURL reports a target that runs a macro or a script.
+func odfScriptURL(v string) bool {
+	l := strings.ToLower(v)
+	for _, p := range []string{"vnd.sun.star.script:", "vnd.sun.star.basic:", "macro:", "javascript:", "vbscript:", "service:"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// odfInPackage reports whether an href names a part of the package
+// itself or a place in the document: a relative path without a scheme,
+// not absolute, without '\' and without a ".." step (LibreOffice
+// resolves "../a.png" beside the file), percent-encoding decoded first,
+// or a fragment ("#Slide 2"). Anything else is fetched from outside.
+func odfInPackage(v string) bool {
+	if v == "" || strings.HasPrefix(v, "#") {
+		return true
+	}
+	p, err := url.PathUnescape(v)
+	if err != nil {
+		return false
+	}
+	if _, _, ok := linkScheme([]byte(p)); ok {
+		return false
+	}
+	if strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") {
+		return false
+	}
+	for _, s := range strings.Split(p, "/") {
+		if strings.TrimRight(s, " .") == "" && strings.Contains(s, "..") {
+			return false
+		}
+	}
+	return true
+}
+
+// odfFetches reports an attribute value that is a URL or a path to
+// somewhere that can be fetched: a share (\\host, //host), a drive path
+// or a URL of a scheme that names a host or a file.
+func odfFetches(v string) bool {
+	if strings.HasPrefix(v, `\\`) || strings.HasPrefix(v, "//") || strings.HasPrefix(v, `\/`) || strings.HasPrefix(v, `/\`) {
+		return true
+	}
+	scheme, _, ok := linkScheme([]byte(v))
+	if !ok {
+		return false
+	}
+	if len(scheme) == 1 {
+		return true // C:\…
+	}
+	switch scheme {
+	case "file", "smb", "cifs", "nfs", "http", "https", "ftp", "ftps", "sftp", "webdav", "webdavs", "dav", "davs",
+		"vnd.sun.star.webdav", "vnd.sun.star.webdavs", "jdbc", "sdbc", "ldap":
+		return true
+	}
+	return false
+}
+
+// odfWhere says what kind of place a target is, never the target.
+func odfWhere(v string) string {
+	switch {
+	case strings.HasPrefix(v, `\\`) || strings.HasPrefix(v, "//") || strings.HasPrefix(v, `\/`) || strings.HasPrefix(v, `/\`):
+		return "a network share"
+	}
+	scheme, _, ok := linkScheme([]byte(v))
+	switch {
+	case ok && len(scheme) == 1:
+		return "a drive path"
+	case ok && (scheme == "http" || scheme == "https"):
+		return "the web"
+	case ok && scheme == "file":
+		return "a file"
+	case ok:
+		return "a URL"
+	}
+	return "a path outside the package"
+}
+
+// odfName is an element or attribute name as the specification writes
+// it (draw:image), for the names it defines; another is "a name" (the
+// sender's text is not quoted in a finding).
+func odfName(n xml.Name) string {
+	p, ok := odfPrefixes[n.Space]
+	if !ok || len(n.Local) > 40 || strings.Trim(n.Local, "abcdefghijklmnopqrstuvwxyz-") != "" {
+		if n.Space == "" && len(n.Local) <= 40 && strings.Trim(n.Local, "abcdefghijklmnopqrstuvwxyz-") == "" {
+			return n.Local
+		}
+		return "a name"
+	}
+	return p + ":" + n.Local
+}
