@@ -110,7 +110,7 @@ func (in *inspector) odfPart(o *odfPackage, e entry, rd io.Reader, path, lower s
 		o.missing = append(o.missing, where+": objects nested too deep")
 		return
 	}
-	r := odfReader{in: in, o: o, where: where}
+	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/")}
 	br := in.budget(rd, e.comp, where)
 	if err := r.read(br); err != nil {
 		if br.err != nil {
@@ -183,6 +183,7 @@ type odfReader struct {
 	in    *inspector
 	o     *odfPackage
 	where string
+	depth int      // folders the part is in ("Object 1/content.xml": 1)
 	stack []string // local names of the open elements
 }
 
@@ -305,14 +306,20 @@ func (r *odfReader) element(t xml.StartElement) {
 			switch {
 			case link:
 				r.hyperlink(v)
-			case !odfInPackage(v):
+			case !odfInPackage(v, r.depth):
 				r.linked(name + " " + odfName(a.Name) + " (" + odfWhere(v) + ")")
 			}
 			continue
-		case "datasource", "image-data":
-			// A form bound to a database; a button's image fetched
-			// from a URL.
-			if v != "" && !odfInPackage(v) {
+		case "datasource":
+			// A form bound to a database, by a URL or by the name it
+			// has on the reader's computer: data from elsewhere.
+			if v != "" {
+				r.linked(name + " " + odfName(a.Name))
+			}
+			continue
+		case "image-data":
+			// A button's image, fetched from where it says.
+			if !odfInPackage(v, r.depth) {
 				r.linked(name + " " + odfName(a.Name))
 			}
 			continue
@@ -512,10 +519,13 @@ func odfScriptURL(v string) bool {
 
 // odfInPackage reports whether an href names a part of the package
 // itself or a place in the document: a relative path without a scheme,
-// not absolute, without '\' and without a ".." step (LibreOffice
-// resolves "../a.png" beside the file), percent-encoding decoded first,
-// or a fragment ("#Slide 2"). Anything else is fetched from outside.
-func odfInPackage(v string) bool {
+// not absolute, without '\', whose ".." steps do not climb out of the
+// package from the folder of the part it is in (depth folders deep:
+// a chart in "Object 1/" names the document holding it ".."; from the
+// top, LibreOffice resolves "../a.png" beside the file), read with its
+// percent-encoding decoded; or a fragment ("#Slide 2"). Anything else
+// is fetched from outside.
+func odfInPackage(v string, depth int) bool {
 	if v == "" || strings.HasPrefix(v, "#") {
 		return true
 	}
@@ -530,8 +540,14 @@ func odfInPackage(v string) bool {
 		return false
 	}
 	for _, s := range strings.Split(p, "/") {
-		if strings.TrimRight(s, " .") == "" && strings.Contains(s, "..") {
-			return false
+		switch {
+		case strings.TrimRight(s, " .") == "" && strings.Contains(s, ".."):
+			// "..", and forms Windows trims to it (".. ", "...").
+			if depth--; depth < 0 {
+				return false
+			}
+		case s != "" && s != ".":
+			depth++
 		}
 	}
 	return true

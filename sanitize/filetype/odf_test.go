@@ -65,8 +65,8 @@ var odfClean = `<text:p>議事録 <text:a xlink:type="simple" xlink:href="https:
 // inspected.
 func TestODF(t *testing.T) {
 	odt := func(body string, extra ...zent) []byte { return odfFile(t, mimeODT, odfBody("text", body), extra...) }
-	ods := func(cell string) []byte {
-		return odfFile(t, mimeODS, odfBody("spreadsheet", `<table:table><table:table-row>`+cell+`</table:table-row></table:table>`))
+	ods := func(cell string, extra ...zent) []byte {
+		return odfFile(t, mimeODS, odfBody("spreadsheet", `<table:table><table:table-row>`+cell+`</table:table-row></table:table>`), extra...)
 	}
 	linked := func(what string) []string { return []string{ODFLinked + " " + what + " in content.xml"} }
 	macro := func(what string) []string {
@@ -117,6 +117,8 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, findings: linked("text:dde-connection-decl (DDE)")},
 		{name: "XForms instance from the web", data: odt(`<office:forms><xforms:model><xforms:instance src="https://evil.example/i.xml"/></xforms:model></office:forms>`), filename: "a.odt",
 			class: ClassOffice, findings: linked("xforms:instance src (the web)")},
+		{name: "form bound to a database", data: odt(`<office:forms><form:form form:name="f" form:datasource="Bibliography" form:command="biblio" form:command-type="table"/></office:forms>`), filename: "a.odt",
+			class: ClassOffice, findings: linked("form:form form:datasource")},
 		{name: "sheet linked from a share", data: ods(`</table:table-row><table:table-source xlink:href="file:///\\evil\s\b.ods" table:table-name="Sheet1"/><table:table-row>`), filename: "a.ods",
 			class: ClassOffice, findings: linked("table:table-source")},
 		{name: "cell range linked from another file", data: ods(`<table:table-cell><table:cell-range-source table:name="r" xlink:href="b.ods" table:filter-name="calc8" table:last-column-spanned="1" table:last-row-spanned="1"/></table:table-cell>`), filename: "a.ods",
@@ -133,6 +135,10 @@ func TestODF(t *testing.T) {
 		// Subdocuments and objects, and a document in an archive.
 		{name: "embedded subdocument linking an image", data: odt(odfClean, deflate("Object 1/content.xml", odfBody("drawing", `<draw:page><draw:frame><draw:image xlink:href="smb://evil.example/s/a.png"/></draw:frame></draw:page>`))), filename: "a.odt",
 			class: ClassOffice, findings: []string{ODFLinked + " draw:image xlink:href (a URL) in Object 1/content.xml"}},
+		{name: "chart naming the document holding it", data: ods(``, deflate("Object 1/content.xml", []byte(`<office:document-content `+odfNS+` xmlns:chart="urn:oasis:names:tc:opendocument:xmlns:chart:1.0"><office:body><office:chart><chart:chart xlink:href=".." xlink:type="simple" chart:class="chart:bar"><chart:plot-area table:cell-range-address="Sheet1.A1:Sheet1.B3"/></chart:chart></office:chart></office:body></office:document-content>`))), filename: "a.ods",
+			class: ClassOffice, clean: true},
+		{name: "subdocument's image beside the file", data: odt(odfClean, deflate("Object 1/content.xml", odfBody("drawing", `<draw:page><draw:frame><draw:image xlink:href="./../Pictures/../../a.png"/></draw:frame></draw:page>`))), filename: "a.odt",
+			class: ClassOffice, findings: []string{ODFLinked + " draw:image xlink:href (a path outside the package) in Object 1/content.xml"}},
 		{name: "document in an archive", data: zipFile(t, deflate("資料/a.odt", odt(`<draw:frame><draw:image xlink:href="\\evil\s\a.png"/></draw:frame>`))), filename: "a.zip",
 			class: ClassArchive, findings: []string{ODFLinked + " draw:image xlink:href (a network share) in 資料/a.odt/content.xml"}},
 		{name: "clean document in an archive", data: zipFile(t, deflate("資料/a.odt", odt(odfClean))), filename: "a.zip",
