@@ -36,9 +36,16 @@ const ODFLinked = "office: OpenDocument content from outside the file"
 // not a string: computed, it cannot be checked.
 const odfLinkUnread = "office: link target not inspected"
 
-// odfText are attributes that hold text shown or kept, not a target: a
-// cell's value (a HYPERLINK formula's result is its URL), a title.
-var odfText = map[string]bool{"string-value": true, "value": true, "title": true, "name": true, "label": true, "description": true}
+// odfText reports attributes (local names) that hold text shown or
+// kept, not a target: a cell's value (a HYPERLINK formula's result is
+// its URL), a title.
+func odfText(local string) bool {
+	switch local {
+	case "string-value", "value", "title", "name", "label", "description":
+		return true
+	}
+	return false
+}
 
 const (
 	// odfMaxNesting bounds the element nesting of a part read (stack
@@ -328,7 +335,7 @@ func (r *odfReader) element(t xml.StartElement) {
 			// nothing in an office suite fetches it.
 			continue
 		}
-		if odfFetches(v) && !odfText[a.Name.Local] {
+		if odfFetches(v) && !odfText(a.Name.Local) {
 			// xforms:instance src, xforms:submission action, a URL in
 			// an attribute nobody listed: fetched, or not, it is not
 			// what a clean document holds.
