@@ -40,8 +40,8 @@ func (s *sanitizer) build(w io.Writer) error {
 	iso := s.pol.OutputCharset == "iso-2022-jp"
 	if iso && s.unencodable(notice) > 0 {
 		// The notice comes first, but what ISO-2022-JP cannot hold is
-		// known only once the text is encoded: encode it to nowhere first,
-		// so the reader is told what each 〓 stands for.
+		// known only once the text is encoded: count it first, so the
+		// reader is told what each 〓 stands for.
 		s.isoReplaced = true
 		notice = s.notice()
 	}
@@ -250,10 +250,10 @@ func (s *sanitizer) writeText(w *bufio.Writer, cte string, notice []string) erro
 }
 
 // unencodable counts the characters of the body text, notice included,
-// that have no ISO-2022-JP code, by encoding it all to nowhere.
+// that have no ISO-2022-JP code: the lines the text would be written
+// in, counted, not encoded.
 func (s *sanitizer) unencodable(notice []string) int {
-	t := s.sc.bodyText(bufio.NewWriterSize(io.Discard, 512), "7bit")
-	t.links = s.pol.Body.Links
+	t := s.sc.bodyText(nil, "count")
 	if err := s.eachBodyLine(notice, t); err != nil {
 		return 0 // the real pass meets it again and reports it
 	}
@@ -290,6 +290,9 @@ func (sc *scratch) bodyText(w *bufio.Writer, cte string) *bodyText {
 // bodyLine writes one line of text, without its line end.
 func (t *bodyText) bodyLine(line []byte) error {
 	switch t.cte {
+	case "count": // ISO-2022-JP, counting what it cannot hold (unencodable)
+		t.unencodable += countUnencodable(line)
+		return nil
 	case "7bit": // ISO-2022-JP
 		b, n := appendISO2022JP(t.iso[:0], line)
 		t.iso = b[:0]

@@ -34,6 +34,8 @@ func encodeISO2022JP(s string) ([]byte, int) { return textenc.EncodeISO2022JP(s)
 
 func appendISO2022JP(dst, s []byte) ([]byte, int) { return textenc.AppendISO2022JPBytes(dst, s) }
 
+func countUnencodable(s []byte) int { return textenc.CountUnencodable(s) }
+
 type classResult struct {
 	Class       string
 	SniffedType string

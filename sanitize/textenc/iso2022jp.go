@@ -337,6 +337,53 @@ func AppendISO2022JPBytes(dst, s []byte) (b []byte, unencodable int) {
 	return appendISO(dst, s)
 }
 
+// CountUnencodable is the count of characters AppendISO2022JPBytes
+// would replace by 〓 in s, without encoding it.
+func CountUnencodable(s []byte) int {
+	n, kana := countUnencodable(s, true)
+	if kana {
+		// Widened as the encoder widens them (ｶﾞ → ガ), then counted.
+		n, _ = countUnencodable([]byte(widenKana(string(s))), false)
+	}
+	return n
+}
+
+// countUnencodable counts as appendISO does, writing nothing; with
+// stopAtKana it stops at a half-width katakana and says so.
+func countUnencodable(s []byte, stopAtKana bool) (n int, kana bool) {
+	table := jisTable()
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == 0x1b || c == 0x0e || c == 0x0f {
+				n++
+			}
+			i++
+			continue
+		}
+		var r rune
+		var size int
+		if c&0xf0 == 0xe0 && i+2 < len(s) && s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
+			// Three bytes, as kana and kanji are: decoded here, where
+			// utf8.DecodeRune is a call each.
+			r, size = rune(c&0x0f)<<12|rune(s[i+1]&0x3f)<<6|rune(s[i+2]&0x3f), 3
+			if r < 0x800 || r >= 0xd800 && r <= 0xdfff {
+				r, size = utf8.DecodeRune(s[i:]) // overlong or a surrogate: invalid
+			}
+		} else {
+			r, size = utf8.DecodeRune(s[i:])
+		}
+		if stopAtKana && r >= 0xff61 && r <= 0xff9f {
+			return n, true
+		}
+		i += size
+		if r >= 0x10000 || r == utf8.RuneError && size <= 1 || table[r] == 0 {
+			n++
+		}
+	}
+	return n, false
+}
+
 // hasHalfWidthKana reports U+FF61-U+FF9F (EF BD A1 - EF BE 9F in UTF-8).
 func hasHalfWidthKana(s []byte) bool {
 	for i := 0; i+2 < len(s); i++ {

@@ -90,7 +90,7 @@ func TestJISTable(t *testing.T) {
 }
 
 func FuzzEncodeISO2022JPReference(f *testing.F) {
-	for _, s := range []string{"Hello\r\n", "あ漢字", "①㈱㍻髙ⅱ", "ｶﾞｯｺｳ ﾃｽﾄ", "〜−¥‾", "a😀b丂가", "a\x1b$Bb", "a\xffb"} {
+	for _, s := range []string{"Hello\r\n", "あ漢字", "①㈱㍻髙ⅱ", "ｶﾞｯｺｳ ﾃｽﾄ", "〜−¥‾", "a😀b丂가", "a\x1b$Bb", "a\xffb", "ﾞｱ\x0e\x0f", "\xf0\x9f\x98"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -107,6 +107,9 @@ func FuzzEncodeISO2022JPReference(f *testing.F) {
 		app, an = AppendISO2022JPBytes(dst[:6], []byte(s))
 		if string(app) != "prefix"+string(want) || an != wn {
 			t.Fatalf("AppendISO2022JPBytes: %q, %d", app, an)
+		}
+		if c := CountUnencodable([]byte(s)); c != wn {
+			t.Fatalf("CountUnencodable(%+q) = %d, the encoder replaced %d", s, c, wn)
 		}
 		if hasHalfWidthKana([]byte(s)) != strings.ContainsFunc(s, func(r rune) bool { return r >= 0xff61 && r <= 0xff9f }) {
 			t.Fatalf("hasHalfWidthKana(%+q) = %v", s, hasHalfWidthKana([]byte(s)))
