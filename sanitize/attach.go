@@ -452,6 +452,10 @@ func keepBlocker(f string) (string, int) {
 		return linkEntryReason, 0
 	case strings.HasPrefix(f, filetype.RunningFormula):
 		return runningFormulaReason, 0
+	case strings.HasPrefix(f, filetype.OOXMLTypesNotInspected), strings.HasPrefix(f, filetype.OOXMLNoMainPart):
+		// Before macros: the detail quotes a part's name and type,
+		// which may say "macro" (a binary workbook's main part).
+		return "document could not be fully inspected", 2
 	case strings.Contains(lf, "macro"):
 		// After the findings that quote a member's name or a link's
 		// target, which may say "macro".

