@@ -1,6 +1,9 @@
 package filetype
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 const (
 	ctWordMain  = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
@@ -73,6 +76,11 @@ func TestOOXMLPartsByContentType(t *testing.T) {
 				rootRels(mainRel("x/main.xml")), wordPart("x/main.xml", ""),
 				deflate("x/h.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><w:hdr `+nsWord+`>`+includePicture+`</w:hdr>`))),
 			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference includepicture field in x/h.xml"}},
+		{name: "untyped header after many blanks", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/word/document.xml", ctWordMain)),
+				rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", ""),
+				deflate("h/h1.xml", []byte(strings.Repeat(" \r\n", 400)+`<w:hdr `+nsWord+`>`+includePicture+`</w:hdr>`))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference includepicture field in h/h1.xml"}},
 		// Real documents' parts that are no Word XML: custom XML in
 		// UTF-16, an embedded Word file (a package, inspected as one).
 		{name: "clean, a UTF-16 custom XML part and an embedded Word file", filename: "a.pptx",

@@ -1000,15 +1000,16 @@ func (in *inspector) wordField(code, where string) {
 	}
 }
 
-// startsAsXML reports the start of a part that an XML reader would
-// take: "<" after a UTF-8 byte order mark and blanks, or a UTF-16 byte
-// order mark.
+// startsAsXML reports the start of a part (head, its first bytes) that
+// an XML reader would take: "<" after a UTF-8 byte order mark and
+// blanks, nothing but blanks (the "<" may come later), or a UTF-16
+// byte order mark.
 func startsAsXML(head []byte) bool {
 	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
 		return true
 	}
-	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
-	return len(head) > 0 && head[0] == '<'
+	rest := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(rest) > 0 && rest[0] == '<' || len(rest) == 0 && len(head) > 0
 }
 
 func xmlAttr(t xml.StartElement, local string) string {
