@@ -1,6 +1,7 @@
 package filetype
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -156,4 +157,62 @@ func TestOOXMLPartsByContentType(t *testing.T) {
 			class: ClassOffice, findings: []string{OOXMLNoMainPart + ": no _rels/.rels, and 2 kinds of main part"}},
 	}
 	runClassify(t, cases)
+}
+
+// TestFieldMarksAcrossReads: a mark cut by the boundary of two reads is
+// found; a part without one is not parsed, nor read past its start when
+// it does not start as XML and is not typed as Word's.
+func TestFieldMarksAcrossReads(t *testing.T) {
+	for _, mark := range []string{"<w:instrText>", `w:instr="`, "<w:fldChar ", "<!DOCTYPE", "\x00"} {
+		for at := 32<<10 - 8; at < 32<<10+24; at++ {
+			part := "<w>" + strings.Repeat(" ", at-3) + mark + "</w>"
+			n, marked, err := fieldMarks(strings.NewReader(part), false)
+			if !marked || err != nil || n != int64(len(part)) {
+				t.Fatalf("%q at %d: marked %v, %d bytes, %v", mark, at, marked, n, err)
+			}
+		}
+	}
+	picture := "\x89PNG " + strings.Repeat("w:instr ", 10<<10)
+	for _, tt := range []struct {
+		part     string
+		declared bool
+		marked   bool
+		n        int // bytes read; -1: all
+	}{
+		{`<w:styles><w:style w:styleId="Instruction"/></w:styles>`, false, true, -1},
+		{`<w:styles><w:style w:styleId="a"/><w:t>fld</w:t></w:styles>`, false, false, -1},
+		{picture, false, false, 32<<10 + 16},
+		{picture, true, true, -1},
+		{strings.Repeat(" ", 40<<10) + "<w:hdr><w:instrText/>", false, true, -1},
+		{"", false, false, 0},
+	} {
+		if tt.n < 0 {
+			tt.n = len(tt.part)
+		}
+		n, marked, err := fieldMarks(strings.NewReader(tt.part), tt.declared)
+		if marked != tt.marked || int(n) != tt.n || err != nil {
+			t.Errorf("%.30q (declared %v): marked %v, %d bytes, %v; want %v, %d bytes", tt.part, tt.declared, marked, n, err, tt.marked, tt.n)
+		}
+	}
+}
+
+// BenchmarkClassifyDocx: a Word document shaped as Word writes one, its
+// styles (two parts of some 400 KiB, no field in them) larger than its
+// text, with a picture.
+func BenchmarkClassifyDocx(b *testing.B) {
+	var styles bytes.Buffer
+	styles.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:styles ` + nsWord + `>`)
+	for i := 0; styles.Len() < 400<<10; i++ {
+		styles.WriteString(`<w:style w:type="paragraph" w:styleId="s` + strings.Repeat("x", i%7) + `"><w:name w:val="heading"/><w:basedOn w:val="Normal"/><w:pPr><w:spacing w:before="240" w:after="60"/></w:pPr><w:rPr><w:rFonts w:asciiTheme="majorHAnsi" w:eastAsiaTheme="majorEastAsia"/><w:sz w:val="32"/></w:rPr></w:style>`)
+	}
+	styles.WriteString(`</w:styles>`)
+	var text strings.Builder
+	for i := 0; i < 200; i++ {
+		text.WriteString(`<w:p><w:r><w:t>会議は3時からです。議題は予算と人事です。</w:t></w:r></w:p>`)
+	}
+	text.WriteString(`<w:p><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p>`)
+	data := zipFile(b, contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/>`+override("/word/document.xml", ctWordMain)),
+		rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", text.String()), deflate("word/styles.xml", styles.Bytes()),
+		deflate("word/stylesWithEffects.xml", styles.Bytes()), stored("word/media/image1.png", pngImage(b)))
+	benchClassify(b, data, "", "a.docx", ClassOffice)
 }

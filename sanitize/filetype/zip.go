@@ -489,10 +489,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			// finds headers, footers and notes by relationships, not
 			// by name; one typed as Word's is read as XML whatever it
 			// holds.
-			if rc, err := f.Open(); err == nil {
-				in.wordFields(ent, rc, path, isWordprocessingML(ct))
-				rc.Close()
-			}
+			in.wordFields(ent, f.Open, path, isWordprocessingML(ct))
 		}
 		if odf.wants(lower) {
 			if rc, err := f.Open(); err == nil {
@@ -891,14 +888,34 @@ var wordFieldFetches = map[string]bool{
 // field that fetches something (wordFieldFetches) or a HYPERLINK field
 // to anything but a web page, a mail address or a phone number. A part
 // that does not read as XML is not inspected; unless declared (typed as
-// Word's), one that does not start as XML (a picture) is left.
-func (in *inspector) wordFields(e entry, rd io.Reader, path string, declared bool) {
+// Word's), one that does not start as XML (a picture) is left. open
+// opens the part, which is read twice, as workbookPart reads one: for
+// the bytes a field needs (fieldMarks), then, only if they are there,
+// with the XML parser (a document's styles, often its largest parts,
+// are not parsed).
+func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), path string, declared bool) {
 	where := path + displayName(e.name)
-	br := bufio.NewReader(in.budget(rd, e.comp, where))
-	head, _ := br.Peek(512)
-	if !declared && !startsAsXML(head) {
+	rc, err := open()
+	if err != nil {
 		return
 	}
+	n, marked, err := fieldMarks(in.budget(rc, e.comp, where), declared)
+	rc.Close()
+	switch {
+	case errors.Is(err, errLimit):
+		return
+	case err != nil:
+		in.find("office: fields not inspected", where+": "+errText(err))
+		return
+	case !marked:
+		return
+	}
+	if rc, err = open(); err != nil {
+		return
+	}
+	defer rc.Close()
+	br := bufio.NewReader(io.LimitReader(rc, n))
+	head, _ := br.Peek(2)
 	var src io.Reader = br
 	wide := bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff"))
 	if wide {
@@ -997,6 +1014,38 @@ func (in *inspector) wordField(code, where string) {
 		in.find("office: "+strings.TrimPrefix(r, "pdf: "), "in "+where)
 	} else {
 		in.links().add([]byte(t))
+	}
+}
+
+// fieldMarks reads a part to its end and reports how many bytes it
+// has and whether it holds the bytes a field needs: "instr"
+// (w:instrText, w:instr) or "fldchar", in any case; or bytes that make
+// the reading uncertain: "<!" (a DTD, whose entities may make elements;
+// CDATA and comments count too), a NUL (UTF-16 or UTF-32, with a byte
+// order mark or not). Element and attribute names cannot be written
+// with character references, so a part without these bytes holds no
+// field for Word either. Unless declared XML, a part that does not
+// start as XML (startsAsXML: a picture) is read no further.
+func fieldMarks(r io.Reader, declared bool) (n int64, marked bool, err error) {
+	const keep = 16 // longer than any mark, kept from the chunk before
+	buf := make([]byte, keep+32<<10)
+	carry, first := 0, true
+	for {
+		k, err := readFullish(r, buf[carry:])
+		n += int64(k)
+		chunk := buf[:carry+k]
+		if first && !declared && !startsAsXML(chunk) {
+			return n, false, nil
+		}
+		first = false
+		if !marked && (bytes.Contains(chunk, []byte("<!")) || bytes.IndexByte(chunk, 0) >= 0 ||
+			containsFold(chunk, "instr") || containsFold(chunk, "fldchar")) {
+			marked = true
+		}
+		if err != nil || k == 0 {
+			return n, marked, err
+		}
+		carry = copy(buf, chunk[max(len(chunk)-keep, 0):])
 	}
 }
 
