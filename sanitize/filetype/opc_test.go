@@ -82,6 +82,19 @@ func TestOOXMLPartsByContentType(t *testing.T) {
 				rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", ""),
 				deflate("h/h1.xml", []byte(strings.Repeat(" \r\n", 400)+`<w:hdr `+nsWord+`>`+includePicture+`</w:hdr>`))),
 			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference includepicture field in h/h1.xml"}},
+		// Only a .rels part in a _rels folder is a relationship part
+		// (OPC): another is a part like any, of its declared type.
+		{name: "header named .rels", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/word/document.xml", ctWordMain)+
+				override("/word/h.rels", "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml")),
+				rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", ""), wordPart("word/h.rels", includePicture)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference includepicture field in word/h.rels"}},
+		{name: "sheet named .rels", filename: "a.xlsx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/xl/workbook.xml", ctSheetMain)+
+				override("/xl/s.rels", "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml")),
+				rootRels(mainRel("xl/workbook.xml")), deflate("xl/workbook.xml", []byte(`<workbook `+nsSheet+`/>`)),
+				deflate("xl/s.rels", []byte(`<worksheet `+nsSheet+`><sheetData>`+cellFormula(`_xlfn.WEBSERVICE("http://192.0.2.1/q")`)+`</sheetData></worksheet>`))),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{RunningFormula + " (WEBSERVICE) in xl/s.rels"}},
 		// Real documents' parts that are no Word XML: custom XML in
 		// UTF-16, an embedded Word file (a package, inspected as one).
 		{name: "clean, a UTF-16 custom XML part and an embedded Word file", filename: "a.pptx",

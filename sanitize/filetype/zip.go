@@ -479,11 +479,15 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			in.inspectEntry(ent, rc, path, depth)
 		}
 		rc.Close()
-		if !officePart && (layout.mime == mimeXlsx || layout.ooxml && isSpreadsheetML(ct)) {
+		// Any .rels is read for external relationships, but only one
+		// in a _rels folder is a relationship part (OPC): another, a
+		// header or a sheet by its type, is read as any part is.
+		content := layout.ooxml && lower != "[content_types].xml" && !isRelsPart(lower) && !externalLink
+		if content && (layout.mime == mimeXlsx || isSpreadsheetML(ct)) {
 			// Read again, whole, for its formulas: inspectEntry sniffs it.
 			in.workbookPart(ent, f.Open, path, lower, &macros)
 		}
-		if !officePart && (layout.mime == mimeDocx || layout.ooxml && isWordprocessingML(ct)) {
+		if content && (layout.mime == mimeDocx || isWordprocessingML(ct)) {
 			// Read again, whole, for its fields: inspectEntry sniffs
 			// it. In a Word document every XML part is read, as Word
 			// finds headers, footers and notes by relationships, not
@@ -730,6 +734,12 @@ func macroMime(mt string) string {
 		return mimePptm
 	}
 	return mt
+}
+
+// isRelsPart reports an OOXML relationship part (its name in lower
+// case): a .rels in a _rels folder.
+func isRelsPart(lower string) bool {
+	return strings.HasSuffix(lower, ".rels") && (strings.HasPrefix(lower, "_rels/") || strings.Contains(lower, "/_rels/"))
 }
 
 // isExternalLinkPart reports whether an OOXML part (its name in lower
