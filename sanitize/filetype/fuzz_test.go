@@ -36,6 +36,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(zipFile(f, deflate("mimetype", []byte("application/vnd.oasis.opendocument.text")), deflate("content.xml", []byte(`<office:document-content/>`))), "", "a.odt")
 	// A form control's property naming a share.
 	f.Add(odfFile(f, mimeODT, odfBody("text", `<office:forms><form:form><form:button><form:properties><form:property form:property-name="ImageURL" office:value-type="string" office:string-value="file://evil/s/a.png"/></form:properties></form:button></form:form></office:forms>`)), "", "a.odt")
+	f.Add(odfFile(f, mimeODS, odfBody("spreadsheet", `<table:table><table:table-row><table:table-cell table:formula="of:=[$'\\evil\s\b.ods'.A1]"/></table:table-row></table:table>`)), "", "a.ods")
 	f.Add(gzipOf(f, "", tarFile(f, map[string][]byte{"a.sh": []byte("#!")}, "a.sh")), "", "a.tgz")
 	f.Add(oleFile(clsidMSI), "", "a.msi")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
@@ -84,13 +85,14 @@ func FuzzScanFormula(f *testing.F) {
 	f.Add(`of:=['file:///\\x\s\b.ods'#$Sheet1.A1]+[$'It''s'.B1]`)
 	f.Add(`of:=HYPERLINK("https://x/""a"; "t")&HYPERLINK("fi"&"le:")`)
 	f.Add(`of:=IF(ISNA([.B1]);"'x'#$y";#N/A)`)
+	f.Add(`of:=[$'\\x\s\b.ods'.A1]+['R6.4'.A1]+['a''b:'.`)
 	f.Fuzz(func(t *testing.T, v string) {
 		r := scanFormula(v)
 		if (len(r.fetches) > 0 || len(r.links) > 0 || r.unread) && !strings.Contains(v, "(") {
 			t.Fatalf("%q: a function call without a parenthesis: %+v", v, r)
 		}
-		if r.external && !strings.Contains(v, "#") {
-			t.Fatalf("%q: another file's reference without '#'", v)
+		if r.external && !strings.Contains(v, "#") && !strings.Contains(v, "'.") {
+			t.Fatalf("%q: another file's reference without '#' or a quoted name before '.'", v)
 		}
 		for _, l := range r.links {
 			if len(l) > len(v) {

@@ -427,7 +427,8 @@ type odfFormula struct {
 // LibreOffice's own, outside their string literals: function names
 // (the last part of a dotted one: COM.MICROSOFT.WEBSERVICE) before a
 // parenthesis, and a quoted source before '#' ('file:///x.ods'#$S.A1,
-// an external reference).
+// an external reference) or a quoted path or URL before '.'
+// ('\\host\s\x.ods'.A1, read as one).
 func scanFormula(v string) odfFormula {
 	var f odfFormula
 	n := len(v)
@@ -444,7 +445,15 @@ func scanFormula(v string) odfFormula {
 				}
 				j++
 			}
-			if j < n && j+1 < n && v[j+1] == '#' {
+			switch {
+			case j < n && j+1 < n && v[j+1] == '#':
+				f.external = true
+			case j < n && j+1 < n && v[j+1] == '.' && strings.ContainsAny(v[i+1:j], `/\:`):
+				// A sheet's name no sheet can have (LibreOffice
+				// refuses / \ : in one): a sheet LibreOffice does not
+				// find, named with a '.', is taken for a file
+				// ('\\host\s\b.ods'.A1, lcl_ScAddress_Parse_OOo) and
+				// loaded as one written 'file'#$Sheet.A1 is.
 				f.external = true
 			}
 			i = j + 1

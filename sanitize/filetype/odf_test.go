@@ -131,6 +131,12 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, findings: linked("table:table-cell table:formula (DDE)")},
 		{name: "reference to another file", data: ods(`<table:table-cell table:formula="of:=['file:///\\evil\s\b.ods'#$Sheet1.A1]"/>`), filename: "a.ods",
 			class: ClassOffice, findings: linked("table:table-cell table:formula (a reference to another file)")},
+		{name: "reference to a file on a share, as a sheet", data: ods(`<table:table-cell table:formula="of:=[$'\\evil\s\b.ods'.A1]"/>`), filename: "a.ods",
+			class: ClassOffice, findings: linked("table:table-cell table:formula (a reference to another file)")},
+		{name: "reference to a URL, as a sheet", data: ods(`<table:table-cell table:formula="of:=SUM(['file:///C:/Users/Public/b.ods'.A1:.B2])"/>`), filename: "a.ods",
+			class: ClassOffice, findings: linked("table:table-cell table:formula (a reference to another file)")},
+		{name: "sheets named with a dot and a quote", data: ods(`<table:table-cell table:formula="of:=['R6.4'.A1]+[$'It''s'.B1]+LEN(&quot;'\\s\x'.A1&quot;)"/>`), filename: "a.ods",
+			class: ClassOffice, clean: true},
 		{name: "INDIRECT", data: ods(`<table:table-cell table:formula="of:=INDIRECT([.A1])"/>`), filename: "a.ods",
 			class: ClassOffice, findings: linked("table:table-cell table:formula (INDIRECT)")},
 
