@@ -1,6 +1,8 @@
 package filetype
 
 import (
+	"bufio"
+	"compress/gzip"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -89,17 +91,17 @@ func (o *odfPackage) member(lower string) {
 			return
 		}
 	}
-	if o.wants(lower) {
+	if o.wants(lower) && strings.HasSuffix(lower, ".xml") {
 		o.pending[lower] = true
 	}
 }
 
-// wants reports whether a member (lower-case name) is an XML part to
-// read: any but the signatures (xmldsig, whose algorithm names are web
-// addresses nothing fetches) and those of macro libraries, which are
-// macros whatever they hold.
+// wants reports whether a member (lower-case name) is one for odfPart
+// to read: an XML part, any but the signatures (xmldsig, whose
+// algorithm names are web addresses nothing fetches), or any other
+// member, which may be a picture drawn from markup (odfPicture).
 func (o *odfPackage) wants(lower string) bool {
-	if o == nil || !strings.HasSuffix(lower, ".xml") {
+	if o == nil {
 		return false
 	}
 	if strings.HasPrefix(lower, "meta-inf/") && strings.HasSuffix(lower, "signatures.xml") {
@@ -110,9 +112,13 @@ func (o *odfPackage) wants(lower string) bool {
 
 // odfPart reads one XML part of an OpenDocument package for macros,
 // content from outside and links, and notes it read when it parsed to
-// the end within the budget.
+// the end within the budget; another member is read as a picture.
 func (in *inspector) odfPart(o *odfPackage, e entry, rd io.Reader, path, lower string) {
 	where := path + displayName(e.name)
+	if !strings.HasSuffix(lower, ".xml") {
+		in.odfPicture(o, e, rd, where, lower)
+		return
+	}
 	if strings.Count(lower, "/") >= odfMaxObjectDepth {
 		o.missing = append(o.missing, where+": objects nested too deep")
 		return
@@ -131,6 +137,57 @@ func (in *inspector) odfPart(o *odfPackage, e entry, rd io.Reader, path, lower s
 	}
 	delete(o.pending, lower)
 	o.read[lower] = true
+}
+
+// odfPicture reads a member of an OpenDocument package that is not an
+// XML part by its name (Pictures/1.svg, or 1.png) for what LibreOffice
+// draws as SVG, which it tells by the content, not the name: an image
+// there (<image xlink:href>) naming a file or a share is opened as the
+// picture is drawn (svgio's SvgImageNode reads its URL), so a clean
+// document handed over the user's NTLM hash as it opened. Gzip is read
+// inside (SVGZ, which LibreOffice draws too). Markup that does not
+// parse is not inspected; a member that is not markup (a PNG) is left
+// after its first bytes, and the package's RDF metadata, which
+// LibreOffice's RDF store reads without fetching, is not read.
+func (in *inspector) odfPicture(o *odfPackage, e entry, rd io.Reader, where, lower string) {
+	if strings.HasSuffix(lower, ".rdf") {
+		return
+	}
+	br := in.budget(rd, e.comp, where)
+	src := bufio.NewReader(br)
+	if head, _ := src.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(src)
+		if err != nil {
+			return // not gzip after all: nothing LibreOffice draws
+		}
+		defer gz.Close()
+		// The inflated bytes count, the ratio against the member's.
+		src = bufio.NewReader(in.budget(gz, e.comp, where))
+	}
+	if bom, _ := src.Peek(3); string(bom) == "\xef\xbb\xbf" {
+		src.Discard(3)
+	}
+	for {
+		b, err := src.Peek(1)
+		if err != nil {
+			return
+		}
+		if b[0] == '<' {
+			break
+		}
+		if !strings.ContainsRune(" \t\r\n", rune(b[0])) {
+			return // not markup: a PNG, a metafile, a font
+		}
+		src.Discard(1)
+	}
+	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/"), picture: true}
+	if err := r.read(src); err != nil {
+		if br.err != nil {
+			o.missing = append(o.missing, where+": over the limits")
+		} else {
+			o.missing = append(o.missing, where+": "+errText(err))
+		}
+	}
 }
 
 // closeODF ends reading a package: one that did not have its content
@@ -180,6 +237,7 @@ var odfPrefixes = map[string]string{
 	"urn:oasis:names:tc:opendocument:xmlns:animation:1.0":    "anim",
 	"urn:oasis:names:tc:opendocument:xmlns:chart:1.0":        "chart",
 	"http://www.w3.org/1999/xlink":                           "xlink",
+	"http://www.w3.org/2000/svg":                             "svg",
 	"http://www.w3.org/2002/xforms":                          "xforms",
 }
 
@@ -192,6 +250,9 @@ type odfReader struct {
 	where string
 	depth int      // folders the part is in ("Object 1/content.xml": 1)
 	stack []string // local names of the open elements
+	// picture: the part is a picture's markup (SVG), whose attributes
+	// hold no formulas and whose data: URLs are its own pixels.
+	picture bool
 }
 
 func (r *odfReader) read(rd io.Reader) error {
@@ -301,6 +362,14 @@ func (r *odfReader) element(t xml.StartElement) {
 			continue
 		}
 		v := odfTarget(a.Value)
+		if r.picture && strings.HasPrefix(strings.ToLower(v), "data:") {
+			// An image inline in the picture: pixels, unless it is
+			// markup again, which is not read.
+			if strings.HasPrefix(strings.ToLower(v), "data:image/svg") {
+				r.o.missing = append(r.o.missing, r.where+": an SVG picture inline in another")
+			}
+			continue
+		}
 		switch {
 		case strings.Contains(strings.ToLower(a.Name.Space), "script") && a.Name.Local != "event-name":
 			// script:language, script:macro-name: what a binding runs
@@ -348,7 +417,9 @@ func (r *odfReader) element(t xml.StartElement) {
 			r.linked(name + " " + odfName(a.Name) + " (" + odfWhere(v) + ")")
 			continue
 		}
-		r.formula(name+" "+odfName(a.Name), a.Value)
+		if !r.picture {
+			r.formula(name+" "+odfName(a.Name), a.Value)
+		}
 	}
 	if local == "encryption-data" {
 		// META-INF/manifest.xml says a part is encrypted: it cannot be

@@ -58,6 +58,15 @@ var odfClean = `<text:p>議事録 <text:a xlink:type="simple" xlink:href="https:
 	`<table:table-cell table:formula="of:=HYPERLINK(&quot;https://www.city.example.lg.jp/a&quot;; &quot;市&quot;)" office:value-type="string" office:string-value="https://www.city.example.lg.jp/a"/>` +
 	`<table:table-cell table:formula="of:=IF(ISNA([.B1]);&quot;'x'#$y&quot;;#N/A)"/></table:table-row></table:table>`
 
+// odfSVGFrame shows the picture Pictures/1.svg, as LibreOffice writes
+// an inserted SVG (with a PNG fallback).
+const odfSVGFrame = `<draw:frame><draw:image xlink:href="Pictures/1.svg"/><draw:image xlink:href="Pictures/2.png"/></draw:frame>`
+
+// svgImage is an SVG picture drawing the image at href.
+func svgImage(href string) []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image x="0" y="0" width="10" height="10" xlink:href="` + href + `"/></svg>`)
+}
+
 // TestODF: an OpenDocument file is read for what it runs and fetches
 // (red team: an ODT running an installed macro on load, one fetching an
 // image from \\host\share), each a finding that blocks keeping it; a
@@ -147,6 +156,16 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, clean: true},
 		{name: "subdocument's image beside the file", data: odt(odfClean, deflate("Object 1/content.xml", odfBody("drawing", `<draw:page><draw:frame><draw:image xlink:href="./../Pictures/../../a.png"/></draw:frame></draw:page>`))), filename: "a.odt",
 			class: ClassOffice, findings: []string{ODFLinked + " draw:image xlink:href (a path outside the package) in Object 1/content.xml"}},
+		{name: "SVG picture drawing an image from a share", data: odt(odfSVGFrame, deflate("Pictures/1.svg", svgImage(`file://evil.example/s/a.png`))), filename: "a.odt",
+			class: ClassOffice, findings: []string{ODFLinked + " svg:image xlink:href (a file) in Pictures/1.svg"}},
+		{name: "SVG picture named .png", data: odt(odfSVGFrame, deflate("Pictures/1.png", append([]byte("\xef\xbb\xbf\n<!-- Generator -->"), svgImage(`\\evil.example\s\a.png`)...))), filename: "a.odt",
+			class: ClassOffice, findings: []string{ODFLinked + " svg:image xlink:href (a network share) in Pictures/1.png"}},
+		{name: "SVGZ picture", data: odt(odfSVGFrame, stored("Pictures/1.svgz", gzipOf(t, "", svgImage(`https://evil.example/a.png`)))), filename: "a.odt",
+			class: ClassArchive, findings: []string{ODFLinked + " svg:image xlink:href (the web) in Pictures/1.svgz"}},
+		{name: "SVG picture with its own pixels, and RDF metadata", data: odt(odfSVGFrame, deflate("Pictures/1.svg", svgImage(`data:image/png;base64,iVBORw0KGgo=`)), deflate("manifest.rdf", []byte(`<?xml version="1.0" encoding="utf-8"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="content.xml"><rdf:type rdf:resource="http://docs.oasis-open.org/ns/office/1.2/meta/odf#ContentFile"/></rdf:Description></rdf:RDF>`)), stored("Pictures/2.png", pngImage(t))), filename: "a.odt",
+			class: ClassOffice, clean: true},
+		{name: "SVG picture inline in an SVG picture", data: odt(odfSVGFrame, deflate("Pictures/1.svg", svgImage(`data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=`))), filename: "a.odt",
+			class: ClassOffice, findings: []string{ODFNotInspected + " Pictures/1.svg: an SVG picture inline in another"}},
 		{name: "document in an archive", data: zipFile(t, deflate("資料/a.odt", odt(`<draw:frame><draw:image xlink:href="\\evil\s\a.png"/></draw:frame>`))), filename: "a.zip",
 			class: ClassArchive, findings: []string{ODFLinked + " draw:image xlink:href (a network share) in 資料/a.odt/content.xml"}},
 		{name: "clean document in an archive", data: zipFile(t, deflate("資料/a.odt", odt(odfClean))), filename: "a.zip",
