@@ -558,6 +558,8 @@ func TestODFNotKept(t *testing.T) {
 			linkedContentReason, linked},
 		{"WEBSERVICE", odtOf(t, `<table:table><table:table-row><table:table-cell table:formula="of:=WEBSERVICE(&quot;http://evil.example/&quot;)"/></table:table-row></table:table>`),
 			linkedContentReason, linked},
+		{"DDE in Excel's grammar", odtOf(t, `<table:table xmlns:msoxl="http://schemas.microsoft.com/office/excel/formula"><table:table-row><table:table-cell table:formula="msoxl:=cmd|' /c calc'!A1"/></table:table-row></table:table>`),
+			runningFormulaReason, "開くと他のプログラムを動かしたり、Webや共有フォルダ、他のブックからデータを取り込んだりする数式（DDE、WEBSERVICEなど）を含むブックのため"},
 		{"hyperlink to a share", odtOf(t, `<text:p><text:a xlink:href="\\evil\s\x.odt">x</text:a></text:p>`),
 			"document links to a network share (UNC path)", "共有フォルダへのリンク（UNCパス）を含む文書のため"},
 		{"content not XML", odtOf(t, `<text:p>`), "document could not be fully inspected", "文書を検査しきれないため"},

@@ -53,6 +53,9 @@ const (
 	// odfMaxNesting bounds the element nesting of a part read (stack
 	// kept per element); LibreOffice writes a few dozen levels.
 	odfMaxNesting = 1000
+	// odfMaxBindings bounds the namespace declarations in scope in a
+	// part read; LibreOffice declares about 50 on the root.
+	odfMaxBindings = 1000
 	// odfMaxObjectDepth bounds the folders an XML part is read in:
 	// "Object 1/Object 2/content.xml" is 3 deep.
 	odfMaxObjectDepth = 6
@@ -253,6 +256,42 @@ type odfReader struct {
 	// picture: the part is a picture's markup (SVG), whose attributes
 	// hold no formulas and whose data: URLs are its own pixels.
 	picture bool
+	ns      []odfBinding // prefixes the open elements declare, innermost last
+}
+
+// odfBinding is a namespace prefix declared on an element depth deep.
+type odfBinding struct {
+	prefix, uri string
+	depth       int
+}
+
+// lookup is the namespace URI a prefix stands for where the reader is,
+// "" if none is declared.
+func (r *odfReader) lookup(prefix string) string {
+	for i := len(r.ns) - 1; i >= 0; i-- {
+		if r.ns[i].prefix == prefix {
+			return r.ns[i].uri
+		}
+	}
+	return ""
+}
+
+// foreignGrammar reports a namespace, named by a formula's prefix, whose
+// formulas are not OpenFormula: LibreOffice hands such a formula to the
+// parser registered for the namespace (ScXMLImport::
+// ExtractFormulaNamespaceGrammar; msoxl's, the OOXML parser, is
+// registered), and Excel, which writes msoxl: formulas into .ods files,
+// reads them in its own grammar, where cmd|'/c calc'!A1 is DDE and
+// '\\host\s\[b.xlsx]Sheet1'!A1 another workbook. Only the namespaces of
+// ODF, OpenOffice.org, LibreOffice and the W3C are not.
+func foreignGrammar(uri string) bool {
+	for _, p := range []string{"urn:oasis:names:tc:opendocument:", "http://openoffice.org/", "urn:openoffice:",
+		"urn:org:documentfoundation:", "http://www.w3.org/", "http://purl.org/", "http://docs.oasis-open.org/"} {
+		if strings.HasPrefix(uri, p) {
+			return false
+		}
+	}
+	return uri != ""
 }
 
 func (r *odfReader) read(rd io.Reader) error {
@@ -278,11 +317,22 @@ func (r *odfReader) read(rd io.Reader) error {
 			if len(r.stack) >= odfMaxNesting {
 				return errors.New("elements nested too deep")
 			}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" {
+					if len(r.ns) >= odfMaxBindings {
+						return errors.New("too many namespace declarations")
+					}
+					r.ns = append(r.ns, odfBinding{prefix: a.Name.Local, uri: a.Value, depth: len(r.stack)})
+				}
+			}
 			r.element(t)
 			r.stack = append(r.stack, t.Name.Local)
 		case xml.EndElement:
 			if n := len(r.stack); n > 0 {
 				r.stack = r.stack[:n-1]
+			}
+			for len(r.ns) > 0 && r.ns[len(r.ns)-1].depth >= len(r.stack) {
+				r.ns = r.ns[:len(r.ns)-1]
 			}
 		}
 	}
@@ -471,6 +521,11 @@ func (r *odfReader) hyperlink(v string) {
 // calculates; HYPERLINK counts as a hyperlink, and one whose target is
 // not written as a string cannot be checked.
 func (r *odfReader) formula(name, v string) {
+	if prefix, rest, ok := strings.Cut(v, ":"); ok && foreignGrammar(r.lookup(prefix)) {
+		// Read as Excel reads it too (xlsx.go): its DDE and other
+		// workbooks' references are written unlike OpenFormula's.
+		r.in.formula(strings.TrimPrefix(rest, "="), r.where)
+	}
 	f := scanFormula(v)
 	for _, fn := range f.fetches {
 		r.linked(name + " (" + fn + ")")

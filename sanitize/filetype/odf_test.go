@@ -146,6 +146,12 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, findings: linked("table:table-cell table:formula (a reference to another file)")},
 		{name: "sheets named with a dot and a quote", data: ods(`<table:table-cell table:formula="of:=['R6.4'.A1]+[$'It''s'.B1]+LEN(&quot;'\\s\x'.A1&quot;)"/>`), filename: "a.ods",
 			class: ClassOffice, clean: true},
+		{name: "DDE in Excel's grammar", data: ods(`<table:table-cell xmlns:msoxl="http://schemas.microsoft.com/office/excel/formula" table:formula="msoxl:=cmd|'/c calc'!A1"/>`), filename: "a.ods",
+			class: ClassOffice, findings: []string{RunningFormula + " (DDE) in content.xml"}},
+		{name: "another workbook in Excel's grammar, under the prefix of", data: ods(`<table:table-cell xmlns:of="http://schemas.microsoft.com/office/excel/formula" table:formula="of:=SUM('\\evil\s\[b.xlsx]Sheet1'!A1:B2)"/>`), filename: "a.ods",
+			class: ClassOffice, findings: []string{RunningFormula + " (another workbook) in content.xml"}},
+		{name: "clean formulas in Excel's grammar, and a prefix out of scope", data: ods(`<table:table-cell xmlns:msoxl="http://schemas.microsoft.com/office/excel/formula" table:formula="msoxl:=SUM(A1:A3)&amp;Sheet2!B1"/><table:table-cell table:formula="msoxl:=[.A1]"/>`), filename: "a.ods",
+			class: ClassOffice, clean: true},
 		{name: "INDIRECT", data: ods(`<table:table-cell table:formula="of:=INDIRECT([.A1])"/>`), filename: "a.ods",
 			class: ClassOffice, findings: linked("table:table-cell table:formula (INDIRECT)")},
 
