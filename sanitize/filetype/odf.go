@@ -2,7 +2,9 @@ package filetype
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -126,7 +128,7 @@ func (in *inspector) odfPart(o *odfPackage, e entry, rd io.Reader, path, lower s
 		o.missing = append(o.missing, where+": objects nested too deep")
 		return
 	}
-	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/")}
+	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/"), inline: make([]byte, 0, 64)}
 	br := in.budget(rd, e.comp, where)
 	if err := r.read(br); err != nil {
 		if br.err != nil {
@@ -183,7 +185,7 @@ func (in *inspector) odfPicture(o *odfPackage, e entry, rd io.Reader, where, low
 		}
 		src.Discard(1)
 	}
-	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/"), picture: true}
+	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/"), picture: true, inline: make([]byte, 0, 64)}
 	if err := r.read(src); err != nil {
 		if br.err != nil {
 			o.missing = append(o.missing, where+": over the limits")
@@ -257,6 +259,21 @@ type odfReader struct {
 	// hold no formulas and whose data: URLs are its own pixels.
 	picture bool
 	ns      []odfBinding // prefixes the open elements declare, innermost last
+	inline  []byte       // the start of an office:binary-data's base64
+}
+
+// inlineMarkup reports whether the start of an inline picture's base64
+// decodes to markup (SVG, after a byte order mark or blanks) or to gzip
+// (SVGZ): LibreOffice draws an office:binary-data picture by its
+// content as it does a member (odfPicture), and its <image> would be
+// fetched the same, unread here.
+func inlineMarkup(b64 []byte) bool {
+	b, _ := base64.StdEncoding.DecodeString(string(b64[:len(b64)/4*4]))
+	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
+		return true
+	}
+	b = bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(b) > 0 && b[0] == '<'
 }
 
 // odfBinding is a namespace prefix declared on an element depth deep.
@@ -327,7 +344,21 @@ func (r *odfReader) read(rd io.Reader) error {
 			}
 			r.element(t)
 			r.stack = append(r.stack, t.Name.Local)
+			if t.Name.Local == "binary-data" {
+				r.inline = r.inline[:0]
+			}
+		case xml.CharData:
+			if r.parent() == "binary-data" {
+				for _, c := range t {
+					if len(r.inline) < cap(r.inline) && !strings.ContainsRune(" \t\r\n", rune(c)) {
+						r.inline = append(r.inline, c)
+					}
+				}
+			}
 		case xml.EndElement:
+			if t.Name.Local == "binary-data" && r.parent() == "binary-data" && inlineMarkup(r.inline) {
+				r.o.missing = append(r.o.missing, r.where+": a picture's markup inline in the XML (office:binary-data)")
+			}
 			if n := len(r.stack); n > 0 {
 				r.stack = r.stack[:n-1]
 			}

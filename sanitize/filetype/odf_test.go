@@ -1,6 +1,7 @@
 package filetype
 
 import (
+	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -170,6 +171,8 @@ func TestODF(t *testing.T) {
 			class: ClassArchive, findings: []string{ODFLinked + " svg:image xlink:href (the web) in Pictures/1.svgz"}},
 		{name: "SVG picture with its own pixels, and RDF metadata", data: odt(odfSVGFrame, deflate("Pictures/1.svg", svgImage(`data:image/png;base64,iVBORw0KGgo=`)), deflate("manifest.rdf", []byte(`<?xml version="1.0" encoding="utf-8"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="content.xml"><rdf:type rdf:resource="http://docs.oasis-open.org/ns/office/1.2/meta/odf#ContentFile"/></rdf:Description></rdf:RDF>`)), stored("Pictures/2.png", pngImage(t))), filename: "a.odt",
 			class: ClassOffice, clean: true},
+		{name: "SVG picture inline in the XML", data: odt(`<draw:frame><draw:image><office:binary-data>` + "\n  " + base64.StdEncoding.EncodeToString(svgImage(`file://evil.example/s/a.png`)) + `</office:binary-data></draw:image></draw:frame>`), filename: "a.odt",
+			class: ClassOffice, findings: []string{ODFNotInspected + " content.xml: a picture's markup inline in the XML (office:binary-data)"}},
 		{name: "SVG picture inline in an SVG picture", data: odt(odfSVGFrame, deflate("Pictures/1.svg", svgImage(`data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=`))), filename: "a.odt",
 			class: ClassOffice, findings: []string{ODFNotInspected + " Pictures/1.svg: an SVG picture inline in another"}},
 		{name: "document in an archive", data: zipFile(t, deflate("資料/a.odt", odt(`<draw:frame><draw:image xlink:href="\\evil\s\a.png"/></draw:frame>`))), filename: "a.zip",
