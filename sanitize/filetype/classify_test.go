@@ -651,6 +651,24 @@ func TestArchiveLinkEntries(t *testing.T) {
 	runClassify(t, cases)
 }
 
+// TestTarEntryTypes: a tar member of a type the extractor does not
+// know is written out as a regular file (POSIX; GNU tar, libarchive),
+// so its bytes are read as one's (red team: an executable, a CSV with
+// DDE under typeflag 'Z' went unread); devices, volume labels and
+// folders hold no file.
+func TestTarEntryTypes(t *testing.T) {
+	csv := []byte("a,b\r\n=cmd|' /c calc'!A1,=HYPERLINK(\"http://x/\")\r\n")
+	cases := []classifyCase{
+		{name: "executable under an unknown type", data: tarOf(t, tent{name: "readme.txt", typ: 'Z', data: peFile()}), filename: "a.tar",
+			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry readme.txt"}},
+		{name: "CSV with DDE under an unknown type, gzipped", data: gzipOf(t, "", tarOf(t, tent{name: "data.csv", typ: 'Z', data: csv})), filename: "a.tar.gz",
+			class: ClassArchive, findings: []string{FormulaEntry + " data.csv (2 fields)"}},
+		{name: "device, volume label and folder", data: tarOf(t, tent{name: "tty", typ: tar.TypeChar}, tent{name: "VOL1", typ: 'V'}, tent{name: "d/", typ: tar.TypeDir}), filename: "a.tar",
+			class: ClassArchive, clean: true},
+	}
+	runClassify(t, cases)
+}
+
 // TestArchiveMessageEntries: a mail message (.eml, .msg, TNEF by its content), a calendar or a
 // contact file in an archive opens, unpacked, in the program that shows
 // or imports what it holds (HTML, attachments, folded or encoded text),

@@ -92,11 +92,20 @@ func (in *inspector) inspectTar(src io.Reader, path string, depth int) {
 			// where it points.
 			in.find(LinkEntry, path+displayName(name)+" -> "+displayName(hdr.Linkname))
 			in.inspectEntry(entry{name: name, size: hdr.Size}, nil, path, depth)
-		case tar.TypeDir:
-		case tar.TypeReg, '\x00', tar.TypeCont, tar.TypeGNUSparse:
-			in.inspectEntry(entry{name: name, size: hdr.Size}, tr, path, depth)
-		default:
+		case tar.TypeDir, 'D':
+			// 'D', a GNU incremental dump's folder: its data lists
+			// names.
+		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo, tar.TypeXGlobalHeader, 'V':
+			// Devices, FIFOs, PAX global headers and GNU volume
+			// labels: no file's bytes.
 			in.inspectEntry(entry{name: name, size: hdr.Size}, nil, path, depth)
+		default:
+			// Regular files, and every type an extractor does not
+			// know, which POSIX says to read as a regular file and
+			// GNU tar ("Unknown file type, extracted as normal file")
+			// and libarchive (bsdtar, Windows' tar) write as one: a
+			// typeflag 'Z' kept its bytes from being read.
+			in.inspectEntry(entry{name: name, size: hdr.Size}, tr, path, depth)
 		}
 	}
 }
