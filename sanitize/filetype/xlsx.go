@@ -243,8 +243,9 @@ func containsFold(b []byte, m string) bool {
 // formula checks one formula as Excel stores it (no leading "="): its
 // function calls, DDE (an application and a topic joined by "|": "cmd|'/c
 // calc'!A1"), references into other workbooks ("[1]Sheet1!A1",
-// "'\\server\share\[b.xlsx]Sheet1'!A1") and HYPERLINK targets. String
-// literals are text: nothing in them is read but a HYPERLINK's target.
+// "'\\server\share\[b.xlsx]Sheet1'!A1", "'\\server\share\b.xlsx'!Name")
+// and HYPERLINK targets. String literals are text: nothing in them is
+// read but a HYPERLINK's target.
 func (in *inspector) formula(f, where string) {
 	depth := 0 // of structured references' brackets: Table1[[#This Row],[Qty]]
 	for i := 0; i < len(f); {
@@ -269,6 +270,11 @@ func (in *inspector) formula(f, where string) {
 			if q := f[i+1 : min(j, len(f))]; strings.Contains(q, "|") {
 				in.find(RunningFormula, "(DDE) in "+where)
 			} else if b := strings.IndexByte(q, '['); b >= 0 && !strings.HasPrefix(q[b:], "[0]") {
+				in.find(RunningFormula, "(another workbook) in "+where)
+			} else if strings.ContainsAny(q, `\/:`) {
+				// No sheet's name holds \ / or : (Excel refuses
+				// them): a path or a URL, as Excel writes a name
+				// defined in another workbook ('C:\d\b.xlsx'!Sales).
 				in.find(RunningFormula, "(another workbook) in "+where)
 			}
 			i = j + 1

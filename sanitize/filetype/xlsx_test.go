@@ -39,6 +39,8 @@ func TestWorkbookFormulas(t *testing.T) {
 		{"another workbook on a share", `'\\evil.example\s\[b.xlsx]Sheet1'!A1`, runs("another workbook")},
 		{"another workbook on the web", `SUM('http://evil.example/[b.xlsx]Sheet1'!A1:B2)`, runs("another workbook")},
 		{"another workbook by a path", `C:\dir\[b.xlsx]Sheet1!A1`, runs("another workbook")},
+		{"a name in another workbook on a share", `SUM('\\evil.example\s\b.xlsx'!Sales)`, runs("another workbook")},
+		{"a name in another workbook on the web", `'https://evil.example/b.xlsx'!Sales*2`, runs("another workbook")},
 		{"WEBSERVICE after a quote in a column's name", `SUM(Table1[[a'b]])+WEBSERVICE("http://evil.example/")&'c'!A1`, runs("WEBSERVICE")},
 		{"WEBSERVICE after a double quote in a column's name", `SUM(Table1[a"b])+WEBSERVICE("http://evil.example/")&"c"`, runs("WEBSERVICE")},
 		{"HYPERLINK to a share", `HYPERLINK("\\evil.example\s\x.xlsx","open")`, []string{"office: link to a network share (UNC path) in " + sheet}},
