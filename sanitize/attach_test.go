@@ -586,6 +586,26 @@ func TestODFNotKept(t *testing.T) {
 	}
 }
 
+// TestODFWithContentTypesNotKept: an OpenDocument file that also holds
+// an OOXML [Content_Types].xml naming no document sniffs as an OOXML
+// package of no kind, whose XML is not read as ODF's; LibreOffice opens
+// it as the ODF file its mimetype says, macros and all (red team: a
+// rule keeping .odt or .docx by name kept one running a macro on load).
+// Under no Office or ODF name does it fit its content.
+func TestODFWithContentTypesNotKept(t *testing.T) {
+	odt := odtOf(t, `<office:event-listeners><script:event-listener script:language="ooo:script" script:event-name="dom:load" xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=application"/></office:event-listeners>`,
+		"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>`)
+	for _, name := range []string{"案内.odt", "案内.docx"} {
+		pol := defaultPolicy(t)
+		pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{extension(name)}}}
+		rep, _ := rebuilt(t, withAttachments(attached{name, "application/octet-stream", odt}), pol)
+		want := "its name (" + extension(name) + ") does not match its content (application/vnd.openxmlformats-officedocument)"
+		if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != want {
+			t.Errorf("%s: %s (%s), want stripped: %s", name, p.Decision, p.Reason, want)
+		}
+	}
+}
+
 // TestKeptOfficeLinks: the web links of a kept Word document (hyperlink
 // relationships and HYPERLINK fields) stay clickable, as a kept PDF's do,
 // and are counted and named in the notice the same way; each target

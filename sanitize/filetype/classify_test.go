@@ -501,6 +501,13 @@ func TestNameFits(t *testing.T) {
 		{".pdf", "application/x-ole-storage", false},
 		{".ods", "application/vnd.oasis.opendocument.spreadsheet", true},
 		{".odt", "application/vnd.oasis.opendocument.chart", true}, // an ODF kind with no table row: its family
+		{".docx", "application/vnd.oasis.opendocument", false},
+		// An OOXML package of no kind Office opens: LibreOffice opens
+		// it as ODF if it also holds a mimetype member.
+		{".odt", "application/vnd.openxmlformats-officedocument", false},
+		{".docx", "application/vnd.openxmlformats-officedocument", false},
+		{".xlsx", "application/vnd.openxmlformats-officedocument", false},
+		{".vsdx", "application/vnd.openxmlformats-officedocument", true},
 		{".zip", "application/x-7z-compressed", false},
 		{"", "application/pdf", true},
 		{".pdf", "application/octet-stream", true},

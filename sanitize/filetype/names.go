@@ -404,6 +404,19 @@ var typeExtensions = func() map[string][]string {
 	return t
 }()
 
+// odfExtensions are the extensions of the OpenDocument types.
+var odfExtensions = func() map[string]bool {
+	m := map[string]bool{}
+	for mt, exts := range typeExtensions {
+		if strings.HasPrefix(mt, "application/vnd.oasis.opendocument") {
+			for _, e := range exts {
+				m[e] = true
+			}
+		}
+	}
+	return m
+}()
+
 // families are kinds of content one program reads whatever format of
 // the kind a file holds, by its content, under any extension of the kind:
 // an image viewer any raster image (a phone's HEIC or PNG named .jpg),
@@ -452,9 +465,17 @@ func NameFits(ext, mt string) bool {
 	switch {
 	case mt == "text/plain":
 		return !known || c.class == ClassText
-	case mt == "application/x-ole-storage", typeExtensions[mt] == nil &&
-		(strings.HasPrefix(mt, "application/vnd.openxmlformats-officedocument") || strings.HasPrefix(mt, "application/vnd.oasis.opendocument")):
+	case mt == "application/x-ole-storage":
 		return known && (c.class == ClassOffice || c.also == ClassOffice)
+	case typeExtensions[mt] == nil && strings.HasPrefix(mt, "application/vnd.openxmlformats-officedocument"):
+		// A package Word, Excel and PowerPoint find no document in
+		// (Visio's, say). Under their names or an ODF one, LibreOffice
+		// tries its other readers and opens it as the OpenDocument
+		// file a mimetype member says it is, whose XML mugai did not
+		// read as ODF: it is not theirs.
+		return known && (c.class == ClassOffice || c.also == ClassOffice) && families.exts[ext] == "" && !odfExtensions[ext]
+	case typeExtensions[mt] == nil && strings.HasPrefix(mt, "application/vnd.oasis.opendocument"):
+		return odfExtensions[ext]
 	}
 	if k, ok := families.types[mt]; ok && families.exts[ext] == k {
 		return true
