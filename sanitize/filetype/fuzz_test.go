@@ -42,6 +42,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(odfFile(f, mimeODS, odfBody("spreadsheet", `<table:table xmlns:x="http://schemas.microsoft.com/office/excel/formula"><table:table-row><table:table-cell table:formula="x:=cmd|'/c calc'!A1+'\\s\h\[b.xlsx]S'!A1"/></table:table-row></table:table>`)), "", "a.ods")
 	f.Add(odfFile(f, mimeODT, odfBody("text", `<draw:frame><draw:image><office:binary-data>`+base64.StdEncoding.EncodeToString(svgImage(`\\evil\s\a.png`))+`</office:binary-data></draw:image></draw:frame>`)), "", "a.odt")
 	f.Add(tarOf(f, tent{name: "a.csv", typ: 'Z', data: []byte("=cmd|'/c calc'!A1\r\n")}, tent{name: "V", typ: 'V'}), "", "a.tar")
+	f.Add(odfFile(f, mimeODT, odfBody("text", ""), deflate("Configurations2/accelerator/current.xml", []byte(`<accel:acceleratorlist xmlns:accel="http://openoffice.org/2001/accel" xmlns:xlink="http://www.w3.org/1999/xlink"><accel:item xlink:href=".uno:Open?URL:string=%5C%5Ce%5Cs&amp;x=%zz"/></accel:acceleratorlist>`))), "", "a.odt")
 	f.Add(gzipOf(f, "", tarFile(f, map[string][]byte{"a.sh": []byte("#!")}, "a.sh")), "", "a.tgz")
 	f.Add(oleFile(clsidMSI), "", "a.msi")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")

@@ -243,6 +243,9 @@ var odfPrefixes = map[string]string{
 	"urn:oasis:names:tc:opendocument:xmlns:chart:1.0":        "chart",
 	"http://www.w3.org/1999/xlink":                           "xlink",
 	"http://www.w3.org/2000/svg":                             "svg",
+	"http://openoffice.org/2001/accel":                       "accel",
+	"http://openoffice.org/2001/menu":                        "menu",
+	"http://openoffice.org/2001/toolbar":                     "toolbar",
 	"http://www.w3.org/2002/xforms":                          "xforms",
 }
 
@@ -462,6 +465,13 @@ func (r *odfReader) element(t xml.StartElement) {
 			// vnd.sun.star.script:, macro:///: a macro run by a link, a
 			// button, an event.
 			r.macro(name + " " + odfName(a.Name) + " (a macro)")
+			continue
+		case odfCommandOpens(v):
+			// A command a menu item, a toolbar button or a shortcut
+			// of the document's own (Configurations2) dispatches
+			// with a place to open: Ctrl+S bound to
+			// .uno:Open?URL:string=\\host\s\x.odt fetches from the share.
+			r.linked(name + " " + odfName(a.Name) + " (a command opening " + odfWhere(odfCommandTarget(v)) + ")")
 			continue
 		}
 		switch a.Name.Local {
@@ -694,6 +704,36 @@ func odfScriptURL(v string) bool {
 		}
 	}
 	return false
+}
+
+// odfCommandOpens reports a dispatch command URL (.uno:Open, slot:5501)
+// one of whose arguments (?Name:type=value&...) names a URL or a share
+// (odfFetches): LibreOffice runs a document's menus, toolbars and
+// shortcuts' commands with their arguments, and .uno:Open opens what
+// its URL says.
+func odfCommandOpens(v string) bool { return odfCommandTarget(v) != "" }
+
+// odfCommandTarget is the first argument of a command URL that names a
+// URL or a share, percent-decoded, or "".
+func odfCommandTarget(v string) string {
+	l := strings.ToLower(v)
+	if !strings.HasPrefix(l, ".uno:") && !strings.HasPrefix(l, "slot:") {
+		return ""
+	}
+	_, args, ok := strings.Cut(v, "?")
+	if !ok {
+		return ""
+	}
+	for _, arg := range strings.Split(args, "&") {
+		_, val, _ := strings.Cut(arg, "=")
+		if d, err := url.PathUnescape(val); err == nil {
+			val = d
+		}
+		if val = odfTarget(val); odfFetches(val) {
+			return val
+		}
+	}
+	return ""
 }
 
 // odfInPackage reports whether an href names a part of the package
