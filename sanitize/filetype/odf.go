@@ -279,6 +279,23 @@ func inlineMarkup(b64 []byte) bool {
 	return len(b) > 0 && b[0] == '<'
 }
 
+// svgDoctype reports a DOCTYPE without an internal subset (no entities
+// to make names or targets) whose identifiers name no place but the
+// W3C's.
+func svgDoctype(d xml.Directive) bool {
+	s := string(d)
+	if !strings.HasPrefix(s, "DOCTYPE") || strings.ContainsAny(s, "[\\") {
+		return false
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '"' || r == '\'' })
+	for i := 1; i < len(parts); i += 2 { // the quoted literals
+		if odfFetches(parts[i]) && !strings.HasPrefix(parts[i], "http://www.w3.org/") {
+			return false
+		}
+	}
+	return true
+}
+
 // odfBinding is a namespace prefix declared on an element depth deep.
 type odfBinding struct {
 	prefix, uri string
@@ -330,6 +347,11 @@ func (r *odfReader) read(rd io.Reader) error {
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
+			if r.picture && svgDoctype(t) {
+				// The W3C's DOCTYPE line, which SVG exporters
+				// (LibreOffice's own) write and nothing loads.
+				continue
+			}
 			// A DTD: its entities are not expanded here, and ODF has
 			// none.
 			return errors.New("DTD")

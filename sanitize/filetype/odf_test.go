@@ -1,6 +1,7 @@
 package filetype
 
 import (
+	"bytes"
 	"encoding/base64"
 	"slices"
 	"strings"
@@ -63,9 +64,12 @@ var odfClean = `<text:p>議事録 <text:a xlink:type="simple" xlink:href="https:
 // an inserted SVG (with a PNG fallback).
 const odfSVGFrame = `<draw:frame><draw:image xlink:href="Pictures/1.svg"/><draw:image xlink:href="Pictures/2.png"/></draw:frame>`
 
+// xmlDecl starts the XML parts built here.
+const xmlDecl = `<?xml version="1.0" encoding="UTF-8"?>`
+
 // svgImage is an SVG picture drawing the image at href.
 func svgImage(href string) []byte {
-	return []byte(`<?xml version="1.0" encoding="UTF-8"?><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image x="0" y="0" width="10" height="10" xlink:href="` + href + `"/></svg>`)
+	return []byte(xmlDecl + `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image x="0" y="0" width="10" height="10" xlink:href="` + href + `"/></svg>`)
 }
 
 // TestODF: an OpenDocument file is read for what it runs and fetches
@@ -177,6 +181,10 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, clean: true},
 		{name: "SVG picture inline in the XML", data: odt(`<draw:frame><draw:image><office:binary-data>` + "\n  " + base64.StdEncoding.EncodeToString(svgImage(`file://evil.example/s/a.png`)) + `</office:binary-data></draw:image></draw:frame>`), filename: "a.odt",
 			class: ClassOffice, findings: []string{ODFNotInspected + " content.xml: a picture's markup inline in the XML (office:binary-data)"}},
+		{name: "SVG picture with the W3C's DOCTYPE", data: odt(odfSVGFrame, deflate("Pictures/1.svg", append([]byte(`<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">`), bytes.TrimPrefix(svgImage(`data:image/png;base64,iVBORw0KGgo=`), []byte(xmlDecl))...))), filename: "a.odt",
+			class: ClassOffice, clean: true},
+		{name: "SVG picture with a DTD on a share", data: odt(odfSVGFrame, deflate("Pictures/1.svg", append([]byte(`<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE svg SYSTEM "file://evil.example/s/svg.dtd">`), bytes.TrimPrefix(svgImage(`data:image/png;base64,iVBORw0KGgo=`), []byte(xmlDecl))...))), filename: "a.odt",
+			class: ClassOffice, findings: []string{ODFNotInspected + " Pictures/1.svg: DTD"}},
 		{name: "SVG picture inline in an SVG picture", data: odt(odfSVGFrame, deflate("Pictures/1.svg", svgImage(`data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=`))), filename: "a.odt",
 			class: ClassOffice, findings: []string{ODFNotInspected + " Pictures/1.svg: an SVG picture inline in another"}},
 		{name: "document in an archive", data: zipFile(t, deflate("資料/a.odt", odt(`<draw:frame><draw:image xlink:href="\\evil\s\a.png"/></draw:frame>`))), filename: "a.zip",
