@@ -287,9 +287,10 @@ func svgDoctype(d xml.Directive) bool {
 	if !strings.HasPrefix(s, "DOCTYPE") || strings.ContainsAny(s, "[\\") {
 		return false
 	}
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '"' || r == '\'' })
-	for i := 1; i < len(parts); i += 2 { // the quoted literals
-		if odfFetches(parts[i]) && !strings.HasPrefix(parts[i], "http://www.w3.org/") {
+	// Every piece between quotes, the literals and what is around them
+	// (two literals may touch).
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == '"' || r == '\'' }) {
+		if p = strings.TrimSpace(p); odfFetches(p) && !strings.HasPrefix(p, "http://www.w3.org/") {
 			return false
 		}
 	}
