@@ -802,7 +802,7 @@ func odfFetches(v string) bool {
 	if strings.HasPrefix(v, `\\`) || strings.HasPrefix(v, "//") || strings.HasPrefix(v, `\/`) || strings.HasPrefix(v, `/\`) {
 		return true
 	}
-	scheme, _, ok := linkScheme([]byte(v))
+	scheme, rest, ok := linkScheme([]byte(v))
 	if !ok {
 		return false
 	}
@@ -814,7 +814,11 @@ func odfFetches(v string) bool {
 		"vnd.sun.star.webdav", "vnd.sun.star.webdavs", "jdbc", "sdbc", "ldap":
 		return true
 	}
-	return false
+	// A URL naming a host, whatever its scheme: LibreOffice fetches
+	// through more than the list (a CMIS server's
+	// vnd.libreoffice.cmis://, a file's part as vnd.sun.star.pkg://),
+	// and the list is not the suite's.
+	return len(rest) > 1 && (rest[0] == '/' || rest[0] == '\\') && (rest[1] == '/' || rest[1] == '\\')
 }
 
 // odfWhere says what kind of place a target is, never the target.
