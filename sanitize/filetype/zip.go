@@ -356,6 +356,9 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		}
 	}
 	mt = layout.mime
+	if layout.polyglot {
+		in.find(OfficePolyglot, where)
+	}
 	if layout.class == ClassExecutable {
 		in.executable = true
 		in.find("zip: "+layout.kind, where)
@@ -672,6 +675,12 @@ func decodeZipName(raw []byte, nonUTF8 bool) string {
 	return string(raw) // displayName escapes the invalid bytes
 }
 
+// OfficePolyglot is the finding of a package that is both an OOXML
+// document ([Content_Types].xml) and an OpenDocument one (mimetype and
+// content.xml or its manifest): which parts run depends on the program
+// that opens it, and only one reading is inspected.
+const OfficePolyglot = "office: not inspected: both an OOXML and an OpenDocument package"
+
 // ODFNotInspected is the finding of an OpenDocument file (ODT, ODS, ODP
 // and the rest) whose XML, where macros are bound to events and content
 // linked from elsewhere, could not all be read (odf.go): encrypted, not
@@ -684,6 +693,8 @@ type layout struct {
 	class  Class
 	office bool
 	ooxml  bool // an OOXML package: readPackage tells its mime
+	// polyglot: an OOXML package that is an OpenDocument package too
+	polyglot bool
 }
 
 // zipLayout recognises ZIP-based formats by their well-known members.
@@ -697,6 +708,9 @@ func zipLayout(zr *zip.Reader) layout {
 	case names["[content_types].xml"] && (names["appxmanifest.xml"] || names["appxmetadata/appxbundlemanifest.xml"]):
 		return layout{kind: "windows app package", mime: "application/vnd.ms-appx", class: ClassExecutable}
 	case names["[content_types].xml"]:
+		// Also an OpenDocument file: LibreOffice may open it as one,
+		// Word as the other, each reading its own parts.
+		ooxml.polyglot = names["mimetype"] && (names["content.xml"] || names["meta-inf/manifest.xml"])
 		return ooxml
 	case names["mimetype"] && (names["content.xml"] || names["meta-inf/manifest.xml"]):
 		mt := "application/vnd.oasis.opendocument"
