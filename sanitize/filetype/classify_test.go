@@ -670,6 +670,8 @@ func TestTarEntryTypes(t *testing.T) {
 			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry readme.txt"}},
 		{name: "CSV with DDE under an unknown type, gzipped", data: gzipOf(t, "", tarOf(t, tent{name: "data.csv", typ: 'Z', data: csv})), filename: "a.tar.gz",
 			class: ClassArchive, findings: []string{FormulaEntry + " data.csv (2 fields)"}},
+		{name: "CSV with one formula field", data: tarOf(t, tent{name: "one.csv", typ: 'Z', data: []byte("a,b\r\n=cmd|' /c calc'!A1,x\r\n")}), filename: "a.tar",
+			class: ClassArchive, findings: []string{FormulaEntry + " one.csv (1 field)"}},
 		{name: "device, volume label and folder", data: tarOf(t, tent{name: "tty", typ: tar.TypeChar}, tent{name: "VOL1", typ: 'V'}, tent{name: "d/", typ: tar.TypeDir}), filename: "a.tar",
 			class: ClassArchive, clean: true},
 	}

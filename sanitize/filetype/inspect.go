@@ -512,7 +512,11 @@ func (in *inspector) inspectSheet(r io.ReaderAt, size int64, tsv bool, where str
 	case err != nil:
 		in.find("archive: spreadsheet entry not inspected", where+": "+errText(err))
 	case res.Formulas > 0:
-		in.find(FormulaEntry, fmt.Sprintf("%s (%d fields)", where, res.Formulas))
+		unit := "fields"
+		if res.Formulas == 1 {
+			unit = "field"
+		}
+		in.find(FormulaEntry, fmt.Sprintf("%s (%d %s)", where, res.Formulas, unit))
 	}
 }
 
