@@ -235,25 +235,9 @@ func (in *inspector) readPackagePart(files []*zip.File, where string) ([]byte, e
 	return b, nil
 }
 
-// packageDecoder is an XML decoder over a package part, UTF-8 or UTF-16
-// with a byte order mark as OPC allows (utf8XML); nil for anything else.
-func packageDecoder(b []byte) *xml.Decoder {
-	b, ok := utf8XML(b)
-	if !ok {
-		return nil
-	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		// utf8XML made UTF-16 into UTF-8; the declaration still says
-		// UTF-16.
-		switch strings.ToLower(label) {
-		case "utf-16", "utf-16le", "utf-16be", "unicode":
-			return r, nil
-		}
-		return nil, errors.New("charset " + label)
-	}
-	return d
-}
+// packageDecoder is an XML decoder over a package part read whole, with
+// the encoding policy of every part (partDecoder).
+func packageDecoder(b []byte) *xml.Decoder { return partDecoder(bytes.NewReader(b)) }
 
 // errDTD is the error for a package part with a DTD: Office refuses
 // one, and its entities are not expanded here.
@@ -266,9 +250,6 @@ var errDTD = errors.New("DTD")
 // not agree on what the part types are.
 func parseContentTypes(b []byte) (*ooxmlPackage, error) {
 	d := packageDecoder(b)
-	if d == nil {
-		return nil, errors.New("not UTF-8 or UTF-16 XML")
-	}
 	pkg := &ooxmlPackage{defaults: map[string]string{}, overrides: map[string]string{}}
 	depth, root := 0, false
 	for {
@@ -342,9 +323,6 @@ func attr(t xml.StartElement, local string) string {
 // package.
 func mainPart(b []byte) (string, error) {
 	d := packageDecoder(b)
-	if d == nil {
-		return "", errors.New("not UTF-8 or UTF-16 XML")
-	}
 	var found []xml.StartElement
 	for {
 		tok, err := d.Token()

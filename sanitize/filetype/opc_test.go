@@ -179,7 +179,7 @@ func TestFieldMarksAcrossReads(t *testing.T) {
 	for _, mark := range []string{"<w:instrText>", `w:instr="`, "<w:fldChar ", "<!DOCTYPE", "\x00"} {
 		for at := 32<<10 - 8; at < 32<<10+24; at++ {
 			part := "<w>" + strings.Repeat(" ", at-3) + mark + "</w>"
-			n, marked, err := fieldMarks(strings.NewReader(part), false)
+			n, marked, err := scanMarks(strings.NewReader(part), false, hasFieldMark)
 			if !marked || err != nil || n != int64(len(part)) {
 				t.Fatalf("%q at %d: marked %v, %d bytes, %v", mark, at, marked, n, err)
 			}
@@ -202,7 +202,7 @@ func TestFieldMarksAcrossReads(t *testing.T) {
 		if tt.n < 0 {
 			tt.n = len(tt.part)
 		}
-		n, marked, err := fieldMarks(strings.NewReader(tt.part), tt.declared)
+		n, marked, err := scanMarks(strings.NewReader(tt.part), tt.declared, hasFieldMark)
 		if marked != tt.marked || int(n) != tt.n || err != nil {
 			t.Errorf("%.30q (declared %v): marked %v, %d bytes, %v; want %v, %d bytes", tt.part, tt.declared, marked, n, err, tt.marked, tt.n)
 		}

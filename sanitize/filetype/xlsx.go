@@ -3,7 +3,6 @@ package filetype
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -61,149 +60,70 @@ func formulaAttr(local string) bool {
 // workbookPart reads a part of a workbook for the formulas Excel would
 // evaluate, wherever in the package the part stands: Excel finds
 // sheets by relationships, not by name, so each part that is XML is
-// read (a binary one, an image, is left). A part whose root is a macro
-// sheet sets macros, declared or not. A part that does not read as XML
-// (UTF-16, a DTD, a syntax error) is not inspected, and the workbook is
-// not kept. open opens the part, which is read twice: once through the
-// budget for the names that may hold or make a formula (formulaMarks),
-// then, only if one is there, with the XML parser, many times slower,
-// over the bytes the first read counted (a workbook's shared strings,
-// often its largest part, are not parsed).
-func (in *inspector) workbookPart(e entry, open func() (io.ReadCloser, error), path, lower string, macros *bool) {
+// read (a binary one, an image, is left), as XML whatever it starts
+// with if declared (typed as Excel's). A part whose root is a macro
+// sheet sets macros, declared or not. It is read as readPart reads
+// one, parsed only if it holds a name that may hold or make a formula
+// (hasFormulaMark), so a workbook's shared strings, often its largest
+// part, are not parsed; one that does not read as XML (a DTD, a
+// charset other than UTF-8 or UTF-16, a syntax error) is not
+// inspected, and the workbook is not kept.
+func (in *inspector) workbookPart(e entry, open func() (io.ReadCloser, error), path, lower string, declared bool, macros *bool) {
 	where := path + displayName(e.name)
-	rc, err := open()
-	if err != nil {
-		return
-	}
-	n, marked, err := formulaMarks(in.budget(rc, e.comp, where))
-	rc.Close()
-	switch {
-	case errors.Is(err, errLimit):
-		return
-	case err == errUTF16:
-		in.find("office: formulas not inspected", where+": UTF-16")
-		return
-	case err != nil:
-		in.find("office: formulas not inspected", where+": "+errText(err))
-		return
-	case !marked:
-		return
-	}
-	if rc, err = open(); err != nil {
-		return
-	}
-	defer rc.Close()
-	d := xml.NewDecoder(io.LimitReader(rc, n))
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		return nil, errors.New("charset " + label)
-	}
-	if strings.HasSuffix(lower, ".vml") {
-		// Legacy drawings (comments, form controls) are HTML-like:
-		// Excel writes unclosed <br> in them.
-		d.Strict = false
-		d.AutoClose = xml.HTMLAutoClose
-	}
 	var (
 		depth   int
 		text    strings.Builder
 		collect = -1 // depth of the formula element being read, or -1
 	)
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			if !errors.Is(err, errLimit) {
-				in.find("office: formulas not inspected", where+": "+errText(err))
-			}
-			return
-		}
-		switch t := tok.(type) {
-		case xml.Directive:
-			// A DTD: Office refuses one in a package, and its
-			// entities are not expanded here.
-			in.find("office: formulas not inspected", where+": DTD")
-			return
-		case xml.StartElement:
-			if depth == 0 && strings.Contains(strings.ToLower(t.Name.Local), "macrosheet") {
-				*macros = true
-			}
-			depth++
-			for _, a := range t.Attr {
-				if formulaAttr(a.Name.Local) {
-					in.formula(a.Value, where)
+	in.readPart(e, open, where, partReader{
+		what:     "formulas",
+		declared: declared,
+		marks:    hasFormulaMark,
+		lenient:  strings.HasSuffix(lower, ".vml"),
+		token: func(tok xml.Token) bool {
+			switch t := tok.(type) {
+			case xml.StartElement:
+				if depth == 0 && strings.Contains(strings.ToLower(t.Name.Local), "macrosheet") {
+					*macros = true
 				}
+				depth++
+				for _, a := range t.Attr {
+					if formulaAttr(a.Name.Local) {
+						in.formula(a.Value, where)
+					}
+				}
+				if collect < 0 && formulaElement(t.Name.Local) {
+					collect = depth
+					text.Reset()
+				}
+			case xml.EndElement:
+				if depth == collect {
+					in.formula(text.String(), where)
+					collect = -1
+				}
+				depth--
+			case xml.CharData:
+				if collect < 0 {
+					break
+				}
+				if text.Len()+len(t) > maxFormula {
+					in.find("office: formulas not inspected", fmt.Sprintf("%s: a formula longer than %d bytes", where, maxFormula))
+					return false
+				}
+				text.Write(t)
 			}
-			if collect < 0 && formulaElement(t.Name.Local) {
-				collect = depth
-				text.Reset()
-			}
-		case xml.EndElement:
-			if depth == collect {
-				in.formula(text.String(), where)
-				collect = -1
-			}
-			depth--
-		case xml.CharData:
-			if collect < 0 {
-				continue
-			}
-			if text.Len()+len(t) > maxFormula {
-				in.find("office: formulas not inspected", fmt.Sprintf("%s: a formula longer than %d bytes", where, maxFormula))
-				return
-			}
-			text.Write(t)
-		}
-	}
+			return true
+		},
+	})
 }
 
-// errUTF16 is formulaMarks' error for a part in UTF-16, which OPC
-// allows and the XML parser here does not read.
-var errUTF16 = errors.New("UTF-16")
-
-// formulaMarks reads a part to its end and reports how many bytes it
-// has and whether it is XML (its first byte, after a byte order mark
-// and blanks, is "<") holding a name that may hold a formula or make
+// hasFormulaMark reports a name in b that may hold a formula or make
 // one: an element f (with a prefix or not), a name with "formula",
-// "fmla", "definedName", "macro" or "textlink" in it, in any case, or
-// "<!" (a DTD, whose entities may make elements; comments and CDATA
-// count too, as they are rare). Element and attribute names cannot be
-// written with character references, so a part without these bytes
-// has no formula for Excel either. A UTF-16 part is errUTF16.
-func formulaMarks(r io.Reader) (n int64, marked bool, err error) {
-	const keep = 16 // longer than any mark, kept from the chunk before
-	buf := make([]byte, keep+32<<10)
-	carry, first := 0, true
-	for {
-		k, err := readFullish(r, buf[carry:])
-		n += int64(k)
-		chunk := buf[:carry+k]
-		if first {
-			first = false
-			head := bytes.TrimLeft(bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf")), " \t\r\n")
-			switch {
-			case bytes.HasPrefix(head, []byte("\xff\xfe<\x00")) || bytes.HasPrefix(head, []byte("\xfe\xff\x00<")):
-				return n, false, errUTF16
-			case !bytes.HasPrefix(head, []byte("<")):
-				return n, false, nil // not XML: an image, a printer's settings
-			}
-		}
-		if !marked && hasFormulaMark(chunk) {
-			marked = true
-		}
-		if err != nil || k == 0 {
-			return n, marked, err
-		}
-		carry = copy(buf, chunk[max(len(chunk)-keep, 0):])
-	}
-}
-
-// hasFormulaMark reports the bytes formulaMarks looks for in b.
+// "fmla", "definedName", "macro" or "textlink" in it, in any case.
+// Element and attribute names cannot be written with character
+// references, so a part without these bytes has no formula for Excel
+// either.
 func hasFormulaMark(b []byte) bool {
-	if bytes.Contains(b, []byte("<!")) {
-		return true
-	}
 	for _, sep := range []string{"<f", ":f"} {
 		for rest := b; ; {
 			i := bytes.Index(rest, []byte(sep))

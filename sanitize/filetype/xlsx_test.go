@@ -92,8 +92,9 @@ func TestWorkbookFormulas(t *testing.T) {
 			class: ClassOffice, sniffed: mimeXlsm, findings: []string{"office: macros"}},
 		classifyCase{name: "macro sheet of another name, not declared", data: xlsx(t, "", "", deflate("xl/worksheets/sheet2.xml", macroSheet)), filename: "a.xlsx",
 			class: ClassOffice, sniffed: mimeXlsm, findings: []string{"office: macros"}},
+		// Read as a Word part is (TestOOXMLPartEncodings): OPC allows it.
 		classifyCase{name: "UTF-16 sheet", data: xlsx(t, "", "", deflate("xl/worksheets/sheet2.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><worksheet/>`))), filename: "a.xlsx",
-			class: ClassOffice, findings: []string{"office: formulas not inspected xl/worksheets/sheet2.xml: UTF-16"}},
+			class: ClassOffice, clean: true},
 		classifyCase{name: "sheet with a DTD", data: xlsx(t, "", "", deflate("xl/worksheets/sheet2.xml", []byte(`<!DOCTYPE w [<!ENTITY e "WEBSERVICE">]><worksheet><sheetData><row><c><f>&e;("http://x/")</f></c></row></sheetData></worksheet>`))), filename: "a.xlsx",
 			class: ClassOffice, findings: []string{"office: formulas not inspected xl/worksheets/sheet2.xml: DTD"}},
 		classifyCase{name: "formulas as text, images and a legacy drawing", data: xlsx(t, "", `<row r="1"><c r="A1" t="inlineStr"><is><t>=WEBSERVICE("http://x/")</t></is></c><c r="B1"><f>SUM(1)</f></c></row>`,
@@ -122,14 +123,14 @@ func TestFormulaMarksAcrossReads(t *testing.T) {
 	for _, mark := range []string{"<f>", "<x:f ", "Formula1", "<!DOCTYPE"} {
 		for at := 32<<10 - 8; at < 32<<10+24; at++ {
 			part := "<w>" + strings.Repeat(" ", at-3) + mark + "</w>"
-			n, marked, err := formulaMarks(strings.NewReader(part))
+			n, marked, err := scanMarks(strings.NewReader(part), false, hasFormulaMark)
 			if !marked || err != nil || n != int64(len(part)) {
 				t.Fatalf("%q at %d: marked %v, %d bytes, %v", mark, at, marked, n, err)
 			}
 		}
 	}
 	for _, part := range []string{"<w><fx/><a:fill/><c>f></c></w>", "\x89PNG <f>", ""} {
-		if _, marked, err := formulaMarks(strings.NewReader(part)); marked || err != nil {
+		if _, marked, err := scanMarks(strings.NewReader(part), false, hasFormulaMark); marked || err != nil {
 			t.Errorf("%q: marked %v, %v", part, marked, err)
 		}
 	}

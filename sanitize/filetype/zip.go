@@ -14,12 +14,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
-	"golang.org/x/text/encoding/unicode"
-	"golang.org/x/text/transform"
 )
 
 // ZIP layout constants (APPNOTE.TXT 4.3).
@@ -488,7 +485,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		content := layout.ooxml && lower != "[content_types].xml" && !isRelsPart(lower) && !externalLink
 		if content && (layout.mime == mimeXlsx || isSpreadsheetML(ct)) {
 			// Read again, whole, for its formulas: inspectEntry sniffs it.
-			in.workbookPart(ent, f.Open, path, lower, &macros)
+			in.workbookPart(ent, f.Open, path, lower, isSpreadsheetML(ct), &macros)
 		}
 		if content && (layout.mime == mimeDocx || isWordprocessingML(ct)) {
 			// Read again, whole, for its fields: inspectEntry sniffs
@@ -814,14 +811,11 @@ func (in *inspector) links() *pdfLinks {
 // video or workbook link fetched from a UNC path hands over the user's
 // NTLM hash, a template or OLE object fetched from the web runs code;
 // an external relationship of any type is refused, not only the types
-// known to be abused. A part that does not read as XML (a charset other
-// than UTF-8 or UTF-16, a DTD, a syntax error) cannot be checked and
-// is refused too. The hyperlinks kept go into links, to be counted.
+// known to be abused. A part that does not read as XML as Office reads
+// one (packageDecoder: a charset other than UTF-8 or UTF-16, a DTD, a
+// syntax error) cannot be checked and is refused too. The hyperlinks kept go into links, to be counted.
 func officeRelFindings(b []byte, links *pdfLinks) []string {
 	d := packageDecoder(b)
-	if d == nil {
-		return []string{"office: relationships not inspected (not UTF-8 or UTF-16 XML)"}
-	}
 	var out []string
 	for {
 		tok, err := d.Token()
@@ -873,30 +867,6 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 	return out
 }
 
-// utf8XML returns an XML part as UTF-8: as it is, without a UTF-8 byte
-// order mark, or decoded from UTF-16 with a byte order mark (OPC allows
-// both). ok is false for anything else holding a NUL (UTF-16 without a
-// mark, UTF-32).
-func utf8XML(b []byte) ([]byte, bool) {
-	var order binary.ByteOrder
-	switch {
-	case bytes.HasPrefix(b, []byte("\xef\xbb\xbf")):
-		b = b[3:]
-	case bytes.HasPrefix(b, []byte("\xff\xfe")):
-		order = binary.LittleEndian
-	case bytes.HasPrefix(b, []byte("\xfe\xff")):
-		order = binary.BigEndian
-	}
-	if order != nil {
-		u := make([]uint16, 0, len(b)/2)
-		for i := 2; i+1 < len(b); i += 2 {
-			u = append(u, order.Uint16(b[i:]))
-		}
-		b = []byte(string(utf16.Decode(u)))
-	}
-	return b, bytes.IndexByte(b, 0) < 0
-}
-
 // wordFieldFetches are the Word fields that fetch or run something
 // from elsewhere when the document opens or its fields update: a picture
 // or text from a path or URL (a share hands over the user's NTLM hash),
@@ -910,105 +880,62 @@ var wordFieldFetches = map[string]bool{
 // text of w:instrText between a field's begin and separate marks, split
 // over runs as Word writes it, and w:fldSimple's w:instr) and notes a
 // field that fetches something (wordFieldFetches) or a HYPERLINK field
-// to anything but a web page, a mail address or a phone number. A part
-// that does not read as XML is not inspected; unless declared (typed as
-// Word's), one that does not start as XML (a picture) is left. open
-// opens the part, which is read twice, as workbookPart reads one: for
-// the bytes a field needs (fieldMarks), then, only if they are there,
-// with the XML parser (a document's styles, often its largest parts,
-// are not parsed).
+// to anything but a web page, a mail address or a phone number. It is
+// read as readPart reads one, parsed only if it holds what a field
+// needs (hasFieldMark), so a document's styles, often its largest
+// parts, are not parsed; one that does not read as XML is not
+// inspected. Unless declared (typed as Word's), one that does not start
+// as XML (a picture) is left.
 func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), path string, declared bool) {
 	where := path + displayName(e.name)
-	rc, err := open()
-	if err != nil {
-		return
-	}
-	n, marked, err := fieldMarks(in.budget(rc, e.comp, where), declared)
-	rc.Close()
-	switch {
-	case errors.Is(err, errLimit):
-		return
-	case err != nil:
-		in.find("office: fields not inspected", where+": "+errText(err))
-		return
-	case !marked:
-		return
-	}
-	if rc, err = open(); err != nil {
-		return
-	}
-	defer rc.Close()
-	br := bufio.NewReader(io.LimitReader(rc, n))
-	head, _ := br.Peek(2)
-	var src io.Reader = br
-	wide := bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff"))
-	if wide {
-		// OPC allows UTF-16 with a byte order mark; Office writes
-		// some custom XML parts so.
-		src = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
-	}
-	d := xml.NewDecoder(src)
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		switch strings.ToLower(label) {
-		case "utf-16", "utf-16le", "utf-16be", "unicode":
-			if wide {
-				return r, nil // decoded above
-			}
-		}
-		return nil, errors.New("charset " + label)
-	}
 	var stack []*strings.Builder // codes of the fields open, innermost last
 	inInstr := false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			if !errors.Is(err, errLimit) {
-				in.find("office: fields not inspected", where+": "+errText(err))
-			}
-			return
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "fldChar":
-				switch xmlAttr(t, "fldCharType") {
-				case "begin":
-					if n := len(stack); n > 0 && !strings.ContainsAny(strings.TrimLeft(stack[n-1].String(), " \t\r\n"), " \t\r\n") {
-						// A field inside another before the outer's
-						// keyword is complete: the keyword may be
-						// the inner one's result.
-						in.find("office: fields not inspected", where+": a field's keyword made by another field")
+	in.readPart(e, open, where, partReader{
+		what:     "fields",
+		declared: declared,
+		marks:    hasFieldMark,
+		token: func(tok xml.Token) bool {
+			switch t := tok.(type) {
+			case xml.StartElement:
+				switch t.Name.Local {
+				case "fldChar":
+					switch xmlAttr(t, "fldCharType") {
+					case "begin":
+						if n := len(stack); n > 0 && !strings.ContainsAny(strings.TrimLeft(stack[n-1].String(), " \t\r\n"), " \t\r\n") {
+							// A field inside another before the outer's
+							// keyword is complete: the keyword may be
+							// the inner one's result.
+							in.find("office: fields not inspected", where+": a field's keyword made by another field")
+						}
+						stack = append(stack, &strings.Builder{})
+					case "separate", "end":
+						if n := len(stack); n > 0 {
+							in.wordField(stack[n-1].String(), where)
+							stack = stack[:n-1]
+						}
 					}
-					stack = append(stack, &strings.Builder{})
-				case "separate", "end":
-					if n := len(stack); n > 0 {
-						in.wordField(stack[n-1].String(), where)
-						stack = stack[:n-1]
+				case "instrText":
+					inInstr = true
+					if len(stack) == 0 {
+						stack = append(stack, &strings.Builder{})
 					}
+				case "fldSimple":
+					in.wordField(xmlAttr(t, "instr"), where)
 				}
-			case "instrText":
-				inInstr = true
-				if len(stack) == 0 {
-					stack = append(stack, &strings.Builder{})
+			case xml.EndElement:
+				if t.Name.Local == "instrText" {
+					inInstr = false
 				}
-			case "fldSimple":
-				in.wordField(xmlAttr(t, "instr"), where)
+			case xml.CharData:
+				// Only the start of a code is read: its keyword and
+				// first argument.
+				if top := len(stack) - 1; inInstr && top >= 0 && stack[top].Len() < 2048 {
+					stack[top].Write(t)
+				}
 			}
-		case xml.EndElement:
-			if t.Name.Local == "instrText" {
-				inInstr = false
-			}
-		case xml.CharData:
-			// Only the start of a code is read: its keyword and first
-			// argument.
-			if top := len(stack) - 1; inInstr && top >= 0 && stack[top].Len() < 2048 {
-				stack[top].Write(t)
-			}
-		}
-	}
+			return true
+		},
+	})
 }
 
 // wordField checks one field code.
@@ -1041,48 +968,12 @@ func (in *inspector) wordField(code, where string) {
 	}
 }
 
-// fieldMarks reads a part to its end and reports how many bytes it
-// has and whether it holds the bytes a field needs: "instr"
-// (w:instrText, w:instr) or "fldchar", in any case; or bytes that make
-// the reading uncertain: "<!" (a DTD, whose entities may make elements;
-// CDATA and comments count too), a NUL (UTF-16 or UTF-32, with a byte
-// order mark or not). Element and attribute names cannot be written
-// with character references, so a part without these bytes holds no
-// field for Word either. Unless declared XML, a part that does not
-// start as XML (startsAsXML: a picture) is read no further.
-func fieldMarks(r io.Reader, declared bool) (n int64, marked bool, err error) {
-	const keep = 16 // longer than any mark, kept from the chunk before
-	buf := make([]byte, keep+32<<10)
-	carry, first := 0, true
-	for {
-		k, err := readFullish(r, buf[carry:])
-		n += int64(k)
-		chunk := buf[:carry+k]
-		if first && !declared && !startsAsXML(chunk) {
-			return n, false, nil
-		}
-		first = false
-		if !marked && (bytes.Contains(chunk, []byte("<!")) || bytes.IndexByte(chunk, 0) >= 0 ||
-			containsFold(chunk, "instr") || containsFold(chunk, "fldchar")) {
-			marked = true
-		}
-		if err != nil || k == 0 {
-			return n, marked, err
-		}
-		carry = copy(buf, chunk[max(len(chunk)-keep, 0):])
-	}
-}
-
-// startsAsXML reports the start of a part (head, its first bytes) that
-// an XML reader would take: "<" after a UTF-8 byte order mark and
-// blanks, nothing but blanks (the "<" may come later), or a UTF-16
-// byte order mark.
-func startsAsXML(head []byte) bool {
-	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) {
-		return true
-	}
-	rest := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
-	return len(rest) > 0 && rest[0] == '<' || len(rest) == 0 && len(head) > 0
+// hasFieldMark reports the bytes in b that a field needs: "instr"
+// (w:instrText, w:instr) or "fldchar", in any case. Element and
+// attribute names cannot be written with character references, so a
+// part without these bytes holds no field for Word either.
+func hasFieldMark(b []byte) bool {
+	return containsFold(b, "instr") || containsFold(b, "fldchar")
 }
 
 func xmlAttr(t xml.StartElement, local string) string {
