@@ -237,7 +237,7 @@ func (in *inspector) readPackagePart(files []*zip.File, where string) ([]byte, e
 
 // packageDecoder is an XML decoder over a package part read whole, with
 // the encoding policy of every part (partDecoder).
-func packageDecoder(b []byte) *xml.Decoder { return partDecoder(bytes.NewReader(b)) }
+func packageDecoder(b []byte) *xml.Decoder { return newPartDecoder(bytes.NewReader(b), b) }
 
 // errDTD is the error for a package part with a DTD: Office refuses
 // one, and its entities are not expanded here.

@@ -140,13 +140,20 @@ func startsAsXML(head []byte) bool {
 func partDecoder(r io.Reader) *xml.Decoder {
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(2)
-	var src io.Reader = br
+	return newPartDecoder(br, head)
+}
+
+// newPartDecoder is partDecoder over r, which reads a part starting
+// with head (its first two bytes, or fewer if it has fewer): r is
+// read as it is, so one that is an io.ByteReader (a bytes.Reader over
+// a part read whole) is not buffered again.
+func newPartDecoder(r io.Reader, head []byte) *xml.Decoder {
 	wide := bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff"))
 	if wide {
 		// The byte order mark tells the order, and is dropped.
-		src = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+		r = transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
 	}
-	d := xml.NewDecoder(src)
+	d := xml.NewDecoder(r)
 	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
 		switch strings.ToLower(label) {
 		case "utf-16", "utf-16le", "utf-16be", "unicode":
