@@ -939,33 +939,73 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 	})
 }
 
-// wordField checks one field code.
+// wordField checks one field code. Its keyword is the letters it
+// starts with (a quote may follow them without a blank).
 func (in *inspector) wordField(code, where string) {
-	f := strings.Fields(code)
-	if len(f) == 0 {
+	code = strings.TrimLeft(code, " \t\r\n")
+	i := 0
+	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
+		i++
+	}
+	kw := strings.ToUpper(code[:i])
+	if kw == "" {
 		return
 	}
-	kw := strings.ToUpper(f[0])
 	if wordFieldFetches[kw] {
 		in.find("office: external reference "+strings.ToLower(kw)+" field", "in "+where)
 		return
 	}
-	if kw != "HYPERLINK" || len(f) < 2 || len(f[1]) == 2 && f[1][0] == '\\' {
-		return // no target, or a switch first (\l "bookmark")
+	if kw != "HYPERLINK" {
+		return
 	}
-	// The target, quoted or not, its backslashes doubled as in every
-	// field code string.
-	t := strings.TrimSpace(code[strings.Index(code, f[1]):])
-	if strings.HasPrefix(t, `"`) {
-		t, _, _ = strings.Cut(t[1:], `"`)
-	} else {
-		t = f[1]
+	t, ok := hyperlinkFieldTarget(code[i:])
+	if !ok {
+		return // only a place in the document (\l "bookmark")
 	}
+	// Its backslashes doubled as in every field code string.
 	t = strings.ReplaceAll(t, `\\\\`, `\\`)
 	if r := in.links().refused([]byte(t)); r != "" {
 		in.find("office: "+strings.TrimPrefix(r, "pdf: "), "in "+where)
 	} else {
 		in.links().add([]byte(t))
+	}
+}
+
+// hyperlinkFieldTarget is the target of a HYPERLINK field, args being
+// the code after its keyword: its first argument, quoted or not, that
+// is neither a switch (\ and a letter, or one of *#@!) nor the argument
+// of one (\l's place in the document, \o's tip, \t's frame), wherever
+// the switches stand; false if there is none.
+func hyperlinkFieldTarget(args string) (string, bool) {
+	next := func() string {
+		args = strings.TrimLeft(args, " \t\r\n")
+		if strings.HasPrefix(args, `"`) {
+			t, rest, _ := strings.Cut(args[1:], `"`)
+			args = rest
+			return t
+		}
+		end := strings.IndexAny(args, " \t\r\n")
+		if end < 0 {
+			end = len(args)
+		}
+		t := args[:end]
+		args = args[end:]
+		return t
+	}
+	for {
+		args = strings.TrimLeft(args, " \t\r\n")
+		if args == "" {
+			return "", false
+		}
+		if len(args) > 1 && args[0] == '\\' && ('a' <= args[1]|0x20 && args[1]|0x20 <= 'z' || strings.IndexByte("*#@!", args[1]) >= 0) {
+			sw := args[1] | 0x20
+			args = args[2:]
+			if sw == 'l' || sw == 'o' || sw == 't' {
+				next()
+			}
+			continue
+		}
+		return next(), true
 	}
 }
 
