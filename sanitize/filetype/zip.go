@@ -949,6 +949,11 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 			return true
 		},
 	})
+	// A field the part leaves open (no separate or end mark) is
+	// checked too: Word may repair the part and run it.
+	for _, code := range stack {
+		in.wordField(code.String(), where)
+	}
 }
 
 // wordField checks one field code. Its keyword is the letters it
