@@ -456,9 +456,9 @@ func keepBlocker(f string) (string, int) {
 		// Before macros: the detail quotes a part's name and type,
 		// which may say "macro" (a binary workbook's main part).
 		return "document could not be fully inspected", 2
-	case strings.Contains(lf, "macro"):
-		// After the findings that quote a member's name or a link's
-		// target, which may say "macro".
+	case strings.HasPrefix(f, filetype.MacroFinding), strings.HasPrefix(f, filetype.ODFMacro):
+		// By its kind: a finding naming a part or a member may say
+		// "macro" too (word/macros.xml).
 		return "office document with macros", 0
 	case strings.Contains(lf, "active content entry"):
 		return "archive holds HTML or SVG, which runs scripts when opened", 0

@@ -135,7 +135,7 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 		if in.macroSink != nil {
 			*in.macroSink = true
 		} else {
-			in.find("office: macros", where)
+			in.find(MacroFinding, where)
 		}
 	}
 	if info.oleNative {
@@ -565,6 +565,10 @@ func escapesFolder(name string) bool {
 	}
 	return false
 }
+
+// MacroFinding is the finding of an Office document (OLE2 or OOXML)
+// with a VBA project, an Excel 4.0 macro sheet or a macro-enabled type.
+const MacroFinding = "office: macros"
 
 // LinkEntry is the finding for an archive member that an extractor
 // makes a link (a ZIP entry with a Unix symlink mode, a tar symlink or

@@ -508,7 +508,7 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 	in.inspectPrefix(r, cd.base, path, depth)
 	in.closeODF(odf, complete)
 	if macros {
-		in.find("office: macros", where)
+		in.find(MacroFinding, where)
 		mt = macroMime(mt)
 	}
 	return mt, layout.class
