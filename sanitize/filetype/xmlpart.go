@@ -165,17 +165,3 @@ func newPartDecoder(r io.Reader, head []byte) *xml.Decoder {
 	}
 	return d
 }
-
-// partText is a part read whole, as UTF-8 for a search of its bytes:
-// decoded from UTF-16 if it starts with a byte order mark (partDecoder
-// reads it so), as it is otherwise.
-func partText(b []byte) []byte {
-	if !bytes.HasPrefix(b, []byte("\xff\xfe")) && !bytes.HasPrefix(b, []byte("\xfe\xff")) {
-		return b
-	}
-	u, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(b)
-	if err != nil {
-		return b
-	}
-	return u
-}

@@ -769,8 +769,7 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path string, exter
 		in.corrupt = true
 		in.find("archive: corrupt entry", where+": "+errText(err))
 	}
-	// In UTF-16 too: Excel reads an external link so.
-	s := strings.ToLower(string(partText(b)))
+	s := strings.ToLower(string(b))
 	if strings.ToLower(e.name) == "[content_types].xml" {
 		if strings.Contains(s, "vbaproject") || strings.Contains(s, "macroenabled") || strings.Contains(s, "macrosheet") {
 			*macros = true
