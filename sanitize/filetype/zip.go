@@ -445,6 +445,11 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			// it says so).
 			in.find("office: embedded or external content", where)
 		}
+		if layout.ooxml && isChunkType(ct) {
+			// Typed so, Word imports it whatever names it: the
+			// relationship's type may be the only other sign.
+			in.find(OOXMLAltChunk, where)
+		}
 		if ent.size >= ratioFloor && float64(ent.size) > in.lim.MaxRatio*float64(max(ent.comp, 1)) {
 			in.limit("archive: ratio exceeded", where)
 			in.inspectEntry(entry{name: name, size: ent.size, encrypted: ent.encrypted}, nil, path, depth)
@@ -672,6 +677,24 @@ func decodeZipName(raw []byte, nonUTF8 bool) string {
 	return string(raw) // displayName escapes the invalid bytes
 }
 
+// OOXMLAltChunk is the finding for a Word document that imports a
+// chunk in another format (w:altChunk, an aFChunk relationship, or a
+// part typed as HTML, MHT or RTF): Word converts it into the document
+// as it opens, fetching what an HTML chunk's pictures and style sheets
+// name (a share hands over the NTLM hash) and keeping an RTF chunk's
+// fields and objects, none of which is read here.
+const OOXMLAltChunk = "office: embedded document Word imports on opening (altChunk)"
+
+// isChunkType reports a part type that only an imported chunk has in
+// an OOXML package: HTML, XHTML, MHT and RTF (ct in lower case).
+func isChunkType(ct string) bool {
+	switch ct {
+	case "text/html", "application/xhtml+xml", "message/rfc822", "multipart/related", "application/x-mimearchive", "application/rtf", "text/rtf":
+		return true
+	}
+	return false
+}
+
 // OfficePolyglot is the finding of a package that is both an OOXML
 // document ([Content_Types].xml) and an OpenDocument one (mimetype and
 // content.xml or its manifest): which parts run depends on the program
@@ -845,11 +868,20 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 					mode = strings.TrimSpace(a.Value)
 				}
 			}
+			kind := strings.ToLower(typ[strings.LastIndexByte(typ, '/')+1:])
+			if kind == "afchunk" {
+				// Word imports the chunk (HTML, MHT, RTF, text or
+				// another document) into the document as it opens,
+				// with its own importers, which fetch an HTML chunk's
+				// pictures and keep an RTF chunk's fields: nothing of
+				// that is read here. Internal or external.
+				out = append(out, OOXMLAltChunk)
+				continue
+			}
 			if mode == "" || mode == "Internal" {
 				continue
 			}
 			// "External", or a value Office may read as it: external.
-			kind := strings.ToLower(typ[strings.LastIndexByte(typ, '/')+1:])
 			if kind == "hyperlink" {
 				if f := links.refused([]byte(target)); f != "" {
 					out = append(out, "office: "+strings.TrimPrefix(f, "pdf: "))
