@@ -976,3 +976,23 @@ func TestDocxWithImportedChunkNotKept(t *testing.T) {
 		}
 	}
 }
+
+// TestOfficeWithWebAddInNotKept: a presentation bound to an Office web
+// add-in whose task pane opens with it is not kept by a rule listing the
+// Office extensions: PowerPoint loads the add-in from its store (here a
+// catalog on a share) as the file opens (red team: it was kept).
+func TestOfficeWithWebAddInNotKept(t *testing.T) {
+	pptx := officePackage(t,
+		[2]string{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/ppt/presentation.xml" ContentType="application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/><Override PartName="/ppt/webextensions/taskpanes.xml" ContentType="application/vnd.ms-office.webextensiontaskpanes+xml"/><Override PartName="/ppt/webextensions/webextension1.xml" ContentType="application/vnd.ms-office.webextension+xml"/></Types>`},
+		[2]string{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="ppt/presentation.xml"/><Relationship Id="rId2" Type="http://schemas.microsoft.com/office/2011/relationships/webextensiontaskpanes" Target="ppt/webextensions/taskpanes.xml"/></Relationships>`},
+		[2]string{"ppt/presentation.xml", `<?xml version="1.0"?><p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>`},
+		[2]string{"ppt/webextensions/taskpanes.xml", `<wetp:taskpanes xmlns:wetp="http://schemas.microsoft.com/office/webextensions/taskpanes/2010/11"><wetp:taskpane dockstate="right" visibility="1" width="350" row="1"><wetp:webextensionref xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"/></wetp:taskpane></wetp:taskpanes>`},
+		[2]string{"ppt/webextensions/_rels/taskpanes.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2011/relationships/webextension" Target="webextension1.xml"/></Relationships>`},
+		[2]string{"ppt/webextensions/webextension1.xml", `<we:webextension xmlns:we="http://schemas.microsoft.com/office/webextensions/webextension/2010/11" id="{52811C31-4593-43B8-A697-EB873422D156}"><we:reference id="wa104380862" version="1.0.0.0" store="\\192.0.2.1\catalog" storeType="FileSystem"/></we:webextension>`})
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx", ".xlsx", ".pptx"}}}
+	rep, _ := rebuilt(t, withAttachments(attached{"説明.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", pptx}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
+		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
+	}
+}

@@ -46,6 +46,7 @@ const (
 	ctConnections  = "application/vnd.openxmlformats-officedocument.spreadsheetml.connections+xml"
 	ctQueryTable   = "application/vnd.openxmlformats-officedocument.spreadsheetml.querytable+xml"
 	ctActiveX      = "application/vnd.ms-office.activex"
+	ctWebExtension = "application/vnd.ms-office.webextension" // +xml, and taskpanes+xml
 )
 
 // ooxmlPackage is what Office reads of a package before its parts: the

@@ -274,3 +274,27 @@ func TestOOXMLImportedChunks(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// webExtension is an Office web add-in part: a store add-in (an ID in
+// AppSource, or a catalog on a share) with the settings it is given.
+const webExtension = `<we:webextension xmlns:we="http://schemas.microsoft.com/office/webextensions/webextension/2010/11" id="{52811C31-4593-43B8-A697-EB873422D156}"><we:reference id="wa104380862" version="1.0.0.0" store="\\192.0.2.1\catalog" storeType="FileSystem"/><we:properties><we:property name="url" value="&quot;https://192.0.2.1/&quot;"/></we:properties></we:webextension>`
+
+// TestOOXMLWebAddIns: a document bound to an Office web add-in is not
+// kept, whatever the part's name: Office loads the add-in from its
+// store into a task pane (or, in a workbook, onto the sheet) as the
+// document opens, and the add-in runs its script with the settings the
+// document gives it. Before, none of these had a finding (red team).
+func TestOOXMLWebAddIns(t *testing.T) {
+	const taskpanes = `<wetp:taskpanes xmlns:wetp="http://schemas.microsoft.com/office/webextensions/taskpanes/2010/11"><wetp:taskpane dockstate="right" visibility="1" width="350" row="1"><wetp:webextensionref xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"/></wetp:taskpane></wetp:taskpanes>`
+	cases := []classifyCase{
+		{name: "task pane opening with a Word document", filename: "a.docx",
+			data:  docx(t, deflate("word/webextensions/taskpanes.xml", []byte(taskpanes)), deflate("word/webextensions/webextension1.xml", []byte(webExtension))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: embedded or external content word/webextensions/taskpanes.xml (web add-in)"}},
+		{name: "add-in under another name, typed as one", filename: "a.xlsx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/xl/workbook.xml", ctSheetMain)+
+				override("/xl/x/e1.xml", "application/vnd.ms-office.webextension+xml")),
+				rootRels(mainRel("xl/workbook.xml")), deflate("xl/workbook.xml", []byte(`<workbook `+nsSheet+`/>`)), deflate("xl/x/e1.xml", []byte(webExtension))),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{"office: embedded or external content xl/x/e1.xml (web add-in)"}},
+	}
+	runClassify(t, cases)
+}

@@ -445,6 +445,14 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			// it says so).
 			in.find("office: embedded or external content", where)
 		}
+		if layout.ooxml && (strings.Contains("/"+lower, "/webextensions/") || strings.HasPrefix(ct, ctWebExtension)) {
+			// An Office web add-in bound to the document: Office
+			// loads it from its store (the web, a share's catalog)
+			// into a task pane or the sheet as the document opens,
+			// and the add-in runs its own script with the settings
+			// the document gives it.
+			in.find("office: embedded or external content", where+" (web add-in)")
+		}
 		if layout.ooxml && isChunkType(ct) {
 			// Typed so, Word imports it whatever names it: the
 			// relationship's type may be the only other sign.
