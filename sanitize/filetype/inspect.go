@@ -141,6 +141,9 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 	if info.oleNative {
 		in.find("office: embedded package", where)
 	}
+	if info.oleLink {
+		in.find(OLELinkObject, where)
+	}
 	if info.encrypted {
 		in.find("office: encrypted document", where)
 		in.encrypted = true
@@ -153,6 +156,13 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 	}
 	return info.mime, c
 }
+
+// OLELinkObject is the finding for a compound file holding an OLE
+// object that is a link (class StdOleLink, an OLE2Link): embedded in a
+// document (an OOXML package's oleObject1.bin), it fetches its source
+// from the URL or share its moniker names when it updates or is
+// activated, a slide's animation activating it without a click.
+const OLELinkObject = "office: external reference linked OLE object"
 
 func (in *inspector) findAll(kinds []string, path string) {
 	for _, f := range kinds {

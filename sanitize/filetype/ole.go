@@ -21,6 +21,11 @@ var (
 	clsidMsg  = []byte("\x0b\x0d\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46") // {00020D0B-…} Outlook item
 	clsidWord = []byte("\x06\x09\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46") // {00020906-…}
 	clsidXls  = []byte("\x20\x08\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46") // {00020820-…}
+	// StdOleLink {00000300-…-46}: an OLE object that is a link, its
+	// source named by a moniker in its \x01Ole stream (a URL, a file on
+	// a share), which OLE binds to when the object updates or is
+	// activated (CVE-2017-0199's OLE2Link).
+	clsidOleLink = []byte("\x00\x03\x00\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46")
 )
 
 const (
@@ -34,6 +39,7 @@ type oleInfo struct {
 	macros    bool // VBA project storage or stream
 	encrypted bool // EncryptedPackage: a password-protected OOXML document
 	oleNative bool // Ole10Native: an embedded "package" (any file, often a script)
+	oleLink   bool // a storage of class StdOleLink: a linked object
 	truncated bool // the directory could not be read to its end
 }
 
@@ -128,11 +134,18 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 					info.mime = "application/msword"
 				case bytes.Equal(clsid, clsidXls):
 					info.mime = "application/vnd.ms-excel"
+				case bytes.Equal(clsid, clsidOleLink):
+					info.oleLink = true
 				}
 				continue
 			}
 			if typ != 1 && typ != 2 { // storage, stream
 				continue
+			}
+			if typ == 1 && bytes.Equal(ent[0x50:0x60], clsidOleLink) {
+				// An object in a document's object pool (a .doc's
+				// ObjectPool/_123) is a storage of its own class.
+				info.oleLink = true
 			}
 			nameLen := int(binary.LittleEndian.Uint16(ent[0x40:]))
 			if nameLen < 2 || nameLen > 64 {

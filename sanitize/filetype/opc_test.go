@@ -298,3 +298,33 @@ func TestOOXMLWebAddIns(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestLinkedOLEObject: an OLE object that is a link (class StdOleLink,
+// CVE-2017-0199's OLE2Link) embedded in a document is a reference to
+// what its moniker names, fetched when it updates or is activated (a
+// slide's animation activates an object without a click): the
+// presentation is not kept. Before, an oleObject1.bin that was not a
+// package had no finding (red team).
+func TestLinkedOLEObject(t *testing.T) {
+	// A .doc's object pool holds each object as a storage of its own
+	// class: the second entry's CLSID is set by hand.
+	pool := oleFile(clsidWord, oleEnt{"WordDocument", 2}, oleEnt{"_1234", 1}, oleEnt{"\x01Ole", 2})
+	copy(pool[1024+128*2+0x50:], clsidOleLink)
+	pptx := func(ents ...zent) []byte {
+		return zipFile(t, append([]zent{contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="bin" ContentType="application/vnd.openxmlformats-officedocument.oleObject"/>` +
+			override("/ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml")),
+			rootRels(mainRel("ppt/presentation.xml")), deflate("ppt/presentation.xml", []byte(`<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>`))}, ents...)...)
+	}
+	cases := []classifyCase{
+		{name: "OLE2Link in a presentation", filename: "a.pptx",
+			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", oleFile(clsidOleLink, oleEnt{"\x01Ole", 2}, oleEnt{"\x01CompObj", 2}))),
+			class: ClassOffice, sniffed: mimePptx, findings: []string{OLELinkObject + " ppt/embeddings/oleObject1.bin"}},
+		{name: "a linked object in an embedded Word 97 document", filename: "a.pptx",
+			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", pool)),
+			class: ClassOffice, sniffed: mimePptx, findings: []string{OLELinkObject + " ppt/embeddings/oleObject1.bin"}},
+		{name: "clean, an embedded Word 97 document", filename: "a.pptx",
+			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", oleFile(clsidWord, oleEnt{"WordDocument", 2}, oleEnt{"\x01Ole", 2}))),
+			class: ClassOffice, sniffed: mimePptx, clean: true},
+	}
+	runClassify(t, cases)
+}
