@@ -996,3 +996,22 @@ func TestOfficeWithWebAddInNotKept(t *testing.T) {
 		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
 	}
 }
+
+// TestDocxMailMergeSourceNotKept: a Word document set up as a mail
+// merge main document whose data source is a workbook on a share is not
+// kept by a rule listing .docx: Word opens the source as the document
+// opens, once the user accepts its query (red team: it was kept).
+func TestDocxMailMergeSourceNotKept(t *testing.T) {
+	docx := officePackage(t,
+		[2]string{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/></Types>`},
+		[2]string{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`},
+		[2]string{"word/document.xml", `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>案内</w:t></w:r></w:p></w:body></w:document>`},
+		[2]string{"word/_rels/document.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/></Relationships>`},
+		[2]string{"word/settings.xml", `<?xml version="1.0"?><w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:linkToQuery/><w:dataType w:val="native"/><w:connectString w:val="Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\192.0.2.1\s\名簿.xlsx"/><w:query w:val="SELECT * FROM ` + "`Sheet1$`" + `"/></w:mailMerge></w:settings>`})
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx"}, Types: []string{"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}}}
+	rep, _ := rebuilt(t, withAttachments(attached{"差込.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
+		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
+	}
+}

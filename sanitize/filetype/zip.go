@@ -508,6 +508,14 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			// holds.
 			in.wordFields(ent, f.Open, path, isWordprocessingML(ct))
 		}
+		if content && (layout.mime == mimeDocx || isWordprocessingML(ct)) && isWordSettings(lower, ct) {
+			// Its mail merge data source is named in attributes, not
+			// in a relationship or a field.
+			if rc, err := f.Open(); err == nil {
+				in.wordSettings(ent, rc, path)
+				rc.Close()
+			}
+		}
 		if odf.wants(lower) {
 			if rc, err := f.Open(); err == nil {
 				in.odfPart(odf, ent, rc, path, lower)
