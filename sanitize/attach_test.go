@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/unicode"
 
 	"mugai/config"
 	"mugai/sanitize/filetype"
@@ -1011,6 +1012,30 @@ func TestDocxMailMergeSourceNotKept(t *testing.T) {
 	pol := defaultPolicy(t)
 	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx"}, Types: []string{"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}}}
 	rep, _ := rebuilt(t, withAttachments(attached{"差込.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
+		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
+	}
+}
+
+// TestXlsxUTF16ExternalLinkNotKept: a workbook whose external link part,
+// in UTF-16, holds a DDE link to cmd is not kept by a rule listing the
+// Office extensions: Excel reads the part (OPC allows UTF-16) and
+// starts the program when the link updates (red team: it was kept, the
+// part searched for "<ddelink" as bytes).
+func TestXlsxUTF16ExternalLinkNotKept(t *testing.T) {
+	link, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(`<?xml version="1.0" encoding="UTF-16"?><externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><ddeLink ddeService="cmd" ddeTopic="/c calc"><ddeItems><ddeItem name="A0" advise="1"/></ddeItems></ddeLink></externalLink>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xlsx := officePackage(t,
+		[2]string{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/></Types>`},
+		[2]string{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
+		[2]string{"xl/workbook.xml", `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><externalReferences><externalReference r:id="rId2"/></externalReferences></workbook>`},
+		[2]string{"xl/_rels/workbook.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink" Target="externalLinks/externalLink1.xml"/></Relationships>`},
+		[2]string{"xl/externalLinks/externalLink1.xml", link})
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx", ".xlsx", ".pptx"}}}
+	rep, _ := rebuilt(t, withAttachments(attached{"集計.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx}), pol)
 	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
 		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
 	}

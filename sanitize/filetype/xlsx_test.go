@@ -2,6 +2,8 @@ package filetype
 
 import (
 	"bytes"
+	"encoding/base64"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -134,4 +136,42 @@ func TestFormulaMarksAcrossReads(t *testing.T) {
 			t.Errorf("%q: marked %v, %v", part, marked, err)
 		}
 	}
+}
+
+// TestExternalLinkRead: a workbook's external link part is read as
+// Excel reads it, with an XML parser: a link to another program (DDE,
+// cmd|'/c calc') or an OLE object in a UTF-16 part, or past the first
+// MiB, was no finding, as the part's bytes were searched for "<ddelink"
+// as they were, and only its first MiB (red team). A part that does not
+// read as XML, or is too big to read whole, is not inspected.
+func TestExternalLinkRead(t *testing.T) {
+	const (
+		ns  = `xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"`
+		dde = `<ddeLink ddeService="cmd" ddeTopic="/c calc"><ddeItems><ddeItem name="A0" advise="1"/></ddeItems></ddeLink>`
+	)
+	// Padding that does not compress, so no ratio limit stops the read.
+	noise, r := make([]byte, 800<<10), rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(r.Uint64())
+	}
+	padded := `<?xml version="1.0"?><!--` + base64.StdEncoding.EncodeToString(noise) + `--><externalLink ` + ns + `>` + dde + `</externalLink>`
+	link := func(b []byte) []byte { return xlsx(t, "", "", deflate("xl/externalLinks/externalLink1.xml", b)) }
+	cases := []classifyCase{
+		{name: "DDE to cmd in a UTF-16 part", filename: "a.xlsx",
+			data:  link(utf16LE(`<?xml version="1.0" encoding="UTF-16"?><externalLink ` + ns + `>` + dde + `</externalLink>`)),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{"office: external reference ddelink in xl/externalLinks/externalLink1.xml"}},
+		{name: "OLE link under a prefix", filename: "a.xlsx",
+			data:  link([]byte(`<x:externalLink xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:oleLink progId="Package" r:id="rId1" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/></x:externalLink>`)),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{"office: external reference olelink in xl/externalLinks/externalLink1.xml"}},
+		{name: "DDE past the first MiB", filename: "a.xlsx",
+			data:  link([]byte(padded)),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{"office: external link not inspected xl/externalLinks/externalLink1.xml: over 1048576 bytes"}},
+		{name: "a DTD", filename: "a.xlsx",
+			data:  link([]byte(`<!DOCTYPE externalLink [<!ENTITY d "x">]><externalLink ` + ns + `/>`)),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{"office: external link not inspected (DTD) xl/externalLinks/externalLink1.xml"}},
+		{name: "clean, another workbook's cached values", filename: "a.xlsx",
+			data:  link([]byte(`<externalLink ` + ns + `><externalBook><sheetNames><sheetName val="ddeLink"/></sheetNames></externalBook></externalLink>`)),
+			class: ClassOffice, sniffed: mimeXlsx, clean: true},
+	}
+	runClassify(t, cases)
 }

@@ -803,11 +803,13 @@ func isExternalLinkPart(lower string) bool {
 // (they are small) for macro content types and external references.
 func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path string, externalLink bool, macros *bool) {
 	where := path + displayName(e.name)
-	b, err := io.ReadAll(io.LimitReader(in.budget(rd, e.comp, where), 1<<20))
+	b, err := io.ReadAll(io.LimitReader(in.budget(rd, e.comp, where), maxPackagePart+1))
 	if err != nil && !errors.Is(err, errLimit) {
 		in.corrupt = true
 		in.find("archive: corrupt entry", where+": "+errText(err))
 	}
+	over := len(b) > maxPackagePart
+	b = b[:min(len(b), maxPackagePart)]
 	s := strings.ToLower(string(b))
 	if strings.ToLower(e.name) == "[content_types].xml" {
 		if strings.Contains(s, "vbaproject") || strings.Contains(s, "macroenabled") || strings.Contains(s, "macrosheet") {
@@ -816,12 +818,12 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path string, exter
 		return
 	}
 	if externalLink {
-		// A workbook's link to another program (DDE: "cmd|' /C calc'") or
-		// to an OLE object, which Excel starts when the link updates.
-		for _, k := range []string{"ddelink", "olelink"} {
-			if strings.Contains(s, "<"+k) || strings.Contains(s, ":"+k) {
-				in.find("office: external reference", k+" in "+where)
-			}
+		if over {
+			in.find(externalLinkNotInspected, where+fmt.Sprintf(": over %d bytes", maxPackagePart))
+			return
+		}
+		for _, f := range externalLinkFindings(b) {
+			in.find(f, where)
 		}
 		return
 	}
@@ -831,6 +833,44 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path string, exter
 	// element and UTF-16 parts, all of which Word honours.
 	for _, f := range officeRelFindings(b, in.links()) {
 		in.find(f, "in "+where)
+	}
+}
+
+// externalLinkNotInspected is the finding for a workbook's external
+// link part that does not read as XML or is over maxPackagePart: what
+// it links to is not known.
+const externalLinkNotInspected = "office: external link not inspected"
+
+// externalLinkFindings reads a workbook's external link part as Excel
+// does, with an XML parser, for a link to another program (DDE:
+// "cmd|' /C calc'") or to an OLE object, which Excel starts when the
+// link updates: a substring search missed a UTF-16 part. Each finding
+// is followed by the part's name. A part that does not read as XML (a
+// DTD, another charset) is not inspected.
+func externalLinkFindings(b []byte) []string {
+	d := packageDecoder(b)
+	if d == nil {
+		return []string{externalLinkNotInspected + " (not UTF-8 or UTF-16 XML)"}
+	}
+	var out []string
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			return append(out, externalLinkNotInspected+" (not readable as XML)")
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return append(out, externalLinkNotInspected+" (DTD)")
+		case xml.StartElement:
+			for _, k := range []string{"ddeLink", "oleLink"} {
+				if strings.EqualFold(t.Name.Local, k) {
+					out = append(out, "office: external reference "+strings.ToLower(k)+" in")
+				}
+			}
+		}
 	}
 }
 
