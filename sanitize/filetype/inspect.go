@@ -144,6 +144,9 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 	if info.oleLink {
 		in.find(OLELinkObject, where)
 	}
+	if info.pkgStream {
+		in.find(OLEPackageNotInspected, where)
+	}
 	if info.encrypted {
 		in.find("office: encrypted document", where)
 		in.encrypted = true
@@ -163,6 +166,14 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 // from the URL or share its moniker names when it updates or is
 // activated, a slide's animation activating it without a click.
 const OLELinkObject = "office: external reference linked OLE object"
+
+// OLEPackageNotInspected is the finding for a compound file holding an
+// OOXML document as an OLE object (a "Package" stream: Word.Document.12
+// and its kin in a .doc's object pool, or wrapped as an OOXML
+// package's oleObject1.bin): Word, Excel or PowerPoint opens it when the
+// object is activated, a slide's animation activating it without a
+// click, and its fields, formulas and relationships are not read.
+const OLEPackageNotInspected = "office: not inspected: document embedded in an OLE object"
 
 func (in *inspector) findAll(kinds []string, path string) {
 	for _, f := range kinds {

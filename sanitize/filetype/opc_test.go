@@ -360,3 +360,25 @@ func TestWordMailMergeSource(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestOLEEmbeddedPackage: an OOXML document embedded as an OLE object (a
+// compound file with a "Package" stream) is not inspected, so not kept:
+// Word, Excel or PowerPoint opens it when the object is activated (a
+// slide's animation does so without a click), and what it holds, an
+// INCLUDEPICTURE from a share, say, is not read here. Before, wrapped
+// as a presentation's oleObject1.bin, it had no finding (red team).
+func TestOLEEmbeddedPackage(t *testing.T) {
+	wrapped := oleFile(make([]byte, 16), oleEnt{"\x01Ole", 2}, oleEnt{"\x01CompObj", 2}, oleEnt{"Package", 2})
+	cases := []classifyCase{
+		{name: "a Word document wrapped as a presentation's OLE object", filename: "a.pptx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="bin" ContentType="application/vnd.openxmlformats-officedocument.oleObject"/>`+
+				override("/ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml")),
+				rootRels(mainRel("ppt/presentation.xml")), deflate("ppt/presentation.xml", []byte(`<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>`)),
+				deflate("ppt/embeddings/oleObject1.bin", wrapped)),
+			class: ClassOffice, sniffed: mimePptx, findings: []string{OLEPackageNotInspected + " ppt/embeddings/oleObject1.bin"}},
+		{name: "a Word 97 document with one in its object pool", filename: "a.doc",
+			data:  oleFile(clsidWord, oleEnt{"WordDocument", 2}, oleEnt{"ObjectPool", 1}, oleEnt{"_1234", 1}, oleEnt{"Package", 2}),
+			class: ClassOffice, sniffed: "application/msword", findings: []string{OLEPackageNotInspected}},
+	}
+	runClassify(t, cases)
+}
