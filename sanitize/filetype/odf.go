@@ -3,6 +3,7 @@ package filetype
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/xml"
@@ -71,6 +72,9 @@ type odfPackage struct {
 	pending map[string]bool // XML parts seen and not yet read to the end
 	read    map[string]bool // XML parts read to the end
 	missing []string        // why the package is not fully read
+	// linked is the finding for content from outside: ODFLinked, or
+	// OOXMLPictureLinked when an OOXML package's picture is read.
+	linked string
 }
 
 // newODF starts reading an OpenDocument package, or returns nil for any
@@ -172,6 +176,12 @@ func (in *inspector) odfPicture(o *odfPackage, e entry, rd io.Reader, where, low
 	if bom, _ := src.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		src.Discard(3)
 	}
+	if head, _ := src.Peek(4); utf16Markup(head) {
+		// svgio's parser reads UTF-16 with a byte order mark; the
+		// reader here reads UTF-8 only.
+		o.missing = append(o.missing, where+": markup in UTF-16")
+		return
+	}
 	for {
 		b, err := src.Peek(1)
 		if err != nil {
@@ -193,6 +203,22 @@ func (in *inspector) odfPicture(o *odfPackage, e entry, rd io.Reader, where, low
 			o.missing = append(o.missing, where+": "+errText(err))
 		}
 	}
+}
+
+// utf16Markup reports a start of a member (its first 4 bytes) that is a
+// UTF-16 byte order mark and then '<' or a blank.
+func utf16Markup(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	c := head[2:4]
+	switch string(head[:2]) {
+	case "\xff\xfe":
+		return c[1] == 0 && strings.IndexByte("< \t\r\n", c[0]) >= 0
+	case "\xfe\xff":
+		return c[0] == 0 && strings.IndexByte("< \t\r\n", c[1]) >= 0
+	}
+	return false
 }
 
 // closeODF ends reading a package: one that did not have its content
@@ -408,7 +434,7 @@ func (r *odfReader) macro(what string) {
 }
 
 func (r *odfReader) linked(what string) {
-	r.in.find(ODFLinked, what+" in "+r.where)
+	r.in.find(cmp.Or(r.o.linked, ODFLinked), what+" in "+r.where)
 }
 
 // element checks one start tag. Elements are matched by local name in

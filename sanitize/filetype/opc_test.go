@@ -382,3 +382,41 @@ func TestOLEEmbeddedPackage(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestOOXMLSVGPictures: an SVG picture in an OOXML document, told by its
+// content whatever its name and type, is read as an OpenDocument file's
+// is: LibreOffice, which opens .docx, .xlsx and .pptx too, draws the
+// picture a blip names by its content with svgio, fetching an <image>
+// from a share as the document opens (the NTLM hash). Before, a .docx
+// whose word/media/image1.png was such an SVG had no finding (red team).
+func TestOOXMLSVGPictures(t *testing.T) {
+	const drawn = `<w:p><w:r><w:drawing><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData><a:blip xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:embed="rId5"/></a:graphicData></a:graphic></w:drawing></w:r></w:p>`
+	rels := docRels(`<Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/image1.png"/>`)
+	withPicture := func(pic []byte) []byte {
+		return zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/>`+override("/word/document.xml", ctWordMain)),
+			rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", drawn), rels, deflate("word/media/image1.png", pic))
+	}
+	cases := []classifyCase{
+		{name: "SVG named .png drawing an image from a share", filename: "a.docx",
+			data:  withPicture(svgImage(`\\192.0.2.1\s\a.png`)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a network share) in word/media/image1.png"}},
+		{name: "SVGZ from a file URL", filename: "a.docx",
+			data:  withPicture(gzipOf(t, "", svgImage(`file://192.0.2.1/s/a.png`))),
+			class: ClassArchive, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a file) in word/media/image1.png"}},
+		{name: "UTF-16 SVG", filename: "a.docx",
+			data:  withPicture(utf16LE(`<?xml version="1.0" encoding="UTF-16"?><svg xmlns="http://www.w3.org/2000/svg"/>`)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureNotInspected + " word/media/image1.png: markup in UTF-16"}},
+		// The same picture in an OpenDocument file.
+		{name: "UTF-16 SVG in an OpenDocument file", filename: "a.odt",
+			data:  odfFile(t, mimeODT, odfBody("text", odfSVGFrame), deflate("Pictures/1.svg", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><svg xmlns="http://www.w3.org/2000/svg"/>`))),
+			class: ClassOffice, sniffed: mimeODT, findings: []string{ODFNotInspected + " Pictures/1.svg: markup in UTF-16"}},
+		{name: "clean, an SVG with its own pixels and a PNG", filename: "a.pptx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="svg" ContentType="image/svg+xml"/><Default Extension="png" ContentType="image/png"/>`+
+				override("/ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml")),
+				rootRels(mainRel("ppt/presentation.xml")), deflate("ppt/presentation.xml", []byte(`<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>`)),
+				deflate("ppt/media/image1.svg", svgImage(`data:image/png;base64,iVBORw0KGgo=`)), deflate("ppt/media/image2.png", pngImage(t)),
+				deflate("customXml/itemProps1.xml", []byte(`<ds:datastoreItem ds:itemID="{1}" xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/customXml"><ds:schemaRefs><ds:schemaRef ds:uri="http://schemas.microsoft.com/office/2006/metadata/properties"/></ds:schemaRefs></ds:datastoreItem>`))),
+			class: ClassOffice, sniffed: mimePptx, clean: true},
+	}
+	runClassify(t, cases)
+}

@@ -508,6 +508,11 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			// holds.
 			in.wordFields(ent, f.Open, path, isWordprocessingML(ct))
 		}
+		if layout.ooxml && !officePart && !isRelsPart(lower) {
+			// LibreOffice draws a picture by its content: one that
+			// is SVG is read for the images it fetches.
+			in.ooxmlPicture(ent, f.Open, path, &macros)
+		}
 		if content && (layout.mime == mimeDocx || isWordprocessingML(ct)) && isWordSettings(lower, ct) {
 			// Its mail merge data source is named in attributes, not
 			// in a relationship or a field.
