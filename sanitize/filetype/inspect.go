@@ -170,9 +170,11 @@ const OLELinkObject = "office: external reference linked OLE object"
 // OLEPackageNotInspected is the finding for a compound file holding an
 // OOXML document as an OLE object (a "Package" stream: Word.Document.12
 // and its kin in a .doc's object pool, or wrapped as an OOXML
-// package's oleObject1.bin): Word, Excel or PowerPoint opens it when the
-// object is activated, a slide's animation activating it without a
-// click, and its fields, formulas and relationships are not read.
+// package's oleObject1.bin), or an OpenDocument one as LibreOffice
+// embeds it (a "package_stream"): the program opens it when the object
+// is loaded or activated, a slide's animation activating it without a
+// click, and its fields, formulas, macros and relationships are not
+// read.
 const OLEPackageNotInspected = "office: not inspected: document embedded in an OLE object"
 
 func (in *inspector) findAll(kinds []string, path string) {

@@ -41,8 +41,10 @@ type oleInfo struct {
 	oleNative bool // Ole10Native: an embedded "package" (any file, often a script)
 	oleLink   bool // a storage of class StdOleLink: a linked object
 	// pkgStream: a "Package" stream, an OOXML document (docx, xlsx,
-	// pptx) embedded as an OLE object, which the server opens when the
-	// object is activated; its parts are not read here.
+	// pptx) embedded as an OLE object, or a "package_stream", the
+	// OpenDocument one LibreOffice embeds so, which the program opens
+	// when the object is loaded or activated; its parts are not read
+	// here.
 	pkgStream bool
 	truncated bool // the directory could not be read to its end
 }
@@ -167,7 +169,7 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 				info.encrypted = true
 			case "\x01ole10native":
 				info.oleNative = true
-			case "package":
+			case "package", "package_stream":
 				info.pkgStream = info.pkgStream || typ == 2
 			case "worddocument":
 				info.mime = "application/msword"
