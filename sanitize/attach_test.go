@@ -1064,3 +1064,23 @@ func TestDocxSVGPictureFromShareNotKept(t *testing.T) {
 		t.Errorf("notice does not say it loads content from outside:\n%s", text)
 	}
 }
+
+// TestDocxDecoyRelationshipNotKept: a Word document whose picture is
+// linked from a share, its relationship carrying a decoy
+// x:TargetMode="Internal" after TargetMode="External", is not kept by a
+// rule listing .docx: Word and LibreOffice read the TargetMode without a
+// namespace and fetch the picture (red team: the reader took the last
+// one, internal, and kept it).
+func TestDocxDecoyRelationshipNotKept(t *testing.T) {
+	docx := officePackage(t,
+		[2]string{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`},
+		[2]string{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`},
+		[2]string{"word/document.xml", `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:drawing><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData><a:blip xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:link="rId5"/></a:graphicData></a:graphic></w:drawing></w:r></w:p></w:body></w:document>`},
+		[2]string{"word/_rels/document.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" xmlns:x="urn:x"><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="\\192.0.2.1\s\a.png" TargetMode="External" x:TargetMode="Internal"/></Relationships>`})
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx"}}}
+	rep, _ := rebuilt(t, withAttachments(attached{"案内.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document could not be fully inspected" {
+		t.Errorf("%s: %s (%s), want stripped: document could not be fully inspected; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
+	}
+}

@@ -439,3 +439,32 @@ func TestWordDatabaseField(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestRelationshipAttributesAsRead: a relationship's Target, Type and
+// TargetMode are read as Office and LibreOffice read them: a second one
+// in another namespace or case (a decoy x:TargetMode="Internal" after
+// TargetMode="External", which the reader took last) makes the part not
+// inspected, and a TargetMode other than exactly "Internal" is external
+// (LibreOffice takes " Internal" for External: oox RelationsFragment).
+// Before, both let a picture linked from a share through (red team).
+func TestRelationshipAttributesAsRead(t *testing.T) {
+	const (
+		image = `Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"`
+		share = `Target="\\192.0.2.1\s\a.png"`
+	)
+	cases := []classifyCase{
+		{name: "decoy TargetMode in another namespace", filename: "a.docx",
+			data:  docx(t, docRels(`<Relationship xmlns:x="urn:x" Id="rId5" `+image+` `+share+` TargetMode="External" x:TargetMode="Internal"/>`)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: relationships not inspected (an attribute written twice) in word/_rels/document.xml.rels"}},
+		{name: "decoy hyperlink type, lower case", filename: "a.docx",
+			data:  docx(t, docRels(`<Relationship Id="rId5" `+image+` type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="http://192.0.2.1/a.png" TargetMode="External"/>`)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: relationships not inspected (an attribute written twice) in word/_rels/document.xml.rels"}},
+		{name: "TargetMode Internal with a blank", filename: "a.docx",
+			data:  docx(t, docRels(`<Relationship Id="rId5" `+image+` `+share+` TargetMode=" Internal"/>`)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference image in word/_rels/document.xml.rels"}},
+		{name: "clean, internal parts", filename: "a.docx",
+			data:  docx(t, docRels(`<Relationship Id="rId5" `+image+` Target="media/a.png" TargetMode="Internal"/><Relationship Id="rId6" `+image+` Target="media/b.png"/>`)),
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+	}
+	runClassify(t, cases)
+}

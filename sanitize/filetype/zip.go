@@ -919,15 +919,31 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 				continue
 			}
 			var typ, target, mode string
+			seen := map[string]bool{}
+			twice := false
 			for _, a := range t.Attr {
-				switch strings.ToLower(a.Name.Local) {
+				l := strings.ToLower(a.Name.Local)
+				switch l {
 				case "type":
 					typ = a.Value
 				case "target":
 					target = a.Value
 				case "targetmode":
-					mode = strings.TrimSpace(a.Value)
+					mode = a.Value
+				default:
+					continue
 				}
+				// Office and LibreOffice read Target, Type and
+				// TargetMode without a namespace, in this case: a
+				// second one (x:TargetMode="Internal" after
+				// TargetMode="External") is a decoy for a reader
+				// that takes the last.
+				twice = twice || seen[l]
+				seen[l] = true
+			}
+			if twice {
+				out = append(out, "office: relationships not inspected (an attribute written twice)")
+				continue
 			}
 			kind := strings.ToLower(typ[strings.LastIndexByte(typ, '/')+1:])
 			if kind == "afchunk" {
@@ -940,6 +956,8 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 				continue
 			}
 			if mode == "" || mode == "Internal" {
+				// Exactly so: LibreOffice takes any other value, " Internal"
+				// too, for External (oox RelationsFragment).
 				continue
 			}
 			// "External", or a value Office may read as it: external.
