@@ -468,3 +468,28 @@ func TestRelationshipAttributesAsRead(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestInternalHyperlinkTargets: a hyperlink relationship without
+// TargetMode="External" whose target is a URL, a share or a drive path
+// counts as an external one: LibreOffice makes an internal hyperlink's
+// target the link's URL as it is (oox HyperLinkContext), so a slide's
+// click ran cmd.exe from a link the reader skipped as internal (red
+// team). A target inside the package is no link out.
+func TestInternalHyperlinkTargets(t *testing.T) {
+	const hyperlink = `Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"`
+	slideRels := func(rels string) zent {
+		return deflate("ppt/slides/_rels/slide1.xml.rels", []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rels+`</Relationships>`))
+	}
+	cases := []classifyCase{
+		{name: "a program on the drive", filename: "a.docx",
+			data:  docx(t, slideRels(`<Relationship Id="rId2" `+hyperlink+` Target="file:///C:/Windows/System32/cmd.exe"/>`)),
+			class: ClassOffice, findings: []string{"office: link to a file (file:) in ppt/slides/_rels/slide1.xml.rels"}},
+		{name: "a share, TargetMode Internal", filename: "a.docx",
+			data:  docx(t, slideRels(`<Relationship Id="rId2" `+hyperlink+` Target="\\192.0.2.1\s\a.exe" TargetMode="Internal"/>`)),
+			class: ClassOffice, findings: []string{"office: link to a network share (UNC path) in ppt/slides/_rels/slide1.xml.rels"}},
+		{name: "clean, a slide of the package", filename: "a.docx",
+			data:  docx(t, slideRels(`<Relationship Id="rId2" `+hyperlink+` Target="slide2.xml"/>`)),
+			class: ClassOffice, clean: true},
+	}
+	runClassify(t, cases)
+}

@@ -955,7 +955,16 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 				out = append(out, OOXMLAltChunk)
 				continue
 			}
-			if mode == "" || mode == "Internal" {
+			internal := mode == "" || mode == "Internal"
+			if internal && kind == "hyperlink" && links.refused([]byte(target)) != pdfLinkRelative {
+				// LibreOffice makes an internal hyperlink's target the
+				// link's URL as it is (oox HyperLinkContext: "the
+				// internal target"), so one that is a URL, a share or
+				// a drive path links out as an external one does. A
+				// part of the package does not.
+				internal = false
+			}
+			if internal {
 				// Exactly so: LibreOffice takes any other value, " Internal"
 				// too, for External (oox RelationsFragment).
 				continue
