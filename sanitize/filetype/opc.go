@@ -34,10 +34,12 @@ const maxPackagePart = 1 << 20
 // Namespaces and relationship types of OPC (ECMA-376 Part 2) and of the
 // main document relationship, transitional and strict.
 const (
-	nsContentTypes  = "http://schemas.openxmlformats.org/package/2006/content-types"
-	nsRelationships = "http://schemas.openxmlformats.org/package/2006/relationships"
-	relMain         = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-	relMainStrict   = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+	nsContentTypes     = "http://schemas.openxmlformats.org/package/2006/content-types"
+	nsRelationships    = "http://schemas.openxmlformats.org/package/2006/relationships"
+	relMain            = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+	relMainStrict      = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+	relHyperlink       = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+	relHyperlinkStrict = "http://purl.oclc.org/ooxml/officeDocument/relationships/hyperlink"
 )
 
 // Content types of the parts that are not read by name alone.

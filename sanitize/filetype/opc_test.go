@@ -493,3 +493,21 @@ func TestInternalHyperlinkTargets(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestHyperlinkByType: only a relationship of the hyperlink type (the
+// transitional or the strict one) is a hyperlink; another whose type
+// merely ends in "hyperlink" is an external reference: LibreOffice
+// follows a relationship by its Id whatever its type, so a picture's
+// r:link to one fetched its web target as the document opened, where
+// the reader counted it as a link left clickable (red team).
+func TestHyperlinkByType(t *testing.T) {
+	cases := []classifyCase{
+		{name: "a picture from the web under a made-up type", filename: "a.docx",
+			data:  docx(t, docRels(`<Relationship Id="rId5" Type="urn:x/hyperlink" Target="http://192.0.2.1/a.png" TargetMode="External"/>`)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: external reference relationship in word/_rels/document.xml.rels"}},
+		{name: "clean, a strict hyperlink to the web", filename: "a.docx",
+			data:  docx(t, docRels(`<Relationship Id="rId5" Type="http://purl.oclc.org/ooxml/officeDocument/relationships/hyperlink" Target="https://www.city.example.lg.jp/" TargetMode="External"/>`)),
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+	}
+	runClassify(t, cases)
+}

@@ -946,6 +946,12 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 				continue
 			}
 			kind := strings.ToLower(typ[strings.LastIndexByte(typ, '/')+1:])
+			if kind == "hyperlink" && !strings.EqualFold(typ, relHyperlink) && !strings.EqualFold(typ, relHyperlinkStrict) {
+				// Named like one, but no hyperlink: LibreOffice
+				// follows a relationship by its Id whatever its type
+				// (a picture's r:link fetches any external target).
+				kind = "relationship"
+			}
 			if kind == "afchunk" {
 				// Word imports the chunk (HTML, MHT, RTF, text or
 				// another document) into the document as it opens,
