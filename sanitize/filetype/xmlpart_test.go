@@ -23,7 +23,8 @@ func utf16BE(s string) []byte {
 // the bytes are not in, or a DTD is not inspected, so not kept. Before,
 // a workbook part in UTF-16 was not inspected where a Word part was
 // read, a DTD in a Word part went unnoticed, and a workbook part in
-// UTF-16 without a mark, or behind 40 KiB of blanks, was left unread.
+// UTF-16 without a mark, or behind 40 KiB of blanks, was left unread,
+// as was a workbook's external link to DDE in UTF-16.
 func TestOOXMLPartEncodings(t *testing.T) {
 	const (
 		sheet    = "xl/worksheets/sheet2.xml"
@@ -62,6 +63,8 @@ func TestOOXMLPartEncodings(t *testing.T) {
 			class: ClassOffice, findings: wordNotInspected("DTD")},
 		{name: "UTF-8 Word part declared UTF-16", data: word([]byte(`<?xml version="1.0" encoding="UTF-16"?>` + wordBody)), filename: "a.docx",
 			class: ClassOffice, findings: wordNotInspected(`xml: opening charset "UTF-16": charset UTF-16`)},
+		{name: "UTF-16 workbook DDE link", data: xlsx(t, "", "", deflate("xl/externalLinks/externalLink1.xml", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><externalLink `+nsSheet2+`><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>`))), filename: "a.xlsx",
+			class: ClassOffice, findings: []string{"office: external reference ddelink in xl/externalLinks/externalLink1.xml"}},
 		{name: "UTF-8 relationships declared UTF-16", data: docx(t, deflate("word/_rels/document.xml.rels", []byte(`<?xml version="1.0" encoding="UTF-16"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>`))), filename: "a.docx",
 			class: ClassOffice, findings: []string{"office: relationships not inspected (not readable as XML) in word/_rels/document.xml.rels"}},
 	})
