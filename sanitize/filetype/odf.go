@@ -9,7 +9,9 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -71,7 +73,7 @@ type odfPackage struct {
 	macros  *bool           // the document's macro flag (inspectZip's)
 	pending map[string]bool // XML parts seen and not yet read to the end
 	read    map[string]bool // XML parts read to the end
-	missing []string        // why the package is not fully read
+	missing string          // why the package is not fully read (the first reason)
 	// linked is the finding for content from outside: ODFLinked, or
 	// OOXMLPictureLinked when an OOXML package's picture is read.
 	linked string
@@ -129,7 +131,7 @@ func (in *inspector) odfPart(o *odfPackage, e entry, rd io.Reader, path, lower s
 		return
 	}
 	if strings.Count(lower, "/") >= odfMaxObjectDepth {
-		o.missing = append(o.missing, where+": objects nested too deep")
+		o.miss(where + ": objects nested too deep")
 		return
 	}
 	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/"), inline: make([]byte, 0, 64)}
@@ -138,9 +140,9 @@ func (in *inspector) odfPart(o *odfPackage, e entry, rd io.Reader, path, lower s
 		if br.err != nil {
 			// The parser may fail on the bytes cut at the limit
 			// before it sees the limit's error.
-			o.missing = append(o.missing, where+": over the limits")
+			o.miss(where + ": over the limits")
 		} else {
-			o.missing = append(o.missing, where+": "+errText(err))
+			o.miss(where + ": " + errText(err))
 		}
 		return
 	}
@@ -179,7 +181,7 @@ func (in *inspector) odfPicture(o *odfPackage, e entry, rd io.Reader, where, low
 	if head, _ := src.Peek(4); utf16Markup(head) {
 		// svgio's parser reads UTF-16 with a byte order mark; the
 		// reader here reads UTF-8 only.
-		o.missing = append(o.missing, where+": markup in UTF-16")
+		o.miss(where + ": markup in UTF-16")
 		return
 	}
 	for {
@@ -198,9 +200,9 @@ func (in *inspector) odfPicture(o *odfPackage, e entry, rd io.Reader, where, low
 	r := odfReader{in: in, o: o, where: where, depth: strings.Count(lower, "/"), picture: true, inline: make([]byte, 0, 64)}
 	if err := r.read(src); err != nil {
 		if br.err != nil {
-			o.missing = append(o.missing, where+": over the limits")
+			o.miss(where + ": over the limits")
 		} else {
-			o.missing = append(o.missing, where+": "+errText(err))
+			o.miss(where + ": " + errText(err))
 		}
 	}
 }
@@ -231,19 +233,27 @@ func (in *inspector) closeODF(o *odfPackage, complete bool) {
 	}
 	for _, p := range []string{"content.xml", "meta-inf/manifest.xml"} {
 		if !o.read[p] && !o.pending[p] {
-			o.missing = append(o.missing, o.say("no "+p))
+			o.miss(o.say("no " + p))
 		}
 	}
-	for p := range o.pending {
-		o.missing = append(o.missing, o.say(p+" not read"))
+	// In name order, so the report says the same each time.
+	for _, p := range slices.Sorted(maps.Keys(o.pending)) {
+		o.miss(o.say(p + " not read"))
 	}
 	if !complete {
-		o.missing = append(o.missing, o.say("not every entry read"))
+		o.miss(o.say("not every entry read"))
 	}
-	if len(o.missing) > 0 {
-		// The first reason is enough for the report; the rest are
-		// the same kind.
-		in.find(ODFNotInspected, o.missing[0])
+	if o.missing != "" {
+		in.find(ODFNotInspected, o.missing)
+	}
+}
+
+// miss notes why the package is not fully read. The first reason is
+// enough for the report (the rest are the same kind), and keeping one
+// bounds what a package of many inline objects holds.
+func (o *odfPackage) miss(why string) {
+	if o.missing == "" {
+		o.missing = why
 	}
 }
 
@@ -409,7 +419,7 @@ func (r *odfReader) read(rd io.Reader) error {
 			}
 		case xml.EndElement:
 			if t.Name.Local == "binary-data" && r.parent() == "binary-data" && inlineMarkup(r.inline) {
-				r.o.missing = append(r.o.missing, r.where+": a picture's markup inline in the XML (office:binary-data)")
+				r.o.miss(r.where + ": a picture's markup inline in the XML (office:binary-data)")
 			}
 			if n := len(r.stack); n > 0 {
 				r.stack = r.stack[:n-1]
@@ -469,7 +479,7 @@ func (r *odfReader) element(t xml.StartElement) {
 	case local == "binary-data" && (r.parent() == "object-ole" || r.parent() == "object" || r.parent() == "plugin"):
 		// An OLE object written into the XML in base64, not a part
 		// that inspectEntry reads.
-		r.o.missing = append(r.o.missing, r.where+": an object inline in the XML ("+name+")")
+		r.o.miss(r.where + ": an object inline in the XML (" + name + ")")
 	case strings.HasPrefix(local, "dde"):
 		// office:dde-source, table:dde-link, text:dde-connection-decl
 		// and the rest: another program's data, fetched by starting
@@ -499,7 +509,7 @@ func (r *odfReader) element(t xml.StartElement) {
 			// An image inline in the picture: pixels, unless it is
 			// markup again, which is not read.
 			if strings.HasPrefix(strings.ToLower(v), "data:image/svg") {
-				r.o.missing = append(r.o.missing, r.where+": an SVG picture inline in another")
+				r.o.miss(r.where + ": an SVG picture inline in another")
 			}
 			continue
 		}
@@ -566,7 +576,7 @@ func (r *odfReader) element(t xml.StartElement) {
 		// read.
 		r.in.encrypted = true
 		r.in.find("office: encrypted document", r.o.where)
-		r.o.missing = append(r.o.missing, r.o.say("encrypted"))
+		r.o.miss(r.o.say("encrypted"))
 	}
 	if local == "file-entry" {
 		mt := strings.ToLower(xmlAttr(t, "media-type"))

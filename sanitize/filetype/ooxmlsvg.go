@@ -52,8 +52,8 @@ func (in *inspector) ooxmlPicture(e entry, open func() (io.ReadCloser, error), p
 	defer rc.Close()
 	o := &odfPackage{where: where, macros: macros, linked: OOXMLPictureLinked}
 	in.odfPicture(o, e, rc, where, strings.ToLower(e.name))
-	if len(o.missing) > 0 {
-		in.find(OOXMLPictureNotInspected, o.missing[0])
+	if o.missing != "" {
+		in.find(OOXMLPictureNotInspected, o.missing)
 	}
 }
 
