@@ -511,3 +511,26 @@ func TestHyperlinkByType(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestInternalTargetsOfAnyType: LibreOffice looks an internal target
+// up by its Id whatever the relationship's type (oox
+// getInternalTargetFromRelId), so a shape's hlinkClick naming an
+// internal image relationship whose target is a program on the drive
+// links out as a hyperlink one does (review).
+func TestInternalTargetsOfAnyType(t *testing.T) {
+	slideRels := func(rels string) zent {
+		return deflate("ppt/slides/_rels/slide1.xml.rels", []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+rels+`</Relationships>`))
+	}
+	cases := []classifyCase{
+		{name: "an image relationship to a program on the drive", filename: "a.docx",
+			data:  docx(t, slideRels(`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="file:///C:/Windows/System32/cmd.exe"/>`)),
+			class: ClassOffice, findings: []string{"office: external reference image in ppt/slides/_rels/slide1.xml.rels"}},
+		{name: "a decoy hyperlink type to a share", filename: "a.docx",
+			data:  docx(t, slideRels(`<Relationship Id="rId2" Type="urn:x/hyperlink" Target="\\192.0.2.1\s\a.exe" TargetMode="Internal"/>`)),
+			class: ClassOffice, findings: []string{"office: external reference relationship in ppt/slides/_rels/slide1.xml.rels"}},
+		{name: "clean, an image of the package", filename: "a.docx",
+			data:  docx(t, slideRels(`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="../media/image1.png"/>`)),
+			class: ClassOffice, clean: true},
+	}
+	runClassify(t, cases)
+}

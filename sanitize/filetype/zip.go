@@ -962,12 +962,15 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 				continue
 			}
 			internal := mode == "" || mode == "Internal"
-			if internal && kind == "hyperlink" && links.refused([]byte(target)) != pdfLinkRelative {
+			if internal && links.refused([]byte(target)) != pdfLinkRelative {
 				// LibreOffice makes an internal hyperlink's target the
 				// link's URL as it is (oox HyperLinkContext: "the
 				// internal target"), so one that is a URL, a share or
-				// a drive path links out as an external one does. A
-				// part of the package does not.
+				// a drive path links out as an external one does. It
+				// looks the relationship up by its Id whatever its
+				// type (getInternalTargetFromRelId checks none), so a
+				// shape's click on an image relationship so written
+				// links out too. A part of the package does not.
 				internal = false
 			}
 			if internal {
