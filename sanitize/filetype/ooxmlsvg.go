@@ -57,10 +57,15 @@ func (in *inspector) ooxmlPicture(e entry, open func() (io.ReadCloser, error), p
 	}
 }
 
+// svgSniff is how much of a part (inflated, for SVGZ) LibreOffice
+// searches for "<svg" to tell an SVG picture.
+const svgSniff = 2048
+
 // svgRoot reports whether markup's root element is svg, in any
-// namespace: plain, gzip (SVGZ) or UTF-16 with a byte order mark, any
-// declared charset read as ASCII for the name. What does not read up to
-// a root element is not SVG for this test; odfPicture reads what is.
+// namespace, or "<svg" is in its first svgSniff bytes: plain, gzip
+// (SVGZ) or UTF-16 with a byte order mark, any declared charset read
+// as ASCII for the name. What does not read up to a root element is
+// not SVG for this test; odfPicture reads what is.
 func svgRoot(r io.Reader) bool {
 	br := bufio.NewReader(r)
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
@@ -70,6 +75,12 @@ func svgRoot(r io.Reader) bool {
 		}
 		defer gz.Close()
 		br = bufio.NewReader(io.LimitReader(gz, maxSVGProlog))
+	}
+	if head, _ := br.Peek(svgSniff); bytes.Contains(bytes.ToLower(head), []byte("<svg")) {
+		// LibreOffice's graphic filter takes a part for SVG by "<svg"
+		// anywhere in its first 2 KiB (GraphicFormatDetector::checkSVG),
+		// not by its root: <x><svg><image …/></svg></x> is drawn too.
+		return true
 	}
 	var src io.Reader = br
 	if head, _ := br.Peek(2); bytes.Equal(head, []byte("\xff\xfe")) || bytes.Equal(head, []byte("\xfe\xff")) {

@@ -409,6 +409,11 @@ func TestOOXMLSVGPictures(t *testing.T) {
 		{name: "UTF-16 SVG", filename: "a.docx",
 			data:  withPicture(utf16LE(`<?xml version="1.0" encoding="UTF-16"?><svg xmlns="http://www.w3.org/2000/svg"/>`)),
 			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureNotInspected + " word/media/image1.png: markup in UTF-16"}},
+		// LibreOffice tells SVG by "<svg" in the first 2 KiB, not by
+		// the root (review).
+		{name: "SVG inside another root", filename: "a.docx",
+			data:  withPicture([]byte(`<x><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="\\192.0.2.1\s\a.png"/></svg></x>`)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a network share) in word/media/image1.png"}},
 		// The same picture in an OpenDocument file.
 		{name: "UTF-16 SVG in an OpenDocument file", filename: "a.odt",
 			data:  odfFile(t, mimeODT, odfBody("text", odfSVGFrame), deflate("Pictures/1.svg", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><svg xmlns="http://www.w3.org/2000/svg"/>`))),
