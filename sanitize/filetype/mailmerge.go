@@ -1,16 +1,10 @@
 package filetype
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"io"
 	"path"
-	"strings"
-
-	"golang.org/x/text/encoding/unicode"
-	"golang.org/x/text/transform"
 )
 
 // ctWordSettings is the type of a Word document's settings part, where
@@ -46,23 +40,7 @@ var mailMergeNames = map[string]bool{
 // not inspected.
 func (in *inspector) wordSettings(e entry, rd io.Reader, path string) {
 	where := path + displayName(e.name)
-	br := bufio.NewReader(in.budget(rd, e.comp, where))
-	head, _ := br.Peek(2)
-	var src io.Reader = br
-	wide := bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff"))
-	if wide {
-		src = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
-	}
-	d := xml.NewDecoder(src)
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		switch strings.ToLower(label) {
-		case "utf-16", "utf-16le", "utf-16be", "unicode":
-			if wide {
-				return r, nil // decoded above
-			}
-		}
-		return nil, errors.New("charset " + label)
-	}
+	d := partDecoder(in.budget(rd, e.comp, where))
 	depth, merge := 0, 0 // merge: the depth of the w:mailMerge open, or 0
 	for {
 		tok, err := d.Token()
