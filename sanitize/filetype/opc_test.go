@@ -295,6 +295,12 @@ func TestOOXMLWebAddIns(t *testing.T) {
 				override("/xl/x/e1.xml", "application/vnd.ms-office.webextension+xml")),
 				rootRels(mainRel("xl/workbook.xml")), deflate("xl/workbook.xml", []byte(`<workbook `+nsSheet+`/>`)), deflate("xl/x/e1.xml", []byte(webExtension))),
 			class: ClassOffice, sniffed: mimeXlsx, findings: []string{"office: embedded or external content xl/x/e1.xml (web add-in)"}},
+		// By its relationship alone: the part under another name,
+		// typed as plain XML (review).
+		{name: "task pane by its relationship only", filename: "a.docx",
+			data: docx(t, docRels(`<Relationship Id="rId9" Type="http://schemas.microsoft.com/office/2011/relationships/webextensiontaskpanes" Target="../x/t.xml"/>`),
+				deflate("x/t.xml", []byte(taskpanes))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: embedded or external content (web add-in) in word/_rels/document.xml.rels"}},
 	}
 	runClassify(t, cases)
 }

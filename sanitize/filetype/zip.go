@@ -961,6 +961,13 @@ func officeRelFindings(b []byte, links *pdfLinks) []string {
 				out = append(out, OOXMLAltChunk)
 				continue
 			}
+			if kind == "webextension" || kind == "webextensiontaskpanes" {
+				// A web add-in bound to the document (see inspectZip),
+				// by its relationship: the part it names may have any
+				// name and be typed as plain XML.
+				out = append(out, "office: embedded or external content (web add-in)")
+				continue
+			}
 			internal := mode == "" || mode == "Internal"
 			if internal && links.refused([]byte(target)) != pdfLinkRelative {
 				// LibreOffice makes an internal hyperlink's target the
