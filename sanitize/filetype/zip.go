@@ -827,8 +827,12 @@ func (in *inspector) inspectOfficePart(e entry, rd io.Reader, path string, exter
 			in.find(externalLinkNotInspected, where+fmt.Sprintf(": over %d bytes", maxPackagePart))
 			return
 		}
-		for _, f := range externalLinkFindings(b) {
-			in.find(f, where)
+		links, why := externalLinkFindings(b)
+		for _, k := range links {
+			in.find("office: external reference", k+" in "+where)
+		}
+		if why != "" {
+			in.find(externalLinkNotInspected, where+": "+why)
 		}
 		return
 	}
@@ -849,30 +853,26 @@ const externalLinkNotInspected = "office: external link not inspected"
 // externalLinkFindings reads a workbook's external link part as Excel
 // does, with an XML parser, for a link to another program (DDE:
 // "cmd|' /C calc'") or to an OLE object, which Excel starts when the
-// link updates: a substring search missed a UTF-16 part. Each finding
-// is followed by the part's name. A part that does not read as XML (a
-// DTD, another charset) is not inspected.
-func externalLinkFindings(b []byte) []string {
-	d := packageDecoder(b)
-	if d == nil {
-		return []string{externalLinkNotInspected + " (not UTF-8 or UTF-16 XML)"}
-	}
-	var out []string
+// link updates: a substring search missed a UTF-16 part. It returns
+// the links' kinds (ddelink, olelink) and, for a part that does not
+// read as XML (a DTD, another charset), why it is not inspected.
+func externalLinkFindings(b []byte) (links []string, why string) {
+	d := packageDecoder(b) // another charset is an error when read
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
-			return out
+			return links, ""
 		}
 		if err != nil {
-			return append(out, externalLinkNotInspected+" (not readable as XML)")
+			return links, "not readable as XML"
 		}
 		switch t := tok.(type) {
 		case xml.Directive:
-			return append(out, externalLinkNotInspected+" (DTD)")
+			return links, "DTD"
 		case xml.StartElement:
 			for _, k := range []string{"ddeLink", "oleLink"} {
 				if strings.EqualFold(t.Name.Local, k) {
-					out = append(out, "office: external reference "+strings.ToLower(k)+" in")
+					links = append(links, strings.ToLower(k))
 				}
 			}
 		}
