@@ -144,18 +144,38 @@ func hasFormulaMark(b []byte) bool {
 	return false
 }
 
-// containsFold reports whether b holds m (lower case ASCII) in any case.
+// containsFold reports whether b holds m (lower-case ASCII letters only:
+// a byte matches a letter by b|0x20) in any case.
 func containsFold(b []byte, m string) bool {
-	for i := 0; i+len(m) <= len(b); {
-		j := bytes.IndexAny(b[i:len(b)-len(m)+1], string([]byte{m[0], m[0] - 0x20}))
-		if j < 0 {
+	n := len(b) - len(m) + 1
+	lo, up := m[0], m[0]-0x20
+	// The next places of m's first letter in each case, at or after i:
+	// each is searched again only once passed, so a letter common in
+	// one case and absent in the other does not make this quadratic.
+	nl, nu := -1, -1
+	for i := 0; i < n; i++ {
+		if nl < i {
+			nl = n
+			if j := bytes.IndexByte(b[i:n], lo); j >= 0 {
+				nl = i + j
+			}
+		}
+		if nu < i {
+			nu = n
+			if j := bytes.IndexByte(b[i:n], up); j >= 0 {
+				nu = i + j
+			}
+		}
+		if i = min(nl, nu); i >= n {
 			return false
 		}
-		i += j
-		if bytes.EqualFold(b[i:i+len(m)], []byte(m)) {
+		k := 1
+		for k < len(m) && b[i+k]|0x20 == m[k] {
+			k++
+		}
+		if k == len(m) {
 			return true
 		}
-		i++
 	}
 	return false
 }

@@ -175,3 +175,32 @@ func TestExternalLinkRead(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestContainsFold holds the mark search to bytes.Contains over the
+// lower-cased bytes, on random text of the marks' letters in both cases
+// and of bytes one bit from them ('@' is '`' without 0x20).
+func TestContainsFold(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "instrINSTRfldcharFLDCHAR@`[{ <>\x00\xff"
+	for _, m := range []string{"instr", "fldchar", "formula", "fmla", "definedname", "macro", "textlink", "i"} {
+		for range 3000 {
+			b := make([]byte, r.IntN(40))
+			for i := range b {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+			if r.IntN(4) == 0 && len(b) > len(m) {
+				at := r.IntN(len(b) - len(m) + 1)
+				for i := range len(m) {
+					c := m[i]
+					if r.IntN(2) == 0 {
+						c -= 0x20
+					}
+					b[at+i] = c
+				}
+			}
+			if got, want := containsFold(b, m), bytes.Contains(bytes.ToLower(b), []byte(m)); got != want {
+				t.Fatalf("containsFold(%q, %q) = %v, want %v", b, m, got, want)
+			}
+		}
+	}
+}
