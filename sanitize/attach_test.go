@@ -337,6 +337,25 @@ func sanitizeKeepingPDFs(t *testing.T, msg string) (*Report, []byte) {
 }
 
 // rebuilt sanitises msg under pol; it must be rebuilt.
+// stripOne sanitises a message with one attachment under the default
+// policy with keep as its keep rules: the attachment's part, the report
+// and the rebuilt message.
+func stripOne(t *testing.T, a attached, keep ...config.KeepRule) (Part, *Report, []byte) {
+	t.Helper()
+	pol := defaultPolicy(t)
+	pol.Attachments.Keep = keep
+	rep, out := rebuilt(t, withAttachments(a), pol)
+	return rep.Parts[1], rep, out
+}
+
+// wantStripped checks that an attachment was stripped for reason.
+func wantStripped(t *testing.T, p Part, rep *Report, reason string) {
+	t.Helper()
+	if p.Decision != DecisionStrip || p.Reason != reason {
+		t.Errorf("%s: %s (%s), want stripped: %s; findings %q", p.Filename, p.Decision, p.Reason, reason, rep.Findings)
+	}
+}
+
 func rebuilt(t *testing.T, msg string, pol config.Policy) (*Report, []byte) {
 	t.Helper()
 	var out bytes.Buffer
@@ -990,12 +1009,8 @@ func TestOfficeWithWebAddInNotKept(t *testing.T) {
 		[2]string{"ppt/webextensions/taskpanes.xml", `<wetp:taskpanes xmlns:wetp="http://schemas.microsoft.com/office/webextensions/taskpanes/2010/11"><wetp:taskpane dockstate="right" visibility="1" width="350" row="1"><wetp:webextensionref xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"/></wetp:taskpane></wetp:taskpanes>`},
 		[2]string{"ppt/webextensions/_rels/taskpanes.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2011/relationships/webextension" Target="webextension1.xml"/></Relationships>`},
 		[2]string{"ppt/webextensions/webextension1.xml", `<we:webextension xmlns:we="http://schemas.microsoft.com/office/webextensions/webextension/2010/11" id="{52811C31-4593-43B8-A697-EB873422D156}"><we:reference id="wa104380862" version="1.0.0.0" store="\\192.0.2.1\catalog" storeType="FileSystem"/></we:webextension>`})
-	pol := defaultPolicy(t)
-	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx", ".xlsx", ".pptx"}}}
-	rep, _ := rebuilt(t, withAttachments(attached{"説明.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", pptx}), pol)
-	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
-		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
-	}
+	p, rep, _ := stripOne(t, attached{"説明.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", pptx}, config.KeepRule{Extensions: []string{".docx", ".xlsx", ".pptx"}})
+	wantStripped(t, p, rep, "document with active or embedded content")
 }
 
 // TestDocxMailMergeSourceNotKept: a Word document set up as a mail
@@ -1009,12 +1024,8 @@ func TestDocxMailMergeSourceNotKept(t *testing.T) {
 		[2]string{"word/document.xml", `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>案内</w:t></w:r></w:p></w:body></w:document>`},
 		[2]string{"word/_rels/document.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/></Relationships>`},
 		[2]string{"word/settings.xml", `<?xml version="1.0"?><w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:mailMerge><w:mainDocumentType w:val="formLetters"/><w:linkToQuery/><w:dataType w:val="native"/><w:connectString w:val="Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\192.0.2.1\s\名簿.xlsx"/><w:query w:val="SELECT * FROM ` + "`Sheet1$`" + `"/></w:mailMerge></w:settings>`})
-	pol := defaultPolicy(t)
-	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx"}, Types: []string{"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}}}
-	rep, _ := rebuilt(t, withAttachments(attached{"差込.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}), pol)
-	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
-		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
-	}
+	p, rep, _ := stripOne(t, attached{"差込.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}, config.KeepRule{Extensions: []string{".docx"}, Types: []string{"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}})
+	wantStripped(t, p, rep, "document with active or embedded content")
 }
 
 // TestXlsxUTF16ExternalLinkNotKept: a workbook whose external link part,
@@ -1033,12 +1044,8 @@ func TestXlsxUTF16ExternalLinkNotKept(t *testing.T) {
 		[2]string{"xl/workbook.xml", `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><externalReferences><externalReference r:id="rId2"/></externalReferences></workbook>`},
 		[2]string{"xl/_rels/workbook.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink" Target="externalLinks/externalLink1.xml"/></Relationships>`},
 		[2]string{"xl/externalLinks/externalLink1.xml", link})
-	pol := defaultPolicy(t)
-	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx", ".xlsx", ".pptx"}}}
-	rep, _ := rebuilt(t, withAttachments(attached{"集計.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx}), pol)
-	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document with active or embedded content" {
-		t.Errorf("%s: %s (%s), want stripped: document with active or embedded content; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
-	}
+	p, rep, _ := stripOne(t, attached{"集計.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx}, config.KeepRule{Extensions: []string{".docx", ".xlsx", ".pptx"}})
+	wantStripped(t, p, rep, "document with active or embedded content")
 }
 
 // TestDocxSVGPictureFromShareNotKept: a Word document whose picture is
@@ -1077,10 +1084,6 @@ func TestDocxDecoyRelationshipNotKept(t *testing.T) {
 		[2]string{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`},
 		[2]string{"word/document.xml", `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:drawing><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData><a:blip xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:link="rId5"/></a:graphicData></a:graphic></w:drawing></w:r></w:p></w:body></w:document>`},
 		[2]string{"word/_rels/document.xml.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" xmlns:x="urn:x"><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="\\192.0.2.1\s\a.png" TargetMode="External" x:TargetMode="Internal"/></Relationships>`})
-	pol := defaultPolicy(t)
-	pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".docx"}}}
-	rep, _ := rebuilt(t, withAttachments(attached{"案内.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}), pol)
-	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != "document could not be fully inspected" {
-		t.Errorf("%s: %s (%s), want stripped: document could not be fully inspected; findings %q", p.Filename, p.Decision, p.Reason, rep.Findings)
-	}
+	p, rep, _ := stripOne(t, attached{"案内.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}, config.KeepRule{Extensions: []string{".docx"}})
+	wantStripped(t, p, rep, "document could not be fully inspected")
 }
