@@ -695,21 +695,7 @@ func TestKeptDocxByMainPart(t *testing.T) {
 	rels := func(target string) string {
 		return `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="` + target + `"/></Relationships>`
 	}
-	pkg := func(parts ...[2]string) []byte {
-		var b bytes.Buffer
-		z := zip.NewWriter(&b)
-		for _, p := range parts {
-			w, err := z.Create(p[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write([]byte(p[1]))
-		}
-		if err := z.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
+	pkg := func(parts ...[2]string) []byte { return officePackage(t, parts...) }
 	const (
 		docxType   = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 		embedded   = "スクリプトや埋め込みファイルを含む文書のため"
