@@ -7,13 +7,17 @@ import (
 
 // Config is the whole configuration of one gateway process.
 type Config struct {
-	Admin      Admin             `yaml:"admin"`
-	SpoolDir   string            `yaml:"spool_dir"`
-	Quarantine Quarantine        `yaml:"quarantine"`
-	Log        Log               `yaml:"log"`
-	Routes     []Route           `yaml:"routes"`
-	Rules      []Rule            `yaml:"rules"`
-	Policies   map[string]Policy `yaml:"policies"`
+	Admin    Admin  `yaml:"admin"`
+	SpoolDir string `yaml:"spool_dir"`
+	// SpoolMinFree is the free space the spool's file system keeps:
+	// below it, plus the size a client declares, MAIL is refused with a
+	// 452 and /readyz fails. 0 turns the floor off.
+	SpoolMinFree Size              `yaml:"spool_min_free"`
+	Quarantine   Quarantine        `yaml:"quarantine"`
+	Log          Log               `yaml:"log"`
+	Routes       []Route           `yaml:"routes"`
+	Rules        []Rule            `yaml:"rules"`
+	Policies     map[string]Policy `yaml:"policies"`
 
 	// File is the path the configuration was loaded from ("(embedded)" for
 	// the built-in default). Not a YAML key.

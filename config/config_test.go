@@ -32,7 +32,7 @@ var badFiles = []struct {
 	// A negative duration or size is shown as written, not in nanoseconds or bytes.
 	{"negative_value.bad.yaml", []string{`:3: quarantine.retention: must be positive, got -2d`, `:12: routes[0].limits.max_message_size: must be positive, got -5MiB`,
 		`:13: routes[0].limits.command_timeout: must be positive, got -1m30s`, `:14: routes[0].limits.max_connections: must be positive, got -3`,
-		`:18: policies.default.attachments.keep[0].max_size: must be positive, got -1KiB`}},
+		`:18: policies.default.attachments.keep[0].max_size: must be positive, got -1KiB`, `:19: spool_min_free: must not be negative, got -1GiB`}},
 	{"too_many_recipients.bad.yaml", []string{`:9: routes[0].limits.max_recipients: 20000 is too large (allowed: up to 1000)`}},
 	{"unreadable_tls.bad.yaml", []string{`:9: routes[0].tls.cert: cannot read /nonexistent/tls.crt`, `routes[0].tls.key: cannot read`}},
 	{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},
@@ -110,11 +110,12 @@ func TestGoodFile(t *testing.T) {
 	inLimits := defLimits
 	inLimits.MaxMessageSize, inLimits.MaxRecipients, inLimits.MinDataRate, inLimits.SessionTimeout = 10<<20, 50, 512, Duration(20*time.Minute)
 	want := &Config{
-		File:       "testdata/good.yaml",
-		Admin:      Admin{Listen: "127.0.0.1:19925"},
-		SpoolDir:   "testdata/spool", // relative to the file
-		Quarantine: Quarantine{Dir: "/var/lib/q", Retention: Duration(14 * 24 * time.Hour), MaxBytes: 1 << 30, MinAge: DefaultQuarantineMinAge},
-		Log:        Log{Level: "debug", Format: "json", Audit: "stdout"},
+		File:         "testdata/good.yaml",
+		Admin:        Admin{Listen: "127.0.0.1:19925"},
+		SpoolDir:     "testdata/spool", // relative to the file
+		SpoolMinFree: DefaultSpoolMinFree,
+		Quarantine:   Quarantine{Dir: "/var/lib/q", Retention: Duration(14 * 24 * time.Hour), MaxBytes: 1 << 30, MinAge: DefaultQuarantineMinAge},
+		Log:          Log{Level: "debug", Format: "json", Audit: "stdout"},
 		Routes: []Route{{
 			Name: "inbound", Listen: []string{"127.0.0.1:2525", "[::1]:2525"}, Hostname: "mx.city.example.lg.jp",
 			Clients:    []Prefix{{netip.MustParsePrefix("0.0.0.0/0")}, {netip.MustParsePrefix("::/0")}},

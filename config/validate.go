@@ -19,8 +19,12 @@ import (
 // Defaults, in one place. Limits are closed by default: a route that says
 // nothing gets these bounds, never "unlimited".
 const (
-	DefaultAdminListen       = "127.0.0.1:9925"
-	DefaultSpoolDir          = "/var/spool/mugai"
+	DefaultAdminListen = "127.0.0.1:9925"
+	DefaultSpoolDir    = "/var/spool/mugai"
+	// DefaultSpoolMinFree leaves room for the quarantine, the audit
+	// trail and the logs that share the disk, and for the messages
+	// already being received when the floor is reached.
+	DefaultSpoolMinFree      = Size(256 << 20)
 	DefaultQuarantineDir     = "/var/lib/mugai/quarantine"
 	DefaultRetention         = Duration(30 * 24 * time.Hour)
 	DefaultQuarantineMinAge  = Duration(24 * time.Hour)
@@ -189,6 +193,13 @@ func (v *validator) config(c *Config) {
 	setDefault(&c.Admin.Listen, DefaultAdminListen)
 	v.hostPort("admin.listen", c.Admin.Listen)
 	setDefault(&c.SpoolDir, DefaultSpoolDir)
+	switch {
+	case v.has("spool_min_free!"):
+	case !v.has("spool_min_free"):
+		c.SpoolMinFree = DefaultSpoolMinFree
+	case c.SpoolMinFree < 0:
+		v.errf("spool_min_free", "must not be negative, got %v", c.SpoolMinFree)
+	}
 	setDefault(&c.Quarantine.Dir, DefaultQuarantineDir)
 	if positive(v, "quarantine.retention", c.Quarantine.Retention) {
 		setDefault(&c.Quarantine.Retention, DefaultRetention)

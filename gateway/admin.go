@@ -15,12 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"mugai/config"
 	"mugai/gateway/metrics"
 )
-
-// minFreeBytes is the disk floor below which /readyz fails: a gateway
-// that cannot make a message durable must not be sent mail.
-const minFreeBytes = 256 << 20
 
 // AdminHandler serves /metrics, /healthz, /readyz and the control calls
 // of the CLI. It is meant for the loopback admin listener only.
@@ -70,11 +67,32 @@ func (s *Server) ready() error {
 		return fmt.Errorf("spool not writable: %v", err)
 	}
 	os.Remove(probe)
+	// A gateway that cannot make a message durable must not be sent
+	// mail; below the floor MAIL says so too (spoolRoom).
+	if err := spoolRoom(s.Config(), 0); err != nil {
+		return err
+	}
+	return nil
+}
+
+// spoolRoom reports whether the spool's file system has room for a
+// message of size bytes (0: size unknown) above spool_min_free. A
+// file system that cannot be asked is let be: writing to it will say.
+func spoolRoom(cfg *config.Config, size int64) error {
+	floor := int64(cfg.SpoolMinFree)
+	if floor == 0 {
+		return nil
+	}
 	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err == nil {
-		if free := uint64(st.Bavail) * uint64(st.Bsize); free < minFreeBytes {
-			return fmt.Errorf("spool disk has %d MiB free, below the %d MiB floor", free>>20, minFreeBytes>>20)
+	if err := syscall.Statfs(cfg.SpoolDir, &st); err != nil {
+		return nil
+	}
+	free := int64(min(st.Bavail*uint64(st.Bsize), 1<<62))
+	if free < floor+size {
+		if size > 0 {
+			return fmt.Errorf("spool disk has %d MiB free, below the %v floor plus the %d MiB declared", free>>20, cfg.SpoolMinFree, (size+1<<20-1)>>20)
 		}
+		return fmt.Errorf("spool disk has %d MiB free, below the %v floor", free>>20, cfg.SpoolMinFree)
 	}
 	return nil
 }

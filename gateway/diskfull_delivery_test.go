@@ -60,7 +60,7 @@ func TestDiskFullSpoolAfterDelivery(t *testing.T) {
 	nh := startSink(t, false)
 	nh.tempFail = true
 	dir := t.TempDir()
-	cfg := gatewayConfig(t, dir, "smtp://"+nh.addr, "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool",
+	cfg := gatewayConfig(t, dir, "smtp://"+nh.addr, "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool\nspool_min_free: 0",
 		"retry: {initial: 1s", "connections: 1, retry: {initial: 200ms")
 	g := startGatewayTemp(t, cfg, true, t.TempDir())
 	fillers := spoolFillers(t, g)
@@ -114,7 +114,7 @@ func TestDiskFullSpoolBounce(t *testing.T) {
 	nh.tempFail = true
 	bounces := startSink(t, false)
 	dir := t.TempDir()
-	cfg := gatewayConfig(t, dir, "smtp://"+nh.addr, "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool",
+	cfg := gatewayConfig(t, dir, "smtp://"+nh.addr, "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool\nspool_min_free: 0",
 		"retry: {initial: 1s", "connections: 1, retry: {initial: 200ms",
 		"    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
 	g := startGatewayTemp(t, cfg, true, t.TempDir())

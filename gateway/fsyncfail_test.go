@@ -84,7 +84,7 @@ func (g *testGateway) ready() (int, string) {
 func TestSpoolFsyncFailed(t *testing.T) {
 	mnt := mountFailingDisk(t, 512<<20, 6<<20)
 	dir := t.TempDir()
-	cfg := gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool")
+	cfg := gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool\nspool_min_free: 0")
 	g := startGateway(t, cfg, false)
 	if code, body := g.ready(); code != 200 {
 		t.Fatalf("/readyz before: %d %s", code, body)

@@ -152,6 +152,10 @@ var (
 	errTooMany    = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Too many recipients"}
 	errNoSuchUser = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Recipient address rejected: user unknown"}
 	errNeedMail   = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Need MAIL command"}
+	// errNoRoom is Postfix's answer when its queue file system is short
+	// of space: the client keeps the message and retries, here or at
+	// another gateway.
+	errNoRoom     = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Insufficient system storage, try again later"}
 	errInternal   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Internal error, message not accepted; try again later"}
 	errSMTPUTF8   = &smtp.SMTPError{Code: 555, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "SMTPUTF8 is not supported"}
 	errNestedMail = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command: end the transaction first (DATA or RSET)"}
@@ -204,6 +208,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	addr, err := parseSender(from)
 	if err != nil {
 		return s.reject("mail", err)
+	}
+	var size int64
+	if opts != nil {
+		size = opts.Size
+	}
+	if err := spoolRoom(s.snap.cfg, size); err != nil {
+		s.snap.srv.Logger.Warn("mail refused: spool disk low", "route", r.Name, "client", s.client.String(), "reason", err.Error())
+		return s.reject("mail", errNoRoom)
 	}
 	s.flushRefused()
 	s.from, s.fromSet, s.rcpts, s.refused, s.hadData, s.dups = addr, true, nil, nil, false, 0

@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// TestSpoolFloor: with the spool's file system short of spool_min_free,
+// plus the size a client declares, MAIL gets Postfix's 452 4.3.1 before
+// the client sends its message, /readyz fails, and the refusal is
+// counted and logged; once there is room mail is accepted again, without
+// a restart.
+func TestSpoolFloor(t *testing.T) {
+	mnt := mountTmpfs(t, 16<<20)
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: "+mnt+"/spool\nspool_min_free: 4MiB")
+	g := startGateway(t, cfg, false)
+	mail := func(size int64) (int, string) {
+		c := g.dial("inbound")
+		defer c.Close()
+		var opts *smtp.MailOptions
+		if size > 0 {
+			opts = &smtp.MailOptions{Size: size}
+		}
+		if err := c.Mail("citizen@example.jp", opts); err != nil {
+			return smtpCode(err)
+		}
+		return 250, ""
+	}
+	rejects := func() float64 {
+		return testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "mail", "452"))
+	}
+	const noRoom = "452 4.3.1 Insufficient system storage, try again later"
+
+	if code, text := mail(1 << 20); code != 250 {
+		t.Fatalf("16 MiB free, 1 MiB declared: %d %s", code, text)
+	}
+	if code, text := mail(13 << 20); text != noRoom {
+		t.Errorf("16 MiB free, 13 MiB declared over a 4 MiB floor: %d %q, want %q", code, text, noRoom)
+	}
+	if code, text := g.ready(); code != 200 {
+		t.Errorf("/readyz with room: %d %s", code, text)
+	}
+
+	f := fill(t, mnt, 2<<20)
+	if code, text := mail(0); text != noRoom {
+		t.Errorf("2 MiB free under a 4 MiB floor: %d %q, want %q", code, text, noRoom)
+	}
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, textMessage("low", 10<<10)); code != 452 {
+		t.Errorf("a whole transaction under the floor: %d %s, want it refused at MAIL", code, text)
+	}
+	if code, text := g.ready(); code != 503 || !strings.Contains(text, "below the 4MiB floor") {
+		t.Errorf("/readyz under the floor: %d %q, want 503 naming the floor", code, text)
+	}
+	if v := rejects(); v != 3 {
+		t.Errorf("smtp_rejects_total{mail,452} = %v, want 3", v)
+	}
+	if logs := g.logs.String(); strings.Count(logs, "mail refused: spool disk low") != 3 || !strings.Contains(logs, "plus the 13 MiB declared") {
+		t.Errorf("want a log line for each refusal, one naming the declared size:\n%s", logs)
+	}
+	if n := len(g.sp.List()); n != 0 {
+		t.Errorf("spool holds %d messages, want none", n)
+	}
+
+	f.free()
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, textMessage("after", 10<<10)); code != 250 {
+		t.Fatalf("after space was freed: %d %s", code, text)
+	}
+	if n := len(g.sp.List()); n != 1 {
+		t.Errorf("spool holds %d messages, want the one accepted", n)
+	}
+	if code, text := g.ready(); code != 200 {
+		t.Errorf("/readyz after space was freed: %d %s", code, text)
+	}
+}
