@@ -45,14 +45,16 @@ const (
 type entry struct {
 	name     string
 	fl       flag
-	shown    bool // its start was rendered, so its end is rendered too
-	skipRoot bool // it is the root of a dropped or hidden subtree
-	brk      int  // line breaks around it: 1 line, 2 blank line
-	ordered  bool // <ol>
-	next     int  // next item number of an <ol>
-	rp       bool // <ruby>: it has <rp> fallback parentheses of its own
-	paren    bool // <rt>: its text is put in parentheses
-	data     bool // <table>: it has header cells or rules, so it holds data, not layout
+	shown    bool       // its start was rendered, so its end is rendered too
+	skipRoot bool       // it is the root of a dropped or hidden subtree
+	brk      int        // line breaks around it: 1 line, 2 blank line
+	ordered  bool       // <ol>
+	next     int        // next item number of an <ol>
+	rp       bool       // <ruby>: it has <rp> fallback parentheses of its own
+	paren    bool       // <rt>: its text is put in parentheses
+	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
+	col      int        // <table>: the column the current row's next cell starts in
+	grid     *tableGrid // <table>: the columns its rowspans hold, once a cell spans rows
 	// What makes its text unseen, each inherited until a descendant
 	// says otherwise: a size too small to read (font-size), the colour
 	// white (unless the nearest background painted behind it is a
@@ -184,6 +186,10 @@ func (a *attrs) set(k, v []byte) {
 		a.value = string(v)
 	case "border":
 		a.border = string(v)
+	case "rowspan":
+		a.rowspan = string(v)
+	case "colspan":
+		a.colspan = string(v)
 	}
 }
 
@@ -365,11 +371,22 @@ func (c *converter) open(e *entry, a *attrs) {
 		// cells is: Word's and Outlook's tables (MsoTableGrid), and the
 		// border=1 tables of notices written by hand.
 		e.data = ruled(a)
+	case "tr":
+		if t := c.findName("table", stopTable); t >= 0 {
+			c.stack[t].startRow()
+		}
+	case "thead", "tbody", "tfoot":
+		// A cell spans rows to the end of its row group at most.
+		if t := c.findName("table", stopTable); t >= 0 && c.stack[t].grid != nil {
+			clear(c.stack[t].grid.below)
+		}
 	case "td", "th":
-		if e.name == "th" {
-			if t := c.findName("table", stopTable); t >= 0 {
+		if t := c.findName("table", stopTable); t >= 0 {
+			if e.name == "th" {
 				c.stack[t].data = true
 			}
+			c.spannedCells(t)
+			c.stack[t].place(a)
 		}
 		c.cell()
 	case "rp":
@@ -415,6 +432,12 @@ func (c *converter) close(e *entry, i int) {
 	}
 	if e.fl&fIndent != 0 {
 		c.prefixOK = false
+	}
+	if e.name == "tr" {
+		// Columns held after the row's last cell.
+		if t := c.findName("table", stopTable); t >= 0 {
+			c.spannedCells(t)
+		}
 	}
 	c.block(e.brk)
 }
@@ -722,6 +745,90 @@ func (c *converter) cell() {
 	c.cellWords, c.cellSeen = c.words, true
 	c.clearInline()
 	c.sep = true
+}
+
+// tableGrid follows the columns that cells spanning rows (rowspan) hold
+// in the rows below them. Without it a row under such a cell would
+// shift its cells left, into the spanned column: "第2庁舎 | 20名"
+// under "日時 | 会場 | 定員" reads 第2庁舎 as the date.
+type tableGrid struct {
+	below []int  // by column: the rows after the current one it is held in
+	held  []bool // by column: held in the current row by a cell above
+}
+
+// maxGridColumns bounds the columns a table's rowspans are followed in.
+const maxGridColumns = 256
+
+// startRow moves a table's grid to its next row.
+func (e *entry) startRow() {
+	e.col = 0
+	if g := e.grid; g != nil {
+		for i, n := range g.below {
+			g.held[i] = n > 0
+			if n > 0 {
+				g.below[i] = n - 1
+			}
+		}
+	}
+}
+
+// spannedCells writes, before the next cell of the table at c.stack[t],
+// a ditto mark (〃, 同上: "as above", as Japanese tables write it) for
+// each column a cell of a row above holds, when the table holds data;
+// a layout table's columns are only counted.
+func (c *converter) spannedCells(t int) {
+	e := &c.stack[t]
+	g := e.grid
+	if g == nil {
+		return
+	}
+	for e.col < len(g.held) && g.held[e.col] {
+		if e.data {
+			c.cell()
+			c.wordString("〃")
+		}
+		e.col++
+	}
+}
+
+// place puts the cell with attributes a at the table's current column,
+// holding the columns it spans for the rows below when it spans rows.
+func (e *entry) place(a *attrs) {
+	cols := spanValue(a.colspan, 1, 1, 1000) // HTML caps colspan at 1000
+	// rowspan=0 spans to the end of the row group; HTML caps it at 65534.
+	rows := spanValue(a.rowspan, 1, 65534, 65534)
+	if rows > 1 && e.col < maxGridColumns {
+		if e.grid == nil {
+			e.grid = &tableGrid{}
+		}
+		g := e.grid
+		end := min(e.col+cols, maxGridColumns)
+		for len(g.below) < end {
+			g.below, g.held = append(g.below, 0), append(g.held, false)
+		}
+		for i := e.col; i < end; i++ {
+			g.below[i] = rows - 1
+		}
+	}
+	e.col += cols
+}
+
+// spanValue reads a rowspan or colspan as HTML does (the rules for
+// parsing non-negative integers: leading white space, then digits, what
+// follows ignored): def when there are no digits, zero for 0, at most max.
+func spanValue(s string, def, zero, max int) int {
+	s = strings.TrimLeft(s, " \t\n\f\r")
+	n, digits := 0, 0
+	for ; digits < len(s) && '0' <= s[digits] && s[digits] <= '9'; digits++ {
+		n = min(n*10+int(s[digits]-'0'), max)
+	}
+	switch {
+	case digits == 0:
+		return def
+	case n == 0:
+		return zero
+	}
+	return n
 }
 
 func (c *converter) void(name string, a *attrs) {

@@ -68,6 +68,24 @@ func TestConvertSnippets(t *testing.T) {
 			"<tr><td>4/1</td><td></td><td>会議</td></tr><tr><td>4/2</td><td>&nbsp;</td><td></td><td>研修</td></tr>" +
 			"<tr><td>4/3</td><td>点検</td><td></td></tr><tr><td></td><td>x</td></tr></table>",
 			"日付 | 午前 | 午後\n4/1 |  | 会議\n4/2 |  |  | 研修\n4/3 | 点検\nx\n"},
+		// A cell spanning rows holds its column in the rows below: a
+		// data table writes 〃 (同上) there, as Japanese tables do, so
+		// the cells after it stay in their columns.
+		{"rowspan in a data table", "<table border=1><tr><th>日時</th><th>会場</th><th>定員</th></tr>" +
+			"<tr><td rowspan=2>3月10日</td><td>本庁舎</td><td>30名</td></tr><tr><td>第2庁舎</td><td>20名</td></tr>" +
+			"<tr><td>3月11日</td><td>公民館</td><td>10名</td></tr></table>",
+			"日時 | 会場 | 定員\n3月10日 | 本庁舎 | 30名\n〃 | 第2庁舎 | 20名\n3月11日 | 公民館 | 10名\n"},
+		{"rowspan in the middle, with colspan", "<table><tr><th>a</th><th>b</th><th>c</th><th>d</th></tr>" +
+			"<tr><td>1</td><td colspan=2 rowspan=3>x</td><td>2</td></tr><tr><td>3</td><td>4</td></tr><tr><td>5</td></tr></table>",
+			"a | b | c | d\n1 | x | 2\n3 | 〃 | 〃 | 4\n5 | 〃 | 〃\n"},
+		{"rowspan as HTML reads it", "<table><tr><th>a</th><th>b</th></tr><tr><td rowspan=' 2px'>1</td><td>2</td></tr><tr><td>3</td></tr>" +
+			"<tr><td rowspan=x>4</td><td>5</td></tr><tr><td>6</td></tr></table>",
+			"a | b\n1 | 2\n〃 | 3\n4 | 5\n6\n"},
+		{"rowspan=0 spans its row group", "<table border=1><tbody><tr><td rowspan=0>A</td><td>1</td></tr><tr><td>2</td></tr><tr><td>3</td></tr></tbody>" +
+			"<tbody><tr><td>B</td><td>4</td></tr></tbody></table>",
+			"A | 1\n〃 | 2\n〃 | 3\nB | 4\n"},
+		{"rowspan in a layout table", "<table><tr><td rowspan=2>ロゴ</td><td>本文</td></tr><tr><td>続き</td></tr></table>",
+			"ロゴ | 本文\n続き\n"},
 		// A row is one line: a cell's own line breaks would make its
 		// second line read as a row of its own ("午後2時 | 公民館").
 		{"data table cell with lines", "<table><tr><th>講座</th><th>日時</th><th>場所</th></tr>" +

@@ -14,13 +14,14 @@ type attrs struct {
 
 	style, href, alt, class, width, height, start, value string
 	border                                               string // <table border>
+	rowspan, colspan                                     string // <td>, <th>
 	color, bgcolor, bgImage                              string // <font color>, bgcolor, background
 	hidden                                               bool   // the boolean "hidden" attribute
 	hasAlt                                               bool   // alt is given, maybe empty
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
