@@ -12,7 +12,8 @@ import (
 // defined name's, a conditional format's or validation's, a form
 // control's) that Excel evaluates by running another program or
 // fetching from elsewhere: DDE, WEBSERVICE, IMAGE, RTD, CALL, REGISTER,
-// Excel 4.0 functions that run code, or a reference into another
+// an add-in's function (_xll., _xludf.), Excel 4.0 functions that run
+// code, or a reference into another
 // workbook (a share hands over the user's NTLM hash). The detail names
 // what, then the part.
 const RunningFormula = "office: formula that runs or fetches"
@@ -270,6 +271,10 @@ func (in *inspector) formulaCall(name, args, where string) {
 			name = name[len(p):]
 		}
 	}
+	if what := addInCall(name); what != "" {
+		in.find(RunningFormula, "("+what+") in "+where)
+		return
+	}
 	if formulaRuns(name) {
 		in.find(RunningFormula, "("+name+") in "+where)
 		return
@@ -301,6 +306,24 @@ func (in *inspector) formulaCall(name, args, where string) {
 	} else {
 		in.links().add([]byte(target))
 	}
+}
+
+// addInCall reports a call (name in upper case, without _xlfn.) into
+// code an add-in holds, by the prefix Excel writes it with: _xll. for a
+// function an XLL registered (native code: real workbooks hold
+// _xll.BDP(...), Bloomberg's), _xludf. for a user-defined function
+// whose name a later Excel took (VBA or an XLL). Either runs code the
+// package does not hold, with the arguments the sender chose, as CALL
+// does; what it does is not known here. The detail is from a closed set,
+// not the function's name, which is the sender's text.
+func addInCall(name string) string {
+	switch {
+	case strings.HasPrefix(name, "_XLL."):
+		return "XLL add-in"
+	case strings.HasPrefix(name, "_XLUDF."):
+		return "user-defined function"
+	}
+	return ""
 }
 
 // formulaString reads the string literal starting at f[i] ('"'): its

@@ -204,3 +204,37 @@ func TestContainsFold(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkbookFormulaAddInCalls: a call into an add-in's code is a
+// formula that runs: Excel writes a call to a function an XLL registered
+// with the _xll. prefix (_xll.BDP(...), Bloomberg's), and one to a
+// user-defined function whose name a later Excel took with _xludf., and
+// either calls native or VBA code the package does not hold, with the
+// arguments the sender chose. Names that merely hold those letters are
+// not calls into an add-in.
+func TestWorkbookFormulaAddInCalls(t *testing.T) {
+	const sheet = "xl/worksheets/sheet1.xml"
+	runs := func(what string) []string { return []string{RunningFormula + " (" + what + ") in " + sheet} }
+	var cases []classifyCase
+	for _, c := range []struct {
+		name, formula string
+		findings      []string
+	}{
+		{"XLL function", `_xll.MyFunc(A1)`, runs("XLL add-in")},
+		{"XLL function in upper case, a blank before (", `SUM(1,_XLL.BDP ("x","PX_LAST"))`, runs("XLL add-in")},
+		{"XLL function after _xlfn.", `_xlfn._xll.MyFunc(A1)`, runs("XLL add-in")},
+		{"user-defined function", `_xludf.CONCAT(A1,B1)`, runs("user-defined function")},
+		{"WEBSERVICE after _xlws.", `_xlws.WEBSERVICE("http://evil.example/")`, runs("WEBSERVICE")},
+	} {
+		cases = append(cases, classifyCase{name: c.name, data: xlsx(t, "", cellFormula(c.formula)), filename: "a.xlsx",
+			class: ClassOffice, sniffed: mimeXlsx, findings: c.findings})
+	}
+	for _, c := range []struct{ name, formula string }{
+		{"names holding _xll", `my_xll.x+_xll+"_xll.F(1)"`},
+		{"a defined name, not called", `SUM(_xll.Rates)`},
+	} {
+		cases = append(cases, classifyCase{name: c.name, data: xlsx(t, "", cellFormula(c.formula)), filename: "a.xlsx",
+			class: ClassOffice, sniffed: mimeXlsx, clean: true})
+	}
+	runClassify(t, cases)
+}
