@@ -222,6 +222,9 @@ func (in *inspector) formula(f, where string) {
 		case c == '|':
 			in.find(RunningFormula, "(DDE) in "+where)
 			i++
+		case depth == 0 && unquotedPath(f, i):
+			in.find(RunningFormula, "(another workbook) in "+where)
+			i++
 		case c == '[':
 			if depth == 0 && (i == 0 || !formulaNameByte(f[i-1]) || f[i-1] == '\\') {
 				// Not after a table's name: a workbook ("[1]", the
@@ -248,11 +251,30 @@ func (in *inspector) formula(f, where string) {
 			if k < len(f) && f[k] == '(' {
 				in.formulaCall(f[i:j], f[k+1:], where)
 			}
+			if depth == 0 && j < len(f) && f[j] == '!' && strings.Contains(f[i:j], `\`) {
+				// No sheet's name holds \ (MS-OI29500 2.1.863): a
+				// path to another workbook (\\host\s\b.xlsx!Sales,
+				// C:\d\b.xlsx!Sales), unquoted.
+				in.find(RunningFormula, "(another workbook) in "+where)
+			}
 			i = j
 		default:
 			i++
 		}
 	}
+}
+
+// unquotedPath reports, at f[i] outside strings, quotes and structured
+// references, the start of a URL or a path written without quotes
+// (https://host/b.xlsx!Sales, file:///C:/b.xlsx!Sales, C:/d/b.xlsx!Sales,
+// //host/s/b.xlsx!Sales): ":/" or "//". Both are two operators in a row
+// where the second is binary, which no formula Excel writes holds
+// (another workbook is [1]: MS-OI29500 2.1.863, 2.1.867); one written
+// by hand may name a workbook so, as ECMA-376's own example of a name in
+// another book is unquoted (Sales.xlsx!ProjectedSales, Part 1
+// 18.17.2.5). A path with "\" is told by the name before "!" (formula).
+func unquotedPath(f string, i int) bool {
+	return i+1 < len(f) && (f[i] == ':' || f[i] == '/') && f[i+1] == '/'
 }
 
 // formulaNameByte reports a byte of a function, name or table name: an

@@ -238,3 +238,44 @@ func TestWorkbookFormulaAddInCalls(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestWorkbookFormulaUnquotedPaths: a reference to another workbook
+// written without quotes, by a path or a URL, is a reference to another
+// workbook, as one in quotes is. Office writes them as [1]Sheet1!A1
+// (MS-OI29500 2.1.863), but a sender writes the XML: a sheet's name
+// cannot hold \ (nor an unquoted one / or :), so a name with \ before
+// "!", or ":/" or "//" outside a string, is a path or a URL.
+// Another sheet, quoted or not, a range and a division are not.
+func TestWorkbookFormulaUnquotedPaths(t *testing.T) {
+	const sheet = "xl/worksheets/sheet1.xml"
+	other := []string{RunningFormula + " (another workbook) in " + sheet}
+	var cases []classifyCase
+	for _, c := range []struct{ name, formula string }{
+		{"a drive path and a book", `C:\x\[b.xlsx]S!A1`},
+		{"a share and a book", `\\srv\s\[b.xlsx]S!A1`},
+		{"the web and a book", `https://evil.example/[b.xlsx]S!A1`},
+		{"a name in a book on a drive", `SUM(C:\x\b.xlsx!Sales)`},
+		{"a name in a book on a share", `\\evil.example\s\b.xlsx!Sales*2`},
+		{"a name in a book on the web", `https://evil.example/b.xlsx!Sales`},
+		{"a name in a book by file:", `file:///C:/x/b.xlsx!Sales`},
+		{"a drive path with slashes", `C:/x/b.xlsx!Sales`},
+		{"a share with slashes", `//evil.example/s/b.xlsx!Sales`},
+		{"a relative path", `..\b.xlsx!Sales`},
+	} {
+		cases = append(cases, classifyCase{name: c.name, data: xlsx(t, "", cellFormula(c.formula)), filename: "a.xlsx",
+			class: ClassOffice, sniffed: mimeXlsx, findings: other})
+	}
+	for _, c := range []struct{ name, formula string }{
+		{"another sheet", `Sheet1!A1+'It''s'!A1+'売上 2024'!B2`},
+		{"3-D reference and a range", `SUM(Sheet1:Sheet3!A1:B2)`},
+		{"division by another sheet", `A1/Sheet2!B1`},
+		{"a name starting with \\", `\Rate*2+Sheet2!\Rate`},
+		{"a range to a name starting with \\", `SUM(A1:\End)`},
+		{"a path in a string", `"C:\x\b.xlsx!A1"&"https://x/"`},
+		{"a URL in a column's name", `SUM(Table1[http://x])`},
+	} {
+		cases = append(cases, classifyCase{name: c.name, data: xlsx(t, "", cellFormula(c.formula)), filename: "a.xlsx",
+			class: ClassOffice, sniffed: mimeXlsx, clean: true})
+	}
+	runClassify(t, cases)
+}
