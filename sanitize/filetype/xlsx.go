@@ -65,8 +65,10 @@ func formulaAttr(local string) bool {
 // with if declared (typed as Excel's). A part whose root is a macro
 // sheet sets macros, declared or not. It is read as readPart reads
 // one, parsed only if it holds a name that may hold or make a formula
-// (hasFormulaMark), so a workbook's shared strings, often its largest
-// part, are not parsed; one that does not read as XML (a DTD, a
+// or a setting that reaches outside the file (hasWorkbookMark,
+// workbookSetting: an XML map's data binding, a web page republished on
+// saving), so a workbook's shared strings, often its largest part, are
+// not parsed; one that does not read as XML (a DTD, a
 // charset other than UTF-8 or UTF-16, a syntax error) is not
 // inspected, and the workbook is not kept.
 func (in *inspector) workbookPart(e entry, open func() (io.ReadCloser, error), path, lower string, declared bool, macros *bool) {
@@ -79,7 +81,7 @@ func (in *inspector) workbookPart(e entry, open func() (io.ReadCloser, error), p
 	in.readPart(e, open, where, partReader{
 		what:     "formulas",
 		declared: declared,
-		marks:    hasFormulaMark,
+		marks:    hasWorkbookMark,
 		lenient:  strings.HasSuffix(lower, ".vml"),
 		token: func(tok xml.Token) bool {
 			switch t := tok.(type) {
@@ -88,6 +90,7 @@ func (in *inspector) workbookPart(e entry, open func() (io.ReadCloser, error), p
 					*macros = true
 				}
 				depth++
+				in.workbookSetting(t, where)
 				for _, a := range t.Attr {
 					if formulaAttr(a.Name.Local) {
 						in.formula(a.Value, where)
