@@ -1,6 +1,9 @@
 package filetype
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestWorkbookXMLMapBinding: an XML map bound to its data's source (a
 // DataBinding in xl/xmlMaps.xml, or in a part of any name, in UTF-16
@@ -76,4 +79,22 @@ func TestWorkbookWebRepublish(t *testing.T) {
 			class: ClassOffice, sniffed: mimeXlsx, clean: true},
 	}
 	runClassify(t, cases)
+}
+
+// TestWorkbookMarksAcrossReads: a setting's element name cut by the
+// boundary of two reads is found (scanMarks keeps the last bytes of a
+// read, which must be longer than any mark), in any case.
+func TestWorkbookMarksAcrossReads(t *testing.T) {
+	for _, mark := range []string{"<DataBinding ", "<x:webPublishItem ", "<WEBPUBLISHOBJECT "} {
+		for at := 32<<10 - 16; at < 32<<10+24; at++ {
+			part := "<w>" + strings.Repeat(" ", at-3) + mark + "/></w>"
+			n, marked, err := scanMarks(strings.NewReader(part), false, hasWorkbookMark)
+			if !marked || err != nil || n != int64(len(part)) {
+				t.Fatalf("%q at %d: marked %v, %d bytes, %v", mark, at, marked, n, err)
+			}
+		}
+	}
+	if _, marked, err := scanMarks(strings.NewReader("<sst><si><t>data binding, web publish</t></si></sst>"), false, hasWorkbookMark); marked || err != nil {
+		t.Errorf("shared strings without a mark: marked %v, %v", marked, err)
+	}
 }
