@@ -30,15 +30,18 @@ func hasWorkbookMark(b []byte) bool {
 // that reaches outside the file.
 //
 // An XML map's DataBinding (ECMA-376 Part 1 18.16.1, in xl/xmlMaps.xml)
-// is the map's binding to its data's source, which Excel reads again
-// when the map refreshes (DataBindingLoadMode: on opening, unless 0): an
-// XML file by a connection (FileBinding, ConnectionID), whose path or
-// URL may be a share's (the NTLM hash), or a Data Retrieval Service
-// whose settings are the element's content (XmlDataBinding.LoadSettings
-// takes a URL, a UNC path or a .uxdc file). Excel writes the element
-// only for a map bound to a source (XmlDataBinding.ClearSettings
-// removes it), so any one counts, whatever names the source: a map
-// without one is the schema and its cells.
+// is the map's binding to its data's source (Excel's XmlDataBinding,
+// "the connection to the source data for an XmlMap"), which Excel reads
+// again when the map refreshes, its DataBindingLoadMode saying when
+// (none, normal, delayed, asynchronous, by the object model): an XML
+// file by a connection (FileBinding, ConnectionID) or by name
+// (FileBindingName), whose path or URL may be a share's (the NTLM
+// hash), or a Data Retrieval Service whose settings are the element's
+// content (any element: XmlDataBinding.LoadSettings takes a URL, a UNC
+// path or a .uxdc file). Any one counts, whatever names the source or
+// however it loads: which attribute Excel follows when is not known
+// here. A map without one (ClearSettings removes the binding) is its
+// schema and the cells it fills.
 //
 // A webPublishObject (18.2.25, the workbook's) or webPublishItem (a
 // sheet's) with autoRepublish is published again as a web page to its
