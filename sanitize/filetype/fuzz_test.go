@@ -48,6 +48,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(odfFile(f, mimeODT, odfBody("text", ""), deflate("Configurations2/accelerator/current.xml", []byte(`<accel:acceleratorlist xmlns:accel="http://openoffice.org/2001/accel" xmlns:xlink="http://www.w3.org/1999/xlink"><accel:item xlink:href=".uno:Open?URL:string=%5C%5Ce%5Cs&amp;x=%zz"/></accel:acceleratorlist>`))), "", "a.odt")
 	f.Add(gzipOf(f, "", tarFile(f, map[string][]byte{"a.sh": []byte("#!")}, "a.sh")), "", "a.tgz")
 	f.Add(oleFile(clsidMSI), "", "a.msi")
+	f.Add(docx(f, deflate("word/embeddings/oleObject1.bin", cfbFile(clsidXls, cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 600)}, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(1)}))), "", "a.docx")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
 	f.Add(objStmPDF("/N 2 /First 12 /Filter [/FlateDecode /ASCIIHexDecode]", deflateBytes([]byte(hex.EncodeToString(objects(true))+">"))), "application/pdf", "a.pdf")
 	f.Add(windowEdgePDF(objects(true)), "application/pdf", "a.pdf")

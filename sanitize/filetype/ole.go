@@ -39,7 +39,9 @@ type oleInfo struct {
 	macros    bool // VBA project storage or stream
 	encrypted bool // EncryptedPackage: a password-protected OOXML document
 	oleNative bool // Ole10Native: an embedded "package" (any file, often a script)
-	oleLink   bool // a storage of class StdOleLink: a linked object
+	// oleLink: a linked object, by a storage of class StdOleLink or by
+	// the linked flag of an \x01Ole stream (oleLinkFlagged).
+	oleLink bool
 	// pkgStream: a "Package" stream, an OOXML document (docx, xlsx,
 	// pptx) embedded as an OLE object, or a "package_stream", the
 	// OpenDocument one LibreOffice embeds so, which the program opens
@@ -113,6 +115,8 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 	}
 
 	msiNames := 0
+	var root oleStream         // the mini stream, the root entry's stream
+	var oleStreams []oleStream // \x01Ole streams, read after the directory
 	s := firstDir
 	for i := 0; ; i++ {
 		if s >= oleEndOfChain {
@@ -143,6 +147,7 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 				case bytes.Equal(clsid, clsidOleLink):
 					info.oleLink = true
 				}
+				root = entryStream(ent, shift)
 				continue
 			}
 			if typ != 1 && typ != 2 { // storage, stream
@@ -169,6 +174,10 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 				info.encrypted = true
 			case "\x01ole10native":
 				info.oleNative = true
+			case "\x01ole":
+				if typ == 2 {
+					oleStreams = append(oleStreams, entryStream(ent, shift))
+				}
 			case "package", "package_stream":
 				info.pkgStream = info.pkgStream || typ == 2
 			case "worddocument":
@@ -195,6 +204,20 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 			break
 		}
 	}
+	if len(oleStreams) > 0 {
+		cf := cfbReader{r: r, size: size, shift: shift, nSectors: nSectors, next: next,
+			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), root: root}
+		for _, st := range oleStreams {
+			linked, ok := cf.oleLinkFlagged(st)
+			if !ok {
+				// Fail closed: what OLE would make of the object is not
+				// known.
+				info.truncated = true
+				continue
+			}
+			info.oleLink = info.oleLink || linked
+		}
+	}
 	if msiNames >= 3 {
 		info.mime, info.class = "application/x-msi", ClassExecutable
 	}
@@ -206,4 +229,113 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 func sniffOLEHead(b []byte) (string, Class) {
 	info := readOLE(bytes.NewReader(b), int64(len(b)))
 	return info.mime, info.class
+}
+
+// oleStream is where a directory entry's stream starts and how long it
+// is ([MS-CFB] 2.6.3: starting sector at 0x74, size at 0x78).
+type oleStream struct {
+	start uint32
+	size  uint64
+}
+
+func entryStream(ent []byte, shift uint16) oleStream {
+	size := binary.LittleEndian.Uint64(ent[0x78:])
+	if shift == 9 {
+		// Version 3: older writers left the high 32 bits unset
+		// ([MS-CFB] 2.6.3), and readers ignore them.
+		size &= 0xffffffff
+	}
+	return oleStream{start: binary.LittleEndian.Uint32(ent[0x74:]), size: size}
+}
+
+// oleMaxMiniChain bounds the sectors of the root's chain walked to
+// reach a stream in the mini stream: 64 MiB of 512-byte sectors, far
+// beyond the mini stream of real documents (only streams under 4 KiB
+// are there).
+const oleMaxMiniChain = 1 << 17
+
+// cfbReader reads the start of streams of a compound file whose
+// directory readOLE has walked.
+type cfbReader struct {
+	r        io.ReaderAt
+	size     int64
+	shift    uint16
+	nSectors uint32
+	next     func(uint32) (uint32, bool) // the FAT: the sector after s
+	cutoff   uint32                      // streams under it are in the mini stream
+	root     oleStream
+	chain    []uint32 // the root's chain walked so far (the mini stream's sectors)
+}
+
+// oleLinkFlagged reads the Flags of an \x01Ole stream (an OLEStream,
+// [MS-OLEDS] 2.3.3: Version, then Flags, whose bit 0x00000001 says the
+// object is a linked one and that a source moniker follows, a URL or a
+// share path OLE binds to when the link updates: CVE-2017-0199). The
+// bit, not the storage's class, says so, so a link is found whatever
+// class its storage claims. ok is false for a stream that cannot be
+// read (shorter than its Flags, or outside the file).
+func (c *cfbReader) oleLinkFlagged(st oleStream) (linked, ok bool) {
+	if st.size < 8 || st.size > uint64(c.size) {
+		// Shorter than its Flags, or longer than the file: not what
+		// OLE would read either.
+		return false, false
+	}
+	off, ok := c.offset(st)
+	if !ok || off < 0 || off+8 > c.size {
+		return false, false
+	}
+	b := make([]byte, 8)
+	if n, _ := c.r.ReadAt(b, off); n < len(b) {
+		return false, false
+	}
+	return binary.LittleEndian.Uint32(b[4:])&1 != 0, true
+}
+
+// offset is where in the file a stream's first 8 bytes are: its first
+// sector, or, under the cutoff, its first 64-byte mini sector in the
+// mini stream, which is the root entry's stream ([MS-CFB] 2.6.3). A
+// sector holds at least 512 bytes and a mini sector 64, so the 8 bytes
+// are never split.
+func (c *cfbReader) offset(st oleStream) (int64, bool) {
+	if st.start >= oleEndOfChain {
+		return 0, false
+	}
+	if st.size >= uint64(c.cutoff) {
+		if st.start >= c.nSectors {
+			return 0, false
+		}
+		return (int64(st.start) + 1) << c.shift, true
+	}
+	at := uint64(st.start) * 64
+	if at+8 > c.root.size {
+		return 0, false
+	}
+	idx := at >> c.shift
+	if idx >= oleMaxMiniChain {
+		return 0, false
+	}
+	s, ok := c.miniSector(int(idx))
+	if !ok {
+		return 0, false
+	}
+	return (int64(s)+1)<<c.shift + int64(at&(1<<c.shift-1)), true
+}
+
+// miniSector is the idx-th sector of the mini stream, following the
+// root's chain once for all the streams read (its sectors kept).
+func (c *cfbReader) miniSector(idx int) (uint32, bool) {
+	if len(c.chain) == 0 {
+		if c.root.start >= c.nSectors {
+			return 0, false
+		}
+		c.chain = append(c.chain, c.root.start)
+	}
+	for len(c.chain) <= idx {
+		s, ok := c.next(c.chain[len(c.chain)-1])
+		if !ok || s >= c.nSectors {
+			return 0, false
+		}
+		c.chain = append(c.chain, s)
+	}
+	return c.chain[idx], true
 }

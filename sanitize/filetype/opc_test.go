@@ -329,7 +329,7 @@ func TestLinkedOLEObject(t *testing.T) {
 			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", pool)),
 			class: ClassOffice, sniffed: mimePptx, findings: []string{OLELinkObject + " ppt/embeddings/oleObject1.bin"}},
 		{name: "clean, an embedded Word 97 document", filename: "a.pptx",
-			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", oleFile(clsidWord, oleEnt{"WordDocument", 2}, oleEnt{"\x01Ole", 2}))),
+			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", cfbFile(clsidWord, cfbEnt{name: "WordDocument", typ: 2, data: make([]byte, 4096)}, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(0)}))),
 			class: ClassOffice, sniffed: mimePptx, clean: true},
 	}
 	runClassify(t, cases)

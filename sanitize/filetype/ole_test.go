@@ -1,0 +1,214 @@
+package filetype
+
+import (
+	"encoding/binary"
+	"testing"
+	"unicode/utf16"
+)
+
+// cfbEnt is a directory entry of a compound file written by cfbFile,
+// with its stream's bytes.
+type cfbEnt struct {
+	name  string
+	typ   byte   // 1 storage, 2 stream
+	clsid []byte // a storage's class, or nil
+	data  []byte // a stream's bytes
+	// size, if not 0, is the size the entry declares instead of
+	// len(data) (a stream cut short, or claimed past the file).
+	size uint64
+}
+
+// cfbFile writes a compound file (v3, 512-byte sectors) as Office does:
+// streams under 4096 bytes in the mini stream (the root entry's stream,
+// its mini FAT in a sector of its own), others in sectors of their own.
+// Sector 0 is the FAT, then the directory, the mini FAT, the mini
+// stream and the large streams.
+func cfbFile(rootCLSID []byte, ents ...cfbEnt) []byte {
+	const sec = 512
+	all := append([]cfbEnt{{name: "Root Entry", typ: 5, clsid: rootCLSID}}, ents...)
+	dirSectors := (len(all) + 3) / 4
+	var mini []byte
+	var miniChains [][2]int // first mini sector, count
+	starts := make([]uint32, len(all))
+	for i := range starts {
+		starts[i] = 0xfffffffe
+	}
+	for i, e := range all {
+		if e.typ == 2 && len(e.data) > 0 && len(e.data) < 4096 {
+			starts[i] = uint32(len(mini) / 64)
+			n := (len(e.data) + 63) / 64
+			miniChains = append(miniChains, [2]int{len(mini) / 64, n})
+			mini = append(mini, e.data...)
+			mini = append(mini, make([]byte, n*64-len(e.data))...)
+		}
+	}
+	miniFATSectors := (len(mini)/64*4 + sec - 1) / sec
+	miniStreamSectors := (len(mini) + sec - 1) / sec
+	next := 1 + dirSectors + miniFATSectors + miniStreamSectors
+	var big []byte
+	bigChains := map[int][2]int{}
+	for i, e := range all {
+		if e.typ == 2 && len(e.data) >= 4096 {
+			n := (len(e.data) + sec - 1) / sec
+			starts[i] = uint32(next)
+			bigChains[next] = [2]int{next, n}
+			next += n
+			big = append(big, e.data...)
+			big = append(big, make([]byte, n*sec-len(e.data))...)
+		}
+	}
+	if next > sec/4 {
+		panic("cfbFile: more sectors than one FAT sector holds")
+	}
+	out := make([]byte, sec*(1+next))
+	h := out[:sec]
+	copy(h, oleMagic)
+	binary.LittleEndian.PutUint16(h[0x18:], 0x3e)
+	binary.LittleEndian.PutUint16(h[0x1a:], 3)
+	binary.LittleEndian.PutUint16(h[0x1c:], 0xfffe)
+	binary.LittleEndian.PutUint16(h[0x1e:], 9)
+	binary.LittleEndian.PutUint16(h[0x20:], 6)
+	binary.LittleEndian.PutUint32(h[0x2c:], 1)
+	binary.LittleEndian.PutUint32(h[0x30:], 1)
+	binary.LittleEndian.PutUint32(h[0x38:], 4096)
+	binary.LittleEndian.PutUint32(h[0x3c:], 0xfffffffe)
+	if miniFATSectors > 0 {
+		binary.LittleEndian.PutUint32(h[0x3c:], uint32(1+dirSectors))
+		binary.LittleEndian.PutUint32(h[0x40:], uint32(miniFATSectors))
+	}
+	binary.LittleEndian.PutUint32(h[0x44:], 0xfffffffe)
+	for i := 0; i < 109; i++ {
+		binary.LittleEndian.PutUint32(h[0x4c+4*i:], 0xffffffff)
+	}
+	binary.LittleEndian.PutUint32(h[0x4c:], 0)
+	fat := out[sec : 2*sec]
+	for i := 0; i < sec/4; i++ {
+		binary.LittleEndian.PutUint32(fat[4*i:], 0xffffffff)
+	}
+	binary.LittleEndian.PutUint32(fat[0:], 0xfffffffd)
+	chain := func(first, n int) {
+		for s := first; s < first+n; s++ {
+			v := uint32(s + 1)
+			if s == first+n-1 {
+				v = 0xfffffffe
+			}
+			binary.LittleEndian.PutUint32(fat[4*s:], v)
+		}
+	}
+	chain(1, dirSectors)
+	chain(1+dirSectors, miniFATSectors)
+	rootStart := 1 + dirSectors + miniFATSectors
+	chain(rootStart, miniStreamSectors)
+	for _, c := range bigChains {
+		chain(c[0], c[1])
+	}
+	if miniFATSectors > 0 {
+		mf := out[sec*(2+dirSectors) : sec*(2+dirSectors+miniFATSectors)]
+		for i := 0; i < len(mf)/4; i++ {
+			binary.LittleEndian.PutUint32(mf[4*i:], 0xffffffff)
+		}
+		for _, c := range miniChains {
+			for s := c[0]; s < c[0]+c[1]; s++ {
+				v := uint32(s + 1)
+				if s == c[0]+c[1]-1 {
+					v = 0xfffffffe
+				}
+				binary.LittleEndian.PutUint32(mf[4*s:], v)
+			}
+		}
+		copy(out[sec*(1+rootStart):], mini)
+	}
+	copy(out[sec*(1+1+dirSectors+miniFATSectors+miniStreamSectors):], big)
+	for i, e := range all {
+		d := out[2*sec+128*i : 2*sec+128*(i+1)]
+		u := utf16.Encode([]rune(e.name))
+		for k, c := range u {
+			binary.LittleEndian.PutUint16(d[2*k:], c)
+		}
+		binary.LittleEndian.PutUint16(d[0x40:], uint16(2*len(u)+2))
+		d[0x42] = e.typ
+		binary.LittleEndian.PutUint32(d[0x44:], 0xffffffff)
+		binary.LittleEndian.PutUint32(d[0x48:], 0xffffffff)
+		binary.LittleEndian.PutUint32(d[0x4c:], 0xffffffff)
+		copy(d[0x50:], e.clsid)
+		size := uint64(len(e.data))
+		if e.size != 0 {
+			size = e.size
+		}
+		binary.LittleEndian.PutUint32(d[0x74:], starts[i])
+		binary.LittleEndian.PutUint64(d[0x78:], size)
+		if i == 0 && len(mini) > 0 {
+			binary.LittleEndian.PutUint32(d[0x74:], uint32(rootStart))
+			binary.LittleEndian.PutUint64(d[0x78:], uint64(len(mini)))
+		}
+	}
+	return out
+}
+
+// oleStreamOf is an \x01Ole stream ([MS-OLEDS] 2.3.3) with flags: an
+// embedded object's (0) as Office writes it, or a linked one's (1),
+// whose source moniker (a URL moniker here) follows.
+func oleStreamOf(flags uint32) []byte {
+	b := make([]byte, 20)
+	binary.LittleEndian.PutUint32(b, 0x02000001)
+	binary.LittleEndian.PutUint32(b[4:], flags)
+	if flags&1 == 0 {
+		return b
+	}
+	// RelativeSourceMonikerStreamSize 0, then an absolute one: a URL
+	// moniker's CLSID and its URL, then the class and the rest.
+	url := utf16.Encode([]rune(`\\192.0.2.1\s\a.xlsx` + "\x00"))
+	moniker := []byte("\xe0\xc9\xea\x79\xf9\xba\xce\x11\x8c\x82\x00\xaa\x00\x4b\xa9\x0b")
+	moniker = binary.LittleEndian.AppendUint32(moniker, uint32(2*len(url)))
+	for _, c := range url {
+		moniker = binary.LittleEndian.AppendUint16(moniker, c)
+	}
+	b = binary.LittleEndian.AppendUint32(b, 0)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(moniker)))
+	b = append(b, moniker...)
+	return append(b, make([]byte, 16+4+8+8+4+4)...)
+}
+
+// TestOLELinkedAnyClass: an OLE object whose \x01Ole stream flags it
+// as linked is a link whatever its storage's class says: OLE binds to
+// the source moniker that follows (a URL, a share: CVE-2017-0199) when
+// the link updates. Before, only a storage of class StdOleLink was
+// found, so a linked object claiming Excel's class in a .docx's
+// oleObject1.bin, or in a .doc's object pool, had no finding.
+func TestOLELinkedAnyClass(t *testing.T) {
+	linked, embedded := oleStreamOf(1), oleStreamOf(0)
+	compObj := cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 100)}
+	inDocx := func(bin []byte) []byte {
+		return docx(t, deflate("word/embeddings/oleObject1.bin", bin))
+	}
+	// Over the mini stream cutoff: the stream is in sectors of its own.
+	bigLinked := append(oleStreamOf(1), make([]byte, 5000)...)
+	cases := []classifyCase{
+		{name: "linked, Excel's class, in a .docx", filename: "a.docx",
+			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: linked}, compObj)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OLELinkObject + " word/embeddings/oleObject1.bin"}},
+		{name: "linked, no class, the stream's name in capitals", filename: "a.docx",
+			data:  inDocx(cfbFile(nil, compObj, cfbEnt{name: "\x01OLE", typ: 2, data: linked})),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OLELinkObject + " word/embeddings/oleObject1.bin"}},
+		{name: "linked, in the mini stream's second sector", filename: "a.docx",
+			data:  inDocx(cfbFile(nil, cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 600)}, cfbEnt{name: "\x01Ole", typ: 2, data: linked})),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OLELinkObject + " word/embeddings/oleObject1.bin"}},
+		{name: "linked, outside the mini stream", filename: "a.docx",
+			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: bigLinked})),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OLELinkObject + " word/embeddings/oleObject1.bin"}},
+		{name: "linked object in a Word 97 document's object pool", filename: "a.doc",
+			data: cfbFile(clsidWord, cfbEnt{name: "WordDocument", typ: 2, data: make([]byte, 600)}, cfbEnt{name: "ObjectPool", typ: 1},
+				cfbEnt{name: "_1234", typ: 1, clsid: clsidXls}, cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 90)}, cfbEnt{name: "\x01Ole", typ: 2, data: linked}),
+			class: ClassOffice, sniffed: "application/msword", findings: []string{OLELinkObject}},
+		{name: "an \\x01Ole stream shorter than its flags", filename: "a.docx",
+			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: linked[:6]})),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: directory not fully read word/embeddings/oleObject1.bin"}},
+		{name: "an \\x01Ole stream claiming sectors past the file", filename: "a.docx",
+			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: linked, size: 1 << 20})),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: directory not fully read word/embeddings/oleObject1.bin"}},
+		{name: "clean, an embedded workbook", filename: "a.docx",
+			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: embedded}, compObj, cfbEnt{name: "Workbook", typ: 2, data: make([]byte, 5000)})),
+			class: ClassOffice, sniffed: mimeDocx, clean: true},
+	}
+	runClassify(t, cases)
+}
