@@ -456,7 +456,7 @@ func keepBlocker(f string) (string, int) {
 		// Before macros: the detail quotes a part's name and type,
 		// which may say "macro" (a binary workbook's main part).
 		return "document could not be fully inspected", 2
-	case strings.HasPrefix(f, filetype.MacroFinding), strings.HasPrefix(f, filetype.ODFMacro):
+	case strings.HasPrefix(f, filetype.MacroFinding), strings.HasPrefix(f, filetype.ODFMacro), strings.HasPrefix(f, filetype.OOXMLPictureScript):
 		// By its kind: a finding naming a part or a member may say
 		// "macro" too (word/macros.xml).
 		return "office document with macros", 0

@@ -55,6 +55,7 @@ func TestBlocksKeeping(t *testing.T) {
 		{[]string{"office: fields not inspected word/macros.xml: DTD"}, "document could not be fully inspected"},
 		{[]string{"office: external reference includepicture field in word/macros.xml"}, "document with active or embedded content"},
 		{[]string{filetype.ODFMacro + " office:event-listeners in content.xml"}, "office document with macros"},
+		{[]string{filetype.OOXMLPictureScript + " svg:script in word/media/image1.png"}, "office document with macros"},
 		{[]string{filetype.ODFLinked + " draw:image xlink:href (a network share) in Object macro/content.xml"}, linkedContentReason},
 		{[]string{filetype.ODFNotInspected + " content.xml: DTD", filetype.ODFMacro + " script:event-listener in content.xml"}, "office document with macros"},
 		{[]string{filetype.ODFNotInspected + " (encrypted)", "office: encrypted document"}, "encrypted content cannot be inspected"},

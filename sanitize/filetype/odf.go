@@ -77,6 +77,9 @@ type odfPackage struct {
 	// linked is the finding for content from outside: ODFLinked, or
 	// OOXMLPictureLinked when an OOXML package's picture is read.
 	linked string
+	// macro is the finding for a script or a binding to one: ODFMacro,
+	// or OOXMLPictureScript when an OOXML package's picture is read.
+	macro string
 }
 
 // newODF starts reading an OpenDocument package, or returns nil for any
@@ -440,7 +443,7 @@ func (r *odfReader) parent() string {
 
 func (r *odfReader) macro(what string) {
 	*r.o.macros = true
-	r.in.find(ODFMacro, what+" in "+r.where)
+	r.in.find(cmp.Or(r.o.macro, ODFMacro), what+" in "+r.where)
 }
 
 func (r *odfReader) linked(what string) {

@@ -21,6 +21,13 @@ import (
 // hash).
 const OOXMLPictureLinked = "office: picture drawing content from outside the file"
 
+// OOXMLPictureScript is the finding for an SVG picture in an OOXML
+// document holding a script or an event handler bound to one (read as
+// odfPicture reads an OpenDocument file's picture): the document is
+// not an OpenDocument file, and the audit log said so (ODFMacro). It
+// blocks keeping as macros do (sanitize's keepBlocker).
+const OOXMLPictureScript = "office: script in an SVG picture"
+
 // OOXMLPictureNotInspected is the finding for an SVG picture in an
 // OOXML document that could not be read (not UTF-8, a DTD, over the
 // limits).
@@ -50,7 +57,7 @@ func (in *inspector) ooxmlPicture(e entry, open func() (io.ReadCloser, error), p
 		return
 	}
 	defer rc.Close()
-	o := &odfPackage{where: where, macros: macros, linked: OOXMLPictureLinked}
+	o := &odfPackage{where: where, macros: macros, linked: OOXMLPictureLinked, macro: OOXMLPictureScript}
 	in.odfPicture(o, e, rc, where, strings.ToLower(e.name))
 	if o.missing != "" {
 		in.find(OOXMLPictureNotInspected, o.missing)

@@ -420,6 +420,11 @@ func TestOOXMLSVGPictures(t *testing.T) {
 		{name: "SVG inside another root", filename: "a.docx",
 			data:  withPicture([]byte(`<x><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="\\192.0.2.1\s\a.png"/></svg></x>`)),
 			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a network share) in word/media/image1.png"}},
+		// A script is reported as an SVG picture's, not as an
+		// OpenDocument macro (ODFMacro), in an OOXML document.
+		{name: "SVG with a script", filename: "a.docx",
+			data:  withPicture([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)),
+			class: ClassOffice, sniffed: mimeDocm, findings: []string{OOXMLPictureScript + " svg:script in word/media/image1.png", MacroFinding}},
 		// The same picture in an OpenDocument file.
 		{name: "UTF-16 SVG in an OpenDocument file", filename: "a.odt",
 			data:  odfFile(t, mimeODT, odfBody("text", odfSVGFrame), deflate("Pictures/1.svg", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><svg xmlns="http://www.w3.org/2000/svg"/>`))),
