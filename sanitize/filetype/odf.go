@@ -413,6 +413,10 @@ func (r *odfReader) read(rd io.Reader) error {
 				r.inline = r.inline[:0]
 			}
 		case xml.CharData:
+			if r.parent() == "property-value" {
+				// A property's value written as the element's text.
+				r.propertyText(t)
+			}
 			if r.parent() == "binary-data" {
 				for _, c := range t {
 					if len(r.inline) < cap(r.inline) && !strings.ContainsRune(" \t\r\n", rune(c)) {
@@ -432,6 +436,38 @@ func (r *odfReader) read(rd io.Reader) error {
 			}
 		}
 	}
+}
+
+// odfPropertyValue reports an element (local name) whose attributes
+// set a form control's property: form:property, a list property's
+// form:list-value (xmloff's OListPropertyContext reads each into the
+// property's sequence), or form:property-value, OpenOffice.org 1.x's
+// name for a list value (xmloff's OASIS transformer maps one to the
+// other), read too rather than trusted.
+func odfPropertyValue(local string) bool {
+	return local == "property" || local == "list-value" || local == "property-value"
+}
+
+// maxPropertyText bounds what is looked at of a property value's text:
+// a URL is at its start.
+const maxPropertyText = 4096
+
+// propertyText checks the text of a form:property-value: a URL or a
+// share there is loaded as a form:property's office:string-value is.
+func (r *odfReader) propertyText(t xml.CharData) {
+	v := odfTarget(string(t[:min(len(t), maxPropertyText)]))
+	if odfFetches(v) {
+		r.linked("form:property-value (" + odfWhere(v) + ")")
+	}
+}
+
+// odfSource says what a database source's name is: a place (odfWhere)
+// or a name registered on the reader's computer.
+func odfSource(v string) string {
+	if odfFetches(v) {
+		return odfWhere(v)
+	}
+	return "a registered data source or a URL"
 }
 
 func (r *odfReader) parent() string {
@@ -501,8 +537,10 @@ func (r *odfReader) element(t xml.StartElement) {
 	// its value in office:string-value: LibreOffice sets what it is
 	// given (xmloff's OSinglePropertyContext), so a button's ImageURL
 	// there loads its image from a share as the form loads, as
-	// form:image-data would. Its value is a target, not text.
-	property := local == "property"
+	// form:image-data would. Its value is a target, not text. So are
+	// the values of a form:list-property (form:list-value) and a
+	// form:property-value, which set a property as one does.
+	property := odfPropertyValue(local)
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 			continue
@@ -545,11 +583,24 @@ func (r *odfReader) element(t xml.StartElement) {
 				r.linked(name + " " + odfName(a.Name) + " (" + odfWhere(v) + ")")
 			}
 			continue
-		case "datasource":
+		case "datasource", "data-source":
 			// A form bound to a database, by a URL or by the name it
 			// has on the reader's computer: data from elsewhere.
 			if v != "" {
 				r.linked(name + " " + odfName(a.Name))
+			}
+			continue
+		case "database-name":
+			// A database field (text:database-display, -next,
+			// -row-select, -row-number, -name) or range names its
+			// source: LibreOffice's database context takes a name it
+			// has not registered for a URL and loads it
+			// (ODatabaseContext::getByName, loadObjectFromURL), and a
+			// registered one is a database on the reader's computer
+			// or network, read as the fields update: data from
+			// outside the file either way, as a form's datasource.
+			if v != "" {
+				r.linked(name + " " + odfName(a.Name) + " (" + odfSource(v) + ")")
 			}
 			continue
 		case "image-data":
