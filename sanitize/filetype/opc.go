@@ -146,6 +146,16 @@ func isSpreadsheetML(ct string) bool {
 // would only open in repair) the document is the kind its parts typed
 // as main parts agree on.
 func (in *inspector) readPackage(zr *zip.Reader, cd centralDirectory, where string) *ooxmlPackage {
+	pkg := in.readPackageIndex(zr, cd, where)
+	if pkg != nil {
+		in.pictureLinks(zr, cd, where)
+	}
+	return pkg
+}
+
+// readPackageIndex reads [Content_Types].xml and _rels/.rels for
+// readPackage.
+func (in *inspector) readPackageIndex(zr *zip.Reader, cd centralDirectory, where string) *ooxmlPackage {
 	var types, rels []*zip.File
 	parts := map[string]int{}
 	for i, f := range zr.File {
@@ -373,4 +383,133 @@ func mainPart(b []byte) (string, error) {
 		}
 	}
 	return partKey(path.Clean("/" + target)), nil
+}
+
+// pictureLinks finds a relationship of the hyperlink type that a part
+// uses as a picture's or a medium's link (a:blip r:link, VML's
+// v:imagedata r:href, a:videoFile r:link): officeRelFindings counts
+// one to the web as a link left clickable, but the program fetches it
+// as the part is drawn. LibreOffice takes a blip's r:link target from
+// the relationship whatever its type (oox BlipContext:
+// getExternalTargetFromRelId, which checks only that it is external)
+// and loads it as the document opens; what Word does with one of the
+// hyperlink type is not known, so the same is assumed. Each
+// relationship part is read again (within maxPackagePart), and its
+// source part, if it has hyperlink relationships, is read for the
+// attributes naming them (readPart: parsed only if it holds ":link"
+// or ":href").
+func (in *inspector) pictureLinks(zr *zip.Reader, cd centralDirectory, where string) {
+	prefix := where
+	if prefix != "" {
+		prefix += "/"
+	}
+	byKey := map[string][]int{}
+	for i, f := range zr.File {
+		k := partKey(decodeZipName(cd.entries[i].name, f.NonUTF8))
+		byKey[k] = append(byKey[k], i)
+	}
+	for i, f := range zr.File {
+		name := decodeZipName(cd.entries[i].name, f.NonUTF8)
+		source, ok := relsSource(strings.ToLower(name))
+		if !ok || !plainMember(f) {
+			continue
+		}
+		b, err := in.readPackagePart([]*zip.File{f}, where)
+		if err != nil {
+			continue // officeRelFindings says it is not inspected
+		}
+		ids := hyperlinkRels(b)
+		if len(ids) == 0 {
+			continue
+		}
+		for _, j := range byKey[partKey(source)] {
+			if sf := zr.File[j]; plainMember(sf) {
+				e := entry{name: decodeZipName(cd.entries[j].name, sf.NonUTF8), size: int64(min(sf.UncompressedSize64, 1<<62)), comp: int64(min(sf.CompressedSize64, 1<<62))}
+				in.pictureLinkUses(e, sf.Open, prefix+displayName(e.name), ids)
+			}
+		}
+	}
+}
+
+// plainMember reports a member archive/zip can read as it is: not
+// encrypted, stored, deflated or bzip2 (inspectZip reports the rest).
+func plainMember(f *zip.File) bool {
+	return f.Flags&0x41 == 0 && (f.Method == zip.Store || f.Method == zip.Deflate || f.Method == 12)
+}
+
+// relsSource is the part a relationship part (lower case) holds the
+// relationships of: word/_rels/document.xml.rels is word/document.xml's.
+// The package's own (_rels/.rels) has none.
+func relsSource(lower string) (string, bool) {
+	if !isRelsPart(lower) {
+		return "", false
+	}
+	i := strings.LastIndex(lower, "_rels/")
+	base := strings.TrimSuffix(lower[i+len("_rels/"):], ".rels")
+	if base == "" || strings.Contains(base, "/") {
+		return "", false
+	}
+	return lower[:i] + base, true
+}
+
+// hyperlinkRels reads a relationship part for the relationships of the
+// hyperlink type (as officeRelFindings tells one), by Id, with where
+// their targets lead (odfWhere). One that does not read is left:
+// officeRelFindings reports it.
+func hyperlinkRels(b []byte) map[string]string {
+	d := packageDecoder(b)
+	ids := map[string]string{}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return ids
+		}
+		t, ok := tok.(xml.StartElement)
+		if !ok || !strings.EqualFold(t.Name.Local, "Relationship") {
+			continue
+		}
+		var id, typ, target string
+		for _, a := range t.Attr {
+			switch strings.ToLower(a.Name.Local) {
+			case "id":
+				id = a.Value
+			case "type":
+				typ = a.Value
+			case "target":
+				target = a.Value
+			}
+		}
+		if id != "" && (strings.EqualFold(typ, relHyperlink) || strings.EqualFold(typ, relHyperlinkStrict)) {
+			ids[id] = odfWhere(strings.TrimSpace(target))
+		}
+	}
+}
+
+// pictureLinkUses reads a part for an attribute in the relationships
+// namespace (transitional or strict) named link or href whose value is
+// one of ids: a picture or a medium drawn from the relationship's
+// target. A part that does not read as XML is not inspected.
+func (in *inspector) pictureLinkUses(e entry, open func() (io.ReadCloser, error), where string, ids map[string]string) {
+	in.readPart(e, open, where, partReader{
+		what: "picture links",
+		marks: func(b []byte) bool {
+			return bytes.Contains(b, []byte(":link")) || bytes.Contains(b, []byte(":href"))
+		},
+		token: func(tok xml.Token) bool {
+			t, ok := tok.(xml.StartElement)
+			if !ok {
+				return true
+			}
+			for _, a := range t.Attr {
+				if a.Name.Local != "link" && a.Name.Local != "href" || !strings.HasSuffix(strings.ToLower(a.Name.Space), "/relationships") {
+					continue
+				}
+				if to, ok := ids[strings.TrimSpace(a.Value)]; ok {
+					in.find(OOXMLPictureLinked, "(a picture's link to a hyperlink relationship, to "+to+") in "+where)
+					return false
+				}
+			}
+			return true
+		},
+	})
 }
