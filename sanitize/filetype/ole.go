@@ -248,11 +248,12 @@ func entryStream(ent []byte, shift uint16) oleStream {
 	return oleStream{start: binary.LittleEndian.Uint32(ent[0x74:]), size: size}
 }
 
-// oleMaxMiniChain bounds the sectors of the root's chain walked to
-// reach a stream in the mini stream: 64 MiB of 512-byte sectors, far
-// beyond the mini stream of real documents (only streams under 4 KiB
-// are there).
-const oleMaxMiniChain = 1 << 17
+// oleMaxMiniChain bounds the sectors of the root's chain walked (and
+// kept, 4 bytes each) to reach a stream in the mini stream: 16 MiB of
+// 512-byte sectors, far beyond the mini stream of real documents (only
+// streams under 4 KiB are there). An \x01Ole stream past it is not
+// read, and the directory not fully read.
+const oleMaxMiniChain = 1 << 15
 
 // cfbReader reads the start of streams of a compound file whose
 // directory readOLE has walked.

@@ -1,6 +1,7 @@
 package filetype
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 	"unicode/utf16"
@@ -211,4 +212,24 @@ func TestOLELinkedAnyClass(t *testing.T) {
 			class: ClassOffice, sniffed: mimeDocx, clean: true},
 	}
 	runClassify(t, cases)
+}
+
+// TestOLEStreamPastMiniChainBound: an \x01Ole stream in the mini stream
+// beyond the sectors walked (oleMaxMiniChain) is not read, and the
+// compound file's directory is not fully read (which blocks keeping).
+// The root's chain here is a sector pointing to itself, which a walk
+// without the bound would follow as far as the stream claims (2^29
+// steps for a mini sector number near 2^32), and would find the
+// linked flag at this one.
+func TestOLEStreamPastMiniChainBound(t *testing.T) {
+	b := cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(1)})
+	const rootStart = 3 // after the FAT, the directory and the mini FAT
+	binary.LittleEndian.PutUint32(b[512+4*rootStart:], rootStart)
+	root, ent := b[2*512:2*512+128], b[2*512+128:2*512+256]
+	binary.LittleEndian.PutUint64(root[0x78:], uint64(oleMaxMiniChain+1)*512)
+	binary.LittleEndian.PutUint32(ent[0x74:], uint32(oleMaxMiniChain)*512/64)
+	info := readOLE(bytes.NewReader(b), int64(len(b)))
+	if !info.truncated || info.oleLink {
+		t.Errorf("truncated %v, oleLink %v; want truncated, no link read", info.truncated, info.oleLink)
+	}
 }
