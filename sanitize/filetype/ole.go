@@ -298,7 +298,10 @@ func (c *cfbReader) oleLinkFlagged(st oleStream) (linked, ok bool) {
 // sector holds at least 512 bytes and a mini sector 64, so the 8 bytes
 // are never split.
 func (c *cfbReader) offset(st oleStream) (int64, bool) {
-	if st.start >= oleEndOfChain {
+	if st.start >= oleEndOfChain || c.cutoff != 4096 {
+		// [MS-CFB] 2.2 fixes the cutoff at 4096: a reader that takes
+		// another from the header and one that does not would read
+		// different bytes.
 		return 0, false
 	}
 	if st.size >= uint64(c.cutoff) {

@@ -207,6 +207,13 @@ func TestOLELinkedAnyClass(t *testing.T) {
 		{name: "an \\x01Ole stream claiming sectors past the file", filename: "a.docx",
 			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: linked, size: 1 << 20})),
 			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: directory not fully read word/embeddings/oleObject1.bin"}},
+		{name: "a mini stream cutoff other than 4096", filename: "a.docx",
+			data: inDocx(func() []byte {
+				b := cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: embedded})
+				binary.LittleEndian.PutUint32(b[0x38:], 16)
+				return b
+			}()),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: directory not fully read word/embeddings/oleObject1.bin"}},
 		{name: "clean, an embedded workbook", filename: "a.docx",
 			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: embedded}, compObj, cfbEnt{name: "Workbook", typ: 2, data: make([]byte, 5000)})),
 			class: ClassOffice, sniffed: mimeDocx, clean: true},
