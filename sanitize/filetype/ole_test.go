@@ -23,7 +23,8 @@ type cfbEnt struct {
 // streams under 4096 bytes in the mini stream (the root entry's stream,
 // its mini FAT in a sector of its own), others in sectors of their own.
 // Sector 0 is the FAT, then the directory, the mini FAT, the mini
-// stream and the large streams.
+// stream and the large streams; all entries are the root's children.
+// Python's olefile reads what it writes.
 func cfbFile(rootCLSID []byte, ents ...cfbEnt) []byte {
 	const sec = 512
 	all := append([]cfbEnt{{name: "Root Entry", typ: 5, clsid: rootCLSID}}, ents...)
@@ -128,9 +129,18 @@ func cfbFile(rootCLSID []byte, ents ...cfbEnt) []byte {
 		}
 		binary.LittleEndian.PutUint16(d[0x40:], uint16(2*len(u)+2))
 		d[0x42] = e.typ
+		d[0x43] = 1 // black
+		// A flat tree: every entry a child of the root, each the next's
+		// left sibling (readOLE walks the directory in order anyway).
 		binary.LittleEndian.PutUint32(d[0x44:], 0xffffffff)
 		binary.LittleEndian.PutUint32(d[0x48:], 0xffffffff)
 		binary.LittleEndian.PutUint32(d[0x4c:], 0xffffffff)
+		if i+1 < len(all) && i > 0 {
+			binary.LittleEndian.PutUint32(d[0x48:], uint32(i+1))
+		}
+		if i == 0 && len(all) > 1 {
+			binary.LittleEndian.PutUint32(d[0x4c:], 1)
+		}
 		copy(d[0x50:], e.clsid)
 		size := uint64(len(e.data))
 		if e.size != 0 {
