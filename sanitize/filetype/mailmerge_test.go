@@ -67,11 +67,9 @@ func TestWordMailMergeAnyWordPackage(t *testing.T) {
 // TestWordPartsNamedAsExternalLinks: Word finds its parts by
 // relationship, not by name, so a settings part or a header typed as
 // Word's under a workbook's external link folder (xl/externalLinks/)
-// is read as Word's too. inspectZip reads such a part only as an
+// is read as Word's too. inspectZip read such a part only as an
 // external link (for ddeLink and oleLink), never for a mail merge
-// source or fields, and the document had no finding: the fix is a
-// one-line change in zip.go (the report gives it), so a case is
-// skipped, not failed, until it is made.
+// source or fields, and the document had no finding.
 func TestWordPartsNamedAsExternalLinks(t *testing.T) {
 	const nsW = `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"`
 	pkg := func(name, ct, rel string, part []byte) []byte {
@@ -95,7 +93,7 @@ func TestWordPartsNamedAsExternalLinks(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !slices.Contains(res.Findings, tc.want) {
-				t.Skipf("needs the zip.go change in the report: findings %q", res.Findings)
+				t.Errorf("findings %q, want %q", res.Findings, tc.want)
 			}
 		})
 	}

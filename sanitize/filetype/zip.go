@@ -494,8 +494,12 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		rc.Close()
 		// Any .rels is read for external relationships, but only one
 		// in a _rels folder is a relationship part (OPC): another, a
-		// header or a sheet by its type, is read as any part is.
-		content := layout.ooxml && lower != "[content_types].xml" && !isRelsPart(lower) && !externalLink
+		// header or a sheet by its type, is read as any part is. A
+		// part named as a workbook's external link is read as one,
+		// and in a Word document as Word's too: Word finds its parts
+		// by relationship, not by folder.
+		content := layout.ooxml && lower != "[content_types].xml" && !isRelsPart(lower) &&
+			(!externalLink || layout.mime == mimeDocx || isWordprocessingML(ct))
 		if content && (layout.mime == mimeXlsx || isSpreadsheetML(ct)) {
 			// Read again, whole, for its formulas: inspectEntry sniffs it.
 			in.workbookPart(ent, f.Open, path, lower, isSpreadsheetML(ct), &macros)
