@@ -85,6 +85,9 @@ func summarise(w io.Writer, c *config.Config) {
 // promises: an admin should have meant them.
 func warnings(c *config.Config) []string {
 	var ws []string
+	if c.SpoolMinFree == 0 {
+		ws = append(ws, "spool_min_free: 0 takes mail until the spool's disk is full: each message is then refused only after it was sent (451), and the quarantine or the audit trail may share that disk")
+	}
 	names := make([]string, 0, len(c.Policies))
 	for n := range c.Policies {
 		names = append(names, n)

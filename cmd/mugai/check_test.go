@@ -70,7 +70,7 @@ func TestCheckWarnings(t *testing.T) {
 		"default: strip                 # strip, keep, reject", "default: keep",
 		"original: quarantine ", "original: discard    ",
 		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
-	).Replace(string(config.DefaultYAML()))
+	).Replace(string(config.DefaultYAML())) + "spool_min_free: 0\n"
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,8 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (5):",
+		"warnings (6):",
+		"spool_min_free: 0 takes mail until the spool's disk is full",
 		"route inbound: deliver.attempt_timeout 2m0s is shorter than the 10m0s",
 		"route inbound: no bounces: a sender whose mail the next hop refuses for good",
 		"policy default: links: keep leaves links clickable",
