@@ -54,6 +54,8 @@ type entry struct {
 	paren    bool       // <rt>: its text is put in parentheses
 	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
 	col      int        // <table>: the column the current row's next cell starts in
+	rowCell  bool       // <table>: the current row has a cell of its own
+	cells    int        // <table>: the cells placed in it, which pay for its ditto marks
 	grid     *tableGrid // <table>: the columns its rowspans hold, once a cell spans rows
 	// What makes its text unseen, each inherited until a descendant
 	// says otherwise: a size too small to read (font-size), the colour
@@ -316,6 +318,13 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	case hidden:
 		c.stats.Hidden++
 		e.skipRoot = true
+		if name == "tr" {
+			// A hidden row is still a row of the table: the cells
+			// above that span into it end there as they would.
+			if t := c.findName("table", stopTable); t >= 0 {
+				c.stack[t].startRow()
+			}
+		}
 	case fl&fDrop != 0:
 		e.skipRoot = true
 	default:
@@ -385,7 +394,7 @@ func (c *converter) open(e *entry, a *attrs) {
 			if e.name == "th" {
 				c.stack[t].data = true
 			}
-			c.spannedCells(t)
+			c.spannedCells(t, true)
 			c.stack[t].place(a)
 		}
 		c.cell()
@@ -436,7 +445,7 @@ func (c *converter) close(e *entry, i int) {
 	if e.name == "tr" {
 		// Columns held after the row's last cell.
 		if t := c.findName("table", stopTable); t >= 0 {
-			c.spannedCells(t)
+			c.spannedCells(t, false)
 		}
 	}
 	c.block(e.brk)
@@ -752,16 +761,27 @@ func (c *converter) cell() {
 // shift its cells left, into the spanned column: "第2庁舎 | 20名"
 // under "日時 | 会場 | 定員" reads 第2庁舎 as the date.
 type tableGrid struct {
-	below []int  // by column: the rows after the current one it is held in
-	held  []bool // by column: held in the current row by a cell above
+	below  []int  // by column: the rows after the current one it is held in
+	held   []bool // by column: held in the current row by a cell above
+	dittos int    // ditto marks written
 }
 
-// maxGridColumns bounds the columns a table's rowspans are followed in.
-const maxGridColumns = 256
+const (
+	// maxGridColumns bounds the columns a table's rowspans are followed in.
+	maxGridColumns = 256
+	// dittosPerCell bounds the ditto marks of a table by the cells in
+	// it: each cell's tag (4 bytes at least) pays for at most this many
+	// marks of 6 bytes (" | 〃"). Without it one cell with a large
+	// colspan and rowspan=0 held 256 columns in every <tr> below it:
+	// 400 KB of "<tr>" became 100 MB of text. A real table needs fewer
+	// (a row has cells of its own); past the bound the columns are
+	// only counted, as in a layout table.
+	dittosPerCell = 4
+)
 
 // startRow moves a table's grid to its next row.
 func (e *entry) startRow() {
-	e.col = 0
+	e.col, e.rowCell = 0, false
 	if g := e.grid; g != nil {
 		for i, n := range g.below {
 			g.held[i] = n > 0
@@ -774,16 +794,21 @@ func (e *entry) startRow() {
 
 // spannedCells writes, before the next cell of the table at c.stack[t],
 // a ditto mark (〃, 同上: "as above", as Japanese tables write it) for
-// each column a cell of a row above holds, when the table holds data;
-// a layout table's columns are only counted.
-func (c *converter) spannedCells(t int) {
+// each column a cell of a row above holds, when the table holds data and
+// the row has a cell of its own (before it, or the one that follows: a
+// row that only continues the cells above says nothing new); a layout
+// table's columns are only counted, and so are those past the marks
+// the table's cells pay for (dittosPerCell).
+func (c *converter) spannedCells(t int, cellNext bool) {
 	e := &c.stack[t]
 	g := e.grid
 	if g == nil {
 		return
 	}
+	write := e.data && (cellNext || e.rowCell)
 	for e.col < len(g.held) && g.held[e.col] {
-		if e.data {
+		if write && g.dittos < dittosPerCell*e.cells {
+			g.dittos++
 			c.cell()
 			c.wordString("〃")
 		}
@@ -797,6 +822,8 @@ func (e *entry) place(a *attrs) {
 	cols := spanValue(a.colspan, 1, 1, 1000) // HTML caps colspan at 1000
 	// rowspan=0 spans to the end of the row group; HTML caps it at 65534.
 	rows := spanValue(a.rowspan, 1, 65534, 65534)
+	e.rowCell = true
+	e.cells = min(e.cells+1, 1<<30)
 	if rows > 1 && e.col < maxGridColumns {
 		if e.grid == nil {
 			e.grid = &tableGrid{}

@@ -86,6 +86,15 @@ func TestConvertSnippets(t *testing.T) {
 			"A | 1\n〃 | 2\n〃 | 3\nB | 4\n"},
 		{"rowspan in a layout table", "<table><tr><td rowspan=2>ロゴ</td><td>本文</td></tr><tr><td>続き</td></tr></table>",
 			"ロゴ | 本文\n続き\n"},
+		// A hidden row is a row all the same: the cell above that spans
+		// into it ends there, and the row after it is not held.
+		{"rowspan over a hidden row", "<table border=1><tr><th>a</th><th>b</th></tr><tr><td rowspan=2>1</td><td>2</td></tr>" +
+			"<tr hidden><td>3</td></tr><tr><td>4</td><td>5</td></tr></table>",
+			"a | b\n1 | 2\n4 | 5\n"},
+		// A row with no cell of its own says nothing new: no line of
+		// ditto marks.
+		{"row only of spanned columns", "<table border=1><tr><td rowspan=3>1</td><td rowspan=3>2</td></tr><tr></tr><tr><td>3</td></tr></table>",
+			"1 | 2\n〃 | 〃 | 3\n"},
 		// A row is one line: a cell's own line breaks would make its
 		// second line read as a row of its own ("午後2時 | 公民館").
 		{"data table cell with lines", "<table><tr><th>講座</th><th>日時</th><th>場所</th></tr>" +
@@ -322,6 +331,30 @@ func TestConvertImageLabel(t *testing.T) {
 	got, _ := convertString(t, `<img alt="logo"> <img>`, Options{ImageLabel: "image"})
 	if want := "[image: logo] [image]\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestConvertSpansBounded: the ditto marks of cells spanning rows stay
+// within the output bound FuzzConvert holds every input to (24 times the
+// input): one cell with a large colspan and rowspan=0 holds 256 columns in
+// every row below it, and each of 100000 "<tr>" (or "<tr><td>") wrote
+// them all, 100 MB of text for 400 KB of HTML.
+func TestConvertSpansBounded(t *testing.T) {
+	for _, tc := range []struct{ name, in string }{
+		{"rows with no cells", "<table border=1><tr><td colspan=1000 rowspan=0>x" + strings.Repeat("<tr>", 100000)},
+		{"a cell after the held columns", "<table border=1><tr>" + strings.Repeat("<td rowspan=0>x", 300) + strings.Repeat("<tr><td>y", 100000)},
+		{"closed rows", "<table border=1><tr><th colspan=1000 rowspan=0>x</th></tr>" + strings.Repeat("<tr><td>y</td></tr>", 50000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if _, err := Convert(&out, strings.NewReader(tc.in), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if out.Len() > 24*len(tc.in)+64 {
+				t.Errorf("%d bytes of text for %d bytes of HTML, over 24 times", out.Len(), len(tc.in))
+			}
+			checkText(t, out.Bytes())
+		})
 	}
 }
 
