@@ -88,7 +88,9 @@ func spoolRoom(cfg *config.Config, size int64) error {
 		return nil
 	}
 	free := int64(min(st.Bavail*uint64(st.Bsize), 1<<62))
-	if free < floor+size {
+	// free - size, not floor + size: a floor near the largest size
+	// written would overflow the sum and let every message in.
+	if size > free || free-size < floor {
 		if size > 0 {
 			return fmt.Errorf("spool disk has %d MiB free, below the %v floor plus the %d MiB declared", free>>20, cfg.SpoolMinFree, (size+1<<20-1)>>20)
 		}
@@ -335,6 +337,11 @@ func (t *refusalThrottle) allow(remote string, now time.Time) bool {
 	if err != nil {
 		ip = netip.Addr{}
 	}
+	return t.allowAddr(ip, now)
+}
+
+// allowAddr is allow for a client's address.
+func (t *refusalThrottle) allowAddr(ip netip.Addr, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if last, ok := t.last[ip]; ok && now.Sub(last) < time.Second {

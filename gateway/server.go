@@ -54,6 +54,10 @@ type Server struct {
 	// refusals throttles the records of control calls refused to clients
 	// off the host.
 	refusals refusalThrottle
+	// spoolLow throttles the log lines of MAIL refused for want of
+	// spool space (session.Mail): a client may send MAIL again and again
+	// in one session, onto a disk that is already short.
+	spoolLow refusalThrottle
 	// releasing holds the quarantine ids being released (id → the
 	// releaseInProgress): a second release of one original waits for
 	// nothing and is refused, so that two at once cannot both pass the

@@ -214,7 +214,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		size = opts.Size
 	}
 	if err := spoolRoom(s.snap.cfg, size); err != nil {
-		s.snap.srv.Logger.Warn("mail refused: spool disk low", "route", r.Name, "client", s.client.String(), "reason", err.Error())
+		// Counted each time; logged at most once a second per client
+		// address, as a client may send MAIL again and again.
+		if s.snap.srv.spoolLow.allowAddr(s.client, time.Now()) {
+			s.snap.srv.Logger.Warn("mail refused: spool disk low", "route", r.Name, "client", s.client.String(), "reason", err.Error())
+		}
 		return s.reject("mail", errNoRoom)
 	}
 	s.flushRefused()

@@ -3,6 +3,7 @@ package gateway
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -38,6 +39,7 @@ func TestSpoolFloor(t *testing.T) {
 	if code, text := mail(1 << 20); code != 250 {
 		t.Fatalf("16 MiB free, 1 MiB declared: %d %s", code, text)
 	}
+	first := time.Now() // the first refusal, logged
 	if code, text := mail(13 << 20); text != noRoom {
 		t.Errorf("16 MiB free, 13 MiB declared over a 4 MiB floor: %d %q, want %q", code, text, noRoom)
 	}
@@ -58,8 +60,32 @@ func TestSpoolFloor(t *testing.T) {
 	if v := rejects(); v != 3 {
 		t.Errorf("smtp_rejects_total{mail,452} = %v, want 3", v)
 	}
-	if logs := g.logs.String(); strings.Count(logs, "mail refused: spool disk low") != 3 || !strings.Contains(logs, "plus the 13 MiB declared") {
-		t.Errorf("want a log line for each refusal, one naming the declared size:\n%s", logs)
+	if logs := g.logs.String(); !strings.Contains(logs, "mail refused: spool disk low") || !strings.Contains(logs, "plus the 13 MiB declared") {
+		t.Errorf("want the refusal logged, naming the declared size:\n%s", logs)
+	}
+
+	// A client sending MAIL again and again, in one session, onto a
+	// disk already short: every MAIL is refused and counted, and the
+	// log says so at most once a second for that client, not once a
+	// command.
+	const flood = 300
+	c := g.dial("inbound")
+	for i := range flood {
+		if err := c.Mail("citizen@example.jp", nil); err == nil {
+			t.Fatalf("MAIL %d of a flood under the floor: accepted", i)
+		} else if code, text := smtpCode(err); text != noRoom {
+			t.Fatalf("MAIL %d of a flood under the floor: %d %q, want %q", i, code, text, noRoom)
+		}
+		if err := c.Reset(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	if v := rejects(); v != 3+flood {
+		t.Errorf("smtp_rejects_total{mail,452} = %v after the flood, want %d", v, 3+flood)
+	}
+	if n, most := strings.Count(g.logs.String(), "mail refused: spool disk low"), int(time.Since(first)/time.Second)+2; n > most {
+		t.Errorf("%d log lines for %d refused MAIL from one client in %v, want at most %d (one a second)", n, 3+flood, time.Since(first).Round(time.Millisecond), most)
 	}
 	if n := len(g.sp.List()); n != 0 {
 		t.Errorf("spool holds %d messages, want none", n)
@@ -74,5 +100,32 @@ func TestSpoolFloor(t *testing.T) {
 	}
 	if code, text := g.ready(); code != 200 {
 		t.Errorf("/readyz after space was freed: %d %s", code, text)
+	}
+}
+
+// TestSpoolFloorHuge: a floor larger than any disk (written by mistake,
+// 9223372036854775807 bytes is a size) refuses every MAIL, with or
+// without SIZE=, and /readyz fails: the floor plus the declared size
+// must not wrap around to a negative number that lets every message in.
+func TestSpoolFloorHuge(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: %DIR%/spool\nspool_min_free: 9223372036854775807")
+	g := startGateway(t, cfg, false)
+	const noRoom = "452 4.3.1 Insufficient system storage, try again later"
+	for _, size := range []int64{0, 1, 1 << 20} {
+		c := g.dial("inbound")
+		var opts *smtp.MailOptions
+		if size > 0 {
+			opts = &smtp.MailOptions{Size: size}
+		}
+		if err := c.Mail("citizen@example.jp", opts); err == nil {
+			t.Errorf("MAIL SIZE=%d under a floor larger than the disk: accepted", size)
+		} else if code, text := smtpCode(err); text != noRoom {
+			t.Errorf("MAIL SIZE=%d under a floor larger than the disk: %d %q, want %q", size, code, text, noRoom)
+		}
+		c.Close()
+	}
+	if code, text := g.ready(); code != 503 {
+		t.Errorf("/readyz under a floor larger than the disk: %d %s, want 503", code, text)
 	}
 }
