@@ -33,7 +33,11 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 func summarise(w io.Writer, c *config.Config) {
 	fmt.Fprintf(w, "%s: ok\n", c.File)
-	fmt.Fprintf(w, "admin %s, spool %s, quarantine %s (retention %s)\n", c.Admin.Listen, c.SpoolDir, c.Quarantine.Dir, c.Quarantine.Retention)
+	floor := c.SpoolMinFree.String()
+	if c.SpoolMinFree == 0 {
+		floor = "off"
+	}
+	fmt.Fprintf(w, "admin %s, spool %s (spool_min_free %s), quarantine %s (retention %s)\n", c.Admin.Listen, c.SpoolDir, floor, c.Quarantine.Dir, c.Quarantine.Retention)
 	fmt.Fprintf(w, "routes (%d):\n", len(c.Routes))
 	for _, r := range c.Routes {
 		tls := "no TLS"

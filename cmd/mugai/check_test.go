@@ -24,6 +24,9 @@ func TestCheck(t *testing.T) {
 		inStderr []string
 	}{
 		{[]string{"check"}, 0, "(embedded default): ok", nil},
+		// The disk floor below which MAIL gets 452, in force.
+		{[]string{"check"}, 0, "spool ./mugai-data/spool (spool_min_free 256MiB)", nil},
+		{[]string{"config", "default"}, 0, "spool_min_free: 256MiB", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "routes (2):", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "deliver smtp://10.1.0.25:25 (tls opportunistic, attempt_timeout 30m0s)", nil},
 		// A rule says what it matches.
@@ -70,7 +73,8 @@ func TestCheckWarnings(t *testing.T) {
 		"default: strip                 # strip, keep, reject", "default: keep",
 		"original: quarantine ", "original: discard    ",
 		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
-	).Replace(string(config.DefaultYAML())) + "spool_min_free: 0\n"
+		"spool_min_free: 256MiB", "spool_min_free: 0",
+	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
