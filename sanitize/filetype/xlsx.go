@@ -254,10 +254,14 @@ func (in *inspector) formula(f, where string) {
 			if k < len(f) && f[k] == '(' {
 				in.formulaCall(f[i:j], f[k+1:], where)
 			}
-			if depth == 0 && j < len(f) && f[j] == '!' && strings.Contains(f[i:j], `\`) {
-				// No sheet's name holds \ (MS-OI29500 2.1.863): a
-				// path to another workbook (\\host\s\b.xlsx!Sales,
-				// C:\d\b.xlsx!Sales), unquoted.
+			if depth == 0 && (j < len(f) && f[j] == '!' && strings.Contains(f[i:j], `\`) || strings.Contains(f[i+1:j], `\`)) {
+				// No sheet's name holds \ (MS-OI29500 2.1.863), and a
+				// defined name holds one only as its first character:
+				// a name with \ before "!", or with \ after its first
+				// character, is a path to another workbook written
+				// without quotes (\\host\s\b.xlsx!Sales, C:\d\b.xlsx!Sales,
+				// and \\host\s\q-1.xlsx!Sales, whose '-' ends the name
+				// read here before the "!").
 				in.find(RunningFormula, "(another workbook) in "+where)
 			}
 			i = j

@@ -261,6 +261,8 @@ func TestWorkbookFormulaUnquotedPaths(t *testing.T) {
 		{"a drive path with slashes", `C:/x/b.xlsx!Sales`},
 		{"a share with slashes", `//evil.example/s/b.xlsx!Sales`},
 		{"a relative path", `..\b.xlsx!Sales`},
+		{"a share and a book named with a hyphen", `\\evil.example\s\q-1.xlsx!Sales`},
+		{"a drive path and a book named with a space", `SUM('x'!A1,C:\d\my book.xlsx!Sales)`},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: xlsx(t, "", cellFormula(c.formula)), filename: "a.xlsx",
 			class: ClassOffice, sniffed: mimeXlsx, findings: other})
