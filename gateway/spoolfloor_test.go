@@ -107,10 +107,16 @@ func TestSpoolFloor(t *testing.T) {
 // 9223372036854775807 bytes is a size) refuses every MAIL, with or
 // without SIZE=, and /readyz fails: the floor plus the declared size
 // must not wrap around to a negative number that lets every message in.
+// The start says so.
 func TestSpoolFloorHuge(t *testing.T) {
 	dir := t.TempDir()
 	cfg := gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: %DIR%/spool\nspool_min_free: 9223372036854775807")
 	g := startGateway(t, cfg, false)
+	// Said at the start: a gateway on a disk below its floor takes no
+	// mail at all.
+	if logs := g.logs.String(); !strings.Contains(logs, "spool disk below spool_min_free: MAIL is refused with 452 4.3.1") {
+		t.Errorf("no warning at the start that MAIL is refused:\n%s", logs)
+	}
 	const noRoom = "452 4.3.1 Insufficient system storage, try again later"
 	for _, size := range []int64{0, 1, 1 << 20} {
 		c := g.dial("inbound")
