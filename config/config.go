@@ -9,9 +9,10 @@ import (
 type Config struct {
 	Admin    Admin  `yaml:"admin"`
 	SpoolDir string `yaml:"spool_dir"`
-	// SpoolMinFree is the free space the spool's file system keeps:
-	// below it, plus the size a client declares, MAIL is refused with a
-	// 452 and /readyz fails. 0 turns the floor off.
+	// SpoolMinFree is the free space the spool's file system keeps,
+	// and the quarantine's for a sanitising route: below it, plus the
+	// size a client declares, MAIL is refused with a 452 and /readyz
+	// fails. 0 turns the floor off.
 	SpoolMinFree Size              `yaml:"spool_min_free"`
 	Quarantine   Quarantine        `yaml:"quarantine"`
 	Log          Log               `yaml:"log"`

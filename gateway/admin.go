@@ -69,22 +69,32 @@ func (s *Server) ready() error {
 	os.Remove(probe)
 	// A gateway that cannot make a message durable must not be sent
 	// mail; below the floor MAIL says so too (spoolRoom).
-	if err := spoolRoom(s.Config(), 0); err != nil {
+	if err := spoolRoom(s.Config(), 0, true); err != nil {
 		return err
 	}
 	return nil
 }
 
-// spoolRoom reports whether the spool's file system has room for a
-// message of size bytes (0: size unknown) above spool_min_free. A
-// file system that cannot be asked is let be: writing to it will say.
-func spoolRoom(cfg *config.Config, size int64) error {
-	floor := int64(cfg.SpoolMinFree)
-	if floor == 0 {
+// spoolRoom reports whether the spool's file system, and with
+// quarantine the quarantine's, has room for a message of size bytes (0:
+// size unknown) above spool_min_free: a sanitised message is not
+// accepted before its original is kept. A file system that cannot be
+// asked is let be: writing to it will say.
+func spoolRoom(cfg *config.Config, size int64, quarantine bool) error {
+	if cfg.SpoolMinFree == 0 {
 		return nil
 	}
+	if err := dirRoom("spool", cfg.SpoolDir, cfg.SpoolMinFree, size); err != nil || !quarantine {
+		return err
+	}
+	return dirRoom("quarantine", cfg.Quarantine.Dir, cfg.SpoolMinFree, size)
+}
+
+// dirRoom is spoolRoom for the file system of one directory.
+func dirRoom(what, dir string, minFree config.Size, size int64) error {
+	floor := int64(minFree)
 	var st syscall.Statfs_t
-	if err := syscall.Statfs(cfg.SpoolDir, &st); err != nil {
+	if err := syscall.Statfs(dir, &st); err != nil {
 		return nil
 	}
 	free := int64(min(st.Bavail*uint64(st.Bsize), 1<<62))
@@ -92,9 +102,9 @@ func spoolRoom(cfg *config.Config, size int64) error {
 	// written would overflow the sum and let every message in.
 	if size > free || free-size < floor {
 		if size > 0 {
-			return fmt.Errorf("spool disk has %d MiB free, below the %v floor plus the %d MiB declared", free>>20, cfg.SpoolMinFree, (size+1<<20-1)>>20)
+			return fmt.Errorf("%s disk has %d MiB free, below the %v floor plus the %d MiB declared", what, free>>20, minFree, (size+1<<20-1)>>20)
 		}
-		return fmt.Errorf("spool disk has %d MiB free, below the %v floor", free>>20, cfg.SpoolMinFree)
+		return fmt.Errorf("%s disk has %d MiB free, below the %v floor", what, free>>20, minFree)
 	}
 	return nil
 }

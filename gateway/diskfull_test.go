@@ -250,8 +250,9 @@ func TestDiskFullStore(t *testing.T) {
 	}{
 		// The floor is off: this is the disk filling all the same (a
 		// client that declares no SIZE, other writers on the disk).
+		// TestSpoolFloor and TestQuarantineFloor have it on.
 		{"spool", "spool_dir: %DIR%/spool", "spool_dir: %MNT%/spool\nspool_min_free: 0", "spool put failed"},
-		{"quarantine", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: %MNT%/quarantine}", "quarantine put failed"},
+		{"quarantine", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: %MNT%/quarantine}\nspool_min_free: 0", "quarantine put failed"},
 	} {
 		t.Run(tc.store, func(t *testing.T) {
 			mnt := mountTmpfs(t, 4<<20)

@@ -114,12 +114,12 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		in.Metrics.DiskFree.Set(metrics.DiskAudit, metrics.FreeBytes(filepath.Dir(a)))
 	}
 	in.Metrics.ConfigLastReloadSuccess.SetToCurrentTime()
-	if err := spoolRoom(cfg, 0); err != nil {
+	if err := spoolRoom(cfg, 0, true); err != nil {
 		// Said at the start, not only at the first MAIL refused: a
 		// gateway started on a small disk (the embedded default on a
 		// laptop) takes no mail at all.
-		logger.Warn("spool disk below spool_min_free: MAIL is refused with 452 4.3.1 until there is room (spool_min_free: 0 turns the floor off)",
-			"spool", cfg.SpoolDir, "reason", err.Error())
+		logger.Warn("disk below spool_min_free: MAIL is refused with 452 4.3.1 until there is room (spool_min_free: 0 turns the floor off)",
+			"spool", cfg.SpoolDir, "quarantine", cfg.Quarantine.Dir, "reason", err.Error())
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

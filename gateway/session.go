@@ -213,11 +213,13 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if opts != nil {
 		size = opts.Size
 	}
-	if err := spoolRoom(s.snap.cfg, size); err != nil {
+	// A pass-through route keeps no original; a sanitising one does,
+	// before its 250.
+	if err := spoolRoom(s.snap.cfg, size, r.Policy != config.PolicyNone); err != nil {
 		// Counted each time; logged at most once a second per client
 		// address, as a client may send MAIL again and again.
 		if s.snap.srv.spoolLow.allowAddr(s.client, time.Now()) {
-			s.snap.srv.Logger.Warn("mail refused: spool disk low", "route", r.Name, "client", s.client.String(), "reason", err.Error())
+			s.snap.srv.Logger.Warn("mail refused: disk low", "route", r.Name, "client", s.client.String(), "reason", err.Error())
 		}
 		return s.reject("mail", errNoRoom)
 	}

@@ -60,7 +60,7 @@ func TestSpoolFloor(t *testing.T) {
 	if v := rejects(); v != 3 {
 		t.Errorf("smtp_rejects_total{mail,452} = %v, want 3", v)
 	}
-	if logs := g.logs.String(); !strings.Contains(logs, "mail refused: spool disk low") || !strings.Contains(logs, "plus the 13 MiB declared") {
+	if logs := g.logs.String(); !strings.Contains(logs, "mail refused: disk low") || !strings.Contains(logs, "plus the 13 MiB declared") {
 		t.Errorf("want the refusal logged, naming the declared size:\n%s", logs)
 	}
 
@@ -84,7 +84,7 @@ func TestSpoolFloor(t *testing.T) {
 	if v := rejects(); v != 3+flood {
 		t.Errorf("smtp_rejects_total{mail,452} = %v after the flood, want %d", v, 3+flood)
 	}
-	if n, most := strings.Count(g.logs.String(), "mail refused: spool disk low"), int(time.Since(first)/time.Second)+2; n > most {
+	if n, most := strings.Count(g.logs.String(), "mail refused: disk low"), int(time.Since(first)/time.Second)+2; n > most {
 		t.Errorf("%d log lines for %d refused MAIL from one client in %v, want at most %d (one a second)", n, 3+flood, time.Since(first).Round(time.Millisecond), most)
 	}
 	if n := len(g.sp.List()); n != 0 {
@@ -114,7 +114,7 @@ func TestSpoolFloorHuge(t *testing.T) {
 	g := startGateway(t, cfg, false)
 	// Said at the start: a gateway on a disk below its floor takes no
 	// mail at all.
-	if logs := g.logs.String(); !strings.Contains(logs, "spool disk below spool_min_free: MAIL is refused with 452 4.3.1") {
+	if logs := g.logs.String(); !strings.Contains(logs, "disk below spool_min_free: MAIL is refused with 452 4.3.1") {
 		t.Errorf("no warning at the start that MAIL is refused:\n%s", logs)
 	}
 	const noRoom = "452 4.3.1 Insufficient system storage, try again later"
@@ -133,5 +133,42 @@ func TestSpoolFloorHuge(t *testing.T) {
 	}
 	if code, text := g.ready(); code != 503 {
 		t.Errorf("/readyz under a floor larger than the disk: %d %s, want 503", code, text)
+	}
+}
+
+// TestQuarantineFloor: a sanitising route keeps the original before its
+// 250, so the quarantine's file system, on a disk of its own, is held
+// to spool_min_free too: MAIL is refused with 452 4.3.1 and /readyz
+// names the quarantine. A pass-through route (policy none) keeps no
+// original and takes mail on.
+func TestQuarantineFloor(t *testing.T) {
+	mnt := mountTmpfs(t, 16<<20)
+	f := fill(t, mnt, 2<<20)
+	defer f.free()
+	for _, tc := range []struct {
+		policy string
+		want   string
+	}{
+		{"default", "452 4.3.1 Insufficient system storage, try again later"},
+		{"none", ""},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := gatewayConfig(t, dir, "", "", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: "+mnt+"/q-"+tc.policy+"}\nspool_min_free: 4MiB",
+				"    policy: default\n", "    policy: "+tc.policy+"\n")
+			g := startGateway(t, cfg, false)
+			c := g.dial("inbound")
+			defer c.Close()
+			var text string
+			if err := c.Mail("citizen@example.jp", nil); err != nil {
+				_, text = smtpCode(err)
+			}
+			if text != tc.want {
+				t.Errorf("MAIL with the quarantine's disk under the floor: %q, want %q", text, tc.want)
+			}
+			if code, text := g.ready(); code != 503 || !strings.Contains(text, "quarantine disk has") {
+				t.Errorf("/readyz: %d %q, want 503 naming the quarantine's disk", code, text)
+			}
+		})
 	}
 }
