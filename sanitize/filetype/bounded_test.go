@@ -3,6 +3,7 @@ package filetype
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -47,6 +48,17 @@ func TestClassifyBounded(t *testing.T) {
 	// each would be parsed as a spreadsheet again.
 	overlap := overlapping("list.csv", bytes.Repeat([]byte("abc,def,1234,=1+1\r\n"), 2<<20/19), 200)
 
+	// 200 directory entries over one stored compound file whose
+	// \x01Ole stream is at the end of a mini stream chain of 2^15
+	// sectors (one sector pointing to itself): read in place, each
+	// entry would walk the chain again.
+	ole := cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(0)})
+	const rootStart = 3 // after the FAT, the directory and the mini FAT
+	binary.LittleEndian.PutUint32(ole[512+4*rootStart:], rootStart)
+	binary.LittleEndian.PutUint64(ole[2*512+0x78:], uint64(oleMaxMiniChain)*512)
+	binary.LittleEndian.PutUint32(ole[2*512+128+0x74:], uint32(oleMaxMiniChain-1)*512/64)
+	overlapOLE := overlapping("a.doc", append(ole, make([]byte, 1<<20)...), 200)
+
 	cases := []struct {
 		name    string
 		data    []byte
@@ -59,6 +71,7 @@ func TestClassifyBounded(t *testing.T) {
 		{"stacked end records", stacked, Limits{}, "archive: too many entries (more than 1000)"},
 		{"deep stored chain", chain, Limits{}, "archive: nesting too deep n.zip/n.zip/n.zip"},
 		{"overlapping stored CSVs", overlap, Limits{MaxTotal: 8 << 20}, "archive: total size exceeded (8388608 bytes)"},
+		{"overlapping stored compound files", overlapOLE, Limits{MaxTotal: 8 << 20}, "archive: total size exceeded (8388608 bytes)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,7 +54,12 @@ type oleInfo struct {
 // readOLE reads the directory of a compound file. It never reads more than
 // oleMaxDirSectors directory sectors plus the FAT sectors that chain them,
 // and stops at the first inconsistency (ok then reports what was seen).
-func readOLE(r io.ReaderAt, size int64) oleInfo {
+// Then it reads the start of each \x01Ole stream (oleLinkFlagged).
+func readOLE(r io.ReaderAt, size int64) oleInfo { return readCFB(r, size, true) }
+
+// readCFB is readOLE; without streams, the \x01Ole streams are not read
+// (oleLink then says only what the storages' classes say).
+func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
 	info := oleInfo{mime: "application/x-ole-storage", class: ClassOffice}
 	hdr := make([]byte, 512)
 	if n, _ := r.ReadAt(hdr, 0); n < len(hdr) || !bytes.HasPrefix(hdr, []byte(oleMagic)) {
@@ -204,7 +209,7 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 			break
 		}
 	}
-	if len(oleStreams) > 0 {
+	if streams && len(oleStreams) > 0 {
 		cf := cfbReader{r: r, size: size, shift: shift, nSectors: nSectors, next: next,
 			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), root: root}
 		for _, st := range oleStreams {
@@ -225,9 +230,12 @@ func readOLE(r io.ReaderAt, size int64) oleInfo {
 }
 
 // sniffOLEHead classifies a compound file from what head holds; Classify
-// reads the real file with readOLE.
+// reads the real file with readOLE. The type and class do not depend on
+// the \x01Ole streams, which are not read: a root chain looping in the
+// head would be walked to oleMaxMiniChain at every sniff (128 KiB kept
+// and 2^15 reads for each member of an archive).
 func sniffOLEHead(b []byte) (string, Class) {
-	info := readOLE(bytes.NewReader(b), int64(len(b)))
+	info := readCFB(bytes.NewReader(b), int64(len(b)), false)
 	return info.mime, info.class
 }
 

@@ -3,6 +3,7 @@ package filetype
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"testing"
 	"unicode/utf16"
 )
@@ -248,5 +249,33 @@ func TestOLEStreamPastMiniChainBound(t *testing.T) {
 	info := readOLE(bytes.NewReader(b), int64(len(b)))
 	if !info.truncated || info.oleLink {
 		t.Errorf("truncated %v, oleLink %v; want truncated, no link read", info.truncated, info.oleLink)
+	}
+}
+
+// TestSniffOLEHeadReadsNoStreams: sniffing a compound file's head does
+// not read its \x01Ole streams, which the type and class do not depend
+// on: a root chain that is one sector pointing to itself, inside the
+// head, was walked to oleMaxMiniChain (2^15 reads, 128 KiB of sector
+// numbers kept) at every sniff, for each member of an archive.
+func TestSniffOLEHeadReadsNoStreams(t *testing.T) {
+	b := cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(0)})
+	const rootStart = 3 // after the FAT, the directory and the mini FAT
+	binary.LittleEndian.PutUint32(b[512+4*rootStart:], rootStart)
+	binary.LittleEndian.PutUint64(b[2*512+0x78:], uint64(oleMaxMiniChain)*512)
+	binary.LittleEndian.PutUint32(b[2*512+128+0x74:], uint32(oleMaxMiniChain-1)*512/64)
+	head := append(b, make([]byte, sniffShort-len(b))...)
+	if mt, c := Sniff(head); mt != "application/vnd.ms-excel" || c != ClassOffice {
+		t.Fatalf("Sniff: %s %s", mt, c)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 20
+	for i := 0; i < n; i++ {
+		Sniff(head)
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 32<<10 {
+		t.Errorf("Sniff allocated %d bytes a call, want under 32 KiB", per)
 	}
 }
