@@ -211,7 +211,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
 	}
 	if streams && len(oleStreams) > 0 {
 		cf := cfbReader{r: r, size: size, shift: shift, nSectors: nSectors, next: next,
-			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), root: root}
+			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), miniShift: binary.LittleEndian.Uint16(hdr[0x20:]), root: root}
 		for _, st := range oleStreams {
 			linked, ok := cf.oleLinkFlagged(st)
 			if !ok {
@@ -272,8 +272,11 @@ type cfbReader struct {
 	nSectors uint32
 	next     func(uint32) (uint32, bool) // the FAT: the sector after s
 	cutoff   uint32                      // streams under it are in the mini stream
-	root     oleStream
-	chain    []uint32 // the root's chain walked so far (the mini stream's sectors)
+	// miniShift is the header's mini sector shift: [MS-CFB] 2.2 fixes
+	// it at 6 (64-byte mini sectors).
+	miniShift uint16
+	root      oleStream
+	chain     []uint32 // the root's chain walked so far (the mini stream's sectors)
 }
 
 // oleLinkFlagged reads the Flags of an \x01Ole stream (an OLEStream,
@@ -306,10 +309,10 @@ func (c *cfbReader) oleLinkFlagged(st oleStream) (linked, ok bool) {
 // sector holds at least 512 bytes and a mini sector 64, so the 8 bytes
 // are never split.
 func (c *cfbReader) offset(st oleStream) (int64, bool) {
-	if st.start >= oleEndOfChain || c.cutoff != 4096 {
-		// [MS-CFB] 2.2 fixes the cutoff at 4096: a reader that takes
-		// another from the header and one that does not would read
-		// different bytes.
+	if st.start >= oleEndOfChain || c.cutoff != 4096 || c.miniShift != 6 {
+		// [MS-CFB] 2.2 fixes the cutoff at 4096 and mini sectors at
+		// 64 bytes: a reader that takes another from the header and
+		// one that does not would read different bytes.
 		return 0, false
 	}
 	if st.size >= uint64(c.cutoff) {

@@ -225,6 +225,13 @@ func TestOLELinkedAnyClass(t *testing.T) {
 				return b
 			}()),
 			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: directory not fully read word/embeddings/oleObject1.bin"}},
+		{name: "a mini sector shift other than 6", filename: "a.docx",
+			data: inDocx(func() []byte {
+				b := cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: embedded})
+				binary.LittleEndian.PutUint16(b[0x20:], 7)
+				return b
+			}()),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{"office: directory not fully read word/embeddings/oleObject1.bin"}},
 		{name: "clean, an embedded workbook", filename: "a.docx",
 			data:  inDocx(cfbFile(clsidXls, cfbEnt{name: "\x01Ole", typ: 2, data: embedded}, compObj, cfbEnt{name: "Workbook", typ: 2, data: make([]byte, 5000)})),
 			class: ClassOffice, sniffed: mimeDocx, clean: true},
