@@ -302,6 +302,10 @@ type odfReader struct {
 	picture bool
 	ns      []odfBinding // prefixes the open elements declare, innermost last
 	inline  []byte       // the start of an office:binary-data's base64
+	// values: the text of each open form:property-value, innermost
+	// last, from its first byte that is not blank, up to
+	// maxPropertyText (propertyText).
+	values [][]byte
 }
 
 // inlineMarkup reports whether the start of an inline picture's base64
@@ -409,13 +413,18 @@ func (r *odfReader) read(rd io.Reader) error {
 			}
 			r.element(t)
 			r.stack = append(r.stack, t.Name.Local)
+			if t.Name.Local == "property-value" {
+				r.values = append(r.values, nil)
+			}
 			if t.Name.Local == "binary-data" {
 				r.inline = r.inline[:0]
 			}
 		case xml.CharData:
-			if r.parent() == "property-value" {
-				// A property's value written as the element's text.
-				r.propertyText(t)
+			if r.parent() == "property-value" && len(r.values) > 0 {
+				// A property's value written as the element's text,
+				// which a comment, a CDATA section or a child element
+				// splits into tokens: read whole at its end.
+				r.values[len(r.values)-1] = propertyText(r.values[len(r.values)-1], t)
 			}
 			if r.parent() == "binary-data" {
 				for _, c := range t {
@@ -427,6 +436,10 @@ func (r *odfReader) read(rd io.Reader) error {
 		case xml.EndElement:
 			if t.Name.Local == "binary-data" && r.parent() == "binary-data" && inlineMarkup(r.inline) {
 				r.o.miss(r.where + ": a picture's markup inline in the XML (office:binary-data)")
+			}
+			if t.Name.Local == "property-value" && r.parent() == "property-value" && len(r.values) > 0 {
+				r.propertyValue(r.values[len(r.values)-1])
+				r.values = r.values[:len(r.values)-1]
 			}
 			if n := len(r.stack); n > 0 {
 				r.stack = r.stack[:n-1]
@@ -448,16 +461,27 @@ func odfPropertyValue(local string) bool {
 	return local == "property" || local == "list-value" || local == "property-value"
 }
 
-// maxPropertyText bounds what is looked at of a property value's text:
-// a URL is at its start.
+// maxPropertyText bounds what is kept of a property value's text, from
+// its first byte that is not blank: a URL is at its start.
 const maxPropertyText = 4096
 
-// propertyText checks the text of a form:property-value: a URL or a
-// share there is loaded as a form:property's office:string-value is.
-func (r *odfReader) propertyText(t xml.CharData) {
-	v := odfTarget(string(t[:min(len(t), maxPropertyText)]))
-	if odfFetches(v) {
-		r.linked("form:property-value (" + odfWhere(v) + ")")
+// propertyText appends t, a piece of a form:property-value's text, to
+// what is kept of it (v): the blanks odfTarget trims are skipped
+// before the first other byte, and no more than maxPropertyText bytes
+// are kept.
+func propertyText(v []byte, t xml.CharData) []byte {
+	if len(v) == 0 {
+		t = bytes.TrimLeft(t, odfBlank)
+	}
+	return append(v, t[:min(len(t), maxPropertyText-len(v))]...)
+}
+
+// propertyValue checks the text of a form:property-value, whole: a URL
+// or a share there is loaded as a form:property's office:string-value
+// is.
+func (r *odfReader) propertyValue(v []byte) {
+	if t := odfTarget(string(v)); odfFetches(t) {
+		r.linked("form:property-value (" + odfWhere(t) + ")")
 	}
 }
 
@@ -806,11 +830,15 @@ func isFormulaName(c byte) bool {
 	return 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '_'
 }
 
+// odfBlank is what odfTarget trims before a target: control
+// characters and spaces.
+const odfBlank = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+
 // odfTarget is a URL attribute as an office suite reads it: blanks and
 // control characters before it skipped, tabs and line ends in it
 // dropped.
 func odfTarget(v string) string {
-	v = strings.TrimLeft(v, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+	v = strings.TrimLeft(v, odfBlank)
 	return strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' || r == '\r' {
 			return -1

@@ -155,6 +155,14 @@ func TestODF(t *testing.T) {
 			class: ClassOffice, findings: linked("form:list-value office:string-value (a network share)")},
 		{name: "property value as text naming the web", data: odt(`<office:forms><form:form><form:button form:id="b"><form:properties><form:property form:property-name="ImageURL"><form:property-value>https://evil.example/a.png</form:property-value></form:property></form:properties></form:button></form:form></office:forms>`), filename: "a.odt",
 			class: ClassOffice, findings: linked("form:property-value (the web)")},
+		// Its text read whole: a comment or a CDATA section splits it
+		// into tokens, and blanks before it are skipped, not counted.
+		{name: "property value as text split by a comment", data: odt(`<office:forms><form:form><form:button form:id="b"><form:properties><form:property form:property-name="ImageURL"><form:property-value>\<!-- -->\192.0.2.1\s\a.png</form:property-value></form:property></form:properties></form:button></form:form></office:forms>`), filename: "a.odt",
+			class: ClassOffice, findings: linked("form:property-value (a network share)")},
+		{name: "property value as text split by a CDATA section", data: odt(`<office:forms><form:form><form:button form:id="b"><form:properties><form:property form:property-name="ImageURL"><form:property-value>ht<![CDATA[tps://evil.example/a.png]]></form:property-value></form:property></form:properties></form:button></form:form></office:forms>`), filename: "a.odt",
+			class: ClassOffice, findings: linked("form:property-value (the web)")},
+		{name: "property value as text after 5000 blanks", data: odt(`<office:forms><form:form><form:button form:id="b"><form:properties><form:property form:property-name="ImageURL"><form:property-value>` + strings.Repeat(" \n", 2500) + `https://evil.example/a.png</form:property-value></form:property></form:properties></form:button></form:form></office:forms>`), filename: "a.odt",
+			class: ClassOffice, findings: linked("form:property-value (the web)")},
 		{name: "clean, list property values as text", data: odt(`<office:forms><form:form><form:listbox form:id="l"><form:properties><form:list-property form:property-name="StringItemList" office:value-type="string"><form:list-value office:string-value="総務課"/><form:list-value office:string-value="企画課"/></form:list-property></form:properties></form:listbox></form:form></office:forms>`), filename: "a.odt",
 			class: ClassOffice, sniffed: mimeODT, clean: true},
 		{name: "sheet linked from a share", data: ods(`</table:table-row><table:table-source xlink:href="file:///\\evil\s\b.ods" table:table-name="Sheet1"/><table:table-row>`), filename: "a.ods",
