@@ -479,7 +479,10 @@ func hyperlinkRels(b []byte) map[string]string {
 				target = a.Value
 			}
 		}
-		if id != "" && (strings.EqualFold(typ, relHyperlink) || strings.EqualFold(typ, relHyperlinkStrict)) {
+		// Trimmed as the picture's attribute is (pictureLinkUses): a
+		// reader matching them as written, " rId7" to " rId7", and
+		// one collapsing blanks both find the relationship.
+		if id = strings.TrimSpace(id); id != "" && (strings.EqualFold(typ, relHyperlink) || strings.EqualFold(typ, relHyperlinkStrict)) {
 			ids[id] = odfWhere(strings.TrimSpace(target))
 		}
 	}
