@@ -42,6 +42,9 @@ type inspector struct {
 	pdfStreams int       // PDF streams looked into, all PDFs of the attachment
 	pdfDecoded int64     // bytes decoded from them (pdfMaxDecode)
 	pdfLinks   *pdfLinks // link targets in them
+	// pictureIDs: hyperlink relationships' Ids the next readPart looks
+	// for as a picture's link, set by inspectZip for the member read.
+	pictureIDs map[string]string
 	sigBuf     []byte
 }
 

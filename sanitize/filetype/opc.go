@@ -59,6 +59,18 @@ type ooxmlPackage struct {
 	overrides map[string]string // part (partKey) → content type, lower case
 	mime      string            // of the document, by its main part; "" if none
 	macros    bool              // a macro-enabled main part or a macro part type
+	// hyperlinks: for a member (its index in the archive) whose
+	// relationship part has relationships of the hyperlink type, their
+	// Ids and where they lead (hyperlinkRels), for pictureLinkUses.
+	hyperlinks map[int]map[string]string
+}
+
+// hyperlinksOf is hyperlinks[i], nil for a nil package.
+func (p *ooxmlPackage) hyperlinksOf(i int) map[string]string {
+	if p == nil {
+		return nil
+	}
+	return p.hyperlinks[i]
 }
 
 // typeOf is the content type of the part named name (partKey): its
@@ -148,7 +160,7 @@ func isSpreadsheetML(ct string) bool {
 func (in *inspector) readPackage(zr *zip.Reader, cd centralDirectory, where string) *ooxmlPackage {
 	pkg := in.readPackageIndex(zr, cd, where)
 	if pkg != nil {
-		in.pictureLinks(zr, cd, where)
+		pkg.hyperlinks = in.pictureLinks(zr, cd, where)
 	}
 	return pkg
 }
@@ -385,8 +397,8 @@ func mainPart(b []byte) (string, error) {
 	return partKey(path.Clean("/" + target)), nil
 }
 
-// pictureLinks finds a relationship of the hyperlink type that a part
-// uses as a picture's or a medium's link (a:blip r:link, VML's
+// pictureLinks finds the relationships of the hyperlink type that a
+// part may use as a picture's or a medium's link (a:blip r:link, VML's
 // v:imagedata r:href, a:videoFile r:link): officeRelFindings counts
 // one to the web as a link left clickable, but the program fetches it
 // as the part is drawn. LibreOffice takes a blip's r:link target from
@@ -394,20 +406,20 @@ func mainPart(b []byte) (string, error) {
 // getExternalTargetFromRelId, which checks only that it is external)
 // and loads it as the document opens; what Word does with one of the
 // hyperlink type is not known, so the same is assumed. Each
-// relationship part is read again (within maxPackagePart), and its
-// source part, if it has hyperlink relationships, is read for the
-// attributes naming them (readPart: parsed only if it holds ":link"
-// or ":href").
-func (in *inspector) pictureLinks(zr *zip.Reader, cd centralDirectory, where string) {
-	prefix := where
-	if prefix != "" {
-		prefix += "/"
-	}
+// relationship part is read again (within maxPackagePart); it returns,
+// by member index, the source parts of those with hyperlink
+// relationships, with their Ids, which inspectZip reads for the
+// attributes naming them (pictureLinkUses) as it reads the part for
+// its fields or formulas, not in a read of its own: a 55 MB
+// document.xml with one hyperlink, read once more, took the archive
+// past its budget.
+func (in *inspector) pictureLinks(zr *zip.Reader, cd centralDirectory, where string) map[int]map[string]string {
 	byKey := map[string][]int{}
 	for i, f := range zr.File {
 		k := partKey(decodeZipName(cd.entries[i].name, f.NonUTF8))
 		byKey[k] = append(byKey[k], i)
 	}
+	var uses map[int]map[string]string
 	for i, f := range zr.File {
 		name := decodeZipName(cd.entries[i].name, f.NonUTF8)
 		source, ok := relsSource(strings.ToLower(name))
@@ -423,12 +435,21 @@ func (in *inspector) pictureLinks(zr *zip.Reader, cd centralDirectory, where str
 			continue
 		}
 		for _, j := range byKey[partKey(source)] {
-			if sf := zr.File[j]; plainMember(sf) {
-				e := entry{name: decodeZipName(cd.entries[j].name, sf.NonUTF8), size: int64(min(sf.UncompressedSize64, 1<<62)), comp: int64(min(sf.CompressedSize64, 1<<62))}
-				in.pictureLinkUses(e, sf.Open, prefix+displayName(e.name), ids)
+			if uses == nil {
+				uses = map[int]map[string]string{}
+			}
+			if uses[j] == nil {
+				uses[j] = ids
+				continue
+			}
+			// Two relationship parts name one source (their names
+			// differ in case only): both sets.
+			for id, to := range ids {
+				uses[j][id] = to
 			}
 		}
 	}
+	return uses
 }
 
 // plainMember reports a member archive/zip can read as it is: not
@@ -494,25 +515,35 @@ func hyperlinkRels(b []byte) map[string]string {
 // target. A part that does not read as XML is not inspected.
 func (in *inspector) pictureLinkUses(e entry, open func() (io.ReadCloser, error), where string, ids map[string]string) {
 	in.readPart(e, open, where, partReader{
-		what: "picture links",
-		marks: func(b []byte) bool {
-			return bytes.Contains(b, []byte(":link")) || bytes.Contains(b, []byte(":href"))
-		},
-		token: func(tok xml.Token) bool {
-			t, ok := tok.(xml.StartElement)
-			if !ok {
-				return true
-			}
-			for _, a := range t.Attr {
-				if a.Name.Local != "link" && a.Name.Local != "href" || !strings.HasSuffix(strings.ToLower(a.Name.Space), "/relationships") {
-					continue
-				}
-				if to, ok := ids[strings.TrimSpace(a.Value)]; ok {
-					in.find(OOXMLPictureLinked, "(a picture's link to a hyperlink relationship, to "+to+") in "+where)
-					return false
-				}
-			}
-			return true
-		},
+		what:  "picture links",
+		marks: pictureLinkMarks,
+		token: in.pictureLinkToken(ids, where),
 	})
+}
+
+// pictureLinkMarks reports bytes without which a part names no
+// relationship as a picture's link.
+func pictureLinkMarks(b []byte) bool {
+	return bytes.Contains(b, []byte(":link")) || bytes.Contains(b, []byte(":href"))
+}
+
+// pictureLinkToken checks a part's tokens for pictureLinkUses, false
+// after its finding.
+func (in *inspector) pictureLinkToken(ids map[string]string, where string) func(xml.Token) bool {
+	return func(tok xml.Token) bool {
+		t, ok := tok.(xml.StartElement)
+		if !ok {
+			return true
+		}
+		for _, a := range t.Attr {
+			if a.Name.Local != "link" && a.Name.Local != "href" || !strings.HasSuffix(strings.ToLower(a.Name.Space), "/relationships") {
+				continue
+			}
+			if to, ok := ids[strings.TrimSpace(a.Value)]; ok {
+				in.find(OOXMLPictureLinked, "(a picture's link to a hyperlink relationship, to "+to+") in "+where)
+				return false
+			}
+		}
+		return true
+	}
 }

@@ -1,6 +1,11 @@
 package filetype
 
-import "testing"
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+)
 
 // TestPictureLinkToHyperlinkRelationship: a picture or a medium whose
 // link (a:blip r:link, VML's v:imagedata r:href) names a relationship
@@ -53,4 +58,59 @@ func TestPictureLinkToHyperlinkRelationship(t *testing.T) {
 			class: ClassOffice, sniffed: mimeDocx, clean: true},
 	}
 	runClassify(t, cases)
+}
+
+// TestPictureLinkInTheSameRead: a part whose relationships include
+// hyperlinks is looked at for pictures linking to them as it is read
+// for its fields (a Word document) or formulas (a workbook), not in a
+// read of its own: a large document.xml or sheet with one ordinary
+// hyperlink was read whole once more, and took the archive past its
+// budget (a 55 MB document.xml at the default 100 MiB). A part whose
+// reading for formulas stops early is read again for them.
+func TestPictureLinkInTheSameRead(t *testing.T) {
+	const (
+		nsA    = `xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"`
+		nsR    = `xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"`
+		hyper  = `<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://www.city.example.lg.jp/" TargetMode="External"/>`
+		relsOf = `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`
+	)
+	words := string(bytes.ToValidUTF8(wordsText(3<<20), nil))
+	bigWord := docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" `+nsR+`><w:body><w:p><w:r><w:t>`+words+`</w:t></w:r></w:p><w:p><w:hyperlink r:id="rId1"><w:r><w:t>市</w:t></w:r></w:hyperlink></w:p></w:body></w:document>`)),
+		deflate("word/_rels/document.xml.rels", []byte(relsOf+hyper+`</Relationships>`)))
+	sheetRels := deflate("xl/worksheets/_rels/sheet1.xml.rels", []byte(relsOf+hyper+`</Relationships>`))
+	bigSheet := xlsx(t, "", `<row r="1"><c r="A1" t="inlineStr"><is><t>`+words+`</t></is></c></row></sheetData><hyperlinks><hyperlink ref="A1" r:id="rId1"/></hyperlinks><sheetData>`, sheetRels)
+	drawing := xlsx(t, "", "", deflate("xl/drawings/drawing1.xml", []byte(`<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" `+nsA+` `+nsR+`><xdr:pic><xdr:blipFill><a:blip r:link="rId1"/></xdr:blipFill></xdr:pic></xdr:wsDr>`)),
+		deflate("xl/drawings/_rels/drawing1.xml.rels", []byte(relsOf+hyper+`</Relationships>`)))
+	longFormula := xlsx(t, "", cellFormula("1+"+strings.Repeat("1+", maxFormula))+`<row r="2"><c r="A2"><a:blip `+nsA+` r:link="rId1"/></c></row>`, sheetRels)
+	cases := []struct {
+		name  string
+		data  []byte
+		file  string
+		lim   Limits
+		want  []string
+		clean bool
+	}{
+		{name: "a 3 MiB document.xml with a hyperlink, a 5 MiB budget", data: bigWord, file: "a.docx", lim: Limits{MaxTotal: 5 << 20}, clean: true},
+		{name: "a 3 MiB sheet with a hyperlink, a 5 MiB budget", data: bigSheet, file: "a.xlsx", lim: Limits{MaxTotal: 5 << 20}, clean: true},
+		{name: "a workbook's drawing linking a picture to a hyperlink", data: drawing, file: "a.xlsx",
+			want: []string{OOXMLPictureLinked + " (a picture's link to a hyperlink relationship, to the web) in xl/drawings/drawing1.xml"}},
+		{name: "a sheet read for formulas no further than a long one", data: longFormula, file: "a.xlsx",
+			want: []string{OOXMLPictureLinked + " (a picture's link to a hyperlink relationship, to the web) in xl/worksheets/sheet1.xml"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Classify(bytes.NewReader(tc.data), int64(len(tc.data)), "", tc.file, tc.lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.clean && len(res.Findings) > 0 {
+				t.Errorf("findings %q, want none", res.Findings)
+			}
+			for _, w := range tc.want {
+				if !slices.Contains(res.Findings, w) {
+					t.Errorf("findings %q, want %q", res.Findings, w)
+				}
+			}
+		})
+	}
 }

@@ -42,7 +42,31 @@ type partReader struct {
 // shared strings, often its largest parts, are not parsed). The part
 // is read as Office reads one (partDecoder); one that cannot be read to
 // its end is not inspected, and the document not kept.
+//
+// The Ids of hyperlink relationships the caller set in pictureIDs (for
+// the member being read) are looked for in the same read
+// (pictureLinkToken): the part is not read again for them. Left unread
+// (p.token stopped first), they are set again for the caller to read
+// them alone.
 func (in *inspector) readPart(e entry, open func() (io.ReadCloser, error), where string, p partReader) {
+	if ids := in.pictureIDs; ids != nil {
+		in.pictureIDs = nil
+		marks, token, pictures := p.marks, p.token, in.pictureLinkToken(ids, where)
+		done := false
+		p.marks = func(b []byte) bool { return marks(b) || pictureLinkMarks(b) }
+		p.token = func(tok xml.Token) bool {
+			if !done && !pictures(tok) {
+				done = true
+			}
+			if !token(tok) {
+				if !done {
+					in.pictureIDs = ids
+				}
+				return false
+			}
+			return true
+		}
+	}
 	notInspected := func(why string) { in.find("office: "+p.what+" not inspected", where+": "+why) }
 	rc, err := open()
 	if err != nil {

@@ -500,6 +500,11 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		// by relationship, not by folder.
 		content := layout.ooxml && lower != "[content_types].xml" && !isRelsPart(lower) &&
 			(!externalLink || layout.mime == mimeDocx || isWordprocessingML(ct))
+		// Its hyperlink relationships used as a picture's link are
+		// looked for as it is read for its formulas or fields, or in
+		// a read of their own.
+		hyperlinks := pkg.hyperlinksOf(i)
+		in.pictureIDs = hyperlinks
 		if content && (layout.mime == mimeXlsx || isSpreadsheetML(ct)) {
 			// Read again, whole, for its formulas: inspectEntry sniffs it.
 			in.workbookPart(ent, f.Open, path, lower, isSpreadsheetML(ct), &macros)
@@ -511,6 +516,10 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			// by name; one typed as Word's is read as XML whatever it
 			// holds.
 			in.wordFields(ent, f.Open, path, isWordprocessingML(ct))
+		}
+		if in.pictureIDs != nil {
+			in.pictureIDs = nil
+			in.pictureLinkUses(ent, f.Open, path+displayName(name), hyperlinks)
 		}
 		if layout.ooxml && !officePart && !isRelsPart(lower) {
 			// LibreOffice draws a picture by its content: one that
