@@ -405,6 +405,12 @@ func TestOOXMLSVGPictures(t *testing.T) {
 		return zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/>`+override("/word/document.xml", ctWordMain)),
 			rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", drawn), rels, deflate("word/media/image1.png", pic))
 	}
+	// svgAt: the picture at name, its type (an Override) types.
+	svgAt := func(name, types string) []byte {
+		rels := docRels(`<Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="/` + name + `"/>`)
+		return zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/>`+override("/word/document.xml", ctWordMain)+types),
+			rootRels(mainRel("word/document.xml")), wordPart("word/document.xml", drawn), rels, deflate(name, svgImage(`\\192.0.2.1\s\a.png`)))
+	}
 	cases := []classifyCase{
 		{name: "SVG named .png drawing an image from a share", filename: "a.docx",
 			data:  withPicture(svgImage(`\\192.0.2.1\s\a.png`)),
@@ -425,6 +431,20 @@ func TestOOXMLSVGPictures(t *testing.T) {
 		{name: "SVG with a script", filename: "a.docx",
 			data:  withPicture([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)),
 			class: ClassOffice, sniffed: mimeDocm, findings: []string{OOXMLPictureScript + " svg:script in word/media/image1.png", MacroFinding}},
+		// Whatever the part's type or folder: a relationship names the
+		// picture by its path.
+		{name: "SVG typed as a workbook's external link", filename: "a.docx",
+			data:  svgAt("word/media/image1.png", override("/word/media/image1.png", ctExternalLink)),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a network share) in word/media/image1.png"}},
+		{name: "SVG named as a workbook's external link", filename: "a.docx",
+			data:  svgAt("xl/externalLinks/image1.xml", ""),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a network share) in xl/externalLinks/image1.xml"}},
+		{name: "SVG named .rels", filename: "a.docx",
+			data:  svgAt("word/media/image1.rels", ""),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a network share) in word/media/image1.rels"}},
+		{name: "SVG in a _rels folder", filename: "a.docx",
+			data:  svgAt("word/_rels/image1.rels", ""),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{OOXMLPictureLinked + " svg:image xlink:href (a network share) in word/_rels/image1.rels"}},
 		// The same picture in an OpenDocument file.
 		{name: "UTF-16 SVG in an OpenDocument file", filename: "a.odt",
 			data:  odfFile(t, mimeODT, odfBody("text", odfSVGFrame), deflate("Pictures/1.svg", utf16LE(`<?xml version="1.0" encoding="UTF-16"?><svg xmlns="http://www.w3.org/2000/svg"/>`))),

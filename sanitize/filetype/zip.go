@@ -521,9 +521,13 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			in.pictureIDs = nil
 			in.pictureLinkUses(ent, f.Open, path+displayName(name), hyperlinks)
 		}
-		if layout.ooxml && !officePart && !isRelsPart(lower) {
+		if layout.ooxml {
 			// LibreOffice draws a picture by its content: one that
-			// is SVG is read for the images it fetches.
+			// is SVG is read for the images it fetches. Any part: a
+			// relationship names its picture by path, whatever the
+			// part's type or folder, so one typed or named as an
+			// external link, a .rels or a part in a _rels folder is
+			// drawn too, and was not read.
 			in.ooxmlPicture(ent, f.Open, path, &macros)
 		}
 		if content && (layout.mime == mimeDocx || isWordprocessingML(ct)) && isWordSettings(lower, ct) {
