@@ -286,3 +286,88 @@ func TestSniffOLEHeadReadsNoStreams(t *testing.T) {
 		t.Errorf("Sniff allocated %d bytes a call, want under 32 KiB", per)
 	}
 }
+
+// TestOLEVersion4: a version 4 compound file (4096-byte sectors, the
+// header in a sector of its own, 32 directory entries a sector, 64-bit
+// stream sizes) has its \x01Ole streams read where [MS-CFB] puts them:
+// in the mini stream (64-byte mini sectors in the root's 4096-byte
+// sectors) or, from 4096 bytes, in sectors of their own.
+func TestOLEVersion4(t *testing.T) {
+	const sec = 4096
+	v4 := func(flags uint32, big bool, sizeHigh uint32) []byte {
+		// Sector 0 the FAT, 1 the directory, 2 the mini stream, 3 and
+		// 4 a large stream.
+		out := make([]byte, sec*6)
+		h := out[:512]
+		copy(h, oleMagic)
+		binary.LittleEndian.PutUint16(h[0x18:], 0x3e)
+		binary.LittleEndian.PutUint16(h[0x1a:], 4)
+		binary.LittleEndian.PutUint16(h[0x1c:], 0xfffe)
+		binary.LittleEndian.PutUint16(h[0x1e:], 12)
+		binary.LittleEndian.PutUint16(h[0x20:], 6)
+		binary.LittleEndian.PutUint32(h[0x2c:], 1)
+		binary.LittleEndian.PutUint32(h[0x30:], 1)
+		binary.LittleEndian.PutUint32(h[0x38:], 4096)
+		binary.LittleEndian.PutUint32(h[0x3c:], 0xfffffffe)
+		binary.LittleEndian.PutUint32(h[0x44:], 0xfffffffe)
+		for i := 0; i < 109; i++ {
+			binary.LittleEndian.PutUint32(h[0x4c+4*i:], 0xffffffff)
+		}
+		binary.LittleEndian.PutUint32(h[0x4c:], 0)
+		fat := out[sec : 2*sec]
+		for i := 0; i < sec/4; i++ {
+			binary.LittleEndian.PutUint32(fat[4*i:], 0xffffffff)
+		}
+		for s, v := range []uint32{0xfffffffd, 0xfffffffe, 0xfffffffe, 4, 0xfffffffe} {
+			binary.LittleEndian.PutUint32(fat[4*s:], v)
+		}
+		entry := func(i int, name string, typ byte, start uint32, size uint64) {
+			d := out[2*sec+128*i : 2*sec+128*(i+1)]
+			u := utf16.Encode([]rune(name))
+			for k, c := range u {
+				binary.LittleEndian.PutUint16(d[2*k:], c)
+			}
+			binary.LittleEndian.PutUint16(d[0x40:], uint16(2*len(u)+2))
+			d[0x42] = typ
+			for _, o := range []int{0x44, 0x48, 0x4c} {
+				binary.LittleEndian.PutUint32(d[o:], 0xffffffff)
+			}
+			binary.LittleEndian.PutUint32(d[0x74:], start)
+			binary.LittleEndian.PutUint64(d[0x78:], size)
+		}
+		entry(0, "Root Entry", 5, 2, 128)
+		binary.LittleEndian.PutUint32(out[2*sec+0x4c:], 1) // the root's child
+		// The mini stream: an embedded object's stream at mini sector
+		// 0 (a decoy where a 512-byte reader would look), the one
+		// read at mini sector 1.
+		ole := oleStreamOf(flags)
+		copy(out[3*sec:], oleStreamOf(0))
+		copy(out[3*sec+64:], ole)
+		size := uint64(len(ole)) | uint64(sizeHigh)<<32
+		if big {
+			copy(out[4*sec:], ole)
+			entry(1, "\x01Ole", 2, 3, 5000)
+		} else {
+			entry(1, "\x01Ole", 2, 1, size)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name              string
+		data              []byte
+		linked, truncated bool
+	}{
+		{"linked, in the mini stream", v4(1, false, 0), true, false},
+		{"linked, in sectors of its own", v4(1, true, 0), true, false},
+		{"embedded, in the mini stream", v4(0, false, 0), false, false},
+		// Version 4 sizes are 64 bits: one past the file is not read.
+		{"a size's high bits set", v4(1, false, 1), false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			info := readOLE(bytes.NewReader(tc.data), int64(len(tc.data)))
+			if info.oleLink != tc.linked || info.truncated != tc.truncated {
+				t.Errorf("oleLink %v, truncated %v; want %v, %v", info.oleLink, info.truncated, tc.linked, tc.truncated)
+			}
+		})
+	}
+}
