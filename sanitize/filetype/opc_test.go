@@ -95,6 +95,15 @@ func TestOOXMLPartsByContentType(t *testing.T) {
 				rootRels(mainRel("xl/workbook.xml")), deflate("xl/workbook.xml", []byte(`<workbook `+nsSheet+`/>`)),
 				deflate("xl/s.rels", []byte(`<worksheet `+nsSheet+`><sheetData>`+cellFormula(`_xlfn.WEBSERVICE("http://192.0.2.1/q")`)+`</sheetData></worksheet>`))),
 			class: ClassOffice, sniffed: mimeXlsx, findings: []string{RunningFormula + " (WEBSERVICE) in xl/s.rels"}},
+		// Excel finds a sheet by its relationship and type, not its
+		// folder, as Word does its parts: one named as an external
+		// link is read for its formulas too.
+		{name: "sheet named as an external link", filename: "a.xlsx",
+			data: zipFile(t, contentTypes(`<Default Extension="xml" ContentType="application/xml"/>`+override("/xl/workbook.xml", ctSheetMain)+
+				override("/xl/externalLinks/s.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml")),
+				rootRels(mainRel("xl/workbook.xml")), deflate("xl/workbook.xml", []byte(`<workbook `+nsSheet+`/>`)),
+				deflate("xl/externalLinks/s.xml", []byte(`<worksheet `+nsSheet+`><sheetData>`+cellFormula(`_xlfn.WEBSERVICE("http://192.0.2.1/q")`)+`</sheetData></worksheet>`))),
+			class: ClassOffice, sniffed: mimeXlsx, findings: []string{RunningFormula + " (WEBSERVICE) in xl/externalLinks/s.xml"}},
 		// Real documents' parts that are no Word XML: custom XML in
 		// UTF-16, an embedded Word file (a package, inspected as one).
 		{name: "clean, a UTF-16 custom XML part and an embedded Word file", filename: "a.pptx",

@@ -496,10 +496,12 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 		// in a _rels folder is a relationship part (OPC): another, a
 		// header or a sheet by its type, is read as any part is. A
 		// part named as a workbook's external link is read as one,
-		// and in a Word document as Word's too: Word finds its parts
-		// by relationship, not by folder.
+		// and as any part is too unless typed as one, and in a Word
+		// document always: Word and Excel find their parts by
+		// relationship and type, not by folder (a sheet under
+		// xl/externalLinks/ is a sheet).
 		content := layout.ooxml && lower != "[content_types].xml" && !isRelsPart(lower) &&
-			(!externalLink || layout.mime == mimeDocx || isWordprocessingML(ct))
+			(!externalLink || ct != ctExternalLink || layout.mime == mimeDocx || isWordprocessingML(ct))
 		// Its hyperlink relationships used as a picture's link are
 		// looked for as it is read for its formulas or fields, or in
 		// a read of their own.
