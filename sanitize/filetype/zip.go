@@ -523,13 +523,15 @@ func (in *inspector) inspectZip(r io.ReaderAt, size int64, path string, depth in
 			in.pictureIDs = nil
 			in.pictureLinkUses(ent, f.Open, path+displayName(name), hyperlinks)
 		}
-		if layout.ooxml {
+		if layout.ooxml && lower != "[content_types].xml" {
 			// LibreOffice draws a picture by its content: one that
 			// is SVG is read for the images it fetches. Any part: a
 			// relationship names its picture by path, whatever the
 			// part's type or folder, so one typed or named as an
 			// external link, a .rels or a part in a _rels folder is
-			// drawn too, and was not read.
+			// drawn too, and was not read. [Content_Types].xml holds
+			// no element but Default and Override (parseContentTypes
+			// refuses any other), so no image.
 			in.ooxmlPicture(ent, f.Open, path, &macros)
 		}
 		if content && (layout.mime == mimeDocx || isWordprocessingML(ct)) && isWordSettings(lower, ct) {
