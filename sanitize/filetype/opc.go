@@ -489,22 +489,33 @@ func hyperlinkRels(b []byte) map[string]string {
 		if !ok || !strings.EqualFold(t.Name.Local, "Relationship") {
 			continue
 		}
-		var id, typ, target string
+		var typ, target string
+		var idv []string
 		for _, a := range t.Attr {
 			switch strings.ToLower(a.Name.Local) {
 			case "id":
-				id = a.Value
+				// Every one: Id="rId7" x:Id="rId8" is rId7 to a
+				// reader taking Id without a namespace (LibreOffice)
+				// and rId8 to one taking the last, and
+				// officeRelFindings does not count an Id written
+				// twice.
+				idv = append(idv, a.Value)
 			case "type":
 				typ = a.Value
 			case "target":
 				target = a.Value
 			}
 		}
-		// Trimmed as the picture's attribute is (pictureLinkUses): a
-		// reader matching them as written, " rId7" to " rId7", and
-		// one collapsing blanks both find the relationship.
-		if id = strings.TrimSpace(id); id != "" && (strings.EqualFold(typ, relHyperlink) || strings.EqualFold(typ, relHyperlinkStrict)) {
-			ids[id] = odfWhere(strings.TrimSpace(target))
+		if !strings.EqualFold(typ, relHyperlink) && !strings.EqualFold(typ, relHyperlinkStrict) {
+			continue
+		}
+		for _, id := range idv {
+			// Trimmed as the picture's attribute is (pictureLinkUses):
+			// a reader matching them as written, " rId7" to " rId7",
+			// and one collapsing blanks both find the relationship.
+			if id = strings.TrimSpace(id); id != "" {
+				ids[id] = odfWhere(strings.TrimSpace(target))
+			}
 		}
 	}
 }
