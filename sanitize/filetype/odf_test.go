@@ -254,3 +254,37 @@ func TestODF(t *testing.T) {
 	}
 	runClassify(t, cases)
 }
+
+// TestHyperlinkArgComputed: an OpenDocument HYPERLINK whose target is
+// computed counts as a link only when the string it starts with has an
+// http, https or tel scheme as written (a web or phone link whatever
+// follows); any other start, one a reader might take otherwise, is not
+// inspected (unread), never a link.
+func TestHyperlinkArgComputed(t *testing.T) {
+	for _, tc := range []struct {
+		formula string
+		links   []string
+		unread  bool
+	}{
+		{`of:=HYPERLINK("https://x/?q="&[.A1])`, []string{"https://x/?q="}, false},
+		{"of:=HYPERLINK(\t\"HTTPS://x/\"\r\n&\n[.A1];\"t\")", []string{"HTTPS://x/"}, false},
+		{`of:=HYPERLINK("tel:"&[.A1])`, []string{"tel:"}, false},
+		// The scheme split, or hidden behind blanks or other letters.
+		{`of:=HYPERLINK("ht"&"tp://x/")`, nil, true},
+		{`of:=HYPERLINK("https"&"://x/")`, nil, true},
+		{`of:=HYPERLINK(" https://x/"&[.A1])`, nil, true},
+		{`of:=HYPERLINK("ｈｔｔｐｓ://x/"&[.A1])`, nil, true},
+		{`of:=HYPERLINK("\\host\s\"&[.A1])`, nil, true},
+		{`of:=HYPERLINK("file:///C:/"&[.A1])`, nil, true},
+		{`of:=HYPERLINK("mailto:a@example.jp"&"?attach=C:\x")`, nil, true},
+		{`of:=HYPERLINK(""&"https://x/")`, nil, true},
+		// A string then another operator than '&'.
+		{`of:=HYPERLINK("https://x/"+[.A1])`, nil, true},
+		{`of:=HYPERLINK([.A1]&"https://x/")`, nil, true},
+	} {
+		f := scanFormula(tc.formula)
+		if !slices.Equal(f.links, tc.links) || f.unread != tc.unread {
+			t.Errorf("%s: links %q unread %v, want %q %v", tc.formula, f.links, f.unread, tc.links, tc.unread)
+		}
+	}
+}
