@@ -91,7 +91,13 @@ func TestClassifyBounded(t *testing.T) {
 			}
 			alloc := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%d bytes in: %v, %.1f MiB allocated", len(tc.data), elapsed, float64(alloc)/(1<<20))
-			if elapsed > 5*time.Second {
+			// A guard against runaway work (42.zip read whole takes
+			// minutes), not a measure of speed, which is the Classify
+			// benchmarks': generous, as CI runs it under the race
+			// detector beside other packages' tests on two cores (one
+			// case took 6.7 s so, 1.9 s alone). The allocation bound
+			// below is the tight one.
+			if elapsed > 30*time.Second {
 				t.Errorf("took %v", elapsed)
 			}
 			if alloc > 256<<20 {

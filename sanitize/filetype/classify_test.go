@@ -360,7 +360,10 @@ func TestClassifyHugeDirectory(t *testing.T) {
 	if res.Class != ClassArchive || !slices.Contains(res.Findings, "archive: too many entries (more than 1000)") {
 		t.Errorf("got %+v", res)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	// A guard against work that grows with the entries past the limit
+	// (quadratic in 100,000 takes minutes), not a measure of speed: see
+	// TestClassifyBounded.
+	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("took %v", d)
 	}
 }
