@@ -5,7 +5,8 @@
 // It finds http, https, ftp and file URLs (also with backslashes, one
 // slash or none after the colon, and inside other URLs), the URLs that
 // Thunderbird reads out of "<...>" and "\"...\"" once it has taken their
-// white space out ("<ht tps://evil.example>"), bare www. hosts, host names
+// white space out ("<ht tps://evil.example>"), bare www. and ftp. hosts
+// (which Thunderbird completes to http://www. and ftp://ftp.), host names
 // under an ICANN top-level domain written with neither ("evil.com"), and UNC
 // paths (\\fileserver\share, which Outlook makes a link that Windows opens
 // over SMB, sending the user's credentials to that host): file:// becomes

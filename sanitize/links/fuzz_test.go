@@ -29,6 +29,7 @@ func FuzzRewrite(f *testing.F) {
 		"http:evil.example/login Profile:Taro a.https:b",
 		"<ht tps://evil.example/login> \"h t t p://x.example\" <URL:ht tp://y.example>",
 		"webcal://evil.example/x.ics news:comp.lang search-ms:q=x onenote:https://x www.webcal://x TEL:03",
+		"ftp.evil.example/x.exe (FTP.fileserver) sftp.x ftp.!@evil.example",
 	} {
 		f.Add(s)
 	}
@@ -72,7 +73,28 @@ func hasURL(s string) bool {
 	l := strings.ToLower(s)
 	return strings.Contains(l, "http://") || strings.Contains(l, "https://") || strings.Contains(l, "ftp://") ||
 		strings.Contains(l, "file:/") || strings.Contains(l, "file:\\") ||
-		hasUNC(s) || hasBareScheme(s) || spanHasURL(s) || hasOtherScheme(s)
+		hasUNC(s) || hasBareScheme(s) || spanHasURL(s) || hasOtherScheme(s) || hasAbbreviated(s)
+}
+
+// hasAbbreviated reports a word that Thunderbird completes to a URL
+// (mozTXTToHTMLConv's CompleteAbbreviatedURL): "www." or "ftp." in any
+// letter case at the start of the line or after one of the characters
+// its abbreviated mode starts a URL after, and a letter or digit after
+// the dot. Written out independently of wwwAt.
+func hasAbbreviated(s string) bool {
+	l := strings.ToLower(s)
+	for i := 0; i+4 < len(l); i++ {
+		if l[i:i+4] != "www." && l[i:i+4] != "ftp." {
+			continue
+		}
+		if i > 0 && !strings.ContainsRune(" \t<>\"'`,{[(|\\", rune(l[i-1])) {
+			continue
+		}
+		if c := l[i+4]; 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // hasOtherScheme reports a scheme other than http, https, ftp and file

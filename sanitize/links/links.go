@@ -385,7 +385,7 @@ func nextWWW[T text](s T, from int) int {
 			}
 			d += k
 		}
-		if s[d-1]|0x20 == 'w' && wwwAt(s, d-3) {
+		if (s[d-1]|0x20 == 'w' || s[d-1]|0x20 == 'p') && wwwAt(s, d-3) {
 			return d - 3
 		}
 	}
@@ -413,8 +413,8 @@ func urlAt[T text](u *url, s T) {
 		}
 	}
 	floor := u.hostStart
-	if !u.unc && u.hostEnd-u.hostStart >= len("www.") && load4(s, u.hostStart)|lower3 == wordWWW {
-		// The dot of "www." is never sentence punctuation: keeping it in
+	if !u.unc && u.hostEnd-u.hostStart >= len("www.") && abbreviated(load4(s, u.hostStart)) {
+		// The dot of "www." (or "ftp.") is never sentence punctuation: keeping it in
 		// the URL gets it bracketed, which keeps Rewrite idempotent even
 		// when another URL follows right after it, or a user name does
 		// ("http:www.(@x" must not leave "www.(@x" to a second pass).
@@ -515,13 +515,17 @@ func letterAt[T text](s T, i int) bool {
 // schemeAt).
 func schemeJoin(c byte) bool { return class[c]&isLabel != 0 && c != '_' || c == '+' }
 
-// wwwAt matches a bare "www." host at s[i] that starts a word: not inside
-// another host name or an e-mail address (user@www.example.jp stays a
-// readable address). The host may go on in non-ASCII: Thunderbird links
-// "www.ｅｖｉｌ.example", which maps to www.evil.example; or with a user
-// name ("www.!@evil.example", see userinfoAhead).
+// wwwAt matches a bare "www." or "ftp." host at s[i] that starts a word:
+// not inside another host name or an e-mail address (user@www.example.jp
+// stays a readable address). Thunderbird completes a word starting with
+// either as http://www. or ftp://ftp. (mozTXTToHTMLConv's
+// CompleteAbbreviatedURL), whatever its top-level domain
+// ("ftp.fileserver/pub", "ftp.evil.example"). The host may go on in
+// non-ASCII: Thunderbird links "www.ｅｖｉｌ.example", which maps to
+// www.evil.example; or with a user name ("www.!@evil.example", see
+// userinfoAhead).
 func wwwAt[T text](s T, i int) bool {
-	if len(s)-i <= len("www.") || load4(s, i)|lower3 != wordWWW ||
+	if len(s)-i <= len("www.") || !abbreviated(load4(s, i)) ||
 		!label(s[i+4]) && (s[i+4] < utf8.RuneSelf || !letterAt(s, i+4)) && !userinfoAhead(s, i+4) {
 		return false
 	}
@@ -534,6 +538,10 @@ func wwwAt[T text](s T, i int) bool {
 	}
 	return !label(p) && p != '.' && p != '@'
 }
+
+// abbreviated reports "www." or "ftp." (as load4 returns four bytes), in
+// any letter case.
+func abbreviated(w uint32) bool { return w|lower3 == wordWWW || w|lower3 == wordFTPDot }
 
 // userinfoAhead reports an "@" in the word at s[j], up to white space, <,
 // > or ": "www.@evil.example" and "www.!@evil.example" are links to
@@ -572,10 +580,11 @@ const (
 
 // The words as load4 returns them.
 const (
-	wordHTTP = 'h' | 't'<<8 | 't'<<16 | 'p'<<24
-	wordFTP  = 'f' | 't'<<8 | 'p'<<16 | ':'<<24
-	wordFILE = 'f' | 'i'<<8 | 'l'<<16 | 'e'<<24
-	wordWWW  = 'w' | 'w'<<8 | 'w'<<16 | '.'<<24
+	wordHTTP   = 'h' | 't'<<8 | 't'<<16 | 'p'<<24
+	wordFTP    = 'f' | 't'<<8 | 'p'<<16 | ':'<<24
+	wordFILE   = 'f' | 'i'<<8 | 'l'<<16 | 'e'<<24
+	wordWWW    = 'w' | 'w'<<8 | 'w'<<16 | '.'<<24
+	wordFTPDot = 'f' | 't'<<8 | 'p'<<16 | '.'<<24
 )
 
 // load4 returns s[i:i+4] as a little-endian word.
@@ -664,7 +673,7 @@ func scanPath[T text](s T, i int) int {
 		}
 		switch k := class[c]; {
 		case k&isScheme != 0:
-			if sch, _ := schemeAt(s, i); sch != "" {
+			if sch, _ := schemeAt(s, i); sch != "" || c|0x20 == 'f' && wwwAt(s, i) {
 				return i
 			}
 		case k&isWWW != 0:

@@ -56,6 +56,12 @@ func TestRewriteDefang(t *testing.T) {
 		{"no slash, user names", "https:!@evil.example/login http:・@evil.example ftp:%zz", "hxxps:!@evil[.]example/login hxxp:・@evil.example fxp:%zz", 3},
 		{"www and a user name", "www.@evil.example/x www.!@evil.example WWW.・@evil.example", "www[.]@evil[.]example/x www[.]!@evil[.]example WWW[.]・@evil.example", 3},
 		{"www alone stays", "see www. and www., www.。", "see www. and www., www.。", 0},
+		// Thunderbird completes a word starting with "ftp." as it does
+		// "www." (CompleteAbbreviatedURL): ftp://ftp.evil.example/x.exe,
+		// whatever the top-level domain.
+		{"ftp. host", "ftp.evil.example/x.exe FTP.fileserver/pub (ftp.10.0.0.5)", "ftp[.]evil[.]example/x.exe FTP[.]fileserver/pub (ftp[.]10[.]0[.]0[.]5)", 3},
+		{"ftp. alone or inside a word stays", "see ftp. and ftp.exe's sftp.x xftp.y taro@ftp.example.jp ftp.。", "see ftp. and ftp[.]exe's sftp.x xftp.y taro@ftp.example.jp ftp.。", 1},
+		{"ftp. and a user name", "ftp.!@evil.example", "ftp[.]!@evil[.]example", 1},
 		{"www and full-width", "www.ｅｖｉｌ.example/login www.。", "www[.]ｅｖｉｌ[.]example/login www.。", 1},
 		{"redirect chain", "https://r.example/?u=http://evil.example/x", "hxxps://r[.]example/?u=hxxp://evil[.]example/x", 2},
 		{"www in path", "https://r.example/go?www.evil.example", "hxxps://r[.]example/go?www[.]evil[.]example", 2},
@@ -146,6 +152,7 @@ func TestRewriteRemove(t *testing.T) {
 		{"brackets go too", "詳細 <https://example.jp/a>", "詳細 [リンク削除]", 1},
 		{"only left bracket", "<https://example.jp/a", "<[リンク削除]", 1},
 		{"www", "www.example.jp/aへ", "[リンク削除]へ", 1},
+		{"ftp.", "ftp.evil.example/x.exeへ", "[リンク削除]へ", 1},
 		{"japanese kept", "「https://example.jp/a」をご覧ください。", "「[リンク削除]」をご覧ください。", 1},
 		{"trailing punctuation kept", "https://a.example/, http://b.example.", "[リンク削除], [リンク削除].", 2},
 		{"mailto kept", "mailto:user@example.jp", "mailto:user@example.jp", 0},

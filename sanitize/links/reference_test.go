@@ -130,7 +130,7 @@ func refURLAt(s string, i int) (refURL, bool) {
 		u.end = refScanPath(s, u.end)
 	}
 	floor := u.hostStart
-	if !u.unc && u.hostEnd-u.hostStart >= len("www.") && refHasFoldPrefix(s[u.hostStart:], "www.") {
+	if !u.unc && u.hostEnd-u.hostStart >= len("www.") && (refHasFoldPrefix(s[u.hostStart:], "www.") || refHasFoldPrefix(s[u.hostStart:], "ftp.")) {
 		// The dot of "www." is never sentence punctuation: keeping it in
 		// the URL gets it bracketed, which keeps Rewrite idempotent even
 		// when another URL or a user name follows right after it.
@@ -187,11 +187,11 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 	return defanged, j
 }
 
-// refWwwAt matches a bare "www." host at s[i] that starts a word: not inside
-// another host name or an e-mail address (user@www.example.jp stays a
-// readable address).
+// refWwwAt matches a bare "www." or "ftp." host at s[i] that starts a
+// word: not inside another host name or an e-mail address
+// (user@www.example.jp stays a readable address).
 func refWwwAt(s string, i int) bool {
-	if !refHasFoldPrefix(s[i:], "www.") || i+4 >= len(s) || !refLabel(s[i+4]) && !(s[i+4] >= 0x80 && refLetterAt(s, i+4)) && !refUserinfo(s[i+4:]) {
+	if !refHasFoldPrefix(s[i:], "www.") && !refHasFoldPrefix(s[i:], "ftp.") || i+4 >= len(s) || !refLabel(s[i+4]) && !(s[i+4] >= 0x80 && refLetterAt(s, i+4)) && !refUserinfo(s[i+4:]) {
 		return false
 	}
 	if i == 0 {
@@ -377,17 +377,17 @@ func refWide(r rune) bool {
 }
 
 // refMayHaveURL is a fast filter for the common line with no URL at all:
-// every URL found here has a scheme's colon, starts with "www." or is a
-// UNC path's two backslashes.
+// every URL found here has a scheme's colon, starts with "www." or "ftp."
+// or is a UNC path's two backslashes.
 func refMayHaveURL(line string) bool {
 	if strings.IndexByte(line, ':') >= 0 || strings.Contains(line, `\\`) {
 		return true
 	}
-	for i := strings.IndexAny(line, "wW"); i >= 0 && i+4 <= len(line); {
+	for i := strings.IndexAny(line, "wWfF"); i >= 0 && i+4 <= len(line); {
 		if refWwwAt(line, i) {
 			return true
 		}
-		j := strings.IndexAny(line[i+1:], "wW")
+		j := strings.IndexAny(line[i+1:], "wWfF")
 		if j < 0 {
 			break
 		}

@@ -123,8 +123,8 @@ func linkedSpan(line []byte, lo, hi int, repl []bool, hasAt bool) bool {
 	if sch, _ := schemeAt(stripped, 0); sch != "" || wwwAt(stripped, 0) {
 		return true
 	}
-	if hasAt && len(stripped) > 4 && load4(stripped, 0)|lower3 == wordWWW {
-		return true // "www." and a user name anywhere in the span
+	if hasAt && len(stripped) > 4 && abbreviated(load4(stripped, 0)) {
+		return true // "www." or "ftp." and a user name anywhere in the span
 	}
 	w, _ := nextOther(stripped, 0)
 	return w == 0
