@@ -267,7 +267,12 @@ func hasUNC(s string) bool {
 		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 	}
 	for i := 0; i+2 < len(s); i++ {
-		if s[i] != '\\' || s[i+1] != '\\' || !isLabel(s[i+2]) {
+		if s[i] != '\\' || s[i+1] != '\\' {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(s[i+2:])
+		if !isLabel(s[i+2]) && !(r >= 0x80 && unicode.In(r, unicode.L, unicode.M, unicode.Nd)) &&
+			!strings.HasPrefix(s[i+2:], `?\`) && !strings.HasPrefix(s[i+2:], `.\`) {
 			continue
 		}
 		if i == 0 {

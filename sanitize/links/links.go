@@ -301,9 +301,13 @@ func nextUNC[T text](s T, from int) int {
 // https, ftp or file scheme ("http:\\host", "xhttp:\\host": the scheme
 // rule owns those backslashes and brackets them). "保存先:\\fileserver",
 // "Path:\\srv", "location:\\srv" and an already defanged "hxxp:\\srv"
-// start a UNC path.
+// start a UNC path. The host name may start with a non-ASCII letter
+// (\\ファイルサーバ\共有, \\ｅｖｉｌ.example\s): Outlook links the whole
+// text of "<\\...>", Japanese and spaces too, which is how Japanese users
+// are told to send a path to a share. Win32's \\?\UNC\host\share and
+// \\.\UNC\host\share name a share too.
 func uncAt[T text](s T, i int) bool {
-	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !label(s[i+2]) {
+	if i+2 >= len(s) || s[i] != '\\' || s[i+1] != '\\' || !uncHost(s, i+2) {
 		return false
 	}
 	if i == 0 {
@@ -318,6 +322,21 @@ func uncAt[T text](s T, i int) bool {
 		return i-1-w != 1 && !ownScheme(s[w:i-1])
 	}
 	return !label(p) && p != '\\' && p != '/'
+}
+
+// uncHost reports what may follow the two backslashes of a UNC path at
+// s[j]: a host name label, starting in ASCII or with a non-ASCII letter or
+// digit, or the "?" or "." of a Win32 path ("\\?\UNC\host\share").
+func uncHost[T text](s T, j int) bool {
+	switch c := s[j]; {
+	case label(c):
+		return true
+	case c >= utf8.RuneSelf:
+		return letterAt(s, j)
+	case c == '?' || c == '.':
+		return j+1 < len(s) && s[j+1] == '\\'
+	}
+	return false
 }
 
 // ownScheme reports a word ending in http, https, ftp or file.

@@ -83,6 +83,11 @@ func TestRewriteDefang(t *testing.T) {
 		{"unc", `\\attacker.example\share\doc.docx`, `[\\]attacker[.]example\share\doc.docx`, 1},
 		{"unc no dots", `共有は \\fileserver01\総務課\名簿.xlsx です`, `共有は [\\]fileserver01\総務課\名簿.xlsx です`, 1},
 		{"unc in angle brackets", `here <\\10.0.0.5\c$>`, `here <[\\]10[.]0[.]0[.]5\c$>`, 1},
+		// Outlook links all of "<\\...>", Japanese and spaces too.
+		{"unc with a japanese host", `<\\ファイルサーバ\総務課\新しい フォルダ> 共有は \\例え.jp\s`, `<[\\]ファイルサーバ\総務課\新しい フォルダ> 共有は [\\]例え[.]jp\s`, 2},
+		{"unc with a full-width or latin host", `\\ｅｖｉｌ.example\s (\\ëvil.example\s)`, `[\\]ｅｖｉｌ[.]example\s ([\\]ëvil[.]example\s)`, 2},
+		{"win32 unc paths", `<\\?\UNC\evil.example\share> \\.\UNC\srv\s`, `<[\\]?\UNC\evil.example\share> [\\][.]\UNC\srv\s`, 2},
+		{"not a unc host", `\\・x \\?x \\. \\　x`, `\\・x \\?x \\. \\　x`, 0},
 		{"unc sentence end", `see \\srv.example\s.`, `see [\\]srv[.]example\s.`, 1},
 		{"unc after a defanged scheme", `hxxp:\\evil[.]example\share hxxp:[\\]x`, `hxxp:[\\]evil[.]example\share hxxp:[\\]x`, 1},
 		{"unc after japanese and a colon", `保存先:\\fileserver\総務課`, `保存先:[\\]fileserver\総務課`, 1},

@@ -205,11 +205,12 @@ func refWwwAt(s string, i int) bool {
 }
 
 // refUNCAt matches a UNC path at s[i]: two backslashes and a host name
-// label, starting a word (not after a letter or digit, another backslash,
+// label (or a non-ASCII letter, or Win32's "?\\" or ".\\"), starting a word (not after a letter or digit, another backslash,
 // a slash, or a colon after a drive letter or one of our schemes:
 // "http:\\host", "http:/\\host", "C:\\").
 func refUNCAt(s string, i int) bool {
-	if !strings.HasPrefix(s[i:], `\\`) || i+2 >= len(s) || !refLabel(s[i+2]) {
+	if !strings.HasPrefix(s[i:], `\\`) || i+2 >= len(s) ||
+		!refLabel(s[i+2]) && !(s[i+2] >= 0x80 && refLetterAt(s, i+2)) && !strings.HasPrefix(s[i+2:], `?\`) && !strings.HasPrefix(s[i+2:], `.\`) {
 		return false
 	}
 	if i == 0 {

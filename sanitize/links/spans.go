@@ -95,8 +95,10 @@ const maxSpanBlanks = 256
 // hasAt says the span has an "@"). The delimiters of
 // inner spans already replaced (repl) are read as their replacements,
 // as the output will have them. UNC paths are not looked for:
-// Thunderbird does not link them, and Outlook, which does, does not take
-// white space out.
+// Thunderbird does not link them, and Outlook, which links all of
+// "<\\host\share with spaces>" without taking its white space out,
+// starts that link at the two backslashes, which uncAt finds wherever
+// they stand.
 func linkedSpan(line []byte, lo, hi int, repl []bool, hasAt bool) bool {
 	var buf [64]byte
 	stripped := buf[:0]
