@@ -161,14 +161,17 @@ func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
 
 // localPart reports whether the word going on at line[i:] is the rest of
 // a mail address's local part: atext up to an "@" (kikaku.tokyo+ml@…,
-// SRS0=…=example.com=taro@…).
+// SRS0=…=example.com=taro@…). "/", "?" and "#" are atext too, but after a
+// host name they start its path, query or fragment, which may hold an "@"
+// of its own: evil.com/login?next=a@b is a link to evil.com wherever a
+// bare name is one, not an address.
 func localPart[T text](line T, i int) bool {
 	for ; i < len(line); i++ {
 		c := line[i]
 		switch {
 		case c == '@':
 			return true
-		case alnum(c) || strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0:
+		case alnum(c) || strings.IndexByte("!$%&'*+-=^_`{|}~.", c) >= 0:
 		default:
 			return false
 		}

@@ -29,6 +29,8 @@ func TestBareDomains(t *testing.T) {
 		{"internationalised top-level domain in ASCII", "evil.xn--p1ai/x", "evil[.]xn--p1ai/x", removed, 1},
 		{"an address with + and =", "taro+tag.x=y@example.co.jp", "taro+tag.x=y@example.co.jp", "", 0},
 		{"plus address whose local part ends in a tld", "kikaku.tokyo+ml@example.jp", "kikaku.tokyo+ml@example.jp", "", 0},
+		// A path, query or fragment is not a local part, whatever "@" it holds.
+		{"an @ in the path", "evil.com/login?next=a@b evil.net/@x evil.org#a@b", "evil[.]com/login?next=a@b evil[.]net/@x evil[.]org#a@b", removed + " " + removed + " " + removed + "#a@b", 3},
 		{"SRS address", "SRS0=HHH=TT=example.com=taro@lists.example.org", "SRS0=HHH=TT=example.com=taro@lists.example.org", "", 0},
 		{"empty label", "a..com .com com.", "a..com .com com.", "", 0},
 		{"already defanged", "evil[.]com", "evil[.]com", "", 0},
