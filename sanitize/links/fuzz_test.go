@@ -108,7 +108,7 @@ func hasOtherScheme(s string) bool {
 		"webcal", "data", "javascript", "vbscript", "imap", "mailbox", "search-ms", "search", "mhtml", "mk", "its", "shell",
 		"msteams", "zoommtg", "zoomus", "skype", "lync", "slack", "tg", "whatsapp", "irc", "ircs", "xmpp",
 		"rdp", "ssh", "sftp", "smb", "ldap", "ldaps", "anydesk", "teamviewer", "vnc", "webcals", "feed", "feeds",
-		"hcp", "steam", "vscode", "itms-services", "itms-apps", "git", "svn", "magnet", "jar", "view-source", "res"}
+		"hcp", "steam", "vscode", "itms-services", "itms-apps", "git", "svn", "magnet", "jar", "view-source", "res", "rlogin", "tn3270"}
 	for c := 0; c < len(s); c++ {
 		if s[c] != ':' {
 			continue

@@ -37,6 +37,10 @@ var opaqueSchemes = map[string]bool{
 	"anydesk": true, "teamviewer": true, "vnc": true, "webcals": true, "feed": true, "feeds": true,
 	"hcp": true, "steam": true, "vscode": true, "itms-services": true, "itms-apps": true,
 	"git": true, "svn": true, "magnet": true, "jar": true, "view-source": true, "res": true,
+	// telnet's siblings of RFC 1738, which Windows registers by default
+	// with telnet (url.dll's TelnetProtocolHandler): an external handler
+	// exists for them, so Thunderbird links them.
+	"rlogin": true, "tn3270": true,
 }
 
 // otherURLs neutralises, in b[from:], the URLs of the other schemes: the
