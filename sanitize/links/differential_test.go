@@ -67,6 +67,7 @@ var referenceSeeds = []string{
 	"http:evil http:// x http:/ https:\\ ftp:/x",
 	"awww.example.jp taro@www.example.jp the www. is .www.x _www.x -www.x",
 	"www.www.www.x",
+	"http:\u200b192.0.2.1/x https:\u00ad1.2 http:①9 www.\u00adx ftp.\u200bx www.ⓔx www.%65x www.%6 www.%zz www.。 www.「x」 http:「x」 www.％x www.\u180ex HTTP:㎏.jp",
 	`<\\ファイルサーバ\総務課> \\例え.jp\s \\ｅｖｉｌ.x \\?\UNC\h\s \\.\UNC\h \\?x \\. a\\例 C:\\例 http:\\例え.jp hxxp:\\例`,
 	"ftp.evil.example/x.exe FTP.x ftp.www.x www.ftp.x ftp.ftp:x sftp.x xftp.y taro@ftp.x ftp. ftp.。 <ftp.a b@c>",
 	"http://a.www.<",

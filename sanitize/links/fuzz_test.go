@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzRewrite checks, for any line: no panic; defang is idempotent; no
@@ -90,11 +92,28 @@ func hasAbbreviated(s string) bool {
 		if i > 0 && !strings.ContainsRune(" \t<>\"'`,{[(|\\", rune(l[i-1])) {
 			continue
 		}
-		if c := l[i+4]; 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+		if c := l[i+4]; 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || invisibleHost(l[i+4:]) ||
+			c == '%' && i+6 < len(l) && strings.ContainsRune("0123456789abcdef", rune(l[i+5])) && strings.ContainsRune("0123456789abcdef", rune(l[i+6])) {
 			return true
 		}
 	}
 	return false
+}
+
+// invisibleHost reports a host name that Gecko's host parser (UTS #46)
+// finds at the start of s once it has deleted an ignored code point or
+// mapped a compatibility character: "\u200b192.0.2.1", "ⓔvil.example".
+func invisibleHost(s string) bool {
+	r, size := utf8.DecodeRuneInString(s)
+	if r < 0x80 || r == utf8.RuneError && size == 1 || unicode.IsSpace(r) {
+		return false
+	}
+	switch r {
+	case 0xad, 0x200b, 0x2060, 0xfeff:
+		return true
+	}
+	m := []rune(norm.NFKC.String(string(r)))
+	return len(m) > 0 && (unicode.IsLetter(m[0]) || unicode.IsDigit(m[0]))
 }
 
 // hasOtherScheme reports a scheme other than http, https, ftp and file
@@ -247,7 +266,7 @@ func hasBareScheme(s string) bool {
 		for i := strings.Index(l, sch); i >= 0; {
 			j := i + len(sch)
 			word := i == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789+-.", rune(l[i-1]))
-			if word && j < len(l) && strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-_", rune(l[j])) {
+			if word && j < len(l) && (strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789-_", rune(l[j])) || invisibleHost(l[j:])) {
 				return true
 			}
 			k := strings.Index(l[i+1:], sch)

@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 )
 
@@ -517,7 +518,42 @@ func hostAt[T text](s T, j int) bool {
 	if r == utf8.RuneError && size <= 1 || unicode.IsSpace(r) {
 		return false
 	}
-	return letterAt(s, j) || userinfoAhead(s, j)
+	return letterAt(s, j) || mapsToHost(r) || userinfoAhead(s, j)
+}
+
+// mapsToHost reports a non-ASCII rune, not a letter, mark or digit, that
+// a browser's host parser deletes or turns into one: Gecko percent-decodes
+// a host and maps it by UTS #46 (Firefox's test_bug412457.js), which
+// ignores the soft hyphen, the zero-width space and their kind, and maps a
+// compatibility character such as ⓔ, ① or ㎏ to its NFKC form. So
+// "http:\u200B192.0.2.1/login" and "www.\u00ADevil.example" are links to
+// Thunderbird, which takes them up to white space, with the invisible
+// character gone.
+func mapsToHost(r rune) bool {
+	switch {
+	case r == 0xAD, 0x180B <= r && r <= 0x180F, 0x200B <= r && r <= 0x200D, r == 0x2060, r == 0x2064, r == 0xFEFF, 0x1BCA0 <= r && r <= 0x1BCA3:
+		return true // UTS #46 ignored (and the joiners, deviations)
+	case r < 0xA0 || unicode.IsSpace(r):
+		return false
+	}
+	m, _ := utf8.DecodeRuneInString(norm.NFKC.String(string(r)))
+	return m < utf8.RuneSelf && label(byte(m)) && m != '_' || m >= utf8.RuneSelf && unicode.In(m, unicode.L, unicode.M, unicode.Nd)
+}
+
+// hostRuneAt reports a non-ASCII rune at s[j] that starts a host: a
+// letter, mark or digit, or one that maps to one (mapsToHost).
+func hostRuneAt[T text](s T, j int) bool {
+	if letterAt(s, j) {
+		return true
+	}
+	r, size := decodeRune(s, j)
+	return !(r == utf8.RuneError && size <= 1) && mapsToHost(r)
+}
+
+// pctAt reports a percent-encoded byte at s[j], which Gecko decodes in a
+// host ("www.%65vil.example" is www.evil.example).
+func pctAt[T text](s T, j int) bool {
+	return j+2 < len(s) && s[j] == '%' && hexDigit(s[j+1]) && hexDigit(s[j+2])
 }
 
 func hexDigit(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
@@ -545,7 +581,7 @@ func schemeJoin(c byte) bool { return class[c]&isLabel != 0 && c != '_' || c == 
 // userinfoAhead).
 func wwwAt[T text](s T, i int) bool {
 	if len(s)-i <= len("www.") || !abbreviated(load4(s, i)) ||
-		!label(s[i+4]) && (s[i+4] < utf8.RuneSelf || !letterAt(s, i+4)) && !userinfoAhead(s, i+4) {
+		!label(s[i+4]) && (s[i+4] < utf8.RuneSelf || !hostRuneAt(s, i+4)) && !pctAt(s, i+4) && !userinfoAhead(s, i+4) {
 		return false
 	}
 	if i == 0 {

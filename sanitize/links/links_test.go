@@ -62,6 +62,13 @@ func TestRewriteDefang(t *testing.T) {
 		{"ftp. host", "ftp.evil.example/x.exe FTP.fileserver/pub (ftp.10.0.0.5)", "ftp[.]evil[.]example/x.exe FTP[.]fileserver/pub (ftp[.]10[.]0[.]0[.]5)", 3},
 		{"ftp. alone or inside a word stays", "see ftp. and ftp.exe's sftp.x xftp.y taro@ftp.example.jp ftp.。", "see ftp. and ftp[.]exe's sftp.x xftp.y taro@ftp.example.jp ftp.。", 1},
 		{"ftp. and a user name", "ftp.!@evil.example", "ftp[.]!@evil[.]example", 1},
+		// Gecko deletes or maps these in a host (UTS #46), after
+		// percent-decoding it: links to 192.0.2.1 and www.evil.example.
+		// The scheme or "www." broken is enough; the host is scanned as
+		// before, so its dots after such a character stay.
+		{"invisible or mapped host start", "http:\u200b192.0.2.1/login https:\u00ad192.0.2.1 http:①92.0.2.1 www.\u00adevil.example ftp.\u200bevil.example www.ⓔvil.example www.%65vil.example",
+			"hxxp:\u200b192.0.2.1/login hxxps:\u00ad192.0.2.1 hxxp:①92.0.2.1 www[.]\u00adevil.example ftp[.]\u200bevil.example www[.]ⓔvil.example www[.]%65vil[.]example", 7},
+		{"symbols that make no host stay", "www.。 www.「x」 http:「x」 www.％x", "www.。 www.「x」 http:「x」 www.％x", 0},
 		{"www and full-width", "www.ｅｖｉｌ.example/login www.。", "www[.]ｅｖｉｌ[.]example/login www.。", 1},
 		{"redirect chain", "https://r.example/?u=http://evil.example/x", "hxxps://r[.]example/?u=hxxp://evil[.]example/x", 2},
 		{"www in path", "https://r.example/go?www.evil.example", "hxxps://r[.]example/go?www[.]evil[.]example", 2},

@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 )
 
@@ -191,7 +192,9 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 // word: not inside another host name or an e-mail address
 // (user@www.example.jp stays a readable address).
 func refWwwAt(s string, i int) bool {
-	if !refHasFoldPrefix(s[i:], "www.") && !refHasFoldPrefix(s[i:], "ftp.") || i+4 >= len(s) || !refLabel(s[i+4]) && !(s[i+4] >= 0x80 && refLetterAt(s, i+4)) && !refUserinfo(s[i+4:]) {
+	if !refHasFoldPrefix(s[i:], "www.") && !refHasFoldPrefix(s[i:], "ftp.") || i+4 >= len(s) ||
+		!refLabel(s[i+4]) && !(s[i+4] >= 0x80 && refHostRune(s[i+4:])) && !refUserinfo(s[i+4:]) &&
+			!(i+6 < len(s) && s[i+4] == '%' && refIsHex(s[i+5]) && refIsHex(s[i+6])) {
 		return false
 	}
 	if i == 0 {
@@ -246,7 +249,7 @@ func refVisibleAt(s string, j int) bool {
 		return false
 	}
 	if r >= 0x80 {
-		return !unicode.IsSpace(r) && (refLetterAt(s, j) || refUserinfo(s[j:]))
+		return !unicode.IsSpace(r) && (refHostRune(s[j:]) || refUserinfo(s[j:]))
 	}
 	if r == '[' {
 		return j+1 < len(s) && strings.IndexByte(":0123456789abcdefABCDEF", s[j+1]) >= 0 // IPv6
@@ -265,6 +268,30 @@ func refUserinfo(s string) bool {
 	}
 	return len(s) >= 4096
 }
+
+// refHostRune reports a rune at the start of s that starts a host name:
+// a letter, mark or digit, one UTS #46 ignores (soft hyphen, zero-width
+// space and the like), or one whose NFKC form starts with an ASCII letter
+// or digit or a letter, mark or digit (ⓔ, ①).
+func refHostRune(s string) bool {
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && size <= 1 {
+		return false
+	}
+	if strings.ContainsRune("\u00ad\u180b\u180c\u180d\u180e\u180f\u200b\u200c\u200d\u2060\u2064\ufeff\U0001bca0\U0001bca1\U0001bca2\U0001bca3", r) {
+		return true
+	}
+	if r < 0xa0 || unicode.IsSpace(r) {
+		return false
+	}
+	m, _ := utf8.DecodeRuneInString(norm.NFKC.String(string(r)))
+	if m < 0x80 {
+		return refLabel(byte(m)) && m != '_'
+	}
+	return unicode.In(m, unicode.L, unicode.M, unicode.Nd)
+}
+
+func refIsHex(c byte) bool { return strings.IndexByte("0123456789abcdefABCDEF", c) >= 0 }
 
 // refLetterAt reports a non-ASCII letter, mark or digit at s[i].
 func refLetterAt(s string, i int) bool {
