@@ -188,26 +188,7 @@ func oleFile(clsid []byte, ents ...oleEnt) []byte {
 	all := append([]oleEnt{{"Root Entry", 5}}, ents...)
 	dirSectors := (len(all) + 3) / 4
 	out := make([]byte, 512*(2+dirSectors))
-	h := out[:512]
-	copy(h, oleMagic)
-	binary.LittleEndian.PutUint16(h[0x18:], 0x3e)
-	binary.LittleEndian.PutUint16(h[0x1a:], 3)
-	binary.LittleEndian.PutUint16(h[0x1c:], 0xfffe)
-	binary.LittleEndian.PutUint16(h[0x1e:], 9)
-	binary.LittleEndian.PutUint16(h[0x20:], 6)
-	binary.LittleEndian.PutUint32(h[0x2c:], 1) // FAT sectors
-	binary.LittleEndian.PutUint32(h[0x30:], 1) // first directory sector
-	binary.LittleEndian.PutUint32(h[0x38:], 4096)
-	binary.LittleEndian.PutUint32(h[0x3c:], 0xfffffffe)
-	binary.LittleEndian.PutUint32(h[0x44:], 0xfffffffe)
-	for i := 0; i < 109; i++ {
-		binary.LittleEndian.PutUint32(h[0x4c+4*i:], 0xffffffff)
-	}
-	binary.LittleEndian.PutUint32(h[0x4c:], 0) // FAT in sector 0
-	fat := out[512:1024]
-	for i := 0; i < 128; i++ {
-		binary.LittleEndian.PutUint32(fat[4*i:], 0xffffffff)
-	}
+	fat := cfbHeader(out, 3, 9)
 	binary.LittleEndian.PutUint32(fat[0:], 0xfffffffd)
 	for s := 1; s <= dirSectors; s++ {
 		next := uint32(s + 1)
@@ -448,4 +429,33 @@ func rar4(names []string, encrypted bool, headerEncryption bool) []byte {
 		out = append(out, data...)
 	}
 	return append(out, sum([]byte{0, 0, 0x7b, 0, 0x40, 7, 0})...)
+}
+
+// cfbHeader writes the header of a compound file of the version and
+// sector shift ([MS-CFB] 2.2) at the start of out, one FAT sector
+// (sector 0) and the directory from sector 1, no mini FAT and no DIFAT
+// sectors, and returns the FAT sector with every entry free.
+func cfbHeader(out []byte, version, shift uint16) (fat []byte) {
+	h := out[:512]
+	copy(h, oleMagic)
+	binary.LittleEndian.PutUint16(h[0x18:], 0x3e)
+	binary.LittleEndian.PutUint16(h[0x1a:], version)
+	binary.LittleEndian.PutUint16(h[0x1c:], 0xfffe)
+	binary.LittleEndian.PutUint16(h[0x1e:], shift)
+	binary.LittleEndian.PutUint16(h[0x20:], 6)
+	binary.LittleEndian.PutUint32(h[0x2c:], 1) // FAT sectors
+	binary.LittleEndian.PutUint32(h[0x30:], 1) // first directory sector
+	binary.LittleEndian.PutUint32(h[0x38:], 4096)
+	binary.LittleEndian.PutUint32(h[0x3c:], 0xfffffffe)
+	binary.LittleEndian.PutUint32(h[0x44:], 0xfffffffe)
+	for i := 0; i < 109; i++ {
+		binary.LittleEndian.PutUint32(h[0x4c+4*i:], 0xffffffff)
+	}
+	binary.LittleEndian.PutUint32(h[0x4c:], 0) // FAT in sector 0
+	sec := 1 << shift
+	fat = out[sec : 2*sec]
+	for i := 0; i < sec/4; i++ {
+		binary.LittleEndian.PutUint32(fat[4*i:], 0xffffffff)
+	}
+	return fat
 }

@@ -65,28 +65,10 @@ func cfbFile(rootCLSID []byte, ents ...cfbEnt) []byte {
 	}
 	out := make([]byte, sec*(1+next))
 	h := out[:sec]
-	copy(h, oleMagic)
-	binary.LittleEndian.PutUint16(h[0x18:], 0x3e)
-	binary.LittleEndian.PutUint16(h[0x1a:], 3)
-	binary.LittleEndian.PutUint16(h[0x1c:], 0xfffe)
-	binary.LittleEndian.PutUint16(h[0x1e:], 9)
-	binary.LittleEndian.PutUint16(h[0x20:], 6)
-	binary.LittleEndian.PutUint32(h[0x2c:], 1)
-	binary.LittleEndian.PutUint32(h[0x30:], 1)
-	binary.LittleEndian.PutUint32(h[0x38:], 4096)
-	binary.LittleEndian.PutUint32(h[0x3c:], 0xfffffffe)
+	fat := cfbHeader(out, 3, 9)
 	if miniFATSectors > 0 {
 		binary.LittleEndian.PutUint32(h[0x3c:], uint32(1+dirSectors))
 		binary.LittleEndian.PutUint32(h[0x40:], uint32(miniFATSectors))
-	}
-	binary.LittleEndian.PutUint32(h[0x44:], 0xfffffffe)
-	for i := 0; i < 109; i++ {
-		binary.LittleEndian.PutUint32(h[0x4c+4*i:], 0xffffffff)
-	}
-	binary.LittleEndian.PutUint32(h[0x4c:], 0)
-	fat := out[sec : 2*sec]
-	for i := 0; i < sec/4; i++ {
-		binary.LittleEndian.PutUint32(fat[4*i:], 0xffffffff)
 	}
 	binary.LittleEndian.PutUint32(fat[0:], 0xfffffffd)
 	chain := func(first, n int) {
@@ -298,26 +280,7 @@ func TestOLEVersion4(t *testing.T) {
 		// Sector 0 the FAT, 1 the directory, 2 the mini stream, 3 and
 		// 4 a large stream.
 		out := make([]byte, sec*6)
-		h := out[:512]
-		copy(h, oleMagic)
-		binary.LittleEndian.PutUint16(h[0x18:], 0x3e)
-		binary.LittleEndian.PutUint16(h[0x1a:], 4)
-		binary.LittleEndian.PutUint16(h[0x1c:], 0xfffe)
-		binary.LittleEndian.PutUint16(h[0x1e:], 12)
-		binary.LittleEndian.PutUint16(h[0x20:], 6)
-		binary.LittleEndian.PutUint32(h[0x2c:], 1)
-		binary.LittleEndian.PutUint32(h[0x30:], 1)
-		binary.LittleEndian.PutUint32(h[0x38:], 4096)
-		binary.LittleEndian.PutUint32(h[0x3c:], 0xfffffffe)
-		binary.LittleEndian.PutUint32(h[0x44:], 0xfffffffe)
-		for i := 0; i < 109; i++ {
-			binary.LittleEndian.PutUint32(h[0x4c+4*i:], 0xffffffff)
-		}
-		binary.LittleEndian.PutUint32(h[0x4c:], 0)
-		fat := out[sec : 2*sec]
-		for i := 0; i < sec/4; i++ {
-			binary.LittleEndian.PutUint32(fat[4*i:], 0xffffffff)
-		}
+		fat := cfbHeader(out, 4, 12)
 		for s, v := range []uint32{0xfffffffd, 0xfffffffe, 0xfffffffe, 4, 0xfffffffe} {
 			binary.LittleEndian.PutUint32(fat[4*s:], v)
 		}
