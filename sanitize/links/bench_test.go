@@ -60,6 +60,9 @@ var hostileLines = []struct {
 	{"quotes", "", `": "`},
 	{"nested-quotes", "", `"htt p:"`},
 	{"colons", "", "a:"},
+	// Symbols after "http:" and "www." that mapsToHost reads.
+	{"mapped-host-start", "", "www.①"},
+	{"unmapped-host-start", "", "http:】"},
 }
 
 func BenchmarkRewriteHostile(b *testing.B) {

@@ -154,6 +154,8 @@ func FuzzRewriteReference(f *testing.F) {
 func TestAllocs(t *testing.T) {
 	noURL := "いつもお世話になっております。情報政策課の鈴木です。時刻は 10:30 です。"
 	withURL := "Line 7 of the report. Details at https://example.com/r/7 and www.example.jp/x here."
+	// Symbols after "http:" and "www." that mapsToHost reads, mapped or not.
+	mapped := "手順 http:】 と http:①、www.ⓔvil、www.】 と ftp.㎏ です。"
 	for _, tc := range []struct {
 		line, mode string
 		want       float64
@@ -163,6 +165,8 @@ func TestAllocs(t *testing.T) {
 		{withURL, Keep, 0},
 		{withURL, Defang, 2},
 		{withURL, Remove, 2},
+		{mapped, Defang, 2},
+		{mapped, Remove, 3}, // four markers outgrow the buffer once, as with "http:ｅ"
 	} {
 		if got := testing.AllocsPerRun(100, func() { Rewrite(tc.line, tc.mode) }); got != tc.want {
 			t.Errorf("Rewrite(%q, %s): %v allocations, want %v", tc.line, tc.mode, got, tc.want)

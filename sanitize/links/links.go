@@ -536,8 +536,25 @@ func mapsToHost(r rune) bool {
 	case r < 0xA0 || unicode.IsSpace(r):
 		return false
 	}
-	m, _ := utf8.DecodeRuneInString(norm.NFKC.String(string(r)))
+	m := nfkcFirst(r)
 	return m < utf8.RuneSelf && label(byte(m)) && m != '_' || m >= utf8.RuneSelf && unicode.In(m, unicode.L, unicode.M, unicode.Nd)
+}
+
+// nfkcFirst returns the first rune of r's compatibility decomposition, or
+// r if it has none, without allocating: norm.NFKC.String(string(r))
+// allocated on every call, and hostAt and wwwAt call mapsToHost for every
+// "http:" or "www." followed by a symbol, thousands of times on a hostile
+// line of 16 KiB. Composition would only join that rune to a mark after
+// it, which keeps a letter a letter (TestMapsToHostAllRunes checks every
+// rune against the normalised string).
+func nfkcFirst(r rune) rune {
+	var buf [utf8.UTFMax]byte
+	p := norm.NFKC.Properties(buf[:utf8.EncodeRune(buf[:], r)])
+	if d := p.Decomposition(); len(d) > 0 {
+		m, _ := utf8.DecodeRune(d)
+		return m
+	}
+	return r
 }
 
 // hostRuneAt reports a non-ASCII rune at s[j] that starts a host: a

@@ -3,6 +3,10 @@ package links
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestRewriteDefang(t *testing.T) {
@@ -254,6 +258,36 @@ func TestHandledWord(t *testing.T) {
 		}
 		if got, want := handledWord([]byte(w)), ref(w); got != want {
 			t.Errorf("handledWord([]byte(%q)) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+// TestMapsToHostAllRunes runs mapsToHost over every rune past ASCII: it
+// must not panic, must agree with the plain reading of its rule (the first
+// rune of the NFKC form, which nfkcFirst takes without normalising), and
+// must not allocate.
+func TestMapsToHostAllRunes(t *testing.T) {
+	ref := func(r rune) bool {
+		switch {
+		case r == 0xAD, 0x180B <= r && r <= 0x180F, 0x200B <= r && r <= 0x200D, r == 0x2060, r == 0x2064, r == 0xFEFF, 0x1BCA0 <= r && r <= 0x1BCA3:
+			return true
+		case r < 0xA0 || unicode.IsSpace(r):
+			return false
+		}
+		m, _ := utf8.DecodeRuneInString(norm.NFKC.String(string(r)))
+		return m < utf8.RuneSelf && label(byte(m)) && m != '_' || m >= utf8.RuneSelf && unicode.In(m, unicode.L, unicode.M, unicode.Nd)
+	}
+	bad := 0
+	for r := rune(utf8.RuneSelf); r <= unicode.MaxRune; r++ {
+		if got, want := mapsToHost(r), ref(r); got != want {
+			if bad++; bad <= 10 {
+				t.Errorf("mapsToHost(%U) = %v, want %v (NFKC %+q)", r, got, want, norm.NFKC.String(string(r)))
+			}
+		}
+	}
+	for _, r := range []rune{'①', 'ⓔ', '㎏', '】', 0xAD, 0x200B, 'ｅ', 0x1D400, 0xFFFD, 0x10FFFF} {
+		if n := testing.AllocsPerRun(10, func() { mapsToHost(r) }); n != 0 {
+			t.Errorf("mapsToHost(%U): %v allocations, want 0", r, n)
 		}
 	}
 }
