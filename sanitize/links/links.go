@@ -165,7 +165,7 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 		case c.www:
 			u = url{start: i, hostStart: i} // a bare www. host
 		default:
-			u = url{start: i, hostStart: i + 2, unc: true} // \\host\share
+			u = url{start: i, hostStart: uncHostStart(line, i), unc: true} // \\host\share
 		}
 		urlAt(&u, line)
 		n++
@@ -187,6 +187,7 @@ func rewrite[T text](b []byte, line T, mode string, c *candidates, i int) ([]byt
 			}
 			if u.unc {
 				b = append(b, `[\\]`...) // no longer two backslashes and a host
+				b = append(b, line[u.start+2:u.hostStart]...)
 			}
 			b = appendBracketDots(b, line[u.hostStart:u.hostEnd])
 			b = append(b, line[u.hostEnd:u.end]...)
@@ -338,6 +339,22 @@ func uncHost[T text](s T, j int) bool {
 		return j+1 < len(s) && s[j+1] == '\\'
 	}
 	return false
+}
+
+// uncHostStart returns where the host name of the UNC path at s[i]
+// starts: after the two backslashes, or after Win32's "?\" or ".\" and
+// "UNC\" ("\\?\UNC\evil.example\s" names evil.example, whose dots are
+// bracketed as those of "\\evil.example\s" are; the "." of "\\.\" is
+// not a host's dot).
+func uncHostStart[T text](s T, i int) int {
+	j := i + 2
+	if c := s[j]; c == '?' || c == '.' {
+		j += 2 // uncAt saw the backslash
+		if len(s)-j >= len(`UNC\`) && s[j]|0x20 == 'u' && s[j+1]|0x20 == 'n' && s[j+2]|0x20 == 'c' && s[j+3] == '\\' {
+			j += len(`UNC\`)
+		}
+	}
+	return j
 }
 
 // ownScheme reports a word ending in http, https, ftp or file.

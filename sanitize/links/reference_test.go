@@ -89,7 +89,7 @@ func refRewriteCore(line string, mode string) (out string, n int) {
 			}
 		}
 		if u.unc {
-			b.WriteString(`[\\]`)
+			b.WriteString(`[\\]` + line[u.start+2:u.hostStart])
 		}
 		refBracketDots(&b, line[u.hostStart:u.hostEnd])
 		b.WriteString(line[u.hostEnd:u.end])
@@ -122,6 +122,13 @@ func refURLAt(s string, i int) (refURL, bool) {
 		u = refURL{start: i, hostStart: i}
 	} else if refUNCAt(s, i) {
 		u = refURL{start: i, hostStart: i + 2, unc: true}
+		// Win32's \\?\UNC\host and \\.\UNC\host: the host follows.
+		for _, p := range []string{`?\UNC\`, `.\UNC\`, `?\`, `.\`} {
+			if refHasFoldPrefix(s[i+2:], p) {
+				u.hostStart += len(p)
+				break
+			}
+		}
 	} else {
 		return u, false
 	}
