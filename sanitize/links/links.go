@@ -342,16 +342,17 @@ func uncHost[T text](s T, j int) bool {
 }
 
 // uncHostStart returns where the host name of the UNC path at s[i]
-// starts: after the two backslashes, or after Win32's "?\" or ".\" and
-// "UNC\" ("\\?\UNC\evil.example\s" names evil.example, whose dots are
-// bracketed as those of "\\evil.example\s" are; the "." of "\\.\" is
-// not a host's dot).
+// starts: after the two backslashes, or after Win32's "?\UNC\" or
+// ".\UNC\" ("\\?\UNC\evil.example\s" names evil.example, whose dots are
+// bracketed as those of "\\evil.example\s" are). After any other "?" or
+// "." (\\.\COM1) it is the backslash that follows, which is not a host's
+// dot and may start another UNC path ("\\.\\host", which scanPath finds).
 func uncHostStart[T text](s T, i int) int {
 	j := i + 2
 	if c := s[j]; c == '?' || c == '.' {
-		j += 2 // uncAt saw the backslash
-		if len(s)-j >= len(`UNC\`) && s[j]|0x20 == 'u' && s[j+1]|0x20 == 'n' && s[j+2]|0x20 == 'c' && s[j+3] == '\\' {
-			j += len(`UNC\`)
+		j++ // uncAt saw a backslash after it
+		if len(s)-j >= len(`\UNC\`) && s[j+1]|0x20 == 'u' && s[j+2]|0x20 == 'n' && s[j+3]|0x20 == 'c' && s[j+4] == '\\' {
+			j += len(`\UNC\`)
 		}
 	}
 	return j

@@ -99,6 +99,7 @@ func TestRewriteDefang(t *testing.T) {
 		{"unc with a full-width or latin host", `\\ｅｖｉｌ.example\s (\\ëvil.example\s)`, `[\\]ｅｖｉｌ[.]example\s ([\\]ëvil[.]example\s)`, 2},
 		{"win32 unc paths", `<\\?\UNC\evil.example\share> \\.\UNC\srv\s`, `<[\\]?\UNC\evil[.]example\share> [\\].\UNC\srv\s`, 2},
 		{"win32 unc host dots", `\\?\unc\192.0.2.1\s \\.\UNC\evil.com\s \\.\PhysicalDrive0 \\?\C:\x.exe`, `[\\]?\unc\192[.]0[.]2[.]1\s [\\].\UNC\evil[.]com\s [\\].\PhysicalDrive0 [\\]?\C:\x.exe`, 4},
+		{"a unc path right after a win32 prefix", `\\.\\00 \\?\\evil.example\s`, `[\\].[\\]00 [\\]?[\\]evil[.]example\s`, 4},
 		{"not a unc host", `\\・x \\?x \\. \\　x`, `\\・x \\?x \\. \\　x`, 0},
 		{"unc sentence end", `see \\srv.example\s.`, `see [\\]srv[.]example\s.`, 1},
 		{"unc after a defanged scheme", `hxxp:\\evil[.]example\share hxxp:[\\]x`, `hxxp:[\\]evil[.]example\share hxxp:[\\]x`, 1},

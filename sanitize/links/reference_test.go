@@ -123,7 +123,9 @@ func refURLAt(s string, i int) (refURL, bool) {
 	} else if refUNCAt(s, i) {
 		u = refURL{start: i, hostStart: i + 2, unc: true}
 		// Win32's \\?\UNC\host and \\.\UNC\host: the host follows.
-		for _, p := range []string{`?\UNC\`, `.\UNC\`, `?\`, `.\`} {
+		// Any other "?" or "." is no host, and the backslash after it
+		// may start another UNC path.
+		for _, p := range []string{`?\UNC\`, `.\UNC\`, `?`, `.`} {
 			if refHasFoldPrefix(s[i+2:], p) {
 				u.hostStart += len(p)
 				break
