@@ -122,7 +122,7 @@ func linkedSpan(line []byte, lo, hi int, repl []bool, hasAt bool) bool {
 	if len(stripped) == 0 {
 		return false
 	}
-	if sch, _ := schemeAt(stripped, 0); sch != "" || wwwAt(stripped, 0) {
+	if sch, _ := schemeAt(stripped, 0, nil); sch != "" || wwwAt(stripped, 0, nil) {
 		return true
 	}
 	if hasAt && len(stripped) > 4 && abbreviated(load4(stripped, 0)) {
