@@ -70,6 +70,7 @@ func exported(t *testing.T) map[string]bool {
 	m.InitRoute("outbound", "none")
 	m.DiskFree.Set(metrics.DiskSpool, func() (float64, error) { return 1, nil })
 	m.DiskFree.Set(metrics.DiskQuarantine, func() (float64, error) { return 1, nil })
+	m.SetFloor(1, true)
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)
@@ -572,6 +573,7 @@ func TestMetricsAreDocumented(t *testing.T) {
 	for _, p := range []string{metrics.DiskSpool, metrics.DiskQuarantine, metrics.DiskTemp, metrics.DiskAudit} {
 		m.DiskFree.Set(p, func() (float64, error) { return 1, nil })
 	}
+	m.SetFloor(1, true)
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)

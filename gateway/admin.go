@@ -78,8 +78,10 @@ func (s *Server) ready() error {
 // spoolRoom reports whether the spool's file system, and with
 // quarantine the quarantine's, has room for a message of size bytes (0:
 // size unknown) above spool_min_free: a sanitised message is not
-// accepted before its original is kept. A file system that cannot be
-// asked is let be: writing to it will say.
+// accepted before its original is kept. A directory whose file system
+// cannot be asked (removed, unmounted, no permission) has no room
+// either: the message could not be written there (fail closed, before
+// the client sends it).
 func spoolRoom(cfg *config.Config, size int64, quarantine bool) error {
 	if cfg.SpoolMinFree == 0 {
 		return nil
@@ -95,7 +97,7 @@ func dirRoom(what, dir string, minFree config.Size, size int64) error {
 	floor := int64(minFree)
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
-		return nil
+		return fmt.Errorf("%s disk: cannot tell its free space: %w", what, err)
 	}
 	free := int64(min(st.Bavail*uint64(st.Bsize), 1<<62))
 	// free - size, not floor + size: a floor near the largest size

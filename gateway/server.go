@@ -119,7 +119,17 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		policy := snap.route.Policy
 		s.Metrics.InitRoute(name, policy)
 	}
+	s.exportFloor(cfg)
 	return s, nil
+}
+
+// exportFloor sets disk_min_free_bytes from cfg, so that an alert can
+// compare the free space with the floor in force (spoolRoom) rather than
+// with a number of its own: the quarantine's only while a route
+// sanitises, as only those keep an original before their 250.
+func (s *Server) exportFloor(cfg *config.Config) {
+	sanitising := slices.ContainsFunc(cfg.Routes, func(r config.Route) bool { return r.Policy != config.PolicyNone })
+	s.Metrics.SetFloor(float64(cfg.SpoolMinFree), sanitising)
 }
 
 // snapshots builds the per-route settings of cfg, reading the files it
@@ -383,6 +393,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		old.stop() // its sessions in progress go on until they end
 		s.Metrics.InitRoute(name, snap.route.Policy)
 	}
+	s.exportFloor(cfg)
 	return nil
 }
 

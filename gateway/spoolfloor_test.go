@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,79 @@ func TestQuarantineFloor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFloorUnreadable: a spool or quarantine directory whose file system
+// cannot be asked for its free space (here the quarantine, removed under
+// the running gateway) takes no message that must be written there: a
+// sanitising route refuses MAIL with 452 4.3.1, as for a full disk,
+// rather than taking the message and failing at its end, and /readyz
+// says why. A pass-through route keeps no original and takes mail on.
+func TestFloorUnreadable(t *testing.T) {
+	for _, tc := range []struct {
+		policy string
+		want   string
+	}{
+		{"default", "452 4.3.1 Insufficient system storage, try again later"},
+		{"none", ""},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: "+tc.policy+"\n")
+			g := startGateway(t, cfg, false)
+			if err := os.RemoveAll(cfg.Quarantine.Dir); err != nil {
+				t.Fatal(err)
+			}
+			c := g.dial("inbound")
+			defer c.Close()
+			var text string
+			if err := c.Mail("citizen@example.jp", nil); err != nil {
+				_, text = smtpCode(err)
+			}
+			if text != tc.want {
+				t.Errorf("MAIL with the quarantine gone: %q, want %q", text, tc.want)
+			}
+			if code, text := g.ready(); code != 503 || !strings.Contains(text, "quarantine disk: cannot tell its free space") {
+				t.Errorf("/readyz: %d %q, want 503 saying the quarantine's free space is unknown", code, text)
+			}
+		})
+	}
+}
+
+// TestFloorMetric: disk_min_free_bytes says the floor in force, for the
+// alerts to compare disk_free_bytes with: the spool's, and the
+// quarantine's while a route sanitises; a reload changes it.
+func TestFloorMetric(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: %DIR%/spool\nspool_min_free: 4MiB")
+	g := startGateway(t, cfg, false)
+	want := func(when string, spool float64, quarantine bool) {
+		t.Helper()
+		if v := testutil.ToFloat64(g.m.DiskMinFree.WithLabelValues("spool")); v != spool {
+			t.Errorf("%s: disk_min_free_bytes{path=spool} = %v, want %v", when, v, spool)
+		}
+		n := testutil.CollectAndCount(g.m.DiskMinFree)
+		switch {
+		case quarantine && n != 2:
+			t.Errorf("%s: %d disk_min_free_bytes series, want spool and quarantine", when, n)
+		case quarantine:
+			if v := testutil.ToFloat64(g.m.DiskMinFree.WithLabelValues("quarantine")); v != spool {
+				t.Errorf("%s: disk_min_free_bytes{path=quarantine} = %v, want %v", when, v, spool)
+			}
+		case n != 1:
+			t.Errorf("%s: %d disk_min_free_bytes series, want the spool's only", when, n)
+		}
+	}
+	want("at the start", 4<<20, true)
+
+	if err := g.srv.Reload(gatewayConfig(t, dir, "", "", "spool_dir: %DIR%/spool", "spool_dir: %DIR%/spool\nspool_min_free: 0",
+		"    policy: default\n", "    policy: none\n")); err != nil {
+		t.Fatal(err)
+	}
+	want("reloaded with the floor off and no route sanitising", 0, false)
+
+	if err := g.srv.Reload(gatewayConfig(t, dir, "", "")); err != nil {
+		t.Fatal(err)
+	}
+	want("reloaded with the default floor", 256<<20, true)
 }

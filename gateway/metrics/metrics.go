@@ -196,6 +196,7 @@ type Metrics struct {
 	ConfigLastReloadOK      prometheus.Gauge       // mugai_config_last_reload_successful (1 at New)
 	BuildInfo               *prometheus.GaugeVec   // mugai_build_info{version,goversion}
 	DiskFree                *DiskFree              // mugai_disk_free_bytes{path}
+	DiskMinFree             *prometheus.GaugeVec   // mugai_disk_min_free_bytes{path}
 	StorageErrors           *prometheus.CounterVec // mugai_storage_errors_total{store}
 	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
 	AdminRefused            *prometheus.CounterVec // mugai_admin_refused_total{reason}
@@ -298,6 +299,8 @@ func New(version string) *Metrics {
 				"Bytes available to the gateway on the file system of the spool, the quarantine, the temporary files (temp) or the audit trail.", []string{"path"}, nil),
 			fns: map[string]func() (float64, error){},
 		},
+		DiskMinFree: gauge("disk_min_free_bytes",
+			"The floor (spool_min_free) under which MAIL is refused with 452 4.3.1: bytes that must stay free on the file system of the spool, and of the quarantine while a route sanitises (path quarantine has no sample otherwise); 0 when the floor is off. Compare with disk_free_bytes.", "path"),
 		StorageErrors: counter("storage_errors_total",
 			"Writes to the gateway's own storage that failed (disk full, no inodes, I/O error, read-only), by store (spool, quarantine, temp, audit). Meanwhile mail is refused with 451 and senders retry; delivery waits for the spool.", "store"),
 		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
@@ -314,7 +317,7 @@ func New(version string) *Metrics {
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.Bounces, m.QueuePurged,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
-		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
+		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -460,12 +463,25 @@ func Names() []string {
 		"mugai_config_last_reload_successful",
 		"mugai_build_info",
 		"mugai_disk_free_bytes",
+		"mugai_disk_min_free_bytes",
 		"mugai_storage_errors_total",
 		"mugai_lockdown_enabled",
 		"mugai_admin_refused_total",
 	}
 	sort.Strings(names)
 	return names
+}
+
+// SetFloor sets disk_min_free_bytes to floor for the spool, and for the
+// quarantine when a route keeps originals (sanitises); the quarantine's
+// series is removed otherwise.
+func (m *Metrics) SetFloor(floor float64, quarantine bool) {
+	m.DiskMinFree.WithLabelValues(DiskSpool).Set(floor)
+	if quarantine {
+		m.DiskMinFree.WithLabelValues(DiskQuarantine).Set(floor)
+	} else {
+		m.DiskMinFree.DeleteLabelValues(DiskQuarantine)
+	}
 }
 
 // DiskFree is mugai_disk_free_bytes{path}: free space read at scrape time

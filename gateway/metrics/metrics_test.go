@@ -18,7 +18,7 @@ import (
 )
 
 // newWired returns metrics as the server would have them after start-up:
-// two routes and both disk paths set.
+// two routes, both disk paths and their floors set.
 func newWired(t *testing.T) *metrics.Metrics {
 	t.Helper()
 	m := metrics.New("1.2.3-test")
@@ -26,6 +26,7 @@ func newWired(t *testing.T) *metrics.Metrics {
 	m.InitRoute("outbound", "none")
 	m.DiskFree.Set(metrics.DiskSpool, metrics.FreeBytes(t.TempDir()))
 	m.DiskFree.Set(metrics.DiskQuarantine, metrics.FreeBytes(t.TempDir()))
+	m.SetFloor(256<<20, true)
 	return m
 }
 
