@@ -763,6 +763,7 @@ func (c *converter) cell() {
 type tableGrid struct {
 	below  []int  // by column: the rows after the current one it is held in
 	held   []bool // by column: held in the current row by a cell above
+	first  []bool // by column: the first one of the cell that holds it
 	dittos int    // ditto marks written
 }
 
@@ -794,7 +795,7 @@ func (e *entry) startRow() {
 
 // spannedCells writes, before the next cell of the table at c.stack[t],
 // a ditto mark (〃, 同上: "as above", as Japanese tables write it) for
-// each column a cell of a row above holds, when the table holds data and
+// each cell of a row above that holds columns here, when the table holds data and
 // the row has a cell of its own (before it, or the one that follows: a
 // row that only continues the cells above says nothing new); a layout
 // table's columns are only counted, and so are those past the marks
@@ -807,7 +808,9 @@ func (c *converter) spannedCells(t int, cellNext bool) {
 	}
 	write := e.data && (cellNext || e.rowCell)
 	for e.col < len(g.held) && g.held[e.col] {
-		if write && g.dittos < dittosPerCell*e.cells {
+		// One mark for a cell that spans columns too, as the row it is
+		// in shows it once ("1 | x | 2" above "3 | 〃 | 4").
+		if write && g.first[e.col] && g.dittos < dittosPerCell*e.cells {
 			g.dittos++
 			c.cell()
 			c.wordString("〃")
@@ -831,10 +834,10 @@ func (e *entry) place(a *attrs) {
 		g := e.grid
 		end := min(e.col+cols, maxGridColumns)
 		for len(g.below) < end {
-			g.below, g.held = append(g.below, 0), append(g.held, false)
+			g.below, g.held, g.first = append(g.below, 0), append(g.held, false), append(g.first, false)
 		}
 		for i := e.col; i < end; i++ {
-			g.below[i] = rows - 1
+			g.below[i], g.first[i] = rows-1, i == e.col
 		}
 	}
 	e.col += cols

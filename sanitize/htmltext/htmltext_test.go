@@ -77,7 +77,9 @@ func TestConvertSnippets(t *testing.T) {
 			"日時 | 会場 | 定員\n3月10日 | 本庁舎 | 30名\n〃 | 第2庁舎 | 20名\n3月11日 | 公民館 | 10名\n"},
 		{"rowspan in the middle, with colspan", "<table><tr><th>a</th><th>b</th><th>c</th><th>d</th></tr>" +
 			"<tr><td>1</td><td colspan=2 rowspan=3>x</td><td>2</td></tr><tr><td>3</td><td>4</td></tr><tr><td>5</td></tr></table>",
-			"a | b | c | d\n1 | x | 2\n3 | 〃 | 〃 | 4\n5 | 〃 | 〃\n"},
+			"a | b | c | d\n1 | x | 2\n3 | 〃 | 4\n5 | 〃\n"},
+		{"two spanning cells side by side", "<table border=1><tr><td colspan=2 rowspan=2>x</td><td colspan=2 rowspan=2>y</td><td>1</td></tr><tr><td>2</td></tr></table>",
+			"x | y | 1\n〃 | 〃 | 2\n"},
 		{"rowspan as HTML reads it", "<table><tr><th>a</th><th>b</th></tr><tr><td rowspan=' 2px'>1</td><td>2</td></tr><tr><td>3</td></tr>" +
 			"<tr><td rowspan=x>4</td><td>5</td></tr><tr><td>6</td></tr></table>",
 			"a | b\n1 | 2\n〃 | 3\n4 | 5\n6\n"},
