@@ -279,9 +279,23 @@ func (in *inspector) formula(f, where string) {
 // (another workbook is [1]: MS-OI29500 2.1.863, 2.1.867); one written
 // by hand may name a workbook so, as ECMA-376's own example of a name in
 // another book is unquoted (Sales.xlsx!ProjectedSales, Part 1
-// 18.17.2.5). A path with "\" is told by the name before "!" (formula).
+// 18.17.2.5). A path with "\" is told by the name before "!" (formula),
+// but for a drive's root: in C:\b-c.xlsx!Sales the name is \b, which a
+// defined name may be, so the drive tells it, a letter alone before
+// ":\" (no reference is one letter; a range from a one-letter name to
+// one starting with "\", x:\End, reads as a drive too, and the file is
+// not kept).
 func unquotedPath(f string, i int) bool {
-	return i+1 < len(f) && (f[i] == ':' || f[i] == '/') && f[i+1] == '/'
+	if i+1 >= len(f) {
+		return false
+	}
+	switch {
+	case (f[i] == ':' || f[i] == '/') && f[i+1] == '/':
+		return true
+	case f[i] == ':' && f[i+1] == '\\':
+		return i >= 1 && 'a' <= f[i-1]|0x20 && f[i-1]|0x20 <= 'z' && (i == 1 || !formulaNameByte(f[i-2]))
+	}
+	return false
 }
 
 // formulaNameByte reports a byte of a function, name or table name: an

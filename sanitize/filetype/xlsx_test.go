@@ -263,6 +263,8 @@ func TestWorkbookFormulaUnquotedPaths(t *testing.T) {
 		{"a relative path", `..\b.xlsx!Sales`},
 		{"a share and a book named with a hyphen", `\\evil.example\s\q-1.xlsx!Sales`},
 		{"a drive path and a book named with a space", `SUM('x'!A1,C:\d\my book.xlsx!Sales)`},
+		{"a drive's root and a book named with a hyphen", `C:\b-c.xlsx!Sales`},
+		{"a drive's root after an operator", `1+d:\b-c.xlsx!Sales`},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: xlsx(t, "", cellFormula(c.formula)), filename: "a.xlsx",
 			class: ClassOffice, sniffed: mimeXlsx, findings: other})
@@ -272,7 +274,7 @@ func TestWorkbookFormulaUnquotedPaths(t *testing.T) {
 		{"3-D reference and a range", `SUM(Sheet1:Sheet3!A1:B2)`},
 		{"division by another sheet", `A1/Sheet2!B1`},
 		{"a name starting with \\", `\Rate*2+Sheet2!\Rate`},
-		{"a range to a name starting with \\", `SUM(A1:\End)`},
+		{"a range to a name starting with \\", `SUM(A1:\End)+SUM($A$1:\End)+SUM(AB1:\End)`},
 		{"a path in a string", `"C:\x\b.xlsx!A1"&"https://x/"`},
 		{"a URL in a column's name", `SUM(Table1[http://x])`},
 	} {
