@@ -52,6 +52,8 @@ func FuzzClassify(f *testing.F) {
 	f.Add(docx(f, deflate("word/_rels/document.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="http://x/a.png" TargetMode="External"/></Relationships>`)), deflate("word/document.xml", []byte(`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body><w:p><a:blip xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" r:link="rId7"/></w:p></w:body></w:document>`))), "", "a.docx")
 	f.Add(docx(f, deflate("word/embeddings/oleObject1.bin", cfbFile(clsidXls, cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 600)}, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(1)}))), "", "a.docx")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
+	// An RTF document's fields: groups, escapes, \bin, a nested field.
+	f.Add([]byte(`{\rtf1{\field{\*\fldinst {\rtlch INCLU}\'44E\uc2\u80 ab{\*\x\bin2 }}}{\field{\*\fldinst QUOTE}} "\\\\e\\s"}{\fldrslt x}}`), "", "a.doc")
 	f.Add(objStmPDF("/N 2 /First 12 /Filter [/FlateDecode /ASCIIHexDecode]", deflateBytes([]byte(hex.EncodeToString(objects(true))+">"))), "application/pdf", "a.pdf")
 	f.Add(windowEdgePDF(objects(true)), "application/pdf", "a.pdf")
 	f.Add(objStmPDF("/Type /ObjStm /N 2 /First 12 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >>", deflateBytes(pngPredict(objects(true), 7, 2))), "application/pdf", "a.pdf")

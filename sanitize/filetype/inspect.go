@@ -75,7 +75,7 @@ func (in *inspector) inspect(r io.ReaderAt, size int64, head []byte, mt string, 
 	case mt == "application/pdf":
 		in.inspectPDF(r, size, path)
 	case mt == "application/rtf":
-		var s rtfScanner
+		s := in.rtfScanner(path)
 		scanStream(io.NewSectionReader(r, 0, size), size, s.scan)
 		in.findAll(s.out, path)
 	case mt == "application/gzip" || mt == "application/x-bzip2" || mt == "application/x-tar":
@@ -472,7 +472,7 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		in.inspectPDF(ra, size, where)
 		release()
 	case mt == "application/rtf":
-		var s rtfScanner
+		s := in.rtfScanner(where)
 		scanStream(full, math.MaxInt64, s.scan)
 		in.findAll(s.out, where)
 	case c == ClassText && in.macroSink == nil && sheetName(fn.exts) != "":

@@ -1797,28 +1797,3 @@ func unhex(c byte) byte {
 	}
 	return c - '0'
 }
-
-// rtfScanner reports embedded OLE objects in an RTF document (the carrier
-// of the Equation Editor and Follina-style exploits) and an attached
-// template, which Word fetches from where it names as it does a DOCX's
-// external attachedTemplate (remote template injection).
-type rtfScanner struct {
-	out              []string
-	object, template bool
-}
-
-func (s *rtfScanner) scan(b []byte, _ int64, _ bool) {
-	if !s.object {
-		for _, w := range []string{`\object`, `\objdata`, `\objupdate`, `\objemb`, `\objlink`} {
-			if bytes.Contains(b, []byte(w)) {
-				s.object = true
-				s.out = append(s.out, "office: embedded object")
-				break
-			}
-		}
-	}
-	if !s.template && bytes.Contains(b, []byte(`\template`)) {
-		s.template = true
-		s.out = append(s.out, "office: external reference template")
-	}
-}

@@ -1102,8 +1102,12 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 }
 
 // wordField checks one field code. Its keyword is the letters it
-// starts with (a quote may follow them without a blank).
+// starts with (a quote may follow them without a blank). where names
+// the part it is in, "" for the attachment itself (an RTF document).
 func (in *inspector) wordField(code, where string) {
+	if where != "" {
+		where = "in " + where
+	}
 	code = strings.TrimLeft(code, " \t\r\n")
 	i := 0
 	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
@@ -1114,7 +1118,7 @@ func (in *inspector) wordField(code, where string) {
 		return
 	}
 	if wordFieldFetches[kw] {
-		in.find("office: external reference "+strings.ToLower(kw)+" field", "in "+where)
+		in.find("office: external reference "+strings.ToLower(kw)+" field", where)
 		return
 	}
 	if kw != "HYPERLINK" {
@@ -1127,7 +1131,7 @@ func (in *inspector) wordField(code, where string) {
 	// Its backslashes doubled as in every field code string.
 	t = strings.ReplaceAll(t, `\\\\`, `\\`)
 	if r := in.links().refused([]byte(t)); r != "" {
-		in.find("office: "+strings.TrimPrefix(r, "pdf: "), "in "+where)
+		in.find("office: "+strings.TrimPrefix(r, "pdf: "), where)
 	} else {
 		in.links().add([]byte(t))
 	}

