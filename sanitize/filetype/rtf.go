@@ -27,7 +27,7 @@ type rtfScanner struct {
 	bin     int64      // bytes of \binN data still to skip
 	groups  []rtfGroup // the groups open, innermost last
 	deep    int        // groups open past maxRTFDepth, not followed
-	codes   []rtfCode  // the field codes being read, innermost last
+	codes   [][]byte   // the field codes being read, innermost last
 	unknown bool       // "fields not inspected" said
 	word    [32]byte   // a control word's letters
 	ucSkip  int        // characters still to skip after \uN
@@ -41,12 +41,6 @@ type rtfGroup struct {
 	uc    int  // characters that stand in for each \uN (\ucN)
 }
 
-// rtfCode is a field code being read.
-type rtfCode struct {
-	depth int // the group of its \fldinst
-	text  []byte
-}
-
 const (
 	// maxRTFDepth bounds the groups followed. Word stops reading a
 	// document nested deeper than a few hundred groups; a \fldinst past
@@ -55,6 +49,15 @@ const (
 	// maxFieldCode bounds the code read of one field: its keyword and
 	// first argument are at the start.
 	maxFieldCode = 2048
+	// maxFieldNesting bounds the fields open in one another's codes
+	// (Word nests IF, MERGEFIELD and the like a few deep); a field
+	// deeper makes the document's fields not inspected.
+	maxFieldNesting = 64
+	// maxBin is the largest \binN followed: a larger N is past any
+	// attachment, and a reader taking it as a 32-bit number (which
+	// wraps) would read the rest of the document as text where this
+	// one skips it.
+	maxBin = 1 << 30
 	// rtfTail is what a window but the last leaves to the next one, which
 	// repeats it (scanOverlap): a control word and its number, cut by the
 	// window's end, are read whole there.
@@ -147,9 +150,8 @@ func (s *rtfScanner) close() {
 
 // endCode hands the innermost field code to field.
 func (s *rtfScanner) endCode() {
-	c := &s.codes[len(s.codes)-1]
 	if s.field != nil {
-		s.field(string(c.text))
+		s.field(string(s.codes[len(s.codes)-1]))
 	}
 	s.codes = s.codes[:len(s.codes)-1]
 }
@@ -216,16 +218,22 @@ func (s *rtfScanner) control(b []byte, i int) int {
 	if j < len(b) && b[j] == ' ' {
 		j++ // the delimiter is part of the control word
 	}
-	s.word1(name, param, digits > 0)
+	s.word1(name, param, digits)
 	return j
 }
 
-// word1 acts on the control word name with its parameter.
-func (s *rtfScanner) word1(name string, param int64, hasParam bool) {
+// word1 acts on the control word name with its parameter, of digits
+// digits (the first ten read).
+func (s *rtfScanner) word1(name string, param int64, digits int) {
+	hasParam := digits > 0
 	t := s.top()
 	switch name {
 	case "bin":
-		if hasParam && param > 0 {
+		switch {
+		case !hasParam || param <= 0:
+		case param > maxBin || digits > 10:
+			s.notInspected()
+		default:
 			s.bin = param
 		}
 		return
@@ -236,13 +244,17 @@ func (s *rtfScanner) word1(name string, param int64, hasParam bool) {
 			}
 			return
 		}
-		if n := len(s.codes); n > 0 && !bytes.ContainsAny(bytes.TrimLeft(s.codes[n-1].text, " \t"), " \t") {
+		if n := len(s.codes); n > 0 && !bytes.ContainsAny(bytes.TrimLeft(s.codes[n-1], " \t"), " \t") {
 			// A field inside another before the outer's keyword is
 			// complete: the keyword may be the inner one's result.
 			s.notInspected()
 		}
+		if len(s.codes) >= maxFieldNesting {
+			s.notInspected()
+			return
+		}
 		t.instr, t.skip, t.star = true, false, false
-		s.codes = append(s.codes, rtfCode{depth: len(s.groups)})
+		s.codes = append(s.codes, nil)
 		return
 	case "uc":
 		if t != nil && hasParam {
@@ -282,9 +294,8 @@ func (s *rtfScanner) char(r rune) {
 	if len(s.codes) == 0 || t == nil || t.skip {
 		return
 	}
-	c := &s.codes[len(s.codes)-1]
-	if len(c.text) < maxFieldCode {
-		c.text = utf8.AppendRune(c.text, r)
+	if c := &s.codes[len(s.codes)-1]; len(*c) < maxFieldCode {
+		*c = utf8.AppendRune(*c, r)
 	}
 }
 

@@ -38,6 +38,8 @@ func TestRTFFields(t *testing.T) {
 		{"a field inside another's code", `{\field{\*\fldinst QUOTE {\field{\*\fldinst INCLUDEPICTURE "http://evil.example/a.png"}{\fldrslt }}}}`, picture},
 		{"text after a field inside another's code", `{\field{\*\fldinst INCLUDETEXT {\field{\*\fldinst PAGE}{\fldrslt 1}} "http://evil.example/a"}}`, text},
 		{"a keyword made by another field", `{\field{\*\fldinst {\field{\*\fldinst QUOTE "DDEAUTO"}{\fldrslt DDEAUTO}} calc}}`, notRead},
+		{"\\bin too large to follow", `{\pict\bin4294967297 x}{\field{\*\fldinst DDEAUTO x}}`, notRead},
+		{"fields nested past the bound", strings.Repeat(`{\field{\*\fldinst IF `, maxFieldNesting+1) + strings.Repeat("}}", maxFieldNesting+1), notRead},
 		{"a field left open", `{\field{\*\fldinst {INCLUDETEXT "http://evil.example/a"`, text}, // the last "}" closes only "{INCLUDETEXT"
 		{"HYPERLINK to a share", `{\field{\*\fldinst HYPERLINK "\\\\\\\\evil.example\\\\s\\\\x.xlsx"}{\fldrslt open}}`, share},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
