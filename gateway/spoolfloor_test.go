@@ -140,60 +140,39 @@ func TestSpoolFloorHuge(t *testing.T) {
 // TestQuarantineFloor: a sanitising route keeps the original before its
 // 250, so the quarantine's file system, on a disk of its own, is held
 // to spool_min_free too: MAIL is refused with 452 4.3.1 and /readyz
-// names the quarantine. A pass-through route (policy none) keeps no
+// names the quarantine. So is a quarantine whose file system cannot be
+// asked for its free space (removed under the running gateway): the
+// message could not be kept, and is refused before it is sent rather
+// than at its end. A pass-through route (policy none) keeps no
 // original and takes mail on.
 func TestQuarantineFloor(t *testing.T) {
 	mnt := mountTmpfs(t, 16<<20)
 	f := fill(t, mnt, 2<<20)
 	defer f.free()
+	const noRoom = "452 4.3.1 Insufficient system storage, try again later"
 	for _, tc := range []struct {
-		policy string
-		want   string
+		name, policy string
+		gone         bool // the quarantine's directory removed, on a disk with room
+		want, ready  string
 	}{
-		{"default", "452 4.3.1 Insufficient system storage, try again later"},
-		{"none", ""},
+		{"full", "default", false, noRoom, "quarantine disk has"},
+		{"full-pass-through", "none", false, "", "quarantine disk has"},
+		{"gone", "default", true, noRoom, "quarantine disk: cannot tell its free space"},
+		{"gone-pass-through", "none", true, "", "quarantine disk: cannot tell its free space"},
 	} {
-		t.Run(tc.policy, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := gatewayConfig(t, dir, "", "", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: "+mnt+"/q-"+tc.policy+"}\nspool_min_free: 4MiB",
+			q := mnt + "/q-" + tc.policy
+			if tc.gone {
+				q = dir + "/quarantine"
+			}
+			cfg := gatewayConfig(t, dir, "", "", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: "+q+"}\nspool_min_free: 4MiB",
 				"    policy: default\n", "    policy: "+tc.policy+"\n")
 			g := startGateway(t, cfg, false)
-			c := g.dial("inbound")
-			defer c.Close()
-			var text string
-			if err := c.Mail("citizen@example.jp", nil); err != nil {
-				_, text = smtpCode(err)
-			}
-			if text != tc.want {
-				t.Errorf("MAIL with the quarantine's disk under the floor: %q, want %q", text, tc.want)
-			}
-			if code, text := g.ready(); code != 503 || !strings.Contains(text, "quarantine disk has") {
-				t.Errorf("/readyz: %d %q, want 503 naming the quarantine's disk", code, text)
-			}
-		})
-	}
-}
-
-// TestFloorUnreadable: a spool or quarantine directory whose file system
-// cannot be asked for its free space (here the quarantine, removed under
-// the running gateway) takes no message that must be written there: a
-// sanitising route refuses MAIL with 452 4.3.1, as for a full disk,
-// rather than taking the message and failing at its end, and /readyz
-// says why. A pass-through route keeps no original and takes mail on.
-func TestFloorUnreadable(t *testing.T) {
-	for _, tc := range []struct {
-		policy string
-		want   string
-	}{
-		{"default", "452 4.3.1 Insufficient system storage, try again later"},
-		{"none", ""},
-	} {
-		t.Run(tc.policy, func(t *testing.T) {
-			dir := t.TempDir()
-			cfg := gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: "+tc.policy+"\n")
-			g := startGateway(t, cfg, false)
-			if err := os.RemoveAll(cfg.Quarantine.Dir); err != nil {
-				t.Fatal(err)
+			if tc.gone {
+				if err := os.RemoveAll(q); err != nil {
+					t.Fatal(err)
+				}
 			}
 			c := g.dial("inbound")
 			defer c.Close()
@@ -202,10 +181,10 @@ func TestFloorUnreadable(t *testing.T) {
 				_, text = smtpCode(err)
 			}
 			if text != tc.want {
-				t.Errorf("MAIL with the quarantine gone: %q, want %q", text, tc.want)
+				t.Errorf("MAIL: %q, want %q", text, tc.want)
 			}
-			if code, text := g.ready(); code != 503 || !strings.Contains(text, "quarantine disk: cannot tell its free space") {
-				t.Errorf("/readyz: %d %q, want 503 saying the quarantine's free space is unknown", code, text)
+			if code, text := g.ready(); code != 503 || !strings.Contains(text, tc.ready) {
+				t.Errorf("/readyz: %d %q, want 503 saying %q", code, text, tc.ready)
 			}
 		})
 	}
