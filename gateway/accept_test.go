@@ -240,6 +240,11 @@ func TestClientNetworkRefused(t *testing.T) {
 	if v := testutil.ToFloat64(g.m.SMTPConnections.WithLabelValues("inbound", "refused")); v != 1 {
 		t.Errorf("smtp_connections_total{refused} = %v", v)
 	}
+	// The 554 is a refusal at the connect stage, as the metric's table in
+	// deploy/README.md and the series InitRoute creates at 0 say.
+	if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "connect", "554")); v != 1 {
+		t.Errorf("smtp_rejects_total{stage=connect,code=554} = %v, want 1", v)
+	}
 }
 
 func TestStartTLSAndRequire(t *testing.T) {

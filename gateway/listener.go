@@ -61,6 +61,7 @@ func (l *listener) admit(c net.Conn) net.Conn {
 	ip := remoteIP(c)
 	if !st.clientAllowed(ip) {
 		m.SMTPConnections.WithLabelValues(name, metrics.ConnRefused).Inc()
+		m.SMTPRejects.WithLabelValues(name, metrics.StageConnect, "554").Inc()
 		st.srv.Logger.Info("connection refused: client network not allowed", "route", name, "client", ip.String())
 		refuse(c, fmt.Sprintf("554 5.7.1 %s access denied to %s\r\n", st.route.Hostname, ip))
 		return nil
