@@ -155,9 +155,16 @@ func (s *sanitizer) notice() []string {
 		english = "[Notice] This message was sanitised by the mail gateway: " + strings.Join(en, "; ") + "."
 	}
 	lines = append(lines, english)
-	if s.pol.Body.Links != "keep" {
+	if mode := s.pol.Body.Links; mode != "keep" {
+		// The notice's links are the names of the files it lists: with
+		// links: remove (and in a lockdown) "archive.zip" would become
+		// "[リンク削除]", and the reader could not tell which file was
+		// removed. Defanged, a name is as unclickable and still readable.
+		if mode == "remove" {
+			mode = "defang"
+		}
 		for i := len(s.pol.lead); i < len(lines); i++ { // the lead was, by normalise
-			lines[i], _ = rewriteLinks(lines[i], s.pol.Body.Links)
+			lines[i], _ = rewriteLinks(lines[i], mode)
 		}
 	}
 	return lines

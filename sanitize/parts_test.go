@@ -11,6 +11,7 @@ import (
 	"math/rand"
 	"mime"
 	nettextproto "net/textproto"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
+
+	"mugai/sanitize/invariant"
 )
 
 func TestCRLFReader(t *testing.T) {
@@ -580,6 +583,41 @@ func TestForwardedHeaderLinksCounted(t *testing.T) {
 		body, _ := io.ReadAll(e.Body)
 		if !bytes.Contains(body, []byte(tc.want)) || !bytes.Contains(body, []byte("> Subject: inner hxxps://evil[.]example/inner")) {
 			t.Errorf("subject %q: notice lacks %q or the quoted Subject is not defanged:\n%s", tc.subject, tc.want, body)
+		}
+	}
+}
+
+// TestNoticeNamesFilesUnderRemove: the notice lists a removed file by its
+// name under every links mode; a name a mail client would link (a .zip
+// is a top-level domain) is defanged, never replaced by "[リンク削除]",
+// which would leave the reader unable to tell which file it was.
+func TestNoticeNamesFilesUnderRemove(t *testing.T) {
+	for _, tc := range []struct{ mode, name, want string }{
+		{"defang", "archive.zip", "archive[.]zip (5 B)"},
+		{"remove", "archive.zip", "archive[.]zip (5 B)"},
+		{"remove", "www.evil.example.pdf", "www[.]evil[.]example[.]pdf (5 B)"},
+		{"remove", "申請書.pdf", "申請書.pdf (5 B)"},
+	} {
+		pol := defaultPolicy(t)
+		pol.Body.Links = tc.mode
+		msg := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: s\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee http://evil.example/x\r\n" +
+			"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''" +
+			url.PathEscape(tc.name) + "\r\n\r\nhello\r\n--b--\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol, TempDir: t.TempDir()})
+		if err != nil || rep.Verdict != Rebuilt {
+			t.Fatalf("%s %q: %v %+v", tc.mode, tc.name, err, rep)
+		}
+		if err := invariant.Check(bytes.NewReader(out.Bytes()), pol); err != nil {
+			t.Errorf("%s %q: invariants: %v", tc.mode, tc.name, err)
+		}
+		text := decodedText(t, out.Bytes())
+		if !strings.Contains(text, "    - "+tc.want+" … ") {
+			t.Errorf("links %s, file %q: notice lacks %q:\n%s", tc.mode, tc.name, tc.want, text)
+		}
+		if tc.mode == "remove" && !strings.Contains(text, "see [リンク削除]") {
+			t.Errorf("links remove: the body's link is not removed:\n%s", text)
 		}
 	}
 }
