@@ -99,9 +99,23 @@ func (c *adminClient) do(ctx context.Context, method, path string, query url.Val
 	if err != nil {
 		return nil, err
 	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if tok == "" {
+		// No gateway has started on this configuration's spool directory.
+		// A call without the token is refused (401), logged, written to
+		// the audit trail and raises MugaiControlCallRefused, an intrusion
+		// alert: do not make it. Nothing listening is a stopped gateway
+		// (the store may be read directly); a listener is a gateway run
+		// with another configuration, as when -config is forgotten and the
+		// embedded default's admin address is the production one.
+		conn, err := net.DialTimeout("tcp", c.addr, 3*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("%w at %s", errAdminDown, c.addr)
+		}
+		conn.Close()
+		return nil, fmt.Errorf("no control token at %s, yet a gateway answers at %s: it runs with another spool_dir; give -config the file that gateway runs with",
+			gateway.ControlTokenPath(c.spoolDir), c.addr)
 	}
+	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		var op *net.OpError

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mugai/config"
 )
 
 func TestCtlLockdown(t *testing.T) {
@@ -33,6 +35,21 @@ func TestCtlLockdown(t *testing.T) {
 	}
 	if code, out, _ := run("lockdown", "off", "-reason", "over"); code != 0 || !strings.Contains(out, "lockdown: off") {
 		t.Errorf("off: %d %q", code, out)
+	}
+	// A configuration whose spool_dir is not the running gateway's (as
+	// when -config is forgotten and the embedded default's admin address
+	// is the gateway's): no token there, so no call is made, which the
+	// gateway would refuse, audit and alert on as an intrusion attempt.
+	cli, err := config.Load(g.cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, other := queueConfig(t, t.TempDir(), cli.Admin.Listen, hop.addr)
+	if code, _, errOut := runCmd("ctl", "-config", other, "lockdown", "status"); code != 1 || !strings.Contains(errOut, "no control token at ") || !strings.Contains(errOut, "give -config the file") {
+		t.Errorf("status with another configuration's spool: %d %q", code, errOut)
+	}
+	if rec := queueLastAudit(t, g.cfg.Log.Audit); rec.Event == "control" {
+		t.Errorf("a call without the token was made and refused: %+v", rec)
 	}
 	g.close()
 	if code, _, errOut := run("lockdown", "status"); code != 1 || !strings.Contains(errOut, "is mugai serve running") {
