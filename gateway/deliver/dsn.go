@@ -192,13 +192,46 @@ func BuildDSN(w io.Writer, p DSNParams) error {
 }
 
 func humanText(p DSNParams, host string) string {
+	// What the sender can do depends on why: an address to check, a
+	// server that never answered (send again later), or a refusal whose
+	// reason is on the recipient's line. "Check the address" for a
+	// message that expired in the queue sent senders looking for a typo.
+	var address, expired, refused bool
+	for _, r := range p.Recipients {
+		switch st := r.status(); {
+		case strings.HasPrefix(st, "5.1."):
+			address = true
+		case st == statusExpired:
+			expired = true
+		default:
+			refused = true
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "このメールは %s のメール配送システムが自動で送信しています。\n\n", host)
 	b.WriteString("お送りいただいたメールは、次の宛先に配送できませんでした。\n")
-	b.WriteString("宛先アドレスに誤りがないかご確認ください。この通知に返信されても届きません。\n\n")
+	if address {
+		b.WriteString("宛先アドレスに誤りがないかご確認ください。\n")
+	}
+	if expired {
+		b.WriteString("受信側のメールサーバに配送の期限まで届けられなかったため、配送をあきらめました。時間をおいて送り直してください。\n")
+	}
+	if refused {
+		b.WriteString("受信側のメールサーバが受け取りを拒否しました。理由は各宛先の行のとおりです。\n")
+	}
+	b.WriteString("この通知に返信されても届きません。\n\n")
 	fmt.Fprintf(&b, "This is the mail delivery system at %s.\n\n", host)
 	b.WriteString("Your message could not be delivered to the recipients below.\n")
-	b.WriteString("Please check the addresses. Replies to this notice are not read.\n\n")
+	if address {
+		b.WriteString("Please check the addresses.\n")
+	}
+	if expired {
+		b.WriteString("It could not be handed to the receiving mail server before the delivery deadline; please send it again later.\n")
+	}
+	if refused {
+		b.WriteString("The receiving mail server refused it, for the reason given beside each address.\n")
+	}
+	b.WriteString("Replies to this notice are not read.\n\n")
 	for _, r := range p.Recipients {
 		fmt.Fprintf(&b, "<%s>: %s\n", capRunes(oneLine(r.Rcpt), maxAddr), r.reason())
 	}
@@ -238,16 +271,24 @@ func (r DSNRecipient) diagnostic() string {
 }
 
 // reason is the human-readable line; the part is UTF-8 quoted-printable,
-// so only line breaks need removing.
+// so only line breaks need removing. A message that expired says so
+// before the last attempt's outcome, which alone reads as a refusal.
 func (r DSNRecipient) reason() string {
-	if r.Code != 0 {
-		return capRunes(defang(r.Result.String()), maxDiag)
+	why := r.status()
+	switch {
+	case r.Code != 0:
+		why = capRunes(defang(r.Result.String()), maxDiag)
+	case r.Text != "":
+		why = capRunes(defang(r.Text), maxDiag)
 	}
-	if r.Text != "" {
-		return capRunes(defang(r.Text), maxDiag)
+	if r.status() == statusExpired {
+		return "配送期限切れ / expired in queue; last attempt: " + why
 	}
-	return r.status()
+	return why
 }
+
+// statusExpired is RFC 3463's "delivery time expired".
+const statusExpired = "5.4.7"
 
 // defang makes text one line and neutralises its links as the sanitiser
 // does (hxxps://evil[.]example). The reply text is the next hop's choice,

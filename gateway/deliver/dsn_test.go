@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,51 @@ func TestBuildDSN(t *testing.T) {
 	}
 	if strings.Contains(headers, "Body:") {
 		t.Error("the body of the original was copied")
+	}
+}
+
+// TestDSNAdvice: what the notice tells the sender to do follows why each
+// recipient failed: check an address that does not exist; send again
+// later when the next hop never took the message before the deadline
+// (5.4.7), whose line says it expired, not only how the last attempt
+// ended; read the reason of a refusal. Before, every notice said to
+// check the addresses.
+func TestDSNAdvice(t *testing.T) {
+	const (
+		checkJA   = "宛先アドレスに誤りがないかご確認ください。"
+		checkEN   = "Please check the addresses."
+		laterJA   = "時間をおいて送り直してください。"
+		laterEN   = "please send it again later."
+		refusedJA = "受信側のメールサーバが受け取りを拒否しました。"
+		refusedEN = "The receiving mail server refused it"
+	)
+	all := []string{checkJA, checkEN, laterJA, laterEN, refusedJA, refusedEN}
+	for _, tc := range []struct {
+		name string
+		rcpt DSNRecipient
+		want []string // of all, what the text has
+		line string   // the recipient's line
+	}{
+		{"unknown user", DSNRecipient{Result: Result{Rcpt: "a@x.example", Code: 550, Enhanced: "5.1.1", Text: "User unknown"}},
+			[]string{checkJA, checkEN}, "<a@x.example>: 550 5.1.1 User unknown"},
+		{"expired without a reply", DSNRecipient{Result: Result{Rcpt: "a@x.example", Text: "connect: connection refused"}, Status: "5.4.7"},
+			[]string{laterJA, laterEN}, "<a@x.example>: 配送期限切れ / expired in queue; last attempt: connect: connection refused"},
+		{"expired after a temporary reply", DSNRecipient{Result: Result{Rcpt: "a@x.example", Code: 451, Enhanced: "4.3.0", Text: "try later"}, Status: "5.4.7"},
+			[]string{laterJA, laterEN}, "<a@x.example>: 配送期限切れ / expired in queue; last attempt: 451 4.3.0 try later"},
+		{"refused for its content", DSNRecipient{Result: Result{Rcpt: "a@x.example", Code: 554, Enhanced: "5.7.1", Text: "rejected by policy"}},
+			[]string{refusedJA, refusedEN}, "<a@x.example>: 554 5.7.1 rejected by policy"},
+	} {
+		p := dsnParams()
+		p.Recipients = []DSNRecipient{tc.rcpt}
+		text := humanText(p, "mx.example")
+		for _, s := range all {
+			if has, want := strings.Contains(text, s), slices.Contains(tc.want, s); has != want {
+				t.Errorf("%s: has %q: %v, want %v\n%s", tc.name, s, has, want, text)
+			}
+		}
+		if !strings.Contains(text, tc.line+"\n") {
+			t.Errorf("%s: no line %q\n%s", tc.name, tc.line, text)
+		}
 	}
 }
 
