@@ -11,9 +11,12 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
 
 	"mugai/sanitize"
 )
@@ -34,9 +37,12 @@ type AuditRecord struct {
 	// Duplicates counts RCPTs that named a recipient already accepted in
 	// the transaction (also in another form, "<@relay:user@…>"): answered
 	// 250, delivered once.
-	Duplicates int    `json:"duplicate_recipients,omitempty"`
-	Size       int64  `json:"size,omitempty"`
-	Policy     string `json:"policy,omitempty"`
+	Duplicates int   `json:"duplicate_recipients,omitempty"`
+	Size       int64 `json:"size,omitempty"`
+	// MessageID is the message's Message-ID (accept records), for an
+	// operator handed one by a user or the next hop's log.
+	MessageID string `json:"message_id,omitempty"`
+	Policy    string `json:"policy,omitempty"`
 	// Verdict: rebuilt, rejected, passed, refused, abandoned, too-big,
 	// line-too-long, timeout, error; for deliveries: delivered,
 	// deferred, failed.
@@ -93,6 +99,7 @@ type AuditDeliveryRcpt struct {
 
 func (r *AuditRecord) fromReport(rep *sanitize.Report) {
 	r.Verdict, r.Reason, r.Actions, r.Findings = rep.Verdict, rep.Reason, rep.Actions, rep.Findings
+	r.MessageID = auditMessageID(rep.MessageID)
 	for _, p := range rep.Parts {
 		a := AuditAttachment{Name: p.Filename, Type: p.SniffedType, Class: p.Class, SHA256: p.SHA256, Reason: p.Reason}
 		switch {
@@ -102,6 +109,39 @@ func (r *AuditRecord) fromReport(rep *sanitize.Report) {
 			r.Kept = append(r.Kept, a)
 		}
 	}
+}
+
+// auditMessageID is a Message-ID fit for the audit trail: at most
+// maxAuditMessageID bytes, without control or invisible formatting
+// characters, which the sanitiser's report drops too (the field is the
+// sender's to write).
+func auditMessageID(id string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(id) {
+		if r == utf8.RuneError || r == '\t' || !printable(string(r)) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > maxAuditMessageID {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// maxAuditMessageID bounds the Message-ID an audit record holds; real
+// ones are under 100 bytes.
+const maxAuditMessageID = 256
+
+// headerMessageID reads the Message-ID of a message that is not
+// sanitised (a pass-through route) from its header section, read up to
+// 64 KiB: a longer one gives none.
+func headerMessageID(r io.Reader) string {
+	h, err := textproto.ReadHeader(bufio.NewReader(io.LimitReader(r, 64<<10)))
+	if err != nil {
+		return ""
+	}
+	return auditMessageID(h.Get("Message-Id"))
 }
 
 func reportJSON(rep *sanitize.Report) json.RawMessage {

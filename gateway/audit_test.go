@@ -129,3 +129,49 @@ func TestAcceptRecordWithoutTLS(t *testing.T) {
 		t.Errorf("accept record of a plain session lacks \"tls\":false: %s", line)
 	}
 }
+
+// TestAcceptRecordMessageID: an accept record names the message's
+// Message-ID, on a sanitising route (from the sanitiser's report) and a
+// pass-through one (read from the header), so that an operator handed
+// one by a user or by the next hop's log finds the message with
+// jq 'select(.message_id==…)'; a sender's hostile one is bounded and has
+// no control or invisible characters, on either route.
+func TestAcceptRecordMessageID(t *testing.T) {
+	long := "<" + strings.Repeat("x", 1000) + "@example.jp>"
+	for _, tc := range []struct {
+		policy, header, want string
+	}{
+		{"default", "<a-1@example.jp>", "<a-1@example.jp>"},
+		{"none", "<a-1@example.jp>", "<a-1@example.jp>"},
+		{"default", "<b\u202e\x01c@example.jp>", "<bc@example.jp>"},
+		{"none", "<b\u202e\x01c@example.jp>", "<bc@example.jp>"},
+		{"default", long, long[:maxAuditMessageID]},
+		{"none", long, long[:maxAuditMessageID]},
+		{"none", "", ""},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			dir := t.TempDir()
+			g := startGateway(t, gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: "+tc.policy+"\n"), false)
+			msg := "From: a@example.jp\r\nSubject: id\r\n"
+			if tc.header != "" {
+				msg += "Message-ID: " + tc.header + "\r\n"
+			}
+			if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, msg+"\r\nhello\r\n"); code != 250 {
+				t.Fatalf("send: %d %s", code, text)
+			}
+			var got *AuditRecord
+			waitFor(t, "the accept record", 5*time.Second, func() bool {
+				for _, r := range readAudit(t, g.audit) {
+					if r.Event == "accept" {
+						got = &r
+						return true
+					}
+				}
+				return false
+			})
+			if got.MessageID != tc.want {
+				t.Errorf("Message-ID %q: the accept record has %q, want %q", tc.header, got.MessageID, tc.want)
+			}
+		})
+	}
+}

@@ -57,6 +57,7 @@ type QuarantineEntry struct {
 	HeaderFrom string    `json:"header_from,omitempty"` // the From: field, decoded
 	Recipients []string  `json:"recipients"`
 	Subject    string    `json:"subject,omitempty"` // decoded
+	MessageID  string    `json:"message_id,omitempty"`
 	Size       int64     `json:"size"`
 	Policy     string    `json:"policy,omitempty"`
 	Verdict    string    `json:"verdict,omitempty"`
@@ -78,10 +79,11 @@ func NewQuarantineEntry(m quarantine.Meta) QuarantineEntry {
 		Recipients: m.To, Subject: m.Subject, Size: m.Size, Policy: m.Policy, Verdict: m.Verdict, Removed: m.Removed}
 	if len(m.Report) > 0 {
 		var r struct {
-			From string `json:"from"`
+			From      string `json:"from"`
+			MessageID string `json:"message_id"`
 		}
 		if json.Unmarshal(m.Report, &r) == nil {
-			e.HeaderFrom = r.From
+			e.HeaderFrom, e.MessageID = r.From, r.MessageID
 		}
 	}
 	if e.Recipients == nil {
@@ -101,12 +103,15 @@ var QuarantineVerdicts = []string{sanitize.Rebuilt, sanitize.Rejected}
 
 // QuarantineFilter selects originals for a listing. Sender and Recipient
 // match case-insensitively anywhere in the address (a domain finds every
-// sender of it); Sender also matches the decoded From: field.
+// sender of it); Sender also matches the decoded From: field. MessageID
+// matches anywhere in the Message-ID, with or without its angle
+// brackets, as a user or a server's log may quote it.
 type QuarantineFilter struct {
 	Since     time.Duration // received within this long before now; 0: any time
 	Sender    string
 	Recipient string
 	Verdict   string
+	MessageID string
 }
 
 // Match reports whether e passes the filter at now.
@@ -127,6 +132,9 @@ func (f QuarantineFilter) Match(e QuarantineEntry, now time.Time) bool {
 		}
 	}
 	if f.Verdict != "" && !strings.EqualFold(e.Verdict, f.Verdict) {
+		return false
+	}
+	if id := strings.Trim(strings.TrimSpace(f.MessageID), "<>"); id != "" && !containsFold(e.MessageID, id) {
 		return false
 	}
 	return true
@@ -153,7 +161,7 @@ func (f QuarantineFilter) Query() string {
 	if f.Since > 0 {
 		v.Set("since", f.Since.String())
 	}
-	for k, s := range map[string]string{"sender": f.Sender, "recipient": f.Recipient, "verdict": f.Verdict} {
+	for k, s := range map[string]string{"sender": f.Sender, "recipient": f.Recipient, "verdict": f.Verdict, "message_id": f.MessageID} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -256,7 +264,7 @@ func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := QuarantineFilter{Sender: q.Get("sender"), Recipient: q.Get("recipient"), Verdict: q.Get("verdict")}
+	f := QuarantineFilter{Sender: q.Get("sender"), Recipient: q.Get("recipient"), Verdict: q.Get("verdict"), MessageID: q.Get("message_id")}
 	if v := f.Verdict; v != "" && !slices.ContainsFunc(QuarantineVerdicts, func(ok string) bool { return strings.EqualFold(v, ok) }) {
 		controlError(w, http.StatusBadRequest, fmt.Errorf("verdict: %q is not a verdict (allowed: %s)", v, strings.Join(QuarantineVerdicts, ", ")))
 		return

@@ -304,6 +304,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 
 	if policyName == config.PolicyNone {
 		rec.Verdict = "passed"
+		rec.MessageID = headerMessageID(in.Reader())
 		srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "passed").Inc()
 		body := io.MultiReader(strings.NewReader(trace), in.Reader())
 		if err := srv.Spool.PutID(id, env, body, int64(len(trace))+in.Size()); err != nil {

@@ -34,9 +34,10 @@ and -original read directly only while no gateway runs on this
 configuration's spool: the read is then written to its audit trail
 (log.audit) by this command; with the gateway running they go through it.
 
-  list [-since DURATION] [-sender S] [-recipient R] [-verdict V] [-json]
+  list [-since DURATION] [-sender S] [-recipient R] [-verdict V] [-message-id ID] [-json]
         originals, oldest first; -sender and -recipient match any part of
-        the address (a domain finds all of its senders)
+        the address (a domain finds all of its senders), -message-id any
+        part of the Message-ID
   show [-json] ID                 metadata and the sanitiser's report
   show -headers -reason TEXT ID   the original's header section (control
                                   characters escaped)
@@ -213,11 +214,12 @@ func (q *qcmd) readOnly(needKey bool, why error) (*quarantine.Store, error) {
 }
 
 func (q *qcmd) list(args []string) int {
-	fs := q.flags("list", "list [-since DURATION] [-sender S] [-recipient R] [-verdict V] [-json]")
+	fs := q.flags("list", "list [-since DURATION] [-sender S] [-recipient R] [-verdict V] [-message-id ID] [-json]")
 	since := fs.String("since", "", "only originals received within `DURATION` (7d, 36h)")
 	var f gateway.QuarantineFilter
 	fs.StringVar(&f.Sender, "sender", "", "envelope sender or From: containing `S` (case-insensitive)")
 	fs.StringVar(&f.Recipient, "recipient", "", "a recipient containing `R` (case-insensitive)")
+	fs.StringVar(&f.MessageID, "message-id", "", "a Message-ID containing `ID` (with or without <>)")
 	fs.Var((*verdictFlag)(&f.Verdict), "verdict", "only this verdict (`V`: "+strings.Join(gateway.QuarantineVerdicts, ", ")+")")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, code, ok := q.parse(fs, args)
@@ -260,7 +262,7 @@ func (q *qcmd) list(args []string) int {
 		return q.fail("%v", err)
 	}
 	if total != "" {
-		fmt.Fprintf(q.stderr, "mugai quarantine: %s originals match; listing the newest %d (narrow it with -since, -sender, -recipient or -verdict)\n", safe(total), len(entries))
+		fmt.Fprintf(q.stderr, "mugai quarantine: %s originals match; listing the newest %d (narrow it with -since, -sender, -recipient, -verdict or -message-id)\n", safe(total), len(entries))
 	}
 	if *asJSON {
 		return q.printJSON(entries)
@@ -612,6 +614,9 @@ func (q *qcmd) failChange(what string, err error) int {
 func (q *qcmd) printJSON(v any) int {
 	enc := json.NewEncoder(q.stdout)
 	enc.SetIndent("", "  ")
+	// Addresses and Message-IDs as written (<a@b>), not \u003ca@b\u003e:
+	// the output is read and searched, never put into a page.
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return q.fail("%v", err)
 	}

@@ -190,6 +190,21 @@ func TestQuarantineScenario(t *testing.T) {
 	}
 	id := strings.Fields(lines[1])[0]
 
+	// 1b. Or by the Message-ID the citizen quotes (with or without <>,
+	// any part of it), through the running gateway and from the store.
+	for _, args := range [][]string{{"list", "-message-id", "<form-1@citizen.example>"}, {"list", "-message-id", "form-1@citizen"},
+		{"-dir", e.cfg.Quarantine.Dir, "list", "-message-id", "form-1@citizen.example"}} {
+		if code, out, errOut := e.quarantine(args...); code != 0 || !strings.Contains(out, id) {
+			t.Errorf("%q: %d %s %s", args, code, out, errOut)
+		}
+	}
+	if code, out, _ := e.quarantine("list", "-message-id", "form-2@citizen.example"); code != 0 || strings.Contains(out, id) {
+		t.Errorf("list -message-id of another message: %d %s", code, out)
+	}
+	if code, out, _ := e.quarantine("list", "-json", "-message-id", "form-1"); code != 0 || !strings.Contains(out, `"message_id": "<form-1@citizen.example>"`) {
+		t.Errorf("list -json lacks the message_id: %d %s", code, out)
+	}
+
 	// 2. Look at what was removed and why.
 	code, out, errOut = e.quarantine("show", id)
 	if code != 0 {

@@ -76,6 +76,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	out := func(v any) {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // <a@b> as written, as quarantine's
 		enc.Encode(v)
 	}
 	switch pos[0] {

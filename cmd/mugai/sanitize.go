@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -148,13 +149,16 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func writeReport(path string, rep *sanitize.Report, stderr io.Writer) error {
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "from": "Taro <taro@…>" as written
+	if err := enc.Encode(rep); err != nil {
 		return err
 	}
-	b = append(b, '\n')
+	b := buf.Bytes()
 	if path == "-" {
-		_, err = stderr.Write(b)
+		_, err := stderr.Write(b)
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
