@@ -344,15 +344,23 @@ func rangeHash(f *os.File, start, end int64) (string, error) {
 // Reopen closes the file and opens its path again, for log rotation: the
 // file moved away keeps its lines, and the new file's first line carries
 // the hash of the old file's last, so the chain continues across files.
-func (a *Audit) Reopen() error {
+// rotated says the path named another file than the one written (it was
+// moved away), and head is the hash the new file continues from: the
+// gateway logs both, as it logs each end of the trail at start and stop.
+func (a *Audit) Reopen() (head string, rotated bool, err error) {
 	if a == nil || a.f == nil {
-		return nil
+		return "", false, nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f, err := os.OpenFile(a.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("audit: reopen %s: %w", a.path, err)
+		return a.prev, false, fmt.Errorf("audit: reopen %s: %w", a.path, err)
+	}
+	if was, err := a.f.Stat(); err == nil {
+		if is, err := f.Stat(); err == nil {
+			rotated = !os.SameFile(was, is)
+		}
 	}
 	if a.cut > 0 {
 		a.f.Truncate(a.cut) // the old file ends with its last whole line
@@ -360,8 +368,9 @@ func (a *Audit) Reopen() error {
 	a.f.Sync()
 	a.f.Close()
 	a.f, a.w, a.cut = f, f, 0
+	head = a.prev
 	a.flushLocked()
-	return nil
+	return head, rotated, nil
 }
 
 func lineHash(line []byte) string {

@@ -53,10 +53,14 @@ func TestAuditRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, rotated, err := a.Reopen(); err != nil || rotated {
+		t.Fatalf("reopened in place: rotated %v, %v", rotated, err)
+	}
 	a.Write(&AuditRecord{Event: "accept", Sender: "a@example.jp"})
 	os.Rename(path, path+".1")
-	if err := a.Reopen(); err != nil {
-		t.Fatal(err)
+	head, rotated, err := a.Reopen()
+	if err != nil || !rotated {
+		t.Fatalf("reopened after a move: rotated %v, %v", rotated, err)
 	}
 	a.Write(&AuditRecord{Event: "accept", Sender: "b@example.jp"})
 	a.Close()
@@ -68,6 +72,11 @@ func TestAuditRotation(t *testing.T) {
 	// The two files together are one intact chain.
 	if n, err := VerifyAudit(bytes.NewReader(append(old, cur...))); err != nil || n != 2 {
 		t.Errorf("chain across the rotation: %d, %v", n, err)
+	}
+	// The hash Reopen gives (and the gateway logs) is the moved file's
+	// last line's, which the new file's first line continues from.
+	if want := lineHash(bytes.TrimSuffix(old, []byte("\n"))); head != want || !bytes.Contains(cur, []byte(`"prev":"`+want+`"`)) {
+		t.Errorf("Reopen gave %s; the moved file ends at %s; the new file: %s", head, want, cur)
 	}
 }
 

@@ -116,7 +116,7 @@ func TestLeak(t *testing.T) {
 		replaced = append(replaced, weak.Make(old))
 		// As SIGHUP does (cmd/mugai serve): reopen the audit trail, load
 		// and swap the configuration.
-		if err := inst.Audit.Reopen(); err != nil {
+		if _, _, err := inst.Audit.Reopen(); err != nil {
 			t.Errorf("audit reopen: %v", err)
 		}
 		if err := srv.Reload(load()); err != nil {

@@ -79,8 +79,14 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 		select {
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				if err := inst.Audit.Reopen(); err != nil {
+				switch head, rotated, err := inst.Audit.Reopen(); {
+				case err != nil:
 					logger.Error("audit trail not reopened", "err", err)
+				case rotated:
+					// The journal holds both ends of every file, as at
+					// start and stop: the moved file must end, and the
+					// new one begins, at this hash.
+					logger.Info("audit trail rotated", "file", cfg.Log.Audit, "continues_from", head)
 				}
 				reload(inst.Server, path, logger, inst.Metrics)
 				continue

@@ -303,8 +303,20 @@ func TestReload(t *testing.T) {
 		t.Fatalf("default policy strips and accepts: %v", err)
 	}
 	writeServeConfig(t, dir, smtpAddr, adminAddr, "maildir:"+dir+"/md", "attachments: {default: reject}")
+	// The audit trail moved away, as logrotate does before the reload:
+	// the journal says where the moved file ends and the new one begins.
+	audit := filepath.Join(dir, "audit.log")
+	if err := os.Rename(audit, audit+".1"); err != nil {
+		t.Fatal(err)
+	}
 	c.cmd.Process.Signal(syscall.SIGHUP)
 	waitLog(t, c, "configuration reloaded")
+	moved, _ := os.ReadFile(audit + ".1")
+	lines := strings.Split(strings.TrimSpace(string(moved)), "\n")
+	last := sha256.Sum256([]byte(lines[len(lines)-1]))
+	if want := `"audit trail rotated" file=` + audit + " continues_from=" + hex.EncodeToString(last[:]); !strings.Contains(c.logs(), want) {
+		t.Errorf("reload after a rotation: the log lacks %q:\n%s", want, c.logs())
+	}
 	// The log line says which file is in force: sha256sum's first 12.
 	b, _ := os.ReadFile(filepath.Join(dir, "mugai.yaml"))
 	sum := sha256.Sum256(b)
