@@ -131,7 +131,7 @@ func notInspected(mt string) string {
 }
 
 func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string, Class) {
-	info := readOLE(r, size)
+	info := readCFB(r, size, true, in.charge)
 	where := strings.TrimSuffix(path, "/")
 	c := info.class
 	if info.macros {
@@ -140,6 +140,22 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 		} else {
 			in.find(MacroFinding, where)
 		}
+	}
+	// A slide action running a macro or a program blocks keeping as
+	// macros do (an OpenDocument slide's "execute" action is ODFMacro);
+	// the detail names the stream and the action.
+	for _, a := range info.ppt.macros {
+		if in.macroSink != nil {
+			*in.macroSink = true
+		} else {
+			in.find(MacroFinding, pptDetail(where, a))
+		}
+	}
+	for _, o := range info.ppt.objects {
+		in.find(EmbeddedObject, pptDetail(where, o))
+	}
+	if info.ppt.verbs {
+		in.find(EmbeddedObject, pptDetail(where, "slide action running an object's verb"))
 	}
 	if info.oleNative {
 		in.find("office: embedded package", where)
@@ -155,12 +171,33 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 		in.encrypted = true
 	}
 	if info.truncated {
-		in.find("office: directory not fully read", where)
+		in.find(oleNotFullyRead, where)
+	}
+	if info.pptUnread != "" {
+		in.find(oleNotFullyRead, pptDetail(where, info.pptUnread))
 	}
 	if c == ClassExecutable {
 		in.executable = true
 	}
 	return info.mime, c
+}
+
+// oleNotFullyRead is the finding for a compound file whose directory,
+// or a stream read for what it holds, could not be read to its end.
+const oleNotFullyRead = "office: directory not fully read"
+
+// EmbeddedObject is the finding for an OLE object or an ActiveX control
+// in a document (an RTF's \object, a PowerPoint 97-2003 presentation's
+// records), which the program loads or activates with the document.
+const EmbeddedObject = "office: embedded object"
+
+// pptDetail names what was found in a "PowerPoint Document" stream, and
+// where the compound file is.
+func pptDetail(where, what string) string {
+	if where == "" {
+		return "(PowerPoint Document: " + what + ")"
+	}
+	return where + " (PowerPoint Document: " + what + ")"
 }
 
 // OLELinkObject is the finding for a compound file holding an OLE

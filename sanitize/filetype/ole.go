@@ -3,6 +3,8 @@ package filetype
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf16"
@@ -49,17 +51,27 @@ type oleInfo struct {
 	// here.
 	pkgStream bool
 	truncated bool // the directory could not be read to its end
+	// ppt is what the records of the "PowerPoint Document" streams
+	// hold (pptRecords); pptUnread says why one was not walked to its
+	// end, which fails closed as truncated does.
+	ppt       pptFindings
+	pptUnread string
 }
 
 // readOLE reads the directory of a compound file. It never reads more than
 // oleMaxDirSectors directory sectors plus the FAT sectors that chain them,
 // and stops at the first inconsistency (ok then reports what was seen).
-// Then it reads the start of each \x01Ole stream (oleLinkFlagged).
-func readOLE(r io.ReaderAt, size int64) oleInfo { return readCFB(r, size, true) }
+// Then it reads the start of each \x01Ole stream (oleLinkFlagged) and
+// walks the records of each "PowerPoint Document" stream (pptRecords).
+func readOLE(r io.ReaderAt, size int64) oleInfo { return readCFB(r, size, true, nil) }
 
-// readCFB is readOLE; without streams, the \x01Ole streams are not read
-// (oleLink then says only what the storages' classes say).
-func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
+// readCFB is readOLE; without streams, the \x01Ole and "PowerPoint
+// Document" streams are not read (oleLink then says only what the
+// storages' classes say). charge, if not nil, is asked for the bytes of
+// the "PowerPoint Document" streams as they are walked: the attachment's
+// budget, so that a thousand archive members over one compound file do
+// not each walk it for free.
+func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) oleInfo {
 	info := oleInfo{mime: "application/x-ole-storage", class: ClassOffice}
 	hdr := make([]byte, 512)
 	if n, _ := r.ReadAt(hdr, 0); n < len(hdr) || !bytes.HasPrefix(hdr, []byte(oleMagic)) {
@@ -122,6 +134,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
 	msiNames := 0
 	var root oleStream         // the mini stream, the root entry's stream
 	var oleStreams []oleStream // \x01Ole streams, read after the directory
+	var pptStreams []oleStream // "PowerPoint Document" streams, walked after it
 	s := firstDir
 	for i := 0; ; i++ {
 		if s >= oleEndOfChain {
@@ -191,6 +204,11 @@ func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
 				info.mime = "application/vnd.ms-excel"
 			case "powerpoint document":
 				info.mime = "application/vnd.ms-powerpoint"
+				if typ == 2 {
+					// PowerPoint keeps its VBA project, objects and
+					// controls as records inside it, not as storages.
+					pptStreams = append(pptStreams, entryStream(ent, shift))
+				}
 			}
 			if strings.HasPrefix(name, "__substg1.0_") && info.class != ClassExecutable {
 				info.mime, info.class = "application/vnd.ms-outlook", ClassOther
@@ -209,9 +227,10 @@ func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
 			break
 		}
 	}
-	if streams && len(oleStreams) > 0 {
+	if streams && (len(oleStreams) > 0 || len(pptStreams) > 0) {
 		cf := cfbReader{r: r, size: size, shift: shift, nSectors: nSectors, next: next,
-			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), miniShift: binary.LittleEndian.Uint16(hdr[0x20:]), root: root}
+			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), miniShift: binary.LittleEndian.Uint16(hdr[0x20:]), root: root,
+			miniFAT: binary.LittleEndian.Uint32(hdr[0x3c:])}
 		for _, st := range oleStreams {
 			linked, ok := cf.oleLinkFlagged(st)
 			if !ok {
@@ -222,6 +241,20 @@ func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
 			}
 			info.oleLink = info.oleLink || linked
 		}
+		for i, st := range pptStreams {
+			if i == pptMaxStreams {
+				info.pptUnread = fmt.Sprintf("one of more than %d streams so named", pptMaxStreams)
+				break
+			}
+			p, err := cf.pptRecords(st, charge)
+			info.ppt.merge(p)
+			if err != nil && info.pptUnread == "" {
+				info.pptUnread = err.Error()
+			}
+		}
+		info.macros = info.macros || info.ppt.vba
+		info.oleLink = info.oleLink || info.ppt.linked
+		info.encrypted = info.encrypted || info.ppt.encrypted
 	}
 	if msiNames >= 3 {
 		info.mime, info.class = "application/x-msi", ClassExecutable
@@ -235,7 +268,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool) oleInfo {
 // head would be walked to oleMaxMiniChain at every sniff (128 KiB kept
 // and 2^15 reads for each member of an archive).
 func sniffOLEHead(b []byte) (string, Class) {
-	info := readCFB(bytes.NewReader(b), int64(len(b)), false)
+	info := readCFB(bytes.NewReader(b), int64(len(b)), false, nil)
 	return info.mime, info.class
 }
 
@@ -277,6 +310,8 @@ type cfbReader struct {
 	miniShift uint16
 	root      oleStream
 	chain     []uint32 // the root's chain walked so far (the mini stream's sectors)
+	miniFAT   uint32   // the mini FAT's first sector
+	miniFATs  []uint32 // its chain walked so far
 }
 
 // oleLinkFlagged reads the Flags of an \x01Ole stream (an OLEStream,
@@ -353,4 +388,216 @@ func (c *cfbReader) miniSector(idx int) (uint32, bool) {
 		c.chain = append(c.chain, s)
 	}
 	return c.chain[idx], true
+}
+
+// Why a stream could not be read as a CFB reader reads it; each fails
+// closed.
+var (
+	errCFBChain  = errors.New("sector chain broken")
+	errCFBLoop   = errors.New("sector chain loops")
+	errCFBShort  = errors.New("shorter than its records say")
+	errCFBBudget = errors.New("read budget of the attachment spent")
+)
+
+// cfbStream reads one stream from its start, sequentially: along the
+// FAT's chain of its sectors at or over the cutoff, or, under it, along
+// the mini FAT's chain of 64-byte mini sectors in the mini stream
+// ([MS-CFB] 2.3, 2.4, 2.6.3). A chain that leaves the file or comes
+// back to a sector it passed is an error: readers differ on what such a
+// stream holds. It never reads past the size the directory gives,
+// which is at most the file's.
+type cfbStream struct {
+	c      *cfbReader
+	size   int64
+	pos    int64
+	charge func(int64) bool
+	// A stream in the mini stream (under 4096 bytes) is read whole.
+	data []byte
+	// Otherwise: the sector holding pos, cur, is the idx-th of the
+	// chain from start; sec holds it once loaded.
+	start  uint32
+	cur    uint32
+	idx    int64
+	sec    []byte
+	loaded bool
+	seen   []uint64 // sectors of the chain so far, a bit each
+}
+
+// stream opens st for sequential reading; charge (if not nil) is asked
+// for the bytes of each sector as the chain reaches it.
+func (c *cfbReader) stream(st oleStream, charge func(int64) bool) (*cfbStream, error) {
+	if c.cutoff != 4096 || c.miniShift != 6 {
+		return nil, errors.New("mini stream cutoff or sector size not [MS-CFB]'s")
+	}
+	if st.size > uint64(c.size) {
+		return nil, errCFBShort
+	}
+	s := &cfbStream{c: c, size: int64(st.size), charge: charge, start: st.start, idx: -1}
+	if st.size == 0 {
+		return s, nil
+	}
+	if st.size >= uint64(c.cutoff) {
+		s.sec = make([]byte, 1<<c.shift)
+		s.seen = make([]uint64, c.nSectors/64+1)
+		return s, nil
+	}
+	if charge != nil && !charge(s.size) {
+		return nil, errCFBBudget
+	}
+	if err := s.readMini(st.start); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readMini reads a stream of the mini stream whole: it is under 4096
+// bytes, 64 mini sectors at most.
+func (s *cfbStream) readMini(m uint32) error {
+	c := s.c
+	s.data = make([]byte, s.size)
+	seen := make(map[uint32]bool, len(s.data)/64+1)
+	maxIdx := -1
+	for off := int64(0); off < s.size; off += 64 {
+		if off > 0 {
+			var ok bool
+			if m, ok = c.miniNext(m); !ok {
+				return errCFBChain
+			}
+		}
+		if seen[m] {
+			return errCFBLoop
+		}
+		seen[m] = true
+		n := min(64, s.size-off)
+		at := uint64(m) * 64
+		if m >= oleEndOfChain || at+uint64(n) > c.root.size {
+			return errCFBChain
+		}
+		idx := at >> c.shift
+		if idx >= oleMaxMiniChain {
+			return errCFBChain
+		}
+		sec, ok := c.miniSector(int(idx))
+		if !ok {
+			return errCFBChain
+		}
+		maxIdx = max(maxIdx, int(idx))
+		p := (int64(sec)+1)<<c.shift + int64(at&(1<<c.shift-1))
+		if r, _ := c.r.ReadAt(s.data[off:off+n], p); int64(r) < n {
+			return errCFBChain
+		}
+	}
+	// The root's chain holds the mini stream: one that comes back to a
+	// sector makes two parts of the mini stream one.
+	inChain := make(map[uint32]bool, maxIdx+1)
+	for _, sec := range c.chain[:maxIdx+1] {
+		if inChain[sec] {
+			return errCFBLoop
+		}
+		inChain[sec] = true
+	}
+	return nil
+}
+
+// miniNext is the mini sector after m, from the mini FAT, a stream of
+// regular sectors whose chain is followed once for all the streams read.
+func (c *cfbReader) miniNext(m uint32) (uint32, bool) {
+	per := uint32(1) << (c.shift - 2)
+	idx := int(m / per)
+	if idx >= oleMaxMiniChain {
+		return 0, false
+	}
+	if len(c.miniFATs) == 0 {
+		if c.miniFAT >= c.nSectors {
+			return 0, false
+		}
+		c.miniFATs = append(c.miniFATs, c.miniFAT)
+	}
+	for len(c.miniFATs) <= idx {
+		s, ok := c.next(c.miniFATs[len(c.miniFATs)-1])
+		if !ok || s >= c.nSectors {
+			return 0, false
+		}
+		c.miniFATs = append(c.miniFATs, s)
+	}
+	b := make([]byte, 4)
+	off := (int64(c.miniFATs[idx])+1)<<c.shift + int64(m%per)*4
+	if n, _ := c.r.ReadAt(b, off); n < 4 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(b), true
+}
+
+// reach moves cur to the k-th sector of the chain.
+func (s *cfbStream) reach(k int64) error {
+	c := s.c
+	for s.idx < k {
+		nx := s.start
+		if s.idx >= 0 {
+			var ok bool
+			if nx, ok = c.next(s.cur); !ok {
+				return errCFBChain
+			}
+		}
+		if nx >= c.nSectors {
+			return errCFBChain
+		}
+		if s.seen[nx/64]&(1<<(nx%64)) != 0 {
+			return errCFBLoop
+		}
+		s.seen[nx/64] |= 1 << (nx % 64)
+		if s.charge != nil && !s.charge(min(int64(len(s.sec)), s.size-(s.idx+1)*int64(len(s.sec)))) {
+			return errCFBBudget
+		}
+		s.cur, s.idx, s.loaded = nx, s.idx+1, false
+	}
+	return nil
+}
+
+// read fills p from the stream, all of it or an error.
+func (s *cfbStream) read(p []byte) error {
+	if int64(len(p)) > s.size-s.pos {
+		return errCFBShort
+	}
+	if s.data != nil {
+		s.pos += int64(copy(p, s.data[s.pos:]))
+		return nil
+	}
+	for len(p) > 0 {
+		secSize := int64(len(s.sec))
+		k := s.pos / secSize
+		if err := s.reach(k); err != nil {
+			return err
+		}
+		if !s.loaded {
+			n := min(secSize, s.size-k*secSize)
+			if r, _ := s.c.r.ReadAt(s.sec[:n], (int64(s.cur)+1)<<s.c.shift); int64(r) < n {
+				return errCFBChain
+			}
+			s.loaded = true
+		}
+		n := copy(p, s.sec[s.pos-k*secSize:min(secSize, s.size-k*secSize)])
+		p = p[n:]
+		s.pos += int64(n)
+	}
+	return nil
+}
+
+// skip passes n bytes without reading them; the sectors are reached
+// when bytes after them are read, or by finish.
+func (s *cfbStream) skip(n int64) error {
+	if n > s.size-s.pos {
+		return errCFBShort
+	}
+	s.pos += n
+	return nil
+}
+
+// finish follows the chain to the stream's last sector, so that a chain
+// broken or looping under skipped bytes is found too.
+func (s *cfbStream) finish() error {
+	if s.data != nil || s.size == 0 {
+		return nil
+	}
+	return s.reach((s.size - 1) / int64(len(s.sec)))
 }

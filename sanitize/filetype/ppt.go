@@ -1,0 +1,174 @@
+package filetype
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+)
+
+// A PowerPoint 97-2003 presentation (.ppt .pps .pot) keeps what a .doc
+// or an .xls keeps as storages of the compound file (the VBA project,
+// embedded and linked OLE objects, ActiveX controls) as records of its
+// "PowerPoint Document" stream ([MS-PPT] 2.1.2, 2.3.1): the directory
+// does not show them, so the stream's records are walked for them, and
+// for the slide actions that run a macro, a program or an object.
+
+// Record types ([MS-PPT] 2.13.24 RecordType) that block keeping.
+const (
+	rtVBAInfo            = 0x03FF // VBAInfoContainer: the VBA project
+	rtVBAInfoAtom        = 0x0400
+	rtExOleObjStg        = 0x1011 // an OLE object's, a control's or the VBA project's storage
+	rtExOleEmbed         = 0x0FCC // ExOleEmbedContainer
+	rtExOleEmbedAtom     = 0x0FCD
+	rtExOleLink          = 0x0FCE // ExOleLinkContainer: a linked object
+	rtExOleLinkAtom      = 0x0FD1
+	rtExControl          = 0x0FEE // ExControlContainer: an ActiveX control
+	rtExControlAtom      = 0x0FFB
+	rtInteractiveInfo    = 0x0FF3 // InteractiveInfoAtom: a shape's or a text's action
+	rtCryptSession10     = 0x2F14 // CryptSession10Container: the records are encrypted
+	pptRecordHeader      = 8
+	interactiveActionOff = 8 // action, after soundIdRef and exHyperlinkIdRef
+)
+
+const (
+	// pptMaxRecords bounds the records walked in one stream: a record
+	// is at least its 8-byte header, so a 25 MiB stream could hold 3
+	// million; real presentations hold far fewer than a million.
+	pptMaxRecords = 1 << 20
+	// pptMaxDepth bounds container nesting. A shape in a group in a
+	// group of a slide's drawing is some ten levels deep; PowerPoint
+	// nests groups further only by hand.
+	pptMaxDepth = 64
+	// pptMaxStreams bounds the "PowerPoint Document" streams walked in
+	// one compound file (one is the presentation's; more are in
+	// presentations embedded in a .doc's object pool).
+	pptMaxStreams = 8
+)
+
+// pptFindings is what the records of "PowerPoint Document" streams
+// hold that blocks keeping the file.
+type pptFindings struct {
+	vba       bool     // VBAInfoContainer or VBAInfoAtom
+	linked    bool     // ExOleLinkContainer or ExOleLinkAtom
+	encrypted bool     // CryptSession10Container
+	objects   []string // embedded objects and controls, by kind, once each
+	macros    []string // slide actions running a macro or a program
+	verbs     bool     // a slide action running an object's verb
+}
+
+func (f *pptFindings) merge(o pptFindings) {
+	f.vba = f.vba || o.vba
+	f.linked = f.linked || o.linked
+	f.encrypted = f.encrypted || o.encrypted
+	f.verbs = f.verbs || o.verbs
+	for _, s := range o.objects {
+		f.object(s)
+	}
+	for _, s := range o.macros {
+		f.macro(s)
+	}
+}
+
+func (f *pptFindings) object(what string) {
+	if !slices.Contains(f.objects, what) {
+		f.objects = append(f.objects, what)
+	}
+}
+
+func (f *pptFindings) macro(what string) {
+	if !slices.Contains(f.macros, what) {
+		f.macros = append(f.macros, what)
+	}
+}
+
+// pptRecords walks the records of a "PowerPoint Document" stream
+// ([MS-PPT] 2.3.1 RecordHeader: recVer in the low 4 bits, recInstance
+// in the high 12, recType, recLen; a recVer of 0xF is a container whose
+// children fill its recLen). Every record must lie within its container
+// and the stream, which must be made of records to its end, as
+// PowerPoint reads it. It returns what was found so far with an error
+// when the stream cannot be walked to its end.
+func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (pptFindings, error) {
+	var f pptFindings
+	s, err := c.stream(st, charge)
+	if err != nil {
+		return f, err
+	}
+	ends := []int64{s.size} // where each open container ends, the stream first
+	var hdr [pptRecordHeader]byte
+	var body [interactiveActionOff + 1]byte
+	for records := 0; ; records++ {
+		for len(ends) > 1 && s.pos == ends[len(ends)-1] {
+			ends = ends[:len(ends)-1]
+		}
+		if s.pos == ends[0] {
+			break
+		}
+		if records == pptMaxRecords {
+			return f, fmt.Errorf("more than %d records", pptMaxRecords)
+		}
+		end := ends[len(ends)-1]
+		at := s.pos
+		if end-at < pptRecordHeader {
+			return f, fmt.Errorf("record header at %d cut by its container's end", at)
+		}
+		if err := s.read(hdr[:]); err != nil {
+			return f, fmt.Errorf("record at %d: %w", at, err)
+		}
+		ver := hdr[0] & 0xF
+		typ := binary.LittleEndian.Uint16(hdr[2:])
+		n := int64(binary.LittleEndian.Uint32(hdr[4:]))
+		if n > end-s.pos {
+			return f, fmt.Errorf("record 0x%04X at %d longer than its container", typ, at)
+		}
+		switch typ {
+		case rtVBAInfo, rtVBAInfoAtom:
+			f.vba = true
+		case rtExOleObjStg:
+			f.object("OLE object storage")
+		case rtExOleEmbed, rtExOleEmbedAtom:
+			f.object("embedded OLE object")
+		case rtExControl, rtExControlAtom:
+			f.object("ActiveX control")
+		case rtExOleLink, rtExOleLinkAtom:
+			f.linked = true
+		case rtCryptSession10:
+			// What follows is encrypted ([MS-PPT] 2.3.7): not records
+			// to walk, and the file is not kept as encrypted.
+			f.encrypted = true
+			return f, nil
+		}
+		if ver == 0xF {
+			if len(ends) > pptMaxDepth {
+				return f, fmt.Errorf("containers nested deeper than %d at %d", pptMaxDepth, at)
+			}
+			ends = append(ends, s.pos+n)
+			continue
+		}
+		if typ == rtInteractiveInfo {
+			if n < int64(len(body)) {
+				return f, fmt.Errorf("InteractiveInfoAtom at %d shorter than its action", at)
+			}
+			if err := s.read(body[:]); err != nil {
+				return f, fmt.Errorf("record at %d: %w", at, err)
+			}
+			n -= int64(len(body))
+			// [MS-PPT] 2.13.15 InteractiveInfoActionEnum.
+			switch body[interactiveActionOff] {
+			case 1:
+				f.macro("slide action running a macro")
+			case 2:
+				f.macro("slide action running a program")
+			case 5:
+				f.verbs = true
+			}
+		}
+		if err := s.skip(n); err != nil {
+			return f, fmt.Errorf("record at %d: %w", at, err)
+		}
+	}
+	if err := s.finish(); err != nil {
+		return f, err
+	}
+	return f, nil
+}
