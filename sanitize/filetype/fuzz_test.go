@@ -51,6 +51,9 @@ func FuzzClassify(f *testing.F) {
 	f.Add(odfFile(f, mimeODT, odfBody("text", `<text:p><text:database-display text:database-name="Addresses" text:table-name="t"/></text:p><office:forms><form:form><form:listbox><form:properties><form:list-property form:property-name="StringItemList"><form:list-value office:string-value="\\e\s"/></form:list-property><form:property><form:property-value>https://e/</form:property-value></form:property></form:properties></form:listbox></form:form></office:forms>`)), "", "a.odt")
 	f.Add(docx(f, deflate("word/_rels/document.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="http://x/a.png" TargetMode="External"/></Relationships>`)), deflate("word/document.xml", []byte(`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body><w:p><a:blip xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" r:link="rId7"/></w:p></w:body></w:document>`))), "", "a.docx")
 	f.Add(docx(f, deflate("word/embeddings/oleObject1.bin", cfbFile(clsidXls, cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 600)}, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(1)}))), "", "a.docx")
+	// A .ppt whose records hold a VBA project, an embedded object and a
+	// slide action running a program.
+	f.Add(pptFile(pptStream(pptContainer(rtVBAInfo, pptRec(2, 0, rtVBAInfoAtom, make([]byte, 12))), pptAction(2), pptRec(0, 1, rtExOleObjStg, make([]byte, 12)), 0)), "", "a.ppt")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
 	// An RTF document's fields: groups, escapes, \bin, a nested field.
 	f.Add([]byte(`{\rtf1{\field{\*\fldinst {\rtlch INCLU}\'44E\uc2\u80 ab{\*\x\bin2 }}}{\field{\*\fldinst QUOTE}} "\\\\e\\s"}{\fldrslt x}}`), "", "a.doc")
