@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"unicode/utf16"
@@ -135,6 +134,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 	var root oleStream         // the mini stream, the root entry's stream
 	var oleStreams []oleStream // \x01Ole streams, read after the directory
 	var pptStreams []oleStream // "PowerPoint Document" streams, walked after it
+	var pptUsers []oleStream   // "Current User" streams, where PowerPoint starts reading
 	s := firstDir
 	for i := 0; ; i++ {
 		if s >= oleEndOfChain {
@@ -209,6 +209,10 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 					// controls as records inside it, not as storages.
 					pptStreams = append(pptStreams, entryStream(ent, shift))
 				}
+			case "current user":
+				if typ == 2 {
+					pptUsers = append(pptUsers, entryStream(ent, shift))
+				}
 			}
 			if strings.HasPrefix(name, "__substg1.0_") && info.class != ClassExecutable {
 				info.mime, info.class = "application/vnd.ms-outlook", ClassOther
@@ -241,16 +245,8 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 			}
 			info.oleLink = info.oleLink || linked
 		}
-		for i, st := range pptStreams {
-			if i == pptMaxStreams {
-				info.pptUnread = fmt.Sprintf("one of more than %d streams so named", pptMaxStreams)
-				break
-			}
-			p, err := cf.pptRecords(st, charge)
-			info.ppt.merge(p)
-			if err != nil && info.pptUnread == "" {
-				info.pptUnread = err.Error()
-			}
+		if len(pptStreams) > 0 {
+			info.ppt, info.pptUnread = cf.presentation(pptStreams, pptUsers, charge)
 		}
 		info.macros = info.macros || info.ppt.vba
 		info.oleLink = info.oleLink || info.ppt.linked

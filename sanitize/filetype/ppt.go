@@ -26,6 +26,8 @@ const (
 	rtExControlAtom      = 0x0FFB
 	rtInteractiveInfo    = 0x0FF3 // InteractiveInfoAtom: a shape's or a text's action
 	rtCryptSession10     = 0x2F14 // CryptSession10Container: the records are encrypted
+	rtUserEditAtom       = 0x0FF5 // where an edit's persist directory is
+	rtPersistDirectory   = 0x1772 // PersistDirectoryAtom: where the persist objects are
 	pptRecordHeader      = 8
 	interactiveActionOff = 8 // action, after soundIdRef and exHyperlinkIdRef
 )
@@ -81,19 +83,84 @@ func (f *pptFindings) macro(what string) {
 	}
 }
 
+// pptEncryptedToken is a CurrentUserAtom's headerToken for a
+// presentation whose records are encrypted ([MS-PPT] 2.3.2).
+const pptEncryptedToken = 0xF3D1C4DF
+
+// presentation walks the "PowerPoint Document" streams of a compound
+// file (docs) and checks where the "Current User" streams (users) say
+// PowerPoint starts reading. unread, if not "", says why a stream was
+// not walked to its end or is not read as PowerPoint reads it.
+func (c *cfbReader) presentation(docs, users []oleStream, charge func(int64) bool) (f pptFindings, unread string) {
+	if len(docs) > pptMaxStreams {
+		return f, fmt.Sprintf("one of more than %d streams so named", pptMaxStreams)
+	}
+	// PowerPoint starts from the CurrentUserAtom: its headerToken says
+	// whether the records are encrypted, offsetToCurrentEdit where the
+	// last edit's UserEditAtom is (8 bytes of header, size, then them).
+	var edits []uint32
+	for _, u := range users {
+		var b [20]byte
+		s, err := c.stream(u, charge)
+		if err == nil {
+			err = s.read(b[:])
+		}
+		if err != nil {
+			return f, "Current User: " + err.Error()
+		}
+		if binary.LittleEndian.Uint32(b[12:]) == pptEncryptedToken {
+			// Not records to walk; the file is not kept as encrypted.
+			f.encrypted = true
+			return f, ""
+		}
+		edits = append(edits, binary.LittleEndian.Uint32(b[16:]))
+	}
+	var starts [][]uint32
+	for _, st := range docs {
+		p, at, err := c.pptRecords(st, charge)
+		f.merge(p)
+		if err != nil {
+			return f, err.Error()
+		}
+		starts = append(starts, at)
+	}
+	if f.encrypted {
+		return f, ""
+	}
+	// Which Current User goes with which stream the flat directory walk
+	// does not say (a presentation embedded in a .doc has both in its
+	// object's storage): each edit must start a record of one of them.
+	for _, e := range edits {
+		found := false
+		for _, at := range starts {
+			_, ok := slices.BinarySearch(at, e)
+			found = found || ok
+		}
+		if !found {
+			return f, fmt.Sprintf("Current User: its edit at %d is not at a record", e)
+		}
+	}
+	return f, ""
+}
+
 // pptRecords walks the records of a "PowerPoint Document" stream
 // ([MS-PPT] 2.3.1 RecordHeader: recVer in the low 4 bits, recInstance
 // in the high 12, recType, recLen; a recVer of 0xF is a container whose
 // children fill its recLen). Every record must lie within its container
 // and the stream, which must be made of records to its end, as
-// PowerPoint reads it. It returns what was found so far with an error
-// when the stream cannot be walked to its end.
-func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (pptFindings, error) {
-	var f pptFindings
+// PowerPoint reads it. PowerPoint finds the top records (the persist
+// objects: the document, slides, OLE storages) by the offsets of the
+// persist directory, not in sequence, so each offset there must be
+// where a top record starts: one pointing into an atom's bytes would
+// have PowerPoint read records the walk took for data. It returns what
+// was found so far with an error when the stream cannot be walked to
+// its end, and where its top records start, in order.
+func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (f pptFindings, starts []uint32, err error) {
 	s, err := c.stream(st, charge)
 	if err != nil {
-		return f, err
+		return f, nil, err
 	}
+	var refs []uint32       // offsets of the persist directory and the edits
 	ends := []int64{s.size} // where each open container ends, the stream first
 	var hdr [pptRecordHeader]byte
 	var body [interactiveActionOff + 1]byte
@@ -105,21 +172,29 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (pptFindin
 			break
 		}
 		if records == pptMaxRecords {
-			return f, fmt.Errorf("more than %d records", pptMaxRecords)
+			return f, nil, fmt.Errorf("more than %d records", pptMaxRecords)
 		}
 		end := ends[len(ends)-1]
 		at := s.pos
 		if end-at < pptRecordHeader {
-			return f, fmt.Errorf("record header at %d cut by its container's end", at)
+			return f, nil, fmt.Errorf("record header at %d cut by its container's end", at)
 		}
 		if err := s.read(hdr[:]); err != nil {
-			return f, fmt.Errorf("record at %d: %w", at, err)
+			return f, nil, fmt.Errorf("record at %d: %w", at, err)
 		}
 		ver := hdr[0] & 0xF
 		typ := binary.LittleEndian.Uint16(hdr[2:])
 		n := int64(binary.LittleEndian.Uint32(hdr[4:]))
 		if n > end-s.pos {
-			return f, fmt.Errorf("record 0x%04X at %d longer than its container", typ, at)
+			return f, nil, fmt.Errorf("record 0x%04X at %d longer than its container", typ, at)
+		}
+		top := len(ends) == 1
+		if top {
+			// Offsets in the persist directory are 32 bits.
+			if at > 0xFFFFFFFF {
+				return f, nil, fmt.Errorf("record at %d past 4 GiB", at)
+			}
+			starts = append(starts, uint32(at))
 		}
 		switch typ {
 		case rtVBAInfo, rtVBAInfoAtom:
@@ -136,21 +211,61 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (pptFindin
 			// What follows is encrypted ([MS-PPT] 2.3.7): not records
 			// to walk, and the file is not kept as encrypted.
 			f.encrypted = true
-			return f, nil
+			return f, starts, nil
 		}
 		if ver == 0xF {
 			if len(ends) > pptMaxDepth {
-				return f, fmt.Errorf("containers nested deeper than %d at %d", pptMaxDepth, at)
+				return f, nil, fmt.Errorf("containers nested deeper than %d at %d", pptMaxDepth, at)
 			}
 			ends = append(ends, s.pos+n)
 			continue
 		}
-		if typ == rtInteractiveInfo {
+		switch {
+		case top && typ == rtUserEditAtom:
+			// offsetLastEdit, offsetPersistDirectory after
+			// lastSlideIdRef and the versions ([MS-PPT] 2.3.3).
+			var b [16]byte
+			if n < int64(len(b)) {
+				return f, nil, fmt.Errorf("UserEditAtom at %d shorter than its offsets", at)
+			}
+			if err := s.read(b[:]); err != nil {
+				return f, nil, fmt.Errorf("record at %d: %w", at, err)
+			}
+			n -= int64(len(b))
+			refs = append(refs, binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:]))
+		case top && typ == rtPersistDirectory:
+			// PersistDirectoryEntry: persistId (20 bits) and
+			// cPersist (12), then cPersist offsets ([MS-PPT] 2.3.5).
+			for n > 0 {
+				var w [4]byte
+				if n < 4 {
+					return f, nil, fmt.Errorf("PersistDirectoryAtom at %d cut in an entry", at)
+				}
+				if err := s.read(w[:]); err != nil {
+					return f, nil, fmt.Errorf("record at %d: %w", at, err)
+				}
+				n -= 4
+				count := int64(binary.LittleEndian.Uint32(w[:]) >> 20)
+				if count*4 > n {
+					return f, nil, fmt.Errorf("PersistDirectoryAtom at %d cut in an entry", at)
+				}
+				if len(refs)+int(count) > pptMaxRecords {
+					return f, nil, fmt.Errorf("more than %d persist objects", pptMaxRecords)
+				}
+				for ; count > 0; count-- {
+					if err := s.read(w[:]); err != nil {
+						return f, nil, fmt.Errorf("record at %d: %w", at, err)
+					}
+					n -= 4
+					refs = append(refs, binary.LittleEndian.Uint32(w[:]))
+				}
+			}
+		case typ == rtInteractiveInfo:
 			if n < int64(len(body)) {
-				return f, fmt.Errorf("InteractiveInfoAtom at %d shorter than its action", at)
+				return f, nil, fmt.Errorf("InteractiveInfoAtom at %d shorter than its action", at)
 			}
 			if err := s.read(body[:]); err != nil {
-				return f, fmt.Errorf("record at %d: %w", at, err)
+				return f, nil, fmt.Errorf("record at %d: %w", at, err)
 			}
 			n -= int64(len(body))
 			// [MS-PPT] 2.13.15 InteractiveInfoActionEnum.
@@ -164,11 +279,16 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (pptFindin
 			}
 		}
 		if err := s.skip(n); err != nil {
-			return f, fmt.Errorf("record at %d: %w", at, err)
+			return f, nil, fmt.Errorf("record at %d: %w", at, err)
 		}
 	}
 	if err := s.finish(); err != nil {
-		return f, err
+		return f, nil, err
 	}
-	return f, nil
+	for _, r := range refs {
+		if _, ok := slices.BinarySearch(starts, r); !ok {
+			return f, nil, fmt.Errorf("persist object or edit at %d is not at a record", r)
+		}
+	}
+	return f, starts, nil
 }

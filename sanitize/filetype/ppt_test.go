@@ -53,10 +53,12 @@ func pptAction(action byte) []byte {
 
 // pptStream is a "PowerPoint Document" stream as PowerPoint lays it
 // out: the document (its external objects: a hyperlink to the web),
-// then a slide whose shape links to it, then the edit and persist
-// directory atoms. doc and slide add records to the document and the
-// slide, top records after them; pad, if not 0, adds a picture's bytes
-// to the slide so that the stream is that much longer.
+// then a slide whose shape links to it, then the persist directory
+// (the document's, the slide's and the first top record's offsets) and
+// the UserEditAtom pointing to it, last (pptEditAt). doc and slide add
+// records to the document and the slide, top records after them; pad,
+// if not 0, adds a sound's bytes to the slide so that the stream is
+// that much longer.
 func pptStream(doc, slide, top []byte, pad int) []byte {
 	hyperlink := pptContainer(0x0FD7, // ExHyperlinkContainer
 		pptAtom(0x0FD3, []byte{1, 0, 0, 0}),
@@ -70,15 +72,46 @@ func pptStream(doc, slide, top []byte, pad int) []byte {
 	if pad > 0 {
 		body = append(body, pptAtom(0x07E7, make([]byte, pad))) // SoundDataBlob
 	}
+	persist := []uint32{0, uint32(len(s))}
 	s = append(s, pptContainer(0x03EE, body...)...) // SlideContainer
+	if len(top) > 0 {
+		persist = append(persist, uint32(len(s)))
+	}
 	s = append(s, top...)
-	s = append(s, pptAtom(0x0FF5, make([]byte, 28))...)    // UserEditAtom
-	return append(s, pptAtom(0x1772, make([]byte, 12))...) // PersistDirectoryAtom
+	return pptEdit(s, persist...)
 }
 
-// pptFile is a .ppt holding stream as its "PowerPoint Document".
-func pptFile(stream []byte) []byte {
-	cu := pptAtom(0x0FF6, make([]byte, 24)) // CurrentUserAtom
+// pptEdit appends to s a persist directory listing offsets (persist
+// ids from 1) and the UserEditAtom pointing to it ([MS-PPT] 2.3.3-5).
+func pptEdit(s []byte, offsets ...uint32) []byte {
+	dir := binary.LittleEndian.AppendUint32(nil, 1|uint32(len(offsets))<<20)
+	for _, o := range offsets {
+		dir = binary.LittleEndian.AppendUint32(dir, o)
+	}
+	at := uint32(len(s))
+	s = append(s, pptAtom(rtPersistDirectory, dir)...)
+	edit := make([]byte, 28)
+	binary.LittleEndian.PutUint32(edit[8:], 0)   // offsetLastEdit: none before
+	binary.LittleEndian.PutUint32(edit[12:], at) // offsetPersistDirectory
+	binary.LittleEndian.PutUint32(edit[16:], 1)  // docPersistIdRef
+	return append(s, pptAtom(rtUserEditAtom, edit)...)
+}
+
+// pptEditAt is where pptStream's UserEditAtom is: last, 8+28 bytes.
+func pptEditAt(s []byte) uint32 { return uint32(len(s) - 36) }
+
+// pptFile is a .ppt holding stream as its "PowerPoint Document", its
+// last edit at pptEditAt.
+func pptFile(stream []byte) []byte { return pptFileEdit(stream, pptEditAt(stream), 0xE391C05F) }
+
+// pptFileEdit is a .ppt whose CurrentUserAtom says its last edit is at
+// edit, with headerToken token (0xF3D1C4DF: encrypted).
+func pptFileEdit(stream []byte, edit, token uint32) []byte {
+	b := make([]byte, 24)
+	binary.LittleEndian.PutUint32(b, 0x14)
+	binary.LittleEndian.PutUint32(b[4:], token)
+	binary.LittleEndian.PutUint32(b[8:], edit)
+	cu := pptAtom(0x0FF6, b) // CurrentUserAtom
 	return cfbFile(nil,
 		cfbEnt{name: "PowerPoint Document", typ: 2, data: stream},
 		cfbEnt{name: "Current User", typ: 2, data: cu})
@@ -171,8 +204,12 @@ func TestPPTUnread(t *testing.T) {
 	for range pptMaxDepth - 1 {
 		shallow = pptContainer(0x03E8, shallow)
 	}
+	base := pptStream(nil, nil, nil, 0)
+	after := func(b ...byte) []byte {
+		return pptFileEdit(append(append([]byte(nil), base...), b...), pptEditAt(base), 0xE391C05F)
+	}
 	// Bytes after the last record that are not one.
-	tail := append(pptStream(nil, nil, nil, 0), 1, 2, 3)
+	tail := append(append([]byte(nil), base...), 1, 2, 3)
 	// An InteractiveInfoAtom too short to hold its action.
 	short := pptStream(nil, pptContainer(0x0FF2, pptAtom(rtInteractiveInfo, make([]byte, 4))), nil, 0)
 
@@ -182,11 +219,11 @@ func TestPPTUnread(t *testing.T) {
 		finding string // "" for clean; ending in " at ", a prefix
 	}{
 		{"record longer than its container", pptFile(overrun), unread + "record 0x03E9 at 8 longer than its container)"},
-		{"record longer than the stream", pptFile(append(pptStream(nil, nil, nil, 0), pptAtom(0x07E7, nil)[:4]...)), unread + fmt.Sprintf("record header at %d cut by its container's end)", len(pptStream(nil, nil, nil, 0)))},
+		{"record longer than the stream", after(pptAtom(0x07E7, []byte{1})[:8]...), unread + fmt.Sprintf("record 0x07E7 at %d longer than its container)", len(base))},
 		{"header cut by its container's end", pptFile(cut), unread + "record header at 16 cut by its container's end)"},
-		{"nesting past the bound", pptFile(append(pptStream(nil, nil, nil, 0), deep...)), unread + fmt.Sprintf("containers nested deeper than %d at %d)", pptMaxDepth, len(pptStream(nil, nil, nil, 0))+8*pptMaxDepth)},
-		{"nesting up to the bound", pptFile(append(pptStream(nil, nil, nil, 0), shallow...)), ""},
-		{"a tail that is not a record", pptFile(tail), unread + fmt.Sprintf("record header at %d cut by its container's end)", len(tail)-3)},
+		{"nesting past the bound", after(deep...), unread + fmt.Sprintf("containers nested deeper than %d at %d)", pptMaxDepth, len(base)+8*pptMaxDepth)},
+		{"nesting up to the bound", after(shallow...), ""},
+		{"a tail that is not a record", pptFileEdit(tail, pptEditAt(base), 0xE391C05F), unread + fmt.Sprintf("record header at %d cut by its container's end)", len(base))},
 		{"action cut short", pptFile(short), unread + "InteractiveInfoAtom at "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,6 +263,30 @@ func containsString(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestPPTPersistOffsets: PowerPoint finds the document, the slides and
+// the OLE storages by the offsets of the persist directory, starting
+// from the Current User stream's, not by walking the stream: an offset
+// into the bytes of an atom would have it read records there that the
+// walk took for a sound's data. Such a file is not read as clean.
+func TestPPTPersistOffsets(t *testing.T) {
+	doc := pptContainer(0x03E8, pptRec(1, 0, 0x03E9, make([]byte, 40)), pptAtom(0x03EA, nil))
+	hidden := pptContainer(rtVBAInfo, pptRec(2, 0, rtVBAInfoAtom, make([]byte, 12)))
+	s := append(append([]byte(nil), doc...), pptAtom(0x07E7, hidden)...) // SoundDataBlob
+	inside := uint32(len(doc) + 8)
+	hiddenObject := pptEdit(append([]byte(nil), s...), 0, inside)
+	clean := pptEdit(append([]byte(nil), s...), 0)
+	unread := oleNotFullyRead + " " + pptFindingDoc
+	runClassify(t, []classifyCase{
+		{name: "clean, the sound's bytes not listed", filename: "a.ppt", data: pptFile(clean), class: ClassOffice, clean: true},
+		{name: "a persist object in a sound's bytes", filename: "a.ppt", data: pptFile(hiddenObject), class: ClassOffice,
+			findings: []string{unread + fmt.Sprintf("persist object or edit at %d is not at a record)", inside)}},
+		{name: "the last edit in a sound's bytes", filename: "a.ppt", data: pptFileEdit(clean, inside, 0xE391C05F), class: ClassOffice,
+			findings: []string{unread + fmt.Sprintf("Current User: its edit at %d is not at a record)", inside)}},
+		{name: "encrypted, by the Current User's token", filename: "a.ppt", data: pptFileEdit(clean, pptEditAt(clean), pptEncryptedToken),
+			class: ClassEncryptedArchive, enc: true, findings: []string{"office: encrypted document"}},
+	})
 }
 
 // TestPPTChain: a "PowerPoint Document" stream whose sector chain loops
