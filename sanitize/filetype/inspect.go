@@ -157,6 +157,18 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 	if info.ppt.verbs {
 		in.find(EmbeddedObject, pptDetail(where, "slide action running an object's verb"))
 	}
+	if info.ppt.media {
+		in.find("office: external reference movie or sound", pptDetail(where, "played from a file"))
+	}
+	for _, t := range info.ppt.links {
+		// As a DOCX's HYPERLINK field: a program, a file or a share
+		// is opened by a click in the slide show.
+		if r := in.links().refused([]byte(t)); r != "" {
+			in.find("office: "+strings.TrimPrefix(r, "pdf: "), pptDetail(where, "hyperlink"))
+		} else {
+			in.links().add([]byte(t))
+		}
+	}
 	if info.oleNative {
 		in.find("office: embedded package", where)
 	}

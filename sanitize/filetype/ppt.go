@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"unicode/utf16"
 )
 
 // A PowerPoint 97-2003 presentation (.ppt .pps .pot) keeps what a .doc
@@ -15,19 +16,28 @@ import (
 
 // Record types ([MS-PPT] 2.13.24 RecordType) that block keeping.
 const (
-	rtVBAInfo            = 0x03FF // VBAInfoContainer: the VBA project
-	rtVBAInfoAtom        = 0x0400
-	rtExOleObjStg        = 0x1011 // an OLE object's, a control's or the VBA project's storage
-	rtExOleEmbed         = 0x0FCC // ExOleEmbedContainer
-	rtExOleEmbedAtom     = 0x0FCD
-	rtExOleLink          = 0x0FCE // ExOleLinkContainer: a linked object
-	rtExOleLinkAtom      = 0x0FD1
-	rtExControl          = 0x0FEE // ExControlContainer: an ActiveX control
-	rtExControlAtom      = 0x0FFB
-	rtInteractiveInfo    = 0x0FF3 // InteractiveInfoAtom: a shape's or a text's action
-	rtCryptSession10     = 0x2F14 // CryptSession10Container: the records are encrypted
-	rtUserEditAtom       = 0x0FF5 // where an edit's persist directory is
-	rtPersistDirectory   = 0x1772 // PersistDirectoryAtom: where the persist objects are
+	rtVBAInfo          = 0x03FF // VBAInfoContainer: the VBA project
+	rtVBAInfoAtom      = 0x0400
+	rtExOleObjStg      = 0x1011 // an OLE object's, a control's or the VBA project's storage
+	rtExOleEmbed       = 0x0FCC // ExOleEmbedContainer
+	rtExOleEmbedAtom   = 0x0FCD
+	rtExOleLink        = 0x0FCE // ExOleLinkContainer: a linked object
+	rtExOleLinkAtom    = 0x0FD1
+	rtExControl        = 0x0FEE // ExControlContainer: an ActiveX control
+	rtExControlAtom    = 0x0FFB
+	rtInteractiveInfo  = 0x0FF3 // InteractiveInfoAtom: a shape's or a text's action
+	rtCryptSession10   = 0x2F14 // CryptSession10Container: the records are encrypted
+	rtUserEditAtom     = 0x0FF5 // where an edit's persist directory is
+	rtPersistDirectory = 0x1772 // PersistDirectoryAtom: where the persist objects are
+	rtExHyperlink      = 0x0FD7 // ExHyperlinkContainer: a link's target, a CString of instance 1
+	rtCString          = 0x0FBA
+	// Movies and sounds played from a file the record names (a share's
+	// hands over the user's NTLM hash), not from the presentation.
+	rtExAviMovie         = 0x1006
+	rtExMCIMovie         = 0x1007
+	rtExMIDIAudio        = 0x100D
+	rtExWAVAudioLink     = 0x1010
+	pptMaxLinkTarget     = 4096 // bytes of a hyperlink's target read
 	pptRecordHeader      = 8
 	interactiveActionOff = 8 // action, after soundIdRef and exHyperlinkIdRef
 )
@@ -56,6 +66,10 @@ type pptFindings struct {
 	objects   []string // embedded objects and controls, by kind, once each
 	macros    []string // slide actions running a macro or a program
 	verbs     bool     // a slide action running an object's verb
+	media     bool     // a movie or sound linked from a file
+	// links are the hyperlinks' targets, which count as a DOCX's
+	// HYPERLINK fields do: only the web, mail and phone numbers stay.
+	links []string
 }
 
 func (f *pptFindings) merge(o pptFindings) {
@@ -63,6 +77,8 @@ func (f *pptFindings) merge(o pptFindings) {
 	f.linked = f.linked || o.linked
 	f.encrypted = f.encrypted || o.encrypted
 	f.verbs = f.verbs || o.verbs
+	f.media = f.media || o.media
+	f.links = append(f.links, o.links...)
 	for _, s := range o.objects {
 		f.object(s)
 	}
@@ -162,11 +178,12 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (f pptFind
 	}
 	var refs []uint32       // offsets of the persist directory and the edits
 	ends := []int64{s.size} // where each open container ends, the stream first
+	types := []uint16{0}    // the type of each, 0 for the stream
 	var hdr [pptRecordHeader]byte
 	var body [interactiveActionOff + 1]byte
 	for records := 0; ; records++ {
 		for len(ends) > 1 && s.pos == ends[len(ends)-1] {
-			ends = ends[:len(ends)-1]
+			ends, types = ends[:len(ends)-1], types[:len(types)-1]
 		}
 		if s.pos == ends[0] {
 			break
@@ -207,6 +224,8 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (f pptFind
 			f.object("ActiveX control")
 		case rtExOleLink, rtExOleLinkAtom:
 			f.linked = true
+		case rtExAviMovie, rtExMCIMovie, rtExMIDIAudio, rtExWAVAudioLink:
+			f.media = true
 		case rtCryptSession10:
 			// What follows is encrypted ([MS-PPT] 2.3.7): not records
 			// to walk, and the file is not kept as encrypted.
@@ -217,7 +236,7 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (f pptFind
 			if len(ends) > pptMaxDepth {
 				return f, nil, fmt.Errorf("containers nested deeper than %d at %d", pptMaxDepth, at)
 			}
-			ends = append(ends, s.pos+n)
+			ends, types = append(ends, s.pos+n), append(types, typ)
 			continue
 		}
 		switch {
@@ -260,6 +279,18 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (f pptFind
 					refs = append(refs, binary.LittleEndian.Uint32(w[:]))
 				}
 			}
+		case typ == rtCString && binary.LittleEndian.Uint16(hdr[:])>>4 == 1 && types[len(types)-1] == rtExHyperlink:
+			// The TargetAtom: UTF-16, its start read.
+			b := make([]byte, min(n, pptMaxLinkTarget)&^1)
+			if err := s.read(b); err != nil {
+				return f, nil, fmt.Errorf("record at %d: %w", at, err)
+			}
+			n -= int64(len(b))
+			u := make([]uint16, len(b)/2)
+			for i := range u {
+				u[i] = binary.LittleEndian.Uint16(b[2*i:])
+			}
+			f.links = append(f.links, string(utf16.Decode(u)))
 		case typ == rtInteractiveInfo:
 			if n < int64(len(body)) {
 				return f, nil, fmt.Errorf("InteractiveInfoAtom at %d shorter than its action", at)

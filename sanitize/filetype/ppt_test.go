@@ -132,6 +132,11 @@ func TestPPTRecords(t *testing.T) {
 	embed := pptContainer(0x0409, pptContainer(rtExOleEmbed, pptAtom(rtExOleEmbedAtom, make([]byte, 8)), objAtom))
 	link := pptContainer(0x0409, pptContainer(rtExOleLink, pptAtom(rtExOleLinkAtom, make([]byte, 12)), objAtom))
 	control := pptContainer(0x0409, pptContainer(rtExControl, pptAtom(rtExControlAtom, make([]byte, 4)), objAtom))
+	hyperlink := func(target string) []byte {
+		return pptContainer(0x0409, pptContainer(rtExHyperlink, pptAtom(0x0FD3, []byte{2, 0, 0, 0}),
+			pptRec(0, 0, rtCString, utf16Bytes("click here")), pptRec(0, 1, rtCString, utf16Bytes(target))))
+	}
+	movie := pptContainer(0x0409, pptContainer(rtExMCIMovie, pptContainer(0x1005, pptAtom(0x0FD1, make([]byte, 12)), pptRec(0, 1, rtCString, utf16Bytes(`\\evil.example\s\a.avi`)))))
 	for _, tc := range []struct {
 		name             string
 		doc, slide, top  []byte
@@ -151,6 +156,12 @@ func TestPPTRecords(t *testing.T) {
 		{name: "slide action running a program", slide: pptAction(2), findings: []string{MacroFinding + " " + pptFindingDoc + "slide action running a program)"}},
 		{name: "slide action running an object's verb", slide: pptAction(5), findings: []string{EmbeddedObject + " " + pptFindingDoc + "slide action running an object's verb)"}},
 		{name: "slide actions that move or play", slide: bytes.Join([][]byte{pptAction(0), pptAction(3), pptAction(6), pptAction(7)}, nil), clean: true},
+		{name: "hyperlink to a program", doc: hyperlink("file:///C:/Windows/System32/cmd.exe"), slide: pptAction(4),
+			findings: []string{"office: link to a file (file:) " + pptFindingDoc + "hyperlink)"}},
+		{name: "hyperlink to a share", doc: hyperlink(`\\evil.example\s\x.xlsx`), slide: pptAction(4),
+			findings: []string{"office: link to a network share (UNC path) " + pptFindingDoc + "hyperlink)"}},
+		{name: "hyperlinks to the web and mail", doc: bytes.Join([][]byte{hyperlink("https://www.city.example.lg.jp/a"), hyperlink("mailto:soumu@city.example.lg.jp")}, nil), clean: true},
+		{name: "movie played from a share", doc: movie, findings: []string{"office: external reference movie or sound " + pptFindingDoc + "played from a file)"}},
 		{name: "encrypted", top: pptContainer(rtCryptSession10, pptAtom(0x2F15, make([]byte, 8))), encrypted: true,
 			findings: []string{"office: encrypted document"}},
 	} {

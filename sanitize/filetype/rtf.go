@@ -69,7 +69,7 @@ func (s *rtfScanner) scan(b []byte, base int64, final bool) {
 		for _, w := range []string{`\object`, `\objdata`, `\objupdate`, `\objemb`, `\objlink`} {
 			if bytes.Contains(b, []byte(w)) {
 				s.object = true
-				s.out = append(s.out, "office: embedded object")
+				s.out = append(s.out, EmbeddedObject)
 				break
 			}
 		}
