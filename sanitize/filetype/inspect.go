@@ -172,6 +172,9 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 	if info.oleNative {
 		in.find("office: embedded package", where)
 	}
+	if info.equation {
+		in.find(EmbeddedObject, strings.TrimPrefix(where+" (Equation Editor)", " "))
+	}
 	if info.oleLink {
 		in.find(OLELinkObject, where)
 	}

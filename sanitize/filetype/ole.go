@@ -27,6 +27,10 @@ var (
 	// a share), which OLE binds to when the object updates or is
 	// activated (CVE-2017-0199's OLE2Link).
 	clsidOleLink = []byte("\x00\x03\x00\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46")
+	// Equation.3 {0002CE02-…-46}: Microsoft Equation Editor 3.0, whose
+	// EQNEDT32.EXE parses the object's "Equation Native" stream as the
+	// document opens (CVE-2017-11882, CVE-2018-0802: still sent).
+	clsidEquation = []byte("\x02\xce\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46")
 )
 
 const (
@@ -50,6 +54,10 @@ type oleInfo struct {
 	// here.
 	pkgStream bool
 	truncated bool // the directory could not be read to its end
+	// equation: an Equation Editor 3.0 object (its class, or an
+	// "Equation Native" stream), as an OOXML package's oleObject1.bin or
+	// in a .doc's or .xls's object pool.
+	equation bool
 	// ppt is what the records of the "PowerPoint Document" streams
 	// hold (pptRecords); pptUnread says why one was not walked to its
 	// end, which fails closed as truncated does.
@@ -164,6 +172,8 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 					info.mime = "application/vnd.ms-excel"
 				case bytes.Equal(clsid, clsidOleLink):
 					info.oleLink = true
+				case bytes.Equal(clsid, clsidEquation):
+					info.equation = true
 				}
 				root = entryStream(ent, shift)
 				continue
@@ -175,6 +185,9 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 				// An object in a document's object pool (a .doc's
 				// ObjectPool/_123) is a storage of its own class.
 				info.oleLink = true
+			}
+			if typ == 1 && bytes.Equal(ent[0x50:0x60], clsidEquation) {
+				info.equation = true
 			}
 			nameLen := int(binary.LittleEndian.Uint16(ent[0x40:]))
 			if nameLen < 2 || nameLen > 64 {
@@ -192,6 +205,8 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 				info.encrypted = true
 			case "\x01ole10native":
 				info.oleNative = true
+			case "equation native":
+				info.equation = true
 			case "\x01ole":
 				if typ == 2 {
 					oleStreams = append(oleStreams, entryStream(ent, shift))

@@ -221,6 +221,29 @@ func TestOLELinkedAnyClass(t *testing.T) {
 	runClassify(t, cases)
 }
 
+// TestOLEEquationEditor: an Equation Editor 3.0 object, by its class or
+// its "Equation Native" stream, in a .docx's oleObject1.bin or a .doc's
+// object pool, blocks keeping: EQNEDT32.EXE parses that stream as the
+// document opens (CVE-2017-11882, CVE-2018-0802), and such documents
+// are still sent. An RTF's object is blocked whatever it is; before,
+// the same equation in a .doc or .docx was clean.
+func TestOLEEquationEditor(t *testing.T) {
+	native := cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 90)}
+	eq := cfbEnt{name: "Equation Native", typ: 2, data: make([]byte, 200)}
+	runClassify(t, []classifyCase{
+		{name: "in a .docx, by its class", filename: "a.docx",
+			data:  docx(t, deflate("word/embeddings/oleObject1.bin", cfbFile(clsidEquation, native, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(0)}))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{EmbeddedObject + " word/embeddings/oleObject1.bin (Equation Editor)"}},
+		{name: "in a .docx, by its stream, another class claimed", filename: "a.docx",
+			data:  docx(t, deflate("word/embeddings/oleObject1.bin", cfbFile(clsidXls, native, eq))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{EmbeddedObject + " word/embeddings/oleObject1.bin (Equation Editor)"}},
+		{name: "in a Word 97 document's object pool", filename: "a.doc",
+			data: cfbFile(clsidWord, cfbEnt{name: "WordDocument", typ: 2, data: make([]byte, 600)}, cfbEnt{name: "ObjectPool", typ: 1},
+				cfbEnt{name: "_1234", typ: 1, clsid: clsidEquation}, native),
+			class: ClassOffice, sniffed: "application/msword", findings: []string{EmbeddedObject + " (Equation Editor)"}},
+	})
+}
+
 // TestOLEStreamPastMiniChainBound: an \x01Ole stream in the mini stream
 // beyond the sectors walked (oleMaxMiniChain) is not read, and the
 // compound file's directory is not fully read (which blocks keeping).
