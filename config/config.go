@@ -181,6 +181,10 @@ type Policy struct {
 	Original      string      `yaml:"original"`       // quarantine, discard
 	// Limits of the MIME walk; zero values take the defaults.
 	MIME MIMELimits `yaml:"mime"`
+	// Lockdown marks the form the gateway's emergency mode (緊急時対応)
+	// gives a policy: the sanitiser says so to the reader. Never read
+	// from the file.
+	Lockdown bool `yaml:"-"`
 }
 
 // Body chooses and cleans the text the reader gets.

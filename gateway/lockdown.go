@@ -22,6 +22,7 @@ func lockdownPolicy(p config.Policy) config.Policy {
 	p.Attachments.Default = "strip"
 	p.Attachments.Keep = nil
 	p.Body.Links = "remove"
+	p.Lockdown = true
 	return p
 }
 

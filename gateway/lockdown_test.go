@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"strings"
 	"testing"
 
@@ -40,8 +41,24 @@ func TestLockdown(t *testing.T) {
 	if err := g.srv.SetLockdown(true, "operator", "incident 42"); err != nil {
 		t.Fatal(err)
 	}
-	if text, files := readable(t, body()); len(files) != 0 || strings.Contains(text, "example[.]jp/form") || !strings.Contains(text, "[リンク削除]") {
+	raw := body()
+	if text, files := readable(t, raw); len(files) != 0 || strings.Contains(text, "example[.]jp/form") || !strings.Contains(text, "[リンク削除]") {
 		t.Errorf("in lockdown every attachment is stripped and every link removed: %v\n%s", files, text)
+	} else {
+		// The reader is told why, and that it is the emergency mode,
+		// not the policy: the list's file was allowed by it.
+		for _, want := range []string{"・現在、緊急時対応のため、すべての添付ファイルとリンクを削除しています。",
+			"list.txt (10 B) … 緊急時対応中は、すべての添付ファイルを削除しているため", "emergency lockdown: every attachment and link removed"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the notice in lockdown lacks %q:\n%s", want, text)
+			}
+		}
+	}
+	if m, err := mail.ReadMessage(strings.NewReader(raw)); err != nil || !strings.Contains(m.Header.Get("X-Mugai-Sanitized"), "lockdown") {
+		t.Errorf("X-Mugai-Sanitized in lockdown lacks it (%v):\n%s", err, headerOf([]byte(raw)))
+	}
+	if v := testutil.ToFloat64(g.m.SanitizeActions.WithLabelValues("lockdown")); v != 1 {
+		t.Errorf("sanitize_actions_total{action=lockdown} = %v, want 1", v)
 	}
 	if v := testutil.ToFloat64(g.m.LockdownEnabled); v != 1 {
 		t.Errorf("lockdown_enabled = %v", v)

@@ -342,8 +342,15 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		// Its type is allowed, its size is not: say so, not "type".
 		return DecisionStrip, tooLargeReason + humanSize(limit) + ")"
 	}
+	if s.pol.Lockdown {
+		return DecisionStrip, lockdownReason
+	}
 	return DecisionStrip, "not allowed by the policy"
 }
+
+// lockdownReason is why a file is removed under the gateway's emergency
+// mode, which strips every attachment whatever the policy keeps.
+const lockdownReason = "every attachment is removed during the gateway's emergency lockdown"
 
 // tooLargeReason starts the reason of a file a keep rule allows but for
 // its size; the rule's limit and ")" follow.

@@ -123,6 +123,11 @@ func (s *sanitizer) finish() {
 	if removed > 0 {
 		actions.add("attachment-stripped")
 	}
+	if s.pol.Lockdown {
+		// In X-Mugai-Sanitized and the audit trail: what was removed
+		// was removed by the emergency mode, not by the policy named.
+		actions.add("lockdown")
+	}
 	s.rep.Removed, s.rep.Kept = removed, kept
 	s.rep.Actions = actions.list(s.rep.Actions)
 	for _, l := range s.leaves {

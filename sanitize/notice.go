@@ -19,6 +19,11 @@ func (s *sanitizer) notice() []string {
 	has := func(a string) bool { return contains(s.rep.Actions, a) }
 	var enBuf [8]string
 	en := enBuf[:0] // the English line's parts: a few
+	if s.pol.Lockdown {
+		// First: it explains the lines after it, and it is temporary.
+		lines = append(lines, "・現在、緊急時対応のため、すべての添付ファイルとリンクを削除しています。")
+		en = append(en, "emergency lockdown: every attachment and link removed")
+	}
 	if has("html-to-text") {
 		lines = append(lines, "・HTML形式の本文をテキストに変換しました。")
 		en = append(en, "HTML converted to text")
@@ -255,6 +260,9 @@ func jpReason(l *leaf) string {
 		return "ファイル名の拡張子と中身の形式が一致しないため"
 	case strings.HasPrefix(r, tooLargeReason):
 		return "許可されたサイズ（" + strings.TrimSuffix(strings.TrimPrefix(r, tooLargeReason), ")") + "）を超えるため"
+	}
+	if r == lockdownReason {
+		return "緊急時対応中は、すべての添付ファイルを削除しているため"
 	}
 	return "ポリシーで許可されていない種類のため"
 }
