@@ -8,6 +8,7 @@ import (
 
 	"mugai/config"
 	"mugai/gateway/deliver"
+	"mugai/sanitize/filetype"
 )
 
 func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -85,6 +86,40 @@ func summarise(w io.Writer, c *config.Config) {
 	}
 }
 
+// nearestType is the known type closest to t, if it is within two
+// edits: a typo's likely intent ("application/pfd": application/pdf).
+func nearestType(t string) string {
+	t = strings.ToLower(strings.TrimSpace(t))
+	best, bestD := "", 3
+	for _, k := range filetype.KnownTypes() {
+		if d := editDistance(t, k); d < bestD || d == bestD && k < best {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
 // warnings are settings that are valid but weaken what the gateway
 // promises: an admin should have meant them.
 func warnings(c *config.Config) []string {
@@ -107,6 +142,18 @@ func warnings(c *config.Config) []string {
 		}
 		if p.Original == "discard" {
 			ws = append(ws, fmt.Sprintf("policy %s: original: discard keeps no original, so nothing it removes can be released", n))
+		}
+		for i, rule := range p.Attachments.Keep {
+			for _, t := range rule.Types {
+				if filetype.KnownType(t) {
+					continue
+				}
+				w := fmt.Sprintf("policy %s: attachments.keep[%d].types: %s is no type mugai tells a file by (it reads the type from the content), so the rule keeps no file by it", n, i, t)
+				if s := nearestType(t); s != "" {
+					w += "; did you mean " + s + "?"
+				}
+				ws = append(ws, w)
+			}
 		}
 	}
 	for _, r := range c.Routes {

@@ -293,6 +293,10 @@ func checkResult(t *testing.T, tc classifyCase, res Result) {
 	if tc.sniffed != "" && res.SniffedType != tc.sniffed {
 		t.Errorf("SniffedType = %q, want %q", res.SniffedType, tc.sniffed)
 	}
+	if !KnownType(res.SniffedType) {
+		// mugai check warns of a keep rule naming a type it does not know.
+		t.Errorf("SniffedType %q is not a KnownType", res.SniffedType)
+	}
 	if res.Executable != tc.exe {
 		t.Errorf("Executable = %v, want %v", res.Executable, tc.exe)
 	}

@@ -24,6 +24,9 @@ func FuzzSniff(f *testing.F) {
 		if !c.Valid() || mt == "" {
 			t.Fatalf("Sniff = %q, %q", mt, c)
 		}
+		if !KnownType(mt) {
+			t.Fatalf("Sniff = %q, not a KnownType (mugai check would warn of a rule naming it)", mt)
+		}
 	})
 }
 
@@ -69,6 +72,9 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("Classify: %v", err) // a bytes.Reader never fails
 		}
 		checkInvariants(t, res)
+		if !KnownType(res.SniffedType) {
+			t.Fatalf("SniffedType %q is not a KnownType", res.SniffedType)
+		}
 		// Content that sniffs as executable is never classed lower.
 		if _, c := Sniff(data[:min(len(data), sniffLong)]); c == ClassExecutable && res.Class != ClassExecutable {
 			t.Fatalf("sniffed executable, classified %q", res.Class)
