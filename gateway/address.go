@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"mugai/config"
 )
 
 // Replies for refused addresses. RFC 3463: 5.1.3 bad destination mailbox
@@ -33,6 +36,20 @@ func parseRcpt(addr string, domains []string) (string, *smtp.SMTPError) {
 		return "", errRelayDenied
 	}
 	return local + "@" + domain, nil
+}
+
+// CheckRecipient is what route answers at RCPT TO for addr as far as
+// the address goes (its syntax, the route's domains; not recipient
+// verification, which asks the next hop): nil, or the refusal, whose
+// text is the reply ("550 5.7.1 Relaying denied"). The dry run (mugai
+// sanitize -to) asks it so as not to pick a policy for a recipient the
+// gateway refuses.
+func CheckRecipient(addr string, route *config.Route) error {
+	if _, err := parseRcpt(addr, route.Domains); err != nil {
+		e := err.EnhancedCode
+		return fmt.Errorf("%d %d.%d.%d %s", err.Code, e[0], e[1], e[2], err.Message)
+	}
+	return nil
 }
 
 // parseSender checks a MAIL FROM address; "" is the null sender.

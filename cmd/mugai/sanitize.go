@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"mugai/config"
+	"mugai/gateway"
 	"mugai/sanitize"
 )
 
@@ -199,6 +200,9 @@ func rulePolicy(cfg *config.Config, routeName, sender, rcpts string) (policy, wh
 	var to []string
 	for _, a := range strings.Split(rcpts, ",") {
 		if a = strings.TrimSpace(a); a != "" {
+			if err := gateway.CheckRecipient(a, route); err != nil {
+				return "", "", fmt.Errorf("route %s refuses %s at RCPT TO: %v", routeName, a, err)
+			}
 			to = append(to, a)
 		}
 	}

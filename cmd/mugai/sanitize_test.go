@@ -161,6 +161,10 @@ func TestSanitizeCommandRules(t *testing.T) {
 		{"the route named", []string{"-route", "inbound", "-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example"}, 0, "partner", "picks policy"},
 		{"no such route", []string{"-route", "nope", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", `no route "nope"`},
 		{"-to missing", []string{"-from", "a@b.example"}, 1, "", "-from and -to are both needed"},
+		// The gateway refuses a recipient outside the route's domains at
+		// RCPT: the dry run picks no policy for it.
+		{"a recipient outside the route's domains", []string{"-from", "a@b.example", "-to", "kikaku@lgwan.example, nobody@other.example"}, 1, "",
+			"route inbound refuses nobody@other.example at RCPT TO: 550 5.7.1 Relaying denied"},
 		{"with -policy", []string{"-policy", "default", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", "not both"},
 	}
 	for _, tt := range tests {
