@@ -191,6 +191,11 @@ func TestLimits(t *testing.T) {
 		if v := testutil.ToFloat64(g.m.SMTPConnections.WithLabelValues("inbound", "limited")); v != 1 {
 			t.Errorf("smtp_connections_total{limited} = %v", v)
 		}
+		// A refusal at the connect stage too, beside the 554 of a client
+		// network not allowed: the dashboard's refusals show both.
+		if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "connect", "421")); v != 1 {
+			t.Errorf("smtp_rejects_total{connect,421} = %v", v)
+		}
 	})
 	t.Run("slow drip", func(t *testing.T) {
 		s := rawDial(t, addr)

@@ -73,12 +73,14 @@ func (l *listener) admit(c net.Conn) net.Conn {
 	case l.total >= lim.MaxConnections:
 		l.mu.Unlock()
 		m.SMTPConnections.WithLabelValues(name, metrics.ConnLimited).Inc()
+		m.SMTPRejects.WithLabelValues(name, metrics.StageConnect, "421").Inc()
 		st.srv.Logger.Warn("connection refused: too many connections", "route", name, "client", ip.String(), "limit", lim.MaxConnections)
 		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections, try again later\r\n", st.route.Hostname))
 		return nil
 	case l.perClient[block] >= lim.MaxConnectionsPerClient:
 		l.mu.Unlock()
 		m.SMTPConnections.WithLabelValues(name, metrics.ConnLimited).Inc()
+		m.SMTPRejects.WithLabelValues(name, metrics.StageConnect, "421").Inc()
 		st.srv.Logger.Warn("connection refused: too many connections from client", "route", name, "client", ip.String(), "counted_as", block.String(), "limit", lim.MaxConnectionsPerClient)
 		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections from your address, try again later\r\n", st.route.Hostname))
 		return nil

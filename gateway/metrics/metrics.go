@@ -382,6 +382,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	// they first happen.
 	for _, sc := range [][2]string{
 		{StageConnect, "554"}, // RFC 5321 3.1: client not allowed
+		{StageConnect, "421"}, // RFC 5321 3.8: too many connections, try later
 		{StageRcpt, "550"},    // RFC 5321 4.2.2: relay denied, unknown user
 		{StageData, "552"},    // RFC 1870 6.1: message exceeds the size limit
 		{StageData, "550"},    // 550 5.7.1: policy rejected the message (RFC 3463 5.7.1)
