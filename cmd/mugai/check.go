@@ -49,7 +49,11 @@ func summarise(w io.Writer, c *config.Config) {
 			}
 		}
 		fmt.Fprintf(w, "  %-10s listen %s, %s, clients %s\n", r.Name, strings.Join(r.Listen, " "), tls, prefixes(r.Clients))
-		fmt.Fprintf(w, "  %-10s domains %s, policy %s, deliver %s (tls %s, attempt_timeout %s)\n", "", strings.Join(r.Domains, " "), r.Policy, r.Deliver.To, r.Deliver.TLS, r.Deliver.AttemptTimeout)
+		hop := fmt.Sprintf("%s (tls %s, attempt_timeout %s)", r.Deliver.To, r.Deliver.TLS, r.Deliver.AttemptTimeout)
+		if r.Deliver.URL.Scheme == "maildir" {
+			hop = r.Deliver.To // a local directory: no TLS, no next hop to wait for
+		}
+		fmt.Fprintf(w, "  %-10s domains %s, policy %s, deliver %s\n", "", strings.Join(r.Domains, " "), r.Policy, hop)
 	}
 	names := make([]string, 0, len(c.Policies))
 	for n := range c.Policies {

@@ -27,6 +27,8 @@ func TestCheck(t *testing.T) {
 		// The disk floor below which MAIL gets 452, in force.
 		{[]string{"check"}, 0, "spool ./mugai-data/spool (spool_min_free 256MiB)", nil},
 		{[]string{"config", "default"}, 0, "spool_min_free: 256MiB", nil},
+		// A Maildir has neither TLS nor a next hop to wait for.
+		{[]string{"check"}, 0, "deliver maildir:./mugai-data/maildir\n", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "routes (2):", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "deliver smtp://10.1.0.25:25 (tls opportunistic, attempt_timeout 30m0s)", nil},
 		// A rule says what it matches.
