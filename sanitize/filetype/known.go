@@ -7,7 +7,7 @@ import "strings"
 var sniffedTypes = strings.Fields(`text/plain text/html text/xml text/x-shellscript image/svg+xml
 	application/octet-stream application/x-ole-storage application/vnd.android.dex application/x-xar
 	application/x-vmdk application/vnd.ms-outlook application/x-msi application/onenote application/hta
-	application/x-apple-diskimage application/vnd.openxmlformats-officedocument
+	application/x-apple-diskimage
 	image/x-icon audio/aiff audio/midi audio/mpeg audio/wave audio/basic application/ogg video/avi video/mp4 video/webm
 	font/collection font/otf font/ttf font/woff font/woff2 application/wasm application/vnd.ms-fontobject`) // the last two lines: net/http's sniffer (sniffFallback)
 
@@ -29,9 +29,13 @@ func KnownType(mt string) bool {
 	if typeExtensions[mt] != nil || families.types[mt] != "" {
 		return true
 	}
-	for _, p := range []string{"application/vnd.openxmlformats-officedocument.", "application/vnd.oasis.opendocument.",
+	// An OpenDocument file's type is its mimetype member's, which the
+	// sender writes after the prefix (FuzzClassify found a bare
+	// "application/vnd.oasis.opendocument"); an OOXML package of no known
+	// kind is the bare prefix too.
+	for _, p := range []string{"application/vnd.openxmlformats-officedocument", "application/vnd.oasis.opendocument",
 		"application/vnd.ms-word.", "application/vnd.ms-excel.", "application/vnd.ms-powerpoint."} {
-		if strings.HasPrefix(mt, p) && len(mt) > len(p) {
+		if strings.HasPrefix(mt, p) {
 			return true
 		}
 	}
