@@ -68,8 +68,10 @@ func (s *Server) ready() error {
 	}
 	os.Remove(probe)
 	// A gateway that cannot make a message durable must not be sent
-	// mail; below the floor MAIL says so too (spoolRoom).
-	if err := spoolRoom(s.Config(), 0, true); err != nil {
+	// mail; below the floor MAIL says so too (spoolRoom). The
+	// quarantine's disk counts while a route keeps originals there.
+	cfg := s.Config()
+	if err := spoolRoom(cfg, 0, sanitising(cfg)); err != nil {
 		return err
 	}
 	return nil

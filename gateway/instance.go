@@ -114,7 +114,7 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		in.Metrics.DiskFree.Set(metrics.DiskAudit, metrics.FreeBytes(filepath.Dir(a)))
 	}
 	in.Metrics.ConfigLastReloadSuccess.SetToCurrentTime()
-	if err := spoolRoom(cfg, 0, true); err != nil {
+	if err := spoolRoom(cfg, 0, sanitising(cfg)); err != nil {
 		// Said at the start, not only at the first MAIL refused: a
 		// gateway started on a small disk (the embedded default on a
 		// laptop) takes no mail at all.

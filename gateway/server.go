@@ -128,8 +128,15 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 // with a number of its own: the quarantine's only while a route
 // sanitises, as only those keep an original before their 250.
 func (s *Server) exportFloor(cfg *config.Config) {
-	sanitising := slices.ContainsFunc(cfg.Routes, func(r config.Route) bool { return r.Policy != config.PolicyNone })
-	s.Metrics.SetFloor(float64(cfg.SpoolMinFree), sanitising)
+	s.Metrics.SetFloor(float64(cfg.SpoolMinFree), sanitising(cfg))
+}
+
+// sanitising reports whether a route of cfg sanitises, and so keeps
+// originals in the quarantine before its 250: without one, the
+// quarantine's disk holds nothing back (MAIL, /readyz, the floor's
+// metric).
+func sanitising(cfg *config.Config) bool {
+	return slices.ContainsFunc(cfg.Routes, func(r config.Route) bool { return r.Policy != config.PolicyNone })
 }
 
 // snapshots builds the per-route settings of cfg, reading the files it
