@@ -137,8 +137,13 @@ const maxAuditMessageID = 256
 // sanitised (a pass-through route) from its header section, read up to
 // 64 KiB: a longer one gives none.
 func headerMessageID(r io.Reader) string {
-	h, err := textproto.ReadHeader(bufio.NewReader(io.LimitReader(r, 64<<10)))
-	if err != nil {
+	lr := &io.LimitedReader{R: r, N: 64 << 10}
+	br := bufio.NewReader(lr)
+	h, err := textproto.ReadHeader(br)
+	// ReadHeader takes the end of its input for the end of the header
+	// section: at the limit, with nothing read past the header, the
+	// section may go on, its last field (the Message-ID, say) cut.
+	if err != nil || lr.N == 0 && br.Buffered() == 0 {
 		return ""
 	}
 	return auditMessageID(h.Get("Message-Id"))

@@ -184,3 +184,26 @@ func TestAcceptRecordMessageID(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderMessageIDBound: a pass-through message's Message-ID is read
+// from a header section of at most 64 KiB; a longer one gives none,
+// rather than a Message-ID cut where the limit fell ("<abc@exa"), which
+// would name another message or none in a search of the trail.
+func TestHeaderMessageIDBound(t *testing.T) {
+	body := "\r\n" + strings.Repeat("body\r\n", 20000)
+	for _, tc := range []struct {
+		name, header, want string
+	}{
+		{"short", "Message-ID: <a@example.jp>\r\nSubject: s\r\n", "<a@example.jp>"},
+		{"folded", "Message-ID:\r\n <a@example.jp>\r\n", "<a@example.jp>"},
+		{"header only", "Message-ID: <a@example.jp>\r\n", "<a@example.jp>"},
+		{"cut at the limit", "X-Pad: " + strings.Repeat("x", 65500) + "\r\nMessage-ID: <abcdefghijkl@example.jp>\r\n", ""},
+		{"longer than the limit", "Message-ID: <a@example.jp>\r\nX-Pad: " + strings.Repeat("x", 70<<10) + "\r\n", ""},
+	} {
+		for _, rest := range []string{body, ""} {
+			if got := headerMessageID(strings.NewReader(tc.header + rest)); got != tc.want {
+				t.Errorf("%s (body %d bytes): %q, want %q", tc.name, len(rest), got, tc.want)
+			}
+		}
+	}
+}
