@@ -40,16 +40,19 @@ func parseRcpt(addr string, domains []string) (string, *smtp.SMTPError) {
 
 // CheckRecipient is what route answers at RCPT TO for addr as far as
 // the address goes (its syntax, the route's domains; not recipient
-// verification, which asks the next hop): nil, or the refusal, whose
-// text is the reply ("550 5.7.1 Relaying denied"). The dry run (mugai
+// verification, which asks the next hop): the address as the gateway
+// keeps it (domain lower-cased without a trailing dot, a quoted local
+// part unquoted), which the rules then see, or the refusal, whose text
+// is the reply ("550 5.7.1 Relaying denied"). The dry run (mugai
 // sanitize -to) asks it so as not to pick a policy for a recipient the
-// gateway refuses.
-func CheckRecipient(addr string, route *config.Route) error {
-	if _, err := parseRcpt(addr, route.Domains); err != nil {
+// gateway refuses, nor another policy than the gateway's.
+func CheckRecipient(addr string, route *config.Route) (string, error) {
+	a, err := parseRcpt(addr, route.Domains)
+	if err != nil {
 		e := err.EnhancedCode
-		return fmt.Errorf("%d %d.%d.%d %s", err.Code, e[0], e[1], e[2], err.Message)
+		return "", fmt.Errorf("%d %d.%d.%d %s", err.Code, e[0], e[1], e[2], err.Message)
 	}
-	return nil
+	return a, nil
 }
 
 // parseSender checks a MAIL FROM address; "" is the null sender.

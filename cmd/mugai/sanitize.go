@@ -200,10 +200,12 @@ func rulePolicy(cfg *config.Config, routeName, sender, rcpts string) (policy, wh
 	var to []string
 	for _, a := range strings.Split(rcpts, ",") {
 		if a = strings.TrimSpace(a); a != "" {
-			if err := gateway.CheckRecipient(a, route); err != nil {
+			// As the gateway keeps it after RCPT: the rules see that form.
+			norm, err := gateway.CheckRecipient(a, route)
+			if err != nil {
 				return "", "", fmt.Errorf("route %s refuses %s at RCPT TO: %v", routeName, a, err)
 			}
-			to = append(to, a)
+			to = append(to, norm)
 		}
 	}
 	if r := cfg.RuleFor(route, sender, to); r != nil {

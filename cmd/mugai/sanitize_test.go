@@ -165,6 +165,10 @@ func TestSanitizeCommandRules(t *testing.T) {
 		// RCPT: the dry run picks no policy for it.
 		{"a recipient outside the route's domains", []string{"-from", "a@b.example", "-to", "kikaku@lgwan.example, nobody@other.example"}, 1, "",
 			"route inbound refuses nobody@other.example at RCPT TO: 550 5.7.1 Relaying denied"},
+		// The rules see a recipient as the gateway keeps it after RCPT:
+		// the domain lower-cased without its trailing dot, a quoted local
+		// part unquoted.
+		{"a recipient in another form", []string{"-from", "y@partner.example.co.jp", "-to", "kikaku@LGWAN.example., \"kikaku\"@lgwan.example"}, 0, "partner", `rule "partner-kikaku" picks policy "partner"`},
 		{"with -policy", []string{"-policy", "default", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", "not both"},
 	}
 	for _, tt := range tests {
