@@ -55,6 +55,17 @@ func CheckRecipient(addr string, route *config.Route) (string, error) {
 	return a, nil
 }
 
+// CheckSender is CheckRecipient for MAIL FROM: the sender as the gateway
+// keeps it, which the rules see, or the refusal as the reply.
+func CheckSender(addr string) (string, error) {
+	a, err := parseSender(addr)
+	if err != nil {
+		e := err.EnhancedCode
+		return "", fmt.Errorf("%d %d.%d.%d %s", err.Code, e[0], e[1], e[2], err.Message)
+	}
+	return a, nil
+}
+
 // parseSender checks a MAIL FROM address; "" is the null sender.
 func parseSender(addr string) (string, *smtp.SMTPError) {
 	if addr == "" {

@@ -197,6 +197,10 @@ func rulePolicy(cfg *config.Config, routeName, sender, rcpts string) (policy, wh
 	if sender == "" || rcpts == "" {
 		return "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy")
 	}
+	from, err := gateway.CheckSender(strings.TrimSpace(sender))
+	if err != nil {
+		return "", "", fmt.Errorf("route %s refuses %s at MAIL FROM: %v", routeName, sender, err)
+	}
 	var to []string
 	for _, a := range strings.Split(rcpts, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -208,7 +212,7 @@ func rulePolicy(cfg *config.Config, routeName, sender, rcpts string) (policy, wh
 			to = append(to, norm)
 		}
 	}
-	if r := cfg.RuleFor(route, sender, to); r != nil {
+	if r := cfg.RuleFor(route, from, to); r != nil {
 		return r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
 	}
 	return route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil

@@ -136,6 +136,9 @@ func TestSanitizeCommandRules(t *testing.T) {
 	y := strings.Replace(string(config.DefaultYAML()), "rules: []", `rules:
   - name: partner-kikaku
     match: {sender_domain: [partner.example.co.jp], recipient: [kikaku@lgwan.example]}
+    policy: partner
+  - name: one-sender
+    match: {sender: [sato@other.example]}
     policy: partner`, 1)
 	y = strings.Replace(y, "policies:\n", `policies:
   partner:
@@ -169,6 +172,10 @@ func TestSanitizeCommandRules(t *testing.T) {
 		// the domain lower-cased without its trailing dot, a quoted local
 		// part unquoted.
 		{"a recipient in another form", []string{"-from", "y@partner.example.co.jp", "-to", "kikaku@LGWAN.example., \"kikaku\"@lgwan.example"}, 0, "partner", `rule "partner-kikaku" picks policy "partner"`},
+		// The sender too, as the gateway keeps it after MAIL; one it
+		// refuses there is an error.
+		{"a sender in another form", []string{"-from", "\"sato\"@Other.example.", "-to", "soumu@lgwan.example"}, 0, "partner", `rule "one-sender" picks policy "partner"`},
+		{"a sender refused at MAIL", []string{"-from", "a b@other.example", "-to", "soumu@lgwan.example"}, 1, "", "route inbound refuses a b@other.example at MAIL FROM: 553 5.1.7"},
 		{"with -policy", []string{"-policy", "default", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", "not both"},
 	}
 	for _, tt := range tests {
