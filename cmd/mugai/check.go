@@ -152,8 +152,11 @@ func warnings(c *config.Config) []string {
 				if filetype.KnownType(t) {
 					continue
 				}
-				w := fmt.Sprintf("policy %s: attachments.keep[%d].types: %s is no type mugai tells a file by (it reads the type from the content), so the rule keeps no file by it", n, i, t)
-				if s := nearestType(t); s != "" {
+				w := fmt.Sprintf("policy %s: attachments.keep[%d].types: %s is no type mugai reads from a file's content, which is what the rule is compared with, so the rule keeps no file by it", n, i, t)
+				switch s := nearestType(t); {
+				case strings.HasPrefix(strings.ToLower(t), "text/"):
+					w += " (a CSV, TSV or other text file reads as text/plain)"
+				case s != "":
 					w += "; did you mean " + s + "?"
 				}
 				ws = append(ws, w)

@@ -76,7 +76,7 @@ func TestCheckWarnings(t *testing.T) {
 		"original: quarantine ", "original: discard    ",
 		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
 		"spool_min_free: 256MiB", "spool_min_free: 0",
-		"types: [text/plain, text/csv]", "types: [text/plain, text/cvs, application/pfd, application/x-mugai-custom]",
+		"types: [text/plain]", "types: [text/plain, text/csv, application/pfd, application/x-pdf, application/x-mugai-custom]",
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
@@ -87,17 +87,20 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (9):",
+		"warnings (10):",
 		"spool_min_free: 0 takes mail until the spool's disk is full",
 		"route inbound: deliver.attempt_timeout 2m0s is shorter than the 10m0s",
 		"route inbound: no bounces: a sender whose mail the next hop refuses for good",
 		"policy default: links: keep leaves links clickable",
 		"policy default: attachments default keep delivers every kind of file",
 		"policy default: original: discard keeps no original",
-		// A type mugai never gives a file: the rule keeps nothing by it.
-		"policy default: attachments.keep[0].types: text/cvs is no type mugai tells a file by (it reads the type from the content), so the rule keeps no file by it; did you mean text/csv?",
-		"policy default: attachments.keep[0].types: application/pfd is no type mugai tells a file by (it reads the type from the content), so the rule keeps no file by it; did you mean application/pdf?",
-		"application/x-mugai-custom is no type mugai tells a file by (it reads the type from the content), so the rule keeps no file by it\n",
+		// A type mugai never reads from a file's content, which is what a
+		// rule is compared with: the rule keeps nothing by it. A typo; a
+		// type only senders declare; the type a CSV file is delivered as.
+		"policy default: attachments.keep[0].types: application/pfd is no type mugai reads from a file's content, which is what the rule is compared with, so the rule keeps no file by it; did you mean application/pdf?",
+		"policy default: attachments.keep[0].types: application/x-pdf is no type mugai reads from a file's content, which is what the rule is compared with, so the rule keeps no file by it; did you mean application/pdf?",
+		"policy default: attachments.keep[0].types: text/csv is no type mugai reads from a file's content, which is what the rule is compared with, so the rule keeps no file by it (a CSV, TSV or other text file reads as text/plain)",
+		"application/x-mugai-custom is no type mugai reads from a file's content, which is what the rule is compared with, so the rule keeps no file by it\n",
 	} {
 		if !strings.Contains(o.String(), w) {
 			t.Errorf("check output lacks %q:\n%s", w, o.String())

@@ -7,25 +7,21 @@ import "strings"
 var sniffedTypes = strings.Fields(`text/plain text/html text/xml text/x-shellscript image/svg+xml
 	application/octet-stream application/x-ole-storage application/vnd.android.dex application/x-xar
 	application/x-vmdk application/vnd.ms-outlook application/x-msi application/onenote application/hta
-	application/x-apple-diskimage
+	application/x-apple-diskimage application/java-archive application/java-vm application/ms-tnef
+	application/vnd.ms-htmlhelp application/x-executable application/x-mach-binary application/x-ms-shortcut
+	application/x-msdownload application/x-mswinurl
 	image/x-icon audio/aiff audio/midi audio/mpeg audio/wave audio/basic application/ogg video/avi video/mp4 video/webm
 	font/collection font/otf font/ttf font/woff font/woff2 application/wasm application/vnd.ms-fontobject`) // the last two lines: net/http's sniffer (sniffFallback)
 
-// deliveredTypes are types a keep rule may name for what mugai writes
-// a kept file as (a CSV or TSV file, sniffed as text/plain, goes out as
-// one of these), or that senders declare for it.
-var deliveredTypes = strings.Fields(`text/csv text/tab-separated-values text/comma-separated-values text/x-csv`)
-
 // KnownType reports whether mt (parameters and case aside) is a type
-// mugai tells files by: one Classify may give as SniffedType, one its
-// tables know a declared type as, or one of the Office and OpenDocument
-// families. A keep rule naming another ("application/pfd") keeps nothing
-// by it, which `mugai check` says.
+// Classify may give a file as its SniffedType, the type a keep rule's
+// types are compared with. A keep rule naming another keeps nothing by
+// it, which `mugai check` says: a typo ("application/pfd"), a type only
+// senders declare ("application/x-pdf"), or one mugai delivers a file
+// as but does not read it as ("text/csv": a CSV file reads as
+// text/plain).
 func KnownType(mt string) bool {
 	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
-	if _, ok := declaredTable[mt]; ok {
-		return true
-	}
 	if typeExtensions[mt] != nil || families.types[mt] != "" {
 		return true
 	}
@@ -39,11 +35,9 @@ func KnownType(mt string) bool {
 			return true
 		}
 	}
-	for _, list := range [][]string{sniffedTypes, deliveredTypes} {
-		for _, t := range list {
-			if mt == t {
-				return true
-			}
+	for _, t := range sniffedTypes {
+		if mt == t {
+			return true
 		}
 	}
 	return false
@@ -57,5 +51,5 @@ func KnownTypes() []string {
 	for mt := range typeExtensions {
 		out = append(out, mt)
 	}
-	return append(append(out, sniffedTypes...), deliveredTypes...)
+	return append(out, sniffedTypes...)
 }
