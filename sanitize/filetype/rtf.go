@@ -215,6 +215,12 @@ func (s *rtfScanner) control(b []byte, i int) int {
 	if neg {
 		param = -param
 	}
+	if j-i > rtfTail {
+		// Longer than a window leaves to the next: a window's end may
+		// cut it, its rest then read as text ("0000DDEAUTO"). Word
+		// writes none so long.
+		s.notInspected()
+	}
 	if j < len(b) && b[j] == ' ' {
 		j++ // the delimiter is part of the control word
 	}

