@@ -192,7 +192,9 @@ func (s *rtfScanner) control(b []byte, i int) int {
 	}
 	j := i + 1
 	n := 0
+	upper := false
 	for j < len(b) && 'a' <= b[j]|0x20 && b[j]|0x20 <= 'z' {
+		upper = upper || b[j] < 'a'
 		if n < len(s.word) {
 			s.word[n] = b[j] | 0x20
 			n++
@@ -223,6 +225,18 @@ func (s *rtfScanner) control(b []byte, i int) int {
 	}
 	if j < len(b) && b[j] == ' ' {
 		j++ // the delimiter is part of the control word
+	}
+	if upper {
+		switch name {
+		case "bin", "u", "uc", "fldinst":
+			// Control words are lower case (RTF 1.9.1): a reader
+			// that looks them up as written, as Word's, LibreOffice's
+			// and WINE's do, skips no data after \BIN1 and no
+			// stand-in after \U68, which this one, folding case,
+			// would skip.
+			s.notInspected()
+			return j
+		}
 	}
 	s.word1(name, param, digits)
 	return j

