@@ -92,6 +92,7 @@ func (s *rtfScanner) scan(b []byte, base int64, final bool) {
 		}
 		switch c := b[i]; c {
 		case '{':
+			s.standIn()
 			s.open()
 			i++
 		case '}':
@@ -180,6 +181,7 @@ func (s *rtfScanner) control(b []byte, i int) int {
 		s.char('-')
 		return i + 2
 	case c == '*':
+		s.standIn()
 		if t := s.top(); t != nil {
 			t.star = true
 		}
@@ -188,6 +190,7 @@ func (s *rtfScanner) control(b []byte, i int) int {
 		s.char(' ') // \par
 		return i + 2
 	case !('a' <= c|0x20 && c|0x20 <= 'z'):
+		s.standIn()
 		return i + 2 // \- \: \| and the like: no text of a code
 	}
 	j := i + 1
@@ -226,6 +229,7 @@ func (s *rtfScanner) control(b []byte, i int) int {
 	if j < len(b) && b[j] == ' ' {
 		j++ // the delimiter is part of the control word
 	}
+	s.standIn()
 	if upper {
 		switch name {
 		case "bin", "u", "uc", "fldinst":
@@ -316,6 +320,18 @@ func (s *rtfScanner) char(r rune) {
 	}
 	if c := &s.codes[len(s.codes)-1]; len(*c) < maxFieldCode {
 		*c = utf8.AppendRune(*c, r)
+	}
+}
+
+// standIn is called at a group, a control word or a symbol that is no
+// character: one where a \uN's stand-in is awaited in a field's code
+// makes the fields not inspected. RTF 1.9.1 counts a control word as
+// one character skipped ({\fldinst \u68\b DEAUTO} would be DDEAUTO,
+// read here as DEAUTO); a reader may count it, a group or \bin's data
+// otherwise.
+func (s *rtfScanner) standIn() {
+	if s.ucSkip > 0 && len(s.codes) > 0 {
+		s.notInspected()
 	}
 }
 

@@ -46,6 +46,9 @@ func TestRTFFields(t *testing.T) {
 		{"\\BIN, which Word does not know, taken for \\bin", `{\field{\*\fldinst \BIN1 DDEAUTO c:\\x.exe}}`, notRead},
 		{"\\U, which Word does not know, taken for \\u", `{\field{\*\fldinst \U120 DDEAUTO c:\\x.exe}}`, notRead},
 		{"\\Uc0 taken for \\uc", `{\field{\*\fldinst \Uc0\u68 DDEAUTO c:\\x.exe}}`, notRead},
+		{"a control word as a \\uN's stand-in", `{\field{\*\fldinst \u68\b DEAUTO c:\\x.exe}}`, notRead},
+		{"\\bin as a \\uN's stand-in", `{\field{\*\fldinst \u68\bin1 XDEAUTO c:\\x.exe}}`, notRead},
+		{"a group as a \\uN's stand-in", `{\field{\*\fldinst \u68{}DEAUTO c:\\x.exe}}`, notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
@@ -54,6 +57,7 @@ func TestRTFFields(t *testing.T) {
 	for _, c := range []struct{ name, body string }{
 		{"HYPERLINK to the web, PAGE, a date", `{\field{\*\fldinst HYPERLINK "https://www.city.example.lg.jp/"}{\fldrslt \'8e\'73}}{\field{\*\fldinst PAGE}}{\field{\*\fldinst DATE \\@ "yyyy"}}`},
 		{"the words as text", `INCLUDEPICTURE DDEAUTO {\b INCLUDETEXT} {\*\datafield DDEAUTO}`},
+		{"a code in Japanese, \\uN with cp932 stand-ins", `{\uc2{\field{\*\fldinst HYPERLINK "https://www.city.example.lg.jp/\u36039\'8e\'91\u26009\'97\'bf.pdf"}{\fldrslt \u36039\'8e\'91}}}`},
 		{"a field's result", `{\field{\*\fldinst PAGE}{\fldrslt DDEAUTO x}}`},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
