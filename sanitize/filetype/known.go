@@ -9,7 +9,7 @@ var sniffedTypes = strings.Fields(`text/plain text/html text/xml text/x-shellscr
 	application/x-vmdk application/vnd.ms-outlook application/x-msi application/onenote application/hta
 	application/x-apple-diskimage application/java-archive application/java-vm application/ms-tnef
 	application/vnd.ms-htmlhelp application/x-executable application/x-mach-binary application/x-ms-shortcut
-	application/x-msdownload application/x-mswinurl
+	application/x-msdownload application/x-mswinurl application/vnd.ms-appx
 	image/x-icon audio/aiff audio/midi audio/mpeg audio/wave audio/basic application/ogg video/avi video/mp4 video/webm
 	font/collection font/otf font/ttf font/woff font/woff2 application/wasm application/vnd.ms-fontobject`) // the last two lines: net/http's sniffer (sniffFallback)
 

@@ -781,8 +781,11 @@ func zipLayout(zr *zip.Reader) layout {
 				if rc, err := f.Open(); err == nil {
 					b, _ := io.ReadAll(io.LimitReader(rc, 100))
 					rc.Close()
-					if s := string(b); strings.HasPrefix(s, "application/vnd.oasis.opendocument.") {
-						mt = s
+					// A kind's name (text, spreadsheet-template), not
+					// any bytes: the type is reported and matched.
+					if kind, ok := strings.CutPrefix(string(b), "application/vnd.oasis.opendocument."); ok && kind != "" &&
+						strings.Trim(kind, "abcdefghijklmnopqrstuvwxyz0123456789.+-") == "" {
+						mt += "." + kind
 					}
 				}
 			}
