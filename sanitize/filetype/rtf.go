@@ -103,6 +103,13 @@ func (s *rtfScanner) scan(b []byte, base int64, final bool) {
 		case '\r', '\n':
 			i++ // not text in RTF
 		default:
+			if c < ' ' && c != '\t' {
+				// A control byte: readers derived from RTF Tools
+				// drop NUL, so a keyword with one ("DD\x00EAUTO") is
+				// read without, whether Word drops it or not.
+				i++
+				continue
+			}
 			s.char(rune(c))
 			i++
 		}

@@ -49,6 +49,8 @@ func TestRTFFields(t *testing.T) {
 		{"a control word as a \\uN's stand-in", `{\field{\*\fldinst \u68\b DEAUTO c:\\x.exe}}`, notRead},
 		{"\\bin as a \\uN's stand-in", `{\field{\*\fldinst \u68\bin1 XDEAUTO c:\\x.exe}}`, notRead},
 		{"a group as a \\uN's stand-in", `{\field{\*\fldinst \u68{}DEAUTO c:\\x.exe}}`, notRead},
+		{"a NUL in the keyword", "{\\field{\\*\\fldinst DD\x00EAUTO c:\\\\x.exe}}", dde},
+		{"other control bytes in the keyword", "{\\field{\\*\\fldinst INCLUDEPIC\x01\x0b\x0c\x1fTURE \"http://evil.example/a.png\"}}", picture},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
