@@ -106,7 +106,9 @@ func (s *rtfScanner) scan(b []byte, base int64, final bool) {
 			if c < ' ' && c != '\t' {
 				// A control byte: readers derived from RTF Tools
 				// drop NUL, so a keyword with one ("DD\x00EAUTO") is
-				// read without, whether Word drops it or not.
+				// read without, whether Word drops it or not; as a
+				// \uN's stand-in it is counted or not.
+				s.standIn()
 				i++
 				continue
 			}

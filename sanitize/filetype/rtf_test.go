@@ -51,6 +51,7 @@ func TestRTFFields(t *testing.T) {
 		{"a group as a \\uN's stand-in", `{\field{\*\fldinst \u68{}DEAUTO c:\\x.exe}}`, notRead},
 		{"a NUL in the keyword", "{\\field{\\*\\fldinst DD\x00EAUTO c:\\\\x.exe}}", dde},
 		{"other control bytes in the keyword", "{\\field{\\*\\fldinst INCLUDEPIC\x01\x0b\x0c\x1fTURE \"http://evil.example/a.png\"}}", picture},
+		{"a NUL as a \\uN's stand-in", "{\\field{\\*\\fldinst \\u68\x00DEAUTO c:\\\\x.exe}}", notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
