@@ -235,6 +235,7 @@ func (s *rtfScanner) control(b []byte, i int) int {
 		// writes none so long.
 		s.notInspected()
 	}
+	s.lineBreakIn(b, j, name, digits > 0 || neg)
 	if j < len(b) && b[j] == ' ' {
 		j++ // the delimiter is part of the control word
 	}
@@ -330,6 +331,39 @@ func (s *rtfScanner) char(r rune) {
 	if c := &s.codes[len(s.codes)-1]; len(*c) < maxFieldCode {
 		*c = utf8.AppendRune(*c, r)
 	}
+}
+
+// lineBreakIn is called after a control word, name, ending at b[j]: a
+// line break there followed by what would continue it (\fld CR LF inst,
+// \b CR LF in1) makes a field's code, or a word this reader acts on,
+// uncertain. This reader ends the word at the break and reads the rest
+// as text; one that drops CR and LF wherever they are, as RTF Tools'
+// derivatives do, reads one word.
+func (s *rtfScanner) lineBreakIn(b []byte, j int, name string, number bool) {
+	k := j
+	for k < len(b) && (b[k] == '\r' || b[k] == '\n') {
+		k++
+	}
+	if k == j || k == len(b) {
+		return
+	}
+	c := b[k]
+	letter := 'a' <= c|0x20 && c|0x20 <= 'z'
+	digit := '0' <= c && c <= '9'
+	if !(letter && !number || digit || c == '-' && !number) {
+		return
+	}
+	joined := name
+	for ; k < len(b) && len(joined) < len(s.word) && 'a' <= b[k]|0x20 && b[k]|0x20 <= 'z'; k++ {
+		joined += string(b[k] | 0x20)
+	}
+	switch {
+	case len(s.codes) > 0 && s.top() != nil && !s.top().skip:
+	case joined == "fldinst", joined == "bin", joined == "u", joined == "uc":
+	default:
+		return
+	}
+	s.notInspected()
 }
 
 // standIn is called at a group, a control word or a symbol that is no

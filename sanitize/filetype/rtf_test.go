@@ -52,6 +52,8 @@ func TestRTFFields(t *testing.T) {
 		{"a NUL in the keyword", "{\\field{\\*\\fldinst DD\x00EAUTO c:\\\\x.exe}}", dde},
 		{"other control bytes in the keyword", "{\\field{\\*\\fldinst INCLUDEPIC\x01\x0b\x0c\x1fTURE \"http://evil.example/a.png\"}}", picture},
 		{"a NUL as a \\uN's stand-in", "{\\field{\\*\\fldinst \\u68\x00DEAUTO c:\\\\x.exe}}", notRead},
+		{"\\fldinst with a line break in it", "{\\field{\\*\\fld\r\ninst DDEAUTO c:\\\\x.exe}}", notRead},
+		{"\\bin with a line break in it, in a code", "{\\field{\\*\\fldinst \\b\r\nin1 XDDEAUTO c:\\\\x.exe}}", notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
@@ -61,6 +63,7 @@ func TestRTFFields(t *testing.T) {
 		{"HYPERLINK to the web, PAGE, a date", `{\field{\*\fldinst HYPERLINK "https://www.city.example.lg.jp/"}{\fldrslt \'8e\'73}}{\field{\*\fldinst PAGE}}{\field{\*\fldinst DATE \\@ "yyyy"}}`},
 		{"the words as text", `INCLUDEPICTURE DDEAUTO {\b INCLUDETEXT} {\*\datafield DDEAUTO}`},
 		{"a code in Japanese, \\uN with cp932 stand-ins", `{\uc2{\field{\*\fldinst HYPERLINK "https://www.city.example.lg.jp/\u36039\'8e\'91\u26009\'97\'bf.pdf"}{\fldrslt \u36039\'8e\'91}}}`},
+		{"line breaks after control words", "{\\field{\\*\\fldinst {\\rtlch\\fcs1 \\af0\r\n\\ltrch\\insrsid123 \r\nPAGE}}{\\fldrslt\r\n1}}\r\n\\par\r\n\\b\r\nx"},
 		{"a field's result", `{\field{\*\fldinst PAGE}{\fldrslt DDEAUTO x}}`},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
