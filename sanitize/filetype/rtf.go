@@ -278,7 +278,7 @@ func (s *rtfScanner) word1(name string, param int64, digits int) {
 			}
 			return
 		}
-		if n := len(s.codes); n > 0 && !bytes.ContainsAny(bytes.TrimLeft(s.codes[n-1], " \t"), " \t") {
+		if s.keywordOpen() {
 			// A field inside another before the outer's keyword is
 			// complete: the keyword may be the inner one's result.
 			s.notInspected()
@@ -311,11 +311,36 @@ func (s *rtfScanner) word1(name string, param int64, digits int) {
 		s.char(' ')
 		return
 	}
+	if rtfDestinations[name] && t != nil && !t.skip && s.keywordOpen() {
+		// A destination whose text a reader may leave out of the
+		// code, or put in it, before the keyword is whole: {\listtext
+		// X}DDEAUTO reads "XDDEAUTO" here, DDEAUTO to a reader that
+		// drops a list item's text.
+		s.notInspected()
+	}
 	if t != nil && t.star {
 		// An optional destination other than \fldinst ({\*\datafield
 		// ...}): not a code's text.
 		t.skip, t.star = true, false
 	}
+}
+
+// keywordOpen reports a field's code being read whose keyword is not
+// yet complete: no blank after its first text.
+func (s *rtfScanner) keywordOpen() bool {
+	n := len(s.codes)
+	return n > 0 && !bytes.ContainsAny(bytes.TrimLeft(s.codes[n-1], " \t"), " \t")
+}
+
+// rtfDestinations are destinations (RTF 1.9.1) whose text is not the
+// text around them: a list item's or a paragraph number's stand-in, the
+// ANSI half of \upr, a field's result, a picture's or an object's data,
+// a footnote, an index or contents entry, the document's tables.
+var rtfDestinations = map[string]bool{
+	"listtext": true, "pntext": true, "upr": true, "ud": true, "fldrslt": true, "pict": true, "nonshppict": true,
+	"shppict": true, "shp": true, "object": true, "result": true, "footnote": true, "xe": true, "tc": true, "txe": true,
+	"rxe": true, "fonttbl": true, "colortbl": true, "stylesheet": true, "info": true, "header": true, "footer": true,
+	"annotation": true, "atnid": true, "atnauthor": true,
 }
 
 // char is a character of the document's text.

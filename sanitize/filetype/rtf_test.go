@@ -54,6 +54,9 @@ func TestRTFFields(t *testing.T) {
 		{"a NUL as a \\uN's stand-in", "{\\field{\\*\\fldinst \\u68\x00DEAUTO c:\\\\x.exe}}", notRead},
 		{"\\fldinst with a line break in it", "{\\field{\\*\\fld\r\ninst DDEAUTO c:\\\\x.exe}}", notRead},
 		{"\\bin with a line break in it, in a code", "{\\field{\\*\\fldinst \\b\r\nin1 XDDEAUTO c:\\\\x.exe}}", notRead},
+		{"\\listtext, which Word drops, before the keyword", `{\field{\*\fldinst {\listtext X}DDEAUTO c:\\x.exe}}`, notRead},
+		{"\\upr's ANSI text before the keyword", `{\field{\*\fldinst {\upr{X}{\*\ud DDEAUTO}} c:\\x.exe}}`, notRead},
+		{"a picture before the keyword", `{\field{\*\fldinst {\pict\wmetafile8 0100}DDEAUTO c:\\x.exe}}`, notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
@@ -64,6 +67,7 @@ func TestRTFFields(t *testing.T) {
 		{"the words as text", `INCLUDEPICTURE DDEAUTO {\b INCLUDETEXT} {\*\datafield DDEAUTO}`},
 		{"a code in Japanese, \\uN with cp932 stand-ins", `{\uc2{\field{\*\fldinst HYPERLINK "https://www.city.example.lg.jp/\u36039\'8e\'91\u26009\'97\'bf.pdf"}{\fldrslt \u36039\'8e\'91}}}`},
 		{"line breaks after control words", "{\\field{\\*\\fldinst {\\rtlch\\fcs1 \\af0\r\n\\ltrch\\insrsid123 \r\nPAGE}}{\\fldrslt\r\n1}}\r\n\\par\r\n\\b\r\nx"},
+		{"a list item's text and a picture after a field's keyword", `{\listtext 1.}{\field{\*\fldinst HYPERLINK "https://example.lg.jp/" {\pict 00}}{\fldrslt {\pict 00}}}`},
 		{"a field's result", `{\field{\*\fldinst PAGE}{\fldrslt DDEAUTO x}}`},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
