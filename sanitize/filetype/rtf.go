@@ -350,6 +350,10 @@ func (s *rtfScanner) char(r rune) {
 		return
 	}
 	t := s.top()
+	if len(s.codes) > 0 && s.deep > 0 {
+		// Text of a code in groups past maxRTFDepth, not followed.
+		s.notInspected()
+	}
 	if len(s.codes) == 0 || t == nil || t.skip {
 		return
 	}

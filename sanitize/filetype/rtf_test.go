@@ -57,6 +57,7 @@ func TestRTFFields(t *testing.T) {
 		{"\\listtext, which Word drops, before the keyword", `{\field{\*\fldinst {\listtext X}DDEAUTO c:\\x.exe}}`, notRead},
 		{"\\upr's ANSI text before the keyword", `{\field{\*\fldinst {\upr{X}{\*\ud DDEAUTO}} c:\\x.exe}}`, notRead},
 		{"a picture before the keyword", `{\field{\*\fldinst {\pict\wmetafile8 0100}DDEAUTO c:\\x.exe}}`, notRead},
+		{"a keyword in groups nested past the bound", `{\field{\*\fldinst ` + strings.Repeat("{", maxRTFDepth) + `DDEAUTO c:\\x.exe` + strings.Repeat("}", maxRTFDepth) + `}}`, notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
