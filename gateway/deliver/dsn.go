@@ -199,7 +199,9 @@ func humanText(p DSNParams, host string) string {
 	var address, expired, refused bool
 	for _, r := range p.Recipients {
 		switch st := r.status(); {
-		case strings.HasPrefix(st, "5.1."):
+		case strings.HasPrefix(st, "5.1.") && st != "5.1.7" && st != "5.1.8":
+			// 5.1.7 and 5.1.8 are about the sender's address, which
+			// "check the addresses below" would not find.
 			address = true
 		case st == statusExpired:
 			expired = true

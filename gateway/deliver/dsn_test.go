@@ -172,6 +172,8 @@ func TestDSNAdvice(t *testing.T) {
 			[]string{laterJA, laterEN}, "<a@x.example>: 配送期限切れ / expired in queue; last attempt: connect: connection refused"},
 		{"expired after a temporary reply", DSNRecipient{Result: Result{Rcpt: "a@x.example", Code: 451, Enhanced: "4.3.0", Text: "try later"}, Status: "5.4.7"},
 			[]string{laterJA, laterEN}, "<a@x.example>: 配送期限切れ / expired in queue; last attempt: 451 4.3.0 try later"},
+		{"refused for the sender's address", DSNRecipient{Result: Result{Rcpt: "a@x.example", Code: 553, Enhanced: "5.1.8", Text: "sender domain does not exist"}},
+			[]string{refusedJA, refusedEN}, "<a@x.example>: 553 5.1.8 sender domain does not exist"},
 		{"refused for its content", DSNRecipient{Result: Result{Rcpt: "a@x.example", Code: 554, Enhanced: "5.7.1", Text: "rejected by policy"}},
 			[]string{refusedJA, refusedEN}, "<a@x.example>: 554 5.7.1 rejected by policy"},
 	} {
