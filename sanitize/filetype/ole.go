@@ -31,7 +31,16 @@ var (
 	// EQNEDT32.EXE parses the object's "Equation Native" stream as the
 	// document opens (CVE-2017-11882, CVE-2018-0802: still sent).
 	clsidEquation = []byte("\x02\xce\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46")
+	// Equation 2.0 {00021700-…-46} and {0003000B-…-46}, which Office
+	// also hands to EQNEDT32 (oletools lists both).
+	clsidEquation2  = []byte("\x00\x17\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46")
+	clsidEquation2b = []byte("\x0b\x00\x03\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46")
 )
+
+// isEquation reports one of the Equation Editor's classes.
+func isEquation(clsid []byte) bool {
+	return bytes.Equal(clsid, clsidEquation) || bytes.Equal(clsid, clsidEquation2) || bytes.Equal(clsid, clsidEquation2b)
+}
 
 const (
 	oleMaxDirSectors = 2048 // 8,192 entries at 512-byte sectors: far beyond real documents
@@ -172,7 +181,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 					info.mime = "application/vnd.ms-excel"
 				case bytes.Equal(clsid, clsidOleLink):
 					info.oleLink = true
-				case bytes.Equal(clsid, clsidEquation):
+				case isEquation(clsid):
 					info.equation = true
 				}
 				root = entryStream(ent, shift)
@@ -186,7 +195,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 				// ObjectPool/_123) is a storage of its own class.
 				info.oleLink = true
 			}
-			if typ == 1 && bytes.Equal(ent[0x50:0x60], clsidEquation) {
+			if typ == 1 && isEquation(ent[0x50:0x60]) {
 				info.equation = true
 			}
 			nameLen := int(binary.LittleEndian.Uint16(ent[0x40:]))
