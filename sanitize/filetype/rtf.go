@@ -68,15 +68,13 @@ func (s *rtfScanner) scan(b []byte, base int64, final bool) {
 	if !s.object {
 		for _, w := range []string{`\object`, `\objdata`, `\objupdate`, `\objemb`, `\objlink`} {
 			if bytes.Contains(b, []byte(w)) {
-				s.object = true
-				s.out = append(s.out, EmbeddedObject)
+				s.objectFound()
 				break
 			}
 		}
 	}
 	if !s.template && bytes.Contains(b, []byte(`\template`)) {
-		s.template = true
-		s.out = append(s.out, "office: external reference template")
+		s.templateFound()
 	}
 	i := max(int(s.pos-base), 0)
 	end := len(b)
@@ -383,16 +381,47 @@ func (s *rtfScanner) lineBreakIn(b []byte, j int, name string, number bool) {
 		return
 	}
 	joined := name
-	for ; k < len(b) && len(joined) < len(s.word) && 'a' <= b[k]|0x20 && b[k]|0x20 <= 'z'; k++ {
-		joined += string(b[k] | 0x20)
+	for ; k < len(b) && len(joined) < len(s.word); k++ {
+		if c := b[k] | 0x20; 'a' <= c && c <= 'z' {
+			joined += string(c)
+		} else if b[k] != '\r' && b[k] != '\n' {
+			break
+		}
 	}
 	switch {
+	case rtfObjectWords[joined]:
+		// \obj CR LF data, which the byte search for objects (scan)
+		// does not see, is an object to a reader joining the word.
+		s.objectFound()
+		return
+	case joined == "template":
+		s.templateFound()
+		return
 	case len(s.codes) > 0 && s.top() != nil && !s.top().skip:
 	case joined == "fldinst", joined == "bin", joined == "u", joined == "uc":
 	default:
 		return
 	}
 	s.notInspected()
+}
+
+// rtfObjectWords are the control words of an embedded or linked object
+// (RTF 1.9.1 "Objects").
+var rtfObjectWords = map[string]bool{"object": true, "objdata": true, "objemb": true, "objlink": true, "objautlink": true,
+	"objupdate": true, "objocx": true, "objhtml": true, "objsub": true, "objpub": true, "objicemb": true}
+
+func (s *rtfScanner) objectFound() {
+	if !s.object {
+		s.object = true
+		s.out = append(s.out, EmbeddedObject)
+	}
+}
+
+func (s *rtfScanner) templateFound() {
+	if !s.template {
+		s.template = true
+		s.out = append(s.out, "office: external reference template")
+	}
 }
 
 // standIn is called at a group, a control word or a symbol that is no
