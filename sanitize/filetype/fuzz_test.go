@@ -58,6 +58,8 @@ func FuzzClassify(f *testing.F) {
 	// slide action running a program.
 	f.Add(pptFile(pptStream(pptContainer(rtVBAInfo, pptRec(2, 0, rtVBAInfoAtom, make([]byte, 12))), pptAction(2), pptRec(0, 1, rtExOleObjStg, make([]byte, 12)), 0)), "", "a.ppt")
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
+	// An Excel 97-2003 workbook's records: a macro sheet, a DDE link.
+	f.Add(xlsFile(0, boundSheet(2, sheetMacro, "m"), supBook(12, "\x00cmd\x03/c calc")), "", "a.xls")
 	// An RTF document's fields: groups, escapes, \bin, a nested field.
 	f.Add([]byte(`{\rtf1{\field{\*\fldinst {\rtlch INCLU}\'44E\uc2\u80 ab{\*\x\bin2 }}}{\field{\*\fldinst QUOTE}} "\\\\e\\s"}{\fldrslt x}}`), "", "a.doc")
 	f.Add(objStmPDF("/N 2 /First 12 /Filter [/FlateDecode /ASCIIHexDecode]", deflateBytes([]byte(hex.EncodeToString(objects(true))+">"))), "application/pdf", "a.pdf")

@@ -169,6 +169,19 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 			in.links().add([]byte(t))
 		}
 	}
+	if info.xls.macroSheet {
+		if in.macroSink != nil {
+			*in.macroSink = true
+		} else {
+			in.find(MacroFinding, xlsDetail(where, "Excel 4.0 macro sheet"))
+		}
+	}
+	if info.xls.external {
+		in.find(RunningFormula, xlsDetail(where, "another workbook, or a DDE or OLE link"))
+	}
+	if info.xlsUnread != "" {
+		in.find(oleNotFullyRead, xlsDetail(where, info.xlsUnread))
+	}
 	if info.oleNative {
 		in.find("office: embedded package", where)
 	}
@@ -205,6 +218,12 @@ const oleNotFullyRead = "office: directory not fully read"
 // in a document (an RTF's \object, a PowerPoint 97-2003 presentation's
 // records), which the program loads or activates with the document.
 const EmbeddedObject = "office: embedded object"
+
+// xlsDetail names what was found in a "Workbook" stream, and where the
+// compound file is.
+func xlsDetail(where, what string) string {
+	return strings.TrimPrefix(where+" (Workbook: "+what+")", " ")
+}
 
 // pptDetail names what was found in a "PowerPoint Document" stream, and
 // where the compound file is.

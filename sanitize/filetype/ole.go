@@ -72,6 +72,10 @@ type oleInfo struct {
 	// end, which fails closed as truncated does.
 	ppt       pptFindings
 	pptUnread string
+	// xls is what the records of the "Workbook" streams hold
+	// (biffRecords); xlsUnread says why one was not walked to its end.
+	xls       xlsFindings
+	xlsUnread string
 }
 
 // readOLE reads the directory of a compound file. It never reads more than
@@ -152,6 +156,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 	var oleStreams []oleStream // \x01Ole streams, read after the directory
 	var pptStreams []oleStream // "PowerPoint Document" streams, walked after it
 	var pptUsers []oleStream   // "Current User" streams, where PowerPoint starts reading
+	var xlsStreams []oleStream // "Workbook" streams, walked after it
 	s := firstDir
 	for i := 0; ; i++ {
 		if s >= oleEndOfChain {
@@ -226,6 +231,11 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 				info.mime = "application/msword"
 			case "workbook", "book":
 				info.mime = "application/vnd.ms-excel"
+				if typ == 2 {
+					// Excel 4.0 macro sheets and DDE links are
+					// records inside it, not storages.
+					xlsStreams = append(xlsStreams, entryStream(ent, shift))
+				}
 			case "powerpoint document":
 				info.mime = "application/vnd.ms-powerpoint"
 				if typ == 2 {
@@ -255,7 +265,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 			break
 		}
 	}
-	if streams && (len(oleStreams) > 0 || len(pptStreams) > 0) {
+	if streams && (len(oleStreams) > 0 || len(pptStreams) > 0 || len(xlsStreams) > 0) {
 		cf := cfbReader{r: r, size: size, shift: shift, nSectors: nSectors, next: next,
 			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), miniShift: binary.LittleEndian.Uint16(hdr[0x20:]), root: root,
 			miniFAT: binary.LittleEndian.Uint32(hdr[0x3c:])}
@@ -272,9 +282,12 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 		if len(pptStreams) > 0 {
 			info.ppt, info.pptUnread = cf.presentation(pptStreams, pptUsers, charge)
 		}
+		if len(xlsStreams) > 0 {
+			info.xls, info.xlsUnread = cf.workbook(xlsStreams, charge)
+		}
 		info.macros = info.macros || info.ppt.vba
 		info.oleLink = info.oleLink || info.ppt.linked
-		info.encrypted = info.encrypted || info.ppt.encrypted
+		info.encrypted = info.encrypted || info.ppt.encrypted || info.xls.encrypted
 	}
 	if msiNames >= 3 {
 		info.mime, info.class = "application/x-msi", ClassExecutable
