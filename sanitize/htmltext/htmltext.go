@@ -391,6 +391,9 @@ func (c *converter) open(e *entry, a *attrs) {
 		}
 	case "td", "th":
 		if t := c.findName("table", stopTable); t >= 0 {
+			if c.stack[t].rowCell {
+				c.joinCell()
+			}
 			if e.name == "th" {
 				c.stack[t].data = true
 			}

@@ -105,6 +105,17 @@ func TestConvertSnippets(t *testing.T) {
 			"講座 | 日時 | 場所\n料理教室 | 10月1日 / 午後2時 | 公民館\n書道 | 10月8日 | 市民会館 / 和室\n\n後\n"},
 		{"row header cell with lines", "<table><tr><th>日時</th><td>10月1日（水）<br>午後2時から</td></tr><tr><th>場所</th><td>市民会館<ul><li>3階</li><li>大会議室</li></ul></td></tr></table>",
 			"日時 | 10月1日（水） / 午後2時から\n場所 | 市民会館 / 3階 / 大会議室\n"},
+		// A break at the end of a cell's text ends no line: Outlook
+		// writes each cell as a <p class=MsoNormal>, Thunderbird ends
+		// it with a <br>; the row stays one line.
+		{"outlook table", "<table class=MsoTableGrid border=1><tr><td><p class=MsoNormal>日付<o:p></o:p></p></td><td><p class=MsoNormal>内容</p></td></tr>" +
+			"<tr><td><p class=MsoNormal>4/1</p></td><td><p class=MsoNormal>説明会</p><p class=MsoNormal>（要予約）</p></td></tr></table>",
+			"日付 | 内容\n4/1 | 説明会 / （要予約）\n"},
+		{"thunderbird table", `<table border="1"><tbody><tr><td valign="top">日付<br></td><td valign="top">内容<br></td></tr>` +
+			`<tr><td valign="top">4/1<br></td><td valign="top">説明会<br></td></tr></tbody></table>`,
+			"日付 | 内容\n4/1 | 説明会\n"},
+		{"header cells of paragraphs", "<table><tr><th><p>日付</p></th><th><p>内容</p><p></p></th></tr><tr><td><div>4/1</div><div>4/2</div></td><td><div>説明会</div></td></tr></table>",
+			"日付 | 内容\n4/1\n4/2 | 説明会\n"},
 		// The first cell keeps its lines: it may be a box's only one.
 		{"data table box", "<table><tr><th>お知らせ</th></tr><tr><td><p>一段落目</p><p>二段落目</p></td></tr>" +
 			"<tr><td>料理<br>教室</td><td>10月1日</td></tr></table>",

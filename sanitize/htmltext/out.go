@@ -35,6 +35,7 @@ type out struct {
 	last      rune   // last rune written, for the CJK line-break rule
 	afterLink bool   // the last word written is a link's "<target>"
 	cellBreak bool   // a line break inside a data table's cell: " / " before its next word
+	cellEnd   bool   // the line break owed follows the text of a data table's cell: the row's next cell takes it back
 
 	// prefix returns the indentation of new lines (quote marks, list nesting).
 	prefix func() string
@@ -106,12 +107,14 @@ func (o *out) clearInline() {
 // break.
 func (o *out) breakInCell() bool {
 	if o.inDataCell == nil || !o.inDataCell() {
+		o.cellEnd = false
 		return false
 	}
 	switch {
 	case o.words == o.cellWords:
 		// Nothing of the cell yet: the row's own line is enough.
 	case !o.cellSeen:
+		o.cellEnd = true // unless the cell's text goes on: see joinCell
 		return false
 	case !o.hasText:
 	default:
@@ -119,6 +122,18 @@ func (o *out) breakInCell() bool {
 		o.cellBreak = true
 	}
 	return true
+}
+
+// joinCell takes back the line break owed at the end of a data table's
+// cell when the next cell of its row starts: Outlook writes each cell's
+// text as a <p class=MsoNormal>, Thunderbird ends it with a <br>, and
+// without this each cell of such a table was a line of its own, its
+// rows and columns lost ("日付\n内容\n4/1\n説明会").
+func (o *out) joinCell() {
+	if o.cellEnd && !o.hasText && o.owed > 0 {
+		o.hasText, o.owed = true, 0
+	}
+	o.cellEnd = false
 }
 
 // block asks for the current line to end (n=1) or for a blank line (n=2)
