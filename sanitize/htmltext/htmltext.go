@@ -394,7 +394,8 @@ func (c *converter) open(e *entry, a *attrs) {
 			if c.stack[t].rowCell {
 				c.joinCell()
 			}
-			if e.name == "th" {
+			// A header cell, or a grid drawn by Office, makes it data.
+			if e.name == "th" || a.style != "" && a.parsed().rule {
 				c.stack[t].data = true
 			}
 			c.spannedCells(t, true)

@@ -116,6 +116,18 @@ func TestConvertSnippets(t *testing.T) {
 			"日付 | 内容\n4/1 | 説明会\n"},
 		{"header cells of paragraphs", "<table><tr><th><p>日付</p></th><th><p>内容</p><p></p></th></tr><tr><td><div>4/1</div><div>4/2</div></td><td><div>説明会</div></td></tr></table>",
 			"日付 | 内容\n4/1\n4/2 | 説明会\n"},
+		// Excel's range pasted into Outlook: border=0, the grid drawn by
+		// each cell's style in windowtext. It holds data: its empty
+		// cell keeps its column. Other cell borders are a template's.
+		{"excel range in outlook", "<table class=MsoNormalTable border=0 style='border-collapse:collapse'>" +
+			"<tr><td style='border:solid windowtext 1.0pt'><p class=MsoNormal>日付</p></td><td style='border:solid windowtext 1.0pt;border-left:none'><p class=MsoNormal>午前</p></td>" +
+			"<td style='border:solid windowtext 1.0pt;border-left:none'><p class=MsoNormal>午後</p></td></tr>" +
+			"<tr><td style='border:solid windowtext 1.0pt;border-top:none'><p class=MsoNormal>4/1</p></td>" +
+			"<td style='border-top:none;border-left:none;border-bottom:.5pt solid windowtext'><p class=MsoNormal><o:p>&nbsp;</o:p></p></td>" +
+			"<td style='border-top:none;border-left:none;border-bottom:solid windowtext 1.0pt'><p class=MsoNormal>会議<br>（第1）</p></td></tr></table>",
+			"日付 | 午前 | 午後\n4/1 |  | 会議 / （第1）\n"},
+		{"cell borders not office's", "<table><tr><td style='border:1px solid #ccc'>a</td><td style='border:0 solid windowtext'>b<br>c</td><td>d</td></tr></table>",
+			"a | b\nc | d\n"},
 		// The first cell keeps its lines: it may be a box's only one.
 		{"data table box", "<table><tr><th>お知らせ</th></tr><tr><td><p>一段落目</p><p>二段落目</p></td></tr>" +
 			"<tr><td>料理<br>教室</td><td>10月1日</td></tr></table>",

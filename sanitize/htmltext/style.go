@@ -490,6 +490,7 @@ type styleInfo struct {
 	fill     textColor // -webkit-text-fill-color, colorUnset for currentcolor
 	fillSet  bool
 	font     fontSize // what font-size (or the font shorthand) makes of the text's size
+	rule     bool     // a border drawn in windowtext, Office's own rule of a table cell
 }
 
 // fontSize is what a font-size declaration does to the text inside the
@@ -584,6 +585,8 @@ func parseStyle(s string) styleInfo {
 					info.fill, info.fillSet = c, true // currentcolor: the color's
 				}
 			}
+		case "border", "border-top", "border-right", "border-bottom", "border-left":
+			info.rule = info.rule || officeRule(val)
 		case "background", "background-color", "background-image":
 			if p, ok := parsePaint(name, val); ok {
 				info.bg, info.bgSet = p, true
@@ -595,6 +598,28 @@ func parseStyle(s string) styleInfo {
 		info.hidden = true
 	}
 	return info
+}
+
+// officeRule reports a border declaration's value that draws a line in
+// windowtext, as Word and Excel write a table's grid on each cell
+// ("border:solid windowtext 1.0pt", "border:.5pt solid windowtext"):
+// an Excel range pasted into Outlook is a table with border=0 whose
+// rules are only these. Mail templates do not write windowtext.
+func officeRule(v string) bool {
+	var color, line bool
+	for _, w := range cssWords(v) {
+		switch w {
+		case "windowtext":
+			color = true
+		case "solid", "dashed", "dotted", "double", "groove", "ridge", "inset", "outset":
+			line = true
+		default:
+			if isZero(w) {
+				return false
+			}
+		}
+	}
+	return color && line
 }
 
 // cutImportant removes a trailing "!important" ("! important" too) from a
