@@ -1,10 +1,11 @@
 // Package htmltext turns an HTML mail body into readable plain text for the
-// reader on the LGWAN side: paragraphs, line breaks, lists, table rows, link
-// targets and image placeholders survive, while scripts, styles, forms,
-// embedded objects and content the sender hid from view are dropped. It reads
-// the HTML as a token stream with its own bounded element stack, so its
-// memory does not grow with the size or nesting depth of the input. It does
-// not decode charsets (the caller hands it UTF-8), does not apply style
-// sheets (only inline style attributes are read), and does not neutralise the
-// URLs it prints: that is sanitize/links' job on the resulting text.
+// reader on the LGWAN side: paragraphs, line breaks, lists, table rows,
+// struck-through text (~~as here~~), link targets and image placeholders
+// survive, while scripts, styles, forms, embedded objects and content the
+// sender hid from view are dropped. It reads the HTML as a token stream
+// with its own bounded element stack, so its memory does not grow with the
+// size or nesting depth of the input. It does not decode charsets (the
+// caller hands it UTF-8), does not apply style sheets (only inline style
+// attributes are read), and does not neutralise the URLs it prints: that is
+// sanitize/links' job on the resulting text.
 package htmltext

@@ -39,6 +39,10 @@ const (
 	// quotes cannot multiply the output size.
 	maxIndent = 32
 	hrLine    = "----"
+	// strikeMark encloses struck-through text, as plain-text mail and
+	// Markdown write it: "~~4月1日~~ 4月8日" is a date changed, where
+	// "4月1日 4月8日" read as two.
+	strikeMark = "~~"
 )
 
 // entry is one open element on the stack.
@@ -52,6 +56,7 @@ type entry struct {
 	next     int        // next item number of an <ol>
 	rp       bool       // <ruby>: it has <rp> fallback parentheses of its own
 	paren    bool       // <rt>: its text is put in parentheses
+	strike   bool       // its text is struck through (<s>, <del>, line-through)
 	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
 	col      int        // <table>: the column the current row's next cell starts in
 	rowCell  bool       // <table>: the current row has a cell of its own
@@ -79,6 +84,7 @@ type converter struct {
 	rawSkip   bool // the next token is the raw content of <script>, <style>, ...
 	preNL     bool // the next token directly follows <pre>
 	pre       int  // open elements that keep white space
+	strike    int  // open elements whose text is struck through
 	foreign   int  // open svg/math elements
 	bodySeen  bool // body content has started, so a later <head> is ignored
 	bodyBG    bool // <body> paints a background
@@ -372,6 +378,15 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.preNL = true
 	}
 	c.block(e.brk)
+	if e.name == "s" || e.name == "strike" || e.name == "del" || a.style != "" && a.parsed().strike {
+		// The outermost one marks it; the mark waits for its first word,
+		// so an empty one leaves nothing.
+		e.strike = true
+		if c.strike == 0 {
+			c.mark = strikeMark
+		}
+		c.strike++
+	}
 	switch e.name {
 	case "li":
 		c.lead = c.linePrefix() + c.marker(a)
@@ -439,6 +454,12 @@ func (c *converter) close(e *entry, i int) {
 	}
 	if e.paren {
 		c.wordString(")")
+	}
+	if e.strike {
+		c.strike--
+		if c.strike == 0 {
+			c.endMark(strikeMark)
+		}
 	}
 	if e.fl&fPre != 0 {
 		c.pre--

@@ -154,6 +154,11 @@ func TestConvertSnippets(t *testing.T) {
 		// A layout table (no header cells) is the page's: its cells are
 		// blocks of text.
 		{"layout table cell with lines", "<table><tr><td>お知らせ<br>本文</td><td>右</td></tr></table>", "お知らせ\n本文 | 右\n"},
+		// Struck-through text is marked: a date or price changed is not two.
+		{"struck through", `<p>開催日：<del>4月1日</del> <ins>4月8日</ins>、<span style="text-decoration:line-through">午前</span>午後</p>` +
+			`<p>価格：<s>1,000円 </s>800円<strike><s>x</s> y</strike></p>`,
+			"開催日：~~4月1日~~ 4月8日、~~午前~~午後\n\n価格：~~1,000円~~ 800円~~x y~~\n"},
+		{"struck through, nothing seen", `a<s></s>b<s> </s>c<del style="display:none">x</del><s><span style="font-size:0">y</span></s>d`, "ab cd\n"},
 		{"ruby", "<ruby>漢字<rt>かんじ</rt></ruby>の読み", "漢字(かんじ)の読み\n"},
 		{"ruby with rp", "<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>です", "漢字(かんじ)です\n"},
 		{"ruby per character", "<ruby>漢<rt>かん</rt>字<rt>じ</rt></ruby>", "漢(かん)字(じ)\n"},

@@ -36,6 +36,7 @@ type out struct {
 	afterLink bool   // the last word written is a link's "<target>"
 	cellBreak bool   // a line break inside a data table's cell: " / " before its next word
 	cellEnd   bool   // the line break owed follows the text of a data table's cell: the row's next cell takes it back
+	mark      string // written just before the next word (the start of struck-through text)
 
 	// prefix returns the indentation of new lines (quote marks, list nesting).
 	prefix func() string
@@ -243,9 +244,25 @@ func (o *out) word(b []byte) {
 	if o.holding && o.textStart < 0 {
 		o.textStart = len(o.hold)
 	}
+	if o.mark != "" {
+		o.putString(o.mark)
+		o.mark = ""
+	}
 	o.put(b)
 	o.last, _ = utf8.DecodeLastRune(b)
 	o.started, o.hasText, o.emptyLine = true, true, false
+}
+
+// endMark closes what mark opened: right after the last word, or nothing
+// when no word came after mark.
+func (o *out) endMark(s string) {
+	if o.mark != "" {
+		o.mark = ""
+		return
+	}
+	o.putString(s)
+	o.last, _ = utf8.DecodeLastRuneInString(s)
+	o.afterLink = false
 }
 
 // quoteDepth counts the "> " marks a line prefix starts with.

@@ -2,6 +2,7 @@ package htmltext
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -491,6 +492,7 @@ type styleInfo struct {
 	fillSet  bool
 	font     fontSize // what font-size (or the font shorthand) makes of the text's size
 	rule     bool     // a border drawn in windowtext, Office's own rule of a table cell
+	strike   bool     // text-decoration line-through
 }
 
 // fontSize is what a font-size declaration does to the text inside the
@@ -585,6 +587,8 @@ func parseStyle(s string) styleInfo {
 					info.fill, info.fillSet = c, true // currentcolor: the color's
 				}
 			}
+		case "text-decoration", "text-decoration-line":
+			info.strike = info.strike || slices.Contains(cssWords(val), "line-through")
 		case "border", "border-top", "border-right", "border-bottom", "border-left":
 			info.rule = info.rule || officeRule(val)
 		case "background", "background-color", "background-image":
