@@ -1102,8 +1102,18 @@ func (c *converter) endLink() {
 		}
 	}
 	c.release()
-	c.space = true
-	c.wordString(d)
+	if owed := c.owed; owed > 0 && !c.hasText && c.words > c.linkWords {
+		// The link's text ended in a line break (<a>…<br></a>, a
+		// paragraph in the link): the target goes with the text, not at
+		// the start of the next line, glued to what follows it.
+		c.hasText, c.owed = true, 0
+		c.space = true
+		c.wordString(d)
+		c.hasText, c.owed = false, owed
+	} else {
+		c.space = true
+		c.wordString(d)
+	}
 	c.afterLink = true
 	c.link, c.linkHref = "", ""
 	c.stats.Links++

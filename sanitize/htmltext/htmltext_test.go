@@ -165,6 +165,12 @@ func TestConvertSnippets(t *testing.T) {
 		{"ruby with unclosed rt", "<ruby>漢字<rt>かん<rt>じ</ruby>", "漢字(かん)(じ)\n"},
 		{"link", `see <a href="https://example.jp/a">the page</a>.`, "see the page <https://example.jp/a>.\n"},
 		{"link text is url", `<a href="https://example.jp/a">https://example.jp/a</a>`, "<https://example.jp/a>\n"},
+		// A link whose text ends in a line break: its target goes with
+		// its text, not at the start of the next line, glued to it.
+		{"link text ending in a break", `<a href="https://example.jp/u">Click here<i><br></i></a><i>(Do Not Reply)</i>`,
+			"Click here <https://example.jp/u>\n(Do Not Reply)\n"},
+		{"link text ending in a paragraph", `<a href="https://example.jp/u"><p>申込み</p></a>次へ`,
+			"申込み <https://example.jp/u>\n\n次へ\n"},
 		{"link text is url with spaces", `x <a href="https://example.jp/a"> https://example.jp/a </a> y`, "x <https://example.jp/a> y\n"},
 		{"link mailto", `<a href="mailto:taro@example.jp">Taro</a>`, "Taro <taro@example.jp>\n"},
 		{"link mailto same text", `<a href="mailto:taro@example.jp?subject=hi">taro@example.jp</a>`, "<taro@example.jp>\n"},
