@@ -182,6 +182,16 @@ func (in *inspector) inspectOLE(r io.ReaderAt, size int64, path string) (string,
 	if info.xlsUnread != "" {
 		in.find(oleNotFullyRead, xlsDetail(where, info.xlsUnread))
 	}
+	// A .doc's field codes count as a DOCX's and an RTF document's do.
+	for _, code := range info.doc.codes {
+		in.wordField(code, where)
+	}
+	if info.doc.notInspected != "" {
+		in.find("office: fields not inspected", docDetail(where, info.doc.notInspected))
+	}
+	if info.docUnread != "" {
+		in.find(oleNotFullyRead, docDetail(where, info.docUnread))
+	}
 	if info.oleNative {
 		in.find("office: embedded package", where)
 	}

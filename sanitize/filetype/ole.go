@@ -76,6 +76,11 @@ type oleInfo struct {
 	// (biffRecords); xlsUnread says why one was not walked to its end.
 	xls       xlsFindings
 	xlsUnread string
+	// doc is what the text of the WordDocument streams holds
+	// (wordDocuments); docUnread says why one was not read as Word
+	// reads it.
+	doc       docFindings
+	docUnread string
 }
 
 // readOLE reads the directory of a compound file. It never reads more than
@@ -157,6 +162,12 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 	var pptStreams []oleStream // "PowerPoint Document" streams, walked after it
 	var pptUsers []oleStream   // "Current User" streams, where PowerPoint starts reading
 	var xlsStreams []oleStream // "Workbook" streams, walked after it
+	// A .doc's WordDocument and table streams, paired by the storage
+	// they are in (a document in the object pool has its own), which
+	// the directory's tree says: dirLinks holds each entry's left and
+	// right sibling and child, by entry number.
+	var wordEnts []cfbWordEnt
+	var dirLinks [][3]uint32
 	s := firstDir
 	for i := 0; ; i++ {
 		if s >= oleEndOfChain {
@@ -173,6 +184,9 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 		for e := int64(0); e+128 <= secSize; e += 128 {
 			ent := sector[e : e+128]
 			typ := ent[0x42]
+			id := len(dirLinks)
+			dirLinks = append(dirLinks, [3]uint32{binary.LittleEndian.Uint32(ent[0x44:]),
+				binary.LittleEndian.Uint32(ent[0x48:]), binary.LittleEndian.Uint32(ent[0x4c:])})
 			if i == 0 && e == 0 {
 				clsid := ent[0x50:0x60]
 				switch {
@@ -229,6 +243,15 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 				info.pkgStream = info.pkgStream || typ == 2
 			case "worddocument":
 				info.mime = "application/msword"
+				if typ == 2 {
+					// Fields (DDEAUTO, INCLUDEPICTURE) are text in it,
+					// not storages.
+					wordEnts = append(wordEnts, cfbWordEnt{id: id, name: "worddocument", st: entryStream(ent, shift)})
+				}
+			case "1table", "0table":
+				if typ == 2 {
+					wordEnts = append(wordEnts, cfbWordEnt{id: id, name: strings.ToLower(name), st: entryStream(ent, shift)})
+				}
 			case "workbook", "book":
 				info.mime = "application/vnd.ms-excel"
 				if typ == 2 {
@@ -265,7 +288,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 			break
 		}
 	}
-	if streams && (len(oleStreams) > 0 || len(pptStreams) > 0 || len(xlsStreams) > 0) {
+	if streams && (len(oleStreams) > 0 || len(pptStreams) > 0 || len(xlsStreams) > 0 || len(wordEnts) > 0) {
 		cf := cfbReader{r: r, size: size, shift: shift, nSectors: nSectors, next: next,
 			cutoff: binary.LittleEndian.Uint32(hdr[0x38:]), miniShift: binary.LittleEndian.Uint16(hdr[0x20:]), root: root,
 			miniFAT: binary.LittleEndian.Uint32(hdr[0x3c:])}
@@ -285,9 +308,12 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 		if len(xlsStreams) > 0 {
 			info.xls, info.xlsUnread = cf.workbook(xlsStreams, charge)
 		}
+		if len(wordEnts) > 0 {
+			info.doc, info.docUnread = cf.wordDocuments(dirLinks, wordEnts, charge)
+		}
 		info.macros = info.macros || info.ppt.vba
 		info.oleLink = info.oleLink || info.ppt.linked
-		info.encrypted = info.encrypted || info.ppt.encrypted || info.xls.encrypted
+		info.encrypted = info.encrypted || info.ppt.encrypted || info.xls.encrypted || info.doc.encrypted
 	}
 	if msiNames >= 3 {
 		info.mime, info.class = "application/x-msi", ClassExecutable

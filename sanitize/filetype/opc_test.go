@@ -338,7 +338,7 @@ func TestLinkedOLEObject(t *testing.T) {
 			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", pool)),
 			class: ClassOffice, sniffed: mimePptx, findings: []string{OLELinkObject + " ppt/embeddings/oleObject1.bin"}},
 		{name: "clean, an embedded Word 97 document", filename: "a.pptx",
-			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", cfbFile(clsidWord, cfbEnt{name: "WordDocument", typ: 2, data: make([]byte, 4096)}, cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(0)}))),
+			data:  pptx(deflate("ppt/embeddings/oleObject1.bin", cfbFile(clsidWord, append(docStreams(docSpec{pieces: []docText{{text: "\x13 PAGE \x14" + "1\x15"}}, big: true}), cfbEnt{name: "\x01Ole", typ: 2, data: oleStreamOf(0)})...))),
 			class: ClassOffice, sniffed: mimePptx, clean: true},
 	}
 	runClassify(t, cases)
