@@ -60,6 +60,8 @@ func FuzzClassify(f *testing.F) {
 	f.Add(pdfFile("/JS (x)"), "application/pdf", "a.pdf")
 	// An Excel 97-2003 workbook's records: a macro sheet, a DDE link.
 	f.Add(xlsFile(0, boundSheet(2, sheetMacro, "m"), supBook(12, "\x00cmd\x03/c calc")), "", "a.xls")
+	// A .doc whose field, split over an 8-bit and a UTF-16 piece, is DDEAUTO.
+	f.Add(docFile(docSpec{pieces: []docText{{text: "\x13 DDE"}, {text: "AUTO cmd \"/c calc\" \x14\x15", wide: true}}}), "", "a.doc")
 	// An RTF document's fields: groups, escapes, \bin, a nested field.
 	f.Add([]byte(`{\rtf1{\field{\*\fldinst {\rtlch INCLU}\'44E\uc2\u80 ab{\*\x\bin2 }}}{\field{\*\fldinst QUOTE}} "\\\\e\\s"}{\fldrslt x}}`), "", "a.doc")
 	f.Add(objStmPDF("/N 2 /First 12 /Filter [/FlateDecode /ASCIIHexDecode]", deflateBytes([]byte(hex.EncodeToString(objects(true))+">"))), "application/pdf", "a.pdf")
