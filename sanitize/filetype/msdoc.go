@@ -360,10 +360,15 @@ var cp1252High = [32]rune{
 }
 
 // docField is a field open in the text: its code so far, and whether
-// its separator has passed (its result is being read).
+// its separator has passed (its result is being read). started and
+// keyword say whether the code has had a character other than a blank,
+// and a blank after one: its keyword is complete. They are kept as the
+// text is read, not found in the code at each field inside it, which
+// would read 2 KiB of code again at each of millions of them.
 type docField struct {
-	code   []byte
-	result bool
+	code             []byte
+	result           bool
+	started, keyword bool
 }
 
 // docFields reads the pieces' text in character order, as Word does,
@@ -392,7 +397,7 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 	char := func(r rune) {
 		switch r {
 		case fieldBegin:
-			if n := len(open); n > 0 && !open[n-1].result && !strings.ContainsAny(strings.TrimLeft(string(open[n-1].code), " \t\r\n"), " \t\r\n") {
+			if n := len(open); n > 0 && !open[n-1].result && !open[n-1].keyword {
 				// A field in another's code before the outer's
 				// keyword is complete: the keyword may be the inner
 				// one's result.
@@ -416,8 +421,16 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 				open = open[:n-1]
 			}
 		default:
-			if n := len(open); n > 0 && !open[n-1].result && len(open[n-1].code) < maxFieldCode {
-				open[n-1].code = utf8.AppendRune(open[n-1].code, r)
+			n := len(open)
+			if n == 0 || open[n-1].result {
+				return
+			}
+			o := &open[n-1]
+			blank := r == ' ' || r == '\t' || r == '\r' || r == '\n'
+			o.keyword = o.keyword || o.started && blank
+			o.started = o.started || !blank
+			if len(o.code) < maxFieldCode {
+				o.code = utf8.AppendRune(o.code, r)
 			}
 		}
 	}
