@@ -214,8 +214,6 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (f pptFind
 			starts = append(starts, uint32(at))
 		}
 		switch typ {
-		case rtVBAInfo, rtVBAInfoAtom:
-			f.vba = true
 		case rtExOleObjStg:
 			f.object("OLE object storage")
 		case rtExOleEmbed, rtExOleEmbedAtom:
@@ -291,6 +289,23 @@ func (c *cfbReader) pptRecords(st oleStream, charge func(int64) bool) (f pptFind
 				u[i] = binary.LittleEndian.Uint16(b[2*i:])
 			}
 			f.links = append(f.links, string(utf16.Decode(u)))
+		case typ == rtVBAInfoAtom:
+			// persistIdRef, the VBA project's storage, then fHasMacros
+			// ([MS-PPT] 2.4.10). LibreOffice writes one of zeros into
+			// every presentation: that is no project. Either set, or an
+			// atom too short to say, is.
+			var b [8]byte
+			if n < int64(len(b)) {
+				f.vba = true
+				break
+			}
+			if err := s.read(b[:]); err != nil {
+				return f, nil, fmt.Errorf("record at %d: %w", at, err)
+			}
+			n -= int64(len(b))
+			if binary.LittleEndian.Uint32(b[:]) != 0 || binary.LittleEndian.Uint32(b[4:]) != 0 {
+				f.vba = true
+			}
 		case typ == rtInteractiveInfo:
 			if n < int64(len(body)) {
 				return f, nil, fmt.Errorf("InteractiveInfoAtom at %d shorter than its action", at)

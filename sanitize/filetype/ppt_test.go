@@ -145,6 +145,11 @@ func TestPPTRecords(t *testing.T) {
 	}{
 		{name: "clean: a slide with a hyperlink to the web", clean: true},
 		{name: "VBA project", doc: vbaInfo, findings: []string{MacroFinding}},
+		// LibreOffice writes a VBAInfoAtom of zeros (no storage, no
+		// macros) into every presentation it saves as .ppt.
+		{name: "clean: LibreOffice's empty VBA info", doc: pptContainer(rtVBAInfo, pptRec(2, 0, rtVBAInfoAtom, []byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0})), clean: true},
+		{name: "VBA info saying it has macros", doc: pptContainer(rtVBAInfo, pptRec(2, 0, rtVBAInfoAtom, []byte{0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0})), findings: []string{MacroFinding}},
+		{name: "VBA info too short to say", doc: pptContainer(rtVBAInfo, pptRec(2, 0, rtVBAInfoAtom, []byte{0, 0})), findings: []string{MacroFinding}},
 		{name: "VBA project storage and info", doc: vbaInfo, top: oleStg,
 			findings: []string{MacroFinding, EmbeddedObject + " " + pptFindingDoc + "OLE object storage)"}},
 		{name: "OLE object storage", top: oleStg, findings: []string{EmbeddedObject + " " + pptFindingDoc + "OLE object storage)"}},
