@@ -243,6 +243,15 @@ func TestClassify(t *testing.T) {
 			class: ClassOffice, findings: []string{"office: link to a network share (UNC path) in word/document.xml"}},
 		{name: "field keyword made by a field", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>QUOTE "INCLUDEPICTURE"</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r><w:r><w:instrText> "\\\\evil\\s\\a.png"</w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`))), filename: "a.docx",
 			class: ClassOffice, findings: []string{"office: fields not inspected word/document.xml: a field's keyword made by another field"}},
+		// A field inside another's code, after the outer's keyword, with
+		// a separate mark and an end of its own: the outer field goes on
+		// after it, its target a share. Popping at both marks closed the
+		// outer field with the inner one, and its target went unread.
+		{name: "HYPERLINK to a share after a field in its code", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p>`+
+			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> HYPERLINK </w:instrText></w:r>`+
+			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> QUOTE x </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>`+
+			`<w:r><w:instrText xml:space="preserve"> "\\\\evil\\s\\x.docx" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>open</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: link to a network share (UNC path) in word/document.xml"}},
 		{name: "ordinary fields", data: docx(t, deflate("word/document.xml", wordField(` HYPERLINK "https://www.city.example.lg.jp/link/a" `)), deflate("word/header1.xml", wordField(` PAGE \* MERGEFORMAT `)), deflate("word/footer1.xml", wordField(` HYPERLINK \l "_Toc1" `))), filename: "a.docx",
 			class: ClassOffice, clean: true},
 		{name: "ActiveX control", data: docx(t, deflate("word/activeX/activeX1.xml", []byte(`<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" ax:classid="{8BD21D40-EC42-11CE-9E0D-00AA006002F3}"/>`))), filename: "a.docx",

@@ -1049,7 +1049,16 @@ var wordFieldFetches = map[string]bool{
 // as XML (a picture) is left.
 func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), path string, declared bool) {
 	where := path + displayName(e.name)
-	var stack []*strings.Builder // codes of the fields open, innermost last
+	// The fields open, innermost last. A field stays open past its
+	// separate mark (its result may hold other fields) to its end: popped
+	// at both, a field with both closed the one around it, whose code
+	// then went on as no field's ({ HYPERLINK { QUOTE x } "\\evil\s" }
+	// lost its target).
+	type openField struct {
+		code      strings.Builder
+		separated bool
+	}
+	var stack []*openField
 	inInstr := false
 	in.readPart(e, open, where, partReader{
 		what:     "fields",
@@ -1062,23 +1071,30 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 				case "fldChar":
 					switch xmlAttr(t, "fldCharType") {
 					case "begin":
-						if n := len(stack); n > 0 && !strings.ContainsAny(strings.TrimLeft(stack[n-1].String(), " \t\r\n"), " \t\r\n") {
+						if n := len(stack); n > 0 && !stack[n-1].separated && !strings.ContainsAny(strings.TrimLeft(stack[n-1].code.String(), " \t\r\n"), " \t\r\n") {
 							// A field inside another before the outer's
 							// keyword is complete: the keyword may be
 							// the inner one's result.
 							in.find("office: fields not inspected", where+": a field's keyword made by another field")
 						}
-						stack = append(stack, &strings.Builder{})
-					case "separate", "end":
+						stack = append(stack, &openField{})
+					case "separate":
+						if n := len(stack); n > 0 && !stack[n-1].separated {
+							in.wordField(stack[n-1].code.String(), where)
+							stack[n-1].separated = true
+						}
+					case "end":
 						if n := len(stack); n > 0 {
-							in.wordField(stack[n-1].String(), where)
+							if !stack[n-1].separated {
+								in.wordField(stack[n-1].code.String(), where)
+							}
 							stack = stack[:n-1]
 						}
 					}
 				case "instrText":
 					inInstr = true
 					if len(stack) == 0 {
-						stack = append(stack, &strings.Builder{})
+						stack = append(stack, &openField{})
 					}
 				case "fldSimple":
 					in.wordField(xmlAttr(t, "instr"), where)
@@ -1090,8 +1106,8 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 			case xml.CharData:
 				// Only the start of a code is read: its keyword and
 				// first argument.
-				if top := len(stack) - 1; inInstr && top >= 0 && stack[top].Len() < 2048 {
-					stack[top].Write(t)
+				if top := len(stack) - 1; inInstr && top >= 0 && !stack[top].separated && stack[top].code.Len() < 2048 {
+					stack[top].code.Write(t)
 				}
 			}
 			return true
@@ -1099,8 +1115,10 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 	})
 	// A field the part leaves open (no separate or end mark) is
 	// checked too: Word may repair the part and run it.
-	for _, code := range stack {
-		in.wordField(code.String(), where)
+	for _, f := range stack {
+		if !f.separated {
+			in.wordField(f.code.String(), where)
+		}
 	}
 }
 
