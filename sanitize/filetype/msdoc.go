@@ -241,45 +241,45 @@ func (c *cfbReader) pieceTable(tst oleStream, fcClx, lcbClx int64, charge func(i
 		return nil, fmt.Errorf("table stream: %w", err)
 	}
 	if fcClx > t.size || lcbClx > t.size-fcClx {
-		return nil, errors.New("Clx outside the table stream")
+		return nil, errors.New("the Clx outside the table stream")
 	}
 	if err := t.skip(fcClx); err != nil {
-		return nil, fmt.Errorf("Clx: %w", err)
+		return nil, fmt.Errorf("the Clx: %w", err)
 	}
 	end := fcClx + lcbClx
 	var b [4]byte
 	for {
 		if t.pos >= end {
-			return nil, errors.New("Clx without a piece table")
+			return nil, errors.New("the Clx without a piece table")
 		}
 		if err := t.read(b[:1]); err != nil {
-			return nil, fmt.Errorf("Clx: %w", err)
+			return nil, fmt.Errorf("the Clx: %w", err)
 		}
 		switch b[0] {
 		case clxPrc:
 			if end-t.pos < 2 {
-				return nil, errors.New("Clx: Prc past the Clx")
+				return nil, errors.New("the Clx: Prc past the Clx")
 			}
 			if err := t.read(b[:2]); err != nil {
-				return nil, fmt.Errorf("Clx: %w", err)
+				return nil, fmt.Errorf("the Clx: %w", err)
 			}
 			n := int64(int16(binary.LittleEndian.Uint16(b[:])))
 			if n < 0 || n > prcMaxGrpprl || n > end-t.pos {
-				return nil, fmt.Errorf("Clx: Prc of %d bytes", n)
+				return nil, fmt.Errorf("the Clx: Prc of %d bytes", n)
 			}
 			if err := t.skip(n); err != nil {
-				return nil, fmt.Errorf("Clx: %w", err)
+				return nil, fmt.Errorf("the Clx: %w", err)
 			}
 		case clxPcdt:
 			if end-t.pos < 4 {
-				return nil, errors.New("Clx: Pcdt past the Clx")
+				return nil, errors.New("the Clx: Pcdt past the Clx")
 			}
 			if err := t.read(b[:]); err != nil {
-				return nil, fmt.Errorf("Clx: %w", err)
+				return nil, fmt.Errorf("the Clx: %w", err)
 			}
 			lcb := int64(binary.LittleEndian.Uint32(b[:]))
 			if lcb > end-t.pos || lcb < 4+4+pcdSize || (lcb-4)%(4+pcdSize) != 0 {
-				return nil, fmt.Errorf("Clx: PlcPcd of %d bytes", lcb)
+				return nil, fmt.Errorf("the Clx: PlcPcd of %d bytes", lcb)
 			}
 			n := (lcb - 4) / (4 + pcdSize)
 			if n > docMaxPieces {
@@ -308,7 +308,7 @@ func (c *cfbReader) pieceTable(tst oleStream, fcClx, lcbClx int64, charge func(i
 			}
 			return pieces, nil
 		default:
-			return nil, fmt.Errorf("Clx: entry of type 0x%02X", b[0])
+			return nil, fmt.Errorf("the Clx: entry of type 0x%02X", b[0])
 		}
 	}
 }
