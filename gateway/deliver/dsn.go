@@ -210,30 +210,19 @@ func humanText(p DSNParams, host string) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "このメールは %s のメール配送システムが自動で送信しています。\n\n", host)
-	b.WriteString("お送りいただいたメールは、次の宛先に配送できませんでした。\n")
-	if address {
-		b.WriteString("宛先アドレスに誤りがないかご確認ください。\n")
+	for _, t := range dsnTexts {
+		fmt.Fprintf(&b, t.head, host)
+		b.WriteString(t.lead)
+		for _, advice := range []struct {
+			on   bool
+			text string
+		}{{address, t.address}, {expired, t.expired}, {refused, t.refused}} {
+			if advice.on {
+				b.WriteString(advice.text)
+			}
+		}
+		b.WriteString(t.tail)
 	}
-	if expired {
-		b.WriteString("受信側のメールサーバに配送の期限まで届けられなかったため、配送をあきらめました。時間をおいて送り直してください。\n")
-	}
-	if refused {
-		b.WriteString("受信側のメールサーバが受け取りを拒否しました。理由は各宛先の行のとおりです。\n")
-	}
-	b.WriteString("この通知に返信されても届きません。\n\n")
-	fmt.Fprintf(&b, "This is the mail delivery system at %s.\n\n", host)
-	b.WriteString("Your message could not be delivered to the recipients below.\n")
-	if address {
-		b.WriteString("Please check the addresses.\n")
-	}
-	if expired {
-		b.WriteString("It could not be handed to the receiving mail server before the delivery deadline; please send it again later.\n")
-	}
-	if refused {
-		b.WriteString("The receiving mail server refused it, for the reason given beside each address.\n")
-	}
-	b.WriteString("Replies to this notice are not read.\n\n")
 	for _, r := range p.Recipients {
 		fmt.Fprintf(&b, "<%s>: %s\n", capRunes(oneLine(r.Rcpt), maxAddr), r.reason())
 	}
@@ -245,6 +234,28 @@ func humanText(p DSNParams, host string) string {
 		fmt.Fprintf(&b, "受付日時 / Arrival: %s\n", p.Arrival.Format(time.RFC1123Z))
 	}
 	return b.String()
+}
+
+// dsnTexts are the human-readable part's paragraphs, in Japanese and in
+// English: what happened, what to do by why (humanText), and that
+// replies are not read.
+var dsnTexts = [...]struct{ head, lead, address, expired, refused, tail string }{
+	{
+		head:    "このメールは %s のメール配送システムが自動で送信しています。\n\n",
+		lead:    "お送りいただいたメールは、次の宛先に配送できませんでした。\n",
+		address: "宛先アドレスに誤りがないかご確認ください。\n",
+		expired: "受信側のメールサーバに配送の期限まで届けられなかったため、配送をあきらめました。時間をおいて送り直してください。\n",
+		refused: "受信側のメールサーバが受け取りを拒否しました。理由は各宛先の行のとおりです。\n",
+		tail:    "この通知に返信されても届きません。\n\n",
+	},
+	{
+		head:    "This is the mail delivery system at %s.\n\n",
+		lead:    "Your message could not be delivered to the recipients below.\n",
+		address: "Please check the addresses.\n",
+		expired: "It could not be handed to the receiving mail server before the delivery deadline; please send it again later.\n",
+		refused: "The receiving mail server refused it, for the reason given beside each address.\n",
+		tail:    "Replies to this notice are not read.\n\n",
+	},
 }
 
 // status is the RFC 3463 code of a failed recipient, always class 5.
