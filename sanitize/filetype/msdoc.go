@@ -22,23 +22,28 @@ import (
 // This file is msdoc.go, not doc.go: doc.go holds the package comment.
 
 const (
-	fibIdent        = 0xA5EC // FibBase.wIdent: a Word binary document
-	fibBaseSize     = 32
-	fibWord97       = 0x00C1 // FibBase.nFib of Word 97 and every later version
-	fibEncrypted    = 0x0100 // FibBase flags: fEncrypted
-	fibWhichTblStm  = 0x0200 // FibBase flags: fWhichTblStm, 1Table rather than 0Table
-	fibClxIndex     = 33     // fcClx/lcbClx is the 34th pair of FibRgFcLcb97
-	clxPrc          = 0x01   // a Prc: a grpprl the pieces' Prm refer to
-	clxPcdt         = 0x02   // the Pcdt: the piece table
-	pcdSize         = 8
-	pcdCompressed   = 1 << 30 // FcCompressed.fCompressed: 8-bit text at fc/2
-	pcdFcMask       = 1<<30 - 1
-	fieldBegin      = 0x13
-	fieldSeparator  = 0x14
-	fieldEnd        = 0x15
-	prcMaxGrpprl    = 0x3FA2 // [MS-DOC] 2.9.209: Prc's cbGrpprl at most
-	docMaxPieces    = 1 << 16
-	docMaxTextBytes = 32 << 20
+	fibIdent       = 0xA5EC // FibBase.wIdent: a Word binary document
+	fibBaseSize    = 32
+	fibWord97      = 0x00C1 // FibBase.nFib of Word 97 and every later version
+	fibEncrypted   = 0x0100 // FibBase flags: fEncrypted
+	fibWhichTblStm = 0x0200 // FibBase flags: fWhichTblStm, 1Table rather than 0Table
+	fibClxIndex    = 33     // fcClx/lcbClx is the 34th pair of FibRgFcLcb97
+	clxPrc         = 0x01   // a Prc: a grpprl the pieces' Prm refer to
+	clxPcdt        = 0x02   // the Pcdt: the piece table
+	pcdSize        = 8
+	pcdCompressed  = 1 << 30 // FcCompressed.fCompressed: 8-bit text at fc/2
+	pcdFcMask      = 1<<30 - 1
+	fieldBegin     = 0x13
+	fieldSeparator = 0x14
+	fieldEnd       = 0x15
+	prcMaxGrpprl   = 0x3FA2 // [MS-DOC] 2.9.209: Prc's cbGrpprl at most
+	docMaxPieces   = 1 << 16
+	// docMaxTextBytes bounds the text held to find the fields in (its
+	// pieces are read in the stream's order, the fields in the text's):
+	// 4 million characters of UTF-16, some 2,000 pages. A 25 MiB message
+	// adds under 16 MiB to the heap (#3); a longer text is not read and
+	// the document not kept.
+	docMaxTextBytes = 8 << 20
 	// docMaxCodes bounds the field codes kept for the inspector: only
 	// those that fetch or link somewhere are kept, once each.
 	docMaxCodes = 4096
