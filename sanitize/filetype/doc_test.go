@@ -248,3 +248,42 @@ func TestCFBParents(t *testing.T) {
 		t.Errorf("cfbParents(loop) = %v", got)
 	}
 }
+
+// TestDocTableStreamTwice: two table streams of the same name in one
+// storage. Word opens the one the directory's tree search finds, which
+// need not be the first in the directory; the reader read the first, so
+// a clean Clx before one listing a DDEAUTO piece hid the field.
+func TestDocTableStreamTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		order    []int // of the clean table (0) and the one listing DDEAUTO (1)
+		findings []string
+	}{
+		{name: "clean table first", order: []int{0, 1},
+			findings: []string{oleNotFullyRead + " (WordDocument: table stream 1Table twice in its storage)"}},
+		{name: "DDEAUTO table first", order: []int{1, 0},
+			findings: []string{oleNotFullyRead + " (WordDocument: table stream 1Table twice in its storage)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The WordDocument holds a clean piece and a DDEAUTO one; the
+			// second table lists both, the first only the clean one.
+			st := docStreams(docSpec{pieces: []docText{{text: "Dear user,\r"}, {text: "\x13 DDEAUTO cmd \"/c calc\" \x14\x15\r"}}})
+			dde := st[1].data
+			// The Clx at 16: a Prc of 6 bytes, then the Pcdt: 1, lcb, 3
+			// character positions and 2 Pcds.
+			plc := dde[16+6+5:]
+			clean := append([]byte{}, dde[:16+6+1]...)
+			clean = binary.LittleEndian.AppendUint32(clean, 4*2+pcdSize)
+			clean = append(clean, plc[:8]...)
+			clean = append(clean, plc[12:12+pcdSize]...)
+			clean = append(clean, make([]byte, len(dde)-len(clean))...)
+			tables := [][]byte{clean, dde}
+			ents := []cfbEnt{st[0]}
+			for _, i := range tc.order {
+				ents = append(ents, cfbEnt{name: "1Table", typ: 2, data: tables[i]})
+			}
+			runClassify(t, []classifyCase{{name: "doc", data: cfbFile(clsidWord, ents...), filename: "a.doc",
+				class: ClassOffice, sniffed: "application/msword", findings: tc.findings}})
+		})
+	}
+}

@@ -127,13 +127,16 @@ func (c *cfbReader) wordDocuments(links [][3]uint32, ents []cfbWordEnt, charge f
 			// would not, and which of them is right is not known.
 			return f, "not in the directory's tree"
 		}
-		table := func(name string) (oleStream, bool) {
+		// table is the stream so named beside the document, and how
+		// many are: of two, Word opens the one the tree's search finds,
+		// not necessarily the first in the directory.
+		table := func(name string) (st oleStream, n int) {
 			for _, e := range ents {
 				if e.name == name && e.id < len(parent) && parent[e.id] == parent[d.id] {
-					return e.st, true
+					st, n = e.st, n+1
 				}
 			}
-			return oleStream{}, false
+			return st, n
 		}
 		if err := c.wordDocument(d.st, table, charge, &f); err != nil {
 			return f, err.Error()
@@ -147,7 +150,7 @@ func (c *cfbReader) wordDocuments(links [][3]uint32, ents []cfbWordEnt, charge f
 
 // wordDocument reads one document: its FIB, the Clx in its table
 // stream, its pieces' text, and the field codes in the text.
-func (c *cfbReader) wordDocument(st oleStream, table func(string) (oleStream, bool), charge func(int64) bool, f *docFindings) error {
+func (c *cfbReader) wordDocument(st oleStream, table func(string) (oleStream, int), charge func(int64) bool, f *docFindings) error {
 	s, err := c.stream(st, charge)
 	if err != nil {
 		return fmt.Errorf("FIB: %w", err)
@@ -206,9 +209,12 @@ func (c *cfbReader) wordDocument(st oleStream, table func(string) (oleStream, bo
 	if flags&fibWhichTblStm != 0 {
 		name = "1table"
 	}
-	tst, ok := table(name)
-	if !ok {
-		return fmt.Errorf("table stream %s missing", map[string]string{"0table": "0Table", "1table": "1Table"}[name])
+	tst, n := table(name)
+	switch shown := map[string]string{"0table": "0Table", "1table": "1Table"}[name]; {
+	case n == 0:
+		return fmt.Errorf("table stream %s missing", shown)
+	case n > 1:
+		return fmt.Errorf("table stream %s twice in its storage", shown)
 	}
 	pieces, err := c.pieceTable(tst, fcClx, lcbClx, charge)
 	if err != nil {
