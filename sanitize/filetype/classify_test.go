@@ -247,6 +247,13 @@ func TestClassify(t *testing.T) {
 		// a separate mark and an end of its own: the outer field goes on
 		// after it, its target a share. Popping at both marks closed the
 		// outer field with the inner one, and its target went unread.
+		// The target made by a field in the code: Word links to the
+		// inner field's result, which is no part of the outer's code.
+		{name: "HYPERLINK whose target is a nested field's result", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p>`+
+			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> HYPERLINK </w:instrText></w:r>`+
+			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> QUOTE "\\\\evil\\s\\x.docx" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>\\evil\s\x.docx</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>`+
+			`<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>open</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: fields not inspected word/document.xml: a HYPERLINK's target made by another field"}},
 		{name: "HYPERLINK to a share after a field in its code", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p>`+
 			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> HYPERLINK </w:instrText></w:r>`+
 			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> QUOTE x </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>`+

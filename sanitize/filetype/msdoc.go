@@ -380,6 +380,9 @@ type docField struct {
 	code             []byte
 	result           bool
 	started, keyword bool
+	// hyperlink: the keyword, once complete, is HYPERLINK, whose
+	// target a field in its code may make.
+	hyperlink bool
 }
 
 // docFields reads the pieces' text in character order, as Word does,
@@ -413,6 +416,10 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 				// keyword is complete: the keyword may be the inner
 				// one's result.
 				notInspected("a field's keyword made by another field")
+			} else if n > 0 && !open[n-1].result && open[n-1].hyperlink {
+				// After it, in a HYPERLINK: the target may be the
+				// inner one's result, which is no part of the code.
+				notInspected("a HYPERLINK's target made by another field")
 			}
 			if len(open) == maxFieldNesting {
 				notInspected(fmt.Sprintf("fields nested deeper than %d", maxFieldNesting))
@@ -438,10 +445,14 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 			}
 			o := &open[n-1]
 			blank := r == ' ' || r == '\t' || r == '\r' || r == '\n'
-			o.keyword = o.keyword || o.started && blank
+			complete := !o.keyword && o.started && blank
+			o.keyword = o.keyword || complete
 			o.started = o.started || !blank
 			if len(o.code) < maxFieldCode {
 				o.code = utf8.AppendRune(o.code, r)
+			}
+			if complete {
+				o.hyperlink = wordFieldKeyword(string(o.code)) == "HYPERLINK"
 			}
 		}
 	}

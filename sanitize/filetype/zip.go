@@ -1076,6 +1076,10 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 							// keyword is complete: the keyword may be
 							// the inner one's result.
 							in.find("office: fields not inspected", where+": a field's keyword made by another field")
+						} else if n > 0 && !stack[n-1].separated && wordFieldKeyword(stack[n-1].code.String()) == "HYPERLINK" {
+							// After it, in a HYPERLINK: the target may be
+							// the inner one's result, no part of the code.
+							in.find("office: fields not inspected", where+": a HYPERLINK's target made by another field")
 						}
 						stack = append(stack, &openField{})
 					case "separate":
@@ -1120,6 +1124,17 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 			in.wordField(f.code.String(), where)
 		}
 	}
+}
+
+// wordFieldKeyword is a field code's keyword, upper case: the letters
+// it starts with after blanks.
+func wordFieldKeyword(code string) string {
+	code = strings.TrimLeft(code, " \t\r\n")
+	i := 0
+	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
+		i++
+	}
+	return strings.ToUpper(code[:i])
 }
 
 // wordField checks one field code. Its keyword is the letters it
