@@ -254,6 +254,14 @@ func TestClassify(t *testing.T) {
 			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> QUOTE "\\\\evil\\s\\x.docx" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>\\evil\s\x.docx</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>`+
 			`<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>open</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`))), filename: "a.docx",
 			class: ClassOffice, findings: []string{"office: fields not inspected word/document.xml: a HYPERLINK's target made by another field"}},
+		// A code after a field's separate mark, in its result, with no
+		// begin mark of its own, is read as a code without any field is
+		// (before a field stayed open past its separate mark, it was).
+		{name: "DDEAUTO code in a field's result", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p>`+
+			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>`+
+			`<w:r><w:instrText xml:space="preserve"> DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc" </w:instrText></w:r>`+
+			`<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`))), filename: "a.docx",
+			class: ClassOffice, findings: []string{"office: external reference ddeauto field in word/document.xml"}},
 		{name: "HYPERLINK to a share after a field in its code", data: docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="w"><w:body><w:p>`+
 			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> HYPERLINK </w:instrText></w:r>`+
 			`<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> QUOTE x </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>`+

@@ -1097,7 +1097,9 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 					}
 				case "instrText":
 					inInstr = true
-					if len(stack) == 0 {
+					if n := len(stack); n == 0 || stack[n-1].separated {
+						// A code outside any field's, or in a field's
+						// result: read as a field's of its own.
 						stack = append(stack, &openField{})
 					}
 				case "fldSimple":
