@@ -3,8 +3,10 @@ package filetype
 import (
 	"archive/zip"
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // docText is a piece of a Word 97-2003 document's text: 8-bit
@@ -287,6 +289,51 @@ func TestDocTableStreamTwice(t *testing.T) {
 			}
 			runClassify(t, []classifyCase{{name: "doc", data: cfbFile(clsidWord, ents...), filename: "a.doc",
 				class: ClassOffice, sniffed: "application/msword", findings: tc.findings}})
+		})
+	}
+}
+
+// TestDocFieldsCodeBytes: the codes kept for the inspector are bounded
+// in bytes, not only in number: 4096 codes of 2 KiB each (from as few
+// as 700 bytes of 8-bit text, each '€' 3 bytes of UTF-8) held beside
+// the 8 MiB of text made over 17 MiB, past the 16 MiB a 25 MiB message
+// may add to the heap.
+func TestDocFieldsCodeBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		n      int    // fields
+		filler string // repeated in each code
+		capped bool
+	}{
+		{name: "a thousand short links", n: 1000, filler: "a", capped: false},
+		{name: "4096 codes of 2 KiB from '€'", n: docMaxCodes, filler: "\x80", capped: true},
+		{name: "2 MiB of codes in two documents", n: 600, filler: "\x80", capped: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var text []byte
+			for i := range tc.n {
+				text = append(text, fmt.Sprintf("\x13 INCLUDEPICTURE \"http://evil.example/%d/", i)...)
+				for range 700 / len(tc.filler) {
+					text = append(text, tc.filler...)
+				}
+				text = append(text, "\" \x14\x15"...)
+			}
+			// Twice, as of two WordDocument streams, whose codes are
+			// held together.
+			var f docFindings
+			for range 2 {
+				docFields([]docPiece{{cp: int64(len(text)), compressed: true}}, [][]byte{text}, &f)
+			}
+			held := 0
+			for _, c := range f.codes {
+				held += len(c)
+			}
+			if held > docMaxCodeBytes+maxFieldCode+utf8.UTFMax {
+				t.Errorf("%d bytes of codes held, more than %d", held, docMaxCodeBytes)
+			}
+			if got := f.notInspected != ""; got != tc.capped {
+				t.Errorf("notInspected = %q, want it set %v", f.notInspected, tc.capped)
+			}
 		})
 	}
 }

@@ -47,6 +47,9 @@ const (
 	// docMaxCodes bounds the field codes kept for the inspector: only
 	// those that fetch or link somewhere are kept, once each.
 	docMaxCodes = 4096
+	// docMaxCodeBytes bounds their bytes too: 4096 codes of 2 KiB
+	// beside 8 MiB of text would be over 16 MiB.
+	docMaxCodeBytes = 2 << 20
 	// docMaxStreams bounds the WordDocument streams read in one
 	// compound file (one is the document's; more are documents
 	// embedded in its object pool).
@@ -392,6 +395,10 @@ type docField struct {
 func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 	var open []docField
 	seen := map[string]bool{}
+	held := 0 // bytes of f.codes, of this document's and those read before
+	for _, c := range f.codes {
+		held += len(c)
+	}
 	notInspected := func(why string) {
 		if f.notInspected == "" {
 			f.notInspected = why
@@ -403,6 +410,10 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 		}
 		if len(f.codes) == docMaxCodes {
 			notInspected(fmt.Sprintf("more than %d fields that fetch or link", docMaxCodes))
+			return
+		}
+		if held += len(code); held > docMaxCodeBytes {
+			notInspected(fmt.Sprintf("more than %d bytes of fields that fetch or link", docMaxCodeBytes))
 			return
 		}
 		seen[code] = true
