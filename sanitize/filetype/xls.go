@@ -15,6 +15,7 @@ import (
 
 // BIFF8 record types ([MS-XLS] 2.3).
 const (
+	biffBOF         = 0x0809 // a substream's start: its type (dt) at byte 2
 	biffFilePass    = 0x002F // the records after it are encrypted
 	biffBoundSheet8 = 0x0085 // a sheet: its type (dt) at byte 5
 	biffSupBook     = 0x01AE // a workbook the formulas refer to
@@ -33,6 +34,12 @@ const (
 const (
 	sheetMacro = 0x01 // an Excel 4.0 macro sheet
 	sheetVBA   = 0x06 // a VBA module sheet (Excel 5/95)
+)
+
+// BOF's dt ([MS-XLS] 2.4.21; BIFF5's): the substreams that hold code.
+const (
+	substreamMacro = 0x0040 // a macro sheet
+	substreamVBA   = 0x0006 // a VBA module sheet (BIFF5)
 )
 
 // SupBook's cch for a workbook's reference to itself and to add-in
@@ -98,6 +105,18 @@ func (c *cfbReader) biffRecords(st oleStream, charge func(int64) bool, f *xlsFin
 			// among them ([MS-XLS] 2.2.10). Not kept, as encrypted.
 			f.encrypted = true
 			return nil
+		case biffBOF:
+			// A sheet's substream says its type too, which need not be
+			// its BoundSheet8's: a macro sheet either way is one.
+			if n >= 4 {
+				if err := s.read(body[:4]); err != nil {
+					return fmt.Errorf("record at %d: %w", at, err)
+				}
+				n -= 4
+				if dt := binary.LittleEndian.Uint16(body[2:]); dt == substreamMacro || dt == substreamVBA {
+					f.macroSheet = true
+				}
+			}
 		case biffBoundSheet8:
 			if n < 6 {
 				return fmt.Errorf("BoundSheet8 at %d shorter than its type", at)

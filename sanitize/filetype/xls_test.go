@@ -62,6 +62,12 @@ func TestXLSRecords(t *testing.T) {
 		{name: "a macro sheet", records: [][]byte{boundSheet(0, sheetMacro, "Macro1")}, findings: []string{macro}},
 		{name: "a very hidden macro sheet", records: [][]byte{boundSheet(2, sheetMacro, "x")}, findings: []string{macro}},
 		{name: "a VBA module sheet", records: [][]byte{boundSheet(0, sheetVBA, "Module1")}, findings: []string{macro}},
+		// The sheet's own BOF says what its substream is too: a macro
+		// sheet declared a worksheet in its BoundSheet8.
+		{name: "a macro sheet substream under a worksheet's BoundSheet8", records: [][]byte{
+			biffRec(0x0809, []byte{0, 6, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), biffRec(0x000A, nil)}, findings: []string{macro}},
+		{name: "a VBA module substream under a worksheet's BoundSheet8", records: [][]byte{
+			biffRec(0x0809, []byte{0, 5, 0x06, 0}), biffRec(0x000A, nil)}, findings: []string{macro}},
 		{name: "another workbook", records: [][]byte{supBook(9, "\x00\x01\\\\evil\\s\\b.xls")}, findings: []string{external}},
 		{name: "a DDE link", records: [][]byte{supBook(12, "\x00cmd\x03/c calc")}, findings: []string{external}},
 		{name: "encrypted", records: [][]byte{biffRec(biffFilePass, []byte{1, 0, 1, 0, 1, 0})}, encrypted: true,
