@@ -15,7 +15,9 @@ import (
 
 // BIFF8 record types ([MS-XLS] 2.3).
 const (
-	biffBOF         = 0x0809 // a substream's start: its type (dt) at byte 2
+	biffBOF         = 0x0809 // a substream's start: its version, its type (dt) at byte 2
+	biffExternSheet = 0x0017 // BIFF5: another workbook or a DDE link, by name
+	biffVersion5    = 0x0500 // BOF's vers of Excel 5.0 and 95 (BIFF5, BIFF7)
 	biffFilePass    = 0x002F // the records after it are encrypted
 	biffBoundSheet8 = 0x0085 // a sheet: its type (dt) at byte 5
 	biffSupBook     = 0x01AE // a workbook the formulas refer to
@@ -86,6 +88,7 @@ func (c *cfbReader) biffRecords(st oleStream, charge func(int64) bool, f *xlsFin
 	}
 	var hdr [biffHeader]byte
 	var body [6]byte
+	biff5 := false // the last BOF's version is BIFF5's
 	for records := 0; s.size-s.pos >= biffHeader; records++ {
 		if records == biffMaxRecords {
 			return fmt.Errorf("more than %d records", biffMaxRecords)
@@ -115,6 +118,27 @@ func (c *cfbReader) biffRecords(st oleStream, charge func(int64) bool, f *xlsFin
 				n -= 4
 				if dt := binary.LittleEndian.Uint16(body[2:]); dt == substreamMacro || dt == substreamVBA {
 					f.macroSheet = true
+				}
+				biff5 = binary.LittleEndian.Uint16(body[0:]) == biffVersion5
+			}
+		case biffExternSheet:
+			// BIFF5 has no SupBook: an EXTERNSHEET names the workbook,
+			// its first character saying what it is: 0x02 this sheet,
+			// 0x03 a sheet of this workbook, 0x04 a deleted one, 0x3A
+			// add-in functions; 0x01 an encoded path, and another
+			// (app\x03topic) a DDE or OLE link. BIFF8's is an array of
+			// indexes into the SupBooks.
+			if biff5 {
+				if n < 2 {
+					f.external = true
+					break
+				}
+				if err := s.read(body[:2]); err != nil {
+					return fmt.Errorf("record at %d: %w", at, err)
+				}
+				n -= 2
+				if c := body[1]; body[0] == 0 || c != 0x02 && c != 0x03 && c != 0x04 && c != 0x3A {
+					f.external = true
 				}
 			}
 		case biffBoundSheet8:

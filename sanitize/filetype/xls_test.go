@@ -68,6 +68,15 @@ func TestXLSRecords(t *testing.T) {
 			biffRec(0x0809, []byte{0, 6, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), biffRec(0x000A, nil)}, findings: []string{macro}},
 		{name: "a VBA module substream under a worksheet's BoundSheet8", records: [][]byte{
 			biffRec(0x0809, []byte{0, 5, 0x06, 0}), biffRec(0x000A, nil)}, findings: []string{macro}},
+		// BIFF5 (Excel 5.0/95, a "Book" stream) has no SupBook: another
+		// workbook and a DDE link are EXTERNSHEET records.
+		{name: "BIFF5: sheets of its own, a deleted one, add-in functions", records: [][]byte{
+			biffRec(0x0809, []byte{0, 5, 5, 0}), biffRec(0x0017, []byte{7, 3, 'S', 'h', 'e', 'e', 't', '2'}),
+			biffRec(0x0017, []byte{1, 4}), biffRec(0x0017, []byte{1, 2}), biffRec(0x0017, []byte{1, 0x3A})}, clean: true},
+		{name: "BIFF5: another workbook", records: [][]byte{
+			biffRec(0x0809, []byte{0, 5, 5, 0}), biffRec(0x0017, append([]byte{16, 1}, `\\evil\s\b.xls`...))}, findings: []string{external}},
+		{name: "BIFF5: a DDE link", records: [][]byte{
+			biffRec(0x0809, []byte{0, 5, 5, 0}), biffRec(0x0017, append([]byte{12}, "cmd\x03/c calc"...))}, findings: []string{external}},
 		{name: "another workbook", records: [][]byte{supBook(9, "\x00\x01\\\\evil\\s\\b.xls")}, findings: []string{external}},
 		{name: "a DDE link", records: [][]byte{supBook(12, "\x00cmd\x03/c calc")}, findings: []string{external}},
 		{name: "encrypted", records: [][]byte{biffRec(biffFilePass, []byte{1, 0, 1, 0, 1, 0})}, encrypted: true,
