@@ -156,6 +156,14 @@ func TestDocFields(t *testing.T) {
 		{name: "INCLUDEPICTURE from a share, UTF-16",
 			doc:      docSpec{pieces: []docText{{text: "写真: \x13 INCLUDEPICTURE \"\\\\\\\\evil\\\\s\\\\a.png\" \\d \x14\x01\x15\r", wide: true}}},
 			findings: []string{"office: external reference includepicture field"}},
+		// Japanese input writes an ideographic space (U+3000) where a
+		// blank goes; other readers' blanks are Unicode's too.
+		{name: "DDEAUTO after an ideographic space",
+			doc:      docSpec{pieces: []docText{{text: "\x13\u3000DDEAUTO cmd \"/c calc\" \x14\x15\r", wide: true}}},
+			findings: []string{dde}},
+		{name: "HYPERLINK to a share after a no-break space",
+			doc:      docSpec{pieces: one("\x13\xa0HYPERLINK\xa0\"\\\\\\\\evil\\\\s\\\\x.docx\" \x14here\x15\r")},
+			findings: []string{"office: link to a network share (UNC path)"}},
 		{name: "keyword split over two pieces, 8-bit and UTF-16",
 			doc:      docSpec{pieces: []docText{{text: "x \x13 DDE"}, {text: "AUTO cmd \"/c calc\" \x14\x15\r", wide: true}}},
 			findings: []string{dde}},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -505,7 +506,7 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 // The others (PAGE, TOC, a HYPERLINK \l to a bookmark) are many in a
 // long document and are not kept.
 func wordFieldKept(code string) bool {
-	code = strings.TrimLeft(code, " \t\r\n")
+	code = strings.TrimLeftFunc(code, unicode.IsSpace)
 	i := 0
 	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
 		i++

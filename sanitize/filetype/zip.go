@@ -14,6 +14,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
@@ -1131,7 +1132,7 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 // wordFieldKeyword is a field code's keyword, upper case: the letters
 // it starts with after blanks.
 func wordFieldKeyword(code string) string {
-	code = strings.TrimLeft(code, " \t\r\n")
+	code = strings.TrimLeftFunc(code, unicode.IsSpace)
 	i := 0
 	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
 		i++
@@ -1146,7 +1147,7 @@ func (in *inspector) wordField(code, where string) {
 	if where != "" {
 		where = "in " + where
 	}
-	code = strings.TrimLeft(code, " \t\r\n")
+	code = strings.TrimLeftFunc(code, unicode.IsSpace)
 	i := 0
 	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
 		i++
@@ -1182,13 +1183,13 @@ func (in *inspector) wordField(code, where string) {
 // the switches stand; false if there is none.
 func hyperlinkFieldTarget(args string) (string, bool) {
 	next := func() string {
-		args = strings.TrimLeft(args, " \t\r\n")
+		args = strings.TrimLeftFunc(args, unicode.IsSpace)
 		if strings.HasPrefix(args, `"`) {
 			t, rest, _ := strings.Cut(args[1:], `"`)
 			args = rest
 			return t
 		}
-		end := strings.IndexAny(args, " \t\r\n")
+		end := strings.IndexFunc(args, unicode.IsSpace)
 		if end < 0 {
 			end = len(args)
 		}
@@ -1197,7 +1198,7 @@ func hyperlinkFieldTarget(args string) (string, bool) {
 		return t
 	}
 	for {
-		args = strings.TrimLeft(args, " \t\r\n")
+		args = strings.TrimLeftFunc(args, unicode.IsSpace)
 		if args == "" {
 			return "", false
 		}
