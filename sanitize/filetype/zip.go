@@ -1058,6 +1058,14 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 	type openField struct {
 		code      strings.Builder
 		separated bool
+		keyword   string // once complete, found once: not again at each field inside
+		found     bool
+	}
+	fieldKeyword := func(f *openField) string {
+		if !f.found {
+			f.keyword, f.found = wordFieldKeyword(f.code.String()), true
+		}
+		return f.keyword
 	}
 	var stack []*openField
 	inInstr := false
@@ -1077,7 +1085,7 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 							// keyword is complete: the keyword may be
 							// the inner one's result.
 							in.find("office: fields not inspected", where+": a field's keyword made by another field")
-						} else if n > 0 && !stack[n-1].separated && wordFieldKeyword(stack[n-1].code.String()) == "HYPERLINK" {
+						} else if n > 0 && !stack[n-1].separated && fieldKeyword(stack[n-1]) == "HYPERLINK" {
 							// After it, in a HYPERLINK: the target may be
 							// the inner one's result, no part of the code.
 							in.find("office: fields not inspected", where+": a HYPERLINK's target made by another field")
