@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -464,7 +463,8 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 				o.code = utf8.AppendRune(o.code, r)
 			}
 			if complete {
-				o.hyperlink = wordFieldKeyword(string(o.code)) == "HYPERLINK"
+				kw, _ := wordFieldKeyword(string(o.code))
+				o.hyperlink = kw == "HYPERLINK"
 			}
 		}
 	}
@@ -506,19 +506,14 @@ func docFields(pieces []docPiece, texts [][]byte, f *docFindings) {
 // The others (PAGE, TOC, a HYPERLINK \l to a bookmark) are many in a
 // long document and are not kept.
 func wordFieldKept(code string) bool {
-	code = strings.TrimLeftFunc(code, unicode.IsSpace)
-	i := 0
-	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
-		i++
-	}
-	kw := strings.ToUpper(code[:i])
+	kw, args := wordFieldKeyword(code)
 	if wordFieldFetches[kw] {
 		return true
 	}
 	if kw != "HYPERLINK" {
 		return false
 	}
-	_, ok := hyperlinkFieldTarget(code[i:])
+	_, ok := hyperlinkFieldTarget(args)
 	return ok
 }
 

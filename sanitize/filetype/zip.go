@@ -1063,7 +1063,8 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 	}
 	fieldKeyword := func(f *openField) string {
 		if !f.found {
-			f.keyword, f.found = wordFieldKeyword(f.code.String()), true
+			f.keyword, _ = wordFieldKeyword(f.code.String())
+			f.found = true
 		}
 		return f.keyword
 	}
@@ -1138,14 +1139,15 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 }
 
 // wordFieldKeyword is a field code's keyword, upper case: the letters
-// it starts with after blanks.
-func wordFieldKeyword(code string) string {
+// it starts with after blanks (a quote may follow them without a
+// blank); args is the code after it.
+func wordFieldKeyword(code string) (keyword, args string) {
 	code = strings.TrimLeftFunc(code, unicode.IsSpace)
 	i := 0
 	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
 		i++
 	}
-	return strings.ToUpper(code[:i])
+	return strings.ToUpper(code[:i]), code[i:]
 }
 
 // wordField checks one field code. Its keyword is the letters it
@@ -1155,12 +1157,7 @@ func (in *inspector) wordField(code, where string) {
 	if where != "" {
 		where = "in " + where
 	}
-	code = strings.TrimLeftFunc(code, unicode.IsSpace)
-	i := 0
-	for i < len(code) && ('a' <= code[i]|0x20 && code[i]|0x20 <= 'z') {
-		i++
-	}
-	kw := strings.ToUpper(code[:i])
+	kw, args := wordFieldKeyword(code)
 	if kw == "" {
 		return
 	}
@@ -1171,7 +1168,7 @@ func (in *inspector) wordField(code, where string) {
 	if kw != "HYPERLINK" {
 		return
 	}
-	t, ok := hyperlinkFieldTarget(code[i:])
+	t, ok := hyperlinkFieldTarget(args)
 	if !ok {
 		return // only a place in the document (\l "bookmark")
 	}
