@@ -36,7 +36,8 @@ type Instance struct {
 type InstanceOptions struct {
 	Logger  *slog.Logger // nil: discard
 	Version string
-	// TempDir is where large messages spill while sanitised.
+	// TempDir is where large messages spill while received and
+	// sanitised; "" is a directory tmp in the spool directory.
 	TempDir string
 	// Now is the quarantine's clock (tests move it); nil: time.Now.
 	Now func() time.Time
@@ -59,7 +60,16 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 			in.closeStores()
 		}
 	}()
-	for _, dir := range []string{cfg.SpoolDir, cfg.Quarantine.Dir} {
+	tempDir := opt.TempDir
+	if tempDir == "" {
+		// Not $TMPDIR: /tmp is often a tmpfs (Debian's default since 13,
+		// and PrivateTmp= gives the unit one of its own on it), where a
+		// spilled 25 MiB message is 25 MiB of memory, out of the reach
+		// of spool_min_free. On the spool's disk it is on disk, and the
+		// floor that MAIL checks leaves room for it.
+		tempDir = filepath.Join(cfg.SpoolDir, "tmp")
+	}
+	for _, dir := range []string{cfg.SpoolDir, cfg.Quarantine.Dir, tempDir} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
@@ -100,7 +110,7 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		return nil, err
 	}
 	in.Server, err = New(cfg, Deps{Logger: logger, Metrics: in.Metrics, Spool: in.Spool, Quarantine: in.Quarantine, Audit: in.Audit,
-		TempDir: opt.TempDir, ControlToken: tok, DeliveryIdleTimeout: opt.DeliveryIdleTimeout})
+		TempDir: tempDir, ControlToken: tok, DeliveryIdleTimeout: opt.DeliveryIdleTimeout})
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,8 @@ type Deps struct {
 	Quarantine *quarantine.Store
 	Audit      *Audit
 	// TempDir holds messages larger than the in-memory threshold while
-	// they are sanitised; "" means os.TempDir().
+	// they are received and sanitised; "" means os.TempDir() (Open
+	// gives the spool directory's tmp).
 	TempDir string
 	// ControlToken is the secret control calls present; "" refuses them
 	// all.
