@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/emersion/go-smtp"
@@ -108,7 +109,7 @@ func splitAddr(addr string) (local, domain string, err *smtp.SMTPError) {
 	if local == "" || strings.ContainsAny(local, `@"\(),:;<>[]`) || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
 		return "", "", errBadRcptSyn
 	}
-	if len(local) > 64 || !validDomain(domain) && !strings.HasPrefix(domain, "[") {
+	if len(local) > 64 || !validDomain(domain) && !validLiteral(domain) {
 		return "", "", errBadRcptSyn
 	}
 	return local, domain, nil
@@ -130,6 +131,17 @@ func validDomain(d string) bool {
 		}
 	}
 	return true
+}
+
+// validLiteral reports whether d is an IPv4 address literal,
+// "[192.0.2.1]" (RFC 5321 4.1.3; an IPv6 one has colons, refused above).
+// Anything else in brackets is no address a reply could go to.
+func validLiteral(d string) bool {
+	if len(d) < 2 || d[0] != '[' || d[len(d)-1] != ']' {
+		return false
+	}
+	ip, err := netip.ParseAddr(d[1 : len(d)-1])
+	return err == nil && ip.Is4()
 }
 
 func domainAllowed(domain string, domains []string) bool {

@@ -1,6 +1,10 @@
 package gateway
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 // The open-relay battery: the classic relay-test forms against a gateway
 // that accepts only lgwan.example. Only the legitimate forms pass.
@@ -77,4 +81,85 @@ func TestWildcardDomain(t *testing.T) {
 	if _, err := parseRcpt("x%y@anything.example", []string{"*"}); err == nil {
 		t.Error("wildcard route accepted a %-hack")
 	}
+}
+
+// TestSenderSyntax: MAIL FROM is held to RCPT TO's syntax, without the
+// route's domains; an address literal must be an IPv4 address.
+func TestSenderSyntax(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"", ""}, // the null sender
+		{"citizen@Example.JP.", "citizen@example.jp"},
+		{"citizen@[192.0.2.1]", "citizen@[192.0.2.1]"},
+		{"citizen@[192.0.2.1", "553"},
+		{"citizen@[..", "553"},
+		{"citizen@[", "553"},
+		{"citizen@[example.jp]", "553"},
+		{"citizen@[300.0.2.1]", "553"},
+		{"citizen@[IPv6:2001:db8::1]", "553"},
+		{"citizen", "553"},
+		{"citizen@example.jp@other.example", "553"},
+		{"ci tizen@example.jp", "553"},
+	}
+	for _, tt := range tests {
+		got, err := parseSender(tt.addr)
+		switch {
+		case tt.want == "553" && (err == nil || err.Code != 553 || err.EnhancedCode != [3]int{5, 1, 7}):
+			t.Errorf("MAIL FROM %q: got %q, %v; want 553 5.1.7", tt.addr, got, err)
+		case tt.want != "553" && (err != nil || got != tt.want):
+			t.Errorf("MAIL FROM %q: got %q, %v; want %q", tt.addr, got, err, tt.want)
+		}
+	}
+}
+
+// FuzzParseRcpt: any RCPT TO address is refused with 550 5.7.1 or 553
+// 5.1.3, or accepted as local@domain for one of the route's domains,
+// without a routing character, a space or a control, and accepted again
+// unchanged (what the rules and the next hop see is what was checked).
+// MAIL FROM is held to the same syntax, with 553 5.1.7.
+func FuzzParseRcpt(f *testing.F) {
+	for _, s := range []string{"user@lgwan.example", `"user"@lgwan.example`, "user%other.example@lgwan.example",
+		"@a.example:user@lgwan.example", "other!user@lgwan.example", "user@[127.0.0.1]", "user@LGWAN.example.",
+		`"a@b"@lgwan.example`, "first.last+tag@localhost", "user@lgwan.example@other.example", ""} {
+		f.Add(s)
+	}
+	domains := []string{"lgwan.example", "localhost"}
+	f.Fuzz(func(t *testing.T, addr string) {
+		got, err := parseRcpt(addr, domains)
+		if err != nil {
+			if got != "" || !(err.Code == 550 && err.EnhancedCode == [3]int{5, 7, 1} || err.Code == 553 && err.EnhancedCode == [3]int{5, 1, 3}) {
+				t.Fatalf("%q: refused with %q %d %v", addr, got, err.Code, err.EnhancedCode)
+			}
+		} else {
+			local, domain, ok := strings.Cut(got, "@")
+			if !ok || local == "" || !slices.Contains(domains, domain) || strings.ContainsAny(local, `@%!"\:[]<>(),;`) {
+				t.Fatalf("%q accepted as %q", addr, got)
+			}
+			for _, c := range []byte(got) {
+				if c <= ' ' || c >= 0x7f {
+					t.Fatalf("%q accepted as %q: byte %#x", addr, got, c)
+				}
+			}
+			if again, err := parseRcpt(got, domains); err != nil || again != got {
+				t.Fatalf("%q accepted as %q, which gives %q, %v", addr, got, again, err)
+			}
+		}
+		from, ferr := parseSender(addr)
+		switch {
+		case ferr != nil:
+			if from != "" || ferr.Code != 553 || ferr.EnhancedCode != [3]int{5, 1, 7} {
+				t.Fatalf("MAIL FROM %q: refused with %q %d %v", addr, from, ferr.Code, ferr.EnhancedCode)
+			}
+		case addr == "":
+			if from != "" {
+				t.Fatalf("null sender kept as %q", from)
+			}
+		default:
+			if strings.Count(from, "@") != 1 || strings.ContainsAny(from, " \r\n\x00") {
+				t.Fatalf("MAIL FROM %q kept as %q", addr, from)
+			}
+			if again, err := parseSender(from); err != nil || again != from {
+				t.Fatalf("MAIL FROM %q kept as %q, which gives %q, %v", addr, from, again, err)
+			}
+		}
+	})
 }
