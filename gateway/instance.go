@@ -77,6 +77,12 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	if in.Spool, err = spool.Open(cfg.SpoolDir, spool.Options{Logger: logger}); err != nil {
 		return nil, err
 	}
+	if opt.TempDir == "" {
+		// A spill file is unlinked as soon as it is made; one that a
+		// crash caught in between is removed here, where the spool's
+		// lock says no other gateway uses the directory.
+		clearSpills(tempDir, logger)
+	}
 	// The store reports its own max_bytes purges to the server, which
 	// exists only later; no Put happens before Server is set.
 	qopts := quarantine.Options{MaxBytes: int64(cfg.Quarantine.MaxBytes), MinAge: cfg.Quarantine.MinAge.D(), Logger: logger, Now: opt.Now,
@@ -186,5 +192,16 @@ func (in *Instance) closeStores() {
 	}
 	if in.Audit != nil {
 		in.Audit.Close()
+	}
+}
+
+// clearSpills removes what a stopped gateway left in its own spill
+// directory.
+func clearSpills(dir string, logger *slog.Logger) {
+	left, _ := filepath.Glob(filepath.Join(dir, "mugai-spill-*"))
+	for _, f := range left {
+		if err := os.Remove(f); err != nil {
+			logger.Warn("cannot remove a spill file left by an earlier run", "file", f, "err", err)
+		}
 	}
 }

@@ -87,3 +87,28 @@ func TestSpillOnSpoolDisk(t *testing.T) {
 		t.Errorf("%s holds %d names after the message; spill files are unlinked at once", want, len(ents))
 	}
 }
+
+// TestSpillLeftRemoved: a spill file that a crash left between its
+// creation and its unlinking is removed at the next start.
+func TestSpillLeftRemoved(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "")
+	tmp := filepath.Join(cfg.SpoolDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	left := filepath.Join(tmp, "mugai-spill-123456")
+	other := filepath.Join(tmp, "notes.txt")
+	for _, f := range []string{left, other} {
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startGatewayTemp(t, cfg, false, "")
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("%s still there after the start: %v", left, err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("%s, not a spill file, was touched: %v", other, err)
+	}
+}
