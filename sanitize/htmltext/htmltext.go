@@ -38,7 +38,11 @@ const (
 	// maxIndent bounds the prefix of a line, so deep nesting of lists and
 	// quotes cannot multiply the output size.
 	maxIndent = 32
-	hrLine    = "----"
+	// maxCellIndent bounds the indentation of a layout table cell's
+	// continuation lines (see cellText): a cell that starts further right
+	// than this, after a long first cell, continues at the line's start.
+	maxCellIndent = 24
+	hrLine        = "----"
 	// strikeMark encloses struck-through text, as plain-text mail and
 	// Markdown write it: "~~4月1日~~ 4月8日" is a date changed, where
 	// "4月1日 4月8日" read as two.
@@ -62,6 +66,8 @@ type entry struct {
 	rowCell  bool       // <table>: the current row has a cell of its own
 	cells    int        // <table>: the cells placed in it, which pay for its ditto marks
 	grid     *tableGrid // <table>: the columns its rowspans hold, once a cell spans rows
+	indent   int        // <td>, <th>: the column its text starts in, when after another cell's on the line
+	wordsAt  int        // <td>, <th>: words written before it
 	// What makes its text unseen, each inherited until a descendant
 	// says otherwise: a size too small to read (font-size), the colour
 	// white (unless the nearest background painted behind it is a
@@ -97,6 +103,7 @@ type converter struct {
 	linkUnseen     bool   // the link is in text that cannot be seen
 	linkHid        bool   // text inside the link was dropped as unseen
 	linkWords      int    // words written when the link started
+	cellAt         int    // stack index of the cell last started, -1 when past MaxDepth
 }
 
 // Convert reads UTF-8 HTML from r and writes it to w as plain text with \n
@@ -105,7 +112,7 @@ type converter struct {
 // the caller. The error is a read or write error, or html.ErrBufferExceeded
 // (wrapped) when a single tag or text run is larger than 8 MiB.
 func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
-	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1}
+	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1}
 	if c.maxDepth <= 0 {
 		c.maxDepth = defaultMaxDepth
 	}
@@ -114,7 +121,8 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	}
 	c.out.w = bufio.NewWriter(w)
 	c.out.prefix = c.linePrefix
-	c.out.inDataCell = c.inDataCell
+	c.out.inCell = c.inCell
+	c.out.cellText = c.cellText
 	c.out.textStart = -1
 
 	z := html.NewTokenizer(r)
@@ -284,6 +292,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		if !c.skipping() && (name == "td" || name == "th") {
 			c.cell()
+			c.cellAt = -1
 		}
 		return
 	}
@@ -417,6 +426,8 @@ func (c *converter) open(e *entry, a *attrs) {
 			c.stack[t].place(a)
 		}
 		c.cell()
+		c.cellAt = len(c.stack) // where e goes
+		e.wordsAt = c.words
 	case "rp":
 		if r := c.findName("ruby", stopScope); r >= 0 {
 			c.stack[r].rp = true
@@ -464,8 +475,12 @@ func (c *converter) close(e *entry, i int) {
 	if e.fl&fPre != 0 {
 		c.pre--
 	}
-	if e.fl&fIndent != 0 {
+	if e.fl&fIndent != 0 || e.indent > 0 {
 		c.prefixOK = false
+	}
+	if e.name == "table" {
+		// The cell around it has text: its own, of which the table is part.
+		c.cellWords = -1
 	}
 	if e.name == "tr" {
 		// Columns held after the row's last cell.
@@ -578,25 +593,33 @@ func ruled(a *attrs) bool {
 	return digits == 0 || strings.Trim(v[:digits], "0") != ""
 }
 
-// inDataCell reports whether the top of the stack is inside a cell of a
-// table that holds data (it has header cells or rules), the nearest
-// table or the nearest around layout tables nested in its cells: their
-// rows are lines of that cell. The walk is bounded by the stack depth.
-func (c *converter) inDataCell() bool {
-	cell := false
+// inCell reports whether the top of the stack is inside a table cell of
+// a table that holds data (it has header cells or rules): the nearest
+// table or the nearest around layout tables nested in its cells, whose
+// rows are lines of that cell. Otherwise cell reports whether it is in
+// a layout table's cell with no row or table between (a row's end is no
+// line of the cell around its table), and own whether the cell last
+// started is still open, tables nested in it or not. The walk is
+// bounded by the stack depth.
+func (c *converter) inCell() (cell, data, own bool) {
+	in, part := false, false
 	for i := len(c.stack) - 1; i >= 0; i-- {
-		switch c.stack[i].name {
+		switch e := &c.stack[i]; e.name {
 		case "td", "th":
-			cell = true
+			cell = cell || !part
+			in, part = true, true
+		case "tr", "tbody", "thead", "tfoot", "caption":
+			part = true
 		case "table":
-			if c.stack[i].data {
-				return cell
+			if e.data && in {
+				return true, true, true
 			}
 			// A layout table in a cell is part of that cell's text.
-			cell = false
+			in, part = false, true
 		}
 	}
-	return false
+	own = c.cellAt >= 0 && c.cellAt < len(c.stack) && isCell(&c.stack[c.cellAt])
+	return cell, false, own
 }
 
 func isDefinition(e *entry) bool { return e.name == "dd" || e.name == "dt" }
@@ -738,7 +761,8 @@ func smallInt(s string) (int, bool) {
 }
 
 // linePrefix is the indentation of a line: "> " per quote, two spaces per
-// list item or definition, capped at maxIndent.
+// list item or definition, and spaces up to the column a table cell's
+// text started in (cellText), capped at maxIndent.
 func (c *converter) linePrefix() string {
 	if c.prefixOK {
 		return c.prefixStr
@@ -746,6 +770,9 @@ func (c *converter) linePrefix() string {
 	var b strings.Builder
 	for i := range c.stack {
 		e := &c.stack[i]
+		if e.indent > b.Len() {
+			b.WriteString(strings.Repeat(" ", e.indent-b.Len()))
+		}
 		if !e.shown || e.fl&fIndent == 0 {
 			continue
 		}
@@ -779,6 +806,31 @@ func (c *converter) cell() {
 	c.cellWords, c.cellSeen = c.words, true
 	c.clearInline()
 	c.sep = true
+}
+
+// cellText notes the column the text of a table cell after the row's
+// first starts in: the cell's own lines continue there, under it, so a
+// layout table's "日時 | 4月1日（月）<br>午後2時～4時" keeps its second
+// line with its label, as a browser shows it beside the label, instead
+// of a line of its own that reads as the next row. (A data table's cell
+// keeps its row on one line instead: see breakInCell.)
+func (c *converter) cellText(col int) {
+	if col > maxCellIndent {
+		return
+	}
+	// The first word of a cell is the first of the cells around it
+	// that have none yet: a layout table at the start of a cell.
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		e := &c.stack[i]
+		if !isCell(e) {
+			continue
+		}
+		if !e.shown || e.wordsAt != c.words {
+			break
+		}
+		e.indent = col
+		c.prefixOK = false
+	}
 }
 
 // tableGrid follows the columns that cells spanning rows (rowspan) hold
@@ -1091,7 +1143,7 @@ func (c *converter) endLink() {
 				// brackets the address already.
 				d = c.link
 			}
-			c.hold = c.hold[:c.textStart]
+			c.hold, c.col = c.hold[:c.textStart], c.textCol
 			c.release()
 			c.putString(d)
 			c.last, _ = utf8.DecodeLastRuneInString(d)

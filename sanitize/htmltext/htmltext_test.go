@@ -127,7 +127,7 @@ func TestConvertSnippets(t *testing.T) {
 			"<td style='border-top:none;border-left:none;border-bottom:solid windowtext 1.0pt'><p class=MsoNormal>会議<br>（第1）</p></td></tr></table>",
 			"日付 | 午前 | 午後\n4/1 |  | 会議 / （第1）\n"},
 		{"cell borders not office's", "<table><tr><td style='border:1px solid #ccc'>a</td><td style='border:0 solid windowtext'>b<br>c</td><td>d</td></tr></table>",
-			"a | b\nc | d\n"},
+			"a | b\n    c | d\n"},
 		// The first cell keeps its lines: it may be a box's only one.
 		{"data table box", "<table><tr><th>お知らせ</th></tr><tr><td><p>一段落目</p><p>二段落目</p></td></tr>" +
 			"<tr><td>料理<br>教室</td><td>10月1日</td></tr></table>",
@@ -141,10 +141,10 @@ func TestConvertSnippets(t *testing.T) {
 			"講座 | 日時 | 場所\n料理教室 | 10月1日 / 午後2時 | 公民館\n"},
 		{"ruled by an empty border", "<table border><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
 		{"ruled by border=yes", "<table border=yes><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
-		{"border=0px draws none", "<table border=0px><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
-		{"border=+0 draws none", "<table border=+0><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
+		{"border=0px draws none", "<table border=0px><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\n    c\n"},
+		{"border=+0 draws none", "<table border=+0><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\n    c\n"},
 		{"border=+1 draws rules", "<table border=+1><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b / c\n"},
-		{"border=00 draws none", "<table border=' 00'><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\nc\n"},
+		{"border=00 draws none", "<table border=' 00'><tr><td>a</td><td>b<br>c</td></tr></table>", "a | b\n    c\n"},
 		{"ruled box keeps its paragraphs", "<table border=1><tr><td><p>一段落目</p><p>二段落目<br><br>三段落目</p></td></tr></table>",
 			"一段落目\n\n二段落目\n\n三段落目\n"},
 		// A layout table in a data cell is part of the cell's text: its
@@ -154,6 +154,30 @@ func TestConvertSnippets(t *testing.T) {
 		// A layout table (no header cells) is the page's: its cells are
 		// blocks of text.
 		{"layout table cell with lines", "<table><tr><td>お知らせ<br>本文</td><td>右</td></tr></table>", "お知らせ\n本文 | 右\n"},
+		// A layout table's cell after the row's first continues its
+		// lines under its own start, as a browser shows them beside
+		// the first: the event notice's second line stays with 日時
+		// and does not read as a row of its own.
+		{"layout table label and value lines", "<table><tr><td>日時</td><td>4月1日（月）<br>午後2時～4時</td></tr>" +
+			"<tr><td>場所</td><td>市役所 第2庁舎</td></tr></table>",
+			"日時 | 4月1日（月）\n       午後2時～4時\n場所 | 市役所 第2庁舎\n"},
+		{"layout table value of paragraphs and a list", "<blockquote><table><tr><td><b>申込</b></td><td><p>電話で</p><p>受付：平日</p><ul><li>9時から</li></ul></td></tr>" +
+			"<tr><td>対象</td><td>市内在住の方 <a href=\"https://example.jp/t\">詳細</a><br>（在勤も可）</td><td>先着順<br>20名</td></tr></table></blockquote>",
+			"> 申込 | 電話で\n>\n>        受付：平日\n>\n>        - 9時から\n>\n> 対象 | 市内在住の方 詳細 <https://example.jp/t>\n>        （在勤も可） | 先着順\n>                       20名\n"},
+		{"layout table in a layout cell", "<table><tr><td>日時</td><td><table><tr><td>4月1日</td><td>午前<br>午後</td></tr></table>第2回は5月</td></tr></table>",
+			"日時 | 4月1日 | 午前\n                午後\n\n       第2回は5月\n"},
+		// A short first cell and the next stay on one line when each
+		// is a paragraph, as Outlook writes a borderless table's cells.
+		{"layout table of paragraphs", "<table class=MsoNormalTable border=0><tr><td><p class=MsoNormal>日時</p></td>" +
+			"<td><p class=MsoNormal>4月1日（月）</p><p class=MsoNormal>午後2時</p></td></tr>" +
+			"<tr><td><p class=MsoNormal>場所</p></td><td><p class=MsoNormal>市役所</p></td></tr></table>",
+			"日時 | 4月1日（月）\n       午後2時\n場所 | 市役所\n"},
+		{"layout table of long columns", "<table><tr><td><p>左の記事の第一段落です。</p><p>左の記事の第二段落は長い文章です。</p></td><td><p>右の記事</p><p>本文</p></td></tr></table>",
+			"左の記事の第一段落です。\n\n左の記事の第二段落は長い文章です。\n\n右の記事\n\n本文\n"},
+		// Past maxCellIndent columns the cell's lines start the line:
+		// indented that far they would read as a new paragraph anyway.
+		{"layout table long first cell", "<table><tr><td>お問い合わせ・お申込み先（担当課）</td><td>市民課<br>電話 0120-000-000</td></tr></table>",
+			"お問い合わせ・お申込み先（担当課） | 市民課\n電話 0120-000-000\n"},
 		// Struck-through text is marked: a date or price changed is not two.
 		{"struck through", `<p>開催日：<del>4月1日</del> <ins>4月8日</ins>、<span style="text-decoration:line-through">午前</span>午後</p>` +
 			`<p>価格：<s>1,000円 </s>800円<strike><s>x</s> y</strike></p>`,

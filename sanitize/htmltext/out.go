@@ -2,6 +2,7 @@ package htmltext
 
 import (
 	"bufio"
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -35,14 +36,20 @@ type out struct {
 	last      rune   // last rune written, for the CJK line-break rule
 	afterLink bool   // the last word written is a link's "<target>"
 	cellBreak bool   // a line break inside a data table's cell: " / " before its next word
-	cellEnd   bool   // the line break owed follows the text of a data table's cell: the row's next cell takes it back
+	cellEnd   bool   // the line break owed follows the text of a table's cell: the row's next cell takes it back
 	mark      string // written just before the next word (the start of struck-through text)
+	col       int    // display columns of the current line, counted up to maxCellIndent+1
+	textCol   int    // col where the held link text starts
+
+	// cellText is told the column at which the text of a table cell
+	// after the row's first starts (just after its " | ").
+	cellText func(col int)
 
 	// prefix returns the indentation of new lines (quote marks, list nesting).
 	prefix func() string
-	// inDataCell reports whether the text is in a cell of a table that
-	// holds data: its line breaks keep the row on one line.
-	inDataCell func() bool
+	// inCell reports whether the text is in a table cell, and whether
+	// that table holds data: its line breaks keep the row on one line.
+	inCell func() (cell, data, own bool)
 
 	// A link's text is held back while it may still turn out to equal its
 	// URL, in which case only the URL is printed.
@@ -57,6 +64,12 @@ type out struct {
 const maxWS = 256
 
 func (o *out) put(b []byte) {
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		o.col = 0
+		o.advance(b[i+1:])
+	} else {
+		o.advance(b)
+	}
 	if o.holding {
 		o.hold = append(o.hold, b...)
 		if len(o.hold) > o.holdMax {
@@ -64,12 +77,16 @@ func (o *out) put(b []byte) {
 		}
 		return
 	}
-	if _, err := o.w.Write(b); err != nil && o.err == nil {
-		o.err = err
-	}
+	o.write(b)
 }
 
 func (o *out) putString(s string) {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		o.col = 0
+		o.advanceString(s[i+1:])
+	} else {
+		o.advanceString(s)
+	}
 	if o.holding {
 		o.hold = append(o.hold, s...)
 		if len(o.hold) > o.holdMax {
@@ -82,13 +99,52 @@ func (o *out) putString(s string) {
 	}
 }
 
-// release stops holding back a link's text and writes what was held.
+func (o *out) write(b []byte) {
+	if _, err := o.w.Write(b); err != nil && o.err == nil {
+		o.err = err
+	}
+}
+
+// advance counts the display columns of text added to the current line,
+// only as far as a cell's continuation lines may be indented: past that
+// the count is not needed, so a long line costs no more to count than a
+// short one.
+func (o *out) advance(b []byte) {
+	for len(b) > 0 && o.col <= maxCellIndent {
+		r, n := utf8.DecodeRune(b)
+		o.col += runeWidth(r)
+		b = b[n:]
+	}
+}
+
+func (o *out) advanceString(s string) {
+	for len(s) > 0 && o.col <= maxCellIndent {
+		r, n := utf8.DecodeRuneInString(s)
+		o.col += runeWidth(r)
+		s = s[n:]
+	}
+}
+
+// runeWidth is the columns a character takes in a fixed-width font.
+func runeWidth(r rune) int {
+	if r < 0x80 {
+		return 1
+	}
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
+
+// release stops holding back a link's text and writes what was held
+// (its columns were counted as it was held).
 func (o *out) release() {
 	if !o.holding {
 		return
 	}
 	o.holding = false
-	o.put(o.hold)
+	o.write(o.hold)
 	o.hold = o.hold[:0]
 }
 
@@ -106,9 +162,23 @@ func (o *out) clearInline() {
 // ones too): it may be the row's only one (a box with a title above),
 // whose paragraphs must stay paragraphs. It reports whether it took the
 // break.
+//
+// A layout table's cells keep their lines, which continue under the
+// cell's start (see cellText), but a row that starts short (a label, up
+// to maxCellIndent columns) stays together as a data table's does: a
+// break before a cell's text is dropped, and one after it is taken back
+// when the row's next cell starts. Outlook's borderless tables write
+// each cell as a paragraph, and "日時" and "4月1日" read as two lines.
 func (o *out) breakInCell() bool {
-	if o.inDataCell == nil || !o.inDataCell() {
-		o.cellEnd = false
+	if o.inCell == nil {
+		return false
+	}
+	cell, data, own := o.inCell()
+	if !data {
+		if o.words == o.cellWords {
+			return own && o.hasText && o.col <= maxCellIndent
+		}
+		o.cellEnd = cell && o.col <= maxCellIndent
 		return false
 	}
 	switch {
@@ -220,6 +290,9 @@ func (o *out) word(b []byte) {
 		for ; o.empties > 0; o.empties-- {
 			o.putString(" | ")
 		}
+		if o.cellText != nil {
+			o.cellText(o.col)
+		}
 	case o.cellBreak:
 		o.putString(" / ")
 	case len(o.ws) > 0:
@@ -242,7 +315,7 @@ func (o *out) word(b []byte) {
 	o.words++
 	o.clearInline()
 	if o.holding && o.textStart < 0 {
-		o.textStart = len(o.hold)
+		o.textStart, o.textCol = len(o.hold), o.col
 	}
 	if o.mark != "" {
 		o.putString(o.mark)
