@@ -64,6 +64,7 @@ type entry struct {
 	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
 	col      int        // <table>: the column the current row's next cell starts in
 	rowCell  bool       // <table>: the current row has a cell of its own
+	rowRuled bool       // <table>: the current row has a cell with a border
 	cells    int        // <table>: the cells placed in it, which pay for its ditto marks
 	grid     *tableGrid // <table>: the columns its rowspans hold, once a cell spans rows
 	indent   int        // <td>, <th>: the column its text starts in, when after another cell's on the line
@@ -402,8 +403,9 @@ func (c *converter) open(e *entry, a *attrs) {
 	case "table":
 		// A table drawn with rules is a grid of data, as one with header
 		// cells is: Word's and Outlook's tables (MsoTableGrid), and the
-		// border=1 tables of notices written by hand.
-		e.data = ruled(a)
+		// border=1 tables of notices written by hand. A table Word gave
+		// a table style is one too, its borders taken off or not.
+		e.data = ruled(a) || wordTableStyle(a.class) || a.style != "" && a.parsed().rule
 	case "tr":
 		if t := c.findName("table", stopTable); t >= 0 {
 			c.stack[t].startRow()
@@ -418,9 +420,17 @@ func (c *converter) open(e *entry, a *attrs) {
 			if c.stack[t].rowCell {
 				c.joinCell()
 			}
-			// A header cell, or a grid drawn by Office, makes it data.
+			// A header cell, or a grid drawn by Office, makes it data;
+			// so do two cells of a row with borders of their own, a
+			// grid drawn in CSS. One such cell is a template's button
+			// or box, or a column's dividing line.
+			tbl := &c.stack[t]
 			if e.name == "th" || a.style != "" && a.parsed().rule {
-				c.stack[t].data = true
+				tbl.data = true
+			}
+			if a.style != "" && a.parsed().border {
+				tbl.data = tbl.data || tbl.rowRuled
+				tbl.rowRuled = true
 			}
 			c.spannedCells(t, true)
 			c.stack[t].place(a)
@@ -591,6 +601,21 @@ func ruled(a *attrs) bool {
 	v := strings.TrimPrefix(strings.TrimLeft(a.border, " \t\n\f\r"), "+") // "+0" is 0
 	digits := len(v) - len(strings.TrimLeft(v, "0123456789"))
 	return digits == 0 || strings.Trim(v[:digits], "0") != ""
+}
+
+// wordTableStyle reports a class Word gives a table it made with a table
+// style (MsoTableGrid, the "Table Grid" of Word and Outlook, and the
+// others of its gallery: MsoTableGridLight, MsoGridTable4Accent1…): a
+// table the writer inserted to hold data, even when its borders were
+// taken off. MsoNormalTable, a table with no style, is also what a web
+// page's layout pasted into Word becomes, and says nothing.
+func wordTableStyle(class string) bool {
+	for _, w := range strings.Fields(class) {
+		if strings.HasPrefix(w, "Mso") && strings.Contains(w, "Table") && w != "MsoNormalTable" {
+			return true
+		}
+	}
+	return false
 }
 
 // inCell reports whether the top of the stack is inside a table cell of
@@ -859,7 +884,7 @@ const (
 
 // startRow moves a table's grid to its next row.
 func (e *entry) startRow() {
-	e.col, e.rowCell = 0, false
+	e.col, e.rowCell, e.rowRuled = 0, false, false
 	if g := e.grid; g != nil {
 		for i, n := range g.below {
 			g.held[i] = n > 0

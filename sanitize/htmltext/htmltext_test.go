@@ -126,6 +126,40 @@ func TestConvertSnippets(t *testing.T) {
 			"<td style='border-top:none;border-left:none;border-bottom:.5pt solid windowtext'><p class=MsoNormal><o:p>&nbsp;</o:p></p></td>" +
 			"<td style='border-top:none;border-left:none;border-bottom:solid windowtext 1.0pt'><p class=MsoNormal>会議<br>（第1）</p></td></tr></table>",
 			"日付 | 午前 | 午後\n4/1 |  | 会議 / （第1）\n"},
+		// Word's "Table Grid" with its borders taken off (the usual
+		// way a notice's 日時/場所 table is written in Outlook) is still
+		// the table the writer inserted: data, its empty cell kept.
+		{"word table grid without borders", "<table class=MsoTableGrid border=0 cellspacing=0 cellpadding=0 style='border-collapse:collapse;border:none;mso-border-insideh:none;mso-border-insidev:none'>" +
+			"<tr><td style='border:none'><p class=MsoNormal>日付</p></td><td style='border:none'><p class=MsoNormal>午前</p></td><td style='border:none'><p class=MsoNormal>午後</p></td></tr>" +
+			"<tr><td style='border:none'><p class=MsoNormal>4月1日（月）</p></td><td style='border:none'><p class=MsoNormal><o:p>&nbsp;</o:p></p></td>" +
+			"<td style='border:none'><p class=MsoNormal>健康相談</p><p class=MsoNormal>（予約制）</p></td></tr></table>",
+			"日付 | 午前 | 午後\n4月1日（月） |  | 健康相談 / （予約制）\n"},
+		{"word grid table style", "<table class=MsoGridTable4Accent1 border=1><tr><td><p class=MsoNormal>a</p></td><td><p class=MsoNormal>b</p><p class=MsoNormal>c</p></td></tr></table>" +
+			"<table class='x MsoTableGridLight'><tr><td>a</td><td>b<br>c</td></tr></table>",
+			"a | b / c\n\na | b / c\n"},
+		// Word's grid in a colour other than windowtext: mso-border-alt
+		// and the inside lines are Word's alone.
+		{"word grid in grey", "<table class=MsoNormalTable border=0 style='border-collapse:collapse;mso-border-insideh:.5pt solid #7F7F7F;mso-border-insidev:.5pt solid #7F7F7F'>" +
+			"<tr><td><p class=MsoNormal>a</p></td><td><p class=MsoNormal>b</p></td><td><p class=MsoNormal>c</p></td></tr>" +
+			"<tr><td><p class=MsoNormal>d</p></td><td></td><td><p class=MsoNormal>e</p></td></tr></table>" +
+			"<table class=MsoNormalTable border=0><tr><td style='border:solid #BFBFBF 1.0pt;mso-border-alt:solid #BFBFBF .5pt'><p class=MsoNormal>f</p></td>" +
+			"<td style='mso-border-alt:none'><p class=MsoNormal>g</p><p class=MsoNormal>h</p></td></tr></table>",
+			"a | b | c\nd |  | e\n\nf | g / h\n"},
+		// Cells drawn with borders in CSS, two or more to a row: a grid.
+		{"css grid", "<table style='border-collapse:collapse'><tr><th style='border:1px solid #000'>講座</th><td style='border:1px solid #000'>日時</td></tr>" +
+			"<tr><td style='border:1px solid #000'>料理教室</td><td style='border:1px solid black;border-top:none'>10月1日<br>午後2時</td><td>x</td></tr></table>" +
+			"<table><tr><td style='border-bottom:1px solid #ddd'>品名</td><td style='border-bottom:1px solid #ddd'>数量</td><td style='border-bottom:1px solid #ddd'>備考</td></tr>" +
+			"<tr><td>封筒</td><td></td><td>A4<br>白</td></tr></table>",
+			"講座 | 日時\n料理教室 | 10月1日 / 午後2時 | x\n\n品名 | 数量 | 備考\n封筒 |  | A4 / 白\n"},
+		// A bordered box or button, a column's dividing line, a border
+		// on the table alone (a frame, no rules between cells; Mailchimp
+		// writes border-collapse on every table) and borders no one can
+		// see are a template's layout.
+		{"css borders of a layout", "<table style='border:1px solid #ccc;border-collapse:collapse'><tr><td><table><tr><td>ロゴ</td><td>見出し<br>副題</td></tr></table></td></tr></table>" +
+			"<table><tr><td>参加費無料<br>先着20名</td><td style='border:1px solid #2a7ab0;border-radius:4px'>申し込む</td></tr></table>" +
+			"<table><tr><td style='border-right:1px solid #eee'>左</td><td>右<br>続き</td></tr></table>" +
+			"<table><tr><td style='border:1px solid #fff'>a</td><td style='border:1px solid transparent'>b<br>c</td><td style='border:none'>d</td></tr></table>",
+			"ロゴ | 見出し\n       副題\n\n参加費無料\n先着20名 | 申し込む\n\n左 | 右\n     続き\n\na | b\n    c | d\n"},
 		{"cell borders not office's", "<table><tr><td style='border:1px solid #ccc'>a</td><td style='border:0 solid windowtext'>b<br>c</td><td>d</td></tr></table>",
 			"a | b\n    c | d\n"},
 		// The first cell keeps its lines: it may be a box's only one.

@@ -491,7 +491,8 @@ type styleInfo struct {
 	fill     textColor // -webkit-text-fill-color, colorUnset for currentcolor
 	fillSet  bool
 	font     fontSize // what font-size (or the font shorthand) makes of the text's size
-	rule     bool     // a border drawn in windowtext, Office's own rule of a table cell
+	rule     bool     // a border as Office draws a table's grid: in windowtext, or an mso-border-…-alt or -inside line
+	border   bool     // a border line that can be seen, of any colour
 	strike   bool     // text-decoration line-through
 }
 
@@ -591,6 +592,13 @@ func parseStyle(s string) styleInfo {
 			info.strike = info.strike || slices.Contains(cssWords(val), "line-through")
 		case "border", "border-top", "border-right", "border-bottom", "border-left":
 			info.rule = info.rule || officeRule(val)
+			info.border = info.border || borderLine(val)
+		case "mso-border-alt", "mso-border-top-alt", "mso-border-right-alt", "mso-border-bottom-alt", "mso-border-left-alt",
+			"mso-border-insideh", "mso-border-insidev":
+			// Word's own record of a cell's or a table's grid line,
+			// whatever its colour ("mso-border-alt:solid #BFBFBF
+			// .5pt" when the grid is grey); only Word writes it.
+			info.rule = info.rule || borderLine(val)
 		case "background", "background-color", "background-image":
 			if p, ok := parsePaint(name, val); ok {
 				info.bg, info.bgSet = p, true
@@ -624,6 +632,25 @@ func officeRule(v string) bool {
 		}
 	}
 	return color && line
+}
+
+// borderLine reports a border declaration's value that draws a line that
+// can be seen: a line style, no zero width, not transparent or white.
+func borderLine(v string) bool {
+	line := false
+	for _, w := range cssWords(v) {
+		switch w {
+		case "solid", "dashed", "dotted", "double", "groove", "ridge", "inset", "outset":
+			line = true
+		case "none", "hidden", "transparent":
+			return false
+		default:
+			if isZero(w) || isWhite(w) {
+				return false
+			}
+		}
+	}
+	return line
 }
 
 // cutImportant removes a trailing "!important" ("! important" too) from a
