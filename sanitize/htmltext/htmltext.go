@@ -207,6 +207,8 @@ func (a *attrs) set(k, v []byte) {
 		a.rowspan = string(v)
 	case "colspan":
 		a.colspan = string(v)
+	case "src":
+		a.src = string(v)
 	}
 }
 

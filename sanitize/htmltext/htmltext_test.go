@@ -256,6 +256,12 @@ func TestConvertSnippets(t *testing.T) {
 		{"image no alt", `text<img src="x.png">text`, "text [画像] text\n"},
 		{"decorative image", `装飾<img src="line.png" alt="">の後 <img alt=" ">x`, "装飾の後 x\n"},
 		{"tracking pixel dropped", `a<img src="t.gif" width="1" height="1"><img src="t2" style="width:0px;height:0px">b`, "ab\n"},
+		// Spacers and rules drawn as images: 2 pixels thin or fewer, or
+		// a file named as spacers are, stretched to any size.
+		{"spacer images dropped", `a<img src="/img/spacer.gif" width="20" height="20"><img src="https://t.example/images/1x1.GIF?u=3">` +
+			`<img src="line.png" width="600" height="2"><img src="divider.png" style="width:100%;height:2px"><img src="Trans.png#x">b` +
+			`<img src="spacer_photo.jpg"><img src="dot.png" width="3" height="3"><img src="/spacer.gif/photo.jpg"><img width="2em">c`,
+			"ab [画像] [画像] [画像] [画像] c\n"},
 		{"script dropped", "a<script>document.write('x')</script>b", "ab\n"},
 		{"script self-closing still raw", "a<script/>var x='<p>leak</p>';</script>b", "ab\n"},
 		{"style dropped", "<style>p{color:red}</style>a", "a\n"},

@@ -11,9 +11,10 @@ import (
 type attrs struct {
 	css    styleInfo // the style attribute, parsed once by parsed
 	cssSet bool
-	given  uint16 // attributes set, by attrBit
+	given  uint32 // attributes set, by attrBit
 
 	style, href, alt, class, width, height, start, value string
+	src                                                  string // <img src>
 	border                                               string // <table border>
 	rowspan, colspan                                     string // <td>, <th>
 	color, bgcolor, bgImage                              string // <font color>, bgcolor, background
@@ -22,7 +23,7 @@ type attrs struct {
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
@@ -470,18 +471,38 @@ func isWhite(v string) bool {
 }
 
 // tinyImage reports whether an image is a tracking pixel or spacer: a
-// dimension of 0 or 1 pixel in its attributes or inline style.
+// dimension of at most 2 pixels in its attributes or inline style (a
+// spacer or a rule drawn as an image; no picture a reader looks at is
+// that thin), or a file named as spacers are (spacer.gif, 1x1.gif).
 func (a *attrs) tinyImage() bool {
-	if pixel(a.width) || pixel(a.height) {
+	if pixel(a.width) || pixel(a.height) || spacerFile(a.src) {
 		return true
 	}
 	return a.parsed().tiny
 }
 
+// spacerNames are the names (without extension) web authoring tools and
+// mail templates give the transparent GIF or PNG they stretch to space
+// a layout: an image of nothing, whatever width it is given.
+var spacerNames = []string{"spacer", "space", "spc", "blank", "clear", "clearpixel", "clear_pixel", "transparent", "trans", "pixel", "1x1", "shim"}
+
+// spacerFile reports an image URL whose file is a spacer GIF or PNG.
+func spacerFile(src string) bool {
+	if i := strings.IndexAny(src, "?#"); i >= 0 {
+		src = src[:i]
+	}
+	name := strings.ToLower(src[strings.LastIndexByte(src, '/')+1:])
+	base, ok := strings.CutSuffix(name, ".gif")
+	if !ok {
+		base, ok = strings.CutSuffix(name, ".png")
+	}
+	return ok && slices.Contains(spacerNames, base)
+}
+
 // styleInfo is what an inline style says about visibility.
 type styleInfo struct {
 	hidden bool // display:none, visibility:hidden, opacity under 0.1, collapsed overflow, moved off the page
-	tiny   bool // width or height of at most one pixel
+	tiny   bool // width or height of at most 2 pixels
 	color  textColor
 	// colorSet: a color declaration was read (inherit too), which
 	// overrides a color attribute.
@@ -876,8 +897,8 @@ func isZero(v string) bool {
 	return ok && f == 0
 }
 
-// pixel reports a length of 0 or 1 (any unit counts for 0; 1 only in pixels
-// or without a unit, as in width="1").
+// pixel reports a length of at most 2 pixels (any unit counts for 0;
+// more only in pixels or without a unit, as in width="2").
 func pixel(v string) bool {
 	f, u, ok := splitNumber(v)
 	if !ok {
@@ -886,5 +907,5 @@ func pixel(v string) bool {
 	if f == 0 {
 		return true
 	}
-	return f == 1 && (u == "" || u == "px")
+	return f > 0 && f <= 2 && (u == "" || u == "px")
 }
