@@ -105,6 +105,19 @@ type converter struct {
 	linkHid        bool   // text inside the link was dropped as unseen
 	linkWords      int    // words written when the link started
 	cellAt         int    // stack index of the cell last started, -1 when past MaxDepth
+	linkImages     int    // images without alt text in the open link, not printed
+
+	// An image link with no alt text (or a link with no text at all)
+	// says nothing but its target, and newsletters put one beside a
+	// text link to the same page (a thumbnail, then the title): its
+	// target waits for what comes next, and prints once (see endLink).
+	pendDisplay, pendTarget string
+	pendImage               bool // it holds an image: "[画像] <target>"
+	pendCell                bool // a cell of its row started after it, its line still empty
+	// The target of the link printed last and c.words after it: a
+	// link to it right after prints nothing.
+	lastTarget string
+	lastWords  int
 }
 
 // Convert reads UTF-8 HTML from r and writes it to w as plain text with \n
@@ -124,6 +137,7 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	c.out.prefix = c.linePrefix
 	c.out.inCell = c.inCell
 	c.out.cellText = c.cellText
+	c.out.flushPend = c.flushPend
 	c.out.textStart = -1
 
 	z := html.NewTokenizer(r)
@@ -821,6 +835,15 @@ func (c *converter) linePrefix() string {
 // table with header cells, an empty cell between two with text keeps its
 // column (a row "4/1 |  | 会議" under "日付 | 午前 | 午後").
 func (c *converter) cell() {
+	if c.pend {
+		if !c.hasText {
+			// It stays the first of the line: see flushPend.
+			c.pendCell = true
+			c.cellWords = c.words
+			return
+		}
+		c.flushPend()
+	}
 	if !c.hasText {
 		c.cellWords = c.words
 		return
@@ -978,9 +1001,18 @@ func (c *converter) void(name string, a *attrs) {
 			c.stats.Hidden++ // tracking pixel or spacer: invisible
 			return
 		}
+		alt := cleanText(a.alt)
+		if alt == "" && c.link != "" {
+			// The link says where it goes, with its text or its
+			// target: "[画像]" before "詳しくはこちら" is an icon's.
+			if !a.hasAlt {
+				c.linkImages++
+			}
+			return
+		}
 		c.stats.Images++
 		label := "[" + c.label + "]"
-		if alt := cleanText(a.alt); alt != "" {
+		if alt != "" {
 			label = "[" + c.label + ": " + alt + "]"
 		} else if a.hasAlt {
 			return // alt="": the author marked it decorative
@@ -1139,7 +1171,17 @@ func (c *converter) startLink(href string) {
 	if !ok {
 		return
 	}
+	if c.pend {
+		if target == c.pendTarget {
+			// The image link before it goes where this one does:
+			// its target prints once, after this one's text.
+			c.pend, c.pendCell = false, false
+		} else {
+			c.flushPend()
+		}
+	}
 	c.link, c.linkHref = display, target
+	c.linkImages = 0
 	c.release()
 	c.holding, c.hold, c.textStart = true, c.hold[:0], -1
 	c.linkAfter = c.last
@@ -1152,7 +1194,7 @@ func (c *converter) endLink() {
 	if c.link == "" {
 		return
 	}
-	if (c.linkUnseen || c.linkHid) && c.words == c.linkWords {
+	if (c.linkUnseen || c.linkHid) && c.words == c.linkWords && c.linkImages == 0 {
 		// Nothing of it can be seen (itself unseen, or all it holds),
 		// so nothing can be clicked: its target is no content of the
 		// mail.
@@ -1175,12 +1217,27 @@ func (c *converter) endLink() {
 			c.putString(d)
 			c.last, _ = utf8.DecodeLastRuneInString(d)
 			c.afterLink = true
+			c.lastTarget, c.lastWords = c.linkHref, c.words
 			c.link, c.linkHref = "", ""
 			c.stats.Links++
 			return
 		}
 	}
 	c.release()
+	if c.words == c.linkWords {
+		// Nothing of it was printed: an image without alt text, or
+		// nothing. Right after a link to the same target it adds
+		// nothing; else it waits to see whether one follows.
+		if c.linkHref == c.lastTarget && c.words == c.lastWords && c.hasText {
+			// The space that separated the two goes with it:
+			// "こちら <X>。", not "こちら <X> 。".
+			c.space, c.spaceNL = false, false
+		} else {
+			c.pend, c.pendDisplay, c.pendTarget, c.pendImage = true, c.link, c.linkHref, c.linkImages > 0
+		}
+		c.link, c.linkHref = "", ""
+		return
+	}
 	if owed := c.owed; owed > 0 && !c.hasText && c.words > c.linkWords {
 		// The link's text ended in a line break (<a>…<br></a>, a
 		// paragraph in the link): the target goes with the text, not at
@@ -1194,8 +1251,31 @@ func (c *converter) endLink() {
 		c.wordString(d)
 	}
 	c.afterLink = true
+	c.lastTarget, c.lastWords = c.linkHref, c.words
 	c.link, c.linkHref = "", ""
 	c.stats.Links++
+}
+
+// flushPend prints the link endLink held back, where it was: before
+// the word, line break or cell that follows it, or, when its row's
+// next cell started with its line still empty, as that line's first
+// cell.
+func (c *converter) flushPend() {
+	c.pend = false
+	if c.pendImage {
+		c.stats.Images++
+		c.space = true
+		c.wordString("[" + c.label + "]")
+	}
+	c.space = true
+	c.wordString("<" + c.pendDisplay + ">")
+	c.afterLink = true
+	c.lastTarget, c.lastWords = c.pendTarget, c.words
+	c.stats.Links++
+	if c.pendCell {
+		c.pendCell = false
+		c.cell()
+	}
 }
 
 // linkTarget cleans an href for printing. display is what goes between the

@@ -251,6 +251,26 @@ func TestConvertSnippets(t *testing.T) {
 			`<a href="https://a.example/">https://a.example/</a>2018 <a href="https://b.example/">B</a>Ａ`, "<https://a.example/x> Respected <https://a.example/> 2018 B <https://b.example/>Ａ\n"},
 		{"link then punctuation or Japanese", `<a href="https://a.example/">A</a>, <a href="https://b.example/">B</a>」<a href="https://c.example/">こちら</a>から`,
 			"A <https://a.example/>, B <https://b.example/>」こちら <https://c.example/>から\n"},
+		// An image link with no alt text beside a text link to the same
+		// page (a thumbnail and its title, a banner and "詳しくはこちら")
+		// prints its target once, after the text, in either order.
+		{"image link beside a text link", `<p><a href="https://example.jp/a"><img src="btn.png" alt=""></a> <a href="https://example.jp/a">詳しくはこちら</a></p>` +
+			`<p>申込は<a href="https://example.jp/b"><img src="arrow.png"></a><a href="https://example.jp/b">こちら</a> <a href="https://example.jp/b"><img src="icon.png"></a>。</p>` +
+			`<ul><li><a href="https://example.jp/c"><img src="new.gif"></a> <b><a href="https://example.jp/c">お知らせ</a></b></li></ul>`,
+			"詳しくはこちら <https://example.jp/a>\n\n申込はこちら <https://example.jp/b>。\n\n- お知らせ <https://example.jp/c>\n"},
+		{"thumbnail cell beside a title cell", `<table><tr><td><a href="https://example.jp/p/1"><img src="p1.jpg" width="80"></a></td>` +
+			`<td><a href="https://example.jp/p/1">防災ラジオ</a><br>販売価格 2,000円</td></tr>` +
+			`<tr><td><a href="https://example.jp/p/2"><img src="p2.jpg"></a></td><td><a href="https://example.jp/p/3">非常食セット</a></td></tr></table>`,
+			"防災ラジオ <https://example.jp/p/1>\n販売価格 2,000円\n[画像] <https://example.jp/p/2> | 非常食セット <https://example.jp/p/3>\n"},
+		// Alone, or beside other links, it is the link: "[画像] <target>".
+		{"image link alone", `<a href="https://example.jp/buy"><img src="buy.gif"></a> <a href="https://example.jp/x"><img src="x.gif"></a>` +
+			`<br><a href="https://example.jp/y"><img src="y.gif"></a><br><a href="https://example.jp/y" style="font-size:0"><img src="y.gif"></a>` +
+			`<p><a href="https://example.jp/z"></a>z</p>`,
+			"[画像] <https://example.jp/buy> [画像] <https://example.jp/x>\n[画像] <https://example.jp/y>\n[画像] <https://example.jp/y>\n\n<https://example.jp/z> z\n"},
+		// In a link with text, an image with no alt text is an icon:
+		// the text says what the link is.
+		{"icon in a text link", `<a href="https://example.jp/f.pdf"><img src="pdf.png">申込書（PDF）</a> <a href="https://example.jp/"><img alt="ロゴ">トップ</a>`,
+			"申込書（PDF） <https://example.jp/f.pdf> [画像: ロゴ] トップ <https://example.jp/>\n"},
 		{"link in list", `<ul><li><a href="https://example.jp/">https://example.jp/</a></ul>`, "- <https://example.jp/>\n"},
 		{"image alt", `<img src="x.png" alt=" A  logo ">`, "[画像: A logo]\n"},
 		{"image no alt", `text<img src="x.png">text`, "text [画像] text\n"},

@@ -41,6 +41,12 @@ type out struct {
 	col       int    // display columns of the current line, counted up to maxCellIndent+1
 	textCol   int    // col where the held link text starts
 
+	// pend is set while a link with nothing to show but its target is
+	// held back (see converter.endLink); flushPend writes it, before
+	// the next word, line break or cell.
+	pend      bool
+	flushPend func()
+
 	// cellText is told the column at which the text of a table cell
 	// after the row's first starts (just after its " | ").
 	cellText func(col int)
@@ -201,7 +207,7 @@ func (o *out) breakInCell() bool {
 // without this each cell of such a table was a line of its own, its
 // rows and columns lost ("日付\n内容\n4/1\n説明会").
 func (o *out) joinCell() {
-	if o.cellEnd && !o.hasText && o.owed > 0 {
+	if o.cellEnd && !o.hasText && o.owed > 0 && !o.pend {
 		o.hasText, o.owed = true, 0
 	}
 	o.cellEnd = false
@@ -210,6 +216,9 @@ func (o *out) joinCell() {
 // block asks for the current line to end (n=1) or for a blank line (n=2)
 // before the next word.
 func (o *out) block(n int) {
+	if n > 0 && o.pend {
+		o.flushPend()
+	}
 	if n == 0 || !o.started || o.breakInCell() {
 		return // no blank lines at the top
 	}
@@ -230,6 +239,9 @@ func (o *out) block(n int) {
 // br ends the current line, or adds an empty line when already at the start
 // of one (<br><br> is a blank line).
 func (o *out) br() {
+	if o.pend {
+		o.flushPend()
+	}
 	if !o.started || o.breakInCell() {
 		return
 	}
@@ -264,6 +276,9 @@ func (o *out) preserve(b []byte) {
 func (o *out) word(b []byte) {
 	if len(b) == 0 {
 		return
+	}
+	if o.pend {
+		o.flushPend()
 	}
 	if o.owed > 0 {
 		o.release() // a link that spans lines is not a bare URL
@@ -362,6 +377,9 @@ func wide(r rune) bool {
 
 // finish ends the text with exactly one newline (nothing for empty text).
 func (o *out) finish() error {
+	if o.pend {
+		o.flushPend()
+	}
 	o.release()
 	if o.started {
 		o.putString("\n")
