@@ -49,6 +49,13 @@ const (
 	strikeMark = "~~"
 )
 
+// What a <q> is quoted with, which its text decides (see openQuotes).
+const (
+	quotePending = 'p'
+	quoteJa      = 'j' // 「」, 『』 inside another
+	quoteEn      = 'e' // “”, ‘’ inside another
+)
+
 // entry is one open element on the stack.
 type entry struct {
 	name     string
@@ -61,6 +68,8 @@ type entry struct {
 	rp       bool       // <ruby>: it has <rp> fallback parentheses of its own
 	paren    bool       // <rt>: its text is put in parentheses
 	strike   bool       // its text is struck through (<s>, <del>, line-through)
+	sup      bool       // <sup> after a word: "^" before its text
+	quote    byte       // <q>: quotePending until its first word, then quoteJa or quoteEn
 	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
 	col      int        // <table>: the column the current row's next cell starts in
 	rowCell  bool       // <table>: the current row has a cell of its own
@@ -138,6 +147,7 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	c.out.inCell = c.inCell
 	c.out.cellText = c.cellText
 	c.out.flushPend = c.flushPend
+	c.out.openQuotes = c.openQuotes
 	c.out.textStart = -1
 
 	z := html.NewTokenizer(r)
@@ -414,6 +424,16 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.strike++
 	}
 	switch e.name {
+	case "sup":
+		// x<sup>2</sup> is x^2 in plain text; a superscript after
+		// a space or at a line's start has nothing to raise above.
+		if c.hasText && !c.space && len(c.ws) == 0 {
+			e.sup = true
+			c.mark += "^"
+		}
+	case "q":
+		e.quote = quotePending
+		c.quotes++
 	case "li":
 		c.lead = c.linePrefix() + c.marker(a)
 	case "table":
@@ -491,6 +511,15 @@ func (c *converter) close(e *entry, i int) {
 	}
 	if e.paren {
 		c.wordString(")")
+	}
+	if e.sup {
+		c.mark = strings.TrimSuffix(c.mark, "^") // no text came
+	}
+	switch e.quote {
+	case quotePending:
+		c.quotes-- // no text came
+	case quoteJa, quoteEn:
+		c.endQuote(quoteMarks(e.quote, c.quoteLevel(i))[1])
 	}
 	if e.strike {
 		c.strike--
@@ -1254,6 +1283,60 @@ func (c *converter) endLink() {
 	c.lastTarget, c.lastWords = c.linkHref, c.words
 	c.link, c.linkHref = "", ""
 	c.stats.Links++
+}
+
+// openQuotes returns the opening marks of the <q> elements waiting for
+// their first word, whose first character is first, and settles their
+// marks: “” for a quote that starts with a Latin letter and does not
+// follow Japanese text directly, 「」 for any other (a Japanese quote,
+// or a word quoted in a Japanese sentence: 市長は「Safety first」と);
+// 『』 and ‘’ inside another quote. The text decides, not the page's
+// lang, which mail rarely sets right. The walk is bounded by the stack
+// depth.
+func (c *converter) openQuotes(first rune, joined bool) string {
+	style := byte(quoteJa)
+	if !wide(first) && unicode.IsLetter(first) && !(joined && wide(c.last)) {
+		style = quoteEn
+	}
+	var b strings.Builder
+	level := 0
+	for i := range c.stack {
+		e := &c.stack[i]
+		if e.quote == 0 {
+			continue
+		}
+		if e.quote == quotePending {
+			e.quote = style
+			b.WriteString(quoteMarks(style, level)[0])
+		}
+		level++
+	}
+	return b.String()
+}
+
+// quoteLevel counts the quotes around c.stack[i].
+func (c *converter) quoteLevel(i int) int {
+	n := 0
+	for j := range i {
+		if q := c.stack[j].quote; q == quoteJa || q == quoteEn {
+			n++
+		}
+	}
+	return n
+}
+
+// quoteMarks returns the opening and closing marks of a quote in style
+// with level quotes around it.
+func quoteMarks(style byte, level int) [2]string {
+	switch {
+	case style == quoteJa && level%2 == 0:
+		return [2]string{"「", "」"}
+	case style == quoteJa:
+		return [2]string{"『", "』"}
+	case level%2 == 0:
+		return [2]string{"“", "”"}
+	}
+	return [2]string{"‘", "’"}
 }
 
 // flushPend prints the link endLink held back, where it was: before

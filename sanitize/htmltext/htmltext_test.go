@@ -217,6 +217,16 @@ func TestConvertSnippets(t *testing.T) {
 			`<p>価格：<s>1,000円 </s>800円<strike><s>x</s> y</strike></p>`,
 			"開催日：~~4月1日~~ 4月8日、~~午前~~午後\n\n価格：~~1,000円~~ 800円~~x y~~\n"},
 		{"struck through, nothing seen", `a<s></s>b<s> </s>c<del style="display:none">x</del><s><span style="font-size:0">y</span></s>d`, "ab cd\n"},
+		// A superscript is raised with "^", the plain-text way; one
+		// after a space or with no text has nothing to mark.
+		{"superscript", `x<sup>2</sup>+y<sup>2</sup>、面積 100m<sup>2</sup> <sup>※1</sup>注 a<sup></sup>b<s>c<sup>3</sup></s>`,
+			"x^2+y^2、面積 100m^2 ※1注 ab~~c^3~~\n"},
+		// <q> is quoted as the text around it is: 「」 in Japanese (a
+		// Latin word in a Japanese sentence too), “” for English, and
+		// 『』 or ‘’ inside another quote.
+		{"inline quote", `<p>市長は<q>安全第一</q>と述べ、<q>Safety first</q>とも。<q>外<q>内</q></q></p>` +
+			`<p><q>3つの約束</q> <q>Hello, <q>world</q></q> she said. <q></q>x <q><span style="font-size:0">y</span></q>z</p>`,
+			"市長は「安全第一」と述べ、「Safety first」とも。「外『内』」\n\n「3つの約束」 “Hello, ‘world’” she said. x z\n"},
 		{"ruby", "<ruby>漢字<rt>かんじ</rt></ruby>の読み", "漢字(かんじ)の読み\n"},
 		{"ruby with rp", "<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>です", "漢字(かんじ)です\n"},
 		{"ruby per character", "<ruby>漢<rt>かん</rt>字<rt>じ</rt></ruby>", "漢(かん)字(じ)\n"},

@@ -41,6 +41,11 @@ type out struct {
 	col       int    // display columns of the current line, counted up to maxCellIndent+1
 	textCol   int    // col where the held link text starts
 
+	quotes int // <q> elements waiting for their first word
+	// openQuotes returns their opening marks, for a first word
+	// starting with first, joined to the word before it or not.
+	openQuotes func(first rune, joined bool) string
+
 	// pend is set while a link with nothing to show but its target is
 	// held back (see converter.endLink); flushPend writes it, before
 	// the next word, line break or cell.
@@ -280,6 +285,8 @@ func (o *out) word(b []byte) {
 	if o.pend {
 		o.flushPend()
 	}
+	// Whether the word follows the last one directly, for a quote.
+	joined := o.hasText && o.owed == 0 && !o.space && len(o.ws) == 0 && !o.sep && !o.cellBreak
 	if o.owed > 0 {
 		o.release() // a link that spans lines is not a bare URL
 		o.putString("\n")
@@ -332,6 +339,11 @@ func (o *out) word(b []byte) {
 	if o.holding && o.textStart < 0 {
 		o.textStart, o.textCol = len(o.hold), o.col
 	}
+	if o.quotes > 0 {
+		first, _ := utf8.DecodeRune(b)
+		o.putString(o.openQuotes(first, joined))
+		o.quotes = 0
+	}
 	if o.mark != "" {
 		o.putString(o.mark)
 		o.mark = ""
@@ -348,6 +360,13 @@ func (o *out) endMark(s string) {
 		o.mark = ""
 		return
 	}
+	o.putString(s)
+	o.last, _ = utf8.DecodeLastRuneInString(s)
+	o.afterLink = false
+}
+
+// endQuote closes a quote right after its last word.
+func (o *out) endQuote(s string) {
 	o.putString(s)
 	o.last, _ = utf8.DecodeLastRuneInString(s)
 	o.afterLink = false
