@@ -29,6 +29,10 @@ func FuzzConvert(f *testing.F) {
 		"<head><title>t</title>x<body>y</body>",
 		strings.Repeat("<div><span>", 300) + "deep",
 		"\xff\xfe<p>\x00&#0;&#xD800;",
+		"<table><tr><td>日時<td>4月1日<br>午後<p>x</p><table><tr><td>a<td>b<br>c</table><tr><td><p>場所</p><td><ul><li>y</ul></table>",
+		"<table class=MsoTableGrid><tr><td style='mso-border-alt:solid red .5pt'>a<td style='border:1px solid #000'>b<br>c</table>",
+		"<a href=x><img src=a.png></a> <a href=x>t</a><td><a href=y><img></a><td><a href=y></a><img src=spacer.gif>",
+		"x<sup>2</sup><q>引用<q>in</q></q><q>quote</q><s><sup></sup></s>",
 	} {
 		f.Add(s)
 	}
