@@ -226,7 +226,13 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 				u = append(u, binary.LittleEndian.Uint16(ent[k:]))
 			}
 			name := string(utf16.Decode(u))
-			switch strings.ToLower(name) {
+			// Office finds a name as MS-CFB compares names (2.6.4:
+			// upper-cased, simple mapping), so "PowerPo\u0131nt
+			// Document" (a dotless ı) or "Macro\u017f" (a long ſ) is
+			// the stream or storage it opens; lower-casing alone would
+			// not see them. Upper then lower takes in both readings.
+			key := strings.ToLower(strings.ToUpper(name))
+			switch key {
 			case "_vba_project_cur", "vba", "_vba_project", "macros":
 				info.macros = true
 			case "encryptedpackage":
@@ -250,7 +256,7 @@ func readCFB(r io.ReaderAt, size int64, streams bool, charge func(int64) bool) o
 				}
 			case "1table", "0table":
 				if typ == 2 {
-					wordEnts = append(wordEnts, cfbWordEnt{id: id, name: strings.ToLower(name), st: entryStream(ent, shift)})
+					wordEnts = append(wordEnts, cfbWordEnt{id: id, name: key, st: entryStream(ent, shift)})
 				}
 			case "workbook", "book":
 				info.mime = "application/vnd.ms-excel"

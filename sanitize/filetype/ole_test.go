@@ -360,3 +360,30 @@ func TestOLEVersion4(t *testing.T) {
 		})
 	}
 }
+
+// TestOLENamesAsOfficeCompares: a compound file's names are compared as
+// MS-CFB compares them (2.6.4: each character upper-cased, simple case
+// mapping), so a name spelt with a dotless ı or a long ſ is the one
+// Office opens ("PowerPoınt Document" is its PowerPoint Document,
+// "Macroſ" its Macros storage), and it is read as that.
+func TestOLENamesAsOfficeCompares(t *testing.T) {
+	vba := pptContainer(rtVBAInfo, pptRec(2, 0, rtVBAInfoAtom, []byte{1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0}))
+	s := pptStream(vba, nil, nil, 0)
+	b := make([]byte, 24)
+	binary.LittleEndian.PutUint32(b, 0x14)
+	binary.LittleEndian.PutUint32(b[4:], 0xE391C05F)
+	binary.LittleEndian.PutUint32(b[8:], pptEditAt(s))
+	cu := pptAtom(0x0FF6, b)
+	runClassify(t, []classifyCase{
+		{name: "PowerPoint Document with a dotless i", filename: "a.ppt",
+			data:  cfbFile(nil, cfbEnt{name: "PowerPo\u0131nt Document", typ: 2, data: s}, cfbEnt{name: "Current U\u017fer", typ: 2, data: cu}),
+			class: ClassOffice, sniffed: "application/vnd.ms-powerpoint", findings: []string{MacroFinding}},
+		{name: "Macros storage with a long s", filename: "a.doc",
+			data:  oleFile(clsidWord, oleEnt{"WordDocument", 2}, oleEnt{"Macro\u017f", 1}),
+			class: ClassOffice, findings: []string{MacroFinding}},
+		{name: "Equation Native with a dotless i", filename: "a.docx",
+			data: docx(t, deflate("word/embeddings/oleObject1.bin", cfbFile(clsidXls,
+				cfbEnt{name: "\x01CompObj", typ: 2, data: make([]byte, 90)}, cfbEnt{name: "Equat\u0131on Nat\u0131ve", typ: 2, data: make([]byte, 200)}))),
+			class: ClassOffice, sniffed: mimeDocx, findings: []string{EmbeddedObject + " word/embeddings/oleObject1.bin (Equation Editor)"}},
+	})
+}
