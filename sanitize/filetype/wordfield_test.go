@@ -66,3 +66,28 @@ func TestRelationshipAttributesTwice(t *testing.T) {
 			class: ClassOffice, clean: true},
 	})
 }
+
+// TestWordFieldTrackedDeletion: a field code with a tracked deletion
+// (w:delInstrText) is checked both as shown, deletion in, and as it
+// reads once accepted: which one Word runs is not known here, and each
+// hides the keyword from a reader of the other.
+func TestWordFieldTrackedDeletion(t *testing.T) {
+	field := func(runs string) []byte {
+		return docx(t, deflate("word/document.xml", []byte(`<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p>`+
+			`<w:r><w:fldChar w:fldCharType="begin"/></w:r>`+runs+
+			`<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:body></w:document>`)))
+	}
+	ins := func(s string) string { return `<w:r><w:instrText xml:space="preserve">` + s + `</w:instrText></w:r>` }
+	del := func(s string) string {
+		return `<w:del w:id="1" w:author="a" w:date="2024-01-01T00:00:00Z"><w:r><w:delInstrText xml:space="preserve">` + s + `</w:delInstrText></w:r></w:del>`
+	}
+	const dde = "office: external reference ddeauto field in word/document.xml"
+	runClassify(t, []classifyCase{
+		{name: "keyword whole once the deletion is accepted", filename: "a.docx", class: ClassOffice,
+			data: field(ins(` DDE`) + del(`XXX`) + ins(`AUTO c:\\windows\\system32\\cmd.exe "/k calc" `)), findings: []string{dde}},
+		{name: "keyword whole only with the deletion in", filename: "a.docx", class: ClassOffice,
+			data: field(del(` DDEAUTO`) + ins(` c:\\windows\\system32\\cmd.exe "/k calc" `)), findings: []string{dde}},
+		{name: "an ordinary field with a deletion", filename: "a.docx", class: ClassOffice, clean: true,
+			data: field(ins(` PAGE `) + del(`\* Arabic `) + ins(`\* MERGEFORMAT `))},
+	})
+}

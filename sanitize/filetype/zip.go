@@ -1056,7 +1056,13 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 	// then went on as no field's ({ HYPERLINK { QUOTE x } "\\evil\s" }
 	// lost its target).
 	type openField struct {
-		code      strings.Builder
+		code strings.Builder
+		// withDel is the code with its tracked deletions
+		// (w:delInstrText) still in it: whether Word runs a field
+		// whose code has one as shown or as it will read once
+		// accepted is not known here, so both are checked.
+		withDel   strings.Builder
+		dels      bool
 		separated bool
 		keyword   string // once complete, found once: not again at each field inside
 		found     bool
@@ -1069,7 +1075,13 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 		return f.keyword
 	}
 	var stack []*openField
-	inInstr := false
+	inInstr, inDel := false, false
+	check := func(f *openField) {
+		in.wordField(f.code.String(), where)
+		if f.dels {
+			in.wordField(f.withDel.String(), where)
+		}
+	}
 	in.readPart(e, open, where, partReader{
 		what:     "fields",
 		declared: declared,
@@ -1094,19 +1106,19 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 						stack = append(stack, &openField{})
 					case "separate":
 						if n := len(stack); n > 0 && !stack[n-1].separated {
-							in.wordField(stack[n-1].code.String(), where)
+							check(stack[n-1])
 							stack[n-1].separated = true
 						}
 					case "end":
 						if n := len(stack); n > 0 {
 							if !stack[n-1].separated {
-								in.wordField(stack[n-1].code.String(), where)
+								check(stack[n-1])
 							}
 							stack = stack[:n-1]
 						}
 					}
-				case "instrText":
-					inInstr = true
+				case "instrText", "delInstrText":
+					inInstr, inDel = true, t.Name.Local == "delInstrText"
 					if n := len(stack); n == 0 || stack[n-1].separated {
 						// A code outside any field's, or in a field's
 						// result: read as a field's of its own.
@@ -1116,14 +1128,21 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 					in.wordField(xmlAttr(t, "instr"), where)
 				}
 			case xml.EndElement:
-				if t.Name.Local == "instrText" {
-					inInstr = false
+				if t.Name.Local == "instrText" || t.Name.Local == "delInstrText" {
+					inInstr, inDel = false, false
 				}
 			case xml.CharData:
 				// Only the start of a code is read: its keyword and
 				// first argument.
-				if top := len(stack) - 1; inInstr && top >= 0 && !stack[top].separated && stack[top].code.Len() < 2048 {
-					stack[top].code.Write(t)
+				if top := len(stack) - 1; inInstr && top >= 0 && !stack[top].separated {
+					f := stack[top]
+					if !inDel && f.code.Len() < 2048 {
+						f.code.Write(t)
+					}
+					if f.withDel.Len() < 2048 {
+						f.withDel.Write(t)
+						f.dels = f.dels || inDel
+					}
 				}
 			}
 			return true
@@ -1133,7 +1152,7 @@ func (in *inspector) wordFields(e entry, open func() (io.ReadCloser, error), pat
 	// checked too: Word may repair the part and run it.
 	for _, f := range stack {
 		if !f.separated {
-			in.wordField(f.code.String(), where)
+			check(f)
 		}
 	}
 }
