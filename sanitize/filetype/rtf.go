@@ -308,6 +308,15 @@ func (s *rtfScanner) word1(name string, param int64, digits int) {
 	case "par", "line", "tab", "cell", "row", "sect", "page":
 		s.char(' ')
 		return
+	case "deleted":
+		// A tracked deletion in a field's code: whether Word runs the
+		// code as shown or as it reads once accepted is not known
+		// here, and each hides a keyword or target from a reader of
+		// the other (DDE{\deleted XXX}AUTO).
+		if t != nil && !t.skip && len(s.codes) > 0 && (!hasParam || param != 0) {
+			s.notInspected()
+		}
+		return
 	}
 	if rtfDestinations[name] && t != nil && !t.skip && s.keywordOpen() {
 		// A destination whose text a reader may leave out of the

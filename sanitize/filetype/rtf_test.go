@@ -61,6 +61,8 @@ func TestRTFFields(t *testing.T) {
 		{"\\upr's ANSI text before the keyword", `{\field{\*\fldinst {\upr{X}{\*\ud DDEAUTO}} c:\\x.exe}}`, notRead},
 		{"a picture before the keyword", `{\field{\*\fldinst {\pict\wmetafile8 0100}DDEAUTO c:\\x.exe}}`, notRead},
 		{"a keyword in groups nested past the bound", `{\field{\*\fldinst ` + strings.Repeat("{", maxRTFDepth) + `DDEAUTO c:\\x.exe` + strings.Repeat("}", maxRTFDepth) + `}}`, notRead},
+		{"a tracked deletion in the keyword", `{\field{\*\fldinst DDE{\deleted\revauthdel1 XXX}AUTO c:\\x.exe}}`, notRead},
+		{"a tracked deletion in a HYPERLINK's target", `{\field{\*\fldinst HYPERLINK "https://www.city.example.lg.jp/{\deleted x}"}{\fldrslt open}}`, notRead},
 		{"past the first window", strings.Repeat(`{\b x}`, scanWindow/6+100) + `{\field{\*\fldinst DDEAUTO x}}`, dde},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
@@ -73,6 +75,7 @@ func TestRTFFields(t *testing.T) {
 		{"line breaks after control words", "{\\field{\\*\\fldinst {\\rtlch\\fcs1 \\af0\r\n\\ltrch\\insrsid123 \r\nPAGE}}{\\fldrslt\r\n1}}\r\n\\par\r\n\\b\r\nx"},
 		{"a list item's text and a picture after a field's keyword", `{\listtext 1.}{\field{\*\fldinst HYPERLINK "https://example.lg.jp/" {\pict 00}}{\fldrslt {\pict 00}}}`},
 		{"a field's result", `{\field{\*\fldinst PAGE}{\fldrslt DDEAUTO x}}`},
+		{"tracked deletions outside codes, \\deleted0 in one", `{\deleted old text}{\field{\*\fldinst PAGE {\deleted0 x}}{\fldrslt {\deleted 1}}}`},
 	} {
 		cases = append(cases, classifyCase{name: c.name, data: []byte(rtfStart + c.body + "}"), filename: "a.rtf",
 			class: ClassOffice, sniffed: "application/rtf", clean: true})
