@@ -47,6 +47,8 @@ const (
 	// Markdown write it: "~~4月1日~~ 4月8日" is a date changed, where
 	// "4月1日 4月8日" read as two.
 	strikeMark = "~~"
+	// headingMark starts the title of a section (<h1>–<h3>).
+	headingMark = "■ "
 )
 
 // What a <q> is quoted with, which its text decides (see openQuotes).
@@ -69,6 +71,7 @@ type entry struct {
 	paren    bool       // <rt>: its text is put in parentheses
 	strike   bool       // its text is struck through (<s>, <del>, line-through)
 	sup      bool       // <sup> after a word: "^" before its text
+	headMark bool       // <h1>–<h3>: headingMark before its text
 	quote    byte       // <q>: quotePending until its first word, then quoteJa or quoteEn
 	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
 	col      int        // <table>: the column the current row's next cell starts in
@@ -101,6 +104,7 @@ type converter struct {
 	preNL     bool // the next token directly follows <pre>
 	pre       int  // open elements that keep white space
 	strike    int  // open elements whose text is struck through
+	heads     int  // open <h1>–<h3>: a title inside another is not marked again
 	foreign   int  // open svg/math elements
 	bodySeen  bool // body content has started, so a later <head> is ignored
 	bodyBG    bool // <body> paints a background
@@ -424,6 +428,14 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.strike++
 	}
 	switch e.name {
+	case "h1", "h2", "h3":
+		// A section's title stands out as plain-text newsletters
+		// (メルマガ) mark theirs; the mark waits for its first word.
+		if c.heads == 0 {
+			e.headMark = true
+			c.mark += headingMark
+		}
+		c.heads++
 	case "sup":
 		// x<sup>2</sup> is x^2 in plain text; a superscript after
 		// a space or at a line's start has nothing to raise above.
@@ -514,6 +526,13 @@ func (c *converter) close(e *entry, i int) {
 	}
 	if e.sup {
 		c.mark = strings.TrimSuffix(c.mark, "^") // no text came
+	}
+	switch e.name {
+	case "h1", "h2", "h3":
+		c.heads--
+		if e.headMark {
+			c.mark = strings.TrimSuffix(c.mark, headingMark) // no text came
+		}
 	}
 	switch e.quote {
 	case quotePending:
