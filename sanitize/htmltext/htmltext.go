@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -67,6 +68,7 @@ type entry struct {
 	brk      int        // line breaks around it: 1 line, 2 blank line
 	ordered  bool       // <ol>
 	next     int        // next item number of an <ol>
+	numbers  byte       // <ol type>: '1', 'a', 'A', 'i' or 'I'
 	rp       bool       // <ruby>: it has <rp> fallback parentheses of its own
 	paren    bool       // <rt>: its text is put in parentheses
 	strike   bool       // its text is struck through (<s>, <del>, line-through)
@@ -227,6 +229,8 @@ func (a *attrs) set(k, v []byte) {
 		a.height = string(v)
 	case "start":
 		a.start = string(v)
+	case "type":
+		a.typ = string(v)
 	case "value":
 		a.value = string(v)
 	case "border":
@@ -411,6 +415,9 @@ func (c *converter) open(e *entry, a *attrs) {
 		}
 		e.ordered = e.name == "ol"
 		e.next = 1
+		if t := strings.TrimSpace(a.typ); len(t) == 1 && strings.Contains("1aAiI", t) {
+			e.numbers = t[0]
+		}
 		if n, ok := smallInt(a.start); ok {
 			e.next = n
 		}
@@ -837,8 +844,42 @@ func (c *converter) marker(a *attrs) string {
 	}
 	n := l.next
 	l.next++
-	return strconv.Itoa(n) + ". "
+	return listNumber(n, l.numbers) + ". "
 }
+
+// listNumber writes n as an <ol type> numbers its items: 1, a, A, i or
+// I ("3" is "c", "C", "iii", "III"). Past what letters (the 27th item is
+// "aa") or Roman numerals (up to 3999) can write, and for 0 and below,
+// it is a number.
+func listNumber(n int, numbers byte) string {
+	switch {
+	case n < 1:
+	case numbers == 'a' || numbers == 'A':
+		var b []byte
+		for ; n > 0 && len(b) < 8; n = (n - 1) / 26 {
+			b = append(b, numbers+byte((n-1)%26))
+		}
+		slices.Reverse(b)
+		return string(b)
+	case (numbers == 'i' || numbers == 'I') && n < 4000:
+		var b strings.Builder
+		for _, r := range romans {
+			for ; n >= r.v; n -= r.v {
+				b.WriteString(r.s)
+			}
+		}
+		if numbers == 'i' {
+			return strings.ToLower(b.String())
+		}
+		return b.String()
+	}
+	return strconv.Itoa(n)
+}
+
+var romans = [...]struct {
+	v int
+	s string
+}{{1000, "M"}, {900, "CM"}, {500, "D"}, {400, "CD"}, {100, "C"}, {90, "XC"}, {50, "L"}, {40, "XL"}, {10, "X"}, {9, "IX"}, {5, "V"}, {4, "IV"}, {1, "I"}}
 
 // smallInt parses a list number; absurd values are ignored.
 func smallInt(s string) (int, bool) {

@@ -14,6 +14,7 @@ type attrs struct {
 	given  uint32 // attributes set, by attrBit
 
 	style, href, alt, class, width, height, start, value string
+	typ                                                  string // <ol type>
 	src                                                  string // <img src>
 	border                                               string // <table border>
 	rowspan, colspan                                     string // <td>, <th>
@@ -23,7 +24,7 @@ type attrs struct {
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
