@@ -121,6 +121,8 @@ type converter struct {
 	linkWords      int    // words written when the link started
 	cellAt         int    // stack index of the cell last started, -1 when past MaxDepth
 	linkImages     int    // images without alt text in the open link, not printed
+	linkSeen       bool   // the open link holds an image that can be seen, printed or not
+	linkPend       bool   // the open link took over the pending link to its target (see startLink)
 
 	// An image link with no alt text (or a link with no text at all)
 	// says nothing but its target, and newsletters put one beside a
@@ -1088,6 +1090,12 @@ func (c *converter) void(name string, a *attrs) {
 	case "img":
 		if a.tinyImage() {
 			c.stats.Hidden++ // tracking pixel or spacer: invisible
+			if c.link != "" && !a.thinImage() {
+				// A spacer known by its file's name alone: the name
+				// is the sender's to choose, and the image may be
+				// drawn in any size, so its link can be clicked.
+				c.linkSeen = true
+			}
 			return
 		}
 		alt := cleanText(a.alt)
@@ -1097,6 +1105,7 @@ func (c *converter) void(name string, a *attrs) {
 			if !a.hasAlt {
 				c.linkImages++
 			}
+			c.linkSeen = true
 			return
 		}
 		c.stats.Images++
@@ -1260,17 +1269,19 @@ func (c *converter) startLink(href string) {
 	if !ok {
 		return
 	}
+	c.linkPend = false
 	if c.pend {
 		if target == c.pendTarget {
 			// The image link before it goes where this one does:
-			// its target prints once, after this one's text.
-			c.pend, c.pendCell = false, false
+			// its target prints once, after this one's text (or
+			// as it was, if nothing of this one can be seen).
+			c.pend, c.linkPend = false, true
 		} else {
 			c.flushPend()
 		}
 	}
 	c.link, c.linkHref = display, target
-	c.linkImages = 0
+	c.linkImages, c.linkSeen = 0, false
 	c.release()
 	c.holding, c.hold, c.textStart = true, c.hold[:0], -1
 	c.linkAfter = c.last
@@ -1283,13 +1294,16 @@ func (c *converter) endLink() {
 	if c.link == "" {
 		return
 	}
-	if (c.linkUnseen || c.linkHid) && c.words == c.linkWords && c.linkImages == 0 {
+	absorbed := c.linkPend
+	c.linkPend = false
+	if (c.linkUnseen || c.linkHid) && c.words == c.linkWords && !c.linkSeen {
 		// Nothing of it can be seen (itself unseen, or all it holds),
 		// so nothing can be clicked: its target is no content of the
-		// mail.
+		// mail. The link before it that it took over still is.
 		c.release()
 		c.link, c.linkHref = "", ""
 		c.stats.Hidden++
+		c.pend = absorbed
 		return
 	}
 	d := "<" + c.link + ">"
@@ -1322,7 +1336,11 @@ func (c *converter) endLink() {
 			// "こちら <X>。", not "こちら <X> 。".
 			c.space, c.spaceNL = false, false
 		} else {
-			c.pend, c.pendDisplay, c.pendTarget, c.pendImage = true, c.link, c.linkHref, c.linkImages > 0
+			// With the one it took over: the same target, its
+			// image and its place in the row.
+			c.pendImage = c.linkImages > 0 || absorbed && c.pendImage
+			c.pendCell = absorbed && c.pendCell
+			c.pend, c.pendDisplay, c.pendTarget = true, c.link, c.linkHref
 		}
 		c.link, c.linkHref = "", ""
 		return

@@ -280,6 +280,19 @@ func TestConvertSnippets(t *testing.T) {
 			`<br><a href="https://example.jp/y"><img src="y.gif"></a><br><a href="https://example.jp/y" style="font-size:0"><img src="y.gif"></a>` +
 			`<p><a href="https://example.jp/z"></a>z</p>`,
 			"[画像] <https://example.jp/buy> [画像] <https://example.jp/x>\n[画像] <https://example.jp/y>\n[画像] <https://example.jp/y>\n\n<https://example.jp/z> z\n"},
+		// A link whose text cannot be seen takes nothing with it: an
+		// image link before it to the same target still prints it,
+		// and so does an image in it that can be seen (alt="", or a
+		// spacer by its file's name alone, which the sender names and
+		// draws in any size).
+		{"image link beside a hidden link to it", `<p>ログイン：<a href="https://evil.example/x"><img src="banner.png"></a><a href="https://evil.example/x"><span style="font-size:0">x</span></a></p>` +
+			`<table><tr><td><a href="https://example.jp/p"><img src="p.jpg"></a><td><a href="https://example.jp/p" style="color:#fff">title</a>価格</table>` +
+			`<a href="https://example.jp/q"><img src="q.jpg"></a><a href="https://example.jp/q"></a>`,
+			"ログイン： [画像] <https://evil.example/x>\n\n[画像] <https://example.jp/p> | 価格\n\n[画像] <https://example.jp/q>\n"},
+		{"image in a link with hidden text", `<p><a href="https://evil.example/a"><img src="https://evil.example/spacer.gif" width="600" height="200"><span style="font-size:0">x</span></a></p>` +
+			`<p><a href="https://evil.example/b"><img src="banner.png" alt=""><span style="font-size:0">x</span></a></p>` +
+			`<p><a href="https://evil.example/c"><img src="line.png" width="600" height="2"><span style="font-size:0">x</span></a>本文</p>`,
+			"<https://evil.example/a>\n\n<https://evil.example/b>\n\n本文\n"},
 		// In a link with text, an image with no alt text is an icon:
 		// the text says what the link is.
 		{"icon in a text link", `<a href="https://example.jp/f.pdf"><img src="pdf.png">申込書（PDF）</a> <a href="https://example.jp/"><img alt="ロゴ">トップ</a>`,

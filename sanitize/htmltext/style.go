@@ -476,10 +476,13 @@ func isWhite(v string) bool {
 // spacer or a rule drawn as an image; no picture a reader looks at is
 // that thin), or a file named as spacers are (spacer.gif, 1x1.gif).
 func (a *attrs) tinyImage() bool {
-	if pixel(a.width) || pixel(a.height) || spacerFile(a.src) {
-		return true
-	}
-	return a.parsed().tiny
+	return a.thinImage() || spacerFile(a.src)
+}
+
+// thinImage reports an image at most 2 pixels wide or high, by its
+// attributes or inline style.
+func (a *attrs) thinImage() bool {
+	return pixel(a.width) || pixel(a.height) || a.parsed().tiny
 }
 
 // spacerNames are the names (without extension) web authoring tools and
