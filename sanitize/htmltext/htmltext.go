@@ -131,6 +131,7 @@ type converter struct {
 	pendDisplay, pendTarget string
 	pendImage               bool // it holds an image: "[画像] <target>"
 	pendCell                bool // a cell of its row started after it, its line still empty
+	pendWS                  int  // len(c.ws) when it ended: the preserved white space before it
 	// The target of the link printed last and c.words after it: a
 	// link to it right after prints nothing.
 	lastTarget string
@@ -427,7 +428,13 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.preNL = true
 	}
 	c.block(e.brk)
-	if e.name == "s" || e.name == "strike" || e.name == "del" || a.style != "" && a.parsed().strike {
+	strike := e.name == "s" || e.name == "strike" || e.name == "del" || a.style != "" && a.parsed().strike
+	if c.pend && (strike || e.name == "q") {
+		// A link waiting before it is outside it: the marks that wait
+		// for its first word are not the link's.
+		c.flushPend()
+	}
+	if strike {
 		// The outermost one marks it; the mark waits for its first word,
 		// so an empty one leaves nothing.
 		e.strike = true
@@ -448,7 +455,7 @@ func (c *converter) open(e *entry, a *attrs) {
 	case "sup":
 		// x<sup>2</sup> is x^2 in plain text; a superscript after
 		// a space or at a line's start has nothing to raise above.
-		if c.hasText && !c.space && len(c.ws) == 0 {
+		if c.hasText && !c.space && len(c.ws) == 0 && !c.pend {
 			e.sup = true
 			c.mark += "^"
 		}
@@ -550,6 +557,9 @@ func (c *converter) close(e *entry, i int) {
 		c.endQuote(quoteMarks(e.quote, c.quoteLevel(i))[1])
 	}
 	if e.strike {
+		if c.pend {
+			c.flushPend() // a link in it is struck through with it
+		}
 		c.strike--
 		if c.strike == 0 {
 			c.endMark(strikeMark)
@@ -1340,6 +1350,9 @@ func (c *converter) endLink() {
 			// image and its place in the row.
 			c.pendImage = c.linkImages > 0 || absorbed && c.pendImage
 			c.pendCell = absorbed && c.pendCell
+			if !absorbed {
+				c.pendWS = len(c.ws)
+			}
 			c.pend, c.pendDisplay, c.pendTarget = true, c.link, c.linkHref
 		}
 		c.link, c.linkHref = "", ""
@@ -1423,6 +1436,12 @@ func quoteMarks(style byte, level int) [2]string {
 // cell.
 func (c *converter) flushPend() {
 	c.pend = false
+	// The white space waiting for the next word came after the link
+	// (but preserved space that was waiting when the link ended): it
+	// stays between the two ("<X> 本文", not "<X>本文").
+	n := min(c.pendWS, len(c.ws))
+	space, spaceNL, ws := c.space, c.spaceNL, append([]byte(nil), c.ws[n:]...)
+	c.ws = c.ws[:n]
 	if c.pendImage {
 		c.stats.Images++
 		c.space = true
@@ -1433,6 +1452,7 @@ func (c *converter) flushPend() {
 	c.afterLink = true
 	c.lastTarget, c.lastWords = c.pendTarget, c.words
 	c.stats.Links++
+	c.space, c.spaceNL, c.ws = space, spaceNL, ws
 	if c.pendCell {
 		c.pendCell = false
 		c.cell()

@@ -293,6 +293,16 @@ func TestConvertSnippets(t *testing.T) {
 			`<p><a href="https://evil.example/b"><img src="banner.png" alt=""><span style="font-size:0">x</span></a></p>` +
 			`<p><a href="https://evil.example/c"><img src="line.png" width="600" height="2"><span style="font-size:0">x</span></a>本文</p>`,
 			"<https://evil.example/a>\n\n<https://evil.example/b>\n\n本文\n"},
+		// A link waiting for the next word prints where it was: outside
+		// the strike, the quote or the superscript that follows it,
+		// inside the strike around it, with the space after it.
+		{"image link before a mark", `<p>日程 <a href="https://example.jp/a"><img src="a.png"></a><s>4月1日</s> 4月8日</p>` +
+			`<p>市長は<a href="https://example.jp/b"><img src="b.png"></a><q>安全第一</q>と述べた</p>` +
+			`<p>面積<a href="https://example.jp/c"><img src="c.png"></a><sup>2</sup></p>` +
+			`<p><s><a href="https://example.jp/d"><img src="d.png"></a></s>中止</p>` +
+			`<p><a href="https://example.jp/e"><img src="e.png"></a> 本文&#x3000;<a href="https://example.jp/f"></a>&#x3000;続き</p>`,
+			"日程 [画像] <https://example.jp/a> ~~4月1日~~ 4月8日\n\n市長は [画像] <https://example.jp/b>「安全第一」と述べた\n\n" +
+				"面積 [画像] <https://example.jp/c> 2\n\n~~[画像] <https://example.jp/d>~~中止\n\n[画像] <https://example.jp/e> 本文\u3000<https://example.jp/f>\u3000続き\n"},
 		// In a link with text, an image with no alt text is an icon:
 		// the text says what the link is.
 		{"icon in a text link", `<a href="https://example.jp/f.pdf"><img src="pdf.png">申込書（PDF）</a> <a href="https://example.jp/"><img alt="ロゴ">トップ</a>`,
