@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"mugai/config"
@@ -198,8 +199,14 @@ func (in *Instance) closeStores() {
 // clearSpills removes what a stopped gateway left in its own spill
 // directory.
 func clearSpills(dir string, logger *slog.Logger) {
-	left, _ := filepath.Glob(filepath.Join(dir, "mugai-spill-*"))
-	for _, f := range left {
+	// Not filepath.Glob: a spool path with "[" or "\\" in it would be
+	// read as a pattern.
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), "mugai-spill-") || !e.Type().IsRegular() {
+			continue
+		}
+		f := filepath.Join(dir, e.Name())
 		if err := os.Remove(f); err != nil {
 			logger.Warn("cannot remove a spill file left by an earlier run", "file", f, "err", err)
 		}

@@ -93,6 +93,8 @@ func TestSpillOnSpoolDisk(t *testing.T) {
 func TestSpillLeftRemoved(t *testing.T) {
 	dir := t.TempDir()
 	cfg := gatewayConfig(t, dir, "", "")
+	// A path that filepath.Glob would read as a pattern.
+	cfg.SpoolDir = filepath.Join(dir, "spool[1]")
 	tmp := filepath.Join(cfg.SpoolDir, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		t.Fatal(err)
