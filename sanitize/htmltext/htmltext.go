@@ -76,6 +76,8 @@ type entry struct {
 	headMark bool       // <h1>–<h3>: headingMark before its text
 	quote    byte       // <q>: quotePending until its first word, then quoteJa or quoteEn
 	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
+	styled   bool       // <table>: Word gave it a table style, data from its second row
+	rows     int        // <table>: rows started, counted to 2
 	col      int        // <table>: the column the current row's next cell starts in
 	rowCell  bool       // <table>: the current row has a cell of its own
 	rowRuled bool       // <table>: the current row has a cell with a border
@@ -469,7 +471,11 @@ func (c *converter) open(e *entry, a *attrs) {
 		// cells is: Word's and Outlook's tables (MsoTableGrid), and the
 		// border=1 tables of notices written by hand. A table Word gave
 		// a table style is one too, its borders taken off or not.
-		e.data = ruled(a) || wordTableStyle(a.class) || a.style != "" && a.parsed().rule
+		e.data = ruled(a) || a.style != "" && a.parsed().rule
+		// A table Word gave a table style holds data from its second
+		// row: one row of it is as often an Outlook signature laid out
+		// beside a logo, whose lines stay lines.
+		e.styled = wordTableStyle(a.class)
 	case "tr":
 		if t := c.findName("table", stopTable); t >= 0 {
 			c.stack[t].startRow()
@@ -1011,6 +1017,10 @@ const (
 // startRow moves a table's grid to its next row.
 func (e *entry) startRow() {
 	e.col, e.rowCell, e.rowRuled = 0, false, false
+	if e.styled && e.rows > 0 {
+		e.data = true
+	}
+	e.rows = min(e.rows+1, 2)
 	if g := e.grid; g != nil {
 		for i, n := range g.below {
 			g.held[i] = n > 0
@@ -1098,7 +1108,10 @@ func (c *converter) void(name string, a *attrs) {
 		c.wordString(hrLine)
 		c.block(1)
 	case "img":
-		if a.tinyImage() {
+		// A spacer known by its name alone keeps an alt text it was
+		// given: the name is the sender's, and a client that blocks
+		// images shows the text.
+		if a.thinImage() || spacerFile(a.src) && cleanText(a.alt) == "" {
 			c.stats.Hidden++ // tracking pixel or spacer: invisible
 			if c.link != "" && !a.thinImage() {
 				// A spacer known by its file's name alone: the name

@@ -139,7 +139,13 @@ func TestConvertSnippets(t *testing.T) {
 			"日付 | 午前 | 午後\n4月1日（月） |  | 健康相談 / （予約制）\n"},
 		{"word grid table style", "<table class=MsoGridTable4Accent1 border=1><tr><td><p class=MsoNormal>a</p></td><td><p class=MsoNormal>b</p><p class=MsoNormal>c</p></td></tr></table>" +
 			"<table class='x MsoTableGridLight'><tr><td>a</td><td>b<br>c</td></tr></table>",
-			"a | b / c\n\na | b / c\n"},
+			"a | b / c\n\na | b\n    c\n"},
+		// One row of a Word-styled table is as often an Outlook
+		// signature beside a logo: its lines stay lines.
+		{"outlook signature in a table grid", "<table class=MsoTableGrid border=0 style='border-collapse:collapse;border:none'><tr>" +
+			"<td style='border:none'><p class=MsoNormal><img src=logo.png width=120 height=40></p></td>" +
+			"<td style='border:none'><p class=MsoNormal>ひかり市 総務部 総務課</p><p class=MsoNormal>山田 太郎</p><p class=MsoNormal>電話：0120-111-222</p></td></tr></table>",
+			"[画像] | ひかり市 総務部 総務課\n         山田 太郎\n         電話：0120-111-222\n"},
 		// Word's grid in a colour other than windowtext: mso-border-alt
 		// and the inside lines are Word's alone.
 		{"word grid in grey", "<table class=MsoNormalTable border=0 style='border-collapse:collapse;mso-border-insideh:.5pt solid #7F7F7F;mso-border-insidev:.5pt solid #7F7F7F'>" +
@@ -224,6 +230,10 @@ func TestConvertSnippets(t *testing.T) {
 		// after a space or with no text has nothing to mark.
 		{"superscript", `x<sup>2</sup>+y<sup>2</sup>、面積 100m<sup>2</sup> <sup>※1</sup>注 a<sup></sup>b<s>c<sup>3</sup></s>`,
 			"x^2+y^2、面積 100m^2 ※1注 ab~~c^3~~\n"},
+		{"layout cell after a symbol of ambiguous width", "<table><tr><td>①</td><td>一行目<br>二行目</td></tr><tr><td>※</td><td>a<br>b</td></tr></table>",
+			"① | 一行目\n     二行目\n※ | a\n     b\n"},
+		{"superscript that reads as it is", `April 1<sup>st</sup>, the 22<sup>nd</sup>; Windows<sup>®</sup> Office<sup>TM</sup> x<sup>n</sup> 料金<sup>1</sup>`,
+			"April 1st, the 22nd; Windows® OfficeTM x^n 料金^1\n"},
 		// <q> is quoted as the text around it is: 「」 in Japanese (a
 		// Latin word in a Japanese sentence too), “” for English, and
 		// 『』 or ‘’ inside another quote.
@@ -318,6 +328,8 @@ func TestConvertSnippets(t *testing.T) {
 			`<img src="line.png" width="600" height="2"><img src="divider.png" style="width:100%;height:2px"><img src="Trans.png#x">b` +
 			`<img src="spacer_photo.jpg"><img src="dot.png" width="3" height="3"><img src="/spacer.gif/photo.jpg"><img width="2em">c`,
 			"ab [画像] [画像] [画像] [画像] c\n"},
+		{"spacer by name with alt text", `<img src="spacer.gif" alt="お知らせ" width="600" height="80"><img src="spacer.gif" alt="" width="600"><img src="1x1.gif" alt="x" width="1">`,
+			"[画像: お知らせ]\n"},
 		{"script dropped", "a<script>document.write('x')</script>b", "ab\n"},
 		{"script self-closing still raw", "a<script/>var x='<p>leak</p>';</script>b", "ab\n"},
 		{"style dropped", "<style>p{color:red}</style>a", "a\n"},

@@ -144,6 +144,10 @@ func runeWidth(r rune) int {
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
 		return 2
+	case width.EastAsianAmbiguous:
+		// ■, ※, ① and the like: a Japanese fixed-width font, which
+		// the mail is read in, draws them two columns wide.
+		return 2
 	}
 	return 1
 }
@@ -345,7 +349,11 @@ func (o *out) word(b []byte) {
 		o.quotes = 0
 	}
 	if o.mark != "" {
-		o.putString(o.mark)
+		m := o.mark
+		if strings.HasSuffix(m, "^") && !raised(o.last, b) {
+			m = m[:len(m)-1]
+		}
+		o.putString(m)
 		o.mark = ""
 	}
 	o.put(b)
@@ -407,4 +415,24 @@ func (o *out) finish() error {
 		o.err = err
 	}
 	return o.err
+}
+
+// raised reports whether a superscript starting with word, after the
+// rune last, is written with "^": an exponent or a note's number (x^2,
+// 10^-3, 料金^1), but not an ordinal's ending (1st) or a trademark sign
+// (Windows®, Office TM), which read as they are.
+func raised(last rune, word []byte) bool {
+	r, _ := utf8.DecodeRune(word)
+	switch {
+	case strings.ContainsRune("®™©℠", r):
+		return false
+	case len(word) == 2 && (strings.EqualFold(string(word), "TM") || strings.EqualFold(string(word), "SM")):
+		return false
+	case len(word) == 2 && last >= '0' && last <= '9':
+		switch strings.ToLower(string(word)) {
+		case "st", "nd", "rd", "th":
+			return false
+		}
+	}
+	return true
 }

@@ -471,16 +471,11 @@ func isWhite(v string) bool {
 	return false
 }
 
-// tinyImage reports whether an image is a tracking pixel or spacer: a
-// dimension of at most 2 pixels in its attributes or inline style (a
-// spacer or a rule drawn as an image; no picture a reader looks at is
-// that thin), or a file named as spacers are (spacer.gif, 1x1.gif).
-func (a *attrs) tinyImage() bool {
-	return a.thinImage() || spacerFile(a.src)
-}
-
 // thinImage reports an image at most 2 pixels wide or high, by its
-// attributes or inline style.
+// attributes or inline style: a tracking pixel, or a spacer or a rule
+// drawn as an image; no picture a reader looks at is that thin. (A
+// file named as spacers are, spacer.gif or 1x1.gif, is one too: see
+// spacerFile.)
 func (a *attrs) thinImage() bool {
 	return pixel(a.width) || pixel(a.height) || a.parsed().tiny
 }
