@@ -915,10 +915,18 @@ func (c *converter) linePrefix() string {
 	if c.prefixOK {
 		return c.prefixStr
 	}
+	// A quote inside a cell whose lines continue under it starts its
+	// lines: a mail client sees "> " as a quote only there.
+	lastQuote := -1
+	for i := range c.stack {
+		if e := &c.stack[i]; e.shown && e.name == "blockquote" {
+			lastQuote = i
+		}
+	}
 	var b strings.Builder
 	for i := range c.stack {
 		e := &c.stack[i]
-		if e.indent > b.Len() {
+		if e.indent > b.Len() && i > lastQuote {
 			b.WriteString(strings.Repeat(" ", e.indent-b.Len()))
 		}
 		if !e.shown || e.fl&fIndent == 0 {

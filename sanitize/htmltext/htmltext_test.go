@@ -230,6 +230,9 @@ func TestConvertSnippets(t *testing.T) {
 		// after a space or with no text has nothing to mark.
 		{"superscript", `x<sup>2</sup>+y<sup>2</sup>、面積 100m<sup>2</sup> <sup>※1</sup>注 a<sup></sup>b<s>c<sup>3</sup></s>`,
 			"x^2+y^2、面積 100m^2 ※1注 ab~~c^3~~\n"},
+		{"quote in a layout cell starts its lines", "<table><tr><td>4月号</td><td>市長あいさつ<blockquote>引用文です<br>二行目</blockquote>本文</td></tr></table>" +
+			"<blockquote><table><tr><td>日時</td><td>4月1日<br>午後</td></tr></table></blockquote>",
+			"4月号 | 市長あいさつ\n\n> 引用文です\n> 二行目\n\n        本文\n\n> 日時 | 4月1日\n>        午後\n"},
 		{"layout cell after a symbol of ambiguous width", "<table><tr><td>①</td><td>一行目<br>二行目</td></tr><tr><td>※</td><td>a<br>b</td></tr></table>",
 			"① | 一行目\n     二行目\n※ | a\n     b\n"},
 		{"superscript that reads as it is", `April 1<sup>st</sup>, the 22<sup>nd</sup>; Windows<sup>®</sup> Office<sup>TM</sup> x<sup>n</sup> 料金<sup>1</sup>`,
