@@ -235,6 +235,8 @@ func TestConvertSnippets(t *testing.T) {
 			"4月号 | 市長あいさつ\n\n> 引用文です\n> 二行目\n\n        本文\n\n> 日時 | 4月1日\n>        午後\n"},
 		{"layout cell after a symbol of ambiguous width", "<table><tr><td>①</td><td>一行目<br>二行目</td></tr><tr><td>※</td><td>a<br>b</td></tr></table>",
 			"① | 一行目\n     二行目\n※ | a\n     b\n"},
+		{"link whose text is its URL inside marks", `<q><a href="https://b.example/">https://b.example/</a></q> <s><a href="https://c.example/">https://c.example/</a></s> x<sup><a href="https://d.example/">https://d.example/</a></sup>`,
+			"“<https://b.example/>” ~~<https://c.example/>~~ x^<https://d.example/>\n"},
 		{"superscript that reads as it is", `April 1<sup>st</sup>, the 22<sup>nd</sup>; Windows<sup>®</sup> Office<sup>TM</sup> x<sup>n</sup> 料金<sup>1</sup>`,
 			"April 1st, the 22nd; Windows® OfficeTM x^n 料金^1\n"},
 		// <q> is quoted as the text around it is: 「」 in Japanese (a

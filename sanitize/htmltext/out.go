@@ -340,9 +340,6 @@ func (o *out) word(b []byte) {
 	o.lead = ""
 	o.words++
 	o.clearInline()
-	if o.holding && o.textStart < 0 {
-		o.textStart, o.textCol = len(o.hold), o.col
-	}
 	if o.quotes > 0 {
 		first, _ := utf8.DecodeRune(b)
 		o.putString(o.openQuotes(first, joined))
@@ -355,6 +352,12 @@ func (o *out) word(b []byte) {
 		}
 		o.putString(m)
 		o.mark = ""
+	}
+	// A link's text starts after the marks opened with it: a link
+	// whose text is its URL prints the URL once, inside them
+	// ("“<https://b>”", not "“https://b <https://b>”").
+	if o.holding && o.textStart < 0 {
+		o.textStart, o.textCol = len(o.hold), o.col
 	}
 	o.put(b)
 	o.last, _ = utf8.DecodeLastRune(b)
