@@ -469,8 +469,7 @@ func (c *converter) open(e *entry, a *attrs) {
 	case "table":
 		// A table drawn with rules is a grid of data, as one with header
 		// cells is: Word's and Outlook's tables (MsoTableGrid), and the
-		// border=1 tables of notices written by hand. A table Word gave
-		// a table style is one too, its borders taken off or not.
+		// border=1 tables of notices written by hand.
 		e.data = ruled(a) || a.style != "" && a.parsed().rule
 		// A table Word gave a table style holds data from its second
 		// row: one row of it is as often an Outlook signature laid out
