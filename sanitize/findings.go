@@ -54,7 +54,8 @@ var findingKinds = map[string]string{
 	"pdf-links":           "links to web pages, mail addresses or phone numbers in a kept PDF (URI actions) or Office document (hyperlinks), or in those of a kept archive; delivered clickable, as the file is not changed",
 	"html-error":          "HTML that could not be converted",
 	"html-depth-exceeded": "HTML nested deeper than mime.max_html_depth; flattened",
-	"html-hidden":         "HTML elements a reader would not see (hidden attribute, invisible or white-on-white text, tracking pixels); dropped",
+	"html-hidden":         "HTML elements a reader would not see (hidden attribute, invisible or white-on-white text, tracking pixels), by their own style or a style sheet's; dropped",
+	"html-style-limit":    "HTML style sheets past their limits (256 KiB, 2048 rules, 1,048,576 selector tests); what is past them was not applied",
 
 	// The report itself.
 	"findings-truncated": "more than 200 findings; the rest were counted, not listed",

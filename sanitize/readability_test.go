@@ -35,6 +35,15 @@ func TestReadability(t *testing.T) {
 			absent:  []string{"秋のイベント情報", "a8f3c1e0", "当選"},
 			finding: "html-hidden",
 		},
+		{
+			// A newsletter with a PC and a phone version of its
+			// content, one shown by its style sheet's classes, and a
+			// preheader hidden the same way.
+			file:    "pcsp-newsletter",
+			want:    []string{"■ 年末年始の開館日", "12月29日（月）から1月3日（土）までは休館します。", "[画像: 子育て支援センター]"},
+			absent:  []string{"スマホ", "年末年始の子育て支援センターの開館日をお知らせします"},
+			finding: "html-hidden",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -69,4 +78,19 @@ func containsLine(lines []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// A part whose style sheets pass their limits is still rebuilt, and the
+// report says the rest of the sheet was not applied.
+func TestStyleSheetLimitFinding(t *testing.T) {
+	sheet := strings.Repeat("/* padding for the limit */\n", 10000) + ".late{display:none}"
+	msg := "From: a@example.jp\r\nTo: b@city.example.lg.jp\r\nSubject: x\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/html; charset=utf-8\r\n\r\n<style>" + sheet + "</style><p class=late>本文です</p>\r\n"
+	rep, out := rebuilt(t, msg, defaultPolicy(t))
+	if !hasFinding(rep, "html-style-limit") {
+		t.Errorf("report lacks an html-style-limit finding: %+v", rep.Findings)
+	}
+	if text := decodedText(t, out); !strings.Contains(text, "本文です") {
+		t.Errorf("text lacks the paragraph:\n%s", text)
+	}
 }

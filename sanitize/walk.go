@@ -830,6 +830,9 @@ func (s *sanitizer) renderText(l *leaf) {
 		if st.DepthExceeded {
 			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-depth-exceeded", "HTML nested deeper than " + strconv.Itoa(s.pol.MIME.MaxHTMLDepth) + " (flattened)"})
 		}
+		if st.StyleLimit {
+			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-style-limit", "style sheets past their limits; the rest not applied"})
+		}
 		if st.Hidden > 0 {
 			// What a reader of the HTML would not have seen: an admin
 			// asking why text is missing finds it here.

@@ -26,8 +26,9 @@ type Options struct {
 type Stats struct {
 	Links         int  // links printed with their target
 	Images        int  // images replaced by a placeholder
-	Hidden        int  // hidden elements dropped (hidden attribute, inline style, text too small to read, tracking pixels)
+	Hidden        int  // hidden elements dropped (hidden attribute, inline style or style sheet, text too small to read, tracking pixels)
 	DepthExceeded bool // nesting went past MaxDepth and was flattened
+	StyleLimit    bool // style sheets went past their limits (see sheet.go); the rest was not applied
 }
 
 const (
@@ -93,6 +94,7 @@ type entry struct {
 	fill                      textColor // -webkit-text-fill-color, which paints over the colour: colorUnset when it is the colour
 	counted                   bool      // its unseen text was counted as hidden
 	stops                     uint16    // the scope searches that stop at it, 1<<stop
+	key                       elemKey   // its name, id and class, for style sheet selectors
 }
 
 type converter struct {
@@ -102,16 +104,19 @@ type converter struct {
 	label    string
 
 	stack     []entry
-	overflow  int  // elements opened past maxDepth, not on the stack
-	skip      int  // stack index of the dropped subtree being skipped, -1 if none
-	rawSkip   bool // the next token is the raw content of <script>, <style>, ...
-	preNL     bool // the next token directly follows <pre>
-	pre       int  // open elements that keep white space
-	strike    int  // open elements whose text is struck through
-	heads     int  // open <h1>–<h3>: a title inside another is not marked again
-	foreign   int  // open svg/math elements
-	bodySeen  bool // body content has started, so a later <head> is ignored
-	bodyBG    bool // <body> paints a background
+	sheet     *sheet     // the <style> rules read so far, nil before the first
+	roots     [2]elemKey // <html> and <body>, which are not on the stack
+	styleNext bool       // the next token is the text of a <style> to read
+	overflow  int        // elements opened past maxDepth, not on the stack
+	skip      int        // stack index of the dropped subtree being skipped, -1 if none
+	rawSkip   bool       // the next token is the raw content of <script>, <style>, ...
+	preNL     bool       // the next token directly follows <pre>
+	pre       int        // open elements that keep white space
+	strike    int        // open elements whose text is struck through
+	heads     int        // open <h1>–<h3>: a title inside another is not marked again
+	foreign   int        // open svg/math elements
+	bodySeen  bool       // body content has started, so a later <head> is ignored
+	bodyBG    bool       // <body> paints a background
 	prefixStr string
 	prefixOK  bool
 
@@ -147,6 +152,7 @@ type converter struct {
 // (wrapped) when a single tag or text run is larger than 8 MiB.
 func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1}
+	c.roots = [2]elemKey{{tag: "html"}, {tag: "body"}}
 	if c.maxDepth <= 0 {
 		c.maxDepth = defaultMaxDepth
 	}
@@ -165,12 +171,13 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	z.SetMaxBuf(maxToken)
 	for c.err == nil {
 		tt := z.Next()
-		rawSkip, preNL := c.rawSkip, c.preNL
-		c.rawSkip, c.preNL = false, false
+		rawSkip, preNL, styleNext := c.rawSkip, c.preNL, c.styleNext
+		c.rawSkip, c.preNL, c.styleNext = false, false, false
 		switch tt {
 		case html.ErrorToken:
 			err := z.Err()
 			if errors.Is(err, io.EOF) {
+				c.stats.StyleLimit = c.sheet != nil && c.sheet.limited()
 				c.popTo(0)
 				return c.stats, c.finish()
 			}
@@ -180,6 +187,12 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 			return c.stats, fmt.Errorf("htmltext: read: %w", err)
 		case html.TextToken:
 			if rawSkip {
+				if styleNext {
+					if c.sheet == nil {
+						c.sheet = new(sheet)
+					}
+					c.sheet.add(string(z.Text()))
+				}
 				continue
 			}
 			text := z.Text()
@@ -222,6 +235,10 @@ func (a *attrs) set(k, v []byte) {
 		a.alt, a.hasAlt = string(v), true
 	case "class":
 		a.class = string(v)
+	case "id":
+		a.id = string(v)
+	case "media":
+		a.media = string(v)
 	case "color":
 		a.color = string(v)
 	case "bgcolor":
@@ -260,6 +277,27 @@ func tagName(b []byte) string {
 
 func (c *converter) skipping() bool { return c.skip >= 0 }
 
+// applySheet reads the declarations the style sheets give an element
+// before its own style attribute, which wins over them unless they are
+// !important, as in a browser.
+func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
+	if c.sheet == nil {
+		return
+	}
+	rules := c.sheet.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
+	if len(rules) == 0 {
+		return
+	}
+	var d decls
+	for _, r := range rules {
+		for _, dc := range r.decls {
+			d.add(dc.name, dc.val, dc.important)
+		}
+	}
+	d.parse(a.style)
+	a.css, a.cssSet = d.info(), true
+}
+
 func (c *converter) top() *entry {
 	if len(c.stack) == 0 {
 		return nil
@@ -282,13 +320,23 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.rawSkip = true
 	}
 	name := tagName(nameb)
+	if name == "style" && c.rawSkip && mediaMatches(a.media) && (a.typ == "" || strings.EqualFold(a.typ, "text/css")) {
+		c.styleNext = true
+	}
 	switch name {
 	case "html":
+		if c.roots[0].id == "" && c.roots[0].class == "" {
+			c.roots[0].id, c.roots[0].class = a.id, a.class
+		}
 		return
 	case "body":
 		if c.inHead() {
 			c.popTo(len(c.stack) - 1)
 		}
+		if c.roots[1].id == "" && c.roots[1].class == "" {
+			c.roots[1].id, c.roots[1].class = a.id, a.class
+		}
+		c.applySheet(name, a, ancestry{roots: c.roots[:1]})
 		c.bodySeen = true
 		c.bodyBG = c.bodyBG || a.background() == paintColor
 		return
@@ -307,6 +355,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.popForeign()
 	}
 	c.implicitEnd(name, fl)
+	if !c.skipping() {
+		c.applySheet(name, a, ancestry{roots: c.roots[:], stack: c.stack})
+	}
 
 	bg := a.background()
 	hidden := a.invisible()
@@ -336,7 +387,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl}
+	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}}
 	e.onBG = c.bodyBG
 	if p := c.top(); p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -348,13 +399,11 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		// A white box inside a dark one: white text on it is unseen.
 		e.onBG = false
 	}
-	if a.style != "" {
-		switch a.parsed().font {
-		case fontTiny:
-			e.small = true
-		case fontShown:
-			e.small = false
-		}
+	switch a.parsed().font {
+	case fontTiny:
+		e.small = true
+	case fontShown:
+		e.small = false
 	}
 	if css := a.parsed(); css.fillSet {
 		e.fill = css.fill
@@ -430,7 +479,7 @@ func (c *converter) open(e *entry, a *attrs) {
 		c.preNL = true
 	}
 	c.block(e.brk)
-	strike := e.name == "s" || e.name == "strike" || e.name == "del" || a.style != "" && a.parsed().strike
+	strike := e.name == "s" || e.name == "strike" || e.name == "del" || a.parsed().strike
 	if c.pend && (strike || e.name == "q") {
 		// A link waiting before it is outside it: the marks that wait
 		// for its first word are not the link's.
@@ -470,7 +519,7 @@ func (c *converter) open(e *entry, a *attrs) {
 		// A table drawn with rules is a grid of data, as one with header
 		// cells is: Word's and Outlook's tables (MsoTableGrid), and the
 		// border=1 tables of notices written by hand.
-		e.data = ruled(a) || a.style != "" && a.parsed().rule
+		e.data = ruled(a) || a.parsed().rule
 		// A table Word gave a table style holds data from its second
 		// row: one row of it is as often an Outlook signature laid out
 		// beside a logo, whose lines stay lines.
@@ -494,10 +543,10 @@ func (c *converter) open(e *entry, a *attrs) {
 			// grid drawn in CSS. One such cell is a template's button
 			// or box, or a column's dividing line.
 			tbl := &c.stack[t]
-			if e.name == "th" || a.style != "" && a.parsed().rule {
+			if e.name == "th" || a.parsed().rule {
 				tbl.data = true
 			}
-			if a.style != "" && a.parsed().border {
+			if a.parsed().border {
 				tbl.data = tbl.data || tbl.rowRuled
 				tbl.rowRuled = true
 			}

@@ -9,11 +9,13 @@ import (
 
 // attrs holds the attributes of a start tag that rendering looks at.
 type attrs struct {
-	css    styleInfo // the style attribute, parsed once by parsed
+	css    styleInfo // the style attribute, parsed once by parsed (with the sheets' rules, by applySheet)
 	cssSet bool
 	given  uint32 // attributes set, by attrBit
 
 	style, href, alt, class, width, height, start, value string
+	id                                                   string // matched by style sheet selectors
+	media                                                string // <style media>
 	typ                                                  string // <ol type>
 	src                                                  string // <img src>
 	border                                               string // <table border>
@@ -24,7 +26,7 @@ type attrs struct {
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
@@ -53,18 +55,13 @@ func (a *attrs) has(k string) bool {
 // invisible reports whether the element the attributes belong to is hidden
 // from a reader of the HTML: the hidden attribute, or an inline style that
 // removes it from view. aria-hidden only hides from screen readers, so it
-// does not count. Style sheets (<style>, classes) are not evaluated.
+// does not count.
 func (a *attrs) invisible() bool {
-	if a.hidden {
-		return true
-	}
-	if a.style == "" {
-		return false
-	}
-	return a.parsed().hidden
+	return a.hidden || a.parsed().hidden
 }
 
-// parsed returns the style attribute's declarations, parsed on first use.
+// parsed returns the style attribute's declarations, parsed on first use,
+// or those applySheet read with the style sheets'.
 func (a *attrs) parsed() styleInfo {
 	if !a.cssSet {
 		a.cssSet = true
@@ -543,93 +540,235 @@ const defaultFontPx = 16
 // -1000px are the usual values; no layout moves text this far.
 const offPage = -500
 
-// parseStyle reads the declarations of a style attribute. It is lenient
-// like a browser: comments are removed, names and values are compared
-// case-insensitively, and !important is ignored.
+// parseStyle reads the declarations of a style attribute, after those the
+// style sheets give the element (see applySheet). It is lenient like a
+// browser: comments are removed, names and values are compared
+// case-insensitively, and a value a browser drops (an unknown display, a
+// colour it cannot read) leaves the earlier one standing. As in the
+// cascade, the last declaration of a property wins, and one marked
+// !important over a later one that is not: "color:#fff
+// !important;color:#333" is white, and a class's display:none gives way
+// to the element's own display:block.
 func parseStyle(s string) styleInfo {
-	var info styleInfo
-	s = stripComments(s)
-	var zeroHeight, overflowHidden bool
-	// A colour or size marked !important wins over a later one that is
-	// not: "color:#fff !important;color:#333" is white in a browser.
-	var colorImportant, fontImportant bool
-	for decl := range strings.SplitSeq(s, ";") {
+	var d decls
+	d.parse(s)
+	return d.info()
+}
+
+// parse reads declarations in the order they come.
+func (d *decls) parse(s string) {
+	eachDecl(s, d.add)
+}
+
+// eachDecl calls f with each declaration of a style attribute or a
+// rule's block: its name and value in lower case, and whether it was
+// marked !important.
+func eachDecl(s string, f func(name, val string, important bool)) {
+	if s == "" {
+		return
+	}
+	for decl := range strings.SplitSeq(stripComments(s), ";") {
 		name, val, ok := strings.Cut(decl, ":")
 		if !ok {
 			continue
 		}
 		name = strings.ToLower(strings.TrimSpace(name))
-		val = strings.ToLower(strings.TrimSpace(val))
-		val, important := cutImportant(val)
-		switch name {
-		case "display":
-			info.hidden = info.hidden || val == "none"
-		case "visibility":
-			info.hidden = info.hidden || val == "hidden" || val == "collapse"
-		case "font-size", "font":
-			if fontImportant && !important {
-				break
+		val, important := cutImportant(strings.ToLower(strings.TrimSpace(val)))
+		f(name, val, important)
+	}
+}
+
+// readProp reports whether parseStyle reads the property.
+func readProp(name string) bool {
+	if _, ok := propIndex[name]; ok {
+		return true
+	}
+	return name == "border" || msoBorder(name)
+}
+
+func msoBorder(name string) bool {
+	switch name {
+	case "mso-border-alt", "mso-border-top-alt", "mso-border-right-alt", "mso-border-bottom-alt", "mso-border-left-alt",
+		"mso-border-insideh", "mso-border-insidev":
+		return true
+	}
+	return false
+}
+
+// The properties parseStyle reads, each holding its winning value.
+const (
+	propDisplay = iota
+	propVisibility
+	propFont // font-size, or the font shorthand's size
+	propOpacity
+	propHeight
+	propMaxHeight
+	propWidth
+	propMaxWidth
+	propOverflow
+	propOverflowY
+	propLeft
+	propTop
+	propMarginLeft
+	propMarginTop
+	propTextIndent
+	propColor
+	propFill
+	propDecoration
+	propBorderTop // the four sides in order, which border sets at once
+	propBorderRight
+	propBorderBottom
+	propBorderLeft
+	propBackground // background, background-color, background-image: the last paints
+	numProps
+)
+
+var propIndex = map[string]int{
+	"display": propDisplay, "visibility": propVisibility, "font-size": propFont, "font": propFont,
+	"opacity": propOpacity, "height": propHeight, "max-height": propMaxHeight, "width": propWidth,
+	"max-width": propMaxWidth, "overflow": propOverflow, "overflow-y": propOverflowY, "left": propLeft,
+	"top": propTop, "margin-left": propMarginLeft, "margin-top": propMarginTop, "text-indent": propTextIndent,
+	"color": propColor, "-webkit-text-fill-color": propFill, "text-decoration": propDecoration,
+	"text-decoration-line": propDecoration, "border-top": propBorderTop, "border-right": propBorderRight,
+	"border-bottom": propBorderBottom, "border-left": propBorderLeft, "background": propBackground,
+	"background-color": propBackground, "background-image": propBackground,
+}
+
+// decls holds the winning declaration of each property parseStyle reads.
+type decls struct {
+	val      [numProps]string
+	set, imp [numProps]bool
+	fontSize fontSize
+	color    textColor
+	fill     textColor
+	bg       paint
+	msoRule  bool // a grid line Word records (mso-border-alt and the like)
+}
+
+func (d *decls) add(name, val string, important bool) {
+	switch name {
+	case "border":
+		for p := propBorderTop; p <= propBorderLeft; p++ {
+			d.put(p, val, important)
+		}
+		return
+	}
+	if msoBorder(name) {
+		// Word's own record of a cell's or a table's grid line,
+		// whatever its colour ("mso-border-alt:solid #BFBFBF .5pt"
+		// when the grid is grey); only Word writes it.
+		d.msoRule = d.msoRule || borderLine(val)
+		return
+	}
+	p, ok := propIndex[name]
+	if !ok || d.imp[p] && !important {
+		return
+	}
+	// A value a browser does not take is dropped: the earlier stands.
+	switch p {
+	case propDisplay:
+		ok = displayValue(val)
+	case propVisibility:
+		switch val {
+		case "visible", "hidden", "collapse", "inherit", "initial", "unset", "revert", "revert-layer":
+		default:
+			ok = false
+		}
+	case propFont:
+		if name == "font" {
+			val = fontShorthandSize(val)
+		}
+		var f fontSize
+		if f, ok = parseFontSize(val); ok {
+			d.fontSize = f
+		}
+	case propColor:
+		var c textColor
+		if c, ok = cssColor(val); ok {
+			d.color = c
+		}
+	case propFill:
+		switch val {
+		case "inherit", "unset", "revert", "revert-layer":
+			ok = false // it is inherited anyway
+		default:
+			var c textColor
+			if c, ok = cssColor(val); ok {
+				d.fill = c // currentcolor: the color's
 			}
-			if name == "font" {
-				val = fontShorthandSize(val)
-			}
-			if f, ok := parseFontSize(val); ok {
-				info.font, fontImportant = f, important
-			}
-		case "opacity":
-			info.hidden = info.hidden || faint(val)
-		case "max-height", "height":
-			zeroHeight = zeroHeight || isZero(val)
-			info.tiny = info.tiny || pixel(val)
-		case "width", "max-width":
-			info.tiny = info.tiny || pixel(val)
-		case "overflow", "overflow-y":
-			overflowHidden = overflowHidden || val == "hidden"
-		case "left", "top", "margin-left", "margin-top", "text-indent":
-			if f, ok := number(val); ok && f <= offPage {
-				info.hidden = true
-			}
-		case "color":
-			if colorImportant && !important {
-				break
-			}
-			if c, ok := cssColor(val); ok {
-				info.color, info.colorSet, colorImportant = c, true, important
-			}
-		case "-webkit-text-fill-color":
-			// What the text is painted in, over its color, in every
-			// browser and webmail: "color:#333" does not undo an
-			// inherited fill of transparent.
-			switch val {
-			case "inherit", "unset", "revert", "revert-layer":
-				break // it is inherited anyway
-			default:
-				if c, ok := cssColor(val); ok {
-					info.fill, info.fillSet = c, true // currentcolor: the color's
-				}
-			}
-		case "text-decoration", "text-decoration-line":
-			info.strike = info.strike || slices.Contains(cssWords(val), "line-through")
-		case "border", "border-top", "border-right", "border-bottom", "border-left":
-			info.rule = info.rule || officeRule(val)
-			info.border = info.border || borderLine(val)
-		case "mso-border-alt", "mso-border-top-alt", "mso-border-right-alt", "mso-border-bottom-alt", "mso-border-left-alt",
-			"mso-border-insideh", "mso-border-insidev":
-			// Word's own record of a cell's or a table's grid line,
-			// whatever its colour ("mso-border-alt:solid #BFBFBF
-			// .5pt" when the grid is grey); only Word writes it.
-			info.rule = info.rule || borderLine(val)
-		case "background", "background-color", "background-image":
-			if p, ok := parsePaint(name, val); ok {
-				info.bg, info.bgSet = p, true
-			}
+		}
+	case propBackground:
+		var bg paint
+		if bg, ok = parsePaint(name, val); ok {
+			d.bg = bg
+		}
+	}
+	if ok {
+		d.put(p, val, important)
+	}
+}
+
+func (d *decls) put(p int, val string, important bool) {
+	if d.imp[p] && !important {
+		return
+	}
+	d.val[p], d.set[p], d.imp[p] = val, true, important
+}
+
+func (d *decls) info() styleInfo {
+	var info styleInfo
+	v := &d.val
+	info.hidden = v[propDisplay] == "none" || v[propVisibility] == "hidden" || v[propVisibility] == "collapse" ||
+		d.set[propOpacity] && faint(v[propOpacity])
+	for _, p := range [...]int{propLeft, propTop, propMarginLeft, propMarginTop, propTextIndent} {
+		if !d.set[p] {
+			continue
+		}
+		if f, ok := number(v[p]); ok && f <= offPage {
+			info.hidden = true
 		}
 	}
 	// The "preheader" trick: a box of height 0 that clips its content.
-	if zeroHeight && overflowHidden {
+	zeroHeight := d.set[propHeight] && isZero(v[propHeight]) || d.set[propMaxHeight] && isZero(v[propMaxHeight])
+	if zeroHeight && (v[propOverflow] == "hidden" || v[propOverflowY] == "hidden") {
 		info.hidden = true
 	}
+	for _, p := range [...]int{propHeight, propMaxHeight, propWidth, propMaxWidth} {
+		info.tiny = info.tiny || d.set[p] && pixel(v[p])
+	}
+	if d.set[propFont] {
+		info.font = d.fontSize
+	}
+	info.color, info.colorSet = d.color, d.set[propColor]
+	info.fill, info.fillSet = d.fill, d.set[propFill]
+	info.bg, info.bgSet = d.bg, d.set[propBackground]
+	info.strike = slices.Contains(cssWords(v[propDecoration]), "line-through")
+	info.rule = d.msoRule
+	for p := propBorderTop; p <= propBorderLeft; p++ {
+		info.rule = info.rule || officeRule(v[p])
+		info.border = info.border || borderLine(v[p])
+	}
 	return info
+}
+
+// displayValue reports whether v is a value of display a browser takes;
+// one it does not ("display:nonee") is dropped, and an earlier one stands.
+func displayValue(v string) bool {
+	n := 0
+	for _, w := range cssWords(v) {
+		switch w {
+		case "none", "contents", "block", "inline", "run-in", "flow", "flow-root", "table", "flex", "grid", "ruby",
+			"list-item", "inline-block", "inline-table", "inline-flex", "inline-grid", "table-row-group",
+			"table-header-group", "table-footer-group", "table-row", "table-cell", "table-column-group",
+			"table-column", "table-caption", "ruby-base", "ruby-text", "ruby-base-container", "ruby-text-container",
+			"-webkit-box", "-webkit-inline-box", "-ms-flexbox", "-ms-inline-flexbox", "-webkit-flex", "-webkit-inline-flex",
+			"inherit", "initial", "unset", "revert", "revert-layer":
+			n++
+		default:
+			return false
+		}
+	}
+	return n > 0
 }
 
 // officeRule reports a border declaration's value that draws a line in

@@ -1,0 +1,655 @@
+package htmltext
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A document's style sheets (<style> elements) are read for what they say
+// of each element's look, as its style attribute is: a class that hides
+// text ("sp" blocks for phones beside "pc" blocks, a newsletter's
+// preheader) hides it here too, where both versions of every paragraph
+// were printed. The matching declarations go before the element's own
+// style (see apply), so parseStyle reads them as a browser's cascade
+// would.
+//
+// What is read is what a desktop mail client shows:
+//   - rules at the top level, and inside @media blocks whose query holds
+//     on a screen desktopWidth pixels wide; no other at-rule;
+//   - selectors of type, class, id and * compounds joined by descendant
+//     and child combinators, with their specificity and order. A
+//     selector with anything else (attributes, pseudo-classes, sibling
+//     combinators, escapes) is dropped, as a client that does not know
+//     it drops it: the element keeps its inline look;
+//   - a sheet applies from where it is read on: a <style> after the
+//     element it would hide leaves that element shown.
+//
+// Reading a sheet wrongly can only hide text a browser shows or show
+// text it hides; a hidden link is dropped either way, and everything
+// shown is sanitised as before.
+
+const (
+	// maxSheetBytes is how much style sheet text a document may give;
+	// the rest is not read. Newsletters carry 10 to 40 KiB.
+	maxSheetBytes = 256 << 10
+	// maxRules bounds the rules kept, and maxSelectorParts the compounds
+	// in one selector.
+	maxRules         = 2048
+	maxSelectorParts = 8
+	// matchBudget bounds the selector tests one document may cost (a
+	// compound tried against an element is one). Past it the sheet is
+	// no longer applied: the elements after keep their inline look.
+	matchBudget = 1 << 20
+	// maxMediaDepth bounds @media blocks inside @media blocks.
+	maxMediaDepth = 3
+	// desktopWidth is the width, in CSS pixels, media queries are
+	// evaluated at: a reading pane on a desktop, past the 480 to 640
+	// pixels where templates switch to their phone layout.
+	desktopWidth = 800
+)
+
+// sheet holds the style rules read so far, indexed by the most telling
+// part of their subject compound so that an element is tried only
+// against rules that may match it.
+type sheet struct {
+	rules                []sheetRule
+	byID, byClass, byTag map[string][]int32
+	any                  []int32
+	read                 int     // style sheet bytes read
+	truncated            bool    // a sheet was cut at maxSheetBytes, or rules past maxRules dropped
+	steps                int     // selector tests spent, up to matchBudget
+	spent                bool    // matchBudget was reached
+	found                []int32 // scratch for match
+	matched              []*sheetRule
+	seen                 map[string][2]int32 // the rules read, as written: their first index in rules and past their last
+	order                int32               // rules read, counting those given again
+}
+
+type sheetRule struct {
+	sel   []compound // right to left: sel[0] is the element styled
+	spec  uint32     // specificity: ids<<20 | classes<<10 | types
+	order int32      // where it was read, last if it was read again
+	decls []decl     // shared by the selectors of one rule
+}
+
+// decl is a declaration of a property parseStyle reads, as eachDecl gives
+// it.
+type decl struct {
+	name, val string
+	important bool
+}
+
+// compound is one compound selector: div.a.b#c, or * when all are empty.
+type compound struct {
+	tag     string // lower case
+	id      string
+	classes []string
+	// left is the combinator between it and the compound to its left
+	// in the selector (the next one in sheetRule.sel): ' ' for a
+	// descendant, '>' for a child.
+	left byte
+}
+
+// elemKey is what selectors are matched against.
+type elemKey struct {
+	tag, id, class string
+}
+
+// ancestry is an element's ancestors: the document's html and body
+// (roots), which the converter does not keep on its stack, then the open
+// elements, the nearest last.
+type ancestry struct {
+	roots []elemKey
+	stack []entry
+}
+
+func (a ancestry) len() int { return len(a.roots) + len(a.stack) }
+
+func (a ancestry) at(i int) *elemKey {
+	if i < len(a.roots) {
+		return &a.roots[i]
+	}
+	return &a.stack[i-len(a.roots)].key
+}
+
+// limited reports whether a limit stopped the sheet being read or applied
+// in full.
+func (s *sheet) limited() bool { return s.truncated || s.spent }
+
+// add reads style sheet text.
+func (s *sheet) add(css string) {
+	if len(css) > maxSheetBytes-s.read {
+		css = css[:maxSheetBytes-s.read]
+		s.truncated = true
+	}
+	s.read += len(css)
+	s.parse(stripComments(css), 0)
+}
+
+func (s *sheet) parse(css string, depth int) {
+	for {
+		css = trimCSSSpace(css)
+		// <!-- and --> around a sheet (Outlook writes them) are
+		// ignored at its top level.
+		if strings.HasPrefix(css, "<!--") {
+			css = css[4:]
+			continue
+		}
+		if strings.HasPrefix(css, "-->") {
+			css = css[3:]
+			continue
+		}
+		if css == "" {
+			return
+		}
+		i := indexOutsideStrings(css, "{;")
+		if i < 0 {
+			return // a rule without a block is dropped
+		}
+		if css[i] == ';' {
+			// @import, @charset, and the like; a qualified rule cannot
+			// hold a ';' before its block, so it ends there too.
+			css = css[i+1:]
+			continue
+		}
+		j := blockEnd(css, i)
+		prelude, block := css[:i], css[i+1:j]
+		css = css[min(j+1, len(css)):]
+		if strings.HasPrefix(prelude, "@") {
+			name, query := atKeyword(prelude[1:])
+			if name == "media" && depth < maxMediaDepth && mediaMatches(query) {
+				s.parse(block, depth+1)
+			}
+			continue
+		}
+		s.rule(prelude, block)
+	}
+}
+
+// atKeyword splits an at-rule's prelude into its name (lower case) and
+// the rest.
+func atKeyword(p string) (name, rest string) {
+	i := 0
+	for i < len(p) && (isIdentByte(p[i]) || p[i] == '-') {
+		i++
+	}
+	return strings.ToLower(p[:i]), p[i:]
+}
+
+// indexOutsideStrings returns the index of the first byte of chars in css
+// that is not inside a quoted string, or -1.
+func indexOutsideStrings(css, chars string) int {
+	for i := 0; i < len(css); i++ {
+		switch c := css[i]; {
+		case c == '"' || c == '\'':
+			i = stringEnd(css, i)
+		case c == '\\':
+			i++
+		case strings.IndexByte(chars, c) >= 0:
+			return i
+		}
+	}
+	return -1
+}
+
+// stringEnd returns the index of the quote that closes the string opened
+// at css[i], or the last index when it is not closed.
+func stringEnd(css string, i int) int {
+	q := css[i]
+	for i++; i < len(css); i++ {
+		switch css[i] {
+		case '\\':
+			i++
+		case q:
+			return i
+		case '\n':
+			return i // a newline ends an unclosed string
+		}
+	}
+	return len(css) - 1
+}
+
+// blockEnd returns the index of the } that closes the block opened at
+// css[open], or len(css): the end of a sheet closes its open blocks.
+func blockEnd(css string, open int) int {
+	depth := 0
+	for i := open; i < len(css); i++ {
+		switch css[i] {
+		case '"', '\'':
+			i = stringEnd(css, i)
+		case '\\':
+			i++
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return len(css)
+}
+
+func trimCSSSpace(s string) string {
+	return strings.TrimLeft(s, " \t\r\n\f")
+}
+
+// rule records a style rule: each of its selectors that can be read, with
+// its declarations.
+func (s *sheet) rule(prelude, block string) {
+	// A rule given again (a template's sheet repeated, a newsletter
+	// forwarded with its quote) is its first reading moved to here:
+	// the same declarations, with the later place in the cascade. So
+	// repeating rules does not make each element cost more.
+	s.order++
+	key := prelude + "{" + block
+	if r, seen := s.seen[key]; seen {
+		for n := r[0]; n < r[1]; n++ {
+			s.rules[n].order = s.order
+		}
+		return
+	}
+	if s.seen == nil {
+		s.seen = make(map[string][2]int32)
+	}
+	first := int32(len(s.rules))
+	defer func() { s.seen[key] = [2]int32{first, int32(len(s.rules))} }()
+	var decls []decl
+	eachDecl(block, func(name, val string, important bool) {
+		if readProp(name) {
+			decls = append(decls, decl{name, val, important})
+		}
+	})
+	if len(decls) == 0 {
+		// Fonts' families, padding and the like: the bulk of a
+		// newsletter's sheet, and nothing to read here.
+		return
+	}
+	for sel := range strings.SplitSeq(prelude, ",") {
+		if len(s.rules) >= maxRules {
+			s.truncated = true
+			return
+		}
+		parts, spec, ok := parseSelector(sel)
+		if !ok {
+			continue
+		}
+		n := int32(len(s.rules))
+		s.rules = append(s.rules, sheetRule{sel: parts, spec: spec, order: s.order, decls: decls})
+		subject := &parts[0]
+		switch {
+		case subject.id != "":
+			s.byID = addIndex(s.byID, strings.ToLower(subject.id), n)
+		case len(subject.classes) > 0:
+			s.byClass = addIndex(s.byClass, strings.ToLower(subject.classes[0]), n)
+		case subject.tag != "":
+			s.byTag = addIndex(s.byTag, subject.tag, n)
+		default:
+			s.any = append(s.any, n)
+		}
+	}
+}
+
+func addIndex(m map[string][]int32, k string, n int32) map[string][]int32 {
+	if m == nil {
+		m = make(map[string][]int32)
+	}
+	m[k] = append(m[k], n)
+	return m
+}
+
+// parseSelector reads one selector of a selector list, right to left, and
+// its specificity. ok is false for a selector outside what is read (see
+// the top of this file), or one a browser rejects (.1col).
+func parseSelector(sel string) (parts []compound, spec uint32, ok bool) {
+	sel = strings.TrimSpace(sel)
+	var ids, classes, types uint32
+	var cur *compound
+	var comb byte // the combinator before the next compound
+	for i := 0; i < len(sel); {
+		c := sel[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f':
+			if cur != nil && comb == 0 {
+				comb = ' '
+			}
+			cur = nil
+			i++
+			continue
+		case c == '>':
+			if len(parts) == 0 || comb == '>' {
+				return nil, 0, false
+			}
+			comb, cur = '>', nil
+			i++
+			continue
+		}
+		if cur == nil {
+			if len(parts) > 0 && comb == 0 || len(parts) == maxSelectorParts {
+				return nil, 0, false
+			}
+			parts = append(parts, compound{left: comb})
+			cur, comb = &parts[len(parts)-1], 0
+		} else if c == '*' || isIdentByte(c) {
+			return nil, 0, false // a type after a class: div.a span without the space
+		}
+		switch {
+		case c == '*':
+			i++
+		case c == '.' || c == '#':
+			name, n := cssIdent(sel[i+1:])
+			if n == 0 {
+				return nil, 0, false
+			}
+			i += 1 + n
+			if c == '.' {
+				cur.classes = append(cur.classes, name)
+				classes++
+			} else {
+				if cur.id != "" {
+					return nil, 0, false // #a#b matches nothing
+				}
+				cur.id = name
+				ids++
+			}
+		default:
+			name, n := cssIdent(sel[i:])
+			if n == 0 {
+				return nil, 0, false // :, [, +, ~, \ and the rest
+			}
+			i += n
+			cur.tag = strings.ToLower(name)
+			types++
+		}
+	}
+	if len(parts) == 0 || comb == '>' {
+		return nil, 0, false
+	}
+	// Each compound already holds the combinator to its left; matching
+	// goes right to left.
+	slices.Reverse(parts)
+	return parts, min(ids, 1023)<<20 | min(classes, 1023)<<10 | min(types, 1023), true
+}
+
+// cssIdent reads a CSS identifier at the start of s, without escapes, and
+// returns it with its length (0 when there is none).
+func cssIdent(s string) (string, int) {
+	i := 0
+	for i < len(s) && (isIdentByte(s[i]) || s[i] == '-') {
+		i++
+	}
+	if i == 0 {
+		return "", 0
+	}
+	// An identifier cannot start with a digit, or a hyphen and a digit.
+	first := s[0]
+	if first == '-' && i > 1 {
+		first = s[1]
+	}
+	if first >= '0' && first <= '9' || i < len(s) && s[i] == '\\' {
+		return "", 0
+	}
+	return s[:i], i
+}
+
+func isIdentByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+}
+
+// mediaMatches reports whether a media query list holds in a desktop
+// mail client: a screen desktopWidth pixels wide. A query it cannot read
+// does not hold, as in a browser.
+func mediaMatches(list string) bool {
+	list = strings.TrimSpace(list)
+	if list == "" {
+		return true
+	}
+	for q := range strings.SplitSeq(strings.ToLower(list), ",") {
+		if queryMatches(q) {
+			return true
+		}
+	}
+	return false
+}
+
+func queryMatches(q string) bool {
+	w := mediaWords(q)
+	if len(w) > 0 && w[0] == "only" {
+		w = w[1:]
+	}
+	if len(w) == 0 {
+		return false
+	}
+	switch w[0] {
+	case "all", "screen":
+		w = w[1:]
+		if len(w) > 0 && w[0] != "and" {
+			return false
+		}
+		if len(w) > 0 {
+			w = w[1:]
+			if len(w) == 0 {
+				return false
+			}
+		}
+	case "(":
+	default:
+		return false // print, not ..., and what is not read
+	}
+	for len(w) > 0 {
+		// ( feature : value )
+		if len(w) < 5 || w[0] != "(" || w[2] != ":" || w[4] != ")" {
+			return false
+		}
+		px, ok := mediaLength(w[3])
+		if !ok {
+			return false
+		}
+		switch w[1] {
+		case "min-width", "min-device-width":
+			if desktopWidth < px {
+				return false
+			}
+		case "max-width", "max-device-width":
+			if desktopWidth > px {
+				return false
+			}
+		default:
+			return false
+		}
+		w = w[5:]
+		if len(w) > 0 {
+			if w[0] != "and" || len(w) == 1 {
+				return false
+			}
+			w = w[1:]
+		}
+	}
+	return true
+}
+
+// mediaWords splits a media query at white space, and around each
+// parenthesis and colon.
+func mediaWords(q string) []string {
+	var w []string
+	start := -1
+	for i := 0; i <= len(q); i++ {
+		c := byte(' ')
+		if i < len(q) {
+			c = q[i]
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r', '\f', '(', ')', ':':
+			if start >= 0 {
+				w = append(w, q[start:i])
+				start = -1
+			}
+			if c == '(' || c == ')' || c == ':' {
+				w = append(w, q[i:i+1])
+			}
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	return w
+}
+
+// mediaLength reads a width in a media query, in CSS pixels.
+func mediaLength(v string) (float64, bool) {
+	f, unit, ok := splitNumber(v)
+	if !ok {
+		return 0, false
+	}
+	switch unit {
+	case "px":
+		return f, true
+	case "em", "rem":
+		return f * defaultFontPx, true
+	}
+	return 0, false
+}
+
+// match returns the rules that select an element, in the order of the
+// cascade: specificity, then order. The slice is valid until the next
+// call.
+func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
+	if s.spent || len(s.rules) == 0 {
+		return nil
+	}
+	s.found = s.found[:0]
+	if el.id != "" {
+		s.found = append(s.found, s.byID[strings.ToLower(el.id)]...)
+	}
+	if s.byClass != nil {
+		for c := range strings.FieldsSeq(el.class) {
+			s.found = append(s.found, s.byClass[strings.ToLower(c)]...)
+		}
+	}
+	s.found = append(s.found, s.byTag[el.tag]...)
+	s.found = append(s.found, s.any...)
+	if len(s.found) == 0 {
+		return nil
+	}
+	slices.Sort(s.found)
+	s.found = slices.Compact(s.found)
+	m := s.found[:0]
+	for _, n := range s.found {
+		if s.matches(&s.rules[n], &el, anc) {
+			m = append(m, n)
+		}
+		if s.spent {
+			return nil
+		}
+	}
+	slices.SortFunc(m, func(a, b int32) int {
+		ra, rb := &s.rules[a], &s.rules[b]
+		if ra.spec != rb.spec {
+			return cmp.Compare(ra.spec, rb.spec)
+		}
+		return cmp.Compare(ra.order, rb.order)
+	})
+	s.matched = s.matched[:0]
+	for _, n := range m {
+		s.matched = append(s.matched, &s.rules[n])
+	}
+	return s.matched
+}
+
+// matches reports whether rule r selects el.
+func (s *sheet) matches(r *sheetRule, el *elemKey, anc ancestry) bool {
+	if !s.step() || !r.sel[0].matches(el) {
+		return false
+	}
+	return s.matchLeft(r.sel, 0, anc.len(), anc)
+}
+
+// matchLeft reports whether the compounds left of sel[k], which matched
+// the element with pos ancestors, match its ancestors as their
+// combinators say. A descendant combinator tries each ancestor in turn,
+// nearest first, and backtracks.
+func (s *sheet) matchLeft(sel []compound, k, pos int, anc ancestry) bool {
+	if k+1 == len(sel) {
+		return true
+	}
+	next := &sel[k+1]
+	for p := pos - 1; p >= 0; p-- {
+		if !s.step() {
+			return false
+		}
+		if next.matches(anc.at(p)) && s.matchLeft(sel, k+1, p, anc) {
+			return true
+		}
+		if sel[k].left == '>' {
+			return false
+		}
+	}
+	return false
+}
+
+func (s *sheet) step() bool {
+	s.steps++
+	if s.steps > matchBudget {
+		s.spent = true
+		return false
+	}
+	return true
+}
+
+// matches reports whether the compound selects e. Names are compared
+// without regard to ASCII case: most mail is HTML without a doctype,
+// which browsers read in quirks mode, where classes and ids match so.
+func (c *compound) matches(e *elemKey) bool {
+	if c.tag != "" && c.tag != e.tag {
+		return false
+	}
+	if c.id != "" && !strings.EqualFold(c.id, e.id) {
+		return false
+	}
+	for _, want := range c.classes {
+		if !hasClass(e.class, want) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasClass(list, want string) bool {
+	for c := range strings.FieldsSeq(list) {
+		if strings.EqualFold(c, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// String is the selector as read, for tests and debugging.
+func (r *sheetRule) String() string {
+	var b strings.Builder
+	for k := len(r.sel) - 1; k >= 0; k-- {
+		c := &r.sel[k]
+		if c.tag == "" && c.id == "" && len(c.classes) == 0 {
+			b.WriteByte('*')
+		}
+		b.WriteString(c.tag)
+		if c.id != "" {
+			b.WriteString("#" + c.id)
+		}
+		for _, cl := range c.classes {
+			b.WriteString("." + cl)
+		}
+		if k > 0 {
+			if r.sel[k-1].left == '>' {
+				b.WriteString(" > ")
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+	}
+	b.WriteString(" /" + strconv.Itoa(int(r.spec>>20)) + "," + strconv.Itoa(int(r.spec>>10&1023)) + "," + strconv.Itoa(int(r.spec&1023)))
+	return b.String()
+}
