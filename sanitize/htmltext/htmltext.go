@@ -458,9 +458,10 @@ func (c *converter) open(e *entry, a *attrs) {
 	}
 	switch e.name {
 	case "p":
-		// Outlook writes every line as <p class=MsoNormal> with no margin;
-		// a blank line after each would double-space the mail.
-		if strings.HasPrefix(a.class, "Mso") {
+		// Outlook writes every line as <p class=MsoNormal> with no margin,
+		// and templates write lines as <p style="margin:0">: a blank line
+		// after each would double-space the mail.
+		if strings.HasPrefix(a.class, "Mso") || a.parsed().noMargin {
 			e.brk = 1
 		}
 	case "ul", "ol", "menu", "dir":

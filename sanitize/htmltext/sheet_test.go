@@ -64,6 +64,14 @@ span.x {display:none}
 		{"unclosed sheet", `<style>.a{display:none`, "", 0},
 		{"style sheet text is not printed", `<style>.a{color:red} SECRET</style>text`, "text\n", 0},
 
+		// Paragraphs without margins are lines.
+		{"paragraphs without margins", `<p style="margin:0">一行目</p><p style="margin:0px auto">二行目</p><p style="margin-top:0;margin-bottom:0">三行目</p><p>段落</p>`,
+			"一行目\n二行目\n三行目\n\n段落\n", 0},
+		{"paragraphs with a margin below", `<p style="margin:0 0 1em">一</p><p style="margin:0;margin-bottom:8px">二</p><p style="margin-top:0">三</p>`,
+			"一\n\n二\n\n三\n", 0},
+		{"margins from the sheet", `<style>.l{margin:0}</style><p class=l>一</p><p class=l>二</p>`, "一\n二\n", 0},
+		{"margin shorthand moves off the page", `a<span style="margin:-9999px 0 0">seo</span>b`, "ab\n", 1},
+
 		// A table Word styles with a grid, drawn without one.
 		{"own border wins", `<style>table.MsoTableGrid{border:solid windowtext 1.0pt}</style><table class=MsoTableGrid style="border:none"><tr><td>a</td><td>b<br>c</td></tr></table>`,
 			"a | b\n    c\n", 0},

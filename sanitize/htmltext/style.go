@@ -511,6 +511,7 @@ type styleInfo struct {
 	rule     bool     // a border as Office draws a table's grid: in windowtext, or an mso-border-…-alt or -inside line
 	border   bool     // a border line that can be seen, of any colour
 	strike   bool     // text-decoration line-through
+	noMargin bool     // margins of 0 above and below: a paragraph so set is a line, not a paragraph
 }
 
 // fontSize is what a font-size declaration does to the text inside the
@@ -583,7 +584,7 @@ func readProp(name string) bool {
 	if _, ok := propIndex[name]; ok {
 		return true
 	}
-	return name == "border" || msoBorder(name)
+	return name == "border" || name == "margin" || msoBorder(name)
 }
 
 func msoBorder(name string) bool {
@@ -609,8 +610,10 @@ const (
 	propOverflowY
 	propLeft
 	propTop
+	propMarginTop // the four sides in order, which margin sets at once
+	propMarginRight
+	propMarginBottom
 	propMarginLeft
-	propMarginTop
 	propTextIndent
 	propColor
 	propFill
@@ -627,7 +630,8 @@ var propIndex = map[string]int{
 	"display": propDisplay, "visibility": propVisibility, "font-size": propFont, "font": propFont,
 	"opacity": propOpacity, "height": propHeight, "max-height": propMaxHeight, "width": propWidth,
 	"max-width": propMaxWidth, "overflow": propOverflow, "overflow-y": propOverflowY, "left": propLeft,
-	"top": propTop, "margin-left": propMarginLeft, "margin-top": propMarginTop, "text-indent": propTextIndent,
+	"top": propTop, "margin-left": propMarginLeft, "margin-top": propMarginTop,
+	"margin-right": propMarginRight, "margin-bottom": propMarginBottom, "text-indent": propTextIndent,
 	"color": propColor, "-webkit-text-fill-color": propFill, "text-decoration": propDecoration,
 	"text-decoration-line": propDecoration, "border-top": propBorderTop, "border-right": propBorderRight,
 	"border-bottom": propBorderBottom, "border-left": propBorderLeft, "background": propBackground,
@@ -650,6 +654,20 @@ func (d *decls) add(name, val string, important bool) {
 	case "border":
 		for p := propBorderTop; p <= propBorderLeft; p++ {
 			d.put(p, val, important)
+		}
+		return
+	case "margin":
+		// One to four values: top, right, bottom, left, the missing
+		// ones copied from their opposite side.
+		w := cssWords(val)
+		if len(w) == 0 || len(w) > 4 {
+			return
+		}
+		for len(w) < 4 {
+			w = append(w, w[max(0, len(w)-2)])
+		}
+		for i, p := range [...]int{propMarginTop, propMarginRight, propMarginBottom, propMarginLeft} {
+			d.put(p, w[i], important)
 		}
 		return
 	}
@@ -742,6 +760,7 @@ func (d *decls) info() styleInfo {
 	info.color, info.colorSet = d.color, d.set[propColor]
 	info.fill, info.fillSet = d.fill, d.set[propFill]
 	info.bg, info.bgSet = d.bg, d.set[propBackground]
+	info.noMargin = d.set[propMarginTop] && isZero(v[propMarginTop]) && d.set[propMarginBottom] && isZero(v[propMarginBottom])
 	info.strike = slices.Contains(cssWords(v[propDecoration]), "line-through")
 	info.rule = d.msoRule
 	for p := propBorderTop; p <= propBorderLeft; p++ {
