@@ -15,7 +15,10 @@ import (
 // style (see apply), so parseStyle reads them as a browser's cascade
 // would.
 //
-// What is read is what a desktop mail client shows:
+// What is read is what a mail client built on a browser engine shows on a
+// desktop (Thunderbird, Outlook on the web); Word-based Outlook reads
+// less of a sheet, and templates hide their phone version from it with
+// conditional comments, which are comments here:
 //   - rules at the top level, and inside @media blocks whose query holds
 //     on a screen desktopWidth pixels wide; no other at-rule;
 //   - selectors of type, class, id and * compounds joined by descendant
