@@ -11,9 +11,9 @@ import (
 // of each element's look, as its style attribute is: a class that hides
 // text ("sp" blocks for phones beside "pc" blocks, a newsletter's
 // preheader) hides it here too, where both versions of every paragraph
-// were printed. The matching declarations go before the element's own
-// style (see apply), so parseStyle reads them as a browser's cascade
-// would.
+// were printed. The declarations of the rules that match an element are
+// read before its own style (see applySheet), in the order of a browser's
+// cascade.
 //
 // What is read is what a mail client built on a browser engine shows on a
 // desktop (Thunderbird, Outlook on the web); Word-based Outlook reads
@@ -29,9 +29,8 @@ import (
 //   - a sheet applies from where it is read on: a <style> after the
 //     element it would hide leaves that element shown.
 //
-// Reading a sheet wrongly can only hide text a browser shows or show
-// text it hides; a hidden link is dropped either way, and everything
-// shown is sanitised as before.
+// Reading a sheet wrongly can only hide text a browser shows, or show
+// text it hides; whatever is shown is sanitised as before.
 
 const (
 	// maxSheetBytes is how much style sheet text a document may give;
