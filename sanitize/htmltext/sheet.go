@@ -41,9 +41,14 @@ const (
 	maxRules         = 2048
 	maxSelectorParts = 8
 	// matchBudget bounds the selector tests one document may cost (a
-	// compound tried against an element is one). Past it the sheet is
-	// no longer applied: the elements after keep their inline look.
+	// compound tried against an element is one, more against a long
+	// class list; each rule gathered for an element is one). Past it
+	// the sheet is no longer applied: the elements after keep their
+	// inline look.
 	matchBudget = 1 << 20
+	// classBytesPerStep is how much of a class list one selector test
+	// may read for free (see step).
+	classBytesPerStep = 64
 	// maxMediaDepth bounds @media blocks inside @media blocks.
 	maxMediaDepth = 3
 	// desktopWidth is the width, in CSS pixels, media queries are
@@ -524,16 +529,26 @@ func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
 		return nil
 	}
 	s.found = s.found[:0]
-	if el.id != "" {
-		s.found = append(s.found, s.byID[strings.ToLower(el.id)]...)
+	// Each rule gathered is paid for: a class given many times over
+	// (class="a a a ...") would gather the rules of "a" once per word,
+	// and sort them all, at no cost to the budget.
+	gather := func(rules []int32) bool {
+		s.found = append(s.found, rules...)
+		return s.charge(len(rules))
+	}
+	if el.id != "" && !gather(s.byID[strings.ToLower(el.id)]) {
+		return nil
 	}
 	if s.byClass != nil {
 		for c := range strings.FieldsSeq(el.class) {
-			s.found = append(s.found, s.byClass[strings.ToLower(c)]...)
+			if !gather(s.byClass[strings.ToLower(c)]) {
+				return nil
+			}
 		}
 	}
-	s.found = append(s.found, s.byTag[el.tag]...)
-	s.found = append(s.found, s.any...)
+	if !gather(s.byTag[el.tag]) || !gather(s.any) {
+		return nil
+	}
 	if len(s.found) == 0 {
 		return nil
 	}
@@ -564,7 +579,7 @@ func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
 
 // matches reports whether rule r selects el.
 func (s *sheet) matches(r *sheetRule, el *elemKey, anc ancestry) bool {
-	if !s.step() || !r.sel[0].matches(el) {
+	if !s.step(&r.sel[0], el) || !r.sel[0].matches(el) {
 		return false
 	}
 	return s.matchLeft(r.sel, 0, anc.len(), anc)
@@ -580,7 +595,7 @@ func (s *sheet) matchLeft(sel []compound, k, pos int, anc ancestry) bool {
 	}
 	next := &sel[k+1]
 	for p := pos - 1; p >= 0; p-- {
-		if !s.step() {
+		if !s.step(next, anc.at(p)) {
 			return false
 		}
 		if next.matches(anc.at(p)) && s.matchLeft(sel, k+1, p, anc) {
@@ -593,8 +608,21 @@ func (s *sheet) matchLeft(sel []compound, k, pos int, anc ancestry) bool {
 	return false
 }
 
-func (s *sheet) step() bool {
-	s.steps++
+// step pays for trying compound c against e: one, and one more for each
+// classBytesPerStep bytes of e's class list when c looks for a class in
+// it, so that an element with a class attribute of megabytes does not
+// cost as little to test as one with a single class.
+func (s *sheet) step(c *compound, e *elemKey) bool {
+	n := 1
+	if len(c.classes) > 0 {
+		n += len(c.classes) * (len(e.class) / classBytesPerStep)
+	}
+	return s.charge(n)
+}
+
+// charge spends n of the budget, and reports whether any was left.
+func (s *sheet) charge(n int) bool {
+	s.steps += n
 	if s.steps > matchBudget {
 		s.spent = true
 		return false
