@@ -117,6 +117,8 @@ type converter struct {
 	foreign   int        // open svg/math elements
 	bodySeen  bool       // body content has started, so a later <head> is ignored
 	bodyBG    bool       // <body> paints a background
+	begun     bool       // a tag or text was read: a doctype after it does not count
+	exact     bool       // a standards doctype began the document (see sheet.exact)
 	prefixStr string
 	prefixOK  bool
 
@@ -189,19 +191,26 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 			if rawSkip {
 				if styleNext {
 					if c.sheet == nil {
-						c.sheet = new(sheet)
+						c.sheet = &sheet{exact: c.exact}
 					}
 					c.sheet.add(string(z.Text()))
 				}
 				continue
 			}
 			text := z.Text()
+			c.begun = c.begun || len(bytes.TrimLeft(text, " \t\r\n\f")) > 0
 			if preNL {
 				// HTML drops a newline directly after <pre>.
 				text = bytes.TrimPrefix(text, []byte("\n"))
 			}
 			c.text(text)
+		case html.DoctypeToken:
+			if !c.begun {
+				c.exact = standardsDoctype(string(z.Text()))
+			}
+			c.begun = true
 		case html.StartTagToken, html.SelfClosingTagToken:
+			c.begun = true
 			name, hasAttr := z.TagName()
 			var a attrs
 			for hasAttr {
@@ -298,6 +307,12 @@ func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
 	a.css, a.cssSet = d.info(), true
 }
 
+// inTemplate reports whether a <template> is open: its content is not
+// part of the document, and a <style> in it styles nothing.
+func (c *converter) inTemplate() bool {
+	return slices.ContainsFunc(c.stack, func(e entry) bool { return e.name == "template" })
+}
+
 func (c *converter) top() *entry {
 	if len(c.stack) == 0 {
 		return nil
@@ -320,7 +335,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.rawSkip = true
 	}
 	name := tagName(nameb)
-	if name == "style" && c.rawSkip && mediaMatches(a.media) && (a.typ == "" || strings.EqualFold(a.typ, "text/css")) {
+	if name == "style" && c.rawSkip && mediaMatches(a.media) && (a.typ == "" || strings.EqualFold(a.typ, "text/css")) && !c.inTemplate() {
 		c.styleNext = true
 	}
 	switch name {

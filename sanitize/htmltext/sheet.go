@@ -72,6 +72,10 @@ type sheet struct {
 	matched              []*sheetRule
 	seen                 map[string][2]int32 // the rules read, as written: their first index in rules and past their last
 	order                int32               // rules read, counting those given again
+	// exact is set when the document is read in standards mode (see
+	// standardsDoctype), where a browser matches classes and ids as
+	// written: ".X" does not hide class="x".
+	exact bool
 }
 
 type sheetRule struct {
@@ -139,32 +143,44 @@ func (s *sheet) parse(css string, depth int) {
 	for {
 		css = trimCSSSpace(css)
 		// <!-- and --> around a sheet (Outlook writes them) are
-		// ignored at its top level.
-		if strings.HasPrefix(css, "<!--") {
+		// ignored at its top level; inside a block they are part of
+		// the next rule's selector, which they make invalid.
+		if depth == 0 && strings.HasPrefix(css, "<!--") {
 			css = css[4:]
 			continue
 		}
-		if strings.HasPrefix(css, "-->") {
+		if depth == 0 && strings.HasPrefix(css, "-->") {
 			css = css[3:]
 			continue
 		}
 		if css == "" {
 			return
 		}
-		i := indexOutsideStrings(css, "{;")
+		at := css[0] == '@'
+		stop := "{"
+		if at {
+			stop = "{;"
+		}
+		i := indexOutsideStrings(css, stop)
 		if i < 0 {
 			return // a rule without a block is dropped
 		}
 		if css[i] == ';' {
-			// @import, @charset, and the like; a qualified rule cannot
-			// hold a ';' before its block, so it ends there too.
+			// @import, @charset, and the like.
 			css = css[i+1:]
 			continue
 		}
 		j := blockEnd(css, i)
 		prelude, block := css[:i], css[i+1:j]
 		css = css[min(j+1, len(css)):]
-		if strings.HasPrefix(prelude, "@") {
+		if !at && indexOutsideStrings(prelude, ";") >= 0 {
+			// A style rule's selector runs to its block, through any
+			// ';': a browser reads "junk; .x{...}", or a stray ';'
+			// after a '}', as one rule with an invalid selector, and
+			// drops it.
+			continue
+		}
+		if at {
 			name, query := atKeyword(prelude[1:])
 			if name == "media" && depth < maxMediaDepth && mediaMatches(query) {
 				s.parse(block, depth+1)
@@ -275,7 +291,13 @@ func (s *sheet) rule(prelude, block string) {
 		// newsletter's sheet, and nothing to read here.
 		return
 	}
-	for sel := range strings.SplitSeq(prelude, ",") {
+	sels := strings.Split(prelude, ",")
+	if slices.ContainsFunc(sels, badSelector) {
+		// One selector of the list that no browser reads drops the
+		// whole rule there: ".x, .1col{display:none}" hides nothing.
+		return
+	}
+	for _, sel := range sels {
 		if len(s.rules) >= maxRules {
 			s.truncated = true
 			return
@@ -379,6 +401,33 @@ func parseSelector(sel string) (parts []compound, spec uint32, ok bool) {
 	// goes right to left.
 	slices.Reverse(parts)
 	return parts, min(ids, 1023)<<20 | min(classes, 1023)<<10 | min(types, 1023), true
+}
+
+// badSelector reports a selector every browser rejects, as opposed to
+// one parseSelector does not read: an empty one (".a, {", ".a,,.b"), or
+// a class or id that is not a name (".1col", "#-1", "p.", ". a").
+func badSelector(sel string) bool {
+	sel = strings.TrimSpace(sel)
+	if sel == "" {
+		return true
+	}
+	for i := 0; i < len(sel); i++ {
+		switch sel[i] {
+		case '"', '\'':
+			i = stringEnd(sel, i)
+		case '\\':
+			i++
+		case '.', '#':
+			rest := sel[i+1:]
+			if strings.HasPrefix(rest, "-") && !strings.HasPrefix(rest, "--") {
+				rest = rest[1:]
+			}
+			if rest == "" || !(isIdentByte(rest[0]) || rest[0] == '\\' || rest[0] == '-') || rest[0] >= '0' && rest[0] <= '9' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cssIdent reads a CSS identifier at the start of s, without escapes, and
@@ -579,7 +628,7 @@ func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
 
 // matches reports whether rule r selects el.
 func (s *sheet) matches(r *sheetRule, el *elemKey, anc ancestry) bool {
-	if !s.step(&r.sel[0], el) || !r.sel[0].matches(el) {
+	if !s.step(&r.sel[0], el) || !r.sel[0].matches(el, s.exact) {
 		return false
 	}
 	return s.matchLeft(r.sel, 0, anc.len(), anc)
@@ -598,7 +647,7 @@ func (s *sheet) matchLeft(sel []compound, k, pos int, anc ancestry) bool {
 		if !s.step(next, anc.at(p)) {
 			return false
 		}
-		if next.matches(anc.at(p)) && s.matchLeft(sel, k+1, p, anc) {
+		if next.matches(anc.at(p), s.exact) && s.matchLeft(sel, k+1, p, anc) {
 			return true
 		}
 		if sel[k].left == '>' {
@@ -630,31 +679,76 @@ func (s *sheet) charge(n int) bool {
 	return true
 }
 
-// matches reports whether the compound selects e. Names are compared
-// without regard to ASCII case: most mail is HTML without a doctype,
-// which browsers read in quirks mode, where classes and ids match so.
-func (c *compound) matches(e *elemKey) bool {
+// matches reports whether the compound selects e. Unless exact, names
+// are compared without regard to ASCII case: most mail is HTML without a
+// doctype, which browsers read in quirks mode, where classes and ids
+// match so. With a doctype they match as written (see sheet.exact).
+func (c *compound) matches(e *elemKey, exact bool) bool {
 	if c.tag != "" && c.tag != e.tag {
 		return false
 	}
-	if c.id != "" && !strings.EqualFold(c.id, e.id) {
+	if c.id != "" && !sameName(c.id, e.id, exact) {
 		return false
 	}
 	for _, want := range c.classes {
-		if !hasClass(e.class, want) {
+		if !hasClass(e.class, want, exact) {
 			return false
 		}
 	}
 	return true
 }
 
-func hasClass(list, want string) bool {
+func hasClass(list, want string, exact bool) bool {
 	for c := range strings.FieldsSeq(list) {
-		if strings.EqualFold(c, want) {
+		if sameName(c, want, exact) {
 			return true
 		}
 	}
 	return false
+}
+
+func sameName(a, b string, exact bool) bool {
+	if exact {
+		return a == b
+	}
+	return strings.EqualFold(a, b)
+}
+
+// standardsDoctype reports whether a document that starts with the
+// doctype (its text, as the tokenizer gives it) is read in no-quirks or
+// limited-quirks mode, where classes and ids are case-sensitive. The
+// doctypes that put a browser in quirks mode are the HTML 2 to 4.0 and
+// transitional ones of HTML 4.01 without a system identifier (Outlook's
+// "-//W3C//DTD HTML 4.0 Transitional//EN"); one not listed here is read
+// as standards, which can only leave shown a class a browser would hide
+// by its other case.
+func standardsDoctype(d string) bool {
+	d = strings.ToLower(d)
+	name, rest, _ := strings.Cut(strings.TrimSpace(d), " ")
+	if name != "html" {
+		return false
+	}
+	rest = strings.TrimSpace(rest)
+	pub, ok := strings.CutPrefix(rest, "public")
+	if !ok {
+		return true
+	}
+	pub = strings.TrimSpace(pub)
+	if pub == "" {
+		return false
+	}
+	id, sys, _ := strings.Cut(pub[1:], pub[:1])
+	hasSystem := strings.ContainsAny(sys, `"'`)
+	for _, p := range []string{"-//w3c//dtd html 4.0 ", "-//w3c//dtd html 3", "-//w3c//dtd html 2", "-//ietf//dtd html",
+		"-//w3c//dtd w3 html", "-//w3o//dtd w3 html", "-//microsoft//dtd internet explorer", "-//netscape comm. corp.//dtd"} {
+		if strings.HasPrefix(id, p) {
+			return false
+		}
+	}
+	if !hasSystem && (strings.HasPrefix(id, "-//w3c//dtd html 4.01 transitional//") || strings.HasPrefix(id, "-//w3c//dtd html 4.01 frameset//")) {
+		return false
+	}
+	return id != "html" && id != "-/w3c/dtd html 4.0 transitional/en"
 }
 
 // String is the selector as read, for tests and debugging.

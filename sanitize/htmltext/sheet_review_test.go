@@ -35,3 +35,50 @@ func TestStyleSheetBudgetCharged(t *testing.T) {
 		})
 	}
 }
+
+// Sheets and declarations that a browser does not apply hide nothing
+// here either: each of these showed nothing where the reader sees
+// "Visible".
+func TestStyleSheetNotApplied(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"a stray ';' after a rule drops the next", `<style>.a{color:red}; .x{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"text before a rule is part of its selector", `<style>junk; .x{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"an invalid selector drops the list", `<style>.x, .1col{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"an empty selector drops the list", `<style>.x, {display:none} .x,,.y{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"a nested rule's declarations", `<style>.w{ .none{ color:red; display:none; } }</style><div class=w>Visible</div>`, "Visible\n"},
+		{"a ';' in a string", `<style>.w{ font-family:"a;display:none;" }</style><div class=w>Visible</div>`, "Visible\n"},
+		{"a ';' in a string, inline", `<div style="font-family:'a;display:none;'">Visible</div>`, "Visible\n"},
+		{"a '/*' in a string", `<style>.x{display:none} .a{font-family:"/*"} .x{display:block} .b{font-family:"*/"}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"<!-- inside @media", `<style>@media screen{<!-- .x{display:none}}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"a template's sheet", `<template><style>.x{display:none}</style></template><p class=x>Visible</p>`, "Visible\n"},
+		{"class case with a doctype", `<!DOCTYPE html><style>.X{display:none} #Y{display:none}</style><p class=x>Visible</p><p id=y>too</p>`, "Visible\n\ntoo\n"},
+		{"class case with XHTML's doctype", `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><style>.X{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// What a browser does apply still hides.
+func TestStyleSheetStillApplied(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"@import before a rule", `<style>@import url("a;b.css"); .x{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
+		{"a data URL in a block", `<style>.x{background:url(data:image/png;base64,AAAA);display:none}</style>a<p class=x>hidden</p>`, "a\n"},
+		{"a rule after a nested one", `<style>.w{.n{color:red}} .x{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
+		{"a comment after a string", `<style>.a{font-family:"x"} /* "; */ .x{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
+		{"class case in quirks mode", `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.0 Transitional//EN"><style>.X{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
+		{"a doctype after content does not count", `<p>a</p><!DOCTYPE html><style>.X{display:none}</style><p class=x>hidden</p>`, "a\n"},
+		{"a hidden element's sheet", `<div hidden><style>.x{display:none}</style></div>a<p class=x>hidden</p>`, "a\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

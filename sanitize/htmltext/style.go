@@ -568,9 +568,20 @@ func eachDecl(s string, f func(name, val string, important bool)) {
 	if s == "" {
 		return
 	}
-	for decl := range strings.SplitSeq(stripComments(s), ";") {
+	s = stripComments(s)
+	for len(s) > 0 {
+		// A ';' in a string or a block is not the end of the
+		// declaration: "font-family:'a;display:none'" names a font,
+		// and a nested rule's declarations (".a{.b{x:1;display:none}}")
+		// are not the outer rule's.
+		var decl string
+		if i := indexOutsideBlocks(s, ';'); i >= 0 {
+			decl, s = s[:i], s[i+1:]
+		} else {
+			decl, s = s, ""
+		}
 		name, val, ok := strings.Cut(decl, ":")
-		if !ok {
+		if !ok || indexOutsideBlocks(decl, '{') >= 0 {
 			continue
 		}
 		name = strings.ToLower(strings.TrimSpace(name))
@@ -963,13 +974,26 @@ func sizeKeyword(w string) bool {
 
 // stripComments removes CSS comments, which browsers ignore inside style
 // attributes (so display:/**/none still hides).
+//
+// A "/*" inside a string does not open a comment, as a browser's
+// tokenizer reads strings and comments in one pass: a sheet could
+// otherwise make a string's "/*" hide the rules after it from us and
+// not from the reader.
 func stripComments(s string) string {
 	if !strings.Contains(s, "/*") {
 		return s
 	}
 	var b strings.Builder
 	for {
-		i := strings.Index(s, "/*")
+		i := indexOutsideStrings(s, "/")
+		for i >= 0 && !strings.HasPrefix(s[i:], "/*") {
+			j := indexOutsideStrings(s[i+1:], "/")
+			if j < 0 {
+				i = -1
+				break
+			}
+			i += 1 + j
+		}
 		if i < 0 {
 			b.WriteString(s)
 			return b.String()
@@ -982,6 +1006,35 @@ func stripComments(s string) string {
 		}
 		s = s[i+2+j+2:]
 	}
+}
+
+// indexOutsideBlocks returns the index of the first c in s that is
+// neither in a string nor inside brackets of any kind, or -1.
+func indexOutsideBlocks(s string, c byte) int {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"', '\'':
+			i = stringEnd(s, i)
+			continue
+		case '\\':
+			i++
+			continue
+		case '{', '(', '[':
+			if s[i] == c && depth == 0 {
+				return i
+			}
+			depth++
+			continue
+		case '}', ')', ']':
+			depth = max(depth-1, 0)
+			continue
+		}
+		if s[i] == c && depth == 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // number parses the numeric start of a CSS length or an HTML dimension
