@@ -52,6 +52,11 @@ func TestStyleSheetNotApplied(t *testing.T) {
 		{"<!-- inside @media", `<style>@media screen{<!-- .x{display:none}}</style><p class=x>Visible</p>`, "Visible\n"},
 		{"a template's sheet", `<template><style>.x{display:none}</style></template><p class=x>Visible</p>`, "Visible\n"},
 		{"class case with a doctype", `<!DOCTYPE html><style>.X{display:none} #Y{display:none}</style><p class=x>Visible</p><p id=y>too</p>`, "Visible\n\ntoo\n"},
+		// Shorthands reset their longhands.
+		{"margin after margin-left", `<p style="margin-left:-9999px;margin:0">Visible</p>`, "Visible\n"},
+		{"own margin over the sheet's margin-left", `<style>.x{margin-left:-9999px}</style><p class=x style="margin:0">Visible</p>`, "Visible\n"},
+		{"overflow after overflow-y", `<style>.x{height:0;overflow-y:hidden}</style><p class=x style="overflow:visible">Visible</p>`, "Visible\n"},
+		{"margin with four values", `<p style="margin-left:-9999px;margin:0 0 0 1px">Visible</p>`, "Visible\n"},
 		{"class case with XHTML's doctype", `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><style>.X{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
 	}
 	for _, tt := range tests {
@@ -72,6 +77,8 @@ func TestStyleSheetStillApplied(t *testing.T) {
 		{"a comment after a string", `<style>.a{font-family:"x"} /* "; */ .x{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
 		{"class case in quirks mode", `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.0 Transitional//EN"><style>.X{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
 		{"a doctype after content does not count", `<p>a</p><!DOCTYPE html><style>.X{display:none}</style><p class=x>hidden</p>`, "a\n"},
+		{"margin hides", `<p style="margin:0 0 0 -9999px">hidden</p><p style="margin:-9999px 0">hidden</p>a`, "a\n"},
+		{"overflow hides", `<p style="height:0;overflow:auto hidden">hidden</p>a`, "a\n"},
 		{"a hidden element's sheet", `<div hidden><style>.x{display:none}</style></div>a<p class=x>hidden</p>`, "a\n"},
 	}
 	for _, tt := range tests {

@@ -595,7 +595,7 @@ func readProp(name string) bool {
 	if _, ok := propIndex[name]; ok {
 		return true
 	}
-	return name == "border" || name == "margin" || msoBorder(name)
+	return name == "border" || name == "overflow" || name == "margin" || msoBorder(name)
 }
 
 func msoBorder(name string) bool {
@@ -617,7 +617,7 @@ const (
 	propMaxHeight
 	propWidth
 	propMaxWidth
-	propOverflow
+	propOverflow // overflow-x
 	propOverflowY
 	propLeft
 	propTop
@@ -640,7 +640,7 @@ const (
 var propIndex = map[string]int{
 	"display": propDisplay, "visibility": propVisibility, "font-size": propFont, "font": propFont,
 	"opacity": propOpacity, "height": propHeight, "max-height": propMaxHeight, "width": propWidth,
-	"max-width": propMaxWidth, "overflow": propOverflow, "overflow-y": propOverflowY, "left": propLeft,
+	"max-width": propMaxWidth, "overflow-x": propOverflow, "overflow-y": propOverflowY, "left": propLeft,
 	"top": propTop, "margin-left": propMarginLeft, "margin-top": propMarginTop,
 	"margin-right": propMarginRight, "margin-bottom": propMarginBottom, "text-indent": propTextIndent,
 	"color": propColor, "-webkit-text-fill-color": propFill, "text-decoration": propDecoration,
@@ -667,12 +667,23 @@ func (d *decls) add(name, val string, important bool) {
 			d.put(p, val, important)
 		}
 		return
+	case "overflow":
+		// Shorthands set their longhands: "overflow:visible" undoes an
+		// earlier overflow-y:hidden. overflow is x, then y.
+		w := cssWords(val)
+		if len(w) == 0 || len(w) > 2 {
+			return // a browser drops it
+		}
+		d.put(propOverflow, w[0], important)
+		d.put(propOverflowY, w[len(w)-1], important)
+		return
 	case "margin":
 		// One to four values: top, right, bottom, left, the missing
-		// ones copied from their opposite side.
+		// ones copied from their opposite side. It sets all four, so
+		// "margin:0" undoes an earlier margin-left:-9999px.
 		w := cssWords(val)
 		if len(w) == 0 || len(w) > 4 {
-			return
+			return // a browser drops it
 		}
 		for len(w) < 4 {
 			w = append(w, w[max(0, len(w)-2)])
