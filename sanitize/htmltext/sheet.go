@@ -404,8 +404,12 @@ func parseSelector(sel string) (parts []compound, spec uint32, ok bool) {
 }
 
 // badSelector reports a selector every browser rejects, as opposed to
-// one parseSelector does not read: an empty one (".a, {", ".a,,.b"), or
-// a class or id that is not a name (".1col", "#-1", "p.", ". a").
+// one parseSelector does not read: an empty one (".a, {", ".a,,.b"), a
+// class or id that is not a name (".1col", "#-1", "p.", ". a"), or a
+// pseudo-class or pseudo-element a browser does not know
+// ("p:no-such-class", and a vendor's: "::-moz-selection" drops its whole
+// list in a WebKit or Blink engine, and "::-webkit-…" in Gecko, so
+// either is taken as unknown, which hides nothing).
 func badSelector(sel string) bool {
 	sel = strings.TrimSpace(sel)
 	if sel == "" {
@@ -417,6 +421,16 @@ func badSelector(sel string) bool {
 			i = stringEnd(sel, i)
 		case '\\':
 			i++
+		case ':':
+			j := i + 1
+			if j < len(sel) && sel[j] == ':' {
+				j++
+			}
+			name, n := cssIdent(sel[j:])
+			if n == 0 || !knownPseudo(strings.ToLower(name)) {
+				return true
+			}
+			i = j + n - 1
 		case '.', '#':
 			rest := sel[i+1:]
 			if strings.HasPrefix(rest, "-") && !strings.HasPrefix(rest, "--") {
@@ -426,6 +440,24 @@ func badSelector(sel string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// knownPseudo reports the pseudo-classes and pseudo-elements browsers
+// take in a style sheet, by name (functional ones without their
+// arguments).
+func knownPseudo(name string) bool {
+	switch name {
+	case "hover", "active", "focus", "focus-within", "focus-visible", "visited", "link", "any-link", "target",
+		"checked", "disabled", "enabled", "first-child", "last-child", "only-child", "first-of-type",
+		"last-of-type", "only-of-type", "nth-child", "nth-last-child", "nth-of-type", "nth-last-of-type",
+		"not", "is", "where", "has", "root", "empty", "lang", "dir", "placeholder-shown", "required",
+		"optional", "read-only", "read-write", "default", "indeterminate", "valid", "invalid", "in-range",
+		"out-of-range", "scope", "defined", "autofill", "fullscreen", "modal", "user-invalid", "user-valid",
+		"before", "after", "first-line", "first-letter", "placeholder", "selection", "marker", "backdrop",
+		"file-selector-button":
+		return true
 	}
 	return false
 }
@@ -473,50 +505,25 @@ func mediaMatches(list string) bool {
 
 func queryMatches(q string) bool {
 	w := mediaWords(q)
-	if len(w) > 0 && w[0] == "only" {
+	not := false
+	switch {
+	case len(w) > 0 && w[0] == "only":
 		w = w[1:]
+	case len(w) > 0 && w[0] == "not":
+		not, w = true, w[1:]
 	}
 	if len(w) == 0 {
 		return false
 	}
-	switch w[0] {
-	case "all", "screen":
+	match := true
+	if w[0] != "(" {
+		// A media type: a screen is all and screen, and nothing else.
+		switch w[0] {
+		case "and", "or", "not", "only", ")", ":":
+			return false
+		}
+		match = w[0] == "all" || w[0] == "screen"
 		w = w[1:]
-		if len(w) > 0 && w[0] != "and" {
-			return false
-		}
-		if len(w) > 0 {
-			w = w[1:]
-			if len(w) == 0 {
-				return false
-			}
-		}
-	case "(":
-	default:
-		return false // print, not ..., and what is not read
-	}
-	for len(w) > 0 {
-		// ( feature : value )
-		if len(w) < 5 || w[0] != "(" || w[2] != ":" || w[4] != ")" {
-			return false
-		}
-		px, ok := mediaLength(w[3])
-		if !ok {
-			return false
-		}
-		switch w[1] {
-		case "min-width", "min-device-width":
-			if desktopWidth < px {
-				return false
-			}
-		case "max-width", "max-device-width":
-			if desktopWidth > px {
-				return false
-			}
-		default:
-			return false
-		}
-		w = w[5:]
 		if len(w) > 0 {
 			if w[0] != "and" || len(w) == 1 {
 				return false
@@ -524,11 +531,105 @@ func queryMatches(q string) bool {
 			w = w[1:]
 		}
 	}
-	return true
+	for len(w) > 0 {
+		end := slices.Index(w, ")")
+		if w[0] != "(" || end < 0 {
+			return false
+		}
+		holds, known := mediaFeature(w[1:end])
+		if !known {
+			return false // not read: "not all", whatever the not
+		}
+		match = match && holds
+		w = w[end+1:]
+		if len(w) > 0 {
+			if w[0] != "and" || len(w) == 1 {
+				return false
+			}
+			w = w[1:]
+		}
+	}
+	return match != not
+}
+
+// mediaFeature evaluates a media feature, the words between its
+// parentheses, on the desktop screen: known is false for one it cannot
+// read. Widths are compared with desktopWidth, in the name: value form
+// ("min-width: 600px") and the range form ("width >= 600px",
+// "400px < width <= 700px"); the other features are those a desktop
+// answers plainly.
+func mediaFeature(w []string) (holds, known bool) {
+	if len(w) == 3 && w[1] == ":" {
+		switch w[0] {
+		case "min-width", "min-device-width", "max-width", "max-device-width", "width", "device-width":
+			px, ok := mediaLength(w[2])
+			if !ok {
+				return false, false
+			}
+			switch w[0] {
+			case "min-width", "min-device-width":
+				return desktopWidth >= px, true
+			case "max-width", "max-device-width":
+				return desktopWidth <= px, true
+			}
+			return desktopWidth == px, true
+		case "orientation":
+			return w[2] == "landscape", w[2] == "landscape" || w[2] == "portrait"
+		case "prefers-color-scheme":
+			return w[2] == "light", w[2] == "light" || w[2] == "dark"
+		case "hover", "any-hover":
+			return w[2] == "hover", w[2] == "hover" || w[2] == "none"
+		case "pointer", "any-pointer":
+			return w[2] == "fine", w[2] == "fine" || w[2] == "coarse" || w[2] == "none"
+		}
+		return false, false
+	}
+	// Range form: value op width, width op value, or value op width op value.
+	holds = true
+	for i := 1; i < len(w); i += 2 {
+		l, op, r := w[i-1], w[i], ""
+		if i+1 < len(w) {
+			r = w[i+1]
+		}
+		var lv, rv float64
+		switch {
+		case (l == "width" || l == "device-width") && r != "":
+			v, ok := mediaLength(r)
+			if !ok {
+				return false, false
+			}
+			lv, rv = desktopWidth, v
+		case (r == "width" || r == "device-width") && l != "":
+			v, ok := mediaLength(l)
+			if !ok {
+				return false, false
+			}
+			lv, rv = v, desktopWidth
+		default:
+			return false, false
+		}
+		var h bool
+		switch op {
+		case "<":
+			h = lv < rv
+		case "<=":
+			h = lv <= rv
+		case ">":
+			h = lv > rv
+		case ">=":
+			h = lv >= rv
+		case "=":
+			h = lv == rv
+		default:
+			return false, false
+		}
+		holds = holds && h
+	}
+	return holds, len(w) == 3 || len(w) == 5
 }
 
 // mediaWords splits a media query at white space, and around each
-// parenthesis and colon.
+// parenthesis, colon and comparison (<, <=, >, >=, =).
 func mediaWords(q string) []string {
 	var w []string
 	start := -1
@@ -538,13 +639,21 @@ func mediaWords(q string) []string {
 			c = q[i]
 		}
 		switch c {
-		case ' ', '\t', '\n', '\r', '\f', '(', ')', ':':
+		case ' ', '\t', '\n', '\r', '\f', '(', ')', ':', '<', '>', '=':
 			if start >= 0 {
 				w = append(w, q[start:i])
 				start = -1
 			}
-			if c == '(' || c == ')' || c == ':' {
+			switch c {
+			case '(', ')', ':':
 				w = append(w, q[i:i+1])
+			case '<', '>', '=':
+				// An operator: <, <=, >, >= or =.
+				if n := len(w); n > 0 && w[n-1] != "=" && (w[n-1] == "<" || w[n-1] == ">") && c == '=' && q[i-1] == w[n-1][0] {
+					w[n-1] += "="
+				} else {
+					w = append(w, q[i:i+1])
+				}
 			}
 		default:
 			if start < 0 {

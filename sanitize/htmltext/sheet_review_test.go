@@ -57,6 +57,20 @@ func TestStyleSheetNotApplied(t *testing.T) {
 		{"own margin over the sheet's margin-left", `<style>.x{margin-left:-9999px}</style><p class=x style="margin:0">Visible</p>`, "Visible\n"},
 		{"overflow after overflow-y", `<style>.x{height:0;overflow-y:hidden}</style><p class=x style="overflow:visible">Visible</p>`, "Visible\n"},
 		{"margin with four values", `<p style="margin-left:-9999px;margin:0 0 0 1px">Visible</p>`, "Visible\n"},
+		// A value a browser does not take is dropped, and the earlier
+		// stands; the number at its start is not read alone.
+		{"opacity with junk", `<p style="opacity:1;opacity:0 foo">Visible</p>`, "Visible\n"},
+		{"unknown unit", `<p style="margin-left:-9999pxx">Visible</p>`, "Visible\n"},
+		{"margin with an unknown unit", `<p style="margin:0 0 0 -9999pxx">Visible</p>`, "Visible\n"},
+		// left and top move only a positioned box.
+		{"left on a static box", `<style>.x{position:absolute;left:-9999px}</style><p class=x style="position:static">Visible</p>`, "Visible\n"},
+		{"left without position", `<p style="left:-9999px;top:-9999px">Visible</p>`, "Visible\n"},
+		// Media queries a browser reads true at 800px.
+		{"@media not print", `<style>.x{display:none} @media not print{.x{display:block}}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"@media range", `<style>.x{display:none} @media (width >= 600px){.x{display:block}}</style><p class=x>Visible</p>`, "Visible\n"},
+		// A selector no browser knows drops its list.
+		{"unknown pseudo-class in a list", `<style>.x, p:no-such-class{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
+		{"another engine's pseudo-element in a list", `<style>.x, ::-moz-selection{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
 		{"class case with XHTML's doctype", `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><style>.X{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
 	}
 	for _, tt := range tests {
@@ -79,6 +93,9 @@ func TestStyleSheetStillApplied(t *testing.T) {
 		{"a doctype after content does not count", `<p>a</p><!DOCTYPE html><style>.X{display:none}</style><p class=x>hidden</p>`, "a\n"},
 		{"margin hides", `<p style="margin:0 0 0 -9999px">hidden</p><p style="margin:-9999px 0">hidden</p>a`, "a\n"},
 		{"overflow hides", `<p style="height:0;overflow:auto hidden">hidden</p>a`, "a\n"},
+		{"unitless offset, as quirks mode reads it", `<p style="position:absolute;left:-9999">hidden</p><p style="text-indent:-9999">hidden</p>a`, "a\n"},
+		{"relative box moved", `<p style="position:relative;top:-5000px">hidden</p>a`, "a\n"},
+		{"a known pseudo-class in a list", `<style>.x, a:hover, p::before{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
 		{"a hidden element's sheet", `<div hidden><style>.x{display:none}</style></div>a<p class=x>hidden</p>`, "a\n"},
 	}
 	for _, tt := range tests {

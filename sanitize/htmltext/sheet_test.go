@@ -16,7 +16,7 @@ func TestStyleSheets(t *testing.T) {
 			@media only screen and (max-width:640px){.pc{display:none!important}.sp{display:block!important}}</style>
 			<div class=pc>PC版</div><div class=sp>スマホ版</div>`, "PC版\n", 1},
 		{"desktop rules in @media are", `<style>@media screen and (min-width:641px){.sp{display:none}}
-			@media print{.pc{display:none}} @media (orientation:landscape){.pc{display:none}}</style>
+			@media print{.pc{display:none}} @media (prefers-color-scheme:dark){.pc{display:none}}</style>
 			<div class=pc>PC版</div><div class=sp>スマホ版</div>`, "PC版\n", 1},
 		{"preheader", `<style type="text/css">div.preheader{display:none !important}</style><div class=preheader>プレヘッダー</div><p>本文</p>`, "本文\n", 1},
 		{"id, visibility, opacity", `<style>#a{visibility:hidden} .b{opacity:0} .c{position:absolute;left:-9999px}</style>x<span id=a>1</span><span class=b>2</span><span class=c>3</span>y`, "xy\n", 3},
@@ -158,7 +158,19 @@ func TestMediaMatches(t *testing.T) {
 		"screen and (min-width:601px) and (max-width:1024px)": true,
 		"screen and (max-device-width:640px)":                 false,
 		"print":                                               false,
-		"not print":                                           false,
+		"not print":                                           true,
+		"not screen":                                          false,
+		"not screen and (max-width:600px)":                    true,
+		"not (min-width:1px)":                                 false,
+		"not screen and (foo:1)":                              false,
+		"(width >= 600px)":                                    true,
+		"(width>=600px) and (width<1024px)":                   true,
+		"(width < 600px)":                                     false,
+		"(400px <= width <= 700px)":                           false,
+		"(601px<=width<=1200px)":                              true,
+		"(width => 600px)":                                    false,
+		"(orientation:landscape)":                             true,
+		"(prefers-color-scheme:light)":                        true,
 		"screen and (prefers-color-scheme:dark)":              false,
 		"screen and (-webkit-min-device-pixel-ratio:2)":       false,
 		"screen and":                                          false,

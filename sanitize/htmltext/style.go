@@ -2,6 +2,7 @@ package htmltext
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -619,6 +620,7 @@ const (
 	propMaxWidth
 	propOverflow // overflow-x
 	propOverflowY
+	propPosition
 	propLeft
 	propTop
 	propMarginTop // the four sides in order, which margin sets at once
@@ -640,7 +642,7 @@ const (
 var propIndex = map[string]int{
 	"display": propDisplay, "visibility": propVisibility, "font-size": propFont, "font": propFont,
 	"opacity": propOpacity, "height": propHeight, "max-height": propMaxHeight, "width": propWidth,
-	"max-width": propMaxWidth, "overflow-x": propOverflow, "overflow-y": propOverflowY, "left": propLeft,
+	"max-width": propMaxWidth, "overflow-x": propOverflow, "overflow-y": propOverflowY, "position": propPosition, "left": propLeft,
 	"top": propTop, "margin-left": propMarginLeft, "margin-top": propMarginTop,
 	"margin-right": propMarginRight, "margin-bottom": propMarginBottom, "text-indent": propTextIndent,
 	"color": propColor, "-webkit-text-fill-color": propFill, "text-decoration": propDecoration,
@@ -682,7 +684,7 @@ func (d *decls) add(name, val string, important bool) {
 		// ones copied from their opposite side. It sets all four, so
 		// "margin:0" undoes an earlier margin-left:-9999px.
 		w := cssWords(val)
-		if len(w) == 0 || len(w) > 4 {
+		if len(w) == 0 || len(w) > 4 || !allFunc(w, cssLength) {
 			return // a browser drops it
 		}
 		for len(w) < 4 {
@@ -706,6 +708,11 @@ func (d *decls) add(name, val string, important bool) {
 	}
 	// A value a browser does not take is dropped: the earlier stands.
 	switch p {
+	case propOpacity:
+		f, unit, num := splitNumber(val)
+		ok = num && (unit == "" || unit == "%") && !math.IsNaN(f) || cssWideKeyword(val)
+	case propLeft, propTop, propMarginTop, propMarginRight, propMarginBottom, propMarginLeft, propTextIndent:
+		ok = cssLength(val)
 	case propDisplay:
 		ok = displayValue(val)
 	case propVisibility:
@@ -760,8 +767,14 @@ func (d *decls) info() styleInfo {
 	v := &d.val
 	info.hidden = v[propDisplay] == "none" || v[propVisibility] == "hidden" || v[propVisibility] == "collapse" ||
 		d.set[propOpacity] && faint(v[propOpacity])
+	// left and top move a positioned box only.
+	positioned := false
+	switch v[propPosition] {
+	case "absolute", "relative", "fixed", "sticky":
+		positioned = true
+	}
 	for _, p := range [...]int{propLeft, propTop, propMarginLeft, propMarginTop, propTextIndent} {
-		if !d.set[p] {
+		if !d.set[p] || (p == propLeft || p == propTop) && !positioned {
 			continue
 		}
 		if f, ok := number(v[p]); ok && f <= offPage {
@@ -790,6 +803,52 @@ func (d *decls) info() styleInfo {
 		info.border = info.border || borderLine(v[p])
 	}
 	return info
+}
+
+// cssLength reports whether v is a value a browser takes for a length
+// property (left, margin-top, text-indent): a number with a unit, or one
+// without (mail is read in quirks mode, which takes "-9999" as pixels),
+// auto, a CSS-wide keyword, or a function such as calc() (taken, and
+// read as no offset). "-9999pxx" is not one: a browser drops it.
+func cssLength(v string) bool {
+	if v == "auto" || cssWideKeyword(v) {
+		return true
+	}
+	if i := strings.IndexByte(v, '('); i > 0 && strings.HasSuffix(v, ")") {
+		switch v[:i] {
+		case "calc", "min", "max", "clamp", "var", "env", "-webkit-calc", "-moz-calc":
+			return true
+		}
+		return false
+	}
+	f, unit, ok := splitNumber(v)
+	if !ok || math.IsNaN(f) {
+		return false
+	}
+	switch unit {
+	case "", "%", "px", "pt", "pc", "em", "rem", "ex", "rex", "ch", "rch", "ic", "ric", "cap", "rcap", "lh", "rlh",
+		"vw", "vh", "vi", "vb", "vmin", "vmax", "svw", "svh", "lvw", "lvh", "dvw", "dvh", "svmin", "svmax",
+		"lvmin", "lvmax", "dvmin", "dvmax", "cm", "mm", "q", "in", "cqw", "cqh", "cqi", "cqb", "cqmin", "cqmax":
+		return true
+	}
+	return false
+}
+
+func cssWideKeyword(v string) bool {
+	switch v {
+	case "inherit", "initial", "unset", "revert", "revert-layer":
+		return true
+	}
+	return false
+}
+
+func allFunc(w []string, f func(string) bool) bool {
+	for _, s := range w {
+		if !f(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // displayValue reports whether v is a value of display a browser takes;
