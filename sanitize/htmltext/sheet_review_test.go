@@ -1,7 +1,6 @@
 package htmltext
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -10,18 +9,12 @@ import (
 // long stop at the match budget, and say so, whatever the cost of one
 // selector test.
 func TestStyleSheetBudgetCharged(t *testing.T) {
-	var rules strings.Builder
-	rules.WriteString("<style>")
-	for i := 0; i < maxRules; i++ {
-		// Distinct blocks, so that the rules are not read as one given
-		// again.
-		fmt.Fprintf(&rules, ".a{display:block;z-index:%d}\n", i)
-	}
-	rules.WriteString("</style>")
+	// Distinct blocks, so that the rules are not read as one given again.
+	rules := manyRules(".a{display:block;z-index:%d}\n")
 	tests := []struct{ name, in string }{
 		// Each word of the class gathered all 2048 rules of "a" again,
 		// and sorted them, at no cost: 100 such elements took seconds.
-		{"class given many times", rules.String() + strings.Repeat(`<i class="`+strings.Repeat("a ", 1000)+`">x</i>`, 20)},
+		{"class given many times", rules + strings.Repeat(`<i class="`+strings.Repeat("a ", 1000)+`">x</i>`, 20)},
 		// Each test of .zz against the ancestor read its 200 KB class
 		// list for one step: 20000 elements took seconds.
 		{"long class list of an ancestor", `<style>.zz .b{display:none}</style><div class="` + strings.Repeat("q ", 100000) + `">` +

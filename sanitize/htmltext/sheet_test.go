@@ -187,17 +187,11 @@ func TestMediaMatches(t *testing.T) {
 // A sheet built to cost as much as possible to match stops at its budget,
 // and the conversion reports it.
 func TestStyleSheetLimits(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("<style>")
-	for i := 0; i < maxRules; i++ {
-		// No .c: every way of placing the six .a among the
-		// ancestors is tried before the rule fails.
-		fmt.Fprintf(&b, ".c%d .a .a .a .a .a .a .b{display:none}\n", i)
-	}
-	b.WriteString("</style>")
-	b.WriteString(strings.Repeat("<div class=a>", 200))
-	b.WriteString(strings.Repeat("<i class=b>x</i>", 50))
-	out, st := convertString(t, b.String(), Options{})
+	// No .c: every way of placing the six .a among the ancestors is
+	// tried before the rule fails.
+	sheetText := manyRules(".c%d .a .a .a .a .a .a .b{display:none}\n")
+	in := sheetText + strings.Repeat("<div class=a>", 200) + strings.Repeat("<i class=b>x</i>", 50)
+	out, st := convertString(t, in, Options{})
 	if !st.StyleLimit {
 		t.Error("StyleLimit not set")
 	}
@@ -208,7 +202,7 @@ func TestStyleSheetLimits(t *testing.T) {
 	}
 
 	var s sheet
-	s.add(b.String()[len("<style>"):strings.Index(b.String(), "</style>")])
+	s.add(strings.TrimSuffix(strings.TrimPrefix(sheetText, "<style>"), "</style>"))
 	s.add(".late{display:none}")
 	if len(s.rules) != maxRules || !s.truncated {
 		t.Errorf("%d rules read, truncated %v; want %d, true", len(s.rules), s.truncated, maxRules)
@@ -258,4 +252,15 @@ func FuzzStyleSheet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// manyRules is a <style> of maxRules rules, each format with its number.
+func manyRules(format string) string {
+	var b strings.Builder
+	b.WriteString("<style>")
+	for i := range maxRules {
+		fmt.Fprintf(&b, format, i)
+	}
+	b.WriteString("</style>")
+	return b.String()
 }
