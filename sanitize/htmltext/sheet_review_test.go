@@ -99,3 +99,44 @@ func TestStyleSheetStillApplied(t *testing.T) {
 		})
 	}
 }
+
+// An inline style's declarations as the cascade reads them: a value a
+// browser drops leaves the earlier one standing, and a box of no height
+// that clips or scrolls shows nothing of its text.
+func TestInlineStyleDroppedValues(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		// A position a browser does not know is dropped: the box stays
+		// absolute, and is moved off the page.
+		{"unknown position", `<p style="position:absolute;position:absolutee;left:-9999px">hidden</p>a`, "a\n"},
+		{"position junk", `<p style="position:relative;position:relative x;top:-9999px">hidden</p>a`, "a\n"},
+		{"static after absolute", `<p style="position:absolute;left:-9999px;position:static">Visible</p>`, "Visible\n"},
+		// Every overflow but visible clips a box of no height.
+		{"overflow clip", `<p style="height:0;overflow:hidden;overflow:clip">hidden</p>a`, "a\n"},
+		{"overflow scroll", `<p style="max-height:0;overflow:hidden;overflow:scroll">hidden</p>a`, "a\n"},
+		{"overflow-y auto", `<p style="height:0;overflow-y:auto">hidden</p>a`, "a\n"},
+		{"overflow-x scroll makes y auto", `<p style="height:0;overflow-x:scroll">hidden</p>a`, "a\n"},
+		{"unknown overflow", `<p style="max-height:0;overflow-y:hidden;overflow-y:hiddenx">hidden</p>a`, "a\n"},
+		{"overflow-x clip leaves y visible", `<p style="height:0;overflow-x:clip">Visible</p>`, "Visible\n"},
+		{"overflow visible", `<p style="height:0;overflow:hidden;overflow:visible">Visible</p>`, "Visible\n"},
+		// none and contents stand alone; a keyword given twice is no
+		// display either.
+		{"none with another keyword", `<p style="display:none;display:none block">hidden</p>a`, "a\n"},
+		{"a keyword twice", `<p style="display:none;display:block block">hidden</p>a`, "a\n"},
+		{"inline-block with another keyword", `<p style="display:none;display:inline-block flow">hidden</p>a`, "a\n"},
+		{"two keywords", `<p style="display:none;display:inline flow-root">Visible</p>`, "Visible\n"},
+		// A height with junk after its number, or below zero, is
+		// dropped.
+		{"height with junk", `<p style="height:0x;overflow:hidden">Visible</p>`, "Visible\n"},
+		{"max-height with junk", `<p style="max-height:0pxx;overflow-x:hidden">Visible</p>`, "Visible\n"},
+		{"height after junk", `<p style="height:0;height:1pxx;overflow:hidden">hidden</p>a`, "a\n"},
+		{"negative height", `<p style="height:0;height:-5px;overflow:hidden">hidden</p>a`, "a\n"},
+		{"height keyword", `<p style="height:0;height:-webkit-fill-available;overflow:hidden">Visible</p>`, "Visible\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -673,7 +673,7 @@ func (d *decls) add(name, val string, important bool) {
 		// Shorthands set their longhands: "overflow:visible" undoes an
 		// earlier overflow-y:hidden. overflow is x, then y.
 		w := cssWords(val)
-		if len(w) == 0 || len(w) > 2 {
+		if len(w) == 0 || len(w) > 2 || !allFunc(w, overflowValue) {
 			return // a browser drops it
 		}
 		d.put(propOverflow, w[0], important)
@@ -715,6 +715,16 @@ func (d *decls) add(name, val string, important bool) {
 		ok = cssLength(val)
 	case propDisplay:
 		ok = displayValue(val)
+	case propPosition:
+		switch val {
+		case "static", "relative", "absolute", "fixed", "sticky", "-webkit-sticky":
+		default:
+			ok = cssWideKeyword(val) || isVar(val)
+		}
+	case propOverflow, propOverflowY:
+		ok = overflowValue(val)
+	case propHeight, propMaxHeight, propWidth, propMaxWidth:
+		ok = sizeValue(val)
 	case propVisibility:
 		switch val {
 		case "visible", "hidden", "collapse", "inherit", "initial", "unset", "revert", "revert-layer":
@@ -782,8 +792,13 @@ func (d *decls) info() styleInfo {
 		}
 	}
 	// The "preheader" trick: a box of height 0 that clips its content.
+	// Every overflow but visible clips (auto and scroll make a scroll
+	// box with no room for its content), and one across that is not
+	// visible or clip makes a visible one down auto.
 	zeroHeight := d.set[propHeight] && isZero(v[propHeight]) || d.set[propMaxHeight] && isZero(v[propMaxHeight])
-	if zeroHeight && (v[propOverflow] == "hidden" || v[propOverflowY] == "hidden") {
+	x, y := v[propOverflow], v[propOverflowY]
+	clipsY := clips(y) || visibleOverflow(y) && x != "clip" && clips(x)
+	if zeroHeight && clipsY {
 		info.hidden = true
 	}
 	for _, p := range [...]int{propHeight, propMaxHeight, propWidth, propMaxWidth} {
@@ -853,22 +868,91 @@ func allFunc(w []string, f func(string) bool) bool {
 
 // displayValue reports whether v is a value of display a browser takes;
 // one it does not ("display:nonee") is dropped, and an earlier one stands.
+// none, contents, the legacy keywords (inline-block) and the CSS-wide
+// ones stand alone: "none block" and "block block" are dropped.
 func displayValue(v string) bool {
-	n := 0
-	for _, w := range cssWords(v) {
-		switch w {
-		case "none", "contents", "block", "inline", "run-in", "flow", "flow-root", "table", "flex", "grid", "ruby",
+	w := cssWords(v)
+	if len(w) == 1 {
+		switch w[0] {
+		case "none", "contents", "block", "inline", "run-in", "flow", "flow-root", "table", "flex", "grid", "ruby", "math",
 			"list-item", "inline-block", "inline-table", "inline-flex", "inline-grid", "table-row-group",
 			"table-header-group", "table-footer-group", "table-row", "table-cell", "table-column-group",
 			"table-column", "table-caption", "ruby-base", "ruby-text", "ruby-base-container", "ruby-text-container",
 			"-webkit-box", "-webkit-inline-box", "-ms-flexbox", "-ms-inline-flexbox", "-webkit-flex", "-webkit-inline-flex",
 			"inherit", "initial", "unset", "revert", "revert-layer":
-			n++
+			return true
+		}
+		return isVar(w[0])
+	}
+	// An outer and an inner display, and list-item, each at most once.
+	var outer, inner, item int
+	for _, k := range w {
+		switch k {
+		case "block", "inline", "run-in":
+			outer++
+		case "flow", "flow-root", "table", "flex", "grid", "ruby", "math":
+			inner++
+		case "list-item":
+			item++
 		default:
 			return false
 		}
 	}
-	return n > 0
+	return len(w) > 0 && outer <= 1 && inner <= 1 && item <= 1
+}
+
+// isVar reports a value that is a custom property's, which a browser
+// takes when it reads the declaration.
+func isVar(v string) bool {
+	return strings.HasPrefix(v, "var(") && strings.HasSuffix(v, ")")
+}
+
+// overflowValue reports a value of overflow-x or overflow-y (or a word of
+// overflow) a browser takes.
+func overflowValue(v string) bool {
+	switch v {
+	case "visible", "hidden", "clip", "scroll", "auto", "overlay":
+		return true
+	}
+	return cssWideKeyword(v) || isVar(v)
+}
+
+// clips reports an overflow that does not show what overflows the box.
+func clips(v string) bool {
+	switch v {
+	case "hidden", "clip", "scroll", "auto", "overlay":
+		return true
+	}
+	return false
+}
+
+// visibleOverflow reports an overflow-y that is visible: not given, or
+// reset to its initial value.
+func visibleOverflow(v string) bool {
+	switch v {
+	case "", "visible", "initial", "unset", "revert", "revert-layer":
+		return true
+	}
+	return false
+}
+
+// sizeValue reports a value of height, width and their max- a browser
+// takes: a length that is not negative, a keyword of intrinsic size, or
+// a function. "0x" is not one: a browser drops it, and the earlier stands.
+func sizeValue(v string) bool {
+	switch v {
+	case "auto", "none", "min-content", "max-content", "fit-content", "stretch", "-webkit-fill-available",
+		"-moz-available", "-webkit-min-content", "-webkit-max-content", "-moz-min-content", "-moz-max-content",
+		"-webkit-fit-content", "-moz-fit-content", "intrinsic", "min-intrinsic":
+		return true
+	}
+	if strings.HasPrefix(v, "fit-content(") && strings.HasSuffix(v, ")") {
+		return true
+	}
+	if f, _, num := splitNumber(v); num && f < 0 {
+		return false
+	}
+	return cssLength(v)
 }
 
 // officeRule reports a border declaration's value that draws a line in
