@@ -140,3 +140,23 @@ func TestInlineStyleDroppedValues(t *testing.T) {
 		})
 	}
 }
+
+// background-image and background-color are two properties: an image of
+// none leaves the colour painted, and an image is painted over a colour.
+func TestInlineBackgroundLayers(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"image none after a dark colour", `<div style="background-color:#000;background-image:none;color:#fff">Visible</div>`, "Visible\n"},
+		{"image none after the shorthand", `<div style="background:#000;background-image:none;color:#fff">Visible</div>`, "Visible\n"},
+		{"white colour under an image", `<div style="background:url(x.png);background-color:#fff;color:#fff">Visible</div>`, "Visible\n"},
+		{"shorthand resets the image", `<div style="background-image:url(x.png);background:#fff;color:#fff">hidden</div>a`, "a\n"},
+		{"white after a dark colour", `<div style="background-color:#000;background-image:none;background-color:#fff;color:#fff">hidden</div>a`, "a\n"},
+		{"important colour", `<div style="background-color:#000 !important;background:#fff;color:#fff">Visible</div>`, "Visible\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

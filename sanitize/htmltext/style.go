@@ -364,17 +364,14 @@ func (a *attrs) background() paint {
 	return paintColor
 }
 
-// parsePaint reads a background, background-color or background-image
-// declaration. A colour a browser would not accept leaves it unread (ok
-// false); one that cannot be told (var()) counts as a colour, on which
-// white text is read.
+// parsePaint reads the colour of a background or background-color
+// declaration (an image is bgImage's). A colour a browser would not
+// accept leaves it unread (ok false); one that cannot be told (var())
+// counts as a colour, on which white text is read.
 func parsePaint(name, v string) (p paint, ok bool) {
 	switch v {
 	case "", "none", "transparent", "inherit", "initial", "unset", "revert", "revert-layer":
 		return paintNone, v != ""
-	}
-	if name == "background-image" || strings.Contains(v, "url(") || strings.Contains(v, "gradient(") {
-		return paintColor, true
 	}
 	colour := v
 	if name == "background" {
@@ -400,6 +397,12 @@ func parsePaint(name, v string) (p paint, ok bool) {
 		return paintWhite, true
 	}
 	return paintColor, true
+}
+
+// bgImage reports a background or background-image value that paints an
+// image or a gradient.
+func bgImage(v string) bool {
+	return strings.Contains(v, "url(") || strings.Contains(v, "gradient(") || strings.Contains(v, "image-set(")
 }
 
 // cssWords splits a value at white space outside parentheses, so that
@@ -596,7 +599,7 @@ func readProp(name string) bool {
 	if _, ok := propIndex[name]; ok {
 		return true
 	}
-	return name == "border" || name == "overflow" || name == "margin" || msoBorder(name)
+	return name == "border" || name == "overflow" || name == "margin" || name == "background" || msoBorder(name)
 }
 
 func msoBorder(name string) bool {
@@ -635,7 +638,8 @@ const (
 	propBorderRight
 	propBorderBottom
 	propBorderLeft
-	propBackground // background, background-color, background-image: the last paints
+	propBackground // background-color, or the background shorthand's colour
+	propBgImage    // background-image, or the shorthand's image
 	numProps
 )
 
@@ -647,8 +651,8 @@ var propIndex = map[string]int{
 	"margin-right": propMarginRight, "margin-bottom": propMarginBottom, "text-indent": propTextIndent,
 	"color": propColor, "-webkit-text-fill-color": propFill, "text-decoration": propDecoration,
 	"text-decoration-line": propDecoration, "border-top": propBorderTop, "border-right": propBorderRight,
-	"border-bottom": propBorderBottom, "border-left": propBorderLeft, "background": propBackground,
-	"background-color": propBackground, "background-image": propBackground,
+	"border-bottom": propBorderBottom, "border-left": propBorderLeft, "background-color": propBackground,
+	"background-image": propBgImage,
 }
 
 // decls holds the winning declaration of each property parseStyle reads.
@@ -658,8 +662,9 @@ type decls struct {
 	fontSize fontSize
 	color    textColor
 	fill     textColor
-	bg       paint
-	msoRule  bool // a grid line Word records (mso-border-alt and the like)
+	bg       paint // what background-color paints
+	image    bool  // background-image paints an image
+	msoRule  bool  // a grid line Word records (mso-border-alt and the like)
 }
 
 func (d *decls) add(name, val string, important bool) {
@@ -678,6 +683,21 @@ func (d *decls) add(name, val string, important bool) {
 		}
 		d.put(propOverflow, w[0], important)
 		d.put(propOverflowY, w[len(w)-1], important)
+		return
+	case "background":
+		// It sets the colour and the image: "background:#fff" after
+		// a background-image removes the image, and an image in it
+		// is painted over its colour.
+		bg, ok := parsePaint(name, val)
+		if !ok {
+			return
+		}
+		if d.put(propBackground, val, important) {
+			d.bg = bg
+		}
+		if d.put(propBgImage, val, important) {
+			d.image = bgImage(val)
+		}
 		return
 	case "margin":
 		// One to four values: top, right, bottom, left, the missing
@@ -759,17 +779,22 @@ func (d *decls) add(name, val string, important bool) {
 		if bg, ok = parsePaint(name, val); ok {
 			d.bg = bg
 		}
+	case propBgImage:
+		d.image = bgImage(val)
 	}
 	if ok {
 		d.put(p, val, important)
 	}
 }
 
-func (d *decls) put(p int, val string, important bool) {
+// put sets property p unless an !important value stands, and reports
+// whether it did.
+func (d *decls) put(p int, val string, important bool) bool {
 	if d.imp[p] && !important {
-		return
+		return false
 	}
 	d.val[p], d.set[p], d.imp[p] = val, true, important
+	return true
 }
 
 func (d *decls) info() styleInfo {
@@ -810,6 +835,12 @@ func (d *decls) info() styleInfo {
 	info.color, info.colorSet = d.color, d.set[propColor]
 	info.fill, info.fillSet = d.fill, d.set[propFill]
 	info.bg, info.bgSet = d.bg, d.set[propBackground]
+	if d.set[propBgImage] && d.image {
+		// An image is painted over the colour: white text on it may
+		// be read. background-image:none leaves the colour (or a
+		// bgcolor attribute) as it was.
+		info.bg, info.bgSet = paintColor, true
+	}
 	info.noMargin = d.set[propMarginTop] && isZero(v[propMarginTop]) && d.set[propMarginBottom] && isZero(v[propMarginBottom])
 	info.strike = slices.Contains(cssWords(v[propDecoration]), "line-through")
 	info.rule = d.msoRule
