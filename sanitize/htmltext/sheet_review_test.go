@@ -109,6 +109,9 @@ func TestInlineStyleDroppedValues(t *testing.T) {
 		// absolute, and is moved off the page.
 		{"unknown position", `<p style="position:absolute;position:absolutee;left:-9999px">hidden</p>a`, "a\n"},
 		{"position junk", `<p style="position:relative;position:relative x;top:-9999px">hidden</p>a`, "a\n"},
+		// A sticky box stays where the flow puts it: a negative top or
+		// left only lets it scroll further before it sticks.
+		{"sticky box", `<p style="position:sticky;top:-9999px;left:-9999px">Visible</p>`, "Visible\n"},
 		{"static after absolute", `<p style="position:absolute;left:-9999px;position:static">Visible</p>`, "Visible\n"},
 		// Every overflow but visible clips a box of no height.
 		{"overflow clip", `<p style="height:0;overflow:hidden;overflow:clip">hidden</p>a`, "a\n"},

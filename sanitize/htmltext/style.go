@@ -802,10 +802,11 @@ func (d *decls) info() styleInfo {
 	v := &d.val
 	info.hidden = v[propDisplay] == "none" || v[propVisibility] == "hidden" || v[propVisibility] == "collapse" ||
 		d.set[propOpacity] && faint(v[propOpacity])
-	// left and top move a positioned box only.
+	// left and top move a positioned box only. A sticky one stays
+	// where the flow puts it, until scrolling would carry it past them.
 	positioned := false
 	switch v[propPosition] {
-	case "absolute", "relative", "fixed", "sticky":
+	case "absolute", "relative", "fixed":
 		positioned = true
 	}
 	for _, p := range [...]int{propLeft, propTop, propMarginLeft, propMarginTop, propTextIndent} {
