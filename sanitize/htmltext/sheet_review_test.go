@@ -133,6 +133,9 @@ func TestInlineStyleDroppedValues(t *testing.T) {
 		{"max-height with junk", `<p style="max-height:0pxx;overflow-x:hidden">Visible</p>`, "Visible\n"},
 		{"height after junk", `<p style="height:0;height:1pxx;overflow:hidden">hidden</p>a`, "a\n"},
 		{"negative height", `<p style="height:0;height:-5px;overflow:hidden">hidden</p>a`, "a\n"},
+		// Every viewport unit is a length.
+		{"small viewport inline unit", `<p style="margin-left:-9999px;margin-left:0svi">Visible</p>`, "Visible\n"},
+		{"dynamic viewport block unit", `<p style="height:0;height:50dvb;overflow:hidden">Visible</p>`, "Visible\n"},
 		{"height keyword", `<p style="height:0;height:-webkit-fill-available;overflow:hidden">Visible</p>`, "Visible\n"},
 	}
 	for _, tt := range tests {

@@ -874,8 +874,8 @@ func cssLength(v string) bool {
 	}
 	switch unit {
 	case "", "%", "px", "pt", "pc", "em", "rem", "ex", "rex", "ch", "rch", "ic", "ric", "cap", "rcap", "lh", "rlh",
-		"vw", "vh", "vi", "vb", "vmin", "vmax", "svw", "svh", "lvw", "lvh", "dvw", "dvh", "svmin", "svmax",
-		"lvmin", "lvmax", "dvmin", "dvmax", "cm", "mm", "q", "in", "cqw", "cqh", "cqi", "cqb", "cqmin", "cqmax":
+		"vw", "vh", "vi", "vb", "vmin", "vmax", "svw", "svh", "svi", "svb", "lvw", "lvh", "lvi", "lvb", "dvw", "dvh", "dvi", "dvb",
+		"svmin", "svmax", "lvmin", "lvmax", "dvmin", "dvmax", "cm", "mm", "q", "in", "cqw", "cqh", "cqi", "cqb", "cqmin", "cqmax":
 		return true
 	}
 	return false
