@@ -67,6 +67,7 @@ type entry struct {
 	shown    bool       // its start was rendered, so its end is rendered too
 	skipRoot bool       // it is the root of a dropped or hidden subtree
 	brk      int        // line breaks around it: 1 line, 2 blank line
+	brkEnd   int        // line breaks after it, when they differ from brk (0: brk)
 	ordered  bool       // <ol>
 	next     int        // next item number of an <ol>
 	numbers  byte       // <ol type>: '1', 'a', 'A', 'i' or 'I'
@@ -473,11 +474,20 @@ func (c *converter) open(e *entry, a *attrs) {
 	}
 	switch e.name {
 	case "p":
-		// Outlook writes every line as <p class=MsoNormal> with no margin,
-		// and templates write lines as <p style="margin:0">: a blank line
-		// after each would double-space the mail.
-		if strings.HasPrefix(a.class, "Mso") || a.parsed().noMargin {
+		// A paragraph's margins are its gaps: 1em above and below, a
+		// blank line. Outlook writes every line as <p class=MsoNormal>
+		// with none, and templates write lines as <p style="margin:0">:
+		// a blank line after each would double-space the mail. Word's
+		// paragraph spacing (margin-bottom:12pt) is a gap on its side.
+		if strings.HasPrefix(a.class, "Mso") {
 			e.brk = 1
+		}
+		e.brkEnd = e.brk
+		if m := a.parsed().marginTop; m > 0 {
+			e.brk = m
+		}
+		if m := a.parsed().marginBottom; m > 0 {
+			e.brkEnd = m
 		}
 	case "ul", "ol", "menu", "dir":
 		if c.inList() {
@@ -651,7 +661,11 @@ func (c *converter) close(e *entry, i int) {
 			c.spannedCells(t, false)
 		}
 	}
-	c.block(e.brk)
+	if e.brkEnd > 0 {
+		c.block(e.brkEnd)
+	} else {
+		c.block(e.brk)
+	}
 }
 
 // popTo closes the elements from the top of the stack down to index i.

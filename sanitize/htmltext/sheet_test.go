@@ -69,6 +69,12 @@ span.x {display:none}
 			"一行目\n二行目\n三行目\n\n段落\n", 0},
 		{"paragraphs with a margin below", `<p style="margin:0 0 1em">一</p><p style="margin:0;margin-bottom:8px">二</p><p style="margin-top:0">三</p>`,
 			"一\n\n二\n\n三\n", 0},
+		{"word's paragraph spacing", `<p class=MsoNormal>一<o:p></o:p></p><p class=MsoNormal style='margin-bottom:12.0pt'>二</p><p class=MsoNormal>三</p><p class=MsoNormal style='margin-bottom:.0001pt'>四</p><p class=MsoNormal>五</p>`,
+			"一\n二\n\n三\n四\n五\n", 0},
+		{"word's spacing from the sheet", `<style>p.MsoNormal{margin:0mm;margin-bottom:.0001pt} p.Spaced{margin-top:6.0pt}</style><p class=MsoNormal>一</p><p class="MsoNormal Spaced">二</p>`,
+			"一\n\n二\n", 0},
+		{"logical margins", `<p style="margin-block:0">一</p><p style="margin-block-start:0;margin-block-end:0">二</p><p>三</p>`, "一\n二\n\n三\n", 0},
+		{"logical margin moves off the page", `a<span style="margin-inline-start:-9999px">seo</span>b<span style="margin-inline:-9999px 0">seo</span>`, "ab\n", 2},
 		{"margins from the sheet", `<style>.l{margin:0}</style><p class=l>一</p><p class=l>二</p>`, "一\n二\n", 0},
 		{"margin shorthand moves off the page", `a<span style="margin:-9999px 0 0">seo</span>b`, "ab\n", 1},
 

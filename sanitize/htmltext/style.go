@@ -515,7 +515,9 @@ type styleInfo struct {
 	rule     bool     // a border as Office draws a table's grid: in windowtext, or an mso-border-…-alt or -inside line
 	border   bool     // a border line that can be seen, of any colour
 	strike   bool     // text-decoration line-through
-	noMargin bool     // margins of 0 above and below: a paragraph so set is a line, not a paragraph
+	// The margins above and below, as line breaks: 0 not given, 1 none
+	// a reader sees (a paragraph so set is a line), 2 a gap (gapLength).
+	marginTop, marginBottom int
 }
 
 // fontSize is what a font-size declaration does to the text inside the
@@ -599,7 +601,11 @@ func readProp(name string) bool {
 	if _, ok := propIndex[name]; ok {
 		return true
 	}
-	return name == "border" || name == "overflow" || name == "margin" || name == "background" || msoBorder(name)
+	switch name {
+	case "border", "overflow", "margin", "margin-block", "margin-inline", "background":
+		return true
+	}
+	return msoBorder(name)
 }
 
 func msoBorder(name string) bool {
@@ -649,6 +655,9 @@ var propIndex = map[string]int{
 	"max-width": propMaxWidth, "overflow-x": propOverflow, "overflow-y": propOverflowY, "position": propPosition, "left": propLeft,
 	"top": propTop, "margin-left": propMarginLeft, "margin-top": propMarginTop,
 	"margin-right": propMarginRight, "margin-bottom": propMarginBottom, "text-indent": propTextIndent,
+	// The logical margins, in mail's horizontal, left-to-right writing.
+	"margin-block-start": propMarginTop, "margin-block-end": propMarginBottom,
+	"margin-inline-start": propMarginLeft, "margin-inline-end": propMarginRight,
 	"color": propColor, "-webkit-text-fill-color": propFill, "text-decoration": propDecoration,
 	"text-decoration-line": propDecoration, "border-top": propBorderTop, "border-right": propBorderRight,
 	"border-bottom": propBorderBottom, "border-left": propBorderLeft, "background-color": propBackground,
@@ -713,6 +722,19 @@ func (d *decls) add(name, val string, important bool) {
 		for i, p := range [...]int{propMarginTop, propMarginRight, propMarginBottom, propMarginLeft} {
 			d.put(p, w[i], important)
 		}
+		return
+	case "margin-block", "margin-inline":
+		// Start, then end, which is the start when not given.
+		w := cssWords(val)
+		if len(w) == 0 || len(w) > 2 || !allFunc(w, cssLength) {
+			return // a browser drops it
+		}
+		start, end := propMarginTop, propMarginBottom
+		if name == "margin-inline" {
+			start, end = propMarginLeft, propMarginRight
+		}
+		d.put(start, w[0], important)
+		d.put(end, w[len(w)-1], important)
 		return
 	}
 	if msoBorder(name) {
@@ -842,7 +864,8 @@ func (d *decls) info() styleInfo {
 		// bgcolor attribute) as it was.
 		info.bg, info.bgSet = paintColor, true
 	}
-	info.noMargin = d.set[propMarginTop] && isZero(v[propMarginTop]) && d.set[propMarginBottom] && isZero(v[propMarginBottom])
+	info.marginTop = marginBreaks(d.set[propMarginTop], v[propMarginTop])
+	info.marginBottom = marginBreaks(d.set[propMarginBottom], v[propMarginBottom])
 	info.strike = slices.Contains(cssWords(v[propDecoration]), "line-through")
 	info.rule = d.msoRule
 	for p := propBorderTop; p <= propBorderLeft; p++ {
@@ -850,6 +873,48 @@ func (d *decls) info() styleInfo {
 		info.border = info.border || borderLine(v[p])
 	}
 	return info
+}
+
+// marginBreaks is what a vertical margin makes of a paragraph's line
+// breaks on its side: 0 when not given, 1 for no gap, 2 for a gap.
+func marginBreaks(set bool, v string) int {
+	switch {
+	case !set || !cssLength(v) || v == "auto" || cssWideKeyword(v):
+		return 0
+	case gapLength(v):
+		return 2
+	}
+	return 1
+}
+
+// gapLength reports whether a vertical margin leaves a gap a reader sees
+// between paragraphs, a quarter of a line or more: Word's "spacing after
+// 12pt" does, Outlook's margin-bottom:.0001pt does not.
+func gapLength(v string) bool {
+	f, unit, ok := splitNumber(v)
+	if !ok {
+		return false
+	}
+	var px float64 // CSS pixels per unit
+	switch unit {
+	case "", "px":
+		px = 1
+	case "pt":
+		px = 4.0 / 3
+	case "pc":
+		px = 16
+	case "em", "rem", "lh":
+		px = defaultFontPx
+	case "ex":
+		px = defaultFontPx / 2
+	case "mm":
+		px = 96 / 25.4
+	case "cm":
+		px = 96 / 2.54
+	case "in":
+		px = 96
+	}
+	return f*px >= defaultFontPx/4
 }
 
 // cssLength reports whether v is a value a browser takes for a length
