@@ -376,7 +376,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 
 	bg := a.background()
-	hidden := a.invisible()
+	hidden := a.invisible(name)
 	if fl&fVoid != 0 || (selfClosing && c.foreign > 0) {
 		if c.skipping() {
 			return

@@ -64,6 +64,13 @@ span.x {display:none}
 		{"unclosed sheet", `<style>.a{display:none`, "", 0},
 		{"style sheet text is not printed", `<style>.a{color:red} SECRET</style>text`, "text\n", 0},
 
+		// A height of 0 that clips hides a block, not what has no
+		// height of its own.
+		{"zero height clips a block", `a<div style="height:0;overflow:hidden">1</div><span style="display:block;max-height:0;overflow:hidden">2</span><span style="display:inline-block;height:0;overflow:hidden">3</span>`, "a\n", 3},
+		{"zero height on an inline", `<span style="height:0;overflow:hidden">見える</span><a href="https://a.example/" style="max-height:0;overflow:hidden">リンク</a>`, "見えるリンク <https://a.example/>\n", 0},
+		{"zero height on a table cell", `<table><tr><td style="height:0;overflow:hidden">日時</td><td style="max-height:0;overflow:hidden">4月1日</td></tr></table>`, "日時 | 4月1日\n", 0},
+		{"zero height from a class on an inline", `<style>.c{height:0;overflow:hidden}</style><span class=c>見える</span><div class=c>x</div>`, "見える\n", 1},
+
 		// Paragraphs without margins are lines.
 		{"paragraphs without margins", `<p style="margin:0">一行目</p><p style="margin:0px auto">二行目</p><p style="margin-top:0;margin-bottom:0">三行目</p><p>段落</p>`,
 			"一行目\n二行目\n三行目\n\n段落\n", 0},

@@ -53,12 +53,35 @@ func (a *attrs) has(k string) bool {
 	return false
 }
 
-// invisible reports whether the element the attributes belong to is hidden
-// from a reader of the HTML: the hidden attribute, or an inline style that
-// removes it from view. aria-hidden only hides from screen readers, so it
-// does not count.
-func (a *attrs) invisible() bool {
-	return a.hidden || a.parsed().hidden
+// invisible reports whether the element (named name) the attributes
+// belong to is hidden from a reader of the HTML: the hidden attribute, or
+// a style that removes it from view. aria-hidden only hides from screen
+// readers, so it does not count.
+func (a *attrs) invisible(name string) bool {
+	css := a.parsed()
+	return a.hidden || css.hidden || css.zeroClip && heightApplies(name, css.display)
+}
+
+// heightApplies reports whether an element's height is its box's: a
+// block's, not an inline's (<span style="height:0;overflow:hidden">
+// shows its text) nor a table cell's, which grows to its content.
+func heightApplies(name, display string) bool {
+	if display != "" && !cssWideKeyword(display) {
+		switch display {
+		case "inline", "contents", "table-cell", "table-row", "table-row-group", "table-header-group",
+			"table-footer-group", "table-column", "table-column-group", "table", "inline-table":
+			return false
+		}
+		return true
+	}
+	switch name {
+	case "div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "menu", "dir", "blockquote", "center",
+		"section", "article", "header", "footer", "nav", "aside", "main", "figure", "figcaption", "address",
+		"pre", "dl", "dt", "dd", "form", "fieldset", "details", "summary", "hr", "img", "iframe", "video",
+		"object", "embed", "button", "input", "select", "textarea", "body":
+		return true
+	}
+	return false
 }
 
 // parsed returns the style attribute's declarations, parsed on first use,
@@ -515,6 +538,8 @@ type styleInfo struct {
 	rule     bool     // a border as Office draws a table's grid: in windowtext, or an mso-border-…-alt or -inside line
 	border   bool     // a border line that can be seen, of any colour
 	strike   bool     // text-decoration line-through
+	zeroClip bool     // a height of 0 that clips the content, if the box has a height (heightApplies)
+	display  string   // the display given, "" if none
 	// The margins above and below, as line breaks: 0 not given, 1 none
 	// a reader sees (a paragraph so set is a line), 2 a gap (gapLength).
 	marginTop, marginBottom int
@@ -842,13 +867,13 @@ func (d *decls) info() styleInfo {
 	// The "preheader" trick: a box of height 0 that clips its content.
 	// Every overflow but visible clips (auto and scroll make a scroll
 	// box with no room for its content), and one across that is not
-	// visible or clip makes a visible one down auto.
+	// visible or clip makes a visible one down auto. Whether the box
+	// has that height depends on what it is (see invisible).
 	zeroHeight := d.set[propHeight] && isZero(v[propHeight]) || d.set[propMaxHeight] && isZero(v[propMaxHeight])
 	x, y := v[propOverflow], v[propOverflowY]
 	clipsY := clips(y) || visibleOverflow(y) && x != "clip" && clips(x)
-	if zeroHeight && clipsY {
-		info.hidden = true
-	}
+	info.zeroClip = zeroHeight && clipsY
+	info.display = v[propDisplay]
 	for _, p := range [...]int{propHeight, propMaxHeight, propWidth, propMaxWidth} {
 		info.tiny = info.tiny || d.set[p] && pixel(v[p])
 	}
