@@ -94,6 +94,7 @@ type entry struct {
 	small, white, clear, onBG bool
 	fill                      textColor // -webkit-text-fill-color, which paints over the colour: colorUnset when it is the colour
 	counted                   bool      // its unseen text was counted as hidden
+	invis                     bool      // visibility:hidden, its own or inherited
 	stops                     uint16    // the scope searches that stop at it, 1<<stop
 	key                       elemKey   // its name, id and class, for style sheet selectors
 }
@@ -377,11 +378,20 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 
 	bg := a.background()
 	hidden := a.invisible(name)
+	// Under visibility:hidden nothing shows but what sets itself
+	// visible again.
+	invis := c.top() != nil && c.top().invis
+	switch a.parsed().visibility {
+	case visHidden:
+		invis = true
+	case visShown:
+		invis = false
+	}
 	if fl&fVoid != 0 || (selfClosing && c.foreign > 0) {
 		if c.skipping() {
 			return
 		}
-		if hidden {
+		if hidden || invis {
 			c.stats.Hidden++
 			return
 		}
@@ -403,7 +413,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}}
+	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis}
 	e.onBG = c.bodyBG
 	if p := c.top(); p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -1294,6 +1304,9 @@ func (c *converter) text(s []byte) {
 // unseen reports whether the element's text cannot be seen: too small
 // to read, white on the white page, or transparent.
 func (e *entry) unseen() bool {
+	if e.invis {
+		return true
+	}
 	switch e.fill {
 	case colorClear:
 		return true

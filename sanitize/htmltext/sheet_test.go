@@ -64,6 +64,12 @@ span.x {display:none}
 		{"unclosed sheet", `<style>.a{display:none`, "", 0},
 		{"style sheet text is not printed", `<style>.a{color:red} SECRET</style>text`, "text\n", 0},
 
+		// visibility is inherited, and a child may set it back.
+		{"visible inside hidden, sheet", `<style>.x{visibility:hidden}</style><div class=x>h<p style="visibility:visible">Visible</p></div>`, "Visible\n", 1},
+		{"visible inside hidden, inline", `<div style="visibility:hidden">h<p style="visibility:visible">Visible<span>, too</span></p>h</div>`, "Visible, too\n", 1},
+		{"under hidden, links and images are hidden", `<div style="visibility:hidden"><a href="https://x.example/">link</a><img alt=img><table><tr><td>a<td>b</table></div>after`, "after\n", 3},
+		{"a list item shown again", `<ul style="visibility:hidden"><li>x<li style="visibility:visible">y</ul>`, "- y\n", 1},
+
 		// A height of 0 that clips hides a block, not what has no
 		// height of its own.
 		{"zero height clips a block", `a<div style="height:0;overflow:hidden">1</div><span style="display:block;max-height:0;overflow:hidden">2</span><span style="display:inline-block;height:0;overflow:hidden">3</span>`, "a\n", 3},

@@ -539,11 +539,20 @@ type styleInfo struct {
 	border   bool     // a border line that can be seen, of any colour
 	strike   bool     // text-decoration line-through
 	zeroClip bool     // a height of 0 that clips the content, if the box has a height (heightApplies)
-	display  string   // the display given, "" if none
+	// visibility, which unlike display:none is inherited: a child of a
+	// hidden element may show itself again (visShown).
+	visibility byte
+	display    string // the display given, "" if none
 	// The margins above and below, as line breaks: 0 not given, 1 none
 	// a reader sees (a paragraph so set is a line), 2 a gap (gapLength).
 	marginTop, marginBottom int
 }
+
+// What visibility says of an element, when given.
+const (
+	visHidden = 'h'
+	visShown  = 'v'
+)
 
 // fontSize is what a font-size declaration does to the text inside the
 // element. Unlike display:none it does not hide a subtree: a child may set
@@ -847,8 +856,13 @@ func (d *decls) put(p int, val string, important bool) bool {
 func (d *decls) info() styleInfo {
 	var info styleInfo
 	v := &d.val
-	info.hidden = v[propDisplay] == "none" || v[propVisibility] == "hidden" || v[propVisibility] == "collapse" ||
-		d.set[propOpacity] && faint(v[propOpacity])
+	info.hidden = v[propDisplay] == "none" || d.set[propOpacity] && faint(v[propOpacity])
+	switch v[propVisibility] {
+	case "hidden", "collapse":
+		info.visibility = visHidden
+	case "visible":
+		info.visibility = visShown
+	}
 	// left and top move a positioned box only. A sticky one stays
 	// where the flow puts it, until scrolling would carry it past them.
 	positioned := false
