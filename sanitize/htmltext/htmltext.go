@@ -58,6 +58,7 @@ const (
 	quotePending = 'p'
 	quoteJa      = 'j' // 「」, 『』 inside another
 	quoteEn      = 'e' // “”, ‘’ inside another
+	quoteParen   = ')' // an <rt>'s parentheses, opened with its first word
 )
 
 // entry is one open element on the stack.
@@ -72,11 +73,11 @@ type entry struct {
 	next     int        // next item number of an <ol>
 	numbers  byte       // <ol type>: '1', 'a', 'A', 'i' or 'I'
 	rp       bool       // <ruby>: it has <rp> fallback parentheses of its own
-	paren    bool       // <rt>: its text is put in parentheses
+	paren    bool       // <rt>: its text is put in parentheses, which wait for its first word as a quote's marks do
 	strike   bool       // its text is struck through (<s>, <del>, line-through)
 	sup      bool       // <sup> after a word: "^" before its text
 	headMark bool       // <h1>–<h3>: headingMark before its text
-	quote    byte       // <q>: quotePending until its first word, then quoteJa or quoteEn
+	quote    byte       // <q>: quotePending until its first word, then quoteJa or quoteEn; <rt>: quoteParen
 	data     bool       // <table>: it has header cells or rules, so it holds data, not layout
 	styled   bool       // <table>: Word gave it a table style, data from its second row
 	rows     int        // <table>: rows started, counted to 2
@@ -598,9 +599,16 @@ func (c *converter) open(e *entry, a *attrs) {
 		}
 	case "rt":
 		// Furigana: 漢字(かんじ), unless the ruby has its own <rp>(</rp>.
+		// The "(" waits for the reading's first word, as a quote's
+		// mark does: a reading that cannot be seen leaves nothing,
+		// and in a link it is no text that shows the link.
 		if r := c.findName("ruby", stopScope); r >= 0 && !c.stack[r].rp {
+			if c.pend {
+				c.flushPend() // a link waiting before it is outside it
+			}
 			e.paren = true
-			c.wordString("(")
+			e.quote = quotePending
+			c.quotes++
 		}
 	case "a":
 		c.endLink() // an <a> the parser could not close ends here
@@ -627,9 +635,6 @@ func (c *converter) close(e *entry, i int) {
 	if e.name == "a" && i == c.linkOwner {
 		c.endLink()
 	}
-	if e.paren {
-		c.wordString(")")
-	}
 	if e.sup {
 		c.mark = strings.TrimSuffix(c.mark, "^") // no text came
 	}
@@ -645,6 +650,8 @@ func (c *converter) close(e *entry, i int) {
 		c.quotes-- // no text came
 	case quoteJa, quoteEn:
 		c.endQuote(quoteMarks(e.quote, c.quoteLevel(i))[1])
+	case quoteParen:
+		c.endQuote(")")
 	}
 	if e.strike {
 		if c.pend {
@@ -1488,9 +1495,9 @@ func (c *converter) endLink() {
 	c.stats.Links++
 }
 
-// openQuotes returns the opening marks of the <q> elements waiting for
-// their first word, whose first character is first, and settles their
-// marks: “” for a quote that starts with a Latin letter and does not
+// openQuotes returns the opening marks of the <q> elements (and the "("
+// of the <rt> elements) waiting for their first word, whose first
+// character is first, and settles a quote's marks: “” for a quote that starts with a Latin letter and does not
 // follow Japanese text directly, 「」 for any other (a Japanese quote,
 // or a word quoted in a Japanese sentence: 市長は「Safety first」と);
 // 『』 and ‘’ inside another quote. The text decides, not the page's
@@ -1507,6 +1514,13 @@ func (c *converter) openQuotes(first rune, joined bool) string {
 		e := &c.stack[i]
 		if e.quote == 0 {
 			continue
+		}
+		if e.paren {
+			if e.quote == quotePending {
+				e.quote = quoteParen
+				b.WriteString("(")
+			}
+			continue // no quote: the level is the <q>s'
 		}
 		if e.quote == quotePending {
 			e.quote = style

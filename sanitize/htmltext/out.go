@@ -41,7 +41,7 @@ type out struct {
 	col       int    // display columns of the current line, counted up to maxCellIndent+1
 	textCol   int    // col where the held link text starts
 
-	quotes int // <q> elements waiting for their first word
+	quotes int // <q> and <rt> elements waiting for their first word
 	// openQuotes returns their opening marks, for a first word
 	// starting with first, joined to the word before it or not.
 	openQuotes func(first rune, joined bool) string

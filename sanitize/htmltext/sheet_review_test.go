@@ -166,3 +166,29 @@ func TestInlineBackgroundLayers(t *testing.T) {
 		})
 	}
 }
+
+// Furigana that cannot be seen leaves no parentheses, and an <rt>'s
+// "(" is no text of a link: a link whose reading is all it holds, under
+// visibility:hidden or in transparent text, printed "() <target>".
+func TestRubyParenUnseen(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"hidden rt", `<p>a</p><ruby>漢字<rt style="visibility:hidden">かんじ</rt></ruby><p>b</p>`, "a\n\n漢字\n\nb\n"},
+		{"transparent rt", `<ruby>漢字<rt style="color:transparent">かんじ</rt></ruby>`, "漢字\n"},
+		{"hidden ruby", `<p>a</p><div style="visibility:hidden"><ruby>漢字<rt>かんじ</rt></ruby></div><p>b</p>`, "a\n\nb\n"},
+		{"link in a hidden div", `<p>a</p><div style="visibility:hidden"><a href="https://example.jp/x"><ruby>漢<rt>か</rt></ruby></a></div><p>b</p>`, "a\n\nb\n"},
+		{"transparent link", `<p>a</p><a href="https://example.jp/x" style="color:transparent"><ruby>漢<rt>か</rt></ruby></a><p>b</p>`, "a\n\nb\n"},
+		{"visible reading in a hidden rt", `<ruby>漢字<rt style="visibility:hidden"><span style="visibility:visible">かんじ</span></rt></ruby>`, "漢字(かんじ)\n"},
+		{"shown", `<ruby>漢字<rt>かんじ</rt></ruby>です`, "漢字(かんじ)です\n"},
+		{"in a link", `<a href="https://example.jp/x"><ruby>漢字<rt>かんじ</rt></ruby></a>`, "漢字(かんじ) <https://example.jp/x>\n"},
+		{"empty rt", `<ruby>漢字<rt></rt></ruby>です`, "漢字です\n"},
+		{"quoted reading", `<ruby>漢字<rt><q>かんじ</q></rt></ruby>`, "漢字(「かんじ」)\n"},
+		{"rt in a quote", `<q><ruby>漢字<rt>かんじ</rt></ruby></q>`, "「漢字(かんじ)」\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
