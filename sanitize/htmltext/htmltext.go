@@ -87,7 +87,7 @@ type entry struct {
 	cells    int        // <table>: the cells placed in it, which pay for its ditto marks
 	grid     *tableGrid // <table>: the columns its rowspans hold, once a cell spans rows
 	indent   int        // <td>, <th>: the column its text starts in, when after another cell's on the line
-	wordsAt  int        // <td>, <th>: words written before it
+	wordsAt  int        // <td>, <th>, <li>: words written before it
 	// What makes its text unseen, each inherited until a descendant
 	// says otherwise: a size too small to read (font-size), the colour
 	// white (unless the nearest background painted behind it is a
@@ -551,7 +551,13 @@ func (c *converter) open(e *entry, a *attrs) {
 		e.quote = quotePending
 		c.quotes++
 	case "li":
-		c.lead = c.linePrefix() + c.marker(a)
+		// A hidden item's marker is hidden with it (and counted).
+		m := c.marker(a)
+		if e.invis {
+			m = ""
+		}
+		c.lead = c.linePrefix() + m
+		e.wordsAt = c.words
 	case "table":
 		// A table drawn with rules is a grid of data, as one with header
 		// cells is: Word's and Outlook's tables (MsoTableGrid), and the
@@ -682,6 +688,11 @@ func (c *converter) close(e *entry, i int) {
 		c.block(e.brkEnd)
 	} else {
 		c.block(e.brk)
+	}
+	if e.name == "li" && c.words == e.wordsAt {
+		// Nothing of the item was seen: its marker, waiting for a
+		// word, is not the next line's.
+		c.lead = ""
 	}
 }
 

@@ -192,3 +192,30 @@ func TestRubyParenUnseen(t *testing.T) {
 		})
 	}
 }
+
+// A list item with nothing to see leaves no marker: its marker waited
+// for a word and went on the next line with text, which became an item
+// of the list ("- 後"). Under visibility:hidden, inherited since
+// ce0de64, the item's marker is hidden with it.
+func TestListMarkerUnseen(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"hidden list", `<p>前</p><ul style="visibility:hidden"><li>秘密</li></ul><p>後</p>`, "前\n\n後\n"},
+		{"hidden list in a div", `<p>前</p><div style="visibility:hidden"><ol><li>a</li><li>b</li></ol></div><p>後</p>`, "前\n\n後\n"},
+		{"hidden item", `<ul><li style="visibility:hidden">秘密</li><li>見える</li></ul>`, "- 見える\n"},
+		{"hidden item counts", `<ol><li style="visibility:hidden">秘密</li><li>見える</li></ol>`, "2. 見える\n"},
+		{"transparent item", `<p>前</p><ul><li style="color:transparent">秘密</li></ul><p>後</p>`, "前\n\n後\n"},
+		{"empty item", `<p>前</p><ul><li></li></ul><p>後</p>`, "前\n\n後\n"},
+		{"hidden item in a cell", `<table><tr><td><ul><li style="visibility:hidden">秘密</li></ul></td><td>見える</td></tr></table>`, "見える\n"},
+		{"hidden cell with a list", `<table><tr><td style="visibility:hidden"><ul><li>秘密</li></ul></td><td>見える</td></tr></table>`, "見える\n"},
+		{"visible text in a hidden item", `<ul><li style="visibility:hidden"><span style="visibility:visible">見える</span></li></ul>`, "  見える\n"},
+		{"image link item", `<ul><li><a href="https://example.jp/"><img src="a.png"></a></li></ul>`, "- [画像] <https://example.jp/>\n"},
+		{"items", `<ul><li>a</li><li>b<ul><li>c</li></ul></li></ul>`, "- a\n- b\n  - c\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
