@@ -675,8 +675,13 @@ func (c *converter) close(e *entry, i int) {
 		c.prefixOK = false
 	}
 	if e.name == "table" {
-		// The cell around it has text: its own, of which the table is part.
+		// The cell around it has text: its own, of which the table is
+		// part. A table that showed nothing (its text hidden, its cells
+		// empty) gives it none.
 		c.cellWords = -1
+		if t := c.find(isCell, stopTable); t >= 0 && c.stack[t].wordsAt == c.words {
+			c.cellWords = c.words
+		}
 	}
 	if e.name == "tr" {
 		// Columns held after the row's last cell.

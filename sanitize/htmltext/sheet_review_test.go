@@ -219,3 +219,24 @@ func TestListMarkerUnseen(t *testing.T) {
 		})
 	}
 }
+
+// A table that showed nothing gives the cell around it no text: the next
+// cell took back the blank line before the row, as it does after a
+// cell's own text, and the row ran into the paragraph above ("前 | 見える").
+// A cell under visibility:hidden (inherited since ce0de64) is such a cell.
+func TestEmptyNestedTable(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"hidden cell", `<p>前</p><table><tr><td style="visibility:hidden"><table><tr><td>秘密</td><td>秘密</td></tr></table></td><td>見える</td></tr></table><p>後</p>`, "前\n\n見える\n\n後\n"},
+		{"transparent text", `<p>前</p><table><tr><td><table><tr><td style="color:transparent">秘密</td></tr></table></td><td>見える</td></tr></table>`, "前\n\n見える\n"},
+		{"empty cells", `<p>前</p><table><tr><td><table><tr><td></td><td></td></tr></table></td><td>見える</td></tr></table>`, "前\n\n見える\n"},
+		{"text before the table", `<p>前</p><table><tr><td>日時<table><tr><td></td></tr></table></td><td>4月1日</td></tr></table>`, "前\n\n日時 | 4月1日\n"},
+		{"text in the table", `<p>前</p><table><tr><td><table><tr><td>日時</td></tr></table></td><td>4月1日</td></tr></table>`, "前\n\n日時 | 4月1日\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
