@@ -548,8 +548,11 @@ func (c *converter) open(e *entry, a *attrs) {
 			c.mark += "^"
 		}
 	case "q":
-		e.quote = quotePending
-		c.quotes++
+		// Its marks are its ::before and ::after, hidden with it.
+		if !e.invis {
+			e.quote = quotePending
+			c.quotes++
+		}
 	case "li":
 		// A hidden item's marker is hidden with it (and counted).
 		m := c.marker(a)

@@ -240,3 +240,22 @@ func TestEmptyNestedTable(t *testing.T) {
 		})
 	}
 }
+
+// A <q>'s quotation marks are its ::before and ::after, which inherit
+// visibility: a hidden quote's text that shows itself again
+// (visibility:visible, since ce0de64) shows without them.
+func TestHiddenQuoteMarks(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"hidden quote, visible text", `市長は<q style="visibility:hidden"><span style="visibility:visible">安全</span></q>と`, "市長は安全と\n"},
+		{"in a hidden div", `<div style="visibility:hidden"><q><span style="visibility:visible">安全</span></q></div>`, "安全\n"},
+		{"visible quote in a hidden div", `<div style="visibility:hidden"><q style="visibility:visible">安全</q></div>`, "「安全」\n"},
+		{"quote", `市長は<q>安全</q>と`, "市長は「安全」と\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
