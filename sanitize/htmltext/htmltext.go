@@ -394,6 +394,10 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		if hidden || invis {
 			c.stats.Hidden++
+			if name == "img" && c.link != "" {
+				// All a link holds may be hidden: see endLink.
+				c.linkHid = true
+			}
 			return
 		}
 		c.void(name, a)

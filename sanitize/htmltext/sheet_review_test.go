@@ -259,3 +259,28 @@ func TestHiddenQuoteMarks(t *testing.T) {
 		})
 	}
 }
+
+// A link that holds only a hidden image shows nothing, as one that holds
+// only hidden text: its target is no content of the mail. Since ce0de64
+// an image under a visibility:hidden element is hidden too, and the link
+// around it printed "<https://...>".
+func TestLinkOfHiddenImage(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"image in a hidden span", `<p>a</p><a href="https://example.jp/x"><span style="visibility:hidden"><img src="a.png"></span></a>後`, "a\n\n後\n"},
+		{"hidden image", `<p>a</p><a href="https://example.jp/x"><img src="a.png" style="visibility:hidden"></a>後`, "a\n\n後\n"},
+		{"hidden image with alt", `<p>a</p><a href="https://example.jp/x"><img src="a.png" alt="ALT" style="visibility:hidden"></a>後`, "a\n\n後\n"},
+		{"image not displayed", `<p>a</p><a href="https://example.jp/x"><img src="a.png" style="display:none"></a>後`, "a\n\n後\n"},
+		{"hidden text", `<p>a</p><a href="https://example.jp/x"><span style="visibility:hidden">秘密</span></a>後`, "a\n\n後\n"},
+		{"and a shown one", `<a href="https://example.jp/x"><img src="m.png" style="display:none"><img src="a.png"></a>`, "[画像] <https://example.jp/x>\n"},
+		{"and text", `<a href="https://example.jp/x"><img src="m.png" style="display:none">詳細</a>`, "詳細 <https://example.jp/x>\n"},
+		{"shown image", `<a href="https://example.jp/x"><img src="a.png"></a>`, "[画像] <https://example.jp/x>\n"},
+		{"visible image in a hidden link", `<a href="https://example.jp/x" style="visibility:hidden"><img src="a.png" style="visibility:visible"></a>`, "[画像] <https://example.jp/x>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
