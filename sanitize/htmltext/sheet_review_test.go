@@ -284,3 +284,26 @@ func TestLinkOfHiddenImage(t *testing.T) {
 		})
 	}
 }
+
+// A margin whose size is not a fixed length (a share of the page's
+// width, of the window, calc()) is a gap when it is more than nothing,
+// as a template's margin:0 0 5% is: it was read as none, and the
+// paragraphs lost the blank line between them.
+func TestMarginOfUnknownSize(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"percent", `<p style="margin:0 0 5%">a</p><p style="margin:0">b</p>`, "a\n\nb\n"},
+		{"window height", `<p style="margin:0 0 2vh">a</p><p style="margin:0">b</p>`, "a\n\nb\n"},
+		{"calc", `<p style="margin:0 0 calc(1em + 2px)">a</p><p style="margin:0">b</p>`, "a\n\nb\n"},
+		{"characters", `<p style="margin:0 0 1ch">a</p><p style="margin:0">b</p>`, "a\n\nb\n"},
+		{"zero percent", `<p style="margin:0 0 0%">a</p><p style="margin:0">b</p>`, "a\nb\n"},
+		{"negative", `<p style="margin:0 0 -5%">a</p><p style="margin:0">b</p>`, "a\nb\n"},
+		{"Outlook's", `<p class=MsoNormal style="margin-bottom:.0001pt">a</p><p class=MsoNormal>b</p>`, "a\nb\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -928,11 +928,13 @@ func marginBreaks(set bool, v string) int {
 
 // gapLength reports whether a vertical margin leaves a gap a reader sees
 // between paragraphs, a quarter of a line or more: Word's "spacing after
-// 12pt" does, Outlook's margin-bottom:.0001pt does not.
+// 12pt" does, Outlook's margin-bottom:.0001pt does not. A margin whose
+// size depends on the page or the window (5%, 2vh), or is computed
+// (calc()), is a gap when it is more than nothing.
 func gapLength(v string) bool {
 	f, unit, ok := splitNumber(v)
 	if !ok {
-		return false
+		return strings.Contains(v, "(") // calc() and the like
 	}
 	var px float64 // CSS pixels per unit
 	switch unit {
@@ -942,16 +944,20 @@ func gapLength(v string) bool {
 		px = 4.0 / 3
 	case "pc":
 		px = 16
-	case "em", "rem", "lh":
+	case "em", "rem", "lh", "rlh", "ic", "ric":
 		px = defaultFontPx
-	case "ex":
+	case "ex", "rex", "ch", "rch", "cap", "rcap":
 		px = defaultFontPx / 2
 	case "mm":
 		px = 96 / 25.4
+	case "q":
+		px = 96 / 25.4 / 4
 	case "cm":
 		px = 96 / 2.54
 	case "in":
 		px = 96
+	default:
+		return f > 0
 	}
 	return f*px >= defaultFontPx/4
 }
