@@ -96,6 +96,7 @@ type entry struct {
 	fill                      textColor // -webkit-text-fill-color, which paints over the colour: colorUnset when it is the colour
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
+	flexBox                   bool      // a flex or grid container: its children are blocks
 	stops                     uint16    // the scope searches that stop at it, 1<<stop
 	key                       elemKey   // its name, id and class, for style sheet selectors
 }
@@ -378,7 +379,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 
 	bg := a.background()
-	hidden := a.invisible(name)
+	hidden := a.invisible(name, c.top() != nil && c.top().flexBox)
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
 	invis := c.top() != nil && c.top().invis
@@ -418,7 +419,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis}
+	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
 	e.onBG = c.bodyBG
 	if p := c.top(); p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill

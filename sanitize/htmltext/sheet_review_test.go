@@ -307,3 +307,38 @@ func TestMarginOfUnknownSize(t *testing.T) {
 		})
 	}
 }
+
+// A height of 0 that clips hides a box that is a block: a float, an
+// absolutely positioned box and a flex or grid item are made blocks
+// whatever their display, and <caption>, <legend>, <marquee> and the
+// like are blocks of their own. Since 2d3858b these showed their text.
+func TestZeroHeightBlockified(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"absolute span", `a<span style="position:absolute;height:0;overflow:hidden">秘密</span>b`, "ab\n"},
+		{"fixed span", `a<span style="position:fixed;max-height:0;overflow:hidden">秘密</span>b`, "ab\n"},
+		{"floating span", `a<span style="float:left;height:0;overflow:hidden">秘密</span>b`, "ab\n"},
+		{"floating inline div", `<div style="display:inline;float:right;height:0;overflow:hidden">秘密</div>b`, "b\n"},
+		{"flex item", `<div style="display:flex"><span style="height:0;overflow:hidden">秘密</span>b</div>`, "b\n"},
+		{"grid item link", `<div style="display:grid"><a href="https://example.jp/x" style="max-height:0;overflow:hidden">秘密</a>b</div>`, "b\n"},
+		{"inline flex item", `<div style="display:inline-flex"><span style="display:inline;height:0;overflow:hidden">秘密</span>b</div>`, "b\n"},
+		{"caption", `<table><caption style="height:0;overflow:hidden">秘密</caption><tr><td>b</td></tr></table>`, "b\n"},
+		{"legend", `<fieldset><legend style="height:0;overflow:hidden">秘密</legend>b</fieldset>`, "b\n"},
+		{"marquee", `a<marquee style="height:0;overflow:hidden">秘密</marquee>b`, "ab\n"},
+		{"hgroup", `<hgroup style="height:0;overflow:hidden">秘密</hgroup>b`, "b\n"},
+		{"listing", `<listing style="height:0;overflow:hidden">秘密</listing>b`, "b\n"},
+		// Still shown.
+		{"span", `a<span style="height:0;overflow:hidden">見える</span>b`, "a見えるb\n"},
+		{"static span", `a<span style="position:relative;height:0;overflow:hidden">見える</span>b`, "a見えるb\n"},
+		{"no float", `a<span style="float:none;height:0;overflow:hidden">見える</span>b`, "a見えるb\n"},
+		{"grandchild of a flex box", `<div style="display:flex"><div><span style="height:0;overflow:hidden">見える</span></div></div>`, "見える\n"},
+		{"cell", `<table><tr><td style="height:0;overflow:hidden">見える</td><td>b</td></tr></table>`, "見える | b\n"},
+		{"flex box's contents child", `<div style="display:flex"><span style="display:contents;height:0;overflow:hidden">見える</span></div>`, "見える\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

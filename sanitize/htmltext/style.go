@@ -57,15 +57,24 @@ func (a *attrs) has(k string) bool {
 // belong to is hidden from a reader of the HTML: the hidden attribute, or
 // a style that removes it from view. aria-hidden only hides from screen
 // readers, so it does not count.
-func (a *attrs) invisible(name string) bool {
+func (a *attrs) invisible(name string, item bool) bool {
 	css := a.parsed()
-	return a.hidden || css.hidden || css.zeroClip && heightApplies(name, css.display)
+	return a.hidden || css.hidden || css.zeroClip && heightApplies(name, css.display, css.block || item)
 }
 
 // heightApplies reports whether an element's height is its box's: a
 // block's, not an inline's (<span style="height:0;overflow:hidden">
-// shows its text) nor a table cell's, which grows to its content.
-func heightApplies(name, display string) bool {
+// shows its text) nor a table cell's, which grows to its content. A
+// float, an absolutely positioned box and a flex or grid item (block)
+// are blocks whatever their display.
+func heightApplies(name, display string, block bool) bool {
+	if block {
+		switch display {
+		case "contents", "table", "inline-table":
+			return false
+		}
+		return true
+	}
 	if display != "" && !cssWideKeyword(display) {
 		switch display {
 		case "inline", "contents", "table-cell", "table-row", "table-row-group", "table-header-group",
@@ -78,7 +87,9 @@ func heightApplies(name, display string) bool {
 	case "div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "menu", "dir", "blockquote", "center",
 		"section", "article", "header", "footer", "nav", "aside", "main", "figure", "figcaption", "address",
 		"pre", "dl", "dt", "dd", "form", "fieldset", "details", "summary", "hr", "img", "iframe", "video",
-		"object", "embed", "button", "input", "select", "textarea", "body":
+		"object", "embed", "button", "input", "select", "textarea", "body",
+		"caption", "legend", "marquee", "hgroup", "search", "listing", "xmp", "plaintext", "optgroup", "dialog",
+		"meter", "progress", "canvas", "audio":
 		return true
 	}
 	return false
@@ -543,6 +554,10 @@ type styleInfo struct {
 	// hidden element may show itself again (visShown).
 	visibility byte
 	display    string // the display given, "" if none
+	// Floated or absolutely positioned: a block, whatever its display.
+	block bool
+	// A flex or grid container, whose children are blocks.
+	flexBox bool
 	// The margins above and below, as line breaks: 0 not given, 1 none
 	// a reader sees (a paragraph so set is a line), 2 a gap (gapLength).
 	marginTop, marginBottom int
@@ -680,6 +695,7 @@ const (
 	propBorderLeft
 	propBackground // background-color, or the background shorthand's colour
 	propBgImage    // background-image, or the shorthand's image
+	propFloat
 	numProps
 )
 
@@ -695,7 +711,7 @@ var propIndex = map[string]int{
 	"color": propColor, "-webkit-text-fill-color": propFill, "text-decoration": propDecoration,
 	"text-decoration-line": propDecoration, "border-top": propBorderTop, "border-right": propBorderRight,
 	"border-bottom": propBorderBottom, "border-left": propBorderLeft, "background-color": propBackground,
-	"background-image": propBgImage,
+	"background-image": propBgImage, "float": propFloat,
 }
 
 // decls holds the winning declaration of each property parseStyle reads.
@@ -797,6 +813,12 @@ func (d *decls) add(name, val string, important bool) {
 		default:
 			ok = cssWideKeyword(val) || isVar(val)
 		}
+	case propFloat:
+		switch val {
+		case "none", "left", "right", "inline-start", "inline-end":
+		default:
+			ok = cssWideKeyword(val) || isVar(val)
+		}
 	case propOverflow, propOverflowY:
 		ok = overflowValue(val)
 	case propHeight, propMaxHeight, propWidth, propMaxWidth:
@@ -888,6 +910,15 @@ func (d *decls) info() styleInfo {
 	clipsY := clips(y) || visibleOverflow(y) && x != "clip" && clips(x)
 	info.zeroClip = zeroHeight && clipsY
 	info.display = v[propDisplay]
+	switch v[propFloat] {
+	case "left", "right", "inline-start", "inline-end":
+		info.block = true
+	}
+	switch v[propPosition] {
+	case "absolute", "fixed":
+		info.block = true
+	}
+	info.flexBox = flexOrGrid(v[propDisplay])
 	for _, p := range [...]int{propHeight, propMaxHeight, propWidth, propMaxWidth} {
 		info.tiny = info.tiny || d.set[p] && pixel(v[p])
 	}
@@ -1012,6 +1043,18 @@ func allFunc(w []string, f func(string) bool) bool {
 // one it does not ("display:nonee") is dropped, and an earlier one stands.
 // none, contents, the legacy keywords (inline-block) and the CSS-wide
 // ones stand alone: "none block" and "block block" are dropped.
+// flexOrGrid reports whether a display makes a flex or grid container.
+func flexOrGrid(v string) bool {
+	for _, w := range cssWords(v) {
+		switch w {
+		case "flex", "grid", "inline-flex", "inline-grid", "-webkit-box", "-webkit-inline-box",
+			"-ms-flexbox", "-ms-inline-flexbox", "-webkit-flex", "-webkit-inline-flex":
+			return true
+		}
+	}
+	return false
+}
+
 func displayValue(v string) bool {
 	w := cssWords(v)
 	if len(w) == 1 {
