@@ -1521,10 +1521,10 @@ func (c *converter) endLink() {
 
 // openQuotes returns the opening marks of the <q> elements (and the "("
 // of the <rt> elements) waiting for their first word, whose first
-// character is first, and settles a quote's marks: “” for a quote that starts with a Latin letter and does not
-// follow Japanese text directly, 「」 for any other (a Japanese quote,
-// or a word quoted in a Japanese sentence: 市長は「Safety first」と);
-// 『』 and ‘’ inside another quote. The text decides, not the page's
+// character is first, and settles a quote's marks: “” for a quote that
+// starts with a Latin letter and does not follow Japanese text directly,
+// 「」 for any other (a Japanese quote, or a word quoted in a Japanese
+// sentence: 市長は「Safety first」と); 『』 and ‘’ inside another quote. The text decides, not the page's
 // lang, which mail rarely sets right. The walk is bounded by the stack
 // depth.
 func (c *converter) openQuotes(first rune, joined bool) string {

@@ -1043,18 +1043,6 @@ func allFunc(w []string, f func(string) bool) bool {
 // one it does not ("display:nonee") is dropped, and an earlier one stands.
 // none, contents, the legacy keywords (inline-block) and the CSS-wide
 // ones stand alone: "none block" and "block block" are dropped.
-// flexOrGrid reports whether a display makes a flex or grid container.
-func flexOrGrid(v string) bool {
-	for _, w := range cssWords(v) {
-		switch w {
-		case "flex", "grid", "inline-flex", "inline-grid", "-webkit-box", "-webkit-inline-box",
-			"-ms-flexbox", "-ms-inline-flexbox", "-webkit-flex", "-webkit-inline-flex":
-			return true
-		}
-	}
-	return false
-}
-
 func displayValue(v string) bool {
 	w := cssWords(v)
 	if len(w) == 1 {
@@ -1084,6 +1072,18 @@ func displayValue(v string) bool {
 		}
 	}
 	return len(w) > 0 && outer <= 1 && inner <= 1 && item <= 1
+}
+
+// flexOrGrid reports whether a display makes a flex or grid container.
+func flexOrGrid(v string) bool {
+	for _, w := range cssWords(v) {
+		switch w {
+		case "flex", "grid", "inline-flex", "inline-grid", "-webkit-box", "-webkit-inline-box",
+			"-ms-flexbox", "-ms-inline-flexbox", "-webkit-flex", "-webkit-inline-flex":
+			return true
+		}
+	}
+	return false
 }
 
 // isVar reports a value that is a custom property's, which a browser
