@@ -890,7 +890,15 @@ func (c *converter) implicitEnd(name string, fl flag) {
 			c.popTo(len(c.stack) - 1)
 		}
 	case name == "a":
-		c.popTo(c.findName("a", stopScope))
+		// An <a> inside an open one ends it. Past a block inside it
+		// the parser's adoption agency keeps the block where it is
+		// (only the outer link ends, which startLink does): popping to
+		// the outer <a> would close that block, and the end tag meant
+		// for it would close the one around, a hidden <div> among them.
+		i := c.findName("a", stopScope)
+		if i >= 0 && !slices.ContainsFunc(c.stack[i+1:], func(e entry) bool { return e.fl&fSpecial != 0 }) {
+			c.popTo(i)
+		}
 	case name == "button":
 		c.popTo(c.findName("button", stopScope))
 	case name == "option" || name == "optgroup":

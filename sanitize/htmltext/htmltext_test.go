@@ -411,6 +411,10 @@ func TestConvertSnippets(t *testing.T) {
 		{"hidden span outlives stray end tags", `<span style="display:none">a</div></p></td>b</span>c`, "c\n"},
 		{"hidden span not closed inside div", `<span style="display:none"><div>a</span>b</div>c`, ""},
 		{"hidden div closed through inline", `<div style="display:none"><b><i>a</div>b`, "b\n"},
+		// An <a> in an <a>, past a block: the block stays open, so the
+		// end tags after close what they closed in a browser.
+		{"nested link past a block, hidden", `<div style=display:none><a href=1><div><a href=2>x</a></div></a>SECRET<a href="https://evil.example/">l</a></div>after`, "after\n"},
+		{"nested link past a block", `<a href="https://1.example/">A<div>B<a href="https://2.example/">C</a></div>D</a>E`, "A\nB <https://1.example/> C <https://2.example/>\nDE\n"},
 		{"hidden with void children", `<div hidden><br><img alt=x><hr><input></div>b`, "b\n"},
 		{"stray end tags ignored", `</div></span>a</li></td></table>b`, "ab\n"},
 		{"empty p end tag", `a</p>b`, "a\n\nb\n"},
