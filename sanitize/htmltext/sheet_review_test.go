@@ -33,7 +33,7 @@ func TestStyleSheetBudgetCharged(t *testing.T) {
 // here either: each of these showed nothing where the reader sees
 // "Visible".
 func TestStyleSheetNotApplied(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"a stray ';' after a rule drops the next", `<style>.a{color:red}; .x{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
 		{"text before a rule is part of its selector", `<style>junk; .x{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
 		{"an invalid selector drops the list", `<style>.x, .1col{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
@@ -65,19 +65,12 @@ func TestStyleSheetNotApplied(t *testing.T) {
 		{"unknown pseudo-class in a list", `<style>.x, p:no-such-class{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
 		{"another engine's pseudo-element in a list", `<style>.x, ::-moz-selection{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
 		{"class case with XHTML's doctype", `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd"><style>.X{display:none}</style><p class=x>Visible</p>`, "Visible\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // What a browser does apply still hides.
 func TestStyleSheetStillApplied(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"@import before a rule", `<style>@import url("a;b.css"); .x{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
 		{"a data URL in a block", `<style>.x{background:url(data:image/png;base64,AAAA);display:none}</style>a<p class=x>hidden</p>`, "a\n"},
 		{"a rule after a nested one", `<style>.w{.n{color:red}} .x{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
@@ -90,21 +83,14 @@ func TestStyleSheetStillApplied(t *testing.T) {
 		{"relative box moved", `<p style="position:relative;top:-5000px">hidden</p>a`, "a\n"},
 		{"a known pseudo-class in a list", `<style>.x, a:hover, p::before{display:none}</style>a<p class=x>hidden</p>`, "a\n"},
 		{"a hidden element's sheet", `<div hidden><style>.x{display:none}</style></div>a<p class=x>hidden</p>`, "a\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // An inline style's declarations as the cascade reads them: a value a
 // browser drops leaves the earlier one standing, and a box of no height
 // that clips or scrolls shows nothing of its text.
 func TestInlineStyleDroppedValues(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		// A position a browser does not know is dropped: the box stays
 		// absolute, and is moved off the page.
 		{"unknown position", `<p style="position:absolute;position:absolutee;left:-9999px">hidden</p>a`, "a\n"},
@@ -137,41 +123,27 @@ func TestInlineStyleDroppedValues(t *testing.T) {
 		{"small viewport inline unit", `<p style="margin-left:-9999px;margin-left:0svi">Visible</p>`, "Visible\n"},
 		{"dynamic viewport block unit", `<p style="height:0;height:50dvb;overflow:hidden">Visible</p>`, "Visible\n"},
 		{"height keyword", `<p style="height:0;height:-webkit-fill-available;overflow:hidden">Visible</p>`, "Visible\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // background-image and background-color are two properties: an image of
 // none leaves the colour painted, and an image is painted over a colour.
 func TestInlineBackgroundLayers(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"image none after a dark colour", `<div style="background-color:#000;background-image:none;color:#fff">Visible</div>`, "Visible\n"},
 		{"image none after the shorthand", `<div style="background:#000;background-image:none;color:#fff">Visible</div>`, "Visible\n"},
 		{"white colour under an image", `<div style="background:url(x.png);background-color:#fff;color:#fff">Visible</div>`, "Visible\n"},
 		{"shorthand resets the image", `<div style="background-image:url(x.png);background:#fff;color:#fff">hidden</div>a`, "a\n"},
 		{"white after a dark colour", `<div style="background-color:#000;background-image:none;background-color:#fff;color:#fff">hidden</div>a`, "a\n"},
 		{"important colour", `<div style="background-color:#000 !important;background:#fff;color:#fff">Visible</div>`, "Visible\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // Furigana that cannot be seen leaves no parentheses, and an <rt>'s
 // "(" is no text of a link: a link whose reading is all it holds, under
 // visibility:hidden or in transparent text, printed "() <target>".
 func TestRubyParenUnseen(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"hidden rt", `<p>a</p><ruby>漢字<rt style="visibility:hidden">かんじ</rt></ruby><p>b</p>`, "a\n\n漢字\n\nb\n"},
 		{"transparent rt", `<ruby>漢字<rt style="color:transparent">かんじ</rt></ruby>`, "漢字\n"},
 		{"hidden ruby", `<p>a</p><div style="visibility:hidden"><ruby>漢字<rt>かんじ</rt></ruby></div><p>b</p>`, "a\n\nb\n"},
@@ -183,14 +155,7 @@ func TestRubyParenUnseen(t *testing.T) {
 		{"empty rt", `<ruby>漢字<rt></rt></ruby>です`, "漢字です\n"},
 		{"quoted reading", `<ruby>漢字<rt><q>かんじ</q></rt></ruby>`, "漢字(「かんじ」)\n"},
 		{"rt in a quote", `<q><ruby>漢字<rt>かんじ</rt></ruby></q>`, "「漢字(かんじ)」\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // A list item with nothing to see leaves no marker: its marker waited
@@ -198,7 +163,7 @@ func TestRubyParenUnseen(t *testing.T) {
 // of the list ("- 後"). Under visibility:hidden, inherited since
 // ce0de64, the item's marker is hidden with it.
 func TestListMarkerUnseen(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"hidden list", `<p>前</p><ul style="visibility:hidden"><li>秘密</li></ul><p>後</p>`, "前\n\n後\n"},
 		{"hidden list in a div", `<p>前</p><div style="visibility:hidden"><ol><li>a</li><li>b</li></ol></div><p>後</p>`, "前\n\n後\n"},
 		{"hidden item", `<ul><li style="visibility:hidden">秘密</li><li>見える</li></ul>`, "- 見える\n"},
@@ -210,14 +175,7 @@ func TestListMarkerUnseen(t *testing.T) {
 		{"visible text in a hidden item", `<ul><li style="visibility:hidden"><span style="visibility:visible">見える</span></li></ul>`, "  見える\n"},
 		{"image link item", `<ul><li><a href="https://example.jp/"><img src="a.png"></a></li></ul>`, "- [画像] <https://example.jp/>\n"},
 		{"items", `<ul><li>a</li><li>b<ul><li>c</li></ul></li></ul>`, "- a\n- b\n  - c\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // A table that showed nothing gives the cell around it no text: the next
@@ -225,39 +183,25 @@ func TestListMarkerUnseen(t *testing.T) {
 // cell's own text, and the row ran into the paragraph above ("前 | 見える").
 // A cell under visibility:hidden (inherited since ce0de64) is such a cell.
 func TestEmptyNestedTable(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"hidden cell", `<p>前</p><table><tr><td style="visibility:hidden"><table><tr><td>秘密</td><td>秘密</td></tr></table></td><td>見える</td></tr></table><p>後</p>`, "前\n\n見える\n\n後\n"},
 		{"transparent text", `<p>前</p><table><tr><td><table><tr><td style="color:transparent">秘密</td></tr></table></td><td>見える</td></tr></table>`, "前\n\n見える\n"},
 		{"empty cells", `<p>前</p><table><tr><td><table><tr><td></td><td></td></tr></table></td><td>見える</td></tr></table>`, "前\n\n見える\n"},
 		{"text before the table", `<p>前</p><table><tr><td>日時<table><tr><td></td></tr></table></td><td>4月1日</td></tr></table>`, "前\n\n日時 | 4月1日\n"},
 		{"text in the table", `<p>前</p><table><tr><td><table><tr><td>日時</td></tr></table></td><td>4月1日</td></tr></table>`, "前\n\n日時 | 4月1日\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // A <q>'s quotation marks are its ::before and ::after, which inherit
 // visibility: a hidden quote's text that shows itself again
 // (visibility:visible, since ce0de64) shows without them.
 func TestHiddenQuoteMarks(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"hidden quote, visible text", `市長は<q style="visibility:hidden"><span style="visibility:visible">安全</span></q>と`, "市長は安全と\n"},
 		{"in a hidden div", `<div style="visibility:hidden"><q><span style="visibility:visible">安全</span></q></div>`, "安全\n"},
 		{"visible quote in a hidden div", `<div style="visibility:hidden"><q style="visibility:visible">安全</q></div>`, "「安全」\n"},
 		{"quote", `市長は<q>安全</q>と`, "市長は「安全」と\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // A link that holds only a hidden image shows nothing, as one that holds
@@ -265,7 +209,7 @@ func TestHiddenQuoteMarks(t *testing.T) {
 // an image under a visibility:hidden element is hidden too, and the link
 // around it printed "<https://...>".
 func TestLinkOfHiddenImage(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"image in a hidden span", `<p>a</p><a href="https://example.jp/x"><span style="visibility:hidden"><img src="a.png"></span></a>後`, "a\n\n後\n"},
 		{"hidden image", `<p>a</p><a href="https://example.jp/x"><img src="a.png" style="visibility:hidden"></a>後`, "a\n\n後\n"},
 		{"hidden image with alt", `<p>a</p><a href="https://example.jp/x"><img src="a.png" alt="ALT" style="visibility:hidden"></a>後`, "a\n\n後\n"},
@@ -275,14 +219,7 @@ func TestLinkOfHiddenImage(t *testing.T) {
 		{"and text", `<a href="https://example.jp/x"><img src="m.png" style="display:none">詳細</a>`, "詳細 <https://example.jp/x>\n"},
 		{"shown image", `<a href="https://example.jp/x"><img src="a.png"></a>`, "[画像] <https://example.jp/x>\n"},
 		{"visible image in a hidden link", `<a href="https://example.jp/x" style="visibility:hidden"><img src="a.png" style="visibility:visible"></a>`, "[画像] <https://example.jp/x>\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // A margin whose size is not a fixed length (a share of the page's
@@ -290,7 +227,7 @@ func TestLinkOfHiddenImage(t *testing.T) {
 // as a template's margin:0 0 5% is: it was read as none, and the
 // paragraphs lost the blank line between them.
 func TestMarginOfUnknownSize(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"percent", `<p style="margin:0 0 5%">a</p><p style="margin:0">b</p>`, "a\n\nb\n"},
 		{"window height", `<p style="margin:0 0 2vh">a</p><p style="margin:0">b</p>`, "a\n\nb\n"},
 		{"calc", `<p style="margin:0 0 calc(1em + 2px)">a</p><p style="margin:0">b</p>`, "a\n\nb\n"},
@@ -298,14 +235,7 @@ func TestMarginOfUnknownSize(t *testing.T) {
 		{"zero percent", `<p style="margin:0 0 0%">a</p><p style="margin:0">b</p>`, "a\nb\n"},
 		{"negative", `<p style="margin:0 0 -5%">a</p><p style="margin:0">b</p>`, "a\nb\n"},
 		{"Outlook's", `<p class=MsoNormal style="margin-bottom:.0001pt">a</p><p class=MsoNormal>b</p>`, "a\nb\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // A height of 0 that clips hides a box that is a block: a float, an
@@ -313,7 +243,7 @@ func TestMarginOfUnknownSize(t *testing.T) {
 // whatever their display, and <caption>, <legend>, <marquee> and the
 // like are blocks of their own. Since 2d3858b these showed their text.
 func TestZeroHeightBlockified(t *testing.T) {
-	tests := []struct{ name, in, want string }{
+	checkConvert(t, []convertCase{
 		{"absolute span", `a<span style="position:absolute;height:0;overflow:hidden">秘密</span>b`, "ab\n"},
 		{"fixed span", `a<span style="position:fixed;max-height:0;overflow:hidden">秘密</span>b`, "ab\n"},
 		{"floating span", `a<span style="float:left;height:0;overflow:hidden">秘密</span>b`, "ab\n"},
@@ -333,7 +263,14 @@ func TestZeroHeightBlockified(t *testing.T) {
 		{"grandchild of a flex box", `<div style="display:flex"><div><span style="height:0;overflow:hidden">見える</span></div></div>`, "見える\n"},
 		{"cell", `<table><tr><td style="height:0;overflow:hidden">見える</td><td>b</td></tr></table>`, "見える | b\n"},
 		{"flex box's contents child", `<div style="display:flex"><span style="display:contents;height:0;overflow:hidden">見える</span></div>`, "見える\n"},
-	}
+	})
+}
+
+// convertCase is an HTML snippet and the text it converts to.
+type convertCase struct{ name, in, want string }
+
+func checkConvert(t *testing.T, tests []convertCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got, _ := convertString(t, tt.in, Options{}); got != tt.want {
