@@ -393,6 +393,18 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		if c.skipping() {
 			return
 		}
+		if !hidden && invis {
+			// Unseen but in its place: a line break still breaks the
+			// line, and a rule still ends the block, without its line.
+			switch name {
+			case "br":
+				c.br()
+				return
+			case "hr":
+				c.block(1)
+				return
+			}
+		}
 		if hidden || invis {
 			c.stats.Hidden++
 			if name == "img" && c.link != "" {

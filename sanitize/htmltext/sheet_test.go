@@ -68,6 +68,7 @@ span.x {display:none}
 		{"visible inside hidden, sheet", `<style>.x{visibility:hidden}</style><div class=x>h<p style="visibility:visible">Visible</p></div>`, "Visible\n", 1},
 		{"visible inside hidden, inline", `<div style="visibility:hidden">h<p style="visibility:visible">Visible<span>, too</span></p>h</div>`, "Visible, too\n", 1},
 		{"under hidden, links and images are hidden", `<div style="visibility:hidden"><a href="https://x.example/">link</a><img alt=img><table><tr><td>a<td>b</table></div>after`, "after\n", 3},
+		{"a hidden line break still breaks", `a<br style="visibility:hidden">b<hr style="visibility:hidden">c<br style="display:none">d`, "a\nb\ncd\n", 1},
 		{"a list item shown again", `<ul style="visibility:hidden"><li>x<li style="visibility:visible">y</ul>`, "- y\n", 1},
 
 		// A height of 0 that clips hides a block, not what has no
