@@ -87,6 +87,8 @@ span.x {display:none}
 			"一\n二\n\n三\n四\n五\n", 0},
 		{"word's spacing from the sheet", `<style>p.MsoNormal{margin:0mm;margin-bottom:.0001pt} p.Spaced{margin-top:6.0pt}</style><p class=MsoNormal>一</p><p class="MsoNormal Spaced">二</p>`,
 			"一\n\n二\n", 0},
+		{"auto and negative margins", `<p style="margin:auto">一</p><p style="margin:-4px 0">二</p><p>三</p>`, "一\n二\n\n三\n", 0},
+		{"ruby has no height of its own", `<span style="display:ruby;height:0;overflow:hidden">見える</span>`, "見える\n", 0},
 		{"logical margins", `<p style="margin-block:0">一</p><p style="margin-block-start:0;margin-block-end:0">二</p><p>三</p>`, "一\n二\n\n三\n", 0},
 		{"logical margin moves off the page", `a<span style="margin-inline-start:-9999px">seo</span>b<span style="margin-inline:-9999px 0">seo</span>`, "ab\n", 2},
 		{"margins from the sheet", `<style>.l{margin:0}</style><p class=l>一</p><p class=l>二</p>`, "一\n二\n", 0},

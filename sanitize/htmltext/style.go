@@ -77,7 +77,7 @@ func heightApplies(name, display string, block bool) bool {
 	}
 	if display != "" && !cssWideKeyword(display) {
 		switch display {
-		case "inline", "contents", "table-cell", "table-row", "table-row-group", "table-header-group",
+		case "inline", "contents", "ruby", "ruby-base", "ruby-text", "table-cell", "table-row", "table-row-group", "table-header-group",
 			"table-footer-group", "table-column", "table-column-group", "table", "inline-table":
 			return false
 		}
@@ -947,10 +947,15 @@ func (d *decls) info() styleInfo {
 
 // marginBreaks is what a vertical margin makes of a paragraph's line
 // breaks on its side: 0 when not given, 1 for no gap, 2 for a gap.
+//
+// A vertical margin of auto is 0 in the flow of text, and a negative one
+// leaves no gap either.
 func marginBreaks(set bool, v string) int {
 	switch {
-	case !set || !cssLength(v) || v == "auto" || cssWideKeyword(v):
+	case !set || !cssLength(v) || cssWideKeyword(v):
 		return 0
+	case v == "auto":
+		return 1
 	case gapLength(v):
 		return 2
 	}
