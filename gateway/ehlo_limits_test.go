@@ -91,6 +91,21 @@ func TestEHLOLimits(t *testing.T) {
 		if v := rejects("mail", "552"); v != before+1 {
 			t.Errorf("smtp_rejects_total{mail,552} = %v, want %v", v, before+1)
 		}
+		// The operator reads whose MAIL it was and why; a client saying
+		// it again at once is counted, not logged again.
+		want := `msg="mail refused" route=inbound client=127.0.0.1 from=a@example.jp code=552 reason="Message size exceeds fixed maximum message size"`
+		if n := strings.Count(g.logs.String(), want); n != 1 {
+			t.Errorf("%d log lines %s, want 1; log:\n%s", n, want, g.logs.String())
+		}
+		if r := s.cmd("MAIL FROM:<a@example.jp> SIZE=2049"); !strings.HasPrefix(r, "552 5.3.4") {
+			t.Errorf("MAIL SIZE=max_message_size+1 again: %q", r)
+		}
+		if v := rejects("mail", "552"); v != before+2 {
+			t.Errorf("smtp_rejects_total{mail,552} = %v, want %v", v, before+2)
+		}
+		if n := strings.Count(g.logs.String(), `msg="mail refused"`); n != 1 {
+			t.Errorf("%d mail refused lines after a second refusal within the second, want 1", n)
+		}
 	})
 
 	// Past max_recipients a new recipient is refused by us (452 4.5.3,

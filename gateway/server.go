@@ -59,6 +59,9 @@ type Server struct {
 	// spool space (session.Mail): a client may send MAIL again and again
 	// in one session, onto a disk that is already short.
 	spoolLow refusalThrottle
+	// mailRefused throttles the log lines of other MAIL refusals
+	// (session.refuseMail), for the same reason.
+	mailRefused refusalThrottle
 	// releasing holds the quarantine ids being released (id → the
 	// releaseInProgress): a second release of one original waits for
 	// nothing and is refused, so that two at once cannot both pass the

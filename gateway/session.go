@@ -175,6 +175,18 @@ func (s *session) reject(stage string, e *smtp.SMTPError) error {
 	return e
 }
 
+// refuseMail refuses a MAIL command and says so in the log, at most once a
+// second per client address: the metric counts every refusal, the line
+// tells the operator whose MAIL it was and why (a refused MAIL opens no
+// transaction, so no audit record has it).
+func (s *session) refuseMail(from string, e *smtp.SMTPError) error {
+	if s.snap.srv.mailRefused.allowAddr(s.client, time.Now()) {
+		s.snap.srv.Logger.Info("mail refused", "route", s.snap.route.Name, "client", s.client.String(),
+			"from", clipText(from, maxPathLength), "code", e.Code, "reason", e.Message)
+	}
+	return s.reject("mail", e)
+}
+
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,29 +197,29 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errSessionTime
 	}
 	if r.TLS != nil && r.TLS.Require && !s.tlsState {
-		return s.reject("mail", errNeedTLS)
+		return s.refuseMail(from, errNeedTLS)
 	}
 	// RFC 5321 4.1.4: a MAIL inside a transaction is an error. go-smtp
 	// would keep the recipients it has while we started afresh, and a
 	// recipient answered 250 would vanish without a record.
 	if s.fromSet {
-		return s.reject("mail", errNestedMail)
+		return s.refuseMail(from, errNestedMail)
 	}
 	if opts != nil && opts.UTF8 && r.Policy == config.PolicyNone {
-		return s.reject("mail", errSMTPUTF8)
+		return s.refuseMail(from, errSMTPUTF8)
 	}
 	if opts != nil && opts.Size > int64(r.Limits.MaxMessageSize) {
-		return s.reject("mail", errTooBig)
+		return s.refuseMail(from, errTooBig)
 	}
 	// While the audit trail cannot be written no mail is accepted (data
 	// checks again at the end): said here, the client need not send its
 	// message first.
 	if s.snap.srv.Audit.Ready() != nil {
-		return s.reject("mail", errInternal)
+		return s.refuseMail(from, errInternal)
 	}
 	addr, err := parseSender(from)
 	if err != nil {
-		return s.reject("mail", err)
+		return s.refuseMail(from, err)
 	}
 	var size int64
 	if opts != nil {
