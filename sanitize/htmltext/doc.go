@@ -4,8 +4,10 @@
 // survive, while scripts, styles, forms, embedded objects and content the
 // sender hid from view are dropped. It reads the HTML as a token stream
 // with its own bounded element stack, so its memory does not grow with the
-// size or nesting depth of the input. It does not decode charsets (the
-// caller hands it UTF-8), does not apply style sheets (only inline style
-// attributes are read), and does not neutralise the URLs it prints: that is
-// sanitize/links' job on the resulting text.
+// size or nesting depth of the input. Inline style attributes and the
+// document's <style> sheets decide what is hidden, as a desktop mail
+// client's browser engine would (sheet.go), each sheet from where it
+// stands on: the stream is read once. It does not decode charsets (the
+// caller hands it UTF-8), and does not neutralise the URLs it prints: that
+// is sanitize/links' job on the resulting text.
 package htmltext
