@@ -345,6 +345,12 @@ func TestConvertSnippets(t *testing.T) {
 		{"noscript dropped", "<noscript>enable js</noscript>a", "a\n"},
 		{"iframe object embed dropped", `<iframe src=x>f</iframe><object data=x>o<param name=a></object><embed src=x>a`, "a\n"},
 		{"form controls dropped", `<form><label>Name</label><input value="v"><select><option>o1<option>o2</select><textarea>t</textarea><button>Go</button></form>after`, "Name\nafter\n"},
+		// A <select> left open ends at the next form control, as the
+		// parser ends it; the rest of the message is not lost with it.
+		{"select ended by a control", `<select><option>o<p>gone</p>x<input>after input<p>shown</p>`, "after input\n\nshown\n"},
+		{"select ended by a textarea", `<p>a<select><option>o<textarea>t</textarea>b</p>`, "ab\n"},
+		{"select ended by a select", `<select><option>o<select><option>p</select>after`, "pafter\n"}, // the second is ignored, and so is its end tag: "after" is in the open <option>
+		{"select left open", `<p>a</p><select><option>o</option><p>never shown</p>`, "a\n"},
 		{"svg dropped", `<svg><title>t</title><text>s</text><path/></svg>a`, "a\n"},
 		{"svg unclosed ends at html", `<svg><circle/>x<p>visible</p>`, "visible\n"},
 		{"comment dropped", "a<!-- hidden -->b<!--[if mso]>mso<![endif]-->c", "abc\n"},
