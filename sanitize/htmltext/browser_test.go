@@ -24,9 +24,9 @@ import (
 )
 
 // TestBrowserAgreement holds the converter to a browser engine: each
-// HTML document of testdata/ and of the shared corpus (the
-// html-to-text/*.html files and every text/html part of its messages)
-// is opened in headless Chromium as a desktop mail client shows it: 800
+// HTML document of testdata/, of the sanitiser's test messages and of
+// the shared corpus (the html-to-text/*.html files and every text/html
+// part of its messages) is opened in headless Chromium as a desktop mail client shows it: 800
 // pixels wide (desktopWidth), scripts off (a sandboxed frame, so
 // <noscript> shows), images off. The words of the body's innerText are
 // compared with the words of Convert's output, as multisets: a word the
@@ -155,7 +155,8 @@ var browserDiffers = map[string]struct {
 	"testdata/evasion.html": {1, 13, "a<span style=font-size:0>xyz</span>ccount reads account; a form's " +
 		"select and button (Mother's maiden name, Sign in), object fallback text, noscript and " +
 		"opacity:0 are dropped (issue #3: forms, objects and noscript are)"},
-	"testdata/newsletter-ja.html": {0, 4, "ｸﾘｯｸ in a zero font size"},
+	"testdata/newsletter-ja.html":                           {0, 4, "ｸﾘｯｸ in a zero font size"},
+	"sanitize/testdata/readability/responsive-columns.eml#": {0, 5, "a hash buster in a 1px font, #fefefe on white"},
 	"corpus/mikel-mail/spec/fixtures/emails/error_emails/content_transfer_encoding_empty.eml#": {0, 2,
 		"two hash busters in white on the page (font color=#FFFFFF)"},
 	"corpus/rspamd/test/functional/messages/zerofont.eml#":   {1, 2, "fi<span style=font-size:0>le </span>sh<span style=font-size:0>aring</span> reads fish"},
@@ -167,10 +168,11 @@ type browserDoc struct {
 	html []byte
 }
 
-// browserDocs gathers the documents: testdata/*.html, and with
-// MUGAI_CORPUS the corpus's html-to-text files and the text/html parts
-// of its messages (decoded to UTF-8 by go-message's charset package,
-// as the sanitiser hands the converter UTF-8).
+// browserDocs gathers the documents: testdata/*.html, the text/html
+// parts of the sanitiser's test messages (../testdata/**/*.eml), and with
+// MUGAI_CORPUS the corpus's html-to-text files and the text/html parts of
+// its messages. Parts are decoded to UTF-8 by go-message's charset
+// package, as the sanitiser hands the converter UTF-8.
 func browserDocs(t *testing.T) []browserDoc {
 	var docs []browserDoc
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.html"))
@@ -181,28 +183,58 @@ func browserDocs(t *testing.T) []browserDoc {
 		}
 		docs = append(docs, browserDoc{filepath.ToSlash(f), b})
 	}
+	own := len(docs)
+	docs = walkDocs(t, docs, filepath.Join("..", "testdata"), "sanitize/testdata/", func(rel string) bool {
+		return strings.HasSuffix(rel, ".eml")
+	})
+	if len(docs) == own {
+		t.Fatal("no HTML part in the sanitiser's test messages (../testdata)")
+	}
 	corpus := os.Getenv("MUGAI_CORPUS")
 	if corpus == "" {
 		t.Log("MUGAI_CORPUS not set: testdata only")
 		return docs
 	}
-	err := filepath.WalkDir(corpus, func(p string, e os.DirEntry, err error) error {
+	own = len(docs)
+	docs = walkDocs(t, docs, corpus, "corpus/", func(rel string) bool {
+		switch filepath.Ext(rel) {
+		case ".txt", ".tsv", ".md", ".json":
+			return false
+		case ".html":
+			return strings.HasPrefix(rel, "corpus/html-to-text/")
+		}
+		return true
+	})
+	if len(docs) == own {
+		t.Fatalf("no HTML found in %s", corpus)
+	}
+	return docs
+}
+
+// walkDocs appends the documents under root that take names: an .html
+// file whole, and any other file as a message, each of its text/html
+// parts (named <file>#<part path>). A file that is not a message gives
+// none.
+func walkDocs(t *testing.T, docs []browserDoc, root, prefix string, take func(rel string) bool) []browserDoc {
+	t.Helper()
+	err := filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(corpus, p)
-		rel = "corpus/" + filepath.ToSlash(rel)
-		switch filepath.Ext(p) {
-		case ".html":
-			if strings.HasPrefix(rel, "corpus/html-to-text/") {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				docs = append(docs, browserDoc{rel, b})
-			}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		rel = prefix + filepath.ToSlash(rel)
+		if !take(rel) {
 			return nil
-		case ".txt", ".tsv", ".md", ".json":
+		}
+		if filepath.Ext(p) == ".html" {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			docs = append(docs, browserDoc{rel, b})
 			return nil
 		}
 		f, err := os.Open(p)
@@ -239,16 +271,16 @@ func browserDocs(t *testing.T) []browserDoc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(docs) == len(files) {
-		t.Fatalf("no HTML found in %s", corpus)
-	}
 	return docs
 }
 
 var (
 	// What the converter adds to the text: link targets in angle
 	// brackets, image placeholders, list markers at a line's start.
-	printedTarget = regexp.MustCompile(`<(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)[^<>\s]*>|<[^<>\s@]+@[^<>\s]+>`)
+	// A target is printed as it is written: a URL, an address, a share
+	// (\\host\x.lnk), a relative path; what has none of : / \ @ . is
+	// not one (<b> written as &lt;b&gt;).
+	printedTarget = regexp.MustCompile(`<[^<>\s]*[:/\\@.][^<>\s]*>`)
 	imageLabel    = regexp.MustCompile(`\[(?:画像|image)(?::[^\]]*)?\]`)
 	listMarker    = regexp.MustCompile(`(?m)^[ \t]*(?:[0-9]{1,9}|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,8})\.[ \t]`)
 	// URLs, www. hosts and addresses, in either text: the converter
