@@ -317,9 +317,11 @@ func fromHost(r *http.Request) bool {
 // refuseControl answers a refused control call. One from off the host is
 // an attempt on the quarantine or the queue from the network: it goes to
 // the log and the audit trail, naming the route called (never the raw
-// path, which the caller writes), at most once a second per client
-// address, so that a scanner can neither fill the disk through the trail
-// nor hide another client's attempts behind its own.
+// path, which the caller writes), at most once a second per client (an
+// address, an IPv6 /64: refusalThrottle), so that a scanner can neither
+// fill the disk through the trail nor, short of keeping over
+// refusalMaxClients clients busy at once, hide another client's
+// attempts behind its own.
 func (s *Server) refuseControl(w http.ResponseWriter, r *http.Request, reason string, code int, msg string) {
 	s.Metrics.AdminRefused.WithLabelValues(reason).Inc()
 	if (reason == metrics.AdminRefusedRemote || reason == metrics.AdminRefusedToken) && s.refusals.allow(r.RemoteAddr, time.Now()) {
@@ -334,13 +336,19 @@ func (s *Server) refuseControl(w http.ResponseWriter, r *http.Request, reason st
 	jsonError(w, code, msg)
 }
 
-// refusalThrottle lets one refusal a second per client address through
-// to the log and the audit trail. It remembers at most maxClients
-// addresses; when full it forgets them all, which lets at most one more
-// record per address through.
+// refusalThrottle lets one refusal a second per client through to the
+// log and the audit trail. A client is what the connection limits count
+// (clientBlock): an IPv4 address, or an IPv6 /64, from any address of
+// which one host may connect; keyed by address, a client could have a
+// line a second for each address it takes, and one per connection from a
+// fresh one. It remembers at most refusalMaxClients clients; when full
+// it forgets those last let through a second ago or more, and lets no
+// new one through while none is, so that a sender cycling through more
+// clients than that cannot flush the table: at most refusalMaxClients
+// records a second get through (the metrics count every refusal).
 type refusalThrottle struct {
 	mu   sync.Mutex
-	last map[netip.Addr]time.Time
+	last map[netip.Prefix]time.Time
 }
 
 const refusalMaxClients = 1024
@@ -356,15 +364,26 @@ func (t *refusalThrottle) allow(remote string, now time.Time) bool {
 
 // allowAddr is allow for a client's address.
 func (t *refusalThrottle) allowAddr(ip netip.Addr, now time.Time) bool {
+	key := clientBlock(ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if last, ok := t.last[ip]; ok && now.Sub(last) < time.Second {
+	if last, ok := t.last[key]; ok && now.Sub(last) < time.Second {
 		return false
 	}
-	if t.last == nil || len(t.last) >= refusalMaxClients {
-		t.last = map[netip.Addr]time.Time{}
+	if t.last == nil {
+		t.last = map[netip.Prefix]time.Time{}
 	}
-	t.last[ip] = now
+	if _, ok := t.last[key]; !ok && len(t.last) >= refusalMaxClients {
+		for k, last := range t.last {
+			if now.Sub(last) >= time.Second {
+				delete(t.last, k)
+			}
+		}
+		if len(t.last) >= refusalMaxClients {
+			return false
+		}
+	}
+	t.last[key] = now
 	return true
 }
 

@@ -176,7 +176,7 @@ func (s *session) reject(stage string, e *smtp.SMTPError) error {
 }
 
 // refuseMail refuses a MAIL command and says so in the log, at most once a
-// second per client address: the metric counts every refusal, the line
+// second per client (an address, an IPv6 /64: refusalThrottle): the metric counts every refusal, the line
 // tells the operator whose MAIL it was and why (a refused MAIL opens no
 // transaction, so no audit record has it).
 func (s *session) refuseMail(from string, e *smtp.SMTPError) error {
@@ -229,7 +229,8 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	// before its 250.
 	if err := spoolRoom(s.snap.cfg, size, r.Policy != config.PolicyNone); err != nil {
 		// Counted each time; logged at most once a second per client
-		// address, as a client may send MAIL again and again.
+		// (an address, an IPv6 /64), as a client may send MAIL again
+		// and again.
 		if s.snap.srv.spoolLow.allowAddr(s.client, time.Now()) {
 			s.snap.srv.Logger.Warn("mail refused: disk low", "route", r.Name, "client", s.client.String(), "reason", err.Error())
 		}
