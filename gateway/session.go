@@ -176,9 +176,10 @@ func (s *session) reject(stage string, e *smtp.SMTPError) error {
 }
 
 // refuseMail refuses a MAIL command and says so in the log, at most once a
-// second per client (an address, an IPv6 /64: refusalThrottle): the metric counts every refusal, the line
-// tells the operator whose MAIL it was and why (a refused MAIL opens no
-// transaction, so no audit record has it).
+// second per client (an address, an IPv6 /64: refusalThrottle): the
+// metric counts every refusal, the line tells the operator whose MAIL it
+// was and why (a refused MAIL opens no transaction, so no audit record
+// has it).
 func (s *session) refuseMail(from string, e *smtp.SMTPError) error {
 	if s.snap.srv.mailRefused.allowAddr(s.client, time.Now()) {
 		s.snap.srv.Logger.Info("mail refused", "route", s.snap.route.Name, "client", s.client.String(),
