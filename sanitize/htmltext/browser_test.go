@@ -93,10 +93,14 @@ window.addEventListener("load", function () {
 		"--no-first-run", "--disable-background-networking", "--disable-component-update",
 		"--disable-sync", "--disable-quic", "--user-data-dir="+filepath.Join(dir, "profile"),
 		"--allow-file-access-from-files", "--blink-settings=imagesEnabled=false",
+		// Hermetic: the documents' remote style sheets and fonts (spam's
+		// among them) are not fetched, wherever the test runs.
+		"--host-resolver-rules=MAP * ~NOTFOUND",
 		"--window-size=1200,800", "--virtual-time-budget=30000", "--dump-dom", "file://"+pageFile)
 	// The browser's own processes (renderers, the GPU process) are in
 	// its process group, which goes with it whatever happens.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed at its -timeout takes it along.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
