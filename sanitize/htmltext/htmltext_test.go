@@ -355,6 +355,12 @@ func TestConvertSnippets(t *testing.T) {
 		{"svg unclosed ends at html", `<svg><circle/>x<p>visible</p>`, "visible\n"},
 		{"comment dropped", "a<!-- hidden -->b<!--[if mso]>mso<![endif]-->c", "abc\n"},
 		{"hidden attribute", "a<div hidden>secret</div>b", "ab\n"},
+		// The attribute is the browser's display:none: the page's own
+		// display overrides it, inline or from a sheet; one a browser
+		// drops does not.
+		{"hidden attribute overridden", `a<div hidden style="display:block">shown</div>b<div hidden style="display:revert">too</div>`, "a\nshown\nb\ntoo\n"},
+		{"hidden attribute overridden by a sheet", `<style>.x{display:inline}</style>a<span class=x hidden>shown</span>b`, "ashownb\n"},
+		{"hidden attribute kept", `a<div hidden style="display:blockk">x</div>b<div hidden style="visibility:visible">y</div>`, "ab\n"},
 		{"display none", `a<span style="display: none !important">secret</span>b`, "ab\n"},
 		{"display none comment trick", `a<span style="display:/**/none">secret</span>b`, "ab\n"},
 		{"visibility hidden", `a<span style="VISIBILITY:hidden">secret</span>b`, "ab\n"},

@@ -56,10 +56,14 @@ func (a *attrs) has(k string) bool {
 // invisible reports whether the element (named name) the attributes
 // belong to is hidden from a reader of the HTML: the hidden attribute, or
 // a style that removes it from view. aria-hidden only hides from screen
-// readers, so it does not count.
+// readers, so it does not count. The hidden attribute is the browser's
+// own style sheet's display:none, so any display the page gives, inline
+// or from a sheet, overrides it (<div hidden style="display:block">
+// shows; so does display:revert, in Chromium).
 func (a *attrs) invisible(name string, item bool) bool {
 	css := a.parsed()
-	return a.hidden || css.hidden || css.zeroClip && heightApplies(name, css.display, css.block || item)
+	hidden := a.hidden && css.display == ""
+	return hidden || css.hidden || css.zeroClip && heightApplies(name, css.display, css.block || item)
 }
 
 // heightApplies reports whether an element's height is its box's: a
