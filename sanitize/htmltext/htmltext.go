@@ -110,6 +110,7 @@ type converter struct {
 	stack     []entry
 	sheet     *sheet     // the <style> rules read so far, nil before the first
 	roots     [2]elemKey // <html> and <body>, which are not on the stack
+	htmlStyle string     // <html>'s style attribute, read with <body>'s
 	styleNext bool       // the next token is the text of a <style> to read
 	overflow  int        // elements opened past maxDepth, not on the stack
 	skip      int        // stack index of the dropped subtree being skipped, -1 if none
@@ -125,6 +126,10 @@ type converter struct {
 	exact     bool       // a standards doctype began the document (see sheet.exact)
 	prefixStr string
 	prefixOK  bool
+
+	// rootInvis: <html> or <body> has visibility:hidden, which the
+	// content inherits (rootCounted: its text was counted as hidden).
+	rootInvis, rootCounted bool
 
 	link, linkHref string // target of the open <a>, "" when none
 	linkOwner      int    // stack index of the <a> that opened the link
@@ -346,6 +351,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	case "html":
 		if c.roots[0].id == "" && c.roots[0].class == "" {
 			c.roots[0].id, c.roots[0].class = a.id, a.class
+			c.htmlStyle = a.style
 		}
 		return
 	case "body":
@@ -356,6 +362,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			c.roots[1].id, c.roots[1].class = a.id, a.class
 		}
 		c.applySheet(name, a, ancestry{roots: c.roots[:1]})
+		c.rootVisibility(a)
 		c.bodySeen = true
 		c.bodyBG = c.bodyBG || a.background() == paintColor
 		return
@@ -395,7 +402,10 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	hidden := a.invisible(name, c.top() != nil && c.top().flexBox)
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
-	invis := c.top() != nil && c.top().invis
+	invis := c.rootInvis
+	if t := c.top(); t != nil {
+		invis = t.invis
+	}
 	switch a.parsed().visibility {
 	case visHidden:
 		invis = true
@@ -1384,8 +1394,26 @@ func (e *entry) unseen() bool {
 
 // unseen reports whether text here cannot be seen.
 func (c *converter) unseen() bool {
-	t := c.top()
-	return t != nil && t.unseen()
+	if t := c.top(); t != nil {
+		return t.unseen()
+	}
+	return c.rootInvis
+}
+
+// rootVisibility reads visibility on <html> and <body> (b, its
+// attributes, with the sheets' rules applied): hidden there, nothing
+// shows but what sets itself visible again, as under any element.
+func (c *converter) rootVisibility(b *attrs) {
+	h := attrs{id: c.roots[0].id, class: c.roots[0].class, style: c.htmlStyle}
+	c.applySheet("html", &h, ancestry{})
+	for _, v := range []byte{h.parsed().visibility, b.parsed().visibility} {
+		switch v {
+		case visHidden:
+			c.rootInvis = true
+		case visShown:
+			c.rootInvis = false
+		}
+	}
 }
 
 // unseenText drops text that cannot be seen. The element that made it so
@@ -1398,6 +1426,14 @@ func (c *converter) unseenText(s []byte) {
 	}
 	c.linkHid = c.link != ""
 	i := len(c.stack) - 1
+	if i < 0 || c.rootInvis && !slices.ContainsFunc(c.stack, func(e entry) bool { return !e.unseen() }) {
+		// Unseen from <body> down.
+		if !c.rootCounted {
+			c.rootCounted = true
+			c.stats.Hidden++
+		}
+		return
+	}
 	for i > 0 && c.stack[i-1].unseen() {
 		i--
 	}

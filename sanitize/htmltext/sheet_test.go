@@ -69,6 +69,12 @@ span.x {display:none}
 		{"visible inside hidden, inline", `<div style="visibility:hidden">h<p style="visibility:visible">Visible<span>, too</span></p>h</div>`, "Visible, too\n", 1},
 		{"under hidden, links and images are hidden", `<div style="visibility:hidden"><a href="https://x.example/">link</a><img alt=img><table><tr><td>a<td>b</table></div>after`, "after\n", 3},
 		{"a hidden line break still breaks", `a<br style="visibility:hidden">b<hr style="visibility:hidden">c<br style="display:none">d`, "a\nb\ncd\n", 1},
+		// Visibility on <html> and <body>, which are not on the stack,
+		// is inherited all the same.
+		{"hidden body", `<body style="visibility:hidden">a<p>b</p><span style="visibility:visible">c</span></body>`, "c\n", 1},
+		{"hidden body by a sheet", `<style>body.x{visibility:hidden} .v{visibility:visible}</style><body class=x>x<a href="https://a.example/">link</a><p class=v>shown</p>`, "shown\n", 2},
+		{"hidden html", `<html style="visibility:hidden"><body>x<p style="visibility:visible">y</p>`, "y\n", 1},
+		{"body shown again", `<style>html{visibility:hidden}</style><body style="visibility:visible">shown`, "shown\n", 0},
 		{"a list item shown again", `<ul style="visibility:hidden"><li>x<li style="visibility:visible">y</ul>`, "- y\n", 1},
 
 		// A height of 0 that clips hides a block, not what has no
