@@ -43,82 +43,13 @@ import (
 // It needs chromium (Debian's package); .ci/run installs it and sets
 // MUGAI_REQUIRE_INTEROP=1, which makes a missing browser a failure.
 func TestBrowserAgreement(t *testing.T) {
-	browser := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
-		}
-	}
-	if browser == "" {
-		if os.Getenv("MUGAI_REQUIRE_INTEROP") == "1" {
-			t.Fatal("chromium not found (apt-get install chromium)")
-		}
-		t.Skip("chromium not found")
-	}
-	if testing.Short() {
-		t.Skip("starting a browser takes seconds")
-	}
+	browser := findBrowser(t)
 	docs := browserDocs(t)
-	dir := t.TempDir()
-	var page strings.Builder
-	page.WriteString("<!doctype html><html><body>\n")
+	htmls := make([][]byte, len(docs))
 	for i, d := range docs {
-		// The byte order mark decides the encoding before any <meta
-		// charset> of the document, without taking the doctype's place
-		// (which decides quirks mode, and so how classes match).
-		name := filepath.Join(dir, fmt.Sprintf("%04d.html", i))
-		if err := os.WriteFile(name, append([]byte("\ufeff"), d.html...), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&page, "<iframe sandbox=\"allow-same-origin\" width=\"%d\" height=\"600\" src=\"%s\"></iframe>\n", desktopWidth, html.EscapeString("file://"+name))
+		htmls[i] = d.html
 	}
-	page.WriteString(`<pre id="out"></pre><script>
-window.addEventListener("load", function () {
-  var r = [], fs = document.getElementsByTagName("iframe");
-  for (var i = 0; i < fs.length; i++) {
-    var d = fs[i].contentDocument;
-    r.push(d && d.body ? d.body.innerText : "\u0000no body");
-  }
-  document.getElementById("out").textContent = JSON.stringify(r);
-});
-</script></body></html>`)
-	pageFile := filepath.Join(dir, "page.html")
-	if err := os.WriteFile(pageFile, []byte(page.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu",
-		"--no-first-run", "--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--disable-quic", "--user-data-dir="+filepath.Join(dir, "profile"),
-		"--allow-file-access-from-files", "--blink-settings=imagesEnabled=false",
-		// Hermetic: the documents' remote style sheets and fonts (spam's
-		// among them) are not fetched, wherever the test runs.
-		"--host-resolver-rules=MAP * ~NOTFOUND",
-		"--window-size=1200,800", "--virtual-time-budget=30000", "--dump-dom", "file://"+pageFile)
-	// The browser's own processes (renderers, the GPU process) are in
-	// its process group, which goes with it whatever happens.
-	// Pdeathsig: a test binary killed at its -timeout takes it along.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	dom, err := cmd.Output()
-	if cmd.Process != nil {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	if err != nil {
-		t.Fatalf("%s --dump-dom: %v\n%s", browser, err, stderr.Bytes())
-	}
-	m := regexp.MustCompile(`(?s)<pre id="out">(.*?)</pre>`).FindSubmatch(dom)
-	if m == nil {
-		t.Fatalf("the browser's page has no result:\n%.2000s\n%s", dom, stderr.Bytes())
-	}
-	var shown []string
-	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &shown); err != nil || len(shown) != len(docs) {
-		t.Fatalf("the browser's result: %v, %d texts for %d documents", err, len(shown), len(docs))
-	}
+	shown := browserTexts(t, browser, htmls)
 
 	seen := map[string]bool{}
 	for i, d := range docs {
@@ -126,10 +57,6 @@ window.addEventListener("load", function () {
 		var out bytes.Buffer
 		if _, err := Convert(&out, bytes.NewReader(d.html), Options{}); err != nil {
 			t.Errorf("%s: Convert: %v", d.name, err)
-			continue
-		}
-		if strings.HasPrefix(shown[i], "\x00") {
-			t.Errorf("%s: the browser did not open it", d.name)
 			continue
 		}
 		ours, theirs := browserWords(convertedText(out.String())), browserWords(shown[i])
@@ -359,4 +286,97 @@ func clipWords(ws []string) string {
 		b.WriteString(w)
 	}
 	return b.String()
+}
+
+// findBrowser returns the path of Chromium, or skips the test (fails it
+// with MUGAI_REQUIRE_INTEROP=1) when there is none.
+func findBrowser(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			if testing.Short() {
+				t.Skip("starting a browser takes seconds")
+			}
+			return p
+		}
+	}
+	if os.Getenv("MUGAI_REQUIRE_INTEROP") == "1" {
+		t.Fatal("chromium not found (apt-get install chromium)")
+	}
+	t.Skip("chromium not found")
+	return ""
+}
+
+// browserTexts opens each document in headless Chromium, in one run,
+// and returns the innerText of each one's body: each in a frame
+// desktopWidth pixels wide, sandboxed so that no script runs (as in a
+// mail client), with images off and no host resolved.
+func browserTexts(t *testing.T, browser string, docs [][]byte) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var page strings.Builder
+	page.WriteString("<!doctype html><html><body>\n")
+	for i, d := range docs {
+		// The byte order mark decides the encoding before any <meta
+		// charset> of the document, without taking the doctype's place
+		// (which decides quirks mode, and so how classes match).
+		name := filepath.Join(dir, fmt.Sprintf("%04d.html", i))
+		if err := os.WriteFile(name, append([]byte("\ufeff"), d...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&page, "<iframe sandbox=\"allow-same-origin\" width=\"%d\" height=\"600\" src=\"%s\"></iframe>\n", desktopWidth, html.EscapeString("file://"+name))
+	}
+	page.WriteString(`<pre id="out"></pre><script>
+window.addEventListener("load", function () {
+  var r = [], fs = document.getElementsByTagName("iframe");
+  for (var i = 0; i < fs.length; i++) {
+    var d = fs[i].contentDocument;
+    r.push(d && d.body ? d.body.innerText : "\u0000no body");
+  }
+  document.getElementById("out").textContent = JSON.stringify(r);
+});
+</script></body></html>`)
+	pageFile := filepath.Join(dir, "page.html")
+	if err := os.WriteFile(pageFile, []byte(page.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update",
+		"--disable-sync", "--disable-quic", "--user-data-dir="+filepath.Join(dir, "profile"),
+		"--allow-file-access-from-files", "--blink-settings=imagesEnabled=false",
+		// Hermetic: the documents' remote style sheets and fonts (spam's
+		// among them) are not fetched, wherever the test runs.
+		"--host-resolver-rules=MAP * ~NOTFOUND",
+		"--window-size=1200,800", "--virtual-time-budget=30000", "--dump-dom", "file://"+pageFile)
+	// The browser's own processes (renderers, the GPU process) are in
+	// its process group, which goes with it whatever happens.
+	// Pdeathsig: a test binary killed at its -timeout takes it along.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	dom, err := cmd.Output()
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if err != nil {
+		t.Fatalf("%s --dump-dom: %v\n%s", browser, err, stderr.Bytes())
+	}
+	m := regexp.MustCompile(`(?s)<pre id="out">(.*?)</pre>`).FindSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the browser's page has no result:\n%.2000s\n%s", dom, stderr.Bytes())
+	}
+	var shown []string
+	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &shown); err != nil || len(shown) != len(docs) {
+		t.Fatalf("the browser's result: %v, %d texts for %d documents", err, len(shown), len(docs))
+	}
+
+	for i, s := range shown {
+		if strings.HasPrefix(s, "\x00") {
+			t.Fatalf("the browser did not open document %d:\n%.500s", i, docs[i])
+		}
+	}
+	return shown
 }

@@ -1,0 +1,178 @@
+package htmltext
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBrowserGenerated holds the cascade to Chromium on documents made
+// up for it: blocks and spans with classes, ids, inline styles and the
+// hidden attribute, under a <style> of rules with type, class, id and *
+// compounds, descendant and child combinators, !important and @media,
+// with and without a standards doctype. Each text is a numbered word
+// (w001), and only display and visibility hide, which innerText reflects
+// exactly: the words the converter prints must be the words the browser
+// shows, document by document.
+//
+// Formatting elements (b, i, font…) are left out: a block that closes
+// the <p> around one makes a browser open it again inside the block
+// (HTML's reconstruction of the active formatting elements), which the
+// converter does not do. Nor does a rule hide <body> or <html>, whose
+// innerText is then all the text.
+func TestBrowserGenerated(t *testing.T) {
+	browser := findBrowser(t)
+	const n = 300
+	r := rand.New(rand.NewPCG(20261127, 1))
+	docs := make([][]byte, n)
+	for i := range docs {
+		docs[i] = []byte(genDocument(r))
+	}
+	shown := browserTexts(t, browser, docs)
+	word := regexp.MustCompile(`w[0-9]{3}`)
+	bad := 0
+	for i, d := range docs {
+		var out bytes.Buffer
+		if _, err := Convert(&out, bytes.NewReader(d), Options{}); err != nil {
+			t.Fatalf("Convert: %v", err)
+		}
+		ours, theirs := word.FindAllString(out.String(), -1), word.FindAllString(shown[i], -1)
+		slices.Sort(ours)
+		slices.Sort(theirs)
+		if !slices.Equal(ours, theirs) {
+			if bad++; bad <= 5 {
+				t.Errorf("document %d:\n%s\nprinted %v\nbrowser %v", i, d, ours, theirs)
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%d of %d documents differ", bad, n)
+	}
+}
+
+var (
+	genTags    = []string{"div", "p", "span", "section", "article", "li", "ul"}
+	genClasses = []string{"a", "b", "c", "d", "A"}
+	genIDs     = []string{"x", "y", "z"}
+)
+
+// genDocument writes one document for TestBrowserGenerated.
+func genDocument(r *rand.Rand) string {
+	var b strings.Builder
+	if r.IntN(5) < 2 {
+		b.WriteString("<!DOCTYPE html>")
+	}
+	b.WriteString("<html><head><style>")
+	for range []int{1, 2, 3, 4, 6}[r.IntN(5)] {
+		b.WriteString(genRule(r) + "\n")
+	}
+	b.WriteString("</style></head><body>")
+	words := 0
+	for range 2 + r.IntN(3) {
+		genElement(r, &b, 0, &words)
+	}
+	b.WriteString("</body></html>")
+	return b.String()
+}
+
+func genDecl(r *rand.Rand) string {
+	var d string
+	if r.IntN(3) < 2 {
+		d = "display:" + []string{"none", "block", "inline"}[r.IntN(3)]
+	} else {
+		d = "visibility:" + []string{"hidden", "visible"}[r.IntN(2)]
+	}
+	if r.IntN(4) == 0 {
+		d += " !important"
+	}
+	return d
+}
+
+// genCompound is a compound selector; the subject of a rule is never
+// html, body or * alone, which would hide the whole page.
+func genCompound(r *rand.Rand, subject bool) string {
+	var s string
+	if r.IntN(10) < 3 {
+		tags := genTags
+		if !subject {
+			tags = append(slices.Clip(tags), "*", "body")
+		}
+		s = tags[r.IntN(len(tags))]
+	}
+	switch k := r.IntN(10); {
+	case k < 6:
+		s += "." + genClasses[r.IntN(len(genClasses))]
+	case k < 8:
+		s += "#" + genIDs[r.IntN(len(genIDs))]
+	}
+	if s == "" {
+		s = genTags[r.IntN(len(genTags))]
+	}
+	return s
+}
+
+func genRule(r *rand.Rand) string {
+	var sels []string
+	for range 1 + r.IntN(3)/2 {
+		parts := []int{1, 1, 1, 2, 2, 3}[r.IntN(6)]
+		var s string
+		for k := range parts {
+			if k > 0 {
+				s += []string{" ", " ", " > "}[r.IntN(3)]
+			}
+			s += genCompound(r, k == parts-1)
+		}
+		sels = append(sels, s)
+	}
+	var decls []string
+	for range 1 + r.IntN(3)/2 {
+		decls = append(decls, genDecl(r))
+	}
+	rule := strings.Join(sels, ", ") + " { " + strings.Join(decls, "; ") + " }"
+	switch k := r.IntN(20); {
+	case k < 2:
+		rule = "@media (max-width:640px) { " + rule + " }"
+	case k < 4:
+		rule = "@media screen and (min-width:600px) { " + rule + " }"
+	case k < 5:
+		rule = "@media print { " + rule + " }"
+	}
+	return rule
+}
+
+func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	tag := genTags[r.IntN(len(genTags))]
+	b.WriteString("<" + tag)
+	if r.IntN(10) < 6 {
+		cls := slices.Clone(genClasses)
+		r.Shuffle(len(cls), func(i, j int) { cls[i], cls[j] = cls[j], cls[i] })
+		fmt.Fprintf(b, ` class="%s"`, strings.Join(cls[:1+r.IntN(3)/2], " "))
+	}
+	if r.IntN(5) == 0 {
+		fmt.Fprintf(b, ` id="%s"`, genIDs[r.IntN(len(genIDs))])
+	}
+	if r.IntN(5) == 0 {
+		fmt.Fprintf(b, ` style="%s"`, genDecl(r))
+	}
+	if r.IntN(14) == 0 {
+		b.WriteString(" hidden")
+	}
+	b.WriteString(">")
+	kids := 1
+	if depth < 4 {
+		kids = 1 + r.IntN(3)
+	}
+	for range kids {
+		if depth < 4 && r.IntN(2) == 0 {
+			genElement(r, b, depth+1, words)
+		} else {
+			*words++
+			fmt.Fprintf(b, " w%03d ", *words)
+		}
+	}
+	b.WriteString("</" + tag + ">")
+}
