@@ -13,8 +13,10 @@ import (
 // TestBrowserGenerated holds the cascade to Chromium on documents made
 // up for it: blocks and spans with classes, ids, inline styles and the
 // hidden attribute, under a <style> of rules with type, class, id and *
-// compounds, descendant and child combinators, !important and @media,
-// with and without a standards doctype. Each text is a numbered word
+// compounds, descendant and child combinators, !important and @media
+// queries of every form sheet.go reads, every display and visibility
+// keyword, with and without a standards doctype (ids and classes in
+// either case). Each text is a numbered word
 // (w001), and only display and visibility hide, which innerText reflects
 // exactly: the words the converter prints must be the words the browser
 // shows, document by document.
@@ -79,12 +81,24 @@ func genDocument(r *rand.Rand) string {
 	return b.String()
 }
 
+var (
+	genDisplays = []string{"none", "none", "block", "inline", "contents", "list-item", "inline-block", "flex", "grid", "table", "inherit", "initial", "unset"}
+	genVisible  = []string{"hidden", "visible", "collapse", "inherit", "initial", "unset", "hidden", "visible"}
+	// Media queries, as an 800 by 600 pixel frame reads them.
+	genMedia = []string{"(max-width:640px)", "screen and (min-width:600px)", "print", "(orientation:landscape)",
+		"(orientation:portrait)", "not print", "only screen", "(min-width:800px)", "(max-width:800px)",
+		"(min-width:801px)", "(max-width:799px)", "(width >= 800px)", "(400px < width < 900px)",
+		"(prefers-color-scheme:dark)", "(min-resolution:2dppx)", "(max-device-width:480px)", "(foo:bar)",
+		"screen, print", "all and (max-width:500px)", "not all and (max-width:500px)", "(max-width:40em)",
+		"(min-width:50em)", "screen and (max-width:600px), print"}
+)
+
 func genDecl(r *rand.Rand) string {
 	var d string
 	if r.IntN(3) < 2 {
-		d = "display:" + []string{"none", "block", "inline"}[r.IntN(3)]
+		d = "display:" + genDisplays[r.IntN(len(genDisplays))]
 	} else {
-		d = "visibility:" + []string{"hidden", "visible"}[r.IntN(2)]
+		d = "visibility:" + genVisible[r.IntN(len(genVisible))]
 	}
 	if r.IntN(4) == 0 {
 		d += " !important"
@@ -103,11 +117,17 @@ func genCompound(r *rand.Rand, subject bool) string {
 		}
 		s = tags[r.IntN(len(tags))]
 	}
+	class := func() string { return "." + genClasses[r.IntN(len(genClasses))] }
+	id := func() string { return "#" + append(slices.Clip(genIDs), "X")[r.IntN(len(genIDs)+1)] }
 	switch k := r.IntN(10); {
+	case k < 5:
+		s += class()
 	case k < 6:
-		s += "." + genClasses[r.IntN(len(genClasses))]
+		s += class() + class()
+	case k < 7:
+		s += id() + class()
 	case k < 8:
-		s += "#" + genIDs[r.IntN(len(genIDs))]
+		s += id()
 	}
 	if s == "" {
 		s = genTags[r.IntN(len(genTags))]
@@ -133,13 +153,8 @@ func genRule(r *rand.Rand) string {
 		decls = append(decls, genDecl(r))
 	}
 	rule := strings.Join(sels, ", ") + " { " + strings.Join(decls, "; ") + " }"
-	switch k := r.IntN(20); {
-	case k < 2:
-		rule = "@media (max-width:640px) { " + rule + " }"
-	case k < 4:
-		rule = "@media screen and (min-width:600px) { " + rule + " }"
-	case k < 5:
-		rule = "@media print { " + rule + " }"
+	if r.IntN(5) < 2 {
+		rule = "@media " + genMedia[r.IntN(len(genMedia))] + " { " + rule + " }"
 	}
 	return rule
 }

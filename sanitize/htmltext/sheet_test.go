@@ -74,6 +74,7 @@ span.x {display:none}
 		{"hidden body", `<body style="visibility:hidden">a<p>b</p><span style="visibility:visible">c</span></body>`, "c\n", 1},
 		{"hidden body by a sheet", `<style>body.x{visibility:hidden} .v{visibility:visible}</style><body class=x>x<a href="https://a.example/">link</a><p class=v>shown</p>`, "shown\n", 2},
 		{"hidden html", `<html style="visibility:hidden"><body>x<p style="visibility:visible">y</p>`, "y\n", 1},
+		{"visibility initial is visible", `<div style="visibility:hidden">a<p style="visibility:initial">b</p><p style="visibility:unset">c</p><p style="visibility:inherit">d</p></div>`, "b\n", 1},
 		{"body shown again", `<style>html{visibility:hidden}</style><body style="visibility:visible">shown`, "shown\n", 0},
 		{"a list item shown again", `<ul style="visibility:hidden"><li>x<li style="visibility:visible">y</ul>`, "- y\n", 1},
 

@@ -883,10 +883,12 @@ func (d *decls) info() styleInfo {
 	var info styleInfo
 	v := &d.val
 	info.hidden = v[propDisplay] == "none" || d.set[propOpacity] && faint(v[propOpacity])
+	// inherit, unset and revert take the parent's, as if not given;
+	// initial is visible.
 	switch v[propVisibility] {
 	case "hidden", "collapse":
 		info.visibility = visHidden
-	case "visible":
+	case "visible", "initial":
 		info.visibility = visShown
 	}
 	// left and top move a positioned box only. A sticky one stays
