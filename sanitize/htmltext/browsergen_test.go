@@ -21,11 +21,10 @@ import (
 // exactly: the words the converter prints must be the words the browser
 // shows, document by document.
 //
-// Formatting elements (b, i, font…) are left out: a block that closes
-// the <p> around one makes a browser open it again inside the block
-// (HTML's reconstruction of the active formatting elements), which the
-// converter does not do. Nor does a rule hide <body> or <html>, whose
-// innerText is then all the text.
+// Formatting elements (b, font…) are among them: a block that closes the
+// <p> around one, or the end tag of an element around it, makes a
+// browser open it again before the next text (formatting.go). No rule
+// hides <body> or <html>, whose innerText is then all the text.
 func TestBrowserGenerated(t *testing.T) {
 	browser := findBrowser(t)
 	const n = 300
@@ -57,7 +56,7 @@ func TestBrowserGenerated(t *testing.T) {
 }
 
 var (
-	genTags    = []string{"div", "p", "span", "section", "article", "li", "ul"}
+	genTags    = []string{"div", "p", "span", "section", "article", "li", "ul", "b", "i", "em", "font", "u", "strong"}
 	genClasses = []string{"a", "b", "c", "d", "A"}
 	genIDs     = []string{"x", "y", "z"}
 )

@@ -99,6 +99,7 @@ type entry struct {
 	flexBox                   bool      // a flex or grid container: its children are blocks
 	stops                     uint16    // the scope searches that stop at it, 1<<stop
 	key                       elemKey   // its name, id and class, for style sheet selectors
+	serial                    uint64    // its number, in the order elements were opened (see activeFormatting)
 }
 
 type converter struct {
@@ -130,6 +131,12 @@ type converter struct {
 	// rootInvis: <html> or <body> has visibility:hidden, which the
 	// content inherits (rootCounted: its text was counted as hidden).
 	rootInvis, rootCounted bool
+
+	// The formatting elements to open again (formatting.go), the last
+	// serial given, and the one being opened again, if any.
+	active    []activeFormatting
+	serial    uint64
+	reopening *activeFormatting
 
 	link, linkHref string // target of the open <a>, "" when none
 	linkOwner      int    // stack index of the <a> that opened the link
@@ -384,6 +391,12 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	// <input>, <keygen>, <textarea> and another <select> end it (HTML's
 	// "in select" insertion mode): without its end tag, what follows
 	// them is shown, and the second <select> is no element at all.
+	if name == "a" && c.reopening == nil {
+		c.dropActive("a")
+	}
+	if !c.skipping() && reconstructsBefore(name, fl) {
+		c.reconstruct()
+	}
 	switch name {
 	case "input", "keygen", "textarea", "select":
 		if i := c.findName("select", stopTable); i >= 0 {
@@ -509,7 +522,12 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.foreign++
 	}
 	e.stops = stopsFor(&e)
+	c.serial++
+	e.serial = c.serial
 	c.stack = append(c.stack, e)
+	if fl&fFormatting != 0 {
+		c.pushActive(name, a, e.serial)
+	}
 	if fl&fIndent != 0 {
 		c.prefixOK = false
 	}
@@ -672,6 +690,7 @@ func (c *converter) open(e *entry, a *attrs) {
 
 // close renders the end of an element taken off the stack.
 func (c *converter) close(e *entry, i int) {
+	c.closedActive(e)
 	if e.fl&fForeign != 0 {
 		c.foreign--
 	}
@@ -998,7 +1017,12 @@ func (c *converter) end(nameb []byte) {
 		i = c.findName(name, stopTable)
 	case name == "table":
 		i = c.findName("table", stopTable)
-	case fl&(fSpecial|fFormatting|fForeign) != 0:
+	case fl&fFormatting != 0:
+		if !c.endActive(name) {
+			return // a block closed it already
+		}
+		i = c.findName(name, stopScope)
+	case fl&(fSpecial|fForeign) != 0:
 		i = c.findName(name, stopScope)
 	default:
 		// "Any other end tag": the nearest element of that name, unless a
@@ -1326,6 +1350,12 @@ func (c *converter) text(s []byte) {
 		return
 	}
 	c.bodySeen = true
+	if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
+		c.reconstruct()
+		if c.skipping() {
+			return // into a hidden one
+		}
+	}
 	if c.unseen() {
 		c.unseenText(s)
 		return

@@ -1,0 +1,57 @@
+package htmltext
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A formatting element that a block or an end tag closed is opened again
+// before the next text, with its attributes, as a browser does: what it
+// hides or strikes through stays so (each case read in Chromium too).
+func TestFormattingReopened(t *testing.T) {
+	checkConvert(t, []convertCase{
+		{"hidden across a block", `<p>a<b style="display:none">x<div>y</div></p>z`, "a\n"},
+		{"struck across paragraphs", `<p><s>4月1日<p>4月8日</s> 開催`, "~~4月1日~~\n\n~~4月8日~~ 開催\n"},
+		{"white across paragraphs", `<p>見える<font color=white>隠し<p>隠し2</font><p>見える2`, "見える\n\n見える2\n"},
+		{"visibility across an end tag", `<div><font style="visibility:hidden">x</div>y<p style="visibility:visible">z</p>`, "z\n"},
+		{"its end tag ends it", `<p><b style="display:none">x</b><div>shown</div>`, "shown\n"},
+		// A cell starts a list of its own, which ends with it.
+		{"not past a cell", `<table><tr><td><b style="display:none">x</td><td>y</td></tr></table>z`, "y\n\nz\n"},
+		// A link left open links the rest of the page in a browser; its
+		// target is printed after its own text, not on every paragraph.
+		{"a link's target once", `<p><a href="https://x.example/">link<div>more</div>`, "link <https://x.example/>\n\nmore\n"},
+		{"nested alike", `<p><b style="color:#fff"><b style="color:#fff"><b style="color:#fff"><b style="color:#fff">x<div>y</div>`, ""},
+	})
+}
+
+// Reopening is bounded: whatever the formatting elements left open, a
+// page costs time in proportion to its length.
+func TestFormattingReopenedBounded(t *testing.T) {
+	for _, tc := range []struct{ name, rep string }{
+		{"paragraphs", "<p>x"},
+		{"formatting in each paragraph", "<p><b class=q><i>x"},
+		{"end tags of closed ones", "</b></i></font>x<div>y</div>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			for i := range 100 {
+				fmt.Fprintf(&b, "<b class=c%d><font size=%d>", i, i)
+			}
+			for b.Len() < 1<<20 {
+				b.WriteString(tc.rep)
+			}
+			start := time.Now()
+			if _, err := Convert(io.Discard, strings.NewReader(b.String()), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			// About 0.2 s on a laptop; seconds would mean reopening
+			// grew with the page.
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("1 MiB took %v", el)
+			}
+		})
+	}
+}
