@@ -173,6 +173,12 @@ func (r *Reader) readASCII(p []byte) (int, error) {
 			trigger = true
 			break
 		}
+		if (c == 0x0e || c == 0x0f) && r.dec.codec.kind == kindISO2022JP {
+			// Declared ISO-2022-JP: SO and SI shift to half-width
+			// katakana and back (CP50221), the decoder's as an ESC is.
+			trigger = true
+			break
+		}
 		if c != 0x1b {
 			continue
 		}
