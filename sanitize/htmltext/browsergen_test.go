@@ -16,7 +16,7 @@ import (
 // compounds, descendant and child combinators, !important and @media
 // queries of every form sheet.go reads, every display and visibility
 // keyword, with and without a standards doctype (ids and classes in
-// either case). Each text is a numbered word
+// either case), and tables with text where a browser moves it out. Each text is a numbered word
 // (w001), and only display and visibility hide, which innerText reflects
 // exactly: the words the converter prints must be the words the browser
 // shows, document by document.
@@ -158,7 +158,57 @@ func genRule(r *rand.Rand) string {
 	return rule
 }
 
+// genTable writes a table: its rows and cells may have styles, a cell's
+// end tag may be left out, and text may stand right in the table, where
+// a browser moves it out (foster parenting).
+func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	b.WriteString("<table")
+	if r.IntN(5) < 2 {
+		fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+	}
+	if r.IntN(5) == 0 {
+		fmt.Fprintf(b, ` style="%s"`, genDecl(r))
+	}
+	b.WriteString(">")
+	if r.IntN(5) == 0 {
+		*words++
+		fmt.Fprintf(b, " w%03d ", *words)
+	}
+	for range 1 + r.IntN(2) {
+		b.WriteString("<tr")
+		if r.IntN(5) == 0 {
+			fmt.Fprintf(b, ` style="%s"`, genDecl(r))
+		}
+		b.WriteString(">")
+		for range 1 + r.IntN(2) {
+			b.WriteString("<td")
+			if r.IntN(5) < 2 {
+				fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+			}
+			if r.IntN(5) == 0 {
+				fmt.Fprintf(b, ` style="%s"`, genDecl(r))
+			}
+			b.WriteString(">")
+			if depth < 3 && r.IntN(5) < 3 {
+				genElement(r, b, depth+1, words)
+			} else {
+				*words++
+				fmt.Fprintf(b, " w%03d ", *words)
+			}
+			if r.IntN(10) < 7 {
+				b.WriteString("</td>")
+			}
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</table>")
+}
+
 func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	if depth < 3 && r.IntN(20) < 3 {
+		genTable(r, b, depth, words)
+		return
+	}
 	tag := genTags[r.IntN(len(genTags))]
 	b.WriteString("<" + tag)
 	if r.IntN(10) < 6 {

@@ -55,3 +55,19 @@ func TestFormattingReopenedBounded(t *testing.T) {
 		})
 	}
 }
+
+// What a browser moves out of a table (foster parenting) does not take
+// the table's style, nor give its own to the table's cells; and in
+// quirks mode a table does not end the paragraph it is in.
+func TestTableFosterParenting(t *testing.T) {
+	checkConvert(t, []convertCase{
+		{"a font between table and row", `<table><font color=white><tr><td>visible text</td></tr></font></table>`, "visible text\n"},
+		// The font is still open after the table, and hides what follows.
+		{"a hidden font between table and row", `<table><font style="display:none"><tr><td>visible text</td></tr></table>after`, "visible text\n"},
+		{"a font between row and cell", `<table><tr><font color=white><td>cell</td></tr></table>`, "cell\n"},
+		{"text in a hidden table", `<table style="visibility:hidden">stray<tr><td>cell</td></tr></table>`, "stray\n"},
+		{"text in a table in a hidden block", `<div style="display:none"><table>stray<tr><td>cell</td></tr></table></div>after`, "after\n"},
+		{"quirks: a table inside a paragraph", `<style>p table{display:none}</style><p>a<table><tr><td>x</td></tr></table>`, "a\n"},
+		{"standards: a table ends the paragraph", `<!DOCTYPE html><style>p table{display:none}</style><p>a<table><tr><td>x</td></tr></table>`, "a\n\nx\n"},
+	})
+}

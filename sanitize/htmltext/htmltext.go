@@ -925,7 +925,10 @@ func (c *converter) implicitEnd(name string, fl flag) {
 	if c.overflow > 0 {
 		return // structure past the depth limit is flattened
 	}
-	if fl&fClosesP != 0 {
+	// A <table> ends an open <p> only in standards mode: in quirks mode
+	// (no doctype, as most mail is written) the table is inside the
+	// paragraph, and takes its style.
+	if fl&fClosesP != 0 && (name != "table" || c.exact) {
 		c.popTo(c.findName("p", stopButton))
 	}
 	switch {
@@ -935,10 +938,15 @@ func (c *converter) implicitEnd(name string, fl flag) {
 		c.popTo(c.find(isDefinition, stopItem))
 	case name == "td" || name == "th":
 		c.popTo(c.find(isCell, stopCell))
+		c.clearToContext(func(e *entry) bool { return e.name == "tr" || isSection(e) || e.name == "table" })
 	case name == "tr":
 		c.popTo(c.findName("tr", stopRow))
+		c.clearToContext(func(e *entry) bool { return isSection(e) || e.name == "table" })
 	case name == "tbody" || name == "thead" || name == "tfoot":
 		c.popTo(c.find(isSection, stopTable))
+		c.clearToContext(func(e *entry) bool { return e.name == "table" })
+	case name == "caption" || name == "colgroup":
+		c.clearToContext(func(e *entry) bool { return e.name == "table" })
 	case fl&fHeading != 0:
 		if t := c.top(); t != nil && t.fl&fHeading != 0 {
 			c.popTo(len(c.stack) - 1)
@@ -964,6 +972,25 @@ func (c *converter) implicitEnd(name string, fl flag) {
 		// implied end tags), so 漢<rt>かん<rt>じ reads 漢(かん)(じ).
 		if t := c.top(); t != nil && (t.name == "rt" || t.name == "rp") {
 			c.popTo(len(c.stack) - 1)
+		}
+	}
+}
+
+// clearToContext closes what is open above the nearest table element
+// that context accepts, when only elements a browser moves out of the
+// table (foster parenting) stand between: <table><font color=white><tr>
+// puts the font before the table, empty, and the row's cells do not take
+// its colour. A cell or caption in between is content of the table, and
+// the row or cell starting is inside it (a table in a cell is found first).
+func (c *converter) clearToContext(context func(*entry) bool) {
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		e := &c.stack[i]
+		switch {
+		case context(e):
+			c.popTo(i + 1)
+			return
+		case isCell(e) || e.name == "caption" || e.name == "template" || e.name == "table" || e.name == "tr" || isSection(e):
+			return
 		}
 	}
 }
@@ -1346,20 +1373,38 @@ func (c *converter) text(s []byte) {
 		}
 		c.popTo(len(c.stack) - 1) // text ends the head, as in a browser
 	}
-	if c.skipping() {
-		return
+	foster := false
+	if t := c.top(); t != nil && (t.name == "table" || t.name == "tr" || isSection(t)) && len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
+		// Text right in a table, not in a cell: a browser moves it
+		// before the table (foster parenting), where the table's own
+		// style does not reach it.
+		ti := c.findName("table", stopTable)
+		if ti < 0 || c.skip >= 0 && c.skip < ti {
+			return
+		}
+		if ti == 0 && c.rootInvis || ti > 0 && c.stack[ti-1].unseen() {
+			c.stats.Hidden++
+			return
+		}
+		foster = true
 	}
-	c.bodySeen = true
-	if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
-		c.reconstruct()
+	if !foster {
 		if c.skipping() {
-			return // into a hidden one
+			return
+		}
+		if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
+			c.reconstruct()
+			if c.skipping() {
+				return // into a hidden one
+			}
+		}
+		if c.unseen() {
+			c.bodySeen = true
+			c.unseenText(s)
+			return
 		}
 	}
-	if c.unseen() {
-		c.unseenText(s)
-		return
-	}
+	c.bodySeen = true
 	pre := c.pre > 0
 	start := -1
 	flush := func(i int) {
