@@ -19,11 +19,26 @@ const noahsArk = 3
 // activeFormatting is one entry of the list.
 type activeFormatting struct {
 	name   string
-	a      attrs  // its attributes as written, before any sheet's rules
-	serial uint64 // the stack entry it is while open
-	open   bool   // on the stack
-	owner  uint64 // serial of the cell, caption, template, object, applet or marquee it started in (HTML's marker), 0 for none
+	a      attrs     // its attributes as written, before any sheet's rules
+	serial uint64    // the stack entry it is while open
+	open   bool      // on the stack
+	owner  uint64    // serial of the cell, caption, template, object, applet or marquee it started in (HTML's marker), 0 for none
+	css    styleInfo // its style as it was first opened, for a copy when the budget (reopenRatio) does not pay to read it again
 }
+
+// A copy opened again reads its style attribute and the sheets' rules
+// again (its place may match other rules), which costs in proportion to
+// its attributes: a budget bounds that work, over a message, to a
+// multiple of the bytes read, plus a free allowance, each copy paying
+// reopenCost and its attributes' length. Past it a copy has the style
+// its element was first given. Without the bound a 1 MB style attribute
+// on an element reopened by each of a million "<p>x" was read a million
+// times (minutes per megabyte of input).
+const (
+	reopenRatio = 2
+	reopenFree  = 64 << 10
+	reopenCost  = 32
+)
 
 // marker reports the elements that start a new list of formatting
 // elements of their own: what was open outside one is not opened again
@@ -54,6 +69,7 @@ func (c *converter) pushActive(name string, a *attrs, serial uint64) {
 		c.reopening.serial, c.reopening.open = serial, true
 		return
 	}
+	css := a.parsed()
 	raw := *a
 	raw.css, raw.cssSet = styleInfo{}, false
 	owner := c.markerOwner()
@@ -72,7 +88,7 @@ func (c *converter) pushActive(name string, a *attrs, serial uint64) {
 	if len(c.active) >= maxActive {
 		c.active = append(c.active[:0], c.active[1:]...)
 	}
-	c.active = append(c.active, activeFormatting{name: name, a: raw, serial: serial, open: true, owner: owner})
+	c.active = append(c.active, activeFormatting{name: name, a: raw, serial: serial, open: true, owner: owner, css: css})
 }
 
 // same reports whether two formatting elements have the same attributes,
@@ -143,7 +159,11 @@ func (c *converter) dropActive(name string) {
 // reconstruct opens again, in order, the formatting elements of the list
 // (since the marker) that are no longer open.
 func (c *converter) reconstruct() {
-	if len(c.active) == 0 || c.reopening != nil {
+	if len(c.active) == 0 || c.reopening != nil || len(c.stack) >= c.maxDepth {
+		// Past the depth limit a copy could only be flattened, counted
+		// in c.overflow as if its start tag had been read: an end tag
+		// of the page's would then pop it instead, and every text
+		// would add one more (the elements around never closing).
 		return
 	}
 	owner := c.markerOwner()
@@ -165,13 +185,19 @@ func (c *converter) reconstruct() {
 			// link in a browser).
 			a.href = ""
 		}
+		if cost := int64(reopenCost + len(a.style) + len(a.class) + len(a.id)); c.reopened+cost <= reopenRatio*c.read+reopenFree {
+			c.reopened += cost
+		} else {
+			a.css, a.cssSet = f.css, true // past the budget: see reopenRatio
+		}
+		if len(c.stack) >= c.maxDepth {
+			return // see above
+		}
 		c.reopening = f
 		c.start([]byte(f.name), &a, false)
 		c.reopening = nil
 		if !f.open {
-			// Not opened (past the depth limit): the rest cannot be
-			// either, and are left for later.
-			return
+			return // not opened: the rest are left for later
 		}
 	}
 }

@@ -71,3 +71,49 @@ func TestTableFosterParenting(t *testing.T) {
 		{"standards: a table ends the paragraph", `<!DOCTYPE html><style>p table{display:none}</style><p>a<table><tr><td>x</td></tr></table>`, "a\n\nx\n"},
 	})
 }
+
+// A copy reads its style again only within a budget: a large style
+// attribute on an element reopened by every paragraph of a message was
+// read again for each (minutes for 1 MiB), and past the budget the copy
+// keeps the style its element was given, still hiding what it hid.
+func TestFormattingReopenedLargeStyle(t *testing.T) {
+	style := "display:none;" + strings.Repeat("color:red;", 25000) // 250 KB
+	doc := `<p><b style="` + style + `">x</p>` + strings.Repeat("<p>y", 50000) + "</b><p>z"
+	start := time.Now()
+	var out strings.Builder
+	if _, err := Convert(&out, strings.NewReader(doc), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("took %v", el)
+	}
+	if out.String() != "z\n" {
+		t.Errorf("printed %q, want only z", out.String())
+	}
+}
+
+// At the depth limit nothing is opened again: a copy flattened there
+// was counted as an element past the limit, so the page's own end tags
+// closed it instead of theirs and the hidden block around stayed open
+// (z was dropped), and the page was reported too deep.
+func TestFormattingNotReopenedAtDepthLimit(t *testing.T) {
+	doc := `<p><b>x</p><div style="visibility:hidden">` + strings.Repeat("<div>", 255) + "y" + strings.Repeat("</div>", 256) + "z"
+	var out strings.Builder
+	st, err := Convert(&out, strings.NewReader(doc), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "x\n\nz\n" || st.DepthExceeded {
+		t.Errorf("printed %q, DepthExceeded %v; want x and z, false", out.String(), st.DepthExceeded)
+	}
+}
+
+// Inside svg or math an <a> is theirs, no formatting element: the text
+// after </svg> is not put in a copy of it (Chromium shows "a y").
+func TestFormattingNotForeign(t *testing.T) {
+	checkConvert(t, []convertCase{
+		{"svg a", `<p>a<svg><a style="display:none">x</svg>y`, "ay\n"},
+		{"math a", `<p>a<math><a style="display:none">x</math>y`, "ay\n"},
+		{"svg font", `<p>a<svg><font style="display:none">x</svg>y`, "ay\n"},
+	})
+}

@@ -137,6 +137,9 @@ type converter struct {
 	active    []activeFormatting
 	serial    uint64
 	reopening *activeFormatting
+	// Bytes of input read, and the cost of the copies opened again
+	// (see reopenRatio).
+	read, reopened int64
 
 	link, linkHref string // target of the open <a>, "" when none
 	linkOwner      int    // stack index of the <a> that opened the link
@@ -189,6 +192,7 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 	z.SetMaxBuf(maxToken)
 	for c.err == nil {
 		tt := z.Next()
+		c.read += int64(len(z.Raw()))
 		rawSkip, preNL, styleNext := c.rawSkip, c.preNL, c.styleNext
 		c.rawSkip, c.preNL, c.styleNext = false, false, false
 		switch tt {
@@ -407,7 +411,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 	}
 	c.implicitEnd(name, fl)
-	if !c.skipping() {
+	if !c.skipping() && !a.cssSet { // set: a copy reopened past its budget (reopenRatio)
 		c.applySheet(name, a, ancestry{roots: c.roots[:], stack: c.stack})
 	}
 
@@ -525,7 +529,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	c.serial++
 	e.serial = c.serial
 	c.stack = append(c.stack, e)
-	if fl&fFormatting != 0 {
+	if fl&fFormatting != 0 && !(c.foreign > 0 && (name == "a" || name == "font" && !a.has("color"))) {
+		// Inside svg or math, an <a> or a plain <font> is theirs, no
+		// formatting element (the others break out of it).
 		c.pushActive(name, a, e.serial)
 	}
 	if fl&fIndent != 0 {
