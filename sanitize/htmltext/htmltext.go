@@ -112,21 +112,27 @@ type converter struct {
 	sheet     *sheet     // the <style> rules read so far, nil before the first
 	roots     [2]elemKey // <html> and <body>, which are not on the stack
 	htmlStyle string     // <html>'s style attribute, read with <body>'s
-	styleNext bool       // the next token is the text of a <style> to read
-	overflow  int        // elements opened past maxDepth, not on the stack
-	skip      int        // stack index of the dropped subtree being skipped, -1 if none
-	rawSkip   bool       // the next token is the raw content of <script>, <style>, ...
-	preNL     bool       // the next token directly follows <pre>
-	pre       int        // open elements that keep white space
-	strike    int        // open elements whose text is struck through
-	heads     int        // open <h1>–<h3>: a title inside another is not marked again
-	foreign   int        // open svg/math elements
-	bodySeen  bool       // body content has started, so a later <head> is ignored
-	bodyBG    bool       // <body> paints a background
-	begun     bool       // a tag or text was read: a doctype after it does not count
-	exact     bool       // a standards doctype began the document (see sheet.exact)
-	prefixStr string
-	prefixOK  bool
+	bodyStyle string     // <body>'s style attribute
+	// htmlStyled, bodyStyled: the style attribute was given, and a later
+	// <html> or <body> does not replace it (a browser adds only the
+	// attributes not already there); rootsRead: visibility on <html>
+	// and <body> was read, at <body> or at the content that implies it.
+	htmlStyled, bodyStyled, rootsRead bool
+	styleNext                         bool // the next token is the text of a <style> to read
+	overflow                          int  // elements opened past maxDepth, not on the stack
+	skip                              int  // stack index of the dropped subtree being skipped, -1 if none
+	rawSkip                           bool // the next token is the raw content of <script>, <style>, ...
+	preNL                             bool // the next token directly follows <pre>
+	pre                               int  // open elements that keep white space
+	strike                            int  // open elements whose text is struck through
+	heads                             int  // open <h1>–<h3>: a title inside another is not marked again
+	foreign                           int  // open svg/math elements
+	bodySeen                          bool // body content has started, so a later <head> is ignored
+	bodyBG                            bool // <body> paints a background
+	begun                             bool // a tag or text was read: a doctype after it does not count
+	exact                             bool // a standards doctype began the document (see sheet.exact)
+	prefixStr                         string
+	prefixOK                          bool
 
 	// rootInvis: <html> or <body> has visibility:hidden, which the
 	// content inherits (rootCounted: its text was counted as hidden).
@@ -362,7 +368,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	case "html":
 		if c.roots[0].id == "" && c.roots[0].class == "" {
 			c.roots[0].id, c.roots[0].class = a.id, a.class
-			c.htmlStyle = a.style
+		}
+		if !c.htmlStyled && a.has("style") {
+			c.htmlStyle, c.htmlStyled = a.style, true
 		}
 		return
 	case "body":
@@ -372,8 +380,11 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		if c.roots[1].id == "" && c.roots[1].class == "" {
 			c.roots[1].id, c.roots[1].class = a.id, a.class
 		}
+		if !c.bodyStyled && a.has("style") {
+			c.bodyStyle, c.bodyStyled = a.style, true
+		}
 		c.applySheet(name, a, ancestry{roots: c.roots[:1]})
-		c.rootVisibility(a)
+		c.rootVisibility()
 		c.bodySeen = true
 		c.bodyBG = c.bodyBG || a.background() == paintColor
 		return
@@ -386,7 +397,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.popTo(len(c.stack) - 1)
 	}
 	if fl&fHeadOK == 0 && name != "head" {
-		c.bodySeen = true
+		c.startBody()
 	}
 	if c.foreign > 0 && breaksOutOfForeign(name) {
 		c.popForeign()
@@ -1379,6 +1390,9 @@ func (c *converter) text(s []byte) {
 		}
 		c.popTo(len(c.stack) - 1) // text ends the head, as in a browser
 	}
+	if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
+		c.startBody() // not at white space, before a <style> in <head>
+	}
 	foster := false
 	if t := c.top(); t != nil && (t.name == "table" || t.name == "tr" || isSection(t)) && len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
 		// Text right in a table, not in a cell: a browser moves it
@@ -1481,12 +1495,27 @@ func (c *converter) unseen() bool {
 	return c.rootInvis
 }
 
-// rootVisibility reads visibility on <html> and <body> (b, its
-// attributes, with the sheets' rules applied): hidden there, nothing
-// shows but what sets itself visible again, as under any element.
-func (c *converter) rootVisibility(b *attrs) {
+// startBody notes that body content started: without a <body> tag the
+// browser made one, whose visibility (from the sheets, or <html>'s) the
+// content inherits all the same.
+func (c *converter) startBody() {
+	c.bodySeen = true
+	if !c.rootsRead {
+		c.rootVisibility()
+	}
+}
+
+// rootVisibility reads visibility on <html> and <body> (their
+// attributes as merged from all their tags, with the sheets' rules
+// applied): hidden there, nothing shows but what sets itself visible
+// again, as under any element.
+func (c *converter) rootVisibility() {
+	c.rootsRead = true
 	h := attrs{id: c.roots[0].id, class: c.roots[0].class, style: c.htmlStyle}
 	c.applySheet("html", &h, ancestry{})
+	b := attrs{id: c.roots[1].id, class: c.roots[1].class, style: c.bodyStyle}
+	c.applySheet("body", &b, ancestry{roots: c.roots[:1]})
+	c.rootInvis = false
 	for _, v := range []byte{h.parsed().visibility, b.parsed().visibility} {
 		switch v {
 		case visHidden:

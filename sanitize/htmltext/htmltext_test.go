@@ -643,3 +643,18 @@ func TestConvertStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// visibility:hidden on <html> or <body> holds without a <body> tag (the
+// browser makes the body all the same), and a second <html> or <body>
+// adds only the attributes the first did not have, as in a browser: its
+// style does not replace the first's (each read in Chromium).
+func TestRootVisibilityImpliedAndMerged(t *testing.T) {
+	checkConvert(t, []convertCase{
+		{"html hidden, no body tag", `<html style="visibility:hidden">a<p style="visibility:visible">b</p>`, "b\n"},
+		{"sheet's body hidden, no body tag", `<style>body{visibility:hidden}</style>a<p style="visibility:visible">b`, "b\n"},
+		{"html hidden, head first", `<html style="visibility:hidden"><head><title>t</title></head>a<p style="visibility:visible">b`, "b\n"},
+		{"second body's style", `<body style="visibility:hidden">a<body style="visibility:visible">b`, ""},
+		{"second html's style", `<html style="visibility:hidden"><html style="visibility:visible"><body>a<p style="visibility:visible">b`, "b\n"},
+		{"body visible under html hidden", `<html style="visibility:hidden"><body style="visibility:visible">a`, "a\n"},
+	})
+}
