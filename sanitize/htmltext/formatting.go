@@ -203,10 +203,13 @@ func (c *converter) reconstruct() {
 }
 
 // reconstructsBefore reports the start tags before which the parser opens
-// the formatting elements again: text-level ones, not blocks, tables or
-// the elements whose content is raw text.
+// the formatting elements again: text-level ones and <marquee>, <applet>
+// and <object>, not the other blocks, tables or the elements whose
+// content is raw text.
 func reconstructsBefore(name string, fl flag) bool {
 	switch name {
+	case "marquee", "applet", "object":
+		return true // blocks, but opened inside them as inline elements are
 	case "textarea", "iframe", "noembed", "noframes", "noscript", "plaintext", "xmp", "listing", "pre",
 		"hr", "table", "frameset", "frame", "template", "script", "style", "title", "head", "body", "html":
 		return false

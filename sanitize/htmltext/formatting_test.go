@@ -117,3 +117,13 @@ func TestFormattingNotForeign(t *testing.T) {
 		{"svg font", `<p>a<svg><font style="display:none">x</svg>y`, "ay\n"},
 	})
 }
+
+// A <marquee> is opened inside the formatting elements a paragraph's end
+// closed, as an inline element is (HTML's rules for applet, marquee and
+// object): under a hidden <b> it is hidden (Chromium shows nothing).
+func TestFormattingReopenedBeforeMarquee(t *testing.T) {
+	checkConvert(t, []convertCase{
+		{"marquee", `<p><b style="display:none">x</p><marquee>y</marquee>z`, ""},
+		{"marquee is a marker", `<p><b>x</p><marquee><i style="display:none">y</marquee>z`, "x\n\nz\n"},
+	})
+}
