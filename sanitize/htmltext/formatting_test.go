@@ -127,3 +127,15 @@ func TestFormattingReopenedBeforeMarquee(t *testing.T) {
 		{"marquee is a marker", `<p><b>x</p><marquee><i style="display:none">y</marquee>z`, "x\n\nz\n"},
 	})
 }
+
+// An element opened in a table outside any cell is put before the table
+// by the parser, and a row or cell ends it: the table is not inside it
+// (each read in Chromium, which shows the cells).
+func TestFosteredEndsAtRow(t *testing.T) {
+	checkConvert(t, []convertCase{
+		{"reopened for a text in a table", `<p><b style="display:none">x</p><table>y<tr><td>z</table>w`, "z\n"},
+		{"between table and tr", `<table><b style="display:none">x<tr><td>y</td></tr></table>z`, "y\n"},
+		{"between tr and td", `<table><tr><b style="display:none">x<td>y</td></tr></table>z`, "y\n"},
+		{"hidden div in a row", `<table><tr><td>a</td><div style="display:none">x<td>b</table>`, "a | b\n"},
+	})
+}

@@ -1406,7 +1406,11 @@ func (c *converter) text(s []byte) {
 			c.stats.Hidden++
 			return
 		}
-		foster = true
+		// It is put in the formatting elements opened again for it,
+		// whose style then decides (the next row closes them).
+		n := len(c.stack)
+		c.reconstruct()
+		foster = len(c.stack) == n
 	}
 	if !foster {
 		if c.skipping() {
