@@ -402,16 +402,16 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if c.foreign > 0 && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
-	// Inside a <select> the parser ignores every tag but a few, and
-	// <input>, <keygen>, <textarea> and another <select> end it (HTML's
-	// "in select" insertion mode): without its end tag, what follows
-	// them is shown, and the second <select> is no element at all.
 	if name == "a" && c.reopening == nil {
 		c.dropActive("a")
 	}
 	if !c.skipping() && reconstructsBefore(name, fl) {
 		c.reconstruct()
 	}
+	// Inside a <select> the parser ignores every tag but a few, and
+	// <input>, <keygen>, <textarea> and another <select> end it (HTML's
+	// "in select" insertion mode): without its end tag, what follows
+	// them is shown, and the second <select> is no element at all.
 	switch name {
 	case "input", "keygen", "textarea", "select":
 		if i := c.findName("select", stopTable); i >= 0 {
