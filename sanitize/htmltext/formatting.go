@@ -166,9 +166,12 @@ func (c *converter) reconstruct() {
 		// would add one more (the elements around never closing).
 		return
 	}
-	owner := c.markerOwner()
 	last := len(c.active) - 1
-	if c.active[last].open || c.active[last].owner != owner {
+	if c.active[last].open {
+		return // the common case, before the walk down the stack
+	}
+	owner := c.markerOwner()
+	if c.active[last].owner != owner {
 		return
 	}
 	i := last
