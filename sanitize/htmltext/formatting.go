@@ -52,15 +52,8 @@ func marker(name string) bool {
 }
 
 // markerOwner is the serial of the innermost open marker element, 0 if
-// none.
-func (c *converter) markerOwner() uint64 {
-	for i := len(c.stack) - 1; i >= 0; i-- {
-		if marker(c.stack[i].name) {
-			return c.stack[i].serial
-		}
-	}
-	return 0
-}
+// none (kept as they are pushed and closed: see closedActive).
+func (c *converter) markerOwner() uint64 { return c.innerMarker }
 
 // pushActive records a formatting element just pushed as entry serial.
 func (c *converter) pushActive(name string, a *attrs, serial uint64) {
@@ -109,6 +102,7 @@ func (c *converter) closedActive(e *entry) {
 		}
 	}
 	if marker(e.name) {
+		c.innerMarker = e.outerMarker
 		// The list's entries since the marker go with it.
 		n := 0
 		for _, f := range c.active {

@@ -100,6 +100,7 @@ type entry struct {
 	stops                     uint16    // the scope searches that stop at it, 1<<stop
 	key                       elemKey   // its name, id and class, for style sheet selectors
 	serial                    uint64    // its number, in the order elements were opened (see activeFormatting)
+	outerMarker               uint64    // a marker element (see marker): the serial of the one around it, 0 if none
 }
 
 type converter struct {
@@ -140,9 +141,10 @@ type converter struct {
 
 	// The formatting elements to open again (formatting.go), the last
 	// serial given, and the one being opened again, if any.
-	active    []activeFormatting
-	serial    uint64
-	reopening *activeFormatting
+	active      []activeFormatting
+	serial      uint64
+	reopening   *activeFormatting
+	innerMarker uint64 // serial of the innermost open marker element, 0 if none
 	// Bytes of input read, and the cost of the copies opened again
 	// (see reopenRatio).
 	read, reopened int64
@@ -539,6 +541,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	e.stops = stopsFor(&e)
 	c.serial++
 	e.serial = c.serial
+	if marker(name) {
+		e.outerMarker, c.innerMarker = c.innerMarker, e.serial
+	}
 	c.stack = append(c.stack, e)
 	if fl&fFormatting != 0 && !(c.foreign > 0 && (name == "a" || name == "font" && !a.has("color"))) {
 		// Inside svg or math, an <a> or a plain <font> is theirs, no
