@@ -162,38 +162,18 @@ func genRule(r *rand.Rand) string {
 // end tag may be left out, and text may stand right in the table, where
 // a browser moves it out (foster parenting).
 func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
-	b.WriteString("<table")
-	if r.IntN(5) < 2 {
-		fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
-	}
+	genStart(r, b, "table", true)
 	if r.IntN(5) == 0 {
-		fmt.Fprintf(b, ` style="%s"`, genDecl(r))
-	}
-	b.WriteString(">")
-	if r.IntN(5) == 0 {
-		*words++
-		fmt.Fprintf(b, " w%03d ", *words)
+		genWord(b, words)
 	}
 	for range 1 + r.IntN(2) {
-		b.WriteString("<tr")
-		if r.IntN(5) == 0 {
-			fmt.Fprintf(b, ` style="%s"`, genDecl(r))
-		}
-		b.WriteString(">")
+		genStart(r, b, "tr", false)
 		for range 1 + r.IntN(2) {
-			b.WriteString("<td")
-			if r.IntN(5) < 2 {
-				fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
-			}
-			if r.IntN(5) == 0 {
-				fmt.Fprintf(b, ` style="%s"`, genDecl(r))
-			}
-			b.WriteString(">")
+			genStart(r, b, "td", true)
 			if depth < 3 && r.IntN(5) < 3 {
 				genElement(r, b, depth+1, words)
 			} else {
-				*words++
-				fmt.Fprintf(b, " w%03d ", *words)
+				genWord(b, words)
 			}
 			if r.IntN(10) < 7 {
 				b.WriteString("</td>")
@@ -202,6 +182,25 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</table>")
+}
+
+// genStart writes a table element's start tag, with a class (if classed,
+// two times in five) and an inline style (one time in five).
+func genStart(r *rand.Rand, b *strings.Builder, tag string, classed bool) {
+	b.WriteString("<" + tag)
+	if classed && r.IntN(5) < 2 {
+		fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+	}
+	if r.IntN(5) == 0 {
+		fmt.Fprintf(b, ` style="%s"`, genDecl(r))
+	}
+	b.WriteString(">")
+}
+
+// genWord writes the next numbered word.
+func genWord(b *strings.Builder, words *int) {
+	*words++
+	fmt.Fprintf(b, " w%03d ", *words)
 }
 
 func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
@@ -234,8 +233,7 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		if depth < 4 && r.IntN(2) == 0 {
 			genElement(r, b, depth+1, words)
 		} else {
-			*words++
-			fmt.Fprintf(b, " w%03d ", *words)
+			genWord(b, words)
 		}
 	}
 	b.WriteString("</" + tag + ">")
