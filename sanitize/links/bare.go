@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -15,11 +16,14 @@ import (
 // ICANN part of the public suffix list, so file names ("report.pdf"),
 // versions ("1.2.3") and abbreviations ("e.g.") stay; names under a real
 // top-level domain that are not meant as hosts ("ASP.NET", "data.zip")
-// are neutralised too, since a client cannot tell them apart either.
-// Addresses stay readable: a name right after "@", or right before it
-// (the dotted local part of taro.yamada@example.jp), is left alone, and so
-// is a name right after "/" or "\\", a file in a path (/pub/x.zip), unless
-// a "//" starting a word puts it there (a scheme-relative URL).
+// are neutralised too, since a client cannot tell them apart either. So
+// are names with a first label in another script (例え.jp, пример.рф) and
+// IPv4 addresses (192.0.2.1/login), which linkifiers link as well.
+// Wherever the name stands counts: right after "/", "\\" or "_" (a file in
+// a path, /pub/x.zip) linkifiers still find it (TestLinkifiersFindNothing).
+// Addresses stay readable: a name right after "@", or right before one
+// whose domain is a host name (the dotted local part of
+// taro.yamada@example.jp), is left alone.
 // Defang brackets the dots (evil[.]com); Remove replaces the name and any
 // path after it with the marker.
 func bareDomains(b []byte, from int, mode string) ([]byte, int) {
@@ -32,15 +36,6 @@ func bareDomains(b []byte, from int, mode string) ([]byte, int) {
 	n, copied := 0, 0
 	for ; s >= 0; s, e = nextBare(line, e) {
 		n++
-		// A label in Japanese before it (楽天.co.jp): its dot too, or
-		// 楽天.co would be left whole.
-		if mode != Remove && s >= copied+2 && line[s-1] == '.' {
-			if r, _ := utf8.DecodeLastRune(line[copied : s-1]); r >= utf8.RuneSelf && unicode.IsLetter(r) {
-				out = append(out, line[copied:s-1]...)
-				out = append(out, "[.]"...)
-				copied = s
-			}
-		}
 		out = append(out, line[copied:s]...)
 		if mode == Remove {
 			end := e
@@ -90,7 +85,8 @@ func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 }
 
 // nextBare finds the first bare host name at or after from: its start and
-// end, or -1, -1.
+// end, or -1, -1. Its start is the first dot of the name when the label
+// before it is in another script (例え.jp), whose letters stay.
 func nextBare[T text](line T, from int) (start, end int) {
 	for i := from; i < len(line); {
 		k := indexByte(line[i:], '.')
@@ -98,18 +94,32 @@ func nextBare[T text](line T, from int) (start, end int) {
 			break
 		}
 		dot := i + k
-		// A label on each side, the next starting with a letter or digit:
-		// most dots (a full stop, "[.]") fail this at once.
-		if dot == 0 || dot+1 >= len(line) || !hostByte(line[dot-1]) || line[dot-1] == '.' || !alnum(line[dot+1]) {
-			i = dot + 1
+		i = dot + 1
+		// A label on each side: most dots (a full stop, "[.]") fail this
+		// at once.
+		if dot == from || dot+1 >= len(line) || line[dot-1] == '.' {
 			continue
 		}
+		if !alnum(line[dot+1]) {
+			if line[dot+1] >= utf8.RuneSelf {
+				if e := foreignName(line, from, dot); e > 0 {
+					return dot, e
+				}
+			}
+			continue
+		}
+		foreign := !nameByte(line[dot-1]) // no ASCII label before the dot
+		if foreign && !letterBefore(line, from, dot) {
+			continue
+		}
+		// The run of name bytes around the dot; ".." ends it, as an
+		// empty label ends a linkifier's name.
 		s := dot
-		for s > from && hostByte(line[s-1]) {
+		for s > from && nameByte(line[s-1]) && !(line[s-1] == '.' && line[s] == '.') {
 			s--
 		}
 		e := dot + 1
-		for e < len(line) && hostByte(line[e]) {
+		for e < len(line) && nameByte(line[e]) && !(line[e] == '.' && line[e-1] == '.') {
 			e++
 		}
 		i = e
@@ -120,15 +130,167 @@ func nextBare[T text](line T, from int) (start, end int) {
 		for s < e && (line[s] == '.' || line[s] == '-') {
 			s++
 		}
-		rel := schemeRelative(line, s)
-		if s > 0 && rel == 0 && (addressByte(line[s-1]) || line[s-1] == '/' || line[s-1] == '\\') || e < len(line) && addressByte(line[e]) || localPart(line, e) {
-			continue // part of an address, of a path, or of a longer word with "_"
+		if foreign {
+			// 例え.jp, 楽天.co.jp: the name starts in another script.
+			if e > s && !addressDomain(line, from, dot) && !localPart(line, e) && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) {
+				return dot, e
+			}
+			continue
 		}
-		if bareHost(line[s:e]) {
+		rel := schemeRelative(line, s)
+		if rel == 0 && afterAt(line, from, s) || localPart(line, e) {
+			continue // the domain or the local part of an address
+		}
+		if bareHost(line[s:e]) || ipv4(line[s:e]) || hostPrefix(line[s:e], 2) {
 			return s - rel, e // Remove takes the "//" with the name
+		}
+		// A top-level domain that goes on in characters a browser maps
+		// to ASCII (evil.wſ is evil.ws).
+		if e < len(line) && line[e] >= utf8.RuneSelf {
+			if e2 := foreignName(line, from, dot); e2 > 0 {
+				return s - rel, e2
+			}
 		}
 	}
 	return -1, -1
+}
+
+// hostPrefix reports whether a name ends, at a hyphen, a dot or "_", a run
+// that is not one (evil.com-x, evil.com.x, evil.com_x): linkifiers link
+// the name.
+func hostPrefix[T text](run T, min int) bool {
+	for k := len(run) - 1; k > 0; k-- {
+		if (run[k] == '-' || run[k] == '.' || run[k] == '_') && tldName(run[:k], min) {
+			return true
+		}
+	}
+	return false
+}
+
+// ipv4 reports whether h is four decimal labels of at most 255.
+func ipv4[T text](h T) bool {
+	labels, v, digits := 0, 0, 0
+	for i := 0; i <= len(h); i++ {
+		if i < len(h) && h[i] >= '0' && h[i] <= '9' {
+			v, digits = v*10+int(h[i]-'0'), digits+1
+			if digits > 3 || v > 255 {
+				return false
+			}
+			continue
+		}
+		if digits == 0 || i < len(h) && h[i] != '.' {
+			return false
+		}
+		labels, v, digits = labels+1, 0, 0
+	}
+	return labels == 4
+}
+
+// afterAt reports whether the name at line[s:] is an address's domain: an
+// "@" before it, a local part before that (letters, digits and "._-+=",
+// one letter or digit at least, not ending in "." nor after "//"), and a
+// domain after it (no "_"). Linkifiers link the name of "「@evil.com",
+// " @evil.com", "+@evil.com", "x.@evil.com", "x?@evil.com", "//x@evil.com"
+// or "a@b_evil.com".
+func afterAt[T text](line T, from, s int) bool {
+	if s-2 < from || line[s-1] != '@' || line[s-2] == '.' {
+		return false
+	}
+	j, letters := s-1, false // line[j:s-1] is the local part
+scan:
+	for j > from {
+		c := line[j-1]
+		switch {
+		case alnum(c):
+			letters = true
+		case c < utf8.RuneSelf && strings.IndexByte("._-+=", c) < 0:
+			break scan
+		case c >= utf8.RuneSelf:
+			if !letterBefore(line, from, j) {
+				break scan
+			}
+			letters = true
+			for j > from && !utf8.RuneStart(line[j-1]) {
+				j--
+			}
+		}
+		j--
+	}
+	if !letters || j-2 >= from && line[j-1] == '/' && line[j-2] == '/' {
+		return false
+	}
+	return mailDomain(line, s)
+}
+
+// letterBefore reports whether a letter or digit of another script than
+// ASCII ends line[from:i], or a character a host name maps to one (㎏ is
+// kg).
+func letterBefore[T text](line T, from, i int) bool {
+	j := i
+	for j > from && i-j < utf8.UTFMax && !utf8.RuneStart(line[j-1]) {
+		j--
+	}
+	if j == from || line[j-1] < utf8.RuneSelf {
+		return false
+	}
+	r, _ := decodeRune(line, j-1)
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || mapsToHost(r)
+}
+
+// addressDomain reports whether the word that ends at line[i] is an
+// address's domain (info@例え.jp): see afterAt.
+func addressDomain[T text](line T, from, i int) bool {
+	for i > from {
+		if line[i-1] == '@' {
+			return afterAt(line, from, i)
+		}
+		j := i - 1
+		for j > from && !utf8.RuneStart(line[j]) {
+			j--
+		}
+		r, _ := decodeRune(line, j)
+		if !(r < utf8.RuneSelf && hostByte(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))) {
+			return false
+		}
+		i = j
+	}
+	return false
+}
+
+// foreignName is the end of the name whose first dot is line[dot] when the
+// labels after it are in another script, in part at least, and the name
+// ends in an ICANN top-level domain once mapped (пример.рф, evil.wſ), or
+// -1.
+func foreignName[T text](line T, from, dot int) int {
+	if !letterBefore(line, from, dot) && !(dot > from && alnum(line[dot-1])) {
+		return -1
+	}
+	e, last := dot+1, dot
+	for e < len(line) {
+		if line[e] == '.' {
+			last = e
+			e++
+			continue
+		}
+		r, n := decodeRune(line, e)
+		if !(r == '-' || r < utf8.RuneSelf && nameByte(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r) || mapsToHost(r))) {
+			break
+		}
+		e += n
+	}
+	for e > dot+1 && line[e-1] == '.' {
+		e--
+	}
+	for last >= e {
+		last--
+		for last > dot && line[last] != '.' {
+			last--
+		}
+	}
+	if last >= e-1 || addressDomain(line, from, dot) || localPart(line, e) || !icannTLD(string(line[last+1:e])) {
+		return -1
+	}
+	return e
 }
 
 // schemeRelative is the length of the "//" that starts a word right
@@ -161,16 +323,17 @@ func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
 
 // localPart reports whether the word going on at line[i:] is the rest of
 // a mail address's local part: atext up to an "@" (kikaku.tokyo+ml@…,
-// SRS0=…=example.com=taro@…). "/", "?" and "#" are atext too, but after a
-// host name they start its path, query or fragment, which may hold an "@"
-// of its own: evil.com/login?next=a@b is a link to evil.com wherever a
-// bare name is one, not an address.
+// SRS0=…=example.com=taro@…) and a domain after it that is a host name.
+// "/", "?" and "#" are atext too, but after a host name they start its
+// path, query or fragment, which may hold an "@" of its own:
+// evil.com/login?next=a@b is a link to evil.com wherever a bare name is
+// one, not an address. So is evil.com@x, which is no address.
 func localPart[T text](line T, i int) bool {
 	for ; i < len(line); i++ {
 		c := line[i]
 		switch {
 		case c == '@':
-			return true
+			return mailDomain(line, i+1)
 		case alnum(c) || strings.IndexByte("!$%&'*+-=^_`{|}~.", c) >= 0:
 		default:
 			return false
@@ -179,22 +342,61 @@ func localPart[T text](line T, i int) bool {
 	return false
 }
 
+// mailDomain reports whether line[i:] starts with a domain a linkifier
+// takes for an address's: labels in any script, the last an ICANN
+// top-level domain.
+func mailDomain[T text](line T, i int) bool {
+	e, last := i, -1
+	for e < len(line) {
+		if line[e] == '.' {
+			last = e
+			e++
+			continue
+		}
+		r, n := decodeRune(line, e)
+		if !(r == '-' || r < utf8.RuneSelf && alnum(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))) {
+			break
+		}
+		e += n
+	}
+	for e > i && line[e-1] == '.' {
+		e--
+	}
+	for last >= e {
+		last--
+		for last >= i && line[last] != '.' {
+			last--
+		}
+	}
+	if last <= i || last >= e-1 || e < len(line) && line[e] == '_' {
+		return false // x.jp_y is no domain
+	}
+	// No label starts or ends with "-" (a@b.-x.jp is no address).
+	for k := i; k < e; k++ {
+		if line[k] == '-' && (k == i || line[k-1] == '.' || k+1 == e || line[k+1] == '.') {
+			return false
+		}
+	}
+	return icannTLD(string(line[last+1 : e]))
+}
+
+// nameByte: what a name a linkifier takes for a host is made of in ASCII
+// (Autolinker takes "_").
+func nameByte(c byte) bool { return hostByte(c) || c == '_' }
+
 // hostByte: what a host name written in ASCII is made of.
 func hostByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
 }
 
-// addressByte: next to a host name, a byte that makes it part of a mail
-// address or of a longer word (file_name.py). After "=" or "+" a name is
-// still one a client links (url=evil.com/login).
-func addressByte(c byte) bool {
-	return c == '@' || c == '_'
-}
-
 // bareHost reports whether h is labels of 1 to 63 bytes joined by dots,
 // at least two, the last all letters and an ICANN top-level domain.
-func bareHost[T text](h T) bool {
-	last := -1
+func bareHost[T text](h T) bool { return tldName(h, 2) }
+
+// tldName reports whether h is at least min labels of 1 to 63 bytes
+// joined by dots, the last all letters and an ICANN top-level domain.
+func tldName[T text](h T, min int) bool {
+	last, labels := -1, 0
 	for i := 0; i <= len(h); i++ {
 		if i < len(h) && h[i] != '.' {
 			continue
@@ -202,35 +404,49 @@ func bareHost[T text](h T) bool {
 		if n := i - last - 1; n < 1 || n > 63 {
 			return false
 		}
+		labels++
 		if i < len(h) {
 			last = i
 		}
 	}
-	if last < 0 {
-		return false // one label
+	if labels < min {
+		return false
 	}
 	tld := h[last+1:]
 	if len(tld) < 2 {
 		return false
 	}
-	// Letters, or an internationalised name in its ASCII form (xn--p1ai).
-	var buf [63]byte
+	// Letters, or an internationalised name in its ASCII form (xn--p1ai),
+	// after "x.": the label before it matters for the top-level domains
+	// listed only as "*.kh" (kh, ck, fk, ...).
+	var buf [2 + 63]byte
+	buf[0], buf[1] = 'x', '.'
 	idn := len(tld) > 4 && (tld[0] == 'x' || tld[0] == 'X') && (tld[1] == 'n' || tld[1] == 'N') && tld[2] == '-' && tld[3] == '-'
 	for i := 0; i < len(tld); i++ {
 		c := tld[i]
 		switch {
 		case c >= 'a' && c <= 'z':
-			buf[i] = c
+			buf[2+i] = c
 		case c >= 'A' && c <= 'Z':
-			buf[i] = c + 'a' - 'A'
+			buf[2+i] = c + 'a' - 'A'
 		case idn && (c >= '0' && c <= '9' || c == '-'):
-			buf[i] = c
+			buf[2+i] = c
 		default:
 			return false
 		}
 	}
 	// A name the list does not have falls under its default rule "*",
 	// which is not ICANN's.
-	_, icann := publicsuffix.PublicSuffix(string(buf[:len(tld)]))
+	_, icann := publicsuffix.PublicSuffix(string(buf[:2+len(tld)]))
 	return icann
+}
+
+// icannTLD reports whether label, in ASCII or not (рф), is an ICANN
+// top-level domain.
+func icannTLD(label string) bool {
+	a, err := idna.Lookup.ToASCII(label)
+	if err != nil || strings.Contains(a, ".") {
+		return false
+	}
+	return tldName(a, 1)
 }

@@ -17,14 +17,21 @@ func TestBareDomains(t *testing.T) {
 		{"upper case", "EVIL.COM", "EVIL[.]COM", removed, 1},
 		{"two", "a.io and b.tokyo", "a[.]io and b[.]tokyo", removed + " and " + removed, 2},
 		{"new gtld that is also a file type", "data.zip", "data[.]zip", removed, 1},
-		{"file names stay", "report.pdf setup.exe photo.JPG 資料.zip", "report.pdf setup.exe photo.JPG 資料.zip", "", 0},
-		{"versions and numbers stay", "v1.2.3 1.5倍 192.168.0.1 Fig.1 No.5", "v1.2.3 1.5倍 192.168.0.1 Fig.1 No.5", "", 0},
+		{"file names stay", "report.pdf setup.exe photo.JPG 資料.pdf", "report.pdf setup.exe photo.JPG 資料.pdf", "", 0},
+		{"versions and numbers stay", "v1.2.3 1.5倍 10.0.19045.3803 256.1.1.1 v1.2.3.4 Fig.1 No.5", "v1.2.3 1.5倍 10.0.19045.3803 256.1.1.1 v1.2.3.4 Fig.1 No.5", "", 0},
+		// Linkifiers link these (TestLinkifiersFindNothing).
+		{"ipv4 address", "192.168.0.1 と 10.0.0.5:8080/x", "192[.]168[.]0[.]1 と 10[.]0[.]0[.]5:8080/x", removed + " と " + removed + ":8080/x", 2},
+		{"japanese file name under a tld", "資料.zip", "資料[.]zip", "資料" + removed, 1},
+		{"label in another script", "詳しくは例え.jp/x か 総務課.jpまで、пример.рф", "詳しくは例え[.]jp/x か 総務課[.]jpまで、пример[.]рф", "詳しくは例え" + removed + " か 総務課" + removed + "まで、пример" + removed, 3},
+		{"address in another script stays", "info@例え.jp 例え.jp@example.jp", "info@例え.jp 例え.jp@example.jp", "", 0},
+		{"name before a hyphen or a dot", "evil.com-x evil.co.x", "evil[.]com-x evil[.]co[.]x", removed + " " + removed, 2},
+		{"not an address", "evil.com@x evil.com@x.y", "evil[.]com@x evil[.]com@x.y", removed + "@x " + removed + "@x.y", 2},
 		{"abbreviations stay", "e.g. i.e. U.S.A. p.m. etc.", "e.g. i.e. U.S.A. p.m. etc.", "", 0},
 		{"unlisted and reserved names stay", "evil.example host.local x.invalid", "evil.example host.local x.invalid", "", 0},
 		{"addresses stay", "taro.yamada@mail.example.co.jp", "taro.yamada@mail.example.co.jp", "", 0},
-		{"file in a path stays", "/pub/x.zip C:\\tmp\\a.zip", "/pub/x.zip C:\\tmp\\a.zip", "", 0},
-		{"underscore word stays", "file_name.py x.com_y", "file_name.py x.com_y", "", 0},
-		{"japanese label before", "楽天.co.jp/shop", "楽天[.]co[.]jp/shop", "楽天." + removed, 1},
+		{"file in a path", "/pub/x.zip C:\\tmp\\a.zip", "/pub/x[.]zip C:\\tmp\\a[.]zip", "/pub/" + removed + " C:\\tmp\\" + removed, 2},
+		{"underscore word", "file_name.py x.com_y", "file_name[.]py x[.]com_y", removed + " " + removed, 2},
+		{"japanese label before", "楽天.co.jp/shop", "楽天[.]co[.]jp/shop", "楽天" + removed, 1},
 		{"after = or +", "url=evil.com/login x+evil.net", "url=evil[.]com/login x+evil[.]net", "url=" + removed + " x+" + removed, 2},
 		{"internationalised top-level domain in ASCII", "evil.xn--p1ai/x", "evil[.]xn--p1ai/x", removed, 1},
 		{"an address with + and =", "taro+tag.x=y@example.co.jp", "taro+tag.x=y@example.co.jp", "", 0},
@@ -38,7 +45,8 @@ func TestBareDomains(t *testing.T) {
 		// As a browser reads an href: a backslash is a slash, and so is a
 		// third one.
 		{"scheme-relative URL spelt otherwise", "<///evil.com/a> </\\evil.com/b> \\/evil.com", "<///evil[.]com/a> </\\evil[.]com/b> \\/evil[.]com", "<" + removed + "> <" + removed + "> " + removed, 3},
-		{"double slash inside a path stays", "/pub//x.com a//b.com x[:]//c.com C:\\tmp\\\\x.com", "/pub//x.com a//b.com x[:]//c.com C:\\tmp\\\\x.com", "", 0},
+		{"double slash inside a path", "/pub//x.com a//b.com x[:]//c.com C:\\tmp\\\\x.com", "/pub//x[.]com a//b[.]com x[:]//c[.]com C:\\tmp\\\\x[.]com",
+			"/pub//" + removed + " a//" + removed + " x[:]//" + removed + " C:\\tmp\\\\" + removed, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -508,7 +508,7 @@ func schemeAt[T text](s T, i int, a *ahead) (defanged string, after int) {
 	for j < len(s) && (s[j] == '/' || s[j] == '\\') {
 		j++
 	}
-	if j == i+n && !(j < len(s) && hostAt(s, j, a) && (i == 0 || !schemeJoin(s[i-1]))) {
+	if j == i+n && !(j < len(s) && hostAt(s, j, a) && !glued(s, i)) {
 		return "", 0
 	}
 	return defanged, j
@@ -599,6 +599,20 @@ func hexDigit(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0
 func letterAt[T text](s T, i int) bool {
 	r, _ := decodeRune(s, i)
 	return r != utf8.RuneError && unicode.In(r, unicode.L, unicode.M, unicode.Nd)
+}
+
+// glued reports whether the scheme at s[i] ends a longer word that is a
+// scheme of its own: letters and digits before it, one letter at least
+// ("Profile:Taro", "x1http:a"). After "-", "+" or digits alone it does
+// not, whatever RFC 3986 allows: linkifiers link "file:C:/x" in
+// "ms-file:C:/x" and "http:x.example" in "1http:x.example".
+func glued[T text](s T, i int) bool {
+	for j := i - 1; j >= 0 && alnum(s[j]); j-- {
+		if asciiLetter(s[j]) {
+			return true
+		}
+	}
+	return false
 }
 
 // schemeJoin reports a character that makes a scheme after it part of a

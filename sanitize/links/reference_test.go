@@ -186,10 +186,14 @@ func refSchemeAt(s string, i int) (defanged string, after int) {
 	if j == i+n {
 		// No slash: a link when the scheme is a word of its own and a
 		// host follows ("http:evil.example", "http:@evil.example",
-		// "http:例え.jp"; not "Profile:Taro"; a dot before it does not
-		// join it to a word, as it becomes "[.]").
-		if j < len(s) && refVisibleAt(s, j) &&
-			(i == 0 || !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-", rune(s[i-1]))) {
+		// "http:例え.jp"; not "Profile:Taro" nor "x1http:a"; "-", "+",
+		// "." and digits alone before it do not make it part of a word).
+		k := i
+		for k > 0 && strings.IndexByte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", s[k-1]) >= 0 {
+			k--
+		}
+		glued := strings.ContainsAny(s[k:i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+		if j < len(s) && refVisibleAt(s, j) && !glued {
 			return defanged, j
 		}
 		return "", 0

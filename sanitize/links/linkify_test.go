@@ -1,0 +1,258 @@
+package links
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
+)
+
+// The promise of Defang and Remove is that a mail client makes no link of
+// what they leave. Clients' own linkifiers cannot run here (Outlook's,
+// Gmail's), but three that web mail and web applications use can:
+// linkify-it (markdown-it's, with names without a scheme and IPv4 hosts),
+// linkifyjs and Autolinker, pinned in testdata/linkify. Between them they
+// link more than any one client does: names without a scheme after any
+// punctuation, addresses, IPv4 hosts, any scheme.
+
+// findLinkifiers returns the directory of the linkifiers, or skips the
+// test (fails it with MUGAI_REQUIRE_INTEROP=1) when node or the packages
+// are missing: `npm ci --prefix sanitize/links/testdata/linkify` puts
+// them there, as .ci/run does.
+func findLinkifiers(t *testing.T) (node, dir string) {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "linkify"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err = exec.LookPath("node")
+	missing := ""
+	switch {
+	case err != nil:
+		missing = "node not found (apt-get install nodejs npm)"
+	default:
+		for _, p := range []string{"linkify-it", "linkifyjs", "autolinker"} {
+			if _, err := os.Stat(filepath.Join(dir, "node_modules", p, "package.json")); err != nil {
+				missing = "the linkifiers are not installed (npm ci --prefix sanitize/links/testdata/linkify)"
+			}
+		}
+	}
+	if missing != "" {
+		if os.Getenv("MUGAI_REQUIRE_INTEROP") == "1" {
+			t.Fatal(missing)
+		}
+		t.Skip(missing)
+	}
+	return node, dir
+}
+
+// linkFound is one link a linkifier made of a line.
+type linkFound struct {
+	Lib  string `json:"lib"`
+	Href string `json:"href"`
+	Text string `json:"text"`
+}
+
+// linkify runs the three linkifiers over lines, in one node process, and
+// returns the links each line gave.
+func linkify(t *testing.T, lines []string) [][]linkFound {
+	t.Helper()
+	node, dir := findLinkifiers(t)
+	in, err := json.Marshal(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "find.js"))
+	cmd.Dir = dir
+	cmd.Stdin = bytes.NewReader(in)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node find.js: %v\n%s", err, stderr.Bytes())
+	}
+	var found [][]linkFound
+	if err := json.Unmarshal(out, &found); err != nil || len(found) != len(lines) {
+		t.Fatalf("node find.js: %v, %d results for %d lines", err, len(found), len(lines))
+	}
+	return found
+}
+
+// navigable reports whether a client would open the link f: a URL with
+// "//" and a scheme Rewrite neutralises (http, https, ftp, file, and those
+// of otherScheme), or a name a linkifier linked without a scheme (giving
+// it http:, or leaving "//" for the browser to resolve) or after "http:"
+// alone, when the name is a host that can exist: labels of letters, digits, "-" and "_"
+// once mapped as a browser maps them, ending in an ICANN top-level
+// domain, or an IPv4 address. Mail addresses stay readable by design, and
+// so do the schemes Defang writes (hxxp:, fxp:, fxle:), other words
+// before "://" that name no handler ("a://b", "C://x"), and a file: URL
+// that is neither a path nor a drive.
+func navigable(f linkFound) bool {
+	href := f.Href
+	colon := strings.IndexByte(href, ':')
+	if colon < 0 || strings.HasPrefix(href, "//") {
+		return possibleHost(strings.TrimPrefix(href, "//"))
+	}
+	scheme := strings.ToLower(href[:colon])
+	switch {
+	case scheme == "mailto":
+		return mailtoAttaches(href[colon+1:])
+	case scheme == "file" && strings.HasPrefix(strings.ToLower(f.Text), "file:"):
+		// A path, or a drive; "file:search-ms" opens nothing.
+		rest := href[colon+1:]
+		return strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "\\") ||
+			len(rest) >= 2 && asciiLetter(rest[0]) && (rest[1] == ':' || rest[1] == '|')
+	case scheme == "http" || scheme == "https" || scheme == "ftp" || scheme == "file":
+		rest := href[colon+1:]
+		if strings.HasPrefix(strings.ToLower(f.Text), scheme+"://") {
+			return true
+		}
+		// A name without a scheme, to which the linkifier gave one, or
+		// "http:x.example", which a browser opens as http://x.example.
+		return possibleHost(strings.TrimLeft(rest, "/\\"))
+	}
+	return colon <= maxScheme && otherScheme(href[:colon], href[colon+1:])
+}
+
+// hostMapping maps a host name as a browser does (UTS #46), without
+// refusing "_", which browsers resolve.
+var hostMapping = idna.New(idna.MapForLookup(), idna.StrictDomainName(false))
+
+// possibleHost reports whether the URL without its scheme, rest, names a
+// host that can exist on the internet (see navigable).
+func possibleHost(rest string) bool {
+	host := rest
+	if i := strings.IndexAny(host, "/?#\\"); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	a, err := hostMapping.ToASCII(strings.TrimSuffix(host, "."))
+	if err != nil || a == "" {
+		return false
+	}
+	if ip, err := netip.ParseAddr(a); err == nil && ip.Is4() {
+		return true
+	}
+	labels := strings.Split(a, ".")
+	for _, l := range labels {
+		if l == "" || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return false
+		}
+	}
+	_, icann := publicsuffix.PublicSuffix(a)
+	return len(labels) > 1 && icann
+}
+
+// linkifierLines are lines written to find what a linkifier links and the
+// rewriter leaves: a name glued to every printable ASCII byte on either
+// side, in text and in a URL's path; names in Japanese and other scripts;
+// IPv4 hosts; addresses and what only looks like one.
+func linkifierLines() []string {
+	var l []string
+	for c := byte('!'); c <= '~'; c++ {
+		s := string(c)
+		l = append(l,
+			"see x"+s+"evil.com/login",
+			"see evil.com"+s+"x",
+			"https://a.example/x"+s+"evil.com/login",
+			"www.a.example/p"+s+"evil.com",
+			"詳しくは"+s+"evil.com/login",
+		)
+	}
+	return append(l,
+		"詳しくは例え.jp/x をご覧ください",
+		"詳しくは 例え.jp/x をご覧ください。",
+		"お問い合わせは総務課.jpまで",
+		"楽天.co.jp/shop と ドメイン名.com",
+		"see bücher.de/x and пример.рф and xn--bcher-kva.de/x",
+		"see 192.0.2.1/login or 10.0.0.5:8080/x or 255.255.255.255",
+		"see evil.com@x and evil.com@x.y and a.b@c",
+		"mail taro.yamada@example.jp or info@city.example.lg.jp now",
+		"ftp://files.example.jp/pub/x.zip and /pub/report.zip and C:\\docs\\setup.py",
+		"https://a.example/x/evil.com:8080/a https://a.example/x/EVIL.COM. https://a.example/x/1.2.3.4/",
+		"www.a.example/evil.com www.a.example?evil.com www.a.example#evil.com",
+		"https://x.example/evil.com/login?u=http://z.example/a",
+	)
+}
+
+// TestLinkifiersFindNothing rewrites lines in Defang and Remove mode and
+// checks that no linkifier finds a link a client would open in the
+// result: the hostile lines, the reference test's lines and random ones
+// dense in URL starts.
+func TestLinkifiersFindNothing(t *testing.T) {
+	lines := append(linkifierLines(), referenceSeeds...)
+	r := rand.New(rand.NewPCG(7, 11))
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	for range n {
+		lines = append(lines, randomLine(r))
+	}
+	for _, mode := range []string{Defang, Remove} {
+		var in, out []string
+		for _, l := range lines {
+			// A linkifier ends a link at a line end: each line of a
+			// multi-line input is one the client sees.
+			for _, s := range strings.Split(l, "\n") {
+				o, _ := Rewrite(s, mode)
+				in, out = append(in, s), append(out, o)
+			}
+		}
+		found := linkify(t, out)
+		bad := 0
+		for i, links := range found {
+			for _, f := range links {
+				if !navigable(f) {
+					continue
+				}
+				if bad++; bad <= 40 {
+					t.Errorf("%s: %s links %q as %q in %q (from %q)", mode, f.Lib, f.Text, f.Href, out[i], in[i])
+				}
+			}
+		}
+		if bad > 40 {
+			t.Errorf("%s: %d links in all", mode, bad)
+		}
+	}
+}
+
+// TestLinkifiersFindURLs checks the check: the linkifiers do link what
+// Defang is given, so that finding nothing in its output means something.
+func TestLinkifiersFindURLs(t *testing.T) {
+	lines := []string{
+		"https://evil.example/a", "see evil.com/login", "www.evil.com", "x/evil.com",
+		"詳しくは 例え.jp/x", "192.0.2.1/login", "ftp://files.example.jp/x.zip",
+	}
+	for i, links := range linkify(t, lines) {
+		n := 0
+		for _, f := range links {
+			if navigable(f) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no linkifier links %q: %v", lines[i], links)
+		}
+	}
+}
