@@ -102,9 +102,19 @@ func nextBare[T text](line T, from int) (start, end int) {
 		}
 		if !alnum(line[dot+1]) {
 			if line[dot+1] >= utf8.RuneSelf {
-				if e := foreignName(line, from, dot); e > 0 {
-					return dot, e
+				e, ok := foreignName(line, from, dot)
+				if ok {
+					// Remove takes the ASCII labels before it too (a.рф).
+					s := dot
+					for s > from && hostByte(line[s-1]) && !(line[s-1] == '.' && line[s] == '.') {
+						s--
+					}
+					for s < dot && (line[s] == '.' || line[s] == '-') {
+						s++
+					}
+					return s, e
 				}
+				i = max(i, e) // the last dot it read (see foreignName)
 			}
 			continue
 		}
@@ -147,9 +157,11 @@ func nextBare[T text](line T, from int) (start, end int) {
 		// A top-level domain that goes on in characters a browser maps
 		// to ASCII (evil.wſ is evil.ws).
 		if e < len(line) && line[e] >= utf8.RuneSelf {
-			if e2 := foreignName(line, from, dot); e2 > 0 {
+			e2, ok := foreignName(line, from, dot)
+			if ok {
 				return s - rel, e2
 			}
+			i = max(i, e2)
 		}
 	}
 	return -1, -1
@@ -158,14 +170,25 @@ func nextBare[T text](line T, from int) (start, end int) {
 // hostPrefix reports whether a name ends, at a hyphen, a dot or "_", a run
 // that is not one (evil.com-x, evil.com.x, evil.com_x): linkifiers link
 // the name.
-func hostPrefix[T text](run T, min int) bool {
-	for k := len(run) - 1; k > 0; k-- {
-		if (run[k] == '-' || run[k] == '.' || run[k] == '_') && tldName(run[:k], min) {
+func hostPrefix[T text](run T, labels int) bool {
+	for k := min(len(run)-1, maxHost); k > 0; k-- {
+		if (run[k] == '-' || run[k] == '.' || run[k] == '_') && tldName(run[:k], labels) {
 			return true
 		}
 	}
 	return false
 }
+
+// Bounds on what a name or an address can be, which keep the scans
+// linear on hostile lines ("a.a.a…", "例.例.例…"): a host name's length in
+// ASCII (RFC 1035), that length in UTF-8 for a name in another script,
+// and an address's local part (RFC 5321 allows 64 octets). Past them the
+// name is no host, or the word no address, and is neutralised.
+const (
+	maxHost  = 253
+	maxUTF8  = 4 * maxHost
+	maxLocal = 64
+)
 
 // ipv4 reports whether h is four decimal labels of at most 255.
 func ipv4[T text](h T) bool {
@@ -188,7 +211,8 @@ func ipv4[T text](h T) bool {
 
 // afterAt reports whether the name at line[s:] is an address's domain: an
 // "@" before it, a local part before that (letters, digits and "._-+=",
-// one letter or digit at least, not ending in "." nor after "//"), and a
+// one letter or digit at least, not ending in "." nor in a URL after
+// "//"), and a
 // domain after it (no "_"). Linkifiers link the name of "「@evil.com",
 // " @evil.com", "+@evil.com", "x.@evil.com", "x?@evil.com", "//x@evil.com"
 // or "a@b_evil.com".
@@ -199,6 +223,9 @@ func afterAt[T text](line T, from, s int) bool {
 	j, letters := s-1, false // line[j:s-1] is the local part
 scan:
 	for j > from {
+		if s-1-j > maxLocal {
+			return false
+		}
 		c := line[j-1]
 		switch {
 		case alnum(c):
@@ -216,8 +243,20 @@ scan:
 		}
 		j--
 	}
-	if !letters || j-2 >= from && line[j-1] == '/' && line[j-2] == '/' {
+	if !letters {
 		return false
+	}
+	// "//" before it, past what an address cannot hold but a URL's
+	// user name can (//x'y@evil.com), makes it a URL's host.
+	for k := j; k > from && s-k <= maxLocal; k-- {
+		if c := line[k-1]; c <= ' ' || c == '@' {
+			break
+		} else if c == '/' {
+			if k-2 >= from && line[k-2] == '/' {
+				return false
+			}
+			break
+		}
 	}
 	return mailDomain(line, s)
 }
@@ -240,7 +279,7 @@ func letterBefore[T text](line T, from, i int) bool {
 // addressDomain reports whether the word that ends at line[i] is an
 // address's domain (info@例え.jp): see afterAt.
 func addressDomain[T text](line T, from, i int) bool {
-	for i > from {
+	for end := i; i > from && end-i <= maxUTF8; {
 		if line[i-1] == '@' {
 			return afterAt(line, from, i)
 		}
@@ -257,18 +296,22 @@ func addressDomain[T text](line T, from, i int) bool {
 	return false
 }
 
-// foreignName is the end of the name whose first dot is line[dot] when the
-// labels after it are in another script, in part at least, and the name
-// ends in an ICANN top-level domain once mapped (пример.рф, evil.wſ), or
-// -1.
-func foreignName[T text](line T, from, dot int) int {
+// foreignName reports whether line[dot] is the first dot of a name whose
+// labels after it are in another script, in part at least, and that ends
+// in an ICANN top-level domain once mapped (пример.рф, evil.wſ), and
+// where the name ends. When it is not, end is the last dot it read: any
+// name that starts at a dot before that ends where one of the names it
+// tried ends (with the same last label, or its ASCII start, which is the
+// last label the ASCII scan of nextBare sees), so only the names from
+// that dot on are left to look for.
+func foreignName[T text](line T, from, dot int) (end int, ok bool) {
 	if !letterBefore(line, from, dot) && !(dot > from && alnum(line[dot-1])) {
-		return -1
+		return dot + 1, false
 	}
-	e, last := dot+1, dot
-	for e < len(line) {
+	e, lastDot := dot+1, dot+1
+	for e < len(line) && e-dot <= maxUTF8 {
 		if line[e] == '.' {
-			last = e
+			lastDot = e
 			e++
 			continue
 		}
@@ -278,19 +321,47 @@ func foreignName[T text](line T, from, dot int) int {
 		}
 		e += n
 	}
-	for e > dot+1 && line[e-1] == '.' {
-		e--
+	// The ends a linkifier may take, the longest first: the end of the
+	// run, then each dot in it (例.jp.例 is 例.jp to linkifyjs).
+	for k := e; ; {
+		for k > dot+1 && line[k-1] == '.' {
+			k--
+		}
+		if k <= dot+1 {
+			break
+		}
+		prev := k - 1
+		for prev > dot && line[prev] != '.' {
+			prev--
+		}
+		if tldLabel(line[prev+1:k]) && !addressDomain(line, from, dot) && !localPart(line, k) {
+			return k, true
+		}
+		k = prev
 	}
-	for last >= e {
-		last--
-		for last > dot && line[last] != '.' {
-			last--
+	return lastDot, false
+}
+
+// tldLabel reports whether label, or its start up to a "-", a "_" or a
+// character outside ASCII (jp-x, telſ), is an ICANN top-level domain.
+func tldLabel[T text](label T) bool {
+	if len(label) > maxUTF8/4 {
+		return false
+	}
+	if icannTLD(string(label)) {
+		return true
+	}
+	for k := 2; k < len(label); k++ {
+		if c := label[k]; c == '-' || c == '_' || c >= utf8.RuneSelf {
+			if icannTLD(string(label[:k])) {
+				return true
+			}
+			if c >= utf8.RuneSelf {
+				break // the ASCII start was the last to try
+			}
 		}
 	}
-	if last >= e-1 || addressDomain(line, from, dot) || localPart(line, e) || !icannTLD(string(line[last+1:e])) {
-		return -1
-	}
-	return e
+	return false
 }
 
 // schemeRelative is the length of the "//" that starts a word right
@@ -329,7 +400,7 @@ func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
 // evil.com/login?next=a@b is a link to evil.com wherever a bare name is
 // one, not an address. So is evil.com@x, which is no address.
 func localPart[T text](line T, i int) bool {
-	for ; i < len(line); i++ {
+	for end := min(len(line), i+maxLocal); i < end; i++ {
 		c := line[i]
 		switch {
 		case c == '@':
@@ -347,8 +418,11 @@ func localPart[T text](line T, i int) bool {
 // top-level domain.
 func mailDomain[T text](line T, i int) bool {
 	e, last := i, -1
-	for e < len(line) {
+	for e < len(line) && e-i <= maxUTF8 {
 		if line[e] == '.' {
+			if e == i || line[e-1] == '.' {
+				return false // an empty label: a@.x.jp, a@x..jp
+			}
 			last = e
 			e++
 			continue

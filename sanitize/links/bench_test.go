@@ -66,6 +66,15 @@ var hostileLines = []struct {
 	// Each of these asks userinfoAhead how far the word goes, which read
 	// up to 4 KiB ahead for every one until it remembered the answer.
 	{"www-symbol", "", "www.】"},
+	// Runs of dots that bare host names are looked for in: every dot
+	// asked how far its name goes, and what comes before or after it,
+	// until the scans were bounded and not repeated.
+	{"dotted-run", "", "a."},
+	{"dotted-japanese", "", "例."},
+	{"dotted-hyphens", "", "a.a-"},
+	{"japanese-names", "", "例.jp"},
+	{"names-in-local-part", "", "a.com+"},
+	{"dotted-numbers", "", "1."},
 }
 
 func BenchmarkRewriteHostile(b *testing.B) {

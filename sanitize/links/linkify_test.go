@@ -192,6 +192,10 @@ func linkifierLines() []string {
 		"https://a.example/x/evil.com:8080/a https://a.example/x/EVIL.COM. https://a.example/x/1.2.3.4/",
 		"www.a.example/evil.com www.a.example?evil.com www.a.example#evil.com",
 		"https://x.example/evil.com/login?u=http://z.example/a",
+		// Names that a scan in another script runs past (see foreignName),
+		// and near-addresses a linkifier reads as URLs.
+		"www.例え0.telſ_ 例.a.telſ 例.1.2.3.4 例.例.jp-x 例.jp.例",
+		"//x'y@evil.com/login a@.ü.fi a@x..jp",
 	)
 }
 
