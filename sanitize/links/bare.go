@@ -276,6 +276,11 @@ func letterBefore[T text](line T, from, i int) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || mapsToHost(r)
 }
 
+// labelRune: what a label of a name in another script is made of.
+func labelRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r)
+}
+
 // addressDomain reports whether the word that ends at line[i] is an
 // address's domain (info@例え.jp): see afterAt.
 func addressDomain[T text](line T, from, i int) bool {
@@ -288,7 +293,7 @@ func addressDomain[T text](line T, from, i int) bool {
 			j--
 		}
 		r, _ := decodeRune(line, j)
-		if !(r < utf8.RuneSelf && hostByte(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))) {
+		if !(r < utf8.RuneSelf && hostByte(byte(r)) || r >= utf8.RuneSelf && labelRune(r)) {
 			return false
 		}
 		i = j
@@ -316,7 +321,7 @@ func foreignName[T text](line T, from, dot int) (end int, ok bool) {
 			continue
 		}
 		r, n := decodeRune(line, e)
-		if !(r == '-' || r < utf8.RuneSelf && nameByte(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r) || mapsToHost(r))) {
+		if !(r == '-' || r < utf8.RuneSelf && nameByte(byte(r)) || r >= utf8.RuneSelf && (labelRune(r) || mapsToHost(r))) {
 			break
 		}
 		e += n
@@ -428,7 +433,7 @@ func mailDomain[T text](line T, i int) bool {
 			continue
 		}
 		r, n := decodeRune(line, e)
-		if !(r == '-' || r < utf8.RuneSelf && alnum(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))) {
+		if !(r == '-' || r < utf8.RuneSelf && alnum(byte(r)) || r >= utf8.RuneSelf && labelRune(r)) {
 			break
 		}
 		e += n
