@@ -119,19 +119,20 @@ type converter struct {
 	// attributes not already there); rootsRead: visibility on <html>
 	// and <body> was read, at <body> or at the content that implies it.
 	htmlStyled, bodyStyled, rootsRead bool
-	styleNext                         bool // the next token is the text of a <style> to read
-	overflow                          int  // elements opened past maxDepth, not on the stack
-	skip                              int  // stack index of the dropped subtree being skipped, -1 if none
-	rawSkip                           bool // the next token is the raw content of <script>, <style>, ...
-	preNL                             bool // the next token directly follows <pre>
-	pre                               int  // open elements that keep white space
-	strike                            int  // open elements whose text is struck through
-	heads                             int  // open <h1>–<h3>: a title inside another is not marked again
-	foreign                           int  // open svg/math elements
-	bodySeen                          bool // body content has started, so a later <head> is ignored
-	bodyBG                            bool // <body> paints a background
-	begun                             bool // a tag or text was read: a doctype after it does not count
-	exact                             bool // a standards doctype began the document (see sheet.exact)
+	styleNext                         bool      // the next token is the text of a <style> to read
+	overflow                          int       // elements opened past maxDepth, not on the stack
+	skip                              int       // stack index of the dropped subtree being skipped, -1 if none
+	rawSkip                           bool      // the next token is the raw content of <script>, <style>, ...
+	preNL                             bool      // the next token directly follows <pre>
+	pre                               int       // open elements that keep white space
+	strike                            int       // open elements whose text is struck through
+	heads                             int       // open <h1>–<h3>: a title inside another is not marked again
+	foreign                           int       // open svg/math elements
+	bodySeen                          bool      // body content has started, so a later <head> is ignored
+	bodyBG                            bool      // <body> paints a background
+	linkColor                         textColor // <body link>: the colour of links, colorUnset for the browser's blue
+	begun                             bool      // a tag or text was read: a doctype after it does not count
+	exact                             bool      // a standards doctype began the document (see sheet.exact)
 	prefixStr                         string
 	prefixOK                          bool
 
@@ -300,6 +301,8 @@ func (a *attrs) set(k, v []byte) {
 		a.colspan = string(v)
 	case "src":
 		a.src = string(v)
+	case "link":
+		a.link = string(v)
 	}
 }
 
@@ -389,6 +392,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.rootVisibility()
 		c.bodySeen = true
 		c.bodyBG = c.bodyBG || a.background() == paintColor
+		if c.linkColor == colorUnset {
+			c.linkColor = legacyColor(a.link)
+		}
 		return
 	case "head":
 		if c.bodySeen || len(c.stack) > 0 || c.overflow > 0 {
@@ -505,7 +511,17 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if css := a.parsed(); css.fillSet {
 		e.fill = css.fill
 	}
-	switch a.textColor() {
+	tc := a.textColor()
+	if tc == colorUnset && name == "a" && a.has("href") {
+		// A link has the link colour, not its parent's: the browser's
+		// own style sheet gives it (:link, blue), or <body link>. A link
+		// in a white paragraph or <font color=white> is seen.
+		tc = colorShown
+		if c.linkColor != colorUnset {
+			tc = c.linkColor
+		}
+	}
+	switch tc {
 	case colorWhite:
 		e.white, e.clear = true, false
 	case colorClear:

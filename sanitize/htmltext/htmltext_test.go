@@ -392,6 +392,13 @@ func TestConvertSnippets(t *testing.T) {
 		{"white around dark text", `<td style="color:#ffffff"><p style="color:#333">申込期限は10月31日です</p>x</td><font color=white>y<font color=black>z</font></font>`, "申込期限は10月31日です\n\nz\n"},
 		{"white around an image", `<div style="color:#fff"><img src="logo.png" alt="みどり市"></div>`, "[画像: みどり市]\n"},
 		{"white around a background", `<td style="color:#fff"><div style="background:#036">見出し</div></td>`, "見出し\n"},
+		// A link has the browser's link colour, not its parent's; its own
+		// colour, one inside it or <body link> decide instead.
+		{"link in white text", `<p style="color:white">Go <a href="https://example.jp/a">here</a> now</p><font color=#FFFFFF><a href="https://example.jp/b"><b>b</b></a></font>`,
+			"here <https://example.jp/a>\n\nb <https://example.jp/b>\n"},
+		{"white link", `<p><a href="https://example.jp/a" style="color:#fff">x</a><a href="https://example.jp/b"><font color=white>y</font></a><a style="color:white">z</a>shown</p>`, "shown\n"},
+		{"white anchor that is no link", `<p style="color:white">x <a name="top">y</a></p>`, ""},
+		{"white links of the body", `<body link="#ffffff"><p style="color:white">x <a href="https://example.jp/a">y</a></p></body>`, ""},
 		{"style colour over the attribute", `<font color="white" style="color:#000">a</font><font color="#000" style="color:white">b</font><span style="color:#fff;color:#000">c</span>`, "ac\n"},
 		{"important over a later declaration", `a<span style="color:#fff !important;color:#333">bait</span><span style="font-size:0 ! important; font-size:14px">b2</span>` +
 			`<span style="color:#333 !IMPORTANT;color:#fff">c</span><span style="font-size:14px!important;font:0/0 a">d</span>b`, "acdb\n"},
@@ -414,7 +421,7 @@ func TestConvertSnippets(t *testing.T) {
 			`<div style="-webkit-text-fill-color:transparent"><span style="color:#333;-webkit-text-fill-color:currentcolor">a</span></div><span style="color:#fff;-webkit-text-fill-color:#333">c</span>`, "a\nc\n"},
 		{"transparent text", `a<span style="color:transparent">bait</span><div style="background:#000;color:transparent">bait2</div>b`, "a\nb\n"},
 		{"link holding only unseen text", `<a href="https://evil.example/"><span style="font-size:0">x</span></a>本文<a href="https://a.example/"><font color=white>y</font>見出し</a>`, "本文見出し <https://a.example/>\n"},
-		{"link in white text", `<span style="color:#fff"><a href="https://evil.example/">x</a></span>本文`, "本文\n"},
+		{"link in white text, the link's colour", `<span style="color:#fff"><a href="https://evil.example/">x</a></span>本文`, "x <https://evil.example/>本文\n"},
 		{"first of duplicate attributes", `<span style="display:none" style="color:red">a</span>b<span style="color:red" style="display:none">c</span>`, "bc\n"},
 		{"hidden void", `a<img alt=x hidden><br style="display:none">b`, "ab\n"},
 		{"hidden ends at implied close", `<p style="display:none">secret<p>visible`, "visible\n"},
@@ -511,7 +518,8 @@ func TestConvertStatsUnseenColour(t *testing.T) {
 	in := `<td style="color:#fff"> <p style="color:#333">a</p> </td><span style="color:white">x<b>y</b></span><i style="color:transparent">z</i>` +
 		`<span style="color:#fff"><a href="https://evil.example/">w</a></span>`
 	_, st := convertString(t, in, Options{})
-	if want := (Stats{Hidden: 4}); st != want {
+	// The white span's link is seen, in the link colour.
+	if want := (Stats{Links: 1, Hidden: 2}); st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
 }

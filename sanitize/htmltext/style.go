@@ -22,12 +22,13 @@ type attrs struct {
 	border                                               string // <table border>
 	rowspan, colspan                                     string // <td>, <th>
 	color, bgcolor, bgImage                              string // <font color>, bgcolor, background
+	link                                                 string // <body link>, the colour of links
 	hidden                                               bool   // the boolean "hidden" attribute
 	hasAlt                                               bool   // alt is given, maybe empty
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media", "link"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
