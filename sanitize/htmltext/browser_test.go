@@ -76,6 +76,54 @@ func TestBrowserAgreement(t *testing.T) {
 	}
 }
 
+// linksSeen is the JavaScript that lists the targets of the links a
+// reader can see in a document d: laid out on the page, in a colour and
+// size that can be read (or holding an image, which the frame does not
+// load), with an http or https target.
+const linksSeen = `Array.from(d.querySelectorAll("a[href]")).filter(function (a) {
+  if (!/^\s*https?:/i.test(a.getAttribute("href")) || !a.checkVisibility({checkVisibilityCSS: true})) return false;
+  if (a.querySelector("img")) return true;
+  var st = getComputedStyle(a), c = st.color.match(/[\d.]+/g).map(Number);
+  if (c.length > 3 && c[3] < 0.1 || c[0] > 250 && c[1] > 250 && c[2] > 250 || parseFloat(st.fontSize) < 6) return false;
+  return a.innerText.trim() != "" && Array.from(a.getClientRects()).some(function (r) { return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0; });
+}).map(function (a) { return a.getAttribute("href").trim(); })`
+
+// TestBrowserLinks checks that the converter prints the target of every
+// link a reader sees in Chromium, in the documents of
+// TestBrowserAgreement: where a link goes is what tells a reader a
+// phishing link from the page it names, and its words alone do not (the
+// word comparison leaves URLs out).
+func TestBrowserLinks(t *testing.T) {
+	browser := findBrowser(t)
+	docs := browserDocs(t)
+	htmls := make([][]byte, len(docs))
+	for i, d := range docs {
+		htmls[i] = d.html
+	}
+	seen, n := browserEval(t, browser, htmls, linksSeen), 0
+	for i, d := range docs {
+		var targets []string
+		if err := json.Unmarshal(seen[i], &targets); err != nil {
+			t.Fatalf("%s: the browser's links: %v", d.name, err)
+		}
+		var out bytes.Buffer
+		if _, err := Convert(&out, bytes.NewReader(d.html), Options{}); err != nil {
+			t.Errorf("%s: Convert: %v", d.name, err)
+			continue
+		}
+		for _, u := range targets {
+			n++
+			if !strings.Contains(out.String(), u) {
+				t.Errorf("%s: the link to %s is seen in the browser, its target not printed", d.name, u)
+			}
+		}
+	}
+	if least := map[bool]int{false: 10, true: 100}[os.Getenv("MUGAI_CORPUS") != ""]; n < least {
+		t.Errorf("%d links seen in all the documents, fewer than %d: the documents or the script are amiss", n, least)
+	}
+	t.Logf("%d links in %d documents", n, len(docs))
+}
+
 // browserDiffers pins, per document, how many words the converter prints
 // that innerText lacks and how many innerText has that the converter
 // drops, on purpose.
@@ -308,10 +356,28 @@ func findBrowser(t *testing.T) string {
 }
 
 // browserTexts opens each document in headless Chromium, in one run,
-// and returns the innerText of each one's body: each in a frame
-// desktopWidth pixels wide, sandboxed so that no script runs (as in a
-// mail client), with images off and no host resolved.
+// and returns the innerText of each one's body (see browserEval).
 func browserTexts(t *testing.T, browser string, docs [][]byte) []string {
+	t.Helper()
+	raw := browserEval(t, browser, docs, `d.body ? d.body.innerText : "\u0000no body"`)
+	shown := make([]string, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r, &shown[i]); err != nil {
+			t.Fatalf("the browser's text of document %d: %v", i, err)
+		}
+		if strings.HasPrefix(shown[i], "\x00") {
+			t.Fatalf("the browser did not open document %d:\n%.500s", i, docs[i])
+		}
+	}
+	return shown
+}
+
+// browserEval opens each document in headless Chromium, in one run, and
+// returns what the JavaScript expression js makes of each, as JSON: js
+// reads the document as d. Each is in a frame desktopWidth pixels wide,
+// sandboxed so that no script of its own runs (as in a mail client),
+// with images off and no host resolved.
+func browserEval(t *testing.T, browser string, docs [][]byte, js string) []json.RawMessage {
 	t.Helper()
 	dir := t.TempDir()
 	var page strings.Builder
@@ -331,7 +397,7 @@ window.addEventListener("load", function () {
   var r = [], fs = document.getElementsByTagName("iframe");
   for (var i = 0; i < fs.length; i++) {
     var d = fs[i].contentDocument;
-    r.push(d && d.body ? d.body.innerText : "\u0000no body");
+    r.push(d ? (` + js + `) : null);
   }
   document.getElementById("out").textContent = JSON.stringify(r);
 });
@@ -368,15 +434,14 @@ window.addEventListener("load", function () {
 	if m == nil {
 		t.Fatalf("the browser's page has no result:\n%.2000s\n%s", dom, stderr.Bytes())
 	}
-	var shown []string
-	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &shown); err != nil || len(shown) != len(docs) {
-		t.Fatalf("the browser's result: %v, %d texts for %d documents", err, len(shown), len(docs))
+	var res []json.RawMessage
+	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &res); err != nil || len(res) != len(docs) {
+		t.Fatalf("the browser's result: %v, %d results for %d documents", err, len(res), len(docs))
 	}
-
-	for i, s := range shown {
-		if strings.HasPrefix(s, "\x00") {
+	for i, r := range res {
+		if string(r) == "null" {
 			t.Fatalf("the browser did not open document %d:\n%.500s", i, docs[i])
 		}
 	}
-	return shown
+	return res
 }
