@@ -2,6 +2,7 @@ package htmltext
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -19,7 +20,8 @@ import (
 // either case), and tables with text where a browser moves it out. Each text is a numbered word
 // (w001), and only display and visibility hide, which innerText reflects
 // exactly: the words the converter prints must be the words the browser
-// shows, document by document.
+// shows, document by document, and the targets it prints those of the
+// links the browser shows (every fifth word is a link's text).
 //
 // Formatting elements (b, font…) are among them: a block that closes the
 // <p> around one, or the end tag of an element around it, makes a
@@ -34,8 +36,10 @@ func TestBrowserGenerated(t *testing.T) {
 		docs[i] = []byte(genDocument(r))
 	}
 	shown := browserTexts(t, browser, docs)
+	links := browserEval(t, browser, docs, linksSeen)
 	word := regexp.MustCompile(`w[0-9]{3}`)
-	bad := 0
+	target := regexp.MustCompile(`https://l[0-9]{3}\.example/`)
+	bad, seen := 0, 0
 	for i, d := range docs {
 		var out bytes.Buffer
 		if _, err := Convert(&out, bytes.NewReader(d), Options{}); err != nil {
@@ -44,11 +48,23 @@ func TestBrowserGenerated(t *testing.T) {
 		ours, theirs := word.FindAllString(out.String(), -1), word.FindAllString(shown[i], -1)
 		slices.Sort(ours)
 		slices.Sort(theirs)
-		if !slices.Equal(ours, theirs) {
+		// The targets printed must be those of the links seen.
+		var seenLinks []string
+		if err := json.Unmarshal(links[i], &seenLinks); err != nil {
+			t.Fatalf("the browser's links: %v", err)
+		}
+		printed := target.FindAllString(out.String(), -1)
+		slices.Sort(printed)
+		slices.Sort(seenLinks)
+		seen += len(seenLinks)
+		if !slices.Equal(ours, theirs) || !slices.Equal(printed, seenLinks) {
 			if bad++; bad <= 5 {
-				t.Errorf("document %d:\n%s\nprinted %v\nbrowser %v", i, d, ours, theirs)
+				t.Errorf("document %d:\n%s\nprinted %v %v\nbrowser %v %v", i, d, ours, printed, theirs, seenLinks)
 			}
 		}
+	}
+	if seen < n {
+		t.Errorf("%d links seen in %d documents: the generator or the script is amiss", seen, n)
 	}
 	if bad > 5 {
 		t.Errorf("%d of %d documents differ", bad, n)
@@ -197,9 +213,15 @@ func genStart(r *rand.Rand, b *strings.Builder, tag string, classed bool) {
 	b.WriteString(">")
 }
 
-// genWord writes the next numbered word.
+// genWord writes the next numbered word; every fifth is the text of a
+// link to a numbered host (l005.example), so that each document asks
+// which links are seen too.
 func genWord(b *strings.Builder, words *int) {
 	*words++
+	if *words%5 == 0 {
+		fmt.Fprintf(b, ` <a href="https://l%03d.example/">w%03d</a> `, *words, *words)
+		return
+	}
 	fmt.Fprintf(b, " w%03d ", *words)
 }
 
