@@ -321,13 +321,21 @@ func fromHost(r *http.Request) bool {
 // address, an IPv6 /64: refusalThrottle), so that a scanner can neither
 // fill the disk through the trail nor, short of keeping over
 // refusalMaxClients clients busy at once, hide another client's
-// attempts behind its own.
+// attempts behind its own. A queue change refused while the audit trail
+// cannot be written (auditUp) is an operator's: logged and recorded each
+// time.
 func (s *Server) refuseControl(w http.ResponseWriter, r *http.Request, reason string, code int, msg string) {
 	s.Metrics.AdminRefused.WithLabelValues(reason).Inc()
-	if (reason == metrics.AdminRefusedRemote || reason == metrics.AdminRefusedToken) && s.refusals.allow(r.RemoteAddr, time.Now()) {
+	// An operator's call refused while the audit trail is down comes
+	// with the token: it is not throttled like a stranger's.
+	if reason == metrics.AdminRefusedAuditDown ||
+		(reason == metrics.AdminRefusedRemote || reason == metrics.AdminRefusedToken) && s.refusals.allow(r.RemoteAddr, time.Now()) {
 		why := "control calls are answered only to clients on the gateway host"
-		if reason == metrics.AdminRefusedToken {
+		switch reason {
+		case metrics.AdminRefusedToken:
 			why = "no valid control token"
+		case metrics.AdminRefusedAuditDown:
+			why = msg
 		}
 		s.Logger.Warn("control call refused", "client", r.RemoteAddr, "call", r.Pattern, "why", why)
 		s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "control", Client: r.RemoteAddr, Verdict: "refused",

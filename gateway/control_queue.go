@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"mugai/gateway/metrics"
 	"mugai/gateway/spool"
 )
 
@@ -346,7 +347,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			return
 		}
 		user, reason, ok := auditedBy(w, "a requeue", req.User, req.Reason)
-		if !ok {
+		if !ok || !s.auditUp(w, r) {
 			return
 		}
 		res, err := QueueRequeue(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -365,7 +366,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		id := r.PathValue("id")
 		q := r.URL.Query()
 		user, reason, ok := auditedBy(w, "a delete", q.Get("user"), q.Get("reason"))
-		if !ok {
+		if !ok || !s.auditUp(w, r) {
 			return
 		}
 		v, err := QueueDelete(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -394,6 +395,21 @@ func auditedBy(w http.ResponseWriter, what, user, reason string) (string, string
 		return "", "", false
 	}
 	return user, reason, true
+}
+
+// auditUp answers 503 and reports false while the audit trail cannot be
+// written: a requeue sends a message across again and a delete drops
+// one, and neither may happen without its record, as nothing is
+// released, read out or purged by hand then (ErrAuditDown). The refusal
+// is counted in mugai_admin_refused_total{reason="audit-down"} and its
+// record is held with the others until the trail can be written.
+func (s *Server) auditUp(w http.ResponseWriter, r *http.Request) bool {
+	err := s.auditReady()
+	if err == nil {
+		return true
+	}
+	s.refuseControl(w, r, metrics.AdminRefusedAuditDown, controlStatus(err), err.Error())
+	return false
 }
 
 func queueError(w http.ResponseWriter, id string, err error) {

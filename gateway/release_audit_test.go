@@ -144,6 +144,15 @@ func TestReleaseWhileAuditDown(t *testing.T) {
 	e.lgwan.next(t)
 	id := e.only().ID
 
+	// A message no worker takes (its route is not configured), for the
+	// queue's audited changes below.
+	qid := spool.NewID()
+	env := spool.Envelope{Route: "gone", From: "taro@citizen.example", To: []string{"kikaku@city.example.lg.jp"}, Received: time.Now()}
+	msg := "Subject: x\r\n\r\nx\r\n"
+	if err := e.sp.PutID(qid, env, strings.NewReader(msg), int64(len(msg))); err != nil {
+		t.Fatal(err)
+	}
+
 	f := fill(t, mnt, 0)
 	// The trail's last page may still hold a few records: release until
 	// the gateway notices; each release before that was audited.
@@ -183,6 +192,22 @@ func TestReleaseWhileAuditDown(t *testing.T) {
 	if code, _ := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk"}, nil); code != 503 {
 		t.Errorf("purge with the trail down: %d", code)
 	}
+	// A requeue sends a message across again, a delete drops one: not
+	// without their records either.
+	if code, msg := e.call("POST", "/queue/"+qid+"/requeue", ControlRequest{User: "tanaka", Reason: "again"}, nil); code != 503 ||
+		!strings.Contains(msg, "audit trail cannot be written") {
+		t.Errorf("requeue with the trail down: %d %q", code, msg)
+	}
+	if code, msg := e.call("DELETE", "/queue/"+qid+"?user=tanaka&reason=gone", nil, nil); code != 503 ||
+		!strings.Contains(msg, "audit trail cannot be written") {
+		t.Errorf("delete with the trail down: %d %q", code, msg)
+	}
+	if _, err := e.sp.Get(qid); err != nil {
+		t.Errorf("queued message deleted while the trail was down: %v", err)
+	}
+	if n := testutil.ToFloat64(e.m.AdminRefused.WithLabelValues(metrics.AdminRefusedAuditDown)); n != 2 {
+		t.Errorf("mugai_admin_refused_total{reason=audit-down} = %v, want 2", n)
+	}
 	e.lgwan.none(t, 300*time.Millisecond)
 	e.inet.none(t, 0)
 	if _, err := e.q.Get(id); err != nil {
@@ -208,6 +233,10 @@ func TestReleaseWhileAuditDown(t *testing.T) {
 	}
 	if ex := e.audit("export"); len(ex) != 2 || ex[0].Verdict != "error" || ex[1].Verdict != "error" {
 		t.Errorf("refused reads audited as %+v", ex)
+	}
+	if ctl := e.audit("control"); len(ctl) != 2 || ctl[0].Verdict != "refused" || !strings.Contains(ctl[0].Reason, "/requeue: ") ||
+		!strings.Contains(ctl[1].Reason, "DELETE /queue/") {
+		t.Errorf("refused queue changes audited as %+v", ctl)
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != float64(released) {
 		t.Errorf("mugai_quarantine_releases_total = %v, want %d", n, released)
