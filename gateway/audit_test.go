@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 )
 
 func TestAuditChain(t *testing.T) {
@@ -180,6 +182,54 @@ func TestAcceptRecordMessageID(t *testing.T) {
 			})
 			if got.MessageID != tc.want {
 				t.Errorf("Message-ID %q: the accept record has %q, want %q", tc.header, got.MessageID, tc.want)
+			}
+		})
+	}
+}
+
+// TestAcceptRecordEHLO: the client's EHLO argument reaches the accept
+// record and the spooled envelope as printable ASCII, each other
+// character one "?": an escape sequence or a bidi override in it must not
+// act on the terminal of whoever reads the trail or the queue.
+func TestAcceptRecordEHLO(t *testing.T) {
+	for _, tc := range []struct{ ehlo, want string }{
+		{"mx.example.org", "mx.example.org"},
+		{"[192.0.2.1]", "[192.0.2.1]"},
+		{"\x1b[2J\x1b]0;owned\x07mx.example.org", "?[2J?]0;owned?mx.example.org"},
+		{"mx.\u202egro.elpmaxe", "mx.?gro.elpmaxe"},
+		{"mx\x7f\u0085.example.org", "mx??.example.org"},
+		{"mx.\xff\xfe.example", "mx.??.example"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			dir := t.TempDir()
+			g := startGateway(t, gatewayConfig(t, dir, "", ""), false)
+			c, err := smtp.Dial(g.addr("inbound"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.Hello(tc.ehlo); err != nil {
+				t.Fatal(err)
+			}
+			if code, text := sendOn(c, "a@example.jp", []string{"staff@lgwan.example"}, "Subject: s\r\n\r\nhello\r\n"); code != 250 {
+				t.Fatalf("send: %d %s", code, text)
+			}
+			var got *AuditRecord
+			waitFor(t, "the accept record", 5*time.Second, func() bool {
+				for _, r := range readAudit(t, g.audit) {
+					if r.Event == "accept" {
+						got = &r
+						return true
+					}
+				}
+				return false
+			})
+			if got.EHLO != tc.want {
+				t.Errorf("EHLO %q: the accept record has %q, want %q", tc.ehlo, got.EHLO, tc.want)
+			}
+			msgs := g.sp.List()
+			if len(msgs) != 1 || msgs[0].Env.Helo != tc.want {
+				t.Errorf("EHLO %q: the spooled envelopes are %+v, want HELO %q", tc.ehlo, msgs, tc.want)
 			}
 		})
 	}

@@ -134,7 +134,13 @@ const (
 func rcptErrorLimit(maxRecipients int) int { return max(rcptErrorFloor, maxRecipients) }
 
 func newSession(snap *routeSnap, c *smtp.Conn) *session {
-	s := &session{snap: snap, conn: c, nc: c.Conn(), helo: c.Hostname(), start: time.Now(), client: remoteIP(c.Conn())}
+	// The EHLO argument is the client's to write: go-smtp takes any
+	// bytes but a space or a line end, and it goes into every accept
+	// record and the spooled envelope (mugai queue show), so it is kept
+	// as refused addresses are, printable ASCII (newDispatch bounds its
+	// length): no terminal escape or bidi override reaches whoever reads
+	// the trail.
+	s := &session{snap: snap, conn: c, nc: c.Conn(), helo: clipText(c.Hostname(), maxHeloLength), start: time.Now(), client: remoteIP(c.Conn())}
 	if _, ok := c.TLSConnectionState(); ok {
 		s.tlsState = true
 		snap.srv.Metrics.SMTPTLSSessions.WithLabelValues(snap.route.Name).Inc()
