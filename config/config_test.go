@@ -114,8 +114,11 @@ func TestGoodFile(t *testing.T) {
 		Admin:        Admin{Listen: "127.0.0.1:19925"},
 		SpoolDir:     "testdata/spool", // relative to the file
 		SpoolMinFree: DefaultSpoolMinFree,
-		Quarantine:   Quarantine{Dir: "/var/lib/q", Retention: Duration(14 * 24 * time.Hour), MaxBytes: 1 << 30, MinAge: DefaultQuarantineMinAge},
-		Log:          Log{Level: "debug", Format: "json", Audit: "stdout"},
+		Quarantine: Quarantine{Dir: "/var/lib/q", Retention: Duration(14 * 24 * time.Hour), MaxBytes: 1 << 30, MinAge: DefaultQuarantineMinAge,
+			// Written Inet.City.Example.JP.: the form a recipient's
+			// domain is compared in.
+			ReleaseOriginalTo: []string{"inet.city.example.jp"}},
+		Log: Log{Level: "debug", Format: "json", Audit: "stdout"},
 		Routes: []Route{{
 			Name: "inbound", Listen: []string{"127.0.0.1:2525", "[::1]:2525"}, Hostname: "mx.city.example.lg.jp",
 			Clients:    []Prefix{{netip.MustParsePrefix("0.0.0.0/0")}, {netip.MustParsePrefix("::/0")}},

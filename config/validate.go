@@ -211,6 +211,9 @@ func (v *validator) config(c *Config) {
 	setDefault(&c.Quarantine.MinAge, DefaultQuarantineMinAge)
 	for i, d := range c.Quarantine.ReleaseOriginalTo {
 		v.domain(fmt.Sprintf("quarantine.release_original_to[%d]", i), d, false)
+		// Compared with a recipient's domain as the gateway keeps it
+		// (lower case, no trailing dot), as a route's domains are.
+		c.Quarantine.ReleaseOriginalTo[i] = strings.ToLower(strings.TrimSuffix(d, "."))
 	}
 	v.readable("quarantine.encryption_key_file", c.Quarantine.EncryptionKeyFile)
 	if f := c.Quarantine.EncryptionKeyFile; f != "" {
