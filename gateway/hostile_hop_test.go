@@ -343,3 +343,32 @@ func TestNextHopUnreachableDSN(t *testing.T) {
 		t.Errorf("the queue does not keep the failed original with its reason: %+v", m)
 	}
 }
+
+// TestReloadAddsBounces: a route given a bounces target by a reload
+// sends its delivery status notifications there. The delivery workers
+// are started with the gateway; a notice queued for a target the
+// starting configuration did not have found no worker and stayed in the
+// queue for ever, its sender never told.
+func TestReloadAddsBounces(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there: connection refused
+	bounces := startSink(t, false)
+	dir := t.TempDir()
+	retry := []string{"retry: {initial: 1s, max: 2s, lifetime: 1h}", "retry: {initial: 1s, max: 1s, lifetime: 1s}"}
+	g := startGateway(t, gatewayConfig(t, dir, "smtp://"+closed, "", retry...), true)
+	with := append(retry, "    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
+	if err := g.srv.Reload(gatewayConfig(t, dir, "smtp://"+closed, "", with...)); err != nil {
+		t.Fatal(err)
+	}
+	if code, text := g.send("inbound", "citizen@example.jp", []string{"a@lgwan.example"}, "Subject: x\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	waitFor(t, "the DSN at the bounces target the reload gave", 15*time.Second, func() bool { return len(bounces.messages()) >= 1 })
+	if m := bounces.messages()[0]; m.From != "" || len(m.To) != 1 || m.To[0] != "citizen@example.jp" {
+		t.Errorf("DSN envelope %q → %v", m.From, m.To)
+	}
+}

@@ -46,10 +46,11 @@ func (s *Server) StartDelivery(ctx context.Context) *Runner {
 			r.wg.Add(1)
 			go func() { defer r.wg.Done(); r.worker(ctx, route, false) }()
 		}
-		if cfg.Routes[i].Bounces != nil {
-			r.wg.Add(1)
-			go func() { defer r.wg.Done(); r.worker(ctx, route, true) }()
-		}
+		// Every route has a worker for its notices, with bounces or
+		// not: a reload may give it a target (hop reads it at each
+		// message), and a notice queued then must find a worker.
+		r.wg.Add(1)
+		go func() { defer r.wg.Done(); r.worker(ctx, route, true) }()
 	}
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); r.gauges(ctx) }()
