@@ -39,8 +39,9 @@ import (
 // integrity check or cannot be decrypted, 503 no quarantine, or the
 // audit trail cannot be written (then nothing is released or read out).
 
-// maxHeaderSection bounds what /headers returns of an original.
-const maxHeaderSection = 1 << 20
+// MaxHeaderSection bounds what /headers returns of an original (and what
+// the CLI reads of that answer).
+const MaxHeaderSection = 1 << 20
 
 // maxListEntries bounds a listing (GET /quarantine): past it, the newest
 // this many of the originals that match are listed, and the X-Mugai-Total
@@ -313,7 +314,7 @@ func (s *Server) handleQuarantineHeaders(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	defer rc.Close()
-	hdr, truncated, err := HeaderSection(rc, maxHeaderSection)
+	hdr, truncated, err := HeaderSection(rc, MaxHeaderSection)
 	if err != nil {
 		controlError(w, http.StatusInternalServerError, fmt.Errorf("quarantine: headers of %s: %w", m.ID, err))
 		return
@@ -321,7 +322,7 @@ func (s *Server) handleQuarantineHeaders(w http.ResponseWriter, r *http.Request)
 	w.Header().Set("Content-Type", "text/plain; charset=binary")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if truncated {
-		w.Header().Set("X-Mugai-Truncated", strconv.Itoa(maxHeaderSection))
+		w.Header().Set("X-Mugai-Truncated", strconv.Itoa(MaxHeaderSection))
 	}
 	w.Write(hdr)
 }

@@ -150,10 +150,39 @@ func (c *adminClient) call(method, path string, query url.Values, out any) error
 		return err
 	}
 	defer resp.Body.Close()
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(out); err != nil {
+	if err := decodeAnswer(resp.Body, out); err != nil {
 		return fmt.Errorf("admin listener %s: %s %s: bad answer: %w", c.addr, method, path, err)
 	}
 	return nil
+}
+
+// maxAnswer bounds a JSON answer of the admin listener that the CLI reads
+// (a listing of 5,000 originals is a few MiB): whatever answers on the
+// admin address, a gateway or, while it is stopped, any local program
+// that took its port, must not grow the CLI, often run as root, without
+// end. A variable for the tests.
+var maxAnswer int64 = 256 << 20
+
+// errAnswerTooLong: an answer went on past what the gateway ever sends.
+var errAnswerTooLong = errors.New("answer too long (is it a gateway that answers there?)")
+
+// decodeAnswer decodes a JSON answer of at most maxAnswer bytes.
+func decodeAnswer(r io.Reader, out any) error {
+	lr := &io.LimitedReader{R: r, N: maxAnswer + 1}
+	err := json.NewDecoder(lr).Decode(out)
+	if lr.N <= 0 {
+		return errAnswerTooLong
+	}
+	return err
+}
+
+// readAnswer reads an answer of at most max bytes.
+func readAnswer(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = errAnswerTooLong
+	}
+	return b, err
 }
 
 func (c *adminClient) get(path string, out any) error {
@@ -170,5 +199,8 @@ func (c *adminClient) post(path string, in, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	return json.NewDecoder(resp.Body).Decode(out)
+	if err := decodeAnswer(resp.Body, out); err != nil {
+		return fmt.Errorf("admin listener %s: POST %s: bad answer: %w", c.addr, path, err)
+	}
+	return nil
 }

@@ -244,7 +244,7 @@ func (q *qcmd) list(args []string) int {
 		var resp *http.Response
 		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine", query, nil); err == nil {
 			total = resp.Header.Get("X-Mugai-Total")
-			if derr := json.NewDecoder(resp.Body).Decode(&entries); derr != nil {
+			if derr := decodeAnswer(resp.Body, &entries); derr != nil {
 				err = fmt.Errorf("admin listener: list: bad answer: %w", derr)
 			}
 			resp.Body.Close()
@@ -454,7 +454,7 @@ func (q *qcmd) showHeaders(id, reason string) int {
 		var resp *http.Response
 		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", reader(reason), nil); err == nil {
 			defer resp.Body.Close()
-			hdr, err = io.ReadAll(resp.Body)
+			hdr, err = readAnswer(resp.Body, gateway.MaxHeaderSection)
 		}
 	}
 	if direct(err) {
@@ -462,7 +462,7 @@ func (q *qcmd) showHeaders(id, reason string) int {
 		if oerr != nil {
 			return q.fail("%v", oerr)
 		}
-		hdr, _, err = gateway.HeaderSection(rc, 1<<20)
+		hdr, _, err = gateway.HeaderSection(rc, gateway.MaxHeaderSection)
 		done()
 	}
 	if err != nil {
