@@ -168,7 +168,10 @@ var (
 	// errTooManyErrors is written by hangUp, which closes the connection;
 	// go-smtp's copy of it goes nowhere.
 	errTooManyErrors = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many recipients refused, closing connection"}
-	errLongHelo      = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "HELO/EHLO argument too long: a domain is at most 255 octets"}
+	// errRevoked is written by hangUp when a reload has taken away what
+	// admitted the session (revoked); go-smtp's copy of it goes nowhere.
+	errRevoked  = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Configuration changed, closing connection; connect again"}
+	errLongHelo = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "HELO/EHLO argument too long: a domain is at most 255 octets"}
 	// errDupRcpt accepts a recipient given again (Rcpt): a 250 that
 	// go-smtp writes as it is, without adding the recipient to its list.
 	errDupRcpt = &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 1, 5}, Message: "Recipient already given, delivered once"}
@@ -202,6 +205,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	// (pipelined) start nothing.
 	if s.cut {
 		return errSessionTime
+	}
+	if why := s.revoked(); why != "" {
+		// Counted before the client sees the 421.
+		err := s.reject("mail", errRevoked)
+		s.snap.srv.Logger.Warn("session closed: the configuration in force no longer admits it", "route", r.Name,
+			"client", s.client.String(), "why", why)
+		s.hangUp("421 4.7.0 " + r.Hostname + " " + errRevoked.Message + "\r\n")
+		return err
 	}
 	if r.TLS != nil && r.TLS.Require && !s.tlsState {
 		return s.refuseMail(from, errNeedTLS)
@@ -246,6 +257,42 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.flushRefused()
 	s.from, s.fromSet, s.rcpts, s.refused, s.hadData, s.dups = addr, true, nil, nil, false, 0
 	return nil
+}
+
+// revoked says why the route's configuration in force, when a reload
+// has replaced the session's snapshot, no longer admits the session, or
+// "". A session keeps its snapshot (as a Postfix smtpd keeps its
+// configuration until its client leaves), so that limits, rules and
+// policies changed by a reload apply from the next connection; but a
+// reload that takes the client's network or a recipient domain away
+// from the route, makes a pass-through route sanitise, or requires TLS,
+// is made to stop what came before it: an open session would otherwise
+// go on relaying for up to limits.session_timeout, unsanitised or for
+// a client now refused at connect. s.mu is held.
+func (s *session) revoked() string {
+	rs := s.snap.srv.routes[s.snap.route.Name]
+	if rs == nil {
+		return ""
+	}
+	cur := rs.load()
+	if cur == s.snap {
+		return ""
+	}
+	old, now := s.snap.route, cur.route
+	switch {
+	case !cur.clientAllowed(s.client):
+		return "the client's network is no longer in the route's clients"
+	case old.Policy == config.PolicyNone && now.Policy != config.PolicyNone:
+		return "the route sanitises now"
+	case now.TLS != nil && now.TLS.Require && !s.tlsState:
+		return "the route requires TLS now"
+	}
+	for _, d := range old.Domains {
+		if !slices.Contains(now.Domains, d) {
+			return "domain " + d + " is no longer the route's"
+		}
+	}
+	return ""
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
