@@ -352,10 +352,11 @@ func (s *Server) handleQuarantineOriginal(w http.ResponseWriter, r *http.Request
 // and counted in mugai_quarantine_reads_total{part,result}; and nothing
 // is handed out while the audit trail cannot be written.
 func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (quarantine.Meta, io.ReadCloser, bool) {
-	id := r.PathValue("id")
+	id := recordText(r.PathValue("id"), maxRecordedID)
 	q := r.URL.Query()
-	rec := &AuditRecord{Time: time.Now().UTC(), Event: "export", QuarantineID: id, User: q.Get("user"),
-		Why: q.Get("reason"), Client: r.RemoteAddr, Policy: part}
+	user, why := q.Get("user"), q.Get("reason")
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "export", QuarantineID: id, User: recordText(user, maxOperatorUser),
+		Why: recordText(why, maxOperatorReason), Client: r.RemoteAddr, Policy: part}
 	refuse := func(err error) (quarantine.Meta, io.ReadCloser, bool) {
 		rec.Verdict, rec.Reason = "refused", err.Error()
 		if st := controlStatus(err); st != http.StatusBadRequest && st != http.StatusNotFound {
@@ -370,7 +371,7 @@ func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (q
 	if s.Quarantine == nil {
 		return refuse(ErrNoQuarantine)
 	}
-	if err := checkOperator(rec.User, rec.Why); err != nil {
+	if err := checkOperator(user, why); err != nil {
 		return refuse(fmt.Errorf("quarantine: %s of %s: %w", part, id, err))
 	}
 	if err := s.auditReady(); err != nil {
@@ -416,6 +417,7 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 	if err := checkOperator(user, reason); err != nil {
 		return fail(err)
 	}
+	id = recordText(id, maxRecordedID)
 	trail := cfg.Log.Audit
 	if trail == "" || trail == "stdout" {
 		return fail(fmt.Errorf("%w: log.audit is stdout, which only the gateway writes (to its journal)", ErrAuditDown))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -70,6 +71,34 @@ func checkOperator(user, reason string) error {
 	}
 	return nil
 }
+
+// recordText is what an operator's request said (a user, a reason, an
+// original's id, a recipient) as a record keeps it whether or not the
+// request passes its checks: what printable refuses becomes "?", and
+// past max bytes it is cut, saying how long it was. A refusal is
+// recorded too, and its record must not carry what the checks keep out
+// of the trail: terminal escapes, bidi overrides, line breaks, 64 KiB.
+// Text that passes the checks is kept as it is.
+func recordText(s string, max int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len()+utf8.RuneLen(r) > max {
+			break
+		}
+		if r == utf8.RuneError || !printable(string(r)) {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	if len(s) > max {
+		b.WriteString("…(" + strconv.Itoa(len(s)) + " bytes)")
+	}
+	return b.String()
+}
+
+// maxRecordedID bounds an original's id as a record keeps it (a valid
+// one is at most 64 bytes, quarantine.NewID's much less).
+const maxRecordedID = 64
 
 // printable reports whether s is valid UTF-8 without control characters
 // (tab aside) or invisible formatting characters (bidi overrides,
@@ -149,8 +178,12 @@ type ReleaseResult struct {
 // delivery. Every attempt, refused or not, is written to the audit trail
 // with the user and the reason.
 func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
+	// An id no original can have is not found either way; cleaned, it
+	// is also fit for the record and the refusal's text.
+	req.ID = recordText(req.ID, maxRecordedID)
 	rec := &AuditRecord{Time: time.Now().UTC(), Event: "release", QuarantineID: req.ID,
-		User: req.User, Why: req.Reason, Policy: req.Policy, Rcpts: requestedRcpts(req.To)}
+		User: recordText(req.User, maxOperatorUser), Why: recordText(req.Reason, maxOperatorReason),
+		Policy: recordText(req.Policy, maxRecordedID), Rcpts: requestedRcpts(req.To)}
 	if req.Original {
 		rec.Policy = "original"
 	}
@@ -174,7 +207,7 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 		}
 		s.Audit.Write(rec)
 		s.Metrics.QuarantineReleaseRefusals.WithLabelValues(why).Inc()
-		s.Logger.Warn("quarantine release refused", "id", req.ID, "user", req.User, "err", err)
+		s.Logger.Warn("quarantine release refused", "id", req.ID, "user", rec.User, "err", err)
 		return nil, err
 	}
 	s.Audit.Write(rec)
@@ -432,12 +465,12 @@ func originalRoute(cfg *config.Config, to []string) (*config.Route, []string, er
 
 // requestedRcpts is the recipients a release asks for, as the audit
 // trail records them before they are checked (a refused address is
-// recorded as given).
+// recorded as given, through recordText).
 func requestedRcpts(to []string) []string {
 	var out []string
 	for _, a := range to {
 		if a = strings.TrimSpace(a); a != "" {
-			out = append(out, a)
+			out = append(out, recordText(a, maxPathLength))
 		}
 	}
 	return out

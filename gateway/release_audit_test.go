@@ -47,7 +47,8 @@ func TestReadOutAudited(t *testing.T) {
 		{"/quarantine/" + id + "/original", 400, "user is required", "", "", "refused"},
 		{"/quarantine/" + id + "/original?user=tanaka", 400, "reason is required", "", "tanaka", "refused"},
 		{"/quarantine/" + id + "/headers?reason=x", 400, "user is required", "", "", "refused"},
-		{"/quarantine/" + id + "/original?user=%1B%5B2Jroot&reason=x", 400, "control", "", "\x1b[2Jroot", "refused"},
+		// Recorded, but without the escape the check refused.
+		{"/quarantine/" + id + "/original?user=%1B%5B2Jroot&reason=x", 400, "control", "", "?[2Jroot", "refused"},
 		{"/quarantine/0000000000000000/original" + relReader, 404, `no original "0000000000000000" in the quarantine (purged or never there)`, "", "tanaka", "refused"},
 		{"/quarantine/" + id + "/headers" + relReader, 200, "", "From: Yamada Taro", "tanaka", "headers-read"},
 		{"/quarantine/" + id + "/original" + relReader, 200, "", relSecret, "tanaka", "original-read"},
@@ -118,8 +119,32 @@ func TestReleaseOperatorText(t *testing.T) {
 	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != 0 {
 		t.Errorf("mugai_quarantine_releases_total = %v after refusals", n)
 	}
-	if rel := e.audit("release"); len(rel) != len(bad) {
-		t.Errorf("%d release records for %d refusals", len(rel), len(bad))
+	// A refusal is recorded with what was asked, and its record keeps
+	// none of what the checks keep out: escapes, bidi overrides and
+	// line breaks become "?", the length is bounded. So are the rest of
+	// the request (the recipients, the policy, the id) and a read's.
+	badID := "\x1b[2J\u202e" + id
+	if code, msg := e.call("POST", "/quarantine/"+url.PathEscape(badID)+"/release",
+		ReleaseRequest{Policy: "\u202erelaxed", User: "tanaka", Reason: "x"}, nil); code != 404 {
+		t.Errorf("release of id %q: %d %q, want 404", badID, code, msg)
+	}
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", ReleaseRequest{Policy: "relaxed", User: "tanaka", Reason: "x",
+		To: []string{"kikaku\u202e@city.example.lg.jp", "\x1b]0;x\x07@city.example.lg.jp"}}, nil); code != 403 {
+		t.Errorf("release to recipients with escapes: %d %q, want 403", code, msg)
+	}
+	if code, msg := e.call("GET", "/quarantine/"+id+"/original?user=%E2%80%AEtoor&reason=x", nil, nil); code != 400 {
+		t.Errorf("read by a user with a bidi override: %d %q, want 400", code, msg)
+	}
+	rel := e.audit("release")
+	if len(rel) != len(bad)+2 {
+		t.Errorf("%d release records for %d refusals", len(rel), len(bad)+2)
+	}
+	for _, r := range append(rel, e.audit("export")...) {
+		for _, f := range append([]string{r.User, r.Why, r.QuarantineID, r.Policy, r.Reason}, r.Rcpts...) {
+			if strings.ContainsAny(f, "\x00\x1b\x07\n\u202e") || len(f) > maxOperatorReason+100 {
+				t.Errorf("%s record holds %.80q", r.Event, f)
+			}
+		}
 	}
 	// Japanese names and reasons are text, and fine.
 	req := ReleaseRequest{Policy: "relaxed", User: "田中 (sudo as root)", Reason: "申請書の PDF、チケット 2025-118"}
