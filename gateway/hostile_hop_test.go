@@ -372,3 +372,42 @@ func TestReloadAddsBounces(t *testing.T) {
 		t.Errorf("DSN envelope %q → %v", m.From, m.To)
 	}
 }
+
+// TestDSNHeaderLinksDefanged: a delivery status notification of a
+// sanitising route quotes the rebuilt header, which carries the sender's
+// Received fields as they came, links and all: in the notice they are
+// text a mail client shows and makes clickable, and a sender that gives
+// an LGWAN address as its own has it delivered there. The links are
+// defanged as in the rebuilt body.
+func TestDSNHeaderLinksDefanged(t *testing.T) {
+	hop := startSink(t, false)
+	hop.mu.Lock()
+	hop.rcptCode["gone@lgwan.example"] = 550
+	hop.mu.Unlock()
+	bounces := startSink(t, false)
+	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+hop.addr, "",
+		"    policy: default\n", "    policy: default\n    bounces: {to: \"smtp://"+bounces.addr+"\"}\n")
+	g := startGateway(t, cfg, true)
+	msg := "Received: from relay.example by mx.example; log in at https://evil.example/login now\r\n" +
+		"Received: from x by y; see http://www.evil.example/a and www.evil.example/b\r\n" +
+		"From: a@example.jp\r\nSubject: s\r\nMessage-ID: <m1@example.jp>\r\n\r\nhello\r\n"
+	if code, text := g.send("inbound", "kikaku@lgwan.example", []string{"gone@lgwan.example"}, msg); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	waitFor(t, "the DSN", 15*time.Second, func() bool { return len(bounces.messages()) >= 1 })
+	d := string(bounces.messages()[0].Data)
+	_, headers, ok := strings.Cut(d, "Content-Type: text/rfc822-headers\r\n")
+	if !ok {
+		t.Fatalf("DSN without the headers part:\n%s", d)
+	}
+	for _, live := range []string{"https://", "http://", "www.evil.example", "evil.example/login"} {
+		if strings.Contains(headers, live) {
+			t.Errorf("the DSN's headers part has the live link %q:\n%s", live, headers)
+		}
+	}
+	for _, want := range []string{"hxxps://evil[.]example/login", "Message-I", "<m1@example.jp>"} {
+		if !strings.Contains(headers, want) {
+			t.Errorf("the DSN's headers part lacks %q:\n%s", want, headers)
+		}
+	}
+}

@@ -423,8 +423,15 @@ func fold(name, value string) string {
 
 // originalHeader returns the header block of a message, up to the blank
 // line and at most MaxDSNHeaderBytes (whole lines), with CRLF line ends,
-// lines cut at 998 octets (RFC 5322 2.1.1) and every byte that is not
-// printable ASCII or a tab replaced by "?".
+// every byte that is not printable ASCII or a tab replaced by "?", links
+// defanged and lines cut at 998 octets (RFC 5322 2.1.1).
+//
+// The part is text that mail clients show, and make links clickable in,
+// while in the message it was about these were header fields nobody
+// reads: on a sanitising route the rebuilt header carries the sender's
+// Received fields as they came (RFC 5321 4.4), links and all, and a
+// sender who gives an LGWAN address as its own has the notice delivered
+// there.
 func originalHeader(r io.Reader) ([]byte, error) {
 	br := bufio.NewReader(io.LimitReader(r, MaxDSNHeaderBytes))
 	var out bytes.Buffer
@@ -454,14 +461,17 @@ func originalHeader(r io.Reader) ([]byte, error) {
 }
 
 func writeHeaderLine(out *bytes.Buffer, line []byte) {
-	if len(line) > 998 {
-		line = line[:998]
-	}
-	for _, c := range line {
+	b := make([]byte, len(line))
+	for i, c := range line {
 		if (c < 0x20 && c != '\t') || c >= 0x7f {
 			c = '?'
 		}
-		out.WriteByte(c)
+		b[i] = c
 	}
+	s, _ := links.Rewrite(string(b), links.Defang)
+	if len(s) > 998 {
+		s = s[:998]
+	}
+	out.WriteString(s)
 	out.WriteString("\r\n")
 }

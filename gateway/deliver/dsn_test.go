@@ -298,3 +298,25 @@ func TestBuildDSNEdgeCases(t *testing.T) {
 		})
 	}
 }
+
+// TestDSNOriginalHeaderLinks: the quoted header is text a client shows:
+// its links are defanged as the reply's are, addresses are left alone,
+// and a line stays within 998 octets however long defanging makes it.
+func TestDSNOriginalHeaderLinks(t *testing.T) {
+	long := "X-Long: " + strings.Repeat("https://a.example/ ", 60)
+	for _, tc := range []struct{ in, want string }{
+		{"Received: from x by y; see https://evil.example/login", "Received: from x by y; see hxxps://evil[.]example/login"},
+		{"X-Note: www.evil.example/b", "X-Note: www[.]evil[.]example/b"},
+		{"Message-ID: <m1@mail.example.co.jp>", "Message-ID: <m1@mail.example.co.jp>"},
+		{"Subject: \xe4\xbc\x9a https://e.example", "Subject: ??? hxxps://e[.]example"},
+	} {
+		got, err := originalHeader(strings.NewReader(tc.in + "\r\n\r\nbody\r\n"))
+		if err != nil || string(got) != tc.want+"\r\n" {
+			t.Errorf("%q: %q (%v), want %q", tc.in, got, err, tc.want)
+		}
+	}
+	got, _ := originalHeader(strings.NewReader(long + "\r\n\r\n"))
+	if line := strings.TrimSuffix(string(got), "\r\n"); len(line) != 998 || strings.Contains(line, "https://") {
+		t.Errorf("a long line of links: %d octets, %.60q…", len(line), line)
+	}
+}
