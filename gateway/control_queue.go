@@ -398,9 +398,10 @@ func auditedBy(w http.ResponseWriter, what, user, reason string) (string, string
 }
 
 // auditUp answers 503 and reports false while the audit trail cannot be
-// written: a requeue sends a message across again and a delete drops
-// one, and neither may happen without its record, as nothing is
-// released, read out or purged by hand then (ErrAuditDown). The refusal
+// written: a requeue sends a message across again, a delete drops one
+// and turning the lockdown off loosens what crosses, and none may happen
+// without its record, as nothing is released, read out or purged by
+// hand then (ErrAuditDown). The refusal
 // is counted in mugai_admin_refused_total{reason="audit-down"} and its
 // record is held with the others until the trail can be written.
 func (s *Server) auditUp(w http.ResponseWriter, r *http.Request) bool {

@@ -94,6 +94,12 @@ func (s *Server) lockdownHandlers(mux *http.ServeMux) {
 		if !ok {
 			return
 		}
+		// Turning the emergency mode on is never refused (its record is
+		// held until the trail can be written); turning it off loosens
+		// what crosses, and is not done without its record.
+		if !req.On && !s.auditUp(w, r) {
+			return
+		}
 		if err := s.SetLockdown(req.On, user, reason); err != nil {
 			jsonError(w, http.StatusInternalServerError, err.Error())
 			return

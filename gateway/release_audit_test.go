@@ -230,8 +230,15 @@ func TestReleaseWhileAuditDown(t *testing.T) {
 	if _, err := e.sp.Get(qid); err != nil {
 		t.Errorf("queued message deleted while the trail was down: %v", err)
 	}
-	if n := testutil.ToFloat64(e.m.AdminRefused.WithLabelValues(metrics.AdminRefusedAuditDown)); n != 2 {
-		t.Errorf("mugai_admin_refused_total{reason=audit-down} = %v, want 2", n)
+	// The lockdown goes on (its record held), not off.
+	if code, msg := e.call("POST", "/lockdown", ControlRequest{On: true, User: "tanaka", Reason: "phishing"}, nil); code != 200 || !e.srv.Lockdown() {
+		t.Errorf("lockdown on with the trail down: %d %q", code, msg)
+	}
+	if code, msg := e.call("POST", "/lockdown", ControlRequest{On: false, User: "tanaka", Reason: "over"}, nil); code != 503 || !e.srv.Lockdown() {
+		t.Errorf("lockdown off with the trail down: %d %q", code, msg)
+	}
+	if n := testutil.ToFloat64(e.m.AdminRefused.WithLabelValues(metrics.AdminRefusedAuditDown)); n != 3 {
+		t.Errorf("mugai_admin_refused_total{reason=audit-down} = %v, want 3", n)
 	}
 	e.lgwan.none(t, 300*time.Millisecond)
 	e.inet.none(t, 0)
@@ -259,9 +266,12 @@ func TestReleaseWhileAuditDown(t *testing.T) {
 	if ex := e.audit("export"); len(ex) != 2 || ex[0].Verdict != "error" || ex[1].Verdict != "error" {
 		t.Errorf("refused reads audited as %+v", ex)
 	}
-	if ctl := e.audit("control"); len(ctl) != 2 || ctl[0].Verdict != "refused" || !strings.Contains(ctl[0].Reason, "/requeue: ") ||
-		!strings.Contains(ctl[1].Reason, "DELETE /queue/") {
-		t.Errorf("refused queue changes audited as %+v", ctl)
+	if ctl := e.audit("control"); len(ctl) != 3 || ctl[0].Verdict != "refused" || !strings.Contains(ctl[0].Reason, "/requeue: ") ||
+		!strings.Contains(ctl[1].Reason, "DELETE /queue/") || !strings.Contains(ctl[2].Reason, "POST /lockdown: ") {
+		t.Errorf("refused changes audited as %+v", ctl)
+	}
+	if ld := e.audit("lockdown"); len(ld) != 1 || ld[0].Verdict != "on" {
+		t.Errorf("lockdown audited as %+v", ld)
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != float64(released) {
 		t.Errorf("mugai_quarantine_releases_total = %v, want %d", n, released)

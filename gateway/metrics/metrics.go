@@ -115,7 +115,7 @@ const (
 	AdminRefusedHost        = "host"         // Host is a name other than localhost (DNS rebinding)
 	AdminRefusedCrossOrigin = "cross-origin" // a browser's cross-site state change
 	AdminRefusedContentType = "content-type" // a body that is not JSON (a form post)
-	AdminRefusedAuditDown   = "audit-down"   // a requeue or delete while the audit trail cannot be written
+	AdminRefusedAuditDown   = "audit-down"   // a requeue, a delete or lockdown off while the audit trail cannot be written
 )
 
 // Classes are the attachment families of sanitize/filetype, in the order
@@ -308,7 +308,7 @@ func New(version string) *Metrics {
 		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
 		AdminRefused: counter("admin_refused_total",
-			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; token: no valid control token; host, cross-origin, content-type: a browser's request; audit-down: a queue requeue or delete while the audit trail cannot be written).", "reason"),
+			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; token: no valid control token; host, cross-origin, content-type: a browser's request; audit-down: a queue requeue or delete, or lockdown off, while the audit trail cannot be written).", "reason"),
 	}
 
 	m.reg = prometheus.NewRegistry()
