@@ -183,7 +183,7 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 	req.ID = recordText(req.ID, maxRecordedID)
 	rec := &AuditRecord{Time: time.Now().UTC(), Event: "release", QuarantineID: req.ID,
 		User: recordText(req.User, maxOperatorUser), Why: recordText(req.Reason, maxOperatorReason),
-		Policy: recordText(req.Policy, maxRecordedID), Rcpts: requestedRcpts(req.To)}
+		Policy: recordText(req.Policy, maxOperatorUser), Rcpts: requestedRcpts(req.To)}
 	if req.Original {
 		rec.Policy = "original"
 	}
