@@ -116,7 +116,9 @@ func TestBuildDSN(t *testing.T) {
 	want := []struct{ final, status, diag string }{
 		{"rfc822; nobody@city.example.lg.jp", "5.1.1", "smtp; 550 5.1.1 User unknown"},
 		{"rfc822; full@city.example.lg.jp", "5.2.2", "smtp; 452 4.2.2 Mailbox full really ? full"},
-		{"rfc822; slow@city.example.lg.jp", "5.4.7", "X-Mugai; connect to 10.1.0.25:25: connection refused"},
+		// The texts are defanged, and an IPv4 address is a host a
+		// linkifier links (links.Rewrite).
+		{"rfc822; slow@city.example.lg.jp", "5.4.7", "X-Mugai; connect to 10[.]1[.]0[.]25:25: connection refused"},
 		{`utf-8; \x{30E6}\x{30FC}\x{30B6}\x{30FC}@city.example.lg.jp`, "5.0.0", "smtp; 553 no SMTPUTF8"},
 	}
 	if len(perRcpt) != len(want) {

@@ -1,6 +1,7 @@
 package htmltext
 
 import (
+	"os"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -108,9 +109,15 @@ var (
 		"(min-width:50em)", "screen and (max-width:600px), print"}
 )
 
+var genPaint = []string{"color:#fff", "color:white", "color:#333", "color:transparent", "color:rgba(0,0,0,0.05)", "color:inherit",
+	"background:#000", "background:#fff", "background-color:navy", "background:transparent",
+	"font-size:0", "font-size:1px", "font-size:14px", "font-size:0.5px", "font-size:initial"}
+
 func genDecl(r *rand.Rand) string {
 	var d string
-	if r.IntN(3) < 2 {
+	if os.Getenv("ZZ_PAINT") != "" && r.IntN(2) == 0 {
+		d = genPaint[r.IntN(len(genPaint))]
+	} else if r.IntN(3) < 2 {
 		d = "display:" + genDisplays[r.IntN(len(genDisplays))]
 	} else {
 		d = "visibility:" + genVisible[r.IntN(len(genVisible))]
