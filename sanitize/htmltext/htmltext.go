@@ -495,6 +495,13 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if p := c.top(); p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
 	}
+	if name == "table" && !c.exact {
+		// In quirks mode, most mail's, a table does not inherit the
+		// font size and colour around it (the browser's quirks sheet
+		// gives it font-size:medium and the initial colour): a nested
+		// table in a cell of font-size:0 or white text is read.
+		e.small, e.white, e.clear = false, false, false
+	}
 	switch bg {
 	case paintColor:
 		e.onBG = true

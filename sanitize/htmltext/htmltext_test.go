@@ -392,6 +392,11 @@ func TestConvertSnippets(t *testing.T) {
 		{"white around dark text", `<td style="color:#ffffff"><p style="color:#333">申込期限は10月31日です</p>x</td><font color=white>y<font color=black>z</font></font>`, "申込期限は10月31日です\n\nz\n"},
 		{"white around an image", `<div style="color:#fff"><img src="logo.png" alt="みどり市"></div>`, "[画像: みどり市]\n"},
 		{"white around a background", `<td style="color:#fff"><div style="background:#036">見出し</div></td>`, "見出し\n"},
+		// In quirks mode a table resets the font size and colour around
+		// it (not visibility); with a standards doctype it inherits them.
+		{"quirks table resets size and colour", `<div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>` +
+			`<div style="visibility:hidden"><table><tr><td>z</td></tr></table></div>`, "x\n\ny\n"},
+		{"standards table inherits size and colour", `<!DOCTYPE html><div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>`, ""},
 		// A link has the browser's link colour, not its parent's; its own
 		// colour, one inside it or <body link> decide instead.
 		{"link in white text", `<p style="color:white">Go <a href="https://example.jp/a">here</a> now</p><font color=#FFFFFF><a href="https://example.jp/b"><b>b</b></a></font>`,
