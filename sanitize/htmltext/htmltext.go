@@ -435,12 +435,13 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 
 	bg := a.background()
-	hidden := a.invisible(name, c.top() != nil && c.top().flexBox)
+	parent := c.styleParent(name)
+	hidden := a.invisible(name, parent != nil && parent.flexBox)
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
 	invis := c.rootInvis
-	if t := c.top(); t != nil {
-		invis = t.invis
+	if parent != nil {
+		invis = parent.invis
 	}
 	switch a.parsed().visibility {
 	case visHidden:
@@ -492,7 +493,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
 	e.onBG = c.bodyBG
-	if p := c.top(); p != nil {
+	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
 	}
 	if name == "table" && !c.exact {
@@ -1018,6 +1019,31 @@ func (c *converter) implicitEnd(name string, fl flag) {
 		if t := c.top(); t != nil && (t.name == "rt" || t.name == "rp") {
 			c.popTo(len(c.stack) - 1)
 		}
+	}
+}
+
+// styleParent is the element whose style an element starting now
+// inherits: the one it starts in, or for one a browser moves out of a
+// table (foster parenting: anything but the table's own parts right in a
+// table, a row group or a row) the table's parent, nil for the root.
+// The table's size, colour and visibility do not reach it.
+func (c *converter) styleParent(name string) *entry {
+	t := c.top()
+	if t == nil || c.foreign > 0 || !(t.name == "table" || t.name == "tr" || isSection(t)) {
+		return t
+	}
+	switch name {
+	case "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "table",
+		"style", "script", "template", "input", "form":
+		return t
+	}
+	switch ti := c.findName("table", stopTable); {
+	case ti < 0:
+		return t
+	case ti == 0:
+		return nil
+	default:
+		return &c.stack[ti-1]
 	}
 }
 

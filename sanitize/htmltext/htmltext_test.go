@@ -396,6 +396,9 @@ func TestConvertSnippets(t *testing.T) {
 		// it (not visibility); with a standards doctype it inherits them.
 		{"quirks table resets size and colour", `<div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>` +
 			`<div style="visibility:hidden"><table><tr><td>z</td></tr></table></div>`, "x\n\ny\n"},
+		// An element right in a table is moved before it, out of the
+		// table's style; the cells keep it.
+		{"element moved out of a table", `<table style="font-size:0;color:white"><span>x</span><tr><td>y</td></tr></table>`, "x\n"},
 		{"standards table inherits size and colour", `<!DOCTYPE html><div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>`, ""},
 		// A link has the browser's link colour, not its parent's; its own
 		// colour, one inside it or <body link> decide instead.
