@@ -132,13 +132,13 @@ func nextBare[T text](line T, from int) (start, end int) {
 		}
 		if foreign {
 			// 例え.jp, 楽天.co.jp: the name starts in another script.
-			if e > s && !addressDomain(line, from, dot) && !localPart(line, e) && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) {
+			if e > s && !addressDomain(line, from, dot) && !localPart(line, s, e) && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) {
 				return dot, e
 			}
 			continue
 		}
 		rel := schemeRelative(line, s)
-		if rel == 0 && afterAt(line, from, s) || localPart(line, e) {
+		if rel == 0 && afterAt(line, from, s) || localPart(line, s, e) {
 			continue // the domain or the local part of an address
 		}
 		if bareHost(line[s:e]) || ipv4(line[s:e]) || hostPrefix(line[s:e], 2) {
@@ -190,8 +190,8 @@ func ipv4[T text](h T) bool {
 // "@" before it, a local part before that (letters, digits and "._-+=",
 // one letter or digit at least, not ending in "." nor after "//"), and a
 // domain after it (no "_"). Linkifiers link the name of "「@evil.com",
-// " @evil.com", "+@evil.com", "x.@evil.com", "x?@evil.com", "//x@evil.com"
-// or "a@b_evil.com".
+// " @evil.com", "+@evil.com", "x.@evil.com", "x?@evil.com", "//x@evil.com",
+// "a@b_evil.com" or "x@example.jp@evil.com".
 func afterAt[T text](line T, from, s int) bool {
 	if s-2 < from || line[s-1] != '@' || line[s-2] == '.' {
 		return false
@@ -203,6 +203,8 @@ scan:
 		switch {
 		case alnum(c):
 			letters = true
+		case c == '@':
+			return false // x@example.jp@evil.com: linkifyjs links evil.com
 		case c < utf8.RuneSelf && strings.IndexByte("._-+=", c) < 0:
 			break scan
 		case c >= utf8.RuneSelf:
@@ -287,7 +289,7 @@ func foreignName[T text](line T, from, dot int) int {
 			last--
 		}
 	}
-	if last >= e-1 || addressDomain(line, from, dot) || localPart(line, e) || !icannTLD(string(line[last+1:e])) {
+	if last >= e-1 || addressDomain(line, from, dot) || localPart(line, dot, e) || !icannTLD(string(line[last+1:e])) {
 		return -1
 	}
 	return e
@@ -321,25 +323,58 @@ func schemeRelative[T text](line T, s int) int {
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
 
-// localPart reports whether the word going on at line[i:] is the rest of
-// a mail address's local part: atext up to an "@" (kikaku.tokyo+ml@…,
-// SRS0=…=example.com=taro@…) and a domain after it that is a host name.
-// "/", "?" and "#" are atext too, but after a host name they start its
-// path, query or fragment, which may hold an "@" of its own:
-// evil.com/login?next=a@b is a link to evil.com wherever a bare name is
-// one, not an address. So is evil.com@x, which is no address.
-func localPart[T text](line T, i int) bool {
-	for ; i < len(line); i++ {
-		c := line[i]
-		switch {
+// localPart reports whether the name at line[s:e] is in the local part of
+// an address that every linkifier takes for one, so that none links the
+// name: kikaku.tokyo+ml@…, SRS0=…=example.com=taro@…. The local part is
+// ASCII letters, digits and "._-+=" up to an "@", not ending in ".", and
+// a domain after it that is a host name: linkify-it reads no other
+// letters in an address, linkifyjs and Autolinker link evil.com in
+// "evil.com.@…" and "evil.com$@…". And it starts the line or follows a
+// space, a control character, "<", ">", "(", '"' or "｜", where
+// linkify-it begins an address: it links evil.com in "x!evil.com@…",
+// "「evil.com@…" and "見て1evil.com@…" (as 見て1evil.com). "/", "?" and "#"
+// are atext too, but after a host name they start its path, query or
+// fragment, which may hold an "@" of its own: evil.com/login?next=a@b is
+// a link to evil.com wherever a bare name is one, not an address. So is
+// evil.com@x, which is no address.
+func localPart[T text](line T, s, e int) bool {
+	j := s
+	for j > 0 && localByte(line[j-1]) {
+		j--
+	}
+	if j > 0 && !addressStart(line, j) {
+		return false
+	}
+	for i := e; i < len(line); i++ {
+		switch c := line[i]; {
 		case c == '@':
-			return mailDomain(line, i+1)
-		case alnum(c) || strings.IndexByte("!$%&'*+-=^_`{|}~.", c) >= 0:
-		default:
+			return line[i-1] != '.' && mailDomain(line, i+1)
+		case !localByte(c):
 			return false
 		}
 	}
 	return false
+}
+
+// localByte: what a local part that every linkifier reads whole is made
+// of (see localPart).
+func localByte(c byte) bool {
+	return alnum(c) || c == '.' || c == '_' || c == '-' || c == '+' || c == '='
+}
+
+// addressStart reports whether an address can start at line[j], j > 0,
+// for linkify-it: after a space or a control character, "<", ">", "(",
+// '"' or "｜".
+func addressStart[T text](line T, j int) bool {
+	k := j - 1
+	for k > 0 && j-k < utf8.UTFMax && !utf8.RuneStart(line[k]) {
+		k--
+	}
+	r, n := decodeRune(line, k)
+	if k+n != j {
+		return false // invalid UTF-8
+	}
+	return r == '<' || r == '>' || r == '(' || r == '"' || r == '｜' || unicode.In(r, unicode.Z, unicode.Cc)
 }
 
 // mailDomain reports whether line[i:] starts with a domain a linkifier

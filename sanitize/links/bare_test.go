@@ -23,9 +23,18 @@ func TestBareDomains(t *testing.T) {
 		{"ipv4 address", "192.168.0.1 と 10.0.0.5:8080/x", "192[.]168[.]0[.]1 と 10[.]0[.]0[.]5:8080/x", removed + " と " + removed + ":8080/x", 2},
 		{"japanese file name under a tld", "資料.zip", "資料[.]zip", "資料" + removed, 1},
 		{"label in another script", "詳しくは例え.jp/x か 総務課.jpまで、пример.рф", "詳しくは例え[.]jp/x か 総務課[.]jpまで、пример[.]рф", "詳しくは例え" + removed + " か 総務課" + removed + "まで、пример" + removed, 3},
-		{"address in another script stays", "info@例え.jp 例え.jp@example.jp", "info@例え.jp 例え.jp@example.jp", "", 0},
+		{"address in another script stays", "info@例え.jp", "info@例え.jp", "", 0},
 		{"name before a hyphen or a dot", "evil.com-x evil.co.x", "evil[.]com-x evil[.]co[.]x", removed + " " + removed, 2},
 		{"not an address", "evil.com@x evil.com@x.y", "evil[.]com@x evil[.]com@x.y", removed + "@x " + removed + "@x.y", 2},
+		// A name in a local part stays only when the linkifiers take the
+		// whole word for an address: linkify-it starts one only after a
+		// space, "<", ">", "(" or a quote and reads only ASCII in it, and
+		// none takes a local part ending in "." or a second "@".
+		{"name in what is no local part", "x!evil.com@example.jp 見て1evil.com@example.jp 「evil.com@example.jp 例え.jp@example.jp evil.com.@example.jp x@example.jp@evil.com",
+			"x!evil[.]com@example[.]jp 見て1evil[.]com@example[.]jp 「evil[.]com@example[.]jp 例え[.]jp@example[.]jp evil[.]com.@example[.]jp x@example.jp@evil[.]com",
+			"x!" + removed + "@" + removed + " 見て" + removed + "@" + removed + " 「" + removed + "@" + removed + " 例え" + removed + "@" + removed + " " + removed + ".@" + removed + " x@example.jp@" + removed, 11},
+		{"name in a local part stays", "kikaku.tokyo+ml@example.jp <soumu.city@example.jp> (info.com@example.jp) SRS0=ab=cd=example.com=taro@srs.example.jp",
+			"kikaku.tokyo+ml@example.jp <soumu.city@example.jp> (info.com@example.jp) SRS0=ab=cd=example.com=taro@srs.example.jp", "", 0},
 		{"abbreviations stay", "e.g. i.e. U.S.A. p.m. etc.", "e.g. i.e. U.S.A. p.m. etc.", "", 0},
 		{"unlisted and reserved names stay", "evil.example host.local x.invalid", "evil.example host.local x.invalid", "", 0},
 		{"addresses stay", "taro.yamada@mail.example.co.jp", "taro.yamada@mail.example.co.jp", "", 0},

@@ -177,7 +177,16 @@ func linkifierLines() []string {
 			"https://a.example/x"+s+"evil.com/login",
 			"www.a.example/p"+s+"evil.com",
 			"詳しくは"+s+"evil.com/login",
+			// A name in or after what may be an address.
+			"x"+s+"evil.com@example.jp",
+			"evil.com"+s+"x@example.jp",
+			"evil.com"+s+"@example.jp",
+			"見て"+s+"evil.com@example.jp",
+			"x@example.jp"+s+"evil.com",
 		)
+	}
+	for _, s := range []string{"、", "。", "：", "「", "」", "【", "】", "（", "）", "・", "　", "｜", "＜"} {
+		l = append(l, "x"+s+"evil.com@example.jp", "evil.com"+s+"@example.jp", "x@"+s+"evil.com")
 	}
 	return append(l,
 		"詳しくは例え.jp/x をご覧ください",
