@@ -208,7 +208,10 @@ scan:
 		case c < utf8.RuneSelf && strings.IndexByte("._-+=", c) < 0:
 			break scan
 		case c >= utf8.RuneSelf:
-			if !letterBefore(line, from, j) {
+			// A letter or digit; not one a host name maps to one or
+			// drops (a soft hyphen, U+200B), which linkifyjs reads as
+			// no local part.
+			if r := runeBefore(line, from, j); !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 				break scan
 			}
 			letters = true
@@ -228,15 +231,22 @@ scan:
 // ASCII ends line[from:i], or a character a host name maps to one (㎏ is
 // kg).
 func letterBefore[T text](line T, from, i int) bool {
+	r := runeBefore(line, from, i)
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || mapsToHost(r))
+}
+
+// runeBefore is the character of another script than ASCII that ends
+// line[from:i], or utf8.RuneError.
+func runeBefore[T text](line T, from, i int) rune {
 	j := i
 	for j > from && i-j < utf8.UTFMax && !utf8.RuneStart(line[j-1]) {
 		j--
 	}
 	if j == from || line[j-1] < utf8.RuneSelf {
-		return false
+		return utf8.RuneError
 	}
 	r, _ := decodeRune(line, j-1)
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || mapsToHost(r)
+	return r
 }
 
 // addressDomain reports whether the word that ends at line[i] is an

@@ -23,7 +23,11 @@ func TestBareDomains(t *testing.T) {
 		{"ipv4 address", "192.168.0.1 と 10.0.0.5:8080/x", "192[.]168[.]0[.]1 と 10[.]0[.]0[.]5:8080/x", removed + " と " + removed + ":8080/x", 2},
 		{"japanese file name under a tld", "資料.zip", "資料[.]zip", "資料" + removed, 1},
 		{"label in another script", "詳しくは例え.jp/x か 総務課.jpまで、пример.рф", "詳しくは例え[.]jp/x か 総務課[.]jpまで、пример[.]рф", "詳しくは例え" + removed + " か 総務課" + removed + "まで、пример" + removed, 3},
-		{"address in another script stays", "info@例え.jp", "info@例え.jp", "", 0},
+		{"address in another script stays", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "", 0},
+		// linkifyjs links the name after "@" when the local part is a
+		// character a host name drops.
+		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
+			"\u00ad@" + removed + " \u200b@" + removed + " \u2060@" + removed, 3},
 		{"name before a hyphen or a dot", "evil.com-x evil.co.x", "evil[.]com-x evil[.]co[.]x", removed + " " + removed, 2},
 		{"not an address", "evil.com@x evil.com@x.y", "evil[.]com@x evil[.]com@x.y", removed + "@x " + removed + "@x.y", 2},
 		// A name in a local part stays only when the linkifiers take the

@@ -196,6 +196,7 @@ func linkifierLines() []string {
 		"see bücher.de/x and пример.рф and xn--bcher-kva.de/x",
 		"see 192.0.2.1/login or 10.0.0.5:8080/x or 255.255.255.255",
 		"see evil.com@x and evil.com@x.y and a.b@c",
+		"see \u00ad@evil.net \u200b@evil.co \u2060@evil.com x\u200d@evil.com ｔａｒｏ@example.jp",
 		"mail taro.yamada@example.jp or info@city.example.lg.jp now",
 		"ftp://files.example.jp/pub/x.zip and /pub/report.zip and C:\\docs\\setup.py",
 		"https://a.example/x/evil.com:8080/a https://a.example/x/EVIL.COM. https://a.example/x/1.2.3.4/",
