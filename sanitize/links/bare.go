@@ -272,15 +272,14 @@ func addressDomain[T text](line T, from, i int) bool {
 // foreignName is the end of the name whose first dot is line[dot] when the
 // labels after it are in another script, in part at least, and the name
 // ends in an ICANN top-level domain once mapped (пример.рф, evil.wſ), or
-// -1.
+// a run does before a "-", "." or "_" (пример.рф-x), or -1.
 func foreignName[T text](line T, from, dot int) int {
-	if !letterBefore(line, from, dot) && !(dot > from && alnum(line[dot-1])) {
-		return -1
+	if !letterBefore(line, from, dot) && !(dot > from && nameByte(line[dot-1])) {
+		return -1 // Autolinker links taro_.рф
 	}
-	e, last := dot+1, dot
+	e := dot + 1
 	for e < len(line) {
 		if line[e] == '.' {
-			last = e
 			e++
 			continue
 		}
@@ -293,16 +292,24 @@ func foreignName[T text](line T, from, dot int) int {
 	for e > dot+1 && line[e-1] == '.' {
 		e--
 	}
-	for last >= e {
-		last--
-		for last > dot && line[last] != '.' {
-			last--
-		}
-	}
-	if last >= e-1 || addressDomain(line, from, dot) || localPart(line, dot, e) || !icannTLD(string(line[last+1:e])) {
+	if addressDomain(line, from, dot) || localPart(line, dot, e) {
 		return -1
 	}
-	return e
+	// The name, or the longest part of it that ends before a "-", "." or
+	// "_" (linkifyjs links пример.рф in пример.рф-x, as evil.com in
+	// evil.com-x: see hostPrefix). A top-level domain here has no "-"
+	// or "_" (one in ASCII, xn--p1ai, is nextBare's).
+	for k := e; k > dot+1; {
+		l := k - 1
+		for l > dot && line[l] != '.' && line[l] != '-' && line[l] != '_' {
+			l--
+		}
+		if line[l] == '.' && l < k-1 && icannTLD(string(line[l+1:k])) {
+			return k
+		}
+		k = l
+	}
+	return -1
 }
 
 // schemeRelative is the length of the "//" that starts a word right

@@ -29,6 +29,9 @@ func TestBareDomains(t *testing.T) {
 		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
 			"\u00ad@" + removed + " \u200b@" + removed + " \u2060@" + removed, 3},
 		{"name before a hyphen or a dot", "evil.com-x evil.co.x", "evil[.]com-x evil[.]co[.]x", removed + " " + removed, 2},
+		{"name in another script before a hyphen, a dot or _", "пример.рф-x пример.рф.x 見て.рф_zip evil.рф_x taro_.рф",
+			"пример[.]рф-x пример[.]рф.x 見て[.]рф_zip evil[.]рф_x taro_[.]рф",
+			"пример" + removed + "-x пример" + removed + ".x 見て" + removed + "_zip evil" + removed + "_x taro_" + removed, 5},
 		{"not an address", "evil.com@x evil.com@x.y", "evil[.]com@x evil[.]com@x.y", removed + "@x " + removed + "@x.y", 2},
 		// A name in a local part stays only when the linkifiers take the
 		// whole word for an address: linkify-it starts one only after a
