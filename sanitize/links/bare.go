@@ -88,6 +88,7 @@ func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 // end, or -1, -1. Its start is the first dot of the name when the label
 // before it is in another script (例え.jp), whose letters stay.
 func nextBare[T text](line T, from int) (start, end int) {
+	var run foreignRun
 	for i := from; i < len(line); {
 		k := indexByte(line[i:], '.')
 		if k < 0 {
@@ -102,7 +103,7 @@ func nextBare[T text](line T, from int) (start, end int) {
 		}
 		if !alnum(line[dot+1]) {
 			if line[dot+1] >= utf8.RuneSelf {
-				if e := foreignName(line, from, dot); e > 0 {
+				if e := foreignName(line, from, dot, &run); e > 0 {
 					return dot, e
 				}
 			}
@@ -132,7 +133,7 @@ func nextBare[T text](line T, from int) (start, end int) {
 		}
 		if foreign {
 			// 例え.jp, 楽天.co.jp: the name starts in another script.
-			if e > s && !addressDomain(line, from, dot) && !localPart(line, s, e) && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) {
+			if e > s && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) && !addressDomain(line, from, dot) && !localPart(line, s, e) {
 				return dot, e
 			}
 			continue
@@ -147,7 +148,7 @@ func nextBare[T text](line T, from int) (start, end int) {
 		// A top-level domain that goes on in characters a browser maps
 		// to ASCII (evil.wſ is evil.ws).
 		if e < len(line) && line[e] >= utf8.RuneSelf {
-			if e2 := foreignName(line, from, dot); e2 > 0 {
+			if e2 := foreignName(line, from, dot, &run); e2 > 0 {
 				return s - rel, e2
 			}
 		}
@@ -157,11 +158,22 @@ func nextBare[T text](line T, from int) (start, end int) {
 
 // hostPrefix reports whether a name ends, at a hyphen, a dot or "_", a run
 // that is not one (evil.com-x, evil.com.x, evil.com_x): linkifiers link
-// the name.
+// the name. It is tldName of every such prefix, in one pass: a run of
+// "a." does not cost its length squared.
 func hostPrefix[T text](run T, min int) bool {
-	for k := len(run) - 1; k > 0; k-- {
-		if (run[k] == '-' || run[k] == '.' || run[k] == '_') && tldName(run[:k], min) {
+	labels, start, ok := 0, 0, true // labels before run[start:], all of 1 to 63 bytes
+	for k := 0; k < len(run); k++ {
+		c := run[k]
+		if c != '-' && c != '.' && c != '_' {
+			continue
+		}
+		if n := k - start; k > 0 && ok && n >= 1 && n <= 63 && labels+1 >= min && tldLabel(run[start:k]) {
 			return true
+		}
+		if c == '.' {
+			n := k - start
+			ok = ok && n >= 1 && n <= 63
+			labels, start = labels+1, k+1
 		}
 	}
 	return false
@@ -199,6 +211,9 @@ func afterAt[T text](line T, from, s int) bool {
 	j, letters := s-1, false // line[j:s-1] is the local part
 scan:
 	for j > from {
+		if s-1-j > maxLocal {
+			return false
+		}
 		c := line[j-1]
 		switch {
 		case alnum(c):
@@ -252,7 +267,7 @@ func runeBefore[T text](line T, from, i int) rune {
 // addressDomain reports whether the word that ends at line[i] is an
 // address's domain (info@例え.jp): see afterAt.
 func addressDomain[T text](line T, from, i int) bool {
-	for i > from {
+	for end := i; i > from && end-i <= maxDomain; {
 		if line[i-1] == '@' {
 			return afterAt(line, from, i)
 		}
@@ -272,11 +287,42 @@ func addressDomain[T text](line T, from, i int) bool {
 // foreignName is the end of the name whose first dot is line[dot] when the
 // labels after it are in another script, in part at least, and the name
 // ends in an ICANN top-level domain once mapped (пример.рф, evil.wſ), or
-// a run does before a "-", "." or "_" (пример.рф-x), or -1.
-func foreignName[T text](line T, from, dot int) int {
+// a run does before a "-", "." or "_" (пример.рф-x), or -1. run keeps
+// what it found of the run of name characters after the dot for the
+// next dots in it, which nextBare passes in order: a line of "例." is
+// scanned once, not once for every dot.
+func foreignName[T text](line T, from, dot int, run *foreignRun) int {
 	if !letterBefore(line, from, dot) && !(dot > from && nameByte(line[dot-1])) {
 		return -1 // Autolinker links taro_.рф
 	}
+	if dot >= run.end {
+		scanForeign(line, dot, run)
+	}
+	// The longest name of the run after this dot.
+	if run.tld <= dot {
+		return -1
+	}
+	if addressDomain(line, from, dot) || localPart(line, dot, run.name) {
+		return -1
+	}
+	return run.name
+}
+
+// foreignRun is a run of name characters in any script (see foreignName).
+type foreignRun struct {
+	end  int // where the run ends
+	tld  int // start of the last label of its longest name, 0 if none
+	name int // end of that name
+}
+
+// scanForeign finds the run that starts after line[dot] and its longest
+// name:
+// the run itself or the longest part of it that ends before a "-", "."
+// or "_" (linkifyjs links пример.рф in пример.рф-x, as evil.com in
+// evil.com-x: see hostPrefix), ending in an ICANN top-level domain. A
+// top-level domain here has no "-" or "_" (one in ASCII, xn--p1ai, is
+// nextBare's).
+func scanForeign[T text](line T, dot int, run *foreignRun) {
 	e := dot + 1
 	for e < len(line) {
 		if line[e] == '.' {
@@ -289,27 +335,22 @@ func foreignName[T text](line T, from, dot int) int {
 		}
 		e += n
 	}
+	run.end, run.tld, run.name = e, 0, 0
 	for e > dot+1 && line[e-1] == '.' {
 		e--
 	}
-	if addressDomain(line, from, dot) || localPart(line, dot, e) {
-		return -1
-	}
-	// The name, or the longest part of it that ends before a "-", "." or
-	// "_" (linkifyjs links пример.рф in пример.рф-x, as evil.com in
-	// evil.com-x: see hostPrefix). A top-level domain here has no "-"
-	// or "_" (one in ASCII, xn--p1ai, is nextBare's).
+	// From separator to separator, right to left: each byte once.
 	for k := e; k > dot+1; {
 		l := k - 1
 		for l > dot && line[l] != '.' && line[l] != '-' && line[l] != '_' {
 			l--
 		}
 		if line[l] == '.' && l < k-1 && icannTLD(string(line[l+1:k])) {
-			return k
+			run.tld, run.name = l+1, k
+			return
 		}
 		k = l
 	}
-	return -1
 }
 
 // schemeRelative is the length of the "//" that starts a word right
@@ -356,13 +397,13 @@ func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
 // evil.com@x, which is no address.
 func localPart[T text](line T, s, e int) bool {
 	j := s
-	for j > 0 && localByte(line[j-1]) {
+	for j > 0 && localByte(line[j-1]) && s-j <= maxLocal {
 		j--
 	}
 	if j > 0 && !addressStart(line, j) {
 		return false
 	}
-	for i := e; i < len(line); i++ {
+	for i := e; i < len(line) && i-j <= maxLocal; i++ {
 		switch c := line[i]; {
 		case c == '@':
 			return line[i-1] != '.' && mailDomain(line, i+1)
@@ -372,6 +413,16 @@ func localPart[T text](line T, s, e int) bool {
 	}
 	return false
 }
+
+// maxLocal and maxDomain bound what is read as an address's local part
+// and domain, in bytes, so that a long line of near-addresses is read in
+// time linear in its length: RFC 5321 4.5.3.1 allows 64 and 255 octets,
+// and a longer one is taken for no address, whose names are neutralised.
+// (A domain in another script takes more bytes than its ASCII form.)
+const (
+	maxLocal  = 256
+	maxDomain = 1024
+)
 
 // localByte: what a local part that every linkifier reads whole is made
 // of (see localPart).
@@ -400,6 +451,9 @@ func addressStart[T text](line T, j int) bool {
 func mailDomain[T text](line T, i int) bool {
 	e, last := i, -1
 	for e < len(line) {
+		if e-i > maxDomain {
+			return false
+		}
 		if line[e] == '.' {
 			last = e
 			e++
@@ -464,8 +518,13 @@ func tldName[T text](h T, min int) bool {
 	if labels < min {
 		return false
 	}
-	tld := h[last+1:]
-	if len(tld) < 2 {
+	return tldLabel(h[last+1:])
+}
+
+// tldLabel reports whether tld, letters or an internationalised name in
+// its ASCII form, is an ICANN top-level domain.
+func tldLabel[T text](tld T) bool {
+	if len(tld) < 2 || len(tld) > 63 {
 		return false
 	}
 	// Letters, or an internationalised name in its ASCII form (xn--p1ai),

@@ -1,6 +1,10 @@
 package links
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 // benchLines are (a) an ASCII line with one URL, (b) a Japanese line with
 // one, (c) a line without URLs (the common case, which must not
@@ -66,6 +70,36 @@ var hostileLines = []struct {
 	// Each of these asks userinfoAhead how far the word goes, which read
 	// up to 4 KiB ahead for every one until it remembered the answer.
 	{"www-symbol", "", "www.】"},
+	// Bare names: every dot asked for the name's top-level domain again
+	// (hostPrefix, foreignName), or walked back to the "@" of an address
+	// and over its domain, until each run was read once.
+	{"dotted-labels", "", "a."},
+	{"dotted-labels-japanese", "", "例."},
+	{"dotted-labels-cyrillic", "", "р."},
+	{"cyrillic-hyphens", "", "a.р-"},
+	{"local-parts", "x ", "+a.com"},
+	{"address-domain", "x@", "例.jp."},
+	{"address-domain-cyrillic", "x@", "a.рф"},
+}
+
+// TestHostileLinesLinear: a hostile line of 16 KiB is rewritten in far
+// less than a second (the bare-name shapes took from 0.3 s to minutes
+// before each run of a name was read once).
+func TestHostileLinesLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	for _, h := range hostileLines {
+		line := h.head + strings.Repeat(h.repeat, (16<<10-len(h.head))/len(h.repeat))
+		start := time.Now()
+		for _, mode := range []string{Defang, Remove} {
+			Rewrite(line, mode)
+			Append(nil, []byte(line), mode)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s: %v for four rewrites of %d bytes", h.name, d, len(line))
+		}
+	}
 }
 
 func BenchmarkRewriteHostile(b *testing.B) {
