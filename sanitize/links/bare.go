@@ -455,6 +455,9 @@ func mailDomain[T text](line T, i int) bool {
 			return false
 		}
 		if line[e] == '.' {
+			if e == i || line[e-1] == '.' {
+				return false // no empty label: x@.www.рф
+			}
 			last = e
 			e++
 			continue

@@ -26,6 +26,8 @@ func TestBareDomains(t *testing.T) {
 		{"address in another script stays", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "", 0},
 		// linkifyjs links the name after "@" when the local part is a
 		// character a host name drops.
+		// A domain has no empty label: linkifyjs links www.рф here.
+		{"domain after a dot", "=_ｃｏｍ@.www.рф", "=_ｃｏｍ@.www[.]рф", "=_ｃｏｍ@.www" + removed, 1},
 		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
 			"\u00ad@" + removed + " \u200b@" + removed + " \u2060@" + removed, 3},
 		{"name before a hyphen or a dot", "evil.com-x evil.co.x", "evil[.]com-x evil[.]co[.]x", removed + " " + removed, 2},
