@@ -98,19 +98,26 @@ func nextBare[T text](line T, from int) (start, end int) {
 		i = dot + 1
 		// A label on each side: most dots (a full stop, "[.]") fail this
 		// at once.
-		if dot == from || dot+1 >= len(line) || line[dot-1] == '.' {
+		if dot == 0 || dot+1 >= len(line) || line[dot-1] == '.' {
 			continue
+		}
+		// Right after the name found before (from > 0), its last label
+		// is this one's first to a linkifier: "1ü[.]рф" goes on in
+		// ".co例え", 見てрф[.]city in ".рф".
+		lo := from
+		if dot == from {
+			lo = 0
 		}
 		if !alnum(line[dot+1]) {
 			if line[dot+1] >= utf8.RuneSelf {
-				if e := foreignName(line, from, dot, &run); e > 0 {
+				if e := foreignName(line, lo, dot, &run); e > 0 {
 					return dot, e
 				}
 			}
 			continue
 		}
 		foreign := !nameByte(line[dot-1]) // no ASCII label before the dot
-		if foreign && !letterBefore(line, from, dot) {
+		if foreign && !letterBefore(line, lo, dot) {
 			continue
 		}
 		// The run of name bytes around the dot; ".." ends it, as an
@@ -146,8 +153,9 @@ func nextBare[T text](line T, from int) (start, end int) {
 			return s - rel, e // Remove takes the "//" with the name
 		}
 		// A top-level domain that goes on in characters a browser maps
-		// to ASCII (evil.wſ is evil.ws).
-		if e < len(line) && line[e] >= utf8.RuneSelf {
+		// to ASCII (evil.wſ is evil.ws), or labels that do after a dot
+		// (1.ftp.рф).
+		if i < len(line) && line[i] >= utf8.RuneSelf {
 			if e2 := foreignName(line, from, dot, &run); e2 > 0 {
 				return s - rel, e2
 			}
@@ -339,13 +347,34 @@ func scanForeign[T text](line T, dot int, run *foreignRun) {
 	for e > dot+1 && line[e-1] == '.' {
 		e--
 	}
-	// From separator to separator, right to left: each byte once.
+	// From separator to separator, right to left: each byte once. A
+	// character that is no letter, digit or mark (a soft hyphen, which a
+	// host name drops) ends a label to a linkifier.
 	for k := e; k > dot+1; {
 		l := k - 1
 		for l > dot && line[l] != '.' && line[l] != '-' && line[l] != '_' {
+			if line[l] >= utf8.RuneSelf {
+				p := l
+				for p > dot+1 && l-p < utf8.UTFMax-1 && !utf8.RuneStart(line[p]) {
+					p--
+				}
+				if r, _ := decodeRune(line, p); !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.M, r) {
+					break
+				}
+				l = p
+			}
 			l--
 		}
-		if line[l] == '.' && l < k-1 && icannTLD(string(line[l+1:k])) {
+		start := l + 1
+		if line[l] >= utf8.RuneSelf {
+			_, n := decodeRune(line, l)
+			start = l + n
+		}
+		// xn--p1ai: the hyphens of an ASCII label in its ASCII form.
+		if line[l] == '-' && l-3 > dot && line[l-1] == '-' && (line[l-2] == 'n' || line[l-2] == 'N') && (line[l-3] == 'x' || line[l-3] == 'X') && line[l-4] == '.' {
+			l -= 4
+		}
+		if line[l] == '.' && start < k && icannTLD(string(line[l+1:k])) {
 			run.tld, run.name = l+1, k
 			return
 		}

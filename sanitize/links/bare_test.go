@@ -26,6 +26,13 @@ func TestBareDomains(t *testing.T) {
 		{"address in another script stays", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "", 0},
 		// linkifyjs links the name after "@" when the local part is a
 		// character a host name drops.
+		// A name that goes on after the name found, in another script
+		// or in ASCII: linkifiers link the rest (рф.xn--p1ai, city.рф,
+		// рф.co, 1.ftp.рф), or end a label at a character a host name
+		// drops (127evil.рф before a soft hyphen).
+		{"name going on", "見て.рф.xn--p1ai 見てрф.city.рф 1ü.рф.co例え ;1.ftp.рф *127evil.рф\u00adwww",
+			"見て[.]рф[.]xn--p1ai 見てрф[.]city[.]рф 1ü[.]рф[.]co例え ;1[.]ftp[.]рф *127evil[.]рф\u00adwww",
+			"見て" + removed + " 見てрф" + removed + removed + " 1ü" + removed + removed + "例え ;" + removed + " *127evil" + removed + "\u00adwww", 7},
 		// A domain has no empty label: linkifyjs links www.рф here.
 		{"domain after a dot", "=_ｃｏｍ@.www.рф", "=_ｃｏｍ@.www[.]рф", "=_ｃｏｍ@.www" + removed, 1},
 		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
