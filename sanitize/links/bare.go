@@ -143,6 +143,13 @@ func nextBare[T text](line T, from int) (start, end int) {
 			if e > s && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) && !addressDomain(line, from, dot) && !localPart(line, s, e) {
 				return dot, e
 			}
+			// Labels that go on in another script after a dot
+			// (\u00ad.8080.рф).
+			if i < len(line) && line[i] >= utf8.RuneSelf {
+				if e2 := foreignName(line, lo, dot, &run); e2 > 0 {
+					return dot, e2
+				}
+			}
 			continue
 		}
 		rel := schemeRelative(line, s)
@@ -348,10 +355,11 @@ func scanForeign[T text](line T, dot int, run *foreignRun) {
 		e--
 	}
 	// From separator to separator, right to left: each byte once. A
-	// character that is no letter, digit or mark (a soft hyphen, which a
-	// host name drops) ends a label to a linkifier.
+	// character that is no letter, digit or mark (a soft hyphen, U+200B)
+	// ends a label to a linkifier, while a browser drops it: the label
+	// up to the first such character counts, and the whole label too.
 	for k := e; k > dot+1; {
-		l := k - 1
+		l, soft := k-1, -1
 		for l > dot && line[l] != '.' && line[l] != '-' && line[l] != '_' {
 			if line[l] >= utf8.RuneSelf {
 				p := l
@@ -359,24 +367,23 @@ func scanForeign[T text](line T, dot int, run *foreignRun) {
 					p--
 				}
 				if r, _ := decodeRune(line, p); !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.M, r) {
-					break
+					soft = p
 				}
 				l = p
 			}
 			l--
 		}
-		start := l + 1
-		if line[l] >= utf8.RuneSelf {
-			_, n := decodeRune(line, l)
-			start = l + n
-		}
 		// xn--p1ai: the hyphens of an ASCII label in its ASCII form.
 		if line[l] == '-' && l-3 > dot && line[l-1] == '-' && (line[l-2] == 'n' || line[l-2] == 'N') && (line[l-3] == 'x' || line[l-3] == 'X') && line[l-4] == '.' {
 			l -= 4
 		}
-		if line[l] == '.' && start < k && icannTLD(string(line[l+1:k])) {
-			run.tld, run.name = l+1, k
-			return
+		if line[l] == '.' {
+			for _, end := range [2]int{k, soft} {
+				if end > l+1 && icannTLD(string(line[l+1:end])) {
+					run.tld, run.name = l+1, end
+					return
+				}
+			}
 		}
 		k = l
 	}

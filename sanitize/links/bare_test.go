@@ -33,6 +33,10 @@ func TestBareDomains(t *testing.T) {
 		{"name going on", "見て.рф.xn--p1ai 見てрф.city.рф 1ü.рф.co例え ;1.ftp.рф *127evil.рф\u00adwww",
 			"見て[.]рф[.]xn--p1ai 見てрф[.]city[.]рф 1ü[.]рф[.]co例え ;1[.]ftp[.]рф *127evil[.]рф\u00adwww",
 			"見て" + removed + " 見てрф" + removed + removed + " 1ü" + removed + removed + "例え ;" + removed + " *127evil" + removed + "\u00adwww", 7},
+		// A browser drops U+200B (1.news), a linkifier ends the name
+		// there; and a run in another script after the dot of an ASCII
+		// one (8080.рф).
+		{"label with a character a host name drops", "x 1.\u200bnews .//@\u00ad.8080.рф", "x 1[.]\u200bnews .//@\u00ad[.]8080[.]рф", "x 1" + removed + " .//@\u00ad" + removed, 2},
 		// A domain has no empty label: linkifyjs links www.рф here.
 		{"domain after a dot", "=_ｃｏｍ@.www.рф", "=_ｃｏｍ@.www[.]рф", "=_ｃｏｍ@.www" + removed, 1},
 		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",

@@ -197,6 +197,7 @@ func linkifierLines() []string {
 		"see пример.рф-x пример.рф.x 見て.рф_zip evil.рф_x taro_.рф x-.рф 例え.jp_x",
 		"=_ｃｏｍ@.www.рф and x@.evil.com and x@a..evil.com",
 		"見て.рф.xn--p1ai 見てрф.city.рф 1ü.рф.co例え ;1.ftp.рф *127evil.рф\u00adwww 例.рф\u200bx",
+		"see x 1.\u200bnews and .//@\u00ad.8080.рф and 1.р\u00adф",
 		"see 192.0.2.1/login or 10.0.0.5:8080/x or 255.255.255.255",
 		"see evil.com@x and evil.com@x.y and a.b@c",
 		"see \u00ad@evil.net \u200b@evil.co \u2060@evil.com x\u200d@evil.com ｔａｒｏ@example.jp",
