@@ -144,11 +144,15 @@ func nextBare[T text](line T, from int) (start, end int) {
 				return dot, e
 			}
 			// Labels that go on in another script after a dot
-			// (\u00ad.8080.рф).
+			// (\u00ad.8080.рф), or a number a browser reads as an
+			// IPv4 address after "//" (//①.1).
 			if i < len(line) && line[i] >= utf8.RuneSelf {
 				if e2 := foreignName(line, lo, dot, &run); e2 > 0 {
 					return dot, e2
 				}
+			}
+			if e > s && endsInNumber(line[s:e]) && schemeRelative(line, labelStart(line, lo, dot)) > 0 {
+				return dot, e
 			}
 			continue
 		}
@@ -156,7 +160,10 @@ func nextBare[T text](line T, from int) (start, end int) {
 		if rel == 0 && afterAt(line, from, s) || localPart(line, s, e) {
 			continue // the domain or the local part of an address
 		}
-		if bareHost(line[s:e]) || ipv4(line[s:e]) || hostPrefix(line[s:e], 2) {
+		// After "//" linkify-it links any dotted name, and a browser
+		// reads one that ends in a number as an IPv4 address (//0x7f.1,
+		// //127.1).
+		if bareHost(line[s:e]) || ipv4(line[s:e]) || hostPrefix(line[s:e], 2) || rel > 0 && endsInNumber(line[s:e]) {
 			return s - rel, e // Remove takes the "//" with the name
 		}
 		// A top-level domain that goes on in characters a browser maps
@@ -192,6 +199,56 @@ func hostPrefix[T text](run T, min int) bool {
 		}
 	}
 	return false
+}
+
+// endsInNumber reports whether the last label of name is a number as the
+// URL standard reads one (decimal, 0x hexadecimal), which makes a browser
+// parse the host as an IPv4 address: 127.1, 0x7f.1, 0177.0.0.1.
+func endsInNumber[T text](name T) bool {
+	i := len(name)
+	for i > 0 && name[i-1] != '.' {
+		i--
+	}
+	l := name[i:]
+	if len(l) > 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X') {
+		l = l[2:]
+		for j := 0; j < len(l); j++ {
+			if !(l[j] >= '0' && l[j] <= '9' || l[j] >= 'a' && l[j] <= 'f' || l[j] >= 'A' && l[j] <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	for j := 0; j < len(l); j++ {
+		if l[j] < '0' || l[j] > '9' {
+			return false
+		}
+	}
+	return len(l) > 0
+}
+
+// labelStart is where the label that ends at line[dot] starts: letters,
+// digits and what a host name maps to one, in any script, looked at for
+// at most 63 characters.
+func labelStart[T text](line T, from, dot int) int {
+	j := dot
+	for n := 0; j > from && n < 63; n++ {
+		if c := line[j-1]; c < utf8.RuneSelf {
+			if !nameByte(c) || c == '.' {
+				break
+			}
+			j--
+			continue
+		}
+		if !letterBefore(line, from, j) {
+			break
+		}
+		for j > from && !utf8.RuneStart(line[j-1]) {
+			j--
+		}
+		j--
+	}
+	return j
 }
 
 // ipv4 reports whether h is four decimal labels of at most 255.

@@ -37,6 +37,10 @@ func TestBareDomains(t *testing.T) {
 		// there; and a run in another script after the dot of an ASCII
 		// one (8080.рф).
 		{"label with a character a host name drops", "x 1.\u200bnews .//@\u00ad.8080.рф", "x 1[.]\u200bnews .//@\u00ad[.]8080[.]рф", "x 1" + removed + " .//@\u00ad" + removed, 2},
+		// After "//" linkify-it links any dotted name, and a browser
+		// reads one that ends in a number as an IPv4 address.
+		{"scheme-relative IPv4 forms", "//127.1/x //0x7f.1 //0177.0.0.1/x x //①.1/x",
+			"//127[.]1/x //0x7f[.]1 //0177[.]0[.]0[.]1/x x //①[.]1/x", removed + " " + removed + " " + removed + " x //①" + removed, 4},
 		// A domain has no empty label: linkifyjs links www.рф here.
 		{"domain after a dot", "=_ｃｏｍ@.www.рф", "=_ｃｏｍ@.www[.]рф", "=_ｃｏｍ@.www" + removed, 1},
 		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
