@@ -169,7 +169,8 @@ func nextBare[T text](line T, from int) (start, end int) {
 		// A top-level domain that goes on in characters a browser maps
 		// to ASCII (evil.wſ is evil.ws), or labels that do after a dot
 		// (1.ftp.рф).
-		if i < len(line) && line[i] >= utf8.RuneSelf {
+		// (Not when the run starts at the dot: "-.fi・" has no name.)
+		if s < dot && i < len(line) && line[i] >= utf8.RuneSelf {
 			if e2 := foreignName(line, from, dot, &run); e2 > 0 {
 				return s - rel, e2
 			}

@@ -41,6 +41,9 @@ func TestBareDomains(t *testing.T) {
 		// reads one that ends in a number as an IPv4 address.
 		{"scheme-relative IPv4 forms", "//127.1/x //0x7f.1 //0177.0.0.1/x x //①.1/x",
 			"//127[.]1/x //0x7f[.]1 //0177[.]0[.]0[.]1/x x //①[.]1/x", removed + " " + removed + " " + removed + " x //①" + removed, 4},
+		// No label before the dot: nothing to rewrite, and nothing
+		// counted (Defang stays idempotent).
+		{"hyphen before the dot", "-.fi・ ~-.fi・x", "", "", 0},
 		// A domain has no empty label: linkifyjs links www.рф here.
 		{"domain after a dot", "=_ｃｏｍ@.www.рф", "=_ｃｏｍ@.www[.]рф", "=_ｃｏｍ@.www" + removed, 1},
 		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
