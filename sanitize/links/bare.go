@@ -57,10 +57,49 @@ func bareDomains(b []byte, from int, mode string) ([]byte, int) {
 	return append(b[:from], out...), n
 }
 
+// schemeRelativeDots brackets, in b[from:], the first dot of a name right
+// after a scheme-relative "//" that bareDomains left: linkify-it links
+// "//" and any dotted name of letters and what is not punctuation or
+// space, and a browser drops a U+200B or a soft hyphen from it, so
+// "//1572395042.\u200b/x" opens 93.184.216.34.
+func schemeRelativeDots(b []byte, from int) ([]byte, int) {
+	line := b[from:]
+	var out []byte
+	n, copied := 0, 0
+	for i := nextSchemeRelativeDot(line, 0); i >= 0; i = nextSchemeRelativeDot(line, i+1) {
+		n++
+		out = append(out, line[copied:i]...)
+		out = append(out, "[.]"...)
+		copied = i + 1
+	}
+	if n == 0 {
+		return b, 0
+	}
+	out = append(out, line[copied:]...)
+	return append(b[:from], out...), n
+}
+
 // hasBare reports whether line has a bare host name.
 func hasBare[T text](line T) bool {
-	s, _ := nextBare(line, 0)
-	return s >= 0
+	if s, _ := nextBare(line, 0); s >= 0 {
+		return true
+	}
+	return indexByte(line, '/') >= 0 && nextSchemeRelativeDot(line, 0) >= 0
+}
+
+// nextSchemeRelativeDot is the first dot at or after i that ends the
+// first label after a scheme-relative "//" (see schemeRelativeDots), or
+// -1.
+func nextSchemeRelativeDot[T text](line T, i int) int {
+	for ; i < len(line); i++ {
+		if line[i] != '.' || i == 0 {
+			continue
+		}
+		if st := labelStart(line, 0, i); st < i && schemeRelative(line, st) > 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // bareDomainsAgain is bareDomains, then the other passes once more over
@@ -71,13 +110,15 @@ func hasBare[T text](line T) bool {
 // is final.
 func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 	b, n := bareDomains(b, from, mode)
+	b, k := schemeRelativeDots(b, from)
+	n += k
 	if n == 0 {
 		return b, 0
 	}
 	b, n = rewriteAgain(b, from, mode, n)
 	// In Remove mode that pass drops the "<" ">" around what it removes,
 	// which can bring two outer delimiters together into a span.
-	b, k := spanURLs(b, from)
+	b, k = spanURLs(b, from)
 	if k > 0 {
 		b, n = rewriteAgain(b, from, mode, n+k)
 	}

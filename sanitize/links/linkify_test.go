@@ -266,6 +266,7 @@ func linkifierLines() []string {
 		"=_ｃｏｍ@.www.рф and x@.evil.com and x@a..evil.com",
 		"見て.рф.xn--p1ai 見てрф.city.рф 1ü.рф.co例え ;1.ftp.рф *127evil.рф\u00adwww 例.рф\u200bx",
 		"see x 1.\u200bnews and .//@\u00ad.8080.рф and 1.р\u00adф",
+		"see //1572395042.\u200b/x and //1.\u200bnews:co and <//1.\u00ad> and //例.\u200b",
 		"see 192.0.2.1/login or 10.0.0.5:8080/x or 255.255.255.255",
 		"see 0x7f.1/login or 3232235777/x or 127.1 or 0177.0.0.1/x or http:0x7f.1 or //0x7f.1/x or www.0x7f.1",
 		"see evil%2ecom/x or www%2eevil%2ecom or http:evil%2ecom or //evil%2ecom/x or www.evil%2ecom",
