@@ -57,10 +57,49 @@ func bareDomains(b []byte, from int, mode string) ([]byte, int) {
 	return append(b[:from], out...), n
 }
 
+// schemeRelativeDots brackets, in b[from:], the first dot of a name right
+// after a scheme-relative "//" that bareDomains left: linkify-it links
+// "//" and any dotted name of letters and what is not punctuation or
+// space, and a browser drops a U+200B or a soft hyphen from it, so
+// "//1572395042.\u200b/x" opens 93.184.216.34.
+func schemeRelativeDots(b []byte, from int) ([]byte, int) {
+	line := b[from:]
+	var out []byte
+	n, copied := 0, 0
+	for i := nextSchemeRelativeDot(line, 0); i >= 0; i = nextSchemeRelativeDot(line, i+1) {
+		n++
+		out = append(out, line[copied:i]...)
+		out = append(out, "[.]"...)
+		copied = i + 1
+	}
+	if n == 0 {
+		return b, 0
+	}
+	out = append(out, line[copied:]...)
+	return append(b[:from], out...), n
+}
+
 // hasBare reports whether line has a bare host name.
 func hasBare[T text](line T) bool {
-	s, _ := nextBare(line, 0)
-	return s >= 0
+	if s, _ := nextBare(line, 0); s >= 0 {
+		return true
+	}
+	return indexByte(line, '/') >= 0 && nextSchemeRelativeDot(line, 0) >= 0
+}
+
+// nextSchemeRelativeDot is the first dot at or after i that ends the
+// first label after a scheme-relative "//" (see schemeRelativeDots), or
+// -1.
+func nextSchemeRelativeDot[T text](line T, i int) int {
+	for ; i < len(line); i++ {
+		if line[i] != '.' || i == 0 {
+			continue
+		}
+		if st := labelStart(line, 0, i); st < i && schemeRelative(line, st) > 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // bareDomainsAgain is bareDomains, then the other passes once more over
@@ -71,13 +110,15 @@ func hasBare[T text](line T) bool {
 // is final.
 func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 	b, n := bareDomains(b, from, mode)
+	b, k := schemeRelativeDots(b, from)
+	n += k
 	if n == 0 {
 		return b, 0
 	}
 	b, n = rewriteAgain(b, from, mode, n)
 	// In Remove mode that pass drops the "<" ">" around what it removes,
 	// which can bring two outer delimiters together into a span.
-	b, k := spanURLs(b, from)
+	b, k = spanURLs(b, from)
 	if k > 0 {
 		b, n = rewriteAgain(b, from, mode, n+k)
 	}
@@ -88,6 +129,7 @@ func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 // end, or -1, -1. Its start is the first dot of the name when the label
 // before it is in another script (例え.jp), whose letters stay.
 func nextBare[T text](line T, from int) (start, end int) {
+	var run foreignRun
 	for i := from; i < len(line); {
 		k := indexByte(line[i:], '.')
 		if k < 0 {
@@ -97,29 +139,26 @@ func nextBare[T text](line T, from int) (start, end int) {
 		i = dot + 1
 		// A label on each side: most dots (a full stop, "[.]") fail this
 		// at once.
-		if dot == from || dot+1 >= len(line) || line[dot-1] == '.' {
+		if dot == 0 || dot+1 >= len(line) || line[dot-1] == '.' {
 			continue
+		}
+		// Right after the name found before (from > 0), its last label
+		// is this one's first to a linkifier: "1ü[.]рф" goes on in
+		// ".co例え", 見てрф[.]city in ".рф".
+		lo := from
+		if dot == from {
+			lo = 0
 		}
 		if !alnum(line[dot+1]) {
 			if line[dot+1] >= utf8.RuneSelf {
-				e, ok := foreignName(line, from, dot)
-				if ok {
-					// Remove takes the ASCII labels before it too (a.рф).
-					s := dot
-					for s > from && hostByte(line[s-1]) && !(line[s-1] == '.' && line[s] == '.') {
-						s--
-					}
-					for s < dot && (line[s] == '.' || line[s] == '-') {
-						s++
-					}
-					return s, e
+				if e := foreignName(line, lo, dot, &run); e > 0 {
+					return dot, e
 				}
-				i = max(i, e) // the last dot it read (see foreignName)
 			}
 			continue
 		}
 		foreign := !nameByte(line[dot-1]) // no ASCII label before the dot
-		if foreign && !letterBefore(line, from, dot) {
+		if foreign && !letterBefore(line, lo, dot) {
 			continue
 		}
 		// The run of name bytes around the dot; ".." ends it, as an
@@ -142,26 +181,40 @@ func nextBare[T text](line T, from int) (start, end int) {
 		}
 		if foreign {
 			// 例え.jp, 楽天.co.jp: the name starts in another script.
-			if e > s && !addressDomain(line, from, dot) && !localPart(line, e) && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) {
+			if e > s && (tldName(line[s:e], 1) || hostPrefix(line[s:e], 1)) && !addressDomain(line, from, dot) && !localPart(line, s, e) {
+				return dot, e
+			}
+			// Labels that go on in another script after a dot
+			// (\u00ad.8080.рф), or a number a browser reads as an
+			// IPv4 address after "//" (//①.1).
+			if i < len(line) && line[i] >= utf8.RuneSelf {
+				if e2 := foreignName(line, lo, dot, &run); e2 > 0 {
+					return dot, e2
+				}
+			}
+			if e > s && endsInNumber(line[s:e]) && schemeRelative(line, labelStart(line, lo, dot)) > 0 {
 				return dot, e
 			}
 			continue
 		}
 		rel := schemeRelative(line, s)
-		if rel == 0 && afterAt(line, from, s) || localPart(line, e) {
+		if rel == 0 && afterAt(line, from, s) || localPart(line, s, e) {
 			continue // the domain or the local part of an address
 		}
-		if bareHost(line[s:e]) || ipv4(line[s:e]) || hostPrefix(line[s:e], 2) {
+		// After "//" linkify-it links any dotted name, and a browser
+		// reads one that ends in a number as an IPv4 address (//0x7f.1,
+		// //127.1).
+		if bareHost(line[s:e]) || ipv4(line[s:e]) || hostPrefix(line[s:e], 2) || rel > 0 && endsInNumber(line[s:e]) {
 			return s - rel, e // Remove takes the "//" with the name
 		}
 		// A top-level domain that goes on in characters a browser maps
-		// to ASCII (evil.wſ is evil.ws).
-		if e < len(line) && line[e] >= utf8.RuneSelf {
-			e2, ok := foreignName(line, from, dot)
-			if ok {
+		// to ASCII (evil.wſ is evil.ws), or labels that do after a dot
+		// (1.ftp.рф).
+		// (Not when the run starts at the dot: "-.fi・" has no name.)
+		if s < dot && i < len(line) && line[i] >= utf8.RuneSelf {
+			if e2 := foreignName(line, from, dot, &run); e2 > 0 {
 				return s - rel, e2
 			}
-			i = max(i, e2)
 		}
 	}
 	return -1, -1
@@ -169,26 +222,76 @@ func nextBare[T text](line T, from int) (start, end int) {
 
 // hostPrefix reports whether a name ends, at a hyphen, a dot or "_", a run
 // that is not one (evil.com-x, evil.com.x, evil.com_x): linkifiers link
-// the name.
-func hostPrefix[T text](run T, labels int) bool {
-	for k := min(len(run)-1, maxHost); k > 0; k-- {
-		if (run[k] == '-' || run[k] == '.' || run[k] == '_') && tldName(run[:k], labels) {
+// the name. It is tldName of every such prefix, in one pass: a run of
+// "a." does not cost its length squared.
+func hostPrefix[T text](run T, min int) bool {
+	labels, start, ok := 0, 0, true // labels before run[start:], all of 1 to 63 bytes
+	for k := 0; k < len(run); k++ {
+		c := run[k]
+		if c != '-' && c != '.' && c != '_' {
+			continue
+		}
+		if n := k - start; k > 0 && ok && n >= 1 && n <= 63 && labels+1 >= min && tldLabel(run[start:k]) {
 			return true
+		}
+		if c == '.' {
+			n := k - start
+			ok = ok && n >= 1 && n <= 63
+			labels, start = labels+1, k+1
 		}
 	}
 	return false
 }
 
-// Bounds on what a name or an address can be, which keep the scans
-// linear on hostile lines ("a.a.a…", "例.例.例…"): a host name's length in
-// ASCII (RFC 1035), that length in UTF-8 for a name in another script,
-// and an address's local part (RFC 5321 allows 64 octets). Past them the
-// name is no host, or the word no address, and is neutralised.
-const (
-	maxHost  = 253
-	maxUTF8  = 4 * maxHost
-	maxLocal = 64
-)
+// endsInNumber reports whether the last label of name is a number as the
+// URL standard reads one (decimal, 0x hexadecimal), which makes a browser
+// parse the host as an IPv4 address: 127.1, 0x7f.1, 0177.0.0.1.
+func endsInNumber[T text](name T) bool {
+	i := len(name)
+	for i > 0 && name[i-1] != '.' {
+		i--
+	}
+	l := name[i:]
+	if len(l) > 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X') {
+		l = l[2:]
+		for j := 0; j < len(l); j++ {
+			if !(l[j] >= '0' && l[j] <= '9' || l[j] >= 'a' && l[j] <= 'f' || l[j] >= 'A' && l[j] <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	for j := 0; j < len(l); j++ {
+		if l[j] < '0' || l[j] > '9' {
+			return false
+		}
+	}
+	return len(l) > 0
+}
+
+// labelStart is where the label that ends at line[dot] starts: letters,
+// digits and what a host name maps to one, in any script, looked at for
+// at most 63 characters.
+func labelStart[T text](line T, from, dot int) int {
+	j := dot
+	for n := 0; j > from && n < 63; n++ {
+		if c := line[j-1]; c < utf8.RuneSelf {
+			if !nameByte(c) || c == '.' {
+				break
+			}
+			j--
+			continue
+		}
+		if !letterBefore(line, from, j) {
+			break
+		}
+		for j > from && !utf8.RuneStart(line[j-1]) {
+			j--
+		}
+		j--
+	}
+	return j
+}
 
 // ipv4 reports whether h is four decimal labels of at most 255.
 func ipv4[T text](h T) bool {
@@ -211,11 +314,10 @@ func ipv4[T text](h T) bool {
 
 // afterAt reports whether the name at line[s:] is an address's domain: an
 // "@" before it, a local part before that (letters, digits and "._-+=",
-// one letter or digit at least, not ending in "." nor in a URL after
-// "//"), and a
+// one letter or digit at least, not ending in "." nor after "//"), and a
 // domain after it (no "_"). Linkifiers link the name of "「@evil.com",
-// " @evil.com", "+@evil.com", "x.@evil.com", "x?@evil.com", "//x@evil.com"
-// or "a@b_evil.com".
+// " @evil.com", "+@evil.com", "x.@evil.com", "x?@evil.com", "//x@evil.com",
+// "a@b_evil.com" or "x@example.jp@evil.com".
 func afterAt[T text](line T, from, s int) bool {
 	if s-2 < from || line[s-1] != '@' || line[s-2] == '.' {
 		return false
@@ -230,10 +332,15 @@ scan:
 		switch {
 		case alnum(c):
 			letters = true
+		case c == '@':
+			return false // x@example.jp@evil.com: linkifyjs links evil.com
 		case c < utf8.RuneSelf && strings.IndexByte("._-+=", c) < 0:
 			break scan
 		case c >= utf8.RuneSelf:
-			if !letterBefore(line, from, j) {
+			// A letter or digit; not one a host name maps to one or
+			// drops (a soft hyphen, U+200B), which linkifyjs reads as
+			// no local part.
+			if r := runeBefore(line, from, j); !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 				break scan
 			}
 			letters = true
@@ -265,26 +372,28 @@ scan:
 // ASCII ends line[from:i], or a character a host name maps to one (㎏ is
 // kg).
 func letterBefore[T text](line T, from, i int) bool {
+	r := runeBefore(line, from, i)
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || mapsToHost(r))
+}
+
+// runeBefore is the character of another script than ASCII that ends
+// line[from:i], or utf8.RuneError.
+func runeBefore[T text](line T, from, i int) rune {
 	j := i
 	for j > from && i-j < utf8.UTFMax && !utf8.RuneStart(line[j-1]) {
 		j--
 	}
 	if j == from || line[j-1] < utf8.RuneSelf {
-		return false
+		return utf8.RuneError
 	}
 	r, _ := decodeRune(line, j-1)
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || mapsToHost(r)
-}
-
-// labelRune: what a label of a name in another script is made of.
-func labelRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r)
+	return r
 }
 
 // addressDomain reports whether the word that ends at line[i] is an
 // address's domain (info@例え.jp): see afterAt.
 func addressDomain[T text](line T, from, i int) bool {
-	for end := i; i > from && end-i <= maxUTF8; {
+	for end := i; i > from && end-i <= maxDomain; {
 		if line[i-1] == '@' {
 			return afterAt(line, from, i)
 		}
@@ -293,7 +402,7 @@ func addressDomain[T text](line T, from, i int) bool {
 			j--
 		}
 		r, _ := decodeRune(line, j)
-		if !(r < utf8.RuneSelf && hostByte(byte(r)) || r >= utf8.RuneSelf && labelRune(r)) {
+		if !(r < utf8.RuneSelf && hostByte(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))) {
 			return false
 		}
 		i = j
@@ -301,72 +410,94 @@ func addressDomain[T text](line T, from, i int) bool {
 	return false
 }
 
-// foreignName reports whether line[dot] is the first dot of a name whose
-// labels after it are in another script, in part at least, and that ends
-// in an ICANN top-level domain once mapped (пример.рф, evil.wſ), and
-// where the name ends. When it is not, end is the last dot it read: any
-// name that starts at a dot before that ends where one of the names it
-// tried ends (with the same last label, or its ASCII start, which is the
-// last label the ASCII scan of nextBare sees), so only the names from
-// that dot on are left to look for.
-func foreignName[T text](line T, from, dot int) (end int, ok bool) {
-	if !letterBefore(line, from, dot) && !(dot > from && alnum(line[dot-1])) {
-		return dot + 1, false
+// foreignName is the end of the name whose first dot is line[dot] when the
+// labels after it are in another script, in part at least, and the name
+// ends in an ICANN top-level domain once mapped (пример.рф, evil.wſ), or
+// a run does before a "-", "." or "_" (пример.рф-x), or -1. run keeps
+// what it found of the run of name characters after the dot for the
+// next dots in it, which nextBare passes in order: a line of "例." is
+// scanned once, not once for every dot.
+func foreignName[T text](line T, from, dot int, run *foreignRun) int {
+	if !letterBefore(line, from, dot) && !(dot > from && nameByte(line[dot-1])) {
+		return -1 // Autolinker links taro_.рф
 	}
-	e, lastDot := dot+1, dot+1
-	for e < len(line) && e-dot <= maxUTF8 {
+	if dot >= run.end {
+		scanForeign(line, dot, run)
+	}
+	// The longest name of the run after this dot.
+	if run.tld <= dot {
+		return -1
+	}
+	if addressDomain(line, from, dot) || localPart(line, dot, run.name) {
+		return -1
+	}
+	return run.name
+}
+
+// foreignRun is a run of name characters in any script (see foreignName).
+type foreignRun struct {
+	end  int // where the run ends
+	tld  int // start of the last label of its longest name, 0 if none
+	name int // end of that name
+}
+
+// scanForeign finds the run that starts after line[dot] and its longest
+// name:
+// the run itself or the longest part of it that ends before a "-", "."
+// or "_" (linkifyjs links пример.рф in пример.рф-x, as evil.com in
+// evil.com-x: see hostPrefix), ending in an ICANN top-level domain. A
+// top-level domain here has no "-" or "_" (one in ASCII, xn--p1ai, is
+// nextBare's).
+func scanForeign[T text](line T, dot int, run *foreignRun) {
+	e := dot + 1
+	for e < len(line) {
 		if line[e] == '.' {
-			lastDot = e
 			e++
 			continue
 		}
 		r, n := decodeRune(line, e)
-		if !(r == '-' || r < utf8.RuneSelf && nameByte(byte(r)) || r >= utf8.RuneSelf && (labelRune(r) || mapsToHost(r))) {
+		if !(r == '-' || r < utf8.RuneSelf && nameByte(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r) || mapsToHost(r))) {
 			break
 		}
 		e += n
 	}
-	// The ends a linkifier may take, the longest first: the end of the
-	// run, then each dot in it (例.jp.例 is 例.jp to linkifyjs).
-	for k := e; ; {
-		for k > dot+1 && line[k-1] == '.' {
-			k--
-		}
-		if k <= dot+1 {
-			break
-		}
-		prev := k - 1
-		for prev > dot && line[prev] != '.' {
-			prev--
-		}
-		if tldLabel(line[prev+1:k]) && !addressDomain(line, from, dot) && !localPart(line, k) {
-			return k, true
-		}
-		k = prev
+	run.end, run.tld, run.name = e, 0, 0
+	for e > dot+1 && line[e-1] == '.' {
+		e--
 	}
-	return lastDot, false
-}
-
-// tldLabel reports whether label, or its start up to a "-", a "_" or a
-// character outside ASCII (jp-x, telſ), is an ICANN top-level domain.
-func tldLabel[T text](label T) bool {
-	if len(label) > maxUTF8/4 {
-		return false
-	}
-	if icannTLD(string(label)) {
-		return true
-	}
-	for k := 2; k < len(label); k++ {
-		if c := label[k]; c == '-' || c == '_' || c >= utf8.RuneSelf {
-			if icannTLD(string(label[:k])) {
-				return true
+	// From separator to separator, right to left: each byte once. A
+	// character that is no letter, digit or mark (a soft hyphen, U+200B)
+	// ends a label to a linkifier, while a browser drops it: the label
+	// up to the first such character counts, and the whole label too.
+	for k := e; k > dot+1; {
+		l, soft := k-1, -1
+		for l > dot && line[l] != '.' && line[l] != '-' && line[l] != '_' {
+			if line[l] >= utf8.RuneSelf {
+				p := l
+				for p > dot+1 && l-p < utf8.UTFMax-1 && !utf8.RuneStart(line[p]) {
+					p--
+				}
+				if r, _ := decodeRune(line, p); !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.M, r) {
+					soft = p
+				}
+				l = p
 			}
-			if c >= utf8.RuneSelf {
-				break // the ASCII start was the last to try
+			l--
+		}
+		// xn--p1ai: the hyphens of an ASCII label in its ASCII form.
+		if line[l] == '-' && l-3 > dot && line[l-1] == '-' && (line[l-2] == 'n' || line[l-2] == 'N') && (line[l-3] == 'x' || line[l-3] == 'X') && line[l-4] == '.' {
+			l -= 4
+		}
+		if line[l] == '.' {
+			for _, end := range [2]int{k, soft} {
+				if end > l+1 && icannTLD(string(line[l+1:end])) {
+					run.tld, run.name = l+1, end
+					return
+				}
 			}
 		}
+		k = l
 	}
-	return false
 }
 
 // schemeRelative is the length of the "//" that starts a word right
@@ -397,25 +528,68 @@ func schemeRelative[T text](line T, s int) int {
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
 
-// localPart reports whether the word going on at line[i:] is the rest of
-// a mail address's local part: atext up to an "@" (kikaku.tokyo+ml@…,
-// SRS0=…=example.com=taro@…) and a domain after it that is a host name.
-// "/", "?" and "#" are atext too, but after a host name they start its
-// path, query or fragment, which may hold an "@" of its own:
-// evil.com/login?next=a@b is a link to evil.com wherever a bare name is
-// one, not an address. So is evil.com@x, which is no address.
-func localPart[T text](line T, i int) bool {
-	for end := min(len(line), i+maxLocal); i < end; i++ {
-		c := line[i]
-		switch {
+// localPart reports whether the name at line[s:e] is in the local part of
+// an address that every linkifier takes for one, so that none links the
+// name: kikaku.tokyo+ml@…, SRS0=…=example.com=taro@…. The local part is
+// ASCII letters, digits and "._-+=" up to an "@", not ending in ".", and
+// a domain after it that is a host name: linkify-it reads no other
+// letters in an address, linkifyjs and Autolinker link evil.com in
+// "evil.com.@…" and "evil.com$@…". And it starts the line or follows a
+// space, a control character, "<", ">", "(", '"' or "｜", where
+// linkify-it begins an address: it links evil.com in "x!evil.com@…",
+// "「evil.com@…" and "見て1evil.com@…" (as 見て1evil.com). "/", "?" and "#"
+// are atext too, but after a host name they start its path, query or
+// fragment, which may hold an "@" of its own: evil.com/login?next=a@b is
+// a link to evil.com wherever a bare name is one, not an address. So is
+// evil.com@x, which is no address.
+func localPart[T text](line T, s, e int) bool {
+	j := s
+	for j > 0 && localByte(line[j-1]) && s-j <= maxLocal {
+		j--
+	}
+	if j > 0 && !addressStart(line, j) {
+		return false
+	}
+	for i := e; i < len(line) && i-j <= maxLocal; i++ {
+		switch c := line[i]; {
 		case c == '@':
-			return mailDomain(line, i+1)
-		case alnum(c) || strings.IndexByte("!$%&'*+-=^_`{|}~.", c) >= 0:
-		default:
+			return line[i-1] != '.' && mailDomain(line, i+1)
+		case !localByte(c):
 			return false
 		}
 	}
 	return false
+}
+
+// maxLocal and maxDomain bound what is read as an address's local part
+// and domain, in bytes, so that a long line of near-addresses is read in
+// time linear in its length: RFC 5321 4.5.3.1 allows 64 and 255 octets,
+// and a longer one is taken for no address, whose names are neutralised.
+// (A domain in another script takes more bytes than its ASCII form.)
+const (
+	maxLocal  = 256
+	maxDomain = 1024
+)
+
+// localByte: what a local part that every linkifier reads whole is made
+// of (see localPart).
+func localByte(c byte) bool {
+	return alnum(c) || c == '.' || c == '_' || c == '-' || c == '+' || c == '='
+}
+
+// addressStart reports whether an address can start at line[j], j > 0,
+// for linkify-it: after a space or a control character, "<", ">", "(",
+// '"' or "｜".
+func addressStart[T text](line T, j int) bool {
+	k := j - 1
+	for k > 0 && j-k < utf8.UTFMax && !utf8.RuneStart(line[k]) {
+		k--
+	}
+	r, n := decodeRune(line, k)
+	if k+n != j {
+		return false // invalid UTF-8
+	}
+	return r == '<' || r == '>' || r == '(' || r == '"' || r == '｜' || unicode.In(r, unicode.Z, unicode.Cc)
 }
 
 // mailDomain reports whether line[i:] starts with a domain a linkifier
@@ -423,17 +597,20 @@ func localPart[T text](line T, i int) bool {
 // top-level domain.
 func mailDomain[T text](line T, i int) bool {
 	e, last := i, -1
-	for e < len(line) && e-i <= maxUTF8 {
+	for e < len(line) {
+		if e-i > maxDomain {
+			return false
+		}
 		if line[e] == '.' {
 			if e == i || line[e-1] == '.' {
-				return false // an empty label: a@.x.jp, a@x..jp
+				return false // no empty label: x@.www.рф
 			}
 			last = e
 			e++
 			continue
 		}
 		r, n := decodeRune(line, e)
-		if !(r == '-' || r < utf8.RuneSelf && alnum(byte(r)) || r >= utf8.RuneSelf && labelRune(r)) {
+		if !(r == '-' || r < utf8.RuneSelf && alnum(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))) {
 			break
 		}
 		e += n
@@ -491,8 +668,13 @@ func tldName[T text](h T, min int) bool {
 	if labels < min {
 		return false
 	}
-	tld := h[last+1:]
-	if len(tld) < 2 {
+	return tldLabel(h[last+1:])
+}
+
+// tldLabel reports whether tld, letters or an internationalised name in
+// its ASCII form, is an ICANN top-level domain.
+func tldLabel[T text](tld T) bool {
+	if len(tld) < 2 || len(tld) > 63 {
 		return false
 	}
 	// Letters, or an internationalised name in its ASCII form (xn--p1ai),

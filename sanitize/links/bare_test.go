@@ -23,9 +23,48 @@ func TestBareDomains(t *testing.T) {
 		{"ipv4 address", "192.168.0.1 と 10.0.0.5:8080/x", "192[.]168[.]0[.]1 と 10[.]0[.]0[.]5:8080/x", removed + " と " + removed + ":8080/x", 2},
 		{"japanese file name under a tld", "資料.zip", "資料[.]zip", "資料" + removed, 1},
 		{"label in another script", "詳しくは例え.jp/x か 総務課.jpまで、пример.рф", "詳しくは例え[.]jp/x か 総務課[.]jpまで、пример[.]рф", "詳しくは例え" + removed + " か 総務課" + removed + "まで、пример" + removed, 3},
-		{"address in another script stays", "info@例え.jp 例え.jp@example.jp", "info@例え.jp 例え.jp@example.jp", "", 0},
+		{"address in another script stays", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "info@例え.jp ｔａｒｏ@example.jp 山田@example.jp", "", 0},
+		// linkifyjs links the name after "@" when the local part is a
+		// character a host name drops.
+		// A name that goes on after the name found, in another script
+		// or in ASCII: linkifiers link the rest (рф.xn--p1ai, city.рф,
+		// рф.co, 1.ftp.рф), or end a label at a character a host name
+		// drops (127evil.рф before a soft hyphen).
+		{"name going on", "見て.рф.xn--p1ai 見てрф.city.рф 1ü.рф.co例え ;1.ftp.рф *127evil.рф\u00adwww",
+			"見て[.]рф[.]xn--p1ai 見てрф[.]city[.]рф 1ü[.]рф[.]co例え ;1[.]ftp[.]рф *127evil[.]рф\u00adwww",
+			"見て" + removed + " 見てрф" + removed + removed + " 1ü" + removed + removed + "例え ;" + removed + " *127evil" + removed + "\u00adwww", 7},
+		// A browser drops U+200B (1.news), a linkifier ends the name
+		// there; and a run in another script after the dot of an ASCII
+		// one (8080.рф).
+		{"label with a character a host name drops", "x 1.\u200bnews .//@\u00ad.8080.рф", "x 1[.]\u200bnews .//@\u00ad[.]8080[.]рф", "x 1" + removed + " .//@\u00ad" + removed, 2},
+		// After "//" linkify-it links any dotted name, and a browser
+		// reads one that ends in a number as an IPv4 address.
+		{"scheme-relative IPv4 forms", "//127.1/x //0x7f.1 //0177.0.0.1/x x //①.1/x",
+			"//127[.]1/x //0x7f[.]1 //0177[.]0[.]0[.]1/x x //①[.]1/x", removed + " " + removed + " " + removed + " x //①" + removed, 4},
+		// No label before the dot: nothing to rewrite, and nothing
+		// counted (Defang stays idempotent).
+		{"hyphen before the dot", "-.fi・ ~-.fi・x", "", "", 0},
+		// After "//" linkify-it links any dotted name; a browser drops
+		// the U+200B and opens 93.184.216.34.
+		{"scheme-relative name with a dropped character", "see //1572395042.\u200b/x //1.\u00ad", "see //1572395042[.]\u200b/x //1[.]\u00ad", "see //1572395042[.]\u200b/x //1[.]\u00ad", 2},
+		// A domain has no empty label: linkifyjs links www.рф here.
+		{"domain after a dot", "=_ｃｏｍ@.www.рф", "=_ｃｏｍ@.www[.]рф", "=_ｃｏｍ@.www" + removed, 1},
+		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
+			"\u00ad@" + removed + " \u200b@" + removed + " \u2060@" + removed, 3},
 		{"name before a hyphen or a dot", "evil.com-x evil.co.x", "evil[.]com-x evil[.]co[.]x", removed + " " + removed, 2},
+		{"name in another script before a hyphen, a dot or _", "пример.рф-x пример.рф.x 見て.рф_zip evil.рф_x taro_.рф",
+			"пример[.]рф-x пример[.]рф.x 見て[.]рф_zip evil[.]рф_x taro_[.]рф",
+			"пример" + removed + "-x пример" + removed + ".x 見て" + removed + "_zip evil" + removed + "_x taro_" + removed, 5},
 		{"not an address", "evil.com@x evil.com@x.y", "evil[.]com@x evil[.]com@x.y", removed + "@x " + removed + "@x.y", 2},
+		// A name in a local part stays only when the linkifiers take the
+		// whole word for an address: linkify-it starts one only after a
+		// space, "<", ">", "(" or a quote and reads only ASCII in it, and
+		// none takes a local part ending in "." or a second "@".
+		{"name in what is no local part", "x!evil.com@example.jp 見て1evil.com@example.jp 「evil.com@example.jp 例え.jp@example.jp evil.com.@example.jp x@example.jp@evil.com",
+			"x!evil[.]com@example[.]jp 見て1evil[.]com@example[.]jp 「evil[.]com@example[.]jp 例え[.]jp@example[.]jp evil[.]com.@example[.]jp x@example.jp@evil[.]com",
+			"x!" + removed + "@" + removed + " 見て" + removed + "@" + removed + " 「" + removed + "@" + removed + " 例え" + removed + "@" + removed + " " + removed + ".@" + removed + " x@example.jp@" + removed, 11},
+		{"name in a local part stays", "kikaku.tokyo+ml@example.jp <soumu.city@example.jp> (info.com@example.jp) SRS0=ab=cd=example.com=taro@srs.example.jp",
+			"kikaku.tokyo+ml@example.jp <soumu.city@example.jp> (info.com@example.jp) SRS0=ab=cd=example.com=taro@srs.example.jp", "", 0},
 		{"abbreviations stay", "e.g. i.e. U.S.A. p.m. etc.", "e.g. i.e. U.S.A. p.m. etc.", "", 0},
 		{"unlisted and reserved names stay", "evil.example host.local x.invalid", "evil.example host.local x.invalid", "", 0},
 		{"addresses stay", "taro.yamada@mail.example.co.jp", "taro.yamada@mail.example.co.jp", "", 0},

@@ -66,15 +66,19 @@ var hostileLines = []struct {
 	// Each of these asks userinfoAhead how far the word goes, which read
 	// up to 4 KiB ahead for every one until it remembered the answer.
 	{"www-symbol", "", "www.】"},
-	// Runs of dots that bare host names are looked for in: every dot
-	// asked how far its name goes, and what comes before or after it,
-	// until the scans were bounded and not repeated.
-	{"dotted-run", "", "a."},
-	{"dotted-japanese", "", "例."},
+	// Bare names: every dot asked for the name's top-level domain again
+	// (hostPrefix, foreignName), or walked back to the "@" of an address
+	// and over its domain, until each run was read once.
+	{"dotted-labels", "", "a."},
+	{"dotted-labels-japanese", "", "例."},
+	{"dotted-labels-cyrillic", "", "р."},
 	{"dotted-hyphens", "", "a.a-"},
+	{"cyrillic-hyphens", "", "a.р-"},
 	{"japanese-names", "", "例.jp"},
-	{"names-in-local-part", "", "a.com+"},
 	{"dotted-numbers", "", "1."},
+	{"local-parts", "x ", "+a.com"},
+	{"address-domain", "x@", "例.jp."},
+	{"address-domain-cyrillic", "x@", "a.рф"},
 }
 
 func BenchmarkRewriteHostile(b *testing.B) {

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,11 +148,15 @@ func possibleHost(rest string) bool {
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]
 	}
+	// A browser decodes a host's percent escapes (evil%2ecom is evil.com).
+	if h, err := neturl.PathUnescape(host); err == nil {
+		host = h
+	}
 	a, err := hostMapping.ToASCII(strings.TrimSuffix(host, "."))
 	if err != nil || a == "" {
 		return false
 	}
-	if ip, err := netip.ParseAddr(a); err == nil && ip.Is4() {
+	if ip, err := netip.ParseAddr(a); err == nil && ip.Is4() || browserIPv4(a) {
 		return true
 	}
 	labels := strings.Split(a, ".")
@@ -161,6 +167,68 @@ func possibleHost(rest string) bool {
 	}
 	_, icann := publicsuffix.PublicSuffix(a)
 	return len(labels) > 1 && icann
+}
+
+// browserIPv4 reports whether a browser reads host as an IPv4 address in
+// one of the forms the URL standard's IPv4 parser takes besides four
+// decimal labels: fewer labels (127.1), hexadecimal (0x7f.1) or octal
+// (0177.0.0.1) labels, one number (3232235777).
+func browserIPv4(host string) bool {
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if len(labels) > 4 {
+		return false
+	}
+	for i, l := range labels {
+		base := 10
+		switch {
+		case len(l) > 1 && (l[:2] == "0x" || l[:2] == "0X"):
+			l, base = l[2:], 16
+		case len(l) > 1 && l[0] == '0':
+			l, base = l[1:], 8
+		}
+		if l == "" && base != 16 {
+			return false
+		}
+		n := uint64(0)
+		if l != "" {
+			v, err := strconv.ParseUint(l, base, 64)
+			if err != nil {
+				return false
+			}
+			n = v
+		}
+		if i < len(labels)-1 && n > 255 || i == len(labels)-1 && n >= 1<<(8*(5-len(labels))) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestNavigable checks the check: what a browser opens to a host is
+// navigable, what names none is not.
+func TestNavigable(t *testing.T) {
+	for _, tc := range []struct {
+		f    linkFound
+		want bool
+	}{
+		{linkFound{Href: "http://evil.com", Text: "evil.com"}, true},
+		{linkFound{Href: "http://192.0.2.1/x", Text: "192.0.2.1/x"}, true},
+		// The URL standard's IPv4 forms, and percent escapes in a host.
+		{linkFound{Href: "http://0x7f.1/x", Text: "0x7f.1/x"}, true},
+		{linkFound{Href: "http://3232235777", Text: "3232235777"}, true},
+		{linkFound{Href: "http://0177.0.0.1", Text: "0177.0.0.1"}, true},
+		{linkFound{Href: "http://evil%2ecom/x", Text: "evil%2ecom/x"}, true},
+		{linkFound{Href: "http://v1.2.3", Text: "v1.2.3"}, false},
+		{linkFound{Href: "http://1.2.3.4.5", Text: "1.2.3.4.5"}, false},
+		{linkFound{Href: "http://0x.1.2.3.4", Text: "0x.1.2.3.4"}, false},
+		{linkFound{Href: "http://evil.example", Text: "evil.example"}, false},
+		{linkFound{Href: "mailto:taro@example.jp", Text: "taro@example.jp"}, false},
+		{linkFound{Href: "hxxp://evil", Text: "hxxp://evil"}, false},
+	} {
+		if got := navigable(tc.f); got != tc.want {
+			t.Errorf("navigable(%+v) = %v, want %v", tc.f, got, tc.want)
+		}
+	}
 }
 
 // linkifierLines are lines written to find what a linkifier links and the
@@ -177,7 +245,16 @@ func linkifierLines() []string {
 			"https://a.example/x"+s+"evil.com/login",
 			"www.a.example/p"+s+"evil.com",
 			"詳しくは"+s+"evil.com/login",
+			// A name in or after what may be an address.
+			"x"+s+"evil.com@example.jp",
+			"evil.com"+s+"x@example.jp",
+			"evil.com"+s+"@example.jp",
+			"見て"+s+"evil.com@example.jp",
+			"x@example.jp"+s+"evil.com",
 		)
+	}
+	for _, s := range []string{"、", "。", "：", "「", "」", "【", "】", "（", "）", "・", "　", "｜", "＜"} {
+		l = append(l, "x"+s+"evil.com@example.jp", "evil.com"+s+"@example.jp", "x@"+s+"evil.com")
 	}
 	return append(l,
 		"詳しくは例え.jp/x をご覧ください",
@@ -185,8 +262,16 @@ func linkifierLines() []string {
 		"お問い合わせは総務課.jpまで",
 		"楽天.co.jp/shop と ドメイン名.com",
 		"see bücher.de/x and пример.рф and xn--bcher-kva.de/x",
+		"see пример.рф-x пример.рф.x 見て.рф_zip evil.рф_x taro_.рф x-.рф 例え.jp_x",
+		"=_ｃｏｍ@.www.рф and x@.evil.com and x@a..evil.com",
+		"見て.рф.xn--p1ai 見てрф.city.рф 1ü.рф.co例え ;1.ftp.рф *127evil.рф\u00adwww 例.рф\u200bx",
+		"see x 1.\u200bnews and .//@\u00ad.8080.рф and 1.р\u00adф",
+		"see //1572395042.\u200b/x and //1.\u200bnews:co and <//1.\u00ad> and //例.\u200b",
 		"see 192.0.2.1/login or 10.0.0.5:8080/x or 255.255.255.255",
+		"see 0x7f.1/login or 3232235777/x or 127.1 or 0177.0.0.1/x or http:0x7f.1 or //0x7f.1/x or www.0x7f.1",
+		"see evil%2ecom/x or www%2eevil%2ecom or http:evil%2ecom or //evil%2ecom/x or www.evil%2ecom",
 		"see evil.com@x and evil.com@x.y and a.b@c",
+		"see \u00ad@evil.net \u200b@evil.co \u2060@evil.com x\u200d@evil.com ｔａｒｏ@example.jp",
 		"mail taro.yamada@example.jp or info@city.example.lg.jp now",
 		"ftp://files.example.jp/pub/x.zip and /pub/report.zip and C:\\docs\\setup.py",
 		"https://a.example/x/evil.com:8080/a https://a.example/x/EVIL.COM. https://a.example/x/1.2.3.4/",
