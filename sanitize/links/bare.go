@@ -64,6 +64,9 @@ func bareDomains(b []byte, from int, mode string) ([]byte, int) {
 // "//1572395042.\u200b/x" opens 93.184.216.34.
 func schemeRelativeDots(b []byte, from int) ([]byte, int) {
 	line := b[from:]
+	if indexByte(line, '/') < 0 {
+		return b, 0 // most lines: no "//", so nothing to look for
+	}
 	var out []byte
 	n, copied := 0, 0
 	for i := nextSchemeRelativeDot(line, 0); i >= 0; i = nextSchemeRelativeDot(line, i+1) {
@@ -92,7 +95,11 @@ func hasBare[T text](line T) bool {
 // -1.
 func nextSchemeRelativeDot[T text](line T, i int) int {
 	for ; i < len(line); i++ {
-		if line[i] != '.' || i == 0 {
+		k := indexByte(line[i:], '.')
+		if k < 0 {
+			return -1
+		}
+		if i += k; i == 0 {
 			continue
 		}
 		if st := labelStart(line, 0, i); st < i && schemeRelative(line, st) > 0 {
