@@ -170,21 +170,28 @@ func TestAcceptRecordMessageID(t *testing.T) {
 			if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, msg+"\r\nhello\r\n"); code != 250 {
 				t.Fatalf("send: %d %s", code, text)
 			}
-			var got *AuditRecord
-			waitFor(t, "the accept record", 5*time.Second, func() bool {
-				for _, r := range readAudit(t, g.audit) {
-					if r.Event == "accept" {
-						got = &r
-						return true
-					}
-				}
-				return false
-			})
+			got := g.acceptRecord(t)
 			if got.MessageID != tc.want {
 				t.Errorf("Message-ID %q: the accept record has %q, want %q", tc.header, got.MessageID, tc.want)
 			}
 		})
 	}
+}
+
+// acceptRecord waits for the first accept record of the audit trail.
+func (g *testGateway) acceptRecord(t *testing.T) *AuditRecord {
+	t.Helper()
+	var got *AuditRecord
+	waitFor(t, "the accept record", 5*time.Second, func() bool {
+		for _, r := range readAudit(t, g.audit) {
+			if r.Event == "accept" {
+				got = &r
+				return true
+			}
+		}
+		return false
+	})
+	return got
 }
 
 // TestAcceptRecordEHLO: the client's EHLO argument reaches the accept
@@ -214,16 +221,7 @@ func TestAcceptRecordEHLO(t *testing.T) {
 			if code, text := sendOn(c, "a@example.jp", []string{"staff@lgwan.example"}, "Subject: s\r\n\r\nhello\r\n"); code != 250 {
 				t.Fatalf("send: %d %s", code, text)
 			}
-			var got *AuditRecord
-			waitFor(t, "the accept record", 5*time.Second, func() bool {
-				for _, r := range readAudit(t, g.audit) {
-					if r.Event == "accept" {
-						got = &r
-						return true
-					}
-				}
-				return false
-			})
+			got := g.acceptRecord(t)
 			if got.EHLO != tc.want {
 				t.Errorf("EHLO %q: the accept record has %q, want %q", tc.ehlo, got.EHLO, tc.want)
 			}

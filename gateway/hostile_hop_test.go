@@ -301,17 +301,24 @@ func TestNextHopTooSlowForTheAttempt(t *testing.T) {
 	}
 }
 
+// refusingAddr is a loopback address where nothing listens: a connection
+// to it is refused.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // A next hop that cannot be reached until the retry lifetime ends: on a
 // sanitising route the DSN says so in general words, not with our
 // reason, which names the LGWAN address ("dial tcp 10.1.0.25:25:
 // connect: connection refused").
 func TestNextHopUnreachableDSN(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close() // nothing listens there: connection refused
+	closed := refusingAddr(t)
 	bounces := startSink(t, false)
 	cfg := gatewayConfig(t, t.TempDir(), "smtp://"+closed, "",
 		"retry: {initial: 1s, max: 2s, lifetime: 1h}", "retry: {initial: 1s, max: 1s, lifetime: 1s}",
@@ -350,12 +357,7 @@ func TestNextHopUnreachableDSN(t *testing.T) {
 // starting configuration did not have found no worker and stayed in the
 // queue for ever, its sender never told.
 func TestReloadAddsBounces(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close() // nothing listens there: connection refused
+	closed := refusingAddr(t)
 	bounces := startSink(t, false)
 	dir := t.TempDir()
 	retry := []string{"retry: {initial: 1s, max: 2s, lifetime: 1h}", "retry: {initial: 1s, max: 1s, lifetime: 1s}"}

@@ -46,10 +46,7 @@ import (
 func TestBrowserAgreement(t *testing.T) {
 	browser := findBrowser(t)
 	docs := browserDocs(t)
-	htmls := make([][]byte, len(docs))
-	for i, d := range docs {
-		htmls[i] = d.html
-	}
+	htmls := docHTMLs(docs)
 	shown := browserTexts(t, browser, htmls)
 
 	seen := map[string]bool{}
@@ -97,10 +94,7 @@ const linksSeen = `Array.from(d.querySelectorAll("a[href]")).filter(function (a)
 func TestBrowserLinks(t *testing.T) {
 	browser := findBrowser(t)
 	docs := browserDocs(t)
-	htmls := make([][]byte, len(docs))
-	for i, d := range docs {
-		htmls[i] = d.html
-	}
+	htmls := docHTMLs(docs)
 	seen, n := browserEval(t, browser, htmls, linksSeen), 0
 	for i, d := range docs {
 		var targets []string
@@ -134,6 +128,15 @@ var browserDiffers = map[string]struct {
 }{
 	"testdata/evasion.html": {0, 10, "a form's select and button (Mother's maiden name, Sign in), " +
 		"object fallback text and noscript are dropped (issue #3: forms, objects and noscript are)"},
+}
+
+// docHTMLs returns the HTML of each document.
+func docHTMLs(docs []browserDoc) [][]byte {
+	htmls := make([][]byte, len(docs))
+	for i, d := range docs {
+		htmls[i] = d.html
+	}
+	return htmls
 }
 
 type browserDoc struct {
