@@ -514,7 +514,9 @@ func scanForeign[T text](line T, dot int, run *foreignRun) {
 // A browser reads "///" and "/\\" so too (a backslash is a slash in an
 // http URL), so any run of two or more with a "/" in it counts; one of
 // backslashes alone is a UNC path, which the other passes own. After a
-// path, a scheme or a scheme already broken ("x[:]//") it is not.
+// letter or digit (a path: /pub//x.com), "_", "~" or a scheme's colon it
+// is not; after other punctuation it is, as linkify-it links it there:
+// "a-//0x7f.1", "[:]//1.2" (a scheme already broken).
 func schemeRelative[T text](line T, s int) int {
 	k, slash := 0, false
 	for k < s && (line[s-1-k] == '/' || line[s-1-k] == '\\') {
@@ -527,7 +529,12 @@ func schemeRelative[T text](line T, s int) int {
 	if k == s {
 		return k
 	}
-	if c := line[s-1-k]; hostByte(c) || c == ':' || c == ']' || c == '_' || c == '%' || c == '@' || c == '~' {
+	if c := line[s-1-k]; alnum(c) || c == ':' || c == '_' || c == '~' {
+		// Backslashes before the "//" are punctuation to linkify-it,
+		// which links "x\\//0x7f.1" from the "//" on.
+		if k > 2 && line[s-3] == '\\' && line[s-2] == '/' && line[s-1] == '/' {
+			return 2
+		}
 		return 0
 	}
 	return k

@@ -85,7 +85,13 @@ func TestBareDomains(t *testing.T) {
 		// third one.
 		{"scheme-relative URL spelt otherwise", "<///evil.com/a> </\\evil.com/b> \\/evil.com", "<///evil[.]com/a> </\\evil[.]com/b> \\/evil[.]com", "<" + removed + "> <" + removed + "> " + removed, 3},
 		{"double slash inside a path", "/pub//x.com a//b.com x[:]//c.com C:\\tmp\\\\x.com", "/pub//x[.]com a//b[.]com x[:]//c[.]com C:\\tmp\\\\x[.]com",
-			"/pub//" + removed + " a//" + removed + " x[:]//" + removed + " C:\\tmp\\\\" + removed, 4},
+			"/pub//" + removed + " a//" + removed + " x[:]" + removed + " C:\\tmp\\\\" + removed, 4},
+		// linkify-it links "//" after any punctuation but "_" and ":"
+		// (and after backslashes), and a browser opens a name ending in
+		// a number there as an IPv4 address.
+		{"number after // and punctuation", "a-//0x7f.1/x a.//1.2 %//0177.1 a@//0x.1 ms-h[:]//0x7f.1 a\\//0x7f.1/x",
+			"a-//0x7f[.]1/x a.//1[.]2 %//0177[.]1 a@//0x[.]1 ms-h[:]//0x7f[.]1 a\\//0x7f[.]1/x",
+			"a-" + removed + " a." + removed + " %" + removed + " a@" + removed + " ms-h[:]" + removed + " a\\" + removed, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

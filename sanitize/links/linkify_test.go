@@ -251,6 +251,10 @@ func linkifierLines() []string {
 			"evil.com"+s+"@example.jp",
 			"見て"+s+"evil.com@example.jp",
 			"x@example.jp"+s+"evil.com",
+			// A host a browser reads as an IPv4 address (127.0.0.1)
+			// after "//": linkify-it links it after any punctuation.
+			"x"+s+"//0x7f.1/x",
+			"x"+s+"\\//0x7f.1/x",
 		)
 	}
 	for _, s := range []string{"、", "。", "：", "「", "」", "【", "】", "（", "）", "・", "　", "｜", "＜"} {

@@ -120,14 +120,14 @@ func TestRewriteDefang(t *testing.T) {
 		{"span read from an @", "<w ww.evil.example/ taro@jp.> <Taro Yamada taro@example.jp>", "＜w ww.evil.example/ taro@jp.＞ <Taro Yamada taro@example.jp>", 1},
 		{"span replaced, then a user name", `"http: http:"@evil.example`, `＂http: hxxp:＂@evil.example`, 2},
 		{"span not starting with a url", `"see http s://x.example"`, `"see http s://x.example"`, 0},
-		{"span of a scheme word left", "<ht tps://evil.example/login>", "<ht tps[:]//evil.example/login>", 1},
+		{"span of a scheme word left", "<ht tps://evil.example/login>", "<ht tps[:]//evil[.]example/login>", 2},
 		{"span with a space in the host", "<https://evil .example/x>", "<hxxps://evil .example/x>", 1},
 		{"readable span stays", `see "https://www.example.org/maybe today"`, `see "hxxps://www[.]example[.]org/maybe today"`, 1},
 		{"span without a url stays", "<a b: c> \"x: y\"", "<a b: c> \"x: y\"", 0},
 		{"unmatched delimiters", "<htt p://x.example\" and \"htt p://y.example>", "<htt p://x.example\" and \"htt p://y.example>", 0},
 		{"spans end at a line end", "<htt\np://x.example>", "<htt\np://x.example>", 0},
 		// Other schemes: the colon is bracketed.
-		{"other scheme with //", "webcal://evil.example/cal.ics NOTES://srv/db", "webcal[:]//evil.example/cal.ics NOTES[:]//srv/db", 2},
+		{"other scheme with //", "webcal://evil.example/cal.ics NOTES://srv/db", "webcal[:]//evil[.]example/cal.ics NOTES[:]//srv/db", 3},
 		{"opaque schemes", "news:comp.lang.go search-ms:query=x ms-msdt:/id", "news[:]comp.lang.go search-ms[:]query=x ms-msdt[:]/id", 3},
 		// Programs' schemes, linked where the program is installed.
 		{"program schemes", "msteams:/l/meetup-join/x zoommtg:join?confno=1 SMB:evil.example/share hcp:services/x steam:run/1 ldap:evil.example/cn=x",
@@ -148,6 +148,8 @@ func TestRewriteDefang(t *testing.T) {
 		{"mailto attaching a file after Japanese", "mailto:soumu@example.jp?subject=資料送付&attach=/etc/passwd", "mailto[:]soumu@example.jp?subject=資料送付&attach=/etc/passwd", 1},
 		{"mailto with other params stays", "mailto:x@example.jp?subject=attach&body=attach", "mailto:x@example.jp?subject=attach&body=attach", 0},
 		{"other scheme after a bracketed dot", "www.webcal://x", "www[.]webcal[:]//x", 2},
+		// After "[:]", two backslashes would start a UNC path.
+		{"other scheme with backslashes", `ms-h:\\127 ms-h:\\host\x webcal:/\\a`, `ms-h[:][\\]127 ms-h[:][\\]host\x webcal[:][/\\]a`, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,6 +75,19 @@ func otherURLs(b []byte, from int, mode string) ([]byte, int) {
 		out = append(out, line[w:c]...)
 		out = append(out, "[:]"...)
 		copied = c + 1
+		// Slashes with a backslash after the colon go in brackets too,
+		// as appendSeparator puts them after a defanged scheme: after
+		// "[:]", "\\host" would start a UNC path ("ms-h:\\127").
+		sep := copied
+		for sep < len(line) && (line[sep] == '/' || line[sep] == '\\') {
+			sep++
+		}
+		if indexByte(line[copied:sep], '\\') >= 0 {
+			out = append(out, '[')
+			out = append(out, line[copied:sep]...)
+			out = append(out, ']')
+			copied = sep
+		}
 	}
 	out = append(out, line[copied:]...)
 	return append(b[:from], out...), n
