@@ -34,7 +34,8 @@ import (
 //	POST /quarantine/purge           PurgeRequest → PurgeResult
 //
 // Errors are JSON {"error": "..."} with a status that says what kind:
-// 400 invalid, 403 refused, 404 not found, 409 already released to those
+// 400 invalid, 403 refused (also a release to more recipients than its
+// route's limits.max_recipients), 404 not found, 409 already released to those
 // recipients (without "again") or the stored original fails its
 // integrity check or cannot be decrypted, 503 no quarantine, or the
 // audit trail cannot be written (then nothing is released or read out).
