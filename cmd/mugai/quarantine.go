@@ -277,7 +277,7 @@ func (q *qcmd) list(args []string) int {
 		if sender == "" {
 			sender = "<>"
 		}
-		rows = append(rows, []string{e.ID, e.Time.Local().Format("2006-01-02 15:04:05"), humanSize(e.Size),
+		rows = append(rows, []string{safe(e.ID), e.Time.Local().Format("2006-01-02 15:04:05"), humanSize(e.Size),
 			safe(sender), safe(strings.Join(e.Recipients, ",")), safe(removedNames(e.Removed)), safe(e.Subject)})
 	}
 	printTable(q.stdout, rows)
@@ -363,8 +363,8 @@ func (q *qcmd) show(args []string) int {
 func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 	w := q.stdout
 	field := func(k, v string) { fmt.Fprintf(w, "%-12s %s\n", k+":", v) }
-	field("ID", d.ID)
-	field("Received", fmt.Sprintf("%s on route %s from %s", d.Time.Local().Format("2006-01-02 15:04:05 -0700"), d.Route, orDash(d.Client)))
+	field("ID", safe(d.ID))
+	field("Received", fmt.Sprintf("%s on route %s from %s", d.Time.Local().Format("2006-01-02 15:04:05 -0700"), safe(d.Route), safe(orDash(d.Client))))
 	sender := d.Sender
 	if sender == "" {
 		sender = "<>"
@@ -375,8 +375,8 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 	}
 	field("Recipients", safe(strings.Join(d.Recipients, ", ")))
 	field("Subject", safe(d.Subject))
-	field("Size", fmt.Sprintf("%s (%d bytes), SHA-256 %s", humanSize(d.Size), d.Size, d.SHA256))
-	field("Policy", fmt.Sprintf("%s, verdict %s", d.Policy, d.Verdict))
+	field("Size", fmt.Sprintf("%s (%d bytes), SHA-256 %s", humanSize(d.Size), d.Size, safe(d.SHA256)))
+	field("Policy", fmt.Sprintf("%s, verdict %s", safe(d.Policy), safe(d.Verdict)))
 	for i, r := range d.Removed {
 		k := ""
 		if i == 0 {
@@ -393,7 +393,7 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 			fmt.Fprintln(w, "\nParts:")
 			rows := [][]string{{"PATH", "DECISION", "CLASS", "TYPE", "SIZE", "FILENAME", "REASON"}}
 			for _, p := range rep.Parts {
-				rows = append(rows, []string{safe(p.Path), p.Decision, orDash(p.Class), safe(orDash(p.SniffedType)),
+				rows = append(rows, []string{safe(p.Path), safe(p.Decision), safe(orDash(p.Class)), safe(orDash(p.SniffedType)),
 					humanSize(p.Size), safe(orDash(p.Filename)), safe(p.Reason)})
 			}
 			printTable(indent{w}, rows)
@@ -415,13 +415,13 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 			again = ", again"
 		}
 		fmt.Fprintf(w, "%-12s %s by %s to %s (policy %s, queue id %s%s)\n", k, r.Time.Local().Format("2006-01-02 15:04:05"),
-			safe(r.User), safe(strings.Join(r.To, ", ")), safe(r.Policy), r.QueueID, again)
+			safe(r.User), safe(strings.Join(r.To, ", ")), safe(r.Policy), safe(r.QueueID), again)
 	}
 	if len(d.Releases) > 0 {
-		fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME [-to ADDR] -reason TEXT (-again for recipients it reached)\n", q.command(), d.ID)
+		fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME [-to ADDR] -reason TEXT (-again for recipients it reached)\n", safe(q.command()), safe(d.ID))
 		return
 	}
-	fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME -reason TEXT\n", q.command(), d.ID)
+	fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME -reason TEXT\n", safe(q.command()), safe(d.ID))
 }
 
 // command is how to run mugai quarantine again as this run was: with its
@@ -513,7 +513,7 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 		os.Remove(path)
 		return q.fail("%v", err)
 	}
-	fmt.Fprintf(q.stdout, "wrote the original of %s to %s (%d bytes); treat it as hostile: do not open it on a workstation\n", id, path, n)
+	fmt.Fprintf(q.stdout, "wrote the original of %s to %s (%d bytes); treat it as hostile: do not open it on a workstation\n", safe(id), safe(path), n)
 	return 0
 }
 
@@ -551,12 +551,15 @@ func (q *qcmd) release(args []string) int {
 	if err != nil {
 		return q.failChange("release", err)
 	}
-	what := "sanitised again under policy " + res.Policy
+	// Every field as answered, escaped: the recipients are the
+	// request's, and whatever answers on the admin address may be no
+	// gateway.
+	what := "sanitised again under policy " + safe(res.Policy)
 	if res.Original {
 		what = "untouched original"
 	}
 	fmt.Fprintf(q.stdout, "released %s (%s) to %s: queued as %s on route %s (next hop %s)\n",
-		res.ID, what, strings.Join(res.To, ", "), res.QueueID, res.Route, res.NextHop)
+		safe(res.ID), what, safe(strings.Join(res.To, ", ")), safe(res.QueueID), safe(res.Route), safe(res.NextHop))
 	if len(res.Kept) > 0 {
 		fmt.Fprintf(q.stdout, "  kept:    %s\n", safe(strings.Join(res.Kept, ", ")))
 	}
@@ -612,12 +615,7 @@ func (q *qcmd) failChange(what string, err error) int {
 }
 
 func (q *qcmd) printJSON(v any) int {
-	enc := json.NewEncoder(q.stdout)
-	enc.SetIndent("", "  ")
-	// Addresses and Message-IDs as written (<a@b>), not \u003ca@b\u003e:
-	// the output is read and searched, never put into a page.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := writeJSON(q.stdout, v); err != nil {
 		return q.fail("%v", err)
 	}
 	return 0
