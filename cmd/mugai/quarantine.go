@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -488,11 +490,8 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 	if err == nil {
 		var resp *http.Response
 		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", reader(reason), nil); err == nil {
-			n, err = io.Copy(f, resp.Body)
+			n, err = q.copyOriginal(f, resp, id)
 			resp.Body.Close()
-			if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
-				err = fmt.Errorf("original %s: got %d of %d bytes", id, n, resp.ContentLength)
-			}
 		}
 	}
 	if direct(err) {
@@ -515,6 +514,66 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 	}
 	fmt.Fprintf(q.stdout, "wrote the original of %s to %s (%d bytes); treat it as hostile: do not open it on a workstation\n", safe(id), safe(path), n)
 	return 0
+}
+
+// copyOriginal writes the answer of GET /quarantine/{id}/original to f:
+// at most what the quarantine keeps of one original (maxOriginal),
+// whether or not the answer says its length, and only an answer that
+// says its SHA-256 and has it. Whatever answers on the admin address may
+// be no gateway, and this command is often run as root: an endless
+// answer must not fill the disk, and a cut one must not be taken for
+// the original.
+func (q *qcmd) copyOriginal(f io.Writer, resp *http.Response, id string) (int64, error) {
+	limit, why := maxOriginal(q.cfg)
+	tooLong := func(what string) error {
+		return fmt.Errorf("original %s: the answer %s, the most the quarantine keeps of one original (%s): "+
+			"is it a gateway that answers there? If that limit was lowered since the original was kept, read it with the gateway stopped (the read is audited then too)",
+			safe(id), what, why)
+	}
+	if resp.ContentLength > limit {
+		return 0, tooLong(fmt.Sprintf("says it is %d bytes long, more than %d", resp.ContentLength, limit))
+	}
+	want := strings.ToLower(resp.Header.Get("X-Mugai-SHA256"))
+	if len(want) != sha256.Size*2 {
+		return 0, fmt.Errorf("original %s: the answer has no X-Mugai-SHA256, so what arrives cannot be checked (is it a gateway that answers there?)", safe(id))
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(resp.Body, limit+1))
+	switch {
+	case err != nil:
+		return n, fmt.Errorf("original %s: after %d bytes: %w", safe(id), n, err)
+	case n > limit:
+		return n, tooLong(fmt.Sprintf("goes on past %d bytes", limit))
+	case resp.ContentLength >= 0 && n != resp.ContentLength:
+		return n, fmt.Errorf("original %s: got %d of %d bytes", safe(id), n, resp.ContentLength)
+	case hex.EncodeToString(h.Sum(nil)) != want:
+		return n, fmt.Errorf("original %s: the %d bytes received do not have the SHA-256 the answer gives (%s): cut short or changed on the way", safe(id), n, safe(want))
+	}
+	return n, nil
+}
+
+// maxOriginal is the most the quarantine keeps of one original under cfg
+// (and why, for a message): an original is a message a sanitising route
+// accepted, so at most the largest limits.max_message_size of those
+// routes, and never more than quarantine.max_bytes, past which it is not
+// kept.
+func maxOriginal(cfg *config.Config) (int64, string) {
+	limit, why := int64(0), ""
+	for _, r := range cfg.Routes {
+		if r.Policy == config.PolicyNone {
+			continue // pass-through: it keeps no originals
+		}
+		if n := int64(r.Limits.MaxMessageSize); n > limit {
+			limit, why = n, fmt.Sprintf("limits.max_message_size %s of route %s", r.Limits.MaxMessageSize, r.Name)
+		}
+	}
+	if limit == 0 {
+		limit, why = int64(config.DefaultMaxMessageSize), "no sanitising route is configured; the default limits.max_message_size "+config.DefaultMaxMessageSize.String()
+	}
+	if m := int64(cfg.Quarantine.MaxBytes); m > 0 && m < limit {
+		limit, why = m, "quarantine.max_bytes "+cfg.Quarantine.MaxBytes.String()
+	}
+	return limit, why
 }
 
 func (q *qcmd) release(args []string) int {
