@@ -412,6 +412,7 @@ func rcptLimit(route *config.Route, to []string, rec *AuditRecord) error {
 	if n <= limit {
 		return nil
 	}
+	rec.Route = route.Name // whose limit refused it
 	if len(rec.Rcpts) > limit {
 		rec.Rcpts = rec.Rcpts[:limit]
 	}

@@ -73,7 +73,7 @@ func TestReleaseRecipientLimit(t *testing.T) {
 	}
 	for i, r := range rel {
 		tt := tests[i]
-		if r.Verdict != "refused" || r.QuarantineID != id || r.User != "tanaka" || r.Sender != "taro@citizen.example" ||
+		if r.Verdict != "refused" || r.QuarantineID != id || r.User != "tanaka" || r.Sender != "taro@citizen.example" || r.Route != tt.route ||
 			!strings.Contains(r.Reason, "too many recipients: 101 given") || r.QueueID != "" {
 			t.Errorf("%s: audited as %+v", tt.name, r)
 		}
