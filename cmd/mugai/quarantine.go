@@ -208,7 +208,7 @@ func (q *qcmd) readOnly(needKey bool, why error) (*quarantine.Store, error) {
 		}
 	}
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no quarantine store at %s (mugai serve makes it at its first start: check -dir or quarantine.dir)", dir)
+		return nil, fmt.Errorf("no quarantine store at %s (mugai serve makes it at its first start: check -dir or quarantine.dir)%s", dir, configHint(*q.cfgPath))
 	} else if err != nil {
 		return nil, err
 	}
@@ -668,7 +668,7 @@ func (q *qcmd) failChange(what string, err error) int {
 		return q.fail("%s goes through the gateway that owns the store, not -dir (run it on that node)", what)
 	}
 	if errors.Is(err, errAdminDown) {
-		return q.fail("%s needs the running gateway: %v (start mugai serve; changes go through it so that the store has one writer)", what, err)
+		return q.fail("%s needs the running gateway: %v (start mugai serve; changes go through it so that the store has one writer)%s", what, err, configHint(*q.cfgPath))
 	}
 	return q.fail("%v", err)
 }

@@ -74,6 +74,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	q := newQueueCtl(cfg, stderr)
+	q.hint = configHint(*path)
 	now := time.Now()
 	out := func(v any) { writeJSON(stdout, v) }
 	switch pos[0] {
@@ -170,6 +171,7 @@ type queueCtl struct {
 	cfg   *config.Config
 	admin *adminClient
 	note  io.Writer
+	hint  string // configHint of the -config given
 }
 
 // openSpool opens the spool directory of the configuration when the
@@ -178,7 +180,7 @@ type queueCtl struct {
 func (q *queueCtl) openSpool(readOnly bool) (*spool.Spool, error) {
 	dir := q.cfg.SpoolDir
 	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("spool %s: %w (has mugai serve run with this configuration?)", dir, err)
+		return nil, fmt.Errorf("spool %s: %w (has mugai serve run with this configuration?)%s", dir, err, q.hint)
 	}
 	sp, err := spool.Open(dir, spool.Options{ReadOnly: readOnly})
 	if errors.Is(err, syscall.EWOULDBLOCK) {
