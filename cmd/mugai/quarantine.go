@@ -482,6 +482,9 @@ func (q *qcmd) showHeaders(id, reason string) int {
 func (q *qcmd) showOriginal(id, path, reason string) int {
 	// O_EXCL: never overwrite a file, never follow a planted symlink.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return q.fail("%s exists: -o makes a new file and never overwrites one; give another name", safe(path))
+	}
 	if err != nil {
 		return q.fail("%v", err)
 	}
@@ -657,7 +660,7 @@ func (q *qcmd) purge(args []string) int {
 	if err != nil {
 		return q.failChange("purge", err)
 	}
-	fmt.Fprintf(q.stdout, "purged %d originals (%s) received before %s\n", res.Purged, humanSize(res.Bytes),
+	fmt.Fprintf(q.stdout, "purged %s (%s) received before %s\n", plural(res.Purged, "original"), humanSize(res.Bytes),
 		res.Before.Local().Format("2006-01-02 15:04:05 -0700"))
 	return 0
 }

@@ -302,7 +302,8 @@ func TestQuarantineOriginal(t *testing.T) {
 		{"headers without a reason", []string{"show", "-headers", id}, 1, "", "-reason"},
 		{"reason without headers or original", []string{"show", "-reason", "x", id}, 1, "", "-reason goes with"},
 		{"original to a file", []string{"show", "-original", "-o", out, "-reason", "check the signature", id}, 0, "wrote the original", ""},
-		{"file exists", []string{"show", "-original", "-o", out, "-reason", "x", id}, 1, "", "exists"},
+		{"file exists", []string{"show", "-original", "-o", out, "-reason", "x", id}, 1, "",
+			"mugai quarantine: " + out + " exists: -o makes a new file and never overwrites one; give another name\n"},
 		{"no reason", []string{"release", id, "-original", "-to", "a@inet.city.example.jp"}, 1, "", "-reason"},
 		{"policy and original", []string{"release", id, "-policy", "relaxed", "-original", "-to", "a@inet.city.example.jp", "-reason", "x"}, 1, "", "either -policy"},
 		{"original without -to", []string{"release", id, "-original", "-reason", "x"}, 1, "", "-original needs -to"},
@@ -428,7 +429,7 @@ func TestQuarantinePurge(t *testing.T) {
 		}
 	}
 	time.Sleep(10 * time.Millisecond)
-	if code, out, errOut := e.quarantine("purge", "-older-than", "5ms", "-reason", "disk full, ticket 9"); code != 0 || !strings.Contains(out, "purged 1 originals") {
+	if code, out, errOut := e.quarantine("purge", "-older-than", "5ms", "-reason", "disk full, ticket 9"); code != 0 || !strings.Contains(out, "purged 1 original (") {
 		t.Fatalf("purge: %d %s %s", code, out, errOut)
 	}
 	p := e.audit("purge")
