@@ -106,9 +106,9 @@ func dirRoom(what, dir string, minFree config.Size, size int64) error {
 	// written would overflow the sum and let every message in.
 	if size > free || free-size < floor {
 		if size > 0 {
-			return fmt.Errorf("%s disk has %d MiB free, below the %v floor plus the %d MiB declared", what, free>>20, minFree, (size+1<<20-1)>>20)
+			return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free) plus the %d MiB declared", what, free>>20, minFree, (size+1<<20-1)>>20)
 		}
-		return fmt.Errorf("%s disk has %d MiB free, below the %v floor", what, free>>20, minFree)
+		return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free)", what, free>>20, minFree)
 	}
 	return nil
 }
