@@ -408,12 +408,18 @@ var ErrGatewayRunning = errors.New("a running gateway holds the spool and writes
 // through the admin listener instead. The record names dir, the store
 // read. Nothing is handed out unless the record is written and synced; a
 // refusal for the original itself (unknown id, integrity) is recorded too.
-func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (quarantine.Meta, io.ReadCloser, error) {
-	fail := func(err error) (quarantine.Meta, io.ReadCloser, error) {
+//
+// last is the hash of the record written, where the trail now ends: the
+// gateway's stop logged another (last=), and its next start logs this
+// one (continues_from=). The reader is told it, so that the auditor who
+// holds the two log lines against each other can tell this record from
+// a trail cut or changed.
+func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (m quarantine.Meta, rc io.ReadCloser, last string, err error) {
+	fail := func(err error) (quarantine.Meta, io.ReadCloser, string, error) {
 		if errors.Is(err, quarantine.ErrNotFound) {
-			return quarantine.Meta{}, nil, OriginalError(id, err)
+			return quarantine.Meta{}, nil, "", OriginalError(id, err)
 		}
-		return quarantine.Meta{}, nil, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+		return quarantine.Meta{}, nil, "", fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
 	}
 	if err := checkOperator(user, reason); err != nil {
 		return fail(err)
@@ -443,9 +449,8 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 	}
 	rec := &AuditRecord{Time: time.Now().UTC(), Event: "export", QuarantineID: id, User: user, Why: reason,
 		Policy: part, Reason: "read directly from the store " + dir + ", not through the gateway"}
-	m, err := st.Get(id)
+	m, err = st.Get(id)
 	err = OriginalError(id, err)
-	var rc io.ReadCloser
 	if err == nil {
 		rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size
 		rc, err = st.Original(id)
@@ -462,6 +467,7 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 	}
 	rec.Verdict = part + "-read"
 	audit.Write(rec)
+	last = audit.Head()
 	if cerr := audit.Close(); werr == nil {
 		werr = cerr
 	}
@@ -469,7 +475,7 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 		rc.Close()
 		return fail(fmt.Errorf("%w: %v", ErrAuditDown, werr))
 	}
-	return m, rc, nil
+	return m, rc, last, nil
 }
 
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {

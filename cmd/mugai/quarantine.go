@@ -174,7 +174,7 @@ func (q *qcmd) exportDirect(id, part, reason string, down error) (io.ReadCloser,
 	if err != nil {
 		return nil, nil, err
 	}
-	_, rc, err := gateway.ExportDirect(q.cfg, st, q.storeDir(), id, part, invokingUser(), reason)
+	_, rc, last, err := gateway.ExportDirect(q.cfg, st, q.storeDir(), id, part, invokingUser(), reason)
 	switch {
 	case errors.Is(err, gateway.ErrGatewayRunning) && errors.Is(down, errDirect):
 		err = fmt.Errorf("%w (spool %s): read the original through it, without -dir, on the node that owns the store, so that the read is in its audit trail", err, q.cfg.SpoolDir)
@@ -185,7 +185,11 @@ func (q *qcmd) exportDirect(id, part, reason string, down error) (io.ReadCloser,
 		st.Close()
 		return nil, nil, err
 	}
-	fmt.Fprintf(q.stderr, "mugai quarantine: the read is recorded in the audit trail %s\n", q.cfg.Log.Audit)
+	// The gateway's next start logs continues_from=LAST, not the last=
+	// of its stop: the operator has the hash to show that the
+	// difference is this record.
+	fmt.Fprintf(q.stderr, "mugai quarantine: the read is recorded in the audit trail %s, which now ends with a line hashing to %s "+
+		"(the gateway's next start logs it as continues_from; its last stop logged the line before)\n", q.cfg.Log.Audit, last)
 	return rc, func() { rc.Close(); st.Close() }, nil
 }
 

@@ -705,6 +705,17 @@ func TestQuarantineDirectReadAudited(t *testing.T) {
 			if code, out, _ := runCmd("audit", "verify", e.cfg.Log.Audit); code != 0 {
 				t.Errorf("audit verify: %s", out)
 			}
+			// It says where the trail now ends: the gateway's next start
+			// continues from there, not from the last line of its stop.
+			trail, err := os.Open(e.cfg.Log.Audit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer trail.Close()
+			c, _ := gateway.VerifyAuditChain(trail)
+			if !strings.Contains(errOut, "which now ends with a line hashing to "+c.Last+" (the gateway's next start logs it as continues_from") {
+				t.Errorf("the command does not say the trail ends at %s:\n%s", c.Last, errOut)
+			}
 		})
 	}
 }
