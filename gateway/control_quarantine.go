@@ -409,17 +409,17 @@ var ErrGatewayRunning = errors.New("a running gateway holds the spool and writes
 // read. Nothing is handed out unless the record is written and synced; a
 // refusal for the original itself (unknown id, integrity) is recorded too.
 //
-// last is the hash of the record written, where the trail now ends: the
-// gateway's stop logged another (last=), and its next start logs this
-// one (continues_from=). The reader is told it, so that the auditor who
-// holds the two log lines against each other can tell this record from
-// a trail cut or changed.
+// last is the hash of the record written, where the trail now ends, for
+// a refusal too; "" when none was written. The gateway's stop logged
+// another (last=), and its next start logs this one (continues_from=):
+// the reader is told it, so that the auditor who holds the two log lines
+// against each other can tell this record from a trail cut or changed.
 func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (m quarantine.Meta, rc io.ReadCloser, last string, err error) {
 	fail := func(err error) (quarantine.Meta, io.ReadCloser, string, error) {
 		if errors.Is(err, quarantine.ErrNotFound) {
-			return quarantine.Meta{}, nil, "", OriginalError(id, err)
+			return quarantine.Meta{}, nil, last, OriginalError(id, err)
 		}
-		return quarantine.Meta{}, nil, "", fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+		return quarantine.Meta{}, nil, last, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
 	}
 	if err := checkOperator(user, reason); err != nil {
 		return fail(err)
@@ -462,12 +462,15 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 		}
 		rec.Reason += ": " + err.Error()
 		audit.Write(rec)
-		audit.Close()
+		head := audit.Head()
+		if cerr := audit.Close(); werr == nil && cerr == nil {
+			last = head
+		}
 		return fail(err)
 	}
 	rec.Verdict = part + "-read"
 	audit.Write(rec)
-	last = audit.Head()
+	head := audit.Head()
 	if cerr := audit.Close(); werr == nil {
 		werr = cerr
 	}
@@ -475,7 +478,7 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 		rc.Close()
 		return fail(fmt.Errorf("%w: %v", ErrAuditDown, werr))
 	}
-	return m, rc, last, nil
+	return m, rc, head, nil
 }
 
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {

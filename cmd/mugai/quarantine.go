@@ -175,21 +175,29 @@ func (q *qcmd) exportDirect(id, part, reason string, down error) (io.ReadCloser,
 		return nil, nil, err
 	}
 	_, rc, last, err := gateway.ExportDirect(q.cfg, st, q.storeDir(), id, part, invokingUser(), reason)
+	if last != "" {
+		// The gateway's next start logs continues_from=LAST, not the
+		// last= of its stop: the operator has the hash to show that the
+		// difference is this record (a refusal's too).
+		what := "the read is"
+		if err != nil {
+			what = "the refused read is"
+		}
+		fmt.Fprintf(q.stderr, "mugai quarantine: %s recorded in the audit trail %s, which now ends with a line hashing to %s "+
+			"(the gateway's next start logs it as continues_from; its last stop logged the line before)\n", what, q.cfg.Log.Audit, last)
+	}
 	switch {
 	case errors.Is(err, gateway.ErrGatewayRunning) && errors.Is(down, errDirect):
 		err = fmt.Errorf("%w (spool %s): read the original through it, without -dir, on the node that owns the store, so that the read is in its audit trail", err, q.cfg.SpoolDir)
 	case errors.Is(err, gateway.ErrGatewayRunning):
 		err = fmt.Errorf("%w (spool %s), but nothing answers on its admin listener (%v; is it running with another configuration?): the original is read through the running gateway only, so that the read is in its audit trail", err, q.cfg.SpoolDir, down)
+	case errors.Is(err, quarantine.ErrWrongKey):
+		err = fmt.Errorf("%w (the key read is quarantine.encryption_key_file %s)", err, q.cfg.Quarantine.EncryptionKeyFile)
 	}
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
-	// The gateway's next start logs continues_from=LAST, not the last=
-	// of its stop: the operator has the hash to show that the
-	// difference is this record.
-	fmt.Fprintf(q.stderr, "mugai quarantine: the read is recorded in the audit trail %s, which now ends with a line hashing to %s "+
-		"(the gateway's next start logs it as continues_from; its last stop logged the line before)\n", q.cfg.Log.Audit, last)
 	return rc, func() { rc.Close(); st.Close() }, nil
 }
 
