@@ -641,7 +641,10 @@ func (q *qcmd) release(args []string) int {
 		fmt.Fprintf(q.stdout, "  removed: %s\n", safe(strings.Join(res.Removed, ", ")))
 	}
 	if res.Lockdown {
-		fmt.Fprintln(q.stderr, "mugai quarantine: warning: lockdown is on, so every attachment was stripped and every link removed; release again once it is off")
+		// Its recipients have had it now: a release without -again
+		// would be refused as a second one.
+		fmt.Fprintf(q.stderr, "mugai quarantine: warning: lockdown is on, so every attachment was stripped and every link removed; once it is off, release it again with -again (its recipients have had this one): %s release %s -policy %s -to %s -again -reason TEXT\n",
+			safe(q.command()), safe(res.ID), safe(shellQuote(res.Policy)), safe(shellQuote(strings.Join(res.To, ","))))
 	}
 	return 0
 }
