@@ -326,8 +326,7 @@ func (q *qcmd) show(args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 1
+		return q.oneID(fs, pos)
 	}
 	id := pos[0]
 	switch {
@@ -604,8 +603,7 @@ func (q *qcmd) release(args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 1
+		return q.oneID(fs, pos)
 	}
 	req.ID = pos[0]
 	switch {
@@ -678,6 +676,18 @@ func (q *qcmd) purge(args []string) int {
 	fmt.Fprintf(q.stdout, "purged %s (%s) received before %s\n", plural(res.Purged, "original"), humanSize(res.Bytes),
 		res.Before.Local().Format("2006-01-02 15:04:05 -0700"))
 	return 0
+}
+
+// oneID refuses the arguments of show or release, which take one ID,
+// saying what was given before the usage.
+func (q *qcmd) oneID(fs *flag.FlagSet, pos []string) int {
+	if len(pos) == 0 {
+		fmt.Fprintln(q.stderr, "mugai quarantine: give the ID of an original (mugai quarantine list finds it)")
+	} else {
+		fmt.Fprintf(q.stderr, "mugai quarantine: one ID, got %d arguments (%s)\n", len(pos), safe(strings.Join(pos, " ")))
+	}
+	fs.Usage()
+	return 1
 }
 
 // failChange explains that changes need the running gateway.
