@@ -286,6 +286,16 @@ func (s *Server) controlGuard(next http.HandlerFunc) http.Handler {
 	})
 }
 
+// decodeControl decodes the JSON body of a control call into v. A key v
+// does not have is refused, not ignored: a script that writes
+// "recipients" for "to" would release to the original recipients, and
+// one that writes "older" for "older_than" would purge by the retention.
+func decodeControl(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
 // tokenOK reports whether r presents the control token.
 func (s *Server) tokenOK(r *http.Request) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

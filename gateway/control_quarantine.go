@@ -483,7 +483,7 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {
 	var req ReleaseRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if err := decodeControl(r, &req); err != nil {
 		controlError(w, http.StatusBadRequest, fmt.Errorf("release: %w: %v", ErrInvalid, err))
 		return
 	}
@@ -503,7 +503,7 @@ func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request)
 
 func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
 	var req PurgeRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if err := decodeControl(r, &req); err != nil {
 		controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: %v", ErrInvalid, err))
 		return
 	}
