@@ -462,11 +462,13 @@ func reader(reason string) url.Values {
 
 func (q *qcmd) showHeaders(id, reason string) int {
 	var hdr []byte
+	truncated := false // the header section goes on past MaxHeaderSection
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
 		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", reader(reason), nil); err == nil {
 			defer resp.Body.Close()
+			truncated = resp.Header.Get("X-Mugai-Truncated") != ""
 			hdr, err = readAnswer(resp.Body, gateway.MaxHeaderSection)
 		}
 	}
@@ -475,7 +477,7 @@ func (q *qcmd) showHeaders(id, reason string) int {
 		if oerr != nil {
 			return q.fail("%v", oerr)
 		}
-		hdr, _, err = gateway.HeaderSection(rc, gateway.MaxHeaderSection)
+		hdr, truncated, err = gateway.HeaderSection(rc, gateway.MaxHeaderSection)
 		done()
 	}
 	if err != nil {
@@ -486,6 +488,10 @@ func (q *qcmd) showHeaders(id, reason string) int {
 		if line != "" {
 			fmt.Fprintln(q.stdout, safe(line))
 		}
+	}
+	if truncated {
+		// Said, or the operator takes the cut for the whole section.
+		fmt.Fprintf(q.stderr, "mugai quarantine: the header section goes on past %d bytes and is cut there; show -original -o FILE writes the original whole\n", gateway.MaxHeaderSection)
 	}
 	return 0
 }
