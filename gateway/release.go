@@ -302,7 +302,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		if route, rcpts, err = originalRoute(cfg, req.To); err != nil {
 			return fail(ErrRefused, "%v", err)
 		}
-		if err := rcptLimit(route, req.To, rec); err != nil {
+		if err := rcptLimit(route, req.To, true, rec); err != nil {
 			return nil, fmt.Errorf("release %s: %w", req.ID, err)
 		}
 	} else {
@@ -316,7 +316,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		if len(to) == 0 {
 			to = meta.To
 		}
-		if err := rcptLimit(route, to, rec); err != nil {
+		if err := rcptLimit(route, to, len(req.To) > 0, rec); err != nil {
 			return nil, fmt.Errorf("release %s: %w", req.ID, err)
 		}
 		if rcpts, err = checkRcpts(to, route.Domains); err != nil {
@@ -404,10 +404,11 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 // one message (limits.max_recipients): otherwise only the 64 KiB of the
 // admin call's body bounds the list, and a release would hand the next
 // hop a transaction no sending server could. The list is counted as
-// given, duplicates too, before anything else is done with it. The
-// refusal's record keeps the first max_recipients of them; its reason
-// says how many were given.
-func rcptLimit(route *config.Route, to []string, rec *AuditRecord) error {
+// given (given: the request's -to; else the original's recipients, more
+// than a limit lowered since), duplicates too, before the recipients are
+// checked one by one. The refusal's record keeps the first
+// max_recipients of them; its reason says how many there were.
+func rcptLimit(route *config.Route, to []string, given bool, rec *AuditRecord) error {
 	n, limit := len(to), route.Limits.MaxRecipients
 	if n <= limit {
 		return nil
@@ -416,8 +417,12 @@ func rcptLimit(route *config.Route, to []string, rec *AuditRecord) error {
 	if len(rec.Rcpts) > limit {
 		rec.Rcpts = rec.Rcpts[:limit]
 	}
-	return fmt.Errorf("%w: %w: %d given, route %s delivers to at most %d in one message (its limits.max_recipients); split them over several releases",
-		ErrRefused, ErrTooManyRecipients, n, route.Name, limit)
+	what := fmt.Sprintf("%d given", n)
+	if !given {
+		what = fmt.Sprintf("the original has %d", n)
+	}
+	return fmt.Errorf("%w: %w: %s, route %s delivers to at most %d in one message (its limits.max_recipients); split them over several releases (-to)",
+		ErrRefused, ErrTooManyRecipients, what, route.Name, limit)
 }
 
 // releasedTo returns the earlier releases that reached any of rcpts.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"mugai/config"
 	"mugai/gateway/metrics"
 )
 
@@ -50,7 +51,7 @@ func TestReleaseRecipientLimit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.req.User, tt.req.Reason = "tanaka", "forward to everyone"
 			code, msg := e.call("POST", "/quarantine/"+id+"/release", tt.req, nil)
-			want := fmt.Sprintf("release %s: refused: too many recipients: 101 given, route %s delivers to at most 100 in one message (its limits.max_recipients); split them over several releases", id, tt.route)
+			want := fmt.Sprintf("release %s: refused: too many recipients: 101 given, route %s delivers to at most 100 in one message (its limits.max_recipients); split them over several releases (-to)", id, tt.route)
 			if code != 403 || msg != want {
 				t.Errorf("%d %q\nwant 403 %q", code, msg, want)
 			}
@@ -91,5 +92,25 @@ func TestReleaseRecipientLimit(t *testing.T) {
 	}
 	if got := e.lgwan.next(t); len(got.To) != 100 {
 		t.Errorf("delivered to %d recipients, want 100", len(got.To))
+	}
+
+	// A limit lowered since the original came: its own recipients are
+	// more than the route now takes, and the refusal says so.
+	e.send("taro@citizen.example", addrs(3, "city.example.lg.jp"), relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	all := e.q.List(nil)
+	three := all[len(all)-1].ID
+	c := *e.cfg
+	c.Routes = append([]config.Route(nil), c.Routes...)
+	c.Routes[0].Limits.MaxRecipients = 2
+	if err := e.srv.Reload(&c); err != nil {
+		t.Fatal(err)
+	}
+	code, msg := e.call("POST", "/quarantine/"+three+"/release", ReleaseRequest{Policy: "relaxed", User: "tanaka", Reason: "x"}, nil)
+	if want := "release " + three + ": refused: too many recipients: the original has 3, route inbound delivers to at most 2 in one message (its limits.max_recipients); split them over several releases (-to)"; code != 403 || msg != want {
+		t.Errorf("release to the original's 3 recipients under a limit of 2: %d %q\nwant 403 %q", code, msg, want)
+	}
+	if rel := e.audit("release"); len(rel[len(rel)-1].Rcpts) != 2 {
+		t.Errorf("the refusal records %v, want the first 2", rel[len(rel)-1].Rcpts)
 	}
 }

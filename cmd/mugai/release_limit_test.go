@@ -21,7 +21,7 @@ func TestQuarantineReleaseTooManyRecipients(t *testing.T) {
 		to = append(to, fmt.Sprintf("staff%03d@city.example.lg.jp", i))
 	}
 	code, out, errOut := e.quarantine("release", id, "-policy", "relaxed", "-to", strings.Join(to, ","), "-reason", "tell everyone")
-	want := fmt.Sprintf("mugai quarantine: release %s: refused: too many recipients: 101 given, route inbound delivers to at most 100 in one message (its limits.max_recipients); split them over several releases\n", id)
+	want := fmt.Sprintf("mugai quarantine: release %s: refused: too many recipients: 101 given, route inbound delivers to at most 100 in one message (its limits.max_recipients); split them over several releases (-to)\n", id)
 	if code != 1 || out != "" || errOut != want {
 		t.Errorf("exit %d\nstdout: %q\nstderr: %q\nwant stderr %q", code, out, errOut, want)
 	}
