@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"mugai/gateway"
 )
@@ -49,8 +51,9 @@ policies:
 // before, an answer without Content-Length (chunked) was written to the
 // file without end, and one that said 8 GiB was taken at its word. An
 // answer is also checked against the SHA-256 it gives, so a cut or
-// changed one is not taken for the original. A refusal says why and
-// leaves no file.
+// changed one is not taken for the original. A refusal, or Ctrl-C, says
+// why and leaves no file (before, an interrupted run left the part it had
+// written under the name given).
 func TestShowOriginalBounded(t *testing.T) {
 	body := []byte(strings.Repeat("Subject: x\r\n", 100) + "\r\nbody\r\n")
 	sum := sha256.Sum256(body)
@@ -58,7 +61,7 @@ func TestShowOriginalBounded(t *testing.T) {
 	var sent atomic.Int64
 	var mode atomic.Value // which answer the fake gives
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /quarantine/{id}/original", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /quarantine/{id}/original", func(w http.ResponseWriter, r *http.Request) {
 		m := mode.Load().(string)
 		w.Header().Set("Content-Type", "application/octet-stream")
 		if m != "no digest" {
@@ -75,6 +78,16 @@ func TestShowOriginalBounded(t *testing.T) {
 					return
 				}
 				w.(http.Flusher).Flush()
+			}
+		case "interrupted":
+			// The operator presses Ctrl-C while the original arrives:
+			// part of it is written, the rest never comes.
+			w.Write([]byte(strings.Repeat("a", 64<<10)))
+			w.(http.Flusher).Flush()
+			syscall.Kill(os.Getpid(), syscall.SIGINT)
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
 			}
 		case "claims 8 GiB":
 			w.Header().Set("Content-Length", strconv.Itoa(8<<30))
@@ -108,6 +121,9 @@ func TestShowOriginalBounded(t *testing.T) {
 		{"claims 8 GiB", "mugai quarantine: original Q1: the answer says it is 8589934592 bytes long, more than 1048576, the most the quarantine keeps of one original (limits.max_message_size 1MiB of route inbound)"},
 		{"changed", "do not have the SHA-256 the answer gives (" + digest + "): cut short or changed on the way"},
 		{"no digest", "the answer has no X-Mugai-SHA256"},
+		// Interrupted, it removes what it wrote: no half original is
+		// left under the name.
+		{"interrupted", "mugai quarantine: original Q1: interrupted after "},
 		{"whole", ""},
 	}
 	for _, tt := range tests {
@@ -123,7 +139,7 @@ func TestShowOriginalBounded(t *testing.T) {
 				}
 				return
 			}
-			if code != 1 || !strings.Contains(stderr, tt.msg) || stdout != "" {
+			if code != 1 || !strings.Contains(stderr, tt.msg) || !strings.HasSuffix(stderr, "; "+out+" removed\n") || stdout != "" {
 				t.Errorf("exit %d\nstdout: %q\nstderr: %q\nwant it to say %q", code, stdout, stderr, tt.msg)
 			}
 			if !os.IsNotExist(rerr) {

@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/text/width"
@@ -505,11 +507,15 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 	if err != nil {
 		return q.fail("%v", err)
 	}
+	// Interrupted (Ctrl-C, a stop), the command removes what it wrote
+	// as on any failure: FILE is only ever left whole.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var n int64
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
-		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", reader(reason), nil); err == nil {
+		if resp, err = c.do(ctx, http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", reader(reason), nil); err == nil {
 			n, err = q.copyOriginal(f, resp, id)
 			resp.Body.Close()
 		}
@@ -518,7 +524,7 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 		var rc io.ReadCloser
 		var done func()
 		if rc, done, err = q.exportDirect(id, metrics.ReadOriginal, reason, err); err == nil {
-			n, err = io.Copy(f, rc)
+			n, err = io.Copy(f, ctxReader{ctx, rc})
 			done()
 		}
 	}
@@ -530,10 +536,26 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 	}
 	if err != nil {
 		os.Remove(path)
-		return q.fail("%v", err)
+		if ctx.Err() != nil {
+			err = fmt.Errorf("original %s: interrupted after %d bytes", safe(id), n)
+		}
+		return q.fail("%v; %s removed", err, safe(path))
 	}
 	fmt.Fprintf(q.stdout, "wrote the original of %s to %s (%d bytes); treat it as hostile: do not open it on a workstation\n", safe(id), safe(path), n)
 	return 0
+}
+
+// ctxReader ends a read once ctx is done (the command interrupted).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // copyOriginal writes the answer of GET /quarantine/{id}/original to f:
