@@ -3,6 +3,7 @@ package gateway
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
@@ -293,7 +294,12 @@ func (s *Server) controlGuard(next http.HandlerFunc) http.Handler {
 func decodeControl(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	err := dec.Decode(v)
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		// Said as what it is, not as net/http's "request body too large".
+		return fmt.Errorf("the request is longer than %d bytes, the most a control call takes", maxControlBody)
+	}
+	return err
 }
 
 // tokenOK reports whether r presents the control token.

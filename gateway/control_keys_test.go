@@ -6,11 +6,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"mugai/gateway/metrics"
 )
 
 // TestControlUnknownKeys: a control call whose JSON body has a key the
 // call does not take is refused with 400 and the key named, and nothing
-// is done. Before, the key was ignored: a script that wrote "recipients"
+// is done; so is one past the 64 KiB a call takes, saying so. A release
+// refused so is audited and counted as the other refused releases are
+// (before, it left no record). Before, the key was ignored: a script that wrote "recipients"
 // for "to" released the original to its original recipients, one that
 // wrote "older" for "older_than" purged by the retention, and one that
 // wrote "enable" for "on" had the lockdown switched off, not on.
@@ -33,6 +37,22 @@ func TestControlUnknownKeys(t *testing.T) {
 		if code != 400 || !strings.Contains(msg, `unknown field "`+c.key+`"`) {
 			t.Errorf("POST %s with %q: %d %q, want 400 naming the key", c.path, c.key, code, msg)
 		}
+	}
+	// A body past 64 KiB is said to be so, not as net/http's "request
+	// body too large".
+	long := ReleaseRequest{Policy: "relaxed", To: []string{strings.Repeat("a", 70<<10) + "@city.example.lg.jp"}, User: "tanaka", Reason: "x"}
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", long, nil); code != 400 ||
+		msg != "release: invalid request: the request is longer than 65536 bytes, the most a control call takes" {
+		t.Errorf("release with a 70 KiB body: %d %q", code, msg)
+	}
+	// The two refused releases are audited and counted as refusals.
+	rel := e.audit("release")
+	if len(rel) != 2 || rel[0].Verdict != "refused" || rel[0].QuarantineID != id || rel[0].Reason != `release: invalid request: json: unknown field "recipients"` ||
+		rel[1].Verdict != "refused" || !strings.Contains(rel[1].Reason, "longer than 65536 bytes") {
+		t.Errorf("release records %+v, want the two refusals", rel)
+	}
+	if n := testutil.ToFloat64(e.m.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseInvalid)); n != 2 {
+		t.Errorf("mugai_quarantine_release_refusals_total{reason=invalid} = %v, want 2", n)
 	}
 	e.lgwan.none(t, 300*time.Millisecond)
 	if n := testutil.ToFloat64(e.m.QuarantineReleases); n != 0 {

@@ -484,13 +484,17 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {
 	var req ReleaseRequest
 	if err := decodeControl(r, &req); err != nil {
-		controlError(w, http.StatusBadRequest, fmt.Errorf("release: %w: %v", ErrInvalid, err))
+		err = fmt.Errorf("release: %w: %v", ErrInvalid, err)
+		s.releaseUnread(r.PathValue("id"), "", err)
+		controlError(w, http.StatusBadRequest, err)
 		return
 	}
 	if id := r.PathValue("id"); req.ID == "" {
 		req.ID = id
 	} else if req.ID != id {
-		controlError(w, http.StatusBadRequest, fmt.Errorf("release: %w: id %q in the body, %q in the path", ErrInvalid, req.ID, id))
+		err := fmt.Errorf("release: %w: id %q in the body, %q in the path", ErrInvalid, req.ID, id)
+		s.releaseUnread(id, req.User, err)
+		controlError(w, http.StatusBadRequest, err)
 		return
 	}
 	res, err := s.Release(req)
@@ -499,6 +503,19 @@ func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	writeJSON(w, res)
+}
+
+// releaseUnread records a release call refused before Release could
+// read its request (a body that is not JSON, past 64 KiB, with a key the
+// call does not take, or naming another id than its path): every refused
+// release is audited and counted, this one with the id of its path and,
+// when the body said it, the user.
+func (s *Server) releaseUnread(id, user string, err error) {
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "release", QuarantineID: recordText(id, maxRecordedID),
+		User: recordText(user, maxOperatorUser), Verdict: "refused", Reason: recordText(err.Error(), maxOperatorReason)}
+	s.Audit.Write(rec)
+	s.Metrics.QuarantineReleaseRefusals.WithLabelValues(releaseRefusal(err)).Inc()
+	s.Logger.Warn("quarantine release refused", "id", rec.QuarantineID, "user", rec.User, "err", rec.Reason)
 }
 
 func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
