@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"mugai/config"
 	"mugai/gateway"
 )
 
@@ -147,6 +148,33 @@ func TestShowOriginalBounded(t *testing.T) {
 			}
 			if n := sent.Load(); n >= 32<<20 {
 				t.Errorf("the CLI read on: %d bytes sent", n)
+			}
+		})
+	}
+}
+
+// TestMaxOriginal: the bound of show -original is the largest
+// max_message_size of a route that keeps originals (a pass-through route
+// keeps none), and quarantine.max_bytes when that is smaller: past it an
+// original is not kept.
+func TestMaxOriginal(t *testing.T) {
+	for _, tt := range []struct {
+		name, old, new string
+		limit          int64
+		why            string
+	}{
+		{"route", "", "", 1 << 20, "limits.max_message_size 1MiB of route inbound"},
+		{"max_bytes", "quarantine: {dir: %DIR%/quarantine}", "quarantine: {dir: %DIR%/quarantine, max_bytes: 512KiB}", 512 << 10, "quarantine.max_bytes 512KiB"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			y := strings.NewReplacer("%DIR%", dir, "%ADMIN%", "127.0.0.1:0").Replace(strings.Replace(originalBoundYAML, tt.old, tt.new, 1))
+			cfg, err := config.Parse(filepath.Join(dir, "mugai.yaml"), []byte(y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if limit, why := maxOriginal(cfg); limit != tt.limit || why != tt.why {
+				t.Errorf("maxOriginal = %d, %q; want %d, %q", limit, why, tt.limit, tt.why)
 			}
 		})
 	}
