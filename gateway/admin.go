@@ -3,6 +3,7 @@ package gateway
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
@@ -106,9 +107,9 @@ func dirRoom(what, dir string, minFree config.Size, size int64) error {
 	// written would overflow the sum and let every message in.
 	if size > free || free-size < floor {
 		if size > 0 {
-			return fmt.Errorf("%s disk has %d MiB free, below the %v floor plus the %d MiB declared", what, free>>20, minFree, (size+1<<20-1)>>20)
+			return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free) plus the %d MiB declared", what, free>>20, minFree, (size+1<<20-1)>>20)
 		}
-		return fmt.Errorf("%s disk has %d MiB free, below the %v floor", what, free>>20, minFree)
+		return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free)", what, free>>20, minFree)
 	}
 	return nil
 }
@@ -284,6 +285,21 @@ func (s *Server) controlGuard(next http.HandlerFunc) http.Handler {
 		}
 		inner.ServeHTTP(w, r)
 	})
+}
+
+// decodeControl decodes the JSON body of a control call into v. A key v
+// does not have is refused, not ignored: a script that writes
+// "recipients" for "to" would release to the original recipients, and
+// one that writes "older" for "older_than" would purge by the retention.
+func decodeControl(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		// Said as what it is, not as net/http's "request body too large".
+		return fmt.Errorf("the request is longer than %d bytes, the most a control call takes", maxControlBody)
+	}
+	return err
 }
 
 // tokenOK reports whether r presents the control token.

@@ -378,6 +378,12 @@ func (a *Audit) Reopen() (head string, rotated bool, err error) {
 	return head, rotated, nil
 }
 
+// isLineHash reports whether s is what lineHash returns.
+func isLineHash(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == sha256.Size && s == strings.ToLower(s)
+}
+
 func lineHash(line []byte) string {
 	h := sha256.Sum256(line)
 	return hex.EncodeToString(h[:])
@@ -545,8 +551,13 @@ func VerifyAuditChain(r io.Reader) (AuditChain, error) {
 		if err := json.Unmarshal(line, &rec); err != nil || rec.Prev == nil {
 			return c, fmt.Errorf("line %d: not an audit record", c.Lines+1)
 		}
-		// The first line of a file may continue a rotated chain.
+		// The first line of a file may continue a rotated chain: its
+		// prev is then a line's hash, which nothing but hex can be (and
+		// it is printed to whoever verifies).
 		if c.Lines == 0 {
+			if p := *rec.Prev; p != "" && !isLineHash(p) {
+				return c, fmt.Errorf("line 1: prev %q is not the SHA-256 of a line (the line was changed)", clipUTF8(p, 16))
+			}
 			c.Continues = *rec.Prev
 		} else if *rec.Prev != c.Last {
 			return c, fmt.Errorf("line %d: chain broken: prev is %.12s…, the line before hashes to %.12s… (a line was changed, removed or inserted)", c.Lines+1, *rec.Prev, c.Last)

@@ -34,7 +34,8 @@ import (
 //	POST /quarantine/purge           PurgeRequest → PurgeResult
 //
 // Errors are JSON {"error": "..."} with a status that says what kind:
-// 400 invalid, 403 refused, 404 not found, 409 already released to those
+// 400 invalid, 403 refused (also a release to more recipients than its
+// route's limits.max_recipients), 404 not found, 409 already released to those
 // recipients (without "again") or the stored original fails its
 // integrity check or cannot be decrypted, 503 no quarantine, or the
 // audit trail cannot be written (then nothing is released or read out).
@@ -407,12 +408,18 @@ var ErrGatewayRunning = errors.New("a running gateway holds the spool and writes
 // through the admin listener instead. The record names dir, the store
 // read. Nothing is handed out unless the record is written and synced; a
 // refusal for the original itself (unknown id, integrity) is recorded too.
-func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (quarantine.Meta, io.ReadCloser, error) {
-	fail := func(err error) (quarantine.Meta, io.ReadCloser, error) {
+//
+// last is the hash of the record written, where the trail now ends, for
+// a refusal too; "" when none was written. The gateway's stop logged
+// another (last=), and its next start logs this one (continues_from=):
+// the reader is told it, so that the auditor who holds the two log lines
+// against each other can tell this record from a trail cut or changed.
+func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (m quarantine.Meta, rc io.ReadCloser, last string, err error) {
+	fail := func(err error) (quarantine.Meta, io.ReadCloser, string, error) {
 		if errors.Is(err, quarantine.ErrNotFound) {
-			return quarantine.Meta{}, nil, OriginalError(id, err)
+			return quarantine.Meta{}, nil, last, OriginalError(id, err)
 		}
-		return quarantine.Meta{}, nil, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+		return quarantine.Meta{}, nil, last, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
 	}
 	if err := checkOperator(user, reason); err != nil {
 		return fail(err)
@@ -442,9 +449,8 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 	}
 	rec := &AuditRecord{Time: time.Now().UTC(), Event: "export", QuarantineID: id, User: user, Why: reason,
 		Policy: part, Reason: "read directly from the store " + dir + ", not through the gateway"}
-	m, err := st.Get(id)
+	m, err = st.Get(id)
 	err = OriginalError(id, err)
-	var rc io.ReadCloser
 	if err == nil {
 		rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size
 		rc, err = st.Original(id)
@@ -456,11 +462,15 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 		}
 		rec.Reason += ": " + err.Error()
 		audit.Write(rec)
-		audit.Close()
+		head := audit.Head()
+		if cerr := audit.Close(); werr == nil && cerr == nil {
+			last = head
+		}
 		return fail(err)
 	}
 	rec.Verdict = part + "-read"
 	audit.Write(rec)
+	head := audit.Head()
 	if cerr := audit.Close(); werr == nil {
 		werr = cerr
 	}
@@ -468,19 +478,23 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 		rc.Close()
 		return fail(fmt.Errorf("%w: %v", ErrAuditDown, werr))
 	}
-	return m, rc, nil
+	return m, rc, head, nil
 }
 
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {
 	var req ReleaseRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		controlError(w, http.StatusBadRequest, fmt.Errorf("release: %w: %v", ErrInvalid, err))
+	if err := decodeControl(r, &req); err != nil {
+		err = fmt.Errorf("release: %w: %v", ErrInvalid, err)
+		s.releaseUnread(r.PathValue("id"), "", err)
+		controlError(w, http.StatusBadRequest, err)
 		return
 	}
 	if id := r.PathValue("id"); req.ID == "" {
 		req.ID = id
 	} else if req.ID != id {
-		controlError(w, http.StatusBadRequest, fmt.Errorf("release: %w: id %q in the body, %q in the path", ErrInvalid, req.ID, id))
+		err := fmt.Errorf("release: %w: id %q in the body, %q in the path", ErrInvalid, req.ID, id)
+		s.releaseUnread(id, req.User, err)
+		controlError(w, http.StatusBadRequest, err)
 		return
 	}
 	res, err := s.Release(req)
@@ -491,9 +505,22 @@ func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request)
 	writeJSON(w, res)
 }
 
+// releaseUnread records a release call refused before Release could
+// read its request (a body that is not JSON, past 64 KiB, with a key the
+// call does not take, or naming another id than its path): every refused
+// release is audited and counted, this one with the id of its path and,
+// when the body said it, the user.
+func (s *Server) releaseUnread(id, user string, err error) {
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "release", QuarantineID: recordText(id, maxRecordedID),
+		User: recordText(user, maxOperatorUser), Verdict: "refused", Reason: recordText(err.Error(), maxOperatorReason)}
+	s.Audit.Write(rec)
+	s.Metrics.QuarantineReleaseRefusals.WithLabelValues(releaseRefusal(err)).Inc()
+	s.Logger.Warn("quarantine release refused", "id", rec.QuarantineID, "user", rec.User, "err", rec.Reason)
+}
+
 func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
 	var req PurgeRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if err := decodeControl(r, &req); err != nil {
 		controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: %v", ErrInvalid, err))
 		return
 	}

@@ -342,7 +342,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 	mux.Handle("POST /queue/{id}/requeue", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		var req ControlRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		if err := decodeControl(r, &req); err != nil {
 			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
 			return
 		}

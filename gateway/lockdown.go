@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,7 +85,7 @@ func (s *Server) lockdownHandlers(mux *http.ServeMux) {
 	}))
 	mux.Handle("POST /lockdown", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		var req ControlRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		if err := decodeControl(r, &req); err != nil {
 			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
 			return
 		}

@@ -43,6 +43,11 @@ var (
 	// so nothing is released, read out or purged by hand: none of it may
 	// happen without its record (fail closed, as mail is refused then).
 	ErrAuditDown = errors.New("the audit trail cannot be written")
+	// ErrTooManyRecipients: a release names more recipients than the
+	// route that delivers it takes in one message (its
+	// limits.max_recipients), as a session past it is refused. It comes
+	// wrapped with ErrRefused (403) and is counted apart.
+	ErrTooManyRecipients = errors.New("too many recipients")
 )
 
 // Bounds of the operator's name and reason, which go to the audit trail.
@@ -145,6 +150,9 @@ type ReleaseRequest struct {
 	// route (policy none) that accepts those domains.
 	Original bool `json:"original,omitempty"`
 	// To replaces the original recipients; with Original it is required.
+	// It names at most the delivering route's limits.max_recipients
+	// (ErrTooManyRecipients), and so do the original recipients when it
+	// is empty.
 	To []string `json:"to,omitempty"`
 	// Again delivers the original to recipients an earlier release
 	// already delivered it to. Without it such a release is refused
@@ -224,6 +232,8 @@ func releaseRefusal(err error) string {
 		return metrics.ReleaseInvalid
 	case errors.Is(err, ErrReleased):
 		return metrics.ReleaseReleased
+	case errors.Is(err, ErrTooManyRecipients):
+		return metrics.ReleaseTooManyRecipients
 	case errors.Is(err, ErrRefused):
 		return metrics.ReleaseNotAllowed
 	case errors.Is(err, quarantine.ErrNotFound):
@@ -292,6 +302,9 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		if route, rcpts, err = originalRoute(cfg, req.To); err != nil {
 			return fail(ErrRefused, "%v", err)
 		}
+		if err := rcptLimit(route, req.To, true, rec); err != nil {
+			return nil, fmt.Errorf("release %s: %w", req.ID, err)
+		}
 	} else {
 		if route = cfg.Route(meta.Route); route == nil {
 			return fail(ErrRefused, "its route %q is no longer configured", meta.Route)
@@ -302,6 +315,9 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		to := req.To
 		if len(to) == 0 {
 			to = meta.To
+		}
+		if err := rcptLimit(route, to, len(req.To) > 0, rec); err != nil {
+			return nil, fmt.Errorf("release %s: %w", req.ID, err)
 		}
 		if rcpts, err = checkRcpts(to, route.Domains); err != nil {
 			return fail(ErrRefused, "%v (route %s accepts %s)", err, route.Name, strings.Join(route.Domains, ", "))
@@ -382,6 +398,31 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	}
 	rec.QueueID, res.QueueID = id, id
 	return res, nil
+}
+
+// rcptLimit refuses a release to more recipients than route takes in
+// one message (limits.max_recipients): otherwise only the 64 KiB of the
+// admin call's body bounds the list, and a release would hand the next
+// hop a transaction no sending server could. The list is counted as
+// given (given: the request's -to; else the original's recipients, more
+// than a limit lowered since), duplicates too, before the recipients are
+// checked one by one. The refusal's record keeps the first
+// max_recipients of them; its reason says how many there were.
+func rcptLimit(route *config.Route, to []string, given bool, rec *AuditRecord) error {
+	n, limit := len(to), route.Limits.MaxRecipients
+	if n <= limit {
+		return nil
+	}
+	rec.Route = route.Name // whose limit refused it
+	if len(rec.Rcpts) > limit {
+		rec.Rcpts = rec.Rcpts[:limit]
+	}
+	what := fmt.Sprintf("%d given", n)
+	if !given {
+		what = fmt.Sprintf("the original has %d", n)
+	}
+	return fmt.Errorf("%w: %w: %s, route %s delivers to at most %d in one message (its limits.max_recipients); split them over several releases (-to)",
+		ErrRefused, ErrTooManyRecipients, what, route.Name, limit)
 }
 
 // releasedTo returns the earlier releases that reached any of rcpts.

@@ -364,14 +364,14 @@ func TestExportDirectRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := *cfg
 			c.Log.Audit = tt.audit
-			_, rc, err := ExportDirect(&c, q, "DIR", id, metrics.ReadOriginal, tt.user, tt.reason)
+			_, rc, _, err := ExportDirect(&c, q, "DIR", id, metrics.ReadOriginal, tt.user, tt.reason)
 			if !errors.Is(err, tt.want) || rc != nil {
 				t.Errorf("got %v, %v; want %v and nothing handed out", rc, err, tt.want)
 			}
 		})
 	}
 	sp.Close()
-	_, rc, err := ExportDirect(cfg, q, "DIR", id, metrics.ReadOriginal, "tanaka", "ticket 2")
+	_, rc, last, err := ExportDirect(cfg, q, "DIR", id, metrics.ReadOriginal, "tanaka", "ticket 2")
 	if err != nil {
 		t.Fatalf("with the gateway stopped: %v", err)
 	}
@@ -380,5 +380,9 @@ func TestExportDirectRefusals(t *testing.T) {
 	data, _ := os.ReadFile(trail)
 	if string(b) != "Subject: x\r\n\r\nbody\r\n" || bytes.Count(data, []byte("\n")) != 1 || !bytes.Contains(data, []byte(`"verdict":"original-read"`)) {
 		t.Errorf("read %q; trail %s", b, data)
+	}
+	// The hash it says the trail ends with is its record's.
+	if c, err := VerifyAuditChain(bytes.NewReader(data)); err != nil || c.Last != last {
+		t.Errorf("ExportDirect says the trail ends at %q; it ends at %q (%v)", last, c.Last, err)
 	}
 }

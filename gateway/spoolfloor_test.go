@@ -55,7 +55,7 @@ func TestSpoolFloor(t *testing.T) {
 	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, textMessage("low", 10<<10)); code != 452 {
 		t.Errorf("a whole transaction under the floor: %d %s, want it refused at MAIL", code, text)
 	}
-	if code, text := g.ready(); code != 503 || !strings.Contains(text, "below the 4MiB floor") {
+	if code, text := g.ready(); code != 503 || !strings.Contains(text, "below the 4MiB floor (spool_min_free)") {
 		t.Errorf("/readyz under the floor: %d %q, want 503 naming the floor", code, text)
 	}
 	if v := rejects(); v != 3 {

@@ -136,7 +136,10 @@ func (c *adminClient) do(ctx context.Context, method, path string, query url.Val
 		if e.Error == "" {
 			e.Error = fmt.Sprintf("admin listener %s: %s %s: %s", c.addr, method, path, resp.Status)
 		}
-		return nil, errors.New(e.Error)
+		// The text quotes what a request named (recipients, ids) and
+		// what a message holds (a policy's reason); and whatever answers
+		// there may be no gateway: it reaches a terminal escaped.
+		return nil, errors.New(safe(e.Error))
 	}
 	return resp, nil
 }

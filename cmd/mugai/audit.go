@@ -25,7 +25,9 @@ func runAudit(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	defer f.Close()
 	c, err := gateway.VerifyAuditChain(f)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Arg(1), err)
+		// A changed trail is what is being checked: what it holds (a
+		// forged prev) reaches the terminal escaped.
+		fmt.Fprintf(stderr, "%s: %s\n", fs.Arg(1), safe(err.Error()))
 		fmt.Fprintf(stdout, "%s: %d lines intact before the break\n", fs.Arg(1), c.Lines)
 		return 1
 	}
@@ -38,7 +40,7 @@ func runAudit(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case c.Continues == "":
 		fmt.Fprintln(stdout, "  begins: a new chain (the first line of a trail)")
 	default:
-		fmt.Fprintf(stdout, "  begins: continues the chain of a line hashing to %s, not in this file (a rotated file's last line; if this file was never rotated into, lines were removed from its start)\n", c.Continues)
+		fmt.Fprintf(stdout, "  begins: continues the chain of a line hashing to %s, not in this file (a rotated file's last line; if this file was never rotated into, lines were removed from its start)\n", safe(c.Continues))
 	}
 	if c.Lines > 0 {
 		fmt.Fprintf(stdout, "  ends:   last line hashes to %s (the gateway logs the hash it last wrote at each stop: a trail ending otherwise was cut or changed)\n", c.Last)

@@ -54,6 +54,12 @@ func summarise(w io.Writer, c *config.Config) {
 			hop = r.Deliver.To // a local directory: no TLS, no next hop to wait for
 		}
 		fmt.Fprintf(w, "  %-10s domains %s, policy %s, deliver %s\n", "", strings.Join(r.Domains, " "), r.Policy, hop)
+		// The limits in force, defaults filled in: what a sending server
+		// meets (deploy/README.md "Limits as sending servers see them"),
+		// and max_recipients bounds a quarantine release's -to too.
+		l := r.Limits
+		fmt.Fprintf(w, "  %-10s limits max_message_size %s (EHLO SIZE %d), max_recipients %d, max_connections %d (%d per client), session_timeout %s\n",
+			"", l.MaxMessageSize, int64(l.MaxMessageSize)+1, l.MaxRecipients, l.MaxConnections, l.MaxConnectionsPerClient, l.SessionTimeout)
 	}
 	names := make([]string, 0, len(c.Policies))
 	for n := range c.Policies {

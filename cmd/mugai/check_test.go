@@ -30,6 +30,12 @@ func TestCheck(t *testing.T) {
 		// A Maildir has neither TLS nor a next hop to wait for.
 		{[]string{"check"}, 0, "deliver maildir:./mugai-data/maildir\n", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "routes (2):", nil},
+		// The limits in force, defaults filled in (outbound sets no
+		// timeouts or per-client count).
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0,
+			"limits max_message_size 25MiB (EHLO SIZE 26214401), max_recipients 100, max_connections 200 (10 per client), session_timeout 10m0s\n", nil},
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0,
+			"limits max_message_size 25MiB (EHLO SIZE 26214401), max_recipients 500, max_connections 50 (50 per client), session_timeout 10m0s\n", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "deliver smtp://10.1.0.25:25 (tls opportunistic, attempt_timeout 30m0s)", nil},
 		// A rule says what it matches.
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "1. prefecture: route inbound and sender_domain pref.example.lg.jp → policy relaxed", nil},

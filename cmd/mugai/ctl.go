@@ -40,7 +40,7 @@ func runCtl(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		err = c.post("/lockdown", gateway.ControlRequest{On: pos[1] == "on", User: invokingUser(), Reason: *reason}, &state)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "mugai ctl: %v (is mugai serve running with this configuration?)\n", err)
+		fmt.Fprintf(stderr, "mugai ctl: %v (is mugai serve running with this configuration?)%s\n", err, configHint(*path))
 		return 1
 	}
 	if state.Lockdown {

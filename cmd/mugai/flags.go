@@ -50,3 +50,14 @@ func loadConfig(path string) (*config.Config, error) {
 	}
 	return config.Load(path)
 }
+
+// configHint completes an error that running on the embedded default
+// configuration may explain: an operator who forgot -config is told of a
+// store or a listener that is not the gateway's, and "start mugai serve"
+// would send them after a gateway that runs.
+func configHint(path string) string {
+	if path != "" {
+		return ""
+	}
+	return "; no -config was given, so this is the embedded default configuration: give -config FILE, for example -config /etc/mugai/mugai.yaml"
+}

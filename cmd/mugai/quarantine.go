@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,7 +13,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/text/width"
@@ -172,18 +176,30 @@ func (q *qcmd) exportDirect(id, part, reason string, down error) (io.ReadCloser,
 	if err != nil {
 		return nil, nil, err
 	}
-	_, rc, err := gateway.ExportDirect(q.cfg, st, q.storeDir(), id, part, invokingUser(), reason)
+	_, rc, last, err := gateway.ExportDirect(q.cfg, st, q.storeDir(), id, part, invokingUser(), reason)
+	if last != "" {
+		// The gateway's next start logs continues_from=LAST, not the
+		// last= of its stop: the operator has the hash to show that the
+		// difference is this record (a refusal's too).
+		what := "the read is"
+		if err != nil {
+			what = "the refused read is"
+		}
+		fmt.Fprintf(q.stderr, "mugai quarantine: %s recorded in the audit trail %s, which now ends with a line hashing to %s "+
+			"(the gateway's next start logs it as continues_from; its last stop logged the line before)\n", what, q.cfg.Log.Audit, last)
+	}
 	switch {
 	case errors.Is(err, gateway.ErrGatewayRunning) && errors.Is(down, errDirect):
 		err = fmt.Errorf("%w (spool %s): read the original through it, without -dir, on the node that owns the store, so that the read is in its audit trail", err, q.cfg.SpoolDir)
 	case errors.Is(err, gateway.ErrGatewayRunning):
 		err = fmt.Errorf("%w (spool %s), but nothing answers on its admin listener (%v; is it running with another configuration?): the original is read through the running gateway only, so that the read is in its audit trail", err, q.cfg.SpoolDir, down)
+	case errors.Is(err, quarantine.ErrWrongKey):
+		err = fmt.Errorf("%w (the key read is quarantine.encryption_key_file %s)", err, q.cfg.Quarantine.EncryptionKeyFile)
 	}
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
-	fmt.Fprintf(q.stderr, "mugai quarantine: the read is recorded in the audit trail %s\n", q.cfg.Log.Audit)
 	return rc, func() { rc.Close(); st.Close() }, nil
 }
 
@@ -206,7 +222,7 @@ func (q *qcmd) readOnly(needKey bool, why error) (*quarantine.Store, error) {
 		}
 	}
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no quarantine store at %s (mugai serve makes it at its first start: check -dir or quarantine.dir)", dir)
+		return nil, fmt.Errorf("no quarantine store at %s (mugai serve makes it at its first start: check -dir or quarantine.dir)%s", dir, configHint(*q.cfgPath))
 	} else if err != nil {
 		return nil, err
 	}
@@ -277,7 +293,7 @@ func (q *qcmd) list(args []string) int {
 		if sender == "" {
 			sender = "<>"
 		}
-		rows = append(rows, []string{e.ID, e.Time.Local().Format("2006-01-02 15:04:05"), humanSize(e.Size),
+		rows = append(rows, []string{safe(e.ID), e.Time.Local().Format("2006-01-02 15:04:05"), humanSize(e.Size),
 			safe(sender), safe(strings.Join(e.Recipients, ",")), safe(removedNames(e.Removed)), safe(e.Subject)})
 	}
 	printTable(q.stdout, rows)
@@ -312,8 +328,7 @@ func (q *qcmd) show(args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 1
+		return q.oneID(fs, pos)
 	}
 	id := pos[0]
 	switch {
@@ -363,8 +378,8 @@ func (q *qcmd) show(args []string) int {
 func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 	w := q.stdout
 	field := func(k, v string) { fmt.Fprintf(w, "%-12s %s\n", k+":", v) }
-	field("ID", d.ID)
-	field("Received", fmt.Sprintf("%s on route %s from %s", d.Time.Local().Format("2006-01-02 15:04:05 -0700"), d.Route, orDash(d.Client)))
+	field("ID", safe(d.ID))
+	field("Received", fmt.Sprintf("%s on route %s from %s", d.Time.Local().Format("2006-01-02 15:04:05 -0700"), safe(d.Route), safe(orDash(d.Client))))
 	sender := d.Sender
 	if sender == "" {
 		sender = "<>"
@@ -375,8 +390,8 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 	}
 	field("Recipients", safe(strings.Join(d.Recipients, ", ")))
 	field("Subject", safe(d.Subject))
-	field("Size", fmt.Sprintf("%s (%d bytes), SHA-256 %s", humanSize(d.Size), d.Size, d.SHA256))
-	field("Policy", fmt.Sprintf("%s, verdict %s", d.Policy, d.Verdict))
+	field("Size", fmt.Sprintf("%s (%d bytes), SHA-256 %s", humanSize(d.Size), d.Size, safe(d.SHA256)))
+	field("Policy", fmt.Sprintf("%s, verdict %s", safe(d.Policy), safe(d.Verdict)))
 	for i, r := range d.Removed {
 		k := ""
 		if i == 0 {
@@ -393,7 +408,7 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 			fmt.Fprintln(w, "\nParts:")
 			rows := [][]string{{"PATH", "DECISION", "CLASS", "TYPE", "SIZE", "FILENAME", "REASON"}}
 			for _, p := range rep.Parts {
-				rows = append(rows, []string{safe(p.Path), p.Decision, orDash(p.Class), safe(orDash(p.SniffedType)),
+				rows = append(rows, []string{safe(p.Path), safe(p.Decision), safe(orDash(p.Class)), safe(orDash(p.SniffedType)),
 					humanSize(p.Size), safe(orDash(p.Filename)), safe(p.Reason)})
 			}
 			printTable(indent{w}, rows)
@@ -415,13 +430,13 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 			again = ", again"
 		}
 		fmt.Fprintf(w, "%-12s %s by %s to %s (policy %s, queue id %s%s)\n", k, r.Time.Local().Format("2006-01-02 15:04:05"),
-			safe(r.User), safe(strings.Join(r.To, ", ")), safe(r.Policy), r.QueueID, again)
+			safe(r.User), safe(strings.Join(r.To, ", ")), safe(r.Policy), safe(r.QueueID), again)
 	}
 	if len(d.Releases) > 0 {
-		fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME [-to ADDR] -reason TEXT (-again for recipients it reached)\n", q.command(), d.ID)
+		fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME [-to ADDR] -reason TEXT (-again for recipients it reached)\n", safe(q.command()), safe(d.ID))
 		return
 	}
-	fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME -reason TEXT\n", q.command(), d.ID)
+	fmt.Fprintf(w, "\nRelease: %s release %s -policy NAME -reason TEXT\n", safe(q.command()), safe(d.ID))
 }
 
 // command is how to run mugai quarantine again as this run was: with its
@@ -449,11 +464,13 @@ func reader(reason string) url.Values {
 
 func (q *qcmd) showHeaders(id, reason string) int {
 	var hdr []byte
+	truncated := false // the header section goes on past MaxHeaderSection
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
 		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/headers", reader(reason), nil); err == nil {
 			defer resp.Body.Close()
+			truncated = resp.Header.Get("X-Mugai-Truncated") != ""
 			hdr, err = readAnswer(resp.Body, gateway.MaxHeaderSection)
 		}
 	}
@@ -462,7 +479,7 @@ func (q *qcmd) showHeaders(id, reason string) int {
 		if oerr != nil {
 			return q.fail("%v", oerr)
 		}
-		hdr, _, err = gateway.HeaderSection(rc, gateway.MaxHeaderSection)
+		hdr, truncated, err = gateway.HeaderSection(rc, gateway.MaxHeaderSection)
 		done()
 	}
 	if err != nil {
@@ -474,32 +491,40 @@ func (q *qcmd) showHeaders(id, reason string) int {
 			fmt.Fprintln(q.stdout, safe(line))
 		}
 	}
+	if truncated {
+		// Said, or the operator takes the cut for the whole section.
+		fmt.Fprintf(q.stderr, "mugai quarantine: the header section goes on past %d bytes and is cut there; show -original -o FILE writes the original whole\n", gateway.MaxHeaderSection)
+	}
 	return 0
 }
 
 func (q *qcmd) showOriginal(id, path, reason string) int {
 	// O_EXCL: never overwrite a file, never follow a planted symlink.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return q.fail("%s exists: -o makes a new file and never overwrites one; give another name", safe(path))
+	}
 	if err != nil {
 		return q.fail("%v", err)
 	}
+	// Interrupted (Ctrl-C, a stop), the command removes what it wrote
+	// as on any failure: FILE is only ever left whole.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var n int64
 	c, err := q.admin()
 	if err == nil {
 		var resp *http.Response
-		if resp, err = c.do(context.Background(), http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", reader(reason), nil); err == nil {
-			n, err = io.Copy(f, resp.Body)
+		if resp, err = c.do(ctx, http.MethodGet, "/quarantine/"+url.PathEscape(id)+"/original", reader(reason), nil); err == nil {
+			n, err = q.copyOriginal(f, resp, id)
 			resp.Body.Close()
-			if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
-				err = fmt.Errorf("original %s: got %d of %d bytes", id, n, resp.ContentLength)
-			}
 		}
 	}
 	if direct(err) {
 		var rc io.ReadCloser
 		var done func()
 		if rc, done, err = q.exportDirect(id, metrics.ReadOriginal, reason, err); err == nil {
-			n, err = io.Copy(f, rc)
+			n, err = io.Copy(f, ctxReader{ctx, rc})
 			done()
 		}
 	}
@@ -511,10 +536,86 @@ func (q *qcmd) showOriginal(id, path, reason string) int {
 	}
 	if err != nil {
 		os.Remove(path)
-		return q.fail("%v", err)
+		if ctx.Err() != nil {
+			err = fmt.Errorf("original %s: interrupted after %d bytes", safe(id), n)
+		}
+		return q.fail("%v; %s removed", err, safe(path))
 	}
-	fmt.Fprintf(q.stdout, "wrote the original of %s to %s (%d bytes); treat it as hostile: do not open it on a workstation\n", id, path, n)
+	fmt.Fprintf(q.stdout, "wrote the original of %s to %s (%d bytes); treat it as hostile: do not open it on a workstation\n", safe(id), safe(path), n)
 	return 0
+}
+
+// ctxReader ends a read once ctx is done (the command interrupted).
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// copyOriginal writes the answer of GET /quarantine/{id}/original to f:
+// at most what the quarantine keeps of one original (maxOriginal),
+// whether or not the answer says its length, and only an answer that
+// says its SHA-256 and has it. Whatever answers on the admin address may
+// be no gateway, and this command is often run as root: an endless
+// answer must not fill the disk, and a cut one must not be taken for
+// the original.
+func (q *qcmd) copyOriginal(f io.Writer, resp *http.Response, id string) (int64, error) {
+	limit, why := maxOriginal(q.cfg)
+	tooLong := func(what string) error {
+		return fmt.Errorf("original %s: the answer %s, the most the quarantine keeps of one original (%s): "+
+			"is it a gateway that answers there? If that limit was lowered since the original was kept, read it with the gateway stopped (the read is audited then too)",
+			safe(id), what, why)
+	}
+	if resp.ContentLength > limit {
+		return 0, tooLong(fmt.Sprintf("says it is %d bytes long, more than %d", resp.ContentLength, limit))
+	}
+	want := strings.ToLower(resp.Header.Get("X-Mugai-SHA256"))
+	if len(want) != sha256.Size*2 {
+		return 0, fmt.Errorf("original %s: the answer has no X-Mugai-SHA256, so what arrives cannot be checked (is it a gateway that answers there?)", safe(id))
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(resp.Body, limit+1))
+	switch {
+	case err != nil:
+		return n, fmt.Errorf("original %s: after %d bytes: %w", safe(id), n, err)
+	case n > limit:
+		return n, tooLong(fmt.Sprintf("goes on past %d bytes", limit))
+	case resp.ContentLength >= 0 && n != resp.ContentLength:
+		return n, fmt.Errorf("original %s: got %d of %d bytes", safe(id), n, resp.ContentLength)
+	case hex.EncodeToString(h.Sum(nil)) != want:
+		return n, fmt.Errorf("original %s: the %d bytes received do not have the SHA-256 the answer gives (%s): cut short or changed on the way", safe(id), n, safe(want))
+	}
+	return n, nil
+}
+
+// maxOriginal is the most the quarantine keeps of one original under cfg
+// (and why, for a message): an original is a message a sanitising route
+// accepted, so at most the largest limits.max_message_size of those
+// routes, and never more than quarantine.max_bytes, past which it is not
+// kept.
+func maxOriginal(cfg *config.Config) (int64, string) {
+	limit, why := int64(0), ""
+	for _, r := range cfg.Routes {
+		if r.Policy == config.PolicyNone {
+			continue // pass-through: it keeps no originals
+		}
+		if n := int64(r.Limits.MaxMessageSize); n > limit {
+			limit, why = n, fmt.Sprintf("limits.max_message_size %s of route %s", r.Limits.MaxMessageSize, r.Name)
+		}
+	}
+	if limit == 0 {
+		limit, why = int64(config.DefaultMaxMessageSize), "no sanitising route is configured; the default limits.max_message_size "+config.DefaultMaxMessageSize.String()
+	}
+	if m := int64(cfg.Quarantine.MaxBytes); m > 0 && m < limit {
+		limit, why = m, "quarantine.max_bytes "+cfg.Quarantine.MaxBytes.String()
+	}
+	return limit, why
 }
 
 func (q *qcmd) release(args []string) int {
@@ -530,8 +631,7 @@ func (q *qcmd) release(args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 1
+		return q.oneID(fs, pos)
 	}
 	req.ID = pos[0]
 	switch {
@@ -551,12 +651,15 @@ func (q *qcmd) release(args []string) int {
 	if err != nil {
 		return q.failChange("release", err)
 	}
-	what := "sanitised again under policy " + res.Policy
+	// Every field as answered, escaped: the recipients are the
+	// request's, and whatever answers on the admin address may be no
+	// gateway.
+	what := "sanitised again under policy " + safe(res.Policy)
 	if res.Original {
 		what = "untouched original"
 	}
 	fmt.Fprintf(q.stdout, "released %s (%s) to %s: queued as %s on route %s (next hop %s)\n",
-		res.ID, what, strings.Join(res.To, ", "), res.QueueID, res.Route, res.NextHop)
+		safe(res.ID), what, safe(strings.Join(res.To, ", ")), safe(res.QueueID), safe(res.Route), safe(res.NextHop))
 	if len(res.Kept) > 0 {
 		fmt.Fprintf(q.stdout, "  kept:    %s\n", safe(strings.Join(res.Kept, ", ")))
 	}
@@ -564,7 +667,10 @@ func (q *qcmd) release(args []string) int {
 		fmt.Fprintf(q.stdout, "  removed: %s\n", safe(strings.Join(res.Removed, ", ")))
 	}
 	if res.Lockdown {
-		fmt.Fprintln(q.stderr, "mugai quarantine: warning: lockdown is on, so every attachment was stripped and every link removed; release again once it is off")
+		// Its recipients have had it now: a release without -again
+		// would be refused as a second one.
+		fmt.Fprintf(q.stderr, "mugai quarantine: warning: lockdown is on, so every attachment was stripped and every link removed; once it is off, release it again with -again (its recipients have had this one): %s release %s -policy %s -to %s -again -reason TEXT\n",
+			safe(q.command()), safe(res.ID), safe(shellQuote(res.Policy)), safe(shellQuote(strings.Join(res.To, ","))))
 	}
 	return 0
 }
@@ -595,9 +701,21 @@ func (q *qcmd) purge(args []string) int {
 	if err != nil {
 		return q.failChange("purge", err)
 	}
-	fmt.Fprintf(q.stdout, "purged %d originals (%s) received before %s\n", res.Purged, humanSize(res.Bytes),
+	fmt.Fprintf(q.stdout, "purged %s (%s) received before %s\n", plural(res.Purged, "original"), humanSize(res.Bytes),
 		res.Before.Local().Format("2006-01-02 15:04:05 -0700"))
 	return 0
+}
+
+// oneID refuses the arguments of show or release, which take one ID,
+// saying what was given before the usage.
+func (q *qcmd) oneID(fs *flag.FlagSet, pos []string) int {
+	if len(pos) == 0 {
+		fmt.Fprintln(q.stderr, "mugai quarantine: give the ID of an original (mugai quarantine list finds it)")
+	} else {
+		fmt.Fprintf(q.stderr, "mugai quarantine: one ID, got %d arguments (%s)\n", len(pos), safe(strings.Join(pos, " ")))
+	}
+	fs.Usage()
+	return 1
 }
 
 // failChange explains that changes need the running gateway.
@@ -606,18 +724,13 @@ func (q *qcmd) failChange(what string, err error) int {
 		return q.fail("%s goes through the gateway that owns the store, not -dir (run it on that node)", what)
 	}
 	if errors.Is(err, errAdminDown) {
-		return q.fail("%s needs the running gateway: %v (start mugai serve; changes go through it so that the store has one writer)", what, err)
+		return q.fail("%s needs the running gateway: %v (start mugai serve; changes go through it so that the store has one writer)%s", what, err, configHint(*q.cfgPath))
 	}
 	return q.fail("%v", err)
 }
 
 func (q *qcmd) printJSON(v any) int {
-	enc := json.NewEncoder(q.stdout)
-	enc.SetIndent("", "  ")
-	// Addresses and Message-IDs as written (<a@b>), not \u003ca@b\u003e:
-	// the output is read and searched, never put into a page.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := writeJSON(q.stdout, v); err != nil {
 		return q.fail("%v", err)
 	}
 	return 0

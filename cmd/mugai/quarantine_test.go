@@ -302,7 +302,8 @@ func TestQuarantineOriginal(t *testing.T) {
 		{"headers without a reason", []string{"show", "-headers", id}, 1, "", "-reason"},
 		{"reason without headers or original", []string{"show", "-reason", "x", id}, 1, "", "-reason goes with"},
 		{"original to a file", []string{"show", "-original", "-o", out, "-reason", "check the signature", id}, 0, "wrote the original", ""},
-		{"file exists", []string{"show", "-original", "-o", out, "-reason", "x", id}, 1, "", "exists"},
+		{"file exists", []string{"show", "-original", "-o", out, "-reason", "x", id}, 1, "",
+			"mugai quarantine: " + out + " exists: -o makes a new file and never overwrites one; give another name\n"},
 		{"no reason", []string{"release", id, "-original", "-to", "a@inet.city.example.jp"}, 1, "", "-reason"},
 		{"policy and original", []string{"release", id, "-policy", "relaxed", "-original", "-to", "a@inet.city.example.jp", "-reason", "x"}, 1, "", "either -policy"},
 		{"original without -to", []string{"release", id, "-original", "-reason", "x"}, 1, "", "-original needs -to"},
@@ -428,7 +429,7 @@ func TestQuarantinePurge(t *testing.T) {
 		}
 	}
 	time.Sleep(10 * time.Millisecond)
-	if code, out, errOut := e.quarantine("purge", "-older-than", "5ms", "-reason", "disk full, ticket 9"); code != 0 || !strings.Contains(out, "purged 1 originals") {
+	if code, out, errOut := e.quarantine("purge", "-older-than", "5ms", "-reason", "disk full, ticket 9"); code != 0 || !strings.Contains(out, "purged 1 original (") {
 		t.Fatalf("purge: %d %s %s", code, out, errOut)
 	}
 	p := e.audit("purge")
@@ -452,6 +453,9 @@ func TestQuarantineUsage(t *testing.T) {
 		{[]string{"quarantine", "list", "-since", "yesterday"}, 1, "not a positive duration"},
 		{[]string{"quarantine", "list", "extra"}, 1, "no arguments"},
 		{[]string{"quarantine", "show"}, 1, "Usage: mugai quarantine show"},
+		{[]string{"quarantine", "show"}, 1, "mugai quarantine: give the ID of an original (mugai quarantine list finds it)\n"},
+		{[]string{"quarantine", "show", "06H1F0000000000A", "06H1F0000000000B"}, 1, "mugai quarantine: one ID, got 2 arguments (06H1F0000000000A 06H1F0000000000B)\nUsage: mugai quarantine show"},
+		{[]string{"quarantine", "release", "06H1F0000000000A", "relaxed", "-reason", "x"}, 1, "mugai quarantine: one ID, got 2 arguments (06H1F0000000000A relaxed)\nUsage: mugai quarantine release"},
 		{[]string{"quarantine", "-config", "/nonexistent.yaml", "list"}, 1, "cannot read"},
 		{[]string{"quarantine", "list", "-verdict", "bogus"}, 1, `invalid value "bogus" for flag -verdict: not a verdict (allowed: rebuilt, rejected)`},
 		{[]string{"quarantine", "list", "-verdict", "bogus"}, 1, "Usage: mugai quarantine list"},
@@ -703,6 +707,17 @@ func TestQuarantineDirectReadAudited(t *testing.T) {
 			}
 			if code, out, _ := runCmd("audit", "verify", e.cfg.Log.Audit); code != 0 {
 				t.Errorf("audit verify: %s", out)
+			}
+			// It says where the trail now ends: the gateway's next start
+			// continues from there, not from the last line of its stop.
+			trail, err := os.Open(e.cfg.Log.Audit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer trail.Close()
+			c, _ := gateway.VerifyAuditChain(trail)
+			if !strings.Contains(errOut, "which now ends with a line hashing to "+c.Last+" (the gateway's next start logs it as continues_from") {
+				t.Errorf("the command does not say the trail ends at %s:\n%s", c.Last, errOut)
 			}
 		})
 	}

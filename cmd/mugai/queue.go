@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"mugai/config"
@@ -72,13 +74,9 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	q := newQueueCtl(cfg, stderr)
+	q.hint = configHint(*path)
 	now := time.Now()
-	out := func(v any) {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false) // <a@b> as written, as quarantine's
-		enc.Encode(v)
-	}
+	out := func(v any) { writeJSON(stdout, v) }
 	switch pos[0] {
 	case "list", "failed":
 		msgs, err := q.list()
@@ -117,7 +115,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		case *asJSON:
 			out(res)
 		case res.ID != "":
-			fmt.Fprintf(stdout, "%s: %s due now\n", res.ID, plural(res.Due, "deferred recipient"))
+			fmt.Fprintf(stdout, "%s: %s due now\n", safe(res.ID), plural(res.Due, "deferred recipient"))
 		default:
 			fmt.Fprintf(stdout, "%s due now\n", plural(res.Due, "deferred message"))
 		}
@@ -132,7 +130,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if *asJSON {
 			out(res)
 		} else {
-			fmt.Fprintf(stdout, "%s: %s queued again, due now; recorded in the audit trail as %s\n", res.ID, plural(res.Due, "failed recipient"), safe(who))
+			fmt.Fprintf(stdout, "%s: %s queued again, due now; recorded in the audit trail as %s\n", safe(res.ID), plural(res.Due, "failed recipient"), safe(who))
 		}
 		return 0
 	case "delete":
@@ -146,7 +144,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			out(m)
 		} else {
 			fmt.Fprintf(stdout, "%s: deleted (%s from %s, %s); recorded in the audit trail as %s\n",
-				m.ID, m.State, safe(sender(m.Sender)), plural(len(m.Recipients), "recipient"), safe(who))
+				safe(m.ID), safe(m.State), safe(sender(m.Sender)), plural(len(m.Recipients), "recipient"), safe(who))
 		}
 	}
 	return 0
@@ -173,6 +171,7 @@ type queueCtl struct {
 	cfg   *config.Config
 	admin *adminClient
 	note  io.Writer
+	hint  string // configHint of the -config given
 }
 
 // openSpool opens the spool directory of the configuration when the
@@ -181,7 +180,7 @@ type queueCtl struct {
 func (q *queueCtl) openSpool(readOnly bool) (*spool.Spool, error) {
 	dir := q.cfg.SpoolDir
 	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("spool %s: %w (has mugai serve run with this configuration?)", dir, err)
+		return nil, fmt.Errorf("spool %s: %w (has mugai serve run with this configuration?)%s", dir, err, q.hint)
 	}
 	sp, err := spool.Open(dir, spool.Options{ReadOnly: readOnly})
 	if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -361,7 +360,7 @@ func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed 
 		if m.Released {
 			from += "  (released from quarantine " + safe(m.QuarantineID) + ")"
 		}
-		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9d  %-12s  %s\n", safe(m.ID), m.State, age(now.Sub(m.Created)), m.Size, safe(m.Route), from)
+		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9d  %-12s  %s\n", safe(m.ID), safe(m.State), age(now.Sub(m.Created)), m.Size, safe(m.Route), from)
 		printRecipients(w, m.Recipients, now)
 	}
 	switch {
@@ -384,7 +383,7 @@ func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed 
 
 func printRecipients(w io.Writer, rcpts []gateway.QueueRecipient, now time.Time) {
 	for _, rc := range rcpts {
-		line := fmt.Sprintf("    %-8s  <%s>", rc.State, safe(rc.Addr))
+		line := fmt.Sprintf("    %-8s  <%s>", safe(rc.State), safe(rc.Addr))
 		if rc.Attempts > 0 {
 			line += fmt.Sprintf("  %s", plural(rc.Attempts, "attempt"))
 		}
@@ -416,7 +415,7 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 		return safe(s)
 	}
 	field("Queue ID", safe(m.ID))
-	field("State", m.State)
+	field("State", safe(m.State))
 	field("Route", safe(m.Route))
 	field("Arrived", fmt.Sprintf("%s (%s ago)", m.Created.Local().Format(timeLayout), age(now.Sub(m.Created))))
 	field("Size", fmt.Sprintf("%d bytes", m.Size))
@@ -434,7 +433,7 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 	if len(m.History) > 0 {
 		fmt.Fprintln(w, "History:")
 		for _, e := range m.History {
-			line := fmt.Sprintf("    %s  %-8s", e.Time.Local().Format(timeLayout), e.Event)
+			line := fmt.Sprintf("    %s  %-8s", e.Time.Local().Format(timeLayout), safe(e.Event))
 			if e.Rcpt != "" {
 				line += "  <" + safe(e.Rcpt) + ">"
 			}
@@ -559,4 +558,46 @@ func needsEscape(r rune) bool {
 
 func newQueueCtl(cfg *config.Config, note io.Writer) *queueCtl {
 	return &queueCtl{cfg: cfg, note: note, admin: newAdminClient(cfg)}
+}
+
+// writeJSON prints v as indented JSON for an operator, with what safe
+// escapes written as JSON \u escapes: encoding/json leaves DEL, C1
+// controls, bidi overrides and zero-width characters as they are, and
+// -json output is read on a terminal too. The escapes decode to the same
+// text, so jq and scripts see what was answered.
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	// Addresses and Message-IDs as written (<a@b>), not \u003ca@b\u003e:
+	// the output is read and searched, never put into a page.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSON(buf.Bytes()))
+	return err
+}
+
+// escapeJSON writes every rune of encoded JSON that needsEscape (other
+// than the encoder's own line breaks and indentation) as a \u escape;
+// such runes only occur inside strings, where the escape means the same.
+func escapeJSON(b []byte) []byte {
+	var out bytes.Buffer
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == '\n' || r == '\t' || !needsEscape(r):
+			out.Write(b[:size])
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
+		default:
+			// The encoder writes valid UTF-8 only (invalid bytes become
+			// U+FFFD), so r is the rune itself.
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
+		b = b[size:]
+	}
+	return out.Bytes()
 }

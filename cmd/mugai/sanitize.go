@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -128,7 +127,7 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if rep.Verdict != sanitize.Rebuilt {
-		fmt.Fprintf(stderr, "mugai sanitize: rejected by policy %q: %s\n", name, rep.Reason)
+		fmt.Fprintf(stderr, "mugai sanitize: rejected by policy %q: %s\n", name, safe(rep.Reason))
 		return 3
 	}
 	if *outPath != "" {
@@ -150,19 +149,17 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func writeReport(path string, rep *sanitize.Report, stderr io.Writer) error {
+	// "from": "Taro <taro@…>" as written; a filename's escapes as \u
+	// escapes, on the terminal and in the file alike.
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // "from": "Taro <taro@…>" as written
-	if err := enc.Encode(rep); err != nil {
+	if err := writeJSON(&buf, rep); err != nil {
 		return err
 	}
-	b := buf.Bytes()
 	if path == "-" {
-		_, err := stderr.Write(b)
+		_, err := stderr.Write(buf.Bytes())
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // rulePolicy picks the policy the gateway would apply on routeName to a

@@ -90,6 +90,8 @@ const (
 	ReleaseNotFound   = "not_found"        // 404: no such original
 	ReleaseReleased   = "already_released" // 409: already released to those recipients, or a release of it is under way
 	ReleaseError      = "error"            // integrity, storage or audit trail failure
+	// 403: more recipients than the delivering route's max_recipients
+	ReleaseTooManyRecipients = "too_many_recipients"
 
 	// config_reloads_total{result}
 	ReloadSuccess = "success"
@@ -282,7 +284,7 @@ func New(version string) *Metrics {
 		QuarantineFull: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_full_total",
 			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
 		QuarantineReleaseRefusals: counter("quarantine_release_refusals_total",
-			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, error: integrity, storage or audit trail); each has an audit record.", "reason"),
+			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, too_many_recipients: more than the route's max_recipients, error: integrity, storage or audit trail); each has an audit record.", "reason"),
 		QuarantineReleaseFailures: counter("quarantine_release_failures_total",
 			"Messages released from quarantine whose delivery failed for good (refused or expired at the next hop), by route. They are not bounced to the sender (usually on the internet side); they stay in the queue as failed for an administrator.", "route"),
 		QuarantineReads: counter("quarantine_reads_total",
@@ -343,7 +345,7 @@ func New(version string) *Metrics {
 	for _, r := range []string{PurgeRetention, PurgeMaxBytes, PurgeManual, PurgeNotAccepted} {
 		m.QuarantinePurged.WithLabelValues(r)
 	}
-	for _, r := range []string{ReleaseInvalid, ReleaseNotAllowed, ReleaseNotFound, ReleaseReleased, ReleaseError} {
+	for _, r := range []string{ReleaseInvalid, ReleaseNotAllowed, ReleaseNotFound, ReleaseReleased, ReleaseTooManyRecipients, ReleaseError} {
 		m.QuarantineReleaseRefusals.WithLabelValues(r)
 	}
 	for _, p := range []string{ReadOriginal, ReadHeaders} {
