@@ -28,7 +28,7 @@ func BenchmarkConvert(b *testing.B) {
 			b.SetBytes(int64(len(in.in)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Convert(io.Discard, strings.NewReader(in.in), Options{}); err != nil {
+				if _, err := Convert(io.Discard, openString(in.in), Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -53,7 +53,7 @@ func TestBrowserAgreement(t *testing.T) {
 	for i, d := range docs {
 		seen[d.name] = true
 		var out bytes.Buffer
-		if _, err := Convert(&out, bytes.NewReader(d.html), Options{}); err != nil {
+		if _, err := Convert(&out, openBytes(d.html), Options{}); err != nil {
 			t.Errorf("%s: Convert: %v", d.name, err)
 			continue
 		}
@@ -102,7 +102,7 @@ func TestBrowserLinks(t *testing.T) {
 			t.Fatalf("%s: the browser's links: %v", d.name, err)
 		}
 		var out bytes.Buffer
-		if _, err := Convert(&out, bytes.NewReader(d.html), Options{}); err != nil {
+		if _, err := Convert(&out, openBytes(d.html), Options{}); err != nil {
 			t.Errorf("%s: Convert: %v", d.name, err)
 			continue
 		}

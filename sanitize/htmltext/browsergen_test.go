@@ -43,7 +43,7 @@ func TestBrowserGenerated(t *testing.T) {
 	bad, seen := 0, 0
 	for i, d := range docs {
 		var out bytes.Buffer
-		if _, err := Convert(&out, bytes.NewReader(d), Options{}); err != nil {
+		if _, err := Convert(&out, openBytes(d), Options{}); err != nil {
 			t.Fatalf("Convert: %v", err)
 		}
 		ours, theirs := word.FindAllString(out.String(), -1), word.FindAllString(shown[i], -1)

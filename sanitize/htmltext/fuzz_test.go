@@ -40,7 +40,7 @@ func FuzzConvert(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var out bytes.Buffer
-		if _, err := Convert(&out, strings.NewReader(in), Options{}); err != nil {
+		if _, err := Convert(&out, openString(in), Options{}); err != nil {
 			t.Fatalf("Convert: %v", err)
 		}
 		b := out.Bytes()
@@ -55,7 +55,7 @@ func FuzzConvert(f *testing.F) {
 		}
 		if mutated, ok := mutateRawText(in); ok {
 			var out2 bytes.Buffer
-			if _, err := Convert(&out2, strings.NewReader(mutated), Options{}); err != nil {
+			if _, err := Convert(&out2, openString(mutated), Options{}); err != nil {
 				t.Fatalf("Convert(mutated): %v", err)
 			}
 			if !bytes.Equal(b, out2.Bytes()) {

@@ -111,6 +111,7 @@ type converter struct {
 
 	stack     []entry
 	sheet     *sheet     // the <style> rules read so far, nil before the first
+	gathered  bool       // sheet holds every sheet of the document, read in a first pass (Convert)
 	roots     [2]elemKey // <html> and <body>, which are not on the stack
 	htmlStyle string     // <html>'s style attribute, read with <body>'s
 	bodyStyle string     // <body>'s style attribute
@@ -175,13 +176,42 @@ type converter struct {
 	lastWords  int
 }
 
-// Convert reads UTF-8 HTML from r and writes it to w as plain text with \n
-// line ends, ending in one newline (empty input gives empty output). URLs
-// are printed as they are, in angle brackets; neutralising them is left to
-// the caller. The error is a read or write error, or html.ErrBufferExceeded
-// (wrapped) when a single tag or text run is larger than 8 MiB.
-func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
-	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1}
+// Convert reads the UTF-8 HTML document open gives and writes it to w as
+// plain text with \n line ends, ending in one newline (empty input gives
+// empty output). URLs are printed as they are, in angle brackets;
+// neutralising them is left to the caller.
+//
+// open is called twice and must give the same document from its start
+// each time (Convert does not close what it gives). A browser applies
+// every style sheet of a document to the whole document, wherever its
+// <style> stands, so a first pass reads the sheets alone, tokenizing
+// and keeping nothing else (sheet.go bounds what it keeps), and the
+// second converts.
+//
+// The error is a read or write error, or html.ErrBufferExceeded (wrapped)
+// when a single tag or text run is larger than 8 MiB.
+func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
+	sh, err := readSheets(open())
+	if err != nil {
+		return Stats{}, err
+	}
+	return convert(w, open(), opt, sh, true)
+}
+
+// ConvertStream is Convert for a document that can be read only once: a
+// style sheet then applies from where it stands on, and a <style> after
+// the element it would hide leaves that element shown, where a browser
+// hides it. Its memory does not grow with the document, and its text
+// comes out while the document is still coming in.
+func ConvertStream(w io.Writer, r io.Reader, opt Options) (Stats, error) {
+	return convert(w, r, opt, nil, false)
+}
+
+// convert converts the document r gives. With gathered, sh holds every
+// style sheet of the document (nil for none) and a <style> met adds
+// nothing; without, each sheet is read where it stands.
+func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (Stats, error) {
+	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1, sheet: sh, gathered: gathered}
 	c.roots = [2]elemKey{{tag: "html"}, {tag: "body"}}
 	if c.maxDepth <= 0 {
 		c.maxDepth = defaultMaxDepth
@@ -236,6 +266,9 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 		case html.DoctypeToken:
 			if !c.begun {
 				c.exact = standardsDoctype(string(z.Text()))
+				if c.sheet != nil {
+					c.sheet.exact = c.exact
+				}
 			}
 			c.begun = true
 		case html.StartTagToken, html.SelfClosingTagToken:
@@ -366,7 +399,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.rawSkip = true
 	}
 	name := tagName(nameb)
-	if name == "style" && c.rawSkip && mediaMatches(a.media) && (a.typ == "" || strings.EqualFold(a.typ, "text/css")) && !c.inTemplate() {
+	if name == "style" && c.rawSkip && !c.gathered && styleApplies(a) && !c.inTemplate() {
 		c.styleNext = true
 	}
 	switch name {

@@ -14,10 +14,19 @@ import (
 	"golang.org/x/net/html"
 )
 
+// openString and openBytes give a document to Convert, once per pass.
+func openString(s string) func() io.Reader {
+	return func() io.Reader { return strings.NewReader(s) }
+}
+
+func openBytes(b []byte) func() io.Reader {
+	return func() io.Reader { return bytes.NewReader(b) }
+}
+
 func convertString(t *testing.T, in string, opt Options) (string, Stats) {
 	t.Helper()
 	var b strings.Builder
-	st, err := Convert(&b, strings.NewReader(in), opt)
+	st, err := Convert(&b, openString(in), opt)
 	if err != nil {
 		t.Fatalf("Convert(%q): %v", in, err)
 	}
@@ -552,7 +561,7 @@ func TestConvertSpansBounded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if _, err := Convert(&out, strings.NewReader(tc.in), Options{}); err != nil {
+			if _, err := Convert(&out, openString(tc.in), Options{}); err != nil {
 				t.Fatal(err)
 			}
 			if out.Len() > 24*len(tc.in)+64 {
@@ -597,13 +606,15 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 
 func TestConvertErrors(t *testing.T) {
 	t.Run("write error", func(t *testing.T) {
-		_, err := Convert(failWriter{}, strings.NewReader(strings.Repeat("<p>text</p>", 10000)), Options{})
+		_, err := Convert(failWriter{}, openString(strings.Repeat("<p>text</p>", 10000)), Options{})
 		if err == nil || !strings.Contains(err.Error(), "disk full") {
 			t.Errorf("err = %v, want the write error", err)
 		}
 	})
 	t.Run("read error", func(t *testing.T) {
-		r := io.MultiReader(strings.NewReader("<p>ok"), iotest.ErrReader(errors.New("connection reset")))
+		r := func() io.Reader {
+			return io.MultiReader(strings.NewReader("<p>ok"), iotest.ErrReader(errors.New("connection reset")))
+		}
 		_, err := Convert(io.Discard, r, Options{})
 		if err == nil || !strings.Contains(err.Error(), "connection reset") {
 			t.Errorf("err = %v, want the read error", err)
@@ -611,7 +622,7 @@ func TestConvertErrors(t *testing.T) {
 	})
 	t.Run("oversized token", func(t *testing.T) {
 		in := "<p>" + strings.Repeat("a", maxToken+1)
-		_, err := Convert(io.Discard, strings.NewReader(in), Options{})
+		_, err := Convert(io.Discard, openString(in), Options{})
 		if !errors.Is(err, html.ErrBufferExceeded) {
 			t.Errorf("err = %v, want html.ErrBufferExceeded", err)
 		}
@@ -620,13 +631,13 @@ func TestConvertErrors(t *testing.T) {
 
 // TestConvertStreams checks that text comes out while the HTML is still
 // coming in: nothing is held back beyond the current token and line, so a
-// body that never ends cannot make Convert buffer it.
+// body that never ends cannot make ConvertStream buffer it.
 func TestConvertStreams(t *testing.T) {
 	pr, pw := io.Pipe()
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := Convert(outW, pr, Options{})
+		_, err := ConvertStream(outW, pr, Options{})
 		outW.CloseWithError(err)
 		done <- err
 	}()
