@@ -97,10 +97,13 @@ type entry struct {
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
 	flexBox                   bool      // a flex or grid container: its children are blocks
-	stops                     uint16    // the scope searches that stop at it, 1<<stop
-	key                       elemKey   // its name, id and class, for style sheet selectors
-	serial                    uint64    // its number, in the order elements were opened (see activeFormatting)
-	outerMarker               uint64    // a marker element (see marker): the serial of the one around it, 0 if none
+	// closed: a <details> without open, which shows its first <summary>
+	// child alone until the reader opens it (summary: that child came).
+	closed, summary bool
+	stops           uint16  // the scope searches that stop at it, 1<<stop
+	key             elemKey // its name, id and class, for style sheet selectors
+	serial          uint64  // its number, in the order elements were opened (see activeFormatting)
+	outerMarker     uint64  // a marker element (see marker): the serial of the one around it, 0 if none
 }
 
 type converter struct {
@@ -470,6 +473,18 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	bg := a.background()
 	parent := c.styleParent(name)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
+	if parent != nil && parent.closed && !c.skipping() {
+		// A closed <details> renders its first <summary> child (hidden
+		// or not: it is the summary) and nothing else, whatever their
+		// style says; the browser puts the rest in a slot it does not
+		// lay out.
+		switch {
+		case name == "summary" && !parent.summary:
+			parent.summary = true
+		case fl&fDrop == 0:
+			hidden = true
+		}
+	}
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
 	invis := c.rootInvis
@@ -525,6 +540,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
+	e.closed = name == "details" && !a.has("open") && c.foreign == 0
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -1508,6 +1524,17 @@ func (c *converter) text(s []byte) {
 			if c.skipping() {
 				return // into a hidden one
 			}
+		}
+		if t := c.top(); t != nil && t.closed {
+			// Right in a closed <details>: not its summary.
+			if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
+				c.linkHid = c.link != ""
+				if !t.counted {
+					t.counted = true
+					c.stats.Hidden++
+				}
+			}
+			return
 		}
 		if c.unseen() {
 			c.bodySeen = true
