@@ -22,6 +22,7 @@ func TestClosedDetails(t *testing.T) {
 		{"open details in a closed one", `<details><summary>要約</summary><details open><summary>内</summary>奥</details></details>`, "要約\n"},
 		{"closed details in a summary", `<details><summary>a<details><summary>b</summary>c</details>d</summary>e</details>`, "a\nb\nd\n"},
 		{"a table in it", `<details><summary>要約</summary><table><tr><td>セル</td></tr></table></details>`, "要約\n"},
+		{"text moved out of a table in it", `<details><summary>要約</summary><table>隠れる<tr><td>セル</td></tr></table></details>`, "要約\n"},
 		{"moved out of a table", `<table><details><summary>要約</summary>隠れる</details><tr><td>セル</td></tr></table>`, "要約\nセル\n"},
 		{"in a paragraph", `<p>a<details><summary>s</summary>b</details>c</p>`, "a\n\ns\nc\n"},
 		{"an image and a line break in it", `<details><summary>s</summary>a<br><img alt=画像の説明>b</details>`, "s\n"},

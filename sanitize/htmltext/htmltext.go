@@ -1505,7 +1505,7 @@ func (c *converter) text(s []byte) {
 		if ti < 0 || c.skip >= 0 && c.skip < ti {
 			return
 		}
-		if ti == 0 && c.rootInvis || ti > 0 && c.stack[ti-1].unseen() {
+		if ti == 0 && c.rootInvis || ti > 0 && (c.stack[ti-1].unseen() || c.stack[ti-1].closed) {
 			c.stats.Hidden++
 			return
 		}
