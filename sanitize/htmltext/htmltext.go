@@ -100,10 +100,13 @@ type entry struct {
 	// closed: a <details> without open, which shows its first <summary>
 	// child alone until the reader opens it (summary: that child came).
 	closed, summary bool
-	stops           uint16  // the scope searches that stop at it, 1<<stop
-	key             elemKey // its name, id and class, for style sheet selectors
-	serial          uint64  // its number, in the order elements were opened (see activeFormatting)
-	outerMarker     uint64  // a marker element (see marker): the serial of the one around it, 0 if none
+	// outerSkip: moved out of a hidden table being skipped, 1 + the
+	// skip to go back to when it ends; 0 otherwise.
+	outerSkip   int
+	stops       uint16  // the scope searches that stop at it, 1<<stop
+	key         elemKey // its name, id and class, for style sheet selectors
+	serial      uint64  // its number, in the order elements were opened (see activeFormatting)
+	outerMarker uint64  // a marker element (see marker): the serial of the one around it, 0 if none
 }
 
 type converter struct {
@@ -449,6 +452,19 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if name == "a" && c.reopening == nil {
 		c.dropActive("a")
 	}
+	// An element a browser moves out of a table (foster parenting)
+	// stands before it: a hidden table being skipped does not hide it.
+	// The skip goes on when it ends (entry.outerSkip), or right away
+	// for one that is not pushed.
+	outer := -1
+	if ti := c.fostered(name); ti >= 0 && c.skip >= ti {
+		outer, c.skip = c.skip, -1
+		defer func() {
+			if outer >= 0 {
+				c.skip = outer
+			}
+		}()
+	}
 	if !c.skipping() && reconstructsBefore(name, fl) {
 		c.reconstruct()
 	}
@@ -549,8 +565,14 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		// In quirks mode, most mail's, a table does not inherit the
 		// font size and colour around it (the browser's quirks sheet
 		// gives it font-size:medium and the initial colour): a nested
-		// table in a cell of font-size:0 or white text is read.
-		e.small, e.white, e.clear = false, false, false
+		// table in a cell of font-size:0 or white text is read. Its
+		// own color:inherit or font-size:1em takes them again.
+		if css := a.parsed(); !css.inheritFont {
+			e.small = false
+		}
+		if css := a.parsed(); !css.inheritColor {
+			e.white, e.clear = false, false
+		}
 	}
 	switch bg {
 	case paintColor:
@@ -616,6 +638,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	e.serial = c.serial
 	if marker(name) {
 		e.outerMarker, c.innerMarker = c.innerMarker, e.serial
+	}
+	if outer >= 0 {
+		e.outerSkip, outer = outer+1, -1
 	}
 	c.stack = append(c.stack, e)
 	if fl&fFormatting != 0 && !(c.foreign > 0 && (name == "a" || name == "font" && !a.has("color"))) {
@@ -791,6 +816,9 @@ func (c *converter) close(e *entry, i int) {
 	}
 	if e.skipRoot && c.skip == i {
 		c.skip = -1
+	}
+	if e.outerSkip > 0 {
+		c.skip = e.outerSkip - 1
 	}
 	if !e.shown {
 		return
@@ -1077,23 +1105,29 @@ func (c *converter) implicitEnd(name string, fl flag) {
 // table, a row group or a row) the table's parent, nil for the root.
 // The table's size, colour and visibility do not reach it.
 func (c *converter) styleParent(name string) *entry {
-	t := c.top()
-	if t == nil || c.foreign > 0 || !(t.name == "table" || t.name == "tr" || isSection(t)) {
-		return t
-	}
-	switch name {
-	case "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "table",
-		"style", "script", "template", "input", "form":
-		return t
-	}
-	switch ti := c.findName("table", stopTable); {
+	switch ti := c.fostered(name); {
 	case ti < 0:
-		return t
+		return c.top()
 	case ti == 0:
 		return nil
 	default:
 		return &c.stack[ti-1]
 	}
+}
+
+// fostered returns the stack index of the table an element starting now
+// is moved out of (foster parenting), -1 if it stays where it starts.
+func (c *converter) fostered(name string) int {
+	t := c.top()
+	if t == nil || c.foreign > 0 || !(t.name == "table" || t.name == "tr" || isSection(t)) {
+		return -1
+	}
+	switch name {
+	case "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "table",
+		"style", "script", "template", "input", "form":
+		return -1
+	}
+	return c.findName("table", stopTable)
 }
 
 // clearToContext closes what is open above the nearest table element

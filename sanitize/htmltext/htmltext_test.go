@@ -405,8 +405,20 @@ func TestConvertSnippets(t *testing.T) {
 		// it (not visibility); with a standards doctype it inherits them.
 		{"quirks table resets size and colour", `<div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>` +
 			`<div style="visibility:hidden"><table><tr><td>z</td></tr></table></div>`, "x\n\ny\n"},
+		// Unless the table asks for them: inherit, unset, currentcolor, a
+		// size relative to its parent's (revert is the quirks sheet's).
+		{"quirks table inherits when asked", `<div style="font-size:0"><table style="font-size:inherit"><tr><td>a</td></tr></table></div>` +
+			`<div style="font-size:1px"><table style="font-size:1em"><tr><td>b</td></tr></table></div>` +
+			`<font color=white><table style="color:inherit"><tr><td>c</td></tr></table></font>` +
+			`<div style="color:#fff"><table style="color:currentcolor"><tr><td>d</td></tr></table></div>` +
+			`<div style="color:#fff"><table style="color:revert"><tr><td>e</td></tr></table></div>`, "e\n"},
+		{"quirks table inherits, from a later sheet", `<font><table class=t><tr><td>a</td></tr></table></font><style>font{color:white} .t{color:inherit}</style>`, ""},
 		// An element right in a table is moved before it, out of the
 		// table's style; the cells keep it.
+		{"element moved out of a hidden table", `<table style="display:none"> <a href="https://example.jp/">リンク</a> <span>x</span><b>y</b>z<tr><td>セル</td></tr></table>` +
+			`<table hidden><div>塊</div><tbody><p>段落</p><tr><td>セル</td></tr></table><table><tr hidden><span>行の外</span><td>セル</td></tr></table>`,
+			"リンク <https://example.jp/> xyz\n塊\n\n段落\n\n行の外\n"},
+		{"element moved out of a table in a hidden one", `<div style="display:none"><table><span>x</span><tr><td>c</td></tr></table></div>`, ""},
 		{"element moved out of a table", `<table style="font-size:0;color:white"><span>x</span><tr><td>y</td></tr></table>`, "x\n"},
 		{"standards table inherits size and colour", `<!DOCTYPE html><div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>`, ""},
 		// A link has the browser's link colour, not its parent's; its own
