@@ -187,19 +187,26 @@ type converter struct {
 // empty output). URLs are printed as they are, in angle brackets;
 // neutralising them is left to the caller.
 //
-// open is called twice and must give the same document from its start
-// each time (Convert does not close what it gives). A browser applies
-// every style sheet of a document to the whole document, wherever its
-// <style> stands, so a first pass reads the sheets alone, tokenizing
-// and keeping nothing else (sheet.go bounds what it keeps), and the
-// second converts.
+// open is called up to three times and must give the same document from
+// its start each time (Convert does not close what it gives). A browser
+// applies every style sheet of a document to the whole document,
+// wherever its <style> stands, so the sheets are read first, keeping
+// nothing else (sheet.go bounds what it keeps): a scan of the bytes finds
+// where the last <style> may be (lastStyle), and the tokenizer reads the
+// sheets up to there (readSheets); the last pass converts.
 //
 // The error is a read or write error, or html.ErrBufferExceeded (wrapped)
 // when a single tag or text run is larger than 8 MiB.
 func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
-	sh, err := readSheets(open())
+	last, err := lastStyle(open())
 	if err != nil {
 		return Stats{}, err
+	}
+	var sh *sheet
+	if last >= 0 {
+		if sh, err = readSheets(open(), last); err != nil {
+			return Stats{}, err
+		}
 	}
 	return convert(w, open(), opt, sh, true)
 }

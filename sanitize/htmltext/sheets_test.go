@@ -1,8 +1,12 @@
 package htmltext
 
 import (
+	"io"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // TestSheetsWholeDocument checks that every style sheet applies to the
@@ -50,5 +54,59 @@ func TestConvertStreamSheets(t *testing.T) {
 	}
 	if b.String() != "1\n" || st.Hidden != 1 {
 		t.Errorf("got %q, %d hidden; want %q, 1", b.String(), st.Hidden, "1\n")
+	}
+}
+
+// TestLastStyle checks the scan that tells how far the sheets are read:
+// the last "<style" in any case, wherever a read cuts it.
+func TestLastStyle(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"", -1},
+		{"<p>no sheet</p>", -1},
+		{"<style>", 0},
+		{"<p><STYLE>a</STYLE><p><Style media=x>", 22},
+		{"<styl", -1},
+		{"<<style", 1},
+		{"text <!-- <style> --> text", 10},
+		{strings.Repeat("x", 70000) + "<sTyLe>" + strings.Repeat("y", 70000), 70000},
+	}
+	for _, tt := range tests {
+		for name, r := range map[string]func(string) io.Reader{
+			"whole":    func(s string) io.Reader { return strings.NewReader(s) },
+			"one byte": func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) },
+			"halves":   func(s string) io.Reader { return iotest.HalfReader(strings.NewReader(s)) },
+		} {
+			got, err := lastStyle(r(tt.in))
+			if err != nil || got != tt.want {
+				t.Errorf("lastStyle(%.40q), %s: %d, %v; want %d", tt.in, name, got, err, tt.want)
+			}
+		}
+	}
+}
+
+// TestSheetsReadSoFar checks that reading the sheets only as far as the
+// last "<style" loses none: each generated document (TestBrowserGenerated's)
+// converts as it does with the sheets read to its end.
+func TestSheetsReadSoFar(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 1))
+	for i := range 500 {
+		doc := genDocument(r)
+		var got, want strings.Builder
+		if _, err := Convert(&got, openString(doc), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		sh, err := readSheets(strings.NewReader(doc), math.MaxInt64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := convert(&want, strings.NewReader(doc), Options{}, sh, true); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("document %d:\n%s\ngot  %q\nwant %q", i, doc, got.String(), want.String())
+		}
 	}
 }
