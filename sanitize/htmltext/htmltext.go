@@ -456,6 +456,16 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if c.foreign > 0 && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
+	switch name {
+	case "tr", "tbody", "thead", "tfoot":
+		if c.foreign == 0 && c.overflow == 0 && c.findName("table", stopTable) < 0 {
+			// Outside a table the parser ignores the tag (HTML's "in
+			// body" insertion mode), and its text is shown where it
+			// stands; taken for a row, it was dropped as text right in
+			// a table. Its end tag finds no row to end.
+			return
+		}
+	}
 	if name == "a" && c.reopening == nil {
 		c.dropActive("a")
 	}

@@ -415,6 +415,7 @@ func TestConvertSnippets(t *testing.T) {
 		{"quirks table inherits, from a later sheet", `<font><table class=t><tr><td>a</td></tr></table></font><style>font{color:white} .t{color:inherit}</style>`, ""},
 		// An element right in a table is moved before it, out of the
 		// table's style; the cells keep it.
+		{"row outside a table", `<tr>行<div>k<tr>l</tr>m</div><p><tbody>段落</p><thead>x</thead>`, "行\nklm\n\n段落\n\nx\n"},
 		{"element moved out of a hidden table", `<table style="display:none"> <a href="https://example.jp/">リンク</a> <span>x</span><b>y</b>z<tr><td>セル</td></tr></table>` +
 			`<table hidden><div>塊</div><tbody><p>段落</p><tr><td>セル</td></tr></table><table><tr hidden><span>行の外</span><td>セル</td></tr></table>`,
 			"リンク <https://example.jp/> xyz\n塊\n\n段落\n\n行の外\n"},
