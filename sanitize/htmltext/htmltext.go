@@ -477,8 +477,8 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if ti := c.fostered(name); ti >= 0 && c.skip >= ti {
 		outer, c.skip = c.skip, -1
 		defer func() {
-			if outer >= 0 {
-				c.skip = outer
+			if outer >= 0 && outer < len(c.stack) && c.stack[outer].skipRoot {
+				c.skip = outer // unless an end the tag implied closed the table
 			}
 		}()
 	}
@@ -834,8 +834,8 @@ func (c *converter) close(e *entry, i int) {
 	if e.skipRoot && c.skip == i {
 		c.skip = -1
 	}
-	if e.outerSkip > 0 {
-		c.skip = e.outerSkip - 1
+	if o := e.outerSkip - 1; o >= 0 && o < i && c.stack[o].skipRoot {
+		c.skip = o
 	}
 	if !e.shown {
 		return
