@@ -33,7 +33,8 @@ import (
 //
 // The rules stand in the head's <style> and in others anywhere in the
 // body, before and after the elements they match, in tables, and after
-// </html> (genStyle): every sheet applies to the whole document. Closed
+// </html>, in svg, math, noscript and template (genStyle): every sheet
+// applies to the whole document, as a browser reads it. Closed
 // and open <details> come with and without a <summary>, and with more
 // than one (genDetails).
 //
@@ -135,8 +136,14 @@ func genMaybeStyle(r *rand.Rand, b *strings.Builder) {
 }
 
 // genStyle writes a <style> of one or two rules, for the screen or (one
-// time in eight) for print.
+// time in eight) for print; one time in four in an element where a
+// browser reads it otherwise (genStyleIn).
 func genStyle(r *rand.Rand, b *strings.Builder) {
+	in := ""
+	if r.IntN(4) == 0 {
+		in = genStyleIn[r.IntN(len(genStyleIn))]
+		b.WriteString("<" + in + ">")
+	}
 	b.WriteString("<style")
 	if r.IntN(8) == 0 {
 		b.WriteString(` media="print"`)
@@ -146,7 +153,15 @@ func genStyle(r *rand.Rand, b *strings.Builder) {
 		b.WriteString(genRule(r) + "\n")
 	}
 	b.WriteString("</style>")
+	if in != "" {
+		b.WriteString("</" + in + ">")
+	}
 }
+
+// genStyleIn are the elements a <style> is put in: an svg style element
+// styles the document, its content markup; in a template or math it is
+// none; in noscript it is one (no script runs).
+var genStyleIn = []string{"svg", "template", "math", "noscript"}
 
 var (
 	genDisplays = []string{"none", "none", "block", "inline", "contents", "list-item", "inline-block", "flex", "grid", "table", "inherit", "initial", "unset"}

@@ -125,7 +125,9 @@ func readSheets(r io.Reader, last int64) (*sheet, error) {
 			case styleNext:
 				p.add(string(p.z.Text()))
 			case p.svg && p.css.Len() <= maxSheetBytes:
-				p.css.Write(p.z.Text())
+				// One byte past the bound tells sheet.add it was cut.
+				t := p.z.Text()
+				p.css.Write(t[:min(len(t), maxSheetBytes+1-p.css.Len())])
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			p.start(tt == html.SelfClosingTagToken)

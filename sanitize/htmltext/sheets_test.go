@@ -44,6 +44,23 @@ func TestSheetsWholeDocument(t *testing.T) {
 	})
 }
 
+// TestSheetsLimitsWholeDocument checks that the first pass keeps to the
+// sheets' bounds: a sheet after the text, or an svg one, past
+// maxSheetBytes is cut there and the report says so.
+func TestSheetsLimitsWholeDocument(t *testing.T) {
+	pad := strings.Repeat("/* padding */", maxSheetBytes/13)
+	for name, in := range map[string]string{
+		"after the text":          `<i class=x>x</i><style>` + pad + `.x{display:none}</style>`,
+		"in svg":                  `<i class=x>x</i><svg><style>` + pad + `.x{display:none}</style></svg>`,
+		"in svg, text after text": `<i class=x>x</i><svg><style>` + pad + `<![CDATA[` + pad + `]]>.x{display:none}</style></svg>`,
+	} {
+		out, st := convertString(t, in, Options{})
+		if out != "x\n" || !st.StyleLimit {
+			t.Errorf("%s: got %q, StyleLimit %v; want %q, true", name, out, st.StyleLimit, "x\n")
+		}
+	}
+}
+
 // TestConvertStreamSheets checks ConvertStream, which reads the document
 // once: a sheet applies from where it stands on.
 func TestConvertStreamSheets(t *testing.T) {
