@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // maxContexts bounds the elements readSheets keeps open (see sheetReader):
@@ -52,7 +53,7 @@ type sheetReader struct {
 // only that far.
 func lastStyle(r io.Reader) (int64, error) {
 	const tag = "<style"
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 4<<10)
 	last, off, keep := int64(-1), int64(0), 0 // off: where buf starts in the text
 	for {
 		n, err := r.Read(buf[keep:])
@@ -176,15 +177,46 @@ func rawText(name string) bool {
 	return false
 }
 
+// rawTagName returns the name of the tag token just read, lower case, if
+// it is one of the standard names: the tokenizer's TagName copies it,
+// and this pass reads every tag for a few names.
+func (p *sheetReader) rawTagName() string {
+	raw := p.z.Raw()
+	raw = raw[min(len(raw), 1):] // <
+	if len(raw) > 0 && raw[0] == '/' {
+		raw = raw[1:]
+	}
+	var lower [16]byte
+	n := 0
+	for ; n < len(raw); n++ {
+		c := raw[n]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == '/' || c == '>' {
+			break
+		}
+		if n == len(lower) {
+			return ""
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[n] = c
+	}
+	if a := atom.Lookup(lower[:n]); a != 0 {
+		return a.String()
+	}
+	return ""
+}
+
 func (p *sheetReader) start(selfClosing bool) {
-	nameb, hasAttr := p.z.TagName()
-	name := tagName(nameb)
+	name := p.rawTagName()
 	var a attrs
 	if name == "style" || name == "font" {
-		for hasAttr {
+		for more := true; more; {
 			var k, v []byte
-			k, v, hasAttr = p.z.TagAttr()
-			a.set(k, v)
+			k, v, more = p.z.TagAttr()
+			if k != nil {
+				a.set(k, v)
+			}
 		}
 	}
 	ns := p.namespace()
@@ -227,8 +259,7 @@ func (p *sheetReader) start(selfClosing bool) {
 }
 
 func (p *sheetReader) end() {
-	nameb, _ := p.z.TagName()
-	name := tagName(nameb)
+	name := p.rawTagName()
 	if p.namespace() != "" && (name == "p" || name == "br") {
 		// </p> and </br> end foreign content, as HTML elements would.
 		for p.namespace() != "" {

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // TestSheetsWholeDocument checks that every style sheet applies to the
@@ -124,6 +127,40 @@ func TestSheetsReadSoFar(t *testing.T) {
 		}
 		if got.String() != want.String() {
 			t.Fatalf("document %d:\n%s\ngot  %q\nwant %q", i, doc, got.String(), want.String())
+		}
+	}
+}
+
+// TestSheetReaderNames checks that every tag name the first pass looks
+// for is a standard name, which rawTagName reads without a copy: one it
+// did not know would be taken for no tag at all.
+func TestSheetReaderNames(t *testing.T) {
+	names := []string{"svg", "math", "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "template", "noscript", "style", "font", "p", "br",
+		"iframe", "noembed", "noframes", "plaintext", "script", "textarea", "xmp"}
+	for _, n := range names {
+		if a := atom.Lookup([]byte(n)); a == 0 || a.String() != n {
+			t.Errorf("%s is not in the atom table", n)
+		}
+	}
+	// The tags that end svg and math content (breaksOutOfForeign).
+	for _, n := range strings.Fields(`b big blockquote body center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img li listing menu meta nobr ol pre ruby s small span strong strike sub sup table tt u ul var`) {
+		if !breaksOutOfForeign(n) {
+			t.Errorf("%s: not in breaksOutOfForeign, which this list copies", n)
+		}
+		if a := atom.Lookup([]byte(n)); a == 0 || a.String() != n {
+			t.Errorf("%s is not in the atom table", n)
+		}
+	}
+	for _, tag := range []string{"<STYLE media=screen>", "</Svg >", "<foreignObject/>", "<x-very-long-custom-element>", "<>"} {
+		z := html.NewTokenizer(strings.NewReader(tag))
+		z.Next()
+		p := sheetReader{z: z}
+		want, _ := z.TagName()
+		if a := atom.Lookup(want); a == 0 {
+			want = nil
+		}
+		if got := p.rawTagName(); got != string(want) {
+			t.Errorf("rawTagName(%q) = %q, want %q", tag, got, want)
 		}
 	}
 }
