@@ -53,7 +53,7 @@ func TestBrowserAgreement(t *testing.T) {
 	for i, d := range docs {
 		seen[d.name] = true
 		var out bytes.Buffer
-		if _, err := Convert(&out, bytes.NewReader(d.html), Options{}); err != nil {
+		if _, err := Convert(&out, openBytes(d.html), Options{}); err != nil {
 			t.Errorf("%s: Convert: %v", d.name, err)
 			continue
 		}
@@ -102,7 +102,7 @@ func TestBrowserLinks(t *testing.T) {
 			t.Fatalf("%s: the browser's links: %v", d.name, err)
 		}
 		var out bytes.Buffer
-		if _, err := Convert(&out, bytes.NewReader(d.html), Options{}); err != nil {
+		if _, err := Convert(&out, openBytes(d.html), Options{}); err != nil {
 			t.Errorf("%s: Convert: %v", d.name, err)
 			continue
 		}
@@ -356,9 +356,11 @@ func findBrowser(t *testing.T) string {
 // document d: the body's innerText (which leaves out what display and
 // visibility hide) without the text nodes in a font under 2px, under an
 // opacity below 0.1, in a colour with an alpha below 0.1, or in the
-// colour of the background behind them (white on the white page). These
-// are minFontPx and minOpacity; what the converter does not model (a
-// colour near another that is not white) does not happen in the corpus.
+// colour of the background behind them (white on the white page), which
+// are emptied. These are minFontPx and minOpacity; what the converter
+// does not model (a colour near another that is not white) does not
+// happen in the corpus. A <style> in the body keeps its text, whatever
+// its colour or size, so that its rules still apply.
 const readableText = `(function () {
   if (!d.body) return "\u0000no body";
   var win = d.defaultView, w = d.createTreeWalker(d.body, NodeFilter.SHOW_TEXT), n, unseen = [];
@@ -374,7 +376,9 @@ const readableText = `(function () {
   }
   function opacity(el) { var o = 1; for (var e = el; e; e = e.parentElement) o *= parseFloat(win.getComputedStyle(e).opacity); return o; }
   while ((n = w.nextNode())) {
-    if (!n.data.trim()) continue;
+    // A style sheet's text is not read but applied: emptied, its rules
+    // would be gone from the page measured.
+    if (!n.data.trim() || n.parentElement.closest("style, script")) continue;
     var el = n.parentElement, st = win.getComputedStyle(el), b = behind(el);
     var c = rgba(st.webkitTextFillColor && st.webkitTextFillColor != st.color ? st.webkitTextFillColor : st.color);
     if (parseFloat(st.fontSize) < 2 || c[3] < 0.1 || opacity(el) < 0.1 ||

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,10 +30,34 @@ import (
 // <p> around one, or the end tag of an element around it, makes a
 // browser open it again before the next text (formatting.go). No rule
 // hides <body> or <html>, whose innerText is then all the text.
+//
+// The rules stand in the head's <style> and in others anywhere in the
+// body, before and after the elements they match, in tables, and after
+// </html>, in svg, math, noscript and template (genStyle): every sheet
+// applies to the whole document, as a browser reads it. Closed
+// and open <details> come with and without a <summary>, and with more
+// than one (genDetails).
+//
+// MUGAI_GEN_SEED and MUGAI_GEN_DOCS run other documents than the 300 of
+// the fixed seed, to look for differences beyond them.
 func TestBrowserGenerated(t *testing.T) {
 	browser := findBrowser(t)
-	const n = 300
-	r := rand.New(rand.NewPCG(20261127, 1))
+	n, seed := 300, uint64(20261127)
+	if v := os.Getenv("MUGAI_GEN_DOCS"); v != "" {
+		d, err := strconv.Atoi(v)
+		if err != nil || d < 1 {
+			t.Fatalf("MUGAI_GEN_DOCS=%q: want a number of documents", v)
+		}
+		n = d
+	}
+	if v := os.Getenv("MUGAI_GEN_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("MUGAI_GEN_SEED=%q: want a number", v)
+		}
+		seed = s
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
 	docs := make([][]byte, n)
 	for i := range docs {
 		docs[i] = []byte(genDocument(r))
@@ -43,7 +69,7 @@ func TestBrowserGenerated(t *testing.T) {
 	bad, seen := 0, 0
 	for i, d := range docs {
 		var out bytes.Buffer
-		if _, err := Convert(&out, bytes.NewReader(d), Options{}); err != nil {
+		if _, err := Convert(&out, openBytes(d), Options{}); err != nil {
 			t.Fatalf("Convert: %v", err)
 		}
 		ours, theirs := word.FindAllString(out.String(), -1), word.FindAllString(shown[i], -1)
@@ -73,7 +99,7 @@ func TestBrowserGenerated(t *testing.T) {
 }
 
 var (
-	genTags    = []string{"div", "p", "span", "section", "article", "li", "ul", "b", "i", "em", "font", "u", "strong"}
+	genTags    = []string{"div", "p", "span", "section", "article", "li", "ul", "b", "i", "em", "font", "u", "strong", "details", "summary"}
 	genClasses = []string{"a", "b", "c", "d", "A"}
 	genIDs     = []string{"x", "y", "z"}
 )
@@ -91,11 +117,51 @@ func genDocument(r *rand.Rand) string {
 	b.WriteString("</style></head><body>")
 	words := 0
 	for range 2 + r.IntN(3) {
+		genMaybeStyle(r, &b)
 		genElement(r, &b, 0, &words)
 	}
+	genMaybeStyle(r, &b)
 	b.WriteString("</body></html>")
+	if r.IntN(10) == 0 {
+		genStyle(r, &b) // a browser puts it in the body
+	}
 	return b.String()
 }
+
+// genMaybeStyle writes a <style> one time in six.
+func genMaybeStyle(r *rand.Rand, b *strings.Builder) {
+	if r.IntN(6) == 0 {
+		genStyle(r, b)
+	}
+}
+
+// genStyle writes a <style> of one or two rules, for the screen or (one
+// time in eight) for print; one time in four in an element where a
+// browser reads it otherwise (genStyleIn).
+func genStyle(r *rand.Rand, b *strings.Builder) {
+	in := ""
+	if r.IntN(4) == 0 {
+		in = genStyleIn[r.IntN(len(genStyleIn))]
+		b.WriteString("<" + in + ">")
+	}
+	b.WriteString("<style")
+	if r.IntN(8) == 0 {
+		b.WriteString(` media="print"`)
+	}
+	b.WriteString(">")
+	for range 1 + r.IntN(2) {
+		b.WriteString(genRule(r) + "\n")
+	}
+	b.WriteString("</style>")
+	if in != "" {
+		b.WriteString("</" + in + ">")
+	}
+}
+
+// genStyleIn are the elements a <style> is put in: an svg style element
+// styles the document, its content markup; in a template or math it is
+// none; in noscript it is one (no script runs).
+var genStyleIn = []string{"svg", "template", "math", "noscript"}
 
 var (
 	genDisplays = []string{"none", "none", "block", "inline", "contents", "list-item", "inline-block", "flex", "grid", "table", "inherit", "initial", "unset"}
@@ -192,6 +258,7 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	if r.IntN(5) == 0 {
 		genWord(b, words)
 	}
+	genMaybeStyle(r, b)
 	for range 1 + r.IntN(2) {
 		genStart(r, b, "tr", false)
 		for range 1 + r.IntN(2) {
@@ -240,7 +307,19 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		genTable(r, b, depth, words)
 		return
 	}
+	if depth < 4 && r.IntN(12) == 0 {
+		genDetails(r, b, depth, words)
+		return
+	}
 	tag := genTags[r.IntN(len(genTags))]
+	genOpen(r, b, tag)
+	genKids(r, b, depth, words)
+	b.WriteString("</" + tag + ">")
+}
+
+// genOpen writes a start tag with, at random, classes, an id, a style
+// and the hidden attribute.
+func genOpen(r *rand.Rand, b *strings.Builder, tag string) {
 	b.WriteString("<" + tag)
 	if r.IntN(10) < 6 {
 		cls := slices.Clone(genClasses)
@@ -257,16 +336,53 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		b.WriteString(" hidden")
 	}
 	b.WriteString(">")
+}
+
+// genKids writes an element's content: words, elements, now and then a
+// <style>.
+func genKids(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	kids := 1
 	if depth < 4 {
 		kids = 1 + r.IntN(3)
 	}
 	for range kids {
+		if r.IntN(10) == 0 {
+			genStyle(r, b)
+		}
 		if depth < 4 && r.IntN(2) == 0 {
 			genElement(r, b, depth+1, words)
 		} else {
 			genWord(b, words)
 		}
 	}
-	b.WriteString("</" + tag + ">")
+}
+
+// genDetails writes a <details>, open one time in three: its content
+// before and after a <summary> (one time in five none, one time in
+// eight a second one), text or elements.
+func genDetails(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	b.WriteString("<details")
+	if r.IntN(3) == 0 {
+		b.WriteString(" open")
+	}
+	if r.IntN(3) == 0 {
+		fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+	}
+	b.WriteString(">")
+	summary := func() {
+		genOpen(r, b, "summary")
+		genKids(r, b, depth+1, words)
+		b.WriteString("</summary>")
+	}
+	if r.IntN(4) == 0 {
+		genKids(r, b, depth+1, words)
+	}
+	if r.IntN(5) > 0 {
+		summary()
+	}
+	genKids(r, b, depth+1, words)
+	if r.IntN(8) == 0 {
+		summary()
+	}
+	b.WriteString("</details>")
 }

@@ -31,7 +31,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			if _, err := Convert(&out, bytes.NewReader(in), Options{}); err != nil {
+			if _, err := Convert(&out, openBytes(in), Options{}); err != nil {
 				t.Fatalf("Convert: %v", err)
 			}
 			checkText(t, out.Bytes())

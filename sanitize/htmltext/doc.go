@@ -6,8 +6,9 @@
 // with its own bounded element stack, so its memory does not grow with the
 // size or nesting depth of the input. Inline style attributes and the
 // document's <style> sheets decide what is hidden, as a desktop mail
-// client's browser engine would (sheet.go), each sheet from where it
-// stands on: the stream is read once. It does not decode charsets (the
-// caller hands it UTF-8), and does not neutralise the URLs it prints: that
-// is sanitize/links' job on the resulting text.
+// client's browser engine would (sheet.go): each sheet applies to the
+// whole document, which Convert reads twice, first for its sheets alone.
+// It does not decode charsets (the caller hands it UTF-8), and does not
+// neutralise the URLs it prints: that is sanitize/links' job on the
+// resulting text.
 package htmltext

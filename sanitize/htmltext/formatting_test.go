@@ -44,7 +44,7 @@ func TestFormattingReopenedBounded(t *testing.T) {
 				b.WriteString(tc.rep)
 			}
 			start := time.Now()
-			if _, err := Convert(io.Discard, strings.NewReader(b.String()), Options{}); err != nil {
+			if _, err := Convert(io.Discard, openString(b.String()), Options{}); err != nil {
 				t.Fatal(err)
 			}
 			// About 0.2 s on a laptop; seconds would mean reopening
@@ -81,7 +81,7 @@ func TestFormattingReopenedLargeStyle(t *testing.T) {
 	doc := `<p><b style="` + style + `">x</p>` + strings.Repeat("<p>y", 50000) + "</b><p>z"
 	start := time.Now()
 	var out strings.Builder
-	if _, err := Convert(&out, strings.NewReader(doc), Options{}); err != nil {
+	if _, err := Convert(&out, openString(doc), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if el := time.Since(start); el > 5*time.Second {
@@ -99,7 +99,7 @@ func TestFormattingReopenedLargeStyle(t *testing.T) {
 func TestFormattingNotReopenedAtDepthLimit(t *testing.T) {
 	doc := `<p><b>x</p><div style="visibility:hidden">` + strings.Repeat("<div>", 255) + "y" + strings.Repeat("</div>", 256) + "z"
 	var out strings.Builder
-	st, err := Convert(&out, strings.NewReader(doc), Options{})
+	st, err := Convert(&out, openString(doc), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package htmltext
 import (
 	"bytes"
 	flagpkg "flag"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +29,10 @@ func TestGolden(t *testing.T) {
 			}
 			defer f.Close()
 			var got bytes.Buffer
-			if _, err := Convert(&got, f, Options{}); err != nil {
+			// Each pass reads the file from its start, as the sanitiser
+			// reads a spilled part.
+			open := func() io.Reader { return io.NewSectionReader(f, 0, math.MaxInt64) }
+			if _, err := Convert(&got, open, Options{}); err != nil {
 				t.Fatalf("Convert: %v", err)
 			}
 			checkText(t, got.Bytes())

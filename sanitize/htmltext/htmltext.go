@@ -97,10 +97,16 @@ type entry struct {
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
 	flexBox                   bool      // a flex or grid container: its children are blocks
-	stops                     uint16    // the scope searches that stop at it, 1<<stop
-	key                       elemKey   // its name, id and class, for style sheet selectors
-	serial                    uint64    // its number, in the order elements were opened (see activeFormatting)
-	outerMarker               uint64    // a marker element (see marker): the serial of the one around it, 0 if none
+	// closed: a <details> without open, which shows its first <summary>
+	// child alone until the reader opens it (summary: that child came).
+	closed, summary bool
+	// outerSkip: moved out of a hidden table being skipped, 1 + the
+	// skip to go back to when it ends; 0 otherwise.
+	outerSkip   int
+	stops       uint16  // the scope searches that stop at it, 1<<stop
+	key         elemKey // its name, id and class, for style sheet selectors
+	serial      uint64  // its number, in the order elements were opened (see activeFormatting)
+	outerMarker uint64  // a marker element (see marker): the serial of the one around it, 0 if none
 }
 
 type converter struct {
@@ -111,6 +117,7 @@ type converter struct {
 
 	stack     []entry
 	sheet     *sheet     // the <style> rules read so far, nil before the first
+	gathered  bool       // sheet holds every sheet of the document, read in a first pass (Convert)
 	roots     [2]elemKey // <html> and <body>, which are not on the stack
 	htmlStyle string     // <html>'s style attribute, read with <body>'s
 	bodyStyle string     // <body>'s style attribute
@@ -175,13 +182,49 @@ type converter struct {
 	lastWords  int
 }
 
-// Convert reads UTF-8 HTML from r and writes it to w as plain text with \n
-// line ends, ending in one newline (empty input gives empty output). URLs
-// are printed as they are, in angle brackets; neutralising them is left to
-// the caller. The error is a read or write error, or html.ErrBufferExceeded
-// (wrapped) when a single tag or text run is larger than 8 MiB.
-func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
-	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1}
+// Convert reads the UTF-8 HTML document open gives and writes it to w as
+// plain text with \n line ends, ending in one newline (empty input gives
+// empty output). URLs are printed as they are, in angle brackets;
+// neutralising them is left to the caller.
+//
+// open is called up to three times and must give the same document from
+// its start each time (Convert does not close what it gives). A browser
+// applies every style sheet of a document to the whole document,
+// wherever its <style> stands, so the sheets are read first, keeping
+// nothing else (sheet.go bounds what it keeps): a scan of the bytes finds
+// where the last <style> may be (lastStyle), and the tokenizer reads the
+// sheets up to there (readSheets); the last pass converts.
+//
+// The error is a read or write error, or html.ErrBufferExceeded (wrapped)
+// when a single tag or text run is larger than 8 MiB.
+func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
+	last, err := lastStyle(open())
+	if err != nil {
+		return Stats{}, err
+	}
+	var sh *sheet
+	if last >= 0 {
+		if sh, err = readSheets(open(), last); err != nil {
+			return Stats{}, err
+		}
+	}
+	return convert(w, open(), opt, sh, true)
+}
+
+// ConvertStream is Convert for a document that can be read only once: a
+// style sheet then applies from where it stands on, and a <style> after
+// the element it would hide leaves that element shown, where a browser
+// hides it. Its memory does not grow with the document, and its text
+// comes out while the document is still coming in.
+func ConvertStream(w io.Writer, r io.Reader, opt Options) (Stats, error) {
+	return convert(w, r, opt, nil, false)
+}
+
+// convert converts the document r gives. With gathered, sh holds every
+// style sheet of the document (nil for none) and a <style> met adds
+// nothing; without, each sheet is read where it stands.
+func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (Stats, error) {
+	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1, sheet: sh, gathered: gathered}
 	c.roots = [2]elemKey{{tag: "html"}, {tag: "body"}}
 	if c.maxDepth <= 0 {
 		c.maxDepth = defaultMaxDepth
@@ -236,6 +279,9 @@ func Convert(w io.Writer, r io.Reader, opt Options) (Stats, error) {
 		case html.DoctypeToken:
 			if !c.begun {
 				c.exact = standardsDoctype(string(z.Text()))
+				if c.sheet != nil {
+					c.sheet.exact = c.exact
+				}
 			}
 			c.begun = true
 		case html.StartTagToken, html.SelfClosingTagToken:
@@ -366,7 +412,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.rawSkip = true
 	}
 	name := tagName(nameb)
-	if name == "style" && c.rawSkip && mediaMatches(a.media) && (a.typ == "" || strings.EqualFold(a.typ, "text/css")) && !c.inTemplate() {
+	if name == "style" && c.rawSkip && !c.gathered && styleApplies(a) && !c.inTemplate() {
 		c.styleNext = true
 	}
 	switch name {
@@ -410,8 +456,31 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if c.foreign > 0 && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
+	switch name {
+	case "tr", "tbody", "thead", "tfoot":
+		if c.foreign == 0 && c.overflow == 0 && c.findName("table", stopTable) < 0 {
+			// Outside a table the parser ignores the tag (HTML's "in
+			// body" insertion mode), and its text is shown where it
+			// stands; taken for a row, it was dropped as text right in
+			// a table. Its end tag finds no row to end.
+			return
+		}
+	}
 	if name == "a" && c.reopening == nil {
 		c.dropActive("a")
+	}
+	// An element a browser moves out of a table (foster parenting)
+	// stands before it: a hidden table being skipped does not hide it.
+	// The skip goes on when it ends (entry.outerSkip), or right away
+	// for one that is not pushed.
+	outer := -1
+	if ti := c.fostered(name); ti >= 0 && c.skip >= ti {
+		outer, c.skip = c.skip, -1
+		defer func() {
+			if outer >= 0 && outer < len(c.stack) && c.stack[outer].skipRoot {
+				c.skip = outer // unless an end the tag implied closed the table
+			}
+		}()
 	}
 	if !c.skipping() && reconstructsBefore(name, fl) {
 		c.reconstruct()
@@ -437,6 +506,18 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	bg := a.background()
 	parent := c.styleParent(name)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
+	if parent != nil && parent.closed && !c.skipping() {
+		// A closed <details> renders its first <summary> child (hidden
+		// or not: it is the summary) and nothing else, whatever their
+		// style says; the browser puts the rest in a slot it does not
+		// lay out.
+		switch {
+		case name == "summary" && !parent.summary:
+			parent.summary = true
+		case fl&fDrop == 0:
+			hidden = true
+		}
+	}
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
 	invis := c.rootInvis
@@ -492,6 +573,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
+	e.closed = name == "details" && !a.has("open") && c.foreign == 0
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -500,8 +582,14 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		// In quirks mode, most mail's, a table does not inherit the
 		// font size and colour around it (the browser's quirks sheet
 		// gives it font-size:medium and the initial colour): a nested
-		// table in a cell of font-size:0 or white text is read.
-		e.small, e.white, e.clear = false, false, false
+		// table in a cell of font-size:0 or white text is read. Its
+		// own color:inherit or font-size:1em takes them again.
+		if css := a.parsed(); !css.inheritFont {
+			e.small = false
+		}
+		if css := a.parsed(); !css.inheritColor {
+			e.white, e.clear = false, false
+		}
 	}
 	switch bg {
 	case paintColor:
@@ -567,6 +655,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	e.serial = c.serial
 	if marker(name) {
 		e.outerMarker, c.innerMarker = c.innerMarker, e.serial
+	}
+	if outer >= 0 {
+		e.outerSkip, outer = outer+1, -1
 	}
 	c.stack = append(c.stack, e)
 	if fl&fFormatting != 0 && !(c.foreign > 0 && (name == "a" || name == "font" && !a.has("color"))) {
@@ -742,6 +833,9 @@ func (c *converter) close(e *entry, i int) {
 	}
 	if e.skipRoot && c.skip == i {
 		c.skip = -1
+	}
+	if o := e.outerSkip - 1; o >= 0 && o < i && c.stack[o].skipRoot {
+		c.skip = o
 	}
 	if !e.shown {
 		return
@@ -1028,23 +1122,29 @@ func (c *converter) implicitEnd(name string, fl flag) {
 // table, a row group or a row) the table's parent, nil for the root.
 // The table's size, colour and visibility do not reach it.
 func (c *converter) styleParent(name string) *entry {
-	t := c.top()
-	if t == nil || c.foreign > 0 || !(t.name == "table" || t.name == "tr" || isSection(t)) {
-		return t
-	}
-	switch name {
-	case "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "table",
-		"style", "script", "template", "input", "form":
-		return t
-	}
-	switch ti := c.findName("table", stopTable); {
+	switch ti := c.fostered(name); {
 	case ti < 0:
-		return t
+		return c.top()
 	case ti == 0:
 		return nil
 	default:
 		return &c.stack[ti-1]
 	}
+}
+
+// fostered returns the stack index of the table an element starting now
+// is moved out of (foster parenting), -1 if it stays where it starts.
+func (c *converter) fostered(name string) int {
+	t := c.top()
+	if t == nil || c.foreign > 0 || !(t.name == "table" || t.name == "tr" || isSection(t)) {
+		return -1
+	}
+	switch name {
+	case "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "table",
+		"style", "script", "template", "input", "form":
+		return -1
+	}
+	return c.findName("table", stopTable)
 }
 
 // clearToContext closes what is open above the nearest table element
@@ -1456,7 +1556,7 @@ func (c *converter) text(s []byte) {
 		if ti < 0 || c.skip >= 0 && c.skip < ti {
 			return
 		}
-		if ti == 0 && c.rootInvis || ti > 0 && c.stack[ti-1].unseen() {
+		if ti == 0 && c.rootInvis || ti > 0 && (c.stack[ti-1].unseen() || c.stack[ti-1].closed) {
 			c.stats.Hidden++
 			return
 		}
@@ -1475,6 +1575,17 @@ func (c *converter) text(s []byte) {
 			if c.skipping() {
 				return // into a hidden one
 			}
+		}
+		if t := c.top(); t != nil && t.closed {
+			// Right in a closed <details>: not its summary.
+			if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
+				c.linkHid = c.link != ""
+				if !t.counted {
+					t.counted = true
+					c.stats.Hidden++
+				}
+			}
+			return
 		}
 		if c.unseen() {
 			c.bodySeen = true

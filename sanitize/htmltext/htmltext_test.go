@@ -14,10 +14,19 @@ import (
 	"golang.org/x/net/html"
 )
 
+// openString and openBytes give a document to Convert, once per pass.
+func openString(s string) func() io.Reader {
+	return func() io.Reader { return strings.NewReader(s) }
+}
+
+func openBytes(b []byte) func() io.Reader {
+	return func() io.Reader { return bytes.NewReader(b) }
+}
+
 func convertString(t *testing.T, in string, opt Options) (string, Stats) {
 	t.Helper()
 	var b strings.Builder
-	st, err := Convert(&b, strings.NewReader(in), opt)
+	st, err := Convert(&b, openString(in), opt)
 	if err != nil {
 		t.Fatalf("Convert(%q): %v", in, err)
 	}
@@ -396,8 +405,21 @@ func TestConvertSnippets(t *testing.T) {
 		// it (not visibility); with a standards doctype it inherits them.
 		{"quirks table resets size and colour", `<div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>` +
 			`<div style="visibility:hidden"><table><tr><td>z</td></tr></table></div>`, "x\n\ny\n"},
+		// Unless the table asks for them: inherit, unset, currentcolor, a
+		// size relative to its parent's (revert is the quirks sheet's).
+		{"quirks table inherits when asked", `<div style="font-size:0"><table style="font-size:inherit"><tr><td>a</td></tr></table></div>` +
+			`<div style="font-size:1px"><table style="font-size:1em"><tr><td>b</td></tr></table></div>` +
+			`<font color=white><table style="color:inherit"><tr><td>c</td></tr></table></font>` +
+			`<div style="color:#fff"><table style="color:currentcolor"><tr><td>d</td></tr></table></div>` +
+			`<div style="color:#fff"><table style="color:revert"><tr><td>e</td></tr></table></div>`, "e\n"},
+		{"quirks table inherits, from a later sheet", `<font><table class=t><tr><td>a</td></tr></table></font><style>font{color:white} .t{color:inherit}</style>`, ""},
 		// An element right in a table is moved before it, out of the
 		// table's style; the cells keep it.
+		{"row outside a table", `<tr>行<div>k<tr>l</tr>m</div><p><tbody>段落</p><thead>x</thead>`, "行\nklm\n\n段落\n\nx\n"},
+		{"element moved out of a hidden table", `<table style="display:none"> <a href="https://example.jp/">リンク</a> <span>x</span><b>y</b>z<tr><td>セル</td></tr></table>` +
+			`<table hidden><div>塊</div><tbody><p>段落</p><tr><td>セル</td></tr></table><table><tr hidden><span>行の外</span><td>セル</td></tr></table>`,
+			"リンク <https://example.jp/> xyz\n塊\n\n段落\n\n行の外\n"},
+		{"element moved out of a table in a hidden one", `<div style="display:none"><table><span>x</span><tr><td>c</td></tr></table></div>`, ""},
 		{"element moved out of a table", `<table style="font-size:0;color:white"><span>x</span><tr><td>y</td></tr></table>`, "x\n"},
 		{"standards table inherits size and colour", `<!DOCTYPE html><div style="font-size:0"><table><tr><td>x</td></tr></table></div><font color=white><table><tr><td>y</td></tr></table></font>`, ""},
 		// A link has the browser's link colour, not its parent's; its own
@@ -552,7 +574,7 @@ func TestConvertSpansBounded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if _, err := Convert(&out, strings.NewReader(tc.in), Options{}); err != nil {
+			if _, err := Convert(&out, openString(tc.in), Options{}); err != nil {
 				t.Fatal(err)
 			}
 			if out.Len() > 24*len(tc.in)+64 {
@@ -597,13 +619,15 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 
 func TestConvertErrors(t *testing.T) {
 	t.Run("write error", func(t *testing.T) {
-		_, err := Convert(failWriter{}, strings.NewReader(strings.Repeat("<p>text</p>", 10000)), Options{})
+		_, err := Convert(failWriter{}, openString(strings.Repeat("<p>text</p>", 10000)), Options{})
 		if err == nil || !strings.Contains(err.Error(), "disk full") {
 			t.Errorf("err = %v, want the write error", err)
 		}
 	})
 	t.Run("read error", func(t *testing.T) {
-		r := io.MultiReader(strings.NewReader("<p>ok"), iotest.ErrReader(errors.New("connection reset")))
+		r := func() io.Reader {
+			return io.MultiReader(strings.NewReader("<p>ok"), iotest.ErrReader(errors.New("connection reset")))
+		}
 		_, err := Convert(io.Discard, r, Options{})
 		if err == nil || !strings.Contains(err.Error(), "connection reset") {
 			t.Errorf("err = %v, want the read error", err)
@@ -611,7 +635,7 @@ func TestConvertErrors(t *testing.T) {
 	})
 	t.Run("oversized token", func(t *testing.T) {
 		in := "<p>" + strings.Repeat("a", maxToken+1)
-		_, err := Convert(io.Discard, strings.NewReader(in), Options{})
+		_, err := Convert(io.Discard, openString(in), Options{})
 		if !errors.Is(err, html.ErrBufferExceeded) {
 			t.Errorf("err = %v, want html.ErrBufferExceeded", err)
 		}
@@ -620,13 +644,13 @@ func TestConvertErrors(t *testing.T) {
 
 // TestConvertStreams checks that text comes out while the HTML is still
 // coming in: nothing is held back beyond the current token and line, so a
-// body that never ends cannot make Convert buffer it.
+// body that never ends cannot make ConvertStream buffer it.
 func TestConvertStreams(t *testing.T) {
 	pr, pw := io.Pipe()
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := Convert(outW, pr, Options{})
+		_, err := ConvertStream(outW, pr, Options{})
 		outW.CloseWithError(err)
 		done <- err
 	}()

@@ -26,8 +26,12 @@ import (
 //     selector with anything else (attributes, pseudo-classes, sibling
 //     combinators, escapes) is dropped, as a client that does not know
 //     it drops it: the element keeps its inline look;
-//   - a sheet applies from where it is read on: a <style> after the
-//     element it would hide leaves that element shown.
+//   - every sheet applies to the whole document, wherever its <style>
+//     stands, in the document's order: Convert reads them in a first
+//     pass (sheets.go, which says where a browser takes a <style> for
+//     one). ConvertStream, which reads the document once, applies a
+//     sheet from where it stands on: a <style> after the element it
+//     would hide leaves that element shown.
 //
 // Reading a sheet wrongly can only hide text a browser shows, or show
 // text it hides; whatever is shown is sanitised as before.

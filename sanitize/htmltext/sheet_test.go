@@ -60,7 +60,7 @@ span.x {display:none}
 		{"strings and nested blocks", `<style>@import url("x.css"); .a{content:"}"; display:none} @supports (display:grid){.b{display:none}} .c{display:none}</style><i class=a>1</i><i class=b>2</i><i class=c>3</i>`, "2\n", 2},
 		{"media attribute", `<style media="print">.a{display:none}</style><style media="screen">.b{display:none}</style><i class=a>1</i><i class=b>2</i>`, "1\n", 1},
 		{"other style languages", `<style type="text/less">.a{display:none}</style><i class=a>1</i>`, "1\n", 0},
-		{"a sheet applies from where it is read", `<i class=a>1</i><style>.a{display:none}</style><i class=a>2</i>`, "1\n", 1},
+		{"a sheet applies to the whole document", `<i class=a>1</i><style>.a{display:none}</style><i class=a>2</i>`, "", 2},
 		{"unclosed sheet", `<style>.a{display:none`, "", 0},
 		{"style sheet text is not printed", `<style>.a{color:red} SECRET</style>text`, "text\n", 0},
 

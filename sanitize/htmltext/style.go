@@ -28,7 +28,7 @@ type attrs struct {
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media", "link"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media", "link", "open"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
@@ -551,10 +551,14 @@ type styleInfo struct {
 	fill     textColor // -webkit-text-fill-color, colorUnset for currentcolor
 	fillSet  bool
 	font     fontSize // what font-size (or the font shorthand) makes of the text's size
-	rule     bool     // a border as Office draws a table's grid: in windowtext, or an mso-border-…-alt or -inside line
-	border   bool     // a border line that can be seen, of any colour
-	strike   bool     // text-decoration line-through
-	zeroClip bool     // a height of 0 that clips the content, if the box has a height (heightApplies)
+	// inheritColor, inheritFont: the colour or the size is the
+	// parent's by a declaration (inherit, unset, currentcolor; 1em,
+	// 100%), which a table in quirks mode does not take without one.
+	inheritColor, inheritFont bool
+	rule                      bool // a border as Office draws a table's grid: in windowtext, or an mso-border-…-alt or -inside line
+	border                    bool // a border line that can be seen, of any colour
+	strike                    bool // text-decoration line-through
+	zeroClip                  bool // a height of 0 that clips the content, if the box has a height (heightApplies)
 	// visibility, which unlike display:none is inherited: a child of a
 	// hidden element may show itself again (visShown).
 	visibility byte
@@ -933,6 +937,8 @@ func (d *decls) info() styleInfo {
 		info.font = d.fontSize
 	}
 	info.color, info.colorSet = d.color, d.set[propColor]
+	info.inheritColor = d.set[propColor] && d.color == colorUnset && !revert(v[propColor])
+	info.inheritFont = d.set[propFont] && d.fontSize == fontUnset && !revert(v[propFont])
 	info.fill, info.fillSet = d.fill, d.set[propFill]
 	info.bg, info.bgSet = d.bg, d.set[propBackground]
 	if d.set[propBgImage] && d.image {
@@ -1192,6 +1198,10 @@ func borderLine(v string) bool {
 	}
 	return line
 }
+
+// revert reports the keywords that roll a property back to the browser's
+// own style sheet.
+func revert(v string) bool { return v == "revert" || v == "revert-layer" }
 
 // cutImportant removes a trailing "!important" ("! important" too) from a
 // declaration's value and reports whether there was one.
