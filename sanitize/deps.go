@@ -26,12 +26,10 @@ func parseMediaType(v string) (string, map[string]string, []encFinding, error) {
 	return strings.ToLower(t), p, f, err
 }
 
-// convertHTML converts the decoded HTML r gives, read once: a style sheet
-// applies from where it stands on (htmltext.ConvertStream), where
-// htmltext.Convert, given the part twice, applies each to the whole
-// document as a browser does.
-func convertHTML(w io.Writer, r io.Reader, maxDepth int) (htmltext.Stats, error) {
-	return htmltext.ConvertStream(w, r, htmltext.Options{MaxDepth: maxDepth})
+// convertHTML converts the decoded HTML part open gives from its start,
+// once per pass (htmltext.Convert reads it up to three times).
+func convertHTML(w io.Writer, open func() io.Reader, maxDepth int) (htmltext.Stats, error) {
+	return htmltext.Convert(w, open, htmltext.Options{MaxDepth: maxDepth})
 }
 
 func encodeISO2022JP(s string) ([]byte, int) { return textenc.EncodeISO2022JP(s) }

@@ -1,10 +1,13 @@
 package sanitize
 
 import (
+	"mime/quotedprintable"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/japanese"
 )
 
 // TestReadability sanitises HTML mail written the way newsletters and
@@ -92,5 +95,42 @@ func TestStyleSheetLimitFinding(t *testing.T) {
 	}
 	if text := decodedText(t, out); !strings.Contains(text, "本文です") {
 		t.Errorf("text lacks the paragraph:\n%s", text)
+	}
+}
+
+// A <style> after the text it hides hides it in the delivered message too,
+// as in the browser a mail client draws HTML with: the sanitiser gives the
+// converter the part once per pass, each decoded afresh (here from
+// Shift_JIS, and quoted-printable), and the charset findings are those of
+// one pass, not one per pass.
+func TestLateStyleSheetHides(t *testing.T) {
+	html := "<html><body><p>本文です</p><p class=pre>隠れた前置き</p><p>ここまで</p>" +
+		"<style>.pre{display:none}</style></body></html>"
+	sjis, err := japanese.ShiftJIS.NewEncoder().String(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qp strings.Builder
+	w := quotedprintable.NewWriter(&qp)
+	w.Write([]byte(sjis))
+	w.Close()
+	msg := "From: a@example.jp\r\nTo: b@city.example.lg.jp\r\nSubject: x\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp.String() + "\r\n"
+	rep, out := rebuilt(t, msg, defaultPolicy(t))
+	text := decodedText(t, out)
+	if !strings.Contains(text, "本文です") || !strings.Contains(text, "ここまで") || strings.Contains(text, "隠れた前置き") {
+		t.Errorf("delivered text, want the hidden paragraph dropped and the others kept:\n%s", text)
+	}
+	if !hasFinding(rep, "html-hidden") {
+		t.Errorf("report lacks the html-hidden finding: %+v", rep.Findings)
+	}
+	n := 0
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Kind, "charset-") {
+			n++
+		}
+	}
+	if n > 1 {
+		t.Errorf("%d charset findings for one part, want at most one: %+v", n, rep.Findings)
 	}
 }

@@ -789,9 +789,9 @@ func (s *sanitizer) renderText(l *leaf) {
 		return
 	}
 	label := l.label
-	var br *bufio.Reader // an HTML part's head, read for its <meta> charset
 	if l.html && label == "" {
-		br = bufio.NewReaderSize(l.raw.Reader(), 4096)
+		// An HTML part's head, read for its <meta> charset.
+		br := bufio.NewReaderSize(l.raw.Reader(), 4096)
 		head, _ := br.Peek(1024)
 		label = htmlCharset(head)
 	}
@@ -812,18 +812,22 @@ func (s *sanitizer) renderText(l *leaf) {
 	var findings []encFinding
 	switch {
 	case l.html:
-		var src io.Reader = br
-		if br == nil {
-			src = l.raw.Reader()
-		}
+		// The converter reads the part up to three times, first for
+		// its style sheets (htmltext.Convert): each pass decodes it
+		// afresh, and the findings are the last pass's.
 		var td interface {
 			io.Reader
 			Findings() []encFinding
-		} = plainASCII{src}
-		if !plain {
-			td = newTextDecoder(label, src)
 		}
-		st, err := convertHTML(sink, td, s.pol.MIME.MaxHTMLDepth)
+		open := func() io.Reader {
+			src := l.raw.Reader()
+			td = plainASCII{src}
+			if !plain {
+				td = newTextDecoder(label, src)
+			}
+			return td
+		}
+		st, err := convertHTML(sink, open, s.pol.MIME.MaxHTMLDepth)
 		if err != nil {
 			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-error", truncate(err.Error(), 120)})
 		}
@@ -842,7 +846,9 @@ func (s *sanitizer) renderText(l *leaf) {
 			}
 			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-hidden", detail})
 		}
-		findings = td.Findings()
+		if td != nil {
+			findings = td.Findings()
+		}
 	case plain:
 		// No decoder: straight from the buffer, known valid UTF-8.
 		sink.validUTF8 = true

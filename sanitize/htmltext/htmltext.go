@@ -196,16 +196,19 @@ type converter struct {
 // sheets up to there (readSheets); the last pass converts.
 //
 // The error is a read or write error, or html.ErrBufferExceeded (wrapped)
-// when a single tag or text run is larger than 8 MiB.
+// when a single tag or text run is larger than 8 MiB. When the sheets
+// cannot be read for one, the document is converted as ConvertStream
+// does, which meets it at the same place: the text before it is written,
+// as it was before sheets were read first.
 func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
 	last, err := lastStyle(open())
 	if err != nil {
-		return Stats{}, err
+		return ConvertStream(w, open(), opt)
 	}
 	var sh *sheet
 	if last >= 0 {
 		if sh, err = readSheets(open(), last); err != nil {
-			return Stats{}, err
+			return ConvertStream(w, open(), opt)
 		}
 	}
 	return convert(w, open(), opt, sh, true)

@@ -640,6 +640,19 @@ func TestConvertErrors(t *testing.T) {
 			t.Errorf("err = %v, want html.ErrBufferExceeded", err)
 		}
 	})
+	// An oversized token before the last <style> stops the sheets'
+	// pass: the document is then converted in one pass, which writes
+	// what it wrote before sheets were read first (the text it has
+	// flushed when it meets the token).
+	t.Run("oversized token before a sheet", func(t *testing.T) {
+		in := strings.Repeat("<p>before</p>", 2000) + "<p title='" + strings.Repeat("a", maxToken+1) + "'>x</p><style>p{display:none}</style>"
+		var got, want strings.Builder
+		_, err := Convert(&got, openString(in), Options{})
+		_, errStream := ConvertStream(&want, strings.NewReader(in), Options{})
+		if !errors.Is(err, html.ErrBufferExceeded) || got.String() != want.String() || !strings.HasPrefix(got.String(), "before\n") {
+			t.Errorf("Convert wrote %d bytes (%v), ConvertStream %d (%v); want the same text, starting with the paragraphs", got.Len(), err, want.Len(), errStream)
+		}
+	})
 }
 
 // TestConvertStreams checks that text comes out while the HTML is still
