@@ -36,7 +36,8 @@ import (
 // </html>, in svg, math, noscript and template (genStyle): every sheet
 // applies to the whole document, as a browser reads it. Closed
 // and open <details> come with and without a <summary>, and with more
-// than one (genDetails).
+// than one (genDetails); the browser opens them all before it is read,
+// as their reader can (browserEval).
 //
 // MUGAI_GEN_SEED and MUGAI_GEN_DOCS run other documents than the 300 of
 // the fixed seed, to look for differences beyond them.

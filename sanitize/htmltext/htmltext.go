@@ -97,9 +97,6 @@ type entry struct {
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
 	flexBox                   bool      // a flex or grid container: its children are blocks
-	// closed: a <details> without open, which shows its first <summary>
-	// child alone until the reader opens it (summary: that child came).
-	closed, summary bool
 	// outerSkip: moved out of a hidden table being skipped, 1 + the
 	// skip to go back to when it ends; 0 otherwise.
 	outerSkip   int
@@ -509,18 +506,6 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	bg := a.background()
 	parent := c.styleParent(name)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
-	if parent != nil && parent.closed && !c.skipping() {
-		// A closed <details> renders its first <summary> child (hidden
-		// or not: it is the summary) and nothing else, whatever their
-		// style says; the browser puts the rest in a slot it does not
-		// lay out.
-		switch {
-		case name == "summary" && !parent.summary:
-			parent.summary = true
-		case fl&fDrop == 0:
-			hidden = true
-		}
-	}
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
 	invis := c.rootInvis
@@ -576,7 +561,6 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
-	e.closed = name == "details" && !a.has("open") && c.foreign == 0
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -1559,7 +1543,7 @@ func (c *converter) text(s []byte) {
 		if ti < 0 || c.skip >= 0 && c.skip < ti {
 			return
 		}
-		if ti == 0 && c.rootInvis || ti > 0 && (c.stack[ti-1].unseen() || c.stack[ti-1].closed) {
+		if ti == 0 && c.rootInvis || ti > 0 && c.stack[ti-1].unseen() {
 			c.stats.Hidden++
 			return
 		}
@@ -1578,17 +1562,6 @@ func (c *converter) text(s []byte) {
 			if c.skipping() {
 				return // into a hidden one
 			}
-		}
-		if t := c.top(); t != nil && t.closed {
-			// Right in a closed <details>: not its summary.
-			if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
-				c.linkHid = c.link != ""
-				if !t.counted {
-					t.counted = true
-					c.stats.Hidden++
-				}
-			}
-			return
 		}
 		if c.unseen() {
 			c.bodySeen = true
