@@ -43,17 +43,7 @@ func TestAdminAnswersBounded(t *testing.T) {
 	mux.Handle("GET /queue", stream(`[{"id":"`, "a"))
 	mux.Handle("POST /lockdown", stream(`{"lockdown":true,"x":"`, "a"))
 	mux.Handle("POST /queue/{id}/requeue", stream(`{"id":"`, "a"))
-	fake := httptest.NewServer(mux)
-	defer fake.Close()
-
-	dir := t.TempDir()
-	_, cli := queueConfig(t, dir, strings.TrimPrefix(fake.URL, "http://"), "127.0.0.1:1")
-	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(gateway.ControlTokenPath(filepath.Join(dir, "spool")), []byte("t0ken\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, cli := fakeAdmin(t, mux)
 	for _, args := range [][]string{
 		{"quarantine", "show", "Q1", "-headers", "-reason", "incident 7"},
 		{"quarantine", "list"},
@@ -72,4 +62,23 @@ func TestAdminAnswersBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeAdmin serves mux as a gateway's admin listener, for the CLI to talk
+// to: it returns the directory of a configuration whose admin.listen is
+// that server, and the configuration's path, with the control token the
+// CLI presents in its spool.
+func fakeAdmin(t *testing.T, mux http.Handler) (dir, cli string) {
+	t.Helper()
+	fake := httptest.NewServer(mux)
+	t.Cleanup(fake.Close)
+	dir = t.TempDir()
+	_, cli = queueConfig(t, dir, strings.TrimPrefix(fake.URL, "http://"), "127.0.0.1:1")
+	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gateway.ControlTokenPath(filepath.Join(dir, "spool")), []byte("t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cli
 }

@@ -2,11 +2,7 @@ package main
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"mugai/gateway"
@@ -25,16 +21,7 @@ func TestShowHeadersSaysCut(t *testing.T) {
 		}
 		w.Write([]byte("Subject: one\r\nX-Pad: aaaa"))
 	})
-	fake := httptest.NewServer(mux)
-	defer fake.Close()
-	dir := t.TempDir()
-	_, cli := queueConfig(t, dir, strings.TrimPrefix(fake.URL, "http://"), "127.0.0.1:1")
-	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(gateway.ControlTokenPath(filepath.Join(dir, "spool")), []byte("t0ken\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, cli := fakeAdmin(t, mux)
 	const note = "mugai quarantine: the header section goes on past 1048576 bytes and is cut there; show -original -o FILE writes the original whole\n"
 	code, out, errOut := runCmd("quarantine", "-config", cli, "show", "-headers", "-reason", "ticket 7", "CUT")
 	if code != 0 || out != "Subject: one\nX-Pad: aaaa\n" || errOut != note {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,17 +70,7 @@ func TestAnswersReachTerminalEscaped(t *testing.T) {
 	mux.Handle("POST /queue/{id}/requeue", answer(gateway.QueueRetry{ID: "M" + evil, Due: 1}))
 	mux.Handle("DELETE /queue/{id}", answer(qmsg))
 	mux.Handle("POST /lockdown", refuse(http.StatusServiceUnavailable))
-	fake := httptest.NewServer(mux)
-	defer fake.Close()
-
-	dir := t.TempDir()
-	_, cli := queueConfig(t, dir, strings.TrimPrefix(fake.URL, "http://"), "127.0.0.1:1")
-	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(gateway.ControlTokenPath(filepath.Join(dir, "spool")), []byte("t0ken\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	dir, cli := fakeAdmin(t, mux)
 	out := filepath.Join(dir, "original.eml")
 	for _, args := range [][]string{
 		{"quarantine", "list"},
