@@ -28,7 +28,7 @@ var badFiles = []struct {
 	{"missing_policy.bad.yaml", []string{`:7: routes[0].policy: policy "relaxed" does not exist (defined: default)`}},
 	{"attempt_timeout.bad.yaml", []string{`:9: routes[0].deliver.attempt_timeout: 2d is too long (allowed: 1s to 24h`, `:11: routes[0].bounces.attempt_timeout: 500ms is too short (allowed: 1s to 24h`}},
 	{"nonpositive_limit.bad.yaml", []string{`:9: routes[0].limits.max_recipients: must be positive, got 0`}},
-	{"session_timeout.bad.yaml", []string{`:9: routes[0].limits.session_timeout: 500ms is too short (allowed: 1s to 24h; default 10m0s)`, `:17: routes[1].limits.session_timeout: 2d is too long (allowed: 1s to 24h`, `:25: routes[2].limits.session_timeout: must be positive, got -1m0s`}},
+	{"session_timeout.bad.yaml", []string{`:9: routes[0].limits.session_timeout: 500ms is too short (allowed: 1s to 24h; default 10m)`, `:17: routes[1].limits.session_timeout: 2d is too long (allowed: 1s to 24h`, `:25: routes[2].limits.session_timeout: must be positive, got -1m`}},
 	// A negative duration or size is shown as written, not in nanoseconds or bytes.
 	{"negative_value.bad.yaml", []string{`:3: quarantine.retention: must be positive, got -2d`, `:12: routes[0].limits.max_message_size: must be positive, got -5MiB`,
 		`:13: routes[0].limits.command_timeout: must be positive, got -1m30s`, `:14: routes[0].limits.max_connections: must be positive, got -3`,

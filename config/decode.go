@@ -298,5 +298,13 @@ func (d Duration) String() string {
 	if t != 0 && t%(24*time.Hour) == 0 {
 		return fmt.Sprintf("%dd", t/(24*time.Hour))
 	}
-	return t.String()
+	// As an admin writes it: 10m, not 10m0s; 1h30m, not 1h30m0s.
+	str := t.String()
+	if strings.HasSuffix(str, "m0s") {
+		str = str[:len(str)-2]
+	}
+	if strings.HasSuffix(str, "h0m") {
+		str = str[:len(str)-2]
+	}
+	return str
 }
