@@ -19,9 +19,7 @@ import (
 // key's file).
 func TestQuarantineDirectReadWrongKey(t *testing.T) {
 	e := startQtEnv(t)
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(qtMessage("form", qtPDF()))
 	e.stop()
 	keyFile := filepath.Join(e.dir, "quarantine.key")
 	if err := os.WriteFile(keyFile, bytes.Repeat([]byte{0x33}, 32), 0o600); err != nil {

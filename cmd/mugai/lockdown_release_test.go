@@ -14,9 +14,7 @@ import (
 // that release was refused as a second one.
 func TestQuarantineReleaseUnderLockdown(t *testing.T) {
 	e := startQtEnv(t)
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(qtMessage("form", qtPDF()))
 	ctl := func(state string) {
 		t.Helper()
 		if code, out, errOut := runCmd("ctl", "-config", e.file, "lockdown", state, "-reason", "drill"); code != 0 {

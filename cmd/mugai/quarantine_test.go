@@ -142,6 +142,16 @@ func (e *qtEnv) send(from, to, msg string) {
 	c.Quit()
 }
 
+// quarantined sends msg from a citizen to the city, waits for its
+// delivery and returns the id its original is kept under (the test's
+// only one).
+func (e *qtEnv) quarantined(msg string) string {
+	e.t.Helper()
+	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", msg)
+	e.lgwan.next(e.t)
+	return e.q.List(nil)[0].ID
+}
+
 func (e *qtEnv) audit(event string) []gateway.AuditRecord {
 	e.t.Helper()
 	data, err := os.ReadFile(e.cfg.Log.Audit)
@@ -251,9 +261,7 @@ func TestQuarantineScenario(t *testing.T) {
 func TestQuarantineReleaseAgain(t *testing.T) {
 	t.Setenv("SUDO_USER", "tanaka")
 	e := startQtEnv(t)
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(qtMessage("form", qtPDF()))
 	args := []string{"release", id, "-policy", "relaxed", "-reason", "ticket 2025-118"}
 	if code, _, errOut := e.quarantine(args...); code != 0 {
 		t.Fatalf("release: %d %s", code, errOut)
@@ -283,9 +291,7 @@ func TestQuarantineReleaseAgain(t *testing.T) {
 func TestQuarantineOriginal(t *testing.T) {
 	e := startQtEnv(t)
 	msg := qtMessage("form", qtPDF())
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", msg)
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(msg)
 
 	out := filepath.Join(t.TempDir(), "original.eml")
 	tests := []struct {
@@ -343,9 +349,7 @@ func TestQuarantineOriginal(t *testing.T) {
 // terminal with escape sequences in it.
 func TestQuarantineTerminalSafety(t *testing.T) {
 	e := startQtEnv(t)
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("evil \x1b]0;pwned\x07 \u202egnp.exe", qtPDF()))
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(qtMessage("evil \x1b]0;pwned\x07 \u202egnp.exe", qtPDF()))
 	for _, args := range [][]string{{"list", "-sender", "taro"}, {"show", id}, {"show", "-headers", "-reason", "look at the Received lines", id}} {
 		code, out, errOut := e.quarantine(args...)
 		if code != 0 {
@@ -367,9 +371,7 @@ func TestQuarantineTerminalSafety(t *testing.T) {
 func TestQuarantineReadOnly(t *testing.T) {
 	e := startQtEnv(t)
 	msg := qtMessage("form", qtPDF())
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", msg)
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(msg)
 
 	// -dir reads a store directly even while its gateway runs (another
 	// node's, on shared storage); changes are not made that way.
@@ -476,9 +478,7 @@ func TestQuarantineUsage(t *testing.T) {
 // the original recipients.
 func TestQuarantineReleaseEmptyTo(t *testing.T) {
 	e := startQtEnv(t)
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(qtMessage("form", qtPDF()))
 	if code, out, errOut := e.quarantine("release", id, "-policy", "relaxed", "-to", "", "-reason", "x"); code != 1 || !strings.Contains(errOut, "empty address") {
 		t.Errorf("release -to \"\": exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
@@ -640,9 +640,7 @@ func TestQuarantineDirectReadAudited(t *testing.T) {
 	t.Setenv("SUDO_USER", "tanaka")
 	e := startQtEnv(t)
 	msg := qtMessage("form", qtPDF())
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", msg)
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(msg)
 	hdr := msg[:strings.Index(msg, "\r\n\r\n")]
 	dir := e.cfg.Quarantine.Dir
 

@@ -13,9 +13,7 @@ import (
 // delivered and the refusal is in the audit trail.
 func TestQuarantineReleaseTooManyRecipients(t *testing.T) {
 	e := startQtEnv(t)
-	e.send("taro@citizen.example", "kikaku@city.example.lg.jp", qtMessage("form", qtPDF()))
-	e.lgwan.next(t)
-	id := e.q.List(nil)[0].ID
+	id := e.quarantined(qtMessage("form", qtPDF()))
 	var to []string
 	for i := range 101 {
 		to = append(to, fmt.Sprintf("staff%03d@city.example.lg.jp", i))
