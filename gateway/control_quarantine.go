@@ -244,8 +244,8 @@ func noSuchOriginal(id string) string {
 }
 
 // noOriginal is quarantine.ErrNotFound as an admin reads it: what is
-// missing, without the store's call chain ("quarantine: get X:
-// quarantine: no such original").
+// missing, without the store's call chain ("quarantine: get X: no such
+// original").
 type noOriginal struct{ id string }
 
 func (e noOriginal) Error() string        { return noSuchOriginal(e.id) }
@@ -256,6 +256,32 @@ func (e noOriginal) Is(target error) bool { return target == quarantine.ErrNotFo
 func OriginalError(id string, err error) error {
 	if errors.Is(err, quarantine.ErrNotFound) {
 		return noOriginal{id}
+	}
+	return err
+}
+
+// exportError is err of reading out part (original, headers) of
+// original id, as the operator reads it: each text names the package,
+// what and the id once. The store's own errors do already ("quarantine:
+// read ID: original fails its integrity check …") and stay as they are;
+// the others get "quarantine: PART of ID: ".
+func exportError(part, id string, err error) error {
+	if errors.Is(err, quarantine.ErrNotFound) {
+		return noOriginal{id}
+	}
+	if _, ok := err.(*quarantine.Error); ok {
+		return err
+	}
+	return fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+}
+
+// originalCause is err of the store about original id without the
+// store's context (quarantine.Error), for a caller that names the id
+// itself: "release ID: original fails its integrity check …", not
+// "release ID: quarantine: read ID: original fails …".
+func originalCause(id string, err error) error {
+	if e, ok := err.(*quarantine.Error); ok && e.ID == id {
+		return e.Err
 	}
 	return err
 }
@@ -373,19 +399,19 @@ func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (q
 		return refuse(ErrNoQuarantine)
 	}
 	if err := checkOperator(user, why); err != nil {
-		return refuse(fmt.Errorf("quarantine: %s of %s: %w", part, id, err))
+		return refuse(exportError(part, id, err))
 	}
 	if err := s.auditReady(); err != nil {
-		return refuse(fmt.Errorf("quarantine: %s of %s: %w", part, id, err))
+		return refuse(exportError(part, id, err))
 	}
 	m, err := s.Quarantine.Get(id)
 	if err != nil {
-		return refuse(OriginalError(id, err))
+		return refuse(exportError(part, id, err))
 	}
 	rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size
 	rc, err := s.Quarantine.Original(m.ID)
 	if err != nil {
-		return refuse(err)
+		return refuse(exportError(part, id, err))
 	}
 	rec.Verdict = part + "-read"
 	s.Audit.Write(rec)
@@ -416,10 +442,7 @@ var ErrGatewayRunning = errors.New("a running gateway holds the spool and writes
 // against each other can tell this record from a trail cut or changed.
 func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (m quarantine.Meta, rc io.ReadCloser, last string, err error) {
 	fail := func(err error) (quarantine.Meta, io.ReadCloser, string, error) {
-		if errors.Is(err, quarantine.ErrNotFound) {
-			return quarantine.Meta{}, nil, last, OriginalError(id, err)
-		}
-		return quarantine.Meta{}, nil, last, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+		return quarantine.Meta{}, nil, last, exportError(part, id, err)
 	}
 	if err := checkOperator(user, reason); err != nil {
 		return fail(err)

@@ -126,12 +126,12 @@ func QueueList(sp *spool.Spool) []QueueMessage {
 func QueueShow(sp *spool.Spool, auditPath, id string) (QueueMessage, error) {
 	m, err := sp.Get(id)
 	if err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: show %s: %w", id, err)
+		return QueueMessage{}, err // the spool's error names the spool, what and id
 	}
 	v := queueView(m)
 	body, err := sp.Body(id)
 	if err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: show %s: %w", id, err)
+		return QueueMessage{}, err
 	}
 	if v.Headers, v.HeadersTruncated, err = ReadHeaderBlock(body, QueueHeaderMax); err != nil {
 		return QueueMessage{}, fmt.Errorf("queue: show %s: read headers: %w", id, err)
@@ -224,10 +224,10 @@ func queueHistory(path, id string) ([]QueueEvent, error) {
 func QueueDelete(sp *spool.Spool, audit *Audit, id, user, reason, client string) (QueueMessage, error) {
 	m, err := sp.Get(id)
 	if err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: delete %s: %w", id, err)
+		return QueueMessage{}, err // the spool's error names the spool, what and id
 	}
 	if err := sp.Delete(id); err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: delete %s: %w", id, err)
+		return QueueMessage{}, err
 	}
 	audit.Write(deleteRecord(m, user, reason, client))
 	return queueView(m), nil
@@ -255,7 +255,7 @@ var ErrNothingFailed = errors.New("no failed recipient")
 func QueueRequeue(sp *spool.Spool, audit *Audit, id, user, reason, client string) (QueueRetry, error) {
 	m, err := sp.Get(id)
 	if err != nil {
-		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, err)
+		return QueueRetry{}, err // the spool's error names the spool, what and id
 	}
 	var again []string
 	for _, rc := range m.Rcpts {
@@ -268,11 +268,12 @@ func QueueRequeue(sp *spool.Spool, audit *Audit, id, user, reason, client string
 	}
 	now := time.Now().UTC()
 	n, err := sp.Requeue(id, now)
-	if err == nil && n == 0 {
-		err = ErrNothingFailed // delivered or requeued meanwhile
-	}
 	if err != nil {
-		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, err)
+		return QueueRetry{}, err
+	}
+	if n == 0 {
+		// Delivered or requeued meanwhile.
+		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, ErrNothingFailed)
 	}
 	audit.Write(&AuditRecord{Time: now, Event: "requeue", Route: m.Env.Route, Client: client, Sender: m.Env.From,
 		Rcpts: again, QueueID: id, User: user, Why: reason, Verdict: "pending"})
@@ -308,7 +309,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		id := r.PathValue("id")
 		m, err := s.Spool.Get(id)
 		if err != nil {
-			queueError(w, id, fmt.Errorf("queue: retry %s: %w", id, err))
+			queueError(w, id, err)
 			return
 		}
 		n := 0
@@ -322,7 +323,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			return
 		}
 		if err := s.Spool.Kick(id); err != nil {
-			queueError(w, id, fmt.Errorf("queue: retry %s: %w", id, err))
+			queueError(w, id, err)
 			return
 		}
 		s.Logger.Info("queue retry", "queue_id", id, "recipients", n, "admin_client", r.RemoteAddr)

@@ -288,7 +288,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		return nil, OriginalError(req.ID, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+		return nil, fmt.Errorf("release %s: %w", req.ID, originalCause(req.ID, err))
 	}
 	rec.Sender, rec.Size = meta.From, meta.Size
 	if len(rec.Rcpts) == 0 {
@@ -336,7 +336,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 
 	in, err := s.readOriginal(meta)
 	if err != nil {
-		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+		return nil, fmt.Errorf("release %s: %w", req.ID, originalCause(req.ID, err))
 	}
 	defer in.Close()
 
@@ -376,7 +376,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	trace := releaseReceived(route.Hostname, meta.ID, id, rcpts, now)
 	r := io.MultiReader(strings.NewReader(trace), body.Reader())
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
-		return nil, fmt.Errorf("release %s: spool: %w", req.ID, err)
+		return nil, fmt.Errorf("release %s: %w", req.ID, err) // "spool: put QUEUEID: …"
 	}
 	// Queued first, recorded next: a crash between the two can let one
 	// later release through again (at least once, as delivery is), but
@@ -391,10 +391,11 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	case err != nil:
 		// Unrecorded, a second release would not be refused: take the
 		// message back, unless a worker has it already.
+		err = originalCause(req.ID, err)
 		if _, derr := s.Spool.DeleteIf(id, func(spool.Message) bool { return true }); derr != nil {
-			return nil, fmt.Errorf("release %s: %w; and the queued message %s could not be taken back (%v): it may be delivered, and a second release would not be refused", req.ID, err, id, derr)
+			return nil, fmt.Errorf("release %s: recording it: %w; and the queued message %s could not be taken back (%v): it may be delivered, and a second release would not be refused", req.ID, err, id, derr)
 		}
-		return nil, fmt.Errorf("release %s: %w; the queued message %s was taken back", req.ID, err, id)
+		return nil, fmt.Errorf("release %s: recording it: %w; the queued message %s was taken back", req.ID, err, id)
 	}
 	rec.QueueID, res.QueueID = id, id
 	return res, nil
@@ -468,7 +469,7 @@ func (s *Server) readOriginal(meta quarantine.Meta) (*spill.Buffer, error) {
 	}
 	if err != nil {
 		buf.Close()
-		return nil, fmt.Errorf("read original: %w", err)
+		return nil, fmt.Errorf("reading the original: %w", err)
 	}
 	if n != meta.Size || !strings.EqualFold(hex.EncodeToString(h.Sum(nil)), meta.SHA256) {
 		buf.Close()
