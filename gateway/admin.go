@@ -360,6 +360,25 @@ func (s *Server) refuseControl(w http.ResponseWriter, r *http.Request, reason st
 	jsonError(w, code, msg)
 }
 
+// refuseInvalid answers 400 to an operator's purge, lockdown, requeue
+// or delete (call, a metrics.Control* value) refused before it acted: a
+// body that is not JSON, past 64 KiB or with a key the call does not
+// take, or a user, reason or age that does not pass. As a refused
+// release (releaseUnread), it is an audit record of the call's event,
+// "verdict":"refused", the reason, and what the request named of the
+// message (id: the queue id of a requeue or delete), the user and the
+// why, kept as recordText keeps them; and it is counted in
+// mugai_control_refusals_total{call,reason="invalid"}.
+func (s *Server) refuseInvalid(w http.ResponseWriter, call, id, user, why string, err error) {
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: call, QueueID: recordText(id, maxRecordedID),
+		User: recordText(user, maxOperatorUser), Why: recordText(why, maxOperatorReason),
+		Verdict: "refused", Reason: recordText(err.Error(), maxOperatorReason)}
+	s.Audit.Write(rec)
+	s.Metrics.ControlRefusals.WithLabelValues(call, metrics.ControlInvalid).Inc()
+	s.Logger.Warn("control call refused", "call", call, "queue_id", rec.QueueID, "user", rec.User, "err", rec.Reason)
+	jsonError(w, http.StatusBadRequest, err.Error())
+}
+
 // refusalThrottle lets one refusal a second per client through to the
 // log and the audit trail. A client is what the connection limits count
 // (clientBlock): an IPv4 address, or an IPv6 /64, from any address of

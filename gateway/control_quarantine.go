@@ -544,14 +544,14 @@ func (s *Server) releaseUnread(id, user string, err error) {
 func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
 	var req PurgeRequest
 	if err := decodeControl(r, &req); err != nil {
-		controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: %v", ErrInvalid, err))
+		s.refuseInvalid(w, metrics.ControlPurge, "", "", "", fmt.Errorf("purge: %w: %v", ErrInvalid, err))
 		return
 	}
 	age := s.Config().Quarantine.Retention.D()
 	if req.OlderThan != "" {
 		d, err := config.ParseDuration(req.OlderThan)
 		if err != nil {
-			controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: older_than: %v", ErrInvalid, err))
+			s.refuseInvalid(w, metrics.ControlPurge, "", req.User, req.Reason, fmt.Errorf("purge: %w: older_than: %v", ErrInvalid, err))
 			return
 		}
 		age = d.D()
@@ -561,6 +561,10 @@ func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
 		why = "manual purge of originals older than " + config.Duration(age).String()
 	}
 	res, err := s.PurgeQuarantine(age, req.User, why)
+	if errors.Is(err, ErrInvalid) {
+		s.refuseInvalid(w, metrics.ControlPurge, "", req.User, why, err)
+		return
+	}
 	if err != nil {
 		controlError(w, controlStatus(err), err)
 		return

@@ -344,11 +344,15 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		id := r.PathValue("id")
 		var req ControlRequest
 		if err := decodeControl(r, &req); err != nil {
-			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
+			s.refuseInvalid(w, metrics.ControlRequeue, id, "", "", fmt.Errorf("bad request: %w", err))
 			return
 		}
-		user, reason, ok := auditedBy(w, "a requeue", req.User, req.Reason)
-		if !ok || !s.auditUp(w, r) {
+		user, reason, err := auditedBy("a requeue", req.User, req.Reason)
+		if err != nil {
+			s.refuseInvalid(w, metrics.ControlRequeue, id, req.User, req.Reason, err)
+			return
+		}
+		if !s.auditUp(w, r) {
 			return
 		}
 		res, err := QueueRequeue(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -366,8 +370,12 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 	mux.Handle("DELETE /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		q := r.URL.Query()
-		user, reason, ok := auditedBy(w, "a delete", q.Get("user"), q.Get("reason"))
-		if !ok || !s.auditUp(w, r) {
+		user, reason, err := auditedBy("a delete", q.Get("user"), q.Get("reason"))
+		if err != nil {
+			s.refuseInvalid(w, metrics.ControlDelete, id, q.Get("user"), q.Get("reason"), err)
+			return
+		}
+		if !s.auditUp(w, r) {
 			return
 		}
 		v, err := QueueDelete(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -381,21 +389,19 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 }
 
 // auditedBy checks the user and reason an audited change (what: "a
-// delete") names, and answers 400 when they are missing or too long.
-func auditedBy(w http.ResponseWriter, what, user, reason string) (string, string, bool) {
+// delete") names: an error, for a 400, when they are missing or too long.
+func auditedBy(what, user, reason string) (string, string, error) {
 	user, reason = strings.TrimSpace(user), strings.TrimSpace(reason)
 	if user == "" || reason == "" {
-		jsonError(w, http.StatusBadRequest, what+" is audited: it needs user and reason")
-		return "", "", false
+		return "", "", errors.New(what + " is audited: it needs user and reason")
 	}
 	// The same rules as a release's: the audit trail and the journal
 	// are read on terminals, where escapes and bidi overrides would
 	// make one operator's entry look like another's.
 	if err := checkOperator(user, reason); err != nil {
-		jsonError(w, http.StatusBadRequest, what+": "+strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
-		return "", "", false
+		return "", "", errors.New(what + ": " + strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
 	}
-	return user, reason, true
+	return user, reason, nil
 }
 
 // auditUp answers 503 and reports false while the audit trail cannot be

@@ -118,6 +118,15 @@ const (
 	AdminRefusedCrossOrigin = "cross-origin" // a browser's cross-site state change
 	AdminRefusedContentType = "content-type" // a body that is not JSON (a form post)
 	AdminRefusedAuditDown   = "audit-down"   // a requeue, a delete or lockdown off while the audit trail cannot be written
+
+	// control_refusals_total{call}: the operator's control calls other
+	// than a release (quarantine_release_refusals_total counts those)
+	ControlPurge    = "purge"    // mugai quarantine purge
+	ControlLockdown = "lockdown" // mugai ctl lockdown
+	ControlRequeue  = "requeue"  // mugai queue requeue
+	ControlDelete   = "delete"   // mugai queue delete
+	// control_refusals_total{reason}
+	ControlInvalid = "invalid" // 400: a body that is not JSON, past 64 KiB or with a key the call does not take; a user, reason or age that does not pass
 )
 
 // Classes are the attachment families of sanitize/filetype, in the order
@@ -204,6 +213,7 @@ type Metrics struct {
 	StorageErrors           *prometheus.CounterVec // mugai_storage_errors_total{store}
 	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
 	AdminRefused            *prometheus.CounterVec // mugai_admin_refused_total{reason}
+	ControlRefusals         *prometheus.CounterVec // mugai_control_refusals_total{call,reason}
 
 	reg     *prometheus.Registry
 	handler http.Handler
@@ -311,6 +321,8 @@ func New(version string) *Metrics {
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
 		AdminRefused: counter("admin_refused_total",
 			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; token: no valid control token; host, cross-origin, content-type: a browser's request; audit-down: a queue requeue or delete, or lockdown off, while the audit trail cannot be written).", "reason"),
+		ControlRefusals: counter("control_refusals_total",
+			"Control calls of an operator refused before they acted, other than releases (quarantine_release_refusals_total), by call (purge, lockdown, requeue, delete) and reason (invalid: a body that is not JSON or has a key the call does not take, a user, reason or age that does not pass); each has an audit record.", "call", "reason"),
 	}
 
 	m.reg = prometheus.NewRegistry()
@@ -322,6 +334,7 @@ func New(version string) *Metrics {
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
+		m.ControlRefusals,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -361,6 +374,9 @@ func New(version string) *Metrics {
 	}
 	for _, r := range []string{AdminRefusedRemote, AdminRefusedToken, AdminRefusedHost, AdminRefusedCrossOrigin, AdminRefusedContentType, AdminRefusedAuditDown} {
 		m.AdminRefused.WithLabelValues(r)
+	}
+	for _, c := range []string{ControlPurge, ControlLockdown, ControlRequeue, ControlDelete} {
+		m.ControlRefusals.WithLabelValues(c, ControlInvalid)
 	}
 
 	// ContinueOnError: a collector that fails (say statfs on a vanished
@@ -472,6 +488,7 @@ func Names() []string {
 		"mugai_storage_errors_total",
 		"mugai_lockdown_enabled",
 		"mugai_admin_refused_total",
+		"mugai_control_refusals_total",
 	}
 	sort.Strings(names)
 	return names
