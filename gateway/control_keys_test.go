@@ -12,7 +12,7 @@ import (
 
 // TestControlUnknownKeys: a control call whose JSON body has a key the
 // call does not take is refused with 400 and the key named, and nothing
-// is done; so is one past the 64 KiB a call takes, saying so. A release
+// is done; so is one past the bound of its body, saying so. A release
 // refused so is audited and counted as the other refused releases are
 // (before, it left no record). Before, the key was ignored: a script that wrote "recipients"
 // for "to" released the original to its original recipients, one that
@@ -38,17 +38,18 @@ func TestControlUnknownKeys(t *testing.T) {
 			t.Errorf("POST %s with %q: %d %q, want 400 naming the key", c.path, c.key, code, msg)
 		}
 	}
-	// A body past 64 KiB is said to be so, not as net/http's "request
-	// body too large".
-	long := ReleaseRequest{Policy: "relaxed", To: []string{strings.Repeat("a", 70<<10) + "@city.example.lg.jp"}, User: "tanaka", Reason: "x"}
+	// A body past its bound (64 KiB, and room for 100 recipients of 256
+	// bytes: TestReleaseManyLongRecipients) is said to be so, not as
+	// net/http's "request body too large".
+	long := ReleaseRequest{Policy: "relaxed", To: []string{strings.Repeat("a", 200<<10) + "@city.example.lg.jp"}, User: "tanaka", Reason: "x"}
 	if code, msg := e.call("POST", "/quarantine/"+id+"/release", long, nil); code != 400 ||
-		msg != "release: invalid request: the request is longer than 65536 bytes, the most a control call takes" {
-		t.Errorf("release with a 70 KiB body: %d %q", code, msg)
+		msg != "release: invalid request: the request is longer than 117136 bytes, the most this call takes: room for 100 recipients (the largest limits.max_recipients) of up to 256 bytes each, a user and a reason; give fewer recipients in one release (-to)" {
+		t.Errorf("release with a 200 KiB body: %d %q", code, msg)
 	}
 	// The two refused releases are audited and counted as refusals.
 	rel := e.audit("release")
 	if len(rel) != 2 || rel[0].Verdict != "refused" || rel[0].QuarantineID != id || rel[0].Reason != `release: invalid request: json: unknown field "recipients"` ||
-		rel[1].Verdict != "refused" || !strings.Contains(rel[1].Reason, "longer than 65536 bytes") {
+		rel[1].Verdict != "refused" || !strings.Contains(rel[1].Reason, "longer than 117136 bytes") {
 		t.Errorf("release records %+v, want the two refusals", rel)
 	}
 	if n := testutil.ToFloat64(e.m.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseInvalid)); n != 2 {

@@ -212,7 +212,7 @@ func (s *Server) quarantineHandlers(mux *http.ServeMux) {
 	h("GET /quarantine/{id}", s.handleQuarantineShow)
 	h("GET /quarantine/{id}/headers", s.handleQuarantineHeaders)
 	h("GET /quarantine/{id}/original", s.handleQuarantineOriginal)
-	h("POST /quarantine/{id}/release", s.handleQuarantineRelease)
+	h(releasePattern, s.handleQuarantineRelease)
 	h("POST /quarantine/purge", s.handleQuarantinePurge)
 }
 
@@ -507,6 +507,11 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {
 	var req ReleaseRequest
 	if err := decodeControl(r, &req); err != nil {
+		if _, ok := err.(tooLong); ok {
+			// Past the room for as many recipients as any route takes.
+			err = fmt.Errorf("%v: room for %d recipients (the largest limits.max_recipients) of up to %d bytes each, a user and a reason; give fewer recipients in one release (-to)",
+				err, s.maxRecipients(), maxPathLength)
+		}
 		err = fmt.Errorf("release: %w: %v", ErrInvalid, err)
 		s.releaseUnread(r.PathValue("id"), "", err)
 		controlError(w, http.StatusBadRequest, err)
@@ -529,7 +534,7 @@ func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request)
 }
 
 // releaseUnread records a release call refused before Release could
-// read its request (a body that is not JSON, past 64 KiB, with a key the
+// read its request (a body that is not JSON, past its bound, with a key the
 // call does not take, or naming another id than its path): every refused
 // release is audited and counted, this one with the id of its path and,
 // when the body said it, the user.
