@@ -106,12 +106,22 @@ func dirRoom(what, dir string, minFree config.Size, size int64) error {
 	// free - size, not floor + size: a floor near the largest size
 	// written would overflow the sum and let every message in.
 	if size > free || free-size < floor {
-		if size > 0 {
-			return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free) plus the %d MiB declared", what, free>>20, minFree, (size+1<<20-1)>>20)
-		}
-		return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free)", what, free>>20, minFree)
+		return noRoom(what, free, floor, size)
 	}
 	return nil
+}
+
+// noRoom says that the disk of what has free bytes, under floor plus
+// the size a client declared (0: none). /readyz, the log and the docs
+// quote it, so it says every size in one unit, whole MiB as df -m
+// does: free rounded down, the floor and the size up, so that the
+// numbers never seem to leave room where there is none.
+func noRoom(what string, free, floor, size int64) error {
+	up := func(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+	if size > 0 {
+		return fmt.Errorf("%s disk has %d MiB free, below the %d MiB floor (spool_min_free) plus the %d MiB declared", what, free>>20, up(floor), up(size))
+	}
+	return fmt.Errorf("%s disk has %d MiB free, below the %d MiB floor (spool_min_free)", what, free>>20, up(floor))
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
