@@ -617,6 +617,7 @@ func (s *Server) purgeBefore(cutoff time.Time, reason, user, why string) (PurgeR
 			Size: m.Size, Policy: m.Policy, Verdict: "purged", Reason: reason, QuarantineID: m.ID, User: user, Why: why})
 	}
 	s.updateQuarantineGauges()
+	s.updateOrphans(false)
 	if err != nil {
 		return res, fmt.Errorf("purge: %w", err)
 	}
@@ -683,10 +684,57 @@ func (s *Server) updateQuarantineGauges() {
 func (s *Server) MaxBytesPurged(purged []quarantine.Meta) {
 	s.Metrics.QuarantinePurged.WithLabelValues(metrics.PurgeMaxBytes).Add(float64(len(purged)))
 	now := time.Now().UTC()
+	cfg := s.Config()
 	for _, m := range purged {
+		if cfg.Route(m.Route) == nil {
+			// Counted by updateOrphans, which may not list the store
+			// from here (the store calls this).
+			s.Metrics.QuarantineOrphaned.WithLabelValues(m.Route).Dec()
+		}
 		s.Audit.Write(&AuditRecord{Time: now, Event: "purge", Route: m.Route, Sender: m.From, Rcpts: m.To,
 			Size: m.Size, Policy: m.Policy, Verdict: "purged", Reason: metrics.PurgeMaxBytes, QuarantineID: m.ID,
 			User: "mugai", Why: "quarantine.max_bytes reached"})
 	}
 	s.Logger.Warn("quarantine full: oldest originals purged", "originals", len(purged))
+}
+
+// OrphanedOriginals counts the originals q keeps for a route that cfg
+// does not have (removed or renamed since), by that route's name. They
+// cannot be released under a policy: a release goes through the
+// original's route ("its route %q is no longer configured").
+func OrphanedOriginals(q *quarantine.Store, cfg *config.Config) map[string]int {
+	out := map[string]int{}
+	q.List(func(m quarantine.Meta) bool {
+		if cfg.Route(m.Route) == nil {
+			out[m.Route]++
+		}
+		return false
+	})
+	return out
+}
+
+// updateOrphans sets mugai_quarantine_orphaned_originals{route} for the
+// configuration in force, a series for each route the originals name
+// and it does not have; with warn it also logs one warning naming how
+// many originals and which routes, at start and on reload, so that the
+// operator who removed or renamed a route is told what it left behind.
+func (s *Server) updateOrphans(warn bool) {
+	if s.Quarantine == nil {
+		return
+	}
+	orphans := OrphanedOriginals(s.Quarantine, s.Config())
+	s.Metrics.QuarantineOrphaned.Reset()
+	n, routes := 0, make([]string, 0, len(orphans))
+	for r, c := range orphans {
+		s.Metrics.QuarantineOrphaned.WithLabelValues(r).Set(float64(c))
+		n += c
+		routes = append(routes, r)
+	}
+	if warn && n > 0 {
+		slices.Sort(routes)
+		s.Logger.Warn("quarantine: originals of routes no longer configured cannot be released under a policy; "+
+			"configure the route again under its old name to release them, or release them untouched with -original, "+
+			"or let retention purge them (deploy/README.md, \"Originals of a removed route\")",
+			"originals", n, "routes", routes)
+	}
 }

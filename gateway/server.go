@@ -405,6 +405,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		s.Metrics.InitRoute(name, snap.route.Policy)
 	}
 	s.exportFloor(cfg)
+	s.updateOrphans(true)
 	return nil
 }
 

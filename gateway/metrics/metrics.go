@@ -195,6 +195,10 @@ type Metrics struct {
 	QuarantineReleases prometheus.Counter     // mugai_quarantine_releases_total
 	QuarantinePurged   *prometheus.CounterVec // mugai_quarantine_purged_total{reason}
 	QuarantineFull     prometheus.Counter     // mugai_quarantine_full_total
+	// mugai_quarantine_orphaned_originals{route}: originals kept for a
+	// route the configuration no longer has; a series only for such a
+	// route (a removed or renamed route: few, never an address)
+	QuarantineOrphaned *prometheus.GaugeVec
 	// mugai_quarantine_release_refusals_total{reason}: releases refused or failed
 	QuarantineReleaseRefusals *prometheus.CounterVec
 	// mugai_quarantine_reads_total{part,result}: originals read out
@@ -293,6 +297,8 @@ func New(version string) *Metrics {
 			"Originals deleted from quarantine, by reason (retention: the scheduled purge, max_bytes: the store was full, manual: mugai quarantine purge, not_accepted: the message was refused with 451 after its original was kept).", "reason"),
 		QuarantineFull: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_full_total",
 			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
+		QuarantineOrphaned: gauge("quarantine_orphaned_originals",
+			"Originals in quarantine whose route (the label) is no longer configured (removed or renamed): they cannot be released under a policy. Only such routes have a series.", "route"),
 		QuarantineReleaseRefusals: counter("quarantine_release_refusals_total",
 			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, too_many_recipients: more than the route's max_recipients, error: integrity, storage or audit trail); each has an audit record.", "reason"),
 		QuarantineReleaseFailures: counter("quarantine_release_failures_total",
@@ -334,7 +340,7 @@ func New(version string) *Metrics {
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
-		m.ControlRefusals,
+		m.ControlRefusals, m.QuarantineOrphaned,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -489,6 +495,7 @@ func Names() []string {
 		"mugai_lockdown_enabled",
 		"mugai_admin_refused_total",
 		"mugai_control_refusals_total",
+		"mugai_quarantine_orphaned_originals",
 	}
 	sort.Strings(names)
 	return names
