@@ -685,12 +685,12 @@ func (s *Server) MaxBytesPurged(purged []quarantine.Meta) {
 	s.Metrics.QuarantinePurged.WithLabelValues(metrics.PurgeMaxBytes).Add(float64(len(purged)))
 	now := time.Now().UTC()
 	cfg := s.Config()
+	if slices.ContainsFunc(purged, func(m quarantine.Meta) bool { return cfg.Route(m.Route) == nil }) {
+		// Counted again apart: the store calls this, and it may not
+		// be listed from here.
+		go s.updateOrphans(false)
+	}
 	for _, m := range purged {
-		if cfg.Route(m.Route) == nil {
-			// Counted by updateOrphans, which may not list the store
-			// from here (the store calls this).
-			s.Metrics.QuarantineOrphaned.WithLabelValues(m.Route).Dec()
-		}
 		s.Audit.Write(&AuditRecord{Time: now, Event: "purge", Route: m.Route, Sender: m.From, Rcpts: m.To,
 			Size: m.Size, Policy: m.Policy, Verdict: "purged", Reason: metrics.PurgeMaxBytes, QuarantineID: m.ID,
 			User: "mugai", Why: "quarantine.max_bytes reached"})
@@ -722,6 +722,8 @@ func (s *Server) updateOrphans(warn bool) {
 	if s.Quarantine == nil {
 		return
 	}
+	s.orphans.Lock()
+	defer s.orphans.Unlock()
 	orphans := OrphanedOriginals(s.Quarantine, s.Config())
 	s.Metrics.QuarantineOrphaned.Reset()
 	n, routes := 0, make([]string, 0, len(orphans))
