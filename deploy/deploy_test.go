@@ -71,6 +71,7 @@ func exported(t *testing.T) map[string]bool {
 	m.DiskFree.Set(metrics.DiskSpool, func() (float64, error) { return 1, nil })
 	m.DiskFree.Set(metrics.DiskQuarantine, func() (float64, error) { return 1, nil })
 	m.SetFloor(1, true)
+	m.QuarantineOrphaned.WithLabelValues("removed").Set(1) // a series only for a route no longer configured
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)
@@ -574,6 +575,7 @@ func TestMetricsAreDocumented(t *testing.T) {
 		m.DiskFree.Set(p, func() (float64, error) { return 1, nil })
 	}
 	m.SetFloor(1, true)
+	m.QuarantineOrphaned.WithLabelValues("removed").Set(1) // a series only for a route no longer configured
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatalf("gather: %v", err)

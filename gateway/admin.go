@@ -106,12 +106,22 @@ func dirRoom(what, dir string, minFree config.Size, size int64) error {
 	// free - size, not floor + size: a floor near the largest size
 	// written would overflow the sum and let every message in.
 	if size > free || free-size < floor {
-		if size > 0 {
-			return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free) plus the %d MiB declared", what, free>>20, minFree, (size+1<<20-1)>>20)
-		}
-		return fmt.Errorf("%s disk has %d MiB free, below the %v floor (spool_min_free)", what, free>>20, minFree)
+		return noRoom(what, free, floor, size)
 	}
 	return nil
+}
+
+// noRoom says that the disk of what has free bytes, under floor plus
+// the size a client declared (0: none). /readyz, the log and the docs
+// quote it, so it says every size in one unit, whole MiB as df -m
+// does: free rounded down, the floor and the size up, so that the
+// numbers never seem to leave room where there is none.
+func noRoom(what string, free, floor, size int64) error {
+	up := func(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+	if size > 0 {
+		return fmt.Errorf("%s disk has %d MiB free, below the %d MiB floor (spool_min_free) plus the %d MiB declared", what, free>>20, up(floor), up(size))
+	}
+	return fmt.Errorf("%s disk has %d MiB free, below the %d MiB floor (spool_min_free)", what, free>>20, up(floor))
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -227,8 +237,36 @@ func (c *capConn) Close() error {
 	return c.Conn.Close()
 }
 
-// maxControlBody bounds the body of a control call.
+// maxControlBody bounds the body of a control call; a release's bound
+// grows with the recipients it may name (controlBodyLimit).
 const maxControlBody = 64 << 10
+
+// releasePattern is the release call, whose body holds a recipient list.
+const releasePattern = "POST /quarantine/{id}/release"
+
+// controlBodyLimit bounds the body of control call r. A release may name
+// as many recipients as the route that delivers it takes in one message
+// (limits.max_recipients, up to 1,000 addresses of up to 256 bytes):
+// 64 KiB would refuse such a release for its length, with a text that
+// tells the operator nothing. So its bound is sized from the largest
+// max_recipients of the configuration in force, each address at twice
+// an RFC 5321 path (room for JSON escapes) with its quotes and comma,
+// beside the 64 KiB of the rest: at most 581,536 bytes, still bounded.
+func (s *Server) controlBodyLimit(r *http.Request) int64 {
+	if r.Pattern != releasePattern {
+		return maxControlBody
+	}
+	return maxControlBody + int64(s.maxRecipients())*(2*maxPathLength+4)
+}
+
+// maxRecipients is the largest limits.max_recipients of the routes in force.
+func (s *Server) maxRecipients() int {
+	n := 0
+	for _, r := range s.Config().Routes {
+		n = max(n, r.Limits.MaxRecipients)
+	}
+	return n
+}
 
 // controlGuard protects the control calls (queue, quarantine, lockdown).
 //
@@ -281,7 +319,7 @@ func (s *Server) controlGuard(next http.HandlerFunc) http.Handler {
 				s.refuseControl(w, r, metrics.AdminRefusedContentType, http.StatusUnsupportedMediaType, "control calls take application/json")
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxControlBody)
+			r.Body = http.MaxBytesReader(w, r.Body, s.controlBodyLimit(r))
 		}
 		inner.ServeHTTP(w, r)
 	})
@@ -295,11 +333,18 @@ func decodeControl(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+	if e, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		// Said as what it is, not as net/http's "request body too large".
-		return fmt.Errorf("the request is longer than %d bytes, the most a control call takes", maxControlBody)
+		return tooLong{e.Limit}
 	}
 	return err
+}
+
+// tooLong: a control call's body is past its bound (controlBodyLimit).
+type tooLong struct{ limit int64 }
+
+func (e tooLong) Error() string {
+	return fmt.Sprintf("the request is longer than %d bytes, the most this call takes", e.limit)
 }
 
 // tokenOK reports whether r presents the control token.
@@ -358,6 +403,25 @@ func (s *Server) refuseControl(w http.ResponseWriter, r *http.Request, reason st
 			Reason: r.Pattern + ": " + why})
 	}
 	jsonError(w, code, msg)
+}
+
+// refuseInvalid answers 400 to an operator's purge, lockdown, requeue
+// or delete (call, a metrics.Control* value) refused before it acted: a
+// body that is not JSON, past 64 KiB or with a key the call does not
+// take, or a user, reason or age that does not pass. As a refused
+// release (releaseUnread), it is an audit record of the call's event,
+// "verdict":"refused", the reason, and what the request named of the
+// message (id: the queue id of a requeue or delete), the user and the
+// why, kept as recordText keeps them; and it is counted in
+// mugai_control_refusals_total{call,reason="invalid"}.
+func (s *Server) refuseInvalid(w http.ResponseWriter, call, id, user, why string, err error) {
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: call, QueueID: recordText(id, maxRecordedID),
+		User: recordText(user, maxOperatorUser), Why: recordText(why, maxOperatorReason),
+		Verdict: "refused", Reason: recordText(err.Error(), maxOperatorReason)}
+	s.Audit.Write(rec)
+	s.Metrics.ControlRefusals.WithLabelValues(call, metrics.ControlInvalid).Inc()
+	s.Logger.Warn("control call refused", "call", call, "queue_id", rec.QueueID, "user", rec.User, "err", rec.Reason)
+	jsonError(w, http.StatusBadRequest, err.Error())
 }
 
 // refusalThrottle lets one refusal a second per client through to the

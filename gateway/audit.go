@@ -72,12 +72,30 @@ type AuditRecord struct {
 func (r AuditRecord) MarshalJSON() ([]byte, error) {
 	type plain AuditRecord // without this method
 	if r.Event == "accept" {
-		return json.Marshal(plain(r))
+		return marshalRecord(plain(r))
 	}
-	return json.Marshal(struct {
+	return marshalRecord(struct {
 		plain
 		TLS *bool `json:"tls,omitempty"` // hides plain's tls; always nil
 	}{plain: plain(r)})
+}
+
+// marshalRecord is json.Marshal without its HTML escaping: a record
+// keeps <, > and & as written (a Message-ID <id@host>, an address, a
+// reply), so that grep '<id@host>' finds it, where json.Marshal writes
+// \u003cid@host\u003e. The chain does not mind: every line's hash is
+// taken over its bytes as stored (lineHash on write, rangeHash at start,
+// VerifyAuditChain), never over a record marshalled again, so lines
+// written escaped before keep verifying, alone or followed by these
+// (TestAuditOldEscapedTrail).
+func marshalRecord(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // AuditAttachment is a removed or kept part, as the audit trail lists it.
@@ -466,7 +484,7 @@ func (a *Audit) writeLocked(rec *AuditRecord) error {
 		a.cut = 0
 	}
 	rec.Prev = a.prev
-	line, err := json.Marshal(rec)
+	line, err := marshalRecord(rec)
 	if err != nil {
 		return err
 	}

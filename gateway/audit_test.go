@@ -255,3 +255,74 @@ func TestHeaderMessageIDBound(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditOldEscapedTrail: records keep <, > and & as written, so that
+// grep '<id@host>' finds a Message-ID; and a trail written before, when
+// they were \u003c, \u003e and \u0026 (testdata/audit-escaped.log, written
+// by the gateway of then), still verifies, and so does the trail the
+// gateway continues after them: the chain hashes each line as stored,
+// never a record marshalled again.
+func TestAuditOldEscapedTrail(t *testing.T) {
+	old, err := os.ReadFile("testdata/audit-escaped.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(old, []byte(`"message_id":"\u003c20261127.1@citizen.example\u003e"`)) {
+		t.Fatal("testdata/audit-escaped.log is not in the escaped form")
+	}
+	c, err := VerifyAuditChain(bytes.NewReader(old))
+	if err != nil || c.Lines != 3 || c.Continues != "" {
+		t.Fatalf("the old trail: %+v %v", c, err)
+	}
+
+	path := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := OpenAudit(path, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Head() != c.Last {
+		t.Errorf("continues from %s, the old trail ends with %s", a.Head(), c.Last)
+	}
+	a.Write(&AuditRecord{Time: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), Event: "accept", Route: "inbound",
+		Sender: "hanako@citizen.example", Rcpts: []string{"kikaku@city.example.lg.jp"}, MessageID: "<20261128.2@citizen.example>",
+		Verdict: "rebuilt", Reply: 250})
+	a.Write(&AuditRecord{Time: time.Date(2026, 11, 28, 9, 0, 1, 0, time.UTC), Event: "release", QuarantineID: "06H1NEW0000001",
+		User: "tanaka", Why: "ticket <2026-119> & PDF", Verdict: "refused", Reason: "release 06H1NEW0000001: refused: x > y"})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mixed, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(mixed, old) {
+		t.Fatal("the old lines changed")
+	}
+	added := mixed[len(old):]
+	for _, want := range []string{`"message_id":"<20261128.2@citizen.example>"`, `"why":"ticket <2026-119> & PDF"`, `"reason":"release 06H1NEW0000001: refused: x > y"`} {
+		if !bytes.Contains(added, []byte(want)) {
+			t.Errorf("the new lines lack %s:\n%s", want, added)
+		}
+	}
+	if bytes.Contains(added, []byte(`\u00`)) {
+		t.Errorf("the new lines escape:\n%s", added)
+	}
+	c2, err := VerifyAuditChain(bytes.NewReader(mixed))
+	lines := bytes.Split(bytes.TrimSuffix(mixed, []byte("\n")), []byte("\n"))
+	if err != nil || c2.Lines != 5 || c2.Continues != "" || c2.Last != lineHash(lines[4]) {
+		t.Errorf("the old and new trail: %+v %v", c2, err)
+	}
+	// What an operator greps for, and what jq reads in both forms.
+	for _, want := range []string{"<20261128.2@citizen.example>"} {
+		if !bytes.Contains(mixed, []byte(want)) {
+			t.Errorf("grep %q finds nothing", want)
+		}
+	}
+	var first AuditRecord
+	if err := json.Unmarshal(lines[0], &first); err != nil || first.MessageID != "<20261127.1@citizen.example>" {
+		t.Errorf("the old line reads as %q (%v)", first.MessageID, err)
+	}
+}

@@ -212,7 +212,7 @@ func (s *Server) quarantineHandlers(mux *http.ServeMux) {
 	h("GET /quarantine/{id}", s.handleQuarantineShow)
 	h("GET /quarantine/{id}/headers", s.handleQuarantineHeaders)
 	h("GET /quarantine/{id}/original", s.handleQuarantineOriginal)
-	h("POST /quarantine/{id}/release", s.handleQuarantineRelease)
+	h(releasePattern, s.handleQuarantineRelease)
 	h("POST /quarantine/purge", s.handleQuarantinePurge)
 }
 
@@ -244,8 +244,8 @@ func noSuchOriginal(id string) string {
 }
 
 // noOriginal is quarantine.ErrNotFound as an admin reads it: what is
-// missing, without the store's call chain ("quarantine: get X:
-// quarantine: no such original").
+// missing, without the store's call chain ("quarantine: get X: no such
+// original").
 type noOriginal struct{ id string }
 
 func (e noOriginal) Error() string        { return noSuchOriginal(e.id) }
@@ -256,6 +256,32 @@ func (e noOriginal) Is(target error) bool { return target == quarantine.ErrNotFo
 func OriginalError(id string, err error) error {
 	if errors.Is(err, quarantine.ErrNotFound) {
 		return noOriginal{id}
+	}
+	return err
+}
+
+// exportError is err of reading out part (original, headers) of
+// original id, as the operator reads it: each text names the package,
+// what and the id once. The store's own errors do already ("quarantine:
+// read ID: original fails its integrity check …") and stay as they are;
+// the others get "quarantine: PART of ID: ".
+func exportError(part, id string, err error) error {
+	if errors.Is(err, quarantine.ErrNotFound) {
+		return noOriginal{id}
+	}
+	if _, ok := err.(*quarantine.Error); ok {
+		return err
+	}
+	return fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+}
+
+// originalCause is err of the store about original id without the
+// store's context (quarantine.Error), for a caller that names the id
+// itself: "release ID: original fails its integrity check …", not
+// "release ID: quarantine: read ID: original fails …".
+func originalCause(id string, err error) error {
+	if e, ok := err.(*quarantine.Error); ok && e.ID == id {
+		return e.Err
 	}
 	return err
 }
@@ -373,19 +399,19 @@ func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (q
 		return refuse(ErrNoQuarantine)
 	}
 	if err := checkOperator(user, why); err != nil {
-		return refuse(fmt.Errorf("quarantine: %s of %s: %w", part, id, err))
+		return refuse(exportError(part, id, err))
 	}
 	if err := s.auditReady(); err != nil {
-		return refuse(fmt.Errorf("quarantine: %s of %s: %w", part, id, err))
+		return refuse(exportError(part, id, err))
 	}
 	m, err := s.Quarantine.Get(id)
 	if err != nil {
-		return refuse(OriginalError(id, err))
+		return refuse(exportError(part, id, err))
 	}
 	rec.Route, rec.Sender, rec.Rcpts, rec.Size = m.Route, m.From, m.To, m.Size
 	rc, err := s.Quarantine.Original(m.ID)
 	if err != nil {
-		return refuse(err)
+		return refuse(exportError(part, id, err))
 	}
 	rec.Verdict = part + "-read"
 	s.Audit.Write(rec)
@@ -416,10 +442,7 @@ var ErrGatewayRunning = errors.New("a running gateway holds the spool and writes
 // against each other can tell this record from a trail cut or changed.
 func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user, reason string) (m quarantine.Meta, rc io.ReadCloser, last string, err error) {
 	fail := func(err error) (quarantine.Meta, io.ReadCloser, string, error) {
-		if errors.Is(err, quarantine.ErrNotFound) {
-			return quarantine.Meta{}, nil, last, OriginalError(id, err)
-		}
-		return quarantine.Meta{}, nil, last, fmt.Errorf("quarantine: %s of %s: %w", part, id, err)
+		return quarantine.Meta{}, nil, last, exportError(part, id, err)
 	}
 	if err := checkOperator(user, reason); err != nil {
 		return fail(err)
@@ -484,6 +507,11 @@ func ExportDirect(cfg *config.Config, st *quarantine.Store, dir, id, part, user,
 func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request) {
 	var req ReleaseRequest
 	if err := decodeControl(r, &req); err != nil {
+		if _, ok := err.(tooLong); ok {
+			// Past the room for as many recipients as any route takes.
+			err = fmt.Errorf("%v: room for %d recipients (the largest limits.max_recipients) of up to %d bytes each, a user and a reason; give fewer recipients in one release (-to)",
+				err, s.maxRecipients(), maxPathLength)
+		}
 		err = fmt.Errorf("release: %w: %v", ErrInvalid, err)
 		s.releaseUnread(r.PathValue("id"), "", err)
 		controlError(w, http.StatusBadRequest, err)
@@ -506,7 +534,7 @@ func (s *Server) handleQuarantineRelease(w http.ResponseWriter, r *http.Request)
 }
 
 // releaseUnread records a release call refused before Release could
-// read its request (a body that is not JSON, past 64 KiB, with a key the
+// read its request (a body that is not JSON, past its bound, with a key the
 // call does not take, or naming another id than its path): every refused
 // release is audited and counted, this one with the id of its path and,
 // when the body said it, the user.
@@ -521,14 +549,14 @@ func (s *Server) releaseUnread(id, user string, err error) {
 func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
 	var req PurgeRequest
 	if err := decodeControl(r, &req); err != nil {
-		controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: %v", ErrInvalid, err))
+		s.refuseInvalid(w, metrics.ControlPurge, "", "", "", fmt.Errorf("purge: %w: %v", ErrInvalid, err))
 		return
 	}
 	age := s.Config().Quarantine.Retention.D()
 	if req.OlderThan != "" {
 		d, err := config.ParseDuration(req.OlderThan)
 		if err != nil {
-			controlError(w, http.StatusBadRequest, fmt.Errorf("purge: %w: older_than: %v", ErrInvalid, err))
+			s.refuseInvalid(w, metrics.ControlPurge, "", req.User, req.Reason, fmt.Errorf("purge: %w: older_than: %v", ErrInvalid, err))
 			return
 		}
 		age = d.D()
@@ -538,6 +566,10 @@ func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
 		why = "manual purge of originals older than " + config.Duration(age).String()
 	}
 	res, err := s.PurgeQuarantine(age, req.User, why)
+	if errors.Is(err, ErrInvalid) {
+		s.refuseInvalid(w, metrics.ControlPurge, "", req.User, why, err)
+		return
+	}
 	if err != nil {
 		controlError(w, controlStatus(err), err)
 		return

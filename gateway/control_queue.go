@@ -126,12 +126,12 @@ func QueueList(sp *spool.Spool) []QueueMessage {
 func QueueShow(sp *spool.Spool, auditPath, id string) (QueueMessage, error) {
 	m, err := sp.Get(id)
 	if err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: show %s: %w", id, err)
+		return QueueMessage{}, err // the spool's error names the spool, what and id
 	}
 	v := queueView(m)
 	body, err := sp.Body(id)
 	if err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: show %s: %w", id, err)
+		return QueueMessage{}, err
 	}
 	if v.Headers, v.HeadersTruncated, err = ReadHeaderBlock(body, QueueHeaderMax); err != nil {
 		return QueueMessage{}, fmt.Errorf("queue: show %s: read headers: %w", id, err)
@@ -224,10 +224,10 @@ func queueHistory(path, id string) ([]QueueEvent, error) {
 func QueueDelete(sp *spool.Spool, audit *Audit, id, user, reason, client string) (QueueMessage, error) {
 	m, err := sp.Get(id)
 	if err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: delete %s: %w", id, err)
+		return QueueMessage{}, err // the spool's error names the spool, what and id
 	}
 	if err := sp.Delete(id); err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: delete %s: %w", id, err)
+		return QueueMessage{}, err
 	}
 	audit.Write(deleteRecord(m, user, reason, client))
 	return queueView(m), nil
@@ -255,7 +255,7 @@ var ErrNothingFailed = errors.New("no failed recipient")
 func QueueRequeue(sp *spool.Spool, audit *Audit, id, user, reason, client string) (QueueRetry, error) {
 	m, err := sp.Get(id)
 	if err != nil {
-		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, err)
+		return QueueRetry{}, err // the spool's error names the spool, what and id
 	}
 	var again []string
 	for _, rc := range m.Rcpts {
@@ -268,11 +268,12 @@ func QueueRequeue(sp *spool.Spool, audit *Audit, id, user, reason, client string
 	}
 	now := time.Now().UTC()
 	n, err := sp.Requeue(id, now)
-	if err == nil && n == 0 {
-		err = ErrNothingFailed // delivered or requeued meanwhile
-	}
 	if err != nil {
-		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, err)
+		return QueueRetry{}, err
+	}
+	if n == 0 {
+		// Delivered or requeued meanwhile.
+		return QueueRetry{}, fmt.Errorf("queue: requeue %s: %w", id, ErrNothingFailed)
 	}
 	audit.Write(&AuditRecord{Time: now, Event: "requeue", Route: m.Env.Route, Client: client, Sender: m.Env.From,
 		Rcpts: again, QueueID: id, User: user, Why: reason, Verdict: "pending"})
@@ -308,7 +309,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		id := r.PathValue("id")
 		m, err := s.Spool.Get(id)
 		if err != nil {
-			queueError(w, id, fmt.Errorf("queue: retry %s: %w", id, err))
+			queueError(w, id, err)
 			return
 		}
 		n := 0
@@ -322,7 +323,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			return
 		}
 		if err := s.Spool.Kick(id); err != nil {
-			queueError(w, id, fmt.Errorf("queue: retry %s: %w", id, err))
+			queueError(w, id, err)
 			return
 		}
 		s.Logger.Info("queue retry", "queue_id", id, "recipients", n, "admin_client", r.RemoteAddr)
@@ -343,11 +344,15 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		id := r.PathValue("id")
 		var req ControlRequest
 		if err := decodeControl(r, &req); err != nil {
-			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
+			s.refuseInvalid(w, metrics.ControlRequeue, id, "", "", fmt.Errorf("bad request: %w", err))
 			return
 		}
-		user, reason, ok := auditedBy(w, "a requeue", req.User, req.Reason)
-		if !ok || !s.auditUp(w, r) {
+		user, reason, err := auditedBy("a requeue", req.User, req.Reason)
+		if err != nil {
+			s.refuseInvalid(w, metrics.ControlRequeue, id, req.User, req.Reason, err)
+			return
+		}
+		if !s.auditUp(w, r) {
 			return
 		}
 		res, err := QueueRequeue(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -365,8 +370,12 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 	mux.Handle("DELETE /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		q := r.URL.Query()
-		user, reason, ok := auditedBy(w, "a delete", q.Get("user"), q.Get("reason"))
-		if !ok || !s.auditUp(w, r) {
+		user, reason, err := auditedBy("a delete", q.Get("user"), q.Get("reason"))
+		if err != nil {
+			s.refuseInvalid(w, metrics.ControlDelete, id, q.Get("user"), q.Get("reason"), err)
+			return
+		}
+		if !s.auditUp(w, r) {
 			return
 		}
 		v, err := QueueDelete(s.Spool, s.Audit, id, user, reason, r.RemoteAddr)
@@ -380,21 +389,19 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 }
 
 // auditedBy checks the user and reason an audited change (what: "a
-// delete") names, and answers 400 when they are missing or too long.
-func auditedBy(w http.ResponseWriter, what, user, reason string) (string, string, bool) {
+// delete") names: an error, for a 400, when they are missing or too long.
+func auditedBy(what, user, reason string) (string, string, error) {
 	user, reason = strings.TrimSpace(user), strings.TrimSpace(reason)
 	if user == "" || reason == "" {
-		jsonError(w, http.StatusBadRequest, what+" is audited: it needs user and reason")
-		return "", "", false
+		return "", "", errors.New(what + " is audited: it needs user and reason")
 	}
 	// The same rules as a release's: the audit trail and the journal
 	// are read on terminals, where escapes and bidi overrides would
 	// make one operator's entry look like another's.
 	if err := checkOperator(user, reason); err != nil {
-		jsonError(w, http.StatusBadRequest, what+": "+strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
-		return "", "", false
+		return "", "", errors.New(what + ": " + strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "))
 	}
-	return user, reason, true
+	return user, reason, nil
 }
 
 // auditUp answers 503 and reports false while the audit trail cannot be

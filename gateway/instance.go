@@ -131,6 +131,7 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		in.Metrics.DiskFree.Set(metrics.DiskAudit, metrics.FreeBytes(filepath.Dir(a)))
 	}
 	in.Metrics.ConfigLastReloadSuccess.SetToCurrentTime()
+	in.Server.updateOrphans(true)
 	if err := spoolRoom(cfg, 0, sanitising(cfg)); err != nil {
 		// Said at the start, not only at the first MAIL refused: a
 		// gateway started on a small disk (the embedded default on a

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mugai/config"
+	"mugai/gateway/metrics"
 )
 
 // lockdownFile marks the emergency mode on disk, so that it survives a
@@ -86,11 +87,12 @@ func (s *Server) lockdownHandlers(mux *http.ServeMux) {
 	mux.Handle("POST /lockdown", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		var req ControlRequest
 		if err := decodeControl(r, &req); err != nil {
-			jsonError(w, http.StatusBadRequest, "bad request: "+err.Error())
+			s.refuseInvalid(w, metrics.ControlLockdown, "", "", "", fmt.Errorf("bad request: %w", err))
 			return
 		}
-		user, reason, ok := auditedBy(w, "a lockdown", req.User, req.Reason)
-		if !ok {
+		user, reason, err := auditedBy("a lockdown", req.User, req.Reason)
+		if err != nil {
+			s.refuseInvalid(w, metrics.ControlLockdown, "", req.User, req.Reason, err)
 			return
 		}
 		// Turning the emergency mode on is never refused (its record is

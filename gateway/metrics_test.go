@@ -90,6 +90,9 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 	}
 	// Every metric the registry promises is on the page.
 	for _, name := range metrics.Names() {
+		if name == "mugai_quarantine_orphaned_originals" {
+			continue // a series only for a route no longer configured (TestOrphanedOriginalsWarned)
+		}
 		found := false
 		for series := range s {
 			if series == name || strings.HasPrefix(series, name+"{") || strings.HasPrefix(series, name+"_") {

@@ -288,7 +288,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		return nil, OriginalError(req.ID, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+		return nil, fmt.Errorf("release %s: %w", req.ID, originalCause(req.ID, err))
 	}
 	rec.Sender, rec.Size = meta.From, meta.Size
 	if len(rec.Rcpts) == 0 {
@@ -336,7 +336,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 
 	in, err := s.readOriginal(meta)
 	if err != nil {
-		return nil, fmt.Errorf("release %s: %w", req.ID, err)
+		return nil, fmt.Errorf("release %s: %w", req.ID, originalCause(req.ID, err))
 	}
 	defer in.Close()
 
@@ -376,7 +376,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	trace := releaseReceived(route.Hostname, meta.ID, id, rcpts, now)
 	r := io.MultiReader(strings.NewReader(trace), body.Reader())
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
-		return nil, fmt.Errorf("release %s: spool: %w", req.ID, err)
+		return nil, fmt.Errorf("release %s: %w", req.ID, err) // "spool: put QUEUEID: …"
 	}
 	// Queued first, recorded next: a crash between the two can let one
 	// later release through again (at least once, as delivery is), but
@@ -391,10 +391,11 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	case err != nil:
 		// Unrecorded, a second release would not be refused: take the
 		// message back, unless a worker has it already.
+		err = originalCause(req.ID, err)
 		if _, derr := s.Spool.DeleteIf(id, func(spool.Message) bool { return true }); derr != nil {
-			return nil, fmt.Errorf("release %s: %w; and the queued message %s could not be taken back (%v): it may be delivered, and a second release would not be refused", req.ID, err, id, derr)
+			return nil, fmt.Errorf("release %s: recording it: %w; and the queued message %s could not be taken back (%v): it may be delivered, and a second release would not be refused", req.ID, err, id, derr)
 		}
-		return nil, fmt.Errorf("release %s: %w; the queued message %s was taken back", req.ID, err, id)
+		return nil, fmt.Errorf("release %s: recording it: %w; the queued message %s was taken back", req.ID, err, id)
 	}
 	rec.QueueID, res.QueueID = id, id
 	return res, nil
@@ -468,7 +469,7 @@ func (s *Server) readOriginal(meta quarantine.Meta) (*spill.Buffer, error) {
 	}
 	if err != nil {
 		buf.Close()
-		return nil, fmt.Errorf("read original: %w", err)
+		return nil, fmt.Errorf("reading the original: %w", err)
 	}
 	if n != meta.Size || !strings.EqualFold(hex.EncodeToString(h.Sum(nil)), meta.SHA256) {
 		buf.Close()
@@ -616,6 +617,7 @@ func (s *Server) purgeBefore(cutoff time.Time, reason, user, why string) (PurgeR
 			Size: m.Size, Policy: m.Policy, Verdict: "purged", Reason: reason, QuarantineID: m.ID, User: user, Why: why})
 	}
 	s.updateQuarantineGauges()
+	s.updateOrphans(false)
 	if err != nil {
 		return res, fmt.Errorf("purge: %w", err)
 	}
@@ -682,10 +684,59 @@ func (s *Server) updateQuarantineGauges() {
 func (s *Server) MaxBytesPurged(purged []quarantine.Meta) {
 	s.Metrics.QuarantinePurged.WithLabelValues(metrics.PurgeMaxBytes).Add(float64(len(purged)))
 	now := time.Now().UTC()
+	cfg := s.Config()
+	if slices.ContainsFunc(purged, func(m quarantine.Meta) bool { return cfg.Route(m.Route) == nil }) {
+		// Counted again apart: the store calls this, and it may not
+		// be listed from here.
+		go s.updateOrphans(false)
+	}
 	for _, m := range purged {
 		s.Audit.Write(&AuditRecord{Time: now, Event: "purge", Route: m.Route, Sender: m.From, Rcpts: m.To,
 			Size: m.Size, Policy: m.Policy, Verdict: "purged", Reason: metrics.PurgeMaxBytes, QuarantineID: m.ID,
 			User: "mugai", Why: "quarantine.max_bytes reached"})
 	}
 	s.Logger.Warn("quarantine full: oldest originals purged", "originals", len(purged))
+}
+
+// OrphanedOriginals counts the originals q keeps for a route that cfg
+// does not have (removed or renamed since), by that route's name. They
+// cannot be released under a policy: a release goes through the
+// original's route ("its route %q is no longer configured").
+func OrphanedOriginals(q *quarantine.Store, cfg *config.Config) map[string]int {
+	out := map[string]int{}
+	q.List(func(m quarantine.Meta) bool {
+		if cfg.Route(m.Route) == nil {
+			out[m.Route]++
+		}
+		return false
+	})
+	return out
+}
+
+// updateOrphans sets mugai_quarantine_orphaned_originals{route} for the
+// configuration in force, a series for each route the originals name
+// and it does not have; with warn it also logs one warning naming how
+// many originals and which routes, at start and on reload, so that the
+// operator who removed or renamed a route is told what it left behind.
+func (s *Server) updateOrphans(warn bool) {
+	if s.Quarantine == nil {
+		return
+	}
+	s.orphans.Lock()
+	defer s.orphans.Unlock()
+	orphans := OrphanedOriginals(s.Quarantine, s.Config())
+	s.Metrics.QuarantineOrphaned.Reset()
+	n, routes := 0, make([]string, 0, len(orphans))
+	for r, c := range orphans {
+		s.Metrics.QuarantineOrphaned.WithLabelValues(r).Set(float64(c))
+		n += c
+		routes = append(routes, r)
+	}
+	if warn && n > 0 {
+		slices.Sort(routes)
+		s.Logger.Warn("quarantine: originals of routes no longer configured cannot be released under a policy; "+
+			"configure the route again under its old name to release them, or release them untouched with -original, "+
+			"or let retention purge them (deploy/README.md, \"Originals of a removed route\")",
+			"originals", n, "routes", routes)
+	}
 }

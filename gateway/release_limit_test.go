@@ -114,3 +114,45 @@ func TestReleaseRecipientLimit(t *testing.T) {
 		t.Errorf("the refusal records %v, want the first 2", rel[len(rel)-1].Rcpts)
 	}
 }
+
+// TestReleaseManyLongRecipients: a release may name as many recipients
+// as its route's limits.max_recipients, up to 1,000 addresses of up to
+// 256 bytes, and the call's body has room for them: its bound is sized
+// from the largest max_recipients in force. Before, the 64 KiB bound of
+// every control call refused such a release with "the request is longer
+// than 65536 bytes", which told the operator nothing of what to do.
+func TestReleaseManyLongRecipients(t *testing.T) {
+	e := startRelEnv(t, relOptions{})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	// A 193-byte domain, and local parts that make each address 254
+	// bytes: 1,000 of them are about 257 KB of JSON.
+	domain := strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + ".example.jp"
+	c := *e.cfg
+	c.Routes = append([]config.Route(nil), c.Routes...)
+	c.Routes[0].Limits.MaxRecipients = config.MaxRecipientsCeiling
+	c.Routes[0].Domains = append(append([]string(nil), c.Routes[0].Domains...), domain)
+	if err := e.srv.Reload(&c); err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for i := range config.MaxRecipientsCeiling {
+		local := fmt.Sprintf("staff%04d.", i)
+		to = append(to, local+strings.Repeat("x", 254-len(local)-1-len(domain))+"@"+domain)
+	}
+	if len(to[0]) != 254 {
+		t.Fatalf("address of %d bytes", len(to[0]))
+	}
+	var res ReleaseResult
+	req := ReleaseRequest{Policy: "relaxed", To: to, User: "tanaka", Reason: "to the whole department"}
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", req, &res); code != 200 || len(res.To) != len(to) {
+		t.Fatalf("release to 1,000 recipients of 254 bytes: %d %q, %d recipients queued", code, msg, len(res.To))
+	}
+	if got := e.lgwan.next(t); len(got.To) != len(to) {
+		t.Errorf("delivered to %d recipients, want %d", len(got.To), len(to))
+	}
+	if rel := e.audit("release"); len(rel) != 1 || rel[0].Verdict != "rebuilt" || len(rel[0].Rcpts) != len(to) {
+		t.Errorf("release records: %d, want the one release to %d", len(rel), len(to))
+	}
+}

@@ -693,8 +693,10 @@ func TestRetentionPurge(t *testing.T) {
 	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk full, ticket 9"}, &res); code != 200 || res.Purged != 1 {
 		t.Fatalf("purge -older-than 1ms: %d %s %+v", code, msg, res)
 	}
+	// The three refused purges are recorded too (TestControlRefusalsAudited).
 	p = e.audit("purge")
-	if len(p) != 2 || p[1].User != "tanaka" || p[1].Why != "disk full, ticket 9" || p[1].Reason != metrics.PurgeManual {
+	if len(p) != 5 || p[1].Verdict != "refused" || p[2].Verdict != "refused" || p[3].Verdict != "refused" ||
+		p[4].User != "tanaka" || p[4].Why != "disk full, ticket 9" || p[4].Reason != metrics.PurgeManual || p[4].Verdict != "purged" {
 		t.Errorf("purge audit %+v", p)
 	}
 	// A purge by hand is told apart from the scheduled one.

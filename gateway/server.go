@@ -67,6 +67,10 @@ type Server struct {
 	// nothing and is refused, so that two at once cannot both pass the
 	// "already released" check.
 	releasing sync.Map
+	// orphans serialises updateOrphans: a reload and a purge at once
+	// must not leave a series out between one's Reset and the other's
+	// Set.
+	orphans sync.Mutex
 
 	mu      sync.Mutex // serialises Reload and Shutdown
 	routes  map[string]*routeState
@@ -405,6 +409,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		s.Metrics.InitRoute(name, snap.route.Policy)
 	}
 	s.exportFloor(cfg)
+	s.updateOrphans(true)
 	return nil
 }
 

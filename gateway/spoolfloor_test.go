@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +56,8 @@ func TestSpoolFloor(t *testing.T) {
 	if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, textMessage("low", 10<<10)); code != 452 {
 		t.Errorf("a whole transaction under the floor: %d %s, want it refused at MAIL", code, text)
 	}
-	if code, text := g.ready(); code != 503 || !strings.Contains(text, "below the 4MiB floor (spool_min_free)") {
-		t.Errorf("/readyz under the floor: %d %q, want 503 naming the floor", code, text)
+	if code, text := g.ready(); code != 503 || !readyNoRoom.MatchString(text) {
+		t.Errorf("/readyz under the floor: %d %q, want 503 %s", code, text, readyNoRoom)
 	}
 	if v := rejects(); v != 3 {
 		t.Errorf("smtp_rejects_total{mail,452} = %v, want 3", v)
@@ -233,4 +234,28 @@ func TestFloorMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("reloaded with the default floor", 256<<20, true)
+}
+
+// readyNoRoom is /readyz under the floor of TestSpoolFloor (4 MiB): the
+// free space and the floor in the same unit.
+var readyNoRoom = regexp.MustCompile(`^not ready: spool disk has [0-3] MiB free, below the 4 MiB floor \(spool_min_free\)\n$`)
+
+// TestNoRoomText: /readyz and the log say the free space, the floor and
+// a declared size in one unit, whole MiB, rounded so that they never
+// seem to leave room where there is none. Before, /readyz said "has
+// 1843 MiB free, below the 2GiB floor", in two units and two spellings.
+func TestNoRoomText(t *testing.T) {
+	for _, c := range []struct {
+		free, floor, size int64
+		want              string
+	}{
+		{1843 << 20, 2 << 30, 0, "spool disk has 1843 MiB free, below the 2048 MiB floor (spool_min_free)"},
+		{2<<30 + 512<<10, 2 << 30, 25 << 20, "spool disk has 2048 MiB free, below the 2048 MiB floor (spool_min_free) plus the 25 MiB declared"},
+		{(4 << 20) - 1, 4<<20 + 1, 1, "spool disk has 3 MiB free, below the 5 MiB floor (spool_min_free) plus the 1 MiB declared"},
+		{100 << 20, 256 << 20, 0, "spool disk has 100 MiB free, below the 256 MiB floor (spool_min_free)"},
+	} {
+		if got := noRoom("spool", c.free, c.floor, c.size); got.Error() != c.want {
+			t.Errorf("noRoom(%d, %d, %d) = %q\nwant %q", c.free, c.floor, c.size, got, c.want)
+		}
+	}
 }

@@ -107,7 +107,9 @@ type qcmd struct {
 }
 
 func (q *qcmd) fail(format string, a ...any) int {
-	fmt.Fprintf(q.stderr, "mugai quarantine: "+format+"\n", a...)
+	// An error of the quarantine names it already ("quarantine: read
+	// ID: …"), and the command's name says it once.
+	fmt.Fprintln(q.stderr, "mugai quarantine: "+strings.TrimPrefix(fmt.Sprintf(format, a...), "quarantine: "))
 	return 1
 }
 

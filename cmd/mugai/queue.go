@@ -81,7 +81,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case "list", "failed":
 		msgs, err := q.list()
 		if err != nil {
-			fmt.Fprintf(stderr, "mugai queue %s: %v\n", pos[0], err)
+			queueFail(stderr, pos[0], err)
 			return 1
 		}
 		if pos[0] == "failed" {
@@ -96,7 +96,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case "show":
 		m, err := q.show(pos[1])
 		if err != nil {
-			fmt.Fprintln(stderr, "mugai queue show:", err)
+			queueFail(stderr, "show", err)
 			return 1
 		}
 		if *asJSON {
@@ -108,7 +108,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case "retry":
 		res, err := q.retry(pos[1])
 		if err != nil {
-			fmt.Fprintln(stderr, "mugai queue retry:", err)
+			queueFail(stderr, "retry", err)
 			return 1
 		}
 		switch {
@@ -124,7 +124,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		who := invokingUser()
 		res, err := q.requeue(pos[1], who, strings.TrimSpace(*reason))
 		if err != nil {
-			fmt.Fprintln(stderr, "mugai queue requeue:", err)
+			queueFail(stderr, "requeue", err)
 			return 1
 		}
 		if *asJSON {
@@ -137,7 +137,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		who := invokingUser()
 		m, err := q.delete(pos[1], who, strings.TrimSpace(*reason))
 		if err != nil {
-			fmt.Fprintln(stderr, "mugai queue delete:", err)
+			queueFail(stderr, "delete", err)
 			return 1
 		}
 		if *asJSON {
@@ -600,4 +600,15 @@ func escapeJSON(b []byte) []byte {
 		b = b[size:]
 	}
 	return out.Bytes()
+}
+
+// queueFail prints err of `mugai queue sub`. An error that names the
+// queue and what failed ("queue: requeue ID: no failed recipient") is
+// printed after "mugai " alone, not after the subcommand's name again.
+func queueFail(w io.Writer, sub string, err error) {
+	if msg := err.Error(); strings.HasPrefix(msg, "queue: ") {
+		fmt.Fprintln(w, "mugai "+msg)
+		return
+	}
+	fmt.Fprintf(w, "mugai queue %s: %v\n", sub, err)
 }

@@ -337,7 +337,8 @@ func TestQueueCommand(t *testing.T) {
 		{name: "retry failed", args: q("retry", b), code: 1, stderr: []string{"no deferred recipient"}},
 		{name: "retry unknown", args: q("retry", "0000NOSUCHID0000"), code: 1, stderr: []string{"0000NOSUCHID0000"}},
 		{name: "requeue without reason", args: q("requeue", b), code: 1, stderr: []string{"-reason TEXT is required"}},
-		{name: "requeue deferred", args: q("requeue", a, "-reason", "x"), code: 1, stderr: []string{"no failed recipient"}},
+		// The whole line: "mugai queue: requeue ID: …", not "mugai queue requeue: queue: requeue ID: …".
+		{name: "requeue deferred", args: q("requeue", a, "-reason", "x"), code: 1, stderr: []string{"mugai queue: requeue " + a + ": no failed recipient (state deferred)\n"}},
 		{name: "requeue unknown", args: q("requeue", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
 		{name: "delete without reason", args: q("delete", c), code: 1, stderr: []string{"-reason TEXT is required"}},
 		{name: "delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},

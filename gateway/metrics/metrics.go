@@ -118,6 +118,15 @@ const (
 	AdminRefusedCrossOrigin = "cross-origin" // a browser's cross-site state change
 	AdminRefusedContentType = "content-type" // a body that is not JSON (a form post)
 	AdminRefusedAuditDown   = "audit-down"   // a requeue, a delete or lockdown off while the audit trail cannot be written
+
+	// control_refusals_total{call}: the operator's control calls other
+	// than a release (quarantine_release_refusals_total counts those)
+	ControlPurge    = "purge"    // mugai quarantine purge
+	ControlLockdown = "lockdown" // mugai ctl lockdown
+	ControlRequeue  = "requeue"  // mugai queue requeue
+	ControlDelete   = "delete"   // mugai queue delete
+	// control_refusals_total{reason}
+	ControlInvalid = "invalid" // 400: a body that is not JSON, past 64 KiB or with a key the call does not take; a user, reason or age that does not pass
 )
 
 // Classes are the attachment families of sanitize/filetype, in the order
@@ -186,6 +195,10 @@ type Metrics struct {
 	QuarantineReleases prometheus.Counter     // mugai_quarantine_releases_total
 	QuarantinePurged   *prometheus.CounterVec // mugai_quarantine_purged_total{reason}
 	QuarantineFull     prometheus.Counter     // mugai_quarantine_full_total
+	// mugai_quarantine_orphaned_originals{route}: originals kept for a
+	// route the configuration no longer has; a series only for such a
+	// route (a removed or renamed route: few, never an address)
+	QuarantineOrphaned *prometheus.GaugeVec
 	// mugai_quarantine_release_refusals_total{reason}: releases refused or failed
 	QuarantineReleaseRefusals *prometheus.CounterVec
 	// mugai_quarantine_reads_total{part,result}: originals read out
@@ -204,6 +217,7 @@ type Metrics struct {
 	StorageErrors           *prometheus.CounterVec // mugai_storage_errors_total{store}
 	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
 	AdminRefused            *prometheus.CounterVec // mugai_admin_refused_total{reason}
+	ControlRefusals         *prometheus.CounterVec // mugai_control_refusals_total{call,reason}
 
 	reg     *prometheus.Registry
 	handler http.Handler
@@ -283,6 +297,8 @@ func New(version string) *Metrics {
 			"Originals deleted from quarantine, by reason (retention: the scheduled purge, max_bytes: the store was full, manual: mugai quarantine purge, not_accepted: the message was refused with 451 after its original was kept).", "reason"),
 		QuarantineFull: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "quarantine_full_total",
 			Help: "Originals not kept because the quarantine was full (the sanitised message was still delivered)."}),
+		QuarantineOrphaned: gauge("quarantine_orphaned_originals",
+			"Originals in quarantine whose route (the label) is no longer configured (removed or renamed): they cannot be released under a policy. Only such routes have a series.", "route"),
 		QuarantineReleaseRefusals: counter("quarantine_release_refusals_total",
 			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, too_many_recipients: more than the route's max_recipients, error: integrity, storage or audit trail); each has an audit record.", "reason"),
 		QuarantineReleaseFailures: counter("quarantine_release_failures_total",
@@ -311,6 +327,8 @@ func New(version string) *Metrics {
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
 		AdminRefused: counter("admin_refused_total",
 			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; token: no valid control token; host, cross-origin, content-type: a browser's request; audit-down: a queue requeue or delete, or lockdown off, while the audit trail cannot be written).", "reason"),
+		ControlRefusals: counter("control_refusals_total",
+			"Control calls of an operator refused before they acted, other than releases (quarantine_release_refusals_total), by call (purge, lockdown, requeue, delete) and reason (invalid: a body that is not JSON or has a key the call does not take, a user, reason or age that does not pass); each has an audit record.", "call", "reason"),
 	}
 
 	m.reg = prometheus.NewRegistry()
@@ -322,6 +340,7 @@ func New(version string) *Metrics {
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
+		m.ControlRefusals, m.QuarantineOrphaned,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -361,6 +380,9 @@ func New(version string) *Metrics {
 	}
 	for _, r := range []string{AdminRefusedRemote, AdminRefusedToken, AdminRefusedHost, AdminRefusedCrossOrigin, AdminRefusedContentType, AdminRefusedAuditDown} {
 		m.AdminRefused.WithLabelValues(r)
+	}
+	for _, c := range []string{ControlPurge, ControlLockdown, ControlRequeue, ControlDelete} {
+		m.ControlRefusals.WithLabelValues(c, ControlInvalid)
 	}
 
 	// ContinueOnError: a collector that fails (say statfs on a vanished
@@ -472,6 +494,8 @@ func Names() []string {
 		"mugai_storage_errors_total",
 		"mugai_lockdown_enabled",
 		"mugai_admin_refused_total",
+		"mugai_control_refusals_total",
+		"mugai_quarantine_orphaned_originals",
 	}
 	sort.Strings(names)
 	return names

@@ -41,11 +41,11 @@ const (
 var (
 	// ErrTampered: the stored original fails authentication or no longer
 	// matches its recorded SHA-256.
-	ErrTampered = errors.New("quarantine: original fails its integrity check (tampered or corrupted)")
+	ErrTampered = errors.New("original fails its integrity check (tampered or corrupted)")
 	// ErrWrongKey: the original was encrypted under a different key.
-	ErrWrongKey = errors.New("quarantine: original was encrypted with a different key")
+	ErrWrongKey = errors.New("original was encrypted with a different key")
 	// ErrNoKey: the original is encrypted and the store was opened without a key.
-	ErrNoKey = errors.New("quarantine: original is encrypted and no key is configured")
+	ErrNoKey = errors.New("original is encrypted and no key is configured")
 )
 
 func keyID(key []byte) [8]byte {

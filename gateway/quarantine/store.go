@@ -24,15 +24,29 @@ var (
 	// sanitised message must not fail because of it.
 	ErrFull = errors.New("quarantine: full")
 	// ErrNotFound: no original with that id.
-	ErrNotFound = errors.New("quarantine: no such original")
+	ErrNotFound = errors.New("no such original")
 	// ErrLost: the metadata is there but recovery dropped the original's
 	// damaged record.
-	ErrLost = errors.New("quarantine: original record lost to damage")
+	ErrLost = errors.New("original record lost to damage")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("quarantine: closed")
 	// ErrReadOnly is returned by changes to a store opened ReadOnly.
 	ErrReadOnly = errors.New("quarantine: opened read-only")
 )
+
+// Error is an error about one original: the store names itself, what it
+// did (Op: get, read, delete, record release of) and the original's id,
+// once, before the cause (an Err* above, or a wrapped I/O error), which
+// names neither: "quarantine: read ID: original fails its integrity
+// check (tampered or corrupted)". A caller that says the id in its own
+// words (a release) takes Err, and does not repeat them.
+type Error struct {
+	Op, ID string
+	Err    error
+}
+
+func (e *Error) Error() string { return "quarantine: " + e.Op + " " + e.ID + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Release is one delivery of an original that an administrator asked for
 // (mugai quarantine release), as the store keeps it beside the original:
@@ -533,7 +547,7 @@ func (s *Store) Delete(id string) error {
 	e, ok := s.entries[id]
 	s.mu.Unlock()
 	if !ok {
-		return ErrNotFound
+		return &Error{Op: "delete", ID: id, Err: ErrNotFound}
 	}
 	_, _, err := s.purge([]*entry{e})
 	return err
@@ -592,7 +606,7 @@ func (s *Store) RecordRelease(id string, r Release) error {
 	r.To = slices.Clone(r.To)
 	j, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("quarantine: record release of %s: %w", id, err)
+		return &Error{Op: "record release of", ID: id, Err: err}
 	}
 	// pmu: no purge between the check and the append, so the record
 	// never outlives its original's tombstone.
@@ -607,10 +621,10 @@ func (s *Store) RecordRelease(id string, r Release) error {
 	switch {
 	case e == nil:
 		s.mu.Unlock()
-		return fmt.Errorf("quarantine: record release of %s: %w", id, ErrNotFound)
+		return &Error{Op: "record release of", ID: id, Err: ErrNotFound}
 	case len(e.meta.Releases) >= MaxReleases:
 		s.mu.Unlock()
-		return fmt.Errorf("quarantine: record release of %s: already released %d times (at most %d)", id, len(e.meta.Releases), MaxReleases)
+		return &Error{Op: "record release of", ID: id, Err: fmt.Errorf("already released %d times (at most %d)", len(e.meta.Releases), MaxReleases)}
 	}
 	tok := s.beginLocked()
 	s.mu.Unlock()
@@ -619,7 +633,7 @@ func (s *Store) RecordRelease(id string, r Release) error {
 	defer s.mu.Unlock()
 	s.endLocked(tok)
 	if err != nil {
-		return fmt.Errorf("quarantine: record release of %s: %w", id, err)
+		return &Error{Op: "record release of", ID: id, Err: err}
 	}
 	s.addRelease(e, r, rec.Seg)
 	return nil
@@ -631,7 +645,7 @@ func (s *Store) Get(id string) (Meta, error) {
 	defer s.mu.Unlock()
 	e := s.entries[id]
 	if e == nil {
-		return Meta{}, fmt.Errorf("quarantine: get %s: %w", id, ErrNotFound)
+		return Meta{}, &Error{Op: "get", ID: id, Err: ErrNotFound}
 	}
 	return e.meta.clone(), nil
 }
@@ -672,10 +686,10 @@ func (s *Store) Original(id string) (io.ReadCloser, error) {
 		return nil, ErrClosed
 	case e == nil:
 		s.mu.Unlock()
-		return nil, fmt.Errorf("quarantine: original %s: %w", id, ErrNotFound)
+		return nil, &Error{Op: "read", ID: id, Err: ErrNotFound}
 	case !e.origOK:
 		s.mu.Unlock()
-		return nil, fmt.Errorf("quarantine: original %s: %w", id, ErrLost)
+		return nil, &Error{Op: "read", ID: id, Err: ErrLost}
 	}
 	rec, meta := e.orig, e.meta
 	s.refs.Ref(rec.Seg) // pin: a purge cannot take the segment while we read
@@ -683,7 +697,7 @@ func (s *Store) Original(id string) (io.ReadCloser, error) {
 	rc := &originalReader{s: s, seg: rec.Seg}
 	fail := func(err error) (io.ReadCloser, error) {
 		rc.Close()
-		return nil, fmt.Errorf("quarantine: original %s: %w", id, err)
+		return nil, &Error{Op: "read", ID: id, Err: err}
 	}
 	p, err := s.log.Payload(rec)
 	if err != nil {

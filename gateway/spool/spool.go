@@ -18,13 +18,16 @@ import (
 	"mugai/gateway/seglog"
 )
 
+// The errors about one message come wrapped as "spool: OP ID: ERR", so
+// that they name the package and the message once; ErrClosed and
+// ErrReadOnly come alone.
 var (
 	// ErrNotFound: no live message has that id.
-	ErrNotFound = errors.New("spool: no such message")
+	ErrNotFound = errors.New("no such message")
 	// ErrNotLeased: Update or Release of a message not handed out by Next.
-	ErrNotLeased = errors.New("spool: message not leased")
+	ErrNotLeased = errors.New("message not leased")
 	// ErrBusy: a delivery worker holds the message; try again.
-	ErrBusy = errors.New("spool: message is being delivered")
+	ErrBusy = errors.New("message is being delivered")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("spool: closed")
 	// ErrReadOnly is returned by changes to a spool opened ReadOnly.
@@ -32,7 +35,7 @@ var (
 	// ErrNotWritten: the log could not be written (a full disk, say), so
 	// nothing changed; the same call may succeed later. Update keeps the
 	// lease then: the caller tries again or calls Release.
-	ErrNotWritten = errors.New("spool: log not written")
+	ErrNotWritten = errors.New("log not written")
 )
 
 // Options tune a Spool. The zero value is the production setting.
