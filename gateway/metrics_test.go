@@ -52,11 +52,14 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 	g.send("inbound", "a@example.jp", []string{"gone@lgwan.example"}, "Subject: bounce\r\n\r\nhello\r\n")
 	g.send("inbound", "a@example.jp", []string{"x@other.example"}, "Subject: relay\r\n\r\nno\r\n")
 	waitFor(t, "deliveries", 10*time.Second, func() bool { return len(nh.messages()) == 2 })
+	// The attempt is counted before the spool records the recipient as
+	// failed: wait for both, or the queue gauge may still say active.
 	waitFor(t, "the failure", 10*time.Second, func() bool {
+		g.runner.updateGauges()
 		s := scrape(t, "http://"+addr+"/metrics")
-		return s[`mugai_delivery_attempts_total{result="failed",route="inbound"}`] == 1
+		return s[`mugai_delivery_attempts_total{result="failed",route="inbound"}`] == 1 &&
+			s[`mugai_queue_messages{route="inbound",state="failed"}`] == 1
 	})
-	g.runner.updateGauges()
 
 	s := scrape(t, "http://"+addr+"/metrics")
 	want := map[string]float64{
