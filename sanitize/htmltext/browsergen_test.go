@@ -19,7 +19,8 @@ import (
 // compounds, descendant and child combinators, !important and @media
 // queries of every form sheet.go reads, every display and visibility
 // keyword, with and without a standards doctype (ids and classes in
-// either case), and tables with text where a browser moves it out. Each text is a numbered word
+// either case), and tables with text where a browser moves it out, and
+// elements holding another table, which ends the first. Each text is a numbered word
 // (w001), hidden by display, visibility, a white or transparent colour or
 // a tiny font (genPaint): the words the converter prints must be the
 // words the browser shows (readableText), document by document, and the
@@ -260,8 +261,14 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		genWord(b, words)
 	}
 	genMaybeStyle(r, b)
+	if r.IntN(6) == 0 {
+		genFostered(r, b, depth, words)
+	}
 	for range 1 + r.IntN(2) {
 		genStart(r, b, "tr", false)
+		if r.IntN(12) == 0 {
+			genFostered(r, b, depth, words)
+		}
 		for range 1 + r.IntN(2) {
 			genStart(r, b, "td", true)
 			if depth < 3 && r.IntN(5) < 3 {
@@ -276,6 +283,21 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</table>")
+}
+
+// genFostered writes an element right in a table or row, which a
+// browser moves out of it (foster parenting), with a word and, one time
+// in two, a table in it: that table ends the one it was written in
+// (and the rows after it are in neither).
+func genFostered(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	tag := []string{"span", "b", "div", "p", "font"}[r.IntN(5)]
+	genOpen(r, b, tag)
+	genWord(b, words)
+	if depth < 3 && r.IntN(2) == 0 {
+		genTable(r, b, depth+1, words)
+		genWord(b, words)
+	}
+	b.WriteString("</" + tag + ">")
 }
 
 // genStart writes a table element's start tag, with a class (if classed,

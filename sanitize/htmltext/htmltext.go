@@ -456,13 +456,22 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if c.foreign > 0 && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
+	if name == "table" {
+		// In a table's insertion mode a <table> ends the open table
+		// before it starts (HTML "in table": a start tag "table"),
+		// whatever was moved out of it (foster parenting) stands open
+		// above it: <table hidden><span><table> puts both tables in
+		// the body, and the rows after them are in neither.
+		c.popTo(c.tableMode())
+	}
 	switch name {
-	case "tr", "tbody", "thead", "tfoot":
+	case "tr", "tbody", "thead", "tfoot", "td", "th", "caption":
 		if c.foreign == 0 && c.overflow == 0 && c.findName("table", stopTable) < 0 {
 			// Outside a table the parser ignores the tag (HTML's "in
 			// body" insertion mode), and its text is shown where it
 			// stands; taken for a row, it was dropped as text right in
-			// a table. Its end tag finds no row to end.
+			// a table, and a hidden cell hid it. Its end tag finds no
+			// row or cell to end.
 			return
 		}
 	}
@@ -1132,6 +1141,32 @@ func (c *converter) fostered(name string) int {
 		return -1
 	}
 	return c.findName("table", stopTable)
+}
+
+// tableMode returns the stack index of the table whose insertion mode
+// the parser is in (HTML "in table", "in table body", "in row"): the
+// table of the nearest table, row group or row open, when no cell,
+// caption or template is open above it (only what was moved out of the
+// table, foster parenting, is); -1 otherwise. The walk is bounded by
+// the stack depth.
+func (c *converter) tableMode() int {
+	if c.overflow > 0 {
+		return -1 // structure past the depth limit is flattened
+	}
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		switch e := &c.stack[i]; {
+		case e.name == "table" || e.name == "tr" || isSection(e):
+			for ; i >= 0; i-- {
+				if c.stack[i].name == "table" {
+					return i
+				}
+			}
+			return -1
+		case isCell(e) || e.name == "caption" || e.name == "template":
+			return -1
+		}
+	}
+	return -1
 }
 
 // clearToContext closes what is open above the nearest table element
