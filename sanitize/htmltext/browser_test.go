@@ -78,7 +78,19 @@ func TestBrowserAgreement(t *testing.T) {
 // reader can see in a document d: laid out on the page, in a colour and
 // size that can be read (or holding an image, which the frame does not
 // load), with an http or https target.
-const linksSeen = `Array.from(d.querySelectorAll("a[href]")).filter(function (a) {
+const linksSeen = `(function () {
+  var all = [];
+  // The links of the shadow trees too (shadowOpened), whose
+  // <details> are opened as the document's are (browserEval).
+  (function walk(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("*"), function (e) {
+      if (e.localName == "details") e.open = true;
+      if (e.localName == "a" && e.hasAttribute("href")) all.push(e);
+      if (e.shadowRoot) walk(e.shadowRoot);
+    });
+  })(d);
+  return all;
+})().filter(function (a) {
   if (!/^\s*https?:/i.test(a.getAttribute("href")) || !a.checkVisibility({checkVisibilityCSS: true})) return false;
   if (a.querySelector("img")) return true;
   var st = getComputedStyle(a), c = st.color.match(/[\d.]+/g).map(Number);

@@ -42,6 +42,10 @@ import (
 //
 // MUGAI_GEN_SEED and MUGAI_GEN_DOCS run other documents than the 300 of
 // the fixed seed, to look for differences beyond them.
+//
+// Elements with a declarative shadow root (genShadow) have their
+// shadow tree measured (readableText), a closed one as an open one
+// (shadowOpened).
 func TestBrowserGenerated(t *testing.T) {
 	browser := findBrowser(t)
 	n, seed := 300, uint64(20261127)
@@ -64,8 +68,8 @@ func TestBrowserGenerated(t *testing.T) {
 	for i := range docs {
 		docs[i] = []byte(genDocument(r))
 	}
-	shown := browserTexts(t, browser, docs)
-	links := browserEval(t, browser, docs, linksSeen)
+	shown := browserTexts(t, browser, shadowOpened(docs))
+	links := browserEval(t, browser, shadowOpened(docs), linksSeen)
 	word := regexp.MustCompile(`w[0-9]{3}`)
 	target := regexp.MustCompile(`https://l[0-9]{3}\.example/`)
 	bad, seen := 0, 0
@@ -132,7 +136,7 @@ func genDocument(r *rand.Rand) string {
 
 // genMaybeStyle writes a <style> one time in six.
 func genMaybeStyle(r *rand.Rand, b *strings.Builder) {
-	if r.IntN(6) == 0 {
+	if r.IntN(6) == 0 && genShadowDepth == 0 {
 		genStyle(r, b)
 	}
 }
@@ -334,6 +338,10 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		genDetails(r, b, depth, words)
 		return
 	}
+	if depth < 3 && r.IntN(12) == 0 {
+		genShadow(r, b, depth, words)
+		return
+	}
 	tag := genTags[r.IntN(len(genTags))]
 	genOpen(r, b, tag)
 	genKids(r, b, depth, words)
@@ -369,7 +377,7 @@ func genKids(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		kids = 1 + r.IntN(3)
 	}
 	for range kids {
-		if r.IntN(10) == 0 {
+		if r.IntN(10) == 0 && genShadowDepth == 0 {
 			genStyle(r, b)
 		}
 		if depth < 4 && r.IntN(2) == 0 {
@@ -408,4 +416,88 @@ func genDetails(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		summary()
 	}
 	b.WriteString("</details>")
+}
+
+// genShadowDepth counts the shadow trees genShadow is writing: in one,
+// a <style> stands first or nowhere, as the converter applies a shadow
+// tree's sheet from where it stands on (shadow.go).
+var genShadowDepth int
+
+// genShadow writes an element with a declarative shadow root (closed
+// one time in three; on an element that takes none, b or li, one time
+// in eight): its tree, with a <style> first one time in three, words,
+// elements and slots, default or named, with fallback content or
+// none; the host's light children, a word or elements asking for a
+// slot or none, one time in four one before the template; one time in
+// eight a second shadowrootmode template, which is an ordinary one.
+// Slots stand right in the shadow root: a slot in a styled element
+// gives the light children it takes that element's style, which the
+// converter, printing them after the tree, does not.
+func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	hosts := []string{"div", "span", "section", "x-box", "article"}
+	if r.IntN(8) == 0 {
+		hosts = []string{"b", "li"}
+	}
+	host := hosts[r.IntN(len(hosts))]
+	genOpen(r, b, host)
+	light := func() {
+		for range r.IntN(3) {
+			if r.IntN(3) == 0 {
+				genWord(b, words)
+				continue
+			}
+			tag := genTags[r.IntN(len(genTags))]
+			b.WriteString("<" + tag)
+			if r.IntN(3) > 0 {
+				fmt.Fprintf(b, ` slot="%s"`, []string{"a", "b", "c", ""}[r.IntN(4)])
+			}
+			if r.IntN(2) == 0 {
+				fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+			}
+			b.WriteString(">")
+			genKids(r, b, depth+2, words)
+			b.WriteString("</" + tag + ">")
+		}
+	}
+	if r.IntN(4) == 0 {
+		light()
+	}
+	tree := func() {
+		b.WriteString(`<template shadowrootmode="` + []string{"open", "open", "closed"}[r.IntN(3)] + `">`)
+		genShadowDepth++
+		if r.IntN(3) == 0 {
+			b.WriteString("<style>")
+			for range 1 + r.IntN(2) {
+				b.WriteString(genRule(r) + "\n")
+			}
+			b.WriteString("</style>")
+		}
+		for range 1 + r.IntN(4) {
+			switch r.IntN(4) {
+			case 0:
+				genWord(b, words)
+			case 1:
+				genElement(r, b, depth+1, words)
+			default:
+				b.WriteString("<slot")
+				if r.IntN(2) == 0 {
+					fmt.Fprintf(b, ` name="%s"`, []string{"a", "b", "c"}[r.IntN(3)])
+				}
+				b.WriteString(">")
+				if r.IntN(2) == 0 {
+					genWord(b, words)
+				}
+				b.WriteString("</slot>")
+			}
+		}
+		genShadowDepth--
+		b.WriteString("</template>")
+	}
+	tree()
+	light()
+	if r.IntN(8) == 0 {
+		tree()
+		light()
+	}
+	b.WriteString("</" + host + ">")
 }

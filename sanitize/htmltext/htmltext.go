@@ -104,6 +104,20 @@ type entry struct {
 	key         elemKey // its name, id and class, for style sheet selectors
 	serial      uint64  // its number, in the order elements were opened (see activeFormatting)
 	outerMarker uint64  // a marker element (see marker): the serial of the one around it, 0 if none
+	// Shadow DOM (shadow.go). at: where its start tag ends in the
+	// input, which names it across Convert's passes; host: its slots,
+	// when it is (or, known from a pass before, will be) a shadow
+	// host; hosted: a shadow root was attached to it.
+	at     int64
+	host   *hostRecord
+	hosted bool
+	// A <template> that is a shadow root: its host's record, the slot
+	// names met in its tree (the first slot of a name takes the light
+	// children), and its tree's own style sheet.
+	shadow   bool
+	hostOf   *hostRecord
+	slotSeen []string
+	sheet    *sheet
 }
 
 type converter struct {
@@ -139,6 +153,18 @@ type converter struct {
 	exact                             bool      // a standards doctype began the document (see sheet.exact)
 	prefixStr                         string
 	prefixOK                          bool
+
+	// Shadow DOM (shadow.go): the record of Convert's passes before,
+	// nil for none; <body>'s record as a host, and whether a shadow
+	// root was attached to it; the shadow roots open; the shadow
+	// sheets made; the stack index of the shadow root the <style>
+	// being read belongs to, -1 for the document.
+	rec          *shadowRecord
+	bodyHost     *hostRecord
+	bodyHosted   bool
+	shadows      int
+	shadowSheets int
+	styleInto    int
 
 	// rootInvis: <html> or <body> has visibility:hidden, which the
 	// content inherits (rootCounted: its text was counted as hidden).
@@ -184,13 +210,16 @@ type converter struct {
 // empty output). URLs are printed as they are, in angle brackets;
 // neutralising them is left to the caller.
 //
-// open is called up to three times and must give the same document from
+// open is called up to five times and must give the same document from
 // its start each time (Convert does not close what it gives). A browser
 // applies every style sheet of a document to the whole document,
 // wherever its <style> stands, so the sheets are read first, keeping
 // nothing else (sheet.go bounds what it keeps): a scan of the bytes finds
-// where the last <style> may be (lastStyle), and the tokenizer reads the
-// sheets up to there (readSheets); the last pass converts.
+// where the last <style> may be (scanTags), and the tokenizer reads the
+// sheets up to there (readSheets). A document with a <template> may
+// have shadow roots, whose slots decide what of their hosts is drawn:
+// two passes that write nothing learn them (shadowRecords). The last
+// pass converts.
 //
 // The error is a read or write error, or html.ErrBufferExceeded (wrapped)
 // when a single tag or text run is larger than 8 MiB. When the sheets
@@ -198,7 +227,7 @@ type converter struct {
 // does, which meets it at the same place: the text before it is written,
 // as it was before sheets were read first.
 func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
-	last, err := lastStyle(open())
+	last, template, err := scanTags(open())
 	if err != nil {
 		return ConvertStream(w, open(), opt)
 	}
@@ -208,7 +237,28 @@ func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
 			return ConvertStream(w, open(), opt)
 		}
 	}
-	return convert(w, open(), opt, sh, true)
+	var rec *shadowRecord
+	if template {
+		rec = shadowRecords(open, opt, sh)
+	}
+	return convert(w, open(), opt, sh, true, rec)
+}
+
+// shadowRecords runs Convert's record passes over the document open
+// gives, with its sheets sh: which light children a shadow root's slots
+// take, and which slots they fill, is known only past them, and two
+// passes that write nothing learn it (shadow.go). The sheets are copied,
+// as matching charges their budget. It returns nil when a pass fails
+// (the conversion meets the error too).
+func shadowRecords(open func() io.Reader, opt Options, sh *sheet) *shadowRecord {
+	rec := newShadowRecord()
+	for range 2 {
+		if _, err := convert(io.Discard, open(), opt, sh.clone(), true, rec); err != nil {
+			return nil
+		}
+		rec.next()
+	}
+	return rec
 }
 
 // ConvertStream is Convert for a document that can be read only once: a
@@ -217,14 +267,17 @@ func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
 // hides it. Its memory does not grow with the document, and its text
 // comes out while the document is still coming in.
 func ConvertStream(w io.Writer, r io.Reader, opt Options) (Stats, error) {
-	return convert(w, r, opt, nil, false)
+	return convert(w, r, opt, nil, false, nil)
 }
 
 // convert converts the document r gives. With gathered, sh holds every
 // style sheet of the document (nil for none) and a <style> met adds
 // nothing; without, each sheet is read where it stands.
-func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (Stats, error) {
-	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1, sheet: sh, gathered: gathered}
+func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, rec *shadowRecord) (Stats, error) {
+	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1, sheet: sh, gathered: gathered, rec: rec, styleInto: -1}
+	if rec != nil {
+		c.bodyHost = rec.hosts[bodyKey]
+	}
 	c.roots = [2]elemKey{{tag: "html"}, {tag: "body"}}
 	if c.maxDepth <= 0 {
 		c.maxDepth = defaultMaxDepth
@@ -251,7 +304,7 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (S
 		case html.ErrorToken:
 			err := z.Err()
 			if errors.Is(err, io.EOF) {
-				c.stats.StyleLimit = c.sheet != nil && c.sheet.limited()
+				c.stats.StyleLimit = c.stats.StyleLimit || c.sheet != nil && c.sheet.limited()
 				c.popTo(0)
 				return c.stats, c.finish()
 			}
@@ -262,10 +315,7 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (S
 		case html.TextToken:
 			if rawSkip {
 				if styleNext {
-					if c.sheet == nil {
-						c.sheet = &sheet{exact: c.exact}
-					}
-					c.sheet.add(string(z.Text()))
+					c.addSheet(string(z.Text()))
 				}
 				continue
 			}
@@ -349,6 +399,14 @@ func (a *attrs) set(k, v []byte) {
 		a.src = string(v)
 	case "link":
 		a.link = string(v)
+	case "slot":
+		a.slot = string(v)
+	case "name":
+		a.name = string(v)
+	case "shadowrootmode":
+		a.shadowMode = string(v)
+	case "encoding":
+		a.encoding = string(v)
 	}
 }
 
@@ -363,14 +421,39 @@ func tagName(b []byte) string {
 
 func (c *converter) skipping() bool { return c.skip >= 0 }
 
+// addSheet reads the text of the <style> just started: a sheet of the
+// document, or of the shadow tree it is in (c.styleInto).
+func (c *converter) addSheet(css string) {
+	i := c.styleInto
+	switch {
+	case i < 0:
+		if c.sheet == nil {
+			c.sheet = &sheet{exact: c.exact}
+		}
+		c.sheet.add(css)
+	case i < len(c.stack) && c.stack[i].shadow:
+		if c.stack[i].sheet == nil {
+			c.stack[i].sheet = &sheet{exact: c.exact}
+			c.shadowSheets++
+		}
+		c.stack[i].sheet.add(css)
+	}
+}
+
 // applySheet reads the declarations the style sheets give an element
 // before its own style attribute, which wins over them unless they are
 // !important, as in a browser.
 func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
-	if c.sheet == nil {
+	c.applySheetOf(c.sheet, name, a, anc)
+}
+
+// applySheetOf is applySheet with the sheet sh: the document's, or a
+// shadow tree's.
+func (c *converter) applySheetOf(sh *sheet, name string, a *attrs, anc ancestry) {
+	if sh == nil {
 		return
 	}
-	rules := c.sheet.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
+	rules := sh.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
 	if len(rules) == 0 {
 		return
 	}
@@ -382,12 +465,6 @@ func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
 	}
 	d.parse(a.style)
 	a.css, a.cssSet = d.info(), true
-}
-
-// inTemplate reports whether a <template> is open: its content is not
-// part of the document, and a <style> in it styles nothing.
-func (c *converter) inTemplate() bool {
-	return slices.ContainsFunc(c.stack, func(e entry) bool { return e.name == "template" })
 }
 
 func (c *converter) top() *entry {
@@ -412,8 +489,18 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		c.rawSkip = true
 	}
 	name := tagName(nameb)
-	if name == "style" && c.rawSkip && !c.gathered && styleApplies(a) && !c.inTemplate() {
-		c.styleNext = true
+	if name == "style" && c.rawSkip && styleApplies(a) {
+		// In a <template>'s content a <style> styles nothing; in a
+		// shadow tree, that tree (shadow.go).
+		switch t := c.innerTemplate(); {
+		case t < 0:
+			c.styleNext, c.styleInto = !c.gathered, -1
+		case !c.stack[t].shadow:
+		case c.stack[t].sheet != nil || c.shadowSheets < maxShadowSheets:
+			c.styleNext, c.styleInto = true, t
+		default:
+			c.stats.StyleLimit = true
+		}
 	}
 	switch name {
 	case "html":
@@ -508,13 +595,50 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 	}
 	c.implicitEnd(name, fl)
-	if !c.skipping() && !a.cssSet { // set: a copy reopened past its budget (reopenRatio)
-		c.applySheet(name, a, ancestry{roots: c.roots[:], stack: c.stack})
+	var hostOf *hostRecord
+	if name == "template" {
+		hostOf = c.attachShadow(a)
+	}
+	shadow := hostOf != nil
+	if shadow {
+		// A shadow root, drawn: it has no attributes of its own (the
+		// template's hidden or style hide nothing) and no rules match it.
+		fl &^= fDrop
+		*a = attrs{}
+	}
+	if !c.skipping() && !a.cssSet && !shadow { // set: a copy reopened past its budget (reopenRatio)
+		// An element moved out of a table (foster parenting) stands
+		// before it: the table and what is in it are not its ancestors.
+		anc := c.stack
+		if ti := c.fostered(name); ti >= 0 {
+			anc = c.stack[:ti]
+		}
+		if s := c.shadowTree(); s >= 0 && s < len(anc) {
+			// The document's rules do not reach into a shadow tree,
+			// nor its own out of it.
+			c.applySheetOf(c.stack[s].sheet, name, a, ancestry{stack: anc[s+1:]})
+		} else {
+			c.applySheet(name, a, ancestry{roots: c.roots[:], stack: anc})
+		}
 	}
 
 	bg := a.background()
 	parent := c.styleParent(name)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
+	if h := c.lightHost(parent); h != nil && !shadow {
+		// A shadow host's child is drawn in the slot that takes it.
+		n := ""
+		if a.has("slot") {
+			n = a.slot
+		}
+		c.request(h, n)
+		hidden = hidden || !h.slotted(n)
+	}
+	if name == "slot" {
+		if s := c.shadowTree(); s >= 0 && c.slot(s, a.name) {
+			hidden = true // light children fill it: its fallback is not drawn
+		}
+	}
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
 	invis := c.rootInvis
@@ -570,6 +694,10 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
+	e.at, e.shadow, e.hostOf = c.read, shadow, hostOf
+	if c.rec != nil && len(c.rec.hosts) > 0 && validHost(name) {
+		e.host = c.rec.hosts[c.read] // known from a pass before
+	}
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -645,6 +773,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	if fl&fForeign != 0 {
 		c.foreign++
+	}
+	if shadow {
+		c.shadows++
 	}
 	e.stops = stopsFor(&e)
 	c.serial++
@@ -826,6 +957,11 @@ func (c *converter) close(e *entry, i int) {
 	c.closedActive(e)
 	if e.fl&fForeign != 0 {
 		c.foreign--
+	}
+	if e.shadow {
+		c.shadows--
+		e.hostOf.done = true // its light children after it are drawn as its slots say
+		c.stats.StyleLimit = c.stats.StyleLimit || e.sheet != nil && e.sheet.limited()
 	}
 	if e.skipRoot && c.skip == i {
 		c.skip = -1
@@ -1589,6 +1725,14 @@ func (c *converter) text(s []byte) {
 		foster = len(c.stack) == n
 	}
 	if !foster {
+		if h := c.lightHost(c.top()); h != nil {
+			// A shadow host's text, white space too, is drawn in its
+			// default slot.
+			c.request(h, "")
+			if !h.slotted("") {
+				return
+			}
+		}
 		if c.skipping() {
 			return
 		}

@@ -52,7 +52,15 @@ type sheetReader struct {
 // one conversion, and one with its sheets in its head is tokenized twice
 // only that far.
 func lastStyle(r io.Reader) (int64, error) {
-	const tag = "<style"
+	last, _, err := scanTags(r)
+	return last, err
+}
+
+// scanTags is lastStyle, and reports whether a "<template", in any
+// case, is in the text too: only then can the document have a shadow
+// root (shadow.go).
+func scanTags(r io.Reader) (last int64, template bool, err error) {
+	const tag, tmpl = "<style", "<template"
 	buf := make([]byte, 4<<10)
 	last, off, keep := int64(-1), int64(0), 0 // off: where buf starts in the text
 	for {
@@ -67,15 +75,18 @@ func lastStyle(r io.Reader) (int64, error) {
 			if asciiFold(data[i+1:i+len(tag)], tag[1:]) {
 				last = off + int64(i)
 			}
+			if !template && len(data)-i >= len(tmpl) && asciiFold(data[i+1:i+len(tmpl)], tmpl[1:]) {
+				template = true
+			}
 		}
 		if errors.Is(err, io.EOF) {
-			return last, nil
+			return last, template, nil
 		}
 		if err != nil {
-			return -1, fmt.Errorf("htmltext: read: %w", err)
+			return -1, false, fmt.Errorf("htmltext: read: %w", err)
 		}
 		// A tag cut by the end of this read is read with the next.
-		keep = min(len(tag)-1, len(data))
+		keep = min(len(tmpl)-1, len(data))
 		copy(buf, data[len(data)-keep:])
 		off += int64(len(data) - keep)
 	}
