@@ -85,7 +85,10 @@ const linksSeen = `(function () {
   (function walk(root) {
     Array.prototype.forEach.call(root.querySelectorAll("*"), function (e) {
       if (e.localName == "details") e.open = true;
-      if (e.localName == "a" && e.hasAttribute("href")) all.push(e);
+      // An svg or math <a> (as in <svg><script><a href>, where the
+      // script's content is markup) has no innerText, and the
+      // converter draws no svg.
+      if (e.localName == "a" && e.namespaceURI == "http://www.w3.org/1999/xhtml" && e.hasAttribute("href")) all.push(e);
       if (e.shadowRoot) walk(e.shadowRoot);
     });
   })(d);

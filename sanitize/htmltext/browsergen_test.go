@@ -43,6 +43,9 @@ import (
 // MUGAI_GEN_SEED and MUGAI_GEN_DOCS run other documents than the 300 of
 // the fixed seed, to look for differences beyond them.
 //
+// svg and math hold <style>, <title> and other elements whose content
+// is markup there (genForeign, genStyleIn).
+//
 // Elements with a declarative shadow root (genShadow) have their
 // shadow tree measured (readableText), a closed one as an open one
 // (shadowOpened).
@@ -145,10 +148,10 @@ func genMaybeStyle(r *rand.Rand, b *strings.Builder) {
 // time in eight) for print; one time in four in an element where a
 // browser reads it otherwise (genStyleIn).
 func genStyle(r *rand.Rand, b *strings.Builder) {
-	in := ""
+	var in [2]string
 	if r.IntN(4) == 0 {
 		in = genStyleIn[r.IntN(len(genStyleIn))]
-		b.WriteString("<" + in + ">")
+		b.WriteString(in[0])
 	}
 	b.WriteString("<style")
 	if r.IntN(8) == 0 {
@@ -159,15 +162,20 @@ func genStyle(r *rand.Rand, b *strings.Builder) {
 		b.WriteString(genRule(r) + "\n")
 	}
 	b.WriteString("</style>")
-	if in != "" {
-		b.WriteString("</" + in + ">")
-	}
+	b.WriteString(in[1])
 }
 
-// genStyleIn are the elements a <style> is put in: an svg style element
-// styles the document, its content markup; in a template or math it is
-// none; in noscript it is one (no script runs).
-var genStyleIn = []string{"svg", "template", "math", "noscript"}
+// genStyleIn are the elements a <style> is put in (start and end tags):
+// an svg style element styles the document, its content markup; in a
+// template or math it is none, but in math's <annotation-xml> of HTML
+// (an HTML integration point) it is one, and in svg's <title> too; in
+// noscript it is one (no script runs).
+var genStyleIn = [][2]string{{"<svg>", "</svg>"}, {"<template>", "</template>"}, {"<math>", "</math>"}, {"<noscript>", "</noscript>"},
+	{`<math><semantics><mi>m</mi><annotation-xml encoding="text/html">`, "</annotation-xml></semantics></math>"},
+	{`<math><annotation-xml encoding="application/xhtml+xml">`, "</annotation-xml></math>"},
+	{`<math><annotation-xml encoding="TEXT/HTML">`, "</annotation-xml></math>"},
+	{`<math><annotation-xml encoding="image/svg+xml">`, "</annotation-xml></math>"},
+	{"<svg><title>", "</title></svg>"}}
 
 var (
 	genDisplays = []string{"none", "none", "block", "inline", "contents", "list-item", "inline-block", "flex", "grid", "table", "inherit", "initial", "unset"}
@@ -342,6 +350,10 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		genShadow(r, b, depth, words)
 		return
 	}
+	if r.IntN(16) == 0 {
+		genForeign(r, b, words)
+		return
+	}
 	tag := genTags[r.IntN(len(genTags))]
 	genOpen(r, b, tag)
 	genKids(r, b, depth, words)
@@ -500,4 +512,37 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		light()
 	}
 	b.WriteString("</" + host + ">")
+}
+
+// genForeign writes svg or math whose <style>, <title>, <script>… hold
+// markup, as in foreign content they are its elements: an HTML tag
+// there (<b>, <p>) ends the svg or math, and what follows it shows,
+// unless it stands in svg's <title> or <desc>, where HTML is read again
+// and nothing is drawn; an svg <style> is a sheet up to that tag.
+func genForeign(r *rand.Rand, b *strings.Builder, words *int) {
+	word := func() string {
+		var w strings.Builder
+		genWord(&w, words)
+		return w.String()
+	}
+	breakout := []string{"b", "p", "i", "div", "span"}[r.IntN(5)]
+	switch r.IntN(8) {
+	case 0:
+		b.WriteString("<svg><style>" + genRule(r) + "<" + breakout + ">" + word() + "</" + breakout + "></style></svg>")
+	case 1:
+		b.WriteString("<svg><title>" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></title></svg>")
+	case 2:
+		b.WriteString("<svg><title>" + word() + "</svg>" + word())
+	case 3:
+		b.WriteString("<svg><desc>" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></desc></svg>")
+	case 4:
+		tag := []string{"script", "textarea", "xmp", "iframe", "noembed", "noframes"}[r.IntN(6)]
+		b.WriteString("<svg><" + tag + ">" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></" + tag + "></svg>")
+	case 5:
+		b.WriteString("<math><style>" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></style></math>")
+	case 6:
+		b.WriteString("<svg><title><style>" + word() + "</title><" + breakout + ">" + word() + "</" + breakout + "></style></title></svg>" + word())
+	default:
+		b.WriteString("<svg><style>" + genRule(r) + "</style><title>" + word() + "</title></svg>")
+	}
 }

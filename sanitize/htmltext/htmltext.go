@@ -104,6 +104,11 @@ type entry struct {
 	key         elemKey // its name, id and class, for style sheet selectors
 	serial      uint64  // its number, in the order elements were opened (see activeFormatting)
 	outerMarker uint64  // a marker element (see marker): the serial of the one around it, 0 if none
+	// ns: how its content is read, as the parser's tree builder
+	// reads it (see contentNS): HTML (0), foreign content (nsSVG,
+	// nsMath), or HTML in an integration point drawn (nsDrawn) or
+	// not (nsUndrawn).
+	ns byte
 	// Shadow DOM (shadow.go). at: where its start tag ends in the
 	// input, which names it across Convert's passes; host: its slots,
 	// when it is (or, known from a pass before, will be) a shadow
@@ -114,10 +119,11 @@ type entry struct {
 	// A <template> that is a shadow root: its host's record, the slot
 	// names met in its tree (the first slot of a name takes the light
 	// children), and its tree's own style sheet.
-	shadow   bool
-	hostOf   *hostRecord
-	slotSeen []string
-	sheet    *sheet
+	shadow    bool
+	hostOf    *hostRecord
+	slotSeen  []string
+	sheet     *sheet
+	sheetRead bool // sheet holds the tree's sheets, read in a pass before
 }
 
 type converter struct {
@@ -126,6 +132,7 @@ type converter struct {
 	maxDepth int
 	label    string
 
+	z         *html.Tokenizer
 	stack     []entry
 	sheet     *sheet     // the <style> rules read so far, nil before the first
 	gathered  bool       // sheet holds every sheet of the document, read in a first pass (Convert)
@@ -159,6 +166,12 @@ type converter struct {
 	// root was attached to it; the shadow roots open; the shadow
 	// sheets made; the stack index of the shadow root the <style>
 	// being read belongs to, -1 for the document.
+	// svgStyle: an svg <style> is being read, its text tokens up to
+	// the next tag gathered in css (as sheets.go reads it), for
+	// c.styleInto.
+	svgStyle bool
+	css      strings.Builder
+
 	rec          *shadowRecord
 	bodyHost     *hostRecord
 	bodyHosted   bool
@@ -295,9 +308,19 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(maxToken)
+	c.z = z
 	for c.err == nil {
+		// In svg and math a CDATA section is text, as a browser reads
+		// it (and sheets.go): "<![CDATA[<b>]]>" is no tag.
+		ns := c.contentNS()
+		z.AllowCDATA(ns == nsSVG || ns == nsMath)
 		tt := z.Next()
 		c.read += int64(len(z.Raw()))
+		if tt != html.TextToken && c.svgStyle {
+			c.svgStyle = false
+			c.addSheet(c.css.String())
+			c.css.Reset()
+		}
 		rawSkip, preNL, styleNext := c.rawSkip, c.preNL, c.styleNext
 		c.rawSkip, c.preNL, c.styleNext = false, false, false
 		switch tt {
@@ -320,6 +343,10 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 				continue
 			}
 			text := z.Text()
+			if c.svgStyle && c.css.Len() <= maxSheetBytes {
+				// One byte past the bound tells sheet.add it was cut.
+				c.css.Write(text[:min(len(text), maxSheetBytes+1-c.css.Len())])
+			}
 			c.begun = c.begun || len(bytes.TrimLeft(text, " \t\r\n\f")) > 0
 			if preNL {
 				// HTML drops a newline directly after <pre>.
@@ -421,6 +448,26 @@ func tagName(b []byte) string {
 
 func (c *converter) skipping() bool { return c.skip >= 0 }
 
+// styleTarget reports whether the <style> starting now is to be read,
+// and sets c.styleInto to where: in a <template>'s content a <style>
+// styles nothing; in a shadow tree, that tree (shadow.go); else the
+// document, unless its sheets were read in a pass before (gathered).
+func (c *converter) styleTarget() bool {
+	switch t := c.innerTemplate(); {
+	case t < 0:
+		c.styleInto = -1
+		return !c.gathered
+	case !c.stack[t].shadow || c.stack[t].sheetRead:
+		return false
+	case c.stack[t].sheet != nil || c.shadowSheets < maxShadowSheets:
+		c.styleInto = t
+		return true
+	default:
+		c.stats.StyleLimit = true
+		return false
+	}
+}
+
 // addSheet reads the text of the <style> just started: a sheet of the
 // document, or of the shadow tree it is in (c.styleInto).
 func (c *converter) addSheet(css string) {
@@ -483,24 +530,26 @@ func (c *converter) inHead() bool {
 
 func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	fl := elements[string(nameb)]
-	if fl&fRawSkip != 0 {
+	if ns := c.contentNS(); (ns == nsSVG || ns == nsMath) && rawText(string(nameb)) {
+		// In svg and math, <style>, <title>, <script>… are elements of
+		// theirs, whose content is markup: <svg><style>a<b>x shows x,
+		// as <b> ends the svg. (It ends no svg in a <title> or <desc>
+		// of svg, which are HTML again: see contentNS.) svg's <style>
+		// is a sheet all the same, of its text up to the next tag.
+		if c.z != nil && !selfClosing {
+			c.z.NextIsNotRawText()
+			if ns == nsSVG && string(nameb) == "style" && styleApplies(a) {
+				c.svgStyle = c.styleTarget()
+			}
+		}
+	} else if fl&fRawSkip != 0 {
 		// The tokenizer returns the content as raw text next, whether or
 		// not we can track the element: drop it unconditionally.
 		c.rawSkip = true
 	}
 	name := tagName(nameb)
 	if name == "style" && c.rawSkip && styleApplies(a) {
-		// In a <template>'s content a <style> styles nothing; in a
-		// shadow tree, that tree (shadow.go).
-		switch t := c.innerTemplate(); {
-		case t < 0:
-			c.styleNext, c.styleInto = !c.gathered, -1
-		case !c.stack[t].shadow:
-		case c.stack[t].sheet != nil || c.shadowSheets < maxShadowSheets:
-			c.styleNext, c.styleInto = true, t
-		default:
-			c.stats.StyleLimit = true
-		}
+		c.styleNext = c.styleTarget()
 	}
 	switch name {
 	case "html":
@@ -540,7 +589,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if fl&fHeadOK == 0 && name != "head" {
 		c.startBody()
 	}
-	if c.foreign > 0 && breaksOutOfForeign(name) {
+	if c.foreign > 0 && c.contentNS() != nsUndrawn && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
 	if name == "table" {
@@ -695,6 +744,14 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
 	e.at, e.shadow, e.hostOf = c.read, shadow, hostOf
+	if shadow && c.rec != nil && c.rec.pass > 1 {
+		// Its sheets, read whole in pass 1.
+		e.sheetRead = true
+		if e.sheet = hostOf.sheet; c.rec.pass == 2 {
+			e.sheet = hostOf.sheet.unspent()
+		}
+	}
+	e.ns = c.childNS(name, a)
 	if c.rec != nil && len(c.rec.hosts) > 0 && validHost(name) {
 		e.host = c.rec.hosts[c.read] // known from a pass before
 	}
@@ -961,6 +1018,9 @@ func (c *converter) close(e *entry, i int) {
 	if e.shadow {
 		c.shadows--
 		e.hostOf.done = true // its light children after it are drawn as its slots say
+		if c.rec != nil && c.rec.pass == 1 && e.sheet != nil {
+			e.hostOf.sheet = e.sheet.unspent()
+		}
 		c.stats.StyleLimit = c.stats.StyleLimit || e.sheet != nil && e.sheet.limited()
 	}
 	if e.skipRoot && c.skip == i {
@@ -2165,4 +2225,64 @@ func escapeURL(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// How an element's content is read (entry.ns).
+const (
+	nsSVG     = 's'
+	nsMath    = 'm'
+	nsDrawn   = 'd' // HTML in svg's <foreignObject>, math's <mi>, <mo>, <mn>, <ms>, <mtext>
+	nsUndrawn = 'u' // HTML in svg's <title>, <desc>, math's <annotation-xml> of HTML
+)
+
+// contentNS returns how the content of the innermost open element is
+// read (entry.ns): 0 for HTML.
+func (c *converter) contentNS() byte {
+	if c.foreign == 0 || len(c.stack) == 0 {
+		return 0
+	}
+	return c.stack[len(c.stack)-1].ns
+}
+
+// childNS returns how the content of an element starting now is read:
+// svg and math are foreign content, where HTML's tags are read again in
+// their integration points (HTML tree construction; sheets.go follows
+// the same). In those svg and math do not draw (<title>, <desc>, an
+// <annotation-xml> of HTML) an HTML tag does not end the svg or math:
+// what it holds is not drawn either. In the others (<foreignObject>,
+// <mi>…) it ends it, as before, so that what they draw is printed.
+func (c *converter) childNS(name string, a *attrs) byte {
+	switch c.contentNS() {
+	case nsSVG:
+		switch name {
+		case "foreignobject":
+			return nsDrawn
+		case "title", "desc":
+			return nsUndrawn
+		}
+		return nsSVG
+	case nsMath:
+		switch name {
+		case "mi", "mo", "mn", "ms", "mtext":
+			return nsDrawn
+		case "annotation-xml":
+			if htmlEncoding(a.encoding) {
+				return nsUndrawn
+			}
+		}
+		return nsMath
+	}
+	switch name {
+	case "svg":
+		return nsSVG
+	case "math":
+		return nsMath
+	}
+	return c.contentNS() // HTML, drawn or not as the integration point around it
+}
+
+// htmlEncoding reports an <annotation-xml encoding> that makes it an
+// HTML integration point.
+func htmlEncoding(enc string) bool {
+	return strings.EqualFold(enc, "text/html") || strings.EqualFold(enc, "application/xhtml+xml")
 }

@@ -29,7 +29,10 @@ import (
 //
 // The shadow tree's style is its own: the document's sheets do not
 // reach into it (its elements inherit from the host all the same), and
-// a <style> in it styles only it, from where it stands on. Its :host
+// a <style> in it styles only it: the whole tree, in Convert, which
+// reads it in its first record pass; from where it stands on, in
+// ConvertStream (a later rule may then hide less, or show less, than
+// it would in the browser). Its :host
 // and ::slotted() rules are not read (sheet.go drops selectors it does
 // not know), so what they hide is printed.
 
@@ -60,6 +63,10 @@ type hostRecord struct {
 	requested []string // the slot names its light children ask for ("" the default slot)
 	reqOver   bool
 	reqDone   bool // requested holds them all: read in a pass before
+	// sheet: the style sheets of its shadow tree, read in pass 1;
+	// the passes after apply them to the whole tree, as a browser
+	// does, and read no <style> in it.
+	sheet *sheet
 }
 
 // shadowRecord is what Convert's record passes learn of the shadow
@@ -247,4 +254,14 @@ func (s *sheet) clone() *sheet {
 	c := *s
 	c.found, c.matched = nil, nil
 	return &c
+}
+
+// unspent returns a copy of s with its whole budget, for the passes
+// after the one that read it and matched with it.
+func (s *sheet) unspent() *sheet {
+	c := s.clone()
+	if c != nil {
+		c.steps, c.spent = 0, false
+	}
+	return c
 }

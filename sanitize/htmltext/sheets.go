@@ -25,8 +25,9 @@ const maxContexts = 64
 //   - in svg it is SVG's style element, which styles the document as
 //     HTML's does, but its content is markup: entities and CDATA sections
 //     are read, and a tag ends it;
-//   - in math (outside mi, mo, mn, ms and mtext, where HTML is read again)
-//     it is no style element at all;
+//   - in math (outside mi, mo, mn, ms, mtext and an annotation-xml
+//     whose encoding is text/html or application/xhtml+xml, where HTML
+//     is read again) it is no style element at all;
 //   - in <noscript> it is one: a mail client runs no script, so its
 //     browser reads noscript's content as markup, where the tokenizer
 //     (and the converter, which drops it) take it as text.
@@ -221,7 +222,7 @@ func (p *sheetReader) rawTagName() string {
 func (p *sheetReader) start(selfClosing bool) {
 	name := p.rawTagName()
 	var a attrs
-	if name == "style" || name == "font" {
+	if name == "style" || name == "font" || name == "annotation-xml" {
 		for more := true; more; {
 			var k, v []byte
 			k, v, more = p.z.TagAttr()
@@ -250,7 +251,8 @@ func (p *sheetReader) start(selfClosing bool) {
 			p.svg = p.templates == 0 && styleApplies(&a)
 		case name == ns,
 			ns == "svg" && (name == "foreignobject" || name == "desc" || name == "title"),
-			ns == "math" && (name == "mi" || name == "mo" || name == "mn" || name == "ms" || name == "mtext"):
+			ns == "math" && (name == "mi" || name == "mo" || name == "mn" || name == "ms" || name == "mtext"),
+			ns == "math" && name == "annotation-xml" && htmlEncoding(a.encoding):
 			p.push(name)
 		}
 		return
@@ -279,7 +281,7 @@ func (p *sheetReader) end() {
 		return
 	}
 	switch name {
-	case "svg", "math", "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "template":
+	case "svg", "math", "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "annotation-xml", "template":
 	default:
 		return
 	}
