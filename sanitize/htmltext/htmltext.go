@@ -97,6 +97,12 @@ type entry struct {
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
 	flexBox                   bool      // a flex or grid container: its children are blocks
+	hosted                    bool      // see at, below
+	// ns: how its content is read, as the parser's tree builder
+	// reads it (see contentNS): HTML (0), foreign content (nsSVG,
+	// nsMath), or HTML in an integration point drawn (nsDrawn) or
+	// not (nsUndrawn).
+	ns byte
 	// outerSkip: moved out of a hidden table being skipped, 1 + the
 	// skip to go back to when it ends; 0 otherwise.
 	outerSkip   int
@@ -104,26 +110,17 @@ type entry struct {
 	key         elemKey // its name, id and class, for style sheet selectors
 	serial      uint64  // its number, in the order elements were opened (see activeFormatting)
 	outerMarker uint64  // a marker element (see marker): the serial of the one around it, 0 if none
-	// ns: how its content is read, as the parser's tree builder
-	// reads it (see contentNS): HTML (0), foreign content (nsSVG,
-	// nsMath), or HTML in an integration point drawn (nsDrawn) or
-	// not (nsUndrawn).
-	ns byte
 	// Shadow DOM (shadow.go). at: where its start tag ends in the
 	// input, which names it across Convert's passes; host: its slots,
 	// when it is (or, known from a pass before, will be) a shadow
-	// host; hosted: a shadow root was attached to it.
-	at     int64
-	host   *hostRecord
-	hosted bool
-	// A <template> that is a shadow root: its host's record, the slot
-	// names met in its tree (the first slot of a name takes the light
-	// children), and its tree's own style sheet.
-	shadow    bool
-	hostOf    *hostRecord
-	slotSeen  []string
-	sheet     *sheet
-	sheetRead bool // sheet holds the tree's sheets, read in a pass before
+	// host; hosted (with the flags above): a shadow root was attached
+	// to it.
+	at   int64
+	host *hostRecord
+	// root: a <template> that is a shadow root, nil for any other
+	// element (a pointer, so that the entries of a deep stack stay
+	// small).
+	root *shadowRoot
 }
 
 type converter struct {
@@ -457,9 +454,9 @@ func (c *converter) styleTarget() bool {
 	case t < 0:
 		c.styleInto = -1
 		return !c.gathered
-	case !c.stack[t].shadow || c.stack[t].sheetRead:
+	case c.stack[t].root == nil || c.stack[t].root.sheetRead:
 		return false
-	case c.stack[t].sheet != nil || c.shadowSheets < maxShadowSheets:
+	case c.stack[t].root.sheet != nil || c.shadowSheets < maxShadowSheets:
 		c.styleInto = t
 		return true
 	default:
@@ -478,12 +475,13 @@ func (c *converter) addSheet(css string) {
 			c.sheet = &sheet{exact: c.exact}
 		}
 		c.sheet.add(css)
-	case i < len(c.stack) && c.stack[i].shadow:
-		if c.stack[i].sheet == nil {
-			c.stack[i].sheet = &sheet{exact: c.exact}
+	case i < len(c.stack) && c.stack[i].root != nil:
+		r := c.stack[i].root
+		if r.sheet == nil {
+			r.sheet = &sheet{exact: c.exact}
 			c.shadowSheets++
 		}
-		c.stack[i].sheet.add(css)
+		r.sheet.add(css)
 	}
 }
 
@@ -655,24 +653,25 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		fl &^= fDrop
 		*a = attrs{}
 	}
+	ti := c.fostered(name)
 	if !c.skipping() && !a.cssSet && !shadow { // set: a copy reopened past its budget (reopenRatio)
 		// An element moved out of a table (foster parenting) stands
 		// before it: the table and what is in it are not its ancestors.
 		anc := c.stack
-		if ti := c.fostered(name); ti >= 0 {
+		if ti >= 0 {
 			anc = c.stack[:ti]
 		}
 		if s := c.shadowTree(); s >= 0 && s < len(anc) {
 			// The document's rules do not reach into a shadow tree,
 			// nor its own out of it.
-			c.applySheetOf(c.stack[s].sheet, name, a, ancestry{stack: anc[s+1:]})
+			c.applySheetOf(c.stack[s].root.sheet, name, a, ancestry{stack: anc[s+1:]})
 		} else {
 			c.applySheet(name, a, ancestry{roots: c.roots[:], stack: anc})
 		}
 	}
 
 	bg := a.background()
-	parent := c.styleParent(name)
+	parent := c.styleParent(ti)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
 	if h := c.lightHost(parent); h != nil && !shadow {
 		// A shadow host's child is drawn in the slot that takes it.
@@ -743,12 +742,15 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
-	e.at, e.shadow, e.hostOf = c.read, shadow, hostOf
-	if shadow && c.rec != nil && c.rec.pass > 1 {
-		// Its sheets, read whole in pass 1.
-		e.sheetRead = true
-		if e.sheet = hostOf.sheet; c.rec.pass == 2 {
-			e.sheet = hostOf.sheet.unspent()
+	e.at = c.read
+	if shadow {
+		e.root = &shadowRoot{host: hostOf}
+		if c.rec != nil && c.rec.pass > 1 {
+			// Its sheets, read whole in pass 1.
+			e.root.sheetRead = true
+			if e.root.sheet = hostOf.sheet; c.rec.pass == 2 {
+				e.root.sheet = hostOf.sheet.unspent()
+			}
 		}
 	}
 	e.ns = c.childNS(name, a)
@@ -1015,13 +1017,13 @@ func (c *converter) close(e *entry, i int) {
 	if e.fl&fForeign != 0 {
 		c.foreign--
 	}
-	if e.shadow {
+	if r := e.root; r != nil {
 		c.shadows--
-		e.hostOf.done = true // its light children after it are drawn as its slots say
-		if c.rec != nil && c.rec.pass == 1 && e.sheet != nil {
-			e.hostOf.sheet = e.sheet.unspent()
+		r.host.done = true // its light children after it are drawn as its slots say
+		if c.rec != nil && c.rec.pass == 1 && r.sheet != nil {
+			r.host.sheet = r.sheet.unspent()
 		}
-		c.stats.StyleLimit = c.stats.StyleLimit || e.sheet != nil && e.sheet.limited()
+		c.stats.StyleLimit = c.stats.StyleLimit || r.sheet != nil && r.sheet.limited()
 	}
 	if e.skipRoot && c.skip == i {
 		c.skip = -1
@@ -1312,9 +1314,10 @@ func (c *converter) implicitEnd(name string, fl flag) {
 // inherits: the one it starts in, or for one a browser moves out of a
 // table (foster parenting: anything but the table's own parts right in a
 // table, a row group or a row) the table's parent, nil for the root.
-// The table's size, colour and visibility do not reach it.
-func (c *converter) styleParent(name string) *entry {
-	switch ti := c.fostered(name); {
+// The table's size, colour and visibility do not reach it. ti is
+// what fostered gives for it.
+func (c *converter) styleParent(ti int) *entry {
+	switch {
 	case ti < 0:
 		return c.top()
 	case ti == 0:

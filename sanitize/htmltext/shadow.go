@@ -69,6 +69,16 @@ type hostRecord struct {
 	sheet *sheet
 }
 
+// shadowRoot is an open <template> that is a shadow root: its host's
+// record, the slot names met in its tree (the first slot of a name
+// takes the light children), and its tree's own style sheet.
+type shadowRoot struct {
+	host      *hostRecord
+	slotSeen  []string
+	sheet     *sheet
+	sheetRead bool // sheet holds the tree's sheets, read in a pass before
+}
+
 // shadowRecord is what Convert's record passes learn of the shadow
 // hosts of a document, by where each host's start tag ends.
 type shadowRecord struct {
@@ -168,7 +178,7 @@ func (c *converter) shadowTree() int {
 	if c.shadows == 0 {
 		return -1
 	}
-	if t := c.innerTemplate(); t >= 0 && c.stack[t].shadow {
+	if t := c.innerTemplate(); t >= 0 && c.stack[t].root != nil {
 		return t
 	}
 	return -1
@@ -182,7 +192,7 @@ func (c *converter) attachShadow(a *attrs) *hostRecord {
 		c.foreign > 0 || c.overflow > 0 || len(c.stack) >= c.maxDepth {
 		return nil
 	}
-	if t := c.innerTemplate(); t >= 0 && !c.stack[t].shadow {
+	if t := c.innerTemplate(); t >= 0 && c.stack[t].root == nil {
 		return nil // a template's content is not part of the document
 	}
 	var h **hostRecord
@@ -231,8 +241,8 @@ func (c *converter) request(h *hostRecord, n string) {
 // at c.stack[s], and reports whether its fallback content is hidden: a
 // light child fills it.
 func (c *converter) slot(s int, n string) bool {
-	t := &c.stack[s]
-	h := t.hostOf
+	t := c.stack[s].root
+	h := t.host
 	h.slots = addName(h.slots, &h.slotsOver, n)
 	if slices.Contains(t.slotSeen, n) {
 		return false // a later slot of a name takes nothing
