@@ -78,7 +78,22 @@ func TestBrowserAgreement(t *testing.T) {
 // reader can see in a document d: laid out on the page, in a colour and
 // size that can be read (or holding an image, which the frame does not
 // load), with an http or https target.
-const linksSeen = `Array.from(d.querySelectorAll("a[href]")).filter(function (a) {
+const linksSeen = `(function () {
+  var all = [];
+  // The links of the shadow trees too (shadowOpened), whose
+  // <details> are opened as the document's are (browserEval).
+  (function walk(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("*"), function (e) {
+      if (e.localName == "details") e.open = true;
+      // An svg or math <a> (as in <svg><script><a href>, where the
+      // script's content is markup) has no innerText, and the
+      // converter draws no svg.
+      if (e.localName == "a" && e.namespaceURI == "http://www.w3.org/1999/xhtml" && e.hasAttribute("href")) all.push(e);
+      if (e.shadowRoot) walk(e.shadowRoot);
+    });
+  })(d);
+  return all;
+})().filter(function (a) {
   if (!/^\s*https?:/i.test(a.getAttribute("href")) || !a.checkVisibility({checkVisibilityCSS: true})) return false;
   if (a.querySelector("img")) return true;
   var st = getComputedStyle(a), c = st.color.match(/[\d.]+/g).map(Number);
@@ -363,10 +378,13 @@ func findBrowser(t *testing.T) string {
 // its colour or size, so that its rules still apply.
 const readableText = `(function () {
   if (!d.body) return "\u0000no body";
-  var win = d.defaultView, w = d.createTreeWalker(d.body, NodeFilter.SHOW_TEXT), n, unseen = [];
+  var win = d.defaultView, unseen = [], shadow = [];
+  // The parent a box is drawn in: a slotted node's slot, a shadow
+  // root's host.
+  function up(e) { return e.assignedSlot || e.parentElement || (e.parentNode && e.parentNode.host) || null; }
   function rgba(s) { var m = (s || "").match(/[\d.]+/g); if (!m) return [0, 0, 0, 1]; m = m.map(Number); if (m.length < 4) m.push(1); return m; }
   function behind(el) {
-    for (var e = el; e; e = e.parentElement) {
+    for (var e = el; e; e = up(e)) {
       var st = win.getComputedStyle(e);
       if (st.backgroundImage != "none") return null;
       var c = rgba(st.backgroundColor);
@@ -374,18 +392,37 @@ const readableText = `(function () {
     }
     return [255, 255, 255, 1];
   }
-  function opacity(el) { var o = 1; for (var e = el; e; e = e.parentElement) o *= parseFloat(win.getComputedStyle(e).opacity); return o; }
+  function opacity(el) { var o = 1; for (var e = el; e; e = up(e)) o *= parseFloat(win.getComputedStyle(e).opacity); return o; }
+  function readable(n) {
+    var el = n.parentElement || n.parentNode.host, st = win.getComputedStyle(el), b = behind(el);
+    var c = rgba(st.webkitTextFillColor && st.webkitTextFillColor != st.color ? st.webkitTextFillColor : st.color);
+    return !(parseFloat(st.fontSize) < 2 || c[3] < 0.1 || opacity(el) < 0.1 ||
+        b && Math.abs(c[0] - b[0]) + Math.abs(c[1] - b[1]) + Math.abs(c[2] - b[2]) < 12);
+  }
+  // A shadow root's text is drawn but not in innerText, which walks
+  // the light tree (its slotted nodes among it): its text nodes that
+  // are laid out and visible are read one by one, separated by spaces.
+  function shadowText(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("details"), function (x) { x.open = true; });
+    var w = d.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT), n, r = d.createRange();
+    while ((n = w.nextNode())) {
+      if (n.nodeType == 1) { if (n.shadowRoot) shadowText(n.shadowRoot); continue; }
+      var el = n.parentElement || n.parentNode.host;
+      if (!n.data.trim() || n.parentElement && n.parentElement.closest("style, script")) continue;
+      r.selectNodeContents(n);
+      if (r.getClientRects().length && win.getComputedStyle(el).visibility == "visible" && readable(n)) shadow.push(n.data);
+    }
+  }
+  Array.prototype.forEach.call(d.querySelectorAll("*"), function (e) { if (e.shadowRoot) shadowText(e.shadowRoot); });
+  var w = d.createTreeWalker(d.body, NodeFilter.SHOW_TEXT), n;
   while ((n = w.nextNode())) {
     // A style sheet's text is not read but applied: emptied, its rules
     // would be gone from the page measured.
     if (!n.data.trim() || n.parentElement.closest("style, script")) continue;
-    var el = n.parentElement, st = win.getComputedStyle(el), b = behind(el);
-    var c = rgba(st.webkitTextFillColor && st.webkitTextFillColor != st.color ? st.webkitTextFillColor : st.color);
-    if (parseFloat(st.fontSize) < 2 || c[3] < 0.1 || opacity(el) < 0.1 ||
-        b && Math.abs(c[0] - b[0]) + Math.abs(c[1] - b[1]) + Math.abs(c[2] - b[2]) < 12) unseen.push(n);
+    if (!readable(n)) unseen.push(n);
   }
   unseen.forEach(function (t) { t.data = ""; });
-  return d.body.innerText;
+  return d.body.innerText + (shadow.length ? "\n" + shadow.join(" ") : "");
 })()`
 
 // browserTexts opens each document in headless Chromium, in one run,

@@ -19,7 +19,8 @@ import (
 // compounds, descendant and child combinators, !important and @media
 // queries of every form sheet.go reads, every display and visibility
 // keyword, with and without a standards doctype (ids and classes in
-// either case), and tables with text where a browser moves it out. Each text is a numbered word
+// either case), and tables with text where a browser moves it out, and
+// elements holding another table, which ends the first. Each text is a numbered word
 // (w001), hidden by display, visibility, a white or transparent colour or
 // a tiny font (genPaint): the words the converter prints must be the
 // words the browser shows (readableText), document by document, and the
@@ -41,6 +42,13 @@ import (
 //
 // MUGAI_GEN_SEED and MUGAI_GEN_DOCS run other documents than the 300 of
 // the fixed seed, to look for differences beyond them.
+//
+// svg and math hold <style>, <title> and other elements whose content
+// is markup there (genForeign, genStyleIn).
+//
+// Elements with a declarative shadow root (genShadow) have their
+// shadow tree measured (readableText), a closed one as an open one
+// (shadowOpened).
 func TestBrowserGenerated(t *testing.T) {
 	browser := findBrowser(t)
 	n, seed := 300, uint64(20261127)
@@ -63,8 +71,8 @@ func TestBrowserGenerated(t *testing.T) {
 	for i := range docs {
 		docs[i] = []byte(genDocument(r))
 	}
-	shown := browserTexts(t, browser, docs)
-	links := browserEval(t, browser, docs, linksSeen)
+	shown := browserTexts(t, browser, shadowOpened(docs))
+	links := browserEval(t, browser, shadowOpened(docs), linksSeen)
 	word := regexp.MustCompile(`w[0-9]{3}`)
 	target := regexp.MustCompile(`https://l[0-9]{3}\.example/`)
 	bad, seen := 0, 0
@@ -131,7 +139,7 @@ func genDocument(r *rand.Rand) string {
 
 // genMaybeStyle writes a <style> one time in six.
 func genMaybeStyle(r *rand.Rand, b *strings.Builder) {
-	if r.IntN(6) == 0 {
+	if r.IntN(6) == 0 && genShadowDepth == 0 {
 		genStyle(r, b)
 	}
 }
@@ -140,10 +148,10 @@ func genMaybeStyle(r *rand.Rand, b *strings.Builder) {
 // time in eight) for print; one time in four in an element where a
 // browser reads it otherwise (genStyleIn).
 func genStyle(r *rand.Rand, b *strings.Builder) {
-	in := ""
+	var in [2]string
 	if r.IntN(4) == 0 {
 		in = genStyleIn[r.IntN(len(genStyleIn))]
-		b.WriteString("<" + in + ">")
+		b.WriteString(in[0])
 	}
 	b.WriteString("<style")
 	if r.IntN(8) == 0 {
@@ -154,15 +162,20 @@ func genStyle(r *rand.Rand, b *strings.Builder) {
 		b.WriteString(genRule(r) + "\n")
 	}
 	b.WriteString("</style>")
-	if in != "" {
-		b.WriteString("</" + in + ">")
-	}
+	b.WriteString(in[1])
 }
 
-// genStyleIn are the elements a <style> is put in: an svg style element
-// styles the document, its content markup; in a template or math it is
-// none; in noscript it is one (no script runs).
-var genStyleIn = []string{"svg", "template", "math", "noscript"}
+// genStyleIn are the elements a <style> is put in (start and end tags):
+// an svg style element styles the document, its content markup; in a
+// template or math it is none, but in math's <annotation-xml> of HTML
+// (an HTML integration point) it is one, and in svg's <title> too; in
+// noscript it is one (no script runs).
+var genStyleIn = [][2]string{{"<svg>", "</svg>"}, {"<template>", "</template>"}, {"<math>", "</math>"}, {"<noscript>", "</noscript>"},
+	{`<math><semantics><mi>m</mi><annotation-xml encoding="text/html">`, "</annotation-xml></semantics></math>"},
+	{`<math><annotation-xml encoding="application/xhtml+xml">`, "</annotation-xml></math>"},
+	{`<math><annotation-xml encoding="TEXT/HTML">`, "</annotation-xml></math>"},
+	{`<math><annotation-xml encoding="image/svg+xml">`, "</annotation-xml></math>"},
+	{"<svg><title>", "</title></svg>"}}
 
 var (
 	genDisplays = []string{"none", "none", "block", "inline", "contents", "list-item", "inline-block", "flex", "grid", "table", "inherit", "initial", "unset"}
@@ -260,8 +273,14 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		genWord(b, words)
 	}
 	genMaybeStyle(r, b)
+	if r.IntN(6) == 0 {
+		genFostered(r, b, depth, words)
+	}
 	for range 1 + r.IntN(2) {
 		genStart(r, b, "tr", false)
+		if r.IntN(12) == 0 {
+			genFostered(r, b, depth, words)
+		}
 		for range 1 + r.IntN(2) {
 			genStart(r, b, "td", true)
 			if depth < 3 && r.IntN(5) < 3 {
@@ -276,6 +295,21 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</table>")
+}
+
+// genFostered writes an element right in a table or row, which a
+// browser moves out of it (foster parenting), with a word and, one time
+// in two, a table in it: that table ends the one it was written in
+// (and the rows after it are in neither).
+func genFostered(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	tag := []string{"span", "b", "div", "p", "font"}[r.IntN(5)]
+	genOpen(r, b, tag)
+	genWord(b, words)
+	if depth < 3 && r.IntN(2) == 0 {
+		genTable(r, b, depth+1, words)
+		genWord(b, words)
+	}
+	b.WriteString("</" + tag + ">")
 }
 
 // genStart writes a table element's start tag, with a class (if classed,
@@ -310,6 +344,14 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	}
 	if depth < 4 && r.IntN(12) == 0 {
 		genDetails(r, b, depth, words)
+		return
+	}
+	if depth < 3 && r.IntN(12) == 0 {
+		genShadow(r, b, depth, words)
+		return
+	}
+	if r.IntN(16) == 0 {
+		genForeign(r, b, words)
 		return
 	}
 	tag := genTags[r.IntN(len(genTags))]
@@ -347,7 +389,7 @@ func genKids(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		kids = 1 + r.IntN(3)
 	}
 	for range kids {
-		if r.IntN(10) == 0 {
+		if r.IntN(10) == 0 && genShadowDepth == 0 {
 			genStyle(r, b)
 		}
 		if depth < 4 && r.IntN(2) == 0 {
@@ -386,4 +428,121 @@ func genDetails(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		summary()
 	}
 	b.WriteString("</details>")
+}
+
+// genShadowDepth counts the shadow trees genShadow is writing: in one,
+// a <style> stands first or nowhere, as the converter applies a shadow
+// tree's sheet from where it stands on (shadow.go).
+var genShadowDepth int
+
+// genShadow writes an element with a declarative shadow root (closed
+// one time in three; on an element that takes none, b or li, one time
+// in eight): its tree, with a <style> first one time in three, words,
+// elements and slots, default or named, with fallback content or
+// none; the host's light children, a word or elements asking for a
+// slot or none, one time in four one before the template; one time in
+// eight a second shadowrootmode template, which is an ordinary one.
+// Slots stand right in the shadow root: a slot in a styled element
+// gives the light children it takes that element's style, which the
+// converter, printing them after the tree, does not.
+func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	hosts := []string{"div", "span", "section", "x-box", "article"}
+	if r.IntN(8) == 0 {
+		hosts = []string{"b", "li"}
+	}
+	host := hosts[r.IntN(len(hosts))]
+	genOpen(r, b, host)
+	light := func() {
+		for range r.IntN(3) {
+			if r.IntN(3) == 0 {
+				genWord(b, words)
+				continue
+			}
+			tag := genTags[r.IntN(len(genTags))]
+			b.WriteString("<" + tag)
+			if r.IntN(3) > 0 {
+				fmt.Fprintf(b, ` slot="%s"`, []string{"a", "b", "c", ""}[r.IntN(4)])
+			}
+			if r.IntN(2) == 0 {
+				fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+			}
+			b.WriteString(">")
+			genKids(r, b, depth+2, words)
+			b.WriteString("</" + tag + ">")
+		}
+	}
+	if r.IntN(4) == 0 {
+		light()
+	}
+	tree := func() {
+		b.WriteString(`<template shadowrootmode="` + []string{"open", "open", "closed"}[r.IntN(3)] + `">`)
+		genShadowDepth++
+		if r.IntN(3) == 0 {
+			b.WriteString("<style>")
+			for range 1 + r.IntN(2) {
+				b.WriteString(genRule(r) + "\n")
+			}
+			b.WriteString("</style>")
+		}
+		for range 1 + r.IntN(4) {
+			switch r.IntN(4) {
+			case 0:
+				genWord(b, words)
+			case 1:
+				genElement(r, b, depth+1, words)
+			default:
+				b.WriteString("<slot")
+				if r.IntN(2) == 0 {
+					fmt.Fprintf(b, ` name="%s"`, []string{"a", "b", "c"}[r.IntN(3)])
+				}
+				b.WriteString(">")
+				if r.IntN(2) == 0 {
+					genWord(b, words)
+				}
+				b.WriteString("</slot>")
+			}
+		}
+		genShadowDepth--
+		b.WriteString("</template>")
+	}
+	tree()
+	light()
+	if r.IntN(8) == 0 {
+		tree()
+		light()
+	}
+	b.WriteString("</" + host + ">")
+}
+
+// genForeign writes svg or math whose <style>, <title>, <script>… hold
+// markup, as in foreign content they are its elements: an HTML tag
+// there (<b>, <p>) ends the svg or math, and what follows it shows,
+// unless it stands in svg's <title> or <desc>, where HTML is read again
+// and nothing is drawn; an svg <style> is a sheet up to that tag.
+func genForeign(r *rand.Rand, b *strings.Builder, words *int) {
+	word := func() string {
+		var w strings.Builder
+		genWord(&w, words)
+		return w.String()
+	}
+	breakout := []string{"b", "p", "i", "div", "span"}[r.IntN(5)]
+	switch r.IntN(8) {
+	case 0:
+		b.WriteString("<svg><style>" + genRule(r) + "<" + breakout + ">" + word() + "</" + breakout + "></style></svg>")
+	case 1:
+		b.WriteString("<svg><title>" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></title></svg>")
+	case 2:
+		b.WriteString("<svg><title>" + word() + "</svg>" + word())
+	case 3:
+		b.WriteString("<svg><desc>" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></desc></svg>")
+	case 4:
+		tag := []string{"script", "textarea", "xmp", "iframe", "noembed", "noframes"}[r.IntN(6)]
+		b.WriteString("<svg><" + tag + ">" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></" + tag + "></svg>")
+	case 5:
+		b.WriteString("<math><style>" + word() + "<" + breakout + ">" + word() + "</" + breakout + "></style></math>")
+	case 6:
+		b.WriteString("<svg><title><style>" + word() + "</title><" + breakout + ">" + word() + "</" + breakout + "></style></title></svg>" + word())
+	default:
+		b.WriteString("<svg><style>" + genRule(r) + "</style><title>" + word() + "</title></svg>")
+	}
 }

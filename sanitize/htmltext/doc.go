@@ -7,8 +7,10 @@
 // size or nesting depth of the input. Inline style attributes and the
 // document's <style> sheets decide what is hidden, as a desktop mail
 // client's browser engine would (sheet.go): each sheet applies to the
-// whole document, which Convert reads first for its sheets alone, then
-// converts (ConvertStream reads it once, each sheet from where it stands).
+// whole document, which Convert reads first for its sheets alone (and,
+// with a <template>, twice more for what its shadow roots' slots take:
+// shadow.go), then converts (ConvertStream reads it once, each sheet
+// from where it stands).
 // It does not decode charsets (the caller hands it UTF-8), and does not
 // neutralise the URLs it prints: that is sanitize/links' job on the
 // resulting text.

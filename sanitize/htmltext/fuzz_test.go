@@ -36,6 +36,9 @@ func FuzzConvert(f *testing.F) {
 		"<style><!-- @media screen and (max-width:600px){.pc{display:none}} .sp{display:none} td > .x, body.a .b{font-size:0} #i{color:#fff} --></style><body class=a><div class=pc>1</div><p class=sp>2<table><tr><td><i class=x>3</i><b class=b>4</b><span id=i>5",
 		"<style>.a{display:none !important} .b{display:\"}\"}@media print{.c{display:none}}</style><i class=a style=display:inline>x</i><i class='b c'>y</i><style media=print>.d{opacity:0}",
 		"<p class=x>t</p><noscript><style>.x{font-size:9px}</style></noscript><math><script><h6></script><style>.y{display:none}</style></math><p class=y>u",
+		"<div>a<template shadowrootmode=open><style>p{display:none}</style>s<slot name=x>f</slot><slot>g</slot></template><p slot=x>b</p>c<template shadowrootmode=closed>t</template></div><body><template shadowrootmode=open>u</template>",
+		"<svg><style>.q{color:#fff}<b>x</b></style><title>t</svg><p class=q>y<math><annotation-xml encoding=text/html><style>.z{font-size:0}</style><p>w</annotation-xml></math>",
+		"<table hidden><span>a<table><tr><td>t</table>b</span><tr><td>c</table><td style=display:none>d",
 	} {
 		f.Add(s)
 	}

@@ -97,6 +97,12 @@ type entry struct {
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
 	flexBox                   bool      // a flex or grid container: its children are blocks
+	hosted                    bool      // see at, below
+	// ns: how its content is read, as the parser's tree builder
+	// reads it (see contentNS): HTML (0), foreign content (nsSVG,
+	// nsMath), or HTML in an integration point drawn (nsDrawn) or
+	// not (nsUndrawn).
+	ns byte
 	// outerSkip: moved out of a hidden table being skipped, 1 + the
 	// skip to go back to when it ends; 0 otherwise.
 	outerSkip   int
@@ -104,6 +110,17 @@ type entry struct {
 	key         elemKey // its name, id and class, for style sheet selectors
 	serial      uint64  // its number, in the order elements were opened (see activeFormatting)
 	outerMarker uint64  // a marker element (see marker): the serial of the one around it, 0 if none
+	// Shadow DOM (shadow.go). at: where its start tag ends in the
+	// input, which names it across Convert's passes; host: its slots,
+	// when it is (or, known from a pass before, will be) a shadow
+	// host; hosted (with the flags above): a shadow root was attached
+	// to it.
+	at   int64
+	host *hostRecord
+	// root: a <template> that is a shadow root, nil for any other
+	// element (a pointer, so that the entries of a deep stack stay
+	// small).
+	root *shadowRoot
 }
 
 type converter struct {
@@ -112,6 +129,7 @@ type converter struct {
 	maxDepth int
 	label    string
 
+	z         *html.Tokenizer
 	stack     []entry
 	sheet     *sheet     // the <style> rules read so far, nil before the first
 	gathered  bool       // sheet holds every sheet of the document, read in a first pass (Convert)
@@ -139,6 +157,24 @@ type converter struct {
 	exact                             bool      // a standards doctype began the document (see sheet.exact)
 	prefixStr                         string
 	prefixOK                          bool
+
+	// Shadow DOM (shadow.go): the record of Convert's passes before,
+	// nil for none; <body>'s record as a host, and whether a shadow
+	// root was attached to it; the shadow roots open; the shadow
+	// sheets made; the stack index of the shadow root the <style>
+	// being read belongs to, -1 for the document.
+	// svgStyle: an svg <style> is being read, its text tokens up to
+	// the next tag gathered in css (as sheets.go reads it), for
+	// c.styleInto.
+	svgStyle bool
+	css      strings.Builder
+
+	rec          *shadowRecord
+	bodyHost     *hostRecord
+	bodyHosted   bool
+	shadows      int
+	shadowSheets int
+	styleInto    int
 
 	// rootInvis: <html> or <body> has visibility:hidden, which the
 	// content inherits (rootCounted: its text was counted as hidden).
@@ -184,13 +220,16 @@ type converter struct {
 // empty output). URLs are printed as they are, in angle brackets;
 // neutralising them is left to the caller.
 //
-// open is called up to three times and must give the same document from
+// open is called up to five times and must give the same document from
 // its start each time (Convert does not close what it gives). A browser
 // applies every style sheet of a document to the whole document,
 // wherever its <style> stands, so the sheets are read first, keeping
 // nothing else (sheet.go bounds what it keeps): a scan of the bytes finds
-// where the last <style> may be (lastStyle), and the tokenizer reads the
-// sheets up to there (readSheets); the last pass converts.
+// where the last <style> may be (scanTags), and the tokenizer reads the
+// sheets up to there (readSheets). A document with a <template> may
+// have shadow roots, whose slots decide what of their hosts is drawn:
+// two passes that write nothing learn them (shadowRecords). The last
+// pass converts.
 //
 // The error is a read or write error, or html.ErrBufferExceeded (wrapped)
 // when a single tag or text run is larger than 8 MiB. When the sheets
@@ -198,7 +237,7 @@ type converter struct {
 // does, which meets it at the same place: the text before it is written,
 // as it was before sheets were read first.
 func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
-	last, err := lastStyle(open())
+	last, template, err := scanTags(open())
 	if err != nil {
 		return ConvertStream(w, open(), opt)
 	}
@@ -208,7 +247,28 @@ func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
 			return ConvertStream(w, open(), opt)
 		}
 	}
-	return convert(w, open(), opt, sh, true)
+	var rec *shadowRecord
+	if template {
+		rec = shadowRecords(open, opt, sh)
+	}
+	return convert(w, open(), opt, sh, true, rec)
+}
+
+// shadowRecords runs Convert's record passes over the document open
+// gives, with its sheets sh: which light children a shadow root's slots
+// take, and which slots they fill, is known only past them, and two
+// passes that write nothing learn it (shadow.go). The sheets are copied,
+// as matching charges their budget. It returns nil when a pass fails
+// (the conversion meets the error too).
+func shadowRecords(open func() io.Reader, opt Options, sh *sheet) *shadowRecord {
+	rec := newShadowRecord()
+	for range 2 {
+		if _, err := convert(io.Discard, open(), opt, sh.clone(), true, rec); err != nil {
+			return nil
+		}
+		rec.next()
+	}
+	return rec
 }
 
 // ConvertStream is Convert for a document that can be read only once: a
@@ -217,14 +277,17 @@ func Convert(w io.Writer, open func() io.Reader, opt Options) (Stats, error) {
 // hides it. Its memory does not grow with the document, and its text
 // comes out while the document is still coming in.
 func ConvertStream(w io.Writer, r io.Reader, opt Options) (Stats, error) {
-	return convert(w, r, opt, nil, false)
+	return convert(w, r, opt, nil, false, nil)
 }
 
 // convert converts the document r gives. With gathered, sh holds every
 // style sheet of the document (nil for none) and a <style> met adds
 // nothing; without, each sheet is read where it stands.
-func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (Stats, error) {
-	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1, sheet: sh, gathered: gathered}
+func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, rec *shadowRecord) (Stats, error) {
+	c := &converter{maxDepth: opt.MaxDepth, label: opt.ImageLabel, skip: -1, cellAt: -1, sheet: sh, gathered: gathered, rec: rec, styleInto: -1}
+	if rec != nil {
+		c.bodyHost = rec.hosts[bodyKey]
+	}
 	c.roots = [2]elemKey{{tag: "html"}, {tag: "body"}}
 	if c.maxDepth <= 0 {
 		c.maxDepth = defaultMaxDepth
@@ -242,16 +305,26 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (S
 
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(maxToken)
+	c.z = z
 	for c.err == nil {
+		// In svg and math a CDATA section is text, as a browser reads
+		// it (and sheets.go): "<![CDATA[<b>]]>" is no tag.
+		ns := c.contentNS()
+		z.AllowCDATA(ns == nsSVG || ns == nsMath)
 		tt := z.Next()
 		c.read += int64(len(z.Raw()))
+		if tt != html.TextToken && c.svgStyle {
+			c.svgStyle = false
+			c.addSheet(c.css.String())
+			c.css.Reset()
+		}
 		rawSkip, preNL, styleNext := c.rawSkip, c.preNL, c.styleNext
 		c.rawSkip, c.preNL, c.styleNext = false, false, false
 		switch tt {
 		case html.ErrorToken:
 			err := z.Err()
 			if errors.Is(err, io.EOF) {
-				c.stats.StyleLimit = c.sheet != nil && c.sheet.limited()
+				c.stats.StyleLimit = c.stats.StyleLimit || c.sheet != nil && c.sheet.limited()
 				c.popTo(0)
 				return c.stats, c.finish()
 			}
@@ -262,14 +335,15 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool) (S
 		case html.TextToken:
 			if rawSkip {
 				if styleNext {
-					if c.sheet == nil {
-						c.sheet = &sheet{exact: c.exact}
-					}
-					c.sheet.add(string(z.Text()))
+					c.addSheet(string(z.Text()))
 				}
 				continue
 			}
 			text := z.Text()
+			if c.svgStyle && c.css.Len() <= maxSheetBytes {
+				// One byte past the bound tells sheet.add it was cut.
+				c.css.Write(text[:min(len(text), maxSheetBytes+1-c.css.Len())])
+			}
 			c.begun = c.begun || len(bytes.TrimLeft(text, " \t\r\n\f")) > 0
 			if preNL {
 				// HTML drops a newline directly after <pre>.
@@ -349,6 +423,14 @@ func (a *attrs) set(k, v []byte) {
 		a.src = string(v)
 	case "link":
 		a.link = string(v)
+	case "slot":
+		a.slot = string(v)
+	case "name":
+		a.name = string(v)
+	case "shadowrootmode":
+		a.shadowMode = string(v)
+	case "encoding":
+		a.encoding = string(v)
 	}
 }
 
@@ -363,14 +445,60 @@ func tagName(b []byte) string {
 
 func (c *converter) skipping() bool { return c.skip >= 0 }
 
+// styleTarget reports whether the <style> starting now is to be read,
+// and sets c.styleInto to where: in a <template>'s content a <style>
+// styles nothing; in a shadow tree, that tree (shadow.go); else the
+// document, unless its sheets were read in a pass before (gathered).
+func (c *converter) styleTarget() bool {
+	switch t := c.innerTemplate(); {
+	case t < 0:
+		c.styleInto = -1
+		return !c.gathered
+	case c.stack[t].root == nil || c.stack[t].root.sheetRead:
+		return false
+	case c.stack[t].root.sheet != nil || c.shadowSheets < maxShadowSheets:
+		c.styleInto = t
+		return true
+	default:
+		c.stats.StyleLimit = true
+		return false
+	}
+}
+
+// addSheet reads the text of the <style> just started: a sheet of the
+// document, or of the shadow tree it is in (c.styleInto).
+func (c *converter) addSheet(css string) {
+	i := c.styleInto
+	switch {
+	case i < 0:
+		if c.sheet == nil {
+			c.sheet = &sheet{exact: c.exact}
+		}
+		c.sheet.add(css)
+	case i < len(c.stack) && c.stack[i].root != nil:
+		r := c.stack[i].root
+		if r.sheet == nil {
+			r.sheet = &sheet{exact: c.exact}
+			c.shadowSheets++
+		}
+		r.sheet.add(css)
+	}
+}
+
 // applySheet reads the declarations the style sheets give an element
 // before its own style attribute, which wins over them unless they are
 // !important, as in a browser.
 func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
-	if c.sheet == nil {
+	c.applySheetOf(c.sheet, name, a, anc)
+}
+
+// applySheetOf is applySheet with the sheet sh: the document's, or a
+// shadow tree's.
+func (c *converter) applySheetOf(sh *sheet, name string, a *attrs, anc ancestry) {
+	if sh == nil {
 		return
 	}
-	rules := c.sheet.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
+	rules := sh.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
 	if len(rules) == 0 {
 		return
 	}
@@ -382,12 +510,6 @@ func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
 	}
 	d.parse(a.style)
 	a.css, a.cssSet = d.info(), true
-}
-
-// inTemplate reports whether a <template> is open: its content is not
-// part of the document, and a <style> in it styles nothing.
-func (c *converter) inTemplate() bool {
-	return slices.ContainsFunc(c.stack, func(e entry) bool { return e.name == "template" })
 }
 
 func (c *converter) top() *entry {
@@ -406,14 +528,26 @@ func (c *converter) inHead() bool {
 
 func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	fl := elements[string(nameb)]
-	if fl&fRawSkip != 0 {
+	if ns := c.contentNS(); (ns == nsSVG || ns == nsMath) && rawText(string(nameb)) {
+		// In svg and math, <style>, <title>, <script>… are elements of
+		// theirs, whose content is markup: <svg><style>a<b>x shows x,
+		// as <b> ends the svg. (It ends no svg in a <title> or <desc>
+		// of svg, which are HTML again: see contentNS.) svg's <style>
+		// is a sheet all the same, of its text up to the next tag.
+		if c.z != nil && !selfClosing {
+			c.z.NextIsNotRawText()
+			if ns == nsSVG && string(nameb) == "style" && styleApplies(a) {
+				c.svgStyle = c.styleTarget()
+			}
+		}
+	} else if fl&fRawSkip != 0 {
 		// The tokenizer returns the content as raw text next, whether or
 		// not we can track the element: drop it unconditionally.
 		c.rawSkip = true
 	}
 	name := tagName(nameb)
-	if name == "style" && c.rawSkip && !c.gathered && styleApplies(a) && !c.inTemplate() {
-		c.styleNext = true
+	if name == "style" && c.rawSkip && styleApplies(a) {
+		c.styleNext = c.styleTarget()
 	}
 	switch name {
 	case "html":
@@ -453,16 +587,25 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if fl&fHeadOK == 0 && name != "head" {
 		c.startBody()
 	}
-	if c.foreign > 0 && breaksOutOfForeign(name) {
+	if c.foreign > 0 && c.contentNS() != nsUndrawn && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
+	if name == "table" {
+		// In a table's insertion mode a <table> ends the open table
+		// before it starts (HTML "in table": a start tag "table"),
+		// whatever was moved out of it (foster parenting) stands open
+		// above it: <table hidden><span><table> puts both tables in
+		// the body, and the rows after them are in neither.
+		c.popTo(c.tableMode())
+	}
 	switch name {
-	case "tr", "tbody", "thead", "tfoot":
+	case "tr", "tbody", "thead", "tfoot", "td", "th", "caption":
 		if c.foreign == 0 && c.overflow == 0 && c.findName("table", stopTable) < 0 {
 			// Outside a table the parser ignores the tag (HTML's "in
 			// body" insertion mode), and its text is shown where it
 			// stands; taken for a row, it was dropped as text right in
-			// a table. Its end tag finds no row to end.
+			// a table, and a hidden cell hid it. Its end tag finds no
+			// row or cell to end.
 			return
 		}
 	}
@@ -499,13 +642,51 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 	}
 	c.implicitEnd(name, fl)
-	if !c.skipping() && !a.cssSet { // set: a copy reopened past its budget (reopenRatio)
-		c.applySheet(name, a, ancestry{roots: c.roots[:], stack: c.stack})
+	var hostOf *hostRecord
+	if name == "template" {
+		hostOf = c.attachShadow(a)
+	}
+	shadow := hostOf != nil
+	if shadow {
+		// A shadow root, drawn: it has no attributes of its own (the
+		// template's hidden or style hide nothing) and no rules match it.
+		fl &^= fDrop
+		*a = attrs{}
+	}
+	ti := c.fostered(name)
+	if !c.skipping() && !a.cssSet && !shadow { // set: a copy reopened past its budget (reopenRatio)
+		// An element moved out of a table (foster parenting) stands
+		// before it: the table and what is in it are not its ancestors.
+		anc := c.stack
+		if ti >= 0 {
+			anc = c.stack[:ti]
+		}
+		if s := c.shadowTree(); s >= 0 && s < len(anc) {
+			// The document's rules do not reach into a shadow tree,
+			// nor its own out of it.
+			c.applySheetOf(c.stack[s].root.sheet, name, a, ancestry{stack: anc[s+1:]})
+		} else {
+			c.applySheet(name, a, ancestry{roots: c.roots[:], stack: anc})
+		}
 	}
 
 	bg := a.background()
-	parent := c.styleParent(name)
+	parent := c.styleParent(ti)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
+	if h := c.lightHost(parent); h != nil && !shadow {
+		// A shadow host's child is drawn in the slot that takes it.
+		n := ""
+		if a.has("slot") {
+			n = a.slot
+		}
+		c.request(h, n)
+		hidden = hidden || !h.slotted(n)
+	}
+	if name == "slot" {
+		if s := c.shadowTree(); s >= 0 && c.slot(s, a.name) {
+			hidden = true // light children fill it: its fallback is not drawn
+		}
+	}
 	// Under visibility:hidden nothing shows but what sets itself
 	// visible again.
 	invis := c.rootInvis
@@ -561,6 +742,21 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
+	e.at = c.read
+	if shadow {
+		e.root = &shadowRoot{host: hostOf}
+		if c.rec != nil && c.rec.pass > 1 {
+			// Its sheets, read whole in pass 1.
+			e.root.sheetRead = true
+			if e.root.sheet = hostOf.sheet; c.rec.pass == 2 {
+				e.root.sheet = hostOf.sheet.unspent()
+			}
+		}
+	}
+	e.ns = c.childNS(name, a)
+	if c.rec != nil && len(c.rec.hosts) > 0 && validHost(name) {
+		e.host = c.rec.hosts[c.read] // known from a pass before
+	}
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -636,6 +832,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	if fl&fForeign != 0 {
 		c.foreign++
+	}
+	if shadow {
+		c.shadows++
 	}
 	e.stops = stopsFor(&e)
 	c.serial++
@@ -817,6 +1016,14 @@ func (c *converter) close(e *entry, i int) {
 	c.closedActive(e)
 	if e.fl&fForeign != 0 {
 		c.foreign--
+	}
+	if r := e.root; r != nil {
+		c.shadows--
+		r.host.done = true // its light children after it are drawn as its slots say
+		if c.rec != nil && c.rec.pass == 1 && r.sheet != nil {
+			r.host.sheet = r.sheet.unspent()
+		}
+		c.stats.StyleLimit = c.stats.StyleLimit || r.sheet != nil && r.sheet.limited()
 	}
 	if e.skipRoot && c.skip == i {
 		c.skip = -1
@@ -1107,9 +1314,10 @@ func (c *converter) implicitEnd(name string, fl flag) {
 // inherits: the one it starts in, or for one a browser moves out of a
 // table (foster parenting: anything but the table's own parts right in a
 // table, a row group or a row) the table's parent, nil for the root.
-// The table's size, colour and visibility do not reach it.
-func (c *converter) styleParent(name string) *entry {
-	switch ti := c.fostered(name); {
+// The table's size, colour and visibility do not reach it. ti is
+// what fostered gives for it.
+func (c *converter) styleParent(ti int) *entry {
+	switch {
 	case ti < 0:
 		return c.top()
 	case ti == 0:
@@ -1132,6 +1340,32 @@ func (c *converter) fostered(name string) int {
 		return -1
 	}
 	return c.findName("table", stopTable)
+}
+
+// tableMode returns the stack index of the table whose insertion mode
+// the parser is in (HTML "in table", "in table body", "in row"): the
+// table of the nearest table, row group or row open, when no cell,
+// caption or template is open above it (only what was moved out of the
+// table, foster parenting, is); -1 otherwise. The walk is bounded by
+// the stack depth.
+func (c *converter) tableMode() int {
+	if c.overflow > 0 {
+		return -1 // structure past the depth limit is flattened
+	}
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		switch e := &c.stack[i]; {
+		case e.name == "table" || e.name == "tr" || isSection(e):
+			for ; i >= 0; i-- {
+				if c.stack[i].name == "table" {
+					return i
+				}
+			}
+			return -1
+		case isCell(e) || e.name == "caption" || e.name == "template":
+			return -1
+		}
+	}
+	return -1
 }
 
 // clearToContext closes what is open above the nearest table element
@@ -1554,6 +1788,14 @@ func (c *converter) text(s []byte) {
 		foster = len(c.stack) == n
 	}
 	if !foster {
+		if h := c.lightHost(c.top()); h != nil {
+			// A shadow host's text, white space too, is drawn in its
+			// default slot.
+			c.request(h, "")
+			if !h.slotted("") {
+				return
+			}
+		}
 		if c.skipping() {
 			return
 		}
@@ -1986,4 +2228,64 @@ func escapeURL(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// How an element's content is read (entry.ns).
+const (
+	nsSVG     = 's'
+	nsMath    = 'm'
+	nsDrawn   = 'd' // HTML in svg's <foreignObject>, math's <mi>, <mo>, <mn>, <ms>, <mtext>
+	nsUndrawn = 'u' // HTML in svg's <title>, <desc>, math's <annotation-xml> of HTML
+)
+
+// contentNS returns how the content of the innermost open element is
+// read (entry.ns): 0 for HTML.
+func (c *converter) contentNS() byte {
+	if c.foreign == 0 || len(c.stack) == 0 {
+		return 0
+	}
+	return c.stack[len(c.stack)-1].ns
+}
+
+// childNS returns how the content of an element starting now is read:
+// svg and math are foreign content, where HTML's tags are read again in
+// their integration points (HTML tree construction; sheets.go follows
+// the same). In those svg and math do not draw (<title>, <desc>, an
+// <annotation-xml> of HTML) an HTML tag does not end the svg or math:
+// what it holds is not drawn either. In the others (<foreignObject>,
+// <mi>…) it ends it, as before, so that what they draw is printed.
+func (c *converter) childNS(name string, a *attrs) byte {
+	switch c.contentNS() {
+	case nsSVG:
+		switch name {
+		case "foreignobject":
+			return nsDrawn
+		case "title", "desc":
+			return nsUndrawn
+		}
+		return nsSVG
+	case nsMath:
+		switch name {
+		case "mi", "mo", "mn", "ms", "mtext":
+			return nsDrawn
+		case "annotation-xml":
+			if htmlEncoding(a.encoding) {
+				return nsUndrawn
+			}
+		}
+		return nsMath
+	}
+	switch name {
+	case "svg":
+		return nsSVG
+	case "math":
+		return nsMath
+	}
+	return c.contentNS() // HTML, drawn or not as the integration point around it
+}
+
+// htmlEncoding reports an <annotation-xml encoding> that makes it an
+// HTML integration point.
+func htmlEncoding(enc string) bool {
+	return strings.EqualFold(enc, "text/html") || strings.EqualFold(enc, "application/xhtml+xml")
 }

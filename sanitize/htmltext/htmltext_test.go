@@ -398,7 +398,7 @@ func TestConvertSnippets(t *testing.T) {
 		{"white text on the body's background", `<body bgcolor="navy"><font color=white>夜</font></body>`, "夜\n"},
 		// A colour is the text's, inherited until a descendant sets its
 		// own, as in a browser: a cell in white around paragraphs in grey.
-		{"white around dark text", `<td style="color:#ffffff"><p style="color:#333">申込期限は10月31日です</p>x</td><font color=white>y<font color=black>z</font></font>`, "申込期限は10月31日です\n\nz\n"},
+		{"white around dark text", `<table><tr><td style="color:#ffffff"><p style="color:#333">申込期限は10月31日です</p>x</td></tr></table><font color=white>y<font color=black>z</font></font>`, "申込期限は10月31日です\n\nz\n"},
 		{"white around an image", `<div style="color:#fff"><img src="logo.png" alt="みどり市"></div>`, "[画像: みどり市]\n"},
 		{"white around a background", `<td style="color:#fff"><div style="background:#036">見出し</div></td>`, "見出し\n"},
 		// In quirks mode a table resets the font size and colour around

@@ -25,8 +25,9 @@ const maxContexts = 64
 //   - in svg it is SVG's style element, which styles the document as
 //     HTML's does, but its content is markup: entities and CDATA sections
 //     are read, and a tag ends it;
-//   - in math (outside mi, mo, mn, ms and mtext, where HTML is read again)
-//     it is no style element at all;
+//   - in math (outside mi, mo, mn, ms, mtext and an annotation-xml
+//     whose encoding is text/html or application/xhtml+xml, where HTML
+//     is read again) it is no style element at all;
 //   - in <noscript> it is one: a mail client runs no script, so its
 //     browser reads noscript's content as markup, where the tokenizer
 //     (and the converter, which drops it) take it as text.
@@ -52,7 +53,15 @@ type sheetReader struct {
 // one conversion, and one with its sheets in its head is tokenized twice
 // only that far.
 func lastStyle(r io.Reader) (int64, error) {
-	const tag = "<style"
+	last, _, err := scanTags(r)
+	return last, err
+}
+
+// scanTags is lastStyle, and reports whether a "<template", in any
+// case, is in the text too: only then can the document have a shadow
+// root (shadow.go).
+func scanTags(r io.Reader) (last int64, template bool, err error) {
+	const tag, tmpl = "<style", "<template"
 	buf := make([]byte, 4<<10)
 	last, off, keep := int64(-1), int64(0), 0 // off: where buf starts in the text
 	for {
@@ -67,15 +76,18 @@ func lastStyle(r io.Reader) (int64, error) {
 			if asciiFold(data[i+1:i+len(tag)], tag[1:]) {
 				last = off + int64(i)
 			}
+			if !template && len(data)-i >= len(tmpl) && asciiFold(data[i+1:i+len(tmpl)], tmpl[1:]) {
+				template = true
+			}
 		}
 		if errors.Is(err, io.EOF) {
-			return last, nil
+			return last, template, nil
 		}
 		if err != nil {
-			return -1, fmt.Errorf("htmltext: read: %w", err)
+			return -1, false, fmt.Errorf("htmltext: read: %w", err)
 		}
 		// A tag cut by the end of this read is read with the next.
-		keep = min(len(tag)-1, len(data))
+		keep = min(len(tmpl)-1, len(data))
 		copy(buf, data[len(data)-keep:])
 		off += int64(len(data) - keep)
 	}
@@ -210,7 +222,7 @@ func (p *sheetReader) rawTagName() string {
 func (p *sheetReader) start(selfClosing bool) {
 	name := p.rawTagName()
 	var a attrs
-	if name == "style" || name == "font" {
+	if name == "style" || name == "font" || name == "annotation-xml" {
 		for more := true; more; {
 			var k, v []byte
 			k, v, more = p.z.TagAttr()
@@ -239,7 +251,8 @@ func (p *sheetReader) start(selfClosing bool) {
 			p.svg = p.templates == 0 && styleApplies(&a)
 		case name == ns,
 			ns == "svg" && (name == "foreignobject" || name == "desc" || name == "title"),
-			ns == "math" && (name == "mi" || name == "mo" || name == "mn" || name == "ms" || name == "mtext"):
+			ns == "math" && (name == "mi" || name == "mo" || name == "mn" || name == "ms" || name == "mtext"),
+			ns == "math" && name == "annotation-xml" && htmlEncoding(a.encoding):
 			p.push(name)
 		}
 		return
@@ -268,7 +281,7 @@ func (p *sheetReader) end() {
 		return
 	}
 	switch name {
-	case "svg", "math", "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "template":
+	case "svg", "math", "foreignobject", "desc", "title", "mi", "mo", "mn", "ms", "mtext", "annotation-xml", "template":
 	default:
 		return
 	}

@@ -122,7 +122,8 @@ func TestSheetsReadSoFar(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := convert(&want, strings.NewReader(doc), Options{}, sh, true); err != nil {
+		rec := shadowRecords(openString(doc), Options{}, sh)
+		if _, err := convert(&want, strings.NewReader(doc), Options{}, sh, true, rec); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {

@@ -23,12 +23,15 @@ type attrs struct {
 	rowspan, colspan                                     string // <td>, <th>
 	color, bgcolor, bgImage                              string // <font color>, bgcolor, background
 	link                                                 string // <body link>, the colour of links
+	slot, name                                           string // slot=, <slot name> (see shadow.go)
+	shadowMode                                           string // <template shadowrootmode>
+	encoding                                             string // <annotation-xml encoding>
 	hidden                                               bool   // the boolean "hidden" attribute
 	hasAlt                                               bool   // alt is given, maybe empty
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media", "link"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media", "link", "slot", "name", "shadowrootmode", "encoding"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {

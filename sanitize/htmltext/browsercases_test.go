@@ -1,0 +1,208 @@
+package htmltext
+
+import (
+	"bytes"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// browserCases are documents with the words headless Chromium 156 was
+// seen to show in each (readableText, which reads shadow roots too),
+// space-separated and in any order. TestBrowserCases checks the
+// converter prints those words, and, where Chromium is installed, that
+// it still shows them.
+var browserCases = []struct {
+	name, in, shown string
+	// extra: words the converter prints that Chromium hides, on
+	// purpose (see shadow.go: what cannot be known is printed).
+	extra string
+}{
+	// A <table> start tag in a table's insertion mode (the table, a row
+	// group or a row is the nearest table element open; what stands
+	// above it was moved out, foster parenting) ends the table first:
+	// what follows is no longer in it, a hidden table's rows neither.
+	{"table in fostered span ends hidden table", `<table hidden><span> a <table><tr><td> t </td></tr></table> b </span><tr><td> c </td></tr></table> d`, "a t b c d", ""},
+	{"table of text in fostered span", `<table hidden><span> a <table> x </table> b </span><tr><td> c`, "a x b c", ""},
+	{"table in fostered div in row", `<table style="display:none"><tr><span> a <div><table><tr><td> t </table> b </div></span><td> c </table> d`, "a t b c d", ""},
+	{"table in fostered formatting element", `<table hidden><b> a <table><tr><td> t </table> b </b><tr><td> c </table> d`, "a t b c d", ""},
+	{"table breaking out of fostered svg", `<table hidden><svg><table><tr><td> t </table> b <tr><td> c </table> d`, "t b c d", ""},
+	{"table in fostered p, standards mode", `<!DOCTYPE html><table hidden><p> a <table><tr><td> t </table> b <tr><td> c </table> d`, "a t b c d", ""},
+	{"table in a cell is nested", `<table hidden><tr><td> in <span> a <table><tr><td> t </table> b </span><tr><td> c </table> d`, "d", ""},
+	// Outside a table a cell's tag is no element (HTML "in body"), so
+	// its style hides nothing.
+	{"cell outside a table", `<td style="color:#ffffff"><p style="color:#333"> p </p> x </td><th hidden> y </th><caption style="display:none"> z </caption>`, "p x y z", ""},
+	{"hidden cell after a table ended by another", `<table> a <tr><div> b <table><tr><td> c </table></div><td style="display:none"> d </table>`, "a b c d", ""},
+	// Declarative shadow DOM (shadow.go). A closed shadow root is
+	// measured as an open one (see shadowOpened).
+	{"shadow default slot", `<div> a <template shadowrootmode="open"> s <slot></slot> t </template> b <span> c </span></div>`, "a b c s t", ""},
+	{"shadow named slots", `<div> a <template shadowrootmode="open"> s <slot name=x> f </slot> t </template><span slot=x> c </span><i slot=y> g </i></div>`, "c s t", ""},
+	{"shadow text fills the default slot", `<div><template shadowrootmode="open"> s <slot name=a> fa </slot><slot> fd </slot></template>
+<b slot=a> x </b></div>`, "s x", ""},
+	{"shadow fallback of an empty slot", `<div><template shadowrootmode="open"> s <slot name=a> fa </slot><slot> fd </slot></template><b slot=a> x </b></div>`, "s fd x", ""},
+	{"shadow fallback of a second slot of a name", `<div><template shadowrootmode="open"> s <slot name=a> fa </slot><slot name=a> fb </slot></template><b slot=a> x </b></div>`, "s fb x", ""},
+	{"shadow second root ignored", `<div><template shadowrootmode="open"> s <slot></slot></template><template shadowrootmode="open"> u <slot></slot></template> l </div>`, "s l", ""},
+	{"shadow root after a template", `<div> l <template> t </template><template shadowrootmode="open"> s <slot></slot></template> m </div>`, "l s m", ""},
+	{"shadow root closed", `<div><template shadowrootmode="closed"> s <slot name=q></slot></template> l </div>`, "s", ""},
+	{"shadow root mode in any case", `<div><template shadowrootmode="OPEN"> s </template> l </div>`, "s", ""},
+	{"shadow root mode unknown", `<div><template shadowrootmode="bogus"> s </template> l </div>`, "l", ""},
+	{"shadow root on no host", `<b><template shadowrootmode="open"> s </template> l </b><li><template shadowrootmode="open"> t </template> m </li>`, "l m", ""},
+	{"shadow root on a custom element", `<x-y><template shadowrootmode="open"> s </template> l </x-y>`, "s", ""},
+	{"shadow root on body", `<body><template shadowrootmode="open"> s <slot name=q></slot></template> l </body>`, "s", ""},
+	{"shadow root in the head", `<template shadowrootmode="open"> s </template> l `, "l", ""},
+	{"shadow root in svg", `<div><svg><template shadowrootmode="open"> s </template></svg> x </div>`, "x", ""},
+	{"shadow roots nested", `<div><template shadowrootmode="open"><div><template shadowrootmode="open"> i <slot></slot></template> m <slot></slot></div></template> l </div>`, "i l m", ""},
+	{"shadow slot in a slot's fallback", `<div><template shadowrootmode="open"><slot><slot name=z> zz </slot></slot></template><p slot=z> pz </p></div>`, "pz", ""},
+	{"shadow style scoped to its tree", `<style>p { display:none }</style><div><template shadowrootmode="open"><p> p1 </p><slot></slot></template><p> p2 </p></div><p> p3 </p>`, "p1", ""},
+	{"shadow style hides in its tree only", `<div><template shadowrootmode="open"><style>p { display:none }</style><p> p1 </p><slot></slot></template><p> p2 </p></div><p> p3 </p>`, "p2 p3", ""},
+	{"shadow style does not match across the host", `<div class=h><template shadowrootmode="open"><style>.h p { display:none }</style><p> sp </p></template></div>`, "sp", ""},
+	{"shadow inherits from its host", `<div style="color:white"><template shadowrootmode="open"><p> sp </p></template></div>`, "", ""},
+	{"shadow hidden template attribute", `<div><template shadowrootmode="open" hidden style="display:none"> s </template></div>`, "s", ""},
+	{"shadow style after what it hides", `<div><template shadowrootmode="open"><p class=k> k1 </p><style>.k { display:none }</style><slot></slot></template><p class=k> k2 </p></div>`, "k2", ""},
+	// What is printed though Chromium hides it: :host and ::slotted()
+	// are not read.
+	{"shadow host rule", `<div><template shadowrootmode="open"><style>:host { display:none }</style><slot></slot> s </template><p> k </p></div>`, "", "s k"},
+	// An element moved out of a table is not in it: the table's rules
+	// for its descendants do not match it.
+	{"fostered element not in the table", `<style>.t span, .t .a { display:none }</style><table class="t"><span> x </span><tr><td> y </table>`, "x y", ""},
+	{"formatting element reopened out of a table", `<style>.d .a { display:none }</style><table><tr><td><table><font class="a"> w <table class="d"> v <tr><td> u </tr></table> s </font></table></table>`, "w v u s", ""},
+	// In svg and math, <style>, <title>, <script>… are their elements,
+	// whose content is markup: an HTML tag in it ends the svg or math,
+	// except in svg's <title> and <desc> (and math's <annotation-xml>
+	// of HTML), where HTML is read again and nothing is drawn.
+	{"svg style holds markup", `<svg><style> a <b> x </b></style></svg> y`, "x y", ""},
+	{"svg style is a sheet up to a tag", `<svg><style> .q { display:none } <b> x </b> </style></svg><p class=q> y </p>`, "x", ""},
+	{"svg title ended by the svg", `<svg><title> t </svg><p> x </p>`, "x", ""},
+	{"svg title holds HTML, not drawn", `<svg><title> t <b> x </b> <p> z </p></title></svg> y`, "y", ""},
+	{"svg desc holds HTML, not drawn", `<svg><desc> t <b> x </b></desc></svg> y`, "y", ""},
+	{"svg style ended by the svg", `<svg><style> a </svg><p> x </p>`, "x", ""},
+	{"svg script and textarea hold markup", `<svg><script> a <b> x </b></script></svg><svg><textarea> c <i> z </i></textarea></svg> y`, "x y z", ""},
+	{"svg xmp and plaintext hold markup", `<svg><xmp> a <p> x </p></xmp></svg><svg><plaintext> c <i> z </i></svg> y`, "x y z", ""},
+	{"svg title's style is raw text", `<svg><title> t <style> a </title><b> x </b></style></title></svg> y`, "y", ""},
+	{"svg CDATA is text", `<svg><style> a <![CDATA[ <b> x </b> ]]> </style></svg> y`, "y", ""},
+	{"math style holds markup", `<math><style> a <b> x </b></style></math> y`, "x y", ""},
+	{"math mi style is raw text", `<math><mi><style> a <b> x </b></style></mi></math> y`, "y", ""},
+	// math's <annotation-xml> of HTML is an HTML integration point: a
+	// <style> in it is a style sheet of the document.
+	{"annotation-xml of HTML style", `<math><semantics><mi></mi><annotation-xml encoding="text/html"><style>.h { display:none }</style></annotation-xml></semantics></math><p class=h> h </p><p> v </p>`, "v", ""},
+	{"annotation-xml of XHTML style", `<math><annotation-xml encoding="Application/XHTML+XML"><style>.h { display:none }</style></annotation-xml></math><p class=h> h </p><p> v </p>`, "v", ""},
+	{"annotation-xml of SVG style is none", `<math><annotation-xml encoding="image/svg+xml"><style>.h { display:none }</style></annotation-xml></math><p class=h> h </p><p> v </p>`, "h v", ""},
+	{"annotation-xml of HTML holds HTML, not drawn", `<math><annotation-xml encoding="text/html"><p> h </p></annotation-xml></math><p> v </p>`, "v", ""},
+	{"table in a caption is nested", `<table hidden><caption> cap <table><tr><td> t </table> e </caption><tr><td> c </table> d`, "d", ""},
+}
+
+func TestBrowserCases(t *testing.T) {
+	var shown []string
+	if _, err := exec.LookPath("chromium"); err == nil && !testing.Short() {
+		docs := make([][]byte, len(browserCases))
+		for i, c := range browserCases {
+			docs[i] = []byte(c.in)
+		}
+		shown = browserTexts(t, findBrowser(t), shadowOpened(docs))
+	}
+	for i, c := range browserCases {
+		t.Run(c.name, func(t *testing.T) {
+			want := sortedWords(c.shown)
+			if shown != nil {
+				if got := sortedWords(shown[i]); !slices.Equal(got, want) {
+					t.Errorf("Chromium shows %q, the table says %q", got, want)
+				}
+			}
+			wantOurs := sortedWords(c.shown + " " + c.extra)
+			for _, stream := range []bool{false, true} {
+				var out bytes.Buffer
+				var err error
+				if stream {
+					_, err = ConvertStream(&out, strings.NewReader(c.in), Options{})
+				} else {
+					_, err = Convert(&out, openString(c.in), Options{})
+				}
+				if err != nil {
+					t.Fatalf("Convert: %v", err)
+				}
+				got := sortedWords(convertedText(out.String()))
+				// ConvertStream cannot know what a later tag decides
+				// (shadow.go): it may print more, never less.
+				if !stream && !slices.Equal(got, wantOurs) || stream && len(excess(browserWords(c.shown), browserWords(strings.Join(got, " ")))) > 0 {
+					t.Errorf("%s\nstream %v: printed %q (%q), Chromium shows %q, and %q printed on purpose", c.in, stream, got, out.String(), want, c.extra)
+				}
+			}
+		})
+	}
+}
+
+// sortedWords lists the words of a text as browserWords splits it, sorted.
+func sortedWords(s string) []string {
+	var ws []string
+	for w, n := range browserWords(s) {
+		for range n {
+			ws = append(ws, w)
+		}
+	}
+	slices.Sort(ws)
+	return ws
+}
+
+// shadowOpened gives the documents to measure in a browser with their
+// closed shadow roots open: a closed one is drawn as an open one is,
+// but a script (readableText) cannot reach into it.
+func shadowOpened(docs [][]byte) [][]byte {
+	out := make([][]byte, len(docs))
+	for i, d := range docs {
+		out[i] = bytes.ReplaceAll(d, []byte(`shadowrootmode="closed"`), []byte(`shadowrootmode="open"`))
+	}
+	return out
+}
+
+// TestShadowStreamPrintsMore checks what ConvertStream, which cannot
+// look past a tag, prints of a shadow host where Convert knows better
+// (shadow.go): a light child before the template, the fallback of a
+// slot that a later light child fills, and what a later <style> of the
+// tree decides. Convert prints the words Chromium shows
+// (TestBrowserCases).
+func TestShadowStreamPrintsMore(t *testing.T) {
+	tests := []struct{ in, convert, stream string }{
+		{`<div> a <template shadowrootmode="open"><slot name=x></slot></template><b slot=x> b </b></div>`, "b\n", "a b\n"},
+		{`<div><template shadowrootmode="open"><slot> f </slot></template> l </div>`, "l\n", "f l\n"},
+		{`<div><template shadowrootmode="open"><slot name=x> f </slot></template><b slot=y> l </b></div>`, "f\n", "f\n"},
+		// A shadow tree's <style> applies from where it stands on in
+		// ConvertStream, to the whole tree in Convert: here it shows
+		// what its host hides (ConvertStream's one way to lose text,
+		// as with the document's sheets).
+		{`<div style="font-size:1px"><template shadowrootmode="open"><i> x </i><style>i { font-size:14px }</style></template></div>`, "x\n", ""},
+		{`<div style="font-size:1px"><template shadowrootmode="open"><i> x </i><svg><style>i { font-size:14px }</style></svg></template></div>`, "x\n", ""},
+	}
+	for _, tt := range tests {
+		got, _ := convertString(t, tt.in, Options{})
+		var stream strings.Builder
+		if _, err := ConvertStream(&stream, strings.NewReader(tt.in), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.convert || stream.String() != tt.stream {
+			t.Errorf("%s\nConvert %q, ConvertStream %q; want %q, %q", tt.in, got, stream.String(), tt.convert, tt.stream)
+		}
+	}
+}
+
+// TestShadowBounded checks that slot names past the bounds shadow.go
+// keeps are printed, not dropped: a light child asking for a slot whose
+// name is too long to keep, and the hosts past maxShadowHosts.
+func TestShadowBounded(t *testing.T) {
+	long := strings.Repeat("n", maxSlotName+1)
+	in := `<div><template shadowrootmode="open"><slot name="` + long + `"></slot></template><b slot="` + long + `"> x </b></div>`
+	if got, _ := convertString(t, in, Options{}); got != "x\n" {
+		t.Errorf("a long slot name: %q, want %q", got, "x\n")
+	}
+	var b strings.Builder
+	for range maxShadowHosts + 5 {
+		b.WriteString(`<div><template shadowrootmode="open"><slot> f </slot></template> l </div>`)
+	}
+	got, _ := convertString(t, b.String(), Options{})
+	if n := strings.Count(got, "l"); n != maxShadowHosts+5 {
+		t.Errorf("%d light children printed of %d", n, maxShadowHosts+5)
+	}
+	if n := strings.Count(got, "f"); n != 5 {
+		t.Errorf("%d fallbacks printed, want the 5 of the hosts past the record", n)
+	}
+}
