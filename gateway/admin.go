@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -333,11 +335,84 @@ func decodeControl(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
+	if err == nil {
+		// A second value would be ignored: refuse it rather than act on
+		// part of what the client sent.
+		if _, err = dec.Token(); err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			return errors.New("the body holds more than one JSON value: want one object")
+		}
+	}
+	return controlDecodeError(err, v)
+}
+
+// controlDecodeError says what is wrong with a control call's body in the
+// call's own terms (its JSON keys), not encoding/json's (Go types).
+func controlDecodeError(err error, v any) error {
 	if e, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		// Said as what it is, not as net/http's "request body too large".
 		return tooLong{e.Limit}
 	}
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if e.Field == "" {
+			return fmt.Errorf("the body is a JSON %s: want an object with the keys %s", e.Value, controlKeys(v))
+		}
+		return fmt.Errorf("%s: want %s, not a JSON %s", e.Field, jsonKind(e.Type), e.Value)
+	}
+	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Errorf("the body is not JSON: %s (near byte %d)", strings.TrimPrefix(e.Error(), "json: "), e.Offset)
+	}
+	if err == io.EOF {
+		return fmt.Errorf("the body is empty: want a JSON object with the keys %s", controlKeys(v))
+	}
+	if err == io.ErrUnexpectedEOF {
+		return errors.New("the body ends inside its JSON value")
+	}
+	// encoding/json has no type for an unknown key: its text is the API.
+	if k, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Errorf("unknown key %s (allowed: %s)", k, controlKeys(v))
+	}
 	return err
+}
+
+// controlKeys lists the JSON keys of the request struct v points to.
+func controlKeys(v any) string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return "(none)"
+	}
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return strings.Join(keys, ", ")
+}
+
+// jsonKind names what a JSON value of Go type t is, in JSON's words.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + t.Kind().String()
 }
 
 // tooLong: a control call's body is past its bound (controlBodyLimit).

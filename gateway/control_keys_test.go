@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +36,7 @@ func TestControlUnknownKeys(t *testing.T) {
 		{"/queue/" + id + "/requeue", map[string]any{"user": "tanaka", "reason": "x", "rcpt": "a@b"}, "rcpt"},
 	} {
 		code, msg := e.call("POST", c.path, c.body, nil)
-		if code != 400 || !strings.Contains(msg, `unknown field "`+c.key+`"`) {
+		if code != 400 || !strings.Contains(msg, `unknown key "`+c.key+`" (allowed: `) {
 			t.Errorf("POST %s with %q: %d %q, want 400 naming the key", c.path, c.key, code, msg)
 		}
 	}
@@ -48,7 +50,7 @@ func TestControlUnknownKeys(t *testing.T) {
 	}
 	// The two refused releases are audited and counted as refusals.
 	rel := e.audit("release")
-	if len(rel) != 2 || rel[0].Verdict != "refused" || rel[0].QuarantineID != id || rel[0].Reason != `release: invalid request: json: unknown field "recipients"` ||
+	if len(rel) != 2 || rel[0].Verdict != "refused" || rel[0].QuarantineID != id || rel[0].Reason != `release: invalid request: unknown key "recipients" (allowed: id, policy, original, to, again, reason, user)` ||
 		rel[1].Verdict != "refused" || !strings.Contains(rel[1].Reason, "longer than 117136 bytes") {
 		t.Errorf("release records %+v, want the two refusals", rel)
 	}
@@ -86,21 +88,28 @@ func TestControlRefusalsAudited(t *testing.T) {
 		user, why  string // as the record keeps them
 	}{
 		{metrics.ControlPurge, "/quarantine/purge", map[string]any{"older": "1s", "user": "tanaka", "reason": "x"},
-			`purge: invalid request: json: unknown field "older"`, "", ""},
+			`purge: invalid request: unknown key "older" (allowed: older_than, user, reason)`, "", ""},
 		{metrics.ControlPurge, "/quarantine/purge", "all of them",
-			"purge: invalid request: json: cannot unmarshal string into Go value of type gateway.PurgeRequest", "", ""},
+			"purge: invalid request: the body is a JSON string: want an object with the keys older_than, user, reason", "", ""},
 		{metrics.ControlPurge, "/quarantine/purge", map[string]any{"older_than": "soon", "user": "tanaka", "reason": "x"},
-			`purge: invalid request: older_than: time: invalid duration "soon"`, "tanaka", "x"},
+			`purge: invalid request: older_than: "soon" is not a positive duration (such as 7d or 168h)`, "tanaka", "x"},
+		// "0s" would purge every original: refused, as the CLI refuses it.
+		{metrics.ControlPurge, "/quarantine/purge", map[string]any{"older_than": "0s", "user": "tanaka", "reason": "x"},
+			`purge: invalid request: older_than: "0s" is not a positive duration (such as 7d or 168h)`, "tanaka", "x"},
+		{metrics.ControlPurge, "/quarantine/purge", map[string]any{"older_than": 7, "user": "tanaka", "reason": "x"},
+			"purge: invalid request: older_than: want a string, not a JSON number", "", ""},
 		{metrics.ControlLockdown, "/lockdown", map[string]any{"enable": true, "user": "tanaka", "reason": "x"},
-			`bad request: json: unknown field "enable"`, "", ""},
+			`bad request: unknown key "enable" (allowed: on, user, reason)`, "", ""},
 		{metrics.ControlLockdown, "/lockdown", "on",
-			"bad request: json: cannot unmarshal string into Go value of type gateway.ControlRequest", "", ""},
+			"bad request: the body is a JSON string: want an object with the keys on, user, reason", "", ""},
+		{metrics.ControlLockdown, "/lockdown", map[string]any{"on": "yes", "user": "tanaka", "reason": "x"},
+			"bad request: on: want true or false, not a JSON string", "", ""},
 		{metrics.ControlLockdown, "/lockdown", map[string]any{"on": true, "user": "tanaka"},
 			"a lockdown is audited: it needs user and reason", "tanaka", ""},
 		{metrics.ControlRequeue, "/queue/" + queueID + "/requeue", map[string]any{"user": "tanaka", "reason": "x", "rcpt": "a@b"},
-			`bad request: json: unknown field "rcpt"`, "", ""},
+			`bad request: unknown key "rcpt" (allowed: on, user, reason)`, "", ""},
 		{metrics.ControlRequeue, "/queue/" + queueID + "/requeue", []string{"tanaka"},
-			"bad request: json: cannot unmarshal array into Go value of type gateway.ControlRequest", "", ""},
+			"bad request: the body is a JSON array: want an object with the keys on, user, reason", "", ""},
 	} {
 		code, msg := e.call("POST", c.path, c.body, nil)
 		if code != 400 || msg != c.msg {
@@ -108,9 +117,10 @@ func TestControlRefusalsAudited(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		metrics.ControlPurge:    {`purge: invalid request: json: unknown field "older"`, "purge: invalid request: json: cannot unmarshal", `purge: invalid request: older_than: time: invalid duration "soon"`},
-		metrics.ControlLockdown: {`bad request: json: unknown field "enable"`, "bad request: json: cannot unmarshal", "a lockdown is audited"},
-		metrics.ControlRequeue:  {`bad request: json: unknown field "rcpt"`, "bad request: json: cannot unmarshal"},
+		metrics.ControlPurge: {`purge: invalid request: unknown key "older"`, "purge: invalid request: the body is a JSON string",
+			`purge: invalid request: older_than: "soon"`, `purge: invalid request: older_than: "0s"`, "purge: invalid request: older_than: want a string"},
+		metrics.ControlLockdown: {`bad request: unknown key "enable"`, "bad request: the body is a JSON string", "bad request: on: want true or false", "a lockdown is audited"},
+		metrics.ControlRequeue:  {`bad request: unknown key "rcpt"`, "bad request: the body is a JSON array"},
 	}
 	for call, reasons := range want {
 		recs := e.audit(call)
@@ -133,10 +143,45 @@ func TestControlRefusalsAudited(t *testing.T) {
 	if r := e.audit(metrics.ControlPurge)[2]; r.User != "tanaka" || r.Why != "x" {
 		t.Errorf("purge refusal names user %q, why %q; want tanaka, x", r.User, r.Why)
 	}
-	if r := e.audit(metrics.ControlLockdown)[2]; r.User != "tanaka" {
+	if r := e.audit(metrics.ControlLockdown)[3]; r.User != "tanaka" {
 		t.Errorf("lockdown refusal names user %q, want tanaka", r.User)
 	}
 	if e.srv.Lockdown() || len(e.q.List(nil)) != 1 {
 		t.Error("a refused call acted")
+	}
+}
+
+// TestDecodeControlErrors: a control call's body that is not one JSON
+// object of the call's keys is refused in the call's terms (its keys,
+// JSON's kinds), never in Go's ("cannot unmarshal … into Go value of
+// type gateway.PurgeRequest"), and a second value after the object is
+// refused, not ignored: `{"on":false,…}{"on":true}` would otherwise
+// switch the lockdown off while the script meant on.
+func TestDecodeControlErrors(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{`{"older_than":"7d","user":"tanaka","reason":"x"}`, ""},
+		{`  {"user":"tanaka"}` + "\n", ""},
+		{``, "the body is empty: want a JSON object with the keys older_than, user, reason"},
+		{`{"user":"tanaka",`, "the body ends inside its JSON value"},
+		{`{user:"tanaka"}`, "the body is not JSON: invalid character 'u' looking for beginning of object key string (near byte 2)"},
+		{`{"user":"tanaka"} {"older_than":"0s"}`, "the body holds more than one JSON value: want one object"},
+		{`{"user":"tanaka"} x`, "the body is not JSON: invalid character 'x' looking for beginning of value (near byte 18)"},
+		{`{"user":["tanaka"]}`, "user: want a string, not a JSON array"},
+		{`{"User":"tanaka","Older":"1d"}`, `unknown key "Older" (allowed: older_than, user, reason)`},
+		{`null`, ""},
+		{`7`, "the body is a JSON number: want an object with the keys older_than, user, reason"},
+		{strings.Repeat(" ", 100) + `{}`, "the request is longer than 64 bytes, the most this call takes"},
+	} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/quarantine/purge", strings.NewReader(c.body))
+		r.Body = http.MaxBytesReader(w, r.Body, 64)
+		var req PurgeRequest
+		got := ""
+		if err := decodeControl(r, &req); err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("body %q: %q, want %q", c.body, got, c.want)
+		}
 	}
 }

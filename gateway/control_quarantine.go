@@ -300,7 +300,7 @@ func (s *Server) handleQuarantineList(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("since"); v != "" {
 		d, err := config.ParseDuration(v)
 		if err != nil || d <= 0 {
-			controlError(w, http.StatusBadRequest, fmt.Errorf("since: %q is not a positive duration", v))
+			controlError(w, http.StatusBadRequest, fmt.Errorf("since: %q is not a positive duration (such as 7d or 168h)", v))
 			return
 		}
 		f.Since = d.D()
@@ -555,8 +555,11 @@ func (s *Server) handleQuarantinePurge(w http.ResponseWriter, r *http.Request) {
 	age := s.Config().Quarantine.Retention.D()
 	if req.OlderThan != "" {
 		d, err := config.ParseDuration(req.OlderThan)
-		if err != nil {
-			s.refuseInvalid(w, metrics.ControlPurge, "", req.User, req.Reason, fmt.Errorf("purge: %w: older_than: %v", ErrInvalid, err))
+		if err != nil || d <= 0 {
+			// As the CLI says it: "0s" or "-1d" would purge every
+			// original, which no one means by a purge of old ones.
+			s.refuseInvalid(w, metrics.ControlPurge, "", req.User, req.Reason,
+				fmt.Errorf("purge: %w: older_than: %q is not a positive duration (such as 7d or 168h)", ErrInvalid, req.OlderThan))
 			return
 		}
 		age = d.D()

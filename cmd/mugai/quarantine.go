@@ -250,7 +250,7 @@ func (q *qcmd) list(args []string) int {
 	if *since != "" {
 		d, err := config.ParseDuration(*since)
 		if err != nil || d <= 0 {
-			return q.fail("-since: %q is not a positive duration", *since)
+			return q.fail("-since: %q is not a positive duration (such as 7d or 168h)", *since)
 		}
 		f.Since = d.D()
 	}
@@ -691,7 +691,7 @@ func (q *qcmd) purge(args []string) int {
 	if *older != "" {
 		d, err := config.ParseDuration(*older)
 		if err != nil || d <= 0 {
-			return q.fail("-older-than: %q is not a positive duration", *older)
+			return q.fail("-older-than: %q is not a positive duration (such as 7d or 168h)", *older)
 		}
 	}
 	var res gateway.PurgeResult
