@@ -725,10 +725,19 @@ func (s *Server) updateOrphans(warn bool) {
 	s.orphans.Lock()
 	defer s.orphans.Unlock()
 	orphans := OrphanedOriginals(s.Quarantine, s.Config())
-	s.Metrics.QuarantineOrphaned.Reset()
+	for r := range s.orphans.routes {
+		if orphans[r] == 0 {
+			s.Metrics.QuarantineOrphaned.DeleteLabelValues(r)
+			delete(s.orphans.routes, r)
+		}
+	}
+	if s.orphans.routes == nil {
+		s.orphans.routes = map[string]bool{}
+	}
 	n, routes := 0, make([]string, 0, len(orphans))
 	for r, c := range orphans {
 		s.Metrics.QuarantineOrphaned.WithLabelValues(r).Set(float64(c))
+		s.orphans.routes[r] = true
 		n += c
 		routes = append(routes, r)
 	}

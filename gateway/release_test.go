@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,9 @@ import (
 
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"mugai/config"
 	"mugai/gateway/metrics"
@@ -789,6 +792,87 @@ func TestQuarantineMaxBytes(t *testing.T) {
 	if _, b := e.q.Stats(); b > 100<<10 || testutil.ToFloat64(e.m.QuarantineBytes) != float64(b) {
 		t.Errorf("%d bytes kept, gauge %v", b, testutil.ToFloat64(e.m.QuarantineBytes))
 	}
+}
+
+// TestOrphanGaugeAfterMaxBytesPurge: when quarantine.max_bytes purges
+// an original of a route no longer configured,
+// mugai_quarantine_orphaned_originals drops that route's series, and the
+// series of a route still holding orphans is never missing from a scrape
+// meanwhile (the gauge was Reset and set again, so a scrape between the
+// two saw no orphans at all).
+func TestOrphanGaugeAfterMaxBytesPurge(t *testing.T) {
+	e := startRelEnv(t, relOptions{qextra: "  max_bytes: 100KiB\n  min_age: 1h"})
+	orig := string(relCitizenMessage(relPDF(30000))) // ~41 KiB
+	for _, o := range []struct {
+		route string
+		age   time.Duration
+	}{{"gone", 3 * time.Hour}, {"left", 2 * time.Hour}} {
+		meta := quarantine.Meta{Time: time.Now().Add(-o.age), Route: o.route, From: "a@citizen.example", To: []string{"kikaku@city.example.lg.jp"}}
+		if _, err := e.q.Put(meta, strings.NewReader(orig), int64(len(orig))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.srv.updateOrphans(false)
+	if got := orphanSeries(e.m.QuarantineOrphaned); got != "gone=1 left=1" {
+		t.Fatalf("orphan series %q, want gone=1 left=1", got)
+	}
+	stop := make(chan struct{})
+	missing := make(chan string, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				close(missing)
+				return
+			default:
+			}
+			if got := orphanSeries(e.m.QuarantineOrphaned); !strings.Contains(got, "left=1") {
+				missing <- got
+				close(missing)
+				return
+			}
+		}
+	}()
+	// 2 × 41 KiB kept: a third makes room by purging the oldest, "gone".
+	e.send("b@citizen.example", []string{"kikaku@city.example.lg.jp"}, orig)
+	e.lgwan.next(t)
+	// The purge refreshes the gauge on its own.
+	deadline := time.Now().Add(5 * time.Second)
+	for orphanSeries(e.m.QuarantineOrphaned) != "left=1" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := orphanSeries(e.m.QuarantineOrphaned); got != "left=1" {
+		t.Errorf("after the max_bytes purge: orphan series %q, want left=1", got)
+	}
+	for range 500 {
+		e.srv.updateOrphans(false) // as reloads and purges do
+	}
+	close(stop)
+	if got, ok := <-missing; ok {
+		t.Errorf("a scrape saw orphan series %q, without left=1", got)
+	}
+	if n := testutil.ToFloat64(e.m.QuarantinePurged.WithLabelValues(metrics.PurgeMaxBytes)); n != 1 {
+		t.Errorf("quarantine_purged_total{max_bytes} = %v, want 1", n)
+	}
+}
+
+// orphanSeries is what a scrape of g shows: "route=value" by route.
+func orphanSeries(g prometheus.Collector) string {
+	ch := make(chan prometheus.Metric, 16)
+	g.Collect(ch)
+	close(ch)
+	var out []string
+	for m := range ch {
+		var pb dto.Metric
+		m.Write(&pb)
+		for _, l := range pb.GetLabel() {
+			if l.GetName() == "route" {
+				out = append(out, fmt.Sprintf("%s=%v", l.GetValue(), pb.GetGauge().GetValue()))
+			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
 }
 
 func TestControlGuard(t *testing.T) {

@@ -67,10 +67,13 @@ type Server struct {
 	// nothing and is refused, so that two at once cannot both pass the
 	// "already released" check.
 	releasing sync.Map
-	// orphans serialises updateOrphans: a reload and a purge at once
-	// must not leave a series out between one's Reset and the other's
-	// Set.
-	orphans sync.Mutex
+	// orphans serialises updateOrphans and holds the routes it set a
+	// series of, so that it deletes only those whose originals are gone
+	// (a Reset then Set would show a scrape no series in between).
+	orphans struct {
+		sync.Mutex
+		routes map[string]bool
+	}
 
 	mu      sync.Mutex // serialises Reload and Shutdown
 	routes  map[string]*routeState
