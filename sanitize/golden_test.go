@@ -105,6 +105,8 @@ var goldenCases = []goldenCase{
 	{in: "links-subject", out: "links-subject.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	{in: "links-subject", out: "links-subject.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
 	{in: "links-file-unc", out: "links-file-unc.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
+	{in: "links-address"}, // a link in an address's local part: the address is dropped
+	{in: "links-address", out: "links-address.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
 	// Notice
 	{in: "att-exe-as-pdf", out: "notice.bottom", id: "Q-20240305-0001", policy: func(p *config.Policy) { p.Notice.Position = "bottom" }},
 	{in: "html-alternative", out: "notice.custom-text", policy: func(p *config.Policy) { p.Notice.Text = "【総務課より】外部から届いたメールです。" }},
