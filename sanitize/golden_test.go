@@ -94,6 +94,7 @@ var goldenCases = []goldenCase{
 	// HTML
 	{in: "html-only"},
 	{in: "html-empty-plain-alternative"},
+	{in: "html-invisible-plain-alternative"}, // zero-width and filler characters only: as empty
 	{in: "html-alternative"},
 	{in: "html-alternative", out: "html-alternative.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
 	// Links
