@@ -188,15 +188,42 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 		for _, c := range group {
 			s.render(c)
 			if c.stats.visible {
-				slot.chosen = c
+				s.choose(slot, c)
 				return
 			}
 		}
 	}
 	for _, group := range [][]*leaf{first, second} {
 		if len(group) > 0 {
-			slot.chosen = group[0]
+			s.choose(slot, group[0])
 			return
+		}
+	}
+}
+
+// choose makes c the slot's body text, with the other texts of its
+// alternative of the same kind (plain or HTML), which a client shows
+// with it: that alternative is a multipart/mixed. Texts of the other
+// kind in it would be an alternative of their own (a nested
+// multipart/alternative), not more of the text.
+func (s *sanitizer) choose(slot *bodySlot, c *leaf) {
+	slot.chosen = c
+	if !slot.alt {
+		return
+	}
+	n := 0
+	for _, o := range slot.cands {
+		if o.member == c.member && o.html == c.html && len(o.ambig) == 0 {
+			n++
+		}
+	}
+	if n < 2 {
+		return
+	}
+	for _, o := range slot.cands {
+		if o.member == c.member && o.html == c.html && len(o.ambig) == 0 {
+			s.render(o)
+			slot.shown = append(slot.shown, o)
 		}
 	}
 }

@@ -97,6 +97,10 @@ var goldenCases = []goldenCase{
 	{in: "html-invisible-plain-alternative"}, // zero-width and filler characters only: as empty
 	{in: "html-alternative"},
 	{in: "html-alternative", out: "html-alternative.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
+	// Apple Mail's HTML with a photo in the middle: the HTML alternative is
+	// a multipart/mixed whose texts are all shown, in order.
+	{in: "html-alternative-mixed"},
+	{in: "html-alternative-mixed", out: "html-alternative-mixed.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
 	// Links
 	{in: "links"},
 	{in: "links", out: "links.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
