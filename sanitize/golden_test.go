@@ -101,6 +101,7 @@ var goldenCases = []goldenCase{
 	// a multipart/mixed whose texts are all shown, in order.
 	{in: "html-alternative-mixed"},
 	{in: "html-alternative-mixed", out: "html-alternative-mixed.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
+	{in: "html-related-after-text"}, // a multipart/related after the body text continues it
 	// Links
 	{in: "links"},
 	{in: "links", out: "links.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},

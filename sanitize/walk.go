@@ -433,7 +433,11 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 		// RFC 2046 5.1.3: an unknown subtype is read as mixed.
 		child.mixed = true
 	}
-	if sub == "alternative" && ctx.alt == nil {
+	// After the body in a multipart/mixed, a multipart/related is shown
+	// too, as its root text: it continues the body as an alternative does
+	// (its texts are its candidates, its images attachments).
+	relatedAfter := sub == "related" && ctx.mixed && msg.slot != nil
+	if (sub == "alternative" || relatedAfter) && ctx.alt == nil {
 		switch {
 		case msg.slot == nil:
 			msg.slot = &bodySlot{alt: true}
