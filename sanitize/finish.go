@@ -165,7 +165,9 @@ func (s *sanitizer) reject(reason string) {
 // chooseBody picks the text of a message: its one text part, or for a
 // multipart/alternative the preferred representation unless that one is
 // empty (an empty text/plain beside real HTML is a common trick and a
-// common mistake). Ambiguous candidates are never chosen.
+// common mistake). Of several of the preferred kind, the last is the
+// best (RFC 2046 5.1.4) and the one mail clients show: it is tried
+// first. Ambiguous candidates are never chosen.
 func (s *sanitizer) chooseBody(slot *bodySlot) {
 	var plain, html []*leaf
 	for _, c := range slot.cands {
@@ -185,7 +187,7 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 	// Render in order of preference and stop at the first with visible
 	// text: the others are never converted.
 	for _, group := range [][]*leaf{first, second} {
-		for _, c := range group {
+		for _, c := range slices.Backward(group) {
 			s.render(c)
 			if c.stats.visible {
 				s.choose(slot, c)
@@ -195,7 +197,7 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 	}
 	for _, group := range [][]*leaf{first, second} {
 		if len(group) > 0 {
-			s.choose(slot, group[0])
+			s.choose(slot, group[len(group)-1])
 			return
 		}
 	}

@@ -102,6 +102,10 @@ var goldenCases = []goldenCase{
 	{in: "html-alternative-mixed"},
 	{in: "html-alternative-mixed", out: "html-alternative-mixed.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
 	{in: "html-related-after-text"}, // a multipart/related after the body text continues it
+	// Of two alternatives of the preferred kind, the last is the best
+	// (RFC 2046 5.1.4), and the one a client shows.
+	{in: "html-alternative-last"},
+	{in: "html-alternative-last", out: "html-alternative-last.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
 	// Links
 	{in: "links"},
 	{in: "links", out: "links.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
