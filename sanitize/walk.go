@@ -93,9 +93,10 @@ type bodySlot struct {
 	more []*bodySlot
 	one  [1]*leaf // texts' result without an allocation
 	// early is the slot's first candidate, plain text rendered as soon as
-	// it was read and found to have visible text: with plain preferred it
-	// is the body, unless it turns ambiguous, and then so does every part
-	// after it. An HTML alternative after it is hashed but not kept.
+	// it was read and found to have visible text: with plain preferred the
+	// body is plain text, it or a later plain alternative (chooseBody),
+	// unless it turns ambiguous, and then so does every part after it. An
+	// HTML alternative after it is hashed but not kept.
 	early *leaf
 }
 
