@@ -86,6 +86,9 @@ var goldenCases = []goldenCase{
 	{in: "att-txt-csv"},
 	{in: "att-text-neutralised"},
 	{in: "att-text-neutralised", out: "att-text-neutralised.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
+	// A kept file's name is shown beside the message: its links too.
+	{in: "att-kept-name-links"},
+	{in: "att-kept-name-links", out: "att-kept-name-links.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	{in: "att-txt-uuencoded"},
 	{in: "att-tnef"},
 	{in: "att-image-related"},
