@@ -702,11 +702,16 @@ func (s *sanitizer) keptName(name string) string {
 	if _, n := rewriteLinks(name, mode); n == 0 {
 		return name
 	}
-	ext := extension(name)
-	base, _ := rewriteLinks(name[:len(name)-len(ext)], mode)
-	out := cleanFilename(base + name[len(name)-len(ext):])
+	// The extension as written: extension lowercases it, which can
+	// change its length.
+	ext, suffix := extension(name), ""
+	if ext != "" {
+		suffix = name[strings.LastIndexByte(name, '.'):]
+	}
+	base, _ := rewriteLinks(strings.TrimSuffix(name, suffix), mode)
+	out := cleanFilename(base + suffix)
 	if _, n := rewriteLinks(out, mode); n > 0 || extension(out) != ext {
-		return "attachment" + name[len(name)-len(ext):]
+		return "attachment" + suffix
 	}
 	return out
 }
