@@ -377,27 +377,14 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	return s.encodePhrase(name) + " " + addr, true
 }
 
-// localPartLinks reports whether a linkifier reads a link in the local
-// part of spec, an addr-spec as the header writes it: a host name after
-// "!" or before "/", a URL in a quoted local part. No client links the
-// field itself, but it shows the address as written and a reply or
-// forward quotes it into a body, as it does a display name (headerText).
-// Unlike a name, an address cannot be defanged and stay the sender's, so
-// the caller drops it. The rewriter is asked about the whole addr-spec,
-// which it knows as an address: a dotted local part it reads whole
-// (kikaku.tokyo+ml@, SRS) stays, and a link only in the domain, as a
-// quoted local part makes of it, is no link of the local part.
+// localPartLinks reports whether a client would link something in the
+// local part of spec, an addr-spec as the header writes it
+// (links.InLocalPart). No client links the field itself, but it shows
+// the address as written and a reply or forward quotes it into a body,
+// as it does a display name (headerText). Unlike a name, an address
+// cannot be defanged and stay the sender's, so the caller drops it.
 func (s *sanitizer) localPartLinks(spec string) bool {
-	mode := s.pol.Body.Links
-	if mode == "keep" {
-		return false
-	}
-	out, n := rewriteLinks(spec, mode)
-	if n == 0 {
-		return false
-	}
-	at := strings.LastIndexByte(spec, '@')
-	return !strings.HasPrefix(out, spec[:at+1])
+	return inLocalPart(spec, s.pol.Body.Links)
 }
 
 // encodePhrase writes a display name: an atom sequence as it is, other

@@ -66,12 +66,16 @@ func TestAddressLocalPartLinks(t *testing.T) {
 		{`Taro <evil.com/login@example.jp>`, "", 1},
 		{`"see https://evil.example/login"@example.jp`, "", 1},
 		{`Taro <"<https://evil.example/a>"@example.jp>`, "", 1},
-		{`www.evil.com@example.jp, taro@example.jp`, "taro@example.jp", 1},
+		{`www.x!evil.com@example.jp, taro@example.jp`, "taro@example.jp", 1},
 		{`"x evil.com/login"@example.jp, a@example.jp, x?evil.com@example.jp`, "a@example.jp", 2},
 		// What stays: the link, if any, is in the domain or nowhere.
 		{`kikaku.tokyo+ml@example.jp`, "kikaku.tokyo+ml@example.jp", 0},
 		{`SRS0=ab=cd=example.com=taro@srs.example.jp`, "SRS0=ab=cd=example.com=taro@srs.example.jp", 0},
 		{`info.com@example.jp`, "info.com@example.jp", 0},
+		// Read as a URL, "www.admin@" is a user name at the address's
+		// own domain.
+		{`www.admin@city.example.lg.jp, ftp.admin@example.jp`, "www.admin@city.example.lg.jp, ftp.admin@example.jp", 0},
+		{`www.evil.com@example.jp`, "www.evil.com@example.jp", 0},
 		{`"a b"@example.jp`, `"a b"@example.jp`, 0},
 		{`Taro <taro@example.jp>`, "Taro <taro@example.jp>", 0},
 	} {

@@ -210,8 +210,7 @@ func (c *checker) shownFields(h message.Header) {
 				c.fail("%s: a display name holds a link: %.80q", k, a.Name)
 			}
 			spec := strings.TrimSuffix(strings.TrimPrefix((&mail.Address{Address: a.Address}).String(), "<"), ">")
-			at := strings.LastIndexByte(spec, '@')
-			if out, n := links.Rewrite(spec, mode); n > 0 && !strings.HasPrefix(out, spec[:at+1]) {
+			if links.InLocalPart(spec, mode) {
 				c.fail("%s: an address's local part holds a link: %.80q", k, spec)
 			}
 		}
