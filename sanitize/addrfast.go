@@ -83,8 +83,8 @@ func (s *sanitizer) addressValueFast(raw string) (string, bool) {
 	i := skipSpaces(raw, 0)
 	for {
 		name, spec, next, ok := s.elementFast(raw, i)
-		if !ok {
-			return "", false
+		if !ok || s.localPartLinks(spec) {
+			return "", false // the general path drops and reports it
 		}
 		// formatAddress drops an angle-addr over 330 bytes, unreported.
 		if len(spec)+2 <= 330 {

@@ -149,6 +149,9 @@ var addressSeeds = []string{
 	"Taro <!#$%&'*+-/=?^_`{|}~@example.com>",
 	"=?utf-8?b?5bGx55Sw?= <a@b>, =?iso-2022-jp?b?GyRCOzNFRBsoQg==?= <c@d>",
 	"0@0,0@0000000A0a!", // an invalid second addr-spec once panicked
+	// Links in local parts: dropped by the general path alone.
+	"x!evil.com@example.jp, taro@example.jp", "Taro <evil.com/login@example.jp>", `"see https://evil.example/"@example.jp`,
+	"kikaku.tokyo+ml@example.jp, info.com@example.jp",
 }
 
 // addressTokens are the pieces of address fields, so that the fuzzer,

@@ -1106,3 +1106,26 @@ func TestXlsxOutsideSettingsNotKept(t *testing.T) {
 		})
 	}
 }
+
+// TestKeptName: a kept file's name has its links neutralised and keeps
+// the extension it was kept by, whatever its case and length.
+func TestKeptName(t *testing.T) {
+	for _, c := range []struct{ mode, in, want string }{
+		{"defang", "report.2024.txt", "report.2024.txt"},
+		{"defang", "www.evil.example.txt", "www[.]evil[.]example.txt"},
+		{"defang", "login at evil.com.CSV", "login at evil[.]com.CSV"},
+		{"remove", "www.evil.example.txt", "[リンク削除].txt"},
+		{"keep", "www.evil.example.txt", "www.evil.example.txt"},
+		// A name that would still read as a link once put back together.
+		{"defang", "evil.com", "attachment.com"},
+		// Lowercasing "İ" lengthens it: the extension is cut as written.
+		{"defang", "www.x.İİİİİİİ", "www[.]x.İİİİİİİ"},
+	} {
+		pol := defaultPolicy(t)
+		pol.Body.Links = c.mode
+		s := newSanitizer(Options{Policy: pol}, &Report{})
+		if got := s.keptName(c.in); got != c.want {
+			t.Errorf("%s: keptName(%q) = %q, want %q", c.mode, c.in, got, c.want)
+		}
+	}
+}

@@ -689,6 +689,33 @@ func (ls *lineSplitter) line(b []byte) {
 	ls.err = ls.to.bodyLine(b)
 }
 
+// keptName neutralises the links in a kept file's name, as the body's:
+// a client shows the name beside the message, and a reply or forward
+// lists it in a body. The extension the file was kept by stays: the name
+// before it is rewritten, and a name that would still read as a link, or
+// end otherwise, becomes "attachment" and the extension.
+func (s *sanitizer) keptName(name string) string {
+	mode := s.pol.Body.Links
+	if mode == "keep" {
+		return name
+	}
+	if _, n := rewriteLinks(name, mode); n == 0 {
+		return name
+	}
+	// The extension as written: extension lowercases it, which can
+	// change its length.
+	ext, suffix := extension(name), ""
+	if ext != "" {
+		suffix = name[strings.LastIndexByte(name, '.'):]
+	}
+	base, _ := rewriteLinks(strings.TrimSuffix(name, suffix), mode)
+	out := cleanFilename(base + suffix)
+	if _, n := rewriteLinks(out, mode); n > 0 || extension(out) != ext {
+		return "attachment" + suffix
+	}
+	return out
+}
+
 // writeAttachment writes one kept attachment as a new base64 part with the
 // sniffed type and a clean filename.
 func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
@@ -699,7 +726,7 @@ func (s *sanitizer) writeAttachment(w *bufio.Writer, l *leaf) error {
 	if !validMediaType(typ) {
 		typ = "application/octet-stream"
 	}
-	name := cleanFilename(l.part.Filename)
+	name := s.keptName(cleanFilename(l.part.Filename))
 	if name == "" {
 		name = "attachment"
 		if exts, _ := mime.ExtensionsByType(typ); len(exts) > 0 {

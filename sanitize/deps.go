@@ -76,5 +76,8 @@ func nameFits(ext, mt string) bool { return filetype.NameFits(ext, mt) }
 // rewriteLinks neutralises the URLs of one line of text (links.Rewrite).
 func rewriteLinks(line, mode string) (string, int) { return links.Rewrite(line, mode) }
 
+// inLocalPart reports a link in an address's local part (links.InLocalPart).
+func inLocalPart(spec, mode string) bool { return links.InLocalPart(spec, mode) }
+
 // appendLinks appends line with its URLs neutralised to dst.
 func appendLinks(dst, line []byte, mode string) ([]byte, int) { return links.Append(dst, line, mode) }

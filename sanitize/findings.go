@@ -33,6 +33,7 @@ var findingKinds = map[string]string{
 	"trace-too-long":                "more than 100 Received fields; the first 100 are kept",
 	"address-unparseable":           "an address field that does not parse; what parses is kept",
 	"address-non-ascii":             "an address with a non-ASCII local part or an invalid domain was dropped",
+	"address-link":                  "an address whose local part a mail client would link (a URL or host name in it) was dropped",
 	"date-unparseable":              "a Date field that does not parse; it was dropped",
 	"encoded-word-in-text":          "decoded header text read as encoded words again (encoded twice, or quoted); decoded again and cleaned",
 	"content-disposition-malformed": "a Content-Disposition that does not parse",

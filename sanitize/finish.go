@@ -165,7 +165,9 @@ func (s *sanitizer) reject(reason string) {
 // chooseBody picks the text of a message: its one text part, or for a
 // multipart/alternative the preferred representation unless that one is
 // empty (an empty text/plain beside real HTML is a common trick and a
-// common mistake). Ambiguous candidates are never chosen.
+// common mistake). Of several of the preferred kind, the last is the
+// best (RFC 2046 5.1.4) and the one mail clients show: it is tried
+// first. Ambiguous candidates are never chosen.
 func (s *sanitizer) chooseBody(slot *bodySlot) {
 	var plain, html []*leaf
 	for _, c := range slot.cands {
@@ -185,18 +187,45 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 	// Render in order of preference and stop at the first with visible
 	// text: the others are never converted.
 	for _, group := range [][]*leaf{first, second} {
-		for _, c := range group {
+		for _, c := range slices.Backward(group) {
 			s.render(c)
 			if c.stats.visible {
-				slot.chosen = c
+				s.choose(slot, c)
 				return
 			}
 		}
 	}
 	for _, group := range [][]*leaf{first, second} {
 		if len(group) > 0 {
-			slot.chosen = group[0]
+			s.choose(slot, group[len(group)-1])
 			return
+		}
+	}
+}
+
+// choose makes c the slot's body text, with the other texts of its
+// alternative of the same kind (plain or HTML), which a client shows
+// with it: that alternative is a multipart/mixed. Texts of the other
+// kind in it would be an alternative of their own (a nested
+// multipart/alternative), not more of the text.
+func (s *sanitizer) choose(slot *bodySlot, c *leaf) {
+	slot.chosen = c
+	if !slot.alt {
+		return
+	}
+	n := 0
+	for _, o := range slot.cands {
+		if o.member == c.member && o.html == c.html && len(o.ambig) == 0 {
+			n++
+		}
+	}
+	if n < 2 {
+		return
+	}
+	for _, o := range slot.cands {
+		if o.member == c.member && o.html == c.html && len(o.ambig) == 0 {
+			s.render(o)
+			slot.shown = append(slot.shown, o)
 		}
 	}
 }

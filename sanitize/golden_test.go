@@ -86,6 +86,9 @@ var goldenCases = []goldenCase{
 	{in: "att-txt-csv"},
 	{in: "att-text-neutralised"},
 	{in: "att-text-neutralised", out: "att-text-neutralised.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
+	// A kept file's name is shown beside the message: its links too.
+	{in: "att-kept-name-links"},
+	{in: "att-kept-name-links", out: "att-kept-name-links.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	{in: "att-txt-uuencoded"},
 	{in: "att-tnef"},
 	{in: "att-image-related"},
@@ -94,8 +97,18 @@ var goldenCases = []goldenCase{
 	// HTML
 	{in: "html-only"},
 	{in: "html-empty-plain-alternative"},
+	{in: "html-invisible-plain-alternative"}, // zero-width and filler characters only: as empty
 	{in: "html-alternative"},
 	{in: "html-alternative", out: "html-alternative.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
+	// Apple Mail's HTML with a photo in the middle: the HTML alternative is
+	// a multipart/mixed whose texts are all shown, in order.
+	{in: "html-alternative-mixed"},
+	{in: "html-alternative-mixed", out: "html-alternative-mixed.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
+	{in: "html-related-after-text"}, // a multipart/related after the body text continues it
+	// Of two alternatives of the preferred kind, the last is the best
+	// (RFC 2046 5.1.4), and the one a client shows.
+	{in: "html-alternative-last"},
+	{in: "html-alternative-last", out: "html-alternative-last.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
 	// Links
 	{in: "links"},
 	{in: "links", out: "links.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
@@ -105,6 +118,8 @@ var goldenCases = []goldenCase{
 	{in: "links-subject", out: "links-subject.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
 	{in: "links-subject", out: "links-subject.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
 	{in: "links-file-unc", out: "links-file-unc.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
+	{in: "links-address"}, // a link in an address's local part: the address is dropped
+	{in: "links-address", out: "links-address.keep", policy: func(p *config.Policy) { p.Body.Links = "keep" }},
 	// Notice
 	{in: "att-exe-as-pdf", out: "notice.bottom", id: "Q-20240305-0001", policy: func(p *config.Policy) { p.Notice.Position = "bottom" }},
 	{in: "html-alternative", out: "notice.custom-text", policy: func(p *config.Policy) { p.Notice.Text = "【総務課より】外部から届いたメールです。" }},

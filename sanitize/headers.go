@@ -168,7 +168,8 @@ var reAddrSpec = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@
 
 // addressValue parses an address list and formats it again: names
 // decoded and re-encoded, domains in IDNA form. Addresses that cannot be
-// written in 7 bits (a non-ASCII local part) are dropped.
+// written in 7 bits (a non-ASCII local part) are dropped, and so are those
+// whose local part holds a link (localPartLinks).
 func (s *sanitizer) addressValue(key, raw string) string {
 	links := s.headerLinks
 	if v, ok := s.addressValueFast(raw); ok {
@@ -365,11 +366,25 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	if len(addr) > 330 {
 		return "", false
 	}
+	if s.localPartLinks(addr[1 : len(addr)-1]) {
+		s.finding("", "address-link", key+": an address whose local part holds a link was dropped")
+		return "", false
+	}
 	name := strings.TrimSpace(s.headerText(strings.TrimSpace(s.reread(key, cleanString(a.Name)))))
 	if name == "" {
 		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true
 	}
 	return s.encodePhrase(name) + " " + addr, true
+}
+
+// localPartLinks reports whether a client would link something in the
+// local part of spec, an addr-spec as the header writes it
+// (links.InLocalPart). No client links the field itself, but it shows
+// the address as written and a reply or forward quotes it into a body,
+// as it does a display name (headerText). Unlike a name, an address
+// cannot be defanged and stay the sender's, so the caller drops it.
+func (s *sanitizer) localPartLinks(spec string) bool {
+	return inLocalPart(spec, s.pol.Body.Links)
 }
 
 // encodePhrase writes a display name: an atom sequence as it is, other

@@ -49,3 +49,60 @@ func TestAddressSalvage(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressLocalPartLinks covers addresses whose local part a
+// linkifier reads a link in (a host name after "!", a path, a URL in a
+// quoted local part): the header shows it as written, and a reply or
+// forward quotes it into a body, as it does a display name. The address
+// cannot be defanged and stay the sender's, so it is dropped and
+// reported; addresses whose local part holds a dotted name a linkifier
+// reads as part of the address (plus addresses, SRS) stay.
+func TestAddressLocalPartLinks(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		dropped  int
+	}{
+		{`x!evil.com@example.jp`, "", 1},
+		{`Taro <evil.com/login@example.jp>`, "", 1},
+		{`"see https://evil.example/login"@example.jp`, "", 1},
+		{`Taro <"<https://evil.example/a>"@example.jp>`, "", 1},
+		{`www.x!evil.com@example.jp, taro@example.jp`, "taro@example.jp", 1},
+		{`"x evil.com/login"@example.jp, a@example.jp, x?evil.com@example.jp`, "a@example.jp", 2},
+		// What stays: the link, if any, is in the domain or nowhere.
+		{`kikaku.tokyo+ml@example.jp`, "kikaku.tokyo+ml@example.jp", 0},
+		{`SRS0=ab=cd=example.com=taro@srs.example.jp`, "SRS0=ab=cd=example.com=taro@srs.example.jp", 0},
+		{`info.com@example.jp`, "info.com@example.jp", 0},
+		// Read as a URL, "www.admin@" is a user name at the address's
+		// own domain.
+		{`www.admin@city.example.lg.jp, ftp.admin@example.jp`, "www.admin@city.example.lg.jp, ftp.admin@example.jp", 0},
+		{`www.evil.com@example.jp`, "www.evil.com@example.jp", 0},
+		{`"a b"@example.jp`, `"a b"@example.jp`, 0},
+		{`Taro <taro@example.jp>`, "Taro <taro@example.jp>", 0},
+	} {
+		for _, mode := range []string{"defang", "remove"} {
+			rep := &Report{}
+			pol := defaultPolicy(t)
+			pol.Body.Links = mode
+			s := newSanitizer(Options{Policy: pol}, rep)
+			if got := s.addressValue("From", c.in); got != c.want {
+				t.Errorf("%s: addressValue(%q) = %q, want %q", mode, c.in, got, c.want)
+			}
+			n := 0
+			for _, f := range rep.Findings {
+				if f.Kind == "address-link" {
+					n++
+				}
+			}
+			if n != c.dropped {
+				t.Errorf("%s: addressValue(%q): findings %v, want %d address-link", mode, c.in, rep.Findings, c.dropped)
+			}
+		}
+		// Keep leaves links where they are, in addresses too.
+		pol := defaultPolicy(t)
+		pol.Body.Links = "keep"
+		s := newSanitizer(Options{Policy: pol}, &Report{})
+		if got := s.addressValue("From", c.in); got == "" {
+			t.Errorf("keep: addressValue(%q) dropped it", c.in)
+		}
+	}
+}

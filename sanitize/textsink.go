@@ -706,7 +706,8 @@ func (s *textSink) emitBytes(line []byte) {
 	}
 }
 
-// hasVisible reports a rune that is not white space.
+// hasVisible reports a rune that a reader sees: not white space, and not
+// one drawn as nothing at all (blankRune).
 func hasVisible(b []byte) bool {
 	for i := 0; i < len(b); {
 		c := b[i]
@@ -718,12 +719,21 @@ func hasVisible(b []byte) bool {
 			continue
 		}
 		r, size := utf8.DecodeRune(b[i:])
-		if !unicode.IsSpace(r) {
+		if !unicode.IsSpace(r) && !blankRune(r) {
 			return true
 		}
 		i += size
 	}
 	return false
+}
+
+// blankRune reports a character drawn as nothing or as an empty cell:
+// format characters (zero-width space and joiners, the soft hyphen, bidi
+// marks, tag characters), variation selectors, the Hangul fillers and the
+// braille blank. A text/plain alternative of these alone is as empty as
+// one of spaces, and must not win over the HTML one (chooseBody).
+func blankRune(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point) || r == '\u2800'
 }
 
 // countHigh counts the bytes >= 0x80, eight at a time.

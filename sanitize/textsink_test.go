@@ -346,3 +346,34 @@ func TestUuencodeLenientMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestHasVisible: text a reader sees nothing of is not visible, so that a
+// text/plain alternative made of it does not win over the HTML one (an
+// empty-looking mail, the trick an empty plain part plays).
+func TestHasVisible(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want bool
+	}{
+		{"", false},
+		{" \t", false},
+		{"\u00a0\u3000", false},
+		{"\u200b", false},                   // zero-width space
+		{"\u2060\ufeff", false},             // word joiner, zero-width no-break space
+		{"\u00ad", false},                   // soft hyphen
+		{"\u200c\u200d\u200e\u202e", false}, // joiners, bidi marks and controls
+		{"\ufe0f", false},                   // variation selector
+		{"\U000e0041", false},               // tag character
+		{"\u3164\uffa0\u115f", false},       // Hangul fillers
+		{"\u2800", false},                   // braille blank
+		{"a", true},
+		{"\u200bx", true},
+		{"あ", true},
+		{"\u2801", true},
+		{"\u00ad-", true},
+	} {
+		if got := hasVisible([]byte(c.in)); got != c.want {
+			t.Errorf("hasVisible(%+q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -79,6 +79,11 @@ type bodySlot struct {
 	alt    bool
 	cands  []*leaf
 	chosen *leaf
+	// shown are the texts of the chosen alternative in document order,
+	// when it has more than one: an alternative that is a
+	// multipart/mixed (Apple Mail's HTML with a photo in the middle:
+	// HTML, image, HTML) shows every text of it, not only the first.
+	shown []*leaf
 	// more are the texts after the body in a multipart/mixed, each an
 	// inline text part or a multipart/alternative of its own: Apple Mail
 	// puts the text after an inline photo in a part of its own, and a
@@ -88,9 +93,10 @@ type bodySlot struct {
 	more []*bodySlot
 	one  [1]*leaf // texts' result without an allocation
 	// early is the slot's first candidate, plain text rendered as soon as
-	// it was read and found to have visible text: with plain preferred it
-	// is the body, unless it turns ambiguous, and then so does every part
-	// after it. An HTML alternative after it is hashed but not kept.
+	// it was read and found to have visible text: with plain preferred the
+	// body is plain text, it or a later plain alternative (chooseBody),
+	// unless it turns ambiguous, and then so does every part after it. An
+	// HTML alternative after it is hashed but not kept.
 	early *leaf
 }
 
@@ -100,18 +106,24 @@ func (b *bodySlot) texts() []*leaf {
 	if b == nil || b.chosen == nil && len(b.more) == 0 {
 		return nil
 	}
-	if len(b.more) == 0 {
+	if len(b.more) == 0 && len(b.shown) == 0 {
 		b.one[0] = b.chosen
 		return b.one[:]
 	}
-	var out []*leaf
+	out := b.chosenTexts(nil)
+	for _, m := range b.more {
+		out = m.chosenTexts(out)
+	}
+	return out
+}
+
+// chosenTexts appends the texts of the slot's chosen alternative.
+func (b *bodySlot) chosenTexts(out []*leaf) []*leaf {
+	if len(b.shown) > 0 {
+		return append(out, b.shown...)
+	}
 	if b.chosen != nil {
 		out = append(out, b.chosen)
-	}
-	for _, m := range b.more {
-		if m.chosen != nil {
-			out = append(out, m.chosen)
-		}
 	}
 	return out
 }
@@ -147,6 +159,7 @@ type leaf struct {
 	action          string        // a specific action when removed, e.g. tnef-removed
 	reject          string        // reason when the decision is reject
 	alt             bool          // an alternative not chosen (not listed in the notice)
+	member          int           // leafText in an alternative: which one (walkCtx.member)
 	charsetRepaired bool
 	textLinks       int    // leafAttach kept: URLs neutralised in the file
 	textFormulas    int    // leafAttach kept: spreadsheet formulas made text
@@ -244,6 +257,7 @@ type walkCtx struct {
 	boundaries []string  // of the enclosing multiparts
 	forced     []string  // ambiguity kinds every part below inherits
 	mixed      bool      // directly inside a multipart shown part after part (mixed, or an unknown subtype)
+	member     int       // inside alt: which of its alternatives (the index of the part that is or holds it)
 }
 
 func join(path string, i int) string {
@@ -411,7 +425,7 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 		return
 	}
 	sub := strings.TrimPrefix(ph.mediaType, "multipart/")
-	child := walkCtx{defType: "text/plain", alt: ctx.alt, forced: ctx.forced, boundaries: append(ctx.boundaries[:len(ctx.boundaries):len(ctx.boundaries)], b)}
+	child := walkCtx{defType: "text/plain", alt: ctx.alt, member: ctx.member, forced: ctx.forced, boundaries: append(ctx.boundaries[:len(ctx.boundaries):len(ctx.boundaries)], b)}
 	switch sub {
 	case "digest":
 		child.defType = "message/rfc822"
@@ -420,7 +434,11 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 		// RFC 2046 5.1.3: an unknown subtype is read as mixed.
 		child.mixed = true
 	}
-	if sub == "alternative" && ctx.alt == nil {
+	// After the body in a multipart/mixed, a multipart/related is shown
+	// too, as its root text: it continues the body as an alternative does
+	// (its texts are its candidates, its images attachments).
+	relatedAfter := sub == "related" && ctx.mixed && msg.slot != nil
+	if (sub == "alternative" || relatedAfter) && ctx.alt == nil {
 		switch {
 		case msg.slot == nil:
 			msg.slot = &bodySlot{alt: true}
@@ -460,6 +478,9 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 			break
 		}
 		lastStart = len(s.leaves)
+		if child.alt != ctx.alt {
+			child.member = i // each part of a new alternative is one of them
+		}
 		s.entity(pr, join(path, i), depth+1, msg, child)
 	}
 	drain(body) // the epilogue
@@ -543,6 +564,7 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 	} else if candidate {
 		l.kind = leafText
 		l.html = ph.mediaType == "text/html"
+		l.member = ctx.member
 		slot := ctx.alt
 		// An HTML alternative after plain text that will be the body is
 		// only hashed and counted: it is never rendered.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	xunicode "golang.org/x/text/encoding/unicode"
 )
 
 // Sniff lengths. Most magic numbers sit in the first bytes; tar's "ustar"
@@ -287,9 +289,14 @@ func sniffMarkup(b []byte) (string, Class) {
 	if len(b) > 1024 {
 		b = b[:1024]
 	}
+	if u, ok := fromUTF16(b); ok {
+		// Browsers, mshta and Windows' shortcut reader read UTF-16
+		// by its byte order mark: its markup is markup.
+		b = u
+	}
 	low := bytes.ToLower(b)
 	if i := bytes.IndexByte(low, 0); i >= 0 {
-		low = low[:i] // not text; UTF-16 markup is caught by the fallback
+		low = low[:i] // not text
 	}
 	s := strings.TrimLeft(strings.TrimPrefix(string(low), "\xef\xbb\xbf"), " \t\r\n\f")
 	for _, p := range []string{"[internetshortcut]", "[{000214a0-0000-0000-c000-000000000046}]",
@@ -343,6 +350,16 @@ func sniffMarkup(b []byte) (string, Class) {
 		return "text/xml", ClassOther
 	}
 	return "", ""
+}
+
+// fromUTF16 decodes b to UTF-8 when it is UTF-16 with a byte order mark;
+// a code unit cut by the end of b is left out.
+func fromUTF16(b []byte) ([]byte, bool) {
+	if !has(b, 0, "\xff\xfe") && !has(b, 0, "\xfe\xff") {
+		return nil, false
+	}
+	u, err := xunicode.UTF16(xunicode.LittleEndian, xunicode.ExpectBOM).NewDecoder().Bytes(b[:len(b)&^1])
+	return u, err == nil
 }
 
 // isText reports whether b looks like text a user would read: UTF-8,

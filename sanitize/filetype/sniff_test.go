@@ -2,6 +2,7 @@ package filetype
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -101,6 +102,14 @@ func TestSniff(t *testing.T) {
 		{"shift_jis text", []byte(sj), "text/plain", ClassText},
 		{"euc-jp text", []byte(euc), "text/plain", ClassText},
 		{"utf-16 text", u16, "text/plain", ClassText},
+		// Markup in UTF-16 is markup: a browser or an HTML application
+		// reads the byte order mark.
+		{"utf-16le html", bomUTF16(binary.LittleEndian, "\r\n<html><script>alert(1)</script>"), "text/html", ClassOther},
+		{"utf-16be html", bomUTF16(binary.BigEndian, "<!DOCTYPE html><p>x"), "text/html", ClassOther},
+		{"utf-16le svg", bomUTF16(binary.LittleEndian, `<?xml version="1.0"?><svg onload="alert(1)"/>`), "image/svg+xml", ClassOther},
+		{"utf-16le shortcut", bomUTF16(binary.LittleEndian, "[InternetShortcut]\r\nURL=file://evil.example/x\r\n"), "application/x-mswinurl", ClassExecutable},
+		{"utf-16le hta", bomUTF16(binary.LittleEndian, "<hta:application id=x>"), "application/hta", ClassExecutable},
+		{"utf-16le text with <", bomUTF16(binary.LittleEndian, "a < b\r\n"), "text/plain", ClassText},
 		{"empty", nil, "text/plain", ClassText},
 		{"binary", []byte{0x00, 0x01, 0x02, 0x03, 0xfe, 0x10, 0x80, 0x81}, "application/octet-stream", ClassOther},
 		{"latin-1 text", []byte("Caf\xe9 cr\xe8me, na\xefve r\xe9sum\xe9\n"), "text/plain", ClassText},
@@ -254,4 +263,14 @@ func TestSniffFile(t *testing.T) {
 			t.Errorf("%s: class %q, want %q", tc.name, c, tc.class)
 		}
 	}
+}
+
+// bomUTF16 is s in UTF-16 of the given byte order, after its byte order
+// mark.
+func bomUTF16(order binary.AppendByteOrder, s string) []byte {
+	b := order.AppendUint16(nil, 0xfeff)
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = order.AppendUint16(b, u)
+	}
+	return b
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode ISO-2022-JP text
+	"github.com/emersion/go-message/mail"
 
 	"mugai/config"
 	"mugai/sanitize/filetype"
@@ -146,6 +147,7 @@ func (c *checker) parse(r io.Reader) {
 	if sanitized != 1 {
 		c.fail("%d X-Mugai-Sanitized fields, want 1", sanitized)
 	}
+	c.shownFields(e.Header)
 	mt, _, err := e.Header.ContentType()
 	if err != nil {
 		c.fail("Content-Type: %v", err)
@@ -179,6 +181,39 @@ func (c *checker) parse(r io.Reader) {
 		}
 	default:
 		c.fail("top-level type %s, want text/plain or multipart/mixed", mt)
+	}
+}
+
+// shownFields checks the header fields a mail client shows for links, as
+// textLines checks the text: the Subject, and the display names and the
+// local parts of the addresses (an address's domain is the address's).
+func (c *checker) shownFields(h message.Header) {
+	mode := c.pol.Body.Links
+	if mode == links.Keep {
+		return
+	}
+	if mode == "" {
+		mode = links.Defang
+	}
+	if subj, err := h.Text("Subject"); err != nil {
+		c.fail("Subject: %v", err)
+	} else if _, n := links.Rewrite(subj, mode); n > 0 {
+		c.fail("Subject holds a link: %.80q", subj)
+	}
+	mh := mail.Header{Header: h}
+	for _, k := range []string{"From", "To", "Cc", "Reply-To"} {
+		// A field go-message does not parse (an odd domain the
+		// sanitiser kept) has no address for a client to show as one.
+		list, _ := mh.AddressList(k)
+		for _, a := range list {
+			if _, n := links.Rewrite(a.Name, mode); n > 0 {
+				c.fail("%s: a display name holds a link: %.80q", k, a.Name)
+			}
+			spec := strings.TrimSuffix(strings.TrimPrefix((&mail.Address{Address: a.Address}).String(), "<"), ">")
+			if links.InLocalPart(spec, mode) {
+				c.fail("%s: an address's local part holds a link: %.80q", k, spec)
+			}
+		}
 	}
 }
 

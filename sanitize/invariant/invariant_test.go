@@ -50,6 +50,12 @@ func TestCheck(t *testing.T) {
 		{"link in the text, kept by policy", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "bGluZSBvbmUNCnd3dy5ldmlsLmNvbS9sb2dpbg0K", 1), func(p *config.Policy) { p.Body.Links = "keep" }, ""},
 		{"defanged link in the text", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "d3d3Wy5dZXZpbFsuXWNvbS9sb2dpbg==", 1), nil, ""},
 		{"uuencode begin line", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "YmVnaW4gNjQ0IGV2aWwuZXhl", 1), nil, "holds the start of an encoded file"},
+		{"link in the Subject", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?aHR0cHM6Ly9ldmlsLmV4YW1wbGUv?=", 1), nil, "Subject holds a link"},
+		{"link in a display name", strings.Replace(good, "From: a@example.jp", "From: www.evil.com <a@example.jp>", 1), nil, "a display name holds a link"},
+		{"link in a local part", strings.Replace(good, "From: a@example.jp", `From: Taro <"see https://evil.example/"@example.jp>`, 1), nil, "local part holds a link"},
+		{"host name in a local part", strings.Replace(good, "From: a@example.jp", "From: x!evil.com@example.jp", 1), nil, "local part holds a link"},
+		{"dotted local part", strings.Replace(good, "From: a@example.jp", `From: kikaku.tokyo+ml@example.jp, "a b"@example.jp`, 1), nil, ""},
+		{"link in a local part, kept by policy", strings.Replace(good, "From: a@example.jp", "From: x!evil.com@example.jp", 1), func(p *config.Policy) { p.Body.Links = "keep" }, ""},
 		{"yEnc begin line", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "PXliZWdpbiBsaW5lPTEyOCBzaXplPTMgbmFtZT1hLmV4ZQ==", 1), nil, "holds the start of an encoded file"},
 	}
 	for _, tt := range tests {

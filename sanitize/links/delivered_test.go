@@ -20,8 +20,9 @@ import (
 // TestDeliveredTextHasNoLinks holds the whole sanitiser to the
 // linkifiers: every message of the project's own test messages and of
 // $MUGAI_CORPUS is rebuilt under the default policy and under one that
-// prefers HTML and removes links, and no line of the delivered text may
-// hold a link a client would open. Where TestLinkifiersFindNothing
+// prefers HTML and removes links, and no line of the delivered text, of
+// the header fields a client shows or of the file names may hold a link a
+// client would open. Where TestLinkifiersFindNothing
 // tries the rewriter on lines, this tries what reaches it: text
 // converted from HTML, decoded from every charset, joined from parts.
 func TestDeliveredTextHasNoLinks(t *testing.T) {
@@ -84,8 +85,10 @@ func TestDeliveredTextHasNoLinks(t *testing.T) {
 	t.Logf("%d messages, %d lines delivered", len(files), len(lines))
 }
 
-// deliveredLines returns the lines of the text/plain parts of a rebuilt
-// message (UTF-8, as both policies write it).
+// deliveredLines returns what a reader is shown of a rebuilt message: the
+// lines of its text/plain parts (UTF-8, as both policies write it), the
+// header fields a client displays, decoded, and the attachments' file
+// names.
 func deliveredLines(t *testing.T, name string, msg []byte) []string {
 	t.Helper()
 	e, err := message.Read(bytes.NewReader(msg))
@@ -93,11 +96,22 @@ func deliveredLines(t *testing.T, name string, msg []byte) []string {
 		t.Fatalf("%s: rebuilt message: %v", name, err)
 	}
 	var lines []string
+	for _, key := range []string{"From", "To", "Cc", "Reply-To", "Subject", "Date"} {
+		v, err := e.Header.Text(key)
+		if err != nil {
+			t.Fatalf("%s: rebuilt message: %s: %v", name, key, err)
+		}
+		lines = append(lines, v)
+	}
 	err = e.Walk(func(_ []int, p *message.Entity, err error) error {
 		if err != nil {
 			return err
 		}
-		if mt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); mt != "text/plain" {
+		mt, params, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if _, dparams, err := p.Header.ContentDisposition(); err == nil {
+			lines = append(lines, params["name"], dparams["filename"])
+		}
+		if mt != "text/plain" {
 			return nil
 		}
 		b, err := io.ReadAll(p.Body)

@@ -900,3 +900,27 @@ func wide(r rune) bool {
 	k := width.LookupRune(r).Kind()
 	return k == width.EastAsianWide || k == width.EastAsianFullwidth || k == width.EastAsianHalfwidth
 }
+
+// InLocalPart reports whether a client would link something in the local
+// part of spec, an addr-spec as a header writes it ("x!evil.com@…",
+// "evil.com/login@…", "\"see https://evil.example/\"@…"), in mode. The
+// whole addr-spec is read, as the rewriter knows addresses: a dotted
+// local part a linkifier takes as part of the address (kikaku.tokyo+ml@,
+// SRS) is none, nor is a link only in the domain, which a quoted local
+// part makes of it. A leading "www." or "ftp." is passed over: Thunderbird
+// reads "www.admin@city.example.jp" as a URL with a user name, whose host
+// is the address's own domain, and such addresses are real.
+func InLocalPart(spec, mode string) bool {
+	if mode == Keep {
+		return false
+	}
+	if len(spec) > 4 && (strings.EqualFold(spec[:4], "www.") || strings.EqualFold(spec[:4], "ftp.")) {
+		spec = spec[4:]
+	}
+	out, n := Rewrite(spec, mode)
+	if n == 0 {
+		return false
+	}
+	at := strings.LastIndexByte(spec, '@')
+	return !strings.HasPrefix(out, spec[:at+1])
+}

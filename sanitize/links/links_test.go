@@ -296,3 +296,31 @@ func TestMapsToHostAllRunes(t *testing.T) {
 		}
 	}
 }
+
+func TestInLocalPart(t *testing.T) {
+	for _, c := range []struct {
+		spec string
+		want bool
+	}{
+		{"taro@example.jp", false},
+		{"kikaku.tokyo+ml@example.jp", false},
+		{"SRS0=ab=cd=example.com=taro@srs.example.jp", false},
+		{`"a b"@example.jp`, false},
+		{"www.admin@city.example.lg.jp", false},
+		{"FTP.admin@example.jp", false},
+		{"x!evil.com@example.jp", true},
+		{"evil.com/login@example.jp", true},
+		{"www.x!evil.com@example.jp", true},
+		{`"see https://evil.example/"@example.jp`, true},
+		{`"<https://evil.example/a>"@example.jp`, true},
+	} {
+		for _, mode := range []string{Defang, Remove} {
+			if got := InLocalPart(c.spec, mode); got != c.want {
+				t.Errorf("%s: InLocalPart(%q) = %v, want %v", mode, c.spec, got, c.want)
+			}
+		}
+		if InLocalPart(c.spec, Keep) {
+			t.Errorf("keep: InLocalPart(%q) = true", c.spec)
+		}
+	}
+}
