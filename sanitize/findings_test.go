@@ -66,6 +66,10 @@ func TestFindingKindsComplete(t *testing.T) {
 						if len(n.Args) == 2 {
 							add(n.Args[0])
 						}
+					case "dropAddress":
+						if len(n.Args) == 3 {
+							add(n.Args[1])
+						}
 					case "append":
 						if len(n.Args) > 1 {
 							if sel, ok := n.Args[0].(*ast.SelectorExpr); ok && (sel.Sel.Name == "ambiguous" || sel.Sel.Name == "ambig") {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	netmail "net/mail"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -351,13 +352,13 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	}
 	local, domain := a.Address[:at], a.Address[at+1:]
 	if !isASCII(local) || strings.ContainsAny(local, "\r\n") {
-		s.finding("", "address-non-ascii", key+": an address with a non-ASCII local part was dropped")
+		s.dropAddress(key, "address-non-ascii", "an address with a non-ASCII local part was dropped")
 		return "", false
 	}
 	if !isASCII(domain) {
 		d, err := idna.Lookup.ToASCII(domain)
 		if err != nil {
-			s.finding("", "address-non-ascii", key+": an address with an invalid domain was dropped")
+			s.dropAddress(key, "address-non-ascii", "an address with an invalid domain was dropped")
 			return "", false
 		}
 		domain = d
@@ -367,7 +368,7 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 		return "", false
 	}
 	if s.localPartLinks(addr[1 : len(addr)-1]) {
-		s.finding("", "address-link", key+": an address whose local part holds a link was dropped")
+		s.dropAddress(key, "address-link", "an address whose local part holds a link was dropped")
 		return "", false
 	}
 	name := strings.TrimSpace(s.headerText(strings.TrimSpace(s.reread(key, cleanString(a.Name)))))
@@ -375,6 +376,16 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true
 	}
 	return s.encodePhrase(name) + " " + addr, true
+}
+
+// dropAddress reports an address left out of the rebuilt field key and
+// names the field in the notice: a reader who finds no sender, or fewer
+// recipients than were written, must be told why.
+func (s *sanitizer) dropAddress(key, kind, detail string) {
+	s.finding("", kind, key+": "+detail)
+	if !slices.Contains(s.addrDropped, key) {
+		s.addrDropped = append(s.addrDropped, key)
+	}
 }
 
 // localPartLinks reports whether a client would link something in the

@@ -1,6 +1,14 @@
 package sanitize
 
-import "testing"
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-message"
+)
 
 // TestAddressSalvage covers address fields net/mail refuses: the address
 // in each element is kept only when there is no doubt which it is and it
@@ -103,6 +111,42 @@ func TestAddressLocalPartLinks(t *testing.T) {
 		s := newSanitizer(Options{Policy: pol}, &Report{})
 		if got := s.addressValue("From", c.in); got == "" {
 			t.Errorf("keep: addressValue(%q) dropped it", c.in)
+		}
+	}
+}
+
+// TestDroppedAddressesNoticed: an address left out of the rebuilt header
+// (a link in its local part, a non-ASCII local part, a domain that is no
+// domain) is named in the notice by its field, once per field, in the
+// order of the header. Before, the reader found a mail without a sender,
+// or with fewer recipients, and a notice that said nothing of it.
+func TestDroppedAddressesNoticed(t *testing.T) {
+	const line = "・リンクや使えない文字を含むメールアドレスを次の欄から削除しました: "
+	for _, c := range []struct{ head, want, en string }{
+		{"From: evil.com/login@example.jp\r\nTo: b@example.jp\r\n", line + "From", "addresses removed from From."},
+		{"From: a@example.jp\r\nTo: b@example.jp, =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("総務")) + "?= <総務@example.jp>\r\nCc: x!evil.com@example.jp, c@xn--a.example\r\n",
+			line + "To、Cc", "addresses removed from To, Cc."},
+		{"From: a@example.jp\r\nTo: b@example.jp\r\n", "", ""},
+	} {
+		msg := c.head + "Subject: s\r\n\r\nbody\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+		if err != nil || rep.Verdict != Rebuilt {
+			t.Fatalf("%v %+v", err, rep)
+		}
+		e, err := message.Read(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(e.Body)
+		got := ""
+		for l := range strings.SplitSeq(string(body), "\r\n") {
+			if strings.HasPrefix(l, line) {
+				got = l
+			}
+		}
+		if got != c.want || !strings.Contains(string(body), c.en) {
+			t.Errorf("%q: notice line %q, want %q and %q:\n%s", c.head, got, c.want, c.en, body)
 		}
 	}
 }

@@ -72,6 +72,10 @@ func (s *sanitizer) notice() []string {
 			break
 		}
 	}
+	if f := s.addrDropped; len(f) > 0 {
+		lines = append(lines, "・リンクや使えない文字を含むメールアドレスを次の欄から削除しました: "+strings.Join(f, "、"))
+		en = append(en, "addresses removed from "+strings.Join(f, ", "))
+	}
 	var removed, kept []*leaf
 	for _, l := range s.leaves {
 		if l.alt {

@@ -56,6 +56,9 @@ type sanitizer struct {
 	nblocks         int  // files cut out of texts, listed (up to maxBlocks)
 	moreBlocks      int  // files cut out of the body text beyond those listed
 	isoReplaced     bool // ISO-2022-JP output: characters without a code were replaced by 〓
+	// addrDropped are the header fields an address was left out of
+	// (dropAddress), in the order met, for the notice.
+	addrDropped []string
 
 	// rootMsg and msgsBuf hold the original's msgNode and the first
 	// entries of msgs: a message without forwarded ones needs no more.
