@@ -917,10 +917,16 @@ func InLocalPart(spec, mode string) bool {
 	if len(spec) > 4 && (strings.EqualFold(spec[:4], "www.") || strings.EqualFold(spec[:4], "ftp.")) {
 		spec = spec[4:]
 	}
+	at := strings.LastIndexByte(spec, '@')
+	if at < 0 || !strings.ContainsAny(spec[:at], ".:\\") {
+		// Every link has one of these before its host: a dotted host
+		// name, a scheme's colon, a UNC path's backslash. Most local
+		// parts (taro@) have none, and need no rewrite.
+		return false
+	}
 	out, n := Rewrite(spec, mode)
 	if n == 0 {
 		return false
 	}
-	at := strings.LastIndexByte(spec, '@')
 	return !strings.HasPrefix(out, spec[:at+1])
 }
