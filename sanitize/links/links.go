@@ -57,13 +57,16 @@ func Rewrite(line string, mode string) (out string, n int) {
 	return string(b), k
 }
 
-// settleLong rewrites a long line (out[from:]) again until nothing
-// changes, at most three times: a rewrite lengthens words, and past
-// maxUserinfo bytes a "www." word reads as having a user name
-// (userinfoAhead), so one pass may leave what a second would rewrite.
-// Lines that long are rare; shorter ones are final after one pass.
+// settleLong rewrites a line (out[from:]) again until nothing changes, at
+// most three times, when one pass may leave what a second would rewrite:
+// a long line, since a rewrite lengthens words, and past maxUserinfo
+// bytes a "www." word reads as having a user name (userinfoAhead); a line
+// with an "@", since a rewrite inside an address's domain can end the
+// address ("0@0.Amｻe.co" is an address, "0@0.Amｻe[.]co" ends in a name
+// "0.Am" no longer an address's). Other lines, most of them, are final
+// after one pass.
 func settleLong(out []byte, from int, mode string, n int) ([]byte, int) {
-	for i := 0; i < 3 && n > 0 && len(out)-from > maxUserinfo; i++ {
+	for i := 0; i < 3 && n > 0 && (len(out)-from > maxUserinfo || bytes.IndexByte(out[from:], '@') >= 0); i++ {
 		line := append([]byte(nil), out[from:]...)
 		var k int
 		out, k = appendOnce(out[:from], line, mode)
