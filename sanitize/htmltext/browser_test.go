@@ -21,6 +21,7 @@ import (
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset"
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestBrowserAgreement holds the converter to a browser engine: each
@@ -299,7 +300,7 @@ func browserWords(s string) map[string]int {
 		if unicode.Is(unicode.Cf, r) {
 			return -1
 		}
-		return unicode.ToLower(r)
+		return unicode.ToLower(mathLetter(r))
 	}, s)
 	s = urlish.ReplaceAllString(s, " ")
 	words := map[string]int{}
@@ -316,6 +317,19 @@ func browserWords(s string) map[string]int {
 		s = s[n:]
 	}
 	return words
+}
+
+// mathLetter gives the letter or digit a mathematical one stands for:
+// innerText gives a one-letter <mi> in the italic it is drawn in
+// (text-transform: math-auto, 𝑥 for x, ℎ for h), where the converter
+// prints the letter.
+func mathLetter(r rune) rune {
+	if r == 'ℎ' || 0x1D400 <= r && r <= 0x1D7FF {
+		if d := []rune(norm.NFKC.String(string(r))); len(d) == 1 {
+			return d[0]
+		}
+	}
+	return r
 }
 
 // excess lists the words of a beyond their count in b, sorted.

@@ -89,6 +89,31 @@ var browserCases = []struct {
 	{"annotation-xml of XHTML style", `<math><annotation-xml encoding="Application/XHTML+XML"><style>.h { display:none }</style></annotation-xml></math><p class=h> h </p><p> v </p>`, "v", ""},
 	{"annotation-xml of SVG style is none", `<math><annotation-xml encoding="image/svg+xml"><style>.h { display:none }</style></annotation-xml></math><p class=h> h </p><p> v </p>`, "h v", ""},
 	{"annotation-xml of HTML holds HTML, not drawn", `<math><annotation-xml encoding="text/html"><p> h </p></annotation-xml></math><p> v </p>`, "v", ""},
+	// MathML (math.go): the text of its token elements is drawn,
+	// and nothing else of it; semantics and maction show their first
+	// child; mphantom is unseen; hidden hides no MathML element.
+	{"math token text", `<math><mi>m</mi></math> y`, "m y", ""},
+	{"math row of tokens", `<p>a <math><mrow><mi>x</mi><mo>=</mo><mn>2</mn></mrow></math> b</p>`, "a x 2 b", ""},
+	{"math text outside tokens", `<math> d <mrow> r </mrow><mtext> tx </mtext><annotation> an </annotation><annotation-xml> ax </annotation-xml></math> z`, "tx z", ""},
+	{"math fraction and root", `<math><mfrac><mn>1</mn><mn>2</mn></mfrac><msqrt><mi>q</mi></msqrt><mroot><mi>w7</mi><mn>w8</mn></mroot></math>`, "1 2 q w7 w8", ""},
+	{"math semantics first child", `<math><semantics><mi>s1</mi><annotation>ann</annotation><annotation-xml encoding="text/html"><p>ax</p></annotation-xml></semantics><semantics><annotation>v1</annotation><mi>v2</mi></semantics><semantics> t <mi>v3</mi><mi>v4</mi></semantics></math>`, "s1 v3", ""},
+	{"math maction first child", `<math><maction actiontype=toggle selection=2><mrow><mi>a1</mi></mrow><mi>a2</mi></maction><maction><none/><mi>a3</mi></maction></math>`, "a1", ""},
+	{"math phantom", `<math><mphantom><mi>p1</mi><mi style="visibility:visible">p2</mi></mphantom></math>`, "p2", ""},
+	{"math hidden attribute", `<math hidden><mi>x1</mi></math><math><mrow hidden><mi>x3</mi></mrow><mi hidden>x4</mi></math>`, "x1 x3 x4", ""},
+	{"math styles", `<style>.k2 { display:none } .w mi { color:white }</style><math class=k2><mi>h5</mi></math><math><mi style="display:none">h1</mi><mi style="visibility:hidden">h6</mi><mi class=k>h3</mi><style>.k { display:none }</style></math><p class=w><math><mi>h7</mi><mn style="color:#333">h8</mn></math>`, "h3 h8", ""},
+	{"math HTML in token elements", `<math><mi><b>bb</b><p>pp</p></mi><mtext><span>sp</span><mi>m6</mi></mtext><mi><math><mi>m7</mi></math></mi><mi>g<mglyph> g5 </mglyph></mi></math>`, "bb pp sp m6 m7 g", ""},
+	// In a token element an HTML tag is HTML's, and ends nothing of
+	// the math: </mi> does not end the <mi> past an open <p>.
+	{"math HTML in token elements ends no math", `<math><mi><p>x1</mi> x2 <mi>x3</mi></math> x4 <math><mtext><b>b1<p>b2</mtext> b3 </math> b4`, "x1 x2 x3 x4 b1 b2 b3 b4", ""},
+	{"math link in a token element", `<math><mi><a href="https://e.example/">lk</a></mi><mtext><img alt=al></mtext><a href="https://f.example/"><mi>lk2</mi></a></math>`, "lk lk2", ""},
+	{"math broken out of", `<p>para <math><mi>x</mi><p>breaks</p> tail</p>`, "para x breaks tail", ""},
+	{"math moved out of a table", `<table><math><mi>t1</mi></math><tr><td>t2</td></tr></table>`, "t1 t2", ""},
+	{"math display of CSS draws its text", `<math style="display:unset"> d1 </math><math><mrow style="display:block"> d2 </mrow><msqrt style="display:inline-block"> d3 <mi>d4</mi></msqrt><mrow style="display:math"> d5 </mrow></math>`, "d1 d2 d3 d4", ""},
+	{"math display contents hides", `<math><mrow style="display:contents"><mi>c1</mi></mrow><mi>c2</mi></math>`, "c2", ""},
+	{"math semantics child given a display", `<math><semantics><mi style="display:inline-block">k1</mi><ms>k2</ms><mi style="display:flex">k3</mi></semantics></math>`, "k1 k3", ""},
+	{"math svg breaks out to the token element", `<math><mphantom><mi><svg><style> a <div> k4 </div></style></svg> k5 </mi></mphantom><mi> k6 </mi></math>`, "k6", ""},
+	{"math phantom visibility inherited", `<math><mphantom style="visibility:inherit"><mi>p7</mi></mphantom><mphantom style="visibility:revert"><mi>p8</mi></mphantom></math>`, "p7", ""},
+	{"math annotation-xml of HTML", `<math><annotation-xml encoding="text/html"><mi>q8</mi><span> q9 </span></annotation-xml></math>`, "", ""},
 	{"table in a caption is nested", `<table hidden><caption> cap <table><tr><td> t </table> e </caption><tr><td> c </table> d`, "d", ""},
 }
 

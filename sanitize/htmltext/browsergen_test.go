@@ -354,6 +354,10 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		genForeign(r, b, words)
 		return
 	}
+	if r.IntN(14) == 0 {
+		genMath(r, b, depth, words)
+		return
+	}
 	tag := genTags[r.IntN(len(genTags))]
 	genOpen(r, b, tag)
 	genKids(r, b, depth, words)
@@ -512,6 +516,78 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		light()
 	}
 	b.WriteString("</" + host + ">")
+}
+
+// genMath writes a MathML formula (math.go): words in its token
+// elements, which are drawn, and right in its other elements, which
+// are not; <semantics> and <maction>, which show their first child;
+// <mphantom>, drawn unseen; classes, styles and the hidden attribute
+// (which hides no MathML element); HTML elements in a token element,
+// each a box apart, one time in six a block that ends no math there.
+func genMath(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	b.WriteString("<math")
+	if r.IntN(4) == 0 {
+		b.WriteString(` display="block"`)
+	}
+	genMathAttrs(r, b)
+	b.WriteString(">")
+	genMathKids(r, b, depth, words)
+	b.WriteString("</math>")
+}
+
+// genMathAttrs writes, at random, a class, a style and the hidden
+// attribute.
+func genMathAttrs(r *rand.Rand, b *strings.Builder) {
+	if r.IntN(3) == 0 {
+		fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+	}
+	if r.IntN(6) == 0 {
+		fmt.Fprintf(b, ` style="%s"`, genDecl(r))
+	}
+	if r.IntN(8) == 0 {
+		b.WriteString(" hidden")
+	}
+}
+
+func genMathKids(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	for range 1 + r.IntN(3) {
+		switch k := r.IntN(12); {
+		case k < 5:
+			tag := []string{"mi", "mo", "mn", "ms", "mtext"}[r.IntN(5)]
+			b.WriteString("<" + tag)
+			genMathAttrs(r, b)
+			b.WriteString(">")
+			switch r.IntN(6) {
+			case 0:
+				// HTML, each element a box apart; a block in it ends
+				// no math.
+				genElement(r, b, 4, words)
+			case 1:
+				genWord(b, words)
+				genOpen(r, b, "span")
+				genWord(b, words)
+				b.WriteString("</span>")
+			default:
+				genWord(b, words)
+			}
+			b.WriteString("</" + tag + ">")
+		case k < 6:
+			genWord(b, words) // right in a MathML element: not drawn
+		case k < 7 && depth < 6:
+			b.WriteString("<semantics>")
+			genMathKids(r, b, depth+1, words)
+			b.WriteString(`<annotation-xml encoding="text/html">`)
+			genWord(b, words)
+			b.WriteString("</annotation-xml></semantics>")
+		case depth < 6:
+			tag := []string{"mrow", "mfrac", "msqrt", "mphantom", "maction", "mstyle", "munder"}[r.IntN(7)]
+			b.WriteString("<" + tag)
+			genMathAttrs(r, b)
+			b.WriteString(">")
+			genMathKids(r, b, depth+1, words)
+			b.WriteString("</" + tag + ">")
+		}
+	}
 }
 
 // genForeign writes svg or math whose <style>, <title>, <script>… hold

@@ -66,7 +66,7 @@ var elements = map[string]flag{
 	"optgroup": 0,
 	"button":   fDrop | fSpecial,
 	"svg":      fDrop | fScope | fForeign,
-	"math":     fDrop | fScope | fForeign,
+	"math":     fScope | fForeign, // drawn as MathML draws it (math.go)
 	"canvas":   fDrop,
 	"audio":    fDrop,
 	"video":    fDrop,

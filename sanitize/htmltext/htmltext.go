@@ -97,11 +97,14 @@ type entry struct {
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
 	flexBox                   bool      // a flex or grid container: its children are blocks
+	mathml                    bool      // an element of MathML (math.go), not HTML's of its name
+	kids                      bool      // MathML <semantics>, <maction>: an element child started
+	boxText                   bool      // MathML given a display of CSS's, not math's: its text is drawn
 	hosted                    bool      // see at, below
 	// ns: how its content is read, as the parser's tree builder
 	// reads it (see contentNS): HTML (0), foreign content (nsSVG,
-	// nsMath), or HTML in an integration point drawn (nsDrawn) or
-	// not (nsUndrawn).
+	// nsMath), or HTML in an integration point drawn (nsDrawn,
+	// nsMathText) or not (nsUndrawn).
 	ns byte
 	// outerSkip: moved out of a hidden table being skipped, 1 + the
 	// skip to go back to when it ends; 0 otherwise.
@@ -431,6 +434,8 @@ func (a *attrs) set(k, v []byte) {
 		a.shadowMode = string(v)
 	case "encoding":
 		a.encoding = string(v)
+	case "display":
+		a.display = string(v)
 	}
 }
 
@@ -587,9 +592,22 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if fl&fHeadOK == 0 && name != "head" {
 		c.startBody()
 	}
-	if c.foreign > 0 && c.contentNS() != nsUndrawn && breaksOutOfForeign(name) {
+	if ns := c.contentNS(); c.foreign > 0 && ns != nsUndrawn && ns != nsMathText && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
+	// An element of MathML (math.go) is none of HTML's of its name:
+	// its tag implies no end, opens no table part or link, and its
+	// hidden attribute hides nothing (Chromium reads it on HTML
+	// elements only).
+	mathml := c.mathElement(name)
+	if mathml {
+		fl &= fForeign | fScope
+		a.hidden = false
+		if name == "annotation-xml" && htmlEncoding(a.encoding) {
+			fl |= fDrop // its HTML is not drawn
+		}
+	}
+	inMath := mathml && name != "math"
 	if name == "table" {
 		// In a table's insertion mode a <table> ends the open table
 		// before it starts (HTML "in table": a start tag "table"),
@@ -600,6 +618,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	switch name {
 	case "tr", "tbody", "thead", "tfoot", "td", "th", "caption":
+		if inMath {
+			break
+		}
 		if c.foreign == 0 && c.overflow == 0 && c.findName("table", stopTable) < 0 {
 			// Outside a table the parser ignores the tag (HTML's "in
 			// body" insertion mode), and its text is shown where it
@@ -609,7 +630,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			return
 		}
 	}
-	if name == "a" && c.reopening == nil {
+	if name == "a" && c.reopening == nil && !inMath {
 		c.dropActive("a")
 	}
 	// An element a browser moves out of a table (foster parenting)
@@ -625,7 +646,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			}
 		}()
 	}
-	if !c.skipping() && reconstructsBefore(name, fl) {
+	if !c.skipping() && !inMath && reconstructsBefore(name, fl) {
 		c.reconstruct()
 	}
 	// Inside a <select> the parser ignores every tag but a few, and
@@ -634,6 +655,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	// them is shown, and the second <select> is no element at all.
 	switch name {
 	case "input", "keygen", "textarea", "select":
+		if inMath {
+			break
+		}
 		if i := c.findName("select", stopTable); i >= 0 {
 			c.popTo(i)
 			if name == "select" {
@@ -641,7 +665,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			}
 		}
 	}
-	c.implicitEnd(name, fl)
+	if !inMath {
+		c.implicitEnd(name, fl)
+	}
 	var hostOf *hostRecord
 	if name == "template" {
 		hostOf = c.attachShadow(a)
@@ -673,6 +699,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	bg := a.background()
 	parent := c.styleParent(ti)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
+	if mathml && c.mathHidden(parent, a) {
+		hidden = true
+	}
 	if h := c.lightHost(parent); h != nil && !shadow {
 		// A shadow host's child is drawn in the slot that takes it.
 		n := ""
@@ -692,6 +721,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	invis := c.rootInvis
 	if parent != nil {
 		invis = parent.invis
+	}
+	if inMath && name == "mphantom" && a.parsed().visibility != visInherit {
+		invis = true // MathML's own sheet: it takes room, unseen
 	}
 	switch a.parsed().visibility {
 	case visHidden:
@@ -741,7 +773,8 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		}
 		return
 	}
-	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
+	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox, mathml: mathml}
+	e.boxText = mathml && cssBox(a.parsed().display)
 	e.at = c.read
 	if shadow {
 		e.root = &shadowRoot{host: hostOf}
@@ -825,7 +858,14 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		e.skipRoot = true
 	default:
 		e.shown = true
-		c.open(&e, a)
+		if mathml {
+			c.openMath(&e, a)
+		} else {
+			if c.inMathToken(len(c.stack)) {
+				c.space = true
+			}
+			c.open(&e, a)
+		}
 	}
 	if e.skipRoot {
 		c.skip = len(c.stack)
@@ -845,10 +885,12 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if outer >= 0 {
 		e.outerSkip, outer = outer+1, -1
 	}
+	ownNS := c.contentNS()
 	c.stack = append(c.stack, e)
-	if fl&fFormatting != 0 && !(c.foreign > 0 && (name == "a" || name == "font" && !a.has("color"))) {
+	if fl&fFormatting != 0 && !((ownNS == nsSVG || ownNS == nsMath) && (name == "a" || name == "font" && !a.has("color"))) {
 		// Inside svg or math, an <a> or a plain <font> is theirs, no
-		// formatting element (the others break out of it).
+		// formatting element (the others break out of it); in their
+		// integration points (<foreignObject>, <mi>…) it is HTML's.
 		c.pushActive(name, a, e.serial)
 	}
 	if fl&fIndent != 0 {
@@ -1034,6 +1076,10 @@ func (c *converter) close(e *entry, i int) {
 	if !e.shown {
 		return
 	}
+	if e.mathml {
+		c.closeMath(e)
+		return
+	}
 	if e.name == "a" && i == c.linkOwner {
 		c.endLink()
 	}
@@ -1094,6 +1140,9 @@ func (c *converter) close(e *entry, i int) {
 		// Nothing of the item was seen: its marker, waiting for a
 		// word, is not the next line's.
 		c.lead = ""
+	}
+	if c.inMathToken(i) {
+		c.space = true
 	}
 }
 
@@ -1392,12 +1441,27 @@ func (c *converter) popForeign() {
 	if c.overflow > 0 {
 		return
 	}
-	for i := range c.stack {
+	if c.contentNS() != nsDrawn {
+		// As the parser does: up to the HTML element or integration
+		// point the svg or math stands in, an <mi> among them (math.go).
+		for c.foreign > 0 {
+			if ns := c.contentNS(); ns != nsSVG && ns != nsMath {
+				return
+			}
+			c.popTo(len(c.stack) - 1)
+		}
+		return
+	}
+	// In svg's <foreignObject> the tag is HTML's and ends nothing, but
+	// the svg, which is not drawn, would drop what it draws: it ends
+	// the outermost svg, short of a MathML token element around it.
+	at := -1
+	for i := len(c.stack) - 1; i >= 0 && c.stack[i].ns != nsMathText; i-- {
 		if c.stack[i].fl&fForeign != 0 {
-			c.popTo(i)
-			return
+			at = i
 		}
 	}
+	c.popTo(at)
 }
 
 func (c *converter) end(nameb []byte) {
@@ -1759,6 +1823,9 @@ func (c *converter) void(name string, a *attrs) {
 
 // text renders a text token.
 func (c *converter) text(s []byte) {
+	if c.foreign > 0 && c.contentNS() == nsMath && !c.top().boxText {
+		return // MathML draws text in its token elements only (math.go)
+	}
 	if c.inHead() {
 		if len(bytes.TrimLeft(s, " \t\n\f\r")) == 0 {
 			return
@@ -2232,10 +2299,13 @@ func escapeURL(s string) string {
 
 // How an element's content is read (entry.ns).
 const (
-	nsSVG     = 's'
-	nsMath    = 'm'
-	nsDrawn   = 'd' // HTML in svg's <foreignObject>, math's <mi>, <mo>, <mn>, <ms>, <mtext>
-	nsUndrawn = 'u' // HTML in svg's <title>, <desc>, math's <annotation-xml> of HTML
+	nsSVG   = 's'
+	nsMath  = 'm'
+	nsDrawn = 'd' // HTML in svg's <foreignObject>
+	// nsMathText: HTML in math's <mi>, <mo>, <mn>, <ms>, <mtext>, drawn
+	// with the formula (math.go): its tags do not end the math.
+	nsMathText = 't'
+	nsUndrawn  = 'u' // HTML in svg's <title>, <desc>, math's <annotation-xml> of HTML
 )
 
 // contentNS returns how the content of the innermost open element is
@@ -2264,10 +2334,14 @@ func (c *converter) childNS(name string, a *attrs) byte {
 			return nsUndrawn
 		}
 		return nsSVG
+	case nsMathText:
+		if t := c.top(); t.mathml && (name == "mglyph" || name == "malignmark") {
+			return nsMath // MathML's own in its token elements
+		}
 	case nsMath:
 		switch name {
 		case "mi", "mo", "mn", "ms", "mtext":
-			return nsDrawn
+			return nsMathText
 		case "annotation-xml":
 			if htmlEncoding(a.encoding) {
 				return nsUndrawn
