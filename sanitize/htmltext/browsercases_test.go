@@ -2,6 +2,7 @@ package htmltext
 
 import (
 	"bytes"
+	"encoding/json"
 	"os/exec"
 	"slices"
 	"strings"
@@ -229,5 +230,68 @@ func TestShadowBounded(t *testing.T) {
 	}
 	if n := strings.Count(got, "f"); n != 5 {
 		t.Errorf("%d fallbacks printed, want the 5 of the hosts past the record", n)
+	}
+}
+
+// flatText is the JavaScript that gives the words of a document d in
+// the order a browser draws them: its flat tree (a host's shadow tree
+// in its place, a slot's assigned nodes in the slot's), each text node
+// that is laid out and visible.
+const flatText = `(function () {
+  var win = d.defaultView, out = [], r = d.createRange();
+  function walk(n) {
+    if (n.nodeType == 3) {
+      if (!n.data.trim()) return;
+      r.selectNodeContents(n);
+      if (r.getClientRects().length && win.getComputedStyle(n.parentElement || n.parentNode.host).visibility == "visible") out.push(n.data.trim());
+      return;
+    }
+    if (n.nodeType != 1 || n.localName == "style" || n.localName == "script") return;
+    if (n.shadowRoot) { Array.prototype.forEach.call(n.shadowRoot.childNodes, walk); return; }
+    if (n.localName == "slot" && n.assignedNodes().length) { n.assignedNodes().forEach(walk); return; }
+    Array.prototype.forEach.call(n.childNodes, walk);
+  }
+  walk(d.body);
+  return out.join(" ");
+})()`
+
+// TestShadowOrder checks that Convert prints a shadow host's light
+// children where the slot that takes them stands, in the order a
+// browser draws them (and, where Chromium is installed, that it still
+// draws them so); ConvertStream prints them after the shadow tree.
+func TestShadowOrder(t *testing.T) {
+	tests := []struct{ name, in, order string }{
+		{"default slot", `<div> a <template shadowrootmode="open"> s <slot></slot> t </template> b <span> c </span></div>`, "s a b c t"},
+		{"named slots", `<div> a <template shadowrootmode="open"> s <slot name=x> f </slot> t <slot></slot> u </template><span slot=x> c </span><i slot=y> g </i> d </div>`, "s c t a d u"},
+		{"slots take in the light tree's order", `<div><template shadowrootmode="open"> s <slot name=y></slot> t <slot name=x></slot></template><b slot=x> x1 </b><b slot=y> y1 </b><b slot=x> x2 </b></div>`, "s y1 t x1 x2"},
+		{"light child before the template", `<p><i slot=q> q </i><template shadowrootmode="open"> s <slot name=q></slot> t </template></p>`, "s q t"},
+		{"nested shadow roots", `<div><template shadowrootmode="open"><div><template shadowrootmode="open"> i <slot></slot> j </template> m <slot></slot> n </div></template> l </div>`, "i m l n j"},
+		{"slot in a list", `<div><template shadowrootmode="open"><ol><li> a </li><li><slot></slot></li><li> c </li></ol></template><b> b </b></div>`, "a b c"},
+		{"light children unclosed", `<div><template shadowrootmode="open"> s <slot></slot> t </template><p> a <b> b </div> c`, "s a b t c"},
+	}
+	var drawn []string
+	if _, err := exec.LookPath("chromium"); err == nil && !testing.Short() {
+		docs := make([][]byte, len(tests))
+		for i, tt := range tests {
+			docs[i] = []byte(tt.in)
+		}
+		for _, r := range browserEval(t, findBrowser(t), docs, flatText) {
+			var s string
+			if err := json.Unmarshal(r, &s); err != nil {
+				t.Fatal(err)
+			}
+			drawn = append(drawn, s)
+		}
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if drawn != nil && strings.Join(strings.Fields(drawn[i]), " ") != tt.order {
+				t.Errorf("Chromium draws %q, the table says %q", drawn[i], tt.order)
+			}
+			got, _ := convertString(t, tt.in, Options{})
+			if got := strings.Join(strings.Fields(convertedText(got)), " "); got != tt.order {
+				t.Errorf("%s\nprinted %q, want %q", tt.in, got, tt.order)
+			}
+		})
 	}
 }

@@ -124,6 +124,9 @@ type entry struct {
 	// element (a pointer, so that the entries of a deep stack stay
 	// small).
 	root *shadowRoot
+	// light: a light child of a shadow host whose markup is being
+	// kept (Convert's pass 2), nil for any other element.
+	light *lightCapture
 }
 
 type converter struct {
@@ -172,7 +175,8 @@ type converter struct {
 	svgStyle bool
 	css      strings.Builder
 
-	rec          *shadowRecord
+	rec *shadowRecord
+	replayState
 	bodyHost     *hostRecord
 	bodyHosted   bool
 	shadows      int
@@ -308,6 +312,16 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(maxToken)
+	if err := c.tokens(z); err != nil {
+		return c.stats, err
+	}
+	c.stats.StyleLimit = c.stats.StyleLimit || c.sheet != nil && c.sheet.limited()
+	c.popTo(0)
+	return c.stats, c.finish()
+}
+
+// tokens converts what z reads, up to its end (nil) or an error.
+func (c *converter) tokens(z *html.Tokenizer) error {
 	c.z = z
 	for c.err == nil {
 		// In svg and math a CDATA section is text, as a browser reads
@@ -315,6 +329,7 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 		ns := c.contentNS()
 		z.AllowCDATA(ns == nsSVG || ns == nsMath)
 		tt := z.Next()
+		c.tokStart = c.read
 		c.read += int64(len(z.Raw()))
 		if tt != html.TextToken && c.svgStyle {
 			c.svgStyle = false
@@ -327,20 +342,18 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 		case html.ErrorToken:
 			err := z.Err()
 			if errors.Is(err, io.EOF) {
-				c.stats.StyleLimit = c.stats.StyleLimit || c.sheet != nil && c.sheet.limited()
-				c.popTo(0)
-				return c.stats, c.finish()
+				return nil
 			}
 			if errors.Is(err, html.ErrBufferExceeded) {
-				return c.stats, fmt.Errorf("htmltext: a tag or text run exceeds %d bytes: %w", maxToken, err)
+				return fmt.Errorf("htmltext: a tag or text run exceeds %d bytes: %w", maxToken, err)
 			}
-			return c.stats, fmt.Errorf("htmltext: read: %w", err)
+			return fmt.Errorf("htmltext: read: %w", err)
 		case html.TextToken:
 			if rawSkip {
 				if styleNext {
 					c.addSheet(string(z.Text()))
 				}
-				continue
+				break
 			}
 			text := z.Text()
 			if c.svgStyle && c.css.Len() <= maxSheetBytes {
@@ -375,8 +388,12 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 			name, _ := z.TagName()
 			c.end(name)
 		}
+		if c.capturing > 0 {
+			c.keep(z.Raw())
+		}
+		c.ending = ""
 	}
-	return c.stats, fmt.Errorf("htmltext: write: %w", c.err)
+	return fmt.Errorf("htmltext: write: %w", c.err)
 }
 
 // set records an attribute. The first of duplicates counts, as in a
@@ -687,7 +704,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		if ti >= 0 {
 			anc = c.stack[:ti]
 		}
-		if s := c.shadowTree(); s >= 0 && s < len(anc) {
+		if len(c.frames) > 0 {
+			c.applyLightSheet(name, a, anc)
+		} else if s := c.shadowTree(); s >= 0 && s < len(anc) {
 			// The document's rules do not reach into a shadow tree,
 			// nor its own out of it.
 			c.applySheetOf(c.stack[s].root.sheet, name, a, ancestry{stack: anc[s+1:]})
@@ -702,18 +721,29 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if mathml && c.mathHidden(parent, a) {
 		hidden = true
 	}
+	var light *hostRecord // the host it is a light child of
+	lightSlot := ""
 	if h := c.lightHost(parent); h != nil && !shadow {
-		// A shadow host's child is drawn in the slot that takes it.
-		n := ""
+		// A shadow host's child is drawn in the slot that takes it:
+		// there, when its markup was kept (replay), and not here.
 		if a.has("slot") {
-			n = a.slot
+			lightSlot = a.slot
 		}
-		c.request(h, n)
-		hidden = hidden || !h.slotted(n)
+		c.request(h, lightSlot)
+		hidden = hidden || !h.slotted(lightSlot)
+		light = h
+		if h.replay {
+			hidden, fl = false, fl|fDrop
+		}
 	}
+	replayAt := -1 // the shadow root whose host's light children it takes
 	if name == "slot" {
 		if s := c.shadowTree(); s >= 0 && c.slot(s, a.name) {
-			hidden = true // light children fill it: its fallback is not drawn
+			if c.replayable(s) {
+				replayAt = s
+			} else {
+				hidden = true // light children fill it: its fallback is not drawn
+			}
 		}
 	}
 	// Under visibility:hidden nothing shows but what sets itself
@@ -732,6 +762,15 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		invis = false
 	}
 	if fl&fVoid != 0 || (selfClosing && c.foreign > 0) {
+		if light != nil {
+			c.keepChild(light, lightSlot, c.z.Raw())
+			if light.replay {
+				return // drawn in its slot
+			}
+		}
+		if replayAt >= 0 && !c.skipping() && !hidden {
+			c.replay(replayAt, a.name)
+		}
 		if c.skipping() {
 			return
 		}
@@ -771,6 +810,12 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			c.cell()
 			c.cellAt = -1
 		}
+		if light != nil {
+			light.capOver = true // its end cannot be known: printed where it stands
+		}
+		if replayAt >= 0 && !c.skipping() && !hidden {
+			c.replay(replayAt, a.name) // flattened too, and its fallback
+		}
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox, mathml: mathml}
@@ -789,6 +834,16 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	e.ns = c.childNS(name, a)
 	if c.rec != nil && len(c.rec.hosts) > 0 && validHost(name) {
 		e.host = c.rec.hosts[c.read] // known from a pass before
+		if h := e.host; h != nil && c.rec.pass == 3 {
+			// Its light children are drawn in its slots when their
+			// markup was kept whole, and it is not among light
+			// children being drawn so (their own are then printed
+			// where they stand).
+			h.replay = !h.capOver && !h.slotsOver && !h.reqOver && len(c.frames) == 0 && len(c.stack)+1 < c.maxDepth
+		}
+	}
+	if light != nil && c.rec != nil && c.rec.pass == 2 {
+		e.light = c.beginChild(light, lightSlot)
 	}
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
@@ -895,6 +950,13 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	if fl&fIndent != 0 {
 		c.prefixOK = false
+	}
+	if replayAt >= 0 && !c.skipping() {
+		// The light children it takes, in its place; its fallback
+		// is not drawn.
+		c.replay(replayAt, a.name)
+		c.stack[len(c.stack)-1].skipRoot = true
+		c.skip = len(c.stack) - 1
 	}
 }
 
@@ -1055,6 +1117,9 @@ func (c *converter) open(e *entry, a *attrs) {
 
 // close renders the end of an element taken off the stack.
 func (c *converter) close(e *entry, i int) {
+	if e.light != nil {
+		c.endChild(e.light, e.name)
+	}
 	c.closedActive(e)
 	if e.fl&fForeign != 0 {
 		c.foreign--
@@ -1148,6 +1213,9 @@ func (c *converter) close(e *entry, i int) {
 
 // popTo closes the elements from the top of the stack down to index i.
 func (c *converter) popTo(i int) {
+	if i >= 0 && i < c.floor() {
+		i = c.floor() // light children being drawn end in their slot
+	}
 	for len(c.stack) > i && i >= 0 {
 		n := len(c.stack) - 1
 		e := c.stack[n]
@@ -1161,7 +1229,7 @@ func (c *converter) popTo(i int) {
 // element in scope" test. It returns the index or -1. The walk is bounded
 // by the stack depth, so each tag costs at most MaxDepth steps.
 func (c *converter) find(match func(*entry) bool, s stop) int {
-	for i := len(c.stack) - 1; i >= 0; i-- {
+	for i := len(c.stack) - 1; i >= c.floor(); i-- {
 		e := &c.stack[i]
 		if match(e) {
 			return i
@@ -1175,7 +1243,7 @@ func (c *converter) find(match func(*entry) bool, s stop) int {
 
 // findName is find for an element of the given name.
 func (c *converter) findName(name string, s stop) int {
-	for i := len(c.stack) - 1; i >= 0; i-- {
+	for i := len(c.stack) - 1; i >= c.floor(); i-- {
 		e := &c.stack[i]
 		if e.name == name {
 			return i
@@ -1467,6 +1535,7 @@ func (c *converter) popForeign() {
 func (c *converter) end(nameb []byte) {
 	fl := elements[string(nameb)]
 	name := tagName(nameb)
+	c.ending = name
 	switch name {
 	case "br": // </br> is a <br> in every browser
 		if !c.skipping() {
@@ -1859,7 +1928,8 @@ func (c *converter) text(s []byte) {
 			// A shadow host's text, white space too, is drawn in its
 			// default slot.
 			c.request(h, "")
-			if !h.slotted("") {
+			c.keepChild(h, "", c.z.Raw())
+			if !h.slotted("") || h.replay {
 				return
 			}
 		}

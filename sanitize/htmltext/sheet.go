@@ -118,15 +118,35 @@ type elemKey struct {
 type ancestry struct {
 	roots []elemKey
 	stack []entry
+	// segs: after stack, the ancestors of light children drawn in
+	// their slot (replay.go), which are not one run of the stack.
+	segs [][]entry
 }
 
-func (a ancestry) len() int { return len(a.roots) + len(a.stack) }
+func (a ancestry) len() int {
+	n := len(a.roots) + len(a.stack)
+	for _, s := range a.segs {
+		n += len(s)
+	}
+	return n
+}
 
 func (a ancestry) at(i int) *elemKey {
 	if i < len(a.roots) {
 		return &a.roots[i]
 	}
-	return &a.stack[i-len(a.roots)].key
+	i -= len(a.roots)
+	if i < len(a.stack) {
+		return &a.stack[i].key
+	}
+	i -= len(a.stack)
+	for _, s := range a.segs {
+		if i < len(s) {
+			return &s[i].key
+		}
+		i -= len(s)
+	}
+	return nil
 }
 
 // limited reports whether a limit stopped the sheet being read or applied
