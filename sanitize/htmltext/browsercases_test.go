@@ -106,10 +106,13 @@ var browserCases = []struct {
 	// In a token element an HTML tag is HTML's, and ends nothing of
 	// the math: </mi> does not end the <mi> past an open <p>.
 	{"math HTML in token elements ends no math", `<math><mi><p>x1</mi> x2 <mi>x3</mi></math> x4 <math><mtext><b>b1<p>b2</mtext> b3 </math> b4`, "x1 x2 x3 x4 b1 b2 b3 b4", ""},
+	{"math token element is a scope", `<ul><li> a <math><ms><li> b </li></ms><mi> c </mi></math> d </li></ul>`, "a b c d", ""},
+	{"math end tag in foreign content", `<math><mphantom><mtext><math><style> a <p> b </p></style></math></mtext><mn> c </mn></mphantom></math> d`, "c d", ""},
 	{"math link in a token element", `<math><mi><a href="https://e.example/">lk</a></mi><mtext><img alt=al></mtext><a href="https://f.example/"><mi>lk2</mi></a></math>`, "lk lk2", ""},
 	{"math broken out of", `<p>para <math><mi>x</mi><p>breaks</p> tail</p>`, "para x breaks tail", ""},
 	{"math moved out of a table", `<table><math><mi>t1</mi></math><tr><td>t2</td></tr></table>`, "t1 t2", ""},
 	{"math display of CSS draws its text", `<math style="display:unset"> d1 </math><math><mrow style="display:block"> d2 </mrow><msqrt style="display:inline-block"> d3 <mi>d4</mi></msqrt><mrow style="display:math"> d5 </mrow></math>`, "d1 d2 d3 d4", ""},
+	{"math display inherited", `<ul><math style="display:inherit"> i1 <mrow style="display:inherit"> i2 </mrow></math></ul><math><mrow style="display:inherit"> i3 </mrow></math>`, "i1 i2", ""},
 	{"math display contents hides", `<math><mrow style="display:contents"><mi>c1</mi></mrow><mi>c2</mi></math>`, "c2", ""},
 	{"math semantics child given a display", `<math><semantics><mi style="display:inline-block">k1</mi><ms>k2</ms><mi style="display:flex">k3</mi></semantics></math>`, "k1 k3", ""},
 	{"math svg breaks out to the token element", `<math><mphantom><mi><svg><style> a <div> k4 </div></style></svg> k5 </mi></mphantom><mi> k6 </mi></math>`, "k6", ""},

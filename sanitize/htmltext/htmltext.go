@@ -619,6 +619,11 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	mathml := c.mathElement(name)
 	if mathml {
 		fl &= fForeign | fScope
+		if mathToken(name) || name == "annotation-xml" {
+			// HTML's "special" elements and scope boundaries: an
+			// <li> in an <ms> does not end the <li> around the math.
+			fl |= fSpecial | fScope
+		}
 		a.hidden = false
 		if name == "annotation-xml" && htmlEncoding(a.encoding) {
 			fl |= fDrop // its HTML is not drawn
@@ -819,7 +824,12 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		return
 	}
 	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox, mathml: mathml}
-	e.boxText = mathml && cssBox(a.parsed().display)
+	if d := a.parsed().display; mathml && d == "inherit" {
+		// Its parent's display: HTML's, or a MathML element's own.
+		e.boxText = parent == nil || !parent.mathml || parent.boxText
+	} else {
+		e.boxText = mathml && cssBox(d)
+	}
 	e.at = c.read
 	if shadow {
 		e.root = &shadowRoot{host: hostOf}
@@ -1551,6 +1561,22 @@ func (c *converter) end(nameb []byte) {
 	if c.overflow > 0 {
 		c.overflow--
 		return
+	}
+	if t := c.top(); t != nil && t.mathml {
+		// In foreign content an end tag ends the nearest element of
+		// its name up to the first HTML element (HTML "in foreign
+		// content", any other end tag): </math> after an <mtext>'s
+		// broken-out <p> ends the math around it.
+		for i := len(c.stack) - 1; i >= c.floor(); i-- {
+			e := &c.stack[i]
+			if !e.mathml && e.ns != nsSVG {
+				break
+			}
+			if e.name == name {
+				c.popTo(i)
+				return
+			}
+		}
 	}
 	var i int
 	switch {

@@ -36,7 +36,8 @@ func (c *converter) mathElement(name string) bool {
 // cssBox reports whether a MathML element of the display d given is
 // laid out as CSS lays out a box (MathML Core lays out "math" only),
 // so that text right in it is drawn: a block, inline (unset and
-// initial)…, not math, none, contents, or its parent's.
+// initial)…, not math, none, contents, or its parent's (inherit, which
+// the caller reads).
 func cssBox(d string) bool {
 	switch d {
 	case "", "none", "contents", "inherit", "revert", "revert-layer":
