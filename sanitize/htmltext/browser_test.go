@@ -408,7 +408,9 @@ const readableText = `(function () {
   }
   function opacity(el) { var o = 1; for (var e = el; e; e = up(e)) o *= parseFloat(win.getComputedStyle(e).opacity); return o; }
   function readable(n) {
-    var el = n.parentElement || n.parentNode.host, st = win.getComputedStyle(el), b = behind(el);
+    // A text is drawn in the style of its parent in the flat tree:
+    // its slot, when a slot takes it.
+    var el = n.assignedSlot || n.parentElement || n.parentNode.host, st = win.getComputedStyle(el), b = behind(el);
     var c = rgba(st.webkitTextFillColor && st.webkitTextFillColor != st.color ? st.webkitTextFillColor : st.color);
     return !(parseFloat(st.fontSize) < 2 || c[3] < 0.1 || opacity(el) < 0.1 ||
         b && Math.abs(c[0] - b[0]) + Math.abs(c[1] - b[1]) + Math.abs(c[2] - b[2]) < 12);

@@ -61,6 +61,14 @@ var browserCases = []struct {
 	{"shadow inherits from its host", `<div style="color:white"><template shadowrootmode="open"><p> sp </p></template></div>`, "", ""},
 	{"shadow hidden template attribute", `<div><template shadowrootmode="open" hidden style="display:none"> s </template></div>`, "s", ""},
 	{"shadow style after what it hides", `<div><template shadowrootmode="open"><p class=k> k1 </p><style>.k { display:none }</style><slot></slot></template><p class=k> k2 </p></div>`, "k2", ""},
+	// A slotted child takes the style of its slot (Convert draws it
+	// there, replay.go): a slot in a hidden element hides it.
+	{"shadow slot in a hidden element", `<div><template shadowrootmode="open"><div style="display:none"><slot></slot></div> s </template> l </div>`, "s", ""},
+	{"shadow slot in a hidden element of its sheet", `<div><template shadowrootmode="open"><style>.x { display:none }</style><section class=x><slot></slot></section></template><p> l </p></div>`, "", ""},
+	{"shadow slot in white text", `<div><template shadowrootmode="open"><p style="color:white"><slot></slot></p> s </template> l <b style="color:#333"> d </b></div>`, "s d", ""},
+	{"shadow slot in a tiny font", `<div><template shadowrootmode="open"><span style="font-size:0"><slot name=a></slot></span> s </template><b slot=a> l </b></div>`, "s", ""},
+	{"shadow slot in visibility hidden", `<div><template shadowrootmode="open"><span style="visibility:hidden"><slot name=a></slot></span></template><b slot=a> v1 <i style="visibility:visible"> v2 </i></b></div>`, "v2", ""},
+	{"shadow slotted child not under the slot's ancestors for rules", `<style>section b { display:none }</style><div><template shadowrootmode="open"><section><slot></slot></section></template><b> l </b></div>`, "l", ""},
 	// What is printed though Chromium hides it: :host and ::slotted()
 	// are not read.
 	{"shadow host rule", `<div><template shadowrootmode="open"><style>:host { display:none }</style><slot></slot> s </template><p> k </p></div>`, "", "s k"},
@@ -270,6 +278,9 @@ func TestShadowOrder(t *testing.T) {
 		{"light child before the template", `<p><i slot=q> q </i><template shadowrootmode="open"> s <slot name=q></slot> t </template></p>`, "s q t"},
 		{"nested shadow roots", `<div><template shadowrootmode="open"><div><template shadowrootmode="open"> i <slot></slot> j </template> m <slot></slot> n </div></template> l </div>`, "i m l n j"},
 		{"slot in a list", `<div><template shadowrootmode="open"><ol><li> a </li><li><slot></slot></li><li> c </li></ol></template><b> b </b></div>`, "a b c"},
+		// The <section> ends the <p>, and the <font> opened again
+		// around the text is the light child that holds it.
+		{"light text in a formatting element opened again", `<p><font> a <section><template shadowrootmode="open"> s <slot></slot> t </template> b </section></font> c`, "a s b t c"},
 		{"light children unclosed", `<div><template shadowrootmode="open"> s <slot></slot> t </template><p> a <b> b </div> c`, "s a b t c"},
 	}
 	var drawn []string

@@ -446,9 +446,8 @@ var genShadowDepth int
 // none; the host's light children, a word or elements asking for a
 // slot or none, one time in four one before the template; one time in
 // eight a second shadowrootmode template, which is an ordinary one.
-// Slots stand right in the shadow root: a slot in a styled element
-// gives the light children it takes that element's style, which the
-// converter, printing them after the tree, does not.
+// A slot stands right in the shadow root or in an element of it, whose
+// style the light children it takes inherit.
 func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	hosts := []string{"div", "span", "section", "x-box", "article"}
 	if r.IntN(8) == 0 {
@@ -495,6 +494,13 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 			case 1:
 				genElement(r, b, depth+1, words)
 			default:
+				// One time in two in an element, whose style the
+				// light children it takes inherit.
+				var in string
+				if r.IntN(2) == 0 {
+					in = genTags[r.IntN(len(genTags))]
+					genOpen(r, b, in)
+				}
 				b.WriteString("<slot")
 				if r.IntN(2) == 0 {
 					fmt.Fprintf(b, ` name="%s"`, []string{"a", "b", "c"}[r.IntN(3)])
@@ -504,6 +510,9 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 					genWord(b, words)
 				}
 				b.WriteString("</slot>")
+				if in != "" {
+					b.WriteString("</" + in + ">")
+				}
 			}
 		}
 		genShadowDepth--

@@ -1950,14 +1950,15 @@ func (c *converter) text(s []byte) {
 		foster = len(c.stack) == n
 	}
 	if !foster {
+		var light *hostRecord
 		if h := c.lightHost(c.top()); h != nil {
 			// A shadow host's text, white space too, is drawn in its
 			// default slot.
 			c.request(h, "")
-			c.keepChild(h, "", c.z.Raw())
-			if !h.slotted("") || h.replay {
+			if !h.slotted("") {
 				return
 			}
+			light = h
 		}
 		if c.skipping() {
 			return
@@ -1965,7 +1966,16 @@ func (c *converter) text(s []byte) {
 		if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
 			c.reconstruct()
 			if c.skipping() {
-				return // into a hidden one
+				return // into a hidden one, or a light child drawn in its slot
+			}
+		}
+		if light != nil && c.lightHost(c.top()) == light {
+			// Right in the host still (no formatting element was
+			// opened again around it, which would be the light
+			// child): drawn in its slot, when it was kept.
+			c.keepChild(light, "", c.z.Raw())
+			if light.replay {
+				return
 			}
 		}
 		if c.unseen() {
