@@ -69,9 +69,16 @@ var browserCases = []struct {
 	{"shadow slot in a tiny font", `<div><template shadowrootmode="open"><span style="font-size:0"><slot name=a></slot></span> s </template><b slot=a> l </b></div>`, "s", ""},
 	{"shadow slot in visibility hidden", `<div><template shadowrootmode="open"><span style="visibility:hidden"><slot name=a></slot></span></template><b slot=a> v1 <i style="visibility:visible"> v2 </i></b></div>`, "v2", ""},
 	{"shadow slotted child not under the slot's ancestors for rules", `<style>section b { display:none }</style><div><template shadowrootmode="open"><section><slot></slot></section></template><b> l </b></div>`, "l", ""},
-	// What is printed though Chromium hides it: :host and ::slotted()
-	// are not read.
-	{"shadow host rule", `<div><template shadowrootmode="open"><style>:host { display:none }</style><slot></slot> s </template><p> k </p></div>`, "", "s k"},
+	// A shadow tree's sheet reaches its host (:host) and the light
+	// children drawn in its slots (::slotted()), below the document's
+	// rules unless !important.
+	{"shadow host rule", `<div><template shadowrootmode="open"><style>:host { display:none }</style><slot></slot> s </template><p> k </p></div> a`, "a", ""},
+	{"shadow host rule with a compound", `<div class=h><template shadowrootmode="open"><style>:host(.h) { color:white } :host(.z) { display:none }</style> s <slot></slot></template><p> k </p><b style="color:#333"> d </b></div>`, "d", ""},
+	{"shadow host as an ancestor", `<div><template shadowrootmode="open"><style>:host p { display:none } :host(div) > b { display:none }</style><p> p1 </p><b> b1 </b><i><b> b2 </b></i><slot></slot></template><p> l </p></div>`, "b2 l", ""},
+	{"shadow slotted rule", `<div><template shadowrootmode="open"><style>::slotted(p) { display:none }</style> s <slot></slot></template><p> k </p><b> b </b></div>`, "s b", ""},
+	{"shadow slotted rule of a slot", `<div><template shadowrootmode="open"><style>.w ::slotted(.x) { display:none } slot::slotted(i) { visibility:hidden }</style><section class=w><slot></slot></section><slot name=n></slot><u><slot name=m></slot></u></template><p class=x> k </p><b class=x> b </b><i> i1 </i><i slot=n class=x> i2 </i><b slot=m class=x> m </b></div>`, "m", ""},
+	{"shadow slotted rule below the document's", `<style>p { display:block !important } b { display:inline }</style><div><template shadowrootmode="open"><style>::slotted(p) { display:none !important } ::slotted(b) { display:none }</style><slot></slot></template><p> k </p><b> b </b></div>`, "b", ""},
+	{"shadow host rule below the document's", `<style>.v { visibility:visible }</style><div class=v><template shadowrootmode="open"><style>:host { visibility:hidden }</style> s </template></div>`, "s", ""},
 	// An element moved out of a table is not in it: the table's rules
 	// for its descendants do not match it.
 	{"fostered element not in the table", `<style>.t span, .t .a { display:none }</style><table class="t"><span> x </span><tr><td> y </table>`, "x y", ""},

@@ -447,7 +447,8 @@ var genShadowDepth int
 // slot or none, one time in four one before the template; one time in
 // eight a second shadowrootmode template, which is an ordinary one.
 // A slot stands right in the shadow root or in an element of it, whose
-// style the light children it takes inherit.
+// style the light children it takes inherit. The tree's <style> may
+// hold a :host or ::slotted() rule (genShadowSelectors).
 func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	hosts := []string{"div", "span", "section", "x-box", "article"}
 	if r.IntN(8) == 0 {
@@ -484,6 +485,12 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 			b.WriteString("<style>")
 			for range 1 + r.IntN(2) {
 				b.WriteString(genRule(r) + "\n")
+			}
+			if r.IntN(2) == 0 {
+				// A rule for the host or the light children in
+				// its slots.
+				sel := genShadowSelectors[r.IntN(len(genShadowSelectors))]
+				fmt.Fprintf(b, "%s { %s }\n", sel, genDecl(r))
 			}
 			b.WriteString("</style>")
 		}
@@ -598,6 +605,12 @@ func genMathKids(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 		}
 	}
 }
+
+// genShadowSelectors are the selectors of a shadow tree's sheet that
+// reach out of it: to its host, and to the light children drawn in its
+// slots.
+var genShadowSelectors = []string{":host", ":host(.a)", ":host(div)", ":host(.b) span", ":host > p", "::slotted(*)",
+	"::slotted(.a)", "::slotted(span)", "slot::slotted(.c)", "slot[name] ::slotted(b)", "p ::slotted(.d)", "div > slot::slotted(*)"}
 
 // genForeign writes svg or math whose <style>, <title>, <script>… hold
 // markup, as in foreign content they are its elements: an HTML tag

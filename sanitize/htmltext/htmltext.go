@@ -175,7 +175,8 @@ type converter struct {
 	svgStyle bool
 	css      strings.Builder
 
-	rec *shadowRecord
+	rec      *shadowRecord
+	hostRoot [1]elemKey // scratch for treeRoots
 	replayState
 	bodyHost     *hostRecord
 	bodyHosted   bool
@@ -517,21 +518,68 @@ func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
 // applySheetOf is applySheet with the sheet sh: the document's, or a
 // shadow tree's.
 func (c *converter) applySheetOf(sh *sheet, name string, a *attrs, anc ancestry) {
-	if sh == nil {
-		return
+	c.applyCascade(nil, sh, name, a, anc)
+}
+
+// applyCascade is applySheetOf with the rules inner of a shadow tree's
+// sheet that reach out of it (:host, ::slotted(): shadow.go), which
+// the rules of the tree the element is in (sh) override, unless they
+// are !important, as in a browser's cascade of contexts.
+func (c *converter) applyCascade(inner []*sheetRule, sh *sheet, name string, a *attrs, anc ancestry) {
+	var rules []*sheetRule
+	if sh != nil {
+		rules = sh.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
 	}
-	rules := sh.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
-	if len(rules) == 0 {
+	if len(rules) == 0 && len(inner) == 0 {
 		return
 	}
 	var d decls
+	for _, r := range inner {
+		for _, dc := range r.decls {
+			d.add(dc.name, dc.val, dc.important)
+		}
+	}
 	for _, r := range rules {
 		for _, dc := range r.decls {
 			d.add(dc.name, dc.val, dc.important)
 		}
 	}
+	for _, r := range inner {
+		for _, dc := range r.decls {
+			if dc.important {
+				d.add(dc.name, dc.val, true)
+			}
+		}
+	}
 	d.parse(a.style)
 	a.css, a.cssSet = d.info(), true
+}
+
+// hostRules returns the :host rules of its shadow tree's sheet that
+// select an element starting now, when it is a shadow host known from
+// a pass before (Convert's last pass: the record's sheets are not
+// copied for it).
+func (c *converter) hostRules(name string, a *attrs) []*sheetRule {
+	if c.rec == nil || c.rec.pass != 3 || !validHost(name) {
+		return nil
+	}
+	h := c.rec.hosts[c.read]
+	if h == nil || h.sheet == nil {
+		return nil
+	}
+	return slices.Clone(h.sheet.matchHost(elemKey{tag: name, id: a.id, class: a.class}))
+}
+
+// treeRoots returns the ancestors before the stack of an element in the
+// shadow tree of the root at stack index s: its host, as :host sees it.
+func (c *converter) treeRoots(s int) []elemKey {
+	k := c.roots[1]
+	if s > 0 {
+		k = c.stack[s-1].key
+	}
+	k.host = true
+	c.hostRoot[0] = k
+	return c.hostRoot[:]
 }
 
 func (c *converter) top() *entry {
@@ -713,10 +761,10 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			c.applyLightSheet(name, a, anc)
 		} else if s := c.shadowTree(); s >= 0 && s < len(anc) {
 			// The document's rules do not reach into a shadow tree,
-			// nor its own out of it.
-			c.applySheetOf(c.stack[s].root.sheet, name, a, ancestry{stack: anc[s+1:]})
+			// nor its own out of it but to its host (:host).
+			c.applyCascade(c.hostRules(name, a), c.stack[s].root.sheet, name, a, ancestry{roots: c.treeRoots(s), stack: anc[s+1:]})
 		} else {
-			c.applySheet(name, a, ancestry{roots: c.roots[:], stack: anc})
+			c.applyCascade(c.hostRules(name, a), c.sheet, name, a, ancestry{roots: c.roots[:], stack: anc})
 		}
 	}
 

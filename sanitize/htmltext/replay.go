@@ -194,7 +194,10 @@ func (c *converter) treeOf(anc []entry, segs *[][]entry) int {
 	hi, t := len(anc), -1
 	for k := len(c.frames) - 1; k >= 0 && t < 0; k-- {
 		f := c.frames[k]
-		lo := min(f.floor, hi)
+		if f.floor > hi {
+			continue // light children drawn above what anc reaches
+		}
+		lo := f.floor
 		if t = tree(lo, hi); t < 0 {
 			add(anc[lo:hi])
 			hi = min(f.host+1, hi)
@@ -217,12 +220,27 @@ func (c *converter) treeOf(anc []entry, segs *[][]entry) int {
 // light children being drawn in their slot, with ancestors anc: those
 // of its tree, matched with its ancestors there.
 func (c *converter) applyLightSheet(name string, a *attrs, anc []entry) {
+	var inner []*sheetRule
+	if f := c.frames[len(c.frames)-1]; len(anc) == f.floor && f.floor > 0 {
+		// A light child right in its slot: the ::slotted() rules of
+		// the slot's tree.
+		slot := f.floor - 1
+		if st := c.treeOf(c.stack[:slot], nil); st >= 0 && c.stack[st].root.sheet != nil {
+			sh := c.stack[st].root.sheet
+			sa := ancestry{roots: c.treeRoots(st), stack: c.stack[st+1 : slot]}
+			if len(c.frames) > 1 {
+				sa = ancestry{} // past one frame, its ancestors are not one run: matched alone
+			}
+			inner = slices.Clone(sh.matchSlotted(elemKey{tag: name, id: a.id, class: a.class}, c.stack[slot].key, sa))
+		}
+	}
+	inner = append(inner, c.hostRules(name, a)...)
 	segs := c.segBuf[:0]
 	t := c.treeOf(anc, &segs)
 	c.segBuf = segs
 	if t >= 0 {
-		c.applySheetOf(c.stack[t].root.sheet, name, a, ancestry{segs: segs})
+		c.applyCascade(inner, c.stack[t].root.sheet, name, a, ancestry{roots: c.treeRoots(t), segs: segs})
 		return
 	}
-	c.applySheetOf(c.sheet, name, a, ancestry{roots: c.roots[:], segs: segs})
+	c.applyCascade(inner, c.sheet, name, a, ancestry{roots: c.roots[:], segs: segs})
 }

@@ -35,9 +35,12 @@ import (
 // a <style> in it styles only it: the whole tree, in Convert, which
 // reads it in its first record pass; from where it stands on, in
 // ConvertStream (a later rule may then hide less, or show less, than
-// it would in the browser). Its :host
-// and ::slotted() rules are not read (sheet.go drops selectors it does
-// not know), so what they hide is printed.
+// it would in the browser). Its :host rules (:host, :host(compound),
+// leftmost in a selector) select the host, and its ::slotted(compound)
+// rules the light children drawn in its slots, below the rules of the
+// tree they are in unless !important: in Convert's last pass, which
+// knows the host's sheet before its template, and for light children
+// drawn in their slot (replay.go); ConvertStream does not read them.
 
 const (
 	// maxShadowHosts bounds the hosts Convert's record passes keep.

@@ -68,6 +68,8 @@ type sheet struct {
 	rules                []sheetRule
 	byID, byClass, byTag map[string][]int32
 	any                  []int32
+	hostRules            []int32 // rules whose subject is :host
+	slottedRules         []int32 // ::slotted() rules
 	read                 int     // style sheet bytes read
 	truncated            bool    // a sheet was cut at maxSheetBytes, or rules past maxRules dropped
 	steps                int     // selector tests spent, up to matchBudget
@@ -83,10 +85,13 @@ type sheet struct {
 }
 
 type sheetRule struct {
-	sel   []compound // right to left: sel[0] is the element styled
-	spec  uint32     // specificity: ids<<20 | classes<<10 | types
-	order int32      // where it was read, last if it was read again
-	decls []decl     // shared by the selectors of one rule
+	sel []compound // right to left: sel[0] is the element styled
+	// slotted: of sel::slotted(X), X, which the light child drawn in a
+	// slot sel selects must match; nil for any other rule.
+	slotted *compound
+	spec    uint32 // specificity: ids<<20 | classes<<10 | types
+	order   int32  // where it was read, last if it was read again
+	decls   []decl // shared by the selectors of one rule
 }
 
 // decl is a declaration of a property parseStyle reads, as eachDecl gives
@@ -105,11 +110,15 @@ type compound struct {
 	// in the selector (the next one in sheetRule.sel): ' ' for a
 	// descendant, '>' for a child.
 	left byte
+	// host: :host, which selects the shadow host of the tree whose
+	// sheet holds it, and nothing else.
+	host bool
 }
 
 // elemKey is what selectors are matched against.
 type elemKey struct {
 	tag, id, class string
+	host           bool // a shadow host, as its shadow tree's sheet sees it (:host)
 }
 
 // ancestry is an element's ancestors: the document's html and body
@@ -326,14 +335,23 @@ func (s *sheet) rule(prelude, block string) {
 			s.truncated = true
 			return
 		}
+		n := int32(len(s.rules))
+		if slot, in, spec, ok := parseSlotted(sel); ok {
+			s.rules = append(s.rules, sheetRule{sel: slot, slotted: &in, spec: spec, order: s.order, decls: decls})
+			s.slottedRules = append(s.slottedRules, n)
+			continue
+		}
 		parts, spec, ok := parseSelector(sel)
 		if !ok {
 			continue
 		}
-		n := int32(len(s.rules))
 		s.rules = append(s.rules, sheetRule{sel: parts, spec: spec, order: s.order, decls: decls})
 		subject := &parts[0]
 		switch {
+		case subject.host:
+			if len(parts) == 1 {
+				s.hostRules = append(s.hostRules, n)
+			}
 		case subject.id != "":
 			s.byID = addIndex(s.byID, strings.ToLower(subject.id), n)
 		case len(subject.classes) > 0:
@@ -392,6 +410,28 @@ func parseSelector(sel string) (parts []compound, spec uint32, ok bool) {
 		switch {
 		case c == '*':
 			i++
+		case c == ':' && len(parts) == 1 && !cur.host && cur.tag == "" && cur.id == "" && len(cur.classes) == 0 && hasPrefixFold(sel[i:], ":host"):
+			// :host, or :host(compound): the shadow host, as its
+			// shadow tree's sheet sees it (shadow.go), leftmost only.
+			i += len(":host")
+			classes++ // a pseudo-class
+			cur.host = true
+			if i < len(sel) && sel[i] == '(' {
+				end := strings.IndexByte(sel[i:], ')')
+				if end < 0 {
+					return nil, 0, false
+				}
+				in, inSpec, ok := parseSelector(sel[i+1 : i+end])
+				if !ok || len(in) != 1 {
+					return nil, 0, false
+				}
+				cur.tag, cur.id, cur.classes = in[0].tag, in[0].id, in[0].classes
+				spec += inSpec
+				i += end + 1
+			}
+			if i < len(sel) && !strings.ContainsRune(" \t\r\n\f>", rune(sel[i])) {
+				return nil, 0, false // :host.a, :host:hover
+			}
 		case c == '.' || c == '#':
 			name, n := cssIdent(sel[i+1:])
 			if n == 0 {
@@ -424,7 +464,38 @@ func parseSelector(sel string) (parts []compound, spec uint32, ok bool) {
 	// Each compound already holds the combinator to its left; matching
 	// goes right to left.
 	slices.Reverse(parts)
-	return parts, min(ids, 1023)<<20 | min(classes, 1023)<<10 | min(types, 1023), true
+	return parts, spec + min(ids, 1023)<<20 | min(classes, 1023)<<10 | min(types, 1023), true
+}
+
+// hasPrefixFold reports whether s starts with the lower-case prefix, in
+// any ASCII case, not followed by more of an identifier.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) &&
+		(len(s) == len(prefix) || !isIdentByte(s[len(prefix)]) && s[len(prefix)] != '-')
+}
+
+// parseSlotted reads a selector of the form P::slotted(X), which
+// selects a light child X drawn in a slot P selects (shadow.go); ok is
+// false for any other.
+func parseSlotted(sel string) (slot []compound, in compound, spec uint32, ok bool) {
+	sel = strings.TrimSpace(sel)
+	i := strings.Index(strings.ToLower(sel), "::slotted(")
+	if i < 0 || !strings.HasSuffix(sel, ")") {
+		return nil, compound{}, 0, false
+	}
+	inner, inSpec, ok := parseSelector(sel[i+len("::slotted(") : len(sel)-1])
+	if !ok || len(inner) != 1 || inner[0].host {
+		return nil, compound{}, 0, false
+	}
+	prefix := sel[:i]
+	if prefix == "" || strings.ContainsRune(" \t\r\n\f>", rune(prefix[len(prefix)-1])) {
+		prefix += "*"
+	}
+	slot, spec, ok = parseSelector(prefix)
+	if !ok || slot[0].host {
+		return nil, compound{}, 0, false
+	}
+	return slot, inner[0], spec + inSpec + 1, true // ::slotted is a pseudo-element
 }
 
 // badSelector reports a selector every browser rejects, as opposed to
@@ -480,7 +551,7 @@ func knownPseudo(name string) bool {
 		"optional", "read-only", "read-write", "default", "indeterminate", "valid", "invalid", "in-range",
 		"out-of-range", "scope", "defined", "autofill", "fullscreen", "modal", "user-invalid", "user-valid",
 		"before", "after", "first-line", "first-letter", "placeholder", "selection", "marker", "backdrop",
-		"file-selector-button":
+		"file-selector-button", "host", "slotted":
 		return true
 	}
 	return false
@@ -736,9 +807,39 @@ func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
 	}
 	slices.Sort(s.found)
 	s.found = slices.Compact(s.found)
-	m := s.found[:0]
-	for _, n := range s.found {
-		if s.matches(&s.rules[n], &el, anc) {
+	return s.sorted(s.found, func(r *sheetRule) bool { return s.matches(r, &el, anc) })
+}
+
+// matchHost returns the :host rules of a shadow tree's sheet that
+// select its host el, in cascade order.
+func (s *sheet) matchHost(el elemKey) []*sheetRule {
+	if s.spent || len(s.hostRules) == 0 {
+		return nil
+	}
+	el.host = true
+	s.found = append(s.found[:0], s.hostRules...)
+	return s.sorted(s.found, func(r *sheetRule) bool { return s.step(&r.sel[0], &el) && r.sel[0].matches(&el, s.exact) })
+}
+
+// matchSlotted returns the ::slotted() rules of a shadow tree's sheet
+// that select el, a light child drawn in the slot slot, whose
+// ancestors in the shadow tree are anc, in cascade order.
+func (s *sheet) matchSlotted(el, slot elemKey, anc ancestry) []*sheetRule {
+	if s.spent || len(s.slottedRules) == 0 {
+		return nil
+	}
+	s.found = append(s.found[:0], s.slottedRules...)
+	return s.sorted(s.found, func(r *sheetRule) bool {
+		return s.step(r.slotted, &el) && r.slotted.matches(&el, s.exact) && s.matches(r, &slot, anc)
+	})
+}
+
+// sorted returns the rules of found that match accepts, in cascade
+// order (s.matched, reused by the next call).
+func (s *sheet) sorted(found []int32, match func(*sheetRule) bool) []*sheetRule {
+	m := found[:0]
+	for _, n := range found {
+		if match(&s.rules[n]) {
 			m = append(m, n)
 		}
 		if s.spent {
@@ -817,6 +918,9 @@ func (s *sheet) charge(n int) bool {
 // doctype, which browsers read in quirks mode, where classes and ids
 // match so. With a doctype they match as written (see sheet.exact).
 func (c *compound) matches(e *elemKey, exact bool) bool {
+	if c.host != e.host {
+		return false
+	}
 	if c.tag != "" && c.tag != e.tag {
 		return false
 	}
@@ -888,17 +992,7 @@ func standardsDoctype(d string) bool {
 func (r *sheetRule) String() string {
 	var b strings.Builder
 	for k := len(r.sel) - 1; k >= 0; k-- {
-		c := &r.sel[k]
-		if c.tag == "" && c.id == "" && len(c.classes) == 0 {
-			b.WriteByte('*')
-		}
-		b.WriteString(c.tag)
-		if c.id != "" {
-			b.WriteString("#" + c.id)
-		}
-		for _, cl := range c.classes {
-			b.WriteString("." + cl)
-		}
+		r.sel[k].write(&b)
 		if k > 0 {
 			if r.sel[k-1].left == '>' {
 				b.WriteString(" > ")
@@ -907,6 +1001,33 @@ func (r *sheetRule) String() string {
 			}
 		}
 	}
+	if r.slotted != nil {
+		b.WriteString("::slotted(")
+		r.slotted.write(&b)
+		b.WriteString(")")
+	}
 	b.WriteString(" /" + strconv.Itoa(int(r.spec>>20)) + "," + strconv.Itoa(int(r.spec>>10&1023)) + "," + strconv.Itoa(int(r.spec&1023)))
 	return b.String()
+}
+
+// write writes the compound as a selector reads it.
+func (c *compound) write(b *strings.Builder) {
+	if c.host {
+		b.WriteString(":host")
+		if c.tag == "" && c.id == "" && len(c.classes) == 0 {
+			return
+		}
+		b.WriteString("(")
+		defer b.WriteString(")")
+	}
+	if c.tag == "" && c.id == "" && len(c.classes) == 0 {
+		b.WriteByte('*')
+	}
+	b.WriteString(c.tag)
+	if c.id != "" {
+		b.WriteString("#" + c.id)
+	}
+	for _, cl := range c.classes {
+		b.WriteString("." + cl)
+	}
 }

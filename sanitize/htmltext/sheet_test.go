@@ -272,11 +272,19 @@ func FuzzStyleSheet(f *testing.F) {
 			}
 			printed := r.String()
 			sel := printed[:strings.LastIndex(printed, " /")]
-			parts, spec, ok := parseSelector(sel)
+			again := &sheetRule{}
+			var ok bool
+			if r.slotted != nil {
+				var in compound
+				again.sel, in, again.spec, ok = parseSlotted(sel)
+				again.slotted = &in
+			} else {
+				again.sel, again.spec, ok = parseSelector(sel)
+			}
 			if !ok {
 				t.Fatalf("%q printed as %q, which does not read", css, sel)
 			}
-			if again := (&sheetRule{sel: parts, spec: spec}).String(); again != printed {
+			if again := again.String(); again != printed {
 				t.Fatalf("%q read as %q, printed and read again as %q", css, printed, again)
 			}
 		}
