@@ -1287,7 +1287,8 @@ func (c *converter) popTo(i int) {
 // element in scope" test. It returns the index or -1. The walk is bounded
 // by the stack depth, so each tag costs at most MaxDepth steps.
 func (c *converter) find(match func(*entry) bool, s stop) int {
-	for i := len(c.stack) - 1; i >= c.floor(); i-- {
+	lo := c.floor()
+	for i := len(c.stack) - 1; i >= lo; i-- {
 		e := &c.stack[i]
 		if match(e) {
 			return i
@@ -1301,7 +1302,8 @@ func (c *converter) find(match func(*entry) bool, s stop) int {
 
 // findName is find for an element of the given name.
 func (c *converter) findName(name string, s stop) int {
-	for i := len(c.stack) - 1; i >= c.floor(); i-- {
+	lo := c.floor()
+	for i := len(c.stack) - 1; i >= lo; i-- {
 		e := &c.stack[i]
 		if e.name == name {
 			return i
