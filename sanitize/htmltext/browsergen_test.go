@@ -266,7 +266,8 @@ func genRule(r *rand.Rand) string {
 
 // genTable writes a table: its rows and cells may have styles, a cell's
 // end tag may be left out, and text may stand right in the table, where
-// a browser moves it out (foster parenting).
+// a browser moves it out (foster parenting); a cell may end in a
+// <select> left open, and a caption.
 func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	genStart(r, b, "table", true)
 	if r.IntN(5) == 0 {
@@ -287,6 +288,18 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 				genElement(r, b, depth+1, words)
 			} else {
 				genWord(b, words)
+			}
+			if r.IntN(8) == 0 {
+				// A <select> left open, which the next table part
+				// ends (HTML "in select in table"), one time in
+				// three a caption with a word; it holds no word,
+				// as the converter drops a form control's.
+				b.WriteString("<select><option></option>")
+				if r.IntN(3) == 0 {
+					genStart(r, b, "caption", true)
+					genWord(b, words)
+					b.WriteString("</caption>")
+				}
 			}
 			if r.IntN(10) < 7 {
 				b.WriteString("</td>")

@@ -163,3 +163,19 @@ func breaksOutOfForeign(name string) bool {
 	}
 	return false
 }
+
+// selectInTable returns the stack index of the open <select> when it
+// stands in a table (HTML's "in select in table" insertion mode), -1
+// otherwise.
+func (c *converter) selectInTable() int {
+	s := c.findName("select", stopTable)
+	if s < 0 {
+		return -1
+	}
+	for i := s - 1; i >= 0; i-- {
+		if c.stack[i].name == "table" {
+			return s
+		}
+	}
+	return -1
+}

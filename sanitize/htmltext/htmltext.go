@@ -724,6 +724,13 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	// "in select" insertion mode): without its end tag, what follows
 	// them is shown, and the second <select> is no element at all.
 	switch name {
+	case "caption", "tbody", "tfoot", "thead", "tr", "td", "th":
+		// In a <select> in a table (HTML's "in select in table"), a
+		// table part ends the select first: <td><select><option>o
+		// <caption>c puts the caption in the table, not in the select.
+		if s := c.selectInTable(); s >= 0 && !inMath {
+			c.popTo(s)
+		}
 	case "input", "keygen", "textarea", "select":
 		if inMath {
 			break
@@ -1457,6 +1464,9 @@ func (c *converter) implicitEnd(name string, fl flag) {
 		c.popTo(c.find(isSection, stopTable))
 		c.clearToContext(func(e *entry) bool { return e.name == "table" })
 	case name == "caption" || name == "colgroup":
+		// In a cell it ends the cell first (HTML "in cell"), whose
+		// style is then not the caption's.
+		c.popTo(c.find(isCell, stopTable))
 		c.clearToContext(func(e *entry) bool { return e.name == "table" })
 	case fl&fHeading != 0:
 		if t := c.top(); t != nil && t.fl&fHeading != 0 {
@@ -1612,6 +1622,15 @@ func (c *converter) end(nameb []byte) {
 		c.overflow--
 		return
 	}
+	switch name {
+	case "caption", "table", "tbody", "tfoot", "thead", "tr", "td", "th":
+		// In a <select> in a table, the end tag of a table part open
+		// around it ends the select, then that part (HTML "in select
+		// in table"). A <tbody> is open where a row is, implied or not.
+		if s := c.selectInTable(); s >= 0 && (c.findName(name, stopTable) >= 0 || name == "tbody" && c.findName("tr", stopTable) >= 0) {
+			c.popTo(s)
+		}
+	}
 	if t := c.top(); t != nil && t.mathml {
 		// In foreign content an end tag ends the nearest element of
 		// its name up to the first HTML element (HTML "in foreign
@@ -1656,6 +1675,11 @@ func (c *converter) end(nameb []byte) {
 		// "Any other end tag": the nearest element of that name, unless a
 		// special element comes first.
 		i = c.findName(name, stopSpecial)
+	}
+	if s := c.findName("select", stopTable); s >= 0 && i >= 0 && i <= s && name != "select" {
+		// In a <select> an end tag ends nothing around it (HTML "in
+		// select": ignored); the table parts above did.
+		return
 	}
 	c.popTo(i)
 }
