@@ -143,6 +143,12 @@ var browserCases = []struct {
 	{"select in a table ended by a row", `<table><select><option></option><tr><td> c </td></tr></table>`, "c", ""},
 	{"select not in a table ends nothing around it", `<details><div> d <select><option></option></div></details><span> e </span>`, "d", ""},
 	{"caption ends a hidden cell", `<table><tr><td style="display:none"> a <caption> cap </caption></table>`, "cap", ""},
+	// The adoption agency: the end tag of a formatting element with a
+	// block opened in it leaves the block open (formatting.go).
+	{"misnested formatting end keeps the hidden block", `<b><div style="display:none"><i> x </b> y </i> z </div> w`, "w", ""},
+	{"misnested formatting end keeps the block of hidden visibility", `<i><b><div style="visibility:hidden"> x </i> y </b> z </div> w`, "w", ""},
+	{"misnested formatting end keeps a white block", `<b><span><div style="color:white"> x </b> y </div> z`, "z", ""},
+	{"misnested white formatting end shows the block's text", `<b style="color:white"><div> x </b> y </div> z </b> w`, "y z w", ""},
 	{"table in a caption is nested", `<table hidden><caption> cap <table><tr><td> t </table> e </caption><tr><td> c </table> d`, "d", ""},
 }
 

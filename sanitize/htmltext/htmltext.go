@@ -1669,6 +1669,9 @@ func (c *converter) end(nameb []byte) {
 			return // a block closed it already
 		}
 		i = c.findName(name, stopScope)
+		if c.adopted(i) {
+			return
+		}
 	case fl&(fSpecial|fForeign) != 0:
 		i = c.findName(name, stopScope)
 	default:
