@@ -1464,10 +1464,12 @@ func (c *converter) implicitEnd(name string, fl flag) {
 		c.popTo(c.find(isSection, stopTable))
 		c.clearToContext(func(e *entry) bool { return e.name == "table" })
 	case name == "caption" || name == "colgroup":
-		// In a cell it ends the cell first (HTML "in cell"), whose
-		// style is then not the caption's.
-		c.popTo(c.find(isCell, stopTable))
-		c.clearToContext(func(e *entry) bool { return e.name == "table" })
+		// It ends the cell and the row it is in (HTML "in cell", then
+		// "clear the stack back to a table context"), whose style is
+		// then not its own.
+		if t := c.findName("table", stopTable); t >= 0 {
+			c.popTo(t + 1)
+		}
 	case fl&fHeading != 0:
 		if t := c.top(); t != nil && t.fl&fHeading != 0 {
 			c.popTo(len(c.stack) - 1)
