@@ -142,6 +142,7 @@ var browserCases = []struct {
 	{"select in a cell ended by a cell", `<table><tr><td> a <select><option><td> b <select><th> c </table>`, "a b c", ""},
 	{"select in a table ended by a row", `<table><select><option></option><tr><td> c </td></tr></table>`, "c", ""},
 	{"select not in a table ends nothing around it", `<details><div> d <select><option></option></div></details><span> e </span>`, "d", ""},
+	{"template ends a select in it", `<div><template shadowrootmode="open"> s <select><option></option></template> l </div><template> t <select></template><p> p </p>`, "s p", ""},
 	{"caption ends a row of hidden visibility", `<table><tr style="visibility:hidden"><td> a <select><option></option><caption> cap </caption></td></tr></table>`, "cap", ""},
 	{"caption ends a hidden cell", `<table><tr><td style="display:none"> a <caption> cap </caption></table>`, "cap", ""},
 	// The adoption agency: the end tag of a formatting element with a

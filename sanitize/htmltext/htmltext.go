@@ -1681,9 +1681,10 @@ func (c *converter) end(nameb []byte) {
 		// special element comes first.
 		i = c.findName(name, stopSpecial)
 	}
-	if s := c.findName("select", stopTable); s >= 0 && i >= 0 && i <= s && name != "select" {
+	if s := c.findName("select", stopTable); s >= 0 && i >= 0 && i <= s && name != "select" && name != "template" {
 		// In a <select> an end tag ends nothing around it (HTML "in
-		// select": ignored); the table parts above did.
+		// select": ignored) but </template>, which ends the template
+		// around it; the table parts above did.
 		return
 	}
 	c.popTo(i)
