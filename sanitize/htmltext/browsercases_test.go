@@ -151,6 +151,14 @@ var browserCases = []struct {
 	{"misnested formatting end keeps the block of hidden visibility", `<i><b><div style="visibility:hidden"> x </i> y </b> z </div> w`, "w", ""},
 	{"misnested formatting end keeps a white block", `<b><span><div style="color:white"> x </b> y </div> z`, "z", ""},
 	{"misnested white formatting end shows the block's text", `<b style="color:white"><div> x </b> y </div> z </b> w`, "y z w", ""},
+	// Cascade layers lose to rules of no layer and to later layers,
+	// unless !important; @supports holds where Chromium knows the
+	// declaration (sheet.go).
+	{"layer below no layer", `<style>@layer { .a { display:none } } .b { display:block } @layer x { .b { display:none } }</style><p class=a> a1 </p><p class=b> b1 </p><p class="a b"> ab </p>`, "b1 ab", ""},
+	{"layers in their declared order", `<style>@layer y, x; @layer x { #c { display:none } } @layer y { p { display:block } }</style><p id=c> c2 </p><style>@layer x { @media screen { .k { display:none } } }</style><p class=k> k1 </p>`, "", ""},
+	{"layers reversed by important", `<style>@layer x { .j { display:none !important } } .j { display:block !important } @layer a { .m { display:none !important } } @layer b { .m { display:block !important } }</style><p class=j> j1 </p><p class=m> m1 </p>`, "", ""},
+	{"supports conditions", `<style>@supports (display:grid) { .d { display:none } } @supports (display:foo) { .e { display:none } } @supports not (display:flex) { .f { display:none } } @supports (-webkit-overflow-scrolling:touch) { .g { display:none } } @supports (foo:bar) or (color:red) { .h { display:none } } @supports selector(:has(a)) { .i { display:none } }</style><p class=d> d </p><p class=e> e </p><p class=f> f </p><p class=g> g </p><p class=h> h </p><p class=i> i </p>`, "e f g", ""},
+	{"supports conditions nested and mixed", `<style>@supports (display:grid) and (not (display:inline-grid)) { .n { display:none } } @supports ((color:red) and (display:flex)) { .o { display:none } } @supports selector(p:foo) { .q { display:none } } @supports (display:grid) and (display:block) or (color:red) { .r { display:none } }</style><p class=n> n1 </p><p class=o> o1 </p><p class=q> q1 </p><p class=r> r1 </p>`, "n1 q1 r1", ""},
 	{"table in a caption is nested", `<table hidden><caption> cap <table><tr><td> t </table> e </caption><tr><td> c </table> d`, "d", ""},
 }
 

@@ -17,7 +17,8 @@ import (
 // up for it: blocks and spans with classes, ids, inline styles and the
 // hidden attribute, under a <style> of rules with type, class, id and *
 // compounds, descendant and child combinators, !important and @media
-// queries of every form sheet.go reads, every display and visibility
+// queries of every form sheet.go reads (and @layer and @supports
+// blocks), every display and visibility
 // keyword, with and without a standards doctype (ids and classes in
 // either case), and tables with text where a browser moves it out, and
 // elements holding another table, which ends the first. Each text is a numbered word
@@ -189,6 +190,11 @@ var (
 		"(min-width:50em)", "screen and (max-width:600px), print"}
 )
 
+// genSupports are @supports conditions, which hold or not in Chromium.
+var genSupports = []string{"(display:grid)", "(display:foo)", "not (display:flex)", "(-webkit-overflow-scrolling:touch)",
+	"(foo:bar) or (color:red)", "selector(p:has(a))", "selector(p:foo)", "(display:grid) and (not (display:inline-grid))",
+	"((color:red) and (display:flex))", "(display:grid) and (display:block) or (color:red)"}
+
 // genPaint are the declarations of colour, background and font size.
 // A dark background is left out: the converter takes text for unseen
 // when it is white on the page or on a white box, not when it is dark on
@@ -260,6 +266,14 @@ func genRule(r *rand.Rand) string {
 	rule := strings.Join(sels, ", ") + " { " + strings.Join(decls, "; ") + " }"
 	if r.IntN(5) < 2 {
 		rule = "@media " + genMedia[r.IntN(len(genMedia))] + " { " + rule + " }"
+	}
+	switch r.IntN(12) {
+	case 0:
+		// A cascade layer: below the rules of none, and a later
+		// layer's, unless !important, which reverses them.
+		rule = "@layer " + []string{"", "a", "b", "a.c"}[r.IntN(4)] + " { " + rule + " }"
+	case 1:
+		rule = "@supports " + genSupports[r.IntN(len(genSupports))] + " { " + rule + " }"
 	}
 	return rule
 }

@@ -539,9 +539,13 @@ func (c *converter) applyCascade(inner []*sheetRule, sh *sheet, name string, a *
 			d.add(dc.name, dc.val, dc.important)
 		}
 	}
-	for _, r := range rules {
-		for _, dc := range r.decls {
-			d.add(dc.name, dc.val, dc.important)
+	if sh != nil && sh.layered {
+		addLayered(&d, rules)
+	} else {
+		for _, r := range rules {
+			for _, dc := range r.decls {
+				d.add(dc.name, dc.val, dc.important)
+			}
 		}
 	}
 	for _, r := range inner {

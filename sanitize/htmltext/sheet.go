@@ -68,13 +68,16 @@ type sheet struct {
 	rules                []sheetRule
 	byID, byClass, byTag map[string][]int32
 	any                  []int32
-	hostRules            []int32 // rules whose subject is :host
-	slottedRules         []int32 // ::slotted() rules
-	read                 int     // style sheet bytes read
-	truncated            bool    // a sheet was cut at maxSheetBytes, or rules past maxRules dropped
-	steps                int     // selector tests spent, up to matchBudget
-	spent                bool    // matchBudget was reached
-	found                []int32 // scratch for match
+	hostRules            []int32          // rules whose subject is :host
+	layers               map[string]int32 // cascade layers by name, ranked as first named
+	layer                int32            // the rank of the @layer block being read, 0 for none
+	layered              bool             // a rule in a layer was read
+	slottedRules         []int32          // ::slotted() rules
+	read                 int              // style sheet bytes read
+	truncated            bool             // a sheet was cut at maxSheetBytes, or rules past maxRules dropped
+	steps                int              // selector tests spent, up to matchBudget
+	spent                bool             // matchBudget was reached
+	found                []int32          // scratch for match
 	matched              []*sheetRule
 	seen                 map[string][2]int32 // the rules read, as written: their first index in rules and past their last
 	order                int32               // rules read, counting those given again
@@ -91,6 +94,7 @@ type sheetRule struct {
 	slotted *compound
 	spec    uint32 // specificity: ids<<20 | classes<<10 | types
 	order   int32  // where it was read, last if it was read again
+	layer   int32  // its cascade layer's rank (sheet.layerRank), 0 for none
 	decls   []decl // shared by the selectors of one rule
 }
 
@@ -199,7 +203,13 @@ func (s *sheet) parse(css string, depth int) {
 			return // a rule without a block is dropped
 		}
 		if css[i] == ';' {
-			// @import, @charset, and the like.
+			// @import, @charset, and the like; "@layer a, b;" gives
+			// the layers' order.
+			if name, names := atKeyword(css[1:i]); name == "layer" {
+				for n := range strings.SplitSeq(names, ",") {
+					s.layerRank(strings.TrimSpace(n))
+				}
+			}
 			css = css[i+1:]
 			continue
 		}
@@ -215,8 +225,18 @@ func (s *sheet) parse(css string, depth int) {
 		}
 		if at {
 			name, query := atKeyword(prelude[1:])
-			if name == "media" && depth < maxMediaDepth && mediaMatches(query) {
+			switch {
+			case depth >= maxMediaDepth:
+			case name == "media" && mediaMatches(query), name == "supports" && supportsMatches(query):
 				s.parse(block, depth+1)
+			case name == "layer":
+				// Its rules lose to those of no layer, and to a
+				// later layer's (layerRank): a browser's cascade
+				// layers. A nested layer is ranked as one more.
+				outer := s.layer
+				s.layer = s.layerRank(strings.TrimSpace(query))
+				s.parse(block, depth+1)
+				s.layer = outer
 			}
 			continue
 		}
@@ -337,7 +357,7 @@ func (s *sheet) rule(prelude, block string) {
 		}
 		n := int32(len(s.rules))
 		if slot, in, spec, ok := parseSlotted(sel); ok {
-			s.rules = append(s.rules, sheetRule{sel: slot, slotted: &in, spec: spec, order: s.order, decls: decls})
+			s.rules = append(s.rules, sheetRule{sel: slot, slotted: &in, spec: spec, order: s.order, layer: s.layer, decls: decls})
 			s.slottedRules = append(s.slottedRules, n)
 			continue
 		}
@@ -345,7 +365,7 @@ func (s *sheet) rule(prelude, block string) {
 		if !ok {
 			continue
 		}
-		s.rules = append(s.rules, sheetRule{sel: parts, spec: spec, order: s.order, decls: decls})
+		s.rules = append(s.rules, sheetRule{sel: parts, spec: spec, order: s.order, layer: s.layer, decls: decls})
 		subject := &parts[0]
 		switch {
 		case subject.host:
@@ -848,6 +868,9 @@ func (s *sheet) sorted(found []int32, match func(*sheetRule) bool) []*sheetRule 
 	}
 	slices.SortFunc(m, func(a, b int32) int {
 		ra, rb := &s.rules[a], &s.rules[b]
+		if ra.layer != rb.layer {
+			return cmp.Compare(layerKey(ra.layer), layerKey(rb.layer))
+		}
 		if ra.spec != rb.spec {
 			return cmp.Compare(ra.spec, rb.spec)
 		}
@@ -1030,4 +1053,151 @@ func (c *compound) write(b *strings.Builder) {
 	for _, cl := range c.classes {
 		b.WriteString("." + cl)
 	}
+}
+
+// maxLayers bounds the cascade layers a sheet ranks; past it a layer
+// takes the last rank.
+const maxLayers = 256
+
+// layerRank returns the rank of the cascade layer named name, given in
+// the order layers are first named; an anonymous one ("") is a new
+// layer each time.
+func (s *sheet) layerRank(name string) int32 {
+	s.layered = true
+	if s.layers == nil {
+		s.layers = map[string]int32{}
+	}
+	if r, ok := s.layers[name]; ok && name != "" {
+		return r
+	}
+	r := int32(min(len(s.layers)+1, maxLayers))
+	if len(s.layers) < maxLayers {
+		if name == "" {
+			name = "\x00" + strconv.Itoa(int(r)) // anonymous: never named again
+		}
+		s.layers[name] = r
+	}
+	return r
+}
+
+// layerKey orders layers for the cascade of normal declarations: a
+// later layer wins over an earlier one, and no layer over any.
+func layerKey(rank int32) int32 {
+	if rank == 0 {
+		return maxLayers + 1
+	}
+	return rank
+}
+
+// supportsMatches reports whether an @supports condition holds in a
+// browser: a declaration it knows, with not, and, or; a selector() or
+// anything else it cannot read does not hold. Properties are taken as
+// known but a vendor's (-webkit-, -moz-…), which Chromium mostly drops,
+// and display's value must be one it knows.
+func supportsMatches(cond string) bool {
+	cond = strings.TrimSpace(cond)
+	if rest, ok := cutWordFold(cond, "not"); ok {
+		return !supportsMatches(rest)
+	}
+	// and / or at the top level, outside parentheses.
+	depth := 0
+	for i := 0; i < len(cond); i++ {
+		switch cond[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ' ', '\t', '\n':
+			if depth != 0 {
+				continue
+			}
+			// "a and b or c" mixes them without parentheses: no
+			// condition a browser reads.
+			if rest, ok := cutWordFold(cond[i:], "and"); ok {
+				return !topLevelWord(rest, "or") && supportsMatches(cond[:i]) && supportsMatches(rest)
+			}
+			if rest, ok := cutWordFold(cond[i:], "or"); ok {
+				return !topLevelWord(rest, "and") && (supportsMatches(cond[:i]) || supportsMatches(rest))
+			}
+		}
+	}
+	if hasPrefixFold(cond, "selector") && strings.HasSuffix(cond, ")") {
+		if i := strings.IndexByte(cond, '('); i >= 0 {
+			return !badSelector(cond[i+1 : len(cond)-1])
+		}
+	}
+	if len(cond) < 2 || cond[0] != '(' || cond[len(cond)-1] != ')' {
+		return false // font-tech() and the rest
+	}
+	in := strings.TrimSpace(cond[1 : len(cond)-1])
+	name, val, ok := strings.Cut(in, ":")
+	if _, not := cutWordFold(in, "not"); !ok || not || strings.HasPrefix(in, "(") {
+		return supportsMatches(in) // a condition in parentheses
+	}
+	name, val = strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(val)
+	switch {
+	case val == "" || name == "" || strings.HasPrefix(name, "-"):
+		return false
+	case name == "display":
+		return displayValue(strings.ToLower(val))
+	}
+	return true
+}
+
+// cutWordFold cuts the keyword w (any ASCII case) from the start of s,
+// past white space, when a space or parenthesis follows it.
+func cutWordFold(s, w string) (string, bool) {
+	s = strings.TrimLeft(s, " \t\n")
+	if len(s) > len(w) && strings.EqualFold(s[:len(w)], w) && (s[len(w)] == ' ' || s[len(w)] == '(' || s[len(w)] == '\t' || s[len(w)] == '\n') {
+		return s[len(w):], true
+	}
+	return "", false
+}
+
+// addLayered adds the declarations of rules (in cascade order for
+// normal declarations) where some are in cascade layers, whose order
+// !important reverses: an earlier layer's wins over a later one's, and
+// any layer's over none.
+func addLayered(d *decls, rules []*sheetRule) {
+	for _, r := range rules {
+		for _, dc := range r.decls {
+			if !dc.important {
+				d.add(dc.name, dc.val, false)
+			}
+		}
+	}
+	imp := slices.Clone(rules)
+	key := func(r *sheetRule) int32 {
+		if r.layer == 0 {
+			return 0
+		}
+		return maxLayers + 1 - r.layer
+	}
+	slices.SortStableFunc(imp, func(a, b *sheetRule) int { return cmp.Compare(key(a), key(b)) })
+	for _, r := range imp {
+		for _, dc := range r.decls {
+			if dc.important {
+				d.add(dc.name, dc.val, true)
+			}
+		}
+	}
+}
+
+// topLevelWord reports whether the keyword w stands in cond outside
+// parentheses.
+func topLevelWord(cond, w string) bool {
+	depth := 0
+	for i := 0; i < len(cond); i++ {
+		switch cond[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ' ', '\t', '\n':
+			if _, ok := cutWordFold(cond[i:], w); ok && depth == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
