@@ -19,10 +19,14 @@ import (
 // desktop (Thunderbird, Outlook on the web); Word-based Outlook reads
 // less of a sheet, and templates hide their phone version from it with
 // conditional comments, which are comments here:
-//   - rules at the top level, and inside @media blocks whose query holds
-//     on a screen desktopWidth pixels wide; no other at-rule;
+//   - rules at the top level, inside @media blocks whose query holds
+//     on a screen desktopWidth pixels wide, @supports blocks whose
+//     condition holds in Chromium (supportsMatches), and @layer blocks,
+//     whose rules lose to those of no layer (layerKey); no other
+//     at-rule;
 //   - selectors of type, class, id and * compounds joined by descendant
-//     and child combinators, with their specificity and order. A
+//     and child combinators, with their specificity and order, and in
+//     a shadow tree's sheet :host and ::slotted() (shadow.go). A
 //     selector with anything else (attributes, pseudo-classes, sibling
 //     combinators, escapes) is dropped, as a client that does not know
 //     it drops it: the element keeps its inline look;
