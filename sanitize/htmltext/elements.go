@@ -168,6 +168,9 @@ func breaksOutOfForeign(name string) bool {
 // stands in a table (HTML's "in select in table" insertion mode), -1
 // otherwise.
 func (c *converter) selectInTable() int {
+	if c.selects == 0 {
+		return -1
+	}
 	s := c.findName("select", stopTable)
 	if s < 0 {
 		return -1

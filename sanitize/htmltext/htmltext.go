@@ -124,9 +124,6 @@ type entry struct {
 	// element (a pointer, so that the entries of a deep stack stay
 	// small).
 	root *shadowRoot
-	// light: a light child of a shadow host whose markup is being
-	// kept (Convert's pass 2), nil for any other element.
-	light *lightCapture
 }
 
 type converter struct {
@@ -181,6 +178,7 @@ type converter struct {
 	bodyHost     *hostRecord
 	bodyHosted   bool
 	shadows      int
+	selects      int // open <select> elements, which change what tags end (selectInTable)
 	shadowSheets int
 	styleInto    int
 
@@ -581,7 +579,6 @@ func (c *converter) treeRoots(s int) []elemKey {
 	if s > 0 {
 		k = c.stack[s-1].key
 	}
-	k.host = true
 	c.hostRoot[0] = k
 	return c.hostRoot[:]
 }
@@ -773,7 +770,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		} else if s := c.shadowTree(); s >= 0 && s < len(anc) {
 			// The document's rules do not reach into a shadow tree,
 			// nor its own out of it but to its host (:host).
-			c.applyCascade(c.hostRules(name, a), c.stack[s].root.sheet, name, a, ancestry{roots: c.treeRoots(s), stack: anc[s+1:]})
+			c.applyCascade(c.hostRules(name, a), c.stack[s].root.sheet, name, a, ancestry{roots: c.treeRoots(s), stack: anc[s+1:], host: true})
 		} else {
 			c.applyCascade(c.hostRules(name, a), c.sheet, name, a, ancestry{roots: c.roots[:], stack: anc})
 		}
@@ -911,9 +908,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			h.replay = !h.capOver && !h.slotsOver && !h.reqOver && len(c.frames) == 0 && len(c.stack)+1 < c.maxDepth
 		}
 	}
-	if light != nil && c.rec != nil && c.rec.pass == 2 {
-		e.light = c.beginChild(light, lightSlot)
-	}
+
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -997,12 +992,18 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if fl&fForeign != 0 {
 		c.foreign++
 	}
+	if name == "select" {
+		c.selects++
+	}
 	if shadow {
 		c.shadows++
 	}
 	e.stops = stopsFor(&e)
 	c.serial++
 	e.serial = c.serial
+	if light != nil && c.rec != nil && c.rec.pass == 2 {
+		c.beginChild(light, lightSlot, e.serial)
+	}
 	if marker(name) {
 		e.outerMarker, c.innerMarker = c.innerMarker, e.serial
 	}
@@ -1186,10 +1187,13 @@ func (c *converter) open(e *entry, a *attrs) {
 
 // close renders the end of an element taken off the stack.
 func (c *converter) close(e *entry, i int) {
-	if e.light != nil {
-		c.endChild(e.light, e.name)
+	if c.capturing > 0 {
+		c.endChild(e)
 	}
 	c.closedActive(e)
+	if e.name == "select" {
+		c.selects--
+	}
 	if e.fl&fForeign != 0 {
 		c.foreign--
 	}
@@ -1685,11 +1689,13 @@ func (c *converter) end(nameb []byte) {
 		// special element comes first.
 		i = c.findName(name, stopSpecial)
 	}
-	if s := c.findName("select", stopTable); s >= 0 && i >= 0 && i <= s && name != "select" && name != "template" {
+	if c.selects > 0 && i >= 0 && name != "select" && name != "template" {
 		// In a <select> an end tag ends nothing around it (HTML "in
 		// select": ignored) but </template>, which ends the template
 		// around it; the table parts above did.
-		return
+		if s := c.findName("select", stopTable); s >= 0 && i <= s {
+			return
+		}
 	}
 	c.popTo(i)
 }

@@ -40,11 +40,13 @@ type lightChild struct {
 	raw  []byte
 }
 
-// lightCapture is a light child whose markup is being kept.
+// lightCapture is a light child whose markup is being kept: the
+// serial of its stack entry, its host, its slot and where it starts.
 type lightCapture struct {
-	host *hostRecord
-	slot string
-	at   int64
+	serial uint64
+	host   *hostRecord
+	slot   string
+	at     int64
 }
 
 // replayFrame is light children being drawn in their slot: the stack
@@ -62,6 +64,7 @@ type replayState struct {
 	tokStart  int64
 	ending    string
 	capturing int
+	captures  []lightCapture // the light children being kept, innermost last
 	capBuf    []byte
 	capBase   int64
 	capFail   bool
@@ -110,17 +113,23 @@ func (c *converter) addChild(h *hostRecord, slot string, at int64, raw []byte, f
 
 // beginChild starts keeping the markup of a light child of h starting
 // now, in pass 2.
-func (c *converter) beginChild(h *hostRecord, slot string) *lightCapture {
+func (c *converter) beginChild(h *hostRecord, slot string, serial uint64) {
 	if c.capturing == 0 {
 		c.capBuf, c.capBase, c.capFail = c.capBuf[:0], c.tokStart, false
 	}
 	c.capturing++
-	return &lightCapture{host: h, slot: slot, at: c.tokStart}
+	c.captures = append(c.captures, lightCapture{serial: serial, host: h, slot: slot, at: c.tokStart})
 }
 
 // endChild ends keeping the markup of the light child named name: up
 // to the token being read, or through it when that is its end tag.
-func (c *converter) endChild(lc *lightCapture, name string) {
+func (c *converter) endChild(e *entry) {
+	n := len(c.captures) - 1
+	if n < 0 || c.captures[n].serial != e.serial {
+		return // not a light child being kept
+	}
+	lc, name := c.captures[n], e.name
+	c.captures = c.captures[:n]
 	c.capturing--
 	var raw []byte
 	if !c.capFail {
@@ -227,7 +236,7 @@ func (c *converter) applyLightSheet(name string, a *attrs, anc []entry) {
 		slot := f.floor - 1
 		if st := c.treeOf(c.stack[:slot], nil); st >= 0 && c.stack[st].root.sheet != nil {
 			sh := c.stack[st].root.sheet
-			sa := ancestry{roots: c.treeRoots(st), stack: c.stack[st+1 : slot]}
+			sa := ancestry{roots: c.treeRoots(st), stack: c.stack[st+1 : slot], host: true}
 			if len(c.frames) > 1 {
 				sa = ancestry{} // past one frame, its ancestors are not one run: matched alone
 			}
@@ -239,7 +248,7 @@ func (c *converter) applyLightSheet(name string, a *attrs, anc []entry) {
 	t := c.treeOf(anc, &segs)
 	c.segBuf = segs
 	if t >= 0 {
-		c.applyCascade(inner, c.stack[t].root.sheet, name, a, ancestry{roots: c.treeRoots(t), segs: segs})
+		c.applyCascade(inner, c.stack[t].root.sheet, name, a, ancestry{roots: c.treeRoots(t), segs: segs, host: true})
 		return
 	}
 	c.applyCascade(inner, c.sheet, name, a, ancestry{roots: c.roots[:], segs: segs})

@@ -126,7 +126,6 @@ type compound struct {
 // elemKey is what selectors are matched against.
 type elemKey struct {
 	tag, id, class string
-	host           bool // a shadow host, as its shadow tree's sheet sees it (:host)
 }
 
 // ancestry is an element's ancestors: the document's html and body
@@ -138,6 +137,9 @@ type ancestry struct {
 	// segs: after stack, the ancestors of light children drawn in
 	// their slot (replay.go), which are not one run of the stack.
 	segs [][]entry
+	// host: roots[0] is a shadow host, as its tree's sheet sees it
+	// (:host), which only :host matches.
+	host bool
 }
 
 func (a ancestry) len() int {
@@ -840,9 +842,8 @@ func (s *sheet) matchHost(el elemKey) []*sheetRule {
 	if s.spent || len(s.hostRules) == 0 {
 		return nil
 	}
-	el.host = true
 	s.found = append(s.found[:0], s.hostRules...)
-	return s.sorted(s.found, func(r *sheetRule) bool { return s.step(&r.sel[0], &el) && r.sel[0].matches(&el, s.exact) })
+	return s.sorted(s.found, func(r *sheetRule) bool { return s.step(&r.sel[0], &el) && r.sel[0].matches(&el, s.exact, true) })
 }
 
 // matchSlotted returns the ::slotted() rules of a shadow tree's sheet
@@ -854,7 +855,7 @@ func (s *sheet) matchSlotted(el, slot elemKey, anc ancestry) []*sheetRule {
 	}
 	s.found = append(s.found[:0], s.slottedRules...)
 	return s.sorted(s.found, func(r *sheetRule) bool {
-		return s.step(r.slotted, &el) && r.slotted.matches(&el, s.exact) && s.matches(r, &slot, anc)
+		return s.step(r.slotted, &el) && r.slotted.matches(&el, s.exact, false) && s.matches(r, &slot, anc)
 	})
 }
 
@@ -889,7 +890,7 @@ func (s *sheet) sorted(found []int32, match func(*sheetRule) bool) []*sheetRule 
 
 // matches reports whether rule r selects el.
 func (s *sheet) matches(r *sheetRule, el *elemKey, anc ancestry) bool {
-	if !s.step(&r.sel[0], el) || !r.sel[0].matches(el, s.exact) {
+	if !s.step(&r.sel[0], el) || !r.sel[0].matches(el, s.exact, false) {
 		return false
 	}
 	return s.matchLeft(r.sel, 0, anc.len(), anc)
@@ -908,7 +909,7 @@ func (s *sheet) matchLeft(sel []compound, k, pos int, anc ancestry) bool {
 		if !s.step(next, anc.at(p)) {
 			return false
 		}
-		if next.matches(anc.at(p), s.exact) && s.matchLeft(sel, k+1, p, anc) {
+		if next.matches(anc.at(p), s.exact, anc.host && p == 0) && s.matchLeft(sel, k+1, p, anc) {
 			return true
 		}
 		if sel[k].left == '>' {
@@ -940,12 +941,13 @@ func (s *sheet) charge(n int) bool {
 	return true
 }
 
-// matches reports whether the compound selects e. Unless exact, names
+// matches reports whether the compound selects e, which is a shadow
+// host as its tree's sheet sees it (:host) when host. Unless exact, names
 // are compared without regard to ASCII case: most mail is HTML without a
 // doctype, which browsers read in quirks mode, where classes and ids
 // match so. With a doctype they match as written (see sheet.exact).
-func (c *compound) matches(e *elemKey, exact bool) bool {
-	if c.host != e.host {
+func (c *compound) matches(e *elemKey, exact, host bool) bool {
+	if c.host != host {
 		return false
 	}
 	if c.tag != "" && c.tag != e.tag {
