@@ -390,7 +390,9 @@ func (c *converter) tokens(z *html.Tokenizer) error {
 		if c.capturing > 0 {
 			c.keep(z.Raw())
 		}
-		c.ending = ""
+		if c.ending != "" {
+			c.ending = ""
+		}
 	}
 	return fmt.Errorf("htmltext: write: %w", c.err)
 }
@@ -1615,7 +1617,9 @@ func (c *converter) popForeign() {
 func (c *converter) end(nameb []byte) {
 	fl := elements[string(nameb)]
 	name := tagName(nameb)
-	c.ending = name
+	if c.capturing > 0 {
+		c.ending = name // for endChild, in pass 2 only
+	}
 	switch name {
 	case "br": // </br> is a <br> in every browser
 		if !c.skipping() {
