@@ -21,6 +21,7 @@ import (
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset"
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestBrowserAgreement holds the converter to a browser engine: each
@@ -299,7 +300,7 @@ func browserWords(s string) map[string]int {
 		if unicode.Is(unicode.Cf, r) {
 			return -1
 		}
-		return unicode.ToLower(r)
+		return unicode.ToLower(mathLetter(r))
 	}, s)
 	s = urlish.ReplaceAllString(s, " ")
 	words := map[string]int{}
@@ -316,6 +317,19 @@ func browserWords(s string) map[string]int {
 		s = s[n:]
 	}
 	return words
+}
+
+// mathLetter gives the letter or digit a mathematical one stands for:
+// innerText gives a one-letter <mi> in the italic it is drawn in
+// (text-transform: math-auto, 𝑥 for x, ℎ for h), where the converter
+// prints the letter.
+func mathLetter(r rune) rune {
+	if r == 'ℎ' || 0x1D400 <= r && r <= 0x1D7FF {
+		if d := []rune(norm.NFKC.String(string(r))); len(d) == 1 {
+			return d[0]
+		}
+	}
+	return r
 }
 
 // excess lists the words of a beyond their count in b, sorted.
@@ -394,7 +408,9 @@ const readableText = `(function () {
   }
   function opacity(el) { var o = 1; for (var e = el; e; e = up(e)) o *= parseFloat(win.getComputedStyle(e).opacity); return o; }
   function readable(n) {
-    var el = n.parentElement || n.parentNode.host, st = win.getComputedStyle(el), b = behind(el);
+    // A text is drawn in the style of its parent in the flat tree:
+    // its slot, when a slot takes it.
+    var el = n.assignedSlot || n.parentElement || n.parentNode.host, st = win.getComputedStyle(el), b = behind(el);
     var c = rgba(st.webkitTextFillColor && st.webkitTextFillColor != st.color ? st.webkitTextFillColor : st.color);
     return !(parseFloat(st.fontSize) < 2 || c[3] < 0.1 || opacity(el) < 0.1 ||
         b && Math.abs(c[0] - b[0]) + Math.abs(c[1] - b[1]) + Math.abs(c[2] - b[2]) < 12);

@@ -17,7 +17,8 @@ import (
 // up for it: blocks and spans with classes, ids, inline styles and the
 // hidden attribute, under a <style> of rules with type, class, id and *
 // compounds, descendant and child combinators, !important and @media
-// queries of every form sheet.go reads, every display and visibility
+// queries of every form sheet.go reads (and @layer and @supports
+// blocks), every display and visibility
 // keyword, with and without a standards doctype (ids and classes in
 // either case), and tables with text where a browser moves it out, and
 // elements holding another table, which ends the first. Each text is a numbered word
@@ -189,6 +190,11 @@ var (
 		"(min-width:50em)", "screen and (max-width:600px), print"}
 )
 
+// genSupports are @supports conditions, which hold or not in Chromium.
+var genSupports = []string{"(display:grid)", "(display:foo)", "not (display:flex)", "(-webkit-overflow-scrolling:touch)",
+	"(foo:bar) or (color:red)", "selector(p:has(a))", "selector(p:foo)", "(display:grid) and (not (display:inline-grid))",
+	"((color:red) and (display:flex))", "(display:grid) and (display:block) or (color:red)"}
+
 // genPaint are the declarations of colour, background and font size.
 // A dark background is left out: the converter takes text for unseen
 // when it is white on the page or on a white box, not when it is dark on
@@ -261,12 +267,21 @@ func genRule(r *rand.Rand) string {
 	if r.IntN(5) < 2 {
 		rule = "@media " + genMedia[r.IntN(len(genMedia))] + " { " + rule + " }"
 	}
+	switch r.IntN(12) {
+	case 0:
+		// A cascade layer: below the rules of none, and a later
+		// layer's, unless !important, which reverses them.
+		rule = "@layer " + []string{"", "a", "b", "a.c"}[r.IntN(4)] + " { " + rule + " }"
+	case 1:
+		rule = "@supports " + genSupports[r.IntN(len(genSupports))] + " { " + rule + " }"
+	}
 	return rule
 }
 
 // genTable writes a table: its rows and cells may have styles, a cell's
 // end tag may be left out, and text may stand right in the table, where
-// a browser moves it out (foster parenting).
+// a browser moves it out (foster parenting); a cell may end in a
+// <select> left open, and a caption.
 func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	genStart(r, b, "table", true)
 	if r.IntN(5) == 0 {
@@ -287,6 +302,18 @@ func genTable(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 				genElement(r, b, depth+1, words)
 			} else {
 				genWord(b, words)
+			}
+			if r.IntN(8) == 0 {
+				// A <select> left open, which the next table part
+				// ends (HTML "in select in table"), one time in
+				// three a caption with a word; it holds no word,
+				// as the converter drops a form control's.
+				b.WriteString("<select><option></option>")
+				if r.IntN(3) == 0 {
+					genStart(r, b, "caption", true)
+					genWord(b, words)
+					b.WriteString("</caption>")
+				}
 			}
 			if r.IntN(10) < 7 {
 				b.WriteString("</td>")
@@ -352,6 +379,10 @@ func genElement(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	}
 	if r.IntN(16) == 0 {
 		genForeign(r, b, words)
+		return
+	}
+	if r.IntN(14) == 0 {
+		genMath(r, b, depth, words)
 		return
 	}
 	tag := genTags[r.IntN(len(genTags))]
@@ -442,9 +473,9 @@ var genShadowDepth int
 // none; the host's light children, a word or elements asking for a
 // slot or none, one time in four one before the template; one time in
 // eight a second shadowrootmode template, which is an ordinary one.
-// Slots stand right in the shadow root: a slot in a styled element
-// gives the light children it takes that element's style, which the
-// converter, printing them after the tree, does not.
+// A slot stands right in the shadow root or in an element of it, whose
+// style the light children it takes inherit. The tree's <style> may
+// hold a :host or ::slotted() rule (genShadowSelectors).
 func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	hosts := []string{"div", "span", "section", "x-box", "article"}
 	if r.IntN(8) == 0 {
@@ -482,6 +513,12 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 			for range 1 + r.IntN(2) {
 				b.WriteString(genRule(r) + "\n")
 			}
+			if r.IntN(2) == 0 {
+				// A rule for the host or the light children in
+				// its slots.
+				sel := genShadowSelectors[r.IntN(len(genShadowSelectors))]
+				fmt.Fprintf(b, "%s { %s }\n", sel, genDecl(r))
+			}
 			b.WriteString("</style>")
 		}
 		for range 1 + r.IntN(4) {
@@ -491,6 +528,13 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 			case 1:
 				genElement(r, b, depth+1, words)
 			default:
+				// One time in two in an element, whose style the
+				// light children it takes inherit.
+				var in string
+				if r.IntN(2) == 0 {
+					in = genTags[r.IntN(len(genTags))]
+					genOpen(r, b, in)
+				}
 				b.WriteString("<slot")
 				if r.IntN(2) == 0 {
 					fmt.Fprintf(b, ` name="%s"`, []string{"a", "b", "c"}[r.IntN(3)])
@@ -500,6 +544,9 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 					genWord(b, words)
 				}
 				b.WriteString("</slot>")
+				if in != "" {
+					b.WriteString("</" + in + ">")
+				}
 			}
 		}
 		genShadowDepth--
@@ -513,6 +560,84 @@ func genShadow(r *rand.Rand, b *strings.Builder, depth int, words *int) {
 	}
 	b.WriteString("</" + host + ">")
 }
+
+// genMath writes a MathML formula (math.go): words in its token
+// elements, which are drawn, and right in its other elements, which
+// are not; <semantics> and <maction>, which show their first child;
+// <mphantom>, drawn unseen; classes, styles and the hidden attribute
+// (which hides no MathML element); HTML elements in a token element,
+// each a box apart, one time in six a block that ends no math there.
+func genMath(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	b.WriteString("<math")
+	if r.IntN(4) == 0 {
+		b.WriteString(` display="block"`)
+	}
+	genMathAttrs(r, b)
+	b.WriteString(">")
+	genMathKids(r, b, depth, words)
+	b.WriteString("</math>")
+}
+
+// genMathAttrs writes, at random, a class, a style and the hidden
+// attribute.
+func genMathAttrs(r *rand.Rand, b *strings.Builder) {
+	if r.IntN(3) == 0 {
+		fmt.Fprintf(b, ` class="%s"`, genClasses[r.IntN(len(genClasses))])
+	}
+	if r.IntN(6) == 0 {
+		fmt.Fprintf(b, ` style="%s"`, genDecl(r))
+	}
+	if r.IntN(8) == 0 {
+		b.WriteString(" hidden")
+	}
+}
+
+func genMathKids(r *rand.Rand, b *strings.Builder, depth int, words *int) {
+	for range 1 + r.IntN(3) {
+		switch k := r.IntN(12); {
+		case k < 5:
+			tag := []string{"mi", "mo", "mn", "ms", "mtext"}[r.IntN(5)]
+			b.WriteString("<" + tag)
+			genMathAttrs(r, b)
+			b.WriteString(">")
+			switch r.IntN(6) {
+			case 0:
+				// HTML, each element a box apart; a block in it ends
+				// no math.
+				genElement(r, b, 4, words)
+			case 1:
+				genWord(b, words)
+				genOpen(r, b, "span")
+				genWord(b, words)
+				b.WriteString("</span>")
+			default:
+				genWord(b, words)
+			}
+			b.WriteString("</" + tag + ">")
+		case k < 6:
+			genWord(b, words) // right in a MathML element: not drawn
+		case k < 7 && depth < 6:
+			b.WriteString("<semantics>")
+			genMathKids(r, b, depth+1, words)
+			b.WriteString(`<annotation-xml encoding="text/html">`)
+			genWord(b, words)
+			b.WriteString("</annotation-xml></semantics>")
+		case depth < 6:
+			tag := []string{"mrow", "mfrac", "msqrt", "mphantom", "maction", "mstyle", "munder"}[r.IntN(7)]
+			b.WriteString("<" + tag)
+			genMathAttrs(r, b)
+			b.WriteString(">")
+			genMathKids(r, b, depth+1, words)
+			b.WriteString("</" + tag + ">")
+		}
+	}
+}
+
+// genShadowSelectors are the selectors of a shadow tree's sheet that
+// reach out of it: to its host, and to the light children drawn in its
+// slots.
+var genShadowSelectors = []string{":host", ":host(.a)", ":host(div)", ":host(.b) span", ":host > p", "::slotted(*)",
+	"::slotted(.a)", "::slotted(span)", "slot::slotted(.c)", "slot[name] ::slotted(b)", "p ::slotted(.d)", "div > slot::slotted(*)"}
 
 // genForeign writes svg or math whose <style>, <title>, <script>… hold
 // markup, as in foreign content they are its elements: an HTML tag

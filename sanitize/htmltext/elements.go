@@ -66,7 +66,7 @@ var elements = map[string]flag{
 	"optgroup": 0,
 	"button":   fDrop | fSpecial,
 	"svg":      fDrop | fScope | fForeign,
-	"math":     fDrop | fScope | fForeign,
+	"math":     fScope | fForeign, // drawn as MathML draws it (math.go)
 	"canvas":   fDrop,
 	"audio":    fDrop,
 	"video":    fDrop,
@@ -162,4 +162,23 @@ func breaksOutOfForeign(name string) bool {
 		return true
 	}
 	return false
+}
+
+// selectInTable returns the stack index of the open <select> when it
+// stands in a table (HTML's "in select in table" insertion mode), -1
+// otherwise.
+func (c *converter) selectInTable() int {
+	if c.selects == 0 {
+		return -1
+	}
+	s := c.findName("select", stopTable)
+	if s < 0 {
+		return -1
+	}
+	for i := s - 1; i >= 0; i-- {
+		if c.stack[i].name == "table" {
+			return s
+		}
+	}
+	return -1
 }

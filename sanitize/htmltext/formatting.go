@@ -213,3 +213,40 @@ func reconstructsBefore(name string, fl flag) bool {
 	}
 	return fl&(fLine|fPara|fClosesP|fTablePart|fHeadOK) == 0
 }
+
+// adopted reports whether the end tag of the formatting element at
+// stack index i leaves the block opened in it open, as the parser's
+// adoption agency does: past a "furthest block" (a special element
+// opened in it), <b><div hidden-by-style><i>x</b>y</i>z</div> keeps y
+// and z in the div, where popping to the <b> printed them. The
+// converter keeps the block only where the formatting element, and
+// what stands between it and the block, gave the block nothing it
+// would lose (a colour, a size, a strike, a link): in the parser's tree
+// the block is no longer in it, and the stack cannot say so.
+func (c *converter) adopted(i int) bool {
+	if i < 0 || c.overflow > 0 {
+		return false
+	}
+	block := -1
+	for j := i + 1; j < len(c.stack); j++ {
+		if c.stack[j].fl&fSpecial != 0 {
+			block = j
+			break
+		}
+	}
+	if block < 0 || c.skip >= 0 && c.skip < block {
+		return false
+	}
+	below := entry{invis: c.rootInvis, onBG: c.bodyBG}
+	if i > 0 {
+		below = c.stack[i-1]
+	}
+	for j := i; j < block; j++ {
+		e := &c.stack[j]
+		if e.name == "a" || e.strike || e.small != below.small || e.white != below.white || e.clear != below.clear ||
+			e.onBG != below.onBG || e.fill != below.fill || e.invis != below.invis {
+			return false
+		}
+	}
+	return true
+}

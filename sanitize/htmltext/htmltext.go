@@ -97,11 +97,14 @@ type entry struct {
 	counted                   bool      // its unseen text was counted as hidden
 	invis                     bool      // visibility:hidden, its own or inherited
 	flexBox                   bool      // a flex or grid container: its children are blocks
+	mathml                    bool      // an element of MathML (math.go), not HTML's of its name
+	kids                      bool      // MathML <semantics>, <maction>: an element child started
+	boxText                   bool      // MathML given a display of CSS's, not math's: its text is drawn
 	hosted                    bool      // see at, below
 	// ns: how its content is read, as the parser's tree builder
 	// reads it (see contentNS): HTML (0), foreign content (nsSVG,
-	// nsMath), or HTML in an integration point drawn (nsDrawn) or
-	// not (nsUndrawn).
+	// nsMath), or HTML in an integration point drawn (nsDrawn,
+	// nsMathText) or not (nsUndrawn).
 	ns byte
 	// outerSkip: moved out of a hidden table being skipped, 1 + the
 	// skip to go back to when it ends; 0 otherwise.
@@ -169,10 +172,13 @@ type converter struct {
 	svgStyle bool
 	css      strings.Builder
 
-	rec          *shadowRecord
+	rec      *shadowRecord
+	hostRoot [1]elemKey // scratch for treeRoots
+	replayState
 	bodyHost     *hostRecord
 	bodyHosted   bool
 	shadows      int
+	selects      int // open <select> elements, which change what tags end (selectInTable)
 	shadowSheets int
 	styleInto    int
 
@@ -305,6 +311,16 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(maxToken)
+	if err := c.tokens(z); err != nil {
+		return c.stats, err
+	}
+	c.stats.StyleLimit = c.stats.StyleLimit || c.sheet != nil && c.sheet.limited()
+	c.popTo(0)
+	return c.stats, c.finish()
+}
+
+// tokens converts what z reads, up to its end (nil) or an error.
+func (c *converter) tokens(z *html.Tokenizer) error {
 	c.z = z
 	for c.err == nil {
 		// In svg and math a CDATA section is text, as a browser reads
@@ -312,6 +328,7 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 		ns := c.contentNS()
 		z.AllowCDATA(ns == nsSVG || ns == nsMath)
 		tt := z.Next()
+		c.tokStart = c.read
 		c.read += int64(len(z.Raw()))
 		if tt != html.TextToken && c.svgStyle {
 			c.svgStyle = false
@@ -324,20 +341,18 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 		case html.ErrorToken:
 			err := z.Err()
 			if errors.Is(err, io.EOF) {
-				c.stats.StyleLimit = c.stats.StyleLimit || c.sheet != nil && c.sheet.limited()
-				c.popTo(0)
-				return c.stats, c.finish()
+				return nil
 			}
 			if errors.Is(err, html.ErrBufferExceeded) {
-				return c.stats, fmt.Errorf("htmltext: a tag or text run exceeds %d bytes: %w", maxToken, err)
+				return fmt.Errorf("htmltext: a tag or text run exceeds %d bytes: %w", maxToken, err)
 			}
-			return c.stats, fmt.Errorf("htmltext: read: %w", err)
+			return fmt.Errorf("htmltext: read: %w", err)
 		case html.TextToken:
 			if rawSkip {
 				if styleNext {
 					c.addSheet(string(z.Text()))
 				}
-				continue
+				break
 			}
 			text := z.Text()
 			if c.svgStyle && c.css.Len() <= maxSheetBytes {
@@ -372,8 +387,14 @@ func convert(w io.Writer, r io.Reader, opt Options, sh *sheet, gathered bool, re
 			name, _ := z.TagName()
 			c.end(name)
 		}
+		if c.capturing > 0 {
+			c.keep(z.Raw())
+		}
+		if c.ending != "" {
+			c.ending = ""
+		}
 	}
-	return c.stats, fmt.Errorf("htmltext: write: %w", c.err)
+	return fmt.Errorf("htmltext: write: %w", c.err)
 }
 
 // set records an attribute. The first of duplicates counts, as in a
@@ -431,6 +452,8 @@ func (a *attrs) set(k, v []byte) {
 		a.shadowMode = string(v)
 	case "encoding":
 		a.encoding = string(v)
+	case "display":
+		a.display = string(v)
 	}
 }
 
@@ -495,21 +518,71 @@ func (c *converter) applySheet(name string, a *attrs, anc ancestry) {
 // applySheetOf is applySheet with the sheet sh: the document's, or a
 // shadow tree's.
 func (c *converter) applySheetOf(sh *sheet, name string, a *attrs, anc ancestry) {
-	if sh == nil {
-		return
+	c.applyCascade(nil, sh, name, a, anc)
+}
+
+// applyCascade is applySheetOf with the rules inner of a shadow tree's
+// sheet that reach out of it (:host, ::slotted(): shadow.go), which
+// the rules of the tree the element is in (sh) override, unless they
+// are !important, as in a browser's cascade of contexts.
+func (c *converter) applyCascade(inner []*sheetRule, sh *sheet, name string, a *attrs, anc ancestry) {
+	var rules []*sheetRule
+	if sh != nil {
+		rules = sh.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
 	}
-	rules := sh.match(elemKey{tag: name, id: a.id, class: a.class}, anc)
-	if len(rules) == 0 {
+	if len(rules) == 0 && len(inner) == 0 {
 		return
 	}
 	var d decls
-	for _, r := range rules {
+	for _, r := range inner {
 		for _, dc := range r.decls {
 			d.add(dc.name, dc.val, dc.important)
 		}
 	}
+	if sh != nil && sh.layered {
+		addLayered(&d, rules)
+	} else {
+		for _, r := range rules {
+			for _, dc := range r.decls {
+				d.add(dc.name, dc.val, dc.important)
+			}
+		}
+	}
+	for _, r := range inner {
+		for _, dc := range r.decls {
+			if dc.important {
+				d.add(dc.name, dc.val, true)
+			}
+		}
+	}
 	d.parse(a.style)
 	a.css, a.cssSet = d.info(), true
+}
+
+// hostRules returns the :host rules of its shadow tree's sheet that
+// select an element starting now, when it is a shadow host known from
+// a pass before (Convert's last pass: the record's sheets are not
+// copied for it).
+func (c *converter) hostRules(name string, a *attrs) []*sheetRule {
+	if c.rec == nil || c.rec.pass != 3 || !validHost(name) {
+		return nil
+	}
+	h := c.rec.hosts[c.read]
+	if h == nil || h.sheet == nil {
+		return nil
+	}
+	return slices.Clone(h.sheet.matchHost(elemKey{tag: name, id: a.id, class: a.class}))
+}
+
+// treeRoots returns the ancestors before the stack of an element in the
+// shadow tree of the root at stack index s: its host, as :host sees it.
+func (c *converter) treeRoots(s int) []elemKey {
+	k := c.roots[1]
+	if s > 0 {
+		k = c.stack[s-1].key
+	}
+	c.hostRoot[0] = k
+	return c.hostRoot[:]
 }
 
 func (c *converter) top() *entry {
@@ -587,9 +660,27 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if fl&fHeadOK == 0 && name != "head" {
 		c.startBody()
 	}
-	if c.foreign > 0 && c.contentNS() != nsUndrawn && breaksOutOfForeign(name) {
+	if ns := c.contentNS(); c.foreign > 0 && ns != nsUndrawn && ns != nsMathText && breaksOutOfForeign(name) {
 		c.popForeign()
 	}
+	// An element of MathML (math.go) is none of HTML's of its name:
+	// its tag implies no end, opens no table part or link, and its
+	// hidden attribute hides nothing (Chromium reads it on HTML
+	// elements only).
+	mathml := c.mathElement(name)
+	if mathml {
+		fl &= fForeign | fScope
+		if mathToken(name) || name == "annotation-xml" {
+			// HTML's "special" elements and scope boundaries: an
+			// <li> in an <ms> does not end the <li> around the math.
+			fl |= fSpecial | fScope
+		}
+		a.hidden = false
+		if name == "annotation-xml" && htmlEncoding(a.encoding) {
+			fl |= fDrop // its HTML is not drawn
+		}
+	}
+	inMath := mathml && name != "math"
 	if name == "table" {
 		// In a table's insertion mode a <table> ends the open table
 		// before it starts (HTML "in table": a start tag "table"),
@@ -600,6 +691,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	}
 	switch name {
 	case "tr", "tbody", "thead", "tfoot", "td", "th", "caption":
+		if inMath {
+			break
+		}
 		if c.foreign == 0 && c.overflow == 0 && c.findName("table", stopTable) < 0 {
 			// Outside a table the parser ignores the tag (HTML's "in
 			// body" insertion mode), and its text is shown where it
@@ -609,7 +703,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			return
 		}
 	}
-	if name == "a" && c.reopening == nil {
+	if name == "a" && c.reopening == nil && !inMath {
 		c.dropActive("a")
 	}
 	// An element a browser moves out of a table (foster parenting)
@@ -625,7 +719,7 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			}
 		}()
 	}
-	if !c.skipping() && reconstructsBefore(name, fl) {
+	if !c.skipping() && !inMath && reconstructsBefore(name, fl) {
 		c.reconstruct()
 	}
 	// Inside a <select> the parser ignores every tag but a few, and
@@ -633,7 +727,17 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	// "in select" insertion mode): without its end tag, what follows
 	// them is shown, and the second <select> is no element at all.
 	switch name {
+	case "caption", "tbody", "tfoot", "thead", "tr", "td", "th":
+		// In a <select> in a table (HTML's "in select in table"), a
+		// table part ends the select first: <td><select><option>o
+		// <caption>c puts the caption in the table, not in the select.
+		if s := c.selectInTable(); s >= 0 && !inMath {
+			c.popTo(s)
+		}
 	case "input", "keygen", "textarea", "select":
+		if inMath {
+			break
+		}
 		if i := c.findName("select", stopTable); i >= 0 {
 			c.popTo(i)
 			if name == "select" {
@@ -641,7 +745,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			}
 		}
 	}
-	c.implicitEnd(name, fl)
+	if !inMath {
+		c.implicitEnd(name, fl)
+	}
 	var hostOf *hostRecord
 	if name == "template" {
 		hostOf = c.attachShadow(a)
@@ -661,30 +767,46 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		if ti >= 0 {
 			anc = c.stack[:ti]
 		}
-		if s := c.shadowTree(); s >= 0 && s < len(anc) {
+		if len(c.frames) > 0 {
+			c.applyLightSheet(name, a, anc)
+		} else if s := c.shadowTree(); s >= 0 && s < len(anc) {
 			// The document's rules do not reach into a shadow tree,
-			// nor its own out of it.
-			c.applySheetOf(c.stack[s].root.sheet, name, a, ancestry{stack: anc[s+1:]})
+			// nor its own out of it but to its host (:host).
+			c.applyCascade(c.hostRules(name, a), c.stack[s].root.sheet, name, a, ancestry{roots: c.treeRoots(s), stack: anc[s+1:], host: true})
 		} else {
-			c.applySheet(name, a, ancestry{roots: c.roots[:], stack: anc})
+			c.applyCascade(c.hostRules(name, a), c.sheet, name, a, ancestry{roots: c.roots[:], stack: anc})
 		}
 	}
 
 	bg := a.background()
 	parent := c.styleParent(ti)
 	hidden := a.invisible(name, parent != nil && parent.flexBox)
-	if h := c.lightHost(parent); h != nil && !shadow {
-		// A shadow host's child is drawn in the slot that takes it.
-		n := ""
-		if a.has("slot") {
-			n = a.slot
-		}
-		c.request(h, n)
-		hidden = hidden || !h.slotted(n)
+	if mathml && c.mathHidden(parent, a) {
+		hidden = true
 	}
+	var light *hostRecord // the host it is a light child of
+	lightSlot := ""
+	if h := c.lightHost(parent); h != nil && !shadow {
+		// A shadow host's child is drawn in the slot that takes it:
+		// there, when its markup was kept (replay), and not here.
+		if a.has("slot") {
+			lightSlot = a.slot
+		}
+		c.request(h, lightSlot)
+		hidden = hidden || !h.slotted(lightSlot)
+		light = h
+		if h.replay {
+			hidden, fl = false, fl|fDrop
+		}
+	}
+	replayAt := -1 // the shadow root whose host's light children it takes
 	if name == "slot" {
 		if s := c.shadowTree(); s >= 0 && c.slot(s, a.name) {
-			hidden = true // light children fill it: its fallback is not drawn
+			if c.replayable(s) {
+				replayAt = s
+			} else {
+				hidden = true // light children fill it: its fallback is not drawn
+			}
 		}
 	}
 	// Under visibility:hidden nothing shows but what sets itself
@@ -693,6 +815,9 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if parent != nil {
 		invis = parent.invis
 	}
+	if inMath && name == "mphantom" && a.parsed().visibility != visInherit {
+		invis = true // MathML's own sheet: it takes room, unseen
+	}
 	switch a.parsed().visibility {
 	case visHidden:
 		invis = true
@@ -700,6 +825,15 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		invis = false
 	}
 	if fl&fVoid != 0 || (selfClosing && c.foreign > 0) {
+		if light != nil {
+			c.keepChild(light, lightSlot, c.z.Raw())
+			if light.replay {
+				return // drawn in its slot
+			}
+		}
+		if replayAt >= 0 && !c.skipping() && !hidden {
+			c.replay(replayAt, a.name)
+		}
 		if c.skipping() {
 			return
 		}
@@ -739,9 +873,21 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 			c.cell()
 			c.cellAt = -1
 		}
+		if light != nil {
+			light.capOver = true // its end cannot be known: printed where it stands
+		}
+		if replayAt >= 0 && !c.skipping() && !hidden {
+			c.replay(replayAt, a.name) // flattened too, and its fallback
+		}
 		return
 	}
-	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox}
+	e := entry{name: name, fl: fl, key: elemKey{tag: name, id: a.id, class: a.class}, invis: invis, flexBox: a.parsed().flexBox, mathml: mathml}
+	if d := a.parsed().display; mathml && d == "inherit" {
+		// Its parent's display: HTML's, or a MathML element's own.
+		e.boxText = parent == nil || !parent.mathml || parent.boxText
+	} else {
+		e.boxText = mathml && cssBox(d)
+	}
 	e.at = c.read
 	if shadow {
 		e.root = &shadowRoot{host: hostOf}
@@ -756,7 +902,15 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	e.ns = c.childNS(name, a)
 	if c.rec != nil && len(c.rec.hosts) > 0 && validHost(name) {
 		e.host = c.rec.hosts[c.read] // known from a pass before
+		if h := e.host; h != nil && c.rec.pass == 3 {
+			// Its light children are drawn in its slots when their
+			// markup was kept whole, and it is not among light
+			// children being drawn so (their own are then printed
+			// where they stand).
+			h.replay = !h.capOver && !h.slotsOver && !h.reqOver && len(c.frames) == 0 && len(c.stack)+1 < c.maxDepth
+		}
 	}
+
 	e.onBG = c.bodyBG
 	if p := parent; p != nil {
 		e.small, e.white, e.clear, e.onBG, e.fill = p.small, p.white, p.clear, p.onBG, p.fill
@@ -825,7 +979,14 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 		e.skipRoot = true
 	default:
 		e.shown = true
-		c.open(&e, a)
+		if mathml {
+			c.openMath(&e, a)
+		} else {
+			if c.inMathToken(len(c.stack)) {
+				c.space = true
+			}
+			c.open(&e, a)
+		}
 	}
 	if e.skipRoot {
 		c.skip = len(c.stack)
@@ -833,26 +994,41 @@ func (c *converter) start(nameb []byte, a *attrs, selfClosing bool) {
 	if fl&fForeign != 0 {
 		c.foreign++
 	}
+	if name == "select" {
+		c.selects++
+	}
 	if shadow {
 		c.shadows++
 	}
 	e.stops = stopsFor(&e)
 	c.serial++
 	e.serial = c.serial
+	if light != nil && c.rec != nil && c.rec.pass == 2 {
+		c.beginChild(light, lightSlot, e.serial)
+	}
 	if marker(name) {
 		e.outerMarker, c.innerMarker = c.innerMarker, e.serial
 	}
 	if outer >= 0 {
 		e.outerSkip, outer = outer+1, -1
 	}
+	ownNS := c.contentNS()
 	c.stack = append(c.stack, e)
-	if fl&fFormatting != 0 && !(c.foreign > 0 && (name == "a" || name == "font" && !a.has("color"))) {
+	if fl&fFormatting != 0 && !((ownNS == nsSVG || ownNS == nsMath) && (name == "a" || name == "font" && !a.has("color"))) {
 		// Inside svg or math, an <a> or a plain <font> is theirs, no
-		// formatting element (the others break out of it).
+		// formatting element (the others break out of it); in their
+		// integration points (<foreignObject>, <mi>…) it is HTML's.
 		c.pushActive(name, a, e.serial)
 	}
 	if fl&fIndent != 0 {
 		c.prefixOK = false
+	}
+	if replayAt >= 0 && !c.skipping() {
+		// The light children it takes, in its place; its fallback
+		// is not drawn.
+		c.replay(replayAt, a.name)
+		c.stack[len(c.stack)-1].skipRoot = true
+		c.skip = len(c.stack) - 1
 	}
 }
 
@@ -1013,7 +1189,13 @@ func (c *converter) open(e *entry, a *attrs) {
 
 // close renders the end of an element taken off the stack.
 func (c *converter) close(e *entry, i int) {
+	if c.capturing > 0 {
+		c.endChild(e)
+	}
 	c.closedActive(e)
+	if e.name == "select" {
+		c.selects--
+	}
 	if e.fl&fForeign != 0 {
 		c.foreign--
 	}
@@ -1032,6 +1214,10 @@ func (c *converter) close(e *entry, i int) {
 		c.skip = o
 	}
 	if !e.shown {
+		return
+	}
+	if e.mathml {
+		c.closeMath(e)
 		return
 	}
 	if e.name == "a" && i == c.linkOwner {
@@ -1095,10 +1281,16 @@ func (c *converter) close(e *entry, i int) {
 		// word, is not the next line's.
 		c.lead = ""
 	}
+	if c.inMathToken(i) {
+		c.space = true
+	}
 }
 
 // popTo closes the elements from the top of the stack down to index i.
 func (c *converter) popTo(i int) {
+	if i >= 0 && i < c.floor() {
+		i = c.floor() // light children being drawn end in their slot
+	}
 	for len(c.stack) > i && i >= 0 {
 		n := len(c.stack) - 1
 		e := c.stack[n]
@@ -1112,7 +1304,8 @@ func (c *converter) popTo(i int) {
 // element in scope" test. It returns the index or -1. The walk is bounded
 // by the stack depth, so each tag costs at most MaxDepth steps.
 func (c *converter) find(match func(*entry) bool, s stop) int {
-	for i := len(c.stack) - 1; i >= 0; i-- {
+	lo := c.floor()
+	for i := len(c.stack) - 1; i >= lo; i-- {
 		e := &c.stack[i]
 		if match(e) {
 			return i
@@ -1126,7 +1319,8 @@ func (c *converter) find(match func(*entry) bool, s stop) int {
 
 // findName is find for an element of the given name.
 func (c *converter) findName(name string, s stop) int {
-	for i := len(c.stack) - 1; i >= 0; i-- {
+	lo := c.floor()
+	for i := len(c.stack) - 1; i >= lo; i-- {
 		e := &c.stack[i]
 		if e.name == name {
 			return i
@@ -1280,7 +1474,12 @@ func (c *converter) implicitEnd(name string, fl flag) {
 		c.popTo(c.find(isSection, stopTable))
 		c.clearToContext(func(e *entry) bool { return e.name == "table" })
 	case name == "caption" || name == "colgroup":
-		c.clearToContext(func(e *entry) bool { return e.name == "table" })
+		// It ends the cell and the row it is in (HTML "in cell", then
+		// "clear the stack back to a table context"), whose style is
+		// then not its own.
+		if t := c.findName("table", stopTable); t >= 0 {
+			c.popTo(t + 1)
+		}
 	case fl&fHeading != 0:
 		if t := c.top(); t != nil && t.fl&fHeading != 0 {
 			c.popTo(len(c.stack) - 1)
@@ -1392,17 +1591,35 @@ func (c *converter) popForeign() {
 	if c.overflow > 0 {
 		return
 	}
-	for i := range c.stack {
+	if c.contentNS() != nsDrawn {
+		// As the parser does: up to the HTML element or integration
+		// point the svg or math stands in, an <mi> among them (math.go).
+		for c.foreign > 0 {
+			if ns := c.contentNS(); ns != nsSVG && ns != nsMath {
+				return
+			}
+			c.popTo(len(c.stack) - 1)
+		}
+		return
+	}
+	// In svg's <foreignObject> the tag is HTML's and ends nothing, but
+	// the svg, which is not drawn, would drop what it draws: it ends
+	// the outermost svg, short of a MathML token element around it.
+	at := -1
+	for i := len(c.stack) - 1; i >= 0 && c.stack[i].ns != nsMathText; i-- {
 		if c.stack[i].fl&fForeign != 0 {
-			c.popTo(i)
-			return
+			at = i
 		}
 	}
+	c.popTo(at)
 }
 
 func (c *converter) end(nameb []byte) {
 	fl := elements[string(nameb)]
 	name := tagName(nameb)
+	if c.capturing > 0 {
+		c.ending = name // for endChild, in pass 2 only
+	}
 	switch name {
 	case "br": // </br> is a <br> in every browser
 		if !c.skipping() {
@@ -1418,6 +1635,31 @@ func (c *converter) end(nameb []byte) {
 	if c.overflow > 0 {
 		c.overflow--
 		return
+	}
+	switch name {
+	case "caption", "table", "tbody", "tfoot", "thead", "tr", "td", "th":
+		// In a <select> in a table, the end tag of a table part open
+		// around it ends the select, then that part (HTML "in select
+		// in table"). A <tbody> is open where a row is, implied or not.
+		if s := c.selectInTable(); s >= 0 && (c.findName(name, stopTable) >= 0 || name == "tbody" && c.findName("tr", stopTable) >= 0) {
+			c.popTo(s)
+		}
+	}
+	if t := c.top(); t != nil && t.mathml {
+		// In foreign content an end tag ends the nearest element of
+		// its name up to the first HTML element (HTML "in foreign
+		// content", any other end tag): </math> after an <mtext>'s
+		// broken-out <p> ends the math around it.
+		for i := len(c.stack) - 1; i >= c.floor(); i-- {
+			e := &c.stack[i]
+			if !e.mathml && e.ns != nsSVG {
+				break
+			}
+			if e.name == name {
+				c.popTo(i)
+				return
+			}
+		}
 	}
 	var i int
 	switch {
@@ -1441,12 +1683,23 @@ func (c *converter) end(nameb []byte) {
 			return // a block closed it already
 		}
 		i = c.findName(name, stopScope)
+		if c.adopted(i) {
+			return
+		}
 	case fl&(fSpecial|fForeign) != 0:
 		i = c.findName(name, stopScope)
 	default:
 		// "Any other end tag": the nearest element of that name, unless a
 		// special element comes first.
 		i = c.findName(name, stopSpecial)
+	}
+	if c.selects > 0 && i >= 0 && name != "select" && name != "template" {
+		// In a <select> an end tag ends nothing around it (HTML "in
+		// select": ignored) but </template>, which ends the template
+		// around it; the table parts above did.
+		if s := c.findName("select", stopTable); s >= 0 && i <= s {
+			return
+		}
 	}
 	c.popTo(i)
 }
@@ -1759,6 +2012,9 @@ func (c *converter) void(name string, a *attrs) {
 
 // text renders a text token.
 func (c *converter) text(s []byte) {
+	if c.foreign > 0 && c.contentNS() == nsMath && !c.top().boxText {
+		return // MathML draws text in its token elements only (math.go)
+	}
 	if c.inHead() {
 		if len(bytes.TrimLeft(s, " \t\n\f\r")) == 0 {
 			return
@@ -1788,6 +2044,7 @@ func (c *converter) text(s []byte) {
 		foster = len(c.stack) == n
 	}
 	if !foster {
+		var light *hostRecord
 		if h := c.lightHost(c.top()); h != nil {
 			// A shadow host's text, white space too, is drawn in its
 			// default slot.
@@ -1795,6 +2052,7 @@ func (c *converter) text(s []byte) {
 			if !h.slotted("") {
 				return
 			}
+			light = h
 		}
 		if c.skipping() {
 			return
@@ -1802,7 +2060,16 @@ func (c *converter) text(s []byte) {
 		if len(bytes.TrimLeft(s, " \t\n\f\r")) > 0 {
 			c.reconstruct()
 			if c.skipping() {
-				return // into a hidden one
+				return // into a hidden one, or a light child drawn in its slot
+			}
+		}
+		if light != nil && c.lightHost(c.top()) == light {
+			// Right in the host still (no formatting element was
+			// opened again around it, which would be the light
+			// child): drawn in its slot, when it was kept.
+			c.keepChild(light, "", c.z.Raw())
+			if light.replay {
+				return
 			}
 		}
 		if c.unseen() {
@@ -2232,10 +2499,13 @@ func escapeURL(s string) string {
 
 // How an element's content is read (entry.ns).
 const (
-	nsSVG     = 's'
-	nsMath    = 'm'
-	nsDrawn   = 'd' // HTML in svg's <foreignObject>, math's <mi>, <mo>, <mn>, <ms>, <mtext>
-	nsUndrawn = 'u' // HTML in svg's <title>, <desc>, math's <annotation-xml> of HTML
+	nsSVG   = 's'
+	nsMath  = 'm'
+	nsDrawn = 'd' // HTML in svg's <foreignObject>
+	// nsMathText: HTML in math's <mi>, <mo>, <mn>, <ms>, <mtext>, drawn
+	// with the formula (math.go): its tags do not end the math.
+	nsMathText = 't'
+	nsUndrawn  = 'u' // HTML in svg's <title>, <desc>, math's <annotation-xml> of HTML
 )
 
 // contentNS returns how the content of the innermost open element is
@@ -2264,10 +2534,14 @@ func (c *converter) childNS(name string, a *attrs) byte {
 			return nsUndrawn
 		}
 		return nsSVG
+	case nsMathText:
+		if t := c.top(); t.mathml && (name == "mglyph" || name == "malignmark") {
+			return nsMath // MathML's own in its token elements
+		}
 	case nsMath:
 		switch name {
 		case "mi", "mo", "mn", "ms", "mtext":
-			return nsDrawn
+			return nsMathText
 		case "annotation-xml":
 			if htmlEncoding(a.encoding) {
 				return nsUndrawn

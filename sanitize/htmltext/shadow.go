@@ -18,10 +18,13 @@ import (
 // template in the host is an ordinary one), in HTML content (not in svg
 // or math), and not in the head.
 //
-// The converter draws the shadow tree where it stands, then the light
-// children that a slot takes, after it: the words are those a reader
-// sees, their order is the stream's (a slotted child is printed after
-// the shadow content, not in its slot's place). Whatever cannot be
+// Convert draws the light children a slot takes in the slot's place:
+// their markup, kept in its second record pass, is read again there
+// (replay.go), so they take the style of the slot and what is around
+// it, as a browser draws them, and are not printed where they stand.
+// ConvertStream, and Convert past the bounds of what it keeps, draws
+// the shadow tree where it stands, then the light children that a
+// slot takes, after it, in the style of their host. Whatever cannot be
 // known errs towards printing, as text a browser hides is noise where
 // text dropped is lost: without a record from a pass before
 // (ConvertStream, or past maxShadowHosts), a light child before the
@@ -32,9 +35,12 @@ import (
 // a <style> in it styles only it: the whole tree, in Convert, which
 // reads it in its first record pass; from where it stands on, in
 // ConvertStream (a later rule may then hide less, or show less, than
-// it would in the browser). Its :host
-// and ::slotted() rules are not read (sheet.go drops selectors it does
-// not know), so what they hide is printed.
+// it would in the browser). Its :host rules (:host, :host(compound),
+// leftmost in a selector) select the host, and its ::slotted(compound)
+// rules the light children drawn in its slots, below the rules of the
+// tree they are in unless !important: in Convert's last pass, which
+// knows the host's sheet before its template, and for light children
+// drawn in their slot (replay.go); ConvertStream does not read them.
 
 const (
 	// maxShadowHosts bounds the hosts Convert's record passes keep.
@@ -67,6 +73,11 @@ type hostRecord struct {
 	// the passes after apply them to the whole tree, as a browser
 	// does, and read no <style> in it.
 	sheet *sheet
+	// children: its light children, kept in pass 2 (replay.go), in
+	// order; capOver: one was not kept, and they are printed where
+	// they stand. replay: pass 3 draws them in its slots.
+	children        []lightChild
+	capOver, replay bool
 }
 
 // shadowRoot is an open <template> that is a shadow root: its host's
@@ -177,6 +188,9 @@ func (c *converter) innerTemplate() int {
 func (c *converter) shadowTree() int {
 	if c.shadows == 0 {
 		return -1
+	}
+	if len(c.frames) > 0 {
+		return c.treeOf(c.stack, nil)
 	}
 	if t := c.innerTemplate(); t >= 0 && c.stack[t].root != nil {
 		return t

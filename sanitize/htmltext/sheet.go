@@ -19,10 +19,14 @@ import (
 // desktop (Thunderbird, Outlook on the web); Word-based Outlook reads
 // less of a sheet, and templates hide their phone version from it with
 // conditional comments, which are comments here:
-//   - rules at the top level, and inside @media blocks whose query holds
-//     on a screen desktopWidth pixels wide; no other at-rule;
+//   - rules at the top level, inside @media blocks whose query holds
+//     on a screen desktopWidth pixels wide, @supports blocks whose
+//     condition holds in Chromium (supportsMatches), and @layer blocks,
+//     whose rules lose to those of no layer (layerKey); no other
+//     at-rule;
 //   - selectors of type, class, id and * compounds joined by descendant
-//     and child combinators, with their specificity and order. A
+//     and child combinators, with their specificity and order, and in
+//     a shadow tree's sheet :host and ::slotted() (shadow.go). A
 //     selector with anything else (attributes, pseudo-classes, sibling
 //     combinators, escapes) is dropped, as a client that does not know
 //     it drops it: the element keeps its inline look;
@@ -68,11 +72,16 @@ type sheet struct {
 	rules                []sheetRule
 	byID, byClass, byTag map[string][]int32
 	any                  []int32
-	read                 int     // style sheet bytes read
-	truncated            bool    // a sheet was cut at maxSheetBytes, or rules past maxRules dropped
-	steps                int     // selector tests spent, up to matchBudget
-	spent                bool    // matchBudget was reached
-	found                []int32 // scratch for match
+	hostRules            []int32          // rules whose subject is :host
+	layers               map[string]int32 // cascade layers by name, ranked as first named
+	layer                int32            // the rank of the @layer block being read, 0 for none
+	layered              bool             // a rule in a layer was read
+	slottedRules         []int32          // ::slotted() rules
+	read                 int              // style sheet bytes read
+	truncated            bool             // a sheet was cut at maxSheetBytes, or rules past maxRules dropped
+	steps                int              // selector tests spent, up to matchBudget
+	spent                bool             // matchBudget was reached
+	found                []int32          // scratch for match
 	matched              []*sheetRule
 	seen                 map[string][2]int32 // the rules read, as written: their first index in rules and past their last
 	order                int32               // rules read, counting those given again
@@ -83,10 +92,14 @@ type sheet struct {
 }
 
 type sheetRule struct {
-	sel   []compound // right to left: sel[0] is the element styled
-	spec  uint32     // specificity: ids<<20 | classes<<10 | types
-	order int32      // where it was read, last if it was read again
-	decls []decl     // shared by the selectors of one rule
+	sel []compound // right to left: sel[0] is the element styled
+	// slotted: of sel::slotted(X), X, which the light child drawn in a
+	// slot sel selects must match; nil for any other rule.
+	slotted *compound
+	spec    uint32 // specificity: ids<<20 | classes<<10 | types
+	order   int32  // where it was read, last if it was read again
+	layer   int32  // its cascade layer's rank (sheet.layerRank), 0 for none
+	decls   []decl // shared by the selectors of one rule
 }
 
 // decl is a declaration of a property parseStyle reads, as eachDecl gives
@@ -105,6 +118,9 @@ type compound struct {
 	// in the selector (the next one in sheetRule.sel): ' ' for a
 	// descendant, '>' for a child.
 	left byte
+	// host: :host, which selects the shadow host of the tree whose
+	// sheet holds it, and nothing else.
+	host bool
 }
 
 // elemKey is what selectors are matched against.
@@ -118,15 +134,38 @@ type elemKey struct {
 type ancestry struct {
 	roots []elemKey
 	stack []entry
+	// segs: after stack, the ancestors of light children drawn in
+	// their slot (replay.go), which are not one run of the stack.
+	segs [][]entry
+	// host: roots[0] is a shadow host, as its tree's sheet sees it
+	// (:host), which only :host matches.
+	host bool
 }
 
-func (a ancestry) len() int { return len(a.roots) + len(a.stack) }
+func (a ancestry) len() int {
+	n := len(a.roots) + len(a.stack)
+	for _, s := range a.segs {
+		n += len(s)
+	}
+	return n
+}
 
 func (a ancestry) at(i int) *elemKey {
 	if i < len(a.roots) {
 		return &a.roots[i]
 	}
-	return &a.stack[i-len(a.roots)].key
+	i -= len(a.roots)
+	if i < len(a.stack) {
+		return &a.stack[i].key
+	}
+	i -= len(a.stack)
+	for _, s := range a.segs {
+		if i < len(s) {
+			return &s[i].key
+		}
+		i -= len(s)
+	}
+	return nil
 }
 
 // limited reports whether a limit stopped the sheet being read or applied
@@ -170,7 +209,13 @@ func (s *sheet) parse(css string, depth int) {
 			return // a rule without a block is dropped
 		}
 		if css[i] == ';' {
-			// @import, @charset, and the like.
+			// @import, @charset, and the like; "@layer a, b;" gives
+			// the layers' order.
+			if name, names := atKeyword(css[1:i]); name == "layer" {
+				for n := range strings.SplitSeq(names, ",") {
+					s.layerRank(strings.TrimSpace(n))
+				}
+			}
 			css = css[i+1:]
 			continue
 		}
@@ -186,8 +231,18 @@ func (s *sheet) parse(css string, depth int) {
 		}
 		if at {
 			name, query := atKeyword(prelude[1:])
-			if name == "media" && depth < maxMediaDepth && mediaMatches(query) {
+			switch {
+			case depth >= maxMediaDepth:
+			case name == "media" && mediaMatches(query), name == "supports" && supportsMatches(query):
 				s.parse(block, depth+1)
+			case name == "layer":
+				// Its rules lose to those of no layer, and to a
+				// later layer's (layerRank): a browser's cascade
+				// layers. A nested layer is ranked as one more.
+				outer := s.layer
+				s.layer = s.layerRank(strings.TrimSpace(query))
+				s.parse(block, depth+1)
+				s.layer = outer
 			}
 			continue
 		}
@@ -306,14 +361,23 @@ func (s *sheet) rule(prelude, block string) {
 			s.truncated = true
 			return
 		}
+		n := int32(len(s.rules))
+		if slot, in, spec, ok := parseSlotted(sel); ok {
+			s.rules = append(s.rules, sheetRule{sel: slot, slotted: &in, spec: spec, order: s.order, layer: s.layer, decls: decls})
+			s.slottedRules = append(s.slottedRules, n)
+			continue
+		}
 		parts, spec, ok := parseSelector(sel)
 		if !ok {
 			continue
 		}
-		n := int32(len(s.rules))
-		s.rules = append(s.rules, sheetRule{sel: parts, spec: spec, order: s.order, decls: decls})
+		s.rules = append(s.rules, sheetRule{sel: parts, spec: spec, order: s.order, layer: s.layer, decls: decls})
 		subject := &parts[0]
 		switch {
+		case subject.host:
+			if len(parts) == 1 {
+				s.hostRules = append(s.hostRules, n)
+			}
 		case subject.id != "":
 			s.byID = addIndex(s.byID, strings.ToLower(subject.id), n)
 		case len(subject.classes) > 0:
@@ -372,6 +436,28 @@ func parseSelector(sel string) (parts []compound, spec uint32, ok bool) {
 		switch {
 		case c == '*':
 			i++
+		case c == ':' && len(parts) == 1 && !cur.host && cur.tag == "" && cur.id == "" && len(cur.classes) == 0 && hasPrefixFold(sel[i:], ":host"):
+			// :host, or :host(compound): the shadow host, as its
+			// shadow tree's sheet sees it (shadow.go), leftmost only.
+			i += len(":host")
+			classes++ // a pseudo-class
+			cur.host = true
+			if i < len(sel) && sel[i] == '(' {
+				end := strings.IndexByte(sel[i:], ')')
+				if end < 0 {
+					return nil, 0, false
+				}
+				in, inSpec, ok := parseSelector(sel[i+1 : i+end])
+				if !ok || len(in) != 1 {
+					return nil, 0, false
+				}
+				cur.tag, cur.id, cur.classes = in[0].tag, in[0].id, in[0].classes
+				spec += inSpec
+				i += end + 1
+			}
+			if i < len(sel) && !strings.ContainsRune(" \t\r\n\f>", rune(sel[i])) {
+				return nil, 0, false // :host.a, :host:hover
+			}
 		case c == '.' || c == '#':
 			name, n := cssIdent(sel[i+1:])
 			if n == 0 {
@@ -404,7 +490,38 @@ func parseSelector(sel string) (parts []compound, spec uint32, ok bool) {
 	// Each compound already holds the combinator to its left; matching
 	// goes right to left.
 	slices.Reverse(parts)
-	return parts, min(ids, 1023)<<20 | min(classes, 1023)<<10 | min(types, 1023), true
+	return parts, spec + min(ids, 1023)<<20 | min(classes, 1023)<<10 | min(types, 1023), true
+}
+
+// hasPrefixFold reports whether s starts with the lower-case prefix, in
+// any ASCII case, not followed by more of an identifier.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) &&
+		(len(s) == len(prefix) || !isIdentByte(s[len(prefix)]) && s[len(prefix)] != '-')
+}
+
+// parseSlotted reads a selector of the form P::slotted(X), which
+// selects a light child X drawn in a slot P selects (shadow.go); ok is
+// false for any other.
+func parseSlotted(sel string) (slot []compound, in compound, spec uint32, ok bool) {
+	sel = strings.TrimSpace(sel)
+	i := strings.Index(strings.ToLower(sel), "::slotted(")
+	if i < 0 || !strings.HasSuffix(sel, ")") {
+		return nil, compound{}, 0, false
+	}
+	inner, inSpec, ok := parseSelector(sel[i+len("::slotted(") : len(sel)-1])
+	if !ok || len(inner) != 1 || inner[0].host {
+		return nil, compound{}, 0, false
+	}
+	prefix := sel[:i]
+	if prefix == "" || strings.ContainsRune(" \t\r\n\f>", rune(prefix[len(prefix)-1])) {
+		prefix += "*"
+	}
+	slot, spec, ok = parseSelector(prefix)
+	if !ok || slot[0].host {
+		return nil, compound{}, 0, false
+	}
+	return slot, inner[0], spec + inSpec + 1, true // ::slotted is a pseudo-element
 }
 
 // badSelector reports a selector every browser rejects, as opposed to
@@ -460,7 +577,7 @@ func knownPseudo(name string) bool {
 		"optional", "read-only", "read-write", "default", "indeterminate", "valid", "invalid", "in-range",
 		"out-of-range", "scope", "defined", "autofill", "fullscreen", "modal", "user-invalid", "user-valid",
 		"before", "after", "first-line", "first-letter", "placeholder", "selection", "marker", "backdrop",
-		"file-selector-button":
+		"file-selector-button", "host", "slotted":
 		return true
 	}
 	return false
@@ -716,9 +833,38 @@ func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
 	}
 	slices.Sort(s.found)
 	s.found = slices.Compact(s.found)
-	m := s.found[:0]
-	for _, n := range s.found {
-		if s.matches(&s.rules[n], &el, anc) {
+	return s.sorted(s.found, func(r *sheetRule) bool { return s.matches(r, &el, anc) })
+}
+
+// matchHost returns the :host rules of a shadow tree's sheet that
+// select its host el, in cascade order.
+func (s *sheet) matchHost(el elemKey) []*sheetRule {
+	if s.spent || len(s.hostRules) == 0 {
+		return nil
+	}
+	s.found = append(s.found[:0], s.hostRules...)
+	return s.sorted(s.found, func(r *sheetRule) bool { return s.step(&r.sel[0], &el) && r.sel[0].matches(&el, s.exact, true) })
+}
+
+// matchSlotted returns the ::slotted() rules of a shadow tree's sheet
+// that select el, a light child drawn in the slot slot, whose
+// ancestors in the shadow tree are anc, in cascade order.
+func (s *sheet) matchSlotted(el, slot elemKey, anc ancestry) []*sheetRule {
+	if s.spent || len(s.slottedRules) == 0 {
+		return nil
+	}
+	s.found = append(s.found[:0], s.slottedRules...)
+	return s.sorted(s.found, func(r *sheetRule) bool {
+		return s.step(r.slotted, &el) && r.slotted.matches(&el, s.exact, false) && s.matches(r, &slot, anc)
+	})
+}
+
+// sorted returns the rules of found that match accepts, in cascade
+// order (s.matched, reused by the next call).
+func (s *sheet) sorted(found []int32, match func(*sheetRule) bool) []*sheetRule {
+	m := found[:0]
+	for _, n := range found {
+		if match(&s.rules[n]) {
 			m = append(m, n)
 		}
 		if s.spent {
@@ -727,6 +873,9 @@ func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
 	}
 	slices.SortFunc(m, func(a, b int32) int {
 		ra, rb := &s.rules[a], &s.rules[b]
+		if ra.layer != rb.layer {
+			return cmp.Compare(layerKey(ra.layer), layerKey(rb.layer))
+		}
 		if ra.spec != rb.spec {
 			return cmp.Compare(ra.spec, rb.spec)
 		}
@@ -741,7 +890,7 @@ func (s *sheet) match(el elemKey, anc ancestry) []*sheetRule {
 
 // matches reports whether rule r selects el.
 func (s *sheet) matches(r *sheetRule, el *elemKey, anc ancestry) bool {
-	if !s.step(&r.sel[0], el) || !r.sel[0].matches(el, s.exact) {
+	if !s.step(&r.sel[0], el) || !r.sel[0].matches(el, s.exact, false) {
 		return false
 	}
 	return s.matchLeft(r.sel, 0, anc.len(), anc)
@@ -760,7 +909,7 @@ func (s *sheet) matchLeft(sel []compound, k, pos int, anc ancestry) bool {
 		if !s.step(next, anc.at(p)) {
 			return false
 		}
-		if next.matches(anc.at(p), s.exact) && s.matchLeft(sel, k+1, p, anc) {
+		if next.matches(anc.at(p), s.exact, anc.host && p == 0) && s.matchLeft(sel, k+1, p, anc) {
 			return true
 		}
 		if sel[k].left == '>' {
@@ -792,11 +941,15 @@ func (s *sheet) charge(n int) bool {
 	return true
 }
 
-// matches reports whether the compound selects e. Unless exact, names
+// matches reports whether the compound selects e, which is a shadow
+// host as its tree's sheet sees it (:host) when host. Unless exact, names
 // are compared without regard to ASCII case: most mail is HTML without a
 // doctype, which browsers read in quirks mode, where classes and ids
 // match so. With a doctype they match as written (see sheet.exact).
-func (c *compound) matches(e *elemKey, exact bool) bool {
+func (c *compound) matches(e *elemKey, exact, host bool) bool {
+	if c.host != host {
+		return false
+	}
 	if c.tag != "" && c.tag != e.tag {
 		return false
 	}
@@ -868,17 +1021,7 @@ func standardsDoctype(d string) bool {
 func (r *sheetRule) String() string {
 	var b strings.Builder
 	for k := len(r.sel) - 1; k >= 0; k-- {
-		c := &r.sel[k]
-		if c.tag == "" && c.id == "" && len(c.classes) == 0 {
-			b.WriteByte('*')
-		}
-		b.WriteString(c.tag)
-		if c.id != "" {
-			b.WriteString("#" + c.id)
-		}
-		for _, cl := range c.classes {
-			b.WriteString("." + cl)
-		}
+		r.sel[k].write(&b)
 		if k > 0 {
 			if r.sel[k-1].left == '>' {
 				b.WriteString(" > ")
@@ -887,6 +1030,180 @@ func (r *sheetRule) String() string {
 			}
 		}
 	}
+	if r.slotted != nil {
+		b.WriteString("::slotted(")
+		r.slotted.write(&b)
+		b.WriteString(")")
+	}
 	b.WriteString(" /" + strconv.Itoa(int(r.spec>>20)) + "," + strconv.Itoa(int(r.spec>>10&1023)) + "," + strconv.Itoa(int(r.spec&1023)))
 	return b.String()
+}
+
+// write writes the compound as a selector reads it.
+func (c *compound) write(b *strings.Builder) {
+	if c.host {
+		b.WriteString(":host")
+		if c.tag == "" && c.id == "" && len(c.classes) == 0 {
+			return
+		}
+		b.WriteString("(")
+		defer b.WriteString(")")
+	}
+	if c.tag == "" && c.id == "" && len(c.classes) == 0 {
+		b.WriteByte('*')
+	}
+	b.WriteString(c.tag)
+	if c.id != "" {
+		b.WriteString("#" + c.id)
+	}
+	for _, cl := range c.classes {
+		b.WriteString("." + cl)
+	}
+}
+
+// maxLayers bounds the cascade layers a sheet ranks; past it a layer
+// takes the last rank.
+const maxLayers = 256
+
+// layerRank returns the rank of the cascade layer named name, given in
+// the order layers are first named; an anonymous one ("") is a new
+// layer each time.
+func (s *sheet) layerRank(name string) int32 {
+	s.layered = true
+	if s.layers == nil {
+		s.layers = map[string]int32{}
+	}
+	if r, ok := s.layers[name]; ok && name != "" {
+		return r
+	}
+	r := int32(min(len(s.layers)+1, maxLayers))
+	if len(s.layers) < maxLayers {
+		if name == "" {
+			name = "\x00" + strconv.Itoa(int(r)) // anonymous: never named again
+		}
+		s.layers[name] = r
+	}
+	return r
+}
+
+// layerKey orders layers for the cascade of normal declarations: a
+// later layer wins over an earlier one, and no layer over any.
+func layerKey(rank int32) int32 {
+	if rank == 0 {
+		return maxLayers + 1
+	}
+	return rank
+}
+
+// supportsMatches reports whether an @supports condition holds in a
+// browser: a declaration it knows, with not, and, or; a selector() or
+// anything else it cannot read does not hold. Properties are taken as
+// known but a vendor's (-webkit-, -moz-…), which Chromium mostly drops,
+// and display's value must be one it knows.
+func supportsMatches(cond string) bool {
+	cond = strings.TrimSpace(cond)
+	if rest, ok := cutWordFold(cond, "not"); ok {
+		return !supportsMatches(rest)
+	}
+	// and / or at the top level, outside parentheses.
+	depth := 0
+	for i := 0; i < len(cond); i++ {
+		switch cond[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ' ', '\t', '\n':
+			if depth != 0 {
+				continue
+			}
+			// "a and b or c" mixes them without parentheses: no
+			// condition a browser reads.
+			if rest, ok := cutWordFold(cond[i:], "and"); ok {
+				return !topLevelWord(rest, "or") && supportsMatches(cond[:i]) && supportsMatches(rest)
+			}
+			if rest, ok := cutWordFold(cond[i:], "or"); ok {
+				return !topLevelWord(rest, "and") && (supportsMatches(cond[:i]) || supportsMatches(rest))
+			}
+		}
+	}
+	if hasPrefixFold(cond, "selector") && strings.HasSuffix(cond, ")") {
+		if i := strings.IndexByte(cond, '('); i >= 0 {
+			return !badSelector(cond[i+1 : len(cond)-1])
+		}
+	}
+	if len(cond) < 2 || cond[0] != '(' || cond[len(cond)-1] != ')' {
+		return false // font-tech() and the rest
+	}
+	in := strings.TrimSpace(cond[1 : len(cond)-1])
+	name, val, ok := strings.Cut(in, ":")
+	if _, not := cutWordFold(in, "not"); !ok || not || strings.HasPrefix(in, "(") {
+		return supportsMatches(in) // a condition in parentheses
+	}
+	name, val = strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(val)
+	switch {
+	case val == "" || name == "" || strings.HasPrefix(name, "-"):
+		return false
+	case name == "display":
+		return displayValue(strings.ToLower(val))
+	}
+	return true
+}
+
+// cutWordFold cuts the keyword w (any ASCII case) from the start of s,
+// past white space, when a space or parenthesis follows it.
+func cutWordFold(s, w string) (string, bool) {
+	s = strings.TrimLeft(s, " \t\n")
+	if len(s) > len(w) && strings.EqualFold(s[:len(w)], w) && (s[len(w)] == ' ' || s[len(w)] == '(' || s[len(w)] == '\t' || s[len(w)] == '\n') {
+		return s[len(w):], true
+	}
+	return "", false
+}
+
+// addLayered adds the declarations of rules (in cascade order for
+// normal declarations) where some are in cascade layers, whose order
+// !important reverses: an earlier layer's wins over a later one's, and
+// any layer's over none.
+func addLayered(d *decls, rules []*sheetRule) {
+	for _, r := range rules {
+		for _, dc := range r.decls {
+			if !dc.important {
+				d.add(dc.name, dc.val, false)
+			}
+		}
+	}
+	imp := slices.Clone(rules)
+	key := func(r *sheetRule) int32 {
+		if r.layer == 0 {
+			return 0
+		}
+		return maxLayers + 1 - r.layer
+	}
+	slices.SortStableFunc(imp, func(a, b *sheetRule) int { return cmp.Compare(key(a), key(b)) })
+	for _, r := range imp {
+		for _, dc := range r.decls {
+			if dc.important {
+				d.add(dc.name, dc.val, true)
+			}
+		}
+	}
+}
+
+// topLevelWord reports whether the keyword w stands in cond outside
+// parentheses.
+func topLevelWord(cond, w string) bool {
+	depth := 0
+	for i := 0; i < len(cond); i++ {
+		switch cond[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ' ', '\t', '\n':
+			if _, ok := cutWordFold(cond[i:], w); ok && depth == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

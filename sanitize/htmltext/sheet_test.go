@@ -57,7 +57,7 @@ func TestStyleSheets(t *testing.T) {
 p.MsoNormal {margin:0mm; font-size:10.5pt;}
 span.x {display:none}
 --></style><p class=MsoNormal>本文<span class=x>隠し</span></p>`, "本文\n", 1},
-		{"strings and nested blocks", `<style>@import url("x.css"); .a{content:"}"; display:none} @supports (display:grid){.b{display:none}} .c{display:none}</style><i class=a>1</i><i class=b>2</i><i class=c>3</i>`, "2\n", 2},
+		{"strings and nested blocks", `<style>@import url("x.css"); .a{content:"}"; display:none} @supports (display:grid){.b{display:none}} @supports (display:foo){.c{display:none}} .d{display:none}</style><i class=a>1</i><i class=b>2</i><i class=c>3</i><i class=d>4</i>`, "3\n", 3},
 		{"media attribute", `<style media="print">.a{display:none}</style><style media="screen">.b{display:none}</style><i class=a>1</i><i class=b>2</i>`, "1\n", 1},
 		{"other style languages", `<style type="text/less">.a{display:none}</style><i class=a>1</i>`, "1\n", 0},
 		{"a sheet applies to the whole document", `<i class=a>1</i><style>.a{display:none}</style><i class=a>2</i>`, "", 2},
@@ -272,11 +272,19 @@ func FuzzStyleSheet(f *testing.F) {
 			}
 			printed := r.String()
 			sel := printed[:strings.LastIndex(printed, " /")]
-			parts, spec, ok := parseSelector(sel)
+			again := &sheetRule{}
+			var ok bool
+			if r.slotted != nil {
+				var in compound
+				again.sel, in, again.spec, ok = parseSlotted(sel)
+				again.slotted = &in
+			} else {
+				again.sel, again.spec, ok = parseSelector(sel)
+			}
 			if !ok {
 				t.Fatalf("%q printed as %q, which does not read", css, sel)
 			}
-			if again := (&sheetRule{sel: parts, spec: spec}).String(); again != printed {
+			if again := again.String(); again != printed {
 				t.Fatalf("%q read as %q, printed and read again as %q", css, printed, again)
 			}
 		}

@@ -26,12 +26,13 @@ type attrs struct {
 	slot, name                                           string // slot=, <slot name> (see shadow.go)
 	shadowMode                                           string // <template shadowrootmode>
 	encoding                                             string // <annotation-xml encoding>
+	display                                              string // <math display>
 	hidden                                               bool   // the boolean "hidden" attribute
 	hasAlt                                               bool   // alt is given, maybe empty
 }
 
 // attrNames are the attributes attrs records, for attrs.seen.
-var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media", "link", "slot", "name", "shadowrootmode", "encoding"}
+var attrNames = [...]string{"style", "hidden", "href", "alt", "class", "color", "bgcolor", "background", "width", "height", "start", "value", "border", "rowspan", "colspan", "src", "type", "id", "media", "link", "slot", "name", "shadowrootmode", "encoding", "display"}
 
 // seen reports whether attribute k was given before, and notes it.
 func (a *attrs) seen(k string) bool {
@@ -579,6 +580,9 @@ type styleInfo struct {
 const (
 	visHidden = 'h'
 	visShown  = 'v'
+	// visInherit: the parent's, said outright, which wins over the
+	// value a browser's own sheet gives (MathML's <mphantom>).
+	visInherit = 'i'
 )
 
 // fontSize is what a font-size declaration does to the text inside the
@@ -898,6 +902,8 @@ func (d *decls) info() styleInfo {
 		info.visibility = visHidden
 	case "visible", "initial":
 		info.visibility = visShown
+	case "inherit", "unset":
+		info.visibility = visInherit
 	}
 	// left and top move a positioned box only. A sticky one stays
 	// where the flow puts it, until scrolling would carry it past them.
