@@ -155,8 +155,8 @@ func TestControlRefusalsAudited(t *testing.T) {
 // object of the call's keys is refused in the call's terms (its keys,
 // JSON's kinds), never in Go's ("cannot unmarshal … into Go value of
 // type gateway.PurgeRequest"), and a second value after the object is
-// refused, not ignored: `{"on":false,…}{"on":true}` would otherwise
-// switch the lockdown off while the script meant on.
+// refused, not ignored: before, only the first object of a body was
+// acted on, and the rest dropped without a word.
 func TestDecodeControlErrors(t *testing.T) {
 	for _, c := range []struct{ body, want string }{
 		{`{"older_than":"7d","user":"tanaka","reason":"x"}`, ""},
