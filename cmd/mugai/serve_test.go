@@ -326,21 +326,7 @@ func TestReload(t *testing.T) {
 	if err := send(); err == nil || !strings.Contains(err.Error(), "550") {
 		t.Fatalf("after reload the policy rejects: got %v, want 550", err)
 	}
-	metric := func() string {
-		t.Helper()
-		resp, err := http.Get("http://" + adminAddr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "mugai_config_last_reload_successful ") {
-				return l
-			}
-		}
-		return ""
-	}
+	metric := func() string { return scrapeLine(t, adminAddr, "mugai_config_last_reload_successful") }
 	if m := metric(); m != "mugai_config_last_reload_successful 1" {
 		t.Errorf("after a reload: %q", m)
 	}
