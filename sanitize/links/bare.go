@@ -361,12 +361,14 @@ scan:
 		return false
 	}
 	// "//" before it, past what an address cannot hold but a URL's
-	// user name can (//x'y@evil.com), makes it a URL's host.
-	for k := j; k > from && s-k <= maxLocal; k-- {
+	// user name can (//x'y@evil.com), makes it a URL's host. That user
+	// name can hold a name found before (//w.cy.\xade@g.jp, where w.cy
+	// ends at the invalid byte), so the look goes back past from.
+	for k := j; k > 0 && s-k <= maxLocal; k-- {
 		if c := line[k-1]; c <= ' ' || c == '@' {
 			break
 		} else if c == '/' {
-			if k-2 >= from && line[k-2] == '/' {
+			if k >= 2 && line[k-2] == '/' {
 				return false
 			}
 			break

@@ -182,3 +182,23 @@ func TestLongLinesSettle(t *testing.T) {
 		}
 	}
 }
+
+// TestUserNameHoldsAName: after "//" an "@" ends a URL's user name, which
+// can hold a name found before it (the user name "a.com,x" of
+// //a.com,x@g.jp, whose host is g.jp). One pass of bareDomains finds the
+// host too: the look back for the "//" does not stop at the name before.
+func TestUserNameHoldsAName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"//a.com,x@g.jp", "//a[.]com,x@g[.]jp"},
+		{"//a.com.!x@g.jp", "//a[.]com.!x@g[.]jp"},
+		{"//w.cy.\u00ade@g.jp", "//w[.]cy.\u00ade@g[.]jp"},
+		{"//w.cy.\xade@g.jp", "//w[.]cy.\xade@g[.]jp"}, // FuzzRewriteReference found it
+		// No "//": an address after a name, as before.
+		{"a.com.!x@g.jp", "a[.]com.!x@g.jp"},
+		{"//a.com x@g.jp", "//a[.]com x@g.jp"},
+	} {
+		if got, _ := bareDomains([]byte(tt.in), 0, Defang); string(got) != tt.want {
+			t.Errorf("bareDomains(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

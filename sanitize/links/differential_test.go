@@ -15,12 +15,15 @@ var modes = []string{Defang, Keep, Remove, "bogus"}
 func checkReference(t *testing.T, in string) {
 	t.Helper()
 	for _, mode := range modes {
-		want, wantN := refRewrite(in, mode)
-		// Bare host names are a pass of their own after the reference's,
-		// tested in TestBareDomains.
-		if mode != Keep {
-			b, k := bareDomainsAgain([]byte(want), 0, mode)
-			want, wantN = string(b), wantN+k
+		want, wantN := refPass(in, mode)
+		// Rewrite settles a long line or one with an "@" (settleLong):
+		// so does the reference, pass by pass.
+		for i := 0; i < 3 && wantN > 0 && (len(want) > maxUserinfo || strings.Contains(want, "@")); i++ {
+			again, k := refPass(want, mode)
+			if k == 0 {
+				break
+			}
+			want, wantN = again, wantN+k
 		}
 		if got, n := Rewrite(in, mode); got != want || n != wantN {
 			t.Fatalf("Rewrite(%q, %s) = %q, %d; reference %q, %d", in, mode, got, n, want, wantN)
@@ -40,6 +43,17 @@ func checkReference(t *testing.T, in string) {
 			t.Fatalf("Append(nil, %q, %s) = %q, %d; reference %q, %d", in, mode, out, n, want, wantN)
 		}
 	}
+}
+
+// refPass is one pass of the reference: refRewrite, then the bare host
+// names, a pass of their own tested in TestBareDomains.
+func refPass(in, mode string) (string, int) {
+	want, n := refRewrite(in, mode)
+	if mode == Keep {
+		return want, n
+	}
+	b, k := bareDomainsAgain([]byte(want), 0, mode)
+	return string(b), n + k
 }
 
 // referenceSeeds are lines from the unit tests, the fuzz seeds and the
