@@ -204,18 +204,28 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 }
 
 // choose makes c the slot's body text, with the other texts of its
-// alternative of the same kind (plain or HTML), which a client shows
-// with it: that alternative is a multipart/mixed. Texts of the other
-// kind in it would be an alternative of their own (a nested
-// multipart/alternative), not more of the text.
+// alternative that a client shows with it, in their order, when that
+// alternative is a multipart/mixed or related (Apple Mail's HTML, photo,
+// HTML): every text right in it, plain or HTML, and of a
+// multipart/alternative nested in it the texts of c's kind, or of the
+// other kind where it has none.
 func (s *sanitizer) choose(slot *bodySlot, c *leaf) {
 	slot.chosen = c
 	if !slot.alt {
 		return
 	}
+	member := func(o *leaf) bool { return o.member == c.member && len(o.ambig) == 0 }
+	shows := func(o *leaf) bool {
+		if o.group == slot.path || o.html == c.html {
+			return true
+		}
+		// The other kind, in a nested alternative: shown only where
+		// that alternative has nothing of c's kind.
+		return !slices.ContainsFunc(slot.cands, func(x *leaf) bool { return member(x) && x.group == o.group && x.html == c.html })
+	}
 	n := 0
 	for _, o := range slot.cands {
-		if o.member == c.member && o.html == c.html && len(o.ambig) == 0 {
+		if member(o) && shows(o) {
 			n++
 		}
 	}
@@ -223,7 +233,7 @@ func (s *sanitizer) choose(slot *bodySlot, c *leaf) {
 		return
 	}
 	for _, o := range slot.cands {
-		if o.member == c.member && o.html == c.html && len(o.ambig) == 0 {
+		if member(o) && shows(o) {
 			s.render(o)
 			slot.shown = append(slot.shown, o)
 		}

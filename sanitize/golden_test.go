@@ -104,6 +104,10 @@ var goldenCases = []goldenCase{
 	// a multipart/mixed whose texts are all shown, in order.
 	{in: "html-alternative-mixed"},
 	{in: "html-alternative-mixed", out: "html-alternative-mixed.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
+	// Texts of both kinds right in it are all shown too, and of an
+	// alternative nested in it the one of the kind chosen.
+	{in: "html-alternative-mixed-kinds"},
+	{in: "html-alternative-mixed-kinds", out: "html-alternative-mixed-kinds.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},
 	{in: "html-related-after-text"}, // a multipart/related after the body text continues it
 	// Of two alternatives of the preferred kind, the last is the best
 	// (RFC 2046 5.1.4), and the one a client shows.

@@ -80,6 +80,7 @@ type msgNode struct {
 // continue it.
 type bodySlot struct {
 	alt    bool
+	path   string // alt: the multipart whose parts are the alternatives
 	cands  []*leaf
 	chosen *leaf
 	// shown are the texts of the chosen alternative in document order,
@@ -163,6 +164,7 @@ type leaf struct {
 	reject          string        // reason when the decision is reject
 	alt             bool          // an alternative not chosen (not listed in the notice)
 	member          int           // leafText in an alternative: which one (walkCtx.member)
+	group           string        // leafText in an alternative: walkCtx.group
 	charsetRepaired bool
 	textLinks       int    // leafAttach kept: URLs neutralised in the file
 	textFormulas    int    // leafAttach kept: spreadsheet formulas made text
@@ -261,6 +263,11 @@ type walkCtx struct {
 	forced     []string  // ambiguity kinds every part below inherits
 	mixed      bool      // directly inside a multipart shown part after part (mixed, or an unknown subtype)
 	member     int       // inside alt: which of its alternatives (the index of the part that is or holds it)
+	// group, inside alt: the outermost multipart/alternative nested in
+	// the member around the part, whose texts are alternatives of one
+	// another; alt's own path when there is none, and the part is shown
+	// with every other text of the member (choose).
+	group string
 }
 
 func join(path string, i int) string {
@@ -428,7 +435,7 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 		return
 	}
 	sub := strings.TrimPrefix(ph.mediaType, "multipart/")
-	child := walkCtx{defType: "text/plain", alt: ctx.alt, member: ctx.member, forced: ctx.forced, boundaries: append(ctx.boundaries[:len(ctx.boundaries):len(ctx.boundaries)], b)}
+	child := walkCtx{defType: "text/plain", alt: ctx.alt, member: ctx.member, group: ctx.group, forced: ctx.forced, boundaries: append(ctx.boundaries[:len(ctx.boundaries):len(ctx.boundaries)], b)}
 	switch sub {
 	case "digest":
 		child.defType = "message/rfc822"
@@ -444,15 +451,17 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 	if (sub == "alternative" || relatedAfter) && ctx.alt == nil {
 		switch {
 		case msg.slot == nil:
-			msg.slot = &bodySlot{alt: true}
-			child.alt = msg.slot
+			msg.slot = &bodySlot{alt: true, path: path}
+			child.alt, child.group = msg.slot, path
 		case ctx.mixed:
 			// After the body: a text that continues it, in the form the
 			// policy prefers.
-			cont := &bodySlot{alt: true}
+			cont := &bodySlot{alt: true, path: path}
 			msg.slot.more = append(msg.slot.more, cont)
-			child.alt = cont
+			child.alt, child.group = cont, path
 		}
+	} else if sub == "alternative" && ctx.alt != nil && ctx.group == ctx.alt.path {
+		child.group = path
 	}
 	mr := newMultipartReaderSize(body, b, s.bufSize(mpWindow))
 	lastStart := -1
@@ -567,11 +576,13 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 	} else if candidate {
 		l.kind = leafText
 		l.html = ph.mediaType == "text/html"
-		l.member = ctx.member
+		l.member, l.group = ctx.member, ctx.group
 		slot := ctx.alt
 		// An HTML alternative after plain text that will be the body is
-		// only hashed and counted: it is never rendered.
-		keep := !(l.html && slot != nil && slot.early != nil && len(slot.early.ambig) == 0 && s.pol.Body.Prefer == "plain")
+		// only hashed and counted: it is never rendered. (Not one inside
+		// a multipart alternative, which may show it beside a plain
+		// text: see choose.)
+		keep := !(l.html && slot != nil && slot.early != nil && len(slot.early.ambig) == 0 && s.pol.Body.Prefer == "plain" && path == join(slot.path, l.member))
 		if file := s.textPart(l, ph, body, keep); file != nil {
 			s.fileAsText(l, ph, file)
 		} else if slot != nil {
