@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -262,6 +263,30 @@ func TestSameListener(t *testing.T) {
 	} {
 		if got := sameListener(tt.a, tt.b); got != tt.want {
 			t.Errorf("sameListener(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestUndecodableOnce: a value that is not of its key's kind is one
+// error, not also a second about the zero value it left.
+func TestUndecodableOnce(t *testing.T) {
+	def := string(DefaultYAML())
+	for _, tt := range []struct{ from, to, want string }{
+		{"max_ratio: 100", "max_ratio: lots", `policies.default.attachments.archives.max_ratio: "lots" is not a number`},
+		{"max_depth: 3", "max_depth: deep", `policies.default.attachments.archives.max_depth: "deep" is not an integer`},
+		{"max_total: 100MiB", "max_total: huge", `policies.default.attachments.archives.max_total: "huge" is not a size`},
+		{"max_message_size: 25MiB", "max_message_size: 25 megs", `routes[0].limits.max_message_size: "25 megs" is not a size`},
+		{"command_timeout: 5m", "command_timeout: soon", `routes[0].limits.command_timeout: "soon" is not a duration`},
+		{"spool_min_free: 256MiB", "spool_min_free: plenty", `spool_min_free: "plenty" is not a size`},
+		{"retention: 30d", "retention: forever", `quarantine.retention: "forever" is not a duration`},
+	} {
+		if !strings.Contains(def, tt.from) {
+			t.Fatalf("the default configuration has no %q", tt.from)
+		}
+		_, err := Parse("c.yaml", []byte(strings.Replace(def, tt.from, tt.to, 1)))
+		var es Errors
+		if !errors.As(err, &es) || len(es) != 1 || !strings.Contains(es[0].Error(), tt.want) {
+			t.Errorf("%s: got %v, want the one error %q", tt.to, err, tt.want)
 		}
 	}
 }

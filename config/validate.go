@@ -623,7 +623,7 @@ func (v *validator) policy(path string, p *Policy) {
 	if positive(v, ap+".max_entries", ar.MaxEntries) {
 		setDefault(&ar.MaxEntries, DefaultArchiveEntries)
 	}
-	if v.has(ap+".max_ratio") && ar.MaxRatio <= 0 {
+	if v.has(ap+".max_ratio") && !v.has(ap+".max_ratio!") && ar.MaxRatio <= 0 {
 		v.errf(ap+".max_ratio", "must be positive, got %v", ar.MaxRatio)
 	}
 	setDefault(&ar.MaxRatio, DefaultArchiveRatio)
