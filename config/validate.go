@@ -75,6 +75,17 @@ const (
 // DefaultHeaders is the header allow-list of a policy that names none.
 var DefaultHeaders = []string{"From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References", "Reply-To"}
 
+// RebuiltHeader reports whether the rebuild writes the header field name
+// itself, the rebuilt message's MIME structure being new: a policy's
+// headers list carries nothing of the original's by it.
+func RebuiltHeader(name string) bool {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "mime-version", "content-type", "content-transfer-encoding", "content-disposition", "content-id", "content-description", "content-location":
+		return true
+	}
+	return false
+}
+
 type validator struct {
 	file  string
 	base  string // directory that relative paths are resolved against

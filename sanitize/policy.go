@@ -107,7 +107,7 @@ func normalise(p config.Policy) *policy {
 	}
 	for _, h := range p.Headers {
 		k := canonicalKey(h)
-		if strings.HasPrefix(k, "X-Mugai-") || contains(np.order, k) || isMIMEField(k) {
+		if strings.HasPrefix(k, "X-Mugai-") || contains(np.order, k) || config.RebuiltHeader(k) {
 			continue
 		}
 		np.order = append(np.order, k)
@@ -125,15 +125,6 @@ func leadLines(lead string) []string {
 		lines = append(lines, cleanString(l))
 	}
 	return lines
-}
-
-// isMIMEField names the fields the rebuild writes itself.
-func isMIMEField(k string) bool {
-	switch k {
-	case "Mime-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "Content-Id", "Content-Description", "Content-Location":
-		return true
-	}
-	return false
 }
 
 // canonicalKey is net/textproto's canonical form (Message-Id, Mime-Version).

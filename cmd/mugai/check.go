@@ -153,6 +153,11 @@ func warnings(c *config.Config) []string {
 		if p.Original == "discard" {
 			ws = append(ws, fmt.Sprintf("policy %s: original: discard keeps no original, so nothing it removes can be released", n))
 		}
+		for i, h := range p.Headers {
+			if config.RebuiltHeader(h) {
+				ws = append(ws, fmt.Sprintf("policy %s: headers[%d]: the rebuild writes %s itself, the rebuilt message's structure being new, so listing it carries nothing of the original's", n, i, h))
+			}
+		}
 		for i, rule := range p.Attachments.Keep {
 			for _, t := range rule.Types {
 				if filetype.KnownType(t) {

@@ -83,6 +83,7 @@ func TestCheckWarnings(t *testing.T) {
 		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
 		"spool_min_free: 256MiB", "spool_min_free: 0",
 		"types: [text/plain]", "types: [text/plain, text/csv, application/pfd, application/x-pdf, application/x-mugai-custom]",
+		"headers: [From,", "headers: [Content-Type, From,",
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
@@ -93,13 +94,14 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (10):",
+		"warnings (11):",
 		"spool_min_free: 0 takes mail until the spool's disk is full",
 		"route inbound: deliver.attempt_timeout 2m is shorter than the 10m",
 		"route inbound: no bounces: a sender whose mail the next hop refuses for good",
 		"policy default: links: keep leaves links clickable",
 		"policy default: attachments default keep delivers every kind of file",
 		"policy default: original: discard keeps no original",
+		"policy default: headers[0]: the rebuild writes Content-Type itself, the rebuilt message's structure being new, so listing it carries nothing of the original's",
 		// A type mugai never reads from a file's content, which is what a
 		// rule is compared with: the rule keeps nothing by it. A typo; a
 		// type only senders declare; the type a CSV file is delivered as.
