@@ -657,6 +657,18 @@ func containsFold(l []string, s string) bool {
 // would start a file at it ("begin 644 …", not "begin 10 minutes"): a
 // kept file is delivered as it is, and the client takes what follows
 // such a line for a file however little it looks like one.
+// indexFold is the offset of the first lower (ASCII, in lower case) in
+// s, in any ASCII case, or -1. An offset in strings.ToLower(s) is none in
+// s: it changes the length of invalid UTF-8 and of letters such as İ.
+func indexFold(s, lower string) int {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(lower)], lower) {
+			return i
+		}
+	}
+	return -1
+}
+
 func hasEncodedBlock(r io.Reader) bool {
 	sink := newTextSink(io.Discard, "keep")
 	io.Copy(sink, r)
@@ -704,7 +716,7 @@ func metaCharset(head []byte) string {
 			}
 		}
 		if cs == "" && equiv {
-			if i := strings.Index(strings.ToLower(content), "charset="); i >= 0 {
+			if i := indexFold(content, "charset="); i >= 0 {
 				cs = strings.Trim(content[i+len("charset="):], `"' ;`)
 				if j := strings.IndexAny(cs, " ;\"'"); j >= 0 {
 					cs = cs[:j]

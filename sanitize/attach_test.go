@@ -1129,3 +1129,15 @@ func TestKeptName(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaCharsetOffsets: the charset of a <meta http-equiv> content is
+// cut at its offset in the content as written, whatever letters before
+// it change length when lowered (İ grows, K the Kelvin sign shrinks).
+func TestMetaCharsetOffsets(t *testing.T) {
+	for _, pre := range []string{"", "İİİİ ", "\u212a\u212a ", "\x9b\x9b "} {
+		head := `<html><head><meta http-equiv="Content-Type" content="text/html; ` + pre + `CharSet=shift_jis"></head>`
+		if got := metaCharset([]byte(head)); got != "shift_jis" {
+			t.Errorf("metaCharset(%q) = %q, want shift_jis", head, got)
+		}
+	}
+}

@@ -505,7 +505,15 @@ func hasPrefixFold(s, prefix string) bool {
 // false for any other.
 func parseSlotted(sel string) (slot []compound, in compound, spec uint32, ok bool) {
 	sel = strings.TrimSpace(sel)
-	i := strings.Index(strings.ToLower(sel), "::slotted(")
+	// Not an offset in strings.ToLower(sel), which changes the length
+	// of invalid UTF-8 and of letters such as İ.
+	i := -1
+	for j := 0; j+len("::slotted(") <= len(sel); j++ {
+		if strings.EqualFold(sel[j:j+len("::slotted(")], "::slotted(") {
+			i = j
+			break
+		}
+	}
 	if i < 0 || !strings.HasSuffix(sel, ")") {
 		return nil, compound{}, 0, false
 	}

@@ -301,3 +301,28 @@ func manyRules(format string) string {
 	b.WriteString("</style>")
 	return b.String()
 }
+
+// TestParseSlottedOffsets: "::slotted(" is found by its offset in the
+// selector as written, whatever precedes it: strings.ToLower changes the
+// length of invalid UTF-8 and of some letters, and an offset in it cut
+// the selector wrongly ("\x9b::slotted(){...}" panicked, FuzzStyleSheet
+// found it).
+func TestParseSlottedOffsets(t *testing.T) {
+	for _, tt := range []struct {
+		sel      string
+		ok       bool
+		slot, in string // their tags
+	}{
+		{"slot::slotted(i)", true, "slot", "i"},
+		{"slot::SLOTTED(i)", true, "slot", "i"},
+		{"sectİon ::slotted(p)", true, "sectİon", "p"},           // İ lowers to three bytes
+		{"\u212aelvin ::slotted(em)", true, "\u212aelvin", "em"}, // K (Kelvin) lowers to one
+		{"\x9b::slotted()", false, "", ""},
+		{"\x9b::slotted(b)", true, "\x9b", "b"}, // the byte is a name character, read as U+FFFD
+	} {
+		slot, in, _, ok := parseSlotted(tt.sel)
+		if ok != tt.ok || ok && (slot[len(slot)-1].tag != strings.ToLower(tt.slot) || in.tag != tt.in) {
+			t.Errorf("parseSlotted(%q) = %+v, %+v, %v; want slot %q, in %q, %v", tt.sel, slot, in, ok, tt.slot, tt.in, tt.ok)
+		}
+	}
+}
