@@ -39,6 +39,11 @@ func TestCheck(t *testing.T) {
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "deliver smtp://10.1.0.25:25 (tls opportunistic, attempt_timeout 30m)", nil},
 		// A rule says what it matches.
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "1. prefecture: route inbound and sender_domain pref.example.lg.jp → policy relaxed", nil},
+		// The envelope sender is anyone's to write on a route open to
+		// the internet: a rule relaxing the policy by it is said to be
+		// forgeable.
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0,
+			"rule prefecture: sender_domain is the envelope sender (MAIL FROM), which any client of route inbound (0.0.0.0/0) may write: whoever forges it gets policy relaxed", nil},
 		{[]string{"check", "-config", "../../config/testdata/unknown_key.bad.yaml"}, 1, "",
 			[]string{"../../config/testdata/unknown_key.bad.yaml:7:", "polciy", "unknown key"}},
 		{[]string{"check", "-config", "../../config/testdata/many.bad.yaml"}, 1, "", []string{"3 errors"}},
