@@ -79,6 +79,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 	}
 	var conn deliver.Conn
 	var connHop config.Deliver
+	var connName string // the hostname conn greeted the next hop with
 	closeConn := func() {
 		if conn != nil {
 			conn.Close()
@@ -109,7 +110,12 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			time.Sleep(time.Second)
 			continue
 		}
-		if conn != nil && hop.To != connHop.To {
+		if conn != nil && !sameConnection(hop, connHop, rt.Hostname, connName) {
+			// A reload changed how the next hop is reached (its
+			// address, TLS mode or CA file, our name): the connection
+			// made before must not carry this message, as a reload
+			// that requires TLS would otherwise not stop plaintext
+			// delivery until the connection idled.
 			closeConn()
 		}
 		// One deadline over the dial (when there is one) and the
@@ -117,7 +123,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		actx, cancel := deliver.WithAttemptTimeout(ctx, attemptTimeout(hop))
 		if conn == nil {
 			conn, err = deliver.Dial(actx, hop, rt.Hostname)
-			connHop = hop
+			connHop, connName = hop, rt.Hostname
 		}
 		ok = r.safeAttempt(ctx, actx, rt, queue, hop, conn, err, msg, rnd)
 		cancel()
@@ -129,6 +135,14 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			conn = nil
 		}
 	}
+}
+
+// sameConnection reports whether a connection dialled for hop a, greeting
+// the next hop as name nameA, is the one hop b, greeting as nameB, would
+// dial: the same address, TLS mode and CA file. The retry schedule,
+// the number of workers and the attempt timeout do not make another.
+func sameConnection(a, b config.Deliver, nameA, nameB string) bool {
+	return a.To == b.To && a.URL == b.URL && a.TLS == b.TLS && a.CAFile == b.CAFile && nameA == nameB
 }
 
 // attemptTimeout is the route's deliver.attempt_timeout; config.Load
