@@ -88,6 +88,8 @@ type routeState struct {
 	p       atomic.Pointer[routeSnap]
 	mu      sync.Mutex
 	current *dispatch // the go-smtp server new connections go to
+	// conns counts the connections of every listener of the route.
+	conns connCounts
 }
 
 func (rs *routeState) load() *routeSnap { return rs.p.Load() }
