@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -215,4 +216,36 @@ func sendData(c *smtp.Client, msg string, mid func()) (*smtp.DataResponse, error
 	}
 	io.WriteString(w, msg[len(msg)/2:])
 	return w.CloseWithResponse()
+}
+
+// TestReloadRevokesBDATTransfer: a message sent with BDAT whose session
+// a reload revoked meanwhile is refused at its LAST chunk as one sent
+// with DATA (TestReloadRevokesOpenTransaction).
+func TestReloadRevokesBDATTransfer(t *testing.T) {
+	dir := t.TempDir()
+	g := startGateway(t, gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: none\n"), false)
+	s := rawDial(t, g.addr("inbound"))
+	s.reply(5 * time.Second)
+	s.cmd("EHLO client.example")
+	s.cmd("MAIL FROM:<a@example.jp>")
+	if r := s.cmd("RCPT TO:<staff@lgwan.example>"); !strings.HasPrefix(r, "250") {
+		t.Fatalf("RCPT: %q", r)
+	}
+	first := "Subject: s\r\nContent-Type: text/html\r\n\r\n"
+	if r := s.cmd("BDAT " + strconv.Itoa(len(first)) + "\r\n" + first[:len(first)-2]); !strings.HasPrefix(r, "250") {
+		t.Fatalf("first chunk: %q", r)
+	}
+	if err := g.srv.Reload(gatewayConfig(t, dir, "", "")); err != nil {
+		t.Fatal(err)
+	}
+	last := "<b>hello</b> <a href=\"https://evil.example/\">here</a>\r\n"
+	if r := s.cmd("BDAT " + strconv.Itoa(len(last)) + " LAST\r\n" + last[:len(last)-2]); !strings.HasPrefix(r, "421 4.7.0") {
+		t.Errorf("last chunk after a reload that made the route sanitise: %q, want 421 4.7.0", r)
+	}
+	if msgs := g.sp.List(); len(msgs) != 0 {
+		t.Errorf("spooled %d messages (policy %q), want none", len(msgs), msgs[0].Env.Policy)
+	}
+	if r := g.acceptRecord(t); r.Verdict != "revoked" {
+		t.Errorf("accept record %+v, want verdict revoked", r)
+	}
 }
