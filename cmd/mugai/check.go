@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 
@@ -134,6 +135,11 @@ func editDistance(a, b string) int {
 // promises: an admin should have meant them.
 func warnings(c *config.Config) []string {
 	var ws []string
+	if host, _, err := net.SplitHostPort(c.Admin.Listen); err == nil && host != "localhost" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			ws = append(ws, fmt.Sprintf("admin.listen %s is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect (control calls still answer only clients on the gateway host, with the token)", c.Admin.Listen))
+		}
+	}
 	if c.SpoolMinFree == 0 {
 		ws = append(ws, "spool_min_free: 0 takes mail until the spool's disk is full: each message is then refused only after it was sent (451), and the quarantine or the audit trail may share that disk")
 	}

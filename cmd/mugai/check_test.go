@@ -88,6 +88,7 @@ func TestCheckWarnings(t *testing.T) {
 		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
 		"spool_min_free: 256MiB", "spool_min_free: 0",
 		"types: [text/plain]", "types: [text/plain, text/csv, application/pfd, application/x-pdf, application/x-mugai-custom]",
+		`listen: "127.0.0.1:9925"`, `listen: ":9925"`,
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
@@ -98,7 +99,9 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (10):",
+		"warnings (11):",
+		// Metrics and health for anyone on the network.
+		"admin.listen :9925 is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect",
 		"spool_min_free: 0 takes mail until the spool's disk is full",
 		"route inbound: deliver.attempt_timeout 2m is shorter than the 10m",
 		"route inbound: no bounces: a sender whose mail the next hop refuses for good",
