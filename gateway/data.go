@@ -142,6 +142,20 @@ func (s *session) data(r io.Reader, tx txn) error {
 		srv.Logger.Error("audit trail cannot be written: mail refused", "route", route.Name, "client", s.client.String(), "err", err)
 		return s.reject("data", errInternal)
 	}
+	// A reload while the transaction went on (its MAIL came before, or
+	// the message took minutes to send) may have taken away what
+	// admitted the session: the message is not accepted under the
+	// configuration it began with (a pass-through route that sanitises
+	// now, a client or domain now refused). The sender sends it again
+	// on a new connection, under the configuration in force.
+	s.mu.Lock()
+	if why := s.revoked(); why != "" {
+		rec.Verdict, rec.Reply, rec.Reason = "revoked", errRevoked.Code, "the configuration in force no longer admits the session: "+why
+		err := s.revoke("data", why)
+		s.mu.Unlock()
+		return err
+	}
+	s.mu.Unlock()
 	accepted := time.Now()
 
 	res, serr := srv.accept(s.snap.cfg, route, envelopeOf(s, tx), in, rec)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -273,5 +274,47 @@ func TestDeferredTogether(t *testing.T) {
 		if !rc.NextAttempt.Equal(m.Rcpts[0].NextAttempt) {
 			t.Errorf("next attempts %v and %v: recipients deferred together are not due together", m.Rcpts[0].NextAttempt, rc.NextAttempt)
 		}
+	}
+}
+
+// TestReloadRedialsNextHop: a reload that changes how the next hop is
+// reached (its TLS mode or CA file) under the same address takes effect
+// at the next message. Before, a delivery worker kept its connection
+// while deliver.to stayed the same, and went on sending over it (up to
+// 100 messages, or until it idled): a reload that required TLS, against
+// a next hop seen to be reached in plaintext, did not stop plaintext
+// delivery.
+func TestReloadRedialsNextHop(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSigned(t, dir)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh := startSinkOn(t, ln, false, func(s *sink) { s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}} })
+	// One worker, which the second message finds with the connection
+	// the first one left open.
+	plain := gatewayConfig(t, dir, "smtp://"+nh.addr, "", `"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: none, connections: 1, retry`)
+	g := startGateway(t, plain, true)
+	msg := "From: a@example.jp\r\nSubject: s\r\n\r\nhello\r\n"
+	if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
+		t.Fatalf("first message: %d %s", code, text)
+	}
+	waitFor(t, "the first delivery", 10*time.Second, func() bool { return len(nh.messages()) == 1 })
+
+	if err := g.srv.Reload(gatewayConfig(t, dir, "smtp://"+nh.addr, "",
+		`"%NEXTHOP%", retry`, `"%NEXTHOP%", tls: required, ca_file: "`+certFile+`", connections: 1, retry`)); err != nil {
+		t.Fatal(err)
+	}
+	if code, text := g.send("inbound", "a@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
+		t.Fatalf("second message: %d %s", code, text)
+	}
+	waitFor(t, "the second delivery", 10*time.Second, func() bool { return len(nh.messages()) == 2 })
+	if m := nh.messages(); m[0].TLS || !m[1].TLS {
+		t.Errorf("TLS of the deliveries before and after the reload: %v, %v; want false, true", m[0].TLS, m[1].TLS)
 	}
 }

@@ -341,3 +341,41 @@ func TestRefusedRecipientsAudited(t *testing.T) {
 		t.Errorf("accept records:\n%s\nwant:\n%s\naudit:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), b)
 	}
 }
+
+// TestConnectionLimitsPerRoute: max_connections and
+// max_connections_per_client bound a route, over every address it
+// listens on. Each listener counted on its own, so a route on two
+// addresses (ports 25 and 587, an IPv4 and an IPv6 address) took twice
+// its max_connections, and a client twice its share, by connecting to
+// both.
+func TestConnectionLimitsPerRoute(t *testing.T) {
+	for _, tc := range []struct{ name, limits, want string }{
+		{"max_connections", "{max_connections: 1, max_connections_per_client: 1}", "421 4.7.0 gw.lgwan.example too many connections, try again later"},
+		{"max_connections_per_client", "{max_connections: 5, max_connections_per_client: 1}", "421 4.7.0 gw.lgwan.example too many connections from your address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := gatewayConfig(t, t.TempDir(), "", "", `listen: ["127.0.0.1:0"]`, `listen: ["127.0.0.1:0", "127.0.0.1:0"]`,
+				"    policy: default\n", "    policy: default\n    limits: "+tc.limits+"\n")
+			g := startGateway(t, cfg, false)
+			addrs := g.srv.Addrs()["inbound"]
+			if len(addrs) != 2 {
+				t.Fatalf("listening on %v, want two addresses", addrs)
+			}
+			first := rawDial(t, addrs[0].String())
+			if r := first.reply(5 * time.Second); !strings.HasPrefix(r, "220") {
+				t.Fatalf("first connection: %q", r)
+			}
+			second := rawDial(t, addrs[1].String())
+			if r := second.reply(5 * time.Second); !strings.HasPrefix(r, tc.want) {
+				t.Errorf("a second connection, to the route's other address: %q, want %q", r, tc.want)
+			}
+			// The slot is the route's again once the first one ends.
+			first.cmd("QUIT")
+			waitFor(t, "the slot", 5*time.Second, func() bool {
+				s := rawDial(t, addrs[1].String())
+				defer s.conn.Close()
+				return strings.HasPrefix(s.reply(5*time.Second), "220")
+			})
+		})
+	}
+}

@@ -18,14 +18,22 @@ type listener struct {
 	net.Listener
 	route *routeState // current settings, swapped on reload
 
+	mu   sync.Mutex
+	open map[*countedConn]struct{} // admitted and not yet closed
+}
+
+// connCounts counts the connections a route admitted, over all its
+// listeners: max_connections and max_connections_per_client bound a
+// route, whatever the number of addresses it listens on (a route on
+// ports 25 and 587, or on an IPv4 and an IPv6 address, is one route).
+type connCounts struct {
 	mu        sync.Mutex
 	total     int
-	perClient map[netip.Prefix]int      // by clientBlock
-	open      map[*countedConn]struct{} // admitted and not yet closed
+	perClient map[netip.Prefix]int // by clientBlock
 }
 
 func newListener(l net.Listener, rs *routeState) *listener {
-	return &listener{Listener: l, route: rs, perClient: map[netip.Prefix]int{}, open: map[*countedConn]struct{}{}}
+	return &listener{Listener: l, route: rs, open: map[*countedConn]struct{}{}}
 }
 
 // cut closes the socket of every connection still open. Its session
@@ -68,26 +76,32 @@ func (l *listener) admit(c net.Conn) net.Conn {
 	}
 	lim := st.route.Limits
 	block := clientBlock(ip)
-	l.mu.Lock()
+	n := &l.route.conns
+	n.mu.Lock()
+	if n.perClient == nil {
+		n.perClient = map[netip.Prefix]int{}
+	}
 	switch {
-	case l.total >= lim.MaxConnections:
-		l.mu.Unlock()
+	case n.total >= lim.MaxConnections:
+		n.mu.Unlock()
 		m.SMTPConnections.WithLabelValues(name, metrics.ConnLimited).Inc()
 		m.SMTPRejects.WithLabelValues(name, metrics.StageConnect, "421").Inc()
 		st.srv.Logger.Warn("connection refused: too many connections", "route", name, "client", ip.String(), "limit", lim.MaxConnections)
 		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections, try again later\r\n", st.route.Hostname))
 		return nil
-	case l.perClient[block] >= lim.MaxConnectionsPerClient:
-		l.mu.Unlock()
+	case n.perClient[block] >= lim.MaxConnectionsPerClient:
+		n.mu.Unlock()
 		m.SMTPConnections.WithLabelValues(name, metrics.ConnLimited).Inc()
 		m.SMTPRejects.WithLabelValues(name, metrics.StageConnect, "421").Inc()
 		st.srv.Logger.Warn("connection refused: too many connections from client", "route", name, "client", ip.String(), "counted_as", block.String(), "limit", lim.MaxConnectionsPerClient)
 		refuse(c, fmt.Sprintf("421 4.7.0 %s too many connections from your address, try again later\r\n", st.route.Hostname))
 		return nil
 	}
-	l.total++
-	l.perClient[block]++
+	n.total++
+	n.perClient[block]++
+	n.mu.Unlock()
 	cc := &countedConn{Conn: c}
+	l.mu.Lock()
 	l.open[cc] = struct{}{}
 	l.mu.Unlock()
 	m.SMTPConnections.WithLabelValues(name, metrics.ConnAccepted).Inc()
@@ -95,11 +109,13 @@ func (l *listener) admit(c net.Conn) net.Conn {
 	cc.release = func() {
 		l.mu.Lock()
 		delete(l.open, cc)
-		l.total--
-		if l.perClient[block]--; l.perClient[block] <= 0 {
-			delete(l.perClient, block)
-		}
 		l.mu.Unlock()
+		n.mu.Lock()
+		n.total--
+		if n.perClient[block]--; n.perClient[block] <= 0 {
+			delete(n.perClient, block)
+		}
+		n.mu.Unlock()
 		m.SMTPSessionsActive.WithLabelValues(name).Dec()
 	}
 	cc.startClock(st)

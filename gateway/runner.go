@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,11 @@ const bounceSuffix = "/bounces"
 type Runner struct {
 	srv *Server
 	wg  sync.WaitGroup
+
+	// gaugeMu serialises updateGauges, which keeps in orphans the routes
+	// no longer configured that it set queue series for (orphanRoutes).
+	gaugeMu sync.Mutex
+	orphans map[string]bool
 }
 
 // Wait returns when every worker has stopped (after ctx is cancelled).
@@ -39,6 +45,7 @@ func (r *Runner) Wait() { r.wg.Wait() }
 func (s *Server) StartDelivery(ctx context.Context) *Runner {
 	r := &Runner{srv: s}
 	cfg := s.cfg.Load()
+	s.warnOrphanedQueue(cfg)
 	for i := range cfg.Routes {
 		route := cfg.Routes[i].Name
 		n := cfg.Routes[i].Deliver.Connections
@@ -55,6 +62,32 @@ func (s *Server) StartDelivery(ctx context.Context) *Runner {
 	r.wg.Add(1)
 	go func() { defer r.wg.Done(); r.gauges(ctx) }()
 	return r
+}
+
+// warnOrphanedQueue says, in one warning, how many queued messages name
+// a route cfg does not have (removed or renamed, which a restart
+// applies): no worker delivers them. Their senders had a 250; the
+// operator must know, as for the originals of such a route
+// (updateOrphans). The queue gauges count them under that route.
+func (s *Server) warnOrphanedQueue(cfg *config.Config) {
+	n, routes := 0, map[string]bool{}
+	for _, m := range s.Spool.List() {
+		route, _, _ := strings.Cut(m.Env.Route, "/")
+		if cfg.Route(route) == nil {
+			n++
+			routes[route] = true
+		}
+	}
+	if n == 0 {
+		return
+	}
+	names := make([]string, 0, len(routes))
+	for r := range routes {
+		names = append(names, r)
+	}
+	slices.Sort(names)
+	s.Logger.Warn("queued messages of routes no longer configured are not delivered; configure the route again under its old name and restart to deliver them, "+
+		"or delete them (mugai queue list shows them; mugai queue delete)", "messages", n, "routes", names)
 }
 
 // hop returns the current next hop of a route (a reload may change it).
@@ -79,6 +112,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 	}
 	var conn deliver.Conn
 	var connHop config.Deliver
+	var connName string // the hostname conn greeted the next hop with
 	closeConn := func() {
 		if conn != nil {
 			conn.Close()
@@ -109,7 +143,12 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			time.Sleep(time.Second)
 			continue
 		}
-		if conn != nil && hop.To != connHop.To {
+		if conn != nil && !sameConnection(hop, connHop, rt.Hostname, connName) {
+			// A reload changed how the next hop is reached (its
+			// address, TLS mode or CA file, our name): the connection
+			// made before must not carry this message, as a reload
+			// that requires TLS would otherwise not stop plaintext
+			// delivery until the connection idled.
 			closeConn()
 		}
 		// One deadline over the dial (when there is one) and the
@@ -117,7 +156,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		actx, cancel := deliver.WithAttemptTimeout(ctx, attemptTimeout(hop))
 		if conn == nil {
 			conn, err = deliver.Dial(actx, hop, rt.Hostname)
-			connHop = hop
+			connHop, connName = hop, rt.Hostname
 		}
 		ok = r.safeAttempt(ctx, actx, rt, queue, hop, conn, err, msg, rnd)
 		cancel()
@@ -129,6 +168,14 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			conn = nil
 		}
 	}
+}
+
+// sameConnection reports whether a connection dialled for hop a, greeting
+// the next hop as name nameA, is the one hop b, greeting as nameB, would
+// dial: the same address, TLS mode and CA file. The retry schedule,
+// the number of workers and the attempt timeout do not make another.
+func sameConnection(a, b config.Deliver, nameA, nameB string) bool {
+	return a.To == b.To && a.URL == b.URL && a.TLS == b.TLS && a.CAFile == b.CAFile && nameA == nameB
 }
 
 // attemptTimeout is the route's deliver.attempt_timeout; config.Load
@@ -485,6 +532,8 @@ func (r *Runner) gauges(ctx context.Context) {
 // updateGauges sets the queue gauges and returns how many failed
 // messages the routes hold.
 func (r *Runner) updateGauges() (failed int) {
+	r.gaugeMu.Lock()
+	defer r.gaugeMu.Unlock()
 	type counts struct {
 		active, deferred, failed int
 		oldest                   time.Time
@@ -493,11 +542,18 @@ func (r *Runner) updateGauges() (failed int) {
 	for _, rt := range r.srv.cfg.Load().Routes {
 		by[rt.Name] = &counts{}
 	}
+	orphans := map[string]bool{}
 	for _, m := range r.srv.Spool.List() {
 		route, _, _ := strings.Cut(m.Env.Route, "/")
 		c := by[route]
 		if c == nil {
-			continue
+			// A route no longer configured (warnOrphanedQueue): no
+			// worker delivers its messages. Counted under its name,
+			// so that the queue gauges and MugaiQueueOldMessage show
+			// them rather than nothing.
+			c = &counts{}
+			by[route] = c
+			orphans[route] = true
 		}
 		switch queueState(m) {
 		case spool.Failed:
@@ -524,6 +580,16 @@ func (r *Runner) updateGauges() (failed int) {
 		r.srv.Metrics.QueueOldestMessageAge.WithLabelValues(route).Set(age)
 		failed += c.failed
 	}
+	for route := range r.orphans {
+		if by[route] == nil {
+			// Its last message went: so does the route's series.
+			for _, st := range []string{metrics.StateActive, metrics.StateDeferred, metrics.StateFailed} {
+				r.srv.Metrics.QueueMessages.DeleteLabelValues(route, st)
+			}
+			r.srv.Metrics.QueueOldestMessageAge.DeleteLabelValues(route)
+		}
+	}
+	r.orphans = orphans
 	return failed
 }
 

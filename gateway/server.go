@@ -88,6 +88,8 @@ type routeState struct {
 	p       atomic.Pointer[routeSnap]
 	mu      sync.Mutex
 	current *dispatch // the go-smtp server new connections go to
+	// conns counts the connections of every listener of the route.
+	conns connCounts
 }
 
 func (rs *routeState) load() *routeSnap { return rs.p.Load() }
@@ -252,14 +254,33 @@ func (s *Server) Addrs() map[string][]net.Addr {
 	return out
 }
 
+// acceptLoop serves l until it is closed. Any other error of accept(2)
+// passes (the process out of file descriptors for a while, EMFILE; a
+// connection reset before it was accepted, ECONNABORTED): the loop waits,
+// as net/http's does, and accepts again. Ended there, the route would
+// take no mail until a restart, while its socket stayed open and the
+// kernel queued connections nobody answered. A run of failures is
+// logged once, and its end.
 func (s *Server) acceptLoop(l *listener) {
+	var wait time.Duration
+	failed := 0
 	for {
 		c, err := l.Accept()
 		if err != nil {
-			if !s.closing.Load() {
-				s.Logger.Error("accept failed", "addr", l.Addr().String(), "err", err)
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			if failed == 0 {
+				s.Logger.Error("accept failed; accepting again", "addr", l.Addr().String(), "err", err)
+			}
+			failed++
+			wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+			time.Sleep(wait)
+			continue
+		}
+		if failed > 0 {
+			s.Logger.Warn("accepting connections again", "addr", l.Addr().String(), "failed_accepts", failed)
+			failed, wait = 0, 0
 		}
 		s.dispatch(l.route, c)
 	}

@@ -207,12 +207,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errSessionTime
 	}
 	if why := s.revoked(); why != "" {
-		// Counted before the client sees the 421.
-		err := s.reject("mail", errRevoked)
-		s.snap.srv.Logger.Warn("session closed: the configuration in force no longer admits it", "route", r.Name,
-			"client", s.client.String(), "why", why)
-		s.hangUp("421 4.7.0 " + r.Hostname + " " + errRevoked.Message + "\r\n")
-		return err
+		return s.revoke("mail", why)
 	}
 	if r.TLS != nil && r.TLS.Require && !s.tlsState {
 		return s.refuseMail(from, errNeedTLS)
@@ -259,6 +254,18 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	return nil
 }
 
+// revoke ends a session that the configuration in force no longer
+// admits (revoked says why) at stage: 421 and the connection closed,
+// counted before the client sees the 421, and logged. s.mu is held.
+func (s *session) revoke(stage, why string) error {
+	r := s.snap.route
+	err := s.reject(stage, errRevoked)
+	s.snap.srv.Logger.Warn("session closed: the configuration in force no longer admits it", "route", r.Name,
+		"client", s.client.String(), "stage", stage, "why", why)
+	s.hangUp("421 4.7.0 " + r.Hostname + " " + errRevoked.Message + "\r\n")
+	return err
+}
+
 // revoked says why the route's configuration in force, when a reload
 // has replaced the session's snapshot, no longer admits the session, or
 // "". A session keeps its snapshot (as a Postfix smtpd keeps its
@@ -268,7 +275,10 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 // from the route, makes a pass-through route sanitise, or requires TLS,
 // is made to stop what came before it: an open session would otherwise
 // go on relaying for up to limits.session_timeout, unsanitised or for
-// a client now refused at connect. s.mu is held.
+// a client now refused at connect. It is asked at MAIL, at RCPT and
+// once a message has been received, before it is accepted: a
+// transaction begun before the reload (a MAIL given, a message being
+// sent) must not end under what the reload took away. s.mu is held.
 func (s *session) revoked() string {
 	rs := s.snap.srv.routes[s.snap.route.Name]
 	if rs == nil {
@@ -301,6 +311,11 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	r := s.snap.route
 	if !s.fromSet {
 		return s.reject("rcpt", errNeedMail)
+	}
+	if why := s.revoked(); why != "" {
+		// The transaction's record (Logout) ends with this 421.
+		s.refused = append(s.refused, newRefusal(to, errRevoked))
+		return s.revoke("rcpt", why)
 	}
 	addr, serr := parseRcpt(to, r.Domains)
 	// A recipient given again, maybe in another form ("<@relay:user@…>"

@@ -33,6 +33,7 @@ type sinkMsg struct {
 	From string
 	To   []string
 	Data []byte
+	TLS  bool // came over TLS
 }
 
 func startSink(t *testing.T, lmtp bool) *sink {
@@ -117,7 +118,8 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		}
 	}
 	if len(ok) > 0 {
-		ss.s.msgs = append(ss.s.msgs, sinkMsg{From: ss.from, To: ok, Data: bytes.Clone(b)})
+		_, isTLS := ss.c.TLSConnectionState()
+		ss.s.msgs = append(ss.s.msgs, sinkMsg{From: ss.from, To: ok, Data: bytes.Clone(b), TLS: isTLS})
 	}
 	return nil
 }

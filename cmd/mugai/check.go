@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 
@@ -134,6 +135,11 @@ func editDistance(a, b string) int {
 // promises: an admin should have meant them.
 func warnings(c *config.Config) []string {
 	var ws []string
+	if host, _, err := net.SplitHostPort(c.Admin.Listen); err == nil && host != "localhost" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			ws = append(ws, fmt.Sprintf("admin.listen %s is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect (control calls still answer only clients on the gateway host, with the token)", c.Admin.Listen))
+		}
+	}
 	if c.SpoolMinFree == 0 {
 		ws = append(ws, "spool_min_free: 0 takes mail until the spool's disk is full: each message is then refused only after it was sent (451), and the quarantine or the audit trail may share that disk")
 	}
@@ -174,6 +180,9 @@ func warnings(c *config.Config) []string {
 			}
 		}
 	}
+	for _, rule := range c.Rules {
+		ws = append(ws, senderRuleWarnings(c, rule)...)
+	}
 	for _, r := range c.Routes {
 		hops := []struct {
 			key string
@@ -197,6 +206,39 @@ func warnings(c *config.Config) []string {
 				if p.Bits() == 0 {
 					ws = append(ws, fmt.Sprintf("route %s: a pass-through route (policy none) that takes mail from any address (%s): nothing crossing it is sanitised", r.Name, p))
 				}
+			}
+		}
+	}
+	return ws
+}
+
+// senderRuleWarnings warns of a rule that picks its policy by the
+// sender (sender, sender_domain) on a route open to every address: the
+// sender is the envelope's MAIL FROM, which no one checks, so any client
+// on the internet that writes the prefecture's domain there gets the
+// prefecture's policy (its kept PDFs, say). A route whose clients are
+// the sender's own servers is what makes the sender mean something.
+func senderRuleWarnings(c *config.Config, rule config.Rule) []string {
+	m := rule.Match
+	key := ""
+	switch {
+	case len(m.Sender) > 0:
+		key = "sender"
+	case len(m.SenderDomain) > 0:
+		key = "sender_domain"
+	default:
+		return nil
+	}
+	var ws []string
+	for _, r := range c.Routes {
+		if r.Policy == config.PolicyNone || len(m.Route) > 0 && !slices.Contains(m.Route, r.Name) {
+			continue
+		}
+		for _, p := range r.Clients {
+			if p.Bits() == 0 {
+				ws = append(ws, fmt.Sprintf("rule %s: %s is the envelope sender (MAIL FROM), which any client of route %s (%s) may write: whoever forges it gets policy %s; give such senders a route whose clients are their own servers",
+					rule.Name, key, r.Name, p, rule.Policy))
+				break
 			}
 		}
 	}

@@ -39,6 +39,11 @@ func TestCheck(t *testing.T) {
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "deliver smtp://10.1.0.25:25 (tls opportunistic, attempt_timeout 30m)", nil},
 		// A rule says what it matches.
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "1. prefecture: route inbound and sender_domain pref.example.lg.jp → policy relaxed", nil},
+		// The envelope sender is anyone's to write on a route open to
+		// the internet: a rule relaxing the policy by it is said to be
+		// forgeable.
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0,
+			"rule prefecture: sender_domain is the envelope sender (MAIL FROM), which any client of route inbound (0.0.0.0/0) may write: whoever forges it gets policy relaxed", nil},
 		{[]string{"check", "-config", "../../config/testdata/unknown_key.bad.yaml"}, 1, "",
 			[]string{"../../config/testdata/unknown_key.bad.yaml:7:", "polciy", "unknown key"}},
 		{[]string{"check", "-config", "../../config/testdata/many.bad.yaml"}, 1, "", []string{"3 errors"}},
@@ -84,6 +89,7 @@ func TestCheckWarnings(t *testing.T) {
 		"spool_min_free: 256MiB", "spool_min_free: 0",
 		"types: [text/plain]", "types: [text/plain, text/csv, application/pfd, application/x-pdf, application/x-mugai-custom]",
 		"headers: [From,", "headers: [Content-Type, From,",
+		`listen: "127.0.0.1:9925"`, `listen: ":9925"`,
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
@@ -94,7 +100,9 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (11):",
+		"warnings (12):",
+		// Metrics and health for anyone on the network.
+		"admin.listen :9925 is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect",
 		"spool_min_free: 0 takes mail until the spool's disk is full",
 		"route inbound: deliver.attempt_timeout 2m is shorter than the 10m",
 		"route inbound: no bounces: a sender whose mail the next hop refuses for good",

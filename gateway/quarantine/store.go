@@ -192,6 +192,17 @@ type Store struct {
 	pmu sync.Mutex // serialises purges and segment removal
 
 	replayOrig map[seglog.Pos]seglog.Record // during Open only
+	// unread holds, during Open, the metadata records this version
+	// cannot read and the segments kept for them (keepUnread), by id.
+	unread map[string]*unreadMeta
+}
+
+// unreadMeta is a metadata record replay could not read, and the
+// segments it keeps: its own, its original's, its releases'.
+type unreadMeta struct {
+	rec  seglog.Record
+	err  error
+	segs []uint64
 }
 
 // Open opens or creates the store in dir and replays its log.
@@ -219,6 +230,13 @@ func Open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("quarantine: open: %w", err)
 	}
 	s.log, s.damage, s.replayOrig = l, damage, nil
+	for id, u := range s.unread {
+		s.damage = append(s.damage, seglog.Damage{Seg: u.rec.Seg, Off: u.rec.Off, Bytes: u.rec.Len(),
+			Reason: fmt.Sprintf("metadata record %s kept unread (%v)", id, u.err)})
+		s.logger.Error("quarantine: a metadata record this version cannot read is kept, with its original, for a version that can: the original is not listed",
+			"dir", dir, "id", id, "pos", u.rec.Pos.String(), "err", u.err)
+	}
+	s.unread = nil
 	for _, d := range damage {
 		s.logger.Error("quarantine: recovery dropped damaged log data", "dir", dir, "segment", d.Seg,
 			"offset", d.Off, "bytes", d.Bytes, "truncated", d.Truncated, "reason", d.Reason)
@@ -259,10 +277,17 @@ func (s *Store) replay(rec seglog.Record, p *io.SectionReader) error {
 		s.replayOrig[rec.Pos] = rec
 	case recMeta:
 		var mr metaRecord
-		if err := json.NewDecoder(p).Decode(&mr); err != nil || mr.V != 1 || mr.Meta.ID != rec.ID {
-			s.logger.Error("quarantine: skipping unreadable metadata record", "id", rec.ID, "pos", rec.Pos.String(), "err", err)
+		err := json.NewDecoder(p).Decode(&mr)
+		if err == nil && mr.V != 1 {
+			err = fmt.Errorf("metadata version %d, want 1", mr.V)
+		} else if err == nil && mr.Meta.ID != rec.ID {
+			err = fmt.Errorf("metadata of %q in a record of %q", mr.Meta.ID, rec.ID)
+		}
+		if err != nil {
+			s.keepUnread(rec, mr.Orig, err)
 			return nil
 		}
+		s.dropUnread(rec.ID) // a later copy that reads supersedes it
 		if old := s.entries[rec.ID]; old != nil {
 			s.dropRefs(old)
 		}
@@ -274,6 +299,13 @@ func (s *Store) replay(rec seglog.Record, p *io.SectionReader) error {
 	case recRelease:
 		var r Release
 		e := s.entries[rec.ID]
+		if u := s.unread[rec.ID]; u != nil && e == nil {
+			// A release of an original kept unread: kept with it, or a
+			// version that reads it would release it again unwarned.
+			s.refs.Ref(rec.Seg)
+			u.segs = append(u.segs, rec.Seg)
+			return nil
+		}
 		if err := json.NewDecoder(p).Decode(&r); err != nil || e == nil {
 			// A release of an original purged since is of no use: its
 			// segment goes with the tombstone.
@@ -290,6 +322,7 @@ func (s *Store) replay(rec seglog.Record, p *io.SectionReader) error {
 			return nil
 		}
 		for _, id := range ids {
+			s.dropUnread(id)
 			if e := s.entries[id]; e != nil {
 				s.dropRefs(e)
 				s.refs.Finish(id, rec.Seg)
@@ -300,6 +333,43 @@ func (s *Store) replay(rec seglog.Record, p *io.SectionReader) error {
 		s.logger.Error("quarantine: skipping record of unknown type", "type", rec.Type, "pos", rec.Pos.String())
 	}
 	return nil
+}
+
+// keepUnread keeps a metadata record whose checksum held but that
+// does not decode (a metadata version this mugai does not know, as after
+// a downgrade; or a bug), with the original it names: skipped, nothing
+// would refer to their segments, and the end of Open would remove them,
+// an original gone without a purge or its record. They wait, unlisted,
+// for a version that reads them; Open logs each and Damage lists it.
+// Replay only (no lock).
+func (s *Store) keepUnread(rec seglog.Record, orig seglog.Pos, err error) {
+	if s.unread == nil {
+		s.unread = map[string]*unreadMeta{}
+	}
+	u := s.unread[rec.ID]
+	if u == nil {
+		u = &unreadMeta{}
+		s.unread[rec.ID] = u
+	}
+	u.rec, u.err = rec, err
+	s.refs.Ref(rec.Seg)
+	u.segs = append(u.segs, rec.Seg)
+	if o, ok := s.replayOrig[orig]; ok && o.ID == rec.ID {
+		delete(s.replayOrig, orig)
+		s.refs.Ref(o.Seg)
+		u.segs = append(u.segs, o.Seg)
+	}
+}
+
+// dropUnread lets go of what keepUnread kept of id: a later record
+// superseded it (a copy that reads) or purged the original.
+func (s *Store) dropUnread(id string) {
+	if u := s.unread[id]; u != nil {
+		for _, seg := range u.segs {
+			s.refs.Unref(seg)
+		}
+		delete(s.unread, id)
+	}
 }
 
 func (s *Store) addRefs(e *entry) {

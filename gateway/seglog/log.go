@@ -177,9 +177,22 @@ func (l *Log) recover(replay ReplayFunc) ([]Damage, error) {
 	}
 	var seqs []uint64
 	for _, e := range ents {
-		if seq, ok := parseSegName(e.Name()); ok && e.Type().IsRegular() {
-			seqs = append(seqs, seq)
+		// A file named like a segment but not as this log names them
+		// (upper-case hex, as a restore or a case-insensitive copy may
+		// leave it), or not a regular file (a symbolic link), is not
+		// replayed: passed over, its records would be lost in silence,
+		// and the log would go on at a number it may hold; opened by
+		// the name it should have, it fails naming a file that does
+		// not exist. Open refuses, naming it.
+		seq, ok := parseSegName(strings.ToLower(e.Name()))
+		if !ok {
+			continue
 		}
+		if e.Name() != segName(seq) || !e.Type().IsRegular() {
+			return nil, fmt.Errorf("%s is named like a segment but is not one as this log writes them (a regular file named %s): move it out of the directory, or give it that name",
+				e.Name(), segName(seq))
+		}
+		seqs = append(seqs, seq)
 	}
 	slices.Sort(seqs)
 	flag := os.O_RDWR

@@ -118,6 +118,10 @@ type Spool struct {
 	logger *slog.Logger
 	ids    seglog.IDSource
 	damage []seglog.Damage
+	// unread holds, while Open replays the log, the message records
+	// whose checksum held but whose envelope this version cannot read
+	// (keepUnread), by id.
+	unread map[string][]unreadRecord
 
 	mu      sync.Mutex
 	msgs    map[string]*entry
@@ -167,6 +171,14 @@ func Open(dir string, opt Options) (*Spool, error) {
 		return nil, fmt.Errorf("spool: open: %w", err)
 	}
 	s.log, s.damage = l, damage
+	for _, rs := range s.unread {
+		for _, u := range rs {
+			s.damage = append(s.damage, u.damage())
+			s.logger.Error("spool: a message record this version cannot read is kept, with its segment, for a version that can: the message is not delivered",
+				"dir", dir, "id", u.rec.ID, "pos", u.rec.Pos.String(), "bytes", u.rec.Len(), "err", u.err)
+		}
+	}
+	s.unread = nil
 	for _, d := range damage {
 		s.logger.Error("spool: recovery dropped damaged log data", "dir", dir, "segment", d.Seg,
 			"offset", d.Off, "bytes", d.Bytes, "truncated", d.Truncated, "reason", d.Reason)
@@ -197,9 +209,12 @@ func (s *Spool) replay(rec seglog.Record, p *io.SectionReader) error {
 	case recMessage:
 		m, bodyOff, err := decodeMeta(p, rec.Size)
 		if err != nil {
-			s.logger.Error("spool: skipping unreadable message record", "id", rec.ID, "pos", rec.Pos.String(), "err", err)
+			s.keepUnread(rec, err)
 			return nil
 		}
+		// A later copy (compaction's) of a record this version could
+		// not read supersedes it.
+		s.dropUnread(rec.ID)
 		m.ID = rec.ID
 		e := s.msgs[rec.ID]
 		if e != nil { // a copy written by compaction supersedes body and state
@@ -233,6 +248,7 @@ func (s *Spool) replay(rec seglog.Record, p *io.SectionReader) error {
 		s.setState(e, rc, rec.Seg)
 		s.applyOutcome(e, rec.Seg)
 	case recDelete:
+		s.dropUnread(rec.ID)
 		if e := s.msgs[rec.ID]; e != nil {
 			s.finishLocked(e, rec.Seg)
 		}
@@ -240,6 +256,42 @@ func (s *Spool) replay(rec seglog.Record, p *io.SectionReader) error {
 		s.logger.Error("spool: skipping record of unknown type", "type", rec.Type, "id", rec.ID, "pos", rec.Pos.String())
 	}
 	return nil
+}
+
+// unreadRecord is a message record replay could not read.
+type unreadRecord struct {
+	rec seglog.Record
+	err error
+}
+
+func (u unreadRecord) damage() seglog.Damage {
+	return seglog.Damage{Seg: u.rec.Seg, Off: u.rec.Off, Bytes: u.rec.Len(),
+		Reason: fmt.Sprintf("message record %s kept unread (%v)", u.rec.ID, u.err)}
+}
+
+// keepUnread pins the segment of a message record whose checksum held
+// but whose envelope does not decode: written whole, so by a mugai that
+// wrote what this one cannot read (a newer envelope version, after a
+// downgrade) or by a bug. It is a message that was answered 250:
+// skipped and left unreferenced, its segment would be removed at the
+// end of Open and the message lost for good (DESIGN invariant 2). Kept,
+// it waits, undelivered, for a version that reads it; Open logs it and
+// Damage lists it. Replay only (no lock).
+func (s *Spool) keepUnread(rec seglog.Record, err error) {
+	if s.unread == nil {
+		s.unread = map[string][]unreadRecord{}
+	}
+	s.refs.Ref(rec.Seg)
+	s.unread[rec.ID] = append(s.unread[rec.ID], unreadRecord{rec: rec, err: err})
+}
+
+// dropUnread unpins what keepUnread kept of id: a later record has
+// superseded it (a copy that reads) or finished the message.
+func (s *Spool) dropUnread(id string) {
+	for _, u := range s.unread[id] {
+		s.refs.Unref(u.rec.Seg)
+	}
+	delete(s.unread, id)
 }
 
 func (s *Spool) setState(e *entry, rc []Recipient, seg uint64) {
