@@ -127,6 +127,13 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 		err = out.Err()
 	}
 	switch {
+	case errors.Is(err, textfile.ErrSYLK):
+		// Excel opens it as the SYLK it is, not as the CSV it is named:
+		// never kept, as a .slk is not.
+		out.Close()
+		s.finding(l.part.Path, "attachment", filetype.SYLKFile+" (content: an ID record first)")
+		s.notKeptText(l, sylkReason)
+		return buf
 	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset), errors.Is(err, textfile.ErrReadings):
 		out.Close()
 		s.notKeptText(l, "text file cannot be checked for links and formulas: "+strings.TrimPrefix(err.Error(), "textfile: "))

@@ -266,6 +266,10 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 		{"text as .csv, declared as an image", attached{"list.csv", "image/png", []byte("a,b\r\n1,2\r\n")}, DecisionKeep, "allowed by a keep rule"},
 		// SYLK is text that Excel runs the formulas of: no rule keeps it.
 		{"SYLK as .slk", attached{"集計.slk", "text/plain", []byte("ID;P\r\nC;Y1;X1;K\"x\";E=HYPERLINK(\"http://evil.example/\")\r\nE\r\n")}, DecisionStrip, sylkReason},
+		// Excel opens SYLK as such under a CSV name too: its E fields
+		// are formulas that start with no sign (NVISO's EXEC samples).
+		{"SYLK as .csv", attached{"集計.csv", "text/csv", []byte("ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n")}, DecisionStrip, sylkReason},
+		{"header starting with ID", attached{"名簿.csv", "text/csv", []byte("ID,氏名\r\n1,鈴木\r\n")}, DecisionKeep, "allowed by a keep rule"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
@@ -420,6 +424,7 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 		{"DDE in a TSV", zipOf(member{name: "data.tsv", data: dde}), formulaEntryReason},
 		{"DDE in a .tab", zipOf(member{name: "data.tab", data: dde}), formulaEntryReason},
 		{"SYLK", zipOf(member{name: "集計.slk", data: "ID;P\r\nC;Y1;X1;K\"x\";E=HYPERLINK(\"http://evil.example/\")\r\nE\r\n"}), formulaEntryReason},
+		{"SYLK named .csv", zipOf(member{name: "集計.csv", data: "ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n"}), formulaEntryReason},
 		{"in a nested ZIP", zipOf(member{name: "inner.zip", data: string(zipOf(member{name: "名簿.csv", data: link}))}), formulaEntryReason},
 		// Calc would read the lines after it afresh.
 		{"CSV ending inside a quoted field", zipOf(member{name: "a.csv", data: "a,\"b\r\nc\r\n"}), "archive could not be fully inspected"},

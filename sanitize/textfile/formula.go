@@ -88,6 +88,9 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 		if bytes.HasPrefix(line, []byte(bom)) {
 			i0 = len(bom)
 		}
+		if sylkID(line[i0:]) {
+			return dst, 0, ErrSYLK
+		}
 		seps := []byte{','}
 		if st.tsv || bytes.IndexByte(line, '\t') >= 0 && bytes.IndexByte(line, ',') < 0 {
 			seps = append(seps, '\t')
@@ -161,6 +164,20 @@ func (st *csvState) finish() error {
 		}
 	}
 	return nil
+}
+
+// sylkID reports a first line that is SYLK's ID record ("ID;P…", or
+// "ID" alone): Excel takes a file starting with the letters "ID" for
+// SYLK whatever its name, and loads it as such when its first record is
+// an ID record, running the formulas of its C records (EXEC, CALL, DDE),
+// which start with no sign. After a byte order mark too: whether Excel
+// looks past one is not known here.
+func sylkID(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("ID")) {
+		return false
+	}
+	rest := bytes.TrimLeft(line[2:], " \t")
+	return len(rest) == 0 || rest[0] == ';'
 }
 
 // sepLine reads Excel's separator line: "sep=" (in any case, perhaps in

@@ -25,6 +25,7 @@ func FuzzRewrite(f *testing.F) {
 		"\xf0\x40\x81\xf0\x40,=1+1,\xf9\xfc\r\n",
 		"\x1b$B%F%9%H\x1b(B http://evil.example\n",
 		"www.evil.example\n<http://evil.example/ a>\n",
+		"ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n",
 	} {
 		for _, cs := range []string{"", "shift_jis", "iso-2022-jp", "utf-8"} {
 			f.Add([]byte(s), cs, true, false)
@@ -38,7 +39,7 @@ func FuzzRewrite(f *testing.F) {
 		}
 		opt := Options{Charset: charset, Links: mode, Formulas: formulas, MaxLine: 4096}
 		out, res, err := rewrite(t, in, opt)
-		if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrCharset) || errors.Is(err, ErrReadings) {
+		if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrCharset) || errors.Is(err, ErrReadings) || errors.Is(err, ErrSYLK) {
 			return
 		}
 		if err != nil {

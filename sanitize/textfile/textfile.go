@@ -50,13 +50,17 @@ var (
 	ErrLineTooLong = errors.New("textfile: a line is too long to check")
 	ErrCharset     = errors.New("textfile: the charset cannot be rewritten line by line")
 	ErrReadings    = errors.New("textfile: the file reads differently in the programs that open it")
+	// ErrSYLK: spreadsheet data whose first record is SYLK's ID record,
+	// which Excel opens as SYLK whatever the file's name (see sylkID).
+	ErrSYLK = errors.New("textfile: the file is SYLK, which Excel opens as such under any name")
 )
 
 // Rewrite copies the text file of size bytes at r to w with its URLs
 // neutralised per opt.Links and, with opt.Formulas, every field that would
 // start a formula prefixed by an apostrophe. It reads r twice: once to
 // learn the charset (textenc's detection, as for body text), once to copy.
-// A UTF-16 file needs its byte order mark.
+// A UTF-16 file needs its byte order mark. Spreadsheet data that Excel
+// would open as SYLK, whatever its name, is refused (ErrSYLK).
 func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error) {
 	if opt.MaxLine <= 0 {
 		opt.MaxLine = DefaultMaxLine

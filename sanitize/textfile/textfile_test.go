@@ -311,3 +311,41 @@ func TestUnclosedQuoteRefused(t *testing.T) {
 		t.Errorf("%q → %q %+v %v", in, out, res, err)
 	}
 }
+
+// Excel opens a file whose first record is SYLK's "ID" as SYLK, whatever
+// its name says (NVISO, "Malicious SYLK Files with MS Excel 4.0 Macros":
+// blocking .slk by name is not enough): its C records' E fields are
+// formulas (EXEC, CALL, DDE) that no apostrophe reaches, as they do not
+// start with a sign. Such a CSV is refused. A header merely starting
+// with the letters ("ID,Name") fails Excel's SYLK reading, which then
+// offers the file as text (Microsoft KB 323626), and stays as it is.
+func TestSYLKRefused(t *testing.T) {
+	const sylk = "ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n"
+	u16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(sylk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, in string
+		formulas bool
+		err      error
+	}{
+		{"sylk", sylk, true, ErrSYLK},
+		{"sylk after a byte order mark", "\uFEFF" + sylk, true, ErrSYLK},
+		{"sylk in UTF-16", u16, true, ErrSYLK},
+		{"an ID record with no fields", "ID\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\n", true, ErrSYLK},
+		{"an ID record and blanks", "ID \nC;Y1;X1;K0;ECALL(\"Kernel32\",\"WinExec\",\"JCJ\",\"calc\",0)\n", true, ErrSYLK},
+		{"a header starting with ID", "ID,氏名\r\n1,鈴木\r\n", true, nil},
+		{"a one-column list", "IDs\r\n1001\r\n", true, nil},
+		{"lower case", "id;p\r\n1\r\n", true, nil},
+		{"not a spreadsheet", sylk, false, nil},
+	} {
+		out, res, err := rewrite(t, []byte(tt.in), Options{Links: links.Defang, Formulas: tt.formulas})
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.err)
+		}
+		if tt.err == nil && (err != nil || res.Changed() || string(out) != tt.in) {
+			t.Errorf("%s: changed to %q (%+v, %v)", tt.name, out, res, err)
+		}
+	}
+}
