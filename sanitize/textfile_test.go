@@ -162,6 +162,10 @@ func TestKeptTextRefused(t *testing.T) {
 	// CSV to what opens it by its name: one that is not text.
 	book := xlsxFile(t)
 	bookCSV := withAttachments(attached{"data.csv", "application/vnd.ms-excel", book})
+	// 81 81 is "＝" to Japanese Excel, which reads a CSV as Shift_JIS
+	// whatever its label: a character of GBK.
+	gbkData := []byte("a,b\r\nx,\x81\x81cmd|' /C calc'!A0\r\n")
+	gbkCSV := withAttachments(attached{"data.csv", "text/csv; charset=gbk", gbkData})
 	for _, tt := range []struct {
 		name, msg        string
 		data             []byte
@@ -172,6 +176,7 @@ func TestKeptTextRefused(t *testing.T) {
 		{"utf-7 rejected", utf7, utf7Data, "reject", Rejected, DecisionReject, "text file cannot be checked for links and formulas: the charset cannot be rewritten line by line (utf-7)"},
 		{"binary csv under keep", binCSV, binData, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
 		{"workbook named .csv under keep", bookCSV, book, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
+		{"GBK label hiding a Shift_JIS sign", gbkCSV, gbkData, "strip", Rebuilt, DecisionStrip, "text file cannot be checked for links and formulas: the file reads differently in the programs that open it (gbk read as shift_jis starts a formula)"},
 	} {
 		pol := defaultPolicy(t)
 		pol.Attachments.Default = tt.def

@@ -26,8 +26,9 @@ func FuzzRewrite(f *testing.F) {
 		"\x1b$B%F%9%H\x1b(B http://evil.example\n",
 		"www.evil.example\n<http://evil.example/ a>\n",
 		"ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n",
+		"a,b\r\nx,\x81\x81cmd|' /C calc'!A0\r\n",
 	} {
-		for _, cs := range []string{"", "shift_jis", "iso-2022-jp", "utf-8"} {
+		for _, cs := range []string{"", "shift_jis", "iso-2022-jp", "utf-8", "gbk"} {
 			f.Add([]byte(s), cs, true, false)
 		}
 		f.Add([]byte(s), "", false, true)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/unicode"
@@ -71,7 +72,9 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	}
 	var name string
 	var head [3]byte
+	bomUTF8 := false
 	if n, _ := r.ReadAt(head[:], 0); n == 3 && string(head[:]) == "\uFEFF" {
+		bomUTF8 = true
 		// Excel reads a file with the UTF-8 byte order mark as UTF-8,
 		// whatever the mail says: so do we.
 		name = "utf-8"
@@ -98,9 +101,22 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	}
 	rw := newRewriter(opt, codec.Name())
 	dec, enc := codec.NewLineDecoder(), codec.NewLineEncoder()
+	var others []*otherReading
+	if opt.Formulas && !bomUTF8 {
+		others = otherReadings(codec.Name())
+	}
+	othersOn := false
 	bw := bufio.NewWriterSize(w, 64<<10)
 	one := func(line []byte) error {
 		body, end := splitEnd(line)
+		if len(others) > 0 && !othersOn && !plainASCII(body) {
+			// Up to here every line was ASCII, which reads the same in
+			// every charset: the other readings start where this one is.
+			othersOn = true
+			for _, o := range others {
+				o.start(&rw)
+			}
+		}
 		invalid := dec.Invalid()
 		rw.text = dec.Append(rw.text[:0], body)
 		undecoded := dec.Invalid() - invalid
@@ -126,6 +142,13 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 				return fmt.Errorf("%w (iso-2022-jp: its bytes read as ASCII hold a link)", ErrReadings)
 			}
 		}
+		if othersOn {
+			for _, o := range others {
+				if err := o.line(written, codec.Name()); err != nil {
+					return err
+				}
+			}
+		}
 		bw.Write(written)
 		bw.Write(end)
 		return nil
@@ -146,10 +169,80 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	if err := rw.finish(); err != nil {
 		return rw.res, err
 	}
+	for _, o := range others {
+		if err := o.csv.finish(); othersOn && err != nil {
+			return rw.res, err
+		}
+	}
 	if err := bw.Flush(); err != nil {
 		return rw.res, fmt.Errorf("textfile: write: %w", err)
 	}
 	return rw.res, nil
+}
+
+// otherReading reads the lines of spreadsheet data as written, in a
+// charset other than the one they were read and written in, for fields
+// that start a formula there. The spreadsheet does not read the file in
+// the charset the mail labels it with or mugai detects: Japanese Excel
+// reads a file without a byte order mark as Shift_JIS (CP932), where the
+// bytes 81 81 are the full-width "＝" that GBK, Big5 or windows-1252 read
+// as other characters; LibreOffice offers UTF-8, where EF BC 9D is "＝"
+// in a file read here as Shift_JIS. Such a file cannot be given its
+// apostrophes in both readings at once: it is refused.
+type otherReading struct {
+	name      string
+	dec       *textenc.LineDecoder
+	csv       csvState
+	first     bool
+	text, out []byte
+}
+
+// otherReadings are the readings of a file read in charset other than
+// its own: Shift_JIS and UTF-8.
+func otherReadings(charset string) []*otherReading {
+	var l []*otherReading
+	for _, name := range []string{"shift_jis", "utf-8"} {
+		if c, ok := textenc.LookupCodec(name); ok && c.Name() != charset {
+			l = append(l, &otherReading{name: c.Name(), dec: c.NewLineDecoder()})
+		}
+	}
+	return l
+}
+
+// start takes the spreadsheet reading's state before the current line.
+func (o *otherReading) start(rw *rewriter) {
+	o.first = !rw.inited
+	o.csv = csvState{tsv: rw.csv.tsv, readings: slices.Clone(rw.csv.readings), calls: true}
+	for k := range o.csv.readings {
+		o.csv.readings[k].calls = true
+	}
+}
+
+// line reads one written line (without its line end).
+func (o *otherReading) line(b []byte, charset string) error {
+	o.text = o.dec.Append(o.text[:0], b)
+	var n int
+	var err error
+	o.out, n, err = o.csv.neutralise(o.out[:0], o.text, o.first)
+	o.first = false
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%w (%s read as %s starts a formula)", ErrReadings, charset, o.name)
+	}
+	return nil
+}
+
+// plainASCII reports bytes below 0x80 without ESC or SO, which read the
+// same in every charset a line is checked in.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || c == 0x1b || c == 0x0e {
+			return false
+		}
+	}
+	return true
 }
 
 // splitEnd splits a line from its line end ("\n", "\r\n", "\r" or none).

@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 
 	"mugai/sanitize/links"
@@ -346,6 +349,54 @@ func TestSYLKRefused(t *testing.T) {
 		}
 		if tt.err == nil && (err != nil || res.Changed() || string(out) != tt.in) {
 			t.Errorf("%s: changed to %q (%+v, %v)", tt.name, out, res, err)
+		}
+	}
+}
+
+// Japanese Excel reads a CSV without a byte order mark as Shift_JIS
+// (CP932) whatever the mail's label or mugai's detection says: a field
+// whose bytes are a full-width sign there ("＝" is 81 81) but something
+// else in the charset the file was read in (GBK, Big5, windows-1252, a
+// Korean or Chinese first line making the detector choose so) is a
+// formula to Excel that no apostrophe was put before. A file read as
+// Shift_JIS is read once more as UTF-8 (LibreOffice's choice, and
+// Excel's for UTF-8 it recognises): "＝" is EF BC 9D there. Such a file
+// is refused; ordinary files in any charset are not.
+func TestReadAsExcelInJapanDoes(t *testing.T) {
+	enc := func(e encoding.Encoding, s string) string {
+		b, err := e.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	const dde = "cmd|' /C calc'!A0"
+	for _, tt := range []struct {
+		name, charset, in string
+		err               error
+	}{
+		{"gbk label, CP932 full-width equals", "gbk", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"gb18030 label, CP932 full-width plus", "gb18030", "a,b\r\nx,\x81\x7b" + dde + "\r\n", ErrReadings},
+		{"big5 label, CP932 full-width at", "big5", "a,b\r\nx,\x81\x97" + dde + "\r\n", ErrReadings},
+		{"windows-1252 label", "windows-1252", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"gbk label, CP932 ideographic space then a sign", "gbk", "a,b\r\nx,\x81\x40=" + dde + "\r\n", ErrReadings},
+		{"detected as GBK", "", enc(simplifiedchinese.GBK, "姓名,金额,备注,中华人民共和国国务院办公厅关于进一步做好工作的通知\r\n") + "x,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"detected as EUC-KR", "", enc(korean.EUCKR, "이름,금액,비고,대한민국 행정안전부 공문 안내 사항입니다\r\n") + "x,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"shift_jis, UTF-8 full-width equals", "shift_jis", enc(japanese.ShiftJIS, "氏名,備考\r\n") + "x,\xef\xbc\x9d" + dde + "\r\n", ErrReadings},
+		{"quoted, on a later line", "gbk", "a,\"b\r\nc\",d\r\nx,\"\x81\x81" + dde + "\"\r\n", ErrReadings},
+		// Ordinary files.
+		{"Shift_JIS from Excel", "", enc(japanese.ShiftJIS, "氏名,金額,備考\r\n髙橋,－５００,①確認済み\r\n鈴木,-1200,\"複数行の\r\nメモ\"\r\n"), nil},
+		{"EUC-JP", "euc-jp", enc(japanese.EUCJP, "氏名,金額\r\n髙橋,－５００\r\n"), nil},
+		{"UTF-8", "", "氏名,金額\r\n髙橋,－５００\r\n", nil},
+		{"GBK", "gbk", enc(simplifiedchinese.GBK, "姓名,金额\r\n张伟,－５００\r\n"), nil},
+		{"windows-1252", "windows-1252", enc(charmap.Windows1252, "Nom,Prénom,Montant\r\nDupont,Éloïse,-1200\r\n"), nil},
+	} {
+		out, res, err := rewrite(t, []byte(tt.in), Options{Charset: tt.charset, Links: links.Defang, Formulas: true})
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: %v (%s), want %v", tt.name, err, res.Charset, tt.err)
+		}
+		if tt.err == nil && (res.Changed() || string(out) != tt.in) {
+			t.Errorf("%s: changed to %q (%+v)", tt.name, out, res)
 		}
 	}
 }
