@@ -536,7 +536,10 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep boo
 		}
 		ok := true
 		for _, n := range names {
-			if len(rule.Extensions) > 0 && !containsFold(normExts(rule.Extensions), extension(cleanFilename(n))) {
+			// Exactly, as every other check reads the name: Unicode
+			// folding took "data.cſv" for the .csv that the formula
+			// check did not.
+			if len(rule.Extensions) > 0 && !slices.Contains(normExts(rule.Extensions), extension(cleanFilename(n))) {
 				ok = false
 			}
 		}
@@ -631,7 +634,7 @@ const unfitReason = "its name ("
 func normExts(l []string) []string {
 	out := make([]string, len(l))
 	for i, e := range l {
-		e = strings.ToLower(strings.TrimSpace(e))
+		e = filetype.FoldExtension(strings.TrimSpace(e))
 		if e != "" && !strings.HasPrefix(e, ".") {
 			e = "." + e
 		}
@@ -640,13 +643,14 @@ func normExts(l []string) []string {
 	return out
 }
 
-// extension is the lowercased last extension with its dot ("" if none).
+// extension is the lowercased last extension with its dot ("" if none),
+// ſ and ı folded as Windows may read them (filetype.FoldExtension).
 func extension(name string) string {
 	i := strings.LastIndexByte(name, '.')
 	if i < 0 || i == len(name)-1 {
 		return ""
 	}
-	return strings.ToLower(name[i:])
+	return filetype.FoldExtension(name[i:])
 }
 
 func containsFold(l []string, s string) bool {

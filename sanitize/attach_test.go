@@ -1134,3 +1134,31 @@ func TestKeptName(t *testing.T) {
 		}
 	}
 }
+
+// TestExtensionsAsWindowsFoldThem: the long s (ſ) and the dotless i (ı)
+// are the only letters whose upper case is ASCII (S, I), so a name
+// compared case-insensitively as Windows does (upper-casing both) may
+// take "data.cſv" for a .csv and "setup.pıf" for a .pif. The keep rule
+// compared extensions with Unicode folding, which took .cſv for .csv,
+// while the formula check compared them exactly: the rule kept data.cſv
+// as a .csv and its DDE formula was delivered live. Every check now
+// reads an extension with these two letters folded, so such a name is
+// what it would open as.
+func TestExtensionsAsWindowsFoldThem(t *testing.T) {
+	const dde = "a,b\r\nx,=cmd|' /C calc'!A0\r\n"
+	pol := defaultPolicy(t)
+	rep, out := rebuilt(t, withAttachments(attached{"=?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte("data.cſv")) + "?=", "text/plain", []byte(dde)}), pol)
+	if p := rep.Parts[1]; p.Decision == DecisionKeep {
+		if !bytes.Contains(out, []byte(base64.StdEncoding.EncodeToString([]byte("a,b\r\nx,'=cmd")))) || !strings.Contains(p.Reason, "1 spreadsheet formula made text") {
+			t.Errorf("data.cſv kept (%s) with its formula live", p.Reason)
+		}
+	}
+	keepAll := defaultPolicy(t)
+	keepAll.Attachments.Default = "keep"
+	for _, name := range []string{"setup.pıf", "run.jſ", "invoice.ſvg", "macro.vbſ"} {
+		rep, _ := rebuilt(t, withAttachments(attached{"=?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte(name)) + "?=", "text/plain", []byte("hello\r\n")}), keepAll)
+		if p := rep.Parts[1]; p.Decision != DecisionStrip {
+			t.Errorf("%s under a policy keeping files: %s (%s), want stripped", name, p.Decision, p.Reason)
+		}
+	}
+}
