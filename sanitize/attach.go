@@ -134,7 +134,7 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 		s.finding(l.part.Path, "attachment", filetype.SYLKFile+" (content: an ID record first)")
 		s.notKeptText(l, sylkReason)
 		return buf
-	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset), errors.Is(err, textfile.ErrReadings):
+	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset), errors.Is(err, textfile.ErrReadings), errors.Is(err, textfile.ErrControl):
 		out.Close()
 		s.notKeptText(l, "text file cannot be checked for links and formulas: "+strings.TrimPrefix(err.Error(), "textfile: "))
 		return buf

@@ -166,6 +166,9 @@ func TestKeptTextRefused(t *testing.T) {
 	// whatever its label: a character of GBK.
 	gbkData := []byte("a,b\r\nx,\x81\x81cmd|' /C calc'!A0\r\n")
 	gbkCSV := withAttachments(attached{"data.csv", "text/csv; charset=gbk", gbkData})
+	// A control byte past the 4 KiB the type sniffer reads.
+	lateData := []byte("a,b\r\n" + strings.Repeat("1,2\r\n", 1000) + "x,\x00=cmd|' /C calc'!A0\r\n")
+	lateCSV := withAttachments(attached{"data.csv", "text/csv", lateData})
 	for _, tt := range []struct {
 		name, msg        string
 		data             []byte
@@ -176,6 +179,7 @@ func TestKeptTextRefused(t *testing.T) {
 		{"utf-7 rejected", utf7, utf7Data, "reject", Rejected, DecisionReject, "text file cannot be checked for links and formulas: the charset cannot be rewritten line by line (utf-7)"},
 		{"binary csv under keep", binCSV, binData, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
 		{"workbook named .csv under keep", bookCSV, book, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
+		{"control byte after 4 KiB", lateCSV, lateData, "strip", Rebuilt, DecisionStrip, "text file cannot be checked for links and formulas: a control character where text has none (0x00)"},
 		{"GBK label hiding a Shift_JIS sign", gbkCSV, gbkData, "strip", Rebuilt, DecisionStrip, "text file cannot be checked for links and formulas: the file reads differently in the programs that open it (gbk read as shift_jis starts a formula)"},
 	} {
 		pol := defaultPolicy(t)

@@ -27,6 +27,7 @@ func FuzzRewrite(f *testing.F) {
 		"www.evil.example\n<http://evil.example/ a>\n",
 		"ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n",
 		"a,b\r\nx,\x81\x81cmd|' /C calc'!A0\r\n",
+		"a,b\r\nx,\x00=cmd|' /C calc'!A0\r\n\x1a",
 	} {
 		for _, cs := range []string{"", "shift_jis", "iso-2022-jp", "utf-8", "gbk"} {
 			f.Add([]byte(s), cs, true, false)
@@ -40,7 +41,7 @@ func FuzzRewrite(f *testing.F) {
 		}
 		opt := Options{Charset: charset, Links: mode, Formulas: formulas, MaxLine: 4096}
 		out, res, err := rewrite(t, in, opt)
-		if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrCharset) || errors.Is(err, ErrReadings) || errors.Is(err, ErrSYLK) {
+		if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrCharset) || errors.Is(err, ErrReadings) || errors.Is(err, ErrSYLK) || errors.Is(err, ErrControl) {
 			return
 		}
 		if err != nil {

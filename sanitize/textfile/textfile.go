@@ -54,6 +54,8 @@ var (
 	// ErrSYLK: spreadsheet data whose first record is SYLK's ID record,
 	// which Excel opens as SYLK whatever the file's name (see sylkID).
 	ErrSYLK = errors.New("textfile: the file is SYLK, which Excel opens as such under any name")
+	// ErrControl: a control character where text has none.
+	ErrControl = errors.New("textfile: a control character where text has none")
 )
 
 // Rewrite copies the text file of size bytes at r to w with its URLs
@@ -109,6 +111,9 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	bw := bufio.NewWriterSize(w, 64<<10)
 	one := func(line []byte) error {
 		body, end := splitEnd(line)
+		if i := controlByte(body, stateful, len(end) == 0); i >= 0 {
+			return fmt.Errorf("%w (%#02x)", ErrControl, body[i])
+		}
 		if len(others) > 0 && !othersOn && !plainASCII(body) {
 			// Up to here every line was ASCII, which reads the same in
 			// every charset: the other readings start where this one is.
@@ -245,6 +250,40 @@ func plainASCII(b []byte) bool {
 	return true
 }
 
+// controlByte is the index of the first byte of line that text has not,
+// or -1: a control character but the tab and the form feed (line ends
+// are not in line), ISO-2022-JP's ESC, SO and SI in a stateful charset,
+// and the DOS end-of-file mark as the last byte of the file (last: no
+// line end follows). The type sniffer, which says the same of a file's
+// first 4 KiB only, did not see one after them. Bytes below 0x20 are
+// never part of a multibyte character in the charsets a line is read
+// in (trail bytes start at 0x40, UTF-8's at 0x80).
+func controlByte(line []byte, stateful, last bool) int {
+	for i, c := range line {
+		switch {
+		case c >= 0x20 && c != 0x7f, c == '\t', c == '\f':
+		case stateful && (c == 0x1b || c == 0x0e || c == 0x0f):
+		case c == 0x1a && last && i == len(line)-1:
+		default:
+			return i
+		}
+	}
+	return -1
+}
+
+// controlRune is controlByte for decoded UTF-16 text: C1 controls and
+// the non-characters U+FFFE and U+FFFF are not text either.
+func controlRune(text []byte) (rune, bool) {
+	for _, r := range string(text) {
+		switch {
+		case r == '\t', r == '\f':
+		case r < 0x20, r >= 0x7f && r < 0xa0, r == 0xfffe, r == 0xffff:
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 // splitEnd splits a line from its line end ("\n", "\r\n", "\r" or none).
 func splitEnd(line []byte) (body, end []byte) {
 	n := len(line)
@@ -314,6 +353,9 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 		}
 		end := line[len(body):]
 		text, _ := enc.NewDecoder().Bytes(body)
+		if r, ok := controlRune(text); ok {
+			return fmt.Errorf("%w (U+%04X)", ErrControl, r)
+		}
 		out, changed, err := rw.line(text)
 		if err != nil {
 			return err

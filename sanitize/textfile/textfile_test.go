@@ -400,3 +400,48 @@ func TestReadAsExcelInJapanDoes(t *testing.T) {
 		}
 	}
 }
+
+// A file with a control character where text has none is refused
+// wherever it stands: the type sniffer reads only the first 4 KiB, and a
+// CSV with "x,\x00=cmd|…" on its thousandth line was kept as text with
+// the formula check blind to a field that a program dropping the NUL
+// (or the vertical tab) reads as a formula. Tabs, form feeds, line ends,
+// a DOS end-of-file mark at the very end and ISO-2022-JP's escapes are
+// text.
+func TestControlCharactersRefused(t *testing.T) {
+	clean := "a,b\r\n" + strings.Repeat("1,2\r\n", 1000)
+	u16 := func(s string) string {
+		b, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	jis, err := japanese.ISO2022JP.NewEncoder().String("ご案内です。\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, in string
+		formulas bool
+		err      error
+	}{
+		{"NUL after the first 4 KiB", clean + "x,\x00=cmd|' /C calc'!A0\r\n", true, ErrControl},
+		{"vertical tab before a sign", clean + "x,\v=cmd|' /C calc'!A0\r\n", true, ErrControl},
+		{"NUL in a text file", strings.Repeat("memo\r\n", 1000) + "www.ev\x00il.example\r\n", false, ErrControl},
+		{"DEL", "a,\x7f=1+1\n", true, ErrControl},
+		{"escape outside ISO-2022-JP", "a,\x1b[31m=1+1\n", true, ErrControl},
+		{"end-of-file mark mid-file", "a\x1ab\nc\n", false, ErrControl},
+		{"UTF-16 NUL", u16("a\tb\r\nx\t\x00=cmd|' /C calc'!A0\r\n"), true, ErrControl},
+		{"UTF-16 C1 control", u16("a\tb\r\nx\t\u0085=1+1\r\n"), true, ErrControl},
+		// Text.
+		{"tabs and form feeds", "a\tb\r\n\fpage 2\r\n", false, nil},
+		{"end-of-file mark at the end", "a,b\r\n1,2\r\n\x1a", true, nil},
+		{"ISO-2022-JP", jis, false, nil},
+	} {
+		_, _, err := rewrite(t, []byte(tt.in), Options{Links: links.Defang, Formulas: tt.formulas})
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.err)
+		}
+	}
+}
