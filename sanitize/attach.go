@@ -145,8 +145,9 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 	}
 	l.fileCharset = r.Charset
 	if opt.Formulas {
-		// Delivered as what it is, not as the text/plain it sniffs as:
-		// clients show text/plain inline, and read its quotes as text.
+		// Delivered as what it is, not as the text/plain it sniffs as.
+		// Thunderbird still shows it inline as plain text (every text/
+		// type it does not know), so its links had the span rule too.
 		l.sheetType = "text/csv"
 		if opt.TSV {
 			l.sheetType = "text/tab-separated-values"

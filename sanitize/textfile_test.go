@@ -59,6 +59,9 @@ func TestKeptTextFiles(t *testing.T) {
 		{"table.tsv", "text/tab-separated-values", u16, wantU16, "utf-16", "allowed by a keep rule; 1 spreadsheet formula made text"},
 		{"notes.txt", "text/plain", "=1+1 is text here, http://evil.example is not\r\n", "=1+1 is text here, hxxp://evil[.]example is not\r\n", "us-ascii", "allowed by a keep rule; 1 link defanged"},
 		{"plain.csv", "text/csv", plain, plain, "utf-8", "allowed by a keep rule"},
+		// Thunderbird shows a text/csv attachment inline, and links the
+		// blanks-stripped text of a quoted span.
+		{"spans.csv", "text/csv", "No,Link\r\n1,\"h t t p : / / evil.example/login\"\r\n", "No,Link\r\n1,＂h t t p : / / evil.example/login＂\r\n", "utf-8", "allowed by a keep rule; 1 link defanged"},
 		// Declared as something else, it is still text to whoever opens it.
 		{"data.csv", "image/png", "=cmd|' /C calc'!A0\r\n", "'=cmd|' /C calc'!A0\r\n", "us-ascii", "allowed by a keep rule; 1 spreadsheet formula made text"},
 	}

@@ -440,16 +440,15 @@ func (rw *rewriter) line(text []byte) ([]byte, bool, error) {
 	out := text
 	changed := false
 	if rw.opt.Links != links.Keep {
-		// In spreadsheet data the double quotes are the fields' quoting:
-		// Thunderbird's span rule, which rewrites them, is not applied
-		// (the file is delivered as text/csv, which clients do not show
-		// inline), and formulas are looked for in the line as written.
+		// Spreadsheet data too get Thunderbird's span rule, though its
+		// double quotes are the fields' quoting: Thunderbird shows a
+		// text/csv attachment inline as plain text, as it does every
+		// text/ type it does not know (mimei.cpp), and links a span's
+		// text with its blanks taken out. The rule changes only a span
+		// that would link; formulas are looked for in the line as it is
+		// then written.
 		var n int
-		if rw.opt.Formulas {
-			rw.links, n = links.AppendPlain(rw.links[:0], out, rw.opt.Links)
-		} else {
-			rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
-		}
+		rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
 		if n > 0 {
 			rw.res.Links += n
 			out, changed = rw.links, true

@@ -445,3 +445,27 @@ func TestControlCharactersRefused(t *testing.T) {
 		}
 	}
 }
+
+// Thunderbird shows a text attachment of any text/ type inline, a CSV
+// (text/csv) or TSV as well as a .txt: libmime renders every text/
+// subtype it does not know as text/plain (MimeInlineTextPlain), and
+// keeps such a part inline under "Content-Disposition: attachment"
+// (mime_create, mimei.cpp). Its plain-text view links the text of a
+// "<…>" or "\"…\"" span with the blanks taken out, so a spreadsheet's
+// fields get the span rule as a text file's lines do: a span that would
+// link has its delimiters made full width. Quoted fields that hold no
+// such span keep their quotes.
+func TestSpansInSpreadsheets(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"No,Link\r\n1,\"h t t p : / / evil.example/login\"\r\n", "No,Link\r\n1,＂h t t p : / / evil.example/login＂\r\n"},
+		{"1,\"<h ttp:/ /evil.example/login>\"\r\n", "1,\"＜h ttp:/ /evil.example/login＞\"\r\n"},
+		{"1\t<http: //evil.example/x>\t2\r\n", "1\t＜http: //evil[.]example/x＞\t2\r\n"},
+		// Ordinary quoted fields, a URL among them.
+		{"\"氏名\",\"URL\"\r\n\"鈴木\",\"https://city.example.lg.jp/a\"\r\n", "\"氏名\",\"URL\"\r\n\"鈴木\",\"hxxps://city[.]example[.]lg[.]jp/a\"\r\n"},
+	} {
+		out, _, err := rewrite(t, []byte(tt.in), Options{Links: links.Defang, Formulas: true})
+		if err != nil || string(out) != tt.want {
+			t.Errorf("%q:\n got  %q (%v)\n want %q", tt.in, out, err, tt.want)
+		}
+	}
+}
