@@ -114,14 +114,7 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 		if i := controlByte(body, stateful, len(end) == 0); i >= 0 {
 			return fmt.Errorf("%w (%#02x)", ErrControl, body[i])
 		}
-		if len(others) > 0 && !othersOn && !plainASCII(body) {
-			// Up to here every line was ASCII, which reads the same in
-			// every charset: the other readings start where this one is.
-			othersOn = true
-			for _, o := range others {
-				o.start(&rw)
-			}
-		}
+		first := !rw.inited
 		invalid := dec.Invalid()
 		rw.text = dec.Append(rw.text[:0], body)
 		undecoded := dec.Invalid() - invalid
@@ -145,6 +138,15 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 			var n int
 			if rw.raw, n = links.Append(rw.raw[:0], written, opt.Links); n > 0 {
 				return fmt.Errorf("%w (iso-2022-jp: its bytes read as ASCII hold a link)", ErrReadings)
+			}
+		}
+		if len(others) > 0 && !othersOn && !plainASCII(written) {
+			// Every line written before was ASCII, which reads the same
+			// in every charset: the other readings start where this
+			// one stood before this line.
+			othersOn = true
+			for _, o := range others {
+				o.start(&rw.csv, first)
 			}
 		}
 		if othersOn {
@@ -214,10 +216,14 @@ func otherReadings(charset string) []*otherReading {
 	return l
 }
 
-// start takes the spreadsheet reading's state before the current line.
-func (o *otherReading) start(rw *rewriter) {
-	o.first = !rw.inited
-	o.csv = csvState{tsv: rw.csv.tsv, readings: slices.Clone(rw.csv.readings), calls: true}
+// start takes the spreadsheet readings' state before the current line
+// (first: the file's first line, before which there is none).
+func (o *otherReading) start(st *csvState, first bool) {
+	o.first = first
+	o.csv = csvState{tsv: st.tsv, calls: true}
+	if !first {
+		o.csv.readings = slices.Clone(st.before)
+	}
 	for k := range o.csv.readings {
 		o.csv.readings[k].calls = true
 	}
