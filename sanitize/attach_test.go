@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/unicode"
 
@@ -412,6 +413,10 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 	clean := sjis("氏名,金額,備考\r\n山田太郎,-1200,返金\r\n佐藤花子,+500,\"確認済み、5%増\"\r\n")
 	link := sjis("氏名,連絡先\r\n山田太郎,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"詳細\"\")\"\r\n")
 	dde := "a\tb\r\n1\t=cmd|' /C calc'!A0\r\n"
+	latin, err := charmap.Windows1252.NewEncoder().String("Nom,Prénom,Société,Réunion à Genève café crème élève\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name   string
 		zip    []byte
@@ -431,6 +436,10 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 		// A spreadsheet opens them as data all the same, as an attached
 		// CSV that is not text.
 		{"CSV with a control byte", zipOf(member{name: "a.csv", data: link + "\x00\x01"}), "archive could not be fully inspected"},
+		{"CSV with a control byte after 4 KiB", zipOf(member{name: "a.csv", data: clean + strings.Repeat("1,2\r\n", 1000) + "x,\x00=cmd|' /C calc'!A0\r\n"}), "archive could not be fully inspected"},
+		// 81 81 is "＝" to Japanese Excel, a character of the
+		// windows-1252 the French first line makes the file read in.
+		{"CSV hiding a Shift_JIS sign", zipOf(member{name: "a.csv", data: latin + "x,\x81\x81cmd|' /C calc'!A0\r\n"}), "archive could not be fully inspected"},
 		{"CSV sniffed as a PDF", zipOf(member{name: "a.tsv", data: "=HYPERLINK(\"http://evil.example/\")\t%PDF-1.4\r\n"}), "archive could not be fully inspected"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
