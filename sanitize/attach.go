@@ -127,7 +127,14 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 		err = out.Err()
 	}
 	switch {
-	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset), errors.Is(err, textfile.ErrReadings):
+	case errors.Is(err, textfile.ErrSYLK):
+		// Excel opens it as the SYLK it is, not as the CSV it is named:
+		// never kept, as a .slk is not.
+		out.Close()
+		s.finding(l.part.Path, "attachment", filetype.SYLKFile+" (content: an ID record first)")
+		s.notKeptText(l, sylkReason)
+		return buf
+	case errors.Is(err, textfile.ErrLineTooLong), errors.Is(err, textfile.ErrCharset), errors.Is(err, textfile.ErrReadings), errors.Is(err, textfile.ErrControl):
 		out.Close()
 		s.notKeptText(l, "text file cannot be checked for links and formulas: "+strings.TrimPrefix(err.Error(), "textfile: "))
 		return buf
@@ -138,8 +145,9 @@ func (s *sanitizer) keptText(l *leaf, ph *partHeader, res classResult, buf *spil
 	}
 	l.fileCharset = r.Charset
 	if opt.Formulas {
-		// Delivered as what it is, not as the text/plain it sniffs as:
-		// clients show text/plain inline, and read its quotes as text.
+		// Delivered as what it is, not as the text/plain it sniffs as.
+		// Thunderbird still shows it inline as plain text (every text/
+		// type it does not know), so its links had the span rule too.
 		l.sheetType = "text/csv"
 		if opt.TSV {
 			l.sheetType = "text/tab-separated-values"
@@ -529,7 +537,10 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep boo
 		}
 		ok := true
 		for _, n := range names {
-			if len(rule.Extensions) > 0 && !containsFold(normExts(rule.Extensions), extension(cleanFilename(n))) {
+			// Exactly, as every other check reads the name: Unicode
+			// folding took "data.cſv" for the .csv that the formula
+			// check did not.
+			if len(rule.Extensions) > 0 && !slices.Contains(normExts(rule.Extensions), extension(cleanFilename(n))) {
 				ok = false
 			}
 		}
@@ -624,7 +635,7 @@ const unfitReason = "its name ("
 func normExts(l []string) []string {
 	out := make([]string, len(l))
 	for i, e := range l {
-		e = strings.ToLower(strings.TrimSpace(e))
+		e = filetype.FoldExtension(strings.TrimSpace(e))
 		if e != "" && !strings.HasPrefix(e, ".") {
 			e = "." + e
 		}
@@ -633,13 +644,14 @@ func normExts(l []string) []string {
 	return out
 }
 
-// extension is the lowercased last extension with its dot ("" if none).
+// extension is the lowercased last extension with its dot ("" if none),
+// ſ and ı folded as Windows may read them (filetype.FoldExtension).
 func extension(name string) string {
 	i := strings.LastIndexByte(name, '.')
 	if i < 0 || i == len(name)-1 {
 		return ""
 	}
-	return strings.ToLower(name[i:])
+	return filetype.FoldExtension(name[i:])
 }
 
 func containsFold(l []string, s string) bool {

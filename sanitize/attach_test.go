@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/unicode"
 
@@ -266,6 +267,10 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 		{"text as .csv, declared as an image", attached{"list.csv", "image/png", []byte("a,b\r\n1,2\r\n")}, DecisionKeep, "allowed by a keep rule"},
 		// SYLK is text that Excel runs the formulas of: no rule keeps it.
 		{"SYLK as .slk", attached{"集計.slk", "text/plain", []byte("ID;P\r\nC;Y1;X1;K\"x\";E=HYPERLINK(\"http://evil.example/\")\r\nE\r\n")}, DecisionStrip, sylkReason},
+		// Excel opens SYLK as such under a CSV name too: its E fields
+		// are formulas that start with no sign (NVISO's EXEC samples).
+		{"SYLK as .csv", attached{"集計.csv", "text/csv", []byte("ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n")}, DecisionStrip, sylkReason},
+		{"header starting with ID", attached{"名簿.csv", "text/csv", []byte("ID,氏名\r\n1,鈴木\r\n")}, DecisionKeep, "allowed by a keep rule"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
@@ -408,6 +413,10 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 	clean := sjis("氏名,金額,備考\r\n山田太郎,-1200,返金\r\n佐藤花子,+500,\"確認済み、5%増\"\r\n")
 	link := sjis("氏名,連絡先\r\n山田太郎,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"詳細\"\")\"\r\n")
 	dde := "a\tb\r\n1\t=cmd|' /C calc'!A0\r\n"
+	latin, err := charmap.Windows1252.NewEncoder().String("Nom,Prénom,Société,Réunion à Genève café crème élève\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name   string
 		zip    []byte
@@ -420,12 +429,17 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 		{"DDE in a TSV", zipOf(member{name: "data.tsv", data: dde}), formulaEntryReason},
 		{"DDE in a .tab", zipOf(member{name: "data.tab", data: dde}), formulaEntryReason},
 		{"SYLK", zipOf(member{name: "集計.slk", data: "ID;P\r\nC;Y1;X1;K\"x\";E=HYPERLINK(\"http://evil.example/\")\r\nE\r\n"}), formulaEntryReason},
+		{"SYLK named .csv", zipOf(member{name: "集計.csv", data: "ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n"}), formulaEntryReason},
 		{"in a nested ZIP", zipOf(member{name: "inner.zip", data: string(zipOf(member{name: "名簿.csv", data: link}))}), formulaEntryReason},
 		// Calc would read the lines after it afresh.
 		{"CSV ending inside a quoted field", zipOf(member{name: "a.csv", data: "a,\"b\r\nc\r\n"}), "archive could not be fully inspected"},
 		// A spreadsheet opens them as data all the same, as an attached
 		// CSV that is not text.
 		{"CSV with a control byte", zipOf(member{name: "a.csv", data: link + "\x00\x01"}), "archive could not be fully inspected"},
+		{"CSV with a control byte after 4 KiB", zipOf(member{name: "a.csv", data: clean + strings.Repeat("1,2\r\n", 1000) + "x,\x00=cmd|' /C calc'!A0\r\n"}), "archive could not be fully inspected"},
+		// 81 81 is "＝" to Japanese Excel, a character of the
+		// windows-1252 the French first line makes the file read in.
+		{"CSV hiding a Shift_JIS sign", zipOf(member{name: "a.csv", data: latin + "x,\x81\x81cmd|' /C calc'!A0\r\n"}), "archive could not be fully inspected"},
 		{"CSV sniffed as a PDF", zipOf(member{name: "a.tsv", data: "=HYPERLINK(\"http://evil.example/\")\t%PDF-1.4\r\n"}), "archive could not be fully inspected"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1138,6 +1152,34 @@ func TestMetaCharsetOffsets(t *testing.T) {
 		head := `<html><head><meta http-equiv="Content-Type" content="text/html; ` + pre + `CharSet=shift_jis"></head>`
 		if got := metaCharset([]byte(head)); got != "shift_jis" {
 			t.Errorf("metaCharset(%q) = %q, want shift_jis", head, got)
+		}
+	}
+}
+
+// TestExtensionsAsWindowsFoldThem: the long s (ſ) and the dotless i (ı)
+// are the only letters whose upper case is ASCII (S, I), so a name
+// compared case-insensitively as Windows does (upper-casing both) may
+// take "data.cſv" for a .csv and "setup.pıf" for a .pif. The keep rule
+// compared extensions with Unicode folding, which took .cſv for .csv,
+// while the formula check compared them exactly: the rule kept data.cſv
+// as a .csv and its DDE formula was delivered live. Every check now
+// reads an extension with these two letters folded, so such a name is
+// what it would open as.
+func TestExtensionsAsWindowsFoldThem(t *testing.T) {
+	const dde = "a,b\r\nx,=cmd|' /C calc'!A0\r\n"
+	pol := defaultPolicy(t)
+	rep, out := rebuilt(t, withAttachments(attached{"=?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte("data.cſv")) + "?=", "text/plain", []byte(dde)}), pol)
+	if p := rep.Parts[1]; p.Decision == DecisionKeep {
+		if !bytes.Contains(out, []byte(base64.StdEncoding.EncodeToString([]byte("a,b\r\nx,'=cmd")))) || !strings.Contains(p.Reason, "1 spreadsheet formula made text") {
+			t.Errorf("data.cſv kept (%s) with its formula live", p.Reason)
+		}
+	}
+	keepAll := defaultPolicy(t)
+	keepAll.Attachments.Default = "keep"
+	for _, name := range []string{"setup.pıf", "run.jſ", "invoice.ſvg", "macro.vbſ"} {
+		rep, _ := rebuilt(t, withAttachments(attached{"=?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte(name)) + "?=", "text/plain", []byte("hello\r\n")}), keepAll)
+		if p := rep.Parts[1]; p.Decision != DecisionStrip {
+			t.Errorf("%s under a policy keeping files: %s (%s), want stripped", name, p.Decision, p.Reason)
 		}
 	}
 }

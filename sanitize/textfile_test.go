@@ -59,6 +59,9 @@ func TestKeptTextFiles(t *testing.T) {
 		{"table.tsv", "text/tab-separated-values", u16, wantU16, "utf-16", "allowed by a keep rule; 1 spreadsheet formula made text"},
 		{"notes.txt", "text/plain", "=1+1 is text here, http://evil.example is not\r\n", "=1+1 is text here, hxxp://evil[.]example is not\r\n", "us-ascii", "allowed by a keep rule; 1 link defanged"},
 		{"plain.csv", "text/csv", plain, plain, "utf-8", "allowed by a keep rule"},
+		// Thunderbird shows a text/csv attachment inline, and links the
+		// blanks-stripped text of a quoted span.
+		{"spans.csv", "text/csv", "No,Link\r\n1,\"h t t p : / / evil.example/login\"\r\n", "No,Link\r\n1,＂h t t p : / / evil.example/login＂\r\n", "utf-8", "allowed by a keep rule; 1 link defanged"},
 		// Declared as something else, it is still text to whoever opens it.
 		{"data.csv", "image/png", "=cmd|' /C calc'!A0\r\n", "'=cmd|' /C calc'!A0\r\n", "us-ascii", "allowed by a keep rule; 1 spreadsheet formula made text"},
 	}
@@ -162,6 +165,13 @@ func TestKeptTextRefused(t *testing.T) {
 	// CSV to what opens it by its name: one that is not text.
 	book := xlsxFile(t)
 	bookCSV := withAttachments(attached{"data.csv", "application/vnd.ms-excel", book})
+	// 81 81 is "＝" to Japanese Excel, which reads a CSV as Shift_JIS
+	// whatever its label: a character of GBK.
+	gbkData := []byte("a,b\r\nx,\x81\x81cmd|' /C calc'!A0\r\n")
+	gbkCSV := withAttachments(attached{"data.csv", "text/csv; charset=gbk", gbkData})
+	// A control byte past the 4 KiB the type sniffer reads.
+	lateData := []byte("a,b\r\n" + strings.Repeat("1,2\r\n", 1000) + "x,\x00=cmd|' /C calc'!A0\r\n")
+	lateCSV := withAttachments(attached{"data.csv", "text/csv", lateData})
 	for _, tt := range []struct {
 		name, msg        string
 		data             []byte
@@ -172,6 +182,8 @@ func TestKeptTextRefused(t *testing.T) {
 		{"utf-7 rejected", utf7, utf7Data, "reject", Rejected, DecisionReject, "text file cannot be checked for links and formulas: the charset cannot be rewritten line by line (utf-7)"},
 		{"binary csv under keep", binCSV, binData, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
 		{"workbook named .csv under keep", bookCSV, book, "keep", Rebuilt, DecisionStrip, "spreadsheet file is not text and cannot be checked for formulas"},
+		{"control byte after 4 KiB", lateCSV, lateData, "strip", Rebuilt, DecisionStrip, "text file cannot be checked for links and formulas: a control character where text has none (0x00)"},
+		{"GBK label hiding a Shift_JIS sign", gbkCSV, gbkData, "strip", Rebuilt, DecisionStrip, "text file cannot be checked for links and formulas: the file reads differently in the programs that open it (gbk read as shift_jis starts a formula)"},
 	} {
 		pol := defaultPolicy(t)
 		pol.Attachments.Default = tt.def

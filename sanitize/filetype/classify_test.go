@@ -84,6 +84,11 @@ func TestClassify(t *testing.T) {
 			class: ClassExecutable, exe: true},
 		{name: "windows path", data: []byte("WScript.Echo 1\r\n"), filename: `C:\Users\x\Desktop\LOVE.VBS`,
 			class: ClassExecutable, exe: true},
+		// Upper-cased as Windows compares names, ſ is S and ı is I.
+		{name: "long s", data: []byte("WScript.Echo 1\r\n"), filename: "run.vbſ",
+			class: ClassExecutable, exe: true},
+		{name: "dotless i", data: exe, filename: "setup.pıf",
+			class: ClassExecutable, exe: true, sniffed: "application/x-msdownload"},
 		{name: "alternate data stream", data: []byte("text"), filename: "a.exe::$DATA",
 			class: ClassExecutable, exe: true, mismatch: "extension .exe, content text/plain"},
 		{name: "nul truncation", data: []byte("text"), filename: "a.exe\x00.txt",

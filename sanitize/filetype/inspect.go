@@ -625,6 +625,9 @@ func sheetName(exts []string) string {
 func (in *inspector) inspectSheet(r io.ReaderAt, size int64, tsv bool, where string) {
 	res, err := textfile.Rewrite(io.Discard, r, size, textfile.Options{Links: links.Keep, Formulas: true, TSV: tsv})
 	switch {
+	case errors.Is(err, textfile.ErrSYLK):
+		// Excel opens it as SYLK, as a member named .slk.
+		in.find(FormulaEntry, where+" (SYLK, which holds formulas and macros)")
 	case err != nil:
 		in.find("archive: spreadsheet entry not inspected", where+": "+errText(err))
 	case res.Formulas > 0:

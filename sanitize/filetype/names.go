@@ -238,7 +238,7 @@ func parseFileName(name string) fileName {
 			continue
 		}
 		// "invoice. exe" is read as .exe: the strict reading.
-		ext := strings.ToLower(strings.TrimSpace(rd[dot+1:]))
+		ext := FoldExtension(strings.TrimSpace(rd[dot+1:]))
 		if ext == "" {
 			continue
 		}
@@ -249,7 +249,7 @@ func parseFileName(name string) fileName {
 		if i == 0 {
 			stem := strings.TrimRight(rd[:dot], ". ")
 			if d := strings.LastIndexByte(stem, '.'); d >= 0 {
-				inner := strings.ToLower(strings.TrimSpace(stem[d+1:]))
+				inner := FoldExtension(strings.TrimSpace(stem[d+1:]))
 				if _, known := extensionTable[inner]; known {
 					fn.double = inner
 				}
@@ -257,6 +257,20 @@ func parseFileName(name string) fileName {
 		}
 	}
 	return fn
+}
+
+// FoldExtension lowercases a file name's extension and folds the long s
+// (ſ) and the dotless i (ı) to s and i: they are the only letters whose
+// upper case is ASCII, so a comparison that upper-cases both sides, as
+// Windows' case-insensitive names do, may take "data.cſv" for a .csv and
+// "setup.pıf" for a .pif. Every check reads such a name as what it may
+// open as.
+func FoldExtension(ext string) string {
+	ext = strings.ToLower(ext)
+	if !strings.ContainsAny(ext, "ſı") {
+		return ext
+	}
+	return strings.NewReplacer("ſ", "s", "ı", "i").Replace(ext)
 }
 
 // extensionClaim returns the strictest claim among the candidate extensions;

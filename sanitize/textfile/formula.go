@@ -56,6 +56,13 @@ import (
 // prefixed: a function call, DDE or an external reference ("(", "|",
 // "!"), so that "- 確認済み" in a multi-line note stays as it is.
 //
+// The spreadsheet does not read the bytes in the charset they were read
+// in here either: Japanese Excel reads a file without a byte order mark
+// as Shift_JIS, LibreOffice may be told UTF-8. The lines as written are
+// read once more in each of those the file was not read in
+// (otherReading), and a harmful formula found there only refuses the
+// file: the apostrophe cannot be put where two readings want it.
+//
 // The full-width signs "＝＋－＠" count as signs: Japanese Excel may read
 // full-width input as half-width, and an apostrophe costs little. Plain
 // numbers (-1,200, －５００, -￥1,200, -1200円, +5%), a lone sign and runs
@@ -68,11 +75,16 @@ type reading struct {
 	blind   bool // no quoting at all (see the comment above)
 	inQuote bool // a quoted field runs on from the line before
 	lost    bool // Calc: odd quotes inside a field carried over a line end
+	// calls: only a formula that can do harm counts (harmful), as in
+	// the blind readings: a file read in a charset other than its own
+	// (otherReading) reads "-￥1,200" as a sign before garbage.
+	calls bool
 }
 
 // csvState is what carries from one line to the next.
 type csvState struct {
 	tsv      bool // the file is TSV by its name or type, or UTF-16
+	calls    bool // its readings count only harmful formulas (reading.calls)
 	readings []reading
 	before   []reading // the readings' state before the current line
 	points   []int     // insertion points of the current line, reused
@@ -87,6 +99,9 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 	if first {
 		if bytes.HasPrefix(line, []byte(bom)) {
 			i0 = len(bom)
+		}
+		if sylkID(line[i0:]) {
+			return dst, 0, ErrSYLK
 		}
 		seps := []byte{','}
 		if st.tsv || bytes.IndexByte(line, '\t') >= 0 && bytes.IndexByte(line, ',') < 0 {
@@ -106,7 +121,7 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 			}
 		}
 		for _, sep := range seps {
-			st.readings = append(st.readings, reading{sep: sep}, reading{sep: sep, calc: true})
+			st.readings = append(st.readings, reading{sep: sep, calls: st.calls}, reading{sep: sep, calc: true, calls: st.calls})
 		}
 		// Blind readings with every separator a program may be set to.
 		for _, sep := range []byte{',', ';', '\t'} {
@@ -115,7 +130,7 @@ func (st *csvState) neutralise(dst, line []byte, first bool) ([]byte, int, error
 			}
 		}
 		for _, sep := range seps {
-			st.readings = append(st.readings, reading{sep: sep, blind: true})
+			st.readings = append(st.readings, reading{sep: sep, blind: true, calls: st.calls})
 		}
 	}
 	st.before = append(st.before[:0], st.readings...)
@@ -163,6 +178,20 @@ func (st *csvState) finish() error {
 	return nil
 }
 
+// sylkID reports a first line that is SYLK's ID record ("ID;P…", or
+// "ID" alone): Excel takes a file starting with the letters "ID" for
+// SYLK whatever its name, and loads it as such when its first record is
+// an ID record, running the formulas of its C records (EXEC, CALL, DDE),
+// which start with no sign. After a byte order mark too: whether Excel
+// looks past one is not known here.
+func sylkID(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("ID")) {
+		return false
+	}
+	rest := bytes.TrimLeft(line[2:], " \t")
+	return len(rest) == 0 || rest[0] == ';'
+}
+
 // sepLine reads Excel's separator line: "sep=" (in any case, perhaps in
 // quotes) and the one character that follows it.
 func sepLine(line []byte) (rune, bool) {
@@ -185,7 +214,7 @@ func (r *reading) scan(points []int, line []byte, i int) []int {
 			if k := r.sepIndex(line[i:]); k >= 0 {
 				end = i + k
 			}
-			if p, ok := formula(line, i, end); ok && bytes.ContainsAny(line[p:end], "(|!") {
+			if p, ok := formula(line, i, end); ok && r.harmful(line[p:end]) {
 				points = append(points, p)
 			}
 			if end == len(line) {
@@ -224,7 +253,7 @@ func (r *reading) scan(points []int, line []byte, i int) []int {
 			}
 			if j < 0 {
 				if cellStart >= 0 {
-					points = check(points, line, cellStart, len(line))
+					points = r.check(points, line, cellStart, len(line))
 				}
 				if r.calc && odd {
 					// Calc does not carry a field opened among odd
@@ -245,7 +274,7 @@ func (r *reading) scan(points []int, line []byte, i int) []int {
 			odd = true // text after a closing quote, or a quote inside an unquoted field
 		}
 		if cellStart >= 0 {
-			points = check(points, line, cellStart, end)
+			points = r.check(points, line, cellStart, end)
 		}
 		if end == len(line) {
 			return points
@@ -284,12 +313,22 @@ func (r *reading) sepIndex(b []byte) int {
 }
 
 // check appends the position of the sign of the cell line[start:end] when
-// the cell is a formula.
-func check(points []int, line []byte, start, end int) []int {
-	if p, ok := formula(line, start, end); ok {
+// the cell is a formula (with calls, one that can do harm).
+func (r *reading) check(points []int, line []byte, start, end int) []int {
+	if p, ok := formula(line, start, end); ok && (!r.calls || r.harmful(line[p:end])) {
 		points = append(points, p)
 	}
 	return points
+}
+
+// harmful reports whether a formula can do harm: it calls a function,
+// runs DDE or refers to another sheet or file. With calls, in full
+// width too, as Japanese Excel may read it.
+func (r *reading) harmful(f []byte) bool {
+	if r.calls {
+		return bytes.ContainsAny(f, "(|!（｜！")
+	}
+	return bytes.ContainsAny(f, "(|!")
 }
 
 // formula reports whether the cell line[start:end] is a formula, and

@@ -25,8 +25,11 @@ func FuzzRewrite(f *testing.F) {
 		"\xf0\x40\x81\xf0\x40,=1+1,\xf9\xfc\r\n",
 		"\x1b$B%F%9%H\x1b(B http://evil.example\n",
 		"www.evil.example\n<http://evil.example/ a>\n",
+		"ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n",
+		"a,b\r\nx,\x81\x81cmd|' /C calc'!A0\r\n",
+		"a,b\r\nx,\x00=cmd|' /C calc'!A0\r\n\x1a",
 	} {
-		for _, cs := range []string{"", "shift_jis", "iso-2022-jp", "utf-8"} {
+		for _, cs := range []string{"", "shift_jis", "iso-2022-jp", "utf-8", "gbk"} {
 			f.Add([]byte(s), cs, true, false)
 		}
 		f.Add([]byte(s), "", false, true)
@@ -38,7 +41,7 @@ func FuzzRewrite(f *testing.F) {
 		}
 		opt := Options{Charset: charset, Links: mode, Formulas: formulas, MaxLine: 4096}
 		out, res, err := rewrite(t, in, opt)
-		if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrCharset) || errors.Is(err, ErrReadings) {
+		if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrCharset) || errors.Is(err, ErrReadings) || errors.Is(err, ErrSYLK) || errors.Is(err, ErrControl) {
 			return
 		}
 		if err != nil {

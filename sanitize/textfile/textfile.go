@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/unicode"
@@ -50,13 +51,19 @@ var (
 	ErrLineTooLong = errors.New("textfile: a line is too long to check")
 	ErrCharset     = errors.New("textfile: the charset cannot be rewritten line by line")
 	ErrReadings    = errors.New("textfile: the file reads differently in the programs that open it")
+	// ErrSYLK: spreadsheet data whose first record is SYLK's ID record,
+	// which Excel opens as SYLK whatever the file's name (see sylkID).
+	ErrSYLK = errors.New("textfile: the file is SYLK, which Excel opens as such under any name")
+	// ErrControl: a control character where text has none.
+	ErrControl = errors.New("textfile: a control character where text has none")
 )
 
 // Rewrite copies the text file of size bytes at r to w with its URLs
 // neutralised per opt.Links and, with opt.Formulas, every field that would
 // start a formula prefixed by an apostrophe. It reads r twice: once to
 // learn the charset (textenc's detection, as for body text), once to copy.
-// A UTF-16 file needs its byte order mark.
+// A UTF-16 file needs its byte order mark. Spreadsheet data that Excel
+// would open as SYLK, whatever its name, is refused (ErrSYLK).
 func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error) {
 	if opt.MaxLine <= 0 {
 		opt.MaxLine = DefaultMaxLine
@@ -67,7 +74,9 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	}
 	var name string
 	var head [3]byte
+	bomUTF8 := false
 	if n, _ := r.ReadAt(head[:], 0); n == 3 && string(head[:]) == "\uFEFF" {
+		bomUTF8 = true
 		// Excel reads a file with the UTF-8 byte order mark as UTF-8,
 		// whatever the mail says: so do we.
 		name = "utf-8"
@@ -94,9 +103,18 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	}
 	rw := newRewriter(opt, codec.Name())
 	dec, enc := codec.NewLineDecoder(), codec.NewLineEncoder()
+	var others []*otherReading
+	if opt.Formulas && !bomUTF8 {
+		others = otherReadings(codec.Name())
+	}
+	othersOn := false
 	bw := bufio.NewWriterSize(w, 64<<10)
 	one := func(line []byte) error {
 		body, end := splitEnd(line)
+		if i := controlByte(body, stateful, len(end) == 0); i >= 0 {
+			return fmt.Errorf("%w (%#02x)", ErrControl, body[i])
+		}
+		first := !rw.inited
 		invalid := dec.Invalid()
 		rw.text = dec.Append(rw.text[:0], body)
 		undecoded := dec.Invalid() - invalid
@@ -122,6 +140,22 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 				return fmt.Errorf("%w (iso-2022-jp: its bytes read as ASCII hold a link)", ErrReadings)
 			}
 		}
+		if len(others) > 0 && !othersOn && !plainASCII(written) {
+			// Every line written before was ASCII, which reads the same
+			// in every charset: the other readings start where this
+			// one stood before this line.
+			othersOn = true
+			for _, o := range others {
+				o.start(&rw.csv, first)
+			}
+		}
+		if othersOn {
+			for _, o := range others {
+				if err := o.line(written, codec.Name()); err != nil {
+					return err
+				}
+			}
+		}
 		bw.Write(written)
 		bw.Write(end)
 		return nil
@@ -142,10 +176,118 @@ func Rewrite(w io.Writer, r io.ReaderAt, size int64, opt Options) (Result, error
 	if err := rw.finish(); err != nil {
 		return rw.res, err
 	}
+	for _, o := range others {
+		if err := o.csv.finish(); othersOn && err != nil {
+			return rw.res, err
+		}
+	}
 	if err := bw.Flush(); err != nil {
 		return rw.res, fmt.Errorf("textfile: write: %w", err)
 	}
 	return rw.res, nil
+}
+
+// otherReading reads the lines of spreadsheet data as written, in a
+// charset other than the one they were read and written in, for fields
+// that start a formula there. The spreadsheet does not read the file in
+// the charset the mail labels it with or mugai detects: Japanese Excel
+// reads a file without a byte order mark as Shift_JIS (CP932), where the
+// bytes 81 81 are the full-width "＝" that GBK, Big5 or windows-1252 read
+// as other characters; LibreOffice offers UTF-8, where EF BC 9D is "＝"
+// in a file read here as Shift_JIS. Such a file cannot be given its
+// apostrophes in both readings at once: it is refused.
+type otherReading struct {
+	name      string
+	dec       *textenc.LineDecoder
+	csv       csvState
+	first     bool
+	text, out []byte
+}
+
+// otherReadings are the readings of a file read in charset other than
+// its own: Shift_JIS and UTF-8.
+func otherReadings(charset string) []*otherReading {
+	var l []*otherReading
+	for _, name := range []string{"shift_jis", "utf-8"} {
+		if c, ok := textenc.LookupCodec(name); ok && c.Name() != charset {
+			l = append(l, &otherReading{name: c.Name(), dec: c.NewLineDecoder()})
+		}
+	}
+	return l
+}
+
+// start takes the spreadsheet readings' state before the current line
+// (first: the file's first line, before which there is none).
+func (o *otherReading) start(st *csvState, first bool) {
+	o.first = first
+	o.csv = csvState{tsv: st.tsv, calls: true}
+	if !first {
+		o.csv.readings = slices.Clone(st.before)
+	}
+	for k := range o.csv.readings {
+		o.csv.readings[k].calls = true
+	}
+}
+
+// line reads one written line (without its line end).
+func (o *otherReading) line(b []byte, charset string) error {
+	o.text = o.dec.Append(o.text[:0], b)
+	var n int
+	var err error
+	o.out, n, err = o.csv.neutralise(o.out[:0], o.text, o.first)
+	o.first = false
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%w (%s read as %s starts a formula)", ErrReadings, charset, o.name)
+	}
+	return nil
+}
+
+// plainASCII reports bytes below 0x80 without ESC or SO, which read the
+// same in every charset a line is checked in.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || c == 0x1b || c == 0x0e {
+			return false
+		}
+	}
+	return true
+}
+
+// controlByte is the index of the first byte of line that text has not,
+// or -1: a control character but the tab and the form feed (line ends
+// are not in line), ISO-2022-JP's ESC, SO and SI in a stateful charset,
+// and the DOS end-of-file mark as the last byte of the file (last: no
+// line end follows). The type sniffer, which says the same of a file's
+// first 4 KiB only, did not see one after them. Bytes below 0x20 are
+// never part of a multibyte character in the charsets a line is read
+// in (trail bytes start at 0x40, UTF-8's at 0x80).
+func controlByte(line []byte, stateful, last bool) int {
+	for i, c := range line {
+		switch {
+		case c >= 0x20 && c != 0x7f, c == '\t', c == '\f':
+		case stateful && (c == 0x1b || c == 0x0e || c == 0x0f):
+		case c == 0x1a && last && i == len(line)-1:
+		default:
+			return i
+		}
+	}
+	return -1
+}
+
+// controlRune is controlByte for decoded UTF-16 text: C1 controls and
+// the non-characters U+FFFE and U+FFFF are not text either.
+func controlRune(text []byte) (rune, bool) {
+	for _, r := range string(text) {
+		switch {
+		case r == '\t', r == '\f':
+		case r < 0x20, r >= 0x7f && r < 0xa0, r == 0xfffe, r == 0xffff:
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // splitEnd splits a line from its line end ("\n", "\r\n", "\r" or none).
@@ -217,6 +359,9 @@ func rewriteUTF16(w io.Writer, r io.Reader, little bool, opt Options) (Result, e
 		}
 		end := line[len(body):]
 		text, _ := enc.NewDecoder().Bytes(body)
+		if r, ok := controlRune(text); ok {
+			return fmt.Errorf("%w (U+%04X)", ErrControl, r)
+		}
 		out, changed, err := rw.line(text)
 		if err != nil {
 			return err
@@ -301,16 +446,15 @@ func (rw *rewriter) line(text []byte) ([]byte, bool, error) {
 	out := text
 	changed := false
 	if rw.opt.Links != links.Keep {
-		// In spreadsheet data the double quotes are the fields' quoting:
-		// Thunderbird's span rule, which rewrites them, is not applied
-		// (the file is delivered as text/csv, which clients do not show
-		// inline), and formulas are looked for in the line as written.
+		// Spreadsheet data too get Thunderbird's span rule, though its
+		// double quotes are the fields' quoting: Thunderbird shows a
+		// text/csv attachment inline as plain text, as it does every
+		// text/ type it does not know (mimei.cpp), and links a span's
+		// text with its blanks taken out. The rule changes only a span
+		// that would link; formulas are looked for in the line as it is
+		// then written.
 		var n int
-		if rw.opt.Formulas {
-			rw.links, n = links.AppendPlain(rw.links[:0], out, rw.opt.Links)
-		} else {
-			rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
-		}
+		rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
 		if n > 0 {
 			rw.res.Links += n
 			out, changed = rw.links, true

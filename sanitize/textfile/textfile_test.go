@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 
 	"mugai/sanitize/links"
@@ -309,5 +312,160 @@ func TestUnclosedQuoteRefused(t *testing.T) {
 	out, res, err := rewrite(t, []byte(in), Options{Links: links.Defang, Formulas: true})
 	if err != nil || string(out) != "\"a\"b,\"c\nx,'=1+6\n\"end\"\n" || res.Formulas != 1 {
 		t.Errorf("%q → %q %+v %v", in, out, res, err)
+	}
+}
+
+// Excel opens a file whose first record is SYLK's "ID" as SYLK, whatever
+// its name says (NVISO, "Malicious SYLK Files with MS Excel 4.0 Macros":
+// blocking .slk by name is not enough): its C records' E fields are
+// formulas (EXEC, CALL, DDE) that no apostrophe reaches, as they do not
+// start with a sign. Such a CSV is refused. A header merely starting
+// with the letters ("ID,Name") fails Excel's SYLK reading, which then
+// offers the file as text (Microsoft KB 323626), and stays as it is.
+func TestSYLKRefused(t *testing.T) {
+	const sylk = "ID;P\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\nE\r\n"
+	u16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(sylk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, in string
+		formulas bool
+		err      error
+	}{
+		{"sylk", sylk, true, ErrSYLK},
+		{"sylk after a byte order mark", "\uFEFF" + sylk, true, ErrSYLK},
+		{"sylk in UTF-16", u16, true, ErrSYLK},
+		{"an ID record with no fields", "ID\r\nC;Y1;X1;K0;EEXEC(\"calc\")\r\n", true, ErrSYLK},
+		{"an ID record and blanks", "ID \nC;Y1;X1;K0;ECALL(\"Kernel32\",\"WinExec\",\"JCJ\",\"calc\",0)\n", true, ErrSYLK},
+		{"a header starting with ID", "ID,氏名\r\n1,鈴木\r\n", true, nil},
+		{"a one-column list", "IDs\r\n1001\r\n", true, nil},
+		{"lower case", "id;p\r\n1\r\n", true, nil},
+		{"not a spreadsheet", sylk, false, nil},
+	} {
+		out, res, err := rewrite(t, []byte(tt.in), Options{Links: links.Defang, Formulas: tt.formulas})
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.err)
+		}
+		if tt.err == nil && (err != nil || res.Changed() || string(out) != tt.in) {
+			t.Errorf("%s: changed to %q (%+v, %v)", tt.name, out, res, err)
+		}
+	}
+}
+
+// Japanese Excel reads a CSV without a byte order mark as Shift_JIS
+// (CP932) whatever the mail's label or mugai's detection says: a field
+// whose bytes are a full-width sign there ("＝" is 81 81) but something
+// else in the charset the file was read in (GBK, Big5, windows-1252, a
+// Korean or Chinese first line making the detector choose so) is a
+// formula to Excel that no apostrophe was put before. A file read as
+// Shift_JIS is read once more as UTF-8 (LibreOffice's choice, and
+// Excel's for UTF-8 it recognises): "＝" is EF BC 9D there. Such a file
+// is refused; ordinary files in any charset are not.
+func TestReadAsExcelInJapanDoes(t *testing.T) {
+	enc := func(e encoding.Encoding, s string) string {
+		b, err := e.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	const dde = "cmd|' /C calc'!A0"
+	for _, tt := range []struct {
+		name, charset, in string
+		err               error
+	}{
+		{"gbk label, CP932 full-width equals", "gbk", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"gb18030 label, CP932 full-width plus", "gb18030", "a,b\r\nx,\x81\x7b" + dde + "\r\n", ErrReadings},
+		{"big5 label, CP932 full-width at", "big5", "a,b\r\nx,\x81\x97" + dde + "\r\n", ErrReadings},
+		{"windows-1252 label", "windows-1252", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"gbk label, CP932 ideographic space then a sign", "gbk", "a,b\r\nx,\x81\x40=" + dde + "\r\n", ErrReadings},
+		{"detected as GBK", "", enc(simplifiedchinese.GBK, "姓名,金额,备注,中华人民共和国国务院办公厅关于进一步做好工作的通知\r\n") + "x,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"detected as EUC-KR", "", enc(korean.EUCKR, "이름,금액,비고,대한민국 행정안전부 공문 안내 사항입니다\r\n") + "x,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"shift_jis, UTF-8 full-width equals", "shift_jis", enc(japanese.ShiftJIS, "氏名,備考\r\n") + "x,\xef\xbc\x9d" + dde + "\r\n", ErrReadings},
+		{"quoted, on a later line", "gbk", "a,\"b\r\nc\",d\r\nx,\"\x81\x81" + dde + "\"\r\n", ErrReadings},
+		// Ordinary files.
+		{"Shift_JIS from Excel", "", enc(japanese.ShiftJIS, "氏名,金額,備考\r\n髙橋,－５００,①確認済み\r\n鈴木,-1200,\"複数行の\r\nメモ\"\r\n"), nil},
+		{"EUC-JP", "euc-jp", enc(japanese.EUCJP, "氏名,金額\r\n髙橋,－５００\r\n"), nil},
+		{"UTF-8", "", "氏名,金額\r\n髙橋,－５００\r\n", nil},
+		{"GBK", "gbk", enc(simplifiedchinese.GBK, "姓名,金额\r\n张伟,－５００\r\n"), nil},
+		{"windows-1252", "windows-1252", enc(charmap.Windows1252, "Nom,Prénom,Montant\r\nDupont,Éloïse,-1200\r\n"), nil},
+	} {
+		out, res, err := rewrite(t, []byte(tt.in), Options{Charset: tt.charset, Links: links.Defang, Formulas: true})
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: %v (%s), want %v", tt.name, err, res.Charset, tt.err)
+		}
+		if tt.err == nil && (res.Changed() || string(out) != tt.in) {
+			t.Errorf("%s: changed to %q (%+v)", tt.name, out, res)
+		}
+	}
+}
+
+// A file with a control character where text has none is refused
+// wherever it stands: the type sniffer reads only the first 4 KiB, and a
+// CSV with "x,\x00=cmd|…" on its thousandth line was kept as text with
+// the formula check blind to a field that a program dropping the NUL
+// (or the vertical tab) reads as a formula. Tabs, form feeds, line ends,
+// a DOS end-of-file mark at the very end and ISO-2022-JP's escapes are
+// text.
+func TestControlCharactersRefused(t *testing.T) {
+	clean := "a,b\r\n" + strings.Repeat("1,2\r\n", 1000)
+	u16 := func(s string) string {
+		b, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	jis, err := japanese.ISO2022JP.NewEncoder().String("ご案内です。\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, in string
+		formulas bool
+		err      error
+	}{
+		{"NUL after the first 4 KiB", clean + "x,\x00=cmd|' /C calc'!A0\r\n", true, ErrControl},
+		{"vertical tab before a sign", clean + "x,\v=cmd|' /C calc'!A0\r\n", true, ErrControl},
+		{"NUL in a text file", strings.Repeat("memo\r\n", 1000) + "www.ev\x00il.example\r\n", false, ErrControl},
+		{"DEL", "a,\x7f=1+1\n", true, ErrControl},
+		{"escape outside ISO-2022-JP", "a,\x1b[31m=1+1\n", true, ErrControl},
+		{"end-of-file mark mid-file", "a\x1ab\nc\n", false, ErrControl},
+		{"UTF-16 NUL", u16("a\tb\r\nx\t\x00=cmd|' /C calc'!A0\r\n"), true, ErrControl},
+		{"UTF-16 C1 control", u16("a\tb\r\nx\t\u0085=1+1\r\n"), true, ErrControl},
+		// Text.
+		{"tabs and form feeds", "a\tb\r\n\fpage 2\r\n", false, nil},
+		{"end-of-file mark at the end", "a,b\r\n1,2\r\n\x1a", true, nil},
+		{"ISO-2022-JP", jis, false, nil},
+	} {
+		_, _, err := rewrite(t, []byte(tt.in), Options{Links: links.Defang, Formulas: tt.formulas})
+		if !errors.Is(err, tt.err) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.err)
+		}
+	}
+}
+
+// Thunderbird shows a text attachment of any text/ type inline, a CSV
+// (text/csv) or TSV as well as a .txt: libmime renders every text/
+// subtype it does not know as text/plain (MimeInlineTextPlain), and
+// keeps such a part inline under "Content-Disposition: attachment"
+// (mime_create, mimei.cpp). Its plain-text view links the text of a
+// "<…>" or "\"…\"" span with the blanks taken out, so a spreadsheet's
+// fields get the span rule as a text file's lines do: a span that would
+// link has its delimiters made full width. Quoted fields that hold no
+// such span keep their quotes.
+func TestSpansInSpreadsheets(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"No,Link\r\n1,\"h t t p : / / evil.example/login\"\r\n", "No,Link\r\n1,＂h t t p : / / evil.example/login＂\r\n"},
+		{"1,\"<h ttp:/ /evil.example/login>\"\r\n", "1,\"＜h ttp:/ /evil.example/login＞\"\r\n"},
+		{"1\t<http: //evil.example/x>\t2\r\n", "1\t＜http: //evil[.]example/x＞\t2\r\n"},
+		// Ordinary quoted fields, a URL among them.
+		{"\"氏名\",\"URL\"\r\n\"鈴木\",\"https://city.example.lg.jp/a\"\r\n", "\"氏名\",\"URL\"\r\n\"鈴木\",\"hxxps://city[.]example[.]lg[.]jp/a\"\r\n"},
+	} {
+		out, _, err := rewrite(t, []byte(tt.in), Options{Links: links.Defang, Formulas: true})
+		if err != nil || string(out) != tt.want {
+			t.Errorf("%q:\n got  %q (%v)\n want %q", tt.in, out, err, tt.want)
+		}
 	}
 }
