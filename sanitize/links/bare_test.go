@@ -114,9 +114,9 @@ func TestBareDomains(t *testing.T) {
 					t.Errorf("Append(%q, %s) = %q, %d", tt.in, m.mode, out, n)
 				}
 			}
-			// Text files for spreadsheets keep their data: no bare pass.
-			if out, n := AppendPlain(nil, []byte(tt.in), Defang); string(out) != tt.in || n != 0 {
-				t.Errorf("AppendPlain(%q) = %q, %d; want it unchanged", tt.in, out, n)
+			// Spreadsheet data keep their host names: no bare pass.
+			if out, n := AppendData(nil, []byte(tt.in), Defang); string(out) != tt.in || n != 0 {
+				t.Errorf("AppendData(%q) = %q, %d; want it unchanged", tt.in, out, n)
 			}
 		})
 	}

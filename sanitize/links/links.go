@@ -51,7 +51,7 @@ func Rewrite(line string, mode string) (out string, n int) {
 	if n+k == 0 {
 		return line, 0
 	}
-	b, k = settleLong(b, 0, mode, n+k)
+	b, k = settleLong(b, 0, mode, n+k, appendOnce)
 	// The copy keeps unsafe out of a security boundary; the hot path
 	// (body text) uses Append.
 	return string(b), k
@@ -65,11 +65,12 @@ func Rewrite(line string, mode string) (out string, n int) {
 // address ("0@0.Amｻe.co" is an address, "0@0.Amｻe[.]co" ends in a name
 // "0.Am" no longer an address's). Other lines, most of them, are final
 // after one pass.
-func settleLong(out []byte, from int, mode string, n int) ([]byte, int) {
+// pass is the pass that made the line (appendOnce, appendDataOnce).
+func settleLong(out []byte, from int, mode string, n int, pass func(dst, line []byte, mode string) ([]byte, int)) ([]byte, int) {
 	for i := 0; i < 3 && n > 0 && (len(out)-from > maxUserinfo || bytes.IndexByte(out[from:], '@') >= 0); i++ {
 		line := append([]byte(nil), out[from:]...)
 		var k int
-		out, k = appendOnce(out[:from], line, mode)
+		out, k = pass(out[:from], line, mode)
 		if k == 0 {
 			break
 		}
@@ -96,7 +97,35 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 	if n == 0 {
 		return out, 0
 	}
-	return settleLong(out, len(dst), mode, n)
+	return settleLong(out, len(dst), mode, n, appendOnce)
+}
+
+// AppendData is Append without the pass over bare host names: for
+// spreadsheet data (CSV, TSV), whose cells hold host names as data (a
+// list of offices' sites) that spreadsheets do not link, nor Thunderbird,
+// which shows such a file inline as plain text. Thunderbird's span rule
+// is applied, though the double quotes are the fields' quoting: it
+// changes only a span whose text would link.
+func AppendData(dst, line []byte, mode string) (out []byte, n int) {
+	if mode == Keep {
+		return append(dst, line...), 0
+	}
+	out, n = appendDataOnce(dst, line, mode)
+	if n == 0 {
+		return out, 0
+	}
+	return settleLong(out, len(dst), mode, n, appendDataOnce)
+}
+
+// appendDataOnce is one pass of AppendData.
+func appendDataOnce(dst, line []byte, mode string) (out []byte, n int) {
+	from := len(dst)
+	out, n = appendWritten(dst, line, mode)
+	out, k := spanURLs(out, from)
+	if k > 0 {
+		out, n = rewriteAgain(out, from, mode, n+k)
+	}
+	return out, n
 }
 
 // appendOnce is one pass of Append.
@@ -123,17 +152,6 @@ func rewriteAgain(out []byte, from int, mode string, n int) ([]byte, int) {
 
 // appendWritten is Append without spanURLs: the URLs as they are
 // written, http, https, ftp and file ones, then the other schemes.
-// AppendPlain is Append without Thunderbird's span rule, which turns the
-// double quotes around a span into full-width ones: for text whose double
-// quotes have a meaning of their own, such as a CSV file's quoted fields.
-// Such text must not reach a client that shows it inline as plain text.
-func AppendPlain(dst, line []byte, mode string) (out []byte, n int) {
-	if mode == Keep {
-		return append(dst, line...), 0
-	}
-	return appendWritten(dst, line, mode)
-}
-
 func appendWritten(dst, line []byte, mode string) ([]byte, int) {
 	from := len(dst)
 	out, n := appendCore(dst, line, mode)

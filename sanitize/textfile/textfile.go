@@ -452,9 +452,14 @@ func (rw *rewriter) line(text []byte) ([]byte, bool, error) {
 		// text/ type it does not know (mimei.cpp), and links a span's
 		// text with its blanks taken out. The rule changes only a span
 		// that would link; formulas are looked for in the line as it is
-		// then written.
+		// then written. Their bare host names are data, which neither
+		// spreadsheets nor Thunderbird link (links.AppendData).
 		var n int
-		rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
+		if rw.opt.Formulas {
+			rw.links, n = links.AppendData(rw.links[:0], out, rw.opt.Links)
+		} else {
+			rw.links, n = links.Append(rw.links[:0], out, rw.opt.Links)
+		}
 		if n > 0 {
 			rw.res.Links += n
 			out, changed = rw.links, true

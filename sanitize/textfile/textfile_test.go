@@ -459,7 +459,11 @@ func TestSpansInSpreadsheets(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"No,Link\r\n1,\"h t t p : / / evil.example/login\"\r\n", "No,Link\r\n1,＂h t t p : / / evil.example/login＂\r\n"},
 		{"1,\"<h ttp:/ /evil.example/login>\"\r\n", "1,\"＜h ttp:/ /evil.example/login＞\"\r\n"},
-		{"1\t<http: //evil.example/x>\t2\r\n", "1\t＜http: //evil[.]example/x＞\t2\r\n"},
+		// The host after "//" is data, as bare host names are in
+		// spreadsheets; the span no longer links, "http:" alone no more.
+		{"1\t<http: //evil.example/x>\t2\r\n", "1\t＜http: //evil.example/x＞\t2\r\n"},
+		// Bare host names stay, as before the span rule.
+		{"事業所,サイト\r\n本庁,city.example.lg.jp\r\n", "事業所,サイト\r\n本庁,city.example.lg.jp\r\n"},
 		// Ordinary quoted fields, a URL among them.
 		{"\"氏名\",\"URL\"\r\n\"鈴木\",\"https://city.example.lg.jp/a\"\r\n", "\"氏名\",\"URL\"\r\n\"鈴木\",\"hxxps://city[.]example[.]lg[.]jp/a\"\r\n"},
 	} {
