@@ -153,7 +153,8 @@ type Retry struct {
 	KeepFailed Duration `yaml:"keep_failed"`
 }
 
-// Rule picks a policy by envelope; the first matching rule wins.
+// Rule picks a policy by envelope and client; the first matching rule
+// wins.
 type Rule struct {
 	Name   string `yaml:"name"`
 	Match  Match  `yaml:"match"`
@@ -168,6 +169,10 @@ type Match struct {
 	Recipient       []string `yaml:"recipient"`
 	RecipientDomain []string `yaml:"recipient_domain"`
 	Route           []string `yaml:"route"`
+	// Clients are the networks the message must come from: the sending
+	// servers' addresses, which a sender cannot claim as it can the
+	// envelope sender.
+	Clients []Prefix `yaml:"clients"`
 }
 
 // Policy is what the sanitiser does to a message.

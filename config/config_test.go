@@ -223,17 +223,37 @@ func TestPolicyFor(t *testing.T) {
 		{out, "somebody@pref.example.lg.jp", []string{"a@example.com"}, "none"},
 	}
 	for _, tt := range tests {
-		if got := c.PolicyFor(tt.route, tt.sender, tt.rcpts); got != tt.want {
+		if got := c.PolicyFor(tt.route, netip.MustParseAddr("192.0.2.7"), tt.sender, tt.rcpts); got != tt.want {
 			t.Errorf("PolicyFor(%s, %q) = %q, want %q", tt.route.Name, tt.sender, got, tt.want)
 		}
 	}
 	// Recipient conditions hold for every recipient, not just one.
+	src := netip.MustParseAddr("192.0.2.7")
 	m := Match{RecipientDomain: []string{"a.example"}}
-	if m.matches("inbound", "x@y", []string{"u@a.example", "v@b.example"}) {
+	if m.matches("inbound", src, "x@y", []string{"u@a.example", "v@b.example"}, false) {
 		t.Error("a rule on recipient_domain matched a message with a recipient outside it")
 	}
-	if !m.matches("inbound", "x@y", []string{"u@a.example", "v@A.example"}) {
+	if !m.matches("inbound", src, "x@y", []string{"u@a.example", "v@A.example"}, false) {
 		t.Error("a rule on recipient_domain did not match when every recipient is inside it")
+	}
+	// clients: the sending server's address, IPv4-mapped or not; an
+	// unknown one matches no network.
+	m = Match{SenderDomain: []string{"pref.example.lg.jp"}, Clients: []Prefix{{netip.MustParsePrefix("198.51.100.0/24")}, {netip.MustParsePrefix("2001:db8:5::/48")}}}
+	for _, tt := range []struct {
+		client string
+		want   bool
+	}{
+		{"198.51.100.25", true},
+		{"::ffff:198.51.100.25", true},
+		{"2001:db8:5::25", true},
+		{"203.0.113.9", false},
+		{"2001:db8:6::25", false},
+		{"", false},
+	} {
+		a, _ := netip.ParseAddr(tt.client)
+		if got := m.matches("inbound", a, "somebody@pref.example.lg.jp", []string{"u@a.example"}, false); got != tt.want {
+			t.Errorf("a rule with clients, from %q: matches %v, want %v", tt.client, got, tt.want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -22,8 +23,10 @@ func (c *Config) Route(name string) *Route {
 //
 // Recipient conditions must hold for every recipient: otherwise a sender
 // could add one matching recipient to get a relaxed policy for all.
-func (c *Config) PolicyFor(route *Route, sender string, rcpts []string) string {
-	if r := c.RuleFor(route, sender, rcpts); r != nil {
+// client is the address the message came from (invalid when unknown,
+// which no clients condition matches).
+func (c *Config) PolicyFor(route *Route, client netip.Addr, sender string, rcpts []string) string {
+	if r := c.RuleFor(route, client, sender, rcpts); r != nil {
 		return r.Policy
 	}
 	return route.Policy
@@ -32,21 +35,35 @@ func (c *Config) PolicyFor(route *Route, sender string, rcpts []string) string {
 // RuleFor returns the rule that picks the policy of a message on route
 // (the first that matches), or nil when the route's own policy applies;
 // a pass-through route has no rules.
-func (c *Config) RuleFor(route *Route, sender string, rcpts []string) *Rule {
+func (c *Config) RuleFor(route *Route, client netip.Addr, sender string, rcpts []string) *Rule {
+	return c.ruleFor(route, client, sender, rcpts, false)
+}
+
+// RuleAnyClient is RuleFor with every clients condition taken to hold:
+// a dry run that does not know the sending server's address learns
+// which rule would need it.
+func (c *Config) RuleAnyClient(route *Route, sender string, rcpts []string) *Rule {
+	return c.ruleFor(route, netip.Addr{}, sender, rcpts, true)
+}
+
+func (c *Config) ruleFor(route *Route, client netip.Addr, sender string, rcpts []string, anyClient bool) *Rule {
 	if route.Policy == PolicyNone {
 		return nil
 	}
 	sender = strings.ToLower(sender)
 	for i := range c.Rules {
-		if c.Rules[i].Match.matches(route.Name, sender, rcpts) {
+		if c.Rules[i].Match.matches(route.Name, client, sender, rcpts, anyClient) {
 			return &c.Rules[i]
 		}
 	}
 	return nil
 }
 
-func (m *Match) matches(route, sender string, rcpts []string) bool {
+func (m *Match) matches(route string, client netip.Addr, sender string, rcpts []string, anyClient bool) bool {
 	if len(m.Route) > 0 && !slices.Contains(m.Route, route) {
+		return false
+	}
+	if len(m.Clients) > 0 && !anyClient && !slices.ContainsFunc(m.Clients, func(p Prefix) bool { return p.Contains(client.Unmap()) }) {
 		return false
 	}
 	if len(m.Sender) > 0 && !slices.Contains(m.Sender, sender) {

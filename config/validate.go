@@ -582,11 +582,11 @@ func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool
 			}
 		}
 	}
-	if len(m.Sender)+len(m.SenderDomain)+len(m.Recipient)+len(m.RecipientDomain)+len(m.Route) == 0 {
+	if len(m.Sender)+len(m.SenderDomain)+len(m.Recipient)+len(m.RecipientDomain)+len(m.Route)+len(m.Clients) == 0 {
 		// An empty match would give every message this policy: a
 		// typo ("match:" with its conditions mis-indented) must not
 		// do that quietly.
-		v.errf(path+".match", "no condition: the rule would apply policy %q to all mail; give sender, sender_domain, recipient, recipient_domain or route (for all of a route's mail, set the route's policy)", r.Policy)
+		v.errf(path+".match", "no condition: the rule would apply policy %q to all mail; give sender, sender_domain, recipient, recipient_domain, clients or route (for all of a route's mail, set the route's policy)", r.Policy)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -310,7 +311,8 @@ func envelopeOf(s *session, tx txn) spool.Envelope {
 // accept sanitises (or passes through), keeps the original, and spools
 // the result. It returns the queue id, or the reply to give.
 func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Envelope, in *spill.Buffer, rec *AuditRecord) (string, *smtp.SMTPError) {
-	policyName := cfg.PolicyFor(route, env.From, env.To)
+	client, _ := netip.ParseAddr(env.ClientAddr)
+	policyName := cfg.PolicyFor(route, client, env.From, env.To)
 	env.Policy = policyName
 	rec.Policy = policyName
 	id := spool.NewID()

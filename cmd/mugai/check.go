@@ -217,9 +217,13 @@ func warnings(c *config.Config) []string {
 // sender is the envelope's MAIL FROM, which no one checks, so any client
 // on the internet that writes the prefecture's domain there gets the
 // prefecture's policy (its kept PDFs, say). A route whose clients are
-// the sender's own servers is what makes the sender mean something.
+// the sender's own servers, or the rule's clients condition, is what
+// makes the sender mean something.
 func senderRuleWarnings(c *config.Config, rule config.Rule) []string {
 	m := rule.Match
+	if len(m.Clients) > 0 && !slices.ContainsFunc(m.Clients, func(p config.Prefix) bool { return p.Bits() == 0 }) {
+		return nil
+	}
 	key := ""
 	switch {
 	case len(m.Sender) > 0:
@@ -236,7 +240,7 @@ func senderRuleWarnings(c *config.Config, rule config.Rule) []string {
 		}
 		for _, p := range r.Clients {
 			if p.Bits() == 0 {
-				ws = append(ws, fmt.Sprintf("rule %s: %s is the envelope sender (MAIL FROM), which any client of route %s (%s) may write: whoever forges it gets policy %s; give such senders a route whose clients are their own servers",
+				ws = append(ws, fmt.Sprintf("rule %s: %s is the envelope sender (MAIL FROM), which any client of route %s (%s) may write: whoever forges it gets policy %s; give the rule clients, the networks of those senders' own servers",
 					rule.Name, key, r.Name, p, rule.Policy))
 				break
 			}
@@ -255,6 +259,9 @@ func matchText(m config.Match) string {
 		if len(c.v) > 0 {
 			s = append(s, c.name+" "+strings.Join(c.v, " or "))
 		}
+	}
+	if len(m.Clients) > 0 {
+		s = append(s, "clients "+strings.Join(strings.Fields(prefixes(m.Clients)), " or "))
 	}
 	return strings.Join(s, " and ")
 }

@@ -38,12 +38,7 @@ func TestCheck(t *testing.T) {
 			"limits max_message_size 25MiB (EHLO SIZE 26214401), max_recipients 500, max_connections 50 (50 per client), session_timeout 10m\n", nil},
 		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "deliver smtp://10.1.0.25:25 (tls opportunistic, attempt_timeout 30m)", nil},
 		// A rule says what it matches.
-		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "1. prefecture: route inbound and sender_domain pref.example.lg.jp → policy relaxed", nil},
-		// The envelope sender is anyone's to write on a route open to
-		// the internet: a rule relaxing the policy by it is said to be
-		// forgeable.
-		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0,
-			"rule prefecture: sender_domain is the envelope sender (MAIL FROM), which any client of route inbound (0.0.0.0/0) may write: whoever forges it gets policy relaxed", nil},
+		{[]string{"check", "-config", "../../deploy/mugai.example.yaml"}, 0, "1. prefecture: route inbound and sender_domain pref.example.lg.jp and clients 198.51.100.0/28 → policy relaxed", nil},
 		{[]string{"check", "-config", "../../config/testdata/unknown_key.bad.yaml"}, 1, "",
 			[]string{"../../config/testdata/unknown_key.bad.yaml:7:", "polciy", "unknown key"}},
 		{[]string{"check", "-config", "../../config/testdata/many.bad.yaml"}, 1, "", []string{"3 errors"}},
@@ -126,5 +121,54 @@ func TestCheckWarnings(t *testing.T) {
 	run([]string{"check"}, strings.NewReader(""), &o, &e)
 	if strings.Contains(o.String(), "warnings") {
 		t.Errorf("the embedded default has warnings:\n%s", o.String())
+	}
+}
+
+// TestCheckSenderRules: the envelope sender is anyone's to write on a
+// route open to the internet, so a rule that relaxes the policy by it
+// alone is said to be forgeable; with clients, the networks of that
+// sender's own servers, it is not.
+func TestCheckSenderRules(t *testing.T) {
+	example, err := os.ReadFile("../../deploy/mugai.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients = "      clients: [198.51.100.0/28]       # the prefecture's outbound mail servers\n"
+	if !bytes.Contains(example, []byte(clients)) {
+		t.Fatalf("the example's rule has no line %q", clients)
+	}
+	const warning = "rule prefecture: sender_domain is the envelope sender (MAIL FROM), which any client of route inbound (0.0.0.0/0) may write: whoever forges it gets policy relaxed; give the rule clients, the networks of those senders' own servers"
+	for _, tt := range []struct {
+		name, yaml string
+		warned     bool
+	}{
+		{"with clients", string(example), false},
+		{"without clients", strings.Replace(string(example), clients, "", 1), true},
+		{"clients open to all", strings.Replace(string(example), clients, "      clients: [198.51.100.0/28, 0.0.0.0/0]\n", 1), true},
+	} {
+		// Beside the example's key and certificate, which it names
+		// relative to itself.
+		dir := t.TempDir()
+		testdata, err := filepath.Abs("../../deploy/testdata")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(testdata, filepath.Join(dir, "testdata")); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "mugai.yaml")
+		if err := os.WriteFile(path, []byte(tt.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var o, e bytes.Buffer
+		if code := run([]string{"check", "-config", path}, strings.NewReader(""), &o, &e); code != 0 {
+			t.Fatalf("%s: exit %d: %s", tt.name, code, e.String())
+		}
+		if got := strings.Contains(o.String(), warning); got != tt.warned {
+			t.Errorf("%s: warned %v, want %v:\n%s", tt.name, got, tt.warned, o.String())
+		}
+		if !tt.warned && strings.Contains(o.String(), "warnings") {
+			t.Errorf("%s: warnings:\n%s", tt.name, o.String())
+		}
 	}
 }

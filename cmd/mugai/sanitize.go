@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,10 +27,11 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	routeName := fs.String("route", "", "with -from/-to: the route `NAME` the message comes in on (default: the only sanitising route)")
 	from := fs.String("from", "", "envelope sender `ADDRESS`: the policy is the one the rules pick, as the gateway would")
 	to := fs.String("to", "", "envelope recipient `ADDRESSES`, separated by commas: the policy is the one the rules pick")
+	client := fs.String("client", "", "with -from/-to: the `ADDRESS` of the server the message comes from, for rules with clients")
 	reportPath := fs.String("report", "", "write the JSON report to `FILE` (\"-\": standard error)")
 	outPath := fs.String("o", "", "write the rebuilt message to `FILE` instead of standard output")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] -from ADDRESS -to ADDRESSES] [-report FILE|-] [-o FILE] [INPUT]")
+		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] [-client ADDRESS] -from ADDRESS -to ADDRESSES] [-report FILE|-] [-o FILE] [INPUT]")
 		fmt.Fprintln(stderr, "\nRebuilds the message in INPUT (default: standard input) under a policy and writes it")
 		fmt.Fprintln(stderr, "to standard output. With -from and -to the configuration's rules pick the policy, as")
 		fmt.Fprintln(stderr, "they would for that envelope (the gateway never reads From: or To: for this); the")
@@ -53,12 +56,12 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	name := *polName
-	if *routeName != "" || *from != "" || *to != "" {
+	if *routeName != "" || *from != "" || *to != "" || *client != "" {
 		if name != "" {
 			return fail("give -policy, or -route, -from and -to to have the rules pick the policy, not both")
 		}
 		var why string
-		if name, why, err = rulePolicy(cfg, *routeName, *from, *to); err != nil {
+		if name, why, err = rulePolicy(cfg, *routeName, *client, *from, *to); err != nil {
 			return fail("%v", err)
 		}
 		fmt.Fprintf(stderr, "mugai sanitize: %s\n", why)
@@ -163,8 +166,9 @@ func writeReport(path string, rep *sanitize.Report, stderr io.Writer) error {
 }
 
 // rulePolicy picks the policy the gateway would apply on routeName to a
-// message from sender to the comma-separated rcpts, and says why.
-func rulePolicy(cfg *config.Config, routeName, sender, rcpts string) (policy, why string, err error) {
+// message from sender to the comma-separated rcpts, sent by the server
+// at client ("" when not given), and says why.
+func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (policy, why string, err error) {
 	var route *config.Route
 	var sanitising []string
 	for i := range cfg.Routes {
@@ -209,7 +213,21 @@ func rulePolicy(cfg *config.Config, routeName, sender, rcpts string) (policy, wh
 			to = append(to, norm)
 		}
 	}
-	if r := cfg.RuleFor(route, from, to); r != nil {
+	var addr netip.Addr
+	if client != "" {
+		if addr, err = netip.ParseAddr(client); err != nil {
+			return "", "", fmt.Errorf("-client %q is not an IP address", client)
+		}
+		addr = addr.Unmap()
+		if !slices.ContainsFunc(route.Clients, func(p config.Prefix) bool { return p.Contains(addr) }) {
+			return "", "", fmt.Errorf("route %s refuses connections from %s (its clients: %s)", routeName, addr, prefixes(route.Clients))
+		}
+	} else if r := cfg.RuleAnyClient(route, from, to); r != nil && len(r.Match.Clients) > 0 {
+		// Unknown, the address would match no rule by it: the dry run
+		// must not say that such a rule does not apply.
+		return "", "", fmt.Errorf("-client is needed: rule %q picks policy %q for this envelope when the sending server is in %s", r.Name, r.Policy, prefixes(r.Match.Clients))
+	}
+	if r := cfg.RuleFor(route, addr, from, to); r != nil {
 		return r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
 	}
 	return route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil

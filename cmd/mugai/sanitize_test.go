@@ -139,6 +139,9 @@ func TestSanitizeCommandRules(t *testing.T) {
     policy: partner
   - name: one-sender
     match: {sender: [sato@other.example]}
+    policy: partner
+  - name: prefecture
+    match: {sender_domain: [pref.example.lg.jp], clients: [127.0.0.8/29]}
     policy: partner`, 1)
 	y = strings.Replace(y, "policies:\n", `policies:
   partner:
@@ -177,6 +180,17 @@ func TestSanitizeCommandRules(t *testing.T) {
 		{"a sender in another form", []string{"-from", "\"sato\"@Other.example.", "-to", "soumu@lgwan.example"}, 0, "partner", `rule "one-sender" picks policy "partner"`},
 		{"a sender refused at MAIL", []string{"-from", "a b@other.example", "-to", "soumu@lgwan.example"}, 1, "", "route inbound refuses a b@other.example at MAIL FROM: 553 5.1.7"},
 		{"with -policy", []string{"-policy", "default", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", "not both"},
+		// A rule with clients: the sending server's address, which the
+		// dry run must be given when such a rule would otherwise match.
+		{"a rule's client", []string{"-client", "127.0.0.9", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 0, "partner", `rule "prefecture" picks policy "partner"`},
+		{"another client", []string{"-client", "127.0.0.1", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 0, "default", "no rule matches"},
+		{"an IPv4-mapped client", []string{"-client", "::ffff:127.0.0.9", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 0, "partner", `rule "prefecture" picks policy "partner"`},
+		{"no client given", []string{"-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 1, "",
+			`-client is needed: rule "prefecture" picks policy "partner" for this envelope when the sending server is in 127.0.0.8/29`},
+		{"no client needed", []string{"-from", "x@other.example", "-to", "kikaku@lgwan.example"}, 0, "default", "no rule matches"},
+		{"a client the route refuses", []string{"-client", "192.0.2.1", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 1, "",
+			"route inbound refuses connections from 192.0.2.1 (its clients: 127.0.0.0/8 ::1/128)"},
+		{"no address", []string{"-client", "pref-mx", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 1, "", `-client "pref-mx" is not an IP address`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
