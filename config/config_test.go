@@ -310,3 +310,27 @@ func TestUndecodableOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeoutBounds: a route's command, data and session timeouts are
+// each 1s to 24h.
+func TestTimeoutBounds(t *testing.T) {
+	def := string(DefaultYAML())
+	for _, tt := range []struct{ from, to, want string }{
+		{"command_timeout: 5m", "command_timeout: 1000000h", "routes[0].limits.command_timeout: 1000000h is too long (allowed: 1s to 24h; default 5m)"},
+		{"data_timeout: 1m", "data_timeout: 500ms", "routes[0].limits.data_timeout: 500ms is too short (allowed: 1s to 24h; default 1m)"},
+		{"session_timeout: 10m", "session_timeout: 2d", "routes[0].limits.session_timeout: 2d is too long (allowed: 1s to 24h; default 10m)"},
+		{"command_timeout: 5m", "command_timeout: 24h", ""},
+		{"data_timeout: 1m", "data_timeout: 1s", ""},
+	} {
+		if !strings.Contains(def, tt.from) {
+			t.Fatalf("the default configuration has no %q", tt.from)
+		}
+		_, err := Parse("c.yaml", []byte(strings.Replace(def, tt.from, tt.to, 1)))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.to, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: got %v, want %q", tt.to, err, tt.want)
+		}
+	}
+}

@@ -411,12 +411,24 @@ func (v *validator) limits(path string, l *Limits) {
 	orDefault(v, path+".data_timeout", &l.DataTimeout, DefaultDataTimeout)
 	orDefault(v, path+".min_data_rate", &l.MinDataRate, DefaultMinDataRate)
 	orDefault(v, path+".session_timeout", &l.SessionTimeout, DefaultSessionTimeout)
-	if st := l.SessionTimeout; st > 0 && (st < MinSessionTimeout || st > MaxSessionTimeout) {
-		what := "too long"
-		if st < MinSessionTimeout {
-			what = "too short"
+	// Each bounds a session as the session time limit does: a command
+	// timeout of a million hours keeps a connection, and a worker, for
+	// as long as the session limit lets it.
+	for _, t := range []struct {
+		key      string
+		d, deflt Duration
+	}{
+		{"command_timeout", l.CommandTimeout, DefaultCommandTimeout},
+		{"data_timeout", l.DataTimeout, DefaultDataTimeout},
+		{"session_timeout", l.SessionTimeout, DefaultSessionTimeout},
+	} {
+		if t.d > 0 && (t.d < MinSessionTimeout || t.d > MaxSessionTimeout) {
+			what := "too long"
+			if t.d < MinSessionTimeout {
+				what = "too short"
+			}
+			v.errf(path+"."+t.key, "%s is %s (allowed: 1s to 24h; default %s)", t.d, what, t.deflt)
 		}
-		v.errf(path+".session_timeout", "%s is %s (allowed: 1s to 24h; default %s)", st, what, DefaultSessionTimeout)
 	}
 	// go-smtp parses SIZE as uint32.
 	if l.MaxMessageSize > 1<<32-1 {
