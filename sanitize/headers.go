@@ -554,12 +554,72 @@ func (s *sanitizer) dateValue(key, raw string) string {
 	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil {
 		return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
 	}
-	t, err := netmail.ParseDate(raw)
+	zoned, known := numericZone(raw)
+	t, err := netmail.ParseDate(zoned)
 	if err != nil {
 		s.finding("", "date-unparseable", key+": "+truncate(cleanString(raw), 80))
 		return ""
 	}
+	if !known {
+		s.finding("", "date-zone-unknown", key+": "+truncate(cleanString(raw), 80))
+	}
+	if t.Year() >= 2050 && twoDigitYear(zoned) {
+		t = t.AddDate(-100, 0, 0) // RFC 5322 4.3: 50 to 99 are 1950 to 1999
+	}
 	return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
+}
+
+// zoneNames are the zone names RFC 5322 4.3 (obs-zone) gives offsets
+// for, and JST, which Japanese mailers wrote and Thunderbird (NSPR's
+// PR_ParseTimeString) reads as +0900. time.Parse, under net/mail, takes
+// any name it does not know for UT with offset 0: "10:00 JST" came out
+// as "10:00 +0000", nine hours late in every client.
+var zoneNames = map[string]string{
+	"UT": "+0000", "GMT": "+0000", "UTC": "+0000",
+	"EST": "-0500", "EDT": "-0400", "CST": "-0600", "CDT": "-0500",
+	"MST": "-0700", "MDT": "-0600", "PST": "-0800", "PDT": "-0700",
+	"JST": "+0900",
+}
+
+// numericZone returns raw with a zone name at its end written as the
+// offset it stands for. A name after a numeric zone ("+0900 JST") is a
+// remark and left to the parser, which reads the number. known is false
+// for a name RFC 5322 gives no offset for: it reads such a zone as
+// "-0000", UT with the local zone unknown, and so does this.
+func numericZone(raw string) (string, bool) {
+	i := strings.LastIndexAny(raw, " \t")
+	if i < 0 {
+		return raw, true
+	}
+	name := raw[i+1:]
+	if name == "" || len(name) > 5 {
+		return raw, true
+	}
+	for j := 0; j < len(name); j++ {
+		if c := name[j] | 0x20; c < 'a' || c > 'z' {
+			return raw, true
+		}
+	}
+	if prev := strings.TrimRight(raw[:i], " \t"); len(prev) >= 5 && (prev[len(prev)-5] == '+' || prev[len(prev)-5] == '-') {
+		return raw, true
+	}
+	off, ok := zoneNames[strings.ToUpper(name)]
+	if !ok {
+		off = "-0000"
+	}
+	return raw[:i+1] + off, ok
+}
+
+// twoDigitYear reports a date whose year, the third of day, month and
+// year after an optional day name, has two digits.
+func twoDigitYear(raw string) bool {
+	f := strings.Fields(raw)
+	if len(f) > 0 && strings.HasSuffix(f[0], ",") {
+		f = f[1:]
+	} else if len(f) > 1 && f[1] == "," {
+		f = f[2:]
+	}
+	return len(f) >= 3 && len(f[2]) == 2 && f[2][0] >= '0' && f[2][0] <= '9' && f[2][1] >= '0' && f[2][1] <= '9'
 }
 
 // msgIDs finds up to max tokens of the form <[!-;=?-~]{1,250}> in raw,

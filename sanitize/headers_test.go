@@ -150,3 +150,49 @@ func TestDroppedAddressesNoticed(t *testing.T) {
 		}
 	}
 }
+
+// TestDateZones covers Date fields written with a zone name or a
+// two-digit year, as old Japanese mailers and some scripts write them.
+// net/mail's time.Parse takes a zone name it does not know for UT, so
+// "10:00:00 JST" was delivered as "10:00:00 +0000" and every client
+// showed the message nine hours late; RFC 5322 4.3 reads a two-digit
+// year 50 to 99 as 19xx, and time.Parse made "55" 2055, a date that
+// keeps a message at the top of a date-sorted inbox.
+func TestDateZones(t *testing.T) {
+	for _, c := range []struct{ in, want, finding string }{
+		{"Mon, 2 Feb 2026 10:00:00 +0900", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 02 Feb 2026 10:00:00 +0900 (JST)", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 JST", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 jst", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"2 Feb 2026 10:00 JST", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 +0900 JST", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 EST", "Mon, 02 Feb 2026 10:00:00 -0500", ""},
+		{"Mon, 2 Feb 2026 10:00:00 EDT", "Mon, 02 Feb 2026 10:00:00 -0400", ""},
+		{"Mon, 2 Feb 2026 10:00:00 CST", "Mon, 02 Feb 2026 10:00:00 -0600", ""},
+		{"Mon, 2 Feb 2026 10:00:00 MDT", "Mon, 02 Feb 2026 10:00:00 -0600", ""},
+		{"Mon, 2 Feb 2026 10:00:00 PST", "Mon, 02 Feb 2026 10:00:00 -0800", ""},
+		{"Mon, 2 Feb 2026 10:00:00 GMT", "Mon, 02 Feb 2026 10:00:00 +0000", ""},
+		{"Mon, 2 Feb 2026 10:00:00 UT", "Mon, 02 Feb 2026 10:00:00 +0000", ""},
+		{"Mon, 2 Feb 2026 10:00:00 UTC", "Mon, 02 Feb 2026 10:00:00 +0000", ""},
+		// A name no standard gives an offset for: RFC 5322 4.3 reads it
+		// as -0000, UT with the zone unknown, and the report says so.
+		{"Mon, 2 Feb 2026 10:00:00 XYZ", "Mon, 02 Feb 2026 10:00:00 +0000", "date-zone-unknown"},
+		// RFC 5322 4.3: 00-49 are 20xx, 50-99 19xx.
+		{"2 Feb 26 10:00:00 +0900", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Wed, 2 Feb 55 10:00:00 +0900", "Wed, 02 Feb 1955 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 98 10:00:00 JST", "Mon, 02 Feb 1998 10:00:00 +0900", ""},
+	} {
+		rep := &Report{}
+		s := newSanitizer(Options{Policy: defaultPolicy(t)}, rep)
+		if got := s.dateValue("Date", c.in); got != c.want {
+			t.Errorf("dateValue(%q) = %q, want %q", c.in, got, c.want)
+		}
+		var kinds []string
+		for _, f := range rep.Findings {
+			kinds = append(kinds, f.Kind)
+		}
+		if got := strings.Join(kinds, " "); got != c.finding {
+			t.Errorf("dateValue(%q): findings %q, want %q", c.in, got, c.finding)
+		}
+	}
+}
