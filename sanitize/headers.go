@@ -380,9 +380,11 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 
 // dropAddress reports an address left out of the rebuilt field key and
 // names the field in the notice: a reader who finds no sender, or fewer
-// recipients than were written, must be told why.
+// recipients than were written, must be told why. It is an action, in
+// X-Mugai-Sanitized too, as everything the notice says was done is.
 func (s *sanitizer) dropAddress(key, kind, detail string) {
 	s.finding("", kind, key+": "+detail)
+	s.addAction("addresses-removed")
 	if !slices.Contains(s.addrDropped, key) {
 		s.addrDropped = append(s.addrDropped, key)
 	}

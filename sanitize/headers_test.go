@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,6 +148,16 @@ func TestDroppedAddressesNoticed(t *testing.T) {
 		}
 		if got != c.want || !strings.Contains(string(body), c.en) {
 			t.Errorf("%q: notice line %q, want %q and %q:\n%s", c.head, got, c.want, c.en, body)
+		}
+		// The notice's line is an action, in the report and in
+		// X-Mugai-Sanitized: it said "rebuilt" while the notice told of
+		// addresses removed.
+		dropped := c.want != ""
+		if got := slices.Contains(rep.Actions, "addresses-removed"); got != dropped {
+			t.Errorf("%q: addresses-removed action %v, want %v: %v", c.head, got, dropped, rep.Actions)
+		}
+		if got := strings.Contains(e.Header.Get("X-Mugai-Sanitized"), "addresses-removed"); got != dropped {
+			t.Errorf("%q: X-Mugai-Sanitized %q, addresses-removed wanted %v", c.head, e.Header.Get("X-Mugai-Sanitized"), dropped)
 		}
 	}
 }
