@@ -409,7 +409,7 @@ func (s *sanitizer) encodePhrase(name string) string {
 	case phraseQuoted:
 		return string(appendQuoted(nil, name))
 	}
-	return s.encodeWords(name)
+	return string(s.appendPhraseWords(nil, name))
 }
 
 // appendPhrase appends encodePhrase(name) to dst.
@@ -420,7 +420,20 @@ func (s *sanitizer) appendPhrase(dst []byte, name string) []byte {
 	case phraseQuoted:
 		return appendQuoted(dst, name)
 	}
-	return s.appendWords(dst, name)
+	return s.appendPhraseWords(dst, name)
+}
+
+// appendPhraseWords appends name as encoded words, printable ASCII too:
+// encodeWords leaves that as it is, which for a name too long to quote
+// (phraseForm) put its "," "<" "@" and '"' back into the address list,
+// a second sender or a recipient without an address.
+func (s *sanitizer) appendPhraseWords(dst []byte, name string) []byte {
+	if s.pol.OutputCharset == "iso-2022-jp" {
+		if w, ok := iso2022jpWords(name); ok {
+			return append(dst, w...)
+		}
+	}
+	return appendAllBWords(dst, name)
 }
 
 const (

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"mugai/config"
 )
 
 // TestAddressSalvage covers address fields net/mail refuses: the address
@@ -204,6 +206,38 @@ func TestDateZones(t *testing.T) {
 		}
 		if got := strings.Join(kinds, " "); got != c.finding {
 			t.Errorf("dateValue(%q): findings %q, want %q", c.in, got, c.finding)
+		}
+	}
+}
+
+// TestLongDisplayNameStaysOneName: a display name of 200 ASCII characters
+// or more was written bare, out of its quotes (encodeWords leaves
+// printable ASCII as it is), so its "," "<" ">" "@" and '"' became
+// address-list syntax again. From: "<mayor@city.example.lg.jp>, xxx…"
+// <attacker@evil.example> was delivered as From: <mayor@city.example.lg.jp>,
+// xxx… <attacker@evil.example>, which Thunderbird, Outlook and Python's
+// email read as two senders, the mayor first; "Yamada, Taro xxx…" in To
+// became a recipient "Yamada" without an address. Such a name is written
+// as encoded words, whose decoded specials are no syntax.
+func TestLongDisplayNameStaysOneName(t *testing.T) {
+	pad := strings.Repeat("x", 200)
+	utf8Pol, isoPol := defaultPolicy(t), defaultPolicy(t)
+	isoPol.OutputCharset = "iso-2022-jp"
+	for _, pol := range []config.Policy{utf8Pol, isoPol} {
+		for _, c := range []struct{ raw, name, addr string }{
+			{`"<mayor@city.example.lg.jp>, ` + pad + `" <attacker@evil.example>`, "<mayor@city.example.lg.jp>, " + pad, "attacker@evil.example"},
+			{`"Yamada, Taro ` + pad + `" <b@example.jp>`, "Yamada, Taro " + pad, "b@example.jp"},
+			{`"a \"quoted\" ` + pad + `" <b@example.jp>`, `a "quoted" ` + pad, "b@example.jp"},
+			{`"a; b: ` + pad + `" <b@example.jp>`, "a; b: " + pad, "b@example.jp"},
+			{`"` + strings.Repeat("a. ", 100) + `" <b@example.jp>`, strings.TrimSpace(strings.Repeat("a. ", 100)), "b@example.jp"},
+			{pad + pad + ` <b@example.jp>`, pad + pad, "b@example.jp"},
+		} {
+			s := newSanitizer(Options{Policy: pol}, &Report{})
+			v := s.addressValue("From", c.raw)
+			l, err := mail.ParseAddressList(v)
+			if err != nil || len(l) != 1 || l[0].Name != c.name || l[0].Address != c.addr {
+				t.Errorf("%s: addressValue(%.60q…) = %.200q…, read back as %v, %v; want one address %s", pol.OutputCharset, c.raw, v, l, err, c.addr)
+			}
 		}
 	}
 }
