@@ -540,7 +540,9 @@ func (s *sanitizer) appendWords(dst []byte, t string) []byte {
 func iso2022jpWords(t string) (string, bool) {
 	const prefix, suffix = "=?ISO-2022-JP?B?", "?="
 	var words []string
-	runes := []rune(t)
+	// Prepared before it is split: a voiced mark (ｶﾞ, テ U+3099) parted
+	// from its kana would be encoded apart, as ゛.
+	runes := []rune(prepareISO2022JP(t))
 	for len(runes) > 0 {
 		n := min(len(runes), 20)
 		var enc []byte

@@ -241,3 +241,55 @@ func TestLongDisplayNameStaysOneName(t *testing.T) {
 		}
 	}
 }
+
+// TestISO2022JPDecomposedKana: with output_charset: iso-2022-jp, kana
+// written decomposed (テ U+3099, as macOS writes file names) or half
+// width are encoded composed (デ), in the header's encoded words, the
+// notice's list of files and the text; ISO-2022-JP has no code for the
+// combining marks, which became 〓 (テ〓ータ.pdf) and a "characters
+// replaced" notice. A mark is not parted from its kana where the header
+// text is split into encoded words.
+func TestISO2022JPDecomposedKana(t *testing.T) {
+	pol := defaultPolicy(t)
+	pol.OutputCharset = "iso-2022-jp"
+	for _, c := range []struct{ in, want string }{
+		{strings.Repeat("ア", 17) + "テ\u3099ータ", strings.Repeat("ア", 17) + "データ"},
+		{strings.Repeat("ア", 17) + "ｶﾞｲﾄﾞ", strings.Repeat("ア", 17) + "ガイド"},
+		{"ハ\u309aン", "パン"},
+	} {
+		w, ok := iso2022jpWords(c.in)
+		if !ok {
+			t.Fatalf("iso2022jpWords(%q) not ok", c.in)
+		}
+		if got, _ := decodeHeaderText(w); got != c.want {
+			t.Errorf("iso2022jpWords(%q) = %q, reads %q, want %q", c.in, w, got, c.want)
+		}
+	}
+	name := "テ\u3099ータのカ\u3099イト\u3099.exe"
+	msg := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("こ\u3099確認くた\u3099さい")) + "?=\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nテ\u3099ータ\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(name)) + "?=\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n--b--\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	text := decodedText(t, out.Bytes())
+	if !strings.Contains(text, "データのガイド.exe") || !strings.Contains(text, "\nデータ") || strings.Contains(text, "〓") {
+		t.Errorf("text:\n%s", text)
+	}
+	if slices.Contains(rep.Actions, "characters-replaced") {
+		t.Errorf("actions %v: nothing was replaced", rep.Actions)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw := e.Header.Get("Subject"); !strings.HasPrefix(raw, "=?ISO-2022-JP?") {
+		t.Errorf("Subject %q, want ISO-2022-JP encoded words", raw)
+	}
+	if s, _ := decodeHeaderText(e.Header.Get("Subject")); s != "ご確認ください" {
+		t.Errorf("Subject reads %q", s)
+	}
+}
