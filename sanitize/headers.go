@@ -599,16 +599,27 @@ var zoneNames = map[string]string{
 }
 
 // numericZone returns raw with a zone name at its end written as the
-// offset it stands for. A name after a numeric zone ("+0900 JST") is a
-// remark and left to the parser, which reads the number. known is false
-// for a name RFC 5322 gives no offset for: it reads such a zone as
-// "-0000", UT with the local zone unknown, and so does this.
+// offset it stands for (and a comment after the name left out), or raw
+// as it is. A name after a numeric zone ("+0900 JST") is a remark and
+// left to the parser, which reads the number. known is false for a name
+// RFC 5322 gives no offset for: it reads such a zone as "-0000", UT with
+// the local zone unknown, and so does this.
 func numericZone(raw string) (string, bool) {
-	i := strings.LastIndexAny(raw, " \t")
+	// A comment after the zone ("JST (Japan)") is the parser's to skip,
+	// and no part of the zone.
+	base := raw
+	for strings.HasSuffix(base, ")") {
+		j := strings.LastIndexByte(base, '(')
+		if j < 0 {
+			break
+		}
+		base = strings.TrimRight(base[:j], " \t")
+	}
+	i := strings.LastIndexAny(base, " \t")
 	if i < 0 {
 		return raw, true
 	}
-	name := raw[i+1:]
+	name := base[i+1:]
 	if name == "" || len(name) > 5 {
 		return raw, true
 	}
@@ -617,14 +628,14 @@ func numericZone(raw string) (string, bool) {
 			return raw, true
 		}
 	}
-	if prev := strings.TrimRight(raw[:i], " \t"); len(prev) >= 5 && (prev[len(prev)-5] == '+' || prev[len(prev)-5] == '-') {
+	if prev := strings.TrimRight(base[:i], " \t"); len(prev) >= 5 && (prev[len(prev)-5] == '+' || prev[len(prev)-5] == '-') {
 		return raw, true
 	}
 	off, ok := zoneNames[strings.ToUpper(name)]
 	if !ok {
 		off = "-0000"
 	}
-	return raw[:i+1] + off, ok
+	return base[:i+1] + off, ok
 }
 
 // twoDigitYear reports a date whose year, the third of day, month and
