@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/idna"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // field is one rebuilt header field; value is 7-bit, unfolded.
@@ -87,7 +88,7 @@ func (s *sanitizer) headerFields() []field {
 				v = s.encodeText(strings.TrimSpace(s.headerText(s.reread(key, cleanString(d)))))
 			}
 			if v != "" {
-				out = append(out, field{key, v})
+				out = append(out, field{key, fitFirstWord(key, v)})
 			}
 		}
 	}
@@ -533,6 +534,66 @@ func (s *sanitizer) appendWords(dst []byte, t string) []byte {
 		}
 	}
 	return appendBWords(dst, t)
+}
+
+// fitFirstWord splits the first word of a field's value in two, at a
+// character boundary, when it is an encoded word this package wrote that
+// does not fit the field's first line beside "Key: ": RFC 2047 2 allows a
+// line with an encoded word 76 characters, and a 75-character word after
+// "Subject: " made 84. The field is not folded after its colon instead,
+// which some parsers take for an empty value. The value is returned as
+// it is when no split fits.
+func fitFirstWord(key, v string) string {
+	budget := 76 - len(key) - 2
+	word, rest, more := strings.Cut(v, " ")
+	if len(word) <= budget || !strings.HasPrefix(word, "=?") {
+		return v
+	}
+	var prefix string
+	switch {
+	case strings.HasPrefix(word, "=?utf-8?b?"):
+		prefix = "=?utf-8?b?"
+	case strings.HasPrefix(word, "=?ISO-2022-JP?B?"):
+		prefix = "=?ISO-2022-JP?B?"
+	default:
+		return v
+	}
+	if !strings.HasSuffix(word, "?=") || len(word) < len(prefix)+2 {
+		return v
+	}
+	text, err := base64.StdEncoding.DecodeString(word[len(prefix) : len(word)-2])
+	if err != nil {
+		return v
+	}
+	encode := func(t []byte) (string, bool) { return prefix + base64.StdEncoding.EncodeToString(t) + "?=", true }
+	if prefix != "=?utf-8?b?" {
+		if text, err = japanese.ISO2022JP.NewDecoder().Bytes(text); err != nil {
+			return v
+		}
+		encode = func(t []byte) (string, bool) {
+			b, bad := encodeISO2022JP(string(t))
+			return prefix + base64.StdEncoding.EncodeToString(b) + "?=", bad == 0
+		}
+	}
+	// The longest head, at a character boundary, whose word fits.
+	for n := len(text) - 1; n > 0; n-- {
+		if !utf8.RuneStart(text[n]) {
+			continue
+		}
+		head, ok := encode(text[:n])
+		if !ok || len(head) > budget {
+			continue
+		}
+		tail, ok := encode(text[n:])
+		if !ok || len(tail) > 75 {
+			return v
+		}
+		if more {
+			return head + " " + tail + " " + rest
+		}
+		return head + " " + tail
+	}
+	return v
 }
 
 // iso2022jpWords splits t into encoded words of at most 75 characters,

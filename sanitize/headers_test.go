@@ -296,3 +296,51 @@ func TestISO2022JPDecomposedKana(t *testing.T) {
 		t.Errorf("Subject reads %q", s)
 	}
 }
+
+// TestFirstLineEncodedWords: a field's first line holds "Key: " and its
+// first word; a 75-character encoded word there made a line of 81
+// (Subject) to 84 characters, over RFC 2047 2's 76 for a line with an
+// encoded word (and RFC 5322's 78). The first word is split in two where
+// it does not fit, at a character boundary, in its own charset.
+func TestFirstLineEncodedWords(t *testing.T) {
+	utf8Pol, isoPol := defaultPolicy(t), defaultPolicy(t)
+	isoPol.OutputCharset = "iso-2022-jp"
+	long := strings.Repeat("長い件名", 30)
+	for _, pol := range []config.Policy{utf8Pol, isoPol} {
+		for _, c := range []struct{ key, head string }{
+			{"Subject", "Subject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(long)) + "?=\r\n"},
+			{"Subject", "Subject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("a"+long)) + "?=\r\n"},
+			{"From", "From: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(long)) + "?= <a@example.jp>\r\n"},
+			{"Reply-To", "Reply-To: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("総務課 "+long)) + "?= <a@example.jp>\r\n"},
+		} {
+			msg := "From: a@example.jp\r\nTo: b@example.jp\r\n" + c.head + "\r\nbody\r\n"
+			if c.key == "From" {
+				msg = "To: b@example.jp\r\n" + c.head + "\r\nbody\r\n"
+			}
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			head, _, _ := strings.Cut(out.String(), "\r\n\r\n")
+			for l := range strings.SplitSeq(head, "\r\n") {
+				if strings.Contains(l, "=?") && len(l) > 76 {
+					t.Errorf("%s: %s: line of %d characters: %q", pol.OutputCharset, c.key, len(l), l)
+				}
+			}
+			e, err := message.Read(bytes.NewReader(out.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := decodeHeaderText(strings.TrimPrefix(strings.TrimSpace(c.head), c.key+": "))
+			got, _ := decodeHeaderText(e.Header.Get(c.key))
+			if c.key != "Subject" {
+				got, _, _ = strings.Cut(got, " <")
+				want, _, _ = strings.Cut(want, " <")
+			}
+			if got != want {
+				t.Errorf("%s: %s reads %q, want %q", pol.OutputCharset, c.key, got, want)
+			}
+		}
+	}
+}
