@@ -711,11 +711,16 @@ func twoDigitYear(raw string) bool {
 	return len(f) >= 3 && len(f[2]) == 2 && f[2][0] >= '0' && f[2][0] <= '9' && f[2][1] >= '0' && f[2][1] <= '9'
 }
 
-// msgIDs finds up to max tokens of the form <[!-;=?-~]{1,250}> in raw,
-// leftmost first, not overlapping: a well-formed "<id>".
+// msgIDs finds the tokens of the form <[!-;=?-~]{1,250}> in raw, leftmost
+// first, not overlapping: a well-formed "<id>". Of more than max it keeps
+// the first and the last max-1, as RFC 5537 3.4.4 trims References: the
+// first is a thread's root, the last the parent a client threads a reply
+// under (RFC 5322 3.6.4); the first max lost the parent of a reply deep in
+// a long discussion.
 func msgIDs(raw string, max int) []string {
 	var ids []string
-	for i := 0; i < len(raw) && len(ids) < max; {
+	next := 1 // where the next id goes once ids is full: ids[1:] is a ring
+	for i := 0; i < len(raw); {
 		j := strings.IndexByte(raw[i:], '<')
 		if j < 0 {
 			break
@@ -726,11 +731,27 @@ func msgIDs(raw string, max int) []string {
 			k++
 		}
 		if n := k - start - 1; k < len(raw) && raw[k] == '>' && n >= 1 && n <= 250 {
-			ids = append(ids, raw[start:k+1])
+			switch {
+			case len(ids) < max:
+				ids = append(ids, raw[start:k+1])
+			case max == 1:
+				return ids
+			default:
+				ids[next] = raw[start : k+1]
+				if next++; next == max {
+					next = 1
+				}
+			}
 			i = k + 1
 			continue
 		}
 		i = start + 1
+	}
+	if next > 1 {
+		// The ring's oldest entry is at next: rotate it to ids[1].
+		slices.Reverse(ids[1:next])
+		slices.Reverse(ids[next:])
+		slices.Reverse(ids[1:])
 	}
 	return ids
 }
@@ -738,7 +759,11 @@ func msgIDs(raw string, max int) []string {
 // msgIDValue keeps the well-formed <id> tokens of a Message-ID,
 // In-Reply-To or References field.
 func msgIDValue(raw string, one bool) string {
-	ids := msgIDs(raw, 200)
+	limit := 200
+	if one {
+		limit = 1
+	}
+	ids := msgIDs(raw, limit)
 	if len(ids) == 0 {
 		t := strings.TrimSpace(raw)
 		if strings.Count(t, "@") == 1 && len(t) <= 250 && !strings.ContainsAny(t, " \t<>\"") && isASCII(t) && utf8.ValidString(t) && !hasControl(t) {

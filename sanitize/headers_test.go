@@ -344,3 +344,26 @@ func TestFirstLineEncodedWords(t *testing.T) {
 		}
 	}
 }
+
+// TestLongReferences: of a References field with more than 200 ids, the
+// first 200 were kept and the last ones dropped; the last is the parent a
+// client threads a reply under (RFC 5322 3.6.4), so a reply deep in a long
+// discussion fell out of its thread in Thunderbird and Outlook. The first
+// (the thread's root) and the last 199 are kept, as RFC 5537 3.4.4 trims.
+func TestLongReferences(t *testing.T) {
+	var ids []string
+	for i := range 300 {
+		ids = append(ids, "<m"+itoa(i)+"@example.jp>")
+	}
+	got := strings.Fields(msgIDValue(strings.Join(ids, "\r\n "), false))
+	want := append([]string{ids[0]}, ids[101:]...)
+	if !slices.Equal(got, want) {
+		t.Errorf("References: %d ids, first %q, last %q; want %d, %q … %q", len(got), got[0], got[len(got)-1], len(want), want[0], want[len(want)-1])
+	}
+	if got := msgIDValue(strings.Join(ids[:5], " "), false); got != strings.Join(ids[:5], " ") {
+		t.Errorf("short References: %q", got)
+	}
+	if got := msgIDValue(strings.Join(ids, " "), true); got != ids[0] {
+		t.Errorf("Message-ID: %q, want the first", got)
+	}
+}
