@@ -29,7 +29,7 @@ var findingKinds = map[string]string{
 
 	// Header fields of the original.
 	"leading-bom":                   "a UTF-8 byte order mark before the header; skipped",
-	"duplicate-header":              "a field allowed once (From, Subject, ...) given more than once; the first is kept",
+	"duplicate-header":              "a field allowed once (From, Subject, ...) given more than once; the first is kept (To, Cc and Bcc: their addresses are joined)",
 	"trace-too-long":                "more than 100 Received fields; the first 100 are kept",
 	"address-unparseable":           "an address field that does not parse; what parses is kept",
 	"address-non-ascii":             "an address with a non-ASCII local part or an invalid domain was dropped",

@@ -58,7 +58,15 @@ func (s *sanitizer) headerFields() []field {
 		if len(vals) == 0 {
 			continue
 		}
-		if singletons[key] && len(vals) > 1 {
+		switch {
+		case len(vals) < 2 || !singletons[key]:
+		case key == "To" || key == "Cc" || key == "Bcc":
+			// Recipients are not chosen between: Thunderbird shows the
+			// addresses of every To and Cc field (its parser aggregates
+			// them), and a reader shown fewer would reply to fewer.
+			s.finding("", "duplicate-header", key+" appears "+itoa(len(vals))+" times; their addresses are joined")
+			vals = []string{strings.Join(vals, ", ")}
+		default:
 			s.finding("", "duplicate-header", key+" appears "+itoa(len(vals))+" times; the first is kept")
 			vals = vals[:1]
 		}

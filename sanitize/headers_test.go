@@ -367,3 +367,46 @@ func TestLongReferences(t *testing.T) {
 		t.Errorf("Message-ID: %q, want the first", got)
 	}
 }
+
+// TestDuplicateRecipientFields: a message with two To (or Cc) fields, as
+// some scripts and broken mailers write it, kept only the first, so the
+// reader saw fewer recipients than the message was sent to and a reply to
+// all left them out (Thunderbird shows both fields' addresses). To and
+// Cc given twice are joined; From and Subject keep their first.
+func TestDuplicateRecipientFields(t *testing.T) {
+	msg := "From: a@example.jp\r\nFrom: b@example.jp\r\nTo: t1@example.jp\r\nCc: c1@example.jp\r\nTo: =?UTF-8?B?5bGx55Sw?= <t2@example.jp>, t3@example.jp\r\n" +
+		"Cc: c2@example.jp\r\nSubject: s\r\n\r\nbody\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mail.Header{Header: e.Header}
+	for k, want := range map[string]string{"From": "a@example.jp", "To": "t1@example.jp t2@example.jp t3@example.jp", "Cc": "c1@example.jp c2@example.jp"} {
+		if n := len(e.Header.Values(k)); n != 1 {
+			t.Errorf("%d %s fields", n, k)
+		}
+		l, err := h.AddressList(k)
+		var got []string
+		for _, a := range l {
+			got = append(got, a.Address)
+		}
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("%s: %q, %v; want %q", k, got, err, want)
+		}
+	}
+	var details []string
+	for _, f := range rep.Findings {
+		if f.Kind == "duplicate-header" {
+			details = append(details, f.Detail)
+		}
+	}
+	want := []string{"From appears 2 times; the first is kept", "To appears 2 times; their addresses are joined", "Cc appears 2 times; their addresses are joined"}
+	if !slices.Equal(details, want) {
+		t.Errorf("findings %q, want %q", details, want)
+	}
+}
