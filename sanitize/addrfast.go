@@ -20,6 +20,11 @@ func appendBWords(dst []byte, t string) []byte {
 	if !needsEncoding(t) && !strings.Contains(t, "=?") {
 		return append(dst, t...)
 	}
+	return appendAllBWords(dst, t)
+}
+
+// appendAllBWords appends t as B-encoded words, whatever it holds.
+func appendAllBWords(dst []byte, t string) []byte {
 	// mime splits UTF-8 text into words of at most 45 bytes, the most
 	// whose base64 fits the 63 characters a 75-character word leaves
 	// after "=?UTF-8?q?" and "?=", and never inside a rune (an invalid

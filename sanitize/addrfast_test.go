@@ -396,7 +396,23 @@ func refEncodePhrase(s *sanitizer, name string) string {
 			return w
 		}
 	}
-	return refBWords(name)
+	if w := refBWords(name); w != name {
+		return w
+	}
+	// Printable ASCII too long to quote (phraseForm): encoded all the
+	// same, as written bare its specials would be address-list syntax.
+	return forcedWords(name)
+}
+
+// forcedWords is mime's B encoding of name, printable ASCII included:
+// 45-byte chunks, each an encoded word.
+func forcedWords(name string) string {
+	var words []string
+	for len(name) > 45 {
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(name[:45]))+"?=")
+		name = name[45:]
+	}
+	return strings.Join(append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(name))+"?="), " ")
 }
 
 // refBWords is mime.BEncoding.Encode("utf-8", t), except that printable
@@ -438,6 +454,7 @@ func FuzzEncodedWords(f *testing.F) {
 		strings.Repeat("a", 45), strings.Repeat("a", 46) + "\x01", strings.Repeat("日本語のメール", 20), "😀😀😀😀😀😀😀😀😀😀😀😀",
 		"\xf0\x9f\x98", strings.Repeat("é", 23) + "\xe5\xb1", `Yamada, Taro`, `a "b" \c`, "J.R. Smith", "=?x?=",
 		strings.Repeat("Long ", 40), "①②", "髙橋",
+		"<mayor@city.example.lg.jp>, " + strings.Repeat("x", 200), strings.Repeat("Yamada, Taro ", 20),
 	} {
 		f.Add(t)
 	}

@@ -43,6 +43,7 @@ func (s *sanitizer) build(w io.Writer) error {
 		// known only once the text is encoded: count it first, so the
 		// reader is told what each 〓 stands for.
 		s.isoReplaced = true
+		s.addAction("characters-replaced")
 		notice = s.notice()
 	}
 

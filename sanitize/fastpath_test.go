@@ -18,14 +18,19 @@ func FuzzMsgIDs(f *testing.F) {
 	for _, s := range []string{
 		"<a@b>", " <a@b> <c@d>", "<<a@b>>", "<a b@c>", "<>", "x <a@b",
 		"<" + strings.Repeat("x", 250) + ">", "<" + strings.Repeat("x", 251) + "><y@z>",
-		"<é@b> <ok@b>", "(comment) <id@example.jp>",
+		"<é@b> <ok@b>", "(comment) <id@example.jp>", "<1@a> <2@a> <3@a> <4@a> <5@a> <6@a> <7@a>",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want := reMsgIDReference.FindAllString(s, 200)
-		if got := msgIDs(s, 200); !slices.Equal(got, want) {
-			t.Fatalf("msgIDs(%q) = %q, want %q", s, got, want)
+		for _, max := range []int{200, 3, 1} {
+			want := reMsgIDReference.FindAllString(s, -1)
+			if len(want) > max {
+				want = append(want[:1], want[len(want)-(max-1):]...)
+			}
+			if got := msgIDs(s, max); !slices.Equal(got, want) {
+				t.Fatalf("msgIDs(%q, %d) = %q, want %q", s, max, got, want)
+			}
 		}
 	})
 }

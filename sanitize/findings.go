@@ -29,12 +29,13 @@ var findingKinds = map[string]string{
 
 	// Header fields of the original.
 	"leading-bom":                   "a UTF-8 byte order mark before the header; skipped",
-	"duplicate-header":              "a field allowed once (From, Subject, ...) given more than once; the first is kept",
+	"duplicate-header":              "a field allowed once (From, Subject, ...) given more than once; the first is kept (To, Cc and Bcc: their addresses are joined)",
 	"trace-too-long":                "more than 100 Received fields; the first 100 are kept",
 	"address-unparseable":           "an address field that does not parse; what parses is kept",
 	"address-non-ascii":             "an address with a non-ASCII local part or an invalid domain was dropped",
 	"address-link":                  "an address whose local part a mail client would link (a URL or host name in it) was dropped",
 	"date-unparseable":              "a Date field that does not parse; it was dropped",
+	"date-zone-unknown":             "a Date field whose zone is a name RFC 5322 gives no offset for; read as -0000 (UT, zone unknown)",
 	"encoded-word-in-text":          "decoded header text read as encoded words again (encoded twice, or quoted); decoded again and cleaned",
 	"content-disposition-malformed": "a Content-Disposition that does not parse",
 

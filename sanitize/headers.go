@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/idna"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // field is one rebuilt header field; value is 7-bit, unfolded.
@@ -57,7 +58,15 @@ func (s *sanitizer) headerFields() []field {
 		if len(vals) == 0 {
 			continue
 		}
-		if singletons[key] && len(vals) > 1 {
+		switch {
+		case len(vals) < 2 || !singletons[key]:
+		case key == "To" || key == "Cc" || key == "Bcc":
+			// Recipients are not chosen between: Thunderbird shows the
+			// addresses of every To and Cc field (its parser aggregates
+			// them), and a reader shown fewer would reply to fewer.
+			s.finding("", "duplicate-header", key+" appears "+itoa(len(vals))+" times; their addresses are joined")
+			vals = []string{strings.Join(vals, ", ")}
+		default:
 			s.finding("", "duplicate-header", key+" appears "+itoa(len(vals))+" times; the first is kept")
 			vals = vals[:1]
 		}
@@ -87,7 +96,7 @@ func (s *sanitizer) headerFields() []field {
 				v = s.encodeText(strings.TrimSpace(s.headerText(s.reread(key, cleanString(d)))))
 			}
 			if v != "" {
-				out = append(out, field{key, v})
+				out = append(out, field{key, fitFirstWord(key, v)})
 			}
 		}
 	}
@@ -380,9 +389,11 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 
 // dropAddress reports an address left out of the rebuilt field key and
 // names the field in the notice: a reader who finds no sender, or fewer
-// recipients than were written, must be told why.
+// recipients than were written, must be told why. It is an action, in
+// X-Mugai-Sanitized too, as everything the notice says was done is.
 func (s *sanitizer) dropAddress(key, kind, detail string) {
 	s.finding("", kind, key+": "+detail)
+	s.addAction("addresses-removed")
 	if !slices.Contains(s.addrDropped, key) {
 		s.addrDropped = append(s.addrDropped, key)
 	}
@@ -407,7 +418,7 @@ func (s *sanitizer) encodePhrase(name string) string {
 	case phraseQuoted:
 		return string(appendQuoted(nil, name))
 	}
-	return s.encodeWords(name)
+	return string(s.appendPhraseWords(nil, name))
 }
 
 // appendPhrase appends encodePhrase(name) to dst.
@@ -418,7 +429,20 @@ func (s *sanitizer) appendPhrase(dst []byte, name string) []byte {
 	case phraseQuoted:
 		return appendQuoted(dst, name)
 	}
-	return s.appendWords(dst, name)
+	return s.appendPhraseWords(dst, name)
+}
+
+// appendPhraseWords appends name as encoded words, printable ASCII too:
+// encodeWords leaves that as it is, which for a name too long to quote
+// (phraseForm) put its "," "<" "@" and '"' back into the address list,
+// a second sender or a recipient without an address.
+func (s *sanitizer) appendPhraseWords(dst []byte, name string) []byte {
+	if s.pol.OutputCharset == "iso-2022-jp" {
+		if w, ok := iso2022jpWords(name); ok {
+			return append(dst, w...)
+		}
+	}
+	return appendAllBWords(dst, name)
 }
 
 const (
@@ -520,12 +544,74 @@ func (s *sanitizer) appendWords(dst []byte, t string) []byte {
 	return appendBWords(dst, t)
 }
 
+// fitFirstWord splits the first word of a field's value in two, at a
+// character boundary, when it is an encoded word this package wrote that
+// does not fit the field's first line beside "Key: ": RFC 2047 2 allows a
+// line with an encoded word 76 characters, and a 75-character word after
+// "Subject: " made 84. The field is not folded after its colon instead,
+// which some parsers take for an empty value. The value is returned as
+// it is when no split fits.
+func fitFirstWord(key, v string) string {
+	budget := 76 - len(key) - 2
+	word, rest, more := strings.Cut(v, " ")
+	if len(word) <= budget || !strings.HasPrefix(word, "=?") {
+		return v
+	}
+	var prefix string
+	switch {
+	case strings.HasPrefix(word, "=?utf-8?b?"):
+		prefix = "=?utf-8?b?"
+	case strings.HasPrefix(word, "=?ISO-2022-JP?B?"):
+		prefix = "=?ISO-2022-JP?B?"
+	default:
+		return v
+	}
+	if !strings.HasSuffix(word, "?=") || len(word) < len(prefix)+2 {
+		return v
+	}
+	text, err := base64.StdEncoding.DecodeString(word[len(prefix) : len(word)-2])
+	if err != nil {
+		return v
+	}
+	encode := func(t []byte) (string, bool) { return prefix + base64.StdEncoding.EncodeToString(t) + "?=", true }
+	if prefix != "=?utf-8?b?" {
+		if text, err = japanese.ISO2022JP.NewDecoder().Bytes(text); err != nil {
+			return v
+		}
+		encode = func(t []byte) (string, bool) {
+			b, bad := encodeISO2022JP(string(t))
+			return prefix + base64.StdEncoding.EncodeToString(b) + "?=", bad == 0
+		}
+	}
+	// The longest head, at a character boundary, whose word fits.
+	for n := len(text) - 1; n > 0; n-- {
+		if !utf8.RuneStart(text[n]) {
+			continue
+		}
+		head, ok := encode(text[:n])
+		if !ok || len(head) > budget {
+			continue
+		}
+		tail, ok := encode(text[n:])
+		if !ok || len(tail) > 75 {
+			return v
+		}
+		if more {
+			return head + " " + tail + " " + rest
+		}
+		return head + " " + tail
+	}
+	return v
+}
+
 // iso2022jpWords splits t into encoded words of at most 75 characters,
 // each a complete ISO-2022-JP sequence ending in ASCII (RFC 1468).
 func iso2022jpWords(t string) (string, bool) {
 	const prefix, suffix = "=?ISO-2022-JP?B?", "?="
 	var words []string
-	runes := []rune(t)
+	// Prepared before it is split: a voiced mark (ｶﾞ, テ U+3099) parted
+	// from its kana would be encoded apart, as ゛.
+	runes := []rune(prepareISO2022JP(t))
 	for len(runes) > 0 {
 		n := min(len(runes), 20)
 		var enc []byte
@@ -554,19 +640,95 @@ func (s *sanitizer) dateValue(key, raw string) string {
 	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil {
 		return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
 	}
-	t, err := netmail.ParseDate(raw)
+	zoned, known := numericZone(raw)
+	t, err := netmail.ParseDate(zoned)
 	if err != nil {
 		s.finding("", "date-unparseable", key+": "+truncate(cleanString(raw), 80))
 		return ""
 	}
+	if !known {
+		s.finding("", "date-zone-unknown", key+": "+truncate(cleanString(raw), 80))
+	}
+	if t.Year() >= 2050 && twoDigitYear(zoned) {
+		t = t.AddDate(-100, 0, 0) // RFC 5322 4.3: 50 to 99 are 1950 to 1999
+	}
 	return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
 }
 
-// msgIDs finds up to max tokens of the form <[!-;=?-~]{1,250}> in raw,
-// leftmost first, not overlapping: a well-formed "<id>".
+// zoneNames are the zone names RFC 5322 4.3 (obs-zone) gives offsets
+// for, and JST, which Japanese mailers wrote and Thunderbird (NSPR's
+// PR_ParseTimeString) reads as +0900. time.Parse, under net/mail, takes
+// any name it does not know for UT with offset 0: "10:00 JST" came out
+// as "10:00 +0000", nine hours late in every client.
+var zoneNames = map[string]string{
+	"UT": "+0000", "GMT": "+0000", "UTC": "+0000",
+	"EST": "-0500", "EDT": "-0400", "CST": "-0600", "CDT": "-0500",
+	"MST": "-0700", "MDT": "-0600", "PST": "-0800", "PDT": "-0700",
+	"JST": "+0900",
+}
+
+// numericZone returns raw with a zone name at its end written as the
+// offset it stands for (and a comment after the name left out), or raw
+// as it is. A name after a numeric zone ("+0900 JST") is a remark and
+// left to the parser, which reads the number. known is false for a name
+// RFC 5322 gives no offset for: it reads such a zone as "-0000", UT with
+// the local zone unknown, and so does this.
+func numericZone(raw string) (string, bool) {
+	// A comment after the zone ("JST (Japan)") is the parser's to skip,
+	// and no part of the zone.
+	base := raw
+	for strings.HasSuffix(base, ")") {
+		j := strings.LastIndexByte(base, '(')
+		if j < 0 {
+			break
+		}
+		base = strings.TrimRight(base[:j], " \t")
+	}
+	i := strings.LastIndexAny(base, " \t")
+	if i < 0 {
+		return raw, true
+	}
+	name := base[i+1:]
+	if name == "" || len(name) > 5 {
+		return raw, true
+	}
+	for j := 0; j < len(name); j++ {
+		if c := name[j] | 0x20; c < 'a' || c > 'z' {
+			return raw, true
+		}
+	}
+	if prev := strings.TrimRight(base[:i], " \t"); len(prev) >= 5 && (prev[len(prev)-5] == '+' || prev[len(prev)-5] == '-') {
+		return raw, true
+	}
+	off, ok := zoneNames[strings.ToUpper(name)]
+	if !ok {
+		off = "-0000"
+	}
+	return base[:i+1] + off, ok
+}
+
+// twoDigitYear reports a date whose year, the third of day, month and
+// year after an optional day name, has two digits.
+func twoDigitYear(raw string) bool {
+	f := strings.Fields(raw)
+	if len(f) > 0 && strings.HasSuffix(f[0], ",") {
+		f = f[1:]
+	} else if len(f) > 1 && f[1] == "," {
+		f = f[2:]
+	}
+	return len(f) >= 3 && len(f[2]) == 2 && f[2][0] >= '0' && f[2][0] <= '9' && f[2][1] >= '0' && f[2][1] <= '9'
+}
+
+// msgIDs finds the tokens of the form <[!-;=?-~]{1,250}> in raw, leftmost
+// first, not overlapping: a well-formed "<id>". Of more than max it keeps
+// the first and the last max-1, as RFC 5537 3.4.4 trims References: the
+// first is a thread's root, the last the parent a client threads a reply
+// under (RFC 5322 3.6.4); the first max lost the parent of a reply deep in
+// a long discussion.
 func msgIDs(raw string, max int) []string {
 	var ids []string
-	for i := 0; i < len(raw) && len(ids) < max; {
+	next := 1 // where the next id goes once ids is full: ids[1:] is a ring
+	for i := 0; i < len(raw); {
 		j := strings.IndexByte(raw[i:], '<')
 		if j < 0 {
 			break
@@ -577,11 +739,27 @@ func msgIDs(raw string, max int) []string {
 			k++
 		}
 		if n := k - start - 1; k < len(raw) && raw[k] == '>' && n >= 1 && n <= 250 {
-			ids = append(ids, raw[start:k+1])
+			switch {
+			case len(ids) < max:
+				ids = append(ids, raw[start:k+1])
+			case max == 1:
+				return ids
+			default:
+				ids[next] = raw[start : k+1]
+				if next++; next == max {
+					next = 1
+				}
+			}
 			i = k + 1
 			continue
 		}
 		i = start + 1
+	}
+	if next > 1 {
+		// The ring's oldest entry is at next: rotate it to ids[1].
+		slices.Reverse(ids[1:next])
+		slices.Reverse(ids[next:])
+		slices.Reverse(ids[1:])
 	}
 	return ids
 }
@@ -589,7 +767,11 @@ func msgIDs(raw string, max int) []string {
 // msgIDValue keeps the well-formed <id> tokens of a Message-ID,
 // In-Reply-To or References field.
 func msgIDValue(raw string, one bool) string {
-	ids := msgIDs(raw, 200)
+	limit := 200
+	if one {
+		limit = 1
+	}
+	ids := msgIDs(raw, limit)
 	if len(ids) == 0 {
 		t := strings.TrimSpace(raw)
 		if strings.Count(t, "@") == 1 && len(t) <= 250 && !strings.ContainsAny(t, " \t<>\"") && isASCII(t) && utf8.ValidString(t) && !hasControl(t) {

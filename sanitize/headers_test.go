@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"mugai/config"
 )
 
 // TestAddressSalvage covers address fields net/mail refuses: the address
@@ -148,5 +151,262 @@ func TestDroppedAddressesNoticed(t *testing.T) {
 		if got != c.want || !strings.Contains(string(body), c.en) {
 			t.Errorf("%q: notice line %q, want %q and %q:\n%s", c.head, got, c.want, c.en, body)
 		}
+		// The notice's line is an action, in the report and in
+		// X-Mugai-Sanitized: it said "rebuilt" while the notice told of
+		// addresses removed.
+		dropped := c.want != ""
+		if got := slices.Contains(rep.Actions, "addresses-removed"); got != dropped {
+			t.Errorf("%q: addresses-removed action %v, want %v: %v", c.head, got, dropped, rep.Actions)
+		}
+		if got := strings.Contains(e.Header.Get("X-Mugai-Sanitized"), "addresses-removed"); got != dropped {
+			t.Errorf("%q: X-Mugai-Sanitized %q, addresses-removed wanted %v", c.head, e.Header.Get("X-Mugai-Sanitized"), dropped)
+		}
+	}
+}
+
+// TestDateZones covers Date fields written with a zone name or a
+// two-digit year, as old Japanese mailers and some scripts write them.
+// net/mail's time.Parse takes a zone name it does not know for UT, so
+// "10:00:00 JST" was delivered as "10:00:00 +0000" and every client
+// showed the message nine hours late; RFC 5322 4.3 reads a two-digit
+// year 50 to 99 as 19xx, and time.Parse made "55" 2055, a date that
+// keeps a message at the top of a date-sorted inbox.
+func TestDateZones(t *testing.T) {
+	for _, c := range []struct{ in, want, finding string }{
+		{"Mon, 2 Feb 2026 10:00:00 +0900", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 02 Feb 2026 10:00:00 +0900 (JST)", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 JST", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 jst", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 JST (Japan)", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 JST(Japan) ", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 +0900 (a (b))", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"2 Feb 2026 10:00 JST", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 +0900 JST", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 2026 10:00:00 EST", "Mon, 02 Feb 2026 10:00:00 -0500", ""},
+		{"Mon, 2 Feb 2026 10:00:00 EDT", "Mon, 02 Feb 2026 10:00:00 -0400", ""},
+		{"Mon, 2 Feb 2026 10:00:00 CST", "Mon, 02 Feb 2026 10:00:00 -0600", ""},
+		{"Mon, 2 Feb 2026 10:00:00 MDT", "Mon, 02 Feb 2026 10:00:00 -0600", ""},
+		{"Mon, 2 Feb 2026 10:00:00 PST", "Mon, 02 Feb 2026 10:00:00 -0800", ""},
+		{"Mon, 2 Feb 2026 10:00:00 GMT", "Mon, 02 Feb 2026 10:00:00 +0000", ""},
+		{"Mon, 2 Feb 2026 10:00:00 UT", "Mon, 02 Feb 2026 10:00:00 +0000", ""},
+		{"Mon, 2 Feb 2026 10:00:00 UTC", "Mon, 02 Feb 2026 10:00:00 +0000", ""},
+		// A name no standard gives an offset for: RFC 5322 4.3 reads it
+		// as -0000, UT with the zone unknown, and the report says so.
+		{"Mon, 2 Feb 2026 10:00:00 XYZ", "Mon, 02 Feb 2026 10:00:00 +0000", "date-zone-unknown"},
+		// RFC 5322 4.3: 00-49 are 20xx, 50-99 19xx.
+		{"2 Feb 26 10:00:00 +0900", "Mon, 02 Feb 2026 10:00:00 +0900", ""},
+		{"Wed, 2 Feb 55 10:00:00 +0900", "Wed, 02 Feb 1955 10:00:00 +0900", ""},
+		{"Mon, 2 Feb 98 10:00:00 JST", "Mon, 02 Feb 1998 10:00:00 +0900", ""},
+	} {
+		rep := &Report{}
+		s := newSanitizer(Options{Policy: defaultPolicy(t)}, rep)
+		if got := s.dateValue("Date", c.in); got != c.want {
+			t.Errorf("dateValue(%q) = %q, want %q", c.in, got, c.want)
+		}
+		var kinds []string
+		for _, f := range rep.Findings {
+			kinds = append(kinds, f.Kind)
+		}
+		if got := strings.Join(kinds, " "); got != c.finding {
+			t.Errorf("dateValue(%q): findings %q, want %q", c.in, got, c.finding)
+		}
+	}
+}
+
+// TestLongDisplayNameStaysOneName: a display name of 200 ASCII characters
+// or more was written bare, out of its quotes (encodeWords leaves
+// printable ASCII as it is), so its "," "<" ">" "@" and '"' became
+// address-list syntax again. From: "<mayor@city.example.lg.jp>, xxx…"
+// <attacker@evil.example> was delivered as From: <mayor@city.example.lg.jp>,
+// xxx… <attacker@evil.example>, which Thunderbird, Outlook and Python's
+// email read as two senders, the mayor first; "Yamada, Taro xxx…" in To
+// became a recipient "Yamada" without an address. Such a name is written
+// as encoded words, whose decoded specials are no syntax.
+func TestLongDisplayNameStaysOneName(t *testing.T) {
+	pad := strings.Repeat("x", 200)
+	utf8Pol, isoPol := defaultPolicy(t), defaultPolicy(t)
+	isoPol.OutputCharset = "iso-2022-jp"
+	for _, pol := range []config.Policy{utf8Pol, isoPol} {
+		for _, c := range []struct{ raw, name, addr string }{
+			{`"<mayor@city.example.lg.jp>, ` + pad + `" <attacker@evil.example>`, "<mayor@city.example.lg.jp>, " + pad, "attacker@evil.example"},
+			{`"Yamada, Taro ` + pad + `" <b@example.jp>`, "Yamada, Taro " + pad, "b@example.jp"},
+			{`"a \"quoted\" ` + pad + `" <b@example.jp>`, `a "quoted" ` + pad, "b@example.jp"},
+			{`"a; b: ` + pad + `" <b@example.jp>`, "a; b: " + pad, "b@example.jp"},
+			{`"` + strings.Repeat("a. ", 100) + `" <b@example.jp>`, strings.TrimSpace(strings.Repeat("a. ", 100)), "b@example.jp"},
+			{pad + pad + ` <b@example.jp>`, pad + pad, "b@example.jp"},
+		} {
+			s := newSanitizer(Options{Policy: pol}, &Report{})
+			v := s.addressValue("From", c.raw)
+			l, err := mail.ParseAddressList(v)
+			if err != nil || len(l) != 1 || l[0].Name != c.name || l[0].Address != c.addr {
+				t.Errorf("%s: addressValue(%.60q…) = %.200q…, read back as %v, %v; want one address %s", pol.OutputCharset, c.raw, v, l, err, c.addr)
+			}
+		}
+	}
+}
+
+// TestISO2022JPDecomposedKana: with output_charset: iso-2022-jp, kana
+// written decomposed (テ U+3099, as macOS writes file names) or half
+// width are encoded composed (デ), in the header's encoded words, the
+// notice's list of files and the text; ISO-2022-JP has no code for the
+// combining marks, which became 〓 (テ〓ータ.pdf) and a "characters
+// replaced" notice. A mark is not parted from its kana where the header
+// text is split into encoded words.
+func TestISO2022JPDecomposedKana(t *testing.T) {
+	pol := defaultPolicy(t)
+	pol.OutputCharset = "iso-2022-jp"
+	for _, c := range []struct{ in, want string }{
+		{strings.Repeat("ア", 17) + "テ\u3099ータ", strings.Repeat("ア", 17) + "データ"},
+		{strings.Repeat("ア", 17) + "ｶﾞｲﾄﾞ", strings.Repeat("ア", 17) + "ガイド"},
+		{"ハ\u309aン", "パン"},
+	} {
+		w, ok := iso2022jpWords(c.in)
+		if !ok {
+			t.Fatalf("iso2022jpWords(%q) not ok", c.in)
+		}
+		if got, _ := decodeHeaderText(w); got != c.want {
+			t.Errorf("iso2022jpWords(%q) = %q, reads %q, want %q", c.in, w, got, c.want)
+		}
+	}
+	name := "テ\u3099ータのカ\u3099イト\u3099.exe"
+	msg := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("こ\u3099確認くた\u3099さい")) + "?=\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nテ\u3099ータ\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(name)) + "?=\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n--b--\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	text := decodedText(t, out.Bytes())
+	if !strings.Contains(text, "データのガイド.exe") || !strings.Contains(text, "\nデータ") || strings.Contains(text, "〓") {
+		t.Errorf("text:\n%s", text)
+	}
+	if slices.Contains(rep.Actions, "characters-replaced") {
+		t.Errorf("actions %v: nothing was replaced", rep.Actions)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw := e.Header.Get("Subject"); !strings.HasPrefix(raw, "=?ISO-2022-JP?") {
+		t.Errorf("Subject %q, want ISO-2022-JP encoded words", raw)
+	}
+	if s, _ := decodeHeaderText(e.Header.Get("Subject")); s != "ご確認ください" {
+		t.Errorf("Subject reads %q", s)
+	}
+}
+
+// TestFirstLineEncodedWords: a field's first line holds "Key: " and its
+// first word; a 75-character encoded word there made a line of 81
+// (Subject) to 84 characters, over RFC 2047 2's 76 for a line with an
+// encoded word (and RFC 5322's 78). The first word is split in two where
+// it does not fit, at a character boundary, in its own charset.
+func TestFirstLineEncodedWords(t *testing.T) {
+	utf8Pol, isoPol := defaultPolicy(t), defaultPolicy(t)
+	isoPol.OutputCharset = "iso-2022-jp"
+	long := strings.Repeat("長い件名", 30)
+	for _, pol := range []config.Policy{utf8Pol, isoPol} {
+		for _, c := range []struct{ key, head string }{
+			{"Subject", "Subject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(long)) + "?=\r\n"},
+			{"Subject", "Subject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("a"+long)) + "?=\r\n"},
+			{"From", "From: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(long)) + "?= <a@example.jp>\r\n"},
+			{"Reply-To", "Reply-To: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("総務課 "+long)) + "?= <a@example.jp>\r\n"},
+		} {
+			msg := "From: a@example.jp\r\nTo: b@example.jp\r\n" + c.head + "\r\nbody\r\n"
+			if c.key == "From" {
+				msg = "To: b@example.jp\r\n" + c.head + "\r\nbody\r\n"
+			}
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			head, _, _ := strings.Cut(out.String(), "\r\n\r\n")
+			for l := range strings.SplitSeq(head, "\r\n") {
+				if strings.Contains(l, "=?") && len(l) > 76 {
+					t.Errorf("%s: %s: line of %d characters: %q", pol.OutputCharset, c.key, len(l), l)
+				}
+			}
+			e, err := message.Read(bytes.NewReader(out.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := decodeHeaderText(strings.TrimPrefix(strings.TrimSpace(c.head), c.key+": "))
+			got, _ := decodeHeaderText(e.Header.Get(c.key))
+			if c.key != "Subject" {
+				got, _, _ = strings.Cut(got, " <")
+				want, _, _ = strings.Cut(want, " <")
+			}
+			if got != want {
+				t.Errorf("%s: %s reads %q, want %q", pol.OutputCharset, c.key, got, want)
+			}
+		}
+	}
+}
+
+// TestLongReferences: of a References field with more than 200 ids, the
+// first 200 were kept and the last ones dropped; the last is the parent a
+// client threads a reply under (RFC 5322 3.6.4), so a reply deep in a long
+// discussion fell out of its thread in Thunderbird and Outlook. The first
+// (the thread's root) and the last 199 are kept, as RFC 5537 3.4.4 trims.
+func TestLongReferences(t *testing.T) {
+	var ids []string
+	for i := range 300 {
+		ids = append(ids, "<m"+itoa(i)+"@example.jp>")
+	}
+	got := strings.Fields(msgIDValue(strings.Join(ids, "\r\n "), false))
+	want := append([]string{ids[0]}, ids[101:]...)
+	if !slices.Equal(got, want) {
+		t.Errorf("References: %d ids, first %q, last %q; want %d, %q … %q", len(got), got[0], got[len(got)-1], len(want), want[0], want[len(want)-1])
+	}
+	if got := msgIDValue(strings.Join(ids[:5], " "), false); got != strings.Join(ids[:5], " ") {
+		t.Errorf("short References: %q", got)
+	}
+	if got := msgIDValue(strings.Join(ids, " "), true); got != ids[0] {
+		t.Errorf("Message-ID: %q, want the first", got)
+	}
+}
+
+// TestDuplicateRecipientFields: a message with two To (or Cc) fields, as
+// some scripts and broken mailers write it, kept only the first, so the
+// reader saw fewer recipients than the message was sent to and a reply to
+// all left them out (Thunderbird shows both fields' addresses). To and
+// Cc given twice are joined; From and Subject keep their first.
+func TestDuplicateRecipientFields(t *testing.T) {
+	msg := "From: a@example.jp\r\nFrom: b@example.jp\r\nTo: t1@example.jp\r\nCc: c1@example.jp\r\nTo: =?UTF-8?B?5bGx55Sw?= <t2@example.jp>, t3@example.jp\r\n" +
+		"Cc: c2@example.jp\r\nSubject: s\r\n\r\nbody\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mail.Header{Header: e.Header}
+	for k, want := range map[string]string{"From": "a@example.jp", "To": "t1@example.jp t2@example.jp t3@example.jp", "Cc": "c1@example.jp c2@example.jp"} {
+		if n := len(e.Header.Values(k)); n != 1 {
+			t.Errorf("%d %s fields", n, k)
+		}
+		l, err := h.AddressList(k)
+		var got []string
+		for _, a := range l {
+			got = append(got, a.Address)
+		}
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("%s: %q, %v; want %q", k, got, err, want)
+		}
+	}
+	var details []string
+	for _, f := range rep.Findings {
+		if f.Kind == "duplicate-header" {
+			details = append(details, f.Detail)
+		}
+	}
+	want := []string{"From appears 2 times; the first is kept", "To appears 2 times; their addresses are joined", "Cc appears 2 times; their addresses are joined"}
+	if !slices.Equal(details, want) {
+		t.Errorf("findings %q, want %q", details, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +275,24 @@ func TestISOReplacedNoticed(t *testing.T) {
 			if found != c.replaced {
 				t.Errorf("charset-unencodable finding %v, want %v: %+v", found, c.replaced, rep.Findings)
 			}
+			// What the notice says was done is an action, in the report
+			// and in X-Mugai-Sanitized, as every other is.
+			if got := slices.Contains(rep.Actions, "characters-replaced"); got != c.replaced {
+				t.Errorf("characters-replaced action %v, want %v: %v", got, c.replaced, rep.Actions)
+			}
+			if got := strings.Contains(sanitizedField(t, out.Bytes()), "characters-replaced"); got != c.replaced {
+				t.Errorf("X-Mugai-Sanitized names characters-replaced %v, want %v", got, c.replaced)
+			}
 		})
 	}
+}
+
+// sanitizedField is the rebuilt message's X-Mugai-Sanitized field.
+func sanitizedField(t *testing.T, msg []byte) string {
+	t.Helper()
+	e, err := message.Read(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Header.Get("X-Mugai-Sanitized")
 }

@@ -3,10 +3,12 @@ package invariant
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -143,6 +145,7 @@ func (c *checker) parse(r io.Reader) {
 		if k == "X-Mugai-Sanitized" {
 			sanitized++
 		}
+		c.encodedWords(k, fields.Value())
 	}
 	if sanitized != 1 {
 		c.fail("%d X-Mugai-Sanitized fields, want 1", sanitized)
@@ -359,4 +362,90 @@ func containsExt(l []string, ext string) bool {
 		}
 	}
 	return false
+}
+
+// encodedWords checks the RFC 2047 encoded words of a header field as the
+// clients that read them strictly would: each at most 75 characters
+// (RFC 2047 2), its text decodable on its own; a UTF-8 word valid UTF-8
+// by itself, as Outlook and Becky! decode each word alone and show a
+// character split between two as mojibake; an ISO-2022-JP word 7-bit and
+// back in ASCII before its "?=" (RFC 1468).
+func (c *checker) encodedWords(key, v string) {
+	for i := 0; ; {
+		j := strings.Index(v[i:], "=?")
+		if j < 0 {
+			return
+		}
+		start := i + j
+		parts := strings.SplitN(v[start+2:], "?", 4)
+		if len(parts) < 4 || !strings.HasPrefix(parts[3], "=") || strings.ContainsAny(parts[0]+parts[1]+parts[2], " \t\r\n") {
+			i = start + 2
+			continue
+		}
+		word := v[start : start+len(parts[0])+len(parts[1])+len(parts[2])+6]
+		i = start + len(word)
+		if len(word) > 75 {
+			c.fail("%s: encoded word longer than 75 characters: %.80q", key, word)
+		}
+		var b []byte
+		switch strings.ToLower(parts[1]) {
+		case "b":
+			var err error
+			if b, err = base64.StdEncoding.DecodeString(parts[2]); err != nil {
+				c.fail("%s: encoded word with invalid base64: %.80q", key, word)
+				continue
+			}
+		case "q":
+			b = qDecode(parts[2])
+		default:
+			c.fail("%s: encoded word in encoding %q: %.80q", key, parts[1], word)
+			continue
+		}
+		switch cs := strings.ToLower(parts[0]); cs {
+		case "utf-8":
+			if !utf8.Valid(b) {
+				c.fail("%s: encoded word not valid UTF-8 on its own: %.80q", key, word)
+			}
+		case "iso-2022-jp":
+			if !isoEndsInASCII(b) {
+				c.fail("%s: ISO-2022-JP encoded word does not end in ASCII: %.80q", key, word)
+			}
+		}
+	}
+}
+
+// qDecode is RFC 2047 4.2's Q decoding: "_" a space, "=XX" a byte.
+func qDecode(s string) []byte {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '_':
+			b = append(b, ' ')
+		case s[i] == '=' && i+2 < len(s):
+			if x, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(x))
+				i += 2
+				continue
+			}
+			b = append(b, s[i])
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return b
+}
+
+// isoEndsInASCII reports 7-bit ISO-2022-JP text whose last designation
+// is ASCII (ESC ( B), or that has none.
+func isoEndsInASCII(b []byte) bool {
+	ascii := true
+	for i := 0; i < len(b); i++ {
+		if b[i] >= 0x80 {
+			return false
+		}
+		if b[i] == 0x1b && i+2 < len(b) {
+			ascii = b[i+1] == '(' && b[i+2] == 'B'
+		}
+	}
+	return ascii
 }

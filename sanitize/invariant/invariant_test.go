@@ -56,6 +56,15 @@ func TestCheck(t *testing.T) {
 		{"host name in a local part", strings.Replace(good, "From: a@example.jp", "From: x!evil.com@example.jp", 1), nil, "local part holds a link"},
 		{"dotted local part", strings.Replace(good, "From: a@example.jp", `From: kikaku.tokyo+ml@example.jp, "a b"@example.jp`, 1), nil, ""},
 		{"link in a local part, kept by policy", strings.Replace(good, "From: a@example.jp", "From: x!evil.com@example.jp", 1), func(p *config.Policy) { p.Body.Links = "keep" }, ""},
+		// RFC 2047 as clients read it: a word of at most 75 characters, a
+		// multibyte character never split between words (Outlook and
+		// Becky! decode each word alone and show mojibake), an
+		// ISO-2022-JP word back in ASCII before "?=" (RFC 1468).
+		{"encoded words", strings.Replace(good, "Subject: hi", "Subject: =?ISO-2022-JP?b?GyRCOzNFRBsoQg==?= =?utf-8?b?5bGx55Sw?=", 1), nil, ""},
+		{"UTF-8 character split between words", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?5bE=?= =?utf-8?b?seeUsA==?=", 1), nil, "not valid UTF-8 on its own"},
+		{"ISO-2022-JP word not back in ASCII", strings.Replace(good, "From: a@example.jp", "From: =?ISO-2022-JP?b?GyRCOzNFRA==?= <a@example.jp>", 1), nil, "does not end in ASCII"},
+		{"encoded word over 75", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC?=", 1), nil, "longer than 75"},
+		{"encoded word not decodable", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?5bGx!!?=", 1), nil, "base64"},
 		{"yEnc begin line", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "PXliZWdpbiBsaW5lPTEyOCBzaXplPTMgbmFtZT1hLmV4ZQ==", 1), nil, "holds the start of an encoded file"},
 	}
 	for _, tt := range tests {

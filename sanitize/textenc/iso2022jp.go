@@ -326,15 +326,28 @@ func EncodeISO2022JP(s string) (b []byte, unencodable int) {
 
 // AppendISO2022JP is EncodeISO2022JP appending to dst.
 func AppendISO2022JP(dst []byte, s string) (b []byte, unencodable int) {
-	return appendISO(dst, widenKana(s))
+	return appendISO(dst, PrepareISO2022JP(s))
 }
 
 // AppendISO2022JPBytes is AppendISO2022JP for text in a byte slice.
 func AppendISO2022JPBytes(dst, s []byte) (b []byte, unencodable int) {
-	if hasHalfWidthKana(s) {
-		return appendISO(dst, widenKana(string(s)))
+	if hasKana(s) {
+		return appendISO(dst, PrepareISO2022JP(string(s)))
 	}
 	return appendISO(dst, s)
+}
+
+// PrepareISO2022JP is s as the encoder writes it: half-width katakana
+// widened (ｶﾞ → ガ) and combining voiced and semi-voiced sound marks
+// composed with the kana before them (テ U+3099 → デ), or, where they
+// compose with nothing, written as the spacing marks JIS X 0208 has
+// (゛ ゜). macOS writes file names decomposed, and so do the mailers of
+// its users: ISO-2022-JP has no code for the combining marks, which
+// became 〓 (テ〓ータ.pdf). A caller that splits text before encoding
+// it (into encoded words) prepares it first, so that a mark is not
+// parted from its kana.
+func PrepareISO2022JP(s string) string {
+	return composeMarks(widenKana(s))
 }
 
 // CountUnencodable is the count of characters AppendISO2022JPBytes
@@ -342,8 +355,8 @@ func AppendISO2022JPBytes(dst, s []byte) (b []byte, unencodable int) {
 func CountUnencodable(s []byte) int {
 	n, kana := countUnencodable(s, true)
 	if kana {
-		// Widened as the encoder widens them (ｶﾞ → ガ), then counted.
-		n, _ = countUnencodable([]byte(widenKana(string(s))), false)
+		// Prepared as the encoder prepares it (ｶﾞ → ガ), then counted.
+		n, _ = countUnencodable([]byte(PrepareISO2022JP(string(s))), false)
 	}
 	return n
 }
@@ -373,7 +386,7 @@ func countUnencodable(s []byte, stopAtKana bool) (n int, kana bool) {
 		} else {
 			r, size = utf8.DecodeRune(s[i:])
 		}
-		if stopAtKana && r >= 0xff61 && r <= 0xff9f {
+		if stopAtKana && (r >= 0xff61 && r <= 0xff9f || r == 0x3099 || r == 0x309a) {
 			return n, true
 		}
 		i += size
@@ -384,14 +397,42 @@ func countUnencodable(s []byte, stopAtKana bool) (n int, kana bool) {
 	return n, false
 }
 
-// hasHalfWidthKana reports U+FF61-U+FF9F (EF BD A1 - EF BE 9F in UTF-8).
-func hasHalfWidthKana(s []byte) bool {
+// hasKana reports what PrepareISO2022JP changes: U+FF61-U+FF9F
+// (EF BD A1 - EF BE 9F in UTF-8) and U+3099, U+309A (E3 82 99, E3 82 9A).
+func hasKana(s []byte) bool {
 	for i := 0; i+2 < len(s); i++ {
-		if s[i] == 0xef && (s[i+1] == 0xbd && s[i+2] >= 0xa1 && s[i+2] <= 0xbf || s[i+1] == 0xbe && s[i+2] >= 0x80 && s[i+2] <= 0x9f) {
+		if s[i] == 0xef && (s[i+1] == 0xbd && s[i+2] >= 0xa1 && s[i+2] <= 0xbf || s[i+1] == 0xbe && s[i+2] >= 0x80 && s[i+2] <= 0x9f) ||
+			s[i] == 0xe3 && s[i+1] == 0x82 && (s[i+2] == 0x99 || s[i+2] == 0x9a) {
 			return true
 		}
 	}
 	return false
+}
+
+// composeMarks composes each combining voiced or semi-voiced sound mark
+// (U+3099, U+309A) with the character before it where NFC does (テ U+3099
+// → デ) and writes any other as its spacing form (゛ U+309B, ゜ U+309C).
+func composeMarks(s string) string {
+	if !strings.Contains(s, "\u3099") && !strings.Contains(s, "\u309A") {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r != 0x3099 && r != 0x309a {
+			out = append(out, s[i-n:i]...) // as it is, invalid UTF-8 too
+			continue
+		}
+		if prev, pn := utf8.DecodeLastRune(out); pn > 0 && prev != utf8.RuneError {
+			if c := norm.NFC.String(string(prev) + string(r)); utf8.RuneCountInString(c) == 1 {
+				out = append(out[:len(out)-pn], c...)
+				continue
+			}
+		}
+		out = utf8.AppendRune(out, r+2) // U+309B, U+309C
+	}
+	return string(out)
 }
 
 func appendISO[T ~string | ~[]byte](dst []byte, s T) (b []byte, unencodable int) {

@@ -12,7 +12,7 @@ import (
 // one EUC-JP transform per character. The table-driven encoder is held to
 // it for every character (TestJISTable) and any text (the fuzz target).
 func refEncodeISO2022JP(s string) (b []byte, unencodable int) {
-	s = widenKana(s)
+	s = PrepareISO2022JP(s)
 	enc := japanese.EUCJP.NewEncoder()
 	out := make([]byte, 0, len(s)+len(s)/2+8)
 	jis := false
@@ -90,7 +90,7 @@ func TestJISTable(t *testing.T) {
 }
 
 func FuzzEncodeISO2022JPReference(f *testing.F) {
-	for _, s := range []string{"Hello\r\n", "あ漢字", "①㈱㍻髙ⅱ", "ｶﾞｯｺｳ ﾃｽﾄ", "〜−¥‾", "a😀b丂가", "a\x1b$Bb", "a\xffb", "ﾞｱ\x0e\x0f", "\xf0\x9f\x98"} {
+	for _, s := range []string{"Hello\r\n", "あ漢字", "①㈱㍻髙ⅱ", "ｶﾞｯｺｳ ﾃｽﾄ", "〜−¥‾", "a😀b丂가", "a\x1b$Bb", "a\xffb", "ﾞｱ\x0e\x0f", "\xf0\x9f\x98", "テ\u3099ータ", "a\u3099\u309a", "ｶ\u3099ﾞ", "\xff\u3099"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -111,8 +111,11 @@ func FuzzEncodeISO2022JPReference(f *testing.F) {
 		if c := CountUnencodable([]byte(s)); c != wn {
 			t.Fatalf("CountUnencodable(%+q) = %d, the encoder replaced %d", s, c, wn)
 		}
-		if hasHalfWidthKana([]byte(s)) != strings.ContainsFunc(s, func(r rune) bool { return r >= 0xff61 && r <= 0xff9f }) {
-			t.Fatalf("hasHalfWidthKana(%+q) = %v", s, hasHalfWidthKana([]byte(s)))
+		if hasKana([]byte(s)) != strings.ContainsFunc(s, func(r rune) bool { return r >= 0xff61 && r <= 0xff9f || r == 0x3099 || r == 0x309a }) {
+			t.Fatalf("hasKana(%+q) = %v", s, hasKana([]byte(s)))
+		}
+		if p := PrepareISO2022JP(s); PrepareISO2022JP(p) != p {
+			t.Fatalf("PrepareISO2022JP(%+q) = %+q, not prepared again the same", s, p)
 		}
 	})
 }

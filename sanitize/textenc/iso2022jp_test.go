@@ -85,6 +85,10 @@ func TestEncodeISO2022JP(t *testing.T) {
 		{"NEC-selected IBM extensions (CP50220)", "髙ⅱ", "\x1b$B\x7c\x62\x7c\x72\x1b(B", "髙ⅱ", 0},
 		{"half-width kana widened", "ｶﾞｯｺｳ ﾃｽﾄ", "\x1b$B\x25\x2c\x25\x43\x25\x33\x25\x26\x1b(B \x1b$B\x25\x46\x25\x39\x25\x48\x1b(B", "ガッコウ テスト", 0},
 		{"lone voiced mark, ヴ", "ﾞｳﾞ", "\x1b$B\x21\x2b\x25\x74\x1b(B", "゛ヴ", 0},
+		{"decomposed voiced marks (macOS file names)", "テ\u3099ータのカ\u3099イト\u3099.pdf", "\x1b$B%G!<%?$N%,%$%I\x1b(B.pdf", "データのガイド.pdf", 0},
+		{"decomposed semi-voiced mark", "ハ\u309aン", "\x1b$B%Q%s\x1b(B", "パン", 0},
+		{"combining mark without a base", "a\u3099\u309a", "a\x1b$B!+!,\x1b(B", "a゛゜", 0},
+		{"combining mark on a kana it does not compose with", "ア\u3099", "\x1b$B%\x22!+\x1b(B", "ア゛", 0},
 		{"JIS/Unicode variants", "〜−¥‾", "\x1b$B\x21\x41\x21\x5d\x21\x6f\x21\x31\x1b(B", "～－￥￣", 0},
 		{"emoji", "a😀b", "a\x1b$B\x22\x2e\x1b(Bb", "a〓b", 1},
 		{"JIS X 0212 only", "丂", "\x1b$B\x22\x2e\x1b(B", "〓", 1},
@@ -97,6 +101,12 @@ func TestEncodeISO2022JP(t *testing.T) {
 			got, n := EncodeISO2022JP(tt.in)
 			if string(got) != tt.want || n != tt.unencodable {
 				t.Errorf("EncodeISO2022JP(%q) = %q, %d; want %q, %d", tt.in, got, n, tt.want, tt.unencodable)
+			}
+			if b, n := AppendISO2022JPBytes(nil, []byte(tt.in)); string(b) != tt.want || n != tt.unencodable {
+				t.Errorf("AppendISO2022JPBytes(%q) = %q, %d; want %q, %d", tt.in, b, n, tt.want, tt.unencodable)
+			}
+			if n := CountUnencodable([]byte(tt.in)); n != tt.unencodable {
+				t.Errorf("CountUnencodable(%q) = %d, want %d", tt.in, n, tt.unencodable)
 			}
 			dec, inv := decodeISO(t, string(got))
 			if dec != tt.decoded || inv != 0 {
