@@ -143,7 +143,7 @@ var Actions = []string{
 	"html-to-text", "links-defanged", "links-removed", "attachment-stripped",
 	"ambiguous", "charset-repaired", "uuencode-removed", "tnef-removed",
 	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "body-parts-joined",
-	"lockdown",
+	"addresses-removed", "characters-replaced", "lockdown",
 }
 
 // Bucket layouts. Byte buckets go from 1 KiB to 64 MiB in steps of 4 so a
