@@ -193,7 +193,7 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 		User: recordText(req.User, maxOperatorUser), Why: recordText(req.Reason, maxOperatorReason),
 		Policy: recordText(req.Policy, maxOperatorUser), Rcpts: requestedRcpts(req.To)}
 	if req.Original {
-		rec.Policy = "original"
+		rec.Policy = releasedOriginal
 	}
 	res, err := s.release(req, rec)
 	if err != nil {
@@ -366,7 +366,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		}
 		body = out
 	} else {
-		rec.Verdict = "original"
+		rec.Verdict = releasedOriginal
 	}
 
 	id := spool.NewID()
@@ -476,6 +476,37 @@ func (s *Server) readOriginal(meta quarantine.Meta) (*spill.Buffer, error) {
 		return nil, quarantine.ErrTampered
 	}
 	return buf, nil
+}
+
+// releasedOriginal is the policy a released untouched original is
+// queued and recorded under.
+const releasedOriginal = "original"
+
+// refusedOriginal says why (or "" if not) the configuration in force,
+// cfg and the route rt the message is queued on, no longer lets a
+// released untouched original go to addr. The release checked all of it
+// (originalRoute), but under the configuration of its time: the message
+// may wait in the queue for retries, over reloads that take addr's
+// domain out of quarantine.release_original_to or out of the route's
+// domains, or make the route sanitise (its next hop then the LGWAN
+// side). The delivery checks again, and such a recipient fails (for the
+// administrator, as a released message's failures are).
+func refusedOriginal(cfg *config.Config, rt *config.Route, addr string) string {
+	switch {
+	case rt.Policy != config.PolicyNone:
+		return "released original not delivered: route " + rt.Name + " sanitises now (policy " + rt.Policy +
+			"), and an untouched original never leaves through a sanitising route"
+	case !rcptAllowed(addr, cfg.Quarantine.ReleaseOriginalTo):
+		return "released original not delivered: its recipient's domain is no longer in quarantine.release_original_to"
+	case !rcptAllowed(addr, rt.Domains):
+		return "released original not delivered: its recipient's domain is no longer one of route " + rt.Name + "'s domains"
+	}
+	return ""
+}
+
+func rcptAllowed(addr string, domains []string) bool {
+	_, err := checkRcpts([]string{addr}, domains)
+	return err == nil
 }
 
 // originalRoute picks where an untouched original may go: every

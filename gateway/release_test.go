@@ -976,6 +976,7 @@ type relRecorder struct {
 	addr   string
 	ch     chan relMsg
 	refuse sync.Map // address → true: RCPT answers 550 5.1.1
+	defer_ sync.Map // address → true: RCPT answers 451 4.3.0
 }
 
 type relMsg struct {
@@ -1036,6 +1037,9 @@ func (s *relSession) Mail(from string, _ *smtp.MailOptions) error {
 func (s *relSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if _, no := s.r.refuse.Load(to); no {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+	}
+	if _, later := s.r.defer_.Load(to); later {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	s.msg.To = append(s.msg.To, to)
 	return nil

@@ -1,0 +1,132 @@
+package gateway
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"mugai/config"
+	"mugai/gateway/metrics"
+	"mugai/gateway/spool"
+)
+
+// TestReleasedOriginalAfterReload: an untouched original released to a
+// domain of quarantine.release_original_to waits in the queue for a
+// retry (the smarthost answered 451); a reload then takes the domain out
+// of release_original_to, or out of the pass-through route's domains, or
+// makes that route sanitise. The release was checked against the
+// configuration of its time only, and the retry delivered the original
+// anyway, where the configuration in force no longer lets one go (with
+// a sanitising route, to what is then the LGWAN side's next hop). Now
+// each attempt checks again: the recipient fails, for the administrator
+// (no bounce), with the reason in the queue and the audit trail, counted
+// as a refusal (no_longer_allowed); a recipient still allowed is
+// delivered.
+func TestReleasedOriginalAfterReload(t *testing.T) {
+	const rcpt, other = "kikaku@inet.city.example.jp", "soumu@audit.city.example.jp"
+	for _, tc := range []struct {
+		name   string
+		change func(c *config.Config)
+		why    string
+		// kept: other stays allowed and is delivered
+		kept bool
+	}{
+		{"release_original_to emptied", func(c *config.Config) { c.Quarantine.ReleaseOriginalTo = nil },
+			"no longer in quarantine.release_original_to", false},
+		{"domain taken out of release_original_to", func(c *config.Config) {
+			c.Quarantine.ReleaseOriginalTo = []string{"audit.city.example.jp"}
+		}, "no longer in quarantine.release_original_to", true},
+		{"domain taken out of the route", func(c *config.Config) {
+			c.Routes[1].Domains = []string{"audit.city.example.jp"}
+		}, "no longer one of route internet's domains", true},
+		{"route sanitises now", func(c *config.Config) { c.Routes[1].Policy = "default" },
+			"route internet sanitises now", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startRelEnv(t, relOptions{})
+			c := *e.cfg
+			c.Quarantine.ReleaseOriginalTo = []string{"inet.city.example.jp", "audit.city.example.jp"}
+			if err := e.srv.Reload(&c); err != nil {
+				t.Fatal(err)
+			}
+			e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+			e.lgwan.next(t)
+			id := e.only().ID
+
+			e.inet.defer_.Store(rcpt, true)
+			e.inet.defer_.Store(other, true)
+			var res ReleaseResult
+			req := ReleaseRequest{Original: true, To: []string{rcpt, other}, Reason: "signed PDF as sent", User: "tanaka"}
+			if code, msg := e.call("POST", "/quarantine/"+id+"/release", req, &res); code != 200 {
+				t.Fatalf("release -original: %d %s", code, msg)
+			}
+			waitRcpt(t, e.sp, res.QueueID, rcpt, spool.Deferred)
+
+			n := *e.cfg
+			n.Quarantine.ReleaseOriginalTo = slicesClone(c.Quarantine.ReleaseOriginalTo)
+			n.Routes = append([]config.Route(nil), e.cfg.Routes...)
+			n.Routes[1].Domains = []string{"inet.city.example.jp", "audit.city.example.jp"}
+			tc.change(&n)
+			if err := e.srv.Reload(&n); err != nil {
+				t.Fatal(err)
+			}
+			e.inet.defer_.Delete(rcpt)
+			e.inet.defer_.Delete(other)
+
+			m := waitRcpt(t, e.sp, res.QueueID, rcpt, spool.Failed)
+			if !strings.Contains(m.LastError, tc.why) {
+				t.Errorf("recipient's error %q, want it to say %q", m.LastError, tc.why)
+			}
+			if tc.kept {
+				got := e.inet.next(t)
+				if strings.Join(got.To, ",") != other {
+					t.Errorf("delivered to %v, want only %s", got.To, other)
+				}
+			}
+			e.inet.none(t, 500*time.Millisecond)
+			e.lgwan.none(t, 0)
+			want := 2.0 // each recipient refused
+			if tc.kept {
+				want = 1
+			}
+			if got := testutil.ToFloat64(e.m.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseNoLongerAllowed)); got != want {
+				t.Errorf("no_longer_allowed refusals %v, want %v", got, want)
+			}
+			found := false
+			for _, r := range e.audit("delivery") {
+				for _, d := range r.Delivery {
+					found = found || r.QueueID == res.QueueID && d.Rcpt == rcpt && d.State == "failed" && strings.Contains(d.Text, tc.why)
+				}
+			}
+			if !found {
+				t.Errorf("no delivery record of %s failing with %q", rcpt, tc.why)
+			}
+		})
+	}
+}
+
+// waitRcpt waits until rcpt of queued message id is in state want.
+func waitRcpt(t *testing.T, sp *spool.Spool, id, rcpt string, want spool.State) spool.Recipient {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last spool.Recipient
+	for time.Now().Before(deadline) {
+		if m, err := sp.Get(id); err == nil {
+			for _, r := range m.Rcpts {
+				if r.Addr == rcpt {
+					last = r
+					if r.State == want {
+						return r
+					}
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s of %s: state %v (%q), want %v", rcpt, id, last.State, last.LastError, want)
+	return last
+}
+
+func slicesClone(s []string) []string { return append([]string(nil), s...) }
