@@ -386,3 +386,72 @@ func TestExportDirectRefusals(t *testing.T) {
 		t.Errorf("ExportDirect says the trail ends at %q; it ends at %q (%v)", last, c.Last, err)
 	}
 }
+
+// TestReadOutRecordFirst: the audit trail's disk fills while an
+// administrator reads originals out. Before, the read whose record was
+// the first the disk could not take was answered 200 with the original,
+// its record only held in memory (to be written once there is room, and
+// lost if the gateway stops meanwhile): unsanitised content handed to a
+// person with no record on disk. Now each read's record is written and
+// synced before the original is sent (Audit.Commit), or the read is
+// refused with 503; every 200 has its record in the file at that moment.
+func TestReadOutRecordFirst(t *testing.T) {
+	mnt := mountTmpfs(t, 1<<20)
+	e := startRelEnv(t, relOptions{audit: filepath.Join(mnt, "audit.log")})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	onDisk := func() int {
+		b, err := os.ReadFile(e.cfg.Log.Audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte(`"verdict":"original-read"`))
+	}
+
+	f := fill(t, mnt, 0)
+	read, refusedAt := 0, -1
+	for i := 0; i < 200 && refusedAt < 0; i++ {
+		var body []byte
+		switch code, msg := e.call("GET", "/quarantine/"+id+"/original"+relReader, nil, &body); code {
+		case 200:
+			read++
+			if !bytes.Contains(body, []byte(relSecret)) {
+				t.Fatalf("read %d: 200 without the original", i)
+			}
+			if n := onDisk(); n != read {
+				t.Fatalf("read %d handed out the original with %d of its %d records in the trail", i, n, read)
+			}
+		case 503:
+			if !strings.Contains(msg, "audit trail cannot be written") {
+				t.Errorf("read %d: 503 %q", i, msg)
+			}
+			refusedAt = i
+		default:
+			t.Fatalf("read %d: %d %q", i, code, msg)
+		}
+	}
+	if refusedAt < 0 {
+		t.Fatalf("%d reads while the audit trail could not be written", read)
+	}
+	f.free()
+	if err := e.srv.Audit.Ready(); err != nil {
+		t.Fatalf("trail still down after space came back: %v", err)
+	}
+	ex := e.audit("export") // verifies the chain too
+	var ok, down int
+	for _, r := range ex {
+		switch {
+		case r.Verdict == "original-read":
+			ok++
+		case r.Verdict == "error" && strings.Contains(r.Reason, "audit trail cannot be written"):
+			down++
+		}
+	}
+	if ok != read || down != 1 {
+		t.Errorf("trail has %d reads (want %d) and %d refused for the trail (want 1)", ok, read, down)
+	}
+	if n := testutil.ToFloat64(e.m.QuarantineReads.WithLabelValues(metrics.ReadOriginal, metrics.ReadDone)); n != float64(read) {
+		t.Errorf("reads counted %v, want %d", n, read)
+	}
+}
