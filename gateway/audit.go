@@ -64,6 +64,10 @@ type AuditRecord struct {
 	User           string              `json:"user,omitempty"`  // who ran a release, purge or delete
 	Why            string              `json:"why,omitempty"`
 	Prev           string              `json:"prev"` // SHA-256 of the previous line (完全性)
+
+	// committed: the record was written before its action was done
+	// (Commit); a failure afterwards is a second record.
+	committed bool
 }
 
 // MarshalJSON writes the record with its fixed field names. An accept

@@ -209,6 +209,11 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 			}
 		}
 		rec.Verdict, rec.Reason = "refused", err.Error()
+		if rec.committed {
+			// Its release record, with this queue id, is in the trail
+			// already: this one says what came of it.
+			rec.Reason = "after its release record: " + rec.Reason
+		}
 		why := releaseRefusal(err)
 		if why == metrics.ReleaseError {
 			rec.Verdict = "error"
@@ -218,7 +223,7 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 		s.Logger.Warn("quarantine release refused", "id", req.ID, "user", rec.User, "err", err)
 		return nil, err
 	}
-	s.Audit.Write(rec)
+	// Its record is written (release: Audit.Commit).
 	s.Metrics.QuarantineReleases.Inc()
 	s.Logger.Info("quarantine release queued", "id", req.ID, "queue_id", res.QueueID, "route", res.Route,
 		"policy", rec.Policy, "rcpts", len(res.To), "user", req.User)
@@ -370,6 +375,17 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	}
 
 	id := spool.NewID()
+	// The record goes to disk before the message is queued: once
+	// queued, a worker may deliver it at once, and no refusal takes it
+	// back. Written after (Audit.Write), a record the trail could not
+	// take was only held in memory, lost if the gateway stopped before
+	// the disk had room again, while the release went out.
+	rec.QueueID = id
+	if err := s.Audit.Commit(rec); err != nil {
+		rec.QueueID = ""
+		return nil, fmt.Errorf("release %s: %w: %v", req.ID, ErrAuditDown, err)
+	}
+	rec.committed = true
 	now := time.Now()
 	env := spool.Envelope{Route: route.Name, From: meta.From, To: rcpts, Received: now,
 		Policy: rec.Policy, QuarantineID: meta.ID, Released: true}
@@ -378,9 +394,11 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
 		return nil, fmt.Errorf("release %s: %w", req.ID, err) // "spool: put QUEUEID: …"
 	}
-	// Queued first, recorded next: a crash between the two can let one
-	// later release through again (at least once, as delivery is), but
-	// no release is ever recorded that was not queued.
+	// Queued first, recorded in the quarantine next: a crash between
+	// the two can let one later release through again (at least once,
+	// as delivery is), but no release is ever recorded there that was
+	// not queued. (The audit trail has it before either; a failure from
+	// here on is a second audit record after it.)
 	err = s.Quarantine.RecordRelease(meta.ID, quarantine.Release{Time: now.UTC(), User: req.User, To: rcpts,
 		Policy: rec.Policy, QueueID: id, Again: rec.Again})
 	switch {
