@@ -130,3 +130,47 @@ func waitRcpt(t *testing.T, sp *spool.Spool, id, rcpt string, want spool.State) 
 }
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
+
+// TestQueueShowWithholdsReleasedOriginal: an untouched original released
+// from quarantine waits in the queue (its next hop answered 451). Its
+// header section is the original's, which the quarantine hands out only
+// with a user, a reason and an export record (show -headers); GET
+// /queue/{id} (mugai queue show) returned it whole with none. Now it says
+// where to read it instead; a message sanitised again still shows its
+// (rebuilt) headers.
+func TestQueueShowWithholdsReleasedOriginal(t *testing.T) {
+	const rcpt = "kikaku@inet.city.example.jp"
+	e := startRelEnv(t, relOptions{})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	e.inet.defer_.Store(rcpt, true)
+	var res ReleaseResult
+	req := ReleaseRequest{Original: true, To: []string{rcpt}, Reason: "signed PDF as sent", User: "tanaka"}
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", req, &res); code != 200 {
+		t.Fatalf("release -original: %d %s", code, msg)
+	}
+	waitRcpt(t, e.sp, res.QueueID, rcpt, spool.Deferred)
+	var body []byte
+	if code, msg := e.call("GET", "/queue/"+res.QueueID, nil, &body); code != 200 {
+		t.Fatalf("queue show: %d %s", code, msg)
+	}
+	if strings.Contains(string(body), "Yamada") || strings.Contains(string(body), `"headers":`) {
+		t.Errorf("queue show hands out the original's header section:\n%s", body)
+	}
+	if !strings.Contains(string(body), `"headers_withheld":"the untouched original of quarantine `+id) {
+		t.Errorf("queue show does not say why the headers are withheld:\n%s", body)
+	}
+
+	// A release under a policy: the rebuilt message's headers, shown.
+	e.lgwan.refuse.Store("kikaku@city.example.lg.jp", true) // fails at once, stays in the queue
+	var res2 ReleaseResult
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", ReleaseRequest{Policy: "relaxed", User: "tanaka", Reason: "pdf"}, &res2); code != 200 {
+		t.Fatalf("release -policy: %d %s", code, msg)
+	}
+	waitRcpt(t, e.sp, res2.QueueID, "kikaku@city.example.lg.jp", spool.Failed)
+	var qm QueueMessage
+	if code, msg := e.call("GET", "/queue/"+res2.QueueID, nil, &qm); code != 200 || len(qm.Headers) == 0 || qm.HeadersWithheld != "" {
+		t.Errorf("queue show of a message sanitised again: %d %s headers %d withheld %q", code, msg, len(qm.Headers), qm.HeadersWithheld)
+	}
+}
