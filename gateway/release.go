@@ -568,7 +568,10 @@ func requestedRcpts(to []string) []string {
 }
 
 // checkRcpts normalises addresses and refuses any outside domains (and
-// every relay trick parseRcpt refuses in a session).
+// every relay trick parseRcpt refuses in a session). An address given
+// twice, in any case, is kept once (the first form): a release compares
+// mailboxes without case (releasedTo), so Kikaku@ and kikaku@ in one
+// release are one delivery, not two.
 func checkRcpts(to []string, domains []string) ([]string, error) {
 	var out []string
 	for _, a := range to {
@@ -577,7 +580,7 @@ func checkRcpts(to []string, domains []string) ([]string, error) {
 		if serr != nil {
 			return nil, fmt.Errorf("recipient %q not allowed", a)
 		}
-		if !slices.Contains(out, n) {
+		if !slices.ContainsFunc(out, func(a string) bool { return strings.EqualFold(a, n) }) {
 			out = append(out, n)
 		}
 	}

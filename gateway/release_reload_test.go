@@ -174,3 +174,42 @@ func TestQueueShowWithholdsReleasedOriginal(t *testing.T) {
 		t.Errorf("queue show of a message sanitised again: %d %s headers %d withheld %q", code, msg, len(qm.Headers), qm.HeadersWithheld)
 	}
 }
+
+// TestReleaseSameMailboxOnce: one release naming a mailbox twice in two
+// cases (-to Kikaku@…,kikaku@…). A release compares mailboxes without
+// case: a second release to kikaku@ after one to Kikaku@ is refused as
+// already released (releasedTo). Yet within one release the two forms
+// were kept apart, two recipients of the queued message (two RCPTs to
+// the next hop), which a server that takes them for one mailbox, as the
+// LGWAN servers do, may deliver there twice. Now they are one recipient.
+func TestReleaseSameMailboxOnce(t *testing.T) {
+	e := startRelEnv(t, relOptions{})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	for _, tc := range []struct {
+		name string
+		req  ReleaseRequest
+		rec  *relRecorder
+		want string
+	}{
+		{"original", ReleaseRequest{Original: true, To: []string{"Kikaku@inet.city.example.jp", "kikaku@INET.city.example.jp."},
+			User: "tanaka", Reason: "twice in one"}, e.inet, "Kikaku@inet.city.example.jp"},
+		{"policy", ReleaseRequest{Policy: "relaxed", To: []string{"kikaku@city.example.lg.jp", "KIKAKU@city.example.lg.jp"},
+			User: "tanaka", Reason: "twice in one", Again: true}, e.lgwan, "kikaku@city.example.lg.jp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var res ReleaseResult
+			if code, msg := e.call("POST", "/quarantine/"+id+"/release", tc.req, &res); code != 200 {
+				t.Fatalf("release: %d %s", code, msg)
+			}
+			if strings.Join(res.To, ",") != tc.want {
+				t.Errorf("released to %v, want [%s]", res.To, tc.want)
+			}
+			if got := tc.rec.next(t); strings.Join(got.To, ",") != tc.want {
+				t.Errorf("delivered to %v, want [%s]", got.To, tc.want)
+			}
+			tc.rec.none(t, 300*time.Millisecond)
+		})
+	}
+}
