@@ -133,7 +133,7 @@ func QueueShow(sp *spool.Spool, auditPath, id string) (QueueMessage, error) {
 		return QueueMessage{}, err // the spool's error names the spool, what and id
 	}
 	v := queueView(m)
-	if m.Env.Released && m.Env.Policy == releasedOriginal {
+	if m.Env.Untouched {
 		// Its header section is the untouched original's, which the
 		// quarantine hands out only to a named user with a reason and an
 		// export record (readOut, ExportDirect); not here without one.

@@ -388,7 +388,7 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	rec.committed = true
 	now := time.Now()
 	env := spool.Envelope{Route: route.Name, From: meta.From, To: rcpts, Received: now,
-		Policy: rec.Policy, QuarantineID: meta.ID, Released: true}
+		Policy: rec.Policy, QuarantineID: meta.ID, Released: true, Untouched: req.Original}
 	trace := releaseReceived(route.Hostname, meta.ID, id, rcpts, now)
 	r := io.MultiReader(strings.NewReader(trace), body.Reader())
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
@@ -499,6 +499,22 @@ func (s *Server) readOriginal(meta quarantine.Meta) (*spill.Buffer, error) {
 // releasedOriginal is the policy a released untouched original is
 // queued and recorded under.
 const releasedOriginal = "original"
+
+// untouchedOriginal reports whether env is that of an untouched original
+// released from quarantine. Env.Untouched says so; a message queued by
+// a version without it has only its policy, "original", which is also
+// a name an operator may give a policy: it counts when cfg has no
+// policy of that name.
+func untouchedOriginal(env spool.Envelope, cfg *config.Config) bool {
+	if !env.Released {
+		return false
+	}
+	if env.Untouched {
+		return true
+	}
+	_, named := cfg.Policies[releasedOriginal]
+	return env.Policy == releasedOriginal && !named
+}
 
 // refusedOriginal says why (or "" if not) the configuration in force,
 // cfg and the route rt the message is queued on, no longer lets a

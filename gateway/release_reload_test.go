@@ -213,3 +213,37 @@ func TestReleaseSameMailboxOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseUnderPolicyNamedOriginal: "original" is a name an operator
+// may give a policy, and the policy a release records for an untouched
+// original. A release sanitised again under such a policy is delivered
+// through its sanitising route, not taken for an untouched original at
+// delivery (which would refuse it there): the queue marks untouched
+// originals apart (spool.Envelope.Untouched).
+func TestReleaseUnderPolicyNamedOriginal(t *testing.T) {
+	e := startRelEnv(t, relOptions{})
+	c := *e.cfg
+	c.Policies = map[string]config.Policy{}
+	for k, v := range e.cfg.Policies {
+		c.Policies[k] = v
+	}
+	c.Policies["original"] = e.cfg.Policies["relaxed"]
+	if err := e.srv.Reload(&c); err != nil {
+		t.Fatal(err)
+	}
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	var res ReleaseResult
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", ReleaseRequest{Policy: "original", User: "tanaka", Reason: "pdf"}, &res); code != 200 {
+		t.Fatalf("release -policy original: %d %s", code, msg)
+	}
+	got := e.lgwan.next(t)
+	if !strings.Contains(string(got.Data), "X-Mugai-") {
+		t.Errorf("delivered message is not a rebuilt one:\n%.400s", got.Data)
+	}
+	var qm QueueMessage
+	if code, _ := e.call("GET", "/queue/"+res.QueueID, nil, &qm); code == 200 && qm.HeadersWithheld != "" {
+		t.Errorf("queue show withholds a rebuilt message's headers: %q", qm.HeadersWithheld)
+	}
+}

@@ -225,8 +225,7 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	// quarantine.release_original_to, or made its route sanitise, while
 	// it waited for a retry.
 	refused := map[string]string{}
-	if msg.Env.Released && msg.Env.Policy == releasedOriginal {
-		cfg := srv.Config()
+	if cfg := srv.Config(); untouchedOriginal(msg.Env, cfg) {
 		due = slices.DeleteFunc(due, func(a string) bool {
 			if why := refusedOriginal(cfg, rt, a); why != "" {
 				refused[a] = why
