@@ -661,7 +661,23 @@ func (s *Server) PurgeQuarantine(olderThan time.Duration, user, why string) (Pur
 	if err := s.auditReady(); err != nil {
 		return PurgeResult{}, fmt.Errorf("purge: %w", err)
 	}
-	return s.purgeBefore(time.Now().Add(-olderThan), metrics.PurgeManual, user, why)
+	// What goes cannot come back: a record of who purged what goes to
+	// disk first (Audit.Commit), or nothing is purged. The records of
+	// each original, written after, may be held in memory while the
+	// trail cannot take them (and lost if the gateway stops then).
+	cutoff := time.Now().Add(-olderThan)
+	if victims := s.Quarantine.List(func(m quarantine.Meta) bool { return m.Time.Before(cutoff) }); len(victims) > 0 {
+		var size int64
+		for _, m := range victims {
+			size += m.Size
+		}
+		rec := &AuditRecord{Time: time.Now().UTC(), Event: "purge", Verdict: "requested", User: user, Why: why, Size: size,
+			Reason: fmt.Sprintf("%s: %d original(s) received before %s", metrics.PurgeManual, len(victims), cutoff.UTC().Format(time.RFC3339))}
+		if err := s.Audit.Commit(rec); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge: %w: %v", ErrAuditDown, err)
+		}
+	}
+	return s.purgeBefore(cutoff, metrics.PurgeManual, user, why)
 }
 
 // purgeBefore purges the originals received before cutoff.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -523,5 +524,68 @@ func TestReleaseRecordFirst(t *testing.T) {
 	}
 	if m, _ := e.q.Get(id); len(m.Releases) != released {
 		t.Errorf("the original records %d releases, want %d", len(m.Releases), released)
+	}
+}
+
+// armedWriter is an audit trail's writer that fails every write while
+// fail is set, taking nothing.
+type armedWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	fail bool
+}
+
+func (w *armedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fail {
+		return 0, errors.New("no space left on device")
+	}
+	return w.buf.Write(p)
+}
+
+func (w *armedWriter) set(fail bool) {
+	w.mu.Lock()
+	w.fail = fail
+	w.mu.Unlock()
+}
+
+// TestPurgeRecordFirst: the audit trail's next write fails, after the
+// last one worked (so the purge's check that the trail can be written
+// passes). Before, a purge by hand then removed the originals and only
+// held their records in memory (lost if the gateway stopped before the
+// trail could take them): originals gone with no record on disk of who
+// removed them. Now a "requested" record, naming the user, the reason,
+// how many and how much, is written and synced first, or nothing is
+// purged (503).
+func TestPurgeRecordFirst(t *testing.T) {
+	e := startRelEnv(t, relOptions{})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	time.Sleep(200 * time.Millisecond) // the delivery's record
+	w := &armedWriter{}
+	e.srv.Audit = &Audit{w: w, err: func(error) {}}
+
+	w.set(true)
+	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk"}, nil); code != 503 ||
+		!strings.Contains(msg, "audit trail cannot be written") {
+		t.Errorf("purge whose record the trail cannot take: %d %q, want 503", code, msg)
+	}
+	if _, err := e.q.Get(id); err != nil {
+		t.Fatalf("original purged with no record on disk: %v", err)
+	}
+
+	w.set(false)
+	var res PurgeResult
+	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk"}, &res); code != 200 || res.Purged != 1 {
+		t.Fatalf("purge: %d %q %+v", code, msg, res)
+	}
+	lines := strings.Split(strings.TrimSpace(w.buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"event":"purge"`) ||
+		!strings.Contains(lines[0], `"verdict":"requested","reason":"manual: 1 original(s) received before `) ||
+		!strings.Contains(lines[0], `"user":"tanaka","why":"disk"`) ||
+		!strings.Contains(lines[1], `"verdict":"purged","reason":"manual","quarantine_id":"`+id) {
+		t.Errorf("trail:\n%s", w.buf.String())
 	}
 }

@@ -696,10 +696,12 @@ func TestRetentionPurge(t *testing.T) {
 	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk full, ticket 9"}, &res); code != 200 || res.Purged != 1 {
 		t.Fatalf("purge -older-than 1ms: %d %s %+v", code, msg, res)
 	}
-	// The three refused purges are recorded too (TestControlRefusalsAudited).
+	// The three refused purges are recorded too (TestControlRefusalsAudited),
+	// and a purge by hand is recorded before it purges (TestPurgeRecordFirst).
 	p = e.audit("purge")
-	if len(p) != 5 || p[1].Verdict != "refused" || p[2].Verdict != "refused" || p[3].Verdict != "refused" ||
-		p[4].User != "tanaka" || p[4].Why != "disk full, ticket 9" || p[4].Reason != metrics.PurgeManual || p[4].Verdict != "purged" {
+	if len(p) != 6 || p[1].Verdict != "refused" || p[2].Verdict != "refused" || p[3].Verdict != "refused" ||
+		p[4].Verdict != "requested" || p[4].User != "tanaka" || p[4].Why != "disk full, ticket 9" || !strings.HasPrefix(p[4].Reason, "manual: 1 original(s) received before ") ||
+		p[5].User != "tanaka" || p[5].Why != "disk full, ticket 9" || p[5].Reason != metrics.PurgeManual || p[5].Verdict != "purged" {
 		t.Errorf("purge audit %+v", p)
 	}
 	// A purge by hand is told apart from the scheduled one.
