@@ -394,11 +394,13 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
 		return nil, fmt.Errorf("release %s: %w", req.ID, err) // "spool: put QUEUEID: …"
 	}
-	// Queued first, recorded in the quarantine next: a crash between
-	// the two can let one later release through again (at least once,
-	// as delivery is), but no release is ever recorded there that was
-	// not queued. (The audit trail has it before either; a failure from
-	// here on is a second audit record after it.)
+	// Queued first, recorded in the quarantine next: no release is ever
+	// recorded there that was not queued, and a crash between the two
+	// is made good at the next start from the queued message
+	// (recoverReleases), unless it was delivered and gone by then: one
+	// later release can then go through again (at least once, as
+	// delivery is). (The audit trail has it before either; a failure
+	// from here on is a second audit record after it.)
 	err = s.Quarantine.RecordRelease(meta.ID, quarantine.Release{Time: now.UTC(), User: req.User, To: rcpts,
 		Policy: rec.Policy, QueueID: id, Again: rec.Again})
 	switch {
@@ -442,6 +444,48 @@ func rcptLimit(route *config.Route, to []string, given bool, rec *AuditRecord) e
 	}
 	return fmt.Errorf("%w: %w: %s, route %s delivers to at most %d in one message (its limits.max_recipients); split them over several releases (-to)",
 		ErrRefused, ErrTooManyRecipients, what, route.Name, limit)
+}
+
+// recoveredUser is the user of a release recorded at start from its
+// queued message (recoverReleases), which does not keep who asked.
+const recoveredUser = "unknown (recorded at start from the queued message; the audit trail names who released it)"
+
+// recoverReleases records with their originals the releases whose
+// message is queued but which the quarantine does not know: a release
+// queues its message, then records itself with the original
+// (RecordRelease), and a crash between the two left the original
+// without it, so that a second release to the same recipients went
+// through without -again, a second delivery. The queued message says
+// what was released, and to whom; the audit trail has who (its record
+// is written before the message is queued). Open calls it before the
+// admin listener answers.
+func (s *Server) recoverReleases() {
+	if s.Quarantine == nil {
+		return
+	}
+	for _, m := range s.Spool.List() {
+		qid := m.Env.QuarantineID
+		if !m.Env.Released || qid == "" {
+			continue
+		}
+		meta, err := s.Quarantine.Get(qid)
+		if err != nil || slices.ContainsFunc(meta.Releases, func(r quarantine.Release) bool { return r.QueueID == m.ID }) {
+			continue
+		}
+		to := make([]string, 0, len(m.Rcpts))
+		for _, r := range m.Rcpts {
+			to = append(to, r.Addr)
+		}
+		err = s.Quarantine.RecordRelease(qid, quarantine.Release{Time: m.Created.UTC(), User: recoveredUser, To: to,
+			Policy: m.Env.Policy, QueueID: m.ID, Again: len(releasedTo(meta.Releases, to)) > 0})
+		if err != nil {
+			s.Logger.Error("quarantine: a queued release could not be recorded with its original: a second release to its recipients is not refused",
+				"id", qid, "queue_id", m.ID, "err", err)
+			continue
+		}
+		s.Logger.Warn("quarantine: a queued release was not recorded with its original (the gateway stopped between the two); recorded now",
+			"id", qid, "queue_id", m.ID, "rcpts", strings.Join(to, ","))
+	}
 }
 
 // releasedTo returns the earlier releases that reached any of rcpts.

@@ -247,3 +247,49 @@ func TestReleaseUnderPolicyNamedOriginal(t *testing.T) {
 		t.Errorf("queue show withholds a rebuilt message's headers: %q", qm.HeadersWithheld)
 	}
 }
+
+// TestReleaseRecoveredAtStart: the gateway stops between queuing a
+// release's message and recording the release with its original (made
+// here by queuing such a message while it is stopped, as the crash would
+// leave it). Before, the original had no release after the restart, and
+// a second release to the same recipient went through without -again
+// while the first was still queued: two deliveries. Now the start
+// records the queued release with its original, and the second is
+// refused (409) unless it asks again.
+func TestReleaseRecoveredAtStart(t *testing.T) {
+	const rcpt = "kikaku@inet.city.example.jp"
+	dir := t.TempDir()
+	e := startRelEnv(t, relOptions{dir: dir})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	e.stop()
+
+	sp, err := spool.Open(e.cfg.SpoolDir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qid := spool.NewID()
+	env := spool.Envelope{Route: "internet", From: "taro@citizen.example", To: []string{rcpt}, Received: time.Now(),
+		Policy: "original", QuarantineID: id, Released: true, Untouched: true}
+	body := "Received: by gw (mugai, released from quarantine " + id + ")\r\n" + relCitizenMessage(relPDF(1000))
+	if err := sp.PutID(qid, env, strings.NewReader(body), int64(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e = startRelEnv(t, relOptions{dir: dir})
+	if got := e.inet.next(t); strings.Join(got.To, ",") != rcpt {
+		t.Fatalf("the queued release delivered to %v", got.To)
+	}
+	req := ReleaseRequest{Original: true, To: []string{rcpt}, Reason: "again?", User: "suzuki"}
+	if code, msg := e.call("POST", "/quarantine/"+id+"/release", req, nil); code != 409 || !strings.Contains(msg, qid) {
+		t.Errorf("second release after the restart: %d %q, want 409 naming queue id %s", code, msg, qid)
+	}
+	e.inet.none(t, 500*time.Millisecond)
+	if m, _ := e.q.Get(id); len(m.Releases) != 1 || m.Releases[0].QueueID != qid || m.Releases[0].User != recoveredUser {
+		t.Errorf("releases recorded: %+v", m.Releases)
+	}
+}
