@@ -64,6 +64,10 @@ type AuditRecord struct {
 	User           string              `json:"user,omitempty"`  // who ran a release, purge or delete
 	Why            string              `json:"why,omitempty"`
 	Prev           string              `json:"prev"` // SHA-256 of the previous line (完全性)
+
+	// committed: the record was written before its action was done
+	// (Commit); a failure afterwards is a second record.
+	committed bool
 }
 
 // MarshalJSON writes the record with its fixed field names. An accept
@@ -425,6 +429,40 @@ func (a *Audit) Write(rec *AuditRecord) {
 		a.pending = append(a.pending, heldRecord{lost: 1})
 	}
 	a.flushLocked()
+}
+
+// Commit writes rec now and syncs the trail, for an action that must
+// not happen before its record is on disk: an original handed out to a
+// person, which no later refusal takes back. Unlike Write it holds
+// nothing: while the trail cannot be written (records are held), or if
+// this write or the sync fails, it returns the error, and the caller
+// does not act and records that with Write. A write that failed leaves
+// no part of its line (writeLocked); a sync that failed may leave the
+// record in the file, which the caller's refusal then follows. A nil
+// Audit discards.
+func (a *Audit) Commit(rec *AuditRecord) error {
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.flushLocked()
+	if a.failed != nil {
+		return a.failed
+	}
+	if err := a.writeLocked(rec); err != nil {
+		a.report(fmt.Errorf("%w (records are held in memory, mail is refused until the trail can be written)", err))
+		a.failed = err
+		return err
+	}
+	if a.f != nil {
+		if err := a.f.Sync(); err != nil {
+			err = fmt.Errorf("sync: %w", err)
+			a.report(err)
+			return err
+		}
+	}
+	return nil
 }
 
 // heldRecord is a record not yet written, or, with lost > 0, the place

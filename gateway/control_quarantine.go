@@ -377,7 +377,8 @@ func (s *Server) handleQuarantineOriginal(w http.ResponseWriter, r *http.Request
 // audited like a release. The query names who (user) and why (reason),
 // both required; every attempt, refused or not, is an "export" record
 // and counted in mugai_quarantine_reads_total{part,result}; and nothing
-// is handed out while the audit trail cannot be written.
+// is handed out while the audit trail cannot be written, nor before the
+// record of the read is written and synced.
 func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (quarantine.Meta, io.ReadCloser, bool) {
 	id := recordText(r.PathValue("id"), maxRecordedID)
 	q := r.URL.Query()
@@ -413,8 +414,15 @@ func (s *Server) readOut(w http.ResponseWriter, r *http.Request, part string) (q
 	if err != nil {
 		return refuse(exportError(part, id, err))
 	}
+	// Handed out, it cannot be taken back: its record goes to disk
+	// first (Commit, synced), not held in memory for when the trail can
+	// be written again, which a crash meanwhile would lose. ExportDirect
+	// does the same for the CLI's direct reads.
 	rec.Verdict = part + "-read"
-	s.Audit.Write(rec)
+	if err := s.Audit.Commit(rec); err != nil {
+		rc.Close()
+		return refuse(exportError(part, id, fmt.Errorf("%w: %v", ErrAuditDown, err)))
+	}
 	s.Metrics.QuarantineReads.WithLabelValues(part, metrics.ReadDone).Inc()
 	return m, rc, true
 }

@@ -47,9 +47,13 @@ type QueueMessage struct {
 	// Only for one message (GET /queue/{id}): the raw header lines of the
 	// spooled message without their line ends, and its history from the
 	// audit trail.
-	Headers          []string     `json:"headers,omitempty"`
-	HeadersTruncated bool         `json:"headers_truncated,omitempty"`
-	History          []QueueEvent `json:"history,omitempty"`
+	Headers          []string `json:"headers,omitempty"`
+	HeadersTruncated bool     `json:"headers_truncated,omitempty"`
+	// HeadersWithheld: why Headers is empty, for an untouched original
+	// released from quarantine (its header section is the original's,
+	// read out only with an audit record: mugai quarantine show -headers).
+	HeadersWithheld string       `json:"headers_withheld,omitempty"`
+	History         []QueueEvent `json:"history,omitempty"`
 }
 
 // QueueRecipient is one recipient of a queued message.
@@ -129,12 +133,20 @@ func QueueShow(sp *spool.Spool, auditPath, id string) (QueueMessage, error) {
 		return QueueMessage{}, err // the spool's error names the spool, what and id
 	}
 	v := queueView(m)
-	body, err := sp.Body(id)
-	if err != nil {
-		return QueueMessage{}, err
-	}
-	if v.Headers, v.HeadersTruncated, err = ReadHeaderBlock(body, QueueHeaderMax); err != nil {
-		return QueueMessage{}, fmt.Errorf("queue: show %s: read headers: %w", id, err)
+	if m.Env.Untouched {
+		// Its header section is the untouched original's, which the
+		// quarantine hands out only to a named user with a reason and an
+		// export record (readOut, ExportDirect); not here without one.
+		v.HeadersWithheld = fmt.Sprintf("the untouched original of quarantine %s; read its header section with mugai quarantine show %s -headers -reason TEXT (audited)",
+			m.Env.QuarantineID, m.Env.QuarantineID)
+	} else {
+		body, err := sp.Body(id)
+		if err != nil {
+			return QueueMessage{}, err
+		}
+		if v.Headers, v.HeadersTruncated, err = ReadHeaderBlock(body, QueueHeaderMax); err != nil {
+			return QueueMessage{}, fmt.Errorf("queue: show %s: read headers: %w", id, err)
+		}
 	}
 	if auditPath != "" && auditPath != "stdout" {
 		// History is a help, not a condition: an audit trail that was

@@ -132,6 +132,7 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	}
 	in.Metrics.ConfigLastReloadSuccess.SetToCurrentTime()
 	in.Server.updateOrphans(true)
+	in.Server.recoverReleases()
 	if err := spoolRoom(cfg, 0, sanitising(cfg)); err != nil {
 		// Said at the start, not only at the first MAIL refused: a
 		// gateway started on a small disk (the embedded default on a

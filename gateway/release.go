@@ -193,7 +193,7 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 		User: recordText(req.User, maxOperatorUser), Why: recordText(req.Reason, maxOperatorReason),
 		Policy: recordText(req.Policy, maxOperatorUser), Rcpts: requestedRcpts(req.To)}
 	if req.Original {
-		rec.Policy = "original"
+		rec.Policy = releasedOriginal
 	}
 	res, err := s.release(req, rec)
 	if err != nil {
@@ -209,6 +209,11 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 			}
 		}
 		rec.Verdict, rec.Reason = "refused", err.Error()
+		if rec.committed {
+			// Its release record, with this queue id, is in the trail
+			// already: this one says what came of it.
+			rec.Reason = "after its release record: " + rec.Reason
+		}
 		why := releaseRefusal(err)
 		if why == metrics.ReleaseError {
 			rec.Verdict = "error"
@@ -218,7 +223,7 @@ func (s *Server) Release(req ReleaseRequest) (*ReleaseResult, error) {
 		s.Logger.Warn("quarantine release refused", "id", req.ID, "user", rec.User, "err", err)
 		return nil, err
 	}
-	s.Audit.Write(rec)
+	// Its record is written (release: Audit.Commit).
 	s.Metrics.QuarantineReleases.Inc()
 	s.Logger.Info("quarantine release queued", "id", req.ID, "queue_id", res.QueueID, "route", res.Route,
 		"policy", rec.Policy, "rcpts", len(res.To), "user", req.User)
@@ -366,21 +371,36 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		}
 		body = out
 	} else {
-		rec.Verdict = "original"
+		rec.Verdict = releasedOriginal
 	}
 
 	id := spool.NewID()
+	// The record goes to disk before the message is queued: once
+	// queued, a worker may deliver it at once, and no refusal takes it
+	// back. Written after (Audit.Write), a record the trail could not
+	// take was only held in memory, lost if the gateway stopped before
+	// the disk had room again, while the release went out.
+	rec.QueueID = id
+	if err := s.Audit.Commit(rec); err != nil {
+		rec.QueueID = ""
+		return nil, fmt.Errorf("release %s: %w: %v", req.ID, ErrAuditDown, err)
+	}
+	rec.committed = true
 	now := time.Now()
 	env := spool.Envelope{Route: route.Name, From: meta.From, To: rcpts, Received: now,
-		Policy: rec.Policy, QuarantineID: meta.ID, Released: true}
+		Policy: rec.Policy, QuarantineID: meta.ID, Released: true, Untouched: req.Original}
 	trace := releaseReceived(route.Hostname, meta.ID, id, rcpts, now)
 	r := io.MultiReader(strings.NewReader(trace), body.Reader())
 	if err := s.Spool.PutID(id, env, r, int64(len(trace))+body.Size()); err != nil {
 		return nil, fmt.Errorf("release %s: %w", req.ID, err) // "spool: put QUEUEID: …"
 	}
-	// Queued first, recorded next: a crash between the two can let one
-	// later release through again (at least once, as delivery is), but
-	// no release is ever recorded that was not queued.
+	// Queued first, recorded in the quarantine next: no release is ever
+	// recorded there that was not queued, and a crash between the two
+	// is made good at the next start from the queued message
+	// (recoverReleases), unless it was delivered and gone by then: one
+	// later release can then go through again (at least once, as
+	// delivery is). (The audit trail has it before either; a failure
+	// from here on is a second audit record after it.)
 	err = s.Quarantine.RecordRelease(meta.ID, quarantine.Release{Time: now.UTC(), User: req.User, To: rcpts,
 		Policy: rec.Policy, QueueID: id, Again: rec.Again})
 	switch {
@@ -424,6 +444,48 @@ func rcptLimit(route *config.Route, to []string, given bool, rec *AuditRecord) e
 	}
 	return fmt.Errorf("%w: %w: %s, route %s delivers to at most %d in one message (its limits.max_recipients); split them over several releases (-to)",
 		ErrRefused, ErrTooManyRecipients, what, route.Name, limit)
+}
+
+// recoveredUser is the user of a release recorded at start from its
+// queued message (recoverReleases), which does not keep who asked.
+const recoveredUser = "unknown (recorded at start from the queued message; the audit trail names who released it)"
+
+// recoverReleases records with their originals the releases whose
+// message is queued but which the quarantine does not know: a release
+// queues its message, then records itself with the original
+// (RecordRelease), and a crash between the two left the original
+// without it, so that a second release to the same recipients went
+// through without -again, a second delivery. The queued message says
+// what was released, and to whom; the audit trail has who (its record
+// is written before the message is queued). Open calls it before the
+// admin listener answers.
+func (s *Server) recoverReleases() {
+	if s.Quarantine == nil {
+		return
+	}
+	for _, m := range s.Spool.List() {
+		qid := m.Env.QuarantineID
+		if !m.Env.Released || qid == "" {
+			continue
+		}
+		meta, err := s.Quarantine.Get(qid)
+		if err != nil || slices.ContainsFunc(meta.Releases, func(r quarantine.Release) bool { return r.QueueID == m.ID }) {
+			continue
+		}
+		to := make([]string, 0, len(m.Rcpts))
+		for _, r := range m.Rcpts {
+			to = append(to, r.Addr)
+		}
+		err = s.Quarantine.RecordRelease(qid, quarantine.Release{Time: m.Created.UTC(), User: recoveredUser, To: to,
+			Policy: m.Env.Policy, QueueID: m.ID, Again: len(releasedTo(meta.Releases, to)) > 0})
+		if err != nil {
+			s.Logger.Error("quarantine: a queued release could not be recorded with its original: a second release to its recipients is not refused",
+				"id", qid, "queue_id", m.ID, "err", err)
+			continue
+		}
+		s.Logger.Warn("quarantine: a queued release was not recorded with its original (the gateway stopped between the two); recorded now",
+			"id", qid, "queue_id", m.ID, "rcpts", strings.Join(to, ","))
+	}
 }
 
 // releasedTo returns the earlier releases that reached any of rcpts.
@@ -478,6 +540,53 @@ func (s *Server) readOriginal(meta quarantine.Meta) (*spill.Buffer, error) {
 	return buf, nil
 }
 
+// releasedOriginal is the policy a released untouched original is
+// queued and recorded under.
+const releasedOriginal = "original"
+
+// untouchedOriginal reports whether env is that of an untouched original
+// released from quarantine. Env.Untouched says so; a message queued by
+// a version without it has only its policy, "original", which is also
+// a name an operator may give a policy: it counts when cfg has no
+// policy of that name.
+func untouchedOriginal(env spool.Envelope, cfg *config.Config) bool {
+	if !env.Released {
+		return false
+	}
+	if env.Untouched {
+		return true
+	}
+	_, named := cfg.Policies[releasedOriginal]
+	return env.Policy == releasedOriginal && !named
+}
+
+// refusedOriginal says why (or "" if not) the configuration in force,
+// cfg and the route rt the message is queued on, no longer lets a
+// released untouched original go to addr. The release checked all of it
+// (originalRoute), but under the configuration of its time: the message
+// may wait in the queue for retries, over reloads that take addr's
+// domain out of quarantine.release_original_to or out of the route's
+// domains, or make the route sanitise (its next hop then the LGWAN
+// side). The delivery checks again, and such a recipient fails (for the
+// administrator, as a released message's failures are).
+func refusedOriginal(cfg *config.Config, rt *config.Route, addr string) string {
+	switch {
+	case rt.Policy != config.PolicyNone:
+		return "released original not delivered: route " + rt.Name + " sanitises now (policy " + rt.Policy +
+			"), and an untouched original never leaves through a sanitising route"
+	case !rcptAllowed(addr, cfg.Quarantine.ReleaseOriginalTo):
+		return "released original not delivered: its recipient's domain is no longer in quarantine.release_original_to"
+	case !rcptAllowed(addr, rt.Domains):
+		return "released original not delivered: its recipient's domain is no longer one of route " + rt.Name + "'s domains"
+	}
+	return ""
+}
+
+func rcptAllowed(addr string, domains []string) bool {
+	_, err := checkRcpts([]string{addr}, domains)
+	return err == nil
+}
+
 // originalRoute picks where an untouched original may go: every
 // recipient's domain must be in quarantine.release_original_to, and the
 // message leaves through the first pass-through route (policy none) whose
@@ -519,7 +628,10 @@ func requestedRcpts(to []string) []string {
 }
 
 // checkRcpts normalises addresses and refuses any outside domains (and
-// every relay trick parseRcpt refuses in a session).
+// every relay trick parseRcpt refuses in a session). An address given
+// twice, in any case, is kept once (the first form): a release compares
+// mailboxes without case (releasedTo), so Kikaku@ and kikaku@ in one
+// release are one delivery, not two.
 func checkRcpts(to []string, domains []string) ([]string, error) {
 	var out []string
 	for _, a := range to {
@@ -528,7 +640,7 @@ func checkRcpts(to []string, domains []string) ([]string, error) {
 		if serr != nil {
 			return nil, fmt.Errorf("recipient %q not allowed", a)
 		}
-		if !slices.Contains(out, n) {
+		if !slices.ContainsFunc(out, func(a string) bool { return strings.EqualFold(a, n) }) {
 			out = append(out, n)
 		}
 	}
@@ -593,7 +705,23 @@ func (s *Server) PurgeQuarantine(olderThan time.Duration, user, why string) (Pur
 	if err := s.auditReady(); err != nil {
 		return PurgeResult{}, fmt.Errorf("purge: %w", err)
 	}
-	return s.purgeBefore(time.Now().Add(-olderThan), metrics.PurgeManual, user, why)
+	// What goes cannot come back: a record of who purged what goes to
+	// disk first (Audit.Commit), or nothing is purged. The records of
+	// each original, written after, may be held in memory while the
+	// trail cannot take them (and lost if the gateway stops then).
+	cutoff := time.Now().Add(-olderThan)
+	if victims := s.Quarantine.List(func(m quarantine.Meta) bool { return m.Time.Before(cutoff) }); len(victims) > 0 {
+		var size int64
+		for _, m := range victims {
+			size += m.Size
+		}
+		rec := &AuditRecord{Time: time.Now().UTC(), Event: "purge", Verdict: "requested", User: user, Why: why, Size: size,
+			Reason: fmt.Sprintf("%s: %d original(s) received before %s", metrics.PurgeManual, len(victims), cutoff.UTC().Format(time.RFC3339))}
+		if err := s.Audit.Commit(rec); err != nil {
+			return PurgeResult{}, fmt.Errorf("purge: %w: %v", ErrAuditDown, err)
+		}
+	}
+	return s.purgeBefore(cutoff, metrics.PurgeManual, user, why)
 }
 
 // purgeBefore purges the originals received before cutoff.

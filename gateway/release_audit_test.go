@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -384,5 +385,207 @@ func TestExportDirectRefusals(t *testing.T) {
 	// The hash it says the trail ends with is its record's.
 	if c, err := VerifyAuditChain(bytes.NewReader(data)); err != nil || c.Last != last {
 		t.Errorf("ExportDirect says the trail ends at %q; it ends at %q (%v)", last, c.Last, err)
+	}
+}
+
+// TestReadOutRecordFirst: the audit trail's disk fills while an
+// administrator reads originals out. Before, the read whose record was
+// the first the disk could not take was answered 200 with the original,
+// its record only held in memory (to be written once there is room, and
+// lost if the gateway stops meanwhile): unsanitised content handed to a
+// person with no record on disk. Now each read's record is written and
+// synced before the original is sent (Audit.Commit), or the read is
+// refused with 503; every 200 has its record in the file at that moment.
+func TestReadOutRecordFirst(t *testing.T) {
+	mnt := mountTmpfs(t, 1<<20)
+	e := startRelEnv(t, relOptions{audit: filepath.Join(mnt, "audit.log")})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	onDisk := func() int {
+		b, err := os.ReadFile(e.cfg.Log.Audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte(`"verdict":"original-read"`))
+	}
+
+	f := fill(t, mnt, 0)
+	read, refusedAt := 0, -1
+	for i := 0; i < 200 && refusedAt < 0; i++ {
+		var body []byte
+		switch code, msg := e.call("GET", "/quarantine/"+id+"/original"+relReader, nil, &body); code {
+		case 200:
+			read++
+			if !bytes.Contains(body, []byte(relSecret)) {
+				t.Fatalf("read %d: 200 without the original", i)
+			}
+			if n := onDisk(); n != read {
+				t.Fatalf("read %d handed out the original with %d of its %d records in the trail", i, n, read)
+			}
+		case 503:
+			if !strings.Contains(msg, "audit trail cannot be written") {
+				t.Errorf("read %d: 503 %q", i, msg)
+			}
+			refusedAt = i
+		default:
+			t.Fatalf("read %d: %d %q", i, code, msg)
+		}
+	}
+	if refusedAt < 0 {
+		t.Fatalf("%d reads while the audit trail could not be written", read)
+	}
+	f.free()
+	if err := e.srv.Audit.Ready(); err != nil {
+		t.Fatalf("trail still down after space came back: %v", err)
+	}
+	ex := e.audit("export") // verifies the chain too
+	var ok, down int
+	for _, r := range ex {
+		switch {
+		case r.Verdict == "original-read":
+			ok++
+		case r.Verdict == "error" && strings.Contains(r.Reason, "audit trail cannot be written"):
+			down++
+		}
+	}
+	if ok != read || down != 1 {
+		t.Errorf("trail has %d reads (want %d) and %d refused for the trail (want 1)", ok, read, down)
+	}
+	if n := testutil.ToFloat64(e.m.QuarantineReads.WithLabelValues(metrics.ReadOriginal, metrics.ReadDone)); n != float64(read) {
+		t.Errorf("reads counted %v, want %d", n, read)
+	}
+}
+
+// TestReleaseRecordFirst: the audit trail's disk fills while an
+// administrator releases. Before, the release whose record was the first
+// the disk could not take was queued, delivered and answered 200, its
+// record only held in memory (lost if the gateway stopped before there
+// was room). Now the record, with its queue id, is written and synced
+// before the message is queued, or the release is refused with 503 and
+// nothing is queued: every 200 has its record in the file at that
+// moment, and only released messages are delivered.
+func TestReleaseRecordFirst(t *testing.T) {
+	mnt := mountTmpfs(t, 1<<20)
+	e := startRelEnv(t, relOptions{audit: filepath.Join(mnt, "audit.log")})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	onDisk := func(queueID string) bool {
+		b, err := os.ReadFile(e.cfg.Log.Audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Contains(b, []byte(`"event":"release"`)) && bytes.Contains(b, []byte(`"queue_id":"`+queueID+`"`))
+	}
+
+	f := fill(t, mnt, 0)
+	released, refusedAt := 0, -1
+	for i := 0; i < 200 && refusedAt < 0; i++ {
+		var res ReleaseResult
+		req := ReleaseRequest{Policy: "relaxed", User: "tanaka", Reason: fmt.Sprintf("try %d", i), Again: true}
+		switch code, msg := e.call("POST", "/quarantine/"+id+"/release", req, &res); code {
+		case 200:
+			released++
+			if !onDisk(res.QueueID) {
+				t.Fatalf("release %d queued as %s with no record of it in the trail", i, res.QueueID)
+			}
+		case 503:
+			if !strings.Contains(msg, "audit trail cannot be written") {
+				t.Errorf("release %d: 503 %q", i, msg)
+			}
+			refusedAt = i
+		default:
+			t.Fatalf("release %d: %d %q", i, code, msg)
+		}
+	}
+	if refusedAt < 0 {
+		t.Fatalf("%d releases while the audit trail could not be written", released)
+	}
+	for range released {
+		e.lgwan.next(t)
+	}
+	e.lgwan.none(t, 500*time.Millisecond)
+	f.free()
+	if err := e.srv.Audit.Ready(); err != nil {
+		t.Fatalf("trail still down after space came back: %v", err)
+	}
+	var ok, down int
+	for _, r := range e.audit("release") { // verifies the chain too
+		switch {
+		case r.Verdict == "rebuilt" && r.QueueID != "":
+			ok++
+		case r.Verdict == "error" && strings.Contains(r.Reason, "audit trail cannot be written"):
+			down++
+		}
+	}
+	if ok != released || down != 1 {
+		t.Errorf("trail has %d releases (want %d) and %d refused for the trail (want 1)", ok, released, down)
+	}
+	if m, _ := e.q.Get(id); len(m.Releases) != released {
+		t.Errorf("the original records %d releases, want %d", len(m.Releases), released)
+	}
+}
+
+// armedWriter is an audit trail's writer that fails every write while
+// fail is set, taking nothing.
+type armedWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	fail bool
+}
+
+func (w *armedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fail {
+		return 0, errors.New("no space left on device")
+	}
+	return w.buf.Write(p)
+}
+
+func (w *armedWriter) set(fail bool) {
+	w.mu.Lock()
+	w.fail = fail
+	w.mu.Unlock()
+}
+
+// TestPurgeRecordFirst: the audit trail's next write fails, after the
+// last one worked (so the purge's check that the trail can be written
+// passes). Before, a purge by hand then removed the originals and only
+// held their records in memory (lost if the gateway stopped before the
+// trail could take them): originals gone with no record on disk of who
+// removed them. Now a "requested" record, naming the user, the reason,
+// how many and how much, is written and synced first, or nothing is
+// purged (503).
+func TestPurgeRecordFirst(t *testing.T) {
+	e := startRelEnv(t, relOptions{})
+	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
+	e.lgwan.next(t)
+	id := e.only().ID
+	time.Sleep(200 * time.Millisecond) // the delivery's record
+	w := &armedWriter{}
+	e.srv.Audit = &Audit{w: w, err: func(error) {}}
+
+	w.set(true)
+	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk"}, nil); code != 503 ||
+		!strings.Contains(msg, "audit trail cannot be written") {
+		t.Errorf("purge whose record the trail cannot take: %d %q, want 503", code, msg)
+	}
+	if _, err := e.q.Get(id); err != nil {
+		t.Fatalf("original purged with no record on disk: %v", err)
+	}
+
+	w.set(false)
+	var res PurgeResult
+	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk"}, &res); code != 200 || res.Purged != 1 {
+		t.Fatalf("purge: %d %q %+v", code, msg, res)
+	}
+	lines := strings.Split(strings.TrimSpace(w.buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"event":"purge"`) ||
+		!strings.Contains(lines[0], `"verdict":"requested","reason":"manual: 1 original(s) received before `) ||
+		!strings.Contains(lines[0], `"user":"tanaka","why":"disk"`) ||
+		!strings.Contains(lines[1], `"verdict":"purged","reason":"manual","quarantine_id":"`+id) {
+		t.Errorf("trail:\n%s", w.buf.String())
 	}
 }

@@ -696,10 +696,12 @@ func TestRetentionPurge(t *testing.T) {
 	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk full, ticket 9"}, &res); code != 200 || res.Purged != 1 {
 		t.Fatalf("purge -older-than 1ms: %d %s %+v", code, msg, res)
 	}
-	// The three refused purges are recorded too (TestControlRefusalsAudited).
+	// The three refused purges are recorded too (TestControlRefusalsAudited),
+	// and a purge by hand is recorded before it purges (TestPurgeRecordFirst).
 	p = e.audit("purge")
-	if len(p) != 5 || p[1].Verdict != "refused" || p[2].Verdict != "refused" || p[3].Verdict != "refused" ||
-		p[4].User != "tanaka" || p[4].Why != "disk full, ticket 9" || p[4].Reason != metrics.PurgeManual || p[4].Verdict != "purged" {
+	if len(p) != 6 || p[1].Verdict != "refused" || p[2].Verdict != "refused" || p[3].Verdict != "refused" ||
+		p[4].Verdict != "requested" || p[4].User != "tanaka" || p[4].Why != "disk full, ticket 9" || !strings.HasPrefix(p[4].Reason, "manual: 1 original(s) received before ") ||
+		p[5].User != "tanaka" || p[5].Why != "disk full, ticket 9" || p[5].Reason != metrics.PurgeManual || p[5].Verdict != "purged" {
 		t.Errorf("purge audit %+v", p)
 	}
 	// A purge by hand is told apart from the scheduled one.
@@ -976,6 +978,7 @@ type relRecorder struct {
 	addr   string
 	ch     chan relMsg
 	refuse sync.Map // address → true: RCPT answers 550 5.1.1
+	defer_ sync.Map // address → true: RCPT answers 451 4.3.0
 }
 
 type relMsg struct {
@@ -1036,6 +1039,9 @@ func (s *relSession) Mail(from string, _ *smtp.MailOptions) error {
 func (s *relSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if _, no := s.r.refuse.Load(to); no {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+	}
+	if _, later := s.r.defer_.Load(to); later {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	s.msg.To = append(s.msg.To, to)
 	return nil

@@ -219,10 +219,25 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 		srv.Spool.Release(msg.ID)
 		return
 	}
+	// A released untouched original goes only where the configuration
+	// in force lets one go (refusedOriginal), read again at each attempt:
+	// a reload may have taken its domain out of
+	// quarantine.release_original_to, or made its route sanitise, while
+	// it waited for a retry.
+	refused := map[string]string{}
+	if cfg := srv.Config(); untouchedOriginal(msg.Env, cfg) {
+		due = slices.DeleteFunc(due, func(a string) bool {
+			if why := refusedOriginal(cfg, rt, a); why != "" {
+				refused[a] = why
+				return true
+			}
+			return false
+		})
+	}
 	results := map[string]deliver.Result{}
 	err := dialErr
 	t0 := time.Now()
-	if err == nil {
+	if err == nil && len(due) > 0 {
 		var body *io.SectionReader
 		body, err = srv.Spool.Body(msg.ID)
 		if err == nil {
@@ -255,6 +270,16 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	var outcome []AuditDeliveryRcpt
 	for i := range rcpts {
 		rc := &rcpts[i]
+		if why, ok := refused[rc.Addr]; ok {
+			rc.State, rc.LastError, rc.FailedAt = spool.Failed, why, now
+			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
+			srv.Metrics.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseNoLongerAllowed).Inc()
+			failed = append(failed, deliver.DSNRecipient{Result: deliver.Result{Rcpt: rc.Addr, Text: why}, LastAttempt: now})
+			outcome = append(outcome, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Text: why})
+			srv.Logger.Warn("released original not delivered: the configuration in force no longer allows it", "route", rt.Name,
+				"queue_id", msg.ID, "quarantine_id", msg.Env.QuarantineID, "rcpt", rc.Addr, "why", why)
+			continue
+		}
 		if !containsStr(due, rc.Addr) {
 			continue
 		}

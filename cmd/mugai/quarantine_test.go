@@ -434,8 +434,11 @@ func TestQuarantinePurge(t *testing.T) {
 	if code, out, errOut := e.quarantine("purge", "-older-than", "5ms", "-reason", "disk full, ticket 9"); code != 0 || !strings.Contains(out, "purged 1 original (") {
 		t.Fatalf("purge: %d %s %s", code, out, errOut)
 	}
+	// The record of the request (written before the purge), then the
+	// original's.
 	p := e.audit("purge")
-	if len(p) != 1 || !strings.HasPrefix(p[0].User, "suzuki") || p[0].Why != "disk full, ticket 9" {
+	if len(p) != 2 || p[0].Verdict != "requested" || p[1].Verdict != "purged" ||
+		!strings.HasPrefix(p[1].User, "suzuki") || p[1].Why != "disk full, ticket 9" || p[0].User != p[1].User {
 		t.Errorf("audit %+v", p)
 	}
 	if code, _, errOut := e.quarantine("list"); code != 0 || !strings.Contains(errOut, "no originals") {

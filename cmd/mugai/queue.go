@@ -449,6 +449,10 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 			fmt.Fprintln(w, line)
 		}
 	}
+	if m.HeadersWithheld != "" {
+		fmt.Fprintf(w, "Headers: withheld: %s\n", safe(m.HeadersWithheld))
+		return
+	}
 	fmt.Fprintln(w, "Headers:")
 	for _, f := range headerFields(m.Headers) {
 		for _, l := range f {

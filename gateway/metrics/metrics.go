@@ -92,6 +92,10 @@ const (
 	ReleaseError      = "error"            // integrity, storage or audit trail failure
 	// 403: more recipients than the delivering route's max_recipients
 	ReleaseTooManyRecipients = "too_many_recipients"
+	// a released untouched original that the configuration in force no
+	// longer lets go where it was released to (a reload since), refused
+	// at delivery: its recipients fail
+	ReleaseNoLongerAllowed = "no_longer_allowed"
 
 	// config_reloads_total{result}
 	ReloadSuccess = "success"
@@ -300,7 +304,7 @@ func New(version string) *Metrics {
 		QuarantineOrphaned: gauge("quarantine_orphaned_originals",
 			"Originals in quarantine whose route (the label) is no longer configured (removed or renamed): they cannot be released under a policy. Only such routes have a series.", "route"),
 		QuarantineReleaseRefusals: counter("quarantine_release_refusals_total",
-			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, too_many_recipients: more than the route's max_recipients, error: integrity, storage or audit trail); each has an audit record.", "reason"),
+			"Releases from quarantine refused or failed, by reason (invalid, not_allowed, not_found, already_released: delivered to those recipients before and not asked to again, too_many_recipients: more than the route's max_recipients, no_longer_allowed: a queued untouched original whose recipient or route a reload has since taken out of what release_original_to allows, at delivery, error: integrity, storage or audit trail); each has an audit record.", "reason"),
 		QuarantineReleaseFailures: counter("quarantine_release_failures_total",
 			"Messages released from quarantine whose delivery failed for good (refused or expired at the next hop), by route. They are not bounced to the sender (usually on the internet side); they stay in the queue as failed for an administrator.", "route"),
 		QuarantineReads: counter("quarantine_reads_total",
@@ -364,7 +368,7 @@ func New(version string) *Metrics {
 	for _, r := range []string{PurgeRetention, PurgeMaxBytes, PurgeManual, PurgeNotAccepted} {
 		m.QuarantinePurged.WithLabelValues(r)
 	}
-	for _, r := range []string{ReleaseInvalid, ReleaseNotAllowed, ReleaseNotFound, ReleaseReleased, ReleaseTooManyRecipients, ReleaseError} {
+	for _, r := range []string{ReleaseInvalid, ReleaseNotAllowed, ReleaseNotFound, ReleaseReleased, ReleaseTooManyRecipients, ReleaseNoLongerAllowed, ReleaseError} {
 		m.QuarantineReleaseRefusals.WithLabelValues(r)
 	}
 	for _, p := range []string{ReadOriginal, ReadHeaders} {

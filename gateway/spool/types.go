@@ -22,6 +22,10 @@ type Envelope struct {
 	// Released: an administrator released it from quarantine (mugai
 	// quarantine release); its sender did not send this delivery.
 	Released bool
+	// Untouched: a released original as it came, not sanitised again
+	// (release -original); delivery checks again that the configuration
+	// in force lets it go where it is queued.
+	Untouched bool
 }
 
 // State is the delivery state of one recipient.
@@ -109,6 +113,7 @@ type diskEnvelope struct {
 	Policy       string    `json:"policy,omitempty"`
 	QuarantineID string    `json:"qid,omitempty"`
 	Released     bool      `json:"released,omitempty"`
+	Untouched    bool      `json:"untouched,omitempty"`
 }
 
 type diskRecipient struct {
