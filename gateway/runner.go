@@ -225,7 +225,10 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	// quarantine.release_original_to, or made its route sanitise, while
 	// it waited for a retry.
 	refused := map[string]string{}
-	if cfg := srv.Config(); untouchedOriginal(msg.Env, cfg) {
+	original := false
+	switch cfg := srv.Config(); {
+	case untouchedOriginal(msg.Env, cfg):
+		original = true
 		due = slices.DeleteFunc(due, func(a string) bool {
 			if why := refusedOriginal(cfg, rt, a); why != "" {
 				refused[a] = why
@@ -233,6 +236,17 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 			}
 			return false
 		})
+	case !msg.Env.Released && msg.Env.Policy == config.PolicyNone && rt.Policy != config.PolicyNone:
+		// Accepted unsanitised while the route passed mail through; a
+		// reload has made it sanitise since, and its next hop may be the
+		// LGWAN side now, where nothing unsanitised may arrive (DESIGN
+		// invariant 1). Its sender is told, and may send it again.
+		why := "not delivered: accepted unsanitised while route " + rt.Name + " passed mail through (policy none); it sanitises now (policy " +
+			rt.Policy + "), and nothing unsanitised leaves a sanitising route: please send it again"
+		for _, a := range due {
+			refused[a] = why
+		}
+		due = nil
 	}
 	results := map[string]deliver.Result{}
 	err := dialErr
@@ -273,11 +287,17 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 		if why, ok := refused[rc.Addr]; ok {
 			rc.State, rc.LastError, rc.FailedAt = spool.Failed, why, now
 			srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
-			srv.Metrics.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseNoLongerAllowed).Inc()
 			failed = append(failed, deliver.DSNRecipient{Result: deliver.Result{Rcpt: rc.Addr, Text: why}, LastAttempt: now})
 			outcome = append(outcome, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Text: why})
-			srv.Logger.Warn("released original not delivered: the configuration in force no longer allows it", "route", rt.Name,
-				"queue_id", msg.ID, "quarantine_id", msg.Env.QuarantineID, "rcpt", rc.Addr, "why", why)
+			if original {
+				srv.Metrics.QuarantineReleaseRefusals.WithLabelValues(metrics.ReleaseNoLongerAllowed).Inc()
+				srv.Logger.Warn("released original not delivered: the configuration in force no longer allows it", "route", rt.Name,
+					"queue_id", msg.ID, "quarantine_id", msg.Env.QuarantineID, "rcpt", rc.Addr, "why", why)
+			} else {
+				srv.Metrics.DeliveryUnsanitised.WithLabelValues(rt.Name).Inc()
+				srv.Logger.Warn("message accepted unsanitised not delivered: its route sanitises now", "route", rt.Name,
+					"queue_id", msg.ID, "rcpt", rc.Addr, "policy", rt.Policy)
+			}
 			continue
 		}
 		if !containsStr(due, rc.Addr) {
