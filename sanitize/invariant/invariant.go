@@ -3,12 +3,11 @@ package invariant
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -387,52 +386,30 @@ func (c *checker) encodedWords(key, v string) {
 		if len(word) > 75 {
 			c.fail("%s: encoded word longer than 75 characters: %.80q", key, word)
 		}
-		var b []byte
-		switch strings.ToLower(parts[1]) {
-		case "b":
-			var err error
-			if b, err = base64.StdEncoding.DecodeString(parts[2]); err != nil {
-				c.fail("%s: encoded word with invalid base64: %.80q", key, word)
-				continue
-			}
-		case "q":
-			b = qDecode(parts[2])
-		default:
-			c.fail("%s: encoded word in encoding %q: %.80q", key, parts[1], word)
+		// mime.WordDecoder decodes the word; its CharsetReader keeps the
+		// bytes of an ISO-2022-JP one, whose escapes are the check.
+		var raw []byte
+		dec := mime.WordDecoder{CharsetReader: func(_ string, in io.Reader) (io.Reader, error) {
+			b, err := io.ReadAll(in)
+			raw = b
+			return bytes.NewReader(b), err
+		}}
+		text, err := dec.Decode(word)
+		if err != nil {
+			c.fail("%s: encoded word that does not decode (%v): %.80q", key, err, word)
 			continue
 		}
-		switch cs := strings.ToLower(parts[0]); cs {
+		switch strings.ToLower(parts[0]) {
 		case "utf-8":
-			if !utf8.Valid(b) {
+			if !utf8.ValidString(text) {
 				c.fail("%s: encoded word not valid UTF-8 on its own: %.80q", key, word)
 			}
 		case "iso-2022-jp":
-			if !isoEndsInASCII(b) {
+			if !isoEndsInASCII(raw) {
 				c.fail("%s: ISO-2022-JP encoded word does not end in ASCII: %.80q", key, word)
 			}
 		}
 	}
-}
-
-// qDecode is RFC 2047 4.2's Q decoding: "_" a space, "=XX" a byte.
-func qDecode(s string) []byte {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '_':
-			b = append(b, ' ')
-		case s[i] == '=' && i+2 < len(s):
-			if x, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
-				b = append(b, byte(x))
-				i += 2
-				continue
-			}
-			b = append(b, s[i])
-		default:
-			b = append(b, s[i])
-		}
-	}
-	return b
 }
 
 // isoEndsInASCII reports 7-bit ISO-2022-JP text whose last designation
