@@ -90,14 +90,7 @@ func maySpan[T text](line T) bool {
 // mode, is appended unchanged. Append allocates only to grow dst. dst and
 // line must not overlap.
 func Append(dst, line []byte, mode string) (out []byte, n int) {
-	if mode == Keep {
-		return append(dst, line...), 0
-	}
-	out, n = appendOnce(dst, line, mode)
-	if n == 0 {
-		return out, 0
-	}
-	return settleLong(out, len(dst), mode, n, appendOnce)
+	return appendSettled(dst, line, mode, appendOnce)
 }
 
 // AppendData is Append without the pass over bare host names: for
@@ -107,14 +100,19 @@ func Append(dst, line []byte, mode string) (out []byte, n int) {
 // is applied, though the double quotes are the fields' quoting: it
 // changes only a span whose text would link.
 func AppendData(dst, line []byte, mode string) (out []byte, n int) {
+	return appendSettled(dst, line, mode, appendDataOnce)
+}
+
+// appendSettled is one pass over line, settled (settleLong).
+func appendSettled(dst, line []byte, mode string, pass func(dst, line []byte, mode string) ([]byte, int)) (out []byte, n int) {
 	if mode == Keep {
 		return append(dst, line...), 0
 	}
-	out, n = appendDataOnce(dst, line, mode)
+	out, n = pass(dst, line, mode)
 	if n == 0 {
 		return out, 0
 	}
-	return settleLong(out, len(dst), mode, n, appendDataOnce)
+	return settleLong(out, len(dst), mode, n, pass)
 }
 
 // appendDataOnce is one pass of AppendData.
@@ -128,15 +126,11 @@ func appendDataOnce(dst, line []byte, mode string) (out []byte, n int) {
 	return out, n
 }
 
-// appendOnce is one pass of Append.
+// appendOnce is one pass of Append: AppendData's, then the bare host
+// names.
 func appendOnce(dst, line []byte, mode string) (out []byte, n int) {
-	from := len(dst)
-	out, n = appendWritten(dst, line, mode)
-	out, k := spanURLs(out, from)
-	if k > 0 {
-		out, n = rewriteAgain(out, from, mode, n+k)
-	}
-	out, k = bareDomainsAgain(out, from, mode)
+	out, n = appendDataOnce(dst, line, mode)
+	out, k := bareDomainsAgain(out, len(dst), mode)
 	return out, n + k
 }
 
