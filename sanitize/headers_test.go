@@ -130,6 +130,11 @@ func TestDroppedAddressesNoticed(t *testing.T) {
 		{"From: a@example.jp\r\nTo: b@example.jp, =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("総務")) + "?= <総務@example.jp>\r\nCc: x!evil.com@example.jp, c@xn--a.example\r\n",
 			line + "To、Cc", "addresses removed from To, Cc."},
 		{"From: a@example.jp\r\nTo: b@example.jp\r\n", "", ""},
+		// An encoded word for a local part (FuzzMessage found one the
+		// invariant could not decode).
+		{"From: =?UTF8?B?x55SwS?=@y\r\nTo: b@example.jp, =?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte("mayor@city.example.lg.jp")) + "?=@evil.example\r\n",
+			line + "From、To", "addresses removed from From, To."},
+		{"From: a@example.jp\r\nTo: b@example.jp, \"=?x\"@example.jp, a=b?c@example.jp\r\n", "", ""},
 	} {
 		msg := c.head + "Subject: s\r\n\r\nbody\r\n"
 		var out bytes.Buffer
