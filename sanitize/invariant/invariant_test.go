@@ -65,6 +65,8 @@ func TestCheck(t *testing.T) {
 		{"ISO-2022-JP word not back in ASCII", strings.Replace(good, "From: a@example.jp", "From: =?ISO-2022-JP?b?GyRCOzNFRA==?= <a@example.jp>", 1), nil, "does not end in ASCII"},
 		{"encoded word over 75", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC?=", 1), nil, "longer than 75"},
 		{"encoded word not decodable", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?5bGx!!?=", 1), nil, "base64"},
+		// An id is kept as written, and no client decodes one.
+		{"message id like an encoded word", strings.Replace(good, "Subject: hi", "Subject: hi\r\nMessage-ID: <=?UTF8?B?x55SwS?=@y>\r\nReferences: <=?a?b?c?=@y>", 1), func(p *config.Policy) { p.Headers = nil }, ""},
 		{"yEnc begin line", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "PXliZWdpbiBsaW5lPTEyOCBzaXplPTMgbmFtZT1hLmV4ZQ==", 1), nil, "holds the start of an encoded file"},
 	}
 	for _, tt := range tests {
