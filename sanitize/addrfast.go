@@ -88,7 +88,7 @@ func (s *sanitizer) addressValueFast(raw string) (string, bool) {
 	i := skipSpaces(raw, 0)
 	for {
 		name, spec, next, ok := s.elementFast(raw, i)
-		if !ok || s.localPartLinks(spec) || encodedWordLocal(spec) {
+		if !ok || s.localPartLinks(spec) || encodedWordSpec(spec) {
 			return "", false // the general path drops and reports it
 		}
 		// formatAddress drops an angle-addr over 330 bytes, unreported.

@@ -34,7 +34,7 @@ var findingKinds = map[string]string{
 	"address-unparseable":           "an address field that does not parse; what parses is kept",
 	"address-non-ascii":             "an address with a non-ASCII local part or an invalid domain was dropped",
 	"address-link":                  "an address whose local part a mail client would link (a URL or host name in it) was dropped",
-	"address-encoded-word":          "an address whose local part reads as an RFC 2047 encoded word, which a lenient client may decode and show as another address, was dropped",
+	"address-encoded-word":          "an address that reads as holding an RFC 2047 encoded word, which a lenient client may decode and show as another address, was dropped",
 	"date-unparseable":              "a Date field that does not parse; it was dropped",
 	"date-zone-unknown":             "a Date field whose zone is a name RFC 5322 gives no offset for; read as -0000 (UT, zone unknown)",
 	"encoded-word-in-text":          "decoded header text read as encoded words again (encoded twice, or quoted); decoded again and cleaned",

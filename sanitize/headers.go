@@ -380,8 +380,8 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 		s.dropAddress(key, "address-link", "an address whose local part holds a link was dropped")
 		return "", false
 	}
-	if encodedWordLocal(local) {
-		s.dropAddress(key, "address-encoded-word", "an address whose local part reads as an encoded word was dropped")
+	if encodedWordSpec(local + "@" + domain) {
+		s.dropAddress(key, "address-encoded-word", "an address that reads as an encoded word was dropped")
 		return "", false
 	}
 	name := strings.TrimSpace(s.headerText(strings.TrimSpace(s.reread(key, cleanString(a.Name)))))
@@ -391,13 +391,13 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 	return s.encodePhrase(name) + " " + addr, true
 }
 
-// encodedWordLocal reports a local part (or an addr-spec, whose domain
-// has neither) that reads as an encoded word, "=?utf-8?b?…?=@evil.example":
-// one has no place in an address, but a lenient client may decode it
-// there and show the sender as another address.
-func encodedWordLocal(local string) bool {
-	i := strings.Index(local, "=?")
-	return i >= 0 && strings.Contains(local[i+2:], "?=")
+// encodedWordSpec reports an addr-spec that reads as holding an encoded
+// word, "=?utf-8?b?…?=@evil.example": one has no place in an address, but
+// a lenient client may decode it there and show the sender as another
+// address.
+func encodedWordSpec(spec string) bool {
+	i := strings.Index(spec, "=?")
+	return i >= 0 && strings.Contains(spec[i+2:], "?=")
 }
 
 // dropAddress reports an address left out of the rebuilt field key and

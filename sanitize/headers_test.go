@@ -134,6 +134,7 @@ func TestDroppedAddressesNoticed(t *testing.T) {
 		// invariant could not decode).
 		{"From: =?UTF8?B?x55SwS?=@y\r\nTo: b@example.jp, =?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte("mayor@city.example.lg.jp")) + "?=@evil.example\r\n",
 			line + "From、To", "addresses removed from From, To."},
+		{"From: a@example.jp\r\nTo: b@example.jp\r\nCc: c@=?x?B?y?=.jp\r\n", line + "Cc", "addresses removed from Cc."},
 		{"From: a@example.jp\r\nTo: b@example.jp, \"=?x\"@example.jp, a=b?c@example.jp\r\n", "", ""},
 	} {
 		msg := c.head + "Subject: s\r\n\r\nbody\r\n"
