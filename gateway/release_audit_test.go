@@ -563,9 +563,18 @@ func TestPurgeRecordFirst(t *testing.T) {
 	e.send("taro@citizen.example", []string{"kikaku@city.example.lg.jp"}, relCitizenMessage(relPDF(1000)))
 	e.lgwan.next(t)
 	id := e.only().ID
-	time.Sleep(200 * time.Millisecond) // the delivery's record
+	// The delivery's record is the last the runner writes; then the
+	// trail's writer is swapped under its lock (the runner reads
+	// srv.Audit, which must not be replaced while it runs).
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.audit("delivery")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	w := &armedWriter{}
-	e.srv.Audit = &Audit{w: w, err: func(error) {}}
+	a := e.srv.Audit
+	a.mu.Lock()
+	a.w, a.f, a.err = w, nil, func(error) {}
+	a.mu.Unlock()
 
 	w.set(true)
 	if code, msg := e.call("POST", "/quarantine/purge", PurgeRequest{OlderThan: "1ms", User: "tanaka", Reason: "disk"}, nil); code != 503 ||
