@@ -663,12 +663,6 @@ func containsFold(l []string, s string) bool {
 	return false
 }
 
-// hasEncodedBlock reports whether text carries a uuencode, yEnc or BinHex
-// block: such a text file is an executable in disguise as often as not.
-// A "begin" line the sink took for text counts too when a mail client
-// would start a file at it ("begin 644 …", not "begin 10 minutes"): a
-// kept file is delivered as it is, and the client takes what follows
-// such a line for a file however little it looks like one.
 // indexFold is the offset of the first lower (ASCII, in lower case) in
 // s, in any ASCII case, or -1. An offset in strings.ToLower(s) is none in
 // s: it changes the length of invalid UTF-8 and of letters such as İ.
@@ -681,6 +675,12 @@ func indexFold(s, lower string) int {
 	return -1
 }
 
+// hasEncodedBlock reports whether text carries a uuencode, yEnc or BinHex
+// block: such a text file is an executable in disguise as often as not.
+// A "begin" line the sink took for text counts too when a mail client
+// would start a file at it ("begin 644 …", not "begin 10 minutes"): a
+// kept file is delivered as it is, and the client takes what follows
+// such a line for a file however little it looks like one.
 func hasEncodedBlock(r io.Reader) bool {
 	sink := newTextSink(io.Discard, "keep")
 	io.Copy(sink, r)
