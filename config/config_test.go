@@ -334,3 +334,44 @@ func TestTimeoutBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestHiddenLineBreaks: YAML breaks lines at NEL, LINE SEPARATOR and
+// PARAGRAPH SEPARATOR, which editors show as nothing: a file with one
+// is refused at the line the administrator sees, not parsed into line
+// numbers (and maybe a structure) of YAML's own. FuzzParse found a
+// UTF-16 file whose error named line 3 of a one-line file.
+func TestHiddenLineBreaks(t *testing.T) {
+	def := string(DefaultYAML())
+	utf16le := func(s string) []byte {
+		b := []byte{0xff, 0xfe}
+		for _, r := range s {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return b
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"line separator", []byte(strings.Replace(def, "spool_dir:", "spool_dir:\u2028", 1)), "U+2028"},
+		{"NEL", []byte(strings.Replace(def, "routes:", "\u0085routes:", 1)), "U+0085"},
+		{"UTF-16", utf16le("a: 1\n\u2029b: 2\n"), "c.yaml:2: a line break YAML reads but editors do not show (U+2029"},
+	} {
+		_, err := Parse("c.yaml", tt.data)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+		var es Errors
+		if errors.As(err, &es) && len(es) == 1 && tt.name != "UTF-16" {
+			key := "spool_dir:"
+			if tt.name == "NEL" {
+				key = "routes:"
+			}
+			want := strings.Count(def[:strings.Index(def, key)], "\n") + 1
+			if es[0].Line != want {
+				t.Errorf("%s: line %d, want %d", tt.name, es[0].Line, want)
+			}
+		}
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 //go:embed default.yaml
@@ -51,6 +53,9 @@ func Load(path string) (*Config, error) {
 func Parse(file string, data []byte) (*Config, error) {
 	if line := notUTF8(data); line > 0 {
 		return nil, Errors{{File: file, Line: line, Msg: "the file is not UTF-8 (saved as Shift_JIS?): save it as UTF-8"}}
+	}
+	if line, r := hiddenBreak(data); line > 0 {
+		return nil, Errors{{File: file, Line: line, Msg: fmt.Sprintf("a line break YAML reads but editors do not show (U+%04X, as text copied from a web page may hold): delete it, or end the line there", r)}}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -107,6 +112,36 @@ func yamlSyntax(err error, data []byte) (line int, msg string) {
 		msg += ` (a value starting with @ or ` + "`" + ` must be quoted: "@…")`
 	}
 	return n, msg
+}
+
+// hiddenBreak returns the line of the first NEL, LINE SEPARATOR or
+// PARAGRAPH SEPARATOR (U+0085, U+2028, U+2029) in data, and which, or 0.
+// YAML 1.1 breaks lines there, as editors do not: the parser's line
+// numbers, and maybe the structure it reads, would not be the ones the
+// administrator sees. A file with a UTF-16 byte order mark is read as
+// the parser reads it.
+func hiddenBreak(data []byte) (int, rune) {
+	text := data
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		var err error
+		if text, _, err = transform.Bytes(unicode.BOMOverride(unicode.UTF8.NewDecoder()), data); err != nil {
+			return 0, 0 // the parser says what is wrong
+		}
+	}
+	line := 1
+	for i, r := range string(text) {
+		switch r {
+		case '\n':
+			line++
+		case '\r':
+			if i+1 == len(text) || text[i+1] != '\n' {
+				line++
+			}
+		case 0x85, 0x2028, 0x2029:
+			return line, r
+		}
+	}
+	return 0, 0
 }
 
 // notUTF8 returns the line of the first byte that is not UTF-8, or 0. A
