@@ -1113,27 +1113,18 @@ func supportsMatches(cond string) bool {
 	if rest, ok := cutWordFold(cond, "not"); ok {
 		return !supportsMatches(rest)
 	}
-	// and / or at the top level, outside parentheses.
-	depth := 0
-	for i := 0; i < len(cond); i++ {
-		switch cond[i] {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case ' ', '\t', '\n':
-			if depth != 0 {
-				continue
-			}
-			// "a and b or c" mixes them without parentheses: no
-			// condition a browser reads.
-			if rest, ok := cutWordFold(cond[i:], "and"); ok {
-				return !topLevelWord(rest, "or") && supportsMatches(cond[:i]) && supportsMatches(rest)
-			}
-			if rest, ok := cutWordFold(cond[i:], "or"); ok {
-				return !topLevelWord(rest, "and") && (supportsMatches(cond[:i]) || supportsMatches(rest))
-			}
-		}
+	// and / or at the top level, outside parentheses; "a and b or c"
+	// mixes them without parentheses: no condition a browser reads.
+	and, or := topLevelWord(cond, "and"), topLevelWord(cond, "or")
+	switch {
+	case and >= 0 && or >= 0:
+		return false
+	case and >= 0:
+		rest, _ := cutWordFold(cond[and:], "and")
+		return supportsMatches(cond[:and]) && supportsMatches(rest)
+	case or >= 0:
+		rest, _ := cutWordFold(cond[or:], "or")
+		return supportsMatches(cond[:or]) || supportsMatches(rest)
 	}
 	if hasPrefixFold(cond, "selector") && strings.HasSuffix(cond, ")") {
 		if i := strings.IndexByte(cond, '('); i >= 0 {
@@ -1197,9 +1188,9 @@ func addLayered(d *decls, rules []*sheetRule) {
 	}
 }
 
-// topLevelWord reports whether the keyword w stands in cond outside
-// parentheses.
-func topLevelWord(cond, w string) bool {
+// topLevelWord is where the keyword w first stands in cond outside
+// parentheses (the white space before it), or -1.
+func topLevelWord(cond, w string) int {
 	depth := 0
 	for i := 0; i < len(cond); i++ {
 		switch cond[i] {
@@ -1209,9 +1200,9 @@ func topLevelWord(cond, w string) bool {
 			depth--
 		case ' ', '\t', '\n':
 			if _, ok := cutWordFold(cond[i:], w); ok && depth == 0 {
-				return true
+				return i
 			}
 		}
 	}
-	return false
+	return -1
 }
