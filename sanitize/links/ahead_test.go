@@ -64,3 +64,29 @@ func TestUserinfoAheadBound(t *testing.T) {
 		}
 	}
 }
+
+// TestHasLongLine: settleLong takes a second pass over a block of lines
+// only where one line, not the block, is longer than maxUserinfo.
+func TestHasLongLine(t *testing.T) {
+	short := strings.Repeat("x", maxUserinfo-1) + "\n"
+	exact := strings.Repeat("x", maxUserinfo)
+	tests := []struct {
+		name string
+		b    string
+		want bool
+	}{
+		{"empty", "", false},
+		{"one line at the limit", exact, false},
+		{"one line at the limit, ended", exact + "\n", false},
+		{"one line past it", exact + "x", true},
+		{"one line past it, ended", exact + "x\n", true},
+		{"short lines longer together", short + short + short, false},
+		{"a long line after short ones", short + short + exact + "x", true},
+		{"a long line before short ones", exact + "x\n" + short, true},
+	}
+	for _, tt := range tests {
+		if got := hasLongLine([]byte(tt.b)); got != tt.want {
+			t.Errorf("%s: hasLongLine = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -65,9 +65,12 @@ func Rewrite(line string, mode string) (out string, n int) {
 // address ("0@0.Amｻe.co" is an address, "0@0.Amｻe[.]co" ends in a name
 // "0.Am" no longer an address's). Other lines, most of them, are final
 // after one pass.
+// out[from:] may hold several lines (the text sink passes a block of
+// them at once): a word ends at a line end, so the length that matters
+// is the longest line's, not the block's.
 // pass is the pass that made the line (appendOnce, appendDataOnce).
 func settleLong(out []byte, from int, mode string, n int, pass func(dst, line []byte, mode string) ([]byte, int)) ([]byte, int) {
-	for i := 0; i < 3 && n > 0 && (len(out)-from > maxUserinfo || bytes.IndexByte(out[from:], '@') >= 0); i++ {
+	for i := 0; i < 3 && n > 0 && (hasLongLine(out[from:]) || bytes.IndexByte(out[from:], '@') >= 0); i++ {
 		line := append([]byte(nil), out[from:]...)
 		var k int
 		out, k = pass(out[:from], line, mode)
@@ -77,6 +80,19 @@ func settleLong(out []byte, from int, mode string, n int, pass func(dst, line []
 		n += k
 	}
 	return out, n
+}
+
+// hasLongLine reports whether one of the LF-separated lines of b is
+// longer than maxUserinfo bytes.
+func hasLongLine(b []byte) bool {
+	for len(b) > maxUserinfo {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 || i > maxUserinfo {
+			return true
+		}
+		b = b[i+1:]
+	}
+	return false
 }
 
 // maySpan is the quick test of spanURLs: a colon or "@", and "<" or '"'.
