@@ -51,14 +51,18 @@ const mpWindow = 16 << 10
 // newMultipartReaderSize reads with a window of n bytes (at least 1 KiB,
 // room for any delimiter line), smaller for small messages.
 func newMultipartReaderSize(r io.Reader, boundary string, n int) *multipartReader {
+	return newMultipartReader(bufio.NewReaderSize(nil, max(n, 1<<10)), r, boundary)
+}
+
+// newMultipartReader reads r through br, whose buffer is the window.
+func newMultipartReader(br *bufio.Reader, r io.Reader, boundary string) *multipartReader {
 	// A virtual CRLF in front lets a first delimiter at the very start of
 	// the body match like any other.
-	src := io.MultiReader(strings.NewReader("\r\n"), &stickyReader{r: r})
-	n = max(n, 1<<10)
+	br.Reset(io.MultiReader(strings.NewReader("\r\n"), &stickyReader{r: r}))
 	return &multipartReader{
-		br:     bufio.NewReaderSize(src, n),
+		br:     br,
 		delim:  []byte("\r\n--" + boundary),
-		window: n,
+		window: br.Size(),
 	}
 }
 

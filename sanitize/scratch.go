@@ -20,6 +20,7 @@ import (
 // Reset before use and every byte slice is used from length zero.
 type scratch struct {
 	readers []*bufio.Reader // free entity readers (a multipart holds one per level)
+	windows []*bufio.Reader // free multipart windows, of the sizes mpBuffer makes
 	hdr     []byte          // the header block being parsed
 	hdrSrc  bytes.Reader
 	hdrBR   *bufio.Reader
@@ -85,6 +86,34 @@ func (sc *scratch) putReader(br *bufio.Reader) {
 	if len(sc.readers) < 32 {
 		sc.readers = append(sc.readers, br)
 	}
+}
+
+// mpBuffer returns an empty buffered reader of n bytes or a little more
+// for a multipart's window; give it back with putMPBuffer once the
+// multipart is read. Sizes are powers of two from 1 KiB, so that a run
+// of small messages, each asking its own size (bufSize), reuses them:
+// a new 16 KiB window was a third of the allocation of a 30 KiB message,
+// and its clearing 3% of the time.
+func (sc *scratch) mpBuffer(n int) *bufio.Reader {
+	size := 1 << 10
+	for size < n {
+		size <<= 1
+	}
+	for i := len(sc.windows) - 1; i >= 0; i-- {
+		if br := sc.windows[i]; br.Size() == size {
+			sc.windows = append(sc.windows[:i], sc.windows[i+1:]...)
+			return br
+		}
+	}
+	return bufio.NewReaderSize(nil, size)
+}
+
+func (sc *scratch) putMPBuffer(br *bufio.Reader) {
+	br.Reset(nil)
+	if len(sc.windows) == 8 {
+		sc.windows = append(sc.windows[:0], sc.windows[1:]...)
+	}
+	sc.windows = append(sc.windows, br)
 }
 
 // parseHeader parses a header block read into sc.hdr with go-message's

@@ -463,7 +463,8 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 	} else if sub == "alternative" && ctx.alt != nil && ctx.group == ctx.alt.path {
 		child.group = path
 	}
-	mr := newMultipartReaderSize(body, b, s.bufSize(mpWindow))
+	window := s.sc.mpBuffer(s.bufSize(mpWindow))
+	mr := newMultipartReader(window, body, b)
 	lastStart := -1
 	for i := 1; !s.stopped; i++ {
 		pr, err := mr.NextPart()
@@ -496,6 +497,7 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 		s.entity(pr, join(path, i), depth+1, msg, child)
 	}
 	drain(body) // the epilogue
+	s.sc.putMPBuffer(window)
 }
 
 // embedded descends into a message/rfc822 (or message/global) part: its
