@@ -263,7 +263,7 @@ func New(version string) *Metrics {
 		MessageSize: histogram("message_size_bytes",
 			"Size of received messages as sent, in bytes.", sizeBuckets, "route"),
 		MessagesVerdict: counter("messages_verdict_total",
-			"Messages by route, policy and verdict (rebuilt, rejected, passed).", "route", "policy", "verdict"),
+			"Messages by route, policy and verdict (rebuilt, rejected, passed): rebuilt and passed once queued; a message refused with 451 because mugai could not write it is not counted (its sender retries).", "route", "policy", "verdict"),
 		SanitizeActions: counter("sanitize_actions_total",
 			"Messages on which the sanitiser took an action (html-to-text, links-defanged, attachment-stripped, ...).", "action"),
 		SanitizeFindings: counter("sanitize_findings_total",
