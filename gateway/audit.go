@@ -26,7 +26,7 @@ import (
 // stable; the body of a message and secrets never appear.
 type AuditRecord struct {
 	Time    time.Time `json:"time"`
-	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control, audit (records lost, a partial line cut)
+	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, reload, control, audit (records lost, a partial line cut)
 	Route   string    `json:"route,omitempty"`
 	Client  string    `json:"client,omitempty"`
 	TLS     bool      `json:"tls"` // accept records only, false included (see MarshalJSON)
@@ -62,8 +62,12 @@ type AuditRecord struct {
 	NextHop        string              `json:"next_hop,omitempty"`
 	Again          bool                `json:"again,omitempty"` // a release that delivers an original again to recipients an earlier release reached
 	User           string              `json:"user,omitempty"`  // who ran a release, purge or delete
-	Why            string              `json:"why,omitempty"`
-	Prev           string              `json:"prev"` // SHA-256 of the previous line (完全性)
+	// Config and ConfigSHA256 name the configuration file a reload read
+	// and the SHA-256 of its bytes (sha256sum's), as the log does.
+	Config       string `json:"config,omitempty"`
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
+	Why          string `json:"why,omitempty"`
+	Prev         string `json:"prev"` // SHA-256 of the previous line (完全性)
 
 	// committed: the record was written before its action was done
 	// (Commit); a failure afterwards is a second record.

@@ -437,6 +437,26 @@ func (s *Server) Reload(cfg *config.Config) error {
 	return nil
 }
 
+// RecordReload writes a reload's record to the audit trail: the
+// configuration decides what crosses (a route's policy, whether it
+// sanitises at all, what attachments are kept), and the trail held the
+// lockdown's switches but not these, so an auditor could not tell from
+// it under which configuration a message was accepted. file is the path
+// reloaded; cfg is what was read from it (nil when it could not be
+// read), err why the reload was refused (nil: it is in force now).
+func (s *Server) RecordReload(file string, cfg *config.Config, err error) {
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "reload", Verdict: "success", Config: file}
+	if cfg != nil {
+		rec.ConfigSHA256 = cfg.SHA256
+	}
+	if err != nil {
+		rec.Verdict = "failure"
+		// A configuration's errors are one a line.
+		rec.Reason = recordText("the running configuration stays in force: "+strings.ReplaceAll(err.Error(), "\n", "; "), maxDetailBytes)
+	}
+	s.Audit.Write(rec)
+}
+
 func sameListeners(a, b *config.Config) error {
 	if keys := restartKeys(a, b); len(keys) > 0 {
 		return fmt.Errorf("reload: %s changed, which takes effect only at a start; restart mugai to apply", strings.Join(keys, ", "))
