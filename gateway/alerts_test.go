@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The alert tests here replay what a running gateway exported through
@@ -198,6 +200,78 @@ func TestRecipientVerifyFailingAlerts(t *testing.T) {
 				}
 			}
 			wantFiring(t, scrapes, 24, tt.want)
+		})
+	}
+}
+
+// A next hop reached with tls: opportunistic that offers STARTTLS but
+// whose handshake fails gets the mail in plaintext on a new connection
+// (Postfix's "may"). Nothing said so: the mail was delivered, every
+// delivery metric looked healthy, and no log line or alert told the
+// operator that mail to the LGWAN server now crossed unencrypted.
+// mugai_delivery_tls_fallbacks_total counts such connections, the log
+// says why, and MugaiNextHopTLSFallback fires; a next hop that speaks TLS,
+// or does not offer it, raises nothing.
+func TestNextHopTLSFallbackAlerts(t *testing.T) {
+	tests := []struct {
+		name     string
+		tls      func(cert tls.Certificate) *tls.Config // the next hop's STARTTLS; nil: not offered
+		wantTLS  bool
+		fallback float64
+		want     []string
+	}{
+		{"handshake fails", func(cert tls.Certificate) *tls.Config {
+			// TLS 1.1 at most: mugai asks for 1.2 or later.
+			return &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS11}
+		}, false, 1, []string{"MugaiNextHopTLSFallback/inbound"}},
+		{"TLS works", func(cert tls.Certificate) *tls.Config {
+			return &tls.Config{Certificates: []tls.Certificate{cert}}
+		}, true, 0, nil},
+		{"STARTTLS not offered", nil, false, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			certFile, keyFile, _ := selfSigned(t, dir)
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			nh := startSinkOn(t, ln, false, func(s *sink) {
+				if tt.tls != nil {
+					s.srv.TLSConfig = tt.tls(cert)
+				}
+			})
+			g := startGateway(t, gatewayConfig(t, dir, "smtp://"+nh.addr, ""), true)
+			url := "http://" + g.admin + "/metrics"
+			var scrapes []map[string]float64
+			for minute := 0; minute < 12; minute++ {
+				if minute == 3 {
+					if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, "Subject: hello\r\n\r\nhello\r\n"); code != 250 {
+						t.Fatalf("send: %s", text)
+					}
+					waitFor(t, "the delivery", 10*time.Second, func() bool { return len(nh.messages()) == 1 })
+				}
+				scrapes = append(scrapes, scrape(t, url))
+			}
+			if m := nh.messages(); m[0].TLS != tt.wantTLS {
+				t.Errorf("delivered over TLS: %v, want %v", m[0].TLS, tt.wantTLS)
+			}
+			last := scrapes[len(scrapes)-1]
+			if v := last[`mugai_delivery_attempts_total{result="delivered",route="inbound"}`]; v != 1 {
+				t.Errorf("delivered = %v, want 1", v)
+			}
+			if v, ok := last[`mugai_delivery_tls_fallbacks_total{route="inbound"}`]; !ok || v != tt.fallback {
+				t.Errorf("mugai_delivery_tls_fallbacks_total{route=inbound} = %v (on the page: %v), want %v", v, ok, tt.fallback)
+			}
+			if logged := strings.Contains(g.logs.String(), "delivering in plaintext"); logged != (tt.fallback > 0) {
+				t.Errorf("log says it delivered in plaintext: %v, want %v", logged, tt.fallback > 0)
+			}
+			wantFiring(t, scrapes, 10, tt.want)
 		})
 	}
 }

@@ -191,6 +191,7 @@ type Metrics struct {
 	DeliveryDuration      *prometheus.HistogramVec // mugai_delivery_duration_seconds{route}
 	DeliveryTimeouts      *prometheus.CounterVec   // mugai_delivery_timeouts_total{route}
 	DeliveryUnsanitised   *prometheus.CounterVec   // mugai_delivery_unsanitised_refused_total{route}
+	DeliveryTLSFallbacks  *prometheus.CounterVec   // mugai_delivery_tls_fallbacks_total{route}
 	Bounces               *prometheus.CounterVec   // mugai_bounces_total{route}
 	QueuePurged           *prometheus.CounterVec   // mugai_queue_purged_total{route}
 
@@ -289,6 +290,8 @@ func New(version string) *Metrics {
 			"Delivery attempts cut off because they exceeded deliver.attempt_timeout (a next hop too slow as a whole, though each reply came within the command timeout); their recipients were deferred.", "route"),
 		DeliveryUnsanitised: counter("delivery_unsanitised_refused_total",
 			"Recipients of a message accepted unsanitised on a pass-through route (policy none) failed instead of delivered, because a reload made the route sanitise while the message waited in the queue.", "route"),
+		DeliveryTLSFallbacks: counter("delivery_tls_fallbacks_total",
+			"Connections to the next hop (tls: opportunistic) that went on in plaintext although it offered STARTTLS: it refused the command, or the TLS handshake failed and the mail was sent on a plaintext connection.", "route"),
 		QueuePurged: counter("queue_purged_total",
 			"Messages that had failed for good (their senders had the notice), deleted from the queue after the hop's retry.keep_failed; each has an audit record.", "route"),
 		Bounces: counter("bounces_total",
@@ -343,7 +346,7 @@ func New(version string) *Metrics {
 		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients, m.RecipientVerify,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
-		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.Bounces, m.QueuePurged,
+		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.DeliveryTLSFallbacks, m.Bounces, m.QueuePurged,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
@@ -445,6 +448,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	m.DeliveryDuration.WithLabelValues(route)
 	m.DeliveryTimeouts.WithLabelValues(route)
 	m.DeliveryUnsanitised.WithLabelValues(route)
+	m.DeliveryTLSFallbacks.WithLabelValues(route)
 	m.QuarantineReleaseFailures.WithLabelValues(route)
 	m.Bounces.WithLabelValues(route)
 	m.QueuePurged.WithLabelValues(route)
@@ -484,6 +488,7 @@ func Names() []string {
 		"mugai_delivery_duration_seconds",
 		"mugai_delivery_timeouts_total",
 		"mugai_delivery_unsanitised_refused_total",
+		"mugai_delivery_tls_fallbacks_total",
 		"mugai_bounces_total",
 		"mugai_queue_purged_total",
 		"mugai_quarantine_messages",
