@@ -62,6 +62,9 @@ type Server struct {
 	// mailRefused throttles the log lines of other MAIL refusals
 	// (session.refuseMail), for the same reason.
 	mailRefused refusalThrottle
+	// tlsFailed throttles the log lines of failed STARTTLS handshakes
+	// (countedConn.handshakeFailed).
+	tlsFailed refusalThrottle
 	// releasing holds the quarantine ids being released (id → the
 	// releaseInProgress): a second release of one original waits for
 	// nothing and is refused, so that two at once cannot both pass the
@@ -167,7 +170,8 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 			if err != nil {
 				return nil, fmt.Errorf("route %s: tls: %w", r.Name, err)
 			}
-			snap.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			snap.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+				GetConfigForClient: handshakeBegun}
 		}
 		if r.Recipients.File != "" {
 			list, err := readRecipients(r.Recipients.File)

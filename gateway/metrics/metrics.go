@@ -416,12 +416,13 @@ func (m *Metrics) InitRoute(route, policy string) {
 	// The refusals whose reply code the RFC fixes; other codes appear when
 	// they first happen.
 	for _, sc := range [][2]string{
-		{StageConnect, "554"}, // RFC 5321 3.1: client not allowed
-		{StageConnect, "421"}, // RFC 5321 3.8: too many connections, try later
-		{StageRcpt, "550"},    // RFC 5321 4.2.2: relay denied, unknown user
-		{StageData, "552"},    // RFC 1870 6.1: message exceeds the size limit
-		{StageData, "550"},    // 550 5.7.1: policy rejected the message (RFC 3463 5.7.1)
-		{StageSession, "421"}, // RFC 5321 3.8: the server closes the session
+		{StageConnect, "554"},  // RFC 5321 3.1: client not allowed
+		{StageConnect, "421"},  // RFC 5321 3.8: too many connections, try later
+		{StageStartTLS, "550"}, // go-smtp's answer to a failed TLS handshake
+		{StageRcpt, "550"},     // RFC 5321 4.2.2: relay denied, unknown user
+		{StageData, "552"},     // RFC 1870 6.1: message exceeds the size limit
+		{StageData, "550"},     // 550 5.7.1: policy rejected the message (RFC 3463 5.7.1)
+		{StageSession, "421"},  // RFC 5321 3.8: the server closes the session
 	} {
 		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
 	}
