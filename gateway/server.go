@@ -93,7 +93,24 @@ type routeState struct {
 	current *dispatch // the go-smtp server new connections go to
 	// conns counts the connections of every listener of the route.
 	conns connCounts
+	// acceptFailing is the last of a run of failed accepts on one of
+	// the route's listeners (nil once one succeeds): /readyz reports it.
+	acceptFailing atomic.Pointer[acceptFailure]
 }
+
+// acceptFailure is an accept(2) error that repeats on a listener.
+type acceptFailure struct {
+	at   time.Time
+	addr string
+	err  string
+}
+
+// acceptFailingFor is how long after its last failed accept a listener
+// still counts as failing. The accept loop tries again at most a second
+// after a failure, so a listener that keeps failing renews it; one that
+// recovered while no client came (blocked in accept, nothing to clear
+// the mark) is ready again after it.
+const acceptFailingFor = 3 * time.Second
 
 func (rs *routeState) load() *routeSnap { return rs.p.Load() }
 
@@ -278,6 +295,12 @@ func (s *Server) acceptLoop(l *listener) {
 				s.Logger.Error("accept failed; accepting again", "addr", l.Addr().String(), "err", err)
 			}
 			failed++
+			if failed >= 2 {
+				// Not one reset connection (ECONNABORTED), which
+				// passes: a run, such as the process out of file
+				// descriptors, during which the route takes no mail.
+				l.route.acceptFailing.Store(&acceptFailure{at: time.Now(), addr: l.Addr().String(), err: err.Error()})
+			}
 			wait = min(max(2*wait, 5*time.Millisecond), time.Second)
 			time.Sleep(wait)
 			continue
@@ -285,6 +308,7 @@ func (s *Server) acceptLoop(l *listener) {
 		if failed > 0 {
 			s.Logger.Warn("accepting connections again", "addr", l.Addr().String(), "failed_accepts", failed)
 			failed, wait = 0, 0
+			l.route.acceptFailing.Store(nil)
 		}
 		s.dispatch(l.route, c)
 	}
