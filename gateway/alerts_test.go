@@ -275,3 +275,50 @@ func TestNextHopTLSFallbackAlerts(t *testing.T) {
 		})
 	}
 }
+
+// A released message that fails for good is not bounced to its sender
+// (who did not send this delivery); "it stays in the queue as failed
+// for you instead", for retry.keep_failed, then it is deleted. Nothing
+// told "you": mugai_quarantine_release_failures_total moved on a
+// dashboard panel and no alert read it, so a release staff had asked
+// for could fail and be purged a week later with no one the wiser.
+// MugaiReleaseFailed fires; a release that is delivered raises nothing.
+func TestReleaseFailedAlerts(t *testing.T) {
+	tests := []struct {
+		name   string
+		refuse bool
+		want   []string
+	}{
+		{"the next hop refuses the release", true, []string{"MugaiReleaseFailed/inbound"}},
+		{"the release is delivered", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := startRelEnv(t, relOptions{})
+			const kikaku = "kikaku@city.example.lg.jp"
+			var scrapes []map[string]float64
+			minute := func() { scrapes = append(scrapes, scrape(t, e.admin+"/metrics")) }
+			minute()
+			e.send("taro@citizen.example", []string{kikaku}, relCitizenMessage(relPDF(1000)))
+			e.lgwan.next(t)
+			minute()
+			if tt.refuse {
+				e.lgwan.refuse.Store(kikaku, true)
+			}
+			var res ReleaseResult
+			req := ReleaseRequest{Policy: "relaxed", Reason: "ticket 2025-118", User: "tanaka"}
+			if code, msg := e.call("POST", "/quarantine/"+e.only().ID+"/release", req, &res); code != 200 {
+				t.Fatalf("release: %d %s", code, msg)
+			}
+			var q QueueMessage
+			waitFor(t, "the release's delivery", 10*time.Second, func() bool {
+				e.call("GET", "/queue/"+res.QueueID, nil, &q)
+				return q.State == "failed" || scrape(t, e.admin+"/metrics")[`mugai_delivery_attempts_total{result="delivered",route="inbound"}`] == 2
+			})
+			for len(scrapes) < 15 {
+				minute()
+			}
+			wantFiring(t, scrapes, 10, tt.want)
+		})
+	}
+}
