@@ -507,11 +507,13 @@ func (srv *Server) countPanics(rep *sanitize.Report, route string) {
 	}
 }
 
-// actionLabel keeps the metric's label set small: "attachments-removed=2"
-// counts as "attachments-removed".
+// actionLabel keeps sanitize_actions_total to the sanitiser's closed set
+// of actions, as findingLabel does for findings.
 func actionLabel(a string) string {
-	a, _, _ = strings.Cut(a, "=")
-	return a
+	if sanitize.KnownAction(a) {
+		return a
+	}
+	return metrics.ActionOther
 }
 
 // findingLabel keeps sanitize_findings_total to the sanitiser's closed

@@ -51,6 +51,8 @@ const (
 	// sanitize_findings_total{kind}: a kind the sanitiser does not list
 	// (none should exist) is counted here rather than as a new series.
 	FindingOther = "other"
+	// sanitize_actions_total{action}: the same for an action.
+	ActionOther = "other"
 
 	// attachments_total{decision}
 	DecisionKeep   = "keep"
@@ -140,15 +142,10 @@ var Classes = []string{"executable", "archive", "encrypted-archive", "office", "
 // Decisions are the attachment decisions of a policy.
 var Decisions = []string{DecisionKeep, DecisionStrip, DecisionReject}
 
-// Actions are the sanitiser's report actions, created at zero for
-// sanitize_actions_total{action}. Other action strings of the sanitiser
-// are counted too; they only do not exist before they first happen.
-var Actions = []string{
-	"html-to-text", "links-defanged", "links-removed", "attachment-stripped",
-	"ambiguous", "charset-repaired", "uuencode-removed", "tnef-removed",
-	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "body-parts-joined",
-	"addresses-removed", "characters-replaced", "lockdown",
-}
+// Actions are the sanitiser's report actions (sanitize.ActionKinds),
+// and ActionOther for any it does not list (none should exist), created
+// at zero in sanitize_actions_total{action}.
+var Actions = append(sanitize.ActionKinds(), ActionOther)
 
 // Bucket layouts. Byte buckets go from 1 KiB to 64 MiB in steps of 4 so a
 // histogram_quantile over them is good to a factor of 2; duration buckets
