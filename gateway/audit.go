@@ -387,7 +387,16 @@ func (a *Audit) Reopen() (head string, rotated bool, err error) {
 	defer a.mu.Unlock()
 	f, err := os.OpenFile(a.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return a.prev, false, fmt.Errorf("audit: reopen %s: %w", a.path, err)
+		// The file written so far stays open, wherever it was moved:
+		// no record is lost, but they go on into a file logrotate may
+		// compress or delete. Only a log line said so; the operator's
+		// alert (MugaiStorageErrors) and the trail itself now do too.
+		err = fmt.Errorf("reopen %s: %w", a.path, err)
+		a.report(fmt.Errorf("%w (records go on into the file written so far, wherever it was moved)", err))
+		a.pending = append(a.pending, heldRecord{rec: AuditRecord{Time: time.Now().UTC(), Event: "audit", Verdict: "not-reopened",
+			Reason: recordText("the trail was not reopened at a reload: "+err.Error()+"; records go on in this file", maxDetailBytes)}})
+		a.flushLocked()
+		return a.prev, false, fmt.Errorf("audit: %w", err)
 	}
 	if was, err := a.f.Stat(); err == nil {
 		if is, err := f.Stat(); err == nil {
