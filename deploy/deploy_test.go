@@ -881,3 +881,27 @@ func TestContainerfile(t *testing.T) {
 		t.Errorf("the container copies deploy/mugai.example.yaml: %v", err)
 	}
 }
+
+// TestActionsAreDocumented: the row of mugai_sanitize_actions_total in
+// README.md names every action the sanitiser reports (and the metric
+// has at zero), so an operator reading a panel's legend finds each one.
+func TestActionsAreDocumented(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(l, "| `mugai_sanitize_actions_total{action}` |") {
+			row = l
+		}
+	}
+	if row == "" {
+		t.Fatal("README.md has no row for mugai_sanitize_actions_total")
+	}
+	for _, a := range metrics.Actions {
+		if !strings.Contains(row, "`"+a+"`") {
+			t.Errorf("README.md's mugai_sanitize_actions_total row does not name the action %q", a)
+		}
+	}
+}

@@ -50,6 +50,14 @@ func (s *Server) ready() error {
 	if len(s.lns) == 0 || s.closing.Load() {
 		return fmt.Errorf("listeners not up")
 	}
+	// A route whose listener keeps failing to accept (the process out
+	// of file descriptors, say) takes no mail, though its socket is open
+	// and the kernel queues connections for it.
+	for name, rs := range s.routes {
+		if f := rs.acceptFailing.Load(); f != nil && time.Since(f.at) < acceptFailingFor {
+			return fmt.Errorf("route %s cannot accept connections on %s: %s", name, f.addr, f.err)
+		}
+	}
 	// Each of these refuses mail with 451 until it is fixed (the logs
 	// after a failed fsync: until a restart); a load balancer should send
 	// the mail to another gateway meanwhile.

@@ -26,7 +26,7 @@ import (
 // stable; the body of a message and secrets never appear.
 type AuditRecord struct {
 	Time    time.Time `json:"time"`
-	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, control, audit (records lost, a partial line cut)
+	Event   string    `json:"event"` // accept, delivery, bounce, delete, release, export, purge, lockdown, reload, control, audit (records lost, a partial line cut)
 	Route   string    `json:"route,omitempty"`
 	Client  string    `json:"client,omitempty"`
 	TLS     bool      `json:"tls"` // accept records only, false included (see MarshalJSON)
@@ -62,8 +62,12 @@ type AuditRecord struct {
 	NextHop        string              `json:"next_hop,omitempty"`
 	Again          bool                `json:"again,omitempty"` // a release that delivers an original again to recipients an earlier release reached
 	User           string              `json:"user,omitempty"`  // who ran a release, purge or delete
-	Why            string              `json:"why,omitempty"`
-	Prev           string              `json:"prev"` // SHA-256 of the previous line (完全性)
+	// Config and ConfigSHA256 name the configuration file a reload read
+	// and the SHA-256 of its bytes (sha256sum's), as the log does.
+	Config       string `json:"config,omitempty"`
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
+	Why          string `json:"why,omitempty"`
+	Prev         string `json:"prev"` // SHA-256 of the previous line (完全性)
 
 	// committed: the record was written before its action was done
 	// (Commit); a failure afterwards is a second record.
@@ -383,7 +387,16 @@ func (a *Audit) Reopen() (head string, rotated bool, err error) {
 	defer a.mu.Unlock()
 	f, err := os.OpenFile(a.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return a.prev, false, fmt.Errorf("audit: reopen %s: %w", a.path, err)
+		// The file written so far stays open, wherever it was moved:
+		// no record is lost, but they go on into a file logrotate may
+		// compress or delete. Only a log line said so; the operator's
+		// alert (MugaiStorageErrors) and the trail itself now do too.
+		err = fmt.Errorf("reopen %s: %w", a.path, err)
+		a.report(fmt.Errorf("%w (records go on into the file written so far, wherever it was moved)", err))
+		a.pending = append(a.pending, heldRecord{rec: AuditRecord{Time: time.Now().UTC(), Event: "audit", Verdict: "not-reopened",
+			Reason: recordText("the trail was not reopened at a reload: "+err.Error()+"; records go on in this file", maxDetailBytes)}})
+		a.flushLocked()
+		return a.prev, false, fmt.Errorf("audit: %w", err)
 	}
 	if was, err := a.f.Stat(); err == nil {
 		if is, err := f.Stat(); err == nil {

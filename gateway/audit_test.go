@@ -326,3 +326,56 @@ func TestAuditOldEscapedTrail(t *testing.T) {
 		t.Errorf("the old line reads as %q (%v)", first.MessageID, err)
 	}
 }
+
+// A reload after logrotate moved the trail away opens it again at its
+// path. When that fails (the path taken by a directory, the directory's
+// permissions or inodes), records go on into the moved file, which
+// logrotate may compress or delete; a log line was all that said so.
+// Now mugai_storage_errors_total{store="audit"} counts it, so
+// MugaiStorageErrors fires, and the moved file holds a record saying the
+// trail was not reopened; mail is still taken (nothing is lost yet), and
+// the next reload that can open the path moves the trail there.
+func TestAuditReopenFailed(t *testing.T) {
+	dir := t.TempDir()
+	g := startGateway(t, gatewayConfig(t, dir, "", ""), false)
+	url := "http://" + g.admin + "/metrics"
+	const series = `mugai_storage_errors_total{store="audit"}`
+	if code, text := g.send("inbound", "a@example.jp", []string{"s@lgwan.example"}, "Subject: one\r\n\r\nhi\r\n"); code != 250 {
+		t.Fatal(text)
+	}
+	if err := os.Rename(g.audit, g.audit+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(g.audit, 0o700); err != nil { // no file can be opened there
+		t.Fatal(err)
+	}
+	if _, _, err := g.inst.Audit.Reopen(); err == nil {
+		t.Fatal("Reopen on a directory succeeded")
+	}
+	if v := scrape(t, url)[series]; v != 1 {
+		t.Errorf("%s = %v, want 1", series, v)
+	}
+	if code, text := g.send("inbound", "a@example.jp", []string{"s@lgwan.example"}, "Subject: two\r\n\r\nhi\r\n"); code != 250 {
+		t.Errorf("mail while the trail goes on in the moved file: %s", text)
+	}
+	moved := readAudit(t, g.audit+".1")
+	if len(moved) != 3 || moved[1].Event != "audit" || moved[1].Verdict != "not-reopened" ||
+		!strings.Contains(moved[1].Reason, "records go on in this file") || moved[2].Event != "accept" {
+		t.Errorf("the moved file: %+v, want accept, the not-reopened record, accept", moved)
+	}
+	// The path is fixed: the next reload moves the trail there.
+	if err := os.Remove(g.audit); err != nil {
+		t.Fatal(err)
+	}
+	if _, rotated, err := g.inst.Audit.Reopen(); err != nil || !rotated {
+		t.Fatalf("Reopen after the fix: rotated %v, %v", rotated, err)
+	}
+	b1, _ := os.ReadFile(g.audit + ".1")
+	if code, text := g.send("inbound", "a@example.jp", []string{"s@lgwan.example"}, "Subject: three\r\n\r\nhi\r\n"); code != 250 {
+		t.Fatal(text)
+	}
+	b2, _ := os.ReadFile(g.audit)
+	if n, err := VerifyAudit(bytes.NewReader(append(b1, b2...))); err != nil || n != 4 {
+		t.Errorf("the chain over both files: %d lines, %v", n, err)
+	}
+}

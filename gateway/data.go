@@ -319,15 +319,18 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	trace := receivedLine(route, env, id)
 
 	if policyName == config.PolicyNone {
-		rec.Verdict = "passed"
 		rec.MessageID = headerMessageID(in.Reader())
-		srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "passed").Inc()
 		body := io.MultiReader(strings.NewReader(trace), in.Reader())
 		if err := srv.Spool.PutID(id, env, body, int64(len(trace))+in.Size()); err != nil {
 			srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 			srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
+			notAccepted(rec, "the spool could not take the message", err)
 			return "", errInternal
 		}
+		// Counted once it is queued: a message refused with 451 comes
+		// again and is counted then.
+		rec.Verdict = "passed"
+		srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "passed").Inc()
 		rec.QueueID = id
 		return id, nil
 	}
@@ -346,6 +349,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	if err != nil {
 		srv.tempError(err)
 		srv.Logger.Error("sanitize failed", "route", route.Name, "err", err)
+		notAccepted(rec, "the message could not be sanitised", err)
 		return "", errInternal
 	}
 	rec.fromReport(rep)
@@ -374,6 +378,10 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 			if rep, err = srv.sanitizeOnly(out, in, prepared, policyName, ""); err != nil || rep.Verdict != "rebuilt" {
 				srv.tempError(err)
 				srv.Logger.Error("sanitize without the quarantine reference failed", "route", route.Name, "err", err)
+				if err == nil {
+					err = fmt.Errorf("verdict %s", rep.Verdict)
+				}
+				notAccepted(rec, "the quarantine was full, and the message could not be rebuilt without its reference", err)
 				return "", errInternal
 			}
 			rec.QuarantineFull = true
@@ -381,25 +389,42 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 		case err != nil:
 			srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreQuarantine).Inc()
 			srv.Logger.Error("quarantine put failed", "route", route.Name, "err", err)
+			srv.countPanics(rep, route.Name)
+			notAccepted(rec, "the original could not be kept in quarantine", err)
 			return "", errInternal
 		default:
 			rec.QuarantineID = qid
 		}
 	}
 	env.QuarantineID = qid
-	srv.countReport(rep, route.Name)
-	srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "rebuilt").Inc()
 	body := io.MultiReader(strings.NewReader(trace), out.Reader())
 	if err := srv.Spool.PutID(id, env, body, int64(len(trace))+out.Size()); err != nil {
 		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 		srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
+		srv.countPanics(rep, route.Name)
+		notAccepted(rec, "the spool could not take the message", err)
 		if qid != "" {
 			srv.dropOriginal(qid, route.Name, env)
 		}
 		return "", errInternal
 	}
+	// Counted once it is queued, as a message crossing: one refused with
+	// 451 above comes again, and is counted then.
+	srv.countReport(rep, route.Name)
+	srv.Metrics.MessagesVerdict.WithLabelValues(route.Name, policyName, "rebuilt").Inc()
 	rec.QueueID = id
 	return id, nil
+}
+
+// notAccepted makes rec the record of a message refused with 451 after
+// it was received whole: its verdict is error, whatever the sanitiser
+// decided before the failure (the accept record of a message refused
+// because its original or the rebuilt message could not be written said
+// "rebuilt", and a search for what crossed found it), and the reason
+// says what failed.
+func notAccepted(rec *AuditRecord, what string, err error) {
+	rec.Verdict = "error"
+	rec.Reason = clipUTF8(what+": "+err.Error(), maxDetailBytes)
 }
 
 // dropOriginal removes the original of a message refused after it was
@@ -466,6 +491,15 @@ func (srv *Server) countReport(rep *sanitize.Report, route string) {
 	}
 	for _, f := range rep.Findings {
 		srv.Metrics.SanitizeFindings.WithLabelValues(findingLabel(f.Kind)).Inc()
+	}
+	srv.countPanics(rep, route)
+}
+
+// countPanics counts and logs the sanitiser panics of a report. A
+// message refused with 451 after it was sanitised counts nothing else
+// (it comes again), but a panic happened: MugaiSanitizePanic must see it.
+func (srv *Server) countPanics(rep *sanitize.Report, route string) {
+	for _, f := range rep.Findings {
 		if f.Kind == "panic" {
 			srv.Metrics.SanitizePanics.Inc()
 			srv.Logger.Error("sanitizer panic caught", "route", route, "detail", f.Detail)
@@ -473,11 +507,13 @@ func (srv *Server) countReport(rep *sanitize.Report, route string) {
 	}
 }
 
-// actionLabel keeps the metric's label set small: "attachments-removed=2"
-// counts as "attachments-removed".
+// actionLabel keeps sanitize_actions_total to the sanitiser's closed set
+// of actions, as findingLabel does for findings.
 func actionLabel(a string) string {
-	a, _, _ = strings.Cut(a, "=")
-	return a
+	if sanitize.KnownAction(a) {
+		return a
+	}
+	return metrics.ActionOther
 }
 
 // findingLabel keeps sanitize_findings_total to the sanitiser's closed

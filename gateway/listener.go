@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mugai/gateway/metrics"
@@ -173,6 +176,62 @@ type countedConn struct {
 	sess   *session
 	w      net.Conn
 	closed bool
+
+	// handshake holds the client's highest TLS version while a STARTTLS
+	// handshake has begun (its ClientHello read: handshakeBegun) and not
+	// been seen to succeed; nil otherwise.
+	handshake atomic.Pointer[string]
+}
+
+// handshakeBegun is the GetConfigForClient of a route's TLS
+// configuration: it notes on the connection that a STARTTLS handshake
+// has begun, and changes nothing of the configuration.
+func handshakeBegun(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+	if cc := countedOf(hello.Conn); cc != nil {
+		v := "none"
+		if len(hello.SupportedVersions) > 0 {
+			v = tls.VersionName(slices.Max(hello.SupportedVersions))
+		}
+		cc.handshake.Store(&v)
+	}
+	return nil, nil
+}
+
+// Write notices a STARTTLS handshake that failed. go-smtp answers it
+// "550 5.0.0 Handshake error" in plaintext on this connection and tells
+// the session nothing, so a certificate that expired, or a client that
+// speaks only TLS 1.0 or 1.1, showed nowhere: no refusal counted (the
+// documented stage starttls was never used), no log line. A TLS record
+// never starts with an ASCII digit (its first byte is its content type,
+// 20 to 24), so a reply line written while a handshake is pending means
+// the handshake failed.
+func (c *countedConn) Write(p []byte) (int, error) {
+	if len(p) > 0 && p[0] >= '0' && p[0] <= '9' {
+		if v := c.handshake.Swap(nil); v != nil {
+			c.handshakeFailed(*v)
+		}
+	}
+	return c.Conn.Write(p)
+}
+
+// handshakeSucceeded clears the pending handshake: the session found the
+// connection under TLS.
+func (c *countedConn) handshakeSucceeded() { c.handshake.Store(nil) }
+
+// handshakeFailed counts a failed STARTTLS handshake in
+// smtp_rejects_total{stage="starttls",code="550"}, as the client was
+// answered, and logs it at most once a second per client.
+func (c *countedConn) handshakeFailed(clientMax string) {
+	st := c.snap
+	if st == nil {
+		return
+	}
+	st.srv.Metrics.SMTPRejects.WithLabelValues(st.route.Name, metrics.StageStartTLS, "550").Inc()
+	ip := remoteIP(c.Conn)
+	if st.srv.tlsFailed.allowAddr(ip, time.Now()) {
+		st.srv.Logger.Info("STARTTLS handshake failed: the client may go on without TLS, or give up", "route", st.route.Name,
+			"client", ip.String(), "client_tls_max", clientMax)
+	}
 }
 
 func (c *countedConn) Close() error {

@@ -36,23 +36,46 @@ func (s *Server) loadLockdown() {
 
 // SetLockdown switches the emergency mode, records it durably, and
 // writes it to the log and the audit trail.
+//
+// Turning it on is never refused: an incident is when the spool's disk
+// may be full, and a marker that cannot be written must not keep every
+// attachment and link crossing. The mode is then on until a restart,
+// and SetLockdown returns an error wrapping errLockdownNotKept (the
+// record and the log say so too). Turning it off when the marker cannot
+// be removed is refused, recorded as an error: it would come back on at
+// the next start.
 func (s *Server) SetLockdown(on bool, user, why string) error {
 	path := filepath.Join(s.cfg.Load().SpoolDir, lockdownFile)
+	var notKept error
 	if on {
 		stamp := fmt.Sprintf("on since %s by %s: %s\n", time.Now().UTC().Format(time.RFC3339), user, why)
 		if err := os.WriteFile(path, []byte(stamp), 0o600); err != nil {
-			return fmt.Errorf("lockdown: %w", err)
+			s.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
+			notKept = fmt.Errorf("%w: its marker %s could not be written: %v", errLockdownNotKept, path, err)
 		}
 	} else if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("lockdown: %w", err)
+		err = fmt.Errorf("lockdown stays on: its marker %s could not be removed: %w", path, err)
+		s.Logger.Error("lockdown not switched off", "user", user, "why", why, "err", err)
+		s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "lockdown", Verdict: "error", User: user, Why: why,
+			Reason: recordText(err.Error(), maxDetailBytes)})
+		return err
 	}
 	syncDir(filepath.Dir(path))
 	s.setLockdown(on)
 	state := map[bool]string{true: "on", false: "off"}[on]
-	s.Logger.Warn("lockdown switched", "state", state, "user", user, "why", why)
-	s.Audit.Write(&AuditRecord{Time: time.Now().UTC(), Event: "lockdown", Verdict: state, User: user, Why: why})
-	return nil
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "lockdown", Verdict: state, User: user, Why: why}
+	if notKept != nil {
+		rec.Reason = recordText(notKept.Error(), maxDetailBytes)
+		s.Logger.Error("lockdown switched on until the next start only", "user", user, "why", why, "err", notKept)
+	} else {
+		s.Logger.Warn("lockdown switched", "state", state, "user", user, "why", why)
+	}
+	s.Audit.Write(rec)
+	return notKept
 }
+
+// errLockdownNotKept: the lockdown is on, but only until the next start.
+var errLockdownNotKept = errors.New("lockdown is on until the gateway restarts, not after")
 
 func (s *Server) setLockdown(on bool) {
 	s.lockdown.Store(on)
@@ -80,9 +103,17 @@ type ControlRequest struct {
 	Reason string `json:"reason"`
 }
 
+// LockdownState is the answer of the lockdown calls. Warning says what
+// went wrong with a lockdown that is on all the same (it will not
+// survive a restart).
+type LockdownState struct {
+	Lockdown bool   `json:"lockdown"`
+	Warning  string `json:"warning,omitempty"`
+}
+
 func (s *Server) lockdownHandlers(mux *http.ServeMux) {
 	mux.Handle("GET /lockdown", s.controlGuard(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
+		writeJSON(w, LockdownState{Lockdown: s.Lockdown()})
 	}))
 	mux.Handle("POST /lockdown", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		var req ControlRequest
@@ -101,10 +132,14 @@ func (s *Server) lockdownHandlers(mux *http.ServeMux) {
 		if !req.On && !s.auditUp(w, r) {
 			return
 		}
-		if err := s.SetLockdown(req.On, user, reason); err != nil {
+		if err := s.SetLockdown(req.On, user, reason); errors.Is(err, errLockdownNotKept) {
+			// On, as asked: the CLI says what is missing.
+			writeJSON(w, LockdownState{Lockdown: s.Lockdown(), Warning: err.Error()})
+			return
+		} else if err != nil {
 			jsonError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		writeJSON(w, map[string]bool{"lockdown": s.Lockdown()})
+		writeJSON(w, LockdownState{Lockdown: s.Lockdown()})
 	}))
 }

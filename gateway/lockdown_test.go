@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -129,5 +133,89 @@ func TestLockdownControlGuard(t *testing.T) {
 		if on := g.srv.Lockdown(); on != (tc.code == 200) {
 			t.Errorf("%s: lockdown %v after the call", tc.name, on)
 		}
+	}
+}
+
+// mugai ctl lockdown on is the emergency switch, and an incident is
+// when the spool's disk may be full or read-only. The marker that keeps
+// the mode across a restart could not be written, and the switch was
+// refused with 500 and no audit record: every attachment and link the
+// policy allows went on crossing, and the trail did not show that
+// anyone had tried. Now the mode is on (until a restart), the answer
+// says so with a warning, the audit record's reason says the marker is
+// missing, and mugai_storage_errors_total{store="spool"} counts it.
+// Turning it off when the marker cannot be removed is refused and
+// recorded as an error (it would come back at the next start).
+func TestLockdownMarkerNotWritten(t *testing.T) {
+	dir := t.TempDir()
+	g := startGateway(t, gatewayConfig(t, dir, "", ""), false)
+	post := func(on bool) (int, LockdownState) {
+		t.Helper()
+		body := fmt.Sprintf(`{"on":%v,"user":"operator","reason":"incident 42"}`, on)
+		req, _ := http.NewRequest("POST", "http://"+g.admin+"/lockdown", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+g.srv.ControlToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st LockdownState
+		json.NewDecoder(resp.Body).Decode(&st)
+		return resp.StatusCode, st
+	}
+	lockdownRecords := func() []AuditRecord {
+		var out []AuditRecord
+		for _, r := range readAudit(t, g.audit) {
+			if r.Event == "lockdown" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	// A directory where the marker goes: no write or remove of a file
+	// there succeeds, even as root.
+	marker := filepath.Join(dir, "spool", lockdownFile)
+	if err := os.MkdirAll(filepath.Join(marker, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name        string
+		on          bool
+		code        int
+		warning     string // a part of the answer's warning
+		lockdown    bool   // the mode after the call
+		verdict     string // of its audit record
+		reason      string // a part of the record's reason
+		storageErrs float64
+	}{
+		{"on, marker not written", true, 200, "until the gateway restarts", true, "on", "could not be written", 1},
+		{"off, marker not removed", false, 500, "", true, "error", "lockdown stays on", 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, st := post(tt.on)
+			if code != tt.code || !strings.Contains(st.Warning, tt.warning) {
+				t.Errorf("answer %d %+v, want %d with a warning holding %q", code, st, tt.code, tt.warning)
+			}
+			if g.srv.Lockdown() != tt.lockdown {
+				t.Errorf("lockdown %v, want %v", g.srv.Lockdown(), tt.lockdown)
+			}
+			s := scrape(t, "http://"+g.admin+"/metrics")
+			if want := map[bool]float64{true: 1}[tt.lockdown]; s["mugai_lockdown_enabled"] != want {
+				t.Errorf("mugai_lockdown_enabled = %v, want %v", s["mugai_lockdown_enabled"], want)
+			}
+			if v := s[`mugai_storage_errors_total{store="spool"}`]; v != tt.storageErrs {
+				t.Errorf("storage_errors_total{spool} = %v, want %v", v, tt.storageErrs)
+			}
+			recs := lockdownRecords()
+			if len(recs) != i+1 {
+				t.Fatalf("%d lockdown records, want %d: %+v", len(recs), i+1, recs)
+			}
+			if r := recs[i]; r.Verdict != tt.verdict || !strings.Contains(r.Reason, tt.reason) || r.User != "operator" {
+				t.Errorf("record %+v, want verdict %s, a reason holding %q, user operator", r, tt.verdict, tt.reason)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mugai/gateway/metrics"
+	"mugai/sanitize"
 )
 
 // scrape reads /metrics over HTTP as Prometheus would and returns every
@@ -118,5 +119,30 @@ func TestMetricsAfterMixedMail(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("/readyz: %d %s", resp.StatusCode, b)
+	}
+}
+
+// Every action and finding the sanitiser can report has its series on
+// the first scrape, at zero, so that a rate, a panel or an alert over one
+// works before its first message. yenc-removed and binhex-removed (a
+// yEnc or BinHex block cut out of a body text) were missing: the list
+// of actions in gateway/metrics was a copy of the sanitiser's, and had
+// fallen behind it.
+func TestSanitizerSeriesAtZero(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	s := scrape(t, "http://"+g.admin+"/metrics")
+	for _, tt := range []struct {
+		metric, label string
+		values        []string
+	}{
+		{"mugai_sanitize_actions_total", "action", append(sanitize.ActionKinds(), metrics.ActionOther)},
+		{"mugai_sanitize_findings_total", "kind", append(sanitize.FindingKinds(), metrics.FindingOther)},
+	} {
+		for _, v := range tt.values {
+			series := tt.metric + "{" + tt.label + `="` + v + `"}`
+			if got, ok := s[series]; !ok || got != 0 {
+				t.Errorf("%s = %v (on the page: %v), want 0", series, got, ok)
+			}
+		}
 	}
 }

@@ -155,7 +155,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		// transaction: deliver.attempt_timeout.
 		actx, cancel := deliver.WithAttemptTimeout(ctx, attemptTimeout(hop))
 		if conn == nil {
-			conn, err = deliver.Dial(actx, hop, rt.Hostname)
+			conn, err = r.srv.dialer(rt.Name, hop).Dial(actx, hop, rt.Hostname)
 			connHop, connName = hop, rt.Hostname
 		}
 		ok = r.safeAttempt(ctx, actx, rt, queue, hop, conn, err, msg, rnd)
@@ -168,6 +168,20 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			conn = nil
 		}
 	}
+}
+
+// dialer is the delivery Dialer of route's next hop hop: one that says
+// when a connection goes on in the clear though the next hop offered
+// STARTTLS (tls: opportunistic, after a refused STARTTLS or a failed
+// handshake). Mail is delivered all the same, as Postfix's "may" level
+// does; before, nothing said that it crossed unencrypted, so a broken
+// TLS set-up on the LGWAN server went unseen.
+func (srv *Server) dialer(route string, hop config.Deliver) deliver.Dialer {
+	return deliver.Dialer{Plaintext: func(why string) {
+		srv.Metrics.DeliveryTLSFallbacks.WithLabelValues(route).Inc()
+		srv.Logger.Warn("next hop offered STARTTLS but TLS failed: delivering in plaintext (tls: opportunistic)",
+			"route", route, "next_hop", hop.To, "why", why)
+	}}
 }
 
 // sameConnection reports whether a connection dialled for hop a, greeting

@@ -62,6 +62,9 @@ type Server struct {
 	// mailRefused throttles the log lines of other MAIL refusals
 	// (session.refuseMail), for the same reason.
 	mailRefused refusalThrottle
+	// tlsFailed throttles the log lines of failed STARTTLS handshakes
+	// (countedConn.handshakeFailed).
+	tlsFailed refusalThrottle
 	// releasing holds the quarantine ids being released (id → the
 	// releaseInProgress): a second release of one original waits for
 	// nothing and is refused, so that two at once cannot both pass the
@@ -90,7 +93,24 @@ type routeState struct {
 	current *dispatch // the go-smtp server new connections go to
 	// conns counts the connections of every listener of the route.
 	conns connCounts
+	// acceptFailing is the last of a run of failed accepts on one of
+	// the route's listeners (nil once one succeeds): /readyz reports it.
+	acceptFailing atomic.Pointer[acceptFailure]
 }
+
+// acceptFailure is an accept(2) error that repeats on a listener.
+type acceptFailure struct {
+	at   time.Time
+	addr string
+	err  string
+}
+
+// acceptFailingFor is how long after its last failed accept a listener
+// still counts as failing. The accept loop tries again at most a second
+// after a failure, so a listener that keeps failing renews it; one that
+// recovered while no client came (blocked in accept, nothing to clear
+// the mark) is ready again after it.
+const acceptFailingFor = 3 * time.Second
 
 func (rs *routeState) load() *routeSnap { return rs.p.Load() }
 
@@ -167,7 +187,8 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 			if err != nil {
 				return nil, fmt.Errorf("route %s: tls: %w", r.Name, err)
 			}
-			snap.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			snap.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+				GetConfigForClient: handshakeBegun}
 		}
 		if r.Recipients.File != "" {
 			list, err := readRecipients(r.Recipients.File)
@@ -274,6 +295,12 @@ func (s *Server) acceptLoop(l *listener) {
 				s.Logger.Error("accept failed; accepting again", "addr", l.Addr().String(), "err", err)
 			}
 			failed++
+			if failed >= 2 {
+				// Not one reset connection (ECONNABORTED), which
+				// passes: a run, such as the process out of file
+				// descriptors, during which the route takes no mail.
+				l.route.acceptFailing.Store(&acceptFailure{at: time.Now(), addr: l.Addr().String(), err: err.Error()})
+			}
 			wait = min(max(2*wait, 5*time.Millisecond), time.Second)
 			time.Sleep(wait)
 			continue
@@ -281,6 +308,7 @@ func (s *Server) acceptLoop(l *listener) {
 		if failed > 0 {
 			s.Logger.Warn("accepting connections again", "addr", l.Addr().String(), "failed_accepts", failed)
 			failed, wait = 0, 0
+			l.route.acceptFailing.Store(nil)
 		}
 		s.dispatch(l.route, c)
 	}
@@ -435,6 +463,26 @@ func (s *Server) Reload(cfg *config.Config) error {
 	s.exportFloor(cfg)
 	s.updateOrphans(true)
 	return nil
+}
+
+// RecordReload writes a reload's record to the audit trail: the
+// configuration decides what crosses (a route's policy, whether it
+// sanitises at all, what attachments are kept), and the trail held the
+// lockdown's switches but not these, so an auditor could not tell from
+// it under which configuration a message was accepted. file is the path
+// reloaded; cfg is what was read from it (nil when it could not be
+// read), err why the reload was refused (nil: it is in force now).
+func (s *Server) RecordReload(file string, cfg *config.Config, err error) {
+	rec := &AuditRecord{Time: time.Now().UTC(), Event: "reload", Verdict: "success", Config: file}
+	if cfg != nil {
+		rec.ConfigSHA256 = cfg.SHA256
+	}
+	if err != nil {
+		rec.Verdict = "failure"
+		// A configuration's errors are one a line.
+		rec.Reason = recordText("the running configuration stays in force: "+strings.ReplaceAll(err.Error(), "\n", "; "), maxDetailBytes)
+	}
+	s.Audit.Write(rec)
 }
 
 func sameListeners(a, b *config.Config) error {

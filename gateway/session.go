@@ -146,6 +146,9 @@ func newSession(snap *routeSnap, c *smtp.Conn) *session {
 		snap.srv.Metrics.SMTPTLSSessions.WithLabelValues(snap.route.Name).Inc()
 	}
 	if cc := countedOf(s.nc); cc != nil {
+		if s.tlsState {
+			cc.handshakeSucceeded()
+		}
 		s.clock = cc
 		cc.attach(s)
 	}

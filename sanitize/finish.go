@@ -126,7 +126,7 @@ func (s *sanitizer) finish() {
 	if s.pol.Lockdown {
 		// In X-Mugai-Sanitized and the audit trail: what was removed
 		// was removed by the emergency mode, not by the policy named.
-		actions.add("lockdown")
+		actions.add(lockdownAction)
 	}
 	s.rep.Removed, s.rep.Kept = removed, kept
 	s.rep.Actions = actions.list(s.rep.Actions)
@@ -255,6 +255,21 @@ func dedupe(l []string) []string {
 var actionOrder = [...]string{"html-to-text", "body-parts-joined", "charset-repaired", "characters-replaced", "links-defanged", "links-removed", "addresses-removed",
 	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed",
 	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "ambiguous"}
+
+// ActionKinds lists every action a report may hold, in report order:
+// the metrics create a series for each at zero, so that a rate or an
+// alert over one works before its first message.
+func ActionKinds() []string {
+	return append(actionOrder[:], lockdownAction)
+}
+
+// KnownAction reports whether a is one of ActionKinds.
+func KnownAction(a string) bool {
+	return a == lockdownAction || slices.Contains(actionOrder[:], a)
+}
+
+// lockdownAction marks a message sanitised during the emergency lockdown.
+const lockdownAction = "lockdown"
 
 // linksAction is the action of neutralising links anywhere in the text
 // or the header.

@@ -27,9 +27,7 @@ func runCtl(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	c := newAdminClient(cfg)
-	var state struct {
-		Lockdown bool `json:"lockdown"`
-	}
+	var state gateway.LockdownState
 	if pos[1] == "status" {
 		err = c.get("/lockdown", &state)
 	} else {
@@ -42,6 +40,9 @@ func runCtl(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "mugai ctl: %v (is mugai serve running with this configuration?)%s\n", err, configHint(*path))
 		return 1
+	}
+	if state.Warning != "" {
+		fmt.Fprintf(stderr, "mugai ctl: warning: %s\n", safe(state.Warning))
 	}
 	if state.Lockdown {
 		fmt.Fprintln(stdout, "lockdown: on — every sanitising route strips all attachments and removes all links")

@@ -115,6 +115,7 @@ func reload(srv *gateway.Server, path string, logger *slog.Logger, m *metrics.Me
 	if err == nil {
 		err = srv.Reload(cfg)
 	}
+	srv.RecordReload(path, cfg, err)
 	if err != nil {
 		m.ConfigReloads.WithLabelValues(metrics.ReloadFailure).Inc()
 		m.ConfigLastReloadOK.Set(0) // MugaiConfigReloadFailed

@@ -145,6 +145,15 @@ type Dialer struct {
 	// MaxMessages closes a connection after it carried this many messages;
 	// the next Send dials a new one. Negative means no limit.
 	MaxMessages int
+	// Plaintext, when set, is called each time a connection in
+	// opportunistic mode goes on without TLS although the next hop
+	// offered STARTTLS: it refused the command (why is its reply), or
+	// the handshake failed and a plaintext connection is tried (why is
+	// the handshake's error). A next hop that does not offer STARTTLS
+	// is not reported: that is what opportunistic mode is for. The
+	// mail is still delivered; whoever watches the gateway should know
+	// it crossed in the clear.
+	Plaintext func(why string)
 }
 
 func (d Dialer) withDefaults() Dialer {

@@ -34,7 +34,7 @@ func startTLSPrelude(conn *replyConn, verb, hostname string, timeout time.Durati
 		return false, "", fmt.Errorf("%s: %w", verb, err)
 	}
 	if !hasExtension(msg, "STARTTLS") {
-		return false, "not offered", nil
+		return false, notOffered, nil
 	}
 	if err := tp.PrintfLine("STARTTLS"); err != nil {
 		return false, "", err
@@ -53,6 +53,10 @@ func startTLSPrelude(conn *replyConn, verb, hostname string, timeout time.Durati
 	}
 	return true, "", nil
 }
+
+// notOffered is startTLSPrelude's why when the next hop did not offer
+// STARTTLS at all.
+const notOffered = "not offered"
 
 // hasExtension reports whether an EHLO reply text (lines joined by "\n",
 // as net/textproto returns it, the first line being the server's name)

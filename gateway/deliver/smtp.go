@@ -43,6 +43,14 @@ type netConn struct {
 // which one plaintext connection is tried.
 var errHandshake = errors.New("TLS handshake failed")
 
+// plaintext reports (Dialer.Plaintext) that the connection goes on in
+// the clear though the next hop offered STARTTLS.
+func (c *netConn) plaintext(why string) {
+	if c.d.Plaintext != nil {
+		c.d.Plaintext(why)
+	}
+}
+
 func newNetConn(d Dialer, hop config.Deliver, hostname string) (*netConn, error) {
 	c := &netConn{d: d, hop: hop, hostname: hostname, network: "tcp", addr: hop.URL.Addr, mode: hop.TLS}
 	switch hop.URL.Scheme {
@@ -104,6 +112,7 @@ func (e *hopError) Unwrap() error { return e.err }
 func (c *netConn) connect(ctx context.Context) error {
 	err := c.dial(ctx, c.mode)
 	if errors.Is(err, errHandshake) && c.mode == "opportunistic" {
+		c.plaintext(err.Error())
 		err = c.dial(ctx, "none")
 	}
 	return err
@@ -150,6 +159,9 @@ func (c *netConn) dial(ctx context.Context, mode string) error {
 		greeted = true
 		if !offered && mode == "required" {
 			return fail("starttls", fmt.Errorf("%w (%s)", ErrNoStartTLS, why))
+		}
+		if !offered && why != notOffered {
+			c.plaintext("STARTTLS " + why)
 		}
 		if offered {
 			cfg, err := c.tlsConfig(mode == "required")

@@ -182,3 +182,53 @@ func TestHasExtension(t *testing.T) {
 		})
 	}
 }
+
+// Dialer.Plaintext hears of an opportunistic connection that goes on in
+// the clear though the next hop offered STARTTLS (refused with a reply,
+// or a handshake that failed), and not of one that never offered it.
+func TestPlaintextReported(t *testing.T) {
+	tests := []struct {
+		name     string
+		offer    bool
+		starttls string // reply to STARTTLS
+		want     string // what Plaintext hears; "" nothing
+	}{
+		{"STARTTLS refused", true, "454 4.7.0 TLS not available\r\n", "STARTTLS refused: 454 4.7.0 TLS not available"},
+		{"STARTTLS not offered", false, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startScriptedHop(t, replyScript(false, func(verb, line string, n int) string {
+				switch verb {
+				case "EHLO":
+					if tt.offer {
+						return "250-hop\r\n250 STARTTLS\r\n"
+					}
+					return "250 hop\r\n"
+				case "STARTTLS":
+					return tt.starttls
+				case "MAIL", "RCPT":
+					return "250 2.0.0 ok\r\n"
+				case "DATA":
+					return "354 go\r\n"
+				case ".":
+					return "250 2.0.0 queued\r\n"
+				}
+				return ""
+			}))
+			var heard []string
+			d := Dialer{CommandTimeout: time.Second, ConnectTimeout: time.Second, Plaintext: func(why string) { heard = append(heard, why) }}
+			c := dial(t, d, hop("smtp", h.addr, "opportunistic"))
+			defer c.Close()
+			if res := send(t, c, "s@example.org", []string{"a@city.example.lg.jp"}, testMessage(1)); !res[0].OK() {
+				t.Fatalf("%v", res[0])
+			}
+			switch {
+			case tt.want == "" && len(heard) != 0:
+				t.Errorf("Plaintext heard %q, want nothing", heard)
+			case tt.want != "" && (len(heard) != 1 || !strings.HasPrefix(heard[0], tt.want)):
+				t.Errorf("Plaintext heard %q, want one starting %q", heard, tt.want)
+			}
+		})
+	}
+}

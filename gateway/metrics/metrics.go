@@ -51,6 +51,8 @@ const (
 	// sanitize_findings_total{kind}: a kind the sanitiser does not list
 	// (none should exist) is counted here rather than as a new series.
 	FindingOther = "other"
+	// sanitize_actions_total{action}: the same for an action.
+	ActionOther = "other"
 
 	// attachments_total{decision}
 	DecisionKeep   = "keep"
@@ -140,15 +142,10 @@ var Classes = []string{"executable", "archive", "encrypted-archive", "office", "
 // Decisions are the attachment decisions of a policy.
 var Decisions = []string{DecisionKeep, DecisionStrip, DecisionReject}
 
-// Actions are the sanitiser's report actions, created at zero for
-// sanitize_actions_total{action}. Other action strings of the sanitiser
-// are counted too; they only do not exist before they first happen.
-var Actions = []string{
-	"html-to-text", "links-defanged", "links-removed", "attachment-stripped",
-	"ambiguous", "charset-repaired", "uuencode-removed", "tnef-removed",
-	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "body-parts-joined",
-	"addresses-removed", "characters-replaced", "lockdown",
-}
+// Actions are the sanitiser's report actions (sanitize.ActionKinds),
+// and ActionOther for any it does not list (none should exist), created
+// at zero in sanitize_actions_total{action}.
+var Actions = append(sanitize.ActionKinds(), ActionOther)
 
 // Bucket layouts. Byte buckets go from 1 KiB to 64 MiB in steps of 4 so a
 // histogram_quantile over them is good to a factor of 2; duration buckets
@@ -191,6 +188,7 @@ type Metrics struct {
 	DeliveryDuration      *prometheus.HistogramVec // mugai_delivery_duration_seconds{route}
 	DeliveryTimeouts      *prometheus.CounterVec   // mugai_delivery_timeouts_total{route}
 	DeliveryUnsanitised   *prometheus.CounterVec   // mugai_delivery_unsanitised_refused_total{route}
+	DeliveryTLSFallbacks  *prometheus.CounterVec   // mugai_delivery_tls_fallbacks_total{route}
 	Bounces               *prometheus.CounterVec   // mugai_bounces_total{route}
 	QueuePurged           *prometheus.CounterVec   // mugai_queue_purged_total{route}
 
@@ -263,7 +261,7 @@ func New(version string) *Metrics {
 		MessageSize: histogram("message_size_bytes",
 			"Size of received messages as sent, in bytes.", sizeBuckets, "route"),
 		MessagesVerdict: counter("messages_verdict_total",
-			"Messages by route, policy and verdict (rebuilt, rejected, passed).", "route", "policy", "verdict"),
+			"Messages by route, policy and verdict (rebuilt, rejected, passed): rebuilt and passed once queued; a message refused with 451 because mugai could not write it is not counted (its sender retries).", "route", "policy", "verdict"),
 		SanitizeActions: counter("sanitize_actions_total",
 			"Messages on which the sanitiser took an action (html-to-text, links-defanged, attachment-stripped, ...).", "action"),
 		SanitizeFindings: counter("sanitize_findings_total",
@@ -289,6 +287,8 @@ func New(version string) *Metrics {
 			"Delivery attempts cut off because they exceeded deliver.attempt_timeout (a next hop too slow as a whole, though each reply came within the command timeout); their recipients were deferred.", "route"),
 		DeliveryUnsanitised: counter("delivery_unsanitised_refused_total",
 			"Recipients of a message accepted unsanitised on a pass-through route (policy none) failed instead of delivered, because a reload made the route sanitise while the message waited in the queue.", "route"),
+		DeliveryTLSFallbacks: counter("delivery_tls_fallbacks_total",
+			"Connections to the next hop (tls: opportunistic) that went on in plaintext although it offered STARTTLS: it refused the command, or the TLS handshake failed and the mail was sent on a plaintext connection.", "route"),
 		QueuePurged: counter("queue_purged_total",
 			"Messages that had failed for good (their senders had the notice), deleted from the queue after the hop's retry.keep_failed; each has an audit record.", "route"),
 		Bounces: counter("bounces_total",
@@ -343,7 +343,7 @@ func New(version string) *Metrics {
 		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients, m.RecipientVerify,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
-		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.Bounces, m.QueuePurged,
+		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.DeliveryTLSFallbacks, m.Bounces, m.QueuePurged,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
@@ -413,12 +413,13 @@ func (m *Metrics) InitRoute(route, policy string) {
 	// The refusals whose reply code the RFC fixes; other codes appear when
 	// they first happen.
 	for _, sc := range [][2]string{
-		{StageConnect, "554"}, // RFC 5321 3.1: client not allowed
-		{StageConnect, "421"}, // RFC 5321 3.8: too many connections, try later
-		{StageRcpt, "550"},    // RFC 5321 4.2.2: relay denied, unknown user
-		{StageData, "552"},    // RFC 1870 6.1: message exceeds the size limit
-		{StageData, "550"},    // 550 5.7.1: policy rejected the message (RFC 3463 5.7.1)
-		{StageSession, "421"}, // RFC 5321 3.8: the server closes the session
+		{StageConnect, "554"},  // RFC 5321 3.1: client not allowed
+		{StageConnect, "421"},  // RFC 5321 3.8: too many connections, try later
+		{StageStartTLS, "550"}, // go-smtp's answer to a failed TLS handshake
+		{StageRcpt, "550"},     // RFC 5321 4.2.2: relay denied, unknown user
+		{StageData, "552"},     // RFC 1870 6.1: message exceeds the size limit
+		{StageData, "550"},     // 550 5.7.1: policy rejected the message (RFC 3463 5.7.1)
+		{StageSession, "421"},  // RFC 5321 3.8: the server closes the session
 	} {
 		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
 	}
@@ -445,6 +446,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	m.DeliveryDuration.WithLabelValues(route)
 	m.DeliveryTimeouts.WithLabelValues(route)
 	m.DeliveryUnsanitised.WithLabelValues(route)
+	m.DeliveryTLSFallbacks.WithLabelValues(route)
 	m.QuarantineReleaseFailures.WithLabelValues(route)
 	m.Bounces.WithLabelValues(route)
 	m.QueuePurged.WithLabelValues(route)
@@ -484,6 +486,7 @@ func Names() []string {
 		"mugai_delivery_duration_seconds",
 		"mugai_delivery_timeouts_total",
 		"mugai_delivery_unsanitised_refused_total",
+		"mugai_delivery_tls_fallbacks_total",
 		"mugai_bounces_total",
 		"mugai_queue_purged_total",
 		"mugai_quarantine_messages",
