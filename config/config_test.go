@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,6 +255,37 @@ func TestPolicyFor(t *testing.T) {
 		if got := m.matches("inbound", a, "somebody@pref.example.lg.jp", []string{"u@a.example"}, false); got != tt.want {
 			t.Errorf("a rule with clients, from %q: matches %v, want %v", tt.client, got, tt.want)
 		}
+	}
+}
+
+// TestPoliciesOf: the policies a route's messages may get, for the
+// metrics to create at zero: the route's own, then each rule's that may
+// match on it, once; none on a pass-through route, which has no rules.
+func TestPoliciesOf(t *testing.T) {
+	c, err := Load("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Rules = append(c.Rules,
+		Rule{Name: "any route", Match: Match{Sender: []string{"a@x.example"}}, Policy: "default"},
+		Rule{Name: "again", Match: Match{Sender: []string{"b@x.example"}}, Policy: "relaxed"},
+	)
+	for _, tt := range []struct {
+		route string
+		want  []string
+	}{
+		{"inbound", []string{"default", "relaxed"}},
+		{"outbound", []string{"none"}},
+	} {
+		if got := c.PoliciesOf(c.Route(tt.route)); !slices.Equal(got, tt.want) {
+			t.Errorf("PoliciesOf(%s) = %q, want %q", tt.route, got, tt.want)
+		}
+	}
+	// A route with a policy of its own that only a rule names elsewhere.
+	r := *c.Route("inbound")
+	r.Name, r.Policy = "other", "relaxed"
+	if got, want := c.PoliciesOf(&r), []string{"relaxed", "default"}; !slices.Equal(got, want) {
+		t.Errorf("PoliciesOf(other) = %q, want %q (the prefecture rule is inbound's only)", got, want)
 	}
 }
 

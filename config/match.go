@@ -46,6 +46,21 @@ func (c *Config) RuleAnyClient(route *Route, sender string, rcpts []string) *Rul
 	return c.ruleFor(route, netip.Addr{}, sender, rcpts, true)
 }
 
+// PoliciesOf lists the policies a message on route may get: the route's
+// own, then each rule's that may match there (in rule order, each once).
+func (c *Config) PoliciesOf(route *Route) []string {
+	names := []string{route.Policy}
+	if route.Policy == PolicyNone {
+		return names
+	}
+	for _, r := range c.Rules {
+		if (len(r.Match.Route) == 0 || slices.Contains(r.Match.Route, route.Name)) && !slices.Contains(names, r.Policy) {
+			names = append(names, r.Policy)
+		}
+	}
+	return names
+}
+
 func (c *Config) ruleFor(route *Route, client netip.Addr, sender string, rcpts []string, anyClient bool) *Rule {
 	if route.Policy == PolicyNone {
 		return nil

@@ -146,3 +146,44 @@ func TestSanitizerSeriesAtZero(t *testing.T) {
 		}
 	}
 }
+
+// TestRulePolicyVerdictsAtZero: the verdict series of a policy that a
+// rule picks exist at zero from the start, and from a reload that adds
+// the rule, as the route's own policy's do: an alert or a panel over a
+// rule's policy (the prefecture's mail, say) saw nothing until its first
+// message.
+func TestRulePolicyVerdictsAtZero(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", `rules:
+  - name: prefecture
+    match: {sender_domain: [pref.example.lg.jp]}
+    policy: relaxed
+`)
+	g := startGateway(t, cfg, false)
+	want := func(when string, policy string, present bool) {
+		t.Helper()
+		s := scrape(t, "http://"+g.admin+"/metrics")
+		for _, v := range []string{"rebuilt", "rejected"} {
+			series := `mugai_messages_verdict_total{policy="` + policy + `",route="inbound",verdict="` + v + `"}`
+			if got, ok := s[series]; ok != present || got != 0 {
+				t.Errorf("%s: %s = %v (on the page: %v), want on the page: %v, 0", when, series, got, ok, present)
+			}
+		}
+	}
+	want("at start", "default", true)
+	want("at start", "relaxed", true)
+
+	// A reload adding a rule for another policy of the route.
+	next := gatewayConfig(t, dir, "", `rules:
+  - name: prefecture
+    match: {sender_domain: [pref.example.lg.jp]}
+    policy: relaxed
+  - name: strict mayor
+    match: {route: [inbound], recipient: [mayor@lgwan.example]}
+    policy: strict
+`, "policies:\n", "policies:\n  strict: {body: {links: remove}}\n")
+	if err := g.srv.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	want("after the reload", "strict", true)
+}

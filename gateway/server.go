@@ -149,11 +149,20 @@ func New(cfg *config.Config, deps Deps) (*Server, error) {
 		rs := &routeState{}
 		rs.p.Store(snap)
 		s.routes[name] = rs
-		policy := snap.route.Policy
-		s.Metrics.InitRoute(name, policy)
+		s.initRouteMetrics(cfg, snap.route)
 	}
 	s.exportFloor(cfg)
 	return s, nil
+}
+
+// initRouteMetrics creates a route's series at zero, with the verdicts
+// of every policy a rule may pick for it, not only the route's own.
+func (s *Server) initRouteMetrics(cfg *config.Config, route *config.Route) {
+	policies := cfg.PoliciesOf(route)
+	s.Metrics.InitRoute(route.Name, policies[0])
+	for _, p := range policies[1:] {
+		s.Metrics.InitVerdicts(route.Name, p)
+	}
 }
 
 // exportFloor sets disk_min_free_bytes from cfg, so that an alert can
@@ -458,7 +467,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		rs.current = d
 		rs.mu.Unlock()
 		old.stop() // its sessions in progress go on until they end
-		s.Metrics.InitRoute(name, snap.route.Policy)
+		s.initRouteMetrics(cfg, snap.route)
 	}
 	s.exportFloor(cfg)
 	s.updateOrphans(true)

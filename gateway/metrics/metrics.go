@@ -404,6 +404,19 @@ func New(version string) *Metrics {
 // InitRoute creates the series of one route at zero, with policy as the
 // route's default policy ("none" for a pass-through route), so that rates
 // and alerts over the route work before its first message.
+// InitVerdicts creates the verdict series of one policy on a route at
+// zero: the route's own (InitRoute), and each a rule may pick there, so
+// that a rate or an alert over a rule's policy works before its first
+// message.
+func (m *Metrics) InitVerdicts(route, policy string) {
+	if policy == "none" {
+		m.MessagesVerdict.WithLabelValues(route, policy, VerdictPassed)
+		return
+	}
+	m.MessagesVerdict.WithLabelValues(route, policy, VerdictRebuilt)
+	m.MessagesVerdict.WithLabelValues(route, policy, VerdictRejected)
+}
+
 func (m *Metrics) InitRoute(route, policy string) {
 	for _, r := range []string{ConnAccepted, ConnRefused, ConnLimited} {
 		m.SMTPConnections.WithLabelValues(route, r)
@@ -429,12 +442,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	}
 	m.MessagesReceived.WithLabelValues(route)
 	m.MessageSize.WithLabelValues(route)
-	if policy == "none" {
-		m.MessagesVerdict.WithLabelValues(route, policy, VerdictPassed)
-	} else {
-		m.MessagesVerdict.WithLabelValues(route, policy, VerdictRebuilt)
-		m.MessagesVerdict.WithLabelValues(route, policy, VerdictRejected)
-	}
+	m.InitVerdicts(route, policy)
 	m.AcceptDuration.WithLabelValues(route)
 	for _, s := range []string{StateActive, StateDeferred, StateFailed} {
 		m.QueueMessages.WithLabelValues(route, s)
