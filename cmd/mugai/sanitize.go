@@ -120,7 +120,15 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 
-	rep, err := sanitize.Message(tmp, in, st.Size(), sanitize.Options{Policy: pol, PolicyName: name, TempDir: os.TempDir()})
+	// The gateway tells the reader the id the original is kept under
+	// (the notice's line, X-Mugai-Original-Id) where the policy keeps
+	// it: the dry run writes that line too, with an id no original has,
+	// so that the admin reads the notice the reader will get.
+	qid := ""
+	if pol.Original == "quarantine" {
+		qid = dryRunOriginalID
+	}
+	rep, err := sanitize.Message(tmp, in, st.Size(), sanitize.Options{Policy: pol, PolicyName: name, OriginalID: qid, TempDir: os.TempDir()})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -164,6 +172,10 @@ func writeReport(path string, rep *sanitize.Report, stderr io.Writer) error {
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
+
+// dryRunOriginalID stands where the gateway writes the quarantine id of
+// the original: no id the quarantine gives looks like it.
+const dryRunOriginalID = "DRY-RUN"
 
 // rulePolicy picks the policy the gateway would apply on routeName to a
 // message from sender to the comma-separated rcpts, sent by the server
