@@ -189,7 +189,7 @@ func comparable(t *testing.T, b []byte) string {
 		if err != nil {
 			t.Fatalf("part %v: %v", path, err)
 		}
-		if _, ok := e.Body.(io.Reader); ok && !strings.HasPrefix(e.Header.Get("Content-Type"), "multipart/") {
+		if !strings.HasPrefix(e.Header.Get("Content-Type"), "multipart/") {
 			body, err := io.ReadAll(e.Body)
 			if err != nil {
 				t.Fatalf("part %v: %v", path, err)
@@ -238,6 +238,19 @@ func TestDryRunAsDelivered(t *testing.T) {
 			strings.ReplaceAll(drMessage("line feeds", "本文"), "\r\n", "\n")},
 		{"bare carriage returns", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
 			strings.Replace(drMessage("carriage returns", "本文"), "Subject: carriage returns\r\n", "Subject: carriage returns\rX-Evil: 1\r\n", 1)},
+		// What the route refuses, the dry run refuses too.
+		{"over max_message_size", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			drMessage("too big", strings.Repeat("長い本文。\r\n", 20<<10))},
+		// 140 KB as written, 209 KB as received.
+		{"over max_message_size once its line ends are CRLF", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			strings.ReplaceAll(drMessage("too big", strings.Repeat("x\n", 68<<10)), "\r\n", "\n")},
+		{"a line over 64 KiB", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			drMessage("long line", strings.Repeat("x", 65<<10))},
+		{"a recipient not in recipients.file", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp", "nobody@city.example.lg.jp"},
+			drMessage("unknown user", "本文")},
+		{"more recipients than max_recipients", "127.0.0.9", "sato@pref.example.lg.jp",
+			[]string{"kikaku@city.example.lg.jp", "soumu@city.example.lg.jp", "jinji@city.example.lg.jp", "zaimu@city.example.lg.jp"},
+			drMessage("many recipients", "本文")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,8 +261,8 @@ func TestDryRunAsDelivered(t *testing.T) {
 			code := runSanitize([]string{"-config", e.file, "-route", "inbound", "-client", tt.client, "-from", tt.from, "-to", strings.Join(tt.to, ","), input}, nil, &o, &se)
 			t.Logf("gateway: %s; dry run: exit %d, %s", reply, code, strings.TrimSpace(se.String()))
 			if reply != "250" {
-				if code == 0 {
-					t.Fatalf("the gateway answered %s; the dry run rebuilt the message:\n%s", reply, se.String())
+				if code != 1 || !strings.Contains(se.String(), "refuses") || !strings.Contains(se.String(), reply) {
+					t.Fatalf("the gateway answered %s; the dry run exited %d:\n%s", reply, code, se.String())
 				}
 				return
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -56,12 +57,15 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	name := *polName
+	// route is the route the message comes in on when the rules pick
+	// the policy: its limits then apply to the message as well.
+	var route *config.Route
 	if *routeName != "" || *from != "" || *to != "" || *client != "" {
 		if name != "" {
 			return fail("give -policy, or -route, -from and -to to have the rules pick the policy, not both")
 		}
 		var why string
-		if name, why, err = rulePolicy(cfg, *routeName, *client, *from, *to); err != nil {
+		if route, name, why, err = rulePolicy(cfg, *routeName, *client, *from, *to); err != nil {
 			return fail("%v", err)
 		}
 		fmt.Fprintf(stderr, "mugai sanitize: %s\n", why)
@@ -83,24 +87,41 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	// Message needs an io.ReaderAt: a file as it is, standard input
-	// copied to a temporary file first (never into memory).
+	// copied to a temporary file first (never into memory). With a
+	// route, the input is read as the route receives a message, into a
+	// temporary file too: the route refuses one too big or with a line
+	// too long, and the sanitiser gets what the gateway's gets.
 	var in *os.File
+	var src io.Reader = stdin
+	srcName := "standard input"
 	if fs.NArg() == 1 && fs.Arg(0) != "-" {
-		in, err = os.Open(fs.Arg(0))
+		f, err := os.Open(fs.Arg(0))
 		if err != nil {
 			return fail("%v", err)
 		}
-		defer in.Close()
-	} else {
-		in, err = os.CreateTemp("", "mugai-sanitize-in-*")
+		defer f.Close()
+		in, src, srcName = f, f, fs.Arg(0)
+	}
+	if in == nil || route != nil {
+		tmpIn, err := os.CreateTemp("", "mugai-sanitize-in-*")
 		if err != nil {
 			return fail("%v", err)
 		}
-		defer os.Remove(in.Name())
-		defer in.Close()
-		if _, err := io.Copy(in, stdin); err != nil {
-			return fail("read standard input: %v", err)
+		defer os.Remove(tmpIn.Name())
+		defer tmpIn.Close()
+		if route == nil {
+			_, err = io.Copy(tmpIn, src)
+		} else {
+			_, err = gateway.Receive(tmpIn, src, route)
 		}
+		var refused *gateway.RefusedError
+		if errors.As(err, &refused) {
+			return fail("route %s refuses the message at the end of DATA: %v", route.Name, err)
+		}
+		if err != nil {
+			return fail("read %s: %v", srcName, err)
+		}
+		in = tmpIn
 	}
 	st, err := in.Stat()
 	if err != nil {
@@ -180,8 +201,7 @@ const dryRunOriginalID = "DRY-RUN"
 // rulePolicy picks the policy the gateway would apply on routeName to a
 // message from sender to the comma-separated rcpts, sent by the server
 // at client ("" when not given), and says why.
-func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (policy, why string, err error) {
-	var route *config.Route
+func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (route *config.Route, policy, why string, err error) {
 	var sanitising []string
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
@@ -194,9 +214,9 @@ func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (po
 	}
 	switch {
 	case routeName != "" && route == nil:
-		return "", "", fmt.Errorf("%s: no route %q", cfg.File, routeName)
+		return nil, "", "", fmt.Errorf("%s: no route %q", cfg.File, routeName)
 	case route == nil && len(sanitising) != 1:
-		return "", "", fmt.Errorf("%s: give -route (sanitising routes: %s)", cfg.File, strings.Join(sanitising, ", "))
+		return nil, "", "", fmt.Errorf("%s: give -route (sanitising routes: %s)", cfg.File, strings.Join(sanitising, ", "))
 	case route == nil:
 		routeName = sanitising[0]
 		for i := range cfg.Routes {
@@ -205,42 +225,45 @@ func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (po
 			}
 		}
 	case route.Policy == config.PolicyNone:
-		return "", "", fmt.Errorf("route %q is a pass-through route (policy none): it sanitises nothing", routeName)
+		return nil, "", "", fmt.Errorf("route %q is a pass-through route (policy none): it sanitises nothing", routeName)
 	}
 	if sender == "" || rcpts == "" {
-		return "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy")
+		return nil, "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy")
 	}
 	from, err := gateway.CheckSender(strings.TrimSpace(sender))
 	if err != nil {
-		return "", "", fmt.Errorf("route %s refuses %s at MAIL FROM: %v", routeName, sender, err)
+		return nil, "", "", fmt.Errorf("route %s refuses %s at MAIL FROM: %v", routeName, sender, err)
 	}
-	var to []string
+	var given []string
 	for _, a := range strings.Split(rcpts, ",") {
 		if a = strings.TrimSpace(a); a != "" {
-			// As the gateway keeps it after RCPT: the rules see that form.
-			norm, err := gateway.CheckRecipient(a, route)
-			if err != nil {
-				return "", "", fmt.Errorf("route %s refuses %s at RCPT TO: %v", routeName, a, err)
-			}
-			to = append(to, norm)
+			given = append(given, a)
 		}
+	}
+	// As the gateway keeps them after RCPT: the rules see that form.
+	to, refused, err := gateway.CheckRecipients(given, route)
+	if refused != "" {
+		return nil, "", "", fmt.Errorf("route %s refuses %s at RCPT TO: %v", routeName, refused, err)
+	}
+	if err != nil {
+		return nil, "", "", fmt.Errorf("route %s: %v", routeName, err)
 	}
 	var addr netip.Addr
 	if client != "" {
 		if addr, err = netip.ParseAddr(client); err != nil {
-			return "", "", fmt.Errorf("-client %q is not an IP address", client)
+			return nil, "", "", fmt.Errorf("-client %q is not an IP address", client)
 		}
 		addr = addr.Unmap()
 		if !slices.ContainsFunc(route.Clients, func(p config.Prefix) bool { return p.Contains(addr) }) {
-			return "", "", fmt.Errorf("route %s refuses connections from %s (its clients: %s)", routeName, addr, prefixes(route.Clients))
+			return nil, "", "", fmt.Errorf("route %s refuses connections from %s (its clients: %s)", routeName, addr, prefixes(route.Clients))
 		}
 	} else if r := cfg.RuleAnyClient(route, from, to); r != nil && len(r.Match.Clients) > 0 {
 		// Unknown, the address would match no rule by it: the dry run
 		// must not say that such a rule does not apply.
-		return "", "", fmt.Errorf("-client is needed: rule %q picks policy %q for this envelope when the sending server is in %s", r.Name, r.Policy, prefixes(r.Match.Clients))
+		return nil, "", "", fmt.Errorf("-client is needed: rule %q picks policy %q for this envelope when the sending server is in %s", r.Name, r.Policy, prefixes(r.Match.Clients))
 	}
 	if r := cfg.RuleFor(route, addr, from, to); r != nil {
-		return r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
+		return route, r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
 	}
-	return route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil
+	return route, route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil
 }
