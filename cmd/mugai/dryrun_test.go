@@ -275,3 +275,46 @@ func TestDryRunAsDelivered(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunUnderLockdown: while the gateway's lockdown is on, the dry
+// run rebuilds a message as the gateway delivers it then (the PDF the
+// rule's policy keeps is stripped, the link removed), and says so;
+// -lockdown off shows it as without the lockdown.
+func TestDryRunUnderLockdown(t *testing.T) {
+	e := startDrEnv(t)
+	if err := e.srv.SetLockdown(true, "test", "an incident"); err != nil {
+		t.Fatal(err)
+	}
+	msg := drMessage("lockdown", "本文")
+	reply, delivered := e.send("127.0.0.9", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"}, msg)
+	if reply != "250" {
+		t.Fatalf("gateway: %s", reply)
+	}
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(msg), 0o600)
+	for _, tt := range []struct {
+		flags     []string
+		same      bool
+		stderrHas string
+	}{
+		{nil, true, "the lockdown is on (" + filepath.Join(e.dir, "spool", "lockdown") + `): policy "relaxed" is applied as the gateway applies it now`},
+		{[]string{"-lockdown", "on"}, true, `rule "prefecture" picks policy "relaxed"`},
+		{[]string{"-lockdown", "off"}, false, `rule "prefecture" picks policy "relaxed"`},
+	} {
+		var o, se bytes.Buffer
+		args := append([]string{"-config", e.file, "-client", "127.0.0.9", "-from", "sato@pref.example.lg.jp", "-to", "kikaku@city.example.lg.jp"}, tt.flags...)
+		if code := runSanitize(append(args, input), nil, &o, &se); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.flags, code, se.String())
+		}
+		if !strings.Contains(se.String(), tt.stderrHas) {
+			t.Errorf("%v: stderr lacks %q:\n%s", tt.flags, tt.stderrHas, se.String())
+		}
+		got, want := comparable(t, o.Bytes()), comparable(t, delivered)
+		if (got == want) != tt.same {
+			t.Errorf("%v: dry run the same as delivered: %v, want %v:\n--- dry run\n%s\n--- delivered\n%s", tt.flags, got == want, tt.same, got, want)
+		}
+	}
+	if !strings.Contains(string(delivered), "attachments-removed=1") {
+		t.Errorf("the gateway under lockdown delivered:\n%s", delivered)
+	}
+}

@@ -29,14 +29,17 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "envelope sender `ADDRESS`: the policy is the one the rules pick, as the gateway would")
 	to := fs.String("to", "", "envelope recipient `ADDRESSES`, separated by commas: the policy is the one the rules pick")
 	client := fs.String("client", "", "with -from/-to: the `ADDRESS` of the server the message comes from, for rules with clients")
+	lockdown := fs.String("lockdown", "", "`on` or off: apply the policy as under the emergency mode, or as without it (default: as the gateway of -config does now, by the mark in its spool directory)")
 	reportPath := fs.String("report", "", "write the JSON report to `FILE` (\"-\": standard error)")
 	outPath := fs.String("o", "", "write the rebuilt message to `FILE` instead of standard output")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] [-client ADDRESS] -from ADDRESS -to ADDRESSES] [-report FILE|-] [-o FILE] [INPUT]")
+		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] [-client ADDRESS] -from ADDRESS -to ADDRESSES] [-lockdown on|off] [-report FILE|-] [-o FILE] [INPUT]")
 		fmt.Fprintln(stderr, "\nRebuilds the message in INPUT (default: standard input) under a policy and writes it")
 		fmt.Fprintln(stderr, "to standard output. With -from and -to the configuration's rules pick the policy, as")
 		fmt.Fprintln(stderr, "they would for that envelope (the gateway never reads From: or To: for this); the")
-		fmt.Fprintln(stderr, "choice is said on standard error. Exit status: 0 rebuilt, 3 rejected by the policy, 1 error.")
+		fmt.Fprintln(stderr, "choice is said on standard error. While the gateway's lockdown is on, the policy is applied")
+		fmt.Fprintln(stderr, "as the gateway applies it then (-lockdown off: as without it). Exit status: 0 rebuilt,")
+		fmt.Fprintln(stderr, "3 rejected by the policy, 1 error.")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -84,6 +87,26 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		sort.Strings(names)
 		return fail("%s: no policy %q (policies: %s)", cfg.File, name, strings.Join(names, ", "))
+	}
+
+	// The emergency mode changes every sanitising policy at the gateway
+	// while it is on (strips every attachment, removes every link): the
+	// dry run shows what the gateway delivers now, and says so.
+	switch *lockdown {
+	case "":
+		on, err := gateway.LockdownOn(cfg.SpoolDir)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "mugai sanitize: cannot tell whether the gateway's lockdown is on (%v): policy %q is applied as without it; -lockdown on applies it as under the lockdown\n", err, name)
+		case on:
+			pol = gateway.LockdownPolicy(pol)
+			fmt.Fprintf(stderr, "mugai sanitize: the lockdown is on (%s): policy %q is applied as the gateway applies it now, every attachment stripped and every link removed; -lockdown off shows it as without the lockdown\n", gateway.LockdownMark(cfg.SpoolDir), name)
+		}
+	case "on":
+		pol = gateway.LockdownPolicy(pol)
+	case "off":
+	default:
+		return fail("-lockdown %q: give on or off", *lockdown)
 	}
 
 	// Message needs an io.ReaderAt: a file as it is, standard input
