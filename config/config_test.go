@@ -39,6 +39,9 @@ var badFiles = []struct {
 	{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},
 	{"no_clients.bad.yaml", []string{`:5: routes[0].clients: at least one network is required`}},
 	{"duplicate_listen.bad.yaml", []string{`:10: routes[1].listen[0]: 127.0.0.1:2525 is already used by route inbound`}},
+	// Written apart, bound alike: serve failed with "address already in use".
+	{"listen_same_address.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen ([::ffff:127.0.0.1]:9925)`,
+		`:11: routes[1].listen[0]: localhost:2525 is already used by route inbound (127.0.0.1:2525)`}},
 	{"admin_listen.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen (127.0.0.1:9925)`}},
 	// "none" is a policy name: an empty policies section is said in words.
 	{"no_policies.bad.yaml", []string{`:7: routes[0].policy: policy "default" does not exist (no policy is defined under policies)`}},
@@ -280,6 +283,14 @@ func TestSameListener(t *testing.T) {
 		{"127.0.0.1:2525", "127.0.0.1:9925", false},
 		{"127.0.0.1:0", "127.0.0.1:0", false}, // port 0 picks a free port each time
 		{"not an address", "127.0.0.1:9925", false},
+		// Written apart, bound alike: serve failed on these with
+		// "address already in use" after check had passed them.
+		{"localhost:2525", "127.0.0.1:2525", true},
+		{"[0:0:0:0:0:0:0:1]:2525", "[::1]:2525", true},
+		{"[::ffff:127.0.0.1]:2525", "127.0.0.1:2525", true},
+		{"127.0.0.1:025", "127.0.0.1:25", true},
+		{"[0:0:0:0:0:0:0:0]:25", "10.0.0.1:25", true},
+		{"localhost:2525", "[::1]:2525", false}, // Go listens on localhost's IPv4 address
 	} {
 		if got := sameListener(tt.a, tt.b); got != tt.want {
 			t.Errorf("sameListener(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -376,14 +377,46 @@ func isWildcard(host string) bool { return host == "" || host == "0.0.0.0" || ho
 
 // sameListener reports whether two host:port listen addresses would
 // collide: the same port (not 0, which picks a free one) on the same
-// host, or on any host when one of them is a wildcard.
+// address, or on any address when one of them is a wildcard. They are
+// compared as the kernel binds them, not as written: "localhost" is
+// 127.0.0.1 (Go listens on its IPv4 address), ::ffff:127.0.0.1 is
+// 127.0.0.1, 0:0:0:0:0:0:0:1 is ::1 and port 025 is 25; written apart,
+// check passed such a pair and serve failed on it ("address already in
+// use").
 func sameListener(a, b string) bool {
-	ah, ap, err1 := net.SplitHostPort(a)
-	bh, bp, err2 := net.SplitHostPort(b)
-	if err1 != nil || err2 != nil || ap != bp || ap == "0" {
+	ah, ap, ok1 := bindAddr(a)
+	bh, bp, ok2 := bindAddr(b)
+	if !ok1 || !ok2 || ap != bp || ap == 0 {
 		return false
 	}
-	return ah == bh || isWildcard(ah) || isWildcard(bh)
+	return ah == bh || !ah.IsValid() || !bh.IsValid()
+}
+
+// bindAddr is a listen address as it is bound: the address (the zero
+// Addr for a wildcard) and the port.
+func bindAddr(s string) (netip.Addr, int, bool) {
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	switch {
+	case isWildcard(host):
+		return netip.Addr{}, port, true
+	case host == "localhost":
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1}), port, true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	if ip = ip.Unmap(); ip.IsUnspecified() {
+		return netip.Addr{}, port, true // "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0"
+	}
+	return ip, port, true
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
