@@ -447,8 +447,18 @@ func sameListeners(a, b *config.Config) error {
 	for i := range a.Routes {
 		ra := &a.Routes[i]
 		rb := b.Route(ra.Name)
-		if rb == nil || !slices.Equal(ra.Listen, rb.Listen) || ra.Interface != rb.Interface {
+		switch {
+		case rb == nil:
+			// Its listeners, workers and queue go by its name.
+			return fmt.Errorf("reload: route %s is not in the new configuration (renamed, or removed as another was added); restart mugai to apply", ra.Name)
+		case !slices.Equal(ra.Listen, rb.Listen) || ra.Interface != rb.Interface:
 			return fmt.Errorf("reload: route %s: listen addresses changed; restart mugai to apply", ra.Name)
+		case ra.Deliver.Connections != rb.Deliver.Connections:
+			// The route's delivery workers are started with the
+			// gateway, one per connection: taken with the rest, the
+			// reload would say "reloaded" and deliver with as many as
+			// before.
+			return fmt.Errorf("reload: route %s: deliver.connections changed (%d to %d), which takes effect only at a start; restart mugai to apply", ra.Name, ra.Deliver.Connections, rb.Deliver.Connections)
 		}
 	}
 	return nil
