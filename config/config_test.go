@@ -148,6 +148,19 @@ func TestGoodFile(t *testing.T) {
 	b, _ := os.ReadFile("testdata/good.yaml")
 	sum := sha256.Sum256(b)
 	want.SHA256 = hex.EncodeToString(sum[:])
+	// Where each key stands, for errors met after the load (At); the
+	// rest is compared whole.
+	for key, at := range map[string]string{
+		"spool_dir":                      "testdata/good.yaml:2: spool_dir",
+		"routes[1].listen[0]":            "testdata/good.yaml:19: routes[1].listen[0]",
+		"quarantine.encryption_key_file": "testdata/good.yaml:3: quarantine.encryption_key_file", // not written: its parent's line
+		"admin.nothing.here":             "testdata/good.yaml:1: admin.nothing.here",
+	} {
+		if got := c.At(key); got != at {
+			t.Errorf("At(%q) = %q, want %q", key, got, at)
+		}
+	}
+	c.lines = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded config differs\n got: %+v\nwant: %+v", c, want)
 	}

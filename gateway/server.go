@@ -213,13 +213,13 @@ func (s *Server) Start() error {
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		rs := s.routes[r.Name]
-		for _, addr := range r.Listen {
+		for j, addr := range r.Listen {
 			l, err := listen(r.Interface, addr)
 			if err != nil {
 				for _, o := range opened {
 					o.Close()
 				}
-				return fmt.Errorf("route %s: listen %s: %w", r.Name, addr, err)
+				return fmt.Errorf("%s: route %s: %w", cfg.At(fmt.Sprintf("routes[%d].listen[%d]", i, j)), r.Name, err)
 			}
 			opened = append(opened, l)
 			if host, _, _ := net.SplitHostPort(addr); r.Interface == "" && !isLoopbackOrAny(host) {
