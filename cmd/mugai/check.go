@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"mugai/config"
 	"mugai/gateway/deliver"
@@ -196,6 +197,18 @@ func warnings(c *config.Config) []string {
 				ws = append(ws, fmt.Sprintf("route %s: %s.attempt_timeout %s is shorter than the %s a next hop may take to answer the end of a message: an attempt cut off then is sent again, a duplicate", r.Name, h.key, h.d.AttemptTimeout, deliver.DefaultDoneTimeout))
 			}
 		}
+		// The session time limit lets a message being sent finish, so
+		// the time one message may take is bounded by data_timeout and
+		// min_data_rate alone: set low, one slow client holds a
+		// connection (of max_connections) for days.
+		l := r.Limits
+		if l.MinDataRate > 0 {
+			most := l.DataTimeout.D() + time.Duration(float64(l.MaxMessageSize)/float64(l.MinDataRate)*float64(time.Second))
+			if most > config.MaxSessionTimeout.D() {
+				ws = append(ws, fmt.Sprintf("route %s: limits.min_data_rate %s lets one message take up to %s to send (data_timeout %s, then max_message_size %s at that rate), which session_timeout does not cut short: a client sending that slowly holds a connection that long; raise min_data_rate or lower max_message_size",
+					r.Name, l.MinDataRate, roughly(most), l.DataTimeout, l.MaxMessageSize))
+			}
+		}
 		// A Maildir is ours: what fails there is an operator's problem.
 		// A next hop refusing for good is the sender's to hear of.
 		if r.Bounces == nil && r.Deliver.URL.Scheme != "maildir" {
@@ -210,6 +223,18 @@ func warnings(c *config.Config) []string {
 		}
 	}
 	return ws
+}
+
+// roughly is a long duration as an admin reads it: days and hours.
+func roughly(d time.Duration) string {
+	days, hours := d/(24*time.Hour), (d%(24*time.Hour)+time.Hour/2)/time.Hour
+	if hours == 24 {
+		days, hours = days+1, 0
+	}
+	if days == 0 {
+		return fmt.Sprintf("%dh", hours)
+	}
+	return fmt.Sprintf("%dd%dh", days, hours)
 }
 
 // senderRuleWarnings warns of a rule that picks its policy by the

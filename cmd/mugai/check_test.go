@@ -85,6 +85,7 @@ func TestCheckWarnings(t *testing.T) {
 		"types: [text/plain]", "types: [text/plain, text/csv, application/pfd, application/x-pdf, application/x-mugai-custom]",
 		"headers: [From,", "headers: [Content-Type, From,",
 		`listen: "127.0.0.1:9925"`, `listen: ":9925"`,
+		"min_data_rate: 1KiB", "min_data_rate: 100",
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
@@ -95,7 +96,9 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (12):",
+		"warnings (13):",
+		// 25 MiB at 100 bytes a second, past the session time limit.
+		"route inbound: limits.min_data_rate 100 lets one message take up to 3d1h to send (data_timeout 1m, then max_message_size 25MiB at that rate), which session_timeout does not cut short: a client sending that slowly holds a connection that long; raise min_data_rate or lower max_message_size",
 		// Metrics and health for anyone on the network.
 		"admin.listen :9925 is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect",
 		"spool_min_free: 0 takes mail until the spool's disk is full",
