@@ -197,6 +197,15 @@ func warnings(c *config.Config) []string {
 				ws = append(ws, fmt.Sprintf("route %s: %s.attempt_timeout %s is shorter than the %s a next hop may take to answer the end of a message: an attempt cut off then is sent again, a duplicate", r.Name, h.key, h.d.AttemptTimeout, deliver.DefaultDoneTimeout))
 			}
 		}
+		// Bound with SO_BINDTODEVICE at the start: an interface this
+		// host lacks stops mugai serve ("no such device"). Only a
+		// warning, as check may be run on another host than the
+		// gateway's (a test machine, a workstation).
+		if r.Interface != "" {
+			if _, err := net.InterfaceByName(r.Interface); err != nil {
+				ws = append(ws, fmt.Sprintf("route %s: interface %s does not exist on this host (%s): mugai serve here would fail to listen; if this is the gateway host, fix the name (ip -brief link lists them)", r.Name, r.Interface, interfaceNames()))
+			}
+		}
 		// The session time limit lets a message being sent finish, so
 		// the time one message may take is bounded by data_timeout and
 		// min_data_rate alone: set low, one slow client holds a
@@ -223,6 +232,19 @@ func warnings(c *config.Config) []string {
 		}
 	}
 	return ws
+}
+
+// interfaceNames lists this host's network interfaces for a warning.
+func interfaceNames() string {
+	ifs, err := net.Interfaces()
+	if err != nil || len(ifs) == 0 {
+		return "no interface listed"
+	}
+	names := make([]string, len(ifs))
+	for i, f := range ifs {
+		names[i] = f.Name
+	}
+	return "it has " + strings.Join(names, ", ")
 }
 
 // roughly is a long duration as an admin reads it: days and hours.
