@@ -232,6 +232,8 @@ func TestDryRunAsDelivered(t *testing.T) {
 	}{
 		{"route policy", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"}, drMessage("route policy", "本文")},
 		{"rule with clients", "127.0.0.9", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"}, drMessage("rule policy", "本文")},
+		// MAIL FROM:<>, a bounce: -from '<>'.
+		{"the null sender", "127.0.0.9", "", []string{"kikaku@city.example.lg.jp"}, drMessage("bounce", "本文")},
 		// No original kept: the notice has no id to give.
 		{"original discarded", "127.0.0.1", "sato@pref.example.lg.jp", []string{"jinji@city.example.lg.jp"}, drMessage("discarded", "本文")},
 		{"line feeds only", "127.0.0.9", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp", "soumu@city.example.lg.jp"},
@@ -258,7 +260,11 @@ func TestDryRunAsDelivered(t *testing.T) {
 			input := filepath.Join(t.TempDir(), "in.eml")
 			os.WriteFile(input, []byte(tt.msg), 0o600)
 			var o, se bytes.Buffer
-			code := runSanitize([]string{"-config", e.file, "-route", "inbound", "-client", tt.client, "-from", tt.from, "-to", strings.Join(tt.to, ","), input}, nil, &o, &se)
+			from := tt.from
+			if from == "" {
+				from = "<>"
+			}
+			code := runSanitize([]string{"-config", e.file, "-route", "inbound", "-client", tt.client, "-from", from, "-to", strings.Join(tt.to, ","), input}, nil, &o, &se)
 			t.Logf("gateway: %s; dry run: exit %d, %s", reply, code, strings.TrimSpace(se.String()))
 			if reply != "250" {
 				if code != 1 || !strings.Contains(se.String(), "refuses") || !strings.Contains(se.String(), reply) {

@@ -26,7 +26,7 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
 	polName := fs.String("policy", "", "policy `NAME` to apply (default: \"default\", or the one the rules pick with -route, -from, -to)")
 	routeName := fs.String("route", "", "with -from/-to: the route `NAME` the message comes in on (default: the only sanitising route)")
-	from := fs.String("from", "", "envelope sender `ADDRESS`: the policy is the one the rules pick, as the gateway would")
+	from := fs.String("from", "", "envelope sender `ADDRESS` (<> for the null sender): the policy is the one the rules pick, as the gateway would")
 	to := fs.String("to", "", "envelope recipient `ADDRESSES`, separated by commas: the policy is the one the rules pick")
 	client := fs.String("client", "", "with -from/-to: the `ADDRESS` of the server the message comes from, for rules with clients")
 	lockdown := fs.String("lockdown", "", "`on` or off: apply the policy as under the emergency mode, or as without it (default: as the gateway of -config does now, by the mark in its spool directory)")
@@ -250,10 +250,13 @@ func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (ro
 	case route.Policy == config.PolicyNone:
 		return nil, "", "", fmt.Errorf("route %q is a pass-through route (policy none): it sanitises nothing", routeName)
 	}
-	if sender == "" || rcpts == "" {
-		return nil, "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy")
+	if sender = strings.TrimSpace(sender); sender == "" || rcpts == "" {
+		return nil, "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy (-from '<>' for the null sender of a bounce)")
 	}
-	from, err := gateway.CheckSender(strings.TrimSpace(sender))
+	if sender == "<>" {
+		sender = "" // MAIL FROM:<>, which the gateway takes
+	}
+	from, err := gateway.CheckSender(sender)
 	if err != nil {
 		return nil, "", "", fmt.Errorf("route %s refuses %s at MAIL FROM: %v", routeName, sender, err)
 	}
