@@ -141,6 +141,12 @@ func warnings(c *config.Config) []string {
 			ws = append(ws, fmt.Sprintf("admin.listen %s is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect (control calls still answer only clients on the gateway host, with the token)", c.Admin.Listen))
 		}
 	}
+	if c.Log.Audit == "stdout" {
+		// The default when the key is not written. Under systemd the
+		// journal takes standard output, and drops what comes past its
+		// rate limit (RateLimitBurst) without the gateway knowing.
+		ws = append(ws, "log.audit: stdout (the default when it is not set) writes the audit trail to standard output: under systemd the journal takes it with the operational log, drops lines past its rate limit (RateLimitBurst, 10000 in 30s by default) without mugai knowing, and leaves no file for mugai audit verify; set log.audit to a file, such as /var/log/mugai/audit.log")
+	}
 	if c.SpoolMinFree == 0 {
 		ws = append(ws, "spool_min_free: 0 takes mail until the spool's disk is full: each message is then refused only after it was sent (451), and the quarantine or the audit trail may share that disk")
 	}
