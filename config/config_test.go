@@ -42,6 +42,8 @@ var badFiles = []struct {
 	// Written apart, bound alike: serve failed with "address already in use".
 	{"listen_same_address.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen ([::ffff:127.0.0.1]:9925)`,
 		`:11: routes[1].listen[0]: localhost:2525 is already used by route inbound (127.0.0.1:2525)`}},
+	// Not "unknown key", which reads as a typo.
+	{"merge_key.bad.yaml", []string{`:13: policies.relaxed.<<: YAML merge keys (<<) are not supported: write the keys out, or give the whole value as an alias (*anchor)`}},
 	{"admin_listen.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen (127.0.0.1:9925)`}},
 	// "none" is a policy name: an empty policies section is said in words.
 	{"no_policies.bad.yaml", []string{`:7: routes[0].policy: policy "default" does not exist (no policy is defined under policies)`}},

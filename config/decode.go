@@ -95,6 +95,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			}
 			seen[k.Value] = true
 			idx, ok := fields[k.Value]
+			if !ok && k.Tag == "!!merge" {
+				// yaml.v3 leaves a merge to its own decoder, which this
+				// one is not: said as what it is, not as a typo.
+				d.errs.add(d.file, k.Line, kp, "YAML merge keys (<<) are not supported: write the keys out, or give the whole value as an alias (*anchor)")
+				continue
+			}
 			if !ok {
 				d.errs.add(d.file, k.Line, kp, "unknown key (allowed: %s)", strings.Join(fieldNames(v.Type()), ", "))
 				continue
