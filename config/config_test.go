@@ -42,6 +42,8 @@ var badFiles = []struct {
 	// Written apart, bound alike: serve failed with "address already in use".
 	{"listen_same_address.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen ([::ffff:127.0.0.1]:9925)`,
 		`:11: routes[1].listen[0]: localhost:2525 is already used by route inbound (127.0.0.1:2525)`}},
+	// Which network, or which address, the admin meant is theirs to say.
+	{"host_bits.bad.yaml", []string{`:5: routes[0].clients[0]: "10.1.0.25/24" is not a network: its address is not the first of the /24 (the network is 10.1.0.0/24; one address alone is 10.1.0.25)`}},
 	// Not "unknown key", which reads as a typo.
 	{"merge_key.bad.yaml", []string{`:13: policies.relaxed.<<: YAML merge keys (<<) are not supported: write the keys out, or give the whole value as an alias (*anchor)`}},
 	{"admin_listen.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen (127.0.0.1:9925)`}},
