@@ -187,8 +187,16 @@ func warnings(c *config.Config) []string {
 			}
 		}
 	}
-	for _, rule := range c.Rules {
+	for i, rule := range c.Rules {
 		ws = append(ws, senderRuleWarnings(c, rule)...)
+		// The first rule that matches wins: a rule below one that
+		// matches all it does is never the one, and the admin who
+		// added it sees the other's policy in the dry run with no word
+		// why.
+		if j := c.ShadowedBy(i); j >= 0 {
+			ws = append(ws, fmt.Sprintf("rule %s never picks policy %s: rule %s, before it, matches every message it matches (%s), and the first rule that matches wins; put rule %s first, or narrow rule %s",
+				rule.Name, rule.Policy, c.Rules[j].Name, matchText(c.Rules[j].Match), rule.Name, c.Rules[j].Name))
+		}
 	}
 	for _, r := range c.Routes {
 		hops := []struct {

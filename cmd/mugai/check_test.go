@@ -188,3 +188,45 @@ func TestCheckSenderRules(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckShadowedRule: a rule below one that matches every message it
+// matches never picks its policy; check says so, and the dry run for
+// the later rule's own envelope shows the earlier rule's policy.
+func TestCheckShadowedRule(t *testing.T) {
+	const general = `
+  - name: prefecture
+    match: {sender_domain: [pref.example.lg.jp], clients: [127.0.0.0/8]}
+    policy: partner`
+	const narrow = `
+  - name: prefecture-kikaku
+    match: {sender: [sato@pref.example.lg.jp], recipient: [kikaku@lgwan.example], clients: [127.0.0.8/29]}
+    policy: kikaku`
+	write := func(rules string) string {
+		y := strings.Replace(string(config.DefaultYAML()), "rules: []", "rules:"+rules, 1)
+		y = strings.Replace(y, "policies:\n", "policies:\n  partner: {}\n  kikaku: {}\n", 1)
+		path := filepath.Join(t.TempDir(), "mugai.yaml")
+		if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	path := write(general + narrow)
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	const want = "rule prefecture-kikaku never picks policy kikaku: rule prefecture, before it, matches every message it matches (sender_domain pref.example.lg.jp and clients 127.0.0.0/8), and the first rule that matches wins; put rule prefecture-kikaku first, or narrow rule prefecture"
+	if !strings.Contains(out, want) {
+		t.Errorf("check output lacks %q:\n%s", want, out)
+	}
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	code, _, errs = runCmd("sanitize", "-config", path, "-client", "127.0.0.9", "-from", "sato@pref.example.lg.jp", "-to", "kikaku@lgwan.example", input)
+	if code != 0 || !strings.Contains(errs, `rule "prefecture" picks policy "partner"`) {
+		t.Errorf("dry run: exit %d, %s", code, errs)
+	}
+	// In the other order both are reached: no warning.
+	if code, out, errs = runCmd("check", "-config", write(narrow+general)); code != 0 || strings.Contains(out, "never picks") || !strings.Contains(out, "1. prefecture-kikaku:") {
+		t.Errorf("rules reordered: exit %d, still warned or not reordered:\n%s%s", code, out, errs)
+	}
+}
