@@ -189,6 +189,7 @@ func warnings(c *config.Config) []string {
 	}
 	for i, rule := range c.Rules {
 		ws = append(ws, senderRuleWarnings(c, rule)...)
+		ws = append(ws, unreachableEntries(c, rule)...)
 		// The first rule that matches wins: a rule below one that
 		// matches all it does is never the one, and the admin who
 		// added it sees the other's policy in the dry run with no word
@@ -305,6 +306,53 @@ func senderRuleWarnings(c *config.Config, rule config.Rule) []string {
 					rule.Name, key, r.Name, p, rule.Policy))
 				break
 			}
+		}
+	}
+	return ws
+}
+
+// unreachableEntries warns of a rule's recipient, recipient_domain and
+// clients entries that no message on the routes the rule applies to can
+// have: a recipient outside every such route's domains is refused at
+// RCPT, a client outside its clients at connect, so the entry never
+// matches (a typo, most often), and a rule left with none never picks
+// its policy.
+func unreachableEntries(c *config.Config, rule config.Rule) []string {
+	var routes []*config.Route
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		if r.Policy != config.PolicyNone && (len(rule.Match.Route) == 0 || slices.Contains(rule.Match.Route, r.Name)) {
+			routes = append(routes, r)
+		}
+	}
+	if len(routes) == 0 {
+		return nil
+	}
+	var names []string
+	for _, r := range routes {
+		names = append(names, r.Name)
+	}
+	on := "route " + strings.Join(names, " or ")
+	domainRouted := func(d string) bool {
+		return slices.ContainsFunc(routes, func(r *config.Route) bool { return slices.Contains(r.Domains, d) })
+	}
+	var ws []string
+	m := rule.Match
+	for i, d := range m.RecipientDomain {
+		if !domainRouted(d) {
+			ws = append(ws, fmt.Sprintf("rule %s: match.recipient_domain[%d] %s is none of the domains of %s, which refuses such recipients: the entry never matches", rule.Name, i, d, on))
+		}
+	}
+	for i, a := range m.Recipient {
+		if _, d, _ := strings.Cut(a, "@"); !domainRouted(strings.TrimSuffix(d, ".")) {
+			ws = append(ws, fmt.Sprintf("rule %s: match.recipient[%d] %s is in none of the domains of %s, which refuses it: the entry never matches", rule.Name, i, a, on))
+		}
+	}
+	for i, p := range m.Clients {
+		if !slices.ContainsFunc(routes, func(r *config.Route) bool {
+			return slices.ContainsFunc(r.Clients, func(q config.Prefix) bool { return p.Overlaps(q.Prefix) })
+		}) {
+			ws = append(ws, fmt.Sprintf("rule %s: match.clients[%d] %s is outside the clients of %s, which refuses connections from it: the entry never matches", rule.Name, i, p, on))
 		}
 	}
 	return ws

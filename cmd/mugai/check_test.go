@@ -230,3 +230,37 @@ func TestCheckShadowedRule(t *testing.T) {
 		t.Errorf("rules reordered: exit %d, still warned or not reordered:\n%s%s", code, out, errs)
 	}
 }
+
+// TestCheckUnreachableEntries: a rule's recipient, recipient_domain or
+// clients entry that the route refuses (a typo, most often) never
+// matches; check names it, and the dry run refuses that envelope.
+func TestCheckUnreachableEntries(t *testing.T) {
+	y := strings.Replace(string(config.DefaultYAML()), "rules: []", `rules:
+  - name: kikaku
+    match: {recipient: [kikaku@lgwan.example, kikaku@lgwan.exmaple], recipient_domain: [lgwan.example, lgwan.exmaple], clients: [127.0.0.8/29, 192.0.2.0/24]}
+    policy: partner`, 1)
+	y = strings.Replace(y, "policies:\n", "policies:\n  partner: {}\n", 1)
+	path := filepath.Join(t.TempDir(), "mugai.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	for _, w := range []string{
+		"warnings (3):",
+		"rule kikaku: match.recipient_domain[1] lgwan.exmaple is none of the domains of route inbound, which refuses such recipients: the entry never matches",
+		"rule kikaku: match.recipient[1] kikaku@lgwan.exmaple is in none of the domains of route inbound, which refuses it: the entry never matches",
+		"rule kikaku: match.clients[1] 192.0.2.0/24 is outside the clients of route inbound, which refuses connections from it: the entry never matches",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("check output lacks %q:\n%s", w, out)
+		}
+	}
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	if code, _, errs := runCmd("sanitize", "-config", path, "-client", "127.0.0.9", "-from", "a@b.example", "-to", "kikaku@lgwan.exmaple", input); code != 1 || !strings.Contains(errs, "refuses kikaku@lgwan.exmaple at RCPT TO") {
+		t.Errorf("dry run for the entry: exit %d, %s", code, errs)
+	}
+}
