@@ -72,6 +72,11 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail("%v", err)
 		}
 		fmt.Fprintf(stderr, "mugai sanitize: %s\n", why)
+		if route.Recipients.Verify == "next-hop" {
+			// Asked over the network at RCPT: not something a dry run
+			// does, and the one refusal it cannot foresee.
+			fmt.Fprintf(stderr, "mugai sanitize: route %s asks its next hop at RCPT whether each recipient exists (recipients.verify: next-hop); the dry run does not, and one the next hop does not know is refused there\n", route.Name)
+		}
 	}
 	if name == "" {
 		name = "default"

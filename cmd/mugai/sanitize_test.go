@@ -211,3 +211,22 @@ func TestSanitizeCommandRules(t *testing.T) {
 		})
 	}
 }
+
+// TestSanitizeVerifyNote: on a route that asks its next hop about each
+// recipient, the dry run says that it does not, the one refusal at RCPT
+// it cannot foresee.
+func TestSanitizeVerifyNote(t *testing.T) {
+	cfg := writeConfig(t, "recipients: {verify: none}", "recipients: {verify: next-hop}")
+	y, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(y), `to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`, 1)), 0o644)
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	var o, e bytes.Buffer
+	if code := runSanitize([]string{"-config", cfg, "-from", "a@b.example", "-to", "c@lgwan.example", input}, nil, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	const want = "route inbound asks its next hop at RCPT whether each recipient exists (recipients.verify: next-hop); the dry run does not"
+	if !strings.Contains(e.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, e.String())
+	}
+}
