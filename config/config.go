@@ -33,6 +33,10 @@ type Config struct {
 	lines map[string]int
 }
 
+// Written reports whether the file gives key (a path such as
+// routes[0].bounces.connections), rather than its default.
+func (c *Config) Written(key string) bool { _, ok := c.lines[key]; return ok }
+
 // At names key where the file has it, "FILE:LINE: key" (the line of the
 // key, or of its nearest parent written), for a problem met after the
 // file was loaded, such as a directory mugai serve cannot create: the

@@ -199,7 +199,12 @@ func warnings(c *config.Config) []string {
 				rule.Name, rule.Policy, c.Rules[j].Name, matchText(c.Rules[j].Match), rule.Name, c.Rules[j].Name))
 		}
 	}
-	for _, r := range c.Routes {
+	for i, r := range c.Routes {
+		// Notices are few: one worker a route delivers them, whatever
+		// the key says.
+		if r.Bounces != nil && c.Written(fmt.Sprintf("routes[%d].bounces.connections", i)) {
+			ws = append(ws, fmt.Sprintf("route %s: bounces.connections is not used: a route's notices go over one connection at a time, whatever it says", r.Name))
+		}
 		hops := []struct {
 			key string
 			d   *config.Deliver

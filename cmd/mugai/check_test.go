@@ -264,3 +264,27 @@ func TestCheckUnreachableEntries(t *testing.T) {
 		t.Errorf("dry run for the entry: exit %d, %s", code, errs)
 	}
 }
+
+// TestCheckBouncesConnections: a route's notices go over one connection
+// (StartDelivery starts one worker a route for them), so a
+// bounces.connections written in the file is said to do nothing; the
+// default filled in is not.
+func TestCheckBouncesConnections(t *testing.T) {
+	for _, tt := range []struct {
+		bounces string
+		warned  bool
+	}{
+		{`{to: "smtp://127.0.0.1:25", connections: 4}`, true},
+		{`{to: "smtp://127.0.0.1:25"}`, false},
+	} {
+		path := writeConfig(t, `to: "maildir:./mugai-data/maildir"`, `to: "maildir:./mugai-data/maildir"`+"\n    bounces: "+tt.bounces)
+		code, out, errs := runCmd("check", "-config", path)
+		if code != 0 {
+			t.Fatalf("check: exit %d: %s", code, errs)
+		}
+		const w = "route inbound: bounces.connections is not used: a route's notices go over one connection at a time, whatever it says"
+		if strings.Contains(out, w) != tt.warned {
+			t.Errorf("bounces %s: warned %v, want %v:\n%s", tt.bounces, !tt.warned, tt.warned, out)
+		}
+	}
+}
