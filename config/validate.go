@@ -60,9 +60,16 @@ const (
 	// recipients take seconds. 30 minutes leaves room for all of it and
 	// still ends a next hop that trickles its replies, which could
 	// otherwise hold a worker for 100 × command_timeout.
-	DefaultAttemptTimeout  = Duration(30 * time.Minute)
-	MinAttemptTimeout      = Duration(time.Second)
-	MaxAttemptTimeout      = Duration(24 * time.Hour)
+	DefaultAttemptTimeout = Duration(30 * time.Minute)
+	MinAttemptTimeout     = Duration(time.Second)
+	MaxAttemptTimeout     = Duration(24 * time.Hour)
+	// CeilingMIME* are the most the sanitiser holds to, whatever a
+	// policy's mime section says: every level of the walk holds
+	// buffers, and parts are held until the rebuild. mugai check warns
+	// of a value above them.
+	CeilingMIMEDepth       = 100
+	CeilingMIMEParts       = 10000
+	CeilingMIMEHeaderBytes = Size(1 << 20)
 	DefaultMIMEDepth       = 20
 	DefaultMIMEParts       = 500
 	DefaultMIMEHeaderBytes = Size(64 << 10)

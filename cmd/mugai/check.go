@@ -166,6 +166,21 @@ func warnings(c *config.Config) []string {
 		if p.Original == "discard" {
 			ws = append(ws, fmt.Sprintf("policy %s: original: discard keeps no original, so nothing it removes can be released", n))
 		}
+		// The sanitiser holds to its ceilings whatever is written: the
+		// admin must not believe a larger limit is in force.
+		for _, m := range []struct {
+			key        string
+			val, ceil  int64
+			show, most string
+		}{
+			{"max_depth", int64(p.MIME.MaxDepth), config.CeilingMIMEDepth, fmt.Sprint(p.MIME.MaxDepth), fmt.Sprint(config.CeilingMIMEDepth)},
+			{"max_parts", int64(p.MIME.MaxParts), config.CeilingMIMEParts, fmt.Sprint(p.MIME.MaxParts), fmt.Sprint(config.CeilingMIMEParts)},
+			{"max_header_bytes", int64(p.MIME.MaxHeaderBytes), int64(config.CeilingMIMEHeaderBytes), p.MIME.MaxHeaderBytes.String(), config.CeilingMIMEHeaderBytes.String()},
+		} {
+			if m.val > m.ceil {
+				ws = append(ws, fmt.Sprintf("policy %s: mime.%s %s is above the %s the sanitiser holds to whatever is written: %s applies", n, m.key, m.show, m.most, m.most))
+			}
+		}
 		for i, h := range p.Headers {
 			if config.RebuiltHeader(h) {
 				ws = append(ws, fmt.Sprintf("policy %s: headers[%d]: the rebuild writes %s itself, the rebuilt message's structure being new, so listing it carries nothing of the original's", n, i, h))

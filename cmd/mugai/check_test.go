@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,7 @@ func TestCheckWarnings(t *testing.T) {
 		`listen: "127.0.0.1:9925"`, `listen: ":9925"`,
 		"min_data_rate: 1KiB", "min_data_rate: 100",
 		"audit: ./mugai-data/audit.log", "audit: stdout",
+		"output_charset: utf-8 ", "mime: {max_depth: 1000, max_parts: 10000, max_header_bytes: 2MiB}\n    output_charset: utf-8 ",
 		"hostname: localhost\n", "hostname: localhost\n    interface: eth-nosuch\n",
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
@@ -98,7 +100,10 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (15):",
+		"warnings (17):",
+		// Clamped by the sanitiser: not the limit the file says.
+		"policy default: mime.max_depth 1000 is above the 100 the sanitiser holds to whatever is written: 100 applies",
+		"policy default: mime.max_header_bytes 2MiB is above the 1MiB the sanitiser holds to whatever is written: 1MiB applies",
 		// The journal drops what passes its rate limit.
 		"log.audit: stdout (the default when it is not set) writes the audit trail to standard output: under systemd the journal takes it",
 		// SO_BINDTODEVICE to an interface the host lacks: serve fails.
@@ -286,5 +291,24 @@ func TestCheckBouncesConnections(t *testing.T) {
 		if strings.Contains(out, w) != tt.warned {
 			t.Errorf("bounces %s: warned %v, want %v:\n%s", tt.bounces, !tt.warned, tt.warned, out)
 		}
+	}
+}
+
+// TestMIMECeilingApplies: what check warns of is what the sanitiser
+// does: with mime.max_depth 1000 written, a message nested 120 deep is
+// cut at 100.
+func TestMIMECeilingApplies(t *testing.T) {
+	path := writeConfig(t, "output_charset: utf-8 ", "mime: {max_depth: 1000}\n    output_charset: utf-8 ")
+	var msg strings.Builder
+	msg.WriteString("From: a@b.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n")
+	for i := 0; i < 120; i++ {
+		fmt.Fprintf(&msg, "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n--b%d\r\n", i, i)
+	}
+	msg.WriteString("Content-Type: text/plain\r\n\r\nhi\r\n")
+	input := filepath.Join(t.TempDir(), "deep.eml")
+	os.WriteFile(input, []byte(msg.String()), 0o644)
+	code, _, errs := runCmd("sanitize", "-config", path, "-report", "-", input)
+	if code != 0 || !strings.Contains(errs, "MIME nesting deeper than 100") {
+		t.Errorf("exit %d, report:\n%s", code, errs)
 	}
 }
