@@ -54,7 +54,7 @@ func parseRcpt(addr string, domains []string) (string, *smtp.SMTPError) {
 func CheckRecipients(addrs []string, route *config.Route) (kept []string, refused string, err error) {
 	var list map[string]bool
 	if f := route.Recipients.File; f != "" {
-		if list, err = readRecipients(f); err != nil {
+		if list, _, err = ReadRecipients(f); err != nil {
 			return nil, "", err
 		}
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -170,9 +171,14 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 			snap.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		}
 		if r.Recipients.File != "" {
-			list, err := readRecipients(r.Recipients.File)
+			list, bad, err := ReadRecipients(r.Recipients.File)
 			if err != nil {
 				return nil, fmt.Errorf("route %s: %w", r.Name, err)
+			}
+			for _, b := range bad {
+				// Taken as the address it is not, it would refuse a
+				// mailbox someone meant to list: said at every load.
+				s.Logger.Warn("recipients file: a line that is not an address is ignored", "route", r.Name, "file", r.Recipients.File, "line", b.Line, "text", clipText(b.Text, maxPathLength))
 			}
 			snap.rcptList = list
 		}
@@ -187,20 +193,42 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 	return out, nil
 }
 
-func readRecipients(path string) (map[string]bool, error) {
+// RecipientLine is a line of a recipients file that is not an address.
+type RecipientLine struct {
+	Line int
+	Text string
+}
+
+// ReadRecipients reads a route's recipients.file: one address a line,
+// blank lines and lines starting with # left out, compared without
+// case. A UTF-8 byte order mark (Windows Notepad writes one) is not part
+// of the first address: kept, that address was never matched, and its
+// mailbox got 550 5.1.1. A line that is not an address (a comment after
+// it, two addresses on one line) is returned in bad, not listed.
+func ReadRecipients(path string) (list map[string]bool, bad []RecipientLine, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("recipients file: %w", err)
+		return nil, nil, fmt.Errorf("recipients file: %w", err)
 	}
-	m := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	list = map[string]bool{}
+	for i, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		m[strings.ToLower(line)] = true
+		local, domain, err := splitAddr(line)
+		if err != nil || strings.ContainsAny(local, "%!") || strings.HasPrefix(domain, "[") {
+			// What RCPT would never take: no recipient can be it.
+			bad = append(bad, RecipientLine{Line: i + 1, Text: line})
+			continue
+		}
+		// As RCPT keeps an address (parseRcpt), which is what is
+		// looked up: a trailing dot or a quoted local part written here
+		// still names the mailbox.
+		list[strings.ToLower(local+"@"+domain)] = true
 	}
-	return m, nil
+	return list, bad, nil
 }
 
 // Config returns the configuration in force.

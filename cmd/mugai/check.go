@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mugai/config"
+	"mugai/gateway"
 	"mugai/gateway/deliver"
 	"mugai/sanitize/filetype"
 )
@@ -230,6 +231,15 @@ func warnings(c *config.Config) []string {
 			// later, maybe a second time to a mailbox that got it.
 			if h.d != nil && h.d.URL.Scheme != "maildir" && h.d.AttemptTimeout.D() < deliver.DefaultDoneTimeout {
 				ws = append(ws, fmt.Sprintf("route %s: %s.attempt_timeout %s is shorter than the %s a next hop may take to answer the end of a message: an attempt cut off then is sent again, a duplicate", r.Name, h.key, h.d.AttemptTimeout, deliver.DefaultDoneTimeout))
+			}
+		}
+		if f := r.Recipients.File; f != "" {
+			// The gateway leaves such a line out (and logs it at each
+			// load): the mailbox meant is refused with 550 5.1.1.
+			if _, bad, err := gateway.ReadRecipients(f); err == nil {
+				for _, b := range bad {
+					ws = append(ws, fmt.Sprintf("route %s: recipients.file %s:%d: %q is not an address, so it lists no one: a mailbox meant there is refused (one address a line; a comment on a line of its own, starting with #)", r.Name, f, b.Line, safe(b.Text)))
+				}
 			}
 		}
 		// Bound with SO_BINDTODEVICE at the start: an interface this

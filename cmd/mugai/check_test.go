@@ -312,3 +312,19 @@ func TestMIMECeilingApplies(t *testing.T) {
 		t.Errorf("exit %d, report:\n%s", code, errs)
 	}
 }
+
+// TestCheckRecipientsFile: a line of recipients.file that is not an
+// address lists no one; check names the file and the line.
+func TestCheckRecipientsFile(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "rcpts")
+	os.WriteFile(list, []byte("\ufeffkikaku@lgwan.example\r\nzaimu@lgwan.example # 財務課\r\n"), 0o600)
+	path := writeConfig(t, "recipients: {verify: none}", "recipients: {verify: none, file: "+list+"}")
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	want := "route inbound: recipients.file " + list + `:2: "zaimu@lgwan.example # 財務課" is not an address, so it lists no one`
+	if !strings.Contains(out, want) || strings.Contains(out, ":1:") {
+		t.Errorf("check output lacks %q (or names line 1, whose byte order mark is no part of it):\n%s", want, out)
+	}
+}
