@@ -403,3 +403,17 @@ func TestHiddenLineBreaks(t *testing.T) {
 		}
 	}
 }
+
+// TestEncryptionKeyText: a quarantine key written as text (hex, with a
+// line break) for the raw bytes is refused saying how a key is made.
+func TestEncryptionKeyText(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "quarantine.key")
+	os.WriteFile(key, []byte(strings.Repeat("5a", 32)+"\n"), 0o600)
+	y := strings.Replace(string(DefaultYAML()), "  retention: 30d\n", "  retention: 30d\n  encryption_key_file: "+key+"\n", 1)
+	_, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y))
+	want := ": quarantine.encryption_key_file: " + key + " holds 65 bytes (allowed: exactly 32 random bytes, not text such as hex: make them with head -c 32 /dev/urandom > " + key + ")"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}

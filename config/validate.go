@@ -237,7 +237,10 @@ func (v *validator) config(c *Config) {
 	v.readable("quarantine.encryption_key_file", c.Quarantine.EncryptionKeyFile)
 	if f := c.Quarantine.EncryptionKeyFile; f != "" {
 		if b, err := os.ReadFile(f); err == nil && len(b) != 32 {
-			v.errf("quarantine.encryption_key_file", "%s holds %d bytes (allowed: exactly 32 random bytes)", f, len(b))
+			// The usual mistakes are a key written as text (hex or
+			// base64, maybe with a line break) for the raw bytes: the
+			// command that makes one says what is wanted.
+			v.errf("quarantine.encryption_key_file", "%s holds %d bytes (allowed: exactly 32 random bytes, not text such as hex: make them with head -c 32 /dev/urandom > %s)", f, len(b), f)
 		}
 	}
 
