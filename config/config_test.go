@@ -42,6 +42,11 @@ var badFiles = []struct {
 	// Written apart, bound alike: serve failed with "address already in use".
 	{"listen_same_address.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen ([::ffff:127.0.0.1]:9925)`,
 		`:11: routes[1].listen[0]: localhost:2525 is already used by route inbound (127.0.0.1:2525)`}},
+	// A next hop that is one of mugai's own listeners: a loop, or mail
+	// crossing from one route to another.
+	{"own_listener_hop.bad.yaml", []string{
+		`:8: routes[0].deliver.to: smtp://localhost:2526 is mugai's own listener (route outbound, listen 0.0.0.0:2526): what is delivered there comes back in on route outbound`,
+		`:15: routes[1].bounces.to: smtp://127.0.0.1:2525 is mugai's own listener (route inbound, listen 127.0.0.1:2525)`}},
 	// Which network, or which address, the admin meant is theirs to say.
 	{"host_bits.bad.yaml", []string{`:5: routes[0].clients[0]: "10.1.0.25/24" is not a network: its address is not the first of the /24 (the network is 10.1.0.0/24; one address alone is 10.1.0.25)`}},
 	// Not "unknown key", which reads as a typo.

@@ -267,6 +267,7 @@ func (v *validator) config(c *Config) {
 	for i := range c.Routes {
 		v.route(fmt.Sprintf("routes[%d]", i), &c.Routes[i], c, names, addrs)
 	}
+	v.ownHops(c)
 	ruleNames := map[string]int{}
 	for i := range c.Rules {
 		path := fmt.Sprintf("rules[%d]", i)
@@ -380,6 +381,56 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 	}
 	if r.Bounces != nil {
 		v.deliver(path+".bounces", r.Bounces, true)
+	}
+}
+
+// ownHops refuses a next hop (deliver.to, bounces.to) that is one of the
+// gateway's own listeners: what is delivered there comes back in on that
+// route, to be accepted, kept and delivered there again without end (a
+// route sending to itself filled 151 MB of quarantine in 6 seconds from
+// one message), or crosses from one route to another, which nothing may
+// (DESIGN: separated paths). Only addresses written as IP literals or
+// localhost are known here; a wildcard listener takes the host's own
+// addresses too.
+func (v *validator) ownHops(c *Config) {
+	var local []netip.Addr
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				local = append(local, p.Addr().Unmap())
+			}
+		}
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		hops := []struct {
+			key string
+			d   *Deliver
+		}{{"deliver", &r.Deliver}, {"bounces", r.Bounces}}
+		for _, h := range hops {
+			if h.d == nil || h.d.URL.Addr == "" {
+				continue // maildir, lmtp+unix, or already refused
+			}
+			hip, hport, ok := bindAddr(h.d.URL.Addr)
+			if !ok || hport == 0 {
+				continue // a host name: not resolved here
+			}
+			if !hip.IsValid() {
+				hip = netip.AddrFrom4([4]byte{127, 0, 0, 1}) // 0.0.0.0 connects to this host
+			}
+			for _, q := range c.Routes {
+				for _, l := range q.Listen {
+					lip, lport, ok := bindAddr(l)
+					if !ok || lport != hport {
+						continue
+					}
+					if lip == hip || !lip.IsValid() && (hip.IsLoopback() || slices.Contains(local, hip)) {
+						v.errf(fmt.Sprintf("routes[%d].%s.to", i, h.key), "%s is mugai's own listener (route %s, listen %s): what is delivered there comes back in on route %s, again and again, or crosses from one route to another; give the next hop's address",
+							h.d.To, q.Name, l, q.Name)
+					}
+				}
+			}
+		}
 	}
 }
 
