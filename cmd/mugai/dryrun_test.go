@@ -240,6 +240,18 @@ func TestDryRunAsDelivered(t *testing.T) {
 			strings.ReplaceAll(drMessage("line feeds", "本文"), "\r\n", "\n")},
 		{"bare carriage returns", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
 			strings.Replace(drMessage("carriage returns", "本文"), "Subject: carriage returns\r\n", "Subject: carriage returns\rX-Evil: 1\r\n", 1)},
+		// No line break at the end: the SMTP client adds one before its
+		// final dot.
+		{"no final line break", "127.0.0.9", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			strings.TrimSuffix(drMessage("no final line break", "本文"), "\r\n")},
+		{"text without final line break", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			"From: sato@pref.example.lg.jp\r\nSubject: plain\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n44GT44KT44Gr44Gh44Gv"},
+		// Lines starting with a dot, stuffed and unstuffed on the way;
+		// raw UTF-8 in the header; a forged verdict.
+		{"dots, raw UTF-8, a forged verdict", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			"From: 佐藤 <sato@pref.example.lg.jp>\r\nSubject: 件名 .test\r\nX-Mugai-Sanitized: none\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n.\r\n..two\r\n.https://evil.example/x\r\n"},
+		{"ISO-2022-JP", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			"From: sato@pref.example.lg.jp\r\nSubject: =?ISO-2022-JP?B?GyRCNEE7ehsoQg==?=\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B http://example.jp/\r\n"},
 		// What the route refuses, the dry run refuses too.
 		{"over max_message_size", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
 			drMessage("too big", strings.Repeat("長い本文。\r\n", 20<<10))},
