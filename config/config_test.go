@@ -422,3 +422,22 @@ func TestEncryptionKeyText(t *testing.T) {
 		t.Errorf("got %v, want %q", err, want)
 	}
 }
+
+// TestCAFileNotPEM: a ca_file with no PEM certificate is refused at its
+// key; the gateway would otherwise fail every TLS delivery to that hop.
+func TestCAFileNotPEM(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.der")
+	os.WriteFile(ca, []byte{0x30, 0x82, 0x01, 0x0a}, 0o600)
+	y := strings.Replace(string(DefaultYAML()), `to: "maildir:./mugai-data/maildir"`, `to: "smtp://192.0.2.1:25"`+"\n      tls: required\n      ca_file: "+ca, 1)
+	_, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y))
+	want := ": routes[0].deliver.ca_file: " + ca + " holds no PEM certificate"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+	pem, _ := os.ReadFile("../deploy/testdata/tls.crt")
+	os.WriteFile(ca, pem, 0o600)
+	if _, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y)); err != nil {
+		t.Errorf("a PEM ca_file: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"mime"
 	"net"
@@ -571,6 +572,11 @@ func (v *validator) deliver(path string, d *Deliver, required bool) {
 		v.errf(path+".tls", "smtps is always TLS (allowed: opportunistic, required)")
 	}
 	v.readable(path+".ca_file", d.CAFile)
+	if b, err := os.ReadFile(d.CAFile); d.CAFile != "" && err == nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
+		// Else every delivery to the hop fails at its TLS handshake
+		// (ca_file …: no PEM certificate), found in the queue days on.
+		v.errf(path+".ca_file", "%s holds no PEM certificate (allowed: the CA certificates that sign the next hop's, as -----BEGIN CERTIFICATE----- blocks)", d.CAFile)
+	}
 	if positive(v, path+".connections", d.Connections) && d.Connections == 0 {
 		d.Connections = DefaultConnections
 	}

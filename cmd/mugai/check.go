@@ -226,6 +226,12 @@ func warnings(c *config.Config) []string {
 			d   *config.Deliver
 		}{{"deliver", &r.Deliver}, {"bounces", r.Bounces}}
 		for _, h := range hops {
+			// Only tls: required verifies the next hop's certificate,
+			// against ca_file: given with opportunistic, the admin
+			// believes in a check that is not made.
+			if h.d != nil && h.d.CAFile != "" && h.d.TLS != "required" {
+				ws = append(ws, fmt.Sprintf("route %s: %s.ca_file is used only with tls: required; with tls: %s the next hop's certificate is not verified at all", r.Name, h.key, h.d.TLS))
+			}
 			// A next hop may take deliver.DefaultDoneTimeout to answer the
 			// final dot; an attempt cut off before then is sent again
 			// later, maybe a second time to a mailbox that got it.

@@ -77,11 +77,15 @@ func TestCheck(t *testing.T) {
 // TestCheckWarnings: valid settings that weaken what the gateway promises
 // are named, and the exit status stays 0.
 func TestCheckWarnings(t *testing.T) {
+	ca, err := filepath.Abs("../../deploy/testdata/tls.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
 	y := strings.NewReplacer(
 		"links: defang ", "links: keep   ",
 		"default: strip                 # strip, keep, reject", "default: keep",
 		"original: quarantine ", "original: discard    ",
-		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
+		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m\n      ca_file: "+ca,
 		"spool_min_free: 256MiB", "spool_min_free: 0",
 		"types: [text/plain]", "types: [text/plain, text/csv, application/pfd, application/x-pdf, application/x-mugai-custom]",
 		"headers: [From,", "headers: [Content-Type, From,",
@@ -100,7 +104,9 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (17):",
+		"warnings (18):",
+		// Opportunistic TLS verifies nothing, ca_file or not.
+		"route inbound: deliver.ca_file is used only with tls: required; with tls: opportunistic the next hop's certificate is not verified at all",
 		// Clamped by the sanitiser: not the limit the file says.
 		"policy default: mime.max_depth 1000 is above the 100 the sanitiser holds to whatever is written: 100 applies",
 		"policy default: mime.max_header_bytes 2MiB is above the 1MiB the sanitiser holds to whatever is written: 1MiB applies",
