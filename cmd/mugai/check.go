@@ -216,6 +216,21 @@ func warnings(c *config.Config) []string {
 		}
 	}
 	for i, r := range c.Routes {
+		// Unset, the hostname is the machine's, often a short name: it
+		// greets sending servers, names this hop in Received: and is the
+		// EHLO to the next hop, where an MTA that requires a
+		// fully-qualified name (Postfix's reject_non_fqdn_helo_hostname)
+		// refuses it and every delivery waits in the queue.
+		// The embedded default's localhost, written, is for a loopback
+		// trial.
+		written := c.Written(fmt.Sprintf("routes[%d].hostname", i))
+		if !strings.Contains(r.Hostname, ".") && !(written && r.Hostname == "localhost") {
+			whose := "as written"
+			if !written {
+				whose = "this machine's name, as hostname is not set"
+			}
+			ws = append(ws, fmt.Sprintf("route %s: hostname %s (%s) is not a fully-qualified domain name: it is the route's EHLO to its next hop, which may refuse it (Postfix's reject_non_fqdn_helo_hostname), and its greeting and Received: name; set hostname to the name the route's address has in DNS", r.Name, r.Hostname, whose))
+		}
 		// Notices are few: one worker a route delivers them, whatever
 		// the key says.
 		if r.Bounces != nil && c.Written(fmt.Sprintf("routes[%d].bounces.connections", i)) {

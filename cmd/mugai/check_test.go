@@ -334,3 +334,27 @@ func TestCheckRecipientsFile(t *testing.T) {
 		t.Errorf("check output lacks %q (or names line 1, whose byte order mark is no part of it):\n%s", want, out)
 	}
 }
+
+// TestCheckHostname: a route's hostname is its EHLO to the next hop,
+// which may refuse a name that is not fully qualified; unset, it is the
+// machine's name, often a short one.
+func TestCheckHostname(t *testing.T) {
+	host, _ := os.Hostname()
+	for _, tt := range []struct {
+		line, want string
+	}{
+		{"hostname: mx", "route inbound: hostname mx (as written) is not a fully-qualified domain name"},
+		{"hostname: mx.city.example.lg.jp", ""},
+		{"hostname: localhost", ""}, // the embedded default's, for a loopback trial
+		{"", map[bool]string{true: "", false: "route inbound: hostname " + host + " (this machine's name, as hostname is not set) is not a fully-qualified domain name"}[strings.Contains(host, ".")]},
+	} {
+		path := writeConfig(t, "    hostname: localhost\n", map[bool]string{true: "", false: "    " + tt.line + "\n"}[tt.line == ""])
+		code, out, errs := runCmd("check", "-config", path)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", tt.line, code, errs)
+		}
+		if tt.want == "" && strings.Contains(out, "fully-qualified") || tt.want != "" && !strings.Contains(out, tt.want) {
+			t.Errorf("%q: want %q:\n%s", tt.line, tt.want, out)
+		}
+	}
+}
