@@ -47,6 +47,8 @@ var badFiles = []struct {
 	{"own_listener_hop.bad.yaml", []string{
 		`:8: routes[0].deliver.to: smtp://localhost:2526 is mugai's own listener (route outbound, listen 0.0.0.0:2526): what is delivered there comes back in on route outbound`,
 		`:15: routes[1].bounces.to: smtp://127.0.0.1:2525 is mugai's own listener (route inbound, listen 127.0.0.1:2525)`}},
+	// Any client, any destination: never (DESIGN invariant 4).
+	{"open_relay.bad.yaml", []string{`:5: routes[0].clients[1]: ::/0 with domains "*" makes route outbound an open relay: any host that reaches it may send mail anywhere through it`}},
 	// Which network, or which address, the admin meant is theirs to say.
 	{"host_bits.bad.yaml", []string{`:5: routes[0].clients[0]: "10.1.0.25/24" is not a network: its address is not the first of the /24 (the network is 10.1.0.0/24; one address alone is 10.1.0.25)`}},
 	// Not "unknown key", which reads as a typo.

@@ -371,6 +371,16 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		r.Domains[i] = strings.ToLower(strings.TrimSuffix(d, "."))
 	}
 
+	if slices.Contains(r.Domains, "*") {
+		// Any client, any destination: an open relay, which a route
+		// never is (DESIGN invariant 4). "*" is for a pass-through
+		// route that relays for the LGWAN mail servers alone.
+		for j, p := range r.Clients {
+			if p.Bits() == 0 {
+				v.errf(fmt.Sprintf("%s.clients[%d]", path, j), `%s with domains "*" makes route %s an open relay: any host that reaches it may send mail anywhere through it (allowed with "*": the networks of the servers that relay through it, such as 10.1.0.25/32)`, p, r.Name)
+			}
+		}
+	}
 	setDefault(&r.Recipients.Verify, "none")
 	v.oneOf(path+".recipients.verify", r.Recipients.Verify, "none", "next-hop")
 	v.readable(path+".recipients.file", r.Recipients.File)
