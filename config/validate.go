@@ -3,12 +3,15 @@ package config
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -157,16 +160,32 @@ func (v *validator) oneOf(path, val string, allowed ...string) {
 	v.errf(path, "%q is not allowed (allowed: %s)", val, strings.Join(allowed, ", "))
 }
 
-func (v *validator) readable(path, file string) {
+// readable reports whether file (when given) can be read, and reports
+// it at path when it cannot.
+func (v *validator) readable(path, file string) bool {
 	if file == "" {
-		return
+		return true
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		v.errf(path, "cannot read %s: %v", file, unwrapPath(err))
-		return
+		hint := ""
+		if errors.Is(err, fs.ErrPermission) {
+			// The file is checked with the rights of whoever runs
+			// mugai check, who need not be the gateway's user.
+			hint = fmt.Sprintf(" (read as user %s; mugai serve reads it as its own user, mugai under the shipped unit: run mugai check as that user or as root)", currentUser())
+		}
+		v.errf(path, "cannot read %s: %v%s", file, unwrapPath(err), hint)
+		return false
 	}
 	f.Close()
+	return true
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Getuid())
 }
 
 func unwrapPath(err error) error {
@@ -336,9 +355,10 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		case r.TLS.Cert == "" || r.TLS.Key == "":
 			v.errf(tp, "cert and key are both required")
 		default:
-			v.readable(tp+".cert", r.TLS.Cert)
-			v.readable(tp+".key", r.TLS.Key)
-			if _, err := tls.LoadX509KeyPair(r.TLS.Cert, r.TLS.Key); err != nil && fileExists(r.TLS.Cert) && fileExists(r.TLS.Key) {
+			// One unreadable file is one error, not also the pair's.
+			okCert := v.readable(tp+".cert", r.TLS.Cert)
+			okKey := v.readable(tp+".key", r.TLS.Key)
+			if _, err := tls.LoadX509KeyPair(r.TLS.Cert, r.TLS.Key); err != nil && okCert && okKey {
 				v.errf(tp, "cannot load the certificate and key: %v", err)
 			}
 		}
@@ -490,8 +510,6 @@ func bindAddr(s string) (netip.Addr, int, bool) {
 	}
 	return ip, port, true
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // policyNames lists the defined policies for an error message. With none
 // it says so in words: "none" is also the pass-through policy's name.
