@@ -47,6 +47,8 @@ var badFiles = []struct {
 	{"own_listener_hop.bad.yaml", []string{
 		`:8: routes[0].deliver.to: smtp://localhost:2526 is mugai's own listener (route outbound, listen 0.0.0.0:2526): what is delivered there comes back in on route outbound`,
 		`:15: routes[1].bounces.to: smtp://127.0.0.1:2525 is mugai's own listener (route inbound, listen 127.0.0.1:2525)`}},
+	// Not the default list in its place, quietly.
+	{"empty_headers.bad.yaml", []string{`:11: policies.default.headers: an empty list would carry no From, To, Date or Subject, which every message needs, and the rebuild would carry the default list instead`}},
 	// Any client, any destination: never (DESIGN invariant 4).
 	{"open_relay.bad.yaml", []string{`:5: routes[0].clients[1]: ::/0 with domains "*" makes route outbound an open relay: any host that reaches it may send mail anywhere through it`}},
 	// Which network, or which address, the admin meant is theirs to say.

@@ -788,6 +788,10 @@ func (v *validator) policy(path string, p *Policy) {
 	v.oneOf(path+".notice.position", p.Notice.Position, "top", "bottom")
 	if !v.has(path + ".headers") {
 		p.Headers = append([]string(nil), DefaultHeaders...)
+	} else if len(p.Headers) == 0 && !v.has(path+".headers!") {
+		// The sanitiser would carry the default list for it: an admin
+		// who wrote [] to carry nothing must not believe so.
+		v.errf(path+".headers", "an empty list would carry no From, To, Date or Subject, which every message needs, and the rebuild would carry the default list instead: list the fields to carry, or leave the key out for the default (%s)", strings.Join(DefaultHeaders, ", "))
 	}
 	for i, h := range p.Headers {
 		if !headerNameRE.MatchString(h) {
