@@ -47,6 +47,8 @@ var badFiles = []struct {
 	{"own_listener_hop.bad.yaml", []string{
 		`:8: routes[0].deliver.to: smtp://localhost:2526 is mugai's own listener (route outbound, listen 0.0.0.0:2526): what is delivered there comes back in on route outbound`,
 		`:15: routes[1].bounces.to: smtp://127.0.0.1:2525 is mugai's own listener (route inbound, listen 127.0.0.1:2525)`}},
+	// An emptied condition would let the rule match any sender.
+	{"rule_empty_condition.bad.yaml", []string{`:12: rules[0].match.sender_domain: an empty list is no condition, and the rule would match any sender domain: list them, or leave the key out`}},
 	// Not the default list in its place, quietly.
 	{"empty_headers.bad.yaml", []string{`:11: policies.default.headers: an empty list would carry no From, To, Date or Subject, which every message needs, and the rebuild would carry the default list instead`}},
 	// Any client, any destination: never (DESIGN invariant 4).

@@ -722,6 +722,17 @@ func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool
 			}
 		}
 	}
+	// A condition written with no entry is no condition: the rule
+	// would match whatever it names, a list emptied by mistake (its
+	// entries deleted, the key left) most likely.
+	for _, c := range []struct {
+		key string
+		n   int
+	}{{"sender", len(m.Sender)}, {"sender_domain", len(m.SenderDomain)}, {"recipient", len(m.Recipient)}, {"recipient_domain", len(m.RecipientDomain)}, {"route", len(m.Route)}, {"clients", len(m.Clients)}} {
+		if k := path + ".match." + c.key; c.n == 0 && v.has(k) && !v.has(k+"!") {
+			v.errf(k, "an empty list is no condition, and the rule would match any %s: list them, or leave the key out", strings.ReplaceAll(c.key, "_", " "))
+		}
+	}
 	if len(m.Sender)+len(m.SenderDomain)+len(m.Recipient)+len(m.RecipientDomain)+len(m.Route)+len(m.Clients) == 0 {
 		// An empty match would give every message this policy: a
 		// typo ("match:" with its conditions mis-indented) must not
