@@ -688,16 +688,24 @@ func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool
 	m := &r.Match
 	for i, s := range m.Sender {
 		p := fmt.Sprintf("%s.match.sender[%d]", path, i)
-		if _, d, ok := strings.Cut(s, "@"); !ok || d == "" {
+		switch local, d, ok := strings.Cut(s, "@"); {
+		case ok && local == "" && d != "":
+			// "@pref.example.lg.jp" matches no sender: an address
+			// never starts with @. The admin meant the domain.
+			v.errf(p, "%q is not an address: for every sender of a domain, use sender_domain: [%s]", s, d)
+		case !ok || d == "":
 			v.errf(p, "%q is not an address", s)
-		} else {
+		default:
 			v.domain(p, d, false)
 		}
 		m.Sender[i] = strings.ToLower(s)
 	}
 	for i, s := range m.Recipient {
 		p := fmt.Sprintf("%s.match.recipient[%d]", path, i)
-		if _, d, ok := strings.Cut(s, "@"); !ok || d == "" {
+		switch local, d, ok := strings.Cut(s, "@"); {
+		case ok && local == "" && d != "":
+			v.errf(p, "%q is not an address: for every recipient of a domain, use recipient_domain: [%s]", s, d)
+		case !ok || d == "":
 			v.errf(p, "%q is not an address", s)
 		}
 		m.Recipient[i] = strings.ToLower(s)
