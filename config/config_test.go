@@ -47,6 +47,9 @@ var badFiles = []struct {
 	{"own_listener_hop.bad.yaml", []string{
 		`:8: routes[0].deliver.to: smtp://localhost:2526 is mugai's own listener (route outbound, listen 0.0.0.0:2526): what is delivered there comes back in on route outbound`,
 		`:15: routes[1].bounces.to: smtp://127.0.0.1:2525 is mugai's own listener (route inbound, listen 127.0.0.1:2525)`}},
+	// What was meant, said.
+	{"domain_pattern.bad.yaml", []string{`:6: routes[0].domains[0]: "*.city.example.lg.jp" is not a domain name: a domain is compared whole, its subdomains apart, so list each one (such as city.example.lg.jp)`,
+		`:11: rules[0].match.sender_domain[0]: "@pref.example.lg.jp" is not a domain name: write it without the @ (pref.example.lg.jp)`}},
 	// "@domain" is no address: the rule would never match.
 	{"rule_at_domain.bad.yaml", []string{`:12: rules[0].match.sender[0]: "@pref.example.lg.jp" is not an address: for every sender of a domain, use sender_domain: [pref.example.lg.jp]`,
 		`:13: rules[0].match.recipient[0]: "@lgwan.example" is not an address: for every recipient of a domain, use recipient_domain: [lgwan.example]`}},

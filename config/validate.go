@@ -868,7 +868,15 @@ func (v *validator) domain(path, d string, _ bool) {
 			ok = false
 		}
 	}
-	if !ok {
+	switch {
+	case ok:
+	case strings.HasPrefix(s, "*.") || strings.HasPrefix(s, "."):
+		// A pattern, as in Postfix's parent_domain_matches_subdomains:
+		// mugai compares whole domains only.
+		v.errf(path, "%q is not a domain name: a domain is compared whole, its subdomains apart, so list each one (such as %s)", d, strings.TrimLeft(s, "*."))
+	case strings.HasPrefix(s, "@"):
+		v.errf(path, "%q is not a domain name: write it without the @ (%s)", d, strings.TrimPrefix(s, "@"))
+	default:
 		v.errf(path, "%q is not a domain name", d)
 	}
 }
