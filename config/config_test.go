@@ -453,3 +453,55 @@ func TestCAFileNotPEM(t *testing.T) {
 		t.Errorf("a PEM ca_file: %v", err)
 	}
 }
+
+// TestRelativePaths: every path of the file is read from the file's
+// directory, as the example says, whatever directory mugai runs in: the
+// audit trail and a bounces target's Maildir and ca_file were read from
+// the working directory (/ under systemd).
+func TestRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	pem, _ := os.ReadFile("../deploy/testdata/tls.crt")
+	os.WriteFile(filepath.Join(dir, "ca.pem"), pem, 0o600)
+	y := `spool_dir: spool
+quarantine: {dir: q}
+log: {audit: log/audit.log}
+routes:
+  - name: inbound
+    listen: ["127.0.0.1:2525"]
+    clients: ["127.0.0.0/8"]
+    domains: [lgwan.example]
+    policy: default
+    deliver: {to: "smtp://192.0.2.1:25", tls: required, ca_file: ca.pem}
+    bounces: {to: "maildir:bounces"}
+  - name: outbound
+    listen: ["127.0.0.1:2526"]
+    clients: ["127.0.0.0/8"]
+    domains: [other.example]
+    policy: default
+    deliver: {to: "maildir:md"}
+    bounces: {to: "smtp://192.0.2.1:25", tls: required, ca_file: ca.pem}
+policies:
+  default: {}
+`
+	c, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ key, got, want string }{
+		{"spool_dir", c.SpoolDir, dir + "/spool"},
+		{"log.audit", c.Log.Audit, dir + "/log/audit.log"},
+		{"routes[0].deliver.ca_file", c.Routes[0].Deliver.CAFile, dir + "/ca.pem"},
+		{"routes[0].bounces.to", c.Routes[0].Bounces.To, "maildir:" + dir + "/bounces"},
+		{"routes[0].bounces.to (parsed)", c.Routes[0].Bounces.URL.Path, dir + "/bounces"},
+		{"routes[1].deliver.to", c.Routes[1].Deliver.To, "maildir:" + dir + "/md"},
+		{"routes[1].bounces.ca_file", c.Routes[1].Bounces.CAFile, dir + "/ca.pem"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.key, tt.got, tt.want)
+		}
+	}
+	c, err = Parse(filepath.Join(dir, "mugai.yaml"), []byte(strings.Replace(y, "log/audit.log", "stdout", 1)))
+	if err != nil || c.Log.Audit != "stdout" {
+		t.Errorf("log.audit stdout: %v %q", err, c.Log.Audit)
+	}
+}

@@ -216,6 +216,12 @@ func (v *validator) config(c *Config) {
 	for _, p := range []*string{&c.SpoolDir, &c.Quarantine.Dir, &c.Quarantine.EncryptionKeyFile} {
 		v.abs(p)
 	}
+	// The audit trail too: relative to the working directory, it was
+	// / under systemd, and another file for each directory the CLI's
+	// direct reads were run from.
+	if c.Log.Audit != "stdout" {
+		v.abs(&c.Log.Audit)
+	}
 	for i := range c.Routes {
 		r := &c.Routes[i]
 		if r.TLS != nil {
@@ -223,10 +229,15 @@ func (v *validator) config(c *Config) {
 			v.abs(&r.TLS.Key)
 		}
 		v.abs(&r.Recipients.File)
-		v.abs(&r.Deliver.CAFile)
-		if p, ok := strings.CutPrefix(r.Deliver.To, "maildir:"); ok && p != "" {
-			v.abs(&p)
-			r.Deliver.To = "maildir:" + p
+		for _, d := range []*Deliver{&r.Deliver, r.Bounces} {
+			if d == nil {
+				continue
+			}
+			v.abs(&d.CAFile)
+			if p, ok := strings.CutPrefix(d.To, "maildir:"); ok && p != "" {
+				v.abs(&p)
+				d.To = "maildir:" + p
+			}
 		}
 	}
 	setDefault(&c.Admin.Listen, DefaultAdminListen)
