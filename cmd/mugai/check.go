@@ -148,6 +148,16 @@ func warnings(c *config.Config) []string {
 		// rate limit (RateLimitBurst) without the gateway knowing.
 		ws = append(ws, "log.audit: stdout (the default when it is not set) writes the audit trail to standard output: under systemd the journal takes it with the operational log, drops lines past its rate limit (RateLimitBurst, 10000 in 30s by default) without mugai knowing, and leaves no file for mugai audit verify; set log.audit to a file, such as /var/log/mugai/audit.log")
 	}
+	// An untouched original leaves only through a pass-through route
+	// whose domains take its recipient (originalRoute): a domain none
+	// takes is listed for nothing, and every such release is refused.
+	for i, d := range c.Quarantine.ReleaseOriginalTo {
+		if !slices.ContainsFunc(c.Routes, func(r config.Route) bool {
+			return r.Policy == config.PolicyNone && (slices.Contains(r.Domains, "*") || slices.Contains(r.Domains, d))
+		}) {
+			ws = append(ws, fmt.Sprintf("quarantine.release_original_to[%d] %s is in no pass-through route's domains: an untouched original leaves only through such a route, so a release -original to it is refused", i, d))
+		}
+	}
 	if c.SpoolMinFree == 0 {
 		ws = append(ws, "spool_min_free: 0 takes mail until the spool's disk is full: each message is then refused only after it was sent (451), and the quarantine or the audit trail may share that disk")
 	}

@@ -358,3 +358,30 @@ func TestCheckHostname(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckReleaseOriginalTo: an untouched original leaves only through
+// a pass-through route taking its recipient's domain (originalRoute); a
+// domain of release_original_to that none takes is said.
+func TestCheckReleaseOriginalTo(t *testing.T) {
+	path := writeConfig(t, "  retention: 30d\n", "  retention: 30d\n  release_original_to: [inet.city.example.jp, city.example.lg.jp]\n")
+	y, _ := os.ReadFile(path)
+	y = []byte(strings.Replace(string(y), "\nrules: []", `
+  - name: internet
+    listen: ["127.0.0.1:2526"]
+    hostname: gw.city.example.lg.jp
+    clients: ["127.0.0.1/32"]
+    domains: [inet.city.example.jp]
+    policy: none
+    deliver: {to: "smtp://192.0.2.1:25"}
+
+rules: []`, 1))
+	os.WriteFile(path, y, 0o644)
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	const want = "quarantine.release_original_to[1] city.example.lg.jp is in no pass-through route's domains: an untouched original leaves only through such a route, so a release -original to it is refused"
+	if !strings.Contains(out, want) || strings.Contains(out, "release_original_to[0]") {
+		t.Errorf("check output: want %q and nothing of [0]:\n%s", want, out)
+	}
+}
