@@ -435,13 +435,22 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 // localhost are known here; a wildcard listener takes the host's own
 // addresses too.
 func (v *validator) ownHops(c *Config) {
+	// The host's addresses, asked only when a wildcard listener and a
+	// next hop share a port (FuzzParse loads thousands of files).
 	var local []netip.Addr
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil {
-				local = append(local, p.Addr().Unmap())
+	asked := false
+	isLocal := func(ip netip.Addr) bool {
+		if !asked {
+			asked = true
+			if addrs, err := net.InterfaceAddrs(); err == nil {
+				for _, a := range addrs {
+					if p, err := netip.ParsePrefix(a.String()); err == nil {
+						local = append(local, p.Addr().Unmap())
+					}
+				}
 			}
 		}
+		return slices.Contains(local, ip)
 	}
 	for i := range c.Routes {
 		r := &c.Routes[i]
@@ -466,7 +475,7 @@ func (v *validator) ownHops(c *Config) {
 					if !ok || lport != hport {
 						continue
 					}
-					if lip == hip || !lip.IsValid() && (hip.IsLoopback() || slices.Contains(local, hip)) {
+					if lip == hip || !lip.IsValid() && (hip.IsLoopback() || isLocal(hip)) {
 						v.errf(fmt.Sprintf("routes[%d].%s.to", i, h.key), "%s is mugai's own listener (route %s, listen %s): what is delivered there comes back in on route %s, again and again, or crosses from one route to another; give the next hop's address",
 							h.d.To, q.Name, l, q.Name)
 					}
