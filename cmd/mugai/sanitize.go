@@ -268,6 +268,10 @@ func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (ro
 	var given []string
 	for _, a := range strings.Split(rcpts, ",") {
 		if a = strings.TrimSpace(a); a != "" {
+			if f := strings.Fields(a); len(f) > 1 && strings.Contains(f[0], "@") {
+				// Not an address the route would refuse: two of them.
+				return nil, "", "", fmt.Errorf("-to %q: separate recipients with commas (-to %s)", a, strings.Join(f, ","))
+			}
 			given = append(given, a)
 		}
 	}

@@ -167,6 +167,10 @@ func TestSanitizeCommandRules(t *testing.T) {
 		{"the route named", []string{"-route", "inbound", "-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example"}, 0, "partner", "picks policy"},
 		{"no such route", []string{"-route", "nope", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", `no route "nope"`},
 		{"-to missing", []string{"-from", "a@b.example"}, 1, "", "-from and -to are both needed"},
+		// Recipients separated as a shell user might: said as such, not
+		// as one address the route refuses.
+		{"-to with spaces", []string{"-from", "a@b.example", "-to", "kikaku@lgwan.example soumu@lgwan.example"}, 1, "",
+			`-to "kikaku@lgwan.example soumu@lgwan.example": separate recipients with commas (-to kikaku@lgwan.example,soumu@lgwan.example)`},
 		// The gateway refuses a recipient outside the route's domains at
 		// RCPT: the dry run picks no policy for it.
 		{"a recipient outside the route's domains", []string{"-from", "a@b.example", "-to", "kikaku@lgwan.example, nobody@other.example"}, 1, "",
