@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"mugai/config"
 )
 
 // TestServeErrorsNameKey: when mugai serve cannot start on a file mugai
@@ -62,4 +68,72 @@ func TestServeErrorsNameKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeLogsWarnings: what mugai check warns of is logged by mugai
+// serve at its start and after a reload, for a file reloaded without
+// check run on it.
+func TestServeLogsWarnings(t *testing.T) {
+	dir := t.TempDir()
+	y := "admin: {listen: \"127.0.0.1:0\"}\n" +
+		"spool_dir: " + dir + "/spool\n" +
+		"quarantine: {dir: " + dir + "/quarantine}\n" +
+		"log: {audit: " + dir + "/audit.log}\n" +
+		"routes:\n" +
+		"  - name: inbound\n" +
+		"    hostname: mx.lgwan.example\n" +
+		"    listen: [\"127.0.0.1:0\"]\n" +
+		"    clients: [\"127.0.0.0/8\"]\n" +
+		"    domains: [lgwan.example]\n" +
+		"    policy: default\n" +
+		"    deliver: {to: \"maildir:" + dir + "/md\"}\n" +
+		"policies:\n" +
+		"  default: {body: {links: keep}}\n"
+	path := filepath.Join(dir, "mugai.yaml")
+	os.WriteFile(path, []byte(y), 0o600)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncLog{}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- serve(cfg, path, slog.New(slog.NewTextHandler(logs, nil)), stop) }()
+	const want = `msg="configuration warning (mugai check lists them)" config=`
+	wait := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); strings.Count(logs.String(), "policy default: links: keep leaves links clickable") < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no warning logged (%d wanted):\n%s", n, logs.String())
+			}
+		}
+	}
+	wait(1)
+	if !strings.Contains(logs.String(), want+path) {
+		t.Errorf("the warning line lacks %q:\n%s", want+path, logs.String())
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	wait(2)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// syncLog is a goroutine-safe log sink.
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
