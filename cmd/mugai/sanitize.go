@@ -24,7 +24,7 @@ import (
 func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sanitize", "[INPUT]", stderr)
 	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
-	polName := fs.String("policy", "", "policy `NAME` to apply (default: \"default\", or the one the rules pick with -route, -from, -to)")
+	polName := fs.String("policy", "", "policy `NAME` to apply (default: the policy of the only sanitising route, else \"default\"; or the one the rules pick with -route, -from, -to)")
 	routeName := fs.String("route", "", "with -from/-to: the route `NAME` the message comes in on (default: the only sanitising route)")
 	from := fs.String("from", "", "envelope sender `ADDRESS` (<> for the null sender): the policy is the one the rules pick, as the gateway would")
 	to := fs.String("to", "", "envelope recipient `ADDRESSES`, separated by commas: the policy is the one the rules pick")
@@ -79,7 +79,24 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if name == "" {
+		// Neither a policy nor an envelope: the policy of the only
+		// sanitising route, which the gateway applies where no rule
+		// matches; "default" was taken whatever the route's is.
 		name = "default"
+		var only []config.Route
+		for _, r := range cfg.Routes {
+			if r.Policy != config.PolicyNone {
+				only = append(only, r)
+			}
+		}
+		if len(only) == 1 {
+			name = only[0].Policy
+			note := ""
+			if len(cfg.Rules) > 0 {
+				note = "; the rules are not asked: give -from and -to (and -client) for the policy they pick"
+			}
+			fmt.Fprintf(stderr, "mugai sanitize: policy %q, route %s's%s\n", name, only[0].Name, note)
+		}
 	}
 	if name == config.PolicyNone {
 		return fail("policy %q does not sanitise", name)

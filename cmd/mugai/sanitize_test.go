@@ -234,3 +234,27 @@ func TestSanitizeVerifyNote(t *testing.T) {
 		t.Errorf("stderr lacks %q:\n%s", want, e.String())
 	}
 }
+
+// TestSanitizeRoutePolicy: without -policy or an envelope, the dry run
+// applies the policy of the only sanitising route, which the gateway
+// applies where no rule matches, and says so; it took the policy named
+// "default" whatever the route's was.
+func TestSanitizeRoutePolicy(t *testing.T) {
+	path := writeConfig(t, "    policy: default\n", "    policy: standard\n")
+	y, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(y), "policies:\n", "policies:\n  standard:\n    body: {links: remove}\n", 1)), 0o644)
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	var o, e bytes.Buffer
+	if code := runSanitize([]string{"-config", path, input}, nil, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	if !strings.Contains(o.String(), "X-Mugai-Policy: standard\r\n") || !strings.Contains(e.String(), `policy "standard", route inbound's`) {
+		t.Errorf("not the route's policy, or not said:\n%s\n%s", e.String(), o.String())
+	}
+	// -policy still chooses.
+	o.Reset()
+	if code := runSanitize([]string{"-config", path, "-policy", "default", input}, nil, &o, &e); code != 0 || !strings.Contains(o.String(), "X-Mugai-Policy: default\r\n") {
+		t.Errorf("-policy default: exit %d:\n%s", code, o.String())
+	}
+}
