@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -26,6 +27,27 @@ type Config struct {
 	// SHA256 is the hex SHA-256 of the bytes parsed, for telling which
 	// version of the file is in force. Not a YAML key.
 	SHA256 string `yaml:"-"`
+
+	// lines maps a key path to its line in the file (set by Parse),
+	// for At.
+	lines map[string]int
+}
+
+// Written reports whether the file gives key (a path such as
+// routes[0].bounces.connections), rather than its default.
+func (c *Config) Written(key string) bool { _, ok := c.lines[key]; return ok }
+
+// At names key where the file has it, "FILE:LINE: key" (the line of the
+// key, or of its nearest parent written), for a problem met after the
+// file was loaded, such as a directory mugai serve cannot create: the
+// form every configuration error has.
+func (c *Config) At(key string) string {
+	for p := key; p != ""; p = parent(p) {
+		if l, ok := c.lines[p]; ok {
+			return fmt.Sprintf("%s:%d: %s", c.File, l, key)
+		}
+	}
+	return c.File + ": " + key
 }
 
 // Admin is the HTTP listener for /metrics, /healthz, /readyz and the

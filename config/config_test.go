@@ -40,6 +40,30 @@ var badFiles = []struct {
 	{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},
 	{"no_clients.bad.yaml", []string{`:5: routes[0].clients: at least one network is required`}},
 	{"duplicate_listen.bad.yaml", []string{`:10: routes[1].listen[0]: 127.0.0.1:2525 is already used by route inbound`}},
+	// Written apart, bound alike: serve failed with "address already in use".
+	{"listen_same_address.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen ([::ffff:127.0.0.1]:9925)`,
+		`:11: routes[1].listen[0]: localhost:2525 is already used by route inbound (127.0.0.1:2525)`}},
+	// A next hop that is one of mugai's own listeners: a loop, or mail
+	// crossing from one route to another.
+	{"own_listener_hop.bad.yaml", []string{
+		`:8: routes[0].deliver.to: smtp://localhost:2526 is mugai's own listener (route outbound, listen 0.0.0.0:2526): what is delivered there comes back in on route outbound`,
+		`:15: routes[1].bounces.to: smtp://127.0.0.1:2525 is mugai's own listener (route inbound, listen 127.0.0.1:2525)`}},
+	// What was meant, said.
+	{"domain_pattern.bad.yaml", []string{`:6: routes[0].domains[0]: "*.city.example.lg.jp" is not a domain name: a domain is compared whole, its subdomains apart, so list each one (such as city.example.lg.jp)`,
+		`:11: rules[0].match.sender_domain[0]: "@pref.example.lg.jp" is not a domain name: write it without the @ (pref.example.lg.jp)`}},
+	// "@domain" is no address: the rule would never match.
+	{"rule_at_domain.bad.yaml", []string{`:12: rules[0].match.sender[0]: "@pref.example.lg.jp" is not an address: for every sender of a domain, use sender_domain: [pref.example.lg.jp]`,
+		`:13: rules[0].match.recipient[0]: "@lgwan.example" is not an address: for every recipient of a domain, use recipient_domain: [lgwan.example]`}},
+	// An emptied condition would let the rule match any sender.
+	{"rule_empty_condition.bad.yaml", []string{`:12: rules[0].match.sender_domain: an empty list is no condition, and the rule would match any sender domain: list them, or leave the key out`}},
+	// Not the default list in its place, quietly.
+	{"empty_headers.bad.yaml", []string{`:11: policies.default.headers: an empty list would carry no From, To, Date or Subject, which every message needs, and the rebuild would carry the default list instead`}},
+	// Any client, any destination: never (DESIGN invariant 4).
+	{"open_relay.bad.yaml", []string{`:5: routes[0].clients[1]: ::/0 with domains "*" makes route outbound an open relay: any host that reaches it may send mail anywhere through it`}},
+	// Which network, or which address, the admin meant is theirs to say.
+	{"host_bits.bad.yaml", []string{`:5: routes[0].clients[0]: "10.1.0.25/24" is not a network: its address is not the first of the /24 (the network is 10.1.0.0/24; one address alone is 10.1.0.25)`}},
+	// Not "unknown key", which reads as a typo.
+	{"merge_key.bad.yaml", []string{`:13: policies.relaxed.<<: YAML merge keys (<<) are not supported: write the keys out, or give the whole value as an alias (*anchor)`}},
 	{"admin_listen.bad.yaml", []string{`:5: routes[0].listen[1]: 127.0.0.1:9925 is already used by admin.listen (127.0.0.1:9925)`}},
 	// "none" is a policy name: an empty policies section is said in words.
 	{"no_policies.bad.yaml", []string{`:7: routes[0].policy: policy "default" does not exist (no policy is defined under policies)`}},
@@ -146,6 +170,19 @@ func TestGoodFile(t *testing.T) {
 	b, _ := os.ReadFile("testdata/good.yaml")
 	sum := sha256.Sum256(b)
 	want.SHA256 = hex.EncodeToString(sum[:])
+	// Where each key stands, for errors met after the load (At); the
+	// rest is compared whole.
+	for key, at := range map[string]string{
+		"spool_dir":                      "testdata/good.yaml:2: spool_dir",
+		"routes[1].listen[0]":            "testdata/good.yaml:19: routes[1].listen[0]",
+		"quarantine.encryption_key_file": "testdata/good.yaml:3: quarantine.encryption_key_file", // not written: its parent's line
+		"admin.nothing.here":             "testdata/good.yaml:1: admin.nothing.here",
+	} {
+		if got := c.At(key); got != at {
+			t.Errorf("At(%q) = %q, want %q", key, got, at)
+		}
+	}
+	c.lines = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded config differs\n got: %+v\nwant: %+v", c, want)
 	}
@@ -312,6 +349,14 @@ func TestSameListener(t *testing.T) {
 		{"127.0.0.1:2525", "127.0.0.1:9925", false},
 		{"127.0.0.1:0", "127.0.0.1:0", false}, // port 0 picks a free port each time
 		{"not an address", "127.0.0.1:9925", false},
+		// Written apart, bound alike: serve failed on these with
+		// "address already in use" after check had passed them.
+		{"localhost:2525", "127.0.0.1:2525", true},
+		{"[0:0:0:0:0:0:0:1]:2525", "[::1]:2525", true},
+		{"[::ffff:127.0.0.1]:2525", "127.0.0.1:2525", true},
+		{"127.0.0.1:025", "127.0.0.1:25", true},
+		{"[0:0:0:0:0:0:0:0]:25", "10.0.0.1:25", true},
+		{"localhost:2525", "[::1]:2525", false}, // Go listens on localhost's IPv4 address
 	} {
 		if got := sameListener(tt.a, tt.b); got != tt.want {
 			t.Errorf("sameListener(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
@@ -405,5 +450,90 @@ func TestHiddenLineBreaks(t *testing.T) {
 				t.Errorf("%s: line %d, want %d", tt.name, es[0].Line, want)
 			}
 		}
+	}
+}
+
+// TestEncryptionKeyText: a quarantine key written as text (hex, with a
+// line break) for the raw bytes is refused saying how a key is made.
+func TestEncryptionKeyText(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "quarantine.key")
+	os.WriteFile(key, []byte(strings.Repeat("5a", 32)+"\n"), 0o600)
+	y := strings.Replace(string(DefaultYAML()), "  retention: 30d\n", "  retention: 30d\n  encryption_key_file: "+key+"\n", 1)
+	_, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y))
+	want := ": quarantine.encryption_key_file: " + key + " holds 65 bytes (allowed: exactly 32 random bytes, not text such as hex: make them with head -c 32 /dev/urandom > " + key + ")"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
+// TestCAFileNotPEM: a ca_file with no PEM certificate is refused at its
+// key; the gateway would otherwise fail every TLS delivery to that hop.
+func TestCAFileNotPEM(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.der")
+	os.WriteFile(ca, []byte{0x30, 0x82, 0x01, 0x0a}, 0o600)
+	y := strings.Replace(string(DefaultYAML()), `to: "maildir:./mugai-data/maildir"`, `to: "smtp://192.0.2.1:25"`+"\n      tls: required\n      ca_file: "+ca, 1)
+	_, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y))
+	want := ": routes[0].deliver.ca_file: " + ca + " holds no PEM certificate"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+	pem, _ := os.ReadFile("../deploy/testdata/tls.crt")
+	os.WriteFile(ca, pem, 0o600)
+	if _, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y)); err != nil {
+		t.Errorf("a PEM ca_file: %v", err)
+	}
+}
+
+// TestRelativePaths: every path of the file is read from the file's
+// directory, as the example says, whatever directory mugai runs in: the
+// audit trail and a bounces target's Maildir and ca_file were read from
+// the working directory (/ under systemd).
+func TestRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	pem, _ := os.ReadFile("../deploy/testdata/tls.crt")
+	os.WriteFile(filepath.Join(dir, "ca.pem"), pem, 0o600)
+	y := `spool_dir: spool
+quarantine: {dir: q}
+log: {audit: log/audit.log}
+routes:
+  - name: inbound
+    listen: ["127.0.0.1:2525"]
+    clients: ["127.0.0.0/8"]
+    domains: [lgwan.example]
+    policy: default
+    deliver: {to: "smtp://192.0.2.1:25", tls: required, ca_file: ca.pem}
+    bounces: {to: "maildir:bounces"}
+  - name: outbound
+    listen: ["127.0.0.1:2526"]
+    clients: ["127.0.0.0/8"]
+    domains: [other.example]
+    policy: default
+    deliver: {to: "maildir:md"}
+    bounces: {to: "smtp://192.0.2.1:25", tls: required, ca_file: ca.pem}
+policies:
+  default: {}
+`
+	c, err := Parse(filepath.Join(dir, "mugai.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ key, got, want string }{
+		{"spool_dir", c.SpoolDir, dir + "/spool"},
+		{"log.audit", c.Log.Audit, dir + "/log/audit.log"},
+		{"routes[0].deliver.ca_file", c.Routes[0].Deliver.CAFile, dir + "/ca.pem"},
+		{"routes[0].bounces.to", c.Routes[0].Bounces.To, "maildir:" + dir + "/bounces"},
+		{"routes[0].bounces.to (parsed)", c.Routes[0].Bounces.URL.Path, dir + "/bounces"},
+		{"routes[1].deliver.to", c.Routes[1].Deliver.To, "maildir:" + dir + "/md"},
+		{"routes[1].bounces.ca_file", c.Routes[1].Bounces.CAFile, dir + "/ca.pem"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.key, tt.got, tt.want)
+		}
+	}
+	c, err = Parse(filepath.Join(dir, "mugai.yaml"), []byte(strings.Replace(y, "log/audit.log", "stdout", 1)))
+	if err != nil || c.Log.Audit != "stdout" {
+		t.Errorf("log.audit stdout: %v %q", err, c.Log.Audit)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -66,6 +67,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	case prefixType:
 		p, err := parsePrefix(n.Value)
+		if n.Kind == yaml.ScalarNode && err == errHostBits {
+			// Refused, not masked: 10.1.0.25/24 may mean the network or
+			// the one server, and only the admin knows which.
+			d.fail(n, path, "%q is not a network: its address is not the first of the /%d (the network is %s; one address alone is %s)", n.Value, p.Bits(), p.Masked(), p.Addr())
+			return
+		}
 		if n.Kind != yaml.ScalarNode || err != nil {
 			d.fail(n, path, "%q is not a network (allowed: CIDR such as 192.0.2.0/24, ::1/128, or a single address)", n.Value)
 			return
@@ -95,6 +102,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			}
 			seen[k.Value] = true
 			idx, ok := fields[k.Value]
+			if !ok && k.Tag == "!!merge" {
+				// yaml.v3 leaves a merge to its own decoder, which this
+				// one is not: said as what it is, not as a typo.
+				d.errs.add(d.file, k.Line, kp, "YAML merge keys (<<) are not supported: write the keys out, or give the whole value as an alias (*anchor)")
+				continue
+			}
 			if !ok {
 				d.errs.add(d.file, k.Line, kp, "unknown key (allowed: %s)", strings.Join(fieldNames(v.Type()), ", "))
 				continue
@@ -263,6 +276,9 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(time.Duration(days)*24*time.Hour + d), nil
 }
 
+// errHostBits is a CIDR whose address has bits set past its length.
+var errHostBits = errors.New("host bits set")
+
 func parsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
@@ -270,7 +286,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 			return p, err
 		}
 		if p != p.Masked() {
-			return p, fmt.Errorf("host bits set in %s", s)
+			return p, errHostBits
 		}
 		return p, nil
 	}

@@ -80,6 +80,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		v.base = filepath.Dir(file)
 	}
 	v.config(c)
+	c.lines = d.lines
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs

@@ -112,3 +112,86 @@ func domainOf(addr string) string {
 	}
 	return strings.TrimSuffix(strings.ToLower(addr[i+1:]), ".")
 }
+
+// ShadowedBy returns, for rule i, the first rule before it that matches
+// every message rule i matches, or -1: rule i then never picks its
+// policy, however it is written (the first rule that matches wins).
+// It is decided on the conditions as written, so a rule can be
+// unreachable through a combination this does not see (two earlier
+// rules each covering part of it); what it reports is always so.
+func (c *Config) ShadowedBy(i int) int {
+	b := &c.Rules[i].Match
+	for j := 0; j < i; j++ {
+		if c.Rules[j].Match.covers(b) {
+			return j
+		}
+	}
+	return -1
+}
+
+// covers reports whether every message b matches, a matches too.
+func (a *Match) covers(b *Match) bool {
+	return subset(b.Route, a.Route) &&
+		addrsCovered(a.Sender, a.SenderDomain, b.Sender, b.SenderDomain) &&
+		addrsCovered(a.Recipient, a.RecipientDomain, b.Recipient, b.RecipientDomain) &&
+		clientsCovered(a.Clients, b.Clients)
+}
+
+// subset: a condition list a holds for every value b's allows; an empty
+// list allows every value.
+func subset(b, a []string) bool {
+	if len(a) == 0 {
+		return true
+	}
+	if len(b) == 0 {
+		return false
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// addrsCovered: every address that b's address and domain lists admit
+// (all its lists must hold) is admitted by a's. Recipients are each
+// held to the lists, senders are one address: the same test serves.
+func addrsCovered(aAddrs, aDomains, bAddrs, bDomains []string) bool {
+	if len(aAddrs) > 0 && !subset(bAddrs, aAddrs) {
+		return false
+	}
+	if len(aDomains) == 0 {
+		return true
+	}
+	if len(bDomains) > 0 && subset(bDomains, aDomains) {
+		return true
+	}
+	if len(bAddrs) == 0 {
+		return false
+	}
+	for _, x := range bAddrs {
+		if !slices.Contains(aDomains, domainOf(x)) {
+			return false
+		}
+	}
+	return true
+}
+
+// clientsCovered: every address in b's networks is in one of a's.
+func clientsCovered(a, b []Prefix) bool {
+	if len(a) == 0 {
+		return true
+	}
+	if len(b) == 0 {
+		return false
+	}
+	for _, pb := range b {
+		if !slices.ContainsFunc(a, func(pa Prefix) bool {
+			return pa.Addr().BitLen() == pb.Addr().BitLen() && pa.Bits() <= pb.Bits() && pa.Contains(pb.Addr())
+		}) {
+			return false
+		}
+	}
+	return true
+}

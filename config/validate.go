@@ -2,11 +2,16 @@ package config
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -59,9 +64,16 @@ const (
 	// recipients take seconds. 30 minutes leaves room for all of it and
 	// still ends a next hop that trickles its replies, which could
 	// otherwise hold a worker for 100 × command_timeout.
-	DefaultAttemptTimeout  = Duration(30 * time.Minute)
-	MinAttemptTimeout      = Duration(time.Second)
-	MaxAttemptTimeout      = Duration(24 * time.Hour)
+	DefaultAttemptTimeout = Duration(30 * time.Minute)
+	MinAttemptTimeout     = Duration(time.Second)
+	MaxAttemptTimeout     = Duration(24 * time.Hour)
+	// CeilingMIME* are the most the sanitiser holds to, whatever a
+	// policy's mime section says: every level of the walk holds
+	// buffers, and parts are held until the rebuild. mugai check warns
+	// of a value above them.
+	CeilingMIMEDepth       = 100
+	CeilingMIMEParts       = 10000
+	CeilingMIMEHeaderBytes = Size(1 << 20)
 	DefaultMIMEDepth       = 20
 	DefaultMIMEParts       = 500
 	DefaultMIMEHeaderBytes = Size(64 << 10)
@@ -148,16 +160,32 @@ func (v *validator) oneOf(path, val string, allowed ...string) {
 	v.errf(path, "%q is not allowed (allowed: %s)", val, strings.Join(allowed, ", "))
 }
 
-func (v *validator) readable(path, file string) {
+// readable reports whether file (when given) can be read, and reports
+// it at path when it cannot.
+func (v *validator) readable(path, file string) bool {
 	if file == "" {
-		return
+		return true
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		v.errf(path, "cannot read %s: %v", file, unwrapPath(err))
-		return
+		hint := ""
+		if errors.Is(err, fs.ErrPermission) {
+			// The file is checked with the rights of whoever runs
+			// mugai check, who need not be the gateway's user.
+			hint = fmt.Sprintf(" (read as user %s; mugai serve reads it as its own user, mugai under the shipped unit: run mugai check as that user or as root)", currentUser())
+		}
+		v.errf(path, "cannot read %s: %v%s", file, unwrapPath(err), hint)
+		return false
 	}
 	f.Close()
+	return true
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Getuid())
 }
 
 func unwrapPath(err error) error {
@@ -188,6 +216,12 @@ func (v *validator) config(c *Config) {
 	for _, p := range []*string{&c.SpoolDir, &c.Quarantine.Dir, &c.Quarantine.EncryptionKeyFile} {
 		v.abs(p)
 	}
+	// The audit trail too: relative to the working directory, it was
+	// / under systemd, and another file for each directory the CLI's
+	// direct reads were run from.
+	if c.Log.Audit != "stdout" {
+		v.abs(&c.Log.Audit)
+	}
 	for i := range c.Routes {
 		r := &c.Routes[i]
 		if r.TLS != nil {
@@ -195,10 +229,15 @@ func (v *validator) config(c *Config) {
 			v.abs(&r.TLS.Key)
 		}
 		v.abs(&r.Recipients.File)
-		v.abs(&r.Deliver.CAFile)
-		if p, ok := strings.CutPrefix(r.Deliver.To, "maildir:"); ok && p != "" {
-			v.abs(&p)
-			r.Deliver.To = "maildir:" + p
+		for _, d := range []*Deliver{&r.Deliver, r.Bounces} {
+			if d == nil {
+				continue
+			}
+			v.abs(&d.CAFile)
+			if p, ok := strings.CutPrefix(d.To, "maildir:"); ok && p != "" {
+				v.abs(&p)
+				d.To = "maildir:" + p
+			}
 		}
 	}
 	setDefault(&c.Admin.Listen, DefaultAdminListen)
@@ -229,7 +268,10 @@ func (v *validator) config(c *Config) {
 	v.readable("quarantine.encryption_key_file", c.Quarantine.EncryptionKeyFile)
 	if f := c.Quarantine.EncryptionKeyFile; f != "" {
 		if b, err := os.ReadFile(f); err == nil && len(b) != 32 {
-			v.errf("quarantine.encryption_key_file", "%s holds %d bytes (allowed: exactly 32 random bytes)", f, len(b))
+			// The usual mistakes are a key written as text (hex or
+			// base64, maybe with a line break) for the raw bytes: the
+			// command that makes one says what is wanted.
+			v.errf("quarantine.encryption_key_file", "%s holds %d bytes (allowed: exactly 32 random bytes, not text such as hex: make them with head -c 32 /dev/urandom > %s)", f, len(b), f)
 		}
 	}
 
@@ -256,6 +298,7 @@ func (v *validator) config(c *Config) {
 	for i := range c.Routes {
 		v.route(fmt.Sprintf("routes[%d]", i), &c.Routes[i], c, names, addrs)
 	}
+	v.ownHops(c)
 	ruleNames := map[string]int{}
 	for i := range c.Rules {
 		path := fmt.Sprintf("rules[%d]", i)
@@ -323,9 +366,10 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		case r.TLS.Cert == "" || r.TLS.Key == "":
 			v.errf(tp, "cert and key are both required")
 		default:
-			v.readable(tp+".cert", r.TLS.Cert)
-			v.readable(tp+".key", r.TLS.Key)
-			if _, err := tls.LoadX509KeyPair(r.TLS.Cert, r.TLS.Key); err != nil && fileExists(r.TLS.Cert) && fileExists(r.TLS.Key) {
+			// One unreadable file is one error, not also the pair's.
+			okCert := v.readable(tp+".cert", r.TLS.Cert)
+			okKey := v.readable(tp+".key", r.TLS.Key)
+			if _, err := tls.LoadX509KeyPair(r.TLS.Cert, r.TLS.Key); err != nil && okCert && okKey {
 				v.errf(tp, "cannot load the certificate and key: %v", err)
 			}
 		}
@@ -358,6 +402,16 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		r.Domains[i] = strings.ToLower(strings.TrimSuffix(d, "."))
 	}
 
+	if slices.Contains(r.Domains, "*") {
+		// Any client, any destination: an open relay, which a route
+		// never is (DESIGN invariant 4). "*" is for a pass-through
+		// route that relays for the LGWAN mail servers alone.
+		for j, p := range r.Clients {
+			if p.Bits() == 0 {
+				v.errf(fmt.Sprintf("%s.clients[%d]", path, j), `%s with domains "*" makes route %s an open relay: any host that reaches it may send mail anywhere through it (allowed with "*": the networks of the servers that relay through it, such as 10.1.0.25/32)`, p, r.Name)
+			}
+		}
+	}
 	setDefault(&r.Recipients.Verify, "none")
 	v.oneOf(path+".recipients.verify", r.Recipients.Verify, "none", "next-hop")
 	v.readable(path+".recipients.file", r.Recipients.File)
@@ -372,21 +426,110 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 	}
 }
 
+// ownHops refuses a next hop (deliver.to, bounces.to) that is one of the
+// gateway's own listeners: what is delivered there comes back in on that
+// route, to be accepted, kept and delivered there again without end (a
+// route sending to itself filled 151 MB of quarantine in 6 seconds from
+// one message), or crosses from one route to another, which nothing may
+// (DESIGN: separated paths). Only addresses written as IP literals or
+// localhost are known here; a wildcard listener takes the host's own
+// addresses too.
+func (v *validator) ownHops(c *Config) {
+	// The host's addresses, asked only when a wildcard listener and a
+	// next hop share a port (FuzzParse loads thousands of files).
+	var local []netip.Addr
+	asked := false
+	isLocal := func(ip netip.Addr) bool {
+		if !asked {
+			asked = true
+			if addrs, err := net.InterfaceAddrs(); err == nil {
+				for _, a := range addrs {
+					if p, err := netip.ParsePrefix(a.String()); err == nil {
+						local = append(local, p.Addr().Unmap())
+					}
+				}
+			}
+		}
+		return slices.Contains(local, ip)
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		hops := []struct {
+			key string
+			d   *Deliver
+		}{{"deliver", &r.Deliver}, {"bounces", r.Bounces}}
+		for _, h := range hops {
+			if h.d == nil || h.d.URL.Addr == "" {
+				continue // maildir, lmtp+unix, or already refused
+			}
+			hip, hport, ok := bindAddr(h.d.URL.Addr)
+			if !ok || hport == 0 {
+				continue // a host name: not resolved here
+			}
+			if !hip.IsValid() {
+				hip = netip.AddrFrom4([4]byte{127, 0, 0, 1}) // 0.0.0.0 connects to this host
+			}
+			for _, q := range c.Routes {
+				for _, l := range q.Listen {
+					lip, lport, ok := bindAddr(l)
+					if !ok || lport != hport {
+						continue
+					}
+					if lip == hip || !lip.IsValid() && (hip.IsLoopback() || isLocal(hip)) {
+						v.errf(fmt.Sprintf("routes[%d].%s.to", i, h.key), "%s is mugai's own listener (route %s, listen %s): what is delivered there comes back in on route %s, again and again, or crosses from one route to another; give the next hop's address",
+							h.d.To, q.Name, l, q.Name)
+					}
+				}
+			}
+		}
+	}
+}
+
 func isWildcard(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
 
 // sameListener reports whether two host:port listen addresses would
 // collide: the same port (not 0, which picks a free one) on the same
-// host, or on any host when one of them is a wildcard.
+// address, or on any address when one of them is a wildcard. They are
+// compared as the kernel binds them, not as written: "localhost" is
+// 127.0.0.1 (Go listens on its IPv4 address), ::ffff:127.0.0.1 is
+// 127.0.0.1, 0:0:0:0:0:0:0:1 is ::1 and port 025 is 25; written apart,
+// check passed such a pair and serve failed on it ("address already in
+// use").
 func sameListener(a, b string) bool {
-	ah, ap, err1 := net.SplitHostPort(a)
-	bh, bp, err2 := net.SplitHostPort(b)
-	if err1 != nil || err2 != nil || ap != bp || ap == "0" {
+	ah, ap, ok1 := bindAddr(a)
+	bh, bp, ok2 := bindAddr(b)
+	if !ok1 || !ok2 || ap != bp || ap == 0 {
 		return false
 	}
-	return ah == bh || isWildcard(ah) || isWildcard(bh)
+	return ah == bh || !ah.IsValid() || !bh.IsValid()
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+// bindAddr is a listen address as it is bound: the address (the zero
+// Addr for a wildcard) and the port.
+func bindAddr(s string) (netip.Addr, int, bool) {
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	switch {
+	case isWildcard(host):
+		return netip.Addr{}, port, true
+	case host == "localhost":
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1}), port, true
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	if ip = ip.Unmap(); ip.IsUnspecified() {
+		return netip.Addr{}, port, true // "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0"
+	}
+	return ip, port, true
+}
 
 // policyNames lists the defined policies for an error message. With none
 // it says so in words: "none" is also the pass-through policy's name.
@@ -477,6 +620,11 @@ func (v *validator) deliver(path string, d *Deliver, required bool) {
 		v.errf(path+".tls", "smtps is always TLS (allowed: opportunistic, required)")
 	}
 	v.readable(path+".ca_file", d.CAFile)
+	if b, err := os.ReadFile(d.CAFile); d.CAFile != "" && err == nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
+		// Else every delivery to the hop fails at its TLS handshake
+		// (ca_file …: no PEM certificate), found in the queue days on.
+		v.errf(path+".ca_file", "%s holds no PEM certificate (allowed: the CA certificates that sign the next hop's, as -----BEGIN CERTIFICATE----- blocks)", d.CAFile)
+	}
 	if positive(v, path+".connections", d.Connections) && d.Connections == 0 {
 		d.Connections = DefaultConnections
 	}
@@ -560,16 +708,24 @@ func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool
 	m := &r.Match
 	for i, s := range m.Sender {
 		p := fmt.Sprintf("%s.match.sender[%d]", path, i)
-		if _, d, ok := strings.Cut(s, "@"); !ok || d == "" {
+		switch local, d, ok := strings.Cut(s, "@"); {
+		case ok && local == "" && d != "":
+			// "@pref.example.lg.jp" matches no sender: an address
+			// never starts with @. The admin meant the domain.
+			v.errf(p, "%q is not an address: for every sender of a domain, use sender_domain: [%s]", s, d)
+		case !ok || d == "":
 			v.errf(p, "%q is not an address", s)
-		} else {
+		default:
 			v.domain(p, d, false)
 		}
 		m.Sender[i] = strings.ToLower(s)
 	}
 	for i, s := range m.Recipient {
 		p := fmt.Sprintf("%s.match.recipient[%d]", path, i)
-		if _, d, ok := strings.Cut(s, "@"); !ok || d == "" {
+		switch local, d, ok := strings.Cut(s, "@"); {
+		case ok && local == "" && d != "":
+			v.errf(p, "%q is not an address: for every recipient of a domain, use recipient_domain: [%s]", s, d)
+		case !ok || d == "":
 			v.errf(p, "%q is not an address", s)
 		}
 		m.Recipient[i] = strings.ToLower(s)
@@ -592,6 +748,17 @@ func (v *validator) rule(path string, r *Rule, c *Config, routes map[string]bool
 			if r.Name == rt && r.Policy == PolicyNone {
 				v.errf(p, "route %q is a pass-through route (policy none): rules never apply there", rt)
 			}
+		}
+	}
+	// A condition written with no entry is no condition: the rule
+	// would match whatever it names, a list emptied by mistake (its
+	// entries deleted, the key left) most likely.
+	for _, c := range []struct {
+		key string
+		n   int
+	}{{"sender", len(m.Sender)}, {"sender_domain", len(m.SenderDomain)}, {"recipient", len(m.Recipient)}, {"recipient_domain", len(m.RecipientDomain)}, {"route", len(m.Route)}, {"clients", len(m.Clients)}} {
+		if k := path + ".match." + c.key; c.n == 0 && v.has(k) && !v.has(k+"!") {
+			v.errf(k, "an empty list is no condition, and the rule would match any %s: list them, or leave the key out", strings.ReplaceAll(c.key, "_", " "))
 		}
 	}
 	if len(m.Sender)+len(m.SenderDomain)+len(m.Recipient)+len(m.RecipientDomain)+len(m.Route)+len(m.Clients) == 0 {
@@ -660,6 +827,10 @@ func (v *validator) policy(path string, p *Policy) {
 	v.oneOf(path+".notice.position", p.Notice.Position, "top", "bottom")
 	if !v.has(path + ".headers") {
 		p.Headers = append([]string(nil), DefaultHeaders...)
+	} else if len(p.Headers) == 0 && !v.has(path+".headers!") {
+		// The sanitiser would carry the default list for it: an admin
+		// who wrote [] to carry nothing must not believe so.
+		v.errf(path+".headers", "an empty list would carry no From, To, Date or Subject, which every message needs, and the rebuild would carry the default list instead: list the fields to carry, or leave the key out for the default (%s)", strings.Join(DefaultHeaders, ", "))
 	}
 	for i, h := range p.Headers {
 		if !headerNameRE.MatchString(h) {
@@ -717,7 +888,15 @@ func (v *validator) domain(path, d string, _ bool) {
 			ok = false
 		}
 	}
-	if !ok {
+	switch {
+	case ok:
+	case strings.HasPrefix(s, "*.") || strings.HasPrefix(s, "."):
+		// A pattern, as in Postfix's parent_domain_matches_subdomains:
+		// mugai compares whole domains only.
+		v.errf(path, "%q is not a domain name: a domain is compared whole, its subdomains apart, so list each one (such as %s)", d, strings.TrimLeft(s, "*."))
+	case strings.HasPrefix(s, "@"):
+		v.errf(path, "%q is not a domain name: write it without the @ (%s)", d, strings.TrimPrefix(s, "@"))
+	default:
 		v.errf(path, "%q is not a domain name", d)
 	}
 }

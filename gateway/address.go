@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-smtp"
@@ -39,30 +40,50 @@ func parseRcpt(addr string, domains []string) (string, *smtp.SMTPError) {
 	return local + "@" + domain, nil
 }
 
-// CheckRecipient is what route answers at RCPT TO for addr as far as
-// the address goes (its syntax, the route's domains; not recipient
-// verification, which asks the next hop): the address as the gateway
-// keeps it (domain lower-cased without a trailing dot, a quoted local
-// part unquoted), which the rules then see, or the refusal, whose text
-// is the reply ("550 5.7.1 Relaying denied"). The dry run (mugai
-// sanitize -to) asks it so as not to pick a policy for a recipient the
-// gateway refuses, nor another policy than the gateway's.
-func CheckRecipient(addr string, route *config.Route) (string, error) {
-	a, err := parseRcpt(addr, route.Domains)
-	if err != nil {
-		e := err.EnhancedCode
-		return "", fmt.Errorf("%d %d.%d.%d %s", err.Code, e[0], e[1], e[2], err.Message)
+// CheckRecipients is what route answers to the RCPT TOs of one
+// transaction, in order, as far as the addresses and the configuration
+// go (their syntax, the route's domains, its recipients.file and
+// limits.max_recipients; not recipient verification, which asks the
+// next hop): the recipients as the gateway keeps them (each once, the
+// domain lower-cased without a trailing dot, a quoted local part
+// unquoted), which the rules then see, or the first one refused, with a
+// *RefusedError whose Reply is the reply ("550 5.7.1 Relaying denied").
+// Any other error is the recipients file's. The dry run (mugai sanitize
+// -to) asks it so as not to pick a policy for a recipient the gateway
+// refuses, nor another policy than the gateway's.
+func CheckRecipients(addrs []string, route *config.Route) (kept []string, refused string, err error) {
+	var list map[string]bool
+	if f := route.Recipients.File; f != "" {
+		if list, _, err = ReadRecipients(f); err != nil {
+			return nil, "", err
+		}
 	}
-	return a, nil
+	for _, a := range addrs {
+		// In the order of Session.Rcpt.
+		addr, serr := parseRcpt(a, route.Domains)
+		if serr != nil {
+			return nil, a, &RefusedError{Reply: replyText(serr), Why: "route " + route.Name + ": the address's form or domain (domains: " + strings.Join(route.Domains, " ") + ")"}
+		}
+		if slices.Contains(kept, addr) {
+			continue // delivered once (errDupRcpt)
+		}
+		if len(kept) >= route.Limits.MaxRecipients {
+			return nil, a, &RefusedError{Reply: replyText(errTooMany), Why: fmt.Sprintf("route %s: limits.max_recipients is %d; the sending server sends the others in another message, whose policy the rules pick for its own recipients", route.Name, route.Limits.MaxRecipients)}
+		}
+		if list != nil && !list[strings.ToLower(addr)] {
+			return nil, a, &RefusedError{Reply: replyText(errNoSuchUser), Why: "route " + route.Name + ": not in recipients.file " + route.Recipients.File}
+		}
+		kept = append(kept, addr)
+	}
+	return kept, "", nil
 }
 
-// CheckSender is CheckRecipient for MAIL FROM: the sender as the gateway
-// keeps it, which the rules see, or the refusal as the reply.
+// CheckSender is CheckRecipients for MAIL FROM: the sender as the
+// gateway keeps it, which the rules see, or the refusal as the reply.
 func CheckSender(addr string) (string, error) {
 	a, err := parseSender(addr)
 	if err != nil {
-		e := err.EnhancedCode
-		return "", fmt.Errorf("%d %d.%d.%d %s", err.Code, e[0], e[1], e[2], err.Message)
+		return "", &RefusedError{Reply: replyText(err)}
 	}
 	return a, nil
 }

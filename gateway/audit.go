@@ -230,7 +230,7 @@ func OpenAudit(target string, onError func(error)) (*Audit, error) {
 	}
 	f, err := os.OpenFile(target, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("audit: open %s: %w", target, err)
+		return nil, fmt.Errorf("audit trail: %w", err) // "open FILE: …"
 	}
 	a := &Audit{w: f, f: f, path: target, err: onError}
 	if err := a.continueChain(); err != nil {

@@ -59,10 +59,7 @@ func (s *session) data(r io.Reader, tx txn) error {
 			rr.grace = ct - min(ct/4, time.Second)
 		}
 	}
-	// go-smtp's MaxLineLength covers DATA but not BDAT chunks; this
-	// counts both, after it for DATA.
-	ll := &lineLimiter{r: rr, max: maxLineLength}
-	n, err := io.Copy(in, sanitize.NormalizeLineEnds(io.LimitReader(ll, int64(lim.MaxMessageSize)+1)))
+	n, err := io.Copy(in, receiving(rr, lim.MaxMessageSize))
 	rec.Size = n
 	switch {
 	case rr.timedOut:
@@ -173,6 +170,60 @@ func (s *session) data(r io.Reader, tx txn) error {
 	s.errors, s.overshoot = 0, 0 // a client delivering mail is not guessing addresses
 	s.mu.Unlock()
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + res}
+}
+
+// receiving is the reader a message is taken through at DATA or BDAT,
+// r being the client's: at most max+1 octets of it, a line over
+// maxLineLength ending it with smtp.ErrTooLongLine, every line end made
+// CRLF. What it gives is what the sanitiser and the quarantine get, and
+// more than max octets of it is a message too big (Receive).
+func receiving(r io.Reader, max config.Size) io.Reader {
+	// go-smtp's MaxLineLength covers DATA but not BDAT chunks; this
+	// counts both, after it for DATA.
+	ll := &lineLimiter{r: r, max: maxLineLength}
+	return sanitize.NormalizeLineEnds(io.LimitReader(ll, int64(max)+1))
+}
+
+// RefusedError is a message a route refuses, as the SMTP reply it gets.
+type RefusedError struct {
+	Reply string // "552 5.3.4 Message size exceeds fixed maximum message size"
+	Why   string // which limit, in the configuration's terms
+}
+
+func (e *RefusedError) Error() string {
+	if e.Why == "" {
+		return e.Reply
+	}
+	return e.Reply + " (" + e.Why + ")"
+}
+
+// Receive writes to w the message read from r as route receives it at
+// DATA, but for how fast it comes: the bytes the sanitiser gets, with
+// CRLF line ends, or a *RefusedError for a message the route refuses
+// there for its size or a line's length (any other error is r's or w's).
+// The dry run (mugai sanitize -route) reads its input through it, so as
+// not to rebuild a message the gateway refuses, nor another one than the
+// gateway would.
+func Receive(w io.Writer, r io.Reader, route *config.Route) (int64, error) {
+	max := route.Limits.MaxMessageSize
+	n, err := io.Copy(w, receiving(r, max))
+	switch {
+	case errors.Is(err, smtp.ErrTooLongLine):
+		return n, &RefusedError{Reply: replyText(errLineBDAT)}
+	case err != nil:
+		return n, err
+	case n > int64(max):
+		// n counts CRLF line ends, as the limit does: a file saved with
+		// LF alone is smaller on disk than the message it makes.
+		return n, &RefusedError{Reply: replyText(errTooBig), Why: fmt.Sprintf("route %s: limits.max_message_size is %s; the message is larger, its line ends counted as CRLF", route.Name, max)}
+	}
+	return n, nil
+}
+
+// replyText is an SMTP reply as a client shows it.
+func replyText(e *smtp.SMTPError) string {
+	c := e.EnhancedCode
+	return fmt.Sprintf("%d %d.%d.%d %s", e.Code, c[0], c[1], c[2], e.Message)
 }
 
 // maxLineLength is the longest line accepted, in commands and in DATA.

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,13 +72,16 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		// floor that MAIL checks leaves room for it.
 		tempDir = filepath.Join(cfg.SpoolDir, "tmp")
 	}
-	for _, dir := range []string{cfg.SpoolDir, cfg.Quarantine.Dir, tempDir} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create %s: %w", dir, err)
+	// An error names the key behind it where the file has it (FILE:LINE:
+	// key), as a configuration error does: the operator reading "mugai
+	// stopped" learns which setting to look at.
+	for _, d := range []struct{ key, dir string }{{"spool_dir", cfg.SpoolDir}, {"quarantine.dir", cfg.Quarantine.Dir}, {"spool_dir", tempDir}} {
+		if err := os.MkdirAll(d.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("%s: cannot create %s: %w", cfg.At(d.key), d.dir, unwrapPath(err))
 		}
 	}
 	if in.Spool, err = spool.Open(cfg.SpoolDir, spool.Options{Logger: logger}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", cfg.At("spool_dir"), err)
 	}
 	if opt.TempDir == "" {
 		// A spill file is unlinked as soon as it is made; one that a
@@ -90,17 +95,17 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 		OnMaxBytesPurge: func(p []quarantine.Meta) { in.Server.MaxBytesPurged(p) }}
 	if f := cfg.Quarantine.EncryptionKeyFile; f != "" {
 		if qopts.Key, err = os.ReadFile(f); err != nil {
-			return nil, fmt.Errorf("quarantine key: %w", err)
+			return nil, fmt.Errorf("%s: %w", cfg.At("quarantine.encryption_key_file"), err)
 		}
 	}
 	if in.Quarantine, err = quarantine.Open(cfg.Quarantine.Dir, qopts); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", cfg.At("quarantine.dir"), err)
 	}
 	if in.Audit, err = OpenAudit(cfg.Log.Audit, func(err error) {
 		in.Metrics.StorageErrors.WithLabelValues(metrics.StoreAudit).Inc()
 		logger.Error("audit write failed", "err", err)
 	}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", cfg.At("log.audit"), err)
 	}
 	if a := cfg.Log.Audit; a != "" && a != "stdout" {
 		// An anchor out of the trail's reach: a trail that does not
@@ -114,7 +119,7 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	}
 	tok, err := writeControlToken(cfg.SpoolDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", cfg.At("spool_dir"), err)
 	}
 	in.Server, err = New(cfg, Deps{Logger: logger, Metrics: in.Metrics, Spool: in.Spool, Quarantine: in.Quarantine, Audit: in.Audit,
 		TempDir: tempDir, ControlToken: tok, DeliveryIdleTimeout: opt.DeliveryIdleTimeout})
@@ -150,7 +155,7 @@ func Open(cfg *config.Config, opt InstanceOptions) (inst *Instance, err error) {
 	if in.Admin, in.AdminAddr, err = ServeAdmin(cfg.Admin.Listen, in.Server.AdminHandler(nil)); err != nil {
 		cancel()
 		in.Server.Shutdown(context.Background())
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", cfg.At("admin.listen"), err)
 	}
 	if ap, err := netip.ParseAddrPort(in.AdminAddr.String()); err == nil && !ap.Addr().Unmap().IsLoopback() {
 		in.Server.Logger.Warn("admin listener is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect; control calls still answer only clients on the gateway host",
@@ -196,6 +201,16 @@ func (in *Instance) closeStores() {
 	if in.Audit != nil {
 		in.Audit.Close()
 	}
+}
+
+// unwrapPath is a *fs.PathError's own error: the message that wraps it
+// names the path already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // clearSpills removes what a stopped gateway left in its own spill

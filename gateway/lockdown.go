@@ -16,9 +16,10 @@ import (
 // restart: an operator who turned it on must turn it off.
 const lockdownFile = "lockdown"
 
-// lockdownPolicy is p with every attachment stripped and every link
-// removed: the emergency mode (緊急時対応) of a sanitising route.
-func lockdownPolicy(p config.Policy) config.Policy {
+// LockdownPolicy is p with every attachment stripped and every link
+// removed: the emergency mode (緊急時対応) of a sanitising route. The dry
+// run applies it as the gateway does.
+func LockdownPolicy(p config.Policy) config.Policy {
 	p.Attachments.Default = "strip"
 	p.Attachments.Keep = nil
 	p.Body.Links = "remove"
@@ -26,9 +27,29 @@ func lockdownPolicy(p config.Policy) config.Policy {
 	return p
 }
 
+// LockdownMark is the file whose presence in the spool directory says
+// that the emergency mode is on.
+func LockdownMark(spoolDir string) string { return filepath.Join(spoolDir, lockdownFile) }
+
+// LockdownOn reports whether the emergency mode is on for the gateway
+// whose spool directory is spoolDir, as that gateway reads it at a start
+// (its mark there); the error is the mark's that could not be looked at
+// (a user without access to the spool directory: the dry run cannot
+// tell then).
+func LockdownOn(spoolDir string) (bool, error) {
+	_, err := os.Stat(LockdownMark(spoolDir))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
 // loadLockdown restores the emergency mode from the spool directory.
 func (s *Server) loadLockdown() {
-	if _, err := os.Stat(filepath.Join(s.cfg.Load().SpoolDir, lockdownFile)); err == nil {
+	if on, _ := LockdownOn(s.cfg.Load().SpoolDir); on {
 		s.setLockdown(true)
 		s.Logger.Warn("lockdown is on (restored from the spool directory): every attachment stripped, every link removed")
 	}
@@ -45,7 +66,7 @@ func (s *Server) loadLockdown() {
 // be removed is refused, recorded as an error: it would come back on at
 // the next start.
 func (s *Server) SetLockdown(on bool, user, why string) error {
-	path := filepath.Join(s.cfg.Load().SpoolDir, lockdownFile)
+	path := LockdownMark(s.cfg.Load().SpoolDir)
 	var notKept error
 	if on {
 		stamp := fmt.Sprintf("on since %s by %s: %s\n", time.Now().UTC().Format(time.RFC3339), user, why)

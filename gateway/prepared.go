@@ -38,7 +38,7 @@ func (srv *Server) preparedPolicy(cfg *config.Config, name string, lockdown bool
 	if p == nil {
 		pol := cfg.Policies[name]
 		if lockdown {
-			pol = lockdownPolicy(pol)
+			pol = LockdownPolicy(pol)
 		}
 		p = sanitize.Prepare(pol)
 		set.m[k] = p

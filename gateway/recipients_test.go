@@ -162,19 +162,31 @@ func TestRecipientVerifyBadCertificate(t *testing.T) {
 	}
 }
 
+// TestRecipientFile: the addresses of recipients.file are taken, others
+// refused, as written by an editor on Windows too: a byte order mark
+// before the first address (Notepad's UTF-8) and CRLF line ends are not
+// part of an address, nor is a trailing dot or the quotes of a local
+// part; a line that is not an address is left out, and the log says so.
 func TestRecipientFile(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "rcpts")
-	os.WriteFile(list, []byte("# staff\nStaff@lgwan.example\nsoumu@lgwan.example\n"), 0o600)
+	os.WriteFile(list, []byte("\ufeffkikaku@lgwan.example\r\n# staff\r\nStaff@lgwan.example\r\nsoumu@lgwan.example.\r\n\"jinji\"@lgwan.example\r\nzaimu@lgwan.example # 財務課\r\n"), 0o600)
 	cfg := gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: default\n    recipients: {file: "+list+"}\n")
 	g := startGateway(t, cfg, false)
 	c := g.dial("inbound")
 	c.Mail("a@example.jp", nil)
-	if err := c.Rcpt("staff@LGWAN.example", nil); err != nil {
-		t.Errorf("listed recipient refused: %v", err)
+	for _, rc := range []string{"kikaku@lgwan.example", "staff@LGWAN.example", "soumu@lgwan.example", "jinji@lgwan.example"} {
+		if err := c.Rcpt(rc, nil); err != nil {
+			t.Errorf("listed recipient %s refused: %v", rc, err)
+		}
 	}
-	if code, _ := smtpCode(c.Rcpt("other@lgwan.example", nil)); code != 550 {
-		t.Errorf("unlisted recipient: %d, want 550", code)
+	for _, rc := range []string{"other@lgwan.example", "zaimu@lgwan.example"} {
+		if code, _ := smtpCode(c.Rcpt(rc, nil)); code != 550 {
+			t.Errorf("unlisted recipient %s: %d, want 550", rc, code)
+		}
+	}
+	if want := `msg="recipients file: a line that is not an address is ignored" route=inbound file=` + list + " line=6"; !strings.Contains(g.logs.String(), want) {
+		t.Errorf("the log lacks %q:\n%s", want, g.logs.String())
 	}
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -200,9 +201,14 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 				GetConfigForClient: handshakeBegun}
 		}
 		if r.Recipients.File != "" {
-			list, err := readRecipients(r.Recipients.File)
+			list, bad, err := ReadRecipients(r.Recipients.File)
 			if err != nil {
 				return nil, fmt.Errorf("route %s: %w", r.Name, err)
+			}
+			for _, b := range bad {
+				// Taken as the address it is not, it would refuse a
+				// mailbox someone meant to list: said at every load.
+				s.Logger.Warn("recipients file: a line that is not an address is ignored", "route", r.Name, "file", r.Recipients.File, "line", b.Line, "text", clipText(b.Text, maxPathLength))
 			}
 			snap.rcptList = list
 		}
@@ -217,20 +223,42 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 	return out, nil
 }
 
-func readRecipients(path string) (map[string]bool, error) {
+// RecipientLine is a line of a recipients file that is not an address.
+type RecipientLine struct {
+	Line int
+	Text string
+}
+
+// ReadRecipients reads a route's recipients.file: one address a line,
+// blank lines and lines starting with # left out, compared without
+// case. A UTF-8 byte order mark (Windows Notepad writes one) is not part
+// of the first address: kept, that address was never matched, and its
+// mailbox got 550 5.1.1. A line that is not an address (a comment after
+// it, two addresses on one line) is returned in bad, not listed.
+func ReadRecipients(path string) (list map[string]bool, bad []RecipientLine, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("recipients file: %w", err)
+		return nil, nil, fmt.Errorf("recipients file: %w", err)
 	}
-	m := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	list = map[string]bool{}
+	for i, line := range strings.Split(string(b), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		m[strings.ToLower(line)] = true
+		local, domain, err := splitAddr(line)
+		if err != nil || strings.ContainsAny(local, "%!") || strings.HasPrefix(domain, "[") {
+			// What RCPT would never take: no recipient can be it.
+			bad = append(bad, RecipientLine{Line: i + 1, Text: line})
+			continue
+		}
+		// As RCPT keeps an address (parseRcpt), which is what is
+		// looked up: a trailing dot or a quoted local part written here
+		// still names the mailbox.
+		list[strings.ToLower(local+"@"+domain)] = true
 	}
-	return m, nil
+	return list, bad, nil
 }
 
 // Config returns the configuration in force.
@@ -243,13 +271,13 @@ func (s *Server) Start() error {
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		rs := s.routes[r.Name]
-		for _, addr := range r.Listen {
+		for j, addr := range r.Listen {
 			l, err := listen(r.Interface, addr)
 			if err != nil {
 				for _, o := range opened {
 					o.Close()
 				}
-				return fmt.Errorf("route %s: listen %s: %w", r.Name, addr, err)
+				return fmt.Errorf("%s: route %s: %w", cfg.At(fmt.Sprintf("routes[%d].listen[%d]", i, j)), r.Name, err)
 			}
 			opened = append(opened, l)
 			if host, _, _ := net.SplitHostPort(addr); r.Interface == "" && !isLoopbackOrAny(host) {
@@ -504,8 +532,18 @@ func sameListeners(a, b *config.Config) error {
 	for i := range a.Routes {
 		ra := &a.Routes[i]
 		rb := b.Route(ra.Name)
-		if rb == nil || !slices.Equal(ra.Listen, rb.Listen) || ra.Interface != rb.Interface {
+		switch {
+		case rb == nil:
+			// Its listeners, workers and queue go by its name.
+			return fmt.Errorf("reload: route %s is not in the new configuration (renamed, or removed as another was added); restart mugai to apply", ra.Name)
+		case !slices.Equal(ra.Listen, rb.Listen) || ra.Interface != rb.Interface:
 			return fmt.Errorf("reload: route %s: listen addresses changed; restart mugai to apply", ra.Name)
+		case ra.Deliver.Connections != rb.Deliver.Connections:
+			// The route's delivery workers are started with the
+			// gateway, one per connection: taken with the rest, the
+			// reload would say "reloaded" and deliver with as many as
+			// before.
+			return fmt.Errorf("reload: route %s: deliver.connections changed (%d to %d), which takes effect only at a start; restart mugai to apply", ra.Name, ra.Deliver.Connections, rb.Deliver.Connections)
 		}
 	}
 	return nil

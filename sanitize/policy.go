@@ -15,9 +15,9 @@ const (
 	defaultMaxHeaderBytes = 64 << 10
 	defaultMaxHTMLDepth   = 256
 
-	ceilingMaxDepth       = 100
-	ceilingMaxParts       = 10000
-	ceilingMaxHeaderBytes = 1 << 20
+	ceilingMaxDepth       = config.CeilingMIMEDepth
+	ceilingMaxParts       = config.CeilingMIMEParts
+	ceilingMaxHeaderBytes = config.CeilingMIMEHeaderBytes
 )
 
 // policy is config.Policy with every default filled in and every value

@@ -6,8 +6,10 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"mugai/config"
+	"mugai/gateway"
 	"mugai/gateway/deliver"
 	"mugai/sanitize/filetype"
 )
@@ -140,6 +142,22 @@ func warnings(c *config.Config) []string {
 			ws = append(ws, fmt.Sprintf("admin.listen %s is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect (control calls still answer only clients on the gateway host, with the token)", c.Admin.Listen))
 		}
 	}
+	if c.Log.Audit == "stdout" {
+		// The default when the key is not written. Under systemd the
+		// journal takes standard output, and drops what comes past its
+		// rate limit (RateLimitBurst) without the gateway knowing.
+		ws = append(ws, "log.audit: stdout (the default when it is not set) writes the audit trail to standard output: under systemd the journal takes it with the operational log, drops lines past its rate limit (RateLimitBurst, 10000 in 30s by default) without mugai knowing, and leaves no file for mugai audit verify; set log.audit to a file, such as /var/log/mugai/audit.log")
+	}
+	// An untouched original leaves only through a pass-through route
+	// whose domains take its recipient (originalRoute): a domain none
+	// takes is listed for nothing, and every such release is refused.
+	for i, d := range c.Quarantine.ReleaseOriginalTo {
+		if !slices.ContainsFunc(c.Routes, func(r config.Route) bool {
+			return r.Policy == config.PolicyNone && (slices.Contains(r.Domains, "*") || slices.Contains(r.Domains, d))
+		}) {
+			ws = append(ws, fmt.Sprintf("quarantine.release_original_to[%d] %s is in no pass-through route's domains: an untouched original leaves only through such a route, so a release -original to it is refused", i, d))
+		}
+	}
 	if c.SpoolMinFree == 0 {
 		ws = append(ws, "spool_min_free: 0 takes mail until the spool's disk is full: each message is then refused only after it was sent (451), and the quarantine or the audit trail may share that disk")
 	}
@@ -158,6 +176,21 @@ func warnings(c *config.Config) []string {
 		}
 		if p.Original == "discard" {
 			ws = append(ws, fmt.Sprintf("policy %s: original: discard keeps no original, so nothing it removes can be released", n))
+		}
+		// The sanitiser holds to its ceilings whatever is written: the
+		// admin must not believe a larger limit is in force.
+		for _, m := range []struct {
+			key        string
+			val, ceil  int64
+			show, most string
+		}{
+			{"max_depth", int64(p.MIME.MaxDepth), config.CeilingMIMEDepth, fmt.Sprint(p.MIME.MaxDepth), fmt.Sprint(config.CeilingMIMEDepth)},
+			{"max_parts", int64(p.MIME.MaxParts), config.CeilingMIMEParts, fmt.Sprint(p.MIME.MaxParts), fmt.Sprint(config.CeilingMIMEParts)},
+			{"max_header_bytes", int64(p.MIME.MaxHeaderBytes), int64(config.CeilingMIMEHeaderBytes), p.MIME.MaxHeaderBytes.String(), config.CeilingMIMEHeaderBytes.String()},
+		} {
+			if m.val > m.ceil {
+				ws = append(ws, fmt.Sprintf("policy %s: mime.%s %s is above the %s the sanitiser holds to whatever is written: %s applies", n, m.key, m.show, m.most, m.most))
+			}
 		}
 		for i, h := range p.Headers {
 			if config.RebuiltHeader(h) {
@@ -180,20 +213,85 @@ func warnings(c *config.Config) []string {
 			}
 		}
 	}
-	for _, rule := range c.Rules {
+	for i, rule := range c.Rules {
 		ws = append(ws, senderRuleWarnings(c, rule)...)
+		ws = append(ws, unreachableEntries(c, rule)...)
+		// The first rule that matches wins: a rule below one that
+		// matches all it does is never the one, and the admin who
+		// added it sees the other's policy in the dry run with no word
+		// why.
+		if j := c.ShadowedBy(i); j >= 0 {
+			ws = append(ws, fmt.Sprintf("rule %s never picks policy %s: rule %s, before it, matches every message it matches (%s), and the first rule that matches wins; put rule %s first, or narrow rule %s",
+				rule.Name, rule.Policy, c.Rules[j].Name, matchText(c.Rules[j].Match), rule.Name, c.Rules[j].Name))
+		}
 	}
-	for _, r := range c.Routes {
+	for i, r := range c.Routes {
+		// Unset, the hostname is the machine's, often a short name: it
+		// greets sending servers, names this hop in Received: and is the
+		// EHLO to the next hop, where an MTA that requires a
+		// fully-qualified name (Postfix's reject_non_fqdn_helo_hostname)
+		// refuses it and every delivery waits in the queue.
+		// The embedded default's localhost, written, is for a loopback
+		// trial.
+		written := c.Written(fmt.Sprintf("routes[%d].hostname", i))
+		if !strings.Contains(r.Hostname, ".") && !(written && r.Hostname == "localhost") {
+			whose := "as written"
+			if !written {
+				whose = "this machine's name, as hostname is not set"
+			}
+			ws = append(ws, fmt.Sprintf("route %s: hostname %s (%s) is not a fully-qualified domain name: it is the route's EHLO to its next hop, which may refuse it (Postfix's reject_non_fqdn_helo_hostname), and its greeting and Received: name; set hostname to the name the route's address has in DNS", r.Name, r.Hostname, whose))
+		}
+		// Notices are few: one worker a route delivers them, whatever
+		// the key says.
+		if r.Bounces != nil && c.Written(fmt.Sprintf("routes[%d].bounces.connections", i)) {
+			ws = append(ws, fmt.Sprintf("route %s: bounces.connections is not used: a route's notices go over one connection at a time, whatever it says", r.Name))
+		}
 		hops := []struct {
 			key string
 			d   *config.Deliver
 		}{{"deliver", &r.Deliver}, {"bounces", r.Bounces}}
 		for _, h := range hops {
+			// Only tls: required verifies the next hop's certificate,
+			// against ca_file: given with opportunistic, the admin
+			// believes in a check that is not made.
+			if h.d != nil && h.d.CAFile != "" && h.d.TLS != "required" {
+				ws = append(ws, fmt.Sprintf("route %s: %s.ca_file is used only with tls: required; with tls: %s the next hop's certificate is not verified at all", r.Name, h.key, h.d.TLS))
+			}
 			// A next hop may take deliver.DefaultDoneTimeout to answer the
 			// final dot; an attempt cut off before then is sent again
 			// later, maybe a second time to a mailbox that got it.
 			if h.d != nil && h.d.URL.Scheme != "maildir" && h.d.AttemptTimeout.D() < deliver.DefaultDoneTimeout {
 				ws = append(ws, fmt.Sprintf("route %s: %s.attempt_timeout %s is shorter than the %s a next hop may take to answer the end of a message: an attempt cut off then is sent again, a duplicate", r.Name, h.key, h.d.AttemptTimeout, deliver.DefaultDoneTimeout))
+			}
+		}
+		if f := r.Recipients.File; f != "" {
+			// The gateway leaves such a line out (and logs it at each
+			// load): the mailbox meant is refused with 550 5.1.1.
+			if _, bad, err := gateway.ReadRecipients(f); err == nil {
+				for _, b := range bad {
+					ws = append(ws, fmt.Sprintf("route %s: recipients.file %s:%d: %q is not an address, so it lists no one: a mailbox meant there is refused (one address a line; a comment on a line of its own, starting with #)", r.Name, f, b.Line, safe(b.Text)))
+				}
+			}
+		}
+		// Bound with SO_BINDTODEVICE at the start: an interface this
+		// host lacks stops mugai serve ("no such device"). Only a
+		// warning, as check may be run on another host than the
+		// gateway's (a test machine, a workstation).
+		if r.Interface != "" {
+			if _, err := net.InterfaceByName(r.Interface); err != nil {
+				ws = append(ws, fmt.Sprintf("route %s: interface %s does not exist on this host (%s): mugai serve here would fail to listen; if this is the gateway host, fix the name (ip -brief link lists them)", r.Name, r.Interface, interfaceNames()))
+			}
+		}
+		// The session time limit lets a message being sent finish, so
+		// the time one message may take is bounded by data_timeout and
+		// min_data_rate alone: set low, one slow client holds a
+		// connection (of max_connections) for days.
+		l := r.Limits
+		if l.MinDataRate > 0 {
+			most := l.DataTimeout.D() + time.Duration(float64(l.MaxMessageSize)/float64(l.MinDataRate)*float64(time.Second))
+			if most > config.MaxSessionTimeout.D() {
+				ws = append(ws, fmt.Sprintf("route %s: limits.min_data_rate %s lets one message take up to %s to send (data_timeout %s, then max_message_size %s at that rate), which session_timeout does not cut short: a client sending that slowly holds a connection that long; raise min_data_rate or lower max_message_size",
+					r.Name, l.MinDataRate, roughly(most), l.DataTimeout, l.MaxMessageSize))
 			}
 		}
 		// A Maildir is ours: what fails there is an operator's problem.
@@ -210,6 +308,31 @@ func warnings(c *config.Config) []string {
 		}
 	}
 	return ws
+}
+
+// interfaceNames lists this host's network interfaces for a warning.
+func interfaceNames() string {
+	ifs, err := net.Interfaces()
+	if err != nil || len(ifs) == 0 {
+		return "no interface listed"
+	}
+	names := make([]string, len(ifs))
+	for i, f := range ifs {
+		names[i] = f.Name
+	}
+	return "it has " + strings.Join(names, ", ")
+}
+
+// roughly is a long duration as an admin reads it: days and hours.
+func roughly(d time.Duration) string {
+	days, hours := d/(24*time.Hour), (d%(24*time.Hour)+time.Hour/2)/time.Hour
+	if hours == 24 {
+		days, hours = days+1, 0
+	}
+	if days == 0 {
+		return fmt.Sprintf("%dh", hours)
+	}
+	return fmt.Sprintf("%dd%dh", days, hours)
 }
 
 // senderRuleWarnings warns of a rule that picks its policy by the
@@ -244,6 +367,53 @@ func senderRuleWarnings(c *config.Config, rule config.Rule) []string {
 					rule.Name, key, r.Name, p, rule.Policy))
 				break
 			}
+		}
+	}
+	return ws
+}
+
+// unreachableEntries warns of a rule's recipient, recipient_domain and
+// clients entries that no message on the routes the rule applies to can
+// have: a recipient outside every such route's domains is refused at
+// RCPT, a client outside its clients at connect, so the entry never
+// matches (a typo, most often), and a rule left with none never picks
+// its policy.
+func unreachableEntries(c *config.Config, rule config.Rule) []string {
+	var routes []*config.Route
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		if r.Policy != config.PolicyNone && (len(rule.Match.Route) == 0 || slices.Contains(rule.Match.Route, r.Name)) {
+			routes = append(routes, r)
+		}
+	}
+	if len(routes) == 0 {
+		return nil
+	}
+	var names []string
+	for _, r := range routes {
+		names = append(names, r.Name)
+	}
+	on := "route " + strings.Join(names, " or ")
+	domainRouted := func(d string) bool {
+		return slices.ContainsFunc(routes, func(r *config.Route) bool { return slices.Contains(r.Domains, d) })
+	}
+	var ws []string
+	m := rule.Match
+	for i, d := range m.RecipientDomain {
+		if !domainRouted(d) {
+			ws = append(ws, fmt.Sprintf("rule %s: match.recipient_domain[%d] %s is none of the domains of %s, which refuses such recipients: the entry never matches", rule.Name, i, d, on))
+		}
+	}
+	for i, a := range m.Recipient {
+		if _, d, _ := strings.Cut(a, "@"); !domainRouted(strings.TrimSuffix(d, ".")) {
+			ws = append(ws, fmt.Sprintf("rule %s: match.recipient[%d] %s is in none of the domains of %s, which refuses it: the entry never matches", rule.Name, i, a, on))
+		}
+	}
+	for i, p := range m.Clients {
+		if !slices.ContainsFunc(routes, func(r *config.Route) bool {
+			return slices.ContainsFunc(r.Clients, func(q config.Prefix) bool { return p.Overlaps(q.Prefix) })
+		}) {
+			ws = append(ws, fmt.Sprintf("rule %s: match.clients[%d] %s is outside the clients of %s, which refuses connections from it: the entry never matches", rule.Name, i, p, on))
 		}
 	}
 	return ws

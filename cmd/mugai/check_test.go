@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,15 +77,23 @@ func TestCheck(t *testing.T) {
 // TestCheckWarnings: valid settings that weaken what the gateway promises
 // are named, and the exit status stays 0.
 func TestCheckWarnings(t *testing.T) {
+	ca, err := filepath.Abs("../../deploy/testdata/tls.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
 	y := strings.NewReplacer(
 		"links: defang ", "links: keep   ",
 		"default: strip                 # strip, keep, reject", "default: keep",
 		"original: quarantine ", "original: discard    ",
-		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m",
+		`to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`+"\n      attempt_timeout: 2m\n      ca_file: "+ca,
 		"spool_min_free: 256MiB", "spool_min_free: 0",
 		"types: [text/plain]", "types: [text/plain, text/csv, application/pfd, application/x-pdf, application/x-mugai-custom]",
 		"headers: [From,", "headers: [Content-Type, From,",
 		`listen: "127.0.0.1:9925"`, `listen: ":9925"`,
+		"min_data_rate: 1KiB", "min_data_rate: 100",
+		"audit: ./mugai-data/audit.log", "audit: stdout",
+		"output_charset: utf-8 ", "mime: {max_depth: 1000, max_parts: 10000, max_header_bytes: 2MiB}\n    output_charset: utf-8 ",
+		"hostname: localhost\n", "hostname: localhost\n    interface: eth-nosuch\n",
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
@@ -95,7 +104,18 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (12):",
+		"warnings (18):",
+		// Opportunistic TLS verifies nothing, ca_file or not.
+		"route inbound: deliver.ca_file is used only with tls: required; with tls: opportunistic the next hop's certificate is not verified at all",
+		// Clamped by the sanitiser: not the limit the file says.
+		"policy default: mime.max_depth 1000 is above the 100 the sanitiser holds to whatever is written: 100 applies",
+		"policy default: mime.max_header_bytes 2MiB is above the 1MiB the sanitiser holds to whatever is written: 1MiB applies",
+		// The journal drops what passes its rate limit.
+		"log.audit: stdout (the default when it is not set) writes the audit trail to standard output: under systemd the journal takes it",
+		// SO_BINDTODEVICE to an interface the host lacks: serve fails.
+		"route inbound: interface eth-nosuch does not exist on this host (it has lo",
+		// 25 MiB at 100 bytes a second, past the session time limit.
+		"route inbound: limits.min_data_rate 100 lets one message take up to 3d1h to send (data_timeout 1m, then max_message_size 25MiB at that rate), which session_timeout does not cut short: a client sending that slowly holds a connection that long; raise min_data_rate or lower max_message_size",
 		// Metrics and health for anyone on the network.
 		"admin.listen :9925 is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect",
 		"spool_min_free: 0 takes mail until the spool's disk is full",
@@ -167,8 +187,201 @@ func TestCheckSenderRules(t *testing.T) {
 		if got := strings.Contains(o.String(), warning); got != tt.warned {
 			t.Errorf("%s: warned %v, want %v:\n%s", tt.name, got, tt.warned, o.String())
 		}
-		if !tt.warned && strings.Contains(o.String(), "warnings") {
-			t.Errorf("%s: warnings:\n%s", tt.name, o.String())
+		if !tt.warned {
+			// The example's interfaces (eth-inet, eth-lgwan) are the
+			// gateway host's: this one may lack them, and is told.
+			_, ws, _ := strings.Cut(o.String(), "warnings (")
+			for _, w := range strings.Split(ws, "\n")[1:] {
+				if w != "" && !strings.Contains(w, "does not exist on this host") {
+					t.Errorf("%s: warning %q", tt.name, w)
+				}
+			}
 		}
+	}
+}
+
+// TestCheckShadowedRule: a rule below one that matches every message it
+// matches never picks its policy; check says so, and the dry run for
+// the later rule's own envelope shows the earlier rule's policy.
+func TestCheckShadowedRule(t *testing.T) {
+	const general = `
+  - name: prefecture
+    match: {sender_domain: [pref.example.lg.jp], clients: [127.0.0.0/8]}
+    policy: partner`
+	const narrow = `
+  - name: prefecture-kikaku
+    match: {sender: [sato@pref.example.lg.jp], recipient: [kikaku@lgwan.example], clients: [127.0.0.8/29]}
+    policy: kikaku`
+	write := func(rules string) string {
+		y := strings.Replace(string(config.DefaultYAML()), "rules: []", "rules:"+rules, 1)
+		y = strings.Replace(y, "policies:\n", "policies:\n  partner: {}\n  kikaku: {}\n", 1)
+		path := filepath.Join(t.TempDir(), "mugai.yaml")
+		if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	path := write(general + narrow)
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	const want = "rule prefecture-kikaku never picks policy kikaku: rule prefecture, before it, matches every message it matches (sender_domain pref.example.lg.jp and clients 127.0.0.0/8), and the first rule that matches wins; put rule prefecture-kikaku first, or narrow rule prefecture"
+	if !strings.Contains(out, want) {
+		t.Errorf("check output lacks %q:\n%s", want, out)
+	}
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	code, _, errs = runCmd("sanitize", "-config", path, "-client", "127.0.0.9", "-from", "sato@pref.example.lg.jp", "-to", "kikaku@lgwan.example", input)
+	if code != 0 || !strings.Contains(errs, `rule "prefecture" picks policy "partner"`) {
+		t.Errorf("dry run: exit %d, %s", code, errs)
+	}
+	// In the other order both are reached: no warning.
+	if code, out, errs = runCmd("check", "-config", write(narrow+general)); code != 0 || strings.Contains(out, "never picks") || !strings.Contains(out, "1. prefecture-kikaku:") {
+		t.Errorf("rules reordered: exit %d, still warned or not reordered:\n%s%s", code, out, errs)
+	}
+}
+
+// TestCheckUnreachableEntries: a rule's recipient, recipient_domain or
+// clients entry that the route refuses (a typo, most often) never
+// matches; check names it, and the dry run refuses that envelope.
+func TestCheckUnreachableEntries(t *testing.T) {
+	y := strings.Replace(string(config.DefaultYAML()), "rules: []", `rules:
+  - name: kikaku
+    match: {recipient: [kikaku@lgwan.example, kikaku@lgwan.exmaple], recipient_domain: [lgwan.example, lgwan.exmaple], clients: [127.0.0.8/29, 192.0.2.0/24]}
+    policy: partner`, 1)
+	y = strings.Replace(y, "policies:\n", "policies:\n  partner: {}\n", 1)
+	path := filepath.Join(t.TempDir(), "mugai.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	for _, w := range []string{
+		"warnings (3):",
+		"rule kikaku: match.recipient_domain[1] lgwan.exmaple is none of the domains of route inbound, which refuses such recipients: the entry never matches",
+		"rule kikaku: match.recipient[1] kikaku@lgwan.exmaple is in none of the domains of route inbound, which refuses it: the entry never matches",
+		"rule kikaku: match.clients[1] 192.0.2.0/24 is outside the clients of route inbound, which refuses connections from it: the entry never matches",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("check output lacks %q:\n%s", w, out)
+		}
+	}
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	if code, _, errs := runCmd("sanitize", "-config", path, "-client", "127.0.0.9", "-from", "a@b.example", "-to", "kikaku@lgwan.exmaple", input); code != 1 || !strings.Contains(errs, "refuses kikaku@lgwan.exmaple at RCPT TO") {
+		t.Errorf("dry run for the entry: exit %d, %s", code, errs)
+	}
+}
+
+// TestCheckBouncesConnections: a route's notices go over one connection
+// (StartDelivery starts one worker a route for them), so a
+// bounces.connections written in the file is said to do nothing; the
+// default filled in is not.
+func TestCheckBouncesConnections(t *testing.T) {
+	for _, tt := range []struct {
+		bounces string
+		warned  bool
+	}{
+		{`{to: "smtp://127.0.0.1:25", connections: 4}`, true},
+		{`{to: "smtp://127.0.0.1:25"}`, false},
+	} {
+		path := writeConfig(t, `to: "maildir:./mugai-data/maildir"`, `to: "maildir:./mugai-data/maildir"`+"\n    bounces: "+tt.bounces)
+		code, out, errs := runCmd("check", "-config", path)
+		if code != 0 {
+			t.Fatalf("check: exit %d: %s", code, errs)
+		}
+		const w = "route inbound: bounces.connections is not used: a route's notices go over one connection at a time, whatever it says"
+		if strings.Contains(out, w) != tt.warned {
+			t.Errorf("bounces %s: warned %v, want %v:\n%s", tt.bounces, !tt.warned, tt.warned, out)
+		}
+	}
+}
+
+// TestMIMECeilingApplies: what check warns of is what the sanitiser
+// does: with mime.max_depth 1000 written, a message nested 120 deep is
+// cut at 100.
+func TestMIMECeilingApplies(t *testing.T) {
+	path := writeConfig(t, "output_charset: utf-8 ", "mime: {max_depth: 1000}\n    output_charset: utf-8 ")
+	var msg strings.Builder
+	msg.WriteString("From: a@b.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n")
+	for i := 0; i < 120; i++ {
+		fmt.Fprintf(&msg, "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n--b%d\r\n", i, i)
+	}
+	msg.WriteString("Content-Type: text/plain\r\n\r\nhi\r\n")
+	input := filepath.Join(t.TempDir(), "deep.eml")
+	os.WriteFile(input, []byte(msg.String()), 0o644)
+	code, _, errs := runCmd("sanitize", "-config", path, "-report", "-", input)
+	if code != 0 || !strings.Contains(errs, "MIME nesting deeper than 100") {
+		t.Errorf("exit %d, report:\n%s", code, errs)
+	}
+}
+
+// TestCheckRecipientsFile: a line of recipients.file that is not an
+// address lists no one; check names the file and the line.
+func TestCheckRecipientsFile(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "rcpts")
+	os.WriteFile(list, []byte("\ufeffkikaku@lgwan.example\r\nzaimu@lgwan.example # 財務課\r\n"), 0o600)
+	path := writeConfig(t, "recipients: {verify: none}", "recipients: {verify: none, file: "+list+"}")
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	want := "route inbound: recipients.file " + list + `:2: "zaimu@lgwan.example # 財務課" is not an address, so it lists no one`
+	if !strings.Contains(out, want) || strings.Contains(out, ":1:") {
+		t.Errorf("check output lacks %q (or names line 1, whose byte order mark is no part of it):\n%s", want, out)
+	}
+}
+
+// TestCheckHostname: a route's hostname is its EHLO to the next hop,
+// which may refuse a name that is not fully qualified; unset, it is the
+// machine's name, often a short one.
+func TestCheckHostname(t *testing.T) {
+	host, _ := os.Hostname()
+	for _, tt := range []struct {
+		line, want string
+	}{
+		{"hostname: mx", "route inbound: hostname mx (as written) is not a fully-qualified domain name"},
+		{"hostname: mx.city.example.lg.jp", ""},
+		{"hostname: localhost", ""}, // the embedded default's, for a loopback trial
+		{"", map[bool]string{true: "", false: "route inbound: hostname " + host + " (this machine's name, as hostname is not set) is not a fully-qualified domain name"}[strings.Contains(host, ".")]},
+	} {
+		path := writeConfig(t, "    hostname: localhost\n", map[bool]string{true: "", false: "    " + tt.line + "\n"}[tt.line == ""])
+		code, out, errs := runCmd("check", "-config", path)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", tt.line, code, errs)
+		}
+		if tt.want == "" && strings.Contains(out, "fully-qualified") || tt.want != "" && !strings.Contains(out, tt.want) {
+			t.Errorf("%q: want %q:\n%s", tt.line, tt.want, out)
+		}
+	}
+}
+
+// TestCheckReleaseOriginalTo: an untouched original leaves only through
+// a pass-through route taking its recipient's domain (originalRoute); a
+// domain of release_original_to that none takes is said.
+func TestCheckReleaseOriginalTo(t *testing.T) {
+	path := writeConfig(t, "  retention: 30d\n", "  retention: 30d\n  release_original_to: [inet.city.example.jp, city.example.lg.jp]\n")
+	y, _ := os.ReadFile(path)
+	y = []byte(strings.Replace(string(y), "\nrules: []", `
+  - name: internet
+    listen: ["127.0.0.1:2526"]
+    hostname: gw.city.example.lg.jp
+    clients: ["127.0.0.1/32"]
+    domains: [inet.city.example.jp]
+    policy: none
+    deliver: {to: "smtp://192.0.2.1:25"}
+
+rules: []`, 1))
+	os.WriteFile(path, y, 0o644)
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	const want = "quarantine.release_original_to[1] city.example.lg.jp is in no pass-through route's domains: an untouched original leaves only through such a route, so a release -original to it is refused"
+	if !strings.Contains(out, want) || strings.Contains(out, "release_original_to[0]") {
+		t.Errorf("check output: want %q and nothing of [0]:\n%s", want, out)
 	}
 }

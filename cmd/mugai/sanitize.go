@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -23,19 +24,22 @@ import (
 func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sanitize", "[INPUT]", stderr)
 	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
-	polName := fs.String("policy", "", "policy `NAME` to apply (default: \"default\", or the one the rules pick with -route, -from, -to)")
+	polName := fs.String("policy", "", "policy `NAME` to apply (default: the policy of the only sanitising route, else \"default\"; or the one the rules pick with -route, -from, -to)")
 	routeName := fs.String("route", "", "with -from/-to: the route `NAME` the message comes in on (default: the only sanitising route)")
-	from := fs.String("from", "", "envelope sender `ADDRESS`: the policy is the one the rules pick, as the gateway would")
+	from := fs.String("from", "", "envelope sender `ADDRESS` (<> for the null sender): the policy is the one the rules pick, as the gateway would")
 	to := fs.String("to", "", "envelope recipient `ADDRESSES`, separated by commas: the policy is the one the rules pick")
 	client := fs.String("client", "", "with -from/-to: the `ADDRESS` of the server the message comes from, for rules with clients")
+	lockdown := fs.String("lockdown", "", "`on` or off: apply the policy as under the emergency mode, or as without it (default: as the gateway of -config does now, by the mark in its spool directory)")
 	reportPath := fs.String("report", "", "write the JSON report to `FILE` (\"-\": standard error)")
 	outPath := fs.String("o", "", "write the rebuilt message to `FILE` instead of standard output")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] [-client ADDRESS] -from ADDRESS -to ADDRESSES] [-report FILE|-] [-o FILE] [INPUT]")
+		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] [-client ADDRESS] -from ADDRESS -to ADDRESSES] [-lockdown on|off] [-report FILE|-] [-o FILE] [INPUT]")
 		fmt.Fprintln(stderr, "\nRebuilds the message in INPUT (default: standard input) under a policy and writes it")
 		fmt.Fprintln(stderr, "to standard output. With -from and -to the configuration's rules pick the policy, as")
 		fmt.Fprintln(stderr, "they would for that envelope (the gateway never reads From: or To: for this); the")
-		fmt.Fprintln(stderr, "choice is said on standard error. Exit status: 0 rebuilt, 3 rejected by the policy, 1 error.")
+		fmt.Fprintln(stderr, "choice is said on standard error. While the gateway's lockdown is on, the policy is applied")
+		fmt.Fprintln(stderr, "as the gateway applies it then (-lockdown off: as without it). Exit status: 0 rebuilt,")
+		fmt.Fprintln(stderr, "3 rejected by the policy, 1 error.")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -56,18 +60,43 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	name := *polName
+	// route is the route the message comes in on when the rules pick
+	// the policy: its limits then apply to the message as well.
+	var route *config.Route
 	if *routeName != "" || *from != "" || *to != "" || *client != "" {
 		if name != "" {
 			return fail("give -policy, or -route, -from and -to to have the rules pick the policy, not both")
 		}
 		var why string
-		if name, why, err = rulePolicy(cfg, *routeName, *client, *from, *to); err != nil {
+		if route, name, why, err = rulePolicy(cfg, *routeName, *client, *from, *to); err != nil {
 			return fail("%v", err)
 		}
 		fmt.Fprintf(stderr, "mugai sanitize: %s\n", why)
+		if route.Recipients.Verify == "next-hop" {
+			// Asked over the network at RCPT: not something a dry run
+			// does, and the one refusal it cannot foresee.
+			fmt.Fprintf(stderr, "mugai sanitize: route %s asks its next hop at RCPT whether each recipient exists (recipients.verify: next-hop); the dry run does not, and one the next hop does not know is refused there\n", route.Name)
+		}
 	}
 	if name == "" {
+		// Neither a policy nor an envelope: the policy of the only
+		// sanitising route, which the gateway applies where no rule
+		// matches; "default" was taken whatever the route's is.
 		name = "default"
+		var only []config.Route
+		for _, r := range cfg.Routes {
+			if r.Policy != config.PolicyNone {
+				only = append(only, r)
+			}
+		}
+		if len(only) == 1 {
+			name = only[0].Policy
+			note := ""
+			if len(cfg.Rules) > 0 {
+				note = "; the rules are not asked: give -from and -to (and -client) for the policy they pick"
+			}
+			fmt.Fprintf(stderr, "mugai sanitize: policy %q, route %s's%s\n", name, only[0].Name, note)
+		}
 	}
 	if name == config.PolicyNone {
 		return fail("policy %q does not sanitise", name)
@@ -82,25 +111,62 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%s: no policy %q (policies: %s)", cfg.File, name, strings.Join(names, ", "))
 	}
 
+	// The emergency mode changes every sanitising policy at the gateway
+	// while it is on (strips every attachment, removes every link): the
+	// dry run shows what the gateway delivers now, and says so.
+	switch *lockdown {
+	case "":
+		on, err := gateway.LockdownOn(cfg.SpoolDir)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "mugai sanitize: cannot tell whether the gateway's lockdown is on (%v): policy %q is applied as without it; -lockdown on applies it as under the lockdown\n", err, name)
+		case on:
+			pol = gateway.LockdownPolicy(pol)
+			fmt.Fprintf(stderr, "mugai sanitize: the lockdown is on (%s): policy %q is applied as the gateway applies it now, every attachment stripped and every link removed; -lockdown off shows it as without the lockdown\n", gateway.LockdownMark(cfg.SpoolDir), name)
+		}
+	case "on":
+		pol = gateway.LockdownPolicy(pol)
+	case "off":
+	default:
+		return fail("-lockdown %q: give on or off", *lockdown)
+	}
+
 	// Message needs an io.ReaderAt: a file as it is, standard input
-	// copied to a temporary file first (never into memory).
+	// copied to a temporary file first (never into memory). With a
+	// route, the input is read as the route receives a message, into a
+	// temporary file too: the route refuses one too big or with a line
+	// too long, and the sanitiser gets what the gateway's gets.
 	var in *os.File
+	var src io.Reader = stdin
+	srcName := "standard input"
 	if fs.NArg() == 1 && fs.Arg(0) != "-" {
-		in, err = os.Open(fs.Arg(0))
+		f, err := os.Open(fs.Arg(0))
 		if err != nil {
 			return fail("%v", err)
 		}
-		defer in.Close()
-	} else {
-		in, err = os.CreateTemp("", "mugai-sanitize-in-*")
+		defer f.Close()
+		in, src, srcName = f, f, fs.Arg(0)
+	}
+	if in == nil || route != nil {
+		tmpIn, err := os.CreateTemp("", "mugai-sanitize-in-*")
 		if err != nil {
 			return fail("%v", err)
 		}
-		defer os.Remove(in.Name())
-		defer in.Close()
-		if _, err := io.Copy(in, stdin); err != nil {
-			return fail("read standard input: %v", err)
+		defer os.Remove(tmpIn.Name())
+		defer tmpIn.Close()
+		if route == nil {
+			_, err = io.Copy(tmpIn, src)
+		} else {
+			_, err = gateway.Receive(tmpIn, src, route)
 		}
+		var refused *gateway.RefusedError
+		if errors.As(err, &refused) {
+			return fail("route %s refuses the message at the end of DATA: %v", route.Name, err)
+		}
+		if err != nil {
+			return fail("read %s: %v", srcName, err)
+		}
+		in = tmpIn
 	}
 	st, err := in.Stat()
 	if err != nil {
@@ -120,7 +186,15 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 
-	rep, err := sanitize.Message(tmp, in, st.Size(), sanitize.Options{Policy: pol, PolicyName: name, TempDir: os.TempDir()})
+	// The gateway tells the reader the id the original is kept under
+	// (the notice's line, X-Mugai-Original-Id) where the policy keeps
+	// it: the dry run writes that line too, with an id no original has,
+	// so that the admin reads the notice the reader will get.
+	qid := ""
+	if pol.Original == "quarantine" {
+		qid = dryRunOriginalID
+	}
+	rep, err := sanitize.Message(tmp, in, st.Size(), sanitize.Options{Policy: pol, PolicyName: name, OriginalID: qid, TempDir: os.TempDir()})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -165,11 +239,14 @@ func writeReport(path string, rep *sanitize.Report, stderr io.Writer) error {
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
+// dryRunOriginalID stands where the gateway writes the quarantine id of
+// the original: no id the quarantine gives looks like it.
+const dryRunOriginalID = "DRY-RUN"
+
 // rulePolicy picks the policy the gateway would apply on routeName to a
 // message from sender to the comma-separated rcpts, sent by the server
 // at client ("" when not given), and says why.
-func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (policy, why string, err error) {
-	var route *config.Route
+func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (route *config.Route, policy, why string, err error) {
 	var sanitising []string
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
@@ -182,9 +259,9 @@ func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (po
 	}
 	switch {
 	case routeName != "" && route == nil:
-		return "", "", fmt.Errorf("%s: no route %q", cfg.File, routeName)
+		return nil, "", "", fmt.Errorf("%s: no route %q", cfg.File, routeName)
 	case route == nil && len(sanitising) != 1:
-		return "", "", fmt.Errorf("%s: give -route (sanitising routes: %s)", cfg.File, strings.Join(sanitising, ", "))
+		return nil, "", "", fmt.Errorf("%s: give -route (sanitising routes: %s)", cfg.File, strings.Join(sanitising, ", "))
 	case route == nil:
 		routeName = sanitising[0]
 		for i := range cfg.Routes {
@@ -193,42 +270,52 @@ func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (po
 			}
 		}
 	case route.Policy == config.PolicyNone:
-		return "", "", fmt.Errorf("route %q is a pass-through route (policy none): it sanitises nothing", routeName)
+		return nil, "", "", fmt.Errorf("route %q is a pass-through route (policy none): it sanitises nothing", routeName)
 	}
-	if sender == "" || rcpts == "" {
-		return "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy")
+	if sender = strings.TrimSpace(sender); sender == "" || rcpts == "" {
+		return nil, "", "", fmt.Errorf("-from and -to are both needed for the rules to pick a policy (-from '<>' for the null sender of a bounce)")
 	}
-	from, err := gateway.CheckSender(strings.TrimSpace(sender))
+	if sender == "<>" {
+		sender = "" // MAIL FROM:<>, which the gateway takes
+	}
+	from, err := gateway.CheckSender(sender)
 	if err != nil {
-		return "", "", fmt.Errorf("route %s refuses %s at MAIL FROM: %v", routeName, sender, err)
+		return nil, "", "", fmt.Errorf("route %s refuses %s at MAIL FROM: %v", routeName, sender, err)
 	}
-	var to []string
+	var given []string
 	for _, a := range strings.Split(rcpts, ",") {
 		if a = strings.TrimSpace(a); a != "" {
-			// As the gateway keeps it after RCPT: the rules see that form.
-			norm, err := gateway.CheckRecipient(a, route)
-			if err != nil {
-				return "", "", fmt.Errorf("route %s refuses %s at RCPT TO: %v", routeName, a, err)
+			if f := strings.Fields(a); len(f) > 1 && strings.Contains(f[0], "@") {
+				// Not an address the route would refuse: two of them.
+				return nil, "", "", fmt.Errorf("-to %q: separate recipients with commas (-to %s)", a, strings.Join(f, ","))
 			}
-			to = append(to, norm)
+			given = append(given, a)
 		}
+	}
+	// As the gateway keeps them after RCPT: the rules see that form.
+	to, refused, err := gateway.CheckRecipients(given, route)
+	if refused != "" {
+		return nil, "", "", fmt.Errorf("route %s refuses %s at RCPT TO: %v", routeName, refused, err)
+	}
+	if err != nil {
+		return nil, "", "", fmt.Errorf("route %s: %v", routeName, err)
 	}
 	var addr netip.Addr
 	if client != "" {
 		if addr, err = netip.ParseAddr(client); err != nil {
-			return "", "", fmt.Errorf("-client %q is not an IP address", client)
+			return nil, "", "", fmt.Errorf("-client %q is not an IP address", client)
 		}
 		addr = addr.Unmap()
 		if !slices.ContainsFunc(route.Clients, func(p config.Prefix) bool { return p.Contains(addr) }) {
-			return "", "", fmt.Errorf("route %s refuses connections from %s (its clients: %s)", routeName, addr, prefixes(route.Clients))
+			return nil, "", "", fmt.Errorf("route %s refuses connections from %s (its clients: %s)", routeName, addr, prefixes(route.Clients))
 		}
 	} else if r := cfg.RuleAnyClient(route, from, to); r != nil && len(r.Match.Clients) > 0 {
 		// Unknown, the address would match no rule by it: the dry run
 		// must not say that such a rule does not apply.
-		return "", "", fmt.Errorf("-client is needed: rule %q picks policy %q for this envelope when the sending server is in %s", r.Name, r.Policy, prefixes(r.Match.Clients))
+		return nil, "", "", fmt.Errorf("-client is needed: rule %q picks policy %q for this envelope when the sending server is in %s", r.Name, r.Policy, prefixes(r.Match.Clients))
 	}
 	if r := cfg.RuleFor(route, addr, from, to); r != nil {
-		return r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
+		return route, r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
 	}
-	return route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil
+	return route, route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil
 }

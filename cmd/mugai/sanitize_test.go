@@ -167,6 +167,10 @@ func TestSanitizeCommandRules(t *testing.T) {
 		{"the route named", []string{"-route", "inbound", "-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example"}, 0, "partner", "picks policy"},
 		{"no such route", []string{"-route", "nope", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", `no route "nope"`},
 		{"-to missing", []string{"-from", "a@b.example"}, 1, "", "-from and -to are both needed"},
+		// Recipients separated as a shell user might: said as such, not
+		// as one address the route refuses.
+		{"-to with spaces", []string{"-from", "a@b.example", "-to", "kikaku@lgwan.example soumu@lgwan.example"}, 1, "",
+			`-to "kikaku@lgwan.example soumu@lgwan.example": separate recipients with commas (-to kikaku@lgwan.example,soumu@lgwan.example)`},
 		// The gateway refuses a recipient outside the route's domains at
 		// RCPT: the dry run picks no policy for it.
 		{"a recipient outside the route's domains", []string{"-from", "a@b.example", "-to", "kikaku@lgwan.example, nobody@other.example"}, 1, "",
@@ -209,5 +213,48 @@ func TestSanitizeCommandRules(t *testing.T) {
 				t.Errorf("stdout not empty: %q", o.String())
 			}
 		})
+	}
+}
+
+// TestSanitizeVerifyNote: on a route that asks its next hop about each
+// recipient, the dry run says that it does not, the one refusal at RCPT
+// it cannot foresee.
+func TestSanitizeVerifyNote(t *testing.T) {
+	cfg := writeConfig(t, "recipients: {verify: none}", "recipients: {verify: next-hop}")
+	y, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(y), `to: "maildir:./mugai-data/maildir"`, `to: "smtp://127.0.0.1:25"`, 1)), 0o644)
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	var o, e bytes.Buffer
+	if code := runSanitize([]string{"-config", cfg, "-from", "a@b.example", "-to", "c@lgwan.example", input}, nil, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	const want = "route inbound asks its next hop at RCPT whether each recipient exists (recipients.verify: next-hop); the dry run does not"
+	if !strings.Contains(e.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, e.String())
+	}
+}
+
+// TestSanitizeRoutePolicy: without -policy or an envelope, the dry run
+// applies the policy of the only sanitising route, which the gateway
+// applies where no rule matches, and says so; it took the policy named
+// "default" whatever the route's was.
+func TestSanitizeRoutePolicy(t *testing.T) {
+	path := writeConfig(t, "    policy: default\n", "    policy: standard\n")
+	y, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(y), "policies:\n", "policies:\n  standard:\n    body: {links: remove}\n", 1)), 0o644)
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(sampleMessage), 0o644)
+	var o, e bytes.Buffer
+	if code := runSanitize([]string{"-config", path, input}, nil, &o, &e); code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	if !strings.Contains(o.String(), "X-Mugai-Policy: standard\r\n") || !strings.Contains(e.String(), `policy "standard", route inbound's`) {
+		t.Errorf("not the route's policy, or not said:\n%s\n%s", e.String(), o.String())
+	}
+	// -policy still chooses.
+	o.Reset()
+	if code := runSanitize([]string{"-config", path, "-policy", "default", input}, nil, &o, &e); code != 0 || !strings.Contains(o.String(), "X-Mugai-Policy: default\r\n") {
+		t.Errorf("-policy default: exit %d:\n%s", code, o.String())
 	}
 }

@@ -70,11 +70,13 @@ func serve(cfg *config.Config, path string, logger *slog.Logger, stop <-chan str
 	for route, addrs := range inst.Server.Addrs() {
 		logger.Info("listening", "route", route, "addrs", fmt.Sprint(addrs))
 	}
-	logger.Info("mugai serving", append([]any{"version", version, "admin", inst.AdminAddr.String()}, configAttrs(cfg)...)...)
-
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+	logger.Info("mugai serving", append([]any{"version", version, "admin", inst.AdminAddr.String()}, configAttrs(cfg)...)...)
+	// After signal.Notify: a reload asked for once the start is said
+	// is taken, not the end of the process (SIGHUP's default).
+	logWarnings(logger, cfg)
 	for {
 		select {
 		case sig := <-sigs:
@@ -126,6 +128,16 @@ func reload(srv *gateway.Server, path string, logger *slog.Logger, m *metrics.Me
 	m.ConfigLastReloadOK.Set(1)
 	m.ConfigLastReloadSuccess.SetToCurrentTime()
 	logger.Info("configuration reloaded", configAttrs(cfg)...)
+	logWarnings(logger, cfg)
+}
+
+// logWarnings logs what mugai check warns of in cfg, at a start and
+// after a reload: a file reloaded without check run on it first still
+// has its weakened promises said, in the journal.
+func logWarnings(logger *slog.Logger, cfg *config.Config) {
+	for _, w := range warnings(cfg) {
+		logger.Warn("configuration warning (mugai check lists them)", "config", cfg.File, "warning", w)
+	}
 }
 
 // configAttrs says which configuration is in force: the file, the start
