@@ -162,7 +162,16 @@ func decide(label string, window []byte, atEOF bool) decision {
 		}
 		return decision{codec: declared}
 
-	case known && declared.kind != kindASCII && declared.kind != kindISO2022JP:
+	case latin1Family(declared) && unreadable(declared, window):
+		// Latin-1 with windows-1252's quotes, dashes and € (what mail
+		// clients and browsers read the label as): Western words around
+		// them, where Shift_JIS read the same way is symbols ("ƒeƒXƒg").
+		// Anything else is read as if no label were given.
+		if lat := evaluate(codecCP1252, window, atEOF); lat.errs == 0 && lat.score >= 0 && western(window) {
+			return result(codecCP1252)
+		}
+
+	case known && declared.kind != kindASCII && declared.kind != kindISO2022JP && !unreadable(declared, window):
 		// Any other ASCII-compatible label (ISO-8859-*, windows-125*, GB,
 		// Big5, EUC-KR, KOI8...): only valid UTF-8 overrides it.
 		if u := cands[0]; u.errs == 0 && utf8Evidence(window) {
@@ -172,6 +181,14 @@ func decide(label string, window []byte, atEOF bool) decision {
 		// reads cleanly and plausibly as Japanese.
 		if _, single := declared.enc.(*charmap.Charmap); single && best.errs == 0 && best.codec.kind != kindUTF8 &&
 			best.score >= 6 && best.score >= 0.4*float64(highBytes(window)) && !western(window) {
+			return result(best.codec)
+		}
+		// A short Japanese text (a name, "はい") earns less than that,
+		// but in a Latin-1 label's reading it is symbols and letters
+		// among symbols ("¤Ï¤¤"), which Western words are not.
+		if latin1Family(declared) && best.errs == 0 && best.codec.kind != kindUTF8 &&
+			best.score >= 2 && best.score >= 0.4*float64(highBytes(window)) && !western(window) &&
+			evaluate(codecCP1252, window, atEOF).score < 0 {
 			return result(best.codec)
 		}
 		return decision{codec: declared}
@@ -192,6 +209,33 @@ func decide(label string, window []byte, atEOF bool) decision {
 		}
 	}
 	return result(best.codec)
+}
+
+// unreadable reports a single-byte label under which b cannot be text:
+// a byte it decodes to a C1 control (ISO-8859-*: 0x80-0x9F, which no
+// Latin text holds) or leaves undefined (windows-1252's 0x81, 0x8D ...).
+// Those are Shift_JIS lead bytes, and windows-1252's quotes and dashes
+// under an ISO-8859-1 label; the reader's view would drop them or show
+// U+FFFD, so the label is taken as no better than a missing one.
+func unreadable(c codec, b []byte) bool {
+	cm, ok := c.enc.(*charmap.Charmap)
+	if !ok {
+		return false
+	}
+	for _, x := range b {
+		if x >= 0x80 && x <= 0x9f {
+			if r := cm.DecodeByte(x); r <= 0x9f || r == utf8.RuneError {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// latin1Family reports the labels whose 8-bit letters are windows-1252's
+// (ISO-8859-1, -15 and windows-1252 itself): latinScore reads them.
+func latin1Family(c codec) bool {
+	return c.enc == charmap.ISO8859_1 || c.enc == charmap.ISO8859_15 || c.enc == charmap.Windows1252
 }
 
 func highBytes(b []byte) int {
@@ -405,7 +449,10 @@ func latinScore(b []byte) float64 {
 		r, n := utf8.DecodeRune(b[i:])
 		i += n
 		if r >= 0x80 {
-			next, _ := utf8.DecodeRune(b[i:])
+			next := rune(' ') // the text's end bounds a word as a space does
+			if i < len(b) {
+				next, _ = utf8.DecodeRune(b[i:])
+			}
 			switch {
 			case r >= 0xc0 && r <= 0xff && r != 0xd7 && r != 0xf7:
 				// In a word beside an ASCII letter; inside a long
@@ -415,9 +462,10 @@ func latinScore(b []byte) float64 {
 				} else if prev >= 0x80 && next >= 0x80 {
 					s--
 				}
-			case r >= 0x2013 && r <= 0x2026, r == 0x20ac, r >= 0xa0 && r <= 0xbf:
-				// Dashes, smart quotes, …, €, Latin-1 symbols: alone.
-				if prev < 0x80 && next < 0x80 {
+			case latinPunct(r), r >= 0xa0 && r <= 0xbf:
+				// Dashes, smart quotes, …, €, Latin-1 symbols: alone,
+				// or quotes and dashes together ("fine…”").
+				if (prev < 0x80 || quoteDash(prev)) && (next < 0x80 || quoteDash(next)) {
 					s += 0.3
 				} else {
 					s--
@@ -431,6 +479,18 @@ func latinScore(b []byte) float64 {
 		prev = r
 	}
 	return s
+}
+
+// latinPunct reports windows-1252's dashes, quotes, bullet, ellipsis
+// and euro sign; not its daggers † ‡, which ① and ② are in Shift_JIS.
+func latinPunct(r rune) bool {
+	return r >= 0x2013 && r <= 0x2026 && r != 0x2020 && r != 0x2021 || r == 0x20ac
+}
+
+// quoteDash reports windows-1252's dashes, quotes and ellipsis, which
+// Western text puts side by side ("fine…”"; not "€€", which is junk).
+func quoteDash(r rune) bool {
+	return r >= 0x2013 && r <= 0x201e || r == 0x2026
 }
 
 // euckrScore scores b read as EUC-KR (x/text's is UHC/CP949): Hangul of

@@ -51,6 +51,8 @@ func TestDecodeHeader(t *testing.T) {
 			[]Finding{{KindUnknown, `unknown charset "x-unknown", decoded as shift_jis`}}},
 		{"mislabeled word", "=?ISO-2022-JP?B?" + b64(sjis("お知らせ")) + "?=", "お知らせ",
 			[]Finding{{KindMislabeled, "declared iso-2022-jp, decoded as shift_jis"}}},
+		{"Shift_JIS name labelled iso-8859-1", "=?ISO-8859-1?B?" + b64(sjis("山田太郎")) + "?=", "山田太郎",
+			[]Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}},
 		{"UTF-8 labelled us-ascii", "=?us-ascii?Q?=E6=97=A5?=", "日",
 			[]Finding{{KindMislabeled, "declared us-ascii, decoded as utf-8"}}},
 		{"invalid bytes", "=?UTF-8?B?" + b64("a\xffb") + "?=", "a\uFFFDb",

@@ -20,7 +20,9 @@ import (
 // reading among UTF-8, Shift_JIS, EUC-JP, ISO-2022-JP, GBK, Big5, EUC-KR
 // and, for Western text, windows-1252; any other label is trusted unless
 // the text is ISO-2022-JP, valid multibyte UTF-8 or (under a single-byte
-// label) clearly Japanese. Each correction is a Finding, and so is the
+// label) clearly Japanese; a single-byte label on bytes it has no
+// character for (ISO-8859-1's C1 range) counts as missing, but for
+// windows-1252 punctuation in Western words. Each correction is a Finding, and so is the
 // count of sequences that still could not be decoded (they become
 // U+FFFD). Output is always valid UTF-8.
 type Reader struct {

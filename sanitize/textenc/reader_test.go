@@ -139,6 +139,32 @@ func TestReaderLabels(t *testing.T) {
 			want{"café crème", "utf-8", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as utf-8"}}}},
 		{"iso-8859-1 label, Shift_JIS bytes", "iso-8859-1", sjis(jaBody),
 			want{jaBody, "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		// A Latin-1 label on a short Japanese text: its C1 bytes
+		// (0x80-0x9F, Shift_JIS lead bytes) were control characters the
+		// text sink dropped ("テスト" showed as "eXg"), its EUC-JP bytes
+		// Latin-1 symbols ("はい" as "¤Ï¤¤"), with no finding.
+		{"iso-8859-1 label, short Shift_JIS", "ISO-8859-1", sjis("テスト"),
+			want{"テスト", "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		{"iso-8859-1 label, a Shift_JIS name", "iso-8859-1", sjis("山田"),
+			want{"山田", "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		{"iso-8859-1 label, Shift_JIS ① alone", "iso-8859-1", sjis("①"),
+			want{"①", "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		{"windows-1252 label, short Shift_JIS", "windows-1252", sjis("会議"),
+			want{"会議", "shift_jis", []Finding{{KindMislabeled, "declared windows-1252, decoded as shift_jis"}}}},
+		{"iso-8859-1 label, short EUC-JP", "iso-8859-1", euc("はい"),
+			want{"はい", "euc-jp", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as euc-jp"}}}},
+		{"iso-8859-1 label, EUC-JP kanji", "iso-8859-1", euc("会議"),
+			want{"会議", "euc-jp", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as euc-jp"}}}},
+		// windows-1252's quotes and dashes under ISO-8859-1, as mail
+		// clients read them; they were C1 controls, dropped unseen.
+		{"iso-8859-1 label, windows-1252 punctuation", "iso-8859-1", mustEncode(charmap.Windows1252, "“Hello,” she said – “it’s fine…”"),
+			want{"“Hello,” she said – “it’s fine…”", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
+		{"iso-8859-1 label, an apostrophe", "iso-8859-1", "don\x92t", want{"don’t", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
+		{"iso-8859-1 label, euro", "iso-8859-1", "Price: \x805", want{"Price: €5", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
+		// Western words stay as labelled.
+		{"iso-8859-1 label, German", "iso-8859-1", "\xc4rger \xfcber \xd6l, Gr\xf6\xdfe", want{"Ärger über Öl, Größe", "iso-8859-1", nil}},
+		{"iso-8859-1 label, capitals", "iso-8859-1", "\xc4\xd6\xdc \xc0 BIENT\xd4T", want{"ÄÖÜ À BIENTÔT", "iso-8859-1", nil}},
+		{"iso-8859-1 label, symbols", "iso-8859-1", "\xa9 2024, 10 \xb0C, \xa35, \xbd", want{"© 2024, 10 °C, £5, ½", "iso-8859-1", nil}},
 		{"shift_jis label, half-width kana kept", "shift_jis", sjis("ﾃｽﾄ ﾒｰﾙ ｶﾞｯｺｳ"),
 			want{"ﾃｽﾄ ﾒｰﾙ ｶﾞｯｺｳ", "shift_jis", nil}},
 		{"euc-jp label, half-width kana kept", "euc-jp", euc("ﾃｽﾄ ﾒｰﾙ"),
