@@ -160,6 +160,17 @@ func decide(label string, window []byte, atEOF bool) decision {
 		if best.codec.kind != declared.kind && best.cost() < dc.cost()-margin && best.score >= 3 {
 			return result(best.codec)
 		}
+		// Too short to earn that (a name, a file name), but the label
+		// reads as invalid at least every other character where another
+		// reading has none: "髙橋" in Shift_JIS labelled UTF-8 would be
+		// four U+FFFD. One bad character among good ones (a carrier
+		// emoji) keeps the label, and so does Latin-1 under UTF-8,
+		// single accented letters ("Ärger") that read as half-width
+		// katakana.
+		if best.codec.kind != declared.kind && dc.errs > 0 && best.errs == 0 && best.score > 0 &&
+			2*dc.errs >= validRunes(declared, window, atEOF) && !western(window) {
+			return result(best.codec)
+		}
 		return decision{codec: declared}
 
 	case latin1Family(declared) && unreadable(declared, window):
@@ -236,6 +247,28 @@ func unreadable(c codec, b []byte) bool {
 // (ISO-8859-1, -15 and windows-1252 itself): latinScore reads them.
 func latin1Family(c codec) bool {
 	return c.enc == charmap.ISO8859_1 || c.enc == charmap.ISO8859_15 || c.enc == charmap.Windows1252
+}
+
+// validRunes counts the characters beyond ASCII that c decodes b to,
+// U+FFFD for an invalid sequence not included.
+func validRunes(c codec, b []byte, atEOF bool) int {
+	invalid := 0
+	t := c.newDecoder(&invalid)
+	var buf [4096]byte
+	n := 0
+	for len(b) > 0 {
+		nDst, nSrc, err := t.Transform(buf[:], b, atEOF)
+		for _, x := range buf[:nDst] {
+			if x >= 0xc0 { // a lead byte: one character
+				n++
+			}
+		}
+		b = b[nSrc:]
+		if err != transform.ErrShortDst {
+			break
+		}
+	}
+	return n - invalid
 }
 
 func highBytes(b []byte) int {

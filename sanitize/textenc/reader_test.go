@@ -165,6 +165,25 @@ func TestReaderLabels(t *testing.T) {
 		{"iso-8859-1 label, German", "iso-8859-1", "\xc4rger \xfcber \xd6l, Gr\xf6\xdfe", want{"Ärger über Öl, Größe", "iso-8859-1", nil}},
 		{"iso-8859-1 label, capitals", "iso-8859-1", "\xc4\xd6\xdc \xc0 BIENT\xd4T", want{"ÄÖÜ À BIENTÔT", "iso-8859-1", nil}},
 		{"iso-8859-1 label, symbols", "iso-8859-1", "\xa9 2024, 10 \xb0C, \xa35, \xbd", want{"© 2024, 10 °C, £5, ½", "iso-8859-1", nil}},
+		// A short text (a name, a word) under a Japanese or UTF-8 label
+		// its bytes are invalid in at every other character or more,
+		// where another reading has no error: it showed as U+FFFD.
+		{"utf-8 label, Shift_JIS name with an IBM extension", "utf-8", sjis("髙橋"),
+			want{"髙橋", "shift_jis", []Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}}},
+		{"utf-8 label, short Shift_JIS", "UTF-8", sjis("会議"),
+			want{"会議", "shift_jis", []Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}}},
+		{"utf-8 label, Shift_JIS half-width kana", "utf-8", sjis("ｱｲｳ"),
+			want{"ｱｲｳ", "shift_jis", []Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}}},
+		{"euc-jp label, short Shift_JIS", "euc-jp", sjis("了解"),
+			want{"了解", "shift_jis", []Finding{{KindMislabeled, "declared euc-jp, decoded as shift_jis"}}}},
+		{"shift_jis label, short EUC-JP", "shift_jis", euc("会議"),
+			want{"会議", "euc-jp", []Finding{{KindMislabeled, "declared shift_jis, decoded as euc-jp"}}}},
+		{"utf-8 label, short EUC-JP", "utf-8", euc("了解"),
+			want{"了解", "euc-jp", []Finding{{KindMislabeled, "declared utf-8, decoded as euc-jp"}}}},
+		// Latin-1 under UTF-8: accented letters in words stay U+FFFD
+		// (they read as half-width katakana too).
+		{"utf-8 label, Latin-1 word", "utf-8", "\xc4rger \xfcber \xd6l",
+			want{"\uFFFDrger \uFFFDber \uFFFDl", "utf-8", []Finding{{KindInvalid, "3 invalid sequences in utf-8"}}}},
 		{"shift_jis label, half-width kana kept", "shift_jis", sjis("ﾃｽﾄ ﾒｰﾙ ｶﾞｯｺｳ"),
 			want{"ﾃｽﾄ ﾒｰﾙ ｶﾞｯｺｳ", "shift_jis", nil}},
 		{"euc-jp label, half-width kana kept", "euc-jp", euc("ﾃｽﾄ ﾒｰﾙ"),
