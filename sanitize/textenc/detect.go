@@ -142,6 +142,9 @@ func decide(label string, window []byte, atEOF bool) decision {
 			best = c
 		}
 	}
+	if e := cands[2]; best.codec.kind == kindShiftJIS && e.errs == 0 && e.cost() <= best.cost()+1 && eucNotKana(window, atEOF) {
+		best = e
+	}
 
 	switch {
 	case known && (declared.kind == kindUTF8 || declared.kind == kindShiftJIS || declared.kind == kindEUCJP):
@@ -247,6 +250,64 @@ func unreadable(c codec, b []byte) bool {
 // (ISO-8859-1, -15 and windows-1252 itself): latinScore reads them.
 func latin1Family(c codec) bool {
 	return c.enc == charmap.ISO8859_1 || c.enc == charmap.ISO8859_15 || c.enc == charmap.Windows1252
+}
+
+// eucNotKana breaks a near tie between Shift_JIS and EUC-JP for text
+// whose 8-bit bytes are all 0xA1-0xDF: half-width katakana to Shift_JIS,
+// level 1 kanji to EUC-JP, and both score the same. EUC-JP wins when
+// each of its characters is a common kanji (a name: 山田, 渡辺, 小林; a
+// word: 確認, 重要), which half-width katakana read as EUC-JP seldom are
+// (ﾃｽﾄﾒｰﾙ is 箪漬為, ｼｽﾃﾑ 悉恥), and the katakana lack the marks that
+// make a katakana word (kanaMarks: ｾﾝﾀｰ stays). nkf, the converter
+// Japanese systems use, prefers EUC-JP over half-width katakana
+// outright; this is narrower. Called only on such a tie.
+func eucNotKana(b []byte, atEOF bool) bool {
+	for _, c := range b {
+		if c >= 0x80 && (c < 0xa1 || c > 0xdf) {
+			return false
+		}
+	}
+	if kanaMarks(b) {
+		return false
+	}
+	invalid := 0
+	out := runDecoder(codecEUCJP.newDecoder(&invalid), b)
+	if invalid > 0 && atEOF {
+		return false
+	}
+	kanji := 0
+	for _, r := range out {
+		switch {
+		case r < 0x80, r == utf8.RuneError && !atEOF:
+		case commonKanjiSet.has(r):
+			kanji++
+		default:
+			return false
+		}
+	}
+	return kanji > 0
+}
+
+// kanaMarks reports half-width katakana (b read as Shift_JIS) with the
+// marks that make a katakana word and that kanji in EUC-JP rarely line
+// up as: a voiced or semi-voiced mark after a kana that takes it
+// (ﾀﾞ ﾊﾟ), a long vowel mark or ﾝ after a kana (ｾﾝﾀｰ).
+func kanaMarks(b []byte) bool {
+	for i := 1; i < len(b); i++ {
+		p, c := b[i-1], b[i]
+		if p < 0xa6 || p > 0xdf {
+			continue // not a kana before it
+		}
+		switch {
+		case c == 0xde && (p == 0xb3 || p >= 0xb6 && p <= 0xc4 || p >= 0xca && p <= 0xce): // ﾞ after ｳ, ｶ-ﾄ, ﾊ-ﾎ
+			return true
+		case c == 0xdf && p >= 0xca && p <= 0xce: // ﾟ after ﾊ-ﾎ
+			return true
+		case (c == 0xb0 || c == 0xdd) && p != 0xb0 && p != 0xdd: // ｰ, ﾝ after a kana
+			return true
+		}
+	}
+	return false
 }
 
 // validRunes counts the characters beyond ASCII that c decodes b to,
@@ -593,6 +654,7 @@ func (s runeSet) has(r rune) bool {
 }
 
 var (
+	commonKanjiSet  = newRuneSet(0x4e00, 0x9fff, commonKanji)
 	commonHanziSet  = newRuneSet(0x4e00, 0x9fff, commonHanzi)
 	commonHangulSet = newRuneSet(0xac00, 0xd7a3, commonHangul)
 )
@@ -601,6 +663,18 @@ var (
 // traditional: a third or more of running Chinese text.
 const commonHanzi = "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服" +
 	"這們來國個說為時會對後過學發還現樣與實點經見開問長間動種當頭從兩進話關產機業電東萬幾麼當無"
+
+// commonKanji are the kanji of the first three years of Japan's primary
+// school curriculum (教育漢字, grades 1-3), the commonest of family names
+// and those of business and municipal mail beyond them: few enough that
+// half-width katakana read as EUC-JP seldom make only these.
+const commonKanji = "一右雨円王音下火花貝学気九休玉金空月犬見五口校左三山子四糸字耳七車手十出女小上森人水正生青夕石赤千川先早草足村大男竹中虫町天田土二日入年白八百文木本名目立力林六" +
+	"引羽雲園遠何科夏家歌画回会海絵外角楽活間丸岩顔汽記帰弓牛魚京強教近兄形計元言原戸古午後語工公広交光考行高黄合谷国黒今才細作算止市矢姉思紙寺自時室社弱首秋週春書少場色食心新親図数西声星晴切雪船線前組走多太体台地池知茶昼長鳥朝直通弟店点電刀冬当東答頭同道読内南肉馬売買麦半番父風分聞米歩母方北毎妹万明鳴毛門夜野友用曜来里理話" +
+	"悪安暗医委意育員院飲運泳駅央横屋温化荷界開階寒感漢館岸起期客究急級宮球去橋業曲局銀区苦具君係軽血決研県庫湖向幸港号根祭皿仕死使始指歯詩次事持式実写者主守取酒受州拾終習集住重宿所暑助昭消商章勝乗植申身神真深進世整昔全相送想息速族他打対待代第題炭短談着注柱丁帳調追定庭笛鉄転都度投豆島湯登等動童農波配倍箱畑発反坂板皮悲美鼻筆氷表秒病品負部服福物平返勉放味命面問役薬由油有遊予羊洋葉陽様落流旅両緑礼列練路和" +
+	// Family names: 佐藤 伊藤 渡辺 加藤 松本 井上 斎藤 清水 山崎 吉田 ...
+	"佐藤伊渡辺加松井斎清崎吉岡浜沢菊杉堀浦尾瀬野谷沼橋原村郎子" +
+	// Business and municipal mail: 確認 重要 見積 各位 申請 御中 課 ...
+	"確認要積各位請求御殿宛依頼照延締添付納領契払振込座郵宜致承了恐縮訳候課係議資料報告案連絡予定件議総務税福祉保健"
 
 // classScore is the plausibility of one character in Japanese mail.
 func classScore(r rune) float64 {

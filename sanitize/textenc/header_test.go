@@ -62,6 +62,8 @@ func TestDecodeHeader(t *testing.T) {
 		{"raw UTF-8 (RFC 6532)", "日本語のテスト", "日本語のテスト", nil},
 		{"raw Shift_JIS", sjis("①②③ 会議"), "①②③ 会議",
 			[]Finding{{KindMissing, "unencoded header text, decoded as shift_jis"}}},
+		{"raw EUC-JP name", euc("山田太郎") + " <yamada@example.jp>", "山田太郎 <yamada@example.jp>",
+			[]Finding{{KindMissing, "unencoded header text, decoded as euc-jp"}}},
 		{"raw EUC-JP folded", euc("テスト") + "\r\n " + euc("テスト"), "テスト テスト",
 			[]Finding{{KindMissing, "unencoded header text, decoded as euc-jp"}}},
 		{"raw Latin-1 (mikel-mail invalid_subject_characters)", "Forma\xe7\xe3o FrenetikPolis: Mega Campanha Final Ver\xe3o", "Formação FrenetikPolis: Mega Campanha Final Verão",

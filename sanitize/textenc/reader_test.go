@@ -93,6 +93,12 @@ func TestReaderLabels(t *testing.T) {
 			want{jaShort, "euc-jp", []Finding{{KindMissing, "no charset declared, decoded as euc-jp"}}}},
 		{"no label, UTF-8", "", jaShort,
 			want{jaShort, "utf-8", []Finding{{KindMissing, "no charset declared, decoded as utf-8"}}}},
+		{"no label, an EUC-JP name that is half-width katakana in Shift_JIS", "", euc("山田"),
+			want{"山田", "euc-jp", []Finding{{KindMissing, "no charset declared, decoded as euc-jp"}}}},
+		{"iso-2022-jp label, EUC-JP words that are half-width katakana in Shift_JIS", "iso-2022-jp", euc("渡辺 確認"),
+			want{"渡辺 確認", "euc-jp", []Finding{{KindMislabeled, "declared iso-2022-jp, decoded as euc-jp"}}}},
+		{"no label, Shift_JIS katakana that is kanji in EUC-JP", "", sjis("ｾﾝﾀｰ"),
+			want{"ｾﾝﾀｰ", "shift_jis", []Finding{{KindMissing, "no charset declared, decoded as shift_jis"}}}},
 		{"no label, Latin-1", "", "caf\xe9 d\xe9j\xe0 vu",
 			want{"café déjà vu", "windows-1252", []Finding{{KindMissing, "no charset declared, decoded as windows-1252"}}}},
 		{"no label, Latin-1 that is valid Shift_JIS", "", "Forma\xe7\xe3o: Campanha Final Ver\xe3o",
@@ -380,12 +386,17 @@ func TestReaderMatchesXText(t *testing.T) {
 // guess is reported.
 func TestDetectShortTexts(t *testing.T) {
 	phrases := []string{"テスト", "会議のお知らせ", "こんにちは、山田です。", "①②③ ㈱ ㍻ 髙橋 ⅱ", "Re: 見積書の件",
-		"東京都千代田区", "漢字", "日本語", "株式会社", "申請書", "【重要】", "ﾃｽﾄ ﾒｰﾙ", "ｱｲｳｴｵ", "ｶﾞｯｺｳ"}
+		"東京都千代田区", "漢字", "日本語", "株式会社", "申請書", "【重要】", "ﾃｽﾄ ﾒｰﾙ", "ｱｲｳｴｵ", "ｶﾞｯｺｳ",
+		// Names and words whose EUC-JP bytes are all half-width
+		// katakana in Shift_JIS (山田 was ｻｳﾅﾄ), and katakana words of
+		// such bytes that must stay katakana.
+		"山田", "渡辺", "小林", "山田太郎", "確認", "重要", "ｾﾝﾀｰ", "ﾀｶﾊｼ", "ﾃｽﾄﾒｰﾙ", "ｼｽﾃﾑ"}
 	// Known ambiguities: half-width katakana in EUC-JP (0x8E pairs are
 	// also valid Shift_JIS kanji), even-length half-width katakana in
 	// Shift_JIS that is valid UTF-8.
 	ambiguous := map[string]bool{
 		"euc-jp/ﾃｽﾄ ﾒｰﾙ": true, "euc-jp/ｱｲｳｴｵ": true, "euc-jp/ｶﾞｯｺｳ": true,
+		"euc-jp/ｾﾝﾀｰ": true, "euc-jp/ﾀｶﾊｼ": true, "euc-jp/ﾃｽﾄﾒｰﾙ": true, "euc-jp/ｼｽﾃﾑ": true,
 	}
 	encs := []struct {
 		name string
