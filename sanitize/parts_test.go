@@ -19,6 +19,7 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
+	"golang.org/x/text/encoding/japanese"
 
 	"mugai/sanitize/invariant"
 )
@@ -619,5 +620,58 @@ func TestNoticeNamesFilesUnderRemove(t *testing.T) {
 		if tc.mode == "remove" && !strings.Contains(text, "see [リンク削除]") {
 			t.Errorf("links remove: the body's link is not removed:\n%s", text)
 		}
+	}
+}
+
+// TestMislabeledJapaneseDelivered: a short Japanese text under a Latin-1
+// label, in the MIME header or in an HTML part's <meta>, reaches the
+// reader as the Japanese it is, with a charset-mislabeled finding and the
+// notice's line; it was "eXg" (C1 controls dropped) or "ƒeƒXƒg".
+func TestMislabeledJapaneseDelivered(t *testing.T) {
+	sjis := func(s string) string {
+		b, err := japanese.ShiftJIS.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	msg := func(ct, body string) string {
+		return "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: " + ct +
+			"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body + "\r\n"
+	}
+	html := func(meta, body string) string {
+		return `<html><head><meta http-equiv="Content-Type" content="text/html; charset=` + meta + `"></head><body><p>` + body + "</p></body></html>"
+	}
+	for _, tc := range []struct {
+		name, msg, text, detail string
+	}{
+		{"plain, iso-8859-1", msg("text/plain; charset=iso-8859-1", sjis("テスト")), "テスト", "declared iso-8859-1, decoded as shift_jis"},
+		{"plain, windows-1252", msg("text/plain; charset=windows-1252", sjis("テスト")), "テスト", "declared windows-1252, decoded as shift_jis"},
+		// The <meta>'s iso-8859-1 is windows-1252 to HTML, as it names it.
+		{"html, meta iso-8859-1", msg("text/html", html("iso-8859-1", sjis("テスト"))), "テスト", "declared windows-1252, decoded as shift_jis"},
+		{"html, iso-8859-1 label, meta Shift_JIS", msg("text/html; charset=iso-8859-1", html("Shift_JIS", sjis("了解"))), "了解", "declared iso-8859-1, decoded as shift_jis"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(tc.msg), int64(len(tc.msg)), Options{Policy: defaultPolicy(t)})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v: verdict %q (%s)", err, rep.Verdict, rep.Reason)
+			}
+			e, err := message.Read(bytes.NewReader(out.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, _ := io.ReadAll(e.Body)
+			if !strings.HasSuffix(strings.TrimRight(string(text), "\r\n"), "\r\n"+tc.text) || !strings.Contains(string(text), "文字コードの表示の誤りを補正") {
+				t.Errorf("delivered text:\n%s", text)
+			}
+			found := false
+			for _, f := range rep.Findings {
+				found = found || f.Kind == "charset-mislabeled" && f.Detail == tc.detail
+			}
+			if !found {
+				t.Errorf("findings %v, want charset-mislabeled %q", rep.Findings, tc.detail)
+			}
+		})
 	}
 }

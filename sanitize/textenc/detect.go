@@ -199,9 +199,11 @@ func decide(label string, window []byte, atEOF bool) decision {
 		}
 		// A short Japanese text (a name, "はい") earns less than that,
 		// but in a Latin-1 label's reading it is symbols and letters
-		// among symbols ("¤Ï¤¤"), which Western words are not.
+		// among symbols ("¤Ï¤¤"), which Western words are not. Nor are
+		// "ƒeƒXƒg", Shift_JIS katakana with ASCII trail bytes, though
+		// their 8-bit bytes stand alone as accented letters do.
 		if latin1Family(declared) && best.errs == 0 && best.codec.kind != kindUTF8 &&
-			best.score >= 2 && best.score >= 0.4*float64(highBytes(window)) && !western(window) &&
+			best.score >= 2 && best.score >= 0.4*float64(highBytes(window)) &&
 			evaluate(codecCP1252, window, atEOF).score < 0 {
 			return result(best.codec)
 		}

@@ -157,6 +157,11 @@ func TestReaderLabels(t *testing.T) {
 			want{"①", "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
 		{"windows-1252 label, short Shift_JIS", "windows-1252", sjis("会議"),
 			want{"会議", "shift_jis", []Finding{{KindMislabeled, "declared windows-1252, decoded as shift_jis"}}}},
+		// Katakana with ASCII trail bytes: "ƒeƒXƒg" to windows-1252.
+		{"windows-1252 label, Shift_JIS katakana", "windows-1252", sjis("テスト"),
+			want{"テスト", "shift_jis", []Finding{{KindMislabeled, "declared windows-1252, decoded as shift_jis"}}}},
+		{"windows-1252 label, Shift_JIS loanword", "windows-1252", sjis("ポイント"),
+			want{"ポイント", "shift_jis", []Finding{{KindMislabeled, "declared windows-1252, decoded as shift_jis"}}}},
 		{"iso-8859-1 label, short EUC-JP", "iso-8859-1", euc("はい"),
 			want{"はい", "euc-jp", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as euc-jp"}}}},
 		{"iso-8859-1 label, EUC-JP kanji", "iso-8859-1", euc("会議"),
@@ -168,6 +173,7 @@ func TestReaderLabels(t *testing.T) {
 		{"iso-8859-1 label, an apostrophe", "iso-8859-1", "don\x92t", want{"don’t", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
 		{"iso-8859-1 label, euro", "iso-8859-1", "Price: \x805", want{"Price: €5", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
 		// Western words stay as labelled.
+		{"windows-1252 label, French", "windows-1252", mustEncode(charmap.Windows1252, "Œuvres complètes, façade, déjà vu"), want{"Œuvres complètes, façade, déjà vu", "windows-1252", nil}},
 		{"iso-8859-1 label, German", "iso-8859-1", "\xc4rger \xfcber \xd6l, Gr\xf6\xdfe", want{"Ärger über Öl, Größe", "iso-8859-1", nil}},
 		{"iso-8859-1 label, capitals", "iso-8859-1", "\xc4\xd6\xdc \xc0 BIENT\xd4T", want{"ÄÖÜ À BIENTÔT", "iso-8859-1", nil}},
 		{"iso-8859-1 label, symbols", "iso-8859-1", "\xa9 2024, 10 \xb0C, \xa35, \xbd", want{"© 2024, 10 °C, £5, ½", "iso-8859-1", nil}},
