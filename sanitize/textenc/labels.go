@@ -263,5 +263,5 @@ func (c codec) newDecoder(invalid *int) transform.Transformer {
 	case kindUTF7:
 		return &utf7Decoder{invalid: invalid}
 	}
-	return &countingDecoder{t: c.enc.NewDecoder(), invalid: invalid}
+	return &countingDecoder{t: c.enc.NewDecoder(), invalid: invalid, c1: c.kind == kindShiftJIS}
 }

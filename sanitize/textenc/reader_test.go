@@ -204,6 +204,11 @@ func TestReaderLabels(t *testing.T) {
 		// Undecodable bytes: U+FFFD and a count, never silent.
 		{"Shift_JIS with a stray byte", "shift_jis", sjis("テスト") + "\xff" + sjis("です"),
 			want{"テスト\uFFFDです", "shift_jis", []Finding{{KindInvalid, "1 invalid sequence in shift_jis"}}}},
+		// 0x80 has no character in Shift_JIS or CP932; x/text makes it
+		// the C1 control U+0080, which the text sink drops: the byte
+		// vanished with no finding.
+		{"Shift_JIS with a stray 0x80", "shift_jis", sjis("テスト") + "A\x80B",
+			want{"テストA\uFFFDB", "shift_jis", []Finding{{KindInvalid, "1 invalid sequence in shift_jis"}}}},
 		{"Shift_JIS carrier emoji (user-defined area)", "shift_jis", sjis("題名") + "\xf8\xd7",
 			want{"題名\uFFFD", "shift_jis", []Finding{{KindInvalid, "1 invalid sequence in shift_jis"}}}},
 		{"UTF-8 with stray bytes", "utf-8", jaBody + "\xff\xfe" + jaBody,
@@ -358,7 +363,9 @@ func TestReaderError(t *testing.T) {
 }
 
 // TestReaderMatchesXText compares NewReader with a right label to x/text's decoders
-// on every byte pair, so our counting wrappers change nothing.
+// on every byte pair, so our counting wrappers change nothing but
+// Shift_JIS's lone 0x80, which x/text (like CP932) makes the C1 control
+// U+0080 and we make U+FFFD.
 func TestReaderMatchesXText(t *testing.T) {
 	var all []byte
 	for hi := 0x80; hi < 0x100; hi++ {
@@ -373,6 +380,9 @@ func TestReaderMatchesXText(t *testing.T) {
 		want, err := enc.NewDecoder().Bytes(all)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if label == "shift_jis" {
+			want = bytes.ReplaceAll(want, []byte("\u0080"), []byte("\uFFFD"))
 		}
 		c, _ := lookup(label)
 		n := 0
@@ -425,6 +435,32 @@ func TestDetectShortTexts(t *testing.T) {
 					t.Errorf("%s label %q: got %q as %s %v", key, label, got, r.Charset(), r.Findings())
 				}
 			}
+		}
+	}
+}
+
+// TestReaderStray80Streaming: Shift_JIS's lone 0x80 becomes U+FFFD however
+// small the reads, the decoder's widening of it fitting every buffer.
+func TestReaderStray80Streaming(t *testing.T) {
+	text := strings.Repeat("ｱ"+jaShort+"\x80", 300)
+	in := strings.ReplaceAll(sjis(strings.ReplaceAll(text, "\x80", "|")), "|", "\x80")
+	want := strings.ReplaceAll(text, "\x80", "\uFFFD")
+	for size := 1; size <= 9; size++ {
+		r := NewReader("shift_jis", iotest.OneByteReader(strings.NewReader(in)))
+		var out bytes.Buffer
+		p := make([]byte, size)
+		for {
+			n, err := r.Read(p)
+			out.Write(p[:n])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out.String() != want || !equalFindings(r.Findings(), []Finding{{KindInvalid, "300 invalid sequences in shift_jis"}}) {
+			t.Errorf("reads of %d: %q…, %v", size, clip(out.String(), 60), r.Findings())
 		}
 	}
 }
