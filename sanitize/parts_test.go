@@ -675,3 +675,27 @@ func TestMislabeledJapaneseDelivered(t *testing.T) {
 		})
 	}
 }
+
+// TestShiftOutKanaDelivered: ISO-2022-JP text whose only non-ASCII is
+// half-width katakana between SO and SI (CP50221/CP50222), no ESC
+// anywhere, is decoded: as 7-bit text it was passed through as it was,
+// the sink dropped SO and SI as controls, and "ﾃｽﾄ" read "C=D".
+func TestShiftOutKanaDelivered(t *testing.T) {
+	for _, label := range []string{"ISO-2022-JP", "iso-2022-jp-ms", "CP50221"} {
+		m := "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=" + label +
+			"\r\n\r\nabc \x0eC=D\x0f def\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(m), int64(len(m)), Options{Policy: defaultPolicy(t)})
+		if err != nil || rep.Verdict != Rebuilt {
+			t.Fatalf("%s: %v: verdict %q (%s)", label, err, rep.Verdict, rep.Reason)
+		}
+		e, err := message.Read(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(e.Body)
+		if !strings.Contains(string(text), "\r\nabc ﾃｽﾄ def") {
+			t.Errorf("%s: delivered text:\n%s", label, text)
+		}
+	}
+}

@@ -153,7 +153,7 @@ type leaf struct {
 	pendFindings    []Finding     // leafText: render's findings, reported once the body choice renders it
 	pendBlocks      []*leaf       // leafText: files cut out of it, likewise
 	moreBlocks      int           // leafText: files cut out of it beyond maxBlocks, counted, not listed
-	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC
+	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC or SO
 	esc             bool          // leafText: the decoded bytes have an ESC (ISO-2022)
 	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends (once rendered)
 	stats           textStats
@@ -635,7 +635,7 @@ type hashCounter struct {
 	next io.Writer
 	h    hash.Hash
 	n    int64
-	high bool // saw a byte >= 0x80 or an ESC (not plain ASCII)
+	high bool // saw a byte >= 0x80, an ESC or SO (not plain ASCII)
 	esc  bool // saw an ESC (ISO-2022 text is 7-bit and valid UTF-8)
 }
 
@@ -648,7 +648,9 @@ func (c *hashCounter) Write(p []byte) (int, error) {
 	c.h.Write(p)
 	c.n += int64(len(p))
 	if !c.high {
-		c.high = !plain7bit(p)
+		// SO shifts ISO-2022-JP text to half-width katakana (CP50221/
+		// CP50222) without an ESC: such text is not its own UTF-8 either.
+		c.high = !plain7bit(p) || bytes.IndexByte(p, 0x0e) >= 0
 	}
 	if c.high && !c.esc && bytes.IndexByte(p, 0x1b) >= 0 {
 		c.esc = true
