@@ -174,6 +174,13 @@ func decide(label string, window []byte, atEOF bool) decision {
 			2*dc.errs >= validRunes(declared, window, atEOF) && !western(window) {
 			return result(best.codec)
 		}
+		// One kanji in UTF-8 under a Shift_JIS or EUC-JP label: valid
+		// in both, but in the label a rare kanji beside a half-width
+		// katakana ("日" is "譌･", "殿" "谿ｿ"), which scores next to
+		// nothing, where valid UTF-8 of three bytes is strong evidence.
+		if u := cands[0]; declared.kind != kindUTF8 && u.errs == 0 && u.score >= 3 && dc.score <= 1 && utf8Evidence(window) {
+			return result(codecUTF8)
+		}
 		return decision{codec: declared}
 
 	case latin1Family(declared) && unreadable(declared, window):

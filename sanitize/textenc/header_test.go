@@ -55,6 +55,8 @@ func TestDecodeHeader(t *testing.T) {
 			[]Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}},
 		{"Shift_JIS name labelled UTF-8", "=?UTF-8?B?" + b64(sjis("髙橋")) + "?=", "髙橋",
 			[]Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}},
+		{"one UTF-8 kanji labelled Shift_JIS", "=?Shift_JIS?B?" + b64("日") + "?=", "日",
+			[]Finding{{KindMislabeled, "declared shift_jis, decoded as utf-8"}}},
 		{"UTF-8 labelled us-ascii", "=?us-ascii?Q?=E6=97=A5?=", "日",
 			[]Finding{{KindMislabeled, "declared us-ascii, decoded as utf-8"}}},
 		{"invalid bytes", "=?UTF-8?B?" + b64("a\xffb") + "?=", "a\uFFFDb",

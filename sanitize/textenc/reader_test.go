@@ -113,6 +113,11 @@ func TestReaderLabels(t *testing.T) {
 			want{jaBody, "utf-8", []Finding{{KindMislabeled, "declared shift_jis, decoded as utf-8"}}}},
 		{"cp932 label, short UTF-8", "cp932", jaShort,
 			want{jaShort, "utf-8", []Finding{{KindMislabeled, "declared cp932, decoded as utf-8"}}}},
+		// One kanji in UTF-8 is valid Shift_JIS too: "譌･", "谿ｿ".
+		{"shift_jis label, one UTF-8 kanji", "shift_jis", "日",
+			want{"日", "utf-8", []Finding{{KindMislabeled, "declared shift_jis, decoded as utf-8"}}}},
+		{"cp932 label, a UTF-8 file name of one kanji", "cp932", "殿.txt",
+			want{"殿.txt", "utf-8", []Finding{{KindMislabeled, "declared cp932, decoded as utf-8"}}}},
 		{"shift_jis label, UTF-8 with BOM", "shift_jis", "\xef\xbb\xbf" + jaShort,
 			want{jaShort, "utf-8", []Finding{{KindMislabeled, "declared shift_jis, decoded as utf-8"}}}},
 
