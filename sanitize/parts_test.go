@@ -624,12 +624,21 @@ func TestNoticeNamesFilesUnderRemove(t *testing.T) {
 }
 
 // TestMislabeledJapaneseDelivered: a short Japanese text under a Latin-1
-// label, in the MIME header or in an HTML part's <meta>, reaches the
-// reader as the Japanese it is, with a charset-mislabeled finding and the
-// notice's line; it was "eXg" (C1 controls dropped) or "ƒeƒXƒg".
+// label, in the MIME header or in an HTML part's <meta>, or under a 7-bit
+// MIME label its HTML's <meta> corrects, reaches the reader as the
+// Japanese it is, with a charset-mislabeled finding and the notice's
+// line; it was "eXg" (C1 controls dropped), "ƒeƒXƒg" or another
+// charset's reading.
 func TestMislabeledJapaneseDelivered(t *testing.T) {
 	sjis := func(s string) string {
 		b, err := japanese.ShiftJIS.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	euc := func(s string) string {
+		b, err := japanese.EUCJP.NewEncoder().String(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -650,6 +659,13 @@ func TestMislabeledJapaneseDelivered(t *testing.T) {
 		// The <meta>'s iso-8859-1 is windows-1252 to HTML, as it names it.
 		{"html, meta iso-8859-1", msg("text/html", html("iso-8859-1", sjis("テスト"))), "テスト", "declared windows-1252, decoded as shift_jis"},
 		{"html, iso-8859-1 label, meta Shift_JIS", msg("text/html; charset=iso-8859-1", html("Shift_JIS", sjis("了解"))), "了解", "declared iso-8859-1, decoded as shift_jis"},
+		// 8-bit text under a 7-bit label (a Japanese client's default
+		// ISO-2022-JP on a web page's EUC-JP): the <meta> names the
+		// charset where the bytes read two ways. ｾﾝﾀｰ in EUC-JP is
+		// Shift_JIS 疾爵実鴫, 各位 Shift_JIS ｳﾆｰﾌ.
+		{"html, iso-2022-jp label, meta EUC-JP, half-width katakana", msg("text/html; charset=ISO-2022-JP", html("EUC-JP", euc("ｾﾝﾀｰ"))), "ｾﾝﾀｰ", "declared ISO-2022-JP, decoded as euc-jp (the HTML's <meta>)"},
+		{"html, iso-2022-jp label, meta EUC-JP, kanji", msg("text/html; charset=iso-2022-jp", html("euc-jp", euc("各位"))), "各位", "declared iso-2022-jp, decoded as euc-jp (the HTML's <meta>)"},
+		{"html, us-ascii label, meta Shift_JIS", msg("text/html; charset=us-ascii", html("Shift_JIS", sjis("ﾃｽﾄﾒｰﾙ"))), "ﾃｽﾄﾒｰﾙ", "declared us-ascii, decoded as shift_jis (the HTML's <meta>)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer

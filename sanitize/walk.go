@@ -829,11 +829,25 @@ func (s *sanitizer) renderText(l *leaf) {
 		return
 	}
 	label := l.label
-	if l.html && label == "" {
-		// An HTML part's head, read for its <meta> charset.
+	metaOver := false // the <meta> charset stands for the MIME label
+	if l.html && (label == "" || !l.ascii && !l.esc && sevenBitLabel(label)) {
+		// An HTML part's head, read for its <meta> charset: the label
+		// when MIME gives none, and when MIME gives us-ascii or
+		// ISO-2022-JP, which 8-bit text cannot be in (a Japanese
+		// client's default label on a web page's EUC-JP or Shift_JIS):
+		// the document's own word beats a guess from the bytes where
+		// they read two ways (EUC-JP half-width katakana are Shift_JIS
+		// kanji).
 		br := bufio.NewReaderSize(l.raw.Reader(), 4096)
 		head, _ := br.Peek(1024)
-		label = htmlCharset(head)
+		switch m := htmlCharset(head); {
+		case label == "":
+			label = m
+		case m != "" && !sevenBitLabel(m) && lineCharset(m):
+			// A charset ASCII reads the same in, as the <meta> itself
+			// was read: not UTF-16, which HTML takes there as UTF-8.
+			label, metaOver = m, true
+		}
 	}
 	// plain: the bytes are their own UTF-8 text, 7-bit ASCII under an
 	// ASCII-compatible label, or valid UTF-8 declared UTF-8 (checked
@@ -889,6 +903,15 @@ func (s *sanitizer) renderText(l *leaf) {
 		if td != nil {
 			findings = td.Findings()
 		}
+		if metaOver && !hasCharsetRepair(findings) {
+			// The decoder took the <meta>'s charset as declared: the
+			// MIME label it stood for was wrong all the same.
+			cs := label
+			if r, ok := td.(interface{ Charset() string }); ok && r.Charset() != "" {
+				cs = r.Charset()
+			}
+			findings = append(findings, encFinding{Kind: "charset-mislabeled", Detail: "declared " + truncate(l.label, 40) + ", decoded as " + cs + " (the HTML's <meta>)"})
+		}
 	case plain:
 		// No decoder: straight from the buffer, known valid UTF-8.
 		sink.validUTF8 = true
@@ -934,6 +957,17 @@ func (s *sanitizer) renderText(l *leaf) {
 		l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "blocks-truncated",
 			itoa(more) + " more encoded files cut out of the text, counted, not listed"})
 	}
+}
+
+// hasCharsetRepair reports a finding that the decoder corrected a label.
+func hasCharsetRepair(fs []encFinding) bool {
+	for _, f := range fs {
+		switch f.Kind {
+		case "charset-mislabeled", "charset-missing", "charset-unknown":
+			return true
+		}
+	}
+	return false
 }
 
 // validUTF8 reports whether b holds valid UTF-8.
