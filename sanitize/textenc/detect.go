@@ -3,6 +3,7 @@ package textenc
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -97,14 +98,21 @@ func decide(label string, window []byte, atEOF bool) decision {
 		return d
 	}
 
-	if known && !declared.asciiCompatible() {
+	// A UTF-16 label on bytes with a CR LF and no NUL: every line end,
+	// space and ASCII letter of UTF-16 has a NUL byte, so this is 8-bit
+	// or ASCII text (charset="unicode" from a misconfigured sender),
+	// which the label made CJK and private-use mojibake with no
+	// finding. It counts as no label.
+	void := known && strings.HasPrefix(declared.name, "utf-16") &&
+		bytes.Contains(window, []byte("\r\n")) && bytes.IndexByte(window, 0) < 0
+	if known && !declared.asciiCompatible() && !void {
 		return decision{codec: declared} // UTF-16, UTF-7 ...: trust the label
 	}
 
 	high, esc := scanWindow(window)
 	if !high && !esc {
 		c := codecASCII
-		if known {
+		if known && !void {
 			c = declared
 		}
 		d := result(c)
@@ -117,7 +125,7 @@ func decide(label string, window []byte, atEOF bool) decision {
 	}
 
 	// Byte-order marks decide by themselves where the label is weak.
-	weak := missing || !known || declared.kind == kindASCII || declared.kind == kindISO2022JP
+	weak := missing || !known || void || declared.kind == kindASCII || declared.kind == kindISO2022JP
 	if bytes.HasPrefix(window, []byte("\xEF\xBB\xBF")) && (weak || declared.kind == kindShiftJIS || declared.kind == kindEUCJP) {
 		return result(codecUTF8)
 	}
@@ -192,7 +200,7 @@ func decide(label string, window []byte, atEOF bool) decision {
 			return result(codecCP1252)
 		}
 
-	case known && declared.kind != kindASCII && declared.kind != kindISO2022JP && !unreadable(declared, window):
+	case known && declared.kind != kindASCII && declared.kind != kindISO2022JP && !unreadable(declared, window) && !void:
 		// Any other ASCII-compatible label (ISO-8859-*, windows-125*, GB,
 		// Big5, EUC-KR, KOI8...): only valid UTF-8 overrides it.
 		if u := cands[0]; u.errs == 0 && utf8Evidence(window) {

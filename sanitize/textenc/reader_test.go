@@ -73,6 +73,7 @@ func TestReaderLabels(t *testing.T) {
 		{"iso-8859-1 Latin text", "iso-8859-1", "caf\xe9 cr\xe8me", want{"café crème", "iso-8859-1", nil}},
 		{"windows-1252", "windows-1252", "\x93quoted\x94", want{"“quoted”", "windows-1252", nil}},
 		{"utf-16 with BOM", "utf-16", "\xfe\xff\x65\xe5\x67\x2c", want{"日本", "utf-16", nil}},
+		{"utf-16le with line ends", "utf-16le", "\xe5\x65\x2c\x67\r\x00\n\x00", want{"日本\r\n", "utf-16le", nil}},
 
 		// (a) ISO-2022-JP, us-ascii or no label on 8-bit text.
 		{"iso-2022-jp label, Shift_JIS bytes", "iso-2022-jp", sjis(jaBody),
@@ -107,6 +108,15 @@ func TestReaderLabels(t *testing.T) {
 			want{"テスト メール", "shift_jis", []Finding{{KindMissing, "no charset declared, decoded as shift_jis"}}}},
 		{"no label, UTF-16 BOM", "", "\xff\xfe\xe5\x65\x2c\x67",
 			want{"日本", "utf-16", []Finding{{KindMissing, "no charset declared, decoded as utf-16"}}}},
+
+		// A UTF-16 label on text with a CR LF and no NUL byte, which no
+		// UTF-16 line end is: it made CJK and private-use mojibake.
+		{"unicode label, Shift_JIS bytes", "unicode", sjis(jaBody),
+			want{jaBody, "shift_jis", []Finding{{KindMislabeled, "declared unicode, decoded as shift_jis"}}}},
+		{"utf-16le label, UTF-8 bytes", "utf-16le", jaBody,
+			want{jaBody, "utf-8", []Finding{{KindMislabeled, "declared utf-16le, decoded as utf-8"}}}},
+		{"utf-16 label, ASCII", "UTF-16", "Hello world\r\n",
+			want{"Hello world\r\n", "us-ascii", []Finding{{KindMislabeled, "declared utf-16, decoded as us-ascii"}}}},
 
 		// (b) Shift_JIS label on UTF-8.
 		{"shift_jis label, UTF-8 bytes", "shift_jis", jaBody,
