@@ -19,6 +19,11 @@ type encFinding = textenc.Finding
 // textenc's init).
 func newTextDecoder(label string, r io.Reader) *textenc.Reader { return textenc.NewReader(label, r) }
 
+func sevenBitLabel(label string) bool { return textenc.SevenBitLabel(label) }
+
+// lineCharset reports a known charset in which ASCII is ASCII.
+func lineCharset(name string) bool { _, ok := textenc.LookupCodec(name); return ok }
+
 func decodeHeaderText(raw string) (string, []encFinding) { return textenc.DecodeHeader(raw) }
 
 func parseMediaType(v string) (string, map[string]string, []encFinding, error) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
+	"golang.org/x/text/encoding/japanese"
 
 	"mugai/sanitize/invariant"
 )
@@ -618,6 +619,99 @@ func TestNoticeNamesFilesUnderRemove(t *testing.T) {
 		}
 		if tc.mode == "remove" && !strings.Contains(text, "see [リンク削除]") {
 			t.Errorf("links remove: the body's link is not removed:\n%s", text)
+		}
+	}
+}
+
+// TestMislabeledJapaneseDelivered: a short Japanese text under a Latin-1
+// label, in the MIME header or in an HTML part's <meta>, or under a 7-bit
+// MIME label its HTML's <meta> corrects, reaches the reader as the
+// Japanese it is, with a charset-mislabeled finding and the notice's
+// line; it was "eXg" (C1 controls dropped), "ƒeƒXƒg" or another
+// charset's reading.
+func TestMislabeledJapaneseDelivered(t *testing.T) {
+	sjis := func(s string) string {
+		b, err := japanese.ShiftJIS.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	euc := func(s string) string {
+		b, err := japanese.EUCJP.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	msg := func(ct, body string) string {
+		return "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: " + ct +
+			"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body + "\r\n"
+	}
+	html := func(meta, body string) string {
+		return `<html><head><meta http-equiv="Content-Type" content="text/html; charset=` + meta + `"></head><body><p>` + body + "</p></body></html>"
+	}
+	for _, tc := range []struct {
+		name, msg, text, detail string
+	}{
+		{"plain, iso-8859-1", msg("text/plain; charset=iso-8859-1", sjis("テスト")), "テスト", "declared iso-8859-1, decoded as shift_jis"},
+		{"plain, windows-1252", msg("text/plain; charset=windows-1252", sjis("テスト")), "テスト", "declared windows-1252, decoded as shift_jis"},
+		// The <meta>'s iso-8859-1 is windows-1252 to HTML, as it names it.
+		{"html, meta iso-8859-1", msg("text/html", html("iso-8859-1", sjis("テスト"))), "テスト", "declared windows-1252, decoded as shift_jis"},
+		{"html, iso-8859-1 label, meta Shift_JIS", msg("text/html; charset=iso-8859-1", html("Shift_JIS", sjis("了解"))), "了解", "declared iso-8859-1, decoded as shift_jis"},
+		// 8-bit text under a 7-bit label (a Japanese client's default
+		// ISO-2022-JP on a web page's EUC-JP): the <meta> names the
+		// charset where the bytes read two ways. ｾﾝﾀｰ in EUC-JP is
+		// Shift_JIS 疾爵実鴫, 各位 Shift_JIS ｳﾆｰﾌ.
+		{"html, iso-2022-jp label, meta EUC-JP, half-width katakana", msg("text/html; charset=ISO-2022-JP", html("EUC-JP", euc("ｾﾝﾀｰ"))), "ｾﾝﾀｰ", "declared ISO-2022-JP, decoded as euc-jp (the HTML's <meta>)"},
+		{"html, iso-2022-jp label, meta EUC-JP, kanji", msg("text/html; charset=iso-2022-jp", html("euc-jp", euc("各位"))), "各位", "declared iso-2022-jp, decoded as euc-jp (the HTML's <meta>)"},
+		{"html, us-ascii label, meta Shift_JIS", msg("text/html; charset=us-ascii", html("Shift_JIS", sjis("ﾃｽﾄﾒｰﾙ"))), "ﾃｽﾄﾒｰﾙ", "declared us-ascii, decoded as shift_jis (the HTML's <meta>)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(tc.msg), int64(len(tc.msg)), Options{Policy: defaultPolicy(t)})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v: verdict %q (%s)", err, rep.Verdict, rep.Reason)
+			}
+			e, err := message.Read(bytes.NewReader(out.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, _ := io.ReadAll(e.Body)
+			if !strings.HasSuffix(strings.TrimRight(string(text), "\r\n"), "\r\n"+tc.text) || !strings.Contains(string(text), "文字コードの表示の誤りを補正") {
+				t.Errorf("delivered text:\n%s", text)
+			}
+			found := false
+			for _, f := range rep.Findings {
+				found = found || f.Kind == "charset-mislabeled" && f.Detail == tc.detail
+			}
+			if !found {
+				t.Errorf("findings %v, want charset-mislabeled %q", rep.Findings, tc.detail)
+			}
+		})
+	}
+}
+
+// TestShiftOutKanaDelivered: ISO-2022-JP text whose only non-ASCII is
+// half-width katakana between SO and SI (CP50221/CP50222), no ESC
+// anywhere, is decoded: as 7-bit text it was passed through as it was,
+// the sink dropped SO and SI as controls, and "ﾃｽﾄ" read "C=D".
+func TestShiftOutKanaDelivered(t *testing.T) {
+	for _, label := range []string{"ISO-2022-JP", "iso-2022-jp-ms", "CP50221"} {
+		m := "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=" + label +
+			"\r\n\r\nabc \x0eC=D\x0f def\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(m), int64(len(m)), Options{Policy: defaultPolicy(t)})
+		if err != nil || rep.Verdict != Rebuilt {
+			t.Fatalf("%s: %v: verdict %q (%s)", label, err, rep.Verdict, rep.Reason)
+		}
+		e, err := message.Read(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(e.Body)
+		if !strings.Contains(string(text), "\r\nabc ﾃｽﾄ def") {
+			t.Errorf("%s: delivered text:\n%s", label, text)
 		}
 	}
 }

@@ -153,7 +153,7 @@ type leaf struct {
 	pendFindings    []Finding     // leafText: render's findings, reported once the body choice renders it
 	pendBlocks      []*leaf       // leafText: files cut out of it, likewise
 	moreBlocks      int           // leafText: files cut out of it beyond maxBlocks, counted, not listed
-	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC
+	ascii           bool          // leafText: the decoded bytes are 7-bit without ESC or SO
 	esc             bool          // leafText: the decoded bytes have an ESC (ISO-2022)
 	text            *spill.Buffer // leafText: sanitised UTF-8 text, LF line ends (once rendered)
 	stats           textStats
@@ -635,7 +635,7 @@ type hashCounter struct {
 	next io.Writer
 	h    hash.Hash
 	n    int64
-	high bool // saw a byte >= 0x80 or an ESC (not plain ASCII)
+	high bool // saw a byte >= 0x80, an ESC or SO (not plain ASCII)
 	esc  bool // saw an ESC (ISO-2022 text is 7-bit and valid UTF-8)
 }
 
@@ -648,7 +648,9 @@ func (c *hashCounter) Write(p []byte) (int, error) {
 	c.h.Write(p)
 	c.n += int64(len(p))
 	if !c.high {
-		c.high = !plain7bit(p)
+		// SO shifts ISO-2022-JP text to half-width katakana (CP50221/
+		// CP50222) without an ESC: such text is not its own UTF-8 either.
+		c.high = !plain7bit(p) || bytes.IndexByte(p, 0x0e) >= 0
 	}
 	if c.high && !c.esc && bytes.IndexByte(p, 0x1b) >= 0 {
 		c.esc = true
@@ -827,11 +829,25 @@ func (s *sanitizer) renderText(l *leaf) {
 		return
 	}
 	label := l.label
-	if l.html && label == "" {
-		// An HTML part's head, read for its <meta> charset.
+	metaOver := false // the <meta> charset stands for the MIME label
+	if l.html && (label == "" || !l.ascii && !l.esc && sevenBitLabel(label)) {
+		// An HTML part's head, read for its <meta> charset: the label
+		// when MIME gives none, and when MIME gives us-ascii or
+		// ISO-2022-JP, which 8-bit text cannot be in (a Japanese
+		// client's default label on a web page's EUC-JP or Shift_JIS):
+		// the document's own word beats a guess from the bytes where
+		// they read two ways (EUC-JP half-width katakana are Shift_JIS
+		// kanji).
 		br := bufio.NewReaderSize(l.raw.Reader(), 4096)
 		head, _ := br.Peek(1024)
-		label = htmlCharset(head)
+		switch m := htmlCharset(head); {
+		case label == "":
+			label = m
+		case m != "" && !sevenBitLabel(m) && lineCharset(m):
+			// A charset ASCII reads the same in, as the <meta> itself
+			// was read: not UTF-16, which HTML takes there as UTF-8.
+			label, metaOver = m, true
+		}
 	}
 	// plain: the bytes are their own UTF-8 text, 7-bit ASCII under an
 	// ASCII-compatible label, or valid UTF-8 declared UTF-8 (checked
@@ -887,6 +903,15 @@ func (s *sanitizer) renderText(l *leaf) {
 		if td != nil {
 			findings = td.Findings()
 		}
+		if metaOver && !hasCharsetRepair(findings) {
+			// The decoder took the <meta>'s charset as declared: the
+			// MIME label it stood for was wrong all the same.
+			cs := label
+			if r, ok := td.(interface{ Charset() string }); ok && r.Charset() != "" {
+				cs = r.Charset()
+			}
+			findings = append(findings, encFinding{Kind: "charset-mislabeled", Detail: "declared " + truncate(l.label, 40) + ", decoded as " + cs + " (the HTML's <meta>)"})
+		}
 	case plain:
 		// No decoder: straight from the buffer, known valid UTF-8.
 		sink.validUTF8 = true
@@ -932,6 +957,17 @@ func (s *sanitizer) renderText(l *leaf) {
 		l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "blocks-truncated",
 			itoa(more) + " more encoded files cut out of the text, counted, not listed"})
 	}
+}
+
+// hasCharsetRepair reports a finding that the decoder corrected a label.
+func hasCharsetRepair(fs []encFinding) bool {
+	for _, f := range fs {
+		switch f.Kind {
+		case "charset-mislabeled", "charset-missing", "charset-unknown":
+			return true
+		}
+	}
+	return false
 }
 
 // validUTF8 reports whether b holds valid UTF-8.

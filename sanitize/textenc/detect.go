@@ -3,6 +3,7 @@ package textenc
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -97,14 +98,21 @@ func decide(label string, window []byte, atEOF bool) decision {
 		return d
 	}
 
-	if known && !declared.asciiCompatible() {
+	// A UTF-16 label on bytes with a CR LF and no NUL: every line end,
+	// space and ASCII letter of UTF-16 has a NUL byte, so this is 8-bit
+	// or ASCII text (charset="unicode" from a misconfigured sender),
+	// which the label made CJK and private-use mojibake with no
+	// finding. It counts as no label.
+	void := known && strings.HasPrefix(declared.name, "utf-16") &&
+		bytes.Contains(window, []byte("\r\n")) && bytes.IndexByte(window, 0) < 0
+	if known && !declared.asciiCompatible() && !void {
 		return decision{codec: declared} // UTF-16, UTF-7 ...: trust the label
 	}
 
 	high, esc := scanWindow(window)
 	if !high && !esc {
 		c := codecASCII
-		if known {
+		if known && !void {
 			c = declared
 		}
 		d := result(c)
@@ -117,7 +125,7 @@ func decide(label string, window []byte, atEOF bool) decision {
 	}
 
 	// Byte-order marks decide by themselves where the label is weak.
-	weak := missing || !known || declared.kind == kindASCII || declared.kind == kindISO2022JP
+	weak := missing || !known || void || declared.kind == kindASCII || declared.kind == kindISO2022JP
 	if bytes.HasPrefix(window, []byte("\xEF\xBB\xBF")) && (weak || declared.kind == kindShiftJIS || declared.kind == kindEUCJP) {
 		return result(codecUTF8)
 	}
@@ -142,6 +150,9 @@ func decide(label string, window []byte, atEOF bool) decision {
 			best = c
 		}
 	}
+	if e := cands[2]; best.codec.kind == kindShiftJIS && e.errs == 0 && e.cost() <= best.cost()+1 && eucNotKana(window, atEOF) {
+		best = e
+	}
 
 	switch {
 	case known && (declared.kind == kindUTF8 || declared.kind == kindShiftJIS || declared.kind == kindEUCJP):
@@ -160,9 +171,36 @@ func decide(label string, window []byte, atEOF bool) decision {
 		if best.codec.kind != declared.kind && best.cost() < dc.cost()-margin && best.score >= 3 {
 			return result(best.codec)
 		}
+		// Too short to earn that (a name, a file name), but the label
+		// reads as invalid at least every other character where another
+		// reading has none: "髙橋" in Shift_JIS labelled UTF-8 would be
+		// four U+FFFD. One bad character among good ones (a carrier
+		// emoji) keeps the label, and so does Latin-1 under UTF-8,
+		// single accented letters ("Ärger") that read as half-width
+		// katakana.
+		if best.codec.kind != declared.kind && dc.errs > 0 && best.errs == 0 && best.score > 0 &&
+			2*dc.errs >= validRunes(declared, window, atEOF) && !western(window) {
+			return result(best.codec)
+		}
+		// One kanji in UTF-8 under a Shift_JIS or EUC-JP label: valid
+		// in both, but in the label a rare kanji beside a half-width
+		// katakana ("日" is "譌･", "殿" "谿ｿ"), which scores next to
+		// nothing, where valid UTF-8 of three bytes is strong evidence.
+		if u := cands[0]; declared.kind != kindUTF8 && u.errs == 0 && u.score >= 3 && dc.score <= 1 && utf8Evidence(window) {
+			return result(codecUTF8)
+		}
 		return decision{codec: declared}
 
-	case known && declared.kind != kindASCII && declared.kind != kindISO2022JP:
+	case latin1Family(declared) && unreadable(declared, window):
+		// Latin-1 with windows-1252's quotes, dashes and € (what mail
+		// clients and browsers read the label as): Western words around
+		// them, where Shift_JIS read the same way is symbols ("ƒeƒXƒg").
+		// Anything else is read as if no label were given.
+		if lat := evaluate(codecCP1252, window, atEOF); lat.errs == 0 && lat.score >= 0 && western(window) {
+			return result(codecCP1252)
+		}
+
+	case known && declared.kind != kindASCII && declared.kind != kindISO2022JP && !unreadable(declared, window) && !void:
 		// Any other ASCII-compatible label (ISO-8859-*, windows-125*, GB,
 		// Big5, EUC-KR, KOI8...): only valid UTF-8 overrides it.
 		if u := cands[0]; u.errs == 0 && utf8Evidence(window) {
@@ -172,6 +210,16 @@ func decide(label string, window []byte, atEOF bool) decision {
 		// reads cleanly and plausibly as Japanese.
 		if _, single := declared.enc.(*charmap.Charmap); single && best.errs == 0 && best.codec.kind != kindUTF8 &&
 			best.score >= 6 && best.score >= 0.4*float64(highBytes(window)) && !western(window) {
+			return result(best.codec)
+		}
+		// A short Japanese text (a name, "はい") earns less than that,
+		// but in a Latin-1 label's reading it is symbols and letters
+		// among symbols ("¤Ï¤¤"), which Western words are not. Nor are
+		// "ƒeƒXƒg", Shift_JIS katakana with ASCII trail bytes, though
+		// their 8-bit bytes stand alone as accented letters do.
+		if latin1Family(declared) && best.errs == 0 && best.codec.kind != kindUTF8 &&
+			best.score >= 2 && best.score >= 0.4*float64(highBytes(window)) &&
+			evaluate(codecCP1252, window, atEOF).score < 0 {
 			return result(best.codec)
 		}
 		return decision{codec: declared}
@@ -192,6 +240,113 @@ func decide(label string, window []byte, atEOF bool) decision {
 		}
 	}
 	return result(best.codec)
+}
+
+// unreadable reports a single-byte label under which b cannot be text:
+// a byte it decodes to a C1 control (ISO-8859-*: 0x80-0x9F, which no
+// Latin text holds) or leaves undefined (windows-1252's 0x81, 0x8D ...).
+// Those are Shift_JIS lead bytes, and windows-1252's quotes and dashes
+// under an ISO-8859-1 label; the reader's view would drop them or show
+// U+FFFD, so the label is taken as no better than a missing one.
+func unreadable(c codec, b []byte) bool {
+	cm, ok := c.enc.(*charmap.Charmap)
+	if !ok {
+		return false
+	}
+	for _, x := range b {
+		if x >= 0x80 && x <= 0x9f {
+			if r := cm.DecodeByte(x); r <= 0x9f || r == utf8.RuneError {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// latin1Family reports the labels whose 8-bit letters are windows-1252's
+// (ISO-8859-1, -15 and windows-1252 itself): latinScore reads them.
+func latin1Family(c codec) bool {
+	return c.enc == charmap.ISO8859_1 || c.enc == charmap.ISO8859_15 || c.enc == charmap.Windows1252
+}
+
+// eucNotKana breaks a near tie between Shift_JIS and EUC-JP for text
+// whose 8-bit bytes are all 0xA1-0xDF: half-width katakana to Shift_JIS,
+// level 1 kanji to EUC-JP, and both score the same. EUC-JP wins when
+// each of its characters is a common kanji (a name: 山田, 渡辺, 小林; a
+// word: 確認, 重要), which half-width katakana read as EUC-JP seldom are
+// (ﾃｽﾄﾒｰﾙ is 箪漬為, ｼｽﾃﾑ 悉恥), and the katakana lack the marks that
+// make a katakana word (kanaMarks: ｾﾝﾀｰ stays). nkf, the converter
+// Japanese systems use, prefers EUC-JP over half-width katakana
+// outright; this is narrower. Called only on such a tie.
+func eucNotKana(b []byte, atEOF bool) bool {
+	for _, c := range b {
+		if c >= 0x80 && (c < 0xa1 || c > 0xdf) {
+			return false
+		}
+	}
+	if kanaMarks(b) {
+		return false
+	}
+	invalid := 0
+	out := runDecoder(codecEUCJP.newDecoder(&invalid), b)
+	if invalid > 0 && atEOF {
+		return false
+	}
+	kanji := 0
+	for _, r := range out {
+		switch {
+		case r < 0x80, r == utf8.RuneError && !atEOF:
+		case commonKanjiSet.has(r):
+			kanji++
+		default:
+			return false
+		}
+	}
+	return kanji > 0
+}
+
+// kanaMarks reports half-width katakana (b read as Shift_JIS) with the
+// marks that make a katakana word and that kanji in EUC-JP rarely line
+// up as: a voiced or semi-voiced mark after a kana that takes it
+// (ﾀﾞ ﾊﾟ), a long vowel mark or ﾝ after a kana (ｾﾝﾀｰ).
+func kanaMarks(b []byte) bool {
+	for i := 1; i < len(b); i++ {
+		p, c := b[i-1], b[i]
+		if p < 0xa6 || p > 0xdf {
+			continue // not a kana before it
+		}
+		switch {
+		case c == 0xde && (p == 0xb3 || p >= 0xb6 && p <= 0xc4 || p >= 0xca && p <= 0xce): // ﾞ after ｳ, ｶ-ﾄ, ﾊ-ﾎ
+			return true
+		case c == 0xdf && p >= 0xca && p <= 0xce: // ﾟ after ﾊ-ﾎ
+			return true
+		case (c == 0xb0 || c == 0xdd) && p != 0xb0 && p != 0xdd: // ｰ, ﾝ after a kana
+			return true
+		}
+	}
+	return false
+}
+
+// validRunes counts the characters beyond ASCII that c decodes b to,
+// U+FFFD for an invalid sequence not included.
+func validRunes(c codec, b []byte, atEOF bool) int {
+	invalid := 0
+	t := c.newDecoder(&invalid)
+	var buf [4096]byte
+	n := 0
+	for len(b) > 0 {
+		nDst, nSrc, err := t.Transform(buf[:], b, atEOF)
+		for _, x := range buf[:nDst] {
+			if x >= 0xc0 { // a lead byte: one character
+				n++
+			}
+		}
+		b = b[nSrc:]
+		if err != transform.ErrShortDst {
+			break
+		}
+	}
+	return n - invalid
 }
 
 func highBytes(b []byte) int {
@@ -405,7 +560,10 @@ func latinScore(b []byte) float64 {
 		r, n := utf8.DecodeRune(b[i:])
 		i += n
 		if r >= 0x80 {
-			next, _ := utf8.DecodeRune(b[i:])
+			next := rune(' ') // the text's end bounds a word as a space does
+			if i < len(b) {
+				next, _ = utf8.DecodeRune(b[i:])
+			}
 			switch {
 			case r >= 0xc0 && r <= 0xff && r != 0xd7 && r != 0xf7:
 				// In a word beside an ASCII letter; inside a long
@@ -415,9 +573,10 @@ func latinScore(b []byte) float64 {
 				} else if prev >= 0x80 && next >= 0x80 {
 					s--
 				}
-			case r >= 0x2013 && r <= 0x2026, r == 0x20ac, r >= 0xa0 && r <= 0xbf:
-				// Dashes, smart quotes, …, €, Latin-1 symbols: alone.
-				if prev < 0x80 && next < 0x80 {
+			case latinPunct(r), r >= 0xa0 && r <= 0xbf:
+				// Dashes, smart quotes, …, €, Latin-1 symbols: alone,
+				// or quotes and dashes together ("fine…”").
+				if (prev < 0x80 || quoteDash(prev)) && (next < 0x80 || quoteDash(next)) {
 					s += 0.3
 				} else {
 					s--
@@ -431,6 +590,18 @@ func latinScore(b []byte) float64 {
 		prev = r
 	}
 	return s
+}
+
+// latinPunct reports windows-1252's dashes, quotes, bullet, ellipsis
+// and euro sign; not its daggers † ‡, which ① and ② are in Shift_JIS.
+func latinPunct(r rune) bool {
+	return r >= 0x2013 && r <= 0x2026 && r != 0x2020 && r != 0x2021 || r == 0x20ac
+}
+
+// quoteDash reports windows-1252's dashes, quotes and ellipsis, which
+// Western text puts side by side ("fine…”"; not "€€", which is junk).
+func quoteDash(r rune) bool {
+	return r >= 0x2013 && r <= 0x201e || r == 0x2026
 }
 
 // euckrScore scores b read as EUC-KR (x/text's is UHC/CP949): Hangul of
@@ -500,6 +671,7 @@ func (s runeSet) has(r rune) bool {
 }
 
 var (
+	commonKanjiSet  = newRuneSet(0x4e00, 0x9fff, commonKanji)
 	commonHanziSet  = newRuneSet(0x4e00, 0x9fff, commonHanzi)
 	commonHangulSet = newRuneSet(0xac00, 0xd7a3, commonHangul)
 )
@@ -508,6 +680,18 @@ var (
 // traditional: a third or more of running Chinese text.
 const commonHanzi = "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服" +
 	"這們來國個說為時會對後過學發還現樣與實點經見開問長間動種當頭從兩進話關產機業電東萬幾麼當無"
+
+// commonKanji are the kanji of the first three years of Japan's primary
+// school curriculum (教育漢字, grades 1-3), the commonest of family names
+// and those of business and municipal mail beyond them: few enough that
+// half-width katakana read as EUC-JP seldom make only these.
+const commonKanji = "一右雨円王音下火花貝学気九休玉金空月犬見五口校左三山子四糸字耳七車手十出女小上森人水正生青夕石赤千川先早草足村大男竹中虫町天田土二日入年白八百文木本名目立力林六" +
+	"引羽雲園遠何科夏家歌画回会海絵外角楽活間丸岩顔汽記帰弓牛魚京強教近兄形計元言原戸古午後語工公広交光考行高黄合谷国黒今才細作算止市矢姉思紙寺自時室社弱首秋週春書少場色食心新親図数西声星晴切雪船線前組走多太体台地池知茶昼長鳥朝直通弟店点電刀冬当東答頭同道読内南肉馬売買麦半番父風分聞米歩母方北毎妹万明鳴毛門夜野友用曜来里理話" +
+	"悪安暗医委意育員院飲運泳駅央横屋温化荷界開階寒感漢館岸起期客究急級宮球去橋業曲局銀区苦具君係軽血決研県庫湖向幸港号根祭皿仕死使始指歯詩次事持式実写者主守取酒受州拾終習集住重宿所暑助昭消商章勝乗植申身神真深進世整昔全相送想息速族他打対待代第題炭短談着注柱丁帳調追定庭笛鉄転都度投豆島湯登等動童農波配倍箱畑発反坂板皮悲美鼻筆氷表秒病品負部服福物平返勉放味命面問役薬由油有遊予羊洋葉陽様落流旅両緑礼列練路和" +
+	// Family names: 佐藤 伊藤 渡辺 加藤 松本 井上 斎藤 清水 山崎 吉田 ...
+	"佐藤伊渡辺加松井斎清崎吉岡浜沢菊杉堀浦尾瀬野谷沼橋原村郎子" +
+	// Business and municipal mail: 確認 重要 見積 各位 申請 御中 課 ...
+	"確認要積各位請求御殿宛依頼照延締添付納領契払振込座郵宜致承了恐縮訳候課係議資料報告案連絡予定件議総務税福祉保健"
 
 // classScore is the plausibility of one character in Japanese mail.
 func classScore(r rune) float64 {

@@ -218,6 +218,15 @@ func lookup(label string) (codec, bool) {
 	return codec{name: strings.ToLower(name), kind: kindOther, enc: enc}, true
 }
 
+// SevenBitLabel reports a label under which text has no 8-bit byte:
+// us-ascii and the ISO-2022-JP family. 8-bit text under one is mislabelled
+// for certain, so other evidence (an HTML part's <meta>) may name its
+// charset.
+func SevenBitLabel(label string) bool {
+	c, ok := lookup(label)
+	return ok && (c.kind == kindASCII || c.kind == kindISO2022JP)
+}
+
 // normLabel lowercases a label and strips quotes, whitespace and an RFC
 // 2231 language suffix ("utf-8*ja").
 func normLabel(label string) string {
@@ -263,5 +272,5 @@ func (c codec) newDecoder(invalid *int) transform.Transformer {
 	case kindUTF7:
 		return &utf7Decoder{invalid: invalid}
 	}
-	return &countingDecoder{t: c.enc.NewDecoder(), invalid: invalid}
+	return &countingDecoder{t: c.enc.NewDecoder(), invalid: invalid, c1: c.kind == kindShiftJIS}
 }

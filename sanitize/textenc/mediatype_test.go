@@ -33,6 +33,10 @@ func TestParseMediaType(t *testing.T) {
 			[]Finding{{KindUnknown, `unknown charset "x-foo", decoded as shift_jis`}}, false},
 		{"2231 mislabeled", "attachment; filename*=iso-2022-jp''" + url.PathEscape(sjis("見積書")) + ".xlsx", "attachment", P{"filename": "見積書.xlsx"},
 			[]Finding{{KindMislabeled, "declared iso-2022-jp, decoded as shift_jis"}}, false},
+		{"2231 Shift_JIS labelled UTF-8", "attachment; filename*=UTF-8''" + url.PathEscape(sjis("髙橋")) + ".pdf", "attachment", P{"filename": "髙橋.pdf"},
+			[]Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}, false},
+		{"2231 Shift_JIS half-width kana labelled UTF-8", "attachment; filename*=UTF-8''" + url.PathEscape(sjis("ﾃｽﾄ")) + ".txt", "attachment", P{"filename": "ﾃｽﾄ.txt"},
+			[]Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}, false},
 		{"2231 without charset quotes", "attachment; filename*=%E6%97%A5.txt", "attachment", P{"filename": "日.txt"},
 			[]Finding{{KindParamInvalid, "RFC 2231 value without charset'language' prefix"}, {KindMissing, "no charset declared, decoded as utf-8"}}, false},
 

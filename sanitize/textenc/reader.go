@@ -15,13 +15,17 @@ import (
 // the first 8-bit byte or ESC, looking 64 KiB ahead from there.
 //
 // A Japanese or Unicode label (Shift_JIS/CP932, EUC-JP, UTF-8) is kept
-// unless another of these reads the text clearly better; ISO-2022-JP with
-// 8-bit bytes, us-ascii, a missing or an unknown label get the best
+// unless another of these reads the text clearly better, or reads short
+// text cleanly where the label's reading is mostly invalid; ISO-2022-JP
+// with 8-bit bytes, us-ascii, a missing or an unknown label get the best
 // reading among UTF-8, Shift_JIS, EUC-JP, ISO-2022-JP, GBK, Big5, EUC-KR
 // and, for Western text, windows-1252; any other label is trusted unless
 // the text is ISO-2022-JP, valid multibyte UTF-8 or (under a single-byte
-// label) clearly Japanese. Each correction is a Finding, and so is the
-// count of sequences that still could not be decoded (they become
+// label) plausibly Japanese. A single-byte label on bytes it has no
+// character for (ISO-8859-1's C1 range) counts as missing, but for
+// windows-1252 punctuation in Western words, and so does a UTF-16 label
+// on bytes with CR LF and no NUL. Each correction is a Finding, and so is
+// the count of sequences that still could not be decoded (they become
 // U+FFFD). Output is always valid UTF-8.
 type Reader struct {
 	label string

@@ -73,6 +73,7 @@ func TestReaderLabels(t *testing.T) {
 		{"iso-8859-1 Latin text", "iso-8859-1", "caf\xe9 cr\xe8me", want{"café crème", "iso-8859-1", nil}},
 		{"windows-1252", "windows-1252", "\x93quoted\x94", want{"“quoted”", "windows-1252", nil}},
 		{"utf-16 with BOM", "utf-16", "\xfe\xff\x65\xe5\x67\x2c", want{"日本", "utf-16", nil}},
+		{"utf-16le with line ends", "utf-16le", "\xe5\x65\x2c\x67\r\x00\n\x00", want{"日本\r\n", "utf-16le", nil}},
 
 		// (a) ISO-2022-JP, us-ascii or no label on 8-bit text.
 		{"iso-2022-jp label, Shift_JIS bytes", "iso-2022-jp", sjis(jaBody),
@@ -93,6 +94,12 @@ func TestReaderLabels(t *testing.T) {
 			want{jaShort, "euc-jp", []Finding{{KindMissing, "no charset declared, decoded as euc-jp"}}}},
 		{"no label, UTF-8", "", jaShort,
 			want{jaShort, "utf-8", []Finding{{KindMissing, "no charset declared, decoded as utf-8"}}}},
+		{"no label, an EUC-JP name that is half-width katakana in Shift_JIS", "", euc("山田"),
+			want{"山田", "euc-jp", []Finding{{KindMissing, "no charset declared, decoded as euc-jp"}}}},
+		{"iso-2022-jp label, EUC-JP words that are half-width katakana in Shift_JIS", "iso-2022-jp", euc("渡辺 確認"),
+			want{"渡辺 確認", "euc-jp", []Finding{{KindMislabeled, "declared iso-2022-jp, decoded as euc-jp"}}}},
+		{"no label, Shift_JIS katakana that is kanji in EUC-JP", "", sjis("ｾﾝﾀｰ"),
+			want{"ｾﾝﾀｰ", "shift_jis", []Finding{{KindMissing, "no charset declared, decoded as shift_jis"}}}},
 		{"no label, Latin-1", "", "caf\xe9 d\xe9j\xe0 vu",
 			want{"café déjà vu", "windows-1252", []Finding{{KindMissing, "no charset declared, decoded as windows-1252"}}}},
 		{"no label, Latin-1 that is valid Shift_JIS", "", "Forma\xe7\xe3o: Campanha Final Ver\xe3o",
@@ -102,11 +109,25 @@ func TestReaderLabels(t *testing.T) {
 		{"no label, UTF-16 BOM", "", "\xff\xfe\xe5\x65\x2c\x67",
 			want{"日本", "utf-16", []Finding{{KindMissing, "no charset declared, decoded as utf-16"}}}},
 
+		// A UTF-16 label on text with a CR LF and no NUL byte, which no
+		// UTF-16 line end is: it made CJK and private-use mojibake.
+		{"unicode label, Shift_JIS bytes", "unicode", sjis(jaBody),
+			want{jaBody, "shift_jis", []Finding{{KindMislabeled, "declared unicode, decoded as shift_jis"}}}},
+		{"utf-16le label, UTF-8 bytes", "utf-16le", jaBody,
+			want{jaBody, "utf-8", []Finding{{KindMislabeled, "declared utf-16le, decoded as utf-8"}}}},
+		{"utf-16 label, ASCII", "UTF-16", "Hello world\r\n",
+			want{"Hello world\r\n", "us-ascii", []Finding{{KindMislabeled, "declared utf-16, decoded as us-ascii"}}}},
+
 		// (b) Shift_JIS label on UTF-8.
 		{"shift_jis label, UTF-8 bytes", "shift_jis", jaBody,
 			want{jaBody, "utf-8", []Finding{{KindMislabeled, "declared shift_jis, decoded as utf-8"}}}},
 		{"cp932 label, short UTF-8", "cp932", jaShort,
 			want{jaShort, "utf-8", []Finding{{KindMislabeled, "declared cp932, decoded as utf-8"}}}},
+		// One kanji in UTF-8 is valid Shift_JIS too: "譌･", "谿ｿ".
+		{"shift_jis label, one UTF-8 kanji", "shift_jis", "日",
+			want{"日", "utf-8", []Finding{{KindMislabeled, "declared shift_jis, decoded as utf-8"}}}},
+		{"cp932 label, a UTF-8 file name of one kanji", "cp932", "殿.txt",
+			want{"殿.txt", "utf-8", []Finding{{KindMislabeled, "declared cp932, decoded as utf-8"}}}},
 		{"shift_jis label, UTF-8 with BOM", "shift_jis", "\xef\xbb\xbf" + jaShort,
 			want{jaShort, "utf-8", []Finding{{KindMislabeled, "declared shift_jis, decoded as utf-8"}}}},
 
@@ -139,6 +160,57 @@ func TestReaderLabels(t *testing.T) {
 			want{"café crème", "utf-8", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as utf-8"}}}},
 		{"iso-8859-1 label, Shift_JIS bytes", "iso-8859-1", sjis(jaBody),
 			want{jaBody, "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		// A Latin-1 label on a short Japanese text: its C1 bytes
+		// (0x80-0x9F, Shift_JIS lead bytes) were control characters the
+		// text sink dropped ("テスト" showed as "eXg"), its EUC-JP bytes
+		// Latin-1 symbols ("はい" as "¤Ï¤¤"), with no finding.
+		{"iso-8859-1 label, short Shift_JIS", "ISO-8859-1", sjis("テスト"),
+			want{"テスト", "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		{"iso-8859-1 label, a Shift_JIS name", "iso-8859-1", sjis("山田"),
+			want{"山田", "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		{"iso-8859-1 label, Shift_JIS ① alone", "iso-8859-1", sjis("①"),
+			want{"①", "shift_jis", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as shift_jis"}}}},
+		{"windows-1252 label, short Shift_JIS", "windows-1252", sjis("会議"),
+			want{"会議", "shift_jis", []Finding{{KindMislabeled, "declared windows-1252, decoded as shift_jis"}}}},
+		// Katakana with ASCII trail bytes: "ƒeƒXƒg" to windows-1252.
+		{"windows-1252 label, Shift_JIS katakana", "windows-1252", sjis("テスト"),
+			want{"テスト", "shift_jis", []Finding{{KindMislabeled, "declared windows-1252, decoded as shift_jis"}}}},
+		{"windows-1252 label, Shift_JIS loanword", "windows-1252", sjis("ポイント"),
+			want{"ポイント", "shift_jis", []Finding{{KindMislabeled, "declared windows-1252, decoded as shift_jis"}}}},
+		{"iso-8859-1 label, short EUC-JP", "iso-8859-1", euc("はい"),
+			want{"はい", "euc-jp", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as euc-jp"}}}},
+		{"iso-8859-1 label, EUC-JP kanji", "iso-8859-1", euc("会議"),
+			want{"会議", "euc-jp", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as euc-jp"}}}},
+		// windows-1252's quotes and dashes under ISO-8859-1, as mail
+		// clients read them; they were C1 controls, dropped unseen.
+		{"iso-8859-1 label, windows-1252 punctuation", "iso-8859-1", mustEncode(charmap.Windows1252, "“Hello,” she said – “it’s fine…”"),
+			want{"“Hello,” she said – “it’s fine…”", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
+		{"iso-8859-1 label, an apostrophe", "iso-8859-1", "don\x92t", want{"don’t", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
+		{"iso-8859-1 label, euro", "iso-8859-1", "Price: \x805", want{"Price: €5", "windows-1252", []Finding{{KindMislabeled, "declared iso-8859-1, decoded as windows-1252"}}}},
+		// Western words stay as labelled.
+		{"windows-1252 label, French", "windows-1252", mustEncode(charmap.Windows1252, "Œuvres complètes, façade, déjà vu"), want{"Œuvres complètes, façade, déjà vu", "windows-1252", nil}},
+		{"iso-8859-1 label, German", "iso-8859-1", "\xc4rger \xfcber \xd6l, Gr\xf6\xdfe", want{"Ärger über Öl, Größe", "iso-8859-1", nil}},
+		{"iso-8859-1 label, capitals", "iso-8859-1", "\xc4\xd6\xdc \xc0 BIENT\xd4T", want{"ÄÖÜ À BIENTÔT", "iso-8859-1", nil}},
+		{"iso-8859-1 label, symbols", "iso-8859-1", "\xa9 2024, 10 \xb0C, \xa35, \xbd", want{"© 2024, 10 °C, £5, ½", "iso-8859-1", nil}},
+		// A short text (a name, a word) under a Japanese or UTF-8 label
+		// its bytes are invalid in at every other character or more,
+		// where another reading has no error: it showed as U+FFFD.
+		{"utf-8 label, Shift_JIS name with an IBM extension", "utf-8", sjis("髙橋"),
+			want{"髙橋", "shift_jis", []Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}}},
+		{"utf-8 label, short Shift_JIS", "UTF-8", sjis("会議"),
+			want{"会議", "shift_jis", []Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}}},
+		{"utf-8 label, Shift_JIS half-width kana", "utf-8", sjis("ｱｲｳ"),
+			want{"ｱｲｳ", "shift_jis", []Finding{{KindMislabeled, "declared utf-8, decoded as shift_jis"}}}},
+		{"euc-jp label, short Shift_JIS", "euc-jp", sjis("了解"),
+			want{"了解", "shift_jis", []Finding{{KindMislabeled, "declared euc-jp, decoded as shift_jis"}}}},
+		{"shift_jis label, short EUC-JP", "shift_jis", euc("会議"),
+			want{"会議", "euc-jp", []Finding{{KindMislabeled, "declared shift_jis, decoded as euc-jp"}}}},
+		{"utf-8 label, short EUC-JP", "utf-8", euc("了解"),
+			want{"了解", "euc-jp", []Finding{{KindMislabeled, "declared utf-8, decoded as euc-jp"}}}},
+		// Latin-1 under UTF-8: accented letters in words stay U+FFFD
+		// (they read as half-width katakana too).
+		{"utf-8 label, Latin-1 word", "utf-8", "\xc4rger \xfcber \xd6l",
+			want{"\uFFFDrger \uFFFDber \uFFFDl", "utf-8", []Finding{{KindInvalid, "3 invalid sequences in utf-8"}}}},
 		{"shift_jis label, half-width kana kept", "shift_jis", sjis("ﾃｽﾄ ﾒｰﾙ ｶﾞｯｺｳ"),
 			want{"ﾃｽﾄ ﾒｰﾙ ｶﾞｯｺｳ", "shift_jis", nil}},
 		{"euc-jp label, half-width kana kept", "euc-jp", euc("ﾃｽﾄ ﾒｰﾙ"),
@@ -147,6 +219,11 @@ func TestReaderLabels(t *testing.T) {
 		// Undecodable bytes: U+FFFD and a count, never silent.
 		{"Shift_JIS with a stray byte", "shift_jis", sjis("テスト") + "\xff" + sjis("です"),
 			want{"テスト\uFFFDです", "shift_jis", []Finding{{KindInvalid, "1 invalid sequence in shift_jis"}}}},
+		// 0x80 has no character in Shift_JIS or CP932; x/text makes it
+		// the C1 control U+0080, which the text sink drops: the byte
+		// vanished with no finding.
+		{"Shift_JIS with a stray 0x80", "shift_jis", sjis("テスト") + "A\x80B",
+			want{"テストA\uFFFDB", "shift_jis", []Finding{{KindInvalid, "1 invalid sequence in shift_jis"}}}},
 		{"Shift_JIS carrier emoji (user-defined area)", "shift_jis", sjis("題名") + "\xf8\xd7",
 			want{"題名\uFFFD", "shift_jis", []Finding{{KindInvalid, "1 invalid sequence in shift_jis"}}}},
 		{"UTF-8 with stray bytes", "utf-8", jaBody + "\xff\xfe" + jaBody,
@@ -301,7 +378,9 @@ func TestReaderError(t *testing.T) {
 }
 
 // TestReaderMatchesXText compares NewReader with a right label to x/text's decoders
-// on every byte pair, so our counting wrappers change nothing.
+// on every byte pair, so our counting wrappers change nothing but
+// Shift_JIS's lone 0x80, which x/text (like CP932) makes the C1 control
+// U+0080 and we make U+FFFD.
 func TestReaderMatchesXText(t *testing.T) {
 	var all []byte
 	for hi := 0x80; hi < 0x100; hi++ {
@@ -316,6 +395,9 @@ func TestReaderMatchesXText(t *testing.T) {
 		want, err := enc.NewDecoder().Bytes(all)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if label == "shift_jis" {
+			want = bytes.ReplaceAll(want, []byte("\u0080"), []byte("\uFFFD"))
 		}
 		c, _ := lookup(label)
 		n := 0
@@ -335,12 +417,17 @@ func TestReaderMatchesXText(t *testing.T) {
 // guess is reported.
 func TestDetectShortTexts(t *testing.T) {
 	phrases := []string{"テスト", "会議のお知らせ", "こんにちは、山田です。", "①②③ ㈱ ㍻ 髙橋 ⅱ", "Re: 見積書の件",
-		"東京都千代田区", "漢字", "日本語", "株式会社", "申請書", "【重要】", "ﾃｽﾄ ﾒｰﾙ", "ｱｲｳｴｵ", "ｶﾞｯｺｳ"}
+		"東京都千代田区", "漢字", "日本語", "株式会社", "申請書", "【重要】", "ﾃｽﾄ ﾒｰﾙ", "ｱｲｳｴｵ", "ｶﾞｯｺｳ",
+		// Names and words whose EUC-JP bytes are all half-width
+		// katakana in Shift_JIS (山田 was ｻｳﾅﾄ), and katakana words of
+		// such bytes that must stay katakana.
+		"山田", "渡辺", "小林", "山田太郎", "確認", "重要", "ｾﾝﾀｰ", "ﾀｶﾊｼ", "ﾃｽﾄﾒｰﾙ", "ｼｽﾃﾑ"}
 	// Known ambiguities: half-width katakana in EUC-JP (0x8E pairs are
 	// also valid Shift_JIS kanji), even-length half-width katakana in
 	// Shift_JIS that is valid UTF-8.
 	ambiguous := map[string]bool{
 		"euc-jp/ﾃｽﾄ ﾒｰﾙ": true, "euc-jp/ｱｲｳｴｵ": true, "euc-jp/ｶﾞｯｺｳ": true,
+		"euc-jp/ｾﾝﾀｰ": true, "euc-jp/ﾀｶﾊｼ": true, "euc-jp/ﾃｽﾄﾒｰﾙ": true, "euc-jp/ｼｽﾃﾑ": true,
 	}
 	encs := []struct {
 		name string
@@ -363,6 +450,32 @@ func TestDetectShortTexts(t *testing.T) {
 					t.Errorf("%s label %q: got %q as %s %v", key, label, got, r.Charset(), r.Findings())
 				}
 			}
+		}
+	}
+}
+
+// TestReaderStray80Streaming: Shift_JIS's lone 0x80 becomes U+FFFD however
+// small the reads, the decoder's widening of it fitting every buffer.
+func TestReaderStray80Streaming(t *testing.T) {
+	text := strings.Repeat("ｱ"+jaShort+"\x80", 300)
+	in := strings.ReplaceAll(sjis(strings.ReplaceAll(text, "\x80", "|")), "|", "\x80")
+	want := strings.ReplaceAll(text, "\x80", "\uFFFD")
+	for size := 1; size <= 9; size++ {
+		r := NewReader("shift_jis", iotest.OneByteReader(strings.NewReader(in)))
+		var out bytes.Buffer
+		p := make([]byte, size)
+		for {
+			n, err := r.Read(p)
+			out.Write(p[:n])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out.String() != want || !equalFindings(r.Findings(), []Finding{{KindInvalid, "300 invalid sequences in shift_jis"}}) {
+			t.Errorf("reads of %d: %q…, %v", size, clip(out.String(), 60), r.Findings())
 		}
 	}
 }

@@ -76,14 +76,45 @@ func (d *utf8Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, er
 type countingDecoder struct {
 	t       transform.Transformer
 	invalid *int
+	// c1: the decoder turns a byte it has no character for into that C1
+	// control (x/text's Shift_JIS does so with 0x80, as CP932 does),
+	// which the text sink drops unseen; it becomes U+FFFD and counts.
+	c1 bool
 }
 
 func (d *countingDecoder) Reset() { d.t.Reset() }
 
 func (d *countingDecoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
-	nDst, nSrc, err = d.t.Transform(dst, src, atEOF)
-	if d.invalid != nil && nDst > 0 {
-		*d.invalid += bytes.Count(dst[:nDst], []byte(replacement))
+	if !d.c1 {
+		nDst, nSrc, err = d.t.Transform(dst, src, atEOF)
+		if d.invalid != nil && nDst > 0 {
+			*d.invalid += bytes.Count(dst[:nDst], []byte(replacement))
+		}
+		return nDst, nSrc, err
 	}
-	return nDst, nSrc, err
+	// A C1 control is two bytes and U+FFFD three: the decoder writes
+	// into two thirds of dst, leaving room to widen every one.
+	room := len(dst) - len(dst)/3
+	nDst, nSrc, err = d.t.Transform(dst[:room], src, atEOF)
+	n := bytes.Count(dst[:nDst], []byte("\xc2\x80"))
+	if d.invalid != nil {
+		*d.invalid += bytes.Count(dst[:nDst], []byte(replacement)) + n
+	}
+	if n == 0 {
+		return nDst, nSrc, err
+	}
+	// Widen from the end, each C2 80 to EF BF BD.
+	w := nDst + n
+	for r := nDst; r > 0; {
+		if r >= 2 && dst[r-2] == 0xc2 && dst[r-1] == 0x80 {
+			w -= 3
+			copy(dst[w:], replacement)
+			r -= 2
+			continue
+		}
+		r--
+		w--
+		dst[w] = dst[r]
+	}
+	return nDst + n, nSrc, err
 }

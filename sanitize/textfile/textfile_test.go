@@ -356,7 +356,7 @@ func TestSYLKRefused(t *testing.T) {
 // Japanese Excel reads a CSV without a byte order mark as Shift_JIS
 // (CP932) whatever the mail's label or mugai's detection says: a field
 // whose bytes are a full-width sign there ("＝" is 81 81) but something
-// else in the charset the file was read in (GBK, Big5, windows-1252, a
+// else in the charset the file was read in (GBK, Big5, windows-1251, a
 // Korean or Chinese first line making the detector choose so) is a
 // formula to Excel that no apostrophe was put before. A file read as
 // Shift_JIS is read once more as UTF-8 (LibreOffice's choice, and
@@ -378,7 +378,7 @@ func TestReadAsExcelInJapanDoes(t *testing.T) {
 		{"gbk label, CP932 full-width equals", "gbk", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
 		{"gb18030 label, CP932 full-width plus", "gb18030", "a,b\r\nx,\x81\x7b" + dde + "\r\n", ErrReadings},
 		{"big5 label, CP932 full-width at", "big5", "a,b\r\nx,\x81\x97" + dde + "\r\n", ErrReadings},
-		{"windows-1252 label", "windows-1252", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
+		{"windows-1251 label", "windows-1251", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
 		{"gbk label, CP932 ideographic space then a sign", "gbk", "a,b\r\nx,\x81\x40=" + dde + "\r\n", ErrReadings},
 		{"detected as GBK", "", enc(simplifiedchinese.GBK, "姓名,金额,备注,中华人民共和国国务院办公厅关于进一步做好工作的通知\r\n") + "x,\x81\x81" + dde + "\r\n", ErrReadings},
 		{"detected as EUC-KR", "", enc(korean.EUCKR, "이름,금액,비고,대한민국 행정안전부 공문 안내 사항입니다\r\n") + "x,\x81\x81" + dde + "\r\n", ErrReadings},
@@ -398,6 +398,13 @@ func TestReadAsExcelInJapanDoes(t *testing.T) {
 		if tt.err == nil && (res.Changed() || string(out) != tt.in) {
 			t.Errorf("%s: changed to %q (%+v)", tt.name, out, res)
 		}
+	}
+	// windows-1252 has no character for 0x81: a file labelled so that
+	// holds it is read as the Shift_JIS Excel reads, its formula made text.
+	in := "a,b\r\nx,\x81\x81" + dde + "\r\n"
+	out, res, err := rewrite(t, []byte(in), Options{Charset: "windows-1252", Links: links.Defang, Formulas: true})
+	if want := "a,b\r\nx,'\x81\x81" + dde + "\r\n"; err != nil || res.Charset != "shift_jis" || string(out) != want {
+		t.Errorf("windows-1252 label, 81 81: %q (%s), %v; want %q (shift_jis)", out, res.Charset, err, want)
 	}
 }
 
