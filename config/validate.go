@@ -74,6 +74,11 @@ const (
 	CeilingMIMEDepth       = 100
 	CeilingMIMEParts       = 10000
 	CeilingMIMEHeaderBytes = Size(1 << 20)
+	// CeilingHTMLDepth is Chromium's: its parser attaches elements
+	// nested deeper than 512 at that depth, as the converter flattens
+	// them. Above it the converter's stack and each element's style
+	// grow with a depth no browser shows.
+	CeilingHTMLDepth       = 512
 	DefaultMIMEDepth       = 20
 	DefaultMIMEParts       = 500
 	DefaultMIMEHeaderBytes = Size(64 << 10)

@@ -30,6 +30,12 @@ func nested(depth int) string {
 	return b.String()
 }
 
+// nestedHTML is an HTML message with depth nested <div>s around its text.
+func nestedHTML(depth int) string {
+	return "From: a@example.jp\r\nSubject: deep\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>" +
+		strings.Repeat("<div>", depth) + "deep text" + strings.Repeat("</div>", depth) + "</body></html>\r\n"
+}
+
 func manyParts(n int) string {
 	var b strings.Builder
 	b.WriteString("From: a@example.jp\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n")
@@ -66,6 +72,12 @@ func TestLimits(t *testing.T) {
 		{name: "deep nesting stays fast", msg: nested(20000), verdict: Rebuilt, finding: "mime-depth-exceeded", maxSecond: 10},
 		{name: "custom depth limit", msg: nested(5), verdict: Rebuilt, finding: "mime-depth-exceeded",
 			policy: func(p *config.Policy) { p.MIME.MaxDepth = 3 }},
+		// A browser flattens markup nested deeper than 512 (Chromium's
+		// parser), and so does the converter whatever the policy says.
+		{name: "html depth at the ceiling", msg: nestedHTML(500), verdict: Rebuilt, body: "deep text",
+			policy: func(p *config.Policy) { p.MIME.MaxHTMLDepth = 100000 }},
+		{name: "html depth past the ceiling", msg: nestedHTML(600), verdict: Rebuilt, finding: "html-depth-exceeded", body: "deep text",
+			policy: func(p *config.Policy) { p.MIME.MaxHTMLDepth = 100000 }},
 		{name: "parts within limit", msg: manyParts(400), verdict: Rebuilt, body: "first"},
 		{name: "parts over limit", msg: manyParts(600), verdict: Rebuilt, finding: "too-many-parts", body: "first"},
 		{name: "parts over limit, the notice", msg: manyParts(600), verdict: Rebuilt, finding: "too-many-parts", body: "・パートの数が上限（500）を超えたため、それより後の部分は配送していません。"},
@@ -94,7 +106,7 @@ func TestLimits(t *testing.T) {
 			if tt.finding != "" && !hasFinding(rep, tt.finding) {
 				t.Errorf("no %s finding", tt.finding)
 			}
-			for _, k := range []string{"mime-depth-exceeded", "too-many-parts", "header-too-large"} {
+			for _, k := range []string{"mime-depth-exceeded", "too-many-parts", "header-too-large", "html-depth-exceeded"} {
 				if k != tt.finding && hasFinding(rep, k) {
 					t.Errorf("unexpected %s finding", k)
 				}

@@ -88,6 +88,7 @@ func normalise(p config.Policy) *policy {
 	if p.MIME.MaxHTMLDepth <= 0 {
 		p.MIME.MaxHTMLDepth = defaultMaxHTMLDepth
 	}
+	p.MIME.MaxHTMLDepth = min(p.MIME.MaxHTMLDepth, config.CeilingHTMLDepth)
 	if len(p.Headers) == 0 {
 		p.Headers = config.DefaultHeaders
 	}

@@ -187,6 +187,7 @@ func warnings(c *config.Config) []string {
 			{"max_depth", int64(p.MIME.MaxDepth), config.CeilingMIMEDepth, fmt.Sprint(p.MIME.MaxDepth), fmt.Sprint(config.CeilingMIMEDepth)},
 			{"max_parts", int64(p.MIME.MaxParts), config.CeilingMIMEParts, fmt.Sprint(p.MIME.MaxParts), fmt.Sprint(config.CeilingMIMEParts)},
 			{"max_header_bytes", int64(p.MIME.MaxHeaderBytes), int64(config.CeilingMIMEHeaderBytes), p.MIME.MaxHeaderBytes.String(), config.CeilingMIMEHeaderBytes.String()},
+			{"max_html_depth", int64(p.MIME.MaxHTMLDepth), config.CeilingHTMLDepth, fmt.Sprint(p.MIME.MaxHTMLDepth), fmt.Sprint(config.CeilingHTMLDepth)},
 		} {
 			if m.val > m.ceil {
 				ws = append(ws, fmt.Sprintf("policy %s: mime.%s %s is above the %s the sanitiser holds to whatever is written: %s applies", n, m.key, m.show, m.most, m.most))

@@ -92,7 +92,7 @@ func TestCheckWarnings(t *testing.T) {
 		`listen: "127.0.0.1:9925"`, `listen: ":9925"`,
 		"min_data_rate: 1KiB", "min_data_rate: 100",
 		"audit: ./mugai-data/audit.log", "audit: stdout",
-		"output_charset: utf-8 ", "mime: {max_depth: 1000, max_parts: 10000, max_header_bytes: 2MiB}\n    output_charset: utf-8 ",
+		"output_charset: utf-8 ", "mime: {max_depth: 1000, max_parts: 10000, max_header_bytes: 2MiB, max_html_depth: 100000}\n    output_charset: utf-8 ",
 		"hostname: localhost\n", "hostname: localhost\n    interface: eth-nosuch\n",
 	).Replace(string(config.DefaultYAML()))
 	path := filepath.Join(t.TempDir(), "risky.yaml")
@@ -104,12 +104,13 @@ func TestCheckWarnings(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
 	for _, w := range []string{
-		"warnings (18):",
+		"warnings (19):",
 		// Opportunistic TLS verifies nothing, ca_file or not.
 		"route inbound: deliver.ca_file is used only with tls: required; with tls: opportunistic the next hop's certificate is not verified at all",
 		// Clamped by the sanitiser: not the limit the file says.
 		"policy default: mime.max_depth 1000 is above the 100 the sanitiser holds to whatever is written: 100 applies",
 		"policy default: mime.max_header_bytes 2MiB is above the 1MiB the sanitiser holds to whatever is written: 1MiB applies",
+		"policy default: mime.max_html_depth 100000 is above the 512 the sanitiser holds to whatever is written: 512 applies",
 		// The journal drops what passes its rate limit.
 		"log.audit: stdout (the default when it is not set) writes the audit trail to standard output: under systemd the journal takes it",
 		// SO_BINDTODEVICE to an interface the host lacks: serve fails.
