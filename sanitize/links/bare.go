@@ -114,10 +114,17 @@ func nextSchemeRelativeDot[T text](line T, i int) int {
 // becomes "A[.]news:0", where news: now begins a word), and a removed
 // name can leave a UNC path at the start of a word ("x.aaa\\h" becomes
 // "[リンク削除]\\h"). Those passes make no new host name, so the result
-// is final.
+// is final. A dot schemeRelativeDots brackets can leave one after it, in
+// the same name: "//Ά0.0.0.0.8" has a label of two scripts after "//",
+// whose ASCII run 0.0.0.0.8 is no IPv4 address, but 0.0.0.8 after
+// "//Ά0[.]" is; bareDomains then takes that rest of the name, and it is
+// not counted again.
 func bareDomainsAgain(b []byte, from int, mode string) ([]byte, int) {
 	b, n := bareDomains(b, from, mode)
 	b, k := schemeRelativeDots(b, from)
+	if k > 0 {
+		b, _ = bareDomains(b, from, mode)
+	}
 	n += k
 	if n == 0 {
 		return b, 0

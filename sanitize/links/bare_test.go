@@ -47,6 +47,9 @@ func TestBareDomains(t *testing.T) {
 		// After "//" linkify-it links any dotted name; a browser drops
 		// the U+200B and opens 93.184.216.34.
 		{"scheme-relative name with a dropped character", "see //1572395042.\u200b/x //1.\u00ad", "see //1572395042[.]\u200b/x //1[.]\u00ad", "see //1572395042[.]\u200b/x //1[.]\u00ad", 2},
+		// A label of two scripts after "//": bracketing its first dot
+		// leaves 0.0.0.8, an IPv4 address, which goes too (FuzzRewrite).
+		{"scheme-relative name of two scripts", "//Ά0.0.0.0.8", "//Ά0[.]0[.]0[.]0[.]8", "//Ά0[.]" + removed, 1},
 		// A domain has no empty label: linkifyjs links www.рф here.
 		{"domain after a dot", "=_ｃｏｍ@.www.рф", "=_ｃｏｍ@.www[.]рф", "=_ｃｏｍ@.www" + removed, 1},
 		{"invisible local part", "\u00ad@evil.net \u200b@evil.co \u2060@evil.com", "\u00ad@evil[.]net \u200b@evil[.]co \u2060@evil[.]com",
