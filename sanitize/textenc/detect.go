@@ -7,6 +7,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 
 	"golang.org/x/text/transform"
 )
@@ -206,6 +209,18 @@ func decide(label string, window []byte, atEOF bool) decision {
 		if u := cands[0]; u.errs == 0 && utf8Evidence(window) {
 			return result(codecUTF8)
 		}
+		// A Chinese or Korean label on Japanese text: EUC-JP shares the
+		// EUC layout and Shift_JIS pairs are valid GBK, so the label's
+		// reading is mojibake without an error ("お世話" as "お坤厦",
+		// "はい" as "偼偄"). The Japanese reading must be clearly
+		// better, as the others must be where no label is given: short
+		// text that reads well both ways ("了解", "東京都") keeps the
+		// label, and so does Chinese or Korean text.
+		if eastAsian(declared) && best.errs == 0 && best.codec.kind != kindUTF8 {
+			if dc := evaluate(declared, window, atEOF); best.cost() < dc.cost()-3-0.1*abs(dc.score) {
+				return result(best.codec)
+			}
+		}
 		// A single-byte label (ISO-8859-*, windows-125*) on text that
 		// reads cleanly and plausibly as Japanese.
 		if _, single := declared.enc.(*charmap.Charmap); single && best.errs == 0 && best.codec.kind != kindUTF8 &&
@@ -240,6 +255,16 @@ func decide(label string, window []byte, atEOF bool) decision {
 		}
 	}
 	return result(best.codec)
+}
+
+// eastAsian reports a Chinese or Korean multibyte label, which evaluate
+// scores with chineseScore or koreanScore.
+func eastAsian(c codec) bool {
+	switch c.enc {
+	case simplifiedchinese.GBK, simplifiedchinese.GB18030, traditionalchinese.Big5, korean.EUCKR:
+		return true
+	}
+	return false
 }
 
 // unreadable reports a single-byte label under which b cannot be text:

@@ -245,6 +245,30 @@ func TestReaderLabels(t *testing.T) {
 		{"us-ascii label, EUC-KR Korean", "us-ascii", mustEncode(korean.EUCKR, koText),
 			want{koText, "euc-kr", []Finding{{KindMislabeled, "declared us-ascii, decoded as euc-kr"}}}},
 		{"UTF-7", "utf-7", "Hi Mom -+Jjo--!", want{"Hi Mom -☺-!", "utf-7", nil}},
+		// A Chinese or Korean label on Japanese text read as labelled
+		// without an error: "お坤厦" for お世話, "偼偄" for はい.
+		{"gb2312 label, Shift_JIS", "gb2312", sjis(jaBody),
+			want{jaBody, "shift_jis", []Finding{{KindMislabeled, "declared gb2312, decoded as shift_jis"}}}},
+		{"gb2312 label, EUC-JP", "GB2312", euc(jaBody),
+			want{jaBody, "euc-jp", []Finding{{KindMislabeled, "declared gb2312, decoded as euc-jp"}}}},
+		{"gb18030 label, a short EUC-JP name", "gb18030", euc("山田太郎"),
+			want{"山田太郎", "euc-jp", []Finding{{KindMislabeled, "declared gb18030, decoded as euc-jp"}}}},
+		{"big5 label, short EUC-JP katakana", "big5", euc("テスト"),
+			want{"テスト", "euc-jp", []Finding{{KindMislabeled, "declared big5, decoded as euc-jp"}}}},
+		{"ks_c_5601-1987 label, short Shift_JIS", "ks_c_5601-1987", sjis("はい"),
+			want{"はい", "shift_jis", []Finding{{KindMislabeled, "declared ks_c_5601-1987, decoded as shift_jis"}}}},
+		{"euc-kr label, EUC-JP", "euc-kr", euc(jaBody),
+			want{jaBody, "euc-jp", []Finding{{KindMislabeled, "declared euc-kr, decoded as euc-jp"}}}},
+		// Chinese and Korean under their labels stay, short or long, and
+		// so does Japanese that reads as well as Chinese ("東京都").
+		{"gb2312 label, Chinese", "gb2312", mustEncode(simplifiedchinese.GBK, zhText), want{zhText, "gbk", nil}},
+		{"gb2312 label, a Chinese address", "gb2312", mustEncode(simplifiedchinese.GBK, "日本东京都千代田区"), want{"日本东京都千代田区", "gbk", nil}},
+		{"gb2312 label, two hanzi", "gb2312", mustEncode(simplifiedchinese.GBK, "发票"), want{"发票", "gbk", nil}},
+		{"big5 label, Chinese", "big5", mustEncode(traditionalchinese.Big5, zhTWText), want{zhTWText, "big5", nil}},
+		{"big5 label, short Chinese", "big5", mustEncode(traditionalchinese.Big5, "東京都"), want{"東京都", "big5", nil}},
+		{"euc-kr label, Korean", "euc-kr", mustEncode(korean.EUCKR, koText), want{koText, "euc-kr", nil}},
+		{"euc-kr label, hanja", "euc-kr", mustEncode(korean.EUCKR, "大韓民國"), want{"大韓民國", "euc-kr", nil}},
+		{"gb2312 label, short Shift_JIS that reads as hanzi", "gb2312", sjis("了解"), want{"椆夝", "gbk", nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

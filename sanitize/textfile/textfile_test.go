@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
 
 	"mugai/sanitize/links"
@@ -377,7 +378,7 @@ func TestReadAsExcelInJapanDoes(t *testing.T) {
 	}{
 		{"gbk label, CP932 full-width equals", "gbk", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
 		{"gb18030 label, CP932 full-width plus", "gb18030", "a,b\r\nx,\x81\x7b" + dde + "\r\n", ErrReadings},
-		{"big5 label, CP932 full-width at", "big5", "a,b\r\nx,\x81\x97" + dde + "\r\n", ErrReadings},
+		{"big5 label, CP932 full-width at", "big5", enc(traditionalchinese.Big5, "姓名,金額,備註\r\n") + "x,\x81\x97" + dde + "\r\n", ErrReadings},
 		{"windows-1251 label", "windows-1251", "a,b\r\nx,\x81\x81" + dde + "\r\n", ErrReadings},
 		{"gbk label, CP932 ideographic space then a sign", "gbk", "a,b\r\nx,\x81\x40=" + dde + "\r\n", ErrReadings},
 		{"detected as GBK", "", enc(simplifiedchinese.GBK, "姓名,金额,备注,中华人民共和国国务院办公厅关于进一步做好工作的通知\r\n") + "x,\x81\x81" + dde + "\r\n", ErrReadings},
@@ -399,12 +400,15 @@ func TestReadAsExcelInJapanDoes(t *testing.T) {
 			t.Errorf("%s: changed to %q (%+v)", tt.name, out, res)
 		}
 	}
-	// windows-1252 has no character for 0x81: a file labelled so that
-	// holds it is read as the Shift_JIS Excel reads, its formula made text.
-	in := "a,b\r\nx,\x81\x81" + dde + "\r\n"
-	out, res, err := rewrite(t, []byte(in), Options{Charset: "windows-1252", Links: links.Defang, Formulas: true})
-	if want := "a,b\r\nx,'\x81\x81" + dde + "\r\n"; err != nil || res.Charset != "shift_jis" || string(out) != want {
-		t.Errorf("windows-1252 label, 81 81: %q (%s), %v; want %q (shift_jis)", out, res.Charset, err, want)
+	// windows-1252 has no character for 0x81, nor Big5 a lead byte 0x81:
+	// a file labelled so that holds nothing else of the label's is read
+	// as the Shift_JIS Excel reads, its formula made text.
+	for _, label := range []string{"windows-1252", "big5"} {
+		in := "a,b\r\nx,\x81\x81" + dde + "\r\n"
+		out, res, err := rewrite(t, []byte(in), Options{Charset: label, Links: links.Defang, Formulas: true})
+		if want := "a,b\r\nx,'\x81\x81" + dde + "\r\n"; err != nil || res.Charset != "shift_jis" || string(out) != want {
+			t.Errorf("%s label, 81 81: %q (%s), %v; want %q (shift_jis)", label, out, res.Charset, err, want)
+		}
 	}
 }
 
