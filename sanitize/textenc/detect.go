@@ -109,6 +109,15 @@ func decide(label string, window []byte, atEOF bool) decision {
 	void := known && strings.HasPrefix(declared.name, "utf-16") &&
 		bytes.Contains(window, []byte("\r\n")) && bytes.IndexByte(window, 0) < 0
 	if known && !declared.asciiCompatible() && !void {
+		// "utf-16" without a byte order mark is big-endian (RFC 2781),
+		// but Windows writes it little-endian without one: every line
+		// end and ASCII character then has its NUL after it
+		// ("\r\x00\n\x00"), which read big-endian is CJK and
+		// private-use mojibake with no finding.
+		if declared.name == "utf-16" && littleEndianNULs(window) {
+			le, _ := lookup("utf-16le")
+			return result(le)
+		}
 		return decision{codec: declared} // UTF-16, UTF-7 ...: trust the label
 	}
 
@@ -255,6 +264,27 @@ func decide(label string, window []byte, atEOF bool) decision {
 		}
 	}
 	return result(best.codec)
+}
+
+// littleEndianNULs reports UTF-16 without a byte order mark whose NUL
+// bytes stand mostly at odd offsets: the high bytes of little-endian
+// ASCII. Text with no NUL (Japanese alone) says nothing and stays
+// big-endian.
+func littleEndianNULs(b []byte) bool {
+	if bytes.HasPrefix(b, []byte("\xFE\xFF")) || bytes.HasPrefix(b, []byte("\xFF\xFE")) {
+		return false
+	}
+	odd, even := 0, 0
+	for i, c := range b {
+		if c == 0 {
+			if i%2 == 1 {
+				odd++
+			} else {
+				even++
+			}
+		}
+	}
+	return odd > 2*even
 }
 
 // eastAsian reports a Chinese or Korean multibyte label, which evaluate

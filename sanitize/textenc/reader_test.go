@@ -74,6 +74,13 @@ func TestReaderLabels(t *testing.T) {
 		{"windows-1252", "windows-1252", "\x93quoted\x94", want{"“quoted”", "windows-1252", nil}},
 		{"utf-16 with BOM", "utf-16", "\xfe\xff\x65\xe5\x67\x2c", want{"日本", "utf-16", nil}},
 		{"utf-16le with line ends", "utf-16le", "\xe5\x65\x2c\x67\r\x00\n\x00", want{"日本\r\n", "utf-16le", nil}},
+		// Without a byte order mark "utf-16" is big-endian, but
+		// Windows writes little-endian: NULs after the ASCII decide.
+		{"utf-16 without BOM, little-endian", "utf-16", "\xe5\x65\x2c\x67\r\x00\n\x00H\x00i\x00",
+			want{"日本\r\nHi", "utf-16le", []Finding{{KindMislabeled, "declared utf-16, decoded as utf-16le"}}}},
+		{"utf-16 without BOM, big-endian", "utf-16", "\x65\xe5\x67\x2c\x00\r\x00\n\x00H\x00i", want{"日本\r\nHi", "utf-16", nil}},
+		{"utf-16 without BOM, no NUL", "utf-16", "\x65\xe5\x67\x2c", want{"日本", "utf-16", nil}},
+		{"utf-16 with little-endian BOM", "utf-16", "\xff\xfe\xe5\x65\x2c\x67\r\x00\n\x00", want{"日本\r\n", "utf-16", nil}},
 
 		// (a) ISO-2022-JP, us-ascii or no label on 8-bit text.
 		{"iso-2022-jp label, Shift_JIS bytes", "iso-2022-jp", sjis(jaBody),
