@@ -60,6 +60,11 @@ var badFiles = []struct {
 	{"empty_headers.bad.yaml", []string{`:11: policies.default.headers: an empty list would carry no From, To, Date or Subject, which every message needs, and the rebuild would carry the default list instead`}},
 	// Any client, any destination: never (DESIGN invariant 4).
 	{"open_relay.bad.yaml", []string{`:5: routes[0].clients[1]: ::/0 with domains "*" makes route outbound an open relay: any host that reaches it may send mail anywhere through it`}},
+	// Together 0.0.0.0/1 and 128.0.0.0/1 are /0; a /8 of addresses is
+	// far more than the servers that relay through the route.
+	{"wide_relay.bad.yaml", []string{
+		`:5: routes[0].clients[0]: 0.0.0.0/1 with domains "*" makes route outbound an open relay: the hosts of a network wider than a /8 (in IPv6, a /32) may send mail anywhere through it`,
+		`:5: routes[0].clients[1]: 128.0.0.0/1 with domains "*"`, `:5: routes[0].clients[3]: ::ffff:0.0.0.0/97 with domains "*"`, `:5: routes[0].clients[4]: 2001::/16 with domains "*"`}},
 	// Which network, or which address, the admin meant is theirs to say.
 	{"host_bits.bad.yaml", []string{`:5: routes[0].clients[0]: "10.1.0.25/24" is not a network: its address is not the first of the /24 (the network is 10.1.0.0/24; one address alone is 10.1.0.25)`}},
 	// Not "unknown key", which reads as a typo.

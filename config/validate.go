@@ -411,9 +411,16 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		// Any client, any destination: an open relay, which a route
 		// never is (DESIGN invariant 4). "*" is for a pass-through
 		// route that relays for the LGWAN mail servers alone.
+		// A network wider than an IPv4 /8 (an IPv6 /32) is not the
+		// servers' but a slice of the internet: 0.0.0.0/1 and
+		// 128.0.0.0/1 together are /0, and "10.1.0.25/1" a typo.
 		for j, p := range r.Clients {
-			if p.Bits() == 0 {
-				v.errf(fmt.Sprintf("%s.clients[%d]", path, j), `%s with domains "*" makes route %s an open relay: any host that reaches it may send mail anywhere through it (allowed with "*": the networks of the servers that relay through it, such as 10.1.0.25/32)`, p, r.Name)
+			who := "any host that reaches it"
+			if p.Bits() > 0 {
+				who = "the hosts of a network wider than a /8 (in IPv6, a /32)"
+			}
+			if wideNetwork(p.Prefix) {
+				v.errf(fmt.Sprintf("%s.clients[%d]", path, j), `%s with domains "*" makes route %s an open relay: %s may send mail anywhere through it (allowed with "*": the networks of the servers that relay through it, such as 10.1.0.25/32)`, p, r.Name, who)
 			}
 		}
 	}
@@ -907,3 +914,18 @@ func (v *validator) domain(path, d string, _ bool) {
 }
 
 func reflectValue(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() }
+
+// wideNetwork reports a client network wider than an IPv4 /8 or an IPv6
+// /32; an IPv4-mapped IPv6 network counts as the IPv4 one it maps.
+func wideNetwork(p netip.Prefix) bool {
+	switch a := p.Addr(); {
+	case !p.IsValid():
+		return false // reported as not a network
+	case a.Is4():
+		return p.Bits() < 8
+	case a.Is4In6():
+		return p.Bits() < 96+8
+	default:
+		return p.Bits() < 32
+	}
+}
