@@ -91,7 +91,7 @@ func summarise(w io.Writer, c *config.Config) {
 	for i, r := range c.Rules {
 		fmt.Fprintf(w, "  %d. %s: %s → policy %s\n", i+1, r.Name, matchText(r.Match), r.Policy)
 	}
-	if ws := warnings(c); len(ws) > 0 {
+	if ws := warnings(c, false); len(ws) > 0 {
 		fmt.Fprintf(w, "warnings (%d):\n", len(ws))
 		for _, s := range ws {
 			fmt.Fprintf(w, "  %s\n", s)
@@ -134,8 +134,10 @@ func editDistance(a, b string) int {
 }
 
 // warnings are settings that are valid but weaken what the gateway
-// promises: an admin should have meant them.
-func warnings(c *config.Config) []string {
+// promises: an admin should have meant them. With gatewayLogs, it leaves
+// out what the gateway logs itself at each load (the lines of a
+// recipients file that are not addresses), so serve says them once.
+func warnings(c *config.Config, gatewayLogs bool) []string {
 	var ws []string
 	if host, _, err := net.SplitHostPort(c.Admin.Listen); err == nil && host != "localhost" {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
@@ -265,7 +267,7 @@ func warnings(c *config.Config) []string {
 				ws = append(ws, fmt.Sprintf("route %s: %s.attempt_timeout %s is shorter than the %s a next hop may take to answer the end of a message: an attempt cut off then is sent again, a duplicate", r.Name, h.key, h.d.AttemptTimeout, deliver.DefaultDoneTimeout))
 			}
 		}
-		if f := r.Recipients.File; f != "" {
+		if f := r.Recipients.File; f != "" && !gatewayLogs {
 			// The gateway leaves such a line out (and logs it at each
 			// load): the mailbox meant is refused with 550 5.1.1.
 			if _, bad, err := gateway.ReadRecipients(f); err == nil {

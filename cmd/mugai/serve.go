@@ -135,7 +135,7 @@ func reload(srv *gateway.Server, path string, logger *slog.Logger, m *metrics.Me
 // after a reload: a file reloaded without check run on it first still
 // has its weakened promises said, in the journal.
 func logWarnings(logger *slog.Logger, cfg *config.Config) {
-	for _, w := range warnings(cfg) {
+	for _, w := range warnings(cfg, true) {
 		logger.Warn("configuration warning (mugai check lists them)", "config", cfg.File, "warning", w)
 	}
 }

@@ -72,9 +72,12 @@ func TestServeErrorsNameKey(t *testing.T) {
 
 // TestServeLogsWarnings: what mugai check warns of is logged by mugai
 // serve at its start and after a reload, for a file reloaded without
-// check run on it.
+// check run on it; a recipients file's line that is not an address once
+// each time, by the gateway, not a second time as a warning.
 func TestServeLogsWarnings(t *testing.T) {
 	dir := t.TempDir()
+	list := filepath.Join(dir, "recipients.txt")
+	os.WriteFile(list, []byte("taro@lgwan.example\nnot an address\n"), 0o600)
 	y := "admin: {listen: \"127.0.0.1:0\"}\n" +
 		"spool_dir: " + dir + "/spool\n" +
 		"quarantine: {dir: " + dir + "/quarantine}\n" +
@@ -85,6 +88,7 @@ func TestServeLogsWarnings(t *testing.T) {
 		"    listen: [\"127.0.0.1:0\"]\n" +
 		"    clients: [\"127.0.0.0/8\"]\n" +
 		"    domains: [lgwan.example]\n" +
+		"    recipients: {file: " + list + "}\n" +
 		"    policy: default\n" +
 		"    deliver: {to: \"maildir:" + dir + "/md\"}\n" +
 		"policies:\n" +
@@ -117,6 +121,9 @@ func TestServeLogsWarnings(t *testing.T) {
 	close(stop)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if n, m := strings.Count(logs.String(), `msg="recipients file: a line that is not an address is ignored"`), strings.Count(logs.String(), "lists no one"); n != 2 || m != 0 {
+		t.Errorf("the recipients file's bad line was logged %d times by the gateway and %d as a warning over a start and a reload, want 2 and 0:\n%s", n, m, logs.String())
 	}
 }
 
