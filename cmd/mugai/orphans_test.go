@@ -68,10 +68,18 @@ func TestOrphanedOriginalsWarned(t *testing.T) {
 }
 
 // scrapeLine returns the first sample line of /metrics at admin that
-// starts with name, or "".
+// starts with name, or "". The admin listener opens after the SMTP
+// listeners that startChild waits for (and after the start's warnings):
+// a refused connection is tried again for a while.
 func scrapeLine(t *testing.T, admin, name string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + admin + "/metrics")
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err = http.Get("http://" + admin + "/metrics"); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
