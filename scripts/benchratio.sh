@@ -51,6 +51,11 @@ median() { # reads numbers, prints "median low high"
   sort -g | awk '{ r[NR] = $1 } END {
     printf "%.2f %.2f %.2f\n", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2, r[1], r[NR] }'
 }
+# The processor decides the hash floor: say which one measured.
+cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
+sha="no SHA instructions"
+grep -qw sha_ni /proc/cpuinfo 2>/dev/null && sha="SHA instructions (sha_ni)"
+echo "cpu: ${cpu_model:-unknown}, $sha; load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo "message            ratio (median of $rounds; range)  target 0.5  hash floor's ratio (range)"
 for m in "${msgs[@]}"; do
   read -r med lo hi < <(awk -v m="$m" '$1 == m { print $2 / $3 }' "$tmp/pairs" | median)
