@@ -44,8 +44,9 @@ type AuditRecord struct {
 	MessageID string `json:"message_id,omitempty"`
 	Policy    string `json:"policy,omitempty"`
 	// Verdict: rebuilt, rejected, passed, refused, abandoned, too-big,
-	// line-too-long, timeout, revoked (a reload took away what admitted
-	// the session while its message was sent), error; for deliveries:
+	// line-too-long, loop (more than maxHops Received fields), timeout,
+	// revoked (a reload took away what admitted the session while its
+	// message was sent), error; for deliveries:
 	// delivered, deferred, failed.
 	Verdict        string              `json:"verdict,omitempty"`
 	Reason         string              `json:"reason,omitempty"`

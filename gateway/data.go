@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-smtp"
 
 	"mugai/config"
@@ -154,6 +156,11 @@ func (s *session) data(r io.Reader, tx txn) error {
 		return err
 	}
 	s.mu.Unlock()
+	if e := CheckHops(in.Reader()); e != nil {
+		rec.Verdict, rec.Reply, rec.Reason = "loop", errLoop.Code, e.Why
+		srv.Logger.Warn("data: too many hops, a mail loop", "route", route.Name, "client", s.client.String(), "from", clipText(tx.from, maxPathLength), "reason", e.Why)
+		return s.reject("data", errLoop)
+	}
 	accepted := time.Now()
 
 	res, serr := srv.accept(s.snap.cfg, route, envelopeOf(s, tx), in, rec)
@@ -218,6 +225,40 @@ func Receive(w io.Writer, r io.Reader, route *config.Route) (int64, error) {
 		return n, &RefusedError{Reply: replyText(errTooBig), Why: fmt.Sprintf("route %s: limits.max_message_size is %s; the message is larger, its line ends counted as CRLF", route.Name, max)}
 	}
 	return n, nil
+}
+
+// maxHops is the most Received fields a message may come with. More is a
+// mail loop: RFC 5321 6.3 counts them, with a threshold of at least 100
+// (Postfix's hopcount_limit is 50). mugai carries the trace over into
+// the message it rebuilds, so mail that a next hop routes back (a host
+// name that resolves to the gateway, a relay host pointing back) gains a
+// field a round and is refused here, where it would otherwise go round
+// for ever, each round keeping another original in quarantine.
+const maxHops = 100
+
+// hopHeaderMax bounds what CheckHops reads of a header section: more
+// than maxHops Received fields of any length a client sends (they are
+// not folded to 998 octets by every MTA) fit in it.
+const hopHeaderMax = 1 << 20
+
+// errLoop refuses a message over maxHops, as Postfix does ("5.4.6 Too
+// many hops"): the sending server bounces it.
+var errLoop = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6},
+	Message: fmt.Sprintf("Too many hops: more than %d Received fields, a mail loop", maxHops)}
+
+// CheckHops counts the Received fields at the head of the message r
+// gives and refuses one with more than maxHops (errLoop). The gateway
+// checks each message it receives whole; the dry run (mugai sanitize
+// -route) too.
+func CheckHops(r io.Reader) *RefusedError {
+	// ReadHeader returns the fields it read before an error, the
+	// limit's or a malformed line's: a loop's Received fields come
+	// first.
+	h, _ := textproto.ReadHeader(bufio.NewReader(io.LimitReader(r, hopHeaderMax)))
+	if n := len(h.Values("Received")); n > maxHops {
+		return &RefusedError{Reply: replyText(errLoop), Why: fmt.Sprintf("%d Received fields, more than %d", n, maxHops)}
+	}
+	return nil
 }
 
 // replyText is an SMTP reply as a client shows it.

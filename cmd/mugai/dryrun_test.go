@@ -260,6 +260,9 @@ func TestDryRunAsDelivered(t *testing.T) {
 			strings.ReplaceAll(drMessage("too big", strings.Repeat("x\n", 68<<10)), "\r\n", "\n")},
 		{"a line over 64 KiB", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
 			drMessage("long line", strings.Repeat("x", 65<<10))},
+		// A mail loop (RFC 5321 6.3).
+		{"over 100 Received fields", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			strings.Repeat("Received: from a.example by b.example; Tue, 5 Mar 2024 09:30:00 +0900\r\n", 101) + drMessage("loop", "本文")},
 		{"a recipient not in recipients.file", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp", "nobody@city.example.lg.jp"},
 			drMessage("unknown user", "本文")},
 		{"more recipients than max_recipients", "127.0.0.9", "sato@pref.example.lg.jp",

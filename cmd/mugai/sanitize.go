@@ -166,6 +166,14 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail("read %s: %v", srcName, err)
 		}
+		if route != nil {
+			if _, err := tmpIn.Seek(0, io.SeekStart); err != nil {
+				return fail("%v", err)
+			}
+			if refused := gateway.CheckHops(tmpIn); refused != nil {
+				return fail("route %s refuses the message at the end of DATA: %v", route.Name, refused)
+			}
+		}
 		in = tmpIn
 	}
 	st, err := in.Stat()

@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"mugai/gateway/spool"
+)
+
+// received is n Received fields, as MTAs on the way write them.
+func received(n int) string {
+	var b strings.Builder
+	for i := n; i > 0; i-- {
+		fmt.Fprintf(&b, "Received: from hop%d.example.jp (hop%d.example.jp [192.0.2.%d])\r\n\tby hop%d.example.jp with ESMTP id H%d;\r\n\tTue, 5 Mar 2024 09:30:00 +0900\r\n", i, i, i%250+1, i+1, i)
+	}
+	return b.String()
+}
+
+// TestHopLimit: a message with more than 100 Received fields is a mail
+// loop (RFC 5321 6.3), refused at the end of DATA with 554 5.4.6, as
+// Postfix does, on a sanitising route and on a pass-through one: counted
+// in mugai_smtp_rejects_total{stage="data",code="554"}, audited with the
+// verdict loop and how many fields, and neither queued nor kept. One
+// with 100 crosses.
+func TestHopLimit(t *testing.T) {
+	for _, policy := range []string{"default", "none"} {
+		t.Run(policy, func(t *testing.T) {
+			dir := t.TempDir()
+			g := startGateway(t, gatewayConfig(t, dir, "", "", "    policy: default\n", "    policy: "+policy+"\n"), false)
+			if code, text := g.send("inbound", "a@example.jp", []string{"user@lgwan.example"}, received(100)+"Subject: far\r\n\r\nhello\r\n"); code != 250 {
+				t.Fatalf("100 Received fields: %d %s", code, text)
+			}
+			code, text := g.send("inbound", "a@example.jp", []string{"user@lgwan.example"}, received(101)+"Subject: looping\r\n\r\nhello\r\n")
+			if want := "554 5.4.6 Too many hops: more than 100 Received fields, a mail loop"; code != 554 || text != want {
+				t.Errorf("101 Received fields: %q, want %q", text, want)
+			}
+			if n := len(g.sp.List()); n != 1 {
+				t.Errorf("%d messages queued, want 1", n)
+			}
+			if want, n := map[string]int{"default": 1, "none": 0}[policy], len(g.q.List(nil)); n != want {
+				t.Errorf("%d originals kept, want %d", n, want)
+			}
+			if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "554")); v != 1 {
+				t.Errorf("mugai_smtp_rejects_total{stage=data,code=554} = %v, want 1", v)
+			}
+			var loops []string
+			waitFor(t, "the accept records", 5*time.Second, func() bool {
+				loops = loops[:0]
+				n := 0
+				for _, r := range readAudit(t, g.audit) {
+					if r.Event == "accept" {
+						n++
+						if r.Verdict == "loop" {
+							loops = append(loops, fmt.Sprintf("%d %s", r.Reply, r.Reason))
+						}
+					}
+				}
+				return n == 2
+			})
+			if want := "554 101 Received fields, more than 100"; len(loops) != 1 || loops[0] != want {
+				t.Errorf("loop records %q, want one %q", loops, want)
+			}
+			if !strings.Contains(g.logs.String(), `msg="data: too many hops, a mail loop" route=inbound`) {
+				t.Errorf("no warning logged:\n%s", g.logs.String())
+			}
+		})
+	}
+}
+
+// TestMailLoopBetweenGateways: two gateways whose next hops are each
+// other (an address no configuration check can tell is a loop) pass a
+// message back and forth, each rebuilding it and carrying its trace
+// over, until it comes with more than 100 Received fields and is
+// refused: the loop ends, the message fails for good at the gateway that
+// sent it last, and nothing else is left queued.
+func TestMailLoopBetweenGateways(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a hundred deliveries")
+	}
+	port := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	a1, a2 := port(), port()
+	start := func(listen, hop string) *testGateway {
+		return startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+hop, "", `listen: ["127.0.0.1:0"]`, `listen: ["`+listen+`"]`), true)
+	}
+	g1, g2 := start(a1, a2), start(a2, a1)
+	if code, text := g1.send("inbound", "a@example.jp", []string{"user@lgwan.example"}, "Subject: round and round\r\n\r\nhello\r\n"); code != 250 {
+		t.Fatalf("send: %d %s", code, text)
+	}
+	// The message comes to g1 with 0, 2 ... 100 Received fields, to g2
+	// with 1, 3 ... 99, and 101: refused there.
+	settled := func(g *testGateway) bool {
+		for _, m := range g.sp.List() {
+			for _, rc := range m.Rcpts {
+				if rc.State != spool.Failed && rc.State != spool.Done {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	waitFor(t, "the loop to end", 90*time.Second, func() bool {
+		return testutil.ToFloat64(g2.m.SMTPRejects.WithLabelValues("inbound", "data", "554")) == 1 && settled(g1) && settled(g2)
+	})
+	failed := 0
+	for _, m := range g1.sp.List() {
+		for _, rc := range m.Rcpts {
+			if rc.State == spool.Failed && strings.Contains(rc.LastError, "5.4.6") {
+				failed++
+			}
+		}
+	}
+	if failed != 1 || len(g2.sp.List()) != 0 {
+		t.Errorf("g1 holds %d messages failed with 5.4.6 (want 1), g2 %d messages (want 0)", failed, len(g2.sp.List()))
+	}
+	for _, tc := range []struct {
+		g    *testGateway
+		want int
+	}{{g1, 51}, {g2, 50}} {
+		if n := testutil.ToFloat64(tc.g.m.MessagesVerdict.WithLabelValues("inbound", "default", "rebuilt")); n != float64(tc.want) {
+			t.Errorf("%s rebuilt %v messages, want %d", tc.g.addr("inbound"), n, tc.want)
+		}
+	}
+}
