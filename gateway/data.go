@@ -158,6 +158,7 @@ func (s *session) data(r io.Reader, tx txn) error {
 	s.mu.Unlock()
 	if e := CheckHops(in.Reader()); e != nil {
 		rec.Verdict, rec.Reply, rec.Reason = "loop", errLoop.Code, e.Why
+		srv.Metrics.MailLoops.WithLabelValues(route.Name).Inc()
 		srv.Logger.Warn("data: too many hops, a mail loop", "route", route.Name, "client", s.client.String(), "from", clipText(tx.from, maxPathLength), "reason", e.Why)
 		return s.reject("data", errLoop)
 	}

@@ -48,6 +48,9 @@ func TestHopLimit(t *testing.T) {
 			if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "554")); v != 1 {
 				t.Errorf("mugai_smtp_rejects_total{stage=data,code=554} = %v, want 1", v)
 			}
+			if v := testutil.ToFloat64(g.m.MailLoops.WithLabelValues("inbound")); v != 1 {
+				t.Errorf("mugai_mail_loops_total = %v, want 1", v)
+			}
 			var loops []string
 			waitFor(t, "the accept records", 5*time.Second, func() bool {
 				loops = loops[:0]
@@ -111,7 +114,7 @@ func TestMailLoopBetweenGateways(t *testing.T) {
 		return true
 	}
 	waitFor(t, "the loop to end", 90*time.Second, func() bool {
-		return testutil.ToFloat64(g2.m.SMTPRejects.WithLabelValues("inbound", "data", "554")) == 1 && settled(g1) && settled(g2)
+		return testutil.ToFloat64(g2.m.MailLoops.WithLabelValues("inbound")) == 1 && settled(g1) && settled(g2)
 	})
 	failed := 0
 	for _, m := range g1.sp.List() {

@@ -167,6 +167,7 @@ type Metrics struct {
 	SMTPSessionsActive  *prometheus.GaugeVec   // mugai_smtp_sessions_active{route}
 	SMTPTLSSessions     *prometheus.CounterVec // mugai_smtp_tls_sessions_total{route}
 	SMTPRejects         *prometheus.CounterVec // mugai_smtp_rejects_total{route,stage,code}
+	MailLoops           *prometheus.CounterVec // mugai_mail_loops_total{route}
 	DuplicateRecipients *prometheus.CounterVec // mugai_smtp_duplicate_recipients_total{route}
 	RecipientVerify     *prometheus.CounterVec // mugai_recipient_verify_total{route,result}
 
@@ -256,6 +257,9 @@ func New(version string) *Metrics {
 		RecipientVerify: counter("recipient_verify_total",
 			"Recipients checked with the next hop (recipients: {verify: next-hop}), by result: exists, no_such_user, inconclusive, failed (a probe that got no answer), cached (no probe), next_hop_down (450 without a probe after a failed one), rate_limited (450 without a probe: over the probe budget).", "route", "result"),
 
+		MailLoops: counter("mail_loops_total",
+			"Messages refused with 554 5.4.6 at the end of DATA for coming with more than 100 Received fields: a mail loop (also counted in mugai_smtp_rejects_total{stage=\"data\",code=\"554\"}).", "route"),
+
 		MessagesReceived: counter("messages_received_total",
 			"Messages whose DATA was received completely.", "route"),
 		MessageSize: histogram("message_size_bytes",
@@ -340,7 +344,7 @@ func New(version string) *Metrics {
 
 	m.reg = prometheus.NewRegistry()
 	m.reg.MustRegister(
-		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.DuplicateRecipients, m.RecipientVerify,
+		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.MailLoops, m.DuplicateRecipients, m.RecipientVerify,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.DeliveryTLSFallbacks, m.Bounces, m.QueuePurged,
@@ -440,6 +444,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	for _, r := range []string{VerifyExists, VerifyNoSuchUser, VerifyInconclusive, VerifyFailed, VerifyCached, VerifyNextHopDown, VerifyRateLimited} {
 		m.RecipientVerify.WithLabelValues(route, r)
 	}
+	m.MailLoops.WithLabelValues(route)
 	m.MessagesReceived.WithLabelValues(route)
 	m.MessageSize.WithLabelValues(route)
 	m.InitVerdicts(route, policy)
@@ -477,6 +482,7 @@ func Names() []string {
 		"mugai_smtp_sessions_active",
 		"mugai_smtp_tls_sessions_total",
 		"mugai_smtp_rejects_total",
+		"mugai_mail_loops_total",
 		"mugai_smtp_duplicate_recipients_total",
 		"mugai_recipient_verify_total",
 		"mugai_messages_received_total",
