@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-smtp"
 
 	"mugai/config"
@@ -156,10 +155,14 @@ func (s *session) data(r io.Reader, tx txn) error {
 		return err
 	}
 	s.mu.Unlock()
-	if e := CheckHops(in.Reader()); e != nil {
-		rec.Verdict, rec.Reply, rec.Reason = "loop", errLoop.Code, e.Why
-		srv.Metrics.MailLoops.WithLabelValues(route.Name).Inc()
-		srv.Logger.Warn("data: too many hops, a mail loop", "route", route.Name, "client", s.client.String(), "from", clipText(tx.from, maxPathLength), "reason", e.Why)
+	if h := CheckHops(in.Reader(), route.Hostname); h.RefusedError != nil {
+		rec.Verdict, rec.Reply, rec.Reason = "loop", errLoop.Code, h.Why
+		if h.Own {
+			// A loop through this gateway, not only a long trace a
+			// client wrote: the alert's, as its routing needs fixing.
+			srv.Metrics.MailLoops.WithLabelValues(route.Name).Inc()
+		}
+		srv.Logger.Warn("data: too many hops, a mail loop", "route", route.Name, "client", s.client.String(), "from", clipText(tx.from, maxPathLength), "reason", h.Why)
 		return s.reject("data", errLoop)
 	}
 	accepted := time.Now()
@@ -247,19 +250,101 @@ const hopHeaderMax = 1 << 20
 var errLoop = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6},
 	Message: fmt.Sprintf("Too many hops: more than %d Received fields, a mail loop", maxHops)}
 
+// Hops is what CheckHops found: a *RefusedError for a message over
+// maxHops, and whether this gateway's own trace was among its fields.
+type Hops struct {
+	*RefusedError
+	// Own: a Received field written by this gateway (by HOSTNAME
+	// (mugai)), which a loop through it carries. More than maxHops
+	// fields without one is a long or forged trace, refused as well,
+	// but no loop of this gateway's.
+	Own bool
+}
+
 // CheckHops counts the Received fields at the head of the message r
-// gives and refuses one with more than maxHops (errLoop). The gateway
-// checks each message it receives whole; the dry run (mugai sanitize
-// -route) too.
-func CheckHops(r io.Reader) *RefusedError {
-	// ReadHeader returns the fields it read before an error, the
-	// limit's or a malformed line's: a loop's Received fields come
-	// first.
-	h, _ := textproto.ReadHeader(bufio.NewReader(io.LimitReader(r, hopHeaderMax)))
-	if n := len(h.Values("Received")); n > maxHops {
-		return &RefusedError{Reply: replyText(errLoop), Why: fmt.Sprintf("%d Received fields, more than %d", n, maxHops)}
+// gives, hostname being the route's, and refuses one with more than
+// maxHops (errLoop). The gateway checks each message it receives whole;
+// the dry run (mugai sanitize -route) too.
+//
+// It reads the field names line by line, at most hopHeaderMax bytes and
+// no further than the field after the limit, holding nothing: a parsed
+// header of a megabyte of one-byte fields takes a hundred times its
+// size, and every client may send one. The values are not parsed, only
+// searched for this gateway's trace.
+func CheckHops(r io.Reader, hostname string) Hops {
+	br := bufio.NewReader(io.LimitReader(r, hopHeaderMax))
+	own := []byte("by " + strings.ToLower(hostname) + " (mugai)")
+	n, hasOwn := 0, false
+	// The Received field being read, unfolded and in lower case, up to
+	// maxTraceField bytes: where the sanitiser folded it again, "by" may
+	// end one line and the host name begin the next.
+	var field []byte
+	inReceived, start := false, true
+	endField := func() {
+		if inReceived && hostname != "" && bytes.Contains(field, own) {
+			hasOwn = true
+		}
+		field = field[:0]
 	}
-	return nil
+	for n <= maxHops {
+		line, err := br.ReadSlice('\n')
+		if start && len(line) > 0 {
+			switch {
+			case line[0] == ' ' || line[0] == '\t':
+				// A continuation of the field before.
+			case bytes.Equal(line, []byte("\r\n")) || bytes.Equal(line, []byte("\n")):
+				err = io.EOF // the end of the header section
+				line = nil
+			default:
+				endField()
+				inReceived = receivedField(line)
+				if inReceived {
+					n++
+				}
+			}
+		}
+		if room := maxTraceField - len(field); inReceived && !hasOwn && room > 1 {
+			piece := bytes.TrimRight(line, "\r\n")
+			if start {
+				piece = bytes.TrimLeft(piece, " \t")
+				field = append(field, ' ')
+				room--
+			}
+			field = append(field, bytes.ToLower(piece[:min(len(piece), room)])...)
+		}
+		// A line longer than the buffer comes in pieces: only the first
+		// starts a field.
+		start = err != bufio.ErrBufferFull
+		if err != nil && err != bufio.ErrBufferFull {
+			break
+		}
+	}
+	endField()
+	if n <= maxHops {
+		return Hops{Own: hasOwn}
+	}
+	why := fmt.Sprintf("more than %d Received fields", maxHops)
+	if hasOwn {
+		why += ", this gateway's among them"
+	}
+	return Hops{RefusedError: &RefusedError{Reply: replyText(errLoop), Why: why}, Own: hasOwn}
+}
+
+// maxTraceField bounds what CheckHops keeps of one Received field to
+// look for the gateway's own trace in: the gateway writes it within the
+// first few hundred bytes.
+const maxTraceField = 2 << 10
+
+// receivedField reports a header line that begins a Received field: the
+// name in any case, then white space or none before the colon, as
+// go-message reads names.
+func receivedField(line []byte) bool {
+	const name = "received"
+	if len(line) < len(name) || !bytes.EqualFold(line[:len(name)], []byte(name)) {
+		return false
+	}
+	rest := bytes.TrimLeft(line[len(name):], " \t")
+	return len(rest) > 0 && rest[0] == ':'
 }
 
 // replyText is an SMTP reply as a client shows it.

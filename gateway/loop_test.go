@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +25,12 @@ func received(n int) string {
 // loop (RFC 5321 6.3), refused at the end of DATA with 554 5.4.6, as
 // Postfix does, on a sanitising route and on a pass-through one: counted
 // in mugai_smtp_rejects_total{stage="data",code="554"}, audited with the
-// verdict loop and how many fields, and neither queued nor kept. One
-// with 100 crosses.
+// verdict loop, logged, and neither queued nor kept. It is counted in
+// mugai_mail_loops_total (the alert's) only when this gateway's own
+// trace is among them, as it is in a loop through it: any client can
+// write a hundred Received fields. One with 100 crosses.
 func TestHopLimit(t *testing.T) {
+	own := "Received: from mx.example.jp ([192.0.2.1])\r\n\tby GW.lgwan.example (mugai) with ESMTP id 06H2;\r\n\tTue, 5 Mar 2024 09:30:00 +0900\r\n"
 	for _, policy := range []string{"default", "none"} {
 		t.Run(policy, func(t *testing.T) {
 			dir := t.TempDir()
@@ -34,9 +38,11 @@ func TestHopLimit(t *testing.T) {
 			if code, text := g.send("inbound", "a@example.jp", []string{"user@lgwan.example"}, received(100)+"Subject: far\r\n\r\nhello\r\n"); code != 250 {
 				t.Fatalf("100 Received fields: %d %s", code, text)
 			}
-			code, text := g.send("inbound", "a@example.jp", []string{"user@lgwan.example"}, received(101)+"Subject: looping\r\n\r\nhello\r\n")
-			if want := "554 5.4.6 Too many hops: more than 100 Received fields, a mail loop"; code != 554 || text != want {
-				t.Errorf("101 Received fields: %q, want %q", text, want)
+			for _, msg := range []string{received(101), own + received(100)} {
+				code, text := g.send("inbound", "a@example.jp", []string{"user@lgwan.example"}, msg+"Subject: looping\r\n\r\nhello\r\n")
+				if want := "554 5.4.6 Too many hops: more than 100 Received fields, a mail loop"; code != 554 || text != want {
+					t.Errorf("101 Received fields: %q, want %q", text, want)
+				}
 			}
 			if n := len(g.sp.List()); n != 1 {
 				t.Errorf("%d messages queued, want 1", n)
@@ -44,11 +50,11 @@ func TestHopLimit(t *testing.T) {
 			if want, n := map[string]int{"default": 1, "none": 0}[policy], len(g.q.List(nil)); n != want {
 				t.Errorf("%d originals kept, want %d", n, want)
 			}
-			if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "554")); v != 1 {
-				t.Errorf("mugai_smtp_rejects_total{stage=data,code=554} = %v, want 1", v)
+			if v := testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "554")); v != 2 {
+				t.Errorf("mugai_smtp_rejects_total{stage=data,code=554} = %v, want 2", v)
 			}
 			if v := testutil.ToFloat64(g.m.MailLoops.WithLabelValues("inbound")); v != 1 {
-				t.Errorf("mugai_mail_loops_total = %v, want 1", v)
+				t.Errorf("mugai_mail_loops_total = %v, want 1 (the message with the gateway's own trace)", v)
 			}
 			var loops []string
 			waitFor(t, "the accept records", 5*time.Second, func() bool {
@@ -62,15 +68,59 @@ func TestHopLimit(t *testing.T) {
 						}
 					}
 				}
-				return n == 2
+				return n == 3
 			})
-			if want := "554 101 Received fields, more than 100"; len(loops) != 1 || loops[0] != want {
-				t.Errorf("loop records %q, want one %q", loops, want)
+			if want := []string{"554 more than 100 Received fields", "554 more than 100 Received fields, this gateway's among them"}; strings.Join(loops, "|") != strings.Join(want, "|") {
+				t.Errorf("loop records %q, want %q", loops, want)
 			}
 			if !strings.Contains(g.logs.String(), `msg="data: too many hops, a mail loop" route=inbound`) {
 				t.Errorf("no warning logged:\n%s", g.logs.String())
 			}
 		})
+	}
+}
+
+// TestCheckHops: Received fields are counted by name in any case, a
+// folded one once, none after the header section; the gateway's own
+// trace is found when the sanitiser folded it between "by" and the host
+// name. A header of a megabyte of one-byte fields is read in constant
+// memory: a parsed header of it took over 100 MiB.
+func TestCheckHops(t *testing.T) {
+	r := func(n int, name string) string {
+		return strings.Repeat(name+": from a.example\r\n\tby b.example; Tue, 5 Mar 2024 09:30:00 +0900\r\n", n)
+	}
+	folded := "Received: from mx.example.jp ([192.0.2.1]) by\r\n gw.lgwan.example (mugai) with ESMTP id 06H2; Tue, 5 Mar 2024 09:30:00 +0900\r\n"
+	long := "Received: from " + strings.Repeat("x", 10000) + "\r\n"
+	tests := []struct {
+		name, msg string
+		refused   bool
+		own       bool
+	}{
+		{"100", r(100, "Received") + "\r\nbody", false, false},
+		{"101", r(101, "Received") + "\r\nbody", true, false},
+		{"names in any case, a space before the colon", r(50, "RECEIVED") + r(51, "received "), true, false},
+		{"not Received", r(101, "X-Received") + r(101, "Receivedx"), false, false},
+		{"after the header section", r(50, "Received") + "\r\n" + r(60, "Received"), false, false},
+		{"bare LF line ends", strings.ReplaceAll(r(101, "Received"), "\r\n", "\n"), true, false},
+		{"a line longer than the buffer", strings.Repeat(long, 101), true, false},
+		{"own trace, folded", folded + r(100, "Received"), true, true},
+		{"own trace under the limit", folded + "\r\n", false, true},
+		{"another gateway's trace", strings.Replace(folded, "gw.lgwan", "gw2.lgwan", 1) + r(100, "Received"), true, false},
+	}
+	for _, tt := range tests {
+		h := CheckHops(strings.NewReader(tt.msg), "gw.lgwan.example")
+		if (h.RefusedError != nil) != tt.refused || h.Own != tt.own {
+			t.Errorf("%s: refused %v own %v, want %v %v", tt.name, h.RefusedError, h.Own, tt.refused, tt.own)
+		}
+	}
+	big := strings.Repeat("a:\r\n", hopHeaderMax/4) + "\r\n"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	h := CheckHops(strings.NewReader(big), "gw.lgwan.example")
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; h.RefusedError != nil || alloc > 64<<10 {
+		t.Errorf("a 1 MiB header of one-byte fields: %v, %d bytes allocated (want under 64 KiB)", h.RefusedError, alloc)
 	}
 }
 

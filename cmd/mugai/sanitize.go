@@ -170,8 +170,8 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if _, err := tmpIn.Seek(0, io.SeekStart); err != nil {
 				return fail("%v", err)
 			}
-			if refused := gateway.CheckHops(tmpIn); refused != nil {
-				return fail("route %s refuses the message at the end of DATA: %v", route.Name, refused)
+			if h := gateway.CheckHops(tmpIn, route.Hostname); h.RefusedError != nil {
+				return fail("route %s refuses the message at the end of DATA: %v", route.Name, h.RefusedError)
 			}
 		}
 		in = tmpIn

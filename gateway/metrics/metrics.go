@@ -258,7 +258,7 @@ func New(version string) *Metrics {
 			"Recipients checked with the next hop (recipients: {verify: next-hop}), by result: exists, no_such_user, inconclusive, failed (a probe that got no answer), cached (no probe), next_hop_down (450 without a probe after a failed one), rate_limited (450 without a probe: over the probe budget).", "route", "result"),
 
 		MailLoops: counter("mail_loops_total",
-			"Messages refused with 554 5.4.6 at the end of DATA for coming with more than 100 Received fields: a mail loop (also counted in mugai_smtp_rejects_total{stage=\"data\",code=\"554\"}).", "route"),
+			"Messages refused with 554 5.4.6 at the end of DATA for coming with more than 100 Received fields, this gateway's own trace among them: a mail loop through it. Every message refused so, loop or forged trace, is in mugai_smtp_rejects_total{stage=\"data\",code=\"554\"}.", "route"),
 
 		MessagesReceived: counter("messages_received_total",
 			"Messages whose DATA was received completely.", "route"),
