@@ -272,9 +272,22 @@ type Hops struct {
 // size, and every client may send one. The values are not parsed, only
 // searched for this gateway's trace.
 func CheckHops(r io.Reader, hostname string) Hops {
+	n, hasOwn := countHops(r, hostname)
+	if n <= maxHops {
+		return Hops{Own: hasOwn}
+	}
+	why := fmt.Sprintf("more than %d Received fields", maxHops)
+	if hasOwn {
+		why += ", this gateway's among them"
+	}
+	return Hops{RefusedError: &RefusedError{Reply: replyText(errLoop), Why: why}, Own: hasOwn}
+}
+
+// countHops is how many Received fields the header section r begins
+// with has, up to maxHops+1, and whether one of those is this gateway's.
+func countHops(r io.Reader, hostname string) (n int, hasOwn bool) {
 	br := bufio.NewReader(io.LimitReader(r, hopHeaderMax))
 	own := []byte("by " + strings.ToLower(hostname) + " (mugai)")
-	n, hasOwn := 0, false
 	// The Received field being read, unfolded and in lower case, up to
 	// maxTraceField bytes: where the sanitiser folded it again, "by" may
 	// end one line and the host name begin the next.
@@ -320,14 +333,7 @@ func CheckHops(r io.Reader, hostname string) Hops {
 		}
 	}
 	endField()
-	if n <= maxHops {
-		return Hops{Own: hasOwn}
-	}
-	why := fmt.Sprintf("more than %d Received fields", maxHops)
-	if hasOwn {
-		why += ", this gateway's among them"
-	}
-	return Hops{RefusedError: &RefusedError{Reply: replyText(errLoop), Why: why}, Own: hasOwn}
+	return n, hasOwn
 }
 
 // maxTraceField bounds what CheckHops keeps of one Received field to

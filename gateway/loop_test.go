@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-message/textproto"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"mugai/gateway/spool"
@@ -179,4 +182,31 @@ func TestMailLoopBetweenGateways(t *testing.T) {
 			t.Errorf("%s rebuilt %v messages, want %d", tc.g.addr("inbound"), n, tc.want)
 		}
 	}
+}
+
+// FuzzCheckHops holds the line-by-line count of Received fields to
+// go-message's header parser, on every header it reads without error:
+// the same count, up to the limit, whatever the folding, line ends or
+// case. No input panics.
+func FuzzCheckHops(f *testing.F) {
+	for _, s := range []string{
+		"Received: a\r\nSubject: x\r\n\r\nReceived: b\r\n",
+		"RECEIVED : a\r\n\tb\r\nreceived:\r\n x\r\n",
+		"Received: from a by\r\n gw.lgwan.example (mugai) with ESMTP\r\n\r\n",
+		"X-Received: a\nReceivedX: b\nReceived:c\n\n",
+		received(3) + "\r\n",
+		" Received: a\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		n, _ := countHops(strings.NewReader(in), "gw.lgwan.example")
+		h, err := textproto.ReadHeader(bufio.NewReader(io.LimitReader(strings.NewReader(in), hopHeaderMax)))
+		if err != nil {
+			return // malformed: go-message stops, and so may the count
+		}
+		if want := min(len(h.Values("Received")), maxHops+1); n != want {
+			t.Fatalf("%d Received fields counted, go-message reads %d", n, want)
+		}
+	})
 }
