@@ -113,7 +113,7 @@ func decide(label string, window []byte, atEOF bool) decision {
 		// but Windows writes it little-endian without one: every line
 		// end and ASCII character then has its NUL after it
 		// ("\r\x00\n\x00"), which read big-endian is CJK and
-		// private-use mojibake with no finding.
+		// private-use mojibake with no finding. The line ends decide.
 		if declared.name == "utf-16" && littleEndianNULs(window) {
 			le, _ := lookup("utf-16le")
 			return result(le)
@@ -226,7 +226,16 @@ func decide(label string, window []byte, atEOF bool) decision {
 		// text that reads well both ways ("了解", "東京都") keeps the
 		// label, and so does Chinese or Korean text.
 		if eastAsian(declared) && best.errs == 0 && best.codec.kind != kindUTF8 {
-			if dc := evaluate(declared, window, atEOF); best.cost() < dc.cost()-3-0.1*abs(dc.score) {
+			jp, w := best, window
+			if best.codec.kind == kindEUCJP && declared.enc != traditionalchinese.Big5 && declared.enc != korean.EUCKR {
+				// GB2312 has the kana, full-width forms and symbols
+				// where EUC-JP has them: Japanese written in GBK reads
+				// them alike, and only the kanji tell the two apart
+				// ("了解しました" in GBK is "阻盾しました" in EUC-JP).
+				w = kanjiOnly(window)
+				jp = evaluate(codecEUCJP, w, atEOF)
+			}
+			if dc := evaluate(declared, w, atEOF); jp.errs == 0 && jp.cost() < dc.cost()-3-0.1*abs(dc.score) {
 				return result(best.codec)
 			}
 		}
@@ -266,25 +275,41 @@ func decide(label string, window []byte, atEOF bool) decision {
 	return result(best.codec)
 }
 
-// littleEndianNULs reports UTF-16 without a byte order mark whose NUL
-// bytes stand mostly at odd offsets: the high bytes of little-endian
-// ASCII. Text with no NUL (Japanese alone) says nothing and stays
-// big-endian.
+// littleEndianNULs reports UTF-16 without a byte order mark whose line
+// ends are little-endian ("\n\x00" at an even offset) rather than
+// big-endian ("\x00\n"). Line ends decide, not NUL bytes in general:
+// big-endian U+3000 (the ideographic space) and 一 have their NUL at an
+// odd offset too. Text without a line end (a header's encoded word)
+// stays big-endian.
 func littleEndianNULs(b []byte) bool {
 	if bytes.HasPrefix(b, []byte("\xFE\xFF")) || bytes.HasPrefix(b, []byte("\xFF\xFE")) {
 		return false
 	}
-	odd, even := 0, 0
-	for i, c := range b {
-		if c == 0 {
-			if i%2 == 1 {
-				odd++
-			} else {
-				even++
-			}
+	le, be := 0, 0
+	for i := 0; i+1 < len(b); i += 2 {
+		switch {
+		case b[i] == '\n' && b[i+1] == 0:
+			le++
+		case b[i] == 0 && b[i+1] == '\n':
+			be++
 		}
 	}
-	return odd > 2*even
+	return le > be
+}
+
+// kanjiOnly is b without the two-byte characters of the rows GB2312 and
+// EUC-JP share (lead bytes 0xA1 to 0xAF: symbols, full-width forms,
+// kana, Greek, Cyrillic, box drawing), where the two read alike.
+func kanjiOnly(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; c >= 0xa1 && c <= 0xaf && i+1 < len(b) && b[i+1] >= 0xa1 && b[i+1] <= 0xfe {
+			i++
+			continue
+		}
+		out = append(out, b[i])
+	}
+	return out
 }
 
 // eastAsian reports a Chinese or Korean multibyte label, which evaluate

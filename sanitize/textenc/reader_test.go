@@ -80,6 +80,10 @@ func TestReaderLabels(t *testing.T) {
 			want{"日本\r\nHi", "utf-16le", []Finding{{KindMislabeled, "declared utf-16, decoded as utf-16le"}}}},
 		{"utf-16 without BOM, big-endian", "utf-16", "\x65\xe5\x67\x2c\x00\r\x00\n\x00H\x00i", want{"日本\r\nHi", "utf-16", nil}},
 		{"utf-16 without BOM, no NUL", "utf-16", "\x65\xe5\x67\x2c", want{"日本", "utf-16", nil}},
+		// Big-endian U+3000 and 一 have their NUL at an odd offset, as
+		// little-endian ASCII has: the line ends decide.
+		{"utf-16 without BOM, big-endian ideographic spaces", "utf-16", "\x4e\x00\x30\x00\x4e\x8c\x30\x00\x4e\x09", want{"一　二　三", "utf-16", nil}},
+		{"utf-16 without BOM, big-endian lines of ideographic spaces", "utf-16", "\x30\x00\x67\x71\x00\r\x00\n\x30\x00\x4e\x00\x00\r\x00\n", want{"　東\r\n　一\r\n", "utf-16", nil}},
 		{"utf-16 with little-endian BOM", "utf-16", "\xff\xfe\xe5\x65\x2c\x67\r\x00\n\x00", want{"日本\r\n", "utf-16", nil}},
 
 		// (a) ISO-2022-JP, us-ascii or no label on 8-bit text.
@@ -276,6 +280,11 @@ func TestReaderLabels(t *testing.T) {
 		{"euc-kr label, Korean", "euc-kr", mustEncode(korean.EUCKR, koText), want{koText, "euc-kr", nil}},
 		{"euc-kr label, hanja", "euc-kr", mustEncode(korean.EUCKR, "大韓民國"), want{"大韓民國", "euc-kr", nil}},
 		{"gb2312 label, short Shift_JIS that reads as hanzi", "gb2312", sjis("了解"), want{"椆夝", "gbk", nil}},
+		// Japanese written in GBK (a Chinese-locale mail client): its
+		// kana are where EUC-JP has them, and only the kanji tell the
+		// two readings apart; they read as Chinese.
+		{"gbk label, Japanese in GBK", "gbk", mustEncode(simplifiedchinese.GBK, "了解しました。明日伺います。"), want{"了解しました。明日伺います。", "gbk", nil}},
+		{"gb2312 label, a short Japanese reply in GBK", "gb2312", mustEncode(simplifiedchinese.GBK, "はい、分かりました。"), want{"はい、分かりました。", "gbk", nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
