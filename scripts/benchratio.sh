@@ -54,7 +54,7 @@ median() { # reads numbers, prints "median low high"
 # The processor decides the hash floor: say which one measured.
 cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
 sha="no SHA instructions"
-grep -qw sha_ni /proc/cpuinfo 2>/dev/null && sha="SHA instructions (sha_ni)"
+grep -qwE "sha_ni|sha2" /proc/cpuinfo 2>/dev/null && sha="SHA instructions (sha_ni, or sha2 on ARM)"
 echo "cpu: ${cpu_model:-unknown}, $sha; load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo "message            ratio (median of $rounds; range)  target 0.5  hash floor's ratio (range)"
 for m in "${msgs[@]}"; do
