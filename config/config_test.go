@@ -65,6 +65,9 @@ var badFiles = []struct {
 	{"wide_relay.bad.yaml", []string{
 		`:5: routes[0].clients[0]: 0.0.0.0/1 with domains "*" makes route outbound an open relay: the hosts of a network wider than a /8 (in IPv6, a /32) may send mail anywhere through it`,
 		`:5: routes[0].clients[1]: 128.0.0.0/1 with domains "*"`, `:5: routes[0].clients[3]: ::ffff:0.0.0.0/97 with domains "*"`, `:5: routes[0].clients[4]: 2001::/16 with domains "*"`}},
+	// Each no wider than a /8, together every host of the private
+	// networks: each PC may relay to the internet.
+	{"wide_union.bad.yaml", []string{`:5: routes[0].clients: together these networks are wider than a /8 (in IPv6, a /32), which with domains "*" makes route outbound an open relay`}},
 	// Which network, or which address, the admin meant is theirs to say.
 	{"host_bits.bad.yaml", []string{`:5: routes[0].clients[0]: "10.1.0.25/24" is not a network: its address is not the first of the /24 (the network is 10.1.0.0/24; one address alone is 10.1.0.25)`}},
 	// Not "unknown key", which reads as a typo.
@@ -540,5 +543,29 @@ policies:
 	c, err = Parse(filepath.Join(dir, "mugai.yaml"), []byte(strings.Replace(y, "log/audit.log", "stdout", 1)))
 	if err != nil || c.Log.Audit != "stdout" {
 		t.Errorf("log.audit stdout: %v %q", err, c.Log.Audit)
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	nets := func(ss ...string) []Prefix {
+		var out []Prefix
+		for _, s := range ss {
+			out = append(out, Prefix{netip.MustParsePrefix(s)})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		nets   []Prefix
+		v4, v6 float64
+	}{
+		{nets("10.1.0.25/32"), 1, 0},
+		{nets("10.0.0.0/8", "10.1.0.0/16", "10.1.0.25/32"), 1 << 24, 0}, // inside counted once
+		{nets("10.1.0.0/24", "10.1.0.0/24"), 256, 0},                    // twice written, once counted
+		{nets("0.0.0.0/1", "128.0.0.0/1"), 1 << 32, 0},
+		{nets("2001:db8::/48", "2001:db8::/64", "10.0.0.0/24"), 256, 1 << 80},
+	} {
+		if v4, v6 := coverage(tt.nets); v4 != tt.v4 || v6 != tt.v6 {
+			t.Errorf("coverage(%v) = %v, %v; want %v, %v", tt.nets, v4, v6, tt.v4, tt.v6)
+		}
 	}
 }

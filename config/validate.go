@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"mime"
 	"net"
 	"net/netip"
@@ -412,16 +413,24 @@ func (v *validator) route(path string, r *Route, c *Config, names map[string]boo
 		// never is (DESIGN invariant 4). "*" is for a pass-through
 		// route that relays for the LGWAN mail servers alone.
 		// A network wider than an IPv4 /8 (an IPv6 /32) is not the
-		// servers' but a slice of the internet: 0.0.0.0/1 and
-		// 128.0.0.0/1 together are /0, and "10.1.0.25/1" a typo.
+		// servers' but a slice of the internet, and so are networks
+		// that together cover more: 0.0.0.0/1 and 128.0.0.0/1 are /0,
+		// and 10.0.0.0/8 with 172.16.0.0/12 every host of a private
+		// network, each PC relaying to the internet past the LGWAN mail
+		// servers.
+		wide := false
 		for j, p := range r.Clients {
 			who := "any host that reaches it"
 			if p.Bits() > 0 {
 				who = "the hosts of a network wider than a /8 (in IPv6, a /32)"
 			}
 			if wideNetwork(p.Prefix) {
+				wide = true
 				v.errf(fmt.Sprintf("%s.clients[%d]", path, j), `%s with domains "*" makes route %s an open relay: %s may send mail anywhere through it (allowed with "*": the networks of the servers that relay through it, such as 10.1.0.25/32)`, p, r.Name, who)
 			}
+		}
+		if v4, v6 := coverage(r.Clients); !wide && (v4 > 1<<24 || v6 > math.Pow(2, 96)) {
+			v.errf(path+".clients", `together these networks are wider than a /8 (in IPv6, a /32), which with domains "*" makes route %s an open relay: their hosts may send mail anywhere through it (allowed with "*": the networks of the servers that relay through it, such as 10.1.0.25/32)`, r.Name)
 		}
 	}
 	setDefault(&r.Recipients.Verify, "none")
@@ -914,6 +923,32 @@ func (v *validator) domain(path, d string, _ bool) {
 }
 
 func reflectValue(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() }
+
+// coverage is how many IPv4 and IPv6 addresses the networks cover
+// together, a network inside another counted once.
+func coverage(nets []Prefix) (v4, v6 float64) {
+	for i, p := range nets {
+		if !p.IsValid() {
+			continue
+		}
+		inside := false
+		for j, q := range nets {
+			if j != i && q.IsValid() && q.Bits() <= p.Bits() && q.Contains(p.Addr()) && (q.Bits() < p.Bits() || j < i) {
+				inside = true // counted with q (the first of equal ones)
+				break
+			}
+		}
+		if inside {
+			continue
+		}
+		if p.Addr().Is4() {
+			v4 += math.Pow(2, float64(32-p.Bits()))
+		} else {
+			v6 += math.Pow(2, float64(128-p.Bits()))
+		}
+	}
+	return v4, v6
+}
 
 // wideNetwork reports a client network wider than an IPv4 /8 or an IPv6
 // /32; an IPv4-mapped IPv6 network counts as the IPv4 one it maps.
