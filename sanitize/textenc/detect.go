@@ -300,14 +300,21 @@ func littleEndianNULs(b []byte) bool {
 // kanjiOnly is b without the two-byte characters of the rows GB2312 and
 // EUC-JP share (lead bytes 0xA1 to 0xAF: symbols, full-width forms,
 // kana, Greek, Cyrillic, box drawing), where the two read alike.
+// Both encodings are read a character at a time: a lead byte and the
+// byte after it, so that a kanji's second byte is never taken for the
+// first of a kana.
 func kanjiOnly(b []byte) []byte {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
-		if c := b[i]; c >= 0xa1 && c <= 0xaf && i+1 < len(b) && b[i+1] >= 0xa1 && b[i+1] <= 0xfe {
-			i++
+		c := b[i]
+		if c < 0x81 || i+1 == len(b) {
+			out = append(out, c)
 			continue
 		}
-		out = append(out, b[i])
+		if t := b[i+1]; !(c >= 0xa1 && c <= 0xaf && t >= 0xa1 && t <= 0xfe) {
+			out = append(out, c, t)
+		}
+		i++
 	}
 	return out
 }

@@ -519,3 +519,14 @@ func TestReaderStray80Streaming(t *testing.T) {
 		}
 	}
 }
+
+// TestKanjiOnly: the rows GB2312 and EUC-JP share are left out a
+// character at a time, so that a kanji's second byte (0xA4 in 0xB0 0xA4)
+// is not taken for the first byte of a kana.
+func TestKanjiOnly(t *testing.T) {
+	// a 日 あ 本 い b 阿 (B0 A4) あ
+	got := kanjiOnly([]byte("a\xc6\xfc\xa4\xa2\xcb\xdc\xa4\xa4b\xb0\xa4\xa4\xa2"))
+	if want := "a\xc6\xfc\xcb\xdcb\xb0\xa4"; string(got) != want {
+		t.Errorf("kanjiOnly = %q, want %q", got, want)
+	}
+}
