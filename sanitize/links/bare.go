@@ -364,7 +364,9 @@ scan:
 		}
 		j--
 	}
-	if !letters {
+	// Also where the scan ended at from, as it does for a line alone
+	// and not for the same line after another in a block.
+	if !letters || s-1-j > maxLocal {
 		return false
 	}
 	// "//" before it, past what an address cannot hold but a URL's

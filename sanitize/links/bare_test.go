@@ -135,6 +135,10 @@ func TestBareThenScheme(t *testing.T) {
 		// Removing the name leaves a UNC path at the start of a word.
 		{`x.aaa\\h\s`, Remove, removed + removed},
 		{`x.aaa\\h\s`, Defang, `x[.]aaa\\h\s`},
+		// The bracketed dot makes "mplTTPS:" a scheme word, whose colon
+		// bracketed leaves a name after "[:]//" (FuzzRewrite in CI).
+		{"w.bank.mpl2222222222222222222TTPS://b.", Defang, "w[.]bank[.]mpl2222222222222222222TTPS[:]//b[.]"},
+		{"w.bank.mpl2222222222222222222TTPS://b.", Remove, removed + "://b."},
 	} {
 		if got, _ := Rewrite(tc.in, tc.mode); got != tc.want {
 			t.Errorf("Rewrite(%q, %s) = %q, want %q", tc.in, tc.mode, got, tc.want)
@@ -203,5 +207,23 @@ func TestUserNameHoldsAName(t *testing.T) {
 		if got, _ := bareDomains([]byte(tt.in), 0, Defang); string(got) != tt.want {
 			t.Errorf("bareDomains(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestLongLocalPartInBlock: a local part longer than maxLocal makes no
+// address, whether the line stands alone (the scan ends at its start)
+// or after another in a block (the scan ends at the line feed); its
+// domain is neutralised both ways (FuzzRewrite).
+func TestLongLocalPartInBlock(t *testing.T) {
+	line := strings.Repeat("0", maxLocal+1) + "@0.AC"
+	alone, n := Rewrite(line, Defang)
+	if want := strings.Repeat("0", maxLocal+1) + "@0[.]AC"; alone != want || n != 1 {
+		t.Errorf("alone: %q (%d), want %q", alone, n, want)
+	}
+	if block, _ := Append(nil, []byte(line+"\n"+line), Defang); string(block) != alone+"\n"+alone {
+		t.Errorf("in a block: %q, want each line as alone", block)
+	}
+	if kept, n := Rewrite(strings.Repeat("0", maxLocal)+"@0.AC", Defang); n != 0 {
+		t.Errorf("a local part of maxLocal bytes is an address's: %q", kept)
 	}
 }

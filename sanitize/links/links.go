@@ -47,6 +47,9 @@ func Rewrite(line string, mode string) (out string, n int) {
 		b, k = rewriteAgain(b, 0, mode, k)
 	}
 	b, bare := bareDomainsAgain(b, 0, mode)
+	if bare > 0 {
+		b, bare = settleBare(b, 0, mode, bare)
+	}
 	k += bare
 	if n+k == 0 {
 		return line, 0
@@ -143,11 +146,36 @@ func appendDataOnce(dst, line []byte, mode string) (out []byte, n int) {
 }
 
 // appendOnce is one pass of Append: AppendData's, then the bare host
-// names.
+// names, settled when those changed something.
 func appendOnce(dst, line []byte, mode string) (out []byte, n int) {
 	out, n = appendDataOnce(dst, line, mode)
 	out, k := bareDomainsAgain(out, len(dst), mode)
+	if k > 0 {
+		out, k = settleBare(out, len(dst), mode, k)
+	}
 	return out, n + k
+}
+
+// settleBare takes the passes over out[from:] again, until nothing
+// changes or three times, after bareDomainsAgain changed it: a bracketed
+// dot, or a scheme broken after it, can make what an earlier pass takes
+// ("w.bank.mplTTPS://b." becomes "w[.]bank[.]mplTTPS://b.", where
+// "mplTTPS:" now begins a word, whose colon bracketed leaves "[:]//b.", a
+// name after "//"). Each case found was once fixed by running a pass
+// again at its place; this is the net under the ones not found. Lines
+// without a bare host name, most of them, are not read again.
+func settleBare(out []byte, from int, mode string, n int) ([]byte, int) {
+	for i := 0; i < 3; i++ {
+		line := append([]byte(nil), out[from:]...)
+		o, k := appendDataOnce(out[:from], line, mode)
+		o, b := bareDomainsAgain(o, from, mode)
+		out = o
+		if k+b == 0 {
+			break
+		}
+		n += k + b
+	}
+	return out, n
 }
 
 // rewriteAgain rewrites out[from:] once more after spanURLs replaced
