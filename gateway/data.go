@@ -529,7 +529,9 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	}
 	out := spill.New(memThreshold, srv.TempDir)
 	defer out.Close()
-	rep, err := srv.sanitizeOnly(out, in, prepared, policyName, qid)
+	opt := sanitize.Options{Prepared: prepared, PolicyName: policyName, OriginalID: qid,
+		QueueID: id, Received: env.Received, Hostname: route.Hostname}
+	rep, err := srv.sanitizeOnly(out, in, opt)
 	if err != nil {
 		srv.tempError(err)
 		srv.Logger.Error("sanitize failed", "route", route.Name, "err", err)
@@ -559,7 +561,8 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 			out.Close()
 			out = spill.New(memThreshold, srv.TempDir)
 			defer out.Close()
-			if rep, err = srv.sanitizeOnly(out, in, prepared, policyName, ""); err != nil || rep.Verdict != "rebuilt" {
+			opt.OriginalID = ""
+			if rep, err = srv.sanitizeOnly(out, in, opt); err != nil || rep.Verdict != "rebuilt" {
 				srv.tempError(err)
 				srv.Logger.Error("sanitize without the quarantine reference failed", "route", route.Name, "err", err)
 				if err == nil {
@@ -635,22 +638,22 @@ func (srv *Server) tempError(err error) {
 }
 
 // sanitize runs the sanitiser and records what it did in metrics.
-func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, policy *sanitize.Prepared, name, qid, route string) (*sanitize.Report, error) {
-	rep, err := srv.sanitizeOnly(out, in, policy, name, qid)
+func (srv *Server) sanitize(out *spill.Buffer, in *spill.Buffer, opt sanitize.Options, route string) (*sanitize.Report, error) {
+	rep, err := srv.sanitizeOnly(out, in, opt)
 	if err == nil {
 		srv.countReport(rep, route)
 	}
 	return rep, err
 }
 
-// sanitizeOnly runs the sanitiser; only its duration is counted. A
-// message rebuilt twice (once more without its quarantine reference)
-// counts what was done to it once, through countReport.
-func (srv *Server) sanitizeOnly(out *spill.Buffer, in *spill.Buffer, policy *sanitize.Prepared, name, qid string) (*sanitize.Report, error) {
+// sanitizeOnly runs the sanitiser with opt and the gateway's temporary
+// directory; only its duration is counted. A message rebuilt twice (once
+// more without its quarantine reference) counts what was done to it
+// once, through countReport.
+func (srv *Server) sanitizeOnly(out *spill.Buffer, in *spill.Buffer, opt sanitize.Options) (*sanitize.Report, error) {
 	t0 := time.Now()
-	rep, err := sanitize.Message(out, in.ReaderAt(), in.Size(), sanitize.Options{
-		Prepared: policy, PolicyName: name, OriginalID: qid, TempDir: srv.TempDir,
-	})
+	opt.TempDir = srv.TempDir
+	rep, err := sanitize.Message(out, in.ReaderAt(), in.Size(), opt)
 	srv.Metrics.SanitizeDuration.Observe(time.Since(t0).Seconds())
 	if err != nil {
 		return nil, err

@@ -346,13 +346,17 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 	defer in.Close()
 
 	res := &ReleaseResult{ID: meta.ID, Route: route.Name, NextHop: hopName(route.Deliver), To: rcpts, Original: req.Original}
+	id := spool.NewID()
 	body := in
 	if !req.Original {
 		lockdown := s.Lockdown()
 		res.Lockdown, rec.Lockdown = lockdown, lockdown
 		out := spill.New(memThreshold, s.TempDir)
 		defer out.Close()
-		rep, err := s.sanitize(out, in, s.preparedPolicy(cfg, req.Policy, lockdown), req.Policy, meta.ID, route.Name)
+		// Dated when the original was received, as its first delivery
+		// was; a Message-ID made for it names this delivery's queue id.
+		rep, err := s.sanitize(out, in, sanitize.Options{Prepared: s.preparedPolicy(cfg, req.Policy, lockdown), PolicyName: req.Policy,
+			OriginalID: meta.ID, QueueID: id, Received: meta.Time.Local(), Hostname: route.Hostname}, route.Name)
 		if err != nil {
 			return nil, fmt.Errorf("release %s: sanitize: %w", req.ID, err)
 		}
@@ -374,7 +378,6 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		rec.Verdict = releasedOriginal
 	}
 
-	id := spool.NewID()
 	// The record goes to disk before the message is queued: once
 	// queued, a worker may deliver it at once, and no refusal takes it
 	// back. Written after (Audit.Write), a record the trail could not

@@ -32,7 +32,7 @@ func (s *sanitizer) build(w io.Writer) error {
 	}
 	// The header first: what decoding it met is in the findings the
 	// notice reads (a Subject shown with U+FFFD is explained too).
-	fields := s.headerFields()
+	fields := s.requiredFields(s.headerFields())
 	if s.headerLinks {
 		s.addAction(s.linksAction())
 	}

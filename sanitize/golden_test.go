@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	gomessage "github.com/emersion/go-message"
 
@@ -138,9 +139,14 @@ var goldenCases = []goldenCase{
 	{in: "bare-line-ends"},
 	{in: "headers-odd"},
 	{in: "headers-bom"},
+	{in: "headers-missing", id: "Q-20240305-0002"}, // no Date, no Message-ID: both made
 	{in: "html-ja-forms"},
 	{in: "links-client-forms"},
 }
+
+// goldenReceived is when the golden messages were received: the Date of
+// one whose own is missing or does not parse.
+var goldenReceived = time.Date(2024, 3, 5, 9, 30, 1, 0, time.FixedZone("JST", 9*60*60))
 
 var reBoundary = regexp.MustCompile(`=_mugai_[0-9a-f]{24}`)
 
@@ -160,7 +166,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			rep, err := Message(&out, bytes.NewReader(in), int64(len(in)), Options{Policy: pol, PolicyName: "default", OriginalID: gc.id, TempDir: t.TempDir()})
+			rep, err := Message(&out, bytes.NewReader(in), int64(len(in)), Options{Policy: pol, PolicyName: "default", OriginalID: gc.id, TempDir: t.TempDir(),
+				Received: goldenReceived, Hostname: "gw.city.example.lg.jp"})
 			if err != nil {
 				t.Fatalf("Message: %v", err)
 			}

@@ -1,7 +1,9 @@
 package sanitize
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	netmail "net/mail"
 	"regexp"
 	"slices"
@@ -651,7 +653,7 @@ func (s *sanitizer) dateValue(key, raw string) string {
 	// tries its 48 layouts in turn, paying an error value for each miss.
 	// Where this layout parses, net/mail's reading is the same time.
 	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil {
-		return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
+		return t.Format(dateLayout)
 	}
 	zoned, known := numericZone(raw)
 	t, err := netmail.ParseDate(zoned)
@@ -665,7 +667,101 @@ func (s *sanitizer) dateValue(key, raw string) string {
 	if t.Year() >= 2050 && twoDigitYear(zoned) {
 		t = t.AddDate(-100, 0, 0) // RFC 5322 4.3: 50 to 99 are 1950 to 1999
 	}
-	return t.Format("Mon, 02 Jan 2006 15:04:05 -0700")
+	return t.Format(dateLayout)
+}
+
+// dateLayout is how the rebuilt message writes a Date.
+const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+// requiredFields adds to the rebuilt header the fields RFC 5322 3.6
+// requires (Date) or asks for (Message-ID) where the original gave none
+// that the allow-list let through. A reader's client sorts, threads and
+// removes duplicates by them: without a Date, Outlook and Thunderbird
+// show the time of arrival or nothing, and mail servers behind the
+// gateway differ on whether they add one. The Date written is when the
+// gateway received the message; the Message-ID is made from the
+// gateway's queue id (or the quarantine id), an operator's key to the
+// message, and the gateway's host name.
+func (s *sanitizer) requiredFields(out []field) []field {
+	var date, id bool
+	for _, f := range out {
+		switch f.key {
+		case "Date":
+			date = true
+		case "Message-Id":
+			id = true
+		}
+	}
+	if !date {
+		if slices.Contains(s.pol.order, "Date") && s.root.Get("Date") == "" {
+			s.finding("", "date-missing", "Date: none; the time received is written")
+		}
+		t := s.opt.Received
+		if t.IsZero() {
+			t = time.Now()
+		}
+		out = append(out, field{"Date", t.Format(dateLayout)})
+	}
+	if !id {
+		if slices.Contains(s.pol.order, "Message-Id") {
+			raw := s.root.Get("Message-Id")
+			detail := "Message-ID: none"
+			if raw != "" {
+				detail = "Message-ID: no message identifier in " + truncate(cleanString(raw), 80)
+			}
+			s.finding("", "message-id-missing", detail+"; one is made")
+		}
+		left := s.opt.QueueID
+		if left == "" {
+			left = s.opt.OriginalID
+		}
+		out = append(out, field{"Message-Id", madeMessageID(left, s.opt.Hostname)})
+	}
+	return out
+}
+
+// madeMessageID is a Message-ID for a rebuilt message whose original has
+// none: "<mugai.ID@HOST>", or random hex in place of an id that is "".
+// The left side keeps only letters, digits, "-" and "_" of the id, so it
+// is a dot-atom; a host name that is no ASCII domain gives way to
+// "mugai.invalid" (RFC 2606).
+func madeMessageID(id, host string) string {
+	left := strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return -1
+	}, id)
+	if left == "" || len(left) > 64 {
+		var b [12]byte
+		rand.Read(b[:])
+		left = hex.EncodeToString(b[:])
+	}
+	host = strings.TrimSuffix(strings.TrimSpace(host), ".")
+	if !asciiDomain(host) {
+		host = "mugai.invalid"
+	}
+	return "<mugai." + left + "@" + host + ">"
+}
+
+// asciiDomain reports whether name is a host name of letters, digits and
+// hyphens in dot-separated labels, as a Message-ID's right side may be.
+func asciiDomain(name string) bool {
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // zoneNames are the zone names RFC 5322 4.3 (obs-zone) gives offsets

@@ -1,16 +1,23 @@
 package sanitize
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"io"
+	netmail "net/mail"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+
 	"mugai/config"
+	"mugai/sanitize/invariant"
 )
 
 // TestAddressSalvage covers address fields net/mail refuses: the address
@@ -415,4 +422,87 @@ func TestDuplicateRecipientFields(t *testing.T) {
 	if !slices.Equal(details, want) {
 		t.Errorf("findings %q, want %q", details, want)
 	}
+}
+
+// TestRequiredFields: every rebuilt message has one Date and one
+// Message-ID (RFC 5322 3.6): the original's where the policy lets a usable
+// one through, else the time received and an id made from the queue id
+// and host name, with a finding where the original lacked them.
+func TestRequiredFields(t *testing.T) {
+	received := time.Date(2026, 4, 1, 8, 30, 0, 0, time.FixedZone("JST", 9*3600))
+	const (
+		date = "Date: Wed, 1 Apr 2026 08:00:00 +0900\r\n"
+		mid  = "Message-ID: <a1@example.jp>\r\n"
+	)
+	for _, c := range []struct {
+		name, head       string
+		headers          []string // the policy's; nil → the default list
+		queueID, host    string
+		wantDate, wantID string // wantID "random": a made id with random hex
+		findings         string
+	}{
+		{"both kept", date + mid, nil, "Q1", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:00:00 +0900", "<a1@example.jp>", ""},
+		{"no Date", mid, nil, "Q1", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<a1@example.jp>", "date-missing"},
+		{"Date that does not parse", "Date: yesterday\r\n" + mid, nil, "Q1", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<a1@example.jp>", "date-unparseable"},
+		{"no Message-ID", date, nil, "20260401T083000-abc", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:00:00 +0900", "<mugai.20260401T083000-abc@gw.example.lg.jp>", "message-id-missing"},
+		{"Message-ID with no id", date + "Message-ID: not an id\r\n", nil, "Q1", "gw.example.lg.jp.", "Wed, 01 Apr 2026 08:00:00 +0900", "<mugai.Q1@gw.example.lg.jp>", "message-id-missing"},
+		{"neither, no finding where the policy drops them", date + mid, []string{"From", "Subject"}, "Q1", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<mugai.Q1@gw.example.lg.jp>", ""},
+		{"id characters a dot-atom cannot hold", "", nil, "Q/1 (x)", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<mugai.Q1x@gw.example.lg.jp>", "date-missing message-id-missing"},
+		{"host name no ASCII domain", date, nil, "Q1", "例え.jp", "Wed, 01 Apr 2026 08:00:00 +0900", "<mugai.Q1@mugai.invalid>", "message-id-missing"},
+		{"no id at all", date, nil, "", "", "Wed, 01 Apr 2026 08:00:00 +0900", "random", "message-id-missing"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Headers = c.headers
+			msg := "From: a@example.jp\r\nSubject: s\r\n" + c.head + "\r\nbody\r\n"
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol, QueueID: c.queueID, Hostname: c.host, Received: received})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			if err := invariant.Check(bytes.NewReader(out.Bytes()), pol); err != nil {
+				t.Error(err)
+			}
+			h := readHeader(t, out.Bytes())
+			if got := h.Values("Date"); len(got) != 1 || got[0] != c.wantDate {
+				t.Errorf("Date %q, want %q", got, c.wantDate)
+			}
+			got := h.Values("Message-Id")
+			if c.wantID == "random" {
+				if len(got) != 1 || !regexp.MustCompile(`^<mugai\.[0-9a-f]{24}@mugai\.invalid>$`).MatchString(got[0]) {
+					t.Errorf("Message-ID %q, want a random one", got)
+				}
+			} else if len(got) != 1 || got[0] != c.wantID {
+				t.Errorf("Message-ID %q, want %q", got, c.wantID)
+			}
+			var kinds []string
+			for _, f := range rep.Findings {
+				kinds = append(kinds, f.Kind)
+			}
+			if got := strings.Join(kinds, " "); got != c.findings {
+				t.Errorf("findings %q, want %q", got, c.findings)
+			}
+		})
+	}
+
+	// Without Options.Received, the Date is when Message ran.
+	msg := "From: a@example.jp\r\nSubject: s\r\n\r\nbody\r\n"
+	var out bytes.Buffer
+	before := time.Now().Truncate(time.Second)
+	if _, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := netmail.ParseDate(readHeader(t, out.Bytes()).Get("Date"))
+	if err != nil || d.Before(before) || d.After(time.Now()) {
+		t.Errorf("Date %v (%v), want between %v and now", d, err, before)
+	}
+}
+
+func readHeader(t *testing.T, msg []byte) *textproto.Header {
+	t.Helper()
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(msg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &h
 }

@@ -161,7 +161,7 @@ func TestNothingOfTheOriginalCrosses(t *testing.T) {
 // TestMboxFromLine: an mbox "From " line before the header (as mail
 // saved from a mailbox has) is skipped, not read as a broken header.
 func TestMboxFromLine(t *testing.T) {
-	msg := "From sender@example.jp Tue Mar  5 09:30:00 2024\nSubject: saved\nFrom: a@example.jp\n\nbody text\n"
+	msg := "From sender@example.jp Tue Mar  5 09:30:00 2024\nSubject: saved\nFrom: a@example.jp\nDate: Tue, 5 Mar 2024 09:30:00 +0900\nMessage-ID: <1@example.jp>\n\nbody text\n"
 	var out bytes.Buffer
 	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
 	if err != nil || rep.Verdict != Rebuilt {

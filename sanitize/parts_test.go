@@ -405,7 +405,7 @@ func TestHeaderDecodingFindings(t *testing.T) {
 	}
 
 	// Only the Subject is broken: the notice still says what U+FFFD means.
-	only := "From: a@example.jp\r\nSubject: =?utf-8?b?gGFi?=\r\n\r\nhello\r\n"
+	only := "From: a@example.jp\r\nSubject: =?utf-8?b?gGFi?=\r\nDate: Tue, 5 Mar 2024 09:30:00 +0900\r\nMessage-ID: <1@example.jp>\r\n\r\nhello\r\n"
 	out.Reset()
 	rep, err = Message(&out, strings.NewReader(only), int64(len(only)), Options{Policy: defaultPolicy(t)})
 	if err != nil || rep.Verdict != Rebuilt || len(rep.Findings) != 1 || rep.Findings[0].Kind != "charset-invalid" {

@@ -68,11 +68,11 @@ func TestPreparedSameAsPolicy(t *testing.T) {
 			for _, id := range []string{"", "q-1"} {
 				ref := &Prepared{pol: normalise(pol)}
 				ref.pol.noQP = true
-				want := run(in, Options{Prepared: ref, PolicyName: name, OriginalID: id})
+				want := run(in, Options{Prepared: ref, PolicyName: name, OriginalID: id, QueueID: "queue-1", Received: goldenReceived})
 				if strings.Contains(want, "Transfer-Encoding: quoted-printable") {
 					qp++
 				}
-				if got := run(in, Options{Policy: pol, PolicyName: name, OriginalID: id}); got != want {
+				if got := run(in, Options{Policy: pol, PolicyName: name, OriginalID: id, QueueID: "queue-1", Received: goldenReceived}); got != want {
 					t.Errorf("%s [%s]: output differs from the reference:\n--- reference\n%s\n--- policy\n%s", f, name, want, got)
 				}
 				wg.Add(1)
@@ -80,7 +80,7 @@ func TestPreparedSameAsPolicy(t *testing.T) {
 					defer wg.Done()
 					for i := 0; i < 2; i++ {
 						// Policy is a different one: Prepared wins.
-						got := run(in, Options{Prepared: prep, Policy: config.Policy{Body: config.Body{Links: "keep"}}, PolicyName: name, OriginalID: id})
+						got := run(in, Options{Prepared: prep, Policy: config.Policy{Body: config.Body{Links: "keep"}}, PolicyName: name, OriginalID: id, QueueID: "queue-1", Received: goldenReceived})
 						if got != want {
 							t.Errorf("%s [%s]: output with Prepared differs:\n--- policy\n%s\n--- prepared\n%s", f, name, want, got)
 							return

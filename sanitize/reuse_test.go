@@ -48,7 +48,7 @@ func TestScratchReuse(t *testing.T) {
 	boundary := regexp.MustCompile(`=_mugai_[0-9a-f]{24}`)
 	run := func(i, p int) string {
 		var out bytes.Buffer
-		rep, err := Message(&out, bytes.NewReader(inputs[i]), int64(len(inputs[i])), Options{Prepared: prep[p], OriginalID: "q-1", TempDir: t.TempDir()})
+		rep, err := Message(&out, bytes.NewReader(inputs[i]), int64(len(inputs[i])), Options{Prepared: prep[p], OriginalID: "q-1", TempDir: t.TempDir(), Received: goldenReceived})
 		if err != nil {
 			return "error: " + err.Error()
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	_ "github.com/emersion/go-message/charset" // every charset x/text knows
 
@@ -22,6 +23,18 @@ type Options struct {
 	PolicyName string
 	OriginalID string // quarantine id for the notice and X-Mugai-Original-Id (optional)
 	TempDir    string // where large decoded parts spill; "" → memory only
+	// Received is when the gateway received the message: the Date of a
+	// rebuilt message whose original has no usable one (RFC 5322 3.6
+	// requires it). Zero: the time Message runs.
+	Received time.Time
+	// QueueID is the gateway's id for the rebuilt message, and with
+	// Hostname (the route's) makes the Message-ID of one whose original
+	// has none: "<mugai.QUEUEID@HOSTNAME>", an id an operator can look
+	// up. Without a QueueID the OriginalID is used, without either a
+	// random one; a Hostname that is "" or no ASCII domain gives way to
+	// "mugai.invalid".
+	QueueID  string
+	Hostname string
 }
 
 // Report says what Message did. It feeds the audit log, the metrics, the

@@ -63,6 +63,7 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// route is the route the message comes in on when the rules pick
 	// the policy: its limits then apply to the message as well.
 	var route *config.Route
+	hostname := "" // the route's, for a Message-ID made in the rebuild
 	if *routeName != "" || *from != "" || *to != "" || *client != "" {
 		if name != "" {
 			return fail("give -policy, or -route, -from and -to to have the rules pick the policy, not both")
@@ -90,7 +91,7 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 		if len(only) == 1 {
-			name = only[0].Policy
+			name, hostname = only[0].Policy, only[0].Hostname
 			note := ""
 			if len(cfg.Rules) > 0 {
 				note = "; the rules are not asked: give -from and -to (and -client) for the policy they pick"
@@ -202,7 +203,14 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if pol.Original == "quarantine" {
 		qid = dryRunOriginalID
 	}
-	rep, err := sanitize.Message(tmp, in, st.Size(), sanitize.Options{Policy: pol, PolicyName: name, OriginalID: qid, TempDir: os.TempDir()})
+	// A Message-ID made for an original without one names the dry run,
+	// not a queue id the gateway would give.
+	opt := sanitize.Options{Policy: pol, PolicyName: name, OriginalID: qid, QueueID: dryRunOriginalID, TempDir: os.TempDir()}
+	if route != nil {
+		hostname = route.Hostname
+	}
+	opt.Hostname = hostname
+	rep, err := sanitize.Message(tmp, in, st.Size(), opt)
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	netmail "net/mail"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -111,7 +112,8 @@ func (l *lineChecker) finish() {
 // allowedTop reports whether a top-level field may appear.
 func (c *checker) allowedTop(k string) bool {
 	switch {
-	case strings.HasPrefix(k, "X-Mugai-"), k == "Received", k == "Mime-Version", k == "Content-Type", k == "Content-Transfer-Encoding":
+	case strings.HasPrefix(k, "X-Mugai-"), k == "Received", k == "Mime-Version", k == "Content-Type", k == "Content-Transfer-Encoding",
+		k == "Date", k == "Message-Id": // required, written when the original has none
 		return true
 	}
 	hs := c.pol.Headers
@@ -124,6 +126,25 @@ func (c *checker) allowedTop(k string) bool {
 		}
 	}
 	return false
+}
+
+// required checks the fields RFC 5322 3.6 requires (Date) or asks for
+// (Message-ID): exactly one of each, a Date that net/mail parses and a
+// Message-ID that is one identifier in angle brackets.
+func (c *checker) required(h message.Header) {
+	dates, ids := h.Values("Date"), h.Values("Message-Id")
+	if len(dates) != 1 {
+		c.fail("%d Date fields, want 1", len(dates))
+	} else if _, err := netmail.ParseDate(dates[0]); err != nil {
+		c.fail("Date %q: %v", dates[0], err)
+	}
+	if len(ids) != 1 {
+		c.fail("%d Message-ID fields, want 1", len(ids))
+	} else if id := strings.TrimSpace(ids[0]); len(id) < 3 || id[0] != '<' || id[len(id)-1] != '>' || strings.ContainsAny(id[1:len(id)-1], "<> \t") {
+		// Not always <left@right>: an original's "<xxxx>" is carried as
+		// it is, what replies to it refer to.
+		c.fail("Message-ID %q is not one <id>", ids[0])
+	}
 }
 
 func (c *checker) parse(r io.Reader) {
@@ -155,6 +176,7 @@ func (c *checker) parse(r io.Reader) {
 	if sanitized != 1 {
 		c.fail("%d X-Mugai-Sanitized fields, want 1", sanitized)
 	}
+	c.required(e.Header)
 	c.shownFields(e.Header)
 	mt, _, err := e.Header.ContentType()
 	if err != nil {

@@ -17,7 +17,7 @@ func policy() config.Policy {
 	}
 }
 
-const good = "From: a@example.jp\r\nSubject: hi\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n" +
+const good = "From: a@example.jp\r\nSubject: hi\r\nDate: Tue, 05 Mar 2024 09:30:01 +0900\r\nMessage-Id: <mugai.Q-1@gw.example.lg.jp>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n" +
 	"X-Mugai-Sanitized: rebuilt\r\nX-Mugai-Policy: default\r\nReceived: from x by y\r\n\r\n" +
 	"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n44GT44KT44Gr44Gh44Gv\r\n" +
 	"--b\r\nContent-Type: text/plain; name=\"a.txt\"\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n" +
@@ -66,7 +66,14 @@ func TestCheck(t *testing.T) {
 		{"encoded word over 75", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC44GC?=", 1), nil, "longer than 75"},
 		{"encoded word not decodable", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?5bGx!!?=", 1), nil, "base64"},
 		// An id is kept as written, and no client decodes one.
-		{"message id like an encoded word", strings.Replace(good, "Subject: hi", "Subject: hi\r\nMessage-ID: <=?UTF8?B?x55SwS?=@y>\r\nReferences: <=?a?b?c?=@y>", 1), func(p *config.Policy) { p.Headers = nil }, ""},
+		{"message id like an encoded word", strings.Replace(strings.Replace(good, "Subject: hi", "Subject: hi\r\nReferences: <=?a?b?c?=@y>", 1), "<mugai.Q-1@gw.example.lg.jp>", "<=?UTF8?B?x55SwS?=@y>", 1), func(p *config.Policy) { p.Headers = nil }, ""},
+		// RFC 5322 3.6: one Date, one Message-ID, whatever the allow-list.
+		{"no Date", strings.Replace(good, "Date: Tue, 05 Mar 2024 09:30:01 +0900\r\n", "", 1), nil, "0 Date fields"},
+		{"two Dates", strings.Replace(good, "Subject: hi", "Subject: hi\r\nDate: Tue, 05 Mar 2024 09:30:02 +0900", 1), nil, "2 Date fields"},
+		{"Date that does not parse", strings.Replace(good, "Tue, 05 Mar 2024 09:30:01 +0900", "yesterday", 1), nil, "Date \"yesterday\""},
+		{"no Message-ID", strings.Replace(good, "Message-Id: <mugai.Q-1@gw.example.lg.jp>\r\n", "", 1), nil, "0 Message-ID fields"},
+		{"Message-ID without brackets", strings.Replace(good, "<mugai.Q-1@gw.example.lg.jp>", "mugai.Q-1@gw.example.lg.jp", 1), nil, "is not one <id>"},
+		{"two ids in a Message-ID", strings.Replace(good, "<mugai.Q-1@gw.example.lg.jp>", "<a@b> <c@d>", 1), nil, "is not one <id>"},
 		{"yEnc begin line", strings.Replace(good, "44GT44KT44Gr44Gh44Gv", "PXliZWdpbiBsaW5lPTEyOCBzaXplPTMgbmFtZT1hLmV4ZQ==", 1), nil, "holds the start of an encoded file"},
 	}
 	for _, tt := range tests {
