@@ -35,9 +35,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// freePort is an address for a child to listen on, free when it was
+// asked for. The child binds it later, and between the two another
+// process may take it, so it is on a loopback address of its own
+// (127.100.0.0/16 and up: every 127/8 address is this host's on Linux),
+// where no other test and no kernel-chosen port of 127.0.0.1 lands.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", fmt.Sprintf("127.%d.%d.%d:0", 100+rand.IntN(100), rand.IntN(256), 1+rand.IntN(254)))
 	if err != nil {
 		t.Fatal(err)
 	}
