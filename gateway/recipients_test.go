@@ -135,6 +135,43 @@ func TestRecipientVerifyRefusalKinds(t *testing.T) {
 	}
 }
 
+// A probe to a next hop reached with tls: opportunistic whose STARTTLS
+// handshake fails goes on in plaintext, as a delivery does: the
+// recipient's address crossed unencrypted, and that is counted with the
+// deliveries that fell back (MugaiNextHopTLSFallback) and logged. The
+// answer is used all the same.
+func TestRecipientVerifyTLSFallback(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSigned(t, dir)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nh := startSinkOn(t, ln, false, func(s *sink) {
+		// TLS 1.1 at most: mugai asks for 1.2 or later.
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS11}
+		s.srv.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake, expected
+		s.rcptCode["nobody@lgwan.example"] = 550
+	})
+	g, c := verifyingGateway(t, dir, "smtp://"+nh.addr)
+	if err := c.Rcpt("staff@lgwan.example", nil); err != nil {
+		t.Errorf("existing mailbox refused: %v", err)
+	}
+	if code, text := smtpCode(c.Rcpt("nobody@lgwan.example", nil)); code != 550 || !strings.Contains(text, "5.1.1") {
+		t.Errorf("unknown mailbox: %d %s, want 550 5.1.1", code, text)
+	}
+	if v := testutil.ToFloat64(g.m.DeliveryTLSFallbacks.WithLabelValues("inbound")); v != 2 {
+		t.Errorf("mugai_delivery_tls_fallbacks_total{route=inbound} = %v after two probes, want 2", v)
+	}
+	if !strings.Contains(g.logs.String(), "recipient verification in plaintext") {
+		t.Errorf("the log does not say the probe went on in plaintext:\n%s", g.logs.String())
+	}
+}
+
 // A next hop whose certificate does not verify is not asked: the
 // recipient is deferred, never refused, and the log says why.
 func TestRecipientVerifyBadCertificate(t *testing.T) {

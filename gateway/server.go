@@ -214,8 +214,15 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 		}
 		if r.Recipients.Verify == "next-hop" {
 			route := r.Name
+			hop := r.Deliver.To
 			snap.verifier = newVerifier(r.Deliver, r.Hostname, s.Logger.With("route", route), func(result string) {
 				s.Metrics.RecipientVerify.WithLabelValues(route, result).Inc()
+			}, func(why string) {
+				// Counted with the deliveries that fell back: the same
+				// broken TLS on the LGWAN server, and the same alert.
+				s.Metrics.DeliveryTLSFallbacks.WithLabelValues(route).Inc()
+				s.Logger.Warn("next hop offered STARTTLS but TLS failed: recipient verification in plaintext (tls: opportunistic)",
+					"route", route, "next_hop", hop, "why", why)
 			})
 		}
 		out[r.Name] = snap

@@ -33,6 +33,10 @@ type verifier struct {
 	// package metrics), so operators see both the load on the next hop
 	// and a dictionary attack being held off.
 	count func(result string)
+	// plaintext is told of each probe that went on in the clear though
+	// the next hop offered STARTTLS (tls: opportunistic): the
+	// recipient's address crossed unencrypted, as a delivery's would.
+	plaintext func(why string)
 
 	mu        sync.Mutex
 	cache     map[string]verdict
@@ -65,9 +69,9 @@ var (
 	errVerifyBusy = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 4, 5}, Message: "Too many recipient verifications, try again later"}
 )
 
-func newVerifier(hop config.Deliver, hostname string, log *slog.Logger, count func(result string)) *verifier {
+func newVerifier(hop config.Deliver, hostname string, log *slog.Logger, count func(result string), plaintext func(why string)) *verifier {
 	return &verifier{log: log, hop: hop, hostname: hostname, ttl: 5 * time.Minute, timeout: 15 * time.Second, pause: 10 * time.Second,
-		cache: map[string]verdict{}, count: count, tokens: probeBurst}
+		cache: map[string]verdict{}, count: count, plaintext: plaintext, tokens: probeBurst}
 }
 
 func (v *verifier) check(addr string) *smtp.SMTPError {
@@ -138,7 +142,7 @@ func (v *verifier) take(now time.Time) bool {
 func (v *verifier) probe(addr string) (serr *smtp.SMTPError, cacheable bool, result string) {
 	ctx, cancel := context.WithTimeout(context.Background(), v.timeout)
 	defer cancel()
-	d := deliver.Dialer{ConnectTimeout: v.timeout, CommandTimeout: v.timeout, QuitTimeout: 2 * time.Second}
+	d := deliver.Dialer{ConnectTimeout: v.timeout, CommandTimeout: v.timeout, QuitTimeout: 2 * time.Second, Plaintext: v.plaintext}
 	res, err := d.Verify(ctx, v.hop, v.hostname, addr)
 	switch {
 	case err != nil:
