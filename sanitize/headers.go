@@ -652,12 +652,12 @@ func (s *sanitizer) dateValue(key, raw string) string {
 	// The form nearly every client writes, parsed directly: net/mail
 	// tries its 48 layouts in turn, paying an error value for each miss.
 	// Where this layout parses, net/mail's reading is the same time.
-	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil {
+	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil && zoneFits(t) {
 		return t.Format(dateLayout)
 	}
 	zoned, known := numericZone(raw)
 	t, err := netmail.ParseDate(zoned)
-	if err != nil {
+	if err != nil || !zoneFits(t) {
 		s.finding("", "date-unparseable", key+": "+truncate(cleanString(raw), 80))
 		return ""
 	}
@@ -668,6 +668,14 @@ func (s *sanitizer) dateValue(key, raw string) string {
 		t = t.AddDate(-100, 0, 0) // RFC 5322 4.3: 50 to 99 are 1950 to 1999
 	}
 	return t.Format(dateLayout)
+}
+
+// zoneFits reports whether t's zone offset is one a Date can be written
+// with and read back: time.Parse takes "+2460" as 25 hours, which it
+// would write as "+2500", and no parser reads that.
+func zoneFits(t time.Time) bool {
+	_, off := t.Zone()
+	return off >= -24*3600 && off <= 24*3600
 }
 
 // dateLayout is how the rebuilt message writes a Date.
@@ -693,7 +701,8 @@ func (s *sanitizer) requiredFields(out []field) []field {
 		}
 	}
 	if !date {
-		if slices.Contains(s.pol.order, "Date") && s.root.Get("Date") == "" {
+		// One that is there but does not parse was reported by dateValue.
+		if slices.Contains(s.pol.order, "Date") && !s.root.Has("Date") {
 			s.finding("", "date-missing", "Date: none; the time received is written")
 		}
 		t := s.opt.Received
@@ -706,33 +715,36 @@ func (s *sanitizer) requiredFields(out []field) []field {
 		if slices.Contains(s.pol.order, "Message-Id") {
 			raw := s.root.Get("Message-Id")
 			detail := "Message-ID: none"
-			if raw != "" {
+			if s.root.Has("Message-Id") {
 				detail = "Message-ID: no message identifier in " + truncate(cleanString(raw), 80)
 			}
 			s.finding("", "message-id-missing", detail+"; one is made")
 		}
-		left := s.opt.QueueID
-		if left == "" {
-			left = s.opt.OriginalID
-		}
-		out = append(out, field{"Message-Id", madeMessageID(left, s.opt.Hostname)})
+		out = append(out, field{"Message-Id", madeMessageID(s.opt.Hostname, s.opt.QueueID, s.opt.OriginalID)})
 	}
 	return out
 }
 
 // madeMessageID is a Message-ID for a rebuilt message whose original has
-// none: "<mugai.ID@HOST>", or random hex in place of an id that is "".
-// The left side keeps only letters, digits, "-" and "_" of the id, so it
-// is a dot-atom; a host name that is no ASCII domain gives way to
-// "mugai.invalid" (RFC 2606).
-func madeMessageID(id, host string) string {
-	left := strings.Map(func(r rune) rune {
-		if r < 0x80 && (r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return r
+// none: "<mugai.ID@HOST>" with the first of ids that is left with 1 to 64
+// characters once only letters, digits, "-" and "_" are kept (so that it
+// is a dot-atom), or random hex. A host name that is no ASCII domain
+// gives way to "mugai.invalid" (RFC 2606).
+func madeMessageID(host string, ids ...string) string {
+	left := ""
+	for _, id := range ids {
+		left = strings.Map(func(r rune) rune {
+			if r < 0x80 && (r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return r
+			}
+			return -1
+		}, id)
+		if left != "" && len(left) <= 64 {
+			break
 		}
-		return -1
-	}, id)
-	if left == "" || len(left) > 64 {
+		left = ""
+	}
+	if left == "" {
 		var b [12]byte
 		rand.Read(b[:])
 		left = hex.EncodeToString(b[:])

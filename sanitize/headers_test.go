@@ -450,6 +450,13 @@ func TestRequiredFields(t *testing.T) {
 		{"id characters a dot-atom cannot hold", "", nil, "Q/1 (x)", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<mugai.Q1x@gw.example.lg.jp>", "date-missing message-id-missing"},
 		{"host name no ASCII domain", date, nil, "Q1", "例え.jp", "Wed, 01 Apr 2026 08:00:00 +0900", "<mugai.Q1@mugai.invalid>", "message-id-missing"},
 		{"no id at all", date, nil, "", "", "Wed, 01 Apr 2026 08:00:00 +0900", "random", "message-id-missing"},
+		// There but empty: one finding, not a second for a missing one.
+		{"empty Date and Message-ID", "Date: \r\nMessage-ID:\r\n", nil, "Q1", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<mugai.Q1@gw.example.lg.jp>", "date-unparseable message-id-missing"},
+		// time.Parse reads +2460 as 25 hours, which it would write as
+		// +2500, a Date no client or parser reads.
+		{"zone a day off", "Date: Mon, 2 Mar 2026 15:04:05 +2460\r\n" + mid, nil, "Q1", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<a1@example.jp>", "date-unparseable"},
+		{"zone a day off, two-digit year", "Date: 2 Mar 99 00:00 -2460\r\n" + mid, nil, "Q1", "gw.example.lg.jp", "Wed, 01 Apr 2026 08:30:00 +0900", "<a1@example.jp>", "date-unparseable"},
+		{"zone of 24 hours", "Date: Mon, 2 Mar 2026 15:04:05 +2400\r\n" + mid, nil, "Q1", "gw.example.lg.jp", "Mon, 02 Mar 2026 15:04:05 +2400", "<a1@example.jp>", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
@@ -483,6 +490,21 @@ func TestRequiredFields(t *testing.T) {
 				t.Errorf("findings %q, want %q", got, c.findings)
 			}
 		})
+	}
+
+	// The first id left with 1 to 64 characters names it.
+	for _, c := range []struct {
+		ids  []string
+		want string
+	}{
+		{[]string{"Q1", "O1"}, "<mugai.Q1@h.example>"},
+		{[]string{"", "O1"}, "<mugai.O1@h.example>"},
+		{[]string{strings.Repeat("q", 65), "O1"}, "<mugai.O1@h.example>"},
+		{[]string{"...", "O.1"}, "<mugai.O1@h.example>"},
+	} {
+		if got := madeMessageID("h.example", c.ids...); got != c.want {
+			t.Errorf("madeMessageID(%q) = %q, want %q", c.ids, got, c.want)
+		}
 	}
 
 	// Without Options.Received, the Date is when Message ran.
