@@ -530,7 +530,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 	out := spill.New(memThreshold, srv.TempDir)
 	defer out.Close()
 	opt := sanitize.Options{Prepared: prepared, PolicyName: policyName, OriginalID: qid,
-		QueueID: id, Received: env.Received, Hostname: route.Hostname}
+		QueueID: id, Received: env.Received, Hostname: route.Hostname, Sender: env.From}
 	rep, err := srv.sanitizeOnly(out, in, opt)
 	if err != nil {
 		srv.tempError(err)

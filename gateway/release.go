@@ -354,9 +354,10 @@ func (s *Server) release(req ReleaseRequest, rec *AuditRecord) (*ReleaseResult, 
 		out := spill.New(memThreshold, s.TempDir)
 		defer out.Close()
 		// Dated when the original was received, as its first delivery
-		// was; a Message-ID made for it names this delivery's queue id.
+		// was, and from its envelope sender where it has no From; a
+		// Message-ID made for it names this delivery's queue id.
 		rep, err := s.sanitize(out, in, sanitize.Options{Prepared: s.preparedPolicy(cfg, req.Policy, lockdown), PolicyName: req.Policy,
-			OriginalID: meta.ID, QueueID: id, Received: meta.Time.Local(), Hostname: route.Hostname}, route.Name)
+			OriginalID: meta.ID, QueueID: id, Received: meta.Time.Local(), Hostname: route.Hostname, Sender: meta.From}, route.Name)
 		if err != nil {
 			return nil, fmt.Errorf("release %s: sanitize: %w", req.ID, err)
 		}

@@ -14,16 +14,17 @@ import (
 	"mugai/gateway/spool"
 )
 
-// TestMadeDateAndMessageID: a message sent without Date and Message-ID
-// (a script, an old device) is queued with both, as RFC 5322 asks: the
-// time the gateway received it and <mugai.QUEUEID@HOSTNAME>, the id an
-// operator looks it up by; the report's findings say so, in the audit
-// record and the findings metric. Released later, it keeps the Date of
-// its receipt, and its Message-ID names the release's queue id.
+// TestMadeDateAndMessageID: a message sent without From, Date and
+// Message-ID (a script, an old device) is queued with all three, as RFC
+// 5322 asks: its envelope sender, the time the gateway received it and
+// <mugai.QUEUEID@HOSTNAME>, the id an operator looks it up by; the
+// report's findings say so, in the audit record and the findings
+// metric. Released later, it has the same From, keeps the Date of its
+// receipt, and its Message-ID names the release's queue id.
 func TestMadeDateAndMessageID(t *testing.T) {
 	dir := t.TempDir()
 	g := startGateway(t, gatewayConfig(t, dir, "", ""), false)
-	msg := "From: printer@example.jp\r\nTo: staff@lgwan.example\r\nSubject: scan\r\n\r\nscanned page attached\r\n"
+	msg := "To: staff@lgwan.example\r\nSubject: scan\r\n\r\nscanned page attached\r\n"
 	if code, text := g.send("inbound", "printer@example.jp", []string{"staff@lgwan.example"}, msg); code != 250 {
 		t.Fatalf("DATA: %d %s", code, text)
 	}
@@ -35,6 +36,9 @@ func TestMadeDateAndMessageID(t *testing.T) {
 	h := spooledHeader(t, g, first.ID)
 	if got, want := h.Get("Message-Id"), "<mugai."+first.ID+"@gw.lgwan.example>"; got != want || len(h.Values("Message-Id")) != 1 {
 		t.Errorf("Message-ID %q, want %q", h.Values("Message-Id"), want)
+	}
+	if got := h.Values("From"); len(got) != 1 || got[0] != "printer@example.jp" {
+		t.Errorf("From %q, want the envelope sender", got)
 	}
 	date, err := netmail.ParseDate(h.Get("Date"))
 	if err != nil || len(h.Values("Date")) != 1 || date.Sub(first.Env.Received).Abs() >= time.Second {
@@ -48,10 +52,10 @@ func TestMadeDateAndMessageID(t *testing.T) {
 	for _, f := range recs[0].Findings {
 		kinds[f.Kind] = true
 	}
-	if !kinds["date-missing"] || !kinds["message-id-missing"] {
-		t.Errorf("audit findings %+v, want date-missing and message-id-missing", recs[0].Findings)
+	if !kinds["from-missing"] || !kinds["date-missing"] || !kinds["message-id-missing"] {
+		t.Errorf("audit findings %+v, want from-missing, date-missing and message-id-missing", recs[0].Findings)
 	}
-	for _, k := range []string{"date-missing", "message-id-missing"} {
+	for _, k := range []string{"from-missing", "date-missing", "message-id-missing"} {
 		if v := testutil.ToFloat64(g.m.SanitizeFindings.WithLabelValues(k)); v != 1 {
 			t.Errorf("sanitize_findings_total{kind=%q} = %v, want 1", k, v)
 		}
@@ -74,6 +78,9 @@ func TestMadeDateAndMessageID(t *testing.T) {
 	rh := spooledHeader(t, g, released.ID)
 	if got, want := rh.Get("Message-Id"), "<mugai."+released.ID+"@gw.lgwan.example>"; got != want {
 		t.Errorf("released Message-ID %q, want %q", got, want)
+	}
+	if got := rh.Get("From"); got != "printer@example.jp" {
+		t.Errorf("released From %q, want the envelope sender", got)
 	}
 	if got := rh.Get("Date"); got != h.Get("Date") {
 		t.Errorf("released Date %q, want the first delivery's %q", got, h.Get("Date"))

@@ -36,6 +36,7 @@ var findingKinds = map[string]string{
 	"address-link":                  "an address whose local part a mail client would link (a URL or host name in it) was dropped",
 	"address-encoded-word":          "an address that reads as holding an RFC 2047 encoded word, which a lenient client may decode and show as another address, was dropped",
 	"date-unparseable":              "a Date or Resent-Date field that does not parse (or whose zone is a day or more off UT); it was dropped, and for a Date the time the gateway received the message written instead",
+	"from-missing":                  "no From field, or none with an address that could be kept; the envelope sender was written, or undisclosed-sender@mugai.invalid where it is null or unusable (RFC 5322 requires a From)",
 	"date-missing":                  "no Date field; the time the gateway received the message was written (RFC 5322 requires one)",
 	"message-id-missing":            "no Message-ID field, or one that holds no message identifier; one was made with the gateway's host name",
 	"date-zone-unknown":             "a Date field whose zone is a name RFC 5322 gives no offset for; read as -0000 (UT, zone unknown)",

@@ -167,7 +167,7 @@ func TestGolden(t *testing.T) {
 			}
 			var out bytes.Buffer
 			rep, err := Message(&out, bytes.NewReader(in), int64(len(in)), Options{Policy: pol, PolicyName: "default", OriginalID: gc.id, TempDir: t.TempDir(),
-				Received: goldenReceived, Hostname: "gw.city.example.lg.jp"})
+				Received: goldenReceived, Hostname: "gw.city.example.lg.jp", Sender: "envelope@example.jp"})
 			if err != nil {
 				t.Fatalf("Message: %v", err)
 			}

@@ -682,23 +682,52 @@ func zoneFits(t time.Time) bool {
 const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
 
 // requiredFields adds to the rebuilt header the fields RFC 5322 3.6
-// requires (Date) or asks for (Message-ID) where the original gave none
-// that the allow-list let through. A reader's client sorts, threads and
+// requires (From, Date) or asks for (Message-ID) where the original gave
+// none that the allow-list let through. A reader's client sorts, threads and
 // removes duplicates by them: without a Date, Outlook and Thunderbird
 // show the time of arrival or nothing, and mail servers behind the
 // gateway differ on whether they add one. The Date written is when the
 // gateway received the message; the Message-ID is made from the
 // gateway's queue id (or the quarantine id), an operator's key to the
-// message, and the gateway's host name.
+// message, and the gateway's host name. The From is the envelope sender,
+// which the sending server gave for the message as a header From is
+// given, where it passes the checks a From address does; the notice
+// says so, as a reader who replies writes to it. Else the reader gets a
+// From that says no sender is known and takes no reply.
 func (s *sanitizer) requiredFields(out []field) []field {
-	var date, id bool
+	var from, date, id bool
 	for _, f := range out {
 		switch f.key {
+		case "From":
+			from = true
 		case "Date":
 			date = true
 		case "Message-Id":
 			id = true
 		}
+	}
+	if !from {
+		v, ok := s.senderAddress(s.opt.Sender)
+		s.fromWritten = "envelope"
+		detail := "the envelope sender is written"
+		if !ok {
+			v, s.fromWritten, detail = unknownSender, "unknown", "no usable envelope sender; "+unknownSender+" is written"
+		}
+		if slices.Contains(s.pol.order, "From") {
+			what := "none"
+			if s.root.Has("From") {
+				what = "no usable address" // dropAddress or address-unparseable said why
+			}
+			s.finding("", "from-missing", "From: "+what+"; "+detail)
+		} else {
+			s.fromWritten = "" // the policy's choice, not the original's lack
+		}
+		// First after the trace fields, where a header has it.
+		i := 0
+		for i < len(out) && out[i].key == "Received" {
+			i++
+		}
+		out = slices.Insert(out, i, field{"From", v})
 	}
 	if !date {
 		// One that is there but does not parse was reported by dateValue.
@@ -723,6 +752,39 @@ func (s *sanitizer) requiredFields(out []field) []field {
 		out = append(out, field{"Message-Id", madeMessageID(s.opt.Hostname, s.opt.QueueID, s.opt.OriginalID)})
 	}
 	return out
+}
+
+// unknownSender is the From of a rebuilt message whose original has no
+// usable From and whose envelope sender is null or unusable: a reply to
+// it fails at once (RFC 2606 .invalid) rather than reaching anyone.
+const unknownSender = "undisclosed-sender@mugai.invalid"
+
+// senderAddress is the envelope sender as a From address, where it passes
+// the checks formatAddress holds a From address to (ASCII local part, a
+// domain IDNA takes, no link in the local part, no encoded word); unlike
+// formatAddress it reports nothing, as the envelope is not the header.
+func (s *sanitizer) senderAddress(sender string) (string, bool) {
+	sender = strings.TrimSpace(sender)
+	at := strings.LastIndexByte(sender, '@')
+	if at <= 0 || at == len(sender)-1 {
+		return "", false
+	}
+	local, domain := sender[:at], sender[at+1:]
+	if !isASCII(local) || hasControl(local) || hasControl(domain) {
+		return "", false
+	}
+	if !isASCII(domain) {
+		d, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			return "", false
+		}
+		domain = d
+	}
+	addr := (&netmail.Address{Address: local + "@" + domain}).String() // quotes the local part when needed
+	if len(addr) > 330 || s.localPartLinks(addr[1:len(addr)-1]) || encodedWordSpec(local+"@"+domain) {
+		return "", false
+	}
+	return addr[1 : len(addr)-1], true
 }
 
 // madeMessageID is a Message-ID for a rebuilt message whose original has

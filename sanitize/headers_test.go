@@ -133,14 +133,14 @@ func TestAddressLocalPartLinks(t *testing.T) {
 func TestDroppedAddressesNoticed(t *testing.T) {
 	const line = "・リンクや使えない文字を含むメールアドレスを次の欄から削除しました: "
 	for _, c := range []struct{ head, want, en string }{
-		{"From: evil.com/login@example.jp\r\nTo: b@example.jp\r\n", line + "From", "addresses removed from From."},
+		{"From: evil.com/login@example.jp\r\nTo: b@example.jp\r\n", line + "From", "addresses removed from From; no usable From: sender unknown."},
 		{"From: a@example.jp\r\nTo: b@example.jp, =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("総務")) + "?= <総務@example.jp>\r\nCc: x!evil.com@example.jp, c@xn--a.example\r\n",
 			line + "To、Cc", "addresses removed from To, Cc."},
 		{"From: a@example.jp\r\nTo: b@example.jp\r\n", "", ""},
 		// An encoded word for a local part (FuzzMessage found one the
 		// invariant could not decode).
 		{"From: =?UTF8?B?x55SwS?=@y\r\nTo: b@example.jp, =?utf-8?b?" + base64.StdEncoding.EncodeToString([]byte("mayor@city.example.lg.jp")) + "?=@evil.example\r\n",
-			line + "From、To", "addresses removed from From, To."},
+			line + "From、To", "addresses removed from From, To; no usable From: sender unknown."},
 		{"From: a@example.jp\r\nTo: b@example.jp\r\nCc: c@=?x?B?y?=.jp\r\n", line + "Cc", "addresses removed from Cc."},
 		{"From: a@example.jp\r\nTo: b@example.jp, \"=?x\"@example.jp, a=b?c@example.jp\r\n", "", ""},
 	} {
@@ -517,6 +517,66 @@ func TestRequiredFields(t *testing.T) {
 	d, err := netmail.ParseDate(readHeader(t, out.Bytes()).Get("Date"))
 	if err != nil || d.Before(before) || d.After(time.Now()) {
 		t.Errorf("Date %v (%v), want between %v and now", d, err, before)
+	}
+}
+
+// TestRequiredFrom: a rebuilt message always has a From (RFC 5322 3.6).
+// Where the original has none, or none with an address that could be
+// kept, it is the envelope sender if that passes the same checks, and
+// the notice says so (a reader who replies writes to it); else one that
+// says the sender is unknown and takes no reply.
+func TestRequiredFrom(t *testing.T) {
+	const (
+		envLine     = "・差出人（From）欄に使えるアドレスがないため、送信元サーバーが通知した差出人アドレス（エンベロープ）を表示しています。"
+		unknownLine = "・差出人（From）欄に使えるアドレスがなく、差出人は不明です（返信はどこにも届きません）。"
+	)
+	for _, c := range []struct {
+		name, head, sender string
+		headers            []string
+		wantFrom, notice   string
+		findings           string
+	}{
+		{"kept", "From: Taro <taro@example.jp>\r\n", "bounce@mailer.example", nil, "Taro <taro@example.jp>", "", ""},
+		{"none: the envelope sender", "", "scanner@city.example.lg.jp", nil, "scanner@city.example.lg.jp", envLine, "from-missing"},
+		{"none, null sender", "", "", nil, unknownSender, unknownLine, "from-missing"},
+		{"none, an IDN envelope domain", "", "scan@総務.example", nil, "scan@xn--lhrr31h.example", envLine, "from-missing"},
+		{"none, an envelope sender with a link in its local part", "", "evil.com/login@example.jp", nil, unknownSender, unknownLine, "from-missing"},
+		{"none, a non-ASCII local part", "", "山田@example.jp", nil, unknownSender, unknownLine, "from-missing"},
+		{"dropped: the envelope sender", "From: evil.com/login@example.jp\r\n", "taro@example.jp", nil, "taro@example.jp", envLine, "address-link from-missing"},
+		// go-smtp gives a quoted local part unquoted.
+		{"a quoted local part", "", "taro yamada@example.jp", nil, `"taro yamada"@example.jp`, envLine, "from-missing"},
+		{"the policy drops From: silent", "From: taro@example.jp\r\n", "bounce@example.jp", []string{"Subject", "Date", "Message-ID"}, "bounce@example.jp", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Headers = c.headers
+			msg := c.head + "Subject: s\r\nDate: Wed, 1 Apr 2026 08:00:00 +0900\r\nMessage-ID: <a1@example.jp>\r\n\r\nbody\r\n"
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol, Sender: c.sender})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			if err := invariant.Check(bytes.NewReader(out.Bytes()), pol); err != nil {
+				t.Error(err)
+			}
+			h := readHeader(t, out.Bytes())
+			if got := h.Values("From"); len(got) != 1 || got[0] != c.wantFrom {
+				t.Errorf("From %q, want %q", got, c.wantFrom)
+			}
+			var kinds []string
+			for _, f := range rep.Findings {
+				kinds = append(kinds, f.Kind)
+			}
+			if got := strings.Join(kinds, " "); got != c.findings {
+				t.Errorf("findings %q, want %q", got, c.findings)
+			}
+			text := decodedText(t, out.Bytes())
+			for _, l := range []string{envLine, unknownLine} {
+				if strings.Contains(text, l) != (l == c.notice) {
+					t.Errorf("notice has %q: %v, want %v:\n%s", l, !(l == c.notice), l == c.notice, text)
+				}
+			}
+		})
 	}
 }
 

@@ -76,6 +76,14 @@ func (s *sanitizer) notice() []string {
 		lines = append(lines, "・リンクや使えない文字を含むメールアドレスを次の欄から削除しました: "+strings.Join(f, "、"))
 		en = append(en, "addresses removed from "+strings.Join(f, ", "))
 	}
+	switch s.fromWritten {
+	case "envelope":
+		lines = append(lines, "・差出人（From）欄に使えるアドレスがないため、送信元サーバーが通知した差出人アドレス（エンベロープ）を表示しています。")
+		en = append(en, "no usable From: the envelope sender shown")
+	case "unknown":
+		lines = append(lines, "・差出人（From）欄に使えるアドレスがなく、差出人は不明です（返信はどこにも届きません）。")
+		en = append(en, "no usable From: sender unknown")
+	}
 	var removed, kept []*leaf
 	for _, l := range s.leaves {
 		if l.alt {

@@ -35,6 +35,11 @@ type Options struct {
 	// "mugai.invalid".
 	QueueID  string
 	Hostname string
+	// Sender is the envelope sender (MAIL FROM; "" for the null sender
+	// or none known): the From of a rebuilt message whose original has
+	// no usable one, where it passes the checks a From address does.
+	// Otherwise "undisclosed-sender@mugai.invalid" is written.
+	Sender string
 }
 
 // Report says what Message did. It feeds the audit log, the metrics, the

@@ -59,6 +59,9 @@ type sanitizer struct {
 	// addrDropped are the header fields an address was left out of
 	// (dropAddress), in the order met, for the notice.
 	addrDropped []string
+	// fromWritten says how requiredFields wrote the From of an original
+	// without a usable one, for the notice: "envelope" or "unknown".
+	fromWritten string
 
 	// rootMsg and msgsBuf hold the original's msgNode and the first
 	// entries of msgs: a message without forwarded ones needs no more.

@@ -210,6 +210,11 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		hostname = route.Hostname
 	}
 	opt.Hostname = hostname
+	if s := strings.TrimSpace(*from); s != "" && s != "<>" {
+		// The From of an original without a usable one, as the gateway
+		// has the envelope sender (rulePolicy refused one it refuses).
+		opt.Sender, _ = gateway.CheckSender(s)
+	}
 	rep, err := sanitize.Message(tmp, in, st.Size(), opt)
 	if err != nil {
 		return fail("%v", err)

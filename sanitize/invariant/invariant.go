@@ -113,7 +113,7 @@ func (l *lineChecker) finish() {
 func (c *checker) allowedTop(k string) bool {
 	switch {
 	case strings.HasPrefix(k, "X-Mugai-"), k == "Received", k == "Mime-Version", k == "Content-Type", k == "Content-Transfer-Encoding",
-		k == "Date", k == "Message-Id": // required, written when the original has none
+		k == "From", k == "Date", k == "Message-Id": // required, written when the original has none
 		return true
 	}
 	hs := c.pol.Headers
@@ -128,11 +128,20 @@ func (c *checker) allowedTop(k string) bool {
 	return false
 }
 
-// required checks the fields RFC 5322 3.6 requires (Date) or asks for
-// (Message-ID): exactly one of each, a Date that net/mail parses and a
-// Message-ID that is one identifier in angle brackets.
+// required checks the fields RFC 5322 3.6 requires (From, Date) or asks
+// for (Message-ID): exactly one of each, a From with an "@", a Date
+// that net/mail parses and a Message-ID that is one identifier in angle
+// brackets.
 func (c *checker) required(h message.Header) {
-	dates, ids := h.Values("Date"), h.Values("Message-Id")
+	froms, dates, ids := h.Values("From"), h.Values("Date"), h.Values("Message-Id")
+	if len(froms) != 1 {
+		c.fail("%d From fields, want 1", len(froms))
+	} else if !strings.Contains(froms[0], "@") {
+		// Not held to parse: an odd domain the sanitiser kept
+		// ("a@b..c") is the original's, and shownFields reads no
+		// address in it either.
+		c.fail("From %q holds no address", froms[0])
+	}
 	if len(dates) != 1 {
 		c.fail("%d Date fields, want 1", len(dates))
 	} else if _, err := netmail.ParseDate(dates[0]); err != nil {

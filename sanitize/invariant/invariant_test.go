@@ -67,7 +67,10 @@ func TestCheck(t *testing.T) {
 		{"encoded word not decodable", strings.Replace(good, "Subject: hi", "Subject: =?utf-8?b?5bGx!!?=", 1), nil, "base64"},
 		// An id is kept as written, and no client decodes one.
 		{"message id like an encoded word", strings.Replace(strings.Replace(good, "Subject: hi", "Subject: hi\r\nReferences: <=?a?b?c?=@y>", 1), "<mugai.Q-1@gw.example.lg.jp>", "<=?UTF8?B?x55SwS?=@y>", 1), func(p *config.Policy) { p.Headers = nil }, ""},
-		// RFC 5322 3.6: one Date, one Message-ID, whatever the allow-list.
+		// RFC 5322 3.6: one From, one Date, one Message-ID, whatever the allow-list.
+		{"no From", strings.Replace(good, "From: a@example.jp\r\n", "", 1), nil, "0 From fields"},
+		{"two Froms", strings.Replace(good, "Subject: hi", "Subject: hi\r\nFrom: b@example.jp", 1), nil, "2 From fields"},
+		{"From without an address", strings.Replace(good, "From: a@example.jp", "From: Taro", 1), nil, "holds no address"},
 		{"no Date", strings.Replace(good, "Date: Tue, 05 Mar 2024 09:30:01 +0900\r\n", "", 1), nil, "0 Date fields"},
 		{"two Dates", strings.Replace(good, "Subject: hi", "Subject: hi\r\nDate: Tue, 05 Mar 2024 09:30:02 +0900", 1), nil, "2 Date fields"},
 		{"Date that does not parse", strings.Replace(good, "Tue, 05 Mar 2024 09:30:01 +0900", "yesterday", 1), nil, "Date \"yesterday\""},
