@@ -137,10 +137,6 @@ func (s *sanitizer) finish() {
 	s.rep.From, _, s.fromFindings = headerTextFindings(s.root, "From")
 	s.rep.MessageID = strings.TrimSpace(cleanString(s.root.Get("Message-Id")))
 
-	if s.droppedFindings > 0 {
-		s.rep.Findings = append(s.rep.Findings, Finding{Kind: "findings-truncated", Detail: itoa(s.droppedFindings) + " more findings not listed"})
-	}
-
 	// Verdict.
 	if s.ambig && s.pol.Ambiguous == "reject" {
 		s.reject("ambiguous MIME structure")
@@ -237,6 +233,15 @@ func (s *sanitizer) choose(slot *bodySlot, c *leaf) {
 			s.render(o)
 			slot.shown = append(slot.shown, o)
 		}
+	}
+}
+
+// truncatedFinding closes the findings with one that counts those past
+// the cap, once the last were met: the rebuild reports some too (the
+// header's addresses, a From, Date or Message-ID written).
+func (s *sanitizer) truncatedFinding() {
+	if s.droppedFindings > 0 {
+		s.rep.Findings = append(s.rep.Findings, Finding{Kind: "findings-truncated", Detail: itoa(s.droppedFindings) + " more findings not listed"})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"mugai/config"
@@ -68,6 +69,41 @@ func FuzzMessage(f *testing.F) {
 			}
 		default:
 			t.Fatalf("verdict %q", rep.Verdict)
+		}
+	})
+}
+
+// FuzzSenderFrom: an envelope sender, whatever it holds, becomes the From
+// of a message without one only as an address that keeps every
+// invariant (no link a client would make clickable, no encoded word, no
+// line break, one From), or gives way to UnknownSender. The gateway
+// takes only a checked MAIL FROM, but a quarantined original's envelope
+// is released as it was kept.
+func FuzzSenderFrom(f *testing.F) {
+	for _, s := range []string{
+		"taro@example.jp", "scan@[192.0.2.1]", "scan@総務.example", "a@x.jp (http://evil.example)",
+		"evil.com/login@example.jp", "=?utf-8?b?YQ==?=@example.jp", "a@b\r\nBcc: c@d", "taro yamada@example.jp",
+		"citizen@[www.evil.example/login]", "a@[IPv6:::1]", "", "@", "a@", "x!evil.com@example.jp", "a@xn--a.example",
+	} {
+		f.Add(s, uint8(0))
+		f.Add(s, uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, sender string, variant uint8) {
+		pol := fuzzPolicy(t, variant)
+		msg := "To: soumu@city.example.lg.jp\r\nSubject: s\r\n\r\nbody\r\n"
+		var out bytes.Buffer
+		rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol, Sender: sender})
+		if err != nil || rep.Verdict != Rebuilt {
+			t.Fatalf("%v %+v", err, rep)
+		}
+		if err := invariant.Check(bytes.NewReader(out.Bytes()), pol); err != nil {
+			t.Fatalf("sender %q: %v\n%q", sender, err, out.Bytes())
+		}
+		h := readHeader(t, out.Bytes())
+		// Taken, it is the sender's own local part, as it was: nothing
+		// quoted or repaired into another address.
+		if from := h.Get("From"); from != UnknownSender && !strings.HasPrefix(sender, from[:strings.LastIndexByte(from, '@')+1]) {
+			t.Fatalf("sender %q written as From %q", sender, from)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	netmail "net/mail"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -711,7 +712,7 @@ func (s *sanitizer) requiredFields(out []field) []field {
 		s.fromWritten = "envelope"
 		detail := "the envelope sender is written"
 		if !ok {
-			v, s.fromWritten, detail = unknownSender, "unknown", "no usable envelope sender; "+unknownSender+" is written"
+			v, s.fromWritten, detail = UnknownSender, "unknown", "no usable envelope sender; "+UnknownSender+" is written"
 		}
 		if slices.Contains(s.pol.order, "From") {
 			what := "none"
@@ -754,37 +755,55 @@ func (s *sanitizer) requiredFields(out []field) []field {
 	return out
 }
 
-// unknownSender is the From of a rebuilt message whose original has no
-// usable From and whose envelope sender is null or unusable: a reply to
-// it fails at once (RFC 2606 .invalid) rather than reaching anyone.
-const unknownSender = "undisclosed-sender@mugai.invalid"
+// UnknownSender is the From of a rebuilt message whose original has no
+// usable From and whose envelope sender (Options.Sender) is null or
+// unusable: a reply to it fails at once (RFC 2606 .invalid) rather than
+// reaching anyone.
+const UnknownSender = "undisclosed-sender@mugai.invalid"
 
-// senderAddress is the envelope sender as a From address, where it passes
-// the checks formatAddress holds a From address to (ASCII local part, a
-// domain IDNA takes, no link in the local part, no encoded word); unlike
+// senderAddress is the envelope sender as a From address: a dot-atom
+// local part (what the gateway takes at MAIL FROM; one that would need
+// quoting is not taken) and a host name, IDNA-encoded where it is not
+// ASCII, or an IPv4 literal, with the checks formatAddress holds a From
+// address to (no link in the local part, no encoded word). Unlike
 // formatAddress it reports nothing, as the envelope is not the header.
+// A quarantined original from before the gateway's MAIL FROM checks
+// were as strict is released with its envelope too, so nothing is
+// taken on trust.
 func (s *sanitizer) senderAddress(sender string) (string, bool) {
-	sender = strings.TrimSpace(sender)
 	at := strings.LastIndexByte(sender, '@')
-	if at <= 0 || at == len(sender)-1 {
+	if at <= 0 || at == len(sender)-1 || len(sender) > 254 {
 		return "", false
 	}
 	local, domain := sender[:at], sender[at+1:]
-	if !isASCII(local) || hasControl(local) || hasControl(domain) {
+	if !isDotAtom(local) {
 		return "", false
 	}
-	if !isASCII(domain) {
+	for i := 0; i < len(local); i++ {
+		if !isAtomByte(local[i]) {
+			return "", false
+		}
+	}
+	switch {
+	case strings.HasPrefix(domain, "["):
+		ip, err := netip.ParseAddr(strings.TrimSuffix(domain[1:], "]"))
+		if err != nil || !ip.Is4() || !strings.HasSuffix(domain, "]") {
+			return "", false
+		}
+	case !isASCII(domain):
 		d, err := idna.Lookup.ToASCII(domain)
-		if err != nil {
+		if err != nil || !asciiDomain(d) {
 			return "", false
 		}
 		domain = d
-	}
-	addr := (&netmail.Address{Address: local + "@" + domain}).String() // quotes the local part when needed
-	if len(addr) > 330 || s.localPartLinks(addr[1:len(addr)-1]) || encodedWordSpec(local+"@"+domain) {
+	case !asciiDomain(domain):
 		return "", false
 	}
-	return addr[1 : len(addr)-1], true
+	spec := local + "@" + domain
+	if s.localPartLinks(spec) || encodedWordSpec(spec) {
+		return "", false
+	}
+	return spec, true
 }
 
 // madeMessageID is a Message-ID for a rebuilt message whose original has

@@ -533,24 +533,33 @@ func TestRequiredFrom(t *testing.T) {
 	for _, c := range []struct {
 		name, head, sender string
 		headers            []string
-		wantFrom, notice   string
+		wantFrom, notice   string // notice: the Japanese line, or ""
 		findings           string
 	}{
 		{"kept", "From: Taro <taro@example.jp>\r\n", "bounce@mailer.example", nil, "Taro <taro@example.jp>", "", ""},
 		{"none: the envelope sender", "", "scanner@city.example.lg.jp", nil, "scanner@city.example.lg.jp", envLine, "from-missing"},
-		{"none, null sender", "", "", nil, unknownSender, unknownLine, "from-missing"},
+		{"none, null sender", "", "", nil, UnknownSender, unknownLine, "from-missing"},
 		{"none, an IDN envelope domain", "", "scan@総務.example", nil, "scan@xn--lhrr31h.example", envLine, "from-missing"},
-		{"none, an envelope sender with a link in its local part", "", "evil.com/login@example.jp", nil, unknownSender, unknownLine, "from-missing"},
-		{"none, a non-ASCII local part", "", "山田@example.jp", nil, unknownSender, unknownLine, "from-missing"},
+		{"none, an envelope sender with a link in its local part", "", "evil.com/login@example.jp", nil, UnknownSender, unknownLine, "from-missing"},
+		{"none, a non-ASCII local part", "", "山田@example.jp", nil, UnknownSender, unknownLine, "from-missing"},
 		{"dropped: the envelope sender", "From: evil.com/login@example.jp\r\n", "taro@example.jp", nil, "taro@example.jp", envLine, "address-link from-missing"},
-		// go-smtp gives a quoted local part unquoted.
-		{"a quoted local part", "", "taro yamada@example.jp", nil, `"taro yamada"@example.jp`, envLine, "from-missing"},
+		{"a dot-atom local part", "", "taro.yamada+ml@example.jp", nil, "taro.yamada+ml@example.jp", envLine, "from-missing"},
+		{"an IPv4 literal", "", "scan@[192.0.2.1]", nil, "scan@[192.0.2.1]", envLine, "from-missing"},
+		// What the gateway refuses at MAIL FROM, and a quarantined
+		// original's envelope from an older gateway might hold.
+		{"a local part that needs quoting", "", "taro yamada@example.jp", nil, UnknownSender, unknownLine, "from-missing"},
+		{"an IPv6 literal", "", "scan@[IPv6:::1]", nil, UnknownSender, unknownLine, "from-missing"},
+		{"a link after the domain", "", "a@x.jp (http://evil.example)", nil, UnknownSender, unknownLine, "from-missing"},
+		{"a bracketed link for a domain", "", "citizen@[www.evil.example/login]", nil, UnknownSender, unknownLine, "from-missing"},
+		{"a trailing dot", "", "user@example.jp.", nil, UnknownSender, unknownLine, "from-missing"},
+		{"an empty label", "", "a@a..jp", nil, UnknownSender, unknownLine, "from-missing"},
+		{"two addresses", "", "a@x.jp, b@y.jp", nil, UnknownSender, unknownLine, "from-missing"},
 		{"the policy drops From: silent", "From: taro@example.jp\r\n", "bounce@example.jp", []string{"Subject", "Date", "Message-ID"}, "bounce@example.jp", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
 			pol.Headers = c.headers
-			msg := c.head + "Subject: s\r\nDate: Wed, 1 Apr 2026 08:00:00 +0900\r\nMessage-ID: <a1@example.jp>\r\n\r\nbody\r\n"
+			msg := "Received: from a by b; Wed, 1 Apr 2026 08:00:00 +0900\r\n" + c.head + "Subject: s\r\nDate: Wed, 1 Apr 2026 08:00:00 +0900\r\nMessage-ID: <a1@example.jp>\r\n\r\nbody\r\n"
 			var out bytes.Buffer
 			rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol, Sender: c.sender})
 			if err != nil || rep.Verdict != Rebuilt {
@@ -562,6 +571,10 @@ func TestRequiredFrom(t *testing.T) {
 			h := readHeader(t, out.Bytes())
 			if got := h.Values("From"); len(got) != 1 || got[0] != c.wantFrom {
 				t.Errorf("From %q, want %q", got, c.wantFrom)
+			}
+			// First after the trace, where a header has it.
+			if f := h.Fields(); !f.Next() || f.Key() != "Received" || !f.Next() || f.Key() != "From" {
+				t.Errorf("From is not the first field after Received:\n%s", out.Bytes())
 			}
 			var kinds []string
 			for _, f := range rep.Findings {
@@ -575,6 +588,23 @@ func TestRequiredFrom(t *testing.T) {
 				if strings.Contains(text, l) != (l == c.notice) {
 					t.Errorf("notice has %q: %v, want %v:\n%s", l, !(l == c.notice), l == c.notice, text)
 				}
+			}
+			en := map[string]string{envLine: "no usable From: the envelope sender shown", unknownLine: "no usable From: sender unknown"}[c.notice]
+			if en != "" && !strings.Contains(text, en) {
+				t.Errorf("the English notice line does not say %q:\n%s", en, text)
+			}
+
+			// ISO-2022-JP output holds the notice's line as it is.
+			pol.OutputCharset = "iso-2022-jp"
+			out.Reset()
+			if rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: pol, Sender: c.sender}); err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("iso-2022-jp: %v %+v", err, rep)
+			}
+			if err := invariant.Check(bytes.NewReader(out.Bytes()), pol); err != nil {
+				t.Errorf("iso-2022-jp: %v", err)
+			}
+			if c.notice != "" && !strings.Contains(decodedText(t, out.Bytes()), c.notice) {
+				t.Errorf("iso-2022-jp: the notice lacks %q:\n%s", c.notice, decodedText(t, out.Bytes()))
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -307,4 +308,33 @@ func sanitizedField(t *testing.T, msg []byte) string {
 		t.Fatal(err)
 	}
 	return e.Header.Get("X-Mugai-Sanitized")
+}
+
+// TestFindingsTruncatedLast: past 200 findings the rest are counted in a
+// last findings-truncated, those of the rebuild too (a From, Date or
+// Message-ID written): it was appended before the rebuild, whose
+// findings past the cap then went uncounted.
+func TestFindingsTruncatedLast(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Subject: many\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for i := 0; i < 250; i++ {
+		b.WriteString("--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-weird\r\n\r\nx\r\n")
+	}
+	b.WriteString("--b--\r\n")
+	msg := b.String()
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep.Verdict)
+	}
+	last := rep.Findings[len(rep.Findings)-1]
+	n, _ := strconv.Atoi(strings.Fields(last.Detail + " 0")[0])
+	if last.Kind != "findings-truncated" || n < 3 {
+		t.Errorf("last finding %+v, want findings-truncated counting from-missing, date-missing and message-id-missing at least", last)
+	}
+	for _, f := range rep.Findings[:len(rep.Findings)-1] {
+		if f.Kind == "findings-truncated" {
+			t.Errorf("findings-truncated before the last finding: %+v", f)
+		}
+	}
 }

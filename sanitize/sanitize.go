@@ -123,9 +123,12 @@ func Message(w io.Writer, r io.ReaderAt, size int64, opt Options) (rep *Report, 
 		return rep, fmt.Errorf("sanitize: %w", s.writeErr)
 	}
 	if rep.Verdict == Rejected {
+		s.truncatedFinding()
 		return rep, nil
 	}
-	if err := s.build(w); err != nil {
+	err = s.build(w)
+	s.truncatedFinding()
+	if err != nil {
 		return rep, err
 	}
 	rep.Verdict = Rebuilt

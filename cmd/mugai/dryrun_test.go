@@ -259,6 +259,10 @@ func TestDryRunAsDelivered(t *testing.T) {
 		// raw UTF-8 in the header; a forged verdict.
 		{"dots, raw UTF-8, a forged verdict", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
 			"From: 佐藤 <sato@pref.example.lg.jp>\r\nSubject: 件名 .test\r\nX-Mugai-Sanitized: none\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n.\r\n..two\r\n.https://evil.example/x\r\n"},
+		// No From, Date or Message-ID: both write the envelope sender,
+		// the time received and a Message-ID of their own.
+		{"no From, Date or Message-ID", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
+			"To: kikaku@city.example.lg.jp\r\nSubject: scan\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nscanned\r\n"},
 		{"ISO-2022-JP", "127.0.0.1", "sato@pref.example.lg.jp", []string{"kikaku@city.example.lg.jp"},
 			"From: sato@pref.example.lg.jp\r\nSubject: =?ISO-2022-JP?B?GyRCNEE7ehsoQg==?=\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B http://example.jp/\r\n"},
 		// What the route refuses, the dry run refuses too.

@@ -228,6 +228,12 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mugai sanitize: rejected by policy %q: %s\n", name, safe(rep.Reason))
 		return 3
 	}
+	if strings.TrimSpace(*from) == "" && slices.ContainsFunc(rep.Findings, func(f sanitize.Finding) bool { return f.Kind == "from-missing" }) {
+		// The gateway writes the envelope sender there, which the dry
+		// run was not given: say so rather than show a From it never
+		// writes for a sender it takes.
+		fmt.Fprintf(stderr, "mugai sanitize: the message has no usable From: the gateway writes the envelope sender there (MAIL FROM); the dry run, given none, shows %s (give -route, -from and -to to see the gateway's)\n", sanitize.UnknownSender)
+	}
 	if *outPath != "" {
 		if err := tmp.Close(); err != nil {
 			return fail("%v", err)

@@ -235,6 +235,37 @@ func TestSanitizeVerifyNote(t *testing.T) {
 	}
 }
 
+// TestSanitizeFromNote: for a message without a From the gateway writes
+// the envelope sender. Given -from, the dry run does too; without it,
+// it says so on stderr rather than let its undisclosed-sender From pass
+// for what the gateway delivers.
+func TestSanitizeFromNote(t *testing.T) {
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte("To: c@lgwan.example\r\nSubject: scan\r\n\r\nscanned\r\n"), 0o644)
+	const note = "the message has no usable From: the gateway writes the envelope sender there"
+	for _, c := range []struct {
+		args     []string
+		from     string
+		wantNote bool
+	}{
+		{nil, "undisclosed-sender@mugai.invalid", true},
+		{[]string{"-policy", "default"}, "undisclosed-sender@mugai.invalid", true},
+		{[]string{"-route", "inbound", "-from", "scanner@example.jp", "-to", "c@lgwan.example"}, "scanner@example.jp", false},
+		{[]string{"-route", "inbound", "-from", "<>", "-to", "c@lgwan.example"}, "undisclosed-sender@mugai.invalid", false},
+	} {
+		var o, e bytes.Buffer
+		if code := runSanitize(append(c.args, input), nil, &o, &e); code != 0 {
+			t.Fatalf("%q: exit %d: %s", c.args, code, e.String())
+		}
+		if !strings.Contains(o.String(), "\r\nFrom: "+c.from+"\r\n") && !strings.HasPrefix(o.String(), "From: "+c.from+"\r\n") {
+			t.Errorf("%q: From is not %s:\n%s", c.args, c.from, o.String())
+		}
+		if strings.Contains(e.String(), note) != c.wantNote {
+			t.Errorf("%q: stderr has the note: %v, want %v:\n%s", c.args, !c.wantNote, c.wantNote, e.String())
+		}
+	}
+}
+
 // TestSanitizeRoutePolicy: without -policy or an envelope, the dry run
 // applies the policy of the only sanitising route, which the gateway
 // applies where no rule matches, and says so; it took the policy named
