@@ -848,8 +848,7 @@ func asciiDomain(name string) bool {
 			return false
 		}
 		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			if !isLDH(label[i]) {
 				return false
 			}
 		}
