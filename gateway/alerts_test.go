@@ -127,19 +127,6 @@ func wantFiring(t *testing.T, scrapes []map[string]float64, at int, want []strin
 	}
 }
 
-// deadAddr is a loopback address where nothing listens: a next hop that
-// is down (connection refused at once).
-func deadAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // A route that verifies recipients with the next hop (the example's
 // inbound: recipients: {verify: next-hop}) defers every RCPT while the
 // next hop is down, so no message is accepted, none is queued and no
@@ -161,7 +148,7 @@ func TestRecipientVerifyFailingAlerts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hop := deadAddr(t)
+			hop := refusingAddr(t) // a next hop that is down
 			if tt.up {
 				hop = startSink(t, false).addr
 			}

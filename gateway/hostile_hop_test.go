@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"mugai/gateway/internal/mtatest"
 	"mugai/gateway/metrics"
 	"mugai/gateway/spool"
 )
@@ -306,15 +307,13 @@ func TestNextHopTooSlowForTheAttempt(t *testing.T) {
 }
 
 // refusingAddr is a loopback address where nothing listens: a connection
-// to it is refused.
+// to it is refused. Its port is below the kernel's ephemeral range
+// (mtatest.FreePort): one a listener on port 0 had been given, the
+// bounces sink the test opened next was given the same port, and the
+// message meant for the dead next hop was delivered there.
 func refusingAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return mtatest.LoopbackAddr(mtatest.FreePort(t))
 }
 
 // A next hop that cannot be reached until the retry lifetime ends: on a

@@ -73,12 +73,7 @@ func startSink(t *testing.T, args ...string) sinkProc {
 	if err := os.Chmod(dump, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := unusedAddr(t)
 
 	full := []string{"-c", "-d", dump + "/%H%M%S."}
 	if os.Geteuid() == 0 {

@@ -18,9 +18,19 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"mugai/config"
+	"mugai/gateway/internal/mtatest"
 )
 
 const ourHost = "mugai.test.example"
+
+// unusedAddr is a loopback address with a port free when it was asked
+// for, for a server to start on later or for a connection to be refused
+// at: below the kernel's ephemeral range (mtatest.FreePort), so that a
+// listener a test opens on port 0 meanwhile is not given it.
+func unusedAddr(t *testing.T) string {
+	t.Helper()
+	return mtatest.LoopbackAddr(mtatest.FreePort(t))
+}
 
 func testMessage(n int) []byte {
 	return fmt.Appendf(nil, "From: <a@example.org>\r\nTo: <b@city.example.lg.jp>\r\nSubject: test %d\r\nMessage-ID: <%d@example.org>\r\n\r\nbody %d\r\n.leading dot\r\n", n, n, n)
@@ -501,12 +511,7 @@ func TestTimeouts(t *testing.T) {
 		}
 	})
 	t.Run("connect to a closed port", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
+		addr := unusedAddr(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if _, err := Dial(ctx, hop("smtp", addr, "none"), ourHost); err == nil {
