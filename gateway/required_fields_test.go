@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"io"
 	netmail "net/mail"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +61,17 @@ func TestMadeDateAndMessageID(t *testing.T) {
 		if v := testutil.ToFloat64(g.m.SanitizeFindings.WithLabelValues(k)); v != 1 {
 			t.Errorf("sanitize_findings_total{kind=%q} = %v, want 1", k, v)
 		}
+	}
+	// The From written is an action, in the header, the audit record
+	// and the actions metric.
+	if got := strings.Fields(h.Get("X-Mugai-Sanitized")); !slices.Contains(got, "from-written") {
+		t.Errorf("X-Mugai-Sanitized %q lacks from-written", got)
+	}
+	if !slices.Contains(recs[0].Actions, "from-written") {
+		t.Errorf("audit actions %q lack from-written", recs[0].Actions)
+	}
+	if v := testutil.ToFloat64(g.m.SanitizeActions.WithLabelValues("from-written")); v != 1 {
+		t.Errorf("sanitize_actions_total{action=\"from-written\"} = %v, want 1", v)
 	}
 
 	time.Sleep(1100 * time.Millisecond) // a Date of the release's own time would differ

@@ -723,6 +723,11 @@ func (s *sanitizer) requiredFields(out []field) []field {
 		} else {
 			s.fromWritten = "" // the policy's choice, not the original's lack
 		}
+		if s.fromWritten != "" {
+			// The notice says so; a filter on the LGWAN side reads it
+			// in X-Mugai-Sanitized, as every change the notice names.
+			s.addAction("from-written")
+		}
 		// First after the trace fields, where a header has it.
 		i := 0
 		for i < len(out) && out[i].key == "Received" {

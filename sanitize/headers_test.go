@@ -593,6 +593,11 @@ func TestRequiredFrom(t *testing.T) {
 			if en != "" && !strings.Contains(text, en) {
 				t.Errorf("the English notice line does not say %q:\n%s", en, text)
 			}
+			// What the notice says was done is an action too.
+			sanitized := strings.Fields(h.Get("X-Mugai-Sanitized"))
+			if got := slices.Contains(sanitized, "from-written"); got != (c.notice != "") {
+				t.Errorf("X-Mugai-Sanitized %q: from-written %v, want %v", sanitized, got, c.notice != "")
+			}
 
 			// ISO-2022-JP output holds the notice's line as it is.
 			pol.OutputCharset = "iso-2022-jp"
