@@ -588,6 +588,36 @@ func TestForwardedHeaderLinksCounted(t *testing.T) {
 	}
 }
 
+// TestForwardedMboxFromLine: a message/rfc822 part saved from a mailbox
+// starts with its mbox "From " line, which Thunderbird skips, as the
+// sanitiser does before the original's header: the forwarded message is
+// quoted, not dropped as a part whose header does not parse.
+func TestForwardedMboxFromLine(t *testing.T) {
+	msg := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: fwd\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nsee the attached message\r\n" +
+		"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom tester@example.com Tue May 10 11:28:07 2011\r\n" +
+		"From: Test Tester <tester@example.com>\r\nSubject: Another PDF\r\n\r\nJust attaching another PDF, here.\r\n--b--\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	for _, f := range rep.Findings {
+		if f.Kind == "header-unparseable" {
+			t.Errorf("finding %+v", f)
+		}
+	}
+	text := decodedText(t, out.Bytes())
+	for _, want := range []string{"> Subject: Another PDF", "> Just attaching another PDF, here."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the quoted message lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Tue May 10 11:28:07 2011") {
+		t.Errorf("the mbox From line is in the text:\n%s", text)
+	}
+}
+
 // TestNoticeNamesFilesUnderRemove: the notice lists a removed file by its
 // name under every links mode; a name a mail client would link (a .zip
 // is a top-level domain) is defanged, never replaced by "[リンク削除]",

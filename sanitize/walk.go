@@ -316,8 +316,10 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 	}
 	br := s.sc.reader(r)
 	defer s.sc.putReader(br)
-	if depth == 0 {
-		// An mbox "From " line before the header.
+	if depth == 0 || ctx.root {
+		// An mbox "From " line before the header, of the original or of
+		// a message/rfc822 part saved from a mailbox (Thunderbird skips
+		// it there too).
 		if p, _ := br.Peek(5); string(p) == "From " {
 			for {
 				if _, err := br.ReadSlice('\n'); err != bufio.ErrBufferFull {
