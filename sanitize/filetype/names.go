@@ -133,8 +133,13 @@ var declaredTable = func() map[string]claim {
 	// Windows declares .csv as application/vnd.ms-excel: textual.
 	add(claim{class: ClassOffice, textual: true}, `application/vnd.ms-excel`)
 	add(claim{class: ClassPDF}, `application/pdf application/x-pdf application/acrobat applications/vnd.pdf text/pdf text/x-pdf`)
+	// The reports of a bounce, a read receipt or an abuse report are
+	// text by definition (RFC 3464, 8098, 5965, 6533): every bounce
+	// carries one, and text content in it is no mismatch.
 	add(claim{class: ClassOther, textual: true}, `application/xhtml+xml image/svg+xml application/xml
-		message/rfc822 message/global application/postscript`)
+		message/rfc822 message/global application/postscript
+		message/delivery-status message/global-delivery-status message/disposition-notification
+		message/global-disposition-notification message/feedback-report message/global-headers`)
 	add(claim{class: ClassOther}, `application/ms-tnef application/vnd.ms-tnef application/vnd.ms-outlook`)
 	add(claim{class: ClassText, textual: true}, `application/json application/csv application/x-csv
 		application/yaml application/x-yaml`)
