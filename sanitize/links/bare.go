@@ -652,13 +652,30 @@ func mailDomain[T text](line T, i int) bool {
 	if last <= i || last >= e-1 || e < len(line) && line[e] == '_' {
 		return false // x.jp_y is no domain
 	}
+	if !icannTLD(string(line[last+1 : e])) {
+		// Japanese runs on after an address with no space
+		// (soumu@city.example.lg.jpまで): linkifyjs ends the domain
+		// where the top-level domain's ASCII letters meet letters of
+		// another script, and links the address, which stays readable.
+		k := last + 1
+		for k < e && line[k] < utf8.RuneSelf && (line[k]|0x20 >= 'a' && line[k]|0x20 <= 'z') {
+			k++
+		}
+		if k == last+1 || k == e || !icannTLD(string(line[last+1:k])) {
+			return false
+		}
+		if r, _ := decodeRune(line, k); unicode.Is(unicode.M, r) {
+			return false // a mark belongs to the letter before it
+		}
+		e = k
+	}
 	// No label starts or ends with "-" (a@b.-x.jp is no address).
 	for k := i; k < e; k++ {
 		if line[k] == '-' && (k == i || line[k-1] == '.' || k+1 == e || line[k+1] == '.') {
 			return false
 		}
 	}
-	return icannTLD(string(line[last+1 : e]))
+	return true
 }
 
 // nameByte: what a name a linkifier takes for a host is made of in ASCII

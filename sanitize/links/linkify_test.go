@@ -285,6 +285,8 @@ func linkifierLines() []string {
 		// and near-addresses a linkifier reads as URLs.
 		"www.例え0.telſ_ 例.a.telſ 例.1.2.3.4 例.例.jp-x 例.jp.例",
 		"//x'y@evil.com/login a@.ü.fi a@x..jp",
+		// Japanese right after an address's top-level domain.
+		"soumu@city.example.lg.jpまで x@evil.comへ/login x@evil.comあwww.evil.com/x x@evil.comへevil.com x@evil.coḿx.com",
 	)
 }
 

@@ -83,6 +83,10 @@ func TestRewriteDefang(t *testing.T) {
 		{"empty host", "http:// x", "hxxp:// x", 1},
 		{"mailto untouched", "mailto:user@example.jp", "mailto:user@example.jp", 0},
 		{"email untouched", "連絡先 bousai@city.example.lg.jp まで", "連絡先 bousai@city.example.lg.jp まで", 0},
+		// linkifyjs reads the address up to the Japanese (a mailto
+		// link); the name in it is no web link to neutralise.
+		{"email then japanese", "連絡先 bousai@city.example.lg.jpまで、info@example.co.jpです xxxx@example.comへ", "連絡先 bousai@city.example.lg.jpまで、info@example.co.jpです xxxx@example.comへ", 0},
+		{"name then japanese", "see example.comへ and x@evil.comへevil.com", "see example[.]comへ and x@evil.comへevil[.]com", 2},
 		{"already defanged", "hxxps://evil[.]example/a", "hxxps://evil[.]example/a", 0},
 		{"already defanged hXXp", "hXXp://evil.example/", "hXXp://evil.example/", 0},
 		{"half defanged host", "http://evil[.]example/", "hxxp://evil[.]example/", 1},
