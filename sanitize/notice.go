@@ -63,6 +63,12 @@ func (s *sanitizer) notice() []string {
 			lines = append(lines, "・MIME構造があいまいな部分は配送していません。")
 			en = append(en, "ambiguous parts dropped")
 		}
+		if s.bodyWithheld() {
+			// The reader sees an empty message and a list of removed
+			// "attachments": say that one of them was the text itself.
+			lines = append(lines, "・このため、メールの本文は表示していません。本文が必要な場合は管理者にお問い合わせください。")
+			en = append(en, "message text withheld")
+		}
 	}
 	for _, f := range s.rep.Findings {
 		if f.Kind == "too-many-parts" {
@@ -185,6 +191,27 @@ func (s *sanitizer) notice() []string {
 		}
 	}
 	return lines
+}
+
+// bodyWithheld reports whether the original's text is not shown because
+// the part holding it was dropped: no body text was chosen, and a part
+// dropped for its structure or a limit is a text, or of no known type (a
+// header that does not parse).
+func (s *sanitizer) bodyWithheld() bool {
+	if len(s.msgs) == 0 {
+		return false
+	}
+	top := s.msgs[0]
+	if top.slot != nil && top.slot.chosen != nil {
+		return false
+	}
+	for _, l := range s.leaves {
+		t := strings.ToLower(l.part.DeclaredType)
+		if l.msg == top && len(l.ambig) > 0 && l.part.Decision == DecisionStrip && (t == "" || strings.HasPrefix(t, "text/")) {
+			return true
+		}
+	}
+	return false
 }
 
 // describe names a part for the notice: its filename (cleaned, shortened)

@@ -618,6 +618,44 @@ func TestForwardedMboxFromLine(t *testing.T) {
 	}
 }
 
+// TestNoticeBodyWithheld: where the part holding the text was dropped
+// for its structure (ambiguous: strip), the reader is told that the
+// message's text is not shown, not only that an "attachment" was
+// removed; where the text is shown, the notice does not say so.
+func TestNoticeBodyWithheld(t *testing.T) {
+	const line = "・このため、メールの本文は表示していません。"
+	head := "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: s\r\nDate: Wed, 1 Apr 2026 08:00:00 +0900\r\nMessage-ID: <w1@example.jp>\r\nMIME-Version: 1.0\r\n"
+	for _, c := range []struct {
+		name, msg string
+		withheld  bool
+	}{
+		// Thunderbird wrote no blank line after the header.
+		{"header without its blank line", head + "Content-Type: text/plain\r\nThis is the text.\r\n", true},
+		{"unknown transfer encoding", head + "Content-Type: text/html\r\nContent-Transfer-Encoding: 8bits\r\n\r\n<p>the text</p>\r\n", true},
+		{"ambiguous text in a multipart", head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-unknown\r\n\r\nthe text\r\n--b--\r\n", true},
+		{"ambiguous attachment, text shown", head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe text\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: x-unknown\r\n\r\nxx\r\n--b--\r\n", false},
+		{"no ambiguity", head + "Content-Type: text/plain\r\n\r\nthe text\r\n", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			rep, err := Message(&out, strings.NewReader(c.msg), int64(len(c.msg)), Options{Policy: defaultPolicy(t), OriginalID: "Q1"})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			text := decodedText(t, out.Bytes())
+			if got := strings.Contains(text, line); got != c.withheld {
+				t.Errorf("notice says the text is withheld: %v, want %v:\n%s", got, c.withheld, text)
+			}
+			if got := strings.Contains(text, "message text withheld"); got != c.withheld {
+				t.Errorf("English notice says the text is withheld: %v, want %v:\n%s", got, c.withheld, text)
+			}
+			if c.withheld && strings.Contains(text, "the text") {
+				t.Errorf("the ambiguous text was delivered:\n%s", text)
+			}
+		})
+	}
+}
+
 // TestNoticeNamesFilesUnderRemove: the notice lists a removed file by its
 // name under every links mode; a name a mail client would link (a .zip
 // is a top-level domain) is defanged, never replaced by "[リンク削除]",
