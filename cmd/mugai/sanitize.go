@@ -32,8 +32,9 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	lockdown := fs.String("lockdown", "", "`on` or off: apply the policy as under the emergency mode, or as without it (default: as the gateway of -config does now, by the mark in its spool directory)")
 	reportPath := fs.String("report", "", "write the JSON report to `FILE` (\"-\": standard error)")
 	outPath := fs.String("o", "", "write the rebuilt message to `FILE` instead of standard output")
+	asText := fs.Bool("text", false, "write the rebuilt message as a mail client shows it (header and text decoded, kept attachments named), not as it is sent")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] [-client ADDRESS] -from ADDRESS -to ADDRESSES] [-lockdown on|off] [-report FILE|-] [-o FILE] [INPUT]")
+		fmt.Fprintln(stderr, "Usage: mugai sanitize [-config FILE] [-policy NAME | [-route NAME] [-client ADDRESS] -from ADDRESS -to ADDRESSES] [-lockdown on|off] [-report FILE|-] [-o FILE] [-text] [INPUT]")
 		fmt.Fprintln(stderr, "\nRebuilds the message in INPUT (default: standard input) under a policy and writes it")
 		fmt.Fprintln(stderr, "to standard output. With -from and -to the configuration's rules pick the policy, as")
 		fmt.Fprintln(stderr, "they would for that envelope (the gateway never reads From: or To: for this); the")
@@ -233,6 +234,35 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// run was not given: say so rather than show a From it never
 		// writes for a sender it takes.
 		fmt.Fprintf(stderr, "mugai sanitize: the message has no usable From: the gateway writes the envelope sender there (MAIL FROM); the dry run, given none, shows %s (give -route, -from and -to to see the gateway's)\n", sanitize.UnknownSender)
+	}
+	if *asText {
+		// The message is sent base64 or quoted-printable with encoded
+		// words: the admin reads what the recipient will.
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return fail("%v", err)
+		}
+		if *outPath == "" {
+			if err := writeReadable(stdout, tmp); err != nil {
+				return fail("%v", err)
+			}
+			return 0
+		}
+		txt, err := os.CreateTemp(dir, ".mugai-sanitize-text-*")
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer os.Remove(txt.Name())
+		defer txt.Close()
+		if err := writeReadable(txt, tmp); err != nil {
+			return fail("%v", err)
+		}
+		if err := txt.Close(); err != nil {
+			return fail("%v", err)
+		}
+		if err := os.Rename(txt.Name(), *outPath); err != nil {
+			return fail("%v", err)
+		}
+		return 0
 	}
 	if *outPath != "" {
 		if err := tmp.Close(); err != nil {

@@ -289,3 +289,67 @@ func TestSanitizeRoutePolicy(t *testing.T) {
 		t.Errorf("-policy default: exit %d:\n%s", code, o.String())
 	}
 }
+
+// TestSanitizeText: with -text the dry run writes what the recipient's
+// mail client shows, not the base64 and encoded words the message is
+// sent in: the header decoded, the notice and the text, UTF-8 or
+// ISO-2022-JP output alike, and a line naming each attachment kept.
+func TestSanitizeText(t *testing.T) {
+	dir := t.TempDir()
+	msg := "From: =?UTF-8?B?5bGx55Sw?= <taro@example.jp>\r\nTo: b@city.example.lg.jp\r\nSubject: =?UTF-8?B?44GK55+l44KJ44Gb?=\r\n" +
+		"Date: Wed, 1 Apr 2026 08:00:00 +0900\r\nMessage-ID: <t1@example.jp>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		"<p>詳しくは <a href=\"https://evil.example/a\">こちら</a>。①㈱</p>\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: attachment; filename=\"=?UTF-8?B?5ZCN57C/LnR4dA==?=\"\r\n\r\n名前,数量\r\n--b--\r\n"
+	input := filepath.Join(dir, "in.eml")
+	if err := os.WriteFile(input, []byte(msg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	iso := writeConfig(t, "output_charset: utf-8", "output_charset: iso-2022-jp")
+	want := []string{
+		"From: 山田 <taro@example.jp>\n",
+		"Subject: お知らせ\n",
+		"X-Mugai-Sanitized: html-to-text links-defanged attachments-kept=1\n",
+		"\n【お知らせ】このメールはメールゲートウェイで無害化",
+		"詳しくは こちら <hxxps://evil[.]example/a>。①㈱\n",
+		"\n[添付ファイル / attachment: 名簿.txt (text/plain, ",
+	}
+	out := filepath.Join(dir, "out.txt")
+	for _, c := range []struct {
+		name string
+		args []string
+		file string // where the text goes: "" for standard output
+	}{
+		{"utf-8", []string{"-text", input}, ""},
+		{"iso-2022-jp", []string{"-config", iso, "-text", input}, ""},
+		{"to a file", []string{"-text", "-o", out, input}, out},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var o, e bytes.Buffer
+			if code := runSanitize(c.args, strings.NewReader(""), &o, &e); code != 0 {
+				t.Fatalf("exit %d: %s", code, e.String())
+			}
+			got := o.String()
+			if c.file != "" {
+				if o.Len() > 0 {
+					t.Errorf("stdout not empty with -o: %q", o.String())
+				}
+				b, err := os.ReadFile(c.file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = string(b)
+			}
+			for _, w := range want {
+				if !strings.Contains(got, w) {
+					t.Errorf("the text lacks %q:\n%s", w, got)
+				}
+			}
+			for _, bad := range []string{"=?", "\r", "Content-Transfer-Encoding", "\x1b"} {
+				if strings.Contains(got, bad) {
+					t.Errorf("the text holds %q:\n%s", bad, got)
+				}
+			}
+		})
+	}
+}
