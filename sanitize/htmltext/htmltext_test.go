@@ -282,6 +282,12 @@ func TestConvertSnippets(t *testing.T) {
 		{"link already in brackets", `Aiko &lt;<a href="mailto:aiko@example.org">aiko@example.org</a>&gt; wrote:`, "Aiko <aiko@example.org> wrote:\n"},
 		{"link url already in brackets", `&lt;<a href="https://example.jp/">https://example.jp/</a>&gt;`, "<https://example.jp/>\n"},
 		{"link spans lines", `<a href="https://example.jp/">one<br>two</a>`, "one\ntwo <https://example.jp/>\n"},
+		// A link that starts a paragraph, a list item or a quote's line
+		// is no less its own text (rspamd's schemeless address).
+		{"link equal to its text after a break", `<p>x</p><a href="https://a.example/">https://a.example/</a><div>y</div><p><a href="user.name@example.com">user.name@example.com</a></p>` +
+			`<ul><li><a href="mailto:u@example.jp">u@example.jp</a></li></ul><blockquote><p>q</p><p><a href="https://b.example/">https://b.example/</a></p></blockquote>`,
+			"x\n\n<https://a.example/>\ny\n\n<user.name@example.com>\n\n- <u@example.jp>\n\n> q\n>\n> <https://b.example/>\n"},
+		{"link spans lines after a break", `<p>x</p><a href="https://a.example/">https://a.<br>example/</a>`, "x\n\nhttps://a.\nexample/ <https://a.example/>\n"},
 		{"link unclosed", `<a href="https://example.jp/">text`, "text <https://example.jp/>\n"},
 		{"link nested a", `<a href="https://a.example/">a<a href="https://b.example/">b</a>`, "a <https://a.example/> b <https://b.example/>\n"},
 		{"link then a word", `<a href="https://a.example/x"><img alt="" src=p.jpg style="float:left"></a>Respected ` +

@@ -292,7 +292,12 @@ func (o *out) word(b []byte) {
 	// Whether the word follows the last one directly, for a quote.
 	joined := o.hasText && o.owed == 0 && !o.space && len(o.ws) == 0 && !o.sep && !o.cellBreak
 	if o.owed > 0 {
-		o.release() // a link that spans lines is not a bare URL
+		// A link whose text spans lines is not a bare URL; line breaks
+		// before its text (a link that starts a paragraph) are held
+		// with it.
+		if o.textStart >= 0 {
+			o.release()
+		}
 		o.putString("\n")
 	}
 	lead := o.lead
