@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -144,6 +145,7 @@ func warnings(c *config.Config, gatewayLogs bool) []string {
 			ws = append(ws, fmt.Sprintf("admin.listen %s is reachable off the host: /metrics, /healthz and /readyz answer anyone who can connect (control calls still answer only clients on the gateway host, with the token)", c.Admin.Listen))
 		}
 	}
+	ws = append(ws, secretFileWarnings(c)...)
 	if c.Log.Audit == "stdout" {
 		// The default when the key is not written. Under systemd the
 		// journal takes standard output, and drops what comes past its
@@ -309,6 +311,63 @@ func warnings(c *config.Config, gatewayLogs bool) []string {
 				}
 			}
 		}
+	}
+	return ws
+}
+
+// secretFileWarnings warns of a secret file of the configuration that
+// every user on the host may read or write: a route's TLS private key
+// (whoever reads it can pose as the gateway) and the quarantine's
+// encryption key (whoever reads it can decrypt the stored originals,
+// which is what encryption at rest is for; whoever writes it can have
+// the next start encrypt under a key of their own). Certificates and
+// ca_file are public and not judged.
+//
+// Only the bits for other users count. The group bits are left alone:
+// deploy/README.md installs the keys 0640 root:mugai, so that the
+// gateway's user reads them through its group without owning them, and
+// check cannot tell the gateway's group (it may run as another user,
+// or on another host). A group that may read or write is taken to be
+// the gateway's, which holds the key anyway.
+//
+// The file's own mode is judged, not the directories above it: /etc/mugai
+// 0750 shuts other users out today, but the key's mode is what a copy,
+// a backup restored elsewhere or a directory made wider leaves it with.
+// os.Stat follows a symbolic link: the target's mode is the one that
+// guards the key. A file Stat cannot reach was reported by Load as an
+// error (mugai check prints no warnings then), so it is not said twice.
+func secretFileWarnings(c *config.Config) []string {
+	type secret struct{ key, file, reader string }
+	secrets := []secret{{"quarantine.encryption_key_file", c.Quarantine.EncryptionKeyFile,
+		"decrypt the quarantined originals"}}
+	for _, r := range c.Routes {
+		if r.TLS != nil {
+			secrets = append(secrets, secret{"route " + r.Name + ": tls.key", r.TLS.Key,
+				"pose as the gateway with the route's TLS private key"})
+		}
+	}
+	var ws []string
+	for _, s := range secrets {
+		if s.file == "" {
+			continue
+		}
+		fi, err := os.Stat(s.file)
+		if err != nil {
+			continue
+		}
+		perm := fi.Mode().Perm()
+		var can []string
+		if perm&0o004 != 0 {
+			can = append(can, "read it ("+s.reader+")")
+		}
+		if perm&0o002 != 0 {
+			can = append(can, "write it (put a key of their own in its place)")
+		}
+		if len(can) == 0 {
+			continue
+		}
+		ws = append(ws, fmt.Sprintf("%s %s is mode %04o: every user on this host can %s; give it the gateway's group and mode 640 (chown root:mugai, chmod 640, as deploy/README.md installs it), or mode 600 where the gateway's user owns it",
+			s.key, s.file, perm, strings.Join(can, " and ")))
 	}
 	return ws
 }

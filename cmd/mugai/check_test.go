@@ -167,15 +167,26 @@ func TestCheckSenderRules(t *testing.T) {
 		{"without clients", strings.Replace(string(example), clients, "", 1), true},
 		{"clients open to all", strings.Replace(string(example), clients, "      clients: [198.51.100.0/28, 0.0.0.0/0]\n", 1), true},
 	} {
-		// Beside the example's key and certificate, which it names
-		// relative to itself.
+		// Beside the example's keys and certificate, which it names
+		// relative to itself; the keys with the modes an install gives
+		// them (a checkout leaves them readable by all, which check
+		// warns of).
 		dir := t.TempDir()
-		testdata, err := filepath.Abs("../../deploy/testdata")
-		if err != nil {
+		if err := os.Mkdir(filepath.Join(dir, "testdata"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(testdata, filepath.Join(dir, "testdata")); err != nil {
-			t.Fatal(err)
+		for f, mode := range map[string]os.FileMode{"tls.crt": 0o644, "tls.key": 0o640, "quarantine.key": 0o600} {
+			b, err := os.ReadFile(filepath.Join("../../deploy/testdata", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			to := filepath.Join(dir, "testdata", f)
+			if err := os.WriteFile(to, b, mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(to, mode); err != nil { // past the umask
+				t.Fatal(err)
+			}
 		}
 		path := filepath.Join(dir, "mugai.yaml")
 		if err := os.WriteFile(path, []byte(tt.yaml), 0o644); err != nil {
