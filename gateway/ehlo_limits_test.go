@@ -106,6 +106,27 @@ func TestEHLOLimits(t *testing.T) {
 		if n := strings.Count(g.logs.String(), `msg="mail refused"`); n != 1 {
 			t.Errorf("%d mail refused lines after a second refusal within the second, want 1", n)
 		}
+		// Past the advertised number go-smtp answers MAIL itself, before
+		// our session sees it: uncounted, unlogged (deploy/README.md,
+		// "Size"). It reads SIZE as a 32-bit number (conn.go,
+		// strconv.ParseUint(value, 10, 32)), so from 4 GiB on the reply
+		// is a syntax error, not 552.
+		for _, tt := range []struct{ size, reply string }{
+			{"2050", "552 5.3.4 Max message size exceeded"},
+			{"4294967295", "552 5.3.4 Max message size exceeded"},
+			{"4294967296", "501 5.5.4 Unable to parse SIZE as an integer"},
+		} {
+			s.cmd("RSET")
+			if r := s.cmd("MAIL FROM:<a@example.jp> SIZE=" + tt.size); r != tt.reply {
+				t.Errorf("MAIL SIZE=%s: %q, want %q", tt.size, r, tt.reply)
+			}
+		}
+		if v, w := rejects("mail", "552"), rejects("mail", "501"); v != before+2 || w != 0 {
+			t.Errorf("smtp_rejects_total{mail,552} = %v, {mail,501} = %v, want %v and 0: go-smtp's own refusals are not ours to count", v, w, before+2)
+		}
+		if n := strings.Count(g.logs.String(), `msg="mail refused"`); n != 1 {
+			t.Errorf("%d mail refused lines after go-smtp's own refusals, want 1", n)
+		}
 	})
 
 	// Past max_recipients a new recipient is refused by us (452 4.5.3,
