@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 
@@ -13,11 +15,18 @@ import (
 
 // Replies for refused addresses. RFC 3463: 5.1.3 bad destination mailbox
 // address syntax, 5.1.7 bad sender address syntax, 5.7.1 delivery not
-// authorised.
+// authorised. RFC 6531 3.7.4.1 (code from RFC 5248): 553 5.6.7,
+// non-ASCII addresses not permitted for that sender or recipient, for an
+// address that is well formed as SMTPUTF8 writes addresses (UTF-8 in the
+// local part, a domain in U-labels) but that the gateway does not take:
+// said as such, not as a syntax error, which sends the sending
+// postmaster looking for a typing mistake in a valid address.
 var (
-	errRelayDenied = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relaying denied"}
-	errBadRcptSyn  = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Recipient address syntax not accepted"}
-	errBadFromSyn  = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Sender address syntax not accepted"}
+	errRelayDenied  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relaying denied"}
+	errBadRcptSyn   = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Recipient address syntax not accepted"}
+	errBadFromSyn   = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Sender address syntax not accepted"}
+	errNonASCIIRcpt = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Recipient address not accepted: this gateway does not accept non-ASCII (internationalised) addresses"}
+	errNonASCIIFrom = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Sender address not accepted: this gateway does not accept non-ASCII (internationalised) addresses"}
 )
 
 // parseRcpt checks a RCPT TO address against the route's domains and
@@ -94,6 +103,9 @@ func parseSender(addr string) (string, *smtp.SMTPError) {
 		return "", nil
 	}
 	local, domain, err := splitAddr(addr)
+	if err == errNonASCIIRcpt {
+		return "", errNonASCIIFrom
+	}
 	if err != nil {
 		return "", errBadFromSyn
 	}
@@ -104,11 +116,14 @@ func splitAddr(addr string) (local, domain string, err *smtp.SMTPError) {
 	if addr == "" || len(addr) > 254 || strings.HasPrefix(addr, "@") || strings.Contains(addr, ":") && !strings.HasPrefix(addr, `"`) {
 		return "", "", errBadRcptSyn
 	}
-	for _, r := range addr {
+	for i := 0; i < len(addr); i++ {
 		// RFC 5321 4.1.2: no controls, no spaces outside quotes; we
-		// refuse spaces everywhere and non-ASCII (no SMTPUTF8 offered).
-		if r <= ' ' || r >= 0x7f {
+		// refuse spaces everywhere.
+		switch c := addr[i]; {
+		case c <= ' ' || c == 0x7f:
 			return "", "", errBadRcptSyn
+		case c >= utf8.RuneSelf:
+			return "", "", nonASCII(addr)
 		}
 	}
 	i := strings.LastIndexByte(addr, '@')
@@ -134,6 +149,41 @@ func splitAddr(addr string) (local, domain string, err *smtp.SMTPError) {
 		return "", "", errBadRcptSyn
 	}
 	return local, domain, nil
+}
+
+// nonASCII is the refusal of addr, which has a byte beyond ASCII. The
+// gateway takes no internationalised address (RFC 6531: UTF-8 in the
+// local part, a domain in U-labels), though a sanitising route offers
+// SMTPUTF8 in EHLO: for the raw UTF-8 header fields it rebuilds as 7-bit
+// encoded words, which Postfix sends only to a server that offers it.
+// Such an address is refused with errNonASCIIRcpt where it is well
+// formed but for its non-ASCII characters: where splitAddr takes it with
+// each of them written as as many ASCII letters as it has octets (RFC
+// 5321 4.5.3.1 limits lengths in octets). Bytes that are not UTF-8, and
+// a control or a space beyond ASCII (NEL, NO-BREAK SPACE, IDEOGRAPHIC
+// SPACE), are no address in any form: a syntax error, as is what
+// splitAddr refuses in the ASCII form. A domain in U-labels is not
+// mapped to A-labels (IDNA would take user@ｌｇｗａｎ.example, in
+// FULLWIDTH letters, for user@lgwan.example): its A-label form is taken.
+func nonASCII(addr string) *smtp.SMTPError {
+	if !utf8.ValidString(addr) {
+		return errBadRcptSyn
+	}
+	var b strings.Builder
+	for _, r := range addr {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case unicode.IsControl(r) || unicode.IsSpace(r):
+			return errBadRcptSyn
+		default:
+			b.WriteString(strings.Repeat("x", utf8.RuneLen(r)))
+		}
+	}
+	if _, _, err := splitAddr(b.String()); err != nil {
+		return err
+	}
+	return errNonASCIIRcpt
 }
 
 func validDomain(d string) bool {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The open-relay battery: the classic relay-test forms against a gateway
@@ -99,34 +100,58 @@ func TestSenderSyntax(t *testing.T) {
 		{"citizen", "553"},
 		{"citizen@example.jp@other.example", "553"},
 		{"ci tizen@example.jp", "553"},
+		// RFC 6531 addresses, not taken: 553 5.6.7, but for what is no
+		// address in UTF-8 either.
+		{"太郎@example.jp", "5.6.7"},
+		{"citizen@例え.jp", "5.6.7"},
+		{"\"太郎\"@example.jp", "5.6.7"},
+		{"太郎@[192.0.2.1]", "5.6.7"},
+		{"太郎@[例え.jp]", "553"},
+		{"太郎@example.jp@other.example", "553"},
+		{"太郎\xff@example.jp", "553"},
+		{"太\u3000郎@example.jp", "553"},
+		{"太郎\u0085@example.jp", "553"},
+		{"太郎\r\n@example.jp", "553"},
+		{"太郎..x@example.jp", "553"},
+		{"x@例え..jp", "553"},
+		{strings.Repeat("太", 21) + "@example.jp", "5.6.7"}, // 63 octets
+		{strings.Repeat("太", 22) + "@example.jp", "553"},   // 66 octets: RFC 5321 4.5.3.1.1 allows 64
 	}
 	for _, tt := range tests {
 		got, err := parseSender(tt.addr)
 		switch {
 		case tt.want == "553" && (err == nil || err.Code != 553 || err.EnhancedCode != [3]int{5, 1, 7}):
 			t.Errorf("MAIL FROM %q: got %q, %v; want 553 5.1.7", tt.addr, got, err)
-		case tt.want != "553" && (err != nil || got != tt.want):
+		case tt.want == "5.6.7" && err != errNonASCIIFrom:
+			t.Errorf("MAIL FROM %q: got %q, %v; want 553 5.6.7", tt.addr, got, err)
+		case tt.want != "553" && tt.want != "5.6.7" && (err != nil || got != tt.want):
 			t.Errorf("MAIL FROM %q: got %q, %v; want %q", tt.addr, got, err, tt.want)
 		}
 	}
 }
 
-// FuzzParseRcpt: any RCPT TO address is refused with 550 5.7.1 or 553
-// 5.1.3, or accepted as local@domain for one of the route's domains,
-// without a routing character, a space or a control, and accepted again
-// unchanged (what the rules and the next hop see is what was checked).
-// MAIL FROM is held to the same syntax, with 553 5.1.7.
+// FuzzParseRcpt: any RCPT TO address is refused with 550 5.7.1, 553
+// 5.1.3 or, only for valid UTF-8 beyond ASCII, 553 5.6.7, or accepted
+// as local@domain for one of the route's domains, without a routing
+// character, a space or a control, and accepted again unchanged (what
+// the rules and the next hop see is what was checked). MAIL FROM is
+// held to the same syntax, with 553 5.1.7 and 553 5.6.7.
 func FuzzParseRcpt(f *testing.F) {
 	for _, s := range []string{"user@lgwan.example", `"user"@lgwan.example`, "user%other.example@lgwan.example",
 		"@a.example:user@lgwan.example", "other!user@lgwan.example", "user@[127.0.0.1]", "user@LGWAN.example.",
-		`"a@b"@lgwan.example`, "first.last+tag@localhost", "user@lgwan.example@other.example", ""} {
+		`"a@b"@lgwan.example`, "first.last+tag@localhost", "user@lgwan.example@other.example", "",
+		"ユーザー@lgwan.example", "user@例え.jp", "\xe3\x83@lgwan.example", "太\u3000郎@lgwan.example"} {
 		f.Add(s)
 	}
 	domains := []string{"lgwan.example", "localhost"}
+	beyondASCII := func(addr string) bool {
+		return utf8.ValidString(addr) && strings.ContainsFunc(addr, func(r rune) bool { return r >= utf8.RuneSelf })
+	}
 	f.Fuzz(func(t *testing.T, addr string) {
 		got, err := parseRcpt(addr, domains)
 		if err != nil {
-			if got != "" || !(err.Code == 550 && err.EnhancedCode == [3]int{5, 7, 1} || err.Code == 553 && err.EnhancedCode == [3]int{5, 1, 3}) {
+			if got != "" || !(err.Code == 550 && err.EnhancedCode == [3]int{5, 7, 1} || err.Code == 553 && err.EnhancedCode == [3]int{5, 1, 3} ||
+				err == errNonASCIIRcpt && beyondASCII(addr)) {
 				t.Fatalf("%q: refused with %q %d %v", addr, got, err.Code, err.EnhancedCode)
 			}
 		} else {
@@ -146,8 +171,12 @@ func FuzzParseRcpt(f *testing.F) {
 		from, ferr := parseSender(addr)
 		switch {
 		case ferr != nil:
-			if from != "" || ferr.Code != 553 || ferr.EnhancedCode != [3]int{5, 1, 7} {
+			if from != "" || !(ferr == errBadFromSyn || ferr == errNonASCIIFrom && beyondASCII(addr)) {
 				t.Fatalf("MAIL FROM %q: refused with %q %d %v", addr, from, ferr.Code, ferr.EnhancedCode)
+			}
+			// One reply for an address, whichever command gives it.
+			if (ferr == errNonASCIIFrom) != (err == errNonASCIIRcpt) {
+				t.Fatalf("%q: MAIL FROM refused with %v, RCPT TO with %v", addr, ferr.EnhancedCode, err)
 			}
 		case addr == "":
 			if from != "" {

@@ -427,7 +427,8 @@ func (s *Server) newDispatch(snap *routeSnap) *dispatch {
 	// so it can take raw UTF-8 headers (Postfix marks such mail SMTPUTF8
 	// and will not send it otherwise). A pass-through route relays the
 	// bytes as they are and must not promise what its next hop may not
-	// keep. Non-ASCII addresses are refused either way (parseRcpt).
+	// keep. Non-ASCII addresses are refused either way, with 553 5.6.7
+	// (splitAddr): SMTPUTF8 is offered for header fields, not for them.
 	srv.EnableSMTPUTF8 = r.Policy != config.PolicyNone
 	srv.ErrorLog = log.New(slogWriter{s.Logger.With("route", r.Name)}, "", 0)
 	d := &dispatch{srv: srv, conns: make(chan net.Conn), done: make(chan struct{})}

@@ -183,6 +183,12 @@ func TestSanitizeCommandRules(t *testing.T) {
 		// refuses there is an error.
 		{"a sender in another form", []string{"-from", "\"sato\"@Other.example.", "-to", "soumu@lgwan.example"}, 0, "partner", `rule "one-sender" picks policy "partner"`},
 		{"a sender refused at MAIL", []string{"-from", "a b@other.example", "-to", "soumu@lgwan.example"}, 1, "", "route inbound refuses a b@other.example at MAIL FROM: 553 5.1.7"},
+		// An internationalised address the gateway does not take: said
+		// as such, as it answers over SMTP.
+		{"a non-ASCII sender", []string{"-from", "太郎@other.example", "-to", "soumu@lgwan.example"}, 1, "",
+			"route inbound refuses 太郎@other.example at MAIL FROM: 553 5.6.7 Sender address not accepted: this gateway does not accept non-ASCII (internationalised) addresses"},
+		{"a non-ASCII recipient", []string{"-from", "a@b.example", "-to", "soumu@lgwan.example, ユーザー@lgwan.example"}, 1, "",
+			"route inbound refuses ユーザー@lgwan.example at RCPT TO: 553 5.6.7 Recipient address not accepted: this gateway does not accept non-ASCII (internationalised) addresses"},
 		{"with -policy", []string{"-policy", "default", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", "not both"},
 		// A rule with clients: the sending server's address, which the
 		// dry run must be given when such a rule would otherwise match.
