@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -42,7 +44,7 @@ func TestLockdown(t *testing.T) {
 	if text, files := readable(t, body()); len(files) != 1 || files[0] != "list.txt" || !strings.Contains(text, "hxxps://example[.]jp/form") {
 		t.Fatalf("before lockdown the .txt is kept and the link defanged: %v\n%s", files, text)
 	}
-	if err := g.srv.SetLockdown(true, "operator", "incident 42"); err != nil {
+	if _, err := g.srv.SetLockdown(true, "operator", "incident 42"); err != nil {
 		t.Fatal(err)
 	}
 	raw := body()
@@ -86,7 +88,7 @@ func TestLockdown(t *testing.T) {
 	if !s2.Lockdown() || testutil.ToFloat64(m2.LockdownEnabled) != 1 {
 		t.Error("lockdown did not survive a restart")
 	}
-	if err := g.srv.SetLockdown(false, "operator", "over"); err != nil {
+	if _, err := g.srv.SetLockdown(false, "operator", "over"); err != nil {
 		t.Fatal(err)
 	}
 	if _, files := readable(t, body()); len(files) != 1 {
@@ -217,5 +219,246 @@ func TestLockdownMarkerNotWritten(t *testing.T) {
 				t.Errorf("record %+v, want verdict %s, a reason holding %q, user operator", r, tt.verdict, tt.reason)
 			}
 		})
+	}
+}
+
+// lockdownCall makes one lockdown control call as the CLI does (POST with
+// a ControlRequest, GET for the status) and returns the status code and
+// the answer's body as sent.
+func lockdownCall(t *testing.T, g *testGateway, req *ControlRequest) (int, string) {
+	t.Helper()
+	method, body := "GET", ""
+	if req != nil {
+		b, err := json.Marshal(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		method, body = "POST", string(b)
+	}
+	r, _ := http.NewRequest(method, "http://"+g.admin+"/lockdown", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+g.srv.ControlToken)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// An operator who turned the lockdown on, then a second one who ran
+// `mugai ctl lockdown on` again: the marker was rewritten with the
+// second's time and reason, so the first's were gone, the repeat was
+// recorded as a new "on", and the status answered only
+// {"lockdown":true}. Now the marker keeps its bytes, the answer says
+// the lockdown was already on and gives the first stamp, the record is
+// "already-on" with the repeat's user and why and the stamp in force as
+// its reason, and the status gives since when, by whom and why, also
+// after a restart. An off while off is "already-off" the same way.
+func TestLockdownRepeated(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "")
+	g := startGateway(t, cfg, false)
+	marker := LockdownMark(cfg.SpoolDir)
+
+	// The first on sets the stamp every later step must show.
+	code, first := lockdownCall(t, g, &ControlRequest{On: true, User: "alice", Reason: "incident 1"})
+	var st LockdownState
+	if err := json.Unmarshal([]byte(first), &st); code != 200 || err != nil || st.Since.IsZero() {
+		t.Fatalf("on: %d %s (%v)", code, first, err)
+	}
+	since := st.Since.UTC().Format(time.RFC3339)
+	wantMarker := "on since " + since + " by alice: incident 1\n"
+	stampJSON := `"since":"` + since + `","user":"alice","reason":"incident 1"`
+	if first != `{"lockdown":true,`+stampJSON+`}` {
+		t.Errorf("on answered %s", first)
+	}
+	if b, err := os.ReadFile(marker); err != nil || string(b) != wantMarker {
+		t.Fatalf("marker after on: %q (%v), want %q", b, err, wantMarker)
+	}
+
+	steps := []struct {
+		name    string
+		req     *ControlRequest // nil: GET the status
+		answer  string          // the JSON body, exactly
+		verdict string          // of the lockdown record the call wrote; "" none
+		reason  string          // that record's reason, exactly
+		marker  string          // the marker's bytes after the call; "" none
+	}{
+		{"on again keeps the stamp", &ControlRequest{On: true, User: "bob", Reason: "again"},
+			`{"lockdown":true,` + stampJSON + `,"already":true}`, "already-on", "already on since " + since + " by alice: incident 1", wantMarker},
+		{"status gives the stamp", nil,
+			`{"lockdown":true,` + stampJSON + `}`, "", "", wantMarker},
+		{"off", &ControlRequest{On: false, User: "carol", Reason: "over"},
+			`{"lockdown":false}`, "off", "", ""},
+		{"off again", &ControlRequest{On: false, User: "dave", Reason: "still over"},
+			`{"lockdown":false,"already":true}`, "already-off", "already off", ""},
+		{"status off", nil, `{"lockdown":false}`, "", "", ""},
+	}
+	for _, tt := range steps {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(readAudit(t, g.audit))
+			code, answer := lockdownCall(t, g, tt.req)
+			if code != 200 || answer != tt.answer {
+				t.Errorf("answer %d %s, want 200 %s", code, answer, tt.answer)
+			}
+			b, err := os.ReadFile(marker)
+			switch {
+			case tt.marker == "" && !errors.Is(err, os.ErrNotExist):
+				t.Errorf("marker %q (%v), want none", b, err)
+			case tt.marker != "" && string(b) != tt.marker:
+				t.Errorf("marker %q (%v), want %q", b, err, tt.marker)
+			}
+			recs := readAudit(t, g.audit)[before:]
+			if tt.verdict == "" {
+				if len(recs) != 0 {
+					t.Errorf("the status wrote records: %+v", recs)
+				}
+				return
+			}
+			if len(recs) != 1 {
+				t.Fatalf("%d records, want 1: %+v", len(recs), recs)
+			}
+			if r := recs[0]; r.Event != "lockdown" || r.Verdict != tt.verdict || r.Reason != tt.reason || r.User != tt.req.User || r.Why != tt.req.Reason {
+				t.Errorf("record %+v, want verdict %q, reason %q, user %q, why %q", r, tt.verdict, tt.reason, tt.req.User, tt.req.Reason)
+			}
+		})
+	}
+	s := scrape(t, "http://"+g.admin+"/metrics")
+	for result, want := range map[string]float64{"on": 1, "already-on": 1, "off": 1, "already-off": 1, "error": 0} {
+		if v := s[`mugai_lockdown_calls_total{result="`+result+`"}`]; v != want {
+			t.Errorf("mugai_lockdown_calls_total{result=%q} = %v, want %v", result, v, want)
+		}
+	}
+
+	// On again, then a restart: the status is the marker's, and an on
+	// after the restart still keeps the first stamp.
+	if code, answer := lockdownCall(t, g, &ControlRequest{On: true, User: "erin", Reason: "incident 2"}); code != 200 {
+		t.Fatalf("on: %d %s", code, answer)
+	}
+	stamp, err := os.ReadFile(marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.stop()
+	g = startGateway(t, cfg, false)
+	code, status := lockdownCall(t, g, nil)
+	if err := json.Unmarshal([]byte(status), &st); code != 200 || err != nil || !st.Lockdown || st.User != "erin" || st.Reason != "incident 2" ||
+		"on since "+st.Since.Format(time.RFC3339)+" by erin: incident 2\n" != string(stamp) {
+		t.Errorf("status after a restart: %d %s, want the stamp of %q", code, status, stamp)
+	}
+	if code, answer := lockdownCall(t, g, &ControlRequest{On: true, User: "frank", Reason: "after restart"}); code != 200 || !strings.Contains(answer, `"user":"erin"`) || !strings.Contains(answer, `"already":true`) {
+		t.Errorf("on after a restart: %d %s", code, answer)
+	}
+	if b, _ := os.ReadFile(marker); string(b) != string(stamp) {
+		t.Errorf("marker after on after a restart: %q, want %q", b, stamp)
+	}
+}
+
+// A marker made by hand (touch) says nothing of when, who or why: the
+// lockdown is on at the start all the same, the status says the stamp
+// is unknown by leaving it out, and a second on neither rewrites the
+// marker with a stamp that would be false nor claims one.
+func TestLockdownUnknownStamp(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "")
+	marker := LockdownMark(cfg.SpoolDir)
+	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, cfg, false)
+	if code, answer := lockdownCall(t, g, nil); code != 200 || answer != `{"lockdown":true}` {
+		t.Errorf("status: %d %s", code, answer)
+	}
+	if code, answer := lockdownCall(t, g, &ControlRequest{On: true, User: "bob", Reason: "again"}); code != 200 || answer != `{"lockdown":true,"already":true}` {
+		t.Errorf("on again: %d %s", code, answer)
+	}
+	if b, err := os.ReadFile(marker); err != nil || len(b) != 0 {
+		t.Errorf("marker %q (%v), want it left empty", b, err)
+	}
+	recs := readAudit(t, g.audit)
+	if r := recs[len(recs)-1]; r.Verdict != "already-on" || !strings.Contains(r.Reason, "unknown time") || r.User != "bob" {
+		t.Errorf("record %+v", r)
+	}
+}
+
+// The runbook: when the marker could not be written (the spool's disk
+// full during the incident) the lockdown is on until a restart only;
+// run `on` again once the disk is fixed. That second on must write the
+// marker, with the first on's stamp, not the second's; while it is
+// missing the status warns.
+func TestLockdownOnAgainWritesMissingMarker(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gatewayConfig(t, dir, "", "")
+	g := startGateway(t, cfg, false)
+	marker := LockdownMark(cfg.SpoolDir)
+	// A directory where the marker goes: no write succeeds, even as root.
+	if err := os.MkdirAll(filepath.Join(marker, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	code, answer := lockdownCall(t, g, &ControlRequest{On: true, User: "alice", Reason: "incident 1"})
+	var st LockdownState
+	if err := json.Unmarshal([]byte(answer), &st); code != 200 || err != nil || !strings.Contains(st.Warning, "until the gateway restarts") {
+		t.Fatalf("on: %d %s", code, answer)
+	}
+	// The disk is fixed.
+	if err := os.RemoveAll(marker); err != nil {
+		t.Fatal(err)
+	}
+	if _, status := lockdownCall(t, g, nil); !strings.Contains(status, `"user":"alice"`) || !strings.Contains(status, "its marker "+marker+" is missing") {
+		t.Errorf("status with the marker missing: %s", status)
+	}
+	code, answer = lockdownCall(t, g, &ControlRequest{On: true, User: "bob", Reason: "disk fixed"})
+	if want := `{"lockdown":true,"since":"` + st.Since.Format(time.RFC3339) + `","user":"alice","reason":"incident 1","already":true}`; code != 200 || answer != want {
+		t.Errorf("on again: %d %s, want %s", code, answer, want)
+	}
+	if b, err := os.ReadFile(marker); err != nil || string(b) != "on since "+st.Since.Format(time.RFC3339)+" by alice: incident 1\n" {
+		t.Errorf("marker %q (%v), want the first on's stamp", b, err)
+	}
+	recs := readAudit(t, g.audit)
+	if r := recs[len(recs)-1]; r.Verdict != "already-on" || r.User != "bob" || r.Reason != "already on (its marker was missing and is written again, so the lockdown survives a restart) since "+st.Since.Format(time.RFC3339)+" by alice: incident 1" {
+		t.Errorf("record %+v", r)
+	}
+	if _, status := lockdownCall(t, g, nil); strings.Contains(status, "warning") {
+		t.Errorf("status with the marker written: %s", status)
+	}
+}
+
+// The marker's line reads back as written, for the users and reasons
+// the API lets through (printable text: ':' and '"' included), and
+// anything else (an old or hand-made file) is an unknown stamp rather
+// than a wrong one.
+func TestLockdownStampRoundTrip(t *testing.T) {
+	since := time.Date(2026, 11, 28, 7, 25, 6, 0, time.UTC)
+	for _, st := range []LockdownStamp{
+		{since, "root", "incident 1"},
+		{since, "sato (sudo as root)", "phishing: 3 reports"},
+		{since, "ops: night shift", "a: b"},
+		{since, `"quoted"`, `say "hi"`},
+		{since, "田中", "標的型メール\tの疑い"},
+	} {
+		line := "on " + st.String() + "\n"
+		if got := parseLockdownStamp(line); got != st {
+			t.Errorf("%q read back as %+v, want %+v", line, got, st)
+		}
+	}
+	for _, text := range []string{
+		"",
+		"on\n",
+		"on since yesterday by root: x\n",
+		"on since 2026-11-28T07:25:06Z by root\n",
+		`on since 2026-11-28T07:25:06Z by "root: x` + "\n",
+		"on " + unknownStamp + "\n",
+	} {
+		if got := parseLockdownStamp(text); got != (LockdownStamp{}) {
+			t.Errorf("%q read as %+v, want an unknown stamp", text, got)
+		}
 	}
 }

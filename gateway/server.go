@@ -52,6 +52,13 @@ type Server struct {
 	Deps
 	cfg      atomic.Pointer[config.Config]
 	lockdown atomic.Bool
+	// lockdownMu serialises the lockdown's switches, so that its marker
+	// and the mode in memory change together, and guards lockdownStamp:
+	// when, by whom and why the lockdown in force went on (zero while
+	// it is off, or where its marker did not say).
+	lockdownMu    sync.Mutex
+	lockdownStamp LockdownStamp
+
 	prepared atomic.Pointer[preparedPolicies]
 	// refusals throttles the records of control calls refused to clients
 	// off the host.

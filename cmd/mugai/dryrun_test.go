@@ -316,7 +316,7 @@ func TestDryRunAsDelivered(t *testing.T) {
 // -lockdown off shows it as without the lockdown.
 func TestDryRunUnderLockdown(t *testing.T) {
 	e := startDrEnv(t)
-	if err := e.srv.SetLockdown(true, "test", "an incident"); err != nil {
+	if _, err := e.srv.SetLockdown(true, "test", "an incident"); err != nil {
 		t.Fatal(err)
 	}
 	msg := drMessage("lockdown", "本文")

@@ -22,7 +22,7 @@ func commands() []command {
 		{"sanitize", "rebuild one message under a policy, as the gateway would", runSanitize},
 		{"queue", "list, show, retry and delete queued messages", runQueue},
 		{"quarantine", "list, show, release and purge quarantined originals", runQuarantine},
-		{"ctl", "switch the emergency lockdown (mugai ctl lockdown on|off|status -reason TEXT)", runCtl},
+		{"ctl", "switch the emergency lockdown, or say since when, by whom and why it is on (mugai ctl lockdown on|off|status [-reason TEXT] [-json])", runCtl},
 		{"audit", "verify the hash chain of an audit trail (mugai audit verify FILE)", runAudit},
 		{"version", "print the version", runVersion},
 	}

@@ -125,6 +125,14 @@ const (
 	AdminRefusedContentType = "content-type" // a body that is not JSON (a form post)
 	AdminRefusedAuditDown   = "audit-down"   // a requeue, a delete or lockdown off while the audit trail cannot be written
 
+	// lockdown_calls_total{result}: what an operator's lockdown on or
+	// off did. The already- results are the audit records' verdicts.
+	LockdownCallOn         = "on"          // switched on
+	LockdownCallOff        = "off"         // switched off
+	LockdownCallAlreadyOn  = "already-on"  // on while on: the stamp in force stays
+	LockdownCallAlreadyOff = "already-off" // off while off
+	LockdownCallError      = "error"       // off refused: the marker could not be removed
+
 	// control_refusals_total{call}: the operator's control calls other
 	// than a release (quarantine_release_refusals_total counts those)
 	ControlPurge    = "purge"    // mugai quarantine purge
@@ -220,6 +228,7 @@ type Metrics struct {
 	DiskMinFree             *prometheus.GaugeVec   // mugai_disk_min_free_bytes{path}
 	StorageErrors           *prometheus.CounterVec // mugai_storage_errors_total{store}
 	LockdownEnabled         prometheus.Gauge       // mugai_lockdown_enabled
+	LockdownCalls           *prometheus.CounterVec // mugai_lockdown_calls_total{result}
 	AdminRefused            *prometheus.CounterVec // mugai_admin_refused_total{reason}
 	ControlRefusals         *prometheus.CounterVec // mugai_control_refusals_total{call,reason}
 
@@ -336,6 +345,8 @@ func New(version string) *Metrics {
 			"Writes to the gateway's own storage that failed (disk full, no inodes, I/O error, read-only), by store (spool, quarantine, temp, audit). Meanwhile mail is refused with 451 and senders retry; delivery waits for the spool.", "store"),
 		LockdownEnabled: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "lockdown_enabled",
 			Help: "1 while the emergency lockdown strips all attachments and links on sanitising routes, else 0."}),
+		LockdownCalls: counter("lockdown_calls_total",
+			"Lockdown on and off calls of an operator that passed their checks, by what they did (on, off: switched; already-on, already-off: the mode was as asked and nothing switched, the stamp of who turned it on stays; error: off refused, the marker could not be removed).", "result"),
 		AdminRefused: counter("admin_refused_total",
 			"Control calls (queue, quarantine, lockdown) refused by the admin listener, by reason (remote: the client is not on the gateway host; token: no valid control token; host, cross-origin, content-type: a browser's request; audit-down: a queue requeue or delete, or lockdown off, while the audit trail cannot be written).", "reason"),
 		ControlRefusals: counter("control_refusals_total",
@@ -350,7 +361,7 @@ func New(version string) *Metrics {
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.DeliveryTLSFallbacks, m.Bounces, m.QueuePurged,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
-		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.AdminRefused,
+		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.LockdownCalls, m.AdminRefused,
 		m.ControlRefusals, m.QuarantineOrphaned,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -394,6 +405,9 @@ func New(version string) *Metrics {
 	}
 	for _, c := range []string{ControlPurge, ControlLockdown, ControlRequeue, ControlDelete} {
 		m.ControlRefusals.WithLabelValues(c, ControlInvalid)
+	}
+	for _, r := range []string{LockdownCallOn, LockdownCallOff, LockdownCallAlreadyOn, LockdownCallAlreadyOff, LockdownCallError} {
+		m.LockdownCalls.WithLabelValues(r)
 	}
 
 	// ContinueOnError: a collector that fails (say statfs on a vanished
@@ -519,6 +533,7 @@ func Names() []string {
 		"mugai_disk_min_free_bytes",
 		"mugai_storage_errors_total",
 		"mugai_lockdown_enabled",
+		"mugai_lockdown_calls_total",
 		"mugai_admin_refused_total",
 		"mugai_control_refusals_total",
 		"mugai_quarantine_orphaned_originals",
