@@ -309,3 +309,59 @@ func TestReleaseFailedAlerts(t *testing.T) {
 		})
 	}
 }
+
+// A next hop that is down while mail is sparse: one message, retried
+// minutes and then an hour apart. MugaiNextHopFailing compares the
+// attempts of the last 10 minutes, and between retries there are none,
+// so it stopped firing while the next hop was still down (the message
+// waited until MugaiQueueOldMessage). The timestamps of the last reply
+// and of the last attempt without one hold between attempts:
+// MugaiNextHopUnreachable fires and holds. A next hop that answers, even
+// with a refusal, raises nothing.
+func TestNextHopUnreachableAlerts(t *testing.T) {
+	tests := []struct {
+		name       string
+		hop        func(t *testing.T) string
+		result     string // the attempt's delivery result
+		reply, gap bool   // which timestamp the attempt sets
+		want       []string
+	}{
+		{"next hop down", func(t *testing.T) string { return refusingAddr(t) }, "deferred", false, true, []string{"MugaiNextHopUnreachable/inbound"}},
+		{"next hop up", func(t *testing.T) string { return startSink(t, false).addr }, "delivered", true, false, nil},
+		{"next hop refuses", func(t *testing.T) string {
+			s := startSink(t, false)
+			s.rcptCode["staff@lgwan.example"] = 450
+			return s.addr
+		}, "deferred", true, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// Retries far apart: none comes during the replay.
+			cfg := gatewayConfig(t, dir, "smtp://"+tt.hop(t), "", "retry: {initial: 1s, max: 2s, lifetime: 1h}", "retry: {initial: 1h, max: 2h, lifetime: 5d}")
+			g := startGateway(t, cfg, true)
+			url := "http://" + g.admin + "/metrics"
+			before := float64(time.Now().Unix())
+			if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, "Subject: s\r\n\r\nbody\r\n"); code != 250 {
+				t.Fatalf("DATA: %d %s", code, text)
+			}
+			key := `mugai_delivery_attempts_total{result="` + tt.result + `",route="inbound"}`
+			waitFor(t, "the delivery attempt", 10*time.Second, func() bool { return scrape(t, url)[key] == 1 })
+			var scrapes []map[string]float64
+			for range 25 {
+				scrapes = append(scrapes, scrape(t, url))
+			}
+			last := scrapes[len(scrapes)-1]
+			for k, set := range map[string]bool{
+				`mugai_next_hop_last_reply_timestamp_seconds{route="inbound"}`:       tt.reply,
+				`mugai_next_hop_last_unreachable_timestamp_seconds{route="inbound"}`: tt.gap,
+			} {
+				v, ok := last[k]
+				if !ok || set != (v >= before) || !set && v != 0 {
+					t.Errorf("%s = %v (present %v), want set at the attempt: %v", k, v, ok, set)
+				}
+			}
+			wantFiring(t, scrapes, 24, tt.want)
+		})
+	}
+}

@@ -264,6 +264,7 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	}
 	results := map[string]deliver.Result{}
 	err := dialErr
+	tried := err != nil && len(due) > 0 // the next hop, not the spool
 	t0 := time.Now()
 	if err == nil && len(due) > 0 {
 		var body *io.SectionReader
@@ -271,12 +272,23 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 		if err == nil {
 			var res []deliver.Result
 			res, err = conn.Send(actx, msg.Env.From, due, body)
+			tried = true
 			for _, x := range res {
 				results[x.Rcpt] = x
 			}
 		}
 	}
 	srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
+	if tried && !strings.HasSuffix(queue, bounceSuffix) {
+		// Send's error means no recipient got a reply: the next hop was
+		// not reached, or not for long enough. The bounces queue has a
+		// next hop of its own, which the route's label does not name.
+		if err != nil {
+			srv.Metrics.NextHopLastUnreachable.WithLabelValues(rt.Name).SetToCurrentTime()
+		} else {
+			srv.Metrics.NextHopLastReply.WithLabelValues(rt.Name).SetToCurrentTime()
+		}
+	}
 	// The reason is in every deferral it caused (the spool, the log, the
 	// audit record's recipients); the cut itself is counted and logged
 	// once. An LMTP next hop may have answered some recipients before it:
