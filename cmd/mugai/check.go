@@ -17,7 +17,7 @@ import (
 
 func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", "", stderr)
-	path := fs.String("config", "", "configuration file (default: the embedded default)")
+	path := configFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}

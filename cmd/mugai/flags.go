@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"mugai/config"
 )
@@ -13,10 +14,21 @@ func newFlagSet(name, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mugai %s [flags] %s\n", name, args)
+		fmt.Fprintln(stderr, strings.TrimSpace("Usage: mugai "+name+" [flags] "+args))
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// configUsage is the text of every command's -config flag. The backquotes
+// make -h show "-config FILE" (the flag package takes the placeholder from
+// them), as the usage lines of quarantine and sanitize write it, not the
+// type name "-config string".
+const configUsage = "configuration `FILE` (default: the embedded default configuration)"
+
+// configFlag defines -config on fs, the same for every command.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", configUsage)
 }
 
 // parseFlags parses args; ok is false when the command should exit with

@@ -67,7 +67,7 @@ audit trail with the invoking user (SUDO_USER under sudo) and the reason.
 // runQuarantine is `mugai quarantine`.
 func runQuarantine(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("quarantine", "COMMAND", stderr)
-	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
+	cfgPath := configFlag(fs)
 	dir := fs.String("dir", "", "read the store in `DIR` directly, read-only (for example another node's, on shared storage)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, quarantineUsage)

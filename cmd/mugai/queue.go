@@ -34,9 +34,9 @@ const queueUsage = "list | failed | show ID | retry ID | retry all | requeue ID 
 // it.
 func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("queue", queueUsage, stderr)
-	path := fs.String("config", "", "configuration file (default: the embedded default)")
+	path := configFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	reason := fs.String("reason", "", "why the message is deleted or requeued (required for both; recorded in the audit trail)")
+	reason := fs.String("reason", "", "the reason (`TEXT`) the message is deleted or requeued (required for both; recorded in the audit trail)")
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code

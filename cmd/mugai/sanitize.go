@@ -23,7 +23,7 @@ import (
 // I/O error.
 func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("sanitize", "[INPUT]", stderr)
-	cfgPath := fs.String("config", "", "configuration `FILE` (default: the embedded default configuration)")
+	cfgPath := configFlag(fs)
 	polName := fs.String("policy", "", "policy `NAME` to apply (default: the policy of the only sanitising route, else \"default\"; or the one the rules pick with -route, -from, -to)")
 	routeName := fs.String("route", "", "with -from/-to: the route `NAME` the message comes in on (default: the only sanitising route)")
 	from := fs.String("from", "", "envelope sender `ADDRESS` (<> for the null sender): the policy is the one the rules pick, as the gateway would")

@@ -22,7 +22,7 @@ const shutdownGrace = 30 * time.Second
 
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "", stderr)
-	path := fs.String("config", "", "configuration file (default: the embedded default)")
+	path := configFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
