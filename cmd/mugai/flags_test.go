@@ -45,3 +45,47 @@ func TestFlagPlaceholders(t *testing.T) {
 		})
 	}
 }
+
+// TestQuarantineSubcommandFlags: -config and -dir given before a
+// quarantine subcommand reach it, and its -h shows their defaults, not
+// the values given: "quarantine -config cfg.yaml purge -h" printed
+// `(default "cfg.yaml")`.
+func TestQuarantineSubcommandFlags(t *testing.T) {
+	code, _, stderr := runCmd("quarantine", "-config", "cfg.yaml", "-dir", "/srv/other-node", "purge", "-h")
+	want := strings.Join([]string{
+		"Usage: mugai quarantine purge [-older-than DURATION] [-reason TEXT]",
+		"  -config FILE",
+		"    \tconfiguration FILE (default: the embedded default configuration)",
+		"  -dir DIR",
+		"    \tread the store in DIR directly (read-only)",
+		"  -older-than DURATION",
+		"    \tpurge originals older than DURATION (default: quarantine.retention)",
+		"  -reason TEXT",
+		"    \tthe reason (TEXT), for the audit trail (default: \"manual purge of originals older than …\")",
+		"",
+	}, "\n")
+	if code != 0 || stderr != want {
+		t.Errorf("exit %d, -h:\n%s\nwant:\n%s", code, stderr, want)
+	}
+
+	// The values given before the subcommand are still the ones used;
+	// one given after it wins.
+	dir := t.TempDir()
+	missing := dir + "/missing.yaml"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"quarantine", "-config", missing, "list"}, missing + ": cannot read: no such file or directory\n"},
+		{[]string{"quarantine", "-config", dir + "/other.yaml", "list", "-config", missing}, missing + ": cannot read: no such file or directory\n"},
+		{[]string{"quarantine", "-dir", dir + "/none", "list"}, "mugai quarantine: no quarantine store at " + dir + "/none (mugai serve makes it at its first start: check -dir or quarantine.dir)"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[1:], " "), func(t *testing.T) {
+			code, stdout, stderr := runCmd(tt.args...)
+			if code != 1 || stdout != "" || !strings.HasPrefix(stderr, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant it to begin %q", code, stdout, stderr, tt.want)
+			}
+		})
+	}
+}

@@ -113,11 +113,18 @@ func (q *qcmd) fail(format string, a ...any) int {
 	return 1
 }
 
-// flags makes a subcommand's flag set; -config is accepted there too.
+// flags makes a subcommand's flag set; -config and -dir are accepted
+// there too, into the same variables, so that "-config F list" and
+// "list -config F" are one. They are defined with their own defaults
+// (which -h prints) and the values given before the subcommand are put
+// back after: defining them with those values as defaults printed
+// `(default "cfg.yaml")` after "-config cfg.yaml purge -h".
 func (q *qcmd) flags(name, usage string) *flag.FlagSet {
 	fs := newFlagSet("quarantine "+name, "", q.stderr)
-	fs.StringVar(q.cfgPath, "config", *q.cfgPath, "configuration `FILE`")
-	fs.StringVar(q.dir, "dir", *q.dir, "read the store in `DIR` directly (read-only)")
+	cfgPath, dir := *q.cfgPath, *q.dir
+	fs.StringVar(q.cfgPath, "config", "", configUsage)
+	fs.StringVar(q.dir, "dir", "", "read the store in `DIR` directly (read-only)")
+	*q.cfgPath, *q.dir = cfgPath, dir
 	fs.Usage = func() {
 		fmt.Fprintf(q.stderr, "Usage: mugai quarantine %s\n", usage)
 		fs.PrintDefaults()
