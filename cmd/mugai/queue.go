@@ -606,13 +606,18 @@ func escapeJSON(b []byte) []byte {
 	return out.Bytes()
 }
 
-// queueFail prints err of `mugai queue sub`. An error that names the
-// queue and what failed ("queue: requeue ID: no failed recipient") is
-// printed after "mugai " alone, not after the subcommand's name again.
+// queueFail prints err of `mugai queue sub` after "mugai queue sub: ",
+// as every error of a subcommand is. An error of the gateway that names
+// the queue and the subcommand ("queue: requeue ID: no failed
+// recipient") has them said once: "mugai queue requeue: ID: no failed
+// recipient", not "mugai queue requeue: queue: requeue ID: …".
 func queueFail(w io.Writer, sub string, err error) {
-	if msg := err.Error(); strings.HasPrefix(msg, "queue: ") {
-		fmt.Fprintln(w, "mugai "+msg)
-		return
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "queue: "); ok {
+		msg = rest
+		if rest, ok := strings.CutPrefix(msg, sub+" "); ok {
+			msg = rest
+		}
 	}
-	fmt.Fprintf(w, "mugai queue %s: %v\n", sub, err)
+	fmt.Fprintf(w, "mugai queue %s: %s\n", sub, msg)
 }

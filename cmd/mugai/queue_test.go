@@ -318,6 +318,8 @@ func TestQueueCommand(t *testing.T) {
 	cfgArg := []string{"-config", g.cli}
 	q := func(args ...string) []string { return append(append([]string{"queue"}, cfgArg...), args...) }
 
+	// Every error of a subcommand as a whole line after "mugai queue SUBCOMMAND: ".
+	noSuch := `no message "0000NOSUCHID0000" in the queue (delivered, deleted or never there)` + "\n"
 	online := []queueCase{
 		{name: "list", args: q("list"), stdout: []string{
 			a + "  deferred", b + "  failed  ", c, d, "<alice@example.org>",
@@ -333,15 +335,16 @@ func TestQueueCommand(t *testing.T) {
 			"History:", "accept    rebuilt", "delivery  <bob@lgwan.example>  deferred  via smtp://" + hop.addr,
 			"Headers:", "Subject: queue test A", "Message-Id: <A@example.org>"},
 			notStdout: []string{"BODY-SECRET"}},
-		{name: "show unknown", args: q("show", "0000NOSUCHID0000"), code: 1, stderr: []string{`no message "0000NOSUCHID0000" in the queue`}},
-		{name: "retry failed", args: q("retry", b), code: 1, stderr: []string{"no deferred recipient"}},
+		{name: "show unknown", args: q("show", "0000NOSUCHID0000"), code: 1, stderr: []string{"mugai queue show: " + noSuch}},
+		{name: "retry failed", args: q("retry", b), code: 1, stderr: []string{"mugai queue retry: message " + b + " has no deferred recipient to retry (state failed;"}},
 		{name: "retry unknown", args: q("retry", "0000NOSUCHID0000"), code: 1, stderr: []string{"0000NOSUCHID0000"}},
 		{name: "requeue without reason", args: q("requeue", b), code: 1, stderr: []string{"-reason TEXT is required"}},
-		// The whole line: "mugai queue: requeue ID: …", not "mugai queue requeue: queue: requeue ID: …".
-		{name: "requeue deferred", args: q("requeue", a, "-reason", "x"), code: 1, stderr: []string{"mugai queue: requeue " + a + ": no failed recipient (state deferred)\n"}},
-		{name: "requeue unknown", args: q("requeue", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
+		// The whole line, prefixed as every error of a subcommand: not
+		// "mugai queue: requeue ID: …", nor "mugai queue requeue: queue: requeue ID: …".
+		{name: "requeue deferred", args: q("requeue", a, "-reason", "x"), code: 1, stderr: []string{"mugai queue requeue: " + a + ": no failed recipient (state deferred)\n"}},
+		{name: "requeue unknown", args: q("requeue", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{"mugai queue requeue: " + noSuch}},
 		{name: "delete without reason", args: q("delete", c), code: 1, stderr: []string{"-reason TEXT is required"}},
-		{name: "delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
+		{name: "delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{"mugai queue delete: " + noSuch}},
 		{name: "usage", args: q("show"), code: 1, stderr: []string{"mugai queue show: needs one ID, got 0 arguments", "Usage: mugai queue"}},
 		{name: "unknown subcommand", args: q("flush"), code: 1, stderr: []string{`mugai queue: unknown subcommand "flush"`, "Usage: mugai queue"}},
 		{name: "bogus subcommand", args: q("bogus"), code: 1, stderr: []string{`mugai queue: unknown subcommand "bogus"`, "Usage: mugai queue"}},
@@ -435,8 +438,8 @@ func TestQueueCommand(t *testing.T) {
 		{name: "offline show", args: q("show", b), stdout: []string{"Queue ID:    " + b, "Subject: queue test B", "History:", "failed"},
 			notStdout: []string{"BODY-SECRET"}},
 		{name: "offline retry", args: q("retry", b), code: 1, stderr: []string{"the gateway is not running", "mugai serve"}},
-		{name: "offline retry unknown", args: q("retry", "0000NOSUCHID0000"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
-		{name: "offline delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{`no message "0000NOSUCHID0000"`}},
+		{name: "offline retry unknown", args: q("retry", "0000NOSUCHID0000"), code: 1, stderr: []string{"mugai queue retry: " + noSuch}},
+		{name: "offline delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{"mugai queue delete: " + noSuch}},
 	}
 	for _, tt := range offline {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t) })
@@ -461,7 +464,7 @@ func TestQueueCommand(t *testing.T) {
 			t.Errorf("audit record %+v", rec)
 		}
 		queueCase{args: q("list"), stdout: []string{b + "  active", "pending   <bad@lgwan.example>  2 attempts, requeued ", "-- 1 message, 1 active"}}.run(t)
-		queueCase{args: q("requeue", b, "-reason", "again"), code: 1, stderr: []string{"no failed recipient"}}.run(t)
+		queueCase{args: q("requeue", b, "-reason", "again"), code: 1, stderr: []string{"mugai queue requeue: " + b + ": no failed recipient (state active)\n"}}.run(t)
 	})
 
 	t.Run("offline delete", func(t *testing.T) {
