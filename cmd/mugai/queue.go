@@ -351,7 +351,7 @@ const timeLayout = "2006-01-02 15:04:05 -0700"
 // recipients with state, next attempt and last error.
 func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed bool) {
 	if len(msgs) > 0 {
-		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9s  %-12s  %s\n", "QUEUE ID", "STATE", "AGE", "SIZE", "ROUTE", "SENDER")
+		fmt.Fprintf(w, "%-16s  %-8s  %6s  %10s  %-12s  %s\n", "QUEUE ID", "STATE", "AGE", "SIZE", "ROUTE", "SENDER")
 	}
 	count := map[string]int{}
 	for _, m := range msgs {
@@ -360,7 +360,9 @@ func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed 
 		if m.Released {
 			from += "  (released from quarantine " + safe(m.QuarantineID) + ")"
 		}
-		fmt.Fprintf(w, "%-16s  %-8s  %6s  %9d  %-12s  %s\n", safe(m.ID), safe(m.State), age(now.Sub(m.Created)), m.Size, safe(m.Route), from)
+		// The size as quarantine list gives it (humanSize, at most
+		// "1023.9 KiB": ten columns); -json keeps the bytes.
+		fmt.Fprintf(w, "%-16s  %-8s  %6s  %10s  %-12s  %s\n", safe(m.ID), safe(m.State), age(now.Sub(m.Created)), humanSize(m.Size), safe(m.Route), from)
 		printRecipients(w, m.Recipients, now)
 	}
 	switch {
@@ -418,7 +420,7 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 	field("State", safe(m.State))
 	field("Route", safe(m.Route))
 	field("Arrived", fmt.Sprintf("%s (%s ago)", m.Created.Local().Format(timeLayout), age(now.Sub(m.Created))))
-	field("Size", fmt.Sprintf("%d bytes", m.Size))
+	field("Size", fmt.Sprintf("%s (%d bytes)", humanSize(m.Size), m.Size))
 	field("Sender", safe(sender(m.Sender)))
 	field("Client", orNone(m.Client))
 	field("HELO", orNone(m.Helo))

@@ -629,3 +629,39 @@ func TestQueuePrintReleased(t *testing.T) {
 		t.Errorf("a message the sender sent listed as released:\n%s", list.String())
 	}
 }
+
+// TestQueuePrintSize: queue list gives the size as quarantine list does
+// (1.9 KiB, not 1951), aligned under SIZE; show gives both; -json keeps
+// the bytes.
+func TestQueuePrintSize(t *testing.T) {
+	now := time.Date(2025, 4, 1, 10, 0, 0, 0, time.UTC)
+	msg := func(id string, size int64) gateway.QueueMessage {
+		return gateway.QueueMessage{ID: id, State: "active", Route: "inbound", Sender: "taro@citizen.example", Created: now.Add(-90 * time.Second), Size: size}
+	}
+	msgs := []gateway.QueueMessage{msg("06H1GV6ZC60G2H7R", 1951), msg("06H1GV6ZC60G2H7S", 512), msg("06H1GV6ZC60G2H7T", 1048575)}
+	var list bytes.Buffer
+	printQueue(&list, msgs, now, false)
+	want := "" +
+		"QUEUE ID          STATE        AGE        SIZE  ROUTE         SENDER\n" +
+		"06H1GV6ZC60G2H7R  active        1m     1.9 KiB  inbound       <taro@citizen.example>\n" +
+		"06H1GV6ZC60G2H7S  active        1m       512 B  inbound       <taro@citizen.example>\n" +
+		"06H1GV6ZC60G2H7T  active        1m  1024.0 KiB  inbound       <taro@citizen.example>\n" +
+		"-- 3 messages, 3 active\n"
+	if list.String() != want {
+		t.Errorf("list:\n%s\nwant:\n%s", list.String(), want)
+	}
+
+	var show bytes.Buffer
+	printMessage(&show, msgs[0], now)
+	if line := "Size:        1.9 KiB (1951 bytes)\n"; !strings.Contains(show.String(), line) {
+		t.Errorf("show lacks the line %q:\n%s", line, show.String())
+	}
+
+	var js bytes.Buffer
+	if err := writeJSON(&js, msgs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"size": 1951,`) {
+		t.Errorf("-json:\n%s", js.String())
+	}
+}
