@@ -302,7 +302,7 @@ func (q *qcmd) list(args []string) int {
 		if sender == "" {
 			sender = "<>"
 		}
-		rows = append(rows, []string{safe(e.ID), e.Time.Local().Format("2006-01-02 15:04:05"), humanSize(e.Size),
+		rows = append(rows, []string{safe(e.ID), localTime(e.Time), humanSize(e.Size),
 			safe(sender), safe(strings.Join(e.Recipients, ",")), safe(removedNames(e.Removed)), safe(e.Subject)})
 	}
 	printTable(q.stdout, rows)
@@ -388,7 +388,7 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 	w := q.stdout
 	field := func(k, v string) { fmt.Fprintf(w, "%-12s %s\n", k+":", v) }
 	field("ID", safe(d.ID))
-	field("Received", fmt.Sprintf("%s on route %s from %s", d.Time.Local().Format("2006-01-02 15:04:05 -0700"), safe(d.Route), safe(orDash(d.Client))))
+	field("Received", fmt.Sprintf("%s on route %s from %s", localTime(d.Time), safe(d.Route), safe(orDash(d.Client))))
 	sender := d.Sender
 	if sender == "" {
 		sender = "<>"
@@ -438,7 +438,7 @@ func (q *qcmd) printDetail(d gateway.QuarantineDetail) {
 		if r.Again {
 			again = ", again"
 		}
-		fmt.Fprintf(w, "%-12s %s by %s to %s (policy %s, queue id %s%s)\n", k, r.Time.Local().Format("2006-01-02 15:04:05"),
+		fmt.Fprintf(w, "%-12s %s by %s to %s (policy %s, queue id %s%s)\n", k, localTime(r.Time),
 			safe(r.User), safe(strings.Join(r.To, ", ")), safe(r.Policy), safe(r.QueueID), again)
 	}
 	if len(d.Releases) > 0 {
@@ -711,7 +711,7 @@ func (q *qcmd) purge(args []string) int {
 		return q.failChange("purge", err)
 	}
 	fmt.Fprintf(q.stdout, "purged %s (%s) received before %s\n", plural(res.Purged, "original"), humanSize(res.Bytes),
-		res.Before.Local().Format("2006-01-02 15:04:05 -0700"))
+		localTime(res.Before))
 	return 0
 }
 

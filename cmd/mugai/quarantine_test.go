@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -197,6 +198,10 @@ func TestQuarantineScenario(t *testing.T) {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("list line lacks %q: %s", want, lines[1])
 		}
+	}
+	// RECEIVED with its offset from UTC, as show gives it.
+	if !regexp.MustCompile(`^\S+  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}  6\.\d KiB  `).MatchString(lines[1]) {
+		t.Errorf("list line: %s", lines[1])
 	}
 	id := strings.Fields(lines[1])[0]
 
@@ -721,5 +726,38 @@ func TestQuarantineDirectReadAudited(t *testing.T) {
 				t.Errorf("the command does not say the trail ends at %s:\n%s", c.Last, errOut)
 			}
 		})
+	}
+}
+
+// TestQuarantinePrintTimes: every time quarantine show prints has its
+// offset from UTC, as Received: and queue show have; Released: had none
+// ("2025-04-01 10:20:00").
+func TestQuarantinePrintTimes(t *testing.T) {
+	received := time.Date(2025, 4, 1, 1, 0, 3, 0, time.UTC)
+	released := received.Add(20 * time.Minute)
+	// The layout spelled out: a layout without the offset fails here.
+	at := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 -0700") }
+	d := gateway.QuarantineDetail{
+		QuarantineEntry: gateway.QuarantineEntry{ID: "06H19WDJQEMYXQQ5", Time: received, Route: "inbound", Client: "192.0.2.7",
+			Sender: "taro@citizen.example", Recipients: []string{"kikaku@city.example.lg.jp"}, Subject: "申請書の送付", Size: 6389,
+			Policy: "default", Verdict: "rebuilt"},
+		SHA256: "9b52d5d0",
+		Releases: []quarantine.Release{
+			{Time: released, User: "tanaka", To: []string{"kikaku@city.example.lg.jp"}, Policy: "relaxed", QueueID: "06H19WDJVH65474D"},
+			{Time: released.Add(time.Hour), User: "tanaka", To: []string{"kikaku@city.example.lg.jp"}, Policy: "relaxed", QueueID: "06H19WDJVH65474E", Again: true},
+		},
+	}
+	var out bytes.Buffer
+	cfgPath, dir := "", ""
+	(&qcmd{cfgPath: &cfgPath, dir: &dir, stdout: &out}).printDetail(d)
+	lines := strings.Split(out.String(), "\n")
+	for _, want := range []string{
+		"Received:    " + at(received) + " on route inbound from 192.0.2.7",
+		"Released:    " + at(released) + " by tanaka to kikaku@city.example.lg.jp (policy relaxed, queue id 06H19WDJVH65474D)",
+		"             " + at(released.Add(time.Hour)) + " by tanaka to kikaku@city.example.lg.jp (policy relaxed, queue id 06H19WDJVH65474E, again)",
+	} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("show has no line %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -259,7 +259,7 @@ func (q *queueCtl) retry(id string) (gateway.QueueRetry, error) {
 			return res, notFound(id, gerr)
 		}
 		if next := nextAttempt(m); !next.IsZero() {
-			when = "; its recorded next attempt is " + next.Local().Format(timeLayout)
+			when = "; its recorded next attempt is " + localTime(next)
 		}
 	}
 	return res, fmt.Errorf("the gateway is not running (%v): a retry acts on the running gateway's delivery schedule. "+
@@ -345,7 +345,10 @@ func failedOnly(msgs []gateway.QueueMessage) []gateway.QueueMessage {
 	return out
 }
 
-const timeLayout = "2006-01-02 15:04:05 -0700"
+// localTime is how the CLI prints a time, in every command and column:
+// local time with its offset from UTC, so that a time read on one host
+// or copied into a ticket still says when it was.
+func localTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 -0700") }
 
 // printQueue prints a listing like mailq: a line per message, then its
 // recipients with state, next attempt and last error.
@@ -390,13 +393,13 @@ func printRecipients(w io.Writer, rcpts []gateway.QueueRecipient, now time.Time)
 			line += fmt.Sprintf("  %s", plural(rc.Attempts, "attempt"))
 		}
 		if !rc.FailedAt.IsZero() {
-			line += ", failed " + rc.FailedAt.Local().Format(timeLayout)
+			line += ", failed " + localTime(rc.FailedAt)
 		}
 		if !rc.Requeued.IsZero() {
-			line += ", requeued " + rc.Requeued.Local().Format(timeLayout)
+			line += ", requeued " + localTime(rc.Requeued)
 		}
 		if !rc.NextAttempt.IsZero() {
-			line += fmt.Sprintf(", next in %s (%s)", age(rc.NextAttempt.Sub(now)), rc.NextAttempt.Local().Format(timeLayout))
+			line += fmt.Sprintf(", next in %s (%s)", age(rc.NextAttempt.Sub(now)), localTime(rc.NextAttempt))
 		}
 		fmt.Fprintln(w, line)
 		if rc.LastError != "" {
@@ -419,7 +422,7 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 	field("Queue ID", safe(m.ID))
 	field("State", safe(m.State))
 	field("Route", safe(m.Route))
-	field("Arrived", fmt.Sprintf("%s (%s ago)", m.Created.Local().Format(timeLayout), age(now.Sub(m.Created))))
+	field("Arrived", fmt.Sprintf("%s (%s ago)", localTime(m.Created), age(now.Sub(m.Created))))
 	field("Size", fmt.Sprintf("%s (%d bytes)", humanSize(m.Size), m.Size))
 	field("Sender", safe(sender(m.Sender)))
 	field("Client", orNone(m.Client))
@@ -435,7 +438,7 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 	if len(m.History) > 0 {
 		fmt.Fprintln(w, "History:")
 		for _, e := range m.History {
-			line := fmt.Sprintf("    %s  %-8s", e.Time.Local().Format(timeLayout), safe(e.Event))
+			line := fmt.Sprintf("    %s  %-8s", localTime(e.Time), safe(e.Event))
 			if e.Rcpt != "" {
 				line += "  <" + safe(e.Rcpt) + ">"
 			}
