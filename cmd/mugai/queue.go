@@ -392,11 +392,14 @@ func printRecipients(w io.Writer, rcpts []gateway.QueueRecipient, now time.Time)
 		if rc.Attempts > 0 {
 			line += fmt.Sprintf("  %s", plural(rc.Attempts, "attempt"))
 		}
-		if !rc.FailedAt.IsZero() {
-			line += ", failed " + localTime(rc.FailedAt)
-		}
+		// In the order they happened: a requeue clears FailedAt
+		// (spool.Requeue), so a recipient with both failed again after
+		// it was requeued ("requeued 07:27:40, failed 07:27:47").
 		if !rc.Requeued.IsZero() {
 			line += ", requeued " + localTime(rc.Requeued)
+		}
+		if !rc.FailedAt.IsZero() {
+			line += ", failed " + localTime(rc.FailedAt)
 		}
 		if !rc.NextAttempt.IsZero() {
 			line += fmt.Sprintf(", next in %s (%s)", age(rc.NextAttempt.Sub(now)), localTime(rc.NextAttempt))

@@ -665,3 +665,36 @@ func TestQueuePrintSize(t *testing.T) {
 		t.Errorf("-json:\n%s", js.String())
 	}
 }
+
+// TestQueuePrintRecipients: a recipient's line gives its events in the
+// order they happened. One requeued and failed again read "2 attempts,
+// failed T2, requeued T1", backwards.
+func TestQueuePrintRecipients(t *testing.T) {
+	now := time.Date(2025, 4, 1, 7, 30, 0, 0, time.UTC)
+	t1, t2 := now.Add(-3*time.Minute), now.Add(-2*time.Minute)
+	// The layout spelled out, as an operator reads it.
+	at := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 -0700") }
+	tests := []struct {
+		name string
+		rc   gateway.QueueRecipient
+		want string
+	}{
+		{"failed", gateway.QueueRecipient{Addr: "bad@lgwan.example", State: "failed", Attempts: 1, FailedAt: t1},
+			"    failed    <bad@lgwan.example>  1 attempt, failed " + at(t1)},
+		{"requeued", gateway.QueueRecipient{Addr: "bad@lgwan.example", State: "pending", Attempts: 1, Requeued: t1},
+			"    pending   <bad@lgwan.example>  1 attempt, requeued " + at(t1)},
+		{"requeued and failed again", gateway.QueueRecipient{Addr: "bad@lgwan.example", State: "failed", Attempts: 2, Requeued: t1, FailedAt: t2},
+			"    failed    <bad@lgwan.example>  2 attempts, requeued " + at(t1) + ", failed " + at(t2)},
+		{"requeued and deferred", gateway.QueueRecipient{Addr: "bad@lgwan.example", State: "deferred", Attempts: 2, Requeued: t1, NextAttempt: now.Add(time.Hour)},
+			"    deferred  <bad@lgwan.example>  2 attempts, requeued " + at(t1) + ", next in 1h00m (" + at(now.Add(time.Hour)) + ")"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			printRecipients(&out, []gateway.QueueRecipient{tt.rc}, now)
+			if got := out.String(); got != tt.want+"\n" {
+				t.Errorf("got  %q\nwant %q", got, tt.want+"\n")
+			}
+		})
+	}
+}
