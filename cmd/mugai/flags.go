@@ -45,12 +45,17 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 
 // noArgs refuses arguments after the flags of a command that takes none:
 // "mugai serve /etc/mugai/mugai.yaml" would otherwise run the embedded
-// default without a word.
+// default without a word. The hint about -config goes only to a command
+// that has the flag: "mugai version x" has nothing to configure.
 func noArgs(fs *flag.FlagSet, stderr io.Writer) bool {
 	if fs.NArg() == 0 {
 		return true
 	}
-	fmt.Fprintf(stderr, "mugai %s: unexpected argument %q (a configuration file is given with -config FILE)\n", fs.Name(), fs.Arg(0))
+	hint := ""
+	if fs.Lookup("config") != nil {
+		hint = " (a configuration file is given with -config FILE)"
+	}
+	fmt.Fprintf(stderr, "mugai %s: unexpected argument %q%s\n", fs.Name(), fs.Arg(0), hint)
 	fs.Usage()
 	return false
 }

@@ -89,3 +89,34 @@ func TestQuarantineSubcommandFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestUnexpectedArgument: a command that takes no arguments refuses one
+// with a usage error (exit 1) and runs nothing; the -config hint goes
+// only to commands that have -config. "mugai version x" printed the
+// version and exited 0.
+func TestUnexpectedArgument(t *testing.T) {
+	tests := []struct {
+		args   []string
+		stderr string // its first lines, whole
+	}{
+		{[]string{"version", "x"}, "mugai version: unexpected argument \"x\"\nUsage: mugai version [flags]\n"},
+		{[]string{"version", "-h"}, "Usage: mugai version [flags]\n"},
+		{[]string{"serve", "/etc/mugai/mugai.yaml"}, "mugai serve: unexpected argument \"/etc/mugai/mugai.yaml\" (a configuration file is given with -config FILE)\nUsage: mugai serve [flags]\n  -config FILE\n"},
+		{[]string{"check", "x"}, "mugai check: unexpected argument \"x\" (a configuration file is given with -config FILE)\nUsage: mugai check [flags]\n  -config FILE\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCmd(tt.args...)
+			want := 1
+			if tt.args[1] == "-h" {
+				want = 0
+			}
+			if code != want || stdout != "" || !strings.HasPrefix(stderr, tt.stderr) {
+				t.Errorf("exit %d (want %d), stdout %q, stderr:\n%s\nwant it to begin:\n%s", code, want, stdout, stderr, tt.stderr)
+			}
+		})
+	}
+	if code, stdout, stderr := runCmd("version"); code != 0 || stdout != "mugai dev\n" || stderr != "" {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

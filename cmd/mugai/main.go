@@ -75,6 +75,9 @@ func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	if !noArgs(fs, stderr) {
+		return 1
+	}
 	fmt.Fprintf(stdout, "mugai %s\n", version)
 	return 0
 }
