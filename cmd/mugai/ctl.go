@@ -15,8 +15,8 @@ import (
 // on|off|status`.
 func runCtl(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ctl", "lockdown on|off|status", stderr)
-	path := fs.String("config", "", "configuration file (default: the embedded default)")
-	reason := fs.String("reason", "", "why, for the audit trail (required for on and off)")
+	path := configFlag(fs)
+	reason := fs.String("reason", "", "the reason (`TEXT`) for the audit trail (required for on and off)")
 	asJSON := fs.Bool("json", false, "print the answer as JSON, as the admin listener gives it")
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
@@ -89,7 +89,7 @@ func printLockdown(w io.Writer, st gateway.LockdownState, marker string, now tim
 		fmt.Fprintf(w, "  since when, by whom and why: unknown (its marker %s does not say)\n", safe(marker))
 		return
 	}
-	fmt.Fprintf(w, "  since %s (%s ago) by %s: %s\n", st.Since.Local().Format(timeLayout), age(now.Sub(st.Since)), safe(st.User), safe(st.Reason))
+	fmt.Fprintf(w, "  since %s (%s ago) by %s: %s\n", localTime(st.Since), age(now.Sub(st.Since)), safe(st.User), safe(st.Reason))
 }
 
 // lockdownOffline reads the marker in spoolDir while no gateway answers

@@ -94,7 +94,7 @@ func TestCtlLockdownStamp(t *testing.T) {
 		if err != nil {
 			t.Fatalf("marker %q: %v", b, err)
 		}
-		return `  since ` + regexp.QuoteMeta(since.Local().Format(timeLayout)) + ` \(\d+s ago\) by ` + regexp.QuoteMeta(user) + ` \(sudo as [^)]+\): ` + regexp.QuoteMeta(why) + `\n`
+		return `  since ` + regexp.QuoteMeta(localTime(since)) + ` \(\d+s ago\) by ` + regexp.QuoteMeta(user) + ` \(sudo as [^)]+\): ` + regexp.QuoteMeta(why) + `\n`
 	}
 	readMarker := func() string {
 		b, _ := os.ReadFile(marker)

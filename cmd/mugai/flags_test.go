@@ -22,6 +22,8 @@ func TestFlagPlaceholders(t *testing.T) {
 		{[]string{"queue"}, []string{"  -config FILE", "    \tconfiguration FILE (default: the embedded default configuration)",
 			"  -reason TEXT", "    \tthe reason (TEXT) the message is deleted or requeued (required for both; recorded in the audit trail)"}},
 		{[]string{"sanitize"}, []string{"  -config FILE", "    \tconfiguration FILE (default: the embedded default configuration)"}},
+		{[]string{"ctl"}, []string{"  -config FILE", "    \tconfiguration FILE (default: the embedded default configuration)",
+			"  -reason TEXT", "    \tthe reason (TEXT) for the audit trail (required for on and off)"}},
 		{[]string{"quarantine", "list"}, []string{"  -config FILE"}},
 		{[]string{"quarantine", "show"}, []string{"  -config FILE"}},
 		{[]string{"quarantine", "release"}, []string{"  -config FILE"}},
