@@ -331,7 +331,7 @@ func TestDryRunUnderLockdown(t *testing.T) {
 		same      bool
 		stderrHas string
 	}{
-		{nil, true, "the lockdown is on (" + filepath.Join(e.dir, "spool", "lockdown") + `): policy "relaxed" is applied as the gateway applies it now`},
+		{nil, true, "the lockdown is on (" + filepath.Join(e.dir, "spool", "lockdown") + "; since " + localTime(e.srv.LockdownStatus().Since) + ` by test: an incident): policy "relaxed" is applied as the gateway applies it now`},
 		{[]string{"-lockdown", "on"}, true, `rule "prefecture" picks policy "relaxed"`},
 		{[]string{"-lockdown", "off"}, false, `rule "prefecture" picks policy "relaxed"`},
 	} {

@@ -118,13 +118,18 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// dry run shows what the gateway delivers now, and says so.
 	switch *lockdown {
 	case "":
-		on, err := gateway.LockdownOn(cfg.SpoolDir)
+		st, err := gateway.ReadLockdown(cfg.SpoolDir)
 		switch {
 		case err != nil:
 			fmt.Fprintf(stderr, "mugai sanitize: cannot tell whether the gateway's lockdown is on (%v): policy %q is applied as without it; -lockdown on applies it as under the lockdown\n", err, name)
-		case on:
+		case st.Lockdown:
 			pol = gateway.LockdownPolicy(pol)
-			fmt.Fprintf(stderr, "mugai sanitize: the lockdown is on (%s): policy %q is applied as the gateway applies it now, every attachment stripped and every link removed; -lockdown off shows it as without the lockdown\n", gateway.LockdownMark(cfg.SpoolDir), name)
+			// Who turned it on and why: the admin asks them how long.
+			stamp := "since when, by whom and why unknown"
+			if !st.Since.IsZero() {
+				stamp = "since " + localTime(st.Since) + " by " + safe(st.User) + ": " + safe(st.Reason)
+			}
+			fmt.Fprintf(stderr, "mugai sanitize: the lockdown is on (%s; %s): policy %q is applied as the gateway applies it now, every attachment stripped and every link removed; -lockdown off shows it as without the lockdown\n", gateway.LockdownMark(cfg.SpoolDir), stamp, name)
 		}
 	case "on":
 		pol = gateway.LockdownPolicy(pol)
