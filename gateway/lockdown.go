@@ -161,7 +161,9 @@ func (s *Server) loadLockdown() {
 // writeLockdownMark writes the marker holding stamp; the error wraps
 // errLockdownNotKept, and is counted as a spool storage error.
 func (s *Server) writeLockdownMark(path string, stamp LockdownStamp) error {
-	if err := os.WriteFile(path, []byte("on "+stamp.String()+"\n"), 0o600); err != nil {
+	// Replaced whole: a crash while it is written leaves no marker cut
+	// short, whose stamp would read as unknown after the restart.
+	if err := replaceFile(path, []byte("on "+stamp.String()+"\n")); err != nil {
 		s.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 		return fmt.Errorf("%w: its marker %s could not be written: %v", errLockdownNotKept, path, err)
 	}

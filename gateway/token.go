@@ -29,14 +29,24 @@ func writeControlToken(spoolDir string) (string, error) {
 		return "", fmt.Errorf("control token: %w", err)
 	}
 	tok := hex.EncodeToString(b)
-	path := ControlTokenPath(spoolDir)
+	if err := replaceFile(ControlTokenPath(spoolDir), []byte(tok+"\n")); err != nil {
+		return "", fmt.Errorf("control token: %w", err)
+	}
+	return tok, nil
+}
+
+// replaceFile writes data to path, mode 0600, in place of what was
+// there: to a new file beside it, synced, then renamed over it, so that
+// a crash leaves the old file or the new one whole, never part of one.
+// The caller syncs the directory where the rename must survive a crash.
+func replaceFile(path string, data []byte) error {
 	tmp := path + ".new"
 	os.Remove(tmp)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("control token: %w", err)
+		return err
 	}
-	_, err = f.WriteString(tok + "\n")
+	_, err = f.Write(data)
 	if serr := f.Sync(); err == nil {
 		err = serr
 	}
@@ -48,9 +58,8 @@ func writeControlToken(spoolDir string) (string, error) {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("control token: %w", err)
 	}
-	return tok, nil
+	return err
 }
 
 // ReadControlToken reads the token of the gateway using spoolDir; ""
