@@ -383,7 +383,7 @@ scan:
 			break
 		}
 	}
-	return mailDomain(line, s)
+	return mailDomain(line, s, true)
 }
 
 // letterBefore reports whether a letter or digit of another script than
@@ -578,7 +578,9 @@ func localPart[T text](line T, s, e int) bool {
 	for i := e; i < len(line) && i-j <= maxLocal; i++ {
 		switch c := line[i]; {
 		case c == '@':
-			return line[i-1] != '.' && mailDomain(line, i+1)
+			// No cut before Japanese: linkify-it and Autolinker read no
+			// address in evil.com@x.jpまで, and link evil.com.
+			return line[i-1] != '.' && mailDomain(line, i+1, false)
 		case !localByte(c):
 			return false
 		}
@@ -619,8 +621,12 @@ func addressStart[T text](line T, j int) bool {
 
 // mailDomain reports whether line[i:] starts with a domain a linkifier
 // takes for an address's: labels in any script, the last an ICANN
-// top-level domain.
-func mailDomain[T text](line T, i int) bool {
+// top-level domain. With cut, the domain may end where the top-level
+// domain's ASCII letters meet letters of another script, as linkifyjs
+// ends it: enough to leave that address's domain alone (afterAt), not
+// to leave a name before its "@" (localPart), which the other
+// linkifiers then link.
+func mailDomain[T text](line T, i int, cut bool) bool {
 	e, last := i, -1
 	for e < len(line) {
 		if e-i > maxDomain {
@@ -653,6 +659,9 @@ func mailDomain[T text](line T, i int) bool {
 		return false // x.jp_y is no domain
 	}
 	if !icannTLD(string(line[last+1 : e])) {
+		if !cut {
+			return false
+		}
 		// Japanese runs on after an address with no space
 		// (soumu@city.example.lg.jpまで): linkifyjs ends the domain
 		// where the top-level domain's ASCII letters meet letters of

@@ -287,6 +287,10 @@ func linkifierLines() []string {
 		"//x'y@evil.com/login a@.ü.fi a@x..jp",
 		// Japanese right after an address's top-level domain.
 		"soumu@city.example.lg.jpまで x@evil.comへ/login x@evil.comあwww.evil.com/x x@evil.comへevil.com x@evil.coḿx.com",
+		// and a name before the "@" of such an address, which only
+		// linkifyjs reads as one.
+		"see evil.com@x.jpまで and a.evil.com@city.example.lg.jpへ login-evil.com@x.comへ evil.co.jp@x.jpまで evil.com@例え.jpまで",
+		"evil.com@x.jp-x evil.com@x.jpé evil.com@x.jpー evil.com@x.jp1",
 	)
 }
 

@@ -87,6 +87,7 @@ func TestRewriteDefang(t *testing.T) {
 		// link); the name in it is no web link to neutralise.
 		{"email then japanese", "連絡先 bousai@city.example.lg.jpまで、info@example.co.jpです xxxx@example.comへ", "連絡先 bousai@city.example.lg.jpまで、info@example.co.jpです xxxx@example.comへ", 0},
 		{"name then japanese", "see example.comへ and x@evil.comへevil.com", "see example[.]comへ and x@evil.comへevil[.]com", 2},
+		{"name before such an address", "連絡先 evil.com@x.jpまで", "連絡先 evil[.]com@x[.]jpまで", 2},
 		{"already defanged", "hxxps://evil[.]example/a", "hxxps://evil[.]example/a", 0},
 		{"already defanged hXXp", "hXXp://evil.example/", "hXXp://evil.example/", 0},
 		{"half defanged host", "http://evil[.]example/", "hxxp://evil[.]example/", 1},
