@@ -127,6 +127,7 @@ var pieces = []string{
 	"hxxp", "[.]", "[リンク削除]", "file", "FiLe", "fi", "le", `\\`, `\\\`, "[\\]", "C:",
 	"\x1a", "\x0e", "\x00", // ':', '.' and nothing with the 0x20 bit set
 	"+", "Profile", "x.", "webcal", "news", "ms-", "search-ms", "mailto", "tel", "//", "1",
+	"com", "まで", "ー", // Japanese right after a top-level domain
 }
 
 func randomLine(r *rand.Rand) string {
