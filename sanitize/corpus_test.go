@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,6 +146,62 @@ func TestCorpusCharsetTruth(t *testing.T) {
 			}
 			if got := text[i+len(noticeRule)+2:]; got != wantText {
 				t.Errorf("decoded text differs from the UTF-8 original:\n%s", firstDiff(wantText, got))
+			}
+		})
+	}
+}
+
+// TestCorpusReadings pins what a reader sees in corpus messages a review
+// of the rebuilt output found wrong: each text must be in the rebuilt
+// message's decoded text, each absent one not, and no finding of the
+// kinds named may be reported.
+func TestCorpusReadings(t *testing.T) {
+	dir := corpusDir(t)
+	for _, c := range []struct {
+		file        string
+		has, hasNot []string
+		noFinding   []string
+	}{
+		// An address with Japanese right after it stays readable.
+		{file: "jpmobile/spec/unit/email-fixtures/au-decomail2.eml",
+			has: []string{"スイカになってくれるお父さんは xxxx@example.comへ"}, hasNot: []string{"example[.]com"}},
+		// A forwarded message saved from a mailbox, its mbox "From " line first.
+		{file: "mikel-mail/spec/fixtures/emails/attachment_emails/attachment_message_rfc822.eml",
+			has: []string{"> Subject: Another PDF", "> Just attaching another PDF"}, noFinding: []string{"header-unparseable"}},
+		// A link whose text is its target, after a paragraph: once.
+		{file: "rspamd/test/functional/messages/url_suspect_schemeless_email_href.eml",
+			has: []string{"\n<user.name@example.com>"}, hasNot: []string{"user.name@example.com <"}},
+		// A header without its blank line: the text is withheld, and the notice says so.
+		{file: "enmime/testdata/mail/qp-utf8-header-no-break.raw",
+			has: []string{"このため、メールの本文は表示していません。"}, hasNot: []string{"Lorem ipsum"}},
+		// A bounce's report is text: no type mismatch.
+		{file: "nodemailer-mailparser/test/fixtures/delivery-status.eml", noFinding: []string{"type-mismatch"}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			rep, err := Message(&out, bytes.NewReader(data), int64(len(data)), Options{Policy: defaultPolicy(t), TempDir: t.TempDir()})
+			if err != nil || rep.Verdict != Rebuilt {
+				t.Fatalf("%v %+v", err, rep)
+			}
+			text := decodedText(t, out.Bytes())
+			for _, s := range c.has {
+				if !strings.Contains(text, s) {
+					t.Errorf("the text lacks %q:\n%s", s, text)
+				}
+			}
+			for _, s := range c.hasNot {
+				if strings.Contains(text, s) {
+					t.Errorf("the text holds %q:\n%s", s, text)
+				}
+			}
+			for _, f := range rep.Findings {
+				if slices.Contains(c.noFinding, f.Kind) {
+					t.Errorf("finding %+v", f)
+				}
 			}
 		})
 	}
