@@ -215,7 +215,7 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 			for _, b := range bad {
 				// Taken as the address it is not, it would refuse a
 				// mailbox someone meant to list: said at every load.
-				s.Logger.Warn("recipients file: a line that is not an address is ignored", "route", r.Name, "file", r.Recipients.File, "line", b.Line, "text", clipText(b.Text, maxPathLength))
+				s.Logger.Warn("recipients file: a line that is not an address is ignored", "route", r.Name, "file", r.Recipients.File, "line", b.Line, "text", clipText(b.Text, maxPathLength), "why", b.Why)
 			}
 			snap.rcptList = list
 		}
@@ -237,10 +237,12 @@ func (s *Server) snapshots(cfg *config.Config) (map[string]*routeSnap, error) {
 	return out, nil
 }
 
-// RecipientLine is a line of a recipients file that is not an address.
+// RecipientLine is a line of a recipients file that lists no one.
 type RecipientLine struct {
 	Line int
 	Text string
+	// Why: "not an address", or what RCPT says of the address.
+	Why string
 }
 
 // ReadRecipients reads a route's recipients.file: one address a line,
@@ -264,7 +266,11 @@ func ReadRecipients(path string) (list map[string]bool, bad []RecipientLine, err
 		local, domain, err := splitAddr(line)
 		if err != nil || strings.ContainsAny(local, "%!") || strings.HasPrefix(domain, "[") {
 			// What RCPT would never take: no recipient can be it.
-			bad = append(bad, RecipientLine{Line: i + 1, Text: line})
+			why := "not an address"
+			if err == errNonASCIIRcpt {
+				why = "a non-ASCII (internationalised) address, which RCPT refuses with 553 5.6.7"
+			}
+			bad = append(bad, RecipientLine{Line: i + 1, Text: line, Why: why})
 			continue
 		}
 		// As RCPT keeps an address (parseRcpt), which is what is

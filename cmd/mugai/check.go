@@ -274,7 +274,7 @@ func warnings(c *config.Config, gatewayLogs bool) []string {
 			// load): the mailbox meant is refused with 550 5.1.1.
 			if _, bad, err := gateway.ReadRecipients(f); err == nil {
 				for _, b := range bad {
-					ws = append(ws, fmt.Sprintf("route %s: recipients.file %s:%d: %q is not an address, so it lists no one: a mailbox meant there is refused (one address a line; a comment on a line of its own, starting with #)", r.Name, f, b.Line, safe(b.Text)))
+					ws = append(ws, fmt.Sprintf("route %s: recipients.file %s:%d: %q is %s, so it lists no one: a mailbox meant there is refused (one address a line; a comment on a line of its own, starting with #)", r.Name, f, b.Line, safe(b.Text), b.Why))
 				}
 			}
 		}

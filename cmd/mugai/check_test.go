@@ -335,7 +335,7 @@ func TestMIMECeilingApplies(t *testing.T) {
 // address lists no one; check names the file and the line.
 func TestCheckRecipientsFile(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "rcpts")
-	os.WriteFile(list, []byte("\ufeffkikaku@lgwan.example\r\nzaimu@lgwan.example # 財務課\r\n"), 0o600)
+	os.WriteFile(list, []byte("\ufeffkikaku@lgwan.example\r\nzaimu@lgwan.example # 財務課\r\nユーザー@lgwan.example\r\n"), 0o600)
 	path := writeConfig(t, "recipients: {verify: none}", "recipients: {verify: none, file: "+list+"}")
 	code, out, errs := runCmd("check", "-config", path)
 	if code != 0 {
@@ -344,6 +344,11 @@ func TestCheckRecipientsFile(t *testing.T) {
 	want := "route inbound: recipients.file " + list + `:2: "zaimu@lgwan.example # 財務課" is not an address, so it lists no one`
 	if !strings.Contains(out, want) || strings.Contains(out, ":1:") {
 		t.Errorf("check output lacks %q (or names line 1, whose byte order mark is no part of it):\n%s", want, out)
+	}
+	// An address RCPT refuses for its characters is said to be one.
+	want = "route inbound: recipients.file " + list + `:3: "ユーザー@lgwan.example" is a non-ASCII (internationalised) address, which RCPT refuses with 553 5.6.7, so it lists no one`
+	if !strings.Contains(out, want) {
+		t.Errorf("check output lacks %q:\n%s", want, out)
 	}
 }
 
