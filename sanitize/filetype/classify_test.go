@@ -73,6 +73,10 @@ func TestClassify(t *testing.T) {
 			class: ClassText, sniffed: "text/plain", clean: true},
 		{name: "csv declared as excel by Windows", data: []byte("名前,数量\r\nりんご,3\r\n"), declared: "application/vnd.ms-excel", filename: "集計.csv",
 			class: ClassText, sniffed: "text/plain", clean: true},
+		// Citrix Workspace connects to Address and runs InitialProgram,
+		// as Remote Desktop does with an .rdp file.
+		{name: "citrix launcher", data: []byte("[WFClient]\r\nVersion=2\r\n[ApplicationServers]\r\nDesktop=\r\n[Desktop]\r\nAddress=203.0.113.10:1494\r\nInitialProgram=#Desktop\r\n"), declared: "text/plain", filename: "connect.ica",
+			class: ClassExecutable, sniffed: "text/plain", exe: true, mismatch: "declared text/plain, extension .ica, content text/plain"},
 		// A bounce's report: text, no mismatch; still no file to keep.
 		{name: "delivery status", data: []byte("Reporting-MTA: dns; mx.example.jp\r\n\r\nFinal-Recipient: rfc822; taro@example.jp\r\nAction: failed\r\nStatus: 5.1.1\r\n"), declared: "message/delivery-status",
 			class: ClassOther, sniffed: "text/plain", clean: true},
@@ -574,7 +578,7 @@ func TestNameFits(t *testing.T) {
 // query files, saved searches, PowerShell and Access files.
 func TestArchiveRunnableNames(t *testing.T) {
 	var cases []classifyCase
-	for _, ext := range strings.Fields("rdp wsb search-ms dqy rqy oqy accda accdr accdt cdxml pssc udl asp aspx asx htc mcf bgi appcontent-ms msrcincident") {
+	for _, ext := range strings.Fields("rdp ica wcx contact mcl ppkg themepack deskthemepack xlm wsb search-ms dqy rqy oqy accda accdr accdt cdxml pssc udl asp aspx asx htc mcf bgi appcontent-ms msrcincident") {
 		cases = append(cases, classifyCase{name: ext, data: zipFile(t, deflate("x."+ext, []byte("full address:s:evil.example\r\n"))), filename: "a.zip",
 			class: ClassExecutable, exe: true, findings: []string{"archive: executable entry x." + ext}})
 	}

@@ -40,8 +40,10 @@ func (c claim) strictClass(content Class) Class {
 // attachments Outlook blocks outright ("Level 1"), plus Unix, macOS and
 // Android executables and scripts, and Windows files that run something
 // when opened (.url, .library-ms, .settingcontent-ms, .iqy and its
-// siblings .dqy .rqy .oqy, .rdp, .wsb, .search-ms), and what OWA blocks
-// beyond Level 1 (.cdxml .pssc .udl).
+// siblings .dqy .rqy .oqy, .rdp and Citrix's .ica, .wsb, .search-ms,
+// RemoteApp's .wcx, Windows Contacts' .contact, Media Center's .mcl,
+// provisioning packages .ppkg, theme packs, Excel 4 macro sheets .xlm),
+// and what OWA blocks beyond Level 1 (.cdxml .pssc .udl).
 //
 // Disk images (.iso .img .vhd .vhdx .dmg .udf) are classed as archives, not
 // executables: they are containers like a ZIP (whose contents Windows shows
@@ -64,14 +66,14 @@ var extensionTable = func() map[string]claim {
 		mad maf mag mam maq mar mas mat mau mav maw mda mdb mde mdt mdw mdz ade adp accde accda accdr accdt mcf bgi udl
 		ops osd pcd plg prf prg printerexport pst theme tmp shb shs xnk
 		elf so dylib run ko apk xapk aab ipa dex class pyc pyo pyz pyzw deb rpm pkg mpkg snap flatpak appimage`)
-	add(claim{class: ClassExecutable, also: ClassOffice}, `msi msp mst xla xlam ppa ppam`)
-	add(claim{class: ClassExecutable, also: ClassArchive}, `jar war ear`)
+	add(claim{class: ClassExecutable, also: ClassOffice}, `msi msp mst xla xlam ppa ppam xlm`)
+	add(claim{class: ClassExecutable, also: ClassArchive}, `jar war ear ppkg themepack deskthemepack`)
 	add(script, `bat cmd ps1 ps1xml ps2 ps2xml psc1 psc2 psd1 psm1 psdm1 msh msh1 msh2 mshxml msh1xml msh2xml
 		vb vbs vbe vbp bas js jse mjs cjs wsf wsh wsc ws sct hta inf ins isp reg url website
 		jnlp iqy settingcontent-ms library-ms searchconnector-ms webpnp vsmacros vsw grp cnt hpj fxp
 		sh bash zsh ksh csh tcsh fish command tool desktop scpt applescript workflow action
 		py pyw pl pm rb php phtml phar lua tcl awk
-		rdp wsb search-ms dqy rqy oqy cdxml pssc asp aspx asx htc appcontent-ms msrcincident`)
+		rdp ica wcx contact mcl wsb search-ms dqy rqy oqy cdxml pssc asp aspx asx htc appcontent-ms msrcincident`)
 	add(claim{class: ClassArchive, also: ClassOffice, refinable: true}, `zip`)
 	add(claim{class: ClassArchive}, `zipx rar 7z gz tgz gzip bz2 tbz tbz2 xz txz lzma tlz lz zst tzst z
 		tar cpio lzh lha cab arj ace sit sitx arc zoo wim
