@@ -291,6 +291,7 @@ func linkifierLines() []string {
 		// linkifyjs reads as one.
 		"see evil.com@x.jpまで and a.evil.com@city.example.lg.jpへ login-evil.com@x.comへ evil.co.jp@x.jpまで evil.com@例え.jpまで",
 		"evil.com@x.jp-x evil.com@x.jpé evil.com@x.jpー evil.com@x.jp1",
+		"rtsp:evil.com/stream rtsps:evil.com ws:evil.com wss:evil.com ftps:evil.com mms:evil.com receiver:evil.com",
 	)
 }
 

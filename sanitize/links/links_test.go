@@ -138,6 +138,8 @@ func TestRewriteDefang(t *testing.T) {
 		{"program schemes", "msteams:/l/meetup-join/x zoommtg:join?confno=1 SMB:evil.example/share hcp:services/x steam:run/1 ldap:evil.example/cn=x",
 			"msteams[:]/l/meetup-join/x zoommtg[:]join?confno=1 SMB[:]evil.example/share hcp[:]services/x steam[:]run/1 ldap[:]evil.example/cn=x", 6},
 		{"telnet's siblings", "rlogin:root@evil.example TN3270:evil.example", "rlogin[:]root@evil.example TN3270[:]evil.example", 2},
+		{"media, meeting and session schemes", "rtsp:evil.example/stream ws:evil.example ftps:evil.example receiver:evil.example webex:x",
+			"rtsp[:]evil.example/stream ws[:]evil.example ftps[:]evil.example receiver[:]evil.example webex[:]x", 5},
 		{"prose is not a scheme", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", 0},
 		{"opaque scheme before a url", "onenote:https://x.example/a", "onenote[:]hxxps://x[.]example/a", 2},
 		// U+FFFD (what an undecodable byte became, written so to the

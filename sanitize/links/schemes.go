@@ -41,6 +41,12 @@ var opaqueSchemes = map[string]bool{
 	// with telnet (url.dll's TelnetProtocolHandler): an external handler
 	// exists for them, so Thunderbird links them.
 	"rlogin": true, "tn3270": true,
+	// Media players (VLC, Windows Media), Webex, Citrix Workspace (which
+	// opens a session on the host, as an .ica file does), and the
+	// secure and WebSocket siblings of schemes above: Autolinker links
+	// them without "//".
+	"rtsp": true, "rtsps": true, "rtmp": true, "mms": true, "webex": true, "wbx": true,
+	"receiver": true, "citrixreceiver": true, "ftps": true, "ws": true, "wss": true,
 }
 
 // otherURLs neutralises, in b[from:], the URLs of the other schemes: the
