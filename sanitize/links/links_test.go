@@ -138,8 +138,11 @@ func TestRewriteDefang(t *testing.T) {
 		{"program schemes", "msteams:/l/meetup-join/x zoommtg:join?confno=1 SMB:evil.example/share hcp:services/x steam:run/1 ldap:evil.example/cn=x",
 			"msteams[:]/l/meetup-join/x zoommtg[:]join?confno=1 SMB[:]evil.example/share hcp[:]services/x steam[:]run/1 ldap[:]evil.example/cn=x", 6},
 		{"telnet's siblings", "rlogin:root@evil.example TN3270:evil.example", "rlogin[:]root@evil.example TN3270[:]evil.example", 2},
-		{"media, meeting and session schemes", "rtsp:evil.example/stream ws:evil.example ftps:evil.example receiver:evil.example webex:x",
-			"rtsp[:]evil.example/stream ws[:]evil.example ftps[:]evil.example receiver[:]evil.example webex[:]x", 5},
+		{"media, meeting and session schemes", "rtsp:evil.example/stream ws:192.0.2.1:80 ftps:user@evil.example receiver:evil.example. webex:[2001:db8::1]",
+			"rtsp[:]evil.example/stream ws[:]192[.]0[.]2[.]1:80 ftps[:]user@evil.example receiver[:]evil.example. webex[:][2001:db8::1]", 6},
+		// Before no host these are words of business text.
+		{"media and session words before no host", "WS:13:00～15:00 MMS:1件 Citrix Receiver:ver4.9 webex:会議ID123 mms:有効",
+			"WS:13:00～15:00 MMS:1件 Citrix Receiver:ver4.9 webex:会議ID123 mms:有効", 0},
 		{"prose is not a scheme", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", "TEL:03-1234-5678 FAX:03-1234-5679 Re:予定 10:30 備考:なし", 0},
 		{"opaque scheme before a url", "onenote:https://x.example/a", "onenote[:]hxxps://x[.]example/a", 2},
 		// U+FFFD (what an undecodable byte became, written so to the
@@ -185,6 +188,7 @@ func TestRewriteRemove(t *testing.T) {
 		{"japanese kept", "「https://example.jp/a」をご覧ください。", "「[リンク削除]」をご覧ください。", 1},
 		{"trailing punctuation kept", "https://a.example/, http://b.example.", "[リンク削除], [リンク削除].", 2},
 		{"mailto kept", "mailto:user@example.jp", "mailto:user@example.jp", 0},
+		{"media and session words kept", "WS:13:00～15:00 MMS:1件 Citrix Receiver:ver4.9 rtsp:evil.example/s", "WS:13:00～15:00 MMS:1件 Citrix Receiver:ver4.9 [リンク削除]", 1},
 		{"mailto attaching a file goes", "mailto:user@example.jp?attach=C:/x", "[リンク削除]", 1},
 		{"no url", "本文", "本文", 0},
 		{"file and unc", `file://a.example/x and <\\srv\share>`, `[リンク削除] and [リンク削除]`, 2},

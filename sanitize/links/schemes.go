@@ -41,12 +41,59 @@ var opaqueSchemes = map[string]bool{
 	// with telnet (url.dll's TelnetProtocolHandler): an external handler
 	// exists for them, so Thunderbird links them.
 	"rlogin": true, "tn3270": true,
-	// Media players (VLC, Windows Media), Webex, Citrix Workspace (which
-	// opens a session on the host, as an .ica file does), and the
-	// secure and WebSocket siblings of schemes above: Autolinker links
-	// them without "//".
+}
+
+// hostSchemes are schemes whose URLs without "//" are neutralised only
+// where a host follows the colon (a dotted name, an IPv4 address or a
+// bracketed IPv6 one, after a user name if any): media players (VLC,
+// Windows Media), Webex, Citrix Workspace (which opens a session on the
+// host, as an .ica file does), and the secure and WebSocket siblings of
+// schemes above. Autolinker links rtsp:evil.example/stream. As words
+// they are common in business text ("WS:13:00～15:00", "MMS:1件",
+// "Citrix Receiver:ver4.9"), which no linkifier links and which the
+// removal marker would otherwise replace.
+var hostSchemes = map[string]bool{
 	"rtsp": true, "rtsps": true, "rtmp": true, "mms": true, "webex": true, "wbx": true,
 	"receiver": true, "citrixreceiver": true, "ftps": true, "ws": true, "wss": true,
+}
+
+// hostFirst reports whether rest starts with a host: an IPv6 literal, or
+// a run of name characters (after its last "@") that is an IPv4 address
+// or a dotted name whose last label is two letters or more.
+func hostFirst[T text](rest T) bool {
+	if len(rest) > 0 && rest[0] == '[' {
+		return true
+	}
+	start, end := 0, 0
+	for end < len(rest) && end < 512 && (alnum(rest[end]) || rest[end] == '-' || rest[end] == '.' || rest[end] == '_' || rest[end] == '@') {
+		if rest[end] == '@' {
+			start = end + 1
+		}
+		end++
+	}
+	for end > start && rest[end-1] == '.' {
+		end--
+	}
+	h := rest[start:end]
+	if ipv4(h) {
+		return true
+	}
+	dot := -1
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i] == '.' {
+			dot = i
+			break
+		}
+	}
+	if dot <= 0 || len(h)-dot-1 < 2 {
+		return false
+	}
+	for i := dot + 1; i < len(h); i++ {
+		if !asciiLetter(h[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // otherURLs neutralises, in b[from:], the URLs of the other schemes: the
@@ -162,7 +209,7 @@ func otherScheme[T text](word, rest T) bool {
 	for i := range len(word) {
 		lw[i] = word[i] | 0x20 // letters; digits, "+", "-" and "." have the bit already
 	}
-	return opaqueSchemes[string(lw)]
+	return opaqueSchemes[string(lw)] || hostSchemes[string(lw)] && hostFirst(rest)
 }
 
 // mailtoAttaches reports whether the mailto URL rest (after the colon)
