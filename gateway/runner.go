@@ -279,9 +279,10 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 		}
 	}
 	srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
-	if tried && !strings.HasSuffix(queue, bounceSuffix) {
+	if tried && !strings.HasSuffix(queue, bounceSuffix) && !errors.Is(err, deliver.ErrReadingMessage) {
 		// Send's error means no recipient got a reply: the next hop was
-		// not reached, or not for long enough. The bounces queue has a
+		// not reached, or not for long enough. A message the spool could
+		// not read says nothing of the next hop. The bounces queue has a
 		// next hop of its own, which the route's label does not name.
 		if err != nil {
 			srv.Metrics.NextHopLastUnreachable.WithLabelValues(rt.Name).SetToCurrentTime()

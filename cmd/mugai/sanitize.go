@@ -128,6 +128,8 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			stamp := "since when, by whom and why unknown"
 			if !st.Since.IsZero() {
 				stamp = "since " + localTime(st.Since) + " by " + safe(st.User) + ": " + safe(st.Reason)
+			} else if st.Warning != "" {
+				stamp = safe(st.Warning)
 			}
 			fmt.Fprintf(stderr, "mugai sanitize: the lockdown is on (%s; %s): policy %q is applied as the gateway applies it now, every attachment stripped and every link removed; -lockdown off shows it as without the lockdown\n", gateway.LockdownMark(cfg.SpoolDir), stamp, name)
 		}

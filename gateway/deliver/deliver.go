@@ -50,6 +50,9 @@ var (
 	ErrReplyTooLong = fmt.Errorf("reply longer than %d bytes", MaxReplyBytes)
 	// ErrTooSlow: the deadline of WithAttemptTimeout passed.
 	ErrTooSlow = errors.New("next hop too slow")
+	// ErrReadingMessage: the message given to Send could not be read (the
+	// spool's disk), which is no fault of the next hop.
+	ErrReadingMessage = errors.New("reading message")
 )
 
 // WithAttemptTimeout returns ctx with the deadline of one delivery

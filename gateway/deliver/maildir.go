@@ -83,7 +83,11 @@ func (m *maildirConn) write(ctx context.Context, body io.Reader) (name string, e
 			os.Remove(tmp)
 		}
 	}()
-	if _, err = io.Copy(f, ctxReader{ctx, body}); err != nil {
+	br := &errReader{r: body}
+	if _, err = io.Copy(f, ctxReader{ctx, br}); err != nil {
+		if br.err != nil {
+			return "", fmt.Errorf("%w: %w", ErrReadingMessage, br.err)
+		}
 		return "", err
 	}
 	if err = f.Sync(); err != nil {

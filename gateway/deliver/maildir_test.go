@@ -3,10 +3,13 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
+	"testing/iotest"
 )
 
 func TestMaildir(t *testing.T) {
@@ -99,5 +102,11 @@ func TestMaildirFailureLeavesNothing(t *testing.T) {
 	}
 	if tmp, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(tmp) != 0 {
 		t.Errorf("tmp/ keeps %v after failures", tmp)
+	}
+	// The message unreadable (the spool's disk): ErrReadingMessage, not
+	// the next hop's failure.
+	broken := io.MultiReader(bytes.NewReader(testMessage(1)[:40]), iotest.ErrReader(errors.New("disk read failed")))
+	if _, err := c.Send(ctx, "", []string{"a@x"}, broken); !errors.Is(err, ErrReadingMessage) {
+		t.Errorf("Send of an unreadable message: %v, want ErrReadingMessage", err)
 	}
 }

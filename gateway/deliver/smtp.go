@@ -445,7 +445,7 @@ func (c *netConn) transaction(ctx context.Context, from string, rcpts []string, 
 		// There is no way to abandon DATA but closing the connection; the
 		// final "." is never sent, so a truncated message is not delivered.
 		if br.err != nil {
-			return nil, fmt.Errorf("reading message: %w", br.err)
+			return nil, fmt.Errorf("%w: %w", ErrReadingMessage, br.err)
 		}
 		if res, ok := c.lateReply(); ok {
 			return refused(res)

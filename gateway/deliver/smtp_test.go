@@ -347,8 +347,8 @@ func TestSendBodyReadErrorSendsNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.Send(ctx, "s@example.org", []string{"a@city.example.lg.jp"}, broken)
-	if err == nil || !strings.Contains(err.Error(), "disk read failed") {
-		t.Fatalf("Send error %v, want the read error", err)
+	if err == nil || !strings.Contains(err.Error(), "disk read failed") || !errors.Is(err, ErrReadingMessage) {
+		t.Fatalf("Send error %v, want the read error, as ErrReadingMessage (no fault of the next hop)", err)
 	}
 	time.Sleep(50 * time.Millisecond)
 	if n := len(srv.messages()); n != 0 {
