@@ -72,6 +72,12 @@ func checkLinear(t *testing.T, doc func(scale int) string) {
 		return min
 	}
 	small, large := best(doc(1)), best(doc(8))
+	if large > 16*small {
+		// Measured again before failing: a square would be 64 times
+		// again, where a pause of the machine (a CI run with the other
+		// packages' tests beside it measured 17 times once) is not.
+		small, large = min(small, best(doc(1))), min(large, best(doc(8)))
+	}
 	t.Logf("8 times the document: %.1f times as long (%v against %v)", float64(large)/float64(small), large, small)
 	if large > 16*small {
 		t.Errorf("8 times the document took %.1f times as long (%v against %v)", float64(large)/float64(small), large, small)
