@@ -54,7 +54,11 @@ func runCtl(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		err = c.post("/lockdown", gateway.ControlRequest{On: pos[1] == "on", User: invokingUser(), Reason: *reason}, &state)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "mugai ctl: %v (is mugai serve running with this configuration?)%s\n", err, configHint(*path))
+		hint := ""
+		if errors.Is(err, errAdminDown) {
+			hint = " (is mugai serve running with this configuration?)" + configHint(*path)
+		}
+		fmt.Fprintf(stderr, "mugai ctl: %v%s\n", err, hint)
 		return 1
 	}
 	if state.Warning != "" {
@@ -98,11 +102,11 @@ func printLockdown(w io.Writer, st gateway.LockdownState, marker string, now tim
 // ./mugai-data), where the gateway in service may well be on.
 func lockdownOffline(spoolDir string, down error) (gateway.LockdownState, error) {
 	if _, err := os.Stat(spoolDir); err != nil {
-		return gateway.LockdownState{}, fmt.Errorf("%v, and its spool directory cannot be read (mugai serve makes it at its first start): %w", down, err)
+		return gateway.LockdownState{}, fmt.Errorf("%w, and its spool directory cannot be read (mugai serve makes it at its first start): %w", down, err)
 	}
 	st, err := gateway.ReadLockdown(spoolDir)
 	if err != nil {
-		return st, fmt.Errorf("%v, and its marker cannot be looked at: %w", down, err)
+		return st, fmt.Errorf("%w, and its marker cannot be looked at: %w", down, err)
 	}
 	return st, nil
 }

@@ -38,6 +38,10 @@ func TestCtlLockdown(t *testing.T) {
 	if code, out, _ := run("lockdown", "off", "-reason", "over"); code != 0 || !strings.Contains(out, "lockdown: off") {
 		t.Errorf("off: %d %q", code, out)
 	}
+	// A call the running gateway refuses is not "is mugai serve running?".
+	if code, _, errOut := run("lockdown", "on", "-reason", "line1\nline2"); code != 1 || !strings.Contains(errOut, "control or formatting characters") || strings.Contains(errOut, "is mugai serve running") {
+		t.Errorf("on with a reason the gateway refuses: %d %q", code, errOut)
+	}
 	// A configuration whose spool_dir is not the running gateway's (as
 	// when -config is forgotten and the embedded default's admin address
 	// is the gateway's): no token there, so no call is made, which the

@@ -352,3 +352,50 @@ func TestDryRunUnderLockdown(t *testing.T) {
 		t.Errorf("the gateway under lockdown delivered:\n%s", delivered)
 	}
 }
+
+// TestDryRunAsksTheGateway: the dry run takes the lockdown as the running
+// gateway has it, not its marker alone: on in the gateway with no marker
+// (a full disk kept it from being written), it applies the lockdown; a
+// marker left while the gateway runs without it is said, and not applied.
+func TestDryRunAsksTheGateway(t *testing.T) {
+	e := startDrEnv(t, `admin: {listen: "127.0.0.1:0"}`, `admin: {listen: "`+freePort(t)+`"}`)
+	marker := filepath.Join(e.dir, "spool", "lockdown")
+	msg := drMessage("lockdown", "本文")
+	input := filepath.Join(t.TempDir(), "in.eml")
+	os.WriteFile(input, []byte(msg), 0o600)
+	args := []string{"-config", e.file, "-client", "127.0.0.9", "-from", "sato@pref.example.lg.jp", "-to", "kikaku@city.example.lg.jp", input}
+	run := func() (sanitized, stderr string) {
+		var o, se bytes.Buffer
+		if code := runSanitize(args, nil, &o, &se); code != 0 {
+			t.Fatalf("exit %d: %s", code, se.String())
+		}
+		_, v, _ := strings.Cut(o.String(), "X-Mugai-Sanitized: ")
+		v, _, _ = strings.Cut(v, "\r\n")
+		return v, se.String()
+	}
+
+	if _, err := e.srv.SetLockdown(true, "test", "an incident"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(marker); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr := run()
+	if !strings.Contains(stderr, "the lockdown is on (") || !strings.Contains(out, " lockdown") {
+		t.Errorf("gateway on, marker gone: the dry run did not apply the lockdown:\n%s\n%s", stderr, out)
+	}
+
+	if _, err := e.srv.SetLockdown(false, "test", "over"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(marker, []byte("on since 2026-11-28T07:25:06Z by root: left\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr = run()
+	if strings.Contains(stderr, "the lockdown is on (") || strings.Contains(out, "lockdown") || out == "" {
+		t.Errorf("gateway off, a marker left: the dry run applied the lockdown:\n%s\n%s", stderr, out)
+	}
+	if !strings.Contains(stderr, "mugai sanitize: lockdown: ") || !strings.Contains(stderr, marker) {
+		t.Errorf("gateway off, a marker left: the dry run does not say so:\n%s", stderr)
+	}
+}

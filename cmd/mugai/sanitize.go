@@ -29,7 +29,7 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	from := fs.String("from", "", "envelope sender `ADDRESS` (<> for the null sender): the policy is the one the rules pick, as the gateway would")
 	to := fs.String("to", "", "envelope recipient `ADDRESSES`, separated by commas: the policy is the one the rules pick")
 	client := fs.String("client", "", "with -from/-to: the `ADDRESS` of the server the message comes from, for rules with clients")
-	lockdown := fs.String("lockdown", "", "`on` or off: apply the policy as under the emergency mode, or as without it (default: as the gateway of -config does now, by the mark in its spool directory)")
+	lockdown := fs.String("lockdown", "", "`MODE` on or off: apply the policy as under the emergency mode, or as without it (default: as the running gateway of -config does now, or where none answers as the marker in its spool directory says)")
 	reportPath := fs.String("report", "", "write the JSON report to `FILE` (\"-\": standard error)")
 	outPath := fs.String("o", "", "write the rebuilt message to `FILE` instead of standard output")
 	asText := fs.Bool("text", false, "write the rebuilt message as a mail client shows it (header and text decoded, kept attachments named), not as it is sent")
@@ -118,7 +118,18 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// dry run shows what the gateway delivers now, and says so.
 	switch *lockdown {
 	case "":
-		st, err := gateway.ReadLockdown(cfg.SpoolDir)
+		// The running gateway's mode, as mugai ctl lockdown status has
+		// it; its marker only where no gateway answers (the marker and
+		// the mode part while a full disk kept it from being written,
+		// or a marker was left by hand).
+		var st gateway.LockdownState
+		err := newAdminClient(cfg).get("/lockdown", &st)
+		if errors.Is(err, errAdminDown) {
+			st, err = gateway.ReadLockdown(cfg.SpoolDir)
+		}
+		if err == nil && st.Warning != "" {
+			fmt.Fprintf(stderr, "mugai sanitize: lockdown: %s\n", safe(st.Warning))
+		}
 		switch {
 		case err != nil:
 			fmt.Fprintf(stderr, "mugai sanitize: cannot tell whether the gateway's lockdown is on (%v): policy %q is applied as without it; -lockdown on applies it as under the lockdown\n", err, name)
@@ -128,8 +139,6 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			stamp := "since when, by whom and why unknown"
 			if !st.Since.IsZero() {
 				stamp = "since " + localTime(st.Since) + " by " + safe(st.User) + ": " + safe(st.Reason)
-			} else if st.Warning != "" {
-				stamp = safe(st.Warning)
 			}
 			fmt.Fprintf(stderr, "mugai sanitize: the lockdown is on (%s; %s): policy %q is applied as the gateway applies it now, every attachment stripped and every link removed; -lockdown off shows it as without the lockdown\n", gateway.LockdownMark(cfg.SpoolDir), stamp, name)
 		}
