@@ -259,7 +259,8 @@ func (s *Server) lockdownAlready(path string, on bool, user, why string) (Lockdo
 			if err = s.writeLockdownMark(path, s.lockdownStamp); err != nil {
 				note = " (" + err.Error() + ") "
 			} else {
-				note = " (its marker was missing and is written again, so the lockdown survives a restart) "
+				st.Marker = "its marker was missing and is written again: the lockdown survives a restart now"
+				note = " (" + st.Marker + ") "
 			}
 		}
 		rec.Verdict, rec.Reason = metrics.LockdownCallAlreadyOn, "already on"+note+s.lockdownStamp.String()
@@ -269,7 +270,8 @@ func (s *Server) lockdownAlready(path string, on bool, user, why string) (Lockdo
 			if err := s.removeLockdownMark(path, user, why); err != nil {
 				return LockdownState{}, err
 			}
-			rec.Reason += "; a marker " + path + " was there, which would have turned it on at the next start: removed"
+			st.Marker = "a marker " + path + " was there, which would have turned it on at the next start: removed"
+			rec.Reason += "; " + st.Marker
 		}
 	}
 	rec.Reason = recordText(rec.Reason, maxDetailBytes)
@@ -346,7 +348,11 @@ type ControlRequest struct {
 type LockdownState struct {
 	Lockdown bool `json:"lockdown"`
 	LockdownStamp
-	Already bool   `json:"already,omitempty"`
+	Already bool `json:"already,omitempty"`
+	// Marker says what a switch to the mode in force did to the marker
+	// to make it match: written again (the runbook's "run on again once
+	// the disk is fixed"), or one left while off removed.
+	Marker  string `json:"marker,omitempty"`
 	Warning string `json:"warning,omitempty"`
 }
 

@@ -416,14 +416,14 @@ func TestLockdownOnAgainWritesMissingMarker(t *testing.T) {
 		t.Errorf("status with the marker missing: %s", status)
 	}
 	code, answer = lockdownCall(t, g, &ControlRequest{On: true, User: "bob", Reason: "disk fixed"})
-	if want := `{"lockdown":true,"since":"` + st.Since.Format(time.RFC3339) + `","user":"alice","reason":"incident 1","already":true}`; code != 200 || answer != want {
+	if want := `{"lockdown":true,"since":"` + st.Since.Format(time.RFC3339) + `","user":"alice","reason":"incident 1","already":true,"marker":"its marker was missing and is written again: the lockdown survives a restart now"}`; code != 200 || answer != want {
 		t.Errorf("on again: %d %s, want %s", code, answer, want)
 	}
 	if b, err := os.ReadFile(marker); err != nil || string(b) != "on since "+st.Since.Format(time.RFC3339)+" by alice: incident 1\n" {
 		t.Errorf("marker %q (%v), want the first on's stamp", b, err)
 	}
 	recs := readAudit(t, g.audit)
-	if r := recs[len(recs)-1]; r.Verdict != "already-on" || r.User != "bob" || r.Reason != "already on (its marker was missing and is written again, so the lockdown survives a restart) since "+st.Since.Format(time.RFC3339)+" by alice: incident 1" {
+	if r := recs[len(recs)-1]; r.Verdict != "already-on" || r.User != "bob" || r.Reason != "already on (its marker was missing and is written again: the lockdown survives a restart now) since "+st.Since.Format(time.RFC3339)+" by alice: incident 1" {
 		t.Errorf("record %+v", r)
 	}
 	if _, status := lockdownCall(t, g, nil); strings.Contains(status, "warning") {

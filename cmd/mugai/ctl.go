@@ -83,6 +83,9 @@ func printLockdown(w io.Writer, st gateway.LockdownState, marker string, now tim
 	mode := map[bool]string{true: "on", false: "off"}[st.Lockdown]
 	if st.Already {
 		fmt.Fprintf(w, "lockdown: already %s, nothing switched (this call is recorded in the audit trail as already-%s)\n", mode, mode)
+		if st.Marker != "" {
+			fmt.Fprintf(w, "lockdown: %s\n", safe(st.Marker))
+		}
 	}
 	if !st.Lockdown {
 		fmt.Fprintln(w, "lockdown: off — the configured policies apply")

@@ -307,7 +307,7 @@ func New(version string) *Metrics {
 		NextHopLastReply: gauge("next_hop_last_reply_timestamp_seconds",
 			"When a delivery attempt on the route last got its next hop's replies (whatever their codes), as a Unix time; 0 when none has since the gateway started. Attempts for bounces, which go to the route's bounces next hop, are not counted.", "route"),
 		NextHopLastUnreachable: gauge("next_hop_last_unreachable_timestamp_seconds",
-			"When a delivery attempt on the route last got no reply from its next hop (connection refused or timed out, TLS required and failed, the session broken or cut off by deliver.attempt_timeout, a 421), as a Unix time; 0 when none has since the gateway started. Attempts for bounces, and a message the spool could not read, are not counted.", "route"),
+			"When a delivery attempt on the route last got no reply from its next hop (connection refused or timed out, TLS required and failed, the session broken or cut off by deliver.attempt_timeout, a 421, a refusal of the greeting or EHLO), as a Unix time; 0 when none has since the gateway started. Attempts for bounces, and a message the spool could not read, are not counted.", "route"),
 		DeliveryTimeouts: counter("delivery_timeouts_total",
 			"Delivery attempts cut off because they exceeded deliver.attempt_timeout (a next hop too slow as a whole, though each reply came within the command timeout); their recipients were deferred.", "route"),
 		DeliveryUnsanitised: counter("delivery_unsanitised_refused_total",
