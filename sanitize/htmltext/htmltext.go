@@ -51,6 +51,9 @@ const (
 	strikeMark = "~~"
 	// headingMark starts the title of a section (<h1>–<h3>).
 	headingMark = "■ "
+	// headingSymbols start titles that newsletters mark themselves
+	// (■ 目次, ◆お知らせ): such a title gets no second mark.
+	headingSymbols = "■□◆◇●○◎★☆▼▽▲△▶▷◉"
 )
 
 // What a <q> is quoted with, which its text decides (see openQuotes).

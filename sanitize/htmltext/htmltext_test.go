@@ -56,6 +56,7 @@ func TestConvertSnippets(t *testing.T) {
 		{"ordered list types", `<ol type=A><li>a<li>b</ol><ol type="i" start=3><li>c<li value=9>d</ol><ol type=a start=27><li>e</ol><ol type=I start=0><li>f</ol><ol type=x><li>g</ol>`,
 			"A. a\nB. b\n\niii. c\nix. d\n\naa. e\n\n0. f\n\n1. g\n"},
 		{"heading", "text<h1>Title</h1>more", "text\n\n■ Title\n\nmore\n"},
+		{"a title marked already", "<h2>■ 目次</h2><h3>◆お知らせ</h3><h2>【募集】</h2><h1>概要</h1>", "■ 目次\n\n◆お知らせ\n\n■ 【募集】\n\n■ 概要\n"},
 		{"headings marked to h3, once", "<h2>A<h3>B</h3></h2><h2>G <span><h3>H</h3></span></h2><h3><b>C</b> d</h3><h4>E</h4><h1><img src=x.png width=1 height=1></h1>F", "■ A\n\n■ B\n\n■ G\n\nH\n\n■ C d\n\nE\n\nF\n"},
 		{"hr", "a<hr>b", "a\n----\nb\n"},
 		{"ideographic space kept", "<p>\u3000本日は晴天なり\u3000</p>", "\u3000本日は晴天なり\n"},

@@ -355,6 +355,10 @@ func (o *out) word(b []byte) {
 		if strings.HasSuffix(m, "^") && !raised(o.last, b) {
 			m = m[:len(m)-1]
 		}
+		if first, _ := utf8.DecodeRune(b); strings.HasSuffix(m, headingMark) && strings.ContainsRune(headingSymbols, first) {
+			// "<h2>■ 目次</h2>": the title has its mark already.
+			m = strings.TrimSuffix(m, headingMark)
+		}
 		o.putString(m)
 		o.mark = ""
 	}
