@@ -10,14 +10,18 @@ import (
 
 func runAudit(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("audit", "verify FILE", stderr)
-	if code, ok := parseFlags(fs, args); !ok {
+	// Flags after the subcommand too: "mugai audit verify -h" is help,
+	// not a file named -h.
+	pos, code, ok := parseInterspersed(fs, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 2 || fs.Arg(0) != "verify" {
+	if len(pos) != 2 || pos[0] != "verify" {
 		fs.Usage()
 		return 1
 	}
-	f, err := os.Open(fs.Arg(1))
+	file := pos[1]
+	f, err := os.Open(file)
 	if err != nil {
 		fmt.Fprintln(stderr, "mugai audit:", err)
 		return 1
@@ -27,11 +31,11 @@ func runAudit(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		// A changed trail is what is being checked: what it holds (a
 		// forged prev) reaches the terminal escaped.
-		fmt.Fprintf(stderr, "%s: %s\n", fs.Arg(1), safe(err.Error()))
-		fmt.Fprintf(stdout, "%s: %d lines intact before the break\n", fs.Arg(1), c.Lines)
+		fmt.Fprintf(stderr, "%s: %s\n", file, safe(err.Error()))
+		fmt.Fprintf(stdout, "%s: %d lines intact before the break\n", file, c.Lines)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: %d lines, chain intact\n", fs.Arg(1), c.Lines)
+	fmt.Fprintf(stdout, "%s: %d lines, chain intact\n", file, c.Lines)
 	// The chain cannot show lines removed at either end: say where it
 	// begins and ends, to hold against the hashes the gateway logs
 	// ("audit trail opened … continues_from", "audit trail closed … last").

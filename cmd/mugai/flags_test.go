@@ -28,6 +28,8 @@ func TestFlagPlaceholders(t *testing.T) {
 		{[]string{"quarantine", "show"}, []string{"  -config FILE"}},
 		{[]string{"quarantine", "release"}, []string{"  -config FILE"}},
 		{[]string{"quarantine", "purge"}, []string{"  -config FILE"}},
+		// Help after the subcommand, not a file named -h.
+		{[]string{"audit", "verify"}, []string{"Usage: mugai audit [flags] verify FILE"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
