@@ -33,6 +33,12 @@ func runCtl(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	c := newAdminClient(cfg)
 	var state gateway.LockdownState
+	if pos[1] == "status" && *reason != "" {
+		// Nothing is switched, nothing is recorded: a reason would be
+		// read as if it went to the audit trail.
+		fmt.Fprintln(stderr, "mugai ctl: lockdown status takes no -reason (only on and off are recorded in the audit trail)")
+		return 1
+	}
 	if pos[1] == "status" {
 		err = c.get("/lockdown", &state)
 		if errors.Is(err, errAdminDown) {

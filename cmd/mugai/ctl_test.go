@@ -24,6 +24,9 @@ func TestCtlLockdown(t *testing.T) {
 	if code, _, errOut := run("lockdown", "on"); code != 1 || !strings.Contains(errOut, "-reason is required") {
 		t.Errorf("on without a reason: %d %q", code, errOut)
 	}
+	if code, _, errOut := run("lockdown", "status", "-reason", "x"); code != 1 || !strings.Contains(errOut, "takes no -reason") {
+		t.Errorf("status with a reason: %d %q", code, errOut)
+	}
 	t.Setenv("SUDO_USER", "sato")
 	if code, out, errOut := run("lockdown", "on", "-reason", "phishing wave"); code != 0 || !strings.Contains(out, "lockdown: on") {
 		t.Fatalf("on: %d %q %q", code, out, errOut)
