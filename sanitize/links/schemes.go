@@ -62,7 +62,13 @@ var hostSchemes = map[string]bool{
 // or a dotted name whose last label is two letters or more.
 func hostFirst[T text](rest T) bool {
 	if len(rest) > 0 && rest[0] == '[' {
-		return true
+		// An IPv6 literal: hex digits, ":" and "." to its "]", not the
+		// brackets this package writes ("[リンク削除]", "[:]").
+		i := 1
+		for i < len(rest) && i < 64 && (alnum(rest[i]) && (rest[i] <= '9' || rest[i]|0x20 <= 'f') || rest[i] == ':' || rest[i] == '.') {
+			i++
+		}
+		return i > 2 && i < len(rest) && rest[i] == ']'
 	}
 	start, end := 0, 0
 	for end < len(rest) && end < 512 && (alnum(rest[end]) || rest[end] == '-' || rest[end] == '.' || rest[end] == '_' || rest[end] == '@') {
