@@ -404,7 +404,10 @@ func runeBefore[T text](line T, from, i int) rune {
 	if j == from || line[j-1] < utf8.RuneSelf {
 		return utf8.RuneError
 	}
-	r, _ := decodeRune(line, j-1)
+	r, n := decodeRune(line, j-1)
+	if j-1+n != i {
+		return utf8.RuneError // "㎎\x8f": an invalid byte ends it, not ㎎
+	}
 	return r
 }
 

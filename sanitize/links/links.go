@@ -638,9 +638,8 @@ func nfkcFirst(r rune) rune {
 // hostRuneAt reports a non-ASCII rune at s[j] that starts a host: a
 // letter, mark or digit, or one that maps to one (mapsToHost).
 func hostRuneAt[T text](s T, j int) bool {
-	if letterAt(s, j) {
-		return true
-	}
+	// mapsToHost for letters too: a letter whose compatibility form
+	// starts with no host character (U+037A is " ι") starts no host.
 	r, size := decodeRune(s, j)
 	return !(r == utf8.RuneError && size <= 1) && mapsToHost(r)
 }
