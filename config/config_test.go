@@ -35,6 +35,7 @@ var badFiles = []struct {
 	{"negative_value.bad.yaml", []string{`:3: quarantine.retention: must be positive, got -2d`, `:12: routes[0].limits.max_message_size: must be positive, got -5MiB`,
 		`:13: routes[0].limits.command_timeout: must be positive, got -1m30s`, `:14: routes[0].limits.max_connections: must be positive, got -3`,
 		`:18: policies.default.attachments.keep[0].max_size: must be positive, got -1KiB`, `:19: spool_min_free: must not be negative, got -1GiB`}},
+	{"too_large_message.bad.yaml", []string{`:9: routes[0].limits.max_message_size: 4GiB is too large (allowed: up to 4095MiB)`}},
 	{"too_many_recipients.bad.yaml", []string{`:9: routes[0].limits.max_recipients: 20000 is too large (allowed: up to 1000)`}},
 	{"unreadable_tls.bad.yaml", []string{`:9: routes[0].tls.cert: cannot read /nonexistent/tls.crt`, `routes[0].tls.key: cannot read`}},
 	{"wildcard_domain.bad.yaml", []string{`:6: routes[0].domains[0]: "*" is allowed only on a route whose policy is none`}},

@@ -35,6 +35,7 @@ const (
 	DefaultRetention         = Duration(30 * 24 * time.Hour)
 	DefaultQuarantineMinAge  = Duration(24 * time.Hour)
 	DefaultMaxMessageSize    = Size(25 << 20)
+	MaxMessageSizeCeiling    = Size(4095 << 20)
 	DefaultMaxRecipients     = 100
 	MaxRecipientsCeiling     = 1000
 	DefaultMaxConnections    = 100
@@ -594,9 +595,12 @@ func (v *validator) limits(path string, l *Limits) {
 			v.errf(path+"."+t.key, "%s is %s (allowed: 1s to 24h; default %s)", t.d, what, t.deflt)
 		}
 	}
-	// go-smtp parses SIZE as uint32.
-	if l.MaxMessageSize > 1<<32-1 {
-		v.errf(path+".max_message_size", "%s is too large (allowed: up to 4GiB)", l.MaxMessageSize)
+	// EHLO advertises SIZE max_message_size+1 (gateway/server.go), and
+	// go-smtp parses a client's SIZE as a 32-bit number: at 4GiB-1 or
+	// more the advertised size is one no client could declare. The bound
+	// is a round size an admin can write.
+	if l.MaxMessageSize > MaxMessageSizeCeiling {
+		v.errf(path+".max_message_size", "%s is too large (allowed: up to %s)", l.MaxMessageSize, MaxMessageSizeCeiling)
 	}
 	// Every recipient, accepted or refused, is in the transaction's audit
 	// record: bounded, a record stays far below the 16 MiB line `mugai
