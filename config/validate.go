@@ -92,7 +92,7 @@ const (
 )
 
 // DefaultHeaders is the header allow-list of a policy that names none.
-var DefaultHeaders = []string{"From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References", "Reply-To"}
+var DefaultHeaders = []string{"From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References", "Reply-To", "Auto-Submitted", "Precedence"}
 
 // RebuiltHeader reports whether the rebuild writes the header field name
 // itself, the rebuilt message's MIME structure being new: a policy's

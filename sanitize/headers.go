@@ -27,6 +27,8 @@ type field struct{ key, value string }
 var singletons = map[string]bool{
 	"From": true, "Sender": true, "Reply-To": true, "To": true, "Cc": true, "Bcc": true,
 	"Date": true, "Subject": true, "Message-Id": true, "In-Reply-To": true, "References": true,
+	"Auto-Submitted": true, // RFC 3834 5
+	"Precedence":     true,
 }
 
 func isAddressField(k string) bool {

@@ -381,6 +381,30 @@ func TestLongReferences(t *testing.T) {
 	}
 }
 
+// TestAutoReplyMarkers: Auto-Submitted (RFC 3834) and Precedence are what
+// an out-of-office responder inside the LGWAN reads to leave bounces,
+// notifications and newsletters unanswered; the default header list
+// dropped them, and vacation replies went back out to mailing lists and
+// no-reply senders.
+func TestAutoReplyMarkers(t *testing.T) {
+	msg := "From: info@example.jp\r\nTo: t@example.jp\r\nSubject: s\r\nAuto-Submitted: auto-generated\r\nPrecedence: bulk\r\n" +
+		"Auto-Submitted: no\r\n\r\nbody\r\n"
+	var out bytes.Buffer
+	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
+	if err != nil || rep.Verdict != Rebuilt {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"Auto-Submitted": "auto-generated", "Precedence": "bulk"} {
+		if got := e.Header.Values(k); !slices.Equal(got, []string{want}) {
+			t.Errorf("%s: %q, want [%q]", k, got, want)
+		}
+	}
+}
+
 // TestDuplicateRecipientFields: a message with two To (or Cc) fields, as
 // some scripts and broken mailers write it, kept only the first, so the
 // reader saw fewer recipients than the message was sent to and a reply to
