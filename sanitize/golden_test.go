@@ -132,6 +132,7 @@ var goldenCases = []goldenCase{
 	{in: "text-uuencode"},
 	{in: "text-uuencode-variants"},
 	{in: "text-yenc-binhex"},
+	{in: "text-flowed"}, // format=flowed; delsp=yes (Thunderbird, Apple Mail): soft breaks joined
 	// Headers, structure
 	{in: "forged-mugai-header"},
 	{in: "rfc822-inner-exe"},

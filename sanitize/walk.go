@@ -151,6 +151,7 @@ type leaf struct {
 	html            bool
 	raw             *spill.Buffer // leafText: transfer-decoded bytes, until rendered
 	label           string        // leafText: declared charset
+	flowed, delsp   bool          // leafText: format=flowed (RFC 3676), and its delsp=yes
 	rendered        bool          // leafText: renderText ran (text, stats and pend* are set)
 	committed       bool          // leafText: pend* went into the report
 	pendFindings    []Finding     // leafText: render's findings, reported once the body choice renders it
@@ -774,6 +775,9 @@ func (s *sanitizer) textPart(l *leaf, ph *partHeader, body io.Reader, keep bool)
 		s.hold(l.raw)
 	}
 	l.label = strings.TrimSpace(ph.params["charset"])
+	if !l.html && strings.EqualFold(strings.TrimSpace(ph.params["format"]), "flowed") {
+		l.flowed, l.delsp = true, strings.EqualFold(strings.TrimSpace(ph.params["delsp"]), "yes")
+	}
 	l.ascii = !hc.high
 	l.esc = hc.esc
 	l.part.Size = hc.n
@@ -917,14 +921,26 @@ func (s *sanitizer) renderText(l *leaf) {
 			}
 			findings = append(findings, encFinding{Kind: "charset-mislabeled", Detail: "declared " + truncate(l.label, 40) + ", decoded as " + cs + " (the HTML's <meta>)"})
 		}
-	case plain:
-		// No decoder: straight from the buffer, known valid UTF-8.
-		sink.validUTF8 = true
-		l.raw.WriteTo(sink)
 	default:
-		td := newTextDecoder(label, l.raw.Reader())
-		s.copy(sink, td)
-		findings = td.Findings()
+		var w io.Writer = sink
+		var fw *flowedWriter
+		if l.flowed {
+			fw = newFlowedWriter(sink, l.delsp)
+			w = fw
+		}
+		if plain {
+			// No decoder: straight from the buffer, known valid UTF-8
+			// (which unflowing, taking off and putting in ASCII, keeps).
+			sink.validUTF8 = true
+			l.raw.WriteTo(w)
+		} else {
+			td := newTextDecoder(label, l.raw.Reader())
+			s.copy(w, td)
+			findings = td.Findings()
+		}
+		if fw != nil {
+			fw.Close()
+		}
 	}
 	sink.Close()
 	l.raw.Close()
