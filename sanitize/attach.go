@@ -308,6 +308,9 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		}
 		return DecisionStrip, "encrypted archive (contents cannot be inspected)"
 	}
+	if why := cryptoReason(ph, buf.Reader()); why != "" {
+		return notKept(why)
+	}
 	if activeMarkup.is(ph.mediaType, res.SniffedType, ph.names) {
 		return notKept("HTML or other active markup")
 	}
@@ -618,6 +621,57 @@ const sylkReason = "spreadsheet data that runs formulas and macros (SYLK)"
 // mailFileReason is the reason of a mail message saved as a file, which
 // a keep rule cannot keep (mailFile).
 const mailFileReason = "mail message file: opened, it shows its own HTML and attachments, none of them sanitised"
+
+// The reasons of the parts of a signed or encrypted message (S/MIME, RFC
+// 8551; OpenPGP, RFC 3156). The reader is told what the part was: an
+// encrypted message is not "an attachment of a type the policy does not
+// allow" but the whole message, unreadable here; a signature cannot sign
+// the rebuilt message and was not checked.
+const (
+	encryptedMailReason = "S/MIME or OpenPGP encrypted message: its content cannot be inspected"
+	opaqueSignedReason  = "S/MIME signed message in one opaque part: its content is not unpacked"
+	smimeReason         = "S/MIME message (signed or encrypted): its content is not unpacked"
+	signatureReason     = "digital signature: not verified, and no signature of the rebuilt message"
+	pgpControlReason    = "OpenPGP encrypted message's version part"
+)
+
+// cryptoReason says why a part of a signed or encrypted message is not
+// delivered, by its declared type, names and first bytes; "" for any
+// other part. An executable under these names is one all the same: the
+// caller asks after the executable check.
+func cryptoReason(ph *partHeader, content io.Reader) string {
+	switch ph.mediaType {
+	case "application/pkcs7-mime", "application/x-pkcs7-mime":
+		switch strings.ToLower(strings.TrimSpace(ph.params["smime-type"])) {
+		case "enveloped-data", "authenveloped-data":
+			return encryptedMailReason
+		case "signed-data":
+			return opaqueSignedReason
+		}
+		return smimeReason
+	case "application/pgp-encrypted":
+		return pgpControlReason
+	case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature":
+		return signatureReason
+	}
+	var head [32]byte
+	n, _ := io.ReadFull(content, head[:])
+	switch {
+	case bytes.HasPrefix(head[:n], []byte("-----BEGIN PGP MESSAGE-----")):
+		return encryptedMailReason
+	case bytes.HasPrefix(head[:n], []byte("-----BEGIN PGP SIGNATURE-----")):
+		return signatureReason
+	}
+	for _, name := range ph.names {
+		switch strings.ToLower(path.Ext(name)) {
+		case ".p7s":
+			return signatureReason
+		case ".p7m":
+			return smimeReason
+		}
+	}
+	return ""
+}
 
 // calendarReason is the reason of a calendar or contact file, which a
 // keep rule cannot keep (calendarOrContact).

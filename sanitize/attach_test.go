@@ -798,7 +798,6 @@ func TestMailFileNotKept(t *testing.T) {
 		{attached{"invoice.emlx", "application/octet-stream", eml}, DecisionStrip},
 		{attached{"item.msg", "application/vnd.ms-outlook", []byte("not really OLE")}, DecisionStrip},
 		{attached{"template.oft", "application/octet-stream", []byte("not really OLE")}, DecisionStrip},
-		{attached{"smime.p7m", "application/pkcs7-mime", []byte("0\x82\x01\x00")}, DecisionStrip},
 		{attached{"invoice.txt", "text/plain", eml}, DecisionKeep},
 	} {
 		t.Run(tt.file.name, func(t *testing.T) {
@@ -816,6 +815,74 @@ func TestMailFileNotKept(t *testing.T) {
 				if text := decodedText(t, out); !strings.Contains(text, "メールのファイル") {
 					t.Errorf("notice does not say why:\n%s", text)
 				}
+			}
+		})
+	}
+}
+
+// TestSignedAndEncryptedMail: the parts of S/MIME and PGP/MIME messages
+// are named for what they are (a review of real-world shapes found an
+// encrypted message described as "a mail file whose HTML is shown
+// unsanitised", its PGP parts as "types the policy does not allow", and a
+// signature likewise), the reader of an encrypted message is told that
+// its text is inside it, and armoured PGP text is no type mismatch.
+func TestSignedAndEncryptedMail(t *testing.T) {
+	const der = "0\x82\x01\x00\x06\x09*\x86H\x86\xf7\x0d\x01\x07\x03"
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	head := "From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+	for _, tt := range []struct {
+		name, msg string
+		reasons   []string // of the parts after the text, or of every part when there is none
+		notice    []string
+		withheld  bool
+	}{
+		{"S/MIME signed", head + "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=s\r\n\r\n" +
+			"--s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n会議の件です。\r\n--s\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n" +
+			"Content-Transfer-Encoding: base64\r\n\r\n" + b64(der) + "\r\n--s--\r\n",
+			[]string{signatureReason}, []string{"smime.p7s", "電子署名のため", "会議の件です。"}, false},
+		{"S/MIME encrypted", head + "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(der) + "\r\n",
+			[]string{encryptedMailReason}, []string{"暗号化されたメール（S/MIME・PGP）で、中身を検査できない", "本文は表示していません"}, true},
+		{"S/MIME opaque-signed", head + "Content-Type: application/x-pkcs7-mime; smime-type=signed-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(der) + "\r\n",
+			[]string{opaqueSignedReason}, []string{"署名や暗号と一体になった形（S/MIME）", "本文は表示していません"}, true},
+		{"PGP/MIME encrypted", head + "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\r\n\r\n" +
+			"--e\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--e\r\nContent-Type: application/octet-stream; name=encrypted.asc\r\n\r\n" +
+			"-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA0cM\r\n-----END PGP MESSAGE-----\r\n--e--\r\n",
+			[]string{pgpControlReason, encryptedMailReason}, []string{"暗号化されたメールの制御情報", "encrypted.asc", "本文は表示していません"}, true},
+		{"PGP/MIME signed", head + "Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; micalg=pgp-sha256; boundary=s\r\n\r\n" +
+			"--s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n会議の件です。\r\n--s\r\nContent-Type: application/octet-stream; name=signature.asc\r\n\r\n" +
+			"-----BEGIN PGP SIGNATURE-----\r\n\r\niQEz\r\n-----END PGP SIGNATURE-----\r\n--s--\r\n",
+			[]string{signatureReason}, []string{"signature.asc", "電子署名のため", "会議の件です。"}, false},
+		{"an S/MIME file attached", withAttachments(attached{"smime.p7m", "application/octet-stream", []byte(der)}),
+			[]string{smimeReason}, []string{"smime.p7m (15 B)"}, false},
+		{"a program named like a signature", withAttachments(attached{"smime.p7s", "application/pkcs7-signature", append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), make([]byte, 100)...)}),
+			[]string{"executable or script"}, []string{"実行ファイル"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Default = "keep" // none of them is kept all the same
+			rep, out := rebuilt(t, tt.msg, pol)
+			var reasons []string
+			for _, p := range rep.Parts {
+				if p.Decision != DecisionBody {
+					reasons = append(reasons, p.Reason)
+				}
+			}
+			if !slices.Equal(reasons, tt.reasons) {
+				t.Errorf("reasons %q, want %q", reasons, tt.reasons)
+			}
+			for _, f := range rep.Findings {
+				if f.Kind == "type-mismatch" && !strings.HasPrefix(tt.name, "a program") {
+					t.Errorf("finding %+v", f)
+				}
+			}
+			text := decodedText(t, out)
+			for _, w := range tt.notice {
+				if !strings.Contains(text, w) {
+					t.Errorf("text lacks %q:\n%s", w, text)
+				}
+			}
+			if got := strings.Contains(text, "本文は表示していません"); got != tt.withheld {
+				t.Errorf("withheld line: %v, want %v:\n%s", got, tt.withheld, text)
 			}
 		})
 	}

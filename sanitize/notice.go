@@ -63,12 +63,16 @@ func (s *sanitizer) notice() []string {
 			lines = append(lines, "・MIME構造があいまいな部分は配送していません。")
 			en = append(en, "ambiguous parts dropped")
 		}
-		if s.bodyWithheld() {
-			// The reader sees an empty message and a list of removed
-			// "attachments": say that one of them was the text itself.
+	}
+	if s.bodyWithheld() {
+		// The reader sees an empty message and a list of removed
+		// "attachments": say that one of them was the text itself.
+		if has("ambiguous") {
 			lines = append(lines, "・このため、メールの本文は表示していません。本文が必要な場合は管理者にお問い合わせください。")
-			en = append(en, "message text withheld")
+		} else {
+			lines = append(lines, "・このメールは暗号化または署名と一体の形で届いたため、本文は表示していません。")
 		}
+		en = append(en, "message text withheld")
 	}
 	for _, f := range s.rep.Findings {
 		if f.Kind == "too-many-parts" {
@@ -210,6 +214,9 @@ func (s *sanitizer) bodyWithheld() bool {
 		if l.msg == top && len(l.ambig) > 0 && l.part.Decision == DecisionStrip && (t == "" || strings.HasPrefix(t, "text/")) {
 			return true
 		}
+		if l.msg == top && (l.part.Reason == encryptedMailReason || l.part.Reason == opaqueSignedReason || l.part.Reason == smimeReason) {
+			return true // the text is inside it
+		}
 	}
 	return false
 }
@@ -261,6 +268,14 @@ func jpReason(l *leaf) string {
 		return "圧縮ファイル内に、メール・予定表・連絡先のファイル（中身や添付ファイルを検査できない）があるため"
 	case r == mailFileReason:
 		return "メールのファイルで、開くとその中のHTMLや添付ファイルが無害化されないまま表示されるため"
+	case r == encryptedMailReason:
+		return "暗号化されたメール（S/MIME・PGP）で、中身を検査できないため。内容が必要な場合は、送信者に暗号化せずに送るよう依頼してください"
+	case r == pgpControlReason:
+		return "暗号化されたメールの制御情報のため"
+	case r == opaqueSignedReason, r == smimeReason:
+		return "署名や暗号と一体になった形（S/MIME）のメールで、中身を取り出して検査していないため"
+	case r == signatureReason:
+		return "電子署名のため（署名は検証していません。無害化したメールには署名は付けられません）"
 	case r == calendarReason:
 		return "予定表や連絡先のファイルで、開くプログラムが読む形（折り返された行、埋め込みファイル）ではリンクや中身を検査できないため"
 	case strings.Contains(r, "macros"):

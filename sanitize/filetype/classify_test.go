@@ -82,6 +82,14 @@ func TestClassify(t *testing.T) {
 			class: ClassOther, sniffed: "text/plain", clean: true},
 		{name: "read receipt", data: []byte("Reporting-UA: mail.example.jp\r\nFinal-Recipient: rfc822; taro@example.jp\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n"), declared: "message/disposition-notification",
 			class: ClassOther, sniffed: "text/plain", clean: true},
+		// OneNote files are never kept; their content is no mismatch
+		// of their name and type. Nor is armoured OpenPGP text.
+		{name: "onenote", data: append([]byte("\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d\xae\xb1\x53\x78\xd0\x29\x96\xd3"), make([]byte, 48)...), declared: "application/onenote", filename: "議事録.one",
+			class: ClassExecutable, sniffed: "application/onenote", exe: true},
+		{name: "pgp message", data: []byte("-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA0cM\r\n-----END PGP MESSAGE-----\r\n"), declared: "application/octet-stream", filename: "encrypted.asc",
+			class: ClassText, sniffed: "text/plain", clean: true},
+		{name: "pgp version part", data: []byte("Version: 1\r\n"), declared: "application/pgp-encrypted",
+			class: ClassOther, sniffed: "text/plain", clean: true},
 		{name: "exe declared as a delivery status", data: exe, declared: "message/delivery-status",
 			class: ClassExecutable, sniffed: "application/x-msdownload", exe: true,
 			mismatch: "declared message/delivery-status, content application/x-msdownload"},

@@ -62,11 +62,14 @@ var extensionTable = func() map[string]claim {
 	script := claim{class: ClassExecutable, textual: true}
 	add(exe, `exe com scr pif cpl dll sys drv ocx efi msc msu diagcab
 		app appx appxbundle msix msixbundle appinstaller application appref-ms xbap gadget
-		lnk scf hlp chm one onepkg its cer crt der p7b xll wll vsto vsix
+		lnk scf hlp chm its cer crt der p7b xll wll vsto vsix
 		mad maf mag mam maq mar mas mat mau mav maw mda mdb mde mdt mdw mdz ade adp accde accda accdr accdt mcf bgi udl
 		ops osd pcd plg prf prg printerexport pst theme tmp shb shs xnk
 		elf so dylib run ko apk xapk aab ipa dex class pyc pyo pyz pyzw deb rpm pkg mpkg snap flatpak appimage`)
-	add(claim{class: ClassExecutable, also: ClassOffice}, `msi msp mst xla xlam ppa ppam xlm`)
+	// OneNote's files (never kept: their embedded files run with a click)
+	// read as OneNote content, which is no mismatch. OpenPGP armour (.asc
+	// and the PGP/MIME types) is text.
+	add(claim{class: ClassExecutable, also: ClassOffice}, `msi msp mst xla xlam ppa ppam xlm one onepkg`)
 	add(claim{class: ClassExecutable, also: ClassArchive}, `jar war ear ppkg themepack deskthemepack`)
 	add(script, `bat cmd ps1 ps1xml ps2 ps2xml psc1 psc2 psd1 psm1 psdm1 msh msh1 msh2 mshxml msh1xml msh2xml
 		vb vbs vbe vbp bas js jse mjs cjs wsf wsh wsc ws sct hta inf ins isp reg url website
@@ -84,7 +87,7 @@ var extensionTable = func() map[string]claim {
 		jtd jtt jtdc jttc jaw jbw juw jfw jvw jsw xdw xbd hwp hwpx numbers pages key`)
 	add(claim{class: ClassPDF}, `pdf`)
 	add(claim{class: ClassImage}, `png jpg jpeg jpe jfif gif bmp dib webp tif tiff ico cur heic heif avif emf wmf`)
-	add(claim{class: ClassText, textual: true}, `txt text csv tsv prn log md markdown json ndjson yaml yml ini cfg conf ics vcf vcs`)
+	add(claim{class: ClassText, textual: true}, `txt text csv tsv prn log md markdown json ndjson yaml yml ini cfg conf ics vcf vcs asc`)
 	add(claim{class: ClassOther, textual: true}, `html htm xhtml shtml mht mhtml svg xml xsl xslt eml rss atom ps eps`)
 	add(claim{class: ClassOther}, `dat svgz`)
 	add(claim{class: ClassOther, also: ClassOffice}, `msg oft`)
@@ -141,7 +144,8 @@ var declaredTable = func() map[string]claim {
 	add(claim{class: ClassOther, textual: true}, `application/xhtml+xml image/svg+xml application/xml
 		message/rfc822 message/global application/postscript
 		message/delivery-status message/global-delivery-status message/disposition-notification
-		message/global-disposition-notification message/feedback-report message/global-headers`)
+		message/global-disposition-notification message/feedback-report message/global-headers
+		application/pgp-encrypted application/pgp-signature application/pgp-keys`)
 	add(claim{class: ClassOther}, `application/ms-tnef application/vnd.ms-tnef application/vnd.ms-outlook`)
 	add(claim{class: ClassText, textual: true}, `application/json application/csv application/x-csv
 		application/yaml application/x-yaml`)
