@@ -299,6 +299,10 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		l.action = "tnef-removed"
 		return DecisionStrip, "TNEF (winmail.dat) is never delivered"
 	}
+	if !res.Executable && slices.ContainsFunc(res.Findings, func(f string) bool { return strings.HasPrefix(f, bidiNameFinding) }) {
+		// Classed as an executable for its disguise, not its content.
+		return notKept(bidiNameReason)
+	}
 	if res.Executable || res.Class == "executable" {
 		return notKept("executable or script")
 	}
@@ -672,6 +676,14 @@ func cryptoReason(ph *partHeader, content io.Reader) string {
 	}
 	return ""
 }
+
+// bidiNameReason is the reason of a file whose name holds a bidirectional
+// control (請求書\u202Efdp.exe shows as 請求書exe.pdf): never kept, as the
+// executable its name may hide.
+const bidiNameReason = "file name with a bidirectional control character, which can disguise its extension"
+
+// bidiNameFinding starts the classifier's finding for such a name.
+const bidiNameFinding = "filename: bidi control"
 
 // calendarReason is the reason of a calendar or contact file, which a
 // keep rule cannot keep (calendarOrContact).

@@ -1250,3 +1250,18 @@ func TestExtensionsAsWindowsFoldThem(t *testing.T) {
 		}
 	}
 }
+
+// TestBidiNameReason: a harmless file whose name holds a bidi control is
+// not kept, for its name: the notice said "executable or script" of a
+// text file (a review of real-world shapes).
+func TestBidiNameReason(t *testing.T) {
+	pol := defaultPolicy(t)
+	pol.Attachments.Default = "keep"
+	rep, out := rebuilt(t, withAttachments(attached{"請求書\u202efdp.txt", "text/plain", []byte("ご請求金額 10,000円\r\n")}), pol)
+	if p := rep.Parts[1]; p.Decision != DecisionStrip || p.Reason != bidiNameReason {
+		t.Errorf("%s: %s (%s), want strip (%s)", p.Filename, p.Decision, p.Reason, bidiNameReason)
+	}
+	if text := decodedText(t, out); !strings.Contains(text, "拡張子を偽装できる制御文字") {
+		t.Errorf("notice does not say why:\n%s", text)
+	}
+}

@@ -270,6 +270,8 @@ func jpReason(l *leaf) string {
 		return "メールのファイルで、開くとその中のHTMLや添付ファイルが無害化されないまま表示されるため"
 	case r == encryptedMailReason:
 		return "暗号化されたメール（S/MIME・PGP）で、中身を検査できないため。内容が必要な場合は、送信者に暗号化せずに送るよう依頼してください"
+	case r == bidiNameReason:
+		return "ファイル名に、拡張子を偽装できる制御文字（文字の向きを変える記号）が含まれるため"
 	case r == pgpControlReason:
 		return "暗号化されたメールの制御情報のため"
 	case r == opaqueSignedReason, r == smimeReason:

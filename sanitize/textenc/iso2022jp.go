@@ -331,7 +331,7 @@ func AppendISO2022JP(dst []byte, s string) (b []byte, unencodable int) {
 
 // AppendISO2022JPBytes is AppendISO2022JP for text in a byte slice.
 func AppendISO2022JPBytes(dst, s []byte) (b []byte, unencodable int) {
-	if hasKana(s) {
+	if hasKana(s) || hasEmojiParts(s) {
 		return appendISO(dst, PrepareISO2022JP(string(s)))
 	}
 	return appendISO(dst, s)
@@ -346,13 +346,79 @@ func AppendISO2022JPBytes(dst, s []byte) (b []byte, unencodable int) {
 // became 〓 (テ〓ータ.pdf). A caller that splits text before encoding
 // it (into encoded words) prepares it first, so that a mark is not
 // parted from its kana.
+//
+// An emoji sequence, one character on the screen (🏃‍♂️: a runner, a zero
+// width joiner, ♂, a variation selector), becomes one 〓, not one for
+// each of its code points: the joiner and what it joins, variation
+// selectors, skin tones and tags are dropped after a character that
+// becomes 〓, and a flag's two regional indicators are one.
+// Variation selectors and joiners are dropped anywhere (they have no
+// code, and show nothing).
 func PrepareISO2022JP(s string) string {
-	return composeMarks(widenKana(s))
+	return composeMarks(widenKana(collapseEmoji(s)))
+}
+
+// collapseEmoji is PrepareISO2022JP's emoji step.
+func collapseEmoji(s string) string {
+	if !hasEmojiParts(s) {
+		return s
+	}
+	table := jisTable()
+	out := make([]byte, 0, len(s))
+	base, joined, flag := false, false, false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case r == 0x200d: // zero width joiner
+			joined = base
+			continue
+		case r >= 0xfe00 && r <= 0xfe0f: // variation selectors
+			continue
+		case base && (joined || r >= 0x1f3fb && r <= 0x1f3ff || r >= 0xe0020 && r <= 0xe007f || r == 0x20e3):
+			// joined to the cluster, a skin tone, a tag or the keycap mark
+			joined = false
+			continue
+		case flag && r >= 0x1f1e6 && r <= 0x1f1ff:
+			// A flag's second letter: the pair becomes a white flag
+			// (as unencodable), so that preparing again pairs nothing.
+			out = utf8.AppendRune(out[:len(out)-4], 0x1f3f3)
+			flag = false
+			continue
+		}
+		out = append(out, s[i-n:i]...) // as it is, invalid UTF-8 too
+		base = r >= 0x10000 || r >= utf8.RuneSelf && (r == utf8.RuneError && n <= 1 || table[r] == 0)
+		flag = r >= 0x1f1e6 && r <= 0x1f1ff
+		joined = false
+	}
+	return string(out)
+}
+
+// hasEmojiParts reports whether s may hold what collapseEmoji drops: a
+// character outside the Basic Multilingual Plane (4 bytes in UTF-8), a
+// joiner (E2 80 8D), a variation selector (EF B8 80-8F) or the keycap
+// mark (E2 83 A3).
+func hasEmojiParts[T ~string | ~[]byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0xf0:
+			return true
+		case c == 0xe2 && i+2 < len(s) && (s[i+1] == 0x80 && s[i+2] == 0x8d || s[i+1] == 0x83 && s[i+2] == 0xa3):
+			return true
+		case c == 0xef && i+2 < len(s) && s[i+1] == 0xb8 && s[i+2] >= 0x80 && s[i+2] <= 0x8f:
+			return true
+		}
+	}
+	return false
 }
 
 // CountUnencodable is the count of characters AppendISO2022JPBytes
 // would replace by 〓 in s, without encoding it.
 func CountUnencodable(s []byte) int {
+	if hasEmojiParts(s) {
+		n, _ := countUnencodable([]byte(PrepareISO2022JP(string(s))), false)
+		return n
+	}
 	n, kana := countUnencodable(s, true)
 	if kana {
 		// Prepared as the encoder prepares it (ｶﾞ → ガ), then counted.

@@ -90,7 +90,7 @@ func TestJISTable(t *testing.T) {
 }
 
 func FuzzEncodeISO2022JPReference(f *testing.F) {
-	for _, s := range []string{"Hello\r\n", "あ漢字", "①㈱㍻髙ⅱ", "ｶﾞｯｺｳ ﾃｽﾄ", "〜−¥‾", "a😀b丂가", "a\x1b$Bb", "a\xffb", "ﾞｱ\x0e\x0f", "\xf0\x9f\x98", "テ\u3099ータ", "a\u3099\u309a", "ｶ\u3099ﾞ", "\xff\u3099"} {
+	for _, s := range []string{"Hello\r\n", "あ漢字", "①㈱㍻髙ⅱ", "ｶﾞｯｺｳ ﾃｽﾄ", "〜−¥‾", "a😀b丂가", "a\x1b$Bb", "a\xffb", "ﾞｱ\x0e\x0f", "\xf0\x9f\x98", "テ\u3099ータ", "a\u3099\u309a", "ｶ\u3099ﾞ", "\xff\u3099", "🏃\u200d♂\ufe0f", "👍🏻", "🇯🇵🇺", "1\ufe0f\u20e3", "\u200d🏻"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -113,6 +113,9 @@ func FuzzEncodeISO2022JPReference(f *testing.F) {
 		}
 		if hasKana([]byte(s)) != strings.ContainsFunc(s, func(r rune) bool { return r >= 0xff61 && r <= 0xff9f || r == 0x3099 || r == 0x309a }) {
 			t.Fatalf("hasKana(%+q) = %v", s, hasKana([]byte(s)))
+		}
+		if p := PrepareISO2022JP(s); p != s && !hasKana([]byte(s)) && !hasEmojiParts(s) {
+			t.Fatalf("PrepareISO2022JP(%+q) = %+q, but neither hasKana nor hasEmojiParts says so", s, p)
 		}
 		if p := PrepareISO2022JP(s); PrepareISO2022JP(p) != p {
 			t.Fatalf("PrepareISO2022JP(%+q) = %+q, not prepared again the same", s, p)

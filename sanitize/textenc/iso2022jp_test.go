@@ -91,6 +91,14 @@ func TestEncodeISO2022JP(t *testing.T) {
 		{"combining mark on a kana it does not compose with", "ア\u3099", "\x1b$B%\x22!+\x1b(B", "ア゛", 0},
 		{"JIS/Unicode variants", "〜−¥‾", "\x1b$B\x21\x41\x21\x5d\x21\x6f\x21\x31\x1b(B", "～－￥￣", 0},
 		{"emoji", "a😀b", "a\x1b$B\x22\x2e\x1b(Bb", "a〓b", 1},
+		// One 〓 per emoji on the screen, not per code point (a review
+		// of a SoftBank photo mail: 〓〓♂〓 for one runner).
+		{"emoji ZWJ sequence", "a🏃\u200d♂\ufe0fb", "a\x1b$B\x22\x2e\x1b(Bb", "a〓b", 1},
+		{"emoji with a skin tone and a selector", "👍🏻\ufe0f👍", "\x1b$B\x22\x2e\x22\x2e\x1b(B", "〓〓", 2},
+		{"family", "👨\u200d👩\u200d👧", "\x1b$B\x22\x2e\x1b(B", "〓", 1},
+		{"flags", "🇯🇵🇺🇸", "\x1b$B\x22\x2e\x22\x2e\x1b(B", "〓〓", 2},
+		{"a selector after a JIS character", "♂\ufe0f☎\ufe0e", "\x1b$B\x21\x69\x22\x2e\x1b(B", "♂〓", 1},
+		{"joined JIS characters stay", "♂\u200d♀", "\x1b$B\x21\x69\x21\x6a\x1b(B", "♂♀", 0},
 		{"JIS X 0212 only", "丂", "\x1b$B\x22\x2e\x1b(B", "〓", 1},
 		{"Hangul", "가", "\x1b$B\x22\x2e\x1b(B", "〓", 1},
 		{"ESC is not passed through", "a\x1b$Bb", "a\x1b$B\x22\x2e\x1b(B$Bb", "a〓$Bb", 1},
