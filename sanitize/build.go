@@ -564,7 +564,11 @@ func (s *sanitizer) inDocumentOrder(t *bodyText, str func(string)) error {
 		q := strings.Repeat("> ", m.level)
 		if it.l == nil {
 			str("")
-			str(q + "---------- 転送されたメッセージ / Forwarded message ----------")
+			if m.returned {
+				str(q + "---------- 返送された元のメッセージ / Returned message ----------")
+			} else {
+				str(q + "---------- 転送されたメッセージ / Forwarded message ----------")
+			}
 			for _, f := range []struct{ k, v string }{{"From", m.from}, {"Date", m.date}, {"Subject", m.subject}} {
 				if f.v != "" {
 					v := f.v

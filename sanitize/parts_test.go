@@ -783,3 +783,29 @@ func TestShiftOutKanaDelivered(t *testing.T) {
 		}
 	}
 }
+
+// TestReturnedMessageLabel: the message a bounce returns (the
+// message/rfc822 of a multipart/report) is labelled as returned, not as
+// forwarded: the reader's own mail came back (a review of real-world
+// shapes). A forwarded message inside it is forwarded still.
+func TestReturnedMessageLabel(t *testing.T) {
+	inner := "From: shimin@city.example.lg.jp\r\nTo: nobody@example.jp\r\nSubject: =?UTF-8?B?5ZWP44GE5ZCI44KP44Gb?=\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=in\r\n\r\n--in\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nお問い合わせの件です。\r\n" +
+		"--in\r\nContent-Type: message/rfc822\r\n\r\nFrom: a@example.jp\r\nSubject: fwd\r\n\r\n転送した本文\r\n--in--\r\n"
+	msg := "From: MAILER-DAEMON@mx.example.jp\r\nTo: shimin@city.example.lg.jp\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n" +
+		"--r\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n" +
+		"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.jp\r\n\r\nFinal-Recipient: rfc822; nobody@example.jp\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+		"--r\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--r--\r\n"
+	_, out := rebuilt(t, msg, defaultPolicy(t))
+	text := decodedText(t, out)
+	for _, want := range []string{"> ---------- 返送された元のメッセージ / Returned message ----------", "> お問い合わせの件です。",
+		"> > ---------- 転送されたメッセージ / Forwarded message ----------", "> > 転送した本文"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "Forwarded message"); n != 1 {
+		t.Errorf("%d forwarded labels in\n%s", n, text)
+	}
+}

@@ -76,6 +76,7 @@ type msgNode struct {
 	// Summary of a forwarded message's header, shown above its quoted text.
 	from, date, subject string
 	slot                *bodySlot
+	returned            bool // the message a bounce or a read receipt returns (in a multipart/report)
 }
 
 // bodySlot is where a message's body text comes from: one text part, or
@@ -266,6 +267,7 @@ type walkCtx struct {
 	boundaries []string  // of the enclosing multiparts
 	forced     []string  // ambiguity kinds every part below inherits
 	mixed      bool      // directly inside a multipart shown part after part (mixed, or an unknown subtype)
+	report     bool      // directly inside a multipart/report (a bounce or a read receipt)
 	member     int       // inside alt: which of its alternatives (the index of the part that is or holds it)
 	// group, inside alt: the outermost multipart/alternative nested in
 	// the member around the part, whose texts are alternatives of one
@@ -383,7 +385,7 @@ func (s *sanitizer) entity(r io.Reader, path string, depth int, msg *msgNode, ct
 	case strings.HasPrefix(ph.mediaType, "multipart/") && len(ph.ambiguous) == 0:
 		s.multipart(br, path, depth, msg, ph, ctx)
 	case (ph.mediaType == "message/rfc822" || ph.mediaType == "message/global") && len(ph.ambiguous) == 0:
-		s.embedded(br, leafPath, depth, msg, ph)
+		s.embedded(br, leafPath, depth, msg, ph, ctx.report)
 	default:
 		s.leafPart(br, leafPath, msg, ph, ctx)
 	}
@@ -449,6 +451,7 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 	default:
 		// RFC 2046 5.1.3: an unknown subtype is read as mixed.
 		child.mixed = true
+		child.report = sub == "report"
 	}
 	// After the body in a multipart/mixed, a multipart/related is shown
 	// too, as its root text: it continues the body as an alternative does
@@ -508,7 +511,7 @@ func (s *sanitizer) multipart(body io.Reader, path string, depth int, msg *msgNo
 
 // embedded descends into a message/rfc822 (or message/global) part: its
 // text becomes a quoted section, its attachments follow the policy.
-func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *msgNode, ph *partHeader) {
+func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *msgNode, ph *partHeader, returned bool) {
 	if depth+1 > s.pol.MIME.MaxDepth {
 		l := s.opaque(path, parent, ph.declared, "mime-depth-exceeded")
 		s.finding(path, "mime-depth-exceeded", "MIME nesting deeper than "+strconv.Itoa(s.pol.MIME.MaxDepth))
@@ -516,7 +519,7 @@ func (s *sanitizer) embedded(body io.Reader, path string, depth int, parent *msg
 		return
 	}
 	dec, check := s.transferDecoder(ph.cte, body)
-	m := &msgNode{level: parent.level + 1, path: path}
+	m := &msgNode{level: parent.level + 1, path: path, returned: returned}
 	s.msgs = append(s.msgs, m)
 	start := len(s.leaves)
 	s.entity(newCRLFReader(dec), path, depth+1, m, walkCtx{root: true, defType: "text/plain"})
