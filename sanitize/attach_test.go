@@ -1265,3 +1265,27 @@ func TestBidiNameReason(t *testing.T) {
 		t.Errorf("notice does not say why:\n%s", text)
 	}
 }
+
+// TestPPAPNotice: the notice names what an encrypted ZIP held (the first
+// five, then a count), as the reader with the password mail in hand asks,
+// with names cleaned and links in them neutralised like any other text.
+func TestPPAPNotice(t *testing.T) {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, name := range []string{"予算要求.pdf", "集計.xlsx", "www.evil.example", "d.txt", "e.docx", "f.txt", "g.txt"} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Flags: 0x1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("encrypted bytes"))
+	}
+	zw.Close()
+	_, out := rebuilt(t, withAttachments(attached{"見積書.zip", "application/zip", b.Bytes()}), defaultPolicy(t))
+	text := decodedText(t, out)
+	for _, want := range []string{"パスワード付き（暗号化された）圧縮ファイル", "送信者にほかの方法での送付を依頼",
+		"        中のファイル: 予算要求.pdf、集計.xlsx、www[.]evil[.]example、d.txt、e.docx（ほか2件）\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in\n%s", want, text)
+		}
+	}
+}

@@ -115,6 +115,17 @@ func (s *sanitizer) notice() []string {
 				break
 			}
 			lines = append(lines, "    - "+s.describe(l)+" … "+jpReason(l))
+			if len(l.encEntries) > 0 {
+				names := make([]string, len(l.encEntries))
+				for i, e := range l.encEntries {
+					names[i] = shortName(cleanFilename(e))
+				}
+				more := ""
+				if l.encMore > 0 {
+					more = fmt.Sprintf("（ほか%d件）", l.encMore)
+				}
+				lines = append(lines, "        中のファイル: "+strings.Join(names, "、")+more)
+			}
 		}
 		if listed := min(len(removed), 50); n > listed {
 			lines = append(lines, fmt.Sprintf("    ほか%d件", n-listed))
@@ -224,11 +235,7 @@ func (s *sanitizer) bodyWithheld() bool {
 // describe names a part for the notice: its filename (cleaned, shortened)
 // or its type, and its size.
 func (s *sanitizer) describe(l *leaf) string {
-	name := cleanFilename(l.part.Filename)
-	if utf8.RuneCountInString(name) > 80 {
-		r := []rune(name)
-		name = string(r[:60]) + "…" + string(r[len(r)-15:])
-	}
+	name := shortName(cleanFilename(l.part.Filename))
 	if name == "" {
 		t := l.part.DeclaredType
 		if i := strings.IndexAny(t, "; |"); i >= 0 {
@@ -241,6 +248,16 @@ func (s *sanitizer) describe(l *leaf) string {
 		name = "(名前なし " + t + ")"
 	}
 	return name + " (" + humanSize(l.part.Size) + ")"
+}
+
+// shortName shortens a long file name for the notice, keeping its end
+// (the extension).
+func shortName(name string) string {
+	if utf8.RuneCountInString(name) > 80 {
+		r := []rune(name)
+		name = string(r[:60]) + "…" + string(r[len(r)-15:])
+	}
+	return name
 }
 
 func jpReason(l *leaf) string {
@@ -260,8 +277,10 @@ func jpReason(l *leaf) string {
 		return "TNEF形式（winmail.dat）のため"
 	case strings.HasPrefix(r, "executable"):
 		return "実行ファイル・スクリプトのため"
+	case strings.HasPrefix(r, "encrypted archive"):
+		return "パスワード付き（暗号化された）圧縮ファイルで、中身を検査できないため。必要な場合は、送信者にほかの方法での送付を依頼してください"
 	case strings.HasPrefix(r, "encrypted"):
-		return "暗号化された圧縮ファイルで中身を検査できないため"
+		return "パスワード付き（暗号化された）ファイルで、中身を検査できないため"
 	case r == sylkReason:
 		return "開くと数式やマクロが実行される表計算データ（SYLK）のため"
 	case r == messageEntryReason:

@@ -176,6 +176,10 @@ type leaf struct {
 	fileLinks       int    // leafAttach kept: links left clickable in it (a PDF's)
 	fileCharset     string // leafAttach kept: the charset a text file was read in
 	sheetType       string // leafAttach kept: text/csv or text/tab-separated-values for spreadsheet data
+	// leafAttach removed as an encrypted archive: the names of its
+	// encrypted entries (the first few) and how many more, for the notice.
+	encEntries []string
+	encMore    int
 }
 
 func newSanitizer(opt Options, rep *Report) *sanitizer {
