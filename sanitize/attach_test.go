@@ -770,7 +770,7 @@ func TestTNEFByContent(t *testing.T) {
 			if p.Decision != DecisionStrip || p.Reason != "TNEF (winmail.dat) is never delivered" {
 				t.Errorf("%s (sniffed %s): %s (%s), want it stripped as TNEF", p.Filename, p.SniffedType, p.Decision, p.Reason)
 			}
-			if text := decodedText(t, out); !strings.Contains(text, "TNEF形式（winmail.dat）のため") {
+			if text := decodedText(t, out); !strings.Contains(text, "リッチテキスト形式（TNEF、winmail.dat）で、中の添付ファイルを取り出して検査できないため") {
 				t.Errorf("notice does not say why:\n%s", text)
 			}
 		})

@@ -247,7 +247,16 @@ func (s *sanitizer) describe(l *leaf) string {
 		}
 		name = "(名前なし " + t + ")"
 	}
-	return name + " (" + humanSize(l.part.Size) + ")"
+	where := ""
+	if l.msg != nil && l.msg.level > 0 {
+		// Not attached to the message the reader sees, but to one it
+		// forwards (or a bounce returns): where to look for it.
+		where = "（転送されたメール内）"
+		if l.msg.returned {
+			where = "（返送されたメール内）"
+		}
+	}
+	return name + " (" + humanSize(l.part.Size) + ")" + where
 }
 
 // shortName shortens a long file name for the notice, keeping its end
@@ -274,7 +283,7 @@ func jpReason(l *leaf) string {
 	case l.kind == leafBlock:
 		return "本文中に埋め込まれた符号化ファイルのため"
 	case strings.HasPrefix(r, "TNEF"):
-		return "TNEF形式（winmail.dat）のため"
+		return "Outlookのリッチテキスト形式（TNEF、winmail.dat）で、中の添付ファイルを取り出して検査できないため。必要な場合は、送信者にHTML形式かテキスト形式で送り直すよう依頼してください"
 	case strings.HasPrefix(r, "executable"):
 		return "実行ファイル・スクリプトのため"
 	case strings.HasPrefix(r, "encrypted archive"):
