@@ -257,7 +257,7 @@ func dedupe(l []string) []string {
 
 // actionOrder is the order of the actions in the report and in
 // X-Mugai-Sanitized: stable and readable.
-var actionOrder = [...]string{"html-to-text", "body-parts-joined", "charset-repaired", "characters-replaced", "links-defanged", "links-removed", "addresses-removed", "from-written",
+var actionOrder = [...]string{"html-to-text", "body-parts-joined", "charset-repaired", "characters-replaced", "links-defanged", "links-removed", "addresses-removed", "from-written", "bidi-removed",
 	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed",
 	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "ambiguous"}
 

@@ -97,6 +97,9 @@ func (s *sanitizer) headerFields() []field {
 				}
 			default:
 				d, fs := decodeHeaderText(raw)
+				if n := countBidi(d); n > 0 {
+					fs = append(fs, encFinding{Kind: "bidi-control", Detail: plural(n, "bidirectional control") + " removed"})
+				}
 				s.decodeFindings("", key, fs)
 				v = s.encodeText(strings.TrimSpace(s.headerText(s.reread(key, cleanString(d)))))
 			}

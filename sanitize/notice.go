@@ -47,6 +47,10 @@ func (s *sanitizer) notice() []string {
 		lines = append(lines, "・ISO-2022-JPで表せない文字（絵文字、一部の記号や漢字など）は「〓」に置き換えています。")
 		en = append(en, "characters without an ISO-2022-JP code replaced")
 	}
+	if has("bidi-removed") {
+		lines = append(lines, "・文字の並びを逆向きに見せる制御文字を取り除きました。送信者の画面とは文字の並びが違って見えることがあります。")
+		en = append(en, "bidirectional controls removed")
+	}
 	if has("links-defanged") {
 		lines = append(lines, linksDefangedLines[s.linksWhere()])
 		en = append(en, "links disabled")

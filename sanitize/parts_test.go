@@ -809,3 +809,42 @@ func TestReturnedMessageLabel(t *testing.T) {
 		t.Errorf("%d forwarded labels in\n%s", n, text)
 	}
 }
+
+// TestBidiControlsReported: bidirectional controls were dropped from the
+// text and the Subject without a word (a review of real-world shapes:
+// a Subject ending "\u202Etxt.exe", an amount written backwards). They
+// are dropped still, and the report, X-Mugai-Sanitized and the notice say
+// so: what the reader sees is not what the sender's screen showed.
+func TestBidiControlsReported(t *testing.T) {
+	for _, tt := range []struct {
+		name, msg string
+		findings  []string
+	}{
+		{"body", "From: a@example.jp\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n金額: \u202e000,01\u202c 円\r\nfine\r\n",
+			[]string{"1: 2 bidirectional controls removed"}},
+		{"subject", "From: a@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("お知らせ\u202etxt.exe")) + "?=\r\n\r\nbody\r\n",
+			[]string{": Subject: 1 bidirectional control removed"}},
+		{"none", "From: a@example.jp\r\nSubject: s\r\n\r\nplain text, アラビア語なし\r\n", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, out := rebuilt(t, tt.msg, defaultPolicy(t))
+			var got []string
+			for _, f := range rep.Findings {
+				if f.Kind == "bidi-control" {
+					got = append(got, f.Path+": "+f.Detail)
+				}
+			}
+			if !slices.Equal(got, tt.findings) {
+				t.Errorf("findings %q, want %q", got, tt.findings)
+			}
+			text := decodedText(t, out)
+			if strings.ContainsRune(text, '\u202e') {
+				t.Errorf("a control is left:\n%q", text)
+			}
+			said := slices.Contains(rep.Actions, "bidi-removed") && strings.Contains(text, "文字の並びを逆向きに見せる制御文字を取り除きました")
+			if said != (tt.findings != nil) {
+				t.Errorf("action %q; notice:\n%s", rep.Actions, text)
+			}
+		})
+	}
+}

@@ -26,6 +26,7 @@ type textStats struct {
 	nonASCII int64 // bytes >= 0x80
 	visible  bool  // some rune is not white space
 	links    int   // URLs rewritten
+	bidi     int   // bidirectional controls dropped
 }
 
 // block is an encoded file cut out of body text (uuencode, yEnc, BinHex).
@@ -299,6 +300,7 @@ func (s *textSink) processLine(raw []byte) {
 		b, copied := cleanBytes(s.clean[:0], raw, s.validUTF8)
 		if copied {
 			s.clean = b[:0]
+			s.st.bidi += countBidi(raw)
 		}
 		if !bytes.HasPrefix(b, beginB) && !bytes.HasPrefix(b, yBeginB) && !bytes.Contains(b, binhexMarkB) {
 			s.emitBytes(b)
@@ -883,6 +885,29 @@ func cleanString(s string) string {
 func cleanLine(b []byte) string {
 	out, _ := cleanBytes(nil, b, false)
 	return string(out)
+}
+
+// countBidi counts the bidirectional controls cleanLine drops from s: the
+// sender made text read in another order than it is written (請求書
+// \u202Efdp.exe, an amount written backwards), which the reader is told.
+func countBidi[T ~string | ~[]byte](s T) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0xE2 || c == 0xD8 {
+			r, size := decodeRuneAt(s, i)
+			if isBidiControl(r) {
+				n++
+			}
+			i += size - 1
+		}
+	}
+	return n
+}
+
+func decodeRuneAt[T ~string | ~[]byte](s T, i int) (rune, int) {
+	var buf [utf8.UTFMax]byte
+	k := copy(buf[:], s[i:min(len(s), i+utf8.UTFMax)])
+	return utf8.DecodeRune(buf[:k])
 }
 
 func isBidiControl(r rune) bool {

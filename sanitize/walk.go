@@ -301,6 +301,9 @@ var structural = map[string]bool{
 const maxFindings = 200
 
 func (s *sanitizer) finding(path, kind, detail string) {
+	if kind == "bidi-control" {
+		s.addAction("bidi-removed") // what the reader sees differs from what the sender's screen showed
+	}
 	if len(s.rep.Findings) >= maxFindings && !structural[kind] {
 		s.droppedFindings++
 		return
@@ -956,6 +959,9 @@ func (s *sanitizer) renderText(l *leaf) {
 	}
 	s.hold(l.text)
 	l.stats = sink.st
+	if sink.st.bidi > 0 {
+		l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "bidi-control", plural(sink.st.bidi, "bidirectional control") + " removed"})
+	}
 	for _, f := range findings {
 		l.pendFindings = append(l.pendFindings, Finding{l.part.Path, f.Kind, f.Detail})
 		switch f.Kind {
@@ -1044,6 +1050,9 @@ func headerTextFindings(h textproto.Header, key string) (string, bool, []encFind
 		return "", false, nil
 	}
 	d, fs := decodeHeaderText(v)
+	if n := countBidi(d); n > 0 {
+		fs = append(fs, encFinding{Kind: "bidi-control", Detail: plural(n, "bidirectional control") + " removed"})
+	}
 	d = cleanString(d)
 	return rereadWords(d), strings.Contains(d, "=?"), fs
 }
