@@ -129,7 +129,10 @@ func (s *sanitizer) finish() {
 		actions.add(lockdownAction)
 	}
 	s.rep.Removed, s.rep.Kept = removed, kept
-	s.rep.Actions = actions.list(s.rep.Actions)
+	for _, x := range s.rep.Actions {
+		actions.add(x) // taken while the texts were read (bidi-removed): in their place in the order
+	}
+	s.rep.Actions = actions.list(s.rep.Actions[:0])
 	for _, l := range s.leaves {
 		s.rep.Parts = append(s.rep.Parts, l.part)
 	}

@@ -820,7 +820,7 @@ func TestBidiControlsReported(t *testing.T) {
 		name, msg string
 		findings  []string
 	}{
-		{"body", "From: a@example.jp\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n金額: \u202e000,01\u202c 円\r\nfine\r\n",
+		{"body", "From: a@example.jp\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n金額: \u202e000,01\u202c 円\r\nfine www.example.com\r\n",
 			[]string{"1: 2 bidirectional controls removed"}},
 		{"subject", "From: a@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("お知らせ\u202etxt.exe")) + "?=\r\n\r\nbody\r\n",
 			[]string{": Subject: 1 bidirectional control removed"}},
@@ -840,6 +840,9 @@ func TestBidiControlsReported(t *testing.T) {
 			text := decodedText(t, out)
 			if strings.ContainsRune(text, '\u202e') {
 				t.Errorf("a control is left:\n%q", text)
+			}
+			if tt.name == "body" && !slices.Equal(rep.Actions, []string{"links-defanged", "bidi-removed"}) {
+				t.Errorf("actions %q, want them in their order", rep.Actions)
 			}
 			said := slices.Contains(rep.Actions, "bidi-removed") && strings.Contains(text, "文字の並びを逆向きに見せる制御文字を取り除きました")
 			if said != (tt.findings != nil) {
