@@ -99,6 +99,9 @@ func (s *sanitizer) decideAttachment(l *leaf, ph *partHeader, buf *spill.Buffer)
 			}
 		}
 	}
+	if decision == DecisionStrip && reason == calendarReason && len(l.ambig) == 0 && calendarFile.is(ph.mediaType, "", ph.names) {
+		s.summariseCalendar(l, ph, buf)
+	}
 	if decision == DecisionReject {
 		l.reject = reason
 	}

@@ -469,6 +469,8 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 // quoted-printable value came through a rule that keeps them, since a
 // kept text file is neutralised line by line as written (red team). No
 // rule keeps one; a text file named .txt opens as text, whatever it holds.
+// A calendar's events are written in the body text instead (its DESCRIPTION
+// and attachments are not), and its reason says so.
 func TestCalendarAndContactNotKept(t *testing.T) {
 	const folded = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:会議\r\nDESCRIPTION:資料は htt\r\n ps://evil.example/login\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 	const inline = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:会議\r\nATTACH;ENCODING=BASE64;VALUE=BINARY;X-FILENAME=agenda.exe:TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
@@ -494,11 +496,22 @@ func TestCalendarAndContactNotKept(t *testing.T) {
 				t.Errorf("%s: %s (%s), want %s", p.Filename, p.Decision, p.Reason, tt.decision)
 			}
 			if tt.decision == DecisionStrip {
-				if p.Reason != calendarReason {
-					t.Errorf("reason %q, want %q", p.Reason, calendarReason)
+				reason, jp := calendarSummaryReason, "予定表のファイルで、"
+				if strings.HasSuffix(tt.file.name, ".vcf") {
+					reason, jp = calendarReason, "予定表や連絡先のファイルで、"
 				}
-				if text := decodedText(t, out); !strings.Contains(text, "予定表や連絡先のファイル") {
+				if p.Reason != reason {
+					t.Errorf("reason %q, want %q", p.Reason, reason)
+				}
+				text := decodedText(t, out)
+				if !strings.Contains(text, jp) {
 					t.Errorf("notice does not say why:\n%s", text)
+				}
+				if summary := strings.Contains(text, "件名 / Summary: 会議\n"); summary != (reason == calendarSummaryReason) {
+					t.Errorf("events written in the text: %v, want %v:\n%s", summary, !summary, text)
+				}
+				if strings.Contains(text, "evil") || strings.Contains(text, "TVqQ") {
+					t.Errorf("description or attachment written:\n%s", text)
 				}
 			}
 		})

@@ -60,6 +60,12 @@ func (s *sanitizer) build(w io.Writer) error {
 			high += l.stats.nonASCII
 		}
 	}
+	for _, l := range s.leaves {
+		if l.calShown {
+			total += l.calStats.bytes
+			high += l.calStats.nonASCII
+		}
+	}
 	textCTE := "quoted-printable"
 	switch {
 	case iso:
@@ -556,6 +562,12 @@ func (s *sanitizer) inDocumentOrder(t *bodyText, str func(string)) error {
 			items = append(items, item{l.part.Path, m, l})
 		}
 	}
+	// A calendar's events stand where its file stood, as a text would.
+	for _, l := range s.leaves {
+		if l.calShown {
+			items = append(items, item{l.part.Path, l.msg, l})
+		}
+	}
 	slices.SortStableFunc(items, func(a, b item) int { return comparePaths(a.path, b.path) })
 	shown := map[*msgNode]bool{} // some text of it with something visible was passed
 	var last *msgNode
@@ -585,10 +597,20 @@ func (s *sanitizer) inDocumentOrder(t *bodyText, str func(string)) error {
 		switch {
 		case last != nil && last != m:
 			str(strings.TrimRight(q, " ")) // back from a forwarded section
-		case shown[m]:
+		case shown[m] && (!it.l.calShown || !t.split.blank):
+			// (A calendar's section after a text that ends in a
+			// blank line needs no other.)
 			str(strings.TrimRight(q, " "))
 		}
-		if err := eachLine(it.l, q, &t.split); err != nil {
+		if it.l.calShown {
+			if err := eachLine(bytes.NewReader(it.l.cal), q, &t.split); err != nil {
+				return err
+			}
+			shown[m] = true
+			last = m
+			continue
+		}
+		if err := eachLine(it.l.text, q, &t.split); err != nil {
 			return err
 		}
 		shown[m] = shown[m] || it.l.stats.visible
@@ -615,26 +637,39 @@ func comparePaths(a, b string) int {
 }
 
 // messageText passes the lines of a message's body text, and of the
-// parts that continue it, each after an empty line, prefixed.
+// parts that continue it, each after an empty line, prefixed; then the
+// events of its calendar files, likewise.
 func (s *sanitizer) messageText(m *msgNode, prefix string, t *bodyText, str func(string)) error {
 	shown := false // some text with something visible was passed
 	for _, l := range m.slot.texts() {
 		if shown {
 			str(strings.TrimRight(prefix, " "))
 		}
-		if err := eachLine(l, prefix, &t.split); err != nil {
+		if err := eachLine(l.text, prefix, &t.split); err != nil {
 			return err
 		}
 		shown = shown || l.stats.visible
 	}
+	for _, l := range s.leaves {
+		if !l.calShown || l.msg != m {
+			continue
+		}
+		if shown && !t.split.blank {
+			str(strings.TrimRight(prefix, " "))
+		}
+		if err := eachLine(bytes.NewReader(l.cal), prefix, &t.split); err != nil {
+			return err
+		}
+		shown = true
+	}
 	return nil
 }
 
-// eachLine passes each line of a text leaf, prefixed, without its LF, to
-// ls's sink.
-func eachLine(l *leaf, prefix string, ls *lineSplitter) error {
+// eachLine passes each line of a text (a text leaf's, or a calendar's
+// events), prefixed, without its LF, to ls's sink.
+func eachLine(text io.WriterTo, prefix string, ls *lineSplitter) error {
 	ls.prefix, ls.emptyQuote, ls.part, ls.err = prefix, strings.TrimRight(prefix, " "), ls.part[:0], nil
-	if _, err := l.text.WriteTo(ls); err != nil && ls.err == nil {
+	if _, err := text.WriteTo(ls); err != nil && ls.err == nil {
 		return fmt.Errorf("sanitize: read body text: %w", err)
 	}
 	if ls.err == nil && len(ls.part) > 0 {
@@ -660,6 +695,7 @@ type lineSplitter struct {
 	part               []byte // the start of a line cut by the end of a write
 	buf                []byte // a prefixed line
 	err                error
+	blank              bool // the last line passed was blank (before its prefix)
 }
 
 func (ls *lineSplitter) Write(p []byte) (int, error) {
@@ -683,6 +719,7 @@ func (ls *lineSplitter) Write(p []byte) (int, error) {
 }
 
 func (ls *lineSplitter) line(b []byte) {
+	ls.blank = len(bytes.TrimSpace(b)) == 0
 	if ls.prefix != "" {
 		if len(b) == 0 {
 			ls.buf = append(ls.buf[:0], ls.emptyQuote...)

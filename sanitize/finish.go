@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 )
@@ -21,6 +22,7 @@ func (s *sanitizer) finish() {
 	removed, kept := 0, 0
 	var actions actionSet
 	linksAction := s.linksAction()
+	var cals []*leaf // calendar files whose events the body text shows
 	for _, l := range s.leaves {
 		p := &l.part
 		switch {
@@ -90,6 +92,9 @@ func (s *sanitizer) finish() {
 				}
 			}
 		}
+		if l.cal != nil {
+			s.calendarText(l, &actions, linksAction, &cals)
+		}
 		if p.Decision != DecisionKeep && l.att != nil {
 			l.att.Close()
 			l.att = nil
@@ -151,6 +156,34 @@ func (s *sanitizer) finish() {
 			return
 		}
 	}
+}
+
+// calendarText settles a calendar file whose events were read
+// (summariseCalendar): removed for being a calendar, and not ambiguous,
+// its events are written in the body text, and its reason says so;
+// otherwise they are not. Of calendars with the same events in one
+// message (Google sends the invitation as an alternative and again as
+// invite.ics) the first is written: the reason of the others is as true.
+func (s *sanitizer) calendarText(l *leaf, actions *actionSet, linksAction string, cals *[]*leaf) {
+	p := &l.part
+	if p.Decision != DecisionStrip || len(l.ambig) > 0 || p.Reason != calendarReason {
+		l.cal, l.calFindings = nil, nil
+		return
+	}
+	p.Reason = calendarSummaryReason
+	actions.add("calendar-summarised")
+	l.calShown = !slices.ContainsFunc(*cals, func(o *leaf) bool { return o.msg == l.msg && bytes.Equal(o.cal, l.cal) })
+	if l.calShown {
+		*cals = append(*cals, l)
+		if l.calStats.links > 0 {
+			s.bodyLinks = true
+			actions.add(linksAction)
+		}
+	}
+	for _, f := range l.calFindings {
+		s.finding(f.Path, f.Kind, f.Detail)
+	}
+	l.calFindings = nil
 }
 
 func (s *sanitizer) reject(reason string) {
@@ -261,7 +294,7 @@ func dedupe(l []string) []string {
 // actionOrder is the order of the actions in the report and in
 // X-Mugai-Sanitized: stable and readable.
 var actionOrder = [...]string{"html-to-text", "body-parts-joined", "charset-repaired", "characters-replaced", "links-defanged", "links-removed", "addresses-removed", "from-written", "bidi-removed",
-	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed",
+	"attachment-stripped", "tnef-removed", "uuencode-removed", "yenc-removed", "binhex-removed", "calendar-summarised",
 	"attachment-links-defanged", "attachment-links-removed", "formulas-neutralised", "ambiguous"}
 
 // ActionKinds lists every action a report may hold, in report order:

@@ -143,6 +143,15 @@ var goldenCases = []goldenCase{
 	{in: "headers-missing", id: "Q-20240305-0002"}, // no Date, no Message-ID: both made
 	{in: "html-ja-forms"},
 	{in: "links-client-forms"},
+	// Calendar files: removed, their events written in the text (the
+	// times are TZID, floating or dates: a UTC time would be shown in the
+	// zone of the machine the test runs on, see TestCalendarUTC).
+	{in: "cal-outlook-teams"},
+	{in: "cal-outlook-teams", out: "cal-outlook-teams.remove", policy: func(p *config.Policy) { p.Body.Links = "remove" }},
+	{in: "cal-outlook-teams", out: "cal-outlook-teams.out-iso2022jp", policy: func(p *config.Policy) { p.OutputCharset = "iso-2022-jp" }},
+	{in: "cal-ics-attachment"},
+	{in: "cal-cancel-toplevel"},
+	{in: "cal-forwarded"},
 }
 
 // goldenReceived is when the golden messages were received: the Date of

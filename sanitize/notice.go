@@ -135,6 +135,9 @@ func (s *sanitizer) notice() []string {
 			lines = append(lines, fmt.Sprintf("    ほか%d件", n-listed))
 		}
 		en = append(en, fmt.Sprintf("%d attachment(s) removed", n))
+		if has("calendar-summarised") {
+			en = append(en, "calendar events written in the text")
+		}
 	}
 	if len(kept) > 0 {
 		en = append(en, fmt.Sprintf("%d attachment(s) kept", len(kept)))
@@ -312,6 +315,8 @@ func jpReason(l *leaf) string {
 		return "電子署名のため（署名は検証していません。無害化したメールには署名は付けられません）"
 	case r == calendarReason:
 		return "予定表や連絡先のファイルで、開くプログラムが読む形（折り返された行、埋め込みファイル）ではリンクや中身を検査できないため"
+	case r == calendarSummaryReason:
+		return "予定表のファイルで、開くプログラムが読む形（折り返された行、埋め込みファイル）ではリンクや中身を検査できないため（ファイルは届けず、件名・日時・場所・主催者を本文に記載しています）"
 	case strings.Contains(r, "macros"):
 		return "マクロを含む文書のため"
 	case strings.HasPrefix(r, linksReason):

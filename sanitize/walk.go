@@ -180,6 +180,13 @@ type leaf struct {
 	// encrypted entries (the first few) and how many more, for the notice.
 	encEntries []string
 	encMore    int
+	// A calendar file removed (summariseCalendar): its events as body
+	// text, what the sink found of it, the findings its reading made,
+	// reported once finish writes it (calShown) or finds it shown already.
+	cal         []byte
+	calStats    textStats
+	calFindings []Finding
+	calShown    bool
 }
 
 func newSanitizer(opt Options, rep *Report) *sanitizer {
