@@ -85,8 +85,17 @@ func (s *Server) ready() error {
 	if err := spoolRoom(cfg, 0, sanitising(cfg)); err != nil {
 		return err
 	}
+	// The probe above fits where a message does not: a full disk with
+	// the floor turned off refuses every message while the probe passes.
+	if t := s.lastNoSpace.Load(); t != 0 && time.Since(time.Unix(0, t)) < noSpaceFor {
+		return fmt.Errorf("a message was refused %s ago because the disk is full (452 4.3.1; spool_min_free %s)", time.Since(time.Unix(0, t)).Round(time.Second), cfg.SpoolMinFree)
+	}
 	return nil
 }
+
+// noSpaceFor is how long /readyz reports a message refused for a full
+// disk: a load balancer polling every few seconds sees it.
+const noSpaceFor = 30 * time.Second
 
 // spoolRoom reports whether the spool's file system, and with
 // quarantine the quarantine's, has room for a message of size bytes (0:

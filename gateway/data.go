@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -109,15 +110,16 @@ func (s *session) data(r io.Reader, tx txn) error {
 		return errLineReply
 	case in.Err() != nil:
 		// Our temporary file, not the client: a full disk, say.
-		rec.Verdict, rec.Reply = "error", 451
+		reply := srv.storageReply(in.Err())
+		rec.Verdict, rec.Reply = "error", reply.Code
 		srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreTemp).Inc()
 		srv.Logger.Error("data: buffering failed", "route", route.Name, "err", in.Err())
 		if bdat {
-			return s.reject("data", errInternal)
+			return s.reject("data", reply)
 		}
 		held := rec
 		rec = nil
-		return s.drainRest(rr, errInternal, held)
+		return s.drainRest(rr, reply, held)
 	case err != nil:
 		rec.Verdict, rec.Reply = "error", 451
 		srv.Logger.Warn("data: read failed", "route", route.Name, "client", s.client.String(), "err", err)
@@ -176,6 +178,7 @@ func (s *session) data(r io.Reader, tx txn) error {
 		return s.reject("data", serr)
 	}
 	srv.Metrics.AcceptDuration.WithLabelValues(route.Name).Observe(time.Since(accepted).Seconds())
+	srv.lastNoSpace.Store(0) // a message stored: there is room again
 	rec.Reply = 250
 	s.mu.Lock()
 	s.errors, s.overshoot = 0, 0 // a client delivering mail is not guessing addresses
@@ -509,7 +512,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 			srv.Metrics.StorageErrors.WithLabelValues(metrics.StoreSpool).Inc()
 			srv.Logger.Error("spool put failed", "route", route.Name, "err", err)
 			notAccepted(rec, "the spool could not take the message", err)
-			return "", errInternal
+			return "", srv.storageReply(err)
 		}
 		// Counted once it is queued: a message refused with 451 comes
 		// again and is counted then.
@@ -536,7 +539,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 		srv.tempError(err)
 		srv.Logger.Error("sanitize failed", "route", route.Name, "err", err)
 		notAccepted(rec, "the message could not be sanitised", err)
-		return "", errInternal
+		return "", srv.storageReply(err)
 	}
 	rec.fromReport(rep)
 	if rep.Verdict != "rebuilt" {
@@ -578,7 +581,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 			srv.Logger.Error("quarantine put failed", "route", route.Name, "err", err)
 			srv.countPanics(rep, route.Name)
 			notAccepted(rec, "the original could not be kept in quarantine", err)
-			return "", errInternal
+			return "", srv.storageReply(err)
 		default:
 			rec.QuarantineID = qid
 		}
@@ -593,7 +596,7 @@ func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Env
 		if qid != "" {
 			srv.dropOriginal(qid, route.Name, env)
 		}
-		return "", errInternal
+		return "", srv.storageReply(err)
 	}
 	// Counted once it is queued, as a message crossing: one refused with
 	// 451 above comes again, and is counted then.
@@ -630,6 +633,19 @@ func (srv *Server) dropOriginal(qid, route string, env spool.Envelope) {
 
 // tempError counts a sanitiser failure that was a temporary file that
 // could not be written (the sanitiser touches no other file).
+// storageReply is the reply to a message that could not be stored: 452
+// 4.3.1 when the disk (or the quota) is full, as Postfix answers, and
+// remembered for /readyz, which then says the gateway cannot take mail
+// for a while (with spool_min_free 0, nothing else tells a load balancer
+// that every message is being refused); 451 4.3.0 for any other failure.
+func (srv *Server) storageReply(err error) *smtp.SMTPError {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		srv.lastNoSpace.Store(time.Now().UnixNano())
+		return errNoRoom
+	}
+	return errInternal
+}
+
 func (srv *Server) tempError(err error) {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

@@ -22,8 +22,8 @@ import (
 
 // The disk-full tests put one of the gateway's directories on a small
 // tmpfs of its own, fill it with a filler file and check what a sending
-// server, the next hop and an operator see: a 451 (never a 250 and never
-// a 5xx for our own disk trouble), nothing half-written that is delivered
+// server, the next hop and an operator see: a 452 4.3.1 (never a 250 and
+// never a 5xx for our own disk trouble), nothing half-written that is delivered
 // later, every 250 delivered byte for byte (also after a restart), new
 // mail accepted again once space is freed, and a log line and a metric.
 
@@ -116,6 +116,15 @@ func textMessage(tag string, size int) string {
 
 // wantTempFail checks that a reply is a 451 4.3.x, the reply for our own
 // disk trouble: the sending server keeps the message and retries.
+// wantNoRoom checks that a reply is 452 4.3.1, the reply for a message
+// our disk had no room for (Postfix's too).
+func wantNoRoom(t *testing.T, what string, code int, text string) {
+	t.Helper()
+	if code != 452 || !strings.HasPrefix(text, "452 4.3.1 ") {
+		t.Errorf("%s: got %d %q, want 452 4.3.1 (no room; the sender keeps it and retries)", what, code, text)
+	}
+}
+
 func wantTempFail(t *testing.T, what string, code int, text string) {
 	t.Helper()
 	if code != 451 || !strings.HasPrefix(text, "451 4.3.") {
@@ -208,8 +217,8 @@ func restartAndDeliver(t *testing.T, g *testGateway, tempDir, md string, want ma
 	return g2
 }
 
-func rejects451(g *testGateway) float64 {
-	return testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "451"))
+func rejects452(g *testGateway) float64 {
+	return testutil.ToFloat64(g.m.SMTPRejects.WithLabelValues("inbound", "data", "452"))
 }
 
 // wantStorageErrors checks mugai_storage_errors_total{store}, what an
@@ -239,7 +248,7 @@ func wantStorageErrors(t *testing.T, g *testGateway, store string, atLeast float
 }
 
 // TestDiskFullStore: the file system of the spool, or of the quarantine,
-// is full, then filled in the middle of a message: 451 each time, counted
+// is full, then filled in the middle of a message: 452 each time, counted
 // and logged; mail is accepted again once there is space, without a
 // restart, and what got 250 is delivered after one.
 func TestDiskFullStore(t *testing.T) {
@@ -270,13 +279,18 @@ func TestDiskFullStore(t *testing.T) {
 
 			f := fill(t, mnt, 0)
 			code, text := send("full", 64<<10)
-			wantTempFail(t, tc.store+" full", code, text)
+			wantNoRoom(t, tc.store+" full", code, text)
 			f.free()
 			f = fill(t, mnt, 256<<10)
 			code, text = send("middle", 700<<10)
-			wantTempFail(t, tc.store+" filled in the middle of the message", code, text)
-			if v := rejects451(g); v != 2 {
-				t.Errorf("smtp_rejects_total{data,451} = %v, want 2", v)
+			wantNoRoom(t, tc.store+" filled in the middle of the message", code, text)
+			// 256 KiB is free, enough for /readyz's probe file: with the
+			// floor off, only the refusals tell a load balancer.
+			if code, body := g.ready(); code != 503 || !strings.Contains(body, "because the disk is full (452 4.3.1; spool_min_free 0)") {
+				t.Errorf("/readyz after a message was refused for a full disk: %d %q, want 503 saying so", code, body)
+			}
+			if v := rejects452(g); v != 2 {
+				t.Errorf("smtp_rejects_total{data,452} = %v, want 2", v)
 			}
 			if logs := g.logs.String(); !strings.Contains(logs, tc.log) || !strings.Contains(logs, "no space left on device") {
 				t.Errorf("no log line says the %s could not be written:\n%s", tc.store, logs)
@@ -286,10 +300,14 @@ func TestDiskFullStore(t *testing.T) {
 				t.Errorf("spool holds %d messages, want the 1 accepted before the disk filled", len(g.sp.List()))
 			}
 
-			// Space comes back: mail is accepted again, without a restart.
+			// Space comes back: mail is accepted again, without a restart,
+			// and the gateway is ready again once it is.
 			f.free()
 			if code, text := send("after", 20<<10); code != 250 {
 				t.Fatalf("after space was freed: %d %s", code, text)
+			}
+			if code, body := g.ready(); code != 200 {
+				t.Errorf("/readyz once a message was accepted again: %d %q", code, body)
 			}
 			want := spooled(t, g.sp)
 			if len(want) != 2 {
@@ -333,18 +351,18 @@ func TestDiskFullTemp(t *testing.T) {
 	}
 	f := fill(t, tmp, 0)
 	code, text := send("full", big)
-	wantTempFail(t, "temp dir full", code, text)
+	wantNoRoom(t, "temp dir full", code, text)
 	f.free()
 	f = fill(t, tmp, 1<<20+256<<10)
 	code, text = send("middle", 2<<20)
-	wantTempFail(t, "temp dir filled in the middle of the message", code, text)
+	wantNoRoom(t, "temp dir filled in the middle of the message", code, text)
 	// The message fits, the sanitiser's own temporary files do not.
 	f.free()
 	f = fill(t, tmp, 2<<20+512<<10)
 	code, text = send("sanitiser", 2<<20)
-	wantTempFail(t, "temp dir filled while sanitising", code, text)
-	if v := rejects451(g); v != 3 {
-		t.Errorf("smtp_rejects_total{data,451} = %v, want 3", v)
+	wantNoRoom(t, "temp dir filled while sanitising", code, text)
+	if v := rejects452(g); v != 3 {
+		t.Errorf("smtp_rejects_total{data,452} = %v, want 3", v)
 	}
 	if logs := g.logs.String(); !strings.Contains(logs, "data: buffering failed") || !strings.Contains(logs, "sanitize failed") || !strings.Contains(logs, "no space left on device") {
 		t.Errorf("no log line says the temp dir could not be written:\n%s", logs)
@@ -358,8 +376,8 @@ func TestDiskFullTemp(t *testing.T) {
 	s := rawDial(t, g.addr("inbound"))
 	s.toData()
 	recs := leaveInData(t, g, s, auditBefore, textMessage("gone", big))
-	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 451 || recs[0].Reason != lostReason {
-		t.Errorf("accept records %+v, want one error, 451, reason %q", recs, lostReason)
+	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 452 || recs[0].Reason != lostReason {
+		t.Errorf("accept records %+v, want one error, 452, reason %q", recs, lostReason)
 	}
 	// A line over the limit in the rest ends the reading there too, but
 	// the client is answered: the record does not say it was gone.
@@ -367,15 +385,15 @@ func TestDiskFullTemp(t *testing.T) {
 	s = rawDial(t, g.addr("inbound"))
 	s.toData()
 	fmt.Fprint(s.conn, textMessage("long", big)+strings.Repeat("x", maxLineLength+10)+"\r\n.\r\n")
-	if r := s.reply(5 * time.Second); !strings.HasPrefix(r, "451 ") {
-		t.Errorf("reply to a message with a line too long after the disk filled: %q, want 451", r)
+	if r := s.reply(5 * time.Second); !strings.HasPrefix(r, "452 4.3.1 ") {
+		t.Errorf("reply to a message with a line too long after the disk filled: %q, want 452 4.3.1", r)
 	}
 	waitFor(t, "the accept record", 5*time.Second, func() bool {
 		recs = readAudit(t, g.audit)[auditBefore:]
 		return len(recs) > 0
 	})
-	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 451 || recs[0].Reason == lostReason {
-		t.Errorf("accept records %+v, want one error, 451, not saying the client was gone", recs)
+	if len(recs) != 1 || recs[0].Verdict != "error" || recs[0].Reply != 452 || recs[0].Reason == lostReason {
+		t.Errorf("accept records %+v, want one error, 452, not saying the client was gone", recs)
 	}
 	f.free()
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {

@@ -52,6 +52,9 @@ type Server struct {
 	Deps
 	cfg      atomic.Pointer[config.Config]
 	lockdown atomic.Bool
+	// lastNoSpace is when a message was last refused because the disk
+	// was full (Unix nanoseconds; 0: never): /readyz reports it.
+	lastNoSpace atomic.Int64
 	// lockdownMu serialises the lockdown's switches, so that its marker
 	// and the mode in memory change together, and guards lockdownStamp:
 	// when, by whom and why the lockdown in force went on (zero while

@@ -60,7 +60,7 @@ func TestRefusedMessageVerdict(t *testing.T) {
 			}
 			f := fill(t, mnt, tt.leave)
 			code, text := send("refused", tt.size)
-			wantTempFail(t, "disk full", code, text)
+			wantNoRoom(t, "disk full", code, text)
 			f.free()
 			if code, text := send("again", 20<<10); code != 250 {
 				t.Fatalf("after space was freed: %s", text)
@@ -91,8 +91,8 @@ func TestRefusedMessageVerdict(t *testing.T) {
 				t.Fatalf("%d records of a refused message, want 1: %+v", len(refused), refused)
 			}
 			r := refused[0]
-			if r.Verdict != "error" || r.Reply != 451 || !strings.HasPrefix(r.Reason, tt.reason) || r.QueueID != "" {
-				t.Errorf("the refused message's record: verdict %q, reply %d, reason %q, queue id %q; want error, 451, a reason starting %q, no queue id",
+			if r.Verdict != "error" || r.Reply != 452 || !strings.HasPrefix(r.Reason, tt.reason) || r.QueueID != "" {
+				t.Errorf("the refused message's record: verdict %q, reply %d, reason %q, queue id %q; want error, 452 (no room), a reason starting %q, no queue id",
 					r.Verdict, r.Reply, r.Reason, r.QueueID, tt.reason)
 			}
 		})
