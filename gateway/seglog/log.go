@@ -433,6 +433,31 @@ func (l *Log) rotateLocked() error {
 	return nil
 }
 
+// Rotate seals the current segment, when it holds anything, and starts
+// the next one: an owner whose current segment holds nothing live any
+// more (a queue that emptied) rotates it so that it can be removed,
+// rather than waiting for it to fill, on a disk that may not have the
+// room.
+func (l *Log) Rotate() error {
+	if l.opt.ReadOnly {
+		return ErrReadOnly
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return ErrClosed
+	case l.failed != nil:
+		return fmt.Errorf("seglog: rotate: log failed earlier: %w", l.failed)
+	case l.cur.size == 0:
+		return nil
+	}
+	if err := l.rotateLocked(); err != nil {
+		return fmt.Errorf("seglog: rotate: %w", err)
+	}
+	return nil
+}
+
 // Commit waits until rec (and everything written before it) is durable.
 func (l *Log) Commit(rec Record) error {
 	if rec.end == 0 {

@@ -1029,10 +1029,44 @@ func (s *Spool) Compact() error {
 	if err := s.copyForward(); err != nil {
 		return fmt.Errorf("spool: compact: %w", err)
 	}
+	if err := s.rotateDead(); err != nil {
+		return fmt.Errorf("spool: compact: %w", err)
+	}
 	if err := s.removeDead(); err != nil {
 		return fmt.Errorf("spool: compact: %w", err)
 	}
 	return nil
+}
+
+// rotateDeadAt is the size from which a current segment holding nothing
+// live is sealed, so that removeDead can take it.
+const rotateDeadAt = 1 << 20
+
+// rotateDead seals the current segment when nothing live is in it and it
+// has grown past rotateDeadAt: a queue that emptied left it full of the
+// records of delivered messages, which only sealed segments are removed
+// for. On a spool disk not much larger than spool_min_free and a segment,
+// those dead records kept the gateway under its floor, refusing mail
+// with nothing queued, through restarts (an operator review). The
+// caller holds rmu.
+func (s *Spool) rotateDead() error {
+	cur := s.log.Current()
+	var size int64
+	for _, sg := range s.log.Segments() {
+		if sg.Seq == cur {
+			size = sg.Size
+		}
+	}
+	if size < rotateDeadAt {
+		return nil
+	}
+	s.mu.Lock()
+	used := s.refs.Used(cur) || s.closed
+	s.mu.Unlock()
+	if used {
+		return nil
+	}
+	return s.log.Rotate()
 }
 
 func (s *Spool) copyForward() error {

@@ -1081,3 +1081,59 @@ func TestDeleteIfRacesDelete(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestEmptiedCurrentSegmentRemoved: a queue that emptied leaves the
+// current segment full of dead records, which only a sealed segment was
+// removed for; on a spool disk not much larger than spool_min_free and a
+// segment, they kept the gateway below its floor with nothing queued,
+// through restarts (an operator review). Compaction seals such a
+// segment once it is past rotateDeadAt, and removes it.
+func TestEmptiedCurrentSegmentRemoved(t *testing.T) {
+	dir := t.TempDir()
+	opt := Options{SegmentSize: 64 << 20, CompactInterval: time.Hour}
+	s := openSpool(t, dir, opt)
+	body := strings.Repeat("d", 64<<10)
+	for range 24 { // 1.5 MiB, one segment
+		put(t, s, body)
+	}
+	keep := func() int64 {
+		var n int64
+		for _, f := range segFiles(t, dir) {
+			fi, err := os.Stat(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += fi.Size()
+		}
+		return n
+	}
+	// While anything is live in it, it stays.
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if n := keep(); n < 24*64<<10 {
+		t.Fatalf("%d bytes of segments with 24 messages queued", n)
+	}
+	for range 24 {
+		m := mustNext(t, s)
+		if err := s.Update(m.ID, withStates(m, Done, time.Time{}, "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if n := keep(); n > 64<<10 {
+		t.Errorf("%d bytes of segments left with nothing queued: %v", n, segFiles(t, dir))
+	}
+	s.Close()
+	s = openSpool(t, dir, opt)
+	defer s.Close()
+	if l := s.List(); len(l) != 0 {
+		t.Errorf("%d messages came back", len(l))
+	}
+	put(t, s, "after")
+	if m := mustNext(t, s); bodyOf(t, s, m.ID) != "after" {
+		t.Error("the spool does not take mail after the rotation")
+	}
+}
