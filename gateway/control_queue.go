@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -294,7 +295,9 @@ func QueueRequeue(sp *spool.Spool, audit *Audit, id, user, reason, client string
 
 // queueHandlers registers the admin calls behind `mugai queue`:
 //
-//	GET    /queue                    every message (JSON list)
+//	GET    /queue                    the messages, oldest first (JSON list): at most 5000, narrowed by
+//	                                 route, state, domain, older_than, limit; X-Mugai-Total: how many match
+//	GET    /queue/summary            counts by route and state, and by recipient domain and age
 //	GET    /queue/{id}               one message with headers and history
 //	POST   /queue/{id}/retry         its deferred recipients are due now
 //	POST   /queue/retry              every deferred recipient is due now
@@ -305,8 +308,18 @@ func QueueRequeue(sp *spool.Spool, audit *Audit, id, user, reason, client string
 // delete or requeue without user or reason, 409 for a retry with nothing
 // deferred or a requeue with nothing failed (or while it is being delivered).
 func (s *Server) queueHandlers(mux *http.ServeMux) {
-	mux.Handle("GET /queue", s.controlGuard(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, QueueList(s.Spool))
+	mux.Handle("GET /queue", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
+		f, err := ParseQueueFilter(r.URL.Query())
+		if err != nil {
+			jsonError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		msgs, total := QueueSelect(s.Spool, f, time.Now())
+		w.Header().Set("X-Mugai-Total", strconv.Itoa(total))
+		writeJSON(w, msgs)
+	}))
+	mux.Handle("GET /queue/summary", s.controlGuard(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, QueueSummarise(s.Spool, time.Now()))
 	}))
 	mux.Handle("GET /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -498,4 +499,85 @@ func FuzzReadHeaderBlock(f *testing.F) {
 			t.Fatalf("%d bytes of lines, max %d", n, max)
 		}
 	})
+}
+
+// TestQueueAdminFilterSummary: GET /queue narrows and caps the listing
+// (X-Mugai-Total says how many matched), refuses a bad filter with 400,
+// and GET /queue/summary counts by route, state, domain and age, as an
+// operator with a queue grown in an outage asks first.
+func TestQueueAdminFilterSummary(t *testing.T) {
+	f := newQueueFixture(t)
+	for i := range QueueSummaryDomains + 2 {
+		env := spool.Envelope{Route: "inbound", From: "alice@example.org", To: []string{fmt.Sprintf("u@d%02d.example", i)}, Received: time.Now()}
+		if _, err := f.sp.Put(env, strings.NewReader(queueFixtureBody), int64(len(queueFixtureBody))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(query string) ([]QueueMessage, string, int) {
+		t.Helper()
+		resp, err := http.DefaultClient.Do(func() *http.Request {
+			req, _ := http.NewRequest("GET", f.base+"/queue"+query, nil)
+			req.Header.Set("Authorization", "Bearer "+fixtureToken)
+			return req
+		}())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var msgs []QueueMessage
+		json.NewDecoder(resp.Body).Decode(&msgs)
+		return msgs, resp.Header.Get("X-Mugai-Total"), resp.StatusCode
+	}
+	for _, tt := range []struct {
+		query string
+		n     int
+		total string
+	}{
+		{"", 25, "25"},
+		{"?state=failed", 1, "1"},
+		{"?state=active&domain=LGWAN.EXAMPLE", 1, "1"}, // the fixture's pending one, two recipients
+		{"?domain=d03.example", 1, "1"},
+		{"?limit=4", 4, "25"},
+		{"?failed=true", 1, "1"},
+		{"?older_than=1h", 0, "0"},
+		{"?route=inbound/bounces", 0, "0"},
+	} {
+		msgs, total, code := list(tt.query)
+		if code != 200 || len(msgs) != tt.n || total != tt.total {
+			t.Errorf("GET /queue%s: %d, %d messages, X-Mugai-Total %q; want 200, %d, %q", tt.query, code, len(msgs), total, tt.n, tt.total)
+		}
+	}
+	for _, q := range []string{"?state=stuck", "?limit=0", "?limit=5001", "?older_than=soon", "?failed=maybe"} {
+		var e struct{ Error string }
+		if _, _, code := list(q); code != 400 {
+			t.Errorf("GET /queue%s: %d, want 400", q, code)
+		}
+		f.call(t, "GET", "/queue"+q, nil, &e)
+		if e.Error == "" {
+			t.Errorf("GET /queue%s: no error text", q)
+		}
+	}
+
+	var sum QueueSummary
+	if code := f.call(t, "GET", "/queue/summary", nil, &sum); code != 200 {
+		t.Fatalf("GET /queue/summary: %d", code)
+	}
+	if sum.Total != 25 || sum.States["active"] != 23 || sum.States["deferred"] != 1 || sum.States["failed"] != 1 ||
+		len(sum.Routes) != 1 || sum.Routes[0].Total != 25 {
+		t.Errorf("summary totals %+v", sum)
+	}
+	// lgwan.example has 3 waiting recipients (the failed one is not
+	// waiting), each d.. domain 1: 20 lines, then the rest as (other).
+	if len(sum.Domains) != QueueSummaryDomains+1 || sum.Domains[0].Domain != "lgwan.example" || sum.Domains[0].Total != 3 ||
+		sum.Domains[QueueSummaryDomains].Domain != "(other)" || sum.Domains[QueueSummaryDomains].Total != 3 {
+		t.Errorf("summary domains %+v", sum.Domains)
+	}
+	if sum.Domains[0].ByAge[0] != 3 || len(sum.Ages) != len(sum.Domains[0].ByAge) {
+		t.Errorf("ages %q, lgwan.example by age %v, want all under 5m", sum.Ages, sum.Domains[0].ByAge)
+	}
+	// A day later they are all in the last column.
+	later := QueueSummarise(f.sp, time.Now().Add(25*time.Hour))
+	if d := later.Domains[0]; d.ByAge[len(d.ByAge)-1] != 3 {
+		t.Errorf("a day later lgwan.example by age %v", d.ByAge)
+	}
 }

@@ -159,6 +159,26 @@ func (c *adminClient) call(method, path string, query url.Values, out any) error
 	return nil
 }
 
+// callTotal is call for a listing that says in X-Mugai-Total how many
+// items matched, of which it may give fewer.
+func (c *adminClient) callTotal(method, path string, query url.Values, out any) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.hc.Timeout)
+	defer cancel()
+	resp, err := c.do(ctx, method, path, query, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if err := decodeAnswer(resp.Body, out); err != nil {
+		return 0, fmt.Errorf("admin listener %s: %s %s: bad answer: %w", c.addr, method, path, err)
+	}
+	total, err := strconv.Atoi(resp.Header.Get("X-Mugai-Total"))
+	if err != nil {
+		total = -1 // not said
+	}
+	return total, nil
+}
+
 // maxAnswer bounds a JSON answer of the admin listener that the CLI reads
 // (a listing of 5,000 originals is a few MiB): whatever answers on the
 // admin address, a gateway or, while it is stopped, any local program

@@ -24,7 +24,7 @@ import (
 	"mugai/sanitize/textenc"
 )
 
-const queueUsage = "list | failed | show ID | retry ID | retry all | requeue ID -reason TEXT | delete ID -reason TEXT"
+const queueUsage = "list [-route NAME] [-state STATE] [-domain DOMAIN] [-older-than DURATION] [-limit N] | failed | summary | show ID | retry ID | retry all | requeue ID -reason TEXT | delete ID -reason TEXT"
 
 // runQueue is `mugai queue`: the operator's view of the spool, like
 // mailq/postqueue. Read-only commands ask the running gateway through
@@ -37,12 +37,18 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	path := configFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	reason := fs.String("reason", "", "the reason (`TEXT`) the message is deleted or requeued (required for both; recorded in the audit trail)")
+	var filter gateway.QueueFilter
+	fs.StringVar(&filter.Route, "route", "", "list: only the messages of route `NAME` (its bounces: NAME/bounces)")
+	fs.StringVar(&filter.State, "state", "", "list: only the messages in `STATE`: active, deferred or failed")
+	fs.StringVar(&filter.Domain, "domain", "", "list: only the messages with a recipient in `DOMAIN`")
+	olderThan := fs.String("older-than", "", "list: only the messages received (or requeued) at least `DURATION` ago (30m, 2h, 1d)")
+	fs.IntVar(&filter.Limit, "limit", 0, fmt.Sprintf("list: at most `N` messages, the oldest first (1 to %d; default %d)", gateway.QueueListMax, gateway.QueueListMax))
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code
 	}
 	// Each subcommand and its operand, as the usage names them.
-	operand := map[string]string{"list": "", "failed": "", "show": "ID", "retry": "ID or all", "requeue": "ID", "delete": "ID"}
+	operand := map[string]string{"list": "", "failed": "", "summary": "", "show": "ID", "retry": "ID or all", "requeue": "ID", "delete": "ID"}
 	if len(pos) == 0 {
 		fs.Usage()
 		return 1
@@ -68,6 +74,23 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mugai queue %s: -reason TEXT is required (the audit trail records who did what and why)\n", pos[0])
 		return 1
 	}
+	if *olderThan != "" {
+		d, err := config.ParseDuration(*olderThan)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(stderr, "mugai queue %s: -older-than %q: a duration such as 30m, 2h or 1d\n", pos[0], *olderThan)
+			return 1
+		}
+		filter.OlderThan = time.Duration(d)
+	}
+	if filter != (gateway.QueueFilter{}) && pos[0] != "list" {
+		fmt.Fprintf(stderr, "mugai queue %s: -route, -state, -domain, -older-than and -limit narrow list only\n", pos[0])
+		return 1
+	}
+	filter.Domain = strings.ToLower(strings.TrimSuffix(filter.Domain, "."))
+	if _, err := gateway.ParseQueueFilter(filter.Values()); err != nil {
+		fmt.Fprintf(stderr, "mugai queue list: %v\n", err)
+		return 1
+	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -79,18 +102,34 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	out := func(v any) { writeJSON(stdout, v) }
 	switch pos[0] {
 	case "list", "failed":
-		msgs, err := q.list()
+		if pos[0] == "failed" {
+			filter.Failed = true
+		}
+		msgs, total, err := q.list(filter)
 		if err != nil {
 			queueFail(stderr, pos[0], err)
 			return 1
 		}
-		if pos[0] == "failed" {
-			msgs = failedOnly(msgs)
+		if total > len(msgs) {
+			fmt.Fprintf(stderr, "mugai queue %s: %s match; listing the oldest %d (mugai queue summary counts them; narrow the list with -route, -state, -domain or -older-than)\n",
+				pos[0], plural(total, "message"), len(msgs))
 		}
 		if *asJSON {
 			out(msgs)
 		} else {
-			printQueue(stdout, msgs, now, pos[0] == "failed")
+			printQueue(stdout, msgs, now, pos[0] == "failed", filter != (gateway.QueueFilter{Failed: filter.Failed}))
+		}
+		return 0
+	case "summary":
+		sum, err := q.summary()
+		if err != nil {
+			queueFail(stderr, "summary", err)
+			return 1
+		}
+		if *asJSON {
+			out(sum)
+		} else {
+			printSummary(stdout, sum, now)
 		}
 		return 0
 	case "show":
@@ -196,19 +235,35 @@ func (q *queueCtl) offline(err error, how string) {
 	fmt.Fprintf(q.note, "mugai queue: the gateway is not running (%v); %s the spool %s directly\n", err, how, q.cfg.SpoolDir)
 }
 
-func (q *queueCtl) list() ([]gateway.QueueMessage, error) {
+func (q *queueCtl) list(f gateway.QueueFilter) ([]gateway.QueueMessage, int, error) {
 	var msgs []gateway.QueueMessage
-	err := q.admin.call(http.MethodGet, "/queue", nil, &msgs)
+	total, err := q.admin.callTotal(http.MethodGet, "/queue", f.Values(), &msgs)
 	if !errors.Is(err, errAdminDown) {
-		return msgs, err
+		return msgs, max(total, len(msgs)), err
 	}
 	q.offline(err, "reading")
 	sp, err := q.openSpool(true)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer sp.Close()
-	return gateway.QueueList(sp), nil
+	msgs, total = gateway.QueueSelect(sp, f, time.Now())
+	return msgs, total, nil
+}
+
+func (q *queueCtl) summary() (gateway.QueueSummary, error) {
+	var sum gateway.QueueSummary
+	err := q.admin.call(http.MethodGet, "/queue/summary", nil, &sum)
+	if !errors.Is(err, errAdminDown) {
+		return sum, err
+	}
+	q.offline(err, "reading")
+	sp, err := q.openSpool(true)
+	if err != nil {
+		return sum, err
+	}
+	defer sp.Close()
+	return gateway.QueueSummarise(sp, time.Now()), nil
 }
 
 func (q *queueCtl) show(id string) (gateway.QueueMessage, error) {
@@ -331,20 +386,6 @@ func (q *queueCtl) direct(down error, id, did string, change func(*spool.Spool, 
 	return nil
 }
 
-// failedOnly keeps the messages with a failed recipient.
-func failedOnly(msgs []gateway.QueueMessage) []gateway.QueueMessage {
-	out := []gateway.QueueMessage{}
-	for _, m := range msgs {
-		for _, rc := range m.Recipients {
-			if rc.State == "failed" {
-				out = append(out, m)
-				break
-			}
-		}
-	}
-	return out
-}
-
 // localTime is how the CLI prints a time, in every command and column:
 // local time with its offset from UTC, so that a time read on one host
 // or copied into a ticket still says when it was.
@@ -352,7 +393,7 @@ func localTime(t time.Time) string { return t.Local().Format("2006-01-02 15:04:0
 
 // printQueue prints a listing like mailq: a line per message, then its
 // recipients with state, next attempt and last error.
-func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed bool) {
+func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed, filtered bool) {
 	if len(msgs) > 0 {
 		fmt.Fprintf(w, "%-16s  %-8s  %6s  %10s  %-12s  %s\n", "QUEUE ID", "STATE", "AGE", "SIZE", "ROUTE", "SENDER")
 	}
@@ -373,6 +414,8 @@ func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed 
 		fmt.Fprintln(w, "-- no messages with failed recipients")
 	case failed:
 		fmt.Fprintf(w, "-- %s with failed recipients\n", plural(len(msgs), "message"))
+	case len(msgs) == 0 && filtered:
+		fmt.Fprintln(w, "-- no message matches")
 	case len(msgs) == 0:
 		fmt.Fprintln(w, "-- queue is empty")
 	default:
@@ -383,6 +426,36 @@ func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed 
 			}
 		}
 		fmt.Fprintf(w, "-- %s\n", strings.Join(parts, ", "))
+	}
+}
+
+// printSummary prints a queue summary as Postfix's qshape does: the
+// messages by route and state, then the waiting recipients by domain
+// (the most first) and by the age of their message.
+func printSummary(w io.Writer, s gateway.QueueSummary, now time.Time) {
+	if s.Total == 0 {
+		fmt.Fprintln(w, "-- queue is empty")
+		return
+	}
+	fmt.Fprintf(w, "%-24s  %8s  %8s  %8s  %8s\n", "ROUTE", "MESSAGES", "ACTIVE", "DEFERRED", "FAILED")
+	for _, r := range s.Routes {
+		fmt.Fprintf(w, "%-24s  %8d  %8d  %8d  %8d\n", safe(r.Route), r.Total, r.States["active"], r.States["deferred"], r.States["failed"])
+	}
+	fmt.Fprintf(w, "%-24s  %8d  %8d  %8d  %8d\n", "(all)", s.Total, s.States["active"], s.States["deferred"], s.States["failed"])
+	if len(s.Domains) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%-24s  %8s", "RECIPIENT DOMAIN", "WAITING")
+	for _, a := range s.Ages {
+		fmt.Fprintf(w, "  %6s", a)
+	}
+	fmt.Fprintf(w, "  %s\n", "OLDEST")
+	for _, d := range s.Domains {
+		fmt.Fprintf(w, "%-24s  %8d", safe(d.Domain), d.Total)
+		for _, n := range d.ByAge {
+			fmt.Fprintf(w, "  %6d", n)
+		}
+		fmt.Fprintf(w, "  %s\n", age(now.Sub(d.Oldest)))
 	}
 }
 

@@ -328,6 +328,24 @@ func TestQueueCommand(t *testing.T) {
 			"-- 4 messages, 3 deferred, 1 failed"}},
 		{name: "failed", args: q("failed"), stdout: []string{b, "550 5.1.1 no mailbox bad here", "-- 1 message with failed recipients"},
 			notStdout: []string{a, c, d}},
+		// Narrowed, as an operator with 20,000 queued does (an operator
+		// review: the listing could not say how many per domain, or how
+		// old, and printed every message).
+		{name: "list -state", args: q("list", "-state", "failed"), stdout: []string{b, "-- 1 message, 1 failed"}, notStdout: []string{a, c, d}},
+		{name: "list -domain", args: q("list", "-domain", "LGWAN.example."), stdout: []string{a, b, c, d, "-- 4 messages"}},
+		{name: "list -domain none", args: q("list", "-domain", "other.example"), stdout: []string{"-- no message matches"}, notStdout: []string{a}},
+		{name: "list -route", args: q("list", "-route", "inbound", "-state", "deferred"), stdout: []string{a, c, d, "-- 3 messages, 3 deferred"}, notStdout: []string{b}},
+		{name: "list -older-than", args: q("list", "-older-than", "1d"), stdout: []string{"-- no message matches"}, notStdout: []string{a}},
+		{name: "list -limit", args: q("list", "-limit", "2"), stdout: []string{a, b, "-- 2 messages"}, notStdout: []string{c, d},
+			stderr: []string{"mugai queue list: 4 messages match; listing the oldest 2 (mugai queue summary counts them;"}},
+		{name: "list -state bogus", args: q("list", "-state", "stuck"), code: 1, stderr: []string{`mugai queue list: state "stuck": one of active, deferred, failed` + "\n"}},
+		{name: "list -limit 0", args: q("list", "-limit", "0"), stdout: []string{a, d}},
+		{name: "list -limit too many", args: q("list", "-limit", "5001"), code: 1, stderr: []string{`mugai queue list: limit "5001": a number from 1 to 5000` + "\n"}},
+		{name: "list -older-than bogus", args: q("list", "-older-than", "soon"), code: 1, stderr: []string{`mugai queue list: -older-than "soon": a duration such as 30m, 2h or 1d` + "\n"}},
+		{name: "filter on failed", args: q("failed", "-route", "inbound"), code: 1, stderr: []string{"mugai queue failed: -route, -state, -domain, -older-than and -limit narrow list only\n"}},
+		{name: "summary", args: q("summary"), stdout: []string{
+			"ROUTE                     MESSAGES    ACTIVE  DEFERRED    FAILED\ninbound                          4         0         3         1\n(all)                            4         0         3         1\n",
+			"RECIPIENT DOMAIN           WAITING     <5m    <30m     <1h     <6h     <1d    >=1d  OLDEST\nlgwan.example                    3       3       0       0       0       0       0  "}},
 		{name: "show", args: q("show", a), stdout: []string{
 			"Queue ID:    " + a, "State:       deferred", "Route:       inbound", "Sender:      <alice@example.org>",
 			"Client:      127.0.0.1", "HELO:        client.example.org", "TLS:         no", "Policy:      default",
@@ -437,6 +455,10 @@ func TestQueueCommand(t *testing.T) {
 			notStdout: []string{a, c, d}, stderr: []string{"the gateway is not running", "reading the spool"}},
 		{name: "offline show", args: q("show", b), stdout: []string{"Queue ID:    " + b, "Subject: queue test B", "History:", "failed"},
 			notStdout: []string{"BODY-SECRET"}},
+		{name: "offline list -state", args: q("list", "-state", "deferred"), stdout: []string{"-- no message matches"}, notStdout: []string{b},
+			stderr: []string{"the gateway is not running", "reading the spool"}},
+		{name: "offline summary", args: q("summary"), stdout: []string{"inbound                          1         0         0         1\n"},
+			notStdout: []string{"RECIPIENT DOMAIN"}, stderr: []string{"the gateway is not running", "reading the spool"}},
 		{name: "offline retry", args: q("retry", b), code: 1, stderr: []string{"the gateway is not running", "mugai serve"}},
 		{name: "offline retry unknown", args: q("retry", "0000NOSUCHID0000"), code: 1, stderr: []string{"mugai queue retry: " + noSuch}},
 		{name: "offline delete unknown", args: q("delete", "0000NOSUCHID0000", "-reason", "x"), code: 1, stderr: []string{"mugai queue delete: " + noSuch}},
@@ -614,7 +636,7 @@ func TestQueuePrintReleased(t *testing.T) {
 		Created: now.Add(-time.Hour), QuarantineID: "06H1GV6Z9HN2YTHY", Released: true,
 		Recipients: []gateway.QueueRecipient{{Addr: "kikaku@city.example.lg.jp", State: "failed", Attempts: 1, LastError: "550 5.1.1 no such user here"}}}
 	var list, show bytes.Buffer
-	printQueue(&list, []gateway.QueueMessage{m}, now, false)
+	printQueue(&list, []gateway.QueueMessage{m}, now, false, false)
 	printMessage(&show, m, now)
 	if !strings.Contains(list.String(), "<taro@citizen.example>  (released from quarantine 06H1GV6Z9HN2YTHY)") {
 		t.Errorf("listing:\n%s", list.String())
@@ -624,7 +646,7 @@ func TestQueuePrintReleased(t *testing.T) {
 	}
 	m.Released = false
 	list.Reset()
-	printQueue(&list, []gateway.QueueMessage{m}, now, false)
+	printQueue(&list, []gateway.QueueMessage{m}, now, false, false)
 	if strings.Contains(list.String(), "released") {
 		t.Errorf("a message the sender sent listed as released:\n%s", list.String())
 	}
@@ -640,7 +662,7 @@ func TestQueuePrintSize(t *testing.T) {
 	}
 	msgs := []gateway.QueueMessage{msg("06H1GV6ZC60G2H7R", 1951), msg("06H1GV6ZC60G2H7S", 512), msg("06H1GV6ZC60G2H7T", 1048575)}
 	var list bytes.Buffer
-	printQueue(&list, msgs, now, false)
+	printQueue(&list, msgs, now, false, false)
 	want := "" +
 		"QUEUE ID          STATE        AGE        SIZE  ROUTE         SENDER\n" +
 		"06H1GV6ZC60G2H7R  active        1m     1.9 KiB  inbound       <taro@citizen.example>\n" +
