@@ -64,6 +64,9 @@ type QuarantineEntry struct {
 	Policy     string    `json:"policy,omitempty"`
 	Verdict    string    `json:"verdict,omitempty"`
 	Removed    []string  `json:"removed,omitempty"` // what sanitising removed
+	// RemovedMore: how many more it removed than Removed lists (a
+	// listing names the first quarantine.IndexRemoved; show names all).
+	RemovedMore int `json:"removed_more,omitempty"`
 }
 
 // QuarantineDetail is one original with its report, for `show`.
@@ -78,8 +81,10 @@ type QuarantineDetail struct {
 // NewQuarantineEntry makes the listing form of m.
 func NewQuarantineEntry(m quarantine.Meta) QuarantineEntry {
 	e := QuarantineEntry{ID: m.ID, Time: m.Time, Route: m.Route, Client: m.ClientAddr, Sender: m.From,
-		Recipients: m.To, Subject: m.Subject, Size: m.Size, Policy: m.Policy, Verdict: m.Verdict, Removed: m.Removed}
-	if len(m.Report) > 0 {
+		Recipients: m.To, Subject: m.Subject, Size: m.Size, Policy: m.Policy, Verdict: m.Verdict, Removed: m.Removed,
+		RemovedMore: m.RemovedMore, HeaderFrom: m.HeaderFrom, MessageID: m.MessageID}
+	if e.HeaderFrom == "" && e.MessageID == "" && len(m.Report) > 0 {
+		// A Meta not from the store, which sets them.
 		var r struct {
 			From      string `json:"from"`
 			MessageID string `json:"message_id"`

@@ -598,3 +598,39 @@ func TestPurgeRecordFirst(t *testing.T) {
 		t.Errorf("trail:\n%s", w.buf.String())
 	}
 }
+
+// TestQuarantineListShowsIndex: a listing is made from the store's
+// index, which keeps the first quarantine.IndexRemoved removed files and
+// the count of the others, and the From: field and Message-ID for the
+// filters, not the report; show reads the whole metadata back, the report
+// and every removed file.
+func TestQuarantineListShowsIndex(t *testing.T) {
+	e := startRelEnv(t, relOptions{})
+	m := quarantineMetaForTest(time.Now().Add(-time.Minute))
+	for i := range quarantine.IndexRemoved + 5 {
+		m.Removed = append(m.Removed, fmt.Sprintf("f%d.exe (executable, not allowed)", i))
+	}
+	m.Report = json.RawMessage(`{"verdict":"rebuilt","from":"市民 <taro@citizen.example>","message_id":"<abc@citizen.example>","parts":[]}`)
+	msg := "From: taro@citizen.example\r\nSubject: s\r\n\r\nhello\r\n"
+	id, err := e.q.Put(m, strings.NewReader(msg), int64(len(msg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l []QuarantineEntry
+	if code, body := e.call("GET", "/quarantine?message_id=abc@citizen&sender=taro@", nil, &l); code != 200 || len(l) != 1 {
+		t.Fatalf("list: %d %s %v", code, body, l)
+	}
+	if x := l[0]; len(x.Removed) != quarantine.IndexRemoved || x.RemovedMore != 5 || x.HeaderFrom != "市民 <taro@citizen.example>" {
+		t.Errorf("listed %d+%d removed, header from %q", len(x.Removed), x.RemovedMore, x.HeaderFrom)
+	}
+	var d QuarantineDetail
+	if code, body := e.call("GET", "/quarantine/"+id, nil, &d); code != 200 {
+		t.Fatalf("show: %d %s", code, body)
+	}
+	var got, want any
+	json.Unmarshal(d.Report, &got)
+	json.Unmarshal(m.Report, &want)
+	if len(d.Removed) != len(m.Removed) || d.RemovedMore != 0 || fmt.Sprint(got) != fmt.Sprint(want) || d.MessageID != "<abc@citizen.example>" {
+		t.Errorf("show: %d+%d removed, report %s, message-id %q", len(d.Removed), d.RemovedMore, d.Report, d.MessageID)
+	}
+}

@@ -303,7 +303,7 @@ func (q *qcmd) list(args []string) int {
 			sender = "<>"
 		}
 		rows = append(rows, []string{safe(e.ID), localTime(e.Time), humanSize(e.Size),
-			safe(sender), safe(strings.Join(e.Recipients, ",")), safe(removedNames(e.Removed)), safe(e.Subject)})
+			safe(sender), safe(strings.Join(e.Recipients, ",")), safe(removedNames(e.Removed, e.RemovedMore)), safe(e.Subject)})
 	}
 	printTable(q.stdout, rows)
 	return 0
@@ -311,13 +311,17 @@ func (q *qcmd) list(args []string) int {
 
 // removedNames shortens "form.pdf (pdf, not allowed by policy)" to the
 // names for the table; show has the reasons.
-func removedNames(removed []string) string {
+func removedNames(removed []string, more int) string {
 	var names []string
 	for _, r := range removed {
 		if i := strings.LastIndex(r, " ("); i > 0 {
 			r = r[:i]
 		}
 		names = append(names, r)
+	}
+	if more > 0 {
+		// The listing names the first few (show names all).
+		names = append(names, fmt.Sprintf("… %d more", more))
 	}
 	if len(names) == 0 {
 		return "-"

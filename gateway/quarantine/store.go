@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"mugai/gateway/seglog"
 )
@@ -64,6 +65,16 @@ type Release struct {
 }
 
 // Meta describes one quarantined original. It is stored unencrypted.
+//
+// Get returns it whole, read back from its record on disk. List (and
+// OnMaxBytesPurge) return the store's index of it, which stays in memory
+// for as long as the original is kept, and so is bounded whatever the
+// message was (DESIGN invariant 5): no Report (a message of 500 parts
+// has one of a few hundred KB), Removed cut to its first
+// IndexRemoved lines (RemovedMore says how many more there are),
+// Subject, HeaderFrom, MessageID and each line of Removed cut to
+// IndexField bytes. To is kept whole: the route's limits.max_recipients
+// bounds it, and a listing filters on it.
 type Meta struct {
 	ID                       string
 	Time                     time.Time
@@ -76,7 +87,21 @@ type Meta struct {
 	Report                   json.RawMessage
 	// Releases are the deliveries administrators asked for, oldest first.
 	Releases []Release
+
+	// HeaderFrom and MessageID are the report's "from" (the decoded
+	// From: field) and "message_id", for listings to filter on: set by
+	// the store, from Report (Put ignores them).
+	HeaderFrom, MessageID string
+	// RemovedMore is how many lines of Removed the index left out
+	// (List); 0 from Get.
+	RemovedMore int
 }
+
+// Bounds of what the index keeps of an original (see Meta).
+const (
+	IndexRemoved = 10
+	IndexField   = 512
+)
 
 func (m Meta) clone() Meta {
 	m.To = slices.Clone(m.To)
@@ -155,6 +180,53 @@ func (d diskMeta) meta() Meta {
 		Policy: d.Policy, Verdict: d.Verdict, Subject: d.Subject, Size: d.Size, SHA256: d.SHA256, Removed: d.Removed, Report: d.Report}
 }
 
+// fromReport sets m's HeaderFrom and MessageID from its report.
+func (m *Meta) fromReport() {
+	m.HeaderFrom, m.MessageID = "", ""
+	if len(m.Report) == 0 {
+		return
+	}
+	var r struct {
+		From      string `json:"from"`
+		MessageID string `json:"message_id"`
+	}
+	if json.Unmarshal(m.Report, &r) == nil {
+		m.HeaderFrom, m.MessageID = r.From, r.MessageID
+	}
+}
+
+// index returns what the index keeps of the whole m (see Meta). Every
+// string cut is copied, so that it does not keep the whole one alive.
+func (m Meta) index() Meta {
+	m.fromReport()
+	m.Report = nil
+	m.Subject = clip(m.Subject)
+	m.HeaderFrom = clip(m.HeaderFrom)
+	m.MessageID = clip(m.MessageID)
+	removed := m.Removed
+	m.Removed, m.RemovedMore = nil, max(0, len(removed)-IndexRemoved)
+	if len(removed) > 0 {
+		m.Removed = make([]string, min(len(removed), IndexRemoved))
+		for i := range m.Removed {
+			m.Removed[i] = clip(removed[i])
+		}
+	}
+	return m
+}
+
+// clip cuts s to at most IndexField bytes, on a character boundary, with
+// "…" after the cut.
+func clip(s string) string {
+	if len(s) <= IndexField {
+		return s
+	}
+	cut := IndexField - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.Clone(s[:cut]) + "…"
+}
+
 type metaRecord struct {
 	V    int        `json:"v"`
 	Meta diskMeta   `json:"meta"`
@@ -162,10 +234,10 @@ type metaRecord struct {
 }
 
 type entry struct {
-	meta    Meta
+	meta    Meta          // the index form (Meta.index)
+	metaRec seglog.Record // the whole metadata, for Get
 	orig    seglog.Record
-	origOK  bool // false if recovery dropped the original's record
-	metaSeg uint64
+	origOK  bool     // false if recovery dropped the original's record
 	relSegs []uint64 // segments of its release records, one per release
 	purged  bool
 }
@@ -293,7 +365,7 @@ func (s *Store) replay(rec seglog.Record, p *io.SectionReader) error {
 		}
 		orig, ok := s.replayOrig[mr.Orig]
 		delete(s.replayOrig, mr.Orig)
-		e := &entry{meta: mr.Meta.meta(), orig: orig, origOK: ok && orig.ID == rec.ID, metaSeg: rec.Seg}
+		e := &entry{meta: mr.Meta.meta().index(), metaRec: rec, orig: orig, origOK: ok && orig.ID == rec.ID}
 		s.addRefs(e)
 		s.entries[rec.ID] = e
 	case recRelease:
@@ -377,15 +449,15 @@ func (s *Store) addRefs(e *entry) {
 		s.refs.Ref(e.orig.Seg)
 		s.refs.Copy(e.meta.ID, e.orig.Seg)
 	}
-	s.refs.Ref(e.metaSeg)
-	s.refs.Copy(e.meta.ID, e.metaSeg)
+	s.refs.Ref(e.metaRec.Seg)
+	s.refs.Copy(e.meta.ID, e.metaRec.Seg)
 }
 
 func (s *Store) dropRefs(e *entry) {
 	if e.origOK {
 		s.refs.Unref(e.orig.Seg)
 	}
-	s.refs.Unref(e.metaSeg)
+	s.refs.Unref(e.metaRec.Seg)
 	for _, seg := range e.relSegs {
 		s.refs.Unref(seg)
 	}
@@ -530,7 +602,7 @@ func (s *Store) write(id string, meta Meta, now time.Time, payload io.Reader, si
 	if err != nil {
 		return nil, err
 	}
-	return &entry{meta: meta, orig: orig, origOK: true, metaSeg: mrec.Seg}, nil
+	return &entry{meta: meta.index(), metaRec: mrec, orig: orig, origOK: true}, nil
 }
 
 // reserve makes room for size bytes under MaxBytes, purging the oldest
@@ -709,19 +781,69 @@ func (s *Store) RecordRelease(id string, r Release) error {
 	return nil
 }
 
-// Get returns the metadata of one original.
+// Get returns the whole metadata of one original, the report included:
+// read from its record on disk, as the index keeps only part of it (see
+// Meta).
 func (s *Store) Get(id string) (Meta, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	e := s.entries[id]
-	if e == nil {
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return Meta{}, ErrClosed
+	case e == nil:
+		s.mu.Unlock()
 		return Meta{}, &Error{Op: "get", ID: id, Err: ErrNotFound}
 	}
-	return e.meta.clone(), nil
+	rec, releases := e.metaRec, e.meta.clone().Releases
+	s.refs.Ref(rec.Seg) // pin: a purge cannot take the segment while we read
+	s.mu.Unlock()
+	m, err := s.readMeta(rec)
+	s.unpin(rec.Seg)
+	if err != nil {
+		return Meta{}, &Error{Op: "get", ID: id, Err: err}
+	}
+	m.Releases = releases
+	return m, nil
+}
+
+// readMeta reads back the metadata record rec.
+func (s *Store) readMeta(rec seglog.Record) (Meta, error) {
+	p, err := s.log.Payload(rec)
+	if err != nil {
+		return Meta{}, err
+	}
+	var mr metaRecord
+	if err := json.NewDecoder(p).Decode(&mr); err != nil {
+		return Meta{}, fmt.Errorf("metadata record at %s: %w", rec.Pos, err)
+	}
+	if mr.Meta.ID != rec.ID {
+		return Meta{}, fmt.Errorf("metadata record at %s is of %q", rec.Pos, mr.Meta.ID)
+	}
+	m := mr.Meta.meta()
+	m.fromReport()
+	return m, nil
+}
+
+// unpin drops a reference that kept seg while it was read; a segment left
+// with nothing live goes now.
+func (s *Store) unpin(seg uint64) {
+	s.mu.Lock()
+	s.refs.Unref(seg)
+	unused := !s.refs.Used(seg) && !s.closed && !s.opt.ReadOnly
+	s.mu.Unlock()
+	if unused {
+		s.pmu.Lock()
+		if err := s.removeDead(); err != nil {
+			s.logger.Error("quarantine: removing dead segments", "err", err)
+		}
+		s.pmu.Unlock()
+	}
 }
 
 // List returns the metadata of every original that filter accepts (all if
-// filter is nil), oldest first. It needs no key.
+// filter is nil), oldest first, in the index form (see Meta: without the
+// report; Get has it). It needs no key and reads no disk.
 func (s *Store) List(filter func(Meta) bool) []Meta {
 	s.mu.Lock()
 	all := make([]Meta, len(s.order))
@@ -816,18 +938,7 @@ func (o *originalReader) Read(p []byte) (int, error) {
 func (o *originalReader) Close() error {
 	o.once.Do(func() {
 		o.r = nil
-		s := o.s
-		s.mu.Lock()
-		s.refs.Unref(o.seg)
-		unused := !s.refs.Used(o.seg) && !s.closed && !s.opt.ReadOnly
-		s.mu.Unlock()
-		if unused {
-			s.pmu.Lock()
-			if err := s.removeDead(); err != nil {
-				s.logger.Error("quarantine: removing dead segments", "err", err)
-			}
-			s.pmu.Unlock()
-		}
+		o.s.unpin(o.seg)
 	})
 	return nil
 }
