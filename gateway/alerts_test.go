@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 )
 
 // The alert tests here replay what a running gateway exported through
@@ -314,25 +316,40 @@ func TestReleaseFailedAlerts(t *testing.T) {
 // minutes and then an hour apart. MugaiNextHopFailing compares the
 // attempts of the last 10 minutes, and between retries there are none,
 // so it stopped firing while the next hop was still down (the message
-// waited until MugaiQueueOldMessage). The timestamps of the last reply
-// and of the last attempt without one hold between attempts:
-// MugaiNextHopUnreachable fires and holds. A next hop that answers, even
-// with a refusal, raises nothing.
-func TestNextHopUnreachableAlerts(t *testing.T) {
+// waited until MugaiQueueOldMessage). The timestamps of the last reply,
+// of the last attempt without one and of the last message accepted hold
+// between attempts: MugaiNextHopUnreachable fires and holds for a next
+// hop that does not answer, MugaiNextHopRefusing for one that answers
+// 4xx to every recipient (it was MugaiNextHopFailing's alone, and as
+// quiet between retries). A next hop that accepts the message, or
+// accepts it for one recipient and refuses the other, raises nothing;
+// an attempt that had a recipient accepted sets the last reply and the
+// last acceptance to one time.
+func TestNextHopAlerts(t *testing.T) {
+	full := &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "mailbox full"}
 	tests := []struct {
-		name       string
-		hop        func(t *testing.T) string
-		result     string // the attempt's delivery result
-		reply, gap bool   // which timestamp the attempt sets
-		want       []string
+		name                 string
+		hop                  func(t *testing.T) string
+		rcpts                []string
+		result               string // a delivery result the attempt counts once
+		waits                bool   // the message stays in the queue
+		reply, gap, accepted bool   // which timestamps the attempt sets
+		want                 []string
 	}{
-		{"next hop down", func(t *testing.T) string { return refusingAddr(t) }, "deferred", false, true, []string{"MugaiNextHopUnreachable/inbound"}},
-		{"next hop up", func(t *testing.T) string { return startSink(t, false).addr }, "delivered", true, false, nil},
+		{"next hop down", func(t *testing.T) string { return refusingAddr(t) },
+			[]string{"staff@lgwan.example"}, "deferred", true, false, true, false, []string{"MugaiNextHopUnreachable/inbound"}},
+		{"next hop up", func(t *testing.T) string { return startSink(t, false).addr },
+			[]string{"staff@lgwan.example"}, "delivered", false, true, false, true, nil},
 		{"next hop refuses", func(t *testing.T) string {
 			s := startSink(t, false)
-			s.rcptCode["staff@lgwan.example"] = 450
+			s.rcptErr["staff@lgwan.example"] = full
 			return s.addr
-		}, "deferred", true, false, nil},
+		}, []string{"staff@lgwan.example"}, "deferred", true, true, false, false, []string{"MugaiNextHopRefusing/inbound"}},
+		{"next hop refuses one recipient of two", func(t *testing.T) string {
+			s := startSink(t, false)
+			s.rcptErr["staff@lgwan.example"] = full
+			return s.addr
+		}, []string{"staff@lgwan.example", "kikaku@lgwan.example"}, "deferred", true, true, false, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,26 +359,39 @@ func TestNextHopUnreachableAlerts(t *testing.T) {
 			g := startGateway(t, cfg, true)
 			url := "http://" + g.admin + "/metrics"
 			before := float64(time.Now().Unix())
-			if code, text := g.send("inbound", "citizen@example.jp", []string{"staff@lgwan.example"}, "Subject: s\r\n\r\nbody\r\n"); code != 250 {
+			if code, text := g.send("inbound", "citizen@example.jp", tt.rcpts, "Subject: s\r\n\r\nbody\r\n"); code != 250 {
 				t.Fatalf("DATA: %d %s", code, text)
 			}
 			key := `mugai_delivery_attempts_total{result="` + tt.result + `",route="inbound"}`
 			waitFor(t, "the delivery attempt", 10*time.Second, func() bool { return scrape(t, url)[key] == 1 })
+			// The queue gauges are updated every few seconds: the replay
+			// shows the message waiting, as Prometheus would.
+			queued := `mugai_queue_messages{route="inbound",state="deferred"}`
+			want := 0.0
+			if tt.waits {
+				want = 1
+			}
+			waitFor(t, "the queue gauge", 10*time.Second, func() bool { return scrape(t, url)[queued] == want })
 			var scrapes []map[string]float64
-			for range 25 {
+			for range 35 {
 				scrapes = append(scrapes, scrape(t, url))
 			}
 			last := scrapes[len(scrapes)-1]
-			for k, set := range map[string]bool{
-				`mugai_next_hop_last_reply_timestamp_seconds{route="inbound"}`:       tt.reply,
-				`mugai_next_hop_last_unreachable_timestamp_seconds{route="inbound"}`: tt.gap,
-			} {
+			const (
+				reply    = `mugai_next_hop_last_reply_timestamp_seconds{route="inbound"}`
+				gap      = `mugai_next_hop_last_unreachable_timestamp_seconds{route="inbound"}`
+				accepted = `mugai_next_hop_last_accepted_timestamp_seconds{route="inbound"}`
+			)
+			for k, set := range map[string]bool{reply: tt.reply, gap: tt.gap, accepted: tt.accepted} {
 				v, ok := last[k]
 				if !ok || set != (v >= before) || !set && v != 0 {
 					t.Errorf("%s = %v (present %v), want set at the attempt: %v", k, v, ok, set)
 				}
 			}
-			wantFiring(t, scrapes, 24, tt.want)
+			if tt.accepted && last[accepted] != last[reply] {
+				t.Errorf("last acceptance %v, last reply %v: want one time", last[accepted], last[reply])
+			}
+			wantFiring(t, scrapes, 34, tt.want)
 		})
 	}
 }

@@ -284,10 +284,19 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 		// not reached, or not for long enough. A message the spool could
 		// not read says nothing of the next hop. The bounces queue has a
 		// next hop of its own, which the route's label does not name.
-		if err != nil {
-			srv.Metrics.NextHopLastUnreachable.WithLabelValues(rt.Name).SetToCurrentTime()
-		} else {
-			srv.Metrics.NextHopLastReply.WithLabelValues(rt.Name).SetToCurrentTime()
+		// An attempt that had any recipient accepted sets the last
+		// reply and the last acceptance to the same time: a reply later
+		// than the acceptance then means the next hop has refused
+		// everything since (MugaiNextHopRefusing).
+		at := float64(time.Now().UnixNano()) / 1e9
+		switch {
+		case err != nil:
+			srv.Metrics.NextHopLastUnreachable.WithLabelValues(rt.Name).Set(at)
+		case anyAccepted(results):
+			srv.Metrics.NextHopLastAccepted.WithLabelValues(rt.Name).Set(at)
+			srv.Metrics.NextHopLastReply.WithLabelValues(rt.Name).Set(at)
+		default:
+			srv.Metrics.NextHopLastReply.WithLabelValues(rt.Name).Set(at)
 		}
 	}
 	// The reason is in every deferral it caused (the spool, the log, the
@@ -472,6 +481,17 @@ func (r *Runner) hold(ctx context.Context, id, what string, write func() error) 
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// anyAccepted reports whether the next hop took the message for at
+// least one recipient.
+func anyAccepted(results map[string]deliver.Result) bool {
+	for _, r := range results {
+		if r.OK() {
+			return true
+		}
+	}
+	return false
 }
 
 func anyTemporary(results map[string]deliver.Result) bool {

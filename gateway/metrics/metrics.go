@@ -198,14 +198,16 @@ type Metrics struct {
 	DeliveryTimeouts      *prometheus.CounterVec   // mugai_delivery_timeouts_total{route}
 	DeliveryUnsanitised   *prometheus.CounterVec   // mugai_delivery_unsanitised_refused_total{route}
 	DeliveryTLSFallbacks  *prometheus.CounterVec   // mugai_delivery_tls_fallbacks_total{route}
-	// mugai_next_hop_last_reply_timestamp_seconds{route} and
-	// mugai_next_hop_last_unreachable_timestamp_seconds{route}: when a
-	// delivery attempt last got the next hop's replies, and last got
-	// none (0: not since the start). They hold between attempts, so an
-	// alert on them holds while retries are an hour apart, where a rate
-	// of attempts has nothing to compare.
+	// mugai_next_hop_last_reply_timestamp_seconds{route},
+	// mugai_next_hop_last_unreachable_timestamp_seconds{route} and
+	// mugai_next_hop_last_accepted_timestamp_seconds{route}: when a
+	// delivery attempt last got the next hop's replies, last got none,
+	// and last had a recipient accepted (0: not since the start). They
+	// hold between attempts, so an alert on them holds while retries are
+	// an hour apart, where a rate of attempts has nothing to compare.
 	NextHopLastReply       *prometheus.GaugeVec
 	NextHopLastUnreachable *prometheus.GaugeVec
+	NextHopLastAccepted    *prometheus.GaugeVec
 	Bounces                *prometheus.CounterVec // mugai_bounces_total{route}
 	QueuePurged            *prometheus.CounterVec // mugai_queue_purged_total{route}
 
@@ -308,6 +310,8 @@ func New(version string) *Metrics {
 			"When a delivery attempt on the route last got its next hop's replies (whatever their codes), as a Unix time; 0 when none has since the gateway started. Attempts for bounces, which go to the route's bounces next hop, are not counted.", "route"),
 		NextHopLastUnreachable: gauge("next_hop_last_unreachable_timestamp_seconds",
 			"When a delivery attempt on the route last got no reply from its next hop (connection refused or timed out, TLS required and failed, the session broken or cut off by deliver.attempt_timeout, a 421, a refusal of the greeting or EHLO), as a Unix time; 0 when none has since the gateway started. Attempts for bounces, and a message the spool could not read, are not counted.", "route"),
+		NextHopLastAccepted: gauge("next_hop_last_accepted_timestamp_seconds",
+			"When a delivery attempt on the route last had its message accepted by the next hop for at least one recipient (a 2xx to the end of data), as a Unix time; 0 when none has since the gateway started. Set with the last reply, so a later reply means the next hop has refused everything since. Attempts for bounces are not counted.", "route"),
 		DeliveryTimeouts: counter("delivery_timeouts_total",
 			"Delivery attempts cut off because they exceeded deliver.attempt_timeout (a next hop too slow as a whole, though each reply came within the command timeout); their recipients were deferred.", "route"),
 		DeliveryUnsanitised: counter("delivery_unsanitised_refused_total",
@@ -371,7 +375,7 @@ func New(version string) *Metrics {
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.DeliveryTLSFallbacks, m.Bounces, m.QueuePurged,
-		m.NextHopLastReply, m.NextHopLastUnreachable,
+		m.NextHopLastReply, m.NextHopLastUnreachable, m.NextHopLastAccepted,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.LockdownCalls, m.AdminRefused,
@@ -489,6 +493,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 	m.DeliveryTLSFallbacks.WithLabelValues(route)
 	m.NextHopLastReply.WithLabelValues(route)
 	m.NextHopLastUnreachable.WithLabelValues(route)
+	m.NextHopLastAccepted.WithLabelValues(route)
 	m.QuarantineReleaseFailures.WithLabelValues(route)
 	m.Bounces.WithLabelValues(route)
 	m.QueuePurged.WithLabelValues(route)
@@ -532,6 +537,7 @@ func Names() []string {
 		"mugai_delivery_tls_fallbacks_total",
 		"mugai_next_hop_last_reply_timestamp_seconds",
 		"mugai_next_hop_last_unreachable_timestamp_seconds",
+		"mugai_next_hop_last_accepted_timestamp_seconds",
 		"mugai_bounces_total",
 		"mugai_queue_purged_total",
 		"mugai_quarantine_messages",
