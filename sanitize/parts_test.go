@@ -851,3 +851,29 @@ func TestBidiControlsReported(t *testing.T) {
 		})
 	}
 }
+
+// TestISO2022JPKeepsWhatSplitsLinks: the links are neutralised in the
+// text before it is encoded, so the encoder must not take out a joiner
+// or a selector that kept a URL from being one: under output_charset
+// iso-2022-jp "https\u200d://evil.example/login" came out as a clickable
+// https://evil.example/login, in the Subject and the text (a review of
+// the whole change).
+func TestISO2022JPKeepsWhatSplitsLinks(t *testing.T) {
+	for _, mark := range []string{"\u200d", "\ufe0f", "\ufe0e"} {
+		bad := "see https" + mark + "://evil.example/login now"
+		msg := "From: a@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(bad)) + "?=\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + bad + "\r\n"
+		for _, links := range []string{"defang", "remove"} {
+			pol := defaultPolicy(t)
+			pol.OutputCharset = "iso-2022-jp"
+			pol.Body.Links = links
+			_, out := rebuilt(t, msg, pol)
+			if err := invariant.Check(bytes.NewReader(out), pol); err != nil {
+				t.Errorf("%+q, links %s: %v", mark, links, err)
+			}
+			if text := decodedText(t, out); strings.Contains(text, "https://") {
+				t.Errorf("%+q, links %s: a link in the text:\n%s", mark, links, text)
+			}
+		}
+	}
+}

@@ -351,9 +351,11 @@ func AppendISO2022JPBytes(dst, s []byte) (b []byte, unencodable int) {
 // width joiner, ♂, a variation selector), becomes one 〓, not one for
 // each of its code points: the joiner and what it joins, variation
 // selectors, skin tones and tags are dropped after a character that
-// becomes 〓, and a flag's two regional indicators are one.
-// Variation selectors and joiners are dropped anywhere (they have no
-// code, and show nothing).
+// becomes 〓, and a flag's two regional indicators are one. Only there:
+// the links were neutralised before encoding, in the text as it was, so
+// nothing may be taken out of it between two characters that are kept
+// ("https\u200d://" is no link; "https://" is). After 〓 nothing can
+// join what stood before it to what follows.
 func PrepareISO2022JP(s string) string {
 	return composeMarks(widenKana(collapseEmoji(s)))
 }
@@ -370,10 +372,10 @@ func collapseEmoji(s string) string {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
 		switch {
-		case r == 0x200d: // zero width joiner
-			joined = base
+		case base && r == 0x200d: // zero width joiner
+			joined = true
 			continue
-		case r >= 0xfe00 && r <= 0xfe0f: // variation selectors
+		case base && r >= 0xfe00 && r <= 0xfe0f: // variation selectors
 			continue
 		case base && (joined || r >= 0x1f3fb && r <= 0x1f3ff || r >= 0xe0020 && r <= 0xe007f || r == 0x20e3):
 			// joined to the cluster, a skin tone, a tag or the keycap mark

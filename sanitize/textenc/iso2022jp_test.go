@@ -97,8 +97,12 @@ func TestEncodeISO2022JP(t *testing.T) {
 		{"emoji with a skin tone and a selector", "👍🏻\ufe0f👍", "\x1b$B\x22\x2e\x22\x2e\x1b(B", "〓〓", 2},
 		{"family", "👨\u200d👩\u200d👧", "\x1b$B\x22\x2e\x1b(B", "〓", 1},
 		{"flags", "🇯🇵🇺🇸", "\x1b$B\x22\x2e\x22\x2e\x1b(B", "〓〓", 2},
-		{"a selector after a JIS character", "♂\ufe0f☎\ufe0e", "\x1b$B\x21\x69\x22\x2e\x1b(B", "♂〓", 1},
-		{"joined JIS characters stay", "♂\u200d♀", "\x1b$B\x21\x69\x21\x6a\x1b(B", "♂♀", 0},
+		{"a selector after a JIS character stays one", "♂\ufe0f☎\ufe0e", "\x1b$B\x21\x69\x22\x2e\x22\x2e\x1b(B", "♂〓〓", 2},
+		{"a joiner between JIS characters stays one", "♂\u200d♀", "\x1b$B\x21\x69\x22\x2e\x21\x6a\x1b(B", "♂〓♀", 1},
+		// The links were neutralised in the text as it was: taking the
+		// joiner out would make one (a review of the whole change).
+		{"a joiner inside a URL stays", "https\u200d://e.example", "https\x1b$B\x22\x2e\x1b(B://e.example", "https〓://e.example", 1},
+		{"a selector inside a URL stays", "https\ufe0f://e.example", "https\x1b$B\x22\x2e\x1b(B://e.example", "https〓://e.example", 1},
 		{"JIS X 0212 only", "丂", "\x1b$B\x22\x2e\x1b(B", "〓", 1},
 		{"Hangul", "가", "\x1b$B\x22\x2e\x1b(B", "〓", 1},
 		{"ESC is not passed through", "a\x1b$Bb", "a\x1b$B\x22\x2e\x1b(B$Bb", "a〓$Bb", 1},
