@@ -27,6 +27,10 @@ var calendarFile = fileKind{
 
 // calendarSummaryReason is the reason of a calendar file whose events
 // were written into the body text.
+// maxCalendars bounds the calendar files of one message whose events are
+// written in the text; the others are removed as any calendar file is.
+const maxCalendars = 5
+
 const calendarSummaryReason = "calendar file, not delivered: the program that opens it unfolds and decodes what line-by-line checking does not see; its events (summary, time, place, organizer) are written in the body text"
 
 // summariseCalendar reads the events of a calendar file that is removed
@@ -35,6 +39,13 @@ const calendarSummaryReason = "calendar file, not delivered: the program that op
 // neutralised), in l.cal for finish and the rebuild. A file without
 // events keeps nothing.
 func (s *sanitizer) summariseCalendar(l *leaf, ph *partHeader, buf *spill.Buffer) {
+	if s.ncal >= maxCalendars {
+		// Each summary is held in memory until the rebuild (at most
+		// some 100 KiB: 20 events of bounded values): a message of
+		// hundreds of calendar parts must not hold hundreds of them.
+		s.finding(l.part.Path, "calendar-truncated", "more than "+strconv.Itoa(maxCalendars)+" calendar files in the message: this one is not written in the text")
+		return
+	}
 	cal, err := calendar.Read(buf.Reader(), strings.TrimSpace(ph.params["charset"]))
 	if err != nil {
 		s.ioErr(err)
@@ -57,6 +68,7 @@ func (s *sanitizer) summariseCalendar(l *leaf, ph *partHeader, buf *spill.Buffer
 	}
 	l.cal, l.calStats = out.Bytes(), sink.st
 	s.memHeld += int64(len(l.cal))
+	s.ncal++
 	path := l.part.Path
 	if cal.Truncated || cal.MoreEvents > 0 {
 		detail := "only the first " + strconv.Itoa(calendar.MaxInput>>10) + " KiB read"

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -278,5 +279,35 @@ func TestCalendarCases(t *testing.T) {
 				t.Errorf("the calendar's links are not in the actions: %v", rep.Actions)
 			}
 		})
+	}
+}
+
+// TestCalendarCount: the events of at most maxCalendars calendar files of
+// one message are written in the text; each summary is held in memory
+// until the rebuild, and a message of 300 calendar parts held 70 MB (the
+// review of the whole change). The others are removed as before, each
+// with a finding.
+func TestCalendarCount(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@example.jp\r\nTo: b@example.lg.jp\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n")
+	for i := range 8 {
+		fmt.Fprintf(&b, "--b\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:会議%d\r\nDTSTART:20241205T050000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", i)
+	}
+	b.WriteString("--b--\r\n")
+	rep, out := rebuilt(t, b.String(), defaultPolicy(t))
+	text := decodedText(t, out)
+	for i := range 8 {
+		if got, want := strings.Contains(text, fmt.Sprintf("件名 / Summary: 会議%d\n", i)), i < maxCalendars; got != want {
+			t.Errorf("calendar %d written: %v, want %v", i, got, want)
+		}
+	}
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Kind == "calendar-truncated" {
+			n++
+		}
+	}
+	if n != 8-maxCalendars {
+		t.Errorf("%d calendar-truncated findings, want %d", n, 8-maxCalendars)
 	}
 }

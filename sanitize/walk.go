@@ -35,6 +35,7 @@ type sanitizer struct {
 	msgs     []*msgNode
 	ambig    bool // some part was ambiguous
 	memHeld  int64
+	ncal     int   // calendar files summarised (summariseCalendar)
 	writeErr error // first failure of our own temporary files
 	sc       *scratch
 	// subjectRaw is the Subject field whose decoded text the report
