@@ -246,12 +246,16 @@ func (l *Log) recover(replay ReplayFunc) ([]Damage, error) {
 }
 
 func (l *Log) createSegment(seq uint64) (*segment, error) {
-	f, err := os.OpenFile(filepath.Join(l.dir, segName(seq)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	name := filepath.Join(l.dir, segName(seq))
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	if err := syncDir(l.dir); err != nil {
+		// Not made durable, and empty: taken away, so that the next
+		// attempt (O_EXCL) can make it.
 		f.Close()
+		os.Remove(name)
 		return nil, err
 	}
 	seg := &segment{seq: seq, f: f, mod: time.Now()}

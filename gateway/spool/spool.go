@@ -1111,11 +1111,15 @@ func (s *Spool) Compact() error {
 	if err := s.copyForward(); err != nil {
 		return fmt.Errorf("spool: compact: %w", err)
 	}
-	if err := s.rotateDead(); err != nil {
-		return fmt.Errorf("spool: compact: %w", err)
-	}
+	// A rotation that fails (a full disk: no inode for the new segment)
+	// must not keep the dead sealed segments, which free space, from
+	// going.
+	rerr := s.rotateDead()
 	if err := s.removeDead(); err != nil {
-		return fmt.Errorf("spool: compact: %w", err)
+		return fmt.Errorf("spool: compact: %w", errors.Join(rerr, err))
+	}
+	if rerr != nil {
+		return fmt.Errorf("spool: compact: %w", rerr)
 	}
 	return nil
 }
