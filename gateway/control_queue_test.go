@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -579,5 +580,31 @@ func TestQueueAdminFilterSummary(t *testing.T) {
 	later := QueueSummarise(f.sp, time.Now().Add(25*time.Hour))
 	if d := later.Domains[0]; d.ByAge[len(d.ByAge)-1] != 3 {
 		t.Errorf("a day later lgwan.example by age %v", d.ByAge)
+	}
+}
+
+// TestQueueOlderThanRequeued: -older-than and the summary's ages count a
+// requeued message from its requeue, as its retry lifetime and
+// mugai_queue_oldest_message_age_seconds do, not from its arrival (the
+// review of the whole change).
+func TestQueueOlderThanRequeued(t *testing.T) {
+	f := newQueueFixture(t)
+	later := time.Now().Add(3 * time.Hour)
+	if _, err := f.sp.Requeue(f.failed, later.Add(-10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	msgs, total := QueueSelect(f.sp, QueueFilter{OlderThan: time.Hour}, later)
+	var ids []string
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+	}
+	if total != 2 || slices.Contains(ids, f.failed) {
+		t.Errorf("older than 1h, 3h on: %q (%d), want the two not requeued", ids, total)
+	}
+	sum := QueueSummarise(f.sp, later)
+	// lgwan.example: bob (deferred, 3h), nobody (requeued 10m ago),
+	// carol and dave (pending, 3h).
+	if d := sum.Domains[0]; d.Domain != "lgwan.example" || d.Total != 4 || d.ByAge[1] != 1 || d.ByAge[3] != 3 {
+		t.Errorf("lgwan.example %+v, want 1 under 30m and 3 under 6h", d)
 	}
 }

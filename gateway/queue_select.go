@@ -15,9 +15,9 @@ import (
 
 // QueueListMax is how many messages a listing gives unless it asks for
 // fewer: a queue of tens of thousands during an outage is summarised
-// (QueueSummarise) and narrowed with a filter, not printed whole, and the
-// listing's memory stays bounded (the quarantine listing caps at the
-// same number).
+// (QueueSummarise) and narrowed with a filter, not printed whole, and a
+// listing copies at most this many (spool.Select; the quarantine listing
+// caps at the same number).
 const QueueListMax = 5000
 
 // QueueFilter narrows a queue listing; the zero value takes every
@@ -86,13 +86,14 @@ func (f QueueFilter) Values() url.Values {
 }
 
 func (f QueueFilter) match(m spool.Message, now time.Time) bool {
+	// m is the spool's own (Select): read, never kept.
 	if f.Route != "" && m.Env.Route != f.Route {
 		return false
 	}
 	if f.State != "" && queueView(m).State != f.State {
 		return false
 	}
-	if f.OlderThan > 0 && now.Sub(m.Created) < f.OlderThan {
+	if f.OlderThan > 0 && now.Sub(waitingSince(m)) < f.OlderThan {
 		return false
 	}
 	if f.Failed && !slices.ContainsFunc(m.Rcpts, func(r spool.Recipient) bool { return r.State == spool.Failed }) {
@@ -121,15 +122,10 @@ func QueueSelect(sp *spool.Spool, f QueueFilter, now time.Time) (msgs []QueueMes
 	if limit <= 0 {
 		limit = QueueListMax
 	}
-	msgs = []QueueMessage{}
-	for _, m := range sp.List() {
-		if !f.match(m, now) {
-			continue
-		}
-		total++
-		if len(msgs) < limit {
-			msgs = append(msgs, queueView(m))
-		}
+	sel, total := sp.Select(func(m *spool.Message) bool { return f.match(*m, now) }, limit)
+	msgs = make([]QueueMessage, 0, len(sel))
+	for _, m := range sel {
+		msgs = append(msgs, queueView(m))
 	}
 	return msgs, total
 }
@@ -169,7 +165,8 @@ const QueueSummaryDomains = 20
 
 var queueAges = []time.Duration{5 * time.Minute, 30 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
 
-// QueueSummarise summarises the live messages of sp.
+// QueueSummarise summarises the live messages of sp, copying none: its
+// memory is that of the summary.
 func QueueSummarise(sp *spool.Spool, now time.Time) QueueSummary {
 	s := QueueSummary{States: map[string]int{}}
 	for _, a := range queueAges {
@@ -178,7 +175,8 @@ func QueueSummarise(sp *spool.Spool, now time.Time) QueueSummary {
 	s.Ages = append(s.Ages, ">="+config.Duration(queueAges[len(queueAges)-1]).String())
 	routes := map[string]*QueueRouteLine{}
 	domains := map[string]*QueueDomainLine{}
-	for _, m := range sp.List() {
+	sp.Select(func(mp *spool.Message) bool {
+		m := *mp // read under the spool's lock, not kept
 		st := queueView(m).State
 		s.Total++
 		s.States[st]++
@@ -189,9 +187,10 @@ func QueueSummarise(sp *spool.Spool, now time.Time) QueueSummary {
 		}
 		r.Total++
 		r.States[st]++
+		since := waitingSince(m) // received, or requeued
 		col := len(queueAges)
 		for i, a := range queueAges {
-			if now.Sub(m.Created) < a {
+			if now.Sub(since) < a {
 				col = i
 				break
 			}
@@ -208,11 +207,12 @@ func QueueSummarise(sp *spool.Spool, now time.Time) QueueSummary {
 			}
 			d.Total++
 			d.ByAge[col]++
-			if d.Oldest.IsZero() || m.Created.Before(d.Oldest) {
-				d.Oldest = m.Created
+			if d.Oldest.IsZero() || since.Before(d.Oldest) {
+				d.Oldest = since
 			}
 		}
-	}
+		return false
+	}, 0)
 	for _, r := range routes {
 		s.Routes = append(s.Routes, *r)
 	}

@@ -1005,6 +1005,34 @@ func (s *Spool) List() []Message {
 	return out
 }
 
+// Select returns copies of the live messages match takes, in arrival
+// order, at most limit of them (0: none), and how many it took in all.
+// Only those returned are copied: a listing of a queue of tens of
+// thousands holds its ids, not the whole queue. match is called with the
+// spool locked and must not call the spool; it must not keep m.
+func (s *Spool) Select(match func(m *Message) bool, limit int) (out []Message, total int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.msgs))
+	for id, e := range s.msgs {
+		if !e.deleted {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		e := s.msgs[id]
+		if !match(&e.msg) {
+			continue
+		}
+		total++
+		if len(out) < limit {
+			out = append(out, e.msg.clone())
+		}
+	}
+	return out, total
+}
+
 // Stats counts live messages: active ones have a pending recipient or are
 // being delivered, deferred ones wait only for retries, failed ones wait
 // for an operator. oldest is the creation time of the oldest message that
