@@ -3,7 +3,6 @@ package sanitize
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"path"
 	"slices"
@@ -83,21 +82,11 @@ func (s *sanitizer) decideAttachment(l *leaf, ph *partHeader, buf *spill.Buffer)
 	l.part.Decision, l.part.Reason = decision, reason
 	if strings.HasPrefix(reason, "encrypted archive") {
 		// PPAP: the reader is told what the archive held, which the
-		// password sent apart cannot open here.
-		for _, f := range res.Findings {
-			if _, name, ok := strings.Cut(f, ": encrypted entry "); ok {
-				var n int
-				if _, err := fmt.Sscanf(name, "(%d more)", &n); err == nil && n > 0 {
-					l.encMore += n // the classifier's count past the names it lists
-					continue
-				}
-				if len(l.encEntries) < maxEncEntries {
-					l.encEntries = append(l.encEntries, name)
-				} else {
-					l.encMore++
-				}
-			}
-		}
+		// password sent apart cannot open here. From the classifier's
+		// own list, not its findings, where an entry named "(9 more)"
+		// reads as its count.
+		l.encEntries = res.EncEntries
+		l.encMore = max(0, res.EncCount-len(res.EncEntries))
 	}
 	if decision == DecisionStrip && reason == calendarReason && len(l.ambig) == 0 && calendarFile.is(ph.mediaType, "", ph.names) {
 		s.summariseCalendar(l, ph, buf)
@@ -698,10 +687,6 @@ func cryptoReason(ph *partHeader, content io.Reader) string {
 	}
 	return ""
 }
-
-// maxEncEntries bounds the names of an encrypted archive's entries the
-// notice gives.
-const maxEncEntries = 5
 
 // bidiNameReason is the reason of a file whose name holds a bidirectional
 // control (請求書\u202Efdp.exe shows as 請求書exe.pdf): never kept, as the

@@ -52,6 +52,8 @@ type classResult struct {
 	Executable  bool
 	Encrypted   bool
 	Links       int // distinct link targets in its PDFs
+	EncEntries  []string
+	EncCount    int
 }
 
 type archiveLimits = filetype.Limits
@@ -61,7 +63,7 @@ func classify(r io.ReaderAt, size int64, declared, filename string, lim archiveL
 	return classResult{
 		Class: string(res.Class), SniffedType: res.SniffedType, Mismatch: res.Mismatch,
 		Findings: res.Findings, Executable: res.Executable, Encrypted: res.Encrypted,
-		Links: res.Links,
+		Links: res.Links, EncEntries: res.EncryptedEntries, EncCount: res.EncryptedCount,
 	}, err
 }
 

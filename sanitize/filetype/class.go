@@ -111,4 +111,12 @@ type Result struct {
 	// the content, the archive's included: a reader opens them with a
 	// click, and mugai does not change a file it delivers.
 	Links int
+	// EncryptedEntries are the display paths of the first
+	// MaxEncryptedNames encrypted entries (a PPAP archive's files, which
+	// the reader is told of); EncryptedCount counts them all.
+	EncryptedEntries []string
+	EncryptedCount   int
 }
+
+// MaxEncryptedNames bounds Result.EncryptedEntries.
+const MaxEncryptedNames = 5

@@ -95,6 +95,9 @@ func Classify(r io.ReaderAt, size int64, declaredType, filename string, lim Limi
 		Executable:  exe,
 		Encrypted:   in.encrypted,
 		Links:       in.pdfLinks.count(),
+
+		EncryptedEntries: in.encNames,
+		EncryptedCount:   in.encCount,
 	}
 	res.Mismatch = mismatch(dt, declared, extName, ext, hasExt, mt, content)
 	if rec.err != nil {

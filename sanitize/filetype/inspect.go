@@ -32,6 +32,8 @@ type inspector struct {
 	findings   findings
 	executable bool      // an executable or script anywhere
 	encrypted  bool      // an encrypted entry anywhere
+	encNames   []string  // the first MaxEncryptedNames encrypted entries' display paths
+	encCount   int       // encrypted entries, all levels
 	limitHit   bool      // a limit stopped the inspection: at least archive
 	corrupt    bool      // a container could not be read: at least archive
 	contained  Class     // strictest class of any archive member, all levels
@@ -451,6 +453,9 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 			format = "zip"
 		}
 		in.find(format+": encrypted entry", where)
+		if in.encCount++; len(in.encNames) < MaxEncryptedNames {
+			in.encNames = append(in.encNames, where)
+		}
 		class = strictest(class, ClassEncryptedArchive)
 	}
 	if rd == nil {
