@@ -639,7 +639,10 @@ func (srv *Server) dropOriginal(qid, route string, env spool.Envelope) {
 // for a while (with spool_min_free 0, nothing else tells a load balancer
 // that every message is being refused); 451 4.3.0 for any other failure.
 func (srv *Server) storageReply(err error) *smtp.SMTPError {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+	// A spool or quarantine log that failed (an fsync that failed, a
+	// disk full then among them) needs a restart, not room: 451.
+	failed := srv.Spool.Err() != nil || srv.Quarantine != nil && srv.Quarantine.Err() != nil
+	if !failed && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)) {
 		srv.lastNoSpace.Store(time.Now().UnixNano())
 		return errNoRoom
 	}
