@@ -97,6 +97,9 @@ func (s *sanitizer) addressValueFast(raw string) (string, bool) {
 				out = append(out, ", "...)
 			}
 			kept++
+			if countBidi(name) > 0 {
+				return "", false // the general path reports them
+			}
 			name = strings.TrimSpace(cleanString(name))
 			if strings.Contains(name, "=?") {
 				return "", false // rereadWords: the general path decodes it again

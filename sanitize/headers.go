@@ -392,6 +392,9 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 		s.dropAddress(key, "address-encoded-word", "an address that reads as an encoded word was dropped")
 		return "", false
 	}
+	if n := countBidi(a.Name); n > 0 {
+		s.finding("", "bidi-control", key+": "+plural(n, "bidirectional control")+" removed from a display name")
+	}
 	name := strings.TrimSpace(s.headerText(strings.TrimSpace(s.reread(key, cleanString(a.Name)))))
 	if name == "" {
 		return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">"), true

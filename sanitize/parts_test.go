@@ -824,6 +824,8 @@ func TestBidiControlsReported(t *testing.T) {
 			[]string{"1: 2 bidirectional controls removed"}},
 		{"subject", "From: a@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("お知らせ\u202etxt.exe")) + "?=\r\n\r\nbody\r\n",
 			[]string{": Subject: 1 bidirectional control removed"}},
+		{"display name", "From: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("経理課\u202e")) + "?= <a@example.jp>\r\nSubject: s\r\n\r\nbody\r\n",
+			[]string{": From: 1 bidirectional control removed from a display name"}},
 		{"none", "From: a@example.jp\r\nSubject: s\r\n\r\nplain text, アラビア語なし\r\n", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
