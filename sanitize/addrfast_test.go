@@ -392,7 +392,7 @@ func refEncodePhrase(s *sanitizer, name string) string {
 		}
 	}
 	if s.pol.OutputCharset == "iso-2022-jp" {
-		if w, ok := iso2022jpWords(name); ok {
+		if w, ok := iso2022jpWords(name, s.pol.Body.Links); ok {
 			return w
 		}
 	}

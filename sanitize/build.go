@@ -280,13 +280,14 @@ type bodyText struct {
 	str         []byte // a line given as a string
 	split       lineSplitter
 	links       string // ISO-2022-JP: the policy's links mode, for the pieces of a split line
+	prep        []byte // ISO-2022-JP: a line prepared (isoPrepared)
 }
 
 // bodyText readies the scratch's bodyText for writing to w in cte.
 func (sc *scratch) bodyText(w *bufio.Writer, cte string) *bodyText {
 	t := &sc.body
 	*t = bodyText{
-		w: w, cte: cte, qp: t.qp[:0], str: t.str[:0], iso: t.iso[:0],
+		w: w, cte: cte, qp: t.qp[:0], str: t.str[:0], iso: t.iso[:0], prep: t.prep[:0],
 		b64:   base64Lines{w: w, out: t.b64.out[:0]},
 		split: lineSplitter{part: t.split.part[:0], buf: t.split.buf[:0]},
 	}
@@ -298,9 +299,10 @@ func (sc *scratch) bodyText(w *bufio.Writer, cte string) *bodyText {
 func (t *bodyText) bodyLine(line []byte) error {
 	switch t.cte {
 	case "count": // ISO-2022-JP, counting what it cannot hold (unencodable)
-		t.unencodable += countUnencodable(line)
+		t.unencodable += countUnencodable(t.isoPrepared(line))
 		return nil
 	case "7bit": // ISO-2022-JP
+		line = t.isoPrepared(line)
 		b, n := appendISO2022JP(t.iso[:0], line)
 		t.iso = b[:0]
 		if len(b) <= 990 {
@@ -461,6 +463,22 @@ var qpLiteralTable = func() (t [256]bool) {
 }()
 
 const upperhex = "0123456789ABCDEF"
+
+// isoPrepared is line as the ISO-2022-JP encoder writes it (half-width
+// kana widened, sound marks composed, an emoji's parts one 〓), its links
+// neutralised again: they were neutralised in the text before, and what
+// the preparation changes changes what reads as a link (ﾞ@evil.com, an
+// address to the rewriter, is ゛@evil.com, a domain after a symbol, once
+// widened). The rewriter leaves what it neutralised already as it is.
+func (t *bodyText) isoPrepared(line []byte) []byte {
+	if t.links == "keep" || !needsISOPrepare(line) {
+		return line
+	}
+	p := prepareISO2022JP(string(line))
+	p, _ = rewriteLinks(p, t.links)
+	t.prep = append(t.prep[:0], p...)
+	return t.prep
+}
 
 // splitForISO encodes one line as ISO-2022-JP, split so that no output
 // line is over 998 octets. The text was neutralised as one line, but a

@@ -39,6 +39,7 @@ func convertHTML(w io.Writer, open func() io.Reader, maxDepth int) (htmltext.Sta
 
 func encodeISO2022JP(s string) ([]byte, int) { return textenc.EncodeISO2022JP(s) }
 func prepareISO2022JP(s string) string       { return textenc.PrepareISO2022JP(s) }
+func needsISOPrepare(s []byte) bool          { return textenc.NeedsPrepare(s) }
 
 func appendISO2022JP(dst, s []byte) ([]byte, int) { return textenc.AppendISO2022JPBytes(dst, s) }
 

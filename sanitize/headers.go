@@ -392,7 +392,8 @@ func (s *sanitizer) formatAddress(key string, a *mail.Address) (string, bool) {
 		s.dropAddress(key, "address-encoded-word", "an address that reads as an encoded word was dropped")
 		return "", false
 	}
-	if n := countBidi(a.Name); n > 0 {
+	if n := countBidi(a.Name); n > 0 && key != "From" {
+		// The From's are reported with its decoding (headerTextFindings).
 		s.finding("", "bidi-control", key+": "+plural(n, "bidirectional control")+" removed from a display name")
 	}
 	name := strings.TrimSpace(s.headerText(strings.TrimSpace(s.reread(key, cleanString(a.Name)))))
@@ -462,7 +463,7 @@ func (s *sanitizer) appendPhrase(dst []byte, name string) []byte {
 // a second sender or a recipient without an address.
 func (s *sanitizer) appendPhraseWords(dst []byte, name string) []byte {
 	if s.pol.OutputCharset == "iso-2022-jp" {
-		if w, ok := iso2022jpWords(name); ok {
+		if w, ok := iso2022jpWords(name, s.pol.Body.Links); ok {
 			return append(dst, w...)
 		}
 	}
@@ -545,7 +546,7 @@ func hasLongWord(t string, n int) bool {
 // policy asks for it and every character has a JIS code, UTF-8 otherwise.
 func (s *sanitizer) encodeWords(t string) string {
 	if s.pol.OutputCharset == "iso-2022-jp" {
-		if w, ok := iso2022jpWords(t); ok {
+		if w, ok := iso2022jpWords(t, s.pol.Body.Links); ok {
 			return w
 		}
 	}
@@ -561,7 +562,7 @@ func (s *sanitizer) encodeWords(t string) string {
 // appendWords appends encodeWords(t) to dst.
 func (s *sanitizer) appendWords(dst []byte, t string) []byte {
 	if s.pol.OutputCharset == "iso-2022-jp" {
-		if w, ok := iso2022jpWords(t); ok {
+		if w, ok := iso2022jpWords(t, s.pol.Body.Links); ok {
 			return append(dst, w...)
 		}
 	}
@@ -630,12 +631,17 @@ func fitFirstWord(key, v string) string {
 
 // iso2022jpWords splits t into encoded words of at most 75 characters,
 // each a complete ISO-2022-JP sequence ending in ASCII (RFC 1468).
-func iso2022jpWords(t string) (string, bool) {
+func iso2022jpWords(t, links string) (string, bool) {
 	const prefix, suffix = "=?ISO-2022-JP?B?", "?="
 	var words []string
 	// Prepared before it is split: a voiced mark (ｶﾞ, テ U+3099) parted
-	// from its kana would be encoded apart, as ゛.
-	runes := []rune(prepareISO2022JP(t))
+	// from its kana would be encoded apart, as ゛. Its links neutralised
+	// again, as the text's are (bodyText.isoPrepared).
+	p := prepareISO2022JP(t)
+	if p != t && links != "keep" {
+		p, _ = rewriteLinks(p, links)
+	}
+	runes := []rune(p)
 	for len(runes) > 0 {
 		n := min(len(runes), 20)
 		var enc []byte

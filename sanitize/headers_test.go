@@ -273,7 +273,7 @@ func TestISO2022JPDecomposedKana(t *testing.T) {
 		{strings.Repeat("ア", 17) + "ｶﾞｲﾄﾞ", strings.Repeat("ア", 17) + "ガイド"},
 		{"ハ\u309aン", "パン"},
 	} {
-		w, ok := iso2022jpWords(c.in)
+		w, ok := iso2022jpWords(c.in, "defang")
 		if !ok {
 			t.Fatalf("iso2022jpWords(%q) not ok", c.in)
 		}

@@ -824,8 +824,12 @@ func TestBidiControlsReported(t *testing.T) {
 			[]string{"1: 2 bidirectional controls removed"}},
 		{"subject", "From: a@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("お知らせ\u202etxt.exe")) + "?=\r\n\r\nbody\r\n",
 			[]string{": Subject: 1 bidirectional control removed"}},
-		{"display name", "From: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("経理課\u202e")) + "?= <a@example.jp>\r\nSubject: s\r\n\r\nbody\r\n",
-			[]string{": From: 1 bidirectional control removed from a display name"}},
+		{"display name", "From: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("経理課\u202e")) + "?= <a@example.jp>\r\nTo: =?UTF-8?B?" +
+			base64.StdEncoding.EncodeToString([]byte("\u202e総務")) + "?= <b@example.jp>\r\nSubject: s\r\n\r\nbody\r\n",
+			[]string{": From: 1 bidirectional control removed", ": To: 1 bidirectional control removed from a display name"}},
+		{"forwarded From", "From: a@example.jp\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n" +
+			"--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("(経理課\u202eexe.pdf)")) + "?= <x@example.jp>\r\nSubject: inner\r\n\r\ninner text\r\n--b--\r\n",
+			[]string{"2: From: 1 bidirectional control removed"}},
 		{"none", "From: a@example.jp\r\nSubject: s\r\n\r\nplain text, アラビア語なし\r\n", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -861,8 +865,15 @@ func TestBidiControlsReported(t *testing.T) {
 // https://evil.example/login, in the Subject and the text (a review of
 // the whole change).
 func TestISO2022JPKeepsWhatSplitsLinks(t *testing.T) {
-	for _, mark := range []string{"\u200d", "\ufe0f", "\ufe0e"} {
-		bad := "see https" + mark + "://evil.example/login now"
+	for _, bad := range []string{
+		"see https\u200d://evil.example/login now", "see https\ufe0f://evil.example/login now", "see https\ufe0e://evil.example/login now",
+		// What the preparation takes out or changes after a picture or
+		// a half-width kana (the review of the fixes).
+		"see 😀\u200dawww.evil.example/login now", "😀\u200dahttp:evil.example/login", "😀\u200d.http:evil.example/login",
+		"see ｶ\u200dawww.evil.example now", "see ｶ\U000E007F.com now", "see ｶ\U0001F3FB.com now", "カ\u3099\u200dawww.evil.example",
+		"see ﾞ@evil.com now", "see ﾟ@www.com now",
+	} {
+		mark := bad
 		msg := "From: a@example.jp\r\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(bad)) + "?=\r\n" +
 			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + bad + "\r\n"
 		for _, links := range []string{"defang", "remove"} {

@@ -1058,7 +1058,7 @@ func headerTextFindings(h textproto.Header, key string) (string, bool, []encFind
 		return "", false, nil
 	}
 	d, fs := decodeHeaderText(v)
-	if n := countBidi(d); n > 0 && !isAddressField(key) { // an address's name: formatAddress reports it
+	if n := countBidi(d); n > 0 {
 		fs = append(fs, encFinding{Kind: "bidi-control", Detail: plural(n, "bidirectional control") + " removed"})
 	}
 	d = cleanString(d)

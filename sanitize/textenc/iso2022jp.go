@@ -3,6 +3,7 @@ package textenc
 import (
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -377,8 +378,10 @@ func collapseEmoji(s string) string {
 			continue
 		case base && r >= 0xfe00 && r <= 0xfe0f: // variation selectors
 			continue
-		case base && (joined || r >= 0x1f3fb && r <= 0x1f3ff || r >= 0xe0020 && r <= 0xe007f || r == 0x20e3):
-			// joined to the cluster, a skin tone, a tag or the keycap mark
+		case base && (joined && (r >= 0x10000 || unicode.Is(unicode.So, r)) || r >= 0x1f3fb && r <= 0x1f3ff || r >= 0xe0020 && r <= 0xe007f || r == 0x20e3):
+			// a picture joined to the cluster (never a letter, a digit or
+			// punctuation, which may be what kept a link from being one),
+			// a skin tone, a tag or the keycap mark
 			joined = false
 			continue
 		case flag && r >= 0x1f1e6 && r <= 0x1f1ff:
@@ -389,12 +392,19 @@ func collapseEmoji(s string) string {
 			continue
 		}
 		out = append(out, s[i-n:i]...) // as it is, invalid UTF-8 too
-		base = r >= 0x10000 || r >= utf8.RuneSelf && (r == utf8.RuneError && n <= 1 || table[r] == 0)
+		// A picture that becomes 〓: an emoji outside the Basic
+		// Multilingual Plane, or a symbol without a JIS code (not a
+		// half-width kana or a sound mark, which are widened and
+		// composed into characters that have one).
+		base = r >= 0x10000 || table[r] == 0 && unicode.Is(unicode.So, r)
 		flag = r >= 0x1f1e6 && r <= 0x1f1ff
 		joined = false
 	}
 	return string(out)
 }
+
+// NeedsPrepare reports whether PrepareISO2022JP may change s.
+func NeedsPrepare(s []byte) bool { return hasKana(s) || hasEmojiParts(s) }
 
 // hasEmojiParts reports whether s may hold what collapseEmoji drops: a
 // character outside the Basic Multilingual Plane (4 bytes in UTF-8), a
