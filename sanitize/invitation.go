@@ -25,12 +25,12 @@ var calendarFile = fileKind{
 	exts:  []string{".ics", ".ical", ".icalendar", ".ifb", ".vcs"},
 }
 
-// calendarSummaryReason is the reason of a calendar file whose events
-// were written into the body text.
 // maxCalendars bounds the calendar files of one message whose events are
 // written in the text; the others are removed as any calendar file is.
 const maxCalendars = 5
 
+// calendarSummaryReason is the reason of a calendar file whose events
+// were written into the body text.
 const calendarSummaryReason = "calendar file, not delivered: the program that opens it unfolds and decodes what line-by-line checking does not see; its events (summary, time, place, organizer) are written in the body text"
 
 // summariseCalendar reads the events of a calendar file that is removed

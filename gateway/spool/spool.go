@@ -1136,18 +1136,15 @@ func (s *Spool) Compact() error {
 	}
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	if err := s.copyForward(); err != nil {
+	// A copy or a rotation that fails (a full disk) must not keep the
+	// dead sealed segments, which free space, from going.
+	cerr := s.copyForward()
+	var rerr error
+	if cerr == nil {
+		rerr = s.rotateDead()
+	}
+	if err := errors.Join(cerr, rerr, s.removeDead()); err != nil {
 		return fmt.Errorf("spool: compact: %w", err)
-	}
-	// A rotation that fails (a full disk: no inode for the new segment)
-	// must not keep the dead sealed segments, which free space, from
-	// going.
-	rerr := s.rotateDead()
-	if err := s.removeDead(); err != nil {
-		return fmt.Errorf("spool: compact: %w", errors.Join(rerr, err))
-	}
-	if rerr != nil {
-		return fmt.Errorf("spool: compact: %w", rerr)
 	}
 	return nil
 }
