@@ -396,7 +396,9 @@ func collapseEmoji(s string) string {
 		// Multilingual Plane, or a symbol without a JIS code (not a
 		// half-width kana or a sound mark, which are widened and
 		// composed into characters that have one).
-		base = r >= 0x10000 || table[r] == 0 && unicode.Is(unicode.So, r)
+		// Not an invalid octet: what follows it is kept, so that no
+		// removal puts two invalid octets together into a character.
+		base = r >= 0x10000 || !(r == utf8.RuneError && n <= 1) && table[r] == 0 && unicode.Is(unicode.So, r)
 		flag = r >= 0x1f1e6 && r <= 0x1f1ff
 		joined = false
 	}
