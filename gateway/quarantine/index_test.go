@@ -61,7 +61,7 @@ func heapInUse() uint64 {
 // after Put and after the index is rebuilt at Open; the whole metadata is
 // still there for Get.
 func TestIndexBounded(t *testing.T) {
-	const n, parts = 400, 499
+	const n, parts = 200, 499
 	m := bigMeta(parts)
 	t.Logf("report %d bytes, removed %d lines", len(m.Report), len(m.Removed))
 	dir := t.TempDir()
