@@ -389,12 +389,8 @@ func TestLongReferences(t *testing.T) {
 func TestAutoReplyMarkers(t *testing.T) {
 	msg := "From: info@example.jp\r\nTo: t@example.jp\r\nSubject: s\r\nAuto-Submitted: auto-generated\r\nPrecedence: bulk\r\n" +
 		"Auto-Submitted: no\r\n\r\nbody\r\n"
-	var out bytes.Buffer
-	rep, err := Message(&out, strings.NewReader(msg), int64(len(msg)), Options{Policy: defaultPolicy(t)})
-	if err != nil || rep.Verdict != Rebuilt {
-		t.Fatalf("%v %+v", err, rep)
-	}
-	e, err := message.Read(bytes.NewReader(out.Bytes()))
+	_, out := rebuilt(t, msg, defaultPolicy(t))
+	e, err := message.Read(bytes.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
 	}
