@@ -1,9 +1,14 @@
 package sanitize
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"slices"
 	"strings"
+	"unicode"
+
+	"mugai/sanitize/spill"
 )
 
 // finish chooses each message's body, settles every part's decision (the
@@ -222,6 +227,12 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 		for _, c := range slices.Backward(group) {
 			s.render(c)
 			if c.stats.visible {
+				if !c.html {
+					if h := s.fullerHTML(c, html); h != nil {
+						c = h
+						s.render(c)
+					}
+				}
 				s.choose(slot, c)
 				return
 			}
@@ -233,6 +244,77 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 			return
 		}
 	}
+}
+
+// placeholderMax is the most text, in UTF-8 bytes, a plain alternative
+// may have and still be a placeholder for its HTML ("このメールはHTML形式
+// です。表示されない方は…"; "View this email in your browser").
+const placeholderMax = 2048
+
+// fullerHTML returns the HTML alternative to show in place of plain, a
+// short plain text chosen by preference, when the plain text is a
+// placeholder: the HTML has three times its words and 200 letters more.
+// Mail clients show the HTML, and the sender's words are there; the
+// reader would otherwise get a pointer to a web version and nothing
+// else. A plain text that says what the HTML says is never that much
+// shorter (the HTML's link addresses are not counted), so "prefer
+// plain" holds for it. The comparison is made only for a short plain
+// text: a longer one is no placeholder, and the walk did not keep its
+// HTML alternative (see leafPart).
+func (s *sanitizer) fullerHTML(plain *leaf, html []*leaf) *leaf {
+	if plain.stats.bytes > placeholderMax || len(html) == 0 {
+		return nil
+	}
+	pw := textWeight(plain.text, placeholderMax)
+	for _, h := range slices.Backward(html) {
+		if !h.rendered {
+			s.renderText(h)
+		}
+		if !h.stats.visible {
+			continue
+		}
+		if hw := textWeight(h.text, max(3*pw, pw+200)); hw >= 3*pw && hw >= pw+200 {
+			s.finding(plain.part.Path, "plain-placeholder", "the plain text ("+itoa(pw)+" letters) is far shorter than the HTML alternative at "+h.part.Path+" (at least "+itoa(hw)+"): the HTML's text is the body")
+			return h
+		}
+		return nil
+	}
+	return nil
+}
+
+// textWeight counts the letters and digits of a rendered text outside
+// its links, up to enough of them: what there is to read, not the
+// addresses an HTML conversion writes beside each link text. It reads
+// 64 KiB at most.
+func textWeight(t *spill.Buffer, enough int) int {
+	if t == nil {
+		return 0
+	}
+	r := bufio.NewReader(io.LimitReader(t.Reader(), 64<<10))
+	n, word := 0, 0
+	link := false          // the word holds "://" or "[.]"
+	var p1, p2 rune = 0, 0 // the two runes before
+	for n < enough {
+		c, _, err := r.ReadRune()
+		if err != nil || unicode.IsSpace(c) {
+			if !link {
+				n += word
+			}
+			if err != nil {
+				break
+			}
+			word, link, p1, p2 = 0, false, 0, 0
+			continue
+		}
+		if unicode.IsLetter(c) || unicode.IsNumber(c) {
+			word++
+		}
+		if p2 == ':' && p1 == '/' && c == '/' || p2 == '[' && p1 == '.' && c == ']' {
+			link = true
+		}
+		p2, p1 = p1, c
+	}
+	return n
 }
 
 // choose makes c the slot's body text, with the other texts of its

@@ -618,7 +618,9 @@ func (s *sanitizer) leafPart(body io.Reader, path string, msg *msgNode, ph *part
 		}
 		if l.kind == leafText && slot != nil && len(slot.cands) == 1 && !l.html && len(l.ambig) == 0 && s.pol.Body.Prefer == "plain" {
 			s.renderText(l)
-			if l.stats.visible {
+			// A short text may be a placeholder for the HTML
+			// (fullerHTML), which is then kept to compare.
+			if l.stats.visible && l.stats.bytes > placeholderMax {
 				slot.early = l
 			}
 		}
