@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"mugai/config"
@@ -162,6 +164,7 @@ func warnings(c *config.Config, gatewayLogs bool) []string {
 			ws = append(ws, fmt.Sprintf("quarantine.release_original_to[%d] %s is in no pass-through route's domains: an untouched original leaves only through such a route, so a release -original to it is refused", i, d))
 		}
 	}
+	ws = append(ws, diskFloorWarnings(c, gatewayLogs)...)
 	if c.SpoolMinFree == 0 {
 		ws = append(ws, "spool_min_free: 0 takes mail until the spool's disk is full: each message is then refused only after it was sent (451), and the quarantine or the audit trail may share that disk")
 	}
@@ -517,4 +520,65 @@ func runConfig(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(config.DefaultYAML())
 	return 0
+}
+
+// diskFloorWarnings holds spool_min_free against the file systems the
+// gateway applies it to (the spool's, and the quarantine's where a route
+// sanitises): MAIL gets 452 4.3.1 while one has less free than the floor
+// plus the size the client declares. A floor the disk can never clear
+// refuses all mail from the first message, and an admin trying the
+// gateway on a small disk sees only the 452s; a disk under it now
+// refuses mail as soon as the gateway starts (which serve logs itself:
+// gatewayLogs).
+func diskFloorWarnings(c *config.Config, gatewayLogs bool) []string {
+	if c.SpoolMinFree == 0 {
+		return nil
+	}
+	var largest config.Size
+	for _, r := range c.Routes {
+		largest = max(largest, r.Limits.MaxMessageSize)
+	}
+	dirs := []struct{ key, dir string }{{"spool_dir", c.SpoolDir}}
+	if slices.ContainsFunc(c.Routes, func(r config.Route) bool { return r.Policy != config.PolicyNone }) {
+		dirs = append(dirs, struct{ key, dir string }{"quarantine.dir", c.Quarantine.Dir})
+	}
+	floor := int64(c.SpoolMinFree)
+	var ws []string
+	for _, d := range dirs {
+		var st syscall.Statfs_t
+		if syscall.Statfs(existingParent(d.dir), &st) != nil {
+			continue // serve says what it cannot create or read
+		}
+		total := int64(min(st.Blocks*uint64(st.Bsize), 1<<62))
+		free := int64(min(st.Bavail*uint64(st.Bsize), 1<<62))
+		switch {
+		case total < floor:
+			ws = append(ws, fmt.Sprintf("spool_min_free %s: the file system of %s %s has %s in all, less than the floor itself: every MAIL gets 452 4.3.1; lower spool_min_free or give %s a larger disk",
+				c.SpoolMinFree, d.key, d.dir, mib(total), d.key))
+		case total-floor < int64(largest):
+			ws = append(ws, fmt.Sprintf("spool_min_free %s: the file system of %s %s has %s in all, so it never has the floor plus a message of max_message_size %s free: MAIL of that size always gets 452 4.3.1, and mail without SIZE= once the disk holds %s; lower spool_min_free or give %s a larger disk",
+				c.SpoolMinFree, d.key, d.dir, mib(total), largest, mib(total-floor), d.key))
+		case free < floor && !gatewayLogs:
+			ws = append(ws, fmt.Sprintf("%s %s has %s free, less than spool_min_free %s: every MAIL gets 452 4.3.1 until space is freed", d.key, d.dir, mib(free), c.SpoolMinFree))
+		}
+	}
+	return ws
+}
+
+// mib is n bytes in whole MiB, rounded down as df -m does.
+func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+
+// existingParent is dir, or the nearest directory above it that exists:
+// the file system dir will be made on.
+func existingParent(dir string) string {
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return dir
+		}
+		dir = up
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"mugai/config"
@@ -400,5 +401,64 @@ rules: []`, 1))
 	const want = "quarantine.release_original_to[1] city.example.lg.jp is in no pass-through route's domains: an untouched original leaves only through such a route, so a release -original to it is refused"
 	if !strings.Contains(out, want) || strings.Contains(out, "release_original_to[0]") {
 		t.Errorf("check output: want %q and nothing of [0]:\n%s", want, out)
+	}
+}
+
+// TestCheckDiskFloor: spool_min_free held against the real file system
+// the spool and the quarantine are on (a temporary directory's here): a
+// floor the disk can never clear refuses all mail, and one above what
+// is free now refuses it from the start; check says so before serve.
+func TestCheckDiskFloor(t *testing.T) {
+	dir := t.TempDir()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	total, free := int64(st.Blocks)*st.Bsize, int64(st.Bavail)*st.Bsize
+	// The spool's directory is not made yet: its parent's disk counts.
+	paths := "spool_dir: " + filepath.Join(dir, "spool", "new") + "\nspool_min_free: %s\nquarantine:\n  dir: " + filepath.Join(dir, "q")
+	for _, c := range []struct {
+		name, floor string
+		want        []string
+	}{
+		{"never", "1048576GiB", []string{
+			"spool_min_free 1048576GiB: the file system of spool_dir " + filepath.Join(dir, "spool", "new") + " has " + fmt.Sprint(total>>20) + " MiB in all, less than the floor itself: every MAIL gets 452 4.3.1; lower spool_min_free or give spool_dir a larger disk",
+			"spool_min_free 1048576GiB: the file system of quarantine.dir " + filepath.Join(dir, "q"),
+		}},
+		// 10 MiB short of a 25 MiB message above the floor.
+		{"small", fmt.Sprintf("%dMiB", total>>20-15), []string{
+			fmt.Sprintf("spool_min_free %dMiB: the file system of spool_dir %s has %d MiB in all, so it never has the floor plus a message of max_message_size 25MiB free: MAIL of that size always gets 452 4.3.1, and mail without SIZE= once the disk holds ", total>>20-15, filepath.Join(dir, "spool", "new"), total>>20),
+		}},
+		// Above what is free, below what the disk holds: freeing space
+		// would let mail in.
+		{"now", fmt.Sprintf("%dMiB", (free+total)/2>>20), []string{
+			"spool_dir " + filepath.Join(dir, "spool", "new") + " has ",
+			fmt.Sprintf(" MiB free, less than spool_min_free %dMiB: every MAIL gets 452 4.3.1 until space is freed", (free+total)/2>>20),
+			"quarantine.dir " + filepath.Join(dir, "q") + " has ",
+		}},
+		{"room", "256MiB", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "now" && (total-free)/2 < 64<<20 {
+				t.Skipf("the disk is nearly empty (%d MiB used): no floor between free and total leaves room for a message", (total-free)>>20)
+			}
+			if c.name == "room" && free < 1<<30 {
+				t.Skipf("the disk has %d MiB free: the default floor may refuse mail here", free>>20)
+			}
+			path := writeConfig(t, "spool_dir: ./mugai-data/spool        # sanitised messages waiting for delivery\nspool_min_free: 256MiB               # less free on its disk (plus SIZE=): MAIL gets 452 4.3.1; 0 is off\nquarantine:\n  dir: ./mugai-data/quarantine",
+				fmt.Sprintf(paths, c.floor))
+			code, out, errs := runCmd("check", "-config", path)
+			if code != 0 {
+				t.Fatalf("check: exit %d: %s", code, errs)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("check output lacks %q:\n%s", w, out)
+				}
+			}
+			if c.want == nil && strings.Contains(out, "spool_min_free") && strings.Contains(out, "452") {
+				t.Errorf("a disk with room is warned of:\n%s", out)
+			}
+		})
 	}
 }
