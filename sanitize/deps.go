@@ -33,6 +33,9 @@ func parseMediaType(v string) (string, map[string]string, []encFinding, error) {
 
 // convertHTML converts the decoded HTML part open gives from its start,
 // once per pass (htmltext.Convert reads it up to three times).
+// mismatchMark follows a link whose text shows another site.
+const mismatchMark = htmltext.MismatchMark
+
 func convertHTML(w io.Writer, open func() io.Reader, maxDepth int) (htmltext.Stats, error) {
 	return htmltext.Convert(w, open, htmltext.Options{MaxDepth: maxDepth})
 }

@@ -62,6 +62,7 @@ var findingKinds = map[string]string{
 	"html-depth-exceeded": "HTML nested deeper than mime.max_html_depth; flattened",
 	"html-hidden":         "HTML elements a reader would not see (hidden attribute, invisible or white-on-white text, tracking pixels), by their own style or a style sheet's; dropped",
 	"html-style-limit":    "HTML style sheets past their limits (256 KiB, 2048 rules, 1,048,576 selector tests); what is past them was not applied",
+	"link-mismatch":       "HTML links whose text is a web address on another site than the one they lead to (a phishing lure: https://login.microsoftonline.com/ leading to a look-alike); marked in the text, and the notice says so",
 	"bidi-control":        "bidirectional controls (U+202E and the like, which make text read in another order than it is written) in the text or a header field; removed",
 	"plain-placeholder":   "a short plain-text alternative with far fewer words than its HTML one (a placeholder such as \"this mail is in HTML\"): the HTML's text is the body, though the policy prefers plain",
 	"calendar-truncated":  "a calendar file whose events are written in the body text went past a limit of its reading (256 KiB, 16 KiB a line, 20 events; what was read is written, and the text says so), or a message with more than 5 calendar files (the others are removed without their events in the text)",

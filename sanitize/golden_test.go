@@ -100,6 +100,7 @@ var goldenCases = []goldenCase{
 	{in: "html-empty-plain-alternative"},
 	{in: "html-invisible-plain-alternative"}, // zero-width and filler characters only: as empty
 	{in: "html-placeholder-plain"},           // "this mail is HTML, see the web version": the HTML's text
+	{in: "html-link-mismatch"},               // a link whose text is another site's address: marked, and the notice says so
 	{in: "html-short-plain"},                 // short, but says what the HTML says (whose link addresses are long): plain
 	{in: "html-alternative"},
 	{in: "html-alternative", out: "html-alternative.prefer-html", policy: func(p *config.Policy) { p.Body.Prefer = "html" }},

@@ -51,6 +51,13 @@ func (s *sanitizer) notice() []string {
 		lines = append(lines, "・文字の並びを逆向きに見せる制御文字を取り除きました。送信者の画面とは文字の並びが違って見えることがあります。")
 		en = append(en, "bidirectional controls removed")
 	}
+	for _, f := range s.rep.Findings {
+		if f.Kind == "link-mismatch" {
+			lines = append(lines, "・表示されたアドレスと実際のリンク先が異なるリンクがあります（"+mismatchMark+"の箇所）。偽サイトへの誘導の可能性があります。")
+			en = append(en, "links leading to another site than their text shows marked")
+			break
+		}
+	}
 	if has("links-defanged") {
 		lines = append(lines, linksDefangedLines[s.linksWhere()])
 		en = append(en, "links disabled")

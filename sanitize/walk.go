@@ -929,6 +929,9 @@ func (s *sanitizer) renderText(l *leaf) {
 			}
 			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "html-hidden", detail})
 		}
+		if st.Mismatched > 0 {
+			l.pendFindings = append(l.pendFindings, Finding{l.part.Path, "link-mismatch", strconv.Itoa(st.Mismatched) + " links whose text is the address of another site than the one they lead to; marked " + mismatchMark})
+		}
 		if td != nil {
 			findings = td.Findings()
 		}

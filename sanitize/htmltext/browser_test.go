@@ -268,7 +268,8 @@ func walkDocs(t *testing.T, docs []browserDoc, root, prefix string, take func(re
 
 var (
 	// What the converter adds to the text: link targets in angle
-	// brackets, image placeholders, list markers at a line's start.
+	// brackets, image placeholders (and MismatchMark), list markers at
+	// a line's start.
 	// A target is printed as it is written: a URL, an address, a share
 	// (\\host\x.lnk), a relative path; what has none of : / \ @ . is
 	// not one (<b> written as &lt;b&gt;).
@@ -286,6 +287,7 @@ var (
 func convertedText(s string) string {
 	s = printedTarget.ReplaceAllString(s, " ")
 	s = imageLabel.ReplaceAllString(s, " ")
+	s = strings.ReplaceAll(s, MismatchMark, " ")
 	s = listMarker.ReplaceAllString(s, " ")
 	return strings.ReplaceAll(s, "^", "")
 }

@@ -27,6 +27,7 @@ type Stats struct {
 	Links         int  // links printed with their target
 	Images        int  // images replaced by a placeholder
 	Hidden        int  // hidden elements dropped (hidden attribute, inline style or style sheet, text too small to read, tracking pixels)
+	Mismatched    int  // links whose text is a web address on another site than their target, marked MismatchMark
 	DepthExceeded bool // nesting went past MaxDepth and was flattened
 	StyleLimit    bool // style sheets went past their limits (see sheet.go); the rest was not applied
 }
@@ -2275,6 +2276,7 @@ func (c *converter) startLink(href string) {
 	c.holding, c.hold, c.textStart = true, c.hold[:0], -1
 	c.linkAfter = c.last
 	c.holdMax = len(display) + len(target) + maxIndent + 16
+	c.linkOpen, c.linkText = true, c.linkText[:0]
 }
 
 // endLink prints the target of the open link after its text, or alone when
@@ -2283,6 +2285,7 @@ func (c *converter) endLink() {
 	if c.link == "" {
 		return
 	}
+	c.linkOpen = false
 	absorbed := c.linkPend
 	c.linkPend = false
 	if (c.linkUnseen || c.linkHid) && c.words == c.linkWords && !c.linkSeen {
@@ -2344,15 +2347,27 @@ func (c *converter) endLink() {
 		c.hasText, c.owed = true, 0
 		c.space = true
 		c.wordString(d)
+		c.markMismatch()
 		c.hasText, c.owed = false, owed
 	} else {
 		c.space = true
 		c.wordString(d)
+		c.markMismatch()
 	}
 	c.afterLink = true
 	c.lastTarget, c.lastWords = c.linkHref, c.words
 	c.link, c.linkHref = "", ""
 	c.stats.Links++
+}
+
+// markMismatch follows the target just printed with MismatchMark when
+// the link's text is an address of another site.
+func (c *converter) markMismatch() {
+	if linkMismatch(string(c.linkText), c.linkHref) {
+		c.space = true
+		c.wordString(MismatchMark)
+		c.stats.Mismatched++
+	}
 }
 
 // openQuotes returns the opening marks of the <q> elements (and the "("

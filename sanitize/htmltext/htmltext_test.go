@@ -278,7 +278,7 @@ func TestConvertSnippets(t *testing.T) {
 		{"link no href", `<a name="x">anchor</a>`, "anchor\n"},
 		{"link empty text", `<a href="https://example.jp/"></a>`, "<https://example.jp/>\n"},
 		{"link image", `<a href="https://example.jp/"><img alt="Logo"></a>`, "[画像: Logo] <https://example.jp/>\n"},
-		{"link differs from text", `<a href="https://evil.example/">https://bank.example/</a>`, "https://bank.example/ <https://evil.example/>\n"},
+		{"link differs from text", `<a href="https://evil.example/">https://bank.example/</a>`, "https://bank.example/ <https://evil.example/> " + MismatchMark + "\n"},
 		{"link url escaped", "<a href=\"https://example.jp/a b<c>\u202e\">x</a>", "x <https://example.jp/a%20b%3Cc%3E%E2%80%AE>\n"},
 		{"link already in brackets", `Aiko &lt;<a href="mailto:aiko@example.org">aiko@example.org</a>&gt; wrote:`, "Aiko <aiko@example.org> wrote:\n"},
 		{"link url already in brackets", `&lt;<a href="https://example.jp/">https://example.jp/</a>&gt;`, "<https://example.jp/>\n"},

@@ -68,6 +68,12 @@ type out struct {
 	hold      []byte
 	holdMax   int
 	textStart int // offset of the link text in hold, -1 before its first word
+
+	// linkText is the text of the open link (linkOpen), its first
+	// maxLinkText bytes, whether held or not, to compare with its
+	// target (linkMismatch).
+	linkOpen bool
+	linkText []byte
 }
 
 // maxWS bounds pending preserved white space; more is dropped rather than
@@ -367,6 +373,12 @@ func (o *out) word(b []byte) {
 	// ("“<https://b>”", not "“https://b <https://b>”").
 	if o.holding && o.textStart < 0 {
 		o.textStart, o.textCol = len(o.hold), o.col
+	}
+	if o.linkOpen && len(o.linkText) < maxLinkText {
+		if !joined && len(o.linkText) > 0 {
+			o.linkText = append(o.linkText, ' ')
+		}
+		o.linkText = append(o.linkText, b[:min(len(b), maxLinkText-len(o.linkText))]...)
 	}
 	o.put(b)
 	o.last, _ = utf8.DecodeLastRune(b)
