@@ -1210,8 +1210,15 @@ func TestKeptName(t *testing.T) {
 		{"defang", "login at evil.com.CSV", "login at evil[.]com.CSV"},
 		{"remove", "www.evil.example.txt", "[リンク削除].txt"},
 		{"keep", "www.evil.example.txt", "www.evil.example.txt"},
-		// A name that would still read as a link once put back together.
-		{"defang", "evil.com", "attachment.com"},
+		// A name that would still read as a link once put back
+		// together: its extension is a top-level domain (.zip, .mov).
+		// A space parts them, and kept files keep their own names.
+		{"defang", "evil.com", "evil .com"},
+		{"defang", "見積書.zip", "見積書 .zip"},
+		{"remove", "mitsumori_2024.zip", "mitsumori_2024 .zip"},
+		{"defang", "www.evil.example.zip", "www[.]evil[.]example .zip"},
+		// Nothing before the extension to keep.
+		{"defang", ".zip", ".zip"},
 		// Lowercasing "İ" lengthens it: the extension is cut as written.
 		{"defang", "www.x.İİİİİİİ", "www[.]x.İİİİİİİ"},
 	} {

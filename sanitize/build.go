@@ -752,8 +752,9 @@ func (ls *lineSplitter) line(b []byte) {
 // keptName neutralises the links in a kept file's name, as the body's:
 // a client shows the name beside the message, and a reply or forward
 // lists it in a body. The extension the file was kept by stays: the name
-// before it is rewritten, and a name that would still read as a link, or
-// end otherwise, becomes "attachment" and the extension.
+// before it is rewritten (and parted from an extension that is a domain
+// by a space), and a name that would still read as a link, or end
+// otherwise, becomes "attachment" and the extension.
 func (s *sanitizer) keptName(name string) string {
 	mode := s.pol.Body.Links
 	if mode == "keep" {
@@ -770,6 +771,12 @@ func (s *sanitizer) keptName(name string) string {
 	}
 	base, _ := rewriteLinks(strings.TrimSuffix(name, suffix), mode)
 	out := cleanFilename(base + suffix)
+	if _, n := rewriteLinks(out, mode); n > 0 && base != "" {
+		// The extension is a top-level domain (.zip, .mov) and makes
+		// one of the name before it: a space ends it, and the names
+		// of several such files stay apart ("見積書 .zip").
+		out = cleanFilename(base + " " + suffix)
+	}
 	if _, n := rewriteLinks(out, mode); n > 0 || extension(out) != ext {
 		return "attachment" + suffix
 	}
