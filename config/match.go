@@ -22,11 +22,28 @@ func (c *Config) Route(name string) *Route {
 // sanitising off (Load refuses policy none in rules).
 //
 // Recipient conditions must hold for every recipient: otherwise a sender
-// could add one matching recipient to get a relaxed policy for all.
+// could add one matching recipient to get a relaxed policy for all. The
+// gateway asks it of one recipient at a time (PolicyForRecipient).
 // client is the address the message came from (invalid when unknown,
 // which no clients condition matches).
 func (c *Config) PolicyFor(route *Route, client netip.Addr, sender string, rcpts []string) string {
 	if r := c.RuleFor(route, client, sender, rcpts); r != nil {
+		return r.Policy
+	}
+	return route.Policy
+}
+
+// PolicyForRecipient picks the policy of mail to rcpt on route: the
+// first rule that matches with rcpt the message's only recipient, else
+// the route's own. The gateway takes in one message only recipients
+// whose policies agree (a RCPT whose policy differs from the first
+// recipient's gets 452 4.5.3, and the sending server sends it in a
+// message of its own), so that no recipient's policy depends on who
+// else a message is addressed to: a rule giving one office a stricter
+// policy cannot be evaded by adding a recipient, nor a relaxed one be
+// had for a recipient it does not name.
+func (c *Config) PolicyForRecipient(route *Route, client netip.Addr, sender, rcpt string) string {
+	if r := c.RuleFor(route, client, sender, []string{rcpt}); r != nil {
 		return r.Policy
 	}
 	return route.Policy

@@ -499,7 +499,17 @@ func envelopeOf(s *session, tx txn) spool.Envelope {
 // the result. It returns the queue id, or the reply to give.
 func (srv *Server) accept(cfg *config.Config, route *config.Route, env spool.Envelope, in *spill.Buffer, rec *AuditRecord) (string, *smtp.SMTPError) {
 	client, _ := netip.ParseAddr(env.ClientAddr)
-	policyName := cfg.PolicyFor(route, client, env.From, env.To)
+	// Rcpt took only recipients of one policy, under this configuration
+	// (the session's): a disagreement here is a bug, and nothing
+	// crosses under a policy not every recipient's (fail closed).
+	policyName := cfg.PolicyForRecipient(route, client, env.From, env.To[0])
+	for _, r := range env.To[1:] {
+		if p := cfg.PolicyForRecipient(route, client, env.From, r); p != policyName {
+			srv.Logger.Error("recipients of one message under two policies", "route", route.Name, "policy", policyName, "rcpt", r, "its_policy", p)
+			notAccepted(rec, "its recipients are under different policies", fmt.Errorf("%s for %s, %s for %s", policyName, env.To[0], p, r))
+			return "", errInternal
+		}
+	}
 	env.Policy = policyName
 	rec.Policy = policyName
 	id := spool.NewID()

@@ -40,6 +40,7 @@ type session struct {
 	from     string
 	fromSet  bool
 	rcpts    []string
+	policy   string    // the policy of every recipient in rcpts (config.PolicyForRecipient)
 	refused  []refusal // recipients refused in this transaction, for audit
 	hadData  bool
 	dups     int // recipients given again in this transaction
@@ -83,6 +84,10 @@ type refusal struct {
 	// apart refusals that share a code, such as 450 4.4.5 (verification
 	// over its budget) and 450 4.1.1 (the next hop could not say).
 	Status string `json:"status,omitempty"`
+	// Policy is the policy the recipient's mail is checked under, when
+	// the refusal is for that being another than the transaction's
+	// (452 4.5.3, errOtherPolicy): the sender sends it on its own.
+	Policy string `json:"policy,omitempty"`
 }
 
 // newRefusal is the audit entry of a refused recipient. What the client
@@ -156,11 +161,16 @@ func newSession(snap *routeSnap, c *smtp.Conn) *session {
 }
 
 var (
-	errNeedTLS    = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
-	errTooBig     = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message size exceeds fixed maximum message size"}
-	errTooMany    = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Too many recipients"}
-	errNoSuchUser = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Recipient address rejected: user unknown"}
-	errNeedMail   = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Need MAIL command"}
+	errNeedTLS = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
+	errTooBig  = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message size exceeds fixed maximum message size"}
+	errTooMany = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Too many recipients"}
+	// errOtherPolicy defers a recipient whose mail the rules check
+	// under another policy than the transaction's first recipient's:
+	// RFC 5321 4.5.3.1.10's reply for a recipient limit, which sending
+	// servers answer by sending the rest in another message.
+	errOtherPolicy = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Too many recipients: this one's mail is checked under another policy, send it in a message of its own"}
+	errNoSuchUser  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Recipient address rejected: user unknown"}
+	errNeedMail    = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Need MAIL command"}
 	// errNoRoom is Postfix's answer when its queue file system is short
 	// of space: the client keeps the message and retries, here or at
 	// another gateway.
@@ -333,27 +343,41 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return errDupRcpt
 	}
 	if len(s.rcpts) >= r.Limits.MaxRecipients {
-		return s.refuse(to, errTooMany)
+		return s.refuse(to, errTooMany, "")
 	}
 	if serr == nil && s.snap.rcptList != nil && !s.snap.rcptList[strings.ToLower(addr)] {
 		serr = errNoSuchUser
+	}
+	policy := ""
+	if serr == nil {
+		// Before verification, which asks the next hop about a
+		// recipient this transaction may not take.
+		policy = s.snap.cfg.PolicyForRecipient(r, s.client, s.from, addr)
+		if len(s.rcpts) > 0 && policy != s.policy {
+			s.snap.srv.Metrics.RecipientsPolicySplit.WithLabelValues(r.Name).Inc()
+			return s.refuse(to, errOtherPolicy, policy)
+		}
 	}
 	if serr == nil && s.snap.verifier != nil {
 		serr = s.snap.verifier.check(addr)
 	}
 	if serr != nil {
-		return s.refuse(to, serr)
+		return s.refuse(to, serr, "")
 	}
-	s.rcpts = append(s.rcpts, addr)
+	s.rcpts, s.policy = append(s.rcpts, addr), policy
 	return nil
 }
 
-// refuse refuses a recipient, for the transaction's record; one refusal
-// past rcptErrorLimit closes the connection instead. s.mu is held.
-func (s *session) refuse(to string, serr *smtp.SMTPError) error {
+// refuse refuses a recipient, for the transaction's record (with the
+// policy its mail is checked under when that is why: errOtherPolicy);
+// one refusal past rcptErrorLimit closes the connection instead. s.mu
+// is held.
+func (s *session) refuse(to string, serr *smtp.SMTPError, policy string) error {
 	r := s.snap.route
 	n, limit, kind := 0, 0, "refused"
-	if serr == errTooMany {
+	if serr == errTooMany || serr == errOtherPolicy {
+		// Not the client's mistake: it sends them again, in another
+		// message.
 		s.overshoot++
 		n, limit, kind = s.overshoot, rcptOvershootLimit, "past max_recipients"
 	} else {
@@ -369,7 +393,9 @@ func (s *session) refuse(to string, serr *smtp.SMTPError) error {
 		s.hangUp("421 4.7.0 " + r.Hostname + " " + errTooManyErrors.Message + "\r\n")
 		return err
 	}
-	s.refused = append(s.refused, newRefusal(to, serr))
+	ref := newRefusal(to, serr)
+	ref.Policy = policy
+	s.refused = append(s.refused, ref)
 	s.snap.srv.Logger.Info("recipient refused", "route", r.Name, "client", s.client.String(), "rcpt", clipText(to, maxPathLength), "code", serr.Code, "reason", serr.Message)
 	return s.reject("rcpt", serr)
 }
@@ -395,7 +421,7 @@ func (s *session) Reset() {
 	s.stopDrain(true)
 	s.flushRefused()
 	s.resets++
-	s.from, s.fromSet, s.rcpts, s.refused, s.hadData, s.dups = "", false, nil, nil, false, 0
+	s.from, s.fromSet, s.rcpts, s.policy, s.refused, s.hadData, s.dups = "", false, nil, "", nil, false, 0
 	s.transfer = false
 	if s.overtime {
 		// The session time limit passed while a message was being

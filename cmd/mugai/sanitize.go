@@ -382,13 +382,32 @@ func rulePolicy(cfg *config.Config, routeName, client, sender, rcpts string) (ro
 		if !slices.ContainsFunc(route.Clients, func(p config.Prefix) bool { return p.Contains(addr) }) {
 			return nil, "", "", fmt.Errorf("route %s refuses connections from %s (its clients: %s)", routeName, addr, prefixes(route.Clients))
 		}
-	} else if r := cfg.RuleAnyClient(route, from, to); r != nil && len(r.Match.Clients) > 0 {
-		// Unknown, the address would match no rule by it: the dry run
-		// must not say that such a rule does not apply.
-		return nil, "", "", fmt.Errorf("-client is needed: rule %q picks policy %q for this envelope when the sending server is in %s", r.Name, r.Policy, prefixes(r.Match.Clients))
+	} else {
+		for _, rcpt := range to {
+			if r := cfg.RuleAnyClient(route, from, []string{rcpt}); r != nil && len(r.Match.Clients) > 0 {
+				// Unknown, the address would match no rule by it: the
+				// dry run must not say that such a rule does not apply.
+				return nil, "", "", fmt.Errorf("-client is needed: rule %q picks policy %q for mail to %s when the sending server is in %s", r.Name, r.Policy, rcpt, prefixes(r.Match.Clients))
+			}
+		}
 	}
-	if r := cfg.RuleFor(route, addr, from, to); r != nil {
-		return route, r.Policy, fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy), nil
+	// Each recipient's policy is its own (config.PolicyForRecipient):
+	// the gateway takes in one message the recipients whose policy is
+	// the first one's, and defers the others to a message of their own.
+	policy = cfg.PolicyForRecipient(route, addr, from, to[0])
+	var deferred []string
+	for _, rcpt := range to[1:] {
+		if p := cfg.PolicyForRecipient(route, addr, from, rcpt); p != policy {
+			deferred = append(deferred, fmt.Sprintf("%s (policy %q)", rcpt, p))
+		}
 	}
-	return route, route.Policy, fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy), nil
+	if r := cfg.RuleFor(route, addr, from, to[:1]); r != nil {
+		why = fmt.Sprintf("route %s: rule %q picks policy %q", routeName, r.Name, r.Policy)
+	} else {
+		why = fmt.Sprintf("route %s: no rule matches, the route's policy %q applies", routeName, route.Policy)
+	}
+	if len(deferred) > 0 {
+		why += fmt.Sprintf(" for %s; the gateway answers 452 4.5.3 to %s, whose mail is checked under another policy, and the sending server sends that in a message of its own: what follows is the message as %s gets it", to[0], strings.Join(deferred, ", "), to[0])
+	}
+	return route, policy, why, nil
 }

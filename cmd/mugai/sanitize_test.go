@@ -163,7 +163,14 @@ func TestSanitizeCommandRules(t *testing.T) {
 	}{
 		{"the rule matches", []string{"-from", "Yamada@Partner.example.co.jp", "-to", "kikaku@lgwan.example"}, 0, "partner", `route inbound: rule "partner-kikaku" picks policy "partner"`},
 		{"another sender", []string{"-from", "x@other.example", "-to", "kikaku@lgwan.example"}, 0, "default", `route inbound: no rule matches, the route's policy "default" applies`},
-		{"a second recipient the rule does not name", []string{"-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example, soumu@lgwan.example"}, 0, "default", "no rule matches"},
+		// Each recipient's mail is checked under its own policy: the
+		// gateway defers one whose policy is not the first recipient's
+		// (452 4.5.3) to a message of its own, so a second recipient
+		// changes nothing for the first, either way.
+		{"a second recipient the rule does not name", []string{"-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example, soumu@lgwan.example"}, 0, "partner",
+			`route inbound: rule "partner-kikaku" picks policy "partner" for kikaku@lgwan.example; the gateway answers 452 4.5.3 to soumu@lgwan.example (policy "default"), whose mail is checked under another policy, and the sending server sends that in a message of its own: what follows is the message as kikaku@lgwan.example gets it`},
+		{"a first recipient the rule does not name", []string{"-from", "y@partner.example.co.jp", "-to", "soumu@lgwan.example, kikaku@lgwan.example"}, 0, "default",
+			`route inbound: no rule matches, the route's policy "default" applies for soumu@lgwan.example; the gateway answers 452 4.5.3 to kikaku@lgwan.example (policy "partner")`},
 		{"the route named", []string{"-route", "inbound", "-from", "y@partner.example.co.jp", "-to", "kikaku@lgwan.example"}, 0, "partner", "picks policy"},
 		{"no such route", []string{"-route", "nope", "-from", "a@b.example", "-to", "c@lgwan.example"}, 1, "", `no route "nope"`},
 		{"-to missing", []string{"-from", "a@b.example"}, 1, "", "-from and -to are both needed"},
@@ -196,7 +203,7 @@ func TestSanitizeCommandRules(t *testing.T) {
 		{"another client", []string{"-client", "127.0.0.1", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 0, "default", "no rule matches"},
 		{"an IPv4-mapped client", []string{"-client", "::ffff:127.0.0.9", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 0, "partner", `rule "prefecture" picks policy "partner"`},
 		{"no client given", []string{"-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 1, "",
-			`-client is needed: rule "prefecture" picks policy "partner" for this envelope when the sending server is in 127.0.0.8/29`},
+			`-client is needed: rule "prefecture" picks policy "partner" for mail to c@lgwan.example when the sending server is in 127.0.0.8/29`},
 		{"no client needed", []string{"-from", "x@other.example", "-to", "kikaku@lgwan.example"}, 0, "default", "no rule matches"},
 		{"a client the route refuses", []string{"-client", "192.0.2.1", "-from", "a@pref.example.lg.jp", "-to", "c@lgwan.example"}, 1, "",
 			"route inbound refuses connections from 192.0.2.1 (its clients: 127.0.0.0/8 ::1/128)"},

@@ -177,7 +177,9 @@ type Metrics struct {
 	SMTPRejects         *prometheus.CounterVec // mugai_smtp_rejects_total{route,stage,code}
 	MailLoops           *prometheus.CounterVec // mugai_mail_loops_total{route}
 	DuplicateRecipients *prometheus.CounterVec // mugai_smtp_duplicate_recipients_total{route}
-	RecipientVerify     *prometheus.CounterVec // mugai_recipient_verify_total{route,result}
+	// mugai_smtp_recipients_policy_split_total{route}
+	RecipientsPolicySplit *prometheus.CounterVec
+	RecipientVerify       *prometheus.CounterVec // mugai_recipient_verify_total{route,result}
 
 	// Messages and sanitising.
 	MessagesReceived *prometheus.CounterVec   // mugai_messages_received_total{route}
@@ -273,6 +275,8 @@ func New(version string) *Metrics {
 			"SMTP commands refused, by stage (connect, helo, starttls, mail, rcpt, data; session: connections closed at the session time limit) and reply code.", "route", "stage", "code"),
 		DuplicateRecipients: counter("smtp_duplicate_recipients_total",
 			"RCPT commands naming a recipient already accepted in the transaction (in any form): answered 250, delivered once.", "route"),
+		RecipientsPolicySplit: counter("smtp_recipients_policy_split_total",
+			"RCPT commands answered 452 4.5.3 because the rules check that recipient's mail under another policy than the first recipient's of the transaction: the sending server sends it in a message of its own (also in mugai_smtp_rejects_total{stage=\"rcpt\",code=\"452\"}).", "route"),
 		RecipientVerify: counter("recipient_verify_total",
 			"Recipients checked with the next hop (recipients: {verify: next-hop}), by result: exists, no_such_user, inconclusive, failed (a probe that got no answer), cached (no probe), next_hop_down (450 without a probe after a failed one), rate_limited (450 without a probe: over the probe budget).", "route", "result"),
 
@@ -371,7 +375,7 @@ func New(version string) *Metrics {
 
 	m.reg = prometheus.NewRegistry()
 	m.reg.MustRegister(
-		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.MailLoops, m.DuplicateRecipients, m.RecipientVerify,
+		m.SMTPConnections, m.SMTPSessionsActive, m.SMTPTLSSessions, m.SMTPRejects, m.MailLoops, m.DuplicateRecipients, m.RecipientsPolicySplit, m.RecipientVerify,
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.DeliveryTLSFallbacks, m.Bounces, m.QueuePurged,
@@ -472,6 +476,7 @@ func (m *Metrics) InitRoute(route, policy string) {
 		m.SMTPRejects.WithLabelValues(route, sc[0], sc[1])
 	}
 	m.DuplicateRecipients.WithLabelValues(route)
+	m.RecipientsPolicySplit.WithLabelValues(route)
 	for _, r := range []string{VerifyExists, VerifyNoSuchUser, VerifyInconclusive, VerifyFailed, VerifyCached, VerifyNextHopDown, VerifyRateLimited} {
 		m.RecipientVerify.WithLabelValues(route, r)
 	}
@@ -518,6 +523,7 @@ func Names() []string {
 		"mugai_smtp_rejects_total",
 		"mugai_mail_loops_total",
 		"mugai_smtp_duplicate_recipients_total",
+		"mugai_smtp_recipients_policy_split_total",
 		"mugai_recipient_verify_total",
 		"mugai_messages_received_total",
 		"mugai_message_size_bytes",
