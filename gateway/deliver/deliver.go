@@ -53,7 +53,33 @@ var (
 	// ErrReadingMessage: the message given to Send could not be read (the
 	// spool's disk), which is no fault of the next hop.
 	ErrReadingMessage = errors.New("reading message")
+	// ErrUnreachable is in (errors.Is) every error of Dial, and an error
+	// of Send that dialled again, when no session with the next hop came
+	// about: the connection refused or timed out, no greeting or a 421
+	// or other refusal of it or of EHLO, TLS that the hop's tls mode
+	// requires not set up (STARTTLS missing or refused, a failed
+	// handshake or certificate), a Maildir directory that cannot be
+	// made. It says that the next hop, not the message, is the trouble,
+	// so that the caller may stop sending it other messages for a while.
+	// A failure once the session is up (a connection lost in the
+	// transaction, a reply to MAIL, RCPT or DATA) is not one: the
+	// message itself may be its cause.
+	ErrUnreachable = errors.New("next hop unreachable")
 )
+
+// unreachableError marks an error as ErrUnreachable without changing its
+// text, which the spool, the log and the audit trail keep.
+type unreachableError struct{ error }
+
+func (e unreachableError) Unwrap() error        { return e.error }
+func (e unreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+func unreachable(err error) error {
+	if err == nil || errors.Is(err, ErrUnreachable) {
+		return err
+	}
+	return unreachableError{err}
+}
 
 // WithAttemptTimeout returns ctx with the deadline of one delivery
 // attempt: pass it to Dial (when a connection is made) and to Send. Each
@@ -215,19 +241,23 @@ func (d Dialer) Dial(ctx context.Context, hop config.Deliver, hostname string) (
 	}
 	switch hop.URL.Scheme {
 	case "maildir":
-		return openMaildir(hop.URL.Path, hostname)
+		m, err := openMaildir(hop.URL.Path, hostname)
+		if err != nil {
+			return nil, unreachable(err)
+		}
+		return m, nil
 	case "smtp", "smtps", "lmtp", "lmtp+unix":
 		c, err := newNetConn(d, hop, hostname)
 		if err != nil {
-			return nil, err
+			return nil, unreachable(err)
 		}
 		if err := c.connect(ctx); err != nil {
 			return nil, err
 		}
 		return c, nil
 	case "":
-		return nil, fmt.Errorf("deliver: next hop %q: not parsed (config.Load fills Deliver.URL)", hop.To)
+		return nil, unreachable(fmt.Errorf("deliver: next hop %q: not parsed (config.Load fills Deliver.URL)", hop.To))
 	default:
-		return nil, fmt.Errorf("deliver: next hop %q: unknown scheme %q", hop.To, hop.URL.Scheme)
+		return nil, unreachable(fmt.Errorf("deliver: next hop %q: unknown scheme %q", hop.To, hop.URL.Scheme))
 	}
 }

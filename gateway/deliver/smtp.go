@@ -109,13 +109,15 @@ func (e *hopError) Unwrap() error { return e.err }
 // connect dials a new connection; in opportunistic mode a failed TLS
 // handshake is followed by one plaintext attempt, as Postfix does at
 // security level "may".
+//
+// Every error it returns is ErrUnreachable: no session came about.
 func (c *netConn) connect(ctx context.Context) error {
 	err := c.dial(ctx, c.mode)
 	if errors.Is(err, errHandshake) && c.mode == "opportunistic" {
 		c.plaintext(err.Error())
 		err = c.dial(ctx, "none")
 	}
-	return err
+	return unreachable(err)
 }
 
 func (c *netConn) dial(ctx context.Context, mode string) error {
