@@ -77,6 +77,10 @@ type entry struct {
 	hidx     int  // index in its due heap, -1 if not in one
 	retry    bool // the due heap is its route's retry heap, not fresh
 	urgent   bool // Kick of this message: with the fresh ones until its next lease
+	// notBefore holds the message back past its recipients' due time
+	// (Postpone), in memory only: a recorded attempt, a kick or Resume
+	// clears it, and a restart forgets it.
+	notBefore time.Time
 }
 
 // dueHeap orders schedulable messages by due time, then id (time-ordered).
@@ -408,6 +412,9 @@ func (s *Spool) scheduleLocked(e *entry) {
 	if e.hidx >= 0 && e.retry != retry {
 		s.unscheduleLocked(e)
 	}
+	if e.notBefore.After(t) {
+		t = e.notBefore
+	}
 	e.due = t
 	if e.hidx >= 0 {
 		heap.Fix(s.due[e.msg.Env.Route].heap(e.retry), e.hidx)
@@ -704,6 +711,7 @@ func (s *Spool) applyKickLocked(e *entry) {
 		return
 	}
 	e.kicked = false
+	e.notBefore = time.Time{}
 	now := s.now()
 	for i := range e.msg.Rcpts {
 		if e.msg.Rcpts[i].State == Deferred {
@@ -787,6 +795,7 @@ func (s *Spool) commitLocked(e *entry, rc []Recipient, op string, keep bool) err
 		return fmt.Errorf("spool: %s %s: %w: %w", op, id, ErrNotWritten, err)
 	}
 	s.setState(e, rc, rec.Seg)
+	e.notBefore = time.Time{}
 	s.applyKickLocked(e)
 	s.applyOutcome(e, rec.Seg)
 	if !e.deleted && s.msgs[id] == e {
@@ -808,6 +817,49 @@ func (s *Spool) Release(id string) {
 		s.scheduleLocked(e)
 		s.notifyLocked(e.msg.Env.Route)
 	}
+}
+
+// Postpone ends a lease without a change, as Release does, and holds
+// the message back until until: a delivery worker that does not attempt
+// it now (its next hop is suspended) hands it back without writing
+// anything. The hold is in memory only; Update, Kick, KickAll and Resume
+// end it, and after a restart the recorded next attempts apply.
+func (s *Spool) Postpone(id string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.msgs[id]
+	if e == nil || !e.leased {
+		return
+	}
+	if s.endLeaseLocked(e) {
+		e.notBefore = until
+		s.applyKickLocked(e) // a kick during the lease wins
+		s.scheduleLocked(e)
+		s.notifyLocked(e.msg.Env.Route)
+	}
+}
+
+// Resume ends the holds (Postpone) of every message whose
+// Envelope.Route is route: they are due again at their recorded next
+// attempts. It reports how many were held.
+func (s *Spool) Resume(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, e := range s.msgs {
+		if e.notBefore.IsZero() || e.msg.Env.Route != route {
+			continue
+		}
+		n++
+		e.notBefore = time.Time{}
+		if !e.leased && !e.moving && !e.deleted {
+			s.scheduleLocked(e)
+		}
+	}
+	if n > 0 {
+		s.notifyLocked(route)
+	}
+	return n
 }
 
 // Kick makes the deferred recipients of a message due now, taken in turn

@@ -1137,3 +1137,60 @@ func TestEmptiedCurrentSegmentRemoved(t *testing.T) {
 		t.Error("the spool does not take mail after the rotation")
 	}
 }
+
+// TestPostpone: a message handed back with Postpone is not due before
+// the time it names, though its recipients are due; nothing is written,
+// so a restart forgets it. Resume, a kick and an Update end the hold.
+func TestPostpone(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir, Options{})
+	a := put(t, s, "a")
+	b := put(t, s, "b")
+	for range 2 {
+		m := mustNext(t, s)
+		s.Postpone(m.ID, time.Now().Add(time.Hour))
+	}
+	if m, err := next(t, s, 30*time.Millisecond); err == nil {
+		t.Fatalf("Next returned %s, postponed for an hour", m.ID)
+	}
+	if n := s.Resume("elsewhere"); n != 0 {
+		t.Errorf("Resume of another route ended %d holds", n)
+	}
+	if n := s.Resume("inbound"); n != 2 {
+		t.Errorf("Resume ended %d holds, want 2", n)
+	}
+	ma, mb := mustNext(t, s), mustNext(t, s)
+	if ma.ID != a || mb.ID != b {
+		t.Fatalf("after Resume Next = %s, %s; want %s, %s", ma.ID, mb.ID, a, b)
+	}
+	// A hold ends at its time; a kick ends it before.
+	s.Postpone(a, time.Now().Add(50*time.Millisecond))
+	s.Postpone(b, time.Now().Add(time.Hour))
+	if m := mustNext(t, s); m.ID != a {
+		t.Fatalf("Next = %s, want %s when its hold ended", m.ID, a)
+	}
+	if err := s.Kick(b); err != nil {
+		t.Fatal(err)
+	}
+	if m := mustNext(t, s); m.ID != b {
+		t.Fatalf("after Kick Next = %s, want %s", m.ID, b)
+	}
+	// An Update (a real attempt) ends the hold: b is due at the time
+	// it records.
+	s.Postpone(a, time.Now().Add(time.Hour))
+	m, _ := s.Get(b)
+	if err := s.Update(b, withStates(&m, Deferred, time.Now(), "451")); err != nil {
+		t.Fatal(err)
+	}
+	if m := mustNext(t, s); m.ID != b {
+		t.Fatalf("Next = %s, want %s due at its recorded time", m.ID, b)
+	}
+	s.Postpone(b, time.Now().Add(time.Hour))
+	s.Close()
+	s = openSpool(t, dir, Options{})
+	defer s.Close()
+	got := map[string]bool{mustNext(t, s).ID: true, mustNext(t, s).ID: true}
+	if !got[a] || !got[b] {
+		t.Errorf("after a restart Next gave %v, want both: a hold is not kept", got)
+	}
+}
