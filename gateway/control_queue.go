@@ -44,6 +44,11 @@ type QueueMessage struct {
 	// bounced to the sender, it waits here for an administrator.
 	Released   bool             `json:"released,omitempty"`
 	Recipients []QueueRecipient `json:"recipients"`
+	// Suspended: delivery to the next hop of its queue is suspended (the
+	// next hop was found unreachable), so that its due recipients wait
+	// without an attempt until a probe reaches it; the running gateway
+	// knows it, a listing without one does not.
+	Suspended *QueueSuspension `json:"suspended,omitempty"`
 
 	// Only for one message (GET /queue/{id}): the raw header lines of the
 	// spooled message without their line ends, and its history from the
@@ -90,6 +95,9 @@ type QueueRetry struct {
 	// Due counts what was made due now: deferred recipients of one
 	// message, or messages with deferred recipients for retry all.
 	Due int `json:"due"`
+	// Resumed names the queues (route, or route/bounces) whose delivery
+	// was suspended, its next hop found unreachable, and is resumed.
+	Resumed []string `json:"resumed,omitempty"`
 }
 
 // queueView is the listing form of a spooled message.
@@ -315,11 +323,18 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			return
 		}
 		msgs, total := QueueSelect(s.Spool, f, time.Now())
+		for i := range msgs {
+			msgs[i].Suspended = s.suspended(msgs[i].Route)
+		}
 		w.Header().Set("X-Mugai-Total", strconv.Itoa(total))
 		writeJSON(w, msgs)
 	}))
 	mux.Handle("GET /queue/summary", s.controlGuard(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, QueueSummarise(s.Spool, time.Now()))
+		sum := QueueSummarise(s.Spool, time.Now())
+		for i := range sum.Routes {
+			sum.Routes[i].Suspended = s.suspended(sum.Routes[i].Route)
+		}
+		writeJSON(w, sum)
 	}))
 	mux.Handle("GET /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -328,6 +343,7 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			queueError(w, id, err)
 			return
 		}
+		v.Suspended = s.suspended(v.Route)
 		writeJSON(w, v)
 	}))
 	mux.Handle("POST /queue/{id}/retry", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
@@ -337,9 +353,13 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			queueError(w, id, err)
 			return
 		}
+		// A pending recipient waits for an attempt only while its next
+		// hop is suspended; a retry tries it then too.
+		rn := s.runner.Load()
+		suspended := rn != nil && rn.Suspended(m.Env.Route) != nil
 		n := 0
 		for _, rc := range m.Rcpts {
-			if rc.State == spool.Deferred {
+			if rc.State == spool.Deferred || suspended && rc.State == spool.Pending {
 				n++
 			}
 		}
@@ -347,12 +367,18 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			jsonError(w, http.StatusConflict, fmt.Sprintf("message %s has no deferred recipient to retry (state %s; pending ones are being delivered; failed ones are not retried: `mugai queue requeue %s -reason TEXT` queues them again)", id, queueView(m).State, id))
 			return
 		}
+		// The operator wants it tried now: a suspension of its next hop
+		// would only hold it back again.
+		var resumed []string
+		if rn != nil {
+			resumed = rn.Resume("a retry of "+id+" by an operator", m.Env.Route)
+		}
 		if err := s.Spool.Kick(id); err != nil {
 			queueError(w, id, err)
 			return
 		}
-		s.Logger.Info("queue retry", "queue_id", id, "recipients", n, "admin_client", r.RemoteAddr)
-		writeJSON(w, QueueRetry{ID: id, Due: n})
+		s.Logger.Info("queue retry", "queue_id", id, "recipients", n, "resumed", resumed, "admin_client", r.RemoteAddr)
+		writeJSON(w, QueueRetry{ID: id, Due: n, Resumed: resumed})
 	}))
 	mux.Handle("POST /queue/retry", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		n := 0
@@ -361,9 +387,13 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 				n++
 			}
 		}
+		var resumed []string
+		if rn := s.runner.Load(); rn != nil {
+			resumed = rn.Resume("retry all by an operator")
+		}
 		s.Spool.KickAll()
-		s.Logger.Info("queue retry all", "messages", n, "admin_client", r.RemoteAddr)
-		writeJSON(w, QueueRetry{Due: n})
+		s.Logger.Info("queue retry all", "messages", n, "resumed", resumed, "admin_client", r.RemoteAddr)
+		writeJSON(w, QueueRetry{Due: n, Resumed: resumed})
 	}))
 	mux.Handle("POST /queue/{id}/requeue", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -411,6 +441,15 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 		s.Logger.Info("queue delete", "queue_id", id, "user", user, "reason", reason, "admin_client", r.RemoteAddr)
 		writeJSON(w, v)
 	}))
+}
+
+// suspended is the suspension of queue's next hop in the running
+// gateway, or nil (none, or no delivery).
+func (s *Server) suspended(queue string) *QueueSuspension {
+	if r := s.runner.Load(); r != nil {
+		return r.Suspended(queue)
+	}
+	return nil
 }
 
 // auditedBy checks the user and reason an audited change (what: "a

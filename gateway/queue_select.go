@@ -149,6 +149,9 @@ type QueueRouteLine struct {
 	Route  string         `json:"route"`
 	Total  int            `json:"total"`
 	States map[string]int `json:"states"`
+	// Suspended: delivery to this queue's next hop is suspended (the
+	// running gateway's GET /queue/summary says it).
+	Suspended *QueueSuspension `json:"suspended,omitempty"`
 }
 
 // QueueDomainLine counts the waiting recipients of one domain (not done,

@@ -35,6 +35,9 @@ type Runner struct {
 	// no longer configured that it set queue series for (orphanRoutes).
 	gaugeMu sync.Mutex
 	orphans map[string]bool
+
+	// hops is the dead-destination cache (suspend.go).
+	hops hopCache
 }
 
 // Wait returns when every worker has stopped (after ctx is cancelled).
@@ -44,6 +47,7 @@ func (r *Runner) Wait() { r.wg.Wait() }
 // (crash recovery) and then take new messages as they are queued.
 func (s *Server) StartDelivery(ctx context.Context) *Runner {
 	r := &Runner{srv: s}
+	s.runner.Store(r)
 	cfg := s.cfg.Load()
 	s.warnOrphanedQueue(cfg)
 	for i := range cfg.Routes {
@@ -113,11 +117,13 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 	var conn deliver.Conn
 	var connHop config.Deliver
 	var connName string // the hostname conn greeted the next hop with
+	alive := false      // conn got replies and is open (suspension.live)
 	closeConn := func() {
 		if conn != nil {
 			conn.Close()
 			conn = nil
 		}
+		r.dropAlive(queue, &alive)
 	}
 	defer closeConn()
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(len(queue))))
@@ -151,6 +157,28 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			// delivery until the connection idled.
 			closeConn()
 		}
+		probe := -1
+		switch a := r.admit(queue, rt, hop, msg, time.Now()); a.kind {
+		case admitPostpone:
+			r.srv.Spool.Postpone(msg.ID, a.until)
+			r.srv.Metrics.DeliverySuspended.WithLabelValues(rt.Name, hopLabel(queue)).Inc()
+			continue
+		case admitWait:
+			r.srv.Spool.Release(msg.ID)
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.changed:
+			}
+			continue
+		case admitExpire:
+			if _, ok := r.safeAttempt(ctx, ctx, rt, queue, hop, nil, nil, msg, rnd, a.reason); !ok {
+				time.Sleep(time.Second)
+			}
+			continue
+		case admitProbe:
+			probe = a.gen
+		}
 		// One deadline over the dial (when there is one) and the
 		// transaction: deliver.attempt_timeout.
 		actx, cancel := deliver.WithAttemptTimeout(ctx, attemptTimeout(hop))
@@ -158,10 +186,15 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 			conn, err = r.srv.dialer(rt.Name, hop).Dial(actx, hop, rt.Hostname)
 			connHop, connName = hop, rt.Hostname
 		}
-		ok = r.safeAttempt(ctx, actx, rt, queue, hop, conn, err, msg, rnd)
+		rep, ok := r.safeAttempt(ctx, actx, rt, queue, hop, conn, err, msg, rnd, "")
 		cancel()
 		if !ok {
 			closeConn()
+		}
+		if ctx.Err() == nil {
+			r.report(queue, rt, hop, rep, probe, &alive)
+		}
+		if !ok {
 			time.Sleep(time.Second) // no hot loop on a message that panics every time
 		}
 		if err != nil {
@@ -204,34 +237,44 @@ func attemptTimeout(hop config.Deliver) time.Duration {
 // safeAttempt runs attempt and turns a panic into a logged error and a
 // released lease, so one bad message cannot stop delivery for the rest.
 // It reports false after a panic: the connection is then closed.
-func (r *Runner) safeAttempt(ctx, actx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) (ok bool) {
+func (r *Runner) safeAttempt(ctx, actx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand, held string) (rep hopReport, ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.srv.Logger.Error("delivery panic caught; message left for the next attempt", "route", rt.Name, "queue_id", msg.ID, "panic", fmt.Sprint(p))
 			r.srv.Spool.Release(msg.ID)
-			ok = false
+			rep, ok = hopReport{}, false
 		}
 	}()
-	r.attempt(ctx, actx, rt, queue, hop, conn, dialErr, msg, rnd)
-	return true
+	return r.attempt(ctx, actx, rt, queue, hop, conn, dialErr, msg, rnd, held), true
 }
 
 // attempt sends one message (or records why it could not) and updates
-// every recipient's state durably. actx carries the attempt's deadline
-// and bounds the next hop only; the outcome is recorded under ctx, which
-// ends only at shutdown.
-func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand) {
+// every recipient's state durably, and reports what it learned of the
+// next hop. actx carries the attempt's deadline and bounds the next hop
+// only; the outcome is recorded under ctx, which ends only at shutdown.
+//
+// held, when not empty, is the last error of a next hop whose delivery
+// is suspended: nothing is sent, and only the due recipients whose
+// lifetime is over fail, with that error, as an attempt would have
+// failed them; the others are left as they are.
+func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue string, hop config.Deliver, conn deliver.Conn, dialErr error, msg *spool.Message, rnd *rand.Rand, held string) (rep hopReport) {
 	srv := r.srv
 	now := time.Now()
 	var due []string
 	for _, rc := range msg.Rcpts {
 		if rc.State == spool.Pending || rc.State == spool.Deferred && !rc.NextAttempt.After(now) {
+			if held != "" && !deliver.Expired(lifetimeSince(msg, rc), hop.Retry.Lifetime.D(), now) {
+				continue
+			}
 			due = append(due, rc.Addr)
 		}
 	}
 	if len(due) == 0 {
 		srv.Spool.Release(msg.ID)
 		return
+	}
+	if held != "" {
+		dialErr = heldError(held)
 	}
 	// A released untouched original goes only where the configuration
 	// in force lets one go (refusedOriginal), read again at each attempt:
@@ -264,7 +307,7 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	}
 	results := map[string]deliver.Result{}
 	err := dialErr
-	tried := err != nil && len(due) > 0 // the next hop, not the spool
+	tried := err != nil && len(due) > 0 && held == "" // the next hop, not the spool
 	t0 := time.Now()
 	if err == nil && len(due) > 0 {
 		var body *io.SectionReader
@@ -278,7 +321,18 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 			}
 		}
 	}
-	srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
+	switch {
+	case !tried:
+	case err == nil:
+		rep.health = hopAnswered
+	case dialErr != nil || errors.Is(err, deliver.ErrUnreachable):
+		rep = hopReport{health: hopDown, why: err.Error()}
+	default:
+		rep.health = hopBroken
+	}
+	if held == "" {
+		srv.Metrics.DeliveryDuration.WithLabelValues(rt.Name).Observe(time.Since(t0).Seconds())
+	}
 	if tried && !strings.HasSuffix(queue, bounceSuffix) && !errors.Is(err, deliver.ErrReadingMessage) {
 		// Send's error means no recipient got a reply: the next hop was
 		// not reached, or not for long enough. A message the spool could
@@ -304,6 +358,9 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	// once. An LMTP next hop may have answered some recipients before it:
 	// they keep their replies, and Send returns no error.
 	var reason string
+	if held != "" {
+		reason = "not attempted: delivery to the next hop is suspended after it was found unreachable"
+	}
 	if cause := context.Cause(actx); errors.Is(cause, deliver.ErrTooSlow) && (err != nil || anyTemporary(results)) {
 		reason = cause.Error()
 		srv.Metrics.DeliveryTimeouts.WithLabelValues(rt.Name).Inc()
@@ -339,7 +396,9 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 		if !containsStr(due, rc.Addr) {
 			continue
 		}
-		rc.Attempts++
+		if held == "" {
+			rc.Attempts++
+		}
 		res, have := results[rc.Addr]
 		// reply is what the next hop answered for this recipient, for the
 		// audit trail and the log; LastError keeps only failures.
@@ -360,14 +419,7 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 			} else if have {
 				why = res.String()
 			}
-			// A recipient an administrator requeued has a lifetime of its
-			// own from then, or an old message would fail at its first
-			// temporary error and bounce a second time.
-			since := msg.Created
-			if rc.Requeued.After(since) {
-				since = rc.Requeued
-			}
-			if deliver.Expired(since, hop.Retry.Lifetime.D(), now) {
+			if deliver.Expired(lifetimeSince(msg, *rc), hop.Retry.Lifetime.D(), now) {
 				rc.State, rc.LastError, rc.FailedAt = spool.Failed, "expired in queue after "+hop.Retry.Lifetime.String()+": "+why, now
 				srv.Metrics.DeliveryAttempts.WithLabelValues(rt.Name, metrics.DeliveryFailed).Inc()
 				// The DSN quotes the last reply as it came (its code once),
@@ -392,6 +444,11 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 			reply = rc.LastError
 		}
 		outcome = append(outcome, AuditDeliveryRcpt{Rcpt: rc.Addr, State: rc.State.String(), Code: res.Code, Text: reply})
+		if held != "" {
+			srv.Logger.Info("delivery not attempted: next hop suspended, lifetime over", "route", rt.Name, "queue_id", msg.ID, "rcpt", rc.Addr,
+				"next_hop", hopName(hop), "state", rc.State.String(), "reply", reply)
+			continue
+		}
 		srv.Logger.Info("delivery attempt", "route", rt.Name, "queue_id", msg.ID, "rcpt", rc.Addr, "next_hop", hopName(hop),
 			"state", rc.State.String(), "code", res.Code, "reply", reply, "duration", time.Since(t0).Round(time.Millisecond))
 	}
@@ -416,6 +473,18 @@ func (r *Runner) attempt(ctx, actx context.Context, rt *config.Route, queue stri
 	if notice && msg.Env.Released {
 		r.releaseFailed(rt, msg, failed)
 	}
+	return rep
+}
+
+// lifetimeSince is when rc's retry lifetime began: when msg was
+// received, or when an administrator requeued rc, which gives it a
+// lifetime of its own (else an old message would fail at its first
+// temporary error and bounce a second time).
+func lifetimeSince(msg *spool.Message, rc spool.Recipient) time.Time {
+	if rc.Requeued.After(msg.Created) {
+		return rc.Requeued
+	}
+	return msg.Created
 }
 
 // releaseNoBounce is the delivery record's reason when a released

@@ -89,6 +89,10 @@ type Server struct {
 		routes map[string]bool
 	}
 
+	// runner is the delivery side, once StartDelivery has run: a reload
+	// and an operator's retry lift its suspensions of next hops.
+	runner atomic.Pointer[Runner]
+
 	mu      sync.Mutex // serialises Reload and Shutdown
 	routes  map[string]*routeState
 	lns     []*listener
@@ -173,6 +177,10 @@ func (s *Server) initRouteMetrics(cfg *config.Config, route *config.Route) {
 	s.Metrics.InitRoute(route.Name, policies[0])
 	for _, p := range policies[1:] {
 		s.Metrics.InitVerdicts(route.Name, p)
+	}
+	if route.Bounces != nil {
+		s.Metrics.NextHopSuspended.WithLabelValues(route.Name, metrics.HopBounces)
+		s.Metrics.DeliverySuspended.WithLabelValues(route.Name, metrics.HopBounces)
 	}
 }
 
@@ -523,6 +531,9 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	s.exportFloor(cfg)
 	s.updateOrphans(true)
+	if r := s.runner.Load(); r != nil {
+		r.reloaded(cfg)
+	}
 	return nil
 }
 

@@ -43,6 +43,11 @@ const (
 	VerifyNextHopDown  = "next_hop_down" // 450 without a probe after a failed one
 	VerifyRateLimited  = "rate_limited"  // 450 without a probe: over the probe budget
 
+	// next_hop_suspended{hop} and delivery_suspended_total{hop}: the
+	// route's next hop (deliver) or its bounces target.
+	HopDeliver = "deliver"
+	HopBounces = "bounces"
+
 	// messages_verdict_total{verdict}
 	VerdictRebuilt  = "rebuilt"  // sanitised and rebuilt
 	VerdictRejected = "rejected" // refused in the session by policy or fail-closed
@@ -210,8 +215,15 @@ type Metrics struct {
 	NextHopLastReply       *prometheus.GaugeVec
 	NextHopLastUnreachable *prometheus.GaugeVec
 	NextHopLastAccepted    *prometheus.GaugeVec
-	Bounces                *prometheus.CounterVec // mugai_bounces_total{route}
-	QueuePurged            *prometheus.CounterVec // mugai_queue_purged_total{route}
+	// mugai_next_hop_suspended{route,hop}: 1 while delivery to the
+	// route's next hop (hop "deliver") or to its bounces target (hop
+	// "bounces") is suspended after it could not be reached; and
+	// mugai_delivery_suspended_total{route,hop}: the messages that
+	// were due then and waited without an attempt, each time.
+	NextHopSuspended  *prometheus.GaugeVec
+	DeliverySuspended *prometheus.CounterVec
+	Bounces           *prometheus.CounterVec // mugai_bounces_total{route}
+	QueuePurged       *prometheus.CounterVec // mugai_queue_purged_total{route}
 
 	// Quarantine.
 	QuarantineMessages prometheus.Gauge       // mugai_quarantine_messages
@@ -316,6 +328,10 @@ func New(version string) *Metrics {
 			"When a delivery attempt on the route last got no reply from its next hop (connection refused or timed out, TLS required and failed, the session broken or cut off by deliver.attempt_timeout, a 421, a refusal of the greeting or EHLO), as a Unix time; 0 when none has since the gateway started. Attempts for bounces, and a message the spool could not read, are not counted.", "route"),
 		NextHopLastAccepted: gauge("next_hop_last_accepted_timestamp_seconds",
 			"When a delivery attempt on the route last had its message accepted by the next hop for at least one recipient (a 2xx to the end of data), as a Unix time; 0 when none has since the gateway started. Set with the last reply, so a later reply means the next hop has refused everything since. Attempts for bounces are not counted.", "route"),
+		NextHopSuspended: gauge("next_hop_suspended",
+			"1 while delivery on the route to its next hop (hop=\"deliver\") or to its bounces target (hop=\"bounces\") is suspended: an attempt found it unreachable (no connection, no greeting or a 421, TLS required and not set up), and due messages wait without an attempt until one probe finds it again, after retry.initial, doubling up to retry.max. 0 otherwise.", "route", "hop"),
+		DeliverySuspended: counter("delivery_suspended_total",
+			"Messages that were due while delivery to their next hop was suspended (mugai_next_hop_suspended) and were put back to wait without an attempt, counted each time; no record is written for them.", "route", "hop"),
 		DeliveryTimeouts: counter("delivery_timeouts_total",
 			"Delivery attempts cut off because they exceeded deliver.attempt_timeout (a next hop too slow as a whole, though each reply came within the command timeout); their recipients were deferred.", "route"),
 		DeliveryUnsanitised: counter("delivery_unsanitised_refused_total",
@@ -379,7 +395,7 @@ func New(version string) *Metrics {
 		m.MessagesReceived, m.MessageSize, m.MessagesVerdict, m.SanitizeActions, m.SanitizeFindings,
 		m.Attachments, m.SanitizeDuration, m.SanitizePanics, m.AcceptDuration,
 		m.QueueMessages, m.QueueOldestMessageAge, m.DeliveryAttempts, m.DeliveryDuration, m.DeliveryTimeouts, m.DeliveryUnsanitised, m.DeliveryTLSFallbacks, m.Bounces, m.QueuePurged,
-		m.NextHopLastReply, m.NextHopLastUnreachable, m.NextHopLastAccepted,
+		m.NextHopLastReply, m.NextHopLastUnreachable, m.NextHopLastAccepted, m.NextHopSuspended, m.DeliverySuspended,
 		m.QuarantineMessages, m.QuarantineBytes, m.QuarantineReleases, m.QuarantinePurged, m.QuarantineFull,
 		m.QuarantineReleaseRefusals, m.QuarantineReads, m.QuarantineReleaseFailures,
 		m.ConfigReloads, m.ConfigLastReloadSuccess, m.ConfigLastReloadOK, m.BuildInfo, m.DiskFree, m.DiskMinFree, m.StorageErrors, m.LockdownEnabled, m.LockdownCalls, m.AdminRefused,
@@ -499,6 +515,8 @@ func (m *Metrics) InitRoute(route, policy string) {
 	m.NextHopLastReply.WithLabelValues(route)
 	m.NextHopLastUnreachable.WithLabelValues(route)
 	m.NextHopLastAccepted.WithLabelValues(route)
+	m.NextHopSuspended.WithLabelValues(route, HopDeliver)
+	m.DeliverySuspended.WithLabelValues(route, HopDeliver)
 	m.QuarantineReleaseFailures.WithLabelValues(route)
 	m.Bounces.WithLabelValues(route)
 	m.QueuePurged.WithLabelValues(route)
@@ -544,6 +562,8 @@ func Names() []string {
 		"mugai_next_hop_last_reply_timestamp_seconds",
 		"mugai_next_hop_last_unreachable_timestamp_seconds",
 		"mugai_next_hop_last_accepted_timestamp_seconds",
+		"mugai_next_hop_suspended",
+		"mugai_delivery_suspended_total",
 		"mugai_bounces_total",
 		"mugai_queue_purged_total",
 		"mugai_quarantine_messages",
