@@ -158,6 +158,12 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		default:
 			fmt.Fprintf(stdout, "%s due now\n", plural(res.Due, "deferred message"))
 		}
+		if len(res.Resumed) > 0 && !*asJSON {
+			for i, q := range res.Resumed {
+				res.Resumed[i] = safe(q)
+			}
+			fmt.Fprintf(stdout, "delivery resumed on %s (it was suspended, the next hop found unreachable)\n", strings.Join(res.Resumed, ", "))
+		}
 		return 0
 	case "requeue":
 		who := invokingUser()
@@ -407,6 +413,9 @@ func printQueue(w io.Writer, msgs []gateway.QueueMessage, now time.Time, failed,
 		// The size as quarantine list gives it (humanSize, at most
 		// "1023.9 KiB": ten columns); -json keeps the bytes.
 		fmt.Fprintf(w, "%-16s  %-8s  %6s  %10s  %-12s  %s\n", safe(m.ID), safe(m.State), age(now.Sub(m.Created)), humanSize(m.Size), safe(m.Route), from)
+		if m.Suspended != nil {
+			fmt.Fprintf(w, "    %s\n", suspendedLine(m.Suspended, now))
+		}
 		printRecipients(w, m.Recipients, now)
 	}
 	switch {
@@ -442,6 +451,11 @@ func printSummary(w io.Writer, s gateway.QueueSummary, now time.Time) {
 		fmt.Fprintf(w, "%-24s  %8d  %8d  %8d  %8d\n", safe(r.Route), r.Total, r.States["active"], r.States["deferred"], r.States["failed"])
 	}
 	fmt.Fprintf(w, "%-24s  %8d  %8d  %8d  %8d\n", "(all)", s.Total, s.States["active"], s.States["deferred"], s.States["failed"])
+	for _, r := range s.Routes {
+		if r.Suspended != nil {
+			fmt.Fprintf(w, "%s: %s\n", safe(r.Route), suspendedLine(r.Suspended, now))
+		}
+	}
 	if len(s.Domains) == 0 {
 		return
 	}
@@ -457,6 +471,16 @@ func printSummary(w io.Writer, s gateway.QueueSummary, now time.Time) {
 		}
 		fmt.Fprintf(w, "  %s\n", age(now.Sub(d.Oldest)))
 	}
+}
+
+// suspendedLine says why a queue's due messages wait without an
+// attempt, in Postfix's words: its next hop was found unreachable.
+func suspendedLine(s *gateway.QueueSuspension, now time.Time) string {
+	probe := fmt.Sprintf("next probe in %s (%s)", age(s.NextProbe.Sub(now)), localTime(s.NextProbe))
+	if s.Probing || !s.NextProbe.After(now) {
+		probe = "probing now"
+	}
+	return fmt.Sprintf("delivery temporarily suspended since %s (%s ago), %s: %s", localTime(s.Since), age(now.Sub(s.Since)), probe, safe(s.Reason))
 }
 
 func printRecipients(w io.Writer, rcpts []gateway.QueueRecipient, now time.Time) {
@@ -508,6 +532,9 @@ func printMessage(w io.Writer, m gateway.QueueMessage, now time.Time) {
 	field("Quarantine", orNone(m.QuarantineID))
 	if m.Released {
 		field("Released", "by an administrator from quarantine; a failure is not bounced to the sender (requeue it once the cause is fixed)")
+	}
+	if m.Suspended != nil {
+		field("Delivery", suspendedLine(m.Suspended, now))
 	}
 	fmt.Fprintln(w, "Recipients:")
 	printRecipients(w, m.Recipients, now)

@@ -720,3 +720,32 @@ func TestQueuePrintRecipients(t *testing.T) {
 		})
 	}
 }
+
+// TestQueuePrintSuspended: a message of a queue whose next hop is
+// suspended says so, with the next hop's error, in the listing, show
+// and the summary; a message never tried has no last error of its own
+// to say why it waits.
+func TestQueuePrintSuspended(t *testing.T) {
+	now := time.Date(2025, 4, 1, 10, 0, 0, 0, time.UTC)
+	susp := &gateway.QueueSuspension{Since: now.Add(-30 * time.Minute), NextProbe: now.Add(10 * time.Minute), NextHop: "smtp://10.1.0.25:25",
+		Reason: "deliver: smtp://10.1.0.25:25: connect: dial tcp 10.1.0.25:25: connect: connection refused"}
+	m := gateway.QueueMessage{ID: "06H1GV6ZC60G2H7R", State: "active", Route: "inbound", Sender: "taro@citizen.example",
+		Created: now.Add(-time.Minute), Suspended: susp, Recipients: []gateway.QueueRecipient{{Addr: "kikaku@city.example.lg.jp", State: "pending"}}}
+	want := "delivery temporarily suspended since " + localTime(susp.Since) + " (30m ago), next probe in 10m (" + localTime(susp.NextProbe) + "): " + susp.Reason
+	var list, show, sum bytes.Buffer
+	printQueue(&list, []gateway.QueueMessage{m}, now, false, false)
+	printMessage(&show, m, now)
+	printSummary(&sum, gateway.QueueSummary{Total: 1, States: map[string]int{"active": 1},
+		Routes: []gateway.QueueRouteLine{{Route: "inbound", Total: 1, States: map[string]int{"active": 1}, Suspended: susp}}}, now)
+	for name, out := range map[string]string{"list": list.String(), "show": show.String(), "summary": sum.String()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s without %q:\n%s", name, want, out)
+		}
+	}
+	m.Suspended = nil
+	list.Reset()
+	printQueue(&list, []gateway.QueueMessage{m}, now, false, false)
+	if strings.Contains(list.String(), "suspended") {
+		t.Errorf("listing of a queue not suspended:\n%s", list.String())
+	}
+}
