@@ -50,7 +50,7 @@ var badFiles = []struct {
 		`:8: routes[0].deliver.to: smtp://localhost:2526 is mugai's own listener (route outbound, listen 0.0.0.0:2526): what is delivered there comes back in on route outbound`,
 		`:15: routes[1].bounces.to: smtp://127.0.0.1:2525 is mugai's own listener (route inbound, listen 127.0.0.1:2525)`}},
 	// What was meant, said.
-	{"domain_pattern.bad.yaml", []string{`:6: routes[0].domains[0]: "*.city.example.lg.jp" is not a domain name: a domain is compared whole, its subdomains apart, so list each one (such as city.example.lg.jp)`,
+	{"domain_pattern.bad.yaml", []string{`:6: routes[0].domains[0]: "*.city.example.lg.jp" is not a domain name: domains are compared whole, with no patterns, so list each domain meant, one entry each (city.example.lg.jp alone matches none of its subdomains)`,
 		`:11: rules[0].match.sender_domain[0]: "@pref.example.lg.jp" is not a domain name: write it without the @ (pref.example.lg.jp)`}},
 	// "@domain" is no address: the rule would never match.
 	{"rule_at_domain.bad.yaml", []string{`:12: rules[0].match.sender[0]: "@pref.example.lg.jp" is not an address: for every sender of a domain, use sender_domain: [pref.example.lg.jp]`,

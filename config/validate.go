@@ -918,7 +918,7 @@ func (v *validator) domain(path, d string, _ bool) {
 	case strings.HasPrefix(s, "*.") || strings.HasPrefix(s, "."):
 		// A pattern, as in Postfix's parent_domain_matches_subdomains:
 		// mugai compares whole domains only.
-		v.errf(path, "%q is not a domain name: a domain is compared whole, its subdomains apart, so list each one (such as %s)", d, strings.TrimLeft(s, "*."))
+		v.errf(path, "%q is not a domain name: domains are compared whole, with no patterns, so list each domain meant, one entry each (%s alone matches none of its subdomains)", d, strings.TrimLeft(s, "*."))
 	case strings.HasPrefix(s, "@"):
 		v.errf(path, "%q is not a domain name: write it without the @ (%s)", d, strings.TrimPrefix(s, "@"))
 	default:

@@ -93,9 +93,12 @@ func runSanitize(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if len(only) == 1 {
 			name, hostname = only[0].Policy, only[0].Hostname
-			note := ""
+			// Without an envelope the route's limits (max_message_size,
+			// max_recipients, the mail-loop check) are not applied
+			// either: an admin trying a size limit must be told.
+			note := "; its limits are not applied: give -from and -to for them"
 			if len(cfg.Rules) > 0 {
-				note = "; the rules are not asked: give -from and -to (and -client) for the policy they pick"
+				note = "; the rules are not asked and its limits not applied: give -from and -to (and -client) for the policy the rules pick and the limits"
 			}
 			fmt.Fprintf(stderr, "mugai sanitize: policy %q, route %s's%s\n", name, only[0].Name, note)
 		}

@@ -293,7 +293,9 @@ func TestSanitizeRoutePolicy(t *testing.T) {
 	if code := runSanitize([]string{"-config", path, input}, nil, &o, &e); code != 0 {
 		t.Fatalf("exit %d: %s", code, e.String())
 	}
-	if !strings.Contains(o.String(), "X-Mugai-Policy: standard\r\n") || !strings.Contains(e.String(), `policy "standard", route inbound's`) {
+	// Without an envelope the route's limits are not applied: said, so
+	// that an admin trying max_message_size is not misled.
+	if !strings.Contains(o.String(), "X-Mugai-Policy: standard\r\n") || !strings.Contains(e.String(), `policy "standard", route inbound's; its limits are not applied: give -from and -to for them`) {
 		t.Errorf("not the route's policy, or not said:\n%s\n%s", e.String(), o.String())
 	}
 	// -policy still chooses.
