@@ -553,6 +553,14 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep boo
 		if len(rule.Types) > 0 && !containsFold(rule.Types, sniffed) {
 			continue
 		}
+		if len(rule.Types) == 0 && (sniffed == "" || sniffed == "application/octet-stream") {
+			// A rule naming no type keeps what mugai could tell the
+			// type of: content it cannot identify fits every name
+			// (NameFits), and 3000 random bytes named data.txt were
+			// kept by "extensions: [.txt]". A rule that means to keep
+			// such files lists application/octet-stream.
+			continue
+		}
 		ok := true
 		for _, n := range names {
 			// Exactly, as every other check reads the name: Unicode

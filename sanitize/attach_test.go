@@ -295,6 +295,38 @@ func TestKeepRulePairsNameAndContent(t *testing.T) {
 	}
 }
 
+// TestKeepRuleWithoutTypes: a keep rule that names extensions and no
+// type keeps files of those names whose type mugai tells, not content
+// it cannot identify, which every name fits: random bytes named
+// data.txt were kept by "extensions: [.txt]" (a YAML slip, "- types:"
+// as a rule of its own, makes such a rule). A rule that lists
+// application/octet-stream keeps them.
+func TestKeepRuleWithoutTypes(t *testing.T) {
+	noise := make([]byte, 3000)
+	for i := range noise {
+		noise[i] = byte(i*131 + i/7)
+	}
+	for _, tt := range []struct {
+		name     string
+		rule     config.KeepRule
+		file     attached
+		decision string
+	}{
+		{"text by extension", config.KeepRule{Extensions: []string{".txt"}}, attached{"memo.txt", "text/plain", []byte("会議は3時からです。\r\n")}, DecisionKeep},
+		{"noise by extension", config.KeepRule{Extensions: []string{".txt"}}, attached{"data.txt", "text/plain", noise}, DecisionStrip},
+		{"noise by extension and octet-stream", config.KeepRule{Extensions: []string{".dat"}, Types: []string{"application/octet-stream"}}, attached{"data.dat", "application/octet-stream", noise}, DecisionKeep},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{tt.rule}
+			rep, _ := rebuilt(t, withAttachments(tt.file), pol)
+			if p := rep.Parts[1]; p.Decision != tt.decision {
+				t.Errorf("%s (sniffed %s): %s (%s), want %s", p.Filename, p.SniffedType, p.Decision, p.Reason, tt.decision)
+			}
+		})
+	}
+}
+
 // TestKeptArchiveMemberNames: under a rule that keeps ZIPs, an archive
 // is kept only when each file in it is named as what it holds, as an
 // attached file must be: unpacked, a workbook named .pdf opens in the

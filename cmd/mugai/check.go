@@ -206,6 +206,7 @@ func warnings(c *config.Config, gatewayLogs bool) []string {
 			}
 		}
 		for i, rule := range p.Attachments.Keep {
+			ws = append(ws, keepRuleWarnings(n, i, p.Attachments.Keep)...)
 			for _, t := range rule.Types {
 				if filetype.KnownType(t) {
 					continue
@@ -581,4 +582,61 @@ func existingParent(dir string) string {
 		}
 		dir = up
 	}
+}
+
+// keepRuleWarnings says what keep rule i of policy n keeps that its
+// admin may not mean: with no types, files of those names of whatever
+// type mugai identifies; with no extensions, content of those types
+// under any name (a second dash, "- types:" on a line of its own, splits
+// one rule into these two); an extension no listed type fits, or a type
+// no listed extension names, which the rule never keeps (a rule is
+// compared with the name and the content together).
+func keepRuleWarnings(n string, i int, rules []config.KeepRule) []string {
+	rule := rules[i]
+	key := fmt.Sprintf("policy %s: attachments.keep[%d]", n, i)
+	var ws []string
+	switch {
+	case len(rule.Types) == 0 && len(rule.Extensions) > 0:
+		w := fmt.Sprintf("%s names no types: it keeps files named %s whatever mugai reads them as (but not content it cannot identify: list application/octet-stream for that)", key, strings.Join(rule.Extensions, " "))
+		if i+1 < len(rules) && len(rules[i+1].Extensions) == 0 && len(rules[i+1].Types) > 0 {
+			w += fmt.Sprintf("; keep[%d] has types and no extensions: if they are one rule, the dash before its types: is one too many", i+1)
+		}
+		ws = append(ws, w)
+	case len(rule.Extensions) == 0 && len(rule.Types) > 0:
+		ws = append(ws, fmt.Sprintf("%s names no extensions: it keeps content read as %s under any name", key, strings.Join(rule.Types, " ")))
+	case len(rule.Extensions) > 0:
+		var known []string
+		for _, t := range rule.Types {
+			if filetype.KnownType(t) {
+				known = append(known, strings.ToLower(t))
+			}
+		}
+		if len(known) == 0 {
+			break // said of each type
+		}
+		for _, e := range rule.Extensions {
+			// What a well-formed file of that name is read as, where
+			// mugai tells its format: the rule must list one of those
+			// (an .xlsx file is no application/vnd.ms-excel, which
+			// Excel's name fits). Else a type the name fits.
+			own := filetype.TypesNamed(e)
+			fits := slices.ContainsFunc(own, func(t string) bool { return slices.Contains(known, t) })
+			if len(own) == 0 {
+				fits = slices.ContainsFunc(known, func(t string) bool { return filetype.NameFits(e, t) })
+			}
+			switch {
+			case fits:
+			case len(own) > 0:
+				ws = append(ws, fmt.Sprintf("%s keeps no file named %s: mugai reads such a file as %s, which the rule does not list (its types: %s), and a rule keeps a file by its name and its content together", key, e, strings.Join(own, " or "), strings.Join(known, " ")))
+			default:
+				ws = append(ws, fmt.Sprintf("%s keeps no file named %s: such a file is none of its types (%s), and a rule keeps a file by its name and its content together", key, e, strings.Join(known, " ")))
+			}
+		}
+		for _, t := range known {
+			if !slices.ContainsFunc(rule.Extensions, func(e string) bool { return filetype.NameFits(e, t) }) {
+				ws = append(ws, fmt.Sprintf("%s keeps no %s content: none of its extensions (%s) names such a file, and a rule keeps a file by its name and its content together", key, t, strings.Join(rule.Extensions, " ")))
+			}
+		}
+	}
+	return ws
 }

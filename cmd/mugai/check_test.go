@@ -462,3 +462,46 @@ func TestCheckDiskFloor(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckKeepRules: keep rules that keep other files than they seem
+// to: one split in two by a second dash (a rule with no types keeps
+// files of those names whatever they are read as; one with no
+// extensions keeps content under any name), and rules whose extensions
+// and types never meet in one file.
+func TestCheckKeepRules(t *testing.T) {
+	for _, c := range []struct {
+		name, keep string
+		want       []string
+	}{
+		{"a dash too many", "        - extensions: [.txt, .csv]\n        - types: [text/plain]\n", []string{
+			"policy default: attachments.keep[0] names no types: it keeps files named .txt .csv whatever mugai reads them as (but not content it cannot identify: list application/octet-stream for that); keep[1] has types and no extensions: if they are one rule, the dash before its types: is one too many",
+			"policy default: attachments.keep[1] names no extensions: it keeps content read as text/plain under any name",
+		}},
+		{"a name no type fits", "        - extensions: [.pdf]\n          types: [image/png]\n", []string{
+			"policy default: attachments.keep[0] keeps no file named .pdf: mugai reads such a file as application/pdf, which the rule does not list (its types: image/png)",
+			"policy default: attachments.keep[0] keeps no image/png content: none of its extensions (.pdf) names such a file",
+		}},
+		// Excel's legacy type fits the .xlsx name, but an .xlsx file
+		// reads as the OOXML workbook type.
+		{"the legacy type for the new format", "        - extensions: [.xlsx, .xls]\n          types: [application/vnd.ms-excel]\n", []string{
+			"policy default: attachments.keep[0] keeps no file named .xlsx: mugai reads such a file as application/vnd.ms-excel.sheet.macroenabled.12 or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, which the rule does not list",
+		}},
+		{"a sound rule", "        - extensions: [.xlsx, .xls]\n          types: [application/vnd.ms-excel, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet]\n", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeConfig(t, "        - extensions: [.txt, .csv]\n          types: [text/plain]        # the type read from the content: a CSV or TSV file is text/plain\n", c.keep)
+			code, out, errs := runCmd("check", "-config", path)
+			if code != 0 {
+				t.Fatalf("check: exit %d: %s", code, errs)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("check output lacks %q:\n%s", w, out)
+				}
+			}
+			if c.want == nil && strings.Contains(out, "attachments.keep") {
+				t.Errorf("a sound rule is warned of:\n%s", out)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package filetype
 import (
 	"fmt"
 	"mime"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -469,6 +470,22 @@ var families = func() (f struct{ types, exts map[string]string }) {
 		"ppt pot pps ppa pptx pptm potx potm ppsx ppsm ppam sldx sldm")
 	return f
 }()
+
+// TypesNamed lists the types whose files go by the extension ext (as
+// NameFits reads an extension), sorted: what mugai reads a well-formed
+// file of that name as, where it tells that format by its content. A
+// text extension, and one of no format mugai tells, have none.
+func TypesNamed(ext string) []string {
+	ext = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(ext)), ".")
+	var ts []string
+	for mt, exts := range typeExtensions {
+		if slices.Contains(exts, ext) {
+			ts = append(ts, mt)
+		}
+	}
+	slices.Sort(ts)
+	return ts
+}
 
 // NameFits reports whether a file named with extension ext (".pdf", any
 // case; "" for none) may hold content sniffed as mt (SniffedType). A
