@@ -343,6 +343,9 @@ func (s *sanitizer) decide(l *leaf, ph *partHeader, res classResult, buf interfa
 		if res.textual() && hasEncodedBlock(buf.Reader()) {
 			return notKept("text file carries an encoded file (uuencode, yEnc or BinHex)")
 		}
+		if m := s.memberNotKept(res.Members); m != "" {
+			return notKept(memberNotKeptReason + " (" + shortName(m) + ")")
+		}
 		return DecisionKeep, "allowed by a keep rule"
 	}
 	switch att.Default {
@@ -581,6 +584,60 @@ func (s *sanitizer) keepRule(l *leaf, ph *partHeader, res classResult) (keep boo
 		}
 	}
 	return false, limit, unfit
+}
+
+// memberNotKeptReason starts the reason of an archive a keep rule
+// allows that holds a file none allows; the file's path follows.
+const memberNotKeptReason = "archive holds a file the policy does not keep"
+
+// memberNotKept returns the path of the first archive member that no
+// keep rule allows by its name and its content, as if attached on its
+// own (sizes aside: the archive's rule bounds them all), or "". A
+// policy that keeps ZIPs and strips workbooks delivered the workbooks
+// of a ZIP (the admin review): what a reader unpacks from a kept
+// archive is what the policy would have given that reader directly.
+func (s *sanitizer) memberNotKept(members []archiveMember) string {
+	for _, m := range members {
+		kept := false
+		for _, rule := range s.pol.Attachments.Keep {
+			if memberKept(rule.Extensions, rule.Types, m) {
+				kept = true
+				break
+			}
+		}
+		if !kept {
+			return m.Path
+		}
+	}
+	return ""
+}
+
+// memberKept reports whether a keep rule of those extensions and types
+// keeps the archive member m: as keepRule, its extension under every
+// reading of its name and the type its content was read as (an empty
+// file has none to compare).
+func memberKept(extensions, types []string, m archiveMember) bool {
+	t := strings.ToLower(m.Type)
+	switch {
+	case t == "":
+	case len(types) > 0 && !containsFold(types, t):
+		return false
+	case len(types) == 0 && t == "application/octet-stream":
+		return false
+	}
+	if len(extensions) == 0 {
+		return true
+	}
+	exts := normExts(extensions)
+	if len(m.Exts) == 0 {
+		return false
+	}
+	for _, e := range m.Exts {
+		if !slices.Contains(exts, filetype.FoldExtension("."+e)) {
+			return false
+		}
+	}
+	return true
 }
 
 // pdfLinkTo starts the classifier's finding for a PDF link it refuses;

@@ -327,6 +327,67 @@ func TestKeepRuleWithoutTypes(t *testing.T) {
 	}
 }
 
+// TestKeptArchiveMembers: a policy that keeps ZIPs keeps one only when
+// it would keep each file in it on its own (by name and content, as
+// attached): a policy keeping ZIPs and PDFs and stripping workbooks
+// delivered the workbooks of a ZIP. A Mac's folder metadata in a ZIP
+// (__MACOSX/._x.pdf, which is no PDF) is not a file of the sender's.
+func TestKeptArchiveMembers(t *testing.T) {
+	pdf := "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+	appleDouble := "\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02"
+	zipOf := func(files ...[2]string) []byte {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		for _, f := range files {
+			w, err := zw.Create(f[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, f[1])
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	xlsx := string(xlsxFile(t))
+	for _, tt := range []struct {
+		name   string
+		zip    []byte
+		reason string // "" kept
+	}{
+		{"PDFs", zipOf([2]string{"docs/", ""}, [2]string{"docs/案内.pdf", pdf}, [2]string{"empty.pdf", ""}), ""},
+		{"a workbook", zipOf([2]string{"案内.pdf", pdf}, [2]string{"予算.xlsx", xlsx}), memberNotKeptReason + " (予算.xlsx)"},
+		{"a workbook in a nested ZIP", zipOf([2]string{"inner.zip", string(zipOf([2]string{"予算.xlsx", xlsx}))}), memberNotKeptReason + " (inner.zip/予算.xlsx)"},
+		{"a file without extension", zipOf([2]string{"README", "read me\n"}), memberNotKeptReason + " (README)"},
+		{"a Mac's metadata", zipOf([2]string{"案内.pdf", pdf}, [2]string{"__MACOSX/._案内.pdf", appleDouble}, [2]string{".DS_Store", "\x00\x00\x00\x01Bud1\x00"}), ""},
+		{"metadata in name only", zipOf([2]string{"案内.pdf", pdf}, [2]string{"._予算.xlsx", xlsx}), memberNotKeptReason + " (._予算.xlsx)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol := defaultPolicy(t)
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}},
+				{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}}}
+			rep, out := rebuilt(t, withAttachments(attached{"data.zip", "application/zip", tt.zip}), pol)
+			p := rep.Parts[1]
+			want, wantReason := DecisionStrip, tt.reason
+			if tt.reason == "" {
+				want, wantReason = DecisionKeep, "allowed by a keep rule"
+			}
+			if p.Decision != want || p.Reason != wantReason {
+				t.Errorf("%s (%s), want %s (%s); findings %+v", p.Decision, p.Reason, want, wantReason, rep.Findings)
+			}
+			if tt.reason != "" {
+				// The name's links neutralised, as the notice's.
+				name, _ := rewriteLinks(strings.TrimSuffix(strings.TrimPrefix(tt.reason, memberNotKeptReason+" ("), ")"), "defang")
+				jp := "圧縮ファイル内に、ポリシーで許可されていない種類のファイル（" + name + "）があるため"
+				if text := decodedText(t, out); !strings.Contains(text, jp) {
+					t.Errorf("notice lacks %q:\n%s", jp, text)
+				}
+			}
+		})
+	}
+}
+
 // TestKeptArchiveMemberNames: under a rule that keeps ZIPs, an archive
 // is kept only when each file in it is named as what it holds, as an
 // attached file must be: unpacked, a workbook named .pdf opens in the
@@ -350,7 +411,9 @@ func TestKeptArchiveMemberNames(t *testing.T) {
 				t.Fatal(err)
 			}
 			pol := defaultPolicy(t)
-			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}}}
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}},
+				// What docs.zip holds, which the policy must keep too.
+				{Extensions: []string{".pdf", ".xlsx", ".png"}, Types: []string{"application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "image/png"}}}
 			msg := withAttachments(attached{tt.file, "application/zip", b})
 			rep, out := rebuilt(t, msg, pol)
 			p := rep.Parts[1]
@@ -476,7 +539,8 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
-			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}}}
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}},
+				{Extensions: []string{".csv", ".tsv", ".txt"}, Types: []string{"text/plain"}}}
 			rep, out := rebuilt(t, withAttachments(attached{"data.zip", "application/zip", tt.zip}), pol)
 			p := rep.Parts[1]
 			want, wantReason := DecisionStrip, tt.reason
@@ -988,11 +1052,12 @@ func TestArchiveLinkNotice(t *testing.T) {
 		{"zip symlink in a zip", "a.zip", "application/zip", zipOf("in.zip", 0o100644, zipOf("s", 0o120777, []byte("/etc"))), linkEntryReason},
 		{"tar symlink", "a.tar", "application/x-tar", tarOf(tar.TypeSymlink, "/etc"), linkEntryReason},
 		{"tar hard link", "a.tar", "application/x-tar", tarOf(tar.TypeLink, "README"), linkEntryReason},
-		{"zip file", "a.zip", "application/zip", zipOf("docs", 0o100644, []byte("README")), "allowed by a keep rule"},
+		{"zip file", "a.zip", "application/zip", zipOf("docs.txt", 0o100644, []byte("README")), "allowed by a keep rule"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pol := defaultPolicy(t)
-			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip", ".tar"}, Types: []string{"application/zip", "application/x-tar"}}}
+			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip", ".tar"}, Types: []string{"application/zip", "application/x-tar"}},
+				{Extensions: []string{".txt"}, Types: []string{"text/plain"}}}
 			rep, out := rebuilt(t, withAttachments(attached{tt.file, tt.ctype, tt.data}), pol)
 			if p := rep.Parts[1]; p.Reason != tt.reason {
 				t.Errorf("%s: %s (%s), want %q; findings %+v", p.Filename, p.Decision, p.Reason, tt.reason, rep.Findings)

@@ -58,7 +58,10 @@ type classResult struct {
 	Links       int // distinct link targets in its PDFs
 	EncEntries  []string
 	EncCount    int
+	Members     []archiveMember
 }
+
+type archiveMember = filetype.Member
 
 type archiveLimits = filetype.Limits
 
@@ -68,6 +71,7 @@ func classify(r io.ReaderAt, size int64, declared, filename string, lim archiveL
 		Class: string(res.Class), SniffedType: res.SniffedType, Mismatch: res.Mismatch,
 		Findings: res.Findings, Executable: res.Executable, Encrypted: res.Encrypted,
 		Links: res.Links, EncEntries: res.EncryptedEntries, EncCount: res.EncryptedCount,
+		Members: res.Members,
 	}, err
 }
 

@@ -286,6 +286,12 @@ func shortName(name string) string {
 func jpReason(l *leaf) string {
 	r := l.part.Reason
 	switch {
+	case strings.HasPrefix(r, memberNotKeptReason+" ("):
+		// First: the member's name follows, and may hold any word the
+		// cases below look for. Its links are neutralised with the
+		// rest of the notice line.
+		name := strings.TrimSuffix(strings.TrimPrefix(r, memberNotKeptReason+" ("), ")")
+		return "圧縮ファイル内に、ポリシーで許可されていない種類のファイル（" + name + "）があるため"
 	case strings.HasPrefix(r, "ambiguous") && strings.Contains(r, "mime-depth-exceeded"):
 		return "入れ子（転送の重なりなど）が深すぎて検査できないため"
 	case strings.HasPrefix(r, "ambiguous") && strings.Contains(r, "too-many-parts"):

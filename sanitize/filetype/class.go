@@ -116,6 +116,18 @@ type Result struct {
 	// the reader is told of); EncryptedCount counts them all.
 	EncryptedEntries []string
 	EncryptedCount   int
+	// Members are the files in the archive, at every level of nesting
+	// (at most Limits.MaxEntries; past that a limit finding says the
+	// rest was not read): a policy that keeps an archive keeps what it
+	// holds, which it must allow too.
+	Members []Member
+}
+
+// Member is a file inside an archive.
+type Member struct {
+	Path string   // display path, "docs.zip/予算.xlsx"
+	Exts []string // its extensions under every reading of its name, lower case, no dot
+	Type string   // the type its content was read as; "" for an empty file
 }
 
 // MaxEncryptedNames bounds Result.EncryptedEntries.

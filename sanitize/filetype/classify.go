@@ -98,6 +98,7 @@ func Classify(r io.ReaderAt, size int64, declaredType, filename string, lim Limi
 
 		EncryptedEntries: in.encNames,
 		EncryptedCount:   in.encCount,
+		Members:          in.members,
 	}
 	res.Mismatch = mismatch(dt, declared, extName, ext, hasExt, mt, content)
 	if rec.err != nil {

@@ -34,6 +34,7 @@ type inspector struct {
 	encrypted  bool      // an encrypted entry anywhere
 	encNames   []string  // the first MaxEncryptedNames encrypted entries' display paths
 	encCount   int       // encrypted entries, all levels
+	members    []Member  // archive members, all levels, outside documents (Result.Members)
 	limitHit   bool      // a limit stopped the inspection: at least archive
 	corrupt    bool      // a container could not be read: at least archive
 	contained  Class     // strictest class of any archive member, all levels
@@ -583,6 +584,13 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		in.find("zip: nested archive", where)
 		in.find("archive not inspected:", notInspected(mt)+" "+where)
 	}
+	if in.macroSink == nil && len(in.members) < in.lim.MaxEntries && !folderMetadata(e.name, head) && !strings.HasSuffix(strings.ReplaceAll(e.name, `\`, "/"), "/") {
+		t := mt
+		if len(head) == 0 {
+			t = ""
+		}
+		in.members = append(in.members, Member{Path: where, Exts: fn.exts, Type: t})
+	}
 	if in.macroSink == nil && len(head) > 0 && !namedAsContent(fn, mt) {
 		// Unpacked, the file opens in the program its name says, which
 		// reads it as something other than what mugai inspected (a PDF
@@ -594,6 +602,27 @@ func (in *inspector) inspectEntry(e entry, rd io.Reader, path string, depth int)
 		in.find(misnamedEntry, where+" ("+mt+")")
 	}
 	return in.noteExecutable(strictest(class, c), where)
+}
+
+// folderMetadata reports a member that a file manager writes about the
+// others, not a file of the sender's, by its name and its content:
+// macOS's AppleDouble files ("._" and the name they describe, under
+// __MACOSX/ or beside it) and .DS_Store, Windows' Thumbs.db. Finder
+// puts them in every ZIP it makes; an AppleDouble "._予算.pdf" is no
+// PDF, and a policy that keeps the PDFs of an archive would refuse
+// every archive from a Mac for them.
+func folderMetadata(name string, head []byte) bool {
+	name = strings.ReplaceAll(name, `\`, "/")
+	base := name[strings.LastIndexByte(name, '/')+1:]
+	switch {
+	case strings.HasPrefix(base, "._"):
+		return bytes.HasPrefix(head, []byte("\x00\x05\x16\x07"))
+	case base == ".DS_Store":
+		return bytes.HasPrefix(head, []byte("\x00\x00\x00\x01Bud1"))
+	case strings.EqualFold(base, "Thumbs.db"):
+		return bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"))
+	}
+	return false
 }
 
 // misnamedEntry is the finding for an archive member whose extension is
