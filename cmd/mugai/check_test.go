@@ -53,6 +53,8 @@ func TestCheck(t *testing.T) {
 		{[]string{"check", "-h"}, 0, "", []string{"Usage: mugai check"}},
 		{[]string{"bogus"}, 1, "", []string{`unknown command "bogus"`}},
 		{[]string{"help"}, 0, "check", nil},
+		// What a script may test for, said where a newcomer looks.
+		{[]string{"help"}, 0, "Exit status: 0 done", nil},
 		{[]string{"version"}, 0, "mugai ", nil},
 		{[]string{"config", "default"}, 0, "policies:", nil},
 		{[]string{"config"}, 1, "", []string{"Usage: mugai config"}},

@@ -68,6 +68,10 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "  %-10s %s\n", "help", "this text")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit status: 0 done (check: the configuration is valid, warnings or not); 1 an error (usage,")
+	fmt.Fprintln(w, "configuration, I/O, the gateway unreachable), said on standard error; 3 sanitize: the policy")
+	fmt.Fprintln(w, "rejected the message (nothing on standard output).")
 }
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
