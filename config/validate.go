@@ -179,7 +179,7 @@ func (v *validator) readable(path, file string) bool {
 		if errors.Is(err, fs.ErrPermission) {
 			// The file is checked with the rights of whoever runs
 			// mugai check, who need not be the gateway's user.
-			hint = fmt.Sprintf(" (read as user %s; mugai serve reads it as its own user, mugai under the shipped unit: run mugai check as that user or as root)", currentUser())
+			hint = fmt.Sprintf(" (read as user %s; mugai serve reads it as its own user, mugai under the shipped unit: run mugai check as that user, or as root, which also says what user mugai cannot read)", currentUser())
 		}
 		v.errf(path, "cannot read %s: %v%s", file, unwrapPath(err), hint)
 		return false

@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -148,6 +150,14 @@ func warnings(c *config.Config, gatewayLogs bool) []string {
 		}
 	}
 	ws = append(ws, secretFileWarnings(c)...)
+	if os.Geteuid() == 0 {
+		// Root reads every file: an admin running sudo mugai check, as
+		// the install steps do, is told ok of a key the gateway's own
+		// user cannot read, and the service then fails to start.
+		if u, err := user.Lookup(serviceUser); err == nil {
+			ws = append(ws, unreadableFiles(c, u)...)
+		}
+	}
 	if c.Log.Audit == "stdout" {
 		// The default when the key is not written. Under systemd the
 		// journal takes standard output, and drops what comes past its
@@ -639,4 +649,94 @@ func keepRuleWarnings(n string, i int, rules []config.KeepRule) []string {
 		}
 	}
 	return ws
+}
+
+// serviceUser is the user the shipped unit (deploy/mugai.service) runs
+// the gateway as.
+const serviceUser = "mugai"
+
+// unreadableFiles lists the files the configuration names that u cannot
+// read, judged by their modes and owners and those of the directories
+// above them: what mugai serve, run as u, would fail to start on.
+func unreadableFiles(c *config.Config, u *user.User) []string {
+	type named struct{ key, file string }
+	files := []named{{"quarantine.encryption_key_file", c.Quarantine.EncryptionKeyFile}}
+	for _, r := range c.Routes {
+		if r.TLS != nil {
+			files = append(files, named{"route " + r.Name + ": tls.cert", r.TLS.Cert}, named{"route " + r.Name + ": tls.key", r.TLS.Key})
+		}
+		files = append(files, named{"route " + r.Name + ": recipients.file", r.Recipients.File}, named{"route " + r.Name + ": deliver.ca_file", r.Deliver.CAFile})
+		if r.Bounces != nil {
+			files = append(files, named{"route " + r.Name + ": bounces.ca_file", r.Bounces.CAFile})
+		}
+	}
+	var ws []string
+	for _, f := range files {
+		if f.file == "" {
+			continue
+		}
+		if why := unreadableBy(u, f.file); why != "" {
+			ws = append(ws, fmt.Sprintf("%s %s: %s, which the shipped unit runs mugai serve as, cannot read it (%s), so the gateway would not start; give it the gateway's group and mode 640 (chown root:%s, chmod 640), as deploy/README.md installs it",
+				f.key, f.file, u.Username, why, u.Username))
+		}
+	}
+	return ws
+}
+
+// unreadableBy says why u cannot read file, by the modes and owners of
+// the file and of every directory above it, or "" when u can (or it
+// cannot be told: a file that is missing is an error of its own).
+func unreadableBy(u *user.User, file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return ""
+	}
+	gids, _ := u.GroupIds()
+	may := func(path string, bits os.FileMode) (bool, bool) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return false, false
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return false, false
+		}
+		perm := fi.Mode().Perm()
+		switch {
+		case strconv.FormatUint(uint64(st.Uid), 10) == u.Uid:
+			return perm&(bits<<6) != 0, true
+		case slices.Contains(gids, strconv.FormatUint(uint64(st.Gid), 10)):
+			return perm&(bits<<3) != 0, true
+		}
+		return perm&bits != 0, true
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if ok, known := may(dir, 0o1); known && !ok {
+			return "it may not enter " + dir
+		}
+		if dir == filepath.Dir(dir) {
+			break
+		}
+	}
+	if ok, known := may(abs, 0o4); known && !ok {
+		fi, _ := os.Stat(abs)
+		return fmt.Sprintf("mode %04o, owned by %s", fi.Mode().Perm(), owner(fi))
+	}
+	return ""
+}
+
+// owner is "user:group" of fi, by name where the names are known.
+func owner(fi os.FileInfo) string {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "?"
+	}
+	un, gn := strconv.FormatUint(uint64(st.Uid), 10), strconv.FormatUint(uint64(st.Gid), 10)
+	if u, err := user.LookupId(un); err == nil {
+		un = u.Username
+	}
+	if g, err := user.LookupGroupId(gn); err == nil {
+		gn = g.Name
+	}
+	return un + ":" + gn
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -505,5 +507,54 @@ func TestCheckKeepRules(t *testing.T) {
 				t.Errorf("a sound rule is warned of:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestUnreadableByServiceUser: run as root, check reads every file; the
+// gateway's user may not. Judged by modes and owners for a real user
+// (nobody here, mugai in the warning) on real files.
+func TestUnreadableByServiceUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to own files the user cannot read")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	gid, _ := strconv.Atoi(u.Gid)
+	dir := t.TempDir()
+	// t.TempDir's directory and the one above it are 0700: opened.
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	write := func(name string, mode os.FileMode, group int) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("k"), mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(p, mode)
+		if err := os.Chown(p, 0, group); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	closed := filepath.Join(dir, "closed")
+	for _, c := range []struct {
+		file, want string
+	}{
+		{write("open.key", 0o644, 0), ""},
+		{write("root.key", 0o600, 0), "mode 0600, owned by root:"},
+		{write("group.key", 0o640, gid), ""},
+		{write("closed/x.key", 0o644, 0), "it may not enter " + closed},
+	} {
+		if c.file == filepath.Join(closed, "x.key") {
+			os.Chmod(closed, 0o700)
+		}
+		got := unreadableBy(u, c.file)
+		if c.want == "" && got != "" || c.want != "" && !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.file, got, c.want)
+		}
 	}
 }
