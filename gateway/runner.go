@@ -117,7 +117,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 	var conn deliver.Conn
 	var connHop config.Deliver
 	var connName string // the hostname conn greeted the next hop with
-	alive := false      // conn got replies and is open (suspension.live)
+	alive := false      // conn is open, counted in suspension.live
 	closeConn := func() {
 		if conn != nil {
 			conn.Close()
@@ -160,7 +160,7 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		probe := -1
 		switch a := r.admit(queue, rt, hop, msg, time.Now()); a.kind {
 		case admitPostpone:
-			r.srv.Spool.Postpone(msg.ID, a.until)
+			r.postponed(queue, msg.ID, a)
 			r.srv.Metrics.DeliverySuspended.WithLabelValues(rt.Name, hopLabel(queue)).Inc()
 			continue
 		case admitWait:
@@ -185,6 +185,9 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		if conn == nil {
 			conn, err = r.srv.dialer(rt.Name, hop).Dial(actx, hop, rt.Hostname)
 			connHop, connName = hop, rt.Hostname
+			if err == nil {
+				r.connected(queue, &alive)
+			}
 		}
 		rep, ok := r.safeAttempt(ctx, actx, rt, queue, hop, conn, err, msg, rnd, "")
 		cancel()

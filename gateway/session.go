@@ -354,7 +354,6 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		// recipient this transaction may not take.
 		policy = s.snap.cfg.PolicyForRecipient(r, s.client, s.from, addr)
 		if len(s.rcpts) > 0 && policy != s.policy {
-			s.snap.srv.Metrics.RecipientsPolicySplit.WithLabelValues(r.Name).Inc()
 			return s.refuse(to, errOtherPolicy, policy)
 		}
 	}
@@ -392,6 +391,10 @@ func (s *session) refuse(to string, serr *smtp.SMTPError, policy string) error {
 		err := s.reject("rcpt", errTooManyErrors) // counted before the client sees the 421
 		s.hangUp("421 4.7.0 " + r.Hostname + " " + errTooManyErrors.Message + "\r\n")
 		return err
+	}
+	if serr == errOtherPolicy {
+		// Counted as answered: past the overshoot limit it is a 421.
+		s.snap.srv.Metrics.RecipientsPolicySplit.WithLabelValues(r.Name).Inc()
 	}
 	ref := newRefusal(to, serr)
 	ref.Policy = policy

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-smtp"
+	"time"
 )
 
 // sink is a next hop in the test: a go-smtp server (or LMTP server)
@@ -27,6 +28,9 @@ type sink struct {
 	// requireTLS refuses MAIL on a connection without TLS, as Postfix
 	// does with smtpd_tls_security_level = encrypt.
 	requireTLS bool
+	// dataDelay holds the reply to each message's end of data: a next
+	// hop slow to take it.
+	dataDelay time.Duration
 }
 
 type sinkMsg struct {
@@ -109,6 +113,10 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	ss.s.mu.Lock()
+	delay := ss.s.dataDelay
+	ss.s.mu.Unlock()
+	time.Sleep(delay)
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
 	var ok []string

@@ -67,9 +67,10 @@ type suspension struct {
 	probing bool
 	gen     int           // counts suspensions and lifts: a probe's report is for its own
 	changed chan struct{} // closed when a probe ends or the suspension is lifted
-	// live counts the workers whose connection to the next hop got
-	// replies and is still open: another connection refused meanwhile
-	// is the next hop's limit on connections, not the next hop down.
+	// live counts the workers whose connection to the next hop was
+	// made and is still open (connected): another connection refused
+	// meanwhile is the next hop's limit on connections, not the next
+	// hop down.
 	live int
 }
 
@@ -104,7 +105,7 @@ type admission struct {
 	until   time.Time       // admitPostpone: hold it back until then
 	reason  string          // admitExpire: the last error of the next hop
 	changed <-chan struct{} // admitWait: wait for this
-	gen     int             // admitProbe: the suspension probed
+	gen     int             // admitProbe: the suspension probed; admitPostpone: the one it waits for
 }
 
 type admitKind int
@@ -148,10 +149,39 @@ func (r *Runner) admit(queue string, rt *config.Route, hop config.Deliver, msg *
 		if ok && expires.Before(until) {
 			until = expires
 		}
-		return admission{kind: admitPostpone, until: until}
+		return admission{kind: admitPostpone, until: until, gen: st.gen}
 	}
 	st.probing = true
 	return admission{kind: admitProbe, gen: st.gen}
+}
+
+// postponed hands msg back until a's time, for the suspension a was
+// admitted under. A lift between admit and the hand-back (another
+// worker's attempt got a session, a retry, a reload) has already ended
+// the holds it knew of: this one is ended too, or the message would
+// wait for a probe that no longer comes, up to retry.max.
+func (r *Runner) postponed(queue, id string, a admission) {
+	r.srv.Spool.Postpone(id, a.until)
+	r.hops.mu.Lock()
+	st := r.hops.q[queue]
+	current := st != nil && st.on && st.gen == a.gen
+	r.hops.mu.Unlock()
+	if !current {
+		r.srv.Spool.Resume(queue)
+	}
+}
+
+// connected counts a worker's new connection to queue's next hop in
+// live: a connection refused while it is open is the next hop's limit
+// on connections, not the next hop down, from its first transaction on.
+func (r *Runner) connected(queue string, alive *bool) {
+	if *alive {
+		return
+	}
+	r.hops.mu.Lock()
+	*alive = true
+	r.hops.stateLocked(queue).live++
+	r.hops.mu.Unlock()
 }
 
 // expiry is when the first of msg's due recipients reaches the end of

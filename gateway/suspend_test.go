@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -424,5 +425,125 @@ func TestBounceHopSuspended(t *testing.T) {
 	waitFor(t, "both notices delivered", 5*time.Second, func() bool { return len(bounces.messages()) == 2 })
 	if suspendedGauge(g, metrics.HopBounces) != 0 {
 		t.Error("bounces target still suspended")
+	}
+}
+
+// TestPostponeAfterLift: a worker admitted a message to wait under a
+// suspension that was lifted before it handed the message back (another
+// worker's attempt reached the next hop, a retry, a reload): the hold is
+// ended as the lift ended the others', or the message waited for a probe
+// that no longer came, up to retry.max. A hold under the suspension in
+// force stays.
+func TestPostponeAfterLift(t *testing.T) {
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "", ""), false)
+	if code, text := g.send("inbound", "a@internet.example", []string{"u@lgwan.example"}, "Subject: x\r\n\r\nx\r\n"); code != 250 {
+		t.Fatal(text)
+	}
+	r := &Runner{srv: g.srv}
+	r.hops.mu.Lock()
+	st := r.hops.stateLocked("inbound")
+	st.on, st.gen = true, 2
+	r.hops.mu.Unlock()
+	take := func(within time.Duration) *spool.Message {
+		ctx, cancel := context.WithTimeout(t.Context(), within)
+		defer cancel()
+		m, err := g.sp.NextFor(ctx, "inbound")
+		if err != nil {
+			return nil
+		}
+		return m
+	}
+	m := take(5 * time.Second)
+	if m == nil {
+		t.Fatal("no message due")
+	}
+	r.postponed("inbound", m.ID, admission{kind: admitPostpone, until: time.Now().Add(time.Hour), gen: 2})
+	if m := take(100 * time.Millisecond); m != nil {
+		t.Fatalf("%s taken while held under the suspension in force", m.ID)
+	}
+	if n := g.sp.Resume("inbound"); n != 1 {
+		t.Fatalf("Resume ended %d holds, want 1", n)
+	}
+	m = take(5 * time.Second)
+	if m == nil {
+		t.Fatal("no message due after Resume")
+	}
+	// Admitted under suspension 1; lifted (2) before it came back.
+	r.postponed("inbound", m.ID, admission{kind: admitPostpone, until: time.Now().Add(time.Hour), gen: 1})
+	if m := take(5 * time.Second); m == nil {
+		t.Fatal("the message stays held after the suspension it waited for was lifted")
+	}
+}
+
+// limitHop is a next hop that takes one connection at a time: another,
+// while one is open, gets 421 and is closed (a next hop at its limit on
+// connections from one client, as Postfix's smtpd_client_connection_count_limit).
+type limitHop struct {
+	net.Listener
+	mu      sync.Mutex
+	open    int
+	refused int
+}
+
+type limitConn struct {
+	net.Conn
+	h    *limitHop
+	once sync.Once
+}
+
+func (c *limitConn) Close() error {
+	c.once.Do(func() { c.h.mu.Lock(); c.h.open--; c.h.mu.Unlock() })
+	return c.Conn.Close()
+}
+
+func (h *limitHop) Accept() (net.Conn, error) {
+	for {
+		c, err := h.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		busy := h.open > 0
+		if busy {
+			h.refused++
+		} else {
+			h.open++
+		}
+		h.mu.Unlock()
+		if !busy {
+			return &limitConn{Conn: c, h: h}, nil
+		}
+		io.WriteString(c, "421 4.7.0 Error: too many connections from 127.0.0.1\r\n")
+		c.Close()
+	}
+}
+
+// TestConnectionLimitDoesNotSuspend: a next hop that refuses a second
+// connection while the first delivers is at its limit, not down. The
+// first connection counts from the moment it is made: counted only once
+// its first transaction ended, a second worker's 421 during that
+// transaction suspended delivery at every start (and an idle reconnect),
+// and lifted it a moment later.
+func TestConnectionLimitDoesNotSuspend(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hop := &limitHop{Listener: ln}
+	nh := startSinkOn(t, hop, false, func(s *sink) { s.dataDelay = 300 * time.Millisecond })
+	g := startGateway(t, gatewayConfig(t, t.TempDir(), "smtp://"+ln.Addr().String(), "", "retry: {", "connections: 2, retry: {"), true)
+	const n = 4
+	for i := range n {
+		sendTagged(t, g, "staff@lgwan.example", fmt.Sprintf("m%02d", i))
+	}
+	waitFor(t, "every message delivered", 15*time.Second, func() bool { return len(nh.messages()) == n })
+	hop.mu.Lock()
+	refused := hop.refused
+	hop.mu.Unlock()
+	if refused == 0 {
+		t.Fatal("no connection was refused: the test did not meet the limit")
+	}
+	if recs := nextHopRecords(t, g); len(recs) != 0 {
+		t.Errorf("next-hop records %+v, want none: the next hop was at its limit, not down", recs)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"mugai/sanitize/spill"
 )
@@ -225,14 +226,18 @@ func (s *sanitizer) chooseBody(slot *bodySlot) {
 	// text: the others are never converted.
 	for _, group := range [][]*leaf{first, second} {
 		for _, c := range slices.Backward(group) {
+			if !c.rendered {
+				s.renderText(c)
+			}
+			if c.stats.visible && !c.html {
+				// Before its findings and cut-out files are reported:
+				// a placeholder is not the body.
+				if h := s.fullerHTML(c, html); h != nil {
+					c = h
+				}
+			}
 			s.render(c)
 			if c.stats.visible {
-				if !c.html {
-					if h := s.fullerHTML(c, html); h != nil {
-						c = h
-						s.render(c)
-					}
-				}
 				s.choose(slot, c)
 				return
 			}
@@ -291,23 +296,32 @@ func textWeight(t *spill.Buffer, enough int) int {
 		return 0
 	}
 	r := bufio.NewReader(io.LimitReader(t.Reader(), 64<<10))
-	n, word := 0, 0
+	n, word, wide := 0, 0, 0
 	link := false          // the word holds "://" or "[.]"
 	var p1, p2 rune = 0, 0 // the two runes before
 	for n < enough {
 		c, _, err := r.ReadRune()
 		if err != nil || unicode.IsSpace(c) {
-			if !link {
+			// Of a word with a link in it, only the letters outside
+			// ASCII: Japanese puts no space around an address
+			// ("詳しくはhxxps://…をご覧ください"), and those words are
+			// the reader's.
+			if link {
+				n += wide
+			} else {
 				n += word
 			}
 			if err != nil {
 				break
 			}
-			word, link, p1, p2 = 0, false, 0, 0
+			word, wide, link, p1, p2 = 0, 0, false, 0, 0
 			continue
 		}
 		if unicode.IsLetter(c) || unicode.IsNumber(c) {
 			word++
+			if c >= utf8.RuneSelf {
+				wide++
+			}
 		}
 		if p2 == ':' && p1 == '/' && c == '/' || p2 == '[' && p1 == '.' && c == ']' {
 			link = true

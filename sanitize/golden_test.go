@@ -273,3 +273,25 @@ func firstDiff(want, got string) string {
 	}
 	return ""
 }
+
+// TestPlaceholderNotReported: a placeholder plain text that the HTML
+// replaces is an alternative not chosen: what was found in it (a file
+// cut out of it) is not reported as if it were the body.
+func TestPlaceholderNotReported(t *testing.T) {
+	var html strings.Builder
+	for range 20 {
+		html.WriteString("<p>市民の皆様へ。春の観光キャンペーンのお知らせです。県内の宿泊施設で使えるクーポンを配布します。</p>\r\n")
+	}
+	msg := "From: a@example.jp\r\nTo: b@city.example.lg.jp\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nこのメールはHTML形式です。\r\nbegin 644 x.bin\r\n#86)C\r\n`\r\nend\r\n" +
+		"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.String() + "--b--\r\n"
+	rep, _ := rebuilt(t, msg, defaultPolicy(t))
+	for _, p := range rep.Parts {
+		if strings.Contains(p.Path, "#") {
+			t.Errorf("a file cut out of the placeholder is reported: %+v", p)
+		}
+	}
+	if len(rep.Parts) != 2 || rep.Parts[1].Decision != DecisionBody {
+		t.Errorf("parts %+v, want the HTML as the body", rep.Parts)
+	}
+}

@@ -477,8 +477,12 @@ func printSummary(w io.Writer, s gateway.QueueSummary, now time.Time) {
 // attempt, in Postfix's words: its next hop was found unreachable.
 func suspendedLine(s *gateway.QueueSuspension, now time.Time) string {
 	probe := fmt.Sprintf("next probe in %s (%s)", age(s.NextProbe.Sub(now)), localTime(s.NextProbe))
-	if s.Probing || !s.NextProbe.After(now) {
+	switch {
+	case s.Probing:
 		probe = "probing now"
+	case !s.NextProbe.After(now):
+		// Due, and no message was to probe with: the next one is.
+		probe = "the next message due probes it"
 	}
 	return fmt.Sprintf("delivery temporarily suspended since %s (%s ago), %s: %s", localTime(s.Since), age(now.Sub(s.Since)), probe, safe(s.Reason))
 }
