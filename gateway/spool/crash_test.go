@@ -158,6 +158,16 @@ func TestCrashKill(t *testing.T) {
 		cmd.Wait()
 
 		puts := 0
+		// The puts first: a delivery worker may take a message, and
+		// print its intent and its end, before the Put that made it
+		// returned to its worker and that printed "put".
+		for _, l := range ls {
+			if f := strings.Fields(l); len(f) == 4 && f[0] == "put" {
+				n, _ := strconv.Atoi(f[3])
+				known[f[1]] = &crashState{sum: f[2], size: n, event: "put"}
+				puts++
+			}
+		}
 		for _, l := range ls {
 			f := strings.Fields(l)
 			if len(f) < 2 {
@@ -165,12 +175,6 @@ func TestCrashKill(t *testing.T) {
 			}
 			switch f[0] {
 			case "put":
-				if len(f) != 4 {
-					continue
-				}
-				n, _ := strconv.Atoi(f[3])
-				known[f[1]] = &crashState{sum: f[2], size: n, event: "put"}
-				puts++
 			case "intent":
 				if c := known[f[1]]; c != nil {
 					c.pending = true
