@@ -8,77 +8,162 @@ import (
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
+	"golang.org/x/text/unicode/norm"
 )
 
-// MismatchMark follows the target of a link whose text is itself a web
+// MismatchMark follows the target of a link whose text shows a web
 // address on another site than the one the link leads to: the classic
 // phishing link, <a href="https://login.example.ru/">https://login.microsoftonline.com/</a>.
 // Both addresses are printed anyway; the mark makes the reader look.
 const MismatchMark = "[注意: 表示と異なるリンク先]"
 
 // maxLinkText bounds the link text kept to compare with its target: an
-// address shown as a link's text is short.
+// address shown as a link's text is near its start.
 const maxLinkText = 512
 
-// linkMismatch reports whether text, what a link shows, is a web address
-// (with a scheme, or starting "www.") whose site is not the site of
-// href, the link's target, as Thunderbird's phishing check and ClamAV's
-// phishcheck compare them. Sites are registrable domains (the public
-// suffix list's eTLD+1), so a tracking host of the sender's own domain,
-// or www. against none, is no mismatch; a text with anything else in
-// it ("ログインはこちら") is not an address and shows nothing to compare.
+// linkMismatch reports whether text, what a link shows, holds a web
+// address whose site is not the site of href, the link's target, as
+// Thunderbird's phishing check and ClamAV's phishcheck compare them.
+// The address is the first in the text: with a scheme or "www." (also
+// inside a Japanese sentence, "詳しくはhttps://…"), or a host name alone
+// under a public suffix ("login.microsoftonline.com"); fullwidth forms
+// are read as a browser reads them (NFKC). Sites are registrable domains
+// (the public suffix list's eTLD+1), so a tracking host of the sender's
+// own domain, or www. against none, is no mismatch; a text without an
+// address ("ログインはこちら") has nothing to compare.
 func linkMismatch(text, href string) bool {
-	th := textHost(strings.TrimSpace(text))
+	th := textAddress(text)
 	if th == "" {
 		return false
 	}
-	u, err := url.Parse(href)
-	if err != nil || u.Hostname() == "" {
+	hh := targetHost(href, 0)
+	if hh == "" {
 		return false
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "http", "https", "ftp":
-	default:
-		return false
-	}
-	return site(th) != site(u.Hostname())
+	return site(th) != site(hh)
 }
 
-// textHost is the host of a link text that is a web address, "" when it
-// is not one.
-func textHost(t string) string {
-	if t == "" || strings.IndexFunc(t, unicode.IsSpace) >= 0 {
-		return ""
-	}
-	lower := strings.ToLower(t)
-	rest := ""
-	for _, p := range []string{"https://", "http://", "ftp://", "www."} {
-		if strings.HasPrefix(lower, p) {
-			rest = t
-			if p != "www." {
-				rest = t[len(p):]
+// textAddress is the host of the first web address in a link's text, ""
+// when it shows none.
+func textAddress(text string) string {
+	t := norm.NFKC.String(text)
+	for _, tok := range strings.FieldsFunc(t, unicode.IsSpace) {
+		lower := strings.ToLower(tok)
+		at := -1
+		for _, p := range []string{"https://", "http://", "ftp://", "www."} {
+			if i := strings.Index(lower, p); i >= 0 && (at < 0 || i < at) {
+				at = i
 			}
-			break
+		}
+		if at >= 0 {
+			if h := addressHost(tok[at:]); h != "" {
+				return h
+			}
+			continue
+		}
+		if h := bareHost(strings.TrimFunc(tok, notHostRune)); h != "" {
+			return h
 		}
 	}
-	if rest == "" {
-		return ""
+	return ""
+}
+
+// addressHost is the host of an address written with a scheme or
+// "www.": the one the reader sees, what comes first ("https://www.bank.
+// example.jp@evil.example.net/" reads as the bank's, which makes it a
+// lure).
+func addressHost(a string) string {
+	rest := a
+	if i := strings.Index(rest, "://"); i >= 0 && !strings.HasPrefix(strings.ToLower(rest), "www.") {
+		rest = rest[i+3:]
 	}
-	// The host the reader sees is what comes first: in
-	// "https://www.bank.example.jp@evil.example.net/" a browser goes to
-	// what follows the "@", which is what makes it a lure.
-	if i := strings.IndexAny(rest, "/?#@"); i >= 0 {
+	if i := strings.IndexAny(rest, "/?#@\\"); i >= 0 {
 		rest = rest[:i]
 	}
 	// The host ends where a character no host has begins: a port, or
 	// the punctuation of the sentence around it ("www.example.jp、").
-	end := strings.IndexFunc(rest, func(r rune) bool {
-		return r != '.' && r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	if end >= 0 {
+	if end := strings.IndexFunc(rest, notHostRune); end >= 0 {
 		rest = rest[:end]
 	}
 	return strings.Trim(rest, ".")
+}
+
+// bareHost is tok when it is a host name alone, with a path perhaps,
+// under a public suffix of ICANN's ("login.microsoftonline.com/x"), ""
+// otherwise. A file name is not one: "資料.zip" and "movie.mov" end in
+// top-level domains that are file types first.
+func bareHost(tok string) string {
+	host, _, _ := strings.Cut(tok, "/")
+	host = strings.ToLower(host)
+	if strings.Count(host, ".") < 1 || strings.IndexFunc(host, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.')
+	}) >= 0 {
+		return ""
+	}
+	suffix, icann := publicsuffix.PublicSuffix(host)
+	if !icann || suffix == host || suffix == "zip" || suffix == "mov" || strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
+		return ""
+	}
+	return host
+}
+
+// notHostRune reports a character no host name has.
+func notHostRune(r rune) bool {
+	return r != '.' && r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
+
+// targetHost is the host a browser goes to for href, read as a browser
+// reads it (the WHATWG URL standard's special schemes): a backslash is a
+// slash, the slashes after the scheme may be one or none, the host
+// follows the last "@" of the authority; a protocol-relative "//host" is
+// https. A Microsoft Safe Links address (what Exchange Online writes in
+// place of every link) stands for the one in its url parameter. "" for
+// another scheme or no host.
+func targetHost(href string, depth int) string {
+	h := strings.ReplaceAll(strings.TrimSpace(href), `\`, "/")
+	var rest string
+	if strings.HasPrefix(h, "//") {
+		rest = h[2:]
+	} else {
+		scheme, r, ok := strings.Cut(h, ":")
+		if !ok {
+			return ""
+		}
+		switch strings.ToLower(scheme) {
+		case "http", "https", "ftp":
+		default:
+			return ""
+		}
+		rest = strings.TrimLeft(r, "/")
+	}
+	auth := rest
+	if i := strings.IndexAny(auth, "/?#"); i >= 0 {
+		auth = auth[:i]
+	}
+	if i := strings.LastIndexByte(auth, '@'); i >= 0 {
+		auth = auth[i+1:]
+	}
+	if strings.HasPrefix(auth, "[") {
+		if i := strings.IndexByte(auth, ']'); i > 0 {
+			auth = auth[1:i]
+		}
+	} else if i := strings.LastIndexByte(auth, ':'); i >= 0 {
+		auth = auth[:i]
+	}
+	if u, err := url.PathUnescape(auth); err == nil {
+		auth = u
+	}
+	auth = strings.ToLower(strings.Trim(auth, "."))
+	if depth == 0 && strings.HasSuffix(auth, ".safelinks.protection.outlook.com") {
+		if u, err := url.Parse(strings.ReplaceAll(strings.TrimSpace(href), `\`, "/")); err == nil {
+			if inner := u.Query().Get("url"); inner != "" {
+				if ih := targetHost(inner, depth+1); ih != "" {
+					return ih
+				}
+			}
+		}
+	}
+	return auth
 }
 
 // site is the registrable domain of host, in ASCII: fullwidth and

@@ -297,6 +297,10 @@ func (o *out) word(b []byte) {
 	}
 	// Whether the word follows the last one directly, for a quote.
 	joined := o.hasText && o.owed == 0 && !o.space && len(o.ws) == 0 && !o.sep && !o.cellBreak
+	// Whether white space parts it from the word before, for a link's
+	// text: a line break inside an address ("https://a.<br>example/")
+	// leaves it one address.
+	spaced := o.space || len(o.ws) > 0 || o.sep || o.cellBreak
 	if o.owed > 0 {
 		// A link whose text spans lines is not a bare URL; line breaks
 		// before its text (a link that starts a paragraph) are held
@@ -375,7 +379,7 @@ func (o *out) word(b []byte) {
 		o.textStart, o.textCol = len(o.hold), o.col
 	}
 	if o.linkOpen && len(o.linkText) < maxLinkText {
-		if !joined && len(o.linkText) > 0 {
+		if spaced && len(o.linkText) > 0 {
 			o.linkText = append(o.linkText, ' ')
 		}
 		o.linkText = append(o.linkText, b[:min(len(b), maxLinkText-len(o.linkText))]...)
