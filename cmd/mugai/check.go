@@ -545,22 +545,39 @@ func diskFloorWarnings(c *config.Config, gatewayLogs bool) []string {
 	if c.SpoolMinFree == 0 {
 		return nil
 	}
-	var largest config.Size
+	// The largest message each directory takes: the spool every route's,
+	// the quarantine the sanitising routes' originals.
+	var spoolLargest, quarLargest config.Size
 	for _, r := range c.Routes {
-		largest = max(largest, r.Limits.MaxMessageSize)
+		spoolLargest = max(spoolLargest, r.Limits.MaxMessageSize)
+		if r.Policy != config.PolicyNone {
+			quarLargest = max(quarLargest, r.Limits.MaxMessageSize)
+		}
 	}
-	dirs := []struct{ key, dir string }{{"spool_dir", c.SpoolDir}}
-	if slices.ContainsFunc(c.Routes, func(r config.Route) bool { return r.Policy != config.PolicyNone }) {
-		dirs = append(dirs, struct{ key, dir string }{"quarantine.dir", c.Quarantine.Dir})
+	type dirCheck struct {
+		key, dir string
+		largest  config.Size
+	}
+	dirs := []dirCheck{{"spool_dir", c.SpoolDir, spoolLargest}}
+	if quarLargest > 0 {
+		dirs = append(dirs, dirCheck{"quarantine.dir", c.Quarantine.Dir, quarLargest})
 	}
 	floor := int64(c.SpoolMinFree)
 	var ws []string
 	for _, d := range dirs {
 		var st syscall.Statfs_t
-		if syscall.Statfs(existingParent(d.dir), &st) != nil {
+		measured := existingParent(d.dir)
+		if syscall.Statfs(measured, &st) != nil {
 			continue // serve says what it cannot create or read
 		}
-		total := int64(min(st.Blocks*uint64(st.Bsize), 1<<62))
+		if measured != d.dir {
+			// Not made yet: the disk it will be made on.
+			d.dir += " (not made yet; " + measured + "'s disk)"
+		}
+		largest := d.largest
+		// What the gateway's user can ever have free: the blocks kept
+		// for root (5% of an ext4 file system) never are.
+		total := int64(min((st.Blocks-(st.Bfree-st.Bavail))*uint64(st.Bsize), 1<<62))
 		free := int64(min(st.Bavail*uint64(st.Bsize), 1<<62))
 		switch {
 		case total < floor:

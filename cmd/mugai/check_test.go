@@ -418,7 +418,9 @@ func TestCheckDiskFloor(t *testing.T) {
 	if err := syscall.Statfs(dir, &st); err != nil {
 		t.Fatal(err)
 	}
-	total, free := int64(st.Blocks)*st.Bsize, int64(st.Bavail)*st.Bsize
+	// What a user other than root can ever have: the blocks kept for
+	// root never are.
+	total, free := int64(st.Blocks-(st.Bfree-st.Bavail))*st.Bsize, int64(st.Bavail)*st.Bsize
 	// The spool's directory is not made yet: its parent's disk counts.
 	paths := "spool_dir: " + filepath.Join(dir, "spool", "new") + "\nspool_min_free: %s\nquarantine:\n  dir: " + filepath.Join(dir, "q")
 	for _, c := range []struct {
@@ -426,19 +428,19 @@ func TestCheckDiskFloor(t *testing.T) {
 		want        []string
 	}{
 		{"never", "1048576GiB", []string{
-			"spool_min_free 1048576GiB: the file system of spool_dir " + filepath.Join(dir, "spool", "new") + " has " + fmt.Sprint(total>>20) + " MiB in all, less than the floor itself: every MAIL gets 452 4.3.1; lower spool_min_free or give spool_dir a larger disk",
+			"spool_min_free 1048576GiB: the file system of spool_dir " + filepath.Join(dir, "spool", "new") + " (not made yet; " + dir + "'s disk) has " + fmt.Sprint(total>>20) + " MiB in all, less than the floor itself: every MAIL gets 452 4.3.1; lower spool_min_free or give spool_dir a larger disk",
 			"spool_min_free 1048576GiB: the file system of quarantine.dir " + filepath.Join(dir, "q"),
 		}},
 		// 10 MiB short of a 25 MiB message above the floor.
 		{"small", fmt.Sprintf("%dMiB", total>>20-15), []string{
-			fmt.Sprintf("spool_min_free %dMiB: the file system of spool_dir %s has %d MiB in all, so it never has the floor plus a message of max_message_size 25MiB free: MAIL of that size always gets 452 4.3.1, and mail without SIZE= once the disk holds ", total>>20-15, filepath.Join(dir, "spool", "new"), total>>20),
+			fmt.Sprintf("spool_min_free %dMiB: the file system of spool_dir %s (not made yet; %s's disk) has %d MiB in all, so it never has the floor plus a message of max_message_size 25MiB free: MAIL of that size always gets 452 4.3.1, and mail without SIZE= once the disk holds ", total>>20-15, filepath.Join(dir, "spool", "new"), dir, total>>20),
 		}},
 		// Above what is free, below what the disk holds: freeing space
 		// would let mail in.
 		{"now", fmt.Sprintf("%dMiB", (free+total)/2>>20), []string{
-			"spool_dir " + filepath.Join(dir, "spool", "new") + " has ",
+			"spool_dir " + filepath.Join(dir, "spool", "new") + " (not made yet; " + dir + "'s disk) has ",
 			fmt.Sprintf(" MiB free, less than spool_min_free %dMiB: every MAIL gets 452 4.3.1 until space is freed", (free+total)/2>>20),
-			"quarantine.dir " + filepath.Join(dir, "q") + " has ",
+			"quarantine.dir " + filepath.Join(dir, "q") + " (not made yet; " + dir + "'s disk) has ",
 		}},
 		{"room", "256MiB", nil},
 	} {
