@@ -419,7 +419,15 @@ func (s *Server) queueHandlers(mux *http.ServeMux) {
 			queueError(w, id, err)
 			return
 		}
-		s.Logger.Info("queue requeue", "queue_id", id, "recipients", res.Due, "user", user, "reason", reason, "admin_client", r.RemoteAddr)
+		// As a retry: the operator wants it tried now, and a
+		// suspension of its next hop would hold it back up to
+		// retry.max.
+		if rn := s.runner.Load(); rn != nil {
+			if m, err := s.Spool.Get(id); err == nil {
+				res.Resumed = rn.Resume("a requeue of "+id+" by an operator", m.Env.Route)
+			}
+		}
+		s.Logger.Info("queue requeue", "queue_id", id, "recipients", res.Due, "resumed", res.Resumed, "user", user, "reason", reason, "admin_client", r.RemoteAddr)
 		writeJSON(w, res)
 	}))
 	mux.Handle("DELETE /queue/{id}", s.controlGuard(func(w http.ResponseWriter, r *http.Request) {

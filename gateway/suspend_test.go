@@ -393,6 +393,34 @@ func TestExpiryWhileSuspended(t *testing.T) {
 			t.Errorf("notice without Status 5.4.7:\n%s", b.Data)
 		}
 	}
+	// An operator requeues a failed message, the next hop mended: as a
+	// retry, the requeue lifts the suspension, which would hold the
+	// message back until its next probe.
+	var failed string
+	for _, m := range g.sp.List() {
+		if m.Env.Route == "inbound" && m.Rcpts[0].State == spool.Failed {
+			failed = m.ID
+		}
+	}
+	if failed == "" || suspendedGauge(g, metrics.HopDeliver) != 1 {
+		t.Fatalf("no failed message (%q) or no suspension left to lift", failed)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+g.admin+"/queue/"+failed+"/requeue", strings.NewReader(`{"user":"ops","reason":"next hop mended"}`))
+	req.Header.Set("Authorization", "Bearer "+g.srv.ControlToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res QueueRetry
+	json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(res.Resumed) != 1 || res.Resumed[0] != "inbound" {
+		t.Errorf("requeue: %d %+v, want the suspension of inbound lifted", resp.StatusCode, res)
+	}
+	if suspendedGauge(g, metrics.HopDeliver) != 0 {
+		t.Error("still suspended after the requeue")
+	}
 }
 
 // TestBounceHopSuspended: the route's bounces target has a suspension
