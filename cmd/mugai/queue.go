@@ -176,6 +176,12 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			out(res)
 		} else {
 			fmt.Fprintf(stdout, "%s: %s queued again, due now; recorded in the audit trail as %s\n", safe(res.ID), plural(res.Due, "failed recipient"), safe(who))
+			if len(res.Resumed) > 0 {
+				for i, q := range res.Resumed {
+					res.Resumed[i] = safe(q)
+				}
+				fmt.Fprintf(stdout, "delivery resumed on %s (it was suspended, the next hop found unreachable)\n", strings.Join(res.Resumed, ", "))
+			}
 		}
 		return 0
 	case "delete":
