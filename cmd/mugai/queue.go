@@ -158,11 +158,8 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		default:
 			fmt.Fprintf(stdout, "%s due now\n", plural(res.Due, "deferred message"))
 		}
-		if len(res.Resumed) > 0 && !*asJSON {
-			for i, q := range res.Resumed {
-				res.Resumed[i] = safe(q)
-			}
-			fmt.Fprintf(stdout, "delivery resumed on %s (it was suspended, the next hop found unreachable)\n", strings.Join(res.Resumed, ", "))
+		if !*asJSON {
+			printResumed(stdout, res.Resumed)
 		}
 		return 0
 	case "requeue":
@@ -176,12 +173,7 @@ func runQueue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			out(res)
 		} else {
 			fmt.Fprintf(stdout, "%s: %s queued again, due now; recorded in the audit trail as %s\n", safe(res.ID), plural(res.Due, "failed recipient"), safe(who))
-			if len(res.Resumed) > 0 {
-				for i, q := range res.Resumed {
-					res.Resumed[i] = safe(q)
-				}
-				fmt.Fprintf(stdout, "delivery resumed on %s (it was suspended, the next hop found unreachable)\n", strings.Join(res.Resumed, ", "))
-			}
+			printResumed(stdout, res.Resumed)
 		}
 		return 0
 	case "delete":
@@ -738,4 +730,16 @@ func queueFail(w io.Writer, sub string, err error) {
 		}
 	}
 	fmt.Fprintf(w, "mugai queue %s: %s\n", sub, msg)
+}
+
+// printResumed says which queues' suspensions a retry or requeue lifted.
+func printResumed(w io.Writer, resumed []string) {
+	if len(resumed) == 0 {
+		return
+	}
+	names := make([]string, len(resumed))
+	for i, q := range resumed {
+		names[i] = safe(q)
+	}
+	fmt.Fprintf(w, "delivery resumed on %s (it was suspended, the next hop found unreachable)\n", strings.Join(names, ", "))
 }
