@@ -327,6 +327,23 @@ func TestKeepRuleWithoutTypes(t *testing.T) {
 	}
 }
 
+// zipDecision rebuilds a message with data.zip attached under pol and
+// checks the archive's decision: kept when reason is "", else stripped
+// for reason. It returns the rebuilt message.
+func zipDecision(t *testing.T, zip []byte, pol config.Policy, reason string) []byte {
+	t.Helper()
+	rep, out := rebuilt(t, withAttachments(attached{"data.zip", "application/zip", zip}), pol)
+	p := rep.Parts[1]
+	want, wantReason := DecisionStrip, reason
+	if reason == "" {
+		want, wantReason = DecisionKeep, "allowed by a keep rule"
+	}
+	if p.Decision != want || p.Reason != wantReason {
+		t.Errorf("%s (%s), want %s (%s); findings %+v", p.Decision, p.Reason, want, wantReason, rep.Findings)
+	}
+	return out
+}
+
 // TestKeptArchiveMembers: a policy that keeps ZIPs keeps one only when
 // it would keep each file in it on its own (by name and content, as
 // attached): a policy keeping ZIPs and PDFs and stripping workbooks
@@ -367,15 +384,7 @@ func TestKeptArchiveMembers(t *testing.T) {
 			pol := defaultPolicy(t)
 			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}},
 				{Extensions: []string{".pdf"}, Types: []string{"application/pdf"}}}
-			rep, out := rebuilt(t, withAttachments(attached{"data.zip", "application/zip", tt.zip}), pol)
-			p := rep.Parts[1]
-			want, wantReason := DecisionStrip, tt.reason
-			if tt.reason == "" {
-				want, wantReason = DecisionKeep, "allowed by a keep rule"
-			}
-			if p.Decision != want || p.Reason != wantReason {
-				t.Errorf("%s (%s), want %s (%s); findings %+v", p.Decision, p.Reason, want, wantReason, rep.Findings)
-			}
+			out := zipDecision(t, tt.zip, pol, tt.reason)
 			if tt.reason != "" {
 				// The name's links neutralised, as the notice's.
 				name, _ := rewriteLinks(strings.TrimSuffix(strings.TrimPrefix(tt.reason, memberNotKeptReason+" ("), ")"), "defang")
@@ -541,15 +550,7 @@ func TestKeptArchiveSpreadsheet(t *testing.T) {
 			pol := defaultPolicy(t)
 			pol.Attachments.Keep = []config.KeepRule{{Extensions: []string{".zip"}, Types: []string{"application/zip"}},
 				{Extensions: []string{".csv", ".tsv", ".txt"}, Types: []string{"text/plain"}}}
-			rep, out := rebuilt(t, withAttachments(attached{"data.zip", "application/zip", tt.zip}), pol)
-			p := rep.Parts[1]
-			want, wantReason := DecisionStrip, tt.reason
-			if tt.reason == "" {
-				want, wantReason = DecisionKeep, "allowed by a keep rule"
-			}
-			if p.Decision != want || p.Reason != wantReason {
-				t.Errorf("%s (%s), want %s (%s); findings %+v", p.Decision, p.Reason, want, wantReason, rep.Findings)
-			}
+			out := zipDecision(t, tt.zip, pol, tt.reason)
 			const jp = "… 圧縮ファイル内の表計算データ（CSV・TSV・SYLK）に、表計算ソフトで開くと数式として実行される欄があるため"
 			if text := decodedText(t, out); strings.Contains(text, jp) != (tt.reason == formulaEntryReason) {
 				t.Errorf("notice, for %q:\n%s", tt.reason, text)

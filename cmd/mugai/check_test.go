@@ -453,15 +453,7 @@ func TestCheckDiskFloor(t *testing.T) {
 			}
 			path := writeConfig(t, "spool_dir: ./mugai-data/spool        # sanitised messages waiting for delivery\nspool_min_free: 256MiB               # less free on its disk (plus SIZE=): MAIL gets 452 4.3.1; 0 is off\nquarantine:\n  dir: ./mugai-data/quarantine",
 				fmt.Sprintf(paths, c.floor))
-			code, out, errs := runCmd("check", "-config", path)
-			if code != 0 {
-				t.Fatalf("check: exit %d: %s", code, errs)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("check output lacks %q:\n%s", w, out)
-				}
-			}
+			out := checkSays(t, path, c.want)
 			if c.want == nil && strings.Contains(out, "spool_min_free") && strings.Contains(out, "452") {
 				t.Errorf("a disk with room is warned of:\n%s", out)
 			}
@@ -496,15 +488,7 @@ func TestCheckKeepRules(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := writeConfig(t, "        - extensions: [.txt, .csv]\n          types: [text/plain]        # the type read from the content: a CSV or TSV file is text/plain\n", c.keep)
-			code, out, errs := runCmd("check", "-config", path)
-			if code != 0 {
-				t.Fatalf("check: exit %d: %s", code, errs)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("check output lacks %q:\n%s", w, out)
-				}
-			}
+			out := checkSays(t, path, c.want)
 			if c.want == nil && strings.Contains(out, "attachments.keep") {
 				t.Errorf("a sound rule is warned of:\n%s", out)
 			}
@@ -559,4 +543,20 @@ func TestUnreadableByServiceUser(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.file, got, c.want)
 		}
 	}
+}
+
+// checkSays runs mugai check on the configuration at path, which must
+// pass, and checks that its output has each of want; it returns it.
+func checkSays(t *testing.T, path string, want []string) string {
+	t.Helper()
+	code, out, errs := runCmd("check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("check output lacks %q:\n%s", w, out)
+		}
+	}
+	return out
 }
