@@ -805,26 +805,18 @@ func (s *Spool) commitLocked(e *entry, rc []Recipient, op string, keep bool) err
 }
 
 // Release ends a lease without a change.
-func (s *Spool) Release(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.msgs[id]
-	if e == nil || !e.leased {
-		return
-	}
-	if s.endLeaseLocked(e) {
-		s.applyKickLocked(e)
-		s.scheduleLocked(e)
-		s.notifyLocked(e.msg.Env.Route)
-	}
-}
+func (s *Spool) Release(id string) { s.handBack(id, time.Time{}) }
 
 // Postpone ends a lease without a change, as Release does, and holds
 // the message back until until: a delivery worker that does not attempt
 // it now (its next hop is suspended) hands it back without writing
 // anything. The hold is in memory only; Update, Kick, KickAll and Resume
 // end it, and after a restart the recorded next attempts apply.
-func (s *Spool) Postpone(id string, until time.Time) {
+func (s *Spool) Postpone(id string, until time.Time) { s.handBack(id, until) }
+
+// handBack ends a lease without a change, the message held back until
+// notBefore (zero: not held).
+func (s *Spool) handBack(id string, notBefore time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.msgs[id]
@@ -832,7 +824,9 @@ func (s *Spool) Postpone(id string, until time.Time) {
 		return
 	}
 	if s.endLeaseLocked(e) {
-		e.notBefore = until
+		if !notBefore.IsZero() {
+			e.notBefore = notBefore
+		}
 		s.applyKickLocked(e) // a kick during the lease wins
 		s.scheduleLocked(e)
 		s.notifyLocked(e.msg.Env.Route)
