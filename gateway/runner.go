@@ -200,8 +200,12 @@ func (r *Runner) worker(ctx context.Context, route string, bounce bool) {
 		if !ok {
 			time.Sleep(time.Second) // no hot loop on a message that panics every time
 		}
-		if err != nil {
-			conn = nil
+		if err != nil || rep.health == hopBroken || rep.health == hopDown {
+			// Dialled again for the next message, not inside Send on
+			// the connection that broke: a connection counts in the
+			// suspension's live from its dial (connected), and one
+			// made inside Send would not.
+			closeConn()
 		}
 	}
 }

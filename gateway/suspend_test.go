@@ -405,6 +405,7 @@ func TestExpiryWhileSuspended(t *testing.T) {
 	if failed == "" || suspendedGauge(g, metrics.HopDeliver) != 1 {
 		t.Fatalf("no failed message (%q) or no suspension left to lift", failed)
 	}
+	hop.setDown(false)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+g.admin+"/queue/"+failed+"/requeue", strings.NewReader(`{"user":"ops","reason":"next hop mended"}`))
 	req.Header.Set("Authorization", "Bearer "+g.srv.ControlToken)
 	req.Header.Set("Content-Type", "application/json")

@@ -48,7 +48,10 @@ func linkMismatch(text, href string) bool {
 func textAddress(text string) string {
 	t := norm.NFKC.String(text)
 	for _, tok := range strings.FieldsFunc(t, unicode.IsSpace) {
-		lower := strings.ToLower(tok)
+		// ASCII only, byte for byte: strings.ToLower changes the
+		// length of some letters (Ⱥ grows, İ shrinks), and the index
+		// found in it must hold in tok.
+		lower := asciiLower(tok)
 		at := -1
 		for _, p := range []string{"https://", "http://", "ftp://", "www."} {
 			if i := strings.Index(lower, p); i >= 0 && (at < 0 || i < at) {
@@ -68,13 +71,24 @@ func textAddress(text string) string {
 	return ""
 }
 
+// asciiLower is s with its ASCII capitals in lower case, byte for byte.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 // addressHost is the host of an address written with a scheme or
 // "www.": the one the reader sees, what comes first ("https://www.bank.
 // example.jp@evil.example.net/" reads as the bank's, which makes it a
 // lure).
 func addressHost(a string) string {
 	rest := a
-	if i := strings.Index(rest, "://"); i >= 0 && !strings.HasPrefix(strings.ToLower(rest), "www.") {
+	if i := strings.Index(rest, "://"); i >= 0 && !strings.HasPrefix(asciiLower(rest), "www.") {
 		rest = rest[i+3:]
 	}
 	if i := strings.IndexAny(rest, "/?#@\\"); i >= 0 {
@@ -85,27 +99,40 @@ func addressHost(a string) string {
 	if end := strings.IndexFunc(rest, notHostRune); end >= 0 {
 		rest = rest[:end]
 	}
-	return strings.Trim(rest, ".")
+	rest = strings.Trim(rest, ".")
+	if !strings.Contains(rest, ".") {
+		return "" // "www." alone, "https://intranet": nothing to compare
+	}
+	return rest
 }
 
-// bareHost is tok when it is a host name alone, with a path perhaps,
-// under a public suffix of ICANN's ("login.microsoftonline.com/x"), ""
-// otherwise. A file name is not one: "資料.zip" and "movie.mov" end in
-// top-level domains that are file types first.
+// bareHost is tok when it is a host name alone, with a path perhaps
+// ("login.microsoftonline.com/x"), "" otherwise. A name under a suffix of
+// two labels or more (co.jp, lg.jp, com.au) or under a top-level domain
+// mail is sent from is one; a file name or a word is not, though many
+// end in a top-level domain too (README.md, setup.py, ASP.NET, 資料.zip).
 func bareHost(tok string) string {
 	host, _, _ := strings.Cut(tok, "/")
-	host = strings.ToLower(host)
+	host = asciiLower(host)
 	if strings.Count(host, ".") < 1 || strings.IndexFunc(host, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.')
-	}) >= 0 {
+	}) >= 0 || strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
 		return ""
 	}
 	suffix, icann := publicsuffix.PublicSuffix(host)
-	if !icann || suffix == host || suffix == "zip" || suffix == "mov" || strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
+	if !icann || suffix == host || !strings.Contains(suffix, ".") && !bareTLDs[suffix] {
 		return ""
+	}
+	if suffix == "net" && strings.Count(host, ".") == 1 {
+		return "" // ASP.NET, VB.NET: names, not hosts, unless deeper
 	}
 	return host
 }
+
+// bareTLDs are the top-level domains a host name written alone is read
+// under: the common generic ones and Japan's. Others are file types or
+// words first (.md, .py, .sh, .ai, .zip, .world).
+var bareTLDs = map[string]bool{"com": true, "net": true, "org": true, "jp": true, "info": true, "biz": true, "gov": true, "edu": true}
 
 // notHostRune reports a character no host name has.
 func notHostRune(r rune) bool {

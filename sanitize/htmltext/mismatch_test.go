@@ -1,6 +1,9 @@
 package htmltext
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestLinkMismatch: a link whose text is a web address on another site
 // than its target is marked after the target; one on the same site (the
@@ -32,6 +35,15 @@ func TestLinkMismatch(t *testing.T) {
 		{"fullwidth scheme", `<a href="https://evil.example.net/">ｈｔｔｐｓ：／／ｗｗｗ．ｅｘａｍｐｌｅ．ｊｐ／</a>`, "ｈｔｔｐｓ：／／ｗｗｗ．ｅｘａｍｐｌｅ．ｊｐ／ <https://evil.example.net/> " + MismatchMark + "\n", 1},
 		{"broken over lines", `<a href="https://www.example.jp/a">https://www.<br>example.jp/a</a>`, "https://www.\nexample.jp/a <https://www.example.jp/a>\n", 0},
 		{"a file name", `<a href="https://files.example.net/x">資料.zip</a>`, "資料.zip <https://files.example.net/x>\n", 0},
+		// File names and words under a top-level domain are no hosts.
+		{"README.md", `<a href="https://r.example.net/c">README.md</a>`, "", 0},
+		{"setup.py", `<a href="https://r.example.net/c">setup.py</a>`, "", 0},
+		{"ASP.NET", `<a href="https://r.example.net/c">ASP.NET</a>`, "", 0},
+		{"www alone", `<a href="https://r.example.net/c">www.</a>`, "", 0},
+		{"under co.jp", `<a href="https://r.example.net/c">shop.example.co.jp</a>`, "", 1},
+		// Letters whose lower case is longer (Ⱥ) before the address.
+		{"growing letters", `<a href="https://evil.example.net/">` + strings.Repeat("Ⱥ", 24) + `www.example.jp</a>`, "", 1},
+		{"invalid UTF-8", "<a href=\"https://evil.example.net/\">\xff\xfe\xc3www.example.jp</a>", "", 1},
 		// The target as a browser reads it.
 		{"backslashes", `<a href="https:\\evil.example.net\x">https://www.example.jp/</a>`, "", 1},
 		{"one slash", `<a href="https:/evil.example.net/x">https://www.example.jp/</a>`, "", 1},
