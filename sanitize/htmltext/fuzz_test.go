@@ -24,6 +24,12 @@ func FuzzConvert(f *testing.F) {
 		"<title>2024</title><textarea>5</textarea><noscript>7</noscript><iframe>8</iframe>",
 		"<ul><li>1<ol start=5><li>2</ol></ul><table><tr><td>a<td>b</table>",
 		"<a href=\"https://example.jp/\">https://example.jp/</a><img alt=x>",
+		// Link texts against their targets (linkMismatch): letters whose
+		// lower case is longer before an address, a target as a browser
+		// reads it, Safe Links.
+		"<a href=\"https://evil.example.net/\">ȺȺȺȺȺȺȺȺȺȺȺȺ www.example.jp</a>",
+		"<a href=\"https:\\\\evil.example.net\\@www.example.jp/\">login.microsoftonline.com<br>ｈｔｔｐｓ：／／ｘ．ｊｐ</a>",
+		"<a href=\"https://a.safelinks.protection.outlook.com/?url=https%3A%2F%2Fx.example.co.jp\">x.example.co.jp</a>",
 		"<pre>\n a\n\tb</pre><blockquote>q<blockquote>qq</blockquote></blockquote>",
 		"<svg><circle/><p>x<math><mi>y</math>",
 		"<head><title>t</title>x<body>y</body>",
